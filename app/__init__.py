@@ -1,0 +1,1 @@
+"""Facet's user-facing layer: the Gradio UI (ui.py) and the command line (cli.py)."""

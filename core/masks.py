@@ -1,0 +1,120 @@
+"""Mask helpers: resizing, cleaning, and drawing masks over a photo preview.
+
+Masks are bool HxW at the photo's size; images RGB uint8 HxWx3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import cv2
+import numpy as np
+
+from core.types import Box, Point
+
+# Distinct, readable colours for segment overlays (RGB).
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (30, 144, 255),
+    (255, 99, 71),
+    (50, 205, 50),
+    (255, 215, 0),
+    (186, 85, 211),
+    (0, 206, 209),
+    (255, 140, 0),
+    (240, 128, 128),
+)
+
+
+def resize_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize a bool mask to ``width`` x ``height`` (area-averaged when shrinking, smooth when enlarging)."""
+    if mask.shape == (height, width):
+        return mask.copy()
+    shrinking = width * height < mask.shape[0] * mask.shape[1]
+    interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    out = cv2.resize(mask.astype(np.float32), (width, height), interpolation=interp)
+    return out >= 0.5
+
+
+def resize_logits(logits: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Bilinear resize of a float map to ``width`` x ``height``; threshold the result at 0 for a mask."""
+    return cv2.resize(logits.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def keep_components(mask: np.ndarray, seeds: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Keep only the connected components of ``mask`` that contain one of the ``(x, y)`` seeds."""
+    if not seeds:
+        return mask
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    keep = {int(labels[y, x]) for x, y in seeds if 0 <= y < mask.shape[0] and 0 <= x < mask.shape[1]}
+    keep.discard(0)
+    if not keep:
+        return mask
+    return np.isin(labels, list(keep))
+
+
+def fill_holes(mask: np.ndarray, max_hole_fraction: float = 0.01) -> np.ndarray:
+    """Fill enclosed holes smaller than ``max_hole_fraction`` of the mask's area."""
+    inv = (~mask).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
+    out = mask.copy()
+    limit = max(1, int(mask.sum() * max_hole_fraction))
+    h, w = mask.shape
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        touches_border = x == 0 or y == 0 or x + bw == w or y + bh == h
+        if not touches_border and area <= limit:
+            out[labels == i] = True
+    return out
+
+
+def render_overlay(
+    preview: np.ndarray,
+    masks: Iterable[tuple[np.ndarray, tuple[int, int, int], bool]],
+    points: Sequence[Point] = (),
+    box: Box | None = None,
+    scale: float = 1.0,
+) -> np.ndarray:
+    """Draw masks over a preview image.
+
+    ``masks`` yields ``(mask, colour, active)``; masks may be at full size, they are resized to the preview.
+    The active mask is filled at 50 % with a solid outline; others get a light tint and outline.
+    ``points`` and ``box`` are in photo pixels and drawn scaled by ``scale``.
+    """
+    out = preview.astype(np.float32)
+    h, w = preview.shape[:2]
+    contours_to_draw = []
+    for mask, colour, active in masks:
+        small = resize_mask(mask, w, h)
+        alpha = 0.5 if active else 0.22
+        col = np.array(colour, np.float32)
+        out[small] = out[small] * (1 - alpha) + col * alpha
+        contours, _ = cv2.findContours(small.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        contours_to_draw.append((contours, colour, 2 if active else 1))
+    img = np.clip(out, 0, 255).astype(np.uint8)
+    for contours, colour, thickness in contours_to_draw:
+        cv2.drawContours(img, contours, -1, tuple(int(c) for c in colour), thickness, lineType=cv2.LINE_AA)
+    if box is not None:
+        x0, y0, x1, y1 = (int(round(v * scale)) for v in box)
+        cv2.rectangle(img, (x0, y0), (x1, y1), (255, 255, 255), 3, lineType=cv2.LINE_AA)
+        cv2.rectangle(img, (x0, y0), (x1, y1), (20, 20, 20), 1, lineType=cv2.LINE_AA)
+    radius = max(5, int(round(min(h, w) / 90)))
+    for p in points:
+        c = (int(round(p.x * scale)), int(round(p.y * scale)))
+        colour = (40, 200, 60) if p.positive else (230, 40, 40)
+        cv2.circle(img, c, radius + 2, (255, 255, 255), -1, lineType=cv2.LINE_AA)
+        cv2.circle(img, c, radius, colour, -1, lineType=cv2.LINE_AA)
+        arm = max(2, radius // 2)
+        cv2.line(img, (c[0] - arm, c[1]), (c[0] + arm, c[1]), (255, 255, 255), 2)
+        if p.positive:
+            cv2.line(img, (c[0], c[1] - arm), (c[0], c[1] + arm), (255, 255, 255), 2)
+    return img
+
+
+def downscale(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Shrink an RGB image so its longer side is at most ``max_side``; return it and the factor used."""
+    h, w = image.shape[:2]
+    s = min(1.0, max_side / max(h, w))
+    if s >= 1.0:
+        return image, 1.0
+    size = (max(1, int(round(w * s))), max(1, int(round(h * s))))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), s

@@ -1,0 +1,147 @@
+"""Reading an uploaded file into a `Photo`, safely, with messages a user understands.
+
+Every check happens before the pixels are decoded: the byte size, the format, and the declared
+dimensions (a decompression bomb declares huge dimensions in a tiny file).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from core.errors import BadInput
+from core.settings import Settings
+from core.types import Photo
+
+log = logging.getLogger(__name__)
+
+# Decoders we accept (JPEG covers phone MPO files); anything else (EPS, PSD, SVG, ...) is refused without being parsed.
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+ACCEPTED = "JPEG, PNG, WebP, GIF, BMP or TIFF"
+
+
+def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = None, name: str | None = None) -> Photo:
+    """Decode a file path or bytes into an upright RGB `Photo`; raise `BadInput` with a clear reason."""
+    settings = settings or Settings()
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+        name = name or "photo"
+    else:
+        path = Path(source)
+        name = name or path.name
+        if not path.is_file():
+            raise BadInput(f"{name}: no such file")
+        size = path.stat().st_size
+        if size > settings.max_upload_bytes:
+            raise BadInput(f"{name}: the file is {size / 2**20:.1f} MB; the limit is {settings.max_upload_mb:g} MB")
+        data = path.read_bytes()
+    if not data:
+        raise BadInput(f"{name}: the file is empty (0 bytes)")
+    if len(data) > settings.max_upload_bytes:
+        raise BadInput(f"{name}: the file is {len(data) / 2**20:.1f} MB; the limit is {settings.max_upload_mb:g} MB")
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PIL warns about bombs and odd EXIF; we check those ourselves
+        try:
+            im = Image.open(io.BytesIO(data), formats=FORMATS)
+        except UnidentifiedImageError:
+            raise BadInput(f"{name}: not an image Facet can read; please upload a {ACCEPTED} file") from None
+        except Image.DecompressionBombError:
+            raise BadInput(f"{name}: the image declares an enormous size (a decompression bomb?); refused") from None
+        except Exception as exc:  # PIL raises many kinds for broken headers
+            raise BadInput(f"{name}: the file is damaged and cannot be read ({exc.__class__.__name__})") from None
+        w, h = im.size
+        if w * h > settings.max_pixels:
+            raise BadInput(
+                f"{name}: the photo is {w}x{h} = {w * h / 1e6:.0f} MP; the limit is {settings.max_megapixels:g} MP"
+            )
+        if min(w, h) < settings.min_side:
+            raise BadInput(f"{name}: the photo is {w}x{h} pixels; it must be at least {settings.min_side} px on each side")
+        frames = getattr(im, "n_frames", 1)
+        if frames > 1:
+            notes.append(f"animated image: using the first of its {frames} frames")
+        icc = im.info.get("icc_profile")
+        try:
+            im.load()
+        except Exception as exc:
+            raise BadInput(f"{name}: the file is truncated or damaged ({exc.__class__.__name__}: {exc})") from None
+        try:
+            im = ImageOps.exif_transpose(im)
+        except Exception:
+            notes.append("the EXIF orientation tag is damaged and was ignored")
+        rgb = _to_rgb(im, icc, notes)
+    photo = Photo(pixels=rgb, name=name, icc_profile=icc if isinstance(icc, bytes) else None, notes=tuple(notes))
+    log.info("loaded %s: %dx%d %s%s", name, photo.width, photo.height, im.mode, f" ({'; '.join(notes)})" if notes else "")
+    return photo
+
+
+def _to_rgb(im: Image.Image, icc: object, notes: list[str]) -> np.ndarray:
+    """Any PIL mode to RGB uint8: 16-bit scaled (not clipped), CMYK through its profile, alpha over white."""
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(im).astype(np.float64)
+        hi = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
+        gray = np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        notes.append("16-bit image scaled to 8 bits")
+        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    if mode == "F":
+        arr = np.asarray(im).astype(np.float64)
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        gray = ((arr - lo) / (hi - lo or 1.0) * 255.0).astype(np.uint8)
+        notes.append("floating-point image normalised to 8 bits")
+        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    if mode == "CMYK":
+        if isinstance(icc, bytes):
+            try:
+                src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+                im = ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
+                notes.append("CMYK converted to RGB through its colour profile")
+                return np.ascontiguousarray(np.asarray(im))
+            except Exception:
+                notes.append("CMYK colour profile unreadable; converted without it")
+        else:
+            notes.append("CMYK converted to RGB")
+        return np.ascontiguousarray(np.asarray(im.convert("RGB")))
+    if mode == "P":
+        im = im.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = np.asarray(im.convert("RGBA")).astype(np.float32)
+        alpha = rgba[:, :, 3:4] / 255.0
+        if alpha.min() < 1.0:
+            notes.append("transparent areas placed on white")
+        rgb = rgba[:, :, :3] * alpha + 255.0 * (1.0 - alpha)
+        return np.ascontiguousarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8))
+    if mode != "RGB":
+        im = im.convert("RGB")
+    return np.ascontiguousarray(np.asarray(im))
+
+
+def preview_scale(photo: Photo, max_side: int) -> float:
+    """Factor from photo pixels to preview pixels (<= 1)."""
+    return min(1.0, max_side / max(photo.width, photo.height))
+
+
+def mask_to_png(mask: np.ndarray) -> bytes:
+    """A bool mask as a 0/255 single-channel PNG of the same size."""
+    buf = io.BytesIO()
+    Image.fromarray(np.where(mask, 255, 0).astype(np.uint8), mode="L").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def load_mask(path: str | os.PathLike, width: int, height: int) -> np.ndarray:
+    """Read a mask PNG (any mode; > 127 is inside) and check it matches a ``width`` x ``height`` photo."""
+    try:
+        with Image.open(path) as im:
+            arr = np.asarray(im.convert("L"))
+    except Exception as exc:
+        raise BadInput(f"{path}: not a readable mask image ({exc.__class__.__name__})") from None
+    if arr.shape != (height, width):
+        raise BadInput(f"{path}: mask is {arr.shape[1]}x{arr.shape[0]}, the photo is {width}x{height}")
+    return arr > 127

@@ -1,0 +1,108 @@
+"""The read-only services one process shares between all users: settings, model manager, segmenters.
+
+`build_services` picks the click segmenter: SAM when its weights are here (or downloadable), else the
+offline GrabCut backend, and records why, so the UI can show an honest banner.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import ModelUnavailable
+from core.models import ModelManager
+from core.settings import Settings
+from segmenters import SEGMENTERS
+from segmenters.base import ClickSegmenter
+
+log = logging.getLogger(__name__)
+
+PREFETCH_HINT = "run `python app.py --prefetch` on a machine with network access (or set FACET_MODEL_<ROLE>)"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    manager: ModelManager
+    click: ClickSegmenter
+    click_role: str | None  # manifest role behind `click`, None for a classical backend
+    degraded: dict[str, str] = field(default_factory=dict)  # role -> what replaces it and why
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fall_back(self, role: str, exc: ModelUnavailable) -> ClickSegmenter:
+        """Switch the click segmenter to its offline backend after ``role`` failed; return the new one."""
+        with self._lock:
+            if self.click_role == role:
+                spec = self.manager.role(role)
+                self.click = SEGMENTERS.build(spec.offline)
+                self.click_role = None
+                self.degraded[role] = f"{self.click.label} replaces SAM: {exc.reason}"
+                log.warning("click segmentation falls back to %s: %s", spec.offline, exc.reason)
+            return self.click
+
+    def banner(self) -> str:
+        """Markdown naming what is degraded and how to get the full models; empty when nothing is."""
+        if not self.degraded:
+            return ""
+        lines = [f"- **{role}**: {why}" for role, why in self.degraded.items()]
+        return ("**Offline mode: some full models are not available, so classical backends stand in.**\n"
+                + "\n".join(lines) + f"\n\nTo get the full models, {PREFETCH_HINT}.")
+
+    def models_status(self) -> list[dict[str, Any]]:
+        in_use = {}
+        for name, spec in self.manager.roles.items():
+            if name == self.click_role:
+                in_use[name] = "in use"
+            elif name in self.degraded:
+                in_use[name] = f"offline backend in use: {spec.offline}"
+            else:
+                in_use[name] = "not used on this device" if spec.device == "cuda" and self.manager.device != "cuda" else ""
+        return self.manager.status(in_use)
+
+
+def click_role_for(manager: ModelManager) -> str:
+    """The SAM role for this device: the large checkpoint on CUDA when available, else the CPU default."""
+    if manager.device == "cuda" and "sam_gpu" in manager.roles and (manager.available("sam_gpu") or manager.online):
+        return "sam_gpu"
+    return "sam"
+
+
+def build_services(settings: Settings | None = None, manager: ModelManager | None = None,
+                   preload: bool = False) -> Services:
+    settings = settings or Settings.from_env()
+    manager = manager or ModelManager(settings)
+    role = click_role_for(manager)
+    degraded: dict[str, str] = {}
+    click: ClickSegmenter
+    if manager.available(role) or manager.online:
+        click = SEGMENTERS.build("sam", manager, role)
+        click_role: str | None = role
+    else:
+        spec = manager.role(role)
+        click = SEGMENTERS.build(spec.offline)
+        click_role = None
+        degraded[role] = (f"{click.label} replaces SAM ({spec.repo}): weights not downloaded"
+                          + (" and the hub is unreachable" if not manager.online else ""))
+    services = Services(settings=settings, manager=manager, click=click, click_role=click_role, degraded=degraded)
+    if preload:
+        preload_models(services)
+    return services
+
+
+def preload_models(services: Services) -> None:
+    """Load every model the UI uses now (demo mode), so the first click is as fast as the tenth."""
+    import numpy as np
+
+    from core.types import ClickPrompt, Photo, Point
+
+    photo = Photo(pixels=np.full((64, 64, 3), 128, np.uint8), name="warm-up")
+    for _ in range(2):
+        click = services.click
+        try:
+            prepared = click.prepare(photo)
+            click.segment(photo, prepared, ClickPrompt(points=(Point(32, 32),)), None)
+            return
+        except ModelUnavailable as exc:
+            services.fall_back(exc.role, exc)

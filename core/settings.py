@@ -1,0 +1,46 @@
+"""Settings read once from the environment (FACET_* variables), with sensible defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    max_upload_mb: float = 50.0  # FACET_MAX_UPLOAD_MB
+    max_megapixels: float = 64.0  # FACET_MAX_MEGAPIXELS: larger photos are refused before decoding
+    min_side: int = 16  # FACET_MIN_SIDE: smaller photos are refused
+    preview_max_side: int = 1280  # FACET_PREVIEW_MAX_SIDE: what the browser shows; masks stay full size
+    device: str = "auto"  # FACET_DEVICE: auto | cpu | cuda
+    offline: str = "auto"  # FACET_OFFLINE: auto (probe the hub) | 1 (never touch the network) | 0
+    hub_probe_seconds: float = 2.0  # FACET_HUB_PROBE_SECONDS
+    session_ttl_s: int = 3600  # FACET_SESSION_TTL_S: idle sessions are freed after this
+    host: str = "127.0.0.1"  # FACET_HOST
+    port: int = 7860  # FACET_PORT
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get("FACET_" + f.name.upper())
+            if raw is None:
+                continue
+            kind = type(f.default)
+            try:
+                values[f.name] = kind(raw)
+            except ValueError as exc:
+                raise ValueError(f"FACET_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+        return cls(**values)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_pixels(self) -> int:
+        return int(self.max_megapixels * 1e6)

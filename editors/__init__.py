@@ -1,0 +1,5 @@
+"""Editors: one file each behind `editors.base`; `EDITORS` maps names to builders."""
+
+from core.registry import Registry
+
+EDITORS: Registry = Registry("editor")

@@ -1,0 +1,7 @@
+"""Segmenters: one file each behind `segmenters.base`; `SEGMENTERS` maps names to builders."""
+
+from core.registry import Registry
+
+SEGMENTERS: Registry = Registry("segmenter")
+
+from segmenters import grabcut, sam  # noqa: E402,F401  (registration)
