@@ -5,6 +5,7 @@ Per-user state is an `EditorSession` in `gr.State`; `services` (models, settings
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -39,6 +40,7 @@ def _close(state: Any) -> None:
 def _guard(fn):
     """Run a handler; user-facing errors become gr.Error, anything else a short gr.Error (logged)."""
 
+    @functools.wraps(fn)  # keeps the signature: Gradio injects gr.SelectData by annotation
     def wrapped(*args):
         try:
             return fn(*args)
@@ -51,7 +53,6 @@ def _guard(fn):
             raise gr.Error(f"Something went wrong ({exc.__class__.__name__}); the photo and segments are kept.",
                            print_exception=False) from None
 
-    wrapped.__name__ = fn.__name__
     return wrapped
 
 

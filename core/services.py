@@ -19,7 +19,7 @@ from segmenters.base import ClickSegmenter
 
 log = logging.getLogger(__name__)
 
-PREFETCH_HINT = "run `python app.py --prefetch` on a machine with network access (or set FACET_MODEL_<ROLE>)"
+PREFETCH_HINT = "run `python app.py --prefetch` on a machine with network access (or point `FACET_MODEL_<ROLE>` at a local folder)"
 
 
 @dataclass

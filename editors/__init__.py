@@ -3,3 +3,5 @@
 from core.registry import Registry
 
 EDITORS: Registry = Registry("editor")
+
+from editors import cartoon, recolour, sky, style, texture  # noqa: E402,F401  (registration)

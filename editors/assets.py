@@ -1,0 +1,64 @@
+"""Textures and style images from assets/styles/ (manifest.json), or a user-provided image file."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import BadInput
+
+STYLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "styles"
+
+
+@lru_cache(maxsize=1)
+def manifest() -> dict[str, dict]:
+    """name -> manifest entry (name, kind, file, licence, description)."""
+    path = STYLES_DIR / "manifest.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    return {e["name"]: e for e in data.get("styles", [])}
+
+
+def names(kind: str | None = None) -> list[str]:
+    return sorted(n for n, e in manifest().items() if kind is None or e.get("kind") == kind)
+
+
+@lru_cache(maxsize=16)
+def _read(path: str) -> np.ndarray:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("RGBA", "LA", "P"):
+                im = im.convert("RGBA")
+                bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+                im = Image.alpha_composite(bg, im)
+            arr = np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise BadInput(f"cannot read the image {Path(path).name}: {exc}") from None
+    arr.setflags(write=False)
+    return arr
+
+
+def load_image(spec: str | np.ndarray, what: str = "texture") -> tuple[np.ndarray, str]:
+    """A manifest name, an image file path, or an RGB uint8 array -> (RGB uint8 array, a label for it)."""
+    if isinstance(spec, np.ndarray):
+        if spec.dtype != np.uint8 or spec.ndim != 3 or spec.shape[2] != 3:
+            raise BadInput(f"the {what} image must be RGB uint8 (H, W, 3)")
+        return spec, "uploaded image"
+    entry = manifest().get(spec)
+    if entry is not None:
+        return _read(str(STYLES_DIR / entry["file"])), spec
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        known = ", ".join(names()) or "(none installed)"
+        raise BadInput(f"unknown {what} {spec!r}: give a built-in name ({known}) or the path of an image file")
+    img = _read(str(path.resolve()))
+    if min(img.shape[:2]) < 16:
+        raise BadInput(f"the {what} image {path.name} is too small ({img.shape[1]}x{img.shape[0]}); use at least 16x16")
+    return img, path.name

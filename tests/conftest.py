@@ -1,0 +1,69 @@
+"""Shared fixtures. Tests never touch the network: the hub is marked offline before anything imports it."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["FACET_OFFLINE"] = "1"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.pop("FACET_MODEL_SAM", None)
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+def _sklearn_image(name: str) -> Path:
+    import sklearn
+
+    return Path(sklearn.__file__).parent / "datasets" / "images" / name
+
+
+def _mpl_sample(name: str) -> Path:
+    import matplotlib
+
+    return Path(matplotlib.__file__).parent / "mpl-data" / "sample_data" / name
+
+
+@pytest.fixture(scope="session")
+def astronaut_path(tmp_path_factory) -> Path:
+    from skimage import data
+
+    path = tmp_path_factory.mktemp("photos") / "astronaut.png"
+    Image.fromarray(data.astronaut()).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def china_path() -> Path:
+    return _sklearn_image("china.jpg")
+
+
+@pytest.fixture(scope="session")
+def hopper_path() -> Path:
+    return _mpl_sample("grace_hopper.jpg")
+
+
+@pytest.fixture(scope="session")
+def tiny_sam_dir(tmp_path_factory) -> Path:
+    from tests.tiny_models import make_tiny_sam
+
+    return make_tiny_sam(tmp_path_factory.mktemp("tiny-sam"))
+
+
+@pytest.fixture()
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture()
+def rgb():
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)

@@ -1,0 +1,80 @@
+"""The offline click backend on real photos: which pixels are in and which are out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.errors import BadInput
+from core.photo import load_photo
+from core.types import ClickPrompt, Point
+from segmenters.grabcut import GrabCutSegmenter
+
+
+@pytest.fixture(scope="module")
+def seg():
+    return GrabCutSegmenter()
+
+
+def _mask(seg, path, *points, box=None):
+    photo = load_photo(path)
+    prompt = ClickPrompt(points=tuple(Point(x, y, pos) for x, y, pos in points), box=box)
+    return seg.segment(photo, seg.prepare(photo), prompt, None).mask
+
+
+def test_one_click_on_the_suit_selects_the_suit(seg, astronaut_path):
+    m = _mask(seg, astronaut_path, (100, 330, True))
+    assert m.shape == (512, 512)
+    for x, y in [(100, 330), (60, 300), (150, 420), (80, 450)]:  # orange suit, left side
+        assert m[y, x], f"suit pixel ({x}, {y}) missing"
+    for x, y in [(225, 120), (240, 40), (330, 60), (470, 60), (380, 430), (20, 100), (180, 380)]:
+        assert not m[y, x], f"({x}, {y}) (face / hair / wall / helmet / flag / patch) wrongly selected"
+    assert 0.08 < m.mean() < 0.35
+
+
+def test_face_and_wall_clicks(seg, astronaut_path):
+    face = _mask(seg, astronaut_path, (225, 130, True))
+    assert face[130, 225] and face[150, 200] and not face[330, 100] and not face[60, 330]
+    wall = _mask(seg, astronaut_path, (330, 60, True))
+    assert wall[60, 330] and wall[100, 480] and not wall[120, 225] and not wall[330, 100]
+
+
+def test_sky_on_china(seg, china_path):
+    m = _mask(seg, china_path, (300, 40, True))
+    assert m[40, 300] and m[20, 550] and m[100, 450]
+    for x, y in [(250, 200), (320, 330), (600, 350), (40, 400)]:  # roof, lower temple, trees, trees
+        assert not m[y, x], f"({x}, {y}) is not sky"
+
+
+def test_negative_click_removes_a_part(seg, astronaut_path):
+    both = _mask(seg, astronaut_path, (225, 130, True), (230, 45, True))
+    assert both[45, 230] and both[130, 225]
+    no_hair = _mask(seg, astronaut_path, (225, 130, True), (230, 45, False))
+    assert no_hair[130, 225] and not no_hair[45, 230]
+
+
+def test_box_alone_selects_inside_the_box(seg, astronaut_path):
+    m = _mask(seg, astronaut_path, box=(270, 330, 512, 512))  # the helmet
+    assert m[430, 380] and not m[100, 100] and not m[300, 100]
+    assert m[:330].sum() == 0 and m[:, :270].sum() == 0
+
+
+def test_only_negative_clicks_is_refused(seg, astronaut_path):
+    photo = load_photo(astronaut_path)
+    prepared = seg.prepare(photo)
+    with pytest.raises(BadInput, match="nothing to select"):
+        seg.segment(photo, prepared, ClickPrompt(points=(Point(10, 10, False),)), None)
+    with pytest.raises(BadInput, match="add a click"):
+        seg.segment(photo, prepared, ClickPrompt(), None)
+
+
+def test_large_photo_mask_is_full_resolution(seg):
+    from skimage import data
+    import cv2
+    from core.types import Photo
+
+    big = cv2.resize(data.astronaut(), (4000, 4000), interpolation=cv2.INTER_CUBIC)
+    photo = Photo(pixels=big)
+    m = seg.segment(photo, seg.prepare(photo), ClickPrompt(points=(Point(780, 2580),)), None).mask
+    assert m.shape == (4000, 4000) and m[2580, 780] and not m[940, 1760]
+    assert np.count_nonzero(m) > 0.05 * m.size
