@@ -36,6 +36,7 @@ import gc
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -184,6 +185,10 @@ def machine_info(threads: list[int]) -> dict[str, Any]:
         "opencv": cv2.__version__,
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset"),
         "MKL_NUM_THREADS": os.environ.get("MKL_NUM_THREADS", "unset"),
+        # The allocator matters here: with glibc's defaults every large tensor SAM's vision encoder
+        # allocates is a fresh mmap, so the embedding spends seconds in page faults (see the README).
+        "allocator_env": {k: v for k, v in sorted(os.environ.items())
+                          if k.startswith("MALLOC_") or k in ("GLIBC_TUNABLES", "LD_PRELOAD")},
         "torch_default_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
         "threads_requested": threads,
@@ -282,11 +287,15 @@ def bench_sam_size(segmenter, photo, repeats: int, clicks: int) -> dict[str, Any
 
     m = segmenter._model()  # the loaded bundle: model, processor, device, dtype
     segmenter.prepare(photo)  # warm-up
-    embed, prepared = [], None
+    embed, faults, sys_s, prepared = [], [], [], None
     for _ in range(repeats):
         gc.collect()
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
         s, prepared = timed(lambda: segmenter.prepare(photo))
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
         embed.append(s)
+        faults.append(r1.ru_minflt - r0.ru_minflt)
+        sys_s.append(r1.ru_stime - r0.ru_stime)
     emb = prepared.embeddings
     emb_f = emb.float()
     tiny = float(((emb_f != 0) & (emb_f.abs() < torch.finfo(torch.float32).tiny)).float().mean())
@@ -328,6 +337,8 @@ def bench_sam_size(segmenter, photo, repeats: int, clicks: int) -> dict[str, Any
         "width": photo.width,
         "height": photo.height,
         "embed_s": stats(embed, digits=3),
+        "embed_minor_page_faults": int(statistics.median(faults)),
+        "embed_system_cpu_s": round(statistics.median(sys_s), 3),
         "click_ms": stats(t_first, 1000, 1),
         "refine_ms": stats(t_refine, 1000, 1),
         "bare_decoder_ms": stats(b_first, 1000, 1),
@@ -453,7 +464,8 @@ def report(result: dict[str, Any]) -> str:
     lines = [
         f"Machine: {m['cpu_model']} ({m['cpu_capability']}), {m['cores_available']} cores available, "
         f"torch {m['torch']}, transformers {m['transformers']}, OMP_NUM_THREADS={m['OMP_NUM_THREADS']}, "
-        f"load average at start {m['load_average_at_start']}",
+        f"allocator env {m['allocator_env'] or 'default'}, load average at start {m['load_average_at_start']}, "
+        f"at end {m['load_average_at_end']}",
         f"Goals: click <= {GOALS['click_ms_max']:g} ms and <= {GOALS['click_over_bare_decoder_max']:g}x the bare "
         f"decoder; embedding <= {GOALS['embedding_1mp_s_max']:g} s at 1 MP ('!' marks a miss). Medians.",
         "",
@@ -464,14 +476,14 @@ def report(result: dict[str, Any]) -> str:
         for s in r["sizes"]:
             embed_goal = GOALS["embedding_1mp_s_max"] if abs(s["mp"] - 1.0) < 0.05 else float("inf")
             rows.append([r["arch"], r["threads"], f"{s['mp']:g}", f"{r['load_s']:.2f}",
-                         ok(s["embed_s"]["median"], embed_goal),
+                         ok(s["embed_s"]["median"], embed_goal), f"{s['embed_minor_page_faults'] / 1000:.0f}",
                          ok(s["click_ms"]["median"], GOALS["click_ms_max"]),
                          s["bare_decoder_ms"]["median"],
                          ok(s["click_over_bare"], GOALS["click_over_bare_decoder_max"]),
                          ok(s["refine_ms"]["median"], GOALS["click_ms_max"]),
                          s["bare_decoder_refine_ms"]["median"],
                          ok(s["refine_over_bare"], GOALS["click_over_bare_decoder_max"])])
-    lines.append(table(rows, ["model", "thr", "MP", "load s", "embed s", "click ms", "bare ms", "ratio",
+    lines.append(table(rows, ["model", "thr", "MP", "load s", "embed s", "faults k", "click ms", "bare ms", "ratio",
                               "refine ms", "bare ms", "ratio"]))
     rows = []
     for r in result["sam"]:
@@ -532,6 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     sam_sizes = (0.3,) if args.quick else SAM_SIZES_MP
     e2e_sizes = (0.3,) if args.quick else E2E_SIZES_MP
     grabcut_sizes = (0.3,) if args.quick else GRABCUT_SIZES_MP
@@ -571,11 +584,13 @@ def main(argv: list[str] | None = None) -> int:
             for arch in args.archs:
                 manager, segmenter, load_s = load_segmenter(folders[arch])
                 log(f"  {arch}: loaded through ModelManager in {load_s:.2f}s")
-                entry: dict[str, Any] = {"arch": arch, **th, "load_s": round(load_s, 3), "sizes": [], "e2e": []}
+                entry: dict[str, Any] = {"arch": arch, **th, "load_s": round(load_s, 3), "sizes": [], "e2e": [],
+                                         "load_average_before": [round(v, 2) for v in os.getloadavg()]}
                 for mp in sam_sizes:
                     r = bench_sam_size(segmenter, photos[mp], args.repeats, args.clicks)
                     entry["sizes"].append(r)
-                    log(f"  {arch} {mp:g} MP: embed {r['embed_s']['median']:.3f}s, click "
+                    log(f"  {arch} {mp:g} MP: embed {r['embed_s']['median']:.3f}s "
+                        f"({r['embed_minor_page_faults']} page faults), click "
                         f"{r['click_ms']['median']:.1f} ms (bare {r['bare_decoder_ms']['median']:.1f}), refine "
                         f"{r['refine_ms']['median']:.1f} ms (bare {r['bare_decoder_refine_ms']['median']:.1f})")
                 for mp in e2e_sizes:

@@ -141,34 +141,42 @@ def masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndar
 
 
 def harmonize(original: np.ndarray, edited: np.ndarray, mask: np.ndarray, band_px: float,
-              strength: float = 0.5, channels: str = "L") -> np.ndarray:
+              strength: float = 0.5, channels: str = "L", max_shift: float = 8.0,
+              sd: np.ndarray | None = None) -> np.ndarray:
     """Pull the edit's colour statistics towards the original's, only near the boundary.
 
     In the band of ``band_px`` just inside the mask, the mean and standard deviation (Lab, per channel
     in ``channels``, a subset of "Lab") of ``edited`` are matched to ``original``'s in the same band.
-    The correction is applied with weight ``strength * exp(-d / band_px)`` (``d``: distance inside the
-    mask), so it fades out towards the inside: the edit stays intact away from the seam, and its
-    brightness/colour drifts smoothly towards the surroundings' at the seam. ``strength=0`` is a no-op.
-    Arrays are crops of the same size; returns RGB uint8.
+    The mean shift is capped at ``max_shift`` Lab units and the contrast gain to 0.8..1.25, so an edit that
+    changes colour on purpose is nudged, not undone. The correction is applied with weight
+    ``strength * exp(-d / band_px)`` (``d``: distance inside the mask), so it fades out towards the
+    inside: the edit stays intact away from the seam, and its brightness drifts smoothly towards the
+    surroundings' at the seam. ``strength=0`` is a no-op. Arrays are crops of the same size
+    (``sd``: their :func:`signed_distance`, if already computed); returns RGB uint8.
     """
     if strength <= 0 or band_px <= 0 or not channels:
         return edited
-    sd = signed_distance(mask)
-    band = (sd > 0) & (sd <= band_px)
+    sd = signed_distance(mask) if sd is None else sd
+    near = (sd > 0) & (sd <= 5.0 * band_px)  # beyond, the weight is below 1 %
+    band = near & (sd <= band_px)
     if band.sum() < 16:
         return edited
-    lab_o = rgb_to_lab(original)
-    lab_e = rgb_to_lab(edited)
-    corrected = lab_e.copy()
+    lab_o = rgb_to_lab(original[band][:, None])[:, 0]
+    lab_e_near = rgb_to_lab(edited[near][:, None])[:, 0]
+    lab_e_band = lab_e_near[band[near]]
+    corrected = lab_e_near.copy()
     for c, name in enumerate("Lab"):
         if name not in channels:
             continue
-        mo, so = float(lab_o[..., c][band].mean()), float(lab_o[..., c][band].std())
-        me, se = float(lab_e[..., c][band].mean()), float(lab_e[..., c][band].std())
-        gain = np.clip(so / max(se, 1e-3), 0.5, 2.0)
-        corrected[..., c] = (lab_e[..., c] - me) * gain + mo
-    w = (strength * np.exp(-np.maximum(sd, 0) / band_px) * (sd > 0)).astype(np.float32)[..., None]
-    return lab_to_rgb(lab_e + w * (corrected - lab_e))
+        mo, so = float(lab_o[:, c].mean()), float(lab_o[:, c].std())
+        me, se = float(lab_e_band[:, c].mean()), float(lab_e_band[:, c].std())
+        gain = np.clip(so / max(se, 1e-3), 0.8, 1.25)
+        shift = float(np.clip(mo - me, -max_shift, max_shift))  # subtle: never a halo of the old colour
+        corrected[:, c] = (lab_e_near[:, c] - me) * gain + me + shift
+    w = (strength * np.exp(-sd[near] / band_px)).astype(np.float32)[:, None]
+    out = edited.copy()
+    out[near] = lab_to_rgb((lab_e_near + w * (corrected - lab_e_near))[:, None])[:, 0]
+    return out
 
 
 # --------------------------------------------------------------------------- paste back
@@ -189,16 +197,19 @@ def composite_crop(original: np.ndarray, edited_crop: np.ndarray, box: XYXY, mas
     if int(m.sum()) != int(mask.sum()):
         raise BadInput("the crop box does not contain the whole mask")
     edited_crop = check_image(edited_crop, "edited image")
+    sd = signed_distance(m)
     if harmonize_strength > 0:
         edited_crop = harmonize(crop_o, edited_crop, m, band_px=max(4.0, 3.0 * feather_px),
-                                strength=harmonize_strength, channels=harmonize_channels)
-    alpha = feather_alpha(m, feather_px)
+                                strength=harmonize_strength, channels=harmonize_channels, sd=sd)
+    alpha = _alpha_from_sd(sd, float(feather_px))
     out = original.copy()
-    blended = crop_o.astype(np.float32) + alpha[..., None] * (edited_crop.astype(np.float32) - crop_o)
-    blended = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
     region = out[sl]
-    touched = alpha > 0
-    region[touched] = blended[touched]  # untouched pixels keep their exact bytes
+    full = alpha >= 1.0
+    region[full] = edited_crop[full]
+    part = (alpha > 0) & ~full  # only the feather band needs blending; the rest keeps its exact bytes
+    a = alpha[part][:, None]
+    o = crop_o[part].astype(np.float32)
+    region[part] = np.clip(o + a * (edited_crop[part].astype(np.float32) - o) + 0.5, 0, 255).astype(np.uint8)
     return out
 
 

@@ -67,7 +67,8 @@ class TextureEditor(CropEditor):
         entry = assets.manifest().get(label, {})
         tex = tileable(tex, bool(entry.get("tileable", False)))
         size = math.sqrt(float(mask.sum()))
-        tile = int(np.clip(round(p["scale"] * 0.5 * size * max(tex.shape[:2]) / 512), MIN_TILE, MAX_TILE))
+        natural = float(entry.get("scale", 1.0))  # per-texture hint from the manifest (knit stitches are big)
+        tile = int(np.clip(round(natural * p["scale"] * 0.5 * size * max(tex.shape[:2]) / 512), MIN_TILE, MAX_TILE))
         th = max(MIN_TILE, round(tile * tex.shape[0] / max(tex.shape[:2])))
         tw = max(MIN_TILE, round(tile * tex.shape[1] / max(tex.shape[:2])))
         interp = cv2.INTER_AREA if tw < tex.shape[1] else cv2.INTER_CUBIC

@@ -328,15 +328,16 @@ def marble(rng: np.random.Generator) -> np.ndarray:
     return finish(rgb + 1.5 * pnoise(rng, 1.0)[..., None])
 
 
+# name -> (generator, seed, description, natural scale: how large one tile looks at the editor's scale=1)
 TEXTURES = {
-    "denim": (denim, 11, "Indigo denim, 3/1 right-hand twill with slub yarn and fading"),
-    "leopard": (leopard, 12, "Leopard fur: golden coat with dark broken rosettes and spots"),
-    "crocodile": (crocodile, 13, "Crocodile skin: domed rectangular scales with deep creases"),
-    "knit": (knit, 14, "Red wool stockinette knit: columns of V stitches"),
-    "leather": (leather, 15, "Brown full-grain leather with pebble grain and creases"),
-    "camouflage": (camouflage, 16, "Woodland camouflage: khaki, green, brown and black blobs"),
-    "plaid": (plaid, 17, "Green, navy and red tartan plaid in a 2/2 twill"),
-    "marble": (marble, 18, "White Carrara marble with grey veins"),
+    "denim": (denim, 11, "Indigo denim, 3/1 right-hand twill with slub yarn and fading", 1.0),
+    "leopard": (leopard, 12, "Leopard fur: golden coat with dark broken rosettes and spots", 1.3),
+    "crocodile": (crocodile, 13, "Crocodile skin: domed rectangular scales with deep creases", 1.2),
+    "knit": (knit, 14, "Red wool stockinette knit: columns of V stitches", 2.2),
+    "leather": (leather, 15, "Brown full-grain leather with pebble grain and creases", 1.0),
+    "camouflage": (camouflage, 16, "Woodland camouflage: khaki, green, brown and black blobs", 1.5),
+    "plaid": (plaid, 17, "Green, navy and red tartan plaid in a 2/2 twill", 1.5),
+    "marble": (marble, 18, "White Carrara marble with grey veins", 1.5),
 }
 
 
@@ -344,7 +345,7 @@ def main(argv: list[str]) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     only = set(argv)
     entries = []
-    for name, (fn, seed, desc) in TEXTURES.items():
+    for name, (fn, seed, desc, scale) in TEXTURES.items():
         path = OUT / f"{name}.png"
         if not only or name in only:
             img = fn(np.random.default_rng(seed))
@@ -352,7 +353,7 @@ def main(argv: list[str]) -> int:
             cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
             print(f"{path.name}: {path.stat().st_size // 1024} KB")
         entries.append({"name": name, "kind": "texture", "file": path.name, "licence": LICENCE, "description": desc,
-                        "tileable": True, "size": [N, N]})
+                        "tileable": True, "size": [N, N], "scale": scale})
     manifest = {"version": 1, "styles": entries}
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return 0
