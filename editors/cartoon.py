@@ -73,7 +73,13 @@ class CartoonEditor(CropEditor):
             block = max(3, p["edge_block"] | 1)
             edges = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block,
                                           p["edge_sensitivity"])
-            lines = (edges == 0).astype(np.uint8)
+            # keep only lines on real edges (strong gradients), not on soft shading across folds
+            gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+            gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+            mag = cv2.magnitude(gx, gy)
+            gate = max(8.0 * p["edge_sensitivity"], float(np.percentile(mag[m], 80)) if m.any() else 0.0)
+            strong = cv2.dilate((mag > gate).astype(np.uint8), np.ones((3, 3), np.uint8))
+            lines = ((edges == 0) & (strong > 0)).astype(np.uint8)
             n, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
             min_area = max(4, int(min(size) * 0.06))  # drop specks, keep strokes
             keep = np.zeros(n, bool)

@@ -58,7 +58,6 @@ def torus_points(rng: np.random.Generator, n_side: int, jitter: float = 0.8) -> 
     cell = N / n_side
     gy, gx = np.mgrid[0:n_side, 0:n_side].astype(np.float32)
     pts = np.stack([(gx + 0.5) * cell, (gy + 0.5) * cell], -1).reshape(-1, 2)
-    pts[:, 1] += (np.arange(len(pts)) // n_side % 2) * 0  # plain grid
     pts += rng.uniform(-jitter / 2, jitter / 2, pts.shape).astype(np.float32) * cell
     return pts % N
 
@@ -191,7 +190,7 @@ def crocodile(rng: np.random.Generator) -> np.ndarray:
     n_side = 8
     pts = torus_points(rng, n_side, jitter=0.35)
     warp_x, warp_y = 10 * pnoise(rng, 40), 10 * pnoise(rng, 40)
-    global xx, yy
+    global xx, yy  # the Voronoi helper reads the (warped) pixel grid
     x0, y0 = xx, yy
     xx, yy = (x0 + warp_x) % N, (y0 + warp_y) % N
     f1, f2, idx = voronoi(pts, stretch=(1.0, 1.25))
@@ -278,7 +277,7 @@ def camouflage(rng: np.random.Generator) -> np.ndarray:
         field = 0.8 * pnoise(rng, 38) + 0.2 * pnoise(rng, 10)
         m = np.clip((field - thr) * 12.0, 0, 1)
         rgb = mix(rgb, fill(c), m)
-    cloth = 1 + 0.035 * pnoise(rng, 1.0)[..., None] + 0.03 * np.sin(xx * np.pi / 1.0)[..., None] * 0
+    cloth = 1 + 0.035 * pnoise(rng, 1.0)[..., None]
     weave = 1 + 0.03 * (((xx.astype(int) + yy.astype(int)) % 2) - 0.5)[..., None]
     return finish(rgb * cloth * weave)
 
