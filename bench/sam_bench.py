@@ -504,7 +504,8 @@ def report(result: dict[str, Any]) -> str:
                   table(rows, ["thr", "MP", "size", "prepare s", "click ms", "refine ms"])]
     missed = [c for c in result["goal_checks"] if not c["ok"]]
     lines += ["", f"Goal checks: {len(result['goal_checks']) - len(missed)} of {len(result['goal_checks'])} met."]
-    lines.append(f"Total time {result['elapsed_s']:.0f} s; results in {result['output']}")
+    lines.append(f"Total time {result['elapsed_s']:.0f} s, peak memory {result['peak_rss_mib']} MiB; "
+                 f"results in {result['output']}")
     return "\n".join(lines)
 
 
@@ -614,6 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     result["goal_checks"] = goal_checks(result)
     result["machine"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     result["elapsed_s"] = round(time.perf_counter() - t_start, 1)
+    result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
     out = Path(args.out)
     try:
         result["output"] = str(out.resolve().relative_to(ROOT))

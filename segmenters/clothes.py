@@ -1,0 +1,313 @@
+"""Human parsing: hat, hair, face, skin, upper / lower clothes, dress, shoes (+ belt, bag, scarf, sunglasses).
+
+Full backend (role ``clothes``, mattmdjaga/segformer_b2_clothes, ATR labels): one SegFormer pass over the
+working copy; classes mapped by *name* (``CLOTHES_LABELS``); parts are not tied to a person here, the
+assembly intersects them with each person's mask.
+
+Offline backend (approximate; ``heuristic (offline, approximate)``), per person with a face mesh:
+- face = the face-mesh oval;
+- hat / hair: colour models from two seed areas — the band just above the forehead and the strips
+  beside the temples. When the forehead band differs clearly from the temples (and from skin), it is a
+  hat: GrabCut grows it over the top of the head. Hair is then GrabCut-grown from the temple (and,
+  without a hat, forehead) seeds inside the head zone of the person mask;
+- skin = person pixels whose colour matches a model (Lab, Mahalanobis) learnt from the face's own
+  pixels (neck, arms, hands, legs);
+- clothes = the rest of the person; above the hip line (``HIP_BELOW_CHIN`` face heights below the chin,
+  along the face's up direction) upper clothes, below it lower clothes; shoes = the lowest strip of a
+  person whose feet are in the photo. No dress, belt, bag, scarf or sunglasses offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from core.models import ModelManager
+from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part, full_backend_ready
+
+ROLE = "clothes"
+FULL_SOURCE = "segformer-clothes"
+CLOTHES_LABELS = {
+    "background": "", "hat": "hat", "hair": "hair", "sunglasses": "sunglasses", "upper-clothes": "upper clothes",
+    "skirt": "lower clothes", "pants": "lower clothes", "dress": "dress", "belt": "belt", "left-shoe": "shoes",
+    "right-shoe": "shoes", "face": "face", "left-leg": "skin", "right-leg": "skin", "left-arm": "skin",
+    "right-arm": "skin", "bag": "bag", "scarf": "scarf",
+}
+HIP_BELOW_CHIN = 3.5  # face heights (hairline to chin) from the chin down to the hip line
+FEET_BELOW_CHIN = 6.5  # a person reaching this far below the chin shows their feet
+HAT_DELTA_E = 28.0  # forehead band this far (Lab) from the temple hair and the skin: a hat
+SKIN_MAHALANOBIS = 3.0
+GRABCUT_ITERS = 4
+GRABCUT_SIDE = 160  # GrabCut runs on the head box shrunk to this longer side
+
+
+@dataclass
+class ClothesData:
+    person: np.ndarray  # bool, work size: everyone the parser saw
+    labels: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+# -- full backend ----------------------------------------------------------------------------------------
+
+
+def parse_full(manager: ModelManager, ctx: ParseContext) -> ParseOutput:
+    from segmenters.segformer import masks_by_name, segment_labels
+
+    h, w = ctx.shape
+    labels, conf, id2label = segment_labels(manager, ROLE, ctx.work, (w, h))
+    background = [i for i, n in id2label.items() if n.lower() == "background"]
+    person = ~np.isin(labels, background)
+    masks = masks_by_name(labels, id2label, CLOTHES_LABELS)
+    parts = [Part(label, m, FULL_SOURCE, conf) for label, m in masks.items()]
+    return ParseOutput(parts=parts, data=ClothesData(person, masks), source=FULL_SOURCE)
+
+
+# -- offline heuristic -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Frame:
+    """A face's own axes in work pixels: ``up`` from chin to forehead, ``right`` across the face."""
+
+    chin: np.ndarray
+    top: np.ndarray  # mesh point 10, near the hairline
+    up: np.ndarray
+    right: np.ndarray
+    fh: float  # hairline to chin
+    fw: float  # cheek to cheek
+    centre: np.ndarray
+
+    def coords(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """(across, above_chin) for every pixel, in face widths / face heights."""
+        h, w = shape
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        dx, dy = xs - self.centre[0], ys - self.centre[1]
+        across = (dx * self.right[0] + dy * self.right[1]) / self.fw
+        cx, cy = xs - self.chin[0], ys - self.chin[1]
+        above = (cx * self.up[0] + cy * self.up[1]) / self.fh
+        return across, above
+
+
+def face_frame(pts: np.ndarray) -> Frame:
+    chin, top = pts[152].astype(np.float32), pts[10].astype(np.float32)
+    up = top - chin
+    fh = float(np.linalg.norm(up)) or 1.0
+    up = up / fh
+    right = np.array([-up[1], up[0]], np.float32)  # image-right for an upright face
+    fw = float(np.linalg.norm(pts[454] - pts[234])) or fh * 0.8
+    return Frame(chin, top, up, right, fh, fw, (pts[234] + pts[454]) / 2)
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32) * np.array([100 / 255, 1, 1], np.float32) \
+        - np.array([0, 128, 128], np.float32)
+
+
+def _median(lab: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    return np.median(lab[mask], axis=0) if mask.sum() >= 12 else None
+
+
+def skin_model(lab: np.ndarray, face: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float] | None:
+    """(mean ab, inverse covariance ab, L mean, L std) from the face pixels minus eyes, brows, lips."""
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    inner = cv2.erode(face.astype(np.uint8), k).astype(bool) & ~cv2.dilate(features.astype(np.uint8), k).astype(bool)
+    px = lab[inner]
+    if len(px) < 30:
+        return None
+    ab = px[:, 1:]
+    mean = ab.mean(0)
+    cov = np.cov(ab.T) + np.eye(2) * 4.0
+    return mean, np.linalg.inv(cov), float(px[:, 0].mean()), float(px[:, 0].std())
+
+
+def skin_like(lab: np.ndarray, model) -> np.ndarray:
+    mean, icov, lmean, lstd = model
+    d = lab[..., 1:] - mean
+    m2 = np.einsum("...i,ij,...j->...", d, icov, d)
+    light = np.abs(lab[..., 0] - lmean) < 3 * lstd + 15
+    return (m2 < SKIN_MAHALANOBIS ** 2) & light
+
+
+def grabcut(rgb: np.ndarray, seed: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """GrabCut initialised with ``seed`` (cv2.GC_* values) inside ``box`` (x0, y0, x1, y1); bool mask."""
+    x0, y0, x1, y1 = box
+    sub = np.ascontiguousarray(seed[y0:y1, x0:x1]).copy()
+    img = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    fgd = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
+    bgd = (sub == cv2.GC_BGD) | (sub == cv2.GC_PR_BGD)
+    out = np.zeros(seed.shape, bool)
+    if fgd.sum() < 8 or bgd.sum() < 8:
+        out[y0:y1, x0:x1] = fgd
+        return out
+    bh, bw = sub.shape
+    k = min(1.0, GRABCUT_SIDE / max(bh, bw))  # GrabCut's cost grows with the area: run it small
+    if k < 1.0:
+        size = (max(1, round(bw * k)), max(1, round(bh * k)))
+        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        sub = cv2.resize(sub, size, interpolation=cv2.INTER_NEAREST)
+    try:
+        cv2.grabCut(img, sub, None, np.zeros((1, 65)), np.zeros((1, 65)), GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        pass
+    fg = ((sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)).astype(np.float32)
+    if k < 1.0:
+        fg = cv2.resize(fg, (bw, bh), interpolation=cv2.INTER_LINEAR)
+    out[y0:y1, x0:x1] = fg >= 0.5
+    return out
+
+
+def _open(mask: np.ndarray, size: int = 3) -> np.ndarray:
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, k).astype(bool)
+
+
+def _drop_small(mask: np.ndarray, min_area: float, keep_near: np.ndarray | None = None) -> np.ndarray:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] >= min_area:
+            keep[i] = True
+        elif keep_near is not None and (keep_near & (labels == i)).any():
+            keep[i] = True
+    return keep[labels]
+
+
+def parse_person(rgb: np.ndarray, lab: np.ndarray, person: np.ndarray, pts: np.ndarray | None,
+                 face_region: np.ndarray | None, features: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Offline labels for one person (work size). Without a face mesh: everything is upper clothes."""
+    h, w = person.shape
+    out: dict[str, np.ndarray] = {}
+    if pts is None or face_region is None:
+        out["upper clothes"] = person.copy()
+        return out
+    fr = face_frame(pts)
+    across, above = fr.coords((h, w))
+    face = face_region & person if (face_region & person).sum() > 0.5 * face_region.sum() else face_region
+    out["face"] = face
+    rest = person & ~face
+
+    # seeds: the band above the forehead, the strips beside the cheeks (below the eyes: no glasses arms, no brim)
+    near_face = cv2.dilate(face.astype(np.uint8), cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (max(3, int(fr.fw * 0.12)) | 1,) * 2)).astype(bool)
+    crown = rest & (np.abs(across) < 0.22) & (above > 1.04) & (above < 1.22)
+    temples = rest & ~near_face & (np.abs(across) > 0.45) & (np.abs(across) < 1.0) & (above > 0.12) & (above < 0.5)
+    skin = skin_model(lab, face, features if features is not None else np.zeros_like(face))
+    if skin is not None:
+        temples &= ~skin_like(lab, skin)  # ears and cheeks are not hair
+    c_med, t_med = _median(lab, crown), _median(lab, temples)
+    skin_lab = np.array([skin[2], *skin[0]]) if skin is not None else None
+
+    def far(a, b, limit=HAT_DELTA_E):
+        return a is not None and b is not None and float(np.linalg.norm(a - b)) > limit
+
+    head = rest & (np.abs(across) < 1.25) & (above > -0.35)
+    if head.any():
+        ys, xs = np.nonzero(head)
+        pad = 4
+        box = (max(0, xs.min() - pad), max(0, ys.min() - pad), min(w, xs.max() + pad + 1), min(h, ys.max() + pad + 1))
+    else:
+        box = (0, 0, w, h)
+    hat = np.zeros((h, w), bool)
+    # a hat: the forehead band is unlike skin and unlike the hair beside the temples; with too few temple
+    # pixels to judge (short hair, a tight person mask), only when it is very unlike skin (dark hair looks so too)
+    enough = t_med is not None and temples.sum() >= 40
+    has_hat = c_med is not None and (skin_lab is None or far(c_med, skin_lab, 20.0)) and (
+        far(c_med, t_med) if enough else (skin_lab is not None and far(c_med, skin_lab, 45.0)))
+    if has_hat:
+        seed = np.full((h, w), cv2.GC_BGD, np.uint8)
+        seed[head & (above > 0.9)] = cv2.GC_PR_FGD
+        seed[head & (above <= 0.9)] = cv2.GC_PR_BGD
+        seed[crown] = cv2.GC_FGD
+        seed[head & (np.abs(across) < 0.15) & (above > 1.0)] = cv2.GC_FGD  # the column above the forehead
+        seed[temples | face] = cv2.GC_BGD
+        # above the forehead line the head holds only hat (or hair under it): all of it is hat
+        hat = (grabcut(rgb, seed, box) | (above > 1.0)) & head & (above > 0.75)
+        hat = _drop_small(_open(hat), 0.05 * fr.fw * fr.fh, keep_near=crown)
+        out["hat"] = hat
+    # hair
+    seed = np.full((h, w), cv2.GC_BGD, np.uint8)
+    hair_zone = head & ~hat & (above > -0.3)
+    seed[hair_zone] = cv2.GC_PR_BGD
+    seed[hair_zone & (above > 0.4) & (np.abs(across) < 1.0)] = cv2.GC_PR_FGD
+    hair_seeds = temples | (crown if not has_hat else np.zeros_like(crown))
+    seed[hair_seeds] = cv2.GC_FGD
+    seed[face | hat] = cv2.GC_BGD
+    hair = grabcut(rgb, seed, box) & hair_zone if hair_seeds.sum() >= 8 else np.zeros((h, w), bool)
+    hair = _drop_small(_open(hair), 0.03 * fr.fw * fr.fh, keep_near=hair_seeds)
+    out["hair"] = hair
+
+    # the thin band between the mesh's oval and the hair / hat line goes to the hair (or to the face)
+    band = rest & ~hat & ~hair & near_face & (above > 0.75)
+    if hair.any():
+        hair |= band
+    else:
+        face = face | band
+        out["face"] = face
+    out["hair"] = hair
+    body = rest & ~hat & ~hair & ~face
+    if skin is not None:
+        sk = skin_like(lab, skin) & body
+        sk = _drop_small(_open(sk, 5), 0.02 * fr.fw * fr.fh)
+        out["skin"] = sk
+        body &= ~sk
+    clothes = _drop_small(_open(body), 0.02 * fr.fw * fr.fh)
+    out["upper clothes"] = clothes & (above > -HIP_BELOW_CHIN)
+    lower = clothes & (above <= -HIP_BELOW_CHIN)
+    feet_visible = (person[-2:].sum() < 0.02 * fr.fw) and (above[person].min() < -FEET_BELOW_CHIN)
+    if feet_visible:
+        bottom = above[person].min()
+        out["shoes"] = person & (above < bottom + 0.35) & ~out.get("skin", np.zeros_like(person))
+        lower &= ~out["shoes"]
+    out["lower clothes"] = lower
+    return out
+
+
+def parse_offline(ctx: ParseContext) -> ParseOutput:
+    po = ctx.need("person")
+    fpo = ctx.need("face_parts")
+    if po is None or po.data is None:
+        return ParseOutput(parts=[], data=ClothesData(np.zeros(ctx.shape, bool)), source=OFFLINE_HEURISTIC)
+    people = po.data
+    faces_of: dict[int, list] = {}
+    for fp in (fpo.data if fpo is not None and fpo.data else []):
+        owner = people.face_owner.get(fp.face)
+        if owner is not None:
+            faces_of.setdefault(owner, []).append(fp)
+    lab = _lab(ctx.work)
+    parts: list[Part] = []
+    union = np.zeros(ctx.shape, bool)
+    merged: dict[str, np.ndarray] = {}
+    for i, pm in enumerate(people.masks):
+        union |= pm
+        fps = faces_of.get(i, [])
+        fp = max(fps, key=lambda f: f.region.sum()) if fps else None
+        feats = None
+        if fp is not None:
+            feats = np.zeros(ctx.shape, bool)
+            for m in fp.labels.values():
+                feats |= m
+        labels = parse_person(ctx.work, lab, pm, fp.landmarks if fp else None, fp.region if fp else None, feats)
+        for label, m in labels.items():
+            if m.any():
+                parts.append(Part(label, m, OFFLINE_HEURISTIC, None, person=i))
+                merged[label] = merged[label] | m if label in merged else m
+    return ParseOutput(parts=parts, data=ClothesData(union, merged), source=OFFLINE_HEURISTIC)
+
+
+class ClothesParser:
+    name = "clothes"
+
+    def __init__(self, manager: ModelManager):
+        self.manager = manager
+
+    def run(self, ctx: ParseContext) -> ParseOutput:
+        if full_backend_ready(self.manager, ROLE):
+            return parse_full(self.manager, ctx)
+        return parse_offline(ctx)
+
+
+@PARSERS.register("clothes")
+def build(manager: ModelManager) -> ClothesParser:
+    return ClothesParser(manager)

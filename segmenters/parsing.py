@@ -1,0 +1,363 @@
+"""Labelled segments without a click: run every parser once per photo and return named segments.
+
+``parse_photo(photo, manager)`` runs the parsers below (each exactly once per photo; a parser that needs
+another one's answer asks the shared ``ParseContext``, which runs it at most once) and returns
+``core.types.Segment`` objects with full-size bool masks:
+
+======================  =========================================================================
+label                   what
+======================  =========================================================================
+``person 1``, ...       each person (instance), numbered left to right
+``upper clothes``       union over people; likewise ``lower clothes``, ``dress``, ``shoes``,
+                        ``hat``, ``hair``, ``face``, ``skin`` (arms, legs, neck, hands), and, from
+                        the full backends only, ``sunglasses``, ``belt``, ``bag``, ``scarf``
+``person 2 · hair``     per-person parts, only emitted when the photo has two or more people
+                        (with one person they would repeat the union segments)
+``all faces``           every detected face (face oval / parsed face region), for anonymising
+``eyes``, ``eyebrows``, face features (union over faces): ``lips``, ``nose``; full backend adds
+``ears``, ``glasses``   ``ears``, ``glasses``, ``mouth``
+``background``          everything that is not a person
+``sky``, ``building``   scene classes, people removed; ``tree``, ``grass``, ``road``, ``water``
+                        (and, full backend, e.g. ``car``, ``mountain``) where present
+======================  =========================================================================
+
+Each segment's ``source`` names the backend that found it, e.g. ``"segformer-clothes"``,
+``"selfie-segmentation (offline)"`` or ``"heuristic (offline, approximate)"``; ``is_approximate(seg)``
+is true for the hand-made offline rules (the word "approximate" is in the source). ``score`` is the
+mean class probability (full backends), the detector's confidence (faces) or None.
+
+The full backends are SegFormer models loaded through the ``ModelManager`` (roles ``clothes``,
+``face_parsing``, ``scene`` in core/manifest.toml); when their weights do not resolve, the offline
+backend runs instead: MediaPipe tflite models and CenterFace (packaged files, see core/assets.py)
+plus colour/geometry rules.
+
+Parsers work on a copy of the photo whose longer side is ``WORK_SIDE`` pixels (``ParseContext.work``);
+masks are upscaled to the photo's size only when segments are built.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+from core.errors import ModelUnavailable
+from core.masks import resize_mask
+from core.models import ModelManager
+from core.registry import Registry
+from core.types import Photo, Segment
+
+log = logging.getLogger(__name__)
+
+WORK_SIDE = 512  # longer side of the working copy every parser sees
+APPROXIMATE = "approximate"
+OFFLINE_HEURISTIC = "heuristic (offline, approximate)"
+SEP = " · "  # "person 2 · hair"
+MIN_PART_FRACTION = 2e-4  # parts smaller than this share of the photo are dropped
+
+# Order of the parts in the answer (and of the union segments).
+PERSON_PARTS = ("hat", "hair", "sunglasses", "face", "skin", "upper clothes", "lower clothes", "dress",
+                "belt", "shoes", "bag", "scarf")
+FACE_FEATURES = ("eyes", "eyebrows", "nose", "lips", "mouth", "ears", "glasses")
+SCENE_ORDER = ("sky", "building", "tree", "grass", "road", "water")
+
+
+@dataclass
+class Part:
+    """One labelled region found by a parser, at work size (``ParseContext.work``)."""
+
+    label: str
+    mask: np.ndarray  # bool, work size
+    source: str
+    score: float | None = None
+    person: int | None = None  # 0-based person index (per-person parts), None for scene / global parts
+
+
+@dataclass
+class ParseOutput:
+    """What a parser returns: parts for the answer, ``data`` for parsers that depend on it."""
+
+    parts: list[Part] = field(default_factory=list)
+    data: Any = None
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+class Parser(Protocol):
+    name: str  # registry name: "person", "faces", "face_parts", "clothes", "scene"
+
+    def run(self, ctx: ParseContext) -> ParseOutput:
+        """Parse ``ctx.work``; ask ``ctx.need(other)`` for another parser's output."""
+
+
+PARSERS: Registry = Registry("parser")
+
+
+def is_approximate(segment: Segment) -> bool:
+    """True when the segment came from a hand-made offline rule rather than a trained model."""
+    return APPROXIMATE in segment.source
+
+
+class ParseContext:
+    """One photo's parse: the working copy, the manager, and each parser's output (run at most once)."""
+
+    def __init__(self, photo: Photo, manager: ModelManager, parsers: dict[str, Parser] | None = None):
+        self.photo = photo
+        self.manager = manager
+        h, w = photo.height, photo.width
+        self.scale = min(1.0, WORK_SIDE / max(h, w))  # work pixels per photo pixel
+        if self.scale < 1.0:
+            size = (max(1, round(w * self.scale)), max(1, round(h * self.scale)))
+            self.work = cv2.resize(photo.pixels, size, interpolation=cv2.INTER_AREA)
+        else:
+            self.work = np.ascontiguousarray(photo.pixels)
+        self.parsers = parsers if parsers is not None else build_parsers(manager)
+        self.outputs: dict[str, ParseOutput | None] = {}
+        self.seconds: dict[str, float] = {}
+        self.errors: dict[str, str] = {}
+        self.runs: dict[str, int] = {}
+        self._running: set[str] = set()
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.work.shape[0], self.work.shape[1]
+
+    def need(self, name: str) -> ParseOutput | None:
+        """The output of parser ``name`` (running it now if it has not run); None when it failed."""
+        if name in self.outputs:
+            return self.outputs[name]
+        parser = self.parsers.get(name)
+        if parser is None:
+            self.outputs[name] = None
+            return None
+        if name in self._running:
+            raise RuntimeError(f"parser '{name}' depends on itself")
+        self._running.add(name)
+        t0 = time.perf_counter()
+        inner_before = sum(self.seconds.values())
+        try:
+            out: ParseOutput | None = parser.run(self)
+        except ModelUnavailable as exc:
+            log.warning("parser %s unavailable: %s", name, exc)
+            self.errors[name] = str(exc)
+            out = None
+        except Exception as exc:  # one broken parser must not sink the others
+            log.exception("parser %s failed", name)
+            self.errors[name] = f"{exc.__class__.__name__}: {exc}"
+            out = None
+        finally:
+            self._running.discard(name)
+        # own time only: subtract what the parsers it asked for took meanwhile
+        self.seconds[name] = time.perf_counter() - t0 - (sum(self.seconds.values()) - inner_before)
+        self.runs[name] = self.runs.get(name, 0) + 1
+        self.outputs[name] = out
+        return out
+
+
+@dataclass
+class ParseReport:
+    segments: list[Segment]
+    seconds: float  # total, segment assembly included
+    per_parser: dict[str, float]  # own time of each parser
+    sources: dict[str, str]  # parser -> backend that ran
+    errors: dict[str, str]  # parser -> why it gave nothing
+
+
+def build_parsers(manager: ModelManager, names: Sequence[str] | None = None) -> dict[str, Parser]:
+    _import_parsers()
+    return {n: PARSERS.build(n, manager) for n in (names or PARSERS.names())}
+
+
+def parse_report(photo: Photo, manager: ModelManager, parsers: Sequence[str] | None = None) -> ParseReport:
+    """Run the parsers (all registered, or ``parsers``) on ``photo``; segments plus timings and sources."""
+    t0 = time.perf_counter()
+    ctx = ParseContext(photo, manager, build_parsers(manager, parsers))
+    for name in ctx.parsers:
+        ctx.need(name)
+    segments = assemble(ctx)
+    sources = {n: o.source for n, o in ctx.outputs.items() if o is not None}
+    return ParseReport(segments, time.perf_counter() - t0, dict(ctx.seconds), sources, dict(ctx.errors))
+
+
+def parse_photo(photo: Photo, manager: ModelManager) -> list[Segment]:
+    """Labelled segments for ``photo`` (see the module docstring for the labels); masks bool HxW full size."""
+    return parse_report(photo, manager).segments
+
+
+def smallest_segment_at(segments: Sequence[Segment], x: float, y: float) -> Segment | None:
+    """The segment with the fewest pixels whose mask contains photo pixel ``(x, y)``; None when none does."""
+    best: Segment | None = None
+    best_area = 0
+    for seg in segments:
+        h, w = seg.mask.shape
+        xi, yi = int(x), int(y)
+        if not (0 <= xi < w and 0 <= yi < h) or not seg.mask[yi, xi]:
+            continue
+        area = seg.area
+        if best is None or area < best_area:
+            best, best_area = seg, area
+    return best
+
+
+# -- assembling segments -------------------------------------------------------------------------------
+
+
+def assemble(ctx: ParseContext) -> list[Segment]:
+    """Turn every parser's parts into full-size segments: instances, unions, per-person parts, background."""
+    h, w = ctx.photo.height, ctx.photo.width
+    min_px = MIN_PART_FRACTION * ctx.shape[0] * ctx.shape[1]
+    out: list[tuple[str, np.ndarray, str, float | None]] = []
+
+    person_out = ctx.outputs.get("person")
+    people: list[Part] = list(person_out.parts) if person_out else []
+    n_people = len(people)
+    everyone = np.zeros(ctx.shape, bool)
+    for i, p in enumerate(people):
+        everyone |= p.mask
+        out.append((f"person {i + 1}", p.mask, p.source, p.score))
+
+    parts: list[Part] = []
+    for name in ("clothes", "face_parts"):
+        o = ctx.outputs.get(name)
+        if o is not None:
+            parts.extend(o.parts)
+
+    def union(label: str, chosen: list[Part]) -> None:
+        mask = np.zeros(ctx.shape, bool)
+        for p in chosen:
+            mask |= p.mask
+        if mask.sum() >= min_px:
+            scores = [p.score for p in chosen if p.score is not None]
+            out.append((label, mask, _sources(chosen), float(np.mean(scores)) if scores else None))
+
+    labels = [lb for lb in PERSON_PARTS + FACE_FEATURES if any(p.label == lb for p in parts)]
+    labels += sorted({p.label for p in parts} - set(labels) - {"all faces"})
+    for label in labels:
+        union(label, [p for p in parts if p.label == label])
+    union("all faces", [p for p in parts if p.label == "all faces"])
+    if n_people >= 2:
+        for i, who in enumerate(people):
+            for label in PERSON_PARTS:
+                # parts tied to a person by their parser, or (full backends) cut out by the person's mask
+                mine = [p if p.person == i else Part(p.label, p.mask & who.mask, p.source, p.score, i)
+                        for p in parts if p.label == label and p.person in (i, None)]
+                union(f"person {i + 1}{SEP}{label}", mine)
+
+    if person_out is not None:
+        out.append(("background", ~everyone, person_out.source, None))
+    scene = ctx.outputs.get("scene")
+    scene_labels = {p.label for p in scene.parts} if scene is not None else set()
+    if scene is not None:
+        order = {lb: i for i, lb in enumerate(SCENE_ORDER)}
+        for p in sorted(scene.parts, key=lambda p: (order.get(p.label, 99), p.label)):
+            m = p.mask & ~everyone
+            if m.sum() >= min_px:
+                out.append((p.label, m, p.source, p.score))
+
+    full = _upscale_exclusive({lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}, w, h)
+    segments = []
+    everyone_big = np.zeros((h, w), bool)
+    for i, (label, mask, source, score) in enumerate(out, start=1):
+        if label == "background":  # the exact complement of the people, at full size
+            big = ~everyone_big
+        elif label in scene_labels:
+            big = resize_mask(mask, w, h) & ~everyone_big
+        else:
+            big = full[label] if label in full else resize_mask(mask, w, h)
+        if label.startswith("person ") and SEP not in label:
+            everyone_big |= big
+        segments.append(Segment(id=i, label=label, mask=big, source=source, score=score))
+    return segments
+
+
+def _base(label: str) -> str:
+    return label.split(SEP)[-1]
+
+
+def _upscale_exclusive(masks: dict[str, np.ndarray], width: int, height: int) -> dict[str, np.ndarray]:
+    """Upscale masks that do not overlap so that they still do not (each pixel to its strongest label)."""
+    if not masks:
+        return {}
+    first = next(iter(masks.values()))
+    if first.shape == (height, width):
+        return {k: v.copy() for k, v in masks.items()}
+    out: dict[str, np.ndarray] = {}
+    groups: dict[str, list[str]] = {}
+    for label in masks:  # unions and each person's parts are upscaled as separate groups
+        groups.setdefault(label.split(SEP)[0] if SEP in label else "", []).append(label)
+    for labels in groups.values():
+        soft = np.stack([cv2.resize(masks[lb].astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+                         for lb in labels])
+        best = soft.argmax(0)
+        strong = soft.max(0) >= 0.5
+        for k, lb in enumerate(labels):
+            out[lb] = strong & (best == k)
+    return out
+
+
+def _sources(parts: list[Part]) -> str:
+    seen: list[str] = []
+    for p in parts:
+        if p.source not in seen:
+            seen.append(p.source)
+    return " + ".join(seen)
+
+
+# -- helpers shared by the parser modules ---------------------------------------------------------------
+
+
+_packaged_cache: dict[str, Any] = {}
+_packaged_locks: dict[str, threading.Lock] = {}
+_cache_lock = threading.Lock()
+
+
+def packaged_model(name: str, loader: Callable[[Any], Any]) -> tuple[Any, threading.Lock]:
+    """A resident model built by ``loader(path)`` from packaged file ``name`` (core/assets.py), and its lock."""
+    from core.assets import packaged_path
+
+    path = packaged_path(name)  # checked every time (cheap): a removed or moved file is noticed
+    key = f"{name}:{path}"
+    with _cache_lock:
+        if key not in _packaged_cache:
+            t0 = time.perf_counter()
+            _packaged_cache[key] = loader(path)
+            _packaged_locks[key] = threading.Lock()
+            log.info("loaded packaged %s from %s in %.2fs", name, path, time.perf_counter() - t0)
+        return _packaged_cache[key], _packaged_locks[key]
+
+
+def tflite_interpreter(path: Any) -> Any:
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_path=str(path), num_threads=2)
+    it.allocate_tensors()
+    return it
+
+
+def run_tflite(name: str, inputs: np.ndarray) -> list[np.ndarray]:
+    """Run packaged tflite model ``name`` on one float32 NHWC batch; its outputs in order."""
+    it, lock = packaged_model(name, tflite_interpreter)
+    with lock:
+        it.set_tensor(it.get_input_details()[0]["index"], inputs.astype(np.float32))
+        it.invoke()
+        return [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
+
+
+def full_backend_ready(manager: ModelManager, role: str) -> bool:
+    """True when ``role`` is in the manifest and its weights are loaded or on disk (never downloads)."""
+    if role not in manager.roles:
+        return False
+    try:
+        return manager.available(role)
+    except ModelUnavailable:
+        return False
+
+
+def _import_parsers() -> None:
+    from segmenters import clothes, face_parts, faces, person, scene  # noqa: F401  (registration)

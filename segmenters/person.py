@@ -1,0 +1,162 @@
+"""People: one mask per person (instances), from MediaPipe selfie segmentation (packaged tflite, Apache-2.0).
+
+The selfie model is made for people at portrait scale, so it runs twice at most: once on the whole
+photo (the landscape model for wide photos) and, for faces that are small in the photo, once more on a
+crop around each such face (probabilities pasted back with ``max``). The union is split into people:
+connected parts, and a part holding several faces is divided between them (each pixel goes to the face
+nearest in x, measured in face widths). Parts without a detected face are dropped (see KEEP_FACELESS):
+offline, a person seen from behind is not found.
+
+When the selfie files are missing but the full ``clothes`` backend is ready, everything it did not call
+"Background" is the person mask instead.
+
+Output ``data``: ``People`` (masks and which face belongs to whom), parts labelled ``person``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from core.errors import ModelUnavailable
+from core.models import ModelManager
+from segmenters.parsing import PARSERS, ParseContext, ParseOutput, Part, full_backend_ready, run_tflite
+
+SOURCE = "selfie-segmentation (offline)"
+THRESHOLD = 0.5
+SMALL_FACE = 0.12  # faces narrower than this share of the longer side get a crop of their own
+# The selfie model also fires on statues, buildings and furniture (china.jpg's temple scores 0.93), so a
+# part without a detected face is not a person unless KEEP_FACELESS (then: large and confident).
+KEEP_FACELESS = False
+MIN_FACELESS = 0.02
+MIN_FACELESS_PROB = 0.75
+MIN_PART = 0.002
+
+
+@dataclass
+class People:
+    masks: list[np.ndarray]  # bool, work size, one per person, left to right
+    prob: np.ndarray | None  # float person probability, work size (None when derived from clothes)
+    face_owner: dict[int, int] = field(default_factory=dict)  # face index -> person index
+
+    def union(self, shape: tuple[int, int]) -> np.ndarray:
+        out = np.zeros(shape, bool)
+        for m in self.masks:
+            out |= m
+        return out
+
+
+def selfie_probability(rgb: np.ndarray) -> np.ndarray:
+    """Person probability (float32 HxW, the size of ``rgb``) from the selfie model (whole image, stretched)."""
+    h, w = rgb.shape[:2]
+    name, (ih, iw) = ("selfie_segmentation_landscape", (144, 256)) if w > 1.3 * h else ("selfie_segmentation", (256, 256))
+    x = cv2.resize(rgb, (iw, ih), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    out = run_tflite(name, x[None])[0][0, :, :, 0]
+    return cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def person_probability(work: np.ndarray, faces: list) -> np.ndarray:
+    prob = selfie_probability(work)
+    h, w = work.shape[:2]
+    for f in faces:
+        if f.width >= SMALL_FACE * max(h, w):
+            continue
+        fw, fh = f.width, f.height
+        cx = (f.box[0] + f.box[2]) / 2
+        x0, x1 = int(max(0, cx - 2.5 * fw)), int(min(w, cx + 2.5 * fw))
+        y0, y1 = int(max(0, f.box[1] - 0.8 * fh)), int(min(h, f.box[3] + 5.5 * fh))
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            continue
+        crop = selfie_probability(np.ascontiguousarray(work[y0:y1, x0:x1]))
+        prob[y0:y1, x0:x1] = np.maximum(prob[y0:y1, x0:x1], crop)
+    return prob
+
+
+def split_people(mask: np.ndarray, faces: list, prob: np.ndarray | None = None) -> People:
+    """Split a person mask (bool, work size) into people using the faces (``segmenters.faces.Face``)."""
+    h, w = mask.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    pieces: list[tuple[np.ndarray, list[int]]] = []
+    for comp in range(1, n):
+        area = stats[comp, cv2.CC_STAT_AREA]
+        if area < MIN_PART * h * w:
+            continue
+        part = labels == comp
+        owned = [i for i, f in enumerate(faces) if _face_in(part, f)]
+        if not owned:
+            confident = prob is None or float(prob[part].mean()) >= MIN_FACELESS_PROB
+            if KEEP_FACELESS and area >= MIN_FACELESS * h * w and confident:
+                pieces.append((part, []))
+            continue
+        if len(owned) == 1:
+            pieces.append((part, owned))
+            continue
+        xs = np.arange(w, dtype=np.float32)[None, :]
+        dist = np.stack([np.abs(xs - faces[i].centre[0]) / max(faces[i].width, 1.0) for i in owned])
+        nearest = np.argmin(np.broadcast_to(dist, (len(owned), h, w)), axis=0)
+        for k, i in enumerate(owned):
+            sub = part & (nearest == k)
+            sub = _largest_with_face(sub, faces[i])
+            if sub.any():
+                pieces.append((sub, [i]))
+    pieces.sort(key=lambda p: float(np.flatnonzero(p[0].any(axis=0)).mean()))
+    people = People(masks=[p[0] for p in pieces], prob=prob)
+    for k, (_, owned) in enumerate(pieces):
+        for i in owned:
+            people.face_owner[i] = k
+    return people
+
+
+def _face_in(part: np.ndarray, face) -> bool:
+    x0, y0, x1, y1 = (int(round(v)) for v in face.box)
+    region = part[max(0, y0):max(0, y1), max(0, x0):max(0, x1)]
+    return region.size > 0 and region.mean() > 0.3
+
+
+def _largest_with_face(mask: np.ndarray, face) -> np.ndarray:
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return mask
+    cx, cy = (int(v) for v in face.centre)
+    lab = labels[min(cy, mask.shape[0] - 1), min(cx, mask.shape[1] - 1)]
+    if lab == 0:
+        counts = np.bincount(labels.ravel())
+        counts[0] = 0
+        lab = int(np.argmax(counts))
+    return labels == lab
+
+
+def clean(mask: np.ndarray) -> np.ndarray:
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, k).astype(bool)
+
+
+class PersonParser:
+    name = "person"
+
+    def __init__(self, manager: ModelManager):
+        self.manager = manager
+
+    def run(self, ctx: ParseContext) -> ParseOutput:
+        fo = ctx.need("faces")
+        faces = fo.data if fo is not None else []
+        try:
+            prob = person_probability(ctx.work, faces)
+            mask, source = clean(prob > THRESHOLD), SOURCE
+        except ModelUnavailable:
+            if not full_backend_ready(self.manager, "clothes"):
+                raise
+            co = ctx.need("clothes")
+            if co is None or co.data is None:
+                raise
+            prob, mask, source = None, clean(co.data.person), co.source
+        people = split_people(mask, faces, prob)
+        parts = [Part("person", m, source, None, person=i) for i, m in enumerate(people.masks)]
+        return ParseOutput(parts=parts, data=people, source=source)
+
+
+@PARSERS.register("person")
+def build(manager: ModelManager) -> PersonParser:
+    return PersonParser(manager)

@@ -1,0 +1,196 @@
+"""Scene parsing: sky, building, tree, grass, road, water (people are removed at assembly).
+
+Full backend (role ``scene``, nvidia/segformer-b0-finetuned-ade-512-512, ADE20K's 150 classes): one
+SegFormer pass over the working copy; classes mapped by *name* (``ADE_LABELS``: several ADE classes fold
+into one Facet label, e.g. "tree" and "plant" -> tree; "sea", "river", "lake" -> water).
+
+Offline backend (``heuristic (offline, approximate)``), colour + texture + position rules on a copy of
+``SCENE_SIDE`` pixels:
+- sky: smooth (low local contrast), bright, bluish or grey pixels connected to the top edge, cleaned
+  by GrabCut; the horizon is the median lower edge of the sky;
+- tree: green-hued (or dark olive) textured pixels; grass: green but smooth, below the horizon;
+- water: smooth, sky-coloured or blue regions below the horizon that do not touch the top;
+- road: smooth grey, low-saturation regions touching the bottom edge below the horizon;
+- building: what is left where straight edges (LSD / Hough segments) are dense, filled.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from core.models import ModelManager
+from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part, full_backend_ready
+
+ROLE = "scene"
+FULL_SOURCE = "segformer-ade20k"
+SCENE_SIDE = 320
+ADE_LABELS = {
+    "sky": "sky", "building": "building", "house": "building", "skyscraper": "building", "tower": "building",
+    "tree": "tree", "plant": "tree", "palm": "tree", "grass": "grass", "field": "grass", "road": "road",
+    "sidewalk": "road", "path": "road", "water": "water", "sea": "water", "river": "water", "lake": "water",
+    "mountain": "mountain", "car": "car", "floor": "floor", "wall": "wall", "sand": "sand", "snow": "snow",
+}
+MIN_FRACTION = 0.005
+MIN_SKY = 0.05  # less sky than this share of the photo: no sky (and no water reasoning)
+
+
+def parse_full(manager: ModelManager, ctx: ParseContext) -> ParseOutput:
+    from segmenters.segformer import masks_by_name, segment_labels
+
+    h, w = ctx.shape
+    labels, conf, id2label = segment_labels(manager, ROLE, ctx.work, (w, h))
+    masks = masks_by_name(labels, id2label, ADE_LABELS)
+    return ParseOutput(parts=[Part(lb, m, FULL_SOURCE, conf) for lb, m in masks.items()], data=masks,
+                       source=FULL_SOURCE)
+
+
+def _touching(mask: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    """The connected parts of ``mask`` that overlap ``edge``."""
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    hit = np.unique(labels[edge & mask])
+    hit = hit[hit != 0]
+    return np.isin(labels, hit)
+
+
+def _drop_small(mask: np.ndarray, min_area: float) -> np.ndarray:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    return keep[labels]
+
+
+def _morph(mask: np.ndarray, op: int, size: int) -> np.ndarray:
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return cv2.morphologyEx(mask.astype(np.uint8), op, k).astype(bool)
+
+
+def offline_scene(rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """Label masks (bool, the size of ``rgb``) for sky, tree, grass, water, road, building."""
+    H, W = rgb.shape[:2]
+    s = min(1.0, SCENE_SIDE / max(H, W))
+    img = cv2.resize(rgb, (max(1, round(W * s)), max(1, round(H * s))), interpolation=cv2.INTER_AREA) if s < 1 else rgb
+    img = np.ascontiguousarray(img)
+    h, w = img.shape[:2]
+    area = h * w
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV_FULL).astype(np.float32)
+    hue, sat, val = hsv[..., 0] * 360 / 256, hsv[..., 1] / 255, hsv[..., 2] / 255
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32)
+    b_lab = lab[..., 2] - 128
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    mean = cv2.blur(gray, (7, 7))
+    texture = np.sqrt(np.maximum(cv2.blur(gray * gray, (7, 7)) - mean * mean, 0))
+    smooth = texture < 6.0
+    top = np.zeros((h, w), bool)
+    top[: max(1, h // 40)] = True
+    bottom = np.zeros((h, w), bool)
+    bottom[-max(1, h // 40):] = True
+
+    # sky
+    # bluish and fairly bright, or grey-white and very bright (a grey studio backdrop is not sky)
+    sky_colour = ((val > 0.45) & (b_lab < -4)) | ((val > 0.8) & (sat < 0.25) & (b_lab < 8))
+    cand = _touching(smooth & sky_colour, top)
+    sky = np.zeros((h, w), bool)
+    if cand.sum() > 0.01 * area:
+        seed = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+        seed[cand] = cv2.GC_PR_FGD
+        seed[_morph(cand, cv2.MORPH_ERODE, 5)] = cv2.GC_FGD
+        seed[texture > 20] = cv2.GC_BGD
+        try:
+            cv2.grabCut(img, seed, None, np.zeros((1, 65)), np.zeros((1, 65)), 3, cv2.GC_INIT_WITH_MASK)
+            sky = (seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)
+        except cv2.error:
+            sky = cand
+        sky = _touching(_morph(sky, cv2.MORPH_OPEN, 3), top)
+        if sky.any():  # GrabCut leaves a rim where the local contrast was high: take back sky-coloured rim pixels
+            ref = lab[sky].mean(0)
+            rim = _morph(sky, cv2.MORPH_DILATE, 7) & ~sky
+            sky |= rim & (np.abs(lab[..., 1:] - ref[1:]).max(axis=2) < 6) & (np.abs(lab[..., 0] - ref[0]) < 25)
+    if sky.sum() < MIN_SKY * area:  # a bright patch at the top is not a sky to reason from
+        sky[:] = False
+    cols = np.flatnonzero(sky.any(axis=0))
+    if cols.size:
+        lowest = h - 1 - np.argmax(sky[::-1, cols], axis=0)
+        horizon = int(np.median(lowest)) + 1
+    else:
+        horizon = h // 3
+    below = np.zeros((h, w), bool)
+    below[horizon:] = True
+
+    # vegetation
+    green = (hue > 55) & (hue < 150) & (sat > 0.12) & (val > 0.04)
+    olive = (hue > 40) & (hue < 75) & (sat > 0.25) & (val < 0.5)
+    veg = (green | olive) & ~sky
+    veg = _morph(veg, cv2.MORPH_CLOSE, 5) & ~sky
+    veg = _drop_small(_morph(veg, cv2.MORPH_OPEN, 3), 0.004 * area)
+    veg_smooth = cv2.blur(smooth.astype(np.float32), (9, 9)) > 0.7
+    grass = veg & veg_smooth & below
+    tree = veg & ~grass
+
+    # water: smooth, sky-coloured or blue, below the horizon, not touching the top
+    if sky.sum() > 20:  # water mirrors the sky: same hue, a little darker (OpenCV Lab: L, a, b in 0..255)
+        ref = lab[sky].mean(0)
+        close = (np.abs(lab[..., 1:] - ref[1:]).max(axis=2) < 8) & (lab[..., 0] > ref[0] - 70)
+    else:
+        close = np.zeros((h, w), bool)
+    calm = cv2.blur((texture < 12).astype(np.float32), (9, 9)) > 0.6
+    watery = (close | ((b_lab < -6) & (sat > 0.15))) & ~veg & ~sky & below & calm & sky.any()
+    watery = _morph(watery, cv2.MORPH_CLOSE, 7) & ~veg & ~sky
+    water = _drop_small(watery, 0.01 * area) & ~_touching(watery, top)
+
+    # road: smooth grey at the bottom
+    greyish = (sat < 0.18) & (val > 0.2) & (val < 0.85) & smooth & below & ~veg & ~water
+    road = _drop_small(_touching(_morph(greyish, cv2.MORPH_CLOSE, 5), bottom), 0.03 * area)
+
+    # building: dense straight edges, in what is left
+    left = ~(sky | veg | water | road)
+    building = _straight_edge_density(gray) & left
+    building = _morph(building, cv2.MORPH_CLOSE, 9)
+    building = _fill(building) & left
+    building = _drop_small(_morph(building, cv2.MORPH_OPEN, 5), 0.03 * area)
+
+    out = {"sky": sky, "tree": tree, "grass": grass, "water": water, "road": road, "building": building}
+    return {k: cv2.resize(v.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)
+            for k, v in out.items() if v.sum() >= MIN_FRACTION * area}
+
+
+def _straight_edge_density(gray: np.ndarray) -> np.ndarray:
+    h, w = gray.shape
+    edges = cv2.Canny(gray.astype(np.uint8), 60, 150)
+    min_len = max(8, int(min(h, w) * 0.05))
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=18, minLineLength=min_len, maxLineGap=3)
+    canvas = np.zeros((h, w), np.uint8)
+    if lines is not None:
+        for x0, y0, x1, y1 in np.asarray(lines).reshape(-1, 4):
+            cv2.line(canvas, (int(x0), int(y0)), (int(x1), int(y1)), 255, 2)
+    k = max(9, int(min(h, w) * 0.06)) | 1
+    density = cv2.blur(canvas.astype(np.float32) / 255, (k, k))
+    return density > 0.12
+
+
+def _fill(mask: np.ndarray) -> np.ndarray:
+    """Fill holes enclosed by ``mask``."""
+    h, w = mask.shape
+    flood = np.pad(~mask, 1, constant_values=True).astype(np.uint8)
+    ff = np.zeros((h + 4, w + 4), np.uint8)
+    cv2.floodFill(flood, ff, (0, 0), 2)
+    return mask | (flood[1:-1, 1:-1] == 1)
+
+
+class SceneParser:
+    name = "scene"
+
+    def __init__(self, manager: ModelManager):
+        self.manager = manager
+
+    def run(self, ctx: ParseContext) -> ParseOutput:
+        if full_backend_ready(self.manager, ROLE):
+            return parse_full(self.manager, ctx)
+        masks = offline_scene(ctx.work)
+        return ParseOutput(parts=[Part(lb, m, OFFLINE_HEURISTIC) for lb, m in masks.items()], data=masks,
+                           source=OFFLINE_HEURISTIC)
+
+
+@PARSERS.register("scene")
+def build(manager: ModelManager) -> SceneParser:
+    return SceneParser(manager)

@@ -1,0 +1,194 @@
+"""Offline parsers on real photos: hand-chosen points that must (not) lie in each labelled segment.
+
+The packaged model files (MediaPipe tflite, extracted from the mediapipe 0.10.21 wheel) come from
+`python scripts/fetch_packaged_models.py`; without them these tests fail and say so.
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from core.assets import FETCH_COMMAND, fetch_packaged, load_packaged, packaged_path
+from core.errors import ModelUnavailable
+from core.models import ModelManager
+from core.photo import load_photo
+from core.settings import Settings
+from core.types import Photo, Segment
+from segmenters.parsing import ParseContext, build_parsers, is_approximate, parse_report, smallest_segment_at
+
+
+@pytest.fixture(scope="module")
+def packaged():
+    missing = []
+    for name in load_packaged():
+        try:
+            packaged_path(name)
+        except ModelUnavailable as exc:
+            missing.append(exc.reason)
+    if missing:
+        pytest.fail(f"packaged model files missing; run `{FETCH_COMMAND}` first:\n" + "\n".join(missing))
+
+
+@pytest.fixture(scope="module")
+def manager():
+    return ModelManager(Settings(), online=False)
+
+
+@pytest.fixture(scope="module")
+def parsed(packaged, manager, astronaut_path, china_path, hopper_path):
+    out = {}
+    for name, path in (("astronaut", astronaut_path), ("china", china_path), ("hopper", hopper_path)):
+        photo = load_photo(path)
+        out[name] = (photo, parse_report(photo, manager))
+    return out
+
+
+def labels_at(segments: list[Segment], x: int, y: int) -> set[str]:
+    return {s.label for s in segments if s.mask[y, x]}
+
+
+# (photo, label, points inside, points outside); points are (x, y) in photo pixels
+EXPECTED = [
+    ("china", "sky", [(300, 40), (400, 180), (50, 20)], [(210, 90), (200, 200), (600, 300), (480, 260)]),
+    ("china", "building", [(210, 90), (200, 200), (150, 280)], [(300, 40), (600, 300)]),
+    ("china", "tree", [(600, 300), (60, 380)], [(300, 40), (210, 90)]),
+    ("china", "water", [(480, 260)], [(300, 40), (210, 90)]),
+    ("astronaut", "upper clothes", [(100, 330), (250, 300)], [(225, 130), (240, 40), (480, 60)]),
+    ("astronaut", "face", [(225, 130), (230, 165)], [(240, 40), (100, 330), (480, 60)]),
+    ("astronaut", "hair", [(240, 40), (300, 80)], [(225, 130), (100, 330), (480, 60)]),
+    ("astronaut", "person 1", [(100, 330), (225, 130), (240, 40)], [(480, 60)]),
+    ("astronaut", "background", [(480, 60), (20, 20)], [(100, 330), (225, 130)]),
+    ("astronaut", "all faces", [(225, 130)], [(240, 40)]),
+    ("hopper", "face", [(265, 250), (300, 300)], [(260, 60), (150, 500), (470, 200)]),
+    ("hopper", "hat", [(260, 60), (330, 110)], [(265, 250), (150, 500)]),
+    ("hopper", "upper clothes", [(150, 500), (450, 520)], [(265, 250), (260, 60), (470, 200)]),
+    ("hopper", "skin", [(250, 380)], [(150, 500), (260, 60)]),
+    ("hopper", "background", [(470, 200), (30, 100)], [(265, 250)]),
+]
+
+
+@pytest.mark.parametrize("photo,label,inside,outside", EXPECTED, ids=[f"{e[0]}-{e[1]}" for e in EXPECTED])
+def test_points_inside_and_outside(parsed, photo, label, inside, outside):
+    _, report = parsed[photo]
+    seg = [s for s in report.segments if s.label == label]
+    assert seg, f"{photo}: no '{label}' segment; got {[s.label for s in report.segments]}"
+    mask = seg[0].mask
+    for x, y in inside:
+        assert mask[y, x], f"{photo}: ({x}, {y}) should be in '{label}' but is in {labels_at(report.segments, x, y)}"
+    for x, y in outside:
+        assert not mask[y, x], f"{photo}: ({x}, {y}) should not be in '{label}'"
+
+
+def test_smallest_segment_picks_the_part_not_the_person(parsed):
+    photo, report = parsed["astronaut"]
+    assert smallest_segment_at(report.segments, 100, 330).label == "upper clothes"
+    assert smallest_segment_at(report.segments, 240, 40).label == "hair"
+    assert smallest_segment_at(report.segments, 480, 60).label == "background"
+    assert smallest_segment_at(report.segments, 10_000, 5) is None
+
+
+def test_segments_are_full_size_labelled_and_honest(parsed):
+    for name, (photo, report) in parsed.items():
+        assert not report.errors, report.errors
+        ids = [s.id for s in report.segments]
+        assert len(set(ids)) == len(ids)
+        for s in report.segments:
+            assert s.mask.shape == (photo.height, photo.width) and s.mask.dtype == bool, (name, s.label)
+            assert s.source, (name, s.label)
+            assert s.area > 0
+        by = {s.label: s for s in report.segments}
+        assert "background" in by
+        if "upper clothes" in by:
+            assert is_approximate(by["upper clothes"]) and by["upper clothes"].source.startswith("heuristic")
+        if "person 1" in by:
+            assert by["person 1"].source == "selfie-segmentation (offline)" and not is_approximate(by["person 1"])
+    china = {s.label for s in parsed["china"][1].segments}
+    assert not any(lb.startswith("person") for lb in china), "the temple is not a person"
+    astronaut = {s.label for s in parsed["astronaut"][1].segments}
+    assert {"person 1", "face", "hair", "upper clothes", "eyes", "lips", "all faces"} <= astronaut
+    assert "person 2" not in astronaut and not any("·" in lb for lb in astronaut)
+
+
+def test_people_parts_are_disjoint(parsed):
+    _, report = parsed["hopper"]
+    by = {s.label: s.mask for s in report.segments}
+    parts = [by[lb] for lb in ("hat", "hair", "face", "skin", "upper clothes", "lower clothes") if lb in by]
+    total = np.sum(parts, axis=0)
+    assert total.max() <= 1
+    assert not (by["background"] & by["person 1"]).any()
+
+
+def test_each_parser_runs_once_per_photo(packaged, manager, astronaut_path):
+    ctx = ParseContext(load_photo(astronaut_path), manager, build_parsers(manager))
+    for name in ctx.parsers:
+        ctx.need(name)
+    for name in ctx.parsers:  # asking again is free
+        ctx.need(name)
+    assert ctx.runs == {name: 1 for name in ctx.parsers}
+    assert set(ctx.parsers) == {"faces", "person", "face_parts", "clothes", "scene"}
+
+
+def test_two_people_are_split_into_instances():
+    from segmenters.faces import Face
+    from segmenters.person import split_people
+
+    mask = np.zeros((100, 200), bool)
+    mask[20:100, 20:80] = True  # left person
+    mask[20:100, 120:180] = True  # right person
+    mask[60:100, 80:120] = True  # touching at the shoulders
+    faces = [Face((30, 20, 70, 55), np.zeros((5, 2), np.float32), 0.9),
+             Face((130, 20, 170, 55), np.zeros((5, 2), np.float32), 0.9)]
+    people = split_people(mask, faces)
+    assert len(people.masks) == 2
+    left, right = people.masks
+    assert left[50, 40] and not left[50, 150] and right[50, 150] and not right[50, 40]
+    assert not (left & right).any() and ((left | right) == mask).all()
+    assert people.face_owner == {0: 0, 1: 1}
+    # a blob without a face is not a person (statues, buildings)
+    assert split_people(mask, []).masks == []
+
+
+def test_photo_without_people_gives_background_and_scene(packaged, manager):
+    rng = np.random.default_rng(0)
+    px = np.zeros((240, 320, 3), np.uint8)
+    px[:100] = (135, 180, 235)  # sky
+    px[100:] = rng.integers(20, 90, (140, 320, 3))  # textured ground
+    report = parse_report(Photo(px), manager)
+    labels = [s.label for s in report.segments]
+    assert "background" in labels and not any(lb.startswith("person") for lb in labels)
+    sky = next(s for s in report.segments if s.label == "sky")
+    assert sky.mask[20, 160] and not sky.mask[200, 160]
+
+
+def test_missing_packaged_files_say_how_to_fetch(monkeypatch, tmp_path, manager, astronaut_path):
+    monkeypatch.setenv("FACET_PACKAGED_DIR", str(tmp_path))
+    with pytest.raises(ModelUnavailable, match="fetch_packaged_models.py"):
+        packaged_path("selfie_segmentation")
+    report = parse_report(load_photo(astronaut_path), manager)
+    assert "fetch_packaged_models.py" in report.errors["person"]
+    assert report.segments == [] or all(not s.label.startswith("person") for s in report.segments)
+
+
+def test_fetch_checks_sha256(tmp_path):
+    fake = tmp_path / "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl"
+    with zipfile.ZipFile(fake, "w") as zf:
+        for spec in load_packaged().values():
+            if spec.kind == "wheel":
+                zf.writestr(spec.member, b"not the real model")
+    with pytest.raises(RuntimeError, match="sha256"):
+        fetch_packaged(tmp_path / "out", wheels={"mediapipe": fake}, log=lambda *_: None)
+    assert not list((tmp_path / "out").glob("*.tflite"))
+
+
+def test_fetch_from_a_wheel_on_disk(tmp_path, packaged):
+    real = {n: packaged_path(n) for n, s in load_packaged().items() if s.kind == "wheel"}
+    wheel = tmp_path / "mediapipe.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for name, spec in load_packaged().items():
+            if spec.kind == "wheel":
+                zf.write(real[name], spec.member)
+    got = fetch_packaged(tmp_path / "out", wheels={"mediapipe": wheel}, log=lambda *_: None)
+    assert {p.name for n, p in got.items() if load_packaged()[n].kind == "wheel"} == {p.name for p in real.values()}
