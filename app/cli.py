@@ -1,4 +1,4 @@
-"""Command line: `python -m app.cli segment ...` and `python -m app.cli models`.
+"""Command line: `python -m app.cli segment | parse | edit | models` (see `--help` of each).
 
 Exit codes: 0 ok, 2 bad arguments, 3 bad input file or prompt, 4 a needed model is unavailable.
 """
@@ -44,6 +44,23 @@ def parser() -> argparse.ArgumentParser:
     seg.add_argument("--box", type=_box, metavar="X0,Y0,X1,Y1", help="a box in photo pixels")
     seg.add_argument("--out", type=Path, required=True, help="output mask PNG (0/255, the photo's size)")
     sub.add_parser("models", help="print every model role and its state as JSON")
+
+    parse = sub.add_parser("parse", help="find the labelled parts of a photo (clothes, hair, face, sky, ...)")
+    parse.add_argument("photo", type=Path)
+    parse.add_argument("--out-dir", type=Path, required=True,
+                       help="writes segments.json and one 0/255 PNG mask per segment (full size)")
+
+    edit = sub.add_parser("edit", help="restyle one part of a photo and write the full-size result")
+    edit.add_argument("photo", type=Path)
+    which = edit.add_mutually_exclusive_group(required=True)
+    which.add_argument("--mask", type=Path, help="a mask PNG of the photo's size (white = the part)")
+    which.add_argument("--segment", help="a labelled part, e.g. 'upper clothes', 'sky', 'hair', 'background'")
+    edit.add_argument("--editor", required=True, help="texture, recolour, style, cartoon or sky")
+    edit.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                      help="an editor parameter (repeatable), e.g. texture=leopard, target=#c0262d")
+    edit.add_argument("--prompt", help="a text prompt (for the diffusion editors)")
+    edit.add_argument("--seed", type=int, default=0)
+    edit.add_argument("--out", type=Path, required=True, help="output .png or .jpg")
     return p
 
 
@@ -77,6 +94,86 @@ def cmd_segment(args: argparse.Namespace) -> dict:
             "degraded": services.degraded}
 
 
+def cmd_parse(args: argparse.Namespace) -> dict:
+    from core.models import ModelManager
+    from core.photo import load_photo, mask_to_png
+    from core.settings import Settings
+    from segmenters.parsing import parse_report
+
+    settings = Settings.from_env()
+    photo = load_photo(args.photo, settings)
+    report = parse_report(photo, ModelManager(settings))
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for seg in report.segments:
+        safe = "".join(c if c.isalnum() else "_" for c in seg.label).strip("_") or "segment"
+        fname = f"{seg.id:02d}-{safe}.png"
+        (args.out_dir / fname).write_bytes(mask_to_png(seg.mask))
+        rows.append({"id": seg.id, "label": seg.label, "source": seg.source, "score": seg.score,
+                     "bbox": list(seg.bbox) if seg.bbox else None, "area": seg.area, "file": fname})
+    (args.out_dir / "segments.json").write_text(json.dumps(rows, indent=2))
+    return {"out_dir": str(args.out_dir), "segments": len(rows), "seconds": round(report.seconds, 3),
+            "backends": report.sources, "errors": report.errors}
+
+
+def _params(pairs: list[str], schema: dict) -> dict:
+    """KEY=VALUE strings -> params; values are converted by the editor's own validation."""
+    out: dict = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BadInput(f"--param {pair!r} must look like KEY=VALUE")
+        if key not in schema:
+            raise BadInput(f"unknown parameter {key!r}; this editor takes {', '.join(sorted(schema))}")
+        out[key.strip()] = value
+    return out
+
+
+def cmd_edit(args: argparse.Namespace) -> dict:
+    import time
+
+    from core.layers import encode_image
+    from core.models import ModelManager
+    from core.photo import load_mask, load_photo
+    from core.settings import Settings
+    from editors import EDITORS
+
+    suffix = args.out.suffix.lower()
+    if suffix not in (".png", ".jpg", ".jpeg"):
+        raise BadInput(f"--out {args.out}: write a .png or .jpg file")
+    if args.editor not in EDITORS:
+        raise BadInput(f"unknown editor {args.editor!r}; choose one of {', '.join(EDITORS.names())}")
+    if args.prompt:
+        raise BadInput(f"the {args.editor} editor takes no prompt (prompts are for the diffusion editors)")
+    editor = EDITORS.build(args.editor)
+    params = _params(args.param, editor.params_schema)
+    settings = Settings.from_env()
+    photo = load_photo(args.photo, settings)
+    source = "mask file"
+    if args.mask is not None:
+        mask = load_mask(args.mask, photo.width, photo.height)
+    else:
+        from segmenters.parsing import parse_report
+
+        report = parse_report(photo, ModelManager(settings))
+        wanted = args.segment.strip().lower()
+        match = next((s for s in report.segments if s.label.lower() == wanted), None)
+        if match is None:
+            found = ", ".join(sorted({s.label for s in report.segments})) or "none"
+            raise BadInput(f"no '{args.segment}' found in {photo.name}; found: {found}")
+        mask, source = match.mask, match.source
+    if not mask.any():
+        raise BadInput("the mask is empty: nothing to edit")
+    t0 = time.perf_counter()
+    result = editor.apply(photo, mask, params, args.seed)
+    seconds = time.perf_counter() - t0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(encode_image(result, "JPEG" if suffix in (".jpg", ".jpeg") else "PNG", photo.icc_profile))
+    return {"out": str(args.out), "editor": args.editor, "params": params, "seed": args.seed,
+            "segment": args.segment or str(args.mask), "segment_source": source, "seconds": round(seconds, 4),
+            "width": photo.width, "height": photo.height}
+
+
 def cmd_models(_args: argparse.Namespace) -> list:
     from core.services import build_services
 
@@ -87,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     try:
-        out = {"segment": cmd_segment, "models": cmd_models}[args.command](args)
+        out = {"segment": cmd_segment, "models": cmd_models, "parse": cmd_parse, "edit": cmd_edit}[args.command](args)
     except ModelUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4

@@ -1,6 +1,8 @@
-"""The Gradio UI: layout, event wiring, UI values -> core calls, errors -> gr.Error. No model code here.
+"""The Gradio UI: layout, event wiring, UI values -> core calls, errors -> messages. No model code here.
 
 Per-user state is an `EditorSession` in `gr.State`; `services` (models, settings) is shared read-only.
+The jury path is three clicks: upload -> pick the part (a labelled chip, or a click on the photo) ->
+pick the look (Apply, or a variant).
 """
 
 from __future__ import annotations
@@ -8,18 +10,24 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from core.errors import FacetError
+from app import edit_panel
+from core.errors import BadInput, FacetError
 from core.photo import ACCEPTED, load_photo
 from core.services import Services
-from core.session import BOX, EXCLUDE, INCLUDE, EditorSession
+from core.session import BOX, EXCLUDE, INCLUDE, PICK, EditorSession
 
 log = logging.getLogger(__name__)
 
-MODES = {"Include (+)": INCLUDE, "Exclude (−)": EXCLUDE, "Box (click 2 corners)": BOX}
+MODES = {"Pick part": PICK, "Include (+)": INCLUDE, "Exclude (−)": EXCLUDE, "Box (click 2 corners)": BOX}
+COMBINE = {"add": "add", "subtract": "subtract", "intersect": "intersect"}
 
 CSS = """
 #facet-banner {border-left: 4px solid #d97706; background: #fff7ed; padding: 6px 12px; color: #4a2c05}
@@ -28,7 +36,7 @@ CSS = """
 """
 
 
-def _session(state: EditorSession | None) -> EditorSession:
+def _session(state: Any) -> EditorSession:
     return state if isinstance(state, EditorSession) else EditorSession()
 
 
@@ -56,39 +64,35 @@ def _guard(fn):
     return wrapped
 
 
-def _ui(state_index: int = 0):
-    """UI handlers: a user-facing error becomes a warning toast and the status line, and the page keeps
-    showing the session as it was (no error badges over every component)."""
-
-    def deco(fn):
-        @functools.wraps(fn)
-        def wrapped(*args):
-            try:
-                return fn(*args)
-            except Exception as exc:
-                if isinstance(exc, FacetError):
-                    message = str(exc)
-                else:
-                    log.exception("handler %s failed", fn.__name__)
-                    message = f"Something went wrong ({exc.__class__.__name__}); your photo and segments are kept."
-                gr.Warning(message)
-                s = _session(args[state_index] if len(args) > state_index else None)
-                s.status = f"⚠ {message}"
-                return _view(s)
-
-        return wrapped
-
-    return deco
-
-
 def _choices(s: EditorSession) -> list[tuple[str, int]]:
     return [(f"#{seg.id} {seg.label}" + ("" if seg.mask.any() else " (empty)"), seg.id) for seg in s.segments]
 
 
-def _view(s: EditorSession):
-    """Everything the page shows for a session: state, canvas, status, segment list, name box, download."""
+def _part_choices(s: EditorSession) -> list[tuple[str, int]]:
+    out = []
+    for p in s.parts:
+        tag = " ≈" if "approximate" in p.source else ""
+        out.append((f"{p.label}{tag}", p.id))
+    return out
+
+
+def _layer_choices(s: EditorSession) -> tuple[list[tuple[str, int]], list[int]]:
+    layers = s.layers.layers
+    return [(layer.title, layer.id) for layer in layers], [layer.id for layer in layers if layer.visible]
+
+
+def _view(s: EditorSession, full: bool = True):
+    """Everything the page shows for a session (see `view_outputs` in build_ui for the order)."""
     seg = s.segment()
     has_mask = seg is not None and bool(seg.mask.any())
+    layer_choices, visible = _layer_choices(s)
+    parts_note = ""
+    if s.photo is not None:
+        approx = any("approximate" in p.source for p in s.parts)
+        parts_note = (f"{len(s.parts)} parts found in {s.parse_seconds:.2f}s"
+                      + ("; ≈ marks approximations made by offline rules" if approx else "")
+                      + (f". {s.parse_note}" if s.parse_note else ""))
+    before_after = (s.preview, s.result_preview()) if s.preview is not None and s.layers.layers else None
     return (
         s,
         s.overlay(),
@@ -96,43 +100,116 @@ def _view(s: EditorSession):
         gr.update(choices=_choices(s), value=s.active),
         gr.update(value=seg.label if seg else ""),
         gr.update(value=str(s.mask_file()) if has_mask else None, interactive=has_mask),
+        gr.update(choices=_part_choices(s), value=None, info=parts_note),
+        gr.update(choices=layer_choices, value=visible),
+        gr.update(value=before_after),
+        gr.update(choices=[(label, i) for label, i in _choices(s) if i != s.active], value=None),
     )
 
 
 def build_ui(services: Services) -> gr.Blocks:
     with gr.Blocks(title="Facet — restyle any part of a photo", delete_cache=(1800, 3600)) as demo:
         state = gr.State(None, time_to_live=services.settings.session_ttl_s, delete_callback=_close)
-        gr.Markdown("# Facet\nUpload a photo, click the part you want, and keep it as a named segment.")
+        gr.Markdown("# Facet\n**1.** Upload a photo · **2.** pick the part (a labelled part, or click on it) · "
+                    "**3.** pick the look.")
         banner = services.banner()
         gr.Markdown(banner, visible=bool(banner), elem_id="facet-banner")
         with gr.Row():
             with gr.Column(scale=3):
-                canvas = gr.Image(label="Photo: click to select", interactive=False, type="numpy",
-                                  elem_id="facet-canvas", buttons=["fullscreen"], format="png")
+                with gr.Tabs():
+                    with gr.Tab("Photo", id="photo"):
+                        canvas = gr.Image(label="Photo: click to select", interactive=False, type="numpy",
+                                          elem_id="facet-canvas", buttons=["fullscreen"], format="png")
+                    with gr.Tab("Before / after", id="compare"):
+                        compare = gr.ImageSlider(label="Before / after", type="numpy", elem_id="facet-compare",
+                                                 interactive=False, format="jpeg")
+                    with gr.Tab("Parts", id="parts"):
+                        legend = gr.AnnotatedImage(label="Labelled parts", elem_id="facet-legend", format="jpeg")
                 status = gr.Markdown("Upload a photo to start.", elem_id="facet-status")
-            with gr.Column(scale=1, min_width=280):
-                upload = gr.File(label=f"Upload a photo ({ACCEPTED})", file_count="single",
-                                 file_types=["image"], elem_id="facet-upload")
-                mode = gr.Radio(list(MODES), value="Include (+)", label="Click adds", elem_id="facet-mode")
-                with gr.Row():
-                    undo_btn = gr.Button("Undo click", size="sm", elem_id="facet-undo")
-                    clear_btn = gr.Button("Clear", size="sm", elem_id="facet-clear")
-                segments = gr.Radio([], label="Segments (clicks go to the selected one)", type="value",
-                                    elem_id="facet-segments")
-                name = gr.Textbox(label="Segment name", max_lines=1, elem_id="facet-name")
-                with gr.Row():
-                    new_btn = gr.Button("New segment", size="sm", elem_id="facet-new")
-                    rename_btn = gr.Button("Rename", size="sm", elem_id="facet-rename")
-                    delete_btn = gr.Button("Delete", size="sm", variant="stop", elem_id="facet-delete")
-                download = gr.DownloadButton("Download mask (PNG)", elem_id="facet-download", interactive=False)
+                variants = gr.Gallery(label="Variants of the selected part (click one to apply it)",
+                                      columns=5, height="auto", elem_id="facet-variants", visible=False,
+                                      allow_preview=False)
+            with gr.Column(scale=2, min_width=320):
+                upload = gr.File(label=f"1 · Upload a photo ({ACCEPTED})", file_count="single",
+                                 file_types=["image"], elem_id="facet-upload", height=100)
+                with gr.Accordion("2 · Pick the part", open=True):
+                    parts = gr.Radio([], label="Labelled parts (found automatically)", elem_id="facet-parts")
+                    mode = gr.Radio(list(MODES), value="Pick part", label="Clicking the photo",
+                                    elem_id="facet-mode")
+                    with gr.Row():
+                        undo_btn = gr.Button("Undo click", size="sm", elem_id="facet-undo")
+                        clear_btn = gr.Button("Clear clicks", size="sm", elem_id="facet-clear")
+                        new_btn = gr.Button("New segment", size="sm", elem_id="facet-new")
+                    segments = gr.Radio([], label="Your segments (clicks and edits go to the selected one)",
+                                        elem_id="facet-segments")
+                    with gr.Row():
+                        name = gr.Textbox(label="Name", max_lines=1, elem_id="facet-name", scale=3)
+                        rename_btn = gr.Button("Rename", size="sm", elem_id="facet-rename", scale=1)
+                        delete_btn = gr.Button("Delete", size="sm", variant="stop", elem_id="facet-delete",
+                                               scale=1)
+                    with gr.Accordion("Refine: grow / shrink, combine", open=False):
+                        with gr.Row():
+                            grow_px = gr.Number(8, precision=0, label="Pixels (negative shrinks)",
+                                                minimum=-500, maximum=500)
+                            grow_btn = gr.Button("Grow / shrink", size="sm", elem_id="facet-grow")
+                        with gr.Row():
+                            other = gr.Dropdown([], label="With segment", elem_id="facet-other")
+                            op = gr.Radio(list(COMBINE), value="add", label="Operation")
+                        combine_btn = gr.Button("Combine into a new segment", size="sm", elem_id="facet-combine")
+                    download = gr.DownloadButton("Download mask (PNG)", elem_id="facet-download",
+                                                 interactive=False, size="sm")
+                with gr.Accordion("3 · Pick the look", open=True):
+                    controls = edit_panel.render()
+                    with gr.Row():
+                        apply_btn = gr.Button("Apply", variant="primary", elem_id="facet-apply")
+                        variants_btn = gr.Button("Show variants", elem_id="facet-variants-btn")
+                with gr.Accordion("Layers and export", open=True):
+                    layers = gr.CheckboxGroup([], label="Edits (untick to hide)", elem_id="facet-layers")
+                    with gr.Row():
+                        undo_edit_btn = gr.Button("Undo edit", size="sm", elem_id="facet-undo-edit")
+                        redo_edit_btn = gr.Button("Redo edit", size="sm", elem_id="facet-redo-edit")
+                    with gr.Row():
+                        fmt = gr.Radio(["PNG", "JPEG"], value="PNG", label="Format", elem_id="facet-format")
+                        export_btn = gr.Button("Prepare full-size download", size="sm", elem_id="facet-export")
+                    result_file = gr.File(label="Result (full size)", elem_id="facet-result", interactive=False)
                 with gr.Accordion("Models", open=False):
-                    models_json = gr.JSON(value=lambda: services.models_status(), label="Model roles")
+                    gr.JSON(value=lambda: services.models_status(), label="Model roles")
+        noncommercial = [f"`{r}` ({spec.repo})" for r, spec in services.manager.roles.items() if not spec.commercial]
         gr.Markdown("Models and licences: see the Models panel; every model's licence is recorded in "
-                    "`core/manifest.toml`.", elem_id="facet-licence")
+                    "`core/manifest.toml` and `core/packaged.toml`, textures' in `assets/styles/manifest.json`."
+                    + (" **Non-commercial licence** (results made with these full models may not be used "
+                       "commercially): " + ", ".join(noncommercial) + "." if noncommercial else ""),
+                    elem_id="facet-licence")
 
-        view_outputs = [state, canvas, status, segments, name, download]
+        view_outputs = [state, canvas, status, segments, name, download, parts, layers, compare, other]
+        variant_state = gr.State([])
 
-        @_ui(state_index=1)
+        def ui(state_index: int = 0):
+            """UI handlers: a user-facing error becomes a warning toast and the status line, and the page
+            keeps showing the session as it was (no error badges over every component)."""
+
+            def deco(fn):
+                @functools.wraps(fn)
+                def wrapped(*args):
+                    try:
+                        return fn(*args)
+                    except Exception as exc:
+                        if isinstance(exc, FacetError):
+                            message = str(exc)
+                        else:
+                            log.exception("handler %s failed", fn.__name__)
+                            message = (f"Something went wrong ({exc.__class__.__name__}); "
+                                       "your photo and segments are kept.")
+                        gr.Warning(message)
+                        s = _session(args[state_index] if len(args) > state_index else None)
+                        s.status = f"⚠ {message}"
+                        return _view(s)
+
+                return wrapped
+
+            return deco
+
+        @ui(state_index=1)
         def on_upload(file, s):
             s = _session(s)
             if file is None:
@@ -142,37 +219,57 @@ def build_ui(services: Services) -> gr.Blocks:
             s.load(photo, services)
             return _view(s)
 
-        @_ui()
+        def on_upload_legend(s):
+            s = _session(s)
+            if s.preview is None:
+                return None
+            return (s.preview, s.parts_legend())
+
+        @ui()
         def on_click(s, mode_label, evt: gr.SelectData):
             s = _session(s)
             if s.photo is None:
-                raise FacetError("upload a photo first")
-            px, py = evt.index[0], evt.index[1]
-            x = min(s.photo.width - 1, px / s.scale)
-            y = min(s.photo.height - 1, py / s.scale)
-            s.click(x, y, MODES.get(mode_label, INCLUDE), services)
+                raise BadInput("upload a photo first")
+            x = min(s.photo.width - 1, evt.index[0] / s.scale)
+            y = min(s.photo.height - 1, evt.index[1] / s.scale)
+            mode_value = MODES.get(mode_label, INCLUDE)
+            if mode_value == PICK:
+                try:
+                    s.click(x, y, PICK, services)
+                except BadInput:  # nothing labelled here: select by clicking instead
+                    s.new_segment()
+                    s.click(x, y, INCLUDE, services)
+            else:
+                s.click(x, y, mode_value, services)
             return _view(s)
 
-        @_ui()
+        @ui()
+        def on_part(s, part_id):
+            s = _session(s)
+            if part_id is not None and s.photo is not None:
+                s.use_part(int(part_id))
+            return _view(s)
+
+        @ui()
         def on_undo(s):
             s = _session(s)
             s.undo()
             return _view(s)
 
-        @_ui()
+        @ui()
         def on_clear(s):
             s = _session(s)
             s.clear()
             return _view(s)
 
-        @_ui()
-        def on_new(s, label):
+        @ui()
+        def on_new(s):
             s = _session(s)
             seg = s.new_segment(None)
             s.status = f"New segment '{seg.label}': click on the part to select."
             return _view(s)
 
-        @_ui()
+        @ui()
         def on_select(s, seg_id):
             s = _session(s)
             if seg_id is not None and s.photo is not None and seg_id != s.active:
@@ -180,107 +277,193 @@ def build_ui(services: Services) -> gr.Blocks:
                 s.status = f"Selected '{seg.label}'; clicks now refine it."
             return _view(s)
 
-        @_ui()
+        @ui()
         def on_rename(s, label):
             s = _session(s)
             if s.active is None:
-                raise FacetError("select a segment to rename")
+                raise BadInput("select a segment to rename")
             s.rename(s.active, label or "")
-            s.status = f"Renamed to '{label.strip()}'."
+            s.status = f"Renamed to '{(label or '').strip()}'."
             return _view(s)
 
-        @_ui()
+        @ui()
         def on_delete(s):
             s = _session(s)
             if s.active is None:
-                raise FacetError("select a segment to delete")
+                raise BadInput("select a segment to delete")
             s.delete(s.active)
             s.status = "Segment deleted."
             return _view(s)
 
-        upload.upload(on_upload, [upload, state], view_outputs, api_name="upload",
-                      concurrency_id="models")
-        canvas.select(on_click, [state, mode], view_outputs, api_name=False, concurrency_id="models")
-        undo_btn.click(on_undo, [state], view_outputs, api_name="undo", concurrency_id="models")
+        @ui()
+        def on_grow(s, px):
+            s = _session(s)
+            s.grow(int(px or 0))
+            return _view(s)
+
+        @ui()
+        def on_combine(s, other_id, operation):
+            s = _session(s)
+            if other_id is None:
+                raise BadInput("choose the segment to combine with")
+            s.combine_with(int(other_id), COMBINE.get(operation, "add"))
+            return _view(s)
+
+        @ui()
+        def on_apply(s, *values):
+            s = _session(s)
+            editor, params, seed = edit_panel.to_request(*values)
+            s.apply_edit(editor, params, seed, services)
+            return _view(s)
+
+        def on_variants(s):
+            s = _session(s)
+            try:
+                t0 = time.perf_counter()
+                found = s.variants()
+            except FacetError as exc:
+                gr.Warning(str(exc))
+                return gr.update(visible=False), []
+            s.status = (f"{len(found)} variants of '{s.segment().label}' rendered at preview size in "
+                        f"{time.perf_counter() - t0:.2f}s; click one to apply it at full size.")
+            gallery = [(img, caption) for img, caption, _, _ in found]
+            return gr.update(value=gallery, visible=True), [(name, params) for _, _, name, params in found]
+
+        @ui()
+        def on_variant_pick(s, choices, evt: gr.SelectData):
+            s = _session(s)
+            index = int(evt.index if not isinstance(evt.index, (list, tuple)) else evt.index[0])
+            if not 0 <= index < len(choices):
+                raise BadInput("that variant is gone; render the variants again")
+            editor, params = choices[index]
+            if not editor:
+                s.status = "Kept as-is."
+                return _view(s)
+            s.apply_edit(editor, dict(params), 0, services)
+            return _view(s)
+
+        @ui()
+        def on_undo_edit(s):
+            s = _session(s)
+            s.undo_edit()
+            return _view(s)
+
+        @ui()
+        def on_redo_edit(s):
+            s = _session(s)
+            s.redo_edit()
+            return _view(s)
+
+        @ui()
+        def on_layers(s, visible_ids):
+            s = _session(s)
+            s.set_visible_layers({int(i) for i in visible_ids or []})
+            return _view(s)
+
+        @_guard
+        def on_export(s, fmt_value):
+            s = _session(s)
+            if s.photo is None:
+                raise BadInput("upload a photo first")
+            return str(s.export(fmt_value or "PNG"))
+
+        models = {"concurrency_id": "models"}
+        upload.upload(on_upload, [upload, state], view_outputs, api_name="upload", **models).then(
+            on_upload_legend, [state], [legend], api_name=False)
+        canvas.select(on_click, [state, mode], view_outputs, api_name=False, **models)
+        parts.input(on_part, [state, parts], view_outputs, api_name="use_part")
+        undo_btn.click(on_undo, [state], view_outputs, api_name="undo", **models)
         clear_btn.click(on_clear, [state], view_outputs, api_name="clear")
-        new_btn.click(on_new, [state, name], view_outputs, api_name="new_segment")
+        new_btn.click(on_new, [state], view_outputs, api_name="new_segment")
         segments.input(on_select, [state, segments], view_outputs, api_name="select_segment")
         rename_btn.click(on_rename, [state, name], view_outputs, api_name="rename_segment")
         name.submit(on_rename, [state, name], view_outputs, api_name=False)
         delete_btn.click(on_delete, [state], view_outputs, api_name="delete_segment")
+        grow_btn.click(on_grow, [state, grow_px], view_outputs, api_name="grow_segment")
+        combine_btn.click(on_combine, [state, other, op], view_outputs, api_name="combine_segments")
+        edit_panel.listen(controls)
+        apply_btn.click(on_apply, [state, *controls.inputs()], view_outputs, api_name="apply_edit", **models)
+        variants_btn.click(on_variants, [state], [variants, variant_state], api_name=False, **models)
+        variants.select(on_variant_pick, [state, variant_state], view_outputs, api_name=False, **models)
+        undo_edit_btn.click(on_undo_edit, [state], view_outputs, api_name="undo_edit")
+        redo_edit_btn.click(on_redo_edit, [state], view_outputs, api_name="redo_edit")
+        layers.input(on_layers, [state, layers], view_outputs, api_name="set_visible_layers")
+        export_btn.click(on_export, [state, fmt], [result_file], api_name="export")
 
-        with gr.Row(visible=False):  # API-only endpoints (no session needed)
-            api_photo = gr.File(label="photo")
-            api_points = gr.Textbox(label="points")
-            api_box = gr.Textbox(label="box")
-            api_mask = gr.File(label="mask")
-            api_summary = gr.JSON(label="summary")
-            api_models = gr.JSON(label="models")
-            api_segment_btn = gr.Button("segment")
-            api_models_btn = gr.Button("models")
+        _api_endpoints(services)
+    return demo
 
-        @_guard
-        def segment_api(file, points: str, box: str):
-            """Stateless: a photo, points '[[x, y, 1|0], ...]' (photo pixels), optional box '[x0, y0, x1, y1]'
-            -> (mask PNG, summary)."""
-            if file is None:
-                raise FacetError("upload a photo first")
-            s = EditorSession()
+
+def _api_endpoints(services: Services) -> None:
+    """Stateless endpoints for scripts (gradio_client): segment by clicks, list models."""
+    with gr.Row(visible=False):
+        api_photo = gr.File(label="photo")
+        api_points = gr.Textbox(label="points")
+        api_box = gr.Textbox(label="box")
+        api_mask = gr.File(label="mask")
+        api_summary = gr.JSON(label="summary")
+        api_models = gr.JSON(label="models")
+        api_segment_btn = gr.Button("segment")
+        api_models_btn = gr.Button("models")
+
+    @_guard
+    def segment_api(file, points: str, box: str):
+        """A photo, points '[[x, y, 1|0], ...]' (photo pixels), optional box '[x0, y0, x1, y1]'
+        -> (mask PNG, summary)."""
+        if file is None:
+            raise BadInput("upload a photo first")
+        try:
+            pts = json.loads(points or "[]")
+            bx = json.loads(box) if box else None
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"points and box must be JSON ({exc.msg})") from None
+        if not isinstance(pts, list) or not all(isinstance(p, list) and len(p) in (2, 3) for p in pts):
+            raise BadInput("points must be a JSON list of [x, y] or [x, y, 1|0]")
+        if bx is not None and not (isinstance(bx, list) and len(bx) == 4):
+            raise BadInput("box must be a JSON list [x0, y0, x1, y1]")
+        s = EditorSession()
+        try:
             photo = load_photo(file, services.settings, name=_display_name(file))
-            s.load(photo, services)
-            try:
-                pts = json.loads(points or "[]")
-                bx = json.loads(box) if box else None
-            except json.JSONDecodeError as exc:
-                raise FacetError(f"points and box must be JSON ({exc.msg})") from None
-            if not isinstance(pts, list) or not all(isinstance(p, list) and len(p) in (2, 3) for p in pts):
-                raise FacetError("points must be a JSON list of [x, y] or [x, y, 1|0]")
+            s.load(photo, services, parse=False)
             result = None
             if bx is not None:
-                if not (isinstance(bx, list) and len(bx) == 4):
-                    raise FacetError("box must be a JSON list [x0, y0, x1, y1]")
                 s.click(float(bx[0]), float(bx[1]), BOX, services)
                 result = s.click(float(bx[2]) - 1, float(bx[3]) - 1, BOX, services)
             for p in pts:
                 result = s.click(float(p[0]), float(p[1]), INCLUDE if (len(p) < 3 or p[2]) else EXCLUDE, services)
             if result is None:
-                raise FacetError("give at least one point or a box")
+                raise BadInput("give at least one point or a box")
             path = _api_file(s.mask_file())
+        finally:
             s.close()
-            summary = {"backend": result.backend, "seconds": round(result.seconds, 4),
-                       "score": result.score, "area": int(result.mask.sum()),
-                       "width": photo.width, "height": photo.height}
-            return str(path), summary
+        summary = {"backend": result.backend, "seconds": round(result.seconds, 4), "score": result.score,
+                   "area": int(result.mask.sum()), "width": photo.width, "height": photo.height}
+        return path, summary
 
-        api_segment_btn.click(segment_api, [api_photo, api_points, api_box], [api_mask, api_summary],
-                              api_name="segment", concurrency_id="models")
-        api_models_btn.click(lambda: services.models_status(), None, [api_models], api_name="models")
-    return demo
+    api_segment_btn.click(segment_api, [api_photo, api_points, api_box], [api_mask, api_summary],
+                          api_name="segment", concurrency_id="models")
+    api_models_btn.click(lambda: services.models_status(), None, [api_models], api_name="models")
 
 
 _API_DIR: list[str] = []
 
 
-def _api_file(src) -> str:
-    """Move an API result into a process-wide temp folder (Gradio copies it to its cache on return);
+def _api_file(src: Path) -> str:
+    """Copy an API result into a process-wide temp folder (Gradio copies it to its cache on return);
     files older than ten minutes there are removed on each call."""
-    import shutil
-    import tempfile
-    import time
-    from pathlib import Path
-
     if not _API_DIR:
         _API_DIR.append(tempfile.mkdtemp(prefix="facet-api-"))
     folder = Path(_API_DIR[0])
     for old in folder.iterdir():
         if time.time() - old.stat().st_mtime > 600:
             old.unlink(missing_ok=True)
-    dst = Path(tempfile.mkstemp(dir=folder, suffix=".png")[1])
-    shutil.copyfile(src, dst)
-    return str(dst)
+    fd, dst = tempfile.mkstemp(dir=folder, suffix=".png")
+    with open(fd, "wb") as out, open(src, "rb") as inp:
+        shutil.copyfileobj(inp, out)
+    return dst
 
 
-def _display_name(path: str | None) -> str:
+def _display_name(path: Any) -> str:
     """The user's file name without Gradio's temp folders (never show server paths)."""
     if not path:
         return "photo"

@@ -53,12 +53,14 @@ class Services:
     def models_status(self) -> list[dict[str, Any]]:
         in_use = {}
         for name, spec in self.manager.roles.items():
-            if name == self.click_role:
-                in_use[name] = "in use"
-            elif name in self.degraded:
+            if name in self.degraded:
                 in_use[name] = f"offline backend in use: {spec.offline}"
+            elif spec.device == "cuda" and self.manager.device != "cuda":
+                in_use[name] = "not used on this device"
+            elif name.startswith("sam") and name != self.click_role:
+                in_use[name] = "not used (the other SAM checkpoint is)"
             else:
-                in_use[name] = "not used on this device" if spec.device == "cuda" and self.manager.device != "cuda" else ""
+                in_use[name] = "in use"
         return self.manager.status(in_use)
 
 
@@ -85,6 +87,10 @@ def build_services(settings: Settings | None = None, manager: ModelManager | Non
         click_role = None
         degraded[role] = (f"{click.label} replaces SAM ({spec.repo}): weights not downloaded"
                           + (" and the hub is unreachable" if not manager.online else ""))
+    for name, spec in manager.roles.items():  # the other roles: their offline backends stand in when missing
+        if name.startswith("sam") or spec.device == "cuda" or manager.available(name) or manager.online:
+            continue
+        degraded[name] = f"{spec.offline} (offline, approximate) replaces {spec.repo}: weights not downloaded"
     services = Services(settings=settings, manager=manager, click=click, click_role=click_role, degraded=degraded)
     if preload:
         preload_models(services)

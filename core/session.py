@@ -1,4 +1,5 @@
-"""One user's editing state: the photo, its per-photo embedding, and the named segments.
+"""One user's editing state: the photo, its per-photo embedding and labelled parts, the named segments,
+and the stack of applied edits.
 
 It lives in the user's Gradio session (``gr.State``), never in a module global, and is dropped when the
 session ends. Every method takes photo pixels; the UI converts preview clicks before calling.
@@ -6,6 +7,7 @@ session ends. Every method takes photo pixels; the UI converts preview clicks be
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import time
@@ -15,13 +17,30 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import BadInput, ModelUnavailable
-from core.masks import PALETTE, downscale, render_overlay
+from core.errors import BadInput, FacetError, ModelUnavailable
+from core.layers import Layer, LayerStack, combine, encode_image, grow_shrink, layer_from_result
+from core.masks import PALETTE, downscale, render_overlay, resize_mask
 from core.photo import mask_to_png
 from core.services import Services
 from core.types import ClickPrompt, MaskResult, Photo, Point, Segment
 
-INCLUDE, EXCLUDE, BOX = "include", "exclude", "box"
+log = logging.getLogger(__name__)
+
+INCLUDE, EXCLUDE, BOX, PICK = "include", "exclude", "box", "pick"
+
+# What "Variants" renders for the selected segment: (caption, editor, params).
+VARIANTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("as-is", "", {}),
+    ("denim", "texture", {"texture": "denim"}),
+    ("leopard", "texture", {"texture": "leopard"}),
+    ("crocodile", "texture", {"texture": "crocodile"}),
+    ("leather", "texture", {"texture": "leather"}),
+    ("knit", "texture", {"texture": "knit"}),
+    ("plaid", "texture", {"texture": "plaid"}),
+    ("camouflage", "texture", {"texture": "camouflage"}),
+    ("red", "recolour", {"target": "#c0262d"}),
+    ("cartoon", "cartoon", {}),
+)
 
 
 @dataclass
@@ -32,37 +51,67 @@ class EditorSession:
     prepared: Any = None
     prepared_by: str = ""
     prepare_seconds: float = 0.0
+    parts: list[Segment] = field(default_factory=list)  # labelled segments found on upload
+    parse_seconds: float = 0.0
+    parse_note: str = ""
     segments: list[Segment] = field(default_factory=list)
-    active: int | None = None  # id of the segment clicks go to
+    active: int | None = None  # id of the segment clicks and edits go to
     box_corner: tuple[float, float] | None = None  # first corner of a box being defined
+    layers: LayerStack = field(default_factory=LayerStack)
+    show_selection: bool = True
     status: str = ""
     _next_id: int = 1
     _tmpdir: str | None = None
     _written: dict = field(default_factory=dict)
+    _render_preview: tuple[tuple, np.ndarray] | None = None
 
     # -- photo --------------------------------------------------------------------------------------
-    def load(self, photo: Photo, services: Services) -> None:
-        """Take a new photo: reset segments, build the preview, compute the per-photo embedding once."""
+    def load(self, photo: Photo, services: Services, parse: bool = True) -> None:
+        """Take a new photo: reset everything, build the preview, compute the embedding and labelled parts."""
         self.photo = photo
         self.preview, self.scale = downscale(photo.pixels, services.settings.preview_max_side)
         self.segments, self.active, self.box_corner, self._next_id = [], None, None, 1
+        self.layers.clear()
+        self.show_selection = True
+        self._render_preview = None
         self.prepared = None
         self._prepare(services)
+        self.parts, self.parse_seconds, self.parse_note = [], 0.0, ""
+        if parse:
+            self._parse(services)
         notes = f" ({'; '.join(photo.notes)})" if photo.notes else ""
+        found = f" {len(self.parts)} labelled parts in {self.parse_seconds:.2f}s." if parse else ""
         self.status = (f"Loaded {photo.name}: {photo.width}x{photo.height} ({photo.megapixels:.1f} MP){notes}. "
-                       f"{services.click.label} ready in {self.prepare_seconds:.2f}s; click on the part to select.")
+                       f"{services.click.label} ready in {self.prepare_seconds:.2f}s;{found} "
+                       f"Pick a part or click on the photo.")
 
     def _prepare(self, services: Services) -> None:
-        assert self.photo is not None
+        photo = self._require_photo()
         t0 = time.perf_counter()
         click = services.click
         try:
-            self.prepared = click.prepare(self.photo)
+            self.prepared = click.prepare(photo)
         except ModelUnavailable as exc:
             click = services.fall_back(exc.role, exc)
-            self.prepared = click.prepare(self.photo)
+            self.prepared = click.prepare(photo)
         self.prepared_by = click.name
         self.prepare_seconds = time.perf_counter() - t0
+
+    def _parse(self, services: Services) -> None:
+        from segmenters.parsing import parse_report
+
+        try:
+            report = parse_report(self._require_photo(), services.manager)
+        except FacetError as exc:
+            self.parse_note = f"labelled parts unavailable: {exc}"
+            return
+        except Exception as exc:  # a parser bug must not lose the upload
+            log.exception("parsing failed")
+            self.parse_note = f"labelled parts unavailable ({exc.__class__.__name__})"
+            return
+        self.parts, self.parse_seconds = report.segments, report.seconds
+        if report.errors:
+            self.parse_note = "; ".join(f"{k}: {v}" for k, v in report.errors.items())
 
     def _require_photo(self) -> Photo:
         if self.photo is None:
@@ -74,20 +123,22 @@ class EditorSession:
         seg_id = self.active if seg_id is None else seg_id
         return next((s for s in self.segments if s.id == seg_id), None)
 
-    def new_segment(self, label: str | None = None) -> Segment:
+    def new_segment(self, label: str | None = None, base: np.ndarray | None = None, source: str = "") -> Segment:
         photo = self._require_photo()
         label = (label or "").strip() or f"segment {self._next_id}"
-        seg = Segment(id=self._next_id, label=label, mask=np.zeros((photo.height, photo.width), bool))
+        mask = base.copy() if base is not None else np.zeros((photo.height, photo.width), bool)
+        seg = Segment(id=self._next_id, label=label, mask=mask, source=source,
+                      base=base.copy() if base is not None else None)
         self._next_id += 1
         self.segments.append(seg)
-        self.active, self.box_corner = seg.id, None
+        self.active, self.box_corner, self.show_selection = seg.id, None, True
         return seg
 
     def select(self, seg_id: int) -> Segment:
         seg = self.segment(seg_id)
         if seg is None:
             raise BadInput(f"there is no segment #{seg_id}")
-        self.active, self.box_corner = seg.id, None
+        self.active, self.box_corner, self.show_selection = seg.id, None, True
         return seg
 
     def rename(self, seg_id: int, label: str) -> None:
@@ -103,13 +154,70 @@ class EditorSession:
         self.segments.remove(seg)
         self.active = self.segments[-1].id if self.segments else None
 
+    def part(self, part_id: int) -> Segment:
+        found = next((p for p in self.parts if p.id == part_id), None)
+        if found is None:
+            raise BadInput(f"there is no labelled part #{part_id}")
+        return found
+
+    def use_part(self, part_id: int) -> Segment:
+        """Make a labelled part the active segment (a copy the user can refine with clicks)."""
+        part = self.part(part_id)
+        existing = next((s for s in self.segments if s.label == part.label and s.base is not None
+                         and np.array_equal(s.base, part.mask)), None)
+        if existing is not None:
+            return self.select(existing.id)
+        seg = self.new_segment(part.label, base=part.mask, source=part.source)
+        seg.score = part.score
+        self.status = f"Selected '{part.label}' ({part.source}); clicks now refine it."
+        return seg
+
+    def pick_part(self, x: float, y: float) -> Segment:
+        from segmenters.parsing import smallest_segment_at
+
+        part = smallest_segment_at(self.parts, x, y)
+        if part is None:
+            raise BadInput("no labelled part here; switch 'Click adds' to Include (+) to select it by clicking")
+        return self.use_part(part.id)
+
+    def combine_with(self, other_id: int, op: str) -> Segment:
+        """A new segment: the active one combined (add / subtract / intersect) with another segment."""
+        seg = self.segment()
+        other = self.segment(other_id)
+        if seg is None or other is None:
+            raise BadInput("select a segment and the one to combine it with")
+        mask = combine(seg.mask, other.mask, op)
+        if not mask.any():
+            raise BadInput(f"'{seg.label}' {op} '{other.label}' leaves an empty mask")
+        sym = {"add": "+", "subtract": "−", "intersect": "∩"}[op]
+        new = self.new_segment(f"{seg.label} {sym} {other.label}", base=mask, source="combined")
+        self.status = f"New segment '{new.label}': {new.area / mask.size:.1%} of the photo."
+        return new
+
+    def grow(self, px: int) -> Segment:
+        """Grow (px > 0) or shrink (px < 0) the active segment by |px| photo pixels (undoable)."""
+        seg = self.segment()
+        if seg is None or not seg.mask.any():
+            raise BadInput("select a part of the photo first")
+        mask = grow_shrink(seg.mask, int(px))
+        if not mask.any():
+            raise BadInput(f"shrinking by {-px} px leaves nothing of '{seg.label}'")
+        seg.history.append((seg.prompt, seg.last, seg.mask))
+        seg.mask, seg.base, seg.prompt, seg.last = mask, mask.copy(), ClickPrompt(), None
+        self.status = f"{seg.label}: {'grown' if px > 0 else 'shrunk'} by {abs(px)} px."
+        return seg
+
     # -- clicks -------------------------------------------------------------------------------------
     def click(self, x: float, y: float, mode: str, services: Services) -> MaskResult | None:
-        """A click at photo pixel (x, y): include / exclude point, or a box corner. Returns the new mask."""
+        """A click at photo pixel (x, y): include / exclude point, box corner, or pick a labelled part."""
         photo = self._require_photo()
         if not (0 <= x < photo.width and 0 <= y < photo.height):
             raise BadInput(f"the click ({x:.0f}, {y:.0f}) is outside the {photo.width}x{photo.height} photo")
+        if mode == PICK:
+            self.pick_part(x, y)
+            return None
         seg = self.segment() or self.new_segment()
+        self.show_selection = True
         if mode == BOX:
             if self.box_corner is None:
                 self.box_corner = (x, y)
@@ -124,32 +232,49 @@ class EditorSession:
             prompt = ClickPrompt(points=seg.prompt.points + (Point(x, y, mode == INCLUDE),), box=seg.prompt.box)
         else:
             raise BadInput(f"unknown click mode {mode!r}")
-        if not any(p.positive for p in prompt.points) and prompt.box is None:
+        if seg.base is None and not any(p.positive for p in prompt.points) and prompt.box is None:
             raise BadInput("start with an include (+) click or a box; an exclude click needs something to cut from")
         return self._run(seg, prompt, services)
 
     def _run(self, seg: Segment, prompt: ClickPrompt, services: Services) -> MaskResult:
-        photo = self._require_photo()
-        click = services.click
-        if click.name != self.prepared_by:  # the service fell back since this photo was prepared
+        if services.click.name != self.prepared_by:  # the service fell back since this photo was prepared
             self._prepare(services)
-            click = services.click
-        previous = seg.last if seg.last is not None and seg.last.backend == click.label else None
         t0 = time.perf_counter()
         try:
-            result = click.segment(photo, self.prepared, prompt, previous)
+            result = self._segment(seg, prompt, services)
         except ModelUnavailable as exc:
             services.fall_back(exc.role, exc)
             self._prepare(services)
-            result = services.click.segment(photo, self.prepared, prompt, None)
+            result = self._segment(seg, prompt, services)
         total = time.perf_counter() - t0
-        seg.history.append((seg.prompt, seg.last))
+        seg.history.append((seg.prompt, seg.last, seg.mask))
         seg.prompt, seg.last, seg.mask = prompt, result, result.mask
         seg.source, seg.score = result.backend, result.score
         score = f", predicted IoU {result.score:.2f}" if result.score is not None else ""
         self.status = (f"{seg.label}: mask by {result.backend} in {result.seconds * 1000:.0f} ms "
                        f"({total * 1000:.0f} ms with overhead){score}; {seg.area / seg.mask.size:.1%} of the photo.")
         return result
+
+    def _segment(self, seg: Segment, prompt: ClickPrompt, services: Services) -> MaskResult:
+        """Clicks alone, or clicks refining a base mask: includes add to it, excludes cut what they hit."""
+        photo = self._require_photo()
+        click = services.click
+        previous = seg.last if seg.last is not None and seg.last.backend == click.label else None
+        if seg.base is None:
+            return click.segment(photo, self.prepared, prompt, previous)
+        t0 = time.perf_counter()
+        mask = seg.base.copy()
+        state, score = None, None
+        positives = ClickPrompt(points=tuple(p for p in prompt.points if p.positive), box=prompt.box)
+        if not positives.empty:
+            r = click.segment(photo, self.prepared, positives, previous)
+            mask |= r.mask
+            state, score = r.state, r.score
+        for p in prompt.points:
+            if not p.positive:
+                cut = click.segment(photo, self.prepared, ClickPrompt(points=(Point(p.x, p.y, True),)), None)
+                mask &= ~cut.mask
+        return MaskResult(mask=mask, backend=click.label, seconds=time.perf_counter() - t0, score=score, state=state)
 
     def undo(self) -> None:
         seg = self.segment()
@@ -159,42 +284,134 @@ class EditorSession:
             return
         if seg is None or not seg.history:
             raise BadInput("nothing to undo")
-        seg.prompt, seg.last = seg.history.pop()
-        seg.mask = seg.last.mask if seg.last is not None else np.zeros_like(seg.mask)
-        self.status = f"{seg.label}: last click undone."
+        seg.prompt, seg.last, seg.mask = seg.history.pop()
+        self.show_selection = True
+        self.status = f"{seg.label}: last change undone."
 
     def clear(self) -> None:
         seg = self.segment()
         self.box_corner = None
         if seg is None:
             return
-        seg.history.append((seg.prompt, seg.last))
-        seg.prompt, seg.last, seg.mask = ClickPrompt(), None, np.zeros_like(seg.mask)
-        self.status = f"{seg.label}: cleared."
+        seg.history.append((seg.prompt, seg.last, seg.mask))
+        seg.prompt, seg.last = ClickPrompt(), None
+        seg.mask = seg.base.copy() if seg.base is not None else np.zeros_like(seg.mask)
+        self.status = f"{seg.label}: clicks cleared."
+
+    # -- edits --------------------------------------------------------------------------------------
+    def result(self) -> np.ndarray:
+        """The photo with every visible edit applied (full size, read-only)."""
+        return self.layers.render(self._require_photo())
+
+    def apply_edit(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services) -> Layer:
+        """Apply an editor to the active segment on top of the current result; push it as a layer."""
+        from editors import EDITORS
+
+        seg = self.segment()
+        if seg is None or not seg.mask.any():
+            raise BadInput("select a part of the photo first (pick a labelled part or click on it)")
+        if editor_name not in EDITORS:
+            raise BadInput(f"unknown editor {editor_name!r}; choose one of {', '.join(EDITORS.names())}")
+        editor = EDITORS.build(editor_name)
+        before = self.result()
+        t0 = time.perf_counter()
+        after = editor.apply(before, seg.mask, params, seed)
+        seconds = time.perf_counter() - t0
+        layer = layer_from_result(self.layers.next_id(), seg.label, editor_name, params, seed, before, after,
+                                  seconds, getattr(editor, "model_ids", ()))
+        self.layers.push(layer)
+        self.show_selection = False
+        self.status = f"Applied {editor.label} to '{seg.label}' in {seconds * 1000:.0f} ms (layer #{layer.id})."
+        return layer
+
+    def variants(self) -> list[tuple[np.ndarray, str, str, dict[str, Any]]]:
+        """Preview-size renders of the active segment in several looks: (image, caption, editor, params)."""
+        from editors import EDITORS
+
+        seg = self.segment()
+        if seg is None or not seg.mask.any():
+            raise BadInput("select a part of the photo first")
+        base = self.result_preview()
+        h, w = base.shape[:2]
+        small = resize_mask(seg.mask, w, h)
+        if not small.any():
+            raise BadInput(f"'{seg.label}' is too small to preview; apply an editor directly")
+        out = []
+        for caption, name, params in VARIANTS:
+            img = base if not name else EDITORS.build(name).apply(base, small, params, 0)
+            out.append((img, caption, name, params))
+        return out
+
+    def undo_edit(self) -> None:
+        layer = self.layers.undo()
+        self.status = f"Edit #{layer.id} ({layer.editor} on {layer.segment}) undone."
+
+    def redo_edit(self) -> None:
+        layer = self.layers.redo()
+        self.status = f"Edit #{layer.id} ({layer.editor} on {layer.segment}) redone."
+
+    def set_visible_layers(self, ids: set[int]) -> None:
+        self.layers.set_visible(ids)
+        hidden = [layer.id for layer in self.layers.layers if not layer.visible]
+        self.status = f"Hidden layers: {', '.join(f'#{i}' for i in hidden)}." if hidden else "All layers shown."
+
+    def export(self, fmt: str = "PNG", quality: int = 95) -> Path:
+        """Write the full-size result (upright, ICC profile kept) in this session's temp folder."""
+        photo = self._require_photo()
+        data = encode_image(np.asarray(self.result()), fmt, photo.icc_profile, quality)
+        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(photo.name).stem)[:60] or "photo"
+        path = self._folder() / f"{stem}-facet.{'jpg' if fmt.upper() in ('JPG', 'JPEG') else 'png'}"
+        path.write_bytes(data)
+        return path
 
     # -- output -------------------------------------------------------------------------------------
+    def result_preview(self) -> np.ndarray:
+        """The current result at preview size (cached per set of visible layers)."""
+        assert self.preview is not None
+        if not self.layers.layers:
+            return self.preview
+        key = tuple(layer.id for layer in self.layers.layers if layer.visible)
+        if self._render_preview is None or self._render_preview[0] != key:
+            h, w = self.preview.shape[:2]
+            img = downscale(np.asarray(self.result()), max(h, w))[0]
+            self._render_preview = (key, img)
+        return self._render_preview[1]
+
     def overlay(self) -> np.ndarray | None:
         if self.preview is None:
             return None
+        background = self.result_preview()
+        if not self.show_selection:
+            return background.copy()
         layers = []
         seg = self.segment()
-        for i, s in enumerate(self.segments):
+        for s in self.segments:
             if s.mask.any():
                 layers.append((s.mask, PALETTE[(s.id - 1) % len(PALETTE)], s.id == self.active))
         points = seg.prompt.points if seg else ()
         corner = (Point(*self.box_corner, positive=True),) if self.box_corner else ()
         box = seg.prompt.box if seg else None
-        return render_overlay(self.preview, layers, points + corner, box, self.scale)
+        return render_overlay(background, layers, points + corner, box, self.scale)
+
+    def parts_legend(self) -> list[tuple[np.ndarray, str]]:
+        """Preview-size masks of the labelled parts with their labels (for an annotated legend)."""
+        if self.preview is None:
+            return []
+        h, w = self.preview.shape[:2]
+        return [(resize_mask(p.mask, w, h), p.label) for p in self.parts]
+
+    def _folder(self) -> Path:
+        if self._tmpdir is None:
+            self._tmpdir = tempfile.mkdtemp(prefix="facet-session-")
+        return Path(self._tmpdir)
 
     def mask_file(self, seg_id: int | None = None) -> Path:
         """Write the active (or given) segment's mask as a 0/255 PNG in this session's own temp folder."""
         seg = self.segment(seg_id)
         if seg is None or not seg.mask.any():
             raise BadInput("select a part of the photo first; there is no mask to download")
-        if self._tmpdir is None:
-            self._tmpdir = tempfile.mkdtemp(prefix="facet-session-")
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in seg.label)[:40] or "mask"
-        path = Path(self._tmpdir) / f"{safe}-mask.png"
+        path = self._folder() / f"{safe}-mask.png"
         key = (seg.id, id(seg.mask), str(path))
         if self._written.get(seg.id) != key or not path.exists():  # only re-encode a changed mask
             path.write_bytes(mask_to_png(seg.mask))
@@ -207,4 +424,6 @@ class EditorSession:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
         self.photo = self.preview = self.prepared = None
-        self.segments = []
+        self.segments, self.parts = [], []
+        self.layers.clear()
+        self._render_preview = None

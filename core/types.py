@@ -118,8 +118,9 @@ class Segment:
     source: str = ""
     score: float | None = None
     prompt: ClickPrompt = ClickPrompt()
-    history: list[tuple[ClickPrompt, MaskResult | None]] = field(default_factory=list)
+    history: list[tuple[ClickPrompt, MaskResult | None, np.ndarray | None]] = field(default_factory=list)
     last: MaskResult | None = None
+    base: np.ndarray | None = None  # a labelled part or combined mask that clicks refine (None: clicks only)
 
     @property
     def bbox(self) -> Box | None:

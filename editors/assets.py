@@ -29,20 +29,10 @@ def names(kind: str | None = None) -> list[str]:
 
 @lru_cache(maxsize=16)
 def _read(path: str) -> np.ndarray:
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    """Read an image file with the same checks as an uploaded photo (size limits, bombs, odd modes)."""
+    from core.photo import load_photo
 
-    try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            if im.mode in ("RGBA", "LA", "P"):
-                im = im.convert("RGBA")
-                bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
-                im = Image.alpha_composite(bg, im)
-            arr = np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError) as exc:
-        raise BadInput(f"cannot read the image {Path(path).name}: {exc}") from None
-    arr.setflags(write=False)
-    return arr
+    return load_photo(path).pixels
 
 
 def load_image(spec: str | np.ndarray, what: str = "texture") -> tuple[np.ndarray, str]:

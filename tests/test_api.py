@@ -53,3 +53,21 @@ def test_session_endpoints_keep_state_per_client(app_url, astronaut_path):
     assert "astronaut.png" in out[1]  # status line
     out = client.predict(api_name="/undo")
     assert "nothing to undo" in out[1]  # a warning in the status line; the session is kept
+
+
+def test_session_flow_pick_part_apply_export(app_url, astronaut_path):
+    client = Client(app_url, verbose=False)
+    out = client.predict(handle_file(str(astronaut_path)), api_name="/upload")
+    parts = {label.rstrip(" ≈"): value for label, value in out[5]["choices"]}
+    assert "upper clothes" in parts
+    out = client.predict(parts["upper clothes"], api_name="/use_part")
+    assert "upper clothes" in out[1]
+    out = client.predict("Recolour", "denim", None, 1.0, "#1e6fd9", "Target colour", 0, 1, 0, 0, None, 1, 0, 8, 1,
+                         "sunset", -1, 0, api_name="/apply_edit")
+    assert "Applied" in out[1], out[1]
+    path = client.predict("JPEG", api_name="/export")
+    result = np.asarray(Image.open(path))
+    original = np.asarray(Image.open(astronaut_path))
+    assert result.shape == original.shape
+    assert result[330, 100, 2] > result[330, 100, 0], "the suit is blue now"
+    assert np.abs(result[60, 330].astype(int) - original[60, 330]).sum() < 20

@@ -66,3 +66,48 @@ def test_bad_arguments_and_files(tmp_path, astronaut_path):
         r = cli(*args)
         assert r.returncode == code, (args, r.returncode, r.stderr)
         assert message in r.stderr, (args, r.stderr)
+
+
+def test_parse_writes_masks_and_a_summary(astronaut_path, tmp_path):
+    r = cli("parse", astronaut_path, "--out-dir", tmp_path / "parts")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads((tmp_path / "parts" / "segments.json").read_text())
+    by_label = {row["label"]: row for row in rows}
+    assert {"face", "hair", "upper clothes", "background"} <= set(by_label)
+    face = np.asarray(Image.open(tmp_path / "parts" / by_label["face"]["file"]))
+    assert face.shape == (512, 512) and face[130, 225] == 255 and face[330, 100] == 0
+    assert all(set(row) >= {"id", "label", "source", "score", "bbox", "area", "file"} for row in rows)
+
+
+def test_edit_with_a_mask_and_with_a_segment(astronaut_path, tmp_path):
+    mask = np.zeros((512, 512), np.uint8)
+    mask[250:500, 30:200] = 255
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    out = tmp_path / "denim.png"
+    r = cli("edit", astronaut_path, "--mask", tmp_path / "m.png", "--editor", "texture",
+            "--param", "texture=denim", "--out", out)
+    assert r.returncode == 0, r.stderr
+    result = np.asarray(Image.open(out))
+    original = np.asarray(Image.open(astronaut_path))
+    assert result.shape == original.shape
+    assert np.array_equal(result[:200], original[:200]), "far from the mask nothing changes"
+    assert np.abs(result[300:450, 60:170].astype(int) - original[300:450, 60:170]).mean() > 10
+    r = cli("edit", astronaut_path, "--segment", "upper clothes", "--editor", "recolour",
+            "--param", "target=#1e6fd9", "--out", tmp_path / "blue.jpg")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["segment_source"]
+    assert Image.open(tmp_path / "blue.jpg").format == "JPEG"
+
+
+def test_edit_bad_requests(astronaut_path, tmp_path):
+    cases = [
+        (("--segment", "spaceship", "--editor", "texture"), "no 'spaceship' found"),
+        (("--segment", "face", "--editor", "explode"), "unknown editor"),
+        (("--segment", "face", "--editor", "texture", "--param", "colour=red"), "unknown parameter"),
+        (("--segment", "face", "--editor", "texture", "--param", "scale=huge"), "scale"),
+        (("--segment", "face", "--editor", "sky", "--param", "preset=volcano"), "preset"),
+    ]
+    for extra, message in cases:
+        r = cli("edit", astronaut_path, *extra, "--out", tmp_path / "o.png")
+        assert r.returncode == 3, (extra, r.stderr)
+        assert message in r.stderr, (extra, r.stderr)

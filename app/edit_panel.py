@@ -1,0 +1,157 @@
+"""The "pick the look" panel: editor choice and controls, turned into (editor name, params).
+
+Only Gradio and UI values here; the editors themselves live in editors/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from core.errors import BadInput
+from editors.assets import names as style_names
+
+LOOKS = {
+    "Texture": "texture",
+    "Recolour": "recolour",
+    "Neural style": "style",
+    "Cartoon": "cartoon",
+    "Sky preset": "sky",
+}
+OWN_TEXTURE = "your own image…"
+SKY_PRESETS = ("winter", "stormy", "toxic", "sunset", "cartoon")
+
+
+@dataclass
+class EditControls:
+    look: gr.Radio
+    texture: gr.Dropdown
+    texture_file: gr.File
+    texture_scale: gr.Slider
+    colour: gr.ColorPicker
+    recolour_mode: gr.Radio
+    hue: gr.Slider
+    saturation: gr.Slider
+    lightness: gr.Slider
+    style: gr.Slider
+    style_file: gr.File
+    style_strength: gr.Slider
+    palette: gr.Slider
+    cartoon_colours: gr.Slider
+    cartoon_outline: gr.Slider
+    sky: gr.Dropdown
+    feather: gr.Slider
+    seed: gr.Number
+    groups: dict[str, gr.Group]
+
+    def inputs(self) -> list[gr.components.Component]:
+        return [self.look, self.texture, self.texture_file, self.texture_scale, self.colour, self.recolour_mode,
+                self.hue, self.saturation, self.lightness, self.style, self.style_file, self.style_strength,
+                self.palette, self.cartoon_colours, self.cartoon_outline, self.sky, self.feather, self.seed]
+
+
+def render() -> EditControls:
+    look = gr.Radio(list(LOOKS), value="Texture", label="Look", elem_id="facet-look")
+    groups: dict[str, gr.Group] = {}
+    with gr.Group(visible=True) as groups["texture"]:
+        texture = gr.Dropdown(style_names("texture") + [OWN_TEXTURE], value="denim", label="Texture",
+                              elem_id="facet-texture")
+        texture_file = gr.File(label="Your texture (image)", file_types=["image"], visible=True,
+                               elem_id="facet-texture-file", height=80)
+        texture_scale = gr.Slider(0.2, 4.0, value=1.0, step=0.1, label="Pattern size")
+    with gr.Group(visible=False) as groups["recolour"]:
+        recolour_mode = gr.Radio(["Target colour", "Shift hue / saturation / lightness"], value="Target colour",
+                                 label="Recolour by")
+        colour = gr.ColorPicker("#1e6fd9", label="Target colour", elem_id="facet-colour")
+        hue = gr.Slider(-180, 180, value=0, step=1, label="Hue shift (°)")
+        saturation = gr.Slider(0, 3, value=1, step=0.05, label="Saturation ×")
+        lightness = gr.Slider(-60, 60, value=0, step=1, label="Lightness shift")
+    with gr.Group(visible=False) as groups["style"]:
+        style = gr.Slider(0, 25, value=0, step=1, label="Built-in style (Magenta network, 0–25)")
+        style_file = gr.File(label="Or a style image", file_types=["image"], height=80)
+        style_strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
+        palette = gr.Slider(0, 16, value=0, step=1, label="Reduce the style image to N colours first (0 = off)")
+    with gr.Group(visible=False) as groups["cartoon"]:
+        cartoon_colours = gr.Slider(2, 24, value=8, step=1, label="Colours")
+        cartoon_outline = gr.Slider(0, 1, value=1, step=0.05, label="Outline darkness")
+    with gr.Group(visible=False) as groups["sky"]:
+        sky = gr.Dropdown(list(SKY_PRESETS), value="sunset", label="Sky preset (select the sky first)")
+    with gr.Row():
+        feather = gr.Slider(-1, 40, value=-1, step=1, label="Feather px (-1 = auto)")
+        seed = gr.Number(0, precision=0, label="Seed", minimum=0, maximum=2**31 - 1)
+    return EditControls(look, texture, texture_file, texture_scale, colour, recolour_mode, hue, saturation,
+                        lightness, style, style_file, style_strength, palette, cartoon_colours, cartoon_outline,
+                        sky, feather, seed, groups)
+
+
+def listen(c: EditControls) -> None:
+    def show(look: str):
+        chosen = LOOKS.get(look, "texture")
+        return [gr.update(visible=name == chosen) for name in c.groups]
+
+    c.look.change(show, [c.look], list(c.groups.values()), api_name=False, queue=False)
+
+
+def _upload_path(file: Any) -> str | None:
+    if file is None:
+        return None
+    return file if isinstance(file, str) else getattr(file, "name", None)
+
+
+def to_request(look, texture, texture_file, texture_scale, colour, recolour_mode, hue, saturation, lightness,
+               style, style_file, style_strength, palette, cartoon_colours, cartoon_outline, sky, feather,
+               seed) -> tuple[str, dict[str, Any], int]:
+    """UI values -> (editor name, params, seed). File parameters only ever come from uploads."""
+    editor = LOOKS.get(look)
+    if editor is None:
+        raise BadInput(f"unknown look {look!r}")
+    params: dict[str, Any] = {"feather": float(feather if feather is not None else -1)}
+    if editor == "texture":
+        if texture == OWN_TEXTURE:
+            path = _upload_path(texture_file)
+            if path is None:
+                raise BadInput("upload your texture image first (or pick a built-in texture)")
+            params["texture"] = path
+        elif texture in style_names("texture"):
+            params["texture"] = texture
+        else:
+            raise BadInput(f"unknown texture {texture!r}")
+        params["scale"] = float(texture_scale)
+    elif editor == "recolour":
+        if recolour_mode == "Target colour":
+            params["target"] = _hex(colour)
+        else:
+            params.update(hue_shift=float(hue), saturation=float(saturation), lightness=float(lightness))
+    elif editor == "style":
+        path = _upload_path(style_file)
+        if path is not None:
+            params["style_image"] = path
+            if palette:
+                params["reduce_palette"] = int(palette)
+        else:
+            params["style"] = int(style)
+        params["strength"] = float(style_strength)
+    elif editor == "cartoon":
+        params.update(colours=int(cartoon_colours), outline=float(cartoon_outline))
+    elif editor == "sky":
+        params["preset"] = sky
+    try:
+        seed_value = int(seed if seed is not None else 0)
+    except (TypeError, ValueError):
+        raise BadInput("the seed must be a whole number") from None
+    if not 0 <= seed_value < 2**31:
+        raise BadInput("the seed must be between 0 and 2147483647")
+    return editor, params, seed_value
+
+
+def _hex(colour: str | None) -> str:
+    """Gradio colour pickers may answer '#rrggbb' or 'rgba(r, g, b, a)'; the recolour editor wants hex."""
+    if not colour:
+        raise BadInput("pick a target colour")
+    colour = colour.strip()
+    if colour.startswith("rgb"):
+        nums = colour[colour.index("(") + 1: colour.index(")")].split(",")[:3]
+        return "#" + "".join(f"{max(0, min(255, round(float(n)))):02x}" for n in nums)
+    return colour
