@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 import cv2
 import numpy as np
 
-from core.types import Box, Point
+from core.types import Box, Point, mask_bbox
 
 # Distinct, readable colours for segment overlays (RGB).
 PALETTE: tuple[tuple[int, int, int], ...] = (
@@ -31,8 +31,10 @@ def resize_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
         return mask.copy()
     shrinking = width * height < mask.shape[0] * mask.shape[1]
     interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    out = cv2.resize(mask.astype(np.float32), (width, height), interpolation=interp)
-    return out >= 0.5
+    # 0/1 uint8 in, 0/1 uint8 out: OpenCV rounds the average, which is the >= 0.5 threshold (and 4x faster
+    # than float32)
+    out = cv2.resize(np.ascontiguousarray(mask).view(np.uint8), (width, height), interpolation=interp)
+    return out.astype(bool)
 
 
 def resize_logits(logits: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -80,17 +82,22 @@ def render_overlay(
     The active mask is filled at 50 % with a solid outline; others get a light tint and outline.
     ``points`` and ``box`` are in photo pixels and drawn scaled by ``scale``.
     """
-    out = preview.astype(np.float32)
-    h, w = preview.shape[:2]
+    img = preview.copy()
+    h, w = img.shape[:2]
     contours_to_draw = []
     for mask, colour, active in masks:
         small = resize_mask(mask, w, h)
+        bbox = mask_bbox(small)
+        if bbox is None:
+            continue
+        x0, y0, x1, y1 = (int(v) for v in bbox)
+        region, inside = img[y0:y1, x0:x1], small[y0:y1, x0:x1]
         alpha = 0.5 if active else 0.22
-        col = np.array(colour, np.float32)
-        out[small] = out[small] * (1 - alpha) + col * alpha
-        contours, _ = cv2.findContours(small.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        tinted = cv2.addWeighted(region, 1 - alpha, np.full_like(region, colour), alpha, 0)
+        np.copyto(region, tinted, where=inside[:, :, None])
+        contours, _ = cv2.findContours(inside.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE,
+                                       offset=(x0, y0))
         contours_to_draw.append((contours, colour, 2 if active else 1))
-    img = np.clip(out, 0, 255).astype(np.uint8)
     for contours, colour, thickness in contours_to_draw:
         cv2.drawContours(img, contours, -1, tuple(int(c) for c in colour), thickness, lineType=cv2.LINE_AA)
     if box is not None:
