@@ -68,12 +68,18 @@ def _choices(s: EditorSession) -> list[tuple[str, int]]:
     return [(f"#{seg.id} {seg.label}" + ("" if seg.mask.any() else " (empty)"), seg.id) for seg in s.segments]
 
 
+def _short_source(source: str) -> str:
+    """'selfie-segmentation (offline)' -> 'selfie-segmentation'; approximations get a ≈."""
+    names = []
+    for part in source.split(","):
+        name = part.split("(")[0].strip()
+        if name and name not in names:
+            names.append(name)
+    return " + ".join(names) + (" ≈" if "approximate" in source else "")
+
+
 def _part_choices(s: EditorSession) -> list[tuple[str, int]]:
-    out = []
-    for p in s.parts:
-        tag = " ≈" if "approximate" in p.source else ""
-        out.append((f"{p.label}{tag}", p.id))
-    return out
+    return [(f"{p.label} · {_short_source(p.source)}", p.id) for p in s.parts]
 
 
 def _layer_choices(s: EditorSession) -> tuple[list[tuple[str, int]], list[int]]:
@@ -163,6 +169,8 @@ def build_ui(services: Services) -> gr.Blocks:
                     with gr.Row():
                         apply_btn = gr.Button("Apply", variant="primary", elem_id="facet-apply")
                         variants_btn = gr.Button("Show variants", elem_id="facet-variants-btn")
+                    cartoon_bg_btn = gr.Button("Quick look: cartoon background behind the people", size="sm",
+                                               elem_id="facet-cartoon-bg")
                 with gr.Accordion("Layers and export", open=True):
                     layers = gr.CheckboxGroup([], label="Edits (untick to hide)", elem_id="facet-layers")
                     with gr.Row():
@@ -343,6 +351,16 @@ def build_ui(services: Services) -> gr.Blocks:
             return _view(s)
 
         @ui()
+        def on_cartoon_background(s):
+            s = _session(s)
+            background = next((p for p in s.parts if p.label == "background"), None)
+            if background is None:
+                raise BadInput("no people were found in this photo, so there is no 'background' to cartoon")
+            s.use_part(background.id)
+            s.apply_edit("cartoon", {}, 0, services)
+            return _view(s)
+
+        @ui()
         def on_undo_edit(s):
             s = _session(s)
             s.undo_edit()
@@ -385,6 +403,7 @@ def build_ui(services: Services) -> gr.Blocks:
         apply_btn.click(on_apply, [state, *controls.inputs()], view_outputs, api_name="apply_edit", **models)
         variants_btn.click(on_variants, [state], [variants, variant_state], api_name=False, **models)
         variants.select(on_variant_pick, [state, variant_state], view_outputs, api_name=False, **models)
+        cartoon_bg_btn.click(on_cartoon_background, [state], view_outputs, api_name="cartoon_background", **models)
         undo_edit_btn.click(on_undo_edit, [state], view_outputs, api_name="undo_edit")
         redo_edit_btn.click(on_redo_edit, [state], view_outputs, api_name="redo_edit")
         layers.input(on_layers, [state, layers], view_outputs, api_name="set_visible_layers")
