@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -70,9 +71,9 @@ def _choices(s: EditorSession) -> list[tuple[str, int]]:
 
 def _short_source(source: str) -> str:
     """'selfie-segmentation (offline)' -> 'selfie-segmentation'; approximations get a ≈."""
-    names = []
-    for part in source.split(","):
-        name = part.split("(")[0].strip()
+    names: list[str] = []
+    for part in re.sub(r"\([^)]*\)", "", source).split(","):
+        name = part.strip()
         if name and name not in names:
             names.append(name)
     return " + ".join(names) + (" ≈" if "approximate" in source else "")
