@@ -355,7 +355,7 @@ def build_ui(services: Services) -> gr.Blocks:
         def on_cartoon_background(s):
             s = _session(s)
             background = next((p for p in s.parts if p.label == "background"), None)
-            if background is None:
+            if background is None or not any(p.label.startswith("person") for p in s.parts):
                 raise BadInput("no people were found in this photo, so there is no 'background' to cartoon")
             s.use_part(background.id)
             s.apply_edit("cartoon", {}, 0, services)

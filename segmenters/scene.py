@@ -103,9 +103,7 @@ def offline_scene(rgb: np.ndarray) -> dict[str, np.ndarray]:
             sky = cand
         sky = _touching(_morph(sky, cv2.MORPH_OPEN, 3), top)
         if sky.any():  # GrabCut leaves a rim where the local contrast was high: take back sky-coloured rim pixels
-            ref = lab[sky].mean(0)
-            rim = _morph(sky, cv2.MORPH_DILATE, 7) & ~sky
-            sky |= rim & (np.abs(lab[..., 1:] - ref[1:]).max(axis=2) < 6) & (np.abs(lab[..., 0] - ref[0]) < 25)
+            sky |= _sky_rim(lab, sky)
     if sky.sum() < MIN_SKY * area:  # a bright patch at the top is not a sky to reason from
         sky[:] = False
     cols = np.flatnonzero(sky.any(axis=0))
@@ -152,6 +150,23 @@ def offline_scene(rgb: np.ndarray) -> dict[str, np.ndarray]:
     out = {"sky": sky, "tree": tree, "grass": grass, "water": water, "road": road, "building": building}
     return {k: cv2.resize(v.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)
             for k, v in out.items() if v.sum() >= MIN_FRACTION * area}
+
+
+def _sky_rim(lab: np.ndarray, sky: np.ndarray, rounds: int = 3) -> np.ndarray:
+    """Pixels just outside ``sky`` whose colour matches the sky *near them* (haze makes the sky by the
+    horizon much paler than its mean), grown a few pixels at a time."""
+    grown = sky.copy()
+    labf = lab.astype(np.float32)
+    for _ in range(rounds):
+        weight = cv2.GaussianBlur(grown.astype(np.float32), (0, 0), 6)
+        local = cv2.GaussianBlur(labf * grown[..., None], (0, 0), 6) / np.maximum(weight, 1e-3)[..., None]
+        rim = _morph(grown, cv2.MORPH_DILATE, 5) & ~grown & (weight > 0.05)
+        close = (np.abs(labf[..., 1:] - local[..., 1:]).max(axis=2) < 5) & (np.abs(labf[..., 0] - local[..., 0]) < 14)
+        add = rim & close
+        if not add.any():
+            break
+        grown |= add
+    return grown & ~sky
 
 
 def _straight_edge_density(gray: np.ndarray) -> np.ndarray:
