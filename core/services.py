@@ -103,12 +103,28 @@ def preload_models(services: Services) -> None:
 
     from core.types import ClickPrompt, Photo, Point
 
-    photo = Photo(pixels=np.full((64, 64, 3), 128, np.uint8), name="warm-up")
+    from skimage import data
+
+    photo = Photo(pixels=np.ascontiguousarray(data.astronaut()[::2, ::2]), name="warm-up")
     for _ in range(2):
         click = services.click
         try:
             prepared = click.prepare(photo)
-            click.segment(photo, prepared, ClickPrompt(points=(Point(32, 32),)), None)
-            return
+            click.segment(photo, prepared, ClickPrompt(points=(Point(50, 165),)), None)
+            break
         except ModelUnavailable as exc:
             services.fall_back(exc.role, exc)
+    from editors import EDITORS
+    from segmenters.parsing import parse_report
+
+    try:  # labelled-part parsers (detectors, face mesh, SegFormers) and every editor's own models
+        parse_report(photo, services.manager)
+    except Exception:
+        log.exception("warm-up: parsing failed")
+    mask = np.zeros(photo.pixels.shape[:2], bool)
+    mask[100:200, 30:100] = True
+    for name in EDITORS.names():
+        try:
+            EDITORS.build(name).apply(photo.pixels, mask, {}, 0)
+        except Exception as exc:  # editors that need parameters or weights warm up on first use
+            log.info("warm-up: %s skipped (%s)", name, exc)
