@@ -18,17 +18,29 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import numpy as np
 
 from app import edit_panel
 from core.errors import BadInput, FacetError
 from core.photo import ACCEPTED, load_photo
 from core.services import Services
 from core.session import BOX, EXCLUDE, INCLUDE, PICK, EditorSession
+from editors.faceswap import gallery_names as face_gallery_names
 
 log = logging.getLogger(__name__)
 
 MODES = {"Pick part": PICK, "Include (+)": INCLUDE, "Exclude (−)": EXCLUDE, "Box (click 2 corners)": BOX}
 COMBINE = {"add": "add", "subtract": "subtract", "intersect": "intersect"}
+# Anonymisation levels: after the faces, these labelled parts are restyled too (part, editor, params).
+ANON_LEVELS: dict[str, tuple[tuple[str, str, dict[str, Any]], ...]] = {
+    "Faces only": (),
+    "Faces + cartoon background": (("background", "cartoon", {}),),
+    "Faces + cartoon background + restyled clothes": (
+        ("background", "cartoon", {}),
+        ("upper clothes", "texture", {"texture": "camouflage"}),
+        ("lower clothes", "texture", {"texture": "denim"}),
+    ),
+}
 
 CSS = """
 #facet-banner {border-left: 4px solid #d97706; background: #fff7ed; padding: 6px 12px; color: #4a2c05}
@@ -132,6 +144,9 @@ def build_ui(services: Services) -> gr.Blocks:
                                                  interactive=False, format="jpeg")
                     with gr.Tab("Parts", id="parts"):
                         legend = gr.AnnotatedImage(label="Labelled parts", elem_id="facet-legend", format="jpeg")
+                    with gr.Tab("Faces", id="faces"):
+                        faces_img = gr.Image(label="Faces found (numbered left to right)", interactive=False,
+                                             type="numpy", format="jpeg", elem_id="facet-faces")
                 status = gr.Markdown("Upload a photo to start.", elem_id="facet-status")
                 variants = gr.Gallery(label="Variants of the selected part (click one to apply it)",
                                       columns=5, height="auto", elem_id="facet-variants", visible=False,
@@ -172,6 +187,26 @@ def build_ui(services: Services) -> gr.Blocks:
                         variants_btn = gr.Button("Show variants", elem_id="facet-variants-btn")
                     cartoon_bg_btn = gr.Button("Quick look: cartoon background behind the people", size="sm",
                                                elem_id="facet-cartoon-bg")
+                with gr.Accordion("Faces: swap or anonymize", open=False):
+                    find_faces_btn = gr.Button("Find and number the faces", size="sm", elem_id="facet-find-faces")
+                    faces_which = gr.Textbox("all", label="Which faces ('all' or numbers like 0,2)", max_lines=1,
+                                             elem_id="facet-faces-which")
+                    with gr.Row():
+                        target_gallery = gr.Dropdown(face_gallery_names(), value="synthetic_average",
+                                                     label="Swap to (gallery)", elem_id="facet-target-gallery")
+                        target_file = gr.File(label="…or upload a target face", file_types=["image"], height=80,
+                                              elem_id="facet-target-file")
+                    by_gender = gr.Checkbox(False, label="Only faces of the target's gender (full models)")
+                    swap_btn = gr.Button("Swap faces", size="sm", elem_id="facet-swap")
+                    anon_method = gr.Radio(["swap", "blur", "pixelate", "solid"], value="swap",
+                                           label="Anonymize by (swap = a synthetic identity with the same expression)",
+                                           elem_id="facet-anon-method")
+                    anon_level = gr.Radio(list(ANON_LEVELS), value="Faces only", label="Anonymize",
+                                          elem_id="facet-anon-level")
+                    anon_btn = gr.Button("Anonymize everyone", variant="primary", size="sm", elem_id="facet-anonymize")
+                    gr.Markdown("The full face-swap model (`inswapper_128`, used when downloaded) is licensed for "
+                                "**non-commercial research only**; the offline swap warps a face mesh.",
+                                elem_id="facet-inswapper-licence")
                 with gr.Accordion("Layers and export", open=True):
                     layers = gr.CheckboxGroup([], label="Edits (untick to hide)", elem_id="facet-layers")
                     with gr.Row():
@@ -329,7 +364,7 @@ def build_ui(services: Services) -> gr.Blocks:
             s = _session(s)
             try:
                 t0 = time.perf_counter()
-                found = s.variants()
+                found = s.variants(services)
             except FacetError as exc:
                 gr.Warning(str(exc))
                 return gr.update(visible=False), []
@@ -359,6 +394,47 @@ def build_ui(services: Services) -> gr.Blocks:
                 raise BadInput("no people were found in this photo, so there is no 'background' to cartoon")
             s.use_part(background.id)
             s.apply_edit("cartoon", {}, 0, services)
+            return _view(s)
+
+        def on_find_faces(s):
+            s = _session(s)
+            if s.photo is None:
+                gr.Warning("upload a photo first")
+                return None, s.status
+            t0 = time.perf_counter()
+            faces = s.faces(services)
+            s.status = (f"{len(faces)} face{'s' if len(faces) != 1 else ''} found in {time.perf_counter() - t0:.2f}s"
+                        + (": " + ", ".join(f"#{f.index}" for f in faces) if faces else "."))
+            return s.faces_preview(services), s.status
+
+        @ui()
+        def on_swap(s, which, gallery_name, target_upload, gender):
+            s = _session(s)
+            if s.photo is None:
+                raise BadInput("upload a photo first")
+            photo = s.photo
+            path = target_upload if isinstance(target_upload, str) else getattr(target_upload, "name", None)
+            target = path or gallery_name
+            if target not in face_gallery_names() and not path:
+                raise BadInput("choose a target face from the gallery or upload one")
+            params = {"target": target, "faces": (which or "all").strip(), "by_gender": bool(gender)}
+            everything = np.ones((photo.height, photo.width), bool)
+            s.apply_edit("faceswap", params, 0, services, mask=everything, label=f"faces {params['faces']}")
+            return _view(s)
+
+        @ui()
+        def on_anonymize(s, method, level, which):
+            s = _session(s)
+            if s.photo is None:
+                raise BadInput("upload a photo first")
+            everything = np.ones((s.photo.height, s.photo.width), bool)
+            s.apply_edit("anonymize", {"method": method or "swap", "faces": (which or "all").strip()}, 0, services,
+                         mask=everything, label="all faces")
+            done = ["faces"]
+            for part, editor, params in ANON_LEVELS.get(level, ()):
+                if s.apply_to_part(part, editor, params, 0, services) is not None:
+                    done.append(part)
+            s.status = f"Anonymized: {', '.join(done)} ({len(s.layers.layers)} layers; undo edit to step back)."
             return _view(s)
 
         @ui()
@@ -404,6 +480,11 @@ def build_ui(services: Services) -> gr.Blocks:
         apply_btn.click(on_apply, [state, *controls.inputs()], view_outputs, api_name="apply_edit", **models)
         variants_btn.click(on_variants, [state], [variants, variant_state], api_name=False, **models)
         variants.select(on_variant_pick, [state, variant_state], view_outputs, api_name=False, **models)
+        find_faces_btn.click(on_find_faces, [state], [faces_img, status], api_name="find_faces", **models)
+        swap_btn.click(on_swap, [state, faces_which, target_gallery, target_file, by_gender], view_outputs,
+                       api_name="swap_faces", **models)
+        anon_btn.click(on_anonymize, [state, anon_method, anon_level, faces_which], view_outputs,
+                       api_name="anonymize", **models)
         cartoon_bg_btn.click(on_cartoon_background, [state], view_outputs, api_name="cartoon_background", **models)
         undo_edit_btn.click(on_undo_edit, [state], view_outputs, api_name="undo_edit")
         redo_edit_btn.click(on_redo_edit, [state], view_outputs, api_name="redo_edit")

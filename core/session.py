@@ -43,6 +43,14 @@ VARIANTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 )
 
 
+def _editor(name: str, services: Services) -> Any:
+    from editors import EDITORS
+
+    if name not in EDITORS:
+        raise BadInput(f"unknown editor {name!r}; choose one of {', '.join(EDITORS.names())}")
+    return EDITORS.build(name, services.manager)
+
+
 @dataclass
 class EditorSession:
     photo: Photo | None = None
@@ -64,6 +72,7 @@ class EditorSession:
     _tmpdir: str | None = None
     _written: dict = field(default_factory=dict)
     _render_preview: tuple[tuple, np.ndarray] | None = None
+    _faces: tuple[tuple, list] | None = None
 
     # -- photo --------------------------------------------------------------------------------------
     def load(self, photo: Photo, services: Services, parse: bool = True) -> None:
@@ -73,7 +82,7 @@ class EditorSession:
         self.segments, self.active, self.box_corner, self._next_id = [], None, None, 1
         self.layers.clear()
         self.show_selection = True
-        self._render_preview = None
+        self._render_preview = self._faces = None
         self.prepared = None
         self._prepare(services)
         self.parts, self.parse_seconds, self.parse_note = [], 0.0, ""
@@ -303,31 +312,54 @@ class EditorSession:
         """The photo with every visible edit applied (full size, read-only)."""
         return self.layers.render(self._require_photo())
 
-    def apply_edit(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services) -> Layer:
-        """Apply an editor to the active segment on top of the current result; push it as a layer."""
-        from editors import EDITORS
-
-        seg = self.segment()
-        if seg is None or not seg.mask.any():
-            raise BadInput("select a part of the photo first (pick a labelled part or click on it)")
-        if editor_name not in EDITORS:
-            raise BadInput(f"unknown editor {editor_name!r}; choose one of {', '.join(EDITORS.names())}")
-        editor = EDITORS.build(editor_name)
+    def apply_edit(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services,
+                   mask: np.ndarray | None = None, label: str | None = None) -> Layer:
+        """Apply an editor to the active segment (or to ``mask`` named ``label``) on top of the current
+        result; push it as a layer."""
+        if mask is None:
+            seg = self.segment()
+            if seg is None or not seg.mask.any():
+                raise BadInput("select a part of the photo first (pick a labelled part or click on it)")
+            mask, label = seg.mask, seg.label
+        editor = _editor(editor_name, services)
         before = self.result()
         t0 = time.perf_counter()
-        after = editor.apply(before, seg.mask, params, seed)
+        after = editor.apply(before, mask, params, seed)
         seconds = time.perf_counter() - t0
-        layer = layer_from_result(self.layers.next_id(), seg.label, editor_name, params, seed, before, after,
-                                  seconds, getattr(editor, "model_ids", ()))
+        layer = layer_from_result(self.layers.next_id(), label or "photo", editor_name, params, seed, before, after,
+                                  seconds, tuple(getattr(editor, "model_ids", ()) or ()))
         self.layers.push(layer)
         self.show_selection = False
-        self.status = f"Applied {editor.label} to '{seg.label}' in {seconds * 1000:.0f} ms (layer #{layer.id})."
+        self.status = f"Applied {editor.label} to '{label}' in {seconds * 1000:.0f} ms (layer #{layer.id})."
         return layer
 
-    def variants(self) -> list[tuple[np.ndarray, str, str, dict[str, Any]]]:
-        """Preview-size renders of the active segment in several looks: (image, caption, editor, params)."""
-        from editors import EDITORS
+    def apply_to_part(self, label: str, editor_name: str, params: dict[str, Any], seed: int | None,
+                      services: Services) -> Layer | None:
+        """Apply an editor to a labelled part by name; None when the photo has no such part."""
+        part = next((p for p in self.parts if p.label == label), None)
+        if part is None or not part.mask.any():
+            return None
+        return self.apply_edit(editor_name, params, seed, services, mask=part.mask, label=label)
 
+    def faces(self, services: Services) -> list[Any]:
+        """Every face on the current result, numbered left to right (cached per result)."""
+        from segmenters.face_identity import find_faces
+
+        key = (self._require_photo().id,) + tuple(layer.id for layer in self.layers.layers if layer.visible)
+        if self._faces is None or self._faces[0] != key:
+            self._faces = (key, find_faces(np.asarray(self.result()), services.manager))
+        return self._faces[1]
+
+    def faces_preview(self, services: Services) -> np.ndarray:
+        """The result at preview size with every face outlined and numbered."""
+        from segmenters.face_identity import draw_face_numbers
+
+        faces = self.faces(services)
+        drawn = draw_face_numbers(np.asarray(self.result()), faces)
+        return downscale(drawn, max(self.preview.shape[:2]) if self.preview is not None else 1280)[0]
+
+    def variants(self, services: Services) -> list[tuple[np.ndarray, str, str, dict[str, Any]]]:
+        """Preview-size renders of the active segment in several looks: (image, caption, editor, params)."""
         seg = self.segment()
         if seg is None or not seg.mask.any():
             raise BadInput("select a part of the photo first")
@@ -338,7 +370,7 @@ class EditorSession:
             raise BadInput(f"'{seg.label}' is too small to preview; apply an editor directly")
         out = []
         for caption, name, params in VARIANTS:
-            img = base if not name else EDITORS.build(name).apply(base, small, params, 0)
+            img = base if not name else _editor(name, services).apply(base, small, params, 0)
             out.append((img, caption, name, params))
         return out
 
@@ -426,4 +458,4 @@ class EditorSession:
         self.photo = self.preview = self.prepared = None
         self.segments, self.parts = [], []
         self.layers.clear()
-        self._render_preview = None
+        self._render_preview = self._faces = None

@@ -93,5 +93,5 @@ class CartoonEditor(CropEditor):
 
 
 @EDITORS.register("cartoon")
-def build_cartoon() -> CartoonEditor:
+def build_cartoon(manager=None) -> CartoonEditor:
     return CartoonEditor()

@@ -89,5 +89,5 @@ class RecolourEditor(CropEditor):
 
 
 @EDITORS.register("recolour")
-def build_recolour() -> RecolourEditor:
+def build_recolour(manager=None) -> RecolourEditor:
     return RecolourEditor()

@@ -181,5 +181,5 @@ class SkyEditor(CropEditor):
 
 
 @EDITORS.register("sky")
-def build_sky() -> SkyEditor:
+def build_sky(manager=None) -> SkyEditor:
     return SkyEditor()

@@ -138,5 +138,5 @@ class StyleEditor(CropEditor):
 
 
 @EDITORS.register("style")
-def build_style() -> StyleEditor:
+def build_style(manager=None) -> StyleEditor:
     return StyleEditor()

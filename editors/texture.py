@@ -109,5 +109,5 @@ class TextureEditor(CropEditor):
 
 
 @EDITORS.register("texture")
-def build_texture() -> TextureEditor:
+def build_texture(manager=None) -> TextureEditor:
     return TextureEditor()

@@ -145,3 +145,30 @@ def test_pick_a_labelled_part_apply_denim_and_compare(page, app_url, astronaut_p
     except Exception:
         page.screenshot(path=str(artifacts / "browser-edit-failure.png"), full_page=True)
         raise
+
+
+def test_anonymize_everyone(page, app_url, hopper_path, artifacts):
+    """Upload a portrait, anonymize all faces (synthetic identity), see the face change and the rest stay."""
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#facet-upload input[type=file]", state="attached")
+        page.set_input_files("#facet-upload input[type=file]", str(hopper_path))
+        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
+                               timeout=90_000)
+        page.wait_for_timeout(500)
+        original = _canvas_pixels(page, artifacts / "browser-hopper.png")
+        page.get_by_text("Faces: swap or anonymize").click()
+        page.click("#facet-anonymize")
+        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Anonymized')",
+                               timeout=90_000)
+        page.wait_for_timeout(800)
+        after = _canvas_pixels(page, artifacts / "browser-anonymized.png")
+        h, w = after.shape[:2]
+        face = (slice(int(0.30 * h), int(0.50 * h)), slice(int(0.38 * w), int(0.62 * w)))  # eyes to mouth
+        assert np.abs(after[face] - original[face]).mean() > 4, "the face changed"
+        corner = (slice(0, int(0.1 * h)), slice(0, int(0.1 * w)))
+        assert np.abs(after[corner] - original[corner]).mean() < 2, "the flag in the corner did not"
+        assert "#1 anonymize on all faces" in page.locator("#facet-layers").inner_text()
+    except Exception:
+        page.screenshot(path=str(artifacts / "browser-anonymize-failure.png"), full_page=True)
+        raise

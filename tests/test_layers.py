@@ -154,7 +154,7 @@ def layer_region(layer, shape):
 
 def test_variants_render_at_preview_size(session, services):
     session.use_part(next(p.id for p in session.parts if p.label == "upper clothes"))
-    found = session.variants()
+    found = session.variants(services)
     captions = [c for _, c, _, _ in found]
     assert captions[:4] == ["as-is", "denim", "leopard", "crocodile"]
     assert all(img.shape == session.preview.shape for img, _, _, _ in found)
