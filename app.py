@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         if not manager.online:
             print("error: the model hub is unreachable (or HF_HUB_OFFLINE=1); cannot prefetch", file=sys.stderr)
             return 4
-        report = manager.prefetch()
+        # CUDA-only roles (the big SAM, SDXL) are fetched only on a machine that can run them
+        names = [n for n, spec in manager.roles.items() if spec.device != "cuda" or manager.device == "cuda"]
+        report = manager.prefetch(names)
         print(json.dumps(report, indent=2))
         return 0 if not any(v.startswith("error") for v in report.values()) else 4
 

@@ -55,10 +55,11 @@ def parser() -> argparse.ArgumentParser:
     which = edit.add_mutually_exclusive_group(required=True)
     which.add_argument("--mask", type=Path, help="a mask PNG of the photo's size (white = the part)")
     which.add_argument("--segment", help="a labelled part, e.g. 'upper clothes', 'sky', 'hair', 'background'")
-    edit.add_argument("--editor", required=True, help="texture, recolour, style, cartoon or sky")
+    edit.add_argument("--editor", required=True,
+                      help="texture, recolour, style, cartoon, sky, inpaint, remove, faceswap or anonymize")
     edit.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                       help="an editor parameter (repeatable), e.g. texture=leopard, target=#c0262d")
-    edit.add_argument("--prompt", help="a text prompt (for the diffusion editors)")
+    edit.add_argument("--prompt", help="what the part should become (--editor inpaint)")
     edit.add_argument("--seed", type=int, default=0)
     edit.add_argument("--out", type=Path, required=True, help="output .png or .jpg")
     return p
@@ -143,11 +144,14 @@ def cmd_edit(args: argparse.Namespace) -> dict:
         raise BadInput(f"--out {args.out}: write a .png or .jpg file")
     if args.editor not in EDITORS:
         raise BadInput(f"unknown editor {args.editor!r}; choose one of {', '.join(EDITORS.names())}")
-    if args.prompt:
-        raise BadInput(f"the {args.editor} editor takes no prompt (prompts are for the diffusion editors)")
-    editor = EDITORS.build(args.editor)
-    params = _params(args.param, editor.params_schema)
     settings = Settings.from_env()
+    manager = ModelManager(settings)
+    editor = EDITORS.build(args.editor, manager)
+    params = _params(args.param, editor.params_schema)
+    if args.prompt is not None:
+        if "prompt" not in editor.params_schema:
+            raise BadInput(f"the {args.editor} editor takes no prompt (prompts are for --editor inpaint)")
+        params["prompt"] = args.prompt
     photo = load_photo(args.photo, settings)
     source = "mask file"
     if args.mask is not None:
@@ -155,8 +159,9 @@ def cmd_edit(args: argparse.Namespace) -> dict:
     else:
         from segmenters.parsing import parse_report
 
-        report = parse_report(photo, ModelManager(settings))
+        report = parse_report(photo, manager)
         wanted = args.segment.strip().lower()
+        wanted = {"faces": "all faces", "people": "person 1"}.get(wanted, wanted)
         match = next((s for s in report.segments if s.label.lower() == wanted), None)
         if match is None:
             found = ", ".join(sorted({s.label for s in report.segments})) or "none"
@@ -169,7 +174,8 @@ def cmd_edit(args: argparse.Namespace) -> dict:
     seconds = time.perf_counter() - t0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(encode_image(result, "JPEG" if suffix in (".jpg", ".jpeg") else "PNG", photo.icc_profile))
-    return {"out": str(args.out), "editor": args.editor, "params": params, "seed": args.seed,
+    return {"out": str(args.out), "editor": args.editor, "backend": getattr(editor, "backend", editor.label),
+            "params": params, "seed": args.seed,
             "segment": args.segment or str(args.mask), "segment_source": source, "seconds": round(seconds, 4),
             "width": photo.width, "height": photo.height}
 

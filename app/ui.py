@@ -13,6 +13,7 @@ import logging
 import re
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,26 @@ from core.errors import BadInput, FacetError
 from core.photo import ACCEPTED, load_photo
 from core.services import Services
 from core.session import BOX, EXCLUDE, INCLUDE, PICK, EditorSession
+from core.masks import downscale
 from editors.faceswap import gallery_names as face_gallery_names
+from editors.inpaint import available as inpaint_available
+from editors.remove import RemoveEditor
 
 log = logging.getLogger(__name__)
 
 MODES = {"Pick part": PICK, "Include (+)": INCLUDE, "Exclude (−)": EXCLUDE, "Box (click 2 corners)": BOX}
 COMBINE = {"add": "add", "subtract": "subtract", "intersect": "intersect"}
+PROMPT_PRESETS = {
+    "hair: bald": "bald head, smooth bare scalp, natural skin, photo",
+    "hair: short blond": "short blond hair, natural hair texture, photo",
+    "hair: long red": "long wavy red hair, photo",
+    "sky: winter with snow clouds": "winter sky with heavy snow clouds, soft light",
+    "sky: dramatic sunset": "dramatic sunset sky, orange and purple clouds",
+    "clothes: denim jacket": "a denim jacket, realistic fabric, photo",
+    "clothes: leopard print": "leopard print fabric garment, photo",
+    "clothes: black leather": "black leather jacket, photo",
+    "wall: red brick": "a red brick wall, photo",
+}
 # Anonymisation levels: after the faces, these labelled parts are restyled too (part, editor, params).
 ANON_LEVELS: dict[str, tuple[tuple[str, str, dict[str, Any]], ...]] = {
     "Faces only": (),
@@ -148,6 +163,8 @@ def build_ui(services: Services) -> gr.Blocks:
                         faces_img = gr.Image(label="Faces found (numbered left to right)", interactive=False,
                                              type="numpy", format="jpeg", elem_id="facet-faces")
                 status = gr.Markdown("Upload a photo to start.", elem_id="facet-status")
+                generated = gr.Gallery(label="Generated variants (click one to apply it; seeds shown)", columns=4,
+                                       height="auto", elem_id="facet-generated", visible=False, allow_preview=False)
                 variants = gr.Gallery(label="Variants of the selected part (click one to apply it)",
                                       columns=5, height="auto", elem_id="facet-variants", visible=False,
                                       allow_preview=False)
@@ -187,6 +204,32 @@ def build_ui(services: Services) -> gr.Blocks:
                         variants_btn = gr.Button("Show variants", elem_id="facet-variants-btn")
                     cartoon_bg_btn = gr.Button("Quick look: cartoon background behind the people", size="sm",
                                                elem_id="facet-cartoon-bg")
+                with gr.Accordion("Generate from a prompt, or remove", open=False):
+                    gen_ready = inpaint_available(services.manager)
+                    gr.Markdown(
+                        "Stable Diffusion inpainting is ready." if gen_ready else
+                        "**Generation is unavailable here**: the Stable Diffusion inpainting weights are not "
+                        "downloaded (run `python app.py --prefetch` on a machine with network access). "
+                        f"*Remove* still works, with a classical fill ({RemoveEditor(services.manager).backend}).",
+                        elem_id="facet-gen-note")
+                    preset = gr.Dropdown(list(PROMPT_PRESETS), value=None, label="Preset prompts",
+                                         elem_id="facet-preset")
+                    prompt = gr.Textbox(label="What should the selected part become?", max_lines=3,
+                                        placeholder="a denim jacket", elem_id="facet-prompt")
+                    negative = gr.Textbox(label="Avoid (negative prompt)", max_lines=2,
+                                          value="blurry, deformed, low quality", elem_id="facet-negative")
+                    with gr.Row():
+                        gen_variants = gr.Slider(1, 4, value=2, step=1, label="Variants")
+                        gen_fast = gr.Checkbox(True, label="Fast preview (LCM, 4 steps)")
+                    with gr.Row():
+                        gen_steps = gr.Slider(0, 50, value=0, step=1, label="Steps (0 = auto)")
+                        gen_guidance = gr.Slider(-1, 15, value=-1, step=0.5, label="Guidance (-1 = auto)")
+                        gen_strength = gr.Slider(0.1, 1, value=1, step=0.05, label="Strength")
+                    with gr.Row():
+                        gen_btn = gr.Button("Generate", variant="primary", elem_id="facet-generate",
+                                            interactive=gen_ready)
+                        cancel_btn = gr.Button("Cancel", variant="stop", elem_id="facet-cancel")
+                        remove_btn = gr.Button("Remove (fill with background)", elem_id="facet-remove")
                 with gr.Accordion("Faces: swap or anonymize", open=False):
                     find_faces_btn = gr.Button("Find and number the faces", size="sm", elem_id="facet-find-faces")
                     faces_which = gr.Textbox("all", label="Which faces ('all' or numbers like 0,2)", max_lines=1,
@@ -396,6 +439,58 @@ def build_ui(services: Services) -> gr.Blocks:
             s.apply_edit("cartoon", {}, 0, services)
             return _view(s)
 
+        def on_generate(s, prompt_text, negative_text, n, fast, steps, guidance, strength, seed_value,
+                        progress=gr.Progress()):
+            s = _session(s)
+            cancel = threading.Event()
+            s.cancel_event = cancel
+
+            def step(i, total):
+                progress((i, total), desc=f"denoising step {i} of {total}")
+
+            params = {"prompt": prompt_text or "", "negative_prompt": negative_text or "", "variants": int(n),
+                      "fast": bool(fast), "steps": int(steps), "guidance": float(guidance),
+                      "strength": float(strength)}
+            try:
+                found = s.generate("inpaint", params, int(seed_value or 0), services, progress=step, cancel=cancel)
+            except FacetError as exc:
+                gr.Warning(str(exc))
+                s.status = f"⚠ {exc}"
+                return gr.update(), s.status
+            finally:
+                s.cancel_event = None
+            h, w = s.preview.shape[:2]
+            shown = [(downscale(v.image, max(h, w))[0], f"#{i + 1} · seed {v.seed} · {v.seconds:.1f}s")
+                     for i, v in enumerate(found)]
+            s.status = (f"{len(found)} variant{'s' if len(found) > 1 else ''} by {found[0].backend}; "
+                        "click one to apply it.")
+            return gr.update(value=shown, visible=True), s.status
+
+        def on_cancel(s):
+            s = _session(s)
+            event = getattr(s, "cancel_event", None)
+            if event is None:
+                return "Nothing is running."
+            event.set()
+            return "Cancelling after the current step…"
+
+        @ui()
+        def on_generated_pick(s, evt: gr.SelectData):
+            s = _session(s)
+            index = int(evt.index if not isinstance(evt.index, (list, tuple)) else evt.index[0])
+            s.apply_variant(index)
+            return _view(s)
+
+        @ui()
+        def on_remove(s, seed_value):
+            s = _session(s)
+            s.generate("remove", {}, int(seed_value or 0), services)
+            s.apply_variant(0)
+            return _view(s)
+
+        def on_preset(name):
+            return PROMPT_PRESETS.get(name, "")
+
         def on_find_faces(s):
             s = _session(s)
             if s.photo is None:
@@ -480,6 +575,14 @@ def build_ui(services: Services) -> gr.Blocks:
         apply_btn.click(on_apply, [state, *controls.inputs()], view_outputs, api_name="apply_edit", **models)
         variants_btn.click(on_variants, [state], [variants, variant_state], api_name=False, **models)
         variants.select(on_variant_pick, [state, variant_state], view_outputs, api_name=False, **models)
+        preset.input(on_preset, [preset], [prompt], api_name=False, queue=False)
+        gen_event = gen_btn.click(on_generate, [state, prompt, negative, gen_variants, gen_fast, gen_steps,
+                                                gen_guidance, gen_strength, controls.seed], [generated, status],
+                                  api_name="generate", **models)
+        cancel_btn.click(on_cancel, [state], [status], api_name="cancel", queue=False)
+        del gen_event
+        generated.select(on_generated_pick, [state], view_outputs, api_name=False)
+        remove_btn.click(on_remove, [state, controls.seed], view_outputs, api_name="remove", **models)
         find_faces_btn.click(on_find_faces, [state], [faces_img, status], api_name="find_faces", **models)
         swap_btn.click(on_swap, [state, faces_which, target_gallery, target_file, by_gender], view_outputs,
                        api_name="swap_faces", **models)

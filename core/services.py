@@ -54,7 +54,8 @@ class Services:
         in_use = {}
         for name, spec in self.manager.roles.items():
             if name in self.degraded:
-                in_use[name] = f"offline backend in use: {spec.offline}"
+                in_use[name] = ("unavailable (no offline backend)" if spec.offline == "unavailable"
+                                else f"offline backend in use: {spec.offline}")
             elif spec.device == "cuda" and self.manager.device != "cuda":
                 in_use[name] = "not used on this device"
             elif name.startswith("sam") and name != self.click_role:
@@ -90,7 +91,10 @@ def build_services(settings: Settings | None = None, manager: ModelManager | Non
     for name, spec in manager.roles.items():  # the other roles: their offline backends stand in when missing
         if name.startswith("sam") or spec.device == "cuda" or manager.available(name) or manager.online:
             continue
-        degraded[name] = f"{spec.offline} (offline, approximate) replaces {spec.repo}: weights not downloaded"
+        if spec.offline == "unavailable":
+            degraded[name] = f"unavailable offline ({spec.repo} not downloaded): generation from a prompt is off"
+        else:
+            degraded[name] = f"{spec.offline} (offline, classical or approximate) replaces {spec.repo}: weights not downloaded"
     services = Services(settings=settings, manager=manager, click=click, click_role=click_role, degraded=degraded)
     if preload:
         preload_models(services)

@@ -73,6 +73,8 @@ class EditorSession:
     _written: dict = field(default_factory=dict)
     _render_preview: tuple[tuple, np.ndarray] | None = None
     _faces: tuple[tuple, list] | None = None
+    pending: tuple | None = None  # (result key, segment label, editor, params, variants) of the last generation
+    cancel_event: Any = None  # threading.Event of the generation running now (set by the Cancel button)
 
     # -- photo --------------------------------------------------------------------------------------
     def load(self, photo: Photo, services: Services, parse: bool = True) -> None:
@@ -82,7 +84,7 @@ class EditorSession:
         self.segments, self.active, self.box_corner, self._next_id = [], None, None, 1
         self.layers.clear()
         self.show_selection = True
-        self._render_preview = self._faces = None
+        self._render_preview = self._faces = self.pending = None
         self.prepared = None
         self._prepare(services)
         self.parts, self.parse_seconds, self.parse_note = [], 0.0, ""
@@ -333,6 +335,40 @@ class EditorSession:
         self.status = f"Applied {editor.label} to '{label}' in {seconds * 1000:.0f} ms (layer #{layer.id})."
         return layer
 
+    def generate(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services,
+                 progress: Any = None, cancel: Any = None) -> list[Any]:
+        """Run a generative editor (inpaint / remove) on the active segment; keep its variants to pick from."""
+        seg = self.segment()
+        if seg is None or not seg.mask.any():
+            raise BadInput("select a part of the photo first (pick a labelled part or click on it)")
+        editor = _editor(editor_name, services)
+        if not hasattr(editor, "generate"):
+            raise BadInput(f"the {editor_name} editor makes no variants; use Apply")
+        key = self._result_key()
+        variants = editor.generate(self.result(), seg.mask, params, seed, progress=progress, cancel=cancel)
+        self.pending = (key, seg.label, editor_name, dict(params), list(variants))
+        return variants
+
+    def apply_variant(self, index: int) -> Layer:
+        """Push generated variant ``index`` (from the last ``generate``) as a layer."""
+        if self.pending is None:
+            raise BadInput("generate some variants first")
+        key, label, editor_name, params, variants = self.pending
+        if key != self._result_key():
+            raise BadInput("the photo has changed since these variants were made; generate again")
+        if not 0 <= index < len(variants):
+            raise BadInput(f"there is no variant #{index + 1}")
+        v = variants[index]
+        layer = layer_from_result(self.layers.next_id(), label, editor_name, params, v.seed, self.result(), v.image,
+                                  v.seconds, (v.model,))
+        self.layers.push(layer)
+        self.show_selection = False
+        self.status = f"Applied variant {index + 1} (seed {v.seed}, {v.backend}) to '{label}' (layer #{layer.id})."
+        return layer
+
+    def _result_key(self) -> tuple:
+        return (self._require_photo().id,) + tuple(layer.id for layer in self.layers.layers if layer.visible)
+
     def apply_to_part(self, label: str, editor_name: str, params: dict[str, Any], seed: int | None,
                       services: Services) -> Layer | None:
         """Apply an editor to a labelled part by name; None when the photo has no such part."""
@@ -345,7 +381,7 @@ class EditorSession:
         """Every face on the current result, numbered left to right (cached per result)."""
         from segmenters.face_identity import find_faces
 
-        key = (self._require_photo().id,) + tuple(layer.id for layer in self.layers.layers if layer.visible)
+        key = self._result_key()
         if self._faces is None or self._faces[0] != key:
             self._faces = (key, find_faces(np.asarray(self.result()), services.manager))
         return self._faces[1]

@@ -4,4 +4,4 @@ from core.registry import Registry
 
 EDITORS: Registry = Registry("editor")
 
-from editors import anonymize, cartoon, faceswap, recolour, sky, style, texture  # noqa: E402,F401  (registration)
+from editors import anonymize, cartoon, faceswap, inpaint, recolour, remove, sky, style, texture  # noqa: E402,F401  (registration)

@@ -172,3 +172,38 @@ def test_anonymize_everyone(page, app_url, hopper_path, artifacts):
     except Exception:
         page.screenshot(path=str(artifacts / "browser-anonymize-failure.png"), full_page=True)
         raise
+
+
+def test_remove_offline_and_generation_says_it_is_unavailable(page, app_url, astronaut_path, artifacts):
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#facet-upload input[type=file]", state="attached")
+        page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
+        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
+                               timeout=90_000)
+        page.wait_for_timeout(500)
+        original = _canvas_pixels(page, artifacts / "browser-remove-before.png")
+        page.locator("#facet-mode").get_by_text("Include (+)").click()
+        img = page.locator("#facet-canvas img")
+        box = img.bounding_box()
+        img.click(position={"x": box["width"] * 165 / 512, "y": box["height"] * 380 / 512})  # the mission patch
+        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('mask by')",
+                               timeout=60_000)
+        page.get_by_text("Generate from a prompt, or remove").click()
+        assert "Generation is unavailable here" in page.locator("#facet-gen-note").inner_text()
+        assert page.locator("#facet-generate").is_disabled()
+        page.click("#facet-remove")
+        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Applied variant')",
+                               timeout=60_000)
+        assert "classical" in page.locator("#facet-status").inner_text().lower()
+        page.wait_for_timeout(800)
+        after = _canvas_pixels(page, artifacts / "browser-removed.png")
+        h, w = after.shape[:2]
+        cy, cx = int(380 / 512 * h), int(165 / 512 * w)
+        patch_before = original[cy - 5:cy + 6, cx - 5:cx + 6]
+        patch_after = after[cy - 5:cy + 6, cx - 5:cx + 6]
+        assert np.abs(patch_after - patch_before).mean() > 20, "the patch was filled"
+        assert np.abs(after[:40, :40] - original[:40, :40]).mean() < 2
+    except Exception:
+        page.screenshot(path=str(artifacts / "browser-remove-failure.png"), full_page=True)
+        raise
