@@ -31,14 +31,11 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import gc
 import json
 import os
-import platform
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +51,9 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("FACET_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine_info  # noqa: E402  (shared with the other benchmarks)
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
@@ -135,65 +135,6 @@ def click_points(photo) -> tuple[Any, Any]:
     p1 = Point(FIRST_CLICK[0] * photo.width, FIRST_CLICK[1] * photo.height, True)
     p2 = Point(SECOND_CLICK[0] * photo.width, SECOND_CLICK[1] * photo.height, True)
     return p1, p2
-
-
-def machine_info(threads: list[int]) -> dict[str, Any]:
-    import torch
-    import transformers
-
-    cpu_model = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu_model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = None
-    mem_gib = None
-    try:
-        mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    except (ValueError, OSError, AttributeError):
-        pass
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                timeout=5).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        commit = None
-    try:
-        capability = torch.backends.cpu.get_cpu_capability()
-    except Exception:  # noqa: BLE001
-        capability = None
-    return {
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "hostname": platform.node(),
-        "cpu_model": cpu_model,
-        "cpu_capability": capability,
-        "logical_cores": os.cpu_count(),
-        "cores_available": affinity,
-        "memory_gib": mem_gib,
-        "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "numpy": np.__version__,
-        "opencv": cv2.__version__,
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset"),
-        "MKL_NUM_THREADS": os.environ.get("MKL_NUM_THREADS", "unset"),
-        # The allocator matters here: with glibc's defaults every large tensor SAM's vision encoder
-        # allocates is a fresh mmap, so the embedding spends seconds in page faults (see the README).
-        "allocator_env": {k: v for k, v in sorted(os.environ.items())
-                          if k.startswith("MALLOC_") or k in ("GLIBC_TUNABLES", "LD_PRELOAD")},
-        "torch_default_threads": torch.get_num_threads(),
-        "torch_interop_threads": torch.get_num_interop_threads(),
-        "threads_requested": threads,
-        "git_commit": commit,
-    }
 
 
 def set_threads(n: int) -> dict[str, int]:
