@@ -576,11 +576,9 @@ def build_ui(services: Services) -> gr.Blocks:
         variants_btn.click(on_variants, [state], [variants, variant_state], api_name=False, **models)
         variants.select(on_variant_pick, [state, variant_state], view_outputs, api_name=False, **models)
         preset.input(on_preset, [preset], [prompt], api_name=False, queue=False)
-        gen_event = gen_btn.click(on_generate, [state, prompt, negative, gen_variants, gen_fast, gen_steps,
-                                                gen_guidance, gen_strength, controls.seed], [generated, status],
-                                  api_name="generate", **models)
+        gen_btn.click(on_generate, [state, prompt, negative, gen_variants, gen_fast, gen_steps, gen_guidance,
+                                    gen_strength, controls.seed], [generated, status], api_name="generate", **models)
         cancel_btn.click(on_cancel, [state], [status], api_name="cancel", queue=False)
-        del gen_event
         generated.select(on_generated_pick, [state], view_outputs, api_name=False)
         remove_btn.click(on_remove, [state, controls.seed], view_outputs, api_name="remove", **models)
         find_faces_btn.click(on_find_faces, [state], [faces_img, status], api_name="find_faces", **models)
