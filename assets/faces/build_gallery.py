@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from segmenters import face_identity as fi  # noqa: E402
-from segmenters.face_parts import FACE_OVAL, LEFT_BROW, LEFT_EYE, LIPS, NOSE, RIGHT_BROW, RIGHT_EYE  # noqa: E402
+from segmenters.face_parts import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE  # noqa: E402
 
 CANVAS = (256, 320)  # w, h of synthetic faces
 
