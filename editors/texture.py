@@ -43,6 +43,9 @@ def smooth_noise(rng: np.random.Generator, h: int, w: int, cell: float) -> np.nd
     return cv2.resize(grid, (w, h), interpolation=cv2.INTER_CUBIC) * 0.6
 
 
+WORK_PIXELS = 2_500_000  # crops larger than this are textured at a working size, then upscaled
+
+
 class TextureEditor(CropEditor):
     name = "texture"
     label = "Texture (denim, leopard, crocodile, ... or your own image)"
@@ -63,6 +66,17 @@ class TextureEditor(CropEditor):
 
     def process(self, crop: np.ndarray, mask: np.ndarray, p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         h, w = mask.shape
+        if h * w > WORK_PIXELS:
+            # Large crops (12 MP photos): synthesise at a working size and upscale. The pattern tile is
+            # already larger than the 512 px texture there, so this costs no pattern detail; the mask's
+            # edge stays exact because compositing happens at full size.
+            s = math.sqrt(WORK_PIXELS / (h * w))
+            size = (max(1, round(w * s)), max(1, round(h * s)))
+            small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+            small_mask = cv2.resize(mask.view(np.uint8), size, interpolation=cv2.INTER_AREA).astype(bool)
+            if not small_mask.any():
+                small_mask = cv2.resize(mask.view(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+            return cv2.resize(self.process(small, small_mask, p, rng), (w, h), interpolation=cv2.INTER_LINEAR)
         tex, label = assets.load_image(p["texture"], "texture")
         entry = assets.manifest().get(label, {})
         tex = tileable(tex, bool(entry.get("tileable", False)))
