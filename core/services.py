@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import ModelUnavailable
+from core.errors import BadInput, ModelUnavailable
 from core.models import ModelManager
 from core.settings import Settings
 from segmenters import SEGMENTERS
@@ -127,8 +127,19 @@ def preload_models(services: Services) -> None:
         log.exception("warm-up: parsing failed")
     mask = np.zeros(photo.pixels.shape[:2], bool)
     mask[100:200, 30:100] = True
+    everything = np.ones_like(mask)
     for name in EDITORS.names():
-        try:
-            EDITORS.build(name).apply(photo.pixels, mask, {}, 0)
-        except Exception as exc:  # editors that need parameters or weights warm up on first use
-            log.info("warm-up: %s skipped (%s)", name, exc)
+        editor = EDITORS.build(name, services.manager)
+        runs = [{}]
+        if "prompt" in editor.params_schema:  # diffusion: one step each of the full and the fast pipeline
+            runs = [{"prompt": "a photo", "steps": 1}, {"prompt": "a photo", "steps": 1, "fast": True}]
+        for params in runs:
+            for selection in (mask, everything):  # face editors want the faces inside the selection
+                try:
+                    editor.apply(photo.pixels, selection, params, 0)
+                    break
+                except BadInput:
+                    continue
+                except Exception as exc:  # missing weights: that editor says so on first use
+                    log.info("warm-up: %s %s skipped (%s)", name, params, exc)
+                    break
