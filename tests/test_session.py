@@ -113,3 +113,14 @@ def test_preview_is_downscaled_but_masks_are_full_size(offline_services):
     assert max(s.preview.shape[:2]) == 1280 and s.scale == pytest.approx(1280 / 4032)
     res = s.click(780, 1900, INCLUDE, offline_services)
     assert res.mask.shape == (3024, 4032)
+
+
+def test_demo_mode_preloads_the_models():
+    """`--demo`: the click segmenter, the packaged parser models and the editors are warm before a user comes."""
+    from segmenters import parsing
+
+    parsing._packaged_cache.clear()
+    services = build_services(Settings(), ModelManager(Settings(), online=False), preload=True)
+    loaded = " ".join(parsing._packaged_cache)
+    assert "centerface" in loaded and "selfie_segmentation" in loaded and "face_landmark" in loaded
+    assert services.click.name == "grabcut"
