@@ -39,7 +39,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,7 @@ os.environ.setdefault("FACET_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine_info  # noqa: E402  (shared with the other benchmarks)
+from common import log, machine_info, set_threads, stats, table, timed  # noqa: E402  (shared helpers)
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
@@ -93,27 +92,6 @@ SECOND_CLICK = (0.40, 0.75)
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
-def stats(values: list[float], scale: float = 1.0, digits: int = 2) -> dict[str, Any]:
-    vals = [v * scale for v in values]
-    return {
-        "median": round(statistics.median(vals), digits),
-        "min": round(min(vals), digits),
-        "max": round(max(vals), digits),
-        "n": len(vals),
-        "all": [round(v, digits) for v in vals],
-    }
-
-
 def make_photo(mp: float):
     """skimage's astronaut (a real portrait) resized with OpenCV to about ``mp`` megapixels, aspect kept."""
     from skimage import data
@@ -135,14 +113,6 @@ def click_points(photo) -> tuple[Any, Any]:
     p1 = Point(FIRST_CLICK[0] * photo.width, FIRST_CLICK[1] * photo.height, True)
     p2 = Point(SECOND_CLICK[0] * photo.width, SECOND_CLICK[1] * photo.height, True)
     return p1, p2
-
-
-def set_threads(n: int) -> dict[str, int]:
-    import torch
-
-    torch.set_num_threads(n)
-    cv2.setNumThreads(n)
-    return {"threads": n, "torch_threads": torch.get_num_threads(), "cv2_threads": cv2.getNumThreads()}
 
 
 # -- random SAM checkpoints -------------------------------------------------------------------------------
@@ -391,12 +361,6 @@ def goal_checks(result: dict[str, Any]) -> list[dict[str, Any]]:
             add(r["threads"], r["arch"], f"end-to-end refine click + overlay {tag}",
                 e["refine_total_ms"]["median"], GOALS["click_ms_max"], "ms")
     return checks
-
-
-def table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    fmt = lambda r: "  ".join(str(x).rjust(w) if i else str(x).ljust(w) for i, (x, w) in enumerate(zip(r, widths)))  # noqa: E731
-    return "\n".join([fmt(header), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows])
 
 
 def report(result: dict[str, Any]) -> str:
