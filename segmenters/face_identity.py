@@ -36,6 +36,7 @@ import numpy as np
 
 from core.errors import BadInput, ModelUnavailable
 from core.models import ModelManager
+from segmenters.faces import BoxShape
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ NMS_IOU = 0.4
 
 
 @dataclass(frozen=True)
-class DetectedFace:
+class DetectedFace(BoxShape):
     """One face. Points and boxes in photo pixels."""
 
     index: int  # left-to-right number, what the UI shows
@@ -70,21 +71,9 @@ class DetectedFace:
     source: str = OFFLINE_SOURCE
 
     @property
-    def width(self) -> float:
-        return self.box[2] - self.box[0]
-
-    @property
-    def height(self) -> float:
-        return self.box[3] - self.box[1]
-
-    @property
     def size(self) -> float:
         """The face's size in px: sqrt(box area) (the unit of the expression measure)."""
         return math.sqrt(max(self.width, 1.0) * max(self.height, 1.0))
-
-    @property
-    def centre(self) -> tuple[float, float]:
-        return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
 
     def summary(self) -> dict[str, Any]:
         """A JSON-friendly description (what the UI lists next to the numbers)."""

@@ -23,11 +23,10 @@ THRESHOLD = 0.5
 SOURCE = "centerface (offline)"
 
 
-@dataclass(frozen=True)
-class Face:
-    box: tuple[float, float, float, float]  # XYXY, work pixels
-    landmarks: np.ndarray  # (5, 2) x,y: right eye, left eye (image left first), nose, mouth corners
-    score: float
+class BoxShape:
+    """Width, height and centre of an XYXY ``box`` attribute (shared by the face records)."""
+
+    box: tuple[float, float, float, float]
 
     @property
     def width(self) -> float:
@@ -40,6 +39,13 @@ class Face:
     @property
     def centre(self) -> tuple[float, float]:
         return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
+
+
+@dataclass(frozen=True)
+class Face(BoxShape):
+    box: tuple[float, float, float, float]  # XYXY, work pixels
+    landmarks: np.ndarray  # (5, 2) x,y: right eye, left eye (image left first), nose, mouth corners
+    score: float
 
 
 def _load_centerface(path: Path) -> Any:
