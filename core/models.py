@@ -306,3 +306,18 @@ class ModelManager:
                 "error": self._failures.get(name, ""),
             })
         return rows
+
+
+_default: ModelManager | None = None
+_default_lock = threading.Lock()
+
+
+def default_manager() -> ModelManager:
+    """A process-wide manager that never downloads, for editors built without one (tests, scripts).
+
+    The app and the CLI always pass their own manager."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = ModelManager(online=False)
+        return _default

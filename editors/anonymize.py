@@ -26,7 +26,7 @@ import numpy as np
 
 from core.composite import check_mask
 from core.errors import BadInput
-from core.models import ModelManager
+from core.models import ModelManager, default_manager
 from core.types import Photo
 from editors import EDITORS
 from editors.base import FEATHER, Param, as_pixels, auto_feather, rng_for, validate_params
@@ -135,7 +135,7 @@ class AnonymizeEditor:
         p = validate_params(self.name, self.params_schema, params)
         if p["method"] == "solid" and p["colour"] != "auto":
             _hex(p["colour"])
-        manager = self.manager or fi.default_manager()
+        manager = self.manager or default_manager()
         backend = "offline"
         if p["method"] == "swap":
             backend = choose_backend(p["backend"], manager, (fi.ROLE_ANALYSIS, fi.ROLE_SWAPPER))

@@ -32,7 +32,7 @@ import numpy as np
 
 from core.composite import check_mask, composite
 from core.errors import BadInput
-from core.models import ModelManager
+from core.models import ModelManager, default_manager
 from core.types import Photo
 from editors import EDITORS
 from editors.base import FEATHER, Param, as_pixels, auto_feather, validate_params
@@ -262,7 +262,7 @@ class FaceSwapEditor:
         pixels = as_pixels(photo)
         sel = None if mask is None else check_mask(mask, pixels.shape)
         p = validate_params(self.name, self.params_schema, params)
-        manager = self.manager or fi.default_manager()
+        manager = self.manager or default_manager()
         backend = choose_backend(p["backend"], manager, (fi.ROLE_ANALYSIS, fi.ROLE_SWAPPER))
         faces, chosen = selected_faces(pixels, sel, p["faces"], manager, backend, self.name)
         mapping = parse_mapping(p["mapping"], len(faces))

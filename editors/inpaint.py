@@ -154,9 +154,9 @@ class InpaintEditor:
     @property
     def manager(self) -> Any:
         if self._manager is None:
-            from core.models import ModelManager
+            from core.models import default_manager
 
-            self._manager = ModelManager()
+            self._manager = default_manager()
         return self._manager
 
     def available(self) -> bool:

@@ -103,7 +103,8 @@ class RemoveEditor:
                         help="auto = LaMa when downloaded, else OpenCV Telea; telea/ns = classical fill"),
         "grow": Param(float, -1.0, -1.0, 256.0,
                       help="px the selection is grown first, so no outline of the object stays; "
-                           "-1 = automatic (about 1 % of the selection's size, at least 2 px)"),
+                           "-1 = automatic (8 % of the selection's size, at least 4 px: outlines and shadows "
+                           "sit just outside a mask)"),
         "radius": Param(float, -1.0, -1.0, 64.0, help="classical fill: neighbourhood radius in px; -1 = automatic"),
         "feather": FEATHER,
     }
@@ -114,9 +115,9 @@ class RemoveEditor:
     @property
     def manager(self) -> Any:
         if self._manager is None:
-            from core.models import ModelManager
+            from core.models import default_manager
 
-            self._manager = ModelManager()
+            self._manager = default_manager()
         return self._manager
 
     def available(self) -> bool:

@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 
 from core.errors import BadInput, ModelUnavailable
-from core.models import ModelManager
+from core.models import ModelManager, default_manager
 from segmenters.faces import BoxShape
 
 log = logging.getLogger(__name__)
@@ -385,19 +385,6 @@ def padded_box(pts: np.ndarray, shape: tuple[int, ...], pad: float) -> tuple[int
 
 
 # ------------------------------------------------------------------------------------------- full backend
-
-
-def default_manager() -> ModelManager:
-    """A process-wide manager that never downloads (used when an editor is built without one)."""
-    global _DEFAULT
-    with _default_lock:
-        if _DEFAULT is None:
-            _DEFAULT = ModelManager(online=False)
-        return _DEFAULT
-
-
-_DEFAULT: ModelManager | None = None
-_default_lock = threading.Lock()
 
 
 def full_ready(manager: ModelManager | None, role: str) -> bool:
