@@ -34,6 +34,17 @@ def _status(page) -> str:
     return page.locator("#facet-status").inner_text()
 
 
+def _fresh_upload(page, app_url, photo, shot) -> np.ndarray:
+    """A new session: upload ``photo``, wait for its labelled parts, return the canvas pixels (saved to ``shot``)."""
+    page.goto(app_url)
+    page.wait_for_selector("#facet-upload input[type=file]", state="attached")
+    page.set_input_files("#facet-upload input[type=file]", str(photo))
+    page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
+                           timeout=90_000)
+    page.wait_for_timeout(500)
+    return _canvas_pixels(page, shot)
+
+
 def _canvas_pixels(page, path) -> np.ndarray:
     page.locator("#facet-canvas img").screenshot(path=str(path))
     return np.asarray(Image.open(path).convert("RGB")).astype(int)
@@ -105,13 +116,7 @@ def test_bad_file_shows_a_message(page, app_url, tmp_path, artifacts):
 def test_pick_a_labelled_part_apply_denim_and_compare(page, app_url, astronaut_path, artifacts):
     """The jury path: upload, pick the part (a chip), pick the look (Apply), see the result."""
     try:
-        page.goto(app_url)
-        page.wait_for_selector("#facet-upload input[type=file]", state="attached")
-        page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
-                               timeout=90_000)
-        page.wait_for_timeout(500)
-        original = _canvas_pixels(page, artifacts / "browser-uploaded.png")
+        original = _fresh_upload(page, app_url, astronaut_path, artifacts / "browser-uploaded.png")
         chips = page.locator("#facet-parts")
         chips.get_by_text("upper clothes", exact=False).first.click()
         page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('upper clothes')",
@@ -150,13 +155,7 @@ def test_pick_a_labelled_part_apply_denim_and_compare(page, app_url, astronaut_p
 def test_anonymize_everyone(page, app_url, hopper_path, artifacts):
     """Upload a portrait, anonymize all faces (synthetic identity), see the face change and the rest stay."""
     try:
-        page.goto(app_url)
-        page.wait_for_selector("#facet-upload input[type=file]", state="attached")
-        page.set_input_files("#facet-upload input[type=file]", str(hopper_path))
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
-                               timeout=90_000)
-        page.wait_for_timeout(500)
-        original = _canvas_pixels(page, artifacts / "browser-hopper.png")
+        original = _fresh_upload(page, app_url, hopper_path, artifacts / "browser-hopper.png")
         page.get_by_text("Faces: swap or anonymize").click()
         page.click("#facet-anonymize")
         page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Anonymized')",
@@ -176,13 +175,7 @@ def test_anonymize_everyone(page, app_url, hopper_path, artifacts):
 
 def test_remove_offline_and_generation_says_it_is_unavailable(page, app_url, astronaut_path, artifacts):
     try:
-        page.goto(app_url)
-        page.wait_for_selector("#facet-upload input[type=file]", state="attached")
-        page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
-                               timeout=90_000)
-        page.wait_for_timeout(500)
-        original = _canvas_pixels(page, artifacts / "browser-remove-before.png")
+        original = _fresh_upload(page, app_url, astronaut_path, artifacts / "browser-remove-before.png")
         page.locator("#facet-mode").get_by_text("Include (+)").click()
         img = page.locator("#facet-canvas img")
         box = img.bounding_box()
