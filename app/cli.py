@@ -1,6 +1,7 @@
-"""Command line: `python -m app.cli segment | parse | edit | models` (see `--help` of each).
+"""Command line: `python -m app.cli segment | parse | edit | batch | models` (see `--help` of each).
 
-Exit codes: 0 ok, 2 bad arguments, 3 bad input file or prompt, 4 a needed model is unavailable.
+Exit codes: 0 ok, 2 bad arguments, 3 bad input file or prompt, 4 a needed model is unavailable;
+batch: 1 some photos failed, 3 none could be edited (or DIR is missing).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.errors import BadInput, FacetError, ModelUnavailable
 
@@ -62,6 +65,23 @@ def parser() -> argparse.ArgumentParser:
     edit.add_argument("--prompt", help="what the part should become (--editor inpaint)")
     edit.add_argument("--seed", type=int, default=0)
     edit.add_argument("--out", type=Path, required=True, help="output .png or .jpg")
+
+    batch = sub.add_parser("batch", help="restyle the same part of every photo in a folder (like edit)")
+    batch.set_defaults(batch_parser=batch)
+    batch.add_argument("dir", type=Path, help="folder of photos (hidden files skipped)")
+    batch.add_argument("--segment", required=True, help="a labelled part, e.g. 'sky', 'upper clothes', 'hair'")
+    batch.add_argument("--editor", required=True, help="as for edit")
+    batch.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="as for edit (repeatable)")
+    batch.add_argument("--prompt", help="as for edit")
+    batch.add_argument("--seed", type=int, default=0)
+    batch.add_argument("--out-dir", type=Path, required=True,
+                       help="writes <stem>.<format> per photo and summary.json (inputs are never overwritten)")
+    batch.add_argument("--format", choices=("jpg", "png"), default="jpg")
+    batch.add_argument("--quality", type=int, default=92, help="JPEG quality (default 92)")
+    batch.add_argument("--recursive", action="store_true", help="also photos in sub-folders (kept in OUT)")
+    batch.add_argument("--continue-on-error", action=argparse.BooleanOptionalAction, default=True,
+                       help="go on after a photo fails (default); --no-continue-on-error stops at the first")
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return p
 
 
@@ -130,54 +150,179 @@ def _params(pairs: list[str], schema: dict) -> dict:
     return out
 
 
-def cmd_edit(args: argparse.Namespace) -> dict:
-    import time
+@dataclass
+class EditJob:
+    """What ``edit`` and ``batch`` build once and reuse for every photo: settings, the model manager (models
+    stay resident in it), the editor and its parameters."""
 
-    from core.layers import encode_image
+    name: str
+    editor: Any
+    params: dict
+    seed: int
+    settings: Any
+    manager: Any
+
+
+def _edit_job(editor_name: str, pairs: list[str], prompt: str | None, seed: int) -> EditJob:
     from core.models import ModelManager
-    from core.photo import load_mask, load_photo
     from core.settings import Settings
     from editors import EDITORS
+
+    if editor_name not in EDITORS:
+        raise BadInput(f"unknown editor {editor_name!r}; choose one of {', '.join(EDITORS.names())}")
+    settings = Settings.from_env()
+    manager = ModelManager(settings)
+    editor = EDITORS.build(editor_name, manager)
+    params = _params(pairs, editor.params_schema)
+    if prompt is not None:
+        if "prompt" not in editor.params_schema:
+            raise BadInput(f"the {editor_name} editor takes no prompt (prompts are for --editor inpaint)")
+        params["prompt"] = prompt
+    return EditJob(editor_name, editor, params, seed, settings, manager)
+
+
+def _segment_mask(photo: Any, label: str, manager: Any) -> tuple[Any, str]:
+    """The mask of the labelled part ``label`` (bool HxW) and the backend that found it; BadInput if absent."""
+    from segmenters.parsing import parse_report
+
+    report = parse_report(photo, manager)
+    wanted = label.strip().lower()
+    wanted = {"faces": "all faces", "people": "person 1"}.get(wanted, wanted)
+    match = next((s for s in report.segments if s.label.lower() == wanted), None)
+    if match is None:
+        found = ", ".join(sorted({s.label for s in report.segments})) or "none"
+        raise BadInput(f"no '{label}' found in {photo.name}; found: {found}")
+    return match.mask, match.source
+
+
+def _edit_photo(job: EditJob, path: Path, mask_path: Path | None = None, segment: str | None = None) -> dict:
+    """Load ``path``, find the part (a mask file or a labelled segment), apply the job's editor.
+    Returns the photo, the full-size result (RGB uint8) and what the summary reports."""
+    import time
+
+    from core.photo import load_mask, load_photo
+
+    photo = load_photo(path, job.settings)
+    if mask_path is not None:
+        mask, source = load_mask(mask_path, photo.width, photo.height), "mask file"
+    else:
+        mask, source = _segment_mask(photo, segment or "", job.manager)
+    if not mask.any():
+        raise BadInput("the mask is empty: nothing to edit")
+    t0 = time.perf_counter()
+    result = job.editor.apply(photo, mask, job.params, job.seed)
+    return {"photo": photo, "result": result, "segment_source": source, "seconds": time.perf_counter() - t0}
+
+
+def cmd_edit(args: argparse.Namespace) -> dict:
+    from core.layers import encode_image
 
     suffix = args.out.suffix.lower()
     if suffix not in (".png", ".jpg", ".jpeg"):
         raise BadInput(f"--out {args.out}: write a .png or .jpg file")
-    if args.editor not in EDITORS:
-        raise BadInput(f"unknown editor {args.editor!r}; choose one of {', '.join(EDITORS.names())}")
-    settings = Settings.from_env()
-    manager = ModelManager(settings)
-    editor = EDITORS.build(args.editor, manager)
-    params = _params(args.param, editor.params_schema)
-    if args.prompt is not None:
-        if "prompt" not in editor.params_schema:
-            raise BadInput(f"the {args.editor} editor takes no prompt (prompts are for --editor inpaint)")
-        params["prompt"] = args.prompt
-    photo = load_photo(args.photo, settings)
-    source = "mask file"
-    if args.mask is not None:
-        mask = load_mask(args.mask, photo.width, photo.height)
-    else:
-        from segmenters.parsing import parse_report
-
-        report = parse_report(photo, manager)
-        wanted = args.segment.strip().lower()
-        wanted = {"faces": "all faces", "people": "person 1"}.get(wanted, wanted)
-        match = next((s for s in report.segments if s.label.lower() == wanted), None)
-        if match is None:
-            found = ", ".join(sorted({s.label for s in report.segments})) or "none"
-            raise BadInput(f"no '{args.segment}' found in {photo.name}; found: {found}")
-        mask, source = match.mask, match.source
-    if not mask.any():
-        raise BadInput("the mask is empty: nothing to edit")
-    t0 = time.perf_counter()
-    result = editor.apply(photo, mask, params, args.seed)
-    seconds = time.perf_counter() - t0
+    job = _edit_job(args.editor, args.param, args.prompt, args.seed)
+    done = _edit_photo(job, args.photo, args.mask, args.segment)
+    photo = done["photo"]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(encode_image(result, "JPEG" if suffix in (".jpg", ".jpeg") else "PNG", photo.icc_profile))
-    return {"out": str(args.out), "editor": args.editor, "backend": getattr(editor, "backend", editor.label),
-            "params": params, "seed": args.seed,
-            "segment": args.segment or str(args.mask), "segment_source": source, "seconds": round(seconds, 4),
-            "width": photo.width, "height": photo.height}
+    args.out.write_bytes(encode_image(done["result"], "JPEG" if suffix in (".jpg", ".jpeg") else "PNG",
+                                      photo.icc_profile))
+    return {"out": str(args.out), "editor": args.editor, "backend": getattr(job.editor, "backend", job.editor.label),
+            "params": job.params, "seed": args.seed,
+            "segment": args.segment or str(args.mask), "segment_source": done["segment_source"],
+            "seconds": round(done["seconds"], 4), "width": photo.width, "height": photo.height}
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+
+
+def _batch_inputs(folder: Path, recursive: bool, out_dir: Path) -> list[Path]:
+    """Image files in ``folder`` (by extension), sorted; hidden files and folders and ``out_dir`` skipped."""
+    out_dir = out_dir.resolve()
+    found = []
+    for path in sorted(folder.rglob("*") if recursive else folder.iterdir()):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts) or path.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        if recursive and out_dir in path.resolve().parents:
+            continue  # earlier results written inside DIR
+        if path.is_file():
+            found.append(path)
+    return found
+
+
+def _batch_outputs(inputs: list[Path], folder: Path, out_dir: Path, ext: str) -> list[Path]:
+    """``OUT/<stem>.<ext>`` per input (sub-folders kept with --recursive); never an input's own path, and two
+    inputs with the same stem (a.jpg, a.png) get a.<ext> and a-2.<ext>."""
+    sources = {p.resolve() for p in inputs}
+    taken: set[Path] = set()
+    outs = []
+    for path in inputs:
+        base = out_dir / path.relative_to(folder).parent
+        stem, n, cand = path.stem, 1, base / f"{path.stem}.{ext}"
+        while cand.resolve() in sources or cand.resolve() in taken:
+            n += 1
+            cand = base / f"{stem}-{n}.{ext}"
+        taken.add(cand.resolve())
+        outs.append(cand)
+    return outs
+
+
+def cmd_batch(args: argparse.Namespace) -> dict:
+    """Edit every image in DIR the same way; a photo that cannot be edited is reported, not fatal."""
+    import time
+
+    from tqdm import tqdm
+
+    from core.layers import encode_image
+    from editors.base import validate_params
+
+    t0 = time.perf_counter()
+    if not args.dir.is_dir():
+        raise BadInput(f"{args.dir}: no such folder")
+    if not 1 <= args.quality <= 100:
+        args.batch_parser.error("--quality must be between 1 and 100")
+    try:  # a bad editor or parameter fails every photo alike: a usage error (exit 2), checked before any work
+        job = _edit_job(args.editor, args.param, args.prompt, args.seed)
+        validate_params(job.name, job.editor.params_schema, job.params)
+    except ModelUnavailable:
+        raise
+    except BadInput as exc:
+        args.batch_parser.error(str(exc))
+    inputs = _batch_inputs(args.dir, args.recursive, args.out_dir)
+    if not inputs:
+        raise BadInput(f"{args.dir}: no image files ({', '.join(IMAGE_SUFFIXES)})")
+    ext = "png" if args.format == "png" else "jpg"
+    outs = _batch_outputs(inputs, args.dir, args.out_dir, ext)
+    done: list[dict] = []
+    failed: list[dict] = []
+    bar = tqdm(list(zip(inputs, outs)), desc="batch", unit="photo", file=sys.stderr, disable=args.no_progress)
+    for path, out in bar:
+        bar.set_postfix_str(path.name, refresh=False)
+        name = str(path.relative_to(args.dir))
+        try:
+            r = _edit_photo(job, path, segment=args.segment)
+            data = encode_image(r["result"], "PNG" if ext == "png" else "JPEG", r["photo"].icc_profile, args.quality)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(data)
+        except ModelUnavailable:
+            raise  # the same for every photo: stop (exit 4)
+        except FacetError as exc:
+            failed.append({"file": name, "reason": str(exc)})
+        except Exception as exc:  # an editor bug on one photo must not lose the rest of the batch
+            logging.getLogger(__name__).exception("batch: %s failed", name)
+            failed.append({"file": name, "reason": f"unexpected error ({exc.__class__.__name__}: {exc})"})
+        else:
+            done.append({"file": name, "out": str(out), "seconds": round(r["seconds"], 4)})
+        if failed and not args.continue_on_error:
+            break
+    bar.close()
+    summary = {"done": len(done), "failed": failed, "seconds": round(time.perf_counter() - t0, 3),
+               "not_processed": len(inputs) - len(done) - len(failed), "out_dir": str(args.out_dir),
+               "editor": args.editor, "segment": args.segment}
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    (args.out_dir / "summary.json").write_text(json.dumps({**summary, "outputs": done}, indent=2))
+    args.exit_code = 0 if len(done) == len(inputs) else (1 if done else 3)
+    return summary
 
 
 def cmd_models(_args: argparse.Namespace) -> list:
@@ -190,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     try:
-        out = {"segment": cmd_segment, "models": cmd_models, "parse": cmd_parse, "edit": cmd_edit}[args.command](args)
+        out = {"segment": cmd_segment, "models": cmd_models, "parse": cmd_parse, "edit": cmd_edit,
+               "batch": cmd_batch}[args.command](args)
     except ModelUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4
@@ -198,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     print(json.dumps(out))
-    return 0
+    return getattr(args, "exit_code", 0)  # batch: 1 when some photos failed, 3 when all did
 
 
 if __name__ == "__main__":

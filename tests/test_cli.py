@@ -111,3 +111,78 @@ def test_edit_bad_requests(astronaut_path, tmp_path):
         r = cli("edit", astronaut_path, *extra, "--out", tmp_path / "o.png")
         assert r.returncode == 3, (extra, r.stderr)
         assert message in r.stderr, (extra, r.stderr)
+
+
+def _face_mask(path):
+    """The offline parser's 'face' mask (what batch edits), grown by 8 px to cover the feather band."""
+    from core.layers import grow_shrink
+    from core.models import ModelManager
+    from core.photo import load_photo
+    from core.settings import Settings
+    from segmenters.parsing import parse_report
+
+    photo = load_photo(path, Settings())
+    face = next(s for s in parse_report(photo, ModelManager(Settings(), online=False)).segments if s.label == "face")
+    return photo.pixels, face.mask, grow_shrink(face.mask, 8)
+
+
+def test_batch_edits_a_folder_and_reports_failures(astronaut_path, china_path, hopper_path, tmp_path):
+    src = tmp_path / "photos"
+    src.mkdir()
+    (src / "astronaut.png").write_bytes(astronaut_path.read_bytes())
+    Image.open(astronaut_path).save(src / "astronaut.jpg", quality=95)  # same stem, other format
+    (src / "china.jpg").write_bytes(china_path.read_bytes())  # no face on it
+    (src / "grace_hopper.jpg").write_bytes(hopper_path.read_bytes())
+    (src / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    (src / ".hidden.jpg").write_bytes(b"ignored")
+    (src / "notes.txt").write_text("not an image, skipped")
+    before = {p.name: p.read_bytes() for p in src.iterdir()}
+    out = tmp_path / "out"
+    r = cli("batch", src, "--segment", "face", "--editor", "recolour", "--param", "target=#1e6fd9",
+            "--format", "png", "--out-dir", out)
+    assert r.returncode == 1, r.stderr
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert summary["done"] == 3 and summary["seconds"] > 0
+    reasons = {f["file"]: f["reason"] for f in summary["failed"]}
+    assert set(reasons) == {"broken.jpg", "china.jpg"}
+    assert "not an image" in reasons["broken.jpg"] and "no 'face' found" in reasons["china.jpg"]
+    assert "batch" in r.stderr and "5/5" in r.stderr, "a progress bar on stderr"
+    assert json.loads((out / "summary.json").read_text())["done"] == 3
+    assert sorted(p.name for p in out.iterdir()) == ["astronaut-2.png", "astronaut.png", "grace_hopper.png",
+                                                     "summary.json"]
+    assert {p.name: p.read_bytes() for p in src.iterdir()} == before, "inputs untouched"
+    for result_name, source in (("astronaut.png", src / "astronaut.jpg"), ("astronaut-2.png", src / "astronaut.png"),
+                                ("grace_hopper.png", src / "grace_hopper.jpg")):
+        original, face, band = _face_mask(source)
+        result = np.asarray(Image.open(out / result_name).convert("RGB"))
+        assert result.shape == original.shape, result_name
+        assert np.array_equal(result[~band], original[~band]), f"{result_name}: changed outside the face"
+        assert np.abs(result[face].astype(int) - original[face]).mean() > 10, f"{result_name}: face not recoloured"
+
+
+def test_batch_never_overwrites_an_input_and_exit_codes(astronaut_path, tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "astronaut.png").write_bytes(astronaut_path.read_bytes())
+    original = (src / "astronaut.png").read_bytes()
+    r = cli("batch", src, "--segment", "face", "--editor", "cartoon", "--format", "png", "--out-dir", src,
+            "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert (src / "astronaut.png").read_bytes() == original and (src / "astronaut-2.png").is_file()
+    assert json.loads(r.stdout)["done"] == 1 and json.loads(r.stdout)["failed"] == []
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "a.jpg").write_bytes(b"nope")
+    cases = [
+        ((src, "--editor", "explode"), 2, "unknown editor 'explode'"),
+        ((src, "--editor", "texture", "--param", "scale=huge"), 2, "scale"),
+        ((src, "--editor", "texture", "--param", "colour=red"), 2, "unknown parameter"),
+        ((src, "--editor", "recolour", "--quality", "0"), 2, "--quality"),
+        ((tmp_path / "missing", "--editor", "recolour"), 3, "no such folder"),
+        ((junk, "--editor", "recolour"), 3, ""),  # the only photo failed: nothing could be edited
+    ]
+    for args, code, message in cases:
+        r = cli("batch", *args, "--segment", "face", "--out-dir", tmp_path / "o")
+        assert r.returncode == code, (args, r.returncode, r.stderr)
+        assert message in r.stderr, (args, r.stderr)
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["failed"][0]["file"] == "a.jpg"
