@@ -16,3 +16,10 @@ class ModelUnavailable(FacetError):
         super().__init__(f"model '{role}' unavailable: {reason}")
         self.role = role
         self.reason = reason
+
+
+class Cancelled(FacetError):
+    """The user cancelled a running job (a generation stops within one denoising step)."""
+
+    def __init__(self, message: str = "generation cancelled"):
+        super().__init__(message)

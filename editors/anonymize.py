@@ -10,6 +10,11 @@ Methods
   identity-bearing proportions moved (``reshape``: smaller eyes set closer, narrower nose, wider mouth;
   the face outline, eye/mouth opening and pose are kept), colour-matched and Poisson-blended. Full
   backend: inswapper_128 with a random identity vector drawn from ``seed``.
+  ``verify`` (offline swap, on by default): each swapped face is checked with an independent face
+  recogniser (dlib's 128-D ResNet descriptor); while it is still within ``VERIFY_MARGIN`` of the
+  original, the other synthetic faces are tried, then each with the mouth swapped too, then also with
+  the strongest reshape; a face that stays recognisable after all of them (or is under MIN_SWAP_SIZE px)
+  is blurred instead. ``last_report`` lists, per face, what was done and the distance.
 Faces: all (``faces`` = "all") or chosen numbers, and only those inside the selection mask. Only the
 faces are changed: a "faces + background" or "faces + background + clothes" level is for the UI to
 compose with other editors (e.g. blur / cartoon on the person or background segments).
@@ -25,7 +30,7 @@ import cv2
 import numpy as np
 
 from core.composite import check_mask
-from core.errors import BadInput
+from core.errors import BadInput, ModelUnavailable
 from core.models import ModelManager, default_manager
 from core.types import Photo
 from editors import EDITORS
@@ -37,6 +42,8 @@ from segmenters import face_identity as fi
 log = logging.getLogger(__name__)
 
 METHODS = ("blur", "pixelate", "solid", "swap")
+MIN_SWAP_SIZE = 28  # px: smaller faces are blurred when verifying (too small to swap and check)
+VERIFY_MARGIN = 0.62  # dlib's same-person threshold is 0.6; a swapped face must end up farther than this
 
 
 def _cover_mask(shape: tuple[int, ...], face: fi.DetectedFace, grow: float) -> np.ndarray:
@@ -95,11 +102,6 @@ def synthetic_targets() -> list[Target]:
     return [load_target(n) for n in names]
 
 
-def pick_synthetic(photo: np.ndarray, face: fi.DetectedFace, targets: list[Target]) -> Target:
-    """The synthetic face whose texture is least like this face's (cheap proxy for identity distance)."""
-    return min(targets, key=lambda t: fi.texture_similarity(photo, face, t.image, t.face.mesh, t.tris))
-
-
 def random_identity(rng: np.random.Generator, avoid: np.ndarray | None) -> np.ndarray:
     """A random unit 512-D identity vector, made orthogonal to ``avoid`` (the face's own embedding)."""
     v = rng.standard_normal(512).astype(np.float32)
@@ -120,12 +122,15 @@ class AnonymizeEditor:
         "reshape": Param(float, 1.0, 0.0, 1.5, help="swap: how far the identity-bearing proportions move (0 = none)"),
         "identity": Param(str, "auto", help="swap offline: 'auto' (least similar synthetic face) or a synthetic gallery name"),
         "backend": Param(str, "auto", choices=BACKENDS, help="swap: auto = inswapper when downloaded, else offline"),
+        "verify": Param(bool, True, help="swap offline: check each face with a face recogniser (dlib); retry, "
+                                         "then blur, a face that is still recognisable"),
         "feather": FEATHER,
     }
 
     def __init__(self, manager: ModelManager | None = None):
         self.manager = manager
         self.model_ids: tuple[str, ...] = OFFLINE_MODELS
+        self.last_report: list[dict[str, Any]] = []
 
     def apply(self, photo: Photo | np.ndarray, mask: np.ndarray | None, params: dict[str, Any] | None = None,
               seed: int | None = None) -> np.ndarray:
@@ -143,6 +148,7 @@ class AnonymizeEditor:
         out = pixels.copy()
         rng = rng_for(seed)
         self.model_ids = FULL_MODELS if backend == "full" else OFFLINE_MODELS
+        self.last_report = []
         targets: list[Target] = []
         if p["method"] == "swap" and backend == "offline":
             if p["identity"] == "auto":
@@ -162,10 +168,44 @@ class AnonymizeEditor:
                 if face.mesh is None:  # too small / hidden for a mesh: never leave it recognisable
                     hide_face(out, pixels, face, "blur", 1.0, "auto")
                     continue
-                target = pick_synthetic(pixels, face, targets) if len(targets) > 1 else targets[0]
-                shaped = replace(face, mesh=fi.identity_reshape(face.mesh, face.size, p["reshape"]))
-                mesh_swap(out, pixels, shaped, target)
+                self.last_report.append(self._swap_verified(out, pixels, face, targets, p["reshape"], p["verify"]))
         return finish(pixels, out, sel, auto_feather(pixels.shape, p["feather"]))
+
+    def _swap_verified(self, out: np.ndarray, pixels: np.ndarray, face: fi.DetectedFace, targets: list[Target],
+                       reshape: float, verify: bool) -> dict[str, Any]:
+        """Offline synthetic swap of one face (in place on ``out``), checked by dlib's recogniser when ``verify``."""
+        ranked = sorted(targets, key=lambda t: fi.texture_similarity(pixels, face, t.image, t.face.mesh, t.tris)) \
+            if len(targets) > 1 else targets
+        original = None
+        if verify:
+            try:
+                original = fi.identity_descriptor(pixels, face)
+            except ModelUnavailable as exc:  # dlib not installed: swap unverified, say so in the log
+                log.warning("anonymize: identity check skipped (%s)", exc)
+        # first each synthetic face as asked (an open mouth's inside kept), then each with the mouth swapped
+        # too, then also with the strongest reshape; the first try past the margin wins
+        tries = [(t, reshape, True) for t in ranked] + [(t, reshape, False) for t in ranked] + \
+            [(t, max(reshape, 1.5), False) for t in ranked]
+        if original is not None and face.size < MIN_SWAP_SIZE:
+            tries = []  # too few pixels for a swap the recogniser can check: blur (below)
+        distance = None
+        for target, amount, keep_mouth in tries:
+            before = out.copy() if original is not None else None
+            shaped = replace(face, mesh=fi.identity_reshape(face.mesh, face.size, amount))
+            mesh_swap(out, pixels, shaped, target, keep_mouth=keep_mouth)
+            if original is None:
+                return {"face": face.index, "done": f"swap to {target.name}", "verified": False}
+            distance = float(np.linalg.norm(original - fi.identity_descriptor(out, face)))
+            if distance > VERIFY_MARGIN:
+                return {"face": face.index, "done": f"swap to {target.name}", "verified": True,
+                        "distance": round(distance, 3)}
+            out[:] = before
+        hide_face(out, pixels, face, "blur", 1.5, "auto")  # still recognisable after every try: blur it
+        log.info("anonymize: face %d (%d px) stayed recognisable (%s) after %d swaps; blurred", face.index,
+                 face.size, distance, len(tries))
+        done = "blur (swaps stayed recognisable)" if tries else "blur (too small to swap)"
+        return {"face": face.index, "done": done, "verified": True,
+                "distance": round(float(np.linalg.norm(original - fi.identity_descriptor(out, face))), 3)}
 
 
 @EDITORS.register("anonymize")

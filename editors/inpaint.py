@@ -22,12 +22,12 @@ import cv2
 import numpy as np
 
 from core.composite import XYXY, box_slices, check_mask, composite_crop, crop_box, signed_distance
-from core.errors import BadInput, ModelUnavailable
+from core.errors import BadInput, Cancelled, ModelUnavailable
 from core.types import Photo
 from editors import EDITORS
 from editors.base import FEATHER, Param, as_pixels, auto_feather, validate_params
-from editors.diffusion import (BASE_ROLE, FAST_ROLE, PREFETCH_HINT, XL_ROLE, Call, Cancelled, Progress, Variant,
-                               base_pipeline, fast_pipeline, model_id, native_size, run_inpaint)
+from editors.diffusion import (BASE_ROLE, FAST_ROLE, PREFETCH_HINT, PREVIEW_VAE_ROLE, XL_ROLE, Call,
+                               Progress, Variant, base_pipeline, fast_pipeline, model_id, native_size, run_inpaint)
 
 MAX_PROMPT = 1000
 MAX_COVER = 0.98  # a selection covering more of the photo leaves no context to inpaint from
@@ -198,7 +198,10 @@ class InpaintEditor:
         try:
             if fast:
                 pipe = fast_pipeline(m)
-                return pipe, BASE_ROLE, f"{model_id(m, BASE_ROLE)}+lcm-lora({model_id(m, FAST_ROLE)})"
+                mid = f"{model_id(m, BASE_ROLE)}+lcm-lora({model_id(m, FAST_ROLE)})"
+                if type(pipe.vae).__name__ == "AutoencoderTiny":
+                    mid += f"+taesd({model_id(m, PREVIEW_VAE_ROLE)})"
+                return pipe, BASE_ROLE, mid
             return base_pipeline(m, role), role, model_id(m, role)
         except ModelUnavailable as exc:
             raise ModelUnavailable(exc.role, f"{exc.reason}. Generation is unavailable offline; "

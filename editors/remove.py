@@ -24,11 +24,11 @@ import cv2
 import numpy as np
 
 from core.composite import box_slices, check_mask, composite_crop, crop_box
-from core.errors import BadInput, ModelUnavailable
+from core.errors import BadInput, Cancelled, ModelUnavailable
 from core.types import Photo
 from editors import EDITORS
 from editors.base import FEATHER, Param, as_pixels, auto_feather, validate_params
-from editors.diffusion import Cancelled, Progress, Variant, model_id
+from editors.diffusion import Progress, Variant, model_id
 from editors.inpaint import auto_grow, check_coverage, context_box, grow_mask
 
 log = logging.getLogger(__name__)

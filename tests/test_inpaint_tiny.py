@@ -148,6 +148,31 @@ def test_fast_mode_shares_weights_and_leaves_base_intact(editor, photo, tiny_dir
     assert np.array_equal(editor.generate(img, mask, params(), seed=3)[0].image, before)
 
 
+def test_fast_mode_uses_taesd_when_its_weights_are_here(tiny_dirs, photo, tmp_path, monkeypatch):
+    """With ``preview_vae`` weights the fast pipeline encodes/decodes with TAESD; the base keeps its full VAE."""
+    from tests.tiny_models import make_tiny_taesd
+
+    base, lora = tiny_dirs
+    monkeypatch.setenv("FACET_MODEL_INPAINT", str(base))
+    monkeypatch.setenv("FACET_MODEL_INPAINT_FAST", str(lora))
+    monkeypatch.setenv("FACET_MODEL_PREVIEW_VAE", str(make_tiny_taesd(tmp_path / "taesd")))
+    ed = InpaintEditor(ModelManager(Settings(), online=False))
+    img, mask = photo
+    calls = []
+    fast = ed.generate(img, mask, params(fast=True, steps=2), seed=5, progress=lambda s, t: calls.append(s))
+    assert calls == [1, 2] and "+taesd(" in fast[0].model
+    from editors.diffusion import base_pipeline, fast_pipeline
+
+    b, lcm = base_pipeline(ed.manager), fast_pipeline(ed.manager)
+    assert type(lcm.vae).__name__ == "AutoencoderTiny" and type(b.vae).__name__ == "AutoencoderKL"
+    assert lcm.unet is b.unet
+    again = ed.generate(img, mask, params(fast=True, steps=2), seed=5)[0]
+    assert np.array_equal(again.image, fast[0].image)  # reproducible by seed
+    grow, feather = 2.0, 2.0
+    assert np.array_equal(fast[0].image[outside(mask, grow, feather)], img[outside(mask, grow, feather)])
+    assert "taesd" not in ed.generate(img, mask, params(), seed=5)[0].model  # base runs keep the full VAE
+
+
 def test_restyle_strength(editor, photo):
     img, mask = photo
     calls = []

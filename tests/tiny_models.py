@@ -75,6 +75,19 @@ def make_tiny_inpaint(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+def make_tiny_taesd(folder: Path, seed: int = 0) -> Path:
+    """A tiny random ``AutoencoderTiny`` (TAESD's architecture, 8 channels wide) saved like madebyollin/taesd."""
+    import torch
+    from diffusers import AutoencoderTiny
+
+    folder = Path(folder)
+    torch.manual_seed(seed)
+    vae = AutoencoderTiny(encoder_block_out_channels=(8, 8, 8, 8), decoder_block_out_channels=(8, 8, 8, 8),
+                          num_encoder_blocks=(1, 1, 1, 1), num_decoder_blocks=(1, 1, 1, 1), latent_channels=4)
+    vae.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
 def make_tiny_lcm_lora(folder: Path, base: Path, rank: int = 4, seed: int = 0) -> Path:
     """A random (non-zero) LoRA for ``base``'s UNet, saved as ``pytorch_lora_weights.safetensors`` like LCM-LoRA.
 
