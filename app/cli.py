@@ -229,7 +229,8 @@ def cmd_edit(args: argparse.Namespace) -> dict:
     return {"out": str(args.out), "editor": args.editor, "backend": getattr(job.editor, "backend", job.editor.label),
             "params": job.params, "seed": args.seed,
             "segment": args.segment or str(args.mask), "segment_source": done["segment_source"],
-            "seconds": round(done["seconds"], 4), "width": photo.width, "height": photo.height}
+            "seconds": round(done["seconds"], 4), "width": photo.width, "height": photo.height,
+            **({"faces": job.editor.last_report} if getattr(job.editor, "last_report", None) else {})}
 
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
