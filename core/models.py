@@ -50,6 +50,7 @@ class ModelRole:
     sha256: dict[str, str] = field(default_factory=dict)
     size_mb: float | None = None
     device: str = "any"  # "any", or "cuda" for roles only worth loading on a GPU
+    speedup: bool = False  # an optional speed-up: without it the same results come, only slower
 
     @property
     def env_var(self) -> str:
@@ -82,6 +83,7 @@ def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, ModelRole]:
             sha256=dict(entry.get("sha256", {})),
             size_mb=entry.get("size_mb"),
             device=entry.get("device", "any"),
+            speedup=bool(entry.get("speedup", False)),
         )
     return roles
 

@@ -91,7 +91,9 @@ def build_services(settings: Settings | None = None, manager: ModelManager | Non
     for name, spec in manager.roles.items():  # the other roles: their offline backends stand in when missing
         if name.startswith("sam") or spec.device == "cuda" or manager.available(name) or manager.online:
             continue
-        if spec.offline == "unavailable":
+        if spec.speedup:
+            degraded[name] = f"optional speed-up {spec.repo} not downloaded: {spec.offline} used instead (slower)"
+        elif spec.offline == "unavailable":
             degraded[name] = f"unavailable offline ({spec.repo} not downloaded): generation from a prompt is off"
         else:
             degraded[name] = f"{spec.offline} (offline, classical or approximate) replaces {spec.repo}: weights not downloaded"
