@@ -302,6 +302,7 @@ def build_ui(services: Services) -> gr.Blocks:
             if file is None:
                 return _view(s)
             path = file if isinstance(file, str) else getattr(file, "name", None)
+            s.count("upload", services)  # flood limit, before anything is decoded
             photo = load_photo(path, services.settings, name=_display_name(path))
             s.load(photo, services)
             return _view(s)
@@ -527,7 +528,7 @@ def build_ui(services: Services) -> gr.Blocks:
                          mask=everything, label="all faces")
             done = ["faces"]
             for part, editor, params in ANON_LEVELS.get(level, ()):
-                if s.apply_to_part(part, editor, params, 0, services) is not None:
+                if s.apply_to_part(part, editor, params, 0, services, charge=False) is not None:  # one action
                     done.append(part)
             s.status = f"Anonymized: {', '.join(done)} ({len(s.layers.layers)} layers; undo edit to step back)."
             return _view(s)
@@ -619,10 +620,15 @@ def _api_endpoints(services: Services) -> None:
             bx = json.loads(box) if box else None
         except json.JSONDecodeError as exc:
             raise BadInput(f"points and box must be JSON ({exc.msg})") from None
-        if not isinstance(pts, list) or not all(isinstance(p, list) and len(p) in (2, 3) for p in pts):
-            raise BadInput("points must be a JSON list of [x, y] or [x, y, 1|0]")
-        if bx is not None and not (isinstance(bx, list) and len(bx) == 4):
-            raise BadInput("box must be a JSON list [x0, y0, x1, y1]")
+        def numbers(v: Any) -> bool:
+            return isinstance(v, list) and all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in v)
+
+        if not isinstance(pts, list) or not all(numbers(p) and len(p) in (2, 3) for p in pts):
+            raise BadInput("points must be a JSON list of [x, y] or [x, y, 1|0] (numbers)")
+        if bx is not None and not (numbers(bx) and len(bx) == 4):
+            raise BadInput("box must be a JSON list [x0, y0, x1, y1] (numbers)")
+        if len(pts) > MAX_API_POINTS:
+            raise BadInput(f"give at most {MAX_API_POINTS} points")
         s = EditorSession()
         try:
             photo = load_photo(file, services.settings, name=_display_name(file))
@@ -647,6 +653,7 @@ def _api_endpoints(services: Services) -> None:
     api_models_btn.click(lambda: services.models_status(), None, [api_models], api_name="models")
 
 
+MAX_API_POINTS = 50  # /segment re-segments after each point
 _API_DIR: list[str] = []
 
 
@@ -676,5 +683,9 @@ def _display_name(path: Any) -> str:
 def launch(demo: gr.Blocks, services: Services, **kwargs):
     settings = services.settings
     demo.queue(default_concurrency_limit=2, max_size=64)
+    # max_file_size: Gradio refuses larger uploads (413) before they reach a handler. show_error: what
+    # Gradio itself refuses before our handlers run (a slider value out of range, a file that was not
+    # uploaded) reaches API clients as its message; our handlers turn every error into a user message.
     return demo.launch(server_name=settings.host, server_port=settings.port, css=CSS,
-                       max_file_size=settings.max_upload_bytes, footer_links=["api"], **kwargs)
+                       max_file_size=settings.max_upload_bytes, footer_links=["api"],
+                       **{"show_error": True, **kwargs})

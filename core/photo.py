@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -26,25 +28,46 @@ FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 ACCEPTED = "JPEG, PNG, WebP, GIF, BMP or TIFF"
 
 
+MAX_NAME = 120  # characters of a file name kept for messages and download names
+_UNSAFE_IN_NAMES = set("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_name(name: str | None) -> str:
+    """A user's file name made safe to show, log and print on one line: no folders, no control, bidi or
+    undecodable characters, at most `MAX_NAME` characters (the extension kept)."""
+    base = re.split(r"[\\/]", str(name or ""))[-1]
+    base = "".join("_" if unicodedata.category(c) in ("Cc", "Cs") or c in _UNSAFE_IN_NAMES else c
+                   for c in base).strip()
+    if len(base) > MAX_NAME:
+        stem, dot, ext = base.rpartition(".")
+        ext = dot + ext if dot and len(ext) <= 8 else ""
+        base = base[: MAX_NAME - len(ext) - 1] + "…" + ext
+    return base or "photo"
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 / 10 else f"{n / 2**20:.2g} MB"
+
+
 def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = None, name: str | None = None) -> Photo:
     """Decode a file path or bytes into an upright RGB `Photo`; raise `BadInput` with a clear reason."""
     settings = settings or Settings()
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
-        name = name or "photo"
+        name = clean_name(name)
     else:
         path = Path(source)
-        name = name or path.name
+        name = clean_name(name or path.name)
         if not path.is_file():
             raise BadInput(f"{name}: no such file")
         size = path.stat().st_size
         if size > settings.max_upload_bytes:
-            raise BadInput(f"{name}: the file is {size / 2**20:.1f} MB; the limit is {settings.max_upload_mb:g} MB")
+            raise BadInput(f"{name}: the file is {_megabytes(size)}; the limit is {settings.max_upload_mb:g} MB")
         data = path.read_bytes()
     if not data:
         raise BadInput(f"{name}: the file is empty (0 bytes)")
     if len(data) > settings.max_upload_bytes:
-        raise BadInput(f"{name}: the file is {len(data) / 2**20:.1f} MB; the limit is {settings.max_upload_mb:g} MB")
+        raise BadInput(f"{name}: the file is {_megabytes(len(data))}; the limit is {settings.max_upload_mb:g} MB")
     notes: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PIL warns about bombs and odd EXIF; we check those ourselves
@@ -52,8 +75,11 @@ def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = No
             im = Image.open(io.BytesIO(data), formats=FORMATS)
         except UnidentifiedImageError:
             raise BadInput(f"{name}: not an image Facet can read; please upload a {ACCEPTED} file") from None
-        except Image.DecompressionBombError:
-            raise BadInput(f"{name}: the image declares an enormous size (a decompression bomb?); refused") from None
+        except Image.DecompressionBombError as exc:  # PIL refuses > 2x its MAX_IMAGE_PIXELS before decoding
+            declared = re.search(r"\((\d+) pixels\)", str(exc))
+            size = f"{int(declared.group(1)) / 1e6:.0f} MP" if declared else "an enormous size"
+            raise BadInput(f"{name}: the image declares {size}; the limit is {settings.max_megapixels:g} MP "
+                           "(refused before decoding: a decompression bomb?)") from None
         except Exception as exc:  # PIL raises many kinds for broken headers
             raise BadInput(f"{name}: the file is damaged and cannot be read ({exc.__class__.__name__})") from None
         w, h = im.size
@@ -92,8 +118,9 @@ def _to_rgb(im: Image.Image, icc: object, notes: list[str]) -> np.ndarray:
         return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
     if mode == "F":
         arr = np.asarray(im).astype(np.float64)
-        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-        gray = ((arr - lo) / (hi - lo or 1.0) * 255.0).astype(np.uint8)
+        finite = np.isfinite(arr)
+        lo, hi = (float(arr[finite].min()), float(arr[finite].max())) if finite.any() else (0.0, 1.0)
+        gray = np.where(finite, (np.where(finite, arr, lo) - lo) / (hi - lo or 1.0) * 255.0, 0.0).astype(np.uint8)
         notes.append("floating-point image normalised to 8 bits")
         return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
     if mode == "CMYK":

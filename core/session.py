@@ -19,6 +19,7 @@ import numpy as np
 
 from core.errors import BadInput, FacetError, ModelUnavailable
 from core.layers import Layer, LayerStack, combine, encode_image, grow_shrink, layer_from_result
+from core.limits import RateLimiter
 from core.masks import PALETTE, downscale, render_overlay, resize_mask
 from core.photo import mask_to_png
 from core.services import Services
@@ -27,6 +28,10 @@ from core.types import ClickPrompt, MaskResult, Photo, Point, Segment
 log = logging.getLogger(__name__)
 
 INCLUDE, EXCLUDE, BOX, PICK = "include", "exclude", "box", "pick"
+
+# Flood limits per session: action kind -> (setting with its per-minute limit, what the message calls it)
+LIMITS = {"edit": ("max_edits_per_minute", "edits"), "upload": ("max_edits_per_minute", "uploads"),
+          "click": ("max_clicks_per_minute", "clicks")}
 
 # What "Variants" renders for the selected segment: (caption, editor, params).
 VARIANTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
@@ -75,6 +80,13 @@ class EditorSession:
     _faces: tuple[tuple, list] | None = None
     pending: tuple | None = None  # (result key, segment label, editor, params, variants) of the last generation
     cancel_event: Any = None  # threading.Event of the generation running now (set by the Cancel button)
+    limiter: RateLimiter = field(default_factory=RateLimiter)  # this session's flood limits (see `count`)
+
+    def count(self, kind: str, services: Services) -> None:
+        """Count one action ('edit', 'upload' or 'click') against this session's per-minute limit; raises
+        `core.limits.RateLimited` (a `BadInput`) before anything is computed when the limit is reached."""
+        setting, what = LIMITS[kind]
+        self.limiter.take(kind, int(getattr(services.settings, setting)), what)
 
     # -- photo --------------------------------------------------------------------------------------
     def load(self, photo: Photo, services: Services, parse: bool = True) -> None:
@@ -224,6 +236,7 @@ class EditorSession:
         photo = self._require_photo()
         if not (0 <= x < photo.width and 0 <= y < photo.height):
             raise BadInput(f"the click ({x:.0f}, {y:.0f}) is outside the {photo.width}x{photo.height} photo")
+        self.count("click", services)
         if mode == PICK:
             self.pick_part(x, y)
             return None
@@ -315,14 +328,18 @@ class EditorSession:
         return self.layers.render(self._require_photo())
 
     def apply_edit(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services,
-                   mask: np.ndarray | None = None, label: str | None = None) -> Layer:
+                   mask: np.ndarray | None = None, label: str | None = None, charge: bool = True) -> Layer:
         """Apply an editor to the active segment (or to ``mask`` named ``label``) on top of the current
-        result; push it as a layer."""
+        result; push it as a layer. ``charge``: count it against the edit limit (False for the later
+        steps of one user action that was counted already)."""
         if mask is None:
             seg = self.segment()
             if seg is None or not seg.mask.any():
                 raise BadInput("select a part of the photo first (pick a labelled part or click on it)")
             mask, label = seg.mask, seg.label
+        self._require_photo()
+        if charge:
+            self.count("edit", services)
         editor = _editor(editor_name, services)
         before = self.result()
         t0 = time.perf_counter()
@@ -344,6 +361,7 @@ class EditorSession:
         editor = _editor(editor_name, services)
         if not hasattr(editor, "generate"):
             raise BadInput(f"the {editor_name} editor makes no variants; use Apply")
+        self.count("edit", services)
         key = self._result_key()
         variants = editor.generate(self.result(), seg.mask, params, seed, progress=progress, cancel=cancel)
         self.pending = (key, seg.label, editor_name, dict(params), list(variants))
@@ -370,12 +388,12 @@ class EditorSession:
         return (self._require_photo().id,) + tuple(layer.id for layer in self.layers.layers if layer.visible)
 
     def apply_to_part(self, label: str, editor_name: str, params: dict[str, Any], seed: int | None,
-                      services: Services) -> Layer | None:
+                      services: Services, charge: bool = True) -> Layer | None:
         """Apply an editor to a labelled part by name; None when the photo has no such part."""
         part = next((p for p in self.parts if p.label == label), None)
         if part is None or not part.mask.any():
             return None
-        return self.apply_edit(editor_name, params, seed, services, mask=part.mask, label=label)
+        return self.apply_edit(editor_name, params, seed, services, mask=part.mask, label=label, charge=charge)
 
     def faces(self, services: Services) -> list[Any]:
         """Every face on the current result, numbered left to right (cached per result)."""
@@ -383,6 +401,7 @@ class EditorSession:
 
         key = self._result_key()
         if self._faces is None or self._faces[0] != key:
+            self.count("edit", services)
             self._faces = (key, find_faces(np.asarray(self.result()), services.manager))
         return self._faces[1]
 
@@ -404,6 +423,7 @@ class EditorSession:
         small = resize_mask(seg.mask, w, h)
         if not small.any():
             raise BadInput(f"'{seg.label}' is too small to preview; apply an editor directly")
+        self.count("edit", services)
         out = []
         for caption, name, params in VARIANTS:
             img = base if not name else _editor(name, services).apply(base, small, params, 0)

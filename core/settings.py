@@ -20,6 +20,10 @@ class Settings:
     offline: str = "auto"  # FACET_OFFLINE: auto (probe the hub) | 1 (never touch the network) | 0
     hub_probe_seconds: float = 2.0  # FACET_HUB_PROBE_SECONDS
     session_ttl_s: int = 3600  # FACET_SESSION_TTL_S: idle sessions are freed after this
+    # Flood limits per session and minute (0 = off): edits (apply, variants, generate, remove, faces,
+    # cartoon background) and uploads each get max_edits_per_minute; clicks get max_clicks_per_minute.
+    max_edits_per_minute: int = 30  # FACET_MAX_EDITS_PER_MINUTE
+    max_clicks_per_minute: int = 240  # FACET_MAX_CLICKS_PER_MINUTE
     host: str = "127.0.0.1"  # FACET_HOST
     port: int = 7860  # FACET_PORT
 

@@ -117,9 +117,16 @@ def auto_feather(shape: tuple[int, ...], feather: float) -> float:
     return max(1.5, 0.0025 * math.hypot(shape[0], shape[1]))
 
 
+MAX_SEED = 2**31 - 1
+
+
 def rng_for(seed: int | None) -> np.random.Generator:
-    """The editors' random generator: ``None`` means the fixed default seed 0 (results are reproducible)."""
-    return np.random.default_rng(0 if seed is None else int(seed))
+    """The editors' random generator: ``None`` means the fixed default seed 0 (results are reproducible);
+    a seed outside 0..MAX_SEED is a `BadInput`."""
+    seed = 0 if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise BadInput(f"the seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+    return np.random.default_rng(int(seed))
 
 
 class CropEditor:

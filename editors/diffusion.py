@@ -99,7 +99,7 @@ def load_inpaint_pipeline(path: Path, device: str, dtype: Any) -> Any:
     """
     from diffusers import AutoPipelineForInpainting
 
-    kwargs: dict[str, Any] = {"dtype": dtype}
+    kwargs: dict[str, Any] = {"dtype": dtype, "use_safetensors": True}  # never unpickle weights
     if _has_safety_checker(path):
         kwargs.update(safety_checker=None, requires_safety_checker=False)
     variant = _variant_for(path)

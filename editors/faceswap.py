@@ -264,9 +264,11 @@ class FaceSwapEditor:
         p = validate_params(self.name, self.params_schema, params)
         manager = self.manager or default_manager()
         backend = choose_backend(p["backend"], manager, (fi.ROLE_ANALYSIS, fi.ROLE_SWAPPER))
+        targets: dict[str, Target] = {}
+        if not p["mapping"]:  # a bad target (not an image, no face) is reported before the photo is searched
+            targets[p["target"]] = load_target(p["target"], manager, backend)
         faces, chosen = selected_faces(pixels, sel, p["faces"], manager, backend, self.name)
         mapping = parse_mapping(p["mapping"], len(faces))
-        targets: dict[str, Target] = {}
         out = pixels.copy()
         self.model_ids = FULL_MODELS if backend == "full" else OFFLINE_MODELS
         swapped = 0

@@ -219,8 +219,8 @@ class InpaintEditor:
         """
         pixels = as_pixels(photo)
         mask = check_mask(mask, pixels.shape)
+        p = self.resolve(params)  # the prompt first: a user learns about a bad prompt even offline
         check_coverage(mask)
-        p = self.resolve(params)
         seed = 0 if seed is None else int(seed)
         pipe, lock_role, mid = self.pipeline(p["fast"])
 

@@ -46,7 +46,7 @@ def load_sam(path: Path, device: str, dtype: Any) -> _Loaded:
     from transformers import SamModel
     from transformers.models.sam.image_processing_pil_sam import SamImageProcessorPil
 
-    model = SamModel.from_pretrained(path, dtype=dtype).to(device).eval()
+    model = SamModel.from_pretrained(path, dtype=dtype, use_safetensors=True).to(device).eval()
     processor = SamImageProcessorPil.from_pretrained(path)
     return _Loaded(model, processor, device, dtype, int(processor.size["longest_edge"]))
 

@@ -31,7 +31,7 @@ def load_segformer(path: Path, device: str, dtype: Any) -> LoadedSegformer:
     from transformers import SegformerForSemanticSegmentation
     from transformers.models.segformer.image_processing_pil_segformer import SegformerImageProcessorPil
 
-    model = SegformerForSemanticSegmentation.from_pretrained(path, dtype=dtype).to(device).eval()
+    model = SegformerForSemanticSegmentation.from_pretrained(path, dtype=dtype, use_safetensors=True).to(device).eval()
     try:
         processor = SegformerImageProcessorPil.from_pretrained(path)
     except OSError:  # no preprocessor_config.json: SegFormer's defaults (512x512, ImageNet mean/std)
