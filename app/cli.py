@@ -1,4 +1,4 @@
-"""Command line: `python -m app.cli segment | parse | edit | batch | models` (see `--help` of each).
+"""Command line: `python -m app.cli segment | parse | edit | batch | check | models` (see `--help` of each).
 
 Exit codes: 0 ok, 2 bad arguments, 3 bad input file or prompt, 4 a needed model is unavailable;
 batch: 1 some photos failed, 3 none could be edited (or DIR is missing).
@@ -82,6 +82,11 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--continue-on-error", action=argparse.BooleanOptionalAction, default=True,
                        help="go on after a photo fails (default); --no-continue-on-error stops at the first")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+    chk = sub.add_parser("check", help="did Facet edit this photo? (its metadata and invisible watermark)")
+    chk.add_argument("photo", type=Path)
+    chk.add_argument("--overlay", type=Path, help="also write the photo with a face mesh over the faces Facet "
+                                                   "swapped or anonymized (.png or .jpg)")
     return p
 
 
@@ -326,6 +331,24 @@ def cmd_batch(args: argparse.Namespace) -> dict:
     return summary
 
 
+def cmd_check(args: argparse.Namespace) -> dict:
+    """One-line JSON report; exit 0 whether or not the photo carries Facet's marks (3: not a readable photo)."""
+    from core.layers import encode_image
+    from core.provenance import check
+    from core.settings import Settings
+
+    if args.overlay is not None and args.overlay.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise BadInput(f"--overlay {args.overlay}: write a .png or .jpg file")
+    report = check(args.photo, Settings.from_env())
+    out = report.summary()
+    if args.overlay is not None:
+        args.overlay.parent.mkdir(parents=True, exist_ok=True)
+        fmt = "PNG" if args.overlay.suffix.lower() == ".png" else "JPEG"
+        args.overlay.write_bytes(encode_image(report.overlay, fmt))
+        out["overlay"] = str(args.overlay)
+    return out
+
+
 def cmd_models(_args: argparse.Namespace) -> list:
     from core.services import build_services
 
@@ -337,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         out = {"segment": cmd_segment, "models": cmd_models, "parse": cmd_parse, "edit": cmd_edit,
-               "batch": cmd_batch}[args.command](args)
+               "batch": cmd_batch, "check": cmd_check}[args.command](args)
     except ModelUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4

@@ -162,6 +162,9 @@ def build_ui(services: Services) -> gr.Blocks:
                     with gr.Tab("Faces", id="faces"):
                         faces_img = gr.Image(label="Faces found (numbered left to right)", interactive=False,
                                              type="numpy", format="jpeg", elem_id="facet-faces")
+                    from app import check_panel  # "Check a photo": Facet's provenance marks (core/provenance.py)
+
+                    check_tab = check_panel.render()
                 status = gr.Markdown("Upload a photo to start.", elem_id="facet-status")
                 generated = gr.Gallery(label="Generated variants (click one to apply it; seeds shown)", columns=4,
                                        height="auto", elem_id="facet-generated", visible=False, allow_preview=False)
@@ -592,6 +595,7 @@ def build_ui(services: Services) -> gr.Blocks:
         redo_edit_btn.click(on_redo_edit, [state], view_outputs, api_name="redo_edit")
         layers.input(on_layers, [state, layers], view_outputs, api_name="set_visible_layers")
         export_btn.click(on_export, [state, fmt], [result_file], api_name="export")
+        check_panel.listen(check_tab, services, _guard, _display_name)
 
         _api_endpoints(services)
     return demo

@@ -444,9 +444,19 @@ class EditorSession:
         self.status = f"Hidden layers: {', '.join(f'#{i}' for i in hidden)}." if hidden else "All layers shown."
 
     def export(self, fmt: str = "PNG", quality: int = 95) -> Path:
-        """Write the full-size result (upright, ICC profile kept) in this session's temp folder."""
+        """Write the full-size result (upright, ICC profile kept) in this session's temp folder. With at least
+        one visible edit it carries Facet's provenance (metadata + invisible watermark, core/provenance.py);
+        an unedited photo is written without either."""
         photo = self._require_photo()
-        data = encode_image(np.asarray(self.result()), fmt, photo.icc_profile, quality)
+        base = getattr(self.layers, "base", None)
+        shown = ([base] if base is not None else []) + [layer for layer in self.layers.layers if layer.visible]
+        if shown:
+            from core.provenance import provenance_bytes
+
+            data, _ = provenance_bytes(np.asarray(self.result()), shown, photo, fmt, photo.icc_profile, quality,
+                                       merged=getattr(self.layers, "merged", 0))
+        else:
+            data = encode_image(np.asarray(self.result()), fmt, photo.icc_profile, quality)
         stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(photo.name).stem)[:60] or "photo"
         path = self._folder() / f"{stem}-facet.{'jpg' if fmt.upper() in ('JPG', 'JPEG') else 'png'}"
         path.write_bytes(data)

@@ -1,0 +1,63 @@
+"""The "Check a photo" tab: did Facet edit this photo, and how? (reads core/provenance.py's marks).
+
+``render()`` lays the tab out inside the page's ``gr.Tabs``; ``listen()`` wires it (API name ``check_photo``:
+a photo file -> verdict Markdown, overlay image, report JSON).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import gradio as gr
+
+from core.errors import BadInput
+from core.masks import downscale
+from core.photo import ACCEPTED
+from core.services import Services
+
+
+@dataclass
+class CheckTab:
+    upload: Any
+    verdict: Any
+    overlay: Any
+    report: Any
+
+
+def render() -> CheckTab:
+    with gr.Tab("Check a photo", id="check"):
+        gr.Markdown("Upload a photo to see whether Facet edited it: Facet writes what it did into the file's "
+                    "metadata and an invisible watermark into the pixels (it survives re-saving, JPEG and "
+                    "resizing, not cropping). Faces that were swapped or anonymized are shown with a face mesh.")
+        upload = gr.File(label=f"A photo to check ({ACCEPTED})", file_count="single", file_types=["image"],
+                         elem_id="facet-check-upload", height=100)
+        verdict = gr.Markdown("", elem_id="facet-check-verdict")
+        overlay = gr.Image(label="Swapped or anonymized faces (face mesh)", interactive=False, type="numpy",
+                           format="jpeg", elem_id="facet-check-overlay")
+        report = gr.JSON(label="Report (metadata and watermark)", elem_id="facet-check-report")
+    return CheckTab(upload, verdict, overlay, report)
+
+
+def verdict_markdown(summary: dict[str, Any]) -> str:
+    bits = f"{round(summary['bit_agreement'] * 48)}/48 watermark bits agree"
+    return (f"**{summary['verdict']}**\n\nMetadata: {'found' if summary['has_metadata'] else 'none'} · "
+            f"watermark: {'found' if summary['watermark_found'] else 'not found'} ({bits}) · "
+            f"faces outlined: {summary['faces_marked']}")
+
+
+def listen(tab: CheckTab, services: Services, guard: Callable, display_name: Callable[[Any], str]) -> None:
+    from core.provenance import check
+
+    @guard
+    def check_photo(file):
+        """A photo -> (verdict, the photo with a face mesh over swapped / anonymized faces, report JSON)."""
+        if file is None:
+            raise BadInput("upload a photo to check")
+        path = file if isinstance(file, str) else getattr(file, "name", None)
+        found = check(path, services.settings, name=display_name(path), manager=services.manager)
+        summary = found.summary()
+        return verdict_markdown(summary), downscale(found.overlay, services.settings.preview_max_side)[0], summary
+
+    tab.upload.upload(check_photo, [tab.upload], [tab.verdict, tab.overlay, tab.report], api_name="check_photo",
+                      concurrency_id="models")
