@@ -367,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     except FacetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except OSError as exc:  # a file that cannot be read or written (permissions, missing folder, disk full)
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}".replace("\n", " "), file=sys.stderr)
+        return 3
     print(json.dumps(out))
     return getattr(args, "exit_code", 0)  # batch: 1 when some photos failed, 3 when all did
 

@@ -200,6 +200,13 @@ def test_cli_process_prints_one_line_and_no_traceback(corpus, tmp_path, good):
     assert r.returncode == 3 and "the limit is 0.0001 MB" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_cli_unwritable_output_is_a_message_not_a_traceback(good, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    rc, _, err = _cli(capsys, "segment", good, "--point", "5,5", "--out", blocker / "sub" / "m.png")
+    assert rc == 3 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+
+
 @pytest.fixture()
 def mask_file(tmp_path) -> Path:
     mask = np.zeros((240, 320), np.uint8)
