@@ -73,6 +73,23 @@ def _close(state: Any) -> None:
         state.close()
 
 
+def _free_closed_sessions(demo: gr.Blocks, ttl_s: float) -> None:
+    """Free a closed tab's session after ``ttl_s`` (FACET_SESSION_TTL_S) like an idle one.
+
+    When a tab closes, Gradio 6 keeps its state for an hour (``SessionState.STATE_TTL_WHEN_CLOSED``) whatever
+    ``gr.State(time_to_live=...)`` says, so a shorter TTL never freed the photos of users who had left.
+    On unload this caps that hour at ``ttl_s``; with Gradio internals other than 6.31's it does nothing
+    (tests/test_session_expiry.py checks it)."""
+
+    def on_unload(request: gr.Request) -> None:
+        holder = getattr(demo, "state_holder", None)
+        session = getattr(holder, "session_data", {}).get(getattr(request, "session_hash", None))
+        if session is not None and getattr(session, "STATE_TTL_WHEN_CLOSED", 0) > ttl_s:
+            session.STATE_TTL_WHEN_CLOSED = ttl_s
+
+    demo.unload(on_unload)
+
+
 def _guard(fn):
     """API-only handlers: user-facing errors become gr.Error (clients see the message), anything else a
     short gr.Error (logged); the server keeps serving."""
@@ -598,6 +615,7 @@ def build_ui(services: Services) -> gr.Blocks:
         check_panel.listen(check_tab, services, _guard, _display_name)
 
         _api_endpoints(services)
+        _free_closed_sessions(demo, services.settings.session_ttl_s)
     return demo
 
 
@@ -692,4 +710,4 @@ def launch(demo: gr.Blocks, services: Services, **kwargs):
     # uploaded) reaches API clients as its message; our handlers turn every error into a user message.
     return demo.launch(server_name=settings.host, server_port=settings.port, css=CSS,
                        max_file_size=settings.max_upload_bytes, footer_links=["api"],
-                       **{"show_error": True, **kwargs})
+                       **{"show_error": True, "state_session_capacity": settings.max_sessions, **kwargs})

@@ -2,6 +2,10 @@
 
 A layer stores only the pixels its edit changed (inside a box), so rendering is a series of exact
 pastes: pixels no visible layer touched are bit-identical to the uploaded photo.
+
+A long session must not grow without bound: with ``max_layers`` set (``FACET_MAX_LAYERS``, default 50), pushing
+one more layer merges the oldest into a single base layer (as it was shown: a hidden one is dropped), which can no
+longer be undone or hidden. The base covers at most the photo, so memory stays bounded however many edits.
 """
 
 from __future__ import annotations
@@ -57,10 +61,33 @@ def layer_from_result(layer_id: int, segment: str, editor: str, params: dict[str
                  after[sl].copy(), seconds, models)
 
 
+def _merge(base: Layer, layer: Layer) -> Layer:
+    """``layer`` pasted over ``base`` as one layer (``base`` is updated in place when it covers ``layer``'s box)."""
+    bx0, by0, bx1, by1 = base.box
+    lx0, ly0, lx1, ly1 = layer.box
+    box = (min(bx0, lx0), min(by0, ly0), max(bx1, lx1), max(by1, ly1))
+    if box != base.box:
+        x0, y0, x1, y1 = box
+        changed = np.zeros((y1 - y0, x1 - x0), bool)
+        pixels = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
+        sl = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
+        changed[sl], pixels[sl] = base.changed, base.pixels
+        base = Layer(0, "merged", "merged", {}, None, box, changed, pixels, base.seconds)
+    x0, y0 = base.box[:2]
+    sl = (slice(ly0 - y0, ly1 - y0), slice(lx0 - x0, lx1 - x0))
+    base.changed[sl] |= layer.changed
+    base.pixels[sl][layer.changed] = layer.pixels[layer.changed]
+    base.seconds += layer.seconds
+    return base
+
+
 @dataclass
 class LayerStack:
     layers: list[Layer] = field(default_factory=list)
     redo_stack: list[Layer] = field(default_factory=list)
+    max_layers: int = 0  # 0: unbounded; else the oldest layers beyond it are merged into ``base``
+    base: Layer | None = None  # the merged oldest layers (pasted first; cannot be undone)
+    merged: int = 0  # how many layers were merged into ``base``
     _next_id: int = 1
     _cache_key: tuple = ()
     _cache: np.ndarray | None = None
@@ -71,12 +98,40 @@ class LayerStack:
         return n
 
     def push(self, layer: Layer) -> None:
+        on_top = self._cache_is_current()
         self.layers.append(layer)
         self.redo_stack.clear()
+        while self.max_layers > 0 and len(self.layers) > self.max_layers:
+            oldest = self.layers.pop(0)
+            if oldest.visible and self.base is None:  # a copy: the base is then updated in place
+                self.base = Layer(0, "merged", "merged", {}, None, oldest.box, oldest.changed.copy(),
+                                  oldest.pixels.copy(), oldest.seconds)
+            elif oldest.visible:
+                self.base = _merge(self.base, oldest)
+            self.merged += 1
+        if on_top and layer.visible:
+            self._paste_on_cache(layer)
+
+    def _key(self, photo_id: Any) -> tuple:
+        return (photo_id, self.merged) + tuple(layer.id for layer in self.layers if layer.visible)
+
+    def _cache_is_current(self) -> bool:
+        return self._cache is not None and self._cache_key == self._key(self._cache_key[0])
+
+    def _paste_on_cache(self, layer: Layer) -> None:
+        """The cached render plus one new top layer (merging the oldest changes nothing that is shown), so an
+        edit costs one paste instead of re-pasting every layer."""
+        assert self._cache is not None
+        out = self._cache.copy()
+        x0, y0, x1, y1 = layer.box
+        out[y0:y1, x0:x1][layer.changed] = layer.pixels[layer.changed]
+        out.setflags(write=False)
+        self._cache_key, self._cache = self._key(self._cache_key[0]), out
 
     def undo(self) -> Layer:
         if not self.layers:
-            raise BadInput("no edit to undo")
+            merged = f" (the {self.merged} oldest are merged into the photo)" if self.merged else ""
+            raise BadInput(f"no edit to undo{merged}")
         layer = self.layers.pop()
         self.redo_stack.append(layer)
         return layer
@@ -84,8 +139,11 @@ class LayerStack:
     def redo(self) -> Layer:
         if not self.redo_stack:
             raise BadInput("no edit to redo")
+        on_top = self._cache_is_current()
         layer = self.redo_stack.pop()
         self.layers.append(layer)
+        if on_top and layer.visible:
+            self._paste_on_cache(layer)
         return layer
 
     def set_visible(self, visible_ids: set[int]) -> None:
@@ -94,11 +152,11 @@ class LayerStack:
 
     def render(self, photo: Photo) -> np.ndarray:
         """The photo with every visible layer pasted in order (cached; treat the result as read-only)."""
-        key = (photo.id,) + tuple(layer.id for layer in self.layers if layer.visible)
+        key = self._key(photo.id)
         if self._cache is not None and key == self._cache_key:
             return self._cache
         out = photo.pixels.copy()
-        for layer in self.layers:
+        for layer in ([self.base] if self.base is not None else []) + self.layers:
             if layer.visible:
                 x0, y0, x1, y1 = layer.box
                 region = out[y0:y1, x0:x1]
@@ -110,6 +168,7 @@ class LayerStack:
     def clear(self) -> None:
         self.layers.clear()
         self.redo_stack.clear()
+        self.base, self.merged = None, 0
         self._cache, self._cache_key = None, ()
 
 

@@ -20,6 +20,10 @@ class Settings:
     offline: str = "auto"  # FACET_OFFLINE: auto (probe the hub) | 1 (never touch the network) | 0
     hub_probe_seconds: float = 2.0  # FACET_HUB_PROBE_SECONDS
     session_ttl_s: int = 3600  # FACET_SESSION_TTL_S: idle sessions are freed after this
+    # FACET_MAX_SESSIONS: Gradio keeps ~0.35 MB of bookkeeping for every session it has seen, even freed ones,
+    # up to this many (its default is 10000: ~3.4 GB); beyond it the least recently used session is dropped
+    max_sessions: int = 1000
+    max_layers: int = 50  # FACET_MAX_LAYERS: older edits are merged into the photo (no undo); 0 = unbounded
     # Flood limits per session and minute (0 = off): edits (apply, variants, generate, remove, faces,
     # cartoon background) and uploads each get max_edits_per_minute; clicks get max_clicks_per_minute.
     max_edits_per_minute: int = 30  # FACET_MAX_EDITS_PER_MINUTE

@@ -41,6 +41,42 @@ def test_layers_paste_exactly_and_hide(rgb):
         stack.redo()
 
 
+def test_max_layers_merges_the_oldest_and_renders_the_same(rgb):
+    """A capped stack keeps at most max_layers undoable layers; the rest live in one merged base, the
+    rendered result is identical to an unbounded stack's, and memory no longer grows with the edit count."""
+    photo = Photo(pixels=rgb)
+    capped, unbounded = LayerStack(max_layers=3), LayerStack()
+    rng = np.random.default_rng(1)
+    current = rgb.copy()
+    for i in range(12):  # overlapping and disjoint boxes, some layers hidden before they are merged
+        after = current.copy()
+        y, x = int(rng.integers(0, 100)), int(rng.integers(0, 140))
+        after[y:y + 20, x:x + 20] = rng.integers(0, 255, 3, dtype=np.uint8)
+        for stack in (capped, unbounded):
+            stack.push(layer_from_result(stack.next_id(), "s", "recolour", {}, i, current, after, 0.1))
+        if i == 5:  # hide layer #5 in both; it is merged (dropped) in the capped stack
+            for stack in (capped, unbounded):
+                stack.set_visible({la.id for la in stack.layers} - {5})
+        current = np.asarray(unbounded.render(photo)).copy()
+        assert np.array_equal(capped.render(photo), current), i
+        incremental = capped.render(photo)  # the cached render, one paste per push
+        capped._cache = None
+        assert np.array_equal(capped.render(photo), incremental), f"{i}: a full re-render differs"
+    assert [la.id for la in capped.layers] == [10, 11, 12] and capped.merged == 9
+    assert capped.base is not None and capped.base.changed.shape == capped.base.pixels.shape[:2]
+    for _ in range(3):
+        capped.undo()
+        unbounded.undo()
+    assert np.array_equal(capped.render(photo), unbounded.render(photo))
+    with pytest.raises(BadInput, match="9 oldest are merged"):
+        capped.undo()
+    capped.redo()
+    unbounded.redo()
+    assert np.array_equal(capped.render(photo), unbounded.render(photo))
+    capped.clear()
+    assert capped.base is None and capped.merged == 0 and np.array_equal(capped.render(photo), rgb)
+
+
 def test_grow_shrink_and_combine():
     m = np.zeros((50, 50), bool)
     m[20:30, 20:30] = True
@@ -168,3 +204,19 @@ def test_edit_needs_a_selection(services, astronaut_path):
     assert s.parts == []
     with pytest.raises(BadInput, match="select a part"):
         s.apply_edit("texture", {}, 0, services)
+
+
+def test_session_caps_its_layers_from_settings(astronaut_path):
+    settings = Settings(max_layers=2)
+    services = build_services(settings, ModelManager(settings, online=False))
+    s = EditorSession()
+    s.load(load_photo(astronaut_path), services, parse=False)
+    mask = np.zeros((512, 512), bool)
+    for i, target in enumerate(("#c0262d", "#1e6fd9", "#2fa84f")):
+        mask[:, i * 100:(i + 1) * 100] = True
+        s.apply_edit("recolour", {"target": target}, 0, services, mask=mask.copy(), label=f"band {i}")
+    assert [la.id for la in s.layers.layers] == [2, 3] and s.layers.merged == 1
+    result = np.asarray(s.result())
+    assert np.abs(result[:, :100].astype(int) - s.photo.pixels[:, :100]).mean() > 10, "the merged edit stays"
+    s.close()
+    assert s.layers.base is None

@@ -1,0 +1,90 @@
+"""Sessions of clients that left are freed after FACET_SESSION_TTL_S (Gradio alone would keep them an hour)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+from gradio_client import Client, handle_file
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_closed_clients_session_is_freed_after_the_ttl(monkeypatch, astronaut_path):
+    import app.ui as ui
+    from core.models import ModelManager
+    from core.services import build_services
+    from core.settings import Settings
+
+    monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", "0.5")  # Gradio notices a closed client within 0.5 s
+    closed = []
+    real_close = ui._close
+    monkeypatch.setattr(ui, "_close", lambda state: (closed.append(state), real_close(state)))
+    settings = Settings(port=_free_port(), session_ttl_s=4)
+    services = build_services(settings, ModelManager(settings, online=False))
+    demo = ui.build_ui(services)
+    ui.launch(demo, services, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
+        out = client.predict(handle_file(str(astronaut_path)), api_name="/upload")
+        assert "astronaut.png" in out[1]
+        client.predict("PNG", api_name="/export")  # the session now owns a temp folder
+        sessions = [s for s in demo.state_holder.session_data.values() if s.state_data]
+        assert len(sessions) == 1
+        session = next(iter(sessions[0].state_data.values()))
+        folder = Path(session._tmpdir)
+        assert folder.is_dir()
+        client.close()  # like closing the tab
+        deadline = time.time() + 3
+        while not sessions[0].is_closed and time.time() < deadline:
+            time.sleep(0.1)
+        assert sessions[0].is_closed and not closed, "closed before the TTL (then Gradio keeps it an hour)"
+        deadline = time.time() + 15
+        while not closed and time.time() < deadline:
+            time.sleep(0.5)
+        assert closed and closed[0] is session, "a closed client's session was not freed within 15 s of a 4 s TTL"
+        assert session.photo is None and not folder.exists()
+    finally:
+        demo.close()
+
+
+def test_a_dropped_session_removes_its_temp_folder(astronaut_path):
+    """Gradio drops the least recently used sessions past FACET_MAX_SESSIONS without calling close()."""
+    import gc
+
+    from core.models import ModelManager
+    from core.photo import load_photo
+    from core.services import build_services
+    from core.session import EditorSession
+    from core.settings import Settings
+
+    services = build_services(Settings(), ModelManager(Settings(), online=False))
+    s = EditorSession()
+    s.load(load_photo(astronaut_path), services, parse=False)
+    folder = s.export("PNG").parent
+    assert folder.is_dir()
+    del s
+    gc.collect()
+    assert not folder.exists()
+
+
+def test_the_app_caps_gradios_session_bookkeeping():
+    from app.ui import launch
+    from core.settings import Settings
+
+    class FakeDemo:
+        def queue(self, **kwargs):
+            pass
+
+        def launch(self, **kwargs):
+            return kwargs
+
+    class FakeServices:
+        settings = Settings(max_sessions=123)
+
+    assert launch(FakeDemo(), FakeServices())["state_session_capacity"] == 123
