@@ -482,21 +482,23 @@ def run_part(name: str, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--run-part", name, "--part-out", str(out), "--edits", str(args.edits),
            "--sessions", str(args.sessions), "--clients", str(args.clients), "--waves", str(args.waves),
            "--ttl", str(args.ttl), "--churn", str(args.churn)] + (["--trim"] if args.trim else [])
-    t0 = time.perf_counter()
-    r = subprocess.run(cmd, env=env, cwd=ROOT, text=True)
-    if r.returncode != 0 or not out.exists():
-        return {"error": f"part {name} exited with {r.returncode}", "seconds": round(time.perf_counter() - t0, 1)}
-    result = json.loads(out.read_text())
-    result["part_seconds"] = round(time.perf_counter() - t0, 1)
-    gradio_tmp = Path(tmp) / "gradio"
-    if gradio_tmp.exists():
-        files = [p for p in gradio_tmp.rglob("*") if p.is_file()]
-        result["gradio_cache_files_left"] = len(files)
-        result["gradio_cache_mb_left"] = round(sum(p.stat().st_size for p in files) / 2**20, 1)
     import shutil
 
-    shutil.rmtree(tmp, ignore_errors=True)
-    return result
+    t0 = time.perf_counter()
+    try:
+        r = subprocess.run(cmd, env=env, cwd=ROOT, text=True)
+        if r.returncode != 0 or not out.exists():
+            return {"error": f"part {name} exited with {r.returncode}", "seconds": round(time.perf_counter() - t0, 1)}
+        result = json.loads(out.read_text())
+        result["part_seconds"] = round(time.perf_counter() - t0, 1)
+        gradio_tmp = Path(tmp) / "gradio"
+        if gradio_tmp.exists():
+            files = [p for p in gradio_tmp.rglob("*") if p.is_file()]
+            result["gradio_cache_files_left"] = len(files)
+            result["gradio_cache_mb_left"] = round(sum(p.stat().st_size for p in files) / 2**20, 1)
+        return result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # also when the part failed
 
 
 def report(result: dict[str, Any]) -> str:
