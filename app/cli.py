@@ -219,9 +219,18 @@ def _edit_photo(job: EditJob, path: Path, mask_path: Path | None = None, segment
     return {"photo": photo, "result": result, "segment_source": source, "seconds": time.perf_counter() - t0}
 
 
-def cmd_edit(args: argparse.Namespace) -> dict:
-    from core.layers import encode_image
+def _marked(job: EditJob, done: dict, segment: str, fmt: str, quality: int = 95) -> bytes:
+    """The result encoded with Facet's provenance (edit metadata + invisible watermark), like the app's export."""
+    from core.layers import layer_from_result
+    from core.provenance import provenance_bytes
 
+    photo = done["photo"]
+    layer = layer_from_result(1, segment, job.name, job.params, job.seed, photo.pixels, done["result"],
+                              done["seconds"], tuple(getattr(job.editor, "model_ids", ()) or ()))
+    return provenance_bytes(done["result"], [layer], photo, fmt, photo.icc_profile, quality)[0]
+
+
+def cmd_edit(args: argparse.Namespace) -> dict:
     suffix = args.out.suffix.lower()
     if suffix not in (".png", ".jpg", ".jpeg"):
         raise BadInput(f"--out {args.out}: write a .png or .jpg file")
@@ -229,8 +238,7 @@ def cmd_edit(args: argparse.Namespace) -> dict:
     done = _edit_photo(job, args.photo, args.mask, args.segment)
     photo = done["photo"]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(encode_image(done["result"], "JPEG" if suffix in (".jpg", ".jpeg") else "PNG",
-                                      photo.icc_profile))
+    args.out.write_bytes(_marked(job, done, args.segment or "mask", "JPEG" if suffix in (".jpg", ".jpeg") else "PNG"))
     return {"out": str(args.out), "editor": args.editor, "backend": getattr(job.editor, "backend", job.editor.label),
             "params": job.params, "seed": args.seed,
             "segment": args.segment or str(args.mask), "segment_source": done["segment_source"],
@@ -279,7 +287,6 @@ def cmd_batch(args: argparse.Namespace) -> dict:
 
     from tqdm import tqdm
 
-    from core.layers import encode_image
     from editors.base import validate_params
 
     t0 = time.perf_counter()
@@ -307,7 +314,7 @@ def cmd_batch(args: argparse.Namespace) -> dict:
         name = str(path.relative_to(args.dir))
         try:
             r = _edit_photo(job, path, segment=args.segment)
-            data = encode_image(r["result"], "PNG" if ext == "png" else "JPEG", r["photo"].icc_profile, args.quality)
+            data = _marked(job, r, args.segment, "PNG" if ext == "png" else "JPEG", args.quality)
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)
         except ModelUnavailable:

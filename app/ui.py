@@ -21,7 +21,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from app import edit_panel
+from app import api_panel, edit_panel
 from core.errors import BadInput, FacetError
 from core.photo import ACCEPTED, load_photo
 from core.services import Services
@@ -107,6 +107,31 @@ def _guard(fn):
             raise gr.Error(f"Something went wrong ({exc.__class__.__name__}).", print_exception=False) from None
 
     return wrapped
+
+
+def _user_message(exc: Exception, where: str) -> str:
+    """What a user is told about an error: our own messages as they are; anything else is logged and
+    summarised (never a traceback, path or library message in the page)."""
+    if isinstance(exc, FacetError):
+        return str(exc)
+    log.exception("handler %s failed", where)
+    return f"Something went wrong ({exc.__class__.__name__}); your photo and segments are kept."
+
+
+def _anonymize_note(report: list[dict]) -> str:
+    """' Faces #0, #2 swapped to synthetic identities (checked by a face recogniser); #3 blurred (...).'"""
+    if not report:
+        return ""
+    swapped = [f"#{r['face']}" for r in report if r["done"].startswith("swap")]
+    blurred = [f"#{r['face']} {r['done'][len('blur '):]}" for r in report if r["done"].startswith("blur")]
+    note = ""
+    if swapped:
+        checked = all(r["verified"] for r in report if r["done"].startswith("swap"))
+        note += (f" Faces {', '.join(swapped)} swapped to synthetic identities"
+                 + (" (each checked by a face recogniser)." if checked else " (unchecked: dlib is not installed)."))
+    if blurred:
+        note += f" Blurred instead: {', '.join(blurred)}."
+    return note
 
 
 def _choices(s: EditorSession) -> list[tuple[str, int]]:
@@ -240,7 +265,7 @@ def build_ui(services: Services) -> gr.Blocks:
                                           value="blurry, deformed, low quality", elem_id="facet-negative")
                     with gr.Row():
                         gen_variants = gr.Slider(1, 4, value=2, step=1, label="Variants")
-                        gen_fast = gr.Checkbox(True, label="Fast preview (LCM, 4 steps)")
+                        gen_fast = gr.Checkbox(True, label="Fast preview (LCM: 2 steps on a CPU, 4 on a GPU)")
                     with gr.Row():
                         gen_steps = gr.Slider(0, 50, value=0, step=1, label="Steps (0 = auto)")
                         gen_guidance = gr.Slider(-1, 15, value=-1, step=0.5, label="Guidance (-1 = auto)")
@@ -429,8 +454,8 @@ def build_ui(services: Services) -> gr.Blocks:
             try:
                 t0 = time.perf_counter()
                 found = s.variants(services)
-            except FacetError as exc:
-                gr.Warning(str(exc))
+            except Exception as exc:
+                gr.Warning(_user_message(exc, "on_variants"))
                 return gr.update(visible=False), []
             s.status = (f"{len(found)} variants of '{s.segment().label}' rendered at preview size in "
                         f"{time.perf_counter() - t0:.2f}s; click one to apply it at full size.")
@@ -474,9 +499,10 @@ def build_ui(services: Services) -> gr.Blocks:
                       "strength": float(strength)}
             try:
                 found = s.generate("inpaint", params, int(seed_value or 0), services, progress=step, cancel=cancel)
-            except FacetError as exc:
-                gr.Warning(str(exc))
-                s.status = f"⚠ {exc}"
+            except Exception as exc:
+                message = _user_message(exc, "on_generate")
+                gr.Warning(message)
+                s.status = f"⚠ {message}"
                 return gr.update(), s.status
             finally:
                 s.cancel_event = None
@@ -518,10 +544,17 @@ def build_ui(services: Services) -> gr.Blocks:
                 gr.Warning("upload a photo first")
                 return None, s.status
             t0 = time.perf_counter()
-            faces = s.faces(services)
+            try:
+                faces = s.faces(services)
+                preview = s.faces_preview(services)
+            except Exception as exc:
+                message = _user_message(exc, "on_find_faces")
+                gr.Warning(message)
+                s.status = f"⚠ {message}"
+                return None, s.status
             s.status = (f"{len(faces)} face{'s' if len(faces) != 1 else ''} found in {time.perf_counter() - t0:.2f}s"
                         + (": " + ", ".join(f"#{f.index}" for f in faces) if faces else "."))
-            return s.faces_preview(services), s.status
+            return preview, s.status
 
         @ui()
         def on_swap(s, which, gallery_name, target_upload, gender):
@@ -546,11 +579,13 @@ def build_ui(services: Services) -> gr.Blocks:
             everything = np.ones((s.photo.height, s.photo.width), bool)
             s.apply_edit("anonymize", {"method": method or "swap", "faces": (which or "all").strip()}, 0, services,
                          mask=everything, label="all faces")
+            checked = _anonymize_note(s.last_report)
             done = ["faces"]
             for part, editor, params in ANON_LEVELS.get(level, ()):
                 if s.apply_to_part(part, editor, params, 0, services, charge=False) is not None:  # one action
                     done.append(part)
-            s.status = f"Anonymized: {', '.join(done)} ({len(s.layers.layers)} layers; undo edit to step back)."
+            s.status = (f"Anonymized: {', '.join(done)} ({len(s.layers.layers)} layers; undo edit to step back)."
+                        + checked)
             return _view(s)
 
         @ui()
@@ -615,6 +650,8 @@ def build_ui(services: Services) -> gr.Blocks:
         check_panel.listen(check_tab, services, _guard, _display_name)
 
         _api_endpoints(services)
+        api_panel.session_endpoints(services, state, view_outputs, _view, _guard, _session, models)
+        api_panel.parse_endpoint(services, _guard, _display_name, _api_file, models)
         _free_closed_sessions(demo, services.settings.session_ttl_s)
     return demo
 
@@ -679,7 +716,7 @@ MAX_API_POINTS = 50  # /segment re-segments after each point
 _API_DIR: list[str] = []
 
 
-def _api_file(src: Path) -> str:
+def _api_file(src: Path, suffix: str = "") -> str:
     """Copy an API result into a process-wide temp folder (Gradio copies it to its cache on return);
     files older than ten minutes there are removed on each call."""
     if not _API_DIR:
@@ -688,7 +725,7 @@ def _api_file(src: Path) -> str:
     for old in folder.iterdir():
         if time.time() - old.stat().st_mtime > 600:
             old.unlink(missing_ok=True)
-    fd, dst = tempfile.mkstemp(dir=folder, suffix=".png")
+    fd, dst = tempfile.mkstemp(dir=folder, suffix=suffix or Path(src).suffix or ".png")
     with open(fd, "wb") as out, open(src, "rb") as inp:
         shutil.copyfileobj(inp, out)
     return dst

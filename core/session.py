@@ -81,6 +81,7 @@ class EditorSession:
     _written: dict = field(default_factory=dict)
     _render_preview: tuple[tuple, np.ndarray] | None = None
     _faces: tuple[tuple, list] | None = None
+    last_report: list = field(default_factory=list)  # what the last editor said it did, face by face
     pending: tuple | None = None  # (result key, segment label, editor, params, variants) of the last generation
     cancel_event: Any = None  # threading.Event of the generation running now (set by the Cancel button)
     limiter: RateLimiter = field(default_factory=RateLimiter)  # this session's flood limits (see `count`)
@@ -352,6 +353,7 @@ class EditorSession:
         layer = layer_from_result(self.layers.next_id(), label or "photo", editor_name, params, seed, before, after,
                                   seconds, tuple(getattr(editor, "model_ids", ()) or ()))
         self.layers.push(layer)
+        self.last_report = list(getattr(editor, "last_report", ()) or ())  # per-face notes (anonymize)
         self.show_selection = False
         self.status = f"Applied {editor.label} to '{label}' in {seconds * 1000:.0f} ms (layer #{layer.id})."
         return layer

@@ -148,6 +148,7 @@ def grabcut(rgb: np.ndarray, seed: np.ndarray, box: tuple[int, int, int, int]) -
         img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
         sub = cv2.resize(sub, size, interpolation=cv2.INTER_NEAREST)
     try:
+        cv2.setRNGSeed(0)  # GrabCut's GMM init draws from OpenCV's per-thread RNG: same input, same mask
         cv2.grabCut(img, sub, None, np.zeros((1, 65)), np.zeros((1, 65)), GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
     except cv2.error:
         pass

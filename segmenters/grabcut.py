@@ -113,6 +113,7 @@ class GrabCutSegmenter:
         bgd = np.zeros((1, 65), np.float64)
         fgd = np.zeros((1, 65), np.float64)
         try:
+            cv2.setRNGSeed(0)  # GrabCut's GMM init draws from OpenCV's per-thread RNG: same input, same mask
             cv2.grabCut(small, seed, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # one colour model is empty (e.g. a box covering the whole photo): keep the seed
             pass

@@ -97,6 +97,7 @@ def offline_scene(rgb: np.ndarray) -> dict[str, np.ndarray]:
         seed[_morph(cand, cv2.MORPH_ERODE, 5)] = cv2.GC_FGD
         seed[texture > 20] = cv2.GC_BGD
         try:
+            cv2.setRNGSeed(0)  # GrabCut's GMM init draws from OpenCV's per-thread RNG: same input, same mask
             cv2.grabCut(img, seed, None, np.zeros((1, 65)), np.zeros((1, 65)), 3, cv2.GC_INIT_WITH_MASK)
             sky = (seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)
         except cv2.error:

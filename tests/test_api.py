@@ -71,3 +71,52 @@ def test_session_flow_pick_part_apply_export(app_url, astronaut_path):
     assert result.shape == original.shape
     assert result[330, 100, 2] > result[330, 100, 0], "the suit is blue now"
     assert np.abs(result[60, 330].astype(int) - original[60, 330]).sum() < 20
+
+
+def _readme_api_script() -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = text.index("```python", text.index("From Python, with `gradio_client`")) + len("```python")
+    return text[start:text.index("```", start)]
+
+
+def test_readme_api_example(app_url, astronaut_path):
+    """The README's gradio_client script runs as written (photo and address substituted) and does what it says."""
+    script = _readme_api_script().replace('"photo.jpg"', repr(str(astronaut_path)))
+    script = script.replace('"http://127.0.0.1:7860/"', repr(app_url))
+    scope: dict = {}
+    exec(compile(script, "README.md", "exec"), scope)
+    assert Image.open(scope["mask_png"]).size == (512, 512) and scope["summary"]["area"] > 0
+    assert "upper clothes" in {row["label"] for row in scope["parts"]["segments"]}
+    import zipfile
+
+    assert len(zipfile.ZipFile(scope["masks_zip"]).namelist()) == len(scope["parts"]["segments"])
+    assert "denim" in {look["name"] for look in scope["looks"]}
+    assert "Undid" in scope["view"][1] or "undo" in scope["view"][1].lower(), scope["view"][1]
+    result = np.asarray(Image.open(scope["result_path"]).convert("RGB"))
+    original = np.asarray(Image.open(astronaut_path).convert("RGB"))
+    assert result.shape == original.shape
+    # leopard then denim, then the denim undone: the suit is leopard (changed), the wall is not
+    assert np.abs(result[330, 100].astype(int) - original[330, 100]).sum() > 30
+    assert np.abs(result[60, 330].astype(int) - original[60, 330]).sum() < 20
+
+
+def test_session_api_click_edit_variants_and_errors(app_url, astronaut_path):
+    client = Client(app_url, verbose=False)
+    client.predict(handle_file(str(astronaut_path)), api_name="/upload")
+    with pytest.raises(Exception, match="mode must be one of"):
+        client.predict(100, 330, "zoom", api_name="/click")
+    view = client.predict(100, 330, "include", api_name="/click")
+    assert "segment 1" in view[1]
+    with pytest.raises(Exception, match="JSON object"):
+        client.predict("recolour", "[1, 2]", 0, api_name="/edit")
+    with pytest.raises(Exception, match="unknown editor"):
+        client.predict("sharpen", "{}", 0, api_name="/edit")
+    with pytest.raises(Exception, match="variant must be one of"):
+        client.predict("tartan", api_name="/apply_variant")
+    view = client.predict("recolour", json.dumps({"target": "#2050d0"}), 0, api_name="/edit")
+    assert "Applied Recolour" in view[1]
+    path = client.predict("PNG", api_name="/export")
+    result = np.asarray(Image.open(path).convert("RGB"))
+    assert result[330, 100, 2] > result[330, 100, 0]  # the clicked suit is blue

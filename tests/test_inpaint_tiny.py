@@ -129,7 +129,7 @@ def test_fast_mode_shares_weights_and_leaves_base_intact(editor, photo, tiny_dir
     before = editor.generate(img, mask, params(), seed=3)[0].image
     calls = []
     fast = editor.generate(img, mask, params(fast=True, steps=0), seed=3, progress=lambda s, t: calls.append(s))
-    assert len(calls) == 4 and "lcm-lora" in fast[0].model  # automatic fast steps
+    assert len(calls) == 2 and "lcm-lora" in fast[0].model  # automatic fast steps on a CPU
     from editors.diffusion import base_pipeline, fast_pipeline
 
     base, lcm = base_pipeline(editor.manager), fast_pipeline(editor.manager)
