@@ -20,6 +20,8 @@ from PIL import Image
 from core.errors import BadInput
 from core.types import Box, Photo, mask_bbox
 
+MAX_HISTORY = 1000  # provenance records kept for merged layers (face edits are always kept)
+
 
 @dataclass(eq=False)
 class Layer:
@@ -88,6 +90,7 @@ class LayerStack:
     max_layers: int = 0  # 0: unbounded; else the oldest layers beyond it are merged into ``base``
     base: Layer | None = None  # the merged oldest layers (pasted first; cannot be undone)
     merged: int = 0  # how many layers were merged into ``base``
+    history: list = field(default_factory=list)  # provenance records of the merged visible layers (capped)
     _next_id: int = 1
     _cache_key: tuple = ()
     _cache: np.ndarray | None = None
@@ -103,6 +106,11 @@ class LayerStack:
         self.redo_stack.clear()
         while self.max_layers > 0 and len(self.layers) > self.max_layers:
             oldest = self.layers.pop(0)
+            if oldest.visible:
+                from core.provenance import ANON_EDITORS, SWAP_EDITORS, layer_record
+
+                if len(self.history) < MAX_HISTORY or oldest.editor in SWAP_EDITORS + ANON_EDITORS:
+                    self.history.append(layer_record(oldest))  # what it did stays in the export's manifest
             if oldest.visible and self.base is None:  # a copy: the base is then updated in place
                 self.base = Layer(0, "merged", "merged", {}, None, oldest.box, oldest.changed.copy(),
                                   oldest.pixels.copy(), oldest.seconds)
@@ -169,6 +177,7 @@ class LayerStack:
         self.layers.clear()
         self.redo_stack.clear()
         self.base, self.merged = None, 0
+        self.history.clear()
         self._cache, self._cache_key = None, ()
 
 

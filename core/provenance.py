@@ -111,29 +111,42 @@ def changed_boxes(layer: Any, min_area: int = 64) -> list[list[int]]:
     return sorted(boxes)
 
 
-def build_manifest(layers: Sequence[Any], photo: Any, merged: int = 0) -> dict[str, Any]:
+def layer_record(layer: Any) -> dict[str, Any]:
+    """One edit as the manifest lists it; a face edit also carries ``face_boxes`` (one per changed face)."""
+    entry: dict[str, Any] = {"editor": layer.editor, "segment": layer.segment, "params": clean_params(layer.params),
+                             "seed": layer.seed, "models": list(layer.models)}
+    if layer.editor in SWAP_EDITORS or layer.editor in ANON_EDITORS:
+        what = "swapped" if layer.editor in SWAP_EDITORS else "anonymized"
+        method = str(layer.params.get("method", "swap")) if what == "anonymized" else "swap"
+        entry["face_boxes"] = [{"box": b, "edit": what, "method": method} for b in changed_boxes(layer)]
+    return entry
+
+
+def build_manifest(layers: Sequence[Any], photo: Any, merged: int = 0,
+                   history: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """What Facet did, as a JSON-friendly dict: the edits (editor, segment, params without file paths,
     seed, model ids) in order, face flags and the changed face boxes (XYXY, exported-image pixels).
 
     ``layers``: the visible layers in the order they were applied (hidden ones are not in the export);
-    ``merged``: how many older edits were merged into one layer (their details are gone)."""
+    ``merged``: how many older edits were merged into one layer; ``history``: the `layer_record` of each
+    merged edit that was visible (kept by the layer stack, so a face swap merged long ago is still listed)."""
     editors = []
     face_boxes: list[dict[str, Any]] = []
-    swapped = anonymized = False
     for layer in layers:
         if layer.editor == "merged":
-            note = f"{merged or 'some'} older edits merged into one layer; their details were not kept"
-            editors.append({"editor": "merged", "segment": "", "params": {}, "seed": None, "models": [], "note": note})
-            continue
-        entry = {"editor": layer.editor, "segment": layer.segment, "params": clean_params(layer.params),
-                 "seed": layer.seed, "models": list(layer.models)}
-        editors.append(entry)
-        if layer.editor in SWAP_EDITORS or layer.editor in ANON_EDITORS:
-            what = "swapped" if layer.editor in SWAP_EDITORS else "anonymized"
-            swapped |= what == "swapped"
-            anonymized |= what == "anonymized"
-            method = str(layer.params.get("method", "swap")) if what == "anonymized" else "swap"
-            face_boxes += [{"box": b, "edit": what, "method": method} for b in changed_boxes(layer)]
+            records = [dict(r, merged=True) for r in history]
+            if merged > len(records):
+                note = f"{merged - len(records)} older edits merged into one layer; their details were not kept"
+                records.insert(0, {"editor": "merged", "segment": "", "params": {}, "seed": None, "models": [],
+                                   "note": note})
+        else:
+            records = [layer_record(layer)]
+        for entry in records:
+            face_boxes += entry.pop("face_boxes", [])
+            editors.append(entry)
+    swapped = any(b["edit"] == "swapped" for b in face_boxes) or any(e["editor"] in SWAP_EDITORS for e in editors)
+    anonymized = any(b["edit"] == "anonymized" for b in face_boxes) or any(e["editor"] in ANON_EDITORS
+                                                                          for e in editors)
     return {
         "app": APP,
         "version": MANIFEST_VERSION,
@@ -403,11 +416,12 @@ def read_watermark(pixels: np.ndarray) -> WatermarkReading:
 # ----------------------------------------------------------------------------------------------- exporting
 
 def provenance_bytes(pixels: np.ndarray, layers: Sequence[Any], photo: Any, fmt: str, icc_profile: bytes | None,
-                     quality: int = 95, merged: int = 0) -> tuple[bytes, dict[str, Any]]:
+                     quality: int = 95, merged: int = 0, history: Sequence[dict[str, Any]] = ()
+                     ) -> tuple[bytes, dict[str, Any]]:
     """Encode ``pixels`` as PNG / JPEG with the watermark and the metadata of ``layers``; (bytes, manifest)."""
     from core.layers import encode_image
 
-    manifest = build_manifest(layers, photo, merged)
+    manifest = build_manifest(layers, photo, merged, history)
     data = encode_image(stamp(pixels, manifest), fmt, icc_profile, quality)
     return add_metadata(data, manifest), manifest
 

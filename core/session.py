@@ -460,7 +460,7 @@ class EditorSession:
             from core.provenance import provenance_bytes
 
             data, _ = provenance_bytes(np.asarray(self.result()), shown, photo, fmt, photo.icc_profile, quality,
-                                       merged=getattr(self.layers, "merged", 0))
+                                       merged=self.layers.merged, history=self.layers.history)
         else:
             data = encode_image(np.asarray(self.result()), fmt, photo.icc_profile, quality)
         stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(photo.name).stem)[:60] or "photo"

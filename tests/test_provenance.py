@@ -126,6 +126,28 @@ def test_manifest_drops_file_paths_and_notes_merged_layers(edited):
     assert m["faces_swapped"] and m["face_boxes"] == [{"box": [10, 10, 60, 70], "edit": "swapped", "method": "swap"}]
 
 
+def test_a_face_edit_merged_into_the_base_stays_in_the_manifest(services, astronaut_path):
+    """With FACET_MAX_LAYERS reached, an old anonymize is merged into the base layer: the export still lists
+    it (marked merged) with its face box and flag, and the watermark carries the face flag."""
+    s = EditorSession()
+    try:
+        s.load(load_photo(astronaut_path), services)
+        s.layers.max_layers = 2
+        everything = np.ones((s.photo.height, s.photo.width), bool)
+        s.apply_edit("anonymize", {"method": "blur"}, 0, services, mask=everything, label="all faces")
+        s.use_part(next(p.id for p in s.parts if p.label == "upper clothes"))
+        for colour in ("#2050d0", "#d02050", "#20d050"):
+            s.apply_edit("recolour", {"target": colour}, 0, services)
+        assert s.layers.merged == 2 and len(s.layers.history) == 2
+        m = pv.read_metadata(s.export("PNG").read_bytes())
+        assert [e["editor"] for e in m["edits"]] == ["anonymize", "recolour", "recolour", "recolour"]
+        assert m["edits"][0]["merged"] and m["edits"][1]["merged"] and "merged" not in m["edits"][2]
+        assert m["faces_anonymized"] and [b["method"] for b in m["face_boxes"]] == ["blur"]
+        assert pv.read_watermark(np.asarray(Image.open(s.export("PNG")).convert("RGB"))).flags["faces_anonymized"]
+    finally:
+        s.close()
+
+
 def test_one_face_box_per_changed_region():
     changed = np.zeros((100, 300), bool)
     changed[10:60, 20:70] = True  # face 1
