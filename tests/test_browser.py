@@ -46,8 +46,17 @@ def _fresh_upload(page, app_url, photo, shot) -> np.ndarray:
 
 
 def _canvas_pixels(page, path) -> np.ndarray:
-    page.locator("#facet-canvas img").screenshot(path=str(path))
-    return np.asarray(Image.open(path).convert("RGB")).astype(int)
+    """The photo as shown, once it has settled: Gradio fades an image in and dims a component while an event
+    runs, so screenshots are taken until two in a row are identical (at most ~5 s)."""
+    last = None
+    for _ in range(16):
+        page.locator("#facet-canvas img").screenshot(path=str(path))
+        pixels = np.asarray(Image.open(path).convert("RGB")).astype(int)
+        if last is not None and last.shape == pixels.shape and np.array_equal(last, pixels):
+            break
+        last = pixels
+        page.wait_for_timeout(300)
+    return pixels
 
 
 def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
@@ -57,6 +66,10 @@ def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
                                timeout=60_000)
         page.wait_for_function("() => { const i = document.querySelector('#facet-canvas img');"
                                " return i && i.naturalWidth > 0 }", timeout=30_000)
+        # the upload's follow-up event (the parts legend) may still dim the page: let it finish first
+        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
+                               timeout=90_000)
+        page.wait_for_timeout(1500)
         img = page.locator("#facet-canvas img")
         before = _canvas_pixels(page, artifacts / "browser-before.png")
         box = img.bounding_box()
