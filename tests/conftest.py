@@ -77,17 +77,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    """The real app, launched in-process on a free local port with offline backends."""
+def launch_app(**settings_kw):
+    """The real app launched in-process on a free local port with offline backends: (demo, url)."""
     from app.ui import build_ui, launch
     from core.models import ModelManager
     from core.services import build_services
     from core.settings import Settings
 
-    settings = Settings(port=_free_port())
+    settings = Settings(port=_free_port(), **settings_kw)
     services = build_services(settings, ModelManager(settings, online=False))
     demo = build_ui(services)
     launch(demo, services, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{settings.port}/"
+    return demo, f"http://127.0.0.1:{settings.port}/"
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The real app, launched in-process on a free local port with offline backends."""
+    demo, url = launch_app()
+    yield url
     demo.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import _free_port
+from tests.conftest import launch_app
 from tests.test_browser import ARGS, CHROMIUM, _canvas_pixels, _fresh_upload
 
 pytestmark = pytest.mark.browser
@@ -25,10 +25,6 @@ WATCH_PROGRESS = """() => {
 
 @pytest.fixture(scope="module")
 def gen_url(tmp_path_factory):
-    from app.ui import build_ui, launch
-    from core.models import ModelManager
-    from core.services import build_services
-    from core.settings import Settings
     from tests.tiny_models import make_tiny_inpaint, make_tiny_lcm_lora
 
     base = make_tiny_inpaint(tmp_path_factory.mktemp("tiny-inpaint-ui"))
@@ -36,11 +32,8 @@ def gen_url(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("FACET_MODEL_INPAINT", str(base))
     mp.setenv("FACET_MODEL_INPAINT_FAST", str(lora))
-    settings = Settings(port=_free_port())
-    services = build_services(settings, ModelManager(settings, online=False))
-    demo = build_ui(services)
-    launch(demo, services, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{settings.port}/"
+    demo, url = launch_app()  # after the variables: the UI checks the weights when it is built
+    yield url
     demo.close()
     mp.undo()
 

@@ -249,24 +249,12 @@ def test_cli_good_prompt_offline_is_model_unavailable(good, mask_file, tmp_path,
 # -- (c) the running app -------------------------------------------------------------------------------------
 
 
-def _launch(settings: Settings):
-    from app.ui import build_ui, launch
-    from core.models import ModelManager
-    from core.services import build_services
-
-    services = build_services(settings, ModelManager(settings, online=False))
-    demo = build_ui(services)
-    launch(demo, services, prevent_thread_lock=True, quiet=True)
-    return demo, f"http://127.0.0.1:{settings.port}/"
-
-
 @pytest.fixture(scope="module")
 def strict_url():
     """A second app with small limits: 60 KB uploads, 3 edits / uploads and 5 clicks per minute."""
-    from tests.conftest import _free_port
+    from tests.conftest import launch_app
 
-    demo, url = _launch(Settings(port=_free_port(), max_upload_mb=0.06, max_edits_per_minute=3,
-                                 max_clicks_per_minute=5))
+    demo, url = launch_app(max_upload_mb=0.06, max_edits_per_minute=3, max_clicks_per_minute=5)
     yield url
     demo.close()
 

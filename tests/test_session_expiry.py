@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
 from gradio_client import Client, handle_file
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import _free_port
 
 
 def test_a_closed_clients_session_is_freed_after_the_ttl(monkeypatch, astronaut_path):
