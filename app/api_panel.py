@@ -117,7 +117,7 @@ def parse_endpoint(services: Services, guard, display_name, keep_file, models: d
     @guard
     def parse_api(file):
         """The labelled parts of a photo: [{id, label, source, score, bbox, area, file}] and their masks."""
-        from segmenters.parsing import parse_report
+        from segmenters.parsing import parse_report, segment_rows
 
         if file is None:
             raise BadInput("upload a photo first")
@@ -128,12 +128,9 @@ def parse_endpoint(services: Services, guard, display_name, keep_file, models: d
             rows = []
             archive = folder / "masks.zip"
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
-                for seg in report.segments:
-                    safe = "".join(c if c.isalnum() else "_" for c in seg.label).strip("_") or "segment"
-                    fname = f"{seg.id:02d}-{safe}.png"
-                    z.writestr(fname, mask_to_png(seg.mask))
-                    rows.append({"id": seg.id, "label": seg.label, "source": seg.source, "score": seg.score,
-                                 "bbox": list(seg.bbox) if seg.bbox else None, "area": seg.area, "file": fname})
+                for row, mask in segment_rows(report):
+                    z.writestr(row["file"], mask_to_png(mask))
+                    rows.append(row)
             kept = keep_file(archive)  # into the app's API temp area (Gradio copies it to its cache on return)
         finally:
             shutil.rmtree(folder, ignore_errors=True)

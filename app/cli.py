@@ -124,19 +124,16 @@ def cmd_parse(args: argparse.Namespace) -> dict:
     from core.models import ModelManager
     from core.photo import load_photo, mask_to_png
     from core.settings import Settings
-    from segmenters.parsing import parse_report
+    from segmenters.parsing import parse_report, segment_rows
 
     settings = Settings.from_env()
     photo = load_photo(args.photo, settings)
     report = parse_report(photo, ModelManager(settings))
     args.out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for seg in report.segments:
-        safe = "".join(c if c.isalnum() else "_" for c in seg.label).strip("_") or "segment"
-        fname = f"{seg.id:02d}-{safe}.png"
-        (args.out_dir / fname).write_bytes(mask_to_png(seg.mask))
-        rows.append({"id": seg.id, "label": seg.label, "source": seg.source, "score": seg.score,
-                     "bbox": list(seg.bbox) if seg.bbox else None, "area": seg.area, "file": fname})
+    for row, mask in segment_rows(report):
+        (args.out_dir / row["file"]).write_bytes(mask_to_png(mask))
+        rows.append(row)
     (args.out_dir / "segments.json").write_text(json.dumps(rows, indent=2))
     return {"out_dir": str(args.out_dir), "segments": len(rows), "seconds": round(report.seconds, 3),
             "backends": report.sources, "errors": report.errors}

@@ -174,6 +174,18 @@ def build_parsers(manager: ModelManager, names: Sequence[str] | None = None) -> 
     return {n: PARSERS.build(n, manager) for n in (names or PARSERS.names())}
 
 
+def segment_rows(report: ParseReport) -> list[tuple[dict, np.ndarray]]:
+    """Each segment as a JSON-friendly row {id, label, source, score, bbox, area, file} with its mask; ``file``
+    is the name its 0/255 PNG gets (what `app.cli parse` and the `/parse` endpoint write)."""
+    rows = []
+    for seg in report.segments:
+        safe = "".join(c if c.isalnum() else "_" for c in seg.label).strip("_") or "segment"
+        rows.append(({"id": seg.id, "label": seg.label, "source": seg.source, "score": seg.score,
+                      "bbox": list(seg.bbox) if seg.bbox else None, "area": seg.area,
+                      "file": f"{seg.id:02d}-{safe}.png"}, seg.mask))
+    return rows
+
+
 def parse_report(photo: Photo, manager: ModelManager, parsers: Sequence[str] | None = None) -> ParseReport:
     """Run the parsers (all registered, or ``parsers``) on ``photo``; segments plus timings and sources."""
     t0 = time.perf_counter()
