@@ -129,6 +129,22 @@ def rng_for(seed: int | None) -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
+class LazyManager:
+    """For editors built with or without a model manager: ``manager`` is the one given, else the shared
+    never-downloading ``default_manager()``, made on first use."""
+
+    def __init__(self, manager: Any = None):
+        self._manager = manager
+
+    @property
+    def manager(self) -> Any:
+        if self._manager is None:
+            from core.models import default_manager
+
+            self._manager = default_manager()
+        return self._manager
+
+
 class CropEditor:
     """Base for editors that work on a crop around the mask and composite the result back."""
 

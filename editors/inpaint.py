@@ -25,7 +25,7 @@ from core.composite import XYXY, box_slices, check_mask, composite_crop, crop_bo
 from core.errors import BadInput, Cancelled, ModelUnavailable
 from core.types import Photo
 from editors import EDITORS
-from editors.base import FEATHER, Param, as_pixels, auto_feather, validate_params
+from editors.base import FEATHER, LazyManager, Param, as_pixels, auto_feather, validate_params
 from editors.diffusion import (BASE_ROLE, FAST_ROLE, PREFETCH_HINT, PREVIEW_VAE_ROLE, XL_ROLE, Call,
                                Progress, Variant, base_pipeline, fast_pipeline, model_id, native_size, run_inpaint)
 
@@ -124,7 +124,7 @@ def fast_available(manager: Any) -> bool:
     return available(manager) and FAST_ROLE in manager.roles and manager.available(FAST_ROLE)
 
 
-class InpaintEditor:
+class InpaintEditor(LazyManager):
     """Redraw the selection from a prompt with Stable Diffusion inpainting (``generate`` / ``apply``)."""
 
     name = "inpaint"
@@ -148,17 +148,6 @@ class InpaintEditor:
         "harmonize": Param(float, 0.25, 0.0, 1.0, help="match lightness to the original near the seam"),
         "feather": FEATHER,
     }
-
-    def __init__(self, manager: Any = None):
-        self._manager = manager
-
-    @property
-    def manager(self) -> Any:
-        if self._manager is None:
-            from core.models import default_manager
-
-            self._manager = default_manager()
-        return self._manager
 
     def available(self) -> bool:
         return available(self.manager)

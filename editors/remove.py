@@ -27,7 +27,7 @@ from core.composite import box_slices, check_mask, composite_crop, crop_box
 from core.errors import BadInput, Cancelled, ModelUnavailable
 from core.types import Photo
 from editors import EDITORS
-from editors.base import FEATHER, Param, as_pixels, auto_feather, validate_params
+from editors.base import FEATHER, LazyManager, Param, as_pixels, auto_feather, validate_params
 from editors.diffusion import Progress, Variant, model_id
 from editors.inpaint import auto_grow, check_coverage, context_box, grow_mask
 
@@ -93,7 +93,7 @@ def _lama_feeds(session: Any, image: np.ndarray, mask: np.ndarray) -> dict[str, 
     return feeds
 
 
-class RemoveEditor:
+class RemoveEditor(LazyManager):
     """Fill the selection with background: LaMa when its weights are here, else OpenCV's classical fill."""
 
     name = "remove"
@@ -108,17 +108,6 @@ class RemoveEditor:
         "radius": Param(float, -1.0, -1.0, 64.0, help="classical fill: neighbourhood radius in px; -1 = automatic"),
         "feather": FEATHER,
     }
-
-    def __init__(self, manager: Any = None):
-        self._manager = manager
-
-    @property
-    def manager(self) -> Any:
-        if self._manager is None:
-            from core.models import default_manager
-
-            self._manager = default_manager()
-        return self._manager
 
     def available(self) -> bool:
         return available(self.manager)
