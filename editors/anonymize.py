@@ -189,17 +189,17 @@ class AnonymizeEditor:
         if original is not None and face.size < MIN_SWAP_SIZE:
             tries = []  # too few pixels for a swap the recogniser can check: blur (below)
         distance = None
+        before = out.copy() if original is not None and tries else None  # to undo a try that fails the check
         for target, amount, keep_mouth in tries:
-            before = out.copy() if original is not None else None
             shaped = replace(face, mesh=fi.identity_reshape(face.mesh, face.size, amount))
-            mesh_swap(out, pixels, shaped, target, keep_mouth=keep_mouth)
+            changed = mesh_swap(out, pixels, shaped, target, keep_mouth=keep_mouth)
             if original is None:
                 return {"face": face.index, "done": f"swap to {target.name}", "verified": False}
             distance = float(np.linalg.norm(original - fi.identity_descriptor(out, face)))
             if distance > VERIFY_MARGIN:
                 return {"face": face.index, "done": f"swap to {target.name}", "verified": True,
                         "distance": round(distance, 3)}
-            out[:] = before
+            out[changed] = before[changed]  # only the face-shaped paste changed
         hide_face(out, pixels, face, "blur", 1.5, "auto")  # still recognisable after every try: blur it
         log.info("anonymize: face %d (%d px) stayed recognisable (%s) after %d swaps; blurred", face.index,
                  face.size, distance, len(tries))
