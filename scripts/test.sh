@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
-if [ ! -x /usr/bin/chromium ]; then
-  echo "installing Debian chromium for the browser test" >&2
+# Debian chromium for the browser tests; opencv-doc for OpenCV's sample photos (tests/photos.py)
+if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/doc/opencv-doc/examples/data ]; then
+  echo "installing Debian chromium and opencv-doc (sample photos) for the tests" >&2
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium opencv-doc >/dev/null
 fi
 export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 FACET_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 exec .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,98 @@
+"""Real photos for tests and benchmarks, from packages a fresh setup installs (never committed here).
+
+Every function returns an RGB uint8 HxWx3 array (``load``) or the file path (``path``). Sources:
+- scikit-image ``skimage.data``: astronaut, rocket, chelsea (cat), coffee;
+- scikit-learn ``datasets/images``: china (temple, sky, trees), flower;
+- matplotlib ``sample_data``: grace_hopper (portrait);
+- insightface ``data/images``: t1 (group photo, 6 people), Tom_Hanks_54745;
+- Debian's ``opencv-doc`` (installed by scripts/test.sh): OpenCV's sample photos, e.g. messi5 (football
+  players on grass), building (facade), home (house, lawn), leuvenA (street), squirrel_cls (animal),
+  basketball1, aero1, fruits, scenetext01..06 (street scenes), hfs_000.
+
+A missing source raises ``FileNotFoundError`` naming what to install (no silent skip).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+OPENCV_DOC = Path("/usr/share/doc/opencv-doc/examples")
+
+_SKIMAGE = {"astronaut", "rocket", "chelsea", "coffee"}
+
+
+def _opencv_doc(rel: str) -> Path:
+    p = OPENCV_DOC / rel
+    if not p.exists():
+        raise FileNotFoundError(f"{p} is missing: install Debian's opencv-doc (scripts/test.sh does)")
+    return p
+
+
+def _paths() -> dict[str, callable]:
+    def sk(name):
+        import sklearn
+
+        return Path(sklearn.__file__).parent / "datasets" / "images" / name
+
+    def mpl(name):
+        import matplotlib
+
+        return Path(matplotlib.__file__).parent / "mpl-data" / "sample_data" / name
+
+    def insight(name):
+        import importlib.util
+
+        spec = importlib.util.find_spec("insightface")
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError("insightface is not installed")
+        return Path(list(spec.submodule_search_locations)[0]) / "data" / "images" / name
+
+    table = {
+        "china": lambda: sk("china.jpg"),
+        "flower": lambda: sk("flower.jpg"),
+        "grace_hopper": lambda: mpl("grace_hopper.jpg"),
+        "t1": lambda: insight("t1.jpg"),
+        "tom_hanks": lambda: insight("Tom_Hanks_54745.png"),
+        "hfs_000": lambda: _opencv_doc("hfs/data/000.jpg"),
+    }
+    for name in ("messi5", "building", "home", "leuvenA", "leuvenB", "squirrel_cls", "aero1", "aero3",
+                 "fruits", "baboon", "butterfly", "orange", "apple", "starry_night", "stuff", "board"):
+        ext = "jpg"
+        table[name] = (lambda n=name, e=ext: _opencv_doc(f"data/{n}.{e}"))
+    table["basketball1"] = lambda: _opencv_doc("data/basketball1.png")
+    for i in range(1, 7):
+        table[f"scenetext0{i}"] = (lambda i=i: _opencv_doc(f"text/scenetext0{i}.jpg"))
+    return table
+
+
+def names() -> list[str]:
+    return sorted(_SKIMAGE | set(_paths()))
+
+
+def path(name: str, tmp_dir: Path | None = None) -> Path:
+    """The photo's file. skimage photos are written as PNG into ``tmp_dir`` (required for them)."""
+    if name in _SKIMAGE:
+        if tmp_dir is None:
+            raise ValueError(f"{name} lives inside skimage; pass tmp_dir to get a file")
+        out = Path(tmp_dir) / f"{name}.png"
+        if not out.exists():
+            Image.fromarray(load(name)).save(out)
+        return out
+    p = _paths()[name]()
+    if not p.exists():
+        raise FileNotFoundError(f"photo {name!r}: {p} is missing")
+    return p
+
+
+def load(name: str) -> np.ndarray:
+    """The photo as RGB uint8 HxWx3 (EXIF orientation is not applied; these files carry none)."""
+    if name in _SKIMAGE:
+        from skimage import data
+
+        img = getattr(data, name)()
+        return np.ascontiguousarray(img[..., :3]).astype(np.uint8)
+    with Image.open(path(name)) as im:
+        return np.array(im.convert("RGB"))
