@@ -28,6 +28,7 @@ class Settings:
     # cartoon background) and uploads each get max_edits_per_minute; clicks get max_clicks_per_minute.
     max_edits_per_minute: int = 30  # FACET_MAX_EDITS_PER_MINUTE
     max_clicks_per_minute: int = 240  # FACET_MAX_CLICKS_PER_MINUTE
+    click_model: str = "sam2"  # FACET_CLICK_MODEL: sam2 (SAM 2.1, the default) | sam1 (SAM ViT)
     host: str = "127.0.0.1"  # FACET_HOST
     port: int = 7860  # FACET_PORT
 

@@ -26,7 +26,7 @@ from core.errors import BadInput, Cancelled, ModelUnavailable
 from core.types import Photo
 from editors import EDITORS
 from editors.base import FEATHER, LazyManager, Param, as_pixels, auto_feather, validate_params
-from editors.diffusion import (BASE_ROLE, FAST_ROLE, PREFETCH_HINT, PREVIEW_VAE_ROLE, XL_ROLE, Call,
+from editors.diffusion import (BASE_ROLE, FAST_ROLE, PREVIEW_VAE_ROLE, XL_ROLE, Call,
                                Progress, Variant, base_pipeline, fast_pipeline, model_id, native_size, run_inpaint)
 
 MAX_PROMPT = 1000
@@ -198,8 +198,7 @@ class InpaintEditor(LazyManager):
                 return pipe, BASE_ROLE, mid
             return base_pipeline(m, role), role, model_id(m, role)
         except ModelUnavailable as exc:
-            raise ModelUnavailable(exc.role, f"{exc.reason}. Generation is unavailable offline; "
-                                             f"{PREFETCH_HINT}") from exc
+            raise ModelUnavailable(exc.role, f"{exc.reason}. Generation from a prompt needs these weights") from exc
 
     # -- running -----------------------------------------------------------------------------------
     def generate(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
