@@ -291,6 +291,9 @@ class ModelManager:
         self._verified: dict[str, tuple[int, int]] = {}  # real path -> (size, mtime_ns) checked this process
         self.downloading: dict[str, str] = {}  # role -> what is being downloaded now (for status lines)
         self._reporter = threading.local()
+        # called for every download event not claimed by ``reporting`` (the app sets one that drives the
+        # progress bar of whichever page event is downloading)
+        self.default_reporter: Reporter | None = None
         log.info("model manager: %d roles, hub %s (%s)", len(self.roles),
                  "reachable" if online else "unreachable (offline)", hub_endpoint())
 
@@ -321,7 +324,7 @@ class ModelManager:
 
     def _report(self, event: DownloadEvent) -> None:
         self.downloading[event.role] = event.text
-        fn = getattr(self._reporter, "fn", None)
+        fn = getattr(self._reporter, "fn", None) or self.default_reporter
         if fn is not None:
             try:
                 fn(event)

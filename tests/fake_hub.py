@@ -21,6 +21,7 @@ import http.server
 import json
 import socketserver
 import threading
+import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class FakeHub:
         self.repos: dict[str, Repo] = {}
         self.requests: list[tuple[str, str]] = []
         self._corrupt: dict[tuple[str, str], int] = {}
+        self.delay = 0.0  # seconds to wait before sending each file's contents (a slow network)
         hub = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -170,6 +172,8 @@ class FakeHub:
             if method == "GET" and self._corrupt.get((repo, fpath), 0) > 0:
                 self._corrupt[(repo, fpath)] -= 1
                 data = bytes((b + 1) % 256 for b in data)  # same size, wrong content
+            if method == "GET" and self.delay:
+                time.sleep(self.delay)
             headers = {"ETag": f'"{etag}"', "X-Repo-Commit": rev, "Accept-Ranges": "bytes",
                        "Content-Type": "application/octet-stream"}
             return self._send(h, 200, data, headers, head=method == "HEAD")

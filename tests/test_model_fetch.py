@@ -216,3 +216,42 @@ def test_inpaint_fp16_only_layout_loads_upcast_on_cpu(tmp_path):
     loaded = load_inpaint_pipeline(folder, "cpu", torch.float32)
     assert loaded.unet.dtype == torch.float32 and loaded.text_encoder.dtype == torch.float32
     assert json.loads((folder / "model_index.json").read_text())["_class_name"].endswith("InpaintPipeline")
+
+
+def test_first_click_downloads_sam2_with_progress_in_the_page(hub, monkeypatch, tmp_path, astronaut_path):
+    """The real app, online against the fake hub that serves a tiny SAM 2.1 at the manifest's repo and
+    revision: the first /segment call downloads it on demand through the real loader, the event's
+    progress names the role, file and size, and the mask comes from SAM 2.1 (not GrabCut)."""
+    from gradio_client import Client, handle_file
+
+    from app.ui import build_ui, launch
+    from core.services import build_services
+    from tests.conftest import _free_port
+    from tests.tiny_models import make_tiny_sam2
+
+    spec = load_manifest()["sam2"]
+    folder = make_tiny_sam2(tmp_path / "sam2")
+    hub.add(spec.repo, spec.revision, {p.name: p.read_bytes() for p in folder.iterdir()})
+    hub.delay = 0.6  # per file: time for the page to see each progress message
+    settings = Settings(port=_free_port())
+    manager = ModelManager(settings)  # online: probed through the fake hub
+    assert manager.online and manager.cached_path("sam2") is None
+    services = build_services(settings, manager)
+    assert services.click_role == "sam2" and services.click.name == "sam2"
+    demo = build_ui(services)
+    launch(demo, services, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
+        job = client.submit(handle_file(str(astronaut_path)), "[[256, 200, 1]]", "", api_name="/segment")
+        seen = set()
+        while not job.done():
+            st = job.status()
+            for unit in st.progress_data or []:
+                if unit.desc:
+                    seen.add(unit.desc)
+        _mask, summary = job.result()
+    finally:
+        demo.close()
+    assert any("Downloading model 'sam2' (facebook/sam2.1-hiera-tiny" in d and "model.safetensors" in d for d in seen), seen
+    assert summary["backend"].startswith("SAM 2.1"), summary
+    assert manager.cached_path("sam2") is not None and manager.loaded("sam2")
