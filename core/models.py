@@ -246,6 +246,55 @@ def remote_tree(repo: str, revision: str, timeout: float = 10.0) -> dict[str, Re
     return out
 
 
+def verify_role(spec: ModelRole) -> dict[str, Any]:
+    """Check one role against the hub with metadata calls only (no weight is downloaded): the revision
+    exists, every listed file / glob is there, and every manifest sha256 equals the hub's LFS sha256.
+
+    Returns {role, repo, revision, files, bytes, ok, problems}."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    row: dict[str, Any] = {"role": spec.role, "repo": spec.repo, "revision": spec.revision[:8], "files": 0,
+                           "bytes": None, "ok": False, "problems": []}
+    try:
+        info = HfApi(endpoint=hub_endpoint()).model_info(spec.repo, revision=spec.revision, timeout=15)
+        if info.sha and info.sha != spec.revision:
+            row["problems"].append(f"the hub resolves the revision to {info.sha[:8]}")
+        tree = remote_tree(spec.repo, spec.revision)
+    except HfHubHTTPError as exc:
+        row["problems"].append(f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+        return row
+    except Exception as exc:  # noqa: BLE001  (network: reported in the table)
+        row["problems"].append(f"hub not reachable: {exc.__class__.__name__}")
+        return row
+    chosen, missing = match_files(spec.files, sorted(tree))
+    row["problems"] += [f"no file {m}" for m in missing]
+    for rel, digest in spec.sha256.items():
+        remote = tree.get(rel)
+        if remote is None:
+            if rel not in missing:
+                row["problems"].append(f"sha256 given for {rel}, which is not in the repo")
+        elif remote.sha256 is None:
+            row["problems"].append(f"{rel} is not an LFS file: the hub publishes no sha256 to compare")
+        elif remote.sha256 != digest.lower():
+            row["problems"].append(f"{rel}: hub sha256 {remote.sha256[:12]}…, manifest {digest[:12]}…")
+    row["files"] = len(chosen)
+    row["bytes"] = sum(tree[f].size or 0 for f in chosen)
+    row["ok"] = not row["problems"]
+    return row
+
+
+def verify_table(rows: list[dict[str, Any]]) -> str:
+    """A plain-text table of ``verify_role`` rows."""
+    head = ("role", "repo@revision", "files", "size", "result")
+    lines = [(r["role"], f"{r['repo']}@{r['revision']}", str(r["files"]), human_size(r["bytes"]),
+              "ok" if r["ok"] else "MISMATCH: " + "; ".join(r["problems"])) for r in rows]
+    widths = [max(len(x[i]) for x in [head, *lines]) for i in range(4)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
+    return "\n".join([fmt.format(*head), fmt.format(*("-" * w for w in widths), "-" * 6),
+                      *(fmt.format(*line) for line in lines)])
+
+
 @dataclass(frozen=True)
 class DownloadEvent:
     """One progress report: ``role`` is fetching ``file`` (``index`` of ``count``); bytes so far of this

@@ -52,6 +52,7 @@ class FakeHub:
         self.repos: dict[str, Repo] = {}
         self.requests: list[tuple[str, str]] = []
         self._corrupt: dict[tuple[str, str], int] = {}
+        self.lfs_sha: dict[tuple[str, str], str] = {}  # (repo, path) -> the LFS sha256 to publish
         self.delay = 0.0  # seconds to wait before sending each file's contents (a slow network)
         hub = self
 
@@ -91,10 +92,11 @@ class FakeHub:
         self.server.server_close()
 
     # -- serving ------------------------------------------------------------------------------------
-    def _entry(self, path: str, data: bytes) -> dict:
+    def _entry(self, path: str, data: bytes, repo: str = "") -> dict:
         e = {"type": "file", "oid": git_blob_id(data), "size": len(data), "path": path}
         if is_lfs(path, data):
-            e["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+            oid = self.lfs_sha.get((repo, path)) or hashlib.sha256(data).hexdigest()
+            e["lfs"] = {"oid": oid, "size": len(data), "pointerSize": 134}
         return e
 
     def _find(self, parts: list[str]) -> tuple[str, Repo] | None:
@@ -148,11 +150,11 @@ class FakeHub:
                     sub = p[len(prefix) + 1:] if prefix else p
                     if "/" in sub and not recursive:
                         continue
-                    out.append(self._entry(p, files[p]))
+                    out.append(self._entry(p, files[p], repo))
                 return self._json(h, out)
             if rest[0] == "paths-info":
                 wanted = form.get("paths", [])
-                return self._json(h, [self._entry(p, files[p]) for p in wanted if p in files])
+                return self._json(h, [self._entry(p, files[p], repo) for p in wanted if p in files])
             return self._error(h, 404, "NotFound")
         if "resolve" in parts:
             i = parts.index("resolve")
