@@ -60,7 +60,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def verify_models(settings) -> int:
     """Print a table of every role checked against the hub; 0 all match, 1 a mismatch, 3 cannot check."""
-    from core.models import hub_endpoint, hub_reachable, load_manifest, offline_by_setting, verify_role, verify_table
+    from core.models import (
+        hub_endpoint,
+        hub_reachable,
+        load_manifest,
+        offline_by_setting,
+        verify_role,
+        verify_table,
+    )
 
     roles = load_manifest()
     probe = next(iter(roles.values())).repo
