@@ -24,8 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--demo", action="store_true", help="preload models at start (demo mode)")
     p.add_argument("--verify-models", action="store_true",
                    help="check every role's repo, revision, file list and sha256 on the hub (no downloads)")
-    p.add_argument("--host", help="interface to listen on (default 127.0.0.1; 0.0.0.0 in Docker/Spaces)")
-    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--host", help="interface to listen on (default FACET_HOST, else GRADIO_SERVER_NAME, else "
+                                  "0.0.0.0 on a Space (SPACE_ID set), else 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default FACET_PORT, else GRADIO_SERVER_PORT, else 7860)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.host:

@@ -34,7 +34,17 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        values = {}
+        values: dict = {}
+        # Without FACET_HOST / FACET_PORT, the platform's Gradio variables apply (a Hugging Face Space sets
+        # GRADIO_SERVER_NAME=0.0.0.0 and expects port 7860); on a Space (SPACE_ID set) the default host is
+        # 0.0.0.0, the container's external interface. Local runs stay on 127.0.0.1.
+        if os.environ.get("GRADIO_SERVER_NAME") or os.environ.get("SPACE_ID"):
+            values["host"] = os.environ.get("GRADIO_SERVER_NAME") or "0.0.0.0"
+        if os.environ.get("GRADIO_SERVER_PORT"):
+            try:
+                values["port"] = int(os.environ["GRADIO_SERVER_PORT"])
+            except ValueError as exc:
+                raise ValueError(f"GRADIO_SERVER_PORT={os.environ['GRADIO_SERVER_PORT']!r} is not a valid int") from exc
         for f in fields(cls):
             raw = os.environ.get("FACET_" + f.name.upper())
             if raw is None:
