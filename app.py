@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
                                   "0.0.0.0 on a Space (SPACE_ID set), else 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default FACET_PORT, else GRADIO_SERVER_PORT, else 7860)")
     args = p.parse_args(argv)
+    if os.environ.get("SPACES_ZERO_GPU"):  # ZeroGPU: spaces must patch torch before anything imports it
+        import spaces  # noqa: F401
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.host:
         os.environ["FACET_HOST"] = args.host
@@ -55,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     from app.ui import build_ui, launch
 
     services = build_services(settings, preload=args.demo or os.environ.get("FACET_DEMO") == "1")
+    from core.gpu import on_zero_gpu
+
+    if on_zero_gpu():
+        from core.services import place_for_zero_gpu
+
+        place_for_zero_gpu(services)
     launch(build_ui(services), services)
     return 0
 

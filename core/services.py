@@ -119,6 +119,25 @@ def build_services(settings: Settings | None = None, manager: ModelManager | Non
     return services
 
 
+def place_for_zero_gpu(services: Services) -> None:
+    """ZeroGPU: load the GPU models at start, outside any task (their ``.to("cuda")`` is what ZeroGPU
+    expects at start; it moves them onto the GPU inside each ``spaces.GPU`` task). Nothing is run here:
+    CUDA exists only inside tasks. Models that fail to load are left to their on-demand path."""
+    from editors.diffusion import BASE_ROLE, base_pipeline
+    from segmenters.segformer import load_segformer
+
+    steps = [("click", lambda: services.click.warm_up() if services.click_role else None)]
+    steps += [(r, lambda r=r: services.manager.get(r, load_segformer)) for r in ("scene", "clothes", "face_parsing")
+              if r in services.manager.roles]
+    if BASE_ROLE in services.manager.roles:
+        steps.append((BASE_ROLE, lambda: base_pipeline(services.manager)))
+    for name, step in steps:
+        try:
+            step()
+        except ModelUnavailable as exc:
+            log.warning("ZeroGPU start: %s not loaded: %s", name, exc.reason)
+
+
 def preload_models(services: Services) -> None:
     """Load every model the UI uses now (demo mode), so the first click is as fast as the tenth."""
     import numpy as np

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import BadInput
+from core.gpu import gpu_task, manager_for, manager_key, on_zero_gpu
 from core.masks import resize_logits
 from core.models import ModelManager
 from core.types import ClickPrompt, MaskResult, Photo
@@ -81,6 +82,41 @@ def pixel_values(rgb: np.ndarray, size: int, mean: tuple, std: tuple) -> np.ndar
     return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
 
+@gpu_task("sam2_embedding", duration=30)
+def sam2_embedding(key: int, role: str, pixels: np.ndarray) -> list[Any]:
+    """GPU task: the SAM 2 feature maps of ``pixels`` (RGB uint8), once per photo."""
+    import torch
+
+    manager = manager_for(key)
+    m: LoadedSam2 = manager.get(role, load_sam2)
+    x = torch.from_numpy(pixel_values(pixels, m.input_size, m.mean, m.std)).to(m.device, m.dtype)
+    with manager.lock(role), torch.inference_mode():
+        emb = m.model.get_image_embeddings(x)
+    return [e.cpu() for e in emb] if on_zero_gpu() else list(emb)
+
+
+@gpu_task("sam2_decode", duration=10)
+def sam2_decode(key: int, role: str, embeddings: list[Any], points: list, labels: list, box: list | None,
+                mask_input: Any) -> tuple[Any, Any]:
+    """GPU task: prompt encoder + mask decoder on stored feature maps -> (low-res logits 3xhxw, IoUs)."""
+    import torch
+
+    manager = manager_for(key)
+    m: LoadedSam2 = manager.get(role, load_sam2)
+    kwargs: dict[str, Any] = {}
+    if points:
+        kwargs["input_points"] = torch.tensor([[points]], dtype=m.dtype, device=m.device)
+        kwargs["input_labels"] = torch.tensor([[labels]], dtype=torch.long, device=m.device)
+    if box is not None:
+        kwargs["input_boxes"] = torch.tensor([[box]], dtype=m.dtype, device=m.device)
+    if mask_input is not None:
+        kwargs["input_masks"] = mask_input.to(m.device, m.dtype)
+    emb = [e.to(m.device, m.dtype) for e in embeddings]
+    with manager.lock(role), torch.inference_mode():
+        out = m.model(image_embeddings=emb, multimask_output=True, **kwargs)
+    return out.pred_masks[0, 0].float().cpu(), out.iou_scores[0, 0].float().cpu()
+
+
 class Sam2Segmenter:
     name = "sam2"
 
@@ -97,13 +133,9 @@ class Sam2Segmenter:
         self._model()
 
     def prepare(self, photo: Photo) -> Sam2Embedding:
-        import torch
-
-        m = self._model()
+        self._model()  # loads (or downloads) here, outside the GPU task
         t0 = time.perf_counter()
-        x = torch.from_numpy(pixel_values(photo.pixels, m.input_size, m.mean, m.std)).to(m.device, m.dtype)
-        with self.manager.lock(self.role), torch.inference_mode():
-            emb = m.model.get_image_embeddings(x)
+        emb = sam2_embedding(manager_key(self.manager), self.role, photo.pixels)
         seconds = time.perf_counter() - t0
         log.debug("SAM 2 embedding for %s in %.3fs", photo.id, seconds)
         return Sam2Embedding(list(emb), (photo.height, photo.width), seconds)
@@ -120,23 +152,18 @@ class Sam2Segmenter:
         m = self._model()
         t0 = time.perf_counter()
         sx, sy = m.input_size / photo.width, m.input_size / photo.height
-        kwargs: dict[str, Any] = {}
-        if prompt.points:
-            pts = [[(p.x + 0.5) * sx, (p.y + 0.5) * sy] for p in prompt.points]
-            kwargs["input_points"] = torch.tensor([[pts]], dtype=m.dtype, device=m.device)
-            kwargs["input_labels"] = torch.tensor([[[1 if p.positive else 0 for p in prompt.points]]],
-                                                  dtype=torch.long, device=m.device)
+        pts = [[(p.x + 0.5) * sx, (p.y + 0.5) * sy] for p in prompt.points]
+        labels = [1 if p.positive else 0 for p in prompt.points]
+        box = None
         if prompt.box is not None:
             x0, y0, x1, y1 = prompt.box
-            kwargs["input_boxes"] = torch.tensor([[[x0 * sx, y0 * sy, x1 * sx, y1 * sy]]], dtype=m.dtype,
-                                                 device=m.device)
-        if previous is not None and previous.state is not None and previous.state.dim() == 4:
-            kwargs["input_masks"] = previous.state.to(m.device, m.dtype)
-        with self.manager.lock(self.role), torch.inference_mode():
-            out = m.model(image_embeddings=prepared.embeddings, multimask_output=True, **kwargs)
-        ious = out.iou_scores[0, 0].float()
+            box = [x0 * sx, y0 * sy, x1 * sx, y1 * sy]
+        state = previous.state if previous is not None and previous.state is not None else None
+        if state is not None and getattr(state, "dim", lambda: 0)() != 4:
+            state = None  # another segmenter's state
+        lows, ious = sam2_decode(manager_key(self.manager), self.role, prepared.embeddings, pts, labels, box, state)
         best = int(torch.argmax(ious))
-        low = out.pred_masks[0, 0, best].float()  # low-res logits over the whole (resized) photo
+        low = lows[best]  # low-res logits over the whole (resized) photo
         h, w = prepared.original
         mask = resize_logits(low.cpu().numpy(), w, h) > 0.0
         return MaskResult(mask=mask, backend=self.label, seconds=time.perf_counter() - t0, score=float(ious[best]),
