@@ -22,6 +22,7 @@ import gradio as gr
 import numpy as np
 
 from app import api_panel, edit_panel
+from app import downloads
 from core.errors import BadInput, FacetError
 from core.photo import ACCEPTED, load_photo
 from core.services import Services
@@ -189,7 +190,11 @@ def build_ui(services: Services) -> gr.Blocks:
         gr.Markdown("# Facet\n**1.** Upload a photo · **2.** pick the part (a labelled part, or click on it) · "
                     "**3.** pick the look.")
         banner = services.banner()
-        gr.Markdown(banner, visible=bool(banner), elem_id="facet-banner")
+        banner_md = gr.Markdown(banner, visible=bool(banner), elem_id="facet-banner")
+        # models fetched on first use can fail later (a missing repo, a bad file): the banner follows
+        gr.Timer(5).tick(lambda: (lambda b: gr.update(value=b, visible=bool(b)))(services.banner()), None, banner_md,
+                         api_name=False, queue=False, show_progress="hidden")
+        services.manager.default_reporter = downloads.page_progress  # on-demand downloads drive the page's bar
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Tabs():

@@ -7,26 +7,30 @@ commercial use is allowed, and which offline backend replaces it when the weight
 The manager resolves a role to a local folder, in this order:
 1. ``FACET_MODEL_<ROLE>`` (role upper-cased): a local folder laid out like the hub repo. Tests use this
    to inject tiny generated models, so the real loading code is what they run.
-2. huggingface_hub's normal cache (``snapshot_download(..., local_files_only=True)``).
-3. a download through huggingface_hub (with its progress bars), only when the hub is reachable.
+2. the huggingface_hub cache, complete for the role's file list (globs included), every file's hash
+   checked (the manifest's sha256, else the LFS sha256 / git blob id the cache names the file by); a
+   corrupt file is removed and, online, downloaded again once.
+3. a download through huggingface_hub (``HF_ENDPOINT``, ``HTTPS_PROXY`` and ``HF_HUB_OFFLINE`` honoured),
+   file by file, reporting progress (role, file, size) to whoever listens (the page's progress bar).
+Every failure is the manager's own ``ModelUnavailable``, naming the offline backend that stands in.
 Then it loads lazily on first use, keeps the model resident, hands out one lock per role, and picks
 device and dtype once (CUDA + fp16 when present, else CPU + fp32).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import hashlib
 import logging
 import os
-import socket
 import threading
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from core.errors import ModelUnavailable
 from core.settings import Settings
@@ -34,6 +38,8 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.toml")
+DEFAULT_ENDPOINT = "https://huggingface.co"
+PREFETCH_HINT = "run `python app.py --prefetch` on a machine with network access, or set {env}=/local/folder"
 
 
 @dataclass(frozen=True)
@@ -51,10 +57,20 @@ class ModelRole:
     size_mb: float | None = None
     device: str = "any"  # "any", or "cuda" for roles only worth loading on a GPU
     speedup: bool = False  # an optional speed-up: without it the same results come, only slower
+    variant: str | None = None  # e.g. "fp16": the weights exist only as *.fp16.safetensors (upcast on CPU)
 
     @property
     def env_var(self) -> str:
         return "FACET_MODEL_" + self.role.upper()
+
+    @property
+    def fallback_text(self) -> str:
+        """What stands in while this role is missing, for messages."""
+        if self.offline == "unavailable":
+            return "there is no offline replacement, so this feature is off"
+        if self.speedup:
+            return f"{self.offline} is used instead (slower)"
+        return f"the offline backend '{self.offline}' is used instead"
 
 
 def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, ModelRole]:
@@ -84,32 +100,67 @@ def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, ModelRole]:
             size_mb=entry.get("size_mb"),
             device=entry.get("device", "any"),
             speedup=bool(entry.get("speedup", False)),
+            variant=entry.get("variant"),
         )
     return roles
 
 
-def hub_reachable(timeout: float = 2.0) -> bool:
-    """True when the hub answers a TCP connect within ``timeout`` seconds (DNS included).
+# ------------------------------------------------------------------------------------------ the hub
 
-    Honours HF_HUB_OFFLINE=1 and FACET_OFFLINE=1 without touching the network.
+
+def _true(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def hub_endpoint() -> str:
+    """The hub (or mirror) huggingface_hub talks to: ``HF_ENDPOINT`` read now, not at import."""
+    return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+
+
+def hub_cache_dir() -> Path:
+    """huggingface_hub's cache folder, read from the environment now (HF_HUB_CACHE, HF_HOME)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                                     os.path.expanduser("~/.cache"), "huggingface")
+    return Path(home) / "hub"
+
+
+def offline_by_setting() -> bool:
+    """HF_HUB_OFFLINE=1 (or TRANSFORMERS_OFFLINE=1) or FACET_OFFLINE=1: never touch the network."""
+    return (_true(os.environ.get("HF_HUB_OFFLINE")) or _true(os.environ.get("TRANSFORMERS_OFFLINE"))
+            or _true(os.environ.get("FACET_OFFLINE")))
+
+
+def hub_reachable(timeout: float = 2.0, repo: str = "facebook/sam-vit-base") -> bool:
+    """True when the hub answers a metadata call through huggingface_hub within ``timeout`` seconds.
+
+    It is huggingface_hub's own HTTP client that asks, so ``HF_ENDPOINT`` (a mirror) and
+    ``HTTPS_PROXY`` / ``HTTP_PROXY`` apply exactly as they will for downloads. Any HTTP answer below 500
+    (a 404 included) means reachable; no answer, a DNS failure or a 5xx (a proxy that cannot get
+    through) means not. HF_HUB_OFFLINE=1 / FACET_OFFLINE=1 answer False without touching the network.
     """
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+    if offline_by_setting():
         return False
-    if os.environ.get("FACET_OFFLINE", "auto").lower() in ("1", "true", "yes"):
-        return False
-    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
     result: list[bool] = []
 
     def probe() -> None:
+        from huggingface_hub import HfApi
+        from huggingface_hub.errors import HfHubHTTPError
+
         try:
-            with socket.create_connection((host, 443), timeout=timeout):
-                result.append(True)
-        except OSError:
+            HfApi(endpoint=hub_endpoint()).model_info(repo, timeout=timeout)
+            result.append(True)
+        except HfHubHTTPError as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", 599)
+            result.append(status < 500)
+        except Exception as exc:  # noqa: BLE001  (connection refused, DNS, timeout, proxy refused)
+            log.info("hub probe %s: %s: %s", hub_endpoint(), exc.__class__.__name__, exc)
             result.append(False)
 
     t = threading.Thread(target=probe, daemon=True)  # getaddrinfo has no timeout of its own
     t.start()
-    t.join(timeout)
+    t.join(timeout + 0.5)
     return bool(result and result[0])
 
 
@@ -133,6 +184,141 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def git_blob_sha1(path: Path) -> str:
+    """The git blob id of a file (what the hub's ETag is for a small, non-LFS file)."""
+    h = hashlib.sha1()
+    h.update(b"blob %d\0" % path.stat().st_size)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def human_size(n: float | None) -> str:
+    if n is None:
+        return "size unknown"
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000.0
+    return f"{n:.1f} GB"
+
+
+def is_pattern(name: str) -> bool:
+    return any(c in name for c in "*?[")
+
+
+def match_files(patterns: tuple[str, ...] | list[str], available: list[str]) -> tuple[list[str], list[str]]:
+    """(the files of ``available`` the patterns name, in order; the patterns that name nothing)."""
+    chosen: list[str] = []
+    missing: list[str] = []
+    have = set(available)
+    for pat in patterns:
+        if is_pattern(pat):
+            hits = sorted(f for f in available if fnmatch.fnmatchcase(f, pat))
+        else:
+            hits = [pat] if pat in have else []
+        if not hits:
+            missing.append(pat)
+        chosen += [h for h in hits if h not in chosen]
+    return chosen, missing
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    path: str
+    size: int | None
+    sha256: str | None  # the LFS sha256 (None for small git files)
+    blob_id: str | None  # the git blob sha1
+
+
+def remote_tree(repo: str, revision: str, timeout: float = 10.0) -> dict[str, RemoteFile]:
+    """Every file of ``repo`` at ``revision`` through huggingface_hub (metadata only, no downloads)."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.hf_api import RepoFile
+
+    api = HfApi(endpoint=hub_endpoint())
+    out: dict[str, RemoteFile] = {}
+    for entry in api.list_repo_tree(repo, revision=revision, recursive=True):
+        if isinstance(entry, RepoFile):
+            lfs = entry.lfs
+            out[entry.path] = RemoteFile(entry.path, entry.size, lfs.sha256 if lfs else None, entry.blob_id)
+    return out
+
+
+def verify_role(spec: ModelRole) -> dict[str, Any]:
+    """Check one role against the hub with metadata calls only (no weight is downloaded): the revision
+    exists, every listed file / glob is there, and every manifest sha256 equals the hub's LFS sha256.
+
+    Returns {role, repo, revision, files, bytes, ok, problems}."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    row: dict[str, Any] = {"role": spec.role, "repo": spec.repo, "revision": spec.revision[:8], "files": 0,
+                           "bytes": None, "ok": False, "problems": []}
+    try:
+        info = HfApi(endpoint=hub_endpoint()).model_info(spec.repo, revision=spec.revision, timeout=15)
+        if info.sha and info.sha != spec.revision:
+            row["problems"].append(f"the hub resolves the revision to {info.sha[:8]}")
+        tree = remote_tree(spec.repo, spec.revision)
+    except HfHubHTTPError as exc:
+        row["problems"].append(f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+        return row
+    except Exception as exc:  # noqa: BLE001  (network: reported in the table)
+        row["problems"].append(f"hub not reachable: {exc.__class__.__name__}")
+        return row
+    chosen, missing = match_files(spec.files, sorted(tree))
+    row["problems"] += [f"no file {m}" for m in missing]
+    for rel, digest in spec.sha256.items():
+        remote = tree.get(rel)
+        if remote is None:
+            if rel not in missing:
+                row["problems"].append(f"sha256 given for {rel}, which is not in the repo")
+        elif remote.sha256 is None:
+            row["problems"].append(f"{rel} is not an LFS file: the hub publishes no sha256 to compare")
+        elif remote.sha256 != digest.lower():
+            row["problems"].append(f"{rel}: hub sha256 {remote.sha256[:12]}…, manifest {digest[:12]}…")
+    row["files"] = len(chosen)
+    row["bytes"] = sum(tree[f].size or 0 for f in chosen)
+    row["ok"] = not row["problems"]
+    return row
+
+
+def verify_table(rows: list[dict[str, Any]]) -> str:
+    """A plain-text table of ``verify_role`` rows."""
+    head = ("role", "repo@revision", "files", "size", "result")
+    lines = [(r["role"], f"{r['repo']}@{r['revision']}", str(r["files"]), human_size(r["bytes"]),
+              "ok" if r["ok"] else "MISMATCH: " + "; ".join(r["problems"])) for r in rows]
+    widths = [max(len(x[i]) for x in [head, *lines]) for i in range(4)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
+    return "\n".join([fmt.format(*head), fmt.format(*("-" * w for w in widths), "-" * 6),
+                      *(fmt.format(*line) for line in lines)])
+
+
+@dataclass(frozen=True)
+class DownloadEvent:
+    """One progress report: ``role`` is fetching ``file`` (``index`` of ``count``); bytes so far of this
+    file and of the role."""
+
+    role: str
+    repo: str
+    file: str
+    index: int
+    count: int
+    file_done: int
+    file_total: int | None
+    done: int
+    total: int | None
+
+    @property
+    def text(self) -> str:
+        return (f"Downloading model '{self.role}' ({self.repo}, {human_size(self.total)}): {self.file} "
+                f"({human_size(self.file_total)}), file {self.index} of {self.count}")
+
+
+Reporter = Callable[[DownloadEvent], None]
+
+
 class ModelManager:
     """Resolves, loads, keeps and locks models by role. One instance per process, shared read-only."""
 
@@ -141,14 +327,24 @@ class ModelManager:
         self.settings = settings or Settings()
         self.roles = manifest if manifest is not None else load_manifest()
         if online is None:
-            online = self.settings.offline != "1" and hub_reachable(self.settings.hub_probe_seconds)
+            probe_repo = next(iter(self.roles.values())).repo if self.roles else "facebook/sam-vit-base"
+            online = self.settings.offline != "1" and hub_reachable(self.settings.hub_probe_seconds, probe_repo)
         self.online = online
         self._device: tuple[str, Any] | None = None
         self._models: dict[str, Any] = {}
         self._locks: dict[str, threading.RLock] = {name: threading.RLock() for name in self.roles}
         self._load_locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.roles}
+        self._resolve_locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.roles}
         self._failures: dict[str, str] = {}
-        log.info("model manager: %d roles, hub %s", len(self.roles), "reachable" if online else "unreachable (offline)")
+        self._resolved: dict[str, Path] = {}
+        self._verified: dict[str, tuple[int, int]] = {}  # real path -> (size, mtime_ns) checked this process
+        self.downloading: dict[str, str] = {}  # role -> what is being downloaded now (for status lines)
+        self._reporter = threading.local()
+        # called for every download event not claimed by ``reporting`` (the app sets one that drives the
+        # progress bar of whichever page event is downloading)
+        self.default_reporter: Reporter | None = None
+        log.info("model manager: %d roles, hub %s (%s)", len(self.roles),
+                 "reachable" if online else "unreachable (offline)", hub_endpoint())
 
     # -- device -------------------------------------------------------------------------------------
     @property
@@ -164,6 +360,39 @@ class ModelManager:
             self._device = pick_device(self.settings.device)
         return self._device
 
+    # -- progress -----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def reporting(self, reporter: Reporter) -> Iterator[None]:
+        """Downloads started by this thread inside the block report to ``reporter`` (e.g. a page's bar)."""
+        previous = getattr(self._reporter, "fn", None)
+        self._reporter.fn = reporter
+        try:
+            yield
+        finally:
+            self._reporter.fn = previous
+
+    def _report(self, event: DownloadEvent) -> None:
+        self.downloading[event.role] = event.text
+        fn = getattr(self._reporter, "fn", None) or self.default_reporter
+        if fn is not None:
+            try:
+                fn(event)
+            except Exception:  # a broken listener must not break the download
+                log.debug("progress listener failed", exc_info=True)
+
+    # -- errors -------------------------------------------------------------------------------------
+    def unavailable(self, spec: ModelRole, reason: str) -> ModelUnavailable:
+        """The manager's error for ``spec``: the reason, then what stands in (the offline backend)."""
+        return ModelUnavailable(spec.role, f"{reason}; {spec.fallback_text}")
+
+    def _missing_reason(self, spec: ModelRole) -> str:
+        if self.online:
+            return f"weights for {spec.repo}@{spec.revision[:8]} are not downloaded"
+        why = ("offline mode is on (HF_HUB_OFFLINE / FACET_OFFLINE)" if offline_by_setting()
+               else f"the hub ({hub_endpoint()}) is unreachable")
+        return (f"weights for {spec.repo}@{spec.revision[:8]} are not downloaded and {why}; "
+                + PREFETCH_HINT.format(env=spec.env_var))
+
     # -- resolving ----------------------------------------------------------------------------------
     def role(self, name: str) -> ModelRole:
         try:
@@ -175,55 +404,162 @@ class ModelManager:
         raw = os.environ.get(self.role(name).env_var)
         return Path(raw) if raw else None
 
+    def snapshot_dir(self, spec: ModelRole) -> Path:
+        return hub_cache_dir() / ("models--" + spec.repo.replace("/", "--")) / "snapshots" / spec.revision
+
+    def _local_files(self, spec: ModelRole) -> tuple[list[str], list[str]]:
+        """(files of the role in the cache snapshot, listed names / patterns that are not there)."""
+        snap = self.snapshot_dir(spec)
+        if not snap.is_dir():
+            return [], list(spec.files)
+        have = sorted(str(p.relative_to(snap)).replace(os.sep, "/") for p in snap.rglob("*")
+                      if p.is_file() or p.is_symlink())
+        have = [f for f in have if (snap / f).exists()]  # a dangling link (blob removed) is not a file
+        return match_files(spec.files, have)
+
     def cached_path(self, name: str) -> Path | None:
-        """The local folder for a role without any network access, or None."""
+        """The local folder for a role without any network access (complete file list), or None."""
         spec = self.role(name)
         override = self.override(name)
         if override is not None:
             return override if override.exists() else None
-        try:
-            from huggingface_hub import snapshot_download
-
-            return Path(snapshot_download(spec.repo, revision=spec.revision, allow_patterns=list(spec.files),
-                                          local_files_only=True))
-        except Exception:
-            return None
+        _, missing = self._local_files(spec)
+        return None if missing else self.snapshot_dir(spec)
 
     def resolve(self, name: str, download: bool | None = None) -> Path:
-        """Local folder of a role's weights; downloads when allowed and online; else ModelUnavailable."""
+        """Local folder of a role's weights, verified; downloads when allowed and online; else
+        ``ModelUnavailable`` naming the offline backend."""
         spec = self.role(name)
         override = self.override(name)
         if override is not None:
             if not override.exists():
-                raise ModelUnavailable(name, f"{spec.env_var}={override} does not exist")
+                raise self.unavailable(spec, f"{spec.env_var}={override} does not exist")
             return override
-        path = self.cached_path(name)
-        if path is not None:
-            return path
+        if name in self._resolved:
+            return self._resolved[name]
         download = self.online if download is None else download
-        if not download:
-            raise ModelUnavailable(
-                name,
-                f"weights for {spec.repo}@{spec.revision[:8]} are not downloaded and the hub is unreachable; "
-                f"run `python app.py --prefetch` on a machine with network, or set {spec.env_var}=/local/folder",
-            )
-        from huggingface_hub import snapshot_download
+        with self._resolve_locks[name]:
+            if name in self._resolved:
+                return self._resolved[name]
+            path = self._resolve_locked(spec, download)
+            self._resolved[name] = path
+            self._failures.pop(name, None)
+            return path
 
-        t0 = time.perf_counter()
-        log.info("downloading %s (%s@%s)", name, spec.repo, spec.revision[:8])
+    def _resolve_locked(self, spec: ModelRole, download: bool) -> Path:
+        present, missing = self._local_files(spec)
+        remote: dict[str, RemoteFile] | None = None
+        if missing:
+            if not download:
+                raise self.unavailable(spec, self._missing_reason(spec))
+            remote = self._remote(spec)
+            self._download(spec, remote, present)
+            present, missing = self._local_files(spec)
+            if missing:
+                raise self.unavailable(spec, f"after downloading, {', '.join(missing)} is still missing")
+        snap = self.snapshot_dir(spec)
+        for rel in present:
+            if self._check(spec, rel, snap / rel, remote):
+                continue
+            # corrupt: remove it, fetch it again once (online), check again; then a clear error
+            self._remove(snap / rel)
+            if not download:
+                raise self.unavailable(spec, f"{rel} of {spec.repo} failed its hash check and was removed; "
+                                             "it is downloaded again on the next start with network")
+            remote = remote or self._remote(spec)
+            log.warning("%s: %s failed its hash check; downloading it again", spec.role, rel)
+            self._download(spec, remote, [f for f in present if f != rel], only=[rel])
+            if not self._check(spec, rel, snap / rel, remote):
+                self._remove(snap / rel)
+                raise self.unavailable(spec, f"{rel} of {spec.repo}@{spec.revision[:8]} still fails its hash "
+                                             "check after a fresh download (the hub's file differs from the "
+                                             "manifest's sha256, or the download is being altered)")
+        return snap
+
+    def _remote(self, spec: ModelRole) -> dict[str, RemoteFile]:
+        from huggingface_hub.errors import (
+            HfHubHTTPError,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
+
         try:
-            path = Path(snapshot_download(spec.repo, revision=spec.revision, allow_patterns=list(spec.files)))
-        except Exception as exc:
-            raise ModelUnavailable(name, f"download of {spec.repo} failed: {exc}") from exc
-        self._verify(spec, path)
-        log.info("downloaded %s in %.1fs", name, time.perf_counter() - t0)
-        return path
+            return remote_tree(spec.repo, spec.revision)
+        except RevisionNotFoundError:
+            raise self.unavailable(spec, f"revision {spec.revision[:8]} of {spec.repo} does not exist on "
+                                         f"{hub_endpoint()}") from None
+        except RepositoryNotFoundError:
+            raise self.unavailable(spec, f"the repository {spec.repo} does not exist on {hub_endpoint()} "
+                                         "(or is private)") from None
+        except HfHubHTTPError as exc:
+            raise self.unavailable(spec, f"listing {spec.repo} failed: {exc}") from None
+        except Exception as exc:  # noqa: BLE001  (network errors of any kind: the manager's own error)
+            raise self.unavailable(spec, f"the hub ({hub_endpoint()}) could not be reached to list "
+                                         f"{spec.repo}: {exc.__class__.__name__}") from None
 
-    def _verify(self, spec: ModelRole, path: Path) -> None:
-        for fname, digest in spec.sha256.items():
-            actual = sha256_file(path / fname)
-            if actual != digest:
-                raise ModelUnavailable(spec.role, f"{fname} has sha256 {actual[:12]}…, manifest says {digest[:12]}…")
+    def _download(self, spec: ModelRole, remote: dict[str, RemoteFile], present: list[str],
+                  only: list[str] | None = None) -> None:
+        from huggingface_hub import hf_hub_download
+
+        wanted, missing = match_files(spec.files, sorted(remote))
+        if missing:
+            raise self.unavailable(spec, f"{spec.repo}@{spec.revision[:8]} has no file {', '.join(missing)}: "
+                                         "the manifest's file list is wrong (check it with "
+                                         "`python app.py --verify-models`)")
+        todo = only if only is not None else [f for f in wanted if f not in present]
+        total = sum(remote[f].size or 0 for f in todo) or None
+        done_before = 0
+        t0 = time.perf_counter()
+        log.info("downloading %s (%s@%s): %d files, %s", spec.role, spec.repo, spec.revision[:8], len(todo),
+                 human_size(total))
+        try:
+            for i, rel in enumerate(todo, 1):
+                size = remote[rel].size
+                base = done_before
+
+                def report(n: int, rel: str = rel, i: int = i, size: int | None = size, base: int = base) -> None:
+                    self._report(DownloadEvent(spec.role, spec.repo, rel, i, len(todo), n, size, base + n, total))
+
+                report(0)
+                try:
+                    hf_hub_download(spec.repo, rel, revision=spec.revision, cache_dir=str(hub_cache_dir()),
+                                    endpoint=hub_endpoint(), force_download=only is not None,
+                                    tqdm_class=_progress_tqdm(report))
+                except Exception as exc:  # noqa: BLE001  (network or disk: the manager's own error)
+                    raise self.unavailable(spec, f"download of {rel} from {spec.repo} failed: "
+                                                 f"{exc.__class__.__name__}: {exc}") from None
+                done_before += size or 0
+                report(size or 0)
+        finally:
+            self.downloading.pop(spec.role, None)
+        log.info("downloaded %s in %.1fs", spec.role, time.perf_counter() - t0)
+
+    def _check(self, spec: ModelRole, rel: str, path: Path, remote: dict[str, RemoteFile] | None) -> bool:
+        """Does ``path`` have the hash the manifest (else the hub / the cache's blob name) says?"""
+        real = Path(os.path.realpath(path))
+        st = real.stat()
+        key = str(real)
+        if self._verified.get(key) == (st.st_size, st.st_mtime_ns):
+            return True
+        expected_sha = spec.sha256.get(rel) or (remote[rel].sha256 if remote and rel in remote else None)
+        blob = real.name if real.parent.name == "blobs" else ""
+        if not expected_sha and len(blob) == 64:
+            expected_sha = blob  # the cache names an LFS file by its sha256
+        if expected_sha:
+            ok = sha256_file(real) == expected_sha.lower()
+        else:
+            expected_id = (remote[rel].blob_id if remote and rel in remote else None) or (blob if len(blob) == 40 else None)
+            ok = expected_id is None or git_blob_sha1(real) == expected_id
+        if ok:
+            self._verified[key] = (st.st_size, st.st_mtime_ns)
+        return ok
+
+    @staticmethod
+    def _remove(path: Path) -> None:
+        real = Path(os.path.realpath(path))
+        for p in {real, path}:
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
 
     def prefetch(self, names: list[str] | None = None) -> dict[str, str]:
         """Download every role (or ``names``) into the hub cache; returns role -> path or error text."""
@@ -237,8 +573,37 @@ class ModelManager:
 
     # -- loading ------------------------------------------------------------------------------------
     def available(self, name: str) -> bool:
-        """True when the role is loaded or its weights are on disk (no download attempted)."""
-        return name in self._models or self.cached_path(name) is not None
+        """True when the role is loaded, on disk, or downloadable now (online and it has not failed).
+
+        Never downloads; use ``ready`` where the model is about to be used."""
+        if name in self._models or name in self._resolved:
+            return True
+        if name in self._failures:
+            return False
+        return self.cached_path(name) is not None or (self.online and self.override(name) is None)
+
+    def ready(self, name: str) -> bool:
+        """Resolve ``name`` now, downloading it on first use when online: True when its weights are here.
+
+        A failure is remembered (``failures()``, the page's banner) and answered False, so the caller
+        uses its offline backend at once."""
+        if name not in self.roles:
+            return False
+        if name in self._models or name in self._resolved:
+            return True
+        if name in self._failures:
+            return False
+        try:
+            self.resolve(name)
+            return True
+        except ModelUnavailable as exc:
+            self._failures[name] = exc.reason
+            log.warning("model %s unavailable: %s", name, exc.reason)
+            return False
+
+    def failures(self) -> dict[str, str]:
+        """role -> why it is unavailable (failed downloads, hash checks, loads) since the start."""
+        return dict(self._failures)
 
     def get(self, name: str, loader: Callable[[Path, str, Any], Any]) -> Any:
         """The resident model for ``name``, loading it with ``loader(path, device, dtype)`` the first time."""
@@ -249,7 +614,11 @@ class ModelManager:
             model = self._models.get(name)
             if model is not None:
                 return model
-            path = self.resolve(name)
+            try:
+                path = self.resolve(name)
+            except ModelUnavailable as exc:
+                self._failures[name] = exc.reason
+                raise
             device, dtype = self._pick()
             t0 = time.perf_counter()
             try:
@@ -258,8 +627,10 @@ class ModelManager:
                 raise
             except Exception as exc:
                 self._failures[name] = f"{exc.__class__.__name__}: {exc}"
-                raise ModelUnavailable(name, f"loading {path} failed: {exc.__class__.__name__}: {exc}") from exc
+                raise self.unavailable(self.role(name), f"loading {path} failed: {exc.__class__.__name__}: "
+                                                        f"{exc}") from exc
             self._models[name] = model
+            self._failures.pop(name, None)
             log.info("loaded %s from %s in %.2fs on %s (%s)", name, path, time.perf_counter() - t0, device,
                      str(dtype).replace("torch.", ""))
             return model
@@ -281,16 +652,21 @@ class ModelManager:
 
     # -- reporting ----------------------------------------------------------------------------------
     def status(self, in_use: dict[str, str] | None = None) -> list[dict[str, Any]]:
-        """One dict per role: state (loaded / ready / not downloaded / failed), source, licence, fallback."""
+        """One dict per role: state (loaded / ready / downloading / downloadable / not downloaded / failed),
+        source, licence, fallback."""
         rows = []
         for name, spec in self.roles.items():
             override = self.override(name)
             if name in self._models:
                 state = "loaded"
+            elif name in self.downloading:
+                state = "downloading"
             elif name in self._failures:
                 state = "failed"
-            elif self.cached_path(name) is not None:
+            elif name in self._resolved or self.cached_path(name) is not None:
                 state = "ready"
+            elif self.online:
+                state = "downloaded on first use"
             else:
                 state = "not downloaded"
             rows.append({
@@ -305,9 +681,24 @@ class ModelManager:
                 "commercial_use": spec.commercial,
                 "offline_backend": spec.offline,
                 "size_mb": spec.size_mb,
+                "downloading": self.downloading.get(name, ""),
                 "error": self._failures.get(name, ""),
             })
         return rows
+
+
+def _progress_tqdm(report: Callable[[int], None]) -> type:
+    """A tqdm class for huggingface_hub's downloads that also reports bytes to ``report`` (it still draws
+    its bar on the console for `--prefetch`)."""
+    from tqdm.auto import tqdm
+
+    class ReportingTqdm(tqdm):  # type: ignore[misc, valid-type]
+        def update(self, n: float | None = 1) -> bool | None:
+            self._facet_done = getattr(self, "_facet_done", 0) + int(n or 0)
+            report(self._facet_done)
+            return super().update(n)
+
+    return ReportingTqdm
 
 
 _default: ModelManager | None = None

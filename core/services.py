@@ -44,11 +44,16 @@ class Services:
 
     def banner(self) -> str:
         """Markdown naming what is degraded and how to get the full models; empty when nothing is."""
-        if not self.degraded:
+        degraded = dict(self.degraded)
+        for role, why in self.manager.failures().items():  # failed on-demand downloads, hash checks, loads
+            degraded.setdefault(role, why)
+        if not degraded:
             return ""
-        lines = [f"- **{role}**: {why}" for role, why in self.degraded.items()]
-        return ("**Offline mode: some full models are not available, so classical backends stand in.**\n"
-                + "\n".join(lines) + f"\n\nTo get the full models, {PREFETCH_HINT}.")
+        lines = [f"- **{role}**: {why}" for role, why in degraded.items()]
+        head = ("**Offline mode: some full models are not available, so classical backends stand in.**"
+                if not self.manager.online else
+                "**Some full models could not be fetched, so classical backends stand in for them.**")
+        return head + "\n" + "\n".join(lines) + f"\n\nTo get the full models, {PREFETCH_HINT}."
 
     def models_status(self) -> list[dict[str, Any]]:
         in_use = {}
@@ -59,28 +64,39 @@ class Services:
             elif spec.device == "cuda" and self.manager.device != "cuda":
                 in_use[name] = "not used on this device"
             elif name.startswith("sam") and name != self.click_role:
-                in_use[name] = "not used (the other SAM checkpoint is)"
+                in_use[name] = "not used (another SAM checkpoint is)"
             else:
                 in_use[name] = "in use"
         return self.manager.status(in_use)
 
 
-def click_role_for(manager: ModelManager) -> str:
-    """The SAM role for this device: the large checkpoint on CUDA when available, else the CPU default."""
-    if manager.device == "cuda" and "sam_gpu" in manager.roles and (manager.available("sam_gpu") or manager.online):
-        return "sam_gpu"
-    return "sam"
+def click_role_for(manager: ModelManager, family: str = "sam2") -> str:
+    """The click role for this device: SAM 2.1 (``family`` "sam2", the default) or SAM 1 ("sam1"); the
+    large checkpoint on CUDA when it can be had, else the CPU one."""
+    cpu, gpu = ("sam", "sam_gpu") if family in ("sam1", "sam") else ("sam2", "sam2_gpu")
+    other = "sam2" if cpu == "sam" else "sam"
+    if cpu not in manager.roles or (not manager.available(cpu) and other in manager.roles
+                                    and manager.available(other)):  # e.g. only SAM 1 downloaded / overridden
+        cpu, gpu = other, other + "_gpu"
+    if manager.device == "cuda" and gpu in manager.roles and manager.available(gpu):
+        return gpu
+    return cpu
+
+
+def click_segmenter_name(manager: ModelManager, role: str) -> str:
+    """The registered segmenter that runs ``role`` ("sam2" for Sam2Model roles, else "sam")."""
+    return "sam2" if manager.role(role).backend == "transformers.Sam2Model" else "sam"
 
 
 def build_services(settings: Settings | None = None, manager: ModelManager | None = None,
                    preload: bool = False) -> Services:
     settings = settings or Settings.from_env()
     manager = manager or ModelManager(settings)
-    role = click_role_for(manager)
+    role = click_role_for(manager, settings.click_model)
     degraded: dict[str, str] = {}
     click: ClickSegmenter
     if manager.available(role) or manager.online:
-        click = SEGMENTERS.build("sam", manager, role)
+        click = SEGMENTERS.build(click_segmenter_name(manager, role), manager, role)
         click_role: str | None = role
     else:
         spec = manager.role(role)
@@ -101,6 +117,25 @@ def build_services(settings: Settings | None = None, manager: ModelManager | Non
     if preload:
         preload_models(services)
     return services
+
+
+def place_for_zero_gpu(services: Services) -> None:
+    """ZeroGPU: load the GPU models at start, outside any task (their ``.to("cuda")`` is what ZeroGPU
+    expects at start; it moves them onto the GPU inside each ``spaces.GPU`` task). Nothing is run here:
+    CUDA exists only inside tasks. Models that fail to load are left to their on-demand path."""
+    from editors.diffusion import BASE_ROLE, base_pipeline
+    from segmenters.segformer import load_segformer
+
+    steps = [("click", lambda: services.click.warm_up() if services.click_role else None)]
+    steps += [(r, lambda r=r: services.manager.get(r, load_segformer)) for r in ("scene", "clothes", "face_parsing")
+              if r in services.manager.roles]
+    if BASE_ROLE in services.manager.roles:
+        steps.append((BASE_ROLE, lambda: base_pipeline(services.manager)))
+    for name, step in steps:
+        try:
+            step()
+        except ModelUnavailable as exc:
+            log.warning("ZeroGPU start: %s not loaded: %s", name, exc.reason)
 
 
 def preload_models(services: Services) -> None:

@@ -28,12 +28,23 @@ class Settings:
     # cartoon background) and uploads each get max_edits_per_minute; clicks get max_clicks_per_minute.
     max_edits_per_minute: int = 30  # FACET_MAX_EDITS_PER_MINUTE
     max_clicks_per_minute: int = 240  # FACET_MAX_CLICKS_PER_MINUTE
+    click_model: str = "sam2"  # FACET_CLICK_MODEL: sam2 (SAM 2.1, the default) | sam1 (SAM ViT)
     host: str = "127.0.0.1"  # FACET_HOST
     port: int = 7860  # FACET_PORT
 
     @classmethod
     def from_env(cls) -> Settings:
-        values = {}
+        values: dict = {}
+        # Without FACET_HOST / FACET_PORT, the platform's Gradio variables apply (a Hugging Face Space sets
+        # GRADIO_SERVER_NAME=0.0.0.0 and expects port 7860); on a Space (SPACE_ID set) the default host is
+        # 0.0.0.0, the container's external interface. Local runs stay on 127.0.0.1.
+        if os.environ.get("GRADIO_SERVER_NAME") or os.environ.get("SPACE_ID"):
+            values["host"] = os.environ.get("GRADIO_SERVER_NAME") or "0.0.0.0"
+        if os.environ.get("GRADIO_SERVER_PORT"):
+            try:
+                values["port"] = int(os.environ["GRADIO_SERVER_PORT"])
+            except ValueError as exc:
+                raise ValueError(f"GRADIO_SERVER_PORT={os.environ['GRADIO_SERVER_PORT']!r} is not a valid int") from exc
         for f in fields(cls):
             raw = os.environ.get("FACET_" + f.name.upper())
             if raw is None:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import Cancelled, ModelUnavailable
+from core.gpu import gpu_task, manager_for, manager_key, on_zero_gpu
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +202,30 @@ class Call:
     strength: float
     guidance: float
     steps: int
+
+
+@gpu_task("inpaint", duration=120)
+def inpaint_task(key: int, role: str, image: np.ndarray, mask: np.ndarray, call: Call, seed: int, *, fast: bool,
+                 progress: Progress | None = None, cancel: threading.Event | None = None, step_offset: int = 0,
+                 total_steps: int | None = None) -> np.ndarray:
+    """GPU task: one inpainting run of the resident pipeline of ``role`` (fast: the LCM pipeline), under
+    its lock. On ZeroGPU the arguments are pickled to the GPU worker, so ``progress``/``cancel`` are not
+    passed there (see ``inpaint_on_gpu``)."""
+    manager = manager_for(key)
+    pipe = fast_pipeline(manager) if fast else base_pipeline(manager, role)
+    with manager.lock(BASE_ROLE if fast else role):
+        return run_inpaint(pipe, image, mask, call, seed, fast=fast, progress=progress, cancel=cancel,
+                           step_offset=step_offset, total_steps=total_steps)
+
+
+def inpaint_on_gpu(manager: Any, role: str, image: np.ndarray, mask: np.ndarray, call: Call, seed: int, *,
+                   fast: bool, progress: Progress | None = None, cancel: threading.Event | None = None,
+                   step_offset: int = 0, total_steps: int | None = None) -> np.ndarray:
+    """``inpaint_task`` for ``manager``: with live progress and cancel, except on ZeroGPU (a forked worker)."""
+    if on_zero_gpu():
+        progress, cancel = None, None
+    return inpaint_task(manager_key(manager), role, image, mask, call, seed, fast=fast, progress=progress,
+                        cancel=cancel, step_offset=step_offset, total_steps=total_steps)
 
 
 def run_inpaint(pipe: Any, image: np.ndarray, mask: np.ndarray, call: Call, seed: int, *,

@@ -26,8 +26,8 @@ from core.errors import BadInput, Cancelled, ModelUnavailable
 from core.types import Photo
 from editors import EDITORS
 from editors.base import FEATHER, LazyManager, Param, as_pixels, auto_feather, validate_params
-from editors.diffusion import (BASE_ROLE, FAST_ROLE, PREFETCH_HINT, PREVIEW_VAE_ROLE, XL_ROLE, Call,
-                               Progress, Variant, base_pipeline, fast_pipeline, model_id, native_size, run_inpaint)
+from editors.diffusion import (BASE_ROLE, FAST_ROLE, PREVIEW_VAE_ROLE, XL_ROLE, Call, inpaint_on_gpu,
+                               Progress, Variant, base_pipeline, fast_pipeline, model_id, native_size)
 
 MAX_PROMPT = 1000
 MAX_COVER = 0.98  # a selection covering more of the photo leaves no context to inpaint from
@@ -198,8 +198,7 @@ class InpaintEditor(LazyManager):
                 return pipe, BASE_ROLE, mid
             return base_pipeline(m, role), role, model_id(m, role)
         except ModelUnavailable as exc:
-            raise ModelUnavailable(exc.role, f"{exc.reason}. Generation is unavailable offline; "
-                                             f"{PREFETCH_HINT}") from exc
+            raise ModelUnavailable(exc.role, f"{exc.reason}. Generation from a prompt needs these weights") from exc
 
     # -- running -----------------------------------------------------------------------------------
     def generate(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
@@ -240,9 +239,8 @@ class InpaintEditor(LazyManager):
         out: list[Variant] = []
         for i in range(p["variants"]):
             t0 = time.perf_counter()
-            with self.manager.lock(lock_role):
-                gen = run_inpaint(pipe, img_in, mask_in, call, seed + i, fast=p["fast"], progress=progress,
-                                  cancel=cancel, step_offset=i * per_variant, total_steps=total)
+            gen = inpaint_on_gpu(self.manager, lock_role, img_in, mask_in, call, seed + i, fast=p["fast"],
+                                 progress=progress, cancel=cancel, step_offset=i * per_variant, total_steps=total)
             edited = from_model(gen, (crop.shape[1], crop.shape[0]))
             result = composite_crop(pixels, edited, box, full_mask, feather, p["harmonize"], "L")
             seconds = time.perf_counter() - t0 + (prep if i == 0 else 0.0)

@@ -46,8 +46,9 @@ __all__ = ["RemoveEditor", "available", "build_remove", "load_lama"]
 
 
 def available(manager: Any) -> bool:
-    """True when the LaMa weights are loaded or on disk. Remove itself always works (classical fill)."""
-    return manager is not None and ROLE in manager.roles and manager.available(ROLE)
+    """True when the LaMa weights are here (loaded, on disk, or downloaded now on first use when the hub is
+    reachable). Remove itself always works (classical fill)."""
+    return manager is not None and ROLE in manager.roles and manager.ready(ROLE)
 
 
 def _providers() -> list[str]:

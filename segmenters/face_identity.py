@@ -388,12 +388,13 @@ def padded_box(pts: np.ndarray, shape: tuple[int, ...], pad: float) -> tuple[int
 
 
 def full_ready(manager: ModelManager | None, role: str) -> bool:
-    """True when ``role`` is in the manifest and its weights are on disk or loaded (never downloads)."""
+    """True when ``role`` is in the manifest and its weights are here: loaded, on disk, or downloaded now
+    on first use when the hub is reachable (``ModelManager.ready``)."""
     mgr = manager or default_manager()
     if role not in mgr.roles:
         return False
     try:
-        return mgr.available(role)
+        return mgr.ready(role)
     except ModelUnavailable:
         return False
 

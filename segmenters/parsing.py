@@ -362,11 +362,13 @@ def run_tflite(name: str, inputs: np.ndarray) -> list[np.ndarray]:
 
 
 def full_backend_ready(manager: ModelManager, role: str) -> bool:
-    """True when ``role`` is in the manifest and its weights are loaded or on disk (never downloads)."""
+    """True when ``role`` is in the manifest and its weights are here: loaded, on disk, or downloaded now
+    on first use when the hub is reachable (``ModelManager.ready``; a failure falls back to the offline
+    backend and shows in the page's banner)."""
     if role not in manager.roles:
         return False
     try:
-        return manager.available(role)
+        return manager.ready(role)
     except ModelUnavailable:
         return False
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import BadInput
+from core.gpu import gpu_task, manager_for, manager_key, on_zero_gpu
 from core.masks import resize_logits
 from core.models import ModelManager
 from core.types import ClickPrompt, MaskResult, Photo
@@ -51,6 +52,42 @@ def load_sam(path: Path, device: str, dtype: Any) -> _Loaded:
     return _Loaded(model, processor, device, dtype, int(processor.size["longest_edge"]))
 
 
+@gpu_task("sam_embedding", duration=30)
+def sam_embedding(key: int, role: str, pixels: np.ndarray) -> tuple[Any, tuple[int, int]]:
+    """GPU task: the SAM image embedding of ``pixels`` (RGB uint8) and the resized input size (H, W)."""
+    import torch
+
+    manager = manager_for(key)
+    m: _Loaded = manager.get(role, load_sam)
+    inputs = m.processor(images=pixels, return_tensors="pt")
+    pixel_values = inputs["pixel_values"].to(m.device, m.dtype)
+    with manager.lock(role), torch.inference_mode():
+        emb = m.model.get_image_embeddings(pixel_values)
+    reshaped = tuple(int(v) for v in inputs["reshaped_input_sizes"][0])
+    return (emb.cpu() if on_zero_gpu() else emb), reshaped  # type: ignore[return-value]
+
+
+@gpu_task("sam_decode", duration=10)
+def sam_decode(key: int, role: str, embeddings: Any, points: list, labels: list, box: list | None,
+               mask_input: Any) -> tuple[Any, Any]:
+    """GPU task: prompt encoder + mask decoder on a stored embedding -> (low-res logits 3x256x256, IoUs)."""
+    import torch
+
+    manager = manager_for(key)
+    m: _Loaded = manager.get(role, load_sam)
+    kwargs: dict[str, Any] = {}
+    if points:
+        kwargs["input_points"] = torch.tensor([[points]], dtype=m.dtype, device=m.device)
+        kwargs["input_labels"] = torch.tensor([[labels]], dtype=torch.long, device=m.device)
+    if box is not None:
+        kwargs["input_boxes"] = torch.tensor([[box]], dtype=m.dtype, device=m.device)
+    if mask_input is not None:
+        kwargs["input_masks"] = mask_input.to(m.device, m.dtype)
+    with manager.lock(role), torch.inference_mode():
+        out = m.model(image_embeddings=embeddings.to(m.device, m.dtype), multimask_output=True, **kwargs)
+    return out.pred_masks[0, 0].float().cpu(), out.iou_scores[0, 0].float().cpu()
+
+
 class SamSegmenter:
     name = "sam"
 
@@ -67,15 +104,9 @@ class SamSegmenter:
         self._model()
 
     def prepare(self, photo: Photo) -> SamEmbedding:
-        import torch
-
-        m = self._model()
+        self._model()  # loads (or downloads) here, outside the GPU task, so a failure is the manager's error
         t0 = time.perf_counter()
-        inputs = m.processor(images=photo.pixels, return_tensors="pt")
-        pixel_values = inputs["pixel_values"].to(m.device, m.dtype)
-        with self.manager.lock(self.role), torch.inference_mode():
-            emb = m.model.get_image_embeddings(pixel_values)
-        reshaped = tuple(int(v) for v in inputs["reshaped_input_sizes"][0])
+        emb, reshaped = sam_embedding(manager_key(self.manager), self.role, photo.pixels)
         seconds = time.perf_counter() - t0
         log.debug("SAM embedding for %s in %.3fs", photo.id, seconds)
         return SamEmbedding(emb, (photo.height, photo.width), reshaped, seconds)  # type: ignore[arg-type]
@@ -92,21 +123,13 @@ class SamSegmenter:
         m = self._model()
         t0 = time.perf_counter()
         scale = prepared.reshaped[1] / photo.width  # same factor on both axes (longest side to input size)
-        kwargs: dict[str, Any] = {}
-        if prompt.points:
-            pts = [[(p.x + 0.5) * scale, (p.y + 0.5) * scale] for p in prompt.points]
-            kwargs["input_points"] = torch.tensor([[pts]], dtype=m.dtype, device=m.device)
-            kwargs["input_labels"] = torch.tensor([[[1 if p.positive else 0 for p in prompt.points]]],
-                                                  dtype=torch.long, device=m.device)
-        if prompt.box is not None:
-            kwargs["input_boxes"] = torch.tensor([[[v * scale for v in prompt.box]]], dtype=m.dtype, device=m.device)
-        if previous is not None and previous.state is not None:
-            kwargs["input_masks"] = previous.state.to(m.device, m.dtype)
-        with self.manager.lock(self.role), torch.inference_mode():
-            out = m.model(image_embeddings=prepared.embeddings, multimask_output=True, **kwargs)
-        ious = out.iou_scores[0, 0].float()
+        pts = [[(p.x + 0.5) * scale, (p.y + 0.5) * scale] for p in prompt.points]
+        labels = [1 if p.positive else 0 for p in prompt.points]
+        box = [v * scale for v in prompt.box] if prompt.box is not None else None
+        state = previous.state if previous is not None and previous.state is not None else None
+        lows, ious = sam_decode(manager_key(self.manager), self.role, prepared.embeddings, pts, labels, box, state)
         best = int(torch.argmax(ious))
-        low = out.pred_masks[0, 0, best].float()  # (256, 256) logits over the padded square input
+        low = lows[best]  # (256, 256) logits over the padded square input
         mask = self._upscale(low.cpu().numpy(), prepared, m.input_size)
         seconds = time.perf_counter() - t0
         return MaskResult(mask=mask, backend=self.label, seconds=seconds, score=float(ious[best]),

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from core.gpu import gpu_task, manager_for, manager_key
 from core.models import ModelManager
 
 
@@ -40,6 +41,19 @@ def load_segformer(path: Path, device: str, dtype: Any) -> LoadedSegformer:
     return LoadedSegformer(model, processor, device, dtype, id2label)
 
 
+@gpu_task("segformer", duration=20)
+def segformer_logits(key: int, role: str, rgb: np.ndarray) -> Any:
+    """GPU task: the SegFormer of ``role`` on ``rgb`` (RGB uint8) -> its low-res logits (CPU tensor)."""
+    import torch
+
+    manager = manager_for(key)
+    m: LoadedSegformer = manager.get(role, load_segformer)
+    inputs = m.processor(images=np.ascontiguousarray(rgb), return_tensors="pt")
+    pixel_values = inputs["pixel_values"].to(m.device, m.dtype)
+    with manager.lock(role), torch.inference_mode():
+        return m.model(pixel_values=pixel_values).logits.float().cpu()
+
+
 def segment_labels(manager: ModelManager, role: str, rgb: np.ndarray,
                    size: tuple[int, int]) -> tuple[np.ndarray, float, dict[int, str]]:
     """Run the SegFormer of ``role`` on an RGB uint8 image.
@@ -47,14 +61,10 @@ def segment_labels(manager: ModelManager, role: str, rgb: np.ndarray,
     Returns (label index per pixel, int32 array of ``size`` = (width, height); the mean winning-class
     probability; ``id2label``). Logits are resized bilinearly to ``size`` before the argmax.
     """
-    import torch
     import torch.nn.functional as F
 
     m: LoadedSegformer = manager.get(role, load_segformer)
-    inputs = m.processor(images=np.ascontiguousarray(rgb), return_tensors="pt")
-    pixel_values = inputs["pixel_values"].to(m.device, m.dtype)
-    with manager.lock(role), torch.inference_mode():
-        logits = m.model(pixel_values=pixel_values).logits
+    logits = segformer_logits(manager_key(manager), role, rgb)
     w, h = size
     logits = F.interpolate(logits.float(), size=(h, w), mode="bilinear", align_corners=False)[0]
     probs = logits.softmax(0)

@@ -44,8 +44,8 @@ def test_models_lists_every_role_as_json():
     r = cli("models")
     assert r.returncode == 0, r.stderr
     rows = {row["role"]: row for row in json.loads(r.stdout)}
-    assert rows["sam"]["state"] == "not downloaded"
-    assert rows["sam"]["in_use"] == "offline backend in use: grabcut"
+    assert rows["sam2"]["state"] == "not downloaded"  # SAM 2.1 is the default click model
+    assert rows["sam2"]["in_use"] == "offline backend in use: grabcut"
     assert all(len(row["revision"]) == 40 for row in rows.values())
 
 

@@ -217,7 +217,7 @@ def test_no_weights_is_model_unavailable(monkeypatch, tmp_path, photo):
     assert not ed.available()
     with pytest.raises(ModelUnavailable, match="python app.py --prefetch") as info:
         ed.generate(*photo, params())
-    assert "unavailable offline" in str(info.value)
+    assert "offline mode is on" in str(info.value) and "no offline replacement" in str(info.value)
 
 
 def test_geometry_helpers():

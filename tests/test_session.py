@@ -30,7 +30,7 @@ def test_offline_services_use_grabcut_and_say_so(offline_services):
     assert offline_services.click.name == "grabcut" and offline_services.click_role is None
     banner = offline_services.banner()
     assert "Offline mode" in banner and "sam" in banner and "--prefetch" in banner
-    row = {r["role"]: r for r in offline_services.models_status()}["sam"]
+    row = {r["role"]: r for r in offline_services.models_status()}["sam2"]  # SAM 2.1: the default
     assert row["state"] == "not downloaded" and row["in_use"] == "offline backend in use: grabcut"
 
 

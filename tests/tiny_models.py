@@ -213,3 +213,29 @@ def make_tiny_insightface(folder: Path, seed: int = 0) -> tuple[Path, Path]:
          numpy_helper.from_array(emap, "emap")])
     save(swp, sw / "inswapper_128.onnx")
     return fa, sw
+
+
+def make_tiny_sam2(folder: Path, seed: int = 0, image_size: int = 256) -> Path:
+    """A tiny random Sam2Model (hiera 8..64 wide, one block per stage, ``image_size`` px input) saved like
+    the hub repo (config.json + model.safetensors), for the real ``load_sam2`` loader."""
+    import torch
+    from transformers import Sam2Config, Sam2Model
+    from transformers.models.sam2.configuration_sam2 import (Sam2HieraDetConfig, Sam2MaskDecoderConfig,
+                                                             Sam2PromptEncoderConfig, Sam2VisionConfig)
+
+    torch.manual_seed(seed)
+    s = image_size
+    backbone = Sam2HieraDetConfig(image_size=[s, s], hidden_size=8, num_attention_heads=1, blocks_per_stage=[1, 1, 2, 1],
+                                  embed_dim_per_stage=[8, 16, 32, 64], num_attention_heads_per_stage=[1, 1, 1, 1],
+                                  window_size_per_stage=[8, 4, 4, 4], global_attention_blocks=[3],
+                                  window_positional_embedding_background_size=[4, 4])
+    vision = Sam2VisionConfig(backbone_config=backbone, backbone_channel_list=[64, 32, 16, 8],
+                              backbone_feature_sizes=[[s // 4, s // 4], [s // 8, s // 8], [s // 16, s // 16]],
+                              fpn_hidden_size=32)
+    config = Sam2Config(vision_config=vision,
+                        prompt_encoder_config=Sam2PromptEncoderConfig(hidden_size=32, image_size=s, patch_size=16),
+                        mask_decoder_config=Sam2MaskDecoderConfig(hidden_size=32, mlp_dim=64, num_attention_heads=2,
+                                                                  iou_head_hidden_dim=32))
+    folder = Path(folder)
+    Sam2Model(config).eval().save_pretrained(folder)
+    return folder
