@@ -15,6 +15,15 @@ Offline backend (approximate; ``heuristic (offline, approximate)``), per person 
 - clothes = the rest of the person; above the hip line (``HIP_BELOW_CHIN`` face heights below the chin,
   along the face's up direction) upper clothes, below it lower clothes; shoes = the lowest strip of a
   person whose feet are in the photo. No dress, belt, bag, scarf or sunglasses offline.
+
+Offline nets (used when their packaged files are here, see segmenters/nets.py), per person:
+- PAN skin / clothes / hair on a crop around the person (full-resolution pixels): skin where PAN's skin
+  beats its clothes; everything else of the person that is not face, hair or hat is clothes, split into
+  upper and lower by the same body geometry (hip line from the face, or half the height of a standing
+  person seen without a face);
+- hair from MediaPipe's hair net on a head-and-shoulders crop around each face (PAN's hair for people
+  without a detected face); face from the face mesh;
+- hat (approximate rule): what is left of the head above the forehead line that is not hair or face.
 """
 
 from __future__ import annotations
@@ -29,6 +38,13 @@ from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOu
 
 ROLE = "clothes"
 FULL_SOURCE = "segformer-clothes"
+PAN_SOURCE = "pan-skin-clothes (offline)"
+HAIR_SOURCE = "mediapipe-hair (offline)"
+PAN_HAIR_SOURCE = "pan-hair (offline)"
+FACE_SOURCE = "face-mesh (offline)"
+HAT_SOURCE = "hair net + face mesh (offline, approximate)"
+HAIR_CROP = 3.2  # side of the head-and-shoulders crop the hair net sees, in face sizes
+HAIR_REACH = 0.25  # hair may reach this many face widths outside the person mask
 CLOTHES_LABELS = {
     "background": "", "hat": "hat", "hair": "hair", "sunglasses": "sunglasses", "upper-clothes": "upper clothes",
     "skirt": "lower clothes", "pants": "lower clothes", "dress": "dress", "belt": "belt", "left-shoe": "shoes",
@@ -265,6 +281,146 @@ def parse_person(rgb: np.ndarray, lab: np.ndarray, person: np.ndarray, pts: np.n
     return out
 
 
+def _square_crop(pixels: np.ndarray, cx: float, cy: float, side: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A square crop of ``pixels`` centred at (cx, cy) (replicated border outside); and its box x0, y0, x1, y1."""
+    H, W = pixels.shape[:2]
+    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    x1, y1 = x0 + max(1, int(round(side))), y0 + max(1, int(round(side)))
+    crop = pixels[max(0, y0):min(H, y1), max(0, x0):min(W, x1)]
+    crop = cv2.copyMakeBorder(crop, max(0, -y0), max(0, y1 - H), max(0, -x0), max(0, x1 - W), cv2.BORDER_REPLICATE)
+    return crop, (x0, y0, x1, y1)
+
+
+def _paste_max(target: np.ndarray, values: np.ndarray, box: tuple[int, int, int, int]) -> None:
+    """``target[box] = max(target[box], values)`` with the box clipped to ``target``."""
+    h, w = target.shape
+    x0, y0, x1, y1 = box
+    sx0, sy0, sx1, sy1 = max(0, -x0), max(0, -y0), min(x1 - x0, w - x0), min(y1 - y0, h - y0)
+    if sx1 > sx0 and sy1 > sy0:
+        region = target[y0 + sy0:y0 + sy1, x0 + sx0:x0 + sx1]
+        np.maximum(region, values[sy0:sy1, sx0:sx1], out=region)
+
+
+def hair_map(ctx: ParseContext, face) -> np.ndarray:
+    """Hair probability (work size) from the hair net on a head-and-shoulders crop around ``face`` (work px)."""
+    from segmenters.nets import hair_probability
+
+    s = 1.0 / ctx.scale
+    side = HAIR_CROP * max(face.width, face.height)
+    cx, cy = face.centre
+    crop, _ = _square_crop(ctx.photo.pixels, cx * s, (cy + 0.1 * face.height) * s, side * s)
+    out = np.zeros(ctx.shape, np.float32)
+    _, box = _square_crop(ctx.work, cx, cy + 0.1 * face.height, side)
+    bw = box[2] - box[0]
+    _paste_max(out, hair_probability(crop, (bw, bw)), box)
+    return out
+
+
+def pan_maps(ctx: ParseContext, person: np.ndarray) -> np.ndarray:
+    """(3, h, w) work-size PAN probabilities skin, clothes, hair on a crop around ``person``."""
+    from segmenters.nets import pan_probabilities
+
+    h, w = person.shape
+    ys, xs = np.nonzero(person)
+    out = np.zeros((3, h, w), np.float32)
+    if len(ys) == 0:
+        return out
+    pad = int(0.06 * max(ys.max() - ys.min(), xs.max() - xs.min())) + 2
+    x0, y0 = max(0, xs.min() - pad), max(0, ys.min() - pad)
+    x1, y1 = min(w, xs.max() + pad + 1), min(h, ys.max() + pad + 1)
+    s = 1.0 / ctx.scale
+    H, W = ctx.photo.height, ctx.photo.width
+    crop = ctx.photo.pixels[int(y0 * s):min(H, int(round(y1 * s))), int(x0 * s):min(W, int(round(x1 * s)))]
+    out[:, y0:y1, x0:x1] = pan_probabilities(np.ascontiguousarray(crop), (x1 - x0, y1 - y0))
+    return out
+
+
+def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_net: bool) -> dict[str, tuple[np.ndarray, str]]:
+    """Labels for one person (work size) from PAN (+ the hair net on the head, + the face mesh)."""
+    h, w = person.shape
+    out: dict[str, tuple[np.ndarray, str]] = {}
+    skin_p, cloth_p, pan_hair = pan_maps(ctx, person)
+    face_m = np.zeros((h, w), bool)
+    frame = face_frame(fp.landmarks) if fp is not None and fp.landmarks is not None else None
+    if fp is not None:
+        face_m = fp.region & person if (fp.region & person).sum() > 0.5 * fp.region.sum() else fp.region.copy()
+        out["face"] = (face_m, FACE_SOURCE)
+    if face is not None and use_hair_net:
+        reach = max(3, int(HAIR_REACH * face.width)) | 1
+        near = cv2.dilate(person.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))).astype(bool)
+        hair = (hair_map(ctx, face) > 0.5) & near & ~face_m
+        hair_src = HAIR_SOURCE
+    else:
+        hair = (pan_hair > 0.5) & (pan_hair >= np.maximum(skin_p, cloth_p)) & person & ~face_m
+        hair_src = PAN_HAIR_SOURCE
+        if frame is not None:  # hair is on the head: above the shoulders
+            _, above = frame.coords((h, w))
+            hair &= above > -1.2
+    if face is not None or frame is not None:
+        hair = _drop_small(_open(hair), 0.02 * max(face.width if face is not None else 1, 1) ** 2)
+    out["hair"] = (hair, hair_src)
+    hat = np.zeros((h, w), bool)
+    above = None
+    if frame is not None:
+        across, above = frame.coords((h, w))
+        head = person & (np.abs(across) < 1.25) & (above > 0.95) & ~hair & ~face_m & (skin_p < 0.5)
+        hat = _drop_small(_open(head, 5), 0.12 * frame.fw * frame.fh)
+        if hat.any():
+            out["hat"] = (hat, HAT_SOURCE)
+    body = person & ~face_m & ~hair & ~hat
+    skin = body & (skin_p > 0.5) & (skin_p >= cloth_p)
+    skin = _open(skin, 3)
+    out["skin"] = (skin, PAN_SOURCE)
+    clothes = body & ~skin
+    if above is not None:
+        upper = clothes & (above > -HIP_BELOW_CHIN)
+        lower = clothes & (above <= -HIP_BELOW_CHIN)
+        feet_visible = (person[-2:].sum() < 0.02 * frame.fw) and (above[person].min() < -FEET_BELOW_CHIN)
+        if feet_visible:
+            bottom = above[person].min()
+            shoes = person & (above < bottom + 0.35) & ~skin
+            lower &= ~shoes
+            out["shoes"] = (shoes, PAN_SOURCE)
+    else:
+        ys = np.nonzero(person)[0]
+        top, bottom = (int(ys.min()), int(ys.max())) if len(ys) else (0, h)
+        rows = np.arange(h)[:, None]
+        whole_body = bottom < h - 2 and (bottom - top) > 0.05 * h  # feet in the photo: a standing person
+        hip = top + 0.5 * (bottom - top) if whole_body else h
+        upper, lower = clothes & (rows < hip), clothes & (rows >= hip)
+    out["upper clothes"] = (upper, PAN_SOURCE)
+    out["lower clothes"] = (lower, PAN_SOURCE)
+    return out
+
+
+def parse_nets(ctx: ParseContext) -> ParseOutput:
+    from segmenters.nets import HAIR, net_available
+
+    po = ctx.need("person")
+    fpo = ctx.need("face_parts")
+    fo = ctx.need("faces")
+    if po is None or po.data is None:
+        return ParseOutput(parts=[], data=ClothesData(np.zeros(ctx.shape, bool)), source=PAN_SOURCE)
+    people = po.data
+    faces = fo.data if fo is not None else []
+    face_parts = {fp.face: fp for fp in (fpo.data if fpo is not None and fpo.data else [])}
+    use_hair_net = net_available(HAIR)
+    parts: list[Part] = []
+    union = np.zeros(ctx.shape, bool)
+    merged: dict[str, np.ndarray] = {}
+    for i, pm in enumerate(people.masks):
+        union |= pm
+        mine = [k for k, owner in people.face_owner.items() if owner == i]
+        k = max(mine, key=lambda j: faces[j].width) if mine else None
+        labels = parse_person_nets(ctx, pm, faces[k] if k is not None else None, face_parts.get(k) if k is not None else None,
+                                   use_hair_net)
+        for label, (m, src) in labels.items():
+            if m.any():
+                parts.append(Part(label, m, src, None, person=i))
+                merged[label] = merged[label] | m if label in merged else m
+    return ParseOutput(parts=parts, data=ClothesData(union, merged), source=PAN_SOURCE)
+
+
 def parse_offline(ctx: ParseContext) -> ParseOutput:
     po = ctx.need("person")
     fpo = ctx.need("face_parts")
@@ -304,8 +460,12 @@ class ClothesParser:
         self.manager = manager
 
     def run(self, ctx: ParseContext) -> ParseOutput:
+        from segmenters.nets import PAN, net_available
+
         if full_backend_ready(self.manager, ROLE):
             return parse_full(self.manager, ctx)
+        if net_available(PAN):
+            return parse_nets(ctx)
         return parse_offline(ctx)
 
 
