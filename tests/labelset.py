@@ -43,8 +43,13 @@ def _fill(polys: list, shape: tuple[int, int]) -> np.ndarray:
     return m.astype(bool)
 
 
+SCENE = ("sky", "building", "tree", "grass", "road", "water", "mountain")
+
+
 def masks(entry: dict) -> dict[str, np.ndarray]:
-    """Label -> bool mask (h, w) for one labelled photo."""
+    """Label -> bool mask (h, w) for one labelled photo. Things in front (people, animals, cars: every label
+    that is not a scene class) are cut out of the scene classes, so a scene polygon may run behind them;
+    person parts are cut to the person."""
     w, h = entry["size"]
     out = {}
     for label, polys in entry["labels"].items():
@@ -53,6 +58,17 @@ def masks(entry: dict) -> dict[str, np.ndarray]:
         if holes:
             m &= ~_fill(holes, (h, w))
         out[label] = m
+    front = np.zeros((h, w), bool)
+    for label, m in out.items():
+        if label not in SCENE and label not in PERSON_PARTS:
+            front |= m
+    for label in SCENE:
+        if label in out:
+            out[label] &= ~front
+    if "person" in out:
+        for label in PERSON_PARTS:
+            if label in out:
+                out[label] &= out["person"]
     return out
 
 
