@@ -86,19 +86,34 @@ def predicted(segments) -> dict[str, np.ndarray]:
     return out
 
 
+def void(entry: dict) -> np.ndarray:
+    """Pixels left out of the scoring (``void`` polygons, e.g. a blurred crowd), except where a label is drawn."""
+    w, h = entry["size"]
+    out = _fill(entry.get("void", []), (h, w))
+    for m in masks(entry).values():
+        out &= ~m
+    return out
+
+
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     union = np.logical_or(a, b).sum()
     return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
-def score(truth: dict[str, np.ndarray], pred: dict[str, np.ndarray]) -> dict[str, float]:
-    """IoU per scored label present in the truth; 0 for a scored label offered where the truth has none."""
+def score(entry: dict, pred: dict[str, np.ndarray]) -> dict[str, float]:
+    """IoU per scored label drawn in ``entry``; 0 for a scored label offered where the photo has none (over
+    ``FALSE_FIND`` of it). Labels in the entry's ``ignore`` list and ``void`` pixels are not scored."""
+    truth = masks(entry)
+    w, h = entry["size"]
+    keep = ~void(entry)
     out = {}
-    area = next(iter(truth.values())).size if truth else 1
     for label in SCORED:
+        if label in entry.get("ignore", ()):
+            continue
+        p = pred.get(label, np.zeros((h, w), bool)) & keep
         if label in truth and truth[label].any():
-            out[label] = iou(truth[label], pred.get(label, np.zeros_like(truth[label])))
-        elif label in pred and pred[label].sum() > FALSE_FIND * area:
+            out[label] = iou(truth[label] & keep, p)
+        elif p.sum() > FALSE_FIND * h * w:
             out[label] = 0.0
     return out
 
