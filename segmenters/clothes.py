@@ -348,7 +348,8 @@ def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_
     if face is not None and use_hair_net:
         reach = max(3, int(HAIR_REACH * face.width)) | 1
         near = cv2.dilate(person.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))).astype(bool)
-        hair = (hair_map(ctx, face) > 0.5) & near & ~face_m
+        # the hair net also takes a dark hat for hair; PAN knows a hat is not hair (it calls it clothes)
+        hair = (hair_map(ctx, face) > 0.5) & near & ~face_m & ~((cloth_p > 0.5) & (cloth_p > pan_hair))
         hair_src = HAIR_SOURCE
     else:
         hair = (pan_hair > 0.5) & (pan_hair >= np.maximum(skin_p, cloth_p)) & person & ~face_m

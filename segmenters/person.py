@@ -33,6 +33,8 @@ SOURCE = "selfie-segmentation (offline)"
 FUSED_SOURCE = "deeplab-voc + selfie-segmentation (offline)"
 VOC_NEAR = 0.02  # selfie pixels within this share of the longer side of a VOC person join it
 MIN_VOC_SHARE = 0.5  # a part without a face is a person when the VOC net says so for this share of it
+FRAGMENT_REACH = 0.35  # a faceless part this close (share of the longer side) to a person with a face ...
+MAX_FRAGMENT = 0.05  # ... and smaller than this share of that person is a piece of them
 THRESHOLD = 0.5
 SMALL_FACE = 0.12  # faces narrower than this share of the longer side get a crop of their own
 # The selfie model also fires on statues, buildings and furniture (china.jpg's temple scores 0.93), so a
@@ -115,12 +117,35 @@ def split_people(mask: np.ndarray, faces: list, prob: np.ndarray | None = None,
             sub = _largest_with_face(sub, faces[i])
             if sub.any():
                 pieces.append((sub, [i]))
+    pieces = _merge_fragments(pieces, (h, w))
     pieces.sort(key=lambda p: float(np.flatnonzero(p[0].any(axis=0)).mean()))
     people = People(masks=[p[0] for p in pieces], prob=prob)
     for k, (_, owned) in enumerate(pieces):
         for i in owned:
             people.face_owner[i] = k
     return people
+
+
+def _merge_fragments(pieces: list[tuple[np.ndarray, list[int]]], shape: tuple[int, int]) -> list[tuple[np.ndarray, list[int]]]:
+    """A small part without a face next to a person with one is a piece of that person (a hand beyond a held
+    helmet), not a person of its own: merge it into the nearest such person."""
+    faced = [i for i, (_, owned) in enumerate(pieces) if owned]
+    if not faced:
+        return pieces
+    k = max(3, int(FRAGMENT_REACH * max(shape))) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    grown = {i: cv2.dilate(pieces[i][0].astype(np.uint8), kernel).astype(bool) for i in faced}
+    out = [(m.copy(), list(o)) for m, o in pieces]
+    dropped = set()
+    for j, (m, owned) in enumerate(pieces):
+        if owned:
+            continue
+        near = [i for i in faced if (grown[i] & m).any() and m.sum() < MAX_FRAGMENT * pieces[i][0].sum()]
+        if near:
+            best = max(near, key=lambda i: int((grown[i] & m).sum()))
+            out[best][0][m] = True
+            dropped.add(j)
+    return [p for j, p in enumerate(out) if j not in dropped]
 
 
 def _face_in(part: np.ndarray, face) -> bool:
