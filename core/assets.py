@@ -65,7 +65,19 @@ class PackagedFile:
         return f"pypi:{self.package}=={self.version}"
 
 
+_parsed: dict[tuple[str, float, int], dict[str, PackagedFile]] = {}
+
+
 def load_packaged(path: Path = PACKAGED_TOML) -> dict[str, PackagedFile]:
+    """The packaged files described in ``path`` (parsed once per version of the file)."""
+    st = Path(path).stat()
+    key = (str(path), st.st_mtime, st.st_size)
+    if key not in _parsed:
+        _parsed[key] = _load_packaged(path)
+    return dict(_parsed[key])
+
+
+def _load_packaged(path: Path) -> dict[str, PackagedFile]:
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     sources = data.get("sources", {})

@@ -45,6 +45,7 @@ FACE_SOURCE = "face-mesh (offline)"
 HAT_SOURCE = "hair net + face mesh (offline, approximate)"
 HAIR_CROP = 3.2  # side of the head-and-shoulders crop the hair net sees, in face sizes
 HAIR_REACH = 0.25  # hair may reach this many face widths outside the person mask
+GROUP = 2  # with more people than this, PAN runs once over all of them
 CLOTHES_LABELS = {
     "background": "", "hat": "hat", "hair": "hair", "sunglasses": "sunglasses", "upper-clothes": "upper clothes",
     "skirt": "lower clothes", "pants": "lower clothes", "dress": "dress", "belt": "belt", "left-shoe": "shoes",
@@ -301,96 +302,129 @@ def _paste_max(target: np.ndarray, values: np.ndarray, box: tuple[int, int, int,
         np.maximum(region, values[sy0:sy1, sx0:sx1], out=region)
 
 
-def hair_map(ctx: ParseContext, face) -> np.ndarray:
-    """Hair probability (work size) from the hair net on a head-and-shoulders crop around ``face`` (work px)."""
+def hair_map(ctx: ParseContext, face, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """Hair probability over ``roi`` (x0, y0, x1, y1 work px) from the hair net on a head-and-shoulders crop
+    around ``face`` (work px), taken from the full-resolution photo."""
     from segmenters.nets import hair_probability
 
     s = 1.0 / ctx.scale
     side = HAIR_CROP * max(face.width, face.height)
-    cx, cy = face.centre
-    crop, _ = _square_crop(ctx.photo.pixels, cx * s, (cy + 0.1 * face.height) * s, side * s)
-    out = np.zeros(ctx.shape, np.float32)
-    _, box = _square_crop(ctx.work, cx, cy + 0.1 * face.height, side)
+    cx, cy = face.centre[0], face.centre[1] + 0.1 * face.height
+    crop, _ = _square_crop(ctx.photo.pixels, cx * s, cy * s, side * s)
+    x0, y0, x1, y1 = roi
+    out = np.zeros((y1 - y0, x1 - x0), np.float32)
+    _, box = _square_crop(ctx.work, cx, cy, side)
     bw = box[2] - box[0]
-    _paste_max(out, hair_probability(crop, (bw, bw)), box)
+    _paste_max(out, hair_probability(crop, (bw, bw)), (box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0))
     return out
 
 
-def pan_maps(ctx: ParseContext, person: np.ndarray) -> np.ndarray:
-    """(3, h, w) work-size PAN probabilities skin, clothes, hair on a crop around ``person``."""
+def pan_maps(ctx: ParseContext, person: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """(3, h, w) PAN probabilities skin, clothes, hair over ``roi`` (work px), from a crop around ``person``
+    (its box plus a margin) taken from the full-resolution photo."""
     from segmenters.nets import pan_probabilities
 
-    h, w = person.shape
+    rx0, ry0, rx1, ry1 = roi
+    out = np.zeros((3, ry1 - ry0, rx1 - rx0), np.float32)
     ys, xs = np.nonzero(person)
-    out = np.zeros((3, h, w), np.float32)
     if len(ys) == 0:
         return out
     pad = int(0.06 * max(ys.max() - ys.min(), xs.max() - xs.min())) + 2
-    x0, y0 = max(0, xs.min() - pad), max(0, ys.min() - pad)
-    x1, y1 = min(w, xs.max() + pad + 1), min(h, ys.max() + pad + 1)
+    x0, y0 = max(rx0, xs.min() - pad + rx0), max(ry0, ys.min() - pad + ry0)
+    x1, y1 = min(rx1, xs.max() + pad + 1 + rx0), min(ry1, ys.max() + pad + 1 + ry0)
     s = 1.0 / ctx.scale
     H, W = ctx.photo.height, ctx.photo.width
     crop = ctx.photo.pixels[int(y0 * s):min(H, int(round(y1 * s))), int(x0 * s):min(W, int(round(x1 * s)))]
-    out[:, y0:y1, x0:x1] = pan_probabilities(np.ascontiguousarray(crop), (x1 - x0, y1 - y0))
+    out[:, y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0] = pan_probabilities(np.ascontiguousarray(crop), (x1 - x0, y1 - y0))
     return out
 
 
-def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_net: bool) -> dict[str, tuple[np.ndarray, str]]:
-    """Labels for one person (work size) from PAN (+ the hair net on the head, + the face mesh)."""
+def _roi(person: np.ndarray, face) -> tuple[int, int, int, int] | None:
+    """The box (x0, y0, x1, y1, work px) holding the person, the reach of their hair and the hair net's crop."""
     h, w = person.shape
-    out: dict[str, tuple[np.ndarray, str]] = {}
-    skin_p, cloth_p, pan_hair = pan_maps(ctx, person)
-    face_m = np.zeros((h, w), bool)
+    ys, xs = np.nonzero(person)
+    if len(ys) == 0:
+        return None
+    x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    if face is not None:
+        half = HAIR_CROP * max(face.width, face.height) / 2 + 2
+        cx, cy = face.centre[0], face.centre[1] + 0.1 * face.height
+        x0, x1 = min(x0, int(cx - half)), max(x1, int(cx + half) + 1)
+        y0, y1 = min(y0, int(cy - half)), max(y1, int(cy + half) + 1)
+    return max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+
+
+def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_net: bool,
+                      pan_all: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, str]]:
+    """Labels for one person (work size) from PAN (+ the hair net on the head, + the face mesh).
+
+    All the work happens inside the person's box (``_roi``); the masks are pasted into work size at the end."""
+    h, w = person.shape
+    roi = _roi(person, face)
+    if roi is None:
+        return {}
+    x0, y0, x1, y1 = roi
+    box = (slice(y0, y1), slice(x0, x1))
+    P = person[box]
+    local: dict[str, tuple[np.ndarray, str]] = {}
+    skin_p, cloth_p, pan_hair = pan_maps(ctx, P, roi) if pan_all is None else pan_all[:, y0:y1, x0:x1]
+    face_m = np.zeros(P.shape, bool)
     frame = face_frame(fp.landmarks) if fp is not None and fp.landmarks is not None else None
+    across = above = None
+    if frame is not None:
+        frame = Frame(frame.chin - (x0, y0), frame.top - (x0, y0), frame.up, frame.right, frame.fh, frame.fw,
+                      frame.centre - (x0, y0))
+        across, above = frame.coords(P.shape)
     if fp is not None:
-        face_m = fp.region & person if (fp.region & person).sum() > 0.5 * fp.region.sum() else fp.region.copy()
-        out["face"] = (face_m, FACE_SOURCE)
+        region = fp.region[box]
+        face_m = region & P if (region & P).sum() > 0.5 * region.sum() else region.copy()
+        local["face"] = (face_m, FACE_SOURCE)
     if face is not None and use_hair_net:
         reach = max(3, int(HAIR_REACH * face.width)) | 1
-        near = cv2.dilate(person.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))).astype(bool)
+        near = cv2.dilate(P.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))).astype(bool)
         # the hair net also takes a dark hat for hair; PAN knows a hat is not hair (it calls it clothes)
-        hair = (hair_map(ctx, face) > 0.5) & near & ~face_m & ~((cloth_p > 0.5) & (cloth_p > pan_hair))
+        hair = (hair_map(ctx, face, roi) > 0.5) & near & ~face_m & ~((cloth_p > 0.5) & (cloth_p > pan_hair))
         hair_src = HAIR_SOURCE
     else:
-        hair = (pan_hair > 0.5) & (pan_hair >= np.maximum(skin_p, cloth_p)) & person & ~face_m
+        hair = (pan_hair > 0.5) & (pan_hair >= np.maximum(skin_p, cloth_p)) & P & ~face_m
         hair_src = PAN_HAIR_SOURCE
-        if frame is not None:  # hair is on the head: above the shoulders
-            _, above = frame.coords((h, w))
+        if above is not None:  # hair is on the head: above the shoulders
             hair &= above > -1.2
-    if face is not None or frame is not None:
-        hair = _drop_small(_open(hair), 0.02 * max(face.width if face is not None else 1, 1) ** 2)
-    out["hair"] = (hair, hair_src)
-    hat = np.zeros((h, w), bool)
-    above = None
+    if face is not None:
+        hair = _drop_small(_open(hair), 0.02 * face.width ** 2)
+    local["hair"] = (hair, hair_src)
+    hat = np.zeros(P.shape, bool)
     if frame is not None:
-        across, above = frame.coords((h, w))
-        head = person & (np.abs(across) < 1.25) & (above > 0.95) & ~hair & ~face_m & (skin_p < 0.5)
+        head = P & (np.abs(across) < 1.25) & (above > 0.95) & ~hair & ~face_m & (skin_p < 0.5)
         hat = _drop_small(_open(head, 5), 0.12 * frame.fw * frame.fh)
         if hat.any():
-            out["hat"] = (hat, HAT_SOURCE)
-    body = person & ~face_m & ~hair & ~hat
-    skin = body & (skin_p > 0.5) & (skin_p >= cloth_p)
-    skin = _open(skin, 3)
-    out["skin"] = (skin, PAN_SOURCE)
+            local["hat"] = (hat, HAT_SOURCE)
+    body = P & ~face_m & ~hair & ~hat
+    skin = _open(body & (skin_p > 0.5) & (skin_p >= cloth_p), 3)
+    local["skin"] = (skin, PAN_SOURCE)
     clothes = body & ~skin
     if above is not None:
         upper = clothes & (above > -HIP_BELOW_CHIN)
         lower = clothes & (above <= -HIP_BELOW_CHIN)
-        feet_visible = (person[-2:].sum() < 0.02 * frame.fw) and (above[person].min() < -FEET_BELOW_CHIN)
+        feet_visible = (person[-2:].sum() < 0.02 * frame.fw) and (above[P].min() < -FEET_BELOW_CHIN)
         if feet_visible:
-            bottom = above[person].min()
-            shoes = person & (above < bottom + 0.35) & ~skin
+            shoes = P & (above < above[P].min() + 0.35) & ~skin
             lower &= ~shoes
-            out["shoes"] = (shoes, PAN_SOURCE)
+            local["shoes"] = (shoes, PAN_SOURCE)
     else:
-        ys = np.nonzero(person)[0]
-        top, bottom = (int(ys.min()), int(ys.max())) if len(ys) else (0, h)
-        rows = np.arange(h)[:, None]
+        ys = np.nonzero(P)[0] + y0
+        top, bottom = int(ys.min()), int(ys.max())
+        rows = np.arange(y0, y1)[:, None]
         whole_body = bottom < h - 2 and (bottom - top) > 0.05 * h  # feet in the photo: a standing person
         hip = top + 0.5 * (bottom - top) if whole_body else h
         upper, lower = clothes & (rows < hip), clothes & (rows >= hip)
-    out["upper clothes"] = (upper, PAN_SOURCE)
-    out["lower clothes"] = (lower, PAN_SOURCE)
+    local["upper clothes"] = (upper, PAN_SOURCE)
+    local["lower clothes"] = (lower, PAN_SOURCE)
+    out: dict[str, tuple[np.ndarray, str]] = {}
+    for label, (m, src) in local.items():
+        full = np.zeros((h, w), bool)
+        full[box] = m
+        out[label] = (full, src)
     return out
 
 
@@ -406,6 +440,9 @@ def parse_nets(ctx: ParseContext) -> ParseOutput:
     faces = fo.data if fo is not None else []
     face_parts = {fp.face: fp for fp in (fpo.data if fpo is not None and fpo.data else [])}
     use_hair_net = net_available(HAIR)
+    # a group: one PAN pass over everyone's box instead of one per person (the crops would overlap anyway)
+    everyone = people.union(ctx.shape)
+    pan_all = pan_maps(ctx, everyone, (0, 0, ctx.shape[1], ctx.shape[0])) if len(people.masks) > GROUP else None
     parts: list[Part] = []
     union = np.zeros(ctx.shape, bool)
     merged: dict[str, np.ndarray] = {}
@@ -414,7 +451,7 @@ def parse_nets(ctx: ParseContext) -> ParseOutput:
         mine = [k for k, owner in people.face_owner.items() if owner == i]
         k = max(mine, key=lambda j: faces[j].width) if mine else None
         labels = parse_person_nets(ctx, pm, faces[k] if k is not None else None, face_parts.get(k) if k is not None else None,
-                                   use_hair_net)
+                                   use_hair_net, pan_all)
         for label, (m, src) in labels.items():
             if m.any():
                 parts.append(Part(label, m, src, None, person=i))

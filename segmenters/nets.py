@@ -81,8 +81,7 @@ def deeplab_labels(name: str, rgb: np.ndarray) -> np.ndarray:
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
     x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
     x[:rh, :rw] = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
-    logits = run_tflite(name, x[None])[0][0, :rh, :rw]
-    labels = np.argmax(logits, axis=-1).astype(np.uint8)
+    labels = run_tflite(name, x[None], lambda out: np.argmax(out[0, :rh, :rw], axis=-1).astype(np.uint8))[0]
     return cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST).astype(np.int32)
 
 
@@ -104,6 +103,7 @@ def _load_onnx(path: Path) -> Any:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 2
     opts.inter_op_num_threads = 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting on a shared CPU
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 

@@ -367,13 +367,18 @@ def tflite_interpreter(path: Any) -> Any:
     return it
 
 
-def run_tflite(name: str, inputs: np.ndarray) -> list[np.ndarray]:
-    """Run packaged tflite model ``name`` on one float32 NHWC batch; its outputs in order."""
+def run_tflite(name: str, inputs: np.ndarray, reduce: Callable[[np.ndarray], Any] | None = None) -> list[Any]:
+    """Run packaged tflite model ``name`` on one float32 NHWC batch; its outputs in order.
+
+    With ``reduce``, each output is passed to it as a view of the interpreter's own buffer (no copy; a big
+    segmentation net's logits are ~160 MB) while the model is still locked, and its results are returned."""
     it, lock = packaged_model(name, tflite_interpreter)
     with lock:
         it.set_tensor(it.get_input_details()[0]["index"], inputs.astype(np.float32))
         it.invoke()
-        return [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
+        if reduce is not None:
+            return [reduce(it.tensor(d["index"])()) for d in it.get_output_details()]
+        return [it.get_tensor(d["index"]) for d in it.get_output_details()]
 
 
 def full_backend_ready(manager: ModelManager, role: str) -> bool:

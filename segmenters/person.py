@@ -130,19 +130,21 @@ def _merge_fragments(pieces: list[tuple[np.ndarray, list[int]]], shape: tuple[in
     """A small part without a face next to a person with one is a piece of that person (a hand beyond a held
     helmet), not a person of its own: merge it into the nearest such person."""
     faced = [i for i, (_, owned) in enumerate(pieces) if owned]
-    if not faced:
+    small = [j for j, (m, owned) in enumerate(pieces) if not owned
+             and any(m.sum() < MAX_FRAGMENT * pieces[i][0].sum() for i in faced)]
+    if not small:
         return pieces
-    k = max(3, int(FRAGMENT_REACH * max(shape))) | 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    grown = {i: cv2.dilate(pieces[i][0].astype(np.uint8), kernel).astype(bool) for i in faced}
+    reach = FRAGMENT_REACH * max(shape)
+    # distance of every pixel to each person with a face (one distance transform each)
+    dist = {i: cv2.distanceTransform((~pieces[i][0]).astype(np.uint8), cv2.DIST_L2, 3) for i in faced}
     out = [(m.copy(), list(o)) for m, o in pieces]
     dropped = set()
-    for j, (m, owned) in enumerate(pieces):
-        if owned:
-            continue
-        near = [i for i in faced if (grown[i] & m).any() and m.sum() < MAX_FRAGMENT * pieces[i][0].sum()]
+    for j in small:
+        m = pieces[j][0]
+        near = {i: float(dist[i][m].min()) for i in faced if m.sum() < MAX_FRAGMENT * pieces[i][0].sum()}
+        near = {i: d for i, d in near.items() if d <= reach}
         if near:
-            best = max(near, key=lambda i: int((grown[i] & m).sum()))
+            best = min(near, key=near.get)
             out[best][0][m] = True
             dropped.add(j)
     return [p for j, p in enumerate(out) if j not in dropped]
