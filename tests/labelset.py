@@ -133,3 +133,30 @@ def overlay(rgb: np.ndarray, label_masks: dict[str, np.ndarray]) -> np.ndarray:
     while len(tiles) % 3:
         tiles.append(np.zeros_like(rgb))
     return np.vstack([np.hstack(tiles[i:i + 3]) for i in range(0, len(tiles), 3)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.labelset OUT_DIR [NAME ...]``: write an overlay sheet per labelled photo (for checking)."""
+    import sys
+
+    from PIL import Image
+
+    from tests import photos
+
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        print("usage: python -m tests.labelset OUT_DIR [NAME ...]")
+        return 2
+    out = Path(args[0])
+    out.mkdir(parents=True, exist_ok=True)
+    for name in args[1:] or names():
+        entry = load(name)
+        rgb = photos.load(entry["photo"])
+        sheet = overlay(rgb, masks(entry))
+        Image.fromarray(sheet).save(out / f"{name}.png")
+        print(out / f"{name}.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
