@@ -47,7 +47,7 @@ class Things:
 
 
 def _drop_specks(mask: np.ndarray, min_area: float) -> np.ndarray:
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     keep = stats[:, cv2.CC_STAT_AREA] >= min_area
     keep[0] = False
     return keep[labels]

@@ -52,9 +52,9 @@ def test_pick_the_dog_recolour_it_and_the_grass_stays_bit_identical(app_url, art
                                    timeout=90_000)
             chips = page.locator("#facet-parts")
             text = chips.inner_text()
-            assert re.search(r"^dog\b", text, re.M), f"a dog chip: {text}"
+            assert re.search(r"^dog\b", text, re.MULTILINE), f"a dog chip: {text}"
             assert "background" in text  # there is a person in this photo
-            assert not re.search(r"^(upper clothes|hair|face)\b.*deeplab-voc", text, re.M)
+            assert not re.search(r"^(upper clothes|hair|face)\b.*deeplab-voc", text, re.MULTILINE)
             chips.get_by_text(re.compile(r"^dog\b")).first.click()
             page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('dog')",
                                    timeout=30_000)

