@@ -217,3 +217,48 @@ def test_fetch_from_a_wheel_on_disk(tmp_path, packaged):
                 zf.write(real[name], spec.member)
     got = fetch_packaged(tmp_path / "out", wheels={"mediapipe": wheel}, log=lambda *_: None)
     assert {p.name for n, p in got.items() if load_packaged()[n].kind == "wheel"} == {p.name for p in real.values()}
+
+
+def test_net_download_checks_sha256_and_unpacks_a_tarball(tmp_path):
+    """The small nets (kind "url"): a download is kept only with the recorded sha256; a .tar.gz answer (what
+    Kaggle Models serves for a TF-Hub handle) is unpacked. A stand-in opener replaces the network."""
+    import io
+    import tarfile
+
+    from core.assets import download_url, url_candidates
+
+    spec = load_packaged()["hair_segmentation"]
+    real = packaged_path("hair_segmentation").read_bytes()
+    got = download_url(spec, tmp_path / "a", opener=lambda url: io.BytesIO(real))
+    assert got.read_bytes() == real
+    tarball = io.BytesIO()
+    with tarfile.open(fileobj=tarball, mode="w:gz") as tf:
+        info = tarfile.TarInfo("1.tflite")
+        info.size = len(real)
+        tf.addfile(info, io.BytesIO(real))
+    got = download_url(spec, tmp_path / "b", opener=lambda url: io.BytesIO(tarball.getvalue()))
+    assert got.read_bytes() == real
+    with pytest.raises(RuntimeError, match="sha256"):
+        download_url(spec, tmp_path / "c", opener=lambda url: io.BytesIO(b"not the net"))
+    assert not list((tmp_path / "c").glob("*.tflite"))
+    assert spec.download.startswith("https://storage.googleapis.com/mediapipe-assets/")
+    assert url_candidates(spec, tmp_path)[0] == tmp_path / spec.filename
+
+
+def test_missing_nets_fall_back_to_the_rules_and_say_so(monkeypatch, tmp_path, manager, astronaut_path):
+    from core.services import offline_nets_note
+    from segmenters.nets import NETS, missing_nets
+
+    wheel_files = {n: packaged_path(n) for n, s in load_packaged().items() if s.kind == "wheel"}
+    for path in wheel_files.values():  # the MediaPipe files stay; the nets are nowhere
+        (tmp_path / path.name).symlink_to(path)
+    monkeypatch.setenv("FACET_PACKAGED_DIR", str(tmp_path))  # an explicit folder is the only place looked at
+    assert set(missing_nets()) == set(NETS)
+    with pytest.raises(ModelUnavailable, match="fetch_packaged_models.py"):
+        packaged_path("deeplab_ade20k")
+    note = offline_nets_note()
+    assert "sky" in note and "hair" in note and "fetch_packaged_models.py" in note
+    report = parse_report(load_photo(astronaut_path), manager)
+    by = {s.label: s for s in report.segments}
+    assert is_approximate(by["upper clothes"]) and by["person 1"].source == "selfie-segmentation (offline)"
+    assert not report.errors, report.errors
