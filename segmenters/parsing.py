@@ -16,9 +16,12 @@ label                   what
 ``all faces``           every detected face (face oval / parsed face region), for anonymising
 ``eyes``, ``eyebrows``, face features (union over faces): ``lips``, ``nose``; full backend adds
 ``ears``, ``glasses``   ``ears``, ``glasses``, ``mouth``
-``background``          everything that is not a person
-``sky``, ``building``   scene classes, people removed; ``tree``, ``grass``, ``road``, ``water``
-                        (and, full backend, e.g. ``car``, ``mountain``) where present
+``background``          everything that is not a person (only on a photo with people)
+``sky``, ``building``   scene classes, people removed; ``tree``, ``grass``, ``road``, ``water``,
+                        ``mountain``, ``sand`` (and, full backend, e.g. ``car``) where present
+``dog``, ``horse``,     things from the offline VOC net (``objects`` parser): animals (dog, horse, cat,
+``car``, ...            cow, sheep, bird) and vehicles (car, bus, bicycle, motorbike, boat, airplane,
+                        train); they win over the scene classes under them
 ======================  =========================================================================
 
 Each segment's ``source`` names the backend that found it, e.g. ``"segformer-clothes"``,
@@ -28,8 +31,9 @@ mean class probability (full backends), the detector's confidence (faces) or Non
 
 The full backends are SegFormer models loaded through the ``ModelManager`` (roles ``clothes``,
 ``face_parsing``, ``scene`` in core/manifest.toml); when their weights do not resolve, the offline
-backend runs instead: MediaPipe tflite models and CenterFace (packaged files, see core/assets.py)
-plus colour/geometry rules.
+backend runs instead: MediaPipe tflite models and CenterFace plus the small trained nets of
+segmenters/nets.py (ADE20K and VOC DeepLab, MediaPipe hair, PAN skin / clothes / hair; packaged files, see
+core/assets.py), and, where a net's file is missing, colour/geometry rules (marked approximate).
 
 Parsers work on a copy of the photo whose longer side is ``WORK_SIDE`` pixels (``ParseContext.work``);
 masks are upscaled to the photo's size only when segments are built.
@@ -122,6 +126,7 @@ class ParseContext:
         self.seconds: dict[str, float] = {}
         self.errors: dict[str, str] = {}
         self.runs: dict[str, int] = {}
+        self.cache: dict[str, Any] = {}  # per-photo results parsers share (e.g. a net's label map)
         self._running: set[str] = set()
 
     @property
@@ -261,16 +266,26 @@ def assemble(ctx: ParseContext) -> list[Segment]:
                         for p in parts if p.label == label and p.person in (i, None)]
                 union(f"person {i + 1}{SEP}{label}", mine)
 
-    if person_out is not None:
+    if person_out is not None and n_people:  # no "background" chip on a photo without people
         out.append(("background", ~everyone, person_out.source, None))
     scene = ctx.outputs.get("scene")
+    things = ctx.outputs.get("objects")
+    thing_parts = list(things.parts) if things is not None else []
     scene_labels = {p.label for p in scene.parts} if scene is not None else set()
+    scene_labels |= {p.label for p in thing_parts}
+    claimed = everyone.copy()  # things (animals, cars) win over the scene classes under them
+    for p in thing_parts:
+        claimed |= p.mask
     if scene is not None:
         order = {lb: i for i, lb in enumerate(SCENE_ORDER)}
         for p in sorted(scene.parts, key=lambda p: (order.get(p.label, 99), p.label)):
-            m = p.mask & ~everyone
+            m = p.mask & ~claimed
             if m.sum() >= min_px:
                 out.append((p.label, m, p.source, p.score))
+    for p in thing_parts:
+        m = p.mask & ~everyone
+        if m.sum() >= min_px:
+            out.append((p.label, m, p.source, p.score))
 
     full = _upscale_exclusive({lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}, w, h)
     segments = []
@@ -352,13 +367,18 @@ def tflite_interpreter(path: Any) -> Any:
     return it
 
 
-def run_tflite(name: str, inputs: np.ndarray) -> list[np.ndarray]:
-    """Run packaged tflite model ``name`` on one float32 NHWC batch; its outputs in order."""
+def run_tflite(name: str, inputs: np.ndarray, reduce: Callable[[np.ndarray], Any] | None = None) -> list[Any]:
+    """Run packaged tflite model ``name`` on one float32 NHWC batch; its outputs in order.
+
+    With ``reduce``, each output is passed to it as a view of the interpreter's own buffer (no copy; a big
+    segmentation net's logits are ~160 MB) while the model is still locked, and its results are returned."""
     it, lock = packaged_model(name, tflite_interpreter)
     with lock:
         it.set_tensor(it.get_input_details()[0]["index"], inputs.astype(np.float32))
         it.invoke()
-        return [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
+        if reduce is not None:
+            return [reduce(it.tensor(d["index"])()) for d in it.get_output_details()]
+        return [it.get_tensor(d["index"]) for d in it.get_output_details()]
 
 
 def full_backend_ready(manager: ModelManager, role: str) -> bool:
@@ -374,4 +394,4 @@ def full_backend_ready(manager: ModelManager, role: str) -> bool:
 
 
 def _import_parsers() -> None:
-    from segmenters import clothes, face_parts, faces, person, scene  # noqa: F401  (registration)
+    from segmenters import clothes, face_parts, faces, objects, person, scene  # noqa: F401  (registration)

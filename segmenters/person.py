@@ -7,6 +7,11 @@ connected parts, and a part holding several faces is divided between them (each 
 nearest in x, measured in face widths). Parts without a detected face are dropped (see KEEP_FACELESS):
 offline, a person seen from behind is not found.
 
+With the offline PASCAL VOC net (the ``objects`` parser, segmenters/objects.py) the people are its
+``person`` class, joined with the selfie parts that touch it or hold a face, minus the animals it sees
+(no person parts on a dog). Parts without a face are then kept when the VOC net calls most of them a person:
+people seen from behind or far away are found too.
+
 When the selfie files are missing but the full ``clothes`` backend is ready, everything it did not call
 "Background" is the person mask instead.
 
@@ -25,6 +30,11 @@ from core.models import ModelManager
 from segmenters.parsing import PARSERS, ParseContext, ParseOutput, Part, full_backend_ready, run_tflite
 
 SOURCE = "selfie-segmentation (offline)"
+FUSED_SOURCE = "deeplab-voc + selfie-segmentation (offline)"
+VOC_NEAR = 0.02  # selfie pixels within this share of the longer side of a VOC person join it
+MIN_VOC_SHARE = 0.5  # a part without a face is a person when the VOC net says so for this share of it
+FRAGMENT_REACH = 0.35  # a faceless part this close (share of the longer side) to a person with a face ...
+MAX_FRAGMENT = 0.05  # ... and smaller than this share of that person is a piece of them
 THRESHOLD = 0.5
 SMALL_FACE = 0.12  # faces narrower than this share of the longer side get a crop of their own
 # The selfie model also fires on statues, buildings and furniture (china.jpg's temple scores 0.93), so a
@@ -74,8 +84,12 @@ def person_probability(work: np.ndarray, faces: list) -> np.ndarray:
     return prob
 
 
-def split_people(mask: np.ndarray, faces: list, prob: np.ndarray | None = None) -> People:
-    """Split a person mask (bool, work size) into people using the faces (``segmenters.faces.Face``)."""
+def split_people(mask: np.ndarray, faces: list, prob: np.ndarray | None = None,
+                 evidence: np.ndarray | None = None) -> People:
+    """Split a person mask (bool, work size) into people using the faces (``segmenters.faces.Face``).
+
+    A part without a face is kept when ``evidence`` (a trained person mask, e.g. the VOC net's) covers at
+    least ``MIN_VOC_SHARE`` of it."""
     h, w = mask.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     pieces: list[tuple[np.ndarray, list[int]]] = []
@@ -87,7 +101,9 @@ def split_people(mask: np.ndarray, faces: list, prob: np.ndarray | None = None) 
         owned = [i for i, f in enumerate(faces) if _face_in(part, f)]
         if not owned:
             confident = prob is None or float(prob[part].mean()) >= MIN_FACELESS_PROB
-            if KEEP_FACELESS and area >= MIN_FACELESS * h * w and confident:
+            if evidence is not None and float(evidence[part].mean()) >= MIN_VOC_SHARE:
+                pieces.append((part, []))
+            elif KEEP_FACELESS and area >= MIN_FACELESS * h * w and confident:
                 pieces.append((part, []))
             continue
         if len(owned) == 1:
@@ -101,12 +117,37 @@ def split_people(mask: np.ndarray, faces: list, prob: np.ndarray | None = None) 
             sub = _largest_with_face(sub, faces[i])
             if sub.any():
                 pieces.append((sub, [i]))
+    pieces = _merge_fragments(pieces, (h, w))
     pieces.sort(key=lambda p: float(np.flatnonzero(p[0].any(axis=0)).mean()))
     people = People(masks=[p[0] for p in pieces], prob=prob)
     for k, (_, owned) in enumerate(pieces):
         for i in owned:
             people.face_owner[i] = k
     return people
+
+
+def _merge_fragments(pieces: list[tuple[np.ndarray, list[int]]], shape: tuple[int, int]) -> list[tuple[np.ndarray, list[int]]]:
+    """A small part without a face next to a person with one is a piece of that person (a hand beyond a held
+    helmet), not a person of its own: merge it into the nearest such person."""
+    faced = [i for i, (_, owned) in enumerate(pieces) if owned]
+    small = [j for j, (m, owned) in enumerate(pieces) if not owned
+             and any(m.sum() < MAX_FRAGMENT * pieces[i][0].sum() for i in faced)]
+    if not small:
+        return pieces
+    reach = FRAGMENT_REACH * max(shape)
+    # distance of every pixel to each person with a face (one distance transform each)
+    dist = {i: cv2.distanceTransform((~pieces[i][0]).astype(np.uint8), cv2.DIST_L2, 3) for i in faced}
+    out = [(m.copy(), list(o)) for m, o in pieces]
+    dropped = set()
+    for j in small:
+        m = pieces[j][0]
+        near = {i: float(dist[i][m].min()) for i in faced if m.sum() < MAX_FRAGMENT * pieces[i][0].sum()}
+        near = {i: d for i, d in near.items() if d <= reach}
+        if near:
+            best = min(near, key=near.get)
+            out[best][0][m] = True
+            dropped.add(j)
+    return [p for j, p in enumerate(out) if j not in dropped]
 
 
 def _face_in(part: np.ndarray, face) -> bool:
@@ -128,6 +169,33 @@ def _largest_with_face(mask: np.ndarray, face) -> np.ndarray:
     return labels == lab
 
 
+def fuse_voc(selfie: np.ndarray, voc: np.ndarray, animals: np.ndarray, faces: list) -> np.ndarray:
+    """People mask from the VOC person class plus the selfie parts that touch it or hold a face, minus animals."""
+    h, w = voc.shape
+    k = max(3, int(VOC_NEAR * max(h, w))) | 1
+    near = cv2.dilate(voc.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    n, labels = cv2.connectedComponents(selfie.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[near & selfie])] = True
+    for f in faces:
+        cx, cy = (int(v) for v in f.centre)
+        keep[labels[min(max(cy, 0), h - 1), min(max(cx, 0), w - 1)]] = True
+    keep[0] = False
+    return (voc | (keep[labels] & (near | _face_zone((h, w), faces)))) & ~animals
+
+
+def _face_zone(shape: tuple[int, int], faces: list) -> np.ndarray:
+    """Where the bodies of the detected faces can be: a box from the top of the head down, 3 faces wide."""
+    h, w = shape
+    out = np.zeros(shape, bool)
+    for f in faces:
+        cx = (f.box[0] + f.box[2]) / 2
+        x0, x1 = int(max(0, cx - 1.8 * f.width)), int(min(w, cx + 1.8 * f.width))
+        y0, y1 = int(max(0, f.box[1] - 0.6 * f.height)), int(min(h, f.box[3] + 8 * f.height))
+        out[y0:y1, x0:x1] = True
+    return out
+
+
 def clean(mask: np.ndarray) -> np.ndarray:
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, k).astype(bool)
@@ -142,9 +210,16 @@ class PersonParser:
     def run(self, ctx: ParseContext) -> ParseOutput:
         fo = ctx.need("faces")
         faces = fo.data if fo is not None else []
+        oo = ctx.need("objects")
+        things = oo.data if oo is not None else None
         try:
             prob = person_probability(ctx.work, faces)
             mask, source = clean(prob > THRESHOLD), SOURCE
+            if things is not None:
+                mask = clean(fuse_voc(mask, things.person, things.animals, faces))
+                people = split_people(mask, faces, prob, evidence=things.person)
+                parts = [Part("person", m, FUSED_SOURCE, None, person=i) for i, m in enumerate(people.masks)]
+                return ParseOutput(parts=parts, data=people, source=FUSED_SOURCE)
         except ModelUnavailable:
             if not full_backend_ready(self.manager, "clothes"):
                 raise

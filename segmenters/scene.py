@@ -4,8 +4,12 @@ Full backend (role ``scene``, nvidia/segformer-b0-finetuned-ade-512-512, ADE20K'
 SegFormer pass over the working copy; classes mapped by *name* (``ADE_LABELS``: several ADE classes fold
 into one Facet label, e.g. "tree" and "plant" -> tree; "sea", "river", "lake" -> water).
 
-Offline backend (``heuristic (offline, approximate)``), colour + texture + position rules on a copy of
-``SCENE_SIDE`` pixels:
+Offline net (``deeplab-ade20k (offline)``, the packaged ``deeplab_ade20k`` tflite, see segmenters/nets.py):
+DeepLabV3-MobileNetV2 trained on the same 150 ADE20K classes, one pass over the working copy, classes
+folded into Facet labels by ``NET_LABELS`` (clouds are "sky" in ADE20K). Used when its file is here.
+
+Offline rules (``heuristic (offline, approximate)``; without the net), colour + texture + position on a
+copy of ``SCENE_SIDE`` pixels:
 - sky: smooth (low local contrast), bright, bluish or grey pixels connected to the top edge, cleaned
   by GrabCut; the horizon is the median lower edge of the sky;
 - tree: green-hued (or dark olive) textured pixels; grass: green but smooth, below the horizon;
@@ -30,6 +34,15 @@ ADE_LABELS = {
     "tree": "tree", "plant": "tree", "palm": "tree", "grass": "grass", "field": "grass", "road": "road",
     "sidewalk": "road", "path": "road", "water": "water", "sea": "water", "river": "water", "lake": "water",
     "mountain": "mountain", "car": "car", "floor": "floor", "wall": "wall", "sand": "sand", "snow": "snow",
+}
+NET_SOURCE = "deeplab-ade20k (offline)"
+# ADE20K class name -> Facet label for the offline net (people, cars and animals come from the VOC net)
+NET_LABELS = {
+    "sky": "sky", "building": "building", "house": "building", "skyscraper": "building", "tower": "building",
+    "hovel": "building", "tree": "tree", "palm": "tree", "plant": "tree", "grass": "grass", "field": "grass",
+    "road": "road", "sidewalk": "road", "path": "road", "runway": "road", "water": "water", "sea": "water",
+    "river": "water", "lake": "water", "swimming": "water", "waterfall": "water", "mountain": "mountain",
+    "hill": "mountain", "sand": "sand", "earth": "ground", "land": "ground", "dirt": "ground",
 }
 MIN_FRACTION = 0.005
 MIN_SKY = 0.05  # less sky than this share of the photo: no sky (and no water reasoning)
@@ -193,6 +206,24 @@ def _fill(mask: np.ndarray) -> np.ndarray:
     return mask | (flood[1:-1, 1:-1] == 1)
 
 
+def parse_net(ctx: ParseContext) -> ParseOutput:
+    """Scene labels from the offline ADE20K net (segmenters/nets.py)."""
+    from segmenters.nets import ADE_CLASSES, ade_labels
+
+    labels = ade_labels(ctx)
+    area = labels.size
+    masks: dict[str, np.ndarray] = {}
+    for i, name in enumerate(ADE_CLASSES, start=1):
+        target = NET_LABELS.get(name)
+        if target is None:
+            continue
+        m = labels == i
+        if m.any():
+            masks[target] = masks[target] | m if target in masks else m
+    masks = {k: v for k, v in masks.items() if v.sum() >= MIN_FRACTION * area}
+    return ParseOutput(parts=[Part(lb, m, NET_SOURCE) for lb, m in masks.items()], data=masks, source=NET_SOURCE)
+
+
 class SceneParser:
     name = "scene"
 
@@ -200,8 +231,12 @@ class SceneParser:
         self.manager = manager
 
     def run(self, ctx: ParseContext) -> ParseOutput:
+        from segmenters.nets import ADE, net_available
+
         if full_backend_ready(self.manager, ROLE):
             return parse_full(self.manager, ctx)
+        if net_available(ADE):
+            return parse_net(ctx)
         masks = offline_scene(ctx.work)
         return ParseOutput(parts=[Part(lb, m, OFFLINE_HEURISTIC) for lb, m in masks.items()], data=masks,
                            source=OFFLINE_HEURISTIC)

@@ -7,7 +7,10 @@ Every function returns an RGB uint8 HxWx3 array (``load``) or the file path (``p
 - insightface ``data/images``: t1 (group photo, 6 people), Tom_Hanks_54745;
 - Debian's ``opencv-doc`` (installed by scripts/test.sh): OpenCV's sample photos, e.g. messi5 (football
   players on grass), building (facade), home (house, lawn), leuvenA (street), squirrel_cls (animal),
-  basketball1, aero1, fruits, scenetext01..06 (street scenes), hfs_000.
+  basketball1, aero1, fruits, scenetext01..06 (street scenes), hfs_000;
+- Debian's ``darknet`` (installed by scripts/test.sh; licence GPL-3.0+ or MIT or WTFPL per its copyright
+  file): darknet_person (a person, a dog and a white horse on a dry-grass field), darknet_dog (dog, bicycle,
+  car), darknet_horses, darknet_kite (beach with people), darknet_eagle, darknet_giraffe.
 
 A missing source raises ``FileNotFoundError`` naming what to install (no silent skip).
 """
@@ -20,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 OPENCV_DOC = Path("/usr/share/doc/opencv-doc/examples")
+DARKNET = Path("/usr/share/darknet/data")
 
 _SKIMAGE = {"astronaut", "rocket", "chelsea", "coffee"}
 
@@ -28,6 +32,13 @@ def _opencv_doc(rel: str) -> Path:
     p = OPENCV_DOC / rel
     if not p.exists():
         raise FileNotFoundError(f"{p} is missing: install Debian's opencv-doc (scripts/test.sh does)")
+    return p
+
+
+def _darknet(rel: str) -> Path:
+    p = DARKNET / rel
+    if not p.exists():
+        raise FileNotFoundError(f"{p} is missing: install Debian's darknet (scripts/test.sh does)")
     return p
 
 
@@ -65,6 +76,8 @@ def _paths() -> dict[str, callable]:
     table["basketball1"] = lambda: _opencv_doc("data/basketball1.png")
     for i in range(1, 7):
         table[f"scenetext0{i}"] = (lambda i=i: _opencv_doc(f"text/scenetext0{i}.jpg"))
+    for name in ("person", "dog", "horses", "kite", "eagle", "giraffe"):
+        table[f"darknet_{name}"] = (lambda n=name: _darknet(f"{n}.jpg"))
     return table
 
 

@@ -1,0 +1,146 @@
+"""Quality of the offline labelled parts against the project's hand-labelled photos (tests/labels/*.json).
+
+For each labelled photo (tests/labelset.py: polygons drawn by hand, rasterised at the photo's size) it runs
+the real entry point ``segmenters.parsing.parse_report(photo, ModelManager(online=False))`` twice:
+
+- ``rules``: ``FACET_PARSE_NETS=off``, the colour / geometry rules with MediaPipe and CenterFace (the
+  offline path before the small nets);
+- ``nets``: the packaged nets of segmenters/nets.py (ADE20K and VOC DeepLab, MediaPipe hair, PAN).
+
+and writes the IoU per label (mean over the photos that have it; a label offered on a photo where it is not
+counts 0 there), per photo, and the mean over labels, for each backend, to bench/results/parse_quality.json.
+``portrait_hair`` is the hair IoU on the portraits (astronaut, grace_hopper, t1). With ``--time`` it also
+times the parse of each photo resized to 1 MP (median of ``--repeats`` after a warm-up; per parser), the
+issue's "all parsers under 1.5 s for a 1 MP photo" on this CPU.
+
+Usage (from the repository root; about 1-3 minutes on 2 cores)::
+
+    .venv/bin/python bench/parse_quality.py            # both backends, IoU + 1 MP timing
+    .venv/bin/python bench/parse_quality.py --no-time  # IoU only
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, OtherLoad, load_average, log, machine_info, offline_env, write_result  # noqa: E402
+
+offline_env()
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+PORTRAITS = ("astronaut", "grace_hopper", "t1")
+BACKENDS = ("rules", "nets")
+TARGETS = {"mean": 0.55, "sky": 0.85, "water": 0.8, "road": 0.75, "person": 0.6, "portrait_hair": 0.7}
+
+
+def evaluate(backend: str, names: list[str]) -> dict:
+    """IoU per label and photo for ``backend`` ("rules" or "nets")."""
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.parsing import parse_report
+    from tests import labelset, photos
+
+    os.environ["FACET_PARSE_NETS"] = "on" if backend == "nets" else "off"
+    manager = ModelManager(online=False)
+    per_photo: dict[str, dict[str, float]] = {}
+    seconds: dict[str, float] = {}
+    for name in names:
+        entry = labelset.load(name)
+        rgb = photos.load(entry["photo"])
+        report = parse_report(Photo(rgb), manager)
+        per_photo[name] = {k: round(v, 3) for k, v in labelset.score(entry, labelset.predicted(report.segments)).items()}
+        seconds[name] = round(report.seconds, 3)
+    labels: dict[str, list[float]] = {}
+    for scores in per_photo.values():
+        for label, v in scores.items():
+            labels.setdefault(label, []).append(v)
+    per_label = {lb: round(statistics.mean(v), 3) for lb, v in sorted(labels.items())}
+    hair = [per_photo[n]["hair"] for n in PORTRAITS if n in per_photo and "hair" in per_photo[n]]
+    return {
+        "per_label": per_label,
+        "photos_per_label": {lb: len(v) for lb, v in sorted(labels.items())},
+        "mean_over_labels": round(statistics.mean(per_label.values()), 3),
+        "portrait_hair": round(statistics.mean(hair), 3) if hair else None,
+        "per_photo": per_photo,
+        "parse_seconds_native_size": seconds,
+    }
+
+
+def time_1mp(names: list[str], repeats: int) -> dict:
+    """Seconds of ``parse_report`` for each photo resized to 1 MP (nets on), and each parser's own time."""
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.parsing import parse_report
+    from tests import labelset, photos
+
+    os.environ["FACET_PARSE_NETS"] = "on"
+    manager = ModelManager(online=False)
+    out: dict[str, dict] = {}
+    for name in names:
+        rgb = photos.load(labelset.load(name)["photo"])
+        h, w = rgb.shape[:2]
+        k = (1e6 / (h * w)) ** 0.5
+        big = cv2.resize(rgb, (round(w * k), round(h * k)), interpolation=cv2.INTER_CUBIC if k > 1 else cv2.INTER_AREA)
+        photo = Photo(np.ascontiguousarray(big))
+        parse_report(photo, manager)  # warm-up (loads the models)
+        totals: list[float] = []
+        cpu: list[float] = []
+        per: dict[str, list[float]] = {}
+        other = OtherLoad().start()
+        for _ in range(repeats):
+            c0 = time.process_time()
+            r = parse_report(photo, manager)
+            cpu.append(time.process_time() - c0)
+            totals.append(r.seconds)
+            for p, s in r.per_parser.items():
+                per.setdefault(p, []).append(s)
+        out[name] = {"size": [big.shape[1], big.shape[0]], "median_s": round(statistics.median(totals), 3),
+                     "cpu_median_s": round(statistics.median(cpu), 3),
+                     "per_parser_median_s": {p: round(statistics.median(v), 3) for p, v in per.items()},
+                     "other_load_cores": other.stop(), "load_average": load_average()}
+        log(f"{name:14s} 1 MP parse {out[name]['median_s']:.2f}s wall, {out[name]['cpu_median_s']:.2f}s CPU "
+            f"{out[name]['per_parser_median_s']}")
+    meds = [v["median_s"] for v in out.values()]
+    cpus = [v["cpu_median_s"] for v in out.values()]
+    return {"photos": out, "median_over_photos_s": round(statistics.median(meds), 3), "max_s": round(max(meds), 3),
+            "cpu_median_over_photos_s": round(statistics.median(cpus), 3), "cpu_max_s": round(max(cpus), 3),
+            "note": "wall seconds depend on what else runs (other_load_cores); the process's CPU seconds (all its "
+                    "threads) bound the wall time on a quiet machine from above"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--no-time", action="store_true", help="skip the 1 MP timing")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "parse_quality.json")
+    args = ap.parse_args(argv)
+    from tests import labelset
+
+    names = labelset.names()
+    result: dict = {"machine": machine_info([2]), "labelled_photos": names, "targets": TARGETS,
+                    "scoring": "IoU per label, mean over the photos that have it (a label offered where the "
+                               "photo has none counts 0 there); mean_over_labels = mean of those"}
+    for backend in BACKENDS:
+        t0 = time.perf_counter()
+        result[backend] = evaluate(backend, names)
+        log(f"{backend}: mean IoU {result[backend]['mean_over_labels']:.3f} over {len(result[backend]['per_label'])} "
+            f"labels ({time.perf_counter() - t0:.0f}s)  {result[backend]['per_label']}")
+    if not args.no_time:
+        result["timing_1mp"] = time_1mp(names, args.repeats)
+    result["load_average_at_end"] = load_average()
+    write_result(result, args.out)
+    log(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

