@@ -439,7 +439,8 @@ class Pick:
 
 
 def pick_instances(items: Sequence, selector: Selector, boxes: Sequence[tuple[float, float, float, float]],
-                   areas: Sequence[float], width: int, numbers: Sequence[int] | None = None) -> list[int]:
+                   areas: Sequence[float], width: int, numbers: Sequence[int] | None = None,
+                   what: str = "") -> list[int]:
     """Indices of ``items`` the selector chooses. ``boxes`` XYXY and ``areas`` per item; ``numbers`` are the
     items' own numbers (labels 'person 2'), used for plain ordinals; else ordinals count left to right."""
     n = len(items)
@@ -455,7 +456,7 @@ def pick_instances(items: Sequence, selector: Selector, boxes: Sequence[tuple[fl
         if selector.number and selector.number > 0:  # "the second from the right"
             k = selector.number - 1
             if k >= n:
-                raise BadInput(f"there are only {n} here")
+                raise BadInput(f"there {'is' if n == 1 else 'are'} only {n} {what}".rstrip())
             return [order[-1 - k] if take == -1 else order[k]]
         return [order[take]]
     if selector.number is not None:
@@ -465,11 +466,11 @@ def pick_instances(items: Sequence, selector: Selector, boxes: Sequence[tuple[fl
         if numbers:
             found = [k for k in range(n) if numbers[k] == selector.number]
             if not found:
-                raise BadInput(f"there is no #{selector.number} (there {'is' if n == 1 else 'are'} {n})")
+                raise BadInput(f"there is no {what} #{selector.number} (there {'is' if n == 1 else 'are'} {n})")
             return found
         order = sorted(range(n), key=lambda k: (boxes[k][0] + boxes[k][2]) / 2)
         if selector.number > n:
-            raise BadInput(f"there {'is' if n == 1 else 'are'} only {n}")
+            raise BadInput(f"there {'is' if n == 1 else 'are'} only {n} {what}".rstrip())
         return [order[selector.number - 1]]
     return list(range(n))
 
@@ -485,7 +486,7 @@ def _resolve_owner(cls: str, selector: Selector, pronoun: bool, catalogue: Catal
     if selector.empty or (pronoun and len(insts) == 1):
         return insts, ("" if len(insts) == 1 else f"all {len(insts)}")
     chosen = pick_instances(insts, selector, [e.segment.bbox or (0, 0, 0, 0) for e in insts],
-                            [e.segment.area for e in insts], catalogue.width, [e.number or 0 for e in insts])
+                            [e.segment.area for e in insts], catalogue.width, [e.number or 0 for e in insts], cls)
     if selector.everyone and not selector.number and not selector.position:
         chosen = list(range(len(insts)))
     return [insts[k] for k in chosen], selector.describe(cls, len(insts))
@@ -617,7 +618,7 @@ def match_labels(phrase: str, parts: Sequence[Segment]) -> TextSelection:
         except NotUnderstood:
             raise _not_understood(text, chunk.unknown, catalogue) from None
         except BadInput as exc:
-            raise NotUnderstood(f"'{text}': {exc}. On this photo you can select: {catalogue.selectable()}.",
+            raise NotUnderstood(f"'{text}': {exc}. You can select: {catalogue.selectable()}.",
                                 unknown, catalogue.selectable()) from None
     entries = [e for p in picks for e in p.entries]
     seen: list[Entry] = []
