@@ -27,8 +27,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (RESULTS_DIR, OtherLoad, load_average, log, machine_info, offline_env, peak_rss_mib,  # noqa: E402
-                    set_threads, stats, write_result)
+from common import (
+    RESULTS_DIR,
+    OtherLoad,
+    load_average,
+    log,
+    machine_info,
+    offline_env,
+    peak_rss_mib,
+    set_threads,
+    stats,
+    write_result,
+)
 
 PHRASES = {"t1": ["the second person", "the person on the left", "the second person's hair", "the jackets",
                   "all faces", "the unicorn"],

@@ -28,7 +28,13 @@ import numpy as np
 from core.errors import BadInput
 from core.models import ModelManager
 from core.types import Photo, mask_bbox
-from segmenters.text_select import (TEXT_SEGMENTERS, Catalogue, TextSelection, parse_phrase, pick_instances)
+from segmenters.text_select import (
+    TEXT_SEGMENTERS,
+    Catalogue,
+    TextSelection,
+    parse_phrase,
+    pick_instances,
+)
 
 log = logging.getLogger(__name__)
 

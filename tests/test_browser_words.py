@@ -6,9 +6,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.test_browser import _canvas_pixels, _fresh_upload, _status, page  # noqa: F401  (the page fixture)
+from tests.test_browser import ARGS, CHROMIUM, _canvas_pixels, _fresh_upload, _status
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.goto(app_url)
+        pg.wait_for_selector("#facet-upload")
+        yield pg
+        browser.close()
 
 
 def _type_words(page, text: str) -> None:
@@ -17,7 +30,7 @@ def _type_words(page, text: str) -> None:
     page.click("#facet-words-btn")
 
 
-def test_type_sky_and_apply_a_sky_preset(page, app_url, china_path, artifacts):  # noqa: F811
+def test_type_sky_and_apply_a_sky_preset(page, app_url, china_path, artifacts):
     try:
         original = _fresh_upload(page, app_url, china_path, artifacts / "words-china.png")
         _type_words(page, "the unicorn")

@@ -195,7 +195,7 @@ def offline_services():
 def _cli(*args):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "FACET_OFFLINE": "1"}
     return subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_cli_segment_text(tmp_path, parsed):

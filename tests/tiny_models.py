@@ -232,11 +232,11 @@ def make_tiny_clipseg(folder: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     tok = _tiny_clip_tokenizer(folder)
     config = CLIPSegConfig(
-        text_config=dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=3,
-                         num_attention_heads=2, max_position_embeddings=77, bos_token_id=0, eos_token_id=1,
-                         pad_token_id=1),
-        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=2,
-                           image_size=32, patch_size=8),
+        text_config={"vocab_size": len(tok), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3,
+                     "num_attention_heads": 2, "max_position_embeddings": 77, "bos_token_id": 0, "eos_token_id": 1,
+                     "pad_token_id": 1},
+        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 2,
+                       "image_size": 32, "patch_size": 8},
         projection_dim=16, extract_layers=[1, 2], reduce_dim=16, decoder_num_attention_heads=2,
         decoder_intermediate_size=32, use_complex_transposed_convolution=True)
     CLIPSegForImageSegmentation(config).eval().save_pretrained(folder, safe_serialization=True)
@@ -260,19 +260,20 @@ def make_tiny_sam3(folder: Path, seed: int = 0, queries: int = 8) -> Path:
     torch.manual_seed(seed)
     tok = _tiny_clip_tokenizer(folder)
     config = Sam3Config(
-        vision_config=dict(
-            backbone_config=dict(model_type="sam3_vit_model", hidden_size=32, intermediate_size=64,
-                                 num_hidden_layers=2, num_attention_heads=2, image_size=56, patch_size=14,
-                                 window_size=2, global_attn_indexes=[1], pretrain_image_size=28),
-            fpn_hidden_size=32, backbone_feature_sizes=[[16, 16], [8, 8], [4, 4]]),
-        text_config=dict(model_type="clip_text_model", vocab_size=len(tok), hidden_size=32, intermediate_size=64,
-                         projection_dim=32, num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=32,
-                         bos_token_id=0, eos_token_id=1, pad_token_id=1),
-        geometry_encoder_config=dict(hidden_size=32, num_layers=1, num_attention_heads=2, intermediate_size=64),
-        detr_encoder_config=dict(hidden_size=32, num_layers=1, num_attention_heads=2, intermediate_size=64),
-        detr_decoder_config=dict(hidden_size=32, num_layers=1, num_queries=queries, num_attention_heads=2,
-                                 intermediate_size=64),
-        mask_decoder_config=dict(hidden_size=32, num_attention_heads=2))
+        vision_config={
+            "backbone_config": {"model_type": "sam3_vit_model", "hidden_size": 32, "intermediate_size": 64,
+                                "num_hidden_layers": 2, "num_attention_heads": 2, "image_size": 56, "patch_size": 14,
+                                "window_size": 2, "global_attn_indexes": [1], "pretrain_image_size": 28},
+            "fpn_hidden_size": 32, "backbone_feature_sizes": [[16, 16], [8, 8], [4, 4]]},
+        text_config={"model_type": "clip_text_model", "vocab_size": len(tok), "hidden_size": 32,
+                     "intermediate_size": 64, "projection_dim": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+                     "max_position_embeddings": 32, "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1},
+        geometry_encoder_config={"hidden_size": 32, "num_layers": 1, "num_attention_heads": 2,
+                                 "intermediate_size": 64},
+        detr_encoder_config={"hidden_size": 32, "num_layers": 1, "num_attention_heads": 2, "intermediate_size": 64},
+        detr_decoder_config={"hidden_size": 32, "num_layers": 1, "num_queries": queries, "num_attention_heads": 2,
+                             "intermediate_size": 64},
+        mask_decoder_config={"hidden_size": 32, "num_attention_heads": 2})
     Sam3Model(config).eval().save_pretrained(folder, safe_serialization=True)
     (folder / "processor_config.json").write_text(json.dumps(
         {"image_processor": {"size": {"height": 56, "width": 56}, "image_mean": [0.5, 0.5, 0.5],
