@@ -61,8 +61,8 @@ def normalise(rgb: np.ndarray, size: tuple[int, int], mean: Any, std: Any, resam
               ) -> np.ndarray:
     """RGB uint8 HxWx3 -> float32 1x3xHxW: resized to ``size`` (width, height), /255, (x - mean) / std."""
     small = cv2.resize(np.ascontiguousarray(rgb), size, interpolation=resample).astype(np.float32) / 255.0
-    small = (small - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
-    return np.ascontiguousarray(small.transpose(2, 0, 1)[None])
+    scaled = (small - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    return np.ascontiguousarray(scaled.transpose(2, 0, 1)[None], dtype=np.float32)
 
 
 class _TextModel:
@@ -127,7 +127,8 @@ def load_clipseg(path: Path, device: str, dtype: Any) -> LoadedClipSeg:
     """CLIPSegForImageSegmentation + its tokenizer from a folder laid out like CIDAS/clipseg-rd64-refined."""
     from transformers import CLIPSegForImageSegmentation
 
-    model = CLIPSegForImageSegmentation.from_pretrained(path, dtype=dtype, use_safetensors=True).to(device).eval()
+    model = CLIPSegForImageSegmentation.from_pretrained(path, dtype=dtype, use_safetensors=True)
+    model = model.to(device).eval()  # type: ignore[arg-type]
     pre = _json(Path(path) / "preprocessor_config.json")
     size = pre.get("size", 352)
     w, h = (size, size) if isinstance(size, int) else (int(size.get("width", 352)), int(size.get("height", 352)))
@@ -200,7 +201,8 @@ def load_sam3(path: Path, device: str, dtype: Any) -> LoadedSam3:
     prompts: the image preprocessing is ``normalise`` here)."""
     from transformers import Sam3Model
 
-    model = Sam3Model.from_pretrained(path, dtype=dtype).to(device).eval()
+    model = Sam3Model.from_pretrained(path, dtype=dtype)
+    model = model.to(device).eval()  # type: ignore[arg-type]
     size, mean, std = sam3_preprocessing(path)
     return LoadedSam3(model, _tokenizer(path), size, mean, std, device, dtype)
 

@@ -184,7 +184,8 @@ class Entry:
 
 def parse_label(label: str) -> tuple[str, int | None, str | None]:
     """'person 2 · hair' -> ('person', 2, 'hair'); 'dog 1' -> ('dog', 1, None); 'sky' -> ('sky', None, None)."""
-    head, part = (label.split(SEP, 1) + [None])[:2] if SEP in label else (label, None)
+    head, _, rest = label.partition(SEP)
+    part = rest or None
     m = re.fullmatch(r"(.*?)\s+(\d+)", head.strip())
     if m:
         return m.group(1).strip().lower(), int(m.group(2)), (part.strip().lower() if part else None)
@@ -227,7 +228,7 @@ class Catalogue:
         """What can be selected, for messages: 'person 1–6 (e.g. ...), hair, face, ..., sky'."""
         bits: list[str] = []
         for cls in self.instance_classes():
-            nums = [e.number for e in self.instances(cls)]
+            nums = [e.number or 0 for e in self.instances(cls)]
             if len(nums) > 1:
                 bits.append(f"{cls} {min(nums)}–{max(nums)} (e.g. 'the second {cls}', 'the {cls} on the left')")
             else:
@@ -526,10 +527,14 @@ def resolve_chunk(chunk: Chunk, catalogue: Catalogue) -> Pick:
                     said.append(f"{lb} of every {per[0].cls}")
                     continue
                 if (chunk.selector.number or chunk.selector.position) and not chunk.selector.everyone:
-                    owner = _single_owner_class(catalogue)
-                    if owner is not None and any(x.part == lb for x in catalogue.entries):  # "the second hair" reads as the second person's hair
-                        return resolve_chunk(Chunk([Concept(owner, (owner,)), c], chunk.selector, chunk.pronoun,
-                                                   [], 0), catalogue)
+                    owner_cls = _single_owner_class(catalogue)
+                    if owner_cls is not None and any(x.part == lb for x in catalogue.entries):
+                        # "the second hair" reads as the second person's hair
+                        return resolve_chunk(Chunk([Concept(owner_cls, (owner_cls,)), c], chunk.selector,
+                                                   chunk.pronoun, [], 0), catalogue)
+                    entries.append(e)
+                    said.append(f"{lb} (one {lb} region here: all of it)")
+                    continue
                 entries.append(e)
                 said.append(lb)
         return Pick(tuple(entries), " + ".join(said))
