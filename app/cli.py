@@ -45,6 +45,11 @@ def parser() -> argparse.ArgumentParser:
     seg.add_argument("--point", type=_point, action="append", default=[], metavar="X,Y[:+|:-]",
                      help="a click in photo pixels; ':-' excludes (repeatable)")
     seg.add_argument("--box", type=_box, metavar="X0,Y0,X1,Y1", help="a box in photo pixels")
+    seg.add_argument("--text", metavar="PHRASE",
+                     help="select by words, e.g. 'sky', 'the jacket', \"the second person's hair\" (--point then "
+                          "refines it: ':+' adds, ':-' cuts)")
+    seg.add_argument("--backend", choices=("auto", "labels", "clipseg", "sam3"), default="auto",
+                     help="for --text: labelled parts, then a model for other words (auto); or only one of them")
     seg.add_argument("--out", type=Path, required=True, help="output mask PNG (0/255, the photo's size)")
     sub.add_parser("models", help="print every model role and its state as JSON")
 
@@ -90,11 +95,43 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def cmd_segment_text(args: argparse.Namespace) -> dict:
+    """`segment --text`: the phrase's mask (labelled parts, or a model), optionally refined by --point clicks."""
+    from core.photo import load_photo, mask_to_png
+    from core.services import build_services
+    from core.session import EXCLUDE, INCLUDE, EditorSession
+
+    if args.box is not None:
+        raise BadInput("--text and --box do not go together; refine a phrase's mask with --point")
+    services = build_services()
+    photo = load_photo(args.photo, services.settings)
+    session = EditorSession()
+    try:
+        session.load(photo, services, parse=args.backend in ("auto", "labels"))
+        seg = session.select_text(args.text, services, args.backend)
+        understood = session.status
+        for x, y, positive in args.point:
+            session.click(x, y, INCLUDE if positive else EXCLUDE, services)
+        if not seg.mask.any():
+            raise BadInput("the clicks left an empty mask")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(mask_to_png(seg.mask))
+        return {"out": str(args.out), "text": args.text, "selected": understood.split("; clicks")[0],
+                "label": seg.label, "source": seg.source, "clicks": len(args.point), "width": photo.width,
+                "height": photo.height, "area": int(seg.mask.sum()), "degraded": services.degraded}
+    finally:
+        session.close()
+
+
 def cmd_segment(args: argparse.Namespace) -> dict:
     from core.photo import load_photo, mask_to_png
     from core.services import build_services
     from core.types import ClickPrompt, Point
 
+    if args.text is not None:
+        if args.out.suffix.lower() != ".png":
+            raise BadInput(f"--out {args.out}: the mask is written as PNG; use a .png name")
+        return cmd_segment_text(args)
     if not args.point and args.box is None:
         raise BadInput("give at least one --point or a --box")
     if args.out.suffix.lower() != ".png":

@@ -223,6 +223,10 @@ def build_ui(services: Services) -> gr.Blocks:
                                  file_types=["image"], elem_id="facet-upload", height=100)
                 with gr.Accordion("2 · Pick the part", open=True):
                     parts = gr.Radio([], label="Labelled parts (found automatically)", elem_id="facet-parts")
+                    with gr.Row():
+                        words = gr.Textbox(label="Select by words", max_lines=1, scale=4, elem_id="facet-words",
+                                           placeholder="sky · the jacket · the second person's hair")
+                        words_btn = gr.Button("Select", size="sm", scale=1, elem_id="facet-words-btn")
                     mode = gr.Radio(list(MODES), value="Pick part", label="Clicking the photo",
                                     elem_id="facet-mode")
                     with gr.Row():
@@ -386,6 +390,14 @@ def build_ui(services: Services) -> gr.Blocks:
             s = _session(s)
             if part_id is not None and s.photo is not None:
                 s.use_part(int(part_id))
+            return _view(s)
+
+        @ui()
+        def on_words(s, phrase):
+            s = _session(s)
+            if s.photo is None:
+                raise BadInput("upload a photo first")
+            s.select_text(phrase or "", services)
             return _view(s)
 
         @ui()
@@ -623,6 +635,8 @@ def build_ui(services: Services) -> gr.Blocks:
             on_upload_legend, [state], [legend], api_name=False)
         canvas.select(on_click, [state, mode], view_outputs, api_name=False, **models)
         parts.input(on_part, [state, parts], view_outputs, api_name="use_part")
+        words_btn.click(on_words, [state, words], view_outputs, api_name="select_text", **models)
+        words.submit(on_words, [state, words], view_outputs, api_name=False, **models)
         undo_btn.click(on_undo, [state], view_outputs, api_name="undo", **models)
         clear_btn.click(on_clear, [state], view_outputs, api_name="clear")
         new_btn.click(on_new, [state], view_outputs, api_name="new_segment")

@@ -200,6 +200,23 @@ class EditorSession:
         self.status = f"Selected '{part.label}' ({part.source}); clicks now refine it."
         return seg
 
+    def select_text(self, phrase: str, services: Services, backend: str = "auto") -> Segment:
+        """Select by words: the phrase's mask becomes the active segment (refinable by clicks like a picked
+        part). Offline labels first, an open-vocabulary model for other words when its weights are here
+        (segmenters/text_select.py); an unknown phrase raises a BadInput listing what can be selected."""
+        from segmenters.text_select import select_text
+
+        photo = self._require_photo()
+        self.count("click", services)
+        found = select_text(phrase, self.parts, photo, services.manager, backend)
+        if len(found.parts) == 1:  # exactly one labelled part: the same segment its chip gives
+            seg = self.use_part(found.parts[0])
+        else:
+            seg = self.new_segment(found.label[:80], base=found.mask, source=found.source)
+            seg.score = found.score
+        self.status = f"{found.message[0].upper()}{found.message[1:]}; clicks now refine it."
+        return seg
+
     def pick_part(self, x: float, y: float) -> Segment:
         from segmenters.parsing import smallest_segment_at
 

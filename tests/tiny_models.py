@@ -239,3 +239,69 @@ def make_tiny_sam2(folder: Path, seed: int = 0, image_size: int = 256) -> Path:
     folder = Path(folder)
     Sam2Model(config).eval().save_pretrained(folder)
     return folder
+
+
+# -- text selection (segmenters/text_models.py) ----------------------------------------------------------
+
+
+def make_tiny_clipseg(folder: Path, seed: int = 0) -> Path:
+    """A CLIPSegForImageSegmentation with 32-wide, 3-layer text and vision towers (32 px input, patch 8), the
+    refined decoder, a tiny CLIP tokenizer and a 32 px preprocessor_config.json, laid out like
+    CIDAS/clipseg-rd64-refined."""
+    import json
+
+    import torch
+    from transformers import CLIPSegConfig, CLIPSegForImageSegmentation
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    tok = _tiny_clip_tokenizer(folder)
+    config = CLIPSegConfig(
+        text_config={"vocab_size": len(tok), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3,
+                     "num_attention_heads": 2, "max_position_embeddings": 77, "bos_token_id": 0, "eos_token_id": 1,
+                     "pad_token_id": 1},
+        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 2,
+                       "image_size": 32, "patch_size": 8},
+        projection_dim=16, extract_layers=[1, 2], reduce_dim=16, decoder_num_attention_heads=2,
+        decoder_intermediate_size=32, use_complex_transposed_convolution=True)
+    CLIPSegForImageSegmentation(config).eval().save_pretrained(folder, safe_serialization=True)
+    (folder / "preprocessor_config.json").write_text(json.dumps(
+        {"size": 32, "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225],
+         "image_processor_type": "ViTImageProcessor", "processor_class": "CLIPSegProcessor"}))
+    return folder
+
+
+def make_tiny_sam3(folder: Path, seed: int = 0, queries: int = 8) -> Path:
+    """A Sam3Model with a 2-layer 32-wide ViT (56 px input, patch 14), 32-wide CLIP text tower, 1-layer DETR
+    encoder/decoder with ``queries`` queries, a tiny CLIP tokenizer and a 56 px processor_config.json, laid
+    out like facebook/sam3."""
+    import json
+
+    import torch
+    from transformers import Sam3Config, Sam3Model
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    tok = _tiny_clip_tokenizer(folder)
+    config = Sam3Config(
+        vision_config={
+            "backbone_config": {"model_type": "sam3_vit_model", "hidden_size": 32, "intermediate_size": 64,
+                                "num_hidden_layers": 2, "num_attention_heads": 2, "image_size": 56, "patch_size": 14,
+                                "window_size": 2, "global_attn_indexes": [1], "pretrain_image_size": 28},
+            "fpn_hidden_size": 32, "backbone_feature_sizes": [[16, 16], [8, 8], [4, 4]]},
+        text_config={"model_type": "clip_text_model", "vocab_size": len(tok), "hidden_size": 32,
+                     "intermediate_size": 64, "projection_dim": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+                     "max_position_embeddings": 32, "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1},
+        geometry_encoder_config={"hidden_size": 32, "num_layers": 1, "num_attention_heads": 2,
+                                 "intermediate_size": 64},
+        detr_encoder_config={"hidden_size": 32, "num_layers": 1, "num_attention_heads": 2, "intermediate_size": 64},
+        detr_decoder_config={"hidden_size": 32, "num_layers": 1, "num_queries": queries, "num_attention_heads": 2,
+                             "intermediate_size": 64},
+        mask_decoder_config={"hidden_size": 32, "num_attention_heads": 2})
+    Sam3Model(config).eval().save_pretrained(folder, safe_serialization=True)
+    (folder / "processor_config.json").write_text(json.dumps(
+        {"image_processor": {"size": {"height": 56, "width": 56}, "image_mean": [0.5, 0.5, 0.5],
+                             "image_std": [0.5, 0.5, 0.5]}, "processor_class": "Sam3Processor"}))
+    return folder
