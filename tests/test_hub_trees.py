@@ -44,6 +44,11 @@ def loader_needs(spec: ModelRole, tree: dict) -> list[str]:
         return ["config.json", "model.safetensors"]
     if b == "transformers.SegformerForSemanticSegmentation":
         return ["config.json", "model.safetensors"]
+    if b == "transformers.CLIPSegForImageSegmentation":  # load_clipseg: model, our preprocessing, CLIP BPE tokenizer
+        return ["config.json", "preprocessor_config.json", "model.safetensors", "vocab.json", "merges.txt",
+                "tokenizer_config.json"]
+    if b == "transformers.Sam3Model":  # load_sam3: model, processor_config.json sizes, CLIP tokenizer
+        return ["config.json", "processor_config.json", "model.safetensors", "tokenizer_config.json"]
     if b == "diffusers.AutoPipelineForInpainting":
         need = ["model_index.json"]
         for c in tree["model_index_components"]:
