@@ -80,6 +80,8 @@ def run_case(case: dict, editor, out_dir: Path) -> dict:
         row[method] = {"backend": v.backend, "texture_ratio": round(texture_ratio(v.image, hole), 3),
                        "seam": round(seam.result, 2), "seam_original": round(seam.original, 2),
                        "filled_px": int(hole.sum()), "seconds": round(v.seconds, 3), "wall_s": round(wall, 3)}
+        if rect:  # texture kept relative to what the rectangle really had
+            row[method]["texture_vs_original"] = round(row[method]["texture_ratio"] / row["texture_ratio_original"], 3)
         crops.append((v.image, hole))
     # crop for looking at: PatchMatch | Telea | original, around the filled area
     hole = crops[0][1] | crops[1][1]

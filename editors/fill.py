@@ -40,6 +40,7 @@ THIN_PX = 3.5  # a hole whose every pixel is at most this far from its border is
 PATCH = 3  # PatchMatch patch radius (7x7 patches)
 DETAIL_PATCH = 2  # radius of the patches that find where each low-resolution fill pixel came from
 DETAIL_DIMS = 8  # PCA components those patches are compared on
+DETAIL_COHERENCE = True  # median-filter the look-up's offsets (5x5)
 DETAIL_GAIN = 1.5  # at most this boost of the copied detail (see _detail)
 DETAIL_SIGMA = 2.0  # the fine layer: the photo minus its Gaussian blur of this sigma (search-scale px)
 MIN_SIDE = 24  # smaller crops: Telea (the PatchMatch pyramid needs room)
@@ -275,6 +276,9 @@ def _detail(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, sma
     ox = np.zeros(hole_s.shape, np.float32)
     oy[qy, qx] = (sy_i[idx] - qy) / sy
     ox[qy, qx] = (sx_i[idx] - qx) / sx
+    if DETAIL_COHERENCE:  # neighbours copy from neighbouring places: whole runs of bricks, not confetti
+        oy = cv2.medianBlur(oy, 5)
+        ox = cv2.medianBlur(ox, 5)
     # each full-resolution hole pixel takes the offset of the low-resolution pixel it falls in
     ly = np.minimum(((py + 0.5) * sy).astype(np.int32), hole_s.shape[0] - 1)
     lx = np.minimum(((px + 0.5) * sx).astype(np.int32), hole_s.shape[1] - 1)

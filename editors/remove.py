@@ -228,7 +228,7 @@ class RemoveEditor(LazyManager):
         try:
             return self.manager.get(ROLE, load_lama)
         except ModelUnavailable as exc:
-            raise ModelUnavailable(ROLE, f"{exc.reason}. Use method 'telea' (classical fill) offline") from exc
+            raise ModelUnavailable(ROLE, f"{exc.reason}. Offline, use method 'patchmatch' (or 'telea', OpenCV's classical fill)") from exc
 
     def _lama(self, session: Any, crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
         h, w = mask.shape
