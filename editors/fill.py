@@ -41,7 +41,9 @@ PATCH = 3  # PatchMatch patch radius (7x7 patches)
 DETAIL_PATCH = 2  # radius of the patches that find where each low-resolution fill pixel came from
 DETAIL_DIMS = 8  # PCA components those patches are compared on
 DETAIL_COHERENCE = True  # median-filter the look-up's offsets (5x5)
-DETAIL_GAIN = 1.5  # at most this boost of the copied detail (see _detail)
+DETAIL_MATCH = 24.0  # grey levels (see _detail)
+DETAIL_CLAMP = 3.0  # copied detail is clipped at this many RMS
+DETAIL_GAIN = 1.25  # at most this boost of the copied detail (see _detail)
 DETAIL_SIGMA = 2.0  # the fine layer: the photo minus its Gaussian blur of this sigma (search-scale px)
 MIN_SIDE = 24  # smaller crops: Telea (the PatchMatch pyramid needs room)
 
@@ -215,7 +217,8 @@ def _patchmatch(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None,
         vals = _sample(cv2.GaussianBlur(lowf, (0, 0), DETAIL_SIGMA), py, px, sx, sy)
         fine = image[ty, tx].astype(np.float32) - _sample(
             cv2.GaussianBlur(small.astype(np.float32), (0, 0), DETAIL_SIGMA), ty, tx, sx, sy)
-        vals += gain[:, None] * fine
+        lim = DETAIL_CLAMP * float(np.sqrt(np.mean(fine[gain > 0] ** 2))) if (gain > 0).any() else 0.0
+        vals += gain[:, None] * np.clip(fine, -lim, lim)  # no lone speckle brighter than the texture
     res[py, px] = np.clip(vals + 0.5, 0, 255).astype(np.uint8)
     return res, min(sx, sy), src is not None
 
@@ -285,6 +288,10 @@ def _detail(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, sma
     ty = np.clip(np.rint(py + oy[ly, lx]).astype(np.int32), 0, h - 1)
     tx = np.clip(np.rint(px + ox[ly, lx]).astype(np.int32), 0, w - 1)
     bad = ~known[ty, tx]  # a rounding that lands in the hole (or an excluded pixel): no fine layer there
+    # and where the place it would copy from does not look like the fill there (coarse colours apart by more
+    # than DETAIL_MATCH grey levels): its detail belongs to something else (an edge next to a window)
+    apart = np.abs(_sample(low_c, py, px, sx, sy) - _sample(small_c, ty, tx, sx, sy)).max(axis=1)
+    bad |= apart > DETAIL_MATCH
     # the look-up favours calm patches a little (the fill it matches is a little smooth): bring the copied
     # detail up to the strength of the ring around the hole, by at most DETAIL_GAIN
     ok = ~bad
@@ -371,6 +378,13 @@ def shadow_of(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.zeros_like(mask)
     hit = np.unique(labels[touch & cand])
     hit = hit[hit > 0]
+    # a shadow lies on the ground at the object's foot: below the object in its own columns, or beside
+    # its lowest quarter; a dark thing that stands beside it (a wall, a door) reaches higher: not a shadow
+    col_bottom = np.where(mask.any(axis=0), mask.shape[0] - 1 - np.argmax(mask[::-1], axis=0), -1)
+    foot = int(ys.max()) - 0.25 * bh
+    yy = np.arange(mask.shape[0])[:, None]
+    low = np.where(col_bottom[None, :] >= 0, yy > col_bottom[None, :], yy >= foot)
+    hit = [i for i in hit if low[labels == i].mean() >= 0.7]
     out = np.isin(labels, hit)
     if out.sum() > 1.5 * mask.sum():  # half the scene is "darker": no clear shadow, grow nothing
         return np.zeros_like(mask)
