@@ -43,7 +43,7 @@ DETAIL_DIMS = 8  # PCA components those patches are compared on
 DETAIL_COHERENCE = True  # median-filter the look-up's offsets (5x5)
 DETAIL_MATCH = 24.0  # grey levels (see _detail)
 DETAIL_CLAMP = 3.0  # copied detail is clipped at this many RMS
-DETAIL_GAIN = 1.25  # at most this boost of the copied detail (see _detail)
+DETAIL_GAIN = 1.5  # at most this boost of the copied detail (see _detail)
 DETAIL_SIGMA = 2.0  # the fine layer: the photo minus its Gaussian blur of this sigma (search-scale px)
 MIN_SIDE = 24  # smaller crops: Telea (the PatchMatch pyramid needs room)
 
