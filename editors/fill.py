@@ -34,7 +34,7 @@ PATCHMATCH = "PatchMatch fill (offline)"
 TELEA = "OpenCV Telea (thin-mask fill)"
 METHODS = {"patchmatch": PATCHMATCH, "telea": TELEA}
 
-BUDGET_PX = 250_000  # PatchMatch searches at most this many pixels (time and memory ~ linear in it)
+BUDGET_PX = 160_000  # PatchMatch searches at most this many pixels (time and memory ~ linear in it)
 SHADOW_BUDGET_PX = 300_000  # the shadow search runs at most at this size
 THIN_PX = 3.5  # a hole whose every pixel is at most this far from its border is "thin": Telea
 PATCH = 3  # PatchMatch patch radius (7x7 patches)
@@ -208,27 +208,21 @@ def _patchmatch(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None,
     res = image.copy()
     # PatchMatch's voting averages overlapping patches (a slight blur) and a downscale removed the rest of
     # the fine detail: keep the fill's coarse layer, take the fine layer from where each patch came from
-    src = _detail(image, hole, exclude, small, low, hole_s, excl_s, sx, sy, py, px)
+    fine = _detail(image, hole, exclude, small, low, hole_s, excl_s, sx, sy, py, px)
     lowf = low.astype(np.float32)
-    if src is None:
+    if fine is None:
         vals = lowf[py, px] if s >= 0.999 else _sample(lowf, py, px, sx, sy, cv2.INTER_CUBIC)
     else:
-        ty, tx, gain = src
-        vals = _sample(cv2.GaussianBlur(lowf, (0, 0), DETAIL_SIGMA), py, px, sx, sy)
-        fine = image[ty, tx].astype(np.float32) - _sample(
-            cv2.GaussianBlur(small.astype(np.float32), (0, 0), DETAIL_SIGMA), ty, tx, sx, sy)
-        lim = DETAIL_CLAMP * float(np.sqrt(np.mean(fine[gain > 0] ** 2))) if (gain > 0).any() else 0.0
-        vals += gain[:, None] * np.clip(fine, -lim, lim)  # no lone speckle brighter than the texture
+        vals = _sample(cv2.GaussianBlur(lowf, (0, 0), DETAIL_SIGMA), py, px, sx, sy) + fine
     res[py, px] = np.clip(vals + 0.5, 0, 255).astype(np.uint8)
-    return res, min(sx, sy), src is not None
+    return res, min(sx, sy), fine is not None
 
 
 def _detail(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, small: np.ndarray, low: np.ndarray,
             hole_s: np.ndarray, excl_s: np.ndarray | None, sx: float, sy: float, py: np.ndarray, px: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Where each full-resolution hole pixel (``py``, ``px``) takes its fine layer from: (source ys, source xs,
-    per-pixel gain, 0 where there is no source), found through the low-resolution fill; None when the ring
-    around the hole has no fine detail."""
+            ) -> np.ndarray | None:
+    """The fine layer (N x 3 float32) for the full-resolution hole pixels (``py``, ``px``), copied from where
+    the low-resolution fill's patches came from; None when the ring around the hole has no fine detail."""
     from scipy.spatial import cKDTree
 
     h, w = hole.shape
@@ -282,28 +276,49 @@ def _detail(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, sma
     if DETAIL_COHERENCE:  # neighbours copy from neighbouring places: whole runs of bricks, not confetti
         oy = cv2.medianBlur(oy, 5)
         ox = cv2.medianBlur(ox, 5)
-    # each full-resolution hole pixel takes the offset of the low-resolution pixel it falls in
-    ly = np.minimum(((py + 0.5) * sy).astype(np.int32), hole_s.shape[0] - 1)
-    lx = np.minimum(((px + 0.5) * sx).astype(np.int32), hole_s.shape[1] - 1)
-    ty = np.clip(np.rint(py + oy[ly, lx]).astype(np.int32), 0, h - 1)
-    tx = np.clip(np.rint(px + ox[ly, lx]).astype(np.int32), 0, w - 1)
-    bad = ~known[ty, tx]  # a rounding that lands in the hole (or an excluded pixel): no fine layer there
-    # and where the place it would copy from does not look like the fill there (coarse colours apart by more
-    # than DETAIL_MATCH grey levels): its detail belongs to something else (an edge next to a window)
-    apart = np.abs(_sample(low_c, py, px, sx, sy) - _sample(small_c, ty, tx, sx, sy)).max(axis=1)
-    bad |= apart > DETAIL_MATCH
-    # the look-up favours calm patches a little (the fill it matches is a little smooth): bring the copied
-    # detail up to the strength of the ring around the hole, by at most DETAIL_GAIN
-    ok = ~bad
-    if not ok.any():
+    # each full-resolution hole pixel blends the fine layers its 4 nearest low-resolution pixels point at
+    # (bilinear weights: no block edges where neighbouring offsets differ), each taken only where it lands
+    # on a known pixel whose coarse colour matches the fill there (within DETAIL_MATCH grey levels;
+    # otherwise its detail belongs to something else, an edge next to a window)
+    hs, ws = hole_s.shape
+    fy = ((py + 0.5) * sy - 0.5).astype(np.float32)
+    fx = ((px + 0.5) * sx - 0.5).astype(np.float32)
+    y0 = np.clip(np.floor(fy), 0, hs - 1).astype(np.int32)
+    x0 = np.clip(np.floor(fx), 0, ws - 1).astype(np.int32)
+    wy = np.clip(fy - y0, 0.0, 1.0)
+    wx = np.clip(fx - x0, 0.0, 1.0)
+    here = _sample(low_c, py, px, sx, sy)
+    oyi = np.rint(oy).astype(np.int32)
+    oxi = np.rint(ox).astype(np.int32)
+    flat = image.reshape(-1, 3)
+    known_f = known.reshape(-1)
+    acc = np.zeros((py.size, 3), np.float32)
+    wsum = np.zeros(py.size, np.float32)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            ly = np.minimum(y0 + dy, hs - 1)
+            lx = np.minimum(x0 + dx, ws - 1)
+            ty = np.clip(py + oyi[ly, lx], 0, h - 1)
+            tx = np.clip(px + oxi[ly, lx], 0, w - 1)
+            t = ty * w + tx
+            there = _sample(small_c, ty, tx, sx, sy)
+            ok = hole_s[ly, lx] & known_f[t] & (np.abs(here - there).max(axis=1) <= DETAIL_MATCH)
+            wgt = (wy if dy else 1.0 - wy) * (wx if dx else 1.0 - wx) * ok
+            acc += wgt[:, None] * (flat[t] - there)
+            wsum += wgt
+    has = wsum > 0.05
+    if not has.any():
         return None
-    pick = np.linspace(0, int(ok.sum()) - 1, min(int(ok.sum()), 20000)).astype(int)
-    cy, cx = ty[ok][pick], tx[ok][pick]
-    fine = image[cy, cx].astype(np.float32) - _sample(small_c, cy, cx, sx, sy)
-    rms = float(np.sqrt((fine ** 2).mean()))
-    gain = np.full(py.size, float(np.clip(ring_rms / rms, 1.0, DETAIL_GAIN)) if rms > 0 else 1.0, np.float32)
-    gain[bad] = 0.0
-    return ty, tx, gain
+    fine = np.zeros_like(acc)
+    fine[has] = acc[has] / wsum[has, None]
+    # the look-up favours calm patches a little (the fill it matches is a little smooth): bring the copied
+    # detail up to the strength of the ring around the hole (at most DETAIL_GAIN x), no lone speckles
+    rms = float(np.sqrt((fine[has] ** 2).mean()))
+    if rms <= 0:
+        return None
+    gain = float(np.clip(ring_rms / rms, 1.0, DETAIL_GAIN))
+    lim = DETAIL_CLAMP * rms
+    return gain * np.clip(fine, -lim, lim)
 
 
 # --------------------------------------------------------------------------- quality measure
