@@ -20,8 +20,8 @@ Rectangles run with ``grow=0, shadow=False`` (the rectangle itself is filled); o
 ``--repeats`` times each (median). Crops of every fill (PatchMatch | Telea | original) are written to
 ``artifacts/fill/`` for looking at.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/fill_bench.py            # -> bench/results/fill.json (~2 min)
-    OMP_NUM_THREADS=1 .venv/bin/python bench/fill_bench.py --quick    # rectangles only, no 12 MP
+    OMP_NUM_THREADS=1 .venv/bin/python bench/fill_bench.py            # -> bench/results/fill.json (~3 min quiet)
+    OMP_NUM_THREADS=1 .venv/bin/python bench/fill_bench.py --quick    # rectangles only, no 12 MP (fill-quick.json)
 """
 
 from __future__ import annotations
