@@ -268,7 +268,7 @@ def _detail(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, sma
         return out
 
     tree = cKDTree(project(small_c)[sy_i, sx_i], balanced_tree=False, compact_nodes=False)
-    _, idx = tree.query(project(low_c)[qy, qx], k=1, eps=1.0, workers=-1)
+    _, idx = tree.query(project(low_c)[qy, qx], k=1, eps=3.0, workers=1)
     oy = np.zeros(hole_s.shape, np.float32)
     ox = np.zeros(hole_s.shape, np.float32)
     oy[qy, qx] = (sy_i[idx] - qy) / sy
