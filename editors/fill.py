@@ -269,8 +269,8 @@ def _detail(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, sma
 
     tree = cKDTree(project(small_c)[sy_i, sx_i], balanced_tree=False, compact_nodes=False)
     _, idx = tree.query(project(low_c)[qy, qx], k=1, eps=3.0, workers=1)
-    oy = np.zeros(hole_s.shape, np.float32)
-    ox = np.zeros(hole_s.shape, np.float32)
+    oy: np.ndarray = np.zeros(hole_s.shape, np.float32)
+    ox: np.ndarray = np.zeros(hole_s.shape, np.float32)
     oy[qy, qx] = (sy_i[idx] - qy) / sy
     ox[qy, qx] = (sx_i[idx] - qx) / sx
     if DETAIL_COHERENCE:  # neighbours copy from neighbouring places: whole runs of bricks, not confetti
@@ -399,8 +399,8 @@ def shadow_of(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     foot = int(ys.max()) - 0.25 * bh
     yy = np.arange(mask.shape[0])[:, None]
     low = np.where(col_bottom[None, :] >= 0, yy > col_bottom[None, :], yy >= foot)
-    hit = [i for i in hit if low[labels == i].mean() >= 0.7]
-    out = np.isin(labels, hit)
+    keep = [i for i in hit if low[labels == i].mean() >= 0.7]
+    out = np.isin(labels, keep)
     if out.sum() > 1.5 * mask.sum():  # half the scene is "darker": no clear shadow, grow nothing
         return np.zeros_like(mask)
     return out
