@@ -4,9 +4,13 @@ Backends, best first:
 - ``lama``: LaMa (Carve/LaMa-ONNX, ``lama_fp32.onnx``) through onnxruntime. Fixed 512x512 input: image float
   [0, 1] NCHW, mask float 1 = fill; output [0, 255]. A roughly square crop with generous context around the
   (grown) mask is resized to 512x512, filled, resized back and composited.
-- offline: OpenCV's classical inpainting (Telea, or Navier-Stokes with ``method="ns"``) on a crop with
-  context. It propagates the surrounding colours inwards: good for small blemishes, smeary on big areas.
-  It is named for what it is ("OpenCV Telea (classical fill)"), never presented as a generation.
+- offline (``patchmatch``, the default without LaMa): ``editors/fill.py``. The selection is grown to take
+  in its outline and its shadow (``removal_mask``), then PatchMatch copies patches of the surroundings into
+  it on a crop with context (downscaled for the search when large, fine detail copied back at full
+  resolution); thin selections (scratches, wires) get OpenCV Telea instead. Named "PatchMatch fill
+  (offline)" (or "OpenCV Telea (thin-mask fill)"), never presented as a generation.
+- ``telea`` / ``ns``: OpenCV's classical inpainting on a crop with context, on request. It propagates the
+  surrounding colours inwards: good for small blemishes, smeary on big areas.
 
 Pixels outside the grown mask + feather stay bit-identical (``core.composite``).
 """
@@ -29,6 +33,7 @@ from core.types import Photo
 from editors import EDITORS
 from editors.base import FEATHER, LazyManager, Param, as_pixels, auto_feather, validate_params
 from editors.diffusion import Progress, Variant, model_id
+from editors.fill import PATCHMATCH, TELEA, fill, removal_mask
 from editors.inpaint import auto_grow, check_coverage, context_box, grow_mask
 
 log = logging.getLogger(__name__)
@@ -38,11 +43,13 @@ LAMA_SIZE = 512
 CLASSICAL_MAX_SIDE = 1024  # classical fills run at most at this size (they are smooth anyway)
 BACKENDS = {
     "lama": "LaMa (big-LaMa, ONNX)",
+    "patchmatch": PATCHMATCH,
+    "thin": TELEA,
     "telea": "OpenCV Telea (classical fill)",
     "ns": "OpenCV Navier-Stokes (classical fill)",
 }
 
-__all__ = ["RemoveEditor", "available", "build_remove", "load_lama"]
+__all__ = ["RemoveEditor", "available", "build_remove", "grown_hole", "load_lama"]
 
 
 def available(manager: Any) -> bool:
@@ -100,12 +107,15 @@ class RemoveEditor(LazyManager):
     name = "remove"
     label = "Remove (fill with background)"
     params_schema: dict[str, Param] = {
-        "method": Param(str, "auto", choices=("auto", "lama", "telea", "ns"),
-                        help="auto = LaMa when downloaded, else OpenCV Telea; telea/ns = classical fill"),
+        "method": Param(str, "auto", choices=("auto", "lama", "patchmatch", "telea", "ns"),
+                        help="auto = LaMa when downloaded, else PatchMatch (Telea for thin selections); "
+                             "telea/ns = OpenCV's classical fill"),
         "grow": Param(float, -1.0, -1.0, 256.0,
                       help="px the selection is grown first, so no outline of the object stays; "
                            "-1 = automatic (8 % of the selection's size, at least 4 px: outlines and shadows "
                            "sit just outside a mask)"),
+        "shadow": Param(bool, True, help="PatchMatch fill: also remove the object's shadow (a darker area "
+                                         "touching it, mostly below)"),
         "radius": Param(float, -1.0, -1.0, 64.0, help="classical fill: neighbourhood radius in px; -1 = automatic"),
         "feather": FEATHER,
     }
@@ -115,7 +125,7 @@ class RemoveEditor(LazyManager):
 
     def method_for(self, method: str = "auto") -> str:
         if method == "auto":
-            return "lama" if available(self.manager) else "telea"
+            return "lama" if available(self.manager) else "patchmatch"
         return method
 
     @property
@@ -136,11 +146,9 @@ class RemoveEditor(LazyManager):
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         t0 = time.perf_counter()
-        feather = auto_feather(pixels.shape, p["feather"])
-        tight = crop_box(mask, 0)
-        size = max(tight[2] - tight[0], tight[3] - tight[1])
-        # an object's outline and shadow sit just outside its mask; a fill that starts on them comes out dark
-        grow = float(p["grow"]) if p["grow"] >= 0 else max(auto_grow(tight, -1.0), 4.0, 0.08 * size)
+        grow, feather, size = self._grow(pixels.shape, mask, p, method)
+        if method == "patchmatch":
+            return [self._patchmatch(pixels, mask, grow, feather, bool(p["shadow"]), seed, progress, t0)]
         if method == "lama":
             session = self._session()
             margin = int(math.ceil(grow + feather)) + max(16, round(0.5 * size))
@@ -170,11 +178,58 @@ class RemoveEditor(LazyManager):
               seed: int | None = None) -> np.ndarray:
         return self.generate(photo, mask, params, seed)[0].image
 
+    def _grow(self, shape: tuple[int, ...], mask: np.ndarray, p: dict[str, Any], method: str
+              ) -> tuple[float, float, int]:
+        """(grow px, feather px, the selection's longer side)."""
+        feather = auto_feather(shape, p["feather"])
+        tight = crop_box(mask, 0)
+        size = max(tight[2] - tight[0], tight[3] - tight[1])
+        # an object's outline and shadow sit just outside its mask; a fill that starts on them comes out dark
+        grow = float(p["grow"]) if p["grow"] >= 0 else max(auto_grow(tight, -1.0), 4.0, 0.08 * size)
+        if method == "patchmatch" and p["grow"] < 0:  # the feather's inner half must blend background
+            grow = max(grow, feather + 1.0)
+        return grow, feather, size
+
+    def filled_area(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None
+                    ) -> np.ndarray:
+        """The bool mask ``generate`` fills with these params (the selection grown over its outline, and
+        its shadow on the PatchMatch path); the feather band around it is blended on top."""
+        pixels = as_pixels(photo)
+        mask = check_mask(mask, pixels.shape)
+        p = validate_params(self.name, self.params_schema, params)
+        method = self.method_for(p["method"])
+        grow, _, _ = self._grow(pixels.shape, mask, p, method)
+        if method == "patchmatch":
+            return grown_hole(pixels, mask, grow, bool(p["shadow"]))
+        return grow_mask(mask, grow)
+
+    def _patchmatch(self, pixels: np.ndarray, mask: np.ndarray, grow: float, feather: float, shadow: bool,
+                    seed: int | None, progress: Progress | None, t0: float) -> Variant:
+        """Grow the selection over its outline and shadow, then fill it (``editors.fill``) on a crop."""
+        hole = grown_hole(pixels, mask, grow, shadow)
+        check_coverage(hole)
+        hx0, hy0, hx1, hy1 = crop_box(hole, 0)
+        # context to copy from: about half the hole's size on every side (PatchMatch picks the best of it)
+        margin = int(math.ceil(feather)) + max(24, int(0.5 * max(hx1 - hx0, hy1 - hy0)))
+        box = context_box(hole, margin, min_aspect=0.0)
+        sl = box_slices(box)
+        done = fill(np.ascontiguousarray(pixels[sl]), hole[sl], seed=0 if seed is None else int(seed))
+        if progress is not None:
+            progress(1, 1)
+        # paste back through a box just around the hole and its feather (the context crop is 4x larger)
+        tight = crop_box(hole, int(math.ceil(feather)) + 2)
+        inner = done.image[tight[1] - box[1]:tight[3] - box[1], tight[0] - box[0]:tight[2] - box[0]]
+        result = composite_crop(pixels, np.ascontiguousarray(inner), tight, hole, feather, 0.0)
+        key = "patchmatch" if done.method == "patchmatch" else "thin"
+        mid = "pypatchmatch-2.2.0" if key == "patchmatch" else "opencv-telea"
+        return Variant(image=result, seed=0 if seed is None else int(seed), seconds=time.perf_counter() - t0,
+                       model=mid, backend=BACKENDS[key])
+
     def _session(self) -> Any:
         try:
             return self.manager.get(ROLE, load_lama)
         except ModelUnavailable as exc:
-            raise ModelUnavailable(ROLE, f"{exc.reason}. Use method 'telea' (classical fill) offline") from exc
+            raise ModelUnavailable(ROLE, f"{exc.reason}. Offline, use method 'patchmatch' (or 'telea', OpenCV's classical fill)") from exc
 
     def _lama(self, session: Any, crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
         h, w = mask.shape
@@ -191,6 +246,17 @@ class RemoveEditor(LazyManager):
         result = crop.copy()  # only the hole takes the model's pixels; the context keeps its exact bytes
         result[mask] = cv2.resize(out, (w, h), interpolation=back)[mask]
         return result
+
+
+def grown_hole(pixels: np.ndarray, mask: np.ndarray, grow: float, shadow: bool = True) -> np.ndarray:
+    """What the PatchMatch path fills: ``mask`` grown by ``grow`` px plus its shadow (``removal_mask``),
+    worked out on a crop around the mask (the shadow search reaches about half the object's size)."""
+    x0, y0, x1, y1 = crop_box(mask, 0)
+    size = max(x1 - x0, y1 - y0)
+    ssl = box_slices(crop_box(mask, int(math.ceil(grow)) + int(0.6 * size) + 8))
+    hole = np.zeros(mask.shape, bool)
+    hole[ssl] = removal_mask(pixels[ssl], mask[ssl], grow, shadow=shadow)
+    return hole
 
 
 def classical_fill(crop: np.ndarray, mask: np.ndarray, radius: float, method: str = "telea") -> np.ndarray:

@@ -15,9 +15,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from core.composite import lab_to_rgb, masked_blur, rgb_to_lab
+from core.composite import check_mask, lab_to_rgb, masked_blur, rgb_to_lab
 from editors import EDITORS
-from editors.base import FEATHER, CropEditor, Param
+from editors.base import FEATHER, CropEditor, Param, as_pixels, validate_params
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,9 @@ class SkyEditor(CropEditor):
         "horizon_fade": Param(float, 0.12, 0.0, 0.5,
                               help="fade towards the original haze over this share of the sky's height"),
         "strength": Param(float, 1.0, 0.0, 1.0, help="blend between the original (0) and the new sky (1)"),
+        "rim": Param(float, 0.0, -1.0, 32.0, help="cover a thin rim of the old sky left just outside the selection "
+                                                 "(a halo along roofs and leaves) with the foreground next to it, "
+                                                 "up to this many px; -1 = automatic, 0 = off"),
         "feather": FEATHER,
     }
 
@@ -166,6 +169,17 @@ class SkyEditor(CropEditor):
         if p["strength"] < 1:
             lab_n = lab_o + p["strength"] * (lab_n - lab_o)
         return lab_to_rgb(lab_n)
+
+    # -- thin rim (editors/fill.py, issue 17): kept apart from the sky itself ----------------------------
+    def apply(self, photo: Any, mask: np.ndarray, params: dict[str, Any] | None = None,
+              seed: int | None = None) -> np.ndarray:
+        rim = validate_params(self.name, self.params_schema, params)["rim"]
+        if rim != 0:
+            from editors.fill import cover_rim
+
+            pixels = as_pixels(photo)
+            photo, _ = cover_rim(pixels, check_mask(mask, pixels.shape), rim)
+        return super().apply(photo, mask, params, seed)
 
     @staticmethod
     def _snow(sky: np.ndarray, rng: np.random.Generator, h: int, w: int) -> np.ndarray:

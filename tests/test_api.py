@@ -120,3 +120,20 @@ def test_session_api_click_edit_variants_and_errors(app_url, astronaut_path):
     path = client.predict("PNG", api_name="/export")
     result = np.asarray(Image.open(path).convert("RGB"))
     assert result[330, 100, 2] > result[330, 100, 0]  # the clicked suit is blue
+
+
+def test_remove_offline_through_the_api_names_patchmatch(app_url, astronaut_path):
+    """/remove (the button's endpoint) and /edit with the remove editor, offline: PatchMatch fills the
+    selection (the round mission patch on the suit) and the status line names the method."""
+    client = Client(app_url, verbose=False)
+    client.predict(handle_file(str(astronaut_path)), api_name="/upload")
+    view = client.predict(165, 380, "include", api_name="/click")
+    view = client.predict(7, api_name="/remove")
+    assert "PatchMatch fill (offline)" in view[1] and "seed 7" in view[1]
+    path = client.predict("PNG", api_name="/export")
+    before = np.asarray(Image.open(astronaut_path).convert("RGB")).astype(int)
+    after = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    assert np.abs(after[370:390, 155:175] - before[370:390, 155:175]).mean() > 10  # the patch is gone
+    assert np.abs(after[:100, :100] - before[:100, :100]).mean() < 3  # far away: as it was (export watermark)
+    view = client.predict("remove", json.dumps({"method": "patchmatch", "shadow": False}), 0, api_name="/edit")
+    assert "Applied Remove" in view[1]

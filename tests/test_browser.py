@@ -202,7 +202,7 @@ def test_remove_offline_and_generation_says_it_is_unavailable(page, app_url, ast
         page.click("#facet-remove")
         page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Applied variant')",
                                timeout=60_000)
-        assert "classical" in page.locator("#facet-status").inner_text().lower()
+        assert "patchmatch fill (offline)" in page.locator("#facet-status").inner_text().lower()
         page.wait_for_timeout(800)
         after = _canvas_pixels(page, artifacts / "browser-removed.png")
         h, w = after.shape[:2]

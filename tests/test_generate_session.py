@@ -81,6 +81,7 @@ def test_offline_generation_is_unavailable_but_remove_works(astronaut_path):
     s.new_segment("patch")
     s.click(165, 380, INCLUDE, services)  # the round mission patch on the suit
     found = s.generate("remove", {}, 0, services)
-    assert "classical" in found[0].backend.lower() or "telea" in found[0].backend.lower()
+    assert found[0].backend == "PatchMatch fill (offline)"
     s.apply_variant(0)
     assert s.layers.layers[0].editor == "remove"
+    assert "PatchMatch fill (offline)" in s.status  # the status names the method

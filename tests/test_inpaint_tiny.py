@@ -3,7 +3,8 @@
 - inpaint: a tiny SD inpainting pipeline (9-channel UNet, 32/64 wide, 64 px native) saved like the hub
   repo and pointed at with FACET_MODEL_INPAINT; a tiny random LoRA stands in for LCM-LoRA
   (FACET_MODEL_INPAINT_FAST).
-- remove: OpenCV Telea on a real photo (the rocket in skimage's rocket photo), and a tiny ONNX graph
+- remove: OpenCV Telea on request on a real photo (the rocket in skimage's rocket photo; the offline
+  default, PatchMatch, is tested in tests/test_fill.py), and a tiny ONNX graph
   with LaMa's inputs/outputs loaded through FACET_MODEL_LAMA.
 """
 
@@ -249,9 +250,9 @@ def test_remove_offline_telea_on_a_real_photo(monkeypatch, tmp_path, rocket):
     monkeypatch.delenv("FACET_MODEL_LAMA", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     ed = RemoveEditor(ModelManager(Settings(), online=False))
-    assert not ed.available() and ed.backend == "OpenCV Telea (classical fill)"
+    assert not ed.available() and ed.backend == "PatchMatch fill (offline)"  # offline default (tests/test_fill.py)
     img, mask = rocket
-    (v,) = ed.generate(img, mask, {"grow": 3, "feather": 2}, seed=5)
+    (v,) = ed.generate(img, mask, {"method": "telea", "grow": 3, "feather": 2}, seed=5)
     assert v.model == "opencv-telea" and "classical" in v.backend and v.seed == 5
     keep = outside(mask, 3, 2)
     assert np.array_equal(v.image[keep], img[keep])

@@ -1,0 +1,224 @@
+"""Offline Remove: the PatchMatch fill (editors/fill.py) on real photos, with floors on how much texture it
+keeps (``texture_ratio``, defined in editors/fill.py and bench/fill_bench.py) and a ceiling on the colour
+jump across its border (``core.composite.seam_delta_e``). Cases come from bench/fill_cases.json (boxes and
+polygons drawn by hand on the photos of tests/photos.py). The bench's goal is a ratio >= 0.6; the tests
+keep a floor a little under it (PatchMatch is randomised: another seed moves a ratio by ~0.1)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from core.composite import affected_region, seam_delta_e  # noqa: E402
+from core.errors import BadInput  # noqa: E402
+from core.models import ModelManager  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from editors import EDITORS  # noqa: E402
+from editors import fill as F  # noqa: E402
+from editors.remove import RemoveEditor  # noqa: E402
+from tests import photos  # noqa: E402
+
+CASES = {c["name"]: c for c in json.loads(
+    (Path(__file__).resolve().parent.parent / "bench" / "fill_cases.json").read_text())["cases"]}
+RATIO_FLOOR = 0.5
+# the scenetext05 barrier foot: its wheels and their shadow on the sand, below the yellow foot (hand-drawn)
+FOOT_SHADOW = [(756, 612), (790, 622), (818, 632), (818, 650), (800, 656), (775, 652), (758, 630)]
+
+
+def case_mask(case: dict, shape: tuple[int, ...]) -> np.ndarray:
+    m = np.zeros(shape[:2], np.uint8)
+    if "box" in case:
+        x0, y0, x1, y1 = case["box"]
+        m[y0:y1, x0:x1] = 1
+    else:
+        cv2.fillPoly(m, [np.array(case["polygon"], np.int32)], 1)
+    return m.astype(bool)
+
+
+@pytest.fixture(scope="module")
+def editor(tmp_path_factory) -> RemoveEditor:
+    os.environ.pop("FACET_MODEL_LAMA", None)
+    ed = RemoveEditor(ModelManager(Settings(), online=False))
+    assert not ed.available() and ed.backend == F.PATCHMATCH
+    return ed
+
+
+# --------------------------------------------------------------------------- the measure itself
+
+
+def test_texture_ratio_tells_a_smudge_from_texture():
+    img = photos.load("leuvenB")
+    hole = case_mask(CASES["leuvenB-cobbles"], img.shape)
+    assert F.texture_ratio(img, hole) > 0.8  # the untouched cobbles are as textured as their surroundings
+    flat = img.copy()
+    flat[hole] = img[hole].mean(0).astype(np.uint8)
+    assert F.texture_ratio(flat, hole) < 0.05
+    with pytest.raises(BadInput):
+        F.texture_ratio(img, np.zeros(img.shape[:2], bool))
+
+
+# --------------------------------------------------------------------------- rectangles on textured areas
+
+
+@pytest.mark.parametrize("name", ["building-facade", "leuvenA-bricks", "messi5-grass", "leuvenB-cobbles"])
+def test_rectangle_on_texture_keeps_it(editor, name):
+    """Facade, brick wall, lawn, street: the fill keeps the texture (Telea's smudge does not) and adds no seam."""
+    case = CASES[name]
+    img = photos.load(case["photo"])
+    hole = case_mask(case, img.shape)
+    params = {"grow": 0, "shadow": False, "feather": 2}
+    (v,) = editor.generate(img, hole, params, seed=0)
+    assert v.backend == "PatchMatch fill (offline)" and v.model == "pypatchmatch-2.2.0"
+    ratio = F.texture_ratio(v.image, hole)
+    assert ratio >= RATIO_FLOOR, ratio
+    telea = editor.apply(img, hole, {**params, "method": "telea"})
+    assert F.texture_ratio(telea, hole) < 0.3  # the measure does fail a smudge
+    seam = seam_delta_e(img, v.image, hole)
+    assert seam.result <= seam.original + 1.0, seam  # no colour jump beyond what the photo had there
+    keep = ~affected_region(hole, 2)
+    np.testing.assert_array_equal(v.image[keep], img[keep])
+
+
+# --------------------------------------------------------------------------- real objects
+
+
+@pytest.mark.parametrize("name", ["leuvenB-bicycles", "messi5-ball"])
+def test_object_removal_looks_like_background(editor, name):
+    case = CASES[name]
+    img = photos.load(case["photo"])
+    sel = case_mask(case, img.shape)
+    (v,) = editor.generate(img, sel, {}, seed=0)
+    hole = editor.filled_area(img, sel, {})
+    assert hole[sel].all() and hole.sum() > sel.sum()  # grown over the outline
+    assert F.texture_ratio(v.image, hole) >= RATIO_FLOOR
+    seam = seam_delta_e(img, v.image, hole)
+    assert seam.result <= seam.original + 1.5, seam
+    # the object is gone: inside, the result is far from the original object
+    assert np.abs(v.image[sel].astype(int) - img[sel]).mean() > 15
+    from editors.base import auto_feather
+
+    keep = ~affected_region(hole, auto_feather(img.shape, -1.0))
+    np.testing.assert_array_equal(v.image[keep], img[keep])
+
+
+def test_the_shadow_and_wheels_below_an_object_are_removed_too(editor):
+    case = CASES["scenetext05-barrier-foot"]
+    img = photos.load(case["photo"])
+    sel = case_mask(case, img.shape)
+    shadow = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(shadow, [np.array(FOOT_SHADOW, np.int32)], 1)
+    shadow = shadow.astype(bool) & ~sel
+    with_shadow = editor.filled_area(img, sel, {})
+    without = editor.filled_area(img, sel, {"shadow": False})
+    assert with_shadow[shadow].mean() >= 0.6, with_shadow[shadow].mean()
+    assert without[shadow].mean() < 0.4  # the outline grow alone does not reach it
+    assert with_shadow.sum() < 4 * sel.sum()  # and the search did not run off across the sand
+
+
+def test_no_shadow_is_invented_on_an_even_lawn():
+    img = photos.load("messi5")
+    sel = case_mask(CASES["messi5-grass"], img.shape)
+    assert F.shadow_of(img, sel).sum() < 0.05 * sel.sum()
+
+
+# --------------------------------------------------------------------------- the fill's mechanics
+
+
+def test_thin_marks_get_telea(editor):
+    img = photos.load("leuvenA")
+    wire = np.zeros(img.shape[:2], np.uint8)
+    cv2.line(wire, (20, 470), (330, 520), 1, 3)  # a 3 px "wire" across the cobbles
+    wire = wire.astype(bool)
+    assert F.is_thin(wire) and not F.is_thin(case_mask(CASES["leuvenA-cobbles"], img.shape))
+    (v,) = editor.generate(img, wire, {"grow": 0, "shadow": False}, seed=0)
+    assert v.backend == F.TELEA and v.model == "opencv-telea"
+
+
+def test_downscaled_search_copies_fine_detail_back(monkeypatch):
+    img = photos.load("leuvenB")
+    hole = case_mask(CASES["leuvenB-cobbles"], img.shape)
+    out = F.fill(img, hole, budget_px=60_000, seed=0)
+    assert out.method == "patchmatch" and out.scale < 0.5 and out.detail
+    np.testing.assert_array_equal(out.image[~hole], img[~hole])
+    with_detail = F.texture_ratio(out.image, hole)
+    monkeypatch.setattr(F, "_detail", lambda *a, **k: None)
+    plain = F.fill(img, hole, budget_px=60_000, seed=0)
+    assert not plain.detail
+    assert with_detail >= RATIO_FLOOR and with_detail > 1.5 * F.texture_ratio(plain.image, hole)
+
+
+def test_same_seed_same_fill_another_seed_another():
+    img = photos.load("messi5")
+    hole = case_mask(CASES["messi5-grass"], img.shape)
+    crop, h = img[230:, :260], hole[230:, :260]
+    a, b = F.fill(crop, h, seed=3), F.fill(crop, h, seed=3)
+    np.testing.assert_array_equal(a.image, b.image)
+    assert not np.array_equal(a.image, F.fill(crop, h, seed=4).image)
+
+
+def test_excluded_pixels_are_neither_filled_nor_copied():
+    img = np.zeros((120, 160, 3), np.uint8)
+    img[:, :80] = (200, 30, 30)  # red left half: excluded
+    img[:, 80:] = (30, 30, 200)
+    rng = np.random.default_rng(0)
+    img[:, 80:] = np.clip(img[:, 80:].astype(int) + rng.integers(-10, 10, (120, 80, 3)), 0, 255).astype(np.uint8)
+    hole = np.zeros((120, 160), bool)
+    hole[40:80, 86:126] = True
+    excl = np.zeros_like(hole)
+    excl[:, :80] = True
+    for method in ("patchmatch", "telea"):
+        out = F.fill(img, hole, method=method, exclude=excl).image
+        assert out[hole][:, 0].max() < 120, method  # no red came in
+        np.testing.assert_array_equal(out[~hole], img[~hole])
+
+
+def test_bad_input_is_a_clear_message(editor):
+    img = photos.load("messi5")
+    hole = case_mask(CASES["messi5-grass"], img.shape)
+    with pytest.raises(BadInput, match="unknown method"):
+        F.fill(img, hole, method="magic")
+    with pytest.raises(BadInput, match="HxW"):
+        F.fill(img, hole[:10])
+    with pytest.raises(BadInput, match="shadow"):
+        editor.generate(img, hole, {"shadow": "lots"})
+
+
+# --------------------------------------------------------------------------- the sky editor's thin rim
+
+
+def test_cover_rim_replaces_an_old_sky_halo_with_the_foreground():
+    h, w = 120, 160
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:60] = (150, 190, 235)  # sky
+    img[60:] = (110, 70, 50)  # a brown roof
+    img[60:63] = (175, 205, 240)  # a bright 3 px halo of old sky the selection missed
+    sky = np.zeros((h, w), bool)
+    sky[:60] = True
+    out, rim = F.cover_rim(img, sky, 5)
+    assert rim[60:63].mean() > 0.9 and not rim[:60].any() and not rim[66:].any()
+    assert np.abs(out[60:63].astype(int) - (110, 70, 50)).max() < 25  # now roof-coloured
+    np.testing.assert_array_equal(out[~rim], img[~rim])
+
+
+def test_sky_editor_rim_is_off_by_default_and_local_when_on():
+    from sklearn.datasets import load_sample_image
+
+    from tests.test_editors import sky_mask
+
+    img = load_sample_image("china.jpg")
+    m = sky_mask(img)
+    ed = EDITORS.build("sky")
+    base = ed.apply(img, m, {"preset": "stormy", "feather": 2}, 0)
+    np.testing.assert_array_equal(base, ed.apply(img, m, {"preset": "stormy", "feather": 2, "rim": 0}, 0))
+    out = ed.apply(img, m, {"preset": "stormy", "feather": 2, "rim": 4}, 0)
+    _, rim = F.cover_rim(img, m, 4)
+    keep = ~affected_region(m | rim, 2)
+    np.testing.assert_array_equal(out[keep], img[keep])
+    assert rim.any() and (out[rim] != img[rim]).any()
