@@ -184,6 +184,12 @@ def _view(s: EditorSession, full: bool = True):
 
 
 def build_ui(services: Services) -> gr.Blocks:
+    try:  # the Content Credentials signer: configured, or made once now (core/credentials.py)
+        from core.credentials import ensure_signer
+
+        log.info("Content Credentials signer: %s", ensure_signer(services.settings))
+    except FacetError as exc:
+        log.error("%s", exc)
     with gr.Blocks(title="Facet — restyle any part of a photo", delete_cache=(1800, 3600)) as demo:
         state = gr.State(None, time_to_live=services.settings.session_ttl_s, delete_callback=_close)
         gr.Markdown("# Facet\n**1.** Upload a photo · **2.** pick the part (a labelled part, or click on it) · "
@@ -611,7 +617,7 @@ def build_ui(services: Services) -> gr.Blocks:
             s = _session(s)
             if s.photo is None:
                 raise BadInput("upload a photo first")
-            return str(s.export(fmt_value or "PNG"))
+            return str(s.export(fmt_value or "PNG", settings=services.settings))
 
         models = {"concurrency_id": "models"}
         upload.upload(on_upload, [upload, state], view_outputs, api_name="upload", **models).then(

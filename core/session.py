@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -31,6 +32,9 @@ from core.types import ClickPrompt, MaskResult, Photo, Point, Segment
 log = logging.getLogger(__name__)
 
 INCLUDE, EXCLUDE, BOX, PICK = "include", "exclude", "box", "pick"
+# Downloadable files (`_publish`): superseded ones beyond the newest KEEP_PUBLISHED of a kind are removed once
+# older than KEEP_PUBLISHED_S (Gradio copies a returned file into its own cache before answering).
+KEEP_PUBLISHED, KEEP_PUBLISHED_S = 4, 120.0
 
 # Flood limits per session: action kind -> (setting with its per-minute limit, what the message calls it)
 LIMITS = {"edit": ("max_edits_per_minute", "edits"), "upload": ("max_edits_per_minute", "uploads"),
@@ -78,7 +82,8 @@ class EditorSession:
     status: str = ""
     _next_id: int = 1
     _tmpdir: str | None = None
-    _written: dict = field(default_factory=dict)
+    _written: dict = field(default_factory=dict)  # segment id -> (what was encoded, its published mask file)
+    _published: dict = field(default_factory=dict)  # kind -> [(monotonic time, its folder)] (see `_publish`)
     _render_preview: tuple[tuple, np.ndarray] | None = None
     _faces: tuple[tuple, list] | None = None
     last_report: list = field(default_factory=list)  # what the last editor said it did, face by face
@@ -351,7 +356,7 @@ class EditorSession:
         after = editor.apply(before, mask, params, seed)
         seconds = time.perf_counter() - t0
         layer = layer_from_result(self.layers.next_id(), label or "photo", editor_name, params, seed, before, after,
-                                  seconds, tuple(getattr(editor, "model_ids", ()) or ()))
+                                  seconds, tuple(getattr(editor, "model_ids", ()) or ()), generative=editor.generative)
         self.layers.push(layer)
         self.last_report = list(getattr(editor, "last_report", ()) or ())  # per-face notes (anonymize)
         self.show_selection = False
@@ -384,7 +389,7 @@ class EditorSession:
             raise BadInput(f"there is no variant #{index + 1}")
         v = variants[index]
         layer = layer_from_result(self.layers.next_id(), label, editor_name, params, v.seed, self.result(), v.image,
-                                  v.seconds, (v.model,))
+                                  v.seconds, (v.model,), generative=v.generative)
         self.layers.push(layer)
         self.show_selection = False
         self.status = f"Applied variant {index + 1} (seed {v.seed}, {v.backend}) to '{label}' (layer #{layer.id})."
@@ -449,10 +454,11 @@ class EditorSession:
         hidden = [layer.id for layer in self.layers.layers if not layer.visible]
         self.status = f"Hidden layers: {', '.join(f'#{i}' for i in hidden)}." if hidden else "All layers shown."
 
-    def export(self, fmt: str = "PNG", quality: int = 95) -> Path:
-        """Write the full-size result (upright, ICC profile kept) in this session's temp folder. With at least
-        one visible edit it carries Facet's provenance (metadata + invisible watermark, core/provenance.py);
-        an unedited photo is written without either."""
+    def export(self, fmt: str = "PNG", quality: int = 95, settings: Any = None) -> Path:
+        """Write the full-size result (upright, ICC profile kept) in this session's temp folder, under a new
+        unique name (`_publish`). With at least one visible edit it carries Facet's provenance
+        (core/provenance.py: metadata, C2PA Content Credentials, and the invisible watermark as FACET_WATERMARK
+        says); an unedited photo is written without any."""
         photo = self._require_photo()
         base = getattr(self.layers, "base", None)
         shown = ([base] if base is not None else []) + [layer for layer in self.layers.layers if layer.visible]
@@ -460,13 +466,11 @@ class EditorSession:
             from core.provenance import provenance_bytes
 
             data, _ = provenance_bytes(np.asarray(self.result()), shown, photo, fmt, photo.icc_profile, quality,
-                                       merged=self.layers.merged, history=self.layers.history)
+                                       merged=self.layers.merged, history=self.layers.history, settings=settings)
         else:
             data = encode_image(np.asarray(self.result()), fmt, photo.icc_profile, quality)
         stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(photo.name).stem)[:60] or "photo"
-        path = self._folder() / f"{stem}-facet.{'jpg' if fmt.upper() in ('JPG', 'JPEG') else 'png'}"
-        path.write_bytes(data)
-        return path
+        return self._publish(data, f"{stem}-facet.{'jpg' if fmt.upper() in ('JPG', 'JPEG') else 'png'}", "export")
 
     # -- output -------------------------------------------------------------------------------------
     def result_preview(self) -> np.ndarray:
@@ -517,12 +521,34 @@ class EditorSession:
         if seg is None or not seg.mask.any():
             raise BadInput("select a part of the photo first; there is no mask to download")
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in seg.label)[:40] or "mask"
-        path = self._folder() / f"{safe}-mask.png"
-        key = (seg.id, id(seg.mask), str(path))
-        if self._written.get(seg.id) != key or not path.exists():  # only re-encode a changed mask
-            path.write_bytes(mask_to_png(seg.mask))
-            self._written[seg.id] = key
+        key = (seg.id, id(seg.mask), safe)
+        done = self._written.get(seg.id)
+        if done is not None and done[0] == key and done[1].exists():  # only encode a changed mask
+            return done[1]
+        path = self._publish(mask_to_png(seg.mask), f"{safe}-mask.png", "mask")
+        self._written[seg.id] = (key, path)
         return path
+
+    def _publish(self, data: bytes, filename: str, kind: str) -> Path:
+        """Write a file a client may download (export, mask): once, under a name never used before (its own
+        new subfolder, so the user still sees ``filename``), atomically (a temp name, then a rename), and
+        never rewritten: a download that is being sent can never see it change or shrink. Superseded files of
+        the same ``kind`` beyond the newest few are removed a while later; all of them with the session."""
+        folder = Path(tempfile.mkdtemp(dir=self._folder(), prefix=f"{kind}-"))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, folder / filename)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        published = self._published.setdefault(kind, [])
+        published.append((time.monotonic(), folder))
+        now = time.monotonic()
+        while len(published) > KEEP_PUBLISHED and now - published[0][0] > KEEP_PUBLISHED_S:
+            shutil.rmtree(published.pop(0)[1], ignore_errors=True)
+        return folder / filename
 
     def close(self) -> None:
         """Free everything this session holds (called when the Gradio session ends or expires)."""
@@ -534,6 +560,7 @@ class EditorSession:
         self.layers.clear()
         self._render_preview = self._faces = self.pending = None  # pending: full-size generated variants
         self._written.clear()
+        self._published.clear()
         trim_heap()
 
 

@@ -9,6 +9,8 @@ os.environ["FACET_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.pop("FACET_MODEL_SAM", None)
+# the locally generated Content Credentials signer (core/credentials.py) goes to a temp folder, not ~/.local/share
+os.environ.setdefault("FACET_DATA_DIR", __import__("tempfile").mkdtemp(prefix="facet-test-data-"))
 
 from pathlib import Path  # noqa: E402
 
