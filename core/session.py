@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import numpy as np
 
 from core.errors import BadInput, FacetError, ModelUnavailable
 from core.layers import Layer, LayerStack, combine, encode_image, grow_shrink, layer_from_result
-from core.limits import RateLimiter
+from core.limits import RateLimiter, client_address
 from core.masks import PALETTE, downscale, render_overlay, resize_mask
 from core.photo import mask_to_png
 from core.services import Services
@@ -39,6 +40,13 @@ KEEP_PUBLISHED, KEEP_PUBLISHED_S = 4, 120.0
 # Flood limits per session: action kind -> (setting with its per-minute limit, what the message calls it)
 LIMITS = {"edit": ("max_edits_per_minute", "edits"), "upload": ("max_edits_per_minute", "uploads"),
           "click": ("max_clicks_per_minute", "clicks")}
+# ... and per client address, over all its sessions (core/limits.py ClientLimits)
+IP_LIMITS = {"edit": "max_edits_per_minute_per_ip", "upload": "max_uploads_per_minute_per_ip",
+             "click": "max_clicks_per_minute_per_ip"}
+
+
+class EditBusy(BadInput):
+    """An edit is already running in this session; the second request was ignored (nothing was changed)."""
 
 # What "Variants" renders for the selected segment: (caption, editor, params).
 VARIANTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
@@ -90,12 +98,19 @@ class EditorSession:
     pending: tuple | None = None  # (result key, segment label, editor, params, variants) of the last generation
     cancel_event: Any = None  # threading.Event of the generation running now (set by the Cancel button)
     limiter: RateLimiter = field(default_factory=RateLimiter)  # this session's flood limits (see `count`)
+    # where the current request comes from: (TCP peer, X-Forwarded-For header), set by the UI per request
+    peer: tuple[str | None, str | None] = (None, None)
+    _editing: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one apply at a time
 
     def count(self, kind: str, services: Services) -> None:
-        """Count one action ('edit', 'upload' or 'click') against this session's per-minute limit; raises
-        `core.limits.RateLimited` (a `BadInput`) before anything is computed when the limit is reached."""
+        """Count one action ('edit', 'upload' or 'click') against the per-minute limits of its client address
+        (all its sessions) and of this session; raises `core.limits.RateLimited` (a `BadInput`) before anything
+        is computed when a limit is reached."""
         setting, what = LIMITS[kind]
-        self.limiter.take(kind, int(getattr(services.settings, setting)), what)
+        settings = services.settings
+        address = client_address(self.peer[0], self.peer[1], settings.trusted_proxies)
+        services.clients.take(address, kind, int(getattr(settings, IP_LIMITS[kind])), what)
+        self.limiter.take(kind, int(getattr(settings, setting)), what)
 
     # -- photo --------------------------------------------------------------------------------------
     def load(self, photo: Photo, services: Services, parse: bool = True) -> None:
@@ -341,7 +356,17 @@ class EditorSession:
                    mask: np.ndarray | None = None, label: str | None = None, charge: bool = True) -> Layer:
         """Apply an editor to the active segment (or to ``mask`` named ``label``) on top of the current
         result; push it as a layer. ``charge``: count it against the edit limit (False for the later
-        steps of one user action that was counted already)."""
+        steps of one user action that was counted already). A second edit while one runs in this session
+        (a double click) is refused with `EditBusy` and changes nothing."""
+        if not self._editing.acquire(blocking=False):
+            raise EditBusy("an edit is still running; this second request was ignored")
+        try:
+            return self._apply_edit(editor_name, params, seed, services, mask, label, charge)
+        finally:
+            self._editing.release()
+
+    def _apply_edit(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services,
+                    mask: np.ndarray | None, label: str | None, charge: bool) -> Layer:
         if mask is None:
             seg = self.segment()
             if seg is None or not seg.mask.any():
