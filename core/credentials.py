@@ -24,8 +24,9 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from core.errors import FacetError
 
@@ -70,7 +71,7 @@ def generate_local_signer(folder: Path) -> tuple[bytes, bytes]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
 
     def name(cn: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
@@ -232,7 +233,7 @@ def read(data: bytes) -> dict[str, Any] | None:
         if "ManifestNotFound" not in type(exc).__name__ and "not found" not in str(exc).lower():
             log.info("Content Credentials unreadable: %s", exc)
         return None
-    except Exception as exc:  # a hostile file must not break "Check a photo"
+    except Exception as exc:  # noqa: BLE001 - a hostile file must not break "Check a photo"
         log.info("Content Credentials unreadable: %s", exc)
         return None
     actions: list[dict[str, Any]] = []

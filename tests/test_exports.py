@@ -154,7 +154,7 @@ def test_check_reads_c2pa_then_metadata(services, astronaut_path):
 
 
 def test_a_configured_certificate_is_used(tmp_path, services, astronaut_path):
-    chain, key = credentials.generate_local_signer(tmp_path / "mine")
+    credentials.generate_local_signer(tmp_path / "mine")
     settings = Settings(c2pa_cert=str(tmp_path / "mine" / "chain.pem"), c2pa_key=str(tmp_path / "mine" / "key.pem"))
     assert credentials.ensure_signer(settings) == "configured"
     s = session_with(services, astronaut_path, [("recolour", {"target": "#2050d0"})])
@@ -208,7 +208,6 @@ def test_download_files_are_written_once_under_unique_names(services, astronaut_
     finally:
         s.close()
     assert not folder.exists()  # cleaned up with the session
-    json.dumps([])
 
 
 def test_the_check_tab_shows_content_credentials(app_url, astronaut_path):
