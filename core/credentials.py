@@ -138,7 +138,7 @@ def ensure_signer(settings: Any) -> str:
 
 def _action(record: dict[str, Any], generative: bool, coverage: float) -> dict[str, Any]:
     editor = str(record.get("editor", ""))
-    params = {"description": f"{editor} on {record.get('segment') or 'the photo'}".strip(),
+    params: dict[str, Any] = {"description": f"{editor} on {record.get('segment') or 'the photo'}".strip(),
               "org.facet.editor": editor}
     if record.get("models"):
         params["org.facet.models"] = [str(m) for m in record["models"]]
@@ -256,7 +256,7 @@ def read(data: bytes) -> dict[str, Any] | None:
             facet = body.get("manifest") if isinstance(body.get("manifest"), dict) else None
             ing = body.get("ingredient")
             sha = str(ing.get("sha256")) if isinstance(ing, dict) and ing.get("sha256") else None
-    sig = active.get("signature_info") if isinstance(active.get("signature_info"), dict) else {}
+    sig: dict[str, Any] = active["signature_info"] if isinstance(active.get("signature_info"), dict) else {}
     gen = active.get("claim_generator_info")
     generator = ", ".join(str(g.get("name", "")) for g in gen if isinstance(g, dict)) if isinstance(gen, list) else ""
     failures = []

@@ -225,3 +225,22 @@ def test_the_check_tab_shows_content_credentials(app_url, astronaut_path):
     assert [a["action"] for a in c2pa["actions"]] == ["c2pa.opened", "c2pa.color_adjustments"]
     assert "Content Credentials (C2PA)" in verdict and "not on a public trust list" in verdict
     assert "Edited by Facet: recolour" in verdict and not report["watermark_found"]
+
+
+def test_cli_check_reads_content_credentials(services, astronaut_path, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    s = session_with(services, astronaut_path, [("texture", {"texture": "denim"})])
+    try:
+        path = s.export("JPEG", settings=Settings())
+        out = subprocess.run([sys.executable, "-m", "app.cli", "check", str(path)], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent.parent, timeout=300)
+    finally:
+        s.close()
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["content_credentials"]["state"] == "Valid"
+    assert [a["action"] for a in report["content_credentials"]["actions"]] == ["c2pa.opened", "c2pa.edited"]
+    assert "Edited by Facet: texture (denim) on jacket" in report["verdict"] and not report["watermark_found"]
