@@ -244,3 +244,33 @@ def test_cli_check_reads_content_credentials(services, astronaut_path, tmp_path)
     assert report["content_credentials"]["state"] == "Valid"
     assert [a["action"] for a in report["content_credentials"]["actions"]] == ["c2pa.opened", "c2pa.edited"]
     assert "Edited by Facet: texture (denim) on jacket" in report["verdict"] and not report["watermark_found"]
+
+
+def test_a_prompted_inpaint_export_carries_the_mark(monkeypatch, tmp_path_factory, astronaut_path):
+    """Generated pixels (a tiny diffusion model through the real loader): the export is watermarked and its
+    Content Credentials name the model with compositeWithTrainedAlgorithmicMedia; a classical remove is not."""
+    from core.session import INCLUDE
+    from tests.tiny_models import make_tiny_inpaint
+
+    monkeypatch.setenv("FACET_MODEL_INPAINT", str(make_tiny_inpaint(tmp_path_factory.mktemp("tiny-inpaint"))))
+    services = build_services(Settings(), ModelManager(Settings(), online=False))
+    s = EditorSession()
+    try:
+        s.load(load_photo(astronaut_path), services, parse=False)
+        s.click(225, 130, INCLUDE, services)
+        s.generate("inpaint", {"prompt": "a smiling face", "variants": 1, "steps": 2}, 5, services)
+        s.apply_variant(0)
+        data = s.export("PNG", settings=Settings()).read_bytes()
+        assert pv.read_watermark(read_back(io.BytesIO(data))).found
+        found = credentials.read(data)
+        edit = found["actions"][1]
+        assert found["state"] == "Valid" and edit["digitalSourceType"] == credentials.COMPOSITE
+        assert edit["agent"] == "Facet inpaint" and edit["models"] and found["facet"]["generative"]
+        s.undo_edit()
+        s.generate("remove", {"method": "telea"}, 0, services)
+        s.apply_variant(0)
+        data = s.export("PNG", settings=Settings()).read_bytes()
+        assert not pv.read_watermark(read_back(io.BytesIO(data))).found
+        assert not credentials.read(data)["generated_by_ai"]
+    finally:
+        s.close()
