@@ -1,10 +1,14 @@
-"""Provenance: what Facet did to an exported photo, written two ways, and read back by "Check a photo".
+"""Provenance: what Facet did to an exported photo, written three ways, and read back by "Check a photo".
+
+0. **C2PA Content Credentials** (core/credentials.py): the signed standard record; :func:`check` reads it
+   first, then the metadata, then the watermark.
 
 1. **Metadata** (exact, but any re-save can strip it): the manifest from :func:`build_manifest` as JSON,
    in a PNG ``iTXt`` chunk ``facet:provenance`` (plus a standard XMP packet) or, in a JPEG, in an XMP
    packet (``APP1``) as the property ``facet:Provenance``. :func:`add_metadata` inserts it into already
    encoded bytes (nothing is re-encoded); :func:`read_metadata` finds it again.
-2. **Invisible watermark** (survives a re-save, a JPEG at quality 75 and resizing, not crops): 64 bits
+2. **Invisible watermark**, only on exports with pixels made by a trained generative model unless
+   FACET_WATERMARK says otherwise (:func:`watermark_wanted`; survives a re-save, JPEG 75 and resizing, not crops): 64 bits
    (48 fixed "magic" bits + 4 flags x 4 repeats: edited, faces swapped, faces anonymized, reserved)
    spread over the mid frequencies of the whole-frame DCT of the photo's luma *resized to 512 x 512*.
    :func:`stamp` computes the mark on that working copy, upsamples the difference to the photo's size and
@@ -186,7 +190,7 @@ def _manifest_json(manifest: dict[str, Any]) -> str:
 
 def _xmp_packet(text: str, manifest: dict[str, Any]) -> bytes:
     source = (f' xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"'
-              f' Iptc4xmpExt:DigitalSourceType="{AI_SOURCE}"') if manifest.get("trained_models_used") else ""
+              f' Iptc4xmpExt:DigitalSourceType="{AI_SOURCE}"') if manifest.get("generative") else ""  # as C2PA says
     return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
             '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
             f'<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="{APP}"'
