@@ -27,8 +27,9 @@ class CheckTab:
 
 def render() -> CheckTab:
     with gr.Tab("Check a photo", id="check"):
-        gr.Markdown("Upload a photo to see whether Facet edited it: Facet writes what it did into the file's "
-                    "metadata and an invisible watermark into the pixels (it survives re-saving, JPEG and "
+        gr.Markdown("Upload a photo to see whether Facet edited it. Read in this order: its C2PA Content "
+                    "Credentials (the signed standard record), Facet's own metadata, then the invisible watermark "
+                    "Facet puts into the pixels of exports with generated content (it survives re-saving, JPEG and "
                     "resizing, not cropping). Faces that were swapped or anonymized are shown with a face mesh.")
         upload = gr.File(label=f"A photo to check ({ACCEPTED})", file_count="single", file_types=["image"],
                          elem_id="facet-check-upload", height=100)
@@ -41,7 +42,10 @@ def render() -> CheckTab:
 
 def verdict_markdown(summary: dict[str, Any]) -> str:
     bits = f"{round(summary['bit_agreement'] * 48)}/48 watermark bits agree"
-    return (f"**{summary['verdict']}**\n\nMetadata: {'found' if summary['has_metadata'] else 'none'} · "
+    c2pa = summary.get("content_credentials")
+    creds = "none" if not c2pa else f"{c2pa['state'].lower()}" + ("" if c2pa["trusted"] else " (untrusted signer)")
+    return (f"**{summary['verdict']}**\n\nContent Credentials: {creds} · "
+            f"metadata: {'found' if summary['has_metadata'] else 'none'} · "
             f"watermark: {'found' if summary['watermark_found'] else 'not found'} ({bits}) · "
             f"faces outlined: {summary['faces_marked']}")
 

@@ -260,7 +260,8 @@ def _marked(job: EditJob, done: dict, segment: str, fmt: str, quality: int = 95)
 
     photo = done["photo"]
     layer = layer_from_result(1, segment, job.name, job.params, job.seed, photo.pixels, done["result"],
-                              done["seconds"], tuple(getattr(job.editor, "model_ids", ()) or ()))
+                              done["seconds"], tuple(getattr(job.editor, "model_ids", ()) or ()),
+                              generative=job.editor.generative)
     return provenance_bytes(done["result"], [layer], photo, fmt, photo.icc_profile, quality)[0]
 
 

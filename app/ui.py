@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -66,7 +67,25 @@ CSS = """
 
 
 def _session(state: Any) -> EditorSession:
-    return state if isinstance(state, EditorSession) else EditorSession()
+    s = state if isinstance(state, EditorSession) else EditorSession()
+    s.peer = _peer()  # per-address flood limits (core/limits.py) count this request against its address
+    return s
+
+
+def _peer() -> tuple[str | None, str | None]:
+    """(TCP peer address, X-Forwarded-For header) of the request being handled (Gradio sets it per event);
+    which of them is the client is decided by core.limits.client_address with FACET_TRUSTED_PROXIES."""
+    from gradio.context import LocalContext
+
+    request = LocalContext.request.get(None)
+    if request is None:
+        return None, None
+    client = getattr(request, "client", None)
+    try:
+        forwarded = request.headers.get("x-forwarded-for")
+    except Exception:
+        forwarded = None
+    return getattr(client, "host", None), forwarded
 
 
 def _close(state: Any) -> None:
@@ -185,6 +204,12 @@ def _view(s: EditorSession, full: bool = True):
 
 
 def build_ui(services: Services) -> gr.Blocks:
+    try:  # the Content Credentials signer: configured, or made once now (core/credentials.py)
+        from core.credentials import ensure_signer
+
+        log.info("Content Credentials signer: %s", ensure_signer(services.settings))
+    except FacetError as exc:
+        log.error("%s", exc)
     with gr.Blocks(title="Facet — restyle any part of a photo", delete_cache=(1800, 3600)) as demo:
         state = gr.State(None, time_to_live=services.settings.session_ttl_s, delete_callback=_close)
         gr.Markdown("# Facet\n**1.** Upload a photo · **2.** pick the part (a labelled part, or click on it) · "
@@ -219,8 +244,10 @@ def build_ui(services: Services) -> gr.Blocks:
                                       columns=5, height="auto", elem_id="facet-variants", visible=False,
                                       allow_preview=False)
             with gr.Column(scale=2, min_width=320):
+                # no file_types: Gradio's own check would refuse a .txt or .pdf with a bare error pill; load_photo
+                # refuses it with the reason, shown in the status line
                 upload = gr.File(label=f"1 · Upload a photo ({ACCEPTED})", file_count="single",
-                                 file_types=["image"], elem_id="facet-upload", height=100)
+                                 elem_id="facet-upload", height=100)
                 with gr.Accordion("2 · Pick the part", open=True):
                     parts = gr.Radio([], label="Labelled parts (found automatically)", elem_id="facet-parts")
                     with gr.Row():
@@ -628,7 +655,7 @@ def build_ui(services: Services) -> gr.Blocks:
             s = _session(s)
             if s.photo is None:
                 raise BadInput("upload a photo first")
-            return str(s.export(fmt_value or "PNG"))
+            return str(s.export(fmt_value or "PNG", settings=services.settings))
 
         models = {"concurrency_id": "models"}
         upload.upload(on_upload, [upload, state], view_outputs, api_name="upload", **models).then(
@@ -647,7 +674,11 @@ def build_ui(services: Services) -> gr.Blocks:
         grow_btn.click(on_grow, [state, grow_px], view_outputs, api_name="grow_segment")
         combine_btn.click(on_combine, [state, other, op], view_outputs, api_name="combine_segments")
         edit_panel.listen(controls)
-        apply_btn.click(on_apply, [state, *controls.inputs()], view_outputs, api_name="apply_edit", **models)
+        # Apply is disabled while it runs (a double click cannot stack two layers); the session also refuses a
+        # second concurrent edit (core/session.py EditBusy), for clients that bypass the button
+        apply_btn.click(lambda: gr.update(interactive=False), None, [apply_btn], queue=False, api_name=False).then(
+            on_apply, [state, *controls.inputs()], view_outputs, api_name="apply_edit", **models).then(
+            lambda: gr.update(interactive=True), None, [apply_btn], queue=False, api_name=False)
         variants_btn.click(on_variants, [state], [variants, variant_state], api_name=False, **models)
         variants.select(on_variant_pick, [state, variant_state], view_outputs, api_name=False, **models)
         preset.input(on_preset, [preset], [prompt], api_name=False, queue=False)
@@ -708,6 +739,7 @@ def _api_endpoints(services: Services) -> None:
         if len(pts) > MAX_API_POINTS:
             raise BadInput(f"give at most {MAX_API_POINTS} points")
         s = EditorSession()
+        s.peer = _peer()
         try:
             photo = load_photo(file, services.settings, name=_display_name(file))
             s.load(photo, services, parse=False)
@@ -760,6 +792,8 @@ def _display_name(path: Any) -> str:
 
 def launch(demo: gr.Blocks, services: Services, **kwargs):
     settings = services.settings
+    # uvicorn would take X-Forwarded-For from 127.0.0.1 by itself; Facet decides (FACET_TRUSTED_PROXIES)
+    os.environ["FORWARDED_ALLOW_IPS"] = ""
     demo.queue(default_concurrency_limit=2, max_size=64)
     # max_file_size: Gradio refuses larger uploads (413) before they reach a handler. show_error: what
     # Gradio itself refuses before our handlers run (a slider value out of range, a file that was not

@@ -6,6 +6,7 @@ dimensions (a decompression bomb declares huge dimensions in a tiny file).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
@@ -83,6 +84,7 @@ def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = No
         except Exception as exc:  # PIL raises many kinds for broken headers
             raise BadInput(f"{name}: the file is damaged and cannot be read ({exc.__class__.__name__})") from None
         w, h = im.size
+        source_format = str(im.format or "")
         if w * h > settings.max_pixels:
             raise BadInput(
                 f"{name}: the photo is {w}x{h} = {w * h / 1e6:.0f} MP; the limit is {settings.max_megapixels:g} MP"
@@ -102,7 +104,8 @@ def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = No
         except Exception:
             notes.append("the EXIF orientation tag is damaged and was ignored")
         rgb = _to_rgb(im, icc, notes)
-    photo = Photo(pixels=rgb, name=name, icc_profile=icc if isinstance(icc, bytes) else None, notes=tuple(notes))
+    photo = Photo(pixels=rgb, name=name, icc_profile=icc if isinstance(icc, bytes) else None, notes=tuple(notes),
+                  source_sha256=hashlib.sha256(data).hexdigest(), source_format=source_format)
     log.info("loaded %s: %dx%d %s%s", name, photo.width, photo.height, im.mode, f" ({'; '.join(notes)})" if notes else "")
     return photo
 

@@ -1,10 +1,14 @@
-"""Provenance: what Facet did to an exported photo, written two ways, and read back by "Check a photo".
+"""Provenance: what Facet did to an exported photo, written three ways, and read back by "Check a photo".
+
+0. **C2PA Content Credentials** (core/credentials.py): the signed standard record; :func:`check` reads it
+   first, then the metadata, then the watermark.
 
 1. **Metadata** (exact, but any re-save can strip it): the manifest from :func:`build_manifest` as JSON,
    in a PNG ``iTXt`` chunk ``facet:provenance`` (plus a standard XMP packet) or, in a JPEG, in an XMP
    packet (``APP1``) as the property ``facet:Provenance``. :func:`add_metadata` inserts it into already
    encoded bytes (nothing is re-encoded); :func:`read_metadata` finds it again.
-2. **Invisible watermark** (survives a re-save, a JPEG at quality 75 and resizing, not crops): 64 bits
+2. **Invisible watermark**, only on exports with pixels made by a trained generative model unless
+   FACET_WATERMARK says otherwise (:func:`watermark_wanted`; survives a re-save, JPEG 75 and resizing, not crops): 64 bits
    (48 fixed "magic" bits + 4 flags x 4 repeats: edited, faces swapped, faces anonymized, reserved)
    spread over the mid frequencies of the whole-frame DCT of the photo's luma *resized to 512 x 512*.
    :func:`stamp` computes the mark on that working copy, upsamples the difference to the photo's size and
@@ -114,7 +118,8 @@ def changed_boxes(layer: Any, min_area: int = 64) -> list[list[int]]:
 def layer_record(layer: Any) -> dict[str, Any]:
     """One edit as the manifest lists it; a face edit also carries ``face_boxes`` (one per changed face)."""
     entry: dict[str, Any] = {"editor": layer.editor, "segment": layer.segment, "params": clean_params(layer.params),
-                             "seed": layer.seed, "models": list(layer.models)}
+                             "seed": layer.seed, "models": list(layer.models),
+                             "generative": bool(getattr(layer, "generative", False))}
     if layer.editor in SWAP_EDITORS or layer.editor in ANON_EDITORS:
         what = "swapped" if layer.editor in SWAP_EDITORS else "anonymized"
         method = str(layer.params.get("method", "swap")) if what == "anonymized" else "swap"
@@ -138,7 +143,7 @@ def build_manifest(layers: Sequence[Any], photo: Any, merged: int = 0,
             if merged > len(records):
                 note = f"{merged - len(records)} older edits merged into one layer; their details were not kept"
                 records.insert(0, {"editor": "merged", "segment": "", "params": {}, "seed": None, "models": [],
-                                   "note": note})
+                                   "note": note, "generative": bool(getattr(layer, "generative", False))})
         else:
             records = [layer_record(layer)]
         for entry in records:
@@ -157,6 +162,7 @@ def build_manifest(layers: Sequence[Any], photo: Any, merged: int = 0,
         "faces_anonymized": anonymized,
         "face_boxes": face_boxes,
         "trained_models_used": any(e["models"] for e in editors),
+        "generative": any(e.get("generative") for e in editors),  # pixels made by a trained generative model
     }
 
 
@@ -184,7 +190,7 @@ def _manifest_json(manifest: dict[str, Any]) -> str:
 
 def _xmp_packet(text: str, manifest: dict[str, Any]) -> bytes:
     source = (f' xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"'
-              f' Iptc4xmpExt:DigitalSourceType="{AI_SOURCE}"') if manifest.get("trained_models_used") else ""
+              f' Iptc4xmpExt:DigitalSourceType="{AI_SOURCE}"') if manifest.get("generative") else ""  # as C2PA says
     return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
             '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
             f'<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="{APP}"'
@@ -415,15 +421,30 @@ def read_watermark(pixels: np.ndarray) -> WatermarkReading:
 
 # ----------------------------------------------------------------------------------------------- exporting
 
-def provenance_bytes(pixels: np.ndarray, layers: Sequence[Any], photo: Any, fmt: str, icc_profile: bytes | None,
-                     quality: int = 95, merged: int = 0, history: Sequence[dict[str, Any]] = ()
-                     ) -> tuple[bytes, dict[str, Any]]:
-    """Encode ``pixels`` as PNG / JPEG with the watermark and the metadata of ``layers``; (bytes, manifest)."""
-    from core.layers import encode_image
+def watermark_wanted(manifest: dict[str, Any], policy: str) -> bool:
+    """FACET_WATERMARK: 'generative' marks only exports holding pixels made by a trained generative model
+    (a classical edit then leaves every pixel outside it bit-identical); 'always' marks every edited export;
+    'never' none."""
+    if policy not in ("generative", "always", "never"):
+        raise BadInput(f"FACET_WATERMARK={policy!r}: use generative, always or never")
+    return policy == "always" or (policy == "generative" and bool(manifest.get("generative")))
 
+
+def provenance_bytes(pixels: np.ndarray, layers: Sequence[Any], photo: Any, fmt: str, icc_profile: bytes | None,
+                     quality: int = 95, merged: int = 0, history: Sequence[dict[str, Any]] = (),
+                     settings: Any = None) -> tuple[bytes, dict[str, Any]]:
+    """Encode ``pixels`` as PNG / JPEG with the metadata of ``layers``, the invisible watermark when the policy
+    wants it (`watermark_wanted`), and signed C2PA Content Credentials (core/credentials.py); (bytes, manifest)."""
+    from core import credentials
+    from core.layers import encode_image
+    from core.settings import Settings
+
+    settings = settings or Settings.from_env()
     manifest = build_manifest(layers, photo, merged, history)
-    data = encode_image(stamp(pixels, manifest), fmt, icc_profile, quality)
-    return add_metadata(data, manifest), manifest
+    manifest["watermarked"] = watermark_wanted(manifest, settings.watermark)
+    data = encode_image(stamp(pixels, manifest) if manifest["watermarked"] else pixels, fmt, icc_profile, quality)
+    data = add_metadata(data, manifest)
+    return credentials.sign(data, fmt, manifest, layers, photo, settings), manifest
 
 
 # -------------------------------------------------------------------------------------------------- check
@@ -444,10 +465,12 @@ class CheckReport:
     overlay: np.ndarray
     faces_marked: int = 0
     notes: list[str] = field(default_factory=list)
+    content_credentials: dict[str, Any] | None = None  # C2PA, as core.credentials.read gives it
 
     @property
     def edited_by_facet(self) -> bool:
-        return self.has_metadata or self.watermark_found
+        c2pa = self.content_credentials
+        return self.has_metadata or self.watermark_found or bool(c2pa and c2pa.get("facet"))
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly (no pixels)."""
@@ -455,7 +478,8 @@ class CheckReport:
                 "edited_by_facet": self.edited_by_facet, "has_metadata": self.has_metadata,
                 "watermark_found": self.watermark_found, "watermark_flags": self.watermark_flags,
                 "bit_agreement": round(self.bit_agreement, 4), "faces_marked": self.faces_marked,
-                "verdict": self.verdict, "manifest": self.manifest}
+                "verdict": self.verdict, "content_credentials": self.content_credentials,
+                "manifest": self.manifest}
 
 
 def _describe_edit(e: dict[str, Any]) -> str:
@@ -486,6 +510,9 @@ def _verdict(manifest: dict[str, Any] | None, wm: WatermarkReading) -> str:
         text = "Edited by Facet: " + ("; ".join(seen) if seen else "no edit listed") + "."
         if wm.found:
             return text + f" The invisible watermark confirms it ({bits})."
+        if manifest.get("watermarked") is False:
+            return text + (" No invisible watermark, as expected: Facet marks the pixels only of exports with "
+                           "content made by a generative model.")
         return (text + f" The invisible watermark is missing ({bits}): the photo was probably cropped or "
                 "edited further after export, or the metadata was copied from another file.")
     if wm.found:
@@ -564,9 +591,16 @@ def check(source: str | os.PathLike | bytes, settings: Any = None, name: str | N
             data = f.read(settings.max_upload_bytes + 1)
         if len(data) > settings.max_upload_bytes:
             raise BadInput(f"{photo.name}: the file changed while it was being checked")
-    manifest = read_metadata(data)
-    wm = read_watermark(photo.pixels)
+    from core import credentials
+
     notes: list[str] = []
+    c2pa = credentials.read(data)  # 1. Content Credentials, 2. Facet's own metadata, 3. the watermark
+    manifest = None
+    if c2pa is not None and c2pa["state"] != "Invalid" and c2pa.get("facet") is not None:
+        manifest = _parse_manifest(json.dumps(c2pa["facet"]))
+    if manifest is None:
+        manifest = read_metadata(data)
+    wm = read_watermark(photo.pixels)
     if manifest is not None:
         size = manifest.get("image") or {}
         if isinstance(size, dict) and (size.get("width"), size.get("height")) != (photo.width, photo.height) \
@@ -579,10 +613,12 @@ def check(source: str | os.PathLike | bytes, settings: Any = None, name: str | N
                          "copied from another file")
     overlay, marked = _face_overlay(photo.pixels, manifest, wm, notes, manager)
     verdict = _verdict(manifest, wm)
+    if c2pa is not None:
+        verdict += " " + credentials.describe(c2pa)
     if notes:
         verdict += " Note: " + "; ".join(notes) + "."
     return CheckReport(photo.name, photo.width, photo.height, manifest is not None, manifest, wm.found,
-                       wm.flags, wm.agreement, verdict, overlay, marked, notes)
+                       wm.flags, wm.agreement, verdict, overlay, marked, notes, c2pa)
 
 
 def _face_overlay(rgb: np.ndarray, manifest: dict[str, Any] | None, wm: WatermarkReading, notes: list[str],

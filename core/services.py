@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import BadInput, ModelUnavailable
+from core.limits import ClientLimits
 from core.models import ModelManager
 from core.settings import Settings
 from segmenters import SEGMENTERS
@@ -29,6 +30,7 @@ class Services:
     click: ClickSegmenter
     click_role: str | None  # manifest role behind `click`, None for a classical backend
     degraded: dict[str, str] = field(default_factory=dict)  # role -> what replaces it and why
+    clients: ClientLimits = field(default_factory=ClientLimits)  # per-address flood limits (all sessions)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fall_back(self, role: str, exc: ModelUnavailable) -> ClickSegmenter:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import ctypes
 import functools
 import logging
+import os
 import shutil
 import tempfile
+import threading
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ import numpy as np
 
 from core.errors import BadInput, FacetError, ModelUnavailable
 from core.layers import Layer, LayerStack, combine, encode_image, grow_shrink, layer_from_result
-from core.limits import RateLimiter
+from core.limits import RateLimiter, client_address
 from core.masks import PALETTE, downscale, render_overlay, resize_mask
 from core.photo import mask_to_png
 from core.services import Services
@@ -31,10 +33,20 @@ from core.types import ClickPrompt, MaskResult, Photo, Point, Segment
 log = logging.getLogger(__name__)
 
 INCLUDE, EXCLUDE, BOX, PICK = "include", "exclude", "box", "pick"
+# Downloadable files (`_publish`): superseded ones beyond the newest KEEP_PUBLISHED of a kind are removed once
+# older than KEEP_PUBLISHED_S (Gradio copies a returned file into its own cache before answering).
+KEEP_PUBLISHED, KEEP_PUBLISHED_S = 4, 120.0
 
 # Flood limits per session: action kind -> (setting with its per-minute limit, what the message calls it)
 LIMITS = {"edit": ("max_edits_per_minute", "edits"), "upload": ("max_edits_per_minute", "uploads"),
           "click": ("max_clicks_per_minute", "clicks")}
+# ... and per client address, over all its sessions (core/limits.py ClientLimits)
+IP_LIMITS = {"edit": "max_edits_per_minute_per_ip", "upload": "max_uploads_per_minute_per_ip",
+             "click": "max_clicks_per_minute_per_ip"}
+
+
+class EditBusy(BadInput):
+    """An edit is already running in this session; the second request was ignored (nothing was changed)."""
 
 # What "Variants" renders for the selected segment: (caption, editor, params).
 VARIANTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
@@ -78,19 +90,27 @@ class EditorSession:
     status: str = ""
     _next_id: int = 1
     _tmpdir: str | None = None
-    _written: dict = field(default_factory=dict)
+    _written: dict = field(default_factory=dict)  # segment id -> (what was encoded, its published mask file)
+    _published: dict = field(default_factory=dict)  # kind -> [(monotonic time, its folder)] (see `_publish`)
     _render_preview: tuple[tuple, np.ndarray] | None = None
     _faces: tuple[tuple, list] | None = None
     last_report: list = field(default_factory=list)  # what the last editor said it did, face by face
     pending: tuple | None = None  # (result key, segment label, editor, params, variants) of the last generation
     cancel_event: Any = None  # threading.Event of the generation running now (set by the Cancel button)
     limiter: RateLimiter = field(default_factory=RateLimiter)  # this session's flood limits (see `count`)
+    # where the current request comes from: (TCP peer, X-Forwarded-For header), set by the UI per request
+    peer: tuple[str | None, str | None] = (None, None)
+    _editing: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one apply at a time
 
     def count(self, kind: str, services: Services) -> None:
-        """Count one action ('edit', 'upload' or 'click') against this session's per-minute limit; raises
-        `core.limits.RateLimited` (a `BadInput`) before anything is computed when the limit is reached."""
+        """Count one action ('edit', 'upload' or 'click') against the per-minute limits of its client address
+        (all its sessions) and of this session; raises `core.limits.RateLimited` (a `BadInput`) before anything
+        is computed when a limit is reached."""
         setting, what = LIMITS[kind]
-        self.limiter.take(kind, int(getattr(services.settings, setting)), what)
+        settings = services.settings
+        address = client_address(self.peer[0], self.peer[1], settings.trusted_proxies)
+        services.clients.take(address, kind, int(getattr(settings, IP_LIMITS[kind])), what)
+        self.limiter.take(kind, int(getattr(settings, setting)), what)
 
     # -- photo --------------------------------------------------------------------------------------
     def load(self, photo: Photo, services: Services, parse: bool = True) -> None:
@@ -353,7 +373,17 @@ class EditorSession:
                    mask: np.ndarray | None = None, label: str | None = None, charge: bool = True) -> Layer:
         """Apply an editor to the active segment (or to ``mask`` named ``label``) on top of the current
         result; push it as a layer. ``charge``: count it against the edit limit (False for the later
-        steps of one user action that was counted already)."""
+        steps of one user action that was counted already). A second edit while one runs in this session
+        (a double click) is refused with `EditBusy` and changes nothing."""
+        if not self._editing.acquire(blocking=False):
+            raise EditBusy("an edit is still running; this second request was ignored")
+        try:
+            return self._apply_edit(editor_name, params, seed, services, mask, label, charge)
+        finally:
+            self._editing.release()
+
+    def _apply_edit(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services,
+                    mask: np.ndarray | None, label: str | None, charge: bool) -> Layer:
         if mask is None:
             seg = self.segment()
             if seg is None or not seg.mask.any():
@@ -368,7 +398,7 @@ class EditorSession:
         after = editor.apply(before, mask, params, seed)
         seconds = time.perf_counter() - t0
         layer = layer_from_result(self.layers.next_id(), label or "photo", editor_name, params, seed, before, after,
-                                  seconds, tuple(getattr(editor, "model_ids", ()) or ()))
+                                  seconds, tuple(getattr(editor, "model_ids", ()) or ()), generative=editor.generative)
         self.layers.push(layer)
         self.last_report = list(getattr(editor, "last_report", ()) or ())  # per-face notes (anonymize)
         self.show_selection = False
@@ -401,7 +431,7 @@ class EditorSession:
             raise BadInput(f"there is no variant #{index + 1}")
         v = variants[index]
         layer = layer_from_result(self.layers.next_id(), label, editor_name, params, v.seed, self.result(), v.image,
-                                  v.seconds, (v.model,))
+                                  v.seconds, (v.model,), generative=v.generative)
         self.layers.push(layer)
         self.show_selection = False
         self.status = f"Applied variant {index + 1} (seed {v.seed}, {v.backend}) to '{label}' (layer #{layer.id})."
@@ -466,10 +496,11 @@ class EditorSession:
         hidden = [layer.id for layer in self.layers.layers if not layer.visible]
         self.status = f"Hidden layers: {', '.join(f'#{i}' for i in hidden)}." if hidden else "All layers shown."
 
-    def export(self, fmt: str = "PNG", quality: int = 95) -> Path:
-        """Write the full-size result (upright, ICC profile kept) in this session's temp folder. With at least
-        one visible edit it carries Facet's provenance (metadata + invisible watermark, core/provenance.py);
-        an unedited photo is written without either."""
+    def export(self, fmt: str = "PNG", quality: int = 95, settings: Any = None) -> Path:
+        """Write the full-size result (upright, ICC profile kept) in this session's temp folder, under a new
+        unique name (`_publish`). With at least one visible edit it carries Facet's provenance
+        (core/provenance.py: metadata, C2PA Content Credentials, and the invisible watermark as FACET_WATERMARK
+        says); an unedited photo is written without any."""
         photo = self._require_photo()
         base = getattr(self.layers, "base", None)
         shown = ([base] if base is not None else []) + [layer for layer in self.layers.layers if layer.visible]
@@ -477,13 +508,11 @@ class EditorSession:
             from core.provenance import provenance_bytes
 
             data, _ = provenance_bytes(np.asarray(self.result()), shown, photo, fmt, photo.icc_profile, quality,
-                                       merged=self.layers.merged, history=self.layers.history)
+                                       merged=self.layers.merged, history=self.layers.history, settings=settings)
         else:
             data = encode_image(np.asarray(self.result()), fmt, photo.icc_profile, quality)
         stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(photo.name).stem)[:60] or "photo"
-        path = self._folder() / f"{stem}-facet.{'jpg' if fmt.upper() in ('JPG', 'JPEG') else 'png'}"
-        path.write_bytes(data)
-        return path
+        return self._publish(data, f"{stem}-facet.{'jpg' if fmt.upper() in ('JPG', 'JPEG') else 'png'}", "export")
 
     # -- output -------------------------------------------------------------------------------------
     def result_preview(self) -> np.ndarray:
@@ -534,12 +563,34 @@ class EditorSession:
         if seg is None or not seg.mask.any():
             raise BadInput("select a part of the photo first; there is no mask to download")
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in seg.label)[:40] or "mask"
-        path = self._folder() / f"{safe}-mask.png"
-        key = (seg.id, id(seg.mask), str(path))
-        if self._written.get(seg.id) != key or not path.exists():  # only re-encode a changed mask
-            path.write_bytes(mask_to_png(seg.mask))
-            self._written[seg.id] = key
+        key = (seg.id, id(seg.mask), safe)
+        done = self._written.get(seg.id)
+        if done is not None and done[0] == key and done[1].exists():  # only encode a changed mask
+            return done[1]
+        path = self._publish(mask_to_png(seg.mask), f"{safe}-mask.png", "mask")
+        self._written[seg.id] = (key, path)
         return path
+
+    def _publish(self, data: bytes, filename: str, kind: str) -> Path:
+        """Write a file a client may download (export, mask): once, under a name never used before (its own
+        new subfolder, so the user still sees ``filename``), atomically (a temp name, then a rename), and
+        never rewritten: a download that is being sent can never see it change or shrink. Superseded files of
+        the same ``kind`` beyond the newest few are removed a while later; all of them with the session."""
+        folder = Path(tempfile.mkdtemp(dir=self._folder(), prefix=f"{kind}-"))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, folder / filename)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        published = self._published.setdefault(kind, [])
+        published.append((time.monotonic(), folder))
+        now = time.monotonic()
+        while len(published) > KEEP_PUBLISHED and now - published[0][0] > KEEP_PUBLISHED_S:
+            shutil.rmtree(published.pop(0)[1], ignore_errors=True)
+        return folder / filename
 
     def close(self) -> None:
         """Free everything this session holds (called when the Gradio session ends or expires)."""
@@ -551,6 +602,7 @@ class EditorSession:
         self.layers.clear()
         self._render_preview = self._faces = self.pending = None  # pending: full-size generated variants
         self._written.clear()
+        self._published.clear()
         trim_heap()
 
 

@@ -10,6 +10,9 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+WATERMARK_POLICIES = ("generative", "always", "never")
+
+
 @dataclass(frozen=True)
 class Settings:
     max_upload_mb: float = 50.0  # FACET_MAX_UPLOAD_MB
@@ -29,6 +32,20 @@ class Settings:
     max_edits_per_minute: int = 30  # FACET_MAX_EDITS_PER_MINUTE
     max_clicks_per_minute: int = 240  # FACET_MAX_CLICKS_PER_MINUTE
     click_model: str = "sam2"  # FACET_CLICK_MODEL: sam2 (SAM 2.1, the default) | sam1 (SAM ViT)
+    # Flood limits per client address and minute (0 = off), over all of that address's sessions, so a script
+    # opening new sessions is limited too (core/limits.py). Behind a reverse proxy, list the proxy's
+    # addresses in FACET_TRUSTED_PROXIES (comma-separated IPs or CIDR ranges): only then is the client taken
+    # from X-Forwarded-For.
+    max_edits_per_minute_per_ip: int = 120  # FACET_MAX_EDITS_PER_MINUTE_PER_IP
+    max_uploads_per_minute_per_ip: int = 60  # FACET_MAX_UPLOADS_PER_MINUTE_PER_IP
+    max_clicks_per_minute_per_ip: int = 960  # FACET_MAX_CLICKS_PER_MINUTE_PER_IP
+    trusted_proxies: str = ""  # FACET_TRUSTED_PROXIES
+    # Provenance (core/provenance.py, core/credentials.py). FACET_WATERMARK: generative (the invisible mark
+    # only on exports with pixels made by a trained generative model) | always | never.
+    watermark: str = "generative"  # FACET_WATERMARK
+    c2pa_cert: str = ""  # FACET_C2PA_CERT: PEM certificate chain (signer first) for Content Credentials
+    c2pa_key: str = ""  # FACET_C2PA_KEY: its PEM private key; both unset = a locally generated signer
+    data_dir: str = ""  # FACET_DATA_DIR: per-user data (the local signer); default $XDG_DATA_HOME/facet
     host: str = "127.0.0.1"  # FACET_HOST
     port: int = 7860  # FACET_PORT
 
@@ -55,6 +72,12 @@ class Settings:
             except ValueError as exc:
                 raise ValueError(f"FACET_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        if self.watermark not in WATERMARK_POLICIES:
+            raise ValueError(f"FACET_WATERMARK={self.watermark!r}: use one of {', '.join(WATERMARK_POLICIES)}")
+        if bool(self.c2pa_cert) != bool(self.c2pa_key):
+            raise ValueError("FACET_C2PA_CERT and FACET_C2PA_KEY go together: set both or neither")
 
     @property
     def max_upload_bytes(self) -> int:

@@ -27,6 +27,8 @@ class Photo:
     icc_profile: bytes | None = None
     notes: tuple[str, ...] = ()  # what loading did to the file (first frame of an animation, 16-bit scaled, ...)
     id: str = field(default="")
+    source_sha256: str = ""  # SHA-256 of the uploaded file's bytes (the ingredient of an export's Content Credentials)
+    source_format: str = ""  # the uploaded file's format as PIL names it (JPEG, PNG, ...)
 
     def __post_init__(self) -> None:
         px = self.pixels

@@ -114,6 +114,7 @@ def random_identity(rng: np.random.Generator, avoid: np.ndarray | None) -> np.nd
 class AnonymizeEditor:
     name = "anonymize"
     label = "Anonymize faces"
+    generative = True  # method swap (a synthetic identity); blur / pixelate / solid are classical (set in apply)
     params_schema = {
         "method": Param(str, "swap", choices=METHODS, help="blur | pixelate | solid | swap (synthetic identity)"),
         "faces": Param(str, "all", help="which faces, by number: 'all' or e.g. '0,2'"),
@@ -148,6 +149,7 @@ class AnonymizeEditor:
         out = pixels.copy()
         rng = rng_for(seed)
         self.model_ids = FULL_MODELS if backend == "full" else OFFLINE_MODELS
+        self.generative = p["method"] == "swap"
         self.last_report = []
         targets: list[Target] = []
         if p["method"] == "swap" and backend == "offline":

@@ -46,6 +46,10 @@ class Editor(Protocol):
     name: str
     label: str
     params_schema: dict[str, Param]
+    # Provenance: True when the last result holds pixels made by a trained generative model (diffusion, LaMa,
+    # a neural style network, a face swap). Such exports carry the invisible watermark (FACET_WATERMARK) and
+    # a trainedAlgorithmicMedia source type in their Content Credentials; classical edits do not.
+    generative: bool
 
     def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any],
               seed: int | None) -> np.ndarray:
@@ -152,6 +156,7 @@ class CropEditor:
     label: str = ""
     params_schema: dict[str, Param] = {}
     harmonize_strength: float = 0.0  # colour harmonisation at the seam (see core.composite.harmonize)
+    generative: bool = False  # see `Editor.generative`; a CropEditor made by a trained model sets it True
     harmonize_channels: str = "L"
 
     def margin(self, shape: tuple[int, ...], box: XYXY, params: dict[str, Any], feather: float) -> int:

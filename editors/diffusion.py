@@ -60,6 +60,7 @@ class Variant:
     seconds: float
     model: str
     backend: str = ""
+    generative: bool = True  # made by a trained model (False: remove's classical fill); see editors.base.Editor
 
 
 # --------------------------------------------------------------------------- loading

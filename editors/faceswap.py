@@ -242,6 +242,7 @@ def finish(pixels: np.ndarray, out: np.ndarray, mask: np.ndarray | None, feather
 class FaceSwapEditor:
     name = "faceswap"
     label = "Face swap"
+    generative = True  # a face that was not in the photo (inswapper, or the offline mesh warp standing in for it)
     params_schema = {
         "target": Param(str, "synthetic_average", help="gallery name (assets/faces) or path of an image with a face"),
         "faces": Param(str, "all", help="which faces, by number: 'all' or e.g. '0,2'"),

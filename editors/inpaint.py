@@ -128,6 +128,7 @@ class InpaintEditor(LazyManager):
     """Redraw the selection from a prompt with Stable Diffusion inpainting (``generate`` / ``apply``)."""
 
     name = "inpaint"
+    generative = True  # Stable Diffusion paints the pixels
     label = "Generate (describe what should be there)"
     backend = "Stable Diffusion 1.5 inpainting"
     params_schema: dict[str, Param] = {

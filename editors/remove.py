@@ -105,6 +105,7 @@ class RemoveEditor(LazyManager):
     """Fill the selection with background: LaMa when its weights are here, else OpenCV's classical fill."""
 
     name = "remove"
+    generative = True  # until a run says otherwise: True with LaMa, False with a classical fill (see generate)
     label = "Remove (fill with background)"
     params_schema: dict[str, Param] = {
         "method": Param(str, "auto", choices=("auto", "lama", "patchmatch", "telea", "ns"),
@@ -160,6 +161,7 @@ class RemoveEditor(LazyManager):
         sl = box_slices(box)
         crop = np.ascontiguousarray(pixels[sl])
         m_crop = grow_mask(mask[sl], grow)
+        self.generative = method == "lama"  # LaMa is a trained model; the OpenCV fills are classical
         if method == "lama":
             filled = self._lama(session, crop, m_crop)
             mid = model_id(self.manager, ROLE)
@@ -172,7 +174,7 @@ class RemoveEditor(LazyManager):
         full_mask[sl] = m_crop
         result = composite_crop(pixels, filled, box, full_mask, feather, 0.0)
         return [Variant(image=result, seed=0 if seed is None else int(seed), seconds=time.perf_counter() - t0,
-                        model=mid, backend=BACKENDS[method])]
+                        model=mid, backend=BACKENDS[method], generative=self.generative)]
 
     def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
               seed: int | None = None) -> np.ndarray:

@@ -84,6 +84,7 @@ def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iters: int = 12) -> 
 class StyleEditor(CropEditor):
     name = "style"
     label = "Style transfer (26 built-in styles or any picture)"
+    generative = True  # Magenta's neural style network paints the pixels
     harmonize_strength = 0.3
     params_schema = {
         "style": Param(int, 0, 0, NUM_BUILTIN - 1, help="built-in style number 0..25 (unused with style_image)"),

@@ -9,6 +9,8 @@ os.environ["FACET_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.pop("FACET_MODEL_SAM", None)
+# the locally generated Content Credentials signer (core/credentials.py) goes to a temp folder, not ~/.local/share
+os.environ.setdefault("FACET_DATA_DIR", __import__("tempfile").mkdtemp(prefix="facet-test-data-"))
 
 from pathlib import Path  # noqa: E402
 
@@ -84,7 +86,10 @@ def launch_app(**settings_kw):
     from core.services import build_services
     from core.settings import Settings
 
-    settings = Settings(port=_free_port(), **settings_kw)
+    # the whole suite talks to the app from one address: per-address limits are off unless a test sets them
+    # (tests/test_limits.py does)
+    per_ip = {"max_edits_per_minute_per_ip": 0, "max_uploads_per_minute_per_ip": 0, "max_clicks_per_minute_per_ip": 0}
+    settings = Settings(port=_free_port(), **{**per_ip, **settings_kw})
     services = build_services(settings, ModelManager(settings, online=False))
     demo = build_ui(services)
     launch(demo, services, prevent_thread_lock=True, quiet=True)

@@ -97,7 +97,8 @@ def test_manifest_of_real_edits(edited):
     assert m["image"] == {"width": 512, "height": 512}
     texture, anon = m["edits"]
     assert texture == {"editor": "texture", "segment": "upper clothes", "params": {"texture": "leopard"}, "seed": 3,
-                       "models": []}
+                       "models": [], "generative": False}
+    assert anon["generative"] and m["generative"]  # a swap to a synthetic identity
     assert anon["editor"] == "anonymize" and anon["segment"] == "all faces" and anon["seed"] == 0
     assert anon["params"]["method"] == "swap" and any("centerface" in mid for mid in anon["models"])
     assert m["faces_anonymized"] and not m["faces_swapped"]
@@ -143,7 +144,9 @@ def test_a_face_edit_merged_into_the_base_stays_in_the_manifest(services, astron
         assert [e["editor"] for e in m["edits"]] == ["anonymize", "recolour", "recolour", "recolour"]
         assert m["edits"][0]["merged"] and m["edits"][1]["merged"] and "merged" not in m["edits"][2]
         assert m["faces_anonymized"] and [b["method"] for b in m["face_boxes"]] == ["blur"]
-        assert pv.read_watermark(np.asarray(Image.open(s.export("PNG")).convert("RGB"))).flags["faces_anonymized"]
+        assert not m["generative"] and not m["watermarked"]  # blur and recolour are classical: no mark by default
+        always = s.export("PNG", settings=Settings(watermark="always"))
+        assert pv.read_watermark(np.asarray(Image.open(always).convert("RGB"))).flags["faces_anonymized"]
     finally:
         s.close()
 
