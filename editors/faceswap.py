@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,7 @@ class Target:
     image: np.ndarray
     face: fi.DetectedFace
     tris: np.ndarray
+    descriptor: np.ndarray | None = None  # dlib 128-D of the gallery face (manifest), to rank targets
 
 
 def _target_from(image: np.ndarray, name: str, mesh: np.ndarray | None, manager: ModelManager | None,
@@ -121,15 +122,23 @@ def load_target(spec: str | np.ndarray, manager: ModelManager | None = None, bac
         from core.photo import load_photo
 
         return _target_from(load_photo(str(path)).pixels, path.name, None, manager, backend)
-    return _target_cached(str(path.resolve()), path.stat().st_mtime, mesh, backend)
+    target = _target_cached(str(path.resolve()), path.stat().st_mtime, mesh, backend)
+    if entry is not None:
+        target = replace(target, name=str(spec))
+        if entry.get("dlib"):
+            target = replace(target, descriptor=np.asarray(entry["dlib"], np.float32))
+    return target
 
 
 # ------------------------------------------------------------------------------------------- swapping
 
 
 def mesh_swap(out: np.ndarray, photo: np.ndarray, face: fi.DetectedFace, target: Target,
-              strength: float = 1.0, keep_mouth: bool = True, colour: bool = True) -> np.ndarray:
-    """Offline swap of one face (in place on ``out``): warp, colour-match and Poisson-paste the target face.
+              strength: float = 1.0, keep_mouth: bool = True, colour: bool = True,
+              rng: np.random.Generator | None = None) -> np.ndarray:
+    """Offline swap of one face (in place on ``out``): warp the target face onto this face's mesh, match it
+    to the photo (lighting, skin tone, sharpness, grain: :func:`fi.match_photo`) and paste it with a soft
+    edge through the face-shaped mask.
 
     Returns the bool photo-size mask of the pixels that may have changed (the face-shaped paste mask).
     """
@@ -138,11 +147,15 @@ def mesh_swap(out: np.ndarray, photo: np.ndarray, face: fi.DetectedFace, target:
                        f"leave it out with the 'faces' parameter")
     dst = face.mesh
     box = fi.padded_box(dst, photo.shape, 0.06 * face.size + 4)
-    warped, covered = fi.warp_mesh(target.image, target.face.mesh, dst, target.tris, box)
+    src = target.image
+    scale = face.size / max(target.face.size, 1.0)
+    if scale < 0.8:  # shrinking a lot: low-pass first so the warp does not alias
+        src = cv2.GaussianBlur(src, (0, 0), 0.4 / scale)
+    warped, covered = fi.warp_mesh(src, target.face.mesh, dst, target.tris, box)
     x0, y0, x1, y1 = box
     mask = np.zeros(photo.shape[:2], bool)
     oval = fi.face_mask(photo.shape, face)[y0:y1, x0:x1] & covered
-    k = max(1, int(round(0.025 * face.size)))  # keep the Poisson boundary on skin, off the hairline
+    k = max(1, int(round(0.02 * face.size)))  # keep the edge on skin, off the hairline and jaw line
     mask[y0:y1, x0:x1] = cv2.erode(oval.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
     if keep_mouth:
         mouth = fi.mouth_open_mask(photo.shape, face)
@@ -152,15 +165,11 @@ def mesh_swap(out: np.ndarray, photo: np.ndarray, face: fi.DetectedFace, target:
     if not m.any():
         return mask
     if colour:
-        inner = cv2.erode(m.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        inner = inner if inner.sum() > 64 else m
-        warped = fi.colour_transfer(warped, inner, photo[y0:y1, x0:x1], inner)
-    before = out[y0:y1, x0:x1].copy()
-    fi.poisson_paste(out, warped, mask, box, feather=max(2.0, 0.05 * face.size))
-    if strength < 1.0:
-        crop = out[y0:y1, x0:x1]
-        mixed = before.astype(np.float32) + strength * (crop.astype(np.float32) - before)
-        crop[m] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)[m]
+        warped = fi.match_photo(warped, photo[y0:y1, x0:x1], m, face.size, rng)
+    crop = out[y0:y1, x0:x1]
+    a = fi.inner_alpha(m, max(2.0, 0.09 * face.size))[..., None] * float(strength)
+    blend = np.clip(crop.astype(np.float32) + a * (warped.astype(np.float32) - crop) + 0.5, 0, 255).astype(np.uint8)
+    crop[m] = blend[m]
     return mask
 
 
