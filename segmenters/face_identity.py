@@ -696,10 +696,11 @@ def match_photo(new: np.ndarray, orig: np.ndarray, mask: np.ndarray, size: float
                 rng: np.random.Generator | None = None) -> np.ndarray:
     """Make ``new`` (RGB uint8 crop) look shot with ``orig``'s camera and light, inside ``mask`` (bool crop).
 
-    - lighting and skin colour: Lab is split into a broad band (Gaussian sigma ~ face size / 9, taken
-      after a grey-level closing, so eyes, brows, nostrils, lips and glasses frames do not count) and the
-      detail above it; the result keeps the new face's detail over the original's broad band (a two-band
-      blend: the original's shading and tone, the new face's features);
+    - skin tone: Lab mean / spread transfer (:func:`colour_transfer`);
+    - lighting: lightness is split into a broad band (Gaussian sigma ~ face size / 9, taken after a
+      grey-level closing, so eyes, brows, nostrils, lips and glasses frames do not count) and the detail
+      above it; the result keeps the new face's detail over the original's broad band (a two-band blend:
+      the original's shading, the new face's features);
     - sharpness: the new face is blurred until its fine-detail energy matches the original's;
     - grain: Gaussian noise is added up to the original's noise level.
     """
@@ -722,10 +723,13 @@ def match_photo(new: np.ndarray, orig: np.ndarray, mask: np.ndarray, size: float
                 best, best_err = s, e
         if best:
             new = cv2.GaussianBlur(new, (0, 0), best)
+    new = colour_transfer(new, mask, orig, mask)  # skin tone: the original's Lab mean / spread
     ln, lo = lab(new), lab(orig)
-    closed_n = cv2.morphologyEx(ln, cv2.MORPH_CLOSE, se)
-    closed_o = cv2.morphologyEx(lo, cv2.MORPH_CLOSE, se)
-    out = ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma)
+    closed_n, closed_o = ln.copy(), lo.copy()  # closing on L only: dark features out of the light estimate
+    closed_n[..., 0] = cv2.morphologyEx(ln[..., 0], cv2.MORPH_CLOSE, se)
+    closed_o[..., 0] = cv2.morphologyEx(lo[..., 0], cv2.MORPH_CLOSE, se)
+    out = ln.copy()
+    out[..., 0] = (ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma))[..., 0]
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
     no = _noise_sigma(go, mask)
     nn = _noise_sigma(cv2.cvtColor(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32), mask)
