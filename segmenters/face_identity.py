@@ -594,7 +594,7 @@ def _region_weight(mesh: np.ndarray, idx: list[int], radius: float, frozen: np.n
     return w
 
 
-RESHAPE = {"eye": -0.30, "spread": -0.035, "mouth": 0.22, "nose": -0.55}  # per unit of ``amount``
+RESHAPE = {"eye": -0.25, "spread": -0.02, "mouth": 0.15, "nose": -0.55}  # per unit of ``amount``
 
 
 def identity_reshape(mesh: np.ndarray, size: float, amount: float = 1.0, nose: float | None = None) -> np.ndarray:
@@ -606,7 +606,7 @@ def identity_reshape(mesh: np.ndarray, size: float, amount: float = 1.0, nose: f
     is narrowed by ``nose`` (default ``amount``; the nose is not an expression landmark, so it may move
     more). The face oval does not move. 0 returns the mesh unchanged.
     """
-    from segmenters.face_parts import FACE_OVAL, LEFT_BROW, LEFT_EYE, LIPS, NOSE, RIGHT_BROW, RIGHT_EYE
+    from segmenters.face_parts import FACE_OVAL, LEFT_EYE, LIPS, NOSE, RIGHT_EYE
 
     nose = amount if nose is None else nose
     if amount <= 0 and nose <= 0:
@@ -618,9 +618,9 @@ def identity_reshape(mesh: np.ndarray, size: float, amount: float = 1.0, nose: f
     ex = mesh[LEFT_EYE].mean(0) - mesh[RIGHT_EYE].mean(0)
     ex = ex / max(float(np.linalg.norm(ex)), 1e-6)
     mid = mesh[LEFT_EYE + RIGHT_EYE].mean(0)
-    for idx in (LEFT_EYE + LEFT_BROW, RIGHT_EYE + RIGHT_BROW):
-        c = mesh[idx[:16]].mean(0)
-        w = _region_weight(mesh, idx, 0.12 * size, frozen)[:, None]
+    for idx in (LEFT_EYE, RIGHT_EYE):  # the brows follow only partly (within the region's fall-off)
+        c = mesh[idx].mean(0)
+        w = _region_weight(mesh, idx, 0.09 * size, frozen)[:, None]
         side = np.sign((c - mid) @ ex)
         m += w * (eye * (mesh - c) + spread * size * side * ex)
     for idx, k, r in ((NOSE, RESHAPE["nose"] * nose, 0.07), (LIPS, RESHAPE["mouth"] * amount, 0.08)):
