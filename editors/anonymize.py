@@ -22,6 +22,7 @@ compose with other editors (e.g. blur / cartoon on the person or background segm
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -201,7 +202,11 @@ class AnonymizeEditor:
             if backend == "full":
                 row = self._full_verified(out, pixels, face, rng, manager, p["verify"])
             elif face.mesh is None:  # too small / hidden for a mesh: never leave it recognisable
-                row = self._hide_instead(out, pixels, face, None, "no face mesh (too small, hidden or in profile)")
+                original = None
+                if p["verify"]:
+                    with contextlib.suppress(ModelUnavailable):
+                        original = fi.identity_descriptor(pixels, face)
+                row = self._hide_instead(out, pixels, face, original, "no face mesh (too small, hidden or in profile)")
             else:
                 row = self._swap_verified(out, pixels, face, targets, p["reshape"], p["verify"], rng)
             row["seconds"] = round(time.perf_counter() - t0, 3)
