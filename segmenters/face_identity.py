@@ -706,7 +706,7 @@ def match_photo(new: np.ndarray, orig: np.ndarray, mask: np.ndarray, size: float
     """
     m = mask.astype(np.float32)
     sigma = max(1.5, size / 9.0)
-    k = max(3, int(round(0.08 * size)) | 1)
+    k = max(3, round(0.08 * size) | 1)
     se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
 
     def lab(img: np.ndarray) -> np.ndarray:

@@ -158,7 +158,7 @@ def test_swap_has_no_seam_and_keeps_grain(real, faces, name):
     assert seam.samples > 50
     assert seam.increase < 1.0, seam  # the boundary follows the jaw and hairline: their own jump is kept, none added
     inner = cv2.erode(mask.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-    grey = lambda x: cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32)  # noqa: E731
+    grey = lambda x: cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32)
     n0, n1 = fi._noise_sigma(grey(img), inner), fi._noise_sigma(grey(out), inner)
     assert 0.5 * n0 <= n1 <= 2.0 * n0 + 0.5, (n0, n1)
 
@@ -231,7 +231,7 @@ def test_anonymize_every_face_of_the_group(real):
     reason: the editor checks each swap, tries other synthetic faces, then blurs / pixelates."""
     from editors.anonymize import AnonymizeEditor
 
-    group, expected = assemble_group(real)
+    group, _ = assemble_group(real)
     found = [f for f in fi.find_faces(group) if f.mesh is not None and f.size >= 40]
     assert len(found) >= 3
     editor = AnonymizeEditor()
