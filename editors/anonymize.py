@@ -49,6 +49,7 @@ MIN_SWAP_SIZE = 28  # px: smaller faces are blurred when verifying (too small to
 SAME_PERSON = 0.6  # dlib's own same-person line
 VERIFY_MARGIN = 0.75  # a swapped face must end up at least this far from the original (dlib distance)
 HEAD_GROW = 0.3  # the fallback's second step covers the face mask grown by this x face size (hair, ears)
+HOPELESS_GAP = 0.1  # a try this far under the margin ends the tries (the next targets do not close such a gap)
 MAX_TRIES = 3  # synthetic targets tried per face (farthest first) before blurring
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
 ARCFACE_SAME = 0.28  # full path: cosine similarity over which ArcFace (buffalo_l) calls two faces the same person
@@ -279,6 +280,8 @@ class AnonymizeEditor:
             if d >= VERIFY_MARGIN:
                 break
             out[y0:y1, x0:x1] = before
+            if d < VERIFY_MARGIN - HOPELESS_GAP:  # other targets move a face at most ~0.07 more: stop here
+                break
         assert best is not None
         d, name, crop, expression = best
         row: dict[str, Any] = {"face": face.index, "size_px": round(face.size), "verified": original is not None,
@@ -286,7 +289,7 @@ class AnonymizeEditor:
         if original is not None and d < VERIFY_MARGIN:
             out[y0:y1, x0:x1] = before
             row.update(self._hide_instead(out, pixels, face, original,
-                                          f"the farthest of {len(tries)} synthetic faces reached only {d:.2f} < {VERIFY_MARGIN}"))
+                                          f"the best of {len(distances)} synthetic faces reached only {d:.2f} < {VERIFY_MARGIN}"))
             return row
         out[y0:y1, x0:x1] = crop
         row.update(done=f"swap to {name}", expression=expression)

@@ -155,7 +155,7 @@ def mesh_swap(out: np.ndarray, photo: np.ndarray, face: fi.DetectedFace, target:
     x0, y0, x1, y1 = box
     mask = np.zeros(photo.shape[:2], bool)
     oval = fi.face_mask(photo.shape, face)[y0:y1, x0:x1] & covered
-    k = max(1, int(round(0.02 * face.size)))  # keep the edge on skin, off the hairline and jaw line
+    k = max(1, round(0.01 * face.size))  # keep the edge on skin, off the hairline and jaw line
     mask[y0:y1, x0:x1] = cv2.erode(oval.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
     if keep_mouth:
         mouth = fi.mouth_open_mask(photo.shape, face)
@@ -167,7 +167,7 @@ def mesh_swap(out: np.ndarray, photo: np.ndarray, face: fi.DetectedFace, target:
     if colour:
         warped = fi.match_photo(warped, photo[y0:y1, x0:x1], m, face.size, rng)
     crop = out[y0:y1, x0:x1]
-    a = fi.inner_alpha(m, max(2.0, 0.09 * face.size))[..., None] * float(strength)
+    a = fi.inner_alpha(m, max(2.0, 0.05 * face.size))[..., None] * float(strength)
     blend = np.clip(crop.astype(np.float32) + a * (warped.astype(np.float32) - crop) + 0.5, 0, 255).astype(np.uint8)
     crop[m] = blend[m]
     return mask
