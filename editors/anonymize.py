@@ -260,16 +260,18 @@ class AnonymizeEditor:
         best: tuple[float, str, np.ndarray, dict | None] | None = None
         distances = []
         amount = reshape
-        for n, target in enumerate(tries):
-            shaped = replace(face, mesh=fi.identity_reshape(face.mesh, face.size, amount))
-            mesh_swap(out, pixels, shaped, target, rng=rng)
-            expression = fi.expression_of(out, face)
-            if n == 0 and amount > 0 and expression and expression["max"] >= EXPRESSION_LIMIT:
-                amount *= 0.5  # this face's expression moved too much: half the proportion change from here on
-                out[y0:y1, x0:x1] = before
-                shaped = replace(face, mesh=fi.identity_reshape(face.mesh, face.size, amount))
-                mesh_swap(out, pixels, shaped, target, rng=rng)
+        for target in tries:
+            while True:  # the expression moved too much: half the proportion change (from here on), then none
+                mesh_swap(out, pixels, replace(face, mesh=fi.identity_reshape(face.mesh, face.size, amount)), target, rng=rng)
                 expression = fi.expression_of(out, face)
+                if amount <= 0 or expression is None or expression["max"] < EXPRESSION_LIMIT:
+                    break
+                amount = 0.0 if amount < 0.3 else amount * 0.5
+                out[y0:y1, x0:x1] = before
+            if expression is not None and expression["max"] >= EXPRESSION_LIMIT:
+                distances.append(None)  # this target changes the expression by itself: not a valid swap
+                out[y0:y1, x0:x1] = before
+                continue
             if original is None:
                 best = (float("nan"), target.name, out[y0:y1, x0:x1].copy(), expression)
                 break
@@ -282,10 +284,13 @@ class AnonymizeEditor:
             out[y0:y1, x0:x1] = before
             if d < VERIFY_MARGIN - HOPELESS_GAP:  # other targets move a face at most ~0.07 more: stop here
                 break
-        assert best is not None
-        d, name, crop, expression = best
         row: dict[str, Any] = {"face": face.index, "size_px": round(face.size), "verified": original is not None,
                                "margin": VERIFY_MARGIN, "tries": distances, "reshape": round(amount, 3)}
+        if best is None:
+            row.update(self._hide_instead(out, pixels, face, original, f"every synthetic face moved the expression "
+                                          f"{EXPRESSION_LIMIT:.0%} or more"))
+            return row
+        d, name, crop, expression = best
         if original is not None and d < VERIFY_MARGIN:
             out[y0:y1, x0:x1] = before
             row.update(self._hide_instead(out, pixels, face, original,

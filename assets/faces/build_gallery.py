@@ -124,11 +124,11 @@ def change_brows(tex: np.ndarray, shape: np.ndarray, kind: str) -> np.ndarray:
     zone = soft(cv2.dilate(brow.astype(np.uint8), np.ones((9, 9), np.uint8)), 3)
     t = tex.astype(np.float32)
     if kind == "dark":  # thicker and darker: a grey-level erosion of the brows, darkened
-        thick = cv2.erode(t, np.ones((5, 3), np.uint8)) * 0.85
+        thick = cv2.erode(t, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))) * 0.9
         return np.clip(t * (1 - zone) + thick * zone, 0, 255)
-    # light: the brows mostly closed away (skin), a trace left
+    # light: the brows partly closed away (thinner, paler)
     bare = cv2.morphologyEx(t, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    return np.clip(t * (1 - 0.7 * zone) + bare * 0.7 * zone, 0, 255)
+    return np.clip(t * (1 - 0.4 * zone) + bare * 0.4 * zone, 0, 255)
 
 
 def dlib_descriptor(img: np.ndarray, mesh: np.ndarray) -> list[float]:
