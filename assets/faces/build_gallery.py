@@ -95,14 +95,26 @@ def bands(shape: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bare_skin(tex: np.ndarray, shape: np.ndarray, forehead: np.ndarray, oval: np.ndarray) -> np.ndarray:
-    """The upper forehead and any hair over the temples painted over with skin (OpenCV inpainting)."""
+    """The upper forehead and any hair over the temples painted over with skin: a smooth continuation of
+    the face's own skin (normalised convolution from the pixels that are skin), blended in softly."""
     grey = cv2.cvtColor(tex, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    skin = float(np.median(grey[oval]))
+    skin_level = float(np.median(grey[oval]))
     eye_y = shape[LEFT_EYE + RIGHT_EYE][:, 1].mean()
     yy = np.arange(CANVAS[1])[:, None] * np.ones((1, CANVAS[0]))
-    hair = (grey < 0.62 * skin) & (yy < eye_y - 12) & oval
-    m = (forehead | cv2.dilate(hair.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)).astype(np.uint8)
-    return cv2.inpaint(tex, m * 255, 9, cv2.INPAINT_TELEA)
+    hair = (grey < 0.62 * skin_level) & (yy < eye_y - 12) & oval
+    m = forehead | cv2.dilate(hair.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    m &= cv2.dilate(oval.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)  # the canvas outside stays
+    known = (oval & ~m).astype(np.float32)
+    t = tex.astype(np.float32)
+    fill = np.zeros_like(t)
+    for sigma in (30.0, 15.0, 8.0):  # finer where there is skin close by
+        den = cv2.GaussianBlur(known, (0, 0), sigma)
+        num = cv2.GaussianBlur(t * known[..., None], (0, 0), sigma)
+        ok = den > 0.05
+        fill[ok] = num[ok] / den[ok, None]
+    a = np.clip(cv2.GaussianBlur(m.astype(np.float32), (0, 0), 4.0) * 1.5, 0, 1)[..., None]
+    out = t * (1 - a) + fill * a
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def move_nose(tex: np.ndarray, shape: np.ndarray, amount: float) -> np.ndarray:
