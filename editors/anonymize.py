@@ -59,9 +59,13 @@ ARCFACE_TARGET_COS = -0.3  # full path: the synthetic identity's cosine to the o
 
 def _cover_mask(shape: tuple[int, ...], face: fi.DetectedFace, grow: float) -> np.ndarray:
     """The face-shaped mask grown by ``grow`` x face size (so blur / pixels / fill cover the whole face)."""
-    m = fi.face_mask(shape, face).astype(np.uint8)
-    k = max(1, int(round(grow * face.size)))
-    return cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))).astype(bool)
+    k = max(1, round(grow * face.size))
+    poly = fi.face_polygon(face)
+    x0, y0, x1, y1 = fi.padded_box(poly, shape, k + 2)  # work in a crop: the kernel may be large
+    m = fi.polygon_mask((y1 - y0, x1 - x0), poly - np.array([x0, y0], np.float32)).astype(np.uint8)
+    out = np.zeros(shape[:2], bool)
+    out[y0:y1, x0:x1] = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
+    return out
 
 
 def _paste(out: np.ndarray, edited: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], soft: float) -> None:
