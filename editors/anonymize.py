@@ -4,17 +4,21 @@ Methods
 - ``blur``: a strong Gaussian blur of the face (sigma = ``strength`` x face size / 6);
 - ``pixelate``: blocks of about face size / (12 / ``strength``) px;
 - ``solid``: the face filled with one colour (``colour``: "#rrggbb", or "auto" = the face's mean colour);
-- ``swap``: the face replaced by a SYNTHETIC identity that keeps the expression. Offline: one of the
-  gallery's synthetic faces (morphs of several faces on their mean shape, ``assets/faces``; never a real
-  person), the one whose texture is least like this face, warped onto the face's own mesh with its
-  identity-bearing proportions moved (``reshape``: smaller eyes set closer, narrower nose, wider mouth;
-  the face outline, eye/mouth opening and pose are kept), colour-matched and Poisson-blended. Full
-  backend: inswapper_128 with a random identity vector drawn from ``seed``.
-  ``verify`` (offline swap, on by default): each swapped face is checked with an independent face
-  recogniser (dlib's 128-D ResNet descriptor); while it is still within ``VERIFY_MARGIN`` of the
-  original, the other synthetic faces are tried, then each with the mouth swapped too, then also with
-  the strongest reshape; a face that stays recognisable after all of them (or is under MIN_SWAP_SIZE px)
-  is blurred instead. ``last_report`` lists, per face, what was done and the distance.
+- ``swap``: the face replaced by a SYNTHETIC identity that keeps the expression. Offline: the gallery's
+  synthetic faces (``assets/faces``: generated from two public-domain photos, varied in skin age, nose and
+  brows, no glasses; never a real person), farthest from this face first (dlib descriptors), warped onto
+  the face's own mesh with its identity-bearing proportions moved (``reshape``: smaller eyes set closer,
+  narrower nose, wider mouth; halved when the mouth / eyes / brows would move ``EXPRESSION_LIMIT`` of the
+  face size), matched to the photo's lighting, skin tone, sharpness and grain, pasted with a soft edge;
+  glasses frames running past the face's edge are painted out, a fringe over the forehead is kept.
+  Full backend: inswapper_128 with a synthetic identity vector at cosine ``ARCFACE_TARGET_COS`` to the
+  face's own ArcFace embedding (drawn from ``seed``).
+  ``verify`` (default on): offline, each swap is checked with dlib's 128-D recogniser and kept only at a
+  distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` targets;
+  full, with ArcFace (cosine <= ``ARCFACE_MARGIN``). A face that does not reach the margin (or is under
+  ``MIN_SWAP_SIZE`` px, or has no mesh) is blurred, then, while dlib still places it within the margin,
+  its whole head blurred / pixelated / filled. ``last_report`` lists per face what was done and why, the
+  distances of the tries, the expression movement and the seconds.
 Faces: all (``faces`` = "all") or chosen numbers, and only those inside the selection mask. Only the
 faces are changed: a "faces + background" or "faces + background + clothes" level is for the UI to
 compose with other editors (e.g. blur / cartoon on the person or background segments).
