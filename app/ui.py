@@ -143,14 +143,14 @@ def _anonymize_note(report: list[dict]) -> str:
     if not report:
         return ""
     swapped = [f"#{r['face']}" for r in report if r["done"].startswith("swap")]
-    blurred = [f"#{r['face']} {r['done'][len('blur '):]}" for r in report if r["done"].startswith("blur")]
+    blurred = [f"#{r['face']} {r['done']}" for r in report if not r["done"].startswith("swap")]
     note = ""
     if swapped:
         checked = all(r["verified"] for r in report if r["done"].startswith("swap"))
         note += (f" Faces {', '.join(swapped)} swapped to synthetic identities"
                  + (" (each checked by a face recogniser)." if checked else " (unchecked: dlib is not installed)."))
     if blurred:
-        note += f" Blurred instead: {', '.join(blurred)}."
+        note += f" Hidden instead: {', '.join(blurred)}."
     return note
 
 

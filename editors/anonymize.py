@@ -4,17 +4,21 @@ Methods
 - ``blur``: a strong Gaussian blur of the face (sigma = ``strength`` x face size / 6);
 - ``pixelate``: blocks of about face size / (12 / ``strength``) px;
 - ``solid``: the face filled with one colour (``colour``: "#rrggbb", or "auto" = the face's mean colour);
-- ``swap``: the face replaced by a SYNTHETIC identity that keeps the expression. Offline: one of the
-  gallery's synthetic faces (morphs of several faces on their mean shape, ``assets/faces``; never a real
-  person), the one whose texture is least like this face, warped onto the face's own mesh with its
-  identity-bearing proportions moved (``reshape``: smaller eyes set closer, narrower nose, wider mouth;
-  the face outline, eye/mouth opening and pose are kept), colour-matched and Poisson-blended. Full
-  backend: inswapper_128 with a random identity vector drawn from ``seed``.
-  ``verify`` (offline swap, on by default): each swapped face is checked with an independent face
-  recogniser (dlib's 128-D ResNet descriptor); while it is still within ``VERIFY_MARGIN`` of the
-  original, the other synthetic faces are tried, then each with the mouth swapped too, then also with
-  the strongest reshape; a face that stays recognisable after all of them (or is under MIN_SWAP_SIZE px)
-  is blurred instead. ``last_report`` lists, per face, what was done and the distance.
+- ``swap``: the face replaced by a SYNTHETIC identity that keeps the expression. Offline: the gallery's
+  synthetic faces (``assets/faces``: generated from two public-domain photos, varied in skin age, nose and
+  brows, no glasses; never a real person), farthest from this face first (dlib descriptors), warped onto
+  the face's own mesh with its identity-bearing proportions moved (``reshape``: smaller eyes set closer,
+  narrower nose, wider mouth; halved when the mouth / eyes / brows would move ``EXPRESSION_LIMIT`` of the
+  face size), matched to the photo's lighting, skin tone, sharpness and grain, pasted with a soft edge;
+  glasses frames running past the face's edge are painted out, a fringe over the forehead is kept.
+  Full backend: inswapper_128 with a synthetic identity vector at cosine ``ARCFACE_TARGET_COS`` to the
+  face's own ArcFace embedding (drawn from ``seed``).
+  ``verify`` (default on): offline, each swap is checked with dlib's 128-D recogniser and kept only at a
+  distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` targets;
+  full, with ArcFace (cosine <= ``ARCFACE_MARGIN``). A face that does not reach the margin (or is under
+  ``MIN_SWAP_SIZE`` px, or has no mesh) is blurred, then, while dlib still places it within the margin,
+  its whole head blurred / pixelated / filled. ``last_report`` lists per face what was done and why, the
+  distances of the tries, the expression movement and the seconds.
 Faces: all (``faces`` = "all") or chosen numbers, and only those inside the selection mask. Only the
 faces are changed: a "faces + background" or "faces + background + clothes" level is for the UI to
 compose with other editors (e.g. blur / cartoon on the person or background segments).
@@ -22,7 +26,10 @@ compose with other editors (e.g. blur / cartoon on the person or background segm
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -43,14 +50,26 @@ log = logging.getLogger(__name__)
 
 METHODS = ("blur", "pixelate", "solid", "swap")
 MIN_SWAP_SIZE = 28  # px: smaller faces are blurred when verifying (too small to swap and check)
-VERIFY_MARGIN = 0.62  # dlib's same-person threshold is 0.6; a swapped face must end up farther than this
+SAME_PERSON = 0.6  # dlib's own same-person line
+VERIFY_MARGIN = 0.75  # a swapped face must end up at least this far from the original (dlib distance)
+HEAD_GROW = 0.3  # the fallback's second step covers the face mask grown by this x face size (hair, ears)
+HOPELESS_GAP = 0.1  # a try this far under the margin ends the tries (the next targets do not close such a gap)
+MAX_TRIES = 3  # synthetic targets tried per face (farthest first) before blurring
+EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
+ARCFACE_SAME = 0.28  # full path: cosine similarity over which ArcFace (buffalo_l) calls two faces the same person
+ARCFACE_MARGIN = 0.10  # full path: a swapped face must end at or under this cosine similarity to the original
+ARCFACE_TARGET_COS = -0.3  # full path: the synthetic identity's cosine to the original (far side of the sphere)
 
 
 def _cover_mask(shape: tuple[int, ...], face: fi.DetectedFace, grow: float) -> np.ndarray:
     """The face-shaped mask grown by ``grow`` x face size (so blur / pixels / fill cover the whole face)."""
-    m = fi.face_mask(shape, face).astype(np.uint8)
-    k = max(1, int(round(grow * face.size)))
-    return cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))).astype(bool)
+    k = max(1, round(grow * face.size))
+    poly = fi.face_polygon(face)
+    x0, y0, x1, y1 = fi.padded_box(poly, shape, k + 2)  # work in a crop: the kernel may be large
+    m = fi.polygon_mask((y1 - y0, x1 - x0), poly - np.array([x0, y0], np.float32)).astype(np.uint8)
+    out = np.zeros(shape[:2], bool)
+    out[y0:y1, x0:x1] = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
+    return out
 
 
 def _paste(out: np.ndarray, edited: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], soft: float) -> None:
@@ -63,9 +82,12 @@ def _paste(out: np.ndarray, edited: np.ndarray, mask: np.ndarray, box: tuple[int
 
 
 def hide_face(out: np.ndarray, photo: np.ndarray, face: fi.DetectedFace, method: str, strength: float,
-              colour: str) -> np.ndarray:
-    """blur / pixelate / solid one face in place on ``out``; returns the face-shaped mask used."""
-    mask = _cover_mask(photo.shape, face, 0.04)
+              colour: str, grow: float = 0.04) -> np.ndarray:
+    """blur / pixelate / solid one face in place on ``out``; returns the face-shaped mask used.
+
+    ``grow``: the face-shaped mask grown by this fraction of the face size (0.3 covers hair and ears too).
+    """
+    mask = _cover_mask(photo.shape, face, grow)
     pts = np.argwhere(mask)[:, ::-1].astype(np.float32)
     box = fi.padded_box(pts, photo.shape, 2)
     x0, y0, x1, y1 = box
@@ -102,13 +124,29 @@ def synthetic_targets() -> list[Target]:
     return [load_target(n) for n in names]
 
 
-def random_identity(rng: np.random.Generator, avoid: np.ndarray | None) -> np.ndarray:
-    """A random unit 512-D identity vector, made orthogonal to ``avoid`` (the face's own embedding)."""
+def far_identity(rng: np.random.Generator, avoid: np.ndarray | None, cos: float = ARCFACE_TARGET_COS) -> np.ndarray:
+    """A synthetic unit 512-D identity: a random direction (no real person's embedding) placed at cosine
+    ``cos`` to ``avoid`` (the face's own ArcFace embedding), i.e. on the far side of the ArcFace sphere."""
     v = rng.standard_normal(512).astype(np.float32)
-    if avoid is not None:
-        a = normed(avoid)
-        v -= (v @ a) * a
-    return normed(v)
+    if avoid is None:
+        return normed(v)
+    a = normed(avoid)
+    v = normed(v - (v @ a) * a)
+    return normed(cos * a + math.sqrt(max(0.0, 1 - cos * cos)) * v)
+
+
+def random_identity(rng: np.random.Generator, avoid: np.ndarray | None) -> np.ndarray:
+    """A random unit 512-D identity vector orthogonal to ``avoid`` (kept for callers; see :func:`far_identity`)."""
+    return far_identity(rng, avoid, 0.0)
+
+
+def _rank_targets(pixels: np.ndarray, face: fi.DetectedFace, targets: list[Target], original: np.ndarray | None) -> list[Target]:
+    """Targets farthest from this face first: by dlib descriptor when both are known, else by texture."""
+    if len(targets) < 2:
+        return targets
+    if original is not None and all(t.descriptor is not None for t in targets):
+        return sorted(targets, key=lambda t: -float(np.linalg.norm(t.descriptor - original)))
+    return sorted(targets, key=lambda t: fi.texture_similarity(pixels, face, t.image, t.face.mesh, t.tris))
 
 
 class AnonymizeEditor:
@@ -120,11 +158,12 @@ class AnonymizeEditor:
         "faces": Param(str, "all", help="which faces, by number: 'all' or e.g. '0,2'"),
         "strength": Param(float, 1.0, 0.2, 3.0, help="blur size / pixel block size (x face size / 6 or / 12)"),
         "colour": Param(str, "auto", help="solid: '#rrggbb' or 'auto' (the face's mean colour)"),
-        "reshape": Param(float, 1.0, 0.0, 1.5, help="swap: how far the identity-bearing proportions move (0 = none)"),
-        "identity": Param(str, "auto", help="swap offline: 'auto' (least similar synthetic face) or a synthetic gallery name"),
+        "reshape": Param(float, 1.0, 0.0, 1.5, help="swap: how far the identity-bearing proportions move (0 = none; "
+                                                    "halved when the expression would move 3 % or more)"),
+        "identity": Param(str, "auto", help="swap offline: 'auto' (the synthetic face farthest from each face) or a synthetic gallery name"),
         "backend": Param(str, "auto", choices=BACKENDS, help="swap: auto = inswapper when downloaded, else offline"),
-        "verify": Param(bool, True, help="swap offline: check each face with a face recogniser (dlib); retry, "
-                                         "then blur, a face that is still recognisable"),
+        "verify": Param(bool, True, help="swap: check each face with a face recogniser (dlib offline, ArcFace full); "
+                                         "retry, then blur, a face that is not past the margin"),
         "feather": FEATHER,
     }
 
@@ -135,7 +174,12 @@ class AnonymizeEditor:
 
     def apply(self, photo: Photo | np.ndarray, mask: np.ndarray | None, params: dict[str, Any] | None = None,
               seed: int | None = None) -> np.ndarray:
-        """RGB uint8 photo with the chosen faces anonymized; pixels outside the face masks stay identical."""
+        """RGB uint8 photo with the chosen faces anonymized; pixels outside the face masks stay identical.
+
+        ``last_report`` then lists, per swapped face: what was done, the recogniser's distance and margin,
+        the tries, the expression movement (mouth / eyes / brows, fraction of the face size) and, for a
+        face that was blurred instead, why.
+        """
         pixels = as_pixels(photo)
         sel = None if mask is None else check_mask(mask, pixels.shape)
         p = validate_params(self.name, self.params_schema, params)
@@ -162,52 +206,146 @@ class AnonymizeEditor:
                                f"(synthetic faces only), got {p['identity']!r}")
         for i in chosen:
             face = faces[i]
+            t0 = time.perf_counter()
             if p["method"] != "swap":
                 hide_face(out, pixels, face, p["method"], p["strength"], p["colour"])
-            elif backend == "full":
-                full_swap(out, pixels, face, random_identity(rng, face.embedding), manager)
+                continue
+            if backend == "full":
+                row = self._full_verified(out, pixels, face, rng, manager, p["verify"])
+            elif face.mesh is None:  # too small / hidden for a mesh: never leave it recognisable
+                original = None
+                if p["verify"]:
+                    with contextlib.suppress(ModelUnavailable):
+                        original = fi.identity_descriptor(pixels, face)
+                row = self._hide_instead(out, pixels, face, original, "no face mesh (too small, hidden or in profile)")
             else:
-                if face.mesh is None:  # too small / hidden for a mesh: never leave it recognisable
-                    hide_face(out, pixels, face, "blur", 1.0, "auto")
-                    continue
-                self.last_report.append(self._swap_verified(out, pixels, face, targets, p["reshape"], p["verify"]))
+                row = self._swap_verified(out, pixels, face, targets, p["reshape"], p["verify"], rng)
+            row["seconds"] = round(time.perf_counter() - t0, 3)
+            self.last_report.append(row)
         return finish(pixels, out, sel, auto_feather(pixels.shape, p["feather"]))
 
+    def _hide_instead(self, out: np.ndarray, pixels: np.ndarray, face: fi.DetectedFace, original: np.ndarray | None,
+                      why: str) -> dict[str, Any]:
+        """Blur a face that a swap cannot anonymize with the margin (in place); the report says which and why.
+
+        With the recogniser at hand the blur is checked too: a face it still places within ``VERIFY_MARGIN``
+        (dlib also reads the hair and the head's outline) gets the whole head blurred, then pixelated, then
+        filled with its mean colour.
+        """
+        row: dict[str, Any] = {"face": face.index, "size_px": round(face.size), "verified": original is not None,
+                               "why": why}
+        steps = (("blur", 1.5, 0.04), ("blur", 2.0, HEAD_GROW), ("pixelate", 2.0, HEAD_GROW), ("solid", 1.0, HEAD_GROW))
+        for method, strength, grow in steps:
+            hide_face(out, pixels, face, method, strength, "auto", grow)
+            row["done"] = f"{method} ({why})" if grow < HEAD_GROW else f"{method} of the head ({why})"
+            if original is None:
+                break
+            row["distance"] = round(float(np.linalg.norm(original - fi.identity_descriptor(out, face))), 3)
+            if row["distance"] >= VERIFY_MARGIN:
+                break
+        log.info("anonymize: face %d (%d px): %s", face.index, face.size, row["done"])
+        return row
+
     def _swap_verified(self, out: np.ndarray, pixels: np.ndarray, face: fi.DetectedFace, targets: list[Target],
-                       reshape: float, verify: bool) -> dict[str, Any]:
-        """Offline synthetic swap of one face (in place on ``out``), checked by dlib's recogniser when ``verify``."""
-        ranked = sorted(targets, key=lambda t: fi.texture_similarity(pixels, face, t.image, t.face.mesh, t.tris)) \
-            if len(targets) > 1 else targets
+                       reshape: float, verify: bool, rng: np.random.Generator) -> dict[str, Any]:
+        """Offline synthetic swap of one face (in place on ``out``), checked by dlib's recogniser when ``verify``.
+
+        The face's proportions are moved (:func:`fi.identity_reshape`; halved when the mouth, eyes or brows
+        would move ``EXPRESSION_LIMIT`` or more), the synthetic targets are tried farthest first, and the first one that ends at least
+        ``VERIFY_MARGIN`` from the original wins; after ``MAX_TRIES`` the face is blurred instead.
+        """
         original = None
         if verify:
             try:
                 original = fi.identity_descriptor(pixels, face)
             except ModelUnavailable as exc:  # dlib not installed: swap unverified, say so in the log
                 log.warning("anonymize: identity check skipped (%s)", exc)
-        # first each synthetic face as asked (an open mouth's inside kept), then each with the mouth swapped
-        # too, then also with the strongest reshape; the first try past the margin wins
-        tries = [(t, reshape, True) for t in ranked] + [(t, reshape, False) for t in ranked] + \
-            [(t, max(reshape, 1.5), False) for t in ranked]
         if original is not None and face.size < MIN_SWAP_SIZE:
-            tries = []  # too few pixels for a swap the recogniser can check: blur (below)
-        distance = None
-        before = out.copy() if original is not None and tries else None  # to undo a try that fails the check
-        for target, amount, keep_mouth in tries:
-            shaped = replace(face, mesh=fi.identity_reshape(face.mesh, face.size, amount))
-            changed = mesh_swap(out, pixels, shaped, target, keep_mouth=keep_mouth)
+            return self._hide_instead(out, pixels, face, original, f"under {MIN_SWAP_SIZE} px: too small to swap and check")
+        ranked = _rank_targets(pixels, face, targets, original)
+        tries = ranked[:MAX_TRIES] if original is not None else ranked[:1]
+        box = fi.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6)
+        x0, y0, x1, y1 = box
+        before = out[y0:y1, x0:x1].copy()
+        best: tuple[float, str, np.ndarray, dict | None] | None = None
+        distances = []
+        amount = reshape
+        for target in tries:
+            while True:  # the expression moved too much: half the proportion change (from here on), then none
+                mesh_swap(out, pixels, replace(face, mesh=fi.identity_reshape(face.mesh, face.size, amount)), target, rng=rng)
+                expression = fi.expression_of(out, face)
+                if amount <= 0 or expression is None or expression["max"] < EXPRESSION_LIMIT:
+                    break
+                amount = 0.0 if amount < 0.3 else amount * 0.5
+                out[y0:y1, x0:x1] = before
+            if expression is not None and expression["max"] >= EXPRESSION_LIMIT:
+                distances.append(None)  # this target changes the expression by itself: not a valid swap
+                out[y0:y1, x0:x1] = before
+                continue
             if original is None:
-                return {"face": face.index, "done": f"swap to {target.name}", "verified": False}
-            distance = float(np.linalg.norm(original - fi.identity_descriptor(out, face)))
-            if distance > VERIFY_MARGIN:
-                return {"face": face.index, "done": f"swap to {target.name}", "verified": True,
-                        "distance": round(distance, 3)}
-            out[changed] = before[changed]  # only the face-shaped paste changed
-        hide_face(out, pixels, face, "blur", 1.5, "auto")  # still recognisable after every try: blur it
-        log.info("anonymize: face %d (%d px) stayed recognisable (%s) after %d swaps; blurred", face.index,
-                 face.size, distance, len(tries))
-        done = "blur (swaps stayed recognisable)" if tries else "blur (too small to swap)"
-        return {"face": face.index, "done": done, "verified": True,
-                "distance": round(float(np.linalg.norm(original - fi.identity_descriptor(out, face))), 3)}
+                best = (float("nan"), target.name, out[y0:y1, x0:x1].copy(), expression)
+                break
+            d = float(np.linalg.norm(original - fi.identity_descriptor(out, face)))
+            distances.append(round(d, 3))
+            if best is None or d > best[0]:
+                best = (d, target.name, out[y0:y1, x0:x1].copy(), expression)
+            if d >= VERIFY_MARGIN:
+                break
+            out[y0:y1, x0:x1] = before
+            if d < VERIFY_MARGIN - HOPELESS_GAP:  # other targets move a face at most ~0.07 more: stop here
+                break
+        row: dict[str, Any] = {"face": face.index, "size_px": round(face.size), "verified": original is not None,
+                               "margin": VERIFY_MARGIN, "tries": distances, "reshape": round(amount, 3)}
+        if best is None:
+            row.update(self._hide_instead(out, pixels, face, original, f"every synthetic face moved the expression "
+                                          f"{EXPRESSION_LIMIT:.0%} or more"))
+            return row
+        d, name, crop, expression = best
+        if original is not None and d < VERIFY_MARGIN:
+            out[y0:y1, x0:x1] = before
+            row.update(self._hide_instead(out, pixels, face, original,
+                                          f"the best of {len(distances)} synthetic faces reached only {d:.2f} < {VERIFY_MARGIN}"))
+            return row
+        out[y0:y1, x0:x1] = crop
+        row.update(done=f"swap to {name}", expression=expression)
+        if original is not None:
+            row["distance"] = round(d, 3)
+        return row
+
+    def _full_verified(self, out: np.ndarray, pixels: np.ndarray, face: fi.DetectedFace, rng: np.random.Generator,
+                       manager: ModelManager, verify: bool) -> dict[str, Any]:
+        """inswapper to a synthetic identity far from the face on the ArcFace sphere, checked by ArcFace."""
+        original = None if face.embedding is None else normed(face.embedding)
+        row: dict[str, Any] = {"face": face.index, "size_px": round(face.size), "margin": ARCFACE_MARGIN,
+                               "verified": bool(verify and original is not None), "tries": []}
+        box = fi.padded_box(np.array(face.box, np.float32).reshape(2, 2), pixels.shape, 0.1 * face.size + 4)
+        x0, y0, x1, y1 = box
+        before = out[y0:y1, x0:x1].copy()
+        best: tuple[float, np.ndarray] | None = None
+        for _ in range(MAX_TRIES if row["verified"] else 1):
+            full_swap(out, pixels, face, far_identity(rng, original), manager)
+            if not row["verified"]:
+                row.update(done="swap to a synthetic identity")
+                return row
+            sim = float(normed(fi.analysis_models(manager).embed(out, face)) @ original)
+            row["tries"].append(round(sim, 3))
+            if best is None or sim < best[0]:
+                best = (sim, out[y0:y1, x0:x1].copy())
+            if sim <= ARCFACE_MARGIN:
+                break
+            out[y0:y1, x0:x1] = before
+        assert best is not None
+        sim, crop = best
+        row["similarity"] = round(sim, 3)
+        if sim > ARCFACE_MARGIN:
+            out[y0:y1, x0:x1] = before
+            why = f"ArcFace still found it {sim:.2f} similar (margin {ARCFACE_MARGIN}) after {len(row['tries'])} identities"
+            hide_face(out, pixels, face, "blur", 1.5, "auto")
+            row.update(done=f"blur ({why})", why=why)
+            return row
+        out[y0:y1, x0:x1] = crop
+        row.update(done="swap to a synthetic identity")
+        return row
 
 
 @EDITORS.register("anonymize")

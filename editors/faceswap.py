@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,7 @@ class Target:
     image: np.ndarray
     face: fi.DetectedFace
     tris: np.ndarray
+    descriptor: np.ndarray | None = None  # dlib 128-D of the gallery face (manifest), to rank targets
 
 
 def _target_from(image: np.ndarray, name: str, mesh: np.ndarray | None, manager: ModelManager | None,
@@ -121,15 +123,23 @@ def load_target(spec: str | np.ndarray, manager: ModelManager | None = None, bac
         from core.photo import load_photo
 
         return _target_from(load_photo(str(path)).pixels, path.name, None, manager, backend)
-    return _target_cached(str(path.resolve()), path.stat().st_mtime, mesh, backend)
+    target = _target_cached(str(path.resolve()), path.stat().st_mtime, mesh, backend)
+    if entry is not None:
+        target = replace(target, name=str(spec))
+        if entry.get("dlib"):
+            target = replace(target, descriptor=np.asarray(entry["dlib"], np.float32))
+    return target
 
 
 # ------------------------------------------------------------------------------------------- swapping
 
 
 def mesh_swap(out: np.ndarray, photo: np.ndarray, face: fi.DetectedFace, target: Target,
-              strength: float = 1.0, keep_mouth: bool = True, colour: bool = True) -> np.ndarray:
-    """Offline swap of one face (in place on ``out``): warp, colour-match and Poisson-paste the target face.
+              strength: float = 1.0, keep_mouth: bool = True, colour: bool = True,
+              rng: np.random.Generator | None = None) -> np.ndarray:
+    """Offline swap of one face (in place on ``out``): warp the target face onto this face's mesh, match it
+    to the photo (lighting, skin tone, sharpness, grain: :func:`fi.match_photo`) and paste it with a soft
+    edge through the face-shaped mask.
 
     Returns the bool photo-size mask of the pixels that may have changed (the face-shaped paste mask).
     """
@@ -138,12 +148,17 @@ def mesh_swap(out: np.ndarray, photo: np.ndarray, face: fi.DetectedFace, target:
                        f"leave it out with the 'faces' parameter")
     dst = face.mesh
     box = fi.padded_box(dst, photo.shape, 0.06 * face.size + 4)
-    warped, covered = fi.warp_mesh(target.image, target.face.mesh, dst, target.tris, box)
+    src = target.image
+    scale = face.size / max(target.face.size, 1.0)
+    if scale < 0.8:  # shrinking a lot: low-pass first so the warp does not alias
+        src = cv2.GaussianBlur(src, (0, 0), 0.4 / scale)
+    warped, covered = fi.warp_mesh(src, target.face.mesh, dst, target.tris, box)
     x0, y0, x1, y1 = box
     mask = np.zeros(photo.shape[:2], bool)
     oval = fi.face_mask(photo.shape, face)[y0:y1, x0:x1] & covered
-    k = max(1, int(round(0.025 * face.size)))  # keep the Poisson boundary on skin, off the hairline
+    k = max(1, round(0.01 * face.size))  # keep the edge on skin, off the hairline and jaw line
     mask[y0:y1, x0:x1] = cv2.erode(oval.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
+    mask[y0:y1, x0:x1] &= ~forehead_hair(photo[y0:y1, x0:x1], face, (x0, y0), oval)  # a fringe stays, not cut
     if keep_mouth:
         mouth = fi.mouth_open_mask(photo.shape, face)
         if mouth is not None:
@@ -152,16 +167,87 @@ def mesh_swap(out: np.ndarray, photo: np.ndarray, face: fi.DetectedFace, target:
     if not m.any():
         return mask
     if colour:
-        inner = cv2.erode(m.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        inner = inner if inner.sum() > 64 else m
-        warped = fi.colour_transfer(warped, inner, photo[y0:y1, x0:x1], inner)
-    before = out[y0:y1, x0:x1].copy()
-    fi.poisson_paste(out, warped, mask, box, feather=max(2.0, 0.05 * face.size))
-    if strength < 1.0:
-        crop = out[y0:y1, x0:x1]
-        mixed = before.astype(np.float32) + strength * (crop.astype(np.float32) - before)
-        crop[m] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)[m]
+        warped = fi.match_photo(warped, photo[y0:y1, x0:x1], m, face.size, rng)
+    crop = out[y0:y1, x0:x1]
+    a = fi.inner_alpha(m, max(2.0, 0.05 * face.size))[..., None] * float(strength)
+    blend = np.clip(crop.astype(np.float32) + a * (warped.astype(np.float32) - crop) + 0.5, 0, 255).astype(np.uint8)
+    crop[m] = blend[m]
+    rests = frame_rests(photo, face, mask, box)
+    if rests is not None:  # glasses frames running on past the face's edge: paint them out too
+        crop[:] = cv2.inpaint(np.ascontiguousarray(crop), rests.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
+        mask[y0:y1, x0:x1] |= rests
     return mask
+
+
+def forehead_hair(crop: np.ndarray, face: fi.DetectedFace, origin: tuple[int, int], oval: np.ndarray) -> np.ndarray:
+    """Bool mask of ``crop``: hair over the forehead: above the brows, within 0.2 x face size of the face
+    oval's edge (``oval``, bool crop), far from the cheeks' skin colour and not a highlight on the skin.
+
+    The face oval reaches up to the hairline and often over a fringe; swapping those pixels would cut
+    the hair off with a skin-coloured patch, so they are left as they are.
+    """
+    from segmenters.face_parts import LEFT_BROW, RIGHT_BROW
+
+    mesh = face.mesh - np.array(origin, np.float32)
+    lab = cv2.cvtColor(crop.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    h, w = crop.shape[:2]
+    r = max(2, round(0.04 * face.size))
+    samples = []
+    for i in (50, 280, 205, 425):  # cheek points of the face mesh
+        x, y = (int(round(v)) for v in mesh[i])
+        if 0 <= x < w and 0 <= y < h:
+            samples.append(lab[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1].reshape(-1, 3))
+    if not samples:
+        return np.zeros((h, w), bool)
+    skin = np.median(np.concatenate(samples), axis=0)
+    hue = np.arctan2(lab[..., 2], lab[..., 1])
+    hue_gap = np.abs(np.angle(np.exp(1j * (hue - math.atan2(skin[2], skin[1])))))
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    # darker than skin (dark hair), or of another hue (blond, red, grey hair); a brighter patch of the
+    # skin's own hue is shine, not hair
+    far = (lab[..., 0] < skin[0] - 14) | ((hue_gap > 0.3) & (chroma > 8)) | (chroma < 0.4 * np.hypot(skin[1], skin[2]))
+    edge = cv2.distanceTransform(np.pad(oval.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    far &= edge < 0.2 * face.size
+    top = float(mesh[LEFT_BROW + RIGHT_BROW][:, 1].min())
+    far[int(max(0, top)):] = False
+    k = max(3, round(0.03 * face.size) | 1)
+    far = cv2.morphologyEx(far.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return cv2.dilate(far, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+
+
+def frame_rests(photo: np.ndarray, face: fi.DetectedFace, mask: np.ndarray,
+                box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """Bool crop of ``box``: the parts of thin dark lines (glasses frames) that cross the face mask's edge
+    near eye level and run on outside it, where the swap does not reach; None when there are none.
+
+    A line counts when one connected thin dark structure (grey-level black-hat) lies both well inside the
+    mask (a lens rim) and outside it (the temple), so eyebrows (inside only) and hair (outside only) do
+    not; only the outside part, slightly grown, is returned.
+    """
+    from segmenters.face_parts import LEFT_EYE, RIGHT_EYE
+
+    x0, y0, x1, y1 = box
+    size = face.size
+    grey = cv2.cvtColor(photo[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+    k = max(3, round(0.05 * size) | 1)
+    bh = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    eye_y = float(face.mesh[LEFT_EYE + RIGHT_EYE][:, 1].mean()) - y0
+    band = np.zeros(grey.shape, bool)
+    band[max(0, int(eye_y - 0.15 * size)):int(eye_y + 0.15 * size)] = True
+    lines = (bh > 18) & band
+    n, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
+    if n < 2:
+        return None
+    m = mask[y0:y1, x0:x1]
+    deep = cv2.erode(m.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    inside = np.bincount(labels[deep], minlength=n)
+    outside = np.bincount(labels[~m], minlength=n)
+    keep = (inside >= max(8, 0.15 * size)) & (outside >= 3)
+    keep[0] = False
+    if not keep.any():
+        return None
+    out = keep[labels] & ~m
+    return cv2.dilate(out.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~m
 
 
 def full_swap(out: np.ndarray, photo: np.ndarray, face: fi.DetectedFace, latent: np.ndarray,

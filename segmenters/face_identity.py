@@ -595,35 +595,150 @@ def _region_weight(mesh: np.ndarray, idx: list[int], radius: float, frozen: np.n
     return w
 
 
-def identity_reshape(mesh: np.ndarray, size: float, amount: float = 1.0) -> np.ndarray:
+RESHAPE = {"eye": -0.25, "spread": -0.02, "mouth": 0.15, "nose": -0.55}  # per unit of ``amount``
+
+
+def identity_reshape(mesh: np.ndarray, size: float, amount: float = 1.0, nose: float | None = None) -> np.ndarray:
     """Move the identity-bearing proportions of a face mesh, keep its expression and outline.
 
     Each eye (with its brow) is scaled about its own centre (smaller, so an open/closed eye stays so) and
-    moved towards the other, the nose is narrowed and the mouth widened about their centres (the mouth's
-    opening is kept). The face oval does not move. ``amount`` 1 moves the mesh points by about 1.3-1.8 % of
-    the face size on average (the expression measure allows 3 %); 0 returns the mesh unchanged.
+    moved towards the other, and the mouth widened about its centre (its opening is kept): these move the
+    expression landmarks, so ``amount`` is what :func:`fit_reshape` sizes against the 3 % budget. The nose
+    is narrowed by ``nose`` (default ``amount``; the nose is not an expression landmark, so it may move
+    more). The face oval does not move. 0 returns the mesh unchanged.
     """
-    from segmenters.face_parts import FACE_OVAL, LEFT_BROW, LEFT_EYE, LIPS, NOSE, RIGHT_BROW, RIGHT_EYE
+    from segmenters.face_parts import FACE_OVAL, LEFT_EYE, LIPS, NOSE, RIGHT_EYE
 
-    if amount <= 0:
+    nose = amount if nose is None else nose
+    if amount <= 0 and nose <= 0:
         return mesh
-    eye, spread, nose, mouth = -0.39 * amount, -0.045 * amount, -0.52 * amount, 0.26 * amount
+    eye, spread = RESHAPE["eye"] * amount, RESHAPE["spread"] * amount
     m = mesh.astype(np.float64).copy()
     frozen = np.zeros(len(m), bool)
     frozen[FACE_OVAL] = True
     ex = mesh[LEFT_EYE].mean(0) - mesh[RIGHT_EYE].mean(0)
     ex = ex / max(float(np.linalg.norm(ex)), 1e-6)
     mid = mesh[LEFT_EYE + RIGHT_EYE].mean(0)
-    for idx in (LEFT_EYE + LEFT_BROW, RIGHT_EYE + RIGHT_BROW):
-        c = mesh[idx[:16]].mean(0)
-        w = _region_weight(mesh, idx, 0.12 * size, frozen)[:, None]
+    for idx in (LEFT_EYE, RIGHT_EYE):  # the brows follow only partly (within the region's fall-off)
+        c = mesh[idx].mean(0)
+        w = _region_weight(mesh, idx, 0.09 * size, frozen)[:, None]
         side = np.sign((c - mid) @ ex)
         m += w * (eye * (mesh - c) + spread * size * side * ex)
-    for idx, k in ((NOSE, nose), (LIPS, mouth)):
+    for idx, k, r in ((NOSE, RESHAPE["nose"] * nose, 0.07), (LIPS, RESHAPE["mouth"] * amount, 0.08)):
         c = mesh[idx].mean(0)
-        w = _region_weight(mesh, idx, 0.08 * size, frozen)[:, None]
+        w = _region_weight(mesh, idx, r * size, frozen)[:, None]
         m += w * (k * ((mesh - c) @ ex)[:, None] * ex)
     return m.astype(np.float32)
+
+
+def _similarity_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """2x3 least-squares similarity transform taking ``src`` points onto ``dst`` (Umeyama)."""
+    ms, md = src.mean(0), dst.mean(0)
+    a, b = src - ms, dst - md
+    cov = b.T @ a / len(src)
+    u, sv, vt = np.linalg.svd(cov)
+    d = np.sign(np.linalg.det(u @ vt))
+    r = u @ np.diag([1.0, d]) @ vt
+    s = (sv * np.array([1.0, d])).sum() / max(float((a * a).sum() / len(src)), 1e-9)
+    t = md - s * r @ ms
+    return np.concatenate([s * r, t[:, None]], 1)
+
+
+def expression_shift(before: np.ndarray, after: np.ndarray, size: float) -> dict[str, float]:
+    """How far the expression landmarks moved between two face meshes, relative to the face.
+
+    ``after`` is first aligned onto ``before`` by the similarity transform of their face ovals (so a
+    moved or scaled head is not counted), then the mean movement of the mouth, eye and brow points is
+    taken, as a fraction of the face size. Returns {"mouth", "eyes", "brows", "max"}.
+    """
+    from segmenters.face_parts import FACE_OVAL, LEFT_BROW, LEFT_EYE, LIPS, MOUTH_INNER, RIGHT_BROW, RIGHT_EYE
+
+    A = _similarity_fit(after[FACE_OVAL].astype(np.float64), before[FACE_OVAL].astype(np.float64))
+    aligned = after.astype(np.float64) @ A[:, :2].T + A[:, 2]
+    groups = {"mouth": LIPS + MOUTH_INNER, "eyes": LEFT_EYE + RIGHT_EYE, "brows": LEFT_BROW + RIGHT_BROW}
+    out = {k: float(np.linalg.norm(aligned[v] - before[v], axis=1).mean() / max(size, 1.0)) for k, v in groups.items()}
+    out["max"] = max(out.values())
+    return out
+
+
+def expression_of(rgb: np.ndarray, face: DetectedFace, before_mesh: np.ndarray | None = None) -> dict[str, float] | None:
+    """:func:`expression_shift` of ``face`` between its mesh (or ``before_mesh``) and the mesh found on ``rgb``."""
+    after = _mesh_for(rgb, np.array(face.box), face.kps, face.score)
+    before = face.mesh if before_mesh is None else before_mesh
+    if after is None or before is None:
+        return None
+    return {k: round(v, 4) for k, v in expression_shift(before, after, face.size).items()}
+
+
+# ------------------------------------------------------------------------------------------- photographic match
+
+
+def _masked_low(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
+    num = cv2.GaussianBlur(x * w[..., None], (0, 0), sigma)
+    den = cv2.GaussianBlur(w, (0, 0), sigma)[..., None]
+    return num / np.maximum(den, 1e-4)
+
+
+def _noise_sigma(grey: np.ndarray, mask: np.ndarray) -> float:
+    """Robust std of the finest detail (sensor grain / JPEG noise) inside ``mask``."""
+    hp = grey - cv2.GaussianBlur(grey, (0, 0), 0.8)
+    v = hp[mask]
+    if v.size < 32:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
+def _detail(grey: np.ndarray, mask: np.ndarray) -> float:
+    v = (cv2.GaussianBlur(grey, (0, 0), 0.7) - cv2.GaussianBlur(grey, (0, 0), 2.0))[mask]
+    return float(v.std()) if v.size > 32 else 0.0
+
+
+def match_photo(new: np.ndarray, orig: np.ndarray, mask: np.ndarray, size: float,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+    """Make ``new`` (RGB uint8 crop) look shot with ``orig``'s camera and light, inside ``mask`` (bool crop).
+
+    - skin tone: Lab mean / spread transfer (:func:`colour_transfer`);
+    - lighting: lightness is split into a broad band (Gaussian sigma ~ face size / 9, taken after a
+      grey-level closing, so eyes, brows, nostrils, lips and glasses frames do not count) and the detail
+      above it; the result keeps the new face's detail over the original's broad band (a two-band blend:
+      the original's shading, the new face's features);
+    - sharpness: the new face is blurred until its fine-detail energy matches the original's;
+    - grain: Gaussian noise is added up to the original's noise level.
+    """
+    m = mask.astype(np.float32)
+    sigma = max(1.5, size / 9.0)
+    k = max(3, round(0.08 * size) | 1)
+    se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+
+    def lab(img: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+    go = cv2.cvtColor(orig, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gn = cv2.cvtColor(new, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    do, dn = _detail(go, mask), _detail(gn, mask)
+    if dn > do * 1.08 and do > 0:  # the new face is sharper than the photo: soften it to match
+        best, best_err = 0.0, abs(dn - do)
+        for s in (0.5, 0.7, 0.9, 1.2, 1.6, 2.1):
+            e = abs(_detail(cv2.GaussianBlur(gn, (0, 0), s), mask) - do)
+            if e < best_err:
+                best, best_err = s, e
+        if best:
+            new = cv2.GaussianBlur(new, (0, 0), best)
+    new = colour_transfer(new, mask, orig, mask)  # skin tone: the original's Lab mean / spread
+    ln, lo = lab(new), lab(orig)
+    closed_n, closed_o = ln.copy(), lo.copy()  # closing on L only: dark features out of the light estimate
+    closed_n[..., 0] = cv2.morphologyEx(ln[..., 0], cv2.MORPH_CLOSE, se)
+    closed_o[..., 0] = cv2.morphologyEx(lo[..., 0], cv2.MORPH_CLOSE, se)
+    out = ln.copy()
+    out[..., 0] = (ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma))[..., 0]
+    rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
+    no = _noise_sigma(go, mask)
+    nn = _noise_sigma(cv2.cvtColor(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32), mask)
+    extra = math.sqrt(max(0.0, no * no - nn * nn))
+    if extra > 0.3:
+        gen = rng or np.random.default_rng(0)
+        rgb = rgb + gen.standard_normal(rgb.shape[:2]).astype(np.float32)[..., None] * extra
+    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
 
 
 def texture_similarity(rgb: np.ndarray, face: DetectedFace, ref: np.ndarray, ref_mesh: np.ndarray,
