@@ -28,6 +28,11 @@ class Settings:
     # cartoon background) and uploads each get max_edits_per_minute; clicks get max_clicks_per_minute.
     max_edits_per_minute: int = 30  # FACET_MAX_EDITS_PER_MINUTE
     max_clicks_per_minute: int = 240  # FACET_MAX_CLICKS_PER_MINUTE
+    # FACET_MEMORY_BUDGET_MB: the memory all edits running at once may take (their estimated peak, see
+    # core/budget.py); an edit that alone needs more is refused before it starts, one that would exceed it
+    # beside others waits up to FACET_MEMORY_WAIT_S, then is refused. 0 = no limit.
+    memory_budget_mb: float = 6144.0
+    memory_wait_s: float = 30.0  # FACET_MEMORY_WAIT_S
     host: str = "127.0.0.1"  # FACET_HOST
     port: int = 7860  # FACET_PORT
 
