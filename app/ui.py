@@ -22,7 +22,7 @@ import gradio as gr
 import numpy as np
 
 from app import api_panel, edit_panel
-from app.uploads import claim, read_upload
+from app.uploads import claim, guard_file_inputs, read_upload
 from core.errors import BadInput, FacetError
 from core.photo import ACCEPTED, load_photo
 from core.services import Services
@@ -656,6 +656,7 @@ def build_ui(services: Services) -> gr.Blocks:
         api_panel.session_endpoints(services, state, view_outputs, _view, _guard, _session, models)
         api_panel.parse_endpoint(services, _guard, _display_name, _api_file, models)
         _free_closed_sessions(demo, services.settings.session_ttl_s)
+        guard_file_inputs(demo)  # every file input: an upload of this session's (app/uploads.py)
     return demo
 
 
