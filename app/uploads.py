@@ -156,7 +156,7 @@ def claim_check(file: Any, owner: Any) -> None:
     try:
         path = Path(raw).resolve(strict=True)
     except (OSError, RuntimeError):
-        raise BadInput("the upload is gone (uploads are kept for a while only); upload it again") from None
+        return  # nothing there to read: the handler says what is missing (after its own checks, e.g. limits)
     if _upload_folder() not in path.parents or not path.is_file() or not _uploaded(raw, path):
         raise BadInput("files must be uploaded with the upload button (or gradio_client's handle_file); "
                        "paths on the server and URLs are not read")
