@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, ROOT, load_average, log  # noqa: E402
+from common import RESULTS_DIR, ROOT, load_average, log
 
 
 def _kb(pid: int, field: str) -> int:
@@ -92,7 +92,8 @@ def main() -> None:
         # the largest labelled part (its mask comes back as the download file of the view)
         best = None
         for label, value in parts:
-            mask_file = client.predict(value, api_name="/use_part")[4]
+            mask_file = client.predict(value, api_name="/use_part")[4]  # a gr.update dict: {"value": path, ...}
+            mask_file = mask_file.get("value") if isinstance(mask_file, dict) else mask_file
             m = cv2.imread(str(mask_file), cv2.IMREAD_GRAYSCALE) if mask_file else None
             share = float((m > 127).mean()) if m is not None else 0.0
             if best is None or share > best[2]:

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, ROOT, load_average, log, machine_info, offline_env  # noqa: E402
+from common import RESULTS_DIR, ROOT, load_average, log, machine_info, offline_env
 
 EDITORS = ("texture", "recolour", "cartoon", "style", "sky", "remove", "anonymize", "faceswap")
 GOAL_MB_OVER_IDLE_24MP = 3072
@@ -58,7 +58,7 @@ def _status_kb(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def _selection(kind: str, small: "np.ndarray") -> "np.ndarray":  # noqa: F821
+def _selection(kind: str, small: np.ndarray) -> np.ndarray:  # noqa: F821
     """A bool mask at the small photo's size (upscaled with the photo)."""
     import cv2
     import numpy as np
@@ -166,7 +166,7 @@ def main() -> None:
             t0 = time.perf_counter()
             try:
                 r = subprocess.run([sys.executable, __file__, "--one", ed, "--mp", str(mp)], env=env, cwd=ROOT,
-                                   capture_output=True, text=True, timeout=args.timeout)
+                                   check=False, capture_output=True, text=True, timeout=args.timeout)
                 line = next((ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")), None)
                 row = json.loads(line[7:]) if line else {"editor": ed, "mp": mp, "error": (r.stderr or r.stdout)[-800:]}
             except subprocess.TimeoutExpired:

@@ -22,7 +22,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.budget import MemoryBudget, MemoryRefused, budget_for, estimate, fits, guarded, work_size
+from core.budget import (
+    MemoryBudget,
+    MemoryRefused,
+    budget_for,
+    estimate,
+    fits,
+    guarded,
+    work_size,
+)
 from core.errors import BadInput
 from core.settings import Settings
 from editors import EDITORS
@@ -103,9 +111,9 @@ def test_every_editor_plans_bounded_work_or_is_refused_before_it_starts(name):
                 assert budget.in_use == need
             assert budget.in_use == 0
         else:
-            with pytest.raises(MemoryRefused, match="FACET_MEMORY_BUDGET_MB.*select a smaller part"):
-                with budget.reserve(need, name):
-                    raise AssertionError("must not start")
+            with pytest.raises(MemoryRefused, match="FACET_MEMORY_BUDGET_MB.*select a smaller part"), \
+                    budget.reserve(need, name):
+                raise AssertionError("must not start")
 
     check()
 
@@ -133,9 +141,7 @@ def _photo(h: int, w: int, seed: int) -> np.ndarray:
 @pytest.fixture()
 def low_caps(monkeypatch):
     """Caps lowered ~50x so the shrink paths run on small crops; the Lab conversions record their sizes."""
-    import editors.cartoon as cartoon
-    import editors.recolour as recolour
-    import editors.texture as texture
+    from editors import cartoon, recolour, texture
 
     monkeypatch.setattr(texture, "WORK_PIXELS", 50_000)
     monkeypatch.setattr(recolour, "STRIP_PIXELS", 40_000)
@@ -175,7 +181,7 @@ def test_texture_just_over_the_cap_finishes(low_caps):
 
 
 def test_cartoon_works_at_its_side_cap(low_caps, monkeypatch):
-    import editors.cartoon as cartoon
+    from editors import cartoon
 
     sizes = []
     real = cartoon.cv2.bilateralFilter
@@ -231,9 +237,8 @@ def test_concurrent_edits_share_the_budget():
     t.start()
     held.wait(5)
     t0 = time.monotonic()
-    with pytest.raises(MemoryRefused, match="busy with other large edits"):
-        with budget.reserve(40 * 2**20, "second"):
-            pass
+    with pytest.raises(MemoryRefused, match="busy with other large edits"), budget.reserve(40 * 2**20, "second"):
+        pass
     assert time.monotonic() - t0 >= 0.15  # it waited before refusing
     release.set()
     t.join()
