@@ -16,6 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from app.uploads import claim
 from core.errors import BadInput
 from core.photo import load_photo, mask_to_png
 from core.services import Services
@@ -121,6 +122,7 @@ def parse_endpoint(services: Services, guard, display_name, keep_file, models: d
 
         if file is None:
             raise BadInput("upload a photo first")
+        file = str(claim(file, None, "photo"))  # an upload no live session owns; never a server path
         photo = load_photo(file, services.settings, name=display_name(file))
         report = parse_report(photo, services.manager)
         folder = Path(tempfile.mkdtemp(prefix="facet-parse-"))

@@ -66,7 +66,8 @@ def parser() -> argparse.ArgumentParser:
     edit.add_argument("--editor", required=True,
                       help="texture, recolour, style, cartoon, sky, inpaint, remove, faceswap or anonymize")
     edit.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                      help="an editor parameter (repeatable), e.g. texture=leopard, target=#c0262d")
+                      help="an editor parameter (repeatable), e.g. texture=leopard, target=#c0262d; image "
+                           "parameters (texture, style_image, target, mapping) also take image files here")
     edit.add_argument("--prompt", help="what the part should become (--editor inpaint)")
     edit.add_argument("--seed", type=int, default=0)
     edit.add_argument("--out", type=Path, required=True, help="output .png or .jpg")
@@ -189,6 +190,42 @@ def _params(pairs: list[str], schema: dict) -> dict:
     return out
 
 
+def _local_image(value: str, names: tuple, what: str) -> Any:
+    """A built-in name as is; else a file on this machine (the user's own, named on the command line) read
+    into an RGB array here: editors never read paths."""
+    from editors.base import load_local_image
+
+    if value in names:
+        return value
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise BadInput(f"{what}: {value!r} is neither a built-in name ({', '.join(names) or 'none'}) nor an image "
+                       f"file on this machine")
+    return load_local_image(path, what)
+
+
+def _local_images(params: dict, schema: dict) -> dict:
+    """Image parameters (``ImageRef``) and faceswap's ``mapping`` given as local files -> RGB arrays."""
+    from editors.base import image_params
+
+    out = dict(params)
+    for key in image_params(schema):
+        if isinstance(out.get(key), str) and out[key].strip():
+            out[key] = _local_image(out[key].strip(), tuple(schema[key].choices or ()), key)
+    if isinstance(out.get("mapping"), str) and out["mapping"].strip() and "target" in schema:
+        names = tuple(schema["target"].choices or ())
+        mapping: dict = {}
+        for part in out["mapping"].replace("\n", ";").split(";"):
+            face, sep, value = part.strip().partition("=")
+            if not part.strip():
+                continue
+            if not sep or not face.strip() or not value.strip():
+                raise BadInput(f"mapping entry {part.strip()!r} must look like '<face number>=<target>'")
+            mapping[face.strip()] = _local_image(value.strip(), names, f"mapping target for face {face.strip()}")
+        out["mapping"] = mapping
+    return out
+
+
 @dataclass
 class EditJob:
     """What ``edit`` and ``batch`` build once and reuse for every photo: settings, the model manager (models
@@ -212,7 +249,7 @@ def _edit_job(editor_name: str, pairs: list[str], prompt: str | None, seed: int)
     settings = Settings.from_env()
     manager = ModelManager(settings)
     editor = EDITORS.build(editor_name, manager)
-    params = _params(pairs, editor.params_schema)
+    params = _local_images(_params(pairs, editor.params_schema), editor.params_schema)
     if prompt is not None:
         if "prompt" not in editor.params_schema:
             raise BadInput(f"the {editor_name} editor takes no prompt (prompts are for --editor inpaint)")
@@ -248,8 +285,11 @@ def _edit_photo(job: EditJob, path: Path, mask_path: Path | None = None, segment
         mask, source = _segment_mask(photo, segment or "", job.manager)
     if not mask.any():
         raise BadInput("the mask is empty: nothing to edit")
+    from core.budget import guarded
+
     t0 = time.perf_counter()
-    result = job.editor.apply(photo, mask, job.params, job.seed)
+    with guarded(job.editor, photo.pixels.shape, mask, job.settings):  # FACET_MEMORY_BUDGET_MB, before any work
+        result = job.editor.apply(photo, mask, job.params, job.seed)
     return {"photo": photo, "result": result, "segment_source": source, "seconds": time.perf_counter() - t0}
 
 
@@ -274,8 +314,10 @@ def cmd_edit(args: argparse.Namespace) -> dict:
     photo = done["photo"]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(_marked(job, done, args.segment or "mask", "JPEG" if suffix in (".jpg", ".jpeg") else "PNG"))
+    from core.layers import recordable_params
+
     return {"out": str(args.out), "editor": args.editor, "backend": getattr(job.editor, "backend", job.editor.label),
-            "params": job.params, "seed": args.seed,
+            "params": recordable_params(job.params), "seed": args.seed,
             "segment": args.segment or str(args.mask), "segment_source": done["segment_source"],
             "seconds": round(done["seconds"], 4), "width": photo.width, "height": photo.height,
             **({"faces": job.editor.last_report} if getattr(job.editor, "last_report", None) else {})}

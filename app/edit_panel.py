@@ -10,6 +10,7 @@ from typing import Any
 
 import gradio as gr
 
+from app.uploads import read_upload
 from core.errors import BadInput
 from editors.assets import names as style_names
 
@@ -94,26 +95,20 @@ def listen(c: EditControls) -> None:
     c.look.change(show, [c.look], list(c.groups.values()), api_name=False, queue=False)
 
 
-def _upload_path(file: Any) -> str | None:
-    if file is None:
-        return None
-    return file if isinstance(file, str) else getattr(file, "name", None)
-
-
 def to_request(look, texture, texture_file, texture_scale, colour, recolour_mode, hue, saturation, lightness,
                style, style_file, style_strength, palette, cartoon_colours, cartoon_outline, sky, feather,
-               seed) -> tuple[str, dict[str, Any], int]:
-    """UI values -> (editor name, params, seed). File parameters only ever come from uploads."""
+               seed, owner: Any = None, settings: Any = None) -> tuple[str, dict[str, Any], int]:
+    """UI values -> (editor name, params, seed). Images only ever come from this session's (``owner``) uploads,
+    read into arrays here (``app.uploads``): editors never see a path."""
     editor = LOOKS.get(look)
     if editor is None:
         raise BadInput(f"unknown look {look!r}")
     params: dict[str, Any] = {"feather": float(feather if feather is not None else -1)}
     if editor == "texture":
         if texture == OWN_TEXTURE:
-            path = _upload_path(texture_file)
-            if path is None:
+            if texture_file is None:
                 raise BadInput("upload your texture image first (or pick a built-in texture)")
-            params["texture"] = path
+            params["texture"] = read_upload(texture_file, owner, "texture", settings)
         elif texture in style_names("texture"):
             params["texture"] = texture
         else:
@@ -125,9 +120,8 @@ def to_request(look, texture, texture_file, texture_scale, colour, recolour_mode
         else:
             params.update(hue_shift=float(hue), saturation=float(saturation), lightness=float(lightness))
     elif editor == "style":
-        path = _upload_path(style_file)
-        if path is not None:
-            params["style_image"] = path
+        if style_file is not None:
+            params["style_image"] = read_upload(style_file, owner, "style image", settings)
             if palette:
                 params["reduce_palette"] = int(palette)
         else:

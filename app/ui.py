@@ -24,6 +24,7 @@ import numpy as np
 
 from app import api_panel, edit_panel
 from app import downloads
+from app.uploads import claim, guard_file_inputs, read_upload
 from core.errors import BadInput, FacetError
 from core.photo import ACCEPTED, load_photo
 from core.services import Services
@@ -382,8 +383,8 @@ def build_ui(services: Services) -> gr.Blocks:
             s = _session(s)
             if file is None:
                 return _view(s)
-            path = file if isinstance(file, str) else getattr(file, "name", None)
             s.count("upload", services)  # flood limit, before anything is decoded
+            path = str(claim(file, s, "photo"))  # an upload of this session's, never a server path
             photo = load_photo(path, services.settings, name=_display_name(path))
             s.load(photo, services)
             return _view(s)
@@ -489,7 +490,7 @@ def build_ui(services: Services) -> gr.Blocks:
         @ui()
         def on_apply(s, *values):
             s = _session(s)
-            editor, params, seed = edit_panel.to_request(*values)
+            editor, params, seed = edit_panel.to_request(*values, owner=s, settings=services.settings)
             s.apply_edit(editor, params, seed, services)
             return _view(s)
 
@@ -606,9 +607,11 @@ def build_ui(services: Services) -> gr.Blocks:
             if s.photo is None:
                 raise BadInput("upload a photo first")
             photo = s.photo
-            path = target_upload if isinstance(target_upload, str) else getattr(target_upload, "name", None)
-            target = path or gallery_name
-            if target not in face_gallery_names() and not path:
+            if target_upload is not None:  # this session's upload, read into an array: editors never see paths
+                target = read_upload(target_upload, s, "target face", services.settings)
+            elif gallery_name in face_gallery_names():
+                target = gallery_name
+            else:
                 raise BadInput("choose a target face from the gallery or upload one")
             params = {"target": target, "faces": (which or "all").strip(), "by_gender": bool(gender)}
             everything = np.ones((photo.height, photo.width), bool)
@@ -703,6 +706,7 @@ def build_ui(services: Services) -> gr.Blocks:
         api_panel.session_endpoints(services, state, view_outputs, _view, _guard, _session, models)
         api_panel.parse_endpoint(services, _guard, _display_name, _api_file, models)
         _free_closed_sessions(demo, services.settings.session_ttl_s)
+        guard_file_inputs(demo)  # every file input: an upload of this session's (app/uploads.py)
     return demo
 
 
@@ -741,6 +745,7 @@ def _api_endpoints(services: Services) -> None:
         s = EditorSession()
         s.peer = _peer()
         try:
+            file = str(claim(file, None, "photo"))  # an upload no live session owns
             photo = load_photo(file, services.settings, name=_display_name(file))
             s.load(photo, services, parse=False)
             result = None

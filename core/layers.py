@@ -49,6 +49,22 @@ class Layer:
                 "models": list(self.models), "visible": self.visible, "generative": self.generative}
 
 
+def recordable_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Params as a layer records them (titles, provenance): an image given as an array (an upload) becomes
+    'uploaded image WxH sha256:<12 hex>'; a dict (e.g. a face mapping with arrays) is recorded the same way."""
+    import hashlib
+
+    def one(v: Any) -> Any:
+        if isinstance(v, np.ndarray):
+            digest = hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest()[:12]
+            return f"uploaded image {v.shape[1]}x{v.shape[0]} sha256:{digest}"
+        if isinstance(v, dict):
+            return "; ".join(f"{k}={one(x)}" for k, x in v.items())
+        return v
+
+    return {k: one(v) for k, v in params.items()}
+
+
 def layer_from_result(layer_id: int, segment: str, editor: str, params: dict[str, Any], seed: int | None,
                       before: np.ndarray, after: np.ndarray, seconds: float, models: tuple[str, ...] = (),
                       generative: bool = False) -> Layer:
@@ -62,7 +78,7 @@ def layer_from_result(layer_id: int, segment: str, editor: str, params: dict[str
     else:
         x0, y0, x1, y1 = (int(v) for v in box)
     sl = (slice(y0, y1), slice(x0, x1))
-    return Layer(layer_id, segment, editor, dict(params), seed, (x0, y0, x1, y1), diff[sl].copy(),
+    return Layer(layer_id, segment, editor, recordable_params(params), seed, (x0, y0, x1, y1), diff[sl].copy(),
                  after[sl].copy(), seconds, models, generative=bool(generative))
 
 

@@ -7,8 +7,6 @@ session ends. Every method takes photo pixels; the UI converts preview clicks be
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import logging
 import os
 import shutil
@@ -22,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from core.budget import guarded, trim_heap
 from core.errors import BadInput, FacetError, ModelUnavailable
 from core.layers import Layer, LayerStack, combine, encode_image, grow_shrink, layer_from_result
 from core.limits import RateLimiter, client_address
@@ -395,10 +394,13 @@ class EditorSession:
         editor = _editor(editor_name, services)
         before = self.result()
         t0 = time.perf_counter()
-        after = editor.apply(before, mask, params, seed)
-        seconds = time.perf_counter() - t0
-        layer = layer_from_result(self.layers.next_id(), label or "photo", editor_name, params, seed, before, after,
-                                  seconds, tuple(getattr(editor, "model_ids", ()) or ()), generative=editor.generative)
+        with guarded(editor, before.shape, mask, services.settings):  # refused here when too big for memory
+            after = editor.apply(before, mask, params, seed)
+            seconds = time.perf_counter() - t0
+            layer = layer_from_result(self.layers.next_id(), label or "photo", editor_name, params, seed, before,
+                                      after, seconds, tuple(getattr(editor, "model_ids", ()) or ()),
+                                      generative=editor.generative)
+            del after
         self.layers.push(layer)
         self.last_report = list(getattr(editor, "last_report", ()) or ())  # per-face notes (anonymize)
         self.show_selection = False
@@ -416,7 +418,9 @@ class EditorSession:
             raise BadInput(f"the {editor_name} editor makes no variants; use Apply")
         self.count("edit", services)
         key = self._result_key()
-        variants = editor.generate(self.result(), seg.mask, params, seed, progress=progress, cancel=cancel)
+        before = self.result()
+        with guarded(editor, before.shape, seg.mask, services.settings):
+            variants = editor.generate(before, seg.mask, params, seed, progress=progress, cancel=cancel)
         self.pending = (key, seg.label, editor_name, dict(params), list(variants))
         return variants
 
@@ -604,19 +608,3 @@ class EditorSession:
         self._written.clear()
         self._published.clear()
         trim_heap()
-
-
-def trim_heap() -> None:
-    """Hand freed heap memory back to the OS (glibc's ``malloc_trim``; a no-op without it). glibc keeps freed
-    memory for reuse, and with Gradio's worker threads a server's idle RSS kept rising session after session
-    although the sessions were freed (bench/soak_bench.py: +20 % over 20 sessions; after a trim it was back
-    under its first idle level)."""
-    try:
-        _libc().malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-@functools.lru_cache(maxsize=1)
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None)

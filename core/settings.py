@@ -46,6 +46,11 @@ class Settings:
     c2pa_cert: str = ""  # FACET_C2PA_CERT: PEM certificate chain (signer first) for Content Credentials
     c2pa_key: str = ""  # FACET_C2PA_KEY: its PEM private key; both unset = a locally generated signer
     data_dir: str = ""  # FACET_DATA_DIR: per-user data (the local signer); default $XDG_DATA_HOME/facet
+    # FACET_MEMORY_BUDGET_MB: the memory all edits running at once may take (their estimated peak, see
+    # core/budget.py); an edit that alone needs more is refused before it starts, one that would exceed it
+    # beside others waits up to FACET_MEMORY_WAIT_S, then is refused. 0 = no limit.
+    memory_budget_mb: float = 6144.0
+    memory_wait_s: float = 30.0  # FACET_MEMORY_WAIT_S
     host: str = "127.0.0.1"  # FACET_HOST
     port: int = 7860  # FACET_PORT
 

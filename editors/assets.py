@@ -1,4 +1,6 @@
-"""Textures and style images from assets/styles/ (manifest.json), or a user-provided image file."""
+"""Textures and style images from assets/styles/ (manifest.json), or a user's image given as an array.
+
+Never a file path from a caller: files reach editors only as arrays (see ``editors.base.ImageRef``)."""
 
 from __future__ import annotations
 
@@ -36,19 +38,16 @@ def _read(path: str) -> np.ndarray:
 
 
 def load_image(spec: str | np.ndarray, what: str = "texture") -> tuple[np.ndarray, str]:
-    """A manifest name, an image file path, or an RGB uint8 array -> (RGB uint8 array, a label for it)."""
+    """A manifest name or an RGB uint8 array -> (RGB uint8 array, a label for it). File paths are refused."""
     if isinstance(spec, np.ndarray):
         if spec.dtype != np.uint8 or spec.ndim != 3 or spec.shape[2] != 3:
             raise BadInput(f"the {what} image must be RGB uint8 (H, W, 3)")
+        if min(spec.shape[:2]) < 16:
+            raise BadInput(f"the {what} image is too small ({spec.shape[1]}x{spec.shape[0]}); use at least 16x16")
         return spec, "uploaded image"
-    entry = manifest().get(spec)
-    if entry is not None:
-        return _read(str(STYLES_DIR / entry["file"])), spec
-    path = Path(spec).expanduser()
-    if not path.is_file():
+    entry = manifest().get(spec) if isinstance(spec, str) else None
+    if entry is None:
         known = ", ".join(names()) or "(none installed)"
-        raise BadInput(f"unknown {what} {spec!r}: give a built-in name ({known}) or the path of an image file")
-    img = _read(str(path.resolve()))
-    if min(img.shape[:2]) < 16:
-        raise BadInput(f"the {what} image {path.name} is too small ({img.shape[1]}x{img.shape[0]}); use at least 16x16")
-    return img, path.name
+        raise BadInput(f"unknown {what} {str(spec)[:80]!r}: give a built-in name ({known}); file paths are not "
+                       f"read, upload your own image instead")
+    return _read(str(STYLES_DIR / entry["file"])), spec

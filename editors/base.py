@@ -37,6 +37,12 @@ class Param(NamedTuple):
     help: str = ""
 
 
+class ImageRef:
+    """``Param.type`` of an image parameter (a texture, a style picture, a face): a built-in name from
+    ``choices`` or an RGB uint8 HxWx3 array, never a file path. Files reach an editor only as arrays: the UI and
+    the API read uploads, the CLI the files named on its command line (``editors.base.load_local_image``)."""
+
+
 FEATHER = Param(float, -1.0, -1.0, 256.0, None,
                 "feather width in px at the boundary; -1 = automatic (about 0.25 % of the photo's diagonal)")
 
@@ -104,6 +110,14 @@ def _coerce(editor: str, key: str, spec: Param, value: Any) -> Any:
         if spec.choices is not None and num not in spec.choices:
             raise BadInput(f"{where} must be one of {', '.join(map(str, spec.choices))}, got {value!r}")
         return num
+    if spec.type is ImageRef:
+        if isinstance(value, str) and not value.strip():
+            return spec.default  # an empty text box: the default (None: not set)
+        return check_image_value(where, value, spec.choices or ())
+    if spec.type is dict:  # a structured value (e.g. faceswap's mapping): text, or a dict from the CLI
+        if not isinstance(value, (str, dict)):
+            raise BadInput(f"{where} must be text, got {type(value).__name__}")
+        return value
     if spec.type is str:
         if not isinstance(value, (str, Path)):
             raise BadInput(f"{where} must be text, got {value!r}")
@@ -112,6 +126,44 @@ def _coerce(editor: str, key: str, spec: Param, value: Any) -> Any:
             raise BadInput(f"{where} must be one of {', '.join(map(str, spec.choices))}, got {value!r}")
         return value
     return value
+
+
+MIN_IMAGE_SIDE = 16
+
+
+def check_image_value(where: str, value: Any, names: tuple[str, ...] | Any) -> Any:
+    """An image parameter's value: a built-in name (returned as is) or an RGB uint8 array of at least 16x16
+    (returned as is); anything else, a file path or URL above all, is a ``BadInput`` saying how to give one."""
+    if isinstance(value, np.ndarray):
+        if value.dtype != np.uint8 or value.ndim != 3 or value.shape[2] != 3:
+            raise BadInput(f"{where} must be an RGB uint8 image (H, W, 3), got {value.dtype} {value.shape}")
+        if min(value.shape[:2]) < MIN_IMAGE_SIDE:
+            raise BadInput(f"{where}: the image is too small ({value.shape[1]}x{value.shape[0]}); "
+                           f"use at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE}")
+        return value
+    known = ", ".join(names) or "(none installed)"
+    if isinstance(value, str) and value in names:
+        return value
+    shown = value if isinstance(value, str) and len(value) <= 80 else f"{str(value)[:77]}..."
+    raise BadInput(f"{where} must be one of the built-in names ({known}), not {shown!r}; file paths and URLs "
+                   f"are not read: upload your own image instead")
+
+
+def load_local_image(path: str | Path, what: str) -> np.ndarray:
+    """A local image file -> RGB uint8 array, with the same checks as an uploaded photo. For the CLI (the user's
+    own files on their own machine) and for the app's upload components; editors never read files."""
+    from core.photo import load_photo
+
+    img = load_photo(str(path), name=Path(str(path)).name).pixels
+    if min(img.shape[:2]) < MIN_IMAGE_SIDE:
+        raise BadInput(f"the {what} image {Path(str(path)).name} is too small ({img.shape[1]}x{img.shape[0]}); "
+                       f"use at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE}")
+    return img
+
+
+def image_params(schema: dict[str, Param]) -> list[str]:
+    """The names of a schema's image parameters (``ImageRef``)."""
+    return [k for k, spec in schema.items() if spec.type is ImageRef]
 
 
 def auto_feather(shape: tuple[int, ...], feather: float) -> float:
@@ -149,6 +201,9 @@ class LazyManager:
         return self._manager
 
 
+PHOTO_BYTES = 12  # per photo pixel for any edit: the result (3), the layer's diff (3 + 1) and slack
+
+
 class CropEditor:
     """Base for editors that work on a crop around the mask and composite the result back."""
 
@@ -158,6 +213,23 @@ class CropEditor:
     harmonize_strength: float = 0.0  # colour harmonisation at the seam (see core.composite.harmonize)
     generative: bool = False  # see `Editor.generative`; a CropEditor made by a trained model sets it True
     harmonize_channels: str = "L"
+    # Peak memory of one edit (``estimate_bytes``, checked against FACET_MEMORY_BUDGET_MB before the work):
+    # ``work_mb`` (work at a capped size, buffers) + ``crop_bytes`` per pixel of the crop box (the editor's
+    # full-size steps and the composite) + PHOTO_BYTES per photo pixel (the result and the layer's diff).
+    # Calibrated with bench/memory_bench.py (measured peak over idle at 12 and 24 MP, with a margin).
+    work_mb: float = 100.0
+    crop_bytes: float = 100.0
+
+    def work_shape(self, h: int, w: int, params: dict[str, Any]) -> tuple[int, int]:
+        """(h, w) of the float working arrays for a crop of ``h`` x ``w`` (default: the crop itself)."""
+        return h, w
+
+    def estimate_bytes(self, shape: tuple[int, ...], mask: np.ndarray) -> int:
+        """Estimated peak memory (bytes) of ``apply`` on a photo of ``shape`` with ``mask`` (bool HxW)."""
+        x0, y0, x1, y1 = crop_box(mask, 0)
+        pad = int(0.05 * max(x1 - x0, y1 - y0)) + 8  # the margin around the mask (context + feather)
+        crop_px = min(x1 - x0 + 2 * pad, shape[1]) * min(y1 - y0 + 2 * pad, shape[0])
+        return int(self.work_mb * 2**20 + self.crop_bytes * crop_px + PHOTO_BYTES * shape[0] * shape[1])
 
     def margin(self, shape: tuple[int, ...], box: XYXY, params: dict[str, Any], feather: float) -> int:
         """Context kept around the mask's box (px); at least the feather band."""

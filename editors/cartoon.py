@@ -16,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from core.budget import work_size
 from editors import EDITORS
 from editors.base import FEATHER, CropEditor, Param
 from editors.style import kmeans, nearest
@@ -26,6 +27,7 @@ WORK_SIDE = 1024
 class CartoonEditor(CropEditor):
     name = "cartoon"
     label = "Cartoon (flat colours and outlines)"
+    work_mb, crop_bytes = 150.0, 16.0  # peak memory estimate (editors.base.CropEditor)
     params_schema = {
         "colours": Param(int, 8, 2, 32, help="number of flat colours"),
         "smoothing": Param(int, 4, 0, 12, help="rounds of edge-preserving smoothing"),
@@ -42,12 +44,16 @@ class CartoonEditor(CropEditor):
         if p["edge_block"] % 2 == 0:
             raise BadInput(f"cartoon: edge_block must be odd, got {p['edge_block']}")
 
+    def work_shape(self, h: int, w: int, params: dict[str, Any]) -> tuple[int, int]:
+        ww, wh = work_size(w, h, max_side=WORK_SIDE)
+        return wh, ww
+
     def process(self, crop: np.ndarray, mask: np.ndarray, p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         h, w = crop.shape[:2]
-        s = min(1.0, WORK_SIDE / max(h, w))
-        size = (max(1, round(w * s)), max(1, round(h * s)))
-        img = cv2.resize(crop, size, interpolation=cv2.INTER_AREA) if s < 1 else crop.copy()
-        m = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool) if s < 1 else mask
+        size = self.work_shape(h, w, p)[::-1]
+        shrunk = size != (w, h)
+        img = cv2.resize(crop, size, interpolation=cv2.INTER_AREA) if shrunk else crop.copy()
+        m = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool) if shrunk else mask
 
         # 1. edge-preserving smoothing (half size when big: faster and flatter)
         half = min(size) >= 256
@@ -87,7 +93,7 @@ class CartoonEditor(CropEditor):
             line = cv2.GaussianBlur(keep[labels].astype(np.float32), (0, 0), 0.7)
             rgb = np.clip(rgb * (1.0 - 0.85 * p["outline"] * line[..., None]), 0, 255).astype(np.uint8)
 
-        if s < 1:
+        if shrunk:
             rgb = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_LINEAR)
         return rgb
 

@@ -8,10 +8,12 @@ Full backend (roles ``face_analysis`` + ``inswapper``): insightface inswapper_12
 ArcFace embedding, pasted through the same face-shaped mask.
 
 Params
-- ``target``: a gallery name (``assets/faces/manifest.json``), or the path of an image file with a face.
+- ``target``: a gallery name (``assets/faces/manifest.json``), or an RGB array of an image with a face (an
+  upload, or a file the CLI read: editors never read paths given by a client).
 - ``faces``: which faces of the photo, by number ("all", "0,2"); numbers come from
   ``segmenters.face_identity.find_faces`` (left to right; ``draw_face_numbers`` shows them).
-- ``mapping``: optional per-face targets, "0=grace_hopper; 2=/path/to/img.png" (overrides ``target``).
+- ``mapping``: optional per-face targets, "0=grace_hopper; 2=synthetic_a" (gallery names; overrides ``target``),
+  or a dict {face number: gallery name or RGB array} (the CLI's, with the local files it read).
 - ``by_gender``: full backend only: swap only faces whose detected gender matches the target's.
 - ``backend``: auto | offline | full.  ``strength``: 0..1 blend of the swapped face over the original.
 Only faces inside the selection mask (>= 30 % of the face) are touched; pixels outside the faces' masks
@@ -36,7 +38,7 @@ from core.errors import BadInput
 from core.models import ModelManager, default_manager
 from core.types import Photo
 from editors import EDITORS
-from editors.base import FEATHER, Param, as_pixels, auto_feather, validate_params
+from editors.base import FEATHER, ImageRef, Param, as_pixels, auto_feather, check_image_value, validate_params
 from segmenters import face_identity as fi
 
 log = logging.getLogger(__name__)
@@ -105,20 +107,20 @@ def _target_cached(path: str, mtime: float, mesh_path: str | None, backend: str)
 
 
 def load_target(spec: str | np.ndarray, manager: ModelManager | None = None, backend: str = "offline") -> Target:
-    """A gallery name, an image path or an RGB uint8 array -> ``Target``; ``BadInput`` when it shows no face."""
+    """A gallery name or an RGB uint8 array -> ``Target``; ``BadInput`` when it shows no face. File paths are
+    refused: a user's own face image reaches the editor as an array (an upload, or a file the CLI read)."""
     if isinstance(spec, np.ndarray):
         fi._check_rgb(spec)
+        if min(spec.shape[:2]) < 32:
+            raise BadInput(f"the target image is too small ({spec.shape[1]}x{spec.shape[0]}); use at least 32x32")
         return _target_from(spec, "uploaded image", None, manager, backend)
-    entry = gallery().get(str(spec))
-    if entry is not None:
-        path = GALLERY_DIR / entry["file"]
-        mesh = str(GALLERY_DIR / entry["mesh"]) if entry.get("mesh") and backend != "full" else None
-    else:
-        path = Path(str(spec)).expanduser()
-        mesh = None
-        if not path.is_file():
-            raise BadInput(f"unknown face target {str(spec)!r}: give a gallery name ({', '.join(gallery_names()) or 'none'}) "
-                           f"or the path of an image file with a face")
+    entry = gallery().get(spec) if isinstance(spec, str) else None
+    if entry is None:
+        raise BadInput(f"unknown face target {str(spec)[:80]!r}: give a gallery name "
+                       f"({', '.join(gallery_names()) or 'none'}); file paths are not read, upload a face image "
+                       f"instead")
+    path = GALLERY_DIR / entry["file"]
+    mesh = str(GALLERY_DIR / entry["mesh"]) if entry.get("mesh") and backend != "full" else None
     if backend == "full":
         from core.photo import load_photo
 
@@ -272,23 +274,37 @@ def normed(v: np.ndarray) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-8)
 
 
-def parse_mapping(spec: str | None, count: int) -> dict[int, str]:
-    """"0=grace_hopper; 2=/tmp/x.png" -> {0: "grace_hopper", 2: "/tmp/x.png"} (face numbers checked)."""
-    out: dict[int, str] = {}
-    if not spec or not str(spec).strip():
+def parse_mapping(spec: str | dict | None, count: int) -> dict[int, str | np.ndarray]:
+    """"0=grace_hopper; 2=synthetic_a" -> {0: "grace_hopper", 2: "synthetic_a"} (face numbers and gallery names
+    checked), or a dict {face number: gallery name or RGB array} (the CLI's, with files it read) checked alike."""
+    out: dict[int, str | np.ndarray] = {}
+    if isinstance(spec, dict):
+        items = [(str(k), v) for k, v in spec.items()]
+    elif not spec or not str(spec).strip():
         return out
-    for part in str(spec).replace("\n", ";").split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        if "=" not in part:
-            raise BadInput(f"faceswap: mapping entry {part!r} must look like '<face number>=<target>'")
-        k, v = part.split("=", 1)
+    else:
+        items = []
+        for part in str(spec).replace("\n", ";").split(";"):
+            part = part.strip()
+            if not part:
+                continue
+            if "=" not in part:
+                raise BadInput(f"faceswap: mapping entry {part[:80]!r} must look like '<face number>=<target>'")
+            k, v = part.split("=", 1)
+            if not v.strip():
+                raise BadInput(f"faceswap: mapping entry {part[:80]!r} must look like '<face number>=<target>'")
+            items.append((k, v.strip()))
+    for k, v in items:
         idx = fi.parse_indices(k.strip(), count, "faceswap mapping")
-        if len(idx) != 1 or not v.strip():
-            raise BadInput(f"faceswap: mapping entry {part!r} must look like '<face number>=<target>'")
-        out[idx[0]] = v.strip()
+        if len(idx) != 1:
+            raise BadInput(f"faceswap: mapping key {k[:40]!r} must be one face number")
+        out[idx[0]] = check_image_value(f"faceswap: mapping target for face {idx[0]}", v, tuple(gallery_names()))
     return out
+
+
+def check_mapping(spec: Any) -> None:
+    """Refuse a mapping whose targets are not gallery names or arrays, before any face is searched."""
+    parse_mapping(spec, 1 << 16)
 
 
 def choose_backend(requested: str, manager: ModelManager, roles: tuple[str, ...]) -> str:
@@ -325,14 +341,20 @@ def finish(pixels: np.ndarray, out: np.ndarray, mask: np.ndarray | None, feather
     return composite(pixels, out, mask, feather)
 
 
+def _key(spec: str | np.ndarray) -> Any:
+    return ("array", id(spec)) if isinstance(spec, np.ndarray) else spec
+
+
 class FaceSwapEditor:
     name = "faceswap"
     label = "Face swap"
     generative = True  # a face that was not in the photo (inswapper, or the offline mesh warp standing in for it)
     params_schema = {
-        "target": Param(str, "synthetic_average", help="gallery name (assets/faces) or path of an image with a face"),
+        "target": Param(ImageRef, "synthetic_average", choices=tuple(gallery_names()),
+                        help="a gallery name (assets/faces), or your own face image as an RGB array (an upload)"),
         "faces": Param(str, "all", help="which faces, by number: 'all' or e.g. '0,2'"),
-        "mapping": Param(str, "", help="per-face targets, e.g. '0=grace_hopper; 1=/path/face.png' (overrides target)"),
+        "mapping": Param(dict, "", help="per-face targets by gallery name, e.g. '0=grace_hopper; 1=synthetic_a' "
+                                       "(overrides target; the CLI also takes local image files)"),
         "by_gender": Param(bool, False, help="full backend: only swap faces of the target's gender"),
         "strength": Param(float, 1.0, 0.0, 1.0, help="blend of the new face over the original"),
         "backend": Param(str, "auto", choices=BACKENDS, help="auto: full (insightface) when downloaded, else offline"),
@@ -351,9 +373,11 @@ class FaceSwapEditor:
         p = validate_params(self.name, self.params_schema, params)
         manager = self.manager or default_manager()
         backend = choose_backend(p["backend"], manager, (fi.ROLE_ANALYSIS, fi.ROLE_SWAPPER))
-        targets: dict[str, Target] = {}
+        targets: dict[Any, Target] = {}
         if not p["mapping"]:  # a bad target (not an image, no face) is reported before the photo is searched
-            targets[p["target"]] = load_target(p["target"], manager, backend)
+            targets[_key(p["target"])] = load_target(p["target"], manager, backend)
+        else:
+            check_mapping(p["mapping"])
         faces, chosen = selected_faces(pixels, sel, p["faces"], manager, backend, self.name)
         mapping = parse_mapping(p["mapping"], len(faces))
         out = pixels.copy()
@@ -364,9 +388,9 @@ class FaceSwapEditor:
                 log.info("faceswap: face %d has no mesh (too small / hidden); left as it is", i)
                 continue
             spec = mapping.get(i, p["target"])
-            if spec not in targets:
-                targets[spec] = load_target(spec, manager, backend)
-            target = targets[spec]
+            if _key(spec) not in targets:
+                targets[_key(spec)] = load_target(spec, manager, backend)
+            target = targets[_key(spec)]
             face = faces[i]
             if backend == "full":
                 if p["by_gender"] and target.face.gender and face.gender and target.face.gender != face.gender:

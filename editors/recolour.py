@@ -21,6 +21,7 @@ from core.errors import BadInput
 from editors import EDITORS
 from editors.base import FEATHER, CropEditor, Param
 
+STRIP_PIXELS = 2_000_000  # bigger crops are recoloured in strips of rows of about this many pixels (memory)
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 
 
@@ -48,6 +49,7 @@ def _soft_l(L: np.ndarray) -> np.ndarray:
 class RecolourEditor(CropEditor):
     name = "recolour"
     label = "Recolour (hue / saturation / lightness or a target colour)"
+    work_mb, crop_bytes = 300.0, 40.0  # peak memory estimate (editors.base.CropEditor)
     params_schema = {
         "target": Param(str, None, help="target colour as hex '#rrggbb'; empty = shift mode"),
         "hue_shift": Param(float, 0.0, -180.0, 180.0, help="hue rotation in degrees"),
@@ -59,14 +61,42 @@ class RecolourEditor(CropEditor):
         "feather": FEATHER,
     }
 
+    def work_shape(self, h: int, w: int, params: dict[str, Any]) -> tuple[int, int]:
+        return (h, w) if h * w <= STRIP_PIXELS else (min(h, max(1, STRIP_PIXELS // w)), w)
+
     def process(self, crop: np.ndarray, mask: np.ndarray, p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
+        h, w = mask.shape
+        if h * w <= STRIP_PIXELS:
+            return self._recolour(crop, mask, p, None)
+        # big crops (24 MP photos): the same per-pixel maths in strips of rows, so the float Lab copies
+        # (about 80 bytes per pixel) exist for one strip at a time; target mode's segment means come first
+        rows = self.work_shape(h, w, p)[0]
+        strips = [(y, min(h, y + rows)) for y in range(0, h, rows)]
+        means = None
+        if p["target"]:
+            total, count = np.zeros(3, np.float64), 0
+            for y0, y1 in strips:
+                m = mask[y0:y1]
+                if m.any():
+                    total += rgb_to_lab(crop[y0:y1])[m].sum(0, dtype=np.float64)
+                    count += int(m.sum())
+            means = total / max(count, 1)
+        out = np.empty_like(crop)
+        for y0, y1 in strips:
+            out[y0:y1] = self._recolour(crop[y0:y1], mask[y0:y1], p, means)
+        return out
+
+    def _recolour(self, crop: np.ndarray, mask: np.ndarray, p: dict[str, Any], means: np.ndarray | None) -> np.ndarray:
         lab = rgb_to_lab(crop)
         L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
         target = p["target"]
         if target:
             t = rgb_to_lab(parse_hex(target)[None, None])[0, 0]
-            mean_l = float(L[mask].mean())
-            mean_a, mean_b = float(a[mask].mean()), float(b[mask].mean())
+            if means is None:
+                mean_l = float(L[mask].mean())
+                mean_a, mean_b = float(a[mask].mean()), float(b[mask].mean())
+            else:
+                mean_l, mean_a, mean_b = (float(v) for v in means)
             L2 = _soft_l(L + (t[0] - mean_l))
             # chroma fades towards black/white the way real dyed surfaces do, relative to the target's L
             room_t = max(min(t[0], 100 - t[0]), 1.0)

@@ -89,6 +89,7 @@ def smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
 class SkyEditor(CropEditor):
     name = "sky"
     label = "Sky presets (winter, stormy, toxic, sunset, cartoon)"
+    work_mb, crop_bytes = 150.0, 150.0  # peak memory estimate (editors.base.CropEditor)
     params_schema = {
         "preset": Param(str, "sunset", choices=tuple(PRESETS), help="which sky"),
         "clouds": Param(float, -1.0, -1.0, 1.0, help="cloud cover 0..1; -1 = the preset's"),

@@ -2,9 +2,9 @@
 
 Two modes:
 - ``style`` = 0..25: one of the 26 built-in styles (Magenta's multi-style network, unnamed upstream);
-- ``style_image`` = a path or a built-in texture name: any picture as the style (Magenta's arbitrary
-  image stylization: a style-prediction network makes a 100-number style vector from the picture,
-  the transform network works at 384 px). ``reduce_palette`` (2..32) first quantises that picture to
+- ``style_image`` = a built-in texture name or an uploaded picture (an array): any picture as the style
+  (Magenta's arbitrary image stylization: a style-prediction network makes a 100-number style vector from
+  the picture, the transform network works at 384 px). ``reduce_palette`` (2..32) first quantises that picture to
   that many colours with k-means, which gives flatter, poster-like results.
 
 Only the crop around the mask is stylised, at most ``max_side`` px on its longer side (speed), then
@@ -23,7 +23,7 @@ import numpy as np
 
 from core.errors import BadInput, ModelUnavailable
 from editors import EDITORS, assets
-from editors.base import FEATHER, CropEditor, Param
+from editors.base import FEATHER, CropEditor, ImageRef, Param
 
 log = logging.getLogger(__name__)
 NUM_BUILTIN = 26
@@ -86,9 +86,12 @@ class StyleEditor(CropEditor):
     label = "Style transfer (26 built-in styles or any picture)"
     generative = True  # Magenta's neural style network paints the pixels
     harmonize_strength = 0.3
+    work_mb, crop_bytes = 300.0, 25.0  # peak memory estimate (editors.base.CropEditor)
     params_schema = {
         "style": Param(int, 0, 0, NUM_BUILTIN - 1, help="built-in style number 0..25 (unused with style_image)"),
-        "style_image": Param(str, None, help="a picture to use as the style: file path or built-in texture name"),
+        "style_image": Param(ImageRef, None, choices=tuple(assets.names()),
+                             help="a picture to use as the style: a built-in texture name, or your own picture "
+                                  "as an RGB array (an upload)"),
         "strength": Param(float, 1.0, 0.0, 1.0, help="blend between the original (0) and the stylised (1)"),
         "reduce_palette": Param(int, 0, 0, 32,
                                 help="quantise the style picture to this many colours first (0 = off, 2..32)"),
@@ -100,11 +103,11 @@ class StyleEditor(CropEditor):
 
     def check(self, p: dict[str, Any]) -> None:
         if p["reduce_palette"]:
-            if not p["style_image"]:
+            if p["style_image"] is None:
                 raise BadInput("style: reduce_palette only applies to a style picture; set style_image as well")
             if p["reduce_palette"] < 2:
                 raise BadInput(f"style: reduce_palette must be 0 (off) or 2..32, got {p['reduce_palette']}")
-        if p["style_image"]:
+        if p["style_image"] is not None:
             assets.load_image(p["style_image"], "style image")
 
     def margin(self, shape, box, p, feather) -> int:
@@ -112,16 +115,21 @@ class StyleEditor(CropEditor):
         x0, y0, x1, y1 = box
         return int(np.ceil(feather)) + 2 + int(0.04 * max(x1 - x0, y1 - y0))
 
+    def work_shape(self, h: int, w: int, params: dict[str, Any]) -> tuple[int, int]:
+        """The network's input: at most ``max_side`` on the longer side, at least 32 px on each side."""
+        s = min(1.0, params["max_side"] / max(h, w))
+        return max(32, round(h * s)), max(32, round(w * s))
+
     def process(self, crop: np.ndarray, mask: np.ndarray, p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         h, w = crop.shape[:2]
         if min(h, w) < 8:
             raise BadInput("style: the selection is too small for style transfer (needs at least 8x8 px)")
         s = min(1.0, p["max_side"] / max(h, w))
-        sw, sh = max(32, round(w * s)), max(32, round(h * s))
+        sh, sw = self.work_shape(h, w, p)
         small = cv2.resize(crop, (sw, sh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
         eng = engine()
         with _engine_lock:
-            if p["style_image"]:
+            if p["style_image"] is not None:
                 style_img, _ = assets.load_image(p["style_image"], "style image")
                 if p["reduce_palette"]:
                     style_img = quantise(style_img, p["reduce_palette"], rng)

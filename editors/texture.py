@@ -1,4 +1,4 @@
-"""Texture transfer: dress the selected part in a texture (denim, leopard, ... or any image file).
+"""Texture transfer: dress the selected part in a texture (denim, leopard, ... or the user's own image).
 
 How it avoids the pasted-on look:
 1. the texture is tiled at a size that follows the segment's (``scale`` = 1: one tile spans half of
@@ -19,9 +19,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from core.budget import fits, work_size
 from core.composite import lab_to_rgb, masked_blur, rgb_to_lab
 from editors import EDITORS, assets
-from editors.base import FEATHER, CropEditor, Param
+from editors.base import FEATHER, CropEditor, ImageRef, Param
 from editors.recolour import _soft_l
 
 MAX_TILE = 4096
@@ -50,8 +51,10 @@ class TextureEditor(CropEditor):
     name = "texture"
     label = "Texture (denim, leopard, crocodile, ... or your own image)"
     harmonize_strength = 0.25
+    work_mb, crop_bytes = 450.0, 16.0  # work: up to 2.5 MP of float arrays plus a tile of up to 4096 px
     params_schema = {
-        "texture": Param(str, "denim", help="a built-in texture name or the path of an image file"),
+        "texture": Param(ImageRef, "denim", choices=tuple(assets.names("texture")),
+                         help="a built-in texture name, or your own texture as an RGB array (an upload)"),
         "scale": Param(float, 1.0, 0.05, 8.0, help="pattern size relative to the segment (1 = default)"),
         "angle": Param(float, 0.0, -180.0, 180.0, help="pattern rotation in degrees"),
         "shading": Param(float, 0.8, 0.0, 2.0, help="how much of the segment's folds and shadows to keep"),
@@ -64,19 +67,30 @@ class TextureEditor(CropEditor):
     def check(self, p: dict[str, Any]) -> None:
         assets.load_image(p["texture"], "texture")  # fail early with a clear message
 
+    def work_shape(self, h: int, w: int, params: dict[str, Any]) -> tuple[int, int]:
+        ww, wh = work_size(w, h, WORK_PIXELS)
+        return wh, ww
+
     def process(self, crop: np.ndarray, mask: np.ndarray, p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         h, w = mask.shape
-        if h * w > WORK_PIXELS:
-            # Large crops (12 MP photos): synthesise at a working size and upscale. The pattern tile is
-            # already larger than the 512 px texture there, so this costs no pattern detail; the mask's
-            # edge stays exact because compositing happens at full size.
-            s = math.sqrt(WORK_PIXELS / (h * w))
-            size = (max(1, round(w * s)), max(1, round(h * s)))
-            small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-            small_mask = cv2.resize(mask.view(np.uint8), size, interpolation=cv2.INTER_AREA).astype(bool)
-            if not small_mask.any():
-                small_mask = cv2.resize(mask.view(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
-            return cv2.resize(self.process(small, small_mask, p, rng), (w, h), interpolation=cv2.INTER_LINEAR)
+        if fits(w, h, WORK_PIXELS):
+            return self._texture(crop, mask, p, rng)
+        # Large crops (12 MP photos): synthesise at a working size and upscale. The pattern tile is already
+        # larger than the 512 px texture there, so this costs no pattern detail; the mask's edge stays exact
+        # because compositing happens at full size. ``work_size`` guarantees the cap after rounding (no retry).
+        size = self.work_shape(h, w, p)[::-1]
+        small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+        small_mask = cv2.resize(mask.view(np.uint8), size, interpolation=cv2.INTER_AREA).astype(bool)
+        if not small_mask.any():
+            small_mask = cv2.resize(mask.view(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+        if not small_mask.any():  # a selection thinner than one working pixel: keep its brightest trace
+            small_mask = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+        out = self._texture(small, small_mask, p, rng)
+        del small, small_mask
+        return cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
+
+    def _texture(self, crop: np.ndarray, mask: np.ndarray, p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
+        h, w = mask.shape
         tex, label = assets.load_image(p["texture"], "texture")
         entry = assets.manifest().get(label, {})
         tex = tileable(tex, bool(entry.get("tileable", False)))

@@ -24,7 +24,7 @@ from core.errors import BadInput  # noqa: E402
 from core.masks import fill_holes, keep_components  # noqa: E402
 from core.types import Photo  # noqa: E402
 from editors import EDITORS, assets  # noqa: E402
-from editors.base import Editor, Param  # noqa: E402
+from editors.base import Editor, ImageRef, Param  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -103,7 +103,9 @@ def test_all_editors_registered_with_schema():
         assert "feather" in ed.params_schema
         for key, spec in ed.params_schema.items():
             assert isinstance(spec, Param) and spec.help, (name, key)
-            assert spec.type in (int, float, str, bool)
+            assert spec.type in (int, float, str, bool, ImageRef, dict)
+            if spec.type is ImageRef:  # images: built-in names or arrays, never paths
+                assert spec.choices and (spec.default is None or spec.default in spec.choices), (name, key)
 
 
 def test_manifest_lists_the_textures():
@@ -165,7 +167,7 @@ def test_photo_object_and_array_give_the_same_result(astronaut):
     ("recolour", {"target": "blue-ish"}, "hex colour"),
     ("recolour", {"saturation": "lots"}, "must be a number"),
     ("recolour", {"strength": float("nan")}, "finite"),
-    ("texture", {"texture": "tartan-no-such"}, "unknown texture"),
+    ("texture", {"texture": "tartan-no-such"}, "must be one of the built-in names"),
     ("texture", {"scale": 0}, "between"),
     ("style", {"style": 26}, "between 0 and 25"),
     ("style", {"reduce_palette": 8}, "style_image"),
@@ -192,16 +194,20 @@ def test_bad_mask_raises_bad_input(astronaut):
         ed.apply(img.astype(np.float32), m, {}, 0)
 
 
-def test_user_texture_file(astronaut, tmp_path):
+def test_user_texture_image_is_an_array_never_a_path(astronaut, tmp_path):
     img, m = shrink(*astronaut, 256)
     from skimage import data
 
+    out = EDITORS.build("texture").apply(img, m, {"texture": data.coffee()}, 0)  # an upload, read by the app
+    assert np.abs(out[m].astype(int) - img[m]).mean() > 10
     path = tmp_path / "coffee.png"
     Image.fromarray(data.coffee()).save(path)
-    out = EDITORS.build("texture").apply(img, m, {"texture": str(path)}, 0)
-    assert np.abs(out[m].astype(int) - img[m]).mean() > 10
-    with pytest.raises(BadInput, match="unknown texture"):
-        EDITORS.build("texture").apply(img, m, {"texture": str(tmp_path / "missing.png")}, 0)
+    for bad in (str(path), str(tmp_path / "missing.png"), "/etc/passwd", "../../etc/passwd", "file:///etc/passwd",
+                "http://example.com/a.png"):
+        with pytest.raises(BadInput, match="file paths and URLs are not read"):
+            EDITORS.build("texture").apply(img, m, {"texture": bad}, 0)
+    with pytest.raises(BadInput, match="too small"):
+        EDITORS.build("texture").apply(img, m, {"texture": data.coffee()[:8, :8]}, 0)
 
 
 # --------------------------------------------------------------------------- determinism and goldens

@@ -263,8 +263,10 @@ def test_bad_inputs(real, tmp_path):
     noface = tmp_path / "coffee.png"
     cv2.imwrite(str(noface), data.coffee()[..., ::-1])
     with pytest.raises(BadInput, match="no face found in the target"):
-        FaceSwapEditor().apply(img, None, {"target": str(noface)})
-    with pytest.raises(BadInput, match="unknown face target"):
+        FaceSwapEditor().apply(img, None, {"target": data.coffee()})  # an upload reaches the editor as an array
+    with pytest.raises(BadInput, match="must be one of the built-in names.*file paths and URLs are not read"):
+        FaceSwapEditor().apply(img, None, {"target": str(noface)})  # a path is never read
+    with pytest.raises(BadInput, match="must be one of the built-in names"):
         FaceSwapEditor().apply(img, None, {"target": "nobody"})
     with pytest.raises(BadInput, match="no face 3"):
         FaceSwapEditor().apply(img, None, {"faces": "3"})
@@ -317,10 +319,8 @@ def test_tiny_insightface_full_path(tiny_manager, tmp_path, capsys):
     found = fi.find_faces(img, tiny_manager, "full")
     assert len(found) == 2 and all(f.embedding is not None and f.embedding.shape == (512,) for f in found)
     assert [f.index for f in found] == [0, 1] and found[0].centre[0] < found[1].centre[0]
-    target = tmp_path / "target.png"
-    cv2.imwrite(str(target), img)
     ed = FaceSwapEditor(tiny_manager)
-    out = ed.apply(img, None, {"target": str(target), "faces": "1"})  # auto -> full (weights "here")
+    out = ed.apply(img, None, {"target": img.copy(), "faces": "1"})  # auto -> full (weights "here")
     assert ed.model_ids[0].startswith("face_analysis")
     assert out.shape == img.shape and (out != img).any()
     allowed = cv2.dilate(fi.face_mask(img.shape, found[1]).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
