@@ -44,7 +44,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float = 
         size = (max(1, w // s), max(1, h // s))
         gs = cv2.resize(g, size, interpolation=cv2.INTER_AREA)
         ps = cv2.resize(p, size, interpolation=cv2.INTER_AREA)
-        r = max(1, int(round(radius / s)))
+        r = max(1, round(radius / s))
     else:
         gs, ps, r = g, p, max(1, int(radius))
     mean_i = _box(gs, r)  # (h, w, 3)
@@ -130,4 +130,4 @@ def soft_edge(photo: np.ndarray, mask: np.ndarray, width: float) -> np.ndarray:
     boundary it follows the photo (crisp at a hard edge, in between on hair, fur and leaves, a ramp like a
     feather where the photo is flat); 1 deeper inside, 0 farther out. Float32 HxW."""
     width = max(1.0, float(width))
-    return refine_alpha(photo, mask, band=width, radius=max(2, int(round(width))))
+    return refine_alpha(photo, mask, band=width, radius=max(2, round(width)))
