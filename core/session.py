@@ -103,10 +103,11 @@ class EditorSession:
         self.show_selection = True
         self._render_preview = self._faces = self.pending = None
         self.prepared = None
-        self._prepare(services)
         self.parts, self.parse_seconds, self.parse_note = [], 0.0, ""
+        self._prepare(services)
         if parse:
             self._parse(services)
+            self._attach_parts()
         notes = f" ({'; '.join(photo.notes)})" if photo.notes else ""
         found = f" {len(self.parts)} labelled parts in {self.parse_seconds:.2f}s." if parse else ""
         self.status = (f"Loaded {photo.name}: {photo.width}x{photo.height} ({photo.megapixels:.1f} MP){notes}. "
@@ -124,6 +125,14 @@ class EditorSession:
             self.prepared = click.prepare(photo)
         self.prepared_by = click.name
         self.prepare_seconds = time.perf_counter() - t0
+        if self.parts:
+            self._attach_parts()
+
+    def _attach_parts(self) -> None:
+        """Give the offline click backend the labelled parts as priors (a click stays on the object under it)."""
+        from segmenters.grabcut import attach_parts
+
+        self.prepared = attach_parts(self.prepared, self.parts)
 
     def _parse(self, services: Services) -> None:
         from segmenters.parsing import parse_report
@@ -302,8 +311,13 @@ class EditorSession:
             r = click.segment(photo, self.prepared, positives, previous)
             mask |= r.mask
             state, score = r.state, r.score
+        from segmenters.grabcut import GrabCutSegmenter
+
         for p in prompt.points:
             if not p.positive:
+                if isinstance(click, GrabCutSegmenter):  # the part under the click (labelled, else its colour region)
+                    mask &= ~click.region_at(photo, self.prepared, p.x, p.y)
+                    continue
                 cut = click.segment(photo, self.prepared, ClickPrompt(points=(Point(p.x, p.y, True),)), None)
                 mask &= ~cut.mask
         return MaskResult(mask=mask, backend=click.label, seconds=time.perf_counter() - t0, score=score, state=state)
