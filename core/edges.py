@@ -77,7 +77,7 @@ def upscale_soft(mask: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def refine_alpha(photo: np.ndarray, mask: np.ndarray, band: float | None = None, radius: int | None = None,
-                 eps: float = EPS, fixed: np.ndarray | None = None) -> np.ndarray:
+                 eps: float = EPS, fixed: np.ndarray | None = None, colour: bool = False) -> np.ndarray:
     """A soft alpha (float32 HxW of ``photo``'s size) for ``mask`` whose edges follow the photo's edges.
 
     ``mask`` is bool (any size; a low-resolution mask is upscaled first). ``band``: how far (photo px) the
@@ -85,7 +85,10 @@ def refine_alpha(photo: np.ndarray, mask: np.ndarray, band: float | None = None,
     ``band``. Pixels farther than ``band`` from the coarse edge keep the coarse answer (1 inside, 0 outside);
     only the box around the band is processed, so a small object on a big photo costs little. ``fixed``
     (bool, photo size, optional) marks pixels that must end at 0 whatever the filter says (e.g. another
-    object's inside). Returns float32 in [0, 1]; ``>= 0.5`` is the refined mask.
+    object's inside). ``colour``: also unmix each band pixel's colour between the local colours of the
+    sure inside and the sure outside (:func:`colour_alpha`), so an edge that is a few px off moves to
+    the photo's real edge where the two sides differ in colour. Returns float32 in [0, 1]; ``>= 0.5``
+    is the refined mask.
     """
     h, w = photo.shape[:2]
     factor = max(h / mask.shape[0], w / mask.shape[1], 1.0)
@@ -112,12 +115,40 @@ def refine_alpha(photo: np.ndarray, mask: np.ndarray, band: float | None = None,
     # makes edges that the photo supports crisp, while truly mixed pixels (hair, fur) stay in between
     q = np.clip((q - 0.5) * 1.6 + 0.5, 0.0, 1.0)
     r = ring[y0:y1, x0:x1]
+    if colour:
+        ca, weight = colour_alpha(photo[y0:y1, x0:x1], shrunk[y0:y1, x0:x1], ~grown[y0:y1, x0:x1], band)
+        q = weight * ca + (1.0 - weight) * q
     alpha[y0:y1, x0:x1][r] = q[r]
     alpha[shrunk] = 1.0
     alpha[~grown] = 0.0
     if fixed is not None:
         alpha[fixed] = 0.0
     return np.clip(alpha, 0.0, 1.0).astype(np.float32)
+
+
+def colour_alpha(image: np.ndarray, inside: np.ndarray, outside: np.ndarray,
+                 sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel alpha from colour: each pixel's colour projected on the line between the local mean
+    colour of the sure ``inside`` pixels and of the sure ``outside`` pixels (normalised convolutions of
+    width ``sigma``): 1 = the inside's colour, 0 = the outside's. Also returns the trust in it (0..1: how
+    different the two local colours are, 1 from 40 RGB units apart, and how close the pixel's colour is
+    to a mix of them). Float32 HxW each."""
+    from core.composite import masked_blur
+
+    f = image.astype(np.float32)
+    s = max(2.0, float(sigma))
+    mi = masked_blur(f, inside.astype(np.float32), s)
+    mo = masked_blur(f, outside.astype(np.float32), s)
+    d = mi - mo
+    n2 = np.maximum((d * d).sum(axis=2), 1e-3)
+    a = np.clip(((f - mo) * d).sum(axis=2) / n2, 0.0, 1.0)
+    # a colour far off the line between the two (a beige trim between a blue sky and a green roof) is
+    # neither a mix of them: trust the projection less there
+    res = np.sqrt(((f - mo - a[..., None] * d) ** 2).sum(axis=2))
+    trust = np.clip(np.sqrt(n2) / 40.0, 0.0, 1.0) * np.clip(1.0 - res / (0.35 * np.sqrt(n2)), 0.0, 1.0)
+    if not inside.any() or not outside.any():
+        trust[:] = 0.0
+    return a.astype(np.float32), trust.astype(np.float32)
 
 
 def refine_mask(photo: np.ndarray, mask: np.ndarray, **kwargs) -> np.ndarray:

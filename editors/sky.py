@@ -233,17 +233,21 @@ def sky_matte(photo: np.ndarray, mask: np.ndarray, feather: float, alpha: np.nda
     sky; the clouds in it are added (:func:`add_clouds`), and the edge is refined on the photo within
     ``max(3, feather)`` px (``core.edges.soft_edge``), or ``alpha`` (the selection's own soft edge) is
     used where it is given and the clouds did not change the mask."""
-    from core.edges import refine_alpha, soft_edge
+    from core.edges import refine_alpha
 
     full = add_clouds(photo, mask)
     if alpha is not None and alpha.shape == mask.shape and not (full & ~mask).any():
         return np.clip(alpha.astype(np.float32), 0, 1)
-    fine = soft_edge(photo, full, max(3.0, float(feather)))
+    h, w = mask.shape
+    diag = float(np.hypot(h, w))
+    # a parsed sky's edge is often a few px off the real one: let the refinement move it that far
+    width = max(3.0, float(feather), 0.008 * diag)
+    fine = refine_alpha(photo, full, band=width, radius=max(2, round(width)), colour=True)
     # foliage and other fine, busy edges: sky shows through the gaps deeper than a thin band reaches, so a
     # wide guided filter (it keeps the photo's edges) decides there; smooth edges keep the fine answer
-    h, w = mask.shape
-    band = max(8.0, 0.015 * float(np.hypot(h, w)))
+    band = max(8.0, 0.015 * diag)
     wide = refine_alpha(photo, full, band=band, radius=max(4, round(band / 2)))
+    wide = np.clip((wide - 0.3) / 0.4, 0.0, 1.0)  # a gap between leaves is sky, a leaf is not: decide more firmly
     gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)
     k = max(3, round(band / 2)) | 1
     mean = cv2.blur(gray, (k, k))
