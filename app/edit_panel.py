@@ -45,11 +45,13 @@ class EditControls:
     feather: gr.Slider
     seed: gr.Number
     groups: dict[str, gr.Group]
+    sky_relight: gr.Checkbox
 
     def inputs(self) -> list[gr.components.Component]:
         return [self.look, self.texture, self.texture_file, self.texture_scale, self.colour, self.recolour_mode,
                 self.hue, self.saturation, self.lightness, self.style, self.style_file, self.style_strength,
-                self.palette, self.cartoon_colours, self.cartoon_outline, self.sky, self.feather, self.seed]
+                self.palette, self.cartoon_colours, self.cartoon_outline, self.sky, self.feather, self.seed,
+                self.sky_relight]
 
 
 def render() -> EditControls:
@@ -78,12 +80,14 @@ def render() -> EditControls:
         cartoon_outline = gr.Slider(0, 1, value=1, step=0.05, label="Outline darkness")
     with gr.Group(visible=False) as groups["sky"]:
         sky = gr.Dropdown(list(SKY_PRESETS), value="sunset", label="Sky preset (select the sky first)")
+        sky_relight = gr.Checkbox(True, label="Relight the foreground to match the new sky",
+                                  elem_id="facet-sky-relight")
     with gr.Row():
         feather = gr.Slider(-1, 40, value=-1, step=1, label="Feather px (-1 = auto)")
         seed = gr.Number(0, precision=0, label="Seed", minimum=0, maximum=2**31 - 1)
     return EditControls(look, texture, texture_file, texture_scale, colour, recolour_mode, hue, saturation,
                         lightness, style, style_file, style_strength, palette, cartoon_colours, cartoon_outline,
-                        sky, feather, seed, groups)
+                        sky, feather, seed, groups, sky_relight)
 
 
 def listen(c: EditControls) -> None:
@@ -102,7 +106,7 @@ def _upload_path(file: Any) -> str | None:
 
 def to_request(look, texture, texture_file, texture_scale, colour, recolour_mode, hue, saturation, lightness,
                style, style_file, style_strength, palette, cartoon_colours, cartoon_outline, sky, feather,
-               seed) -> tuple[str, dict[str, Any], int]:
+               seed, sky_relight=True) -> tuple[str, dict[str, Any], int]:
     """UI values -> (editor name, params, seed). File parameters only ever come from uploads."""
     editor = LOOKS.get(look)
     if editor is None:
@@ -137,6 +141,7 @@ def to_request(look, texture, texture_file, texture_scale, colour, recolour_mode
         params.update(colours=int(cartoon_colours), outline=float(cartoon_outline))
     elif editor == "sky":
         params["preset"] = sky
+        params["relight"] = bool(sky_relight) if sky_relight is not None else True
     try:
         seed_value = int(seed if seed is not None else 0)
     except (TypeError, ValueError):
