@@ -20,16 +20,32 @@ What makes it believable (``SkyEditor.apply``):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 
-from core.composite import box_slices, check_mask, crop_box, lab_to_rgb, masked_blur, rgb_to_lab
+from core.composite import (
+    box_slices,
+    check_mask,
+    crop_box,
+    lab_to_rgb,
+    masked_blur,
+    rgb_to_lab,
+)
 from core.types import Photo
 from editors import EDITORS
-from editors.base import FEATHER, CropEditor, Param, as_pixels, auto_feather, rng_for, validate_params
+from editors.base import (
+    FEATHER,
+    CropEditor,
+    Param,
+    as_pixels,
+    auto_feather,
+    rng_for,
+    validate_params,
+)
 
 DETAIL_CLIP = 6.0  # Lab L units: the most the original sky's detail may lift or darken the new sky
 CLOUD_CHROMA = 16.0  # Lab chroma below which a bright region may be cloud
@@ -131,7 +147,7 @@ class SkyEditor(CropEditor):
         feather = auto_feather(pixels.shape, p.get("feather", -1.0))
         matte = sky_matte(pixels, mask, feather, alpha)
         sky = matte > 0
-        box = crop_box(sky, int(np.ceil(feather)) + 2)
+        box = crop_box(sky, math.ceil(feather) + 2)
         sl = box_slices(box)
         crop, a = pixels[sl], matte[sl]
         new = self.process(np.ascontiguousarray(crop), a >= 0.5, p, rng_for(seed)).astype(np.float32)

@@ -331,7 +331,7 @@ class GrabCutSegmenter:
         for x, y in pos:
             if region[y, x]:  # a click inside what earlier clicks hit adds nothing new
                 continue
-            r, thing = self.hit_region(prepared, x, y)
+            r, _thing = self.hit_region(prepared, x, y)
             region |= r
             on_thing |= r  # an object (a labelled thing or an enclosed cut): its border moves only a little
         unwanted = np.zeros((h, w), bool)
