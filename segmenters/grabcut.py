@@ -44,6 +44,7 @@ MAX_GROW_FRACTION = 0.35  # a region grown without a labelled thing stays under 
 GRABCUT_ITERS = 3
 BOX_STEPS = (0.12, 0.2, 0.3, 0.42)  # half sizes (share of the shorter side) of the boxes tried around a click
 BOX_TOUCH = 0.06
+BOX_FILL = 0.06  # a cut filling less of its box than this is a speck, not the object: try a bigger box
 REGION_FRACTION = 0.08  # a colour region grown from a click bigger than this share of the photo is the answer  # a cut covering less than this share of the box's inner sides is enclosed by the box
 
 # Labels (or their first word: "person 2" -> "person") that name a whole object a click means.
@@ -183,8 +184,8 @@ class GrabCutSegmenter:
 
     def _excluded(self, prepared: GrabCutPrepared, x: int, y: int, keep: Sequence[tuple[int, int]] = ()) -> np.ndarray:
         """Bool working-size region an exclude click at (x, y) removes: the piece of the smallest labelled
-        part under it (a hat, a person, a car) that holds none of the ``keep`` points, else the colour
-        region grown from it; always at least a small disc around the click."""
+        part under it (a hat, a person, a car) that holds none of the ``keep`` points, else the object an
+        include click there would find, else its colour region; always at least a small disc around it."""
         h, w = prepared.small.shape[:2]
         out = np.zeros((h, w), bool)
         found = False
@@ -195,11 +196,10 @@ class GrabCutSegmenter:
             if not any(piece[ky, kx] for kx, ky in keep):
                 out, found = piece, True
                 break
-        if not found:
-            out = self._grow(prepared, x, y)
-            for kx, ky in keep:
-                if out[ky, kx]:  # the grown region would take an include click's spot too: just the spot
-                    out = np.zeros((h, w), bool)
+        if not found:  # the object there (as an include click would find it), else its colour region
+            for candidate in (self._enclosed(prepared, x, y), self._grow(prepared, x, y), np.zeros((h, w), bool)):
+                if not any(candidate[ky, kx] for kx, ky in keep):  # never an include click's own spot
+                    out = candidate
                     break
         cv2.circle(out.view(np.uint8), (x, y), max(2, round(min(h, w) / 100)), 1, -1)
         return out
@@ -254,8 +254,8 @@ class GrabCutSegmenter:
             touching = sum(int(s.sum()) for s in sides) / max(1, sum(s.size for s in sides))
             if touching < best_touch:
                 best, best_touch = fg, touching
-            if touching < BOX_TOUCH:
-                break
+            if touching < BOX_TOUCH and fg.sum() >= BOX_FILL * (x1 - x0) * (y1 - y0):
+                break  # enclosed, and not just a speck (a click on a dark streak of fur cuts out the streak)
         if best_touch > 3 * BOX_TOUCH:  # no box encloses it: not an object of its own, keep the colour region
             return grown_full
         return cv2.resize(best.view(np.uint8), (full_w, full_h), interpolation=cv2.INTER_LINEAR).astype(bool) | grown_full
@@ -290,19 +290,21 @@ class GrabCutSegmenter:
         sizes = np.bincount(labels.ravel(), minlength=n)
         limit = MAX_GROW_FRACTION * labels.size
         wl = np.array([LIGHTNESS_WEIGHT, 1.0, 1.0], np.float32)
-        ref = means[start] * wl
+        col = means * wl
+        near_ref = np.linalg.norm(col - col[start], axis=1) <= COLOUR_TOLERANCE  # close to the clicked colour
+        ok = near_ref & ~blocked
         seen = np.zeros(n, bool)
         seen[start] = True
         queue, total = deque([start]), int(sizes[start])
         while queue:
             i = queue.popleft()
-            for j, e in zip(prepared.neighbours[i], prepared.edge_between[i]):
-                if seen[j] or blocked[j] or e > EDGE_TOLERANCE:
-                    continue
-                cj = means[j] * wl
-                if np.linalg.norm(cj - ref) > COLOUR_TOLERANCE or np.linalg.norm(cj - means[i] * wl) > STEP_TOLERANCE:
-                    continue
-                if total + sizes[j] > limit:
+            nb, e = prepared.neighbours[i], prepared.edge_between[i]
+            cand = nb[(e <= EDGE_TOLERANCE) & ok[nb] & ~seen[nb]]
+            if cand.size == 0:
+                continue
+            cand = cand[np.linalg.norm(col[cand] - col[i], axis=1) <= STEP_TOLERANCE]
+            for j in cand:
+                if seen[j] or total + sizes[j] > limit:
                     continue
                 seen[j] = True
                 total += int(sizes[j])
