@@ -28,44 +28,55 @@ def _box(x: np.ndarray, r: int) -> np.ndarray:
 
 
 def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float = EPS,
-                  subsample: int = 1) -> np.ndarray:
+                  subsample: int = 1, where: np.ndarray | None = None) -> np.ndarray:
     """Colour guided filter: ``src`` (float HxW) smoothed while keeping the edges of ``guide`` (RGB).
 
     ``guide`` is RGB uint8 (or float in [0, 1]) HxWx3; ``radius`` in guide pixels; ``eps`` the
     regularisation (larger: smoother, fewer edges kept). ``subsample`` > 1 computes the linear
     coefficients on a copy ``subsample`` times smaller and applies them at full size (fast guided filter).
+    ``where`` (bool HxW, optional): only these pixels are filtered, the others keep ``src``.
     Returns float32 HxW.
     """
-    g = guide.astype(np.float32) / 255.0 if guide.dtype == np.uint8 else guide.astype(np.float32)
+    scale = 1.0 / 255.0 if guide.dtype == np.uint8 else 1.0
     p = src.astype(np.float32)
     h, w = p.shape
     s = max(1, int(subsample))
     if s > 1:
         size = (max(1, w // s), max(1, h // s))
-        gs = cv2.resize(g, size, interpolation=cv2.INTER_AREA)
+        gs = cv2.resize(guide, size, interpolation=cv2.INTER_AREA).astype(np.float32) * scale
         ps = cv2.resize(p, size, interpolation=cv2.INTER_AREA)
         r = max(1, round(radius / s))
     else:
-        gs, ps, r = g, p, max(1, int(radius))
+        gs, ps, r = guide.astype(np.float32) * scale, p, max(1, int(radius))
     mean_i = _box(gs, r)  # (h, w, 3)
     mean_p = _box(ps, r)
     mean_ip = _box(gs * ps[..., None], r)
     cov_ip = mean_ip - mean_i * mean_p[..., None]
-    # per-pixel 3x3 covariance of the guide, regularised, and its inverse (closed form, vectorised)
-    var = np.empty(gs.shape[:2] + (3, 3), np.float32)
-    for a in range(3):
-        for b in range(a, 3):
-            v = _box(gs[..., a] * gs[..., b], r) - mean_i[..., a] * mean_i[..., b]
-            var[..., a, b] = var[..., b, a] = v
-    var += eps * np.eye(3, dtype=np.float32)
-    coef = np.linalg.solve(var, cov_ip[..., None])[..., 0]  # (h, w, 3): a
+    # per-pixel 3x3 covariance of the guide, regularised, and its inverse (closed form by cofactors)
+    def var(a: int, b: int) -> np.ndarray:
+        v = _box(gs[..., a] * gs[..., b], r) - mean_i[..., a] * mean_i[..., b]
+        return v + eps if a == b else v
+
+    rr, rg, rb, gg, gb, bb = var(0, 0), var(0, 1), var(0, 2), var(1, 1), var(1, 2), var(2, 2)
+    i_rr, i_rg, i_rb = gg * bb - gb * gb, gb * rb - rg * bb, rg * gb - gg * rb
+    i_gg, i_gb, i_bb = rr * bb - rb * rb, rb * rg - rr * gb, rr * gg - rg * rg
+    det = rr * i_rr + rg * i_rg + rb * i_rb
+    c0, c1, c2 = cov_ip[..., 0], cov_ip[..., 1], cov_ip[..., 2]
+    coef = np.stack([i_rr * c0 + i_rg * c1 + i_rb * c2,
+                     i_rg * c0 + i_gg * c1 + i_gb * c2,
+                     i_rb * c0 + i_gb * c1 + i_bb * c2], axis=-1) / det[..., None]  # (h, w, 3): a
     b0 = mean_p - np.einsum("hwc,hwc->hw", coef, mean_i)
     mean_a = _box(coef, r)
     mean_b = _box(b0, r)
     if s > 1:
         mean_a = cv2.resize(mean_a, (w, h), interpolation=cv2.INTER_LINEAR)
         mean_b = cv2.resize(mean_b, (w, h), interpolation=cv2.INTER_LINEAR)
-    return (np.einsum("hwc,hwc->hw", mean_a, g) + mean_b).astype(np.float32)
+    if where is None:
+        g = guide.astype(np.float32) * scale
+        return (np.einsum("hwc,hwc->hw", mean_a, g) + mean_b).astype(np.float32)
+    out = p.copy()
+    out[where] = (mean_a[where] * (guide[where].astype(np.float32) * scale)).sum(axis=1) + mean_b[where]
+    return out
 
 
 def upscale_soft(mask: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -109,12 +120,12 @@ def refine_alpha(photo: np.ndarray, mask: np.ndarray, band: float | None = None,
     pad = 2 * radius + 2
     y0, y1 = max(0, ys[0] - pad), min(h, ys[-1] + 1 + pad)
     x0, x1 = max(0, xs[0] - pad), min(w, xs[-1] + 1 + pad)
-    sub = int(np.clip(radius // 4, 1, 4))
-    q = guided_filter(photo[y0:y1, x0:x1], soft[y0:y1, x0:x1], radius, eps, subsample=sub)
+    sub = int(np.clip(radius // 2, 1, 4))  # the coefficients are smooth: compute them on a smaller copy
+    r = ring[y0:y1, x0:x1]
+    q = guided_filter(photo[y0:y1, x0:x1], soft[y0:y1, x0:x1], radius, eps, subsample=sub, where=r)
     # stretch: the filter keeps the coarse map's ramp width in flat areas; a contrast curve around 0.5
     # makes edges that the photo supports crisp, while truly mixed pixels (hair, fur) stay in between
     q = np.clip((q - 0.5) * 1.6 + 0.5, 0.0, 1.0)
-    r = ring[y0:y1, x0:x1]
     if colour:
         ca, weight = colour_alpha(photo[y0:y1, x0:x1], shrunk[y0:y1, x0:x1], ~grown[y0:y1, x0:x1], band)
         q = weight * ca + (1.0 - weight) * q

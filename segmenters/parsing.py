@@ -292,8 +292,11 @@ def _to_full(ctx: ParseContext, mask: np.ndarray) -> np.ndarray:
     guided filter, so no staircase from the upscale and the edge follows the photo's own edges)."""
     from core.edges import refine_mask
 
-    if mask.shape == (ctx.photo.height, ctx.photo.width):
+    h, w = ctx.photo.height, ctx.photo.width
+    if mask.shape == (h, w):
         return mask.copy()
+    if w / mask.shape[1] < 1.5:  # hardly upscaled: no visible staircase, not worth the time
+        return cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR).astype(bool)
     return refine_mask(ctx.photo.pixels, mask)
 
 
@@ -317,7 +320,8 @@ def _upscale_exclusive(masks: dict[str, np.ndarray], width: int, height: int,
     for label in masks:  # unions and each person's parts are upscaled as separate groups
         groups.setdefault(label.split(SEP)[0] if SEP in label else "", []).append(label)
     for labels in groups.values():
-        soft = np.stack([refine_alpha(photo, masks[lb]) if photo is not None else
+        refine = photo is not None and width / first.shape[1] >= 1.5  # see _to_full
+        soft = np.stack([refine_alpha(photo, masks[lb]) if refine else
                          cv2.resize(masks[lb].astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
                          for lb in labels])
         best = soft.argmax(0)
