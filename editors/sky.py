@@ -357,12 +357,13 @@ def relight(out: np.ndarray, original: np.ndarray, matte: np.ndarray, old: np.nd
     # brightness follows the sky's, colour its tint: keep a fraction of the neutral (mean) gain
     x = np.arange(256, dtype=np.float64)
     luts = [np.clip(x * g + 0.5, 0, 255).astype(np.uint8) for g in gain]
-    fg = matte < 1.0
-    lit = np.stack([cv2.LUT(original[..., c], luts[c]) for c in range(3)], axis=-1)
-    w = (1.0 - matte[fg])[:, None]
-    cur = out[fg].astype(np.float32)
-    out[fg] = np.clip(cur + w * (lit[fg].astype(np.float32) - original[fg].astype(np.float32)) + 0.5,
-                      0, 255).astype(np.uint8)
+    lit = cv2.merge([cv2.LUT(np.ascontiguousarray(original[..., c]), luts[c]) for c in range(3)])
+    np.copyto(out, lit, where=(matte <= 0.0)[..., None])  # pure foreground: the lookup table alone
+    edge = (matte > 0.0) & (matte < 1.0)  # the soft edge: only the foreground's share is relit
+    w = (1.0 - matte[edge])[:, None]
+    cur = out[edge].astype(np.float32)
+    out[edge] = np.clip(cur + w * (lit[edge].astype(np.float32) - original[edge].astype(np.float32)) + 0.5,
+                        0, 255).astype(np.uint8)
 
 
 @EDITORS.register("sky")
