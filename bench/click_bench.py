@@ -208,7 +208,7 @@ def browser_latency(clicks: int = 20) -> dict[str, Any]:
                 "--disable-component-update", "--disable-sync",
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            deadline = time.time() + 120
+            deadline = time.time() + 300  # the app imports gradio and parses nothing until a photo comes
             while True:
                 try:
                     page.goto(f"http://127.0.0.1:{port}/", timeout=5000)
