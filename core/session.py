@@ -316,7 +316,7 @@ class EditorSession:
         for p in prompt.points:
             if not p.positive:
                 if isinstance(click, GrabCutSegmenter):  # the part under the click (labelled, else its colour region)
-                    mask &= ~click.region_at(photo, self.prepared, p.x, p.y)
+                    mask &= ~click.region_at(photo, self.prepared, p.x, p.y, keep=seg.base)
                     continue
                 cut = click.segment(photo, self.prepared, ClickPrompt(points=(Point(p.x, p.y, True),)), None)
                 mask &= ~cut.mask

@@ -182,7 +182,8 @@ class GrabCutSegmenter:
             return comp == comp[y, x], part.label
         return self._enclosed(prepared, x, y), None
 
-    def _excluded(self, prepared: GrabCutPrepared, x: int, y: int, keep: Sequence[tuple[int, int]] = ()) -> np.ndarray:
+    def _excluded(self, prepared: GrabCutPrepared, x: int, y: int, keep: Sequence[tuple[int, int]] = (),
+                  keep_mask: np.ndarray | None = None) -> np.ndarray:
         """Bool working-size region an exclude click at (x, y) removes: the piece of the smallest labelled
         part under it (a hat, a person, a car) that holds none of the ``keep`` points, else the object an
         include click there would find, else its colour region; always at least a small disc around it."""
@@ -193,22 +194,27 @@ class GrabCutSegmenter:
                         key=lambda p: int(p.mask.sum())):
             _, comp = cv2.connectedComponents(p.mask.view(np.uint8), connectivity=8)
             piece = comp == comp[y, x]
-            if not any(piece[ky, kx] for kx, ky in keep):
+            if not any(piece[ky, kx] for kx, ky in keep) and not _covers(piece, keep_mask):
                 out, found = piece, True
                 break
         if not found:  # the object there (as an include click would find it), else its colour region
             for candidate in (self._enclosed(prepared, x, y), self._grow(prepared, x, y), np.zeros((h, w), bool)):
-                if not any(candidate[ky, kx] for kx, ky in keep):  # never an include click's own spot
+                # never an include click's own spot, nor all of the part the selection started from
+                if not any(candidate[ky, kx] for kx, ky in keep) and not _covers(candidate, keep_mask):
                     out = candidate
                     break
         cv2.circle(out.view(np.uint8), (x, y), max(2, round(min(h, w) / 100)), 1, -1)
         return out
 
-    def region_at(self, photo: Photo, prepared: GrabCutPrepared, x: float, y: float) -> np.ndarray:
-        """Bool HxW (photo size): what an exclude click at photo pixel (x, y) removes from a selection."""
+    def region_at(self, photo: Photo, prepared: GrabCutPrepared, x: float, y: float,
+                  keep: np.ndarray | None = None) -> np.ndarray:
+        """Bool HxW (photo size): what an exclude click at photo pixel (x, y) removes from a selection;
+        ``keep`` (bool HxW, optional): the part the selection started from, which it never takes whole."""
         s = prepared.scale
         h, w = prepared.small.shape[:2]
-        small = self._excluded(prepared, min(w - 1, int(x * s)), min(h - 1, int(y * s)))
+        keep_small = (cv2.resize(keep.astype(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0
+                      if keep is not None else None)
+        small = self._excluded(prepared, min(w - 1, int(x * s)), min(h - 1, int(y * s)), keep_mask=keep_small)
         big = cv2.resize(small.view(np.uint8), (photo.width, photo.height), interpolation=cv2.INTER_LINEAR) > 0
         from core.edges import refine_mask
 
@@ -412,6 +418,15 @@ class GrabCutSegmenter:
         out[y0:y1, x0:x1] = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
         out = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
         return out
+
+
+def _covers(region: np.ndarray, keep: np.ndarray | None) -> bool:
+    """True when ``region`` takes (nearly) all of ``keep`` (None or empty: never): an exclude click must not
+    wipe out the part the selection started from (a picked face inside the person clicked)."""
+    if keep is None:
+        return False
+    n = int(keep.sum())
+    return n > 0 and int((region & keep).sum()) >= 0.9 * n
 
 
 @SEGMENTERS.register("grabcut")
