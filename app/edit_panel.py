@@ -46,11 +46,13 @@ class EditControls:
     feather: gr.Slider
     seed: gr.Number
     groups: dict[str, gr.Group]
+    sky_relight: gr.Checkbox
 
     def inputs(self) -> list[gr.components.Component]:
         return [self.look, self.texture, self.texture_file, self.texture_scale, self.colour, self.recolour_mode,
                 self.hue, self.saturation, self.lightness, self.style, self.style_file, self.style_strength,
-                self.palette, self.cartoon_colours, self.cartoon_outline, self.sky, self.feather, self.seed]
+                self.palette, self.cartoon_colours, self.cartoon_outline, self.sky, self.feather, self.seed,
+                self.sky_relight]
 
 
 def render() -> EditControls:
@@ -79,12 +81,14 @@ def render() -> EditControls:
         cartoon_outline = gr.Slider(0, 1, value=1, step=0.05, label="Outline darkness")
     with gr.Group(visible=False) as groups["sky"]:
         sky = gr.Dropdown(list(SKY_PRESETS), value="sunset", label="Sky preset (select the sky first)")
+        sky_relight = gr.Checkbox(True, label="Relight the foreground to match the new sky",
+                                  elem_id="facet-sky-relight")
     with gr.Row():
         feather = gr.Slider(-1, 40, value=-1, step=1, label="Feather px (-1 = auto)")
         seed = gr.Number(0, precision=0, label="Seed", minimum=0, maximum=2**31 - 1)
     return EditControls(look, texture, texture_file, texture_scale, colour, recolour_mode, hue, saturation,
                         lightness, style, style_file, style_strength, palette, cartoon_colours, cartoon_outline,
-                        sky, feather, seed, groups)
+                        sky, feather, seed, groups, sky_relight)
 
 
 def listen(c: EditControls) -> None:
@@ -97,7 +101,7 @@ def listen(c: EditControls) -> None:
 
 def to_request(look, texture, texture_file, texture_scale, colour, recolour_mode, hue, saturation, lightness,
                style, style_file, style_strength, palette, cartoon_colours, cartoon_outline, sky, feather,
-               seed, owner: Any = None, settings: Any = None) -> tuple[str, dict[str, Any], int]:
+               seed, sky_relight=True, owner: Any = None, settings: Any = None) -> tuple[str, dict[str, Any], int]:
     """UI values -> (editor name, params, seed). Images only ever come from this session's (``owner``) uploads,
     read into arrays here (``app.uploads``): editors never see a path."""
     editor = LOOKS.get(look)
@@ -131,6 +135,7 @@ def to_request(look, texture, texture_file, texture_scale, colour, recolour_mode
         params.update(colours=int(cartoon_colours), outline=float(cartoon_outline))
     elif editor == "sky":
         params["preset"] = sky
+        params["relight"] = bool(sky_relight) if sky_relight is not None else True
     try:
         seed_value = int(seed if seed is not None else 0)
     except (TypeError, ValueError):

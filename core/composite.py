@@ -187,12 +187,24 @@ def harmonize(original: np.ndarray, edited: np.ndarray, mask: np.ndarray, band_p
 # --------------------------------------------------------------------------- paste back
 
 
+def soft_edge_alpha(sd: np.ndarray, feather_px: float, edge: np.ndarray) -> np.ndarray:
+    """Blend weights from a soft edge alpha (``core.edges``; float HxW in [0, 1]) for a mask with signed
+    distance ``sd``: the soft alpha, and exactly 0 outside the affected region (mask + ``feather_px``),
+    so the composite contract holds with or without a soft edge."""
+    a = np.clip(edge.astype(np.float32), 0.0, 1.0)
+    a[sd <= -float(feather_px)] = 0.0
+    return a
+
+
 def composite_crop(original: np.ndarray, edited_crop: np.ndarray, box: XYXY, mask: np.ndarray,
-                   feather_px: float, harmonize_strength: float = 0.0, harmonize_channels: str = "L") -> np.ndarray:
+                   feather_px: float, harmonize_strength: float = 0.0, harmonize_channels: str = "L",
+                   alpha: np.ndarray | None = None) -> np.ndarray:
     """Paste ``edited_crop`` (the edit of ``original[box]``) back into a copy of ``original``.
 
     ``box`` must contain the mask plus ``feather_px`` (use ``crop_box(mask, margin >= feather_px + 1)``).
-    Pixels outside the mask + feather band are bit-identical to ``original``.
+    Pixels outside the mask + feather band are bit-identical to ``original``. ``alpha`` (optional, float32
+    HxW of the photo's size): the mask's soft edge (hair, fur: see ``core.edges.refine_alpha``), used as
+    the blend weight instead of the distance feather (still never beyond the feather band).
     """
     sl = box_slices(box)
     crop_o = original[sl]
@@ -206,7 +218,12 @@ def composite_crop(original: np.ndarray, edited_crop: np.ndarray, box: XYXY, mas
     if harmonize_strength > 0:
         edited_crop = harmonize(crop_o, edited_crop, m, band_px=max(4.0, 3.0 * feather_px),
                                 strength=harmonize_strength, channels=harmonize_channels, sd=sd)
-    alpha = _alpha_from_sd(sd, float(feather_px))
+    if alpha is not None:
+        if alpha.shape != mask.shape:
+            raise BadInput(f"the soft alpha is {alpha.shape[1]}x{alpha.shape[0]}, the mask {mask.shape[1]}x{mask.shape[0]}")
+        alpha = soft_edge_alpha(sd, feather_px, alpha[sl])
+    else:
+        alpha = _alpha_from_sd(sd, float(feather_px))
     out = original.copy()
     region = out[sl]
     full = alpha >= 1.0
@@ -219,12 +236,14 @@ def composite_crop(original: np.ndarray, edited_crop: np.ndarray, box: XYXY, mas
 
 
 def composite(original: np.ndarray, edited: np.ndarray, mask: np.ndarray, feather_px: float,
-              harmonize_strength: float = 0.0, harmonize_channels: str = "L") -> np.ndarray:
+              harmonize_strength: float = 0.0, harmonize_channels: str = "L",
+              alpha: np.ndarray | None = None) -> np.ndarray:
     """Blend full-size ``edited`` into ``original`` under ``mask`` with a ``feather_px`` distance feather.
 
     Pixels outside the mask + feather band (see :func:`affected_region`) are bit-identical to
     ``original``. ``harmonize_strength`` (0..1) optionally matches the edit's Lab statistics to the
-    original's near the boundary (see :func:`harmonize`).
+    original's near the boundary (see :func:`harmonize`). ``alpha``: an optional soft edge (see
+    :func:`composite_crop`).
     """
     check_image(original)
     check_image(edited, "edited image")
@@ -235,7 +254,7 @@ def composite(original: np.ndarray, edited: np.ndarray, mask: np.ndarray, feathe
         raise BadInput(f"feather must be >= 0 px, got {feather_px}")
     box = crop_box(mask, int(np.ceil(feather_px)) + 1)
     return composite_crop(original, edited[box_slices(box)], box, mask, feather_px,
-                          harmonize_strength, harmonize_channels)
+                          harmonize_strength, harmonize_channels, alpha)
 
 
 # --------------------------------------------------------------------------- seam measure

@@ -122,10 +122,11 @@ class EditorSession:
         self.show_selection = True
         self._render_preview = self._faces = self.pending = None
         self.prepared = None
-        self._prepare(services)
         self.parts, self.parse_seconds, self.parse_note = [], 0.0, ""
+        self._prepare(services)
         if parse:
             self._parse(services)
+            self._attach_parts()
         notes = f" ({'; '.join(photo.notes)})" if photo.notes else ""
         found = f" {len(self.parts)} labelled parts in {self.parse_seconds:.2f}s." if parse else ""
         self.status = (f"Loaded {photo.name}: {photo.width}x{photo.height} ({photo.megapixels:.1f} MP){notes}. "
@@ -143,6 +144,14 @@ class EditorSession:
             self.prepared = click.prepare(photo)
         self.prepared_by = click.name
         self.prepare_seconds = time.perf_counter() - t0
+        if self.parts:
+            self._attach_parts()
+
+    def _attach_parts(self) -> None:
+        """Give the offline click backend the labelled parts as priors (a click stays on the object under it)."""
+        from segmenters.grabcut import attach_parts
+
+        self.prepared = attach_parts(self.prepared, self.parts)
 
     def _parse(self, services: Services) -> None:
         from segmenters.parsing import parse_report
@@ -216,6 +225,8 @@ class EditorSession:
             return self.select(existing.id)
         seg = self.new_segment(part.label, base=part.mask, source=part.source)
         seg.score = part.score
+        if part.edge_alpha is not None:
+            seg.set_alpha(part.edge_alpha.copy())
         self.status = f"Selected '{part.label}' ({part.source}); clicks now refine it."
         return seg
 
@@ -314,6 +325,7 @@ class EditorSession:
         total = time.perf_counter() - t0
         seg.history.append((seg.prompt, seg.last, seg.mask))
         seg.prompt, seg.last, seg.mask = prompt, result, result.mask
+        seg.set_alpha(result.alpha)
         seg.source, seg.score = result.backend, result.score
         score = f", predicted IoU {result.score:.2f}" if result.score is not None else ""
         self.status = (f"{seg.label}: mask by {result.backend} in {result.seconds * 1000:.0f} ms "
@@ -335,8 +347,13 @@ class EditorSession:
             r = click.segment(photo, self.prepared, positives, previous)
             mask |= r.mask
             state, score = r.state, r.score
+        from segmenters.grabcut import GrabCutSegmenter
+
         for p in prompt.points:
             if not p.positive:
+                if isinstance(click, GrabCutSegmenter):  # the part under the click (labelled, else its colour region)
+                    mask &= ~click.region_at(photo, self.prepared, p.x, p.y, keep=seg.base)
+                    continue
                 cut = click.segment(photo, self.prepared, ClickPrompt(points=(Point(p.x, p.y, True),)), None)
                 mask &= ~cut.mask
         return MaskResult(mask=mask, backend=click.label, seconds=time.perf_counter() - t0, score=score, state=state)
@@ -369,7 +386,8 @@ class EditorSession:
         return self.layers.render(self._require_photo())
 
     def apply_edit(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services,
-                   mask: np.ndarray | None = None, label: str | None = None, charge: bool = True) -> Layer:
+                   mask: np.ndarray | None = None, label: str | None = None, charge: bool = True,
+                   alpha: np.ndarray | None = None) -> Layer:
         """Apply an editor to the active segment (or to ``mask`` named ``label``) on top of the current
         result; push it as a layer. ``charge``: count it against the edit limit (False for the later
         steps of one user action that was counted already). A second edit while one runs in this session
@@ -387,7 +405,7 @@ class EditorSession:
             seg = self.segment()
             if seg is None or not seg.mask.any():
                 raise BadInput("select a part of the photo first (pick a labelled part or click on it)")
-            mask, label = seg.mask, seg.label
+            mask, label, alpha = seg.mask, seg.label, seg.edge_alpha
         self._require_photo()
         if charge:
             self.count("edit", services)
@@ -395,7 +413,8 @@ class EditorSession:
         before = self.result()
         t0 = time.perf_counter()
         with guarded(editor, before.shape, mask, services.settings):  # refused here when too big for memory
-            after = editor.apply(before, mask, params, seed)
+            after = editor.apply(before, mask, params, seed,
+                                 **_soft_edge_kwargs(editor, before, mask, params, alpha))
             seconds = time.perf_counter() - t0
             layer = layer_from_result(self.layers.next_id(), label or "photo", editor_name, params, seed, before,
                                       after, seconds, tuple(getattr(editor, "model_ids", ()) or ()),
@@ -450,7 +469,8 @@ class EditorSession:
         part = next((p for p in self.parts if p.label == label), None)
         if part is None or not part.mask.any():
             return None
-        return self.apply_edit(editor_name, params, seed, services, mask=part.mask, label=label, charge=charge)
+        return self.apply_edit(editor_name, params, seed, services, mask=part.mask, label=label, charge=charge,
+                               alpha=part.edge_alpha)
 
     def faces(self, services: Services) -> list[Any]:
         """Every face on the current result, numbered left to right (cached per result)."""
@@ -608,3 +628,21 @@ class EditorSession:
         self._written.clear()
         self._published.clear()
         trim_heap()
+
+
+def _soft_edge_kwargs(editor: Any, image: np.ndarray, mask: np.ndarray, params: dict[str, Any],
+                      alpha: np.ndarray | None) -> dict[str, Any]:
+    """Crop editors composite with the mask's soft edge (core/edges.py): the segment's own when it has one,
+    else one computed here from the photo within the feather width, so hair, fur and leaves blend and a
+    hard edge stays hard. Other editors (inpaint, remove, faces) keep their own compositing."""
+    from editors.base import CropEditor, auto_feather
+
+    if not isinstance(editor, CropEditor) or mask.shape != image.shape[:2] or not mask.any():
+        return {}
+    if alpha is None:
+        from core.edges import soft_edge
+
+        feather = params.get("feather", -1.0) if isinstance(params.get("feather", -1.0), (int, float)) else -1.0
+        alpha = soft_edge(np.asarray(image), mask, max(2.0, auto_feather(image.shape, float(feather))))
+    return {"alpha": alpha}
+

@@ -99,6 +99,7 @@ class MaskResult:
     seconds: float
     score: float | None = None  # predicted IoU or None
     state: Any = None  # backend-private data fed back on the next click (SAM's low-res logits)
+    alpha: np.ndarray | None = None  # optional soft edge: float32 HxW in [0, 1], ``mask == (alpha >= 0.5)``
 
 
 def mask_bbox(mask: np.ndarray) -> Box | None:
@@ -123,6 +124,25 @@ class Segment:
     history: list[tuple[ClickPrompt, MaskResult | None, np.ndarray | None]] = field(default_factory=list)
     last: MaskResult | None = None
     base: np.ndarray | None = None  # a labelled part or combined mask that clicks refine (None: clicks only)
+    # optional soft edge of ``mask`` (float32 HxW in [0, 1]: hair, fur, leaves get values in between); it
+    # belongs to the mask array it was made with, so a mask changed later (clicks, undo, grow) simply has none
+    alpha: np.ndarray | None = None
+    _alpha_of: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.alpha is not None:
+            self.set_alpha(self.alpha)
+
+    def set_alpha(self, alpha: np.ndarray | None) -> None:
+        """Attach a soft edge to the current ``mask`` (None removes it)."""
+        if alpha is not None and alpha.shape != self.mask.shape:
+            raise ValueError(f"alpha is {alpha.shape}, the mask {self.mask.shape}")
+        self.alpha, self._alpha_of = alpha, (self.mask if alpha is not None else None)
+
+    @property
+    def edge_alpha(self) -> np.ndarray | None:
+        """The soft edge for compositing when it still belongs to ``mask``; None otherwise (use the bool mask)."""
+        return self.alpha if self.alpha is not None and self._alpha_of is self.mask else None
 
     @property
     def bbox(self) -> Box | None:

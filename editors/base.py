@@ -241,7 +241,8 @@ class CropEditor:
         raise NotImplementedError
 
     def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-              seed: int | None = None) -> np.ndarray:
+              seed: int | None = None, alpha: np.ndarray | None = None) -> np.ndarray:
+        """``alpha`` (optional): the mask's soft edge (float32 HxW, ``core.edges``) used when compositing."""
         pixels = as_pixels(photo)
         mask = check_mask(mask, pixels.shape)
         p = validate_params(self.name, self.params_schema, params)
@@ -254,7 +255,7 @@ class CropEditor:
         edited = self.process(np.ascontiguousarray(crop), m, p, rng_for(seed))
         edited = check_image(edited, f"{self.name} result")
         return composite_crop(pixels, edited, box, mask, feather, p.get("harmonize", self.harmonize_strength),
-                              self.harmonize_channels)
+                              self.harmonize_channels, alpha)
 
     def check(self, params: dict[str, Any]) -> None:
         """Cross-parameter checks beyond the schema's (raise ``BadInput``)."""

@@ -2,22 +2,58 @@
 
 The new sky is a vertical colour gradient (top of the sky -> its horizon, measured on the mask) plus
 seeded fractal-noise clouds, flattened towards the horizon and lit from above (from below at sunset).
-The original sky's own luminance structure is kept on top (``keep_structure``: a high-pass of its L,
-so existing clouds and haze detail show through), then composited with a feather.
-Same seed, same sky.
+A little of the original sky's fine luminance detail is kept (``keep_structure``: a high-pass of its L,
+clipped so old clouds never show through as white patches). Same seed, same sky.
+
+What makes it believable (``SkyEditor.apply``):
+1. the matte (:func:`sky_matte`): the selected sky plus the clouds in it (enclosed bright, grey-white
+   holes and cloud banks hanging off it), with a soft edge refined on the full-size photo
+   (``core.edges``): crisp against a roof, fine against leaves;
+2. no halo: along the edge, a pixel is a mix of foreground and old sky; the old sky's colour behind the
+   edge is estimated (:func:`fill_thin_rim`) and swapped for the new sky's:
+   ``out = photo + alpha * (new_sky - old_sky)``, so no rim of the old bright sky stays around roofs
+   and trees, and no staircase from a low-resolution mask shows;
+3. relight (``relight``, on by default): the foreground is gently pulled towards the new sky's colour
+   and brightness (a per-channel gain, ``relight_strength``). With relight on, the foreground changes
+   on purpose; with it off, pixels outside the sky matte + feather stay bit-identical.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 
-from core.composite import check_mask, lab_to_rgb, masked_blur, rgb_to_lab
+from core.composite import (
+    box_slices,
+    check_mask,
+    crop_box,
+    lab_to_rgb,
+    masked_blur,
+    rgb_to_lab,
+)
+from core.types import Photo
 from editors import EDITORS
-from editors.base import FEATHER, CropEditor, Param, as_pixels, validate_params
+from editors.base import (
+    FEATHER,
+    CropEditor,
+    Param,
+    as_pixels,
+    auto_feather,
+    rng_for,
+    validate_params,
+)
+
+DETAIL_CLIP = 6.0  # Lab L units: the most the original sky's detail may lift or darken the new sky
+CLOUD_CHROMA = 16.0  # Lab chroma below which a bright region may be cloud
+CLOUD_L = 55.0  # Lab L above which a grey-white region may be cloud
+CLOUD_TOUCH = 0.35  # share of a cloud candidate's outline that must lie against the sky
+CLOUD_MIN = 0.002  # share of the photo a cloud candidate must cover
+CLOUD_HOLE = 0.35  # share of cloud-coloured pixels that makes a hole in the sky a cloud (soft edges, a bird)
+BUSY_STD = 18.0  # local grey-level std (0..255) above which an edge counts as busy (foliage, lattice)
 
 
 @dataclass(frozen=True)
@@ -101,8 +137,40 @@ class SkyEditor(CropEditor):
         "rim": Param(float, 0.0, -1.0, 32.0, help="cover a thin rim of the old sky left just outside the selection "
                                                  "(a halo along roofs and leaves) with the foreground next to it, "
                                                  "up to this many px; -1 = automatic, 0 = off"),
+        "relight": Param(bool, True, help="gently relight the foreground towards the new sky's colour and brightness"),
+        "relight_strength": Param(float, 0.35, 0.0, 1.0, help="how strongly the foreground is relit (0..1)"),
         "feather": FEATHER,
     }
+
+    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
+              seed: int | None = None, alpha: np.ndarray | None = None) -> np.ndarray:
+        """The photo with its sky replaced (RGB uint8, full size); see the module docstring."""
+        pixels = as_pixels(photo)
+        mask = check_mask(mask, pixels.shape)
+        p = validate_params(self.name, self.params_schema, params)
+        if p["rim"] != 0:  # optional: cover a thin rim of old sky left outside the selection (editors/fill.py)
+            from editors.fill import cover_rim
+
+            pixels, _ = cover_rim(pixels, mask, p["rim"])
+        feather = auto_feather(pixels.shape, p.get("feather", -1.0))
+        matte = sky_matte(pixels, mask, feather, alpha)
+        sky = matte > 0
+        box = crop_box(sky, math.ceil(feather) + 2)
+        sl = box_slices(box)
+        crop, a = pixels[sl], matte[sl]
+        new = self.process(np.ascontiguousarray(crop), a >= 0.5, p, rng_for(seed)).astype(np.float32)
+        old_sky = fill_thin_rim(crop, a >= 0.98, (a > 0) & (a < 0.98))
+        f = crop.astype(np.float32)
+        a3 = a[..., None]
+        # decontaminated blend: where a pixel mixes foreground and old sky, swap only the sky's share
+        mixed = f + a3 * (new - old_sky.astype(np.float32))
+        out = pixels.copy()
+        region = out[sl]
+        inside = a > 0
+        region[inside] = np.clip(mixed[inside] + 0.5, 0, 255).astype(np.uint8)
+        if p["relight"] and p["relight_strength"] > 0:
+            relight(out, pixels, matte, old=crop[a >= 0.98], new=new[a >= 0.98], strength=p["relight_strength"])
+        return out
 
     def process(self, crop: np.ndarray, mask: np.ndarray, p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         pre = PRESETS[p["preset"]]
@@ -159,28 +227,17 @@ class SkyEditor(CropEditor):
         lab_o = rgb_to_lab(crop)
         lab_n = rgb_to_lab(new)
         keep = pre.keep_structure if p["keep_structure"] < 0 else p["keep_structure"]
-        if keep > 0:
+        if keep > 0:  # fine haze and texture only: old clouds must not show through as bright patches
             size = np.sqrt(float(mask.sum()))
             L = lab_o[..., 0]
-            detail = L - masked_blur(L, mask.astype(np.float32), max(2.0, 0.05 * size))
-            lab_n[..., 0] = np.clip(lab_n[..., 0] + keep * detail, 0, 100)
+            detail = L - masked_blur(L, mask.astype(np.float32), max(2.0, 0.02 * size))
+            lab_n[..., 0] = np.clip(lab_n[..., 0] + keep * np.clip(detail, -DETAIL_CLIP, DETAIL_CLIP), 0, 100)
         if p["horizon_fade"] > 0:  # distant haze: the new sky melts into the original near the horizon
             fade = 0.7 * smoothstep(1.0 - p["horizon_fade"], 1.0, t)[..., None]
             lab_n = lab_n + fade * (lab_o - lab_n)
         if p["strength"] < 1:
             lab_n = lab_o + p["strength"] * (lab_n - lab_o)
         return lab_to_rgb(lab_n)
-
-    # -- thin rim (editors/fill.py, issue 17): kept apart from the sky itself ----------------------------
-    def apply(self, photo: Any, mask: np.ndarray, params: dict[str, Any] | None = None,
-              seed: int | None = None) -> np.ndarray:
-        rim = validate_params(self.name, self.params_schema, params)["rim"]
-        if rim != 0:
-            from editors.fill import cover_rim
-
-            pixels = as_pixels(photo)
-            photo, _ = cover_rim(pixels, check_mask(mask, pixels.shape), rim)
-        return super().apply(photo, mask, params, seed)
 
     @staticmethod
     def _snow(sky: np.ndarray, rng: np.random.Generator, h: int, w: int) -> np.ndarray:
@@ -193,6 +250,128 @@ class SkyEditor(CropEditor):
             cv2.circle(flakes, (int(x * 4), int(y * 4)), max(1, int(r * 4)), 1.0, -1, cv2.LINE_AA, 2)
         flakes = cv2.GaussianBlur(flakes, (0, 0), 0.6 * max(scale, 1.0))
         return sky + (255 - sky) * np.clip(flakes, 0, 0.9)[..., None]
+
+
+def sky_matte(photo: np.ndarray, mask: np.ndarray, feather: float, alpha: np.ndarray | None = None) -> np.ndarray:
+    """Float32 HxW in [0, 1]: how much of each pixel is sky. ``mask`` (bool, photo size) is the selected
+    sky; the clouds in it are added (:func:`add_clouds`), and the edge is refined on the photo within
+    ``max(3, feather)`` px (``core.edges.soft_edge``), or ``alpha`` (the selection's own soft edge) is
+    used where it is given and the clouds did not change the mask."""
+    from core.edges import refine_alpha
+
+    full = add_clouds(photo, mask)
+    if alpha is not None and alpha.shape == mask.shape and not (full & ~mask).any():
+        return np.clip(alpha.astype(np.float32), 0, 1)
+    h, w = mask.shape
+    diag = float(np.hypot(h, w))
+    # a parsed sky's edge is often a few px off the real one: let the refinement move it that far
+    width = max(3.0, float(feather), 0.008 * diag)
+    fine = refine_alpha(photo, full, band=width, radius=max(2, round(width)), colour=True)
+    # foliage and other fine, busy edges: sky shows through the gaps deeper than a thin band reaches, so a
+    # wide guided filter (it keeps the photo's edges) decides there; smooth edges keep the fine answer
+    band = max(8.0, 0.015 * diag)
+    wide = refine_alpha(photo, full, band=band, radius=max(4, round(band / 2)))
+    wide = np.clip((wide - 0.3) / 0.4, 0.0, 1.0)  # a gap between leaves is sky, a leaf is not: decide more firmly
+    gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    k = max(3, round(band / 2)) | 1
+    mean = cv2.blur(gray, (k, k))
+    busy = np.sqrt(np.maximum(cv2.blur(gray * gray, (k, k)) - mean * mean, 0)) > BUSY_STD
+    busy &= ~full  # only on the foreground side
+    out = fine.copy()
+    out[busy] = np.maximum(fine[busy], wide[busy])
+    return out
+
+
+def add_clouds(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The sky ``mask`` plus its clouds: holes in it and regions hanging off it that are bright and
+    grey-white (Lab L > CLOUD_L, chroma < CLOUD_CHROMA) and share most of their outline with the sky.
+    Works on a copy at most 512 px wide; bool HxW of the photo's size."""
+    h, w = mask.shape
+    s = min(1.0, 512 / max(h, w))
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    small = cv2.resize(photo, size, interpolation=cv2.INTER_AREA) if s < 1 else photo
+    m = cv2.resize(mask.view(np.uint8), size, interpolation=cv2.INTER_AREA) > 0 if s < 1 else mask.copy()
+    if not m.any():
+        return mask
+    lab = rgb_to_lab(small)
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    # grey-white, or (in a deep blue sky) much paler than the sky around it
+    sky_chroma = float(np.median(chroma[m]))
+    sky_l = float(np.median(lab[..., 0][m]))
+    cloudish = (lab[..., 0] > min(CLOUD_L, sky_l + 10)) & (chroma < max(CLOUD_CHROMA, 0.75 * sky_chroma))
+    rows = np.flatnonzero(m.any(axis=1))
+    below = np.zeros_like(m)
+    below[rows[-1] + 1:] = True  # nothing under the sky's lowest row is cloud
+    cand = cloudish & ~m & ~below
+    # smooth (clouds have no fine texture), and thin links cut (a cloud touching a white dome is two things)
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    mean = cv2.blur(gray, (5, 5))
+    smooth = np.sqrt(np.maximum(cv2.blur(gray * gray, (5, 5)) - mean * mean, 0)) < BUSY_STD / 2
+    cand = cv2.morphologyEx((cand & smooth).view(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)).astype(bool)
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return mask
+    ring = cv2.dilate(m.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~m
+    edge_pix = cv2.morphologyEx((comp > 0).astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+    touch = np.bincount(comp[ring], minlength=n)
+    perim = np.bincount(comp[edge_pix & (comp > 0)], minlength=n)
+    # a cloud: most of its outline is against the sky (a white wall has a roof and a ground around it)
+    # and it is not a speck (a bright trim on a roof, a white sign)
+    keep = (touch > 0) & (touch >= CLOUD_TOUCH * np.maximum(perim, 1)) & (stats[:, 4] >= CLOUD_MIN * m.size)
+    keep[0] = False
+    add = keep[comp]
+    # holes in the sky that are mostly cloud-coloured: the whole hole is cloud (whatever its size)
+    nh, holes, hstats, _ = cv2.connectedComponentsWithStats((~m).view(np.uint8), connectivity=4)
+    hh, hw = m.shape
+    inner = (hstats[:, 0] > 0) & (hstats[:, 1] > 0) & (hstats[:, 0] + hstats[:, 2] < hw) & (hstats[:, 1] + hstats[:, 3] < hh)
+    share = np.bincount(holes.ravel(), weights=cloudish.ravel(), minlength=nh) / np.maximum(hstats[:, 4], 1)
+    fill = inner & (share > CLOUD_HOLE)
+    fill[0] = False  # label 0: the sky itself
+    add |= fill[holes] & ~m
+    if not add.any():
+        return mask
+    grown = cv2.resize(add.view(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR) > 0 if s < 1 else add
+    return mask | grown
+
+
+def fill_thin_rim(image: np.ndarray, known: np.ndarray, rim: np.ndarray) -> np.ndarray:
+    """The old sky behind the edge: ``image`` (RGB uint8 crop) with the pixels of ``rim`` (bool, the
+    soft edge between sky and foreground) replaced by the sky's colour there, estimated from the
+    ``known`` pure-sky pixels near them (normalised convolution). RGB uint8, same size.
+
+    The one place the sky editor fills the thin rim: a patch-based fill can replace this function."""
+    out = image.copy()
+    if not rim.any() or not known.any():
+        return out
+    ys = np.flatnonzero(rim.any(axis=1))
+    xs = np.flatnonzero(rim.any(axis=0))
+    width = float(max(2, min(ys[-1] - ys[0] + 1, xs[-1] - xs[0] + 1)))
+    sigma = float(np.clip(0.01 * width, 3.0, 12.0))
+    est = masked_blur(image.astype(np.float32), known.astype(np.float32), sigma)
+    out[rim] = np.clip(est[rim] + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def relight(out: np.ndarray, original: np.ndarray, matte: np.ndarray, old: np.ndarray, new: np.ndarray,
+            strength: float) -> None:
+    """Pull the foreground (``1 - matte``) of ``out`` gently towards the new sky's light, in place: a
+    per-channel gain ``(mean new sky / mean old sky) ** (0.3 * strength)`` (clipped to 0.8..1.25), applied
+    with a lookup table. ``old``/``new``: the old and new pure-sky pixels (N x 3)."""
+    if old.size == 0 or new.size == 0:
+        return
+    mo = np.maximum(old.reshape(-1, 3).astype(np.float64).mean(0), 8.0)
+    mn = np.maximum(new.reshape(-1, 3).astype(np.float64).mean(0), 8.0)
+    gain = np.clip((mn / mo) ** (0.3 * strength), 0.8, 1.25)
+    # brightness follows the sky's, colour its tint: keep a fraction of the neutral (mean) gain
+    x = np.arange(256, dtype=np.float64)
+    luts = [np.clip(x * g + 0.5, 0, 255).astype(np.uint8) for g in gain]
+    lit = cv2.merge([cv2.LUT(np.ascontiguousarray(original[..., c]), luts[c]) for c in range(3)])
+    np.copyto(out, lit, where=(matte <= 0.0)[..., None])  # pure foreground: the lookup table alone
+    edge = (matte > 0.0) & (matte < 1.0)  # the soft edge: only the foreground's share is relit
+    w = (1.0 - matte[edge])[:, None]
+    cur = out[edge].astype(np.float32)
+    out[edge] = np.clip(cur + w * (lit[edge].astype(np.float32) - original[edge].astype(np.float32)) + 0.5,
+                        0, 255).astype(np.uint8)
 
 
 @EDITORS.register("sky")

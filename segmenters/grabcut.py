@@ -1,34 +1,68 @@
-"""Offline click segmentation: superpixel region growing refined by GrabCut (no weights needed).
+"""Offline click segmentation: the photo's labelled parts and edges as priors, GrabCut for the border.
 
-``prepare`` (once per photo) shrinks the photo to a working size, converts it to Lab and splits it
-into SLIC superpixels with their mean colours. Each click then:
-1. grows a region from every positive click: the connected superpixels whose colour is close to the
-   clicked one (lightness weighted down, so shading and folds stay inside the region);
-2. negative clicks grow their own regions, which become background;
-3. GrabCut (colour models + graph cut) refines the region's border inside a band around it
-   (and inside the box, when one is given);
-4. the connected parts that contain a positive click are kept, small holes filled, and the result
-   upscaled to the photo's size.
+``prepare`` (once per photo) shrinks the photo to a working size, converts it to Lab, splits it into
+SLIC superpixels (mean colours, neighbours, and how strong the photo's edge is between each pair of
+neighbours). ``attach_parts`` (once per photo, after parsing) adds the labelled parts (the parse output:
+people, animals, cars, sky, road, ...) at working size, sorted into *things* (objects a click means:
+``person 2``, ``car``, ``dog``, ...) and *stuff* (sky, road, grass, building, ...).
+
+Each click then finds the region it *hits*:
+1. on a thing: the connected piece of that thing under the click (one car of the "car" part, one person);
+2. elsewhere: the superpixels connected to the clicked one whose colour is close to it and that are not
+   separated from it by a strong edge, never entering a thing or a stuff part that the click is not on
+   (so a click on a horse does not flow into the hillside, nor one on a car into the road).
+
+Positive clicks' regions are the object; negative clicks' regions are removed (they become fixed
+background). GrabCut (colour models + graph cut) then settles the border inside a band around the region;
+pixels of other labelled parts and everything beyond the band are fixed background, so the cut cannot
+jump across the scene. The connected pieces that contain a positive click are kept, small holes filled,
+and the mask brought to the photo's size with edge-aware refinement (``core.edges``: no staircase).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from core.errors import BadInput
-from core.masks import fill_holes, keep_components, resize_mask
-from core.types import ClickPrompt, MaskResult, Photo
+from core.masks import fill_holes, keep_components
+from core.types import ClickPrompt, MaskResult, Photo, Segment
 from segmenters import SEGMENTERS
 
 WORK_SIDE = 512  # working resolution of the longer side
-N_SUPERPIXELS = 600
+N_SUPERPIXELS = 700
 LIGHTNESS_WEIGHT = 0.5  # shading changes lightness more than hue: count it for less
-COLOUR_TOLERANCE = 12.0  # weighted Lab distance to the clicked superpixel's colour
-GRABCUT_ITERS = 4
+COLOUR_TOLERANCE = 16.0  # weighted Lab distance to the clicked superpixel's colour
+STEP_TOLERANCE = 14.0  # weighted Lab distance between two neighbouring superpixels of one region
+EDGE_TOLERANCE = 0.8  # edge strength (0..1, relative to the photo's strong edges) a region does not cross
+MAX_GROW_FRACTION = 0.35  # a region grown without a labelled thing stays under this share of the photo
+GRABCUT_ITERS = 3
+BOX_STEPS = (0.12, 0.2, 0.3, 0.42)  # half sizes (share of the shorter side) of the boxes tried around a click
+BOX_TOUCH = 0.06
+BOX_FILL = 0.06  # a cut filling less of its box than this is a speck, not the object: try a bigger box
+REGION_FRACTION = 0.08  # a colour region grown from a click bigger than this share of the photo is the answer  # a cut covering less than this share of the box's inner sides is enclosed by the box
+
+# Labels (or their first word: "person 2" -> "person") that name a whole object a click means.
+THINGS = frozenset({"person", "dog", "horse", "cat", "cow", "sheep", "bird", "car", "bus", "bicycle",
+                    "motorbike", "motorcycle", "boat", "airplane", "aeroplane", "train", "truck", "animal",
+                    "bear", "elephant", "zebra", "giraffe", "van", "chair", "sofa", "bottle", "potted plant"})
+UNIONS = frozenset({"all faces"})
+# Labels of regions (stuff): a click may grow inside the one it is on, never into another.
+STUFF = frozenset({"sky", "building", "tree", "grass", "road", "water", "mountain", "sand", "sea", "river",
+                   "field", "floor", "wall", "ceiling", "sidewalk", "earth", "rock", "snow", "plant",
+                   "fence", "hill", "path", "dirt", "ground", "house", "background"})
+
+
+@dataclass(frozen=True)
+class LabelledPart:
+    label: str
+    kind: str  # "thing" or "stuff"
+    mask: np.ndarray  # bool, working size
 
 
 @dataclass(frozen=True)
@@ -37,6 +71,78 @@ class GrabCutPrepared:
     labels: np.ndarray  # int superpixel label per working pixel
     means: np.ndarray  # (n, 3) mean Lab colour per superpixel
     scale: float  # working pixels per photo pixel
+    neighbours: tuple[np.ndarray, ...] = ()  # per superpixel: its neighbours
+    edge_between: tuple[np.ndarray, ...] = ()  # per superpixel: edge strength towards each neighbour
+    parts: tuple[LabelledPart, ...] = ()  # labelled parts at working size (see ``attach_parts``)
+
+
+def part_kind(label: str) -> str | None:
+    """"thing" for whole objects (people, animals, vehicles), "stuff" for regions, "part" for the rest
+    (parts of a thing: hair, clothes, face features); None for labels that repeat other parts' pixels."""
+    base = label.strip().lower()
+    if " · " in base or base in UNIONS:  # "person 2 · hair", "all faces": the same pixels as other parts
+        return None
+    word = base.rstrip("0123456789 ").strip()
+    if word in THINGS:
+        return "thing"
+    if word in STUFF:
+        return "stuff"
+    return "part"
+
+
+def attach_parts(prepared: object, parts: Sequence[Segment]) -> object:
+    """``prepared`` with the photo's labelled parts as click priors (GrabCut backend only; any other
+    backend's prepared data comes back unchanged). Parts from trained models only: the approximate
+    offline colour rules (``segmenters.parsing.is_approximate``) are not trusted to fence a click in."""
+    if not isinstance(prepared, GrabCutPrepared):
+        return prepared
+    h, w = prepared.small.shape[:2]
+    out = []
+    for seg in parts:
+        kind = part_kind(seg.label)
+        if kind is None or not seg.mask.any() or "approximate" in seg.source:
+            continue  # hand-made colour rules guess too often to fence a click in
+        m = cv2.resize(seg.mask.view(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0 \
+            if seg.mask.shape != (h, w) else seg.mask.copy()
+        if m.any():
+            out.append(LabelledPart(seg.label, kind, m))
+    return replace(prepared, parts=tuple(out))
+
+
+def _edge_map(lab: np.ndarray) -> np.ndarray:
+    """Edge strength per working pixel, 0..1 (1 = as strong as the photo's strongest 2 % of edges)."""
+    blur = cv2.GaussianBlur(lab, (0, 0), 1.0)
+    g = np.zeros(lab.shape[:2], np.float32)
+    for c, wgt in enumerate((LIGHTNESS_WEIGHT, 1.0, 1.0)):
+        gx = cv2.Sobel(blur[..., c], cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(blur[..., c], cv2.CV_32F, 0, 1, ksize=3)
+        g += wgt * wgt * (gx * gx + gy * gy)
+    g = np.sqrt(g)
+    top = float(np.percentile(g, 98)) or 1.0
+    return np.clip(g / top, 0.0, 1.0)
+
+
+def _graph(labels: np.ndarray, edge: np.ndarray, n: int) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Neighbouring superpixel pairs and the mean edge strength along their shared border."""
+    a = np.concatenate([labels[:, :-1].ravel(), labels[:-1, :].ravel()])
+    b = np.concatenate([labels[:, 1:].ravel(), labels[1:, :].ravel()])
+    e = np.concatenate([np.maximum(edge[:, :-1], edge[:, 1:]).ravel(), np.maximum(edge[:-1, :], edge[1:, :]).ravel()])
+    diff = a != b
+    a, b, e = a[diff], b[diff], e[diff]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    key = lo.astype(np.int64) * n + hi
+    uniq, inv = np.unique(key, return_inverse=True)
+    strength = np.bincount(inv, weights=e) / np.bincount(inv)
+    pa, pb = (uniq // n).astype(np.int64), (uniq % n).astype(np.int64)
+    src = np.concatenate([pa, pb])
+    dst = np.concatenate([pb, pa])
+    st = np.concatenate([strength, strength]).astype(np.float32)
+    order = np.argsort(src, kind="stable")
+    src, dst, st = src[order], dst[order], st[order]
+    bounds = np.searchsorted(src, np.arange(n + 1))
+    nbrs = tuple(dst[bounds[i]:bounds[i + 1]] for i in range(n))
+    strengths = tuple(st[bounds[i]:bounds[i + 1]] for i in range(n))
+    return nbrs, strengths
 
 
 class GrabCutSegmenter:
@@ -61,8 +167,157 @@ class GrabCutSegmenter:
         flat = labels.ravel()
         counts = np.maximum(np.bincount(flat, minlength=n), 1)
         means = np.stack([np.bincount(flat, weights=lab[..., c].ravel(), minlength=n) / counts for c in range(3)], 1)
-        return GrabCutPrepared(small=small, labels=labels, means=means.astype(np.float32), scale=scale)
+        nbrs, strengths = _graph(labels, _edge_map(lab), n)
+        return GrabCutPrepared(small=small, labels=labels, means=means.astype(np.float32), scale=scale,
+                               neighbours=nbrs, edge_between=strengths)
 
+    # -- what one click hits ---------------------------------------------------------------------------
+    def hit_region(self, prepared: GrabCutPrepared, x: int, y: int) -> tuple[np.ndarray, str | None]:
+        """Bool working-size region a click at working pixel (x, y) means, and the thing's label if it
+        landed on one (None: grown from colour and edges)."""
+        things = [p for p in prepared.parts if p.kind == "thing" and p.mask[y, x]]
+        if things:
+            part = min(things, key=lambda p: int(p.mask.sum()))  # the most specific one
+            _, comp = cv2.connectedComponents(part.mask.view(np.uint8), connectivity=8)
+            return comp == comp[y, x], part.label
+        return self._enclosed(prepared, x, y), None
+
+    def _excluded(self, prepared: GrabCutPrepared, x: int, y: int, keep: Sequence[tuple[int, int]] = (),
+                  keep_mask: np.ndarray | None = None) -> np.ndarray:
+        """Bool working-size region an exclude click at (x, y) removes: the piece of the smallest labelled
+        part under it (a hat, a person, a car) that holds none of the ``keep`` points, else the object an
+        include click there would find, else its colour region; always at least a small disc around it."""
+        h, w = prepared.small.shape[:2]
+        out = np.zeros((h, w), bool)
+        found = False
+        for p in sorted((p for p in prepared.parts if p.kind != "stuff" and p.mask[y, x]),
+                        key=lambda p: int(p.mask.sum())):
+            _, comp = cv2.connectedComponents(p.mask.view(np.uint8), connectivity=8)
+            piece = comp == comp[y, x]
+            if not any(piece[ky, kx] for kx, ky in keep) and not _covers(piece, keep_mask):
+                out, found = piece, True
+                break
+        if not found:  # the object there (as an include click would find it), else its colour region
+            for candidate in (self._enclosed(prepared, x, y), self._grow(prepared, x, y), np.zeros((h, w), bool)):
+                # never an include click's own spot, nor all of the part the selection started from
+                if not any(candidate[ky, kx] for kx, ky in keep) and not _covers(candidate, keep_mask):
+                    out = candidate
+                    break
+        cv2.circle(out.view(np.uint8), (x, y), max(2, round(min(h, w) / 100)), 1, -1)
+        return out
+
+    def region_at(self, photo: Photo, prepared: GrabCutPrepared, x: float, y: float,
+                  keep: np.ndarray | None = None) -> np.ndarray:
+        """Bool HxW (photo size): what an exclude click at photo pixel (x, y) removes from a selection;
+        ``keep`` (bool HxW, optional): the part the selection started from, which it never takes whole."""
+        s = prepared.scale
+        h, w = prepared.small.shape[:2]
+        keep_small = (cv2.resize(keep.astype(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0
+                      if keep is not None else None)
+        small = self._excluded(prepared, min(w - 1, int(x * s)), min(h - 1, int(y * s)), keep_mask=keep_small)
+        big = cv2.resize(small.view(np.uint8), (photo.width, photo.height), interpolation=cv2.INTER_LINEAR) > 0
+        from core.edges import refine_mask
+
+        return big | refine_mask(photo.pixels, small)
+
+    def _enclosed(self, prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray:
+        """The object around (x, y) where no labelled thing says what it is: box GrabCut (inside the box
+        may be object, outside is background) on boxes around the click that widen until the cut no
+        longer runs into the box's sides (an object the box encloses); the colour region grown from the
+        click is kept, and labelled parts the click is not on stay out."""
+        full_h, full_w = prepared.small.shape[:2]
+        grown_full = self._grow(prepared, x, y)
+        if grown_full.mean() > REGION_FRACTION:  # a big even region (wall, sky, a suit): the colour region is it
+            return grown_full
+        forbid = self._forbidden(prepared, x, y) & ~grown_full if prepared.parts else None
+        # the box search runs at half the working size (4 GrabCuts at most); the final cut refines the border
+        h, w = max(1, full_h // 2), max(1, full_w // 2)
+        small = cv2.resize(prepared.small, (w, h), interpolation=cv2.INTER_AREA)
+        grown = cv2.resize(grown_full.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+        forbid = (cv2.resize(forbid.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+                  if forbid is not None else np.zeros((h, w), bool))
+        x, y = min(w - 1, x // 2), min(h - 1, y // 2)
+        radius = max(2, round(min(h, w) / 100))
+        best, best_touch = grown, 1.0
+        for frac in BOX_STEPS:
+            m = round(frac * min(h, w))
+            x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(w, x + m + 1), min(h, y + m + 1)
+            seed = np.full((h, w), cv2.GC_BGD, np.uint8)
+            seed[y0:y1, x0:x1] = cv2.GC_PR_FGD
+            seed[forbid] = cv2.GC_BGD
+            seed[grown] = cv2.GC_FGD
+            cv2.circle(seed, (x, y), radius, cv2.GC_FGD, -1)
+            fg = keep_components(self._cut(small, seed), [(x, y)]) | grown
+            sides = []  # the box's sides that lie inside the photo (an object may run off the photo's edge)
+            if x0 > 0:
+                sides.append(fg[y0:y1, x0:x0 + 2])
+            if x1 < w:
+                sides.append(fg[y0:y1, x1 - 2:x1])
+            if y0 > 0:
+                sides.append(fg[y0:y0 + 2, x0:x1])
+            if y1 < h:
+                sides.append(fg[y1 - 2:y1, x0:x1])
+            touching = sum(int(s.sum()) for s in sides) / max(1, sum(s.size for s in sides))
+            if touching < best_touch:
+                best, best_touch = fg, touching
+            if touching < BOX_TOUCH and fg.sum() >= BOX_FILL * (x1 - x0) * (y1 - y0):
+                break  # enclosed, and not just a speck (a click on a dark streak of fur cuts out the streak)
+        if best_touch > 3 * BOX_TOUCH:  # no box encloses it: not an object of its own, keep the colour region
+            return grown_full
+        return cv2.resize(best.view(np.uint8), (full_w, full_h), interpolation=cv2.INTER_LINEAR).astype(bool) | grown_full
+
+    def _forbidden(self, prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray:
+        """Working pixels a region grown from (x, y) must not enter: labelled parts the click is not on."""
+        out = np.zeros(prepared.labels.shape, bool)
+        for p in prepared.parts:
+            if p.kind != "part" and not p.mask[y, x]:
+                out |= p.mask
+        return out
+
+    def _grow(self, prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray:
+        """Connected superpixels around (x, y): close in colour to the clicked one and to their neighbour,
+        not across a strong edge, not into a labelled part the click is not on, and not too big."""
+        labels, means = prepared.labels, prepared.means
+        n = means.shape[0]
+        start = int(labels[y, x])
+        if not prepared.neighbours:  # prepared by an older version: colour only
+            d = means - means[start]
+            dist = np.sqrt((LIGHTNESS_WEIGHT * d[:, 0]) ** 2 + d[:, 1] ** 2 + d[:, 2] ** 2)
+            cand = (dist < COLOUR_TOLERANCE)[labels].astype(np.uint8)
+            _, comp = cv2.connectedComponents(cand, connectivity=8)
+            return comp == comp[y, x]
+        blocked = np.zeros(n, bool)
+        if prepared.parts:
+            forbid = self._forbidden(prepared, x, y)
+            share = np.bincount(labels.ravel(), weights=forbid.ravel(), minlength=n) / np.maximum(
+                np.bincount(labels.ravel(), minlength=n), 1)
+            blocked = share > 0.5
+            blocked[start] = False
+        sizes = np.bincount(labels.ravel(), minlength=n)
+        limit = MAX_GROW_FRACTION * labels.size
+        wl = np.array([LIGHTNESS_WEIGHT, 1.0, 1.0], np.float32)
+        col = means * wl
+        near_ref = np.linalg.norm(col - col[start], axis=1) <= COLOUR_TOLERANCE  # close to the clicked colour
+        ok = near_ref & ~blocked
+        seen = np.zeros(n, bool)
+        seen[start] = True
+        queue, total = deque([start]), int(sizes[start])
+        while queue:
+            i = queue.popleft()
+            nb, e = prepared.neighbours[i], prepared.edge_between[i]
+            cand = nb[(e <= EDGE_TOLERANCE) & ok[nb] & ~seen[nb]]
+            if cand.size == 0:
+                continue
+            cand = cand[np.linalg.norm(col[cand] - col[i], axis=1) <= STEP_TOLERANCE]
+            for j in cand:
+                if seen[j] or total + sizes[j] > limit:
+                    continue
+                seen[j] = True
+                total += int(sizes[j])
+                queue.append(int(j))
+        return seen[labels]
+
+    # -- the mask --------------------------------------------------------------------------------------
     def segment(self, photo: Photo, prepared: GrabCutPrepared, prompt: ClickPrompt,
                 previous: MaskResult | None) -> MaskResult:
         if prompt.empty:
@@ -80,11 +335,16 @@ class GrabCutSegmenter:
         radius = max(2, round(min(h, w) / 100))
 
         region = np.zeros((h, w), bool)
+        on_thing = np.zeros((h, w), bool)
         for x, y in pos:
-            region |= self._grow(prepared, x, y)
+            if region[y, x]:  # a click inside what earlier clicks hit adds nothing new
+                continue
+            r, _thing = self.hit_region(prepared, x, y)
+            region |= r
+            on_thing |= r  # an object (a labelled thing or an enclosed cut): its border moves only a little
         unwanted = np.zeros((h, w), bool)
         for x, y in neg:
-            unwanted |= self._grow(prepared, x, y)
+            unwanted |= self._excluded(prepared, x, y, pos)
         region &= ~unwanted
         inside = np.ones((h, w), bool)
         if prompt.box is not None:
@@ -94,15 +354,21 @@ class GrabCutSegmenter:
             inside[y0:y1 + 1, x0:x1 + 1] = True
             region = region & inside if pos else inside & ~unwanted
 
-        band = max(3, round(min(h, w) * 0.06))
+        # labelled parts no positive click is on: fixed background (the cut never jumps into them)
+        others = np.zeros((h, w), bool)
+        for p in prepared.parts:
+            if p.kind != "part" and not any(p.mask[y, x] for x, y in pos) and not (p.mask & on_thing).any():
+                others |= p.mask & ~region
+        band = max(3, round(min(h, w) * (0.03 if on_thing.any() else 0.06)))
         near = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1,) * 2))
-        core = cv2.erode(region.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        erode = max(2, band // 2) if on_thing.any() else 2
+        core = cv2.erode(region.astype(np.uint8), np.ones((2 * erode + 1,) * 2, np.uint8)).astype(bool)
         seed = np.full((h, w), cv2.GC_BGD, np.uint8)
-        seed[(near > 0) & inside] = cv2.GC_PR_BGD
+        seed[(near > 0) & inside & ~others] = cv2.GC_PR_BGD
         seed[region] = cv2.GC_PR_FGD
         if pos:
             seed[core] = cv2.GC_FGD
-        seed[unwanted & (seed != cv2.GC_FGD)] = cv2.GC_BGD
+        seed[unwanted] = cv2.GC_BGD
         for x, y in pos:
             cv2.circle(seed, (x, y), radius, cv2.GC_FGD, -1)
         for x, y in neg:
@@ -110,30 +376,57 @@ class GrabCutSegmenter:
         if not ((seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)).any():
             raise BadInput("the negative clicks leave nothing to select; add a positive click or a box")
 
+        # with a box, the background's colour model needs the photo around the box, not just a thin ring
+        fg = self._cut(small, seed, pad=round(0.12 * min(h, w)) if prompt.box is not None else 8)
+        if pos:
+            fg = keep_components(fg, pos)
+        fg = fill_holes(fg) & ~unwanted
+        from core.edges import refine_alpha
+
+        alpha = refine_alpha(photo.pixels, fg)
+        fixed = None
+        if unwanted.any():  # an exclude click always removes what it hit, also after the edge refinement
+            fixed = cv2.resize(unwanted.view(np.uint8), (photo.width, photo.height),
+                               interpolation=cv2.INTER_NEAREST).astype(bool)
+            alpha[fixed] = 0.0
+        mask = alpha >= 0.5
+        return MaskResult(mask=mask, backend=self.label, seconds=time.perf_counter() - t0, score=None,
+                          alpha=alpha)
+
+    @staticmethod
+    def _cut(small: np.ndarray, seed: np.ndarray, pad: int = 8) -> np.ndarray:
+        """GrabCut on the box around the undecided pixels only (the rest of the seed is fixed anyway)."""
+        undecided = (seed == cv2.GC_PR_FGD) | (seed == cv2.GC_PR_BGD)
+        fg = (seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)
+        if not undecided.any():
+            return fg
+        h, w = seed.shape
+        ys = np.flatnonzero(undecided.any(axis=1))
+        xs = np.flatnonzero(undecided.any(axis=0))
+        y0, y1 = max(0, ys[0] - pad), min(h, ys[-1] + 1 + pad)
+        x0, x1 = max(0, xs[0] - pad), min(w, xs[-1] + 1 + pad)
+        sub = np.ascontiguousarray(seed[y0:y1, x0:x1])
         bgd = np.zeros((1, 65), np.float64)
         fgd = np.zeros((1, 65), np.float64)
         try:
             cv2.setRNGSeed(0)  # GrabCut's GMM init draws from OpenCV's per-thread RNG: same input, same mask
-            cv2.grabCut(small, seed, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
+            cv2.grabCut(np.ascontiguousarray(small[y0:y1, x0:x1]), sub, None, bgd, fgd, GRABCUT_ITERS,
+                        cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # one colour model is empty (e.g. a box covering the whole photo): keep the seed
             pass
-        fg = (seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)
-        fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
-        if pos:
-            fg = keep_components(fg, pos)
-        fg = fill_holes(fg)
-        mask = resize_mask(fg, photo.width, photo.height)
-        return MaskResult(mask=mask, backend=self.label, seconds=time.perf_counter() - t0, score=None)
+        out = fg.copy()
+        out[y0:y1, x0:x1] = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
+        out = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+        return out
 
-    @staticmethod
-    def _grow(prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray:
-        """Connected superpixels around (x, y) whose mean colour is close to the clicked superpixel's."""
-        labels, means = prepared.labels, prepared.means
-        d = means - means[labels[y, x]]
-        dist = np.sqrt((LIGHTNESS_WEIGHT * d[:, 0]) ** 2 + d[:, 1] ** 2 + d[:, 2] ** 2)
-        candidate = (dist < COLOUR_TOLERANCE)[labels].astype(np.uint8)
-        _, comp = cv2.connectedComponents(candidate, connectivity=8)
-        return comp == comp[y, x]
+
+def _covers(region: np.ndarray, keep: np.ndarray | None) -> bool:
+    """True when ``region`` takes (nearly) all of ``keep`` (None or empty: never): an exclude click must not
+    wipe out the part the selection started from (a picked face inside the person clicked)."""
+    if keep is None:
+        return False
+    n = int(keep.sum())
+    return n > 0 and int((region & keep).sum()) >= 0.9 * n
 
 
 @SEGMENTERS.register("grabcut")

@@ -52,7 +52,6 @@ import cv2
 import numpy as np
 
 from core.errors import ModelUnavailable
-from core.masks import resize_mask
 from core.models import ModelManager
 from core.registry import Registry
 from core.types import Photo, Segment
@@ -287,28 +286,45 @@ def assemble(ctx: ParseContext) -> list[Segment]:
         if m.sum() >= min_px:
             out.append((p.label, m, p.source, p.score))
 
-    full = _upscale_exclusive({lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}, w, h)
+    full = _upscale_exclusive({lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}, w, h, ctx.photo.pixels)
     segments = []
     everyone_big = np.zeros((h, w), bool)
     for i, (label, mask, source, score) in enumerate(out, start=1):
         if label == "background":  # the exact complement of the people, at full size
             big = ~everyone_big
         elif label in scene_labels:
-            big = resize_mask(mask, w, h) & ~everyone_big
+            big = _to_full(ctx, mask) & ~everyone_big
         else:
-            big = full[label] if label in full else resize_mask(mask, w, h)
+            big = full[label] if label in full else _to_full(ctx, mask)
         if label.startswith("person ") and SEP not in label:
             everyone_big |= big
         segments.append(Segment(id=i, label=label, mask=big, source=source, score=score))
     return segments
 
 
+def _to_full(ctx: ParseContext, mask: np.ndarray) -> np.ndarray:
+    """A work-size mask at the photo's size, its edges refined on the full-size photo (core/edges.py: a
+    guided filter, so no staircase from the upscale and the edge follows the photo's own edges)."""
+    from core.edges import refine_mask
+
+    h, w = ctx.photo.height, ctx.photo.width
+    if mask.shape == (h, w):
+        return mask.copy()
+    if w / mask.shape[1] < 1.5:  # hardly upscaled: no visible staircase, not worth the time
+        return cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR).astype(bool)
+    return refine_mask(ctx.photo.pixels, mask)
+
+
 def _base(label: str) -> str:
     return label.split(SEP)[-1]
 
 
-def _upscale_exclusive(masks: dict[str, np.ndarray], width: int, height: int) -> dict[str, np.ndarray]:
-    """Upscale masks that do not overlap so that they still do not (each pixel to its strongest label)."""
+def _upscale_exclusive(masks: dict[str, np.ndarray], width: int, height: int,
+                       photo: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Upscale masks that do not overlap so that they still do not (each pixel to its strongest label);
+    with ``photo`` (full size) each soft map's edges are refined on it first (core/edges.py)."""
+    from core.edges import refine_alpha
+
     if not masks:
         return {}
     first = next(iter(masks.values()))
@@ -319,7 +335,9 @@ def _upscale_exclusive(masks: dict[str, np.ndarray], width: int, height: int) ->
     for label in masks:  # unions and each person's parts are upscaled as separate groups
         groups.setdefault(label.split(SEP)[0] if SEP in label else "", []).append(label)
     for labels in groups.values():
-        soft = np.stack([cv2.resize(masks[lb].astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+        refine = photo is not None and width / first.shape[1] >= 1.5  # see _to_full
+        soft = np.stack([refine_alpha(photo, masks[lb]) if refine else
+                         cv2.resize(masks[lb].astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
                          for lb in labels])
         best = soft.argmax(0)
         strong = soft.max(0) >= 0.5

@@ -1,0 +1,119 @@
+"""Clicks that stay on the object, measured against hand-drawn object masks (tests/labels/clicks/*.json),
+through the session exactly as the UI clicks (the photo's labelled parts are the click priors).
+
+Floors are set under what the offline backend measured (bench/click_bench.py, bench/results/click_quality.json)
+so a change that lets clicks leak across the scene, or exclude clicks stop removing what they hit, fails.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from click_bench import inner_points, iou, leak, load_truth  # noqa: E402
+
+from core.models import ModelManager  # noqa: E402
+from core.services import build_services  # noqa: E402
+from core.session import EXCLUDE, INCLUDE, EditorSession  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from core.types import Photo  # noqa: E402
+from tests import photos  # noqa: E402
+
+LABELS = Path(__file__).resolve().parent / "labels" / "clicks"
+
+
+@pytest.fixture(scope="module")
+def services():
+    return build_services(Settings(), ModelManager(Settings(), online=False))
+
+
+_sessions: dict[str, tuple[EditorSession, list]] = {}
+
+
+def loaded(name: str, services) -> tuple[EditorSession, list]:
+    if name not in _sessions:
+        img = photos.load(name)
+        s = EditorSession()
+        s.load(Photo(pixels=img, name=name), services)
+        _sessions[name] = (s, load_truth(name, img.shape[:2]))
+    return _sessions[name]
+
+
+def test_the_labels_are_real_polygons():
+    files = sorted(LABELS.glob("*.json"))
+    assert len(files) >= 6
+    objects = 0
+    for f in files:
+        img = photos.load(f.stem)
+        for obj in load_truth(f.stem, img.shape[:2]):
+            objects += 1
+            m = obj["mask"]
+            x, y = obj["click"]
+            assert m[y, x], (f.stem, obj["name"])  # the click is on the object
+            assert 0.005 < m.mean() < 0.5
+    assert objects >= 8
+
+
+# photo, object index, floor for one include click's IoU, ceiling for its leak
+ONE_CLICK = [
+    ("messi5", 0, 0.55, 0.15),  # the player (a labelled person)
+    ("messi5", 1, 0.6, 0.25),  # the ball (no label: the enclosing-box cut)
+    ("basketball1", 0, 0.5, 0.1),  # a person on a grey photo
+    ("scenetext06", 0, 0.5, 0.25),  # a small red car by a post
+    ("hfs_000", 0, 0.5, 0.2),  # the robin
+]
+
+
+@pytest.mark.parametrize("name,index,floor,ceiling", ONE_CLICK, ids=[f"{n}-{i}" for n, i, _, _ in ONE_CLICK])
+def test_one_include_click_selects_the_object(services, name, index, floor, ceiling):
+    s, truth = loaded(name, services)
+    obj = truth[index]
+    s.new_segment(obj["name"])
+    s.click(*obj["click"], INCLUDE, services)
+    m = s.segment().mask
+    assert iou(m, obj["mask"]) >= floor, (iou(m, obj["mask"]), leak(m, obj["mask"]))
+    assert leak(m, obj["mask"]) <= ceiling
+
+
+def test_more_clicks_on_the_object_do_not_grab_the_scene(services):
+    s, truth = loaded("scenetext06", services)
+    obj = truth[0]
+    s.new_segment("car, three clicks")
+    s.click(*obj["click"], INCLUDE, services)
+    for x, y in inner_points(obj["mask"]):
+        s.click(x, y, INCLUDE, services)
+    m = s.segment().mask
+    assert leak(m, obj["mask"]) <= 0.25 and m.mean() < 3 * obj["mask"].mean()
+
+
+@pytest.mark.parametrize("name", ["messi5", "basketball1"])
+def test_an_exclude_click_removes_what_it_hits(services, name):
+    s, truth = loaded(name, services)
+    a, b = truth[0], truth[1]
+    s.new_segment("both", base=a["mask"] | b["mask"])
+    s.click(*b["click"], EXCLUDE, services)
+    m = s.segment().mask
+    assert (b["mask"] & ~m).sum() / b["mask"].sum() >= 0.6  # most of what it hit is gone
+    assert (a["mask"] & m).sum() / a["mask"].sum() >= 0.95  # the other object stays
+    y, x = b["click"][1], b["click"][0]
+    assert not m[y, x]  # always at least the spot clicked
+
+
+def test_exclude_after_include_removes_its_spot(services):
+    s, truth = loaded("messi5", services)
+    player = truth[0]
+    s.new_segment("player minus a bit")
+    s.click(*player["click"], INCLUDE, services)
+    x, y = inner_points(player["mask"])[1]  # the lower body
+    s.click(x, y, EXCLUDE, services)
+    m = s.segment().mask
+    assert not m[y, x] and m[player["click"][1], player["click"][0]]
+    np.testing.assert_array_equal(m.shape, player["mask"].shape)
