@@ -395,12 +395,13 @@ class EditorSession:
         if not self._editing.acquire(blocking=False):
             raise EditBusy("an edit is still running; this second request was ignored")
         try:
-            return self._apply_edit(editor_name, params, seed, services, mask, label, charge)
+            return self._apply_edit(editor_name, params, seed, services, mask, label, charge, alpha)
         finally:
             self._editing.release()
 
     def _apply_edit(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services,
-                    mask: np.ndarray | None, label: str | None, charge: bool) -> Layer:
+                    mask: np.ndarray | None, label: str | None, charge: bool,
+                    alpha: np.ndarray | None = None) -> Layer:
         if mask is None:
             seg = self.segment()
             if seg is None or not seg.mask.any():

@@ -21,7 +21,7 @@ from core.session import EditorSession
 from core.settings import Settings
 
 CLASSICAL = [("recolour", {"target": "#c0262d"}), ("texture", {"texture": "leopard"}), ("cartoon", {}),
-             ("sky", {"preset": "winter"}), ("remove", {"method": "telea"})]
+             ("sky", {"preset": "winter", "relight": False}), ("remove", {"method": "telea"})]
 
 
 @pytest.fixture(scope="module")
