@@ -161,12 +161,20 @@ def run(clients: int = 32, steps: int = 5, side: int = 256) -> dict[str, Any]:
     import socket
     import tempfile
 
+    import numpy as np
     from PIL import Image
     from skimage import data
 
     folder = Path(tempfile.mkdtemp(prefix="facet-load-"))
-    photo = folder / f"astronaut-{side}.png"
-    Image.fromarray(data.astronaut()).resize((side, side), Image.LANCZOS).save(photo)
+    # every client uploads its own photo (one corner pixel differs): byte-identical uploads share one path in
+    # Gradio's cache, and a session may not use a file that another live session holds (app/uploads.py)
+    base = np.array(Image.fromarray(data.astronaut()).resize((side, side), Image.LANCZOS))
+    photos = []
+    for i in range(clients):
+        img = base.copy()
+        img[0, 0] = (i % 256, i // 256, 7)
+        photos.append(folder / f"astronaut-{side}-{i}.png")
+        Image.fromarray(img).save(photos[-1])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -177,7 +185,7 @@ def run(clients: int = 32, steps: int = 5, side: int = 256) -> dict[str, Any]:
     load_before = load_average()
     t0 = time.perf_counter()
     try:
-        threads = [threading.Thread(target=run_client, args=(i, url, photo, steps, results, side / 512))
+        threads = [threading.Thread(target=run_client, args=(i, url, photos[i], steps, results, side / 512))
                    for i in range(clients)]
         for t in threads:
             t.start()

@@ -214,9 +214,9 @@ class InpaintEditor(LazyManager):
         pixels = as_pixels(photo)
         mask = check_mask(mask, pixels.shape)
         p = self.resolve(params)  # the prompt first: a user learns about a bad prompt even offline
-        check_coverage(mask)
         seed = 0 if seed is None else int(seed)
-        pipe, lock_role, mid = self.pipeline(p["fast"])
+        pipe, lock_role, mid = self.pipeline(p["fast"])  # then whether generation is available at all
+        check_coverage(mask)
 
         t_prep = time.perf_counter()
         feather = auto_feather(pixels.shape, p["feather"])

@@ -201,7 +201,7 @@ def load_sam3(path: Path, device: str, dtype: Any) -> LoadedSam3:
     prompts: the image preprocessing is ``normalise`` here)."""
     from transformers import Sam3Model
 
-    model = Sam3Model.from_pretrained(path, dtype=dtype)
+    model = Sam3Model.from_pretrained(path, dtype=dtype, use_safetensors=True)
     model = model.to(device).eval()  # type: ignore[arg-type]
     size, mean, std = sam3_preprocessing(path)
     return LoadedSam3(model, _tokenizer(path), size, mean, std, device, dtype)

@@ -350,7 +350,7 @@ def test_app_export_of_an_odd_name_is_sanitized(app_url):
     assert "Loaded passwd.png" in _status(out)
     path = Path(client.predict("PNG", api_name="/export"))
     assert path.name == "passwd-facet.png"
-    served = sorted(Path(tempfile.gettempdir()).glob("facet-session-*/passwd-facet.png"))
+    served = sorted(Path(tempfile.gettempdir()).glob("facet-session-*/**/passwd-facet.png"))
     assert served, "written in a session folder under the temp dir"
 
 

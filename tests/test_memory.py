@@ -42,7 +42,7 @@ DEFAULT_BUDGET = Settings().memory_budget_mb * 2**20
 
 def crop_sizes(min_mp: float = 0.1, max_mp: float = 64.0):
     """(h, w) with h * w between min_mp and max_mp megapixels and aspect ratios from 1:20 to 20:1."""
-    return st.tuples(st.floats(min_mp, max_mp), st.floats(-3.0, 3.0)).map(
+    return st.tuples(st.floats(min_mp, max_mp, allow_subnormal=False), st.floats(-3.0, 3.0, allow_subnormal=False)).map(
         lambda t: (max(1, round((t[0] * MP / np.exp(t[1])) ** 0.5)), max(1, round((t[0] * MP * np.exp(t[1])) ** 0.5))))
 
 
@@ -91,7 +91,7 @@ def test_every_editor_plans_bounded_work_or_is_refused_before_it_starts(name):
     editor = EDITORS.build(name)
 
     @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(size=crop_sizes(), share=st.floats(0.02, 1.0))
+    @given(size=crop_sizes(), share=st.floats(0.02, 1.0, allow_subnormal=False))
     def check(size, share):
         h, w = size
         if isinstance(editor, CropEditor):
@@ -159,7 +159,7 @@ def low_caps(monkeypatch):
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(size=crop_sizes(0.03, 0.3), share=st.floats(0.05, 0.9), seed=st.integers(0, 3))
+@given(size=crop_sizes(0.03, 0.3), share=st.floats(0.05, 0.9, allow_subnormal=False), seed=st.integers(0, 3))
 def test_texture_and_recolour_run_at_their_capped_sizes(low_caps, size, share, seed):
     h, w = size
     img, mask = _photo(h, w, seed), _mask_for(h, w, share)
