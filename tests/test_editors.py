@@ -11,7 +11,6 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import cv2  # noqa: E402
@@ -382,15 +381,21 @@ def test_style_image_with_reduced_palette(astronaut):
     np.testing.assert_array_equal(reduced[outside], img[outside])
 
 
-def test_style_speed_on_a_1mp_region(astronaut):
+def test_style_on_a_1mp_region_is_deterministic_and_local(astronaut):
+    """Style at 1 MP: same seed, same bytes; only the region changes. (Its time is a benchmark figure:
+    bench/editors_bench.py, not a unit-test assertion.)"""
     img, m = astronaut
     big = cv2.resize(img, (1024, 1024), interpolation=cv2.INTER_CUBIC)
     bm = cv2.resize(m.astype(np.uint8), (1024, 1024), interpolation=cv2.INTER_NEAREST).astype(bool)
     ed = EDITORS.build("style")
-    ed.apply(big, bm, {"style": 3}, 0)  # load the model
-    t0 = time.perf_counter()
-    ed.apply(big, bm, {"style": 3}, 0)
-    assert time.perf_counter() - t0 < 2.0  # ~0.3 s on 2 idle cores; loose for busy CI machines
+    first = ed.apply(big, bm, {"style": 3}, 0)
+    again = ed.apply(big, bm, {"style": 3}, 0)
+    assert np.array_equal(first, again)
+    from editors.base import auto_feather
+
+    outside = ~affected_region(bm, auto_feather(big.shape, -1))
+    assert np.array_equal(first[outside], big[outside])
+    assert np.abs(first[bm].astype(int) - big[bm]).mean() > 5
 
 
 # --------------------------------------------------------------------------- 12 MP end to end
@@ -407,11 +412,8 @@ def astronaut_12mp(astronaut):
 @pytest.mark.parametrize("name,params", [("recolour", {"target": "#8a2be2"}), ("texture", {"texture": "plaid"})])
 def test_12mp_end_to_end(astronaut_12mp, name, params):
     img, m = astronaut_12mp
-    t0 = time.perf_counter()
-    out = EDITORS.build(name).apply(img, m, {**params, "feather": 6}, 0)
-    seconds = time.perf_counter() - t0
+    out = EDITORS.build(name).apply(img, m, {**params, "feather": 6}, 0)  # its time: bench/editors_bench.py
     assert out.shape == img.shape and out.dtype == np.uint8
     outside = ~affected_region(m, 6)
     assert np.array_equal(out[outside], img[outside])
     assert np.abs(out[m][::97].astype(int) - img[m][::97]).mean() > 10
-    assert seconds < 15, seconds
