@@ -294,6 +294,8 @@ def assemble(ctx: ParseContext) -> list[Segment]:
             big = ~everyone_big
         elif label in scene_labels:
             big = _to_full(ctx, mask) & ~everyone_big
+        elif label.startswith("person ") and SEP not in label:  # instances stay disjoint after refinement
+            big = _to_full(ctx, mask) & ~everyone_big
         else:
             big = full[label] if label in full else _to_full(ctx, mask)
         if label.startswith("person ") and SEP not in label:

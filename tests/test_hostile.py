@@ -276,7 +276,7 @@ def _ready(client: Client, path: Path, part: str = "") -> str:
 
 
 APPLY_RECOLOUR = ("Recolour", "denim", None, 1.0, "#1e6fd9", "Target colour", 0, 1, 0, 0, None, 1, 0, 8, 1,
-                  "sunset", -1, 0)
+                  "sunset", -1, 0, True)  # ..., sky, feather, seed, sky relight
 
 
 def test_app_corpus_then_other_sessions_still_work(app_url, corpus, good):
@@ -424,7 +424,7 @@ def test_app_nan_literal_is_refused_by_our_validation(app_url, good):
     server_path = _raw_upload(app_url, "good.png", good.read_bytes()).json()[0]
     parts = _answer(_call(app_url, "upload", [{"path": server_path, "meta": {"_type": "gradio.FileData"}}], session))[5]
     _answer(_call(app_url, "use_part", [parts["choices"][0][1]], session))
-    row = json.dumps(list(APPLY_RECOLOUR)).replace(", -1, 0]", ", NaN, 0]")  # feather = NaN
+    row = json.dumps(list(APPLY_RECOLOUR)).replace(", -1, 0, true]", ", NaN, 0, true]")  # feather = NaN
     status = _answer(_call(app_url, "apply_edit", row, session))[1]
     assert status.startswith("⚠") and "feather" in status and "finite number" in status, status
     row = json.dumps(list(APPLY_RECOLOUR)).replace('"Target colour", 0, 1, 0', '"Shift hue / saturation / lightness", NaN, 1, 0')
