@@ -52,10 +52,12 @@ class Services:
         if not degraded:
             return ""
         lines = [f"- **{role}**: {why}" for role, why in degraded.items()]
-        head = ("**Offline mode: some full models are not available, so classical backends stand in.**"
+        head = (f"<b>Offline mode</b>: {len(degraded)} model roles use classical or packaged stand-ins"
                 if not self.manager.online else
-                "**Some full models could not be fetched, so classical backends stand in for them.**")
-        return head + "\n" + "\n".join(lines) + f"\n\nTo get the full models, {PREFETCH_HINT}."
+                f"<b>{len(degraded)} model roles could not be fetched</b>; classical backends stand in")
+        # one line on the page; the details fold out (and the Models panel lists every role)
+        return (f"<details><summary>{head} (details)</summary>\n\n" + "\n".join(lines)
+                + f"\n\nTo get the full models, {PREFETCH_HINT}.\n</details>")
 
     def models_status(self) -> list[dict[str, Any]]:
         in_use = {}
