@@ -67,6 +67,23 @@ def sam_embedding(key: int, role: str, pixels: np.ndarray) -> tuple[Any, tuple[i
     return (emb.cpu() if on_zero_gpu() else emb), reshaped  # type: ignore[return-value]
 
 
+def prompt_kwargs(device: Any, dtype: Any, points: list, labels: list, box: list | None,
+                  mask_input: Any) -> dict[str, Any]:
+    """The prompt tensors SAM and SAM 2.1 take (``input_points`` / ``input_labels`` / ``input_boxes`` /
+    ``input_masks``) for one image, from plain lists (photo pixels at the model's input scale)."""
+    import torch
+
+    kwargs: dict[str, Any] = {}
+    if points:
+        kwargs["input_points"] = torch.tensor([[points]], dtype=dtype, device=device)
+        kwargs["input_labels"] = torch.tensor([[labels]], dtype=torch.long, device=device)
+    if box is not None:
+        kwargs["input_boxes"] = torch.tensor([[box]], dtype=dtype, device=device)
+    if mask_input is not None:
+        kwargs["input_masks"] = mask_input.to(device, dtype)
+    return kwargs
+
+
 @gpu_task("sam_decode", duration=10)
 def sam_decode(key: int, role: str, embeddings: Any, points: list, labels: list, box: list | None,
                mask_input: Any) -> tuple[Any, Any]:
@@ -75,14 +92,7 @@ def sam_decode(key: int, role: str, embeddings: Any, points: list, labels: list,
 
     manager = manager_for(key)
     m: _Loaded = manager.get(role, load_sam)
-    kwargs: dict[str, Any] = {}
-    if points:
-        kwargs["input_points"] = torch.tensor([[points]], dtype=m.dtype, device=m.device)
-        kwargs["input_labels"] = torch.tensor([[labels]], dtype=torch.long, device=m.device)
-    if box is not None:
-        kwargs["input_boxes"] = torch.tensor([[box]], dtype=m.dtype, device=m.device)
-    if mask_input is not None:
-        kwargs["input_masks"] = mask_input.to(m.device, m.dtype)
+    kwargs = prompt_kwargs(m.device, m.dtype, points, labels, box, mask_input)
     with manager.lock(role), torch.inference_mode():
         out = m.model(image_embeddings=embeddings.to(m.device, m.dtype), multimask_output=True, **kwargs)
     return out.pred_masks[0, 0].float().cpu(), out.iou_scores[0, 0].float().cpu()

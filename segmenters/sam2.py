@@ -28,6 +28,7 @@ from core.masks import resize_logits
 from core.models import ModelManager
 from core.types import ClickPrompt, MaskResult, Photo
 from segmenters import SEGMENTERS
+from segmenters.sam import prompt_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +104,7 @@ def sam2_decode(key: int, role: str, embeddings: list[Any], points: list, labels
 
     manager = manager_for(key)
     m: LoadedSam2 = manager.get(role, load_sam2)
-    kwargs: dict[str, Any] = {}
-    if points:
-        kwargs["input_points"] = torch.tensor([[points]], dtype=m.dtype, device=m.device)
-        kwargs["input_labels"] = torch.tensor([[labels]], dtype=torch.long, device=m.device)
-    if box is not None:
-        kwargs["input_boxes"] = torch.tensor([[box]], dtype=m.dtype, device=m.device)
-    if mask_input is not None:
-        kwargs["input_masks"] = mask_input.to(m.device, m.dtype)
+    kwargs = prompt_kwargs(m.device, m.dtype, points, labels, box, mask_input)
     emb = [e.to(m.device, m.dtype) for e in embeddings]
     with manager.lock(role), torch.inference_mode():
         out = m.model(image_embeddings=emb, multimask_output=True, **kwargs)
