@@ -493,6 +493,16 @@ def _resolve_owner(cls: str, selector: Selector, pronoun: bool, catalogue: Catal
     return [insts[k] for k in chosen], selector.describe(cls, len(insts))
 
 
+def _labels_for(c: Concept, catalogue: Catalogue) -> list[str]:
+    """The photo's labels a concept names: every present one for a group word ("clothes"), else the first
+    present candidate; ``BadInput`` when the photo has none."""
+    labels = [lb for lb in c.candidates if catalogue.has(lb)] if c.group else \
+        [lb for lb in [_choose(c.candidates, catalogue)] if lb]
+    if not labels:
+        raise BadInput(f"there is no {c.words} on this photo (no '{c.candidates[0]}' label)")
+    return labels
+
+
 def resolve_chunk(chunk: Chunk, catalogue: Catalogue) -> Pick:
     """The labelled parts one chunk names. Raises NotUnderstood / BadInput with a message for the user."""
     if not chunk.concepts:
@@ -509,10 +519,7 @@ def resolve_chunk(chunk: Chunk, catalogue: Catalogue) -> Pick:
         entries: list[Entry] = []
         said: list[str] = []
         for c in parts:
-            labels = [lb for lb in c.candidates if catalogue.has(lb)] if c.group else \
-                [lb for lb in [_choose(c.candidates, catalogue)] if lb]
-            if not labels:
-                raise BadInput(f"there is no {c.words} on this photo (no '{c.candidates[0]}' label)")
+            labels = _labels_for(c, catalogue)
             for lb in labels:
                 if lb in catalogue.instance_classes():
                     chosen, how = _resolve_owner(lb, chunk.selector, chunk.pronoun, catalogue)
@@ -545,10 +552,7 @@ def resolve_chunk(chunk: Chunk, catalogue: Catalogue) -> Pick:
     entries = []
     said = []
     for c in parts:
-        labels = [lb for lb in c.candidates if catalogue.has(lb)] if c.group else \
-            [lb for lb in [_choose(c.candidates, catalogue)] if lb]
-        if not labels:
-            raise BadInput(f"there is no {c.words} on this photo (no '{c.candidates[0]}' label)")
+        labels = _labels_for(c, catalogue)
         for lb in labels:
             everyone = len(chosen) == len(catalogue.instances(cls))
             union = catalogue.union(lb)

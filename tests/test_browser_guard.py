@@ -8,22 +8,9 @@ import io
 import pytest
 from PIL import Image
 
-from tests.test_browser import ARGS, CHROMIUM, _fresh_upload, _status
+from tests.test_browser import _fresh_upload, _status, page  # noqa: F401  (page: the module-scoped browser page fixture)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def page(app_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        pg.goto(app_url)
-        pg.wait_for_selector("#facet-upload")
-        yield pg
-        browser.close()
 
 
 def test_double_click_on_apply_makes_one_layer(page, app_url, astronaut_path, artifacts):

@@ -6,22 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, _canvas_pixels, _fresh_upload, _status
+from tests.test_browser import _canvas_pixels, _fresh_upload, _status, page  # noqa: F401  (page: the module-scoped browser page fixture)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def page(app_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        pg.goto(app_url)
-        pg.wait_for_selector("#facet-upload")
-        yield pg
-        browser.close()
 
 
 def _type_words(page, text: str) -> None:

@@ -23,23 +23,15 @@ from core.settings import Settings  # noqa: E402
 from editors import EDITORS  # noqa: E402
 from editors import fill as F  # noqa: E402
 from editors.remove import RemoveEditor  # noqa: E402
+from bench.fill_bench import case_mask  # noqa: E402  (the bench and the tests rasterise cases alike)
 from tests import photos  # noqa: E402
 
 CASES = {c["name"]: c for c in json.loads(
     (Path(__file__).resolve().parent.parent / "bench" / "fill_cases.json").read_text())["cases"]}
+
 RATIO_FLOOR = 0.5
 # the scenetext05 barrier foot: its wheels and their shadow on the sand, below the yellow foot (hand-drawn)
 FOOT_SHADOW = [(756, 612), (790, 622), (818, 632), (818, 650), (800, 656), (775, 652), (758, 630)]
-
-
-def case_mask(case: dict, shape: tuple[int, ...]) -> np.ndarray:
-    m = np.zeros(shape[:2], np.uint8)
-    if "box" in case:
-        x0, y0, x1, y1 = case["box"]
-        m[y0:y1, x0:x1] = 1
-    else:
-        cv2.fillPoly(m, [np.array(case["polygon"], np.int32)], 1)
-    return m.astype(bool)
 
 
 @pytest.fixture(scope="module")
