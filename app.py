@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["FACET_PORT"] = str(args.port)
 
     from core.models import ModelManager
-    from core.services import build_services
+    from studio.services import build_services
     from core.settings import Settings
 
     settings = Settings.from_env()
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from core.gpu import on_zero_gpu
 
     if on_zero_gpu():
-        from core.services import place_for_zero_gpu
+        from studio.services import place_for_zero_gpu
 
         place_for_zero_gpu(services)
     launch(build_ui(services), services)

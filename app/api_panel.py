@@ -19,8 +19,8 @@ import gradio as gr
 from app.uploads import claim
 from core.errors import BadInput
 from core.photo import load_photo, mask_to_png
-from core.services import Services
-from core.session import BOX, EXCLUDE, INCLUDE, PICK, VARIANTS
+from studio.services import Services
+from studio.session import BOX, EXCLUDE, INCLUDE, PICK, VARIANTS
 
 CLICK_MODES = (INCLUDE, EXCLUDE, BOX, PICK)
 

@@ -1,4 +1,4 @@
-"""The "Check a photo" tab: did Facet edit this photo, and how? (reads core/provenance.py's marks).
+"""The "Check a photo" tab: did Facet edit this photo, and how? (reads studio/provenance.py's marks).
 
 ``render()`` lays the tab out inside the page's ``gr.Tabs``; ``listen()`` wires it (API name ``check_photo``:
 a photo file -> verdict Markdown, overlay image, report JSON).
@@ -14,7 +14,7 @@ import gradio as gr
 from core.errors import BadInput
 from core.masks import downscale
 from core.photo import ACCEPTED
-from core.services import Services
+from studio.services import Services
 
 
 @dataclass
@@ -51,7 +51,7 @@ def verdict_markdown(summary: dict[str, Any]) -> str:
 
 
 def listen(tab: CheckTab, services: Services, guard: Callable, display_name: Callable[[Any], str]) -> None:
-    from core.provenance import check
+    from studio.provenance import check
 
     @guard
     def check_photo(file):

@@ -99,8 +99,8 @@ def parser() -> argparse.ArgumentParser:
 def cmd_segment_text(args: argparse.Namespace) -> dict:
     """`segment --text`: the phrase's mask (labelled parts, or a model), optionally refined by --point clicks."""
     from core.photo import load_photo, mask_to_png
-    from core.services import build_services
-    from core.session import EXCLUDE, INCLUDE, EditorSession
+    from studio.services import build_services
+    from studio.session import EXCLUDE, INCLUDE, EditorSession
 
     if args.box is not None:
         raise BadInput("--text and --box do not go together; refine a phrase's mask with --point")
@@ -126,7 +126,7 @@ def cmd_segment_text(args: argparse.Namespace) -> dict:
 
 def cmd_segment(args: argparse.Namespace) -> dict:
     from core.photo import load_photo, mask_to_png
-    from core.services import build_services
+    from studio.services import build_services
     from core.types import ClickPrompt, Point
 
     if args.text is not None:
@@ -295,8 +295,8 @@ def _edit_photo(job: EditJob, path: Path, mask_path: Path | None = None, segment
 
 def _marked(job: EditJob, done: dict, segment: str, fmt: str, quality: int = 95) -> bytes:
     """The result encoded with Facet's provenance (edit metadata + invisible watermark), like the app's export."""
-    from core.layers import layer_from_result
-    from core.provenance import provenance_bytes
+    from studio.layers import layer_from_result
+    from studio.provenance import provenance_bytes
 
     photo = done["photo"]
     layer = layer_from_result(1, segment, job.name, job.params, job.seed, photo.pixels, done["result"],
@@ -314,7 +314,7 @@ def cmd_edit(args: argparse.Namespace) -> dict:
     photo = done["photo"]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(_marked(job, done, args.segment or "mask", "JPEG" if suffix in (".jpg", ".jpeg") else "PNG"))
-    from core.layers import recordable_params
+    from studio.layers import recordable_params
 
     return {"out": str(args.out), "editor": args.editor, "backend": getattr(job.editor, "backend", job.editor.label),
             "params": recordable_params(job.params), "seed": args.seed,
@@ -417,8 +417,8 @@ def cmd_batch(args: argparse.Namespace) -> dict:
 
 def cmd_check(args: argparse.Namespace) -> dict:
     """One-line JSON report; exit 0 whether or not the photo carries Facet's marks (3: not a readable photo)."""
-    from core.layers import encode_image
-    from core.provenance import check
+    from studio.layers import encode_image
+    from studio.provenance import check
     from core.settings import Settings
 
     if args.overlay is not None and args.overlay.suffix.lower() not in (".png", ".jpg", ".jpeg"):
@@ -434,7 +434,7 @@ def cmd_check(args: argparse.Namespace) -> dict:
 
 
 def cmd_models(_args: argparse.Namespace) -> list:
-    from core.services import build_services
+    from studio.services import build_services
 
     return build_services().models_status()
 

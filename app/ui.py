@@ -27,8 +27,8 @@ from app import downloads
 from app.uploads import claim, guard_file_inputs, read_upload
 from core.errors import BadInput, FacetError
 from core.photo import ACCEPTED, load_photo
-from core.services import Services
-from core.session import BOX, EXCLUDE, INCLUDE, PICK, EditorSession
+from studio.services import Services
+from studio.session import BOX, EXCLUDE, INCLUDE, PICK, EditorSession
 from core.masks import downscale
 from editors.faceswap import gallery_names as face_gallery_names
 from editors.inpaint import available as inpaint_available
@@ -205,8 +205,8 @@ def _view(s: EditorSession, full: bool = True):
 
 
 def build_ui(services: Services) -> gr.Blocks:
-    try:  # the Content Credentials signer: configured, or made once now (core/credentials.py)
-        from core.credentials import ensure_signer
+    try:  # the Content Credentials signer: configured, or made once now (studio/credentials.py)
+        from studio.credentials import ensure_signer
 
         log.info("Content Credentials signer: %s", ensure_signer(services.settings))
     except FacetError as exc:
@@ -235,7 +235,7 @@ def build_ui(services: Services) -> gr.Blocks:
                     with gr.Tab("Faces", id="faces"):
                         faces_img = gr.Image(label="Faces found (numbered left to right)", interactive=False,
                                              type="numpy", format="jpeg", elem_id="facet-faces")
-                    from app import check_panel  # "Check a photo": Facet's provenance marks (core/provenance.py)
+                    from app import check_panel  # "Check a photo": Facet's provenance marks (studio/provenance.py)
 
                     check_tab = check_panel.render()
                 status = gr.Markdown("Upload a photo to start.", elem_id="facet-status")
@@ -678,7 +678,7 @@ def build_ui(services: Services) -> gr.Blocks:
         combine_btn.click(on_combine, [state, other, op], view_outputs, api_name="combine_segments")
         edit_panel.listen(controls)
         # Apply is disabled while it runs (a double click cannot stack two layers); the session also refuses a
-        # second concurrent edit (core/session.py EditBusy), for clients that bypass the button
+        # second concurrent edit (studio/session.py EditBusy), for clients that bypass the button
         apply_btn.click(lambda: gr.update(interactive=False), None, [apply_btn], queue=False, api_name=False).then(
             on_apply, [state, *controls.inputs()], view_outputs, api_name="apply_edit", **models).then(
             lambda: gr.update(interactive=True), None, [apply_btn], queue=False, api_name=False)

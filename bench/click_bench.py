@@ -1,7 +1,7 @@
 """Click quality and latency of the offline click path, against hand-drawn object masks.
 
 Truth: ``tests/labels/clicks/<photo>.json`` (polygons drawn by looking at the photos of tests/photos.py;
-rasterised here). Every click goes through ``core.session.EditorSession`` exactly as the UI's do: the
+rasterised here). Every click goes through ``studio.session.EditorSession`` exactly as the UI's do: the
 photo is loaded (parsed: its labelled parts become the click priors), then clicks are made.
 
 Measured per object:
@@ -101,7 +101,7 @@ def baseline_services(services: Any) -> Any:
 
 def run_quality(services: Any, photos_wanted: list[str] | None) -> tuple[list[dict[str, Any]], list[float]]:
     from core.photo import load_photo
-    from core.session import EXCLUDE, INCLUDE, EditorSession
+    from studio.session import EXCLUDE, INCLUDE, EditorSession
     from core.types import Photo
     from tests import photos
 
@@ -254,7 +254,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from core.models import ModelManager
-    from core.services import build_services
+    from studio.services import build_services
     from core.settings import Settings
 
     services = build_services(Settings(), ModelManager(Settings(), online=False))

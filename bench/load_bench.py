@@ -65,7 +65,7 @@ def check_download(http: Any, filedata: Any, kind: str) -> dict[str, Any]:
         im.load()  # decodes every pixel: a cut-off file raises here
         size = im.size
     if kind == "export":
-        from core import credentials
+        from studio import credentials
 
         found = credentials.read(data)
         if not found or found["state"] != "Valid":
@@ -124,7 +124,7 @@ def serve(port: int) -> None:
     """The app on ``port`` (offline backends, a trusted proxy at 127.0.0.1), logging warnings to stderr."""
     from app.ui import build_ui, launch
     from core.models import ModelManager
-    from core.services import build_services
+    from studio.services import build_services
     from core.settings import Settings
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -91,8 +91,8 @@ def child(editor_name: str, mp: float) -> dict:
 
     from core.budget import estimate, trim_heap
     from core.models import ModelManager
-    from core.services import build_services
-    from core.session import EditorSession
+    from studio.services import build_services
+    from studio.session import EditorSession
     from core.settings import Settings
     from core.types import Photo
     from editors import EDITORS

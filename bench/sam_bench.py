@@ -14,7 +14,7 @@ What it measures, for each torch thread count asked for (``--threads``, default 
    (``segmenter.prepare``), a first click (one positive point) and a refining click (a second point with
    the previous result fed back), and the bare mask decoder (``model(image_embeddings=..., ...)`` under
    ``torch.inference_mode``) with the same inputs, so the per-click overhead ratio can be reported.
-3. End-to-end clicks through ``core.session.EditorSession``: ``session.click(...)`` then
+3. End-to-end clicks through ``studio.session.EditorSession``: ``session.click(...)`` then
    ``session.overlay()`` (the overlay is part of what the user waits for), at 1 and 4 MP.
 4. The offline GrabCut backend: prepare and per-click time at 0.3, 1, 4 and 12 MP.
 
@@ -263,8 +263,8 @@ def bench_sam_size(segmenter, photo, repeats: int, clicks: int) -> dict[str, Any
 
 
 def bench_e2e(manager, segmenter, photo, clicks: int) -> dict[str, Any]:
-    from core.services import Services
-    from core.session import EditorSession
+    from studio.services import Services
+    from studio.session import EditorSession
 
     services = Services(settings=manager.settings, manager=manager, click=segmenter, click_role="sam")
     session = EditorSession()

@@ -3,7 +3,7 @@
 Three parts (a fourth on request), each in its own child process (so one part's allocations do not shift the next one's
 baseline), offline backends only, torch/OpenCV/OpenMP at 1 thread (``OMP_NUM_THREADS=1``):
 
-1. ``single``: one ``core.session.EditorSession`` (driven directly, with the offline services the app
+1. ``single``: one ``studio.session.EditorSession`` (driven directly, with the offline services the app
    builds), one upload of a 1 MP photo (skimage's astronaut at 1000x1000), then ``--edits`` (500) actions
    cycling through recolour (target colour and hue shift), texture (denim, leopard, knit, plaid), cartoon,
    neural style (built-in styles 0, 7, 14), undo, redo and hiding/showing layers, each on the next
@@ -164,7 +164,7 @@ def offline_services(max_layers: int | None = None) -> Any:
     from dataclasses import replace
 
     from core.models import ModelManager
-    from core.services import build_services
+    from studio.services import build_services
     from core.settings import Settings
 
     settings = Settings.from_env()
@@ -190,7 +190,7 @@ def _apply(s: Any, services: Any, kind: str, i: int) -> str:
 
 
 def part_single(args: argparse.Namespace, max_layers: int | None) -> dict[str, Any]:
-    from core.session import EditorSession
+    from studio.session import EditorSession
 
     services = offline_services(max_layers)
     photo = photos_1mp()["astronaut"]
@@ -246,7 +246,7 @@ def _session_dirs() -> list[str]:
 
 
 def part_sessions(args: argparse.Namespace) -> dict[str, Any]:
-    from core.session import EditorSession
+    from studio.session import EditorSession
 
     services = offline_services()
     photos = list(photos_1mp().values())
@@ -321,7 +321,7 @@ def launch_app(ttl: int) -> tuple[Any, str, list[float], list[str]]:
     os.environ["FACET_SESSION_TTL_S"] = str(ttl)
     import app.ui as ui
     from core.models import ModelManager
-    from core.services import build_services
+    from studio.services import build_services
     from core.settings import Settings
 
     closed: list[float] = []

@@ -40,7 +40,7 @@ class Settings:
     max_uploads_per_minute_per_ip: int = 60  # FACET_MAX_UPLOADS_PER_MINUTE_PER_IP
     max_clicks_per_minute_per_ip: int = 960  # FACET_MAX_CLICKS_PER_MINUTE_PER_IP
     trusted_proxies: str = ""  # FACET_TRUSTED_PROXIES
-    # Provenance (core/provenance.py, core/credentials.py). FACET_WATERMARK: generative (the invisible mark
+    # Provenance (studio/provenance.py, studio/credentials.py). FACET_WATERMARK: generative (the invisible mark
     # only on exports with pixels made by a trained generative model) | always | never.
     watermark: str = "generative"  # FACET_WATERMARK
     c2pa_cert: str = ""  # FACET_C2PA_CERT: PEM certificate chain (signer first) for Content Credentials

@@ -9,7 +9,7 @@ os.environ["FACET_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.pop("FACET_MODEL_SAM", None)
-# the locally generated Content Credentials signer (core/credentials.py) goes to a temp folder, not ~/.local/share
+# the locally generated Content Credentials signer (studio/credentials.py) goes to a temp folder, not ~/.local/share
 os.environ.setdefault("FACET_DATA_DIR", __import__("tempfile").mkdtemp(prefix="facet-test-data-"))
 
 from pathlib import Path  # noqa: E402
@@ -83,7 +83,7 @@ def launch_app(**settings_kw):
     """The real app launched in-process on a free local port with offline backends: (demo, url)."""
     from app.ui import build_ui, launch
     from core.models import ModelManager
-    from core.services import build_services
+    from studio.services import build_services
     from core.settings import Settings
 
     # the whole suite talks to the app from one address: per-address limits are off unless a test sets them

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 def test_pick_the_dog_recolour_it_and_the_grass_stays_bit_identical(app_url, artifacts, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from core.provenance import read_watermark
+    from studio.provenance import read_watermark
     from editors.base import auto_feather
     from segmenters.nets import VOC, net_available
 

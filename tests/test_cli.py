@@ -92,7 +92,7 @@ def test_edit_with_a_mask_and_with_a_segment(astronaut_path, tmp_path):
     assert result.shape == original.shape
     # a classical edit: no watermark (FACET_WATERMARK=generative), far from the mask the pixels are the photo's
     assert np.array_equal(result[:200], original[:200]), "far from the mask nothing changes"
-    from core.provenance import check
+    from studio.provenance import check
 
     report = check(out)
     assert not report.watermark_found and report.manifest["edits"][0]["editor"] == "texture", report.verdict
@@ -121,7 +121,7 @@ def test_edit_bad_requests(astronaut_path, tmp_path):
 
 def _face_mask(path):
     """The offline parser's 'face' mask (what batch edits), grown by 8 px to cover the feather band."""
-    from core.layers import grow_shrink
+    from studio.layers import grow_shrink
     from core.models import ModelManager
     from core.photo import load_photo
     from core.settings import Settings

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from click_bench import inner_points, iou, leak, load_truth  # noqa: E402
 
 from core.models import ModelManager  # noqa: E402
-from core.services import build_services  # noqa: E402
-from core.session import EXCLUDE, INCLUDE, EditorSession  # noqa: E402
+from studio.services import build_services  # noqa: E402
+from studio.session import EXCLUDE, INCLUDE, EditorSession  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from core.types import Photo  # noqa: E402
 from tests import photos  # noqa: E402

@@ -142,8 +142,8 @@ def test_composite_with_a_soft_alpha_keeps_the_contract():
 def test_session_edits_use_the_soft_edge(tmp_path):
     """An edit through the session composites with an edge that follows the photo (not the bool mask)."""
     from core.models import ModelManager
-    from core.services import build_services
-    from core.session import EditorSession
+    from studio.services import build_services
+    from studio.session import EditorSession
     from core.settings import Settings
     from core.types import Photo
 

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import credentials
-from core import provenance as pv
+from studio import credentials
+from studio import provenance as pv
 from core.models import ModelManager
 from core.photo import load_photo
-from core.services import build_services
-from core.session import EditorSession
+from studio.services import build_services
+from studio.session import EditorSession
 from core.settings import Settings
 
 CLASSICAL = [("recolour", {"target": "#c0262d"}), ("texture", {"texture": "leopard"}), ("cartoon", {}),
@@ -249,7 +249,7 @@ def test_cli_check_reads_content_credentials(services, astronaut_path, tmp_path)
 def test_a_prompted_inpaint_export_carries_the_mark(monkeypatch, tmp_path_factory, astronaut_path):
     """Generated pixels (a tiny diffusion model through the real loader): the export is watermarked and its
     Content Credentials name the model with compositeWithTrainedAlgorithmicMedia; a classical remove is not."""
-    from core.session import INCLUDE
+    from studio.session import INCLUDE
     from tests.tiny_models import make_tiny_inpaint
 
     monkeypatch.setenv("FACET_MODEL_INPAINT", str(make_tiny_inpaint(tmp_path_factory.mktemp("tiny-inpaint"))))

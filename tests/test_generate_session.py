@@ -10,8 +10,8 @@ import pytest
 from core.errors import BadInput, ModelUnavailable
 from core.models import ModelManager
 from core.photo import load_photo
-from core.services import build_services
-from core.session import INCLUDE, EditorSession
+from studio.services import build_services
+from studio.session import INCLUDE, EditorSession
 from core.settings import Settings
 from editors.diffusion import Cancelled
 
@@ -43,7 +43,7 @@ def test_generate_variants_then_apply_one(monkeypatch, tiny_inpaint, astronaut_p
     assert layer.seed == 12 and layer.editor == "inpaint" and "seed 12" in s.status
     original = s.photo.pixels
     result = np.asarray(s.result())
-    from core.layers import grow_shrink
+    from studio.layers import grow_shrink
 
     far = ~grow_shrink(s.segment().mask, 40)
     assert far.sum() > 0.5 * far.size

@@ -130,7 +130,7 @@ def test_upload_byte_limit_is_a_setting(good):
 @pytest.fixture(scope="module")
 def services():
     from core.models import ModelManager
-    from core.services import build_services
+    from studio.services import build_services
 
     settings = Settings()
     return build_services(settings, ModelManager(settings, online=False))
@@ -138,7 +138,7 @@ def services():
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.id.startswith("name-")], ids=lambda c: c.id)
 def test_odd_names_stay_inside_the_session_folder(case, services):
-    from core.session import EditorSession
+    from studio.session import EditorSession
 
     s = EditorSession()
     try:
@@ -527,8 +527,8 @@ def test_rate_limiter_sliding_window():
 
 def test_session_edit_and_click_limits(good):
     from core.models import ModelManager
-    from core.services import build_services
-    from core.session import INCLUDE, EditorSession
+    from studio.services import build_services
+    from studio.session import INCLUDE, EditorSession
 
     settings = Settings(max_edits_per_minute=2, max_clicks_per_minute=2)
     services = build_services(settings, ModelManager(settings, online=False))

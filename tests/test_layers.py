@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 
 from core.errors import BadInput
-from core.layers import LayerStack, combine, encode_image, grow_shrink, layer_from_result
+from studio.layers import LayerStack, combine, encode_image, grow_shrink, layer_from_result
 from core.models import ModelManager
 from core.photo import load_photo
-from core.services import build_services
-from core.session import EXCLUDE, INCLUDE, PICK, EditorSession
+from studio.services import build_services
+from studio.session import EXCLUDE, INCLUDE, PICK, EditorSession
 from core.settings import Settings
 from core.types import Photo
 

@@ -111,8 +111,8 @@ def test_a_second_concurrent_edit_in_one_session_is_ignored(astronaut_path):
     """Two applies at once in one session (a double click that reached the server twice): one layer."""
     from core.models import ModelManager
     from core.photo import load_photo
-    from core.services import build_services
-    from core.session import EditBusy, EditorSession
+    from studio.services import build_services
+    from studio.session import EditBusy, EditorSession
     from core.settings import Settings
 
     services = build_services(Settings(), ModelManager(Settings(), online=False))

@@ -201,8 +201,8 @@ def test_cartoon_works_at_its_side_cap(low_caps, monkeypatch):
 
 def _session_with(h: int, w: int):
     from core.models import ModelManager
-    from core.services import build_services
-    from core.session import EditorSession
+    from studio.services import build_services
+    from studio.session import EditorSession
     from core.types import Photo
 
     photo = Photo(_photo(h, w, 0), name="p")

@@ -139,7 +139,7 @@ def test_manifest_sha256_is_checked_too(hub):
 
 
 def test_a_missing_repo_falls_back_with_a_banner(hub, monkeypatch):
-    from core.services import build_services
+    from studio.services import build_services
 
     roles = load_manifest()
     roles["scene"] = replace(roles["scene"], repo="acme/no-such-repo")
@@ -225,7 +225,7 @@ def test_first_click_downloads_sam2_with_progress_in_the_page(hub, monkeypatch, 
     from gradio_client import Client, handle_file
 
     from app.ui import build_ui, launch
-    from core.services import build_services
+    from studio.services import build_services
     from tests.conftest import _free_port
     from tests.tiny_models import make_tiny_sam2
 

@@ -246,7 +246,7 @@ def test_net_download_checks_sha256_and_unpacks_a_tarball(tmp_path):
 
 
 def test_missing_nets_fall_back_to_the_rules_and_say_so(monkeypatch, tmp_path, manager, astronaut_path):
-    from core.services import offline_nets_note
+    from studio.services import offline_nets_note
     from segmenters.nets import NETS, missing_nets
 
     wheel_files = {n: packaged_path(n) for n, s in load_packaged().items() if s.kind == "wheel"}

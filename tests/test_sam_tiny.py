@@ -7,8 +7,8 @@ import pytest
 
 from core.models import ModelManager
 from core.photo import load_photo
-from core.services import build_services
-from core.session import BOX, EXCLUDE, INCLUDE, EditorSession
+from studio.services import build_services
+from studio.session import BOX, EXCLUDE, INCLUDE, EditorSession
 from core.settings import Settings
 from core.types import ClickPrompt, Point
 

@@ -9,8 +9,8 @@ from PIL import Image
 from core.errors import BadInput
 from core.models import ModelManager
 from core.photo import load_photo
-from core.services import build_services
-from core.session import BOX, EXCLUDE, INCLUDE, EditorSession
+from studio.services import build_services
+from studio.session import BOX, EXCLUDE, INCLUDE, EditorSession
 from core.settings import Settings
 
 

@@ -13,7 +13,7 @@ from tests.conftest import _free_port
 def test_a_closed_clients_session_is_freed_after_the_ttl(monkeypatch, astronaut_path):
     import app.ui as ui
     from core.models import ModelManager
-    from core.services import build_services
+    from studio.services import build_services
     from core.settings import Settings
 
     monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", "0.5")  # Gradio notices a closed client within 0.5 s
@@ -54,8 +54,8 @@ def test_a_dropped_session_removes_its_temp_folder(astronaut_path):
 
     from core.models import ModelManager
     from core.photo import load_photo
-    from core.services import build_services
-    from core.session import EditorSession
+    from studio.services import build_services
+    from studio.session import EditorSession
     from core.settings import Settings
 
     services = build_services(Settings(), ModelManager(Settings(), online=False))

@@ -109,8 +109,8 @@ def test_auto_uses_labels_first_and_a_model_for_other_words(manager, china):
 
 
 def test_session_and_services_with_the_tiny_clipseg(manager, china):
-    from core.services import build_services
-    from core.session import EditorSession
+    from studio.services import build_services
+    from studio.session import EditorSession
 
     services = build_services(Settings(), manager)
     assert "clipseg" not in services.degraded  # its weights are here

@@ -167,7 +167,7 @@ def test_model_backends_without_weights(parsed):
 
 
 def test_session_select_text_is_the_chip_segment_and_clicks_refine_it(offline_services):
-    from core.session import INCLUDE, EditorSession
+    from studio.session import INCLUDE, EditorSession
 
     s = EditorSession()
     s.load(Photo(pixels=np.ascontiguousarray(photos.load("t1")), name="t1"), offline_services)
@@ -186,7 +186,7 @@ def test_session_select_text_is_the_chip_segment_and_clicks_refine_it(offline_se
 
 @pytest.fixture(scope="module")
 def offline_services():
-    from core.services import build_services
+    from studio.services import build_services
 
     settings = Settings()
     return build_services(settings, ModelManager(settings, online=False))

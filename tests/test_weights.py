@@ -51,7 +51,7 @@ SPOON = (366, 286, 42, 42)
 
 @pytest.mark.parametrize("role", ["sam2", "sam"])
 def test_sam_click_on_the_crema_gives_a_tight_mask(role):
-    from core.services import click_segmenter_name
+    from studio.services import click_segmenter_name
     from core.types import ClickPrompt, Photo, Point
     from segmenters import SEGMENTERS
 

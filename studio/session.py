@@ -22,11 +22,11 @@ import numpy as np
 
 from core.budget import guarded, trim_heap
 from core.errors import BadInput, FacetError, ModelUnavailable
-from core.layers import Layer, LayerStack, combine, encode_image, grow_shrink, layer_from_result
+from studio.layers import Layer, LayerStack, combine, encode_image, grow_shrink, layer_from_result
 from core.limits import RateLimiter, client_address
 from core.masks import PALETTE, downscale, render_overlay, resize_mask
 from core.photo import mask_to_png
-from core.services import Services
+from studio.services import Services
 from core.types import ClickPrompt, MaskResult, Photo, Point, Segment
 
 log = logging.getLogger(__name__)
@@ -524,13 +524,13 @@ class EditorSession:
     def export(self, fmt: str = "PNG", quality: int = 95, settings: Any = None) -> Path:
         """Write the full-size result (upright, ICC profile kept) in this session's temp folder, under a new
         unique name (`_publish`). With at least one visible edit it carries Facet's provenance
-        (core/provenance.py: metadata, C2PA Content Credentials, and the invisible watermark as FACET_WATERMARK
+        (studio/provenance.py: metadata, C2PA Content Credentials, and the invisible watermark as FACET_WATERMARK
         says); an unedited photo is written without any."""
         photo = self._require_photo()
         base = getattr(self.layers, "base", None)
         shown = ([base] if base is not None else []) + [layer for layer in self.layers.layers if layer.visible]
         if shown:
-            from core.provenance import provenance_bytes
+            from studio.provenance import provenance_bytes
 
             data, _ = provenance_bytes(np.asarray(self.result()), shown, photo, fmt, photo.icc_profile, quality,
                                        merged=self.layers.merged, history=self.layers.history, settings=settings)

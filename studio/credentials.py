@@ -6,7 +6,7 @@ ingredient, with the SHA-256 of the uploaded file), then one action per edit: ``
 for a recolour, ``c2pa.edited`` for the others; an edit made by a trained generative model (the editor
 says so: ``Editor.generative``) carries the IPTC digital source type ``compositeWithTrainedAlgorithmicMedia``
 (``trainedAlgorithmicMedia`` when it replaced nearly the whole frame), with the editor's name and model ids.
-Facet's own manifest (core/provenance.py) rides along as the assertion ``org.facet.provenance``.
+Facet's own manifest (studio/provenance.py) rides along as the assertion ``org.facet.provenance``.
 
 The signer: ``FACET_C2PA_CERT`` + ``FACET_C2PA_KEY`` (PEM chain, signer first, and its private key), or a
 locally generated ES256 pair (a small CA and a signing certificate under it, made with ``cryptography`` on
@@ -153,7 +153,7 @@ def _action(record: dict[str, Any], generative: bool, coverage: float) -> dict[s
 
 def manifest_definition(facet: dict[str, Any], layers: Sequence[Any], photo: Any, fmt: str) -> dict[str, Any]:
     """The C2PA manifest definition (JSON) for an export of ``photo`` with ``layers`` (the visible ones, in
-    order; ``facet``: core.provenance.build_manifest's record of them)."""
+    order; ``facet``: studio.provenance.build_manifest's record of them)."""
     area = max(1, int(photo.width) * int(photo.height))
     records = [r for r in facet.get("edits", []) if isinstance(r, dict)]
     merged = [r for r in records if r.get("merged") or r.get("editor") == "merged"]  # the base layer's, first

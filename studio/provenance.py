@@ -1,6 +1,6 @@
 """Provenance: what Facet did to an exported photo, written three ways, and read back by "Check a photo".
 
-0. **C2PA Content Credentials** (core/credentials.py): the signed standard record; :func:`check` reads it
+0. **C2PA Content Credentials** (studio/credentials.py): the signed standard record; :func:`check` reads it
    first, then the metadata, then the watermark.
 
 1. **Metadata** (exact, but any re-save can strip it): the manifest from :func:`build_manifest` as JSON,
@@ -434,9 +434,9 @@ def provenance_bytes(pixels: np.ndarray, layers: Sequence[Any], photo: Any, fmt:
                      quality: int = 95, merged: int = 0, history: Sequence[dict[str, Any]] = (),
                      settings: Any = None) -> tuple[bytes, dict[str, Any]]:
     """Encode ``pixels`` as PNG / JPEG with the metadata of ``layers``, the invisible watermark when the policy
-    wants it (`watermark_wanted`), and signed C2PA Content Credentials (core/credentials.py); (bytes, manifest)."""
-    from core import credentials
-    from core.layers import encode_image
+    wants it (`watermark_wanted`), and signed C2PA Content Credentials (studio/credentials.py); (bytes, manifest)."""
+    from studio import credentials
+    from studio.layers import encode_image
     from core.settings import Settings
 
     settings = settings or Settings.from_env()
@@ -465,7 +465,7 @@ class CheckReport:
     overlay: np.ndarray
     faces_marked: int = 0
     notes: list[str] = field(default_factory=list)
-    content_credentials: dict[str, Any] | None = None  # C2PA, as core.credentials.read gives it
+    content_credentials: dict[str, Any] | None = None  # C2PA, as studio.credentials.read gives it
 
     @property
     def edited_by_facet(self) -> bool:
@@ -591,7 +591,7 @@ def check(source: str | os.PathLike | bytes, settings: Any = None, name: str | N
             data = f.read(settings.max_upload_bytes + 1)
         if len(data) > settings.max_upload_bytes:
             raise BadInput(f"{photo.name}: the file changed while it was being checked")
-    from core import credentials
+    from studio import credentials
 
     notes: list[str] = []
     c2pa = credentials.read(data)  # 1. Content Credentials, 2. Facet's own metadata, 3. the watermark

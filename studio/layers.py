@@ -128,7 +128,7 @@ class LayerStack:
         while self.max_layers > 0 and len(self.layers) > self.max_layers:
             oldest = self.layers.pop(0)
             if oldest.visible:
-                from core.provenance import ANON_EDITORS, SWAP_EDITORS, layer_record
+                from studio.provenance import ANON_EDITORS, SWAP_EDITORS, layer_record
 
                 if len(self.history) < MAX_HISTORY or oldest.editor in SWAP_EDITORS + ANON_EDITORS:
                     self.history.append(layer_record(oldest))  # what it did stays in the export's manifest
