@@ -417,7 +417,7 @@ def cmd_batch(args: argparse.Namespace) -> dict:
 
 def cmd_check(args: argparse.Namespace) -> dict:
     """One-line JSON report; exit 0 whether or not the photo carries Facet's marks (3: not a readable photo)."""
-    from studio.layers import encode_image
+    from core.photo import encode_image
     from studio.provenance import check
     from core.settings import Settings
 

@@ -14,6 +14,7 @@ import re
 import unicodedata
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -153,9 +154,25 @@ def _to_rgb(im: Image.Image, icc: object, notes: list[str]) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(im))
 
 
-def preview_scale(photo: Photo, max_side: int) -> float:
-    """Factor from photo pixels to preview pixels (<= 1)."""
-    return min(1.0, max_side / max(photo.width, photo.height))
+def encode_image(pixels: np.ndarray, fmt: str, icc_profile: bytes | None = None, quality: int = 95) -> bytes:
+    """RGB uint8 -> PNG or JPEG bytes at full size, keeping the photo's ICC profile."""
+    fmt = fmt.upper()
+    if fmt == "JPG":
+        fmt = "JPEG"
+    if fmt not in ("PNG", "JPEG"):
+        raise BadInput(f"export format must be PNG or JPEG, not {fmt}")
+    if not 1 <= int(quality) <= 100:
+        raise BadInput("JPEG quality must be between 1 and 100")
+    buf = io.BytesIO()
+    kwargs: dict[str, Any] = {}
+    if icc_profile:
+        kwargs["icc_profile"] = icc_profile
+    if fmt == "JPEG":
+        kwargs.update(quality=int(quality), subsampling=0 if quality >= 90 else 2)
+    else:
+        kwargs.update(compress_level=3)
+    Image.fromarray(pixels).save(buf, format=fmt, **kwargs)
+    return buf.getvalue()
 
 
 def mask_to_png(mask: np.ndarray) -> bytes:

@@ -1,7 +1,9 @@
-"""Editors: one file each behind `editors.base`; `EDITORS` maps names to builders."""
+"""Editors: one file each behind `editors.base`; the registry `EDITORS` is in `editors.registry`.
 
-from core.registry import Registry
+Importing the package registers every editor (the imports below); ``from editors import EDITORS`` keeps working.
+"""
 
-EDITORS: Registry = Registry("editor")
+from editors import anonymize, cartoon, faceswap, inpaint, recolour, remove, sky, style, texture
+from editors.registry import EDITORS
 
-from editors import anonymize, cartoon, faceswap, inpaint, recolour, remove, sky, style, texture  # noqa: E402,F401  (registration)
+__all__ = ["EDITORS", "anonymize", "cartoon", "faceswap", "inpaint", "recolour", "remove", "sky", "style", "texture"]

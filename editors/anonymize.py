@@ -40,7 +40,7 @@ from core.composite import check_mask
 from core.errors import BadInput, ModelUnavailable
 from core.models import ModelManager, default_manager
 from core.types import Photo
-from editors import EDITORS
+from editors.registry import EDITORS
 from editors.base import FEATHER, Param, as_pixels, auto_feather, rng_for, validate_params
 from editors.faceswap import (BACKENDS, FULL_MODELS, OFFLINE_MODELS, Target, choose_backend, finish, full_swap,
                               gallery_names, load_target, mesh_swap, normed, selected_faces)

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from core.budget import work_size
-from editors import EDITORS
+from editors.registry import EDITORS
 from editors.base import FEATHER, CropEditor, Param
 from editors.style import kmeans, nearest
 

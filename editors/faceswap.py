@@ -37,7 +37,7 @@ from core.composite import check_mask, composite
 from core.errors import BadInput
 from core.models import ModelManager, default_manager
 from core.types import Photo
-from editors import EDITORS
+from editors.registry import EDITORS
 from editors.base import FEATHER, ImageRef, Param, as_pixels, auto_feather, check_image_value, validate_params
 from segmenters import face_identity as fi
 

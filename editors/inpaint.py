@@ -24,7 +24,7 @@ import numpy as np
 from core.composite import XYXY, box_slices, check_mask, composite_crop, crop_box, signed_distance
 from core.errors import BadInput, Cancelled, ModelUnavailable
 from core.types import Photo
-from editors import EDITORS
+from editors.registry import EDITORS
 from editors.base import FEATHER, LazyManager, Param, as_pixels, auto_feather, validate_params
 from editors.diffusion import (BASE_ROLE, FAST_ROLE, PREVIEW_VAE_ROLE, XL_ROLE, Call, inpaint_on_gpu,
                                Progress, Variant, base_pipeline, fast_pipeline, model_id, native_size)

@@ -18,7 +18,7 @@ import numpy as np
 
 from core.composite import lab_to_rgb, rgb_to_lab
 from core.errors import BadInput
-from editors import EDITORS
+from editors.registry import EDITORS
 from editors.base import FEATHER, CropEditor, Param
 
 STRIP_PIXELS = 2_000_000  # bigger crops are recoloured in strips of rows of about this many pixels (memory)

@@ -30,7 +30,7 @@ import numpy as np
 from core.composite import box_slices, check_mask, composite_crop, crop_box
 from core.errors import BadInput, Cancelled, ModelUnavailable
 from core.types import Photo
-from editors import EDITORS
+from editors.registry import EDITORS
 from editors.base import FEATHER, LazyManager, Param, as_pixels, auto_feather, validate_params
 from editors.diffusion import Progress, Variant, model_id
 from editors.fill import PATCHMATCH, TELEA, fill, removal_mask

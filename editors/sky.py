@@ -36,7 +36,7 @@ from core.composite import (
     rgb_to_lab,
 )
 from core.types import Photo
-from editors import EDITORS
+from editors.registry import EDITORS
 from editors.base import (
     FEATHER,
     CropEditor,

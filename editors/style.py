@@ -22,7 +22,8 @@ import cv2
 import numpy as np
 
 from core.errors import BadInput, ModelUnavailable
-from editors import EDITORS, assets
+from editors import assets
+from editors.registry import EDITORS
 from editors.base import FEATHER, CropEditor, ImageRef, Param
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,8 @@ import numpy as np
 
 from core.budget import fits, work_size
 from core.composite import lab_to_rgb, masked_blur, rgb_to_lab
-from editors import EDITORS, assets
+from editors import assets
+from editors.registry import EDITORS
 from editors.base import FEATHER, CropEditor, ImageRef, Param
 from editors.recolour import _soft_l
 

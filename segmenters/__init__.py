@@ -1,8 +1,11 @@
-"""Segmenters: one file each behind `segmenters.base`; `SEGMENTERS` maps names to builders."""
+"""Segmenters: one file each behind `segmenters.base`; the registries are in `segmenters.registry`.
 
-from core.registry import Registry
+Importing the package registers every segmenter (the imports below); ``from segmenters import SEGMENTERS``
+keeps working.
+"""
 
-SEGMENTERS: Registry = Registry("segmenter")
+from segmenters import clothes, face_parts, faces, grabcut, objects, parsing, person, sam, sam2, scene, text_models
+from segmenters.registry import PARSERS, SEGMENTERS, TEXT_SEGMENTERS
 
-from segmenters import grabcut, sam, sam2  # noqa: E402,F401  (registration)
-from segmenters import clothes, face_parts, faces, parsing, person, scene  # noqa: E402,F401  (parser registration)
+__all__ = ["PARSERS", "SEGMENTERS", "TEXT_SEGMENTERS", "clothes", "face_parts", "faces", "grabcut", "objects",
+           "parsing", "person", "sam", "sam2", "scene", "text_models"]

@@ -32,7 +32,7 @@ import numpy as np
 from core.errors import BadInput
 from core.masks import fill_holes, keep_components
 from core.types import ClickPrompt, MaskResult, Photo, Segment
-from segmenters import SEGMENTERS
+from segmenters.registry import SEGMENTERS
 
 WORK_SIDE = 512  # working resolution of the longer side
 N_SUPERPIXELS = 700

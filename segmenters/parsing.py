@@ -53,8 +53,8 @@ import numpy as np
 
 from core.errors import ModelUnavailable
 from core.models import ModelManager
-from core.registry import Registry
 from core.types import Photo, Segment
+from segmenters.registry import PARSERS
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +97,6 @@ class Parser(Protocol):
 
     def run(self, ctx: ParseContext) -> ParseOutput:
         """Parse ``ctx.work``; ask ``ctx.need(other)`` for another parser's output."""
-
-
-PARSERS: Registry = Registry("parser")
 
 
 def is_approximate(segment: Segment) -> bool:
@@ -174,7 +171,6 @@ class ParseReport:
 
 
 def build_parsers(manager: ModelManager, names: Sequence[str] | None = None) -> dict[str, Parser]:
-    _import_parsers()
     return {n: PARSERS.build(n, manager) for n in (names or PARSERS.names())}
 
 
@@ -411,7 +407,3 @@ def full_backend_ready(manager: ModelManager, role: str) -> bool:
         return manager.ready(role)
     except ModelUnavailable:
         return False
-
-
-def _import_parsers() -> None:
-    from segmenters import clothes, face_parts, faces, objects, person, scene  # noqa: F401  (registration)

@@ -20,7 +20,7 @@ from core.gpu import gpu_task, manager_for, manager_key, on_zero_gpu
 from core.masks import resize_logits
 from core.models import ModelManager
 from core.types import ClickPrompt, MaskResult, Photo
-from segmenters import SEGMENTERS
+from segmenters.registry import SEGMENTERS
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ import numpy as np
 from core.errors import BadInput
 from core.models import ModelManager
 from core.types import Photo, mask_bbox
+from segmenters.registry import TEXT_SEGMENTERS
 from segmenters.text_select import (
-    TEXT_SEGMENTERS,
     Catalogue,
     TextSelection,
     parse_phrase,

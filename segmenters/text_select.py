@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.errors import BadInput, ModelUnavailable
-from core.registry import Registry
 from core.types import Photo, Segment
+from segmenters.registry import TEXT_SEGMENTERS
 
 SEP = " · "  # as in segmenters.parsing ("person 2 · hair"); repeated here so the matcher needs no parser import
 OFFLINE = "offline labels"
@@ -667,8 +667,6 @@ def _not_understood(text: str, unknown: Sequence[str], catalogue: Catalogue) -> 
 
 # -- open-vocabulary models and the dispatcher ---------------------------------------------------------
 
-TEXT_SEGMENTERS: Registry = Registry("text segmenter")
-
 
 def model_backend_for(manager) -> str | None:
     """The open-vocabulary backend usable here: 'sam3' on a CUDA GPU with its weights, else 'clipseg' with
@@ -704,8 +702,6 @@ def select_text(phrase: str, parts: Sequence[Segment], photo: Photo | None = Non
         model, first = backend, None
     if photo is None or manager is None:
         raise BadInput("a model backend needs the photo and the model manager")
-    from segmenters import text_models  # noqa: F401  (registers clipseg and sam3)
-
     seg = TEXT_SEGMENTERS.build(model, manager)
     try:
         return seg.select(photo, text, Catalogue(parts))

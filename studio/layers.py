@@ -10,12 +10,10 @@ longer be undone or hidden. The base covers at most the photo, so memory stays b
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from core.errors import BadInput
 from core.types import Box, Photo, mask_bbox
@@ -202,27 +200,6 @@ class LayerStack:
         self._cache, self._cache_key = None, ()
 
 
-def encode_image(pixels: np.ndarray, fmt: str, icc_profile: bytes | None = None, quality: int = 95) -> bytes:
-    """RGB uint8 -> PNG or JPEG bytes at full size, keeping the photo's ICC profile."""
-    fmt = fmt.upper()
-    if fmt == "JPG":
-        fmt = "JPEG"
-    if fmt not in ("PNG", "JPEG"):
-        raise BadInput(f"export format must be PNG or JPEG, not {fmt}")
-    if not 1 <= int(quality) <= 100:
-        raise BadInput("JPEG quality must be between 1 and 100")
-    buf = io.BytesIO()
-    kwargs: dict[str, Any] = {}
-    if icc_profile:
-        kwargs["icc_profile"] = icc_profile
-    if fmt == "JPEG":
-        kwargs.update(quality=int(quality), subsampling=0 if quality >= 90 else 2)
-    else:
-        kwargs.update(compress_level=3)
-    Image.fromarray(pixels).save(buf, format=fmt, **kwargs)
-    return buf.getvalue()
-
-
 def grow_shrink(mask: np.ndarray, px: int) -> np.ndarray:
     """Grow (px > 0) or shrink (px < 0) a bool mask by |px| pixels (Euclidean distance)."""
     import cv2
@@ -247,4 +224,4 @@ def combine(a: np.ndarray, b: np.ndarray, op: str) -> np.ndarray:
     raise BadInput(f"unknown combine operation {op!r}; use add, subtract or intersect")
 
 
-__all__ = ["Box", "Layer", "LayerStack", "combine", "encode_image", "grow_shrink", "layer_from_result"]
+__all__ = ["Box", "Layer", "LayerStack", "combine", "grow_shrink", "layer_from_result"]

@@ -436,7 +436,7 @@ def provenance_bytes(pixels: np.ndarray, layers: Sequence[Any], photo: Any, fmt:
     """Encode ``pixels`` as PNG / JPEG with the metadata of ``layers``, the invisible watermark when the policy
     wants it (`watermark_wanted`), and signed C2PA Content Credentials (studio/credentials.py); (bytes, manifest)."""
     from studio import credentials
-    from studio.layers import encode_image
+    from core.photo import encode_image
     from core.settings import Settings
 
     settings = settings or Settings.from_env()

@@ -22,10 +22,10 @@ import numpy as np
 
 from core.budget import guarded, trim_heap
 from core.errors import BadInput, FacetError, ModelUnavailable
-from studio.layers import Layer, LayerStack, combine, encode_image, grow_shrink, layer_from_result
+from studio.layers import Layer, LayerStack, combine, grow_shrink, layer_from_result
 from core.limits import RateLimiter, client_address
 from core.masks import PALETTE, downscale, render_overlay, resize_mask
-from core.photo import mask_to_png
+from core.photo import encode_image, mask_to_png
 from studio.services import Services
 from core.types import ClickPrompt, MaskResult, Photo, Point, Segment
 

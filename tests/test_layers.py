@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from core.errors import BadInput
-from studio.layers import LayerStack, combine, encode_image, grow_shrink, layer_from_result
+from core.photo import encode_image
+from studio.layers import LayerStack, combine, grow_shrink, layer_from_result
 from core.models import ModelManager
 from core.photo import load_photo
 from studio.services import build_services

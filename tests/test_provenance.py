@@ -168,7 +168,7 @@ def test_one_face_box_per_changed_region():
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
 def test_metadata_round_trip_without_re_encoding(fmt, photos):
-    from studio.layers import encode_image
+    from core.photo import encode_image
 
     manifest = {"app": "Facet", "version": 1, "image": {"width": 600, "height": 400},
                 "edits": [{"editor": "recolour", "segment": "sky <&> \"ü\"", "params": {"target": "#a0b0c0"}}],
@@ -188,7 +188,7 @@ def test_metadata_round_trip_without_re_encoding(fmt, photos):
 
 
 def test_a_very_long_session_still_fits_one_jpeg_segment(photos):
-    from studio.layers import encode_image
+    from core.photo import encode_image
 
     edits = [{"editor": "recolour", "segment": f"part {i}", "params": {"prompt": "x" * 200}, "seed": i, "models": []}
              for i in range(1000)]
@@ -198,7 +198,7 @@ def test_a_very_long_session_still_fits_one_jpeg_segment(photos):
 
 
 def test_foreign_or_broken_metadata_is_ignored(photos):
-    from studio.layers import encode_image
+    from core.photo import encode_image
 
     plain = encode_image(photos["coffee"], "PNG")
     assert pv.read_metadata(pv.add_metadata(plain, {"app": "Other", "edits": []})) is None
@@ -307,7 +307,7 @@ def test_check_after_metadata_is_stripped_still_finds_anonymized_faces(exports, 
 
 
 def test_check_notices_metadata_without_watermark(exports, photos):
-    from studio.layers import encode_image
+    from core.photo import encode_image
 
     manifest = pv.read_metadata(Path(exports["PNG"]).read_bytes())
     forged = pv.add_metadata(encode_image(photos["coffee"], "PNG"), manifest)  # metadata copied onto another photo
@@ -317,7 +317,7 @@ def test_check_notices_metadata_without_watermark(exports, photos):
 
 
 def test_check_survives_hostile_metadata(stamped):
-    from studio.layers import encode_image
+    from core.photo import encode_image
 
     hostile = {"app": "Facet", "edits": [1, "x", {"editor": "faceswap", "params": [1]}], "faces_swapped": True,
                "image": {"width": "wide"},
