@@ -87,7 +87,7 @@ class OtherLoad:
         t = os.times()
         return t.user + t.system + t.children_user + t.children_system
 
-    def start(self) -> "OtherLoad":
+    def start(self) -> OtherLoad:
         self.t0, self.busy0, self.own0 = time.perf_counter(), self._busy() or 0.0, self._own()
         return self
 
@@ -153,7 +153,7 @@ def machine_info(threads: list[int], modules: tuple[str, ...] = ("torch", "trans
     except Exception:  # noqa: BLE001
         gpu = False
     info: dict[str, Any] = {
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "hostname": platform.node(),
         "cpu_model": cpu_model,
         "cpu_capability": capability,

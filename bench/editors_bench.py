@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (RESULTS_DIR, OtherLoad, load_average, log, machine_info, offline_env,  # noqa: E402
+from common import (RESULTS_DIR, OtherLoad, load_average, log, machine_info, offline_env,
                     peak_rss_mib, set_threads, stats, table, timed, write_result)
 
 offline_env()

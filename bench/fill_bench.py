@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, RESULTS_DIR, OtherLoad, load_average, log, offline_env, peak_rss_mib  # noqa: E402
+from common import ROOT, RESULTS_DIR, OtherLoad, load_average, log, offline_env, peak_rss_mib
 
 offline_env()
 

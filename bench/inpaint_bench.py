@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (RESULTS_DIR, ROOT, OtherLoad, load_average, log, machine_info, offline_env,  # noqa: E402
+from common import (RESULTS_DIR, ROOT, OtherLoad, load_average, log, machine_info, offline_env,
                     peak_rss_mib, set_threads)
 
 GOAL_FAST_S = 30.0

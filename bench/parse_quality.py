@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, OtherLoad, load_average, log, machine_info, offline_env, write_result  # noqa: E402
+from common import ROOT, OtherLoad, load_average, log, machine_info, offline_env, write_result
 
 offline_env()
 os.environ.setdefault("OMP_NUM_THREADS", "2")

@@ -220,7 +220,7 @@ def bench_sam_size(segmenter, photo, repeats: int, clicks: int) -> dict[str, Any
     for _ in range(clicks):
         s, r1 = timed(lambda: segmenter.segment(photo, prepared, first, None))
         t_first.append(s)
-        s, _r2 = timed(lambda: segmenter.segment(photo, prepared, refine, r1))
+        s, _r2 = timed(lambda r1=r1: segmenter.segment(photo, prepared, refine, r1))
         t_refine.append(s)
 
     # The bare mask decoder with the very inputs segment() builds (points in the model's input frame).
@@ -320,7 +320,7 @@ def bench_grabcut(photo, repeats: int, clicks: int) -> dict[str, Any]:
     for _ in range(clicks):
         s, r1 = timed(lambda: seg.segment(photo, prepared, first, None))
         t_first.append(s)
-        s, _ = timed(lambda: seg.segment(photo, prepared, refine, r1))
+        s, _ = timed(lambda r1=r1: seg.segment(photo, prepared, refine, r1))
         t_refine.append(s)
     return {
         "mp": round(photo.megapixels, 2),

@@ -63,7 +63,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, ROOT, load_average, log, machine_info, offline_env, table, write_result  # noqa: E402
+from common import RESULTS_DIR, ROOT, load_average, log, machine_info, offline_env, table, write_result
 
 offline_env()
 os.environ.setdefault("OMP_NUM_THREADS", "1")

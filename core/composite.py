@@ -136,7 +136,7 @@ def masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndar
         wt_s, v_s, s = wt, v * (wt[..., None] if v.ndim == 3 else wt), sigma
     num = cv2.GaussianBlur(v_s, (0, 0), s, borderType=cv2.BORDER_REFLECT)
     den = cv2.GaussianBlur(wt_s, (0, 0), s, borderType=cv2.BORDER_REFLECT)
-    out = num / np.maximum(den, 1e-6)[..., None] if num.ndim == 3 else num / np.maximum(den, 1e-6)
+    out: np.ndarray = num / np.maximum(den, 1e-6)[..., None] if num.ndim == 3 else num / np.maximum(den, 1e-6)
     if scale < 1.0:
         out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
     return out

@@ -55,6 +55,6 @@ def gpu_task(name: str, duration: int = 60) -> Callable[[F], F]:
             except ImportError:  # pragma: no cover - a ZeroGPU Space always has it
                 task = fn
         TASKS[name] = task
-        return task  # type: ignore[no-any-return]
+        return task
 
     return deco

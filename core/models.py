@@ -692,7 +692,7 @@ def _progress_tqdm(report: Callable[[int], None]) -> type:
     its bar on the console for `--prefetch`)."""
     from tqdm.auto import tqdm
 
-    class ReportingTqdm(tqdm):  # type: ignore[misc, valid-type]
+    class ReportingTqdm(tqdm):
         def update(self, n: float | None = 1) -> bool | None:
             self._facet_done = getattr(self, "_facet_done", 0) + int(n or 0)
             report(self._facet_done)

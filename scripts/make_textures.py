@@ -273,7 +273,7 @@ def camouflage(rng: np.random.Generator) -> np.ndarray:
     """Woodland camo: four colour blobs with crisp organic edges."""
     colours = [col("#7b7450"), col("#3f4d2a"), col("#5c4127"), col("#1e1c17")]
     rgb = fill(colours[0]).copy()
-    for k, (c, thr) in enumerate(zip(colours[1:], (0.0, 0.55, 0.9))):
+    for c, thr in zip(colours[1:], (0.0, 0.55, 0.9)):
         field = 0.8 * pnoise(rng, 38) + 0.2 * pnoise(rng, 10)
         m = np.clip((field - thr) * 12.0, 0, 1)
         rgb = mix(rgb, fill(c), m)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set everything up (venv, test requirements, Debian chromium for the browser test) and run the
-# whole test suite. Extra arguments go to pytest. Tests never touch the network.
+# Set everything up (venv, test requirements, Debian chromium for the browser test), check lint, format, types
+# and layers (scripts/lint.sh), then run the whole test suite. Extra arguments go to pytest. Tests never touch
+# the network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
@@ -10,5 +11,6 @@ if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/doc/opencv-doc/examples/data 
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium opencv-doc darknet >/dev/null
 fi
+bash scripts/lint.sh
 export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 FACET_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 exec .venv/bin/python -m pytest -q "$@"

@@ -149,9 +149,6 @@ class GrabCutSegmenter:
     name = "grabcut"
     label = "GrabCut (offline, classical)"
 
-    def warm_up(self) -> None:
-        pass
-
     def prepare(self, photo: Photo) -> GrabCutPrepared:
         from skimage.color import rgb2lab
         from skimage.segmentation import slic

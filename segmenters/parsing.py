@@ -1,6 +1,6 @@
 """Labelled segments without a click: run every parser once per photo and return named segments.
 
-``parse_photo(photo, manager)`` runs the parsers below (each exactly once per photo; a parser that needs
+``parse_report(photo, manager)`` runs the parsers below (each exactly once per photo; a parser that needs
 another one's answer asks the shared ``ParseContext``, which runs it at most once) and returns
 ``core.types.Segment`` objects with full-size bool masks:
 
@@ -195,11 +195,6 @@ def parse_report(photo: Photo, manager: ModelManager, parsers: Sequence[str] | N
     segments = assemble(ctx)
     sources = {n: o.source for n, o in ctx.outputs.items() if o is not None}
     return ParseReport(segments, time.perf_counter() - t0, dict(ctx.seconds), sources, dict(ctx.errors))
-
-
-def parse_photo(photo: Photo, manager: ModelManager) -> list[Segment]:
-    """Labelled segments for ``photo`` (see the module docstring for the labels); masks bool HxW full size."""
-    return parse_report(photo, manager).segments
 
 
 def smallest_segment_at(segments: Sequence[Segment], x: float, y: float) -> Segment | None:

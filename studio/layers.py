@@ -133,7 +133,7 @@ class LayerStack:
             if oldest.visible and self.base is None:  # a copy: the base is then updated in place
                 self.base = Layer(0, "merged", "merged", {}, None, oldest.box, oldest.changed.copy(),
                                   oldest.pixels.copy(), oldest.seconds, generative=oldest.generative)
-            elif oldest.visible:
+            elif oldest.visible and self.base is not None:
                 self.base = _merge(self.base, oldest)
             self.merged += 1
         if on_top and layer.visible:

@@ -37,8 +37,9 @@ import re
 import struct
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -196,7 +197,7 @@ def _xmp_packet(text: str, manifest: dict[str, Any]) -> bytes:
             f'<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="{APP}"'
             f' xmlns:facet="{XMP_NS}"{source}>'
             f'<facet:Provenance>{html.escape(text, quote=False)}</facet:Provenance>'
-            '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode("utf-8")
+            '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode()
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -259,9 +260,10 @@ def _parse_manifest(text: str | bytes | None) -> dict[str, Any] | None:
     size = m.get("image")
     ok = isinstance(size, dict) and all(isinstance(size.get(k), int) and 0 < size[k] < 1_000_000
                                         for k in ("width", "height"))
-    m["image"] = {"width": size["width"], "height": size["height"]} if ok else {}
+    m["image"] = {"width": size["width"], "height": size["height"]} if ok and isinstance(size, dict) else {}
     boxes = []
-    for fb in m.get("face_boxes") if isinstance(m.get("face_boxes"), list) else []:
+    face_boxes = m.get("face_boxes")
+    for fb in face_boxes if isinstance(face_boxes, list) else []:
         b = fb.get("box") if isinstance(fb, dict) else None
         if isinstance(b, list) and len(b) == 4 and all(isinstance(v, (int, float)) and math.isfinite(v)
                                                        and abs(v) < 1e6 for v in b):
@@ -287,7 +289,7 @@ def read_metadata(data: bytes) -> dict[str, Any] | None:
     try:
         with Image.open(io.BytesIO(data)) as im:
             info = dict(im.info)
-    except Exception:
+    except Exception:  # noqa: BLE001  (not an image PIL can read: no metadata to report)
         return None
     return _parse_manifest(info.get(METADATA_KEY)) or _from_xmp(info.get("xmp")) or \
         _from_xmp(info.get("XML:com.adobe.xmp"))

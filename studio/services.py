@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from core.errors import BadInput, ModelUnavailable
@@ -133,8 +135,14 @@ def place_for_zero_gpu(services: Services) -> None:
     from editors.diffusion import BASE_ROLE, base_pipeline
     from segmenters.segformer import load_segformer
 
-    steps = [("click", lambda: services.click.warm_up() if services.click_role else None)]
-    steps += [(r, lambda r=r: services.manager.get(r, load_segformer)) for r in ("scene", "clothes", "face_parsing")
+    from segmenters.sam import SamSegmenter
+    from segmenters.sam2 import Sam2Segmenter
+
+    click = services.click
+    steps: list[tuple[str, Callable[[], object]]] = []
+    if isinstance(click, (SamSegmenter, Sam2Segmenter)):
+        steps.append(("click", click.warm_up))
+    steps += [(r, partial(services.manager.get, r, load_segformer)) for r in ("scene", "clothes", "face_parsing")
               if r in services.manager.roles]
     if BASE_ROLE in services.manager.roles:
         steps.append((BASE_ROLE, lambda: base_pipeline(services.manager)))
@@ -174,7 +182,7 @@ def preload_models(services: Services) -> None:
     everything = np.ones_like(mask)
     for name in EDITORS.names():
         editor = EDITORS.build(name, services.manager)
-        runs = [{}]
+        runs: list[dict[str, Any]] = [{}]
         if "prompt" in editor.params_schema:  # diffusion: one step each of the full and the fast pipeline
             runs = [{"prompt": "a photo", "steps": 1}, {"prompt": "a photo", "steps": 1, "fast": True}]
         for params in runs:
@@ -184,7 +192,7 @@ def preload_models(services: Services) -> None:
                     break
                 except BadInput:
                     continue
-                except Exception as exc:  # missing weights: that editor says so on first use
+                except Exception as exc:  # noqa: BLE001  (missing weights: that editor says so on first use)
                     log.info("warm-up: %s %s skipped (%s)", name, params, exc)
                     break
 

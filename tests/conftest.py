@@ -12,11 +12,11 @@ os.environ.pop("FACET_MODEL_SAM", None)
 # the locally generated Content Credentials signer (studio/credentials.py) goes to a temp folder, not ~/.local/share
 os.environ.setdefault("FACET_DATA_DIR", __import__("tempfile").mkdtemp(prefix="facet-test-data-"))
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+import pytest
+from PIL import Image
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 

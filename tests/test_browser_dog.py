@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from tests import photos
-from tests.test_browser import ARGS, CHROMIUM, _status
+from tests.test_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
 

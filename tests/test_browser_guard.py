@@ -8,7 +8,10 @@ import io
 import pytest
 from PIL import Image
 
-from tests.test_browser import _fresh_upload, _status, page  # noqa: F401  (page: the module-scoped browser page fixture)
+from tests import test_browser
+from tests.test_browser import _fresh_upload, _status
+
+page = test_browser.page  # the module-scoped browser page fixture, shared with test_browser.py
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.test_browser import _canvas_pixels, _fresh_upload, _status, page  # noqa: F401  (page: the module-scoped browser page fixture)
+from tests import test_browser
+from tests.test_browser import _canvas_pixels, _fresh_upload, _status
+
+page = test_browser.page  # the module-scoped browser page fixture, shared with test_browser.py
 
 pytestmark = pytest.mark.browser
 

@@ -11,21 +11,21 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import sys
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from click_bench import inner_points, iou, leak, load_truth  # noqa: E402
+from click_bench import inner_points, iou, leak, load_truth
 
-from core.models import ModelManager  # noqa: E402
-from studio.services import build_services  # noqa: E402
-from studio.session import EXCLUDE, INCLUDE, EditorSession  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.types import Photo  # noqa: E402
-from tests import photos  # noqa: E402
+from core.models import ModelManager
+from studio.services import build_services
+from studio.session import EXCLUDE, INCLUDE, EditorSession
+from core.settings import Settings
+from core.types import Photo
+from tests import photos
 
 LABELS = Path(__file__).resolve().parent / "labels" / "clicks"
 

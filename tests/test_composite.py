@@ -6,10 +6,10 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from core.composite import (  # noqa: E402
+from core.composite import (
     affected_region,
     composite,
     composite_crop,
@@ -19,7 +19,7 @@ from core.composite import (  # noqa: E402
     seam_delta_e,
     signed_distance,
 )
-from core.errors import BadInput  # noqa: E402
+from core.errors import BadInput
 
 
 def disc(h: int = 120, w: int = 160, cx: int = 80, cy: int = 60, r: int = 30) -> np.ndarray:

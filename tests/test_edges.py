@@ -7,22 +7,22 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import cv2
+import numpy as np
+import pytest
 
-from core.composite import (  # noqa: E402
+from core.composite import (
     affected_region,
     composite,
     masked_blur,
     rgb_to_lab,
     signed_distance,
 )
-from core.edges import guided_filter, refine_alpha, refine_mask  # noqa: E402
-from core.types import Segment  # noqa: E402
-from editors import EDITORS  # noqa: E402
-from tests import photos  # noqa: E402
-from tests.test_editors import sky_mask  # noqa: E402
+from core.edges import guided_filter, refine_alpha, refine_mask
+from core.types import Segment
+from editors import EDITORS
+from tests import photos
+from tests.test_editors import sky_mask
 
 
 @pytest.fixture(scope="module")

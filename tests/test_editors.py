@@ -11,19 +11,19 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
 
-from core.composite import affected_region, seam_delta_e  # noqa: E402
-from core.errors import BadInput  # noqa: E402
-from core.masks import fill_holes, keep_components  # noqa: E402
-from core.types import Photo  # noqa: E402
-from editors import EDITORS, assets  # noqa: E402
-from editors.base import Editor, ImageRef, Param  # noqa: E402
+from core.composite import affected_region, seam_delta_e
+from core.errors import BadInput
+from core.masks import fill_holes, keep_components
+from core.types import Photo
+from editors import EDITORS, assets
+from editors.base import Editor, ImageRef, Param
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"

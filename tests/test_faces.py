@@ -158,7 +158,10 @@ def test_swap_has_no_seam_and_keeps_grain(real, faces, name):
     assert seam.samples > 50
     assert seam.increase < 1.0, seam  # the boundary follows the jaw and hairline: their own jump is kept, none added
     inner = cv2.erode(mask.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-    grey = lambda x: cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+    def grey(x):
+        return cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
     n0, n1 = fi._noise_sigma(grey(img), inner), fi._noise_sigma(grey(out), inner)
     assert 0.5 * n0 <= n1 <= 2.0 * n0 + 0.5, (n0, n1)
 

@@ -12,19 +12,19 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import cv2
+import numpy as np
+import pytest
 
-from core.composite import affected_region, seam_delta_e  # noqa: E402
-from core.errors import BadInput  # noqa: E402
-from core.models import ModelManager  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from editors import EDITORS  # noqa: E402
-from editors import fill as F  # noqa: E402
-from editors.remove import RemoveEditor  # noqa: E402
-from bench.fill_bench import case_mask  # noqa: E402  (the bench and the tests rasterise cases alike)
-from tests import photos  # noqa: E402
+from core.composite import affected_region, seam_delta_e
+from core.errors import BadInput
+from core.models import ModelManager
+from core.settings import Settings
+from editors import EDITORS
+from editors import fill as F
+from editors.remove import RemoveEditor
+from bench.fill_bench import case_mask
+from tests import photos
 
 CASES = {c["name"]: c for c in json.loads(
     (Path(__file__).resolve().parent.parent / "bench" / "fill_cases.json").read_text())["cases"]}

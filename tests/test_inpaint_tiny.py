@@ -14,20 +14,20 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import threading  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import threading
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from core.composite import affected_region, crop_box, signed_distance  # noqa: E402
-from core.errors import BadInput, FacetError, ModelUnavailable  # noqa: E402
-from core.models import ModelManager  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from editors.diffusion import Cancelled, Variant  # noqa: E402
-from editors.inpaint import InpaintEditor, auto_grow, context_box, model_dims  # noqa: E402
-from editors.remove import RemoveEditor  # noqa: E402
+from core.composite import affected_region, crop_box, signed_distance
+from core.errors import BadInput, FacetError, ModelUnavailable
+from core.models import ModelManager
+from core.settings import Settings
+from editors.diffusion import Cancelled, Variant
+from editors.inpaint import InpaintEditor, auto_grow, context_box, model_dims
+from editors.remove import RemoveEditor
 
 STEPS = 3
 

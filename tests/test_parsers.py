@@ -152,7 +152,7 @@ def test_each_parser_runs_once_per_photo(packaged, manager, astronaut_path):
         ctx.need(name)
     for name in ctx.parsers:  # asking again is free
         ctx.need(name)
-    assert ctx.runs == {name: 1 for name in ctx.parsers}
+    assert ctx.runs == dict.fromkeys(ctx.parsers, 1)
     assert set(ctx.parsers) == {"faces", "person", "face_parts", "clothes", "scene", "objects"}
 
 
