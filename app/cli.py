@@ -96,66 +96,60 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def cmd_segment_text(args: argparse.Namespace) -> dict:
-    """`segment --text`: the phrase's mask (labelled parts, or a model), optionally refined by --point clicks."""
-    from core.photo import load_photo, mask_to_png
+def _session(photo_path: Path, parse: bool, prepare: bool) -> tuple[Any, Any, Any]:
+    """Services, a fresh editing session (studio/session.py, what the browser uses too) and the photo loaded
+    into it: ``parse`` finds the labelled parts, ``prepare`` computes the click embedding now."""
+    from core.photo import load_photo
     from studio.services import build_services
-    from studio.session import EXCLUDE, INCLUDE, EditorSession
+    from studio.session import EditorSession
 
-    if args.box is not None:
-        raise BadInput("--text and --box do not go together; refine a phrase's mask with --point")
     services = build_services()
-    photo = load_photo(args.photo, services.settings)
+    photo = load_photo(photo_path, services.settings)
     session = EditorSession()
+    session.load(photo, services, parse=parse, prepare=prepare)
+    return services, session, photo
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def cmd_segment(args: argparse.Namespace) -> dict:
+    """The mask that --point clicks and/or a --box select, or a phrase (--text) refined by clicks."""
+    from core.photo import mask_to_png
+    from core.types import ClickPrompt, Point
+    from studio.session import EXCLUDE, INCLUDE
+
+    if args.text is None and not args.point and args.box is None:
+        raise BadInput("give at least one --point or a --box")
+    if args.text is not None and args.box is not None:
+        raise BadInput("--text and --box do not go together; refine a phrase's mask with --point")
+    if args.out.suffix.lower() != ".png":
+        raise BadInput(f"--out {args.out}: the mask is written as PNG; use a .png name")
+    text = args.text is not None
+    services, session, photo = _session(args.photo, parse=text and args.backend in ("auto", "labels"), prepare=True)
     try:
-        session.load(photo, services, parse=args.backend in ("auto", "labels"))
+        size = {"width": photo.width, "height": photo.height, "degraded": services.degraded}
+        if not text:
+            prompt = ClickPrompt(points=tuple(Point(x, y, pos) for x, y, pos in args.point), box=args.box)
+            result = session.select_prompt(prompt, services)
+            _write(args.out, mask_to_png(result.mask))
+            return {"out": str(args.out), "backend": result.backend, "seconds": round(result.seconds, 4),
+                    "prepare_seconds": round(session.prepare_seconds, 4), "score": result.score,
+                    "area": int(result.mask.sum()), **size}
         seg = session.select_text(args.text, services, args.backend)
         understood = session.status
         for x, y, positive in args.point:
             session.click(x, y, INCLUDE if positive else EXCLUDE, services)
         if not seg.mask.any():
             raise BadInput("the clicks left an empty mask")
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(mask_to_png(seg.mask))
+        _write(args.out, mask_to_png(seg.mask))
         return {"out": str(args.out), "text": args.text, "selected": understood.split("; clicks")[0],
-                "label": seg.label, "source": seg.source, "clicks": len(args.point), "width": photo.width,
-                "height": photo.height, "area": int(seg.mask.sum()), "degraded": services.degraded}
+                "label": seg.label, "source": seg.source, "clicks": len(args.point), "area": int(seg.mask.sum()),
+                **size}
     finally:
         session.close()
-
-
-def cmd_segment(args: argparse.Namespace) -> dict:
-    from core.photo import load_photo, mask_to_png
-    from studio.services import build_services
-    from core.types import ClickPrompt, Point
-
-    if args.text is not None:
-        if args.out.suffix.lower() != ".png":
-            raise BadInput(f"--out {args.out}: the mask is written as PNG; use a .png name")
-        return cmd_segment_text(args)
-    if not args.point and args.box is None:
-        raise BadInput("give at least one --point or a --box")
-    if args.out.suffix.lower() != ".png":
-        raise BadInput(f"--out {args.out}: the mask is written as PNG; use a .png name")
-    services = build_services()
-    photo = load_photo(args.photo, services.settings)
-    prompt = ClickPrompt(points=tuple(Point(x, y, pos) for x, y, pos in args.point), box=args.box)
-    if not any(p.positive for p in prompt.points) and prompt.box is None:
-        raise BadInput("start with an include point (X,Y or X,Y:+) or a --box")
-    prompt.validate(photo.width, photo.height)
-    click = services.click
-    try:
-        prepared = click.prepare(photo)
-    except ModelUnavailable as exc:
-        click = services.fall_back(exc.role, exc)
-        prepared = click.prepare(photo)
-    result = click.segment(photo, prepared, prompt, None)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(mask_to_png(result.mask))
-    return {"out": str(args.out), "backend": result.backend, "seconds": round(result.seconds, 4),
-            "prepare_seconds": round(getattr(prepared, "seconds", 0.0) or 0.0, 4), "score": result.score,
-            "width": photo.width, "height": photo.height, "area": int(result.mask.sum()),
-            "degraded": services.degraded}
 
 
 def cmd_parse(args: argparse.Namespace) -> dict:
@@ -228,99 +222,79 @@ def _local_images(params: dict, schema: dict) -> dict:
 
 @dataclass
 class EditJob:
-    """What ``edit`` and ``batch`` build once and reuse for every photo: settings, the model manager (models
-    stay resident in it), the editor and its parameters."""
+    """What ``edit`` and ``batch`` check once and reuse for every photo: the services (models stay resident in
+    their manager), the editor's name and its parameters."""
 
+    services: Any
     name: str
-    editor: Any
     params: dict
     seed: int
-    settings: Any
-    manager: Any
+    backend: str  # what the summary names: the editor's backend, else its label
 
 
 def _edit_job(editor_name: str, pairs: list[str], prompt: str | None, seed: int) -> EditJob:
-    from core.models import ModelManager
-    from core.settings import Settings
-    from editors import EDITORS
+    """Check the editor and its parameters before any photo is read (BadInput names what is wrong)."""
+    from editors.base import validate_params
+    from studio.edits import build_editor
+    from studio.services import build_services
 
-    if editor_name not in EDITORS:
-        raise BadInput(f"unknown editor {editor_name!r}; choose one of {', '.join(EDITORS.names())}")
-    settings = Settings.from_env()
-    manager = ModelManager(settings)
-    editor = EDITORS.build(editor_name, manager)
+    services = build_services()
+    editor = build_editor(editor_name, services.manager)
     params = _local_images(_params(pairs, editor.params_schema), editor.params_schema)
     if prompt is not None:
         if "prompt" not in editor.params_schema:
             raise BadInput(f"the {editor_name} editor takes no prompt (prompts are for --editor inpaint)")
         params["prompt"] = prompt
-    return EditJob(editor_name, editor, params, seed, settings, manager)
+    validate_params(editor_name, editor.params_schema, params)
+    return EditJob(services, editor_name, params, seed, str(getattr(editor, "backend", editor.label)))
 
 
-def _segment_mask(photo: Any, label: str, manager: Any) -> tuple[Any, str]:
-    """The mask of the labelled part ``label`` (bool HxW) and the backend that found it; BadInput if absent."""
-    from segmenters.parsing import parse_report
-
-    report = parse_report(photo, manager)
-    wanted = label.strip().lower()
-    wanted = {"faces": "all faces", "people": "person 1"}.get(wanted, wanted)
-    match = next((s for s in report.segments if s.label.lower() == wanted), None)
-    if match is None:
-        found = ", ".join(sorted({s.label for s in report.segments})) or "none"
-        raise BadInput(f"no '{label}' found in {photo.name}; found: {found}")
-    return match.mask, match.source
-
-
-def _edit_photo(job: EditJob, path: Path, mask_path: Path | None = None, segment: str | None = None) -> dict:
-    """Load ``path``, find the part (a mask file or a labelled segment), apply the job's editor.
-    Returns the photo, the full-size result (RGB uint8) and what the summary reports."""
-    import time
-
+def _edit_photo(job: EditJob, path: Path, fmt: str, quality: int = 95, mask_path: Path | None = None,
+                segment: str | None = None) -> dict:
+    """Load ``path``, find the part (a mask file or a labelled segment), apply the job's editor as the browser
+    does (studio/session.py) and encode the result with its provenance. Returns the file's bytes and what the
+    summary reports."""
     from core.photo import load_mask, load_photo
 
-    photo = load_photo(path, job.settings)
-    if mask_path is not None:
-        mask, source = load_mask(mask_path, photo.width, photo.height), "mask file"
-    else:
-        mask, source = _segment_mask(photo, segment or "", job.manager)
-    if not mask.any():
-        raise BadInput("the mask is empty: nothing to edit")
-    from core.budget import guarded
+    from studio.session import EditorSession
 
-    t0 = time.perf_counter()
-    with guarded(job.editor, photo.pixels.shape, mask, job.settings):  # FACET_MEMORY_BUDGET_MB, before any work
-        result = job.editor.apply(photo, mask, job.params, job.seed)
-    return {"photo": photo, "result": result, "segment_source": source, "seconds": time.perf_counter() - t0}
+    services = job.services
+    photo = load_photo(path, services.settings)
+    session = EditorSession()
+    try:
+        session.load(photo, services, parse=mask_path is None, prepare=False)
+        if mask_path is not None:
+            mask, alpha, label, source = load_mask(mask_path, photo.width, photo.height), None, segment, "mask file"
+        else:
+            part = session.require_part(segment or "")
+            mask, alpha, label, source = part.mask, part.edge_alpha, part.label, part.source
+        layer = session.apply_edit(job.name, job.params, job.seed, services, mask=mask, label=label or "mask",
+                                   charge=False, alpha=alpha)
+        data = session.export_bytes(fmt, quality)
+        return {"data": data, "photo": photo, "layer": layer, "segment_source": source, "report": session.last_report}
+    finally:
+        session.close()
 
 
-def _marked(job: EditJob, done: dict, segment: str, fmt: str, quality: int = 95) -> bytes:
-    """The result encoded with Facet's provenance (edit metadata + invisible watermark), like the app's export."""
-    from studio.layers import layer_from_result
-    from studio.provenance import provenance_bytes
 
-    photo = done["photo"]
-    layer = layer_from_result(1, segment, job.name, job.params, job.seed, photo.pixels, done["result"],
-                              done["seconds"], tuple(getattr(job.editor, "model_ids", ()) or ()),
-                              generative=job.editor.generative)
-    return provenance_bytes(done["result"], [layer], photo, fmt, photo.icc_profile, quality)[0]
+def _format(suffix: str) -> str:
+    return "JPEG" if suffix.lower() in (".jpg", ".jpeg") else "PNG"
 
 
 def cmd_edit(args: argparse.Namespace) -> dict:
-    suffix = args.out.suffix.lower()
-    if suffix not in (".png", ".jpg", ".jpeg"):
-        raise BadInput(f"--out {args.out}: write a .png or .jpg file")
-    job = _edit_job(args.editor, args.param, args.prompt, args.seed)
-    done = _edit_photo(job, args.photo, args.mask, args.segment)
-    photo = done["photo"]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(_marked(job, done, args.segment or "mask", "JPEG" if suffix in (".jpg", ".jpeg") else "PNG"))
     from studio.layers import recordable_params
 
-    return {"out": str(args.out), "editor": args.editor, "backend": getattr(job.editor, "backend", job.editor.label),
+    if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise BadInput(f"--out {args.out}: write a .png or .jpg file")
+    job = _edit_job(args.editor, args.param, args.prompt, args.seed)
+    done = _edit_photo(job, args.photo, _format(args.out.suffix), 95, args.mask, args.segment)
+    _write(args.out, done["data"])
+    photo, layer = done["photo"], done["layer"]
+    return {"out": str(args.out), "editor": args.editor, "backend": job.backend, "models": list(layer.models),
             "params": recordable_params(job.params), "seed": args.seed,
             "segment": args.segment or str(args.mask), "segment_source": done["segment_source"],
-            "seconds": round(done["seconds"], 4), "width": photo.width, "height": photo.height,
-            **({"faces": job.editor.last_report} if getattr(job.editor, "last_report", None) else {})}
+            "seconds": round(layer.seconds, 4), "width": photo.width, "height": photo.height,
+            **({"faces": done["report"]} if done["report"] else {})}
 
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
@@ -364,8 +338,6 @@ def cmd_batch(args: argparse.Namespace) -> dict:
 
     from tqdm import tqdm
 
-    from editors.base import validate_params
-
     t0 = time.perf_counter()
     if not args.dir.is_dir():
         raise BadInput(f"{args.dir}: no such folder")
@@ -373,7 +345,6 @@ def cmd_batch(args: argparse.Namespace) -> dict:
         args.batch_parser.error("--quality must be between 1 and 100")
     try:  # a bad editor or parameter fails every photo alike: a usage error (exit 2), checked before any work
         job = _edit_job(args.editor, args.param, args.prompt, args.seed)
-        validate_params(job.name, job.editor.params_schema, job.params)
     except ModelUnavailable:
         raise
     except BadInput as exc:
@@ -390,10 +361,8 @@ def cmd_batch(args: argparse.Namespace) -> dict:
         bar.set_postfix_str(path.name, refresh=False)
         name = str(path.relative_to(args.dir))
         try:
-            r = _edit_photo(job, path, segment=args.segment)
-            data = _marked(job, r, args.segment, "PNG" if ext == "png" else "JPEG", args.quality)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(data)
+            r = _edit_photo(job, path, _format(out.suffix), args.quality, segment=args.segment)
+            _write(out, r["data"])
         except ModelUnavailable:
             raise  # the same for every photo: stop (exit 4)
         except FacetError as exc:
@@ -402,7 +371,7 @@ def cmd_batch(args: argparse.Namespace) -> dict:
             logging.getLogger(__name__).exception("batch: %s failed", name)
             failed.append({"file": name, "reason": f"unexpected error ({exc.__class__.__name__}: {exc})"})
         else:
-            done.append({"file": name, "out": str(out), "seconds": round(r["seconds"], 4)})
+            done.append({"file": name, "out": str(out), "seconds": round(r["layer"].seconds, 4)})
         if failed and not args.continue_on_error:
             break
     bar.close()

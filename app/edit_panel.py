@@ -13,6 +13,7 @@ import gradio as gr
 from app.uploads import read_upload
 from core.errors import BadInput
 from editors.assets import names as style_names
+from studio.presets import SKY_PRESETS
 
 LOOKS = {
     "Texture": "texture",
@@ -22,7 +23,6 @@ LOOKS = {
     "Sky preset": "sky",
 }
 OWN_TEXTURE = "your own image…"
-SKY_PRESETS = ("winter", "stormy", "toxic", "sunset", "cartoon")
 
 
 @dataclass

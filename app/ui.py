@@ -28,6 +28,7 @@ from app.uploads import claim, guard_file_inputs, read_upload
 from core.errors import BadInput, FacetError
 from core.photo import ACCEPTED, load_photo
 from studio.services import Services
+from studio.presets import ANON_LEVELS, PROMPT_PRESETS
 from studio.session import BOX, EXCLUDE, INCLUDE, PICK, EditorSession
 from core.masks import downscale
 from editors.faceswap import gallery_names as face_gallery_names
@@ -38,27 +39,6 @@ log = logging.getLogger(__name__)
 
 MODES = {"Pick part": PICK, "Include (+)": INCLUDE, "Exclude (−)": EXCLUDE, "Box (click 2 corners)": BOX}
 COMBINE = {"add": "add", "subtract": "subtract", "intersect": "intersect"}
-PROMPT_PRESETS = {
-    "hair: bald": "bald head, smooth bare scalp, natural skin, photo",
-    "hair: short blond": "short blond hair, natural hair texture, photo",
-    "hair: long red": "long wavy red hair, photo",
-    "sky: winter with snow clouds": "winter sky with heavy snow clouds, soft light",
-    "sky: dramatic sunset": "dramatic sunset sky, orange and purple clouds",
-    "clothes: denim jacket": "a denim jacket, realistic fabric, photo",
-    "clothes: leopard print": "leopard print fabric garment, photo",
-    "clothes: black leather": "black leather jacket, photo",
-    "wall: red brick": "a red brick wall, photo",
-}
-# Anonymisation levels: after the faces, these labelled parts are restyled too (part, editor, params).
-ANON_LEVELS: dict[str, tuple[tuple[str, str, dict[str, Any]], ...]] = {
-    "Faces only": (),
-    "Faces + cartoon background": (("background", "cartoon", {}),),
-    "Faces + cartoon background + restyled clothes": (
-        ("background", "cartoon", {}),
-        ("upper clothes", "texture", {"texture": "camouflage"}),
-        ("lower clothes", "texture", {"texture": "denim"}),
-    ),
-}
 
 CSS = """
 #facet-banner {border-left: 4px solid #d97706; background: #fff7ed; padding: 6px 12px; color: #4a2c05}

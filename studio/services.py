@@ -17,6 +17,7 @@ from core.errors import BadInput, ModelUnavailable
 from core.limits import ClientLimits
 from core.models import ModelManager
 from core.settings import Settings
+from core.types import Photo
 from segmenters import SEGMENTERS
 from segmenters.base import ClickSegmenter
 
@@ -45,6 +46,16 @@ class Services:
                 self.degraded[role] = f"{self.click.label} replaces SAM: {exc.reason}"
                 log.warning("click segmentation falls back to %s: %s", spec.offline, exc.reason)
             return self.click
+
+    def prepare_click(self, photo: Photo) -> tuple[ClickSegmenter, Any]:
+        """The click segmenter's per-photo work (its embedding); when its model is missing, the offline backend
+        takes over (`fall_back`) and prepares instead. Returns (the segmenter that prepared, what it prepared)."""
+        click = self.click
+        try:
+            return click, click.prepare(photo)
+        except ModelUnavailable as exc:
+            click = self.fall_back(exc.role, exc)
+            return click, click.prepare(photo)
 
     def banner(self) -> str:
         """Markdown naming what is degraded and how to get the full models; empty when nothing is."""
@@ -157,15 +168,14 @@ def preload_models(services: Services) -> None:
     """Load every model the UI uses now (demo mode), so the first click is as fast as the tenth."""
     import numpy as np
 
-    from core.types import ClickPrompt, Photo, Point
-
     from skimage import data
+
+    from core.types import ClickPrompt, Point
 
     photo = Photo(pixels=np.ascontiguousarray(data.astronaut()[::2, ::2]), name="warm-up")
     for _ in range(2):
-        click = services.click
+        click, prepared = services.prepare_click(photo)
         try:
-            prepared = click.prepare(photo)
             click.segment(photo, prepared, ClickPrompt(points=(Point(50, 165),)), None)
             break
         except ModelUnavailable as exc:

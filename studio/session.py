@@ -22,12 +22,15 @@ import numpy as np
 
 from core.budget import guarded, trim_heap
 from core.errors import BadInput, FacetError, ModelUnavailable
-from studio.layers import Layer, LayerStack, combine, grow_shrink, layer_from_result
 from core.limits import RateLimiter, client_address
 from core.masks import PALETTE, downscale, render_overlay, resize_mask
-from core.photo import encode_image, mask_to_png
-from studio.services import Services
+from core.photo import mask_to_png
 from core.types import ClickPrompt, MaskResult, Photo, Point, Segment
+from studio.edits import build_editor, edit_layer, run_editor
+from studio.export import export_bytes, export_name
+from studio.layers import Layer, LayerStack, combine, grow_shrink, layer_from_result
+from studio.presets import VARIANTS
+from studio.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -44,30 +47,12 @@ IP_LIMITS = {"edit": "max_edits_per_minute_per_ip", "upload": "max_uploads_per_m
              "click": "max_clicks_per_minute_per_ip"}
 
 
+# names a user may give a labelled part (CLI --segment, presets) -> the part's label
+PART_ALIASES = {"faces": "all faces", "people": "person 1"}
+
+
 class EditBusy(BadInput):
     """An edit is already running in this session; the second request was ignored (nothing was changed)."""
-
-# What "Variants" renders for the selected segment: (caption, editor, params).
-VARIANTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
-    ("as-is", "", {}),
-    ("denim", "texture", {"texture": "denim"}),
-    ("leopard", "texture", {"texture": "leopard"}),
-    ("crocodile", "texture", {"texture": "crocodile"}),
-    ("leather", "texture", {"texture": "leather"}),
-    ("knit", "texture", {"texture": "knit"}),
-    ("plaid", "texture", {"texture": "plaid"}),
-    ("camouflage", "texture", {"texture": "camouflage"}),
-    ("red", "recolour", {"target": "#c0262d"}),
-    ("cartoon", "cartoon", {}),
-)
-
-
-def _editor(name: str, services: Services) -> Any:
-    from editors import EDITORS
-
-    if name not in EDITORS:
-        raise BadInput(f"unknown editor {name!r}; choose one of {', '.join(EDITORS.names())}")
-    return EDITORS.build(name, services.manager)
 
 
 @dataclass
@@ -112,8 +97,9 @@ class EditorSession:
         self.limiter.take(kind, int(getattr(settings, setting)), what)
 
     # -- photo --------------------------------------------------------------------------------------
-    def load(self, photo: Photo, services: Services, parse: bool = True) -> None:
-        """Take a new photo: reset everything, build the preview, compute the embedding and labelled parts."""
+    def load(self, photo: Photo, services: Services, parse: bool = True, prepare: bool = True) -> None:
+        """Take a new photo: reset everything, build the preview, compute the embedding (``prepare``; else on
+        the first click) and the labelled parts (``parse``)."""
         self.photo = photo
         self.preview, self.scale = downscale(photo.pixels, services.settings.preview_max_side)
         self.segments, self.active, self.box_corner, self._next_id = [], None, None, 1
@@ -123,25 +109,23 @@ class EditorSession:
         self._render_preview = self._faces = self.pending = None
         self.prepared = None
         self.parts, self.parse_seconds, self.parse_note = [], 0.0, ""
-        self._prepare(services)
+        self.prepared_by = ""
+        if prepare:
+            self._prepare(services)
         if parse:
             self._parse(services)
-            self._attach_parts()
+            if self.prepared is not None:
+                self._attach_parts()
         notes = f" ({'; '.join(photo.notes)})" if photo.notes else ""
         found = f" {len(self.parts)} labelled parts in {self.parse_seconds:.2f}s." if parse else ""
-        self.status = (f"Loaded {photo.name}: {photo.width}x{photo.height} ({photo.megapixels:.1f} MP){notes}. "
-                       f"{services.click.label} ready in {self.prepare_seconds:.2f}s;{found} "
-                       f"Pick a part or click on the photo.")
+        ready = f" {services.click.label} ready in {self.prepare_seconds:.2f}s;" if prepare else ""
+        self.status = (f"Loaded {photo.name}: {photo.width}x{photo.height} ({photo.megapixels:.1f} MP){notes}."
+                       f"{ready}{found} Pick a part or click on the photo.")
 
     def _prepare(self, services: Services) -> None:
         photo = self._require_photo()
         t0 = time.perf_counter()
-        click = services.click
-        try:
-            self.prepared = click.prepare(photo)
-        except ModelUnavailable as exc:
-            click = services.fall_back(exc.role, exc)
-            self.prepared = click.prepare(photo)
+        click, self.prepared = services.prepare_click(photo)
         self.prepared_by = click.name
         self.prepare_seconds = time.perf_counter() - t0
         if self.parts:
@@ -312,6 +296,16 @@ class EditorSession:
             raise BadInput("start with an include (+) click or a box; an exclude click needs something to cut from")
         return self._run(seg, prompt, services)
 
+    def select_prompt(self, prompt: ClickPrompt, services: Services, label: str | None = None) -> MaskResult:
+        """A whole click prompt at once (points and/or a box, photo pixels) as a new segment: what a script sends
+        instead of clicking one point after another. It needs an include point or a box to start from."""
+        photo = self._require_photo()
+        if not any(p.positive for p in prompt.points) and prompt.box is None:
+            raise BadInput("start with an include point (X,Y or X,Y:+) or a box")
+        prompt.validate(photo.width, photo.height)
+        self.count("click", services)
+        return self._run(self.new_segment(label), prompt, services)
+
     def _run(self, seg: Segment, prompt: ClickPrompt, services: Services) -> MaskResult:
         if services.click.name != self.prepared_by:  # the service fell back since this photo was prepared
             self._prepare(services)
@@ -410,17 +404,12 @@ class EditorSession:
         self._require_photo()
         if charge:
             self.count("edit", services)
-        editor = _editor(editor_name, services)
+        editor = build_editor(editor_name, services.manager)
         before = self.result()
-        t0 = time.perf_counter()
-        with guarded(editor, before.shape, mask, services.settings):  # refused here when too big for memory
-            after = editor.apply(before, mask, params, seed,
-                                 **_soft_edge_kwargs(editor, before, mask, params, alpha))
-            seconds = time.perf_counter() - t0
-            layer = layer_from_result(self.layers.next_id(), label or "photo", editor_name, params, seed, before,
-                                      after, seconds, tuple(getattr(editor, "model_ids", ()) or ()),
-                                      generative=editor.generative)
-            del after
+        after, seconds = run_editor(editor, before, mask, params, seed, services.settings, alpha)
+        layer = edit_layer(self.layers.next_id(), label or "photo", editor_name, editor, params, seed, before, after,
+                           seconds)
+        del after
         self.layers.push(layer)
         self.last_report = list(getattr(editor, "last_report", ()) or ())  # per-face notes (anonymize)
         self.show_selection = False
@@ -433,7 +422,7 @@ class EditorSession:
         seg = self.segment()
         if seg is None or not seg.mask.any():
             raise BadInput("select a part of the photo first (pick a labelled part or click on it)")
-        editor = _editor(editor_name, services)
+        editor = build_editor(editor_name, services.manager)
         if not hasattr(editor, "generate"):
             raise BadInput(f"the {editor_name} editor makes no variants; use Apply")
         self.count("edit", services)
@@ -467,11 +456,27 @@ class EditorSession:
     def apply_to_part(self, label: str, editor_name: str, params: dict[str, Any], seed: int | None,
                       services: Services, charge: bool = True) -> Layer | None:
         """Apply an editor to a labelled part by name; None when the photo has no such part."""
-        part = next((p for p in self.parts if p.label == label), None)
+        part = self.part_named(label)
         if part is None or not part.mask.any():
             return None
-        return self.apply_edit(editor_name, params, seed, services, mask=part.mask, label=label, charge=charge,
+        return self.apply_edit(editor_name, params, seed, services, mask=part.mask, label=part.label, charge=charge,
                                alpha=part.edge_alpha)
+
+    def part_named(self, label: str) -> Segment | None:
+        """The labelled part called ``label`` (any case; "faces" and "people" mean "all faces" and "person 1");
+        None when the photo has none."""
+        wanted = label.strip().lower()
+        wanted = PART_ALIASES.get(wanted, wanted)
+        return next((p for p in self.parts if p.label.lower() == wanted), None)
+
+    def require_part(self, label: str) -> Segment:
+        """`part_named`, or BadInput naming the parts this photo has."""
+        part = self.part_named(label)
+        if part is None:
+            found = ", ".join(sorted({p.label for p in self.parts})) or "none"
+            why = f" ({self.parse_note})" if self.parse_note else ""
+            raise BadInput(f"no '{label}' found in {self._require_photo().name}; found: {found}{why}")
+        return part
 
     def faces(self, services: Services) -> list[Any]:
         """Every face on the current result, numbered left to right (cached per result)."""
@@ -504,7 +509,7 @@ class EditorSession:
         self.count("edit", services)
         out = []
         for caption, name, params in VARIANTS:
-            img = base if not name else _editor(name, services).apply(base, small, params, 0)
+            img = base if not name else build_editor(name, services.manager).apply(base, small, params, 0)
             out.append((img, caption, name, params))
         return out
 
@@ -526,18 +531,16 @@ class EditorSession:
         unique name (`_publish`). With at least one visible edit it carries Facet's provenance
         (studio/provenance.py: metadata, C2PA Content Credentials, and the invisible watermark as FACET_WATERMARK
         says); an unedited photo is written without any."""
-        photo = self._require_photo()
-        base = getattr(self.layers, "base", None)
-        shown = ([base] if base is not None else []) + [layer for layer in self.layers.layers if layer.visible]
-        if shown:
-            from studio.provenance import provenance_bytes
+        return self._publish(self.export_bytes(fmt, quality, settings),
+                             export_name(self._require_photo().name, fmt), "export")
 
-            data, _ = provenance_bytes(np.asarray(self.result()), shown, photo, fmt, photo.icc_profile, quality,
-                                       merged=self.layers.merged, history=self.layers.history, settings=settings)
-        else:
-            data = encode_image(np.asarray(self.result()), fmt, photo.icc_profile, quality)
-        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(photo.name).stem)[:60] or "photo"
-        return self._publish(data, f"{stem}-facet.{'jpg' if fmt.upper() in ('JPG', 'JPEG') else 'png'}", "export")
+    def export_bytes(self, fmt: str = "PNG", quality: int = 95, settings: Any = None) -> bytes:
+        """The full-size result as PNG / JPEG bytes, with provenance when it shows an edit (studio/export.py)."""
+        photo = self._require_photo()
+        base = self.layers.base
+        shown = ([base] if base is not None else []) + [layer for layer in self.layers.layers if layer.visible]
+        return export_bytes(self.result(), shown, photo, fmt, quality, merged=self.layers.merged,
+                            history=self.layers.history, settings=settings)
 
     # -- output -------------------------------------------------------------------------------------
     def result_preview(self) -> np.ndarray:
@@ -629,21 +632,4 @@ class EditorSession:
         self._written.clear()
         self._published.clear()
         trim_heap()
-
-
-def _soft_edge_kwargs(editor: Any, image: np.ndarray, mask: np.ndarray, params: dict[str, Any],
-                      alpha: np.ndarray | None) -> dict[str, Any]:
-    """Crop editors composite with the mask's soft edge (core/edges.py): the segment's own when it has one,
-    else one computed here from the photo within the feather width, so hair, fur and leaves blend and a
-    hard edge stays hard. Other editors (inpaint, remove, faces) keep their own compositing."""
-    from editors.base import CropEditor, auto_feather
-
-    if not isinstance(editor, CropEditor) or mask.shape != image.shape[:2] or not mask.any():
-        return {}
-    if alpha is None:
-        from core.edges import soft_edge
-
-        feather = params.get("feather", -1.0) if isinstance(params.get("feather", -1.0), (int, float)) else -1.0
-        alpha = soft_edge(np.asarray(image), mask, max(2.0, auto_feather(image.shape, float(feather))))
-    return {"alpha": alpha}
 
