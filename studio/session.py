@@ -109,7 +109,7 @@ class EditorSession:
         self._render_preview = self._faces = self.pending = None
         self.prepared = None
         self.parts, self.parse_seconds, self.parse_note = [], 0.0, ""
-        self.prepared_by = ""
+        self.prepared_by, self.prepare_seconds = "", 0.0
         if prepare:
             self._prepare(services)
         if parse:
