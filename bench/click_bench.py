@@ -94,7 +94,7 @@ def baseline_services(services: Any) -> Any:
     spec = importlib.util.spec_from_file_location("grabcut_main", path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules["grabcut_main"] = mod
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    spec.loader.exec_module(mod)
     services.click = mod.GrabCutSegmenter()
     return services
 

@@ -64,7 +64,7 @@ def sam_embedding(key: int, role: str, pixels: np.ndarray) -> tuple[Any, tuple[i
     with manager.lock(role), torch.inference_mode():
         emb = m.model.get_image_embeddings(pixel_values)
     reshaped = tuple(int(v) for v in inputs["reshaped_input_sizes"][0])
-    return (emb.cpu() if on_zero_gpu() else emb), reshaped  # type: ignore[return-value]
+    return (emb.cpu() if on_zero_gpu() else emb), reshaped
 
 
 def prompt_kwargs(device: Any, dtype: Any, points: list, labels: list, box: list | None,
@@ -119,7 +119,7 @@ class SamSegmenter:
         emb, reshaped = sam_embedding(manager_key(self.manager), self.role, photo.pixels)
         seconds = time.perf_counter() - t0
         log.debug("SAM embedding for %s in %.3fs", photo.id, seconds)
-        return SamEmbedding(emb, (photo.height, photo.width), reshaped, seconds)  # type: ignore[arg-type]
+        return SamEmbedding(emb, (photo.height, photo.width), reshaped, seconds)
 
     def segment(self, photo: Photo, prepared: SamEmbedding, prompt: ClickPrompt,
                 previous: MaskResult | None) -> MaskResult:

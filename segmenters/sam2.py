@@ -61,7 +61,7 @@ def _preprocessing(path: Path, model: Any) -> tuple[int, tuple, tuple]:
         data = json.loads(cfg.read_text())
         mean = tuple(data.get("image_mean", mean))
         std = tuple(data.get("image_std", std))
-    return size, mean, std  # type: ignore[return-value]
+    return size, mean, std
 
 
 def load_sam2(path: Path, device: str, dtype: Any) -> LoadedSam2:

@@ -128,7 +128,7 @@ def load_clipseg(path: Path, device: str, dtype: Any) -> LoadedClipSeg:
     from transformers import CLIPSegForImageSegmentation
 
     model = CLIPSegForImageSegmentation.from_pretrained(path, dtype=dtype, use_safetensors=True)
-    model = model.to(device).eval()  # type: ignore[arg-type]
+    model = model.to(device).eval()
     pre = _json(Path(path) / "preprocessor_config.json")
     size = pre.get("size", 352)
     w, h = (size, size) if isinstance(size, int) else (int(size.get("width", 352)), int(size.get("height", 352)))
@@ -202,7 +202,7 @@ def load_sam3(path: Path, device: str, dtype: Any) -> LoadedSam3:
     from transformers import Sam3Model
 
     model = Sam3Model.from_pretrained(path, dtype=dtype, use_safetensors=True)
-    model = model.to(device).eval()  # type: ignore[arg-type]
+    model = model.to(device).eval()
     size, mean, std = sam3_preprocessing(path)
     return LoadedSam3(model, _tokenizer(path), size, mean, std, device, dtype)
 
