@@ -289,8 +289,9 @@ def _edit_photo(job: EditJob, path: Path, mask_path: Path | None = None, segment
 
     t0 = time.perf_counter()
     with guarded(job.editor, photo.pixels.shape, mask, job.settings):  # FACET_MEMORY_BUDGET_MB, before any work
-        result = job.editor.apply(photo, mask, job.params, job.seed)
-    return {"photo": photo, "result": result, "segment_source": source, "seconds": time.perf_counter() - t0}
+        edited = job.editor.edit(photo, mask, job.params, job.seed)  # an EditResult (editors/base.py)
+    return {"photo": photo, "result": edited.image, "edit": edited, "segment_source": source,
+            "seconds": time.perf_counter() - t0}
 
 
 def _marked(job: EditJob, done: dict, segment: str, fmt: str, quality: int = 95) -> bytes:
@@ -300,8 +301,7 @@ def _marked(job: EditJob, done: dict, segment: str, fmt: str, quality: int = 95)
 
     photo = done["photo"]
     layer = layer_from_result(1, segment, job.name, job.params, job.seed, photo.pixels, done["result"],
-                              done["seconds"], tuple(getattr(job.editor, "model_ids", ()) or ()),
-                              generative=job.editor.generative)
+                              done["seconds"], done["edit"].model_ids, generative=done["edit"].generative)
     return provenance_bytes(done["result"], [layer], photo, fmt, photo.icc_profile, quality)[0]
 
 
@@ -316,11 +316,11 @@ def cmd_edit(args: argparse.Namespace) -> dict:
     args.out.write_bytes(_marked(job, done, args.segment or "mask", "JPEG" if suffix in (".jpg", ".jpeg") else "PNG"))
     from studio.layers import recordable_params
 
-    return {"out": str(args.out), "editor": args.editor, "backend": getattr(job.editor, "backend", job.editor.label),
+    return {"out": str(args.out), "editor": args.editor, "backend": done["edit"].backend,
             "params": recordable_params(job.params), "seed": args.seed,
             "segment": args.segment or str(args.mask), "segment_source": done["segment_source"],
             "seconds": round(done["seconds"], 4), "width": photo.width, "height": photo.height,
-            **({"faces": job.editor.last_report} if getattr(job.editor, "last_report", None) else {})}
+            **({"faces": list(done["edit"].report)} if done["edit"].report else {})}
 
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")

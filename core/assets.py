@@ -137,7 +137,7 @@ def _check(path: Path, spec: PackagedFile) -> None:
 
 
 def _installed_path(spec: PackagedFile) -> Path | None:
-    found = importlib.util.find_spec(spec.package)
+    found = importlib.util.find_spec(spec.package.replace("-", "_"))  # the import name of a PyPI package
     if found is None or not found.submodule_search_locations:
         return None
     site = Path(list(found.submodule_search_locations)[0]).parent

@@ -27,6 +27,7 @@ from core.limits import RateLimiter, client_address
 from core.masks import PALETTE, downscale, render_overlay, resize_mask
 from core.photo import mask_to_png
 from studio.services import Services
+from editors.base import Editor, GenerativeEditor
 from core.types import ClickPrompt, MaskResult, Photo, Point, Segment
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ VARIANTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 )
 
 
-def _editor(name: str, services: Services) -> Any:
+def _editor(name: str, services: Services) -> Editor:
     from editors import EDITORS
 
     if name not in EDITORS:
@@ -412,19 +413,15 @@ class EditorSession:
             self.count("edit", services)
         editor = _editor(editor_name, services)
         before = self.result()
-        t0 = time.perf_counter()
         with guarded(editor, before.shape, mask, services.settings):  # refused here when too big for memory
-            after = editor.apply(before, mask, params, seed,
-                                 **_soft_edge_kwargs(editor, before, mask, params, alpha))
-            seconds = time.perf_counter() - t0
+            done = editor.edit(before, mask, params, seed, **_soft_edge_kwargs(editor, before, mask, params, alpha))
             layer = layer_from_result(self.layers.next_id(), label or "photo", editor_name, params, seed, before,
-                                      after, seconds, tuple(getattr(editor, "model_ids", ()) or ()),
-                                      generative=editor.generative)
-            del after
+                                      done.image, done.seconds, done.model_ids, generative=done.generative)
         self.layers.push(layer)
-        self.last_report = list(getattr(editor, "last_report", ()) or ())  # per-face notes (anonymize)
+        self.last_report = [dict(r) for r in done.report]  # per-face notes (anonymize)
+        del done
         self.show_selection = False
-        self.status = f"Applied {editor.label} to '{label}' in {seconds * 1000:.0f} ms (layer #{layer.id})."
+        self.status = f"Applied {editor.label} to '{label}' in {layer.seconds * 1000:.0f} ms (layer #{layer.id})."
         return layer
 
     def generate(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services,
@@ -434,7 +431,7 @@ class EditorSession:
         if seg is None or not seg.mask.any():
             raise BadInput("select a part of the photo first (pick a labelled part or click on it)")
         editor = _editor(editor_name, services)
-        if not hasattr(editor, "generate"):
+        if not isinstance(editor, GenerativeEditor):
             raise BadInput(f"the {editor_name} editor makes no variants; use Apply")
         self.count("edit", services)
         key = self._result_key()
@@ -453,12 +450,13 @@ class EditorSession:
             raise BadInput("the photo has changed since these variants were made; generate again")
         if not 0 <= index < len(variants):
             raise BadInput(f"there is no variant #{index + 1}")
-        v = variants[index]
-        layer = layer_from_result(self.layers.next_id(), label, editor_name, params, v.seed, self.result(), v.image,
-                                  v.seconds, (v.model,), generative=v.generative)
+        v = variants[index].result()
+        layer = layer_from_result(self.layers.next_id(), label, editor_name, params, variants[index].seed,
+                                  self.result(), v.image, v.seconds, v.model_ids, generative=v.generative)
         self.layers.push(layer)
         self.show_selection = False
-        self.status = f"Applied variant {index + 1} (seed {v.seed}, {v.backend}) to '{label}' (layer #{layer.id})."
+        self.status = (f"Applied variant {index + 1} (seed {variants[index].seed}, {v.backend}) to '{label}' "
+                       f"(layer #{layer.id}).")
         return layer
 
     def _result_key(self) -> tuple:
