@@ -167,6 +167,18 @@ class Editor(Protocol):
               seed: int | None = None) -> np.ndarray:
         """``edit(...).image``: an RGB uint8 image of the photo's size."""
 
+    def estimate_bytes(self, shape: tuple[int, ...], mask: np.ndarray) -> int:
+        """Estimated peak memory (bytes) of one edit of ``mask`` on a photo of ``shape`` (checked against
+        FACET_MEMORY_BUDGET_MB before the work, ``core.budget``); a generic estimate unless the editor knows
+        better (``CropEditor``'s)."""
+        return generic_estimate(shape)
+
+
+def generic_estimate(shape: tuple[int, ...]) -> int:
+    from core.budget import GENERIC_BYTES_PER_PIXEL
+
+    return GENERIC_BYTES_PER_PIXEL * int(shape[0]) * int(shape[1])
+
 
 Progress = Callable[[int, int], None]
 
@@ -196,6 +208,9 @@ class ReportingEditor:
     def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
               seed: int | None = None) -> np.ndarray:
         raise NotImplementedError
+
+    def estimate_bytes(self, shape: tuple[int, ...], mask: np.ndarray) -> int:
+        return generic_estimate(shape)
 
     def edit(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
              seed: int | None = None) -> EditResult:
