@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
@@ -202,7 +202,7 @@ class ReportingEditor:
     provenance: ClassVar[Provenance]
     model_ids: tuple[str, ...] = CLASSICAL
     backend_used: str = ""
-    last_report: list[dict[str, Any]] = []
+    last_report: Sequence[dict[str, Any]] = ()  # apply sets its own list
     result_generative: bool | None = None  # None: the declared ``provenance.generative``
 
     def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
