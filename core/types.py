@@ -100,6 +100,7 @@ class MaskResult:
     score: float | None = None  # predicted IoU or None
     state: Any = None  # backend-private data fed back on the next click (SAM's low-res logits)
     alpha: np.ndarray | None = None  # optional soft edge: float32 HxW in [0, 1], ``mask == (alpha >= 0.5)``
+    model_ids: tuple[str, ...] = ()  # the trained models that made it (``repo@rev8``); empty: a classical backend
 
 
 def mask_bbox(mask: np.ndarray) -> Box | None:

@@ -41,7 +41,8 @@ from core.errors import BadInput, ModelUnavailable
 from core.models import ModelManager, default_manager
 from core.types import Photo
 from editors.registry import EDITORS
-from editors.base import FEATHER, Param, as_pixels, auto_feather, rng_for, validate_params
+from editors.base import (FACE_ANONYMIZED, FEATHER, Param, Provenance, ReportingEditor, as_pixels, auto_feather, rng_for,
+                          validate_params)
 from editors.faceswap import (BACKENDS, FULL_MODELS, OFFLINE_MODELS, Target, choose_backend, finish, full_swap,
                               gallery_names, load_target, mesh_swap, normed, selected_faces)
 from segmenters import face_identity as fi
@@ -149,10 +150,11 @@ def _rank_targets(pixels: np.ndarray, face: fi.DetectedFace, targets: list[Targe
     return sorted(targets, key=lambda t: fi.texture_similarity(pixels, face, t.image, t.face.mesh, t.tris))
 
 
-class AnonymizeEditor:
+class AnonymizeEditor(ReportingEditor):
     name = "anonymize"
     label = "Anonymize faces"
-    generative = True  # method swap (a synthetic identity); blur / pixelate / solid are classical (set in apply)
+    # method swap (a synthetic identity) is generative; blur / pixelate / solid are classical (apply says which)
+    provenance = Provenance(generative=True, face_edit=FACE_ANONYMIZED, models=OFFLINE_MODELS + FULL_MODELS)
     params_schema = {
         "method": Param(str, "swap", choices=METHODS, help="blur | pixelate | solid | swap (synthetic identity)"),
         "faces": Param(str, "all", help="which faces, by number: 'all' or e.g. '0,2'"),
@@ -193,7 +195,7 @@ class AnonymizeEditor:
         out = pixels.copy()
         rng = rng_for(seed)
         self.model_ids = FULL_MODELS if backend == "full" else OFFLINE_MODELS
-        self.generative = p["method"] == "swap"
+        self.result_generative = p["method"] == "swap"
         self.last_report = []
         targets: list[Target] = []
         if p["method"] == "swap" and backend == "offline":

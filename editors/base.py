@@ -1,9 +1,18 @@
-"""The editor protocol: restyle the pixels under a mask (see the editor issues).
+"""The editor contract: restyle the pixels under a mask (see the editor issues).
 
-An editor is a small object with ``name`` (registry name), ``label`` (what the UI shows),
-``params_schema`` (name -> :class:`Param`, so a UI or CLI can build its controls) and ``apply``.
-``apply`` returns a full-size RGB uint8 image; pixels outside ``mask`` plus the feather band are
-bit-identical to the input (see ``core.composite``).
+An editor is a small object with ``name`` (registry name), ``label`` (what the UI shows), ``params_schema``
+(name -> :class:`Param`, so a UI or CLI can build its controls), ``provenance`` (its declared
+:class:`Provenance`: may it make pixels with a trained generative model, does it change or hide who a face is,
+which trained models it may use) and two calls:
+
+- ``edit(photo, mask, params, seed)`` -> :class:`EditResult` (frozen: the image, the model ids that made it,
+  the backend, the seconds, a report). ``EditResult.image`` is a full-size RGB uint8 image whose pixels
+  outside ``mask`` plus the feather band are bit-identical to the input (see ``core.composite``).
+- ``apply(...)``: the same, the image only (``edit(...).image``).
+
+Editors that make several candidates to pick from (inpaint, remove) also implement :class:`GenerativeEditor`
+(``generate`` -> a list of :class:`Variant`). Callers read these declarations and results; they never probe an
+editor with getattr / hasattr or know editors by name.
 
 :class:`CropEditor` implements the common flow once: validate -> crop around the mask (+margin) ->
 ``process`` the crop -> composite back with a distance feather (+ optional colour harmonisation).
@@ -12,8 +21,11 @@ bit-identical to the input (see ``core.composite``).
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -47,19 +59,166 @@ FEATHER = Param(float, -1.0, -1.0, 256.0, None,
                 "feather width in px at the boundary; -1 = automatic (about 0.25 % of the photo's diagonal)")
 
 
+FACE_SWAPPED = "swapped"  # Provenance.face_edit of an editor that puts another identity on faces
+FACE_ANONYMIZED = "anonymized"  # ... of one that hides who a face is (a synthetic identity, blur, pixelate)
+FACE_EDITS = (FACE_SWAPPED, FACE_ANONYMIZED)
+CLASSICAL: tuple[str, ...] = ()  # Provenance.models of an editor that uses no trained model at all
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What an editor declares about the pixels it makes (its class attribute ``provenance``). The exports'
+    metadata, Content Credentials and watermark flags are built from these declarations and from each
+    :class:`EditResult`, never from the editor's name.
+
+    ``generative``: it may put pixels made by a trained generative model into the photo (diffusion, LaMa, a
+    neural style network, a face swap); such exports carry the invisible watermark (FACET_WATERMARK) and a
+    trainedAlgorithmicMedia source type. Whether one result did is ``EditResult.generative``.
+    ``face_edit``: ``FACE_SWAPPED`` or ``FACE_ANONYMIZED`` for editors that change or hide who a face is
+    (the manifest's face flags and boxes), else None.
+    ``models``: every trained model it may run (``CLASSICAL``, the empty tuple: none, classical algorithms only);
+    which ones made one result is ``EditResult.model_ids``.
+    ``c2pa_action``: the C2PA action its edits are recorded as.
+    """
+
+    generative: bool = False
+    face_edit: str | None = None
+    models: tuple[str, ...] = CLASSICAL
+    c2pa_action: str = "c2pa.edited"
+
+    def __post_init__(self) -> None:
+        if self.face_edit is not None and self.face_edit not in FACE_EDITS:
+            raise ValueError(f"face_edit must be one of {FACE_EDITS} or None, not {self.face_edit!r}")
+
+    @property
+    def classical(self) -> bool:
+        """True when the editor runs no trained model at all."""
+        return not self.models
+
+
+@dataclass(frozen=True, eq=False)
+class EditResult:
+    """What one edit made. ``image``: the full-size RGB uint8 HxWx3 result; ``model_ids``: the trained models
+    that made it (empty: classical); ``backend``: the human-readable backend name; ``seconds``: wall time;
+    ``report``: per-item notes (anonymize: one dict per face, what was done and why); ``generative``: the
+    image holds pixels made by a trained generative model."""
+
+    image: np.ndarray
+    model_ids: tuple[str, ...]
+    backend: str
+    seconds: float
+    report: tuple[dict[str, Any], ...] = ()
+    generative: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Variant:
+    """One generated candidate (``GenerativeEditor.generate``).
+
+    ``image``: the full-size photo with the edit composited in (RGB uint8 HxWx3); ``seed``: the seed that
+    reproduces it (same params + seed = same pixels on the same device); ``seconds``: wall time of this
+    variant (model call + crop/paste); ``model``: which weights or algorithm made it (``repo@revision`` or the
+    local folder of a ``FACET_MODEL_<ROLE>`` override, ``+lcm-lora`` in fast mode, or ``opencv-telea`` for the
+    classical fill); ``backend``: the human-readable backend name the UI shows; ``generative``: made by a
+    trained generative model (False: remove's classical fill).
+    """
+
+    image: np.ndarray
+    seed: int
+    seconds: float
+    model: str
+    backend: str = ""
+    generative: bool = True
+
+    def result(self) -> EditResult:
+        """This variant as an :class:`EditResult` (a classical fill records no trained model)."""
+        return EditResult(self.image, (self.model,) if self.generative and self.model else CLASSICAL, self.backend,
+                          self.seconds, (), self.generative)
+
+
+_declared: dict[str, Provenance] = {}
+
+
+def declared_provenance(name: str) -> Provenance:
+    """The ``Provenance`` the editor registered as ``name`` declares; a plain classical ``Provenance()`` for a
+    name no editor has (the merged base layer, an old manifest's editor). For code that holds a recorded edit
+    (a layer, a manifest entry) rather than the editor: it reads the declaration, never a list of names."""
+    from editors.registry import EDITORS
+
+    if name not in EDITORS:
+        return Provenance()
+    if name not in _declared:
+        _declared[name] = EDITORS.build(name, None).provenance
+    return _declared[name]
+
+
 @runtime_checkable
 class Editor(Protocol):
     name: str
     label: str
     params_schema: dict[str, Param]
-    # Provenance: True when the last result holds pixels made by a trained generative model (diffusion, LaMa,
-    # a neural style network, a face swap). Such exports carry the invisible watermark (FACET_WATERMARK) and
-    # a trainedAlgorithmicMedia source type in their Content Credentials; classical edits do not.
-    generative: bool
+    provenance: Provenance
 
-    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any],
-              seed: int | None) -> np.ndarray:
-        """Return an RGB uint8 image of the photo's size; pixels outside ``mask`` plus feather stay identical."""
+    def edit(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
+             seed: int | None = None) -> EditResult:
+        """Edit the pixels under ``mask``; pixels outside ``mask`` plus feather stay identical."""
+
+    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
+              seed: int | None = None) -> np.ndarray:
+        """``edit(...).image``: an RGB uint8 image of the photo's size."""
+
+    def estimate_bytes(self, shape: tuple[int, ...], mask: np.ndarray) -> int:
+        """Estimated peak memory (bytes) of one edit of ``mask`` on a photo of ``shape`` (checked against
+        FACET_MEMORY_BUDGET_MB before the work, ``core.budget``); a generic estimate unless the editor knows
+        better (``CropEditor``'s)."""
+        return generic_estimate(shape)
+
+
+def generic_estimate(shape: tuple[int, ...]) -> int:
+    from core.budget import GENERIC_BYTES_PER_PIXEL
+
+    return GENERIC_BYTES_PER_PIXEL * int(shape[0]) * int(shape[1])
+
+
+Progress = Callable[[int, int], None]
+
+
+@runtime_checkable
+class GenerativeEditor(Editor, Protocol):
+    """An editor whose results are candidates to pick from (``generate``: ``variants`` of them, by seed); the
+    session's Generate flow takes only these. Implementations subclass it, so the declaration is explicit."""
+
+    def generate(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
+                 seed: int | None = None, progress: Progress | None = None, cancel: Any = None) -> list[Variant]:
+        """Candidates (full-size RGB uint8 each); ``progress(step, total)``; ``cancel.set()`` stops it."""
+
+
+class ReportingEditor:
+    """For editors whose ``apply`` notes on the editor what the call did (the face editors): ``model_ids``,
+    ``backend_used``, ``last_report`` and ``result_generative`` are set by ``apply``; ``edit`` wraps them into
+    an :class:`EditResult`. (A fresh editor is built for every edit, so the notes belong to one call.)"""
+
+    label: str = ""
+    provenance: ClassVar[Provenance]
+    model_ids: tuple[str, ...] = CLASSICAL
+    backend_used: str = ""
+    last_report: Sequence[dict[str, Any]] = ()  # apply sets its own list
+    result_generative: bool | None = None  # None: the declared ``provenance.generative``
+
+    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
+              seed: int | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def estimate_bytes(self, shape: tuple[int, ...], mask: np.ndarray) -> int:
+        return generic_estimate(shape)
+
+    def edit(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
+             seed: int | None = None) -> EditResult:
+        t0 = time.perf_counter()
+        image = self.apply(photo, mask, params, seed)
+        generative = self.provenance.generative if self.result_generative is None else self.result_generative
+        return EditResult(image, tuple(self.model_ids), self.backend_used or self.label,
+                          time.perf_counter() - t0, tuple(dict(r) for r in self.last_report), bool(generative))
 
 
 def as_pixels(photo: Photo | np.ndarray) -> np.ndarray:
@@ -210,8 +369,8 @@ class CropEditor:
     name: str = ""
     label: str = ""
     params_schema: dict[str, Param] = {}
+    provenance: Provenance = Provenance()  # classical unless a subclass declares otherwise
     harmonize_strength: float = 0.0  # colour harmonisation at the seam (see core.composite.harmonize)
-    generative: bool = False  # see `Editor.generative`; a CropEditor made by a trained model sets it True
     harmonize_channels: str = "L"
     # Peak memory of one edit (``estimate_bytes``, checked against FACET_MEMORY_BUDGET_MB before the work):
     # ``work_mb`` (work at a capped size, buffers) + ``crop_bytes`` per pixel of the crop box (the editor's
@@ -240,13 +399,30 @@ class CropEditor:
         """Edit an RGB uint8 crop; ``mask`` is the crop's bool mask. Return an RGB uint8 crop of the same size."""
         raise NotImplementedError
 
-    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-              seed: int | None = None, alpha: np.ndarray | None = None) -> np.ndarray:
+    def edit(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
+             seed: int | None = None, alpha: np.ndarray | None = None) -> EditResult:
         """``alpha`` (optional): the mask's soft edge (float32 HxW, ``core.edges``) used when compositing."""
+        t0 = time.perf_counter()
         pixels = as_pixels(photo)
         mask = check_mask(mask, pixels.shape)
         p = validate_params(self.name, self.params_schema, params)
         self.check(p)
+        image = self.render(pixels, mask, p, seed, alpha)
+        return EditResult(image, self.models_for(p), self.label, time.perf_counter() - t0, (),
+                          self.provenance.generative)
+
+    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
+              seed: int | None = None, alpha: np.ndarray | None = None) -> np.ndarray:
+        """``edit(...).image``."""
+        return self.edit(photo, mask, params, seed, alpha).image
+
+    def models_for(self, params: dict[str, Any]) -> tuple[str, ...]:
+        """The trained models an edit with these (validated) params runs (default: all the declared ones)."""
+        return self.provenance.models
+
+    def render(self, pixels: np.ndarray, mask: np.ndarray, p: dict[str, Any], seed: int | None,
+               alpha: np.ndarray | None) -> np.ndarray:
+        """The crop flow on checked ``pixels`` / ``mask`` with validated params ``p``: the full-size result."""
         feather = auto_feather(pixels.shape, p.get("feather", -1.0))
         box = crop_box(mask, 0)
         box = crop_box(mask, self.margin(pixels.shape, box, p, feather))

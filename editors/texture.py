@@ -23,7 +23,7 @@ from core.budget import fits, work_size
 from core.composite import lab_to_rgb, masked_blur, rgb_to_lab
 from editors import assets
 from editors.registry import EDITORS
-from editors.base import FEATHER, CropEditor, ImageRef, Param
+from editors.base import CLASSICAL, FEATHER, CropEditor, ImageRef, Param, Provenance
 from editors.recolour import _soft_l
 
 MAX_TILE = 4096
@@ -51,6 +51,7 @@ WORK_PIXELS = 2_500_000  # crops larger than this are textured at a working size
 class TextureEditor(CropEditor):
     name = "texture"
     label = "Texture (denim, leopard, crocodile, ... or your own image)"
+    provenance = Provenance(generative=False, models=CLASSICAL)  # a texture image laid on the shading, no model
     harmonize_strength = 0.25
     work_mb, crop_bytes = 450.0, 16.0  # work: up to 2.5 MP of float arrays plus a tile of up to 4096 px
     params_schema = {

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from core.models import ModelManager
-from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part, full_backend_ready
+from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part
 
 ROLE = "clothes"
 FULL_SOURCE = "segformer-clothes"
@@ -500,7 +500,7 @@ class ClothesParser:
     def run(self, ctx: ParseContext) -> ParseOutput:
         from segmenters.nets import PAN, net_available
 
-        if full_backend_ready(self.manager, ROLE):
+        if self.manager.ready(ROLE):
             return parse_full(self.manager, ctx)
         if net_available(PAN):
             return parse_nets(ctx)

@@ -26,7 +26,6 @@ import io
 import logging
 import math
 import threading
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ import cv2
 import numpy as np
 
 from core.errors import BadInput, ModelUnavailable
-from core.models import ModelManager, default_manager
+from core.models import ModelManager, default_manager, onnx_providers
 from segmenters.faces import BoxShape
 
 log = logging.getLogger(__name__)
@@ -157,7 +156,7 @@ def find_faces(rgb: np.ndarray, manager: ModelManager | None = None, backend: st
     ``mesh``: also run the 468-point face mesh per face (needed for face-shaped masks).
     """
     _check_rgb(rgb)
-    use_full = backend == "full" or (backend == "auto" and full_ready(manager, ROLE_ANALYSIS))
+    use_full = backend == "full" or (backend == "auto" and (manager or default_manager()).ready(ROLE_ANALYSIS))
     if use_full:
         models = analysis_models(manager or default_manager())
         faces = models.detect(rgb)
@@ -387,26 +386,6 @@ def padded_box(pts: np.ndarray, shape: tuple[int, ...], pad: float) -> tuple[int
 # ------------------------------------------------------------------------------------------- full backend
 
 
-def full_ready(manager: ModelManager | None, role: str) -> bool:
-    """True when ``role`` is in the manifest and its weights are here: loaded, on disk, or downloaded now
-    on first use when the hub is reachable (``ModelManager.ready``)."""
-    mgr = manager or default_manager()
-    if role not in mgr.roles:
-        return False
-    try:
-        return mgr.ready(role)
-    except ModelUnavailable:
-        return False
-
-
-def onnx_providers() -> list[str]:
-    """CUDA first when this onnxruntime build has it, then CPU (never asks for what is not there)."""
-    import onnxruntime
-
-    avail = onnxruntime.get_available_providers()
-    return [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in avail] or list(avail[:1])
-
-
 @contextlib.contextmanager
 def _quiet() -> Any:
     """insightface prints shapes and providers, and its face_align warns about a deprecated skimage call."""
@@ -511,33 +490,30 @@ def inswap(manager: ModelManager, rgb: np.ndarray, face: DetectedFace, latent: n
 
 # ------------------------------------------------------------------------------------------- measures (dlib)
 
-_dlib_models: dict[str, Any] = {}
-_dlib_lock = threading.Lock()
+DLIB = "dlib:face-recognition-models"  # the model manager's key for dlib's measures (evict frees them)
+
+
+def _load_dlib() -> dict[str, Any]:
+    import importlib.util
+
+    try:
+        import dlib
+    except ImportError as exc:
+        raise ModelUnavailable("dlib", "install dlib-bin and face-recognition-models==0.3.0") from exc
+    spec = importlib.util.find_spec("face_recognition_models")  # its __init__ needs pkg_resources
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable("dlib", "install face-recognition-models==0.3.0")
+    root = Path(list(spec.submodule_search_locations)[0]) / "models"
+    return dict(detector=dlib.get_frontal_face_detector(),
+                shape68=dlib.shape_predictor(str(root / "shape_predictor_68_face_landmarks.dat")),
+                recog=dlib.face_recognition_model_v1(str(root / "dlib_face_recognition_resnet_model_v1.dat")),
+                rect=dlib.rectangle)
 
 
 def _dlib() -> dict[str, Any]:
-    """dlib's frontal detector, 68-point predictor and ResNet descriptor (face-recognition-models, CC0)."""
-    with _dlib_lock:
-        if not _dlib_models:
-            import importlib.util
-
-            try:
-                import dlib
-            except ImportError as exc:
-                raise ModelUnavailable("dlib", "install dlib-bin and face-recognition-models==0.3.0") from exc
-            spec = importlib.util.find_spec("face_recognition_models")  # its __init__ needs pkg_resources
-            if spec is None or not spec.submodule_search_locations:
-                raise ModelUnavailable("dlib", "install face-recognition-models==0.3.0")
-            root = Path(list(spec.submodule_search_locations)[0]) / "models"
-            t0 = time.perf_counter()
-            _dlib_models.update(
-                detector=dlib.get_frontal_face_detector(),
-                shape68=dlib.shape_predictor(str(root / "shape_predictor_68_face_landmarks.dat")),
-                recog=dlib.face_recognition_model_v1(str(root / "dlib_face_recognition_resnet_model_v1.dat")),
-                rect=dlib.rectangle,
-            )
-            log.info("loaded dlib measures in %.2fs", time.perf_counter() - t0)
-        return _dlib_models
+    """dlib's frontal detector, 68-point predictor and ResNet descriptor (face-recognition-models, CC0), held by
+    the model manager."""
+    return default_manager().resident(DLIB, _load_dlib)
 
 
 def dlib_rect(face: DetectedFace) -> Any:

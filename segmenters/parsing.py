@@ -350,24 +350,13 @@ def _sources(parts: list[Part]) -> str:
 # -- helpers shared by the parser modules ---------------------------------------------------------------
 
 
-_packaged_cache: dict[str, Any] = {}
-_packaged_locks: dict[str, threading.Lock] = {}
-_cache_lock = threading.Lock()
+def packaged_model(name: str, loader: Callable[[Any], Any]) -> tuple[Any, threading.RLock]:
+    """A resident model built by ``loader(path)`` from packaged file ``name`` (core/assets.py), and its lock;
+    held by the model manager (``ModelManager.packaged``), so eviction frees it."""
+    from core.models import default_manager
 
-
-def packaged_model(name: str, loader: Callable[[Any], Any]) -> tuple[Any, threading.Lock]:
-    """A resident model built by ``loader(path)`` from packaged file ``name`` (core/assets.py), and its lock."""
-    from core.assets import packaged_path
-
-    path = packaged_path(name)  # checked every time (cheap): a removed or moved file is noticed
-    key = f"{name}:{path}"
-    with _cache_lock:
-        if key not in _packaged_cache:
-            t0 = time.perf_counter()
-            _packaged_cache[key] = loader(path)
-            _packaged_locks[key] = threading.Lock()
-            log.info("loaded packaged %s from %s in %.2fs", name, path, time.perf_counter() - t0)
-        return _packaged_cache[key], _packaged_locks[key]
+    manager = default_manager()
+    return manager.packaged(name, loader), manager.lock("packaged:" + name)
 
 
 def tflite_interpreter(path: Any) -> Any:
@@ -392,13 +381,3 @@ def run_tflite(name: str, inputs: np.ndarray, reduce: Callable[[np.ndarray], Any
         return [it.get_tensor(d["index"]) for d in it.get_output_details()]
 
 
-def full_backend_ready(manager: ModelManager, role: str) -> bool:
-    """True when ``role`` is in the manifest and its weights are here: loaded, on disk, or downloaded now
-    on first use when the hub is reachable (``ModelManager.ready``; a failure falls back to the offline
-    backend and shows in the page's banner)."""
-    if role not in manager.roles:
-        return False
-    try:
-        return manager.ready(role)
-    except ModelUnavailable:
-        return False

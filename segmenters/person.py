@@ -27,7 +27,7 @@ import numpy as np
 
 from core.errors import ModelUnavailable
 from core.models import ModelManager
-from segmenters.parsing import PARSERS, ParseContext, ParseOutput, Part, full_backend_ready, run_tflite
+from segmenters.parsing import PARSERS, ParseContext, ParseOutput, Part, run_tflite
 
 SOURCE = "selfie-segmentation (offline)"
 FUSED_SOURCE = "deeplab-voc + selfie-segmentation (offline)"
@@ -221,7 +221,7 @@ class PersonParser:
                 parts = [Part("person", m, FUSED_SOURCE, None, person=i) for i, m in enumerate(people.masks)]
                 return ParseOutput(parts=parts, data=people, source=FUSED_SOURCE)
         except ModelUnavailable:
-            if not full_backend_ready(self.manager, "clothes"):
+            if not self.manager.ready("clothes"):
                 raise
             co = ctx.need("clothes")
             if co is None or co.data is None:

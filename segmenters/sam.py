@@ -106,6 +106,7 @@ class SamSegmenter:
         self.role = role
         spec = manager.role(role)
         self.label = f"SAM ({spec.repo.split('/')[-1]})"
+        self.models = (manager.model_id(role),)
 
     def _model(self) -> _Loaded:
         return self.manager.get(self.role, load_sam)
@@ -143,7 +144,7 @@ class SamSegmenter:
         mask = self._upscale(low.cpu().numpy(), prepared, m.input_size)
         seconds = time.perf_counter() - t0
         return MaskResult(mask=mask, backend=self.label, seconds=seconds, score=float(ious[best]),
-                          state=low[None, None].clone())
+                          state=low[None, None].clone(), model_ids=self.models)
 
     @staticmethod
     def _upscale(low: np.ndarray, prepared: SamEmbedding, input_size: int) -> np.ndarray:

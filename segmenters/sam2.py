@@ -119,6 +119,7 @@ class Sam2Segmenter:
         self.role = role
         spec = manager.role(role)
         self.label = f"SAM 2.1 ({spec.repo.split('/')[-1]})"
+        self.models = (manager.model_id(role),)
 
     def _model(self) -> LoadedSam2:
         return self.manager.get(self.role, load_sam2)
@@ -161,7 +162,7 @@ class Sam2Segmenter:
         h, w = prepared.original
         mask = resize_logits(low.cpu().numpy(), w, h) > 0.0
         return MaskResult(mask=mask, backend=self.label, seconds=time.perf_counter() - t0, score=float(ious[best]),
-                          state=low[None, None].clone())
+                          state=low[None, None].clone(), model_ids=self.models)
 
 
 @SEGMENTERS.register("sam2")

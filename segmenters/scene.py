@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from core.models import ModelManager
-from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part, full_backend_ready
+from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part
 
 ROLE = "scene"
 FULL_SOURCE = "segformer-ade20k"
@@ -233,7 +233,7 @@ class SceneParser:
     def run(self, ctx: ParseContext) -> ParseOutput:
         from segmenters.nets import ADE, net_available
 
-        if full_backend_ready(self.manager, ROLE):
+        if self.manager.ready(ROLE):
             return parse_full(self.manager, ctx)
         if net_available(ADE):
             return parse_net(ctx)

@@ -671,11 +671,9 @@ def _not_understood(text: str, unknown: Sequence[str], catalogue: Catalogue) -> 
 def model_backend_for(manager) -> str | None:
     """The open-vocabulary backend usable here: 'sam3' on a CUDA GPU with its weights, else 'clipseg' with
     its weights, else None (offline labels only). Never downloads."""
-    from segmenters.parsing import full_backend_ready
-
-    if "sam3" in manager.roles and full_backend_ready(manager, "sam3") and manager.device == "cuda":
+    if manager.ready("sam3") and manager.device == "cuda":
         return "sam3"
-    if "clipseg" in manager.roles and full_backend_ready(manager, "clipseg"):
+    if manager.ready("clipseg"):
         return "clipseg"
     return None
 

@@ -144,7 +144,9 @@ def _action(record: dict[str, Any], generative: bool, coverage: float) -> dict[s
         params["org.facet.models"] = [str(m) for m in record["models"]]
     if record.get("merged"):
         params["org.facet.merged"] = True
-    action: dict[str, Any] = {"action": "c2pa.color_adjustments" if editor == "recolour" else "c2pa.edited",
+    from editors.base import declared_provenance  # the editor's own declaration (c2pa.edited unless it says)
+
+    action: dict[str, Any] = {"action": declared_provenance(editor).c2pa_action,
                               "softwareAgent": {"name": f"Facet {editor}"}, "parameters": params}
     if generative:
         action["digitalSourceType"] = TRAINED if coverage > WHOLE_FRAME else COMPOSITE

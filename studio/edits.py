@@ -2,25 +2,25 @@
 name, its run on the photo (memory budget, soft edge, timing), and the layer that records it.
 
     editor = build_editor("texture", services.manager)           # BadInput naming the choices if unknown
-    after, seconds = run_editor(editor, before, mask, params, seed, settings, alpha)
-    layer = edit_layer(layer_id, "upper clothes", "texture", editor, params, seed, before, after, seconds)
+    done = run_editor(editor, before, mask, params, seed, settings, alpha)   # a frozen EditResult
+    layer = edit_layer(layer_id, "upper clothes", "texture", params, seed, before, done)
 
 Images are RGB uint8 HxWx3, masks bool HxW of the image's size.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 
 from core.budget import guarded
 from core.errors import BadInput
+from editors.base import Editor, EditResult
 from studio.layers import Layer, layer_from_result
 
 
-def build_editor(name: str, manager: Any) -> Any:
+def build_editor(name: str, manager: Any) -> Editor:
     """The registered editor ``name`` (editors/registry.py), built on ``manager``; BadInput when there is none."""
     from editors import EDITORS
 
@@ -29,27 +29,26 @@ def build_editor(name: str, manager: Any) -> Any:
     return EDITORS.build(name, manager)
 
 
-def run_editor(editor: Any, image: np.ndarray, mask: np.ndarray, params: dict[str, Any], seed: int | None,
-               settings: Any, alpha: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+def run_editor(editor: Editor, image: np.ndarray, mask: np.ndarray, params: dict[str, Any], seed: int | None,
+               settings: Any, alpha: np.ndarray | None = None) -> EditResult:
     """Apply ``editor`` to ``image`` inside ``mask``: refused before any work when the edit would not fit the
     memory budget (core/budget.py, FACET_MEMORY_BUDGET_MB); crop editors blend with the mask's soft edge
-    (``alpha``, else computed here). Returns the full-size result and the seconds the editor took."""
+    (``alpha``, else computed here). Returns the editor's frozen EditResult (editors/base.py): the full-size
+    image, the seconds it took, the models it ran and whether its pixels are generative."""
     if mask.shape != image.shape[:2]:
         raise BadInput(f"the mask is {mask.shape[1]}x{mask.shape[0]}, the photo {image.shape[1]}x{image.shape[0]}")
     if not mask.any():
         raise BadInput("the mask is empty: nothing to edit")
-    t0 = time.perf_counter()
     with guarded(editor, image.shape, mask, settings):
-        after = editor.apply(image, mask, params, seed, **soft_edge_kwargs(editor, image, mask, params, alpha))
-    return after, time.perf_counter() - t0
+        return editor.edit(image, mask, params, seed, **soft_edge_kwargs(editor, image, mask, params, alpha))
 
 
-def edit_layer(layer_id: int, segment: str, editor_name: str, editor: Any, params: dict[str, Any],
-               seed: int | None, before: np.ndarray, after: np.ndarray, seconds: float) -> Layer:
-    """The layer recording one applied edit: the pixels it changed, with the editor's model ids and its own
-    generative flag (what the export's provenance says, studio/provenance.py)."""
-    return layer_from_result(layer_id, segment, editor_name, params, seed, before, after, seconds,
-                             tuple(getattr(editor, "model_ids", ()) or ()), generative=editor.generative)
+def edit_layer(layer_id: int, segment: str, editor_name: str, params: dict[str, Any], seed: int | None,
+               before: np.ndarray, done: EditResult) -> Layer:
+    """The layer recording one applied edit: the pixels it changed, with the models the editor ran and whether
+    its result is generative (what the export's provenance says, studio/provenance.py)."""
+    return layer_from_result(layer_id, segment, editor_name, params, seed, before, done.image, done.seconds,
+                             done.model_ids, generative=done.generative)
 
 
 def soft_edge_kwargs(editor: Any, image: np.ndarray, mask: np.ndarray, params: dict[str, Any],

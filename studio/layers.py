@@ -126,9 +126,9 @@ class LayerStack:
         while self.max_layers > 0 and len(self.layers) > self.max_layers:
             oldest = self.layers.pop(0)
             if oldest.visible:
-                from studio.provenance import ANON_EDITORS, SWAP_EDITORS, layer_record
+                from studio.provenance import face_edit_of, layer_record
 
-                if len(self.history) < MAX_HISTORY or oldest.editor in SWAP_EDITORS + ANON_EDITORS:
+                if len(self.history) < MAX_HISTORY or face_edit_of(oldest.editor) is not None:
                     self.history.append(layer_record(oldest))  # what it did stays in the export's manifest
             if oldest.visible and self.base is None:  # a copy: the base is then updated in place
                 self.base = Layer(0, "merged", "merged", {}, None, oldest.box, oldest.changed.copy(),

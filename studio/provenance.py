@@ -54,8 +54,6 @@ METADATA_KEY = "facet:provenance"
 XMP_NS = "urn:facet:provenance:1"
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 AI_SOURCE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
-SWAP_EDITORS = ("faceswap",)
-ANON_EDITORS = ("anonymize",)
 MAX_MANIFEST_BYTES = 60_000  # one JPEG APP1 segment holds < 64 KB
 
 # -- watermark parameters (changing any of them makes older marks unreadable) ---------------------------
@@ -116,13 +114,21 @@ def changed_boxes(layer: Any, min_area: int = 64) -> list[list[int]]:
     return sorted(boxes)
 
 
+def face_edit_of(editor: str) -> str | None:
+    """"swapped" / "anonymized" when the editor registered as ``editor`` declares that it changes or hides who a
+    face is (``editors.base.Provenance.face_edit``), else None."""
+    from editors.base import declared_provenance
+
+    return declared_provenance(editor).face_edit
+
+
 def layer_record(layer: Any) -> dict[str, Any]:
     """One edit as the manifest lists it; a face edit also carries ``face_boxes`` (one per changed face)."""
     entry: dict[str, Any] = {"editor": layer.editor, "segment": layer.segment, "params": clean_params(layer.params),
                              "seed": layer.seed, "models": list(layer.models),
                              "generative": bool(getattr(layer, "generative", False))}
-    if layer.editor in SWAP_EDITORS or layer.editor in ANON_EDITORS:
-        what = "swapped" if layer.editor in SWAP_EDITORS else "anonymized"
+    what = face_edit_of(layer.editor)
+    if what is not None:
         method = str(layer.params.get("method", "swap")) if what == "anonymized" else "swap"
         entry["face_boxes"] = [{"box": b, "edit": what, "method": method} for b in changed_boxes(layer)]
     return entry
@@ -150,9 +156,8 @@ def build_manifest(layers: Sequence[Any], photo: Any, merged: int = 0,
         for entry in records:
             face_boxes += entry.pop("face_boxes", [])
             editors.append(entry)
-    swapped = any(b["edit"] == "swapped" for b in face_boxes) or any(e["editor"] in SWAP_EDITORS for e in editors)
-    anonymized = any(b["edit"] == "anonymized" for b in face_boxes) or any(e["editor"] in ANON_EDITORS
-                                                                          for e in editors)
+    face_edits = {b["edit"] for b in face_boxes} | {face_edit_of(str(e["editor"])) for e in editors}
+    swapped, anonymized = "swapped" in face_edits, "anonymized" in face_edits
     return {
         "app": APP,
         "version": MANIFEST_VERSION,
@@ -486,10 +491,11 @@ class CheckReport:
 
 def _describe_edit(e: dict[str, Any]) -> str:
     editor, seg, params = str(e.get("editor", "?")), str(e.get("segment", "")), e.get("params") or {}
-    if editor in ANON_EDITORS:
+    face_edit = face_edit_of(editor)
+    if face_edit == "anonymized":
         method = str(params.get("method", "swap"))
         return "faces anonymized (" + ("synthetic identity" if method == "swap" else method) + ")"
-    if editor in SWAP_EDITORS:
+    if face_edit == "swapped":
         target = str(params.get("target", ""))
         return "faces swapped" + (f" (to {target})" if target and "(uploaded" not in target else
                                   " (to an uploaded face)" if target else "")

@@ -92,10 +92,9 @@ def click_role_for(manager: ModelManager, family: str = "sam2") -> str:
     large checkpoint on CUDA when it can be had, else the CPU one."""
     cpu, gpu = ("sam", "sam_gpu") if family in ("sam1", "sam") else ("sam2", "sam2_gpu")
     other = "sam2" if cpu == "sam" else "sam"
-    if cpu not in manager.roles or (not manager.available(cpu) and other in manager.roles
-                                    and manager.available(other)):  # e.g. only SAM 1 downloaded / overridden
+    if cpu not in manager.roles or (not manager.available(cpu) and manager.available(other)):  # e.g. only SAM 1 here
         cpu, gpu = other, other + "_gpu"
-    if manager.device == "cuda" and gpu in manager.roles and manager.available(gpu):
+    if manager.device == "cuda" and manager.available(gpu):
         return gpu
     return cpu
 

@@ -25,6 +25,7 @@ from core.errors import BadInput, FacetError, ModelUnavailable
 from core.limits import RateLimiter, client_address
 from core.masks import PALETTE, downscale, render_overlay, resize_mask
 from core.photo import mask_to_png
+from editors.base import GenerativeEditor
 from core.types import ClickPrompt, MaskResult, Photo, Point, Segment
 from studio.edits import build_editor, edit_layer, run_editor
 from studio.export import export_bytes, export_name
@@ -79,6 +80,7 @@ class EditorSession:
     _render_preview: tuple[tuple, np.ndarray] | None = None
     _faces: tuple[tuple, list] | None = None
     last_report: list = field(default_factory=list)  # what the last editor said it did, face by face
+    last_backend: str = ""  # the backend the last edit ran on (its EditResult)
     pending: tuple | None = None  # (result key, segment label, editor, params, variants) of the last generation
     cancel_event: Any = None  # threading.Event of the generation running now (set by the Cancel button)
     limiter: RateLimiter = field(default_factory=RateLimiter)  # this session's flood limits (see `count`)
@@ -406,14 +408,14 @@ class EditorSession:
             self.count("edit", services)
         editor = build_editor(editor_name, services.manager)
         before = self.result()
-        after, seconds = run_editor(editor, before, mask, params, seed, services.settings, alpha)
-        layer = edit_layer(self.layers.next_id(), label or "photo", editor_name, editor, params, seed, before, after,
-                           seconds)
-        del after
+        done = run_editor(editor, before, mask, params, seed, services.settings, alpha)
+        layer = edit_layer(self.layers.next_id(), label or "photo", editor_name, params, seed, before, done)
         self.layers.push(layer)
-        self.last_report = list(getattr(editor, "last_report", ()) or ())  # per-face notes (anonymize)
+        self.last_report = [dict(r) for r in done.report]  # per-face notes (anonymize)
+        self.last_backend = done.backend
+        del done
         self.show_selection = False
-        self.status = f"Applied {editor.label} to '{label}' in {seconds * 1000:.0f} ms (layer #{layer.id})."
+        self.status = f"Applied {editor.label} to '{label}' in {layer.seconds * 1000:.0f} ms (layer #{layer.id})."
         return layer
 
     def generate(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services,
@@ -423,7 +425,7 @@ class EditorSession:
         if seg is None or not seg.mask.any():
             raise BadInput("select a part of the photo first (pick a labelled part or click on it)")
         editor = build_editor(editor_name, services.manager)
-        if not hasattr(editor, "generate"):
+        if not isinstance(editor, GenerativeEditor):
             raise BadInput(f"the {editor_name} editor makes no variants; use Apply")
         self.count("edit", services)
         key = self._result_key()
@@ -442,12 +444,13 @@ class EditorSession:
             raise BadInput("the photo has changed since these variants were made; generate again")
         if not 0 <= index < len(variants):
             raise BadInput(f"there is no variant #{index + 1}")
-        v = variants[index]
-        layer = layer_from_result(self.layers.next_id(), label, editor_name, params, v.seed, self.result(), v.image,
-                                  v.seconds, (v.model,), generative=v.generative)
+        v = variants[index].result()
+        layer = layer_from_result(self.layers.next_id(), label, editor_name, params, variants[index].seed,
+                                  self.result(), v.image, v.seconds, v.model_ids, generative=v.generative)
         self.layers.push(layer)
         self.show_selection = False
-        self.status = f"Applied variant {index + 1} (seed {v.seed}, {v.backend}) to '{label}' (layer #{layer.id})."
+        self.status = (f"Applied variant {index + 1} (seed {variants[index].seed}, {v.backend}) to '{label}' "
+                       f"(layer #{layer.id}).")
         return layer
 
     def _result_key(self) -> tuple:

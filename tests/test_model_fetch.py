@@ -146,9 +146,7 @@ def test_a_missing_repo_falls_back_with_a_banner(hub, monkeypatch):
     m = ModelManager(Settings(), roles)  # online: probed through the fake hub
     services = build_services(Settings(), m)
     assert services.banner() == ""  # online: nothing is degraded yet
-    from segmenters.parsing import full_backend_ready
-
-    assert full_backend_ready(m, "scene") is False  # tried, failed, the offline rules stand in
+    assert m.ready("scene") is False  # tried, failed, the offline rules stand in
     banner = services.banner()
     assert "could not be fetched" in banner and "**scene**" in banner
     assert "acme/no-such-repo does not exist" in banner and "heuristic-scene" in banner

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,74 @@ def test_loader_failure_becomes_model_unavailable(monkeypatch, tmp_path):
     with pytest.raises(ModelUnavailable, match="config.json missing"):
         manager.get("sam", broken)
     assert {r["role"]: r["state"] for r in manager.status()}["sam"] == "failed"
+
+
+def test_evict_frees_every_model_packaged_file_and_engine(monkeypatch, tmp_path):
+    """Roles (an ONNX session, insightface), packaged files (tflite interpreter, ONNX nets, CenterFace) and
+    engines (the style networks, a face-swap target, dlib's measures) are all held by the model manager:
+    ``loaded_names`` lists them and ``evict_all`` lets every one be garbage-collected."""
+    import gc
+    import shutil
+    import weakref
+
+    from core.assets import packaged_path
+    from editors import faceswap, style
+    from editors.remove import load_lama
+    from segmenters import face_identity as fi
+    from segmenters import faces, nets
+    from segmenters.parsing import packaged_model, tflite_interpreter
+    from tests.tiny_models import make_tiny_insightface
+
+    lama = tmp_path / "lama"
+    lama.mkdir()
+    shutil.copy(packaged_path(nets.PAN), lama / "lama_fp32.onnx")  # any ONNX graph: the loader makes a session
+    analysis, _ = make_tiny_insightface(tmp_path / "insightface")
+    monkeypatch.setenv("FACET_MODEL_LAMA", str(lama))
+    monkeypatch.setenv("FACET_MODEL_FACE_ANALYSIS", str(analysis))
+    m = ModelManager(Settings(), online=False)
+    m.evict_all()
+    assert m.loaded_names() == []
+    held = {
+        "lama": m.get("lama", load_lama),
+        "face_analysis": fi.analysis_models(m),
+        "packaged:face_landmark": packaged_model("face_landmark", tflite_interpreter)[0],
+        "packaged:" + nets.PAN: m.packaged(nets.PAN, nets._load_onnx),
+        "packaged:centerface": packaged_model("centerface", faces._load_centerface)[0],
+        style.ENGINE: style.engine(m),
+    }
+    target = faceswap.load_target("synthetic_average", m)
+    dlib_models = fi._dlib()
+    loaded = m.loaded_names()
+    assert set(held) <= set(loaded) and fi.DLIB in loaded
+    assert any(k.startswith("faceswap-target:synthetic_average") for k in loaded)
+    assert packaged_model("face_landmark", tflite_interpreter)[0] is held["packaged:face_landmark"]  # kept
+    refs = {k: weakref.ref(v) for k, v in held.items()}
+    refs["faceswap target"] = weakref.ref(target)
+    del held, target
+    m.evict_all()
+    gc.collect()
+    assert m.loaded_names() == [] and not m.loaded("lama") and not m.loaded(fi.DLIB)
+    alive = [k for k, r in refs.items() if r() is not None]
+    assert not alive, f"still referenced after evict_all: {alive}"
+    assert fi._dlib() is not dlib_models  # loaded again on next use
+    m.evict(fi.DLIB)
+    assert not m.loaded(fi.DLIB)
+
+
+def test_one_ready_check_and_one_provider_choice():
+    """Unknown roles answer False (no caller checks ``role in manager.roles`` first); the ONNX providers are
+    chosen in one place."""
+    import onnxruntime
+
+    from core.models import onnx_providers
+
+    m = ModelManager(Settings(), online=False)
+    assert m.ready("no-such-role") is False and m.available("no-such-role") is False
+    assert not m.ready("sam") and "sam" in m.failures()  # offline, not downloaded: remembered for the banner
+    assert onnx_providers() and set(onnx_providers()) <= set(onnxruntime.get_available_providers())
+    root = Path(__file__).resolve().parent.parent
+    for folder in ("app", "studio", "editors", "segmenters"):
+        for path in (root / folder).glob("*.py"):
+            text = path.read_text()
+            assert "get_available_providers" not in text, f"{path.name} chooses ONNX providers itself"
+            assert "def full_ready" not in text and "def full_backend_ready" not in text, path.name

@@ -117,10 +117,9 @@ def test_preview_is_downscaled_but_masks_are_full_size(offline_services):
 
 def test_demo_mode_preloads_the_models():
     """`--demo`: the click segmenter, the packaged parser models and the editors are warm before a user comes."""
-    from segmenters import parsing
-
-    parsing._packaged_cache.clear()
-    services = build_services(Settings(), ModelManager(Settings(), online=False), preload=True)
-    loaded = " ".join(parsing._packaged_cache)
+    manager = ModelManager(Settings(), online=False)
+    manager.evict_all()
+    services = build_services(Settings(), manager, preload=True)
+    loaded = " ".join(manager.loaded_names())  # packaged files are held by the model manager
     assert "centerface" in loaded and "selfie_segmentation" in loaded and "face_landmark" in loaded
     assert services.click.name == "grabcut"
