@@ -40,13 +40,14 @@ def test_one_edit_changes_only_the_mask_and_its_edge_and_records_a_layer(service
     editor = build_editor("recolour", services.manager)
     mask = np.zeros(photo.pixels.shape[:2], bool)
     mask[300:450, 60:170] = True
-    after, seconds = run_editor(editor, photo.pixels, mask, {"target": "#1e6fd9"}, 0, services.settings)
-    assert after.shape == photo.pixels.shape and after.dtype == np.uint8 and seconds > 0
+    done = run_editor(editor, photo.pixels, mask, {"target": "#1e6fd9"}, 0, services.settings)
+    after = done.image
+    assert after.shape == photo.pixels.shape and after.dtype == np.uint8 and done.seconds > 0
     band = np.zeros_like(mask)
     band[290:460, 50:180] = True  # the mask and its soft edge
     assert np.array_equal(after[~band], photo.pixels[~band])
     assert np.abs(after[mask].astype(int) - photo.pixels[mask]).mean() > 10
-    layer = edit_layer(1, "suit", "recolour", editor, {"target": "#1e6fd9"}, 0, photo.pixels, after, seconds)
+    layer = edit_layer(1, "suit", "recolour", {"target": "#1e6fd9"}, 0, photo.pixels, done)
     x0, y0, x1, y1 = layer.box
     assert band[y0:y1, x0:x1].all() and layer.editor == "recolour" and not layer.generative
     with pytest.raises(BadInput, match="the mask is empty"):
@@ -61,9 +62,9 @@ def test_export_carries_provenance_only_with_an_edit(services, photo):
     editor = build_editor("cartoon", services.manager)
     mask = np.zeros(photo.pixels.shape[:2], bool)
     mask[:200, 300:] = True
-    after, seconds = run_editor(editor, photo.pixels, mask, {}, 0, services.settings)
-    layer = edit_layer(1, "rocket", "cartoon", editor, {}, 0, photo.pixels, after, seconds)
-    marked = read_metadata(export_bytes(after, [layer], photo, "JPEG", 90, settings=services.settings))
+    done = run_editor(editor, photo.pixels, mask, {}, 0, services.settings)
+    layer = edit_layer(1, "rocket", "cartoon", {}, 0, photo.pixels, done)
+    marked = read_metadata(export_bytes(done.image, [layer], photo, "JPEG", 90, settings=services.settings))
     assert marked is not None and [e["editor"] for e in marked["edits"]] == ["cartoon"]
     assert export_name("my photo (1).HEIC", "jpeg") == "my_photo__1_-facet.jpg"
 
