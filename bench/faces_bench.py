@@ -54,7 +54,9 @@ def main() -> None:
 
     from core.composite import seam_delta_e
     from editors.anonymize import EXPRESSION_LIMIT, VERIFY_MARGIN, AnonymizeEditor
-    from segmenters import face_identity as fi
+    from faces.detect import find_faces
+    from faces.masks import face_mask
+    from faces.measures import identity_distance
     from tests import photos
     from tests.test_faces import assemble_group, load_real
 
@@ -71,7 +73,7 @@ def main() -> None:
     rows_all = []
     for name in args.photos.split(","):
         img = assemble_group(real)[0] if name == "group" else photos.load(name)
-        faces = fi.find_faces(img)
+        faces = find_faces(img)
         ed = AnonymizeEditor()
         t = time.perf_counter()
         out = ed.apply(img, None, {"method": "swap"}, seed=0)
@@ -81,8 +83,8 @@ def main() -> None:
         rows = []
         for f in faces:
             r = report.get(f.index, {})
-            d = fi.identity_distance(img, f, out) if f.size >= 24 else None
-            seam = seam_delta_e(img, out, fi.face_mask(img.shape, f), 3)
+            d = identity_distance(img, f, out) if f.size >= 24 else None
+            seam = seam_delta_e(img, out, face_mask(img.shape, f), 3)
             row = {"photo": name, "face": f.index, "size_px": round(f.size), "bucket": bucket(f.size),
                    "dlib_distance": None if d is None else round(d, 3), "done": r.get("done"),
                    "tries": r.get("tries"), "expression": r.get("expression"),

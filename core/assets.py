@@ -11,21 +11,27 @@ Two kinds of source:
   there and in ``../shared/models/`` beside the repository also under its ``shared_dir``; setup downloads
   it from ``download`` where it is found nowhere. Never committed to the project.
 
-``packaged_path(name)`` returns the local path of a file, or raises ``ModelUnavailable`` saying what to run.
+``packaged_path(name)`` returns the local path of a file, or raises ``ModelUnavailable`` saying what to run;
+``packaged_model(name, loader)`` keeps the model built from it resident (with a lock), ``run_tflite`` runs one.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import tomllib
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.errors import ModelUnavailable
 from core.models import sha256_file
@@ -33,6 +39,7 @@ from core.models import sha256_file
 PACKAGED_TOML = Path(__file__).with_name("packaged.toml")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FETCH_COMMAND = "python scripts/fetch_packaged_models.py"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,50 @@ def packaged_available(name: str) -> bool:
         return True
     except ModelUnavailable:
         return False
+
+
+# -- resident packaged models (one per file, each with its lock) -----------------------------------------
+
+_packaged_cache: dict[str, Any] = {}
+_packaged_locks: dict[str, threading.Lock] = {}
+_cache_lock = threading.Lock()
+
+
+def packaged_model(name: str, loader: Callable[[Any], Any]) -> tuple[Any, threading.Lock]:
+    """A resident model built by ``loader(path)`` from packaged file ``name``, and its lock."""
+    path = packaged_path(name)  # checked every time (cheap): a removed or moved file is noticed
+    key = f"{name}:{path}"
+    with _cache_lock:
+        if key not in _packaged_cache:
+            t0 = time.perf_counter()
+            _packaged_cache[key] = loader(path)
+            _packaged_locks[key] = threading.Lock()
+            log.info("loaded packaged %s from %s in %.2fs", name, path, time.perf_counter() - t0)
+        return _packaged_cache[key], _packaged_locks[key]
+
+
+def tflite_interpreter(path: Any) -> Any:
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_path=str(path), num_threads=2)
+    it.allocate_tensors()
+    return it
+
+
+def run_tflite(name: str, inputs: Any, reduce: Callable[[Any], Any] | None = None) -> list[Any]:
+    """Run packaged tflite model ``name`` on one float32 NHWC batch (numpy); its outputs in order.
+
+    With ``reduce``, each output is passed to it as a view of the interpreter's own buffer (no copy; a big
+    segmentation net's logits are ~160 MB) while the model is still locked, and its results are returned."""
+    import numpy as np
+
+    it, lock = packaged_model(name, tflite_interpreter)
+    with lock:
+        it.set_tensor(it.get_input_details()[0]["index"], np.asarray(inputs, np.float32))
+        it.invoke()
+        if reduce is not None:
+            return [reduce(it.tensor(d["index"])()) for d in it.get_output_details()]
+        return [it.get_tensor(d["index"]) for d in it.get_output_details()]
 
 
 # -- fetching (used by scripts/fetch_packaged_models.py) ----------------------------------------------

@@ -42,9 +42,13 @@ from core.models import ModelManager, default_manager
 from core.types import Photo
 from editors import EDITORS
 from editors.base import FEATHER, Param, as_pixels, auto_feather, rng_for, validate_params
-from editors.faceswap import (BACKENDS, FULL_MODELS, OFFLINE_MODELS, Target, choose_backend, finish, full_swap,
-                              gallery_names, load_target, mesh_swap, normed, selected_faces)
-from segmenters import face_identity as fi
+from faces import geometry, measures
+from faces.blend import alpha_paste, finish, full_swap, mesh_swap
+from faces.detect import selected_faces
+from faces.gallery import Target, gallery_names, load_target
+from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
+from faces.masks import cover_mask, inner_alpha
+from faces.types import Face, normed
 
 log = logging.getLogger(__name__)
 
@@ -61,35 +65,21 @@ ARCFACE_MARGIN = 0.10  # full path: a swapped face must end at or under this cos
 ARCFACE_TARGET_COS = -0.3  # full path: the synthetic identity's cosine to the original (far side of the sphere)
 
 
-def _cover_mask(shape: tuple[int, ...], face: fi.DetectedFace, grow: float) -> np.ndarray:
-    """The face-shaped mask grown by ``grow`` x face size (so blur / pixels / fill cover the whole face)."""
-    k = max(1, round(grow * face.size))
-    poly = fi.face_polygon(face)
-    x0, y0, x1, y1 = fi.padded_box(poly, shape, k + 2)  # work in a crop: the kernel may be large
-    m = fi.polygon_mask((y1 - y0, x1 - x0), poly - np.array([x0, y0], np.float32)).astype(np.uint8)
-    out = np.zeros(shape[:2], bool)
-    out[y0:y1, x0:x1] = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
-    return out
-
-
 def _paste(out: np.ndarray, edited: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], soft: float) -> None:
     x0, y0, x1, y1 = box
     m = mask[y0:y1, x0:x1]
-    a = fi.inner_alpha(m, soft)[..., None]
-    crop = out[y0:y1, x0:x1]
-    mixed = np.clip(crop.astype(np.float32) + a * (edited.astype(np.float32) - crop) + 0.5, 0, 255).astype(np.uint8)
-    crop[m] = mixed[m]
+    alpha_paste(out[y0:y1, x0:x1], edited, m, inner_alpha(m, soft))
 
 
-def hide_face(out: np.ndarray, photo: np.ndarray, face: fi.DetectedFace, method: str, strength: float,
+def hide_face(out: np.ndarray, photo: np.ndarray, face: Face, method: str, strength: float,
               colour: str, grow: float = 0.04) -> np.ndarray:
     """blur / pixelate / solid one face in place on ``out``; returns the face-shaped mask used.
 
     ``grow``: the face-shaped mask grown by this fraction of the face size (0.3 covers hair and ears too).
     """
-    mask = _cover_mask(photo.shape, face, grow)
+    mask = cover_mask(photo.shape, face, grow)
     pts = np.argwhere(mask)[:, ::-1].astype(np.float32)
-    box = fi.padded_box(pts, photo.shape, 2)
+    box = geometry.padded_box(pts, photo.shape, 2)
     x0, y0, x1, y1 = box
     crop = photo[y0:y1, x0:x1]
     if method == "blur":
@@ -135,18 +125,13 @@ def far_identity(rng: np.random.Generator, avoid: np.ndarray | None, cos: float 
     return normed(cos * a + math.sqrt(max(0.0, 1 - cos * cos)) * v)
 
 
-def random_identity(rng: np.random.Generator, avoid: np.ndarray | None) -> np.ndarray:
-    """A random unit 512-D identity vector orthogonal to ``avoid`` (kept for callers; see :func:`far_identity`)."""
-    return far_identity(rng, avoid, 0.0)
-
-
-def _rank_targets(pixels: np.ndarray, face: fi.DetectedFace, targets: list[Target], original: np.ndarray | None) -> list[Target]:
+def _rank_targets(pixels: np.ndarray, face: Face, targets: list[Target], original: np.ndarray | None) -> list[Target]:
     """Targets farthest from this face first: by dlib descriptor when both are known, else by texture."""
     if len(targets) < 2:
         return targets
     if original is not None and all(t.descriptor is not None for t in targets):
         return sorted(targets, key=lambda t: -float(np.linalg.norm(t.descriptor - original)))
-    return sorted(targets, key=lambda t: fi.texture_similarity(pixels, face, t.image, t.face.mesh, t.tris))
+    return sorted(targets, key=lambda t: measures.texture_similarity(pixels, face, t.image, t.face.mesh, t.tris))
 
 
 class AnonymizeEditor:
@@ -188,7 +173,7 @@ class AnonymizeEditor:
         manager = self.manager or default_manager()
         backend = "offline"
         if p["method"] == "swap":
-            backend = choose_backend(p["backend"], manager, (fi.ROLE_ANALYSIS, fi.ROLE_SWAPPER))
+            backend = choose_backend(p["backend"], manager)
         faces, chosen = selected_faces(pixels, sel, p["faces"], manager, backend, self.name)
         out = pixels.copy()
         rng = rng_for(seed)
@@ -216,7 +201,7 @@ class AnonymizeEditor:
                 original = None
                 if p["verify"]:
                     with contextlib.suppress(ModelUnavailable):
-                        original = fi.identity_descriptor(pixels, face)
+                        original = measures.identity_descriptor(pixels, face)
                 row = self._hide_instead(out, pixels, face, original, "no face mesh (too small, hidden or in profile)")
             else:
                 row = self._swap_verified(out, pixels, face, targets, p["reshape"], p["verify"], rng)
@@ -224,7 +209,7 @@ class AnonymizeEditor:
             self.last_report.append(row)
         return finish(pixels, out, sel, auto_feather(pixels.shape, p["feather"]))
 
-    def _hide_instead(self, out: np.ndarray, pixels: np.ndarray, face: fi.DetectedFace, original: np.ndarray | None,
+    def _hide_instead(self, out: np.ndarray, pixels: np.ndarray, face: Face, original: np.ndarray | None,
                       why: str) -> dict[str, Any]:
         """Blur a face that a swap cannot anonymize with the margin (in place); the report says which and why.
 
@@ -240,31 +225,31 @@ class AnonymizeEditor:
             row["done"] = f"{method} ({why})" if grow < HEAD_GROW else f"{method} of the head ({why})"
             if original is None:
                 break
-            row["distance"] = round(float(np.linalg.norm(original - fi.identity_descriptor(out, face))), 3)
+            row["distance"] = round(float(np.linalg.norm(original - measures.identity_descriptor(out, face))), 3)
             if row["distance"] >= VERIFY_MARGIN:
                 break
         log.info("anonymize: face %d (%d px): %s", face.index, face.size, row["done"])
         return row
 
-    def _swap_verified(self, out: np.ndarray, pixels: np.ndarray, face: fi.DetectedFace, targets: list[Target],
+    def _swap_verified(self, out: np.ndarray, pixels: np.ndarray, face: Face, targets: list[Target],
                        reshape: float, verify: bool, rng: np.random.Generator) -> dict[str, Any]:
         """Offline synthetic swap of one face (in place on ``out``), checked by dlib's recogniser when ``verify``.
 
-        The face's proportions are moved (:func:`fi.identity_reshape`; halved when the mouth, eyes or brows
+        The face's proportions are moved (:func:`geometry.identity_reshape`; halved when the mouth, eyes or brows
         would move ``EXPRESSION_LIMIT`` or more), the synthetic targets are tried farthest first, and the first one that ends at least
         ``VERIFY_MARGIN`` from the original wins; after ``MAX_TRIES`` the face is blurred instead.
         """
         original = None
         if verify:
             try:
-                original = fi.identity_descriptor(pixels, face)
+                original = measures.identity_descriptor(pixels, face)
             except ModelUnavailable as exc:  # dlib not installed: swap unverified, say so in the log
                 log.warning("anonymize: identity check skipped (%s)", exc)
         if original is not None and face.size < MIN_SWAP_SIZE:
             return self._hide_instead(out, pixels, face, original, f"under {MIN_SWAP_SIZE} px: too small to swap and check")
         ranked = _rank_targets(pixels, face, targets, original)
         tries = ranked[:MAX_TRIES] if original is not None else ranked[:1]
-        box = fi.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6)
+        box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6)
         x0, y0, x1, y1 = box
         before = out[y0:y1, x0:x1].copy()
         best: tuple[float, str, np.ndarray, dict | None] | None = None
@@ -272,8 +257,8 @@ class AnonymizeEditor:
         amount = reshape
         for target in tries:
             while True:  # the expression moved too much: half the proportion change (from here on), then none
-                mesh_swap(out, pixels, replace(face, mesh=fi.identity_reshape(face.mesh, face.size, amount)), target, rng=rng)
-                expression = fi.expression_of(out, face)
+                mesh_swap(out, pixels, replace(face, mesh=geometry.identity_reshape(face.mesh, face.size, amount)), target, rng=rng)
+                expression = measures.expression_of(out, face)
                 if amount <= 0 or expression is None or expression["max"] < EXPRESSION_LIMIT:
                     break
                 amount = 0.0 if amount < 0.3 else amount * 0.5
@@ -285,7 +270,7 @@ class AnonymizeEditor:
             if original is None:
                 best = (float("nan"), target.name, out[y0:y1, x0:x1].copy(), expression)
                 break
-            d = float(np.linalg.norm(original - fi.identity_descriptor(out, face)))
+            d = float(np.linalg.norm(original - measures.identity_descriptor(out, face)))
             distances.append(round(d, 3))
             if best is None or d > best[0]:
                 best = (d, target.name, out[y0:y1, x0:x1].copy(), expression)
@@ -312,13 +297,13 @@ class AnonymizeEditor:
             row["distance"] = round(d, 3)
         return row
 
-    def _full_verified(self, out: np.ndarray, pixels: np.ndarray, face: fi.DetectedFace, rng: np.random.Generator,
+    def _full_verified(self, out: np.ndarray, pixels: np.ndarray, face: Face, rng: np.random.Generator,
                        manager: ModelManager, verify: bool) -> dict[str, Any]:
         """inswapper to a synthetic identity far from the face on the ArcFace sphere, checked by ArcFace."""
         original = None if face.embedding is None else normed(face.embedding)
         row: dict[str, Any] = {"face": face.index, "size_px": round(face.size), "margin": ARCFACE_MARGIN,
                                "verified": bool(verify and original is not None), "tries": []}
-        box = fi.padded_box(np.array(face.box, np.float32).reshape(2, 2), pixels.shape, 0.1 * face.size + 4)
+        box = geometry.padded_box(np.array(face.box, np.float32).reshape(2, 2), pixels.shape, 0.1 * face.size + 4)
         x0, y0, x1, y1 = box
         before = out[y0:y1, x0:x1].copy()
         best: tuple[float, np.ndarray] | None = None
@@ -327,7 +312,7 @@ class AnonymizeEditor:
             if not row["verified"]:
                 row.update(done="swap to a synthetic identity")
                 return row
-            sim = float(normed(fi.analysis_models(manager).embed(out, face)) @ original)
+            sim = measures.arcface_similarity(manager, out, face, original)
             row["tries"].append(round(sim, 3))
             if best is None or sim < best[0]:
                 best = (sim, out[y0:y1, x0:x1].copy())
