@@ -14,7 +14,8 @@ Methods
   Full backend: inswapper_128 with a synthetic identity vector at cosine ``ARCFACE_TARGET_COS`` to the
   face's own ArcFace embedding (drawn from ``seed``).
   ``verify`` (default on): offline, each swap is checked with dlib's 128-D recogniser and kept only at a
-  distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` targets;
+  distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` candidates
+  (the farthest synthetic face with other proportions: nose wider, eyes higher, mouth lower; then the next);
   full, with ArcFace (cosine <= ``ARCFACE_MARGIN``). A face that does not reach the margin (or is under
   ``MIN_SWAP_SIZE`` px, or has no mesh) is blurred, then, while dlib still places it within the margin,
   its whole head blurred / pixelated / filled. ``last_report`` lists per face what was done and why, the
@@ -57,8 +58,10 @@ MIN_SWAP_SIZE = 28  # px: smaller faces are blurred when verifying (too small to
 SAME_PERSON = 0.6  # dlib's own same-person line
 VERIFY_MARGIN = 0.75  # a swapped face must end up at least this far from the original (dlib distance)
 HEAD_GROW = 0.3  # the fallback's second step covers the face mask grown by this x face size (hair, ears)
-HOPELESS_GAP = 0.1  # a try this far under the margin ends the tries (the next targets do not close such a gap)
-MAX_TRIES = 3  # synthetic targets tried per face (farthest first) before blurring
+HOPELESS_GAP = 0.1  # a try this far under the margin ends the tries (the next candidates do not close such a gap)
+MAX_TRIES = 5  # offline: (synthetic face, proportions) candidates tried per face before blurring; full: identities
+MOVES: tuple[dict[str, float], ...] = (  # proportions tried per face besides the default (eyes, mouth, nose narrower)
+    {}, {"nose": -1.0}, {"eyes_up": 0.025}, {"mouth_down": 0.025})
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
 ARCFACE_SAME = 0.28  # full path: cosine similarity over which ArcFace (buffalo_l) calls two faces the same person
 ARCFACE_MARGIN = 0.10  # full path: a swapped face must end at or under this cosine similarity to the original
@@ -123,6 +126,18 @@ def far_identity(rng: np.random.Generator, avoid: np.ndarray | None, cos: float 
     a = normed(avoid)
     v = normed(v - (v @ a) * a)
     return normed(cos * a + math.sqrt(max(0.0, 1 - cos * cos)) * v)
+
+
+def _candidates(ranked: list[Target]) -> list[tuple[Target, dict[str, float] | None]]:
+    """The offline swap's tries, in order: the farthest synthetic face with each move of ``MOVES``, then the
+    next faces with the move that took the face furthest so far (None), ``MAX_TRIES`` in all.
+
+    Which proportions move dlib's reading furthest depends on the face (bench: the nose wider or narrower,
+    the eyes higher, the mouth lower each add up to ~0.07 on some faces and take as much on others), so they
+    are chosen per face, like the target."""
+    plan: list[tuple[Target, dict[str, float] | None]] = [(ranked[0], m) for m in MOVES]
+    plan += [(t, None) for t in ranked[1:]]
+    return plan[:MAX_TRIES]
 
 
 def _rank_targets(pixels: np.ndarray, face: Face, targets: list[Target], original: np.ndarray | None) -> list[Target]:
@@ -235,8 +250,9 @@ class AnonymizeEditor:
                        reshape: float, verify: bool, rng: np.random.Generator) -> dict[str, Any]:
         """Offline synthetic swap of one face (in place on ``out``), checked by dlib's recogniser when ``verify``.
 
-        The face's proportions are moved (:func:`geometry.identity_reshape`; halved when the mouth, eyes or brows
-        would move ``EXPRESSION_LIMIT`` or more), the synthetic targets are tried farthest first, and the first one that ends at least
+        The face's proportions are moved (:func:`faces.geometry.identity_reshape`; halved when the mouth, eyes or
+        brows would move ``EXPRESSION_LIMIT`` or more); the candidates of :func:`_candidates` (synthetic face
+        farthest first, with other proportions) are tried in turn, and the first one that ends at least
         ``VERIFY_MARGIN`` from the original wins; after ``MAX_TRIES`` the face is blurred instead.
         """
         original = None
@@ -248,16 +264,22 @@ class AnonymizeEditor:
         if original is not None and face.size < MIN_SWAP_SIZE:
             return self._hide_instead(out, pixels, face, original, f"under {MIN_SWAP_SIZE} px: too small to swap and check")
         ranked = _rank_targets(pixels, face, targets, original)
-        tries = ranked[:MAX_TRIES] if original is not None else ranked[:1]
+        plan = _candidates(ranked) if original is not None else [(ranked[0], MOVES[0])]
         box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6)
         x0, y0, x1, y1 = box
         before = out[y0:y1, x0:x1].copy()
         best: tuple[float, str, np.ndarray, dict | None] | None = None
-        distances = []
-        amount = reshape
-        for target in tries:
-            while True:  # the expression moved too much: half the proportion change (from here on), then none
-                mesh_swap(out, pixels, replace(face, mesh=geometry.identity_reshape(face.mesh, face.size, amount)), target, rng=rng)
+        best_move, best_amount = MOVES[0], reshape
+        distances: list[float | None] = []
+        tried: list[str] = []
+        for target, move in plan:
+            move = best_move if move is None else move
+            amount = reshape  # each candidate starts at the full change (halved below while the expression moves)
+            tried.append(" ".join([target.name, *(f"{k} {v:+g}" for k, v in move.items())]))
+            while True:  # the expression moved too much: half the proportion change, then none
+                moved = geometry.identity_reshape(face.mesh, face.size, amount, move.get("nose", 1.0) * amount,
+                                                  move.get("eyes_up", 0.0), move.get("mouth_down", 0.0))
+                mesh_swap(out, pixels, replace(face, mesh=moved), target, rng=rng)
                 expression = measures.expression_of(out, face)
                 if amount <= 0 or expression is None or expression["max"] < EXPRESSION_LIMIT:
                     break
@@ -274,13 +296,14 @@ class AnonymizeEditor:
             distances.append(round(d, 3))
             if best is None or d > best[0]:
                 best = (d, target.name, out[y0:y1, x0:x1].copy(), expression)
+                best_move, best_amount = move, amount
             if d >= VERIFY_MARGIN:
                 break
             out[y0:y1, x0:x1] = before
-            if d < VERIFY_MARGIN - HOPELESS_GAP:  # other targets move a face at most ~0.07 more: stop here
+            if d < VERIFY_MARGIN - HOPELESS_GAP:  # no other candidate closes such a gap (bench): stop here
                 break
         row: dict[str, Any] = {"face": face.index, "size_px": round(face.size), "verified": original is not None,
-                               "margin": VERIFY_MARGIN, "tries": distances, "reshape": round(amount, 3)}
+                               "margin": VERIFY_MARGIN, "tries": distances, "tried": tried, "reshape": round(best_amount, 3)}
         if best is None:
             row.update(self._hide_instead(out, pixels, face, original, f"every synthetic face moved the expression "
                                           f"{EXPRESSION_LIMIT:.0%} or more"))
@@ -289,7 +312,7 @@ class AnonymizeEditor:
         if original is not None and d < VERIFY_MARGIN:
             out[y0:y1, x0:x1] = before
             row.update(self._hide_instead(out, pixels, face, original,
-                                          f"the best of {len(distances)} synthetic faces reached only {d:.2f} < {VERIFY_MARGIN}"))
+                                          f"the best of {len(distances)} tries (synthetic face, proportions) reached only {d:.2f} < {VERIFY_MARGIN}"))
             return row
         out[y0:y1, x0:x1] = crop
         row.update(done=f"swap to {name}", expression=expression)

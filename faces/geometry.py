@@ -67,14 +67,17 @@ def _region_weight(mesh: np.ndarray, idx: list[int], radius: float, frozen: np.n
 RESHAPE = {"eye": -0.25, "spread": -0.02, "mouth": 0.15, "nose": -0.55}  # per unit of ``amount``
 
 
-def identity_reshape(mesh: np.ndarray, size: float, amount: float = 1.0, nose: float | None = None) -> np.ndarray:
+def identity_reshape(mesh: np.ndarray, size: float, amount: float = 1.0, nose: float | None = None,
+                     eyes_up: float = 0.0, mouth_down: float = 0.0) -> np.ndarray:
     """Move the identity-bearing proportions of a face mesh, keep its expression and outline.
 
     Each eye (with its brow) is scaled about its own centre (smaller, so an open/closed eye stays so) and
     moved towards the other, and the mouth widened about its centre (its opening is kept): these move the
     expression landmarks, so ``amount`` is what the anonymizer sizes against the 3 % budget. The nose
     is narrowed by ``nose`` (default ``amount``; the nose is not an expression landmark, so it may move
-    more). The face oval does not move. 0 returns the mesh unchanged.
+    more). ``eyes_up`` / ``mouth_down`` (fractions of the face size, times ``amount``) move the eyes with
+    their brows up, the mouth down, along the face's own vertical (the face's proportions between eyes, nose
+    and mouth). The face oval does not move. 0 returns the mesh unchanged.
     """
     nose = amount if nose is None else nose
     if amount <= 0 and nose <= 0:
@@ -95,6 +98,12 @@ def identity_reshape(mesh: np.ndarray, size: float, amount: float = 1.0, nose: f
         c = mesh[idx].mean(0)
         w = _region_weight(mesh, idx, r * size, frozen)[:, None]
         m += w * (k * ((mesh - c) @ ex)[:, None] * ex)
+    down = np.array([-ex[1], ex[0]])  # the face's "down", perpendicular to the eye line
+    if down[1] < 0:
+        down = -down
+    for idx, k, r in ((LEFT_EYE + RIGHT_EYE + LEFT_BROW + RIGHT_BROW, -eyes_up, 0.06), (LIPS + MOUTH_INNER, mouth_down, 0.05)):
+        if k:
+            m += _region_weight(mesh, idx, r * size, frozen)[:, None] * (k * amount * size) * down
     return m.astype(np.float32)
 
 

@@ -143,6 +143,26 @@ def test_expression_measure_and_reshape(faces):
     # a moved and scaled head is not an expression change
     rot = np.array([[0.9, -0.2], [0.2, 0.9]], np.float32)
     assert expression_shift(f.mesh, f.mesh @ rot.T + 40, f.size)["max"] < 1e-3
+    # the proportion moves the anonymizer tries per face: eyes (with brows) up, mouth down, by that much
+    from faces.landmarks import FACE_OVAL, LEFT_EYE, LIPS
+
+    base = identity_reshape(f.mesh, f.size, 1.0)
+    up = identity_reshape(f.mesh, f.size, 1.0, eyes_up=0.02)
+    down = identity_reshape(f.mesh, f.size, 1.0, mouth_down=0.02)
+    assert np.allclose((base - up)[LEFT_EYE, 1], 0.02 * f.size, rtol=0.1) and np.allclose(up[LIPS], base[LIPS])
+    assert np.allclose((down - base)[LIPS, 1], 0.02 * f.size, rtol=0.1) and np.allclose(down[LEFT_EYE], base[LEFT_EYE])
+    assert np.array_equal(up[FACE_OVAL], f.mesh[FACE_OVAL]) and np.array_equal(down[FACE_OVAL], f.mesh[FACE_OVAL])
+
+
+def test_anonymize_tries_proportions_per_face():
+    """The offline tries: the farthest synthetic face with each proportion move, then the next faces."""
+    import editors.anonymize as an
+
+    ranked = [f"t{i}" for i in range(6)]
+    plan = an._candidates(ranked)  # type: ignore[arg-type]
+    assert len(plan) == an.MAX_TRIES
+    assert plan[:len(an.MOVES)] == [("t0", m) for m in an.MOVES][:an.MAX_TRIES]
+    assert all(m is None for _, m in plan[len(an.MOVES):])
 
 
 def _swap_seam(img, f, target_name):
