@@ -74,6 +74,10 @@ def main() -> None:
     for name in args.photos.split(","):
         img = assemble_group(real)[0] if name == "group" else photos.load(name)
         faces = find_faces(img)
+        if not faces:  # e.g. darknet_person: the person is too small or turned away for the detector
+            results["photos"][name] = {"faces": 0, "seconds_total": 0.0, "per_face": []}
+            print(f"{name:13s} no face found", flush=True)
+            continue
         ed = AnonymizeEditor()
         t = time.perf_counter()
         out = ed.apply(img, None, {"method": "swap"}, seed=0)

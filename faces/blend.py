@@ -15,6 +15,7 @@ from core.models import ModelManager
 from faces.gallery import Target
 from faces.geometry import padded_box, warp_mesh
 from faces.insight import inswap
+from faces.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE
 from faces.masks import face_mask, forehead_hair, frame_rests, inner_alpha, mouth_open_mask
 from faces.measures import detail, noise_sigma
 from faces.types import Face
@@ -127,6 +128,23 @@ def poisson_paste(dst: np.ndarray, src: np.ndarray, mask: np.ndarray, box: tuple
     return dst
 
 
+def forehead_fade(mesh: np.ndarray, origin: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
+    """Float32 weight of a crop at ``origin``: 0 at the top of the face oval, rising smoothly to 1 at the top
+    of the brows, along the face's own vertical. The new face's forehead fades into the photo's own there
+    (the gallery faces' foreheads end in a band where their hair was; the forehead says little of who it is)."""
+    ex = mesh[LEFT_EYE].mean(0) - mesh[RIGHT_EYE].mean(0)
+    ex = ex / max(float(np.linalg.norm(ex)), 1e-6)
+    down = np.array([-ex[1], ex[0]], np.float32)
+    if down[1] < 0:
+        down = -down
+    top = float((mesh[FACE_OVAL] @ down).min())
+    brow = float((mesh[LEFT_BROW + RIGHT_BROW] @ down).min())
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    p = (xx + origin[0]) * down[0] + (yy + origin[1]) * down[1]
+    t = np.clip((p - top) / max(brow - top, 1.0), 0, 1)
+    return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
 def mesh_swap(out: np.ndarray, photo: np.ndarray, face: Face, target: Target,
               strength: float = 1.0, keep_mouth: bool = True, colour: bool = True,
               rng: np.random.Generator | None = None) -> np.ndarray:
@@ -145,7 +163,7 @@ def mesh_swap(out: np.ndarray, photo: np.ndarray, face: Face, target: Target,
     scale = face.size / max(target.face.size, 1.0)
     if scale < 0.8:  # shrinking a lot: low-pass first so the warp does not alias
         src = cv2.GaussianBlur(src, (0, 0), 0.4 / scale)
-    warped, covered = warp_mesh(src, target.face.mesh, dst, target.tris, box)
+    warped, covered = warp_mesh(src, target.face.mesh, dst, target.tris, box, face.mesh_depth)
     x0, y0, x1, y1 = box
     mask = np.zeros(photo.shape[:2], bool)
     oval = face_mask(photo.shape, face)[y0:y1, x0:x1] & covered
@@ -162,7 +180,8 @@ def mesh_swap(out: np.ndarray, photo: np.ndarray, face: Face, target: Target,
     if colour:
         warped = match_photo(warped, photo[y0:y1, x0:x1], m, face.size, rng)
     crop = out[y0:y1, x0:x1]
-    alpha_paste(crop, warped, m, inner_alpha(m, max(2.0, 0.05 * face.size)) * float(strength))
+    alpha = inner_alpha(m, max(2.0, 0.05 * face.size)) * forehead_fade(dst, (x0, y0), m.shape)
+    alpha_paste(crop, warped, m, alpha * float(strength))
     rests = frame_rests(photo, face, mask, box)
     if rests is not None:  # glasses frames running on past the face's edge: paint them out too
         crop[:] = cv2.inpaint(np.ascontiguousarray(crop), rests.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)

@@ -128,7 +128,12 @@ def find_faces(rgb: np.ndarray, manager: ModelManager | None = None, backend: st
     use_full = backend == "full" or (backend == "auto" and insight.full_ready(manager, insight.ROLE_ANALYSIS))
     found = insight.analysis_models(manager or default_manager()).detect(rgb) if use_full else detect_offline(rgb)
     found.sort(key=lambda f: f.centre[0])
-    return [replace(f, index=i, mesh=mesh_for(rgb, f) if mesh else None) for i, f in enumerate(found)]
+    out = []
+    for i, f in enumerate(found):
+        m3 = mesh_for(rgb, f, depth=True) if mesh else None
+        out.append(replace(f, index=i, mesh=None if m3 is None else np.ascontiguousarray(m3[:, :2]),
+                           mesh_depth=None if m3 is None else m3[:, 2].copy()))
+    return out
 
 
 def largest_face(rgb: np.ndarray, what: str, manager: ModelManager | None = None, backend: str = "auto") -> Face:

@@ -28,19 +28,23 @@ def triangulate(pts: np.ndarray) -> np.ndarray:
 
 
 def warp_mesh(src: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray, tris: np.ndarray,
-              box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+              box: tuple[int, int, int, int], dst_depth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Piecewise-affine warp of ``src`` so that ``src_pts`` land on ``dst_pts``; rendered in ``box`` (XYXY ints).
 
     Returns (RGB crop of the box's size, bool crop "covered by a triangle"). One remap for all triangles
-    (a triangle-id raster picks each pixel's affine map), so no seams between triangles.
+    (a triangle-id raster picks each pixel's affine map), so no seams between triangles. With ``dst_depth``
+    (per point, smaller = nearer), triangles are drawn far to near, so where a turned face folds over
+    itself (the nose over the far cheek) the near surface wins.
     """
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     ids = np.zeros((h, w), np.int32)
     d = (dst_pts - np.array([x0, y0], np.float32)).astype(np.float32)
     fixed = np.round(d * 16).astype(np.int32)
-    for t, (i, j, k) in enumerate(tris):
-        cv2.fillConvexPoly(ids, fixed[[i, j, k]], t + 1, lineType=cv2.LINE_8, shift=4)
+    order = range(len(tris)) if dst_depth is None else np.argsort(-dst_depth[tris].mean(1), kind="stable")
+    for t in order:
+        i, j, k = tris[t]
+        cv2.fillConvexPoly(ids, fixed[[i, j, k]], int(t) + 1, lineType=cv2.LINE_8, shift=4)
     # per-triangle affine maps dst -> src: [x y 1] @ A = [sx sy]
     D = np.concatenate([d[tris], np.ones((len(tris), 3, 1), np.float32)], axis=2).astype(np.float64)
     S = src_pts[tris].astype(np.float64)

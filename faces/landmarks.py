@@ -46,6 +46,13 @@ def _crop_transform(cx: float, cy: float, size: float, angle: float) -> np.ndarr
 def face_mesh(image: np.ndarray, face: Face, image_scale: float) -> tuple[np.ndarray, float] | None:
     """468 landmarks (x, y) in the face's pixels for ``face`` found in ``image`` (``image_scale`` image px
     per face px), and the mesh's face score; None when the mesh model sees no face there."""
+    got = face_mesh_3d(image, face, image_scale)
+    return None if got is None else (got[0][:, :2], got[1])
+
+
+def face_mesh_3d(image: np.ndarray, face: Face, image_scale: float) -> tuple[np.ndarray, float] | None:
+    """:func:`face_mesh` with depth: (468, 3) points, x and y as there, z MediaPipe's relative depth in the
+    same units (smaller = nearer the camera); and the face score."""
     lm5 = face.kps * image_scale
     eye_r, eye_l = lm5[0], lm5[1]
     angle = math.atan2(eye_l[1] - eye_r[1], eye_l[0] - eye_r[0])
@@ -56,9 +63,10 @@ def face_mesh(image: np.ndarray, face: Face, image_scale: float) -> tuple[np.nda
         m = _crop_transform(cx, cy, size, angle)
         crop = cv2.warpAffine(image, m, (MESH_SIZE, MESH_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         lm, flag = run_tflite("face_landmark", (crop.astype(np.float32) / 255.0)[None])
-        xy = lm.reshape(-1, 3)[:, :2]
+        xyz = lm.reshape(-1, 3)
         inv = cv2.invertAffineTransform(m)
-        pts = xy @ inv[:, :2].T + inv[:, 2]
+        pts = xyz[:, :2] @ inv[:, :2].T + inv[:, 2]
+        depth = xyz[:, 2] * float(np.sqrt(abs(np.linalg.det(inv[:, :2]))))  # crop px -> image px
         score = float(flag.ravel()[0])
         # the next crop: the mesh's own box, as MediaPipe's tracking does
         rot = np.array([[math.cos(-angle), -math.sin(-angle)], [math.sin(-angle), math.cos(-angle)]])
@@ -68,18 +76,18 @@ def face_mesh(image: np.ndarray, face: Face, image_scale: float) -> tuple[np.nda
         angle = math.atan2(pts[263, 1] - pts[33, 1], pts[263, 0] - pts[33, 0])
     if pts is None or score < MIN_MESH_SCORE:
         return None
-    return pts / image_scale, score
+    return np.concatenate([pts, depth[:, None]], 1) / image_scale, score
 
 
-def mesh_for(rgb: np.ndarray, face: Face) -> np.ndarray | None:
-    """The (468, 2) float32 mesh of ``face`` on ``rgb`` (photo pixels), None when the mesh model sees no face
-    there or its packaged file is missing (logged)."""
+def mesh_for(rgb: np.ndarray, face: Face, depth: bool = False) -> np.ndarray | None:
+    """The (468, 2) float32 mesh of ``face`` on ``rgb`` (photo pixels; (468, 3) with ``depth``), None when the
+    mesh model sees no face there or its packaged file is missing (logged)."""
     try:
-        got = face_mesh(rgb, face, 1.0)
+        got = face_mesh_3d(rgb, face, 1.0)
     except ModelUnavailable as exc:
         log.info("face mesh unavailable: %s", exc.reason)
         return None
-    return None if got is None else got[0].astype(np.float32)
+    return None if got is None else got[0][:, :3 if depth else 2].astype(np.float32)
 
 
 def kps_from_mesh(mesh: np.ndarray) -> np.ndarray:

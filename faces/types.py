@@ -23,6 +23,7 @@ class Face:
     score: float
     index: int = 0  # left-to-right number, what the UI shows
     mesh: np.ndarray | None = None  # (468, 2) MediaPipe face mesh
+    mesh_depth: np.ndarray | None = None  # (468,) the mesh's relative depth (smaller = nearer the camera)
     landmarks106: np.ndarray | None = None  # (106, 2) insightface 2d106det (full backend)
     gender: str | None = None  # "F" / "M" (full backend)
     age: int | None = None

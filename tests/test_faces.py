@@ -154,6 +154,23 @@ def test_expression_measure_and_reshape(faces):
     assert np.array_equal(up[FACE_OVAL], f.mesh[FACE_OVAL]) and np.array_equal(down[FACE_OVAL], f.mesh[FACE_OVAL])
 
 
+def test_warp_draws_the_near_surface_where_a_turned_face_folds():
+    """Two source triangles (red, blue) warped onto overlapping places: with depth the nearer one is drawn."""
+    from faces.geometry import warp_mesh
+
+    src = np.zeros((40, 80, 3), np.uint8)
+    src[:, :40] = (255, 0, 0)
+    src[:, 40:] = (0, 0, 255)
+    src_pts = np.array([[2, 2], [37, 2], [2, 37], [42, 2], [77, 2], [42, 37]], np.float32)
+    dst_pts = np.array([[0, 0], [30, 0], [0, 30], [0, 0], [30, 0], [0, 30]], np.float32)  # both on one place
+    tris = np.array([[0, 1, 2], [3, 4, 5]], np.int32)
+    for near, colour in ((0, (255, 0, 0)), (1, (0, 0, 255))):
+        depth = np.full(6, 5.0, np.float32)
+        depth[3 * near:3 * near + 3] = -5.0  # smaller = nearer the camera
+        out, covered = warp_mesh(src, src_pts, dst_pts, tris, (0, 0, 40, 40), depth)
+        assert covered[5, 5] and tuple(out[5, 5]) == colour
+
+
 def test_anonymize_tries_proportions_per_face():
     """The offline tries: the farthest synthetic face with each proportion move, then the next faces."""
     import editors.anonymize as an
