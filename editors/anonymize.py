@@ -128,14 +128,20 @@ def far_identity(rng: np.random.Generator, avoid: np.ndarray | None, cos: float 
     return normed(cos * a + math.sqrt(max(0.0, 1 - cos * cos)) * v)
 
 
+COMBINE: dict[str, float] = {"combine": 1.0}  # a try marker: every move that helped this face, together
+
+
 def _candidates(ranked: list[Target]) -> list[tuple[Target, dict[str, float] | None]]:
-    """The offline swap's tries, in order: the farthest synthetic face with each move of ``MOVES``, then the
-    next faces with the move that took the face furthest so far (None), ``MAX_TRIES`` in all.
+    """The offline swap's tries, in order: the farthest synthetic face with each move of ``MOVES``, then with
+    every move that helped together (``COMBINE``; the eyes, mouth and nose are measured apart, so moves of
+    different parts do not add up in the expression limit), then the next faces with the move that took
+    the face furthest so far (None), ``MAX_TRIES`` in all.
 
     Which proportions move dlib's reading furthest depends on the face (bench: the nose wider or narrower,
     the eyes higher, the mouth lower each add up to ~0.07 on some faces and take as much on others), so they
     are chosen per face, like the target."""
     plan: list[tuple[Target, dict[str, float] | None]] = [(ranked[0], m) for m in MOVES]
+    plan.append((ranked[0], COMBINE))
     plan += [(t, None) for t in ranked[1:]]
     return plan[:MAX_TRIES]
 
@@ -272,7 +278,14 @@ class AnonymizeEditor:
         best_move, best_amount = MOVES[0], reshape
         distances: list[float | None] = []
         tried: list[str] = []
+        helped: dict[str, float] = {}  # the moves that took this face further than the plain try
+        base_d: float | None = None
         for target, move in plan:
+            if move is COMBINE:
+                if len(helped) < 2:  # nothing new to combine: the next gallery face with the best move instead
+                    target, move = (ranked[1], best_move) if len(ranked) > 1 else (target, best_move)
+                else:
+                    move = dict(helped)
             move = best_move if move is None else move
             amount = reshape  # each candidate starts at the full change (halved below while the expression moves)
             tried.append(" ".join([target.name, *(f"{k} {v:+g}" for k, v in move.items())]))
@@ -294,6 +307,10 @@ class AnonymizeEditor:
                 break
             d = float(np.linalg.norm(original - measures.identity_descriptor(out, face)))
             distances.append(round(d, 3))
+            if not move:
+                base_d = d
+            elif base_d is not None and d > base_d and len(move) == 1:
+                helped.update(move)
             if best is None or d > best[0]:
                 best = (d, target.name, out[y0:y1, x0:x1].copy(), expression)
                 best_move, best_amount = move, amount

@@ -172,14 +172,16 @@ def test_warp_draws_the_near_surface_where_a_turned_face_folds():
 
 
 def test_anonymize_tries_proportions_per_face():
-    """The offline tries: the farthest synthetic face with each proportion move, then the next faces."""
+    """The offline tries: the farthest synthetic face with each proportion move, then the moves that helped
+    together, then the next faces."""
     import editors.anonymize as an
 
     ranked = [f"t{i}" for i in range(6)]
     plan = an._candidates(ranked)  # type: ignore[arg-type]
     assert len(plan) == an.MAX_TRIES
     assert plan[:len(an.MOVES)] == [("t0", m) for m in an.MOVES][:an.MAX_TRIES]
-    assert all(m is None for _, m in plan[len(an.MOVES):])
+    assert plan[len(an.MOVES)] == ("t0", an.COMBINE)  # every move that helped, together
+    assert all(m is None for _, m in plan[len(an.MOVES) + 1:])
 
 
 def _swap_seam(img, f, target_name):
