@@ -16,7 +16,7 @@ from faces.gallery import Target
 from faces.geometry import padded_box, warp_mesh
 from faces.insight import inswap
 from faces.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE
-from faces.masks import face_mask, forehead_hair, frame_rests, inner_alpha, mouth_open_mask
+from faces.masks import face_mask, forehead_hair, frame_rests, inner_alpha, mouth_open_mask, polygon_mask
 from faces.measures import detail, noise_sigma
 from faces.types import Face
 
@@ -163,10 +163,16 @@ def mesh_swap(out: np.ndarray, photo: np.ndarray, face: Face, target: Target,
     scale = face.size / max(target.face.size, 1.0)
     if scale < 0.8:  # shrinking a lot: low-pass first so the warp does not alias
         src = cv2.GaussianBlur(src, (0, 0), 0.4 / scale)
-    warped, covered = warp_mesh(src, target.face.mesh, dst, target.tris, box, face.mesh_depth)
+    # the target's own skin (its face oval, pulled in from the edge) rides along as a fourth channel, so
+    # the canvas around a gallery face never lands in the photo where a turned face squeezes its edge
+    tk = max(3, round(0.03 * target.face.size) | 1)
+    skin = cv2.erode(polygon_mask(src.shape, target.face.mesh[FACE_OVAL]).astype(np.uint8) * 255,
+                     cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (tk, tk)))
+    warped4, covered = warp_mesh(np.dstack([src, skin]), target.face.mesh, dst, target.tris, box, face.mesh_depth)
+    warped, skin_w = np.ascontiguousarray(warped4[..., :3]), warped4[..., 3].astype(np.float32) / 255.0
     x0, y0, x1, y1 = box
     mask = np.zeros(photo.shape[:2], bool)
-    oval = face_mask(photo.shape, face)[y0:y1, x0:x1] & covered
+    oval = face_mask(photo.shape, face)[y0:y1, x0:x1] & covered & (skin_w > 0.5)
     k = max(1, round(0.01 * face.size))  # keep the edge on skin, off the hairline and jaw line
     mask[y0:y1, x0:x1] = cv2.erode(oval.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
     mask[y0:y1, x0:x1] &= ~forehead_hair(photo[y0:y1, x0:x1], face, (x0, y0), oval)  # a fringe stays, not cut
