@@ -11,7 +11,8 @@ Two kinds of source:
   there and in ``../shared/models/`` beside the repository also under its ``shared_dir``; setup downloads
   it from ``download`` where it is found nowhere. Never committed to the project.
 
-``packaged_path(name)`` returns the local path of a file, or raises ``ModelUnavailable`` saying what to run.
+``packaged_path(name)`` returns the local path of a file, or raises ``ModelUnavailable`` saying what to run;
+``core.models.packaged_model(name, loader)`` keeps the model built from it resident in the model manager.
 """
 
 from __future__ import annotations

@@ -855,3 +855,37 @@ def default_manager() -> ModelManager:
         if _default is None:
             _default = ModelManager(online=False)
         return _default
+
+
+# -- packaged files (core/packaged.toml) held by the model manager -------------------------------------------
+
+
+def packaged_model(name: str, loader: Callable[[Any], Any]) -> tuple[Any, threading.RLock]:
+    """A resident model built by ``loader(path)`` from packaged file ``name`` (core/assets.py), and its lock;
+    held by the default model manager (``ModelManager.packaged``), so eviction frees it."""
+    manager = default_manager()
+    return manager.packaged(name, loader), manager.lock("packaged:" + name)
+
+
+def tflite_interpreter(path: Any) -> Any:
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_path=str(path), num_threads=2)
+    it.allocate_tensors()
+    return it
+
+
+def run_tflite(name: str, inputs: Any, reduce: Callable[[Any], Any] | None = None) -> list[Any]:
+    """Run packaged tflite model ``name`` on one float32 NHWC batch (numpy); its outputs in order.
+
+    With ``reduce``, each output is passed to it as a view of the interpreter's own buffer (no copy; a big
+    segmentation net's logits are ~160 MB) while the model is still locked, and its results are returned."""
+    import numpy as np
+
+    it, lock = packaged_model(name, tflite_interpreter)
+    with lock:
+        it.set_tensor(it.get_input_details()[0]["index"], np.asarray(inputs, np.float32))
+        it.invoke()
+        if reduce is not None:
+            return [reduce(it.tensor(d["index"])()) for d in it.get_output_details()]
+        return [it.get_tensor(d["index"]) for d in it.get_output_details()]

@@ -14,7 +14,8 @@ Methods
   Full backend: inswapper_128 with a synthetic identity vector at cosine ``ARCFACE_TARGET_COS`` to the
   face's own ArcFace embedding (drawn from ``seed``).
   ``verify`` (default on): offline, each swap is checked with dlib's 128-D recogniser and kept only at a
-  distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` targets;
+  distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` candidates
+  (the farthest synthetic face with other proportions: nose wider, eyes higher, mouth lower; then the next);
   full, with ArcFace (cosine <= ``ARCFACE_MARGIN``). A face that does not reach the margin (or is under
   ``MIN_SWAP_SIZE`` px, or has no mesh) is blurred, then, while dlib still places it within the margin,
   its whole head blurred / pixelated / filled. ``last_report`` lists per face what was done and why, the
@@ -40,12 +41,16 @@ from core.composite import check_mask
 from core.errors import BadInput, ModelUnavailable
 from core.models import ModelManager, default_manager
 from core.types import Photo
-from editors.registry import EDITORS
 from editors.base import (FACE_ANONYMIZED, FEATHER, Param, Provenance, ReportingEditor, as_pixels, auto_feather, rng_for,
                           validate_params)
-from editors.faceswap import (BACKENDS, FULL_MODELS, OFFLINE_MODELS, Target, choose_backend, finish, full_swap,
-                              gallery_names, load_target, mesh_swap, normed, selected_faces)
-from segmenters import face_identity as fi
+from editors.registry import EDITORS
+from faces import geometry, measures
+from faces.blend import alpha_paste, finish, full_swap, mesh_swap
+from faces.detect import selected_faces
+from faces.gallery import Target, gallery_names, load_target
+from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
+from faces.masks import cover_mask, inner_alpha
+from faces.types import Face, normed
 
 log = logging.getLogger(__name__)
 
@@ -54,43 +59,31 @@ MIN_SWAP_SIZE = 28  # px: smaller faces are blurred when verifying (too small to
 SAME_PERSON = 0.6  # dlib's own same-person line
 VERIFY_MARGIN = 0.75  # a swapped face must end up at least this far from the original (dlib distance)
 HEAD_GROW = 0.3  # the fallback's second step covers the face mask grown by this x face size (hair, ears)
-HOPELESS_GAP = 0.1  # a try this far under the margin ends the tries (the next targets do not close such a gap)
-MAX_TRIES = 3  # synthetic targets tried per face (farthest first) before blurring
+HOPELESS_GAP = 0.1  # a try this far under the margin ends the tries (the next candidates do not close such a gap)
+MAX_TRIES = 5  # offline: (synthetic face, proportions) candidates tried per face before blurring; full: identities
+MOVES: tuple[dict[str, float], ...] = (  # proportions tried per face besides the default (eyes, mouth, nose narrower)
+    {}, {"nose": -1.0}, {"eyes_up": 0.025}, {"mouth_down": 0.025})
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
 ARCFACE_SAME = 0.28  # full path: cosine similarity over which ArcFace (buffalo_l) calls two faces the same person
 ARCFACE_MARGIN = 0.10  # full path: a swapped face must end at or under this cosine similarity to the original
 ARCFACE_TARGET_COS = -0.3  # full path: the synthetic identity's cosine to the original (far side of the sphere)
 
 
-def _cover_mask(shape: tuple[int, ...], face: fi.DetectedFace, grow: float) -> np.ndarray:
-    """The face-shaped mask grown by ``grow`` x face size (so blur / pixels / fill cover the whole face)."""
-    k = max(1, round(grow * face.size))
-    poly = fi.face_polygon(face)
-    x0, y0, x1, y1 = fi.padded_box(poly, shape, k + 2)  # work in a crop: the kernel may be large
-    m = fi.polygon_mask((y1 - y0, x1 - x0), poly - np.array([x0, y0], np.float32)).astype(np.uint8)
-    out = np.zeros(shape[:2], bool)
-    out[y0:y1, x0:x1] = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
-    return out
-
-
 def _paste(out: np.ndarray, edited: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], soft: float) -> None:
     x0, y0, x1, y1 = box
     m = mask[y0:y1, x0:x1]
-    a = fi.inner_alpha(m, soft)[..., None]
-    crop = out[y0:y1, x0:x1]
-    mixed = np.clip(crop.astype(np.float32) + a * (edited.astype(np.float32) - crop) + 0.5, 0, 255).astype(np.uint8)
-    crop[m] = mixed[m]
+    alpha_paste(out[y0:y1, x0:x1], edited, m, inner_alpha(m, soft))
 
 
-def hide_face(out: np.ndarray, photo: np.ndarray, face: fi.DetectedFace, method: str, strength: float,
+def hide_face(out: np.ndarray, photo: np.ndarray, face: Face, method: str, strength: float,
               colour: str, grow: float = 0.04) -> np.ndarray:
     """blur / pixelate / solid one face in place on ``out``; returns the face-shaped mask used.
 
     ``grow``: the face-shaped mask grown by this fraction of the face size (0.3 covers hair and ears too).
     """
-    mask = _cover_mask(photo.shape, face, grow)
+    mask = cover_mask(photo.shape, face, grow)
     pts = np.argwhere(mask)[:, ::-1].astype(np.float32)
-    box = fi.padded_box(pts, photo.shape, 2)
+    box = geometry.padded_box(pts, photo.shape, 2)
     x0, y0, x1, y1 = box
     crop = photo[y0:y1, x0:x1]
     if method == "blur":
@@ -136,18 +129,31 @@ def far_identity(rng: np.random.Generator, avoid: np.ndarray | None, cos: float 
     return normed(cos * a + math.sqrt(max(0.0, 1 - cos * cos)) * v)
 
 
-def random_identity(rng: np.random.Generator, avoid: np.ndarray | None) -> np.ndarray:
-    """A random unit 512-D identity vector orthogonal to ``avoid`` (kept for callers; see :func:`far_identity`)."""
-    return far_identity(rng, avoid, 0.0)
+COMBINE: dict[str, float] = {"combine": 1.0}  # a try marker: every move that helped this face, together
 
 
-def _rank_targets(pixels: np.ndarray, face: fi.DetectedFace, targets: list[Target], original: np.ndarray | None) -> list[Target]:
+def _candidates(ranked: list[Target]) -> list[tuple[Target, dict[str, float] | None]]:
+    """The offline swap's tries, in order: the farthest synthetic face with each move of ``MOVES``, then with
+    every move that helped together (``COMBINE``; the eyes, mouth and nose are measured apart, so moves of
+    different parts do not add up in the expression limit), then the next faces with the move that took
+    the face furthest so far (None), ``MAX_TRIES`` in all.
+
+    Which proportions move dlib's reading furthest depends on the face (bench: the nose wider or narrower,
+    the eyes higher, the mouth lower each add up to ~0.07 on some faces and take as much on others), so they
+    are chosen per face, like the target."""
+    plan: list[tuple[Target, dict[str, float] | None]] = [(ranked[0], m) for m in MOVES]
+    plan.append((ranked[0], COMBINE))
+    plan += [(t, None) for t in ranked[1:]]
+    return plan[:MAX_TRIES]
+
+
+def _rank_targets(pixels: np.ndarray, face: Face, targets: list[Target], original: np.ndarray | None) -> list[Target]:
     """Targets farthest from this face first: by dlib descriptor when both are known, else by texture."""
     if len(targets) < 2:
         return targets
     if original is not None and all(t.descriptor is not None for t in targets):
         return sorted(targets, key=lambda t: -float(np.linalg.norm(t.descriptor - original)))
-    return sorted(targets, key=lambda t: fi.texture_similarity(pixels, face, t.image, t.face.mesh, t.tris))
+    return sorted(targets, key=lambda t: measures.texture_similarity(pixels, face, t.image, t.face.mesh, t.tris))
 
 
 class AnonymizeEditor(ReportingEditor):
@@ -190,7 +196,7 @@ class AnonymizeEditor(ReportingEditor):
         manager = self.manager or default_manager()
         backend = "offline"
         if p["method"] == "swap":
-            backend = choose_backend(p["backend"], manager, (fi.ROLE_ANALYSIS, fi.ROLE_SWAPPER))
+            backend = choose_backend(p["backend"], manager)
         faces, chosen = selected_faces(pixels, sel, p["faces"], manager, backend, self.name)
         out = pixels.copy()
         rng = rng_for(seed)
@@ -218,7 +224,7 @@ class AnonymizeEditor(ReportingEditor):
                 original = None
                 if p["verify"]:
                     with contextlib.suppress(ModelUnavailable):
-                        original = fi.identity_descriptor(pixels, face)
+                        original = measures.identity_descriptor(pixels, face)
                 row = self._hide_instead(out, pixels, face, original, "no face mesh (too small, hidden or in profile)")
             else:
                 row = self._swap_verified(out, pixels, face, targets, p["reshape"], p["verify"], rng)
@@ -226,7 +232,7 @@ class AnonymizeEditor(ReportingEditor):
             self.last_report.append(row)
         return finish(pixels, out, sel, auto_feather(pixels.shape, p["feather"]))
 
-    def _hide_instead(self, out: np.ndarray, pixels: np.ndarray, face: fi.DetectedFace, original: np.ndarray | None,
+    def _hide_instead(self, out: np.ndarray, pixels: np.ndarray, face: Face, original: np.ndarray | None,
                       why: str) -> dict[str, Any]:
         """Blur a face that a swap cannot anonymize with the margin (in place); the report says which and why.
 
@@ -242,40 +248,54 @@ class AnonymizeEditor(ReportingEditor):
             row["done"] = f"{method} ({why})" if grow < HEAD_GROW else f"{method} of the head ({why})"
             if original is None:
                 break
-            row["distance"] = round(float(np.linalg.norm(original - fi.identity_descriptor(out, face))), 3)
+            row["distance"] = round(float(np.linalg.norm(original - measures.identity_descriptor(out, face))), 3)
             if row["distance"] >= VERIFY_MARGIN:
                 break
         log.info("anonymize: face %d (%d px): %s", face.index, face.size, row["done"])
         return row
 
-    def _swap_verified(self, out: np.ndarray, pixels: np.ndarray, face: fi.DetectedFace, targets: list[Target],
+    def _swap_verified(self, out: np.ndarray, pixels: np.ndarray, face: Face, targets: list[Target],
                        reshape: float, verify: bool, rng: np.random.Generator) -> dict[str, Any]:
         """Offline synthetic swap of one face (in place on ``out``), checked by dlib's recogniser when ``verify``.
 
-        The face's proportions are moved (:func:`fi.identity_reshape`; halved when the mouth, eyes or brows
-        would move ``EXPRESSION_LIMIT`` or more), the synthetic targets are tried farthest first, and the first one that ends at least
+        The face's proportions are moved (:func:`faces.geometry.identity_reshape`; halved when the mouth, eyes or
+        brows would move ``EXPRESSION_LIMIT`` or more); the candidates of :func:`_candidates` (synthetic face
+        farthest first, with other proportions) are tried in turn, and the first one that ends at least
         ``VERIFY_MARGIN`` from the original wins; after ``MAX_TRIES`` the face is blurred instead.
         """
         original = None
         if verify:
             try:
-                original = fi.identity_descriptor(pixels, face)
+                original = measures.identity_descriptor(pixels, face)
             except ModelUnavailable as exc:  # dlib not installed: swap unverified, say so in the log
                 log.warning("anonymize: identity check skipped (%s)", exc)
         if original is not None and face.size < MIN_SWAP_SIZE:
             return self._hide_instead(out, pixels, face, original, f"under {MIN_SWAP_SIZE} px: too small to swap and check")
         ranked = _rank_targets(pixels, face, targets, original)
-        tries = ranked[:MAX_TRIES] if original is not None else ranked[:1]
-        box = fi.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6)
+        plan = _candidates(ranked) if original is not None else [(ranked[0], MOVES[0])]
+        box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6)
         x0, y0, x1, y1 = box
         before = out[y0:y1, x0:x1].copy()
         best: tuple[float, str, np.ndarray, dict | None] | None = None
-        distances = []
-        amount = reshape
-        for target in tries:
-            while True:  # the expression moved too much: half the proportion change (from here on), then none
-                mesh_swap(out, pixels, replace(face, mesh=fi.identity_reshape(face.mesh, face.size, amount)), target, rng=rng)
-                expression = fi.expression_of(out, face)
+        best_move, best_amount = MOVES[0], reshape
+        distances: list[float | None] = []
+        tried: list[str] = []
+        helped: dict[str, float] = {}  # the moves that took this face further than the plain try
+        base_d: float | None = None
+        for target, move in plan:
+            if move is COMBINE:
+                if len(helped) < 2:  # nothing new to combine: the next gallery face with the best move instead
+                    target, move = (ranked[1], best_move) if len(ranked) > 1 else (target, best_move)
+                else:
+                    move = dict(helped)
+            move = best_move if move is None else move
+            amount = reshape  # each candidate starts at the full change (halved below while the expression moves)
+            tried.append(" ".join([target.name, *(f"{k} {v:+g}" for k, v in move.items())]))
+            while True:  # the expression moved too much: half the proportion change, then none
+                moved = geometry.identity_reshape(face.mesh, face.size, amount, move.get("nose", 1.0) * amount,
+                                                  move.get("eyes_up", 0.0), move.get("mouth_down", 0.0))
+                mesh_swap(out, pixels, replace(face, mesh=moved), target, rng=rng)
+                expression = measures.expression_of(out, face)
                 if amount <= 0 or expression is None or expression["max"] < EXPRESSION_LIMIT:
                     break
                 amount = 0.0 if amount < 0.3 else amount * 0.5
@@ -287,17 +307,22 @@ class AnonymizeEditor(ReportingEditor):
             if original is None:
                 best = (float("nan"), target.name, out[y0:y1, x0:x1].copy(), expression)
                 break
-            d = float(np.linalg.norm(original - fi.identity_descriptor(out, face)))
+            d = float(np.linalg.norm(original - measures.identity_descriptor(out, face)))
             distances.append(round(d, 3))
+            if not move:
+                base_d = d
+            elif base_d is not None and d > base_d and len(move) == 1:
+                helped.update(move)
             if best is None or d > best[0]:
                 best = (d, target.name, out[y0:y1, x0:x1].copy(), expression)
+                best_move, best_amount = move, amount
             if d >= VERIFY_MARGIN:
                 break
             out[y0:y1, x0:x1] = before
-            if d < VERIFY_MARGIN - HOPELESS_GAP:  # other targets move a face at most ~0.07 more: stop here
+            if d < VERIFY_MARGIN - HOPELESS_GAP:  # no other candidate closes such a gap (bench): stop here
                 break
         row: dict[str, Any] = {"face": face.index, "size_px": round(face.size), "verified": original is not None,
-                               "margin": VERIFY_MARGIN, "tries": distances, "reshape": round(amount, 3)}
+                               "margin": VERIFY_MARGIN, "tries": distances, "tried": tried, "reshape": round(best_amount, 3)}
         if best is None:
             row.update(self._hide_instead(out, pixels, face, original, f"every synthetic face moved the expression "
                                           f"{EXPRESSION_LIMIT:.0%} or more"))
@@ -306,7 +331,7 @@ class AnonymizeEditor(ReportingEditor):
         if original is not None and d < VERIFY_MARGIN:
             out[y0:y1, x0:x1] = before
             row.update(self._hide_instead(out, pixels, face, original,
-                                          f"the best of {len(distances)} synthetic faces reached only {d:.2f} < {VERIFY_MARGIN}"))
+                                          f"the best of {len(distances)} tries (synthetic face, proportions) reached only {d:.2f} < {VERIFY_MARGIN}"))
             return row
         out[y0:y1, x0:x1] = crop
         row.update(done=f"swap to {name}", expression=expression)
@@ -314,13 +339,13 @@ class AnonymizeEditor(ReportingEditor):
             row["distance"] = round(d, 3)
         return row
 
-    def _full_verified(self, out: np.ndarray, pixels: np.ndarray, face: fi.DetectedFace, rng: np.random.Generator,
+    def _full_verified(self, out: np.ndarray, pixels: np.ndarray, face: Face, rng: np.random.Generator,
                        manager: ModelManager, verify: bool) -> dict[str, Any]:
         """inswapper to a synthetic identity far from the face on the ArcFace sphere, checked by ArcFace."""
         original = None if face.embedding is None else normed(face.embedding)
         row: dict[str, Any] = {"face": face.index, "size_px": round(face.size), "margin": ARCFACE_MARGIN,
                                "verified": bool(verify and original is not None), "tries": []}
-        box = fi.padded_box(np.array(face.box, np.float32).reshape(2, 2), pixels.shape, 0.1 * face.size + 4)
+        box = geometry.padded_box(np.array(face.box, np.float32).reshape(2, 2), pixels.shape, 0.1 * face.size + 4)
         x0, y0, x1, y1 = box
         before = out[y0:y1, x0:x1].copy()
         best: tuple[float, np.ndarray] | None = None
@@ -329,7 +354,7 @@ class AnonymizeEditor(ReportingEditor):
             if not row["verified"]:
                 row.update(done="swap to a synthetic identity")
                 return row
-            sim = float(normed(fi.analysis_models(manager).embed(out, face)) @ original)
+            sim = measures.arcface_similarity(manager, out, face, original)
             row["tries"].append(round(sim, 3))
             if best is None or sim < best[0]:
                 best = (sim, out[y0:y1, x0:x1].copy())

@@ -16,7 +16,7 @@ import grimp
 import networkx as nx
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("app", "studio", "editors", "segmenters", "core")
+PACKAGES = ("app", "studio", "editors", "segmenters", "faces", "core")
 
 
 def import_graph(packages: tuple[str, ...] = PACKAGES) -> nx.DiGraph:

@@ -42,9 +42,8 @@ masks are upscaled to the photo's size only when segments are built.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -350,34 +349,7 @@ def _sources(parts: list[Part]) -> str:
 # -- helpers shared by the parser modules ---------------------------------------------------------------
 
 
-def packaged_model(name: str, loader: Callable[[Any], Any]) -> tuple[Any, threading.RLock]:
-    """A resident model built by ``loader(path)`` from packaged file ``name`` (core/assets.py), and its lock;
-    held by the model manager (``ModelManager.packaged``), so eviction frees it."""
-    from core.models import default_manager
-
-    manager = default_manager()
-    return manager.packaged(name, loader), manager.lock("packaged:" + name)
-
-
-def tflite_interpreter(path: Any) -> Any:
-    from ai_edge_litert.interpreter import Interpreter
-
-    it = Interpreter(model_path=str(path), num_threads=2)
-    it.allocate_tensors()
-    return it
-
-
-def run_tflite(name: str, inputs: np.ndarray, reduce: Callable[[np.ndarray], Any] | None = None) -> list[Any]:
-    """Run packaged tflite model ``name`` on one float32 NHWC batch; its outputs in order.
-
-    With ``reduce``, each output is passed to it as a view of the interpreter's own buffer (no copy; a big
-    segmentation net's logits are ~160 MB) while the model is still locked, and its results are returned."""
-    it, lock = packaged_model(name, tflite_interpreter)
-    with lock:
-        it.set_tensor(it.get_input_details()[0]["index"], inputs.astype(np.float32))
-        it.invoke()
-        if reduce is not None:
-            return [reduce(it.tensor(d["index"])()) for d in it.get_output_details()]
-        return [it.get_tensor(d["index"]) for d in it.get_output_details()]
+# the packaged-model cache and the tflite runner live in core/models.py (faces/ uses them too)
+from core.models import packaged_model, run_tflite, tflite_interpreter  # noqa: E402,F401  (re-exported)
 
 

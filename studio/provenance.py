@@ -548,26 +548,27 @@ def _match_faces(faces: list[Any], boxes: list[list[float]]) -> list[Any]:
 def draw_face_mesh(rgb: np.ndarray, faces: list[Any], colour: tuple[int, int, int] = (0, 255, 170)) -> np.ndarray:
     """A copy of ``rgb`` with each face's 468-point mesh drawn as triangles, its outline, eyes and lips on top
     (faces without a mesh get their outline only)."""
-    from segmenters import face_identity as fi
-    from segmenters.face_parts import FACE_OVAL, LEFT_EYE, LIPS, RIGHT_EYE
+    from faces.geometry import padded_box, triangulate
+    from faces.landmarks import FACE_OVAL, LEFT_EYE, LIPS, RIGHT_EYE
+    from faces.masks import face_polygon
 
     out = rgb.copy()
     for f in faces:
         thick = max(1, int(round(f.size / 180)))
         if f.mesh is not None:
             pts = f.mesh.astype(np.float32)
-            tris = fi.triangulate(pts)
+            tris = triangulate(pts)
             polys = [np.round(pts[t] * 16).astype(np.int32) for t in tris]
             lines = out.copy()
             cv2.polylines(lines, polys, True, colour, 1, cv2.LINE_AA, shift=4)
             opacity = 0.3 if f.size < 150 else 0.55  # small faces: the mesh must not hide the face
-            x0, y0, x1, y1 = fi.padded_box(pts, out.shape, 4)
+            x0, y0, x1, y1 = padded_box(pts, out.shape, 4)
             out[y0:y1, x0:x1] = cv2.addWeighted(lines[y0:y1, x0:x1], opacity, out[y0:y1, x0:x1], 1 - opacity, 0)
             for loop in (FACE_OVAL, LEFT_EYE, RIGHT_EYE, LIPS):
                 cv2.polylines(out, [np.round(pts[loop] * 16).astype(np.int32)], True, (255, 60, 200),
                               thick + 1, cv2.LINE_AA, shift=4)
         else:
-            cv2.polylines(out, [np.round(fi.face_polygon(f)).astype(np.int32)], True, (255, 60, 200), thick + 1,
+            cv2.polylines(out, [np.round(face_polygon(f)).astype(np.int32)], True, (255, 60, 200), thick + 1,
                           cv2.LINE_AA)
     return out
 
@@ -635,7 +636,7 @@ def _face_overlay(rgb: np.ndarray, manifest: dict[str, Any] | None, wm: Watermar
         or (manifest is None and wm.found and (wm.flags.get("faces_swapped") or wm.flags.get("faces_anonymized")))
     if not faces_changed:
         return rgb.copy(), 0
-    from segmenters.face_identity import find_faces
+    from faces.detect import find_faces
 
     try:
         faces = find_faces(rgb, manager, backend="offline")

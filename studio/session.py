@@ -483,7 +483,7 @@ class EditorSession:
 
     def faces(self, services: Services) -> list[Any]:
         """Every face on the current result, numbered left to right (cached per result)."""
-        from segmenters.face_identity import find_faces
+        from faces.detect import find_faces
 
         key = self._result_key()
         if self._faces is None or self._faces[0] != key:
@@ -493,7 +493,7 @@ class EditorSession:
 
     def faces_preview(self, services: Services) -> np.ndarray:
         """The result at preview size with every face outlined and numbered."""
-        from segmenters.face_identity import draw_face_numbers
+        from faces.draw import draw_face_numbers
 
         faces = self.faces(services)
         drawn = draw_face_numbers(np.asarray(self.result()), faces)

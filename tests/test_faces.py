@@ -1,6 +1,6 @@
 """Faces: detection on real photos, face swap and anonymize (offline paths measured with dlib), tiny insightface.
 
-Measures (see segmenters/face_identity.py): identity = dlib 128-D descriptor distance (same person < 0.6);
+Measures (see faces/measures.py): identity = dlib 128-D descriptor distance (same person < 0.6);
 expression = mean movement of the 468 face-mesh points between the original and the result, as a fraction
 of the face size (must stay < 3 %); recall on photos assembled from the real ones.
 """
@@ -14,7 +14,12 @@ import numpy as np
 import pytest
 
 from core.errors import BadInput
-from segmenters import face_identity as fi
+from faces.detect import find_faces
+from faces.draw import draw_face_numbers
+from faces.geometry import expression_shift, identity_reshape, padded_box
+from faces.masks import face_mask, polygon_mask
+from faces.measures import identity_distance, landmark_shift, noise_sigma
+from faces.types import Face
 
 pytest.importorskip("dlib", reason="dlib-bin + face-recognition-models measure identity")
 
@@ -45,7 +50,7 @@ def assemble_group(photos: dict[str, np.ndarray]) -> tuple[np.ndarray, list[tupl
     boxes = []
     for name, s, x, y, flip in layout:
         img = photos[name][:, ::-1] if flip else photos[name]
-        f = fi.find_faces(np.ascontiguousarray(img), mesh=False)[0]
+        f = find_faces(np.ascontiguousarray(img), mesh=False)[0]
         small = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
         h, w = small.shape[:2]
         h, w = min(h, 720 - y), min(w, 1280 - x)
@@ -57,7 +62,7 @@ def assemble_group(photos: dict[str, np.ndarray]) -> tuple[np.ndarray, list[tupl
     return canvas, boxes
 
 
-def recall(found: list[fi.DetectedFace], expected: list[tuple[float, float, float, float]]) -> float:
+def recall(found: list[Face], expected: list[tuple[float, float, float, float]]) -> float:
     hit = 0
     for b in expected:
         cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
@@ -71,8 +76,8 @@ def real() -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def faces(real) -> dict[str, list[fi.DetectedFace]]:
-    return {k: fi.find_faces(v) for k, v in real.items()}
+def faces(real) -> dict[str, list[Face]]:
+    return {k: find_faces(v) for k, v in real.items()}
 
 
 def test_one_face_with_mesh_on_each_portrait(faces):
@@ -84,10 +89,10 @@ def test_one_face_with_mesh_on_each_portrait(faces):
 
 def test_recall_on_an_assembled_group_photo(real):
     group, expected = assemble_group(real)
-    found = fi.find_faces(group, mesh=False)
+    found = find_faces(group, mesh=False)
     assert recall(found, expected) >= 5 / 6
     assert len(found) <= len(expected) + 1  # few false positives
-    numbered = fi.draw_face_numbers(group, found)
+    numbered = draw_face_numbers(group, found)
     assert numbered.shape == group.shape and (numbered != group).any()
 
 
@@ -96,7 +101,7 @@ def _outside_faces_identical(before, after, fs, grow: float = 0.0):
     allowed = np.zeros(before.shape[:2], bool)
     for f in fs:
         k = 15 + 2 * int(grow * f.size + 0.5)
-        allowed |= cv2.dilate(fi.face_mask(before.shape, f).astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+        allowed |= cv2.dilate(face_mask(before.shape, f).astype(np.uint8), np.ones((k, k), np.uint8)) > 0
     changed = (before != after).any(2)
     assert changed.any()
     assert not (changed & ~allowed).any()
@@ -111,7 +116,7 @@ def _check_report(img, out, found, report):
     for f in found:
         r = rows[f.index]
         assert r["verified"], r
-        assert fi.identity_distance(img, f, out) > SAME_PERSON, (f.index, r)
+        assert identity_distance(img, f, out) > SAME_PERSON, (f.index, r)
         if r["done"].startswith("swap"):
             assert r["distance"] >= VERIFY_MARGIN, r
             assert r["expression"]["max"] < EXPRESSION_LIMIT, r
@@ -132,17 +137,57 @@ def test_anonymize_swap_removes_identity_with_margin(real, faces, name):
 
 def test_expression_measure_and_reshape(faces):
     f = faces["astronaut"][0]
-    assert fi.expression_shift(f.mesh, f.mesh, f.size)["max"] < 1e-6
-    moved = fi.expression_shift(f.mesh, fi.identity_reshape(f.mesh, f.size, 1.0), f.size)
+    assert expression_shift(f.mesh, f.mesh, f.size)["max"] < 1e-6
+    moved = expression_shift(f.mesh, identity_reshape(f.mesh, f.size, 1.0), f.size)
     assert 0.005 < moved["max"] < 0.03 and set(moved) == {"mouth", "eyes", "brows", "max"}
     # a moved and scaled head is not an expression change
     rot = np.array([[0.9, -0.2], [0.2, 0.9]], np.float32)
-    assert fi.expression_shift(f.mesh, f.mesh @ rot.T + 40, f.size)["max"] < 1e-3
+    assert expression_shift(f.mesh, f.mesh @ rot.T + 40, f.size)["max"] < 1e-3
+    # the proportion moves the anonymizer tries per face: eyes (with brows) up, mouth down, by that much
+    from faces.landmarks import FACE_OVAL, LEFT_EYE, LIPS
+
+    base = identity_reshape(f.mesh, f.size, 1.0)
+    up = identity_reshape(f.mesh, f.size, 1.0, eyes_up=0.02)
+    down = identity_reshape(f.mesh, f.size, 1.0, mouth_down=0.02)
+    assert np.allclose((base - up)[LEFT_EYE, 1], 0.02 * f.size, rtol=0.1) and np.allclose(up[LIPS], base[LIPS])
+    assert np.allclose((down - base)[LIPS, 1], 0.02 * f.size, rtol=0.1) and np.allclose(down[LEFT_EYE], base[LEFT_EYE])
+    assert np.array_equal(up[FACE_OVAL], f.mesh[FACE_OVAL]) and np.array_equal(down[FACE_OVAL], f.mesh[FACE_OVAL])
+
+
+def test_warp_draws_the_near_surface_where_a_turned_face_folds():
+    """Two source triangles (red, blue) warped onto overlapping places: with depth the nearer one is drawn."""
+    from faces.geometry import warp_mesh
+
+    src = np.zeros((40, 80, 3), np.uint8)
+    src[:, :40] = (255, 0, 0)
+    src[:, 40:] = (0, 0, 255)
+    src_pts = np.array([[2, 2], [37, 2], [2, 37], [42, 2], [77, 2], [42, 37]], np.float32)
+    dst_pts = np.array([[0, 0], [30, 0], [0, 30], [0, 0], [30, 0], [0, 30]], np.float32)  # both on one place
+    tris = np.array([[0, 1, 2], [3, 4, 5]], np.int32)
+    for near, colour in ((0, (255, 0, 0)), (1, (0, 0, 255))):
+        depth = np.full(6, 5.0, np.float32)
+        depth[3 * near:3 * near + 3] = -5.0  # smaller = nearer the camera
+        out, covered = warp_mesh(src, src_pts, dst_pts, tris, (0, 0, 40, 40), depth)
+        assert covered[5, 5] and tuple(out[5, 5]) == colour
+
+
+def test_anonymize_tries_proportions_per_face():
+    """The offline tries: the farthest synthetic face with each proportion move, then the moves that helped
+    together, then the next faces."""
+    import editors.anonymize as an
+
+    ranked = [f"t{i}" for i in range(6)]
+    plan = an._candidates(ranked)  # type: ignore[arg-type]
+    assert len(plan) == an.MAX_TRIES
+    assert plan[:len(an.MOVES)] == [("t0", m) for m in an.MOVES][:an.MAX_TRIES]
+    assert plan[len(an.MOVES)] == ("t0", an.COMBINE)  # every move that helped, together
+    assert all(m is None for _, m in plan[len(an.MOVES) + 1:])
 
 
 def _swap_seam(img, f, target_name):
     from core.composite import seam_delta_e
-    from editors.faceswap import load_target, mesh_swap
+    from faces.blend import mesh_swap
+    from faces.gallery import load_target
 
     out = img.copy()
     mask = mesh_swap(out, img, f, load_target(target_name), rng=np.random.default_rng(0))
@@ -162,18 +207,18 @@ def test_swap_has_no_seam_and_keeps_grain(real, faces, name):
     def grey(x):
         return cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32)
 
-    n0, n1 = fi._noise_sigma(grey(img), inner), fi._noise_sigma(grey(out), inner)
+    n0, n1 = noise_sigma(grey(img), inner), noise_sigma(grey(out), inner)
     assert 0.5 * n0 <= n1 <= 2.0 * n0 + 0.5, (n0, n1)
 
 
 def _frame_edges(t) -> float:
     """99th percentile of vertical edge strength between the eyes and the nose tip, inside the face:
     where the lower rims of glasses run."""
-    from segmenters.face_parts import FACE_OVAL, LEFT_EYE, RIGHT_EYE
+    from faces.landmarks import FACE_OVAL, LEFT_EYE, RIGHT_EYE
 
     m = t.face.mesh
     y0, y1 = int(m[LEFT_EYE + RIGHT_EYE][:, 1].max()) + 3, int(m[1][1]) - 4
-    oval = cv2.erode(fi.polygon_mask(t.image.shape, m[FACE_OVAL]).astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+    oval = cv2.erode(polygon_mask(t.image.shape, m[FACE_OVAL]).astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
     band = np.zeros_like(oval)
     band[y0:y1] = True
     g = cv2.cvtColor(t.image, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -183,7 +228,7 @@ def _frame_edges(t) -> float:
 def test_gallery_is_synthetic_glasses_free_and_varied():
     """Synthetic gallery faces: no glasses (the eye band has no dark frame lines the real glasses photo has),
     licence and provenance recorded, and targets that differ (dlib descriptors apart)."""
-    from editors.faceswap import gallery, gallery_names, load_target
+    from faces.gallery import gallery, gallery_names, load_target
     names = gallery_names(synthetic=True)
     assert len(names) >= 12
     desc = []
@@ -205,7 +250,7 @@ def test_swap_goldens(real, faces, name, target):
     """Visual goldens: the swapped face (crop, 128 px) against a reviewed PNG; regenerate with FACET_UPDATE_GOLDEN=1."""
     img, f = real[name], faces[name][0]
     out, _, _ = _swap_seam(img, f, target)
-    x0, y0, x1, y1 = fi.padded_box(f.mesh, img.shape, 0.1 * f.size)
+    x0, y0, x1, y1 = padded_box(f.mesh, img.shape, 0.1 * f.size)
     crop = cv2.resize(out[y0:y1, x0:x1], (128, 128), interpolation=cv2.INTER_AREA)
     path = os.path.join(GOLDEN, f"faces_{name}.png")
     if os.environ.get("FACET_UPDATE_GOLDEN") or not os.path.exists(path):
@@ -224,7 +269,7 @@ def test_anonymize_classic_methods_remove_identity(real, faces, method):
 
     img, f = real["astronaut"], faces["astronaut"][0]
     out = AnonymizeEditor().apply(img, None, {"method": method})
-    assert fi.identity_distance(img, f, out) > SAME_PERSON
+    assert identity_distance(img, f, out) > SAME_PERSON
     _outside_faces_identical(img, out, faces["astronaut"])
 
 
@@ -235,7 +280,7 @@ def test_anonymize_every_face_of_the_group(real):
     from editors.anonymize import AnonymizeEditor
 
     group, _ = assemble_group(real)
-    found = [f for f in fi.find_faces(group) if f.mesh is not None and f.size >= 40]
+    found = [f for f in find_faces(group) if f.mesh is not None and f.size >= 40]
     assert len(found) >= 3
     editor = AnonymizeEditor()
     out = editor.apply(group, None, {"method": "swap"})
@@ -247,7 +292,7 @@ def test_faceswap_keeps_expression_and_outside(real, faces):
 
     img, f = real["astronaut"], faces["astronaut"][0]
     out = FaceSwapEditor().apply(img, None, {"target": "grace_hopper"})
-    assert fi.landmark_shift(img, out, f) < MAX_SHIFT
+    assert landmark_shift(img, out, f) < MAX_SHIFT
     _outside_faces_identical(img, out, faces["astronaut"])
     # the selection limits the edit: a selection elsewhere finds no face to swap
     sel = np.zeros(img.shape[:2], bool)
@@ -319,14 +364,14 @@ def test_tiny_insightface_full_path(tiny_manager, tmp_path, capsys):
     from editors.faceswap import FaceSwapEditor
 
     img = _tiny_photo()
-    found = fi.find_faces(img, tiny_manager, "full")
+    found = find_faces(img, tiny_manager, "full")
     assert len(found) == 2 and all(f.embedding is not None and f.embedding.shape == (512,) for f in found)
     assert [f.index for f in found] == [0, 1] and found[0].centre[0] < found[1].centre[0]
     ed = FaceSwapEditor(tiny_manager)
     out = ed.apply(img, None, {"target": img.copy(), "faces": "1"})  # auto -> full (weights "here")
     assert ed.model_ids[0].startswith("face_analysis")
     assert out.shape == img.shape and (out != img).any()
-    allowed = cv2.dilate(fi.face_mask(img.shape, found[1]).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    allowed = cv2.dilate(face_mask(img.shape, found[1]).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     assert not ((out != img).any(2) & ~allowed).any()
     a1 = AnonymizeEditor(tiny_manager).apply(img, None, {"method": "swap", "verify": False}, seed=3)
     a2 = AnonymizeEditor(tiny_manager).apply(img, None, {"method": "swap", "verify": False}, seed=3)

@@ -29,7 +29,7 @@ def tree_of(role: str) -> dict:
 
 def loader_needs(spec: ModelRole, tree: dict) -> list[str]:
     """The files the role's loader opens (what must be in its file list), from the loaders' own rules."""
-    from segmenters.face_identity import (
+    from faces.insight import (
         ANALYSIS_FILES,
         ROLE_ANALYSIS,
         ROLE_SWAPPER,

@@ -94,8 +94,8 @@ def test_evict_frees_every_model_packaged_file_and_engine(monkeypatch, tmp_path)
     from core.assets import packaged_path
     from editors import faceswap, style
     from editors.remove import load_lama
-    from segmenters import face_identity as fi
-    from segmenters import faces, nets
+    from faces import detect, insight, measures
+    from segmenters import nets
     from segmenters.parsing import packaged_model, tflite_interpreter
     from tests.tiny_models import make_tiny_insightface
 
@@ -110,16 +110,16 @@ def test_evict_frees_every_model_packaged_file_and_engine(monkeypatch, tmp_path)
     assert m.loaded_names() == []
     held = {
         "lama": m.get("lama", load_lama),
-        "face_analysis": fi.analysis_models(m),
+        "face_analysis": insight.analysis_models(m),
         "packaged:face_landmark": packaged_model("face_landmark", tflite_interpreter)[0],
         "packaged:" + nets.PAN: m.packaged(nets.PAN, nets._load_onnx),
-        "packaged:centerface": packaged_model("centerface", faces._load_centerface)[0],
+        "packaged:centerface": packaged_model("centerface", detect._load_centerface)[0],
         style.ENGINE: style.engine(m),
     }
     target = faceswap.load_target("synthetic_average", m)
-    dlib_models = fi._dlib()
+    dlib_models = measures._dlib()
     loaded = m.loaded_names()
-    assert set(held) <= set(loaded) and fi.DLIB in loaded
+    assert set(held) <= set(loaded) and measures.DLIB in loaded
     assert any(k.startswith("faceswap-target:synthetic_average") for k in loaded)
     assert packaged_model("face_landmark", tflite_interpreter)[0] is held["packaged:face_landmark"]  # kept
     refs = {k: weakref.ref(v) for k, v in held.items()}
@@ -127,12 +127,12 @@ def test_evict_frees_every_model_packaged_file_and_engine(monkeypatch, tmp_path)
     del held, target
     m.evict_all()
     gc.collect()
-    assert m.loaded_names() == [] and not m.loaded("lama") and not m.loaded(fi.DLIB)
+    assert m.loaded_names() == [] and not m.loaded("lama") and not m.loaded(measures.DLIB)
     alive = [k for k, r in refs.items() if r() is not None]
     assert not alive, f"still referenced after evict_all: {alive}"
-    assert fi._dlib() is not dlib_models  # loaded again on next use
-    m.evict(fi.DLIB)
-    assert not m.loaded(fi.DLIB)
+    assert measures._dlib() is not dlib_models  # loaded again on next use
+    m.evict(measures.DLIB)
+    assert not m.loaded(measures.DLIB)
 
 
 def test_one_ready_check_and_one_provider_choice():

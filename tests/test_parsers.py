@@ -157,7 +157,7 @@ def test_each_parser_runs_once_per_photo(packaged, manager, astronaut_path):
 
 
 def test_two_people_are_split_into_instances():
-    from segmenters.faces import Face
+    from faces.types import Face
     from segmenters.person import split_people
 
     mask = np.zeros((100, 200), bool)

@@ -103,7 +103,7 @@ def test_clothes_people_are_split_into_instances(no_packaged, monkeypatch, tmp_p
 
 def test_face_parsing_crops_are_pasted_back_inside_the_face_box(no_packaged, monkeypatch, tmp_path, astronaut_path):
     from segmenters.face_parts import CROP_SCALE
-    from segmenters.faces import detect_faces
+    from faces.detect import detect_faces
 
     monkeypatch.setenv("FACET_MODEL_FACE_PARSING", str(make_tiny_segformer(tmp_path / "f", FACE, winner="l_lip")))
     photo = load_photo(astronaut_path)

@@ -92,17 +92,17 @@ def test_inpainting_changes_only_the_selection():
 
 
 def test_inswapper_changes_identity_by_arcface():
-    from segmenters import face_identity as fi
+    from faces import detect, insight
 
     m = manager_with("face_analysis", "inswapper")
     target = photos.load("tom_hanks")
     source = photos.load("astronaut")
-    t_face = fi.find_faces(target, m, backend="full", mesh=False)[0]
-    s_face = fi.find_faces(source, m, backend="full", mesh=False)[0]
+    t_face = detect.find_faces(target, m, backend="full", mesh=False)[0]
+    s_face = detect.find_faces(source, m, backend="full", mesh=False)[0]
     latent = s_face.embedding / np.linalg.norm(s_face.embedding)
-    fake, cover = fi.inswap(m, target, t_face, latent)
+    fake, cover = insight.inswap(m, target, t_face, latent)
     swapped = np.where(cover[..., None], fake, target)
-    emb = fi.analysis_models(m).embed(swapped, t_face)
+    emb = insight.analysis_models(m).embed(swapped, t_face)
 
     def cos(a, b):
         return float(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b))

@@ -30,8 +30,12 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from segmenters import face_identity as fi  # noqa: E402
-from segmenters.face_parts import FACE_OVAL, LEFT_BROW, LEFT_EYE, NOSE, RIGHT_BROW, RIGHT_EYE  # noqa: E402
+from faces.blend import colour_transfer  # noqa: E402
+from faces.detect import largest_face  # noqa: E402
+from faces.geometry import padded_box, triangulate, warp_mesh  # noqa: E402
+from faces.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, NOSE, RIGHT_BROW, RIGHT_EYE, face_from_mesh  # noqa: E402
+from faces.masks import polygon_mask  # noqa: E402
+from faces.measures import identity_descriptor  # noqa: E402
 
 CANVAS = (256, 320)  # w, h of synthetic faces
 SOURCES = "astronaut (skimage.data, NASA, public domain) and grace_hopper (matplotlib sample data, US Navy, public domain)"
@@ -55,8 +59,8 @@ def real_photos() -> dict[str, tuple[np.ndarray, str]]:
 
 
 def crop_face(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    face = fi.largest_face(img, "gallery photo", backend="offline")
-    x0, y0, x1, y1 = fi.padded_box(face.mesh, img.shape, 0.25 * face.size)
+    face = largest_face(img, "gallery photo", backend="offline")
+    x0, y0, x1, y1 = padded_box(face.mesh, img.shape, 0.25 * face.size)
     return np.ascontiguousarray(img[y0:y1, x0:x1]), face.mesh - np.array([x0, y0], np.float32)
 
 
@@ -73,8 +77,8 @@ def align(mesh: np.ndarray) -> np.ndarray:
 
 
 def to_canvas(img: np.ndarray, mesh: np.ndarray, shape_mesh: np.ndarray) -> np.ndarray:
-    tris = fi.triangulate(shape_mesh)
-    warped, _ = fi.warp_mesh(img, mesh, shape_mesh, tris, (0, 0, CANVAS[0], CANVAS[1]))
+    tris = triangulate(shape_mesh)
+    warped, _ = warp_mesh(img, mesh, shape_mesh, tris, (0, 0, CANVAS[0], CANVAS[1]))
     return warped
 
 
@@ -119,20 +123,20 @@ def bare_skin(tex: np.ndarray, shape: np.ndarray, forehead: np.ndarray, oval: np
 
 def move_nose(tex: np.ndarray, shape: np.ndarray, amount: float) -> np.ndarray:
     """The nose drawn wider (``amount`` > 0) or narrower in the texture, the mesh unchanged."""
-    tris = fi.triangulate(shape)
+    tris = triangulate(shape)
     c = shape[NOSE].mean(0)
     moved = shape.astype(np.float64).copy()
     d = np.linalg.norm(shape - c, axis=1)
     width = np.ptp(shape[NOSE][:, 0])
     w = np.clip(1 - d / (0.9 * width), 0, 1) ** 2
     moved[:, 0] += amount * w * (shape[:, 0] - c[0])
-    warped, _ = fi.warp_mesh(tex, shape, moved.astype(np.float32), tris, (0, 0, CANVAS[0], CANVAS[1]))
+    warped, _ = warp_mesh(tex, shape, moved.astype(np.float32), tris, (0, 0, CANVAS[0], CANVAS[1]))
     return warped
 
 
 def change_brows(tex: np.ndarray, shape: np.ndarray, kind: str) -> np.ndarray:
-    brow = fi.polygon_mask((CANVAS[1], CANVAS[0]), cv2.convexHull(shape[LEFT_BROW])[:, 0]) | \
-        fi.polygon_mask((CANVAS[1], CANVAS[0]), cv2.convexHull(shape[RIGHT_BROW])[:, 0])
+    brow = polygon_mask((CANVAS[1], CANVAS[0]), cv2.convexHull(shape[LEFT_BROW])[:, 0]) | \
+        polygon_mask((CANVAS[1], CANVAS[0]), cv2.convexHull(shape[RIGHT_BROW])[:, 0])
     zone = soft(cv2.dilate(brow.astype(np.uint8), np.ones((9, 9), np.uint8)), 3)
     t = tex.astype(np.float32)
     if kind == "dark":  # thicker and darker: a grey-level erosion of the brows, darkened
@@ -144,10 +148,7 @@ def change_brows(tex: np.ndarray, shape: np.ndarray, kind: str) -> np.ndarray:
 
 
 def dlib_descriptor(img: np.ndarray, mesh: np.ndarray) -> list[float]:
-    kps = np.array([mesh[RIGHT_EYE].mean(0), mesh[LEFT_EYE].mean(0), mesh[1], mesh[61], mesh[291]], np.float32)
-    box = (*mesh.min(0), *mesh.max(0))
-    face = fi.DetectedFace(0, tuple(float(v) for v in box), kps, 1.0, mesh=mesh)  # type: ignore[arg-type]
-    return [round(float(v), 5) for v in fi.identity_descriptor(img, face)]
+    return [round(float(v), 5) for v in identity_descriptor(img, face_from_mesh(mesh))]
 
 
 def main() -> None:
@@ -165,8 +166,8 @@ def main() -> None:
     shape = np.mean(list(aligned.values()), axis=0).astype(np.float32)
     a = to_canvas(*crops["astronaut"], shape)
     g = to_canvas(*crops["grace_hopper"], shape)
-    oval = fi.polygon_mask((CANVAS[1], CANVAS[0]), shape[FACE_OVAL])
-    g = fi.colour_transfer(g, oval, a, oval)  # one skin colour; the editor matches each photo's anyway
+    oval = polygon_mask((CANVAS[1], CANVAS[0]), shape[FACE_OVAL])
+    g = colour_transfer(g, oval, a, oval)  # one skin colour; the editor matches each photo's anyway
     glasses, forehead = bands(shape)
     gz, fz = soft(glasses, 5), soft(forehead, 5)
     g_f = g.astype(np.float32)

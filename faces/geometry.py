@@ -1,0 +1,139 @@
+"""Face geometry: boxes around points, triangulation, the piecewise-affine mesh warp, moving a face's
+identity-bearing proportions, and how far the expression landmarks moved (all in pixels of one image)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faces.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, LIPS, MOUTH_INNER, NOSE, RIGHT_BROW, RIGHT_EYE
+
+
+def padded_box(pts: np.ndarray, shape: tuple[int, ...], pad: float) -> tuple[int, int, int, int]:
+    """The XYXY int box around points (N, 2) grown by ``pad`` px, clipped to an image of ``shape``."""
+    h, w = shape[:2]
+    x0, y0 = np.floor(pts.min(0) - pad).astype(int)
+    x1, y1 = np.ceil(pts.max(0) + pad).astype(int)
+    return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
+
+
+def triangulate(pts: np.ndarray) -> np.ndarray:
+    """Delaunay triangles (T, 3) of points (N, 2), slivers removed."""
+    from scipy.spatial import Delaunay
+
+    tri = Delaunay(pts.astype(np.float64)).simplices
+    a, b, c = pts[tri[:, 0]], pts[tri[:, 1]], pts[tri[:, 2]]
+    area = 0.5 * np.abs((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1]))
+    return tri[area > 1e-3 * np.median(area)].astype(np.int32)
+
+
+def warp_mesh(src: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray, tris: np.ndarray,
+              box: tuple[int, int, int, int], dst_depth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Piecewise-affine warp of ``src`` so that ``src_pts`` land on ``dst_pts``; rendered in ``box`` (XYXY ints).
+
+    Returns (RGB crop of the box's size, bool crop "covered by a triangle"). One remap for all triangles
+    (a triangle-id raster picks each pixel's affine map), so no seams between triangles. With ``dst_depth``
+    (per point, smaller = nearer), triangles are drawn far to near, so where a turned face folds over
+    itself (the nose over the far cheek) the near surface wins.
+    """
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    ids = np.zeros((h, w), np.int32)
+    d = (dst_pts - np.array([x0, y0], np.float32)).astype(np.float32)
+    fixed = np.round(d * 16).astype(np.int32)
+    order = range(len(tris)) if dst_depth is None else np.argsort(-dst_depth[tris].mean(1), kind="stable")
+    for t in order:
+        i, j, k = tris[t]
+        cv2.fillConvexPoly(ids, fixed[[i, j, k]], int(t) + 1, lineType=cv2.LINE_8, shift=4)
+    # per-triangle affine maps dst -> src: [x y 1] @ A = [sx sy]
+    D = np.concatenate([d[tris], np.ones((len(tris), 3, 1), np.float32)], axis=2).astype(np.float64)
+    S = src_pts[tris].astype(np.float64)
+    A = np.linalg.pinv(D) @ S  # (T, 3, 2)
+    covered = ids > 0
+    yy, xx = np.nonzero(covered)
+    At = A[ids[covered] - 1]
+    mapx = np.zeros((h, w), np.float32)
+    mapy = np.zeros((h, w), np.float32)
+    mapx[covered] = xx * At[:, 0, 0] + yy * At[:, 1, 0] + At[:, 2, 0]
+    mapy[covered] = xx * At[:, 0, 1] + yy * At[:, 1, 1] + At[:, 2, 1]
+    warped = cv2.remap(src, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return warped, covered
+
+
+def _region_weight(mesh: np.ndarray, idx: list[int], radius: float, frozen: np.ndarray) -> np.ndarray:
+    d = np.linalg.norm(mesh[:, None] - mesh[idx][None], axis=2).min(1)
+    w = np.clip(1 - d / radius, 0, 1)
+    w = w * w * (3 - 2 * w)
+    w[frozen] = 0
+    return w
+
+
+RESHAPE = {"eye": -0.25, "spread": -0.02, "mouth": 0.15, "nose": -0.55}  # per unit of ``amount``
+
+
+def identity_reshape(mesh: np.ndarray, size: float, amount: float = 1.0, nose: float | None = None,
+                     eyes_up: float = 0.0, mouth_down: float = 0.0) -> np.ndarray:
+    """Move the identity-bearing proportions of a face mesh, keep its expression and outline.
+
+    Each eye (with its brow) is scaled about its own centre (smaller, so an open/closed eye stays so) and
+    moved towards the other, and the mouth widened about its centre (its opening is kept): these move the
+    expression landmarks, so ``amount`` is what the anonymizer sizes against the 3 % budget. The nose
+    is narrowed by ``nose`` (default ``amount``; the nose is not an expression landmark, so it may move
+    more). ``eyes_up`` / ``mouth_down`` (fractions of the face size, times ``amount``) move the eyes with
+    their brows up, the mouth down, along the face's own vertical (the face's proportions between eyes, nose
+    and mouth). The face oval does not move. 0 returns the mesh unchanged.
+    """
+    nose = amount if nose is None else nose
+    if amount <= 0 and nose <= 0:
+        return mesh
+    eye, spread = RESHAPE["eye"] * amount, RESHAPE["spread"] * amount
+    m = mesh.astype(np.float64).copy()
+    frozen = np.zeros(len(m), bool)
+    frozen[FACE_OVAL] = True
+    ex = mesh[LEFT_EYE].mean(0) - mesh[RIGHT_EYE].mean(0)
+    ex = ex / max(float(np.linalg.norm(ex)), 1e-6)
+    mid = mesh[LEFT_EYE + RIGHT_EYE].mean(0)
+    for idx in (LEFT_EYE, RIGHT_EYE):  # the brows follow only partly (within the region's fall-off)
+        c = mesh[idx].mean(0)
+        w = _region_weight(mesh, idx, 0.09 * size, frozen)[:, None]
+        side = np.sign((c - mid) @ ex)
+        m += w * (eye * (mesh - c) + spread * size * side * ex)
+    for idx, k, r in ((NOSE, RESHAPE["nose"] * nose, 0.07), (LIPS, RESHAPE["mouth"] * amount, 0.08)):
+        c = mesh[idx].mean(0)
+        w = _region_weight(mesh, idx, r * size, frozen)[:, None]
+        m += w * (k * ((mesh - c) @ ex)[:, None] * ex)
+    down = np.array([-ex[1], ex[0]])  # the face's "down", perpendicular to the eye line
+    if down[1] < 0:
+        down = -down
+    for idx, k, r in ((LEFT_EYE + RIGHT_EYE + LEFT_BROW + RIGHT_BROW, -eyes_up, 0.06), (LIPS + MOUTH_INNER, mouth_down, 0.05)):
+        if k:
+            m += _region_weight(mesh, idx, r * size, frozen)[:, None] * (k * amount * size) * down
+    return m.astype(np.float32)
+
+
+def similarity_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """2x3 least-squares similarity transform taking ``src`` points onto ``dst`` (Umeyama)."""
+    ms, md = src.mean(0), dst.mean(0)
+    a, b = src - ms, dst - md
+    cov = b.T @ a / len(src)
+    u, sv, vt = np.linalg.svd(cov)
+    d = np.sign(np.linalg.det(u @ vt))
+    r = u @ np.diag([1.0, d]) @ vt
+    s = (sv * np.array([1.0, d])).sum() / max(float((a * a).sum() / len(src)), 1e-9)
+    t = md - s * r @ ms
+    return np.concatenate([s * r, t[:, None]], 1)
+
+
+def expression_shift(before: np.ndarray, after: np.ndarray, size: float) -> dict[str, float]:
+    """How far the expression landmarks moved between two face meshes, relative to the face.
+
+    ``after`` is first aligned onto ``before`` by the similarity transform of their face ovals (so a
+    moved or scaled head is not counted), then the mean movement of the mouth, eye and brow points is
+    taken, as a fraction of the face size. Returns {"mouth", "eyes", "brows", "max"}.
+    """
+    A = similarity_fit(after[FACE_OVAL].astype(np.float64), before[FACE_OVAL].astype(np.float64))
+    aligned = after.astype(np.float64) @ A[:, :2].T + A[:, 2]
+    groups = {"mouth": LIPS + MOUTH_INNER, "eyes": LEFT_EYE + RIGHT_EYE, "brows": LEFT_BROW + RIGHT_BROW}
+    out = {k: float(np.linalg.norm(aligned[v] - before[v], axis=1).mean() / max(size, 1.0)) for k, v in groups.items()}
+    out["max"] = max(out.values())
+    return out

@@ -1,0 +1,151 @@
+"""Face-shaped masks (bool HxW of the image's size unless said otherwise): the face outline, an open
+mouth, the head cover of the fallbacks, the parts of the face mesh, hair over the forehead and glasses
+frames running past the face's edge, and the soft inner alpha used to paste through them."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from faces.geometry import padded_box
+from faces.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, LIPS, MOUTH_INNER, NOSE, RIGHT_BROW, RIGHT_EYE
+from faces.types import Face
+
+
+def polygon_mask(shape: tuple[int, ...], pts: np.ndarray) -> np.ndarray:
+    """Bool mask of ``shape``'s height and width, filled inside the polygon ``pts`` (N, 2; sub-pixel)."""
+    m = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(m, [np.round(pts * 16).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=4)
+    return m.astype(bool)
+
+
+def face_polygon(face: Face) -> np.ndarray:
+    """The face outline (N, 2): mesh face oval, else the 106-point jaw + brows, else an ellipse around the kps."""
+    if face.mesh is not None:
+        return face.mesh[FACE_OVAL]
+    if face.landmarks106 is not None:
+        return cv2.convexHull(face.landmarks106.astype(np.float32))[:, 0]
+    cx, cy = face.centre
+    t = np.linspace(0, 2 * np.pi, 36, endpoint=False)
+    return np.stack([cx + 0.45 * face.width * np.cos(t), cy + 0.55 * face.height * np.sin(t)], 1).astype(np.float32)
+
+
+def face_mask(shape: tuple[int, ...], face: Face) -> np.ndarray:
+    """Bool HxW face-shaped mask (the face oval), photo size."""
+    return polygon_mask(shape, face_polygon(face))
+
+
+def mouth_open_mask(shape: tuple[int, ...], face: Face) -> np.ndarray | None:
+    """The inside of an open mouth (teeth/tongue) from the mesh, or None when closed / no mesh."""
+    if face.mesh is None:
+        return None
+    pts = face.mesh[MOUTH_INNER]
+    area = cv2.contourArea(pts.astype(np.float32))
+    if area < 0.002 * face.size ** 2:
+        return None
+    return polygon_mask(shape, pts)
+
+
+def cover_mask(shape: tuple[int, ...], face: Face, grow: float) -> np.ndarray:
+    """The face-shaped mask grown by ``grow`` x face size (so blur / pixels / fill cover the whole face)."""
+    k = max(1, round(grow * face.size))
+    poly = face_polygon(face)
+    x0, y0, x1, y1 = padded_box(poly, shape, k + 2)  # work in a crop: the kernel may be large
+    m = polygon_mask((y1 - y0, x1 - x0), poly - np.array([x0, y0], np.float32)).astype(np.uint8)
+    out = np.zeros(shape[:2], bool)
+    out[y0:y1, x0:x1] = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
+    return out
+
+
+def _poly(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    cv2.fillPoly(m, [np.round(pts).astype(np.int32)], 1)
+    return m.astype(bool)
+
+
+def mesh_parts(shape: tuple[int, int], pts: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The face oval and the masks of eyes, eyebrows, nose (hull, approximate) and lips of a face mesh."""
+    region = _poly(shape, pts[FACE_OVAL])
+    labels = {
+        "eyes": _poly(shape, pts[LEFT_EYE]) | _poly(shape, pts[RIGHT_EYE]),
+        "eyebrows": _poly(shape, pts[LEFT_BROW]) | _poly(shape, pts[RIGHT_BROW]),
+        "nose": _poly(shape, cv2.convexHull(pts[NOSE].astype(np.float32))[:, 0]),
+        "lips": _poly(shape, pts[LIPS]) & ~_poly(shape, pts[MOUTH_INNER]),
+    }
+    return region, labels
+
+
+def inner_alpha(mask: np.ndarray, width: float) -> np.ndarray:
+    """Float32 alpha: 0 outside ``mask``, rising smoothly to 1 at ``width`` px inside (0 exactly outside)."""
+    m = np.pad(mask.astype(np.uint8), 1)
+    d = cv2.distanceTransform(m, cv2.DIST_L2, 5)[1:-1, 1:-1]
+    t = np.clip(d / max(width, 1e-3), 0, 1)
+    return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
+def forehead_hair(crop: np.ndarray, face: Face, origin: tuple[int, int], oval: np.ndarray) -> np.ndarray:
+    """Bool mask of ``crop``: hair over the forehead: above the brows, within 0.2 x face size of the face
+    oval's edge (``oval``, bool crop), far from the cheeks' skin colour and not a highlight on the skin.
+
+    The face oval reaches up to the hairline and often over a fringe; swapping those pixels would cut
+    the hair off with a skin-coloured patch, so they are left as they are.
+    """
+    mesh = face.mesh - np.array(origin, np.float32)
+    lab = cv2.cvtColor(crop.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    h, w = crop.shape[:2]
+    r = max(2, round(0.04 * face.size))
+    samples = []
+    for i in (50, 280, 205, 425):  # cheek points of the face mesh
+        x, y = (int(round(v)) for v in mesh[i])
+        if 0 <= x < w and 0 <= y < h:
+            samples.append(lab[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1].reshape(-1, 3))
+    if not samples:
+        return np.zeros((h, w), bool)
+    skin = np.median(np.concatenate(samples), axis=0)
+    hue = np.arctan2(lab[..., 2], lab[..., 1])
+    hue_gap = np.abs(np.angle(np.exp(1j * (hue - math.atan2(skin[2], skin[1])))))
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    # darker than skin (dark hair), or of another hue (blond, red, grey hair); a brighter patch of the
+    # skin's own hue is shine, not hair
+    far = (lab[..., 0] < skin[0] - 14) | ((hue_gap > 0.3) & (chroma > 8)) | (chroma < 0.4 * np.hypot(skin[1], skin[2]))
+    edge = cv2.distanceTransform(np.pad(oval.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    far &= edge < 0.2 * face.size
+    top = float(mesh[LEFT_BROW + RIGHT_BROW][:, 1].min())
+    far[int(max(0, top)):] = False
+    k = max(3, round(0.03 * face.size) | 1)
+    far = cv2.morphologyEx(far.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return cv2.dilate(far, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+
+
+def frame_rests(photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """Bool crop of ``box``: the parts of thin dark lines (glasses frames) that cross the face mask's edge
+    near eye level and run on outside it, where the swap does not reach; None when there are none.
+
+    A line counts when one connected thin dark structure (grey-level black-hat) lies both well inside the
+    mask (a lens rim) and outside it (the temple), so eyebrows (inside only) and hair (outside only) do
+    not; only the outside part, slightly grown, is returned.
+    """
+    x0, y0, x1, y1 = box
+    size = face.size
+    grey = cv2.cvtColor(photo[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+    k = max(3, round(0.05 * size) | 1)
+    bh = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    eye_y = float(face.mesh[LEFT_EYE + RIGHT_EYE][:, 1].mean()) - y0
+    band = np.zeros(grey.shape, bool)
+    band[max(0, int(eye_y - 0.15 * size)):int(eye_y + 0.15 * size)] = True
+    lines = (bh > 18) & band
+    n, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
+    if n < 2:
+        return None
+    m = mask[y0:y1, x0:x1]
+    deep = cv2.erode(m.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    inside = np.bincount(labels[deep], minlength=n)
+    outside = np.bincount(labels[~m], minlength=n)
+    keep = (inside >= max(8, 0.15 * size)) & (outside >= 3)
+    keep[0] = False
+    if not keep.any():
+        return None
+    out = keep[labels] & ~m
+    return cv2.dilate(out.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~m

@@ -1,0 +1,132 @@
+"""Measures of faces: recognition (dlib's 128-D descriptor offline, ArcFace with the full backend), how far
+the landmarks moved, texture likeness, and the grain and sharpness of a face region.
+
+dlib comes from ``dlib-bin`` + ``face-recognition-models`` 0.3.0 (CC0), imported lazily: only the
+anonymizer's check, tests and benchmarks use it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.errors import ModelUnavailable
+from core.models import ModelManager, default_manager
+from faces.geometry import expression_shift, warp_mesh
+from faces.landmarks import FACE_OVAL, mesh_for
+from faces.masks import polygon_mask
+from faces.types import Face, normed
+
+log = logging.getLogger(__name__)
+
+DLIB_SAME_PERSON = 0.6  # dlib's own same-person line (descriptor distance)
+
+DLIB = "dlib:face-recognition-models"  # the model manager's key for dlib's measures (evict frees them)
+
+
+def _load_dlib() -> dict[str, Any]:
+    try:
+        import dlib
+    except ImportError as exc:
+        raise ModelUnavailable("dlib", "install dlib-bin and face-recognition-models==0.3.0") from exc
+    spec = importlib.util.find_spec("face_recognition_models")  # its __init__ needs pkg_resources
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable("dlib", "install face-recognition-models==0.3.0")
+    root = Path(list(spec.submodule_search_locations)[0]) / "models"
+    return {"shape68": dlib.shape_predictor(str(root / "shape_predictor_68_face_landmarks.dat")),
+            "recog": dlib.face_recognition_model_v1(str(root / "dlib_face_recognition_resnet_model_v1.dat")),
+            "rect": dlib.rectangle}
+
+
+def _dlib() -> dict[str, Any]:
+    """dlib's 68-point predictor and ResNet descriptor (face-recognition-models, CC0), held by the model
+    manager."""
+    return default_manager().resident(DLIB, _load_dlib)
+
+
+def dlib_rect(face: Face) -> Any:
+    """A dlib rectangle like dlib's own detector's for this face (square around eyes and mouth)."""
+    d = _dlib()
+    cx, cy = face.kps[:, 0].mean(), face.kps[:, 1].mean()
+    eye_d = float(np.linalg.norm(face.kps[1] - face.kps[0]))
+    side = max(eye_d * 2.3, 0.75 * min(face.width, face.height))
+    x0, y0 = cx - side / 2, cy - side / 2 + 0.06 * side
+    return d["rect"](int(round(x0)), int(round(y0)), int(round(x0 + side)), int(round(y0 + side)))
+
+
+def identity_descriptor(rgb: np.ndarray, face: Face) -> np.ndarray:
+    """dlib's 128-D face descriptor of ``face`` in ``rgb`` (same person: distance < 0.6). The face's box is
+    fixed, so two images of it are measured at the same place."""
+    d = _dlib()
+    img = np.ascontiguousarray(rgb)
+    shape = d["shape68"](img, dlib_rect(face))
+    return np.array(d["recog"].compute_face_descriptor(img, shape, 0), np.float32)
+
+
+def identity_distance(a: np.ndarray, face_a: Face, b: np.ndarray, face_b: Face | None = None) -> float:
+    """Euclidean distance of the dlib descriptors of a face in two images (0.6: dlib's same-person threshold)."""
+    return float(np.linalg.norm(identity_descriptor(a, face_a) - identity_descriptor(b, face_b or face_a)))
+
+
+def arcface_similarity(manager: ModelManager, rgb: np.ndarray, face: Face, original: np.ndarray) -> float:
+    """Cosine similarity of ``face``'s ArcFace embedding on ``rgb`` to ``original`` (an ArcFace embedding)."""
+    from faces.insight import analysis_models
+
+    return float(normed(analysis_models(manager).embed(rgb, face)) @ normed(original))
+
+
+def landmark_shift(before: np.ndarray, after: np.ndarray, face: Face) -> float:
+    """Mean movement of the face-mesh points between two images of ``face``, as a fraction of its size."""
+    f_after = mesh_for(after, face)
+    f_before = face.mesh if face.mesh is not None else mesh_for(before, face)
+    if f_after is None or f_before is None:
+        return float("inf")
+    return float(np.linalg.norm(f_after - f_before, axis=1).mean() / face.size)
+
+
+def expression_of(rgb: np.ndarray, face: Face, before_mesh: np.ndarray | None = None) -> dict[str, float] | None:
+    """:func:`faces.geometry.expression_shift` of ``face`` between its mesh (or ``before_mesh``) and the mesh
+    found on ``rgb``; None when either mesh is missing."""
+    after = mesh_for(rgb, face)
+    before = face.mesh if before_mesh is None else before_mesh
+    if after is None or before is None:
+        return None
+    return {k: round(v, 4) for k, v in expression_shift(before, after, face.size).items()}
+
+
+def texture_similarity(rgb: np.ndarray, face: Face, ref: np.ndarray, ref_mesh: np.ndarray, tris: np.ndarray) -> float:
+    """Normalised correlation of the band-passed grey texture of ``face`` warped onto ``ref``'s mesh, inside its oval.
+
+    A cheap stand-in for an identity measure, used only to pick the *least* similar synthetic face.
+    """
+    h, w = ref.shape[:2]
+    warped, covered = warp_mesh(rgb, face.mesh, ref_mesh, tris, (0, 0, w, h))
+    oval = polygon_mask(ref.shape, ref_mesh[FACE_OVAL]) & covered
+
+    def band(img: np.ndarray) -> np.ndarray:
+        g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        return cv2.GaussianBlur(g, (0, 0), 1.0) - cv2.GaussianBlur(g, (0, 0), 6.0)
+
+    a, b = band(warped)[oval], band(ref)[oval]
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / max(float(np.sqrt((a * a).sum() * (b * b).sum())), 1e-6))
+
+
+def noise_sigma(grey: np.ndarray, mask: np.ndarray) -> float:
+    """Robust std of the finest detail (sensor grain / JPEG noise) of a float grey image inside ``mask``."""
+    hp = grey - cv2.GaussianBlur(grey, (0, 0), 0.8)
+    v = hp[mask]
+    if v.size < 32:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
+def detail(grey: np.ndarray, mask: np.ndarray) -> float:
+    """Energy of the fine band (sharpness) of a float grey image inside ``mask``."""
+    v = (cv2.GaussianBlur(grey, (0, 0), 0.7) - cv2.GaussianBlur(grey, (0, 0), 2.0))[mask]
+    return float(v.std()) if v.size > 32 else 0.0
