@@ -119,11 +119,91 @@ def pan_probabilities(crop: np.ndarray, size: tuple[int, int] | None = None) -> 
     return np.stack([cv2.resize(c, size or (w, h), interpolation=cv2.INTER_LINEAR) for c in out])
 
 
+ADE_STRIDE = 4  # the ADE net's logits are taken every 4th pixel of its 513 output (they are a bilinear upsample
+# of a 65x65 map, so nothing is lost) before the softmax: 16x less work than at full resolution
+ADE_FLIP = True  # also run the net on the mirrored photo and average the two answers (test-time augmentation)
+
+
+def ade_probabilities(rgb: np.ndarray, flip: bool = ADE_FLIP) -> np.ndarray:
+    """ADE20K class probabilities (float32, (h', w', 151), index 0 = "other") on a grid every ``ADE_STRIDE``
+    pixels of the net's input for ``rgb`` (RGB uint8), the mean of the photo's and its mirror's answers.
+
+    The longer side is resized to 513 and the rest zero-padded (after normalisation), as the net was trained."""
+    h, w = rgb.shape[:2]
+    s = DEEPLAB_SIDE / max(h, w)
+    rw, rh = max(1, round(w * s)), max(1, round(h * s))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
+
+    def softmax(out: np.ndarray) -> np.ndarray:
+        z = out[0, :rh:ADE_STRIDE, :rw:ADE_STRIDE].astype(np.float32)
+        z -= z.max(axis=-1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=-1, keepdims=True)
+        return z
+
+    total = None
+    views = (False, True) if flip else (False,)
+    for mirrored in views:
+        x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
+        if mirrored:
+            # mirror the photo inside its own box: the grid of the answer then lines up with the first
+            x[:rh, :rw] = small[:, ::-1]
+        else:
+            x[:rh, :rw] = small
+        p = run_tflite(ADE, x[None], softmax)[0]
+        if mirrored:
+            # the grid starts at column 0 of the mirrored photo, i.e. its last column here: realign
+            p = _unmirror(p, rw)
+        total = p if total is None else total + p
+    assert total is not None
+    return total / len(views)
+
+
+def _unmirror(p: np.ndarray, width: int) -> np.ndarray:
+    """A grid answer (every ``ADE_STRIDE`` px from column 0) for a mirrored input of ``width`` px, mirrored back
+    onto the same grid of the original (nearest grid column)."""
+    cols = np.arange(p.shape[1]) * ADE_STRIDE  # original columns of the wanted grid
+    src = np.clip(np.rint((width - 1 - cols) / ADE_STRIDE).astype(int), 0, p.shape[1] - 1)
+    return p[:, src]
+
+
+def ade_answer(ctx: Any) -> dict[str, np.ndarray]:
+    """The ADE20K net's answer for this photo (run once, kept in ``ctx.cache``): ``probs`` (grid probabilities,
+    see :func:`ade_probabilities`) and ``labels`` (class index per work pixel, int32)."""
+    if "ade" not in ctx.cache:
+        probs = ade_probabilities(ctx.work)
+        h, w = ctx.shape
+        labels = cv2.resize(np.argmax(probs, axis=-1).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+        ctx.cache["ade"] = {"probs": probs, "labels": labels.astype(np.int32)}
+    return ctx.cache["ade"]
+
+
 def ade_labels(ctx: Any) -> np.ndarray:
-    """The ADE20K net's class index per work pixel for this photo (run once, kept in ``ctx.cache``)."""
-    if "ade_labels" not in ctx.cache:
-        ctx.cache["ade_labels"] = deeplab_labels(ADE, ctx.work)
-    return ctx.cache["ade_labels"]
+    """The ADE20K net's class index per work pixel for this photo (int32; 0 = "other")."""
+    return ade_answer(ctx)["labels"]
+
+
+def group_probabilities(probs: np.ndarray, groups: dict[str, str], size: tuple[int, int]) -> tuple[list[str], np.ndarray]:
+    """Sum ADE class probabilities into groups (``groups``: ADE class name -> group name, e.g. "sea" -> "water")
+    and resize to ``size`` = (w, h). Returns the group names and a float32 (h, w, len(names) + 1) map whose last
+    channel is the best single class outside every group, so ``argmax`` picks a group only where the classes
+    it merges together beat every other class (the net splits water between "water", "sea", "river" and
+    "lake": one of them alone may lose to "sand" where their sum wins)."""
+    names = list(dict.fromkeys(groups.values()))
+    member = np.full(probs.shape[-1], -1, np.int64)
+    for i, cls in enumerate(ADE_CLASSES, start=1):
+        if cls in groups:
+            member[i] = names.index(groups[cls])
+    chans = [probs[..., member == k].sum(axis=-1) for k in range(len(names))]
+    chans.append(probs[..., member < 0].max(axis=-1))
+    grid = np.stack(chans, axis=-1).astype(np.float32)
+    w, h = size
+    out = np.empty((h, w, grid.shape[-1]), np.float32)
+    for k in range(0, grid.shape[-1], 4):  # cv2.resize takes at most 4 channels for some interpolations
+        part = cv2.resize(np.ascontiguousarray(grid[..., k:k + 4]), (w, h), interpolation=cv2.INTER_LINEAR)
+        out[..., k:k + 4] = part.reshape(h, w, -1)
+    return names, out
 
 
 # ADE20K classes that are "stuff" (surfaces, not things): a VOC thing that is mostly these is a false find
