@@ -122,9 +122,11 @@ def pan_probabilities(crop: np.ndarray, size: tuple[int, int] | None = None) -> 
 ADE_STRIDE = 4  # the ADE net's logits are taken every 4th pixel of its 513 output (they are a bilinear upsample
 # of a 65x65 map, so nothing is lost) before the softmax: 16x less work than at full resolution
 ADE_FLIP = True  # also run the net on the mirrored photo and average the two answers (test-time augmentation)
+FLIP_MAX_PEOPLE = 0.1  # ... only when people (VOC net) cover less of the photo than this: a photo full of people
+# pays for the person, hair and clothes parsers instead (all parsers stay under 1.5 s for 1 MP)
 
 
-def ade_probabilities(rgb: np.ndarray, flip: bool = ADE_FLIP) -> np.ndarray:
+def ade_probabilities(rgb: np.ndarray, flip: bool | None = None) -> np.ndarray:
     """ADE20K class probabilities (float32, (h', w', 151), index 0 = "other") on a grid every ``ADE_STRIDE``
     pixels of the net's input for ``rgb`` (RGB uint8), the mean of the photo's and its mirror's answers.
 
@@ -135,44 +137,52 @@ def ade_probabilities(rgb: np.ndarray, flip: bool = ADE_FLIP) -> np.ndarray:
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
     small = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
 
-    def softmax(out: np.ndarray) -> np.ndarray:
-        z = out[0, :rh:ADE_STRIDE, :rw:ADE_STRIDE].astype(np.float32)
-        z -= z.max(axis=-1, keepdims=True)
-        np.exp(z, out=z)
-        z /= z.sum(axis=-1, keepdims=True)
-        return z
-
     total = None
-    views = (False, True) if flip else (False,)
+    views = (False, True) if (ADE_FLIP if flip is None else flip) else (False,)
     for mirrored in views:
         x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
-        if mirrored:
-            # mirror the photo inside its own box: the grid of the answer then lines up with the first
-            x[:rh, :rw] = small[:, ::-1]
-        else:
-            x[:rh, :rw] = small
+        x[:rh, :rw] = small[:, ::-1] if mirrored else small  # mirrored inside its own box, padding unchanged
+
+        def softmax(out: np.ndarray, mirrored: bool = mirrored) -> np.ndarray:
+            z = _grid(out[0], rh, rw, mirrored).astype(np.float32)
+            z -= z.max(axis=-1, keepdims=True)
+            np.exp(z, out=z)
+            z /= z.sum(axis=-1, keepdims=True)
+            return z
+
         p = run_tflite(ADE, x[None], softmax)[0]
-        if mirrored:
-            # the grid starts at column 0 of the mirrored photo, i.e. its last column here: realign
-            p = _unmirror(p, rw)
         total = p if total is None else total + p
     assert total is not None
     return total / len(views)
 
 
-def _unmirror(p: np.ndarray, width: int) -> np.ndarray:
-    """A grid answer (every ``ADE_STRIDE`` px from column 0) for a mirrored input of ``width`` px, mirrored back
-    onto the same grid of the original (nearest grid column)."""
-    cols = np.arange(p.shape[1]) * ADE_STRIDE  # original columns of the wanted grid
-    src = np.clip(np.rint((width - 1 - cols) / ADE_STRIDE).astype(int), 0, p.shape[1] - 1)
-    return p[:, src]
+def _grid(out: np.ndarray, rh: int, rw: int, mirrored: bool) -> np.ndarray:
+    """Every ``ADE_STRIDE``-th pixel of the net's (513, 513, C) answer for a photo of ``rw`` x ``rh`` in its
+    corner, from column 0 of the photo. For the mirrored photo (column m is the photo's column rw-1-m) the
+    grid starts where the photo's column 0 lands on a multiple of the stride and is reversed, so both
+    answers sample exactly the same pixels of the photo."""
+    if not mirrored:
+        return out[:rh:ADE_STRIDE, :rw:ADE_STRIDE]
+    start = (rw - 1) % ADE_STRIDE
+    return out[:rh:ADE_STRIDE, start:rw:ADE_STRIDE][:, ::-1]
+
+
+def voc_labels(ctx: Any) -> np.ndarray:
+    """The VOC net's class index per work pixel for this photo (run once, kept in ``ctx.cache``)."""
+    if "voc_labels" not in ctx.cache:
+        ctx.cache["voc_labels"] = deeplab_labels(VOC, ctx.work)
+    return ctx.cache["voc_labels"]
 
 
 def ade_answer(ctx: Any) -> dict[str, np.ndarray]:
     """The ADE20K net's answer for this photo (run once, kept in ``ctx.cache``): ``probs`` (grid probabilities,
-    see :func:`ade_probabilities`) and ``labels`` (class index per work pixel, int32)."""
+    see :func:`ade_probabilities`) and ``labels`` (class index per work pixel, int32). The mirrored pass runs
+    when ``ADE_FLIP`` and people cover less than ``FLIP_MAX_PEOPLE`` of the photo (VOC net, when here)."""
     if "ade" not in ctx.cache:
-        probs = ade_probabilities(ctx.work)
+        flip = ADE_FLIP
+        if flip and net_available(VOC):
+            flip = float(np.mean(voc_labels(ctx) == VOC_CLASSES.index("person"))) < FLIP_MAX_PEOPLE
+        probs = ade_probabilities(ctx.work, flip=flip)
         h, w = ctx.shape
         labels = cv2.resize(np.argmax(probs, axis=-1).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
         ctx.cache["ade"] = {"probs": probs, "labels": labels.astype(np.int32)}

@@ -14,7 +14,8 @@ Every function returns an RGB uint8 HxWx3 array (``load``) or the file path (``p
 - Debian's desktop wallpapers (installed by scripts/test.sh), photos with water and roads: ``mate-backgrounds``
   (GPL-2+ per its copyright file) mate_storm (a road under a storm sky);
   ``plasma-workspace-wallpapers`` (GPL-2+) kde_eveningglow (boats on a lake shore, hills, sunset),
-  kde_summer_1am (a lake at dusk); ``lomiri-wallpapers-16.04``
+  kde_summer_1am (a lake at dusk),
+  kde_bythewater (a lake seen from a jetty), kde_darkesthour (a lake at night); ``lomiri-wallpapers-16.04``
   (CC-BY-4.0, Aitzol Berasategi) lomiri_picosdeeuropa (a mountain track), lomiri_aitzgorri (meadow, hills);
 - the first frame of opencv-doc's ``vtest.avi``: vtest (a campus road, lawns, people, a van).
 
@@ -34,6 +35,8 @@ WALLPAPERS = {  # name -> (Debian package, file)
     "mate_storm": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/Storm.jpg"),
     "kde_eveningglow": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/EveningGlow/contents/images/1280x800.jpg"),
     "kde_summer_1am": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/summer_1am/contents/images/1280x800.jpg"),
+    "kde_bythewater": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/BytheWater/contents/images/1280x800.jpg"),
+    "kde_darkesthour": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/DarkestHour/contents/images/1280x800.jpg"),
     "lomiri_picosdeeuropa": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg"),
     "lomiri_aitzgorri": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/aitzgorri_by_Aitzol_Berasategi.jpg"),
 }
