@@ -5,11 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
-# Debian chromium for the browser tests; opencv-doc and darknet for their sample photos (tests/photos.py)
-if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/doc/opencv-doc/examples/data ] || [ ! -f /usr/share/darknet/data/dog.jpg ]; then
+# Debian chromium for the browser tests; opencv-doc, darknet and three wallpaper packages for their sample
+# photos (tests/photos.py: scenes with water and roads for the labelled set)
+if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/doc/opencv-doc/examples/data ] || [ ! -f /usr/share/darknet/data/dog.jpg ] \
+   || [ ! -f /usr/share/backgrounds/mate/nature/Storm.jpg ] || [ ! -d /usr/share/wallpapers/EveningGlow ] \
+   || [ ! -f /usr/share/backgrounds/aitzgorri_by_Aitzol_Berasategi.jpg ]; then
   echo "installing Debian chromium and opencv-doc (sample photos) for the tests" >&2
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium opencv-doc darknet >/dev/null
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium opencv-doc darknet \
+    mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04 >/dev/null
 fi
 bash scripts/lint.sh
 export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 FACET_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False

@@ -115,11 +115,101 @@ def pan_probabilities(crop: np.ndarray, size: tuple[int, int] | None = None) -> 
     return np.stack([cv2.resize(c, size or (w, h), interpolation=cv2.INTER_LINEAR) for c in out])
 
 
+ADE_STRIDE = 4  # the ADE net's logits are taken every 4th pixel of its 513 output (they are a bilinear upsample
+# of a 65x65 map, so nothing is lost) before the softmax: 16x less work than at full resolution
+ADE_FLIP = True  # also run the net on the mirrored photo and average the two answers (test-time augmentation)
+FLIP_MAX_PEOPLE = 0.1  # ... only when people (VOC net) cover less of the photo than this: a photo full of people
+# pays for the person, hair and clothes parsers instead (all parsers stay under 1.5 s for 1 MP)
+
+
+def ade_probabilities(rgb: np.ndarray, flip: bool | None = None) -> np.ndarray:
+    """ADE20K class probabilities (float32, (h', w', 151), index 0 = "other") on a grid every ``ADE_STRIDE``
+    pixels of the net's input for ``rgb`` (RGB uint8), the mean of the photo's and its mirror's answers.
+
+    The longer side is resized to 513 and the rest zero-padded (after normalisation), as the net was trained."""
+    h, w = rgb.shape[:2]
+    s = DEEPLAB_SIDE / max(h, w)
+    rw, rh = max(1, round(w * s)), max(1, round(h * s))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
+
+    total = None
+    views = (False, True) if (ADE_FLIP if flip is None else flip) else (False,)
+    for mirrored in views:
+        x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
+        x[:rh, :rw] = small[:, ::-1] if mirrored else small  # mirrored inside its own box, padding unchanged
+
+        def softmax(out: np.ndarray, mirrored: bool = mirrored) -> np.ndarray:
+            z = _grid(out[0], rh, rw, mirrored).astype(np.float32)
+            z -= z.max(axis=-1, keepdims=True)
+            np.exp(z, out=z)
+            z /= z.sum(axis=-1, keepdims=True)
+            return z
+
+        p = run_tflite(ADE, x[None], softmax)[0]
+        total = p if total is None else total + p
+    assert total is not None
+    return total / len(views)
+
+
+def _grid(out: np.ndarray, rh: int, rw: int, mirrored: bool) -> np.ndarray:
+    """Every ``ADE_STRIDE``-th pixel of the net's (513, 513, C) answer for a photo of ``rw`` x ``rh`` in its
+    corner, from column 0 of the photo. For the mirrored photo (column m is the photo's column rw-1-m) the
+    grid starts where the photo's column 0 lands on a multiple of the stride and is reversed, so both
+    answers sample exactly the same pixels of the photo."""
+    if not mirrored:
+        return out[:rh:ADE_STRIDE, :rw:ADE_STRIDE]
+    start = (rw - 1) % ADE_STRIDE
+    return out[:rh:ADE_STRIDE, start:rw:ADE_STRIDE][:, ::-1]
+
+
+def voc_labels(ctx: Any) -> np.ndarray:
+    """The VOC net's class index per work pixel for this photo (run once, kept in ``ctx.cache``)."""
+    if "voc_labels" not in ctx.cache:
+        ctx.cache["voc_labels"] = deeplab_labels(VOC, ctx.work)
+    return ctx.cache["voc_labels"]
+
+
+def ade_answer(ctx: Any) -> dict[str, np.ndarray]:
+    """The ADE20K net's answer for this photo (run once, kept in ``ctx.cache``): ``probs`` (grid probabilities,
+    see :func:`ade_probabilities`) and ``labels`` (class index per work pixel, int32). The mirrored pass runs
+    when ``ADE_FLIP`` and people cover less than ``FLIP_MAX_PEOPLE`` of the photo (VOC net, when here)."""
+    if "ade" not in ctx.cache:
+        flip = ADE_FLIP
+        if flip and net_available(VOC):
+            flip = float(np.mean(voc_labels(ctx) == VOC_CLASSES.index("person"))) < FLIP_MAX_PEOPLE
+        probs = ade_probabilities(ctx.work, flip=flip)
+        h, w = ctx.shape
+        labels = cv2.resize(np.argmax(probs, axis=-1).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+        ctx.cache["ade"] = {"probs": probs, "labels": labels.astype(np.int32)}
+    return ctx.cache["ade"]
+
+
 def ade_labels(ctx: Any) -> np.ndarray:
-    """The ADE20K net's class index per work pixel for this photo (run once, kept in ``ctx.cache``)."""
-    if "ade_labels" not in ctx.cache:
-        ctx.cache["ade_labels"] = deeplab_labels(ADE, ctx.work)
-    return ctx.cache["ade_labels"]
+    """The ADE20K net's class index per work pixel for this photo (int32; 0 = "other")."""
+    return ade_answer(ctx)["labels"]
+
+
+def group_probabilities(probs: np.ndarray, groups: dict[str, str], size: tuple[int, int]) -> tuple[list[str], np.ndarray]:
+    """Sum ADE class probabilities into groups (``groups``: ADE class name -> group name, e.g. "sea" -> "water")
+    and resize to ``size`` = (w, h). Returns the group names and a float32 (h, w, len(names) + 1) map whose last
+    channel is the best single class outside every group, so ``argmax`` picks a group only where the classes
+    it merges together beat every other class (the net splits water between "water", "sea", "river" and
+    "lake": one of them alone may lose to "sand" where their sum wins)."""
+    names = list(dict.fromkeys(groups.values()))
+    member = np.full(probs.shape[-1], -1, np.int64)
+    for i, cls in enumerate(ADE_CLASSES, start=1):
+        if cls in groups:
+            member[i] = names.index(groups[cls])
+    chans = [probs[..., member == k].sum(axis=-1) for k in range(len(names))]
+    chans.append(probs[..., member < 0].max(axis=-1))
+    grid = np.stack(chans, axis=-1).astype(np.float32)
+    w, h = size
+    out = np.empty((h, w, grid.shape[-1]), np.float32)
+    for k in range(0, grid.shape[-1], 4):  # cv2.resize takes at most 4 channels for some interpolations
+        part = cv2.resize(np.ascontiguousarray(grid[..., k:k + 4]), (w, h), interpolation=cv2.INTER_LINEAR)
+        out[..., k:k + 4] = part.reshape(h, w, -1)
+    return names, out
 
 
 # ADE20K classes that are "stuff" (surfaces, not things): a VOC thing that is mostly these is a false find

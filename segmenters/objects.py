@@ -53,14 +53,16 @@ def _drop_specks(mask: np.ndarray, min_area: float) -> np.ndarray:
     return keep[labels]
 
 
-def find_things(rgb: np.ndarray, stuff: np.ndarray | None = None) -> Things:
+def find_things(rgb: np.ndarray, stuff: np.ndarray | None = None, labels: np.ndarray | None = None) -> Things:
     """Things in ``rgb`` (RGB uint8). ``stuff`` (bool, same size): where the scene net sees a surface (sky,
     building, ground, ...); a thing blob lying mostly on it is dropped (a temple roof is not a boat).
+    ``labels``: the VOC net's answer for ``rgb`` when it has already run (int, same size).
 
     Each connected blob of animals takes the class most of it has (a horse's legs are not a sheep)."""
     from segmenters.nets import VOC, VOC_CLASSES, deeplab_labels
 
-    labels = deeplab_labels(VOC, rgb)
+    if labels is None:
+        labels = deeplab_labels(VOC, rgb)
     area = labels.size
     ids = {VOC_CLASSES.index(n): lb for n, lb in THINGS.items()}
     is_thing = np.isin(labels, list(ids))
@@ -95,10 +97,11 @@ class ObjectsParser:
 
         if not net_available(VOC):  # the person parser works without it; the banner says what is missing
             return ParseOutput(parts=[], data=None, source="", notes=[f"{VOC} net not available"])
-        from segmenters.nets import ADE, ade_labels, ade_stuff
+        from segmenters.nets import ADE, ade_labels, ade_stuff, voc_labels
 
+        labels = voc_labels(ctx)
         stuff = ade_stuff(ade_labels(ctx)) if net_available(ADE) else None
-        things = find_things(ctx.work, stuff)
+        things = find_things(ctx.work, stuff, labels)
         parts = [Part(lb, things.masks[lb], SOURCE) for lb in THING_ORDER if lb in things.masks]
         return ParseOutput(parts=parts, data=things, source=SOURCE)
 

