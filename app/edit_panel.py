@@ -70,10 +70,9 @@ def render() -> EditControls:
         look = gr.Radio(list(LOOKS), value="Texture", label="Look", elem_id="facet-look")
         groups: dict[str, gr.Group] = {}
         with gr.Group(visible=True) as groups["texture"]:
-            with gr.Row():
-                texture = gr.Dropdown(style_names("texture") + [OWN_TEXTURE], value="denim", label="Texture",
-                                      elem_id="facet-texture", min_width=120)
-                texture_scale = gr.Slider(0.2, 4.0, value=1.0, step=0.1, label="Pattern size", min_width=120)
+            texture = gr.Dropdown(style_names("texture") + [OWN_TEXTURE], value="denim", label="Texture",
+                                  elem_id="facet-texture")
+            texture_scale = gr.Slider(0.2, 4.0, value=1.0, step=0.1, label="Pattern size")
             texture_file = gr.File(label="Your texture (image)", file_types=["image"], visible=False,
                                    elem_id="facet-texture-file", height=80)
         with gr.Group(visible=False) as groups["recolour"]:
@@ -91,9 +90,8 @@ def render() -> EditControls:
             style_file = gr.File(label="Or a style image", file_types=["image"], height=70)
             palette = gr.Slider(0, 16, value=0, step=1, label="Reduce the style image to N colours first (0 = off)")
         with gr.Group(visible=False) as groups["cartoon"]:
-            with gr.Row():
-                cartoon_colours = gr.Slider(2, 24, value=8, step=1, label="Colours", min_width=120)
-                cartoon_outline = gr.Slider(0, 1, value=1, step=0.05, label="Outline darkness", min_width=120)
+            cartoon_colours = gr.Slider(2, 24, value=8, step=1, label="Colours")
+            cartoon_outline = gr.Slider(0, 1, value=1, step=0.05, label="Outline darkness")
         with gr.Group(visible=False) as groups["sky"]:
             sky = gr.Dropdown(list(SKY_PRESETS), value="sunset", label="Sky preset (select the sky first)")
             sky_relight = gr.Checkbox(True, label="Relight the foreground to match the new sky",

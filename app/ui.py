@@ -44,7 +44,8 @@ CSS = """
 #facet-banner {border-left: 4px solid #d97706; background: #fff7ed}
 #facet-status {font-family: ui-monospace, monospace; font-size: 0.85em; min-height: 1.6em}
 #facet-status p {margin: 0}
-#facet-canvas {height: max(260px, min(calc(100vh - 230px), 75vw)) !important}
+#facet-canvas {height: max(260px, min(calc(100vh - 250px), 75vw)) !important}
+#facet-parts label, #facet-segments label {padding: 3px 8px !important; font-size: 0.85em}
 #facet-canvas img {max-height: 100%; object-fit: contain}
 """
 
