@@ -6,8 +6,9 @@ a photo file -> verdict Markdown, overlay image, report JSON).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gradio as gr
 
@@ -42,7 +43,7 @@ def guarded(fn: Callable | None = None, *, warn: Callable[..., Any] | None = Non
                 return f(*args, **kwargs)
             except gr.Error:
                 raise
-            except Exception as exc:  # every error becomes a message; the server keeps serving
+            except Exception as exc:  # noqa: BLE001  (every error becomes a message; the server keeps serving)
                 message = user_message(exc, f.__name__)
                 if warn is None:
                     raise gr.Error(message, print_exception=False) from None

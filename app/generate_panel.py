@@ -85,7 +85,8 @@ def listen(p: GeneratePanel, view: PageView, gallery: gr.Gallery, seed: gr.Numbe
         return gr.update(), s.status
 
     @guarded(warn=warn)
-    def on_generate(state, prompt, negative, n, fast, steps, guidance, strength, seed_value, progress=gr.Progress()):
+    def on_generate(state, prompt, negative, n, fast, steps, guidance, strength, seed_value,
+                    progress=gr.Progress()):  # noqa: B008  (Gradio injects progress through this default)
         s = session(state)
         cancel = threading.Event()
         s.cancel_event = cancel

@@ -50,8 +50,13 @@ def listen(p: LayersPanel, view: PageView, services: Services) -> None:
             raise BadInput("upload a photo first")
         return str(s.export(fmt or "PNG", settings=services.settings))
 
-    undo = view.event()(lambda s: s.undo_edit())
-    redo = view.event()(lambda s: s.redo_edit())
+    @view.event()
+    def undo(s: EditorSession) -> None:
+        s.undo_edit()
+
+    @view.event()
+    def redo(s: EditorSession) -> None:
+        s.redo_edit()
     state, everything = view.state, view.outputs()
     p.undo.click(undo, [state], everything, api_name="undo_edit")
     p.redo.click(redo, [state], everything, api_name="redo_edit")

@@ -159,9 +159,17 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
             raise BadInput("choose the segment to combine with")
         s.combine_with(int(other_id), COMBINE.get(operation, "add"))
 
-    undo = view.event()(lambda s: s.undo())
-    clear = view.event()(lambda s: s.clear())
-    grow = view.event()(lambda s, px: s.grow(int(px or 0)))
+    @view.event()
+    def undo(s: EditorSession) -> None:
+        s.undo()
+
+    @view.event()
+    def clear(s: EditorSession) -> None:
+        s.clear()
+
+    @view.event()
+    def grow(s: EditorSession, px: Any) -> None:
+        s.grow(int(px or 0))
 
     p.upload.upload(on_upload, [state, p.upload], everything, api_name="upload", **models).then(
         on_upload_legend, [state], [legend], api_visibility="private")

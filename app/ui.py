@@ -24,8 +24,18 @@ from typing import Any
 
 import gradio as gr
 
-from app import (api_panel, check_panel, downloads, edit_panel, faces_panel, generate_panel, layers_panel,
-                 models_panel, photo_panel, select_panel)
+from app import (
+    api_panel,
+    check_panel,
+    downloads,
+    edit_panel,
+    faces_panel,
+    generate_panel,
+    layers_panel,
+    models_panel,
+    photo_panel,
+    select_panel,
+)
 from app.errors import guarded
 from app.uploads import display_name, guard_file_inputs
 from app.view import PageView
@@ -38,7 +48,9 @@ log = logging.getLogger(__name__)
 HEADER = ("**Facet** &nbsp; **1.** Upload a photo · **2.** pick the part (a labelled part, or click on it) · "
           "**3.** pick the look.")
 # The photo is at most as tall as the window leaves room for (header, banner, tabs, status line), so it and the
-# controls beside it (Apply included) stay in view on a 1366x768 screen; never under 260 px.
+# controls beside it (Apply included) stay in view on a 1366x768 screen; never under 260 px. The img element keeps
+# the photo's aspect ratio (Gradio's own CSS stretches it over the frame and letterboxes with object-fit), so its
+# box is the photo: scripts and tests that click at a fraction of the box hit that fraction of the photo.
 CSS = """
 #facet-header p {margin: 0}
 #facet-banner {border-left: 4px solid #d97706; background: #fff7ed}
@@ -46,7 +58,7 @@ CSS = """
 #facet-status p {margin: 0}
 #facet-canvas {height: max(260px, min(calc(100vh - 250px), 75vw)) !important}
 #facet-parts label, #facet-segments label {padding: 3px 8px !important; font-size: 0.85em}
-#facet-canvas img {max-height: 100%; object-fit: contain}
+#facet-canvas .image-frame img {width: auto !important; height: auto !important; max-width: 100%; max-height: 100%}
 """
 
 

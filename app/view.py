@@ -13,9 +13,10 @@ import functools
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 from PIL import Image
@@ -50,7 +51,7 @@ def peer() -> tuple[str | None, str | None]:
     client = getattr(request, "client", None)
     try:
         forwarded = request.headers.get("x-forwarded-for")
-    except Exception:
+    except Exception:  # noqa: BLE001  (a request without readable headers: no forwarded address)
         forwarded = None
     return getattr(client, "host", None), forwarded
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1366, "height": 768}
 
 
-def _in_view(page, selector: str) -> dict:
+def _in_view(page, selector: str) -> dict:  # noqa: F811  (page: the fixture)
     """The element's bounding box, asserted inside the 1366x768 viewport with the page scrolled to the top."""
     assert page.evaluate("() => [window.scrollX, window.scrollY]") == [0, 0], "the page scrolled"
     box = page.locator(selector).bounding_box()
@@ -23,7 +23,7 @@ def _in_view(page, selector: str) -> dict:
     return box
 
 
-def test_apply_and_the_result_stay_in_view_on_a_laptop_screen(page, app_url, astronaut_path, artifacts):
+def test_apply_and_the_result_stay_in_view_on_a_laptop_screen(page, app_url, astronaut_path, artifacts):  # noqa: F811
     original_size = page.viewport_size
     page.set_viewport_size(LAPTOP)
     try:
