@@ -10,12 +10,20 @@ page receives (what a user waits for); the parts below run from the pointer even
   its output encoding, the event's round trip and Gradio's front end);
 - ``image_fetch``: that request -> its last byte;
 - ``decode_paint``: the last byte -> the image complete in the page.
+``--server`` also times the app's own click event in-process (no browser): the handler and Gradio's processing
+of its outputs, wall and process CPU time, minus the segmenter's own time (``session.click``) = the UI's overhead;
+and the follow-up event (segment list, mask download) that runs after the paint.
 ``--app-dir`` runs the app of another checkout (e.g. ``git archive`` of an older commit) under the same load,
 for an A/B.
 
 Usage (repository root)::
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/ui_click_bench.py [--clicks 40] [--out bench/results/ui_click.json]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/ui_click_bench.py --server [--clicks 40] [--out bench/results/ui_click.json]
+    # A/B against the commit before the UI work, under the same load:
+    mkdir ../facet-before && git archive e6d195d | tar -x -C ../facet-before   # beside it: ../shared/models
+    ln -s $PWD/.venv $PWD/models_local ../facet-before/
+    OMP_NUM_THREADS=1 .venv/bin/python bench/ui_click_bench.py --server --app-dir ../facet-before \
+        --out bench/results/ui_click_before.json
 """
 
 from __future__ import annotations
@@ -32,11 +40,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, ROOT, log, machine_info, offline_env  # noqa: E402
+from common import RESULTS_DIR, ROOT, log, machine_info, offline_env
 
 offline_env()
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 WAIT_PAINTED = """(old) => { const i = document.querySelector('#facet-canvas img');
   if (!i || i.src === old || !i.complete || i.naturalWidth === 0) return false;
@@ -45,6 +53,81 @@ WAIT_PAINTED = """(old) => { const i = document.querySelector('#facet-canvas img
           end: e ? e.responseEnd : null, bytes: e ? e.encodedBodySize : null}; }"""
 # the moment the browser dispatches the click to the page (Playwright's own steps before it are not the app's)
 RECORD_POINTER = "window.addEventListener('pointerdown', () => { window.__facetPointer = performance.now(); }, true)"
+
+
+SERVER_PART = r"""
+import asyncio, json, sys, time, tempfile
+from pathlib import Path
+import cv2, numpy as np
+sys.path.insert(0, ".")
+import gradio as gr
+from gradio.state_holder import SessionState
+from app.ui import build_ui
+from core.models import ModelManager
+from core.photo import load_photo
+from core.settings import Settings
+from studio.services import build_services
+from studio.session import EditorSession
+from tests import photos
+
+n, truth_file = int(sys.argv[1]), sys.argv[2]
+settings = Settings()
+services = build_services(settings, ModelManager(settings, online=False))
+demo = build_ui(services)
+fns = {f.name: f for f in demo.fns.values()}
+click, follow = fns["on_click"], fns.get("on_selection")  # on_selection: the follow-up event (absent before)
+s = EditorSession()
+s.load(load_photo(photos.path("messi5", Path(tempfile.mkdtemp()))), services)
+m = np.zeros((342, 548), np.uint8)
+for poly in json.load(open(truth_file))["objects"][0]["polygons"]:
+    cv2.fillPoly(m, [np.array(poly, np.int32)], 1)
+ys, xs = np.nonzero(m)
+picks = np.random.default_rng(0).choice(len(xs), n, replace=False)
+state = SessionState(demo)
+spent = []
+real_click = s.click
+
+def timed_click(*a, **kw):
+    t, c = time.perf_counter(), time.process_time()
+    try:
+        return real_click(*a, **kw)
+    finally:
+        spent.append(((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000))
+
+s.click = timed_click
+
+def run(block_fn, args):
+    t, c = time.perf_counter(), time.process_time()
+    out = block_fn.fn(*args)
+    asyncio.run(demo.postprocess_data(block_fn, out if isinstance(out, dict) else list(out), state))
+    return (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
+
+rows = []
+for i, k in enumerate(picks):
+    if i % 3 == 0:
+        s.new_segment()
+    evt = gr.SelectData(None, {"index": [int(xs[k] * s.scale), int(ys[k] * s.scale)], "value": None,
+                               "selected": True})
+    wall, cpu = run(click, (s, "Include (+)", evt))
+    seg_wall, seg_cpu = spent.pop()
+    row = {"event_wall": wall, "event_cpu": cpu, "segmenter_wall": seg_wall, "ui_overhead_wall": wall - seg_wall,
+           "ui_overhead_cpu": cpu - seg_cpu}
+    if follow is not None:
+        row["follow_up_wall"], row["follow_up_cpu"] = run(follow, (s,))
+    rows.append(row)
+print(json.dumps({k: {"p50": round(float(np.percentile([r[k] for r in rows], 50)), 1),
+                      "p95": round(float(np.percentile([r[k] for r in rows], 95)), 1)} for k in rows[0]}))
+"""
+
+
+def server_part(clicks: int, app_dir: Path) -> dict[str, Any]:
+    """The app's click event in-process in ``app_dir`` (ms): see the module docstring."""
+    truth = ROOT / "tests" / "labels" / "clicks" / "messi5.json"
+    done = subprocess.run([sys.executable, "-c", SERVER_PART, str(clicks), str(truth)], cwd=app_dir,
+                          capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode:
+        return {"error": done.stderr[-2000:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _free_port() -> int:
@@ -58,9 +141,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_ms: int = 0) -> dict[str, Any]:
+    from click_bench import load_truth
     from playwright.sync_api import sync_playwright
 
-    from click_bench import load_truth
     from tests import photos
 
     photo = photos.path("messi5", Path(tempfile.mkdtemp()))
@@ -69,7 +152,7 @@ def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_
     picks = np.random.default_rng(0).choice(len(xs), clicks, replace=False)
     port = _free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "FACET_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
-    app_log = open(Path(tempfile.mkdtemp()) / "app.log", "w+")
+    app_log = tempfile.TemporaryFile("w+")  # noqa: SIM115  (read back on a failure; closed with the process)
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=app_dir, env=env,
                             stdout=app_log, stderr=subprocess.STDOUT)
     rows: list[dict[str, float]] = []
@@ -143,7 +226,10 @@ def main() -> None:
     ap.add_argument("--viewport", default="1366x768")
     ap.add_argument("--out", default=str(RESULTS_DIR / "ui_click.json"))
     ap.add_argument("--pause-ms", type=int, default=0, help="wait between clicks (0: as click_bench.py)")
-    ap.add_argument("--app-dir", default=str(ROOT), help="run app.py from this checkout (an A/B against another commit)")
+    ap.add_argument("--server", action="store_true", help="also time the click event in-process (no browser)")
+    ap.add_argument("--no-browser", action="store_true", help="only the in-process measure (with --server)")
+    ap.add_argument("--app-dir", default=str(ROOT),
+                    help="run the app from this checkout (an A/B against another commit)")
     args = ap.parse_args()
     w, h = (int(v) for v in args.viewport.split("x"))
     load_before = os.getloadavg()
@@ -155,17 +241,24 @@ def main() -> None:
         "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
         "loadavg_before": load_before,
         "app_dir": args.app_dir if args.app_dir != str(ROOT) else ".",
-        "browser_click": measure(args.clicks, (w, h), Path(args.app_dir), args.pause_ms),
+    }
+    if args.server:
+        result["server_click_event_ms"] = server_part(args.clicks, Path(args.app_dir))
+        log(f"server: {result['server_click_event_ms']}")
+    if not args.no_browser:
+        result["browser_click"] = measure(args.clicks, (w, h), Path(args.app_dir), args.pause_ms)
+    result.update({
         "loadavg_after": os.getloadavg(),
         "seconds": round(time.perf_counter() - t0, 1),
-    }
+    })
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
-    b = result["browser_click"]
-    log(f"click -> painted: p50 {b['total_ms']['p50']} ms, p95 {b['total_ms']['p95']} ms; from the pointer event "
-        f"p50 {b['pointer_to_painted_ms']['p50']} ms, p95 {b['pointer_to_painted_ms']['p95']} ms "
-        f"(until image request p95 {b['until_image_request']['p95']}, fetch p95 {b['image_fetch']['p95']}, "
-        f"decode+paint p95 {b['decode_paint']['p95']}); load {load_before} -> {result['loadavg_after']}")
+    b = result.get("browser_click")
+    if b:
+        log(f"click -> painted: p50 {b['total_ms']['p50']} ms, p95 {b['total_ms']['p95']} ms; from the pointer "
+            f"event p50 {b['pointer_to_painted_ms']['p50']} ms, p95 {b['pointer_to_painted_ms']['p95']} ms "
+            f"(until image request p95 {b['until_image_request']['p95']}, fetch p95 {b['image_fetch']['p95']}, "
+            f"decode+paint p95 {b['decode_paint']['p95']}); load {load_before} -> {result['loadavg_after']}")
     log(f"wrote {args.out}")
 
 
