@@ -1,9 +1,10 @@
 """API-only endpoints for scripts (gradio_client): the UI actions that have no plain-value inputs in the page
-(a click on the photo, picking a variant from a gallery) and a stateless `/parse`.
+(a click on the photo, picking a variant from a gallery) and the stateless `/segment`, `/parse`, `/models`.
 
 Session endpoints act on the caller's own `EditorSession` (the same `gr.State` the page uses, so one
-`Client` is one session): `/click`, `/edit`, `/variants`, `/apply_variant`, `/apply_generated`. Errors reach
-the client as exceptions with the user-facing message (`_guard`).
+`Client` is one session): `/click`, `/edit`, `/variants`, `/apply_variant`, `/apply_generated`; they return the
+whole `PageView` (app/view.py). Errors reach the client as exceptions with the user-facing message
+(`app.errors.guarded`).
 """
 
 from __future__ import annotations
@@ -11,24 +12,35 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
-from app.uploads import claim
+from app.errors import guarded
+from app.uploads import claim, display_name
+from app.view import PageView, peer, session
 from core.errors import BadInput
 from core.photo import load_photo, mask_to_png
 from studio.services import Services
-from studio.session import BOX, EXCLUDE, INCLUDE, PICK, VARIANTS
+from studio.presets import VARIANTS
+from studio.session import BOX, EXCLUDE, INCLUDE, PICK, EditorSession
 
 CLICK_MODES = (INCLUDE, EXCLUDE, BOX, PICK)
+MAX_API_POINTS = 50  # /segment re-segments after each point
+MODELS = {"concurrency_id": "models"}  # the events that run models share one concurrency group
 
 
-def session_endpoints(services: Services, state: gr.State, view_outputs: list, view, guard, session, models: dict
-                      ) -> None:
-    """Hidden components + events. ``view(s)`` renders the page outputs, ``guard`` turns errors into
-    gr.Error, ``session(state)`` gets or makes the caller's session, ``models`` is the shared concurrency group."""
+def session_endpoints(services: Services, page: PageView) -> None:
+    """Hidden components + events acting on the caller's session; each returns the whole page view."""
+    state, view_outputs, models = page.state, page.outputs(), MODELS
+
+    def view(s: EditorSession) -> dict[Any, Any]:
+        return page.render(s)
+
+    guard = guarded
     with gr.Row(visible=False):
         x, y = gr.Number(label="x"), gr.Number(label="y")
         mode = gr.Textbox(label="mode", value=INCLUDE)
@@ -107,8 +119,9 @@ def session_endpoints(services: Services, state: gr.State, view_outputs: list, v
     generated_btn.click(generated_api, [state, index], view_outputs, api_name="apply_generated")
 
 
-def parse_endpoint(services: Services, guard, display_name, keep_file, models: dict) -> None:
+def parse_endpoint(services: Services) -> None:
     """Stateless `/parse`: a photo -> (segments JSON, a zip of one 0/255 PNG mask per segment), like the CLI."""
+    guard, keep_file, models = guarded, api_file, MODELS
     with gr.Row(visible=False):
         photo_in = gr.File(label="photo")
         rows_out = gr.JSON(label="segments")
@@ -140,3 +153,86 @@ def parse_endpoint(services: Services, guard, display_name, keep_file, models: d
                 "seconds": round(report.seconds, 3), "backends": report.sources}, kept
 
     btn.click(parse_api, [photo_in], [rows_out, zip_out], api_name="parse", **models)
+
+
+def stateless_endpoints(services: Services) -> None:
+    """Stateless endpoints for scripts: segment by clicks (``/segment``), list models (``/models``)."""
+    with gr.Row(visible=False):
+        api_photo = gr.File(label="photo")
+        api_points = gr.Textbox(label="points")
+        api_box = gr.Textbox(label="box")
+        api_mask = gr.File(label="mask")
+        api_summary = gr.JSON(label="summary")
+        api_models = gr.JSON(label="models")
+        api_segment_btn = gr.Button("segment")
+        api_models_btn = gr.Button("models")
+
+    @guarded
+    def segment_api(file, points: str, box: str):
+        """A photo, points '[[x, y, 1|0], ...]' (photo pixels), optional box '[x0, y0, x1, y1]'
+        -> (mask PNG, summary)."""
+        if file is None:
+            raise BadInput("upload a photo first")
+        pts, bx = _points_and_box(points, box)
+        s = EditorSession()
+        s.peer = peer()
+        try:
+            file = str(claim(file, None, "photo"))  # an upload no live session owns
+            photo = load_photo(file, services.settings, name=display_name(file))
+            s.load(photo, services, parse=False)
+            result = None
+            if bx is not None:
+                s.click(float(bx[0]), float(bx[1]), BOX, services)
+                result = s.click(float(bx[2]) - 1, float(bx[3]) - 1, BOX, services)
+            for p in pts:
+                result = s.click(float(p[0]), float(p[1]), INCLUDE if (len(p) < 3 or p[2]) else EXCLUDE, services)
+            if result is None:
+                raise BadInput("give at least one point or a box")
+            path = api_file(s.mask_file())
+        finally:
+            s.close()
+        summary = {"backend": result.backend, "seconds": round(result.seconds, 4), "score": result.score,
+                   "area": int(result.mask.sum()), "width": photo.width, "height": photo.height}
+        return path, summary
+
+    api_segment_btn.click(segment_api, [api_photo, api_points, api_box], [api_mask, api_summary],
+                          api_name="segment", **MODELS)
+    api_models_btn.click(lambda: services.models_status(), None, [api_models], api_name="models")
+
+
+def _points_and_box(points: str, box: str) -> tuple[list, list | None]:
+    """The /segment arguments parsed and checked: points [[x, y(, 1|0)], ...] and an optional box [x0, y0, x1, y1]."""
+    try:
+        pts = json.loads(points or "[]")
+        bx = json.loads(box) if box else None
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"points and box must be JSON ({exc.msg})") from None
+
+    def numbers(v: Any) -> bool:
+        return isinstance(v, list) and all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in v)
+
+    if not isinstance(pts, list) or not all(numbers(p) and len(p) in (2, 3) for p in pts):
+        raise BadInput("points must be a JSON list of [x, y] or [x, y, 1|0] (numbers)")
+    if bx is not None and not (numbers(bx) and len(bx) == 4):
+        raise BadInput("box must be a JSON list [x0, y0, x1, y1] (numbers)")
+    if len(pts) > MAX_API_POINTS:
+        raise BadInput(f"give at most {MAX_API_POINTS} points")
+    return pts, bx
+
+
+_API_DIR: list[str] = []
+
+
+def api_file(src: Path, suffix: str = "") -> str:
+    """Copy an API result into a process-wide temp folder (Gradio copies it to its cache on return);
+    files older than ten minutes there are removed on each call."""
+    if not _API_DIR:
+        _API_DIR.append(tempfile.mkdtemp(prefix="facet-api-"))
+    folder = Path(_API_DIR[0])
+    for old in folder.iterdir():
+        if time.time() - old.stat().st_mtime > 600:
+            old.unlink(missing_ok=True)
+    fd, dst = tempfile.mkstemp(dir=folder, suffix=suffix or Path(src).suffix or ".png")
+    with open(fd, "wb") as out, open(src, "rb") as inp:
+        shutil.copyfileobj(inp, out)
+    return dst

@@ -1,19 +1,24 @@
-"""The "pick the look" panel: editor choice and controls, turned into (editor name, params).
+"""Step 3, the "pick the look" panel: editor choice and controls, turned into (editor name, params); Apply.
 
 Only Gradio and UI values here; the editors themselves live in editors/.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
+from app.errors import guarded
 from app.uploads import read_upload
+from app.view import PageView, session
 from core.errors import BadInput
 from editors.assets import names as style_names
 from studio.presets import SKY_PRESETS
+from studio.services import Services
+from studio.session import EditorSession
 
 LOOKS = {
     "Texture": "texture",
@@ -47,6 +52,9 @@ class EditControls:
     seed: gr.Number
     groups: dict[str, gr.Group]
     sky_relight: gr.Checkbox
+    apply: gr.Button
+    variants: gr.Button
+    cartoon_background: gr.Button
 
     def inputs(self) -> list[gr.components.Component]:
         return [self.look, self.texture, self.texture_file, self.texture_scale, self.colour, self.recolour_mode,
@@ -56,47 +64,110 @@ class EditControls:
 
 
 def render() -> EditControls:
-    look = gr.Radio(list(LOOKS), value="Texture", label="Look", elem_id="facet-look")
-    groups: dict[str, gr.Group] = {}
-    with gr.Group(visible=True) as groups["texture"]:
-        texture = gr.Dropdown(style_names("texture") + [OWN_TEXTURE], value="denim", label="Texture",
-                              elem_id="facet-texture")
-        texture_file = gr.File(label="Your texture (image)", file_types=["image"], visible=True,
-                               elem_id="facet-texture-file", height=80)
-        texture_scale = gr.Slider(0.2, 4.0, value=1.0, step=0.1, label="Pattern size")
-    with gr.Group(visible=False) as groups["recolour"]:
-        recolour_mode = gr.Radio(["Target colour", "Shift hue / saturation / lightness"], value="Target colour",
-                                 label="Recolour by")
-        colour = gr.ColorPicker("#1e6fd9", label="Target colour", elem_id="facet-colour")
-        hue = gr.Slider(-180, 180, value=0, step=1, label="Hue shift (°)")
-        saturation = gr.Slider(0, 3, value=1, step=0.05, label="Saturation ×")
-        lightness = gr.Slider(-60, 60, value=0, step=1, label="Lightness shift")
-    with gr.Group(visible=False) as groups["style"]:
-        style = gr.Slider(0, 25, value=0, step=1, label="Built-in style (Magenta network, 0–25)")
-        style_file = gr.File(label="Or a style image", file_types=["image"], height=80)
-        style_strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
-        palette = gr.Slider(0, 16, value=0, step=1, label="Reduce the style image to N colours first (0 = off)")
-    with gr.Group(visible=False) as groups["cartoon"]:
-        cartoon_colours = gr.Slider(2, 24, value=8, step=1, label="Colours")
-        cartoon_outline = gr.Slider(0, 1, value=1, step=0.05, label="Outline darkness")
-    with gr.Group(visible=False) as groups["sky"]:
-        sky = gr.Dropdown(list(SKY_PRESETS), value="sunset", label="Sky preset (select the sky first)")
-        sky_relight = gr.Checkbox(True, label="Relight the foreground to match the new sky",
-                                  elem_id="facet-sky-relight")
-    with gr.Row():
-        feather = gr.Slider(-1, 40, value=-1, step=1, label="Feather px (-1 = auto)")
-        seed = gr.Number(0, precision=0, label="Seed", minimum=0, maximum=2**31 - 1)
+    """Step 3 in the current column: the look, its few controls, then Apply (kept high: it must stay in view
+    beside the photo on a 1366x768 screen), then the rarer options folded."""
+    with gr.Accordion("3 · Pick the look", open=True, elem_id="facet-look-panel"):
+        look = gr.Radio(list(LOOKS), value="Texture", label="Look", elem_id="facet-look")
+        groups: dict[str, gr.Group] = {}
+        with gr.Group(visible=True) as groups["texture"]:
+            texture = gr.Dropdown(style_names("texture") + [OWN_TEXTURE], value="denim", label="Texture",
+                                  elem_id="facet-texture")
+            texture_scale = gr.Slider(0.2, 4.0, value=1.0, step=0.1, label="Pattern size")
+            texture_file = gr.File(label="Your texture (image)", file_types=["image"], visible=False,
+                                   elem_id="facet-texture-file", height=80)
+        with gr.Group(visible=False) as groups["recolour"]:
+            with gr.Row():
+                recolour_mode = gr.Radio(["Target colour", "Shift hue / saturation / lightness"],
+                                         value="Target colour", label="Recolour by", scale=3)
+                colour = gr.ColorPicker("#1e6fd9", label="Target colour", elem_id="facet-colour", scale=1,
+                                        min_width=80)
+            hue = gr.Slider(-180, 180, value=0, step=1, label="Hue shift (°)")
+            saturation = gr.Slider(0, 3, value=1, step=0.05, label="Saturation ×")
+            lightness = gr.Slider(-60, 60, value=0, step=1, label="Lightness shift")
+        with gr.Group(visible=False) as groups["style"]:
+            style = gr.Slider(0, 25, value=0, step=1, label="Built-in style (Magenta network, 0–25)")
+            style_strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
+            style_file = gr.File(label="Or a style image", file_types=["image"], height=70)
+            palette = gr.Slider(0, 16, value=0, step=1, label="Reduce the style image to N colours first (0 = off)")
+        with gr.Group(visible=False) as groups["cartoon"]:
+            cartoon_colours = gr.Slider(2, 24, value=8, step=1, label="Colours")
+            cartoon_outline = gr.Slider(0, 1, value=1, step=0.05, label="Outline darkness")
+        with gr.Group(visible=False) as groups["sky"]:
+            sky = gr.Dropdown(list(SKY_PRESETS), value="sunset", label="Sky preset (select the sky first)")
+            sky_relight = gr.Checkbox(True, label="Relight the foreground to match the new sky",
+                                      elem_id="facet-sky-relight")
+        with gr.Row():
+            apply = gr.Button("Apply", variant="primary", elem_id="facet-apply", min_width=80)
+            variants = gr.Button("Show variants", elem_id="facet-variants-btn", min_width=80)
+        with gr.Accordion("More: feather, seed, quick looks", open=False, elem_id="facet-more"):
+            with gr.Row():
+                feather = gr.Slider(-1, 40, value=-1, step=1, label="Feather px (-1 = auto)")
+                seed = gr.Number(0, precision=0, label="Seed", minimum=0, maximum=2**31 - 1)
+            cartoon_background = gr.Button("Quick look: cartoon background behind the people", size="sm",
+                                           elem_id="facet-cartoon-bg")
     return EditControls(look, texture, texture_file, texture_scale, colour, recolour_mode, hue, saturation,
                         lightness, style, style_file, style_strength, palette, cartoon_colours, cartoon_outline,
-                        sky, feather, seed, groups, sky_relight)
+                        sky, feather, seed, groups, sky_relight, apply, variants, cartoon_background)
 
 
-def listen(c: EditControls) -> None:
+def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Services) -> None:
+    """Show the chosen look's controls; Apply (``/apply_edit``), Show variants, pick a variant, the quick look
+    (``/cartoon_background``)."""
     def show(look: str):
         chosen = LOOKS.get(look, "texture")
         return [gr.update(visible=name == chosen) for name in c.groups]
 
-    c.look.change(show, [c.look], list(c.groups.values()), api_name=False, queue=False)
+    c.look.change(show, [c.look], list(c.groups.values()), api_visibility="private", queue=False)
+    c.texture.change(lambda t: gr.update(visible=t == OWN_TEXTURE), [c.texture], [c.texture_file],
+                     api_visibility="private", queue=False)
+
+    @view.event()
+    def on_apply(s: EditorSession, *values: Any) -> None:
+        editor, params, seed = to_request(*values, owner=s, settings=services.settings)
+        s.apply_edit(editor, params, seed, services)
+
+    @view.event()
+    def on_cartoon_background(s: EditorSession) -> None:
+        background = next((p for p in s.parts if p.label == "background"), None)
+        if background is None or not any(p.label.startswith("person") for p in s.parts):
+            raise BadInput("no people were found in this photo, so there is no 'background' to cartoon")
+        s.use_part(background.id)
+        s.apply_edit("cartoon", {}, 0, services)
+
+    @guarded(warn=lambda message, *args: (gr.update(visible=False), []))
+    def on_variants(s: Any) -> tuple[Any, list[tuple[str, dict[str, Any]]]]:
+        s = session(s)
+        t0 = time.perf_counter()
+        found = s.variants(services)
+        s.status = (f"{len(found)} variants of '{s.segment().label}' rendered at preview size in "
+                    f"{time.perf_counter() - t0:.2f}s; click one to apply it at full size.")
+        gallery_items = [(img, caption) for img, caption, _, _ in found]
+        return gr.update(value=gallery_items, visible=True), [(name, params) for _, _, name, params in found]
+
+    @view.event()
+    def on_variant_pick(s: EditorSession, choices: list, evt: gr.SelectData) -> None:
+        index = int(evt.index if not isinstance(evt.index, (list, tuple)) else evt.index[0])
+        if not 0 <= index < len(choices):
+            raise BadInput("that variant is gone; render the variants again")
+        editor, params = choices[index]
+        if not editor:
+            s.status = "Kept as-is."
+            return
+        s.apply_edit(editor, dict(params), 0, services)
+
+    models = {"concurrency_id": "models"}
+    everything = view.outputs()
+    choices = gr.State([])
+    # Apply is disabled while it runs (a double click cannot stack two layers); the session also refuses a
+    # second concurrent edit (studio/session.py EditBusy), for clients that bypass the button
+    c.apply.click(lambda: gr.update(interactive=False), None, [c.apply], queue=False,
+                  api_visibility="private").then(
+        on_apply, [view.state, *c.inputs()], everything, api_name="apply_edit", **models).then(
+        lambda: gr.update(interactive=True), None, [c.apply], queue=False, api_visibility="private")
+    c.variants.click(on_variants, [view.state], [gallery, choices], api_visibility="private", **models)
+    gallery.select(on_variant_pick, [view.state, choices], everything, api_visibility="private", **models)
+    c.cartoon_background.click(on_cartoon_background, [view.state], everything, api_name="cartoon_background",
+                               **models)
 
 
 def to_request(look, texture, texture_file, texture_scale, colour, recolour_mode, hue, saturation, lightness,

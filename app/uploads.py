@@ -193,3 +193,11 @@ def _refuse_urls(component: Any) -> None:
     component.move_resource_to_block_cache = move
     component.async_move_resource_to_block_cache = move_async
     component._facet_no_urls = True
+
+
+def display_name(path: Any) -> str:
+    """The user's file name without Gradio's temp folders (never show server paths)."""
+    if not path:
+        return "photo"
+    base = str(path).replace("\\", "/").rsplit("/", 1)[-1]
+    return base[:120] or "photo"

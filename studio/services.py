@@ -57,11 +57,16 @@ class Services:
             click = self.fall_back(exc.role, exc)
             return click, click.prepare(photo)
 
+    def degraded_roles(self) -> dict[str, str]:
+        """Role -> why it runs on a stand-in (offline at start, or a failed on-demand download, hash check, load)."""
+        degraded = dict(self.degraded)
+        for role, why in self.manager.failures().items():
+            degraded.setdefault(role, why)
+        return degraded
+
     def banner(self) -> str:
         """Markdown naming what is degraded and how to get the full models; empty when nothing is."""
-        degraded = dict(self.degraded)
-        for role, why in self.manager.failures().items():  # failed on-demand downloads, hash checks, loads
-            degraded.setdefault(role, why)
+        degraded = self.degraded_roles()
         if not degraded:
             return ""
         lines = [f"- **{role}**: {why}" for role, why in degraded.items()]

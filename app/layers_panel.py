@@ -1,0 +1,64 @@
+"""Layers and export: the edits as layers (untick to hide), undo / redo, a full-size download. API names
+``undo_edit``, ``redo_edit``, ``set_visible_layers``, ``export``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from app.errors import guarded
+from app.view import PageView, session
+from core.errors import BadInput
+from studio.services import Services
+from studio.session import EditorSession
+
+
+@dataclass
+class LayersPanel:
+    layers: gr.CheckboxGroup
+    undo: gr.Button
+    redo: gr.Button
+    fmt: gr.Radio
+    export: gr.Button
+    result: gr.File
+
+
+def render() -> LayersPanel:
+    with gr.Accordion("Layers and export", open=True, elem_id="facet-layers-panel"):
+        layers = gr.CheckboxGroup([], label="Edits (untick to hide)", elem_id="facet-layers")
+        with gr.Row():
+            undo = gr.Button("Undo edit", size="sm", elem_id="facet-undo-edit", min_width=60)
+            redo = gr.Button("Redo edit", size="sm", elem_id="facet-redo-edit", min_width=60)
+        with gr.Row():
+            fmt = gr.Radio(["PNG", "JPEG"], value="PNG", label="Format", elem_id="facet-format")
+            export = gr.Button("Prepare full-size download", size="sm", elem_id="facet-export")
+        result = gr.File(label="Result (full size)", elem_id="facet-result", interactive=False, height=80)
+    return LayersPanel(layers, undo, redo, fmt, export, result)
+
+
+def listen(p: LayersPanel, view: PageView, services: Services) -> None:
+    @view.event()
+    def on_layers(s: EditorSession, visible_ids: Any) -> None:
+        s.set_visible_layers({int(i) for i in visible_ids or []})
+
+    @guarded
+    def on_export(state: Any, fmt: str) -> str:
+        s = session(state)
+        if s.photo is None:
+            raise BadInput("upload a photo first")
+        return str(s.export(fmt or "PNG", settings=services.settings))
+
+    @view.event()
+    def undo(s: EditorSession) -> None:
+        s.undo_edit()
+
+    @view.event()
+    def redo(s: EditorSession) -> None:
+        s.redo_edit()
+    state, everything = view.state, view.outputs()
+    p.undo.click(undo, [state], everything, api_name="undo_edit")
+    p.redo.click(redo, [state], everything, api_name="redo_edit")
+    p.layers.input(on_layers, [state, p.layers], everything, api_name="set_visible_layers")
+    p.export.click(on_export, [state, p.fmt], [p.result], api_name="export")

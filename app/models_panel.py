@@ -1,0 +1,63 @@
+"""The Models panel: one folded line at the top of the page (the banner) that opens to the details.
+
+Its line says how many model roles run on a classical or packaged stand-in; opened, it names each of them
+and why, how to get the full models, every role's state (``services.models_status()``, also the API's
+``/models``) and the licences (non-commercial ones named). Models fetched on first use can fail later (a
+missing repo, a bad file): a timer keeps the line current.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from studio.services import PREFETCH_HINT, Services
+
+
+@dataclass
+class ModelsPanel:
+    accordion: gr.Accordion
+    details: gr.Markdown
+    roles: gr.JSON
+
+
+def headline(services: Services) -> str:
+    degraded = services.degraded_roles()
+    if not degraded:
+        return "Models: every role has its full model (open for the list and the licences)"
+    if not services.manager.online:
+        return f"⚠ Offline mode: {len(degraded)} model roles use classical or packaged stand-ins (open for details)"
+    return f"⚠ {len(degraded)} model roles could not be fetched; classical backends stand in (open for details)"
+
+
+def details(services: Services) -> str:
+    degraded = services.degraded_roles()
+    lines = [f"- **{role}**: {why}" for role, why in degraded.items()]
+    text = ("\n".join(lines) + f"\n\nTo get the full models, {PREFETCH_HINT}.\n\n") if lines else ""
+    noncommercial = [f"`{r}` ({spec.repo})" for r, spec in services.manager.roles.items() if not spec.commercial]
+    return text + ("Every model's licence is recorded in `core/manifest.toml` and `core/packaged.toml`, textures' in "
+                   "`assets/styles/manifest.json`."
+                   + (" **Non-commercial licence** (results made with these full models may not be used "
+                      "commercially): " + ", ".join(noncommercial) + "." if noncommercial else ""))
+
+
+def render(services: Services) -> ModelsPanel:
+    with gr.Accordion(headline(services), open=False, elem_id="facet-banner") as accordion:
+        body = gr.Markdown(details(services), elem_id="facet-models-details")
+        roles = gr.JSON(label="Model roles", elem_id="facet-models")
+    return ModelsPanel(accordion, body, roles)
+
+
+def listen(panel: ModelsPanel, services: Services) -> None:
+    def refresh() -> tuple[Any, str, list[dict[str, Any]]]:
+        return gr.update(label=headline(services)), details(services), services.models_status()
+
+    def line() -> Any:
+        return gr.update(label=headline(services))
+
+    # the roles' state when the panel is opened; the line itself every few seconds (no API endpoints: /models is)
+    panel.accordion.expand(refresh, None, [panel.accordion, panel.details, panel.roles], queue=False,
+                           api_visibility="private", show_progress="hidden")
+    gr.Timer(5).tick(line, None, panel.accordion, queue=False, api_visibility="private", show_progress="hidden")

@@ -1,0 +1,189 @@
+"""What the page shows for a session: the named `PageView` (components) and how a session renders into them.
+
+Every UI action acts on the caller's `EditorSession` (the page's ``gr.State``) and then renders the parts of
+the page it changes. The API's session endpoints (``/upload``, ``/use_part``, ``/edit``, ...) return all of
+`FIELDS` in that order, so a ``gradio_client`` result is ``(canvas, status, segments, name, download, parts,
+layers, compare, other)`` (the state is not sent to clients): ``view[1]`` is the status line, ``view[5]`` the
+labelled parts. ``PageView.index(name)`` gives a field's position in that tuple.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from PIL import Image
+
+from app.errors import guarded
+from studio.session import EditorSession
+
+# the order of a session endpoint's outputs (the API's result tuple, after the hidden state)
+FIELDS = ("state", "canvas", "status", "segments", "name", "download", "parts", "layers", "compare", "other")
+# what a click on the photo changes at once (the painted mask); the segment list etc. follow in a second event
+CLICK = ("state", "canvas", "status")
+SELECTION = ("segments", "name", "download", "other")
+PREVIEW_QUALITY = 90  # JPEG quality of the canvas preview (the export is full size and lossless or q95)
+
+
+def session(state: Any) -> EditorSession:
+    """The caller's session (a new one on a fresh page), tagged with the request's address for the flood limits
+    (core/limits.py)."""
+    s = state if isinstance(state, EditorSession) else EditorSession()
+    s.peer = peer()
+    return s
+
+
+def peer() -> tuple[str | None, str | None]:
+    """(TCP peer address, X-Forwarded-For header) of the request being handled (Gradio sets it per event);
+    which of them is the client is decided by core.limits.client_address with FACET_TRUSTED_PROXIES."""
+    from gradio.context import LocalContext
+
+    request = LocalContext.request.get(None)
+    if request is None:
+        return None, None
+    client = getattr(request, "client", None)
+    try:
+        forwarded = request.headers.get("x-forwarded-for")
+    except Exception:
+        forwarded = None
+    return getattr(client, "host", None), forwarded
+
+
+@dataclass
+class PageView:
+    """The components a session is rendered into (see the module docstring for the API order)."""
+
+    state: gr.State
+    canvas: gr.Image
+    status: gr.Markdown
+    segments: gr.Radio
+    name: gr.Textbox
+    download: gr.DownloadButton
+    parts: gr.Radio
+    layers: gr.CheckboxGroup
+    compare: gr.ImageSlider
+    other: gr.Dropdown
+
+    @staticmethod
+    def index(name: str) -> int:
+        """Position of field ``name`` in an API client's result tuple (the state is not sent)."""
+        return FIELDS.index(name) - 1
+
+    def outputs(self, names: tuple[str, ...] = FIELDS) -> list[Any]:
+        return [getattr(self, n) for n in names]
+
+    def render(self, s: EditorSession, names: tuple[str, ...] = FIELDS) -> dict[Any, Any]:
+        """``{component: value}`` for the fields ``names`` (only those are computed)."""
+        return {getattr(self, n): RENDER[n](s) for n in names}
+
+    def event(self, names: tuple[str, ...] = FIELDS) -> Callable[[Callable], Callable]:
+        """Decorate a UI handler ``fn(s, *values)`` that acts on the caller's session: its outputs are the
+        fields ``names`` rendered afterwards, or, when it fails, the session as it was with a warning toast
+        and the reason in the status line (``app.errors.guarded``)."""
+
+        def warn(message: str, state: Any, *values: Any) -> dict[Any, Any]:
+            s = session(state)
+            s.status = f"⚠ {message}"
+            return self.render(s, names)
+
+        def deco(fn: Callable) -> Callable:
+            @guarded(warn=warn)
+            @functools.wraps(fn)  # keeps the signature: Gradio injects gr.SelectData by annotation
+            def handler(state: Any, *values: Any) -> dict[Any, Any]:
+                s = session(state)
+                fn(s, *values)
+                return self.render(s, names)
+
+            return handler
+
+        return deco
+
+
+def choices(s: EditorSession) -> list[tuple[str, int]]:
+    return [(f"#{seg.id} {seg.label}" + ("" if seg.mask.any() else " (empty)"), seg.id) for seg in s.segments]
+
+
+def short_source(source: str) -> str:
+    """'selfie-segmentation (offline)' -> 'selfie-segmentation'; approximations get a ≈."""
+    names: list[str] = []
+    for part in re.sub(r"\([^)]*\)", "", source).split(","):
+        name = part.strip()
+        if name and name not in names:
+            names.append(name)
+    return " + ".join(names) + (" ≈" if "approximate" in source else "")
+
+
+def _parts(s: EditorSession) -> Any:
+    note = ""
+    if s.photo is not None:
+        approx = any("approximate" in p.source for p in s.parts)
+        note = (f"{len(s.parts)} parts found in {s.parse_seconds:.2f}s"
+                + ("; ≈ marks approximations made by offline rules" if approx else "")
+                + (f". {s.parse_note}" if s.parse_note else ""))
+    return gr.update(choices=[(f"{p.label} · {short_source(p.source)}", p.id) for p in s.parts], value=None,
+                     info=note)
+
+
+def _layers(s: EditorSession) -> Any:
+    layers = s.layers.layers
+    return gr.update(choices=[(layer.title, layer.id) for layer in layers],
+                     value=[layer.id for layer in layers if layer.visible])
+
+
+def _download(s: EditorSession) -> Any:
+    seg = s.segment()
+    has_mask = seg is not None and bool(seg.mask.any())
+    return gr.update(value=str(s.mask_file()) if has_mask else None, interactive=has_mask)
+
+
+def _compare(s: EditorSession) -> Any:
+    return (s.preview, s.result_preview()) if s.preview is not None and s.layers.layers else None
+
+
+_PREVIEW_DIR: list[Path] = []
+
+
+def preview_file(s: EditorSession) -> str | None:
+    """The canvas (the result so far with the selection drawn over it) as a JPEG file, or None before a photo.
+
+    Written here rather than by Gradio: Gradio encodes an array output as PNG or WebP at default settings, which
+    took most of a click's time (~130 ms for a 0.2 MP preview on the loaded test machine, against ~2 ms for a
+    JPEG); Gradio copies the file into its cache on return, so files here older than a minute are removed."""
+    overlay = s.overlay()
+    if overlay is None:
+        return None
+    if not _PREVIEW_DIR:
+        _PREVIEW_DIR.append(Path(tempfile.mkdtemp(prefix="facet-preview-")))
+    folder = _PREVIEW_DIR[0]
+    now = time.time()
+    for old in folder.iterdir():
+        try:
+            if now - old.stat().st_mtime > 60:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass
+    fd, path = tempfile.mkstemp(dir=folder, suffix=".jpg")
+    with open(fd, "wb") as out:
+        Image.fromarray(overlay).save(out, "JPEG", quality=PREVIEW_QUALITY, subsampling=0)
+    return path
+
+
+RENDER: dict[str, Callable[[EditorSession], Any]] = {
+    "state": lambda s: s,
+    "canvas": preview_file,
+    "status": lambda s: s.status,
+    "segments": lambda s: gr.update(choices=choices(s), value=s.active),
+    "name": lambda s: gr.update(value=seg.label if (seg := s.segment()) else ""),
+    "download": _download,
+    "parts": _parts,
+    "layers": _layers,
+    "compare": _compare,
+    "other": lambda s: gr.update(choices=[(label, i) for label, i in choices(s) if i != s.active], value=None),
+}
