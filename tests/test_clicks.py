@@ -72,6 +72,10 @@ ONE_CLICK = [
     ("squirrel_cls", 0, 0.7, 0.2),  # no labelled part on it: the VOC net's object outline (it calls it a bird)
     ("scenetext01", 0, 0.8, 0.15),  # a silver car
     ("scenetext01", 1, 0.7, 0.1),  # the woman in red
+    ("darknet_person", 1, 0.65, 0.15),  # the dog on dry grass
+    ("darknet_person", 2, 0.65, 0.1),  # the white horse (once: the hillside behind it)
+    ("darknet_dog", 0, 0.7, 0.15),  # the dog by the bicycle
+    ("darknet_eagle", 0, 0.7, 0.1),  # the eagle over water
 ]
 
 
@@ -97,7 +101,8 @@ def test_more_clicks_on_the_object_do_not_grab_the_scene(services):
     assert leak(m, obj["mask"]) <= 0.25 and m.mean() < 3 * obj["mask"].mean()
 
 
-EXCLUDE_CASES = [(n, i) for n in ("messi5", "basketball1", "scenetext01") for i in (0, 1)]
+EXCLUDE_CASES = [(n, i) for n in ("messi5", "basketball1", "scenetext01", "darknet_person", "darknet_dog")
+                 for i in (0, 1)]
 
 
 @pytest.mark.parametrize("name,index", EXCLUDE_CASES, ids=[f"{n}-{i}" for n, i in EXCLUDE_CASES])
