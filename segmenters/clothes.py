@@ -57,6 +57,9 @@ CLOTHES_LABELS = {
 HIP_BELOW_CHIN = 3.5  # face heights (hairline to chin) from the chin down to the hip line
 FEET_BELOW_CHIN = 6.5  # a person reaching this far below the chin shows their feet
 HAT_DELTA_E = 28.0  # forehead band this far (Lab) from the temple hair and the skin: a hat
+HAT_LINE = 0.9  # face heights above the chin: a hair piece above this line may be a hat brim ...
+HAT_CLOTH = 0.5  # ... when PAN's clothes probability above it averages this much
+HAT_SHARE = 0.8  # share of a piece above the line for it to count as lying above it
 SKIN_MAHALANOBIS = 3.0
 GRABCUT_ITERS = 4
 GRABCUT_SIDE = 160  # GrabCut runs on the head box shrunk to this longer side
@@ -419,6 +422,28 @@ def _roi(person: np.ndarray, face) -> tuple[int, int, int, int] | None:
     return max(0, x0), max(0, y0), min(w, x1), min(h, y1)
 
 
+def hat_under_clothes(hair: np.ndarray, above: np.ndarray, cloth: np.ndarray, person: np.ndarray,
+                      face_height: float) -> np.ndarray:
+    """The pieces of ``hair`` that are the brim of a hat: a piece lying above the forehead line (``HAT_SHARE``
+    of it over ``HAT_LINE`` face heights from the chin, ``above``) with clothing on top of it (PAN's clothes
+    probability ``cloth`` over ``HAT_CLOTH`` on average in the band of the person just above the piece). Hair
+    has sky or a wall above it, not cloth; the hair net takes a dark brim for hair, PAN calls the crown of
+    the hat clothes."""
+    out = np.zeros(hair.shape, bool)
+    n, labels = cv2.connectedComponents(hair.astype(np.uint8), connectivity=8)
+    k = max(3, int(0.25 * face_height)) | 1
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    for i in range(1, n):
+        piece = labels == i
+        if (above[piece] > HAT_LINE).mean() < HAT_SHARE:
+            continue
+        top = float(np.percentile(above[piece], 90))
+        band = cv2.dilate(piece.astype(np.uint8), ker).astype(bool) & ~hair & person & (above > top)
+        if band.sum() >= 20 and float(cloth[band].mean()) >= HAT_CLOTH:
+            out |= piece
+    return out
+
+
 def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_net: bool,
                       pan_all: np.ndarray | None = None, pan_head: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, str]]:
     """Labels for one person (work size) from PAN (+ the hair net on the head, + the face mesh).
@@ -463,11 +488,15 @@ def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_
             hair &= above > -1.2
     if face is not None:
         hair = _drop_small(_open(hair), 0.02 * face.width ** 2)
+    worn = np.zeros(P.shape, bool)
+    if frame is not None and hair.any():
+        worn = hat_under_clothes(hair, above, cloth_p, P, frame.fh)
+        hair = hair & ~worn
     local["hair"] = (hair, hair_src)
     hat = np.zeros(P.shape, bool)
     if frame is not None:
         head = P & (np.abs(across) < 1.25) & (above > 0.95) & ~hair & ~face_m & (skin_p < 0.5)
-        hat = _drop_small(_open(head, 5), 0.12 * frame.fw * frame.fh)
+        hat = _drop_small(_open(head, 5), 0.12 * frame.fw * frame.fh) | worn
         if hat.any():
             local["hat"] = (hat, HAT_SOURCE)
     body = P & ~face_m & ~hair & ~hat
