@@ -425,14 +425,16 @@ def _roi(person: np.ndarray, face) -> tuple[int, int, int, int] | None:
 
 
 def hat_under_clothes(hair: np.ndarray, above: np.ndarray, cloth: np.ndarray, person: np.ndarray,
-                      face_height: float) -> np.ndarray:
+                      face_height: float, net_hair: np.ndarray | None = None) -> np.ndarray:
     """The pieces of ``hair`` that are the brim of a hat: a piece lying above the forehead line (``HAT_SHARE``
     of it over ``HAT_LINE`` face heights from the chin, ``above``) with clothing on top of it (PAN's clothes
     probability ``cloth`` over ``HAT_CLOTH`` on average in the band of the person just above the piece). Hair
     has sky or a wall above it, not cloth; the hair net takes a dark brim for hair, PAN calls the crown of
-    the hat clothes."""
+    the hat clothes. With ``net_hair`` (what the hair net called hair) only its pieces are candidates, so
+    grey hair that PAN alone found beside the face stays hair."""
     out = np.zeros(hair.shape, bool)
-    n, labels = cv2.connectedComponents(hair.astype(np.uint8), connectivity=8)
+    cand = hair & net_hair if net_hair is not None else hair
+    n, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
     k = max(3, int(0.25 * face_height)) | 1
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     for i in range(1, n):
@@ -492,7 +494,7 @@ def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_
         hair = _drop_small(_open(hair), 0.02 * face.width ** 2)
     worn = np.zeros(P.shape, bool)
     if frame is not None and hair.any():
-        worn = hat_under_clothes(hair, above, cloth_p, P, frame.fh)
+        worn = hat_under_clothes(hair, above, cloth_p, P, frame.fh, mp > 0.5 if face is not None and use_hair_net else None)
         hair = hair & ~worn
     local["hair"] = (hair, hair_src)
     hat = np.zeros(P.shape, bool)
