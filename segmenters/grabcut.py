@@ -493,7 +493,7 @@ def _objectness(small: np.ndarray) -> np.ndarray | None:
         if not net_available(VOC):
             return None
         return deeplab_labels(VOC, small) > 0
-    except Exception:  # noqa: BLE001  (a broken net file must not break clicking: colour and edges remain)
+    except Exception:  # a broken net file must not break clicking: colour and edges remain
         log.warning("VOC objectness unavailable for clicks", exc_info=True)
         return None
 
