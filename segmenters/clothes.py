@@ -478,7 +478,7 @@ def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_
         near = cv2.dilate(P.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))).astype(bool)
         mp, pan_h = hair_map(ctx, face, roi, pan_head)
         allowed = near & ~face_m & ~((cloth_p > 0.5) & (cloth_p > np.maximum(pan_hair, pan_h)))
-        if frame is not None:  # beside the face (within a third of its width), from the chin up
+        if frame is not None and above is not None:  # beside the face (a third of its width), chin up
             ring = cv2.dilate(face_m.astype(np.uint8), cv2.getStructuringElement(
                 cv2.MORPH_ELLIPSE, (max(3, int(0.33 * frame.fw)) | 1,) * 2)).astype(bool) & (above > 0.25) & (above < 1.0)
         else:
@@ -493,7 +493,7 @@ def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_
     if face is not None:
         hair = _drop_small(_open(hair), 0.02 * face.width ** 2)
     worn = np.zeros(P.shape, bool)
-    if frame is not None and hair.any():
+    if frame is not None and above is not None and hair.any():
         worn = hat_under_clothes(hair, above, cloth_p, P, frame.fh, mp > 0.5 if face is not None and use_hair_net else None)
         hair = hair & ~worn
     local["hair"] = (hair, hair_src)
