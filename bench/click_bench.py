@@ -15,8 +15,8 @@ Measured per object:
   ``--browser`` also measures the browser round trip with Playwright + Debian's chromium (click on the
   image -> the new overlay painted), p50 / p95.
 
-Writes ``bench/results/click_quality.json`` (``--baseline``: the GrabCut backend of ``main`` instead, to
-``click_quality_baseline.json``). Usage (repository root)::
+Writes ``bench/results/click_quality.json`` (``--baseline``: the GrabCut backend of ``main``, or of git ref
+``--ref``, instead, to ``click_quality_baseline.json``). Usage (repository root)::
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/click_bench.py [--browser] [--baseline]
 """
@@ -82,11 +82,11 @@ def leak(sel: np.ndarray, truth: np.ndarray) -> float:
     return float((sel & ~truth).sum() / n) if n else 0.0
 
 
-def baseline_services(services: Any) -> Any:
-    """``services`` with main's GrabCut backend (before this work) as the click backend."""
+def baseline_services(services: Any, ref: str = "main") -> Any:
+    """``services`` with the GrabCut backend of git ``ref`` (default main: before this work) as the click backend."""
     import importlib.util
 
-    src = subprocess.run(["git", "show", "main:segmenters/grabcut.py"], cwd=ROOT, capture_output=True, text=True,
+    src = subprocess.run(["git", "show", f"{ref}:segmenters/grabcut.py"], cwd=ROOT, capture_output=True, text=True,
                          check=True).stdout
     src = src.replace('@SEGMENTERS.register("grabcut")', "")
     path = Path(tempfile.mkdtemp()) / "grabcut_main.py"
@@ -249,6 +249,7 @@ def browser_latency(clicks: int = 20) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--baseline", action="store_true", help="use main's GrabCut backend (before this work)")
+    ap.add_argument("--ref", default="main", help="with --baseline: the git ref whose segmenters/grabcut.py runs")
     ap.add_argument("--browser", action="store_true", help="also measure the browser round trip (Playwright)")
     ap.add_argument("--photos", nargs="*", help="only these photos")
     args = ap.parse_args()
@@ -259,12 +260,12 @@ def main() -> None:
 
     services = build_services(Settings(), ModelManager(Settings(), online=False))
     if args.baseline:
-        services = baseline_services(services)
+        services = baseline_services(services, args.ref)
     t0 = time.perf_counter()
     rows, lat = run_quality(services, args.photos)
     result: dict[str, Any] = {
         "what": "offline click quality against hand-drawn object masks (tests/labels/clicks) and click latency",
-        "backend": "main's GrabCut (baseline)" if args.baseline else services.click.label + " with labelled-part priors",
+        "backend": f"{args.ref}'s GrabCut (baseline)" if args.baseline else services.click.label + " with labelled-part priors",
         "machine": machine_info([int(os.environ.get("OMP_NUM_THREADS", "0") or 0)]),
         "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
         "loadavg": os.getloadavg(),

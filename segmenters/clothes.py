@@ -44,6 +44,8 @@ PAN_HAIR_SOURCE = "pan-hair (offline)"
 FACE_SOURCE = "face-mesh (offline)"
 HAT_SOURCE = "hair net + face mesh (offline, approximate)"
 HAIR_CROP = 3.2  # side of the head-and-shoulders crop the hair net sees, in face sizes
+PAN_HEAD_CROP = 2.0  # side of the tighter head crop PAN sees for hair, in face sizes
+HAT_PAN_SUPPORT = 0.1  # a hair-net region where PAN's mean hair is below this is a hat, not hair
 HAIR_REACH = 0.25  # hair may reach this many face widths outside the person mask
 GROUP = 2  # with more people than this, PAN runs once over all of them
 CLOTHES_LABELS = {
@@ -55,6 +57,9 @@ CLOTHES_LABELS = {
 HIP_BELOW_CHIN = 3.5  # face heights (hairline to chin) from the chin down to the hip line
 FEET_BELOW_CHIN = 6.5  # a person reaching this far below the chin shows their feet
 HAT_DELTA_E = 28.0  # forehead band this far (Lab) from the temple hair and the skin: a hat
+HAT_LINE = 0.9  # face heights above the chin: a hair piece above this line may be a hat brim ...
+HAT_CLOTH = 0.5  # ... when PAN's clothes probability above it averages this much
+HAT_SHARE = 0.8  # share of a piece above the line for it to count as lying above it
 SKIN_MAHALANOBIS = 3.0
 GRABCUT_ITERS = 4
 GRABCUT_SIDE = 160  # GrabCut runs on the head box shrunk to this longer side
@@ -302,20 +307,85 @@ def _paste_max(target: np.ndarray, values: np.ndarray, box: tuple[int, int, int,
         np.maximum(region, values[sy0:sy1, sx0:sx1], out=region)
 
 
-def hair_map(ctx: ParseContext, face, roi: tuple[int, int, int, int]) -> np.ndarray:
-    """Hair probability over ``roi`` (x0, y0, x1, y1 work px) from the hair net on a head-and-shoulders crop
-    around ``face`` (work px), taken from the full-resolution photo."""
-    from segmenters.nets import hair_probability
-
+def head_crop(ctx: ParseContext, face, k: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A square crop of the full-resolution photo ``k`` face sizes wide around ``face`` (work px, centred a
+    little below the face's centre), and its box in work pixels."""
     s = 1.0 / ctx.scale
-    side = HAIR_CROP * max(face.width, face.height)
+    side = k * max(face.width, face.height)
     cx, cy = face.centre[0], face.centre[1] + 0.1 * face.height
     crop, _ = _square_crop(ctx.photo.pixels, cx * s, cy * s, side * s)
-    x0, y0, x1, y1 = roi
-    out = np.zeros((y1 - y0, x1 - x0), np.float32)
     _, box = _square_crop(ctx.work, cx, cy, side)
+    return crop, box
+
+
+def pan_head_hair(ctx: ParseContext, faces: list) -> list[np.ndarray]:
+    """PAN's hair probability on a tight crop (``PAN_HEAD_CROP`` face sizes) around each face, at the crop's
+    work size. PAN sees light and grey hair that the MediaPipe net misses, but only when the head fills its
+    input: on a person-sized crop thin grey strands beside the face vanish. Several heads share one PAN
+    pass: a 2x2 mosaic of 256 px crops for up to four, 3x3 of 170 px beyond (t1's six heads: one pass, hair
+    IoU 0.744 vs 0.743 with two 2x2 passes), so a group costs about one pass, not one per face."""
+    from segmenters.nets import pan_probabilities
+
+    crops = [head_crop(ctx, f, PAN_HEAD_CROP) for f in faces]
+    out: list[np.ndarray] = []
+    if len(crops) == 1:
+        crop, box = crops[0]
+        bw = box[2] - box[0]
+        return [pan_probabilities(crop, (bw, bw))[2]]
+    grid = 2 if len(crops) <= 4 else 3
+    tile = 512 // grid
+    for i in range(0, len(crops), grid * grid):
+        batch = crops[i:i + grid * grid]
+        mosaic = np.zeros((grid * tile, grid * tile, 3), np.uint8)
+        for j, (crop, _) in enumerate(batch):
+            r, c = divmod(j, grid)
+            mosaic[r * tile:(r + 1) * tile, c * tile:(c + 1) * tile] = cv2.resize(crop, (tile, tile), interpolation=cv2.INTER_AREA)
+        hair = pan_probabilities(mosaic)[2]
+        for j, (_, box) in enumerate(batch):
+            r, c = divmod(j, grid)
+            bw = box[2] - box[0]
+            out.append(cv2.resize(hair[r * tile:(r + 1) * tile, c * tile:(c + 1) * tile], (bw, bw), interpolation=cv2.INTER_LINEAR))
+    return out
+
+
+def hair_map(ctx: ParseContext, face, roi: tuple[int, int, int, int], pan_head: np.ndarray | None = None) -> np.ndarray:
+    """(2, h, w) hair probabilities over ``roi`` (x0, y0, x1, y1 work px): [0] from MediaPipe's hair net on a
+    head-and-shoulders crop (``HAIR_CROP`` face sizes) around ``face`` (work px), taken from the
+    full-resolution photo; [1] PAN's hair on a tighter head crop (``pan_head``, from :func:`pan_head_hair`;
+    zeros without it)."""
+    from segmenters.nets import hair_probability
+
+    x0, y0, x1, y1 = roi
+    out = np.zeros((2, y1 - y0, x1 - x0), np.float32)
+    crop, box = head_crop(ctx, face, HAIR_CROP)
     bw = box[2] - box[0]
-    _paste_max(out, hair_probability(crop, (bw, bw)), (box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0))
+    _paste_max(out[0], hair_probability(crop, (bw, bw)), (box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0))
+    if pan_head is not None:
+        _, box = head_crop(ctx, face, PAN_HEAD_CROP)
+        _paste_max(out[1], pan_head, (box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0))
+    return out
+
+
+def fuse_hair(mp: np.ndarray, pan: np.ndarray, allowed: np.ndarray, side_ring: np.ndarray) -> np.ndarray:
+    """Hair from the two nets' probabilities (same shape), within ``allowed``.
+
+    Each net has a known blind spot, so each region is judged on what both say:
+    - a region the MediaPipe net calls hair is hair unless PAN gives it almost no support (``HAT_PAN_SUPPORT``,
+      mean PAN hair over the region): the MediaPipe net takes a dark hat for hair, PAN does not;
+    - a region only PAN calls hair is hair when it touches ``side_ring`` (beside the face, above the chin):
+      grey and white hair that the MediaPipe net misses. PAN alone elsewhere (a shiny collar) is not.
+    """
+    out = np.zeros(mp.shape, bool)
+    for cand, other, keep_if in (((mp > 0.5) & allowed, pan, "support"), ((pan > 0.5) & (mp <= 0.5) & allowed, mp, "side")):
+        n, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
+        for i in range(1, n):
+            comp = labels == i
+            if keep_if == "support":
+                ok = float(other[comp].mean()) >= HAT_PAN_SUPPORT
+            else:
+                ok = bool((comp & side_ring).any())
+            if ok:
+                out |= comp
     return out
 
 
@@ -354,8 +424,32 @@ def _roi(person: np.ndarray, face) -> tuple[int, int, int, int] | None:
     return max(0, x0), max(0, y0), min(w, x1), min(h, y1)
 
 
+def hat_under_clothes(hair: np.ndarray, above: np.ndarray, cloth: np.ndarray, person: np.ndarray,
+                      face_height: float, net_hair: np.ndarray | None = None) -> np.ndarray:
+    """The pieces of ``hair`` that are the brim of a hat: a piece lying above the forehead line (``HAT_SHARE``
+    of it over ``HAT_LINE`` face heights from the chin, ``above``) with clothing on top of it (PAN's clothes
+    probability ``cloth`` over ``HAT_CLOTH`` on average in the band of the person just above the piece). Hair
+    has sky or a wall above it, not cloth; the hair net takes a dark brim for hair, PAN calls the crown of
+    the hat clothes. With ``net_hair`` (what the hair net called hair) only its pieces are candidates, so
+    grey hair that PAN alone found beside the face stays hair."""
+    out = np.zeros(hair.shape, bool)
+    cand = hair & net_hair if net_hair is not None else hair
+    n, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
+    k = max(3, int(0.25 * face_height)) | 1
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    for i in range(1, n):
+        piece = labels == i
+        if (above[piece] > HAT_LINE).mean() < HAT_SHARE:
+            continue
+        top = float(np.percentile(above[piece], 90))
+        band = cv2.dilate(piece.astype(np.uint8), ker).astype(bool) & ~hair & person & (above > top)
+        if band.sum() >= 20 and float(cloth[band].mean()) >= HAT_CLOTH:
+            out |= piece
+    return out
+
+
 def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_net: bool,
-                      pan_all: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, str]]:
+                      pan_all: np.ndarray | None = None, pan_head: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, str]]:
     """Labels for one person (work size) from PAN (+ the hair net on the head, + the face mesh).
 
     All the work happens inside the person's box (``_roi``); the masks are pasted into work size at the end."""
@@ -382,9 +476,15 @@ def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_
     if face is not None and use_hair_net:
         reach = max(3, int(HAIR_REACH * face.width)) | 1
         near = cv2.dilate(P.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))).astype(bool)
-        # the hair net also takes a dark hat for hair; PAN knows a hat is not hair (it calls it clothes)
-        hair = (hair_map(ctx, face, roi) > 0.5) & near & ~face_m & ~((cloth_p > 0.5) & (cloth_p > pan_hair))
-        hair_src = HAIR_SOURCE
+        mp, pan_h = hair_map(ctx, face, roi, pan_head)
+        allowed = near & ~face_m & ~((cloth_p > 0.5) & (cloth_p > np.maximum(pan_hair, pan_h)))
+        if frame is not None and above is not None:  # beside the face (a third of its width), chin up
+            ring = cv2.dilate(face_m.astype(np.uint8), cv2.getStructuringElement(
+                cv2.MORPH_ELLIPSE, (max(3, int(0.33 * frame.fw)) | 1,) * 2)).astype(bool) & (above > 0.25) & (above < 1.0)
+        else:
+            ring = np.zeros(P.shape, bool)
+        hair = fuse_hair(mp, pan_h, allowed, ring)
+        hair_src = HAIR_SOURCE + " + " + PAN_HAIR_SOURCE
     else:
         hair = (pan_hair > 0.5) & (pan_hair >= np.maximum(skin_p, cloth_p)) & P & ~face_m
         hair_src = PAN_HAIR_SOURCE
@@ -392,11 +492,15 @@ def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_
             hair &= above > -1.2
     if face is not None:
         hair = _drop_small(_open(hair), 0.02 * face.width ** 2)
+    worn = np.zeros(P.shape, bool)
+    if frame is not None and above is not None and hair.any():
+        worn = hat_under_clothes(hair, above, cloth_p, P, frame.fh, mp > 0.5 if face is not None and use_hair_net else None)
+        hair = hair & ~worn
     local["hair"] = (hair, hair_src)
     hat = np.zeros(P.shape, bool)
     if frame is not None:
         head = P & (np.abs(across) < 1.25) & (above > 0.95) & ~hair & ~face_m & (skin_p < 0.5)
-        hat = _drop_small(_open(head, 5), 0.12 * frame.fw * frame.fh)
+        hat = _drop_small(_open(head, 5), 0.12 * frame.fw * frame.fh) | worn
         if hat.any():
             local["hat"] = (hat, HAT_SOURCE)
     body = P & ~face_m & ~hair & ~hat
@@ -446,12 +550,18 @@ def parse_nets(ctx: ParseContext) -> ParseOutput:
     parts: list[Part] = []
     union = np.zeros(ctx.shape, bool)
     merged: dict[str, np.ndarray] = {}
+    owners = {}
+    for i in range(len(people.masks)):
+        mine = [k for k, owner in people.face_owner.items() if owner == i]
+        if mine:
+            owners[i] = max(mine, key=lambda j: faces[j].width)
+    heads = pan_head_hair(ctx, [faces[k] for k in owners.values()]) if use_hair_net and owners else []
+    pan_head = dict(zip(owners, heads))
     for i, pm in enumerate(people.masks):
         union |= pm
-        mine = [k for k, owner in people.face_owner.items() if owner == i]
-        k = max(mine, key=lambda j: faces[j].width) if mine else None
+        k = owners.get(i)
         labels = parse_person_nets(ctx, pm, faces[k] if k is not None else None, face_parts.get(k) if k is not None else None,
-                                   use_hair_net, pan_all)
+                                   use_hair_net, pan_all, pan_head.get(i))
         for label, (m, src) in labels.items():
             if m.any():
                 parts.append(Part(label, m, src, None, person=i))

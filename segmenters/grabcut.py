@@ -21,6 +21,7 @@ and the mask brought to the photo's size with edge-aware refinement (``core.edge
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -34,6 +35,8 @@ from core.masks import fill_holes, keep_components
 from core.types import ClickPrompt, MaskResult, Photo, Segment
 from segmenters.registry import SEGMENTERS
 
+log = logging.getLogger(__name__)
+
 WORK_SIDE = 512  # working resolution of the longer side
 N_SUPERPIXELS = 700
 LIGHTNESS_WEIGHT = 0.5  # shading changes lightness more than hue: count it for less
@@ -45,6 +48,9 @@ GRABCUT_ITERS = 3
 BOX_STEPS = (0.12, 0.2, 0.3, 0.42)  # half sizes (share of the shorter side) of the boxes tried around a click
 BOX_TOUCH = 0.06
 BOX_FILL = 0.06  # a cut filling less of its box than this is a speck, not the object: try a bigger box
+OBJECT = "object"  # what hit_region names a piece found by the VOC net's objectness (no labelled part there)
+OBJECT_NECK = 0.03  # an opening this wide (share of the shorter side) splits an object from what it touches
+MAX_OBJECT_FRACTION = 0.5  # a net's "object" covering more of the photo than this is not one object
 REGION_FRACTION = 0.08  # a colour region grown from a click bigger than this share of the photo is the answer  # a cut covering less than this share of the box's inner sides is enclosed by the box
 
 # Labels (or their first word: "person 2" -> "person") that name a whole object a click means.
@@ -74,6 +80,7 @@ class GrabCutPrepared:
     neighbours: tuple[np.ndarray, ...] = ()  # per superpixel: its neighbours
     edge_between: tuple[np.ndarray, ...] = ()  # per superpixel: edge strength towards each neighbour
     parts: tuple[LabelledPart, ...] = ()  # labelled parts at working size (see ``attach_parts``)
+    objects: np.ndarray | None = None  # bool, working size: what the VOC net calls any object (see ``_objectness``)
 
 
 def part_kind(label: str) -> str | None:
@@ -92,21 +99,24 @@ def part_kind(label: str) -> str | None:
 
 def attach_parts(prepared: object, parts: Sequence[Segment]) -> object:
     """``prepared`` with the photo's labelled parts as click priors (GrabCut backend only; any other
-    backend's prepared data comes back unchanged). Parts from trained models only: the approximate
-    offline colour rules (``segmenters.parsing.is_approximate``) are not trusted to fence a click in."""
+    backend's prepared data comes back unchanged). Things and stuff from trained models only: the
+    approximate offline colour rules (``segmenters.parsing.is_approximate``) are not trusted to fence a
+    click in; their sub-parts (a hat) are kept for what an exclude click on them removes. Also adds the
+    VOC net's outline of objects (``_objectness``) for clicks on things no part names (a squirrel)."""
     if not isinstance(prepared, GrabCutPrepared):
         return prepared
     h, w = prepared.small.shape[:2]
     out = []
     for seg in parts:
         kind = part_kind(seg.label)
-        if kind is None or not seg.mask.any() or "approximate" in seg.source:
-            continue  # hand-made colour rules guess too often to fence a click in
+        if kind is None or not seg.mask.any() or ("approximate" in seg.source and kind != "part"):
+            continue  # hand-made colour rules guess too often to fence a click in (sub-parts fence nothing:
+            # they only say what an exclude click on them removes, e.g. the hat from a picked person)
         m = cv2.resize(seg.mask.view(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0 \
             if seg.mask.shape != (h, w) else seg.mask.copy()
         if m.any():
             out.append(LabelledPart(seg.label, kind, m))
-    return replace(prepared, parts=tuple(out))
+    return replace(prepared, parts=tuple(out), objects=_objectness(prepared.small))
 
 
 def _edge_map(lab: np.ndarray) -> np.ndarray:
@@ -178,27 +188,73 @@ class GrabCutSegmenter:
             part = min(things, key=lambda p: int(p.mask.sum()))  # the most specific one
             _, comp = cv2.connectedComponents(part.mask.view(np.uint8), connectivity=8)
             return comp == comp[y, x], part.label
+        obj = self._net_object(prepared, x, y)
+        if obj is not None:
+            return obj, OBJECT
         return self._enclosed(prepared, x, y), None
+
+    def _net_object(self, prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray | None:
+        """The object under (x, y) as the VOC net outlines it (any of its classes: a squirrel it calls a bird
+        is still an object), where no labelled part says what is there: the connected piece of its objects
+        under the click, minus labelled things the click is not on, split from what it merely touches (a
+        branch the animal holds) by an opening (``OBJECT_NECK`` of the shorter side); None when the net sees
+        no object there or the piece is too big to be one."""
+        if prepared.objects is None or not prepared.objects[y, x]:
+            return None
+        h, w = prepared.objects.shape
+        mask = prepared.objects.copy()
+        for p in prepared.parts:  # other labelled objects stay out; stuff does not (the scene net often
+            if p.kind == "thing" and not p.mask[y, x]:  # calls part of an animal it does not know "water")
+                mask &= ~p.mask
+        if not mask[y, x]:
+            return None
+        _, comp = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)
+        piece = comp == comp[y, x]
+        r = max(2, round(OBJECT_NECK * min(h, w)))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        core = cv2.erode(piece.view(np.uint8), disc)
+        n, cores = cv2.connectedComponents(core, connectivity=8)
+        if n > 2:  # the opening splits it: keep the core nearest the click, grown back inside the piece
+            if cores[y, x]:
+                k = int(cores[y, x])
+            else:  # the click is on a thin part: the core nearest to it
+                ys, xs = np.nonzero(cores)
+                k = int(cores[ys, xs][np.argmin((ys - y) ** 2 + (xs - x) ** 2)])
+            grown = cv2.dilate((cores == k).astype(np.uint8), disc).astype(bool) & piece
+            _, again = cv2.connectedComponents(grown.view(np.uint8), connectivity=8)
+            if grown[y, x]:
+                piece = again == again[y, x]
+        if piece.mean() > MAX_OBJECT_FRACTION:
+            return None
+        return piece
 
     def _excluded(self, prepared: GrabCutPrepared, x: int, y: int, keep: Sequence[tuple[int, int]] = (),
                   keep_mask: np.ndarray | None = None) -> np.ndarray:
-        """Bool working-size region an exclude click at (x, y) removes: the piece of the smallest labelled
-        part under it (a hat, a person, a car) that holds none of the ``keep`` points, else the object an
-        include click there would find, else its colour region; always at least a small disc around it."""
+        """Bool working-size region an exclude click at (x, y) removes: the piece of the labelled object
+        under it (a person, a car) unless it holds a ``keep`` point or nearly all of ``keep_mask``, else the
+        piece of its smallest labelled sub-part (a hat) that does not, else the object an include click there
+        would find (the VOC net's object, the enclosing cut), else its colour region; always at least a
+        small disc around it."""
         h, w = prepared.small.shape[:2]
         out = np.zeros((h, w), bool)
         found = False
+        # the whole object first (a person, a car), then its sub-parts from the smallest (a hat): an object
+        # that holds an include click or (nearly) all of the starting selection is not removed whole
         for p in sorted((p for p in prepared.parts if p.kind != "stuff" and p.mask[y, x]),
-                        key=lambda p: int(p.mask.sum())):
+                        key=lambda p: (p.kind != "thing", int(p.mask.sum()))):
             _, comp = cv2.connectedComponents(p.mask.view(np.uint8), connectivity=8)
             piece = comp == comp[y, x]
             if not any(piece[ky, kx] for kx, ky in keep) and not _covers(piece, keep_mask):
                 out, found = piece, True
                 break
         if not found:  # the object there (as an include click would find it), else its colour region
-            for candidate in (self._enclosed(prepared, x, y), self._grow(prepared, x, y), np.zeros((h, w), bool)):
+            obj = self._net_object(prepared, x, y)
+            candidates = ([obj] if obj is not None else []) + [self._enclosed(prepared, x, y),
+                                                                self._grow(prepared, x, y), np.zeros((h, w), bool)]
+            for candidate in candidates:
                 # never an include click's own spot, nor all of the part the selection started from
-                if not any(candidate[ky, kx] for kx, ky in keep) and not _covers(candidate, keep_mask):
+                # (an unlabelled region taking half the selection is not the bit a click inside it meant)
+                if not any(candidate[ky, kx] for kx, ky in keep) and not _covers(candidate, keep_mask, 0.5):
                     out = candidate
                     break
         cv2.circle(out.view(np.uint8), (x, y), max(2, round(min(h, w) / 100)), 1, -1)
@@ -212,7 +268,14 @@ class GrabCutSegmenter:
         h, w = prepared.small.shape[:2]
         keep_small = (cv2.resize(keep.astype(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0
                       if keep is not None else None)
-        small = self._excluded(prepared, min(w - 1, int(x * s)), min(h - 1, int(y * s)), keep_mask=keep_small)
+        sx, sy = min(w - 1, int(x * s)), min(h - 1, int(y * s))
+        small = self._excluded(prepared, sx, sy, keep_mask=keep_small)
+        if keep_small is not None and keep_small[sy, sx]:
+            # a selection of separate pieces (two people, a player and a ball): the piece clicked goes whole
+            _, comp = cv2.connectedComponents(keep_small.view(np.uint8), connectivity=8)
+            piece = comp == comp[sy, sx]
+            if not _covers(piece, keep_small, 0.98):  # not the whole selection: one of its pieces
+                small |= piece
         big = cv2.resize(small.view(np.uint8), (photo.width, photo.height), interpolation=cv2.INTER_LINEAR) > 0
         from core.edges import refine_mask
 
@@ -418,13 +481,29 @@ class GrabCutSegmenter:
         return out
 
 
-def _covers(region: np.ndarray, keep: np.ndarray | None) -> bool:
-    """True when ``region`` takes (nearly) all of ``keep`` (None or empty: never): an exclude click must not
-    wipe out the part the selection started from (a picked face inside the person clicked)."""
+def _objectness(small: np.ndarray) -> np.ndarray | None:
+    """Bool (working size): pixels the offline PASCAL VOC net (segmenters/nets.py) puts in any object class
+    (person, animals, vehicles, furniture). Its class is often wrong on things it was not trained on (a
+    squirrel is a "bird"), but its outline of *an object* is usually right; None without the net."""
+    try:
+        from segmenters.nets import VOC, deeplab_labels, net_available
+
+        if not net_available(VOC):
+            return None
+        return deeplab_labels(VOC, small) > 0
+    except Exception:  # a broken net file must not break clicking: colour and edges remain
+        log.warning("VOC objectness unavailable for clicks", exc_info=True)
+        return None
+
+
+def _covers(region: np.ndarray, keep: np.ndarray | None, share: float = 0.9) -> bool:
+    """True when ``region`` takes ``share`` (default: nearly all) of ``keep`` (None or empty: never): an
+    exclude click must not wipe out the part the selection started from (a picked face inside the person
+    clicked)."""
     if keep is None:
         return False
     n = int(keep.sum())
-    return n > 0 and int((region & keep).sum()) >= 0.9 * n
+    return n > 0 and int((region & keep).sum()) >= share * n
 
 
 @SEGMENTERS.register("grabcut")

