@@ -106,6 +106,37 @@ def refine_alpha(photo: np.ndarray, mask: np.ndarray, band: float | None = None,
     band = float(band if band is not None else max(3.0, 1.5 * factor))
     radius = int(radius if radius is not None else max(2, round(band)))
     soft = upscale_soft(mask, w, h)
+    crop = _work_box(mask, h, w, band, radius, factor)
+    if crop is not None:  # a part of the photo: the same answer, worked out on the box around it only
+        y0, y1, x0, x1 = crop
+        alpha = np.zeros((h, w), np.float32)
+        alpha[y0:y1, x0:x1] = _refine_box(photo[y0:y1, x0:x1], soft[y0:y1, x0:x1], factor, band, radius, eps,
+                                          None if fixed is None else fixed[y0:y1, x0:x1], colour)
+        return alpha
+    return _refine_box(photo, soft, factor, band, radius, eps, fixed, colour)
+
+
+def _work_box(mask: np.ndarray, h: int, w: int, band: float, radius: int,
+              factor: float) -> tuple[int, int, int, int] | None:
+    """(y0, y1, x0, x1) of the photo-size box outside which :func:`refine_alpha` answers 0 for ``mask`` (its
+    upscaled extent, grown by the band, the filter's window and its padding); None when that is (nearly)
+    the whole photo or the mask is empty."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    fy, fx = h / mask.shape[0], w / mask.shape[1]
+    m = int(np.ceil(band)) + 2 * radius + 4 + int(np.ceil(factor))
+    y0, y1 = max(0, int(rows[0] * fy) - m), min(h, int(np.ceil((rows[-1] + 1) * fy)) + m)
+    x0, x1 = max(0, int(cols[0] * fx) - m), min(w, int(np.ceil((cols[-1] + 1) * fx)) + m)
+    if (y1 - y0) * (x1 - x0) > 0.8 * h * w:
+        return None
+    return y0, y1, x0, x1
+
+
+def _refine_box(photo: np.ndarray, soft: np.ndarray, factor: float, band: float, radius: int, eps: float,
+                fixed: np.ndarray | None, colour: bool) -> np.ndarray:
+    """:func:`refine_alpha` on a box of the photo (``soft``: the upscaled mask there)."""
+    h, w = photo.shape[:2]
     hard = soft >= 0.5
     alpha = soft.copy() if factor > 1 else hard.astype(np.float32)
     if not hard.any() or hard.all():

@@ -326,15 +326,28 @@ def _upscale_exclusive(masks: dict[str, np.ndarray], width: int, height: int,
     groups: dict[str, list[str]] = {}
     for label in masks:  # unions and each person's parts are upscaled as separate groups
         groups.setdefault(label.split(SEP)[0] if SEP in label else "", []).append(label)
+    mh, mw = first.shape
+    factor = max(height / mh, width / mw, 1.0)
     for labels in groups.values():
         refine = photo is not None and width / first.shape[1] >= 1.5  # see _to_full
-        soft = np.stack([refine_alpha(photo, masks[lb]) if refine else
-                         cv2.resize(masks[lb].astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-                         for lb in labels])
+        # every map is 0 beyond its mask's upscaled extent grown by the refinement band (core/edges.py):
+        # the strongest label is picked inside the box around the group only
+        union = np.logical_or.reduce([masks[lb] for lb in labels])
+        rows, cols = np.flatnonzero(union.any(axis=1)), np.flatnonzero(union.any(axis=0))
+        for lb in labels:
+            out[lb] = np.zeros((height, width), bool)
+        if rows.size == 0:
+            continue
+        m = int(np.ceil(factor)) + int(np.ceil(max(3.0, 1.5 * factor))) + 2
+        y0, y1 = max(0, int(rows[0] * height / mh) - m), min(height, int(np.ceil((rows[-1] + 1) * height / mh)) + m)
+        x0, x1 = max(0, int(cols[0] * width / mw) - m), min(width, int(np.ceil((cols[-1] + 1) * width / mw)) + m)
+        soft = np.stack([(refine_alpha(photo, masks[lb]) if refine else
+                          cv2.resize(masks[lb].astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+                          )[y0:y1, x0:x1] for lb in labels])
         best = soft.argmax(0)
         strong = soft.max(0) >= 0.5
         for k, lb in enumerate(labels):
-            out[lb] = strong & (best == k)
+            out[lb][y0:y1, x0:x1] = strong & (best == k)
     return out
 
 
