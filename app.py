@@ -1,10 +1,10 @@
 """Facet: read settings, build services, build the UI, launch. Nothing else.
 
-    python app.py               start the editor on http://127.0.0.1:7860
-    python app.py --demo        preload every model first, so the first click is as fast as the tenth
-    python app.py --prefetch    download every model in the manifest into the huggingface_hub cache
-    python app.py --verify-models  check every role's repo, revision, files and sha256 on the hub
-                                   (metadata only, nothing downloaded); exit 1 on a mismatch
+python app.py               start the editor on http://127.0.0.1:7860
+python app.py --demo        preload every model first, so the first click is as fast as the tenth
+python app.py --prefetch    download every model in the manifest into the huggingface_hub cache
+python app.py --verify-models  check every role's repo, revision, files and sha256 on the hub
+                               (metadata only, nothing downloaded); exit 1 on a mismatch
 """
 
 from __future__ import annotations
@@ -22,10 +22,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Facet photo editor")
     p.add_argument("--prefetch", action="store_true", help="download all models and exit")
     p.add_argument("--demo", action="store_true", help="preload models at start (demo mode)")
-    p.add_argument("--verify-models", action="store_true",
-                   help="check every role's repo, revision, file list and sha256 on the hub (no downloads)")
-    p.add_argument("--host", help="interface to listen on (default FACET_HOST, else GRADIO_SERVER_NAME, else "
-                                  "0.0.0.0 on a Space (SPACE_ID set), else 127.0.0.1)")
+    p.add_argument(
+        "--verify-models",
+        action="store_true",
+        help="check every role's repo, revision, file list and sha256 on the hub (no downloads)",
+    )
+    p.add_argument(
+        "--host",
+        help="interface to listen on (default FACET_HOST, else GRADIO_SERVER_NAME, else "
+        "0.0.0.0 on a Space (SPACE_ID set), else 127.0.0.1)",
+    )
     p.add_argument("--port", type=int, help="port (default FACET_PORT, else GRADIO_SERVER_PORT, else 7860)")
     args = p.parse_args(argv)
     if os.environ.get("SPACES_ZERO_GPU"):  # ZeroGPU: spaces must patch torch before anything imports it
@@ -81,8 +87,11 @@ def verify_models(settings) -> int:
     roles = load_manifest()
     probe = next(iter(roles.values())).repo
     if settings.offline == "1" or offline_by_setting() or not hub_reachable(settings.hub_probe_seconds * 3, probe):
-        why = ("offline mode is on (HF_HUB_OFFLINE / FACET_OFFLINE)" if settings.offline == "1" or offline_by_setting()
-               else f"the hub ({hub_endpoint()}) is unreachable")
+        why = (
+            "offline mode is on (HF_HUB_OFFLINE / FACET_OFFLINE)"
+            if settings.offline == "1" or offline_by_setting()
+            else f"the hub ({hub_endpoint()}) is unreachable"
+        )
         print(f"cannot check the models: {why}. Run it on a machine with network access.", file=sys.stderr)
         return 3
     rows = [verify_role(spec) for spec in roles.values()]

@@ -50,8 +50,9 @@ def session_endpoints(services: Services, page: PageView) -> None:
         name = gr.Textbox(label="variant")
         index = gr.Number(label="index", value=0, precision=0)
         listing = gr.JSON(label="variants")
-        click_btn, edit_btn, variants_btn, variant_btn, generated_btn = (gr.Button(n) for n in (
-            "click", "edit", "variants", "apply variant", "apply generated"))
+        click_btn, edit_btn, variants_btn, variant_btn, generated_btn = (
+            gr.Button(n) for n in ("click", "edit", "variants", "apply variant", "apply generated")
+        )
 
     @guard
     def click_api(s, x_value, y_value, mode_value):
@@ -76,7 +77,7 @@ def session_endpoints(services: Services, page: PageView) -> None:
         except json.JSONDecodeError as exc:
             raise BadInput(f"params must be a JSON object ({exc.msg})") from None
         if not isinstance(p, dict):
-            raise BadInput("params must be a JSON object, e.g. {\"texture\": \"leopard\"}")
+            raise BadInput('params must be a JSON object, e.g. {"texture": "leopard"}')
         s.apply_edit((editor_name or "").strip(), p, int(seed_value or 0), services)
         return view(s)
 
@@ -149,8 +150,13 @@ def parse_endpoint(services: Services) -> None:
             kept = keep_file(archive)  # into the app's API temp area (Gradio copies it to its cache on return)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        return {"segments": rows, "width": photo.width, "height": photo.height,
-                "seconds": round(report.seconds, 3), "backends": report.sources}, kept
+        return {
+            "segments": rows,
+            "width": photo.width,
+            "height": photo.height,
+            "seconds": round(report.seconds, 3),
+            "backends": report.sources,
+        }, kept
 
     btn.click(parse_api, [photo_in], [rows_out, zip_out], api_name="parse", **models)
 
@@ -191,12 +197,19 @@ def stateless_endpoints(services: Services) -> None:
             path = api_file(s.mask_file())
         finally:
             s.close()
-        summary = {"backend": result.backend, "seconds": round(result.seconds, 4), "score": result.score,
-                   "area": int(result.mask.sum()), "width": photo.width, "height": photo.height}
+        summary = {
+            "backend": result.backend,
+            "seconds": round(result.seconds, 4),
+            "score": result.score,
+            "area": int(result.mask.sum()),
+            "width": photo.width,
+            "height": photo.height,
+        }
         return path, summary
 
-    api_segment_btn.click(segment_api, [api_photo, api_points, api_box], [api_mask, api_summary],
-                          api_name="segment", **MODELS)
+    api_segment_btn.click(
+        segment_api, [api_photo, api_points, api_box], [api_mask, api_summary], api_name="segment", **MODELS
+    )
     api_models_btn.click(lambda: services.models_status(), None, [api_models], api_name="models")
 
 

@@ -28,15 +28,27 @@ class CheckTab:
 
 def render() -> CheckTab:
     with gr.Tab("Check a photo", id="check"):
-        gr.Markdown("Upload a photo to see whether Facet edited it. Read in this order: its C2PA Content "
-                    "Credentials (the signed standard record), Facet's own metadata, then the invisible watermark "
-                    "Facet puts into the pixels of exports with generated content (it survives re-saving, JPEG and "
-                    "resizing, not cropping). Faces that were swapped or anonymized are shown with a face mesh.")
-        upload = gr.File(label=f"A photo to check ({ACCEPTED})", file_count="single", file_types=["image"],
-                         elem_id="facet-check-upload", height=100)
+        gr.Markdown(
+            "Upload a photo to see whether Facet edited it. Read in this order: its C2PA Content "
+            "Credentials (the signed standard record), Facet's own metadata, then the invisible watermark "
+            "Facet puts into the pixels of exports with generated content (it survives re-saving, JPEG and "
+            "resizing, not cropping). Faces that were swapped or anonymized are shown with a face mesh."
+        )
+        upload = gr.File(
+            label=f"A photo to check ({ACCEPTED})",
+            file_count="single",
+            file_types=["image"],
+            elem_id="facet-check-upload",
+            height=100,
+        )
         verdict = gr.Markdown("", elem_id="facet-check-verdict")
-        overlay = gr.Image(label="Swapped or anonymized faces (face mesh)", interactive=False, type="numpy",
-                           format="jpeg", elem_id="facet-check-overlay")
+        overlay = gr.Image(
+            label="Swapped or anonymized faces (face mesh)",
+            interactive=False,
+            type="numpy",
+            format="jpeg",
+            elem_id="facet-check-overlay",
+        )
         report = gr.JSON(label="Report (metadata and watermark)", elem_id="facet-check-report")
     return CheckTab(upload, verdict, overlay, report)
 
@@ -45,10 +57,12 @@ def verdict_markdown(summary: dict[str, Any]) -> str:
     bits = f"{round(summary['bit_agreement'] * 48)}/48 watermark bits agree"
     c2pa = summary.get("content_credentials")
     creds = "none" if not c2pa else f"{c2pa['state'].lower()}" + ("" if c2pa["trusted"] else " (untrusted signer)")
-    return (f"**{summary['verdict']}**\n\nContent Credentials: {creds} · "
-            f"metadata: {'found' if summary['has_metadata'] else 'none'} · "
-            f"watermark: {'found' if summary['watermark_found'] else 'not found'} ({bits}) · "
-            f"faces outlined: {summary['faces_marked']}")
+    return (
+        f"**{summary['verdict']}**\n\nContent Credentials: {creds} · "
+        f"metadata: {'found' if summary['has_metadata'] else 'none'} · "
+        f"watermark: {'found' if summary['watermark_found'] else 'not found'} ({bits}) · "
+        f"faces outlined: {summary['faces_marked']}"
+    )
 
 
 def listen(tab: CheckTab, services: Services, guard: Callable, display_name: Callable[[Any], str]) -> None:
@@ -64,5 +78,10 @@ def listen(tab: CheckTab, services: Services, guard: Callable, display_name: Cal
         summary = found.summary()
         return verdict_markdown(summary), downscale(found.overlay, services.settings.preview_max_side)[0], summary
 
-    tab.upload.upload(check_photo, [tab.upload], [tab.verdict, tab.overlay, tab.report], api_name="check_photo",
-                      concurrency_id="models")
+    tab.upload.upload(
+        check_photo,
+        [tab.upload],
+        [tab.verdict, tab.overlay, tab.report],
+        api_name="check_photo",
+        concurrency_id="models",
+    )

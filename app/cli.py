@@ -42,32 +42,55 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     seg = sub.add_parser("segment", help="write the mask that clicks and/or a box select")
     seg.add_argument("photo", type=Path)
-    seg.add_argument("--point", type=_point, action="append", default=[], metavar="X,Y[:+|:-]",
-                     help="a click in photo pixels; ':-' excludes (repeatable)")
+    seg.add_argument(
+        "--point",
+        type=_point,
+        action="append",
+        default=[],
+        metavar="X,Y[:+|:-]",
+        help="a click in photo pixels; ':-' excludes (repeatable)",
+    )
     seg.add_argument("--box", type=_box, metavar="X0,Y0,X1,Y1", help="a box in photo pixels")
-    seg.add_argument("--text", metavar="PHRASE",
-                     help="select by words, e.g. 'sky', 'the jacket', \"the second person's hair\" (--point then "
-                          "refines it: ':+' adds, ':-' cuts)")
-    seg.add_argument("--backend", choices=("auto", "labels", "clipseg", "sam3"), default="auto",
-                     help="for --text: labelled parts, then a model for other words (auto); or only one of them")
+    seg.add_argument(
+        "--text",
+        metavar="PHRASE",
+        help="select by words, e.g. 'sky', 'the jacket', \"the second person's hair\" (--point then "
+        "refines it: ':+' adds, ':-' cuts)",
+    )
+    seg.add_argument(
+        "--backend",
+        choices=("auto", "labels", "clipseg", "sam3"),
+        default="auto",
+        help="for --text: labelled parts, then a model for other words (auto); or only one of them",
+    )
     seg.add_argument("--out", type=Path, required=True, help="output mask PNG (0/255, the photo's size)")
     sub.add_parser("models", help="print every model role and its state as JSON")
 
     parse = sub.add_parser("parse", help="find the labelled parts of a photo (clothes, hair, face, sky, ...)")
     parse.add_argument("photo", type=Path)
-    parse.add_argument("--out-dir", type=Path, required=True,
-                       help="writes segments.json and one 0/255 PNG mask per segment (full size)")
+    parse.add_argument(
+        "--out-dir",
+        type=Path,
+        required=True,
+        help="writes segments.json and one 0/255 PNG mask per segment (full size)",
+    )
 
     edit = sub.add_parser("edit", help="restyle one part of a photo and write the full-size result")
     edit.add_argument("photo", type=Path)
     which = edit.add_mutually_exclusive_group(required=True)
     which.add_argument("--mask", type=Path, help="a mask PNG of the photo's size (white = the part)")
     which.add_argument("--segment", help="a labelled part, e.g. 'upper clothes', 'sky', 'hair', 'background'")
-    edit.add_argument("--editor", required=True,
-                      help="texture, recolour, style, cartoon, sky, inpaint, remove, faceswap or anonymize")
-    edit.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                      help="an editor parameter (repeatable), e.g. texture=leopard, target=#c0262d; image "
-                           "parameters (texture, style_image, target, mapping) also take image files here")
+    edit.add_argument(
+        "--editor", required=True, help="texture, recolour, style, cartoon, sky, inpaint, remove, faceswap or anonymize"
+    )
+    edit.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an editor parameter (repeatable), e.g. texture=leopard, target=#c0262d; image "
+        "parameters (texture, style_image, target, mapping) also take image files here",
+    )
     edit.add_argument("--prompt", help="what the part should become (--editor inpaint)")
     edit.add_argument("--seed", type=int, default=0)
     edit.add_argument("--out", type=Path, required=True, help="output .png or .jpg")
@@ -80,19 +103,30 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="as for edit (repeatable)")
     batch.add_argument("--prompt", help="as for edit")
     batch.add_argument("--seed", type=int, default=0)
-    batch.add_argument("--out-dir", type=Path, required=True,
-                       help="writes <stem>.<format> per photo and summary.json (inputs are never overwritten)")
+    batch.add_argument(
+        "--out-dir",
+        type=Path,
+        required=True,
+        help="writes <stem>.<format> per photo and summary.json (inputs are never overwritten)",
+    )
     batch.add_argument("--format", choices=("jpg", "png"), default="jpg")
     batch.add_argument("--quality", type=int, default=92, help="JPEG quality (default 92)")
     batch.add_argument("--recursive", action="store_true", help="also photos in sub-folders (kept in OUT)")
-    batch.add_argument("--continue-on-error", action=argparse.BooleanOptionalAction, default=True,
-                       help="go on after a photo fails (default); --no-continue-on-error stops at the first")
+    batch.add_argument(
+        "--continue-on-error",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="go on after a photo fails (default); --no-continue-on-error stops at the first",
+    )
     batch.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
     chk = sub.add_parser("check", help="did Facet edit this photo? (its metadata and invisible watermark)")
     chk.add_argument("photo", type=Path)
-    chk.add_argument("--overlay", type=Path, help="also write the photo with a face mesh over the faces Facet "
-                                                   "swapped or anonymized (.png or .jpg)")
+    chk.add_argument(
+        "--overlay",
+        type=Path,
+        help="also write the photo with a face mesh over the faces Facet swapped or anonymized (.png or .jpg)",
+    )
     return p
 
 
@@ -135,9 +169,15 @@ def cmd_segment(args: argparse.Namespace) -> dict:
             prompt = ClickPrompt(points=tuple(Point(x, y, pos) for x, y, pos in args.point), box=args.box)
             result = session.select_prompt(prompt, services)
             _write(args.out, mask_to_png(result.mask))
-            return {"out": str(args.out), "backend": result.backend, "seconds": round(result.seconds, 4),
-                    "prepare_seconds": round(session.prepare_seconds, 4), "score": result.score,
-                    "area": int(result.mask.sum()), **size}
+            return {
+                "out": str(args.out),
+                "backend": result.backend,
+                "seconds": round(result.seconds, 4),
+                "prepare_seconds": round(session.prepare_seconds, 4),
+                "score": result.score,
+                "area": int(result.mask.sum()),
+                **size,
+            }
         seg = session.select_text(args.text, services, args.backend)
         understood = session.status
         for x, y, positive in args.point:
@@ -145,9 +185,16 @@ def cmd_segment(args: argparse.Namespace) -> dict:
         if not seg.mask.any():
             raise BadInput("the clicks left an empty mask")
         _write(args.out, mask_to_png(seg.mask))
-        return {"out": str(args.out), "text": args.text, "selected": understood.split("; clicks")[0],
-                "label": seg.label, "source": seg.source, "clicks": len(args.point), "area": int(seg.mask.sum()),
-                **size}
+        return {
+            "out": str(args.out),
+            "text": args.text,
+            "selected": understood.split("; clicks")[0],
+            "label": seg.label,
+            "source": seg.source,
+            "clicks": len(args.point),
+            "area": int(seg.mask.sum()),
+            **size,
+        }
     finally:
         session.close()
 
@@ -167,8 +214,13 @@ def cmd_parse(args: argparse.Namespace) -> dict:
         (args.out_dir / row["file"]).write_bytes(mask_to_png(mask))
         rows.append(row)
     (args.out_dir / "segments.json").write_text(json.dumps(rows, indent=2))
-    return {"out_dir": str(args.out_dir), "segments": len(rows), "seconds": round(report.seconds, 3),
-            "backends": report.sources, "errors": report.errors}
+    return {
+        "out_dir": str(args.out_dir),
+        "segments": len(rows),
+        "seconds": round(report.seconds, 3),
+        "backends": report.sources,
+        "errors": report.errors,
+    }
 
 
 def _params(pairs: list[str], schema: dict) -> dict:
@@ -193,8 +245,10 @@ def _local_image(value: str, names: tuple, what: str) -> Any:
         return value
     path = Path(value).expanduser()
     if not path.is_file():
-        raise BadInput(f"{what}: {value!r} is neither a built-in name ({', '.join(names) or 'none'}) nor an image "
-                       f"file on this machine")
+        raise BadInput(
+            f"{what}: {value!r} is neither a built-in name ({', '.join(names) or 'none'}) nor an image "
+            f"file on this machine"
+        )
     return load_local_image(path, what)
 
 
@@ -248,8 +302,9 @@ def _edit_job(editor_name: str, pairs: list[str], prompt: str | None, seed: int)
     return EditJob(services, editor_name, params, seed)
 
 
-def _edit_photo(job: EditJob, path: Path, fmt: str, quality: int = 95, mask_path: Path | None = None,
-                segment: str | None = None) -> dict:
+def _edit_photo(
+    job: EditJob, path: Path, fmt: str, quality: int = 95, mask_path: Path | None = None, segment: str | None = None
+) -> dict:
     """Load ``path``, find the part (a mask file or a labelled segment), apply the job's editor as the browser
     does (studio/session.py) and encode the result with its provenance. Returns the file's bytes and what the
     summary reports."""
@@ -267,14 +322,20 @@ def _edit_photo(job: EditJob, path: Path, fmt: str, quality: int = 95, mask_path
         else:
             part = session.require_part(segment or "")
             mask, alpha, label, source = part.mask, part.edge_alpha, part.label, part.source
-        layer = session.apply_edit(job.name, job.params, job.seed, services, mask=mask, label=label or "mask",
-                                   charge=False, alpha=alpha)
+        layer = session.apply_edit(
+            job.name, job.params, job.seed, services, mask=mask, label=label or "mask", charge=False, alpha=alpha
+        )
         data = session.export_bytes(fmt, quality)
-        return {"data": data, "photo": photo, "layer": layer, "segment_source": source, "report": session.last_report,
-                "backend": session.last_backend}
+        return {
+            "data": data,
+            "photo": photo,
+            "layer": layer,
+            "segment_source": source,
+            "report": session.last_report,
+            "backend": session.last_backend,
+        }
     finally:
         session.close()
-
 
 
 def _format(suffix: str) -> str:
@@ -290,11 +351,20 @@ def cmd_edit(args: argparse.Namespace) -> dict:
     done = _edit_photo(job, args.photo, _format(args.out.suffix), 95, args.mask, args.segment)
     _write(args.out, done["data"])
     photo, layer = done["photo"], done["layer"]
-    return {"out": str(args.out), "editor": args.editor, "backend": done["backend"], "models": list(layer.models),
-            "params": recordable_params(job.params), "seed": args.seed,
-            "segment": args.segment or str(args.mask), "segment_source": done["segment_source"],
-            "seconds": round(layer.seconds, 4), "width": photo.width, "height": photo.height,
-            **({"faces": done["report"]} if done["report"] else {})}
+    return {
+        "out": str(args.out),
+        "editor": args.editor,
+        "backend": done["backend"],
+        "models": list(layer.models),
+        "params": recordable_params(job.params),
+        "seed": args.seed,
+        "segment": args.segment or str(args.mask),
+        "segment_source": done["segment_source"],
+        "seconds": round(layer.seconds, 4),
+        "width": photo.width,
+        "height": photo.height,
+        **({"faces": done["report"]} if done["report"] else {}),
+    }
 
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
@@ -375,9 +445,15 @@ def cmd_batch(args: argparse.Namespace) -> dict:
         if failed and not args.continue_on_error:
             break
     bar.close()
-    summary = {"done": len(done), "failed": failed, "seconds": round(time.perf_counter() - t0, 3),
-               "not_processed": len(inputs) - len(done) - len(failed), "out_dir": str(args.out_dir),
-               "editor": args.editor, "segment": args.segment}
+    summary = {
+        "done": len(done),
+        "failed": failed,
+        "seconds": round(time.perf_counter() - t0, 3),
+        "not_processed": len(inputs) - len(done) - len(failed),
+        "out_dir": str(args.out_dir),
+        "editor": args.editor,
+        "segment": args.segment,
+    }
     args.out_dir.mkdir(parents=True, exist_ok=True)
     (args.out_dir / "summary.json").write_text(json.dumps({**summary, "outputs": done}, indent=2))
     args.exit_code = 0 if len(done) == len(inputs) else (1 if done else 3)
@@ -412,8 +488,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     try:
-        out = {"segment": cmd_segment, "models": cmd_models, "parse": cmd_parse, "edit": cmd_edit,
-               "batch": cmd_batch, "check": cmd_check}[args.command](args)
+        out = {
+            "segment": cmd_segment,
+            "models": cmd_models,
+            "parse": cmd_parse,
+            "edit": cmd_edit,
+            "batch": cmd_batch,
+            "check": cmd_check,
+        }[args.command](args)
     except ModelUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4

@@ -57,10 +57,27 @@ class EditControls:
     cartoon_background: gr.Button
 
     def inputs(self) -> list[gr.components.Component]:
-        return [self.look, self.texture, self.texture_file, self.texture_scale, self.colour, self.recolour_mode,
-                self.hue, self.saturation, self.lightness, self.style, self.style_file, self.style_strength,
-                self.palette, self.cartoon_colours, self.cartoon_outline, self.sky, self.feather, self.seed,
-                self.sky_relight]
+        return [
+            self.look,
+            self.texture,
+            self.texture_file,
+            self.texture_scale,
+            self.colour,
+            self.recolour_mode,
+            self.hue,
+            self.saturation,
+            self.lightness,
+            self.style,
+            self.style_file,
+            self.style_strength,
+            self.palette,
+            self.cartoon_colours,
+            self.cartoon_outline,
+            self.sky,
+            self.feather,
+            self.seed,
+            self.sky_relight,
+        ]
 
 
 def render() -> EditControls:
@@ -70,17 +87,26 @@ def render() -> EditControls:
         look = gr.Radio(list(LOOKS), value="Texture", label="Look", elem_id="facet-look")
         groups: dict[str, gr.Group] = {}
         with gr.Group(visible=True) as groups["texture"]:
-            texture = gr.Dropdown(style_names("texture") + [OWN_TEXTURE], value="denim", label="Texture",
-                                  elem_id="facet-texture")
+            texture = gr.Dropdown(
+                style_names("texture") + [OWN_TEXTURE], value="denim", label="Texture", elem_id="facet-texture"
+            )
             texture_scale = gr.Slider(0.2, 4.0, value=1.0, step=0.1, label="Pattern size")
-            texture_file = gr.File(label="Your texture (image)", file_types=["image"], visible=False,
-                                   elem_id="facet-texture-file", height=80)
+            texture_file = gr.File(
+                label="Your texture (image)",
+                file_types=["image"],
+                visible=False,
+                elem_id="facet-texture-file",
+                height=80,
+            )
         with gr.Group(visible=False) as groups["recolour"]:
             with gr.Row():
-                recolour_mode = gr.Radio(["Target colour", "Shift hue / saturation / lightness"],
-                                         value="Target colour", label="Recolour by", scale=3)
-                colour = gr.ColorPicker("#1e6fd9", label="Target colour", elem_id="facet-colour", scale=1,
-                                        min_width=80)
+                recolour_mode = gr.Radio(
+                    ["Target colour", "Shift hue / saturation / lightness"],
+                    value="Target colour",
+                    label="Recolour by",
+                    scale=3,
+                )
+                colour = gr.ColorPicker("#1e6fd9", label="Target colour", elem_id="facet-colour", scale=1, min_width=80)
             hue = gr.Slider(-180, 180, value=0, step=1, label="Hue shift (°)")
             saturation = gr.Slider(0, 3, value=1, step=0.05, label="Saturation ×")
             lightness = gr.Slider(-60, 60, value=0, step=1, label="Lightness shift")
@@ -94,8 +120,9 @@ def render() -> EditControls:
             cartoon_outline = gr.Slider(0, 1, value=1, step=0.05, label="Outline darkness")
         with gr.Group(visible=False) as groups["sky"]:
             sky = gr.Dropdown(list(SKY_PRESETS), value="sunset", label="Sky preset (select the sky first)")
-            sky_relight = gr.Checkbox(True, label="Relight the foreground to match the new sky",
-                                      elem_id="facet-sky-relight")
+            sky_relight = gr.Checkbox(
+                True, label="Relight the foreground to match the new sky", elem_id="facet-sky-relight"
+            )
         with gr.Row():
             apply = gr.Button("Apply", variant="primary", elem_id="facet-apply", min_width=80)
             variants = gr.Button("Show variants", elem_id="facet-variants-btn", min_width=80)
@@ -103,23 +130,52 @@ def render() -> EditControls:
             with gr.Row():
                 feather = gr.Slider(-1, 40, value=-1, step=1, label="Feather px (-1 = auto)")
                 seed = gr.Number(0, precision=0, label="Seed", minimum=0, maximum=2**31 - 1)
-            cartoon_background = gr.Button("Quick look: cartoon background behind the people", size="sm",
-                                           elem_id="facet-cartoon-bg")
-    return EditControls(look, texture, texture_file, texture_scale, colour, recolour_mode, hue, saturation,
-                        lightness, style, style_file, style_strength, palette, cartoon_colours, cartoon_outline,
-                        sky, feather, seed, groups, sky_relight, apply, variants, cartoon_background)
+            cartoon_background = gr.Button(
+                "Quick look: cartoon background behind the people", size="sm", elem_id="facet-cartoon-bg"
+            )
+    return EditControls(
+        look,
+        texture,
+        texture_file,
+        texture_scale,
+        colour,
+        recolour_mode,
+        hue,
+        saturation,
+        lightness,
+        style,
+        style_file,
+        style_strength,
+        palette,
+        cartoon_colours,
+        cartoon_outline,
+        sky,
+        feather,
+        seed,
+        groups,
+        sky_relight,
+        apply,
+        variants,
+        cartoon_background,
+    )
 
 
 def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Services) -> None:
     """Show the chosen look's controls; Apply (``/apply_edit``), Show variants, pick a variant, the quick look
     (``/cartoon_background``)."""
+
     def show(look: str):
         chosen = LOOKS.get(look, "texture")
         return [gr.update(visible=name == chosen) for name in c.groups]
 
     c.look.change(show, [c.look], list(c.groups.values()), api_visibility="private", queue=False)
-    c.texture.change(lambda t: gr.update(visible=t == OWN_TEXTURE), [c.texture], [c.texture_file],
-                     api_visibility="private", queue=False)
+    c.texture.change(
+        lambda t: gr.update(visible=t == OWN_TEXTURE),
+        [c.texture],
+        [c.texture_file],
+        api_visibility="private",
+        queue=False,
+    )
 
     @view.event()
     def on_apply(s: EditorSession, *values: Any) -> None:
@@ -139,8 +195,10 @@ def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Servi
         s = session(s)
         t0 = time.perf_counter()
         found = s.variants(services)
-        s.status = (f"{len(found)} variants of '{s.segment().label}' rendered at preview size in "
-                    f"{time.perf_counter() - t0:.2f}s; click one to apply it at full size.")
+        s.status = (
+            f"{len(found)} variants of '{s.segment().label}' rendered at preview size in "
+            f"{time.perf_counter() - t0:.2f}s; click one to apply it at full size."
+        )
         gallery_items = [(img, caption) for img, caption, _, _ in found]
         return gr.update(value=gallery_items, visible=True), [(name, params) for _, _, name, params in found]
 
@@ -160,19 +218,37 @@ def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Servi
     choices = gr.State([])
     # Apply is disabled while it runs (a double click cannot stack two layers); the session also refuses a
     # second concurrent edit (studio/session.py EditBusy), for clients that bypass the button
-    c.apply.click(lambda: gr.update(interactive=False), None, [c.apply], queue=False,
-                  api_visibility="private").then(
-        on_apply, [view.state, *c.inputs()], everything, api_name="apply_edit", **models).then(
-        lambda: gr.update(interactive=True), None, [c.apply], queue=False, api_visibility="private")
+    c.apply.click(lambda: gr.update(interactive=False), None, [c.apply], queue=False, api_visibility="private").then(
+        on_apply, [view.state, *c.inputs()], everything, api_name="apply_edit", **models
+    ).then(lambda: gr.update(interactive=True), None, [c.apply], queue=False, api_visibility="private")
     c.variants.click(on_variants, [view.state], [gallery, choices], api_visibility="private", **models)
     gallery.select(on_variant_pick, [view.state, choices], everything, api_visibility="private", **models)
-    c.cartoon_background.click(on_cartoon_background, [view.state], everything, api_name="cartoon_background",
-                               **models)
+    c.cartoon_background.click(on_cartoon_background, [view.state], everything, api_name="cartoon_background", **models)
 
 
-def to_request(look, texture, texture_file, texture_scale, colour, recolour_mode, hue, saturation, lightness,
-               style, style_file, style_strength, palette, cartoon_colours, cartoon_outline, sky, feather,
-               seed, sky_relight=True, owner: Any = None, settings: Any = None) -> tuple[str, dict[str, Any], int]:
+def to_request(
+    look,
+    texture,
+    texture_file,
+    texture_scale,
+    colour,
+    recolour_mode,
+    hue,
+    saturation,
+    lightness,
+    style,
+    style_file,
+    style_strength,
+    palette,
+    cartoon_colours,
+    cartoon_outline,
+    sky,
+    feather,
+    seed,
+    sky_relight=True,
+    owner: Any = None,
+    settings: Any = None,
+) -> tuple[str, dict[str, Any], int]:
     """UI values -> (editor name, params, seed). Images only ever come from this session's (``owner``) uploads,
     read into arrays here (``app.uploads``): editors never see a path."""
     editor = LOOKS.get(look)
@@ -222,6 +298,6 @@ def _hex(colour: str | None) -> str:
         raise BadInput("pick a target colour")
     colour = colour.strip()
     if colour.startswith("rgb"):
-        nums = colour[colour.index("(") + 1: colour.index(")")].split(",")[:3]
+        nums = colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3]
         return "#" + "".join(f"{max(0, min(255, round(float(n)))):02x}" for n in nums)
     return colour

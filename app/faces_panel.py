@@ -20,7 +20,6 @@ from studio.services import Services
 from studio.session import EditorSession
 
 
-
 @dataclass
 class FacesPanel:
     find: gr.Button
@@ -37,23 +36,31 @@ class FacesPanel:
 def render() -> FacesPanel:
     with gr.Accordion("Faces: swap or anonymize", open=False):
         find = gr.Button("Find and number the faces", size="sm", elem_id="facet-find-faces")
-        which = gr.Textbox("all", label="Which faces ('all' or numbers like 0,2)", max_lines=1,
-                           elem_id="facet-faces-which")
+        which = gr.Textbox(
+            "all", label="Which faces ('all' or numbers like 0,2)", max_lines=1, elem_id="facet-faces-which"
+        )
         with gr.Row():
-            gallery = gr.Dropdown(gallery_names(), value="synthetic_average", label="Swap to (gallery)",
-                                  elem_id="facet-target-gallery")
-            target_file = gr.File(label="…or upload a target face", file_types=["image"], height=80,
-                                  elem_id="facet-target-file")
+            gallery = gr.Dropdown(
+                gallery_names(), value="synthetic_average", label="Swap to (gallery)", elem_id="facet-target-gallery"
+            )
+            target_file = gr.File(
+                label="…or upload a target face", file_types=["image"], height=80, elem_id="facet-target-file"
+            )
         by_gender = gr.Checkbox(False, label="Only faces of the target's gender (full models)")
         swap = gr.Button("Swap faces", size="sm", elem_id="facet-swap")
-        method = gr.Radio(["swap", "blur", "pixelate", "solid"], value="swap",
-                          label="Anonymize by (swap = a synthetic identity with the same expression)",
-                          elem_id="facet-anon-method")
+        method = gr.Radio(
+            ["swap", "blur", "pixelate", "solid"],
+            value="swap",
+            label="Anonymize by (swap = a synthetic identity with the same expression)",
+            elem_id="facet-anon-method",
+        )
         level = gr.Radio(list(ANON_LEVELS), value="Faces only", label="Anonymize", elem_id="facet-anon-level")
         anonymize = gr.Button("Anonymize everyone", variant="primary", size="sm", elem_id="facet-anonymize")
-        gr.Markdown("The full face-swap model (`inswapper_128`, used when downloaded) is licensed for "
-                    "**non-commercial research only**; the offline swap warps a face mesh.",
-                    elem_id="facet-inswapper-licence")
+        gr.Markdown(
+            "The full face-swap model (`inswapper_128`, used when downloaded) is licensed for "
+            "**non-commercial research only**; the offline swap warps a face mesh.",
+            elem_id="facet-inswapper-licence",
+        )
     return FacesPanel(find, which, gallery, target_file, by_gender, swap, method, level, anonymize)
 
 
@@ -66,8 +73,9 @@ def anonymize_note(report: list[dict]) -> str:
     note = ""
     if swapped:
         checked = all(r["verified"] for r in report if r["done"].startswith("swap"))
-        note += (f" Faces {', '.join(swapped)} swapped to synthetic identities"
-                 + (" (each checked by a face recogniser)." if checked else " (unchecked: dlib is not installed)."))
+        note += f" Faces {', '.join(swapped)} swapped to synthetic identities" + (
+            " (each checked by a face recogniser)." if checked else " (unchecked: dlib is not installed)."
+        )
     if blurred:
         note += f" Hidden instead: {', '.join(blurred)}."
     return note
@@ -87,8 +95,9 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, services: Servi
         t0 = time.perf_counter()
         faces = s.faces(services)
         preview = s.faces_preview(services)
-        s.status = (f"{len(faces)} face{'s' if len(faces) != 1 else ''} found in {time.perf_counter() - t0:.2f}s"
-                    + (": " + ", ".join(f"#{f.index}" for f in faces) if faces else "."))
+        s.status = f"{len(faces)} face{'s' if len(faces) != 1 else ''} found in {time.perf_counter() - t0:.2f}s" + (
+            ": " + ", ".join(f"#{f.index}" for f in faces) if faces else "."
+        )
         return preview, s.status
 
     @view.event()
@@ -110,19 +119,25 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, services: Servi
         if s.photo is None:
             raise BadInput("upload a photo first")
         everything = np.ones((s.photo.height, s.photo.width), bool)
-        s.apply_edit("anonymize", {"method": method or "swap", "faces": (which or "all").strip()}, 0, services,
-                     mask=everything, label="all faces")
+        s.apply_edit(
+            "anonymize",
+            {"method": method or "swap", "faces": (which or "all").strip()},
+            0,
+            services,
+            mask=everything,
+            label="all faces",
+        )
         checked = anonymize_note(s.last_report)
         done = ["faces"]
         for part, editor, params in ANON_LEVELS.get(level, ()):
             if s.apply_to_part(part, editor, params, 0, services, charge=False) is not None:  # one action
                 done.append(part)
-        s.status = (f"Anonymized: {', '.join(done)} ({len(s.layers.layers)} layers; undo edit to step back)."
-                    + checked)
+        s.status = f"Anonymized: {', '.join(done)} ({len(s.layers.layers)} layers; undo edit to step back)." + checked
 
     models = {"concurrency_id": "models"}
     state, everything = view.state, view.outputs()
     p.find.click(on_find, [state], [faces_image, view.status], api_name="find_faces", **models)
-    p.swap.click(on_swap, [state, p.which, p.gallery, p.target_file, p.by_gender], everything,
-                 api_name="swap_faces", **models)
+    p.swap.click(
+        on_swap, [state, p.which, p.gallery, p.target_file, p.by_gender], everything, api_name="swap_faces", **models
+    )
     p.anonymize.click(on_anonymize, [state, p.method, p.level, p.which], everything, api_name="anonymize", **models)

@@ -20,7 +20,6 @@ from studio.services import Services
 from studio.session import EditorSession
 
 
-
 @dataclass
 class GeneratePanel:
     preset: gr.Dropdown
@@ -43,16 +42,26 @@ def render(services: Services) -> GeneratePanel:
     with gr.Accordion("Generate from a prompt, or remove", open=False):
         ready = inpaint_available(services.manager)
         gr.Markdown(
-            "Stable Diffusion inpainting is ready." if ready else
-            "**Generation is unavailable here**: the Stable Diffusion inpainting weights are not "
+            "Stable Diffusion inpainting is ready."
+            if ready
+            else "**Generation is unavailable here**: the Stable Diffusion inpainting weights are not "
             "downloaded (run `python app.py --prefetch` on a machine with network access). "
             f"*Remove* still works, with an offline fill ({RemoveEditor(services.manager).backend}).",
-            elem_id="facet-gen-note")
+            elem_id="facet-gen-note",
+        )
         preset = gr.Dropdown(list(PROMPT_PRESETS), value=None, label="Preset prompts", elem_id="facet-preset")
-        prompt = gr.Textbox(label="What should the selected part become?", max_lines=3, placeholder="a denim jacket",
-                            elem_id="facet-prompt")
-        negative = gr.Textbox(label="Avoid (negative prompt)", max_lines=2, value="blurry, deformed, low quality",
-                              elem_id="facet-negative")
+        prompt = gr.Textbox(
+            label="What should the selected part become?",
+            max_lines=3,
+            placeholder="a denim jacket",
+            elem_id="facet-prompt",
+        )
+        negative = gr.Textbox(
+            label="Avoid (negative prompt)",
+            max_lines=2,
+            value="blurry, deformed, low quality",
+            elem_id="facet-negative",
+        )
         with gr.Row():
             variants = gr.Slider(1, 4, value=2, step=1, label="Variants")
             fast = gr.Checkbox(True, label="Fast preview (LCM: 2 steps on a CPU, 4 on a GPU)")
@@ -64,8 +73,7 @@ def render(services: Services) -> GeneratePanel:
             generate = gr.Button("Generate", variant="primary", elem_id="facet-generate", interactive=ready)
             cancel = gr.Button("Cancel", variant="stop", elem_id="facet-cancel")
             remove = gr.Button("Remove (fill with background)", elem_id="facet-remove")
-    return GeneratePanel(preset, prompt, negative, variants, fast, steps, guidance, strength, generate, cancel,
-                         remove)
+    return GeneratePanel(preset, prompt, negative, variants, fast, steps, guidance, strength, generate, cancel, remove)
 
 
 def listen(p: GeneratePanel, view: PageView, gallery: gr.Gallery, seed: gr.Number, services: Services) -> None:
@@ -75,8 +83,7 @@ def listen(p: GeneratePanel, view: PageView, gallery: gr.Gallery, seed: gr.Numbe
         return gr.update(), s.status
 
     @guarded(warn=warn)
-    def on_generate(state, prompt, negative, n, fast, steps, guidance, strength, seed_value,
-                    progress=gr.Progress()):
+    def on_generate(state, prompt, negative, n, fast, steps, guidance, strength, seed_value, progress=gr.Progress()):
         s = session(state)
         cancel = threading.Event()
         s.cancel_event = cancel
@@ -84,15 +91,24 @@ def listen(p: GeneratePanel, view: PageView, gallery: gr.Gallery, seed: gr.Numbe
         def step(i: int, total: int) -> None:
             progress((i, total), desc=f"denoising step {i} of {total}")
 
-        params = {"prompt": prompt or "", "negative_prompt": negative or "", "variants": int(n), "fast": bool(fast),
-                  "steps": int(steps), "guidance": float(guidance), "strength": float(strength)}
+        params = {
+            "prompt": prompt or "",
+            "negative_prompt": negative or "",
+            "variants": int(n),
+            "fast": bool(fast),
+            "steps": int(steps),
+            "guidance": float(guidance),
+            "strength": float(strength),
+        }
         try:
             found = s.generate("inpaint", params, int(seed_value or 0), services, progress=step, cancel=cancel)
         finally:
             s.cancel_event = None
         h, w = s.preview.shape[:2]
-        shown = [(downscale(v.image, max(h, w))[0], f"#{i + 1} · seed {v.seed} · {v.seconds:.1f}s")
-                 for i, v in enumerate(found)]
+        shown = [
+            (downscale(v.image, max(h, w))[0], f"#{i + 1} · seed {v.seed} · {v.seconds:.1f}s")
+            for i, v in enumerate(found)
+        ]
         s.status = f"{len(found)} variant{'s' if len(found) > 1 else ''} by {found[0].backend}; click one to apply it."
         return gr.update(value=shown, visible=True), s.status
 
@@ -114,8 +130,9 @@ def listen(p: GeneratePanel, view: PageView, gallery: gr.Gallery, seed: gr.Numbe
 
     models = {"concurrency_id": "models"}
     state, everything = view.state, view.outputs()
-    p.preset.input(lambda name: PROMPT_PRESETS.get(name, ""), [p.preset], [p.prompt], api_visibility="private",
-                   queue=False)
+    p.preset.input(
+        lambda name: PROMPT_PRESETS.get(name, ""), [p.preset], [p.prompt], api_visibility="private", queue=False
+    )
     p.generate.click(on_generate, [state, *p.inputs(), seed], [gallery, view.status], api_name="generate", **models)
     p.cancel.click(on_cancel, [state], [view.status], api_name="cancel", queue=False)
     gallery.select(on_generated_pick, [state], everything, api_visibility="private")

@@ -57,6 +57,7 @@ def listen(p: LayersPanel, view: PageView, services: Services) -> None:
     @view.event()
     def redo(s: EditorSession) -> None:
         s.redo_edit()
+
     state, everything = view.state, view.outputs()
     p.undo.click(undo, [state], everything, api_name="undo_edit")
     p.redo.click(redo, [state], everything, api_name="redo_edit")

@@ -37,10 +37,16 @@ def details(services: Services) -> str:
     lines = [f"- **{role}**: {why}" for role, why in degraded.items()]
     text = ("\n".join(lines) + f"\n\nTo get the full models, {PREFETCH_HINT}.\n\n") if lines else ""
     noncommercial = [f"`{r}` ({spec.repo})" for r, spec in services.manager.roles.items() if not spec.commercial]
-    return text + ("Every model's licence is recorded in `core/manifest.toml` and `core/packaged.toml`, textures' in "
-                   "`assets/styles/manifest.json`."
-                   + (" **Non-commercial licence** (results made with these full models may not be used "
-                      "commercially): " + ", ".join(noncommercial) + "." if noncommercial else ""))
+    return text + (
+        "Every model's licence is recorded in `core/manifest.toml` and `core/packaged.toml`, textures' in "
+        "`assets/styles/manifest.json`."
+        + (
+            " **Non-commercial licence** (results made with these full models may not be used "
+            "commercially): " + ", ".join(noncommercial) + "."
+            if noncommercial
+            else ""
+        )
+    )
 
 
 def render(services: Services) -> ModelsPanel:
@@ -58,6 +64,12 @@ def listen(panel: ModelsPanel, services: Services) -> None:
         return gr.update(label=headline(services))
 
     # the roles' state when the panel is opened; the line itself every few seconds (no API endpoints: /models is)
-    panel.accordion.expand(refresh, None, [panel.accordion, panel.details, panel.roles], queue=False,
-                           api_visibility="private", show_progress="hidden")
+    panel.accordion.expand(
+        refresh,
+        None,
+        [panel.accordion, panel.details, panel.roles],
+        queue=False,
+        api_visibility="private",
+        show_progress="hidden",
+    )
     gr.Timer(5).tick(line, None, panel.accordion, queue=False, api_visibility="private", show_progress="hidden")

@@ -31,19 +31,42 @@ def render() -> PhotoPanel:
     with gr.Tabs(elem_id="facet-tabs"):
         with gr.Tab("Photo", id="photo"):
             # a file output (app/view.py writes the preview as JPEG): the photo as shown, selection drawn over it
-            canvas = gr.Image(label="Photo: click to select", interactive=False, type="filepath",
-                              elem_id="facet-canvas", buttons=["fullscreen"])
+            canvas = gr.Image(
+                label="Photo: click to select",
+                interactive=False,
+                type="filepath",
+                elem_id="facet-canvas",
+                buttons=["fullscreen"],
+            )
         with gr.Tab("Before / after", id="compare"):
-            compare = gr.ImageSlider(label="Before / after", type="numpy", elem_id="facet-compare",
-                                     interactive=False, format="jpeg")
+            compare = gr.ImageSlider(
+                label="Before / after", type="numpy", elem_id="facet-compare", interactive=False, format="jpeg"
+            )
         with gr.Tab("Parts", id="parts"):
             legend = gr.AnnotatedImage(label="Labelled parts", elem_id="facet-legend", format="jpeg")
         with gr.Tab("Faces", id="faces"):
-            faces = gr.Image(label="Faces found (numbered left to right)", interactive=False, type="numpy",
-                             format="jpeg", elem_id="facet-faces")
+            faces = gr.Image(
+                label="Faces found (numbered left to right)",
+                interactive=False,
+                type="numpy",
+                format="jpeg",
+                elem_id="facet-faces",
+            )
         check = check_panel.render()  # "Check a photo": Facet's provenance marks (studio/provenance.py)
-    generated = gr.Gallery(label="Generated variants (click one to apply it; seeds shown)", columns=4,
-                           height="auto", elem_id="facet-generated", visible=False, allow_preview=False)
-    variants = gr.Gallery(label="Variants of the selected part (click one to apply it)", columns=5, height="auto",
-                          elem_id="facet-variants", visible=False, allow_preview=False)
+    generated = gr.Gallery(
+        label="Generated variants (click one to apply it; seeds shown)",
+        columns=4,
+        height="auto",
+        elem_id="facet-generated",
+        visible=False,
+        allow_preview=False,
+    )
+    variants = gr.Gallery(
+        label="Variants of the selected part (click one to apply it)",
+        columns=5,
+        height="auto",
+        elem_id="facet-variants",
+        visible=False,
+        allow_preview=False,
+    )
     return PhotoPanel(status, canvas, compare, legend, faces, check, generated, variants)

@@ -48,21 +48,26 @@ class SelectPanel:
 def render() -> SelectPanel:
     # no file_types: Gradio's own check would refuse a .txt or .pdf with a bare error pill; load_photo refuses it
     # with the reason, shown in the status line
-    upload = gr.File(label=f"1 · Upload a photo ({ACCEPTED})", file_count="single", elem_id="facet-upload",
-                     height=100)
+    upload = gr.File(label=f"1 · Upload a photo ({ACCEPTED})", file_count="single", elem_id="facet-upload", height=100)
     with gr.Accordion("2 · Pick the part", open=True, elem_id="facet-pick"):
         parts = gr.Radio([], label="Labelled parts (found automatically)", elem_id="facet-parts")
         with gr.Row():
-            words = gr.Textbox(label="Select by words", max_lines=1, scale=4, elem_id="facet-words",
-                               placeholder="sky · the jacket · the second person's hair")
+            words = gr.Textbox(
+                label="Select by words",
+                max_lines=1,
+                scale=4,
+                elem_id="facet-words",
+                placeholder="sky · the jacket · the second person's hair",
+            )
             words_btn = gr.Button("Select", size="sm", scale=1, min_width=60, elem_id="facet-words-btn")
         mode = gr.Radio(list(MODES), value="Pick part", label="Clicking the photo", elem_id="facet-mode")
         with gr.Row():
             undo = gr.Button("Undo click", size="sm", min_width=60, elem_id="facet-undo")
             clear = gr.Button("Clear clicks", size="sm", min_width=60, elem_id="facet-clear")
             new = gr.Button("New segment", size="sm", min_width=60, elem_id="facet-new")
-        segments = gr.Radio([], label="Your segments (clicks and edits go to the selected one)",
-                            elem_id="facet-segments")
+        segments = gr.Radio(
+            [], label="Your segments (clicks and edits go to the selected one)", elem_id="facet-segments"
+        )
         with gr.Row():
             name = gr.Textbox(label="Name", max_lines=1, elem_id="facet-name", scale=3)
             rename = gr.Button("Rename", size="sm", elem_id="facet-rename", scale=1, min_width=60)
@@ -76,8 +81,26 @@ def render() -> SelectPanel:
                 op = gr.Radio(list(COMBINE), value="add", label="Operation")
             combine = gr.Button("Combine into a new segment", size="sm", elem_id="facet-combine")
         download = gr.DownloadButton("Download mask (PNG)", elem_id="facet-download", interactive=False, size="sm")
-    return SelectPanel(upload, parts, words, words_btn, mode, undo, clear, new, segments, name, rename, delete,
-                       grow_px, grow, other, op, combine, download)
+    return SelectPanel(
+        upload,
+        parts,
+        words,
+        words_btn,
+        mode,
+        undo,
+        clear,
+        new,
+        segments,
+        name,
+        rename,
+        delete,
+        grow_px,
+        grow,
+        other,
+        op,
+        combine,
+        download,
+    )
 
 
 def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.AnnotatedImage) -> None:
@@ -172,12 +195,14 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
         s.grow(int(px or 0))
 
     p.upload.upload(on_upload, [state, p.upload], everything, api_name="upload", **models).then(
-        on_upload_legend, [state], [legend], api_visibility="private")
+        on_upload_legend, [state], [legend], api_visibility="private"
+    )
     # a click paints its mask first (canvas + status only, no spinner, JPEG preview); the rest follows
-    view.canvas.select(on_click, [state, p.mode], view.outputs(CLICK), api_visibility="private",
-                       show_progress="hidden", **models).then(
-        on_selection, [state], view.outputs(SELECTION), api_visibility="private", queue=False,
-        show_progress="hidden")
+    view.canvas.select(
+        on_click, [state, p.mode], view.outputs(CLICK), api_visibility="private", show_progress="hidden", **models
+    ).then(
+        on_selection, [state], view.outputs(SELECTION), api_visibility="private", queue=False, show_progress="hidden"
+    )
     p.parts.input(on_part, [state, p.parts], everything, api_name="use_part")
     p.words_btn.click(on_words, [state, p.words], everything, api_name="select_text", **models)
     p.words.submit(on_words, [state, p.words], everything, api_visibility="private", **models)

@@ -45,8 +45,10 @@ from studio.session import EditorSession
 
 log = logging.getLogger(__name__)
 
-HEADER = ("**Facet** &nbsp; **1.** Upload a photo · **2.** pick the part (a labelled part, or click on it) · "
-          "**3.** pick the look.")
+HEADER = (
+    "**Facet** &nbsp; **1.** Upload a photo · **2.** pick the part (a labelled part, or click on it) · "
+    "**3.** pick the look."
+)
 # The photo is at most as tall as the window leaves room for (header, banner, tabs, status line), so it and the
 # controls beside it (Apply included) stay in view on a 1366x768 screen; never under 260 px. The img element keeps
 # the photo's aspect ratio (Gradio's own CSS stretches it over the frame and letterboxes with object-fit), so its
@@ -106,9 +108,18 @@ def build_ui(services: Services) -> gr.Blocks:
                 generate = generate_panel.render(services)
                 faces = faces_panel.render()
                 layers = layers_panel.render()
-        view = PageView(state=state, canvas=photo.canvas, status=photo.status, segments=pick.segments,
-                        name=pick.name, download=pick.download, parts=pick.parts, layers=layers.layers,
-                        compare=photo.compare, other=pick.other)
+        view = PageView(
+            state=state,
+            canvas=photo.canvas,
+            status=photo.status,
+            segments=pick.segments,
+            name=pick.name,
+            download=pick.download,
+            parts=pick.parts,
+            layers=layers.layers,
+            compare=photo.compare,
+            other=pick.other,
+        )
         models_panel.listen(models, services)
         select_panel.listen(pick, view, services, photo.legend)
         edit_panel.listen(look, view, photo.variants, services)
@@ -132,6 +143,11 @@ def launch(demo: gr.Blocks, services: Services, **kwargs):
     # max_file_size: Gradio refuses larger uploads (413) before they reach a handler. show_error: what
     # Gradio itself refuses before our handlers run (a slider value out of range, a file that was not
     # uploaded) reaches API clients as its message; our handlers turn every error into a user message.
-    return demo.launch(server_name=settings.host, server_port=settings.port, css=CSS,
-                       max_file_size=settings.max_upload_bytes, footer_links=["api"],
-                       **{"show_error": True, "state_session_capacity": settings.max_sessions, **kwargs})
+    return demo.launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        css=CSS,
+        max_file_size=settings.max_upload_bytes,
+        footer_links=["api"],
+        **{"show_error": True, "state_session_capacity": settings.max_sessions, **kwargs},
+    )

@@ -82,8 +82,10 @@ def claim(file: Any, owner: Any, what: str = "file") -> Path:
         raise BadInput(f"the {what} upload is gone (uploads are kept for a while only); upload it again") from None
     folder = _upload_folder()
     if folder not in path.parents or not path.is_file() or not _uploaded(raw, path):
-        raise BadInput(f"the {what} must be uploaded with the upload button (or gradio_client's handle_file); "
-                       "paths on the server and URLs are not read")
+        raise BadInput(
+            f"the {what} must be uploaded with the upload button (or gradio_client's handle_file); "
+            "paths on the server and URLs are not read"
+        )
     key = _key(path)
     with _lock:
         ref = _claims.get(key)
@@ -106,8 +108,10 @@ def read_upload(file: Any, owner: Any, what: str, settings: Any = None) -> np.nd
     path = claim(file, owner, what)
     pixels = load_photo(str(path), settings, name=path.name).pixels
     if min(pixels.shape[:2]) < MIN_IMAGE_SIDE:
-        raise BadInput(f"the {what} image is too small ({pixels.shape[1]}x{pixels.shape[0]}); use at least "
-                       f"{MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE}")
+        raise BadInput(
+            f"the {what} image is too small ({pixels.shape[1]}x{pixels.shape[0]}); use at least "
+            f"{MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE}"
+        )
     return pixels
 
 
@@ -158,8 +162,10 @@ def claim_check(file: Any, owner: Any) -> None:
     except (OSError, RuntimeError):
         return  # nothing there to read: the handler says what is missing (after its own checks, e.g. limits)
     if _upload_folder() not in path.parents or not path.is_file() or not _uploaded(raw, path):
-        raise BadInput("files must be uploaded with the upload button (or gradio_client's handle_file); "
-                       "paths on the server and URLs are not read")
+        raise BadInput(
+            "files must be uploaded with the upload button (or gradio_client's handle_file); "
+            "paths on the server and URLs are not read"
+        )
     with _lock:
         ref = _claims.get(_key(path))
         holder = ref() if ref is not None else None

@@ -124,17 +124,19 @@ def _parts(s: EditorSession) -> Any:
     note = ""
     if s.photo is not None:
         approx = any("approximate" in p.source for p in s.parts)
-        note = (f"{len(s.parts)} parts found in {s.parse_seconds:.2f}s"
-                + ("; ≈ marks approximations made by offline rules" if approx else "")
-                + (f". {s.parse_note}" if s.parse_note else ""))
-    return gr.update(choices=[(f"{p.label} · {short_source(p.source)}", p.id) for p in s.parts], value=None,
-                     info=note)
+        note = (
+            f"{len(s.parts)} parts found in {s.parse_seconds:.2f}s"
+            + ("; ≈ marks approximations made by offline rules" if approx else "")
+            + (f". {s.parse_note}" if s.parse_note else "")
+        )
+    return gr.update(choices=[(f"{p.label} · {short_source(p.source)}", p.id) for p in s.parts], value=None, info=note)
 
 
 def _layers(s: EditorSession) -> Any:
     layers = s.layers.layers
-    return gr.update(choices=[(layer.title, layer.id) for layer in layers],
-                     value=[layer.id for layer in layers if layer.visible])
+    return gr.update(
+        choices=[(layer.title, layer.id) for layer in layers], value=[layer.id for layer in layers if layer.visible]
+    )
 
 
 def _download(s: EditorSession) -> Any:

@@ -86,8 +86,9 @@ def baseline_services(services: Any, ref: str = "main") -> Any:
     """``services`` with the GrabCut backend of git ``ref`` (default main: before this work) as the click backend."""
     import importlib.util
 
-    src = subprocess.run(["git", "show", f"{ref}:segmenters/grabcut.py"], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    src = subprocess.run(
+        ["git", "show", f"{ref}:segmenters/grabcut.py"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     src = src.replace('@SEGMENTERS.register("grabcut")', "")
     path = Path(tempfile.mkdtemp()) / "grabcut_main.py"
     path.write_text(src)
@@ -135,23 +136,35 @@ def run_quality(services: Any, photos_wanted: list[str] | None) -> tuple[list[di
             m = obj["mask"]
             s.new_segment(obj["name"])
             one = click(*obj["click"], INCLUDE)
-            row = {"photo": name, "object": obj["name"], "kind": obj["kind"],
-                   "include_1": {"iou": round(iou(one, m), 3), "leak": round(leak(one, m), 3)}}
+            row = {
+                "photo": name,
+                "object": obj["name"],
+                "kind": obj["kind"],
+                "include_1": {"iou": round(iou(one, m), 3), "leak": round(leak(one, m), 3)},
+            }
             (x2, y2), (x3, y3) = inner_points(m)
             click(x2, y2, INCLUDE)
             three = click(x3, y3, INCLUDE)
             row["include_3"] = {"iou": round(iou(three, m), 3), "leak": round(leak(three, m), 3)}
             rows.append(row)
-            log(f"  {obj['name']}: 1 click IoU {row['include_1']['iou']:.2f} leak {row['include_1']['leak']:.2f}; "
-                f"3 clicks IoU {row['include_3']['iou']:.2f} leak {row['include_3']['leak']:.2f}")
+            log(
+                f"  {obj['name']}: 1 click IoU {row['include_1']['iou']:.2f} leak {row['include_1']['leak']:.2f}; "
+                f"3 clicks IoU {row['include_3']['iou']:.2f} leak {row['include_3']['leak']:.2f}"
+            )
         if len(truth) >= 2:
             for a, b in ((truth[0], truth[1]), (truth[1], truth[0])):
                 s.new_segment(f"{a['name']} + {b['name']}", base=a["mask"] | b["mask"])
                 after = click(*b["click"], EXCLUDE)
                 removed = float((b["mask"] & ~after).sum() / b["mask"].sum())
                 kept = float((a["mask"] & after).sum() / a["mask"].sum())
-                rows.append({"photo": name, "object": b["name"], "kind": b["kind"],
-                             "exclude": {"removed": round(removed, 3), "other_kept": round(kept, 3)}})
+                rows.append(
+                    {
+                        "photo": name,
+                        "object": b["name"],
+                        "kind": b["kind"],
+                        "exclude": {"removed": round(removed, 3), "other_kept": round(kept, 3)},
+                    }
+                )
                 log(f"  exclude {b['name']} from {a['name']} + {b['name']}: removed {removed:.2f}, kept {kept:.2f}")
         s.close()
     return rows, latencies
@@ -198,15 +211,29 @@ def browser_latency(clicks: int = 20) -> dict[str, Any]:
     picks = rng.choice(len(xs), clicks, replace=False)
     port = 7931
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "FACET_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     times: list[float] = []
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"])
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+                ],
+            )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             deadline = time.time() + 300  # the app imports gradio and parses nothing until a photo comes
             while True:
@@ -218,8 +245,9 @@ def browser_latency(clicks: int = 20) -> dict[str, Any]:
                         raise
                     time.sleep(1)
             page.set_input_files("#facet-upload input[type=file]", str(photo))
-            page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
-                                   timeout=120_000)
+            page.wait_for_function(
+                "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=120_000
+            )
             page.wait_for_timeout(1500)
             page.locator("#facet-mode").get_by_text("Include (+)").click()
             img = page.locator("#facet-canvas img")
@@ -235,15 +263,22 @@ def browser_latency(clicks: int = 20) -> dict[str, Any]:
                 page.wait_for_function(
                     "(old) => { const i = document.querySelector('#facet-canvas img');"
                     " return i && i.src !== old && i.complete && i.naturalWidth > 0; }",
-                    arg=src, timeout=30_000)
+                    arg=src,
+                    timeout=30_000,
+                )
                 times.append(time.perf_counter() - t)
             browser.close()
     finally:
         proc.terminate()
         proc.wait(10)
-    return {"photo": "messi5", "clicks": len(times), "p50_ms": pct(times, 50), "p95_ms": pct(times, 95),
-            "all_ms": [round(t * 1000, 1) for t in times],
-            "what": "include click on the canvas -> the new overlay image loaded in the page (chromium, headless)"}
+    return {
+        "photo": "messi5",
+        "clicks": len(times),
+        "p50_ms": pct(times, 50),
+        "p95_ms": pct(times, 95),
+        "all_ms": [round(t * 1000, 1) for t in times],
+        "what": "include click on the canvas -> the new overlay image loaded in the page (chromium, headless)",
+    }
 
 
 def main() -> None:
@@ -265,14 +300,20 @@ def main() -> None:
     rows, lat = run_quality(services, args.photos)
     result: dict[str, Any] = {
         "what": "offline click quality against hand-drawn object masks (tests/labels/clicks) and click latency",
-        "backend": f"{args.ref}'s GrabCut (baseline)" if args.baseline else services.click.label + " with labelled-part priors",
+        "backend": f"{args.ref}'s GrabCut (baseline)"
+        if args.baseline
+        else services.click.label + " with labelled-part priors",
         "machine": machine_info([int(os.environ.get("OMP_NUM_THREADS", "0") or 0)]),
         "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
         "loadavg": os.getloadavg(),
         "summary": summary(rows),
         "rows": rows,
-        "server_click_ms": {"p50": pct(lat, 50), "p95": pct(lat, 95), "n": len(lat),
-                            "what": "session.click + session.overlay, per click"},
+        "server_click_ms": {
+            "p50": pct(lat, 50),
+            "p95": pct(lat, 95),
+            "n": len(lat),
+            "what": "session.click + session.overlay, per click",
+        },
         "goal": "a click's mask painted in the browser within 300 ms at p95",
         "seconds": round(time.perf_counter() - t0, 1),
     }

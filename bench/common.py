@@ -116,8 +116,9 @@ def _versions(modules: list[str]) -> dict[str, str | None]:
     return out
 
 
-def machine_info(threads: list[int], modules: tuple[str, ...] = ("torch", "transformers", "numpy", "cv2")
-                 ) -> dict[str, Any]:
+def machine_info(
+    threads: list[int], modules: tuple[str, ...] = ("torch", "transformers", "numpy", "cv2")
+) -> dict[str, Any]:
     """The machine, the versions of ``modules``, the thread settings and the date (sam_bench.py's fields)."""
     import torch
 
@@ -140,8 +141,12 @@ def machine_info(threads: list[int], modules: tuple[str, ...] = ("torch", "trans
     except (ValueError, OSError, AttributeError):
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                timeout=5).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         commit = None
     try:
@@ -167,17 +172,22 @@ def machine_info(threads: list[int], modules: tuple[str, ...] = ("torch", "trans
     }
     for name, version in _versions(list(modules)).items():
         info["opencv" if name == "cv2" else name] = version
-    info.update({
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset"),
-        "MKL_NUM_THREADS": os.environ.get("MKL_NUM_THREADS", "unset"),
-        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
-        "allocator_env": {k: v for k, v in sorted(os.environ.items())
-                          if k.startswith("MALLOC_") or k in ("GLIBC_TUNABLES", "LD_PRELOAD")},
-        "torch_default_threads": torch.get_num_threads(),
-        "torch_interop_threads": torch.get_num_interop_threads(),
-        "threads_requested": threads,
-        "git_commit": commit,
-    })
+    info.update(
+        {
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset"),
+            "MKL_NUM_THREADS": os.environ.get("MKL_NUM_THREADS", "unset"),
+            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
+            "allocator_env": {
+                k: v
+                for k, v in sorted(os.environ.items())
+                if k.startswith("MALLOC_") or k in ("GLIBC_TUNABLES", "LD_PRELOAD")
+            },
+            "torch_default_threads": torch.get_num_threads(),
+            "torch_interop_threads": torch.get_num_interop_threads(),
+            "threads_requested": threads,
+            "git_commit": commit,
+        }
+    )
     return info
 
 

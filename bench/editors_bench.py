@@ -38,8 +38,20 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (RESULTS_DIR, OtherLoad, load_average, log, machine_info, offline_env,
-                    peak_rss_mib, set_threads, stats, table, timed, write_result)
+from common import (
+    RESULTS_DIR,
+    OtherLoad,
+    load_average,
+    log,
+    machine_info,
+    offline_env,
+    peak_rss_mib,
+    set_threads,
+    stats,
+    table,
+    timed,
+    write_result,
+)
 
 offline_env()
 
@@ -55,8 +67,12 @@ GOALS = {
 }
 
 # Photo sizes (width, height) of the astronaut per nominal megapixel count.
-ASTRONAUT_SIZES: dict[float, tuple[int, int]] = {0.3: (640, 480), 1.0: (1000, 1000), 4.0: (2310, 1732),
-                                                 12.0: (4000, 3000)}
+ASTRONAUT_SIZES: dict[float, tuple[int, int]] = {
+    0.3: (640, 480),
+    1.0: (1000, 1000),
+    4.0: (2310, 1732),
+    12.0: (4000, 3000),
+}
 SUIT_SEED = (100, 330)  # (x, y) in the 512x512 original: the orange suit
 
 SKY_PRESETS = ("winter", "stormy", "toxic", "sunset", "cartoon")
@@ -111,8 +127,9 @@ def sky_mask(rgb: np.ndarray, horizon: float = 0.47) -> np.ndarray:
     n2, lab2 = cv2.connectedComponents((~keep).astype(np.uint8))
     border = set(np.unique(np.concatenate([lab2[0], lab2[-1], lab2[:, 0], lab2[:, -1]])).tolist())
     keep |= np.isin(lab2, [i for i in range(1, n2) if i not in border])  # holes
-    keep = cv2.morphologyEx(keep.astype(np.uint8), cv2.MORPH_CLOSE,
-                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))).astype(bool)
+    keep = cv2.morphologyEx(
+        keep.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    ).astype(bool)
     colour = (v >= 170) & (s <= 100) & (((h >= 90) & (h <= 130)) | (s <= 35))
     colour[cut:] = False
     for _ in range(6):
@@ -161,16 +178,19 @@ class Photos:
         out = {}
         for name, (rgb, mask) in self.sources.items():
             ys, xs = np.nonzero(mask)
-            out[name] = {"original_size": [rgb.shape[1], rgb.shape[0]],
-                         "mask": "orange suit" if name == "astronaut" else "sky",
-                         "mask_fraction": round(float(mask.mean()), 4),
-                         "mask_box_xyxy": [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]}
+            out[name] = {
+                "original_size": [rgb.shape[1], rgb.shape[0]],
+                "mask": "orange suit" if name == "astronaut" else "sky",
+                "mask_fraction": round(float(mask.mean()), 4),
+                "mask_box_xyxy": [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1],
+            }
         return out
 
 
 # -- one case ---------------------------------------------------------------------------------------------
-def bench_case(editor: Any, pixels: np.ndarray, mask: np.ndarray, params: dict[str, Any],
-               repeats: int) -> dict[str, Any]:
+def bench_case(
+    editor: Any, pixels: np.ndarray, mask: np.ndarray, params: dict[str, Any], repeats: int
+) -> dict[str, Any]:
     from core.composite import seam_delta_e
 
     first_s, result = timed(lambda: editor.apply(pixels, mask, params, 0))  # warm-up
@@ -184,8 +204,13 @@ def bench_case(editor: Any, pixels: np.ndarray, mask: np.ndarray, params: dict[s
     return {
         "first_call_s": round(first_s, 3),
         "time_ms": stats(times, 1000, 1),
-        "seam_delta_e": {"original": round(seam.original, 2), "result": round(seam.result, 2),
-                         "increase": round(seam.increase, 2), "band_px": seam.band_px, "samples": seam.samples},
+        "seam_delta_e": {
+            "original": round(seam.original, 2),
+            "result": round(seam.result, 2),
+            "increase": round(seam.increase, 2),
+            "band_px": seam.band_px,
+            "samples": seam.samples,
+        },
         "seam_measure_s": round(seam_s, 3),
         "changed_fraction": round(float(changed.mean()), 4),
         "changed_outside_mask_fraction": round(float((changed & ~mask).mean()), 5),
@@ -206,8 +231,9 @@ def goal_checks(result: dict[str, Any]) -> list[dict[str, Any]]:
             return
         value = round(c["time_ms"]["median"] * scale, 3)
         goal = GOALS[goal_key]
-        checks.append({"case": case, "mp": mp, "what": goal_key, "value": value, "goal": goal, "unit": unit,
-                       "ok": value <= goal})
+        checks.append(
+            {"case": case, "mp": mp, "what": goal_key, "value": value, "goal": goal, "unit": unit, "ok": value <= goal}
+        )
 
     add("recolour", 1.0, "recolour_1mp_ms_max", 1.0, "ms")
     add("recolour", 12.0, "recolour_12mp_s_max", 1e-3, "s")
@@ -221,8 +247,14 @@ def scaling(result: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for case in ("recolour", "texture"):
         rows = [c for c in result["cases"] if c["case"] == case]
-        out[case] = [{"mp": c["mp"], "median_ms": c["time_ms"]["median"],
-                      "ms_per_mp": round(c["time_ms"]["median"] / c["mp"], 1)} for c in rows]
+        out[case] = [
+            {
+                "mp": c["mp"],
+                "median_ms": c["time_ms"]["median"],
+                "ms_per_mp": round(c["time_ms"]["median"] / c["mp"], 1),
+            }
+            for c in rows
+        ]
     return out
 
 
@@ -240,18 +272,57 @@ def report(result: dict[str, Any]) -> str:
     rows = []
     for c in result["cases"]:
         s = c["seam_delta_e"]
-        rows.append([c["case"], f"{c['mp']:.2f}", f"{c['width']}x{c['height']}", f"{c['mask_fraction']:.2f}",
-                     c["time_ms"]["median"], c["time_ms"]["min"], c["time_ms"]["n"], f"{c['first_call_s']:.2f}",
-                     f"{s['original']:.1f}", f"{s['result']:.1f}", f"{s['increase']:+.1f}",
-                     c.get("other_processes_cores_busy")])
-    lines.append(table(rows, ["case", "MP", "size", "mask", "median ms", "min ms", "n", "first s",
-                              "seam orig", "seam result", "increase", "others"]))
+        rows.append(
+            [
+                c["case"],
+                f"{c['mp']:.2f}",
+                f"{c['width']}x{c['height']}",
+                f"{c['mask_fraction']:.2f}",
+                c["time_ms"]["median"],
+                c["time_ms"]["min"],
+                c["time_ms"]["n"],
+                f"{c['first_call_s']:.2f}",
+                f"{s['original']:.1f}",
+                f"{s['result']:.1f}",
+                f"{s['increase']:+.1f}",
+                c.get("other_processes_cores_busy"),
+            ]
+        )
+    lines.append(
+        table(
+            rows,
+            [
+                "case",
+                "MP",
+                "size",
+                "mask",
+                "median ms",
+                "min ms",
+                "n",
+                "first s",
+                "seam orig",
+                "seam result",
+                "increase",
+                "others",
+            ],
+        )
+    )
     lines += ["", "Goals"]
-    rows = [[g["case"], f"{g['mp']:g} MP", f"{g['value']:g} {g['unit']}", f"<= {g['goal']:g} {g['unit']}",
-             "met" if g["ok"] else "MISSED"] for g in result["goal_checks"]]
+    rows = [
+        [
+            g["case"],
+            f"{g['mp']:g} MP",
+            f"{g['value']:g} {g['unit']}",
+            f"<= {g['goal']:g} {g['unit']}",
+            "met" if g["ok"] else "MISSED",
+        ]
+        for g in result["goal_checks"]
+    ]
     lines.append(table(rows, ["case", "size", "median", "goal", ""]))
-    lines.append(f"\nTotal time {result['elapsed_s']:.0f} s, peak memory {result['peak_rss_mib']} MiB; "
-                 f"results in {result['output']}")
+    lines.append(
+        f"\nTotal time {result['elapsed_s']:.0f} s, peak memory {result['peak_rss_mib']} MiB; "
+        f"results in {result['output']}"
+    )
     return "\n".join(lines)
 
 
@@ -259,11 +330,17 @@ def report(result: dict[str, Any]) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (default 2)")
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke test: 0.3 MP (astronaut) / 0.27 MP (china) only, 1 repeat; "
-                         "writes results/editors-quick.json")
-    ap.add_argument("--repeats", type=int, default=None,
-                    help="timed calls per case up to 1 MP (default 7); 4 and 12 MP get half, at least 3")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 0.3 MP (astronaut) / 0.27 MP (china) only, 1 repeat; writes results/editors-quick.json",
+    )
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="timed calls per case up to 1 MP (default 7); 4 and 12 MP get half, at least 3",
+    )
     ap.add_argument("--cases", default=None, help="comma-separated case names (default: all)")
     ap.add_argument("--out", type=Path, default=None, help="JSON output path")
     args = ap.parse_args(argv)
@@ -306,35 +383,50 @@ def main(argv: list[str] | None = None) -> int:
     photos = Photos()
     result["photos"] = photos.describe()
     log(f"threads: torch {th['torch_threads']}, OpenCV {th['cv2_threads']}; pools {th.get('threadpools')}")
-    log(f"masks: suit {result['photos']['astronaut']['mask_fraction']:.1%} of the astronaut, "
-        f"sky {result['photos']['china']['mask_fraction']:.1%} of china.jpg")
+    log(
+        f"masks: suit {result['photos']['astronaut']['mask_fraction']:.1%} of the astronaut, "
+        f"sky {result['photos']['china']['mask_fraction']:.1%} of china.jpg"
+    )
 
     for case, editor_name, params, photo_name, sizes in CASES:
         if case not in args.cases:
             continue
         editor = EDITORS.build(editor_name)
-        for mp in ((0.3,) if args.quick else sizes):
+        for mp in (0.3,) if args.quick else sizes:
             pixels, mask = photos.get(photo_name, mp)
             repeats = args.repeats if (args.quick or mp <= 1.0) else max(3, args.repeats // 2)
             before = load_average()
             other = OtherLoad().start()
             r = bench_case(editor, pixels, mask, params, repeats)
             r["other_processes_cores_busy"] = other.stop()
-            entry = {"case": case, "editor": editor_name, "params": params, "photo": photo_name,
-                     "mp_nominal": mp, "mp": round(pixels.shape[0] * pixels.shape[1] / 1e6, 2),
-                     "width": pixels.shape[1], "height": pixels.shape[0],
-                     "mask_fraction": round(float(mask.mean()), 4), **r,
-                     "load_average_before": before, "load_average_after": load_average()}
+            entry = {
+                "case": case,
+                "editor": editor_name,
+                "params": params,
+                "photo": photo_name,
+                "mp_nominal": mp,
+                "mp": round(pixels.shape[0] * pixels.shape[1] / 1e6, 2),
+                "width": pixels.shape[1],
+                "height": pixels.shape[0],
+                "mask_fraction": round(float(mask.mean()), 4),
+                **r,
+                "load_average_before": before,
+                "load_average_after": load_average(),
+            }
             result["cases"].append(entry)
             s = r["seam_delta_e"]
-            log(f"{case:22s} {entry['mp']:5.2f} MP: {r['time_ms']['median']:8.1f} ms (first {r['first_call_s']:.2f} s)"
+            log(
+                f"{case:22s} {entry['mp']:5.2f} MP: {r['time_ms']['median']:8.1f} ms (first {r['first_call_s']:.2f} s)"
                 f"  seam {s['original']:.1f} -> {s['result']:.1f} ({s['increase']:+.1f}); others busy "
-                f"{r['other_processes_cores_busy']} cores")
+                f"{r['other_processes_cores_busy']} cores"
+            )
         if editor_name == "style":
             try:
                 from editors.style import engine
 
-                result["settings"]["style_engine_threads"] = f"onnxruntime intra-op {engine().threads!r} (None = default)"
+                result["settings"]["style_engine_threads"] = (
+                    f"onnxruntime intra-op {engine().threads!r} (None = default)"
+                )
                 result["settings"]["style_engine_device"] = engine().device
             except Exception:  # noqa: BLE001
                 pass

@@ -64,12 +64,17 @@ def main() -> None:
     real = load_real()
     t_start = time.perf_counter()
     AnonymizeEditor().apply(real["astronaut"], None, {"method": "swap"}, seed=0)  # warm-up (model loads)
-    results: dict = {"machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),
-                                 "omp_threads": os.environ.get("OMP_NUM_THREADS"),
-                                 "load_avg_1m_start": round(os.getloadavg()[0], 2)},
-                     "thresholds": {"dlib_same_person": 0.6, "dlib_margin": VERIFY_MARGIN,
-                                    "expression_limit": EXPRESSION_LIMIT},
-                     "arcface": "not measured: no insightface weights offline", "photos": {}}
+    results: dict = {
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "omp_threads": os.environ.get("OMP_NUM_THREADS"),
+            "load_avg_1m_start": round(os.getloadavg()[0], 2),
+        },
+        "thresholds": {"dlib_same_person": 0.6, "dlib_margin": VERIFY_MARGIN, "expression_limit": EXPRESSION_LIMIT},
+        "arcface": "not measured: no insightface weights offline",
+        "photos": {},
+    }
     rows_all = []
     for name in args.photos.split(","):
         img = assemble_group(real)[0] if name == "group" else photos.load(name)
@@ -89,15 +94,27 @@ def main() -> None:
             r = report.get(f.index, {})
             d = identity_distance(img, f, out) if f.size >= 24 else None
             seam = seam_delta_e(img, out, face_mask(img.shape, f), 3)
-            row = {"photo": name, "face": f.index, "size_px": round(f.size), "bucket": bucket(f.size),
-                   "dlib_distance": None if d is None else round(d, 3), "done": r.get("done"),
-                   "tries": r.get("tries"), "tried": r.get("tried"), "expression": r.get("expression"),
-                   "seam_increase": round(seam.increase, 2), "seconds": r.get("seconds")}
+            row = {
+                "photo": name,
+                "face": f.index,
+                "size_px": round(f.size),
+                "bucket": bucket(f.size),
+                "dlib_distance": None if d is None else round(d, 3),
+                "done": r.get("done"),
+                "tries": r.get("tries"),
+                "tried": r.get("tried"),
+                "expression": r.get("expression"),
+                "seam_increase": round(seam.increase, 2),
+                "seconds": r.get("seconds"),
+            }
             rows.append(row)
             rows_all.append(row)
-            print(f"{name:13s} #{f.index} {row['size_px']:4d}px dlib {row['dlib_distance']}  "
-                  f"{(row['done'] or '')[:60]:60s} expr {(row['expression'] or {}).get('max')} "
-                  f"seam +{row['seam_increase']} {row['seconds']}s", flush=True)
+            print(
+                f"{name:13s} #{f.index} {row['size_px']:4d}px dlib {row['dlib_distance']}  "
+                f"{(row['done'] or '')[:60]:60s} expr {(row['expression'] or {}).get('max')} "
+                f"seam +{row['seam_increase']} {row['seconds']}s",
+                flush=True,
+            )
         results["photos"][name] = {"faces": len(faces), "seconds_total": round(total, 2), "per_face": rows}
     summary = {}
     for b in ("<50", "50-99", ">=100"):
@@ -105,12 +122,16 @@ def main() -> None:
         if not rs:
             continue
         swapped = [r for r in rs if (r["done"] or "").startswith("swap")]
-        summary[b] = {"faces": len(rs), "swapped": len(swapped), "hidden": len(rs) - len(swapped),
-                      "dlib_distance": stats([r["dlib_distance"] for r in rs]),
-                      "at_margin": sum(1 for r in rs if (r["dlib_distance"] or 0) >= VERIFY_MARGIN),
-                      "expression_max": stats([(r["expression"] or {}).get("max") for r in swapped]),
-                      "seam_increase": stats([r["seam_increase"] for r in rs]),
-                      "seconds_per_face": stats([r["seconds"] for r in rs])}
+        summary[b] = {
+            "faces": len(rs),
+            "swapped": len(swapped),
+            "hidden": len(rs) - len(swapped),
+            "dlib_distance": stats([r["dlib_distance"] for r in rs]),
+            "at_margin": sum(1 for r in rs if (r["dlib_distance"] or 0) >= VERIFY_MARGIN),
+            "expression_max": stats([(r["expression"] or {}).get("max") for r in swapped]),
+            "seam_increase": stats([r["seam_increase"] for r in rs]),
+            "seconds_per_face": stats([r["seconds"] for r in rs]),
+        }
     results["summary"] = summary
     results["machine"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     results["machine"]["wall_s"] = round(time.perf_counter() - t_start, 1)

@@ -66,8 +66,14 @@ def run_case(case: dict, editor, out_dir: Path) -> dict:
     mask = case_mask(case, img.shape)
     rect = case["kind"] == "rect"
     base = {"grow": 0, "shadow": False} if rect else {}
-    row = {"name": case["name"], "photo": case["photo"], "kind": case["kind"], "texture": case["texture"],
-           "photo_size": [img.shape[1], img.shape[0]], "selected_px": int(mask.sum())}
+    row = {
+        "name": case["name"],
+        "photo": case["photo"],
+        "kind": case["kind"],
+        "texture": case["texture"],
+        "photo_size": [img.shape[1], img.shape[0]],
+        "selected_px": int(mask.sum()),
+    }
     if rect:  # the same measure on the untouched photo: how textured the rectangle really was
         row["texture_ratio_original"] = round(texture_ratio(img, mask), 3)
     crops = []
@@ -77,9 +83,15 @@ def run_case(case: dict, editor, out_dir: Path) -> dict:
         wall = time.perf_counter() - t0
         hole = editor.filled_area(img, mask, {**base, "method": method})
         seam = seam_delta_e(img, v.image, hole)
-        row[method] = {"backend": v.backend, "texture_ratio": round(texture_ratio(v.image, hole), 3),
-                       "seam": round(seam.result, 2), "seam_original": round(seam.original, 2),
-                       "filled_px": int(hole.sum()), "seconds": round(v.seconds, 3), "wall_s": round(wall, 3)}
+        row[method] = {
+            "backend": v.backend,
+            "texture_ratio": round(texture_ratio(v.image, hole), 3),
+            "seam": round(seam.result, 2),
+            "seam_original": round(seam.original, 2),
+            "filled_px": int(hole.sum()),
+            "seconds": round(v.seconds, 3),
+            "wall_s": round(wall, 3),
+        }
         if rect:  # texture kept relative to what the rectangle really had
             row[method]["texture_vs_original"] = round(row[method]["texture_ratio"] / row["texture_ratio_original"], 3)
         crops.append((v.image, hole))
@@ -118,10 +130,17 @@ def timing(editor, side: tuple[int, int], repeats: int) -> dict:
         cpus.append((c1.user + c1.system) - (c0.user + c0.system))
     from editors.fill import BUDGET_PX
 
-    return {"photo_mp": round(h * w / 1e6, 2), "size": [w, h], "object_mp": round(mask.sum() / 1e6, 2),
-            "seconds_median": round(float(np.median(times)), 2), "seconds_all": [round(t, 2) for t in times],
-            "cpu_seconds_median": round(float(np.median(cpus)), 2),
-            "other_load_cores": others, "search_budget_px": BUDGET_PX, "backend": v.backend}
+    return {
+        "photo_mp": round(h * w / 1e6, 2),
+        "size": [w, h],
+        "object_mp": round(mask.sum() / 1e6, 2),
+        "seconds_median": round(float(np.median(times)), 2),
+        "seconds_all": [round(t, 2) for t in times],
+        "cpu_seconds_median": round(float(np.median(cpus)), 2),
+        "other_load_cores": others,
+        "search_budget_px": BUDGET_PX,
+        "backend": v.backend,
+    }
 
 
 def main() -> None:
@@ -149,33 +168,42 @@ def main() -> None:
     for case in cases:
         row = run_case(case, editor, shots)
         pm, tl = row["patchmatch"], row["telea"]
-        log(f"{case['name']:28s} patchmatch ratio {pm['texture_ratio']:.2f} seam {pm['seam']:.1f} "
+        log(
+            f"{case['name']:28s} patchmatch ratio {pm['texture_ratio']:.2f} seam {pm['seam']:.1f} "
             f"({pm['seconds']:.2f}s) | telea ratio {tl['texture_ratio']:.2f} seam {tl['seam']:.1f} "
-            f"| original seam {pm['seam_original']:.1f}")
+            f"| original seam {pm['seam_original']:.1f}"
+        )
         rows.append(row)
     sizes = [(1280, 960)] + ([] if args.quick else [(4000, 3000)])
     times = []
     for side in sizes:
         t = timing(editor, side, args.repeats)
-        log(f"timing {t['photo_mp']} MP photo, {t['object_mp']} MP object: {t['seconds_median']} s "
-            f"(CPU {t['cpu_seconds_median']} s; other processes kept {t['other_load_cores']} cores busy)")
+        log(
+            f"timing {t['photo_mp']} MP photo, {t['object_mp']} MP object: {t['seconds_median']} s "
+            f"(CPU {t['cpu_seconds_median']} s; other processes kept {t['other_load_cores']} cores busy)"
+        )
         times.append(t)
     rects = [r for r in rows if r["kind"] == "rect"]
     ratios = [r["patchmatch"]["texture_ratio"] for r in rects]
     result = {
-        "bench": "fill_bench", "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-                    "load_average_start": started, "load_average_end": load_average(),
-                    "peak_rss_mib": peak_rss_mib()},
+        "bench": "fill_bench",
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+            "load_average_start": started,
+            "load_average_end": load_average(),
+            "peak_rss_mib": peak_rss_mib(),
+        },
         "definitions": {
             "texture_ratio": "mean(HF^2) inside the fill (> 3 px from its border) / mean(HF^2) in the ring 3 .. "
-                             "3 + max(8, sqrt(area)/4) px outside it; HF = grey - GaussianBlur(grey, 1.5)",
+            "3 + max(8, sqrt(area)/4) px outside it; HF = grey - GaussianBlur(grey, 1.5)",
             "seam": "core.composite.seam_delta_e on the filled area: mean CIEDE2000 between the local mean colour "
-                    "just inside and just outside its border (seam_original: same on the untouched photo)",
+            "just inside and just outside its border (seam_original: same on the untouched photo)",
             "seconds": "the Remove editor's own time (grow + shadow + fill + composite), one call",
             "cpu_seconds": "CPU time of this process for that call (user + system, all its threads): close to the "
-                           "wall time a quiet machine gives, since only the look-up uses a second thread",
+            "wall time a quiet machine gives, since only the look-up uses a second thread",
             "other_load_cores": "cores kept busy by other processes during the call (bench/common.OtherLoad)",
         },
         "goals": {"texture_ratio_rect_min": GOAL_RATIO, "seconds_1mp_object_on_12mp_max": GOAL_12MP_S},

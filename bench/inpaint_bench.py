@@ -34,12 +34,25 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (RESULTS_DIR, ROOT, OtherLoad, load_average, log, machine_info, offline_env,
-                    peak_rss_mib, set_threads)
+from common import RESULTS_DIR, ROOT, OtherLoad, load_average, log, machine_info, offline_env, peak_rss_mib, set_threads
 
 GOAL_FAST_S = 30.0
-LCM_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2", "conv1",
-               "conv2", "conv_shortcut", "time_emb_proj", "downsamplers.0.conv", "upsamplers.0.conv"]
+LCM_TARGETS = [
+    "to_q",
+    "to_k",
+    "to_v",
+    "to_out.0",
+    "proj_in",
+    "proj_out",
+    "ff.net.0.proj",
+    "ff.net.2",
+    "conv1",
+    "conv2",
+    "conv_shortcut",
+    "time_emb_proj",
+    "downsamplers.0.conv",
+    "upsamplers.0.conv",
+]
 
 
 # --------------------------------------------------------------------------- building (subprocess)
@@ -63,22 +76,52 @@ def build(folder: Path, quick: bool) -> dict[str, Any]:
     else:
         torch.manual_seed(0)
         unet = UNet2DConditionModel(
-            sample_size=64, in_channels=9, out_channels=4, layers_per_block=2,
-            block_out_channels=(320, 640, 1280, 1280), cross_attention_dim=768, attention_head_dim=8,
+            sample_size=64,
+            in_channels=9,
+            out_channels=4,
+            layers_per_block=2,
+            block_out_channels=(320, 640, 1280, 1280),
+            cross_attention_dim=768,
+            attention_head_dim=8,
             down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
-            up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3)
-        vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, sample_size=512,
-                            block_out_channels=(128, 256, 512, 512), layers_per_block=2,
-                            down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4)
-        text = CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
-                                            num_attention_heads=12, vocab_size=49408, max_position_embeddings=77,
-                                            projection_dim=768, hidden_act="quick_gelu"))
+            up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
+        )
+        vae = AutoencoderKL(
+            in_channels=3,
+            out_channels=3,
+            latent_channels=4,
+            sample_size=512,
+            block_out_channels=(128, 256, 512, 512),
+            layers_per_block=2,
+            down_block_types=("DownEncoderBlock2D",) * 4,
+            up_block_types=("UpDecoderBlock2D",) * 4,
+        )
+        text = CLIPTextModel(
+            CLIPTextConfig(
+                hidden_size=768,
+                intermediate_size=3072,
+                num_hidden_layers=12,
+                num_attention_heads=12,
+                vocab_size=49408,
+                max_position_embeddings=77,
+                projection_dim=768,
+                hidden_act="quick_gelu",
+            )
+        )
         tok = _tiny_clip_tokenizer(base / "tokenizer")  # pads to 77 tokens like the real one
-        sched = PNDMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                              skip_prk_steps=True, steps_offset=1)
-        pipe = StableDiffusionInpaintPipeline(vae=vae, text_encoder=text, tokenizer=tok, unet=unet, scheduler=sched,
-                                              safety_checker=None, feature_extractor=None,
-                                              requires_safety_checker=False)
+        sched = PNDMScheduler(
+            beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", skip_prk_steps=True, steps_offset=1
+        )
+        pipe = StableDiffusionInpaintPipeline(
+            vae=vae,
+            text_encoder=text,
+            tokenizer=tok,
+            unet=unet,
+            scheduler=sched,
+            safety_checker=None,
+            feature_extractor=None,
+            requires_safety_checker=False,
+        )
         pipe.save_pretrained(base)
         rank = 64
     built = time.perf_counter() - t0
@@ -93,10 +136,14 @@ def build(folder: Path, quick: bool) -> dict[str, Any]:
     torch.manual_seed(1)
     AutoencoderTiny().save_pretrained(folder / "taesd", safe_serialization=True)  # TAESD's default = its config
     n_unet = sum(p.numel() for n, p in unet.named_parameters() if "lora_" not in n)
-    return {"build_and_save_s": round(time.perf_counter() - t0, 1), "build_s": round(built, 1),
-            "unet_params_M": round(n_unet / 1e6, 1),
-            "lora_params_M": round(sum(v.numel() for v in state.values()) / 1e6, 1), "lora_rank": rank,
-            "disk_MB": round(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20)}
+    return {
+        "build_and_save_s": round(time.perf_counter() - t0, 1),
+        "build_s": round(built, 1),
+        "unet_params_M": round(n_unet / 1e6, 1),
+        "lora_params_M": round(sum(v.numel() for v in state.values()) / 1e6, 1),
+        "lora_rank": rank,
+        "disk_MB": round(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20),
+    }
 
 
 # --------------------------------------------------------------------------- measuring
@@ -138,10 +185,17 @@ def run(editor, img, mask, **params) -> dict[str, Any]:
     n = len(clock.marks)
     # fixed = everything but the steps: prompt encoding + VAE encode before step 1, VAE decode + paste after
     fixed = total - (per_step or 0) * n
-    return {"steps": n, "total_s": round(total, 2), "per_step_median_s": round(per_step, 3) if per_step else None,
-            "per_step_all_s": [round(s, 3) for s in steps], "first_step_end_s": round(clock.marks[0] - t0, 2),
-            "after_last_step_s": round(t0 + total - clock.marks[-1], 2),
-            "fixed_s": round(fixed, 2), "variant_seconds": round(variants[0].seconds, 2), "model": variants[0].model}
+    return {
+        "steps": n,
+        "total_s": round(total, 2),
+        "per_step_median_s": round(per_step, 3) if per_step else None,
+        "per_step_all_s": [round(s, 3) for s in steps],
+        "first_step_end_s": round(clock.marks[0] - t0, 2),
+        "after_last_step_s": round(t0 + total - clock.marks[-1], 2),
+        "fixed_s": round(fixed, 2),
+        "variant_seconds": round(variants[0].seconds, 2),
+        "model": variants[0].model,
+    }
 
 
 def crop_paste_12mp(editor) -> dict[str, Any]:
@@ -167,8 +221,11 @@ def crop_paste_12mp(editor) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 editor.generate(img, mask, {"prompt": "x", "steps": 1}, seed=0)
                 times.append(time.perf_counter() - t0)
-            out[name] = {"mask_MP": round(float(mask.sum()) / 1e6, 2), "median_s": round(sorted(times)[1], 3),
-                         "all_s": [round(t, 3) for t in times]}
+            out[name] = {
+                "mask_MP": round(float(mask.sum()) / 1e6, 2),
+                "median_s": round(sorted(times)[1], 3),
+                "all_s": [round(t, 3) for t in times],
+            }
     finally:
         inpaint_mod.run_inpaint = real
     return out
@@ -211,8 +268,12 @@ def measure_all(args: argparse.Namespace, result: dict[str, Any]) -> None:
         log(f"{threads} thread(s): guidance 7.5, {cfg_steps} steps")
         cfg = run(editor, img, mask, steps=cfg_steps)
         log(f"  {cfg['total_s']} s, {cfg['per_step_median_s']} s/step")
-        runs[f"threads_{threads}"] = {"threads": info, "fast_4_steps": fast, f"guidance_7.5_{cfg_steps}_steps": cfg,
-                                      "other_processes_cores_busy": other.stop()}
+        runs[f"threads_{threads}"] = {
+            "threads": info,
+            "fast_4_steps": fast,
+            f"guidance_7.5_{cfg_steps}_steps": cfg,
+            "other_processes_cores_busy": other.stop(),
+        }
     result["runs"] = runs
 
     set_threads(2)
@@ -220,9 +281,11 @@ def measure_all(args: argparse.Namespace, result: dict[str, Any]) -> None:
     cfg = two[f"guidance_7.5_{cfg_steps}_steps"]
     est = cfg["fixed_s"] + 25 * cfg["per_step_median_s"]
     result["default_25_steps_2_threads"] = {
-        "extrapolated": True, "seconds": round(est, 1),
+        "extrapolated": True,
+        "seconds": round(est, 1),
         "how": f"fixed_s ({cfg['fixed_s']}) + 25 x per_step_median_s ({cfg['per_step_median_s']}) "
-               f"from the measured {cfg_steps}-step run with guidance 7.5 (2 threads)"}
+        f"from the measured {cfg_steps}-step run with guidance 7.5 (2 threads)",
+    }
     if args.full_default:
         log("2 threads: the real 25-step default")
         full = run(editor, img, mask)
@@ -232,8 +295,13 @@ def measure_all(args: argparse.Namespace, result: dict[str, Any]) -> None:
     result["crop_paste_12MP"] = crop_paste_12mp(editor)
     result["peak_rss_MiB"] = peak_rss_mib()
     fast_s = result["fast_preview_4_steps_2_threads_s"]
-    result["goal_checks"] = [{"goal": f"fast preview (4 steps, 512x512, 2 threads) <= {GOAL_FAST_S:g} s",
-                              "value_s": fast_s, "pass": fast_s <= GOAL_FAST_S}]
+    result["goal_checks"] = [
+        {
+            "goal": f"fast preview (4 steps, 512x512, 2 threads) <= {GOAL_FAST_S:g} s",
+            "value_s": fast_s,
+            "pass": fast_s <= GOAL_FAST_S,
+        }
+    ]
 
 
 def taesd_runs(tmp: Path, build_info: dict[str, Any], quick: bool) -> dict[str, Any]:
@@ -261,18 +329,29 @@ def taesd_runs(tmp: Path, build_info: dict[str, Any], quick: bool) -> dict[str, 
         log(f"TAESD fast preview, {steps} steps")
         runs[f"{steps}_steps"] = run(editor, img, mask, fast=True, steps=steps)
         log(f"  {runs[f'{steps}_steps']['total_s']} s")
-    return {"vae": type(fast.vae).__name__, "taesd_params_M": round(sum(p.numel() for p in fast.vae.parameters()) / 1e6, 2),
-            "load_base_fast_taesd_s": round(load_s, 2), "threads": info, "model_input": f"{side}x{side}",
-            "runs": runs, "other_processes_cores_busy": other.stop(), "build": build_info,
-            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_average": load_average()}
+    return {
+        "vae": type(fast.vae).__name__,
+        "taesd_params_M": round(sum(p.numel() for p in fast.vae.parameters()) / 1e6, 2),
+        "load_base_fast_taesd_s": round(load_s, 2),
+        "threads": info,
+        "model_input": f"{side}x{side}",
+        "runs": runs,
+        "other_processes_cores_busy": other.stop(),
+        "build": build_info,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "load_average": load_average(),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="tiny model smoke test")
     ap.add_argument("--full-default", action="store_true", help="really run the 25-step default (slow)")
-    ap.add_argument("--taesd", action="store_true",
-                    help="only the fast preview with TAESD (preview_vae), 2 threads; merged into the existing JSON")
+    ap.add_argument(
+        "--taesd",
+        action="store_true",
+        help="only the fast preview with TAESD (preview_vae), 2 threads; merged into the existing JSON",
+    )
     ap.add_argument("--build", help=argparse.SUPPRESS)
     ap.add_argument("--out")
     args = ap.parse_args()
@@ -282,16 +361,23 @@ def main() -> None:
         return
 
     out_path = Path(args.out) if args.out else RESULTS_DIR / ("inpaint-quick.json" if args.quick else "inpaint.json")
-    result: dict[str, Any] = {"benchmark": "inpaint_bench", "quick": args.quick,
-                              "machine": machine_info([1, 2], ("torch", "diffusers", "transformers", "peft", "numpy",
-                                                               "cv2")),
-                              "weights": "RANDOM (full-size architectures; timing equals trained weights)",
-                              "goal": {"fast_preview_4_steps_s_max": GOAL_FAST_S}}
+    result: dict[str, Any] = {
+        "benchmark": "inpaint_bench",
+        "quick": args.quick,
+        "machine": machine_info([1, 2], ("torch", "diffusers", "transformers", "peft", "numpy", "cv2")),
+        "weights": "RANDOM (full-size architectures; timing equals trained weights)",
+        "goal": {"fast_preview_4_steps_s_max": GOAL_FAST_S},
+    }
     tmp = Path(tempfile.mkdtemp(prefix="inpaint-bench-"))
     try:
         log("building and saving the pipeline (subprocess)")
-        proc = subprocess.run([sys.executable, __file__, "--build", str(tmp)] + (["--quick"] if args.quick else []),
-                              cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        proc = subprocess.run(
+            [sys.executable, __file__, "--build", str(tmp)] + (["--quick"] if args.quick else []),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         if proc.returncode:
             sys.exit(proc.stderr[-3000:])
         result["build"] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -305,9 +391,13 @@ def main() -> None:
             previous["goal_checks"] = [g for g in previous["goal_checks"] if "TAESD" not in g["goal"]]
             best = previous["fast_preview_taesd"]
             for key, run_ in best["runs"].items():
-                previous["goal_checks"].append({"goal": f"fast preview with TAESD ({key}, 512x512, 2 threads) <= "
-                                                        f"{GOAL_FAST_S:g} s", "value_s": run_["total_s"],
-                                                "pass": run_["total_s"] <= GOAL_FAST_S})
+                previous["goal_checks"].append(
+                    {
+                        "goal": f"fast preview with TAESD ({key}, 512x512, 2 threads) <= {GOAL_FAST_S:g} s",
+                        "value_s": run_["total_s"],
+                        "pass": run_["total_s"] <= GOAL_FAST_S,
+                    }
+                )
             result = previous
         else:
             measure_all(args, result)
@@ -320,9 +410,21 @@ def main() -> None:
     RESULTS_DIR.mkdir(exist_ok=True)
     out_path.write_text(json.dumps(result, indent=2) + "\n")
     log(f"wrote {out_path}")
-    print(json.dumps({k: result.get(k) for k in ("load_base_s", "fast_preview_4_steps_2_threads_s",
-                                                  "default_25_steps_2_threads", "peak_rss_MiB", "goal_checks")},
-                     indent=2))
+    print(
+        json.dumps(
+            {
+                k: result.get(k)
+                for k in (
+                    "load_base_s",
+                    "fast_preview_4_steps_2_threads_s",
+                    "default_25_steps_2_threads",
+                    "peak_rss_MiB",
+                    "goal_checks",
+                )
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

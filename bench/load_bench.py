@@ -36,8 +36,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # (x, y) click positions on the astronaut photo (512 x 512): her suit, then refinements around it
 CLICKS = [(100, 330), (140, 420), (60, 450), (200, 470), (120, 380), (90, 300), (170, 440)]
-EDITS = [("recolour", {"target": "#2050d0"}), ("texture", {"texture": "leopard"}), ("cartoon", {}),
-         ("recolour", {"target": "#c0262d"}), ("texture", {"texture": "denim"}), ("sky", {"preset": "sunset"})]
+EDITS = [
+    ("recolour", {"target": "#2050d0"}),
+    ("texture", {"texture": "leopard"}),
+    ("cartoon", {}),
+    ("recolour", {"target": "#c0262d"}),
+    ("texture", {"texture": "denim"}),
+    ("sky", {"preset": "sunset"}),
+]
 
 
 # gradio_client's own default is 5 s per HTTP request (upload, API info): on an overloaded shared machine the
@@ -81,8 +87,9 @@ def run_client(i: int, url: str, photo: Path, steps: int, out: dict[str, Any], s
     out[i] = record
     headers = {"X-Forwarded-For": f"203.0.113.{i + 1}"}
     try:
-        client = Client(url, verbose=False, headers=headers, download_files=False,
-                        httpx_kwargs={"timeout": CLIENT_TIMEOUT_S})
+        client = Client(
+            url, verbose=False, headers=headers, download_files=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT_S}
+        )
         http = httpx.Client(headers=headers, timeout=CLIENT_TIMEOUT_S)
         t0 = time.perf_counter()
         view = client.predict(handle_file(str(photo)), api_name="/upload")
@@ -115,8 +122,11 @@ def run_client(i: int, url: str, photo: Path, steps: int, out: dict[str, Any], s
         record["downloads"] += 1
     except Exception as exc:  # noqa: BLE001 - every failure is recorded; the bench reports them all
         record["errors"].append(f"{type(exc).__name__}: {exc}"[:500])
-        where = [line.strip() for line in traceback.format_exc().splitlines()
-                 if "load_bench" in line or "gradio_client" in line]
+        where = [
+            line.strip()
+            for line in traceback.format_exc().splitlines()
+            if "load_bench" in line or "gradio_client" in line
+        ]
         record["traceback"] = " | ".join(where)[-1500:]
 
 
@@ -139,8 +149,12 @@ def _start_server(port: int, log_path: Path) -> Any:
     import httpx
 
     with open(log_path, "w") as err:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], stdout=subprocess.DEVNULL,
-                                stderr=err, cwd=Path(__file__).resolve().parent.parent)
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -185,8 +199,10 @@ def run(clients: int = 32, steps: int = 5, side: int = 256) -> dict[str, Any]:
     load_before = load_average()
     t0 = time.perf_counter()
     try:
-        threads = [threading.Thread(target=run_client, args=(i, url, photos[i], steps, results, side / 512))
-                   for i in range(clients)]
+        threads = [
+            threading.Thread(target=run_client, args=(i, url, photos[i], steps, results, side / 512))
+            for i in range(clients)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -195,8 +211,11 @@ def run(clients: int = 32, steps: int = 5, side: int = 256) -> dict[str, Any]:
     finally:
         proc.terminate()
         proc.wait(30)
-    records = [line for line in server_log.read_text(errors="replace").splitlines()
-               if line.startswith(("WARNING", "ERROR", "CRITICAL")) or "Traceback" in line or "Error" in line]
+    records = [
+        line
+        for line in server_log.read_text(errors="replace").splitlines()
+        if line.startswith(("WARNING", "ERROR", "CRITICAL")) or "Traceback" in line or "Error" in line
+    ]
     rows = [results.get(i, {"client": i, "errors": ["did not finish"]}) for i in range(clients)]
     failed = [r for r in rows if r["errors"]]
     cut = [m for m in records if "Content-Length" in m or "Too little data" in m]
@@ -209,17 +228,26 @@ def run(clients: int = 32, steps: int = 5, side: int = 256) -> dict[str, Any]:
         return out
 
     return {
-        "benchmark": "load", "clients": clients, "clicks_per_client": steps, "edits_per_client": steps,
-        "photo": f"skimage astronaut at {side}x{side}", "wall_s": round(wall, 1),
+        "benchmark": "load",
+        "clients": clients,
+        "clicks_per_client": steps,
+        "edits_per_client": steps,
+        "photo": f"skimage astronaut at {side}x{side}",
+        "wall_s": round(wall, 1),
         "server": "separate process, offline backends, Gradio queue default_concurrency_limit=2",
         "client_timeout_s": CLIENT_TIMEOUT_S,
-        "load_average_before": load_before, "load_average_after": load_average(),
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "cpus": os.cpu_count(),
-        "clients_failed": len(failed), "downloads_checked": sum(r.get("downloads", 0) for r in rows),
-        "server_log_problems": records[:50], "server_cut_off_downloads": len(cut),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "cpus": os.cpu_count(),
+        "clients_failed": len(failed),
+        "downloads_checked": sum(r.get("downloads", 0) for r in rows),
+        "server_log_problems": records[:50],
+        "server_cut_off_downloads": len(cut),
         "seconds": {k: stats(gather(k)) for k in ("upload", "clicks", "edits", "export") if gather(k)},
-        "failures": [{"client": r["client"], "errors": r["errors"], "traceback": r.get("traceback", "")}
-                     for r in failed][:10],
+        "failures": [
+            {"client": r["client"], "errors": r["errors"], "traceback": r.get("traceback", "")} for r in failed
+        ][:10],
     }
 
 
@@ -238,8 +266,10 @@ def main() -> int:
     log(f"{args.clients} clients x (upload, {args.steps} clicks, {args.steps} edits, export)")
     result = run(args.clients, args.steps, args.side)
     write_result(result, args.out)
-    log(f"{result['clients_failed']} failed clients, {result['downloads_checked']} downloads checked, "
-        f"{result['server_cut_off_downloads']} cut off; wall {result['wall_s']} s -> {args.out}")
+    log(
+        f"{result['clients_failed']} failed clients, {result['downloads_checked']} downloads checked, "
+        f"{result['server_cut_off_downloads']} cut off; wall {result['wall_s']} s -> {args.out}"
+    )
     return 0 if result["clients_failed"] == 0 and result["server_cut_off_downloads"] == 0 else 1
 
 

@@ -63,11 +63,19 @@ def main() -> None:
     del big
 
     port = _port()
-    env = {**os.environ, "FACET_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "FACET_PORT": str(port),
-           "FACET_MAX_EDITS_PER_MINUTE": "0", "FACET_MAX_CLICKS_PER_MINUTE": "0"}
-    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(tmp / "server.log", "w"))
+    env = {
+        **os.environ,
+        "FACET_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+        "FACET_PORT": str(port),
+        "FACET_MAX_EDITS_PER_MINUTE": "0",
+        "FACET_MAX_CLICKS_PER_MINUTE": "0",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w")
+    )
     out: dict = {"mp": args.mp, "photo": args.photo, "texture": args.texture, "load_average_at_start": load_average()}
     try:
         url = f"http://127.0.0.1:{port}/"
@@ -108,8 +116,26 @@ def main() -> None:
         out["idle_mb"] = round(_kb(server.pid, "VmRSS") / 1024)
         with open(f"/proc/{server.pid}/clear_refs", "w") as fh:
             fh.write("5")
-        apply = ("Texture", args.texture, None, 1.0, "#1e6fd9", "Target colour", 0, 1, 0, 0, None, 1, 0, 8, 1,
-                 "sunset", -1, 0)
+        apply = (
+            "Texture",
+            args.texture,
+            None,
+            1.0,
+            "#1e6fd9",
+            "Target colour",
+            0,
+            1,
+            0,
+            0,
+            None,
+            1,
+            0,
+            8,
+            1,
+            "sunset",
+            -1,
+            0,
+        )
         t0 = time.perf_counter()
         view = client.predict(*apply, api_name="/apply_edit")
         out["edit_s"] = round(time.perf_counter() - t0, 1)

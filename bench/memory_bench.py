@@ -72,7 +72,7 @@ def _selection(kind: str, small: np.ndarray) -> np.ndarray:  # noqa: F821
     elif kind == "sky":  # china.jpg: the bright, low-saturation top of the photo above the roof
         hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
         sky = (hsv[..., 2] > 150) & (hsv[..., 1] < 90)
-        sky[int(h * 0.55):] = False
+        sky[int(h * 0.55) :] = False
         n, labels = cv2.connectedComponents(sky.astype(np.uint8))
         if n > 1:
             sizes = np.bincount(labels.ravel())[1:]
@@ -131,13 +131,21 @@ def child(editor_name: str, mp: float) -> dict:
     held = layer.changed.nbytes + layer.pixels.nbytes + (cache.nbytes if cache is not None else 0)
     est = estimate(editor, big.shape, mask)
     return {
-        "editor": editor_name, "mp": mp, "width": w, "height": h, "photo": name, "params": params,
-        "selection": kind, "selection_share": round(float(mask.mean()), 3),
+        "editor": editor_name,
+        "mp": mp,
+        "width": w,
+        "height": h,
+        "photo": name,
+        "params": params,
+        "selection": kind,
+        "selection_share": round(float(mask.mean()), 3),
         "crop_mp": round((layer.box[2] - layer.box[0]) * (layer.box[3] - layer.box[1]) / 1e6, 2),
         "seconds": round(seconds, 2),
-        "baseline_mb": round(baseline_kb / 1024), "peak_mb": round(peak_kb / 1024),
+        "baseline_mb": round(baseline_kb / 1024),
+        "peak_mb": round(peak_kb / 1024),
         "peak_over_baseline_mb": round((peak_kb - baseline_kb) / 1024),
-        "after_mb": round(after_kb / 1024), "after_over_baseline_mb": round((after_kb - baseline_kb) / 1024),
+        "after_mb": round(after_kb / 1024),
+        "after_over_baseline_mb": round((after_kb - baseline_kb) / 1024),
         "session_holds_mb": round(held / 2**20),
         "not_returned_mb": round((after_kb - baseline_kb) / 1024 - held / 2**20),
         "estimate_mb": round(est / 2**20),
@@ -165,8 +173,15 @@ def main() -> None:
             log(f"{ed} at {mp:g} MP ...")
             t0 = time.perf_counter()
             try:
-                r = subprocess.run([sys.executable, __file__, "--one", ed, "--mp", str(mp)], env=env, cwd=ROOT,
-                                   check=False, capture_output=True, text=True, timeout=args.timeout)
+                r = subprocess.run(
+                    [sys.executable, __file__, "--one", ed, "--mp", str(mp)],
+                    env=env,
+                    cwd=ROOT,
+                    check=False,
+                    capture_output=True,
+                    text=True,
+                    timeout=args.timeout,
+                )
                 line = next((ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")), None)
                 row = json.loads(line[7:]) if line else {"editor": ed, "mp": mp, "error": (r.stderr or r.stdout)[-800:]}
             except subprocess.TimeoutExpired:
@@ -175,23 +190,38 @@ def main() -> None:
             log("  " + json.dumps(row))
             rows.append(row)
     at24 = [r for r in rows if r.get("mp") == 24 and "peak_over_baseline_mb" in r]
-    checks = [{"editor": r["editor"], "peak_over_baseline_mb": r["peak_over_baseline_mb"],
-               "ok": r["peak_over_baseline_mb"] <= GOAL_MB_OVER_IDLE_24MP} for r in at24]
-    out = {"machine": machine_info([args.threads]), "threads": args.threads, "load_average_at_end": load_average(),
-           "seconds": round(time.perf_counter() - t_start, 1),
-           "goal": f"peak over idle <= {GOAL_MB_OVER_IDLE_24MP} MB for one edit at 24 MP; memory returned after",
-           "goal_checks": checks, "results": rows}
+    checks = [
+        {
+            "editor": r["editor"],
+            "peak_over_baseline_mb": r["peak_over_baseline_mb"],
+            "ok": r["peak_over_baseline_mb"] <= GOAL_MB_OVER_IDLE_24MP,
+        }
+        for r in at24
+    ]
+    out = {
+        "machine": machine_info([args.threads]),
+        "threads": args.threads,
+        "load_average_at_end": load_average(),
+        "seconds": round(time.perf_counter() - t_start, 1),
+        "goal": f"peak over idle <= {GOAL_MB_OVER_IDLE_24MP} MB for one edit at 24 MP; memory returned after",
+        "goal_checks": checks,
+        "results": rows,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2))
-    print(f"\n{'editor':10} {'MP':>4} {'crop MP':>7} {'s':>6} {'base':>6} {'peak+':>6} {'after+':>6} {'held':>5} "
-          f"{'est':>6}")
+    print(
+        f"\n{'editor':10} {'MP':>4} {'crop MP':>7} {'s':>6} {'base':>6} {'peak+':>6} {'after+':>6} {'held':>5} "
+        f"{'est':>6}"
+    )
     for r in rows:
         if "error" in r:
             print(f"{r['editor']:10} {r['mp']:4g} ERROR {r['error'][-200:]}")
             continue
-        print(f"{r['editor']:10} {r['mp']:4g} {r['crop_mp']:7.1f} {r['seconds']:6.1f} {r['baseline_mb']:6} "
-              f"{r['peak_over_baseline_mb']:6} {r['after_over_baseline_mb']:6} {r['session_holds_mb']:5} "
-              f"{r['estimate_mb']:6}")
+        print(
+            f"{r['editor']:10} {r['mp']:4g} {r['crop_mp']:7.1f} {r['seconds']:6.1f} {r['baseline_mb']:6} "
+            f"{r['peak_over_baseline_mb']:6} {r['after_over_baseline_mb']:6} {r['session_holds_mb']:5} "
+            f"{r['estimate_mb']:6}"
+        )
     print(f"-> {args.out}")
 
 

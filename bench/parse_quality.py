@@ -42,8 +42,17 @@ BACKENDS = ("rules", "nets")
 TARGETS = {"mean": 0.55, "sky": 0.85, "water": 0.8, "road": 0.75, "person": 0.6, "portrait_hair": 0.7}
 # photos labelled in round 2 (issue 11: more water and roads), scored apart too: the scene method was developed
 # on the first 15; the last two were labelled after it was fixed and looked at only to score it
-ADDED = ("mate_storm", "kde_eveningglow", "kde_summer_1am", "lomiri_picosdeeuropa", "lomiri_aitzgorri", "scenetext05",
-         "vtest", "kde_bythewater", "kde_darkesthour")
+ADDED = (
+    "mate_storm",
+    "kde_eveningglow",
+    "kde_summer_1am",
+    "lomiri_picosdeeuropa",
+    "lomiri_aitzgorri",
+    "scenetext05",
+    "vtest",
+    "kde_bythewater",
+    "kde_darkesthour",
+)
 HELD_OUT = ("kde_bythewater", "kde_darkesthour")
 
 
@@ -62,7 +71,9 @@ def evaluate(backend: str, names: list[str]) -> dict:
         entry = labelset.load(name)
         rgb = photos.load(entry["photo"])
         report = parse_report(Photo(rgb), manager)
-        per_photo[name] = {k: round(v, 3) for k, v in labelset.score(entry, labelset.predicted(report.segments)).items()}
+        per_photo[name] = {
+            k: round(v, 3) for k, v in labelset.score(entry, labelset.predicted(report.segments)).items()
+        }
         seconds[name] = round(report.seconds, 3)
     labels: dict[str, list[float]] = {}
     for scores in per_photo.values():
@@ -70,6 +81,7 @@ def evaluate(backend: str, names: list[str]) -> dict:
             labels.setdefault(label, []).append(v)
     per_label = {lb: round(statistics.mean(v), 3) for lb, v in sorted(labels.items())}
     hair = [per_photo[n]["hair"] for n in PORTRAITS if n in per_photo and "hair" in per_photo[n]]
+
     def subset(group: tuple[str, ...]) -> dict[str, float]:
         got: dict[str, list[float]] = {}
         for name in group:
@@ -119,18 +131,29 @@ def time_1mp(names: list[str], repeats: int) -> dict:
             totals.append(r.seconds)
             for p, s in r.per_parser.items():
                 per.setdefault(p, []).append(s)
-        out[name] = {"size": [big.shape[1], big.shape[0]], "median_s": round(statistics.median(totals), 3),
-                     "cpu_median_s": round(statistics.median(cpu), 3),
-                     "per_parser_median_s": {p: round(statistics.median(v), 3) for p, v in per.items()},
-                     "other_load_cores": other.stop(), "load_average": load_average()}
-        log(f"{name:14s} 1 MP parse {out[name]['median_s']:.2f}s wall, {out[name]['cpu_median_s']:.2f}s CPU "
-            f"{out[name]['per_parser_median_s']}")
+        out[name] = {
+            "size": [big.shape[1], big.shape[0]],
+            "median_s": round(statistics.median(totals), 3),
+            "cpu_median_s": round(statistics.median(cpu), 3),
+            "per_parser_median_s": {p: round(statistics.median(v), 3) for p, v in per.items()},
+            "other_load_cores": other.stop(),
+            "load_average": load_average(),
+        }
+        log(
+            f"{name:14s} 1 MP parse {out[name]['median_s']:.2f}s wall, {out[name]['cpu_median_s']:.2f}s CPU "
+            f"{out[name]['per_parser_median_s']}"
+        )
     meds = [v["median_s"] for v in out.values()]
     cpus = [v["cpu_median_s"] for v in out.values()]
-    return {"photos": out, "median_over_photos_s": round(statistics.median(meds), 3), "max_s": round(max(meds), 3),
-            "cpu_median_over_photos_s": round(statistics.median(cpus), 3), "cpu_max_s": round(max(cpus), 3),
-            "note": "wall seconds depend on what else runs (other_load_cores); the process's CPU seconds (all its "
-                    "threads) bound the wall time on a quiet machine from above"}
+    return {
+        "photos": out,
+        "median_over_photos_s": round(statistics.median(meds), 3),
+        "max_s": round(max(meds), 3),
+        "cpu_median_over_photos_s": round(statistics.median(cpus), 3),
+        "cpu_max_s": round(max(cpus), 3),
+        "note": "wall seconds depend on what else runs (other_load_cores); the process's CPU seconds (all its "
+        "threads) bound the wall time on a quiet machine from above",
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,14 +165,20 @@ def main(argv: list[str] | None = None) -> int:
     from tests import labelset
 
     names = labelset.names()
-    result: dict = {"machine": machine_info([2]), "labelled_photos": names, "targets": TARGETS,
-                    "scoring": "IoU per label, mean over the photos that have it (a label offered where the "
-                               "photo has none counts 0 there); mean_over_labels = mean of those"}
+    result: dict = {
+        "machine": machine_info([2]),
+        "labelled_photos": names,
+        "targets": TARGETS,
+        "scoring": "IoU per label, mean over the photos that have it (a label offered where the "
+        "photo has none counts 0 there); mean_over_labels = mean of those",
+    }
     for backend in BACKENDS:
         t0 = time.perf_counter()
         result[backend] = evaluate(backend, names)
-        log(f"{backend}: mean IoU {result[backend]['mean_over_labels']:.3f} over {len(result[backend]['per_label'])} "
-            f"labels ({time.perf_counter() - t0:.0f}s)  {result[backend]['per_label']}")
+        log(
+            f"{backend}: mean IoU {result[backend]['mean_over_labels']:.3f} over {len(result[backend]['per_label'])} "
+            f"labels ({time.perf_counter() - t0:.0f}s)  {result[backend]['per_label']}"
+        )
     if not args.no_time:
         result["timing_1mp"] = time_1mp(names, args.repeats)
     result["load_average_at_end"] = load_average()

@@ -59,10 +59,19 @@ def main(argv=None) -> int:
 
     rgb = cv2.resize(data.astronaut(), (1024, 1024), interpolation=cv2.INTER_AREA)
     photo = Photo(pixels=np.ascontiguousarray(rgb), name="astronaut-1024")
-    result = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": sys.version.split()[0],
-                          "torch": torch.__version__},
-              "threads": args.threads, "repeats": args.repeats, "photo": "skimage astronaut, 1024x1024",
-              "loadavg_before": os.getloadavg(), "models": {}}
+    result = {
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "torch": torch.__version__,
+        },
+        "threads": args.threads,
+        "repeats": args.repeats,
+        "photo": "skimage astronaut, 1024x1024",
+        "loadavg_before": os.getloadavg(),
+        "models": {},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for name, role, build in [
             ("sam2.1-hiera-tiny", "sam2", lambda: Sam2Model(Sam2Config())),
@@ -93,10 +102,14 @@ def main(argv=None) -> int:
                     prev = seg.segment(photo, prepared, ClickPrompt(points=(pt,)), prev)
                     clicks.append(time.perf_counter() - t0)
             params = sum(p.numel() for p in manager.get(role, lambda *a: None).model.parameters())
-            result["models"][name] = {"role": role, "params_M": round(params / 1e6, 1), "load_s": round(load_s, 2),
-                                      "embedding_s": [round(v, 3) for v in embeds],
-                                      "embedding_min_s": round(min(embeds), 3),
-                                      "click_median_s": round(sorted(clicks)[len(clicks) // 2], 4)}
+            result["models"][name] = {
+                "role": role,
+                "params_M": round(params / 1e6, 1),
+                "load_s": round(load_s, 2),
+                "embedding_s": [round(v, 3) for v in embeds],
+                "embedding_min_s": round(min(embeds), 3),
+                "click_median_s": round(sorted(clicks)[len(clicks) // 2], 4),
+            }
             print(name, result["models"][name], flush=True)
     result["loadavg_after"] = os.getloadavg()
     out = Path(__file__).resolve().parent / "results" / "sam2.json"

@@ -122,8 +122,9 @@ def sam_config(arch: str):
     spec = ARCHS[arch]
     vision = dict(VISION_COMMON, hidden_size=spec["hidden_size"], mlp_dim=spec["mlp_dim"])
     if vision["hidden_size"] % vision["num_attention_heads"]:
-        raise ValueError(f"{arch}: {vision['num_attention_heads']} heads do not divide hidden size "
-                         f"{vision['hidden_size']}")
+        raise ValueError(
+            f"{arch}: {vision['num_attention_heads']} heads do not divide hidden size {vision['hidden_size']}"
+        )
     return SamConfig(vision_config=vision)
 
 
@@ -147,8 +148,11 @@ def count_flops(arch: str) -> dict[str, float]:
         with FlopCounterMode(display=False) as fc:
             model(image_embeddings=emb, input_points=points, input_labels=labels, multimask_output=True)
         dec = fc.get_total_flops()
-    return {"params_m": round(params / 1e6, 2), "gflops_embedding": round(enc / 1e9, 1),
-            "gflops_decoder": round(dec / 1e9, 2)}
+    return {
+        "params_m": round(params / 1e6, 2),
+        "gflops_embedding": round(enc / 1e9, 1),
+        "gflops_decoder": round(dec / 1e9, 2),
+    }
 
 
 def build_checkpoint(arch: str, folder: Path, seed: int = 0) -> dict[str, Any]:
@@ -227,16 +231,16 @@ def bench_sam_size(segmenter, photo, repeats: int, clicks: int) -> dict[str, Any
     scale = prepared.reshaped[1] / photo.width
     pts1 = torch.tensor([[[[(p1.x + 0.5) * scale, (p1.y + 0.5) * scale]]]], dtype=m.dtype, device=m.device)
     lab1 = torch.tensor([[[1]]], dtype=torch.long, device=m.device)
-    pts2 = torch.tensor([[[[(p.x + 0.5) * scale, (p.y + 0.5) * scale] for p in (p1, p2)]]], dtype=m.dtype,
-                        device=m.device)
+    pts2 = torch.tensor(
+        [[[[(p.x + 0.5) * scale, (p.y + 0.5) * scale] for p in (p1, p2)]]], dtype=m.dtype, device=m.device
+    )
     lab2 = torch.tensor([[[1, 1]]], dtype=torch.long, device=m.device)
     mask_in = r1.state.to(m.device, m.dtype)
 
     def bare(points, labels, masks=None):
         kw = {"input_masks": masks} if masks is not None else {}
         with torch.inference_mode():
-            return m.model(image_embeddings=emb, input_points=points, input_labels=labels, multimask_output=True,
-                           **kw)
+            return m.model(image_embeddings=emb, input_points=points, input_labels=labels, multimask_output=True, **kw)
 
     bare(pts1, lab1)
     bare(pts2, lab2, mask_in)
@@ -338,28 +342,66 @@ def goal_checks(result: dict[str, Any]) -> list[dict[str, Any]]:
     checks = []
 
     def add(threads, arch, what, value, goal, unit):
-        checks.append({"threads": threads, "arch": arch, "what": what, "value": value, "goal": goal,
-                       "unit": unit, "ok": value <= goal})
+        checks.append(
+            {
+                "threads": threads,
+                "arch": arch,
+                "what": what,
+                "value": value,
+                "goal": goal,
+                "unit": unit,
+                "ok": value <= goal,
+            }
+        )
 
     for r in result["sam"]:
         for s in r["sizes"]:
             tag = f"{s['mp']:g} MP"
             if abs(s["mp"] - 1.0) < 0.05:
-                add(r["threads"], r["arch"], f"embedding {tag}", s["embed_s"]["median"],
-                    GOALS["embedding_1mp_s_max"], "s")
+                add(
+                    r["threads"],
+                    r["arch"],
+                    f"embedding {tag}",
+                    s["embed_s"]["median"],
+                    GOALS["embedding_1mp_s_max"],
+                    "s",
+                )
             add(r["threads"], r["arch"], f"first click {tag}", s["click_ms"]["median"], GOALS["click_ms_max"], "ms")
-            add(r["threads"], r["arch"], f"refine click {tag}", s["refine_ms"]["median"], GOALS["click_ms_max"],
-                "ms")
-            add(r["threads"], r["arch"], f"first click / bare decoder {tag}", s["click_over_bare"],
-                GOALS["click_over_bare_decoder_max"], "x")
-            add(r["threads"], r["arch"], f"refine click / bare decoder {tag}", s["refine_over_bare"],
-                GOALS["click_over_bare_decoder_max"], "x")
+            add(r["threads"], r["arch"], f"refine click {tag}", s["refine_ms"]["median"], GOALS["click_ms_max"], "ms")
+            add(
+                r["threads"],
+                r["arch"],
+                f"first click / bare decoder {tag}",
+                s["click_over_bare"],
+                GOALS["click_over_bare_decoder_max"],
+                "x",
+            )
+            add(
+                r["threads"],
+                r["arch"],
+                f"refine click / bare decoder {tag}",
+                s["refine_over_bare"],
+                GOALS["click_over_bare_decoder_max"],
+                "x",
+            )
         for e in r["e2e"]:
             tag = f"{e['mp']:g} MP"
-            add(r["threads"], r["arch"], f"end-to-end first click + overlay {tag}", e["click_total_ms"]["median"],
-                GOALS["click_ms_max"], "ms")
-            add(r["threads"], r["arch"], f"end-to-end refine click + overlay {tag}",
-                e["refine_total_ms"]["median"], GOALS["click_ms_max"], "ms")
+            add(
+                r["threads"],
+                r["arch"],
+                f"end-to-end first click + overlay {tag}",
+                e["click_total_ms"]["median"],
+                GOALS["click_ms_max"],
+                "ms",
+            )
+            add(
+                r["threads"],
+                r["arch"],
+                f"end-to-end refine click + overlay {tag}",
+                e["refine_total_ms"]["median"],
+                GOALS["click_ms_max"],
+                "ms",
+            )
     return checks
 
 
@@ -380,49 +422,108 @@ def report(result: dict[str, Any]) -> str:
     for r in result["sam"]:
         for s in r["sizes"]:
             embed_goal = GOALS["embedding_1mp_s_max"] if abs(s["mp"] - 1.0) < 0.05 else float("inf")
-            rows.append([r["arch"], r["threads"], f"{s['mp']:g}", f"{r['load_s']:.2f}",
-                         ok(s["embed_s"]["median"], embed_goal), f"{s['embed_minor_page_faults'] / 1000:.0f}",
-                         ok(s["click_ms"]["median"], GOALS["click_ms_max"]),
-                         s["bare_decoder_ms"]["median"],
-                         ok(s["click_over_bare"], GOALS["click_over_bare_decoder_max"]),
-                         ok(s["refine_ms"]["median"], GOALS["click_ms_max"]),
-                         s["bare_decoder_refine_ms"]["median"],
-                         ok(s["refine_over_bare"], GOALS["click_over_bare_decoder_max"])])
-    lines.append(table(rows, ["model", "thr", "MP", "load s", "embed s", "faults k", "click ms", "bare ms", "ratio",
-                              "refine ms", "bare ms", "ratio"]))
+            rows.append(
+                [
+                    r["arch"],
+                    r["threads"],
+                    f"{s['mp']:g}",
+                    f"{r['load_s']:.2f}",
+                    ok(s["embed_s"]["median"], embed_goal),
+                    f"{s['embed_minor_page_faults'] / 1000:.0f}",
+                    ok(s["click_ms"]["median"], GOALS["click_ms_max"]),
+                    s["bare_decoder_ms"]["median"],
+                    ok(s["click_over_bare"], GOALS["click_over_bare_decoder_max"]),
+                    ok(s["refine_ms"]["median"], GOALS["click_ms_max"]),
+                    s["bare_decoder_refine_ms"]["median"],
+                    ok(s["refine_over_bare"], GOALS["click_over_bare_decoder_max"]),
+                ]
+            )
+    lines.append(
+        table(
+            rows,
+            [
+                "model",
+                "thr",
+                "MP",
+                "load s",
+                "embed s",
+                "faults k",
+                "click ms",
+                "bare ms",
+                "ratio",
+                "refine ms",
+                "bare ms",
+                "ratio",
+            ],
+        )
+    )
     rows = []
     for r in result["sam"]:
         for e in r["e2e"]:
-            rows.append([r["arch"], r["threads"], f"{e['mp']:g}", f"{e['session_load_s']:.2f}",
-                         e["click_ms"]["median"], e["click_overlay_ms"]["median"],
-                         ok(e["click_total_ms"]["median"], GOALS["click_ms_max"]),
-                         e["refine_ms"]["median"], e["refine_overlay_ms"]["median"],
-                         ok(e["refine_total_ms"]["median"], GOALS["click_ms_max"])])
+            rows.append(
+                [
+                    r["arch"],
+                    r["threads"],
+                    f"{e['mp']:g}",
+                    f"{e['session_load_s']:.2f}",
+                    e["click_ms"]["median"],
+                    e["click_overlay_ms"]["median"],
+                    ok(e["click_total_ms"]["median"], GOALS["click_ms_max"]),
+                    e["refine_ms"]["median"],
+                    e["refine_overlay_ms"]["median"],
+                    ok(e["refine_total_ms"]["median"], GOALS["click_ms_max"]),
+                ]
+            )
     if rows:
-        lines += ["", "End to end (EditorSession.click + overlay)",
-                  table(rows, ["model", "thr", "MP", "load s", "click ms", "overlay", "total",
-                               "refine ms", "overlay", "total"])]
-    rows = [[g["threads"], f"{g['mp']:g}", f"{g['width']}x{g['height']}", g["prepare_s"]["median"],
-             g["click_ms"]["median"], g["refine_ms"]["median"]] for g in result["grabcut"]]
+        lines += [
+            "",
+            "End to end (EditorSession.click + overlay)",
+            table(
+                rows, ["model", "thr", "MP", "load s", "click ms", "overlay", "total", "refine ms", "overlay", "total"]
+            ),
+        ]
+    rows = [
+        [
+            g["threads"],
+            f"{g['mp']:g}",
+            f"{g['width']}x{g['height']}",
+            g["prepare_s"]["median"],
+            g["click_ms"]["median"],
+            g["refine_ms"]["median"],
+        ]
+        for g in result["grabcut"]
+    ]
     if rows:
-        lines += ["", "GrabCut (offline backend)",
-                  table(rows, ["thr", "MP", "size", "prepare s", "click ms", "refine ms"])]
+        lines += [
+            "",
+            "GrabCut (offline backend)",
+            table(rows, ["thr", "MP", "size", "prepare s", "click ms", "refine ms"]),
+        ]
     missed = [c for c in result["goal_checks"] if not c["ok"]]
     lines += ["", f"Goal checks: {len(result['goal_checks']) - len(missed)} of {len(result['goal_checks'])} met."]
-    lines.append(f"Total time {result['elapsed_s']:.0f} s, peak memory {result['peak_rss_mib']} MiB; "
-                 f"results in {result['output']}")
+    lines.append(
+        f"Total time {result['elapsed_s']:.0f} s, peak memory {result['peak_rss_mib']} MiB; "
+        f"results in {result['output']}"
+    )
     return "\n".join(lines)
 
 
 # -- main -------------------------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--threads", default="1,2",
-                    help="comma-separated torch thread counts to run, one after the other (default: 1,2)")
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke test: 0.3 MP only, SlimSAM-77 only, 1 repeat; writes results/sam-quick.json")
-    ap.add_argument("--archs", default=None,
-                    help=f"comma-separated subset of {','.join(ARCHS)} (default: all; --quick: slimsam-77)")
+    ap.add_argument(
+        "--threads",
+        default="1,2",
+        help="comma-separated torch thread counts to run, one after the other (default: 1,2)",
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 0.3 MP only, SlimSAM-77 only, 1 repeat; writes results/sam-quick.json",
+    )
+    ap.add_argument(
+        "--archs", default=None, help=f"comma-separated subset of {','.join(ARCHS)} (default: all; --quick: slimsam-77)"
+    )
     ap.add_argument("--repeats", type=int, default=None, help="timed embeddings/prepares per size (default 3)")
     ap.add_argument("--clicks", type=int, default=None, help="timed clicks per measurement (default 10)")
     ap.add_argument("--out", type=Path, default=None, help="JSON output path")
@@ -461,12 +562,19 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join([Path(sys.executable).name] + sys.argv),
         "machine": machine_info(args.threads),
         "goals": GOALS,
-        "settings": {"archs": args.archs, "sam_sizes_mp": sam_sizes, "e2e_sizes_mp": e2e_sizes,
-                     "grabcut_sizes_mp": grabcut_sizes, "embed_repeats": args.repeats,
-                     "click_repeats": args.clicks, "warm_up": "1 call before each timed series",
-                     "photo": "skimage.data.astronaut() resized with cv2 (INTER_CUBIC up, INTER_AREA down)",
-                     "clicks": {"first": FIRST_CLICK, "second": SECOND_CLICK, "unit": "fraction of (W, H)"},
-                     "device": "cpu", "dtype": "float32"},
+        "settings": {
+            "archs": args.archs,
+            "sam_sizes_mp": sam_sizes,
+            "e2e_sizes_mp": e2e_sizes,
+            "grabcut_sizes_mp": grabcut_sizes,
+            "embed_repeats": args.repeats,
+            "click_repeats": args.clicks,
+            "warm_up": "1 call before each timed series",
+            "photo": "skimage.data.astronaut() resized with cv2 (INTER_CUBIC up, INTER_AREA down)",
+            "clicks": {"first": FIRST_CLICK, "second": SECOND_CLICK, "unit": "fraction of (W, H)"},
+            "device": "cpu",
+            "dtype": "float32",
+        },
         "architectures": {},
         "sam": [],
         "grabcut": [],
@@ -481,8 +589,10 @@ def main(argv: list[str] | None = None) -> int:
             folders[arch] = Path(tmp) / arch
             info.update(build_checkpoint(arch, folders[arch]))
             result["architectures"][arch] = info
-            log(f"{arch}: {info['params_m']} M parameters, {info['gflops_embedding']} GFLOP per embedding, "
-                f"{info['gflops_decoder']} GFLOP per decoder call, {info['folder_mb']} MB checkpoint")
+            log(
+                f"{arch}: {info['params_m']} M parameters, {info['gflops_embedding']} GFLOP per embedding, "
+                f"{info['gflops_decoder']} GFLOP per decoder call, {info['folder_mb']} MB checkpoint"
+            )
 
         for n in args.threads:
             th = set_threads(n)
@@ -490,20 +600,30 @@ def main(argv: list[str] | None = None) -> int:
             for arch in args.archs:
                 manager, segmenter, load_s = load_segmenter(folders[arch])
                 log(f"  {arch}: loaded through ModelManager in {load_s:.2f}s")
-                entry: dict[str, Any] = {"arch": arch, **th, "load_s": round(load_s, 3), "sizes": [], "e2e": [],
-                                         "load_average_before": [round(v, 2) for v in os.getloadavg()]}
+                entry: dict[str, Any] = {
+                    "arch": arch,
+                    **th,
+                    "load_s": round(load_s, 3),
+                    "sizes": [],
+                    "e2e": [],
+                    "load_average_before": [round(v, 2) for v in os.getloadavg()],
+                }
                 for mp in sam_sizes:
                     r = bench_sam_size(segmenter, photos[mp], args.repeats, args.clicks)
                     entry["sizes"].append(r)
-                    log(f"  {arch} {mp:g} MP: embed {r['embed_s']['median']:.3f}s "
+                    log(
+                        f"  {arch} {mp:g} MP: embed {r['embed_s']['median']:.3f}s "
                         f"({r['embed_minor_page_faults']} page faults), click "
                         f"{r['click_ms']['median']:.1f} ms (bare {r['bare_decoder_ms']['median']:.1f}), refine "
-                        f"{r['refine_ms']['median']:.1f} ms (bare {r['bare_decoder_refine_ms']['median']:.1f})")
+                        f"{r['refine_ms']['median']:.1f} ms (bare {r['bare_decoder_refine_ms']['median']:.1f})"
+                    )
                 for mp in e2e_sizes:
                     e = bench_e2e(manager, segmenter, photos[mp], args.clicks)
                     entry["e2e"].append(e)
-                    log(f"  {arch} {mp:g} MP end to end: click+overlay {e['click_total_ms']['median']:.1f} ms, "
-                        f"refine+overlay {e['refine_total_ms']['median']:.1f} ms")
+                    log(
+                        f"  {arch} {mp:g} MP end to end: click+overlay {e['click_total_ms']['median']:.1f} ms, "
+                        f"refine+overlay {e['refine_total_ms']['median']:.1f} ms"
+                    )
                 emb_1 = next((s for s in entry["sizes"] if abs(s["mp"] - 1.0) < 0.05), entry["sizes"][0])
                 gflops = result["architectures"][arch]["gflops_embedding"]
                 entry["embedding_gflops_per_s"] = round(gflops / emb_1["embed_s"]["median"], 1)
@@ -513,8 +633,10 @@ def main(argv: list[str] | None = None) -> int:
             for mp in grabcut_sizes:
                 g = bench_grabcut(photos[mp], args.repeats, args.clicks)
                 result["grabcut"].append({**th, **g})
-                log(f"  GrabCut {mp:g} MP: prepare {g['prepare_s']['median']:.3f}s, click "
-                    f"{g['click_ms']['median']:.1f} ms, refine {g['refine_ms']['median']:.1f} ms")
+                log(
+                    f"  GrabCut {mp:g} MP: prepare {g['prepare_s']['median']:.3f}s, click "
+                    f"{g['click_ms']['median']:.1f} ms, refine {g['refine_ms']['median']:.1f} ms"
+                )
         os.environ.pop("FACET_MODEL_SAM", None)
 
     result["goal_checks"] = goal_checks(result)

@@ -127,12 +127,17 @@ def flatness(curve: list[dict[str, Any]], key: str = "step") -> dict[str, Any]:
     mx, my = sum(xs) / n, sum(ys) / n
     var = sum((x - mx) ** 2 for x in xs)
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var if var else 0.0
-    return {"warmup_until": curve[warm_i][key], "start_rss_mb": curve[0]["rss_mb"], "warmup_rss_mb": warm,
-            "final_rss_mb": ys[-1], "max_rss_mb": max(c["rss_mb"] for c in curve),
-            "max_drift_pct": round(max(abs(y - warm) for y in ys) / warm * 100, 2),
-            "final_drift_pct": round((ys[-1] - warm) / warm * 100, 2),
-            "slope_mb_per_100": round(slope * 100, 2),
-            "second_half_drift_pct": round((ys[-1] - mid) / mid * 100, 2)}
+    return {
+        "warmup_until": curve[warm_i][key],
+        "start_rss_mb": curve[0]["rss_mb"],
+        "warmup_rss_mb": warm,
+        "final_rss_mb": ys[-1],
+        "max_rss_mb": max(c["rss_mb"] for c in curve),
+        "max_drift_pct": round(max(abs(y - warm) for y in ys) / warm * 100, 2),
+        "final_drift_pct": round((ys[-1] - warm) / warm * 100, 2),
+        "slope_mb_per_100": round(slope * 100, 2),
+        "second_half_drift_pct": round((ys[-1] - mid) / mid * 100, 2),
+    }
 
 
 def photos_1mp() -> dict[str, Any]:
@@ -147,11 +152,15 @@ def photos_1mp() -> dict[str, Any]:
 
     import matplotlib
 
-    hopper = np.asarray(Image.open(Path(matplotlib.__file__).parent / "mpl-data" / "sample_data"
-                                   / "grace_hopper.jpg").convert("RGB"))
+    hopper = np.asarray(
+        Image.open(Path(matplotlib.__file__).parent / "mpl-data" / "sample_data" / "grace_hopper.jpg").convert("RGB")
+    )
     out = {}
-    for name, rgb in (("astronaut", data.astronaut()), ("grace_hopper", hopper),
-                      ("china", load_sample_image("china.jpg"))):
+    for name, rgb in (
+        ("astronaut", data.astronaut()),
+        ("grace_hopper", hopper),
+        ("china", load_sample_image("china.jpg")),
+    ):
         h, w = rgb.shape[:2]
         f = (1e6 / (h * w)) ** 0.5
         size = (1000, 1000) if name == "astronaut" else (round(w * f), round(h * f))
@@ -224,21 +233,29 @@ def part_single(args: argparse.Namespace, max_layers: int | None) -> dict[str, A
         times.append(time.perf_counter() - t)
         counts[kind] = counts.get(kind, 0) + 1
         if step % 10 == 0:
-            curve.append({"step": step, "rss_mb": rss_mb(), "layers": len(s.layers.layers),
-                          "merged": s.layers.merged})
+            curve.append({"step": step, "rss_mb": rss_mb(), "layers": len(s.layers.layers), "merged": s.layers.merged})
             if step % 100 == 0:
-                log(f"  {step} actions: RSS {curve[-1]['rss_mb']} MB, {len(s.layers.layers)} layers "
-                    f"(+{s.layers.merged} merged), {sum(times[-100:]) / len(times[-100:]):.3f} s/action")
+                log(
+                    f"  {step} actions: RSS {curve[-1]['rss_mb']} MB, {len(s.layers.layers)} layers "
+                    f"(+{s.layers.merged} merged), {sum(times[-100:]) / len(times[-100:]):.3f} s/action"
+                )
     tmp = s._tmpdir
     s.close()
     curve.append({"step": args.edits, "rss_mb": rss_mb(), "layers": 0, "after": "close"})
     trimmed = trimmed_rss_mb()
-    return {"photo": f"astronaut {photo.width}x{photo.height}", "actions": counts, "exports": exports,
-            "max_layers": services.settings.max_layers, "upload_s": round(upload_s, 2),
-            "seconds_per_action_median": round(sorted(times)[len(times) // 2], 4),
-            "temp_folder_removed_on_close": tmp is not None and not os.path.exists(tmp),
-            "summary": flatness(curve[:-1]), "rss_after_close_mb": curve[-1]["rss_mb"],
-            "rss_after_close_trimmed_mb": trimmed, "curve": curve}
+    return {
+        "photo": f"astronaut {photo.width}x{photo.height}",
+        "actions": counts,
+        "exports": exports,
+        "max_layers": services.settings.max_layers,
+        "upload_s": round(upload_s, 2),
+        "seconds_per_action_median": round(sorted(times)[len(times) // 2], 4),
+        "temp_folder_removed_on_close": tmp is not None and not os.path.exists(tmp),
+        "summary": flatness(curve[:-1]),
+        "rss_after_close_mb": curve[-1]["rss_mb"],
+        "rss_after_close_trimmed_mb": trimmed,
+        "curve": curve,
+    }
 
 
 def _session_dirs() -> list[str]:
@@ -270,12 +287,19 @@ def part_sessions(args: argparse.Namespace) -> dict[str, Any]:
         left_behind += bool(tmp and os.path.exists(tmp))
         curve.append({"step": edits, "session": n, "rss_mb": rss_mb(), "temp_folders": len(_session_dirs())})
         if n % 20 == 0:
-            log(f"  {n} sessions, {edits} edits: RSS {curve[-1]['rss_mb']} MB, "
-                f"{curve[-1]['temp_folders']} temp folders")
-    return {"sessions": args.sessions, "edits": edits, "seconds": round(time.perf_counter() - t0, 1),
-            "final_trimmed_rss_mb": trimmed_rss_mb(),
-            "temp_folders_left_after_close": left_behind, "temp_folders_at_end": len(_session_dirs()),
-            "summary": flatness(curve), "curve": curve}
+            log(
+                f"  {n} sessions, {edits} edits: RSS {curve[-1]['rss_mb']} MB, {curve[-1]['temp_folders']} temp folders"
+            )
+    return {
+        "sessions": args.sessions,
+        "edits": edits,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "final_trimmed_rss_mb": trimmed_rss_mb(),
+        "temp_folders_left_after_close": left_behind,
+        "temp_folders_at_end": len(_session_dirs()),
+        "summary": flatness(curve),
+        "curve": curve,
+    }
 
 
 # -- part 3: the real Gradio app ------------------------------------------------------------------------
@@ -286,8 +310,13 @@ def gradio_clients(url: str, photo_dir: str, clients: int, first: int) -> None:
     from gradio_client import Client, handle_file
 
     files = sorted(Path(photo_dir).glob("*.png"))
-    looks = [("Recolour", "#c0262d"), ("Texture", "#000000"), ("Cartoon", "#000000"), ("Recolour", "#1e6fd9"),
-             ("Neural style", "#000000")]
+    looks = [
+        ("Recolour", "#c0262d"),
+        ("Texture", "#000000"),
+        ("Cartoon", "#000000"),
+        ("Recolour", "#1e6fd9"),
+        ("Neural style", "#000000"),
+    ]
 
     def user(i: int) -> dict[str, Any]:
         t0 = time.perf_counter()
@@ -298,9 +327,27 @@ def gradio_clients(url: str, photo_dir: str, clients: int, first: int) -> None:
         client.predict(choices[label], api_name="/use_part")
         applied = 0
         for k, (look, colour) in enumerate(looks):
-            out = client.predict(look, ("denim", "leopard", "knit")[k % 3], None, 1.0, colour, "Target colour",
-                                 0, 1, 0, (i + k) % 26, None, 1, 0, 8, 1, "sunset", -1, i,
-                                 api_name="/apply_edit")
+            out = client.predict(
+                look,
+                ("denim", "leopard", "knit")[k % 3],
+                None,
+                1.0,
+                colour,
+                "Target colour",
+                0,
+                1,
+                0,
+                (i + k) % 26,
+                None,
+                1,
+                0,
+                8,
+                1,
+                "sunset",
+                -1,
+                i,
+                api_name="/apply_edit",
+            )
             applied += "Applied" in out[1]
         client.predict("JPEG", api_name="/export")
         if hasattr(client, "close"):
@@ -368,14 +415,24 @@ def part_gradio(args: argparse.Namespace) -> dict[str, Any]:
 
     def live_sessions() -> int:
         holder = demo.state_holder
-        return sum(1 for sid in list(holder.session_data)
-                   if any(v is not None for v in holder.session_data[sid].state_data.values()))
+        return sum(
+            1
+            for sid in list(holder.session_data)
+            if any(v is not None for v in holder.session_data[sid].state_data.values())
+        )
 
     def sample() -> None:
         while not stop.is_set():
-            curve.append({"t": round(time.perf_counter() - t_start, 1), "rss_mb": rss_mb(), "phase": phase[0],
-                          "closed": len(closed), "live_sessions": live_sessions(),
-                          "temp_folders": len(_session_dirs())})
+            curve.append(
+                {
+                    "t": round(time.perf_counter() - t_start, 1),
+                    "rss_mb": rss_mb(),
+                    "phase": phase[0],
+                    "closed": len(closed),
+                    "live_sessions": live_sessions(),
+                    "temp_folders": len(_session_dirs()),
+                }
+            )
             stop.wait(1.0)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -385,27 +442,55 @@ def part_gradio(args: argparse.Namespace) -> dict[str, Any]:
     for wave in range(args.waves):
         phase[0] = f"wave {wave + 1}"
         first = wave * args.clients
-        r = subprocess.run([sys.executable, __file__, "--gradio-clients", url, "--photo-dir", str(photo_dir),
-                            "--clients", str(args.clients), "--first", str(first)],
-                           capture_output=True, text=True, timeout=1200)
+        r = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--gradio-clients",
+                url,
+                "--photo-dir",
+                str(photo_dir),
+                "--clients",
+                str(args.clients),
+                "--first",
+                str(first),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
         users = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
         if r.returncode != 0:
             log(r.stderr[-3000:])
         rss_busy = rss_mb()
         live_busy = live_sessions()
         phase[0] = f"idle after wave {wave + 1}"
-        log(f"  wave {wave + 1}: {len(users)} clients, {sum(u['applied'] for u in users)} edits applied; "
-            f"RSS {rss_busy} MB, {live_busy} live sessions; waiting {args.ttl + 6} s for the TTL")
+        log(
+            f"  wave {wave + 1}: {len(users)} clients, {sum(u['applied'] for u in users)} edits applied; "
+            f"RSS {rss_busy} MB, {live_busy} live sessions; waiting {args.ttl + 6} s for the TTL"
+        )
         time.sleep(args.ttl + 6)  # the heartbeat notices gone clients within 2 s; expiry runs every second
-        waves.append({"wave": wave + 1, "clients": len(users), "client_rc": r.returncode,
-                      "edits_applied": sum(u["applied"] for u in users),
-                      "client_seconds": [u["seconds"] for u in users], "parts": sorted({u["part"] for u in users}),
-                      "rss_after_wave_mb": rss_busy, "live_sessions_after_wave": live_busy,
-                      "rss_after_ttl_mb": rss_mb(), "live_sessions_after_ttl": live_sessions(),
-                      "closed_so_far": len(closed), "temp_folders_after_ttl": len(_session_dirs()),
-                      "gradio_session_entries": len(demo.state_holder.session_data)})
-        log(f"  after the TTL: RSS {waves[-1]['rss_after_ttl_mb']} MB, {waves[-1]['live_sessions_after_ttl']} live "
-            f"sessions, {len(closed)} closed by Gradio, {waves[-1]['temp_folders_after_ttl']} temp folders")
+        waves.append(
+            {
+                "wave": wave + 1,
+                "clients": len(users),
+                "client_rc": r.returncode,
+                "edits_applied": sum(u["applied"] for u in users),
+                "client_seconds": [u["seconds"] for u in users],
+                "parts": sorted({u["part"] for u in users}),
+                "rss_after_wave_mb": rss_busy,
+                "live_sessions_after_wave": live_busy,
+                "rss_after_ttl_mb": rss_mb(),
+                "live_sessions_after_ttl": live_sessions(),
+                "closed_so_far": len(closed),
+                "temp_folders_after_ttl": len(_session_dirs()),
+                "gradio_session_entries": len(demo.state_holder.session_data),
+            }
+        )
+        log(
+            f"  after the TTL: RSS {waves[-1]['rss_after_ttl_mb']} MB, {waves[-1]['live_sessions_after_ttl']} live "
+            f"sessions, {len(closed)} closed by Gradio, {waves[-1]['temp_folders_after_ttl']} temp folders"
+        )
     stop.set()
     sampler.join()
     final_trimmed = trimmed_rss_mb()
@@ -413,16 +498,26 @@ def part_gradio(args: argparse.Namespace) -> dict[str, Any]:
     edits = sum(w["edits_applied"] for w in waves)
     clients = sum(w["clients"] for w in waves)
     idle = [w["rss_after_ttl_mb"] for w in waves]
-    return {"ttl_s": args.ttl, "clients": clients, "edits": edits, "sessions_closed_by_gradio": len(closed),
-            "expiry_task_errors": expiry_errors,
-            "waves": waves,
-            "final_trimmed_rss_mb": final_trimmed,
-            "summary": {"start_rss_mb": curve[0]["rss_mb"], "warmup_rss_mb": idle[0], "final_rss_mb": idle[-1],
-                        "max_rss_mb": max(c["rss_mb"] for c in curve), "idle_rss_mb_after_each_wave": idle,
-                        "max_drift_pct": round(max(abs(x - idle[0]) for x in idle) / idle[0] * 100, 2),
-                        "final_drift_pct": round((idle[-1] - idle[0]) / idle[0] * 100, 2),
-                        "note": "warm-up = idle RSS once wave 1's sessions expired; then the same after each wave"},
-            "curve": curve}
+    return {
+        "ttl_s": args.ttl,
+        "clients": clients,
+        "edits": edits,
+        "sessions_closed_by_gradio": len(closed),
+        "expiry_task_errors": expiry_errors,
+        "waves": waves,
+        "final_trimmed_rss_mb": final_trimmed,
+        "summary": {
+            "start_rss_mb": curve[0]["rss_mb"],
+            "warmup_rss_mb": idle[0],
+            "final_rss_mb": idle[-1],
+            "max_rss_mb": max(c["rss_mb"] for c in curve),
+            "idle_rss_mb_after_each_wave": idle,
+            "max_drift_pct": round(max(abs(x - idle[0]) for x in idle) / idle[0] * 100, 2),
+            "final_drift_pct": round((idle[-1] - idle[0]) / idle[0] * 100, 2),
+            "note": "warm-up = idle RSS once wave 1's sessions expired; then the same after each wave",
+        },
+        "curve": curve,
+    }
 
 
 def churn_clients(url: str, photo: str, clients: int) -> None:
@@ -447,8 +542,11 @@ def part_churn(args: argparse.Namespace) -> dict[str, Any]:
     Image.fromarray(data.astronaut()[::4, ::4].copy()).save(photo)
 
     def run(n: int) -> None:
-        subprocess.run([sys.executable, __file__, "--churn-clients", url, "--photo-dir", str(photo),
-                        "--clients", str(n)], check=True, timeout=1800)
+        subprocess.run(
+            [sys.executable, __file__, "--churn-clients", url, "--photo-dir", str(photo), "--clients", str(n)],
+            check=True,
+            timeout=1800,
+        )
         time.sleep(args.ttl + 6)
 
     run(5)
@@ -460,14 +558,23 @@ def part_churn(args: argparse.Namespace) -> dict[str, Any]:
     entries = len(demo.state_holder.session_data)
     capacity = demo.state_holder.capacity
     demo.close()
-    return {"sessions": args.churn, "ttl_s": args.ttl, "seconds": round(time.perf_counter() - t0, 1),
-            "gradio_state_session_capacity": capacity, "gradio_session_entries_at_end": entries,
-            "sessions_closed_by_gradio": len(closed), "expiry_task_errors": expiry_errors,
-            "rss_before_mb": before, "rss_after_mb": after,
-            "rss_kb_per_session": round((after - before) * 1024 / args.churn, 1),
-            "trimmed_rss_before_mb": before_trimmed, "trimmed_rss_after_mb": after_trimmed,
-            "trimmed_kb_per_session": round((after_trimmed - before_trimmed) * 1024 / args.churn, 1)
-            if before_trimmed and after_trimmed else None}
+    return {
+        "sessions": args.churn,
+        "ttl_s": args.ttl,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "gradio_state_session_capacity": capacity,
+        "gradio_session_entries_at_end": entries,
+        "sessions_closed_by_gradio": len(closed),
+        "expiry_task_errors": expiry_errors,
+        "rss_before_mb": before,
+        "rss_after_mb": after,
+        "rss_kb_per_session": round((after - before) * 1024 / args.churn, 1),
+        "trimmed_rss_before_mb": before_trimmed,
+        "trimmed_rss_after_mb": after_trimmed,
+        "trimmed_kb_per_session": round((after_trimmed - before_trimmed) * 1024 / args.churn, 1)
+        if before_trimmed and after_trimmed
+        else None,
+    }
 
 
 # -- driver ---------------------------------------------------------------------------------------------
@@ -475,13 +582,34 @@ def run_part(name: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run one part in a child process with a private TMPDIR; returns its JSON."""
     tmp = tempfile.mkdtemp(prefix=f"soak-{name}-")
     out = Path(tmp) / "part.json"
-    env = {**os.environ, "TMPDIR": tmp, "GRADIO_TEMP_DIR": str(Path(tmp) / "gradio"),
-           "GRADIO_HEARTBEAT_INTERVAL": "2"}  # closed clients are noticed within 2 s instead of 15
+    env = {
+        **os.environ,
+        "TMPDIR": tmp,
+        "GRADIO_TEMP_DIR": str(Path(tmp) / "gradio"),
+        "GRADIO_HEARTBEAT_INTERVAL": "2",
+    }  # closed clients are noticed within 2 s instead of 15
     if name == "gradio":
         env.setdefault("FACET_MAX_SESSIONS", "10")  # so the run also drops old sessions past the cap
-    cmd = [sys.executable, __file__, "--run-part", name, "--part-out", str(out), "--edits", str(args.edits),
-           "--sessions", str(args.sessions), "--clients", str(args.clients), "--waves", str(args.waves),
-           "--ttl", str(args.ttl), "--churn", str(args.churn)] + (["--trim"] if args.trim else [])
+    cmd = [
+        sys.executable,
+        __file__,
+        "--run-part",
+        name,
+        "--part-out",
+        str(out),
+        "--edits",
+        str(args.edits),
+        "--sessions",
+        str(args.sessions),
+        "--clients",
+        str(args.clients),
+        "--waves",
+        str(args.waves),
+        "--ttl",
+        str(args.ttl),
+        "--churn",
+        str(args.churn),
+    ] + (["--trim"] if args.trim else [])
     import shutil
 
     t0 = time.perf_counter()
@@ -508,17 +636,52 @@ def report(result: dict[str, Any]) -> str:
         if not p or "summary" not in p:
             continue
         s = p["summary"]
-        rows.append([name, s["start_rss_mb"], s["warmup_rss_mb"], s["final_rss_mb"], s["max_rss_mb"],
-                     s.get("max_drift_pct", ""), s["final_drift_pct"], s.get("second_half_drift_pct", ""),
-                     s.get("slope_mb_per_100", ""), p.get("part_seconds", "")])
+        rows.append(
+            [
+                name,
+                s["start_rss_mb"],
+                s["warmup_rss_mb"],
+                s["final_rss_mb"],
+                s["max_rss_mb"],
+                s.get("max_drift_pct", ""),
+                s["final_drift_pct"],
+                s.get("second_half_drift_pct", ""),
+                s.get("slope_mb_per_100", ""),
+                p.get("part_seconds", ""),
+            ]
+        )
     for name in ("churn",):
         p = result["parts"].get(name)
         if p and "rss_kb_per_session" in p:
-            rows.append([f"churn ({p['sessions']} sessions, cap {p['gradio_state_session_capacity']})",
-                         p["rss_before_mb"], "", p["rss_after_mb"], "", "", "", "",
-                         f"{p['rss_kb_per_session']} KB/session", p.get("part_seconds", "")])
-    return table(rows, ["part", "start MB", "warm-up MB", "final MB", "max MB", "max drift %", "final drift %",
-                        "2nd half %", "MB/100 actions", "s"])
+            rows.append(
+                [
+                    f"churn ({p['sessions']} sessions, cap {p['gradio_state_session_capacity']})",
+                    p["rss_before_mb"],
+                    "",
+                    p["rss_after_mb"],
+                    "",
+                    "",
+                    "",
+                    "",
+                    f"{p['rss_kb_per_session']} KB/session",
+                    p.get("part_seconds", ""),
+                ]
+            )
+    return table(
+        rows,
+        [
+            "part",
+            "start MB",
+            "warm-up MB",
+            "final MB",
+            "max MB",
+            "max drift %",
+            "final drift %",
+            "2nd half %",
+            "MB/100 actions",
+            "s",
+        ],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -531,9 +694,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ttl", type=int, default=10, help="FACET_SESSION_TTL_S for the gradio part")
     ap.add_argument("--parts", default=",".join(DEFAULT_PARTS), help=f"comma-separated, from {PARTS}")
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--trim", action="store_true",
-                    help="diagnostic: malloc_trim(0) before every sample, so RSS shows memory still in use "
-                         "rather than freed heap glibc keeps")
+    ap.add_argument(
+        "--trim",
+        action="store_true",
+        help="diagnostic: malloc_trim(0) before every sample, so RSS shows memory still in use "
+        "rather than freed heap glibc keeps",
+    )
     ap.add_argument("--run-part", choices=PARTS, help=argparse.SUPPRESS)
     ap.add_argument("--part-out", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--gradio-clients", metavar="URL", help=argparse.SUPPRESS)
@@ -555,9 +721,13 @@ def main(argv: list[str] | None = None) -> int:
         from common import set_threads
 
         set_threads(1)
-        fn = {"single": lambda: part_single(args, None), "single_unbounded": lambda: part_single(args, 0),
-              "sessions": lambda: part_sessions(args), "gradio": lambda: part_gradio(args),
-              "churn": lambda: part_churn(args)}[args.run_part]
+        fn = {
+            "single": lambda: part_single(args, None),
+            "single_unbounded": lambda: part_single(args, 0),
+            "sessions": lambda: part_sessions(args),
+            "gradio": lambda: part_gradio(args),
+            "churn": lambda: part_churn(args),
+        }[args.run_part]
         args.part_out.write_text(json.dumps(fn()))
         return 0
 
@@ -568,23 +738,33 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS_DIR / ("soak-quick.json" if args.quick else "soak.json")
     t0 = time.perf_counter()
     result: dict[str, Any] = {
-        "benchmark": "bench/soak_bench.py", "mode": "quick" if args.quick else "full",
+        "benchmark": "bench/soak_bench.py",
+        "mode": "quick" if args.quick else "full",
         "command": " ".join([Path(sys.executable).name] + sys.argv),
         "machine": machine_info([1], ("torch", "numpy", "cv2", "gradio", "onnxruntime")),
-        "settings": {"edits": args.edits, "sessions": args.sessions, "edits_per_session": 5,
-                     "gradio_clients_per_wave": args.clients, "gradio_waves": args.waves, "gradio_ttl_s": args.ttl,
-                     "warmup_fraction": WARMUP_FRACTION, "trim_before_each_sample": args.trim,
-                     "rss": "psutil RSS after gc.collect()" + (" and malloc_trim(0)" if args.trim else ""),
-                     "photo": "1 MP (astronaut 1000x1000; grace_hopper and china resized to about 1 MP)"},
+        "settings": {
+            "edits": args.edits,
+            "sessions": args.sessions,
+            "edits_per_session": 5,
+            "gradio_clients_per_wave": args.clients,
+            "gradio_waves": args.waves,
+            "gradio_ttl_s": args.ttl,
+            "warmup_fraction": WARMUP_FRACTION,
+            "trim_before_each_sample": args.trim,
+            "rss": "psutil RSS after gc.collect()" + (" and malloc_trim(0)" if args.trim else ""),
+            "photo": "1 MP (astronaut 1000x1000; grace_hopper and china resized to about 1 MP)",
+        },
         "parts": {},
     }
     for name in parts:
         log(f"part {name} ...")
         result["parts"][name] = run_part(name, args)
         s = result["parts"][name].get("summary", {})
-        log(f"part {name}: warm-up {s.get('warmup_rss_mb')} MB -> final {s.get('final_rss_mb')} MB "
+        log(
+            f"part {name}: warm-up {s.get('warmup_rss_mb')} MB -> final {s.get('final_rss_mb')} MB "
             f"(max drift {s.get('max_drift_pct')} %, final {s.get('final_drift_pct')} %); "
-            f"{result['parts'][name].get('part_seconds')} s")
+            f"{result['parts'][name].get('part_seconds')} s"
+        )
     result["machine"]["load_average_at_end"] = load_average()
     result["elapsed_s"] = round(time.perf_counter() - t0, 1)
     write_result(result, out)

@@ -40,9 +40,17 @@ from common import (
     write_result,
 )
 
-PHRASES = {"t1": ["the second person", "the person on the left", "the second person's hair", "the jackets",
-                  "all faces", "the unicorn"],
-           "china": ["sky", "the sky and the lake", "the temple", "the unicorn"]}
+PHRASES = {
+    "t1": [
+        "the second person",
+        "the person on the left",
+        "the second person's hair",
+        "the jackets",
+        "all faces",
+        "the unicorn",
+    ],
+    "china": ["sky", "the sky and the lake", "the temple", "the unicorn"],
+}
 MODEL_PHRASES = ["a red lantern", "the sky", "the second tree from the left"]
 
 
@@ -97,7 +105,8 @@ def bench_clipseg(runs: int) -> dict:
     del model
     _tiny_clip_tokenizer(folder)  # token ids only (the real vocabulary is not reachable offline)
     (folder / "preprocessor_config.json").write_text(
-        '{"size": 352, "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}')
+        '{"size": 352, "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}'
+    )
     build = time.perf_counter() - t0
     os.environ["FACET_MODEL_CLIPSEG"] = str(folder)
     manager = ModelManager(Settings(), online=False)
@@ -120,9 +129,15 @@ def bench_clipseg(runs: int) -> dict:
         if k:
             times.append(time.perf_counter() - t0)
     log(f"clipseg {params / 1e6:.0f}M params: load {load:.2f}s, per phrase {stats(times)['median']:.2f}s")
-    return {"parameters_millions": round(params / 1e6, 1), "build_and_save_s": round(build, 2),
-            "load_s": round(load, 2), "input_px": 352, "photo": "china 640x427", "per_phrase_s": stats(times),
-            "device": manager.device}
+    return {
+        "parameters_millions": round(params / 1e6, 1),
+        "build_and_save_s": round(build, 2),
+        "load_s": round(load, 2),
+        "input_px": 352,
+        "photo": "china 640x427",
+        "per_phrase_s": stats(times),
+        "device": manager.device,
+    }
 
 
 def bench_sam3(runs: int) -> dict:
@@ -162,11 +177,17 @@ def bench_sam3(runs: int) -> dict:
         if k or runs == 0:
             times.append(time.perf_counter() - t0)
     log(f"sam3 {params / 1e6:.0f}M params on {device}: build {build:.1f}s, per phrase {stats(times)['median']:.2f}s")
-    return {"parameters_millions": round(params / 1e6, 1), "build_s": round(build, 2), "input_px": 1008,
-            "photo": "china 640x427", "per_phrase_s": stats(times), "device": device,
-            "dtype": str(dtype).replace("torch.", ""),
-            "note": "a GPU role: on a CPU this is the wait without a GPU; "
-                    + ("one run, warm-up included" if runs == 0 else "the first (warm-up) run is not counted")}
+    return {
+        "parameters_millions": round(params / 1e6, 1),
+        "build_s": round(build, 2),
+        "input_px": 1008,
+        "photo": "china 640x427",
+        "per_phrase_s": stats(times),
+        "device": device,
+        "dtype": str(dtype).replace("torch.", ""),
+        "note": "a GPU role: on a CPU this is the wait without a GPU; "
+        + ("one run, warm-up included" if runs == 0 else "the first (warm-up) run is not counted"),
+    }
 
 
 def main() -> None:
@@ -174,15 +195,22 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=3, help="timed runs per model (after one warm-up)")
     ap.add_argument("--sam3-runs", type=int, default=0, help="SAM 3 timed runs after its warm-up (0: one run)")
-    ap.add_argument("--sam3", action="store_true",
-                    help="also SAM 3 on a CPU (840M parameters, ~4.5 GiB, minutes per phrase); with CUDA it always runs")
+    ap.add_argument(
+        "--sam3",
+        action="store_true",
+        help="also SAM 3 on a CPU (840M parameters, ~4.5 GiB, minutes per phrase); with CUDA it always runs",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS_DIR / "text_select.json")
     args = ap.parse_args()
     offline_env()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     threads = set_threads(args.threads)
-    result = {"benchmark": "text_select", "machine": machine_info([args.threads]), "threads": threads,
-              "command": " ".join([Path(sys.executable).name] + sys.argv)}
+    result = {
+        "benchmark": "text_select",
+        "machine": machine_info([args.threads]),
+        "threads": threads,
+        "command": " ".join([Path(sys.executable).name] + sys.argv),
+    }
     other = OtherLoad().start()
     t_all = time.perf_counter()
     result["offline_labels"] = bench_labels(args.runs)

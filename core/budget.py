@@ -27,8 +27,7 @@ from core.errors import BadInput
 MB = 1024 * 1024
 
 
-def work_size(width: int, height: int, max_pixels: int | None = None, max_side: int | None = None
-              ) -> tuple[int, int]:
+def work_size(width: int, height: int, max_pixels: int | None = None, max_side: int | None = None) -> tuple[int, int]:
     """(w, h) of ``width`` x ``height`` shrunk, aspect kept, so that ``w * h <= max_pixels`` and
     ``max(w, h) <= max_side`` (either cap may be None); unchanged when it already fits. Never enlarges,
     each side is at least 1, and the caps hold after rounding (sides are floored, then checked)."""
@@ -85,7 +84,8 @@ class MemoryBudget:
         if self.budget and need > self.budget:
             raise MemoryRefused(
                 f"{what} would need about {_gb(need)} of memory, more than this server allows for one edit "
-                f"({_gb(self.budget)}, FACET_MEMORY_BUDGET_MB); select a smaller part or use a smaller photo")
+                f"({_gb(self.budget)}, FACET_MEMORY_BUDGET_MB); select a smaller part or use a smaller photo"
+            )
 
     @contextmanager
     def reserve(self, need: int, what: str) -> Iterator[None]:
@@ -99,8 +99,10 @@ class MemoryBudget:
                 while self._in_use + need > self.budget:
                     left = deadline - time.monotonic()
                     if left <= 0:
-                        raise MemoryRefused(f"the server is busy with other large edits ({what} needs about "
-                                            f"{_gb(need)}); try again in a minute")
+                        raise MemoryRefused(
+                            f"the server is busy with other large edits ({what} needs about "
+                            f"{_gb(need)}); try again in a minute"
+                        )
                     self._cond.wait(left)
                 self._in_use += need
         try:
@@ -145,8 +147,9 @@ def estimate(editor: Budgeted, shape: tuple[int, ...], mask: Any) -> int:
 
 
 @contextmanager
-def guarded(editor: Budgeted, shape: tuple[int, ...], mask: Any, settings: Any, what: str | None = None
-            ) -> Iterator[int]:
+def guarded(
+    editor: Budgeted, shape: tuple[int, ...], mask: Any, settings: Any, what: str | None = None
+) -> Iterator[int]:
     """Check and reserve the editor's estimate for one edit (refused before it starts when too big)."""
     need = estimate(editor, shape, mask)
     label = what or f"this {editor.name} edit on {shape[1]}x{shape[0]} px"

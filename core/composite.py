@@ -142,9 +142,16 @@ def masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndar
     return out
 
 
-def harmonize(original: np.ndarray, edited: np.ndarray, mask: np.ndarray, band_px: float,
-              strength: float = 0.5, channels: str = "L", max_shift: float = 8.0,
-              sd: np.ndarray | None = None) -> np.ndarray:
+def harmonize(
+    original: np.ndarray,
+    edited: np.ndarray,
+    mask: np.ndarray,
+    band_px: float,
+    strength: float = 0.5,
+    channels: str = "L",
+    max_shift: float = 8.0,
+    sd: np.ndarray | None = None,
+) -> np.ndarray:
     """Pull the edit's colour statistics towards the original's, only near the boundary.
 
     In the band of ``band_px`` just inside the mask, the mean and standard deviation (Lab, per channel
@@ -196,9 +203,16 @@ def soft_edge_alpha(sd: np.ndarray, feather_px: float, edge: np.ndarray) -> np.n
     return a
 
 
-def composite_crop(original: np.ndarray, edited_crop: np.ndarray, box: XYXY, mask: np.ndarray,
-                   feather_px: float, harmonize_strength: float = 0.0, harmonize_channels: str = "L",
-                   alpha: np.ndarray | None = None) -> np.ndarray:
+def composite_crop(
+    original: np.ndarray,
+    edited_crop: np.ndarray,
+    box: XYXY,
+    mask: np.ndarray,
+    feather_px: float,
+    harmonize_strength: float = 0.0,
+    harmonize_channels: str = "L",
+    alpha: np.ndarray | None = None,
+) -> np.ndarray:
     """Paste ``edited_crop`` (the edit of ``original[box]``) back into a copy of ``original``.
 
     ``box`` must contain the mask plus ``feather_px`` (use ``crop_box(mask, margin >= feather_px + 1)``).
@@ -216,11 +230,20 @@ def composite_crop(original: np.ndarray, edited_crop: np.ndarray, box: XYXY, mas
     edited_crop = check_image(edited_crop, "edited image")
     sd = signed_distance(m)
     if harmonize_strength > 0:
-        edited_crop = harmonize(crop_o, edited_crop, m, band_px=max(4.0, 3.0 * feather_px),
-                                strength=harmonize_strength, channels=harmonize_channels, sd=sd)
+        edited_crop = harmonize(
+            crop_o,
+            edited_crop,
+            m,
+            band_px=max(4.0, 3.0 * feather_px),
+            strength=harmonize_strength,
+            channels=harmonize_channels,
+            sd=sd,
+        )
     if alpha is not None:
         if alpha.shape != mask.shape:
-            raise BadInput(f"the soft alpha is {alpha.shape[1]}x{alpha.shape[0]}, the mask {mask.shape[1]}x{mask.shape[0]}")
+            raise BadInput(
+                f"the soft alpha is {alpha.shape[1]}x{alpha.shape[0]}, the mask {mask.shape[1]}x{mask.shape[0]}"
+            )
         alpha = soft_edge_alpha(sd, feather_px, alpha[sl])
     else:
         alpha = _alpha_from_sd(sd, float(feather_px))
@@ -235,9 +258,15 @@ def composite_crop(original: np.ndarray, edited_crop: np.ndarray, box: XYXY, mas
     return out
 
 
-def composite(original: np.ndarray, edited: np.ndarray, mask: np.ndarray, feather_px: float,
-              harmonize_strength: float = 0.0, harmonize_channels: str = "L",
-              alpha: np.ndarray | None = None) -> np.ndarray:
+def composite(
+    original: np.ndarray,
+    edited: np.ndarray,
+    mask: np.ndarray,
+    feather_px: float,
+    harmonize_strength: float = 0.0,
+    harmonize_channels: str = "L",
+    alpha: np.ndarray | None = None,
+) -> np.ndarray:
     """Blend full-size ``edited`` into ``original`` under ``mask`` with a ``feather_px`` distance feather.
 
     Pixels outside the mask + feather band (see :func:`affected_region`) are bit-identical to
@@ -253,8 +282,9 @@ def composite(original: np.ndarray, edited: np.ndarray, mask: np.ndarray, feathe
     if feather_px < 0:
         raise BadInput(f"feather must be >= 0 px, got {feather_px}")
     box = crop_box(mask, int(np.ceil(feather_px)) + 1)
-    return composite_crop(original, edited[box_slices(box)], box, mask, feather_px,
-                          harmonize_strength, harmonize_channels, alpha)
+    return composite_crop(
+        original, edited[box_slices(box)], box, mask, feather_px, harmonize_strength, harmonize_channels, alpha
+    )
 
 
 # --------------------------------------------------------------------------- seam measure
@@ -324,5 +354,9 @@ def seam_delta_e(original: np.ndarray, result: np.ndarray, mask: np.ndarray, ban
     lab_o = rgb2lab(original[sl]).astype(np.float32)
     lab_r = rgb2lab(result[sl]).astype(np.float32)
     sigma = 2.0 * band_px
-    return SeamReport(original=_boundary_jump(lab_o, inner, outer, at, sigma),
-                      result=_boundary_jump(lab_r, inner, outer, at, sigma), band_px=band_px, samples=int(at.sum()))
+    return SeamReport(
+        original=_boundary_jump(lab_o, inner, outer, at, sigma),
+        result=_boundary_jump(lab_r, inner, outer, at, sigma),
+        band_px=band_px,
+        samples=int(at.sum()),
+    )

@@ -27,8 +27,14 @@ def _box(x: np.ndarray, r: int) -> np.ndarray:
     return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), normalize=True, borderType=cv2.BORDER_REFLECT)
 
 
-def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float = EPS,
-                  subsample: int = 1, where: np.ndarray | None = None) -> np.ndarray:
+def guided_filter(
+    guide: np.ndarray,
+    src: np.ndarray,
+    radius: int,
+    eps: float = EPS,
+    subsample: int = 1,
+    where: np.ndarray | None = None,
+) -> np.ndarray:
     """Colour guided filter: ``src`` (float HxW) smoothed while keeping the edges of ``guide`` (RGB).
 
     ``guide`` is RGB uint8 (or float in [0, 1]) HxWx3; ``radius`` in guide pixels; ``eps`` the
@@ -52,6 +58,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float = 
     mean_p = _box(ps, r)
     mean_ip = _box(gs * ps[..., None], r)
     cov_ip = mean_ip - mean_i * mean_p[..., None]
+
     # per-pixel 3x3 covariance of the guide, regularised, and its inverse (closed form by cofactors)
     def var(a: int, b: int) -> np.ndarray:
         v = _box(gs[..., a] * gs[..., b], r) - mean_i[..., a] * mean_i[..., b]
@@ -62,9 +69,13 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float = 
     i_gg, i_gb, i_bb = rr * bb - rb * rb, rb * rg - rr * gb, rr * gg - rg * rg
     det = rr * i_rr + rg * i_rg + rb * i_rb
     c0, c1, c2 = cov_ip[..., 0], cov_ip[..., 1], cov_ip[..., 2]
-    coef = np.stack([i_rr * c0 + i_rg * c1 + i_rb * c2,
-                     i_rg * c0 + i_gg * c1 + i_gb * c2,
-                     i_rb * c0 + i_gb * c1 + i_bb * c2], axis=-1) / det[..., None]  # (h, w, 3): a
+    coef = (
+        np.stack(
+            [i_rr * c0 + i_rg * c1 + i_rb * c2, i_rg * c0 + i_gg * c1 + i_gb * c2, i_rb * c0 + i_gb * c1 + i_bb * c2],
+            axis=-1,
+        )
+        / det[..., None]
+    )  # (h, w, 3): a
     b0 = mean_p - np.einsum("hwc,hwc->hw", coef, mean_i)
     mean_a = _box(coef, r)
     mean_b = _box(b0, r)
@@ -87,8 +98,15 @@ def upscale_soft(mask: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(m, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def refine_alpha(photo: np.ndarray, mask: np.ndarray, band: float | None = None, radius: int | None = None,
-                 eps: float = EPS, fixed: np.ndarray | None = None, colour: bool = False) -> np.ndarray:
+def refine_alpha(
+    photo: np.ndarray,
+    mask: np.ndarray,
+    band: float | None = None,
+    radius: int | None = None,
+    eps: float = EPS,
+    fixed: np.ndarray | None = None,
+    colour: bool = False,
+) -> np.ndarray:
     """A soft alpha (float32 HxW of ``photo``'s size) for ``mask`` whose edges follow the photo's edges.
 
     ``mask`` is bool (any size; a low-resolution mask is upscaled first). ``band``: how far (photo px) the
@@ -110,14 +128,23 @@ def refine_alpha(photo: np.ndarray, mask: np.ndarray, band: float | None = None,
     if crop is not None:  # a part of the photo: the same answer, worked out on the box around it only
         y0, y1, x0, x1 = crop
         alpha = np.zeros((h, w), np.float32)
-        alpha[y0:y1, x0:x1] = _refine_box(photo[y0:y1, x0:x1], soft[y0:y1, x0:x1], factor, band, radius, eps,
-                                          None if fixed is None else fixed[y0:y1, x0:x1], colour)
+        alpha[y0:y1, x0:x1] = _refine_box(
+            photo[y0:y1, x0:x1],
+            soft[y0:y1, x0:x1],
+            factor,
+            band,
+            radius,
+            eps,
+            None if fixed is None else fixed[y0:y1, x0:x1],
+            colour,
+        )
         return alpha
     return _refine_box(photo, soft, factor, band, radius, eps, fixed, colour)
 
 
-def _work_box(mask: np.ndarray, h: int, w: int, band: float, radius: int,
-              factor: float) -> tuple[int, int, int, int] | None:
+def _work_box(
+    mask: np.ndarray, h: int, w: int, band: float, radius: int, factor: float
+) -> tuple[int, int, int, int] | None:
     """(y0, y1, x0, x1) of the photo-size box outside which :func:`refine_alpha` answers 0 for ``mask`` (its
     upscaled extent, grown by the band, the filter's window and its padding); None when that is (nearly)
     the whole photo or the mask is empty."""
@@ -133,8 +160,16 @@ def _work_box(mask: np.ndarray, h: int, w: int, band: float, radius: int,
     return y0, y1, x0, x1
 
 
-def _refine_box(photo: np.ndarray, soft: np.ndarray, factor: float, band: float, radius: int, eps: float,
-                fixed: np.ndarray | None, colour: bool) -> np.ndarray:
+def _refine_box(
+    photo: np.ndarray,
+    soft: np.ndarray,
+    factor: float,
+    band: float,
+    radius: int,
+    eps: float,
+    fixed: np.ndarray | None,
+    colour: bool,
+) -> np.ndarray:
     """:func:`refine_alpha` on a box of the photo (``soft``: the upscaled mask there)."""
     h, w = photo.shape[:2]
     hard = soft >= 0.5
@@ -168,8 +203,9 @@ def _refine_box(photo: np.ndarray, soft: np.ndarray, factor: float, band: float,
     return np.clip(alpha, 0.0, 1.0).astype(np.float32)
 
 
-def colour_alpha(image: np.ndarray, inside: np.ndarray, outside: np.ndarray,
-                 sigma: float) -> tuple[np.ndarray, np.ndarray]:
+def colour_alpha(
+    image: np.ndarray, inside: np.ndarray, outside: np.ndarray, sigma: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel alpha from colour: each pixel's colour projected on the line between the local mean
     colour of the sure ``inside`` pixels and of the sure ``outside`` pixels (normalised convolutions of
     width ``sigma``): 1 = the inside's colour, 0 = the outside's. Also returns the trust in it (0..1: how

@@ -51,8 +51,7 @@ class RateLimiter:
                 times.popleft()
             if len(times) >= limit:
                 wait = max(1, math.ceil(self.window_s - (now - times[0])))
-                raise RateLimited(f"Too many {what or kind}: at most {limit} per minute; try again in {wait} s.",
-                                  wait)
+                raise RateLimited(f"Too many {what or kind}: at most {limit} per minute; try again in {wait} s.", wait)
             times.append(now)
 
     def idle(self, now: float) -> bool:
@@ -68,6 +67,7 @@ class RateLimiter:
 
 
 # ------------------------------------------------------------------------------------------ per client address
+
 
 def _networks(trusted: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     nets = []
@@ -132,8 +132,11 @@ class ClientLimits:
         try:
             limiter.take(kind, limit, what)
         except RateLimited as exc:
-            raise RateLimited(f"Too many {what} from your address (all its sessions together): at most {limit} "
-                              f"per minute; try again in {exc.retry_after_s} s.", exc.retry_after_s) from None
+            raise RateLimited(
+                f"Too many {what} from your address (all its sessions together): at most {limit} "
+                f"per minute; try again in {exc.retry_after_s} s.",
+                exc.retry_after_s,
+            ) from None
 
     def used(self, address: str, kind: str) -> int:
         with self._lock:

@@ -95,8 +95,9 @@ def render_overlay(
         alpha = 0.5 if active else 0.22
         tinted = cv2.addWeighted(region, 1 - alpha, np.full_like(region, colour), alpha, 0)
         np.copyto(region, tinted, where=inside[:, :, None])
-        contours, _ = cv2.findContours(inside.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE,
-                                       offset=(x0, y0))
+        contours, _ = cv2.findContours(
+            inside.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(x0, y0)
+        )
         contours_to_draw.append((contours, colour, 2 if active else 1))
     for contours, colour, thickness in contours_to_draw:
         cv2.drawContours(img, contours, -1, tuple(int(c) for c in colour), thickness, lineType=cv2.LINE_AA)

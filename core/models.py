@@ -129,15 +129,19 @@ def hub_cache_dir() -> Path:
     """huggingface_hub's cache folder, read from the environment now (HF_HUB_CACHE, HF_HOME)."""
     if os.environ.get("HF_HUB_CACHE"):
         return Path(os.environ["HF_HUB_CACHE"])
-    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
-                                                     os.path.expanduser("~/.cache"), "huggingface")
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface"
+    )
     return Path(home) / "hub"
 
 
 def offline_by_setting() -> bool:
     """HF_HUB_OFFLINE=1 (or TRANSFORMERS_OFFLINE=1) or FACET_OFFLINE=1: never touch the network."""
-    return (_true(os.environ.get("HF_HUB_OFFLINE")) or _true(os.environ.get("TRANSFORMERS_OFFLINE"))
-            or _true(os.environ.get("FACET_OFFLINE")))
+    return (
+        _true(os.environ.get("HF_HUB_OFFLINE"))
+        or _true(os.environ.get("TRANSFORMERS_OFFLINE"))
+        or _true(os.environ.get("FACET_OFFLINE"))
+    )
 
 
 def hub_reachable(timeout: float = 2.0, repo: str = "facebook/sam-vit-base") -> bool:
@@ -281,8 +285,15 @@ def verify_role(spec: ModelRole) -> dict[str, Any]:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
-    row: dict[str, Any] = {"role": spec.role, "repo": spec.repo, "revision": spec.revision[:8], "files": 0,
-                           "bytes": None, "ok": False, "problems": []}
+    row: dict[str, Any] = {
+        "role": spec.role,
+        "repo": spec.repo,
+        "revision": spec.revision[:8],
+        "files": 0,
+        "bytes": None,
+        "ok": False,
+        "problems": [],
+    }
     try:
         info = HfApi(endpoint=hub_endpoint()).model_info(spec.repo, revision=spec.revision, timeout=15)
         if info.sha and info.sha != spec.revision:
@@ -314,12 +325,21 @@ def verify_role(spec: ModelRole) -> dict[str, Any]:
 def verify_table(rows: list[dict[str, Any]]) -> str:
     """A plain-text table of ``verify_role`` rows."""
     head = ("role", "repo@revision", "files", "size", "result")
-    lines = [(r["role"], f"{r['repo']}@{r['revision']}", str(r["files"]), human_size(r["bytes"]),
-              "ok" if r["ok"] else "MISMATCH: " + "; ".join(r["problems"])) for r in rows]
+    lines = [
+        (
+            r["role"],
+            f"{r['repo']}@{r['revision']}",
+            str(r["files"]),
+            human_size(r["bytes"]),
+            "ok" if r["ok"] else "MISMATCH: " + "; ".join(r["problems"]),
+        )
+        for r in rows
+    ]
     widths = [max(len(x[i]) for x in [head, *lines]) for i in range(4)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
-    return "\n".join([fmt.format(*head), fmt.format(*("-" * w for w in widths), "-" * 6),
-                      *(fmt.format(*line) for line in lines)])
+    return "\n".join(
+        [fmt.format(*head), fmt.format(*("-" * w for w in widths), "-" * 6), *(fmt.format(*line) for line in lines)]
+    )
 
 
 @dataclass(frozen=True)
@@ -339,8 +359,10 @@ class DownloadEvent:
 
     @property
     def text(self) -> str:
-        return (f"Downloading model '{self.role}' ({self.repo}, {human_size(self.total)}): {self.file} "
-                f"({human_size(self.file_total)}), file {self.index} of {self.count}")
+        return (
+            f"Downloading model '{self.role}' ({self.repo}, {human_size(self.total)}): {self.file} "
+            f"({human_size(self.file_total)}), file {self.index} of {self.count}"
+        )
 
 
 Reporter = Callable[[DownloadEvent], None]
@@ -404,8 +426,9 @@ class ModelManager:
 
     _shared = _Residents()
 
-    def __init__(self, settings: Settings | None = None, manifest: dict[str, ModelRole] | None = None,
-                 online: bool | None = None):
+    def __init__(
+        self, settings: Settings | None = None, manifest: dict[str, ModelRole] | None = None, online: bool | None = None
+    ):
         self.settings = settings or Settings()
         self.roles = manifest if manifest is not None else load_manifest()
         if online is None:
@@ -425,8 +448,12 @@ class ModelManager:
         # called for every download event not claimed by ``reporting`` (the app sets one that drives the
         # progress bar of whichever page event is downloading)
         self.default_reporter: Reporter | None = None
-        log.info("model manager: %d roles, hub %s (%s)", len(self.roles),
-                 "reachable" if online else "unreachable (offline)", hub_endpoint())
+        log.info(
+            "model manager: %d roles, hub %s (%s)",
+            len(self.roles),
+            "reachable" if online else "unreachable (offline)",
+            hub_endpoint(),
+        )
 
     # -- device -------------------------------------------------------------------------------------
     @property
@@ -470,10 +497,14 @@ class ModelManager:
     def _missing_reason(self, spec: ModelRole) -> str:
         if self.online:
             return f"weights for {spec.repo}@{spec.revision[:8]} are not downloaded"
-        why = ("offline mode is on (HF_HUB_OFFLINE / FACET_OFFLINE)" if offline_by_setting()
-               else f"the hub ({hub_endpoint()}) is unreachable")
-        return (f"weights for {spec.repo}@{spec.revision[:8]} are not downloaded and {why}; "
-                + PREFETCH_HINT.format(env=spec.env_var))
+        why = (
+            "offline mode is on (HF_HUB_OFFLINE / FACET_OFFLINE)"
+            if offline_by_setting()
+            else f"the hub ({hub_endpoint()}) is unreachable"
+        )
+        return f"weights for {spec.repo}@{spec.revision[:8]} are not downloaded and {why}; " + PREFETCH_HINT.format(
+            env=spec.env_var
+        )
 
     # -- resolving ----------------------------------------------------------------------------------
     def role(self, name: str) -> ModelRole:
@@ -503,8 +534,9 @@ class ModelManager:
         snap = self.snapshot_dir(spec)
         if not snap.is_dir():
             return [], list(spec.files)
-        have = sorted(str(p.relative_to(snap)).replace(os.sep, "/") for p in snap.rglob("*")
-                      if p.is_file() or p.is_symlink())
+        have = sorted(
+            str(p.relative_to(snap)).replace(os.sep, "/") for p in snap.rglob("*") if p.is_file() or p.is_symlink()
+        )
         have = [f for f in have if (snap / f).exists()]  # a dangling link (blob removed) is not a file
         return match_files(spec.files, have)
 
@@ -555,16 +587,22 @@ class ModelManager:
             # corrupt: remove it, fetch it again once (online), check again; then a clear error
             self._remove(snap / rel)
             if not download:
-                raise self.unavailable(spec, f"{rel} of {spec.repo} failed its hash check and was removed; "
-                                             "it is downloaded again on the next start with network")
+                raise self.unavailable(
+                    spec,
+                    f"{rel} of {spec.repo} failed its hash check and was removed; "
+                    "it is downloaded again on the next start with network",
+                )
             remote = remote or self._remote(spec)
             log.warning("%s: %s failed its hash check; downloading it again", spec.role, rel)
             self._download(spec, remote, [f for f in present if f != rel], only=[rel])
             if not self._check(spec, rel, snap / rel, remote):
                 self._remove(snap / rel)
-                raise self.unavailable(spec, f"{rel} of {spec.repo}@{spec.revision[:8]} still fails its hash "
-                                             "check after a fresh download (the hub's file differs from the "
-                                             "manifest's sha256, or the download is being altered)")
+                raise self.unavailable(
+                    spec,
+                    f"{rel} of {spec.repo}@{spec.revision[:8]} still fails its hash "
+                    "check after a fresh download (the hub's file differs from the "
+                    "manifest's sha256, or the download is being altered)",
+                )
         return snap
 
     def _remote(self, spec: ModelRole) -> dict[str, RemoteFile]:
@@ -577,32 +615,45 @@ class ModelManager:
         try:
             return remote_tree(spec.repo, spec.revision)
         except RevisionNotFoundError:
-            raise self.unavailable(spec, f"revision {spec.revision[:8]} of {spec.repo} does not exist on "
-                                         f"{hub_endpoint()}") from None
+            raise self.unavailable(
+                spec, f"revision {spec.revision[:8]} of {spec.repo} does not exist on {hub_endpoint()}"
+            ) from None
         except RepositoryNotFoundError:
-            raise self.unavailable(spec, f"the repository {spec.repo} does not exist on {hub_endpoint()} "
-                                         "(or is private)") from None
+            raise self.unavailable(
+                spec, f"the repository {spec.repo} does not exist on {hub_endpoint()} (or is private)"
+            ) from None
         except HfHubHTTPError as exc:
             raise self.unavailable(spec, f"listing {spec.repo} failed: {exc}") from None
         except Exception as exc:  # noqa: BLE001  (network errors of any kind: the manager's own error)
-            raise self.unavailable(spec, f"the hub ({hub_endpoint()}) could not be reached to list "
-                                         f"{spec.repo}: {exc.__class__.__name__}") from None
+            raise self.unavailable(
+                spec, f"the hub ({hub_endpoint()}) could not be reached to list {spec.repo}: {exc.__class__.__name__}"
+            ) from None
 
-    def _download(self, spec: ModelRole, remote: dict[str, RemoteFile], present: list[str],
-                  only: list[str] | None = None) -> None:
+    def _download(
+        self, spec: ModelRole, remote: dict[str, RemoteFile], present: list[str], only: list[str] | None = None
+    ) -> None:
         from huggingface_hub import hf_hub_download
 
         wanted, missing = match_files(spec.files, sorted(remote))
         if missing:
-            raise self.unavailable(spec, f"{spec.repo}@{spec.revision[:8]} has no file {', '.join(missing)}: "
-                                         "the manifest's file list is wrong (check it with "
-                                         "`python app.py --verify-models`)")
+            raise self.unavailable(
+                spec,
+                f"{spec.repo}@{spec.revision[:8]} has no file {', '.join(missing)}: "
+                "the manifest's file list is wrong (check it with "
+                "`python app.py --verify-models`)",
+            )
         todo = only if only is not None else [f for f in wanted if f not in present]
         total = sum(remote[f].size or 0 for f in todo) or None
         done_before = 0
         t0 = time.perf_counter()
-        log.info("downloading %s (%s@%s): %d files, %s", spec.role, spec.repo, spec.revision[:8], len(todo),
-                 human_size(total))
+        log.info(
+            "downloading %s (%s@%s): %d files, %s",
+            spec.role,
+            spec.repo,
+            spec.revision[:8],
+            len(todo),
+            human_size(total),
+        )
         try:
             for i, rel in enumerate(todo, 1):
                 size = remote[rel].size
@@ -613,12 +664,19 @@ class ModelManager:
 
                 report(0)
                 try:
-                    hf_hub_download(spec.repo, rel, revision=spec.revision, cache_dir=str(hub_cache_dir()),
-                                    endpoint=hub_endpoint(), force_download=only is not None,
-                                    tqdm_class=_progress_tqdm(report))
+                    hf_hub_download(
+                        spec.repo,
+                        rel,
+                        revision=spec.revision,
+                        cache_dir=str(hub_cache_dir()),
+                        endpoint=hub_endpoint(),
+                        force_download=only is not None,
+                        tqdm_class=_progress_tqdm(report),
+                    )
                 except Exception as exc:  # noqa: BLE001  (network or disk: the manager's own error)
-                    raise self.unavailable(spec, f"download of {rel} from {spec.repo} failed: "
-                                                 f"{exc.__class__.__name__}: {exc}") from None
+                    raise self.unavailable(
+                        spec, f"download of {rel} from {spec.repo} failed: {exc.__class__.__name__}: {exc}"
+                    ) from None
                 done_before += size or 0
                 report(size or 0)
         finally:
@@ -639,7 +697,9 @@ class ModelManager:
         if expected_sha:
             ok = sha256_file(real) == expected_sha.lower()
         else:
-            expected_id = (remote[rel].blob_id if remote and rel in remote else None) or (blob if len(blob) == 40 else None)
+            expected_id = (remote[rel].blob_id if remote and rel in remote else None) or (
+                blob if len(blob) == 40 else None
+            )
             ok = expected_id is None or git_blob_sha1(real) == expected_id
         if ok:
             self._verified[key] = (st.st_size, st.st_mtime_ns)
@@ -722,12 +782,19 @@ class ModelManager:
                 raise
             except Exception as exc:
                 self._failures[name] = f"{exc.__class__.__name__}: {exc}"
-                raise self.unavailable(self.role(name), f"loading {path} failed: {exc.__class__.__name__}: "
-                                                        f"{exc}") from exc
+                raise self.unavailable(
+                    self.role(name), f"loading {path} failed: {exc.__class__.__name__}: {exc}"
+                ) from exc
             self._models[name] = model
             self._failures.pop(name, None)
-            log.info("loaded %s from %s in %.2fs on %s (%s)", name, path, time.perf_counter() - t0, device,
-                     str(dtype).replace("torch.", ""))
+            log.info(
+                "loaded %s from %s in %.2fs on %s (%s)",
+                name,
+                path,
+                time.perf_counter() - t0,
+                device,
+                str(dtype).replace("torch.", ""),
+            )
             return model
 
     def lock(self, name: str) -> threading.RLock:
@@ -810,21 +877,23 @@ class ModelManager:
                 state = "downloaded on first use"
             else:
                 state = "not downloaded"
-            rows.append({
-                "role": name,
-                "state": state,
-                "in_use": (in_use or {}).get(name, ""),
-                "backend": spec.backend,
-                "repo": spec.repo,
-                "revision": spec.revision,
-                "source": f"{spec.env_var}={override}" if override else "huggingface_hub cache",
-                "licence": spec.licence,
-                "commercial_use": spec.commercial,
-                "offline_backend": spec.offline,
-                "size_mb": spec.size_mb,
-                "downloading": self.downloading.get(name, ""),
-                "error": self._failures.get(name, ""),
-            })
+            rows.append(
+                {
+                    "role": name,
+                    "state": state,
+                    "in_use": (in_use or {}).get(name, ""),
+                    "backend": spec.backend,
+                    "repo": spec.repo,
+                    "revision": spec.revision,
+                    "source": f"{spec.env_var}={override}" if override else "huggingface_hub cache",
+                    "licence": spec.licence,
+                    "commercial_use": spec.commercial,
+                    "offline_backend": spec.offline,
+                    "size_mb": spec.size_mb,
+                    "downloading": self.downloading.get(name, ""),
+                    "error": self._failures.get(name, ""),
+                }
+            )
         return rows
 
 

@@ -38,8 +38,7 @@ def clean_name(name: str | None) -> str:
     """A user's file name made safe to show, log and print on one line: no folders, no control, bidi or
     undecodable characters, at most `MAX_NAME` characters (the extension kept)."""
     base = re.split(r"[\\/]", str(name or ""))[-1]
-    base = "".join("_" if unicodedata.category(c) in ("Cc", "Cs") or c in _UNSAFE_IN_NAMES else c
-                   for c in base).strip()
+    base = "".join("_" if unicodedata.category(c) in ("Cc", "Cs") or c in _UNSAFE_IN_NAMES else c for c in base).strip()
     if len(base) > MAX_NAME:
         stem, dot, ext = base.rpartition(".")
         ext = dot + ext if dot and len(ext) <= 8 else ""
@@ -80,8 +79,10 @@ def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = No
         except Image.DecompressionBombError as exc:  # PIL refuses > 2x its MAX_IMAGE_PIXELS before decoding
             declared = re.search(r"\((\d+) pixels\)", str(exc))
             pixels = f"{int(declared.group(1)) / 1e6:.0f} MP" if declared else "an enormous size"
-            raise BadInput(f"{name}: the image declares {pixels}; the limit is {settings.max_megapixels:g} MP "
-                           "(refused before decoding: a decompression bomb?)") from None
+            raise BadInput(
+                f"{name}: the image declares {pixels}; the limit is {settings.max_megapixels:g} MP "
+                "(refused before decoding: a decompression bomb?)"
+            ) from None
         except Exception as exc:  # noqa: BLE001  (PIL raises many kinds for broken headers)
             raise BadInput(f"{name}: the file is damaged and cannot be read ({exc.__class__.__name__})") from None
         w, h = im.size
@@ -91,7 +92,9 @@ def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = No
                 f"{name}: the photo is {w}x{h} = {w * h / 1e6:.0f} MP; the limit is {settings.max_megapixels:g} MP"
             )
         if min(w, h) < settings.min_side:
-            raise BadInput(f"{name}: the photo is {w}x{h} pixels; it must be at least {settings.min_side} px on each side")
+            raise BadInput(
+                f"{name}: the photo is {w}x{h} pixels; it must be at least {settings.min_side} px on each side"
+            )
         frames = getattr(im, "n_frames", 1)
         if frames > 1:
             notes.append(f"animated image: using the first of its {frames} frames")
@@ -105,9 +108,17 @@ def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = No
         except Exception:  # noqa: BLE001  (a damaged EXIF block must not lose the photo)
             notes.append("the EXIF orientation tag is damaged and was ignored")
         rgb = _to_rgb(im, icc, notes)
-    photo = Photo(pixels=rgb, name=name, icc_profile=icc if isinstance(icc, bytes) else None, notes=tuple(notes),
-                  source_sha256=hashlib.sha256(data).hexdigest(), source_format=source_format)
-    log.info("loaded %s: %dx%d %s%s", name, photo.width, photo.height, im.mode, f" ({'; '.join(notes)})" if notes else "")
+    photo = Photo(
+        pixels=rgb,
+        name=name,
+        icc_profile=icc if isinstance(icc, bytes) else None,
+        notes=tuple(notes),
+        source_sha256=hashlib.sha256(data).hexdigest(),
+        source_format=source_format,
+    )
+    log.info(
+        "loaded %s: %dx%d %s%s", name, photo.width, photo.height, im.mode, f" ({'; '.join(notes)})" if notes else ""
+    )
     return photo
 
 

@@ -41,8 +41,17 @@ from core.composite import check_mask
 from core.errors import BadInput, ModelUnavailable
 from core.models import ModelManager, default_manager
 from core.types import Photo
-from editors.base import (FACE_ANONYMIZED, FEATHER, Param, Provenance, ReportingEditor, as_pixels, auto_feather, rng_for,
-                          validate_params)
+from editors.base import (
+    FACE_ANONYMIZED,
+    FEATHER,
+    Param,
+    Provenance,
+    ReportingEditor,
+    as_pixels,
+    auto_feather,
+    rng_for,
+    validate_params,
+)
 from editors.registry import EDITORS
 from faces import geometry, measures
 from faces.blend import alpha_paste, finish, full_swap, mesh_swap
@@ -62,7 +71,11 @@ HEAD_GROW = 0.3  # the fallback's second step covers the face mask grown by this
 HOPELESS_GAP = 0.1  # a try this far under the margin ends the tries (the next candidates do not close such a gap)
 MAX_TRIES = 5  # offline: (synthetic face, proportions) candidates tried per face before blurring; full: identities
 MOVES: tuple[dict[str, float], ...] = (  # proportions tried per face besides the default (eyes, mouth, nose narrower)
-    {}, {"nose": -1.0}, {"eyes_up": 0.025}, {"mouth_down": 0.025})
+    {},
+    {"nose": -1.0},
+    {"eyes_up": 0.025},
+    {"mouth_down": 0.025},
+)
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
 ARCFACE_SAME = 0.28  # full path: cosine similarity over which ArcFace (buffalo_l) calls two faces the same person
 ARCFACE_MARGIN = 0.10  # full path: a swapped face must end at or under this cosine similarity to the original
@@ -75,8 +88,9 @@ def _paste(out: np.ndarray, edited: np.ndarray, mask: np.ndarray, box: tuple[int
     alpha_paste(out[y0:y1, x0:x1], edited, m, inner_alpha(m, soft))
 
 
-def hide_face(out: np.ndarray, photo: np.ndarray, face: Face, method: str, strength: float,
-              colour: str, grow: float = 0.04) -> np.ndarray:
+def hide_face(
+    out: np.ndarray, photo: np.ndarray, face: Face, method: str, strength: float, colour: str, grow: float = 0.04
+) -> np.ndarray:
     """blur / pixelate / solid one face in place on ``out``; returns the face-shaped mask used.
 
     ``grow``: the face-shaped mask grown by this fraction of the face size (0.3 covers hair and ears too).
@@ -166,12 +180,26 @@ class AnonymizeEditor(ReportingEditor):
         "faces": Param(str, "all", help="which faces, by number: 'all' or e.g. '0,2'"),
         "strength": Param(float, 1.0, 0.2, 3.0, help="blur size / pixel block size (x face size / 6 or / 12)"),
         "colour": Param(str, "auto", help="solid: '#rrggbb' or 'auto' (the face's mean colour)"),
-        "reshape": Param(float, 1.0, 0.0, 1.5, help="swap: how far the identity-bearing proportions move (0 = none; "
-                                                    "halved when the expression would move 3 % or more)"),
-        "identity": Param(str, "auto", help="swap offline: 'auto' (the synthetic face farthest from each face) or a synthetic gallery name"),
+        "reshape": Param(
+            float,
+            1.0,
+            0.0,
+            1.5,
+            help="swap: how far the identity-bearing proportions move (0 = none; "
+            "halved when the expression would move 3 % or more)",
+        ),
+        "identity": Param(
+            str,
+            "auto",
+            help="swap offline: 'auto' (the synthetic face farthest from each face) or a synthetic gallery name",
+        ),
         "backend": Param(str, "auto", choices=BACKENDS, help="swap: auto = inswapper when downloaded, else offline"),
-        "verify": Param(bool, True, help="swap: check each face with a face recogniser (dlib offline, ArcFace full); "
-                                         "retry, then blur, a face that is not past the margin"),
+        "verify": Param(
+            bool,
+            True,
+            help="swap: check each face with a face recogniser (dlib offline, ArcFace full); "
+            "retry, then blur, a face that is not past the margin",
+        ),
         "feather": FEATHER,
     }
 
@@ -180,8 +208,13 @@ class AnonymizeEditor(ReportingEditor):
         self.model_ids: tuple[str, ...] = OFFLINE_MODELS
         self.last_report: list[dict[str, Any]] = []
 
-    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray | None, params: dict[str, Any] | None = None,
-              seed: int | None = None) -> np.ndarray:
+    def apply(
+        self,
+        photo: Photo | np.ndarray,
+        mask: np.ndarray | None,
+        params: dict[str, Any] | None = None,
+        seed: int | None = None,
+    ) -> np.ndarray:
         """RGB uint8 photo with the chosen faces anonymized; pixels outside the face masks stay identical.
 
         ``last_report`` then lists, per swapped face: what was done, the recogniser's distance and margin,
@@ -210,8 +243,10 @@ class AnonymizeEditor(ReportingEditor):
             elif p["identity"] in gallery_names(synthetic=True):
                 targets = [load_target(p["identity"])]
             else:
-                raise BadInput(f"anonymize: identity must be 'auto' or one of {', '.join(gallery_names(synthetic=True))} "
-                               f"(synthetic faces only), got {p['identity']!r}")
+                raise BadInput(
+                    f"anonymize: identity must be 'auto' or one of {', '.join(gallery_names(synthetic=True))} "
+                    f"(synthetic faces only), got {p['identity']!r}"
+                )
         for i in chosen:
             face = faces[i]
             t0 = time.perf_counter()
@@ -232,16 +267,21 @@ class AnonymizeEditor(ReportingEditor):
             self.last_report.append(row)
         return finish(pixels, out, sel, auto_feather(pixels.shape, p["feather"]))
 
-    def _hide_instead(self, out: np.ndarray, pixels: np.ndarray, face: Face, original: np.ndarray | None,
-                      why: str) -> dict[str, Any]:
+    def _hide_instead(
+        self, out: np.ndarray, pixels: np.ndarray, face: Face, original: np.ndarray | None, why: str
+    ) -> dict[str, Any]:
         """Blur a face that a swap cannot anonymize with the margin (in place); the report says which and why.
 
         With the recogniser at hand the blur is checked too: a face it still places within ``VERIFY_MARGIN``
         (dlib also reads the hair and the head's outline) gets the whole head blurred, then pixelated, then
         filled with its mean colour.
         """
-        row: dict[str, Any] = {"face": face.index, "size_px": round(face.size), "verified": original is not None,
-                               "why": why}
+        row: dict[str, Any] = {
+            "face": face.index,
+            "size_px": round(face.size),
+            "verified": original is not None,
+            "why": why,
+        }
         steps = (("blur", 1.5, 0.04), ("blur", 2.0, HEAD_GROW), ("pixelate", 2.0, HEAD_GROW), ("solid", 1.0, HEAD_GROW))
         for method, strength, grow in steps:
             hide_face(out, pixels, face, method, strength, "auto", grow)
@@ -254,8 +294,16 @@ class AnonymizeEditor(ReportingEditor):
         log.info("anonymize: face %d (%d px): %s", face.index, face.size, row["done"])
         return row
 
-    def _swap_verified(self, out: np.ndarray, pixels: np.ndarray, face: Face, targets: list[Target],
-                       reshape: float, verify: bool, rng: np.random.Generator) -> dict[str, Any]:
+    def _swap_verified(
+        self,
+        out: np.ndarray,
+        pixels: np.ndarray,
+        face: Face,
+        targets: list[Target],
+        reshape: float,
+        verify: bool,
+        rng: np.random.Generator,
+    ) -> dict[str, Any]:
         """Offline synthetic swap of one face (in place on ``out``), checked by dlib's recogniser when ``verify``.
 
         The face's proportions are moved (:func:`faces.geometry.identity_reshape`; halved when the mouth, eyes or
@@ -270,7 +318,9 @@ class AnonymizeEditor(ReportingEditor):
             except ModelUnavailable as exc:  # dlib not installed: swap unverified, say so in the log
                 log.warning("anonymize: identity check skipped (%s)", exc)
         if original is not None and face.size < MIN_SWAP_SIZE:
-            return self._hide_instead(out, pixels, face, original, f"under {MIN_SWAP_SIZE} px: too small to swap and check")
+            return self._hide_instead(
+                out, pixels, face, original, f"under {MIN_SWAP_SIZE} px: too small to swap and check"
+            )
         ranked = _rank_targets(pixels, face, targets, original)
         plan = _candidates(ranked) if original is not None else [(ranked[0], MOVES[0])]
         box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6)
@@ -292,8 +342,14 @@ class AnonymizeEditor(ReportingEditor):
             amount = reshape  # each candidate starts at the full change (halved below while the expression moves)
             tried.append(" ".join([target.name, *(f"{k} {v:+g}" for k, v in move.items())]))
             while True:  # the expression moved too much: half the proportion change, then none
-                moved = geometry.identity_reshape(face.mesh, face.size, amount, move.get("nose", 1.0) * amount,
-                                                  move.get("eyes_up", 0.0), move.get("mouth_down", 0.0))
+                moved = geometry.identity_reshape(
+                    face.mesh,
+                    face.size,
+                    amount,
+                    move.get("nose", 1.0) * amount,
+                    move.get("eyes_up", 0.0),
+                    move.get("mouth_down", 0.0),
+                )
                 mesh_swap(out, pixels, replace(face, mesh=moved), target, rng=rng)
                 expression = measures.expression_of(out, face)
                 if amount <= 0 or expression is None or expression["max"] < EXPRESSION_LIMIT:
@@ -321,17 +377,38 @@ class AnonymizeEditor(ReportingEditor):
             out[y0:y1, x0:x1] = before
             if d < VERIFY_MARGIN - HOPELESS_GAP:  # no other candidate closes such a gap (bench): stop here
                 break
-        row: dict[str, Any] = {"face": face.index, "size_px": round(face.size), "verified": original is not None,
-                               "margin": VERIFY_MARGIN, "tries": distances, "tried": tried, "reshape": round(best_amount, 3)}
+        row: dict[str, Any] = {
+            "face": face.index,
+            "size_px": round(face.size),
+            "verified": original is not None,
+            "margin": VERIFY_MARGIN,
+            "tries": distances,
+            "tried": tried,
+            "reshape": round(best_amount, 3),
+        }
         if best is None:
-            row.update(self._hide_instead(out, pixels, face, original, f"every synthetic face moved the expression "
-                                          f"{EXPRESSION_LIMIT:.0%} or more"))
+            row.update(
+                self._hide_instead(
+                    out,
+                    pixels,
+                    face,
+                    original,
+                    f"every synthetic face moved the expression {EXPRESSION_LIMIT:.0%} or more",
+                )
+            )
             return row
         d, name, crop, expression = best
         if original is not None and d < VERIFY_MARGIN:
             out[y0:y1, x0:x1] = before
-            row.update(self._hide_instead(out, pixels, face, original,
-                                          f"the best of {len(distances)} tries (synthetic face, proportions) reached only {d:.2f} < {VERIFY_MARGIN}"))
+            row.update(
+                self._hide_instead(
+                    out,
+                    pixels,
+                    face,
+                    original,
+                    f"the best of {len(distances)} tries (synthetic face, proportions) reached only {d:.2f} < {VERIFY_MARGIN}",
+                )
+            )
             return row
         out[y0:y1, x0:x1] = crop
         row.update(done=f"swap to {name}", expression=expression)
@@ -339,12 +416,24 @@ class AnonymizeEditor(ReportingEditor):
             row["distance"] = round(d, 3)
         return row
 
-    def _full_verified(self, out: np.ndarray, pixels: np.ndarray, face: Face, rng: np.random.Generator,
-                       manager: ModelManager, verify: bool) -> dict[str, Any]:
+    def _full_verified(
+        self,
+        out: np.ndarray,
+        pixels: np.ndarray,
+        face: Face,
+        rng: np.random.Generator,
+        manager: ModelManager,
+        verify: bool,
+    ) -> dict[str, Any]:
         """inswapper to a synthetic identity far from the face on the ArcFace sphere, checked by ArcFace."""
         original = None if face.embedding is None else normed(face.embedding)
-        row: dict[str, Any] = {"face": face.index, "size_px": round(face.size), "margin": ARCFACE_MARGIN,
-                               "verified": bool(verify and original is not None), "tries": []}
+        row: dict[str, Any] = {
+            "face": face.index,
+            "size_px": round(face.size),
+            "margin": ARCFACE_MARGIN,
+            "verified": bool(verify and original is not None),
+            "tries": [],
+        }
         box = geometry.padded_box(np.array(face.box, np.float32).reshape(2, 2), pixels.shape, 0.1 * face.size + 4)
         x0, y0, x1, y1 = box
         before = out[y0:y1, x0:x1].copy()

@@ -48,6 +48,8 @@ def load_image(spec: str | np.ndarray, what: str = "texture") -> tuple[np.ndarra
     entry = manifest().get(spec) if isinstance(spec, str) else None
     if entry is None:
         known = ", ".join(names()) or "(none installed)"
-        raise BadInput(f"unknown {what} {str(spec)[:80]!r}: give a built-in name ({known}); file paths are not "
-                       f"read, upload your own image instead")
+        raise BadInput(
+            f"unknown {what} {str(spec)[:80]!r}: give a built-in name ({known}); file paths are not "
+            f"read, upload your own image instead"
+        )
     return _read(str(STYLES_DIR / entry["file"])), spec

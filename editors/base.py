@@ -55,8 +55,14 @@ class ImageRef:
     the API read uploads, the CLI the files named on its command line (``editors.base.load_local_image``)."""
 
 
-FEATHER = Param(float, -1.0, -1.0, 256.0, None,
-                "feather width in px at the boundary; -1 = automatic (about 0.25 % of the photo's diagonal)")
+FEATHER = Param(
+    float,
+    -1.0,
+    -1.0,
+    256.0,
+    None,
+    "feather width in px at the boundary; -1 = automatic (about 0.25 % of the photo's diagonal)",
+)
 
 
 FACE_SWAPPED = "swapped"  # Provenance.face_edit of an editor that puts another identity on faces
@@ -132,8 +138,14 @@ class Variant:
 
     def result(self) -> EditResult:
         """This variant as an :class:`EditResult` (a classical fill records no trained model)."""
-        return EditResult(self.image, (self.model,) if self.generative and self.model else CLASSICAL, self.backend,
-                          self.seconds, (), self.generative)
+        return EditResult(
+            self.image,
+            (self.model,) if self.generative and self.model else CLASSICAL,
+            self.backend,
+            self.seconds,
+            (),
+            self.generative,
+        )
 
 
 _declared: dict[str, Provenance] = {}
@@ -159,12 +171,14 @@ class Editor(Protocol):
     params_schema: dict[str, Param]
     provenance: Provenance
 
-    def edit(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-             seed: int | None = None) -> EditResult:
+    def edit(
+        self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None, seed: int | None = None
+    ) -> EditResult:
         """Edit the pixels under ``mask``; pixels outside ``mask`` plus feather stay identical."""
 
-    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-              seed: int | None = None) -> np.ndarray:
+    def apply(
+        self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None, seed: int | None = None
+    ) -> np.ndarray:
         """``edit(...).image``: an RGB uint8 image of the photo's size."""
 
     def estimate_bytes(self, shape: tuple[int, ...], mask: np.ndarray) -> int:
@@ -188,8 +202,15 @@ class GenerativeEditor(Editor, Protocol):
     """An editor whose results are candidates to pick from (``generate``: ``variants`` of them, by seed); the
     session's Generate flow takes only these. Implementations subclass it, so the declaration is explicit."""
 
-    def generate(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-                 seed: int | None = None, progress: Progress | None = None, cancel: Any = None) -> list[Variant]:
+    def generate(
+        self,
+        photo: Photo | np.ndarray,
+        mask: np.ndarray,
+        params: dict[str, Any] | None = None,
+        seed: int | None = None,
+        progress: Progress | None = None,
+        cancel: Any = None,
+    ) -> list[Variant]:
         """Candidates (full-size RGB uint8 each); ``progress(step, total)``; ``cancel.set()`` stops it."""
 
 
@@ -205,20 +226,28 @@ class ReportingEditor:
     last_report: Sequence[dict[str, Any]] = ()  # apply sets its own list
     result_generative: bool | None = None  # None: the declared ``provenance.generative``
 
-    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-              seed: int | None = None) -> np.ndarray:
+    def apply(
+        self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None, seed: int | None = None
+    ) -> np.ndarray:
         raise NotImplementedError
 
     def estimate_bytes(self, shape: tuple[int, ...], mask: np.ndarray) -> int:
         return generic_estimate(shape)
 
-    def edit(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-             seed: int | None = None) -> EditResult:
+    def edit(
+        self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None, seed: int | None = None
+    ) -> EditResult:
         t0 = time.perf_counter()
         image = self.apply(photo, mask, params, seed)
         generative = self.provenance.generative if self.result_generative is None else self.result_generative
-        return EditResult(image, tuple(self.model_ids), self.backend_used or self.label,
-                          time.perf_counter() - t0, tuple(dict(r) for r in self.last_report), bool(generative))
+        return EditResult(
+            image,
+            tuple(self.model_ids),
+            self.backend_used or self.label,
+            time.perf_counter() - t0,
+            tuple(dict(r) for r in self.last_report),
+            bool(generative),
+        )
 
 
 def as_pixels(photo: Photo | np.ndarray) -> np.ndarray:
@@ -297,15 +326,19 @@ def check_image_value(where: str, value: Any, names: tuple[str, ...] | Any) -> A
         if value.dtype != np.uint8 or value.ndim != 3 or value.shape[2] != 3:
             raise BadInput(f"{where} must be an RGB uint8 image (H, W, 3), got {value.dtype} {value.shape}")
         if min(value.shape[:2]) < MIN_IMAGE_SIDE:
-            raise BadInput(f"{where}: the image is too small ({value.shape[1]}x{value.shape[0]}); "
-                           f"use at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE}")
+            raise BadInput(
+                f"{where}: the image is too small ({value.shape[1]}x{value.shape[0]}); "
+                f"use at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE}"
+            )
         return value
     known = ", ".join(names) or "(none installed)"
     if isinstance(value, str) and value in names:
         return value
     shown = value if isinstance(value, str) and len(value) <= 80 else f"{str(value)[:77]}..."
-    raise BadInput(f"{where} must be one of the built-in names ({known}), not {shown!r}; file paths and URLs "
-                   f"are not read: upload your own image instead")
+    raise BadInput(
+        f"{where} must be one of the built-in names ({known}), not {shown!r}; file paths and URLs "
+        f"are not read: upload your own image instead"
+    )
 
 
 def load_local_image(path: str | Path, what: str) -> np.ndarray:
@@ -315,8 +348,10 @@ def load_local_image(path: str | Path, what: str) -> np.ndarray:
 
     img = load_photo(str(path), name=Path(str(path)).name).pixels
     if min(img.shape[:2]) < MIN_IMAGE_SIDE:
-        raise BadInput(f"the {what} image {Path(str(path)).name} is too small ({img.shape[1]}x{img.shape[0]}); "
-                       f"use at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE}")
+        raise BadInput(
+            f"the {what} image {Path(str(path)).name} is too small ({img.shape[1]}x{img.shape[0]}); "
+            f"use at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE}"
+        )
     return img
 
 
@@ -394,13 +429,20 @@ class CropEditor:
         """Context kept around the mask's box (px); at least the feather band."""
         return int(math.ceil(feather)) + 2
 
-    def process(self, crop: np.ndarray, mask: np.ndarray, params: dict[str, Any],
-                rng: np.random.Generator) -> np.ndarray:
+    def process(
+        self, crop: np.ndarray, mask: np.ndarray, params: dict[str, Any], rng: np.random.Generator
+    ) -> np.ndarray:
         """Edit an RGB uint8 crop; ``mask`` is the crop's bool mask. Return an RGB uint8 crop of the same size."""
         raise NotImplementedError
 
-    def edit(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-             seed: int | None = None, alpha: np.ndarray | None = None) -> EditResult:
+    def edit(
+        self,
+        photo: Photo | np.ndarray,
+        mask: np.ndarray,
+        params: dict[str, Any] | None = None,
+        seed: int | None = None,
+        alpha: np.ndarray | None = None,
+    ) -> EditResult:
         """``alpha`` (optional): the mask's soft edge (float32 HxW, ``core.edges``) used when compositing."""
         t0 = time.perf_counter()
         pixels = as_pixels(photo)
@@ -408,11 +450,18 @@ class CropEditor:
         p = validate_params(self.name, self.params_schema, params)
         self.check(p)
         image = self.render(pixels, mask, p, seed, alpha)
-        return EditResult(image, self.models_for(p), self.label, time.perf_counter() - t0, (),
-                          self.provenance.generative)
+        return EditResult(
+            image, self.models_for(p), self.label, time.perf_counter() - t0, (), self.provenance.generative
+        )
 
-    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-              seed: int | None = None, alpha: np.ndarray | None = None) -> np.ndarray:
+    def apply(
+        self,
+        photo: Photo | np.ndarray,
+        mask: np.ndarray,
+        params: dict[str, Any] | None = None,
+        seed: int | None = None,
+        alpha: np.ndarray | None = None,
+    ) -> np.ndarray:
         """``edit(...).image``."""
         return self.edit(photo, mask, params, seed, alpha).image
 
@@ -420,8 +469,9 @@ class CropEditor:
         """The trained models an edit with these (validated) params runs (default: all the declared ones)."""
         return self.provenance.models
 
-    def render(self, pixels: np.ndarray, mask: np.ndarray, p: dict[str, Any], seed: int | None,
-               alpha: np.ndarray | None) -> np.ndarray:
+    def render(
+        self, pixels: np.ndarray, mask: np.ndarray, p: dict[str, Any], seed: int | None, alpha: np.ndarray | None
+    ) -> np.ndarray:
         """The crop flow on checked ``pixels`` / ``mask`` with validated params ``p``: the full-size result."""
         feather = auto_feather(pixels.shape, p.get("feather", -1.0))
         box = crop_box(mask, 0)
@@ -430,8 +480,16 @@ class CropEditor:
         crop, m = pixels[sl], mask[sl]
         edited = self.process(np.ascontiguousarray(crop), m, p, rng_for(seed))
         edited = check_image(edited, f"{self.name} result")
-        return composite_crop(pixels, edited, box, mask, feather, p.get("harmonize", self.harmonize_strength),
-                              self.harmonize_channels, alpha)
+        return composite_crop(
+            pixels,
+            edited,
+            box,
+            mask,
+            feather,
+            p.get("harmonize", self.harmonize_strength),
+            self.harmonize_channels,
+            alpha,
+        )
 
     def check(self, params: dict[str, Any]) -> None:
         """Cross-parameter checks beyond the schema's (raise ``BadInput``)."""

@@ -78,8 +78,9 @@ class CartoonEditor(CropEditor):
         if p["outline"] > 0:
             grey = cv2.medianBlur(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), 7 if min(size) >= 200 else 3)
             block = max(3, p["edge_block"] | 1)
-            edges = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block,
-                                          p["edge_sensitivity"])
+            edges = cv2.adaptiveThreshold(
+                grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, p["edge_sensitivity"]
+            )
             # keep only lines on real edges (strong gradients), not on soft shading across folds
             gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
             gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)

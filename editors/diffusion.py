@@ -180,32 +180,85 @@ class Call:
 
 
 @gpu_task("inpaint", duration=120)
-def inpaint_task(key: int, role: str, image: np.ndarray, mask: np.ndarray, call: Call, seed: int, *, fast: bool,
-                 progress: Progress | None = None, cancel: threading.Event | None = None, step_offset: int = 0,
-                 total_steps: int | None = None) -> np.ndarray:
+def inpaint_task(
+    key: int,
+    role: str,
+    image: np.ndarray,
+    mask: np.ndarray,
+    call: Call,
+    seed: int,
+    *,
+    fast: bool,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    step_offset: int = 0,
+    total_steps: int | None = None,
+) -> np.ndarray:
     """GPU task: one inpainting run of the resident pipeline of ``role`` (fast: the LCM pipeline), under
     its lock. On ZeroGPU the arguments are pickled to the GPU worker, so ``progress``/``cancel`` are not
     passed there (see ``inpaint_on_gpu``)."""
     manager = manager_for(key)
     pipe = fast_pipeline(manager) if fast else base_pipeline(manager, role)
     with manager.lock(BASE_ROLE if fast else role):
-        return run_inpaint(pipe, image, mask, call, seed, fast=fast, progress=progress, cancel=cancel,
-                           step_offset=step_offset, total_steps=total_steps)
+        return run_inpaint(
+            pipe,
+            image,
+            mask,
+            call,
+            seed,
+            fast=fast,
+            progress=progress,
+            cancel=cancel,
+            step_offset=step_offset,
+            total_steps=total_steps,
+        )
 
 
-def inpaint_on_gpu(manager: Any, role: str, image: np.ndarray, mask: np.ndarray, call: Call, seed: int, *,
-                   fast: bool, progress: Progress | None = None, cancel: threading.Event | None = None,
-                   step_offset: int = 0, total_steps: int | None = None) -> np.ndarray:
+def inpaint_on_gpu(
+    manager: Any,
+    role: str,
+    image: np.ndarray,
+    mask: np.ndarray,
+    call: Call,
+    seed: int,
+    *,
+    fast: bool,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    step_offset: int = 0,
+    total_steps: int | None = None,
+) -> np.ndarray:
     """``inpaint_task`` for ``manager``: with live progress and cancel, except on ZeroGPU (a forked worker)."""
     if on_zero_gpu():
         progress, cancel = None, None
-    return inpaint_task(manager_key(manager), role, image, mask, call, seed, fast=fast, progress=progress,
-                        cancel=cancel, step_offset=step_offset, total_steps=total_steps)
+    return inpaint_task(
+        manager_key(manager),
+        role,
+        image,
+        mask,
+        call,
+        seed,
+        fast=fast,
+        progress=progress,
+        cancel=cancel,
+        step_offset=step_offset,
+        total_steps=total_steps,
+    )
 
 
-def run_inpaint(pipe: Any, image: np.ndarray, mask: np.ndarray, call: Call, seed: int, *,
-                fast: bool, progress: Progress | None = None, cancel: threading.Event | None = None,
-                step_offset: int = 0, total_steps: int | None = None) -> np.ndarray:
+def run_inpaint(
+    pipe: Any,
+    image: np.ndarray,
+    mask: np.ndarray,
+    call: Call,
+    seed: int,
+    *,
+    fast: bool,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    step_offset: int = 0,
+    total_steps: int | None = None,
+) -> np.ndarray:
     """Inpaint ``image`` (RGB uint8 hxwx3, h and w multiples of 8) where ``mask`` (bool hxw) is True.
 
     ``progress(step, total)`` is called after every denoising step (``step_offset`` is added, so several
@@ -234,9 +287,19 @@ def run_inpaint(pipe: Any, image: np.ndarray, mask: np.ndarray, call: Call, seed
     if call.negative_prompt and call.guidance > 1.0:
         kwargs["negative_prompt"] = call.negative_prompt
     with torch.inference_mode():
-        out = pipe(prompt=call.prompt, image=Image.fromarray(image), mask_image=Image.fromarray(mask.astype(np.uint8) * 255),
-                   height=h, width=w, strength=call.strength, guidance_scale=call.guidance,
-                   num_inference_steps=call.steps, generator=generator, output_type="np",
-                   callback_on_step_end=on_step, **kwargs)
+        out = pipe(
+            prompt=call.prompt,
+            image=Image.fromarray(image),
+            mask_image=Image.fromarray(mask.astype(np.uint8) * 255),
+            height=h,
+            width=w,
+            strength=call.strength,
+            guidance_scale=call.guidance,
+            num_inference_steps=call.steps,
+            generator=generator,
+            output_type="np",
+            callback_on_step_end=on_step,
+            **kwargs,
+        )
     arr = np.asarray(out.images[0], dtype=np.float32)
     return np.clip(arr * 255.0 + 0.5, 0, 255).astype(np.uint8)

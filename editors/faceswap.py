@@ -31,8 +31,18 @@ from core.composite import check_mask
 from core.errors import BadInput
 from core.models import ModelManager, default_manager
 from core.types import Photo
-from editors.base import (FACE_SWAPPED, FEATHER, ImageRef, Param, Provenance, ReportingEditor, as_pixels, auto_feather,
-                          check_image_value, validate_params)
+from editors.base import (
+    FACE_SWAPPED,
+    FEATHER,
+    ImageRef,
+    Param,
+    Provenance,
+    ReportingEditor,
+    as_pixels,
+    auto_feather,
+    check_image_value,
+    validate_params,
+)
 from editors.registry import EDITORS
 from faces.blend import finish, full_swap, mesh_swap
 from faces.detect import parse_indices, selected_faces
@@ -44,7 +54,7 @@ log = logging.getLogger(__name__)
 
 
 def parse_mapping(spec: str | dict | None, count: int) -> dict[int, str | np.ndarray]:
-    """"0=grace_hopper; 2=synthetic_a" -> {0: "grace_hopper", 2: "synthetic_a"} (face numbers and gallery names
+    """ "0=grace_hopper; 2=synthetic_a" -> {0: "grace_hopper", 2: "synthetic_a"} (face numbers and gallery names
     checked), or a dict {face number: gallery name or RGB array} (the CLI's, with files it read) checked alike."""
     out: dict[int, str | np.ndarray] = {}
     if isinstance(spec, dict):
@@ -86,11 +96,19 @@ class FaceSwapEditor(ReportingEditor):
     # a face that was not in the photo (inswapper, or the offline mesh warp standing in for it)
     provenance = Provenance(generative=True, face_edit=FACE_SWAPPED, models=OFFLINE_MODELS + FULL_MODELS)
     params_schema = {
-        "target": Param(ImageRef, "synthetic_average", choices=tuple(gallery_names()),
-                        help="a gallery name (assets/faces), or your own face image as an RGB array (an upload)"),
+        "target": Param(
+            ImageRef,
+            "synthetic_average",
+            choices=tuple(gallery_names()),
+            help="a gallery name (assets/faces), or your own face image as an RGB array (an upload)",
+        ),
         "faces": Param(str, "all", help="which faces, by number: 'all' or e.g. '0,2'"),
-        "mapping": Param(dict, "", help="per-face targets by gallery name, e.g. '0=grace_hopper; 1=synthetic_a' "
-                                       "(overrides target; the CLI also takes local image files)"),
+        "mapping": Param(
+            dict,
+            "",
+            help="per-face targets by gallery name, e.g. '0=grace_hopper; 1=synthetic_a' "
+            "(overrides target; the CLI also takes local image files)",
+        ),
         "by_gender": Param(bool, False, help="full backend: only swap faces of the target's gender"),
         "strength": Param(float, 1.0, 0.0, 1.0, help="blend of the new face over the original"),
         "backend": Param(str, "auto", choices=BACKENDS, help="auto: full (insightface) when downloaded, else offline"),
@@ -101,8 +119,13 @@ class FaceSwapEditor(ReportingEditor):
         self.manager = manager
         self.model_ids: tuple[str, ...] = OFFLINE_MODELS
 
-    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray | None, params: dict[str, Any] | None = None,
-              seed: int | None = None) -> np.ndarray:
+    def apply(
+        self,
+        photo: Photo | np.ndarray,
+        mask: np.ndarray | None,
+        params: dict[str, Any] | None = None,
+        seed: int | None = None,
+    ) -> np.ndarray:
         """RGB uint8 photo with the chosen faces swapped; pixels outside the face masks stay identical."""
         pixels = as_pixels(photo)
         sel = None if mask is None else check_mask(mask, pixels.shape)
@@ -138,8 +161,10 @@ class FaceSwapEditor(ReportingEditor):
                 mesh_swap(out, pixels, face, target, p["strength"])
             swapped += 1
         if not swapped:
-            raise BadInput("faceswap: none of the chosen faces could be swapped (too small, hidden, or of the "
-                           "other gender with by_gender)")
+            raise BadInput(
+                "faceswap: none of the chosen faces could be swapped (too small, hidden, or of the "
+                "other gender with by_gender)"
+            )
         return finish(pixels, out, sel, auto_feather(pixels.shape, p["feather"]))
 
 

@@ -49,8 +49,19 @@ MIN_SIDE = 24  # smaller crops: Telea (the PatchMatch pyramid needs room)
 
 _LOCK = threading.Lock()  # pypatchmatch's seed is process-wide: seed + run under one lock
 
-__all__ = ["BUDGET_PX", "PATCHMATCH", "TELEA", "Fill", "cover_rim", "fill", "hole_depth", "is_thin", "removal_mask", "shadow_of",
-           "texture_ratio"]
+__all__ = [
+    "BUDGET_PX",
+    "PATCHMATCH",
+    "TELEA",
+    "Fill",
+    "cover_rim",
+    "fill",
+    "hole_depth",
+    "is_thin",
+    "removal_mask",
+    "shadow_of",
+    "texture_ratio",
+]
 
 
 @dataclass(frozen=True)
@@ -101,8 +112,14 @@ def _check(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None) -> N
             raise BadInput(f"fill: the {name} mask must be HxW like the image {image.shape[:2]}")
 
 
-def fill(image: np.ndarray, hole: np.ndarray, method: str = "auto", seed: int = 0,
-         exclude: np.ndarray | None = None, budget_px: int = BUDGET_PX) -> Fill:
+def fill(
+    image: np.ndarray,
+    hole: np.ndarray,
+    method: str = "auto",
+    seed: int = 0,
+    exclude: np.ndarray | None = None,
+    budget_px: int = BUDGET_PX,
+) -> Fill:
     """Fill ``hole`` (bool) of ``image`` (RGB uint8, usually a crop with context around the hole) from the
     rest of it. ``exclude`` (bool) marks pixels that are neither filled nor copied from (kept as they are).
     ``method``: ``auto`` (Telea for thin holes, else PatchMatch), ``patchmatch`` or ``telea``.
@@ -132,8 +149,9 @@ def fill(image: np.ndarray, hole: np.ndarray, method: str = "auto", seed: int = 
 
 def _nearest_known(image: np.ndarray, known: np.ndarray) -> np.ndarray:
     """``image`` with every unknown pixel set to the colour of its nearest known pixel."""
-    _, labels = cv2.distanceTransformWithLabels((~known).astype(np.uint8), cv2.DIST_L2, 5,
-                                                labelType=cv2.DIST_LABEL_PIXEL)
+    _, labels = cv2.distanceTransformWithLabels(
+        (~known).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
     ys, xs = np.nonzero(known)
     lut = np.zeros((int(labels.max()) + 1, 3), np.uint8)
     lut[labels[ys, xs]] = image[ys, xs]
@@ -169,12 +187,12 @@ def _pm(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, seed: i
     gm = None if exclude is None or not exclude.any() else exclude.astype(np.uint8)
     with _LOCK:
         patch_match.set_random_seed(seed)
-        return patch_match.inpaint(np.ascontiguousarray(image), hole.astype(np.uint8), global_mask=gm,
-                                   patch_size=PATCH)
+        return patch_match.inpaint(np.ascontiguousarray(image), hole.astype(np.uint8), global_mask=gm, patch_size=PATCH)
 
 
-def _sample(img: np.ndarray, ys: np.ndarray, xs: np.ndarray, sx: float, sy: float,
-            interp: int = cv2.INTER_LINEAR) -> np.ndarray:
+def _sample(
+    img: np.ndarray, ys: np.ndarray, xs: np.ndarray, sx: float, sy: float, interp: int = cv2.INTER_LINEAR
+) -> np.ndarray:
     """``img`` (a downscaled float32 HxWx3 image) read at full-resolution pixels (``ys``, ``xs``): N x 3.
     Only the pixels asked for are computed (no full-resolution image is made)."""
     n = ys.size
@@ -188,8 +206,9 @@ def _sample(img: np.ndarray, ys: np.ndarray, xs: np.ndarray, sx: float, sy: floa
     return out.reshape(-1, 3)[:n]
 
 
-def _patchmatch(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, seed: int,
-                budget_px: int) -> tuple[np.ndarray, float, bool]:
+def _patchmatch(
+    image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, seed: int, budget_px: int
+) -> tuple[np.ndarray, float, bool]:
     h, w = hole.shape
     s = min(1.0, float(np.sqrt(budget_px / float(h * w))))
     if s >= 0.999:
@@ -201,7 +220,7 @@ def _patchmatch(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None,
         hole_s = cv2.resize(hole.view(np.uint8), size, interpolation=cv2.INTER_AREA) > 0  # any overlap
         excl_s = None
         if exclude is not None and exclude.any():
-            excl_s = (cv2.resize(exclude.view(np.uint8) * np.uint8(255), size, interpolation=cv2.INTER_AREA) > 127)
+            excl_s = cv2.resize(exclude.view(np.uint8) * np.uint8(255), size, interpolation=cv2.INTER_AREA) > 127
             excl_s &= ~hole_s
     low = _pm(small, hole_s, excl_s, seed)
     py, px = np.nonzero(hole)
@@ -218,9 +237,19 @@ def _patchmatch(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None,
     return res, min(sx, sy), fine is not None
 
 
-def _detail(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, small: np.ndarray, low: np.ndarray,
-            hole_s: np.ndarray, excl_s: np.ndarray | None, sx: float, sy: float, py: np.ndarray, px: np.ndarray
-            ) -> np.ndarray | None:
+def _detail(
+    image: np.ndarray,
+    hole: np.ndarray,
+    exclude: np.ndarray | None,
+    small: np.ndarray,
+    low: np.ndarray,
+    hole_s: np.ndarray,
+    excl_s: np.ndarray | None,
+    sx: float,
+    sy: float,
+    py: np.ndarray,
+    px: np.ndarray,
+) -> np.ndarray | None:
     """The fine layer (N x 3 float32) for the full-resolution hole pixels (``py``, ``px``), copied from where
     the low-resolution fill's patches came from; None when the ring around the hole has no fine detail."""
     from scipy.spatial import cKDTree
@@ -237,7 +266,7 @@ def _detail(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, sma
     pick = np.linspace(0, ry.size - 1, min(ry.size, 20000)).astype(int)
     ry, rx = ry[pick], rx[pick]
     ring_fine = image[ry, rx].astype(np.float32) - _sample(small_c, ry, rx, sx, sy)
-    ring_rms = float(np.sqrt((ring_fine ** 2).mean()))
+    ring_rms = float(np.sqrt((ring_fine**2).mean()))
     if ring_rms < 1.0:  # under 1 grey level of fine detail around the hole: nothing to add
         return None
     # where each low-resolution fill pixel came from: the nearest 5x5 patch among the known ones, compared
@@ -254,7 +283,7 @@ def _detail(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, sma
     low_c = cv2.GaussianBlur(low.astype(np.float32), (0, 0), DETAIL_SIGMA)
     pick = np.random.default_rng(0).choice(sy_i.size, min(4000, sy_i.size), replace=False)
     pad = cv2.copyMakeBorder(small_c, r, r, r, r, cv2.BORDER_REFLECT)
-    sample = np.stack([pad[y:y + k, x:x + k].reshape(-1) for y, x in zip(sy_i[pick], sx_i[pick])])
+    sample = np.stack([pad[y : y + k, x : x + k].reshape(-1) for y, x in zip(sy_i[pick], sx_i[pick])])
     mean = sample.mean(0)
     _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
     comps = vt[:DETAIL_DIMS]

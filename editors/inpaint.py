@@ -25,10 +25,31 @@ from core.composite import XYXY, box_slices, check_mask, composite_crop, crop_bo
 from core.errors import BadInput, Cancelled, ModelUnavailable
 from core.types import Photo
 from editors.registry import EDITORS
-from editors.base import (FEATHER, EditResult, GenerativeEditor, LazyManager, Param, Provenance, as_pixels, auto_feather,
-                          validate_params)
-from editors.diffusion import (BASE_ROLE, FAST_ROLE, PREVIEW_VAE_ROLE, XL_ROLE, Call, inpaint_on_gpu,
-                               Progress, Variant, base_pipeline, fast_pipeline, model_id, native_size)
+from editors.base import (
+    FEATHER,
+    EditResult,
+    GenerativeEditor,
+    LazyManager,
+    Param,
+    Provenance,
+    as_pixels,
+    auto_feather,
+    validate_params,
+)
+from editors.diffusion import (
+    BASE_ROLE,
+    FAST_ROLE,
+    PREVIEW_VAE_ROLE,
+    XL_ROLE,
+    Call,
+    inpaint_on_gpu,
+    Progress,
+    Variant,
+    base_pipeline,
+    fast_pipeline,
+    model_id,
+    native_size,
+)
 
 MAX_PROMPT = 1000
 MAX_COVER = 0.98  # a selection covering more of the photo leaves no context to inpaint from
@@ -109,8 +130,10 @@ def from_model(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def check_coverage(mask: np.ndarray) -> None:
     frac = float(mask.mean())
     if frac > MAX_COVER:
-        raise BadInput(f"the selection covers {frac:.0%} of the photo; there is nothing left around it to fill "
-                       "from. Select a smaller part (an object, not the whole photo)")
+        raise BadInput(
+            f"the selection covers {frac:.0%} of the photo; there is nothing left around it to fill "
+            "from. Select a smaller part (an object, not the whole photo)"
+        )
 
 
 # --------------------------------------------------------------------------- the editor
@@ -130,20 +153,43 @@ class InpaintEditor(LazyManager, GenerativeEditor):
     label = "Generate (describe what should be there)"
     backend = "Stable Diffusion 1.5 inpainting"
     params_schema: dict[str, Param] = {
-        "prompt": Param(str, None, help=f"what the selection should become (required, at most {MAX_PROMPT} characters)"),
+        "prompt": Param(
+            str, None, help=f"what the selection should become (required, at most {MAX_PROMPT} characters)"
+        ),
         "negative_prompt": Param(str, "", help="what to avoid (used when guidance > 1)"),
-        "strength": Param(float, 1.0, 0.0, 1.0,
-                          help="how much to change: 1 replaces the content, lower values restyle it and keep its shape"),
-        "guidance": Param(float, -1.0, -1.0, 20.0,
-                          help=f"how closely to follow the prompt; -1 = automatic ({DEFAULT_GUIDANCE:g}, "
-                               f"or {FAST_GUIDANCE:g} in fast mode)"),
-        "steps": Param(int, 0, 0, 100, help=f"denoising steps 1..100; 0 = automatic ({DEFAULT_STEPS}, "
-                                            f"or {FAST_STEPS} in fast mode, {FAST_STEPS_CPU} on a CPU)"),
+        "strength": Param(
+            float,
+            1.0,
+            0.0,
+            1.0,
+            help="how much to change: 1 replaces the content, lower values restyle it and keep its shape",
+        ),
+        "guidance": Param(
+            float,
+            -1.0,
+            -1.0,
+            20.0,
+            help=f"how closely to follow the prompt; -1 = automatic ({DEFAULT_GUIDANCE:g}, "
+            f"or {FAST_GUIDANCE:g} in fast mode)",
+        ),
+        "steps": Param(
+            int,
+            0,
+            0,
+            100,
+            help=f"denoising steps 1..100; 0 = automatic ({DEFAULT_STEPS}, "
+            f"or {FAST_STEPS} in fast mode, {FAST_STEPS_CPU} on a CPU)",
+        ),
         "variants": Param(int, 1, 1, 4, help="how many results to make (seeds seed, seed+1, ...)"),
         "fast": Param(bool, False, help="few-step preview with LCM-LoRA (2 steps on a CPU, 4 on a GPU; lower quality)"),
-        "grow": Param(float, -1.0, -1.0, 256.0,
-                      help="px the selection is grown before inpainting, so no rim of the old content survives; "
-                           "-1 = automatic (about 1 % of the selection's size)"),
+        "grow": Param(
+            float,
+            -1.0,
+            -1.0,
+            256.0,
+            help="px the selection is grown before inpainting, so no rim of the old content survives; "
+            "-1 = automatic (about 1 % of the selection's size)",
+        ),
         "harmonize": Param(float, 0.25, 0.0, 1.0, help="match lightness to the original near the seam"),
         "feather": FEATHER,
     }
@@ -161,16 +207,20 @@ class InpaintEditor(LazyManager, GenerativeEditor):
         if len(prompt) > MAX_PROMPT:
             raise BadInput(f"inpaint: the prompt has {len(prompt)} characters; at most {MAX_PROMPT} are allowed")
         if len(p["negative_prompt"]) > MAX_PROMPT:
-            raise BadInput(f"inpaint: the negative prompt has {len(p['negative_prompt'])} characters; "
-                           f"at most {MAX_PROMPT} are allowed")
+            raise BadInput(
+                f"inpaint: the negative prompt has {len(p['negative_prompt'])} characters; "
+                f"at most {MAX_PROMPT} are allowed"
+            )
         p["prompt"] = prompt
         if p["steps"] == 0:
             p["steps"] = self.fast_steps() if p["fast"] else DEFAULT_STEPS
         if p["guidance"] < 0:
             p["guidance"] = FAST_GUIDANCE if p["fast"] else DEFAULT_GUIDANCE
         if int(p["steps"] * p["strength"]) < 1:
-            raise BadInput(f"inpaint: strength {p['strength']:g} with {p['steps']} steps leaves no denoising step; "
-                           "raise the strength or the steps")
+            raise BadInput(
+                f"inpaint: strength {p['strength']:g} with {p['steps']} steps leaves no denoising step; "
+                "raise the strength or the steps"
+            )
         return p
 
     def fast_steps(self) -> int:
@@ -200,9 +250,15 @@ class InpaintEditor(LazyManager, GenerativeEditor):
             raise ModelUnavailable(exc.role, f"{exc.reason}. Generation from a prompt needs these weights") from exc
 
     # -- running -----------------------------------------------------------------------------------
-    def generate(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-                 seed: int | None = None, progress: Progress | None = None,
-                 cancel: threading.Event | None = None) -> list[Variant]:
+    def generate(
+        self,
+        photo: Photo | np.ndarray,
+        mask: np.ndarray,
+        params: dict[str, Any] | None = None,
+        seed: int | None = None,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Variant]:
         """``variants`` results (full-size RGB uint8), seeds ``seed + i`` (``None`` = 0).
 
         ``progress(step, total)`` counts denoising steps over all variants; ``cancel.set()`` raises
@@ -238,24 +294,44 @@ class InpaintEditor(LazyManager, GenerativeEditor):
         out: list[Variant] = []
         for i in range(p["variants"]):
             t0 = time.perf_counter()
-            gen = inpaint_on_gpu(self.manager, lock_role, img_in, mask_in, call, seed + i, fast=p["fast"],
-                                 progress=progress, cancel=cancel, step_offset=i * per_variant, total_steps=total)
+            gen = inpaint_on_gpu(
+                self.manager,
+                lock_role,
+                img_in,
+                mask_in,
+                call,
+                seed + i,
+                fast=p["fast"],
+                progress=progress,
+                cancel=cancel,
+                step_offset=i * per_variant,
+                total_steps=total,
+            )
             edited = from_model(gen, (crop.shape[1], crop.shape[0]))
             result = composite_crop(pixels, edited, box, full_mask, feather, p["harmonize"], "L")
             seconds = time.perf_counter() - t0 + (prep if i == 0 else 0.0)
-            out.append(Variant(image=result, seed=seed + i, seconds=seconds, model=mid,
-                               backend=self.backend + (" + LCM-LoRA (fast)" if p["fast"] else "")))
+            out.append(
+                Variant(
+                    image=result,
+                    seed=seed + i,
+                    seconds=seconds,
+                    model=mid,
+                    backend=self.backend + (" + LCM-LoRA (fast)" if p["fast"] else ""),
+                )
+            )
         return out
 
-    def edit(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-             seed: int | None = None) -> EditResult:
+    def edit(
+        self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None, seed: int | None = None
+    ) -> EditResult:
         """The common editor call: one variant, as an ``EditResult``."""
         params = dict(params or {})
         params["variants"] = 1
         return self.generate(photo, mask, params, seed)[0].result()
 
-    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-              seed: int | None = None) -> np.ndarray:
+    def apply(
+        self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None, seed: int | None = None
+    ) -> np.ndarray:
         """``edit(...).image``: the first variant's full-size RGB uint8 image."""
         return self.edit(photo, mask, params, seed).image
 

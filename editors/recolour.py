@@ -33,7 +33,7 @@ def parse_hex(text: str) -> np.ndarray:
     h = m.group(1)
     if len(h) == 3:
         h = "".join(c * 2 for c in h)
-    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], np.uint8)
+    return np.array([int(h[i : i + 2], 16) for i in (0, 2, 4)], np.uint8)
 
 
 def _soft_l(L: np.ndarray) -> np.ndarray:
@@ -56,8 +56,9 @@ class RecolourEditor(CropEditor):
         "hue_shift": Param(float, 0.0, -180.0, 180.0, help="hue rotation in degrees"),
         "saturation": Param(float, 1.0, 0.0, 3.0, help="chroma multiplier (0 = grey, 1 = unchanged)"),
         "lightness": Param(float, 0.0, -60.0, 60.0, help="lightness shift in L* units (-60..60)"),
-        "keep_variation": Param(float, 0.35, 0.0, 1.0,
-                                help="target mode: how much of the original colour variation to keep"),
+        "keep_variation": Param(
+            float, 0.35, 0.0, 1.0, help="target mode: how much of the original colour variation to keep"
+        ),
         "strength": Param(float, 1.0, 0.0, 1.0, help="blend between the original (0) and the recolour (1)"),
         "feather": FEATHER,
     }

@@ -32,8 +32,17 @@ from core.errors import BadInput, Cancelled, ModelUnavailable
 from core.models import onnx_session
 from core.types import Photo
 from editors.registry import EDITORS
-from editors.base import (FEATHER, EditResult, GenerativeEditor, LazyManager, Param, Provenance, as_pixels, auto_feather,
-                          validate_params)
+from editors.base import (
+    FEATHER,
+    EditResult,
+    GenerativeEditor,
+    LazyManager,
+    Param,
+    Provenance,
+    as_pixels,
+    auto_feather,
+    validate_params,
+)
 from editors.diffusion import Progress, Variant, model_id
 from editors.fill import PATCHMATCH, TELEA, fill, removal_mask
 from editors.inpaint import auto_grow, check_coverage, context_box, grow_mask
@@ -97,15 +106,27 @@ class RemoveEditor(LazyManager, GenerativeEditor):
     provenance = Provenance(generative=True, models=(ROLE,))
     label = "Remove (fill with background)"
     params_schema: dict[str, Param] = {
-        "method": Param(str, "auto", choices=("auto", "lama", "patchmatch", "telea", "ns"),
-                        help="auto = LaMa when downloaded, else PatchMatch (Telea for thin selections); "
-                             "telea/ns = OpenCV's classical fill"),
-        "grow": Param(float, -1.0, -1.0, 256.0,
-                      help="px the selection is grown first, so no outline of the object stays; "
-                           "-1 = automatic (8 % of the selection's size, at least 4 px: outlines and shadows "
-                           "sit just outside a mask)"),
-        "shadow": Param(bool, True, help="PatchMatch fill: also remove the object's shadow (a darker area "
-                                         "touching it, mostly below)"),
+        "method": Param(
+            str,
+            "auto",
+            choices=("auto", "lama", "patchmatch", "telea", "ns"),
+            help="auto = LaMa when downloaded, else PatchMatch (Telea for thin selections); "
+            "telea/ns = OpenCV's classical fill",
+        ),
+        "grow": Param(
+            float,
+            -1.0,
+            -1.0,
+            256.0,
+            help="px the selection is grown first, so no outline of the object stays; "
+            "-1 = automatic (8 % of the selection's size, at least 4 px: outlines and shadows "
+            "sit just outside a mask)",
+        ),
+        "shadow": Param(
+            bool,
+            True,
+            help="PatchMatch fill: also remove the object's shadow (a darker area touching it, mostly below)",
+        ),
         "radius": Param(float, -1.0, -1.0, 64.0, help="classical fill: neighbourhood radius in px; -1 = automatic"),
         "feather": FEATHER,
     }
@@ -124,9 +145,15 @@ class RemoveEditor(LazyManager, GenerativeEditor):
         return BACKENDS[self.method_for("auto")]
 
     # -- running -----------------------------------------------------------------------------------
-    def generate(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-                 seed: int | None = None, progress: Progress | None = None,
-                 cancel: threading.Event | None = None) -> list[Variant]:
+    def generate(
+        self,
+        photo: Photo | np.ndarray,
+        mask: np.ndarray,
+        params: dict[str, Any] | None = None,
+        seed: int | None = None,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Variant]:
         """One result (a list, like ``inpaint``'s). ``seed`` is recorded (the fill is deterministic)."""
         pixels = as_pixels(photo)
         mask = check_mask(mask, pixels.shape)
@@ -162,19 +189,30 @@ class RemoveEditor(LazyManager, GenerativeEditor):
         full_mask = np.zeros(mask.shape, bool)
         full_mask[sl] = m_crop
         result = composite_crop(pixels, filled, box, full_mask, feather, 0.0)
-        return [Variant(image=result, seed=0 if seed is None else int(seed), seconds=time.perf_counter() - t0,
-                        model=mid, backend=BACKENDS[method], generative=generative)]
+        return [
+            Variant(
+                image=result,
+                seed=0 if seed is None else int(seed),
+                seconds=time.perf_counter() - t0,
+                model=mid,
+                backend=BACKENDS[method],
+                generative=generative,
+            )
+        ]
 
-    def edit(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-             seed: int | None = None) -> EditResult:
+    def edit(
+        self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None, seed: int | None = None
+    ) -> EditResult:
         return self.generate(photo, mask, params, seed)[0].result()
 
-    def apply(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None,
-              seed: int | None = None) -> np.ndarray:
+    def apply(
+        self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None, seed: int | None = None
+    ) -> np.ndarray:
         return self.edit(photo, mask, params, seed).image
 
-    def _grow(self, shape: tuple[int, ...], mask: np.ndarray, p: dict[str, Any], method: str
-              ) -> tuple[float, float, int]:
+    def _grow(
+        self, shape: tuple[int, ...], mask: np.ndarray, p: dict[str, Any], method: str
+    ) -> tuple[float, float, int]:
         """(grow px, feather px, the selection's longer side)."""
         feather = auto_feather(shape, p["feather"])
         tight = crop_box(mask, 0)
@@ -185,8 +223,9 @@ class RemoveEditor(LazyManager, GenerativeEditor):
             grow = max(grow, feather + 1.0)
         return grow, feather, size
 
-    def filled_area(self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None
-                    ) -> np.ndarray:
+    def filled_area(
+        self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None
+    ) -> np.ndarray:
         """The bool mask ``generate`` fills with these params (the selection grown over its outline, and
         its shadow on the PatchMatch path); the feather band around it is blended on top."""
         pixels = as_pixels(photo)
@@ -198,8 +237,17 @@ class RemoveEditor(LazyManager, GenerativeEditor):
             return grown_hole(pixels, mask, grow, bool(p["shadow"]))
         return grow_mask(mask, grow)
 
-    def _patchmatch(self, pixels: np.ndarray, mask: np.ndarray, grow: float, feather: float, shadow: bool,
-                    seed: int | None, progress: Progress | None, t0: float) -> Variant:
+    def _patchmatch(
+        self,
+        pixels: np.ndarray,
+        mask: np.ndarray,
+        grow: float,
+        feather: float,
+        shadow: bool,
+        seed: int | None,
+        progress: Progress | None,
+        t0: float,
+    ) -> Variant:
         """Grow the selection over its outline and shadow, then fill it (``editors.fill``) on a crop."""
         hole = grown_hole(pixels, mask, grow, shadow)
         check_coverage(hole)
@@ -213,18 +261,26 @@ class RemoveEditor(LazyManager, GenerativeEditor):
             progress(1, 1)
         # paste back through a box just around the hole and its feather (the context crop is 4x larger)
         tight = crop_box(hole, int(math.ceil(feather)) + 2)
-        inner = done.image[tight[1] - box[1]:tight[3] - box[1], tight[0] - box[0]:tight[2] - box[0]]
+        inner = done.image[tight[1] - box[1] : tight[3] - box[1], tight[0] - box[0] : tight[2] - box[0]]
         result = composite_crop(pixels, np.ascontiguousarray(inner), tight, hole, feather, 0.0)
         key = "patchmatch" if done.method == "patchmatch" else "thin"
         mid = "pypatchmatch-2.2.0" if key == "patchmatch" else "opencv-telea"
-        return Variant(image=result, seed=0 if seed is None else int(seed), seconds=time.perf_counter() - t0,
-                       model=mid, backend=BACKENDS[key], generative=False)  # PatchMatch / Telea: classical
+        return Variant(
+            image=result,
+            seed=0 if seed is None else int(seed),
+            seconds=time.perf_counter() - t0,
+            model=mid,
+            backend=BACKENDS[key],
+            generative=False,
+        )  # PatchMatch / Telea: classical
 
     def _session(self) -> Any:
         try:
             return self.manager.get(ROLE, load_lama)
         except ModelUnavailable as exc:
-            raise ModelUnavailable(ROLE, f"{exc.reason}. Offline, use method 'patchmatch' (or 'telea', OpenCV's classical fill)") from exc
+            raise ModelUnavailable(
+                ROLE, f"{exc.reason}. Offline, use method 'patchmatch' (or 'telea', OpenCV's classical fill)"
+            ) from exc
 
     def _lama(self, session: Any, crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
         h, w = mask.shape

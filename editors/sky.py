@@ -75,20 +75,23 @@ PRESETS: dict[str, SkyPreset] = {
     "winter": SkyPreset("#8fa3b8", "#c3cfdb", "#e8edf1", "#f4f6f8", "#aab4c0", 0.65, 0.35, snow=True),
     "stormy": SkyPreset("#262c35", "#3f4853", "#6f777f", "#56606b", "#1c2128", 0.85, 0.7),
     "toxic": SkyPreset("#1e3314", "#6f9a1e", "#d6e85a", "#c8e04c", "#3d5a12", 0.45, 0.3),
-    "sunset": SkyPreset("#2b2f6b", "#c2557a", "#ffb347", "#ff9a6a", "#6b3b6e", 0.35, 0.3,
-                        lit_from_below=True, sun="#fff1b8"),
-    "cartoon": SkyPreset("#1f7ae0", "#48a2f0", "#a6d8f7", "#ffffff", "#c9def0", 0.3, 0.0, bands=5, outline=True,
-                         keep_structure=0.0),
+    "sunset": SkyPreset(
+        "#2b2f6b", "#c2557a", "#ffb347", "#ff9a6a", "#6b3b6e", 0.35, 0.3, lit_from_below=True, sun="#fff1b8"
+    ),
+    "cartoon": SkyPreset(
+        "#1f7ae0", "#48a2f0", "#a6d8f7", "#ffffff", "#c9def0", 0.3, 0.0, bands=5, outline=True, keep_structure=0.0
+    ),
 }
 
 
 def _col(hexstr: str) -> np.ndarray:
     h = hexstr.lstrip("#")
-    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], np.float32)
+    return np.array([int(h[i : i + 2], 16) for i in (0, 2, 4)], np.float32)
 
 
-def fractal_noise(rng: np.random.Generator, h: int, w: int, base: float, octaves: int = 5,
-                  stretch: float = 2.5) -> np.ndarray:
+def fractal_noise(
+    rng: np.random.Generator, h: int, w: int, base: float, octaves: int = 5, stretch: float = 2.5
+) -> np.ndarray:
     """Seeded fractal noise, ~zero mean / unit std; features ``base`` px tall and ``stretch`` x wider."""
     out = np.zeros((h, w), np.float32)
     amp, total = 1.0, 0.0
@@ -99,7 +102,7 @@ def fractal_noise(rng: np.random.Generator, h: int, w: int, base: float, octaves
         grid = rng.standard_normal((gh, gw)).astype(np.float32)
         up = cv2.resize(grid, (int(gw * cell_x), int(gh * cell_y)), interpolation=cv2.INTER_CUBIC)
         oy, ox = rng.integers(0, max(1, up.shape[0] - h)), rng.integers(0, max(1, up.shape[1] - w))
-        out += amp * up[oy:oy + h, ox:ox + w]
+        out += amp * up[oy : oy + h, ox : ox + w]
         total += amp
         amp *= 0.5
     out /= total
@@ -128,21 +131,30 @@ class SkyEditor(CropEditor):
     params_schema = {
         "preset": Param(str, "sunset", choices=tuple(PRESETS), help="which sky"),
         "clouds": Param(float, -1.0, -1.0, 1.0, help="cloud cover 0..1; -1 = the preset's"),
-        "keep_structure": Param(float, -1.0, -1.0, 1.0,
-                                help="how much of the original sky's detail shows through; -1 = the preset's"),
-        "horizon_fade": Param(float, 0.12, 0.0, 0.5,
-                              help="fade towards the original haze over this share of the sky's height"),
+        "keep_structure": Param(
+            float, -1.0, -1.0, 1.0, help="how much of the original sky's detail shows through; -1 = the preset's"
+        ),
+        "horizon_fade": Param(
+            float, 0.12, 0.0, 0.5, help="fade towards the original haze over this share of the sky's height"
+        ),
         "strength": Param(float, 1.0, 0.0, 1.0, help="blend between the original (0) and the new sky (1)"),
-        "rim": Param(float, 0.0, -1.0, 32.0, help="cover a thin rim of the old sky left just outside the selection "
-                                                 "(a halo along roofs and leaves) with the foreground next to it, "
-                                                 "up to this many px; -1 = automatic, 0 = off"),
+        "rim": Param(
+            float,
+            0.0,
+            -1.0,
+            32.0,
+            help="cover a thin rim of the old sky left just outside the selection "
+            "(a halo along roofs and leaves) with the foreground next to it, "
+            "up to this many px; -1 = automatic, 0 = off",
+        ),
         "relight": Param(bool, True, help="gently relight the foreground towards the new sky's colour and brightness"),
         "relight_strength": Param(float, 0.35, 0.0, 1.0, help="how strongly the foreground is relit (0..1)"),
         "feather": FEATHER,
     }
 
-    def render(self, pixels: np.ndarray, mask: np.ndarray, p: dict[str, Any], seed: int | None,
-               alpha: np.ndarray | None) -> np.ndarray:
+    def render(
+        self, pixels: np.ndarray, mask: np.ndarray, p: dict[str, Any], seed: int | None, alpha: np.ndarray | None
+    ) -> np.ndarray:
         """The photo with its sky replaced (RGB uint8, full size); see the module docstring."""
         if p["rim"] != 0:  # optional: cover a thin rim of old sky left outside the selection (editors/fill.py)
             from editors.fill import cover_rim
@@ -188,7 +200,7 @@ class SkyEditor(CropEditor):
         if pre.sun:
             sx = rng.uniform(0.25, 0.75) * w
             d = np.hypot((np.arange(w)[None, :] - sx) / w, (ys - y_bot) / max(y_bot - y_top, 1.0) * 1.5)
-            glow = np.exp(-(d / 0.18) ** 2)[..., None]
+            glow = np.exp(-((d / 0.18) ** 2))[..., None]
             sky = sky + (_col(pre.sun) - sky) * 0.85 * glow
 
         # clouds: fractal noise, thinner towards the horizon (perspective), lit from one side
@@ -297,7 +309,7 @@ def add_clouds(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
     cloudish = (lab[..., 0] > min(CLOUD_L, sky_l + 10)) & (chroma < max(CLOUD_CHROMA, 0.75 * sky_chroma))
     rows = np.flatnonzero(m.any(axis=1))
     below = np.zeros_like(m)
-    below[rows[-1] + 1:] = True  # nothing under the sky's lowest row is cloud
+    below[rows[-1] + 1 :] = True  # nothing under the sky's lowest row is cloud
     cand = cloudish & ~m & ~below
     # smooth (clouds have no fine texture), and thin links cut (a cloud touching a white dome is two things)
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -319,7 +331,12 @@ def add_clouds(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
     # holes in the sky that are mostly cloud-coloured: the whole hole is cloud (whatever its size)
     nh, holes, hstats, _ = cv2.connectedComponentsWithStats((~m).view(np.uint8), connectivity=4)
     hh, hw = m.shape
-    inner = (hstats[:, 0] > 0) & (hstats[:, 1] > 0) & (hstats[:, 0] + hstats[:, 2] < hw) & (hstats[:, 1] + hstats[:, 3] < hh)
+    inner = (
+        (hstats[:, 0] > 0)
+        & (hstats[:, 1] > 0)
+        & (hstats[:, 0] + hstats[:, 2] < hw)
+        & (hstats[:, 1] + hstats[:, 3] < hh)
+    )
     share = np.bincount(holes.ravel(), weights=cloudish.ravel(), minlength=nh) / np.maximum(hstats[:, 4], 1)
     fill = inner & (share > CLOUD_HOLE)
     fill[0] = False  # label 0: the sky itself
@@ -348,8 +365,9 @@ def fill_thin_rim(image: np.ndarray, known: np.ndarray, rim: np.ndarray) -> np.n
     return out
 
 
-def relight(out: np.ndarray, original: np.ndarray, matte: np.ndarray, old: np.ndarray, new: np.ndarray,
-            strength: float) -> None:
+def relight(
+    out: np.ndarray, original: np.ndarray, matte: np.ndarray, old: np.ndarray, new: np.ndarray, strength: float
+) -> None:
     """Pull the foreground (``1 - matte``) of ``out`` gently towards the new sky's light, in place: a
     per-channel gain ``(mean new sky / mean old sky) ** (0.3 * strength)`` (clipped to 0.8..1.25), applied
     with a lookup table. ``old``/``new``: the old and new pure-sky pixels (N x 3)."""
@@ -366,8 +384,9 @@ def relight(out: np.ndarray, original: np.ndarray, matte: np.ndarray, old: np.nd
     edge = (matte > 0.0) & (matte < 1.0)  # the soft edge: only the foreground's share is relit
     w = (1.0 - matte[edge])[:, None]
     cur = out[edge].astype(np.float32)
-    out[edge] = np.clip(cur + w * (lit[edge].astype(np.float32) - original[edge].astype(np.float32)) + 0.5,
-                        0, 255).astype(np.uint8)
+    out[edge] = np.clip(
+        cur + w * (lit[edge].astype(np.float32) - original[edge].astype(np.float32)) + 0.5, 0, 255
+    ).astype(np.uint8)
 
 
 @EDITORS.register("sky")

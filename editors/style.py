@@ -37,8 +37,9 @@ def model_ids(files: tuple[str, ...]) -> tuple[str, ...]:
     from core.assets import load_packaged
 
     specs = load_packaged()
-    return tuple(f"{specs[f].filename} ({specs[f].package} {specs[f].version}, sha256:{specs[f].sha256[:12]})"
-                 for f in files)
+    return tuple(
+        f"{specs[f].filename} ({specs[f].package} {specs[f].version}, sha256:{specs[f].sha256[:12]})" for f in files
+    )
 
 
 def _load_engine() -> Any:
@@ -107,12 +108,17 @@ class StyleEditor(LazyManager, CropEditor):
     work_mb, crop_bytes = 300.0, 25.0  # peak memory estimate (editors.base.CropEditor)
     params_schema = {
         "style": Param(int, 0, 0, NUM_BUILTIN - 1, help="built-in style number 0..25 (unused with style_image)"),
-        "style_image": Param(ImageRef, None, choices=tuple(assets.names()),
-                             help="a picture to use as the style: a built-in texture name, or your own picture "
-                                  "as an RGB array (an upload)"),
+        "style_image": Param(
+            ImageRef,
+            None,
+            choices=tuple(assets.names()),
+            help="a picture to use as the style: a built-in texture name, or your own picture "
+            "as an RGB array (an upload)",
+        ),
         "strength": Param(float, 1.0, 0.0, 1.0, help="blend between the original (0) and the stylised (1)"),
-        "reduce_palette": Param(int, 0, 0, 32,
-                                help="quantise the style picture to this many colours first (0 = off, 2..32)"),
+        "reduce_palette": Param(
+            int, 0, 0, 32, help="quantise the style picture to this many colours first (0 = off, 2..32)"
+        ),
         "preserve_colour": Param(bool, False, help="keep the segment's own colours, take only the style's strokes"),
         "max_side": Param(int, 512, 128, 2048, help="the network runs at most at this size (longer side, px)"),
         "harmonize": Param(float, 0.3, 0.0, 1.0, help="match lightness to the original near the seam"),
@@ -155,11 +161,13 @@ class StyleEditor(LazyManager, CropEditor):
                 style_img, _ = assets.load_image(p["style_image"], "style image")
                 if p["reduce_palette"]:
                     style_img = quantise(style_img, p["reduce_palette"], rng)
-                out = eng.stylize_with(small, style_img, strength=1.0, preserve_color=p["preserve_colour"],
-                                       max_size=None)
+                out = eng.stylize_with(
+                    small, style_img, strength=1.0, preserve_color=p["preserve_colour"], max_size=None
+                )
             else:
-                out = eng.stylize(small, style=p["style"], strength=1.0, preserve_color=p["preserve_colour"],
-                                  max_size=None)
+                out = eng.stylize(
+                    small, style=p["style"], strength=1.0, preserve_color=p["preserve_colour"], max_size=None
+                )
         out = np.asarray(out, dtype=np.uint8)
         if out.shape[:2] != (h, w):
             out = cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC)

@@ -55,8 +55,12 @@ class TextureEditor(CropEditor):
     harmonize_strength = 0.25
     work_mb, crop_bytes = 450.0, 16.0  # work: up to 2.5 MP of float arrays plus a tile of up to 4096 px
     params_schema = {
-        "texture": Param(ImageRef, "denim", choices=tuple(assets.names("texture")),
-                         help="a built-in texture name, or your own texture as an RGB array (an upload)"),
+        "texture": Param(
+            ImageRef,
+            "denim",
+            choices=tuple(assets.names("texture")),
+            help="a built-in texture name, or your own texture as an RGB array (an upload)",
+        ),
         "scale": Param(float, 1.0, 0.05, 8.0, help="pattern size relative to the segment (1 = default)"),
         "angle": Param(float, 0.0, -180.0, 180.0, help="pattern rotation in degrees"),
         "shading": Param(float, 0.8, 0.0, 2.0, help="how much of the segment's folds and shadows to keep"),
@@ -126,8 +130,13 @@ class TextureEditor(CropEditor):
             k = p["warp"] * sig * 0.15
             u += np.clip(k * gx, -tile * 0.1, tile * 0.1)
             v += np.clip(k * gy, -tile * 0.1, tile * 0.1)
-        sampled = cv2.remap(tex_lab, np.mod(u, tw).astype(np.float32), np.mod(v, th).astype(np.float32),
-                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        sampled = cv2.remap(
+            tex_lab,
+            np.mod(u, tw).astype(np.float32),
+            np.mod(v, th).astype(np.float32),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_WRAP,
+        )
 
         Lt = sampled[..., 0]
         L2 = _soft_l(Lt + p["shading"] * high)

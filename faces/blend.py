@@ -23,8 +23,13 @@ from faces.types import Face
 log = logging.getLogger(__name__)
 
 
-def colour_transfer(img: np.ndarray, img_mask: np.ndarray, ref: np.ndarray, ref_mask: np.ndarray,
-                    l_gain_range: tuple[float, float] = (0.7, 1.4)) -> np.ndarray:
+def colour_transfer(
+    img: np.ndarray,
+    img_mask: np.ndarray,
+    ref: np.ndarray,
+    ref_mask: np.ndarray,
+    l_gain_range: tuple[float, float] = (0.7, 1.4),
+) -> np.ndarray:
     """Match the Lab mean/std of ``img`` inside ``img_mask`` to ``ref`` inside ``ref_mask`` (RGB uint8 in/out)."""
     lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     lab_r = cv2.cvtColor(ref.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
@@ -46,8 +51,9 @@ def _masked_low(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
     return num / np.maximum(den, 1e-4)
 
 
-def match_photo(new: np.ndarray, orig: np.ndarray, mask: np.ndarray, size: float,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+def match_photo(
+    new: np.ndarray, orig: np.ndarray, mask: np.ndarray, size: float, rng: np.random.Generator | None = None
+) -> np.ndarray:
     """Make ``new`` (RGB uint8 crop) look shot with ``orig``'s camera and light, inside ``mask`` (bool crop).
 
     - skin tone: Lab mean / spread transfer (:func:`colour_transfer`);
@@ -86,7 +92,9 @@ def match_photo(new: np.ndarray, orig: np.ndarray, mask: np.ndarray, size: float
     out[..., 0] = (ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma))[..., 0]
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
     no = noise_sigma(go, mask)
-    nn = noise_sigma(cv2.cvtColor(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32), mask)
+    nn = noise_sigma(
+        cv2.cvtColor(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32), mask
+    )
     extra = math.sqrt(max(0.0, no * no - nn * nn))
     if extra > 0.3:
         gen = rng or np.random.default_rng(0)
@@ -101,8 +109,9 @@ def alpha_paste(crop: np.ndarray, edited: np.ndarray, m: np.ndarray, alpha: np.n
     crop[m] = mixed[m]
 
 
-def poisson_paste(dst: np.ndarray, src: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int],
-                  feather: float) -> np.ndarray:
+def poisson_paste(
+    dst: np.ndarray, src: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], feather: float
+) -> np.ndarray:
     """Paste ``src`` (crop of ``box``) into ``dst`` (full photo, modified in place and returned) under ``mask``.
 
     Poisson (``cv2.seamlessClone``, normal clone) so the face takes the boundary's light, then a soft
@@ -139,15 +148,22 @@ def forehead_fade(mesh: np.ndarray, origin: tuple[int, int], shape: tuple[int, i
         down = -down
     top = float((mesh[FACE_OVAL] @ down).min())
     brow = float((mesh[LEFT_BROW + RIGHT_BROW] @ down).min())
-    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
     p = (xx + origin[0]) * down[0] + (yy + origin[1]) * down[1]
     t = np.clip((p - top) / max(brow - top, 1.0), 0, 1)
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
-def mesh_swap(out: np.ndarray, photo: np.ndarray, face: Face, target: Target,
-              strength: float = 1.0, keep_mouth: bool = True, colour: bool = True,
-              rng: np.random.Generator | None = None) -> np.ndarray:
+def mesh_swap(
+    out: np.ndarray,
+    photo: np.ndarray,
+    face: Face,
+    target: Target,
+    strength: float = 1.0,
+    keep_mouth: bool = True,
+    colour: bool = True,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """Offline swap of one face (in place on ``out``): warp the target face onto this face's mesh, match it
     to the photo (lighting, skin tone, sharpness, grain: :func:`match_photo`) and paste it with a soft
     edge through the face-shaped mask.
@@ -155,8 +171,10 @@ def mesh_swap(out: np.ndarray, photo: np.ndarray, face: Face, target: Target,
     Returns the bool photo-size mask of the pixels that may have changed (the face-shaped paste mask).
     """
     if face.mesh is None:
-        raise BadInput(f"face {face.index} could not be meshed (too small, hidden or in profile); "
-                       f"leave it out with the 'faces' parameter")
+        raise BadInput(
+            f"face {face.index} could not be meshed (too small, hidden or in profile); "
+            f"leave it out with the 'faces' parameter"
+        )
     dst = face.mesh
     box = padded_box(dst, photo.shape, 0.06 * face.size + 4)
     src = target.image
@@ -166,15 +184,19 @@ def mesh_swap(out: np.ndarray, photo: np.ndarray, face: Face, target: Target,
     # the target's own skin (its face oval, pulled in from the edge) rides along as a fourth channel, so
     # the canvas around a gallery face never lands in the photo where a turned face squeezes its edge
     tk = max(3, round(0.03 * target.face.size) | 1)
-    skin = cv2.erode(polygon_mask(src.shape, target.face.mesh[FACE_OVAL]).astype(np.uint8) * 255,
-                     cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (tk, tk)))
+    skin = cv2.erode(
+        polygon_mask(src.shape, target.face.mesh[FACE_OVAL]).astype(np.uint8) * 255,
+        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (tk, tk)),
+    )
     warped4, covered = warp_mesh(np.dstack([src, skin]), target.face.mesh, dst, target.tris, box, face.mesh_depth)
     warped, skin_w = np.ascontiguousarray(warped4[..., :3]), warped4[..., 3].astype(np.float32) / 255.0
     x0, y0, x1, y1 = box
     mask = np.zeros(photo.shape[:2], bool)
     oval = face_mask(photo.shape, face)[y0:y1, x0:x1] & covered & (skin_w > 0.5)
     k = max(1, round(0.01 * face.size))  # keep the edge on skin, off the hairline and jaw line
-    mask[y0:y1, x0:x1] = cv2.erode(oval.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
+    mask[y0:y1, x0:x1] = (
+        cv2.erode(oval.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
+    )
     mask[y0:y1, x0:x1] &= ~forehead_hair(photo[y0:y1, x0:x1], face, (x0, y0), oval)  # a fringe stays, not cut
     if keep_mouth:
         mouth = mouth_open_mask(photo.shape, face)
@@ -195,8 +217,9 @@ def mesh_swap(out: np.ndarray, photo: np.ndarray, face: Face, target: Target,
     return mask
 
 
-def full_swap(out: np.ndarray, photo: np.ndarray, face: Face, latent: np.ndarray, manager: ModelManager,
-              strength: float = 1.0) -> np.ndarray:
+def full_swap(
+    out: np.ndarray, photo: np.ndarray, face: Face, latent: np.ndarray, manager: ModelManager, strength: float = 1.0
+) -> np.ndarray:
     """inswapper_128 on one face (in place on ``out``), pasted through the face-shaped mask; returns that mask."""
     fake, cover = inswap(manager, photo, face, latent)
     mask = face_mask(photo.shape, face) & cover

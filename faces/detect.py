@@ -116,8 +116,9 @@ def detect_offline(rgb: np.ndarray, tiles: bool | None = None) -> list[Face]:
     return _nms(found)
 
 
-def find_faces(rgb: np.ndarray, manager: ModelManager | None = None, backend: str = "auto",
-               mesh: bool = True) -> list[Face]:
+def find_faces(
+    rgb: np.ndarray, manager: ModelManager | None = None, backend: str = "auto", mesh: bool = True
+) -> list[Face]:
     """Every face in ``rgb`` (RGB uint8), numbered left to right.
 
     ``backend``: "auto" (full when the ``face_analysis`` weights are here, else offline), "offline", "full".
@@ -130,23 +131,34 @@ def find_faces(rgb: np.ndarray, manager: ModelManager | None = None, backend: st
     out = []
     for i, f in enumerate(found):
         m3 = mesh_for(rgb, f, depth=True) if mesh else None
-        out.append(replace(f, index=i, mesh=None if m3 is None else np.ascontiguousarray(m3[:, :2]),
-                           mesh_depth=None if m3 is None else m3[:, 2].copy()))
+        out.append(
+            replace(
+                f,
+                index=i,
+                mesh=None if m3 is None else np.ascontiguousarray(m3[:, :2]),
+                mesh_depth=None if m3 is None else m3[:, 2].copy(),
+            )
+        )
     return out
 
 
 def largest_face(rgb: np.ndarray, what: str, manager: ModelManager | None = None, backend: str = "auto") -> Face:
     """The biggest face of an image (e.g. a swap target); ``BadInput`` naming ``what`` when there is none."""
-    found = [f for f in find_faces(rgb, manager, backend) if f.mesh is not None or backend == "full"
-             or f.source == FULL_SOURCE]
+    found = [
+        f
+        for f in find_faces(rgb, manager, backend)
+        if f.mesh is not None or backend == "full" or f.source == FULL_SOURCE
+    ]
     if not found:
-        raise BadInput(f"no face found in {what}: use a photo where one face is clearly visible "
-                       f"(frontal, at least about 40 px wide)")
+        raise BadInput(
+            f"no face found in {what}: use a photo where one face is clearly visible "
+            f"(frontal, at least about 40 px wide)"
+        )
     return max(found, key=lambda f: f.size)
 
 
 def parse_indices(spec: str | None, count: int, what: str = "faces") -> list[int]:
-    """"all" / "" / None -> every index; "0,2" or "0 2" -> those (checked against ``count``)."""
+    """ "all" / "" / None -> every index; "0,2" or "0 2" -> those (checked against ``count``)."""
     if spec is None or str(spec).strip().lower() in ("", "all", "*"):
         return list(range(count))
     out = []
@@ -177,8 +189,9 @@ def faces_in_selection(found: list[Face], selection: np.ndarray | None, min_over
     return out
 
 
-def selected_faces(pixels: np.ndarray, mask: np.ndarray | None, spec: str | None, manager: ModelManager,
-                   backend: str, editor: str) -> tuple[list[Face], list[int]]:
+def selected_faces(
+    pixels: np.ndarray, mask: np.ndarray | None, spec: str | None, manager: ModelManager, backend: str, editor: str
+) -> tuple[list[Face], list[int]]:
     """All faces of the photo and the indices to edit (``spec`` numbers that lie in the selection)."""
     found = find_faces(pixels, manager, "full" if backend == "full" else "offline")
     if not found:
@@ -187,6 +200,8 @@ def selected_faces(pixels: np.ndarray, mask: np.ndarray | None, spec: str | None
     inside = set(faces_in_selection(found, mask))
     chosen = [i for i in wanted if i in inside]
     if not chosen:
-        raise BadInput(f"{editor}: none of the chosen faces ({spec or 'all'}) lies in the selection; "
-                       f"the photo has {len(found)} face(s): select them, or the whole photo")
+        raise BadInput(
+            f"{editor}: none of the chosen faces ({spec or 'all'}) lies in the selection; "
+            f"the photo has {len(found)} face(s): select them, or the whole photo"
+        )
     return found, chosen

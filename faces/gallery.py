@@ -45,8 +45,9 @@ class Target:
     descriptor: np.ndarray | None = None  # dlib 128-D of the gallery face (manifest), to rank targets
 
 
-def _target_from(image: np.ndarray, name: str, mesh: np.ndarray | None, manager: ModelManager | None,
-                 backend: str) -> Target:
+def _target_from(
+    image: np.ndarray, name: str, mesh: np.ndarray | None, manager: ModelManager | None, backend: str
+) -> Target:
     if mesh is not None and backend != "full":
         face = face_from_mesh(mesh)
     else:
@@ -80,9 +81,11 @@ def load_target(spec: str | np.ndarray, manager: ModelManager | None = None, bac
         return _target_from(spec, "uploaded image", None, manager, backend)
     entry = gallery().get(spec) if isinstance(spec, str) else None
     if entry is None:
-        raise BadInput(f"unknown face target {str(spec)[:80]!r}: give a gallery name "
-                       f"({', '.join(gallery_names()) or 'none'}); file paths are not read, upload a face image "
-                       f"instead")
+        raise BadInput(
+            f"unknown face target {str(spec)[:80]!r}: give a gallery name "
+            f"({', '.join(gallery_names()) or 'none'}); file paths are not read, upload a face image "
+            f"instead"
+        )
     path = GALLERY_DIR / entry["file"]
     mesh = str(GALLERY_DIR / entry["mesh"]) if entry.get("mesh") and backend != "full" else None
     if backend == "full":
@@ -90,8 +93,10 @@ def load_target(spec: str | np.ndarray, manager: ModelManager | None = None, bac
 
         return _target_from(load_photo(str(path)).pixels, path.name, None, manager, backend)
     key = (str(path.resolve()), path.stat().st_mtime, mesh, backend)
-    target = (manager or default_manager()).resident(f"faceswap-target:{spec}:{key}",  # evict frees it
-                                                     lambda: _target_cached(*key))
+    target = (manager or default_manager()).resident(
+        f"faceswap-target:{spec}:{key}",  # evict frees it
+        lambda: _target_cached(*key),
+    )
     target = replace(target, name=str(spec))
     if entry.get("dlib"):
         target = replace(target, descriptor=np.asarray(entry["dlib"], np.float32))

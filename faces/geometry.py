@@ -27,8 +27,14 @@ def triangulate(pts: np.ndarray) -> np.ndarray:
     return tri[area > 1e-3 * np.median(area)].astype(np.int32)
 
 
-def warp_mesh(src: np.ndarray, src_pts: np.ndarray, dst_pts: np.ndarray, tris: np.ndarray,
-              box: tuple[int, int, int, int], dst_depth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def warp_mesh(
+    src: np.ndarray,
+    src_pts: np.ndarray,
+    dst_pts: np.ndarray,
+    tris: np.ndarray,
+    box: tuple[int, int, int, int],
+    dst_depth: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Piecewise-affine warp of ``src`` so that ``src_pts`` land on ``dst_pts``; rendered in ``box`` (XYXY ints).
 
     Returns (RGB crop of the box's size, bool crop "covered by a triangle"). One remap for all triangles
@@ -71,8 +77,14 @@ def _region_weight(mesh: np.ndarray, idx: list[int], radius: float, frozen: np.n
 RESHAPE = {"eye": -0.25, "spread": -0.02, "mouth": 0.15, "nose": -0.55}  # per unit of ``amount``
 
 
-def identity_reshape(mesh: np.ndarray, size: float, amount: float = 1.0, nose: float | None = None,
-                     eyes_up: float = 0.0, mouth_down: float = 0.0) -> np.ndarray:
+def identity_reshape(
+    mesh: np.ndarray,
+    size: float,
+    amount: float = 1.0,
+    nose: float | None = None,
+    eyes_up: float = 0.0,
+    mouth_down: float = 0.0,
+) -> np.ndarray:
     """Move the identity-bearing proportions of a face mesh, keep its expression and outline.
 
     Each eye (with its brow) is scaled about its own centre (smaller, so an open/closed eye stays so) and
@@ -105,7 +117,10 @@ def identity_reshape(mesh: np.ndarray, size: float, amount: float = 1.0, nose: f
     down = np.array([-ex[1], ex[0]])  # the face's "down", perpendicular to the eye line
     if down[1] < 0:
         down = -down
-    for idx, k, r in ((LEFT_EYE + RIGHT_EYE + LEFT_BROW + RIGHT_BROW, -eyes_up, 0.06), (LIPS + MOUTH_INNER, mouth_down, 0.05)):
+    for idx, k, r in (
+        (LEFT_EYE + RIGHT_EYE + LEFT_BROW + RIGHT_BROW, -eyes_up, 0.06),
+        (LIPS + MOUTH_INNER, mouth_down, 0.05),
+    ):
         if k:
             m += _region_weight(mesh, idx, r * size, frozen)[:, None] * (k * amount * size) * down
     return m.astype(np.float32)

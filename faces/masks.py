@@ -43,7 +43,7 @@ def mouth_open_mask(shape: tuple[int, ...], face: Face) -> np.ndarray | None:
         return None
     pts = face.mesh[MOUTH_INNER]
     area = cv2.contourArea(pts.astype(np.float32))
-    if area < 0.002 * face.size ** 2:
+    if area < 0.002 * face.size**2:
         return None
     return polygon_mask(shape, pts)
 
@@ -100,7 +100,7 @@ def forehead_hair(crop: np.ndarray, face: Face, origin: tuple[int, int], oval: n
     for i in (50, 280, 205, 425):  # cheek points of the face mesh
         x, y = (int(round(v)) for v in mesh[i])
         if 0 <= x < w and 0 <= y < h:
-            samples.append(lab[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1].reshape(-1, 3))
+            samples.append(lab[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1].reshape(-1, 3))
     if not samples:
         return np.zeros((h, w), bool)
     skin = np.median(np.concatenate(samples), axis=0)
@@ -113,7 +113,7 @@ def forehead_hair(crop: np.ndarray, face: Face, origin: tuple[int, int], oval: n
     edge = cv2.distanceTransform(np.pad(oval.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
     far &= edge < 0.2 * face.size
     top = float(mesh[LEFT_BROW + RIGHT_BROW][:, 1].min())
-    far[int(max(0, top)):] = False
+    far[int(max(0, top)) :] = False
     k = max(3, round(0.03 * face.size) | 1)
     far = cv2.morphologyEx(far.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     return cv2.dilate(far, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
@@ -134,7 +134,7 @@ def frame_rests(photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int,
     bh = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     eye_y = float(face.mesh[LEFT_EYE + RIGHT_EYE][:, 1].mean()) - y0
     band = np.zeros(grey.shape, bool)
-    band[max(0, int(eye_y - 0.15 * size)):int(eye_y + 0.15 * size)] = True
+    band[max(0, int(eye_y - 0.15 * size)) : int(eye_y + 0.15 * size)] = True
     lines = (bh > 18) & band
     n, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
     if n < 2:

@@ -38,9 +38,11 @@ def _load_dlib() -> dict[str, Any]:
     if spec is None or not spec.submodule_search_locations:
         raise ModelUnavailable("dlib", "install face-recognition-models==0.3.0")
     root = Path(list(spec.submodule_search_locations)[0]) / "models"
-    return {"shape68": dlib.shape_predictor(str(root / "shape_predictor_68_face_landmarks.dat")),
-            "recog": dlib.face_recognition_model_v1(str(root / "dlib_face_recognition_resnet_model_v1.dat")),
-            "rect": dlib.rectangle}
+    return {
+        "shape68": dlib.shape_predictor(str(root / "shape_predictor_68_face_landmarks.dat")),
+        "recog": dlib.face_recognition_model_v1(str(root / "dlib_face_recognition_resnet_model_v1.dat")),
+        "rect": dlib.rectangle,
+    }
 
 
 def _dlib() -> dict[str, Any]:

@@ -49,8 +49,15 @@ class Face:
 
     def summary(self) -> dict[str, Any]:
         """A JSON-friendly description (what the UI lists next to the numbers)."""
-        return {"index": self.index, "box": [round(v, 1) for v in self.box], "score": round(self.score, 3),
-                "gender": self.gender, "age": self.age, "mesh": self.mesh is not None, "source": self.source}
+        return {
+            "index": self.index,
+            "box": [round(v, 1) for v in self.box],
+            "score": round(self.score, 3),
+            "gender": self.gender,
+            "age": self.age,
+            "mesh": self.mesh is not None,
+            "source": self.source,
+        }
 
 
 def check_rgb(rgb: Any) -> None:

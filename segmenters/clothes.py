@@ -49,10 +49,24 @@ HAT_PAN_SUPPORT = 0.1  # a hair-net region where PAN's mean hair is below this i
 HAIR_REACH = 0.25  # hair may reach this many face widths outside the person mask
 GROUP = 2  # with more people than this, PAN runs once over all of them
 CLOTHES_LABELS = {
-    "background": "", "hat": "hat", "hair": "hair", "sunglasses": "sunglasses", "upper-clothes": "upper clothes",
-    "skirt": "lower clothes", "pants": "lower clothes", "dress": "dress", "belt": "belt", "left-shoe": "shoes",
-    "right-shoe": "shoes", "face": "face", "left-leg": "skin", "right-leg": "skin", "left-arm": "skin",
-    "right-arm": "skin", "bag": "bag", "scarf": "scarf",
+    "background": "",
+    "hat": "hat",
+    "hair": "hair",
+    "sunglasses": "sunglasses",
+    "upper-clothes": "upper clothes",
+    "skirt": "lower clothes",
+    "pants": "lower clothes",
+    "dress": "dress",
+    "belt": "belt",
+    "left-shoe": "shoes",
+    "right-shoe": "shoes",
+    "face": "face",
+    "left-leg": "skin",
+    "right-leg": "skin",
+    "left-arm": "skin",
+    "right-arm": "skin",
+    "bag": "bag",
+    "scarf": "scarf",
 }
 HIP_BELOW_CHIN = 3.5  # face heights (hairline to chin) from the chin down to the hip line
 FEET_BELOW_CHIN = 6.5  # a person reaching this far below the chin shows their feet
@@ -123,15 +137,18 @@ def face_frame(pts: np.ndarray) -> Frame:
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32) * np.array([100 / 255, 1, 1], np.float32) \
-        - np.array([0, 128, 128], np.float32)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32) * np.array([100 / 255, 1, 1], np.float32) - np.array(
+        [0, 128, 128], np.float32
+    )
 
 
 def _median(lab: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     return np.median(lab[mask], axis=0) if mask.sum() >= 12 else None
 
 
-def skin_model(lab: np.ndarray, face: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float] | None:
+def skin_model(
+    lab: np.ndarray, face: np.ndarray, features: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float, float] | None:
     """(mean ab, inverse covariance ab, L mean, L std) from the face pixels minus eyes, brows, lips."""
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     inner = cv2.erode(face.astype(np.uint8), k).astype(bool) & ~cv2.dilate(features.astype(np.uint8), k).astype(bool)
@@ -149,7 +166,7 @@ def skin_like(lab: np.ndarray, model) -> np.ndarray:
     d = lab[..., 1:] - mean
     m2 = np.einsum("...i,ij,...j->...", d, icov, d)
     light = np.abs(lab[..., 0] - lmean) < 3 * lstd + 15
-    return (m2 < SKIN_MAHALANOBIS ** 2) & light
+    return (m2 < SKIN_MAHALANOBIS**2) & light
 
 
 def grabcut(rgb: np.ndarray, seed: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -197,8 +214,14 @@ def _drop_small(mask: np.ndarray, min_area: float, keep_near: np.ndarray | None 
     return keep[labels]
 
 
-def parse_person(rgb: np.ndarray, lab: np.ndarray, person: np.ndarray, pts: np.ndarray | None,
-                 face_region: np.ndarray | None, features: np.ndarray | None) -> dict[str, np.ndarray]:
+def parse_person(
+    rgb: np.ndarray,
+    lab: np.ndarray,
+    person: np.ndarray,
+    pts: np.ndarray | None,
+    face_region: np.ndarray | None,
+    features: np.ndarray | None,
+) -> dict[str, np.ndarray]:
     """Offline labels for one person (work size). Without a face mesh: everything is upper clothes."""
     h, w = person.shape
     out: dict[str, np.ndarray] = {}
@@ -212,8 +235,9 @@ def parse_person(rgb: np.ndarray, lab: np.ndarray, person: np.ndarray, pts: np.n
     rest = person & ~face
 
     # seeds: the band above the forehead, the strips beside the cheeks (below the eyes: no glasses arms, no brim)
-    near_face = cv2.dilate(face.astype(np.uint8), cv2.getStructuringElement(
-        cv2.MORPH_ELLIPSE, (max(3, int(fr.fw * 0.12)) | 1,) * 2)).astype(bool)
+    near_face = cv2.dilate(
+        face.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, int(fr.fw * 0.12)) | 1,) * 2)
+    ).astype(bool)
     crown = rest & (np.abs(across) < 0.22) & (above > 1.04) & (above < 1.22)
     temples = rest & ~near_face & (np.abs(across) > 0.45) & (np.abs(across) < 1.0) & (above > 0.12) & (above < 0.5)
     skin = skin_model(lab, face, features if features is not None else np.zeros_like(face))
@@ -236,8 +260,11 @@ def parse_person(rgb: np.ndarray, lab: np.ndarray, person: np.ndarray, pts: np.n
     # a hat: the forehead band is unlike skin and unlike the hair beside the temples; with too few temple
     # pixels to judge (short hair, a tight person mask), only when it is very unlike skin (dark hair looks so too)
     enough = t_med is not None and temples.sum() >= 40
-    has_hat = c_med is not None and (skin_lab is None or far(c_med, skin_lab, 20.0)) and (
-        far(c_med, t_med) if enough else (skin_lab is not None and far(c_med, skin_lab, 45.0)))
+    has_hat = (
+        c_med is not None
+        and (skin_lab is None or far(c_med, skin_lab, 20.0))
+        and (far(c_med, t_med) if enough else (skin_lab is not None and far(c_med, skin_lab, 45.0)))
+    )
     if has_hat:
         seed = np.full((h, w), cv2.GC_BGD, np.uint8)
         seed[head & (above > 0.9)] = cv2.GC_PR_FGD
@@ -292,7 +319,7 @@ def _square_crop(pixels: np.ndarray, cx: float, cy: float, side: float) -> tuple
     H, W = pixels.shape[:2]
     x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
     x1, y1 = x0 + max(1, int(round(side))), y0 + max(1, int(round(side)))
-    crop = pixels[max(0, y0):min(H, y1), max(0, x0):min(W, x1)]
+    crop = pixels[max(0, y0) : min(H, y1), max(0, x0) : min(W, x1)]
     crop = cv2.copyMakeBorder(crop, max(0, -y0), max(0, y1 - H), max(0, -x0), max(0, x1 - W), cv2.BORDER_REPLICATE)
     return crop, (x0, y0, x1, y1)
 
@@ -303,7 +330,7 @@ def _paste_max(target: np.ndarray, values: np.ndarray, box: tuple[int, int, int,
     x0, y0, x1, y1 = box
     sx0, sy0, sx1, sy1 = max(0, -x0), max(0, -y0), min(x1 - x0, w - x0), min(y1 - y0, h - y0)
     if sx1 > sx0 and sy1 > sy0:
-        region = target[y0 + sy0:y0 + sy1, x0 + sx0:x0 + sx1]
+        region = target[y0 + sy0 : y0 + sy1, x0 + sx0 : x0 + sx1]
         np.maximum(region, values[sy0:sy1, sx0:sx1], out=region)
 
 
@@ -335,16 +362,22 @@ def pan_head_hair(ctx: ParseContext, faces: list) -> list[np.ndarray]:
     grid = 2 if len(crops) <= 4 else 3
     tile = 512 // grid
     for i in range(0, len(crops), grid * grid):
-        batch = crops[i:i + grid * grid]
+        batch = crops[i : i + grid * grid]
         mosaic = np.zeros((grid * tile, grid * tile, 3), np.uint8)
         for j, (crop, _) in enumerate(batch):
             r, c = divmod(j, grid)
-            mosaic[r * tile:(r + 1) * tile, c * tile:(c + 1) * tile] = cv2.resize(crop, (tile, tile), interpolation=cv2.INTER_AREA)
+            mosaic[r * tile : (r + 1) * tile, c * tile : (c + 1) * tile] = cv2.resize(
+                crop, (tile, tile), interpolation=cv2.INTER_AREA
+            )
         hair = pan_probabilities(mosaic)[2]
         for j, (_, box) in enumerate(batch):
             r, c = divmod(j, grid)
             bw = box[2] - box[0]
-            out.append(cv2.resize(hair[r * tile:(r + 1) * tile, c * tile:(c + 1) * tile], (bw, bw), interpolation=cv2.INTER_LINEAR))
+            out.append(
+                cv2.resize(
+                    hair[r * tile : (r + 1) * tile, c * tile : (c + 1) * tile], (bw, bw), interpolation=cv2.INTER_LINEAR
+                )
+            )
     return out
 
 
@@ -376,7 +409,10 @@ def fuse_hair(mp: np.ndarray, pan: np.ndarray, allowed: np.ndarray, side_ring: n
       grey and white hair that the MediaPipe net misses. PAN alone elsewhere (a shiny collar) is not.
     """
     out = np.zeros(mp.shape, bool)
-    for cand, other, keep_if in (((mp > 0.5) & allowed, pan, "support"), ((pan > 0.5) & (mp <= 0.5) & allowed, mp, "side")):
+    for cand, other, keep_if in (
+        ((mp > 0.5) & allowed, pan, "support"),
+        ((pan > 0.5) & (mp <= 0.5) & allowed, mp, "side"),
+    ):
         n, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
         for i in range(1, n):
             comp = labels == i
@@ -404,8 +440,8 @@ def pan_maps(ctx: ParseContext, person: np.ndarray, roi: tuple[int, int, int, in
     x1, y1 = min(rx1, xs.max() + pad + 1 + rx0), min(ry1, ys.max() + pad + 1 + ry0)
     s = 1.0 / ctx.scale
     H, W = ctx.photo.height, ctx.photo.width
-    crop = ctx.photo.pixels[int(y0 * s):min(H, int(round(y1 * s))), int(x0 * s):min(W, int(round(x1 * s)))]
-    out[:, y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0] = pan_probabilities(np.ascontiguousarray(crop), (x1 - x0, y1 - y0))
+    crop = ctx.photo.pixels[int(y0 * s) : min(H, int(round(y1 * s))), int(x0 * s) : min(W, int(round(x1 * s)))]
+    out[:, y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0] = pan_probabilities(np.ascontiguousarray(crop), (x1 - x0, y1 - y0))
     return out
 
 
@@ -424,8 +460,14 @@ def _roi(person: np.ndarray, face) -> tuple[int, int, int, int] | None:
     return max(0, x0), max(0, y0), min(w, x1), min(h, y1)
 
 
-def hat_under_clothes(hair: np.ndarray, above: np.ndarray, cloth: np.ndarray, person: np.ndarray,
-                      face_height: float, net_hair: np.ndarray | None = None) -> np.ndarray:
+def hat_under_clothes(
+    hair: np.ndarray,
+    above: np.ndarray,
+    cloth: np.ndarray,
+    person: np.ndarray,
+    face_height: float,
+    net_hair: np.ndarray | None = None,
+) -> np.ndarray:
     """The pieces of ``hair`` that are the brim of a hat: a piece lying above the forehead line (``HAT_SHARE``
     of it over ``HAT_LINE`` face heights from the chin, ``above``) with clothing on top of it (PAN's clothes
     probability ``cloth`` over ``HAT_CLOTH`` on average in the band of the person just above the piece). Hair
@@ -448,8 +490,15 @@ def hat_under_clothes(hair: np.ndarray, above: np.ndarray, cloth: np.ndarray, pe
     return out
 
 
-def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_net: bool,
-                      pan_all: np.ndarray | None = None, pan_head: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, str]]:
+def parse_person_nets(
+    ctx: ParseContext,
+    person: np.ndarray,
+    face,
+    fp,
+    use_hair_net: bool,
+    pan_all: np.ndarray | None = None,
+    pan_head: np.ndarray | None = None,
+) -> dict[str, tuple[np.ndarray, str]]:
     """Labels for one person (work size) from PAN (+ the hair net on the head, + the face mesh).
 
     All the work happens inside the person's box (``_roi``); the masks are pasted into work size at the end."""
@@ -466,8 +515,15 @@ def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_
     frame = face_frame(fp.landmarks) if fp is not None and fp.landmarks is not None else None
     across = above = None
     if frame is not None:
-        frame = Frame(frame.chin - (x0, y0), frame.top - (x0, y0), frame.up, frame.right, frame.fh, frame.fw,
-                      frame.centre - (x0, y0))
+        frame = Frame(
+            frame.chin - (x0, y0),
+            frame.top - (x0, y0),
+            frame.up,
+            frame.right,
+            frame.fh,
+            frame.fw,
+            frame.centre - (x0, y0),
+        )
         across, above = frame.coords(P.shape)
     if fp is not None:
         region = fp.region[box]
@@ -479,8 +535,14 @@ def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_
         mp, pan_h = hair_map(ctx, face, roi, pan_head)
         allowed = near & ~face_m & ~((cloth_p > 0.5) & (cloth_p > np.maximum(pan_hair, pan_h)))
         if frame is not None and above is not None:  # beside the face (a third of its width), chin up
-            ring = cv2.dilate(face_m.astype(np.uint8), cv2.getStructuringElement(
-                cv2.MORPH_ELLIPSE, (max(3, int(0.33 * frame.fw)) | 1,) * 2)).astype(bool) & (above > 0.25) & (above < 1.0)
+            ring = (
+                cv2.dilate(
+                    face_m.astype(np.uint8),
+                    cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, int(0.33 * frame.fw)) | 1,) * 2),
+                ).astype(bool)
+                & (above > 0.25)
+                & (above < 1.0)
+            )
         else:
             ring = np.zeros(P.shape, bool)
         hair = fuse_hair(mp, pan_h, allowed, ring)
@@ -491,10 +553,12 @@ def parse_person_nets(ctx: ParseContext, person: np.ndarray, face, fp, use_hair_
         if above is not None:  # hair is on the head: above the shoulders
             hair &= above > -1.2
     if face is not None:
-        hair = _drop_small(_open(hair), 0.02 * face.width ** 2)
+        hair = _drop_small(_open(hair), 0.02 * face.width**2)
     worn = np.zeros(P.shape, bool)
     if frame is not None and above is not None and hair.any():
-        worn = hat_under_clothes(hair, above, cloth_p, P, frame.fh, mp > 0.5 if face is not None and use_hair_net else None)
+        worn = hat_under_clothes(
+            hair, above, cloth_p, P, frame.fh, mp > 0.5 if face is not None and use_hair_net else None
+        )
         hair = hair & ~worn
     local["hair"] = (hair, hair_src)
     hat = np.zeros(P.shape, bool)
@@ -560,8 +624,15 @@ def parse_nets(ctx: ParseContext) -> ParseOutput:
     for i, pm in enumerate(people.masks):
         union |= pm
         k = owners.get(i)
-        labels = parse_person_nets(ctx, pm, faces[k] if k is not None else None, face_parts.get(k) if k is not None else None,
-                                   use_hair_net, pan_all, pan_head.get(i))
+        labels = parse_person_nets(
+            ctx,
+            pm,
+            faces[k] if k is not None else None,
+            face_parts.get(k) if k is not None else None,
+            use_hair_net,
+            pan_all,
+            pan_head.get(i),
+        )
         for label, (m, src) in labels.items():
             if m.any():
                 parts.append(Part(label, m, src, None, person=i))
@@ -576,7 +647,7 @@ def parse_offline(ctx: ParseContext) -> ParseOutput:
         return ParseOutput(parts=[], data=ClothesData(np.zeros(ctx.shape, bool)), source=OFFLINE_HEURISTIC)
     people = po.data
     faces_of: dict[int, list] = {}
-    for fp in (fpo.data if fpo is not None and fpo.data else []):
+    for fp in fpo.data if fpo is not None and fpo.data else []:
         owner = people.face_owner.get(fp.face)
         if owner is not None:
             faces_of.setdefault(owner, []).append(fp)

@@ -34,10 +34,25 @@ CROP_SCALE = 1.9  # face-parsing crop side / larger side of the face box
 
 # Full backend: CelebAMask-HQ label names -> Facet labels ("" = not a face part we report).
 FACE_PARSING_LABELS = {
-    "background": "", "skin": "face", "nose": "nose", "eye_g": "glasses", "l_eye": "eyes", "r_eye": "eyes",
-    "l_brow": "eyebrows", "r_brow": "eyebrows", "l_ear": "ears", "r_ear": "ears", "mouth": "mouth",
-    "u_lip": "lips", "l_lip": "lips", "hair": "hair", "hat": "hat", "ear_r": "earrings", "neck_l": "necklace",
-    "neck": "skin", "cloth": "",
+    "background": "",
+    "skin": "face",
+    "nose": "nose",
+    "eye_g": "glasses",
+    "l_eye": "eyes",
+    "r_eye": "eyes",
+    "l_brow": "eyebrows",
+    "r_brow": "eyebrows",
+    "l_ear": "ears",
+    "r_ear": "ears",
+    "mouth": "mouth",
+    "u_lip": "lips",
+    "l_lip": "lips",
+    "hair": "hair",
+    "hat": "hat",
+    "ear_r": "earrings",
+    "neck_l": "necklace",
+    "neck": "skin",
+    "cloth": "",
 }
 FACE_REGION = ("face", "nose", "glasses", "eyes", "eyebrows", "mouth", "lips")  # what "all faces" covers
 
@@ -54,7 +69,9 @@ class FaceParts:
 # -- full: SegFormer face parsing ------------------------------------------------------------------------
 
 
-def parse_face_full(manager: ModelManager, ctx: ParseContext, face: Face) -> tuple[np.ndarray, dict[str, np.ndarray], float]:
+def parse_face_full(
+    manager: ModelManager, ctx: ParseContext, face: Face
+) -> tuple[np.ndarray, dict[str, np.ndarray], float]:
     """Face-parsing SegFormer on a square crop around ``face`` (full-resolution pixels), pasted into work size."""
     from segmenters.segformer import segment_labels
 
@@ -66,8 +83,14 @@ def parse_face_full(manager: ModelManager, ctx: ParseContext, face: Face) -> tup
     px0, py0 = int(round(cx - side / 2)), int(round(cy - side / 2))
     px1, py1 = int(round(cx + side / 2)), int(round(cy + side / 2))
     # pad outside the photo so the crop stays square and the face stays centred
-    crop = cv2.copyMakeBorder(ctx.photo.pixels[max(0, py0):min(H, py1), max(0, px0):min(W, px1)],
-                              max(0, -py0), max(0, py1 - H), max(0, -px0), max(0, px1 - W), cv2.BORDER_REPLICATE)
+    crop = cv2.copyMakeBorder(
+        ctx.photo.pixels[max(0, py0) : min(H, py1), max(0, px0) : min(W, px1)],
+        max(0, -py0),
+        max(0, py1 - H),
+        max(0, -px0),
+        max(0, px1 - W),
+        cv2.BORDER_REPLICATE,
+    )
     # work-size target rectangle of this crop
     wx0, wy0 = px0 * ctx.scale, py0 * ctx.scale
     side_w = max(1, int(round((px1 - px0) * ctx.scale)))
@@ -82,7 +105,7 @@ def parse_face_full(manager: ModelManager, ctx: ParseContext, face: Face) -> tup
             continue
         m = np.zeros((h, w), bool)
         if sx1 > sx0 and sy1 > sy0:
-            m[oy + sy0:oy + sy1, ox + sx0:ox + sx1] = labels[sy0:sy1, sx0:sx1] == idx
+            m[oy + sy0 : oy + sy1, ox + sx0 : ox + sx1] = labels[sy0:sy1, sx0:sx1] == idx
         out[label] = out.get(label, np.zeros((h, w), bool)) | m
     region = np.zeros((h, w), bool)
     for lb in FACE_REGION:

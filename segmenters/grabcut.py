@@ -54,14 +54,69 @@ MAX_OBJECT_FRACTION = 0.5  # a net's "object" covering more of the photo than th
 REGION_FRACTION = 0.08  # a colour region grown from a click bigger than this share of the photo is the answer  # a cut covering less than this share of the box's inner sides is enclosed by the box
 
 # Labels (or their first word: "person 2" -> "person") that name a whole object a click means.
-THINGS = frozenset({"person", "dog", "horse", "cat", "cow", "sheep", "bird", "car", "bus", "bicycle",
-                    "motorbike", "motorcycle", "boat", "airplane", "aeroplane", "train", "truck", "animal",
-                    "bear", "elephant", "zebra", "giraffe", "van", "chair", "sofa", "bottle", "potted plant"})
+THINGS = frozenset(
+    {
+        "person",
+        "dog",
+        "horse",
+        "cat",
+        "cow",
+        "sheep",
+        "bird",
+        "car",
+        "bus",
+        "bicycle",
+        "motorbike",
+        "motorcycle",
+        "boat",
+        "airplane",
+        "aeroplane",
+        "train",
+        "truck",
+        "animal",
+        "bear",
+        "elephant",
+        "zebra",
+        "giraffe",
+        "van",
+        "chair",
+        "sofa",
+        "bottle",
+        "potted plant",
+    }
+)
 UNIONS = frozenset({"all faces"})
 # Labels of regions (stuff): a click may grow inside the one it is on, never into another.
-STUFF = frozenset({"sky", "building", "tree", "grass", "road", "water", "mountain", "sand", "sea", "river",
-                   "field", "floor", "wall", "ceiling", "sidewalk", "earth", "rock", "snow", "plant",
-                   "fence", "hill", "path", "dirt", "ground", "house", "background"})
+STUFF = frozenset(
+    {
+        "sky",
+        "building",
+        "tree",
+        "grass",
+        "road",
+        "water",
+        "mountain",
+        "sand",
+        "sea",
+        "river",
+        "field",
+        "floor",
+        "wall",
+        "ceiling",
+        "sidewalk",
+        "earth",
+        "rock",
+        "snow",
+        "plant",
+        "fence",
+        "hill",
+        "path",
+        "dirt",
+        "ground",
+        "house",
+        "background",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +139,7 @@ class GrabCutPrepared:
 
 
 def part_kind(label: str) -> str | None:
-    """"thing" for whole objects (people, animals, vehicles), "stuff" for regions, "part" for the rest
+    """ "thing" for whole objects (people, animals, vehicles), "stuff" for regions, "part" for the rest
     (parts of a thing: hair, clothes, face features); None for labels that repeat other parts' pixels."""
     base = label.strip().lower()
     if " · " in base or base in UNIONS:  # "person 2 · hair", "all faces": the same pixels as other parts
@@ -112,8 +167,11 @@ def attach_parts(prepared: object, parts: Sequence[Segment]) -> object:
         if kind is None or not seg.mask.any() or ("approximate" in seg.source and kind != "part"):
             continue  # hand-made colour rules guess too often to fence a click in (sub-parts fence nothing:
             # they only say what an exclude click on them removes, e.g. the hat from a picked person)
-        m = cv2.resize(seg.mask.view(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0 \
-            if seg.mask.shape != (h, w) else seg.mask.copy()
+        m = (
+            cv2.resize(seg.mask.view(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0
+            if seg.mask.shape != (h, w)
+            else seg.mask.copy()
+        )
         if m.any():
             out.append(LabelledPart(seg.label, kind, m))
     return replace(prepared, parts=tuple(out), objects=_objectness(prepared.small))
@@ -150,8 +208,8 @@ def _graph(labels: np.ndarray, edge: np.ndarray, n: int) -> tuple[tuple[np.ndarr
     order = np.argsort(src, kind="stable")
     src, dst, st = src[order], dst[order], st[order]
     bounds = np.searchsorted(src, np.arange(n + 1))
-    nbrs = tuple(dst[bounds[i]:bounds[i + 1]] for i in range(n))
-    strengths = tuple(st[bounds[i]:bounds[i + 1]] for i in range(n))
+    nbrs = tuple(dst[bounds[i] : bounds[i + 1]] for i in range(n))
+    strengths = tuple(st[bounds[i] : bounds[i + 1]] for i in range(n))
     return nbrs, strengths
 
 
@@ -176,8 +234,14 @@ class GrabCutSegmenter:
         counts = np.maximum(np.bincount(flat, minlength=n), 1)
         means = np.stack([np.bincount(flat, weights=lab[..., c].ravel(), minlength=n) / counts for c in range(3)], 1)
         nbrs, strengths = _graph(labels, _edge_map(lab), n)
-        return GrabCutPrepared(small=small, labels=labels, means=means.astype(np.float32), scale=scale,
-                               neighbours=nbrs, edge_between=strengths)
+        return GrabCutPrepared(
+            small=small,
+            labels=labels,
+            means=means.astype(np.float32),
+            scale=scale,
+            neighbours=nbrs,
+            edge_between=strengths,
+        )
 
     # -- what one click hits ---------------------------------------------------------------------------
     def hit_region(self, prepared: GrabCutPrepared, x: int, y: int) -> tuple[np.ndarray, str | None]:
@@ -228,8 +292,14 @@ class GrabCutSegmenter:
             return None
         return piece
 
-    def _excluded(self, prepared: GrabCutPrepared, x: int, y: int, keep: Sequence[tuple[int, int]] = (),
-                  keep_mask: np.ndarray | None = None) -> np.ndarray:
+    def _excluded(
+        self,
+        prepared: GrabCutPrepared,
+        x: int,
+        y: int,
+        keep: Sequence[tuple[int, int]] = (),
+        keep_mask: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Bool working-size region an exclude click at (x, y) removes: the piece of the labelled object
         under it (a person, a car) unless it holds a ``keep`` point or nearly all of ``keep_mask``, else the
         piece of its smallest labelled sub-part (a hat) that does not, else the object an include click there
@@ -240,8 +310,10 @@ class GrabCutSegmenter:
         found = False
         # the whole object first (a person, a car), then its sub-parts from the smallest (a hat): an object
         # that holds an include click or (nearly) all of the starting selection is not removed whole
-        for p in sorted((p for p in prepared.parts if p.kind != "stuff" and p.mask[y, x]),
-                        key=lambda p: (p.kind != "thing", int(p.mask.sum()))):
+        for p in sorted(
+            (p for p in prepared.parts if p.kind != "stuff" and p.mask[y, x]),
+            key=lambda p: (p.kind != "thing", int(p.mask.sum())),
+        ):
             _, comp = cv2.connectedComponents(p.mask.view(np.uint8), connectivity=8)
             piece = comp == comp[y, x]
             if not any(piece[ky, kx] for kx, ky in keep) and not _covers(piece, keep_mask):
@@ -249,8 +321,11 @@ class GrabCutSegmenter:
                 break
         if not found:  # the object there (as an include click would find it), else its colour region
             obj = self._net_object(prepared, x, y)
-            candidates = ([obj] if obj is not None else []) + [self._enclosed(prepared, x, y),
-                                                                self._grow(prepared, x, y), np.zeros((h, w), bool)]
+            candidates = ([obj] if obj is not None else []) + [
+                self._enclosed(prepared, x, y),
+                self._grow(prepared, x, y),
+                np.zeros((h, w), bool),
+            ]
             for candidate in candidates:
                 # never an include click's own spot, nor all of the part the selection started from
                 # (an unlabelled region taking half the selection is not the bit a click inside it meant)
@@ -260,14 +335,16 @@ class GrabCutSegmenter:
         cv2.circle(out.view(np.uint8), (x, y), max(2, round(min(h, w) / 100)), 1, -1)
         return out
 
-    def region_at(self, photo: Photo, prepared: GrabCutPrepared, x: float, y: float,
-                  keep: np.ndarray | None = None) -> np.ndarray:
+    def region_at(
+        self, photo: Photo, prepared: GrabCutPrepared, x: float, y: float, keep: np.ndarray | None = None
+    ) -> np.ndarray:
         """Bool HxW (photo size): what an exclude click at photo pixel (x, y) removes from a selection;
         ``keep`` (bool HxW, optional): the part the selection started from, which it never takes whole."""
         s = prepared.scale
         h, w = prepared.small.shape[:2]
-        keep_small = (cv2.resize(keep.astype(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0
-                      if keep is not None else None)
+        keep_small = (
+            cv2.resize(keep.astype(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0 if keep is not None else None
+        )
         sx, sy = min(w - 1, int(x * s)), min(h - 1, int(y * s))
         small = self._excluded(prepared, sx, sy, keep_mask=keep_small)
         if keep_small is not None and keep_small[sy, sx]:
@@ -295,8 +372,11 @@ class GrabCutSegmenter:
         h, w = max(1, full_h // 2), max(1, full_w // 2)
         small = cv2.resize(prepared.small, (w, h), interpolation=cv2.INTER_AREA)
         grown = cv2.resize(grown_full.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
-        forbid = (cv2.resize(forbid.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
-                  if forbid is not None else np.zeros((h, w), bool))
+        forbid = (
+            cv2.resize(forbid.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+            if forbid is not None
+            else np.zeros((h, w), bool)
+        )
         x, y = min(w - 1, x // 2), min(h - 1, y // 2)
         radius = max(2, round(min(h, w) / 100))
         best, best_touch = grown, 1.0
@@ -311,13 +391,13 @@ class GrabCutSegmenter:
             fg = keep_components(self._cut(small, seed), [(x, y)]) | grown
             sides = []  # the box's sides that lie inside the photo (an object may run off the photo's edge)
             if x0 > 0:
-                sides.append(fg[y0:y1, x0:x0 + 2])
+                sides.append(fg[y0:y1, x0 : x0 + 2])
             if x1 < w:
-                sides.append(fg[y0:y1, x1 - 2:x1])
+                sides.append(fg[y0:y1, x1 - 2 : x1])
             if y0 > 0:
-                sides.append(fg[y0:y0 + 2, x0:x1])
+                sides.append(fg[y0 : y0 + 2, x0:x1])
             if y1 < h:
-                sides.append(fg[y1 - 2:y1, x0:x1])
+                sides.append(fg[y1 - 2 : y1, x0:x1])
             touching = sum(int(s.sum()) for s in sides) / max(1, sum(s.size for s in sides))
             if touching < best_touch:
                 best, best_touch = fg, touching
@@ -325,7 +405,9 @@ class GrabCutSegmenter:
                 break  # enclosed, and not just a speck (a click on a dark streak of fur cuts out the streak)
         if best_touch > 3 * BOX_TOUCH:  # no box encloses it: not an object of its own, keep the colour region
             return grown_full
-        return cv2.resize(best.view(np.uint8), (full_w, full_h), interpolation=cv2.INTER_LINEAR).astype(bool) | grown_full
+        return (
+            cv2.resize(best.view(np.uint8), (full_w, full_h), interpolation=cv2.INTER_LINEAR).astype(bool) | grown_full
+        )
 
     def _forbidden(self, prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray:
         """Working pixels a region grown from (x, y) must not enter: labelled parts the click is not on."""
@@ -351,7 +433,8 @@ class GrabCutSegmenter:
         if prepared.parts:
             forbid = self._forbidden(prepared, x, y)
             share = np.bincount(labels.ravel(), weights=forbid.ravel(), minlength=n) / np.maximum(
-                np.bincount(labels.ravel(), minlength=n), 1)
+                np.bincount(labels.ravel(), minlength=n), 1
+            )
             blocked = share > 0.5
             blocked[start] = False
         sizes = np.bincount(labels.ravel(), minlength=n)
@@ -379,8 +462,9 @@ class GrabCutSegmenter:
         return seen[labels]
 
     # -- the mask --------------------------------------------------------------------------------------
-    def segment(self, photo: Photo, prepared: GrabCutPrepared, prompt: ClickPrompt,
-                previous: MaskResult | None) -> MaskResult:
+    def segment(
+        self, photo: Photo, prepared: GrabCutPrepared, prompt: ClickPrompt, previous: MaskResult | None
+    ) -> MaskResult:
         if prompt.empty:
             raise BadInput("add a click or a box first")
         prompt.validate(photo.width, photo.height)
@@ -412,7 +496,7 @@ class GrabCutSegmenter:
             x0, y0 = to_small(prompt.box[0], prompt.box[1])
             x1, y1 = to_small(prompt.box[2], prompt.box[3])
             inside[:] = False
-            inside[y0:y1 + 1, x0:x1 + 1] = True
+            inside[y0 : y1 + 1, x0 : x1 + 1] = True
             region = region & inside if pos else inside & ~unwanted
 
         # labelled parts no positive click is on: fixed background (the cut never jumps into them)
@@ -447,12 +531,12 @@ class GrabCutSegmenter:
         alpha = refine_alpha(photo.pixels, fg)
         fixed = None
         if unwanted.any():  # an exclude click always removes what it hit, also after the edge refinement
-            fixed = cv2.resize(unwanted.view(np.uint8), (photo.width, photo.height),
-                               interpolation=cv2.INTER_NEAREST).astype(bool)
+            fixed = cv2.resize(
+                unwanted.view(np.uint8), (photo.width, photo.height), interpolation=cv2.INTER_NEAREST
+            ).astype(bool)
             alpha[fixed] = 0.0
         mask = alpha >= 0.5
-        return MaskResult(mask=mask, backend=self.label, seconds=time.perf_counter() - t0, score=None,
-                          alpha=alpha)
+        return MaskResult(mask=mask, backend=self.label, seconds=time.perf_counter() - t0, score=None, alpha=alpha)
 
     @staticmethod
     def _cut(small: np.ndarray, seed: np.ndarray, pad: int = 8) -> np.ndarray:
@@ -471,8 +555,9 @@ class GrabCutSegmenter:
         fgd = np.zeros((1, 65), np.float64)
         try:
             cv2.setRNGSeed(0)  # GrabCut's GMM init draws from OpenCV's per-thread RNG: same input, same mask
-            cv2.grabCut(np.ascontiguousarray(small[y0:y1, x0:x1]), sub, None, bgd, fgd, GRABCUT_ITERS,
-                        cv2.GC_INIT_WITH_MASK)
+            cv2.grabCut(
+                np.ascontiguousarray(small[y0:y1, x0:x1]), sub, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK
+            )
         except cv2.error:  # one colour model is empty (e.g. a box covering the whole photo): keep the seed
             pass
         out = fg.copy()

@@ -33,25 +33,180 @@ DEEPLAB_SIDE = 513
 
 # ADE20K's 150 classes in the network's output order (index 1..150; 0 = "other"), first name of each class
 ADE_CLASSES = (
-    "wall", "building", "sky", "floor", "tree", "ceiling", "road", "bed", "windowpane", "grass", "cabinet",
-    "sidewalk", "person", "earth", "door", "table", "mountain", "plant", "curtain", "chair", "car", "water",
-    "painting", "sofa", "shelf", "house", "sea", "mirror", "rug", "field", "armchair", "seat", "fence", "desk",
-    "rock", "wardrobe", "lamp", "bathtub", "railing", "cushion", "base", "box", "column", "signboard", "chest",
-    "counter", "sand", "sink", "skyscraper", "fireplace", "refrigerator", "grandstand", "path", "stairs",
-    "runway", "case", "pool", "pillow", "screen", "stairway", "river", "bridge", "bookcase", "blind", "coffee",
-    "toilet", "flower", "book", "hill", "bench", "countertop", "stove", "palm", "kitchen", "computer", "swivel",
-    "boat", "bar", "arcade", "hovel", "bus", "towel", "light", "truck", "tower", "chandelier", "awning",
-    "streetlight", "booth", "television", "airplane", "dirt", "apparel", "pole", "land", "bannister",
-    "escalator", "ottoman", "bottle", "buffet", "poster", "stage", "van", "ship", "fountain", "conveyer",
-    "canopy", "washer", "plaything", "swimming", "stool", "barrel", "basket", "waterfall", "tent", "bag",
-    "minibike", "cradle", "oven", "ball", "food", "step", "tank", "trade", "microwave", "pot", "animal",
-    "bicycle", "lake", "dishwasher", "screen", "blanket", "sculpture", "hood", "sconce", "vase", "traffic",
-    "tray", "ashcan", "fan", "pier", "crt", "plate", "monitor", "bulletin", "shower", "radiator", "glass",
-    "clock", "flag",
+    "wall",
+    "building",
+    "sky",
+    "floor",
+    "tree",
+    "ceiling",
+    "road",
+    "bed",
+    "windowpane",
+    "grass",
+    "cabinet",
+    "sidewalk",
+    "person",
+    "earth",
+    "door",
+    "table",
+    "mountain",
+    "plant",
+    "curtain",
+    "chair",
+    "car",
+    "water",
+    "painting",
+    "sofa",
+    "shelf",
+    "house",
+    "sea",
+    "mirror",
+    "rug",
+    "field",
+    "armchair",
+    "seat",
+    "fence",
+    "desk",
+    "rock",
+    "wardrobe",
+    "lamp",
+    "bathtub",
+    "railing",
+    "cushion",
+    "base",
+    "box",
+    "column",
+    "signboard",
+    "chest",
+    "counter",
+    "sand",
+    "sink",
+    "skyscraper",
+    "fireplace",
+    "refrigerator",
+    "grandstand",
+    "path",
+    "stairs",
+    "runway",
+    "case",
+    "pool",
+    "pillow",
+    "screen",
+    "stairway",
+    "river",
+    "bridge",
+    "bookcase",
+    "blind",
+    "coffee",
+    "toilet",
+    "flower",
+    "book",
+    "hill",
+    "bench",
+    "countertop",
+    "stove",
+    "palm",
+    "kitchen",
+    "computer",
+    "swivel",
+    "boat",
+    "bar",
+    "arcade",
+    "hovel",
+    "bus",
+    "towel",
+    "light",
+    "truck",
+    "tower",
+    "chandelier",
+    "awning",
+    "streetlight",
+    "booth",
+    "television",
+    "airplane",
+    "dirt",
+    "apparel",
+    "pole",
+    "land",
+    "bannister",
+    "escalator",
+    "ottoman",
+    "bottle",
+    "buffet",
+    "poster",
+    "stage",
+    "van",
+    "ship",
+    "fountain",
+    "conveyer",
+    "canopy",
+    "washer",
+    "plaything",
+    "swimming",
+    "stool",
+    "barrel",
+    "basket",
+    "waterfall",
+    "tent",
+    "bag",
+    "minibike",
+    "cradle",
+    "oven",
+    "ball",
+    "food",
+    "step",
+    "tank",
+    "trade",
+    "microwave",
+    "pot",
+    "animal",
+    "bicycle",
+    "lake",
+    "dishwasher",
+    "screen",
+    "blanket",
+    "sculpture",
+    "hood",
+    "sconce",
+    "vase",
+    "traffic",
+    "tray",
+    "ashcan",
+    "fan",
+    "pier",
+    "crt",
+    "plate",
+    "monitor",
+    "bulletin",
+    "shower",
+    "radiator",
+    "glass",
+    "clock",
+    "flag",
 )
-VOC_CLASSES = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
-               "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
-               "train", "tvmonitor")
+VOC_CLASSES = (
+    "background",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+)
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
 
@@ -89,8 +244,12 @@ def hair_probability(crop: np.ndarray, size: tuple[int, int] | None = None) -> n
     """Hair probability (float32, ``size`` = (w, h), default the crop's) for a head-and-shoulders crop (RGB uint8)."""
     h, w = crop.shape[:2]
     x = np.zeros((1, 512, 512, 4), np.float32)
-    x[0, :, :, :3] = cv2.resize(crop, (512, 512), interpolation=cv2.INTER_AREA if max(h, w) > 512
-                                else cv2.INTER_LINEAR).astype(np.float32) / 255.0
+    x[0, :, :, :3] = (
+        cv2.resize(crop, (512, 512), interpolation=cv2.INTER_AREA if max(h, w) > 512 else cv2.INTER_LINEAR).astype(
+            np.float32
+        )
+        / 255.0
+    )
     logits = run_tflite(HAIR, x)[0][0]
     e = np.exp(logits - logits.max(axis=-1, keepdims=True))
     prob = (e[..., 1] / e.sum(axis=-1)).astype(np.float32)
@@ -190,7 +349,9 @@ def ade_labels(ctx: Any) -> np.ndarray:
     return ade_answer(ctx)["labels"]
 
 
-def group_probabilities(probs: np.ndarray, groups: dict[str, str], size: tuple[int, int]) -> tuple[list[str], np.ndarray]:
+def group_probabilities(
+    probs: np.ndarray, groups: dict[str, str], size: tuple[int, int]
+) -> tuple[list[str], np.ndarray]:
     """Sum ADE class probabilities into groups (``groups``: ADE class name -> group name, e.g. "sea" -> "water")
     and resize to ``size`` = (w, h). Returns the group names and a float32 (h, w, len(names) + 1) map whose last
     channel is the best single class outside every group, so ``argmax`` picks a group only where the classes
@@ -207,15 +368,43 @@ def group_probabilities(probs: np.ndarray, groups: dict[str, str], size: tuple[i
     w, h = size
     out = np.empty((h, w, grid.shape[-1]), np.float32)
     for k in range(0, grid.shape[-1], 4):  # cv2.resize takes at most 4 channels for some interpolations
-        part = cv2.resize(np.ascontiguousarray(grid[..., k:k + 4]), (w, h), interpolation=cv2.INTER_LINEAR)
-        out[..., k:k + 4] = part.reshape(h, w, -1)
+        part = cv2.resize(np.ascontiguousarray(grid[..., k : k + 4]), (w, h), interpolation=cv2.INTER_LINEAR)
+        out[..., k : k + 4] = part.reshape(h, w, -1)
     return names, out
 
 
 # ADE20K classes that are "stuff" (surfaces, not things): a VOC thing that is mostly these is a false find
-ADE_STUFF = frozenset({"wall", "building", "sky", "floor", "tree", "ceiling", "road", "grass", "sidewalk", "earth",
-                       "mountain", "plant", "water", "house", "sea", "field", "sand", "skyscraper", "path",
-                       "river", "hill", "palm", "tower", "land", "dirt", "lake", "hovel"})
+ADE_STUFF = frozenset(
+    {
+        "wall",
+        "building",
+        "sky",
+        "floor",
+        "tree",
+        "ceiling",
+        "road",
+        "grass",
+        "sidewalk",
+        "earth",
+        "mountain",
+        "plant",
+        "water",
+        "house",
+        "sea",
+        "field",
+        "sand",
+        "skyscraper",
+        "path",
+        "river",
+        "hill",
+        "palm",
+        "tower",
+        "land",
+        "dirt",
+        "lake",
+        "hovel",
+    }
+)
 
 
 def ade_stuff(labels: np.ndarray) -> np.ndarray:

@@ -21,9 +21,21 @@ from segmenters.parsing import PARSERS, ParseContext, ParseOutput, Part
 
 SOURCE = "deeplab-voc (offline)"
 # VOC class -> Facet label (what the chip says)
-THINGS = {"dog": "dog", "horse": "horse", "cat": "cat", "cow": "cow", "sheep": "sheep", "bird": "bird",
-          "car": "car", "bus": "bus", "bicycle": "bicycle", "motorbike": "motorbike", "boat": "boat",
-          "aeroplane": "airplane", "train": "train"}
+THINGS = {
+    "dog": "dog",
+    "horse": "horse",
+    "cat": "cat",
+    "cow": "cow",
+    "sheep": "sheep",
+    "bird": "bird",
+    "car": "car",
+    "bus": "bus",
+    "bicycle": "bicycle",
+    "motorbike": "motorbike",
+    "boat": "boat",
+    "aeroplane": "airplane",
+    "train": "train",
+}
 ANIMALS = ("dog", "horse", "cat", "cow", "sheep", "bird")
 THING_ORDER = tuple(dict.fromkeys(THINGS.values()))
 MIN_FRACTION = 0.002  # a thing smaller than this share of the photo is not offered

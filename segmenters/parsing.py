@@ -64,8 +64,20 @@ SEP = " · "  # "person 2 · hair"
 MIN_PART_FRACTION = 2e-4  # parts smaller than this share of the photo are dropped
 
 # Order of the parts in the answer (and of the union segments).
-PERSON_PARTS = ("hat", "hair", "sunglasses", "face", "skin", "upper clothes", "lower clothes", "dress",
-                "belt", "shoes", "bag", "scarf")
+PERSON_PARTS = (
+    "hat",
+    "hair",
+    "sunglasses",
+    "face",
+    "skin",
+    "upper clothes",
+    "lower clothes",
+    "dress",
+    "belt",
+    "shoes",
+    "bag",
+    "scarf",
+)
 FACE_FEATURES = ("eyes", "eyebrows", "nose", "lips", "mouth", "ears", "glasses")
 SCENE_ORDER = ("sky", "building", "tree", "grass", "road", "water")
 
@@ -179,9 +191,20 @@ def segment_rows(report: ParseReport) -> list[tuple[dict, np.ndarray]]:
     rows = []
     for seg in report.segments:
         safe = "".join(c if c.isalnum() else "_" for c in seg.label).strip("_") or "segment"
-        rows.append(({"id": seg.id, "label": seg.label, "source": seg.source, "score": seg.score,
-                      "bbox": list(seg.bbox) if seg.bbox else None, "area": seg.area,
-                      "file": f"{seg.id:02d}-{safe}.png"}, seg.mask))
+        rows.append(
+            (
+                {
+                    "id": seg.id,
+                    "label": seg.label,
+                    "source": seg.source,
+                    "score": seg.score,
+                    "bbox": list(seg.bbox) if seg.bbox else None,
+                    "area": seg.area,
+                    "file": f"{seg.id:02d}-{safe}.png",
+                },
+                seg.mask,
+            )
+        )
     return rows
 
 
@@ -251,8 +274,11 @@ def assemble(ctx: ParseContext) -> list[Segment]:
         for i, who in enumerate(people):
             for label in PERSON_PARTS:
                 # parts tied to a person by their parser, or (full backends) cut out by the person's mask
-                mine = [p if p.person == i else Part(p.label, p.mask & who.mask, p.source, p.score, i)
-                        for p in parts if p.label == label and p.person in (i, None)]
+                mine = [
+                    p if p.person == i else Part(p.label, p.mask & who.mask, p.source, p.score, i)
+                    for p in parts
+                    if p.label == label and p.person in (i, None)
+                ]
                 union(f"person {i + 1}{SEP}{label}", mine)
 
     if person_out is not None and n_people:  # no "background" chip on a photo without people
@@ -311,8 +337,9 @@ def _base(label: str) -> str:
     return label.split(SEP)[-1]
 
 
-def _upscale_exclusive(masks: dict[str, np.ndarray], width: int, height: int,
-                       photo: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def _upscale_exclusive(
+    masks: dict[str, np.ndarray], width: int, height: int, photo: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Upscale masks that do not overlap so that they still do not (each pixel to its strongest label);
     with ``photo`` (full size) each soft map's edges are refined on it first (core/edges.py)."""
     from core.edges import refine_alpha
@@ -341,9 +368,16 @@ def _upscale_exclusive(masks: dict[str, np.ndarray], width: int, height: int,
         m = int(np.ceil(factor)) + int(np.ceil(max(3.0, 1.5 * factor))) + 2
         y0, y1 = max(0, int(rows[0] * height / mh) - m), min(height, int(np.ceil((rows[-1] + 1) * height / mh)) + m)
         x0, x1 = max(0, int(cols[0] * width / mw) - m), min(width, int(np.ceil((cols[-1] + 1) * width / mw)) + m)
-        soft = np.stack([(refine_alpha(photo, masks[lb]) if refine else
-                          cv2.resize(masks[lb].astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-                          )[y0:y1, x0:x1] for lb in labels])
+        soft = np.stack(
+            [
+                (
+                    refine_alpha(photo, masks[lb])
+                    if refine
+                    else cv2.resize(masks[lb].astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+                )[y0:y1, x0:x1]
+                for lb in labels
+            ]
+        )
         best = soft.argmax(0)
         strong = soft.max(0) >= 0.5
         for k, lb in enumerate(labels):
@@ -364,5 +398,3 @@ def _sources(parts: list[Part]) -> str:
 
 # the packaged-model cache and the tflite runner live in core/models.py (faces/ uses them too)
 from core.models import packaged_model, run_tflite, tflite_interpreter  # noqa: E402,F401  (re-exported)
-
-

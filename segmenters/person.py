@@ -61,7 +61,9 @@ class People:
 def selfie_probability(rgb: np.ndarray) -> np.ndarray:
     """Person probability (float32 HxW, the size of ``rgb``) from the selfie model (whole image, stretched)."""
     h, w = rgb.shape[:2]
-    name, (ih, iw) = ("selfie_segmentation_landscape", (144, 256)) if w > 1.3 * h else ("selfie_segmentation", (256, 256))
+    name, (ih, iw) = (
+        ("selfie_segmentation_landscape", (144, 256)) if w > 1.3 * h else ("selfie_segmentation", (256, 256))
+    )
     x = cv2.resize(rgb, (iw, ih), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     out = run_tflite(name, x[None])[0][0, :, :, 0]
     return cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -84,8 +86,9 @@ def person_probability(work: np.ndarray, faces: list) -> np.ndarray:
     return prob
 
 
-def split_people(mask: np.ndarray, faces: list, prob: np.ndarray | None = None,
-                 evidence: np.ndarray | None = None) -> People:
+def split_people(
+    mask: np.ndarray, faces: list, prob: np.ndarray | None = None, evidence: np.ndarray | None = None
+) -> People:
     """Split a person mask (bool, work size) into people using the faces (``segmenters.faces.Face``).
 
     A part without a face is kept when ``evidence`` (a trained person mask, e.g. the VOC net's) covers at
@@ -126,12 +129,17 @@ def split_people(mask: np.ndarray, faces: list, prob: np.ndarray | None = None,
     return people
 
 
-def _merge_fragments(pieces: list[tuple[np.ndarray, list[int]]], shape: tuple[int, int]) -> list[tuple[np.ndarray, list[int]]]:
+def _merge_fragments(
+    pieces: list[tuple[np.ndarray, list[int]]], shape: tuple[int, int]
+) -> list[tuple[np.ndarray, list[int]]]:
     """A small part without a face next to a person with one is a piece of that person (a hand beyond a held
     helmet), not a person of its own: merge it into the nearest such person."""
     faced = [i for i, (_, owned) in enumerate(pieces) if owned]
-    small = [j for j, (m, owned) in enumerate(pieces) if not owned
-             and any(m.sum() < MAX_FRAGMENT * pieces[i][0].sum() for i in faced)]
+    small = [
+        j
+        for j, (m, owned) in enumerate(pieces)
+        if not owned and any(m.sum() < MAX_FRAGMENT * pieces[i][0].sum() for i in faced)
+    ]
     if not small:
         return pieces
     reach = FRAGMENT_REACH * max(shape)
@@ -152,7 +160,7 @@ def _merge_fragments(pieces: list[tuple[np.ndarray, list[int]]], shape: tuple[in
 
 def _face_in(part: np.ndarray, face) -> bool:
     x0, y0, x1, y1 = (int(round(v)) for v in face.box)
-    region = part[max(0, y0):max(0, y1), max(0, x0):max(0, x1)]
+    region = part[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
     return region.size > 0 and region.mean() > 0.3
 
 

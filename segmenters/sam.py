@@ -67,8 +67,9 @@ def sam_embedding(key: int, role: str, pixels: np.ndarray) -> tuple[Any, tuple[i
     return (emb.cpu() if on_zero_gpu() else emb), reshaped
 
 
-def prompt_kwargs(device: Any, dtype: Any, points: list, labels: list, box: list | None,
-                  mask_input: Any) -> dict[str, Any]:
+def prompt_kwargs(
+    device: Any, dtype: Any, points: list, labels: list, box: list | None, mask_input: Any
+) -> dict[str, Any]:
     """The prompt tensors SAM and SAM 2.1 take (``input_points`` / ``input_labels`` / ``input_boxes`` /
     ``input_masks``) for one image, from plain lists (photo pixels at the model's input scale)."""
     import torch
@@ -85,8 +86,9 @@ def prompt_kwargs(device: Any, dtype: Any, points: list, labels: list, box: list
 
 
 @gpu_task("sam_decode", duration=10)
-def sam_decode(key: int, role: str, embeddings: Any, points: list, labels: list, box: list | None,
-               mask_input: Any) -> tuple[Any, Any]:
+def sam_decode(
+    key: int, role: str, embeddings: Any, points: list, labels: list, box: list | None, mask_input: Any
+) -> tuple[Any, Any]:
     """GPU task: prompt encoder + mask decoder on a stored embedding -> (low-res logits 3x256x256, IoUs)."""
     import torch
 
@@ -122,8 +124,9 @@ class SamSegmenter:
         log.debug("SAM embedding for %s in %.3fs", photo.id, seconds)
         return SamEmbedding(emb, (photo.height, photo.width), reshaped, seconds)
 
-    def segment(self, photo: Photo, prepared: SamEmbedding, prompt: ClickPrompt,
-                previous: MaskResult | None) -> MaskResult:
+    def segment(
+        self, photo: Photo, prepared: SamEmbedding, prompt: ClickPrompt, previous: MaskResult | None
+    ) -> MaskResult:
         import torch
 
         if prompt.empty:
@@ -143,8 +146,14 @@ class SamSegmenter:
         low = lows[best]  # (256, 256) logits over the padded square input
         mask = self._upscale(low.cpu().numpy(), prepared, m.input_size)
         seconds = time.perf_counter() - t0
-        return MaskResult(mask=mask, backend=self.label, seconds=seconds, score=float(ious[best]),
-                          state=low[None, None].clone(), model_ids=self.models)
+        return MaskResult(
+            mask=mask,
+            backend=self.label,
+            seconds=seconds,
+            score=float(ious[best]),
+            state=low[None, None].clone(),
+            model_ids=self.models,
+        )
 
     @staticmethod
     def _upscale(low: np.ndarray, prepared: SamEmbedding, input_size: int) -> np.ndarray:

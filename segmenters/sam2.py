@@ -97,8 +97,9 @@ def sam2_embedding(key: int, role: str, pixels: np.ndarray) -> list[Any]:
 
 
 @gpu_task("sam2_decode", duration=10)
-def sam2_decode(key: int, role: str, embeddings: list[Any], points: list, labels: list, box: list | None,
-                mask_input: Any) -> tuple[Any, Any]:
+def sam2_decode(
+    key: int, role: str, embeddings: list[Any], points: list, labels: list, box: list | None, mask_input: Any
+) -> tuple[Any, Any]:
     """GPU task: prompt encoder + mask decoder on stored feature maps -> (low-res logits 3xhxw, IoUs)."""
     import torch
 
@@ -135,8 +136,9 @@ class Sam2Segmenter:
         log.debug("SAM 2 embedding for %s in %.3fs", photo.id, seconds)
         return Sam2Embedding(list(emb), (photo.height, photo.width), seconds)
 
-    def segment(self, photo: Photo, prepared: Sam2Embedding, prompt: ClickPrompt,
-                previous: MaskResult | None) -> MaskResult:
+    def segment(
+        self, photo: Photo, prepared: Sam2Embedding, prompt: ClickPrompt, previous: MaskResult | None
+    ) -> MaskResult:
         import torch
 
         if prompt.empty:
@@ -161,8 +163,14 @@ class Sam2Segmenter:
         low = lows[best]  # low-res logits over the whole (resized) photo
         h, w = prepared.original
         mask = resize_logits(low.cpu().numpy(), w, h) > 0.0
-        return MaskResult(mask=mask, backend=self.label, seconds=time.perf_counter() - t0, score=float(ious[best]),
-                          state=low[None, None].clone(), model_ids=self.models)
+        return MaskResult(
+            mask=mask,
+            backend=self.label,
+            seconds=time.perf_counter() - t0,
+            score=float(ious[best]),
+            state=low[None, None].clone(),
+            model_ids=self.models,
+        )
 
 
 @SEGMENTERS.register("sam2")

@@ -30,19 +30,60 @@ ROLE = "scene"
 FULL_SOURCE = "segformer-ade20k"
 SCENE_SIDE = 320
 ADE_LABELS = {
-    "sky": "sky", "building": "building", "house": "building", "skyscraper": "building", "tower": "building",
-    "tree": "tree", "plant": "tree", "palm": "tree", "grass": "grass", "field": "grass", "road": "road",
-    "sidewalk": "road", "path": "road", "water": "water", "sea": "water", "river": "water", "lake": "water",
-    "mountain": "mountain", "car": "car", "floor": "floor", "wall": "wall", "sand": "sand", "snow": "snow",
+    "sky": "sky",
+    "building": "building",
+    "house": "building",
+    "skyscraper": "building",
+    "tower": "building",
+    "tree": "tree",
+    "plant": "tree",
+    "palm": "tree",
+    "grass": "grass",
+    "field": "grass",
+    "road": "road",
+    "sidewalk": "road",
+    "path": "road",
+    "water": "water",
+    "sea": "water",
+    "river": "water",
+    "lake": "water",
+    "mountain": "mountain",
+    "car": "car",
+    "floor": "floor",
+    "wall": "wall",
+    "sand": "sand",
+    "snow": "snow",
 }
 NET_SOURCE = "deeplab-ade20k (offline)"
 # ADE20K class name -> Facet label for the offline net (people, cars and animals come from the VOC net)
 NET_LABELS = {
-    "sky": "sky", "building": "building", "house": "building", "skyscraper": "building", "tower": "building",
-    "hovel": "building", "tree": "tree", "palm": "tree", "plant": "tree", "grass": "grass", "field": "grass",
-    "road": "road", "sidewalk": "road", "path": "road", "runway": "road", "water": "water", "sea": "water",
-    "river": "water", "lake": "water", "swimming": "water", "waterfall": "water", "mountain": "mountain",
-    "hill": "mountain", "sand": "sand", "earth": "ground", "land": "ground", "dirt": "ground",
+    "sky": "sky",
+    "building": "building",
+    "house": "building",
+    "skyscraper": "building",
+    "tower": "building",
+    "hovel": "building",
+    "tree": "tree",
+    "palm": "tree",
+    "plant": "tree",
+    "grass": "grass",
+    "field": "grass",
+    "road": "road",
+    "sidewalk": "road",
+    "path": "road",
+    "runway": "road",
+    "water": "water",
+    "sea": "water",
+    "river": "water",
+    "lake": "water",
+    "swimming": "water",
+    "waterfall": "water",
+    "mountain": "mountain",
+    "hill": "mountain",
+    "sand": "sand",
+    "earth": "ground",
+    "land": "ground",
+    "dirt": "ground",
 }
 MIN_FRACTION = 0.005
 SKY_SURE = 0.9  # a sky blob whose median sky probability (offline net) is lower is dropped
@@ -55,8 +96,9 @@ def parse_full(manager: ModelManager, ctx: ParseContext) -> ParseOutput:
     h, w = ctx.shape
     labels, conf, id2label = segment_labels(manager, ROLE, ctx.work, (w, h))
     masks = masks_by_name(labels, id2label, ADE_LABELS)
-    return ParseOutput(parts=[Part(lb, m, FULL_SOURCE, conf) for lb, m in masks.items()], data=masks,
-                       source=FULL_SOURCE)
+    return ParseOutput(
+        parts=[Part(lb, m, FULL_SOURCE, conf) for lb, m in masks.items()], data=masks, source=FULL_SOURCE
+    )
 
 
 def _touching(mask: np.ndarray, edge: np.ndarray) -> np.ndarray:
@@ -98,7 +140,7 @@ def offline_scene(rgb: np.ndarray) -> dict[str, np.ndarray]:
     top = np.zeros((h, w), bool)
     top[: max(1, h // 40)] = True
     bottom = np.zeros((h, w), bool)
-    bottom[-max(1, h // 40):] = True
+    bottom[-max(1, h // 40) :] = True
 
     # sky
     # bluish and fairly bright, or grey-white and very bright (a grey studio backdrop is not sky)
@@ -163,8 +205,11 @@ def offline_scene(rgb: np.ndarray) -> dict[str, np.ndarray]:
     building = _drop_small(_morph(building, cv2.MORPH_OPEN, 5), 0.03 * area)
 
     out = {"sky": sky, "tree": tree, "grass": grass, "water": water, "road": road, "building": building}
-    return {k: cv2.resize(v.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)
-            for k, v in out.items() if v.sum() >= MIN_FRACTION * area}
+    return {
+        k: cv2.resize(v.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)
+        for k, v in out.items()
+        if v.sum() >= MIN_FRACTION * area
+    }
 
 
 def _sky_rim(lab: np.ndarray, sky: np.ndarray, rounds: int = 3) -> np.ndarray:
@@ -254,8 +299,9 @@ class SceneParser:
         if net_available(ADE):
             return parse_net(ctx)
         masks = offline_scene(ctx.work)
-        return ParseOutput(parts=[Part(lb, m, OFFLINE_HEURISTIC) for lb, m in masks.items()], data=masks,
-                           source=OFFLINE_HEURISTIC)
+        return ParseOutput(
+            parts=[Part(lb, m, OFFLINE_HEURISTIC) for lb, m in masks.items()], data=masks, source=OFFLINE_HEURISTIC
+        )
 
 
 @PARSERS.register("scene")

@@ -54,8 +54,9 @@ def segformer_logits(key: int, role: str, rgb: np.ndarray) -> Any:
         return m.model(pixel_values=pixel_values).logits.float().cpu()
 
 
-def segment_labels(manager: ModelManager, role: str, rgb: np.ndarray,
-                   size: tuple[int, int]) -> tuple[np.ndarray, float, dict[int, str]]:
+def segment_labels(
+    manager: ModelManager, role: str, rgb: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, float, dict[int, str]]:
     """Run the SegFormer of ``role`` on an RGB uint8 image.
 
     Returns (label index per pixel, int32 array of ``size`` = (width, height); the mean winning-class

@@ -57,8 +57,9 @@ def _tokenizer(path: Path) -> Any:
     return AutoTokenizer.from_pretrained(path)
 
 
-def normalise(rgb: np.ndarray, size: tuple[int, int], mean: Any, std: Any, resample: int = cv2.INTER_LINEAR
-              ) -> np.ndarray:
+def normalise(
+    rgb: np.ndarray, size: tuple[int, int], mean: Any, std: Any, resample: int = cv2.INTER_LINEAR
+) -> np.ndarray:
     """RGB uint8 HxWx3 -> float32 1x3xHxW: resized to ``size`` (width, height), /255, (x - mean) / std."""
     small = cv2.resize(np.ascontiguousarray(rgb), size, interpolation=resample).astype(np.float32) / 255.0
     scaled = (small - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
@@ -105,8 +106,16 @@ class _TextModel:
             said.append(f"{query}{how}" if how else (f"{query} ({len(found)} found)" if len(found) > 1 else query))
         if not mask.any():
             raise BadInput(f"{self.label} found nothing for '{text}' on this photo")
-        return TextSelection(mask, text[:80], " + ".join(said), self.label, self.label, time.perf_counter() - t0,
-                             (), float(np.mean(scores)) if scores else None)
+        return TextSelection(
+            mask,
+            text[:80],
+            " + ".join(said),
+            self.label,
+            self.label,
+            time.perf_counter() - t0,
+            (),
+            float(np.mean(scores)) if scores else None,
+        )
 
 
 # -- CLIPSeg -------------------------------------------------------------------------------------------
@@ -132,8 +141,15 @@ def load_clipseg(path: Path, device: str, dtype: Any) -> LoadedClipSeg:
     pre = _json(Path(path) / "preprocessor_config.json")
     size = pre.get("size", 352)
     w, h = (size, size) if isinstance(size, int) else (int(size.get("width", 352)), int(size.get("height", 352)))
-    return LoadedClipSeg(model, _tokenizer(path), (w, h), pre.get("image_mean", [0.485, 0.456, 0.406]),
-                         pre.get("image_std", [0.229, 0.224, 0.225]), device, dtype)
+    return LoadedClipSeg(
+        model,
+        _tokenizer(path),
+        (w, h),
+        pre.get("image_mean", [0.485, 0.456, 0.406]),
+        pre.get("image_std", [0.229, 0.224, 0.225]),
+        device,
+        dtype,
+    )
 
 
 @TEXT_SEGMENTERS.register("clipseg")
@@ -149,8 +165,11 @@ class ClipSegSelector(_TextModel):
         pixels = torch.from_numpy(normalise(photo.pixels, m.size, m.mean, m.std)).to(m.device, m.dtype)
         tokens = m.tokenizer([text], padding=True, truncation=True, return_tensors="pt")
         with self.manager.lock(self.role), torch.inference_mode():
-            logits = m.model(input_ids=tokens["input_ids"].to(m.device), pixel_values=pixels,
-                             attention_mask=tokens["attention_mask"].to(m.device)).logits
+            logits = m.model(
+                input_ids=tokens["input_ids"].to(m.device),
+                pixel_values=pixels,
+                attention_mask=tokens["attention_mask"].to(m.device),
+            ).logits
         return torch.sigmoid(logits.float()).reshape(logits.shape[-2:]).cpu().numpy()
 
     def instances(self, photo: Photo, text: str) -> list[tuple[np.ndarray, float]]:
@@ -219,11 +238,15 @@ class Sam3Selector(_TextModel):
 
         m: LoadedSam3 = self.manager.get(self.role, load_sam3)
         pixels = torch.from_numpy(normalise(photo.pixels, m.size, m.mean, m.std)).to(m.device, m.dtype)
-        tokens = m.tokenizer([text], padding="max_length", max_length=SAM3_TEXT_LENGTH, truncation=True,
-                             return_tensors="pt")
+        tokens = m.tokenizer(
+            [text], padding="max_length", max_length=SAM3_TEXT_LENGTH, truncation=True, return_tensors="pt"
+        )
         with self.manager.lock(self.role), torch.inference_mode():
-            out = m.model(pixel_values=pixels, input_ids=tokens["input_ids"].to(m.device),
-                          attention_mask=tokens["attention_mask"].to(m.device))
+            out = m.model(
+                pixel_values=pixels,
+                input_ids=tokens["input_ids"].to(m.device),
+                attention_mask=tokens["attention_mask"].to(m.device),
+            )
         scores = out.pred_logits.float().sigmoid()[0]
         if out.presence_logits is not None:
             scores = scores * out.presence_logits.float().sigmoid()[0, 0]

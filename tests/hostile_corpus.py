@@ -82,7 +82,7 @@ def jpeg_declaring(w: int, h: int) -> bytes:
     data = bytearray(good_jpeg())
     i = 2
     while i < len(data):
-        marker, length = data[i + 1], struct.unpack(">H", data[i + 2:i + 4])[0]
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
         if marker in (0xC0, 0xC1, 0xC2):
             struct.pack_into(">HH", data, i + 5, h, w)
             return bytes(data)
@@ -105,12 +105,22 @@ def bmp_declaring(w: int, h: int) -> bytes:
 
 def tiff_declaring(w: int, h: int) -> bytes:
     """A little-endian baseline TIFF header declaring w x h 8-bit grey, with one 16-byte strip."""
-    entries = [(256, 4, 1, w), (257, 4, 1, h), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
-               (273, 4, 1, 8 + 2 + 12 * 9 + 4), (277, 3, 1, 1), (278, 4, 1, h), (279, 4, 1, 16)]
+    entries = [
+        (256, 4, 1, w),
+        (257, 4, 1, h),
+        (258, 3, 1, 8),
+        (259, 3, 1, 1),
+        (262, 3, 1, 1),
+        (273, 4, 1, 8 + 2 + 12 * 9 + 4),
+        (277, 3, 1, 1),
+        (278, 4, 1, h),
+        (279, 4, 1, 16),
+    ]
     ifd = struct.pack("<H", len(entries))
     for tag, typ, count, value in entries:
-        ifd += struct.pack("<HHI", tag, typ, count) + (struct.pack("<HH", value, 0) if typ == 3 else
-                                                          struct.pack("<I", value))
+        ifd += struct.pack("<HHI", tag, typ, count) + (
+            struct.pack("<HH", value, 0) if typ == 3 else struct.pack("<I", value)
+        )
     return b"II*\0" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0) + b"\0" * 16
 
 
@@ -141,9 +151,15 @@ def noisy_jpeg() -> bytes:
     return encode(Image.fromarray(rng.integers(0, 255, (200, 200, 3), np.uint8)), "JPEG", quality=90)
 
 
-_MAKE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
-         5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE,
-         8: Image.Transpose.ROTATE_270}
+_MAKE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
 
 
 def oriented_jpeg(orientation: int) -> bytes:
@@ -176,8 +192,15 @@ def with_icc(im: Image.Image, fmt: str, icc: bytes, **kw) -> bytes:
 def animated(fmt: str) -> bytes:
     frames = [Image.fromarray(base()), Image.fromarray(255 - base()), Image.fromarray(base()[::-1])]
     buf = io.BytesIO()
-    frames[0].save(buf, format=fmt, save_all=True, append_images=frames[1:], duration=100, loop=0,
-                   **({"lossless": True} if fmt == "WEBP" else {}))
+    frames[0].save(
+        buf,
+        format=fmt,
+        save_all=True,
+        append_images=frames[1:],
+        duration=100,
+        loop=0,
+        **({"lossless": True} if fmt == "WEBP" else {}),
+    )
     return buf.getvalue()
 
 
@@ -196,8 +219,10 @@ def gif_html_polyglot() -> bytes:
     return gif[:-1] + ext + b"\x3b" + b"<script>alert(1)</script></html>"
 
 
-SVG_SCRIPT = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
-              b'<script>fetch("/gradio_api/file=/etc/passwd")</script><rect width="64" height="64"/></svg>')
+SVG_SCRIPT = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
+    b'<script>fetch("/gradio_api/file=/etc/passwd")</script><rect width="64" height="64"/></svg>'
+)
 HTML_PAGE = b"<!DOCTYPE html><html><body><img src=x onerror=alert(1)></body></html>"
 
 
@@ -212,6 +237,7 @@ def upright(photo: Photo) -> None:
 def note(text: str) -> Callable[[Photo], None]:
     def check(photo: Photo) -> None:
         assert any(text in n for n in photo.notes), photo.notes
+
     return check
 
 
@@ -219,12 +245,14 @@ def all_of(*checks: Callable[[Photo], None]) -> Callable[[Photo], None]:
     def check(photo: Photo) -> None:
         for c in checks:
             c(photo)
+
     return check
 
 
 def size(w: int, h: int) -> Callable[[Photo], None]:
     def check(photo: Photo) -> None:
         assert (photo.width, photo.height) == (w, h), (photo.width, photo.height)
+
     return check
 
 
@@ -252,9 +280,11 @@ def first_frame(photo: Photo) -> None:
 
 def named(expected: str | Callable[[str], bool]) -> Callable[[Photo], None]:
     """The photo's display name (from the name the user sent): equal to ``expected`` or passing it."""
+
     def check(photo: Photo) -> None:
         ok = expected(photo.name) if callable(expected) else photo.name == expected
         assert ok and "\n" not in photo.name, repr(photo.name)
+
     return check
 
 
@@ -293,8 +323,13 @@ def _cases() -> list[Case]:
         C("svg-script-as-png", "drawing.png", lambda: SVG_SCRIPT, REFUSED, NOT_IMAGE),
         C("svg-script-as-svg", "drawing.svg", lambda: SVG_SCRIPT, REFUSED, NOT_IMAGE),
         C("gif-magic-then-html", "banner.gif", lambda: b"GIF89a" + HTML_PAGE, REFUSED, DAMAGED),
-        C("eps-as-jpeg", "print.jpg", lambda: b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\nshowpage\n",
-          REFUSED, NOT_IMAGE),
+        C(
+            "eps-as-jpeg",
+            "print.jpg",
+            lambda: b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\nshowpage\n",
+            REFUSED,
+            NOT_IMAGE,
+        ),
         C("pdf-as-png", "doc.png", lambda: b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", REFUSED, NOT_IMAGE),
         C("psd-as-jpeg", "layers.jpg", lambda: b"8BPS\0\1" + b"\0" * 64, REFUSED, NOT_IMAGE),
         C("random-bytes", "noise.webp", lambda: np.random.default_rng(7).bytes(4096), REFUSED, NOT_IMAGE),
@@ -307,47 +342,110 @@ def _cases() -> list[Case]:
         C("png-text-chunk-bomb", "ztxt.png", png_with_text_bomb, REFUSED, DAMAGED),
         # decompression bombs: huge declared sizes in tiny files
         C("png-bomb-60000", "bomb.png", lambda: png_declaring(60000, 60000), REFUSED, BOMB, bomb=True),
-        C("png-bomb-max", "bomb-max.png", lambda: png_declaring(2**31 - 1, 2**31 - 1), REFUSED, BOMB + "|" + DAMAGED,
-          bomb=True),
+        C(
+            "png-bomb-max",
+            "bomb-max.png",
+            lambda: png_declaring(2**31 - 1, 2**31 - 1),
+            REFUSED,
+            BOMB + "|" + DAMAGED,
+            bomb=True,
+        ),
         C("jpeg-bomb-60000", "bomb.jpg", lambda: jpeg_declaring(60000, 60000), REFUSED, BOMB, bomb=True),
-        C("jpeg-bomb-9000", "bomb-81mp.jpg", lambda: jpeg_declaring(9000, 9000), REFUSED, r"the limit is 64 MP",
-          bomb=True),
+        C(
+            "jpeg-bomb-9000",
+            "bomb-81mp.jpg",
+            lambda: jpeg_declaring(9000, 9000),
+            REFUSED,
+            r"the limit is 64 MP",
+            bomb=True,
+        ),
         C("gif-bomb-65535", "bomb.gif", lambda: gif_declaring(65535, 65535), REFUSED, BOMB, bomb=True),
-        C("bmp-bomb-60000", "bomb.bmp", lambda: bmp_declaring(60000, 60000), REFUSED, BOMB + "|" + DAMAGED,
-          bomb=True),
+        C("bmp-bomb-60000", "bomb.bmp", lambda: bmp_declaring(60000, 60000), REFUSED, BOMB + "|" + DAMAGED, bomb=True),
         C("tiff-bomb-60000", "bomb.tif", lambda: tiff_declaring(60000, 60000), REFUSED, BOMB, bomb=True),
-        C("webp-bomb-16383", "bomb.webp", lambda: webp_declaring(16383, 16383), REFUSED, BOMB + "|" + DAMAGED,
-          bomb=True),
-        C("png-20000x20000-real", "huge.png", lambda: solid_png(20000, 20000), REFUSED,
-          r"20000x20000 = 400 MP.*the limit is 64 MP|400 MP.*the limit is 64 MP", bomb=True),
+        C(
+            "webp-bomb-16383",
+            "bomb.webp",
+            lambda: webp_declaring(16383, 16383),
+            REFUSED,
+            BOMB + "|" + DAMAGED,
+            bomb=True,
+        ),
+        C(
+            "png-20000x20000-real",
+            "huge.png",
+            lambda: solid_png(20000, 20000),
+            REFUSED,
+            r"20000x20000 = 400 MP.*the limit is 64 MP|400 MP.*the limit is 64 MP",
+            bomb=True,
+        ),
         # tiny
         C("1x1", "dot.png", lambda: encode(Image.new("RGB", (1, 1), "red"), "PNG"), REFUSED, "at least 16 px"),
         C("1xN", "line.png", lambda: encode(Image.new("RGB", (1, 500), "red"), "PNG"), REFUSED, "at least 16 px"),
         C("Nx1", "row.gif", lambda: encode(Image.new("P", (500, 1)), "GIF"), REFUSED, "at least 16 px"),
         # odd modes, all converted
-        C("16-bit-grey-png", "depth16.png",
-          lambda: encode(Image.fromarray(np.linspace(0, 65535, 64 * 32).reshape(32, 64).astype(np.uint16)), "PNG"),
-          ACCEPTED, check=sixteen_bit_scaled),
-        C("16-bit-tiff", "depth16.tif",
-          lambda: encode(Image.fromarray(np.linspace(0, 65535, 64 * 32).reshape(32, 64).astype(np.uint16)), "TIFF"),
-          ACCEPTED, check=sixteen_bit_scaled),
-        C("float-tiff-with-nan", "float.tif",
-          lambda: encode(Image.fromarray(np.where(np.arange(64 * 32).reshape(32, 64) % 7 == 0, np.nan,
-                                                  np.arange(64 * 32).reshape(32, 64)).astype(np.float32)), "TIFF"),
-          ACCEPTED, check=all_of(finite_grey, size(64, 32))),
-        C("float-tiff-all-nan", "nan.tif",
-          lambda: encode(Image.fromarray(np.full((32, 64), np.nan, np.float32)), "TIFF"), ACCEPTED,
-          check=all_of(finite_grey, size(64, 32))),
-        C("cmyk-jpeg", "print.jpeg", lambda: encode(Image.fromarray(base()).convert("CMYK"), "JPEG", quality=95),
-          ACCEPTED, check=cmyk_converted),
-        C("cmyk-jpeg-bad-icc", "print-icc.jpg",
-          lambda: with_icc(Image.fromarray(base()).convert("CMYK"), "JPEG", b"not a colour profile" * 8, quality=95),
-          ACCEPTED, check=all_of(cmyk_converted, note("profile unreadable"))),
-        C("rgb-png-bad-icc", "bad-icc.png", lambda: with_icc(Image.fromarray(base()), "PNG", b"\0garbage icc" * 20),
-          ACCEPTED, check=upright),
-        C("palette-png", "pal.png",
-          lambda: encode(Image.fromarray(base()).convert("P", palette=Image.Palette.ADAPTIVE), "PNG"),
-          ACCEPTED, check=upright),
+        C(
+            "16-bit-grey-png",
+            "depth16.png",
+            lambda: encode(Image.fromarray(np.linspace(0, 65535, 64 * 32).reshape(32, 64).astype(np.uint16)), "PNG"),
+            ACCEPTED,
+            check=sixteen_bit_scaled,
+        ),
+        C(
+            "16-bit-tiff",
+            "depth16.tif",
+            lambda: encode(Image.fromarray(np.linspace(0, 65535, 64 * 32).reshape(32, 64).astype(np.uint16)), "TIFF"),
+            ACCEPTED,
+            check=sixteen_bit_scaled,
+        ),
+        C(
+            "float-tiff-with-nan",
+            "float.tif",
+            lambda: encode(
+                Image.fromarray(
+                    np.where(
+                        np.arange(64 * 32).reshape(32, 64) % 7 == 0, np.nan, np.arange(64 * 32).reshape(32, 64)
+                    ).astype(np.float32)
+                ),
+                "TIFF",
+            ),
+            ACCEPTED,
+            check=all_of(finite_grey, size(64, 32)),
+        ),
+        C(
+            "float-tiff-all-nan",
+            "nan.tif",
+            lambda: encode(Image.fromarray(np.full((32, 64), np.nan, np.float32)), "TIFF"),
+            ACCEPTED,
+            check=all_of(finite_grey, size(64, 32)),
+        ),
+        C(
+            "cmyk-jpeg",
+            "print.jpeg",
+            lambda: encode(Image.fromarray(base()).convert("CMYK"), "JPEG", quality=95),
+            ACCEPTED,
+            check=cmyk_converted,
+        ),
+        C(
+            "cmyk-jpeg-bad-icc",
+            "print-icc.jpg",
+            lambda: with_icc(Image.fromarray(base()).convert("CMYK"), "JPEG", b"not a colour profile" * 8, quality=95),
+            ACCEPTED,
+            check=all_of(cmyk_converted, note("profile unreadable")),
+        ),
+        C(
+            "rgb-png-bad-icc",
+            "bad-icc.png",
+            lambda: with_icc(Image.fromarray(base()), "PNG", b"\0garbage icc" * 20),
+            ACCEPTED,
+            check=upright,
+        ),
+        C(
+            "palette-png",
+            "pal.png",
+            lambda: encode(Image.fromarray(base()).convert("P", palette=Image.Palette.ADAPTIVE), "PNG"),
+            ACCEPTED,
+            check=upright,
+        ),
         C("la-png", "la.png", lambda: rgba_png("LA"), ACCEPTED, check=all_of(size(90, 60), transparent_on_white)),
         C("rgba-png", "rgba.png", lambda: rgba_png("RGBA"), ACCEPTED, check=all_of(size(90, 60), transparent_on_white)),
         C("animated-gif", "anim.gif", lambda: animated("GIF"), ACCEPTED, check=first_frame),
@@ -356,24 +454,44 @@ def _cases() -> list[Case]:
         C("jpeg-trailing-garbage", "tail.jpg", lambda: good_jpeg() + b"\0garbage" * 100, ACCEPTED, check=upright),
         C("gif-html-polyglot", "polyglot.gif", gif_html_polyglot, ACCEPTED, check=size(90, 60)),
         # EXIF
-        *[C(f"exif-orientation-{o}", f"phone-{o}.jpg", (lambda o=o: oriented_jpeg(o)), ACCEPTED, check=upright)
-          for o in range(1, 9)],
+        *[
+            C(f"exif-orientation-{o}", f"phone-{o}.jpg", (lambda o=o: oriented_jpeg(o)), ACCEPTED, check=upright)
+            for o in range(1, 9)
+        ],
         C("exif-orientation-0", "orient0.jpg", lambda: jpeg_with_orientation(0), ACCEPTED, check=upright),
         C("exif-orientation-9", "orient9.jpg", lambda: jpeg_with_orientation(9), ACCEPTED, check=upright),
         C("exif-corrupted", "bad-exif.jpg", jpeg_with_bad_exif, ACCEPTED, check=upright),
         # odd file names (a good photo each): shown cleaned (one line, no folders), never used as a path
-        C("name-300-chars", "a" * 296 + ".png", good_png, ACCEPTED, disk_name="long-" + "b" * 200 + ".png",
-          check=all_of(upright, named(lambda n: len(n) <= 120 and n.endswith("….png")))),
+        C(
+            "name-300-chars",
+            "a" * 296 + ".png",
+            good_png,
+            ACCEPTED,
+            disk_name="long-" + "b" * 200 + ".png",
+            check=all_of(upright, named(lambda n: len(n) <= 120 and n.endswith("….png"))),
+        ),
         C("name-unicode", "фото 📷 été.png", good_png, ACCEPTED, check=all_of(upright, named("фото 📷 été.png"))),
         C("name-spaces", "  my holiday photo .png", good_png, ACCEPTED, check=named("my holiday photo .png")),
-        C("name-traversal", "../../etc/passwd.png", good_png, ACCEPTED, disk_name="..%2F..%2Fpasswd.png",
-          check=named(lambda n: "/" not in n and ".." not in n.replace("..%2F", ""))),
+        C(
+            "name-traversal",
+            "../../etc/passwd.png",
+            good_png,
+            ACCEPTED,
+            disk_name="..%2F..%2Fpasswd.png",
+            check=named(lambda n: "/" not in n and ".." not in n.replace("..%2F", "")),
+        ),
         C("name-dos-device", "con.png", good_png, ACCEPTED, check=named("con.png")),
         C("name-newline", "two\nlines.png", good_png, ACCEPTED, check=named("two_lines.png")),
         C("name-bidi-override", "photo\u202egnp.exe", good_png, ACCEPTED, check=named("photo_gnp.exe")),
         C("name-invalid-utf8", "caf\udce9.png", good_png, ACCEPTED, check=named("caf_.png"), ui=False),
-        C("name-html", "<img src=x onerror=alert(1)>.png", good_png, ACCEPTED, check=upright,
-          disk_name="img-onerror.png"),
+        C(
+            "name-html",
+            "<img src=x onerror=alert(1)>.png",
+            good_png,
+            ACCEPTED,
+            check=upright,
+            disk_name="img-onerror.png",
+        ),
         C("name-no-extension", "photo", good_jpeg, ACCEPTED, check=upright),
     ]
     ids = [c.id for c in cases]

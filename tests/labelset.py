@@ -19,8 +19,26 @@ import numpy as np
 
 LABELS_DIR = Path(__file__).resolve().parent / "labels"
 # labels drawn exhaustively on every photo (the list plus the things the offline nets offer)
-SCORED = ("sky", "building", "tree", "grass", "road", "water", "mountain", "person", "hair", "face", "skin",
-          "upper clothes", "lower clothes", "dog", "horse", "cat", "bird", "car")
+SCORED = (
+    "sky",
+    "building",
+    "tree",
+    "grass",
+    "road",
+    "water",
+    "mountain",
+    "person",
+    "hair",
+    "face",
+    "skin",
+    "upper clothes",
+    "lower clothes",
+    "dog",
+    "horse",
+    "cat",
+    "bird",
+    "car",
+)
 PERSON_PARTS = ("hair", "face", "skin", "upper clothes", "lower clothes")
 FALSE_FIND = 0.01
 
@@ -132,7 +150,7 @@ def overlay(rgb: np.ndarray, label_masks: dict[str, np.ndarray]) -> np.ndarray:
         return rgb.copy()
     while len(tiles) % 3:
         tiles.append(np.zeros_like(rgb))
-    return np.vstack([np.hstack(tiles[i:i + 3]) for i in range(0, len(tiles), 3)])
+    return np.vstack([np.hstack(tiles[i : i + 3]) for i in range(0, len(tiles), 3)])
 
 
 def main(argv: list[str] | None = None) -> int:

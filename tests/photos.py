@@ -33,11 +33,20 @@ OPENCV_DOC = Path("/usr/share/doc/opencv-doc/examples")
 DARKNET = Path("/usr/share/darknet/data")
 WALLPAPERS = {  # name -> (Debian package, file)
     "mate_storm": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/Storm.jpg"),
-    "kde_eveningglow": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/EveningGlow/contents/images/1280x800.jpg"),
+    "kde_eveningglow": (
+        "plasma-workspace-wallpapers",
+        "/usr/share/wallpapers/EveningGlow/contents/images/1280x800.jpg",
+    ),
     "kde_summer_1am": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/summer_1am/contents/images/1280x800.jpg"),
     "kde_bythewater": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/BytheWater/contents/images/1280x800.jpg"),
-    "kde_darkesthour": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/DarkestHour/contents/images/1280x800.jpg"),
-    "lomiri_picosdeeuropa": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg"),
+    "kde_darkesthour": (
+        "plasma-workspace-wallpapers",
+        "/usr/share/wallpapers/DarkestHour/contents/images/1280x800.jpg",
+    ),
+    "lomiri_picosdeeuropa": (
+        "lomiri-wallpapers-16.04",
+        "/usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg",
+    ),
     "lomiri_aitzgorri": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/aitzgorri_by_Aitzol_Berasategi.jpg"),
 }
 
@@ -93,18 +102,34 @@ def _paths() -> dict[str, callable]:
         "tom_hanks": lambda: insight("Tom_Hanks_54745.png"),
         "hfs_000": lambda: _opencv_doc("hfs/data/000.jpg"),
     }
-    for name in ("messi5", "building", "home", "leuvenA", "leuvenB", "squirrel_cls", "aero1", "aero3",
-                 "fruits", "baboon", "butterfly", "orange", "apple", "starry_night", "stuff", "board"):
+    for name in (
+        "messi5",
+        "building",
+        "home",
+        "leuvenA",
+        "leuvenB",
+        "squirrel_cls",
+        "aero1",
+        "aero3",
+        "fruits",
+        "baboon",
+        "butterfly",
+        "orange",
+        "apple",
+        "starry_night",
+        "stuff",
+        "board",
+    ):
         ext = "jpg"
-        table[name] = (lambda n=name, e=ext: _opencv_doc(f"data/{n}.{e}"))
+        table[name] = lambda n=name, e=ext: _opencv_doc(f"data/{n}.{e}")
     table["basketball1"] = lambda: _opencv_doc("data/basketball1.png")
     table["vtest"] = lambda: _opencv_doc("data/vtest.avi")  # load() reads its first frame
     for i in range(1, 7):
-        table[f"scenetext0{i}"] = (lambda i=i: _opencv_doc(f"text/scenetext0{i}.jpg"))
+        table[f"scenetext0{i}"] = lambda i=i: _opencv_doc(f"text/scenetext0{i}.jpg")
     for name in ("person", "dog", "horses", "kite", "eagle", "giraffe"):
-        table[f"darknet_{name}"] = (lambda n=name: _darknet(f"{n}.jpg"))
+        table[f"darknet_{name}"] = lambda n=name: _darknet(f"{n}.jpg")
     for name in WALLPAPERS:
-        table[name] = (lambda n=name: _wallpaper(n))
+        table[name] = lambda n=name: _wallpaper(n)
     return table
 
 

@@ -16,8 +16,9 @@ def client(app_url):
 
 
 def test_segment_endpoint_returns_a_full_size_mask(client, astronaut_path):
-    mask_path, summary = client.predict(handle_file(str(astronaut_path)), "[[100, 330, 1], [225, 130, 0]]", "",
-                                        api_name="/segment")
+    mask_path, summary = client.predict(
+        handle_file(str(astronaut_path)), "[[100, 330, 1], [225, 130, 0]]", "", api_name="/segment"
+    )
     mask = np.asarray(Image.open(mask_path))
     assert mask.shape == (512, 512) and mask[330, 100] == 255 and mask[130, 225] == 0
     assert summary["backend"].startswith("GrabCut") and summary["width"] == 512
@@ -62,8 +63,27 @@ def test_session_flow_pick_part_apply_export(app_url, astronaut_path):
     assert "upper clothes" in parts
     out = client.predict(parts["upper clothes"], api_name="/use_part")
     assert "upper clothes" in out[1]
-    out = client.predict("Recolour", "denim", None, 1.0, "#1e6fd9", "Target colour", 0, 1, 0, 0, None, 1, 0, 8, 1,
-                         "sunset", -1, 0, api_name="/apply_edit")
+    out = client.predict(
+        "Recolour",
+        "denim",
+        None,
+        1.0,
+        "#1e6fd9",
+        "Target colour",
+        0,
+        1,
+        0,
+        0,
+        None,
+        1,
+        0,
+        8,
+        1,
+        "sunset",
+        -1,
+        0,
+        api_name="/apply_edit",
+    )
     assert "Applied" in out[1], out[1]
     path = client.predict("JPEG", api_name="/export")
     result = np.asarray(Image.open(path))
@@ -78,7 +98,7 @@ def _readme_api_script() -> str:
 
     text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     start = text.index("```python", text.index("From Python, with `gradio_client`")) + len("```python")
-    return text[start:text.index("```", start)]
+    return text[start : text.index("```", start)]
 
 
 def test_readme_api_example(app_url, astronaut_path):

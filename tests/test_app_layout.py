@@ -30,9 +30,38 @@ def test_the_api_lists_only_named_user_endpoints():
     settings = Settings()
     demo = build_ui(build_services(settings, ModelManager(settings, online=False)))
     names = set(demo.get_api_info()["named_endpoints"])
-    expected = {"/upload", "/use_part", "/select_text", "/click", "/undo", "/clear", "/new_segment",
-                "/select_segment", "/rename_segment", "/delete_segment", "/grow_segment", "/combine_segments",
-                "/apply_edit", "/edit", "/variants", "/apply_variant", "/cartoon_background", "/generate", "/cancel",
-                "/apply_generated", "/remove", "/find_faces", "/swap_faces", "/anonymize", "/undo_edit",
-                "/redo_edit", "/set_visible_layers", "/export", "/check_photo", "/segment", "/parse", "/models"}
+    expected = {
+        "/upload",
+        "/use_part",
+        "/select_text",
+        "/click",
+        "/undo",
+        "/clear",
+        "/new_segment",
+        "/select_segment",
+        "/rename_segment",
+        "/delete_segment",
+        "/grow_segment",
+        "/combine_segments",
+        "/apply_edit",
+        "/edit",
+        "/variants",
+        "/apply_variant",
+        "/cartoon_background",
+        "/generate",
+        "/cancel",
+        "/apply_generated",
+        "/remove",
+        "/find_faces",
+        "/swap_faces",
+        "/anonymize",
+        "/undo_edit",
+        "/redo_edit",
+        "/set_visible_layers",
+        "/export",
+        "/check_photo",
+        "/segment",
+        "/parse",
+        "/models",
+    }
     assert names == expected, f"extra: {sorted(names - expected)}, missing: {sorted(expected - names)}"

@@ -12,9 +12,16 @@ from PIL import Image
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+]
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +46,9 @@ def _fresh_upload(page, app_url, photo, shot) -> np.ndarray:
     page.goto(app_url)
     page.wait_for_selector("#facet-upload input[type=file]", state="attached")
     page.set_input_files("#facet-upload input[type=file]", str(photo))
-    page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
-                           timeout=90_000)
+    page.wait_for_function(
+        "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
+    )
     page.wait_for_timeout(500)
     return _canvas_pixels(page, shot)
 
@@ -62,13 +70,17 @@ def _canvas_pixels(page, path) -> np.ndarray:
 def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
     try:
         page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Loaded')",
-                               timeout=60_000)
-        page.wait_for_function("() => { const i = document.querySelector('#facet-canvas img');"
-                               " return i && i.naturalWidth > 0 }", timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('Loaded')", timeout=60_000
+        )
+        page.wait_for_function(
+            "() => { const i = document.querySelector('#facet-canvas img'); return i && i.naturalWidth > 0 }",
+            timeout=30_000,
+        )
         # the upload's follow-up event (the parts legend) may still dim the page: let it finish first
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
-                               timeout=90_000)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
+        )
         page.wait_for_timeout(1500)
         img = page.locator("#facet-canvas img")
         before = _canvas_pixels(page, artifacts / "browser-before.png")
@@ -77,8 +89,9 @@ def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
         page.locator("#facet-mode").get_by_text("Include (+)").click()
         t0 = time.perf_counter()
         img.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('mask by')",
-                               timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('mask by')", timeout=60_000
+        )
         page.wait_for_timeout(800)  # let the new image paint
         round_trip = time.perf_counter() - t0
         after = _canvas_pixels(page, artifacts / "browser-after.png")
@@ -88,7 +101,7 @@ def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
 
         def changed(x, y):  # mean change of a small patch around photo pixel (x, y)
             cx, cy = int(x / 512 * w), int(y / 512 * h)
-            return np.abs(after[cy - 3:cy + 4, cx - 3:cx + 4] - before[cy - 3:cy + 4, cx - 3:cx + 4]).mean()
+            return np.abs(after[cy - 3 : cy + 4, cx - 3 : cx + 4] - before[cy - 3 : cy + 4, cx - 3 : cx + 4]).mean()
 
         assert changed(60, 420) > 25, "the overlay is drawn on the clicked suit"
         assert changed(330, 60) < 3 and changed(470, 60) < 3, "the wall is untouched"
@@ -104,8 +117,9 @@ def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
         # the segment appears in the list; renaming it works
         page.fill("#facet-name textarea, #facet-name input", "suit")
         page.click("#facet-rename")
-        page.wait_for_function("() => document.querySelector('#facet-segments').innerText.includes('suit')",
-                               timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-segments').innerText.includes('suit')", timeout=30_000
+        )
     except Exception:
         page.screenshot(path=str(artifacts / "browser-failure.png"), full_page=True)
         raise
@@ -132,25 +146,28 @@ def test_pick_a_labelled_part_apply_denim_and_compare(page, app_url, astronaut_p
         original = _fresh_upload(page, app_url, astronaut_path, artifacts / "browser-uploaded.png")
         chips = page.locator("#facet-parts")
         chips.get_by_text("upper clothes", exact=False).first.click()
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('upper clothes')",
-                               timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('upper clothes')", timeout=30_000
+        )
         page.wait_for_timeout(800)
         before = _canvas_pixels(page, artifacts / "browser-part.png")
-        assert any(b in chips.inner_text() for b in ("heuristic", "segformer", "pan-skin-clothes")), \
+        assert any(b in chips.inner_text() for b in ("heuristic", "segformer", "pan-skin-clothes")), (
             "chips name their backend"
+        )
         h0, w0 = before.shape[:2]
         tinted = before[int(420 / 512 * h0), int(80 / 512 * w0)]
         assert tinted[2] > tinted[0], f"the picked part is drawn over the suit (blue tint): {tinted}"
         page.click("#facet-apply")  # the default look: denim texture
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Applied')",
-                               timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('Applied')", timeout=60_000
+        )
         page.wait_for_timeout(800)
         after = _canvas_pixels(page, artifacts / "browser-denim.png")
         h, w = after.shape[:2]
 
         def patch(img, x, y):
             cx, cy = int(x / 512 * w), int(y / 512 * h)
-            return img[cy - 4:cy + 5, cx - 4:cx + 5].reshape(-1, 3).mean(axis=0)
+            return img[cy - 4 : cy + 5, cx - 4 : cx + 5].reshape(-1, 3).mean(axis=0)
 
         suit_before, suit_after = patch(original, 80, 420), patch(after, 80, 420)
         assert suit_before[0] > suit_before[2], f"the suit was orange: {suit_before}"
@@ -172,8 +189,9 @@ def test_anonymize_everyone(page, app_url, hopper_path, artifacts):
         original = _fresh_upload(page, app_url, hopper_path, artifacts / "browser-hopper.png")
         page.get_by_text("Faces: swap or anonymize").click()
         page.click("#facet-anonymize")
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Anonymized')",
-                               timeout=90_000)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('Anonymized')", timeout=90_000
+        )
         page.wait_for_timeout(800)
         after = _canvas_pixels(page, artifacts / "browser-anonymized.png")
         h, w = after.shape[:2]
@@ -194,21 +212,23 @@ def test_remove_offline_and_generation_says_it_is_unavailable(page, app_url, ast
         img = page.locator("#facet-canvas img")
         box = img.bounding_box()
         img.click(position={"x": box["width"] * 165 / 512, "y": box["height"] * 380 / 512})  # the mission patch
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('mask by')",
-                               timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('mask by')", timeout=60_000
+        )
         page.get_by_text("Generate from a prompt, or remove").click()
         assert "Generation is unavailable here" in page.locator("#facet-gen-note").inner_text()
         assert page.locator("#facet-generate").is_disabled()
         page.click("#facet-remove")
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Applied variant')",
-                               timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('Applied variant')", timeout=60_000
+        )
         assert "patchmatch fill (offline)" in page.locator("#facet-status").inner_text().lower()
         page.wait_for_timeout(800)
         after = _canvas_pixels(page, artifacts / "browser-removed.png")
         h, w = after.shape[:2]
         cy, cx = int(380 / 512 * h), int(165 / 512 * w)
-        patch_before = original[cy - 5:cy + 6, cx - 5:cx + 6]
-        patch_after = after[cy - 5:cy + 6, cx - 5:cx + 6]
+        patch_before = original[cy - 5 : cy + 6, cx - 5 : cx + 6]
+        patch_after = after[cy - 5 : cy + 6, cx - 5 : cx + 6]
         assert np.abs(patch_after - patch_before).mean() > 20, "the patch was filled"
         assert np.abs(after[:40, :40] - original[:40, :40]).mean() < 2
     except Exception:

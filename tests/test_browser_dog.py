@@ -39,16 +39,18 @@ def test_pick_the_dog_recolour_it_and_the_grass_stays_bit_identical(app_url, art
             page.goto(app_url)
             page.wait_for_selector("#facet-upload input[type=file]", state="attached")
             page.set_input_files("#facet-upload input[type=file]", str(path))
-            page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
-                                   timeout=90_000)
+            page.wait_for_function(
+                "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
+            )
             chips = page.locator("#facet-parts")
             text = chips.inner_text()
             assert re.search(r"^dog\b", text, re.MULTILINE), f"a dog chip: {text}"
             assert "background" in text  # there is a person in this photo
             assert not re.search(r"^(upper clothes|hair|face)\b.*deeplab-voc", text, re.MULTILINE)
             chips.get_by_text(re.compile(r"^dog\b")).first.click()
-            page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('dog')",
-                                   timeout=30_000)
+            page.wait_for_function(
+                "() => document.querySelector('#facet-status').innerText.includes('dog')", timeout=30_000
+            )
             with page.expect_download() as dl:
                 page.click("#facet-download")
             mask = np.asarray(Image.open(dl.value.path())) > 127
@@ -57,8 +59,9 @@ def test_pick_the_dog_recolour_it_and_the_grass_stays_bit_identical(app_url, art
             assert not mask[400, 320] and not mask[200, 230] and not mask[250, 500], "grass, person, horse are not"
             page.locator("#facet-look").get_by_text("Recolour").click()
             page.click("#facet-apply")
-            page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Applied')",
-                                   timeout=90_000)
+            page.wait_for_function(
+                "() => document.querySelector('#facet-status').innerText.includes('Applied')", timeout=90_000
+            )
             page.click("#facet-export")
             link = page.locator("#facet-result a").first
             link.wait_for(timeout=60_000)
@@ -79,6 +82,7 @@ def test_pick_the_dog_recolour_it_and_the_grass_stays_bit_identical(app_url, art
     band = math.ceil(auto_feather(original.shape, -1)) + 3
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
     outside = ~cv2.dilate(dog.astype(np.uint8), k).astype(bool)
-    assert not changed[outside].any(), (f"{int(changed[outside].sum())} pixels outside the dog and its "
-                                        f"{band}px feather band changed")
+    assert not changed[outside].any(), (
+        f"{int(changed[outside].sum())} pixels outside the dog and its {band}px feather band changed"
+    )
     assert not read_watermark(exported).found, "a classical edit's export carries no watermark"

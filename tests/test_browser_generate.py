@@ -48,7 +48,8 @@ def test_prompt_progress_variants_apply(gen_url, astronaut_path, artifacts):
             original = _fresh_upload(page, gen_url, astronaut_path, artifacts / "browser-gen-before.png")
             page.locator("#facet-parts").get_by_text("upper clothes", exact=False).first.click()
             page.wait_for_function(
-                "() => document.querySelector('#facet-status').innerText.includes('upper clothes')", timeout=30_000)
+                "() => document.querySelector('#facet-status').innerText.includes('upper clothes')", timeout=30_000
+            )
             page.get_by_text("Generate from a prompt, or remove").click()
             assert "ready" in page.locator("#facet-gen-note").inner_text()
             page.locator("#facet-prompt textarea").fill("a denim jacket")
@@ -56,7 +57,8 @@ def test_prompt_progress_variants_apply(gen_url, astronaut_path, artifacts):
             page.click("#facet-generate")
             page.wait_for_function(
                 "() => document.querySelector('#facet-status').innerText.includes('click one to apply it')",
-                timeout=120_000)
+                timeout=120_000,
+            )
             seen = page.evaluate("() => [...window.__facetProgress]")
             assert any(s.endswith("of 4") for s in seen), seen  # 2 variants x 2 fast CPU steps on one bar
             gallery = page.locator("#facet-generated")
@@ -65,7 +67,8 @@ def test_prompt_progress_variants_apply(gen_url, astronaut_path, artifacts):
             page.screenshot(path=str(artifacts / "browser-gen-variants.png"), full_page=True)
             gallery.locator("img").nth(1).click()
             page.wait_for_function(
-                "() => document.querySelector('#facet-status').innerText.includes('Applied variant')", timeout=60_000)
+                "() => document.querySelector('#facet-status').innerText.includes('Applied variant')", timeout=60_000
+            )
             assert "seed 1" in page.locator("#facet-status").inner_text()
             page.wait_for_timeout(800)
             after = _canvas_pixels(page, artifacts / "browser-gen-applied.png")

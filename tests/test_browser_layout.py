@@ -30,22 +30,25 @@ def test_apply_and_the_result_stay_in_view_on_a_laptop_screen(page, app_url, ast
         page.goto(app_url)
         page.wait_for_selector("#facet-upload input[type=file]", state="attached")
         page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('labelled parts')",
-                               timeout=90_000)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
+        )
         page.wait_for_timeout(800)
         page.evaluate("() => window.scrollTo(0, 0)")
         before = _canvas_pixels(page, artifacts / "layout-1366-uploaded.png")
         page.locator("#facet-parts").get_by_text("upper clothes", exact=False).first.click()
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('upper clothes')",
-                               timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('upper clothes')", timeout=30_000
+        )
         page.wait_for_timeout(500)
         page.screenshot(path=str(artifacts / "layout-1366-picked.png"))
         _in_view(page, "#facet-apply")
         photo = _in_view(page, "#facet-canvas img")
         assert photo["width"] >= 400 and photo["height"] >= 400, f"the photo is shown large enough: {photo}"
         page.click("#facet-apply")  # the default look: denim texture
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Applied')",
-                               timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('Applied')", timeout=60_000
+        )
         page.wait_for_timeout(800)
         page.screenshot(path=str(artifacts / "layout-1366-applied.png"))
         _in_view(page, "#facet-canvas img")

@@ -16,8 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def cli(*args, env_extra=None):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "FACET_OFFLINE": "1", **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_segment_writes_a_full_size_mask(astronaut_path, tmp_path):
@@ -33,8 +39,15 @@ def test_segment_writes_a_full_size_mask(astronaut_path, tmp_path):
 
 def test_segment_with_tiny_sam(astronaut_path, tmp_path, tiny_sam_dir):
     out = tmp_path / "box.png"
-    r = cli("segment", astronaut_path, "--box", "270,330,512,512", "--out", out,
-            env_extra={"FACET_MODEL_SAM": str(tiny_sam_dir)})
+    r = cli(
+        "segment",
+        astronaut_path,
+        "--box",
+        "270,330,512,512",
+        "--out",
+        out,
+        env_extra={"FACET_MODEL_SAM": str(tiny_sam_dir)},
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["backend"].startswith("SAM")
     assert Image.open(out).size == (512, 512)
@@ -84,8 +97,18 @@ def test_edit_with_a_mask_and_with_a_segment(astronaut_path, tmp_path):
     mask[250:500, 30:200] = 255
     Image.fromarray(mask).save(tmp_path / "m.png")
     out = tmp_path / "denim.png"
-    r = cli("edit", astronaut_path, "--mask", tmp_path / "m.png", "--editor", "texture",
-            "--param", "texture=denim", "--out", out)
+    r = cli(
+        "edit",
+        astronaut_path,
+        "--mask",
+        tmp_path / "m.png",
+        "--editor",
+        "texture",
+        "--param",
+        "texture=denim",
+        "--out",
+        out,
+    )
     assert r.returncode == 0, r.stderr
     result = np.asarray(Image.open(out))
     original = np.asarray(Image.open(astronaut_path))
@@ -98,8 +121,18 @@ def test_edit_with_a_mask_and_with_a_segment(astronaut_path, tmp_path):
     assert not report.watermark_found and report.manifest["edits"][0]["editor"] == "texture", report.verdict
     assert report.content_credentials["state"] == "Valid"
     assert np.abs(result[300:450, 60:170].astype(int) - original[300:450, 60:170]).mean() > 10
-    r = cli("edit", astronaut_path, "--segment", "upper clothes", "--editor", "recolour",
-            "--param", "target=#1e6fd9", "--out", tmp_path / "blue.jpg")
+    r = cli(
+        "edit",
+        astronaut_path,
+        "--segment",
+        "upper clothes",
+        "--editor",
+        "recolour",
+        "--param",
+        "target=#1e6fd9",
+        "--out",
+        tmp_path / "blue.jpg",
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["segment_source"]
     assert Image.open(tmp_path / "blue.jpg").format == "JPEG"
@@ -144,8 +177,20 @@ def test_batch_edits_a_folder_and_reports_failures(astronaut_path, china_path, h
     (src / "notes.txt").write_text("not an image, skipped")
     before = {p.name: p.read_bytes() for p in src.iterdir()}
     out = tmp_path / "out"
-    r = cli("batch", src, "--segment", "face", "--editor", "recolour", "--param", "target=#1e6fd9",
-            "--format", "png", "--out-dir", out)
+    r = cli(
+        "batch",
+        src,
+        "--segment",
+        "face",
+        "--editor",
+        "recolour",
+        "--param",
+        "target=#1e6fd9",
+        "--format",
+        "png",
+        "--out-dir",
+        out,
+    )
     assert r.returncode == 1, r.stderr
     summary = json.loads(r.stdout.strip().splitlines()[-1])
     assert summary["done"] == 3 and summary["seconds"] > 0
@@ -154,11 +199,18 @@ def test_batch_edits_a_folder_and_reports_failures(astronaut_path, china_path, h
     assert "not an image" in reasons["broken.jpg"] and "no 'face' found" in reasons["china.jpg"]
     assert "batch" in r.stderr and "5/5" in r.stderr, "a progress bar on stderr"
     assert json.loads((out / "summary.json").read_text())["done"] == 3
-    assert sorted(p.name for p in out.iterdir()) == ["astronaut-2.png", "astronaut.png", "grace_hopper.png",
-                                                     "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "astronaut-2.png",
+        "astronaut.png",
+        "grace_hopper.png",
+        "summary.json",
+    ]
     assert {p.name: p.read_bytes() for p in src.iterdir()} == before, "inputs untouched"
-    for result_name, source in (("astronaut.png", src / "astronaut.jpg"), ("astronaut-2.png", src / "astronaut.png"),
-                                ("grace_hopper.png", src / "grace_hopper.jpg")):
+    for result_name, source in (
+        ("astronaut.png", src / "astronaut.jpg"),
+        ("astronaut-2.png", src / "astronaut.png"),
+        ("grace_hopper.png", src / "grace_hopper.jpg"),
+    ):
         original, face, band = _face_mask(source)
         result = np.asarray(Image.open(out / result_name).convert("RGB"))
         assert result.shape == original.shape, result_name
@@ -171,8 +223,9 @@ def test_batch_never_overwrites_an_input_and_exit_codes(astronaut_path, tmp_path
     src.mkdir()
     (src / "astronaut.png").write_bytes(astronaut_path.read_bytes())
     original = (src / "astronaut.png").read_bytes()
-    r = cli("batch", src, "--segment", "face", "--editor", "cartoon", "--format", "png", "--out-dir", src,
-            "--no-progress")
+    r = cli(
+        "batch", src, "--segment", "face", "--editor", "cartoon", "--format", "png", "--out-dir", src, "--no-progress"
+    )
     assert r.returncode == 0, r.stderr
     assert (src / "astronaut.png").read_bytes() == original and (src / "astronaut-2.png").is_file()
     assert json.loads(r.stdout)["done"] == 1 and json.loads(r.stdout)["failed"] == []

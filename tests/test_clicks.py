@@ -101,8 +101,9 @@ def test_more_clicks_on_the_object_do_not_grab_the_scene(services):
     assert leak(m, obj["mask"]) <= 0.25 and m.mean() < 3 * obj["mask"].mean()
 
 
-EXCLUDE_CASES = [(n, i) for n in ("messi5", "basketball1", "scenetext01", "darknet_person", "darknet_dog")
-                 for i in (0, 1)]
+EXCLUDE_CASES = [
+    (n, i) for n in ("messi5", "basketball1", "scenetext01", "darknet_person", "darknet_dog") for i in (0, 1)
+]
 
 
 @pytest.mark.parametrize("name,index", EXCLUDE_CASES, ids=[f"{n}-{i}" for n, i in EXCLUDE_CASES])
@@ -114,7 +115,9 @@ def test_an_exclude_click_removes_what_it_hits(services, name, index):
     s.new_segment("both", base=a["mask"] | b["mask"])
     s.click(*b["click"], EXCLUDE, services)
     m = s.segment().mask
-    assert (b["mask"] & ~m).sum() / b["mask"].sum() >= 0.85  # (nearly) all of what it hit is gone (0.9 measured at least)
+    assert (b["mask"] & ~m).sum() / b[
+        "mask"
+    ].sum() >= 0.85  # (nearly) all of what it hit is gone (0.9 measured at least)
     assert (a["mask"] & m).sum() / a["mask"].sum() >= 0.95  # the other object stays
     y, x = b["click"][1], b["click"][0]
     assert not m[y, x]  # always at least the spot clicked

@@ -103,7 +103,7 @@ def test_composite_band_is_a_blend():
     edit = np.full((120, 160, 3), 200, np.uint8)
     m = disc()
     out = composite(orig, edit, m, 8)
-    band = out[60, 80 + 22:80 + 40, 0]
+    band = out[60, 80 + 22 : 80 + 40, 0]
     assert band[0] == 200 and band[-1] == 0
     assert (np.diff(band.astype(int)) <= 0).all() and len(set(band.tolist())) > 5  # smooth ramp
 

@@ -36,8 +36,27 @@ def test_eight_clients_edit_in_parallel_and_see_only_their_photo(app_url, tmp_pa
         parts = {label.split(" · ")[0]: value for label, value in out[5]["choices"]}
         assert "background" in parts, parts
         client.predict(parts["background"], api_name="/use_part")
-        out = client.predict("Recolour", "denim", None, 1.0, "#00ff00", "Target colour", 0, 1, 0, 0, None, 1, 0, 8,
-                             1, "sunset", -1, 0, api_name="/apply_edit")
+        out = client.predict(
+            "Recolour",
+            "denim",
+            None,
+            1.0,
+            "#00ff00",
+            "Target colour",
+            0,
+            1,
+            0,
+            0,
+            None,
+            1,
+            0,
+            8,
+            1,
+            "sunset",
+            -1,
+            0,
+            api_name="/apply_edit",
+        )
         assert "Applied" in out[1], out[1]
         result = np.asarray(Image.open(client.predict("PNG", api_name="/export")))
         return i, original, result

@@ -15,8 +15,7 @@ from core.models import ModelManager
 from core.settings import Settings
 from core.types import ClickPrompt, MaskResult, Photo, Point
 from editors import EDITORS
-from editors.base import (FACE_EDITS, EditResult, Editor, GenerativeEditor, Provenance, Variant,
-                          declared_provenance)
+from editors.base import FACE_EDITS, EditResult, Editor, GenerativeEditor, Provenance, Variant, declared_provenance
 from segmenters import SEGMENTERS
 from segmenters.base import ClickSegmenter
 
@@ -150,8 +149,19 @@ def _layer(editor: str, params: dict | None = None):
 
     changed = np.zeros((40, 40), bool)
     changed[5:35, 5:35] = True
-    return Layer(1, "part", editor, dict(params or {}), 0, (10, 10, 50, 50), changed,
-                 np.zeros((40, 40, 3), np.uint8), 0.1, ("m",), generative=True)
+    return Layer(
+        1,
+        "part",
+        editor,
+        dict(params or {}),
+        0,
+        (10, 10, 50, 50),
+        changed,
+        np.zeros((40, 40, 3), np.uint8),
+        0.1,
+        ("m",),
+        generative=True,
+    )
 
 
 def test_export_flags_follow_each_editors_declaration():

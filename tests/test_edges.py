@@ -88,16 +88,22 @@ def test_parse_segments_have_no_staircase(monkeypatch):
 
     img = photos.load("china")
     big = cv2.resize(img, (img.shape[1] * 3, img.shape[0] * 3), interpolation=cv2.INTER_CUBIC)
-    truth = cv2.resize(sky_mask(img).astype(np.uint8), (big.shape[1], big.shape[0]),
-                       interpolation=cv2.INTER_LINEAR).astype(bool)
+    truth = cv2.resize(
+        sky_mask(img).astype(np.uint8), (big.shape[1], big.shape[0]), interpolation=cv2.INTER_LINEAR
+    ).astype(bool)
 
     def sky() -> np.ndarray:
         report = parsing.parse_report(Photo(pixels=big), ModelManager(Settings(), online=False), parsers=["scene"])
         return next(s for s in report.segments if s.label == "sky").mask
 
     refined = sky()
-    monkeypatch.setattr(parsing, "_to_full", lambda ctx, m: cv2.resize(
-        m.astype(np.uint8), (ctx.photo.width, ctx.photo.height), interpolation=cv2.INTER_LINEAR).astype(bool))
+    monkeypatch.setattr(
+        parsing,
+        "_to_full",
+        lambda ctx, m: cv2.resize(
+            m.astype(np.uint8), (ctx.photo.width, ctx.photo.height), interpolation=cv2.INTER_LINEAR
+        ).astype(bool),
+    )
     plain = sky()
     assert iou(refined, truth) > 0.85
     assert boundary_error(refined, truth) < boundary_error(plain, truth)

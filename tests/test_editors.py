@@ -157,29 +157,33 @@ def test_outside_mask_and_feather_is_bit_identical(astronaut, name, feather):
 def test_photo_object_and_array_give_the_same_result(astronaut):
     img, m = shrink(*astronaut, 200)
     ed = EDITORS.build("recolour")
-    np.testing.assert_array_equal(ed.apply(Photo(img), m, {"hue_shift": 40}, None),
-                                  ed.apply(img, m, {"hue_shift": 40}, None))
+    np.testing.assert_array_equal(
+        ed.apply(Photo(img), m, {"hue_shift": 40}, None), ed.apply(img, m, {"hue_shift": 40}, None)
+    )
 
 
 # --------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("name,params,match", [
-    ("recolour", {"colour": "#fff"}, "unknown parameter"),
-    ("recolour", {"hue_shift": 500}, "between -180 and 180"),
-    ("recolour", {"target": "blue-ish"}, "hex colour"),
-    ("recolour", {"saturation": "lots"}, "must be a number"),
-    ("recolour", {"strength": float("nan")}, "finite"),
-    ("texture", {"texture": "tartan-no-such"}, "must be one of the built-in names"),
-    ("texture", {"scale": 0}, "between"),
-    ("style", {"style": 26}, "between 0 and 25"),
-    ("style", {"reduce_palette": 8}, "style_image"),
-    ("style", {"style_image": "marble", "reduce_palette": 1}, "2..32"),
-    ("style", {"style": 1.5}, "whole number"),
-    ("cartoon", {"edge_block": 10}, "odd"),
-    ("sky", {"preset": "aurora"}, "must be one of"),
-    ("sky", {"keep_structure": True}, "number"),
-])
+@pytest.mark.parametrize(
+    "name,params,match",
+    [
+        ("recolour", {"colour": "#fff"}, "unknown parameter"),
+        ("recolour", {"hue_shift": 500}, "between -180 and 180"),
+        ("recolour", {"target": "blue-ish"}, "hex colour"),
+        ("recolour", {"saturation": "lots"}, "must be a number"),
+        ("recolour", {"strength": float("nan")}, "finite"),
+        ("texture", {"texture": "tartan-no-such"}, "must be one of the built-in names"),
+        ("texture", {"scale": 0}, "between"),
+        ("style", {"style": 26}, "between 0 and 25"),
+        ("style", {"reduce_palette": 8}, "style_image"),
+        ("style", {"style_image": "marble", "reduce_palette": 1}, "2..32"),
+        ("style", {"style": 1.5}, "whole number"),
+        ("cartoon", {"edge_block": 10}, "odd"),
+        ("sky", {"preset": "aurora"}, "must be one of"),
+        ("sky", {"keep_structure": True}, "number"),
+    ],
+)
 def test_bad_params_raise_bad_input(astronaut, name, params, match):
     img, m = shrink(*astronaut, 128)
     with pytest.raises(BadInput, match=match):
@@ -205,8 +209,14 @@ def test_user_texture_image_is_an_array_never_a_path(astronaut, tmp_path):
     assert np.abs(out[m].astype(int) - img[m]).mean() > 10
     path = tmp_path / "coffee.png"
     Image.fromarray(data.coffee()).save(path)
-    for bad in (str(path), str(tmp_path / "missing.png"), "/etc/passwd", "../../etc/passwd", "file:///etc/passwd",
-                "http://example.com/a.png"):
+    for bad in (
+        str(path),
+        str(tmp_path / "missing.png"),
+        "/etc/passwd",
+        "../../etc/passwd",
+        "file:///etc/passwd",
+        "http://example.com/a.png",
+    ):
         with pytest.raises(BadInput, match="file paths and URLs are not read"):
             EDITORS.build("texture").apply(img, m, {"texture": bad}, 0)
     with pytest.raises(BadInput, match="too small"):
@@ -243,7 +253,7 @@ def golden_crop(img: np.ndarray, mask: np.ndarray, side: int = 128) -> np.ndarra
     h, w = mask.shape
     y0 = int(np.clip(cy - side // 2, 0, h - side))
     x0 = int(np.clip(cx - side // 2, 0, w - side))
-    return np.ascontiguousarray(img[y0:y0 + side, x0:x0 + side])
+    return np.ascontiguousarray(img[y0 : y0 + side, x0 : x0 + side])
 
 
 GOLDENS = [
@@ -278,11 +288,13 @@ def test_sky_seed_changes_the_clouds(china):
 def test_sky_presets_differ(china):
     img, m = shrink(*china, 200)
     ed = EDITORS.build("sky")
-    means = {p: ed.apply(img, m, {"preset": p}, 0)[m].mean(axis=0) for p in
-             ("winter", "stormy", "toxic", "sunset", "cartoon")}
+    means = {
+        p: ed.apply(img, m, {"preset": p}, 0)[m].mean(axis=0)
+        for p in ("winter", "stormy", "toxic", "sunset", "cartoon")
+    }
     names = list(means)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             assert np.abs(means[a] - means[b]).max() > 15, (a, b)
     assert means["stormy"].mean() < means["winter"].mean()  # stormy is dark
     assert means["toxic"][1] > means["toxic"][2] + 30  # toxic is green
@@ -321,12 +333,15 @@ def hard_paste_seam(img, m, out):
     return seam_delta_e(img, hard, m, 4)
 
 
-@pytest.mark.parametrize("name,params", [
-    ("texture", {"texture": "denim"}),
-    ("texture", {"texture": "leopard"}),
-    ("style", {"style": 5}),
-    ("cartoon", {}),
-])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("texture", {"texture": "denim"}),
+        ("texture", {"texture": "leopard"}),
+        ("style", {"style": 5}),
+        ("cartoon", {}),
+    ],
+)
 def test_seam_on_the_astronaut_suit(astronaut, name, params):
     img, m = astronaut
     out = EDITORS.build(name).apply(img, m, params, 0)

@@ -21,8 +21,13 @@ from studio.services import build_services
 from studio.session import EditorSession
 from core.settings import Settings
 
-CLASSICAL = [("recolour", {"target": "#c0262d"}), ("texture", {"texture": "leopard"}), ("cartoon", {}),
-             ("sky", {"preset": "winter", "relight": False}), ("remove", {"method": "telea"})]
+CLASSICAL = [
+    ("recolour", {"target": "#c0262d"}),
+    ("texture", {"texture": "leopard"}),
+    ("cartoon", {}),
+    ("sky", {"preset": "winter", "relight": False}),
+    ("remove", {"method": "telea"}),
+]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +76,9 @@ def test_a_classical_export_is_bit_identical_outside_the_edit(services, astronau
         found = credentials.read(path.read_bytes())
         assert found["state"] == "Valid" and not found["generated_by_ai"]
         assert [a["action"] for a in found["actions"]] == [
-            "c2pa.opened", "c2pa.color_adjustments" if name == "recolour" else "c2pa.edited"]
+            "c2pa.opened",
+            "c2pa.color_adjustments" if name == "recolour" else "c2pa.edited",
+        ]
     finally:
         s.close()
 
@@ -81,8 +88,11 @@ def test_the_watermark_policy(services, astronaut_path):
     swap = session_with(services, astronaut_path, [("faceswap", {"target": "synthetic_average"})])
     recolour = session_with(services, astronaut_path, [("recolour", {"target": "#2050d0"})])
     try:
-        for policy, swapped, recoloured in (("generative", True, False), ("always", True, True),
-                                            ("never", False, False)):
+        for policy, swapped, recoloured in (
+            ("generative", True, False),
+            ("always", True, True),
+            ("never", False, False),
+        ):
             settings = Settings(watermark=policy)
             a = pv.read_watermark(read_back(swap.export("PNG", settings=settings)))
             b = pv.read_watermark(read_back(recolour.export("PNG", settings=settings)))
@@ -113,8 +123,9 @@ def test_a_style_only_export_names_the_trained_network(services, astronaut_path)
         m = pv.read_metadata(data)
         assert m["trained_models_used"] and m["generative"]
         (edit,) = m["edits"]
-        assert edit["editor"] == "style" and any("multistyle26.onnx" in mid and "sha256:" in mid
-                                                 for mid in edit["models"])
+        assert edit["editor"] == "style" and any(
+            "multistyle26.onnx" in mid and "sha256:" in mid for mid in edit["models"]
+        )
         found = credentials.read(data)
         assert found["actions"][1]["models"] == edit["models"] and found["generated_by_ai"]
         assert pv.read_watermark(read_back(io.BytesIO(data))).found
@@ -127,8 +138,9 @@ def test_content_credentials_of_a_generative_export(services, astronaut_path):
     SHA-256), colour adjustments, then an edit with compositeWithTrainedAlgorithmicMedia and its model ids."""
     import c2pa
 
-    s = session_with(services, astronaut_path, [("recolour", {"target": "#2050d0"}),
-                                                ("faceswap", {"target": "synthetic_average"})])
+    s = session_with(
+        services, astronaut_path, [("recolour", {"target": "#2050d0"}), ("faceswap", {"target": "synthetic_average"})]
+    )
     try:
         for fmt in ("PNG", "JPEG"):
             data = s.export(fmt, settings=Settings()).read_bytes()
@@ -139,7 +151,9 @@ def test_content_credentials_of_a_generative_export(services, astronaut_path):
             assert [a["action"] for a in actions] == ["c2pa.opened", "c2pa.color_adjustments", "c2pa.edited"]
             assert "digitalSourceType" not in actions[1]
             assert actions[2]["digitalSourceType"] == credentials.COMPOSITE
-            assert actions[2]["softwareAgent"]["name"] == "Facet faceswap" and actions[2]["parameters"]["org.facet.models"]
+            assert (
+                actions[2]["softwareAgent"]["name"] == "Facet faceswap" and actions[2]["parameters"]["org.facet.models"]
+            )
             assert active["ingredients"][0]["title"] == "astronaut.png"
             assert active["signature_info"]["common_name"] == "Facet local signer"
             found = credentials.read(data)
@@ -254,8 +268,13 @@ def test_cli_check_reads_content_credentials(services, astronaut_path, tmp_path)
     s = session_with(services, astronaut_path, [("texture", {"texture": "denim"})])
     try:
         path = s.export("JPEG", settings=Settings())
-        out = subprocess.run([sys.executable, "-m", "app.cli", "check", str(path)], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent.parent, timeout=300)
+        out = subprocess.run(
+            [sys.executable, "-m", "app.cli", "check", str(path)],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+            timeout=300,
+        )
     finally:
         s.close()
     assert out.returncode == 0, out.stderr

@@ -44,9 +44,14 @@ def assemble_group(photos: dict[str, np.ndarray]) -> tuple[np.ndarray, list[tupl
     Returns the photo and the expected face boxes (XYXY), from detections on the full-size originals.
     """
     canvas = np.full((720, 1280, 3), 200, np.uint8)
-    layout = [("astronaut", 0.62, 0, 20, False), ("grace_hopper", 0.55, 330, 0, False),
-              ("astronaut", 0.34, 640, 40, True), ("grace_hopper", 0.30, 840, 60, False),
-              ("astronaut", 0.22, 1040, 80, False), ("grace_hopper", 0.45, 640, 380, False)]
+    layout = [
+        ("astronaut", 0.62, 0, 20, False),
+        ("grace_hopper", 0.55, 330, 0, False),
+        ("astronaut", 0.34, 640, 40, True),
+        ("grace_hopper", 0.30, 840, 60, False),
+        ("astronaut", 0.22, 1040, 80, False),
+        ("grace_hopper", 0.45, 640, 380, False),
+    ]
     boxes = []
     for name, s, x, y, flip in layout:
         img = photos[name][:, ::-1] if flip else photos[name]
@@ -54,11 +59,11 @@ def assemble_group(photos: dict[str, np.ndarray]) -> tuple[np.ndarray, list[tupl
         small = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
         h, w = small.shape[:2]
         h, w = min(h, 720 - y), min(w, 1280 - x)
-        canvas[y:y + h, x:x + w] = small[:h, :w]
+        canvas[y : y + h, x : x + w] = small[:h, :w]
         boxes.append(tuple(v * s + o for v, o in zip(f.box, (x, y, x, y))))
     # partly hidden: a bar over the lower half of the last face
     x0, y0, x1, y1 = (int(v) for v in boxes[-1])
-    canvas[(y0 + y1) // 2 + 8:(y0 + y1) // 2 + 30, x0 - 10:x1 + 10] = (40, 60, 90)
+    canvas[(y0 + y1) // 2 + 8 : (y0 + y1) // 2 + 30, x0 - 10 : x1 + 10] = (40, 60, 90)
     return canvas, boxes
 
 
@@ -166,7 +171,7 @@ def test_warp_draws_the_near_surface_where_a_turned_face_folds():
     tris = np.array([[0, 1, 2], [3, 4, 5]], np.int32)
     for near, colour in ((0, (255, 0, 0)), (1, (0, 0, 255))):
         depth = np.full(6, 5.0, np.float32)
-        depth[3 * near:3 * near + 3] = -5.0  # smaller = nearer the camera
+        depth[3 * near : 3 * near + 3] = -5.0  # smaller = nearer the camera
         out, covered = warp_mesh(src, src_pts, dst_pts, tris, (0, 0, 40, 40), depth)
         assert covered[5, 5] and tuple(out[5, 5]) == colour
 
@@ -179,9 +184,9 @@ def test_anonymize_tries_proportions_per_face():
     ranked = [f"t{i}" for i in range(6)]
     plan = an._candidates(ranked)  # type: ignore[arg-type]
     assert len(plan) == an.MAX_TRIES
-    assert plan[:len(an.MOVES)] == [("t0", m) for m in an.MOVES][:an.MAX_TRIES]
+    assert plan[: len(an.MOVES)] == [("t0", m) for m in an.MOVES][: an.MAX_TRIES]
     assert plan[len(an.MOVES)] == ("t0", an.COMBINE)  # every move that helped, together
-    assert all(m is None for _, m in plan[len(an.MOVES) + 1:])
+    assert all(m is None for _, m in plan[len(an.MOVES) + 1 :])
 
 
 def _swap_seam(img, f, target_name):
@@ -218,7 +223,9 @@ def _frame_edges(t) -> float:
 
     m = t.face.mesh
     y0, y1 = int(m[LEFT_EYE + RIGHT_EYE][:, 1].max()) + 3, int(m[1][1]) - 4
-    oval = cv2.erode(polygon_mask(t.image.shape, m[FACE_OVAL]).astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+    oval = cv2.erode(polygon_mask(t.image.shape, m[FACE_OVAL]).astype(np.uint8), np.ones((15, 15), np.uint8)).astype(
+        bool
+    )
     band = np.zeros_like(oval)
     band[y0:y1] = True
     g = cv2.cvtColor(t.image, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -229,6 +236,7 @@ def test_gallery_is_synthetic_glasses_free_and_varied():
     """Synthetic gallery faces: no glasses (the eye band has no dark frame lines the real glasses photo has),
     licence and provenance recorded, and targets that differ (dlib descriptors apart)."""
     from faces.gallery import gallery, gallery_names, load_target
+
     names = gallery_names(synthetic=True)
     assert len(names) >= 12
     desc = []
@@ -245,7 +253,9 @@ def test_gallery_is_synthetic_glasses_free_and_varied():
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 
 
-@pytest.mark.parametrize("name,target", [("astronaut", "synthetic_young_wide_light"), ("grace_hopper", "synthetic_old_narrow_dark")])
+@pytest.mark.parametrize(
+    "name,target", [("astronaut", "synthetic_young_wide_light"), ("grace_hopper", "synthetic_old_narrow_dark")]
+)
 def test_swap_goldens(real, faces, name, target):
     """Visual goldens: the swapped face (crop, 128 px) against a reviewed PNG; regenerate with FACET_UPDATE_GOLDEN=1."""
     img, f = real[name], faces[name][0]
@@ -394,7 +404,9 @@ def test_tiny_full_path_checks_arcface_margin(tiny_manager, monkeypatch):
     ed.apply(img, None, {"method": "swap"}, seed=1)
     assert len(ed.last_report) == 2
     for r in ed.last_report:  # the tiny recogniser's bias keeps every face "similar": hidden, reason given
-        assert r["verified"] and len(r["tries"]) == an.MAX_TRIES and r["done"].startswith("blur") and "ArcFace" in r["why"]
+        assert (
+            r["verified"] and len(r["tries"]) == an.MAX_TRIES and r["done"].startswith("blur") and "ArcFace" in r["why"]
+        )
     monkeypatch.setattr(an, "ARCFACE_MARGIN", 1.0)
     ed.apply(img, None, {"method": "swap"}, seed=1)
     assert all(r["done"] == "swap to a synthetic identity" and len(r["tries"]) == 1 for r in ed.last_report)

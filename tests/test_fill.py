@@ -26,8 +26,10 @@ from editors.remove import RemoveEditor
 from bench.fill_bench import case_mask
 from tests import photos
 
-CASES = {c["name"]: c for c in json.loads(
-    (Path(__file__).resolve().parent.parent / "bench" / "fill_cases.json").read_text())["cases"]}
+CASES = {
+    c["name"]: c
+    for c in json.loads((Path(__file__).resolve().parent.parent / "bench" / "fill_cases.json").read_text())["cases"]
+}
 
 RATIO_FLOOR = 0.5
 # the scenetext05 barrier foot: its wheels and their shadow on the sand, below the yellow foot (hand-drawn)
@@ -208,7 +210,9 @@ def test_sky_editor_rim_is_off_by_default_and_local_when_on():
     m = sky_mask(img)
     ed = EDITORS.build("sky")
     base = ed.apply(img, m, {"preset": "stormy", "feather": 2, "relight": False}, 0)
-    np.testing.assert_array_equal(base, ed.apply(img, m, {"preset": "stormy", "feather": 2, "rim": 0, "relight": False}, 0))
+    np.testing.assert_array_equal(
+        base, ed.apply(img, m, {"preset": "stormy", "feather": 2, "rim": 0, "relight": False}, 0)
+    )
     out = ed.apply(img, m, {"preset": "stormy", "feather": 2, "rim": 4, "relight": False}, 0)
     covered, rim = F.cover_rim(img, m, 4)
     from editors.sky import sky_matte

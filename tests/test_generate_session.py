@@ -35,8 +35,13 @@ def test_generate_variants_then_apply_one(monkeypatch, tiny_inpaint, astronaut_p
     services = build_services(Settings(), ModelManager(Settings(), online=False))
     s = _session(astronaut_path, services)
     steps = []
-    found = s.generate("inpaint", {"prompt": "a smiling face", "variants": 2, "steps": 3}, 11, services,
-                       progress=lambda i, n: steps.append((i, n)))
+    found = s.generate(
+        "inpaint",
+        {"prompt": "a smiling face", "variants": 2, "steps": 3},
+        11,
+        services,
+        progress=lambda i, n: steps.append((i, n)),
+    )
     assert [v.seed for v in found] == [11, 12] and len(steps) == 6
     assert all(v.image.shape == (512, 512, 3) for v in found)
     layer = s.apply_variant(1)

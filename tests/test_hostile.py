@@ -27,14 +27,29 @@ from tests.hostile_corpus import ACCEPTED, BY_ID, CASES, REFUSED, SVG_SCRIPT, go
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE_CASES = {  # what issue 7 lists -> a corpus case for each
-    "non-image with an image extension": "text-as-jpeg", "truncated JPEG": "truncated-jpeg",
-    "truncated PNG": "truncated-png", "zero-byte": "zero-byte", "PNG bomb": "png-bomb-60000",
-    "JPEG bomb": "jpeg-bomb-60000", "1x1": "1x1", "1xN": "1xN", "20000x20000": "png-20000x20000-real",
-    "16-bit": "16-bit-grey-png", "CMYK": "cmyk-jpeg", "palette": "palette-png", "LA": "la-png",
-    "RGBA": "rgba-png", "animated GIF": "animated-gif", "animated WebP": "animated-webp",
-    "corrupted EXIF": "exif-corrupted", "corrupted ICC": "cmyk-jpeg-bad-icc", "SVG polyglot": "svg-script-as-png",
-    "GIF/HTML polyglot": "gif-html-polyglot", "very long file name": "name-300-chars",
-    "odd file name": "name-traversal", **{f"EXIF orientation {o}": f"exif-orientation-{o}" for o in range(1, 9)},
+    "non-image with an image extension": "text-as-jpeg",
+    "truncated JPEG": "truncated-jpeg",
+    "truncated PNG": "truncated-png",
+    "zero-byte": "zero-byte",
+    "PNG bomb": "png-bomb-60000",
+    "JPEG bomb": "jpeg-bomb-60000",
+    "1x1": "1x1",
+    "1xN": "1xN",
+    "20000x20000": "png-20000x20000-real",
+    "16-bit": "16-bit-grey-png",
+    "CMYK": "cmyk-jpeg",
+    "palette": "palette-png",
+    "LA": "la-png",
+    "RGBA": "rgba-png",
+    "animated GIF": "animated-gif",
+    "animated WebP": "animated-webp",
+    "corrupted EXIF": "exif-corrupted",
+    "corrupted ICC": "cmyk-jpeg-bad-icc",
+    "SVG polyglot": "svg-script-as-png",
+    "GIF/HTML polyglot": "gif-html-polyglot",
+    "very long file name": "name-300-chars",
+    "odd file name": "name-traversal",
+    **{f"EXIF orientation {o}": f"exif-orientation-{o}" for o in range(1, 9)},
 }
 
 
@@ -187,16 +202,23 @@ def _subprocess_cli(*args, env_extra=None):
     import os
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "FACET_OFFLINE": "1", **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_process_prints_one_line_and_no_traceback(corpus, tmp_path, good):
     r = _subprocess_cli("segment", corpus["png-20000x20000-real"], "--point", "1,1", "--out", tmp_path / "m.png")
     assert r.returncode == 3 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines() == [r.stderr.strip()] and "the limit is 64 MP" in r.stderr
-    r = _subprocess_cli("segment", good, "--point", "5,5", "--out", tmp_path / "m.png",
-                        env_extra={"FACET_MAX_UPLOAD_MB": "0.0001"})
+    r = _subprocess_cli(
+        "segment", good, "--point", "5,5", "--out", tmp_path / "m.png", env_extra={"FACET_MAX_UPLOAD_MB": "0.0001"}
+    )
     assert r.returncode == 3 and "the limit is 0.0001 MB" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -216,21 +238,24 @@ def mask_file(tmp_path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("args,message", [
-    (("--editor", "recolour", "--param", "feather=1e9"), "feather.*between"),
-    (("--editor", "recolour", "--param", "strength=nan"), "finite number"),
-    (("--editor", "recolour", "--param", "strength=1e9"), "strength.*between"),
-    (("--editor", "recolour", "--param", "hue_shift=abc"), "must be a number"),
-    (("--editor", "texture", "--param", "texture=/etc/passwd"), "not an image"),
-    (("--editor", "style", "--param", "style_image=NOTIMAGE"), "not an image"),
-    (("--editor", "faceswap", "--param", "target=NOTIMAGE"), "not an image"),
-    (("--editor", "inpaint", "--prompt", ""), "prompt is empty"),
-    (("--editor", "inpaint", "--prompt", "x" * 10_000), "10000 characters; at most 1000"),
-    (("--editor", "inpaint", "--prompt", "a cat", "--param", "steps=1000000"), "steps.*between"),
-    (("--editor", "inpaint", "--prompt", "a cat", "--param", "guidance=1e9"), "guidance.*between"),
-    (("--editor", "remove", "--param", "grow=100000"), "grow.*between"),
-    (("--editor", "recolour", "--seed", "-1"), "seed"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("--editor", "recolour", "--param", "feather=1e9"), "feather.*between"),
+        (("--editor", "recolour", "--param", "strength=nan"), "finite number"),
+        (("--editor", "recolour", "--param", "strength=1e9"), "strength.*between"),
+        (("--editor", "recolour", "--param", "hue_shift=abc"), "must be a number"),
+        (("--editor", "texture", "--param", "texture=/etc/passwd"), "not an image"),
+        (("--editor", "style", "--param", "style_image=NOTIMAGE"), "not an image"),
+        (("--editor", "faceswap", "--param", "target=NOTIMAGE"), "not an image"),
+        (("--editor", "inpaint", "--prompt", ""), "prompt is empty"),
+        (("--editor", "inpaint", "--prompt", "x" * 10_000), "10000 characters; at most 1000"),
+        (("--editor", "inpaint", "--prompt", "a cat", "--param", "steps=1000000"), "steps.*between"),
+        (("--editor", "inpaint", "--prompt", "a cat", "--param", "guidance=1e9"), "guidance.*between"),
+        (("--editor", "remove", "--param", "grow=100000"), "grow.*between"),
+        (("--editor", "recolour", "--seed", "-1"), "seed"),
+    ],
+)
 def test_cli_extreme_parameters(args, message, good, mask_file, tmp_path, capsys):
     junk = tmp_path / "not-an-image.png"
     junk.write_bytes(SVG_SCRIPT)
@@ -241,8 +266,19 @@ def test_cli_extreme_parameters(args, message, good, mask_file, tmp_path, capsys
 
 
 def test_cli_good_prompt_offline_is_model_unavailable(good, mask_file, tmp_path, capsys):
-    rc, _, err = _cli(capsys, "edit", good, "--mask", mask_file, "--editor", "inpaint", "--prompt", "a red car",
-                      "--out", tmp_path / "o.png")
+    rc, _, err = _cli(
+        capsys,
+        "edit",
+        good,
+        "--mask",
+        mask_file,
+        "--editor",
+        "inpaint",
+        "--prompt",
+        "a red car",
+        "--out",
+        tmp_path / "o.png",
+    )
     assert rc == 4 and "unavailable" in err
 
 
@@ -275,8 +311,27 @@ def _ready(client: Client, path: Path, part: str = "") -> str:
     return _status(client.predict(choices[0][1], api_name="/use_part"))
 
 
-APPLY_RECOLOUR = ("Recolour", "denim", None, 1.0, "#1e6fd9", "Target colour", 0, 1, 0, 0, None, 1, 0, 8, 1,
-                  "sunset", -1, 0, True)  # ..., sky, feather, seed, sky relight
+APPLY_RECOLOUR = (
+    "Recolour",
+    "denim",
+    None,
+    1.0,
+    "#1e6fd9",
+    "Target colour",
+    0,
+    1,
+    0,
+    0,
+    None,
+    1,
+    0,
+    8,
+    1,
+    "sunset",
+    -1,
+    0,
+    True,
+)  # ..., sky, feather, seed, sky relight
 
 
 def test_app_corpus_then_other_sessions_still_work(app_url, corpus, good):
@@ -314,8 +369,9 @@ def _call(url: str, api: str, data: list | str, session: str | None = None) -> s
     """POST /gradio_api/call/<api> (``data`` as a list, or raw JSON text) and return the SSE answer's text."""
     body = data if isinstance(data, str) else json.dumps(data)
     body = f'{{"data": {body}' + (f', "session_hash": "{session}"' if session else "") + "}"
-    r = httpx.post(url + f"gradio_api/call/{api}", content=body, headers={"content-type": "application/json"},
-                   timeout=60)
+    r = httpx.post(
+        url + f"gradio_api/call/{api}", content=body, headers={"content-type": "application/json"}, timeout=60
+    )
     assert r.status_code == 200, r.text
     return httpx.get(url + f"gradio_api/call/{api}/{r.json()['event_id']}", timeout=120).text
 
@@ -327,15 +383,17 @@ def _answer(sse: str) -> list:
     return json.loads(sse.split("event: complete", 1)[1].split("data: ", 1)[1].splitlines()[0])[1:]
 
 
-@pytest.mark.parametrize("case_id", ["name-300-chars", "name-traversal", "name-newline", "name-html",
-                                     "name-unicode", "name-dos-device"])
+@pytest.mark.parametrize(
+    "case_id", ["name-300-chars", "name-traversal", "name-newline", "name-html", "name-unicode", "name-dos-device"]
+)
 def test_app_odd_upload_names(app_url, case_id):
     case = BY_ID[case_id]
     r = _raw_upload(app_url, case.name, case.make())
     assert r.status_code == 200, r.text
     server_path = r.json()[0]
-    answer = _call(app_url, "upload", [{"path": server_path, "orig_name": case.name,
-                                        "meta": {"_type": "gradio.FileData"}}])
+    answer = _call(
+        app_url, "upload", [{"path": server_path, "orig_name": case.name, "meta": {"_type": "gradio.FileData"}}]
+    )
     assert "Loaded" in answer and "event: error" not in answer, answer[:500]
     status = _answer(answer)[1]
     assert "\n" not in status
@@ -345,8 +403,9 @@ def test_app_export_of_an_odd_name_is_sanitized(app_url):
     case = BY_ID["name-traversal"]
     r = _raw_upload(app_url, case.name, case.make())
     client = Client(app_url, verbose=False)
-    out = client.predict({"path": r.json()[0], "orig_name": case.name, "meta": {"_type": "gradio.FileData"}},
-                         api_name="/upload")
+    out = client.predict(
+        {"path": r.json()[0], "orig_name": case.name, "meta": {"_type": "gradio.FileData"}}, api_name="/upload"
+    )
     assert "Loaded passwd.png" in _status(out)
     path = Path(client.predict("PNG", api_name="/export"))
     assert path.name == "passwd-facet.png"
@@ -399,17 +458,20 @@ def test_not_image_style_texture_and_face_uploads(app_url, good, tmp_path):
         client.predict(*texture, api_name="/apply_edit")
 
 
-@pytest.mark.parametrize("api,args,message", [
-    ("/grow_segment", (100000,), "greater than maximum value 500"),
-    ("/apply_edit", APPLY_RECOLOUR[:16] + (1e9, 0), "greater than maximum value 40"),
-    ("/apply_edit", APPLY_RECOLOUR[:16] + (-1e9, 0), "less than minimum value -1"),
-    ("/apply_edit", APPLY_RECOLOUR[:16] + ("nan", 0), "Expected a `float`"),
-    ("/apply_edit", APPLY_RECOLOUR[:11] + (1e9,) + APPLY_RECOLOUR[12:], "greater than maximum value 1"),
-    ("/generate", ("a cat", "", 99, True, 0, -1, 1, 0), "greater than maximum value 4"),
-    ("/generate", ("a cat", "", 0, True, 0, -1, 1, 0), "less than minimum value 1"),
-    ("/generate", ("a cat", "", 1, True, 10**6, -1, 1, 0), "greater than maximum value 50"),
-    ("/generate", ("a cat", "", 1, True, 0, -1, 1e9, 0), "greater than maximum value 1"),
-])
+@pytest.mark.parametrize(
+    "api,args,message",
+    [
+        ("/grow_segment", (100000,), "greater than maximum value 500"),
+        ("/apply_edit", APPLY_RECOLOUR[:16] + (1e9, 0), "greater than maximum value 40"),
+        ("/apply_edit", APPLY_RECOLOUR[:16] + (-1e9, 0), "less than minimum value -1"),
+        ("/apply_edit", APPLY_RECOLOUR[:16] + ("nan", 0), "Expected a `float`"),
+        ("/apply_edit", APPLY_RECOLOUR[:11] + (1e9,) + APPLY_RECOLOUR[12:], "greater than maximum value 1"),
+        ("/generate", ("a cat", "", 99, True, 0, -1, 1, 0), "greater than maximum value 4"),
+        ("/generate", ("a cat", "", 0, True, 0, -1, 1, 0), "less than minimum value 1"),
+        ("/generate", ("a cat", "", 1, True, 10**6, -1, 1, 0), "greater than maximum value 50"),
+        ("/generate", ("a cat", "", 1, True, 0, -1, 1e9, 0), "greater than maximum value 1"),
+    ],
+)
 def test_app_extreme_parameters(app_url, good, api, args, message):
     client = Client(app_url, verbose=False)
     _ready(client, good)
@@ -427,18 +489,23 @@ def test_app_nan_literal_is_refused_by_our_validation(app_url, good):
     row = json.dumps(list(APPLY_RECOLOUR)).replace(", -1, 0, true]", ", NaN, 0, true]")  # feather = NaN
     status = _answer(_call(app_url, "apply_edit", row, session))[1]
     assert status.startswith("⚠") and "feather" in status and "finite number" in status, status
-    row = json.dumps(list(APPLY_RECOLOUR)).replace('"Target colour", 0, 1, 0', '"Shift hue / saturation / lightness", NaN, 1, 0')
+    row = json.dumps(list(APPLY_RECOLOUR)).replace(
+        '"Target colour", 0, 1, 0', '"Shift hue / saturation / lightness", NaN, 1, 0'
+    )
     status = _answer(_call(app_url, "apply_edit", row, session))[1]
     assert status.startswith("⚠") and "finite number" in status, status
     assert "Applied" in _answer(_call(app_url, "apply_edit", list(APPLY_RECOLOUR), session))[1]
 
 
-@pytest.mark.parametrize("prompt,message", [
-    ("", "the prompt is empty"),
-    ("   ", "the prompt is empty"),
-    ("x" * 10_000, "the prompt has 10000 characters; at most 1000"),
-    ("a red brick wall", "unavailable"),
-])
+@pytest.mark.parametrize(
+    "prompt,message",
+    [
+        ("", "the prompt is empty"),
+        ("   ", "the prompt is empty"),
+        ("x" * 10_000, "the prompt has 10000 characters; at most 1000"),
+        ("a red brick wall", "unavailable"),
+    ],
+)
 def test_app_generate_validates_the_prompt_first(app_url, good, prompt, message):
     client = Client(app_url, verbose=False)
     _ready(client, good, "sky")  # not the whole photo: inpainting needs something around the part
@@ -446,21 +513,24 @@ def test_app_generate_validates_the_prompt_first(app_url, good, prompt, message)
     assert status.startswith("⚠") and message in status, status
 
 
-@pytest.mark.parametrize("points,box,message", [
-    ("not json", "", "must be JSON"),
-    ("[[1, 'a']]", "", "must be JSON"),
-    ('[[1, "a"]]', "", "numbers"),
-    ("[[1, 2, 3, 4]]", "", "points must be"),
-    ('{"x": 1}', "", "points must be"),
-    ("[[NaN, 5]]", "", "outside"),
-    ("[[1e308, 5]]", "", "outside"),
-    ("[[-1, 5]]", "", "outside"),
-    ("[[5000, 1]]", "", "outside"),
-    ("", "[0, 0, 1]", "box must be"),
-    ("", "[0, 0, 99999, 99999]", "outside"),
-    (json.dumps([[5, 5]] * 51), "", "at most 50 points"),
-    ("", "", "at least one point or a box"),
-])
+@pytest.mark.parametrize(
+    "points,box,message",
+    [
+        ("not json", "", "must be JSON"),
+        ("[[1, 'a']]", "", "must be JSON"),
+        ('[[1, "a"]]', "", "numbers"),
+        ("[[1, 2, 3, 4]]", "", "points must be"),
+        ('{"x": 1}', "", "points must be"),
+        ("[[NaN, 5]]", "", "outside"),
+        ("[[1e308, 5]]", "", "outside"),
+        ("[[-1, 5]]", "", "outside"),
+        ("[[5000, 1]]", "", "outside"),
+        ("", "[0, 0, 1]", "box must be"),
+        ("", "[0, 0, 99999, 99999]", "outside"),
+        (json.dumps([[5, 5]] * 51), "", "at most 50 points"),
+        ("", "", "at least one point or a box"),
+    ],
+)
 def test_segment_endpoint_bad_points(client_for_segment, good, points, box, message):
     with pytest.raises(Exception, match=message):
         client_for_segment.predict(handle_file(str(good)), points, box, api_name="/segment")
@@ -474,8 +544,18 @@ def client_for_segment(app_url):
 # -- files only from the app's temp area ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/etc/passwd", str(ROOT / "README.md"), "README.md", "../../../../etc/passwd",
-                                  "..%2F..%2F..%2Fetc%2Fpasswd", str(ROOT / "app.py"), "/proc/self/environ"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/etc/passwd",
+        str(ROOT / "README.md"),
+        "README.md",
+        "../../../../etc/passwd",
+        "..%2F..%2F..%2Fetc%2Fpasswd",
+        str(ROOT / "app.py"),
+        "/proc/self/environ",
+    ],
+)
 def test_server_files_cannot_be_downloaded(app_url, path):
     r = httpx.get(app_url + "gradio_api/file=" + path, timeout=30)
     assert r.status_code in (403, 404), (path, r.status_code)
@@ -577,8 +657,11 @@ def test_no_unsafe_weight_loading_in_the_code():
     bad = []
     for path in _code_files():
         text = path.read_text()
-        for m in re.finditer(r"(torch\.load|pickle\.loads?|joblib\.load|np\.load|numpy\.load|from_pretrained)"
-                             r"\(([^()]|\([^()]*\))*\)", text):
+        for m in re.finditer(
+            r"(torch\.load|pickle\.loads?|joblib\.load|np\.load|numpy\.load|from_pretrained)"
+            r"\(([^()]|\([^()]*\))*\)",
+            text,
+        ):
             call, line = m.group(0), text[: m.start()].count("\n") + 1
             where = f"{path.relative_to(ROOT)}:{line}: {call[:80]}"
             if call.startswith("torch.load") and "weights_only=True" not in call:
@@ -591,7 +674,8 @@ def test_no_unsafe_weight_loading_in_the_code():
                 owner = text[: m.start()].rsplit("\n", 1)[-1]
                 if re.search(r"(Processor|Tokenizer|Scheduler|Config)\w*\.$", owner) or "from_pipe" in owner:
                     continue  # JSON configs, not weights
-                if "use_safetensors=True" not in call and not ("**kwargs" in call and '"use_safetensors": True'
-                                                               in text[max(0, m.start() - 800): m.start()]):
+                if "use_safetensors=True" not in call and not (
+                    "**kwargs" in call and '"use_safetensors": True' in text[max(0, m.start() - 800) : m.start()]
+                ):
                     bad.append(where)
     assert not bad, "unsafe weight loading:\n" + "\n".join(bad)

@@ -45,8 +45,14 @@ def loader_needs(spec: ModelRole, tree: dict) -> list[str]:
     if b == "transformers.SegformerForSemanticSegmentation":
         return ["config.json", "model.safetensors"]
     if b == "transformers.CLIPSegForImageSegmentation":  # load_clipseg: model, our preprocessing, CLIP BPE tokenizer
-        return ["config.json", "preprocessor_config.json", "model.safetensors", "vocab.json", "merges.txt",
-                "tokenizer_config.json"]
+        return [
+            "config.json",
+            "preprocessor_config.json",
+            "model.safetensors",
+            "vocab.json",
+            "merges.txt",
+            "tokenizer_config.json",
+        ]
     if b == "transformers.Sam3Model":  # load_sam3: model, processor_config.json sizes, CLIP tokenizer
         return ["config.json", "processor_config.json", "model.safetensors", "tokenizer_config.json"]
     if b == "diffusers.AutoPipelineForInpainting":
@@ -57,8 +63,9 @@ def loader_needs(spec: ModelRole, tree: dict) -> list[str]:
             elif c.startswith("text_encoder"):
                 need += [f"{c}/config.json", f"{c}/model{v}.safetensors"]
             elif c.startswith("tokenizer"):
-                need += [f"{c}/{f}" for f in ("vocab.json", "merges.txt", "tokenizer_config.json",
-                                              "special_tokens_map.json")]
+                need += [
+                    f"{c}/{f}" for f in ("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json")
+                ]
             elif c in ("unet", "vae"):
                 need += [f"{c}/config.json", f"{c}/diffusion_pytorch_model{v}.safetensors"]
             elif c == "feature_extractor":
@@ -85,13 +92,17 @@ def check(spec: ModelRole, tree: dict) -> list[str]:
     """Problems of ``spec`` against ``tree`` (empty when none)."""
     problems = []
     if (tree["repo"], tree["revision"]) != (spec.repo, spec.revision):
-        problems.append(f"tree is for {tree['repo']}@{tree['revision'][:8]}, manifest pins {spec.repo}@"
-                        f"{spec.revision[:8]}")
+        problems.append(
+            f"tree is for {tree['repo']}@{tree['revision'][:8]}, manifest pins {spec.repo}@{spec.revision[:8]}"
+        )
     paths = [f["path"] for f in tree["files"] if not f["path"].endswith("/")]
     chosen, missing = match_files(spec.files, paths)
     problems += [f"listed {m!r} is not in the tree at {spec.revision[:8]}" for m in missing]
-    problems += [f"the loader needs {n!r}, which the file list does not fetch"
-                 for n in loader_needs(spec, tree) if n not in chosen]
+    problems += [
+        f"the loader needs {n!r}, which the file list does not fetch"
+        for n in loader_needs(spec, tree)
+        if n not in chosen
+    ]
     problems += [f"sha256 given for {f!r}, which is not fetched" for f in spec.sha256 if f not in chosen]
     return problems
 
@@ -125,6 +136,8 @@ def test_a_renamed_file_fails():
     assert any("tokenizer/vocab.json" in p for p in check(replace(spec, files=dropped), tree))
     sam = ROLES["sam"]
     assert check(replace(sam, files=("config.json", "preprocessor_config.json", "model.bin")), tree_of("sam"))
-    moved = dict(tree_of("lama"), files=[dict(f, path=f["path"].replace("lama_fp32", "lama32"))
-                                         for f in tree_of("lama")["files"]])
+    moved = dict(
+        tree_of("lama"),
+        files=[dict(f, path=f["path"].replace("lama_fp32", "lama32")) for f in tree_of("lama")["files"]],
+    )
     assert check(ROLES["lama"], moved)

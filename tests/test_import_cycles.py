@@ -9,11 +9,21 @@ from scripts.check_import_cycles import cycles, import_graph
 
 
 def test_a_cycle_through_a_package_init_is_found():
-    g = nx.DiGraph([("editors", "editors.cartoon"), ("editors.cartoon", "editors"), ("editors.cartoon", "core.types"),
-                    ("studio.session", "studio.layers"), ("studio.layers", "core.types")])
+    g = nx.DiGraph(
+        [
+            ("editors", "editors.cartoon"),
+            ("editors.cartoon", "editors"),
+            ("editors.cartoon", "core.types"),
+            ("studio.session", "studio.layers"),
+            ("studio.layers", "core.types"),
+        ]
+    )
     assert cycles(g) == [["editors", "editors.cartoon", "editors"]]
     g.add_edge("studio.layers", "studio.session")  # a lazy import back counts too
-    assert cycles(g) == [["editors", "editors.cartoon", "editors"], ["studio.layers", "studio.session", "studio.layers"]]
+    assert cycles(g) == [
+        ["editors", "editors.cartoon", "editors"],
+        ["studio.layers", "studio.session", "studio.layers"],
+    ]
 
 
 def test_facet_has_no_import_cycles():

@@ -183,14 +183,17 @@ def test_restyle_strength(editor, photo):
         editor.generate(img, mask, params(strength=0.1, steps=4))
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"prompt": ""}, "prompt is empty"),
-    ({"prompt": "   "}, "prompt is empty"),
-    ({"prompt": "x" * 10_000}, "at most 1000"),
-    ({"variants": 5}, "variants"),
-    ({"steps": 101}, "steps"),
-    ({"guidance": 25}, "guidance"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"prompt": ""}, "prompt is empty"),
+        ({"prompt": "   "}, "prompt is empty"),
+        ({"prompt": "x" * 10_000}, "at most 1000"),
+        ({"variants": 5}, "variants"),
+        ({"steps": 101}, "steps"),
+        ({"guidance": 25}, "guidance"),
+    ],
+)
 def test_bad_params(editor, photo, kw, match):
     img, mask = photo
     with pytest.raises(BadInput, match=match):
@@ -275,9 +278,11 @@ def _tiny_lama(path: Path) -> Path:
     img = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 512, 512])
     msk = helper.make_tensor_value_info("mask", TensorProto.FLOAT, [1, 1, 512, 512])
     out = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 512, 512])
-    consts = [helper.make_node("Constant", [], ["one"], value=helper.make_tensor("c1", TensorProto.FLOAT, [], [1.0])),
-              helper.make_node("Constant", [], ["half"], value=helper.make_tensor("c2", TensorProto.FLOAT, [], [0.5])),
-              helper.make_node("Constant", [], ["s"], value=helper.make_tensor("c3", TensorProto.FLOAT, [], [255.0]))]
+    consts = [
+        helper.make_node("Constant", [], ["one"], value=helper.make_tensor("c1", TensorProto.FLOAT, [], [1.0])),
+        helper.make_node("Constant", [], ["half"], value=helper.make_tensor("c2", TensorProto.FLOAT, [], [0.5])),
+        helper.make_node("Constant", [], ["s"], value=helper.make_tensor("c3", TensorProto.FLOAT, [], [255.0])),
+    ]
     nodes = consts + [
         helper.make_node("Sub", ["one", "mask"], ["keep"]),
         helper.make_node("Mul", ["image", "keep"], ["kept"]),

@@ -52,7 +52,7 @@ def test_max_layers_merges_the_oldest_and_renders_the_same(rgb):
     for i in range(12):  # overlapping and disjoint boxes, some layers hidden before they are merged
         after = current.copy()
         y, x = int(rng.integers(0, 100)), int(rng.integers(0, 140))
-        after[y:y + 20, x:x + 20] = rng.integers(0, 255, 3, dtype=np.uint8)
+        after[y : y + 20, x : x + 20] = rng.integers(0, 255, 3, dtype=np.uint8)
         for stack in (capped, unbounded):
             stack.push(layer_from_result(stack.next_id(), "s", "recolour", {}, i, current, after, 0.1))
         if i == 5:  # hide layer #5 in both; it is merged (dropped) in the capped stack
@@ -214,7 +214,7 @@ def test_session_caps_its_layers_from_settings(astronaut_path):
     s.load(load_photo(astronaut_path), services, parse=False)
     mask = np.zeros((512, 512), bool)
     for i, target in enumerate(("#c0262d", "#1e6fd9", "#2fa84f")):
-        mask[:, i * 100:(i + 1) * 100] = True
+        mask[:, i * 100 : (i + 1) * 100] = True
         s.apply_edit("recolour", {"target": target}, 0, services, mask=mask.copy(), label=f"band {i}")
     assert [la.id for la in s.layers.layers] == [2, 3] and s.layers.merged == 1
     result = np.asarray(s.result())

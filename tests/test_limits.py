@@ -132,8 +132,11 @@ def test_a_second_concurrent_edit_in_one_session_is_ignored(astronaut_path):
 
     RecolourEditor.apply = slow
     try:
-        first = threading.Thread(target=s.apply_edit, args=("recolour", {"target": "#2050d0"}, 0, services),
-                                 kwargs={"mask": mask, "label": "box"})
+        first = threading.Thread(
+            target=s.apply_edit,
+            args=("recolour", {"target": "#2050d0"}, 0, services),
+            kwargs={"mask": mask, "label": "box"},
+        )
         first.start()
         assert started.wait(10)
         with pytest.raises(EditBusy, match="still running"):

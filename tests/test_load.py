@@ -16,5 +16,6 @@ def test_32_concurrent_clients_finish_without_errors():
     assert result["failures"] == [] and result["clients_failed"] == 0, result["failures"]
     assert result["downloads_checked"] == 32 * 2  # one mask and one export each
     assert result["server_cut_off_downloads"] == 0, result["server_log_problems"]
-    assert not [m for m in result["server_log_problems"] if "Traceback" in m or m.startswith("ERROR")], \
-        result["server_log_problems"]
+    assert not [m for m in result["server_log_problems"] if "Traceback" in m or m.startswith("ERROR")], result[
+        "server_log_problems"
+    ]

@@ -43,7 +43,8 @@ DEFAULT_BUDGET = Settings().memory_budget_mb * 2**20
 def crop_sizes(min_mp: float = 0.1, max_mp: float = 64.0):
     """(h, w) with h * w between min_mp and max_mp megapixels and aspect ratios from 1:20 to 20:1."""
     return st.tuples(st.floats(min_mp, max_mp, allow_subnormal=False), st.floats(-3.0, 3.0, allow_subnormal=False)).map(
-        lambda t: (max(1, round((t[0] * MP / np.exp(t[1])) ** 0.5)), max(1, round((t[0] * MP * np.exp(t[1])) ** 0.5))))
+        lambda t: (max(1, round((t[0] * MP / np.exp(t[1])) ** 0.5)), max(1, round((t[0] * MP * np.exp(t[1])) ** 0.5)))
+    )
 
 
 # -- working sizes --------------------------------------------------------------------------------------------
@@ -80,9 +81,9 @@ def _defaults(editor) -> dict:
 def _mask_for(h: int, w: int, share: float) -> np.ndarray:
     """A cheap bool mask: a centred box covering about ``share`` of the image."""
     m = np.zeros((h, w), bool)
-    bh, bw = max(1, round(h * share ** 0.5)), max(1, round(w * share ** 0.5))
+    bh, bw = max(1, round(h * share**0.5)), max(1, round(w * share**0.5))
     y0, x0 = (h - bh) // 2, (w - bw) // 2
-    m[y0:y0 + bh, x0:x0 + bw] = True
+    m[y0 : y0 + bh, x0 : x0 + bw] = True
     return m
 
 
@@ -111,8 +112,10 @@ def test_every_editor_plans_bounded_work_or_is_refused_before_it_starts(name):
                 assert budget.in_use == need
             assert budget.in_use == 0
         else:
-            with pytest.raises(MemoryRefused, match="FACET_MEMORY_BUDGET_MB.*select a smaller part"), \
-                    budget.reserve(need, name):
+            with (
+                pytest.raises(MemoryRefused, match="FACET_MEMORY_BUDGET_MB.*select a smaller part"),
+                budget.reserve(need, name),
+            ):
                 raise AssertionError("must not start")
 
     check()
@@ -163,8 +166,10 @@ def low_caps(monkeypatch):
 def test_texture_and_recolour_run_at_their_capped_sizes(low_caps, size, share, seed):
     h, w = size
     img, mask = _photo(h, w, seed), _mask_for(h, w, share)
-    for name, params, cap in (("texture", {"texture": "leopard", "scale": 0.2}, 50_000),  # small tiles
-                              ("recolour", {"target": "#c0262d"}, 40_000 + w)):
+    for name, params, cap in (
+        ("texture", {"texture": "leopard", "scale": 0.2}, 50_000),  # small tiles
+        ("recolour", {"target": "#c0262d"}, 40_000 + w),
+    ):
         low_caps.clear()
         out = EDITORS.build(name).apply(img, mask, params, seed)
         assert out.shape == img.shape and out.dtype == np.uint8
@@ -216,8 +221,11 @@ def test_a_too_big_edit_is_refused_before_the_editor_runs(monkeypatch):
     monkeypatch.setattr(TextureEditor, "process", lambda *a, **k: ran.append(1))
     s, services = _session_with(600, 800)
     mask = _mask_for(600, 800, 0.5)
-    with pytest.raises(MemoryRefused, match=r"texture edit on 800x600 px would need about .* more than this "
-                                            r"server allows .*FACET_MEMORY_BUDGET_MB"):
+    with pytest.raises(
+        MemoryRefused,
+        match=r"texture edit on 800x600 px would need about .* more than this "
+        r"server allows .*FACET_MEMORY_BUDGET_MB",
+    ):
         s.apply_edit("texture", {}, 0, services(memory_budget_mb=50), mask=mask, label="part")
     assert not ran and not s.layers.layers
     assert isinstance(MemoryRefused("x"), BadInput)  # a user-facing message in the UI, the API and the CLI
@@ -252,8 +260,9 @@ def test_budget_is_read_from_the_environment(monkeypatch):
     s = Settings.from_env()
     assert s.memory_budget_mb == 123.0 and budget_for(s).budget == 123 * 2**20
     assert budget_for(Settings(memory_budget_mb=0)).budget == 0  # 0: no limit
-    with guarded(EDITORS.build("recolour"), (10000, 10000, 3), np.ones((10, 10), bool),
-                 Settings(memory_budget_mb=0)) as need:
+    with guarded(
+        EDITORS.build("recolour"), (10000, 10000, 3), np.ones((10, 10), bool), Settings(memory_budget_mb=0)
+    ) as need:
         assert need > 0
 
 

@@ -24,14 +24,33 @@ from tests.fake_hub import FakeHub, ForwardProxy
 REV = "0123456789abcdef0123456789abcdef01234567"
 
 
-def role(name: str = "demo", repo: str = "acme/demo", files=("config.json", "model.safetensors", "sub/*"),
-         offline: str = "heuristic-scene", **kw) -> ModelRole:
-    return ModelRole(role=name, backend="test", repo=repo, revision=REV, files=tuple(files), licence="mit",
-                     commercial=True, offline=offline, **kw)
+def role(
+    name: str = "demo",
+    repo: str = "acme/demo",
+    files=("config.json", "model.safetensors", "sub/*"),
+    offline: str = "heuristic-scene",
+    **kw,
+) -> ModelRole:
+    return ModelRole(
+        role=name,
+        backend="test",
+        repo=repo,
+        revision=REV,
+        files=tuple(files),
+        licence="mit",
+        commercial=True,
+        offline=offline,
+        **kw,
+    )
 
 
-FILES = {"config.json": b'{"a": 1}', "model.safetensors": os.urandom(300_000), "sub/a.txt": b"A",
-         "sub/b.txt": b"B" * 2000, "README.md": b"not fetched"}
+FILES = {
+    "config.json": b'{"a": 1}',
+    "model.safetensors": os.urandom(300_000),
+    "sub/a.txt": b"A",
+    "sub/b.txt": b"B" * 2000,
+    "README.md": b"not fetched",
+}
 
 
 @pytest.fixture()
@@ -44,8 +63,19 @@ def hub(monkeypatch, tmp_path):
     h.add("acme/demo", REV, FILES)
     monkeypatch.setenv("HF_ENDPOINT", h.url)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
-    for var in ("HF_HUB_OFFLINE", "FACET_OFFLINE", "TRANSFORMERS_OFFLINE", "HTTP_PROXY", "HTTPS_PROXY",
-                "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+    for var in (
+        "HF_HUB_OFFLINE",
+        "FACET_OFFLINE",
+        "TRANSFORMERS_OFFLINE",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(hc, "HF_HUB_OFFLINE", False)  # read at import; conftest set it for other tests
     _http.close_session()  # a new client reads the proxy settings of this test
@@ -86,8 +116,12 @@ def test_on_demand_download_reports_progress_and_checks_hashes(hub):
     with m.reporting(events.append):
         assert m.ready("demo")
     path = m.resolve("demo")
-    assert sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()) == \
-        ["config.json", "model.safetensors", "sub/a.txt", "sub/b.txt"]  # globs expanded, README not fetched
+    assert sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()) == [
+        "config.json",
+        "model.safetensors",
+        "sub/a.txt",
+        "sub/b.txt",
+    ]  # globs expanded, README not fetched
     assert (path / "model.safetensors").read_bytes() == FILES["model.safetensors"]
     weights = [e for e in events if e.file == "model.safetensors"]
     assert weights and weights[-1].file_done == weights[-1].file_total == 300_000
@@ -103,8 +137,10 @@ def test_a_corrupted_download_is_replaced_once_then_a_clear_error(hub):
     hub.corrupt("acme/demo", "model.safetensors", times=1)
     m = manager_for(role())
     path = m.resolve("demo")
-    assert hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest() == \
-        hashlib.sha256(FILES["model.safetensors"]).hexdigest()
+    assert (
+        hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest()
+        == hashlib.sha256(FILES["model.safetensors"]).hexdigest()
+    )
     assert len(hub.downloads("model.safetensors")) == 2  # the bad one, then a good one
 
     hub.add("acme/bad", REV, FILES)
@@ -155,7 +191,9 @@ def test_a_missing_repo_falls_back_with_a_banner(hub, monkeypatch):
 
 def test_a_listed_file_missing_on_the_hub_is_named(hub):
     m = manager_for(role(files=("config.json", "unet/diffusion_pytorch_model.safetensors")))
-    with pytest.raises(ModelUnavailable, match=r"has no file unet/diffusion_pytorch_model.safetensors.*--verify-models"):
+    with pytest.raises(
+        ModelUnavailable, match=r"has no file unet/diffusion_pytorch_model.safetensors.*--verify-models"
+    ):
         m.resolve("demo")
     assert hub.downloads() == []  # nothing half-fetched
 
@@ -209,8 +247,11 @@ def test_inpaint_fp16_only_layout_loads_upcast_on_cpu(tmp_path):
     folder = tmp_path / "fp16"
     pipe.to(torch.float16).save_pretrained(folder, variant="fp16")
     names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.safetensors"))
-    assert names == ["text_encoder/model.fp16.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors",
-                     "vae/diffusion_pytorch_model.fp16.safetensors"]
+    assert names == [
+        "text_encoder/model.fp16.safetensors",
+        "unet/diffusion_pytorch_model.fp16.safetensors",
+        "vae/diffusion_pytorch_model.fp16.safetensors",
+    ]
     loaded = load_inpaint_pipeline(folder, "cpu", torch.float32)
     assert loaded.unet.dtype == torch.float32 and loaded.text_encoder.dtype == torch.float32
     assert json.loads((folder / "model_index.json").read_text())["_class_name"].endswith("InpaintPipeline")
@@ -250,6 +291,8 @@ def test_first_click_downloads_sam2_with_progress_in_the_page(hub, monkeypatch, 
         _mask, summary = job.result()
     finally:
         demo.close()
-    assert any("Downloading model 'sam2' (facebook/sam2.1-hiera-tiny" in d and "model.safetensors" in d for d in seen), seen
+    assert any(
+        "Downloading model 'sam2' (facebook/sam2.1-hiera-tiny" in d and "model.safetensors" in d for d in seen
+    ), seen
     assert summary["backend"].startswith("SAM 2.1"), summary
     assert manager.cached_path("sam2") is not None and manager.loaded("sam2")

@@ -23,8 +23,10 @@ def test_manifest_roles_are_complete_and_pinned():
 
 def test_manifest_rejects_unpinned_revision(tmp_path):
     bad = tmp_path / "m.toml"
-    bad.write_text('[roles.x]\nbackend="b"\nrepo="r/x"\nrevision="main"\nfiles=["a"]\nlicence="mit"\n'
-                   'commercial=true\noffline="grabcut"\n')
+    bad.write_text(
+        '[roles.x]\nbackend="b"\nrepo="r/x"\nrevision="main"\nfiles=["a"]\nlicence="mit"\n'
+        'commercial=true\noffline="grabcut"\n'
+    )
     with pytest.raises(ValueError, match="40-hex commit hash"):
         load_manifest(bad)
     bad.write_text('[roles.x]\nbackend="b"\n')

@@ -123,7 +123,9 @@ def test_segments_are_full_size_labelled_and_honest(parsed):
         assert ("background" in by) == ("person 1" in by), "a background chip only on a photo with people"
         if "upper clothes" in by:
             if nets:
-                assert by["upper clothes"].source == "pan-skin-clothes (offline)" and not is_approximate(by["upper clothes"])
+                assert by["upper clothes"].source == "pan-skin-clothes (offline)" and not is_approximate(
+                    by["upper clothes"]
+                )
             else:
                 assert is_approximate(by["upper clothes"]) and by["upper clothes"].source.startswith("heuristic")
         if "person 1" in by:
@@ -166,8 +168,10 @@ def test_two_people_are_split_into_instances():
     mask[20:100, 20:80] = True  # left person
     mask[20:100, 120:180] = True  # right person
     mask[60:100, 80:120] = True  # touching at the shoulders
-    faces = [Face((30, 20, 70, 55), np.zeros((5, 2), np.float32), 0.9),
-             Face((130, 20, 170, 55), np.zeros((5, 2), np.float32), 0.9)]
+    faces = [
+        Face((30, 20, 70, 55), np.zeros((5, 2), np.float32), 0.9),
+        Face((130, 20, 170, 55), np.zeros((5, 2), np.float32), 0.9),
+    ]
     people = split_people(mask, faces)
     assert len(people.masks) == 2
     left, right = people.masks

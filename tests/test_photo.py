@@ -38,9 +38,15 @@ def test_formats_decode_to_rgb(base, fmt):
 
 
 # EXIF orientation -> the PIL transpose that *creates* such a file from an upright image
-_MAKE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
-         5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE,
-         8: Image.Transpose.ROTATE_270}
+_MAKE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
@@ -96,19 +102,26 @@ def test_twelve_megapixel_photo_is_accepted():
 
 def _png_with_size(w: int, h: int) -> bytes:
     """A tiny PNG whose header declares w x h (a decompression bomb)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
+    )
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"", "empty"),
-    (b"this is not an image, just text pretending to be one" * 10, "not an image"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "not an image"),
-    (_png_with_size(20000, 20000), "limit is|decompression bomb"),
-    (_png_with_size(100000, 100000), "limit is|decompression bomb"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"", "empty"),
+        (b"this is not an image, just text pretending to be one" * 10, "not an image"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "not an image"),
+        (_png_with_size(20000, 20000), "limit is|decompression bomb"),
+        (_png_with_size(100000, 100000), "limit is|decompression bomb"),
+    ],
+)
 def test_bad_files_get_clear_messages(data, message):
     with pytest.raises(BadInput, match=message):
         load_photo(data, name="upload.jpg")

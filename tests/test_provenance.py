@@ -41,11 +41,11 @@ def resize(rgb: np.ndarray, f: float = 0.5) -> np.ndarray:
 def crop(rgb: np.ndarray, f: float) -> np.ndarray:
     h, w = rgb.shape[:2]
     y, x = (h - int(h * f)) // 2, (w - int(w * f)) // 2
-    return np.ascontiguousarray(rgb[y:y + int(h * f), x:x + int(w * f)])
+    return np.ascontiguousarray(rgb[y : y + int(h * f), x : x + int(w * f)])
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(255.0 ** 2 / np.mean((a.astype(np.float64) - b) ** 2)))
+    return float(10 * np.log10(255.0**2 / np.mean((a.astype(np.float64) - b) ** 2)))
 
 
 ATTACKS = {
@@ -65,8 +65,14 @@ def services():
 def photos(astronaut_path, china_path, hopper_path) -> dict[str, np.ndarray]:
     from skimage import data
 
-    return {"astronaut": data.astronaut(), "coffee": data.coffee(), "chelsea": data.chelsea(),
-            "rocket": data.rocket(), "china": load_photo(china_path).pixels, "hopper": load_photo(hopper_path).pixels}
+    return {
+        "astronaut": data.astronaut(),
+        "coffee": data.coffee(),
+        "chelsea": data.chelsea(),
+        "rocket": data.rocket(),
+        "china": load_photo(china_path).pixels,
+        "hopper": load_photo(hopper_path).pixels,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +84,14 @@ def edited(services, astronaut_path):
     s.apply_edit("texture", {"texture": "leopard"}, 3, services)
     everything = np.ones((s.photo.height, s.photo.width), bool)
     # verify off: a checked swap may end in a blur (dlib margin), and the check below needs a face to outline
-    s.apply_edit("anonymize", {"method": "swap", "faces": "all", "verify": False}, 0, services, mask=everything,
-                 label="all faces")
+    s.apply_edit(
+        "anonymize",
+        {"method": "swap", "faces": "all", "verify": False},
+        0,
+        services,
+        mask=everything,
+        label="all faces",
+    )
     yield s
     s.close()
 
@@ -98,8 +110,14 @@ def test_manifest_of_real_edits(edited):
     assert m["app"] == "Facet" and m["version"] == pv.MANIFEST_VERSION and m["time"].endswith("Z")
     assert m["image"] == {"width": 512, "height": 512}
     texture, anon = m["edits"]
-    assert texture == {"editor": "texture", "segment": "upper clothes", "params": {"texture": "leopard"}, "seed": 3,
-                       "models": [], "generative": False}
+    assert texture == {
+        "editor": "texture",
+        "segment": "upper clothes",
+        "params": {"texture": "leopard"},
+        "seed": 3,
+        "models": [],
+        "generative": False,
+    }
     assert anon["generative"] and m["generative"]  # a swap to a synthetic identity
     assert anon["editor"] == "anonymize" and anon["segment"] == "all faces" and anon["seed"] == 0
     assert anon["params"]["method"] == "swap" and any("centerface" in mid for mid in anon["models"])
@@ -112,14 +130,37 @@ def test_manifest_of_real_edits(edited):
 
 
 def test_manifest_drops_file_paths_and_notes_merged_layers(edited):
-    params = {"target": "/tmp/gradio/8f3a/my face.png", "mapping": "0=grace_hopper; 1=/x/y.png",
-              "texture_path": "/t.png"}
-    swap = Layer(7, "faces all", "faceswap", params, 0, (10, 10, 60, 70),
-                 np.ones((60, 50), bool), np.zeros((60, 50, 3), np.uint8), 0.1, ("inswapper (inswapper_128)",))
-    merged = Layer(0, "merged", "merged", {}, None, (0, 0, 5, 5), np.ones((5, 5), bool), np.zeros((5, 5, 3), np.uint8),
-                   0.0)
-    recolour = Layer(8, "hair", "recolour", {"target": "#a0b0c0", "prompt": "a red/blue jacket"}, 1, (0, 0, 1, 1),
-                     np.zeros((1, 1), bool), np.zeros((1, 1, 3), np.uint8), 0.0)
+    params = {
+        "target": "/tmp/gradio/8f3a/my face.png",
+        "mapping": "0=grace_hopper; 1=/x/y.png",
+        "texture_path": "/t.png",
+    }
+    swap = Layer(
+        7,
+        "faces all",
+        "faceswap",
+        params,
+        0,
+        (10, 10, 60, 70),
+        np.ones((60, 50), bool),
+        np.zeros((60, 50, 3), np.uint8),
+        0.1,
+        ("inswapper (inswapper_128)",),
+    )
+    merged = Layer(
+        0, "merged", "merged", {}, None, (0, 0, 5, 5), np.ones((5, 5), bool), np.zeros((5, 5, 3), np.uint8), 0.0
+    )
+    recolour = Layer(
+        8,
+        "hair",
+        "recolour",
+        {"target": "#a0b0c0", "prompt": "a red/blue jacket"},
+        1,
+        (0, 0, 1, 1),
+        np.zeros((1, 1), bool),
+        np.zeros((1, 1, 3), np.uint8),
+        0.0,
+    )
     m = pv.build_manifest([merged, swap, recolour], edited.photo, merged=12)
     assert m["edits"][0]["editor"] == "merged" and "12 older edits" in m["edits"][0]["note"]
     params = m["edits"][1]["params"]
@@ -158,8 +199,17 @@ def test_one_face_box_per_changed_region():
     changed[10:60, 20:70] = True  # face 1
     changed[30:90, 200:260] = True  # face 2
     changed[35, 100] = True  # a stray pixel (rounding), not a face
-    layer = Layer(1, "all faces", "anonymize", {"method": "blur"}, 0, (5, 7, 305, 107), changed,
-                  np.zeros((100, 300, 3), np.uint8), 0.0)
+    layer = Layer(
+        1,
+        "all faces",
+        "anonymize",
+        {"method": "blur"},
+        0,
+        (5, 7, 305, 107),
+        changed,
+        np.zeros((100, 300, 3), np.uint8),
+        0.0,
+    )
     assert pv.changed_boxes(layer) == [[25, 17, 75, 67], [205, 37, 265, 97]]
 
 
@@ -170,9 +220,14 @@ def test_one_face_box_per_changed_region():
 def test_metadata_round_trip_without_re_encoding(fmt, photos):
     from core.photo import encode_image
 
-    manifest = {"app": "Facet", "version": 1, "image": {"width": 600, "height": 400},
-                "edits": [{"editor": "recolour", "segment": "sky <&> \"ü\"", "params": {"target": "#a0b0c0"}}],
-                "faces_swapped": True, "face_boxes": [{"box": [1, 2, 30, 40], "edit": "swapped"}, {"box": "bad"}]}
+    manifest = {
+        "app": "Facet",
+        "version": 1,
+        "image": {"width": 600, "height": 400},
+        "edits": [{"editor": "recolour", "segment": 'sky <&> "ü"', "params": {"target": "#a0b0c0"}}],
+        "faces_swapped": True,
+        "face_boxes": [{"box": [1, 2, 30, 40], "edit": "swapped"}, {"box": "bad"}],
+    }
     plain = encode_image(photos["coffee"], fmt, quality=90)
     tagged = pv.add_metadata(plain, manifest)
     back = pv.read_metadata(tagged)
@@ -190,8 +245,10 @@ def test_metadata_round_trip_without_re_encoding(fmt, photos):
 def test_a_very_long_session_still_fits_one_jpeg_segment(photos):
     from core.photo import encode_image
 
-    edits = [{"editor": "recolour", "segment": f"part {i}", "params": {"prompt": "x" * 200}, "seed": i, "models": []}
-             for i in range(1000)]
+    edits = [
+        {"editor": "recolour", "segment": f"part {i}", "params": {"prompt": "x" * 200}, "seed": i, "models": []}
+        for i in range(1000)
+    ]
     manifest = {"app": "Facet", "version": 1, "edits": edits, "faces_swapped": False, "face_boxes": []}
     back = pv.read_metadata(pv.add_metadata(encode_image(photos["coffee"], "JPEG"), manifest))
     assert back["edits"][999] == {"editor": "recolour", "segment": "part 999", "seed": 999, "params": {}}
@@ -283,8 +340,9 @@ def test_an_unedited_export_carries_no_marks(services, china_path):
 def test_check_with_metadata(exports):
     report = pv.check(exports["JPEG"])
     assert report.has_metadata and report.watermark_found and report.bit_agreement >= pv.MIN_MAGIC / pv.NMAGIC
-    assert report.verdict.startswith("Edited by Facet: texture (leopard) on upper clothes; faces anonymized "
-                                     "(synthetic identity).")
+    assert report.verdict.startswith(
+        "Edited by Facet: texture (leopard) on upper clothes; faces anonymized (synthetic identity)."
+    )
     assert "watermark confirms" in report.verdict and report.faces_marked == 1
     summary = report.summary()
     assert summary["manifest"]["faces_anonymized"] and json.loads(json.dumps(summary)) == summary
@@ -319,10 +377,13 @@ def test_check_notices_metadata_without_watermark(exports, photos):
 def test_check_survives_hostile_metadata(stamped):
     from core.photo import encode_image
 
-    hostile = {"app": "Facet", "edits": [1, "x", {"editor": "faceswap", "params": [1]}], "faces_swapped": True,
-               "image": {"width": "wide"},
-               "face_boxes": [{"box": [float("nan"), 0, 1e300, 5]}, {"box": [-50, -50, 5e4, 9]}, "junk",
-                              {"box": [1, 2]}]}
+    hostile = {
+        "app": "Facet",
+        "edits": [1, "x", {"editor": "faceswap", "params": [1]}],
+        "faces_swapped": True,
+        "image": {"width": "wide"},
+        "face_boxes": [{"box": [float("nan"), 0, 1e300, 5]}, {"box": [-50, -50, 5e4, 9]}, "junk", {"box": [1, 2]}],
+    }
     data = pv.add_metadata(encode_image(stamped["astronaut"], "PNG"), hostile)
     report = pv.check(data, name="hostile.png")
     assert report.has_metadata and report.manifest["image"] == {} and report.manifest["edits"][0]["params"] == {}
@@ -342,8 +403,14 @@ def test_check_refuses_what_load_photo_refuses(tmp_path):
 
 def cli(*args):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "FACET_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_check(exports, astronaut_path, tmp_path):

@@ -42,8 +42,9 @@ def test_masks_have_the_photo_size_and_are_deterministic(sam_services, astronaut
 
 def test_non_square_photo_keeps_its_size(sam_services, china_path):
     photo = load_photo(china_path)
-    res = sam_services.click.segment(photo, sam_services.click.prepare(photo),
-                                     ClickPrompt(points=(Point(300, 40),)), None)
+    res = sam_services.click.segment(
+        photo, sam_services.click.prepare(photo), ClickPrompt(points=(Point(300, 40),)), None
+    )
     assert res.mask.shape == (photo.height, photo.width)
 
 

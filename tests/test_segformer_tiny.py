@@ -18,12 +18,62 @@ from core.settings import Settings
 from core.types import Photo
 from segmenters.parsing import SEP, is_approximate, parse_report
 
-CLOTHES = ["Background", "Hat", "Hair", "Sunglasses", "Upper-clothes", "Skirt", "Pants", "Dress", "Belt",
-           "Left-shoe", "Right-shoe", "Face", "Left-leg", "Right-leg", "Left-arm", "Right-arm", "Bag", "Scarf"]
-FACE = ["background", "skin", "nose", "eye_g", "l_eye", "r_eye", "l_brow", "r_brow", "l_ear", "r_ear", "mouth",
-        "u_lip", "l_lip", "hair", "hat", "ear_r", "neck_l", "neck", "cloth"]
-ADE_KNOWN = {0: "wall", 1: "building", 2: "sky", 3: "floor", 4: "tree", 6: "road", 9: "grass", 12: "person",
-             16: "mountain", 17: "plant", 20: "car", 21: "water", 26: "sea"}
+CLOTHES = [
+    "Background",
+    "Hat",
+    "Hair",
+    "Sunglasses",
+    "Upper-clothes",
+    "Skirt",
+    "Pants",
+    "Dress",
+    "Belt",
+    "Left-shoe",
+    "Right-shoe",
+    "Face",
+    "Left-leg",
+    "Right-leg",
+    "Left-arm",
+    "Right-arm",
+    "Bag",
+    "Scarf",
+]
+FACE = [
+    "background",
+    "skin",
+    "nose",
+    "eye_g",
+    "l_eye",
+    "r_eye",
+    "l_brow",
+    "r_brow",
+    "l_ear",
+    "r_ear",
+    "mouth",
+    "u_lip",
+    "l_lip",
+    "hair",
+    "hat",
+    "ear_r",
+    "neck_l",
+    "neck",
+    "cloth",
+]
+ADE_KNOWN = {
+    0: "wall",
+    1: "building",
+    2: "sky",
+    3: "floor",
+    4: "tree",
+    6: "road",
+    9: "grass",
+    12: "person",
+    16: "mountain",
+    17: "plant",
+    20: "car",
+    21: "water",
+    26: "sea",
+}
 ADE = [ADE_KNOWN.get(i, f"class_{i}") for i in range(150)]
 
 
@@ -34,9 +84,16 @@ def make_tiny_segformer(folder: Path, names: list[str], winner: str | None = Non
     from transformers.models.segformer.image_processing_pil_segformer import SegformerImageProcessorPil
 
     torch.manual_seed(seed)
-    config = SegformerConfig(depths=[1, 1, 1, 1], hidden_sizes=[8, 8, 16, 16], num_attention_heads=[1, 1, 1, 1],
-                             decoder_hidden_size=16, mlp_ratios=[2, 2, 2, 2], num_labels=len(names),
-                             id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)})
+    config = SegformerConfig(
+        depths=[1, 1, 1, 1],
+        hidden_sizes=[8, 8, 16, 16],
+        num_attention_heads=[1, 1, 1, 1],
+        decoder_hidden_size=16,
+        mlp_ratios=[2, 2, 2, 2],
+        num_labels=len(names),
+        id2label=dict(enumerate(names)),
+        label2id={n: i for i, n in enumerate(names)},
+    )
     model = SegformerForSemanticSegmentation(config).eval()
     if winner is not None:
         with torch.no_grad():
@@ -73,6 +130,7 @@ def test_loader_reads_labels_by_name_and_runs_without_torchvision(tmp_path):
     assert loaded.id2label[0] == "Scarf" and loaded.id2label[len(CLOTHES) - 3] == "Hair"
     labels = np.full((4, 4), len(CLOTHES) - 3)
     from segmenters.clothes import CLOTHES_LABELS
+
     assert set(masks_by_name(labels, loaded.id2label, CLOTHES_LABELS)) == {"hair"}
 
 
@@ -130,8 +188,9 @@ def test_scene_maps_ade_names(no_packaged, monkeypatch, tmp_path, china_path):
     assert "sky" not in segs
 
 
-def test_random_tiny_models_run_everything_full_size_and_deterministically(no_packaged, monkeypatch, tmp_path,
-                                                                             hopper_path):
+def test_random_tiny_models_run_everything_full_size_and_deterministically(
+    no_packaged, monkeypatch, tmp_path, hopper_path
+):
     monkeypatch.setenv("FACET_MODEL_CLOTHES", str(make_tiny_segformer(tmp_path / "c", CLOTHES)))
     monkeypatch.setenv("FACET_MODEL_FACE_PARSING", str(make_tiny_segformer(tmp_path / "f", FACE)))
     monkeypatch.setenv("FACET_MODEL_SCENE", str(make_tiny_segformer(tmp_path / "s", ADE)))

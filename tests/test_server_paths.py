@@ -29,8 +29,10 @@ from editors.base import ImageRef
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_IMAGE = STYLES_DIR / manifest()["denim"]["file"]  # a real image the server can read
 FILE_COMPONENTS = ("File", "Image", "UploadButton", "Gallery", "Video", "Audio", "Model3D")
-REFUSED = (r"URLs are not fetched|not uploaded by a user|must be uploaded|uploaded in another session|paths on the server|not allowed"
-           r"|must be one of|not in the list of choices|Value: .* is not in")
+REFUSED = (
+    r"URLs are not fetched|not uploaded by a user|must be uploaded|uploaded in another session|paths on the server|not allowed"
+    r"|must be one of|not in the list of choices|Value: .* is not in"
+)
 
 
 def _png(seed: int, size=(240, 320)) -> bytes:
@@ -51,8 +53,9 @@ def _raw_upload(url: str, name: str, data: bytes) -> str:
 
 def _call(url: str, api: str, data: list, session: str) -> str:
     body = json.dumps({"data": data, "session_hash": session})
-    r = httpx.post(url + f"gradio_api/call/{api}", content=body, headers={"content-type": "application/json"},
-                   timeout=60)
+    r = httpx.post(
+        url + f"gradio_api/call/{api}", content=body, headers={"content-type": "application/json"}, timeout=60
+    )
     if r.status_code != 200:
         return f"event: error\ndata: {r.text}"
     return httpx.get(url + f"gradio_api/call/{api}/{r.json()['event_id']}", timeout=180).text
@@ -127,8 +130,12 @@ def _assert_refused(answer: str, where: str) -> None:
 
 
 def test_every_file_parameter_of_every_endpoint_refuses_server_paths_and_urls(app):
-    file_params = [(api, i) for api, ep in app["info"].items() for i, p in enumerate(ep["parameters"])
-                   if p["component"] in FILE_COMPONENTS]
+    file_params = [
+        (api, i)
+        for api, ep in app["info"].items()
+        for i, p in enumerate(ep["parameters"])
+        if p["component"] in FILE_COMPONENTS
+    ]
     apis = {api for api, _ in file_params}
     assert {"/upload", "/apply_edit", "/swap_faces", "/parse", "/segment"} <= apis, apis  # the API has them
     session = _attacker(app, "files")
@@ -143,9 +150,11 @@ def test_every_file_parameter_of_every_endpoint_refuses_server_paths_and_urls(ap
                 data[1] = "[[10, 10]]"
             answer = _call(app["url"], api.strip("/"), data, session)
             _assert_refused(answer, f"{api}[{index}] {what}")
-            expected = {"another session's upload": "uploaded in another session",
-                        "a URL to another session's upload": "URLs are not fetched",
-                        "an outside URL": "URLs are not fetched"}.get(what, "not uploaded by a user|not read")
+            expected = {
+                "another session's upload": "uploaded in another session",
+                "a URL to another session's upload": "URLs are not fetched",
+                "an outside URL": "URLs are not fetched",
+            }.get(what, "not uploaded by a user|not read")
             assert re.search(expected, answer), (api, index, what, answer[:400])
     # the server kept serving, and the victim's session still has its photo
     assert "Applied" in _call(app["url"], "edit", ["recolour", '{"target": "#2050d0"}', 0], session)
@@ -218,12 +227,36 @@ def test_cli_reads_the_users_own_files_into_arrays(tmp_path, capsys):
     m = np.zeros((240, 320), np.uint8)
     m[60:200, 100:220] = 255
     Image.fromarray(m).save(mask)
-    rc = main(["edit", str(photo), "--mask", str(mask), "--editor", "texture", "--param", f"texture={tex}",
-               "--out", str(tmp_path / "o.png")])
+    rc = main(
+        [
+            "edit",
+            str(photo),
+            "--mask",
+            str(mask),
+            "--editor",
+            "texture",
+            "--param",
+            f"texture={tex}",
+            "--out",
+            str(tmp_path / "o.png"),
+        ]
+    )
     printed = capsys.readouterr()
     assert rc == 0, printed.err
     summary = json.loads(printed.out)
     assert summary["params"]["texture"].startswith("uploaded image 64x64 sha256:")
-    rc = main(["edit", str(photo), "--mask", str(mask), "--editor", "texture", "--param",
-               "texture=/no/such/file.png", "--out", str(tmp_path / "o.png")])
+    rc = main(
+        [
+            "edit",
+            str(photo),
+            "--mask",
+            str(mask),
+            "--editor",
+            "texture",
+            "--param",
+            "texture=/no/such/file.png",
+            "--out",
+            str(tmp_path / "o.png"),
+        ]
+    )
     assert rc == 3 and "neither a built-in name" in capsys.readouterr().err

@@ -67,8 +67,9 @@ def _listening(port: int) -> set[str]:
 def _start(env_extra: dict[str, str], port: int) -> tuple[subprocess.Popen, set[str]]:
     env = {k: v for k, v in os.environ.items() if k not in PLATFORM_VARS}
     env.update(HF_HUB_OFFLINE="1", FACET_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", **env_extra)
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         found = _listening(port)
@@ -82,8 +83,9 @@ def _start(env_extra: dict[str, str], port: int) -> tuple[subprocess.Popen, set[
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc/net/tcp")
 def test_plain_python_app_py_on_a_space_listens_on_all_interfaces():
     port = _port()
-    proc, found = _start({"SPACE_ID": "someone/facet", "GRADIO_SERVER_NAME": "0.0.0.0",
-                          "GRADIO_SERVER_PORT": str(port)}, port)
+    proc, found = _start(
+        {"SPACE_ID": "someone/facet", "GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": str(port)}, port
+    )
     try:
         assert found == {"0.0.0.0"}, found
         with socket.create_connection(("127.0.0.1", port), timeout=5):

@@ -21,8 +21,10 @@ from tests import photos
 def tiny_dirs(tmp_path_factory):
     from tests.tiny_models import make_tiny_clipseg, make_tiny_sam3
 
-    return (make_tiny_clipseg(tmp_path_factory.mktemp("tiny-clipseg")),
-            make_tiny_sam3(tmp_path_factory.mktemp("tiny-sam3")))
+    return (
+        make_tiny_clipseg(tmp_path_factory.mktemp("tiny-clipseg")),
+        make_tiny_sam3(tmp_path_factory.mktemp("tiny-sam3")),
+    )
 
 
 @pytest.fixture()

@@ -26,11 +26,28 @@ ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ("t1", "basketball1", "china", "building", "astronaut", "grace_hopper", "messi5", "scenetext01")
 ORDINAL = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth"}
 # an everyday word for each label (what a user types instead of the label's name)
-EVERYDAY = {"upper clothes": "the jacket", "lower clothes": "the trousers", "dress": "the dress", "shoes": "the boots",
-            "hat": "the cap", "hair": "the hair", "face": "the face", "skin": "the arms", "eyes": "the eyes",
-            "eyebrows": "the brows", "nose": "the nose", "lips": "the lips", "all faces": "all the faces",
-            "background": "the background", "sky": "the clouds", "building": "the house", "tree": "the trees",
-            "grass": "the lawn", "road": "the street", "water": "the lake"}
+EVERYDAY = {
+    "upper clothes": "the jacket",
+    "lower clothes": "the trousers",
+    "dress": "the dress",
+    "shoes": "the boots",
+    "hat": "the cap",
+    "hair": "the hair",
+    "face": "the face",
+    "skin": "the arms",
+    "eyes": "the eyes",
+    "eyebrows": "the brows",
+    "nose": "the nose",
+    "lips": "the lips",
+    "all faces": "all the faces",
+    "background": "the background",
+    "sky": "the clouds",
+    "building": "the house",
+    "tree": "the trees",
+    "grass": "the lawn",
+    "road": "the street",
+    "water": "the lake",
+}
 
 
 @pytest.fixture(scope="module")
@@ -96,12 +113,15 @@ def test_owners_pronouns_plurals_and_and(parsed):
     assert got.label == f"person 2{SEP}hair" and got.understood == "hair of person 2"
     assert match_labels("the hair of the second person", t1).label == f"person 2{SEP}hair"
     assert match_labels("the person on the right's face", t1).label == f"person 6{SEP}face"
-    assert match_labels("the upper clothes of person 3", t1).message == \
-        "selected: upper clothes of person 3 (offline labels)"
+    assert (
+        match_labels("the upper clothes of person 3", t1).message
+        == "selected: upper clothes of person 3 (offline labels)"
+    )
     assert match_labels("the second from the right", t1).label == "person 5"
     people = match_labels("the people", t1)
     assert people.label.count("person") == 6 and people.mask.sum() == sum(
-        p.mask.sum() for p in t1 if p.label.startswith("person ") and SEP not in p.label)
+        p.mask.sum() for p in t1 if p.label.startswith("person ") and SEP not in p.label
+    )
     # one person: "her hair" is the hair
     assert match_labels("her hair", parsed["astronaut"]).label == "hair"
     assert match_labels("her uniform", parsed["grace_hopper"]).label == "upper clothes"
@@ -135,13 +155,19 @@ def test_new_parser_labels_are_selectable_by_their_own_names_and_synonyms(parsed
     from core.types import Segment
 
     h, w = 60, 90
+
     def seg(i, label, x0, x1):
         m = np.zeros((h, w), bool)
         m[10:50, x0:x1] = True
         return Segment(id=i, label=label, mask=m, source="test")
 
-    parts = [seg(1, "horse 1", 0, 20), seg(2, "horse 2", 30, 50), seg(3, "dog 1", 60, 70),
-             seg(4, "traffic light", 75, 80), seg(5, "sea", 82, 90)]
+    parts = [
+        seg(1, "horse 1", 0, 20),
+        seg(2, "horse 2", 30, 50),
+        seg(3, "dog 1", 60, 70),
+        seg(4, "traffic light", 75, 80),
+        seg(5, "sea", 82, 90),
+    ]
     assert match_labels("the left horse", parts).label == "horse 1"
     assert match_labels("the second horse", parts).label == "horse 2"
     assert match_labels("the horse on the right", parts).label == "horse 2"
@@ -194,8 +220,15 @@ def offline_services():
 
 def _cli(*args):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "FACET_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_cli_segment_text(tmp_path, parsed):

@@ -32,8 +32,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(capsys, *argv):
     """`python app.py --verify-models` in a subprocess with this test's environment."""
-    r = subprocess.run([sys.executable, str(ROOT / "app.py"), "--verify-models", *argv], cwd=ROOT,
-                       capture_output=True, text=True, timeout=120, env=dict(os.environ), check=False)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--verify-models", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+        check=False,
+    )
     return r.returncode, r.stdout, r.stderr
 
 
@@ -45,7 +52,9 @@ def test_every_role_matches_and_nothing_is_downloaded(hub, capsys):  # noqa: F81
         assert any(line.startswith(name + " ") and line.rstrip().endswith("ok") for line in out.splitlines()), name
     assert f"{len(ROLES)} of {len(ROLES)} roles match" in out
     assert hub.downloads() == []  # metadata only
-    assert any(p.startswith("/api/models/stable-diffusion-v1-5/stable-diffusion-inpainting/tree/") for _, p in hub.requests)
+    assert any(
+        p.startswith("/api/models/stable-diffusion-v1-5/stable-diffusion-inpainting/tree/") for _, p in hub.requests
+    )
 
 
 def test_a_renamed_file_and_a_wrong_sha256_are_mismatches(hub, capsys):  # noqa: F811

@@ -27,8 +27,10 @@ def manager_with(*roles: str) -> ModelManager:
     for role in roles:
         spec = m.role(role)
         if m.cached_path(role) is None:
-            pytest.skip(f"real weights for '{role}' ({spec.repo}@{spec.revision[:8]}) are not in the "
-                        "huggingface_hub cache: run `python app.py --prefetch` with network first")
+            pytest.skip(
+                f"real weights for '{role}' ({spec.repo}@{spec.revision[:8]}) are not in the "
+                "huggingface_hub cache: run `python app.py --prefetch` with network first"
+            )
         if not m.ready(role):  # present but failing its hash check: say so, do not pass silently
             pytest.fail(f"weights for '{role}' are present but unusable: {m.failures()[role]}")
     return m
@@ -83,8 +85,11 @@ def test_inpainting_changes_only_the_selection():
     m = manager_with("inpaint")
     rgb = photos.load("coffee")
     mask = ellipse(rgb.shape[:2], *CREMA)
-    out = InpaintEditor(m).generate(rgb, mask, {"prompt": "a cup of black tea", "steps": 8, "variants": 1,
-                                                "feather": 2}, 0)[0].image
+    out = (
+        InpaintEditor(m)
+        .generate(rgb, mask, {"prompt": "a cup of black tea", "steps": 8, "variants": 1, "feather": 2}, 0)[0]
+        .image
+    )
     far = ~ellipse(rgb.shape[:2], CREMA[0], CREMA[1], CREMA[2] + 12, CREMA[3] + 12)
     assert np.array_equal(out[far], rgb[far])  # outside the selection and its feather: bit-identical
     inside = ellipse(rgb.shape[:2], CREMA[0], CREMA[1], CREMA[2] - 10, CREMA[3] - 10)

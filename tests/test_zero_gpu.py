@@ -59,15 +59,18 @@ SCRIPT = textwrap.dedent('''
 
 def test_gpu_tasks_are_spaces_gpu_and_survive_pickling(tmp_path):
     env = {**os.environ, "SPACES_ZERO_GPU": "true", "HF_HUB_OFFLINE": "1", "FACET_OFFLINE": "1"}
-    r = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                       timeout=600, check=False)
+    r = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
     assert r.returncode == 0, r.stderr[-3000:]
-    lines = dict(line.split(" ", 1) for line in r.stdout.splitlines() if line.split(" ", 1)[0] in
-                 ("TASKS", "WRAPPED", "CALLED"))
+    lines = dict(
+        line.split(" ", 1) for line in r.stdout.splitlines() if line.split(" ", 1)[0] in ("TASKS", "WRAPPED", "CALLED")
+    )
     expected = ["inpaint", "sam2_decode", "sam2_embedding", "sam_decode", "sam_embedding", "segformer"]
     assert lines["TASKS"] == str(expected)
-    assert lines["WRAPPED"] == str(["inpaint_task", "sam2_decode", "sam2_embedding", "sam_decode", "sam_embedding",
-                                    "segformer_logits"])
+    assert lines["WRAPPED"] == str(
+        ["inpaint_task", "sam2_decode", "sam2_embedding", "sam_decode", "sam_embedding", "segformer_logits"]
+    )
     assert lines["CALLED"] == str(["inpaint_task", "sam2_decode", "sam2_embedding", "sam_decode", "sam_embedding"])
 
 

@@ -8,18 +8,27 @@ from pathlib import Path
 def make_tiny_sam(folder: Path, seed: int = 0) -> Path:
     """A SamModel with a 2-layer, 32-wide encoder (+ its PIL image processor) saved into ``folder``."""
     import torch
-    from transformers import (SamConfig, SamMaskDecoderConfig, SamModel, SamPromptEncoderConfig,
-                              SamVisionConfig)
+    from transformers import SamConfig, SamMaskDecoderConfig, SamModel, SamPromptEncoderConfig, SamVisionConfig
     from transformers.models.sam.image_processing_pil_sam import SamImageProcessorPil
 
     torch.manual_seed(seed)
-    vision = SamVisionConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_dim=64,
-                             output_channels=32, global_attn_indexes=[1], window_size=4, num_pos_feats=16)
+    vision = SamVisionConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        mlp_dim=64,
+        output_channels=32,
+        global_attn_indexes=[1],
+        window_size=4,
+        num_pos_feats=16,
+    )
     prompt = SamPromptEncoderConfig(hidden_size=32, mask_input_channels=4)
-    decoder = SamMaskDecoderConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_dim=64,
-                                   iou_head_hidden_dim=32)
-    config = SamConfig(vision_config=vision.to_dict(), prompt_encoder_config=prompt.to_dict(),
-                       mask_decoder_config=decoder.to_dict())
+    decoder = SamMaskDecoderConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_dim=64, iou_head_hidden_dim=32
+    )
+    config = SamConfig(
+        vision_config=vision.to_dict(), prompt_encoder_config=prompt.to_dict(), mask_decoder_config=decoder.to_dict()
+    )
     SamModel(config).eval().save_pretrained(folder)
     SamImageProcessorPil().save_pretrained(folder)
     return folder
@@ -37,8 +46,15 @@ def _tiny_clip_tokenizer(folder: Path):
     merges = [("r", "e"), ("e", "d</w>"), ("a", "t</w>")]
     for a, b in merges:
         vocab.setdefault(a + b, len(vocab))
-    tok = CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77, unk_token="<|endoftext|>",
-                        bos_token="<|startoftext|>", eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    tok = CLIPTokenizer(
+        vocab=vocab,
+        merges=merges,
+        model_max_length=77,
+        unk_token="<|endoftext|>",
+        bos_token="<|startoftext|>",
+        eos_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
+    )
     tok.save_pretrained(folder)
     return tok
 
@@ -57,20 +73,60 @@ def make_tiny_inpaint(folder: Path, seed: int = 0) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        block_out_channels=(32, 64), layers_per_block=1, sample_size=8, in_channels=9, out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32, attention_head_dim=4, norm_num_groups=16)
-    vae = AutoencoderKL(block_out_channels=(16, 32), in_channels=3, out_channels=3, latent_channels=4,
-                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
-                        norm_num_groups=16, sample_size=64)
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=8,
+        in_channels=9,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+        attention_head_dim=4,
+        norm_num_groups=16,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=(16, 32),
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2,
+        norm_num_groups=16,
+        sample_size=64,
+    )
     tok = _tiny_clip_tokenizer(folder / "tokenizer")
-    text = CLIPTextModel(CLIPTextConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                        num_attention_heads=4, vocab_size=len(tok), max_position_embeddings=77,
-                                        bos_token_id=0, eos_token_id=1, pad_token_id=1, projection_dim=32))
-    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                              clip_sample=False, set_alpha_to_one=False, steps_offset=1)
-    pipe = StableDiffusionInpaintPipeline(vae=vae, text_encoder=text, tokenizer=tok, unet=unet, scheduler=scheduler,
-                                          safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    text = CLIPTextModel(
+        CLIPTextConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            vocab_size=len(tok),
+            max_position_embeddings=77,
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+            projection_dim=32,
+        )
+    )
+    scheduler = DDIMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+    )
+    pipe = StableDiffusionInpaintPipeline(
+        vae=vae,
+        text_encoder=text,
+        tokenizer=tok,
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
     pipe.save_pretrained(folder)
     return folder
 
@@ -82,8 +138,13 @@ def make_tiny_taesd(folder: Path, seed: int = 0) -> Path:
 
     folder = Path(folder)
     torch.manual_seed(seed)
-    vae = AutoencoderTiny(encoder_block_out_channels=(8, 8, 8, 8), decoder_block_out_channels=(8, 8, 8, 8),
-                          num_encoder_blocks=(1, 1, 1, 1), num_decoder_blocks=(1, 1, 1, 1), latent_channels=4)
+    vae = AutoencoderTiny(
+        encoder_block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        num_encoder_blocks=(1, 1, 1, 1),
+        num_decoder_blocks=(1, 1, 1, 1),
+        latent_channels=4,
+    )
     vae.save_pretrained(folder, safe_serialization=True)
     return folder
 
@@ -102,10 +163,14 @@ def make_tiny_lcm_lora(folder: Path, base: Path, rank: int = 4, seed: int = 0) -
     folder.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     unet = UNet2DConditionModel.from_pretrained(Path(base) / "unet")
-    unet.add_adapter(LoraConfig(r=rank, lora_alpha=rank, init_lora_weights=False,
-                                target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
-    StableDiffusionInpaintPipeline.save_lora_weights(folder, unet_lora_layers=get_peft_model_state_dict(unet),
-                                                     safe_serialization=True)
+    unet.add_adapter(
+        LoraConfig(
+            r=rank, lora_alpha=rank, init_lora_weights=False, target_modules=["to_q", "to_k", "to_v", "to_out.0"]
+        )
+    )
+    StableDiffusionInpaintPipeline.save_lora_weights(
+        folder, unet_lora_layers=get_peft_model_state_dict(unet), safe_serialization=True
+    )
     return folder
 
 
@@ -158,7 +223,10 @@ def make_tiny_insightface(folder: Path, seed: int = 0) -> tuple[Path, Path]:
                 b = np.full(c, 96 / 2 / s, np.float32)
             else:
                 b = np.tile(kps_off * 96 / 2 / s, 2)
-            inits += [numpy_helper.from_array(w, f"w_{kind}{s}"), numpy_helper.from_array(b.astype(np.float32), f"b_{kind}{s}")]
+            inits += [
+                numpy_helper.from_array(w, f"w_{kind}{s}"),
+                numpy_helper.from_array(b.astype(np.float32), f"b_{kind}{s}"),
+            ]
             conv = f"conv_{kind}{s}"
             nodes.append(helper.make_node("Conv", [f"pool{s}", f"w_{kind}{s}", f"b_{kind}{s}"], [conv]))
             src = conv
@@ -170,47 +238,63 @@ def make_tiny_insightface(folder: Path, seed: int = 0) -> tuple[Path, Path]:
             name = f"{kind}_{s}"
             nodes.append(helper.make_node("Reshape", [f"t_{kind}{s}", f"shape_{kind}{s}"], [name]))
             outs[kind].append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["n", per]))
-    det = helper.make_graph(nodes, "tiny_scrfd",
-                            [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, "h", "w"])],
-                            outs["score"] + outs["bbox"] + outs["kps"], inits)
+    det = helper.make_graph(
+        nodes,
+        "tiny_scrfd",
+        [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, "h", "w"])],
+        outs["score"] + outs["bbox"] + outs["kps"],
+        inits,
+    )
     save(det, fa / "models" / "buffalo_l" / "det_10g.onnx")
 
     # recogniser
     wr = rng.standard_normal((3, 512)).astype(np.float32)
     rec = helper.make_graph(
-        [helper.make_node("GlobalAveragePool", ["input.1"], ["gap"]),
-         helper.make_node("Flatten", ["gap"], ["flat"]),
-         helper.make_node("MatMul", ["flat", "w_rec"], ["emb"]),
-         helper.make_node("Add", ["emb", "b_rec"], ["683"])],
+        [
+            helper.make_node("GlobalAveragePool", ["input.1"], ["gap"]),
+            helper.make_node("Flatten", ["gap"], ["flat"]),
+            helper.make_node("MatMul", ["flat", "w_rec"], ["emb"]),
+            helper.make_node("Add", ["emb", "b_rec"], ["683"]),
+        ],
         "tiny_arcface",
         [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, 112, 112])],
         [helper.make_tensor_value_info("683", TensorProto.FLOAT, [1, 512])],
-        [numpy_helper.from_array(wr, "w_rec"),
-         numpy_helper.from_array(rng.standard_normal(512).astype(np.float32), "b_rec")])
+        [
+            numpy_helper.from_array(wr, "w_rec"),
+            numpy_helper.from_array(rng.standard_normal(512).astype(np.float32), "b_rec"),
+        ],
+    )
     save(rec, fa / "models" / "buffalo_l" / "w600k_r50.onnx")
 
     # swapper (emap last among the initializers, as insightface expects)
     emap = (np.eye(512) + 0.01 * rng.standard_normal((512, 512))).astype(np.float32)
     wc = (0.02 * rng.standard_normal((512, 3))).astype(np.float32)
     swp = helper.make_graph(
-        [helper.make_node("MatMul", ["source", "emap"], ["lat"]),
-         helper.make_node("MatMul", ["lat", "w_col"], ["col"]),
-         helper.make_node("Reshape", ["col", "col_shape"], ["col4"]),
-         helper.make_node("Mul", ["target", "half"], ["t_half"]),
-         helper.make_node("Add", ["t_half", "col4"], ["sum"]),
-         helper.make_node("Add", ["sum", "quarter"], ["sum2"]),
-         helper.make_node("Clip", ["sum2", "zero", "one"], ["output"])],
+        [
+            helper.make_node("MatMul", ["source", "emap"], ["lat"]),
+            helper.make_node("MatMul", ["lat", "w_col"], ["col"]),
+            helper.make_node("Reshape", ["col", "col_shape"], ["col4"]),
+            helper.make_node("Mul", ["target", "half"], ["t_half"]),
+            helper.make_node("Add", ["t_half", "col4"], ["sum"]),
+            helper.make_node("Add", ["sum", "quarter"], ["sum2"]),
+            helper.make_node("Clip", ["sum2", "zero", "one"], ["output"]),
+        ],
         "tiny_inswapper",
-        [helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 128, 128]),
-         helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512])],
+        [
+            helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 128, 128]),
+            helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512]),
+        ],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 128, 128])],
-        [numpy_helper.from_array(wc, "w_col"),
-         numpy_helper.from_array(np.array([1, 3, 1, 1], np.int64), "col_shape"),
-         numpy_helper.from_array(np.array(0.5, np.float32), "half"),
-         numpy_helper.from_array(np.array(0.25, np.float32), "quarter"),
-         numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
-         numpy_helper.from_array(np.array(1.0, np.float32), "one"),
-         numpy_helper.from_array(emap, "emap")])
+        [
+            numpy_helper.from_array(wc, "w_col"),
+            numpy_helper.from_array(np.array([1, 3, 1, 1], np.int64), "col_shape"),
+            numpy_helper.from_array(np.array(0.5, np.float32), "half"),
+            numpy_helper.from_array(np.array(0.25, np.float32), "quarter"),
+            numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+            numpy_helper.from_array(np.array(1.0, np.float32), "one"),
+            numpy_helper.from_array(emap, "emap"),
+        ],
+    )
     save(swp, sw / "inswapper_128.onnx")
     return fa, sw
 
@@ -220,22 +304,39 @@ def make_tiny_sam2(folder: Path, seed: int = 0, image_size: int = 256) -> Path:
     the hub repo (config.json + model.safetensors), for the real ``load_sam2`` loader."""
     import torch
     from transformers import Sam2Config, Sam2Model
-    from transformers.models.sam2.configuration_sam2 import (Sam2HieraDetConfig, Sam2MaskDecoderConfig,
-                                                             Sam2PromptEncoderConfig, Sam2VisionConfig)
+    from transformers.models.sam2.configuration_sam2 import (
+        Sam2HieraDetConfig,
+        Sam2MaskDecoderConfig,
+        Sam2PromptEncoderConfig,
+        Sam2VisionConfig,
+    )
 
     torch.manual_seed(seed)
     s = image_size
-    backbone = Sam2HieraDetConfig(image_size=[s, s], hidden_size=8, num_attention_heads=1, blocks_per_stage=[1, 1, 2, 1],
-                                  embed_dim_per_stage=[8, 16, 32, 64], num_attention_heads_per_stage=[1, 1, 1, 1],
-                                  window_size_per_stage=[8, 4, 4, 4], global_attention_blocks=[3],
-                                  window_positional_embedding_background_size=[4, 4])
-    vision = Sam2VisionConfig(backbone_config=backbone, backbone_channel_list=[64, 32, 16, 8],
-                              backbone_feature_sizes=[[s // 4, s // 4], [s // 8, s // 8], [s // 16, s // 16]],
-                              fpn_hidden_size=32)
-    config = Sam2Config(vision_config=vision,
-                        prompt_encoder_config=Sam2PromptEncoderConfig(hidden_size=32, image_size=s, patch_size=16),
-                        mask_decoder_config=Sam2MaskDecoderConfig(hidden_size=32, mlp_dim=64, num_attention_heads=2,
-                                                                  iou_head_hidden_dim=32))
+    backbone = Sam2HieraDetConfig(
+        image_size=[s, s],
+        hidden_size=8,
+        num_attention_heads=1,
+        blocks_per_stage=[1, 1, 2, 1],
+        embed_dim_per_stage=[8, 16, 32, 64],
+        num_attention_heads_per_stage=[1, 1, 1, 1],
+        window_size_per_stage=[8, 4, 4, 4],
+        global_attention_blocks=[3],
+        window_positional_embedding_background_size=[4, 4],
+    )
+    vision = Sam2VisionConfig(
+        backbone_config=backbone,
+        backbone_channel_list=[64, 32, 16, 8],
+        backbone_feature_sizes=[[s // 4, s // 4], [s // 8, s // 8], [s // 16, s // 16]],
+        fpn_hidden_size=32,
+    )
+    config = Sam2Config(
+        vision_config=vision,
+        prompt_encoder_config=Sam2PromptEncoderConfig(hidden_size=32, image_size=s, patch_size=16),
+        mask_decoder_config=Sam2MaskDecoderConfig(
+            hidden_size=32, mlp_dim=64, num_attention_heads=2, iou_head_hidden_dim=32
+        ),
+    )
     folder = Path(folder)
     Sam2Model(config).eval().save_pretrained(folder)
     return folder
@@ -258,17 +359,44 @@ def make_tiny_clipseg(folder: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     tok = _tiny_clip_tokenizer(folder)
     config = CLIPSegConfig(
-        text_config={"vocab_size": len(tok), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3,
-                     "num_attention_heads": 2, "max_position_embeddings": 77, "bos_token_id": 0, "eos_token_id": 1,
-                     "pad_token_id": 1},
-        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 2,
-                       "image_size": 32, "patch_size": 8},
-        projection_dim=16, extract_layers=[1, 2], reduce_dim=16, decoder_num_attention_heads=2,
-        decoder_intermediate_size=32, use_complex_transposed_convolution=True)
+        text_config={
+            "vocab_size": len(tok),
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 3,
+            "num_attention_heads": 2,
+            "max_position_embeddings": 77,
+            "bos_token_id": 0,
+            "eos_token_id": 1,
+            "pad_token_id": 1,
+        },
+        vision_config={
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 3,
+            "num_attention_heads": 2,
+            "image_size": 32,
+            "patch_size": 8,
+        },
+        projection_dim=16,
+        extract_layers=[1, 2],
+        reduce_dim=16,
+        decoder_num_attention_heads=2,
+        decoder_intermediate_size=32,
+        use_complex_transposed_convolution=True,
+    )
     CLIPSegForImageSegmentation(config).eval().save_pretrained(folder, safe_serialization=True)
-    (folder / "preprocessor_config.json").write_text(json.dumps(
-        {"size": 32, "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225],
-         "image_processor_type": "ViTImageProcessor", "processor_class": "CLIPSegProcessor"}))
+    (folder / "preprocessor_config.json").write_text(
+        json.dumps(
+            {
+                "size": 32,
+                "image_mean": [0.485, 0.456, 0.406],
+                "image_std": [0.229, 0.224, 0.225],
+                "image_processor_type": "ViTImageProcessor",
+                "processor_class": "CLIPSegProcessor",
+            }
+        )
+    )
     return folder
 
 
@@ -287,21 +415,56 @@ def make_tiny_sam3(folder: Path, seed: int = 0, queries: int = 8) -> Path:
     tok = _tiny_clip_tokenizer(folder)
     config = Sam3Config(
         vision_config={
-            "backbone_config": {"model_type": "sam3_vit_model", "hidden_size": 32, "intermediate_size": 64,
-                                "num_hidden_layers": 2, "num_attention_heads": 2, "image_size": 56, "patch_size": 14,
-                                "window_size": 2, "global_attn_indexes": [1], "pretrain_image_size": 28},
-            "fpn_hidden_size": 32, "backbone_feature_sizes": [[16, 16], [8, 8], [4, 4]]},
-        text_config={"model_type": "clip_text_model", "vocab_size": len(tok), "hidden_size": 32,
-                     "intermediate_size": 64, "projection_dim": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
-                     "max_position_embeddings": 32, "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1},
-        geometry_encoder_config={"hidden_size": 32, "num_layers": 1, "num_attention_heads": 2,
-                                 "intermediate_size": 64},
+            "backbone_config": {
+                "model_type": "sam3_vit_model",
+                "hidden_size": 32,
+                "intermediate_size": 64,
+                "num_hidden_layers": 2,
+                "num_attention_heads": 2,
+                "image_size": 56,
+                "patch_size": 14,
+                "window_size": 2,
+                "global_attn_indexes": [1],
+                "pretrain_image_size": 28,
+            },
+            "fpn_hidden_size": 32,
+            "backbone_feature_sizes": [[16, 16], [8, 8], [4, 4]],
+        },
+        text_config={
+            "model_type": "clip_text_model",
+            "vocab_size": len(tok),
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "projection_dim": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "max_position_embeddings": 32,
+            "bos_token_id": 0,
+            "eos_token_id": 1,
+            "pad_token_id": 1,
+        },
+        geometry_encoder_config={"hidden_size": 32, "num_layers": 1, "num_attention_heads": 2, "intermediate_size": 64},
         detr_encoder_config={"hidden_size": 32, "num_layers": 1, "num_attention_heads": 2, "intermediate_size": 64},
-        detr_decoder_config={"hidden_size": 32, "num_layers": 1, "num_queries": queries, "num_attention_heads": 2,
-                             "intermediate_size": 64},
-        mask_decoder_config={"hidden_size": 32, "num_attention_heads": 2})
+        detr_decoder_config={
+            "hidden_size": 32,
+            "num_layers": 1,
+            "num_queries": queries,
+            "num_attention_heads": 2,
+            "intermediate_size": 64,
+        },
+        mask_decoder_config={"hidden_size": 32, "num_attention_heads": 2},
+    )
     Sam3Model(config).eval().save_pretrained(folder, safe_serialization=True)
-    (folder / "processor_config.json").write_text(json.dumps(
-        {"image_processor": {"size": {"height": 56, "width": 56}, "image_mean": [0.5, 0.5, 0.5],
-                             "image_std": [0.5, 0.5, 0.5]}, "processor_class": "Sam3Processor"}))
+    (folder / "processor_config.json").write_text(
+        json.dumps(
+            {
+                "image_processor": {
+                    "size": {"height": 56, "width": 56},
+                    "image_mean": [0.5, 0.5, 0.5],
+                    "image_std": [0.5, 0.5, 0.5],
+                },
+                "processor_class": "Sam3Processor",
+            }
+        )
+    )
     return folder
