@@ -123,14 +123,14 @@ def test_a_second_concurrent_edit_in_one_session_is_ignored(astronaut_path):
     started, release = threading.Event(), threading.Event()
     from editors.recolour import RecolourEditor
 
-    original = RecolourEditor.apply
+    original = RecolourEditor.edit  # what the session calls (an EditResult)
 
     def slow(self, *args, **kwargs):
         started.set()
         release.wait(10)
         return original(self, *args, **kwargs)
 
-    RecolourEditor.apply = slow
+    RecolourEditor.edit = slow
     try:
         first = threading.Thread(
             target=s.apply_edit,
@@ -144,7 +144,7 @@ def test_a_second_concurrent_edit_in_one_session_is_ignored(astronaut_path):
         release.set()
         first.join(10)
     finally:
-        RecolourEditor.apply = original
+        RecolourEditor.edit = original
     assert len(s.layers.layers) == 1
     s.apply_edit("recolour", {"target": "#d02050"}, 0, services, mask=mask, label="box")  # free again afterwards
     assert len(s.layers.layers) == 2
