@@ -19,7 +19,8 @@ def test_a_closed_clients_session_is_freed_after_the_ttl(monkeypatch, astronaut_
     monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", "0.5")  # Gradio notices a closed client within 0.5 s
     closed = []
     real_close = ui._close
-    monkeypatch.setattr(ui, "_close", lambda state: (closed.append(state), real_close(state)))
+    # recorded once the close has run (recording first raced the checks below against the close itself)
+    monkeypatch.setattr(ui, "_close", lambda state: (real_close(state), closed.append(state)))
     settings = Settings(port=_free_port(), session_ttl_s=4)
     services = build_services(settings, ModelManager(settings, online=False))
     demo = ui.build_ui(services)
