@@ -227,3 +227,24 @@ def write_result(result: dict[str, Any], out: Path) -> None:
         result["output"] = str(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def open_app_for_clicks(page: Any, port: int, photo: Path, wait_s: float = 300) -> Any:
+    """Browser benches: open the app on ``port`` (retrying while it starts, up to ``wait_s``), upload ``photo``,
+    wait for its labelled parts, switch to include clicks; the canvas image's locator."""
+    deadline = time.time() + wait_s  # the app imports gradio and parses nothing until a photo comes
+    while True:
+        try:
+            page.goto(f"http://127.0.0.1:{port}/", timeout=5000)
+            break
+        except Exception:  # not listening yet: retry until the deadline
+            if time.time() > deadline:
+                raise
+            time.sleep(1)
+    page.set_input_files("#facet-upload input[type=file]", str(photo))
+    page.wait_for_function(
+        "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=120_000
+    )
+    page.wait_for_timeout(1500)
+    page.locator("#facet-mode").get_by_text("Include (+)").click()
+    return page.locator("#facet-canvas img")

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, ROOT, log, machine_info, offline_env
+from common import RESULTS_DIR, ROOT, log, machine_info, offline_env, open_app_for_clicks
 
 offline_env()
 
@@ -180,22 +180,7 @@ def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_
             )
             page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
             page.add_init_script(RECORD_POINTER)
-            deadline = time.time() + 300
-            while True:
-                try:
-                    page.goto(f"http://127.0.0.1:{port}/", timeout=5000)
-                    break
-                except Exception:
-                    if time.time() > deadline:
-                        raise
-                    time.sleep(1)
-            page.set_input_files("#facet-upload input[type=file]", str(photo))
-            page.wait_for_function(
-                "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=120_000
-            )
-            page.wait_for_timeout(1500)
-            page.locator("#facet-mode").get_by_text("Include (+)").click()
-            img = page.locator("#facet-canvas img")
+            img = open_app_for_clicks(page, port, photo)
             for i, k in enumerate(picks):
                 if i % 3 == 0:  # a fresh segment every third click, so masks do not just grow
                     page.click("#facet-new")
