@@ -15,7 +15,10 @@ Methods
   face's own ArcFace embedding (drawn from ``seed``).
   ``verify`` (default on): offline, each swap is checked with dlib's 128-D recogniser and kept only at a
   distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` candidates
-  (the farthest synthetic face with other proportions: nose wider, eyes higher, mouth lower; then the next);
+  (:func:`_candidates`: the farthest synthetic face, the face's own anti-face (its texture reflected
+  through the gallery's mean face), then the better of those two with another face outline (broader with
+  a shorter chin, narrower with a longer one: the head's edge moves, fading out within ``HEAD_REACH`` of
+  the face size), then with other proportions: nose wider, eyes higher, mouth lower);
   full, with ArcFace (cosine <= ``ARCFACE_MARGIN``). A face that does not reach the margin (or is under
   ``MIN_SWAP_SIZE`` px, or has no mesh) is blurred, then, while dlib still places it within the margin,
   its whole head blurred / pixelated / filled. ``last_report`` lists per face what was done and why, the
@@ -31,7 +34,7 @@ import contextlib
 import logging
 import math
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -56,9 +59,9 @@ from editors.registry import EDITORS
 from faces import geometry, measures
 from faces.blend import alpha_paste, finish, full_swap, mesh_swap
 from faces.detect import selected_faces
-from faces.gallery import Target, gallery_names, load_target
+from faces.gallery import Target, anti_target, gallery_names, load_target
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
-from faces.masks import cover_mask, inner_alpha
+from faces.masks import cover_mask, face_mask, inner_alpha
 from faces.types import Face, normed
 
 log = logging.getLogger(__name__)
@@ -68,10 +71,14 @@ MIN_SWAP_SIZE = 28  # px: smaller faces are blurred when verifying (too small to
 SAME_PERSON = 0.6  # dlib's own same-person line
 VERIFY_MARGIN = 0.75  # a swapped face must end up at least this far from the original (dlib distance)
 HEAD_GROW = 0.3  # the fallback's second step covers the face mask grown by this x face size (hair, ears)
-HOPELESS_GAP = 0.1  # a try this far under the margin ends the tries (the next candidates do not close such a gap)
-MAX_TRIES = 5  # offline: (synthetic face, proportions) candidates tried per face before blurring; full: identities
-MOVES: tuple[dict[str, float], ...] = (  # proportions tried per face besides the default (eyes, mouth, nose narrower)
-    {},
+HOPELESS_GAP = 0.1  # when the best of the first two tries is this far under the margin, the tries end (bench)
+MAX_TRIES = 6  # offline: (texture, head shape, proportions) candidates tried per face before blurring; full: identities
+HEADS: tuple[dict[str, float], ...] = (  # face outlines tried per face (faces.geometry.head_reshape)
+    {"width": 0.08, "chin": -0.05},  # broader, shorter chin
+    {"width": -0.08, "chin": 0.05},  # narrower, longer chin
+)
+HEAD_REACH = 0.25  # x face size: a new outline fades into the photo within this much outside the face mask
+MOVES: tuple[dict[str, float], ...] = (  # proportions tried besides the default (eyes, mouth, nose narrower)
     {"nose": -1.0},
     {"eyes_up": 0.025},
     {"mouth_down": 0.025},
@@ -143,21 +150,25 @@ def far_identity(rng: np.random.Generator, avoid: np.ndarray | None, cos: float 
     return normed(cos * a + math.sqrt(max(0.0, 1 - cos * cos)) * v)
 
 
-COMBINE: dict[str, float] = {"combine": 1.0}  # a try marker: every move that helped this face, together
+@dataclass(frozen=True)
+class Candidate:
+    """One offline try: the texture ("far": the synthetic face farthest from this face, "anti": its own
+    anti-face, "best": the texture of the best try so far), the face outline (a ``HEADS`` entry, "best": the
+    best try's, None: the face's own) and the proportion move (a ``MOVES`` entry or {})."""
+
+    texture: str
+    head: dict[str, float] | str | None = None
+    move: dict[str, float] = field(default_factory=dict)
 
 
-def _candidates(ranked: list[Target]) -> list[tuple[Target, dict[str, float] | None]]:
-    """The offline swap's tries, in order: the farthest synthetic face with each move of ``MOVES``, then with
-    every move that helped together (``COMBINE``; the eyes, mouth and nose are measured apart, so moves of
-    different parts do not add up in the expression limit), then the next faces with the move that took
-    the face furthest so far (None), ``MAX_TRIES`` in all.
-
-    Which proportions move dlib's reading furthest depends on the face (bench: the nose wider or narrower,
-    the eyes higher, the mouth lower each add up to ~0.07 on some faces and take as much on others), so they
-    are chosen per face, like the target."""
-    plan: list[tuple[Target, dict[str, float] | None]] = [(ranked[0], m) for m in MOVES]
-    plan.append((ranked[0], COMBINE))
-    plan += [(t, None) for t in ranked[1:]]
+def _candidates() -> list[Candidate]:
+    """The offline swap's tries, in order, ``MAX_TRIES`` in all: what identifies a face to a recogniser is
+    its texture (the synthetic face farthest from it, or its own anti-face), the outline of its head and
+    the proportions between its features; which of these moves a face furthest depends on the face
+    (bench/faces_bench.py), so each is tried per face and the best kept."""
+    plan = [Candidate("far"), Candidate("anti")]
+    plan += [Candidate("best", h) for h in HEADS]
+    plan += [Candidate("best", "best", m) for m in MOVES]
     return plan[:MAX_TRIES]
 
 
@@ -306,10 +317,11 @@ class AnonymizeEditor(ReportingEditor):
     ) -> dict[str, Any]:
         """Offline synthetic swap of one face (in place on ``out``), checked by dlib's recogniser when ``verify``.
 
-        The face's proportions are moved (:func:`faces.geometry.identity_reshape`; halved when the mouth, eyes or
-        brows would move ``EXPRESSION_LIMIT`` or more); the candidates of :func:`_candidates` (synthetic face
-        farthest first, with other proportions) are tried in turn, and the first one that ends at least
-        ``VERIFY_MARGIN`` from the original wins; after ``MAX_TRIES`` the face is blurred instead.
+        The face's proportions are moved (:func:`faces.geometry.identity_reshape`), its outline too for the
+        candidates that say so (:func:`faces.geometry.head_reshape`; both halved, then dropped, while the
+        mouth, eyes or brows would move ``EXPRESSION_LIMIT`` or more); the candidates of :func:`_candidates`
+        are tried in turn, and the first one that ends at least ``VERIFY_MARGIN`` from the original wins;
+        after ``MAX_TRIES`` (or when the first two end ``HOPELESS_GAP`` short) the face is blurred instead.
         """
         original = None
         if verify:
@@ -322,35 +334,52 @@ class AnonymizeEditor(ReportingEditor):
                 out, pixels, face, original, f"under {MIN_SWAP_SIZE} px: too small to swap and check"
             )
         ranked = _rank_targets(pixels, face, targets, original)
-        plan = _candidates(ranked) if original is not None else [(ranked[0], MOVES[0])]
-        box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6)
+        plan = _candidates() if original is not None else [Candidate("far")]
+        if len(targets) == 1 and original is not None:  # a named gallery face: its tries keep that texture
+            plan = [c for c in plan if c.texture != "anti"]
+        reach = HEAD_REACH * face.size
+        box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6 + reach)
         x0, y0, x1, y1 = box
         before = out[y0:y1, x0:x1].copy()
+        textures: dict[str, Target] = {"far": ranked[0]}
         best: tuple[float, str, np.ndarray, dict | None] | None = None
-        best_move, best_amount = MOVES[0], reshape
+        best_try = Candidate("far")
+        best_amount = reshape
         distances: list[float | None] = []
         tried: list[str] = []
-        helped: dict[str, float] = {}  # the moves that took this face further than the plain try
-        base_d: float | None = None
-        for target, move in plan:
-            if move is COMBINE:
-                if len(helped) < 2:  # nothing new to combine: the next gallery face with the best move instead
-                    target, move = (ranked[1], best_move) if len(ranked) > 1 else (target, best_move)
-                else:
-                    move = dict(helped)
-            move = best_move if move is None else move
+        for n, cand in enumerate(plan):
+            if n == 2 and best is not None and best[0] < VERIFY_MARGIN - HOPELESS_GAP:
+                break  # no outline or proportion closes such a gap (bench): stop here
+            texture = best_try.texture if cand.texture == "best" else cand.texture
+            head = best_try.head if cand.head == "best" else cand.head
+            if texture not in textures:
+                textures[texture] = anti_target(pixels, face)
+            target = textures[texture]
+            label = " ".join(
+                [target.name]
+                + ([f"{k} {v:+g}" for k, v in head.items()] if isinstance(head, dict) else [])
+                + [f"{k} {v:+g}" for k, v in cand.move.items()]
+            )
+            tried.append(label)
             amount = reshape  # each candidate starts at the full change (halved below while the expression moves)
-            tried.append(" ".join([target.name, *(f"{k} {v:+g}" for k, v in move.items())]))
-            while True:  # the expression moved too much: half the proportion change, then none
+            while True:  # the expression moved too much: half the change, then none
                 moved = geometry.identity_reshape(
                     face.mesh,
                     face.size,
                     amount,
-                    move.get("nose", 1.0) * amount,
-                    move.get("eyes_up", 0.0),
-                    move.get("mouth_down", 0.0),
+                    cand.move.get("nose", 1.0) * amount,
+                    cand.move.get("eyes_up", 0.0),
+                    cand.move.get("mouth_down", 0.0),
                 )
-                mesh_swap(out, pixels, replace(face, mesh=moved), target, rng=rng)
+                photo = pixels
+                if isinstance(head, dict) and amount > 0:  # a new outline: the head's edge moves with it
+                    moved = geometry.head_reshape(moved, face.size, head["width"] * amount, head["chin"] * amount)
+                    region = face_mask(pixels.shape, face)
+                    (photo, warped), (wx0, wy0, wx1, wy1) = geometry.warp_around(
+                        [pixels, out], face.mesh, moved, region, reach
+                    )
+                    out[wy0:wy1, wx0:wx1] = warped[wy0:wy1, wx0:wx1]
+                mesh_swap(out, photo, replace(face, mesh=moved), target, rng=rng)
                 expression = measures.expression_of(out, face)
                 if amount <= 0 or expression is None or expression["max"] < EXPRESSION_LIMIT:
                     break
@@ -365,18 +394,12 @@ class AnonymizeEditor(ReportingEditor):
                 break
             d = float(np.linalg.norm(original - measures.identity_descriptor(out, face)))
             distances.append(round(d, 3))
-            if not move:
-                base_d = d
-            elif base_d is not None and d > base_d and len(move) == 1:
-                helped.update(move)
             if best is None or d > best[0]:
                 best = (d, target.name, out[y0:y1, x0:x1].copy(), expression)
-                best_move, best_amount = move, amount
+                best_try, best_amount = Candidate(texture, head, cand.move), amount
             if d >= VERIFY_MARGIN:
                 break
             out[y0:y1, x0:x1] = before
-            if d < VERIFY_MARGIN - HOPELESS_GAP:  # no other candidate closes such a gap (bench): stop here
-                break
         row: dict[str, Any] = {
             "face": face.index,
             "size_px": round(face.size),
@@ -406,12 +429,15 @@ class AnonymizeEditor(ReportingEditor):
                     pixels,
                     face,
                     original,
-                    f"the best of {len(distances)} tries (synthetic face, proportions) reached only {d:.2f} < {VERIFY_MARGIN}",
+                    f"the best of {len(distances)} tries (synthetic face, outline, proportions) reached only "
+                    f"{d:.2f} < {VERIFY_MARGIN}",
                 )
             )
             return row
         out[y0:y1, x0:x1] = crop
         row.update(done=f"swap to {name}", expression=expression)
+        if isinstance(best_try.head, dict):
+            row["outline"] = {k: round(v * best_amount, 3) for k, v in best_try.head.items()}
         if original is not None:
             row["distance"] = round(d, 3)
         return row

@@ -1,5 +1,6 @@
 """Swap targets: the gallery in ``assets/faces`` (``manifest.json``: synthetic faces generated from two
-public-domain portraits, never a real person, and those two portraits), or a face image given as an array."""
+public-domain portraits, never a real person, and those two portraits), a face image given as an array, or
+a face's own "anti-face" (:func:`anti_target`: its texture reflected through the gallery's mean face)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from core.errors import BadInput
 from core.models import ModelManager, default_manager
 from faces.detect import largest_face
-from faces.geometry import triangulate
-from faces.landmarks import face_from_mesh
+from faces.geometry import triangulate, warp_mesh
+from faces.landmarks import FACE_OVAL, face_from_mesh
+from faces.masks import polygon_mask
 from faces.types import Face, check_rgb
 
 GALLERY_DIR = Path(__file__).resolve().parent.parent / "assets" / "faces"
@@ -101,3 +104,50 @@ def load_target(spec: str | np.ndarray, manager: ModelManager | None = None, bac
     if entry.get("dlib"):
         target = replace(target, descriptor=np.asarray(entry["dlib"], np.float32))
     return target
+
+
+ANTI_STRENGTH = 1.0  # the anti-face lies this many times the face's own difference beyond the mean face
+ANTI_CLIP = 30.0  # grey levels: the reflected difference is capped (a dark glasses frame must not turn bright)
+ANTI_SMOOTH = 1.2  # px on the 256x320 canvas: the reflected difference is taken without its finest detail
+ANTI_BROAD = 12.0  # px on the canvas: ... and without its broad shading (the photo's own light stays)
+
+
+@lru_cache(maxsize=1)
+def mean_face() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mean of the synthetic gallery faces (float32 RGB on their shared face-mesh canvas), that canvas's
+    mesh and its triangles. ``BadInput`` when the gallery has no synthetic faces."""
+    from core.photo import load_photo
+
+    names = gallery_names(synthetic=True)
+    if not names:
+        raise BadInput("no synthetic faces in assets/faces (run `python assets/faces/build_gallery.py`)")
+    entries = [gallery()[n] for n in names]
+    mesh = np.load(GALLERY_DIR / entries[0]["mesh"]).astype(np.float32)
+    images = [load_photo(str(GALLERY_DIR / e["file"])).pixels.astype(np.float32) for e in entries]
+    return np.mean(images, axis=0), mesh, triangulate(mesh)
+
+
+def anti_target(pixels: np.ndarray, face: Face, strength: float = ANTI_STRENGTH) -> Target:
+    """A synthetic target made from this face alone: its texture, aligned on the gallery's mean face-mesh
+    canvas and brought to the mean face's colour, reflected through the mean face (``mean + strength x
+    (mean - face)`` in lightness, the difference capped at ``ANTI_CLIP``, without its finest detail and its broad shading), so it lies on
+    the other side of the mean from the face (an "anti-face": no real person's face, and the farther from
+    this one the more it differs from the average). The editor keeps the photo's own lighting, skin tone and
+    grain (``match_photo``) and the expression (the face's own mesh)."""
+    if face.mesh is None:
+        raise BadInput(f"face {face.index} has no face mesh: no anti-face can be made")
+    mean, mesh, tris = mean_face()
+    h, w = mean.shape[:2]
+    own, covered = warp_mesh(pixels, face.mesh, mesh, tris, (0, 0, w, h))
+    oval = polygon_mask(mean.shape, mesh[FACE_OVAL]) & covered
+    x = own.astype(np.float32)
+    if oval.sum() >= 16:  # the face's colour brought to the mean's (per channel mean / spread in the oval)
+        a, b = x[oval], mean[oval]
+        x = (x - a.mean(0)) * (b.std(0) / (a.std(0) + 1e-3)) + b.mean(0)
+    grey = np.array([0.299, 0.587, 0.114], np.float32)  # lightness only: reflected colour turns into patches
+    diff = cv2.GaussianBlur(np.clip((mean - x) @ grey, -ANTI_CLIP, ANTI_CLIP), (0, 0), ANTI_SMOOTH)
+    diff -= cv2.GaussianBlur(diff, (0, 0), ANTI_BROAD)  # not its broad shading: that turns into blotches
+    anti = mean + strength * diff[..., None]
+    anti[~covered] = mean[~covered]
+    image = np.clip(anti + 0.5, 0, 255).astype(np.uint8)
+    return Target("anti-face", image, face_from_mesh(mesh), tris)

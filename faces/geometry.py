@@ -152,3 +152,67 @@ def expression_shift(before: np.ndarray, after: np.ndarray, size: float) -> dict
     out = {k: float(np.linalg.norm(aligned[v] - before[v], axis=1).mean() / max(size, 1.0)) for k, v in groups.items()}
     out["max"] = max(out.values())
     return out
+
+
+def head_reshape(mesh: np.ndarray, size: float, width: float = 0.0, chin: float = 0.0) -> np.ndarray:
+    """Move the face's outline, keep the layout of its features (an identity-bearing change of face shape).
+
+    ``width``: the whole face (outline and features) scaled across by ``1 + width`` about its centre, along
+    the eye line; ``chin``: the points below the mouth moved along the face's own "down" by up to
+    ``chin`` x ``size`` (0 at the mouth, all of it at the chin): a longer (> 0) or shorter chin. Expression
+    is measured against the face oval (:func:`expression_shift`), so these cost a little of its budget
+    (about 1 % for an 8 % width change). 0, 0 returns the mesh unchanged.
+    """
+    if not width and not chin:
+        return mesh
+    ex = mesh[LEFT_EYE].mean(0) - mesh[RIGHT_EYE].mean(0)
+    ex = ex / max(float(np.linalg.norm(ex)), 1e-6)
+    down = np.array([-ex[1], ex[0]])
+    if down[1] < 0:
+        down = -down
+    c = mesh[FACE_OVAL].mean(0)
+    p = mesh.astype(np.float64) - c
+    u, v = p @ ex, p @ down
+    mouth = float((p[LIPS] @ down).max())
+    v = v + chin * size * np.clip((v - mouth) / max(float(v.max()) - mouth, 1.0), 0, 1)
+    return (c + np.outer(u * (1 + width), ex) + np.outer(v, down)).astype(np.float32)
+
+
+def warp_around(
+    images: list[np.ndarray], src_pts: np.ndarray, dst_pts: np.ndarray, region: np.ndarray, reach: float
+) -> tuple[list[np.ndarray], tuple[int, int, int, int]]:
+    """Smoothly warp each image (RGB uint8, all of one size) so that ``src_pts`` land on ``dst_pts`` (a
+    thin-plate spline through the points), fading to no movement at ``reach`` px outside the bool ``region``
+    (e.g. the face mask): the head's outline moves with the face, the photo beyond stays bit-identical.
+
+    Returns (warped copies of the images, the XYXY box outside which nothing changed).
+    """
+    from scipy.interpolate import RBFInterpolator
+
+    pts = np.argwhere(region)[:, ::-1].astype(np.float32)
+    x0, y0, x1, y1 = padded_box(pts, images[0].shape, reach + 2)
+    outs = [img.copy() for img in images]
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return outs, (x0, y0, x1, y1)
+    step = 4
+    gy, gx = np.mgrid[y0:y1:step, x0:x1:step]
+    # the map is dst -> src: each output pixel fetches the photo at its displaced place
+    rbf = RBFInterpolator(
+        dst_pts[::2].astype(np.float64),
+        (src_pts[::2] - dst_pts[::2]).astype(np.float64),
+        kernel="thin_plate_spline",
+        smoothing=1.0,
+    )
+    grid = rbf(np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float64)).reshape(gx.shape + (2,)).astype(np.float32)
+    disp = cv2.resize(grid, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    outside = cv2.distanceTransform((~region[y0:y1, x0:x1]).astype(np.uint8), cv2.DIST_L2, 5)
+    fade = np.clip(1 - outside / max(reach, 1.0), 0, 1)
+    fade = (fade * fade * (3 - 2 * fade))[..., None]
+    disp *= fade
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    still = fade[..., 0] <= 0
+    for img, out in zip(images, outs):
+        warped = cv2.remap(img, xx + disp[..., 0], yy + disp[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        warped[still] = img[y0:y1, x0:x1][still]
+        out[y0:y1, x0:x1] = warped
+    return outs, (x0, y0, x1, y1)

@@ -176,17 +176,49 @@ def test_warp_draws_the_near_surface_where_a_turned_face_folds():
         assert covered[5, 5] and tuple(out[5, 5]) == colour
 
 
-def test_anonymize_tries_proportions_per_face():
-    """The offline tries: the farthest synthetic face with each proportion move, then the moves that helped
-    together, then the next faces."""
+def test_anonymize_tries_texture_outline_and_proportions_per_face():
+    """The offline tries: the farthest synthetic face, the face's own anti-face, then the better of those
+    with each face outline, then with the proportion moves."""
     import editors.anonymize as an
 
-    ranked = [f"t{i}" for i in range(6)]
-    plan = an._candidates(ranked)  # type: ignore[arg-type]
+    plan = an._candidates()
     assert len(plan) == an.MAX_TRIES
-    assert plan[: len(an.MOVES)] == [("t0", m) for m in an.MOVES][: an.MAX_TRIES]
-    assert plan[len(an.MOVES)] == ("t0", an.COMBINE)  # every move that helped, together
-    assert all(m is None for _, m in plan[len(an.MOVES) + 1 :])
+    assert [c.texture for c in plan[:2]] == ["far", "anti"] and plan[0].head is None and not plan[0].move
+    assert [c.head for c in plan[2 : 2 + len(an.HEADS)]] == list(an.HEADS)[: an.MAX_TRIES - 2]
+    assert all(c.texture == "best" and c.head == "best" and c.move in an.MOVES for c in plan[2 + len(an.HEADS) :])
+
+
+def test_head_outline_moves_the_edge_and_keeps_the_rest(real, faces):
+    """A new face outline: the jaw line moves, the expression stays under the limit, and pixels farther than
+    ``HEAD_REACH`` x the face size outside the face mask stay bit-identical."""
+    from editors.anonymize import EXPRESSION_LIMIT, HEAD_REACH, HEADS
+    from faces.geometry import head_reshape, warp_around
+    from faces.landmarks import FACE_OVAL
+
+    img, f = real["astronaut"], faces["astronaut"][0]
+    for head in HEADS:
+        moved = head_reshape(f.mesh, f.size, **head)
+        assert expression_shift(f.mesh, moved, f.size)["max"] < EXPRESSION_LIMIT
+        width = lambda m: np.ptp(m[FACE_OVAL][:, 0])  # noqa: E731
+        assert np.sign(width(moved) - width(f.mesh)) == np.sign(head["width"])
+        region = face_mask(img.shape, f)
+        reach = HEAD_REACH * f.size
+        (out,), box = warp_around([img], f.mesh, moved, region, reach)
+        changed = (out != img).any(2)
+        near = cv2.dilate(region.astype(np.uint8), np.ones((2 * int(reach) + 5,) * 2, np.uint8)) > 0
+        assert changed.any() and not (changed & ~near).any()
+
+
+def test_anti_face_is_far_from_the_face_and_photo_like(real, faces):
+    """The anti-face: made from the face alone, on the gallery canvas, not a copy of the mean face."""
+    from faces.gallery import anti_target, mean_face
+
+    img, f = real["grace_hopper"], faces["grace_hopper"][0]
+    t = anti_target(img, f)
+    mean = mean_face()[0]
+    assert t.image.shape == mean.shape and t.image.dtype == np.uint8 and t.face.mesh is not None
+    assert np.abs(t.image.astype(np.float32) - mean).mean() > 1.0
+    assert np.array_equal(t.image, anti_target(img, f).image)  # deterministic
 
 
 def _swap_seam(img, f, target_name):
