@@ -72,16 +72,16 @@ SAME_PERSON = 0.6  # dlib's own same-person line
 VERIFY_MARGIN = 0.75  # a swapped face must end up at least this far from the original (dlib distance)
 HEAD_GROW = 0.3  # the fallback's second step covers the face mask grown by this x face size (hair, ears)
 HOPELESS_GAP = 0.1  # when the best of the first two tries is this far under the margin, the tries end (bench)
-MAX_TRIES = 6  # offline: (texture, head shape, proportions) candidates tried per face before blurring; full: identities
+MAX_TRIES = 7  # offline: (texture, head shape, proportions) candidates tried per face before blurring; full: identities
 HEADS: tuple[dict[str, float], ...] = (  # face outlines tried per face (faces.geometry.head_reshape)
     {"width": 0.08, "chin": -0.05},  # broader, shorter chin
     {"width": -0.08, "chin": 0.05},  # narrower, longer chin
 )
 HEAD_REACH = 0.25  # x face size: a new outline fades into the photo within this much outside the face mask
 MOVES: tuple[dict[str, float], ...] = (  # proportions tried besides the default (eyes, mouth, nose narrower)
+    {"mouth_down": 0.025},
     {"nose": -1.0},
     {"eyes_up": 0.025},
-    {"mouth_down": 0.025},
 )
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
 ARCFACE_SAME = 0.28  # full path: cosine similarity over which ArcFace (buffalo_l) calls two faces the same person
