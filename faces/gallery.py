@@ -1,6 +1,6 @@
 """Swap targets: the gallery in ``assets/faces`` (``manifest.json``: synthetic faces generated from two
 public-domain portraits, never a real person, and those two portraits), a face image given as an array, or
-a face's own "anti-face" (:func:`anti_target`: its texture reflected through the gallery's mean face)."""
+a face's own "anti-face" (:func:`anti_target`: its texture reflected through a mean face of several people)."""
 
 from __future__ import annotations
 
@@ -114,10 +114,17 @@ ANTI_BROAD = 12.0  # px on the canvas: ... and without its broad shading (the ph
 
 @lru_cache(maxsize=1)
 def mean_face() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The mean of the synthetic gallery faces (float32 RGB on their shared face-mesh canvas), that canvas's
-    mesh and its triangles. ``BadInput`` when the gallery has no synthetic faces."""
+    """The mean face (float32 RGB on the synthetic faces' canvas), that canvas's mesh and its triangles:
+    ``manifest.json``'s ``mean_face`` (the aligned faces of several people averaged), else the mean of the
+    synthetic gallery faces. ``BadInput`` when the gallery has neither."""
     from core.photo import load_photo
 
+    path = GALLERY_DIR / "manifest.json"
+    entry = json.loads(path.read_text()).get("mean_face") if path.exists() else None
+    if entry:
+        mesh = np.load(GALLERY_DIR / entry["mesh"]).astype(np.float32)
+        image = load_photo(str(GALLERY_DIR / entry["file"])).pixels.astype(np.float32)
+        return image, mesh, triangulate(mesh)
     names = gallery_names(synthetic=True)
     if not names:
         raise BadInput("no synthetic faces in assets/faces (run `python assets/faces/build_gallery.py`)")
@@ -128,8 +135,8 @@ def mean_face() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def anti_target(pixels: np.ndarray, face: Face, strength: float = ANTI_STRENGTH) -> Target:
-    """A synthetic target made from this face alone: its texture, aligned on the gallery's mean face-mesh
-    canvas and brought to the mean face's colour, reflected through the mean face (``mean + strength x
+    """A synthetic target made from this face and the mean face (:func:`mean_face`) alone: its texture,
+    aligned on the mean face's canvas and brought to its colour, reflected through the mean face (``mean + strength x
     (mean - face)`` in lightness, the difference capped at ``ANTI_CLIP``, without its finest detail and its broad shading), so it lies on
     the other side of the mean from the face (an "anti-face": no real person's face, and the farther from
     this one the more it differs from the average). The editor keeps the photo's own lighting, skin tone and

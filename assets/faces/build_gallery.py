@@ -37,6 +37,9 @@ from faces.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, NOSE, RIGHT_BROW, RI
 from faces.masks import polygon_mask  # noqa: E402
 from faces.measures import identity_descriptor  # noqa: E402
 
+# The mean face (``mean_face.png``, ``--mean`` rebuilds only it) averages the aligned faces of 9 people:
+# the two above and the sample images of the insightface wheel (see MEAN_SOURCES / MEAN_LICENCE).
+
 CANVAS = (256, 320)  # w, h of synthetic faces
 SOURCES = (
     "astronaut (skimage.data, NASA, public domain) and grace_hopper (matplotlib sample data, US Navy, public domain)"
@@ -159,6 +162,72 @@ def dlib_descriptor(img: np.ndarray, mesh: np.ndarray) -> list[float]:
     return [round(float(v), 5) for v in identity_descriptor(img, face_from_mesh(mesh))]
 
 
+MEAN_SOURCES = (  # (label, loader) of the photos whose aligned faces are averaged into the mean face
+    "astronaut and grace_hopper (public domain, as above); insightface's sample images data/images/t1.jpg "
+    "(6 faces) and Tom_Hanks_54745.png, from the insightface 2.1 wheel (a requirement of this project)"
+)
+MEAN_LICENCE = (
+    "an average of 9 aligned, colour-normalised faces (no one's likeness); the insightface wheel is MIT "
+    "licensed for its code and states no separate licence for its sample images: review before a release"
+)
+
+
+def insightface_photos() -> list[np.ndarray]:
+    import importlib.util
+
+    from PIL import Image
+
+    spec = importlib.util.find_spec("insightface")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("insightface is not installed: its sample images are part of the mean face")
+    root = Path(list(spec.submodule_search_locations)[0]) / "data" / "images"
+    return [np.array(Image.open(root / n).convert("RGB")) for n in ("t1.jpg", "Tom_Hanks_54745.png")]
+
+
+def build_mean() -> None:
+    """``mean_face.png``: the mean of the aligned faces of several people, on the synthetic faces' canvas
+    (their shared mesh). The anonymizer reflects a face through it (``faces.gallery.anti_target``); a mean
+    of one or two people (the synthetic gallery's) would send those people's own faces back to each other."""
+    from faces.detect import find_faces
+
+    shape = np.load(HERE / "synthetic_average.mesh.npy")
+    tris = triangulate(shape)
+    oval = polygon_mask((CANVAS[1], CANVAS[0]), shape[FACE_OVAL])
+    glasses, _ = bands(shape)
+    photos = real_photos()
+    images = [(img, name == "grace_hopper") for name, (img, _) in photos.items()]
+    images += [(img, False) for img in insightface_photos()]
+    faces = [(img, f.mesh, g) for img, g in images for f in find_faces(img) if f.mesh is not None and f.size >= 80]
+    aligned = []
+    for img, mesh, has_glasses in faces:
+        x, covered = warp_mesh(img, mesh, shape, tris, (0, 0, CANVAS[0], CANVAS[1]))
+        keep = covered & oval & ~(glasses & has_glasses)  # no glasses in the mean
+        aligned.append((x.astype(np.float32), keep))
+    ref = np.mean([a[m].mean(0) for a, m in aligned], axis=0)  # one mean skin colour and spread
+    ref_sd = np.mean([a[m].std(0) for a, m in aligned], axis=0)
+    total = np.zeros((CANVAS[1], CANVAS[0], 3), np.float32)
+    count = np.zeros((CANVAS[1], CANVAS[0], 1), np.float32)
+    for x, m in aligned:
+        x = (x - x[m].mean(0)) * (ref_sd / (x[m].std(0) + 1e-3)) + ref
+        total += x * m[..., None]
+        count += m[..., None]
+    mean = np.where(count > 0, total / np.maximum(count, 1), 200.0)
+    out = np.clip(mean + 0.5, 0, 255).astype(np.uint8)
+    cv2.imwrite(str(HERE / "mean_face.png"), out[..., ::-1])
+    manifest = json.loads((HERE / "manifest.json").read_text())
+    manifest["mean_face"] = {
+        "file": "mean_face.png",
+        "mesh": "synthetic_average.mesh.npy",
+        "faces": len(aligned),
+        "sources": MEAN_SOURCES,
+        "licence": MEAN_LICENCE,
+        "provenance": "each face warped onto the synthetic faces' mesh, brought to one mean colour and spread, "
+        "averaged pixel by pixel (assets/faces/build_gallery.py --mean)",
+    }
+    (HERE / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    print(f"mean_face.png: {len(aligned)} faces")
+
+
 def main() -> None:
     entries = []
     crops = {}
@@ -225,4 +294,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if "--mean" in sys.argv[1:]:  # only the mean face (the synthetic faces and their goldens stay as they are)
+        build_mean()
+    else:
+        main()
+        build_mean()
