@@ -353,7 +353,7 @@ class AnonymizeEditor(ReportingEditor):
             texture = best_try.texture if cand.texture == "best" else cand.texture
             head = best_try.head if cand.head == "best" else cand.head
             if texture not in textures:
-                textures[texture] = anti_target(pixels, face)
+                textures[texture] = anti_target(pixels, face, detail=ranked[0].image)
             target = textures[texture]
             label = " ".join(
                 [target.name]

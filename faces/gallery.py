@@ -17,7 +17,7 @@ from core.errors import BadInput
 from core.models import ModelManager, default_manager
 from faces.detect import largest_face
 from faces.geometry import triangulate, warp_mesh
-from faces.landmarks import FACE_OVAL, face_from_mesh
+from faces.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_from_mesh
 from faces.masks import polygon_mask
 from faces.types import Face, check_rgb
 
@@ -134,13 +134,17 @@ def mean_face() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.mean(images, axis=0), mesh, triangulate(mesh)
 
 
-def anti_target(pixels: np.ndarray, face: Face, strength: float = ANTI_STRENGTH) -> Target:
+def anti_target(
+    pixels: np.ndarray, face: Face, strength: float = ANTI_STRENGTH, detail: np.ndarray | None = None
+) -> Target:
     """A synthetic target made from this face and the mean face (:func:`mean_face`) alone: its texture,
     aligned on the mean face's canvas and brought to its colour, reflected through the mean face (``mean + strength x
     (mean - face)`` in lightness, the difference capped at ``ANTI_CLIP``, without its finest detail and its broad shading), so it lies on
     the other side of the mean from the face (an "anti-face": no real person's face, and the farther from
     this one the more it differs from the average). The editor keeps the photo's own lighting, skin tone and
-    grain (``match_photo``) and the expression (the face's own mesh)."""
+    grain (``match_photo``) and the expression (the face's own mesh). ``detail``: an RGB uint8 synthetic
+    gallery face on the same canvas whose finest detail (pores, lashes, the edges of the eyes) is added,
+    as the mean face is soft."""
     if face.mesh is None:
         raise BadInput(f"face {face.index} has no face mesh: no anti-face can be made")
     mean, mesh, tris = mean_face()
@@ -152,9 +156,20 @@ def anti_target(pixels: np.ndarray, face: Face, strength: float = ANTI_STRENGTH)
         a, b = x[oval], mean[oval]
         x = (x - a.mean(0)) * (b.std(0) / (a.std(0) + 1e-3)) + b.mean(0)
     grey = np.array([0.299, 0.587, 0.114], np.float32)  # lightness only: reflected colour turns into patches
-    diff = cv2.GaussianBlur(np.clip((mean - x) @ grey, -ANTI_CLIP, ANTI_CLIP), (0, 0), ANTI_SMOOTH)
+    light = x @ grey
+    # thin dark lines (glasses frames, creases) closed away outside the eyes and brows: reflected they turn bright
+    closed = cv2.morphologyEx(light, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+    features = np.zeros(oval.shape, np.uint8)
+    for idx in (LEFT_EYE, RIGHT_EYE, LEFT_BROW, RIGHT_BROW):
+        cv2.fillConvexPoly(features, cv2.convexHull(np.round(mesh[idx]).astype(np.int32)), 1)
+    features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))) > 0
+    light = np.where(features, light, closed)
+    diff = cv2.GaussianBlur(np.clip(mean @ grey - light, -ANTI_CLIP, ANTI_CLIP), (0, 0), ANTI_SMOOTH)
     diff -= cv2.GaussianBlur(diff, (0, 0), ANTI_BROAD)  # not its broad shading: that turns into blotches
     anti = mean + strength * diff[..., None]
+    if detail is not None and detail.shape == anti.shape:
+        sharp = detail.astype(np.float32)
+        anti += sharp - cv2.GaussianBlur(sharp, (0, 0), 2.0)
     anti[~covered] = mean[~covered]
     image = np.clip(anti + 0.5, 0, 255).astype(np.uint8)
     return Target("anti-face", image, face_from_mesh(mesh), tris)
