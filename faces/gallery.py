@@ -109,6 +109,7 @@ def load_target(spec: str | np.ndarray, manager: ModelManager | None = None, bac
 ANTI_STRENGTH = 1.0  # the anti-face lies this many times the face's own difference beyond the mean face
 ANTI_CLIP = 30.0  # grey levels: the reflected difference is capped (a dark glasses frame must not turn bright)
 ANTI_SMOOTH = 1.2  # px on the 256x320 canvas: the reflected difference is taken without its finest detail
+ANTI_BRIGHT = 12.0  # grey levels: the anti-face is at most this much lighter than the mean face anywhere
 ANTI_BROAD = 12.0  # px on the canvas: ... and without its broad shading (the photo's own light stays)
 
 
@@ -166,6 +167,7 @@ def anti_target(
     light = np.where(features, light, closed)
     diff = cv2.GaussianBlur(np.clip(mean @ grey - light, -ANTI_CLIP, ANTI_CLIP), (0, 0), ANTI_SMOOTH)
     diff -= cv2.GaussianBlur(diff, (0, 0), ANTI_BROAD)  # not its broad shading: that turns into blotches
+    diff = np.minimum(diff, ANTI_BRIGHT)  # pale patches (a shadowed nose or cheek reflected) look pasted
     anti = mean + strength * diff[..., None]
     if detail is not None and detail.shape == anti.shape:
         sharp = detail.astype(np.float32)
