@@ -169,9 +169,18 @@ def anti_target(
     diff -= cv2.GaussianBlur(diff, (0, 0), ANTI_BROAD)  # not its broad shading: that turns into blotches
     diff = np.minimum(diff, ANTI_BRIGHT)  # pale patches (a shadowed nose or cheek reflected) look pasted
     anti = mean + strength * diff[..., None]
+    # the eyes are not reflected: a dark iris turns pale (glassy eyes); they come from ``detail`` (sharp) or
+    # stay the mean's, only ever darker
+    eyes = np.zeros(oval.shape, np.uint8)
+    for idx in (LEFT_EYE, RIGHT_EYE):
+        cv2.fillConvexPoly(eyes, cv2.convexHull(np.round(mesh[idx]).astype(np.int32)), 1)
+    eyes_w = cv2.GaussianBlur(cv2.dilate(eyes, np.ones((5, 5), np.uint8)).astype(np.float32), (0, 0), 2.0)[..., None]
     if detail is not None and detail.shape == anti.shape:
         sharp = detail.astype(np.float32)
         anti += sharp - cv2.GaussianBlur(sharp, (0, 0), 2.0)
+        anti = anti * (1 - eyes_w) + sharp * eyes_w
+    else:
+        anti = anti * (1 - eyes_w) + np.minimum(anti, mean) * eyes_w
     anti[~covered] = mean[~covered]
     image = np.clip(anti + 0.5, 0, 255).astype(np.uint8)
     return Target("anti-face", image, face_from_mesh(mesh), tris)
