@@ -72,6 +72,7 @@ SAME_PERSON = 0.6  # dlib's own same-person line
 VERIFY_MARGIN = 0.75  # a swapped face must end up at least this far from the original (dlib distance)
 HEAD_GROW = 0.3  # the fallback's second step covers the face mask grown by this x face size (hair, ears)
 HOPELESS_GAP = 0.1  # when the best of the first two tries is this far under the margin, the tries end (bench)
+MOVES_GAP = 0.04  # ... and when the best after the outline tries is this far under it (the moves add less)
 MAX_TRIES = 7  # offline: (texture, head shape, proportions) candidates tried per face before blurring; full: identities
 HEADS: tuple[dict[str, float], ...] = (  # face outlines tried per face (faces.geometry.head_reshape)
     {"width": 0.08, "chin": -0.05},  # broader, shorter chin
@@ -321,7 +322,8 @@ class AnonymizeEditor(ReportingEditor):
         candidates that say so (:func:`faces.geometry.head_reshape`; both halved, then dropped, while the
         mouth, eyes or brows would move ``EXPRESSION_LIMIT`` or more); the candidates of :func:`_candidates`
         are tried in turn, and the first one that ends at least ``VERIFY_MARGIN`` from the original wins;
-        after ``MAX_TRIES`` (or when the first two end ``HOPELESS_GAP`` short) the face is blurred instead.
+        after ``MAX_TRIES`` (or when the first two end ``HOPELESS_GAP`` short, or the outline tries
+        ``MOVES_GAP`` short) the face is blurred instead.
         """
         original = None
         if verify:
@@ -350,6 +352,8 @@ class AnonymizeEditor(ReportingEditor):
         for n, cand in enumerate(plan):
             if n == 2 and best is not None and best[0] < VERIFY_MARGIN - HOPELESS_GAP:
                 break  # no outline or proportion closes such a gap (bench): stop here
+            if n == 2 + len(HEADS) and best is not None and best[0] < VERIFY_MARGIN - MOVES_GAP:
+                break  # the proportion moves add 0.03 at most after the outlines (bench): stop here
             texture = best_try.texture if cand.texture == "best" else cand.texture
             head = best_try.head if cand.head == "best" else cand.head
             if texture not in textures:
