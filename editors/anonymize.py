@@ -73,7 +73,7 @@ VERIFY_MARGIN = 0.75  # a swapped face must end up at least this far from the or
 HEAD_GROW = 0.3  # the fallback's second step covers the face mask grown by this x face size (hair, ears)
 HOPELESS_GAP = 0.1  # when the best of the first two tries is this far under the margin, the tries end (bench)
 MOVES_GAP = 0.04  # ... and when the best after the outline tries is this far under it (the moves add less)
-MAX_TRIES = 7  # offline: (texture, head shape, proportions) candidates tried per face before blurring; full: identities
+MAX_TRIES = 8  # offline: (texture, head shape, proportions) candidates tried per face before blurring; full: identities
 HEADS: tuple[dict[str, float], ...] = (  # face outlines tried per face (faces.geometry.head_reshape)
     {"width": 0.08, "chin": -0.05},  # broader, shorter chin
     {"width": -0.08, "chin": 0.05},  # narrower, longer chin
@@ -153,9 +153,10 @@ def far_identity(rng: np.random.Generator, avoid: np.ndarray | None, cos: float 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One offline try: the texture ("far": the synthetic face farthest from this face, "anti": its own
-    anti-face, "best": the texture of the best try so far), the face outline (a ``HEADS`` entry, "best": the
-    best try's, None: the face's own) and the proportion move (a ``MOVES`` entry or {})."""
+    """One offline try: the texture ("far": the synthetic face farthest from this face, "next": the one
+    after it, "anti": its own anti-face, "best": the texture of the best try so far), the face outline (a
+    ``HEADS`` entry, "best": the best try's, None: the face's own) and the proportion move (a ``MOVES``
+    entry or {})."""
 
     texture: str
     head: dict[str, float] | str | None = None
@@ -170,6 +171,7 @@ def _candidates() -> list[Candidate]:
     plan = [Candidate("far"), Candidate("anti")]
     plan += [Candidate("best", h) for h in HEADS]
     plan += [Candidate("best", "best", m) for m in MOVES]
+    plan.append(Candidate("next", "best"))  # the second-farthest synthetic face with the best outline
     return plan[:MAX_TRIES]
 
 
@@ -338,12 +340,12 @@ class AnonymizeEditor(ReportingEditor):
         ranked = _rank_targets(pixels, face, targets, original)
         plan = _candidates() if original is not None else [Candidate("far")]
         if len(targets) == 1 and original is not None:  # a named gallery face: its tries keep that texture
-            plan = [c for c in plan if c.texture != "anti"]
+            plan = [c for c in plan if c.texture not in ("anti", "next")]
         reach = HEAD_REACH * face.size
         box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6 + reach)
         x0, y0, x1, y1 = box
         before = out[y0:y1, x0:x1].copy()
-        textures: dict[str, Target] = {"far": ranked[0]}
+        textures: dict[str, Target] = {"far": ranked[0], "next": ranked[1] if len(ranked) > 1 else ranked[0]}
         best: tuple[float, str, np.ndarray, dict | None] | None = None
         best_try = Candidate("far")
         best_amount = reshape

@@ -178,14 +178,16 @@ def test_warp_draws_the_near_surface_where_a_turned_face_folds():
 
 def test_anonymize_tries_texture_outline_and_proportions_per_face():
     """The offline tries: the farthest synthetic face, the face's own anti-face, then the better of those
-    with each face outline, then with the proportion moves."""
+    with each face outline, then with the proportion moves, then the next synthetic face."""
     import editors.anonymize as an
 
     plan = an._candidates()
     assert len(plan) == an.MAX_TRIES
     assert [c.texture for c in plan[:2]] == ["far", "anti"] and plan[0].head is None and not plan[0].move
     assert [c.head for c in plan[2 : 2 + len(an.HEADS)]] == list(an.HEADS)[: an.MAX_TRIES - 2]
-    assert all(c.texture == "best" and c.head == "best" and c.move in an.MOVES for c in plan[2 + len(an.HEADS) :])
+    moves = plan[2 + len(an.HEADS) : -1]
+    assert moves and all(c.texture == "best" and c.head == "best" and c.move in an.MOVES for c in moves)
+    assert plan[-1] == an.Candidate("next", "best")  # the second-farthest synthetic face, the best outline
 
 
 def test_head_outline_moves_the_edge_and_keeps_the_rest(real, faces):
