@@ -5,7 +5,7 @@ Methods
 - ``pixelate``: blocks of about face size / (12 / ``strength``) px;
 - ``solid``: the face filled with one colour (``colour``: "#rrggbb", or "auto" = the face's mean colour);
 - ``swap``: the face replaced by a SYNTHETIC identity that keeps the expression. Offline: the gallery's
-  synthetic faces (``assets/faces``: generated from two public-domain photos, varied in skin age, nose and
+  synthetic faces or the face's own anti-face (``assets/faces``: generated from two public-domain photos, varied in skin age, nose and
   brows, no glasses; never a real person), farthest from this face first (dlib descriptors), warped onto
   the face's own mesh with its identity-bearing proportions moved (``reshape``: smaller eyes set closer,
   narrower nose, wider mouth; halved when the mouth / eyes / brows would move ``EXPRESSION_LIMIT`` of the
@@ -16,9 +16,10 @@ Methods
   ``verify`` (default on): offline, each swap is checked with dlib's 128-D recogniser and kept only at a
   distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` candidates
   (:func:`_candidates`: the farthest synthetic face, the face's own anti-face (its texture reflected
-  through the gallery's mean face), then the better of those two with another face outline (broader with
-  a shorter chin, narrower with a longer one: the head's edge moves, fading out within ``HEAD_REACH`` of
-  the face size), then with other proportions: nose wider, eyes higher, mouth lower);
+  through a mean face of several people, ``faces.gallery.anti_target``), then the better of those two
+  with another face outline (broader with a shorter chin, narrower with a longer one: the head's edge
+  moves, fading out within ``HEAD_REACH`` of the face size; pixels farther out stay identical), then
+  with other proportions: mouth lower, nose wider, eyes higher; then the second-farthest synthetic face);
   full, with ArcFace (cosine <= ``ARCFACE_MARGIN``). A face that does not reach the margin (or is under
   ``MIN_SWAP_SIZE`` px, or has no mesh) is blurred, then, while dlib still places it within the margin,
   its whole head blurred / pixelated / filled. ``last_report`` lists per face what was done and why, the
