@@ -189,9 +189,11 @@ def warp_around(
     """
     from scipy.interpolate import RBFInterpolator
 
+    outs = [img.copy() for img in images]
+    if not region.any():
+        return outs, (0, 0, 0, 0)
     pts = np.argwhere(region)[:, ::-1].astype(np.float32)
     x0, y0, x1, y1 = padded_box(pts, images[0].shape, reach + 2)
-    outs = [img.copy() for img in images]
     if x1 - x0 < 4 or y1 - y0 < 4:
         return outs, (x0, y0, x1, y1)
     step = 4
