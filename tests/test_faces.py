@@ -410,3 +410,29 @@ def test_tiny_full_path_checks_arcface_margin(tiny_manager, monkeypatch):
     monkeypatch.setattr(an, "ARCFACE_MARGIN", 1.0)
     ed.apply(img, None, {"method": "swap"}, seed=1)
     assert all(r["done"] == "swap to a synthetic identity" and len(r["tries"]) == 1 for r in ed.last_report)
+
+
+def test_dlib_resnet_in_onnxruntime_gives_dlibs_descriptors(real, faces):
+    """The anonymizer's check runs dlib's ResNet in onnxruntime (faces/dlib_net.py, weights read from dlib's
+    file): its descriptors equal dlib's own forward pass on real faces and on swapped ones."""
+    from faces import dlib_net
+    from faces.measures import identity_descriptor
+
+    from tests import photos
+
+    img = photos.load("t1")
+    cases = [(img, f) for f in find_faces(img)] + [(real[n], faces[n][0]) for n in real]
+    swapped, _, _ = _swap_seam(real["astronaut"], faces["astronaut"][0], "synthetic_old_wide_dark")
+    cases.append((swapped, faces["astronaut"][0]))
+    for rgb, f in cases:
+        fast, ref = identity_descriptor(rgb, f), identity_descriptor(rgb, f, engine="dlib")
+        assert np.linalg.norm(fast - ref) < 1e-4, f.index
+        assert np.linalg.norm(ref) > 0.5
+    layers = dlib_net.read_layers(dlib_net_path())
+    assert [k for k, *_ in layers].count("con") == 29 and layers[-1][1].shape == (256, 128)
+
+
+def dlib_net_path():
+    from faces.measures import RESNET_FILE, _dlib
+
+    return _dlib()["root"] / RESNET_FILE
