@@ -16,7 +16,15 @@ from faces.gallery import Target
 from faces.geometry import padded_box, warp_mesh
 from faces.insight import inswap
 from faces.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE
-from faces.masks import face_mask, forehead_hair, frame_rests, inner_alpha, mouth_open_mask, polygon_mask
+from faces.masks import (
+    face_mask,
+    forehead_hair,
+    frame_lines,
+    inner_alpha,
+    mesh_parts,
+    mouth_open_mask,
+    polygon_mask,
+)
 from faces.measures import detail, noise_sigma
 from faces.types import Face
 
@@ -29,6 +37,7 @@ def colour_transfer(
     ref: np.ndarray,
     ref_mask: np.ndarray,
     l_gain_range: tuple[float, float] = (0.7, 1.4),
+    ab_gain_range: tuple[float, float] = (0.5, 2.0),
 ) -> np.ndarray:
     """Match the Lab mean/std of ``img`` inside ``img_mask`` to ``ref`` inside ``ref_mask`` (RGB uint8 in/out)."""
     lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
@@ -39,7 +48,7 @@ def colour_transfer(
     ma, sa, mb, sb = a.mean(0), a.std(0) + 1e-3, b.mean(0), b.std(0) + 1e-3
     gain = sb / sa
     gain[0] = np.clip(gain[0], *l_gain_range)
-    gain[1:] = np.clip(gain[1:], 0.5, 2.0)
+    gain[1:] = np.clip(gain[1:], *ab_gain_range)
     out = (lab - ma) * gain + mb
     rgb = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB)
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
@@ -51,20 +60,54 @@ def _masked_low(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
     return num / np.maximum(den, 1e-4)
 
 
+def _match_sharpness(new: np.ndarray, gn: np.ndarray, do: float, mask: np.ndarray) -> np.ndarray:
+    """``new`` blurred (it is sharper than the photo) or unsharp-masked (softer: the warp of a gallery face
+    smooths it) until its fine-detail energy matches ``do``, the photo's (:func:`faces.measures.detail`)."""
+    dn = detail(gn, mask)
+    if do <= 0 or abs(dn - do) <= 0.08 * do:
+        return new
+    best, best_err = None, abs(dn - do)
+    if dn > do:
+        for s in (0.5, 0.7, 0.9, 1.2, 1.6, 2.1):
+            e = abs(detail(cv2.GaussianBlur(gn, (0, 0), s), mask) - do)
+            if e < best_err:
+                best, best_err = s, e
+        return new if best is None else cv2.GaussianBlur(new, (0, 0), best)
+    soft = cv2.GaussianBlur(gn, (0, 0), 1.0)
+    for k in (0.25, 0.5, 0.75, 1.0, 1.5):  # at most x2.5 the fine band: no halos, no sharpened JPEG blocks
+        e = abs(detail(gn + k * (gn - soft), mask) - do)
+        if e < best_err:
+            best, best_err = k, e
+    if best is None:
+        return new
+    f = new.astype(np.float32)
+    return np.clip(f + best * (f - cv2.GaussianBlur(f, (0, 0), 1.0)) + 0.5, 0, 255).astype(np.uint8)
+
+
 def match_photo(
-    new: np.ndarray, orig: np.ndarray, mask: np.ndarray, size: float, rng: np.random.Generator | None = None
+    new: np.ndarray,
+    orig: np.ndarray,
+    mask: np.ndarray,
+    size: float,
+    rng: np.random.Generator | None = None,
+    skin: np.ndarray | None = None,
 ) -> np.ndarray:
     """Make ``new`` (RGB uint8 crop) look shot with ``orig``'s camera and light, inside ``mask`` (bool crop).
 
-    - skin tone: Lab mean / spread transfer (:func:`colour_transfer`);
-    - lighting: lightness is split into a broad band (Gaussian sigma ~ face size / 9, taken after a
-      grey-level closing, so eyes, brows, nostrils, lips and glasses frames do not count) and the detail
-      above it; the result keeps the new face's detail over the original's broad band (a two-band blend:
-      the original's shading, the new face's features);
-    - sharpness: the new face is blurred until its fine-detail energy matches the original's;
+    - sharpness: the new face is blurred or unsharp-masked until its fine-detail energy matches the
+      original's (:func:`_match_sharpness`);
+    - skin tone: Lab mean / spread transfer (:func:`colour_transfer`; the colour spread may fall to zero,
+      so a black-and-white photo gets a grey face);
+    - lighting and colour cast: each Lab channel is split into a broad band (Gaussian sigma ~ face size / 9,
+      taken over ``skin`` only: the face mask without eyes, brows and lips; for lightness after a
+      grey-level closing, so nostrils, creases and glasses frames do not count) and the detail above it;
+      the result keeps the new face's detail over the original's broad band (a two-band blend: the
+      original's shading and local skin colour, the new face's features);
     - grain: Gaussian noise is added up to the original's noise level.
     """
-    m = mask.astype(np.float32)
+    m = mask.astype(np.float32) if skin is None else (mask & skin).astype(np.float32)
+    if m.sum() < 16:
+        m = mask.astype(np.float32)
     sigma = max(1.5, size / 9.0)
     k = max(3, round(0.08 * size) | 1)
     se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
@@ -74,22 +117,13 @@ def match_photo(
 
     go = cv2.cvtColor(orig, cv2.COLOR_RGB2GRAY).astype(np.float32)
     gn = cv2.cvtColor(new, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    do, dn = detail(go, mask), detail(gn, mask)
-    if dn > do * 1.08 and do > 0:  # the new face is sharper than the photo: soften it to match
-        best, best_err = 0.0, abs(dn - do)
-        for s in (0.5, 0.7, 0.9, 1.2, 1.6, 2.1):
-            e = abs(detail(cv2.GaussianBlur(gn, (0, 0), s), mask) - do)
-            if e < best_err:
-                best, best_err = s, e
-        if best:
-            new = cv2.GaussianBlur(new, (0, 0), best)
-    new = colour_transfer(new, mask, orig, mask)  # skin tone: the original's Lab mean / spread
+    new = _match_sharpness(new, gn, detail(go, mask), mask)
+    new = colour_transfer(new, mask, orig, mask, ab_gain_range=(0.0, 2.0))  # skin tone: Lab mean / spread
     ln, lo = lab(new), lab(orig)
     closed_n, closed_o = ln.copy(), lo.copy()  # closing on L only: dark features out of the light estimate
     closed_n[..., 0] = cv2.morphologyEx(ln[..., 0], cv2.MORPH_CLOSE, se)
     closed_o[..., 0] = cv2.morphologyEx(lo[..., 0], cv2.MORPH_CLOSE, se)
-    out = ln.copy()
-    out[..., 0] = (ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma))[..., 0]
+    out = ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma)
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
     no = noise_sigma(go, mask)
     nn = noise_sigma(
@@ -154,6 +188,27 @@ def forehead_fade(mesh: np.ndarray, origin: tuple[int, int], shape: tuple[int, i
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
+def _skin(mesh: np.ndarray, origin: tuple[int, int], shape: tuple[int, int], size: float) -> np.ndarray:
+    """Bool crop: not an eye, a brow or the lips of ``mesh`` (grown by 0.03 x face size): where the skin's own
+    light and colour are read."""
+    _, parts = mesh_parts(shape, mesh - np.array(origin, np.float32))
+    features = (parts["eyes"] | parts["eyebrows"] | parts["lips"]).astype(np.uint8)
+    k = max(3, round(0.06 * size) | 1)
+    return cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) == 0
+
+
+def paint_out_lines(rgb: np.ndarray, lines: np.ndarray, size: float) -> np.ndarray:
+    """``rgb`` (crop) with the thin dark ``lines`` (bool crop; glasses frames) filled from around them: a grey-level
+    closing per channel (dark structures thinner than ~0.06 x face size vanish, the hair's and skin's own
+    shading stays; no flat inpainted blobs), blended in with a soft edge."""
+    k = max(3, round(0.06 * size) | 1)
+    closed = cv2.morphologyEx(rgb, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    closed = cv2.GaussianBlur(closed, (0, 0), 0.8)
+    w = cv2.GaussianBlur(lines.astype(np.float32), (0, 0), 1.0)
+    w = np.maximum(w, lines.astype(np.float32))[..., None]
+    return np.clip(rgb + w * (closed.astype(np.float32) - rgb) + 0.5, 0, 255).astype(np.uint8)
+
+
 def mesh_swap(
     out: np.ndarray,
     photo: np.ndarray,
@@ -202,18 +257,21 @@ def mesh_swap(
         mouth = mouth_open_mask(photo.shape, face)
         if mouth is not None:
             mask &= ~cv2.dilate(mouth.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    m = mask[y0:y1, x0:x1]
+    m = mask[y0:y1, x0:x1].copy()  # the paste mask (the returned one also covers painted-out frames)
     if not m.any():
         return mask
+    crop, base = out[y0:y1, x0:x1], photo[y0:y1, x0:x1]
+    lines = frame_lines(photo, face, mask, box)
+    if lines is not None:  # glasses frames: painted out of the photo first, in and around the face's edge
+        base = paint_out_lines(base, lines, face.size)
+        crop[lines] = base[lines]
+        mask[y0:y1, x0:x1] |= lines
     if colour:
-        warped = match_photo(warped, photo[y0:y1, x0:x1], m, face.size, rng)
-    crop = out[y0:y1, x0:x1]
+        warped = match_photo(warped, base, m, face.size, rng, skin=_skin(dst, (x0, y0), m.shape, face.size))
     alpha = inner_alpha(m, max(2.0, 0.05 * face.size)) * forehead_fade(dst, (x0, y0), m.shape)
+    if lines is not None:  # on a frame inside the face the new face covers fully (a filled frame shows as a smudge)
+        alpha = np.maximum(alpha, cv2.GaussianBlur(cv2.dilate(lines.astype(np.float32), np.ones((3, 3))), (0, 0), 1.5))
     alpha_paste(crop, warped, m, alpha * float(strength))
-    rests = frame_rests(photo, face, mask, box)
-    if rests is not None:  # glasses frames running on past the face's edge: paint them out too
-        crop[:] = cv2.inpaint(np.ascontiguousarray(crop), rests.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
-        mask[y0:y1, x0:x1] |= rests
     return mask
 
 
