@@ -224,6 +224,85 @@ def paint_out_lines(rgb: np.ndarray, lines: np.ndarray, size: float) -> np.ndarr
     return np.clip(rgb + w * (closed.astype(np.float32) - rgb) + 0.5, 0, 255).astype(np.uint8)
 
 
+def squeeze(
+    src_pts: np.ndarray,
+    dst_pts: np.ndarray,
+    tris: np.ndarray,
+    box: tuple[int, int, int, int],
+    dst_depth: np.ndarray | None = None,
+) -> np.ndarray:
+    """Float32 crop of ``box``: how much more than the face as a whole the warp shrinks the triangle seen at each
+    pixel (1 = the face's median scale, 3 = a third of it across; flipped triangles count as 4). Drawn far to
+    near like :func:`faces.geometry.warp_mesh`, so each pixel takes the triangle in view there."""
+    x0, y0, x1, y1 = box
+
+    def area(p: np.ndarray) -> np.ndarray:
+        return 0.5 * (
+            (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
+            - (p[:, 2, 0] - p[:, 0, 0]) * (p[:, 1, 1] - p[:, 0, 1])
+        )
+
+    a_src, a_dst = area(src_pts[tris].astype(np.float64)), area(dst_pts[tris].astype(np.float64))
+    ratio = a_dst / np.where(np.abs(a_src) > 1e-9, a_src, 1e-9)
+    ratio /= max(float(np.median(ratio)), 1e-9)
+    shrink = np.where(ratio > 1 / 16, 1 / np.sqrt(np.maximum(ratio, 1 / 16)), 4.0).clip(1.0, 4.0)
+    level = np.round((shrink - 1.0) * 20).astype(np.int32)  # 0.05 steps
+    out = np.zeros((y1 - y0, x1 - x0), np.int32)
+    fixed = np.round((dst_pts - np.array([x0, y0], np.float32)) * 16).astype(np.int32)
+    order = range(len(tris)) if dst_depth is None else np.argsort(-dst_depth[tris].mean(1), kind="stable")
+    for t in order:
+        cv2.fillConvexPoly(out, fixed[tris[t]], int(level[t]), lineType=cv2.LINE_8, shift=4)
+    return 1.0 + out.astype(np.float32) / 20
+
+
+def _antialias(
+    warped: np.ndarray,
+    src: np.ndarray,
+    target: Target,
+    dst: np.ndarray,
+    box: tuple[int, int, int, int],
+    depth: np.ndarray | None,
+    scale: float,
+) -> np.ndarray:
+    """``warped`` with the parts the warp squeezes hard (the far side of a turned face's nose and cheek, a
+    narrowed nose's sides) mixed towards the gallery face warped after a blur fit for a 3x squeeze (sigma
+    0.4 x sqrt(8) / scale px), in proportion to the squeeze (:func:`squeeze`; all of it from 3x on): a shadow
+    squeezed into a strip without it is a sharp dark line, the "crease by the nose"; a camera averages it."""
+    c = squeeze(target.face.mesh, dst, target.tris, box, depth)
+    if float(c.max()) < 1.5:
+        return warped
+    blurred = cv2.GaussianBlur(src, (0, 0), 0.4 * math.sqrt(8.0) / min(scale, 1.0))
+    level = warp_mesh(blurred, target.face.mesh, dst, target.tris, box, depth)[0].astype(np.float32)
+    w = np.clip((c - 1.0) / 2.0, 0, 1)[..., None]
+    return np.clip(warped + w * (level - warped) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _soften_tears(
+    warped: np.ndarray,
+    target: Target,
+    dst: np.ndarray,
+    box: tuple[int, int, int, int],
+    depth: np.ndarray | None,
+    scale: float,
+) -> np.ndarray:
+    """``warped`` softened (Gaussian, sigma 1 px) where neighbouring pixels come from far-apart places of the
+    gallery face: where near triangles are drawn over far ones (a turned face's nose over its cheek, a
+    narrowed nose) the warp has a hard, pixel-stepped edge; a photo has a soft one there."""
+    h, w = target.image.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    coords = warp_mesh(np.dstack([xx, yy]), target.face.mesh, dst, target.tris, box, depth)[0]
+    jump = np.zeros(coords.shape[:2], np.float32)
+    jump[:, 1:] = np.abs(np.diff(coords, axis=1)).sum(2)
+    jump[1:, :] = np.maximum(jump[1:, :], np.abs(np.diff(coords, axis=0)).sum(2))
+    tear = (jump > 3.0 / max(scale, 1e-3)).astype(np.uint8)
+    if not tear.any():
+        return warped
+    wgt = cv2.GaussianBlur(cv2.dilate(tear, np.ones((3, 3), np.uint8)).astype(np.float32), (0, 0), 1.0)
+    soft = cv2.GaussianBlur(warped, (0, 0), 1.0).astype(np.float32)
+    wgt = np.clip(wgt * 1.5, 0, 1)[..., None]
+    return np.clip(warped + wgt * (soft - warped) + 0.5, 0, 255).astype(np.uint8)
+
+
 def mesh_swap(
     out: np.ndarray,
     photo: np.ndarray,
@@ -260,6 +339,8 @@ def mesh_swap(
     )
     warped4, covered = warp_mesh(np.dstack([src, skin]), target.face.mesh, dst, target.tris, box, face.mesh_depth)
     warped, skin_w = np.ascontiguousarray(warped4[..., :3]), warped4[..., 3].astype(np.float32) / 255.0
+    warped = _antialias(warped, src, target, dst, box, face.mesh_depth, scale)
+    warped = _soften_tears(warped, target, dst, box, face.mesh_depth, scale)
     x0, y0, x1, y1 = box
     mask = np.zeros(photo.shape[:2], bool)
     oval = face_mask(photo.shape, face)[y0:y1, x0:x1] & covered & (skin_w > 0.5)
