@@ -224,83 +224,34 @@ def paint_out_lines(rgb: np.ndarray, lines: np.ndarray, size: float) -> np.ndarr
     return np.clip(rgb + w * (closed.astype(np.float32) - rgb) + 0.5, 0, 255).astype(np.uint8)
 
 
-def squeeze(
-    src_pts: np.ndarray,
-    dst_pts: np.ndarray,
-    tris: np.ndarray,
-    box: tuple[int, int, int, int],
-    dst_depth: np.ndarray | None = None,
-) -> np.ndarray:
-    """Float32 crop of ``box``: how much more than the face as a whole the warp shrinks the triangle seen at each
-    pixel (1 = the face's median scale, 3 = a third of it across; flipped triangles count as 4). Drawn far to
-    near like :func:`faces.geometry.warp_mesh`, so each pixel takes the triangle in view there."""
-    x0, y0, x1, y1 = box
+def _repair_warp(warped: np.ndarray, blurred: np.ndarray, coords: np.ndarray, scale: float) -> np.ndarray:
+    """The warped gallery face (float RGB crop) made to look photographed, from ``coords`` (the gallery pixel
+    each crop pixel came from) and ``blurred`` (the gallery face warped after a blur fit for a 3x squeeze):
 
-    def area(p: np.ndarray) -> np.ndarray:
-        return 0.5 * (
-            (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
-            - (p[:, 2, 0] - p[:, 0, 0]) * (p[:, 1, 1] - p[:, 0, 1])
-        )
-
-    a_src, a_dst = area(src_pts[tris].astype(np.float64)), area(dst_pts[tris].astype(np.float64))
-    ratio = a_dst / np.where(np.abs(a_src) > 1e-9, a_src, 1e-9)
-    ratio /= max(float(np.median(ratio)), 1e-9)
-    shrink = np.where(ratio > 1 / 16, 1 / np.sqrt(np.maximum(ratio, 1 / 16)), 4.0).clip(1.0, 4.0)
-    level = np.round((shrink - 1.0) * 20).astype(np.int32)  # 0.05 steps
-    out = np.zeros((y1 - y0, x1 - x0), np.int32)
-    fixed = np.round((dst_pts - np.array([x0, y0], np.float32)) * 16).astype(np.int32)
-    order = range(len(tris)) if dst_depth is None else np.argsort(-dst_depth[tris].mean(1), kind="stable")
-    for t in order:
-        cv2.fillConvexPoly(out, fixed[tris[t]], int(level[t]), lineType=cv2.LINE_8, shift=4)
-    return 1.0 + out.astype(np.float32) / 20
-
-
-def _antialias(
-    warped: np.ndarray,
-    src: np.ndarray,
-    target: Target,
-    dst: np.ndarray,
-    box: tuple[int, int, int, int],
-    depth: np.ndarray | None,
-    scale: float,
-) -> np.ndarray:
-    """``warped`` with the parts the warp squeezes hard (the far side of a turned face's nose and cheek, a
-    narrowed nose's sides) mixed towards the gallery face warped after a blur fit for a 3x squeeze (sigma
-    0.4 x sqrt(8) / scale px), in proportion to the squeeze (:func:`squeeze`; all of it from 3x on): a shadow
-    squeezed into a strip without it is a sharp dark line, the "crease by the nose"; a camera averages it."""
-    c = squeeze(target.face.mesh, dst, target.tris, box, depth)
-    if float(c.max()) < 1.5:
-        return warped
-    blurred = cv2.GaussianBlur(src, (0, 0), 0.4 * math.sqrt(8.0) / min(scale, 1.0))
-    level = warp_mesh(blurred, target.face.mesh, dst, target.tris, box, depth)[0].astype(np.float32)
-    w = np.clip((c - 1.0) / 2.0, 0, 1)[..., None]
-    return np.clip(warped + w * (level - warped) + 0.5, 0, 255).astype(np.uint8)
-
-
-def _soften_tears(
-    warped: np.ndarray,
-    target: Target,
-    dst: np.ndarray,
-    box: tuple[int, int, int, int],
-    depth: np.ndarray | None,
-    scale: float,
-) -> np.ndarray:
-    """``warped`` softened (Gaussian, sigma 1 px) where neighbouring pixels come from far-apart places of the
-    gallery face: where near triangles are drawn over far ones (a turned face's nose over its cheek, a
-    narrowed nose) the warp has a hard, pixel-stepped edge; a photo has a soft one there."""
-    h, w = target.image.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    coords = warp_mesh(np.dstack([xx, yy]), target.face.mesh, dst, target.tris, box, depth)[0]
-    jump = np.zeros(coords.shape[:2], np.float32)
-    jump[:, 1:] = np.abs(np.diff(coords, axis=1)).sum(2)
-    jump[1:, :] = np.maximum(jump[1:, :], np.abs(np.diff(coords, axis=0)).sum(2))
-    tear = (jump > 3.0 / max(scale, 1e-3)).astype(np.uint8)
-    if not tear.any():
-        return warped
-    wgt = cv2.GaussianBlur(cv2.dilate(tear, np.ones((3, 3), np.uint8)).astype(np.float32), (0, 0), 1.0)
-    soft = cv2.GaussianBlur(warped, (0, 0), 1.0).astype(np.float32)
-    wgt = np.clip(wgt * 1.5, 0, 1)[..., None]
-    return np.clip(warped + wgt * (soft - warped) + 0.5, 0, 255).astype(np.uint8)
+    - where the warp squeezes the face more than the face as a whole (the far side of a turned face's nose
+      and cheek, a narrowed nose's sides), the blurred warp is taken in proportion (all of it from 3x on):
+      a shadow squeezed into a strip is otherwise a sharp dark line, the "crease by the nose";
+    - where neighbouring pixels come from far-apart gallery places (near triangles drawn over far ones: a
+      turned face's nose over its cheek, a narrowed nose) the warp has a hard, pixel-stepped edge: softened
+      (Gaussian, sigma 1 px). A smoothly squeezed part (a squinting eye) has large steps too, but evenly;
+      only a step several times its neighbours' counts.
+    Returns RGB uint8."""
+    dx = np.zeros(coords.shape, np.float32)
+    dy = np.zeros(coords.shape, np.float32)
+    dx[:, 1:] = np.diff(coords, axis=1)
+    dy[1:, :] = np.diff(coords, axis=0)
+    area = np.abs(dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0])  # gallery px per crop px (area)
+    typical = float(np.median(area[area > 0])) if (area > 0).any() else 1.0
+    shrink = np.sqrt(area / max(typical, 1e-9))
+    w = np.clip((shrink - 1.0) / 2.0, 0, 1)[..., None]
+    out = warped + w * (blurred - warped)
+    jump = np.maximum(np.abs(dx).sum(2), np.abs(dy).sum(2))
+    tear = ((jump > 3.0 / max(scale, 1e-3)) & (jump > 2.5 * cv2.blur(jump, (5, 5)))).astype(np.uint8)
+    if tear.any():
+        wt = cv2.GaussianBlur(cv2.dilate(tear, np.ones((3, 3), np.uint8)).astype(np.float32), (0, 0), 1.0)
+        wt = np.clip(wt * 1.5, 0, 1)[..., None]
+        out = out + wt * (cv2.GaussianBlur(out, (0, 0), 1.0) - out)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def mesh_swap(
@@ -337,10 +288,13 @@ def mesh_swap(
         polygon_mask(src.shape, target.face.mesh[FACE_OVAL]).astype(np.uint8) * 255,
         cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (tk, tk)),
     )
-    warped4, covered = warp_mesh(np.dstack([src, skin]), target.face.mesh, dst, target.tris, box, face.mesh_depth)
-    warped, skin_w = np.ascontiguousarray(warped4[..., :3]), warped4[..., 3].astype(np.float32) / 255.0
-    warped = _antialias(warped, src, target, dst, box, face.mesh_depth, scale)
-    warped = _soften_tears(warped, target, dst, box, face.mesh_depth, scale)
+    h, w = src.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    aa = cv2.GaussianBlur(src, (0, 0), 0.4 * math.sqrt(8.0) / min(scale, 1.0))  # for 3x squeezed parts
+    stack = np.dstack([src, skin, aa]).astype(np.float32)
+    warped9, covered = warp_mesh(np.dstack([stack, xx, yy]), target.face.mesh, dst, target.tris, box, face.mesh_depth)
+    warped = _repair_warp(warped9[..., :3], warped9[..., 4:7], warped9[..., 7:9], scale)
+    skin_w = warped9[..., 3] / 255.0
     x0, y0, x1, y1 = box
     mask = np.zeros(photo.shape[:2], bool)
     oval = face_mask(photo.shape, face)[y0:y1, x0:x1] & covered & (skin_w > 0.5)
