@@ -277,7 +277,10 @@ def mesh_swap(
         )
     dst = face.mesh
     box = padded_box(dst, photo.shape, 0.06 * face.size + 4)
-    src = target.image
+    # the target's face and a margin only (a user's target photo may be large; the warp carries 9 channels)
+    sx0, sy0, sx1, sy1 = padded_box(target.face.mesh, target.image.shape, 0.15 * target.face.size + 8)
+    src = target.image[sy0:sy1, sx0:sx1]
+    src_mesh = target.face.mesh - np.array([sx0, sy0], np.float32)
     scale = face.size / max(target.face.size, 1.0)
     if scale < 0.8:  # shrinking a lot: low-pass first so the warp does not alias
         src = cv2.GaussianBlur(src, (0, 0), 0.4 / scale)
@@ -285,14 +288,14 @@ def mesh_swap(
     # the canvas around a gallery face never lands in the photo where a turned face squeezes its edge
     tk = max(3, round(0.03 * target.face.size) | 1)
     skin = cv2.erode(
-        polygon_mask(src.shape, target.face.mesh[FACE_OVAL]).astype(np.uint8) * 255,
+        polygon_mask(src.shape, src_mesh[FACE_OVAL]).astype(np.uint8) * 255,
         cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (tk, tk)),
     )
     h, w = src.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     aa = cv2.GaussianBlur(src, (0, 0), 0.4 * math.sqrt(8.0) / min(scale, 1.0))  # for 3x squeezed parts
-    stack = np.dstack([src, skin, aa]).astype(np.float32)
-    warped9, covered = warp_mesh(np.dstack([stack, xx, yy]), target.face.mesh, dst, target.tris, box, face.mesh_depth)
+    stack = np.dstack([src, skin, aa, xx, yy]).astype(np.float32)
+    warped9, covered = warp_mesh(stack, src_mesh, dst, target.tris, box, face.mesh_depth)
     warped = _repair_warp(warped9[..., :3], warped9[..., 4:7], warped9[..., 7:9], scale)
     skin_w = warped9[..., 3] / 255.0
     x0, y0, x1, y1 = box
