@@ -281,12 +281,21 @@ def mesh_swap(
     sx0, sy0, sx1, sy1 = padded_box(target.face.mesh, target.image.shape, 0.15 * target.face.size + 8)
     src = target.image[sy0:sy1, sx0:sx1]
     src_mesh = target.face.mesh - np.array([sx0, sy0], np.float32)
-    scale = face.size / max(target.face.size, 1.0)
+    t_size = target.face.size  # in src pixels
+    scale = face.size / max(t_size, 1.0)
+    if (
+        scale < 0.25
+    ):  # a much bigger target face (a user's photo): shrink it first (area-averaged) to 3x this face's size
+        k = 3.0 * scale
+        src = cv2.resize(
+            src, (max(1, round(src.shape[1] * k)), max(1, round(src.shape[0] * k))), interpolation=cv2.INTER_AREA
+        )
+        src_mesh, scale, t_size = src_mesh * k, scale / k, t_size * k
     if scale < 0.8:  # shrinking a lot: low-pass first so the warp does not alias
         src = cv2.GaussianBlur(src, (0, 0), 0.4 / scale)
     # the target's own skin (its face oval, pulled in from the edge) rides along as a fourth channel, so
     # the canvas around a gallery face never lands in the photo where a turned face squeezes its edge
-    tk = max(3, round(0.03 * target.face.size) | 1)
+    tk = max(3, round(0.03 * t_size) | 1)
     skin = cv2.erode(
         polygon_mask(src.shape, src_mesh[FACE_OVAL]).astype(np.uint8) * 255,
         cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (tk, tk)),
