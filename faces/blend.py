@@ -84,6 +84,26 @@ def _match_sharpness(new: np.ndarray, gn: np.ndarray, do: float, mask: np.ndarra
     return np.clip(f + best * (f - cv2.GaussianBlur(f, (0, 0), 1.0)) + 0.5, 0, 255).astype(np.uint8)
 
 
+def _match_shading(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float) -> np.ndarray:
+    """Lightness ``ln`` (new face, crop) with its shading band on skin (between Gaussian sigma face size / 40
+    and / 9: cheek shadows, forehead shine; not the fine detail) scaled down to the photo's (``lo``) energy
+    there, at most halved: a frontal gallery face lit from the front keeps its shading on a flat-lit or
+    turned face otherwise, and looks pasted (grey patches on pale skin)."""
+    if skin.sum() < 64:
+        return ln
+    fine, broad = max(0.8, size / 40.0), max(1.5, size / 9.0)
+
+    def band(x: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(x, (0, 0), fine) - cv2.GaussianBlur(x, (0, 0), broad)
+
+    bn, bo = band(ln), band(lo)
+    gain = float(np.clip(bo[skin].std() / max(float(bn[skin].std()), 1e-3), 0.5, 1.0))
+    if gain >= 0.99:
+        return ln
+    w = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 1.5)
+    return ln - (1.0 - gain) * w * bn
+
+
 def match_photo(
     new: np.ndarray,
     orig: np.ndarray,
@@ -124,6 +144,8 @@ def match_photo(
     closed_n[..., 0] = cv2.morphologyEx(ln[..., 0], cv2.MORPH_CLOSE, se)
     closed_o[..., 0] = cv2.morphologyEx(lo[..., 0], cv2.MORPH_CLOSE, se)
     out = ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma)
+    if skin is not None:  # the gallery skin's own shading no stronger than the photo's skin's
+        out[..., 0] = _match_shading(out[..., 0], lo[..., 0], mask & skin, size)
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
     no = noise_sigma(go, mask)
     nn = noise_sigma(
