@@ -122,7 +122,8 @@ def match_photo(
       taken over ``skin`` only: the face mask without eyes, brows and lips; for lightness after a
       grey-level closing, so nostrils, creases and glasses frames do not count) and the detail above it;
       the result keeps the new face's detail over the original's broad band (a two-band blend: the
-      original's shading and local skin colour, the new face's features);
+      original's shading and local skin colour, the new face's features); the new skin's own shading
+      above that band is no stronger than the photo skin's (:func:`_match_shading`);
     - grain: Gaussian noise is added up to the original's noise level.
     """
     m = mask.astype(np.float32) if skin is None else (mask & skin).astype(np.float32)
