@@ -58,7 +58,7 @@ from editors.base import (
 )
 from editors.registry import EDITORS
 from faces import geometry, measures
-from faces.blend import alpha_paste, finish, full_swap, mesh_swap
+from faces.blend import alpha_paste, finish, full_swap, mesh_swap, strong_blur
 from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
@@ -110,9 +110,7 @@ def hide_face(
     x0, y0, x1, y1 = box
     crop = photo[y0:y1, x0:x1]
     if method == "blur":
-        sigma = max(1.0, strength * face.size / 6.0)
-        edited = cv2.GaussianBlur(crop, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
-        edited = cv2.GaussianBlur(edited, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+        edited = strong_blur(crop, max(1.0, strength * face.size / 6.0))
     elif method == "pixelate":
         block = max(2, int(round(face.size * strength / 12.0)))
         h, w = crop.shape[:2]

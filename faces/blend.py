@@ -16,7 +16,15 @@ from faces.gallery import Target
 from faces.geometry import padded_box, warp_mesh
 from faces.insight import inswap
 from faces.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE
-from faces.masks import face_mask, forehead_hair, frame_rests, inner_alpha, mouth_open_mask, polygon_mask
+from faces.masks import (
+    face_mask,
+    forehead_hair,
+    frame_lines,
+    inner_alpha,
+    mesh_parts,
+    mouth_open_mask,
+    polygon_mask,
+)
 from faces.measures import detail, noise_sigma
 from faces.types import Face
 
@@ -29,6 +37,7 @@ def colour_transfer(
     ref: np.ndarray,
     ref_mask: np.ndarray,
     l_gain_range: tuple[float, float] = (0.7, 1.4),
+    ab_gain_range: tuple[float, float] = (0.5, 2.0),
 ) -> np.ndarray:
     """Match the Lab mean/std of ``img`` inside ``img_mask`` to ``ref`` inside ``ref_mask`` (RGB uint8 in/out)."""
     lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
@@ -39,7 +48,7 @@ def colour_transfer(
     ma, sa, mb, sb = a.mean(0), a.std(0) + 1e-3, b.mean(0), b.std(0) + 1e-3
     gain = sb / sa
     gain[0] = np.clip(gain[0], *l_gain_range)
-    gain[1:] = np.clip(gain[1:], 0.5, 2.0)
+    gain[1:] = np.clip(gain[1:], *ab_gain_range)
     out = (lab - ma) * gain + mb
     rgb = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB)
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
@@ -51,20 +60,75 @@ def _masked_low(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
     return num / np.maximum(den, 1e-4)
 
 
+def _match_sharpness(new: np.ndarray, gn: np.ndarray, do: float, mask: np.ndarray) -> np.ndarray:
+    """``new`` blurred (it is sharper than the photo) or unsharp-masked (softer: the warp of a gallery face
+    smooths it) until its fine-detail energy matches ``do``, the photo's (:func:`faces.measures.detail`)."""
+    dn = detail(gn, mask)
+    if do <= 0 or abs(dn - do) <= 0.08 * do:
+        return new
+    best, best_err = None, abs(dn - do)
+    if dn > do:
+        for s in (0.5, 0.7, 0.9, 1.2, 1.6, 2.1):
+            e = abs(detail(cv2.GaussianBlur(gn, (0, 0), s), mask) - do)
+            if e < best_err:
+                best, best_err = s, e
+        return new if best is None else cv2.GaussianBlur(new, (0, 0), best)
+    soft = cv2.GaussianBlur(gn, (0, 0), 1.0)
+    for k in (0.25, 0.5, 0.75, 1.0, 1.5):  # at most x2.5 the fine band: no halos, no sharpened JPEG blocks
+        e = abs(detail(gn + k * (gn - soft), mask) - do)
+        if e < best_err:
+            best, best_err = k, e
+    if best is None:
+        return new
+    f = new.astype(np.float32)
+    return np.clip(f + best * (f - cv2.GaussianBlur(f, (0, 0), 1.0)) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _match_shading(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float) -> np.ndarray:
+    """Lightness ``ln`` (new face, crop) with its shading band on skin (between Gaussian sigma face size / 40
+    and / 9: cheek shadows, forehead shine; not the fine detail) scaled down to the photo's (``lo``) energy
+    there, at most halved: a frontal gallery face lit from the front keeps its shading on a flat-lit or
+    turned face otherwise, and looks pasted (grey patches on pale skin)."""
+    if skin.sum() < 64:
+        return ln
+    fine, broad = max(0.8, size / 40.0), max(1.5, size / 9.0)
+
+    def band(x: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(x, (0, 0), fine) - cv2.GaussianBlur(x, (0, 0), broad)
+
+    bn, bo = band(ln), band(lo)
+    gain = float(np.clip(bo[skin].std() / max(float(bn[skin].std()), 1e-3), 0.5, 1.0))
+    if gain >= 0.99:
+        return ln
+    w = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 1.5)
+    return ln - (1.0 - gain) * w * bn
+
+
 def match_photo(
-    new: np.ndarray, orig: np.ndarray, mask: np.ndarray, size: float, rng: np.random.Generator | None = None
+    new: np.ndarray,
+    orig: np.ndarray,
+    mask: np.ndarray,
+    size: float,
+    rng: np.random.Generator | None = None,
+    skin: np.ndarray | None = None,
 ) -> np.ndarray:
     """Make ``new`` (RGB uint8 crop) look shot with ``orig``'s camera and light, inside ``mask`` (bool crop).
 
-    - skin tone: Lab mean / spread transfer (:func:`colour_transfer`);
-    - lighting: lightness is split into a broad band (Gaussian sigma ~ face size / 9, taken after a
-      grey-level closing, so eyes, brows, nostrils, lips and glasses frames do not count) and the detail
-      above it; the result keeps the new face's detail over the original's broad band (a two-band blend:
-      the original's shading, the new face's features);
-    - sharpness: the new face is blurred until its fine-detail energy matches the original's;
+    - sharpness: the new face is blurred or unsharp-masked until its fine-detail energy matches the
+      original's (:func:`_match_sharpness`);
+    - skin tone: Lab mean / spread transfer (:func:`colour_transfer`; the colour spread may fall to zero,
+      so a black-and-white photo gets a grey face);
+    - lighting and colour cast: each Lab channel is split into a broad band (Gaussian sigma ~ face size / 9,
+      taken over ``skin`` only: the face mask without eyes, brows and lips; for lightness after a
+      grey-level closing, so nostrils, creases and glasses frames do not count) and the detail above it;
+      the result keeps the new face's detail over the original's broad band (a two-band blend: the
+      original's shading and local skin colour, the new face's features); the new skin's own shading
+      above that band is no stronger than the photo skin's (:func:`_match_shading`);
     - grain: Gaussian noise is added up to the original's noise level.
     """
-    m = mask.astype(np.float32)
+    m = mask.astype(np.float32) if skin is None else (mask & skin).astype(np.float32)
+    if m.sum() < 16:
+        m = mask.astype(np.float32)
     sigma = max(1.5, size / 9.0)
     k = max(3, round(0.08 * size) | 1)
     se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
@@ -74,22 +138,15 @@ def match_photo(
 
     go = cv2.cvtColor(orig, cv2.COLOR_RGB2GRAY).astype(np.float32)
     gn = cv2.cvtColor(new, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    do, dn = detail(go, mask), detail(gn, mask)
-    if dn > do * 1.08 and do > 0:  # the new face is sharper than the photo: soften it to match
-        best, best_err = 0.0, abs(dn - do)
-        for s in (0.5, 0.7, 0.9, 1.2, 1.6, 2.1):
-            e = abs(detail(cv2.GaussianBlur(gn, (0, 0), s), mask) - do)
-            if e < best_err:
-                best, best_err = s, e
-        if best:
-            new = cv2.GaussianBlur(new, (0, 0), best)
-    new = colour_transfer(new, mask, orig, mask)  # skin tone: the original's Lab mean / spread
+    new = _match_sharpness(new, gn, detail(go, mask), mask)
+    new = colour_transfer(new, mask, orig, mask, ab_gain_range=(0.0, 2.0))  # skin tone: Lab mean / spread
     ln, lo = lab(new), lab(orig)
     closed_n, closed_o = ln.copy(), lo.copy()  # closing on L only: dark features out of the light estimate
     closed_n[..., 0] = cv2.morphologyEx(ln[..., 0], cv2.MORPH_CLOSE, se)
     closed_o[..., 0] = cv2.morphologyEx(lo[..., 0], cv2.MORPH_CLOSE, se)
-    out = ln.copy()
-    out[..., 0] = (ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma))[..., 0]
+    out = ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma)
+    if skin is not None:  # the gallery skin's own shading no stronger than the photo's skin's
+        out[..., 0] = _match_shading(out[..., 0], lo[..., 0], mask & skin, size)
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
     no = noise_sigma(go, mask)
     nn = noise_sigma(
@@ -100,6 +157,21 @@ def match_photo(
         gen = rng or np.random.default_rng(0)
         rgb = rgb + gen.standard_normal(rgb.shape[:2]).astype(np.float32)[..., None] * extra
     return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+
+
+def strong_blur(rgb: np.ndarray, sigma: float, passes: int = 2) -> np.ndarray:
+    """``passes`` Gaussian blurs of ``sigma`` px (RGB uint8 crop), edges replicated; a large sigma is applied at
+    a reduced scale (down by up to sigma / 4, blurred, smoothly back up), which looks the same as the full-size
+    blur at a fraction of its cost (the kernel is ~6 sigma wide)."""
+    h, w = rgb.shape[:2]
+    f = max(1.0, min(sigma / 4.0, min(h, w) / 8.0))
+    small = (
+        rgb if f < 1.5 else cv2.resize(rgb, (max(1, round(w / f)), max(1, round(h / f))), interpolation=cv2.INTER_AREA)
+    )
+    s = sigma if small is rgb else sigma / f
+    for _ in range(passes):
+        small = cv2.GaussianBlur(small, (0, 0), s, borderType=cv2.BORDER_REPLICATE)
+    return small if small.shape[:2] == (h, w) else cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
 def alpha_paste(crop: np.ndarray, edited: np.ndarray, m: np.ndarray, alpha: np.ndarray) -> None:
@@ -154,6 +226,57 @@ def forehead_fade(mesh: np.ndarray, origin: tuple[int, int], shape: tuple[int, i
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
+def _skin(mesh: np.ndarray, origin: tuple[int, int], shape: tuple[int, int], size: float) -> np.ndarray:
+    """Bool crop: not an eye, a brow or the lips of ``mesh`` (grown by 0.03 x face size): where the skin's own
+    light and colour are read."""
+    _, parts = mesh_parts(shape, mesh - np.array(origin, np.float32))
+    features = (parts["eyes"] | parts["eyebrows"] | parts["lips"]).astype(np.uint8)
+    k = max(3, round(0.06 * size) | 1)
+    return cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) == 0
+
+
+def paint_out_lines(rgb: np.ndarray, lines: np.ndarray, size: float) -> np.ndarray:
+    """``rgb`` (crop) with the thin dark ``lines`` (bool crop; glasses frames) filled from around them: a grey-level
+    closing per channel (dark structures thinner than ~0.06 x face size vanish, the hair's and skin's own
+    shading stays; no flat inpainted blobs), blended in with a soft edge."""
+    k = max(3, round(0.06 * size) | 1)
+    closed = cv2.morphologyEx(rgb, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    closed = cv2.GaussianBlur(closed, (0, 0), 0.8)
+    w = cv2.GaussianBlur(lines.astype(np.float32), (0, 0), 1.0)
+    w = np.maximum(w, lines.astype(np.float32))[..., None]
+    return np.clip(rgb + w * (closed.astype(np.float32) - rgb) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _repair_warp(warped: np.ndarray, blurred: np.ndarray, coords: np.ndarray, scale: float) -> np.ndarray:
+    """The warped gallery face (float RGB crop) made to look photographed, from ``coords`` (the gallery pixel
+    each crop pixel came from) and ``blurred`` (the gallery face warped after a blur fit for a 3x squeeze):
+
+    - where the warp squeezes the face more than the face as a whole (the far side of a turned face's nose
+      and cheek, a narrowed nose's sides), the blurred warp is taken in proportion (all of it from 3x on):
+      a shadow squeezed into a strip is otherwise a sharp dark line, the "crease by the nose";
+    - where neighbouring pixels come from far-apart gallery places (near triangles drawn over far ones: a
+      turned face's nose over its cheek, a narrowed nose) the warp has a hard, pixel-stepped edge: softened
+      (Gaussian, sigma 1 px). A smoothly squeezed part (a squinting eye) has large steps too, but evenly;
+      only a step several times its neighbours' counts.
+    Returns RGB uint8."""
+    dx = np.zeros(coords.shape, np.float32)
+    dy = np.zeros(coords.shape, np.float32)
+    dx[:, 1:] = np.diff(coords, axis=1)
+    dy[1:, :] = np.diff(coords, axis=0)
+    area = np.abs(dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0])  # gallery px per crop px (area)
+    typical = float(np.median(area[area > 0])) if (area > 0).any() else 1.0
+    shrink = np.sqrt(area / max(typical, 1e-9))
+    w = np.clip((shrink - 1.0) / 2.0, 0, 1)[..., None]
+    out = warped + w * (blurred - warped)
+    jump = np.maximum(np.abs(dx).sum(2), np.abs(dy).sum(2))
+    tear = ((jump > 3.0 / max(scale, 1e-3)) & (jump > 2.5 * cv2.blur(jump, (5, 5)))).astype(np.uint8)
+    if tear.any():
+        wt = cv2.GaussianBlur(cv2.dilate(tear, np.ones((3, 3), np.uint8)).astype(np.float32), (0, 0), 1.0)
+        wt = np.clip(wt * 1.5, 0, 1)[..., None]
+        out = out + wt * (cv2.GaussianBlur(out, (0, 0), 1.0) - out)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
 def mesh_swap(
     out: np.ndarray,
     photo: np.ndarray,
@@ -177,19 +300,36 @@ def mesh_swap(
         )
     dst = face.mesh
     box = padded_box(dst, photo.shape, 0.06 * face.size + 4)
-    src = target.image
-    scale = face.size / max(target.face.size, 1.0)
+    # the target's face and a margin only (a user's target photo may be large; the warp carries 9 channels)
+    sx0, sy0, sx1, sy1 = padded_box(target.face.mesh, target.image.shape, 0.15 * target.face.size + 8)
+    src = target.image[sy0:sy1, sx0:sx1]
+    src_mesh = target.face.mesh - np.array([sx0, sy0], np.float32)
+    t_size = target.face.size  # in src pixels
+    scale = face.size / max(t_size, 1.0)
+    if (
+        scale < 0.25
+    ):  # a much bigger target face (a user's photo): shrink it first (area-averaged) to 3x this face's size
+        k = 3.0 * scale
+        src = cv2.resize(
+            src, (max(1, round(src.shape[1] * k)), max(1, round(src.shape[0] * k))), interpolation=cv2.INTER_AREA
+        )
+        src_mesh, scale, t_size = src_mesh * k, scale / k, t_size * k
     if scale < 0.8:  # shrinking a lot: low-pass first so the warp does not alias
         src = cv2.GaussianBlur(src, (0, 0), 0.4 / scale)
     # the target's own skin (its face oval, pulled in from the edge) rides along as a fourth channel, so
     # the canvas around a gallery face never lands in the photo where a turned face squeezes its edge
-    tk = max(3, round(0.03 * target.face.size) | 1)
+    tk = max(3, round(0.03 * t_size) | 1)
     skin = cv2.erode(
-        polygon_mask(src.shape, target.face.mesh[FACE_OVAL]).astype(np.uint8) * 255,
+        polygon_mask(src.shape, src_mesh[FACE_OVAL]).astype(np.uint8) * 255,
         cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (tk, tk)),
     )
-    warped4, covered = warp_mesh(np.dstack([src, skin]), target.face.mesh, dst, target.tris, box, face.mesh_depth)
-    warped, skin_w = np.ascontiguousarray(warped4[..., :3]), warped4[..., 3].astype(np.float32) / 255.0
+    h, w = src.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    aa = cv2.GaussianBlur(src, (0, 0), 0.4 * math.sqrt(8.0) / min(scale, 1.0))  # for 3x squeezed parts
+    stack = np.dstack([src, skin, aa, xx, yy]).astype(np.float32)
+    warped9, covered = warp_mesh(stack, src_mesh, dst, target.tris, box, face.mesh_depth)
+    warped = _repair_warp(warped9[..., :3], warped9[..., 4:7], warped9[..., 7:9], scale)
+    skin_w = warped9[..., 3] / 255.0
     x0, y0, x1, y1 = box
     mask = np.zeros(photo.shape[:2], bool)
     oval = face_mask(photo.shape, face)[y0:y1, x0:x1] & covered & (skin_w > 0.5)
@@ -202,18 +342,21 @@ def mesh_swap(
         mouth = mouth_open_mask(photo.shape, face)
         if mouth is not None:
             mask &= ~cv2.dilate(mouth.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    m = mask[y0:y1, x0:x1]
+    m = mask[y0:y1, x0:x1].copy()  # the paste mask (the returned one also covers painted-out frames)
     if not m.any():
         return mask
+    crop, base = out[y0:y1, x0:x1], photo[y0:y1, x0:x1]
+    lines = frame_lines(photo, face, mask, box)
+    if lines is not None:  # glasses frames: painted out of the photo first, in and around the face's edge
+        base = paint_out_lines(base, lines, face.size)
+        crop[lines] = base[lines]
+        mask[y0:y1, x0:x1] |= lines
     if colour:
-        warped = match_photo(warped, photo[y0:y1, x0:x1], m, face.size, rng)
-    crop = out[y0:y1, x0:x1]
+        warped = match_photo(warped, base, m, face.size, rng, skin=_skin(dst, (x0, y0), m.shape, face.size))
     alpha = inner_alpha(m, max(2.0, 0.05 * face.size)) * forehead_fade(dst, (x0, y0), m.shape)
+    if lines is not None:  # on a frame inside the face the new face covers fully (a filled frame shows as a smudge)
+        alpha = np.maximum(alpha, cv2.GaussianBlur(cv2.dilate(lines.astype(np.float32), np.ones((3, 3))), (0, 0), 1.5))
     alpha_paste(crop, warped, m, alpha * float(strength))
-    rests = frame_rests(photo, face, mask, box)
-    if rests is not None:  # glasses frames running on past the face's edge: paint them out too
-        crop[:] = cv2.inpaint(np.ascontiguousarray(crop), rests.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
-        mask[y0:y1, x0:x1] |= rests
     return mask
 
 

@@ -119,13 +119,14 @@ def forehead_hair(crop: np.ndarray, face: Face, origin: tuple[int, int], oval: n
     return cv2.dilate(far, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
 
 
-def frame_rests(photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
-    """Bool crop of ``box``: the parts of thin dark lines (glasses frames) that cross the face mask's edge
-    near eye level and run on outside it, where the swap does not reach; None when there are none.
+def frame_lines(photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """Bool crop of ``box``: thin dark lines (glasses frames) near eye level that cross the face mask's edge,
+    inside and outside it, slightly grown; None when there are none.
 
     A line counts when one connected thin dark structure (grey-level black-hat) lies both well inside the
     mask (a lens rim) and outside it (the temple), so eyebrows (inside only) and hair (outside only) do
-    not; only the outside part, slightly grown, is returned.
+    not. The swap paints these out of the photo before pasting: outside the mask (where the swap does not
+    reach) and in the mask's soft edge (where the photo would show through as a ghost of the frame).
     """
     x0, y0, x1, y1 = box
     size = face.size
@@ -147,5 +148,4 @@ def frame_rests(photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int,
     keep[0] = False
     if not keep.any():
         return None
-    out = keep[labels] & ~m
-    return cv2.dilate(out.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~m
+    return cv2.dilate(keep[labels].astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)

@@ -112,9 +112,22 @@ def _outside_faces_identical(before, after, fs, grow: float = 0.0):
     assert not (changed & ~allowed).any()
 
 
+def changed_region(img, out, f):
+    """Bool mask: the pixels the edit changed around face ``f`` (closed, so a pixel left equal by chance is no
+    hole), within 0.3 x face size of its outline. Its boundary is where a paste ends: the seam metric's place
+    (the face outline itself is often left as it was)."""
+    k = 2 * round(0.3 * f.size) + 1
+    near = cv2.dilate(face_mask(img.shape, f).astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+    changed = cv2.morphologyEx((out != img).any(2).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    return (changed > 0) & near
+
+
 def _check_report(img, out, found, report):
     """Every face: past dlib's same-person line (measured here), and as the editor reported: a swap past the
-    margin with the expression kept, or hidden (blur / pixelate / solid) with the reason given."""
+    margin with the expression kept and no seam (the colour jump across the edge of what changed, CIEDE2000, at
+    most 1.0 over the photo's own there: t1's swaps measure 0.1-0.6, and 1.5-2.8 pasted without matching the
+    photo's colour and light), or hidden (blur / pixelate / solid) with the reason given."""
+    from core.composite import seam_delta_e
     from editors.anonymize import EXPRESSION_LIMIT, VERIFY_MARGIN
 
     rows = {r["face"]: r for r in report}
@@ -125,6 +138,7 @@ def _check_report(img, out, found, report):
         if r["done"].startswith("swap"):
             assert r["distance"] >= VERIFY_MARGIN, r
             assert r["expression"]["max"] < EXPRESSION_LIMIT, r
+            assert seam_delta_e(img, out, changed_region(img, out, f), 3).increase < 1.0, r
         else:
             assert r["done"].split()[0] in ("blur", "pixelate", "solid") and r["why"], r
 
@@ -294,17 +308,43 @@ def test_swap_goldens(real, faces, name, target):
     """Visual goldens: the swapped face (crop, 128 px) against a reviewed PNG; regenerate with FACET_UPDATE_GOLDEN=1."""
     img, f = real[name], faces[name][0]
     out, _, _ = _swap_seam(img, f, target)
-    x0, y0, x1, y1 = padded_box(f.mesh, img.shape, 0.1 * f.size)
+    _compare_golden(out, f, name)
+
+
+def test_reshaped_swap_golden():
+    """The anonymizer's own swap: Tom Hanks (turned) with the identity-bearing proportions moved (nose narrower,
+    eyes smaller, mouth wider): no crease along the far side of the nose, no pixel-stepped nose outline."""
+    from dataclasses import replace
+
+    from faces.blend import mesh_swap
+    from faces.gallery import load_target
+
+    from tests import photos
+
+    img = photos.load("tom_hanks")
+    f = find_faces(img)[0]
+    moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
+    out = img.copy()
+    mesh_swap(out, img, moved, load_target("synthetic_old_narrow_light"), rng=np.random.default_rng(0))
+    _compare_golden(out, f, "tom_hanks_reshaped")
+
+
+def _compare_golden(out, f, name):
+    """The face's crop (128 px) against ``tests/golden/faces_<name>.png``. Tight: mean difference at most 1 grey
+    level, and no 8x8 block off by more than 4 on average (a glasses-frame ghost, a crease or a colour patch is
+    local: the glasses fix moved one block by 28, the crease by the nose one by 10 at a mean of 0.75)."""
+    x0, y0, x1, y1 = padded_box(f.mesh, out.shape, 0.1 * f.size)
     crop = cv2.resize(out[y0:y1, x0:x1], (128, 128), interpolation=cv2.INTER_AREA)
     path = os.path.join(GOLDEN, f"faces_{name}.png")
     if os.environ.get("FACET_UPDATE_GOLDEN") or not os.path.exists(path):
         cv2.imwrite(path, crop[..., ::-1])
     want = cv2.imread(path)[..., ::-1]
-    diff = np.abs(crop.astype(np.int16) - want.astype(np.int16))
-    if diff.mean() > 3.0:
+    diff = np.abs(crop.astype(np.int16) - want.astype(np.int16)).mean(2)
+    block = float(diff.reshape(16, 8, 16, 8).mean((1, 3)).max())
+    if diff.mean() > 1.0 or block > 4.0:
         os.makedirs("artifacts/golden-failures", exist_ok=True)
         cv2.imwrite(f"artifacts/golden-failures/faces_{name}.png", np.hstack([crop, want])[..., ::-1])
-    assert diff.mean() <= 3.0, diff.mean()
+    assert diff.mean() <= 1.0 and block <= 4.0, (diff.mean(), block)
 
 
 @pytest.mark.parametrize("method", ["blur", "pixelate", "solid"])
@@ -347,6 +387,22 @@ def test_anonymize_swaps_most_faces_of_t1_past_the_margin():
     swapped = [r for r in editor.last_report if r["done"].startswith("swap")]
     assert len(swapped) >= 4, [(r["face"], r.get("tries")) for r in editor.last_report]
     _outside_faces_identical(img, out, find_faces(img), 0.3)
+
+
+def test_anonymize_a_real_group_photo():
+    """insightface's t1 (six people, 100-130 px faces, several turned): every face ends past dlib's line; the
+    swapped ones (at least one) past the margin, with the expression kept and no seam at the face's outline."""
+    from editors.anonymize import AnonymizeEditor
+
+    from tests import photos
+
+    img = photos.load("t1")
+    found = find_faces(img)
+    assert len(found) == 6 and all(f.mesh is not None for f in found)
+    editor = AnonymizeEditor()
+    out = editor.apply(img, None, {"method": "swap"}, seed=0)
+    _check_report(img, out, found, editor.last_report)
+    assert any(r["done"].startswith("swap") for r in editor.last_report), editor.last_report
 
 
 def test_faceswap_keeps_expression_and_outside(real, faces):
@@ -462,3 +518,75 @@ def test_tiny_full_path_checks_arcface_margin(tiny_manager, monkeypatch):
     monkeypatch.setattr(an, "ARCFACE_MARGIN", 1.0)
     ed.apply(img, None, {"method": "swap"}, seed=1)
     assert all(r["done"] == "swap to a synthetic identity" and len(r["tries"]) == 1 for r in ed.last_report)
+
+
+def test_dlib_resnet_in_onnxruntime_gives_dlibs_descriptors(real, faces):
+    """The anonymizer's check runs dlib's ResNet in onnxruntime (faces/dlib_net.py, weights read from dlib's
+    file): its descriptors equal dlib's own forward pass on real faces and on swapped ones."""
+    from faces import dlib_net
+    from faces.measures import identity_descriptor
+
+    from tests import photos
+
+    img = photos.load("t1")
+    cases = [(img, f) for f in find_faces(img)] + [(real[n], faces[n][0]) for n in real]
+    swapped, _, _ = _swap_seam(real["astronaut"], faces["astronaut"][0], "synthetic_old_wide_dark")
+    cases.append((swapped, faces["astronaut"][0]))
+    for rgb, f in cases:
+        fast, ref = identity_descriptor(rgb, f), identity_descriptor(rgb, f, engine="dlib")
+        assert np.linalg.norm(fast - ref) < 1e-4, f.index
+        assert np.linalg.norm(ref) > 0.5
+    layers = dlib_net.read_layers(dlib_net_path())
+    assert [k for k, *_ in layers].count("con") == 29 and layers[-1][1].shape == (256, 128)
+
+
+def dlib_net_path():
+    from faces.measures import RESNET_FILE, _dlib
+
+    return _dlib()["root"] / RESNET_FILE
+
+
+def _frame_pixels(rgb, f, mask) -> int:
+    """Thin near-black line pixels (grey-level black-hat > 30, grey < 80) from 0.15 x face size above eye level to
+    0.05 under it, in a ring of 0.08 x face size on both sides of the swap mask's edge: where a glasses frame's
+    temples and hinges run (grey hair's dark gaps are rarely that dark)."""
+    from faces.landmarks import LEFT_EYE, RIGHT_EYE
+
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    k = max(3, round(0.05 * f.size) | 1)
+    hat = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    lines = (hat > 30) & (grey < 80)
+    r = 2 * round(0.08 * f.size) + 1
+    m = mask.astype(np.uint8)
+    ring = (cv2.dilate(m, np.ones((r, r), np.uint8)) > 0) & ~(cv2.erode(m, np.ones((r, r), np.uint8)) > 0)
+    eye_y = f.mesh[LEFT_EYE + RIGHT_EYE][:, 1].mean()
+    band = np.zeros_like(ring)
+    band[int(eye_y - 0.15 * f.size) : int(eye_y + 0.05 * f.size)] = True
+    return int((lines & ring & band).sum())
+
+
+def test_swap_leaves_no_glasses_ghost(real, faces):
+    """Grace Hopper's glasses: after a swap to a glasses-free face, the frame's dark lines are gone around the
+    face's edge too (inside the soft edge and where the temples run on outside), not a faint ghost. The code
+    before the frames were painted out of the photo first left 37 % of them here (the faint ghost at her
+    right temple)."""
+    img, f = real["grace_hopper"], faces["grace_hopper"][0]
+    for target in ("synthetic_old_narrow_dark", "synthetic_young_wide_light"):
+        out, mask, _ = _swap_seam(img, f, target)
+        before, after = _frame_pixels(img, f, mask), _frame_pixels(out, f, mask)
+        assert before > 500, before  # the measure sees the frames on the photo
+        assert after <= 0.25 * before, (target, before, after)
+
+
+def test_strong_blur_matches_the_full_size_blur(real):
+    """The anonymizer's fallback blur runs at a reduced scale (faces.blend.strong_blur): within 3 grey levels
+    on average (and 16 at most) of the two full-size Gaussian passes it stands for, on real face crops."""
+    from faces.blend import strong_blur
+
+    for img in real.values():
+        crop = np.ascontiguousarray(img[80:420, 120:420])
+        for sigma in (2.0, 12.0, 40.0):
+            full = cv2.GaussianBlur(crop, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+            full = cv2.GaussianBlur(full, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+            diff = np.abs(strong_blur(crop, sigma).astype(np.int16) - full)
+            assert diff.mean() < 3.0 and diff.max() <= 16, (sigma, diff.mean(), diff.max())
