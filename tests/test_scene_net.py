@@ -128,3 +128,18 @@ def test_parse_net_lets_water_take_its_weak_neighbours(monkeypatch):
     masks = scene.parse_net(ctx).data
     assert masks["water"][0].tolist() == [True, True, False, False]
     assert masks["grass"][0].tolist() == [False, False, True, True]
+
+
+def test_sky_below_the_horizon_that_touches_the_water_is_water():
+    """A lake whose right half mirrors the pale sky (the net says sky there): below the water's upper edge it
+    is water; the sky above the horizon and a sky-coloured patch cut off from the water by a tree stay sky."""
+    h, w = 10, 30
+    water = np.zeros((h, w), bool)
+    water[6:, :10] = True  # the horizon is row 6
+    sky = np.zeros((h, w), bool)
+    sky[:6, :] = True
+    sky[6:, 10:20] = True  # the glare, touching the water
+    sky[6:, 24:] = True  # beyond a tree (columns 20-23): not connected below the horizon
+    got = scene._mirrored_sky(water, sky, 5)
+    assert got[6:, 10:20].all() and not got[:6].any() and not got[:, 24:].any()
+    assert not scene._mirrored_sky(water, sky, water.sum() + 1).any()  # too little water: nothing
