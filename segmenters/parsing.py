@@ -21,7 +21,8 @@ label                   what
                         ``mountain``, ``sand`` (and, full backend, e.g. ``car``) where present
 ``dog``, ``horse``,     things from the offline VOC net (``objects`` parser): animals (dog, horse, cat,
 ``car``, ...            cow, sheep, bird) and vehicles (car, bus, bicycle, motorbike, boat, airplane,
-                        train); they win over the scene classes under them
+                        train); they win over the scene classes under them. Two or more animals of
+                        a class come as instances ``horse 1``, ``horse 2``, ... (left to right)
 ======================  =========================================================================
 
 Each segment's ``source`` names the backend that found it, e.g. ``"segformer-clothes"``,
@@ -305,11 +306,15 @@ def assemble(ctx: ParseContext) -> list[Segment]:
     full = _upscale_exclusive({lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}, w, h, ctx.photo.pixels)
     segments = []
     everyone_big = np.zeros((h, w), bool)
+    instances_big = np.zeros((h, w), bool)  # numbered things ("horse 2") stay disjoint after refinement too
     for i, (label, mask, source, score) in enumerate(out, start=1):
         if label == "background":  # the exact complement of the people, at full size
             big = ~everyone_big
         elif label in scene_labels:
             big = _to_full(ctx, mask) & ~everyone_big
+            if label.rsplit(" ", 1)[-1].isdigit():
+                big &= ~instances_big
+                instances_big |= big
         elif label.startswith("person ") and SEP not in label:  # instances stay disjoint after refinement
             big = _to_full(ctx, mask) & ~everyone_big
         else:

@@ -87,6 +87,15 @@ NET_LABELS = {
 }
 MIN_FRACTION = 0.005
 SKY_SURE = 0.9  # a sky blob whose median sky probability (offline net) is lower is dropped
+# hysteresis (offline net): pixels where a label has at least this probability join it when connected to where it
+# wins outright. Water's ripples, foam and glare split its evidence (the net calls them grass, sand or sky), so
+# much of a lake or the sea wins nowhere though the net still gives it 0.2-0.5 there (chosen on the labelled
+# photos of round 2, water IoU 0.54 -> 0.58 there; checked on the round-3 hold-out, 0.19 -> 0.34)
+WEAK = {"water": 0.2}
+# the sky is above the horizon: sky-called pixels below the median row of the water's upper edge that are
+# connected to the water are the water mirroring the sky (a lake's glare, a sea band under a pale sky); chosen on
+# the round-2 photos (water 0.58 -> 0.64, sky 0.90 -> 0.92 there), checked on the round-3 hold-out (0.34 -> 0.42)
+HORIZON_PERCENTILE = 50
 MIN_SKY = 0.05  # less sky than this share of the photo: no sky (and no water reasoning)
 
 
@@ -257,7 +266,9 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
 
     Each work pixel takes the Facet label whose ADE classes (``NET_LABELS``) have the most probability
     together, against every other single class (nets.group_probabilities), from the net's answers for the
-    photo and its mirror. A sky blob the net is unsure of (median probability under ``SKY_SURE``) is not
+    photo and its mirror; water also takes the pixels where it has at least ``WEAK["water"]`` that are
+    connected to where it wins (hysteresis), and the sky-called pixels below the horizon connected to it
+    (``_mirrored_sky``). A sky blob the net is unsure of (median probability under ``SKY_SURE``) is not
     sky: a blue studio backdrop or a pale wall gets ~0.7 where a real sky, clouds and haze included, gets
     over 0.99."""
     from segmenters.nets import ade_answer, group_probabilities
@@ -265,6 +276,13 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
     h, w = ctx.shape
     names, probs = group_probabilities(ade_answer(ctx)["probs"], NET_LABELS, (w, h))
     best = np.argmax(probs, axis=-1)
+    for target, weak in WEAK.items():
+        if target in names:
+            k = names.index(target)
+            best[_hysteresis(best == k, probs[..., k] >= weak)] = k
+    if "water" in names and "sky" in names:
+        kw, ks = names.index("water"), names.index("sky")
+        best[_mirrored_sky(best == kw, best == ks, MIN_FRACTION * h * w)] = kw
     area = h * w
     masks: dict[str, np.ndarray] = {}
     for k, target in enumerate(names):
@@ -274,6 +292,26 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
         if m.sum() >= MIN_FRACTION * area:
             masks[target] = m
     return ParseOutput(parts=[Part(lb, m, NET_SOURCE) for lb, m in masks.items()], data=masks, source=NET_SOURCE)
+
+
+def _hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
+    """The connected parts of ``weak | strong`` that hold a ``strong`` pixel (bool masks of one size)."""
+    if not strong.any():
+        return strong
+    return _touching(weak | strong, strong)
+
+
+def _mirrored_sky(water: np.ndarray, sky: np.ndarray, min_water: float) -> np.ndarray:
+    """Pixels of ``sky`` below the horizon (the ``HORIZON_PERCENTILE`` row of the upper edge of ``water`` over
+    the columns it is in) that are connected to the water through such pixels (bool masks of one size); none
+    when there is less water than ``min_water`` pixels."""
+    if water.sum() < max(1.0, min_water):
+        return np.zeros_like(water)
+    cols = np.flatnonzero(water.any(axis=0))
+    horizon = int(np.percentile(np.argmax(water[:, cols], axis=0), HORIZON_PERCENTILE))
+    below = sky.copy()
+    below[:horizon] = False
+    return _touching(below | water, water) & below
 
 
 def _sure_blobs(mask: np.ndarray, prob: np.ndarray, sure: float) -> np.ndarray:

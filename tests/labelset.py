@@ -91,15 +91,16 @@ def masks(entry: dict) -> dict[str, np.ndarray]:
 
 
 def predicted(segments) -> dict[str, np.ndarray]:
-    """Label -> bool mask from parse segments: ``person`` is the union of ``person N``; per-person parts
-    (``person 2 · hair``) are ignored (their unions are segments of their own)."""
+    """Label -> bool mask from parse segments: ``person`` is the union of ``person N``, likewise ``horse`` of
+    ``horse N``; per-person parts (``person 2 · hair``) are ignored (their unions are segments of their own)."""
     out: dict[str, np.ndarray] = {}
     for s in segments:
         label = s.label
         if "·" in label:
             continue
-        if label.startswith("person ") and label[7:].isdigit():
-            label = "person"
+        word, _, number = label.rpartition(" ")
+        if word and number.isdigit():
+            label = word
         out[label] = out[label] | s.mask if label in out else s.mask.copy()
     return out
 

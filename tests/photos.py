@@ -17,6 +17,8 @@ Every function returns an RGB uint8 HxWx3 array (``load``) or the file path (``p
   kde_summer_1am (a lake at dusk),
   kde_bythewater (a lake seen from a jetty), kde_darkesthour (a lake at night); ``lomiri-wallpapers-16.04``
   (CC-BY-4.0, Aitzol Berasategi) lomiri_picosdeeuropa (a mountain track), lomiri_aitzgorri (meadow, hills);
+  held out in issue 11 round 3: mate_dune (sea behind dune grass), kde_path (a forest footpath),
+  lomiri_bridge (CC-BY-SA-4.0, Sander Klootwijk: an estuary under a bridge's beams);
 - the first frame of opencv-doc's ``vtest.avi``: vtest (a campus road, lawns, people, a van).
 
 A missing source raises ``FileNotFoundError`` naming what to install (no silent skip).
@@ -48,6 +50,10 @@ WALLPAPERS = {  # name -> (Debian package, file)
         "/usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg",
     ),
     "lomiri_aitzgorri": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/aitzgorri_by_Aitzol_Berasategi.jpg"),
+    # issue 11 round 3 hold-out (water and roads), labelled before the scene method was changed
+    "mate_dune": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/Dune.jpg"),
+    "lomiri_bridge": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/Bridge_by_Sander_Klootwijk.jpg"),
+    "kde_path": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Path/contents/images/1280x800.jpg"),
 }
 
 _SKIMAGE = {"astronaut", "rocket", "chelsea", "coffee"}

@@ -20,13 +20,16 @@ from tests import labelset, photos
 # Measured on 24 photos (issue 11 round 2 added 9 with water, roads and hills): tree, car and person sit lower
 # than on the first 15 because the new photos are harder for them (a lake's treeline seen as hills, cars cut
 # by the frame, three small people on a campus road), not because anything got worse on the first 15.
+# Round 3 added 4 hold-out photos (mate_dune, lomiri_bridge, kde_path, leuvenB; 28 in all) and water by
+# hysteresis and mirrored sky (segmenters/scene.py WEAK, _mirrored_sky): water 0.598, sky 0.905 and road 0.551
+# measured on the 28 (road 0.577 on the 24 before them, unchanged; kde_path's forest path is "grass", 0.0 there).
 FLOORS = {
     "sky": 0.87,
     "building": 0.78,
     "tree": 0.44,
     "grass": 0.35,
-    "road": 0.55,
-    "water": 0.5,
+    "road": 0.52,
+    "water": 0.56,
     "mountain": 0.4,
     "person": 0.57,
     "hair": 0.43,

@@ -95,3 +95,51 @@ def test_the_mirrored_pass_runs_only_on_photos_with_few_people(nets_here, monkey
     assert passes == 2
     _, passes = _scene_and_passes("t1", monkeypatch)  # six people fill the photo: one pass, time for their parts
     assert passes == 1
+
+
+def test_weak_water_joins_only_where_it_touches_sure_water():
+    """Hysteresis: pixels with some water probability join the water they are connected to; the same
+    probability elsewhere (a blurred guardrail far from any water) stays what it was."""
+    strong = np.zeros((10, 30), bool)
+    strong[6:, :8] = True  # where water wins outright
+    weak = np.zeros_like(strong)
+    weak[6:, 8:16] = True  # ripples the net calls grass, next to it
+    weak[2:4, 22:28] = True  # an unconnected stripe
+    got = scene._hysteresis(strong, weak)
+    assert got[6:, :16].all() and not got[2:4, 22:28].any() and not got[:6, :22].any()
+    assert not scene._hysteresis(np.zeros_like(strong), weak).any()  # no sure water: none at all
+
+
+def test_parse_net_lets_water_take_its_weak_neighbours(monkeypatch):
+    """Through parse_net: a grass-called pixel with water probability >= WEAK['water'] next to water becomes water,
+    one with less stays grass."""
+    from types import SimpleNamespace
+
+    col = lambda **kw: kw  # noqa: E731
+    p = _probs(
+        col(sea=0.9, grass=0.1),
+        col(sea=0.3, grass=0.7),  # water 0.3 >= 0.2, touching the sea: water
+        col(sea=0.1, grass=0.9),  # 0.1: grass
+        col(grass=0.95, sea=0.05),
+    )
+    monkeypatch.setattr(scene, "MIN_FRACTION", 0.0)
+    ctx = SimpleNamespace(shape=(1, 4), cache={})
+    monkeypatch.setattr("segmenters.nets.ade_answer", lambda c: {"probs": p})
+    masks = scene.parse_net(ctx).data
+    assert masks["water"][0].tolist() == [True, True, False, False]
+    assert masks["grass"][0].tolist() == [False, False, True, True]
+
+
+def test_sky_below_the_horizon_that_touches_the_water_is_water():
+    """A lake whose right half mirrors the pale sky (the net says sky there): below the water's upper edge it
+    is water; the sky above the horizon and a sky-coloured patch cut off from the water by a tree stay sky."""
+    h, w = 10, 30
+    water = np.zeros((h, w), bool)
+    water[6:, :10] = True  # the horizon is row 6
+    sky = np.zeros((h, w), bool)
+    sky[:6, :] = True
+    sky[6:, 10:20] = True  # the glare, touching the water
+    sky[6:, 24:] = True  # beyond a tree (columns 20-23): not connected below the horizon
+    got = scene._mirrored_sky(water, sky, 5)
+    assert got[6:, 10:20].all() and not got[:6].any() and not got[:, 24:].any()
+    assert not scene._mirrored_sky(water, sky, water.sum() + 1).any()  # too little water: nothing
