@@ -43,6 +43,7 @@ KEEP_FACELESS = False
 MIN_FACELESS = 0.02
 MIN_FACELESS_PROB = 0.75
 MIN_PART = 0.002
+SELFIE_VETO = 0.1  # in a portrait, VOC person pixels the selfie net gives less than this are not the person
 
 
 @dataclass
@@ -177,10 +178,21 @@ def _largest_with_face(mask: np.ndarray, face) -> np.ndarray:
     return labels == lab
 
 
-def fuse_voc(selfie: np.ndarray, voc: np.ndarray, animals: np.ndarray, faces: list) -> np.ndarray:
-    """People mask from the VOC person class plus the selfie parts that touch it or hold a face, minus animals."""
+def fuse_voc(
+    selfie: np.ndarray, voc: np.ndarray, animals: np.ndarray, faces: list, prob: np.ndarray | None = None
+) -> np.ndarray:
+    """People mask from the VOC person class plus the selfie parts that touch it or hold a face, minus animals.
+
+    - Selfie pixels away from the VOC person are added only around the faces the VOC net missed (a box below
+      each such face, ``_face_zone``): where the VOC net found the person, the selfie net's extra reach is
+      what the person holds or stands against (the astronaut's helmet), not the person.
+    - With a portrait-sized face (``SMALL_FACE`` of the longer side or more) the selfie net sees the photo at
+      its own scale, so VOC pixels where its probability ``prob`` is under ``SELFIE_VETO`` are dropped: the VOC
+      net calls a striped flag beside a shoulder "person", the selfie net does not."""
     h, w = voc.shape
     k = max(3, int(VOC_NEAR * max(h, w))) | 1
+    if prob is not None and any(f.width >= SMALL_FACE * max(h, w) for f in faces):
+        voc = voc & (prob >= SELFIE_VETO)
     near = cv2.dilate(voc.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
     n, labels = cv2.connectedComponents(selfie.astype(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
@@ -189,7 +201,8 @@ def fuse_voc(selfie: np.ndarray, voc: np.ndarray, animals: np.ndarray, faces: li
         cx, cy = (int(v) for v in f.centre)
         keep[labels[min(max(cy, 0), h - 1), min(max(cx, 0), w - 1)]] = True
     keep[0] = False
-    return (voc | (keep[labels] & (near | _face_zone((h, w), faces)))) & ~animals
+    missed = [f for f in faces if not _face_in(voc, f)]
+    return (voc | (keep[labels] & (near | _face_zone((h, w), missed)))) & ~animals
 
 
 def _face_zone(shape: tuple[int, int], faces: list) -> np.ndarray:
@@ -224,7 +237,7 @@ class PersonParser:
             prob = person_probability(ctx.work, faces)
             mask, source = clean(prob > THRESHOLD), SOURCE
             if things is not None:
-                mask = clean(fuse_voc(mask, things.person, things.animals, faces))
+                mask = clean(fuse_voc(mask, things.person, things.animals, faces, prob))
                 people = split_people(mask, faces, prob, evidence=things.person)
                 parts = [Part("person", m, FUSED_SOURCE, None, person=i) for i, m in enumerate(people.masks)]
                 return ParseOutput(parts=parts, data=people, source=FUSED_SOURCE)
