@@ -43,7 +43,7 @@ KEEP_FACELESS = False
 MIN_FACELESS = 0.02
 MIN_FACELESS_PROB = 0.75
 MIN_PART = 0.002
-SELFIE_VETO = 0.1  # in a portrait, VOC person pixels the selfie net gives less than this are not the person
+SELFIE_VETO = 0.3  # in a portrait, VOC person pixels the selfie net gives less than this are not the person
 
 
 @dataclass
