@@ -43,6 +43,7 @@ KEEP_FACELESS = False
 MIN_FACELESS = 0.02
 MIN_FACELESS_PROB = 0.75
 MIN_PART = 0.002
+ADE_PERSON_P = 0.7  # an ADE20K person piece no other net saw is a person when its mean probability is this high
 SELFIE_VETO = 0.3  # in a portrait, VOC person pixels the selfie net gives less than this are not the person
 
 
@@ -217,6 +218,38 @@ def _face_zone(shape: tuple[int, int], faces: list) -> np.ndarray:
     return out
 
 
+def ade_people(ctx: ParseContext, found: np.ndarray, animals: np.ndarray) -> np.ndarray | None:
+    """People the ADE20K net sees that the VOC and selfie nets missed (bool, work size; None without the net).
+
+    Small people far away (a campus seen from a window, a passer-by in a street) are a few dozen pixels wide at
+    the nets' 513 px input; the VOC net gives them a handful of pixels, the selfie net nothing, but the ADE net
+    (run anyway for the scene labels, so this costs nothing more) labels them "person". Its person pieces of at
+    least ``MIN_PART`` of the photo, with a mean person probability of ``ADE_PERSON_P`` or more, that do not
+    touch a person already found (nor lie on an animal) are added. (Less sure pieces are mostly wrong: a
+    reflection in a helmet, a model rocket, a blurred crowd.)"""
+    from segmenters.nets import ADE, ADE_CLASSES, ade_answer, net_available
+
+    if not net_available(ADE):
+        return None
+    h, w = found.shape
+    ade = ade_answer(ctx)
+    index = ADE_CLASSES.index("person") + 1
+    cand = (ade["labels"] == index) & ~animals
+    if not cand.any():
+        return cand
+    prob = cv2.resize(np.ascontiguousarray(ade["probs"][..., index]), (w, h), interpolation=cv2.INTER_LINEAR)
+    k = max(3, int(VOC_NEAR * max(h, w))) | 1
+    near = cv2.dilate(found.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] >= MIN_PART * h * w and float(prob[labels == i].mean()) >= ADE_PERSON_P:
+            keep[i] = True
+    keep[np.unique(labels[near & cand])] = False
+    keep[0] = False
+    return keep[labels]
+
+
 def clean(mask: np.ndarray) -> np.ndarray:
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, k).astype(bool)
@@ -238,7 +271,11 @@ class PersonParser:
             mask, source = clean(prob > THRESHOLD), SOURCE
             if things is not None:
                 mask = clean(fuse_voc(mask, things.person, things.animals, faces, prob))
-                people = split_people(mask, faces, prob, evidence=things.person)
+                evidence = things.person
+                small = ade_people(ctx, mask, things.animals)
+                if small is not None and small.any():
+                    mask, evidence = mask | small, evidence | small
+                people = split_people(mask, faces, prob, evidence=evidence)
                 parts = [Part("person", m, FUSED_SOURCE, None, person=i) for i, m in enumerate(people.masks)]
                 return ParseOutput(parts=parts, data=people, source=FUSED_SOURCE)
         except ModelUnavailable:
