@@ -221,30 +221,36 @@ def _face_zone(shape: tuple[int, int], faces: list) -> np.ndarray:
 def ade_people(ctx: ParseContext, found: np.ndarray, animals: np.ndarray) -> np.ndarray | None:
     """People the ADE20K net sees that the VOC and selfie nets missed (bool, work size; None without the net).
 
-    Small people far away (a campus seen from a window, a passer-by in a street) are a few dozen pixels wide at
-    the nets' 513 px input; the VOC net gives them a handful of pixels, the selfie net nothing, but the ADE net
-    (run anyway for the scene labels, so this costs nothing more) labels them "person". Its person pieces of at
-    least ``MIN_PART`` of the photo, with a mean person probability of ``ADE_PERSON_P`` or more, that do not
-    touch a person already found (nor lie on an animal) are added. (Less sure pieces are mostly wrong: a
-    reflection in a helmet, a model rocket, a blurred crowd.)"""
-    from segmenters.nets import ADE, ADE_CLASSES, ade_answer, net_available
+    Small people far away (a campus seen from a window) are a few dozen pixels wide at the nets' 513 px
+    input; the VOC net gives them a handful of pixels, the selfie net nothing, but the ADE net (run anyway for
+    the scene labels, so this costs nothing more) labels them "person". Its person pieces are added when they
+    cover at least ``MIN_PART`` of the photo with a mean person probability of ``ADE_PERSON_P`` or more, touch
+    no person already found and no animal, and the VOC net does not call them another object (the ADE net
+    calls a cat, a squirrel, a dog's paw or an eagle's feet "person" at times; less sure pieces were a
+    reflection in a helmet, a model rocket, a blurred crowd)."""
+    from segmenters.nets import ADE, ADE_CLASSES, VOC_CLASSES, ade_answer, net_available, voc_labels
 
     if not net_available(ADE):
         return None
     h, w = found.shape
     ade = ade_answer(ctx)
     index = ADE_CLASSES.index("person") + 1
-    cand = (ade["labels"] == index) & ~animals
+    cand = ade["labels"] == index
     if not cand.any():
         return cand
     prob = cv2.resize(np.ascontiguousarray(ade["probs"][..., index]), (w, h), interpolation=cv2.INTER_LINEAR)
+    voc = voc_labels(ctx)
+    other = (voc != 0) & (voc != VOC_CLASSES.index("person"))  # the VOC net sees some other object here
     k = max(3, int(VOC_NEAR * max(h, w))) | 1
-    near = cv2.dilate(found.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    taken = (found | animals).astype(np.uint8)
+    near = cv2.dilate(taken, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
     for i in range(1, n):
-        if stats[i, cv2.CC_STAT_AREA] >= MIN_PART * h * w and float(prob[labels == i].mean()) >= ADE_PERSON_P:
-            keep[i] = True
+        if stats[i, cv2.CC_STAT_AREA] < MIN_PART * h * w:
+            continue
+        piece = labels == i
+        keep[i] = float(prob[piece].mean()) >= ADE_PERSON_P and float(other[piece].mean()) < 0.5
     keep[np.unique(labels[near & cand])] = False
     keep[0] = False
     return keep[labels]
