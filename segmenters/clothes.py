@@ -70,6 +70,7 @@ CLOTHES_LABELS = {
     "bag": "bag",
     "scarf": "scarf",
 }
+SKIN_OPEN_MIN = 100  # skin is cleaned with an opening only on people this tall or taller (work px)
 HIP_BELOW_CHIN = 3.5  # face heights (hairline to chin) from the chin down to the hip line
 FEET_BELOW_CHIN = 6.5  # a person reaching this far below the chin shows their feet
 HAT_DELTA_E = 28.0  # forehead band this far (Lab) from the temple hair and the skin: a hat
@@ -576,7 +577,9 @@ def parse_person_nets(
         if hat.any():
             local["hat"] = (hat, HAT_SOURCE)
     body = P & ~face_m & ~hair & ~hat
-    skin = _open(body & (skin_p > 0.5) & (skin_p >= cloth_p), 3)
+    skin = body & (skin_p > 0.5) & (skin_p >= cloth_p)
+    if P.any() and np.ptp(np.nonzero(P)[0]) >= SKIN_OPEN_MIN:  # a small person's arms and legs are a few px wide
+        skin = _open(skin, 3)
     local["skin"] = (skin, PAN_SOURCE)
     clothes = body & ~skin
     if above is not None:
