@@ -46,6 +46,8 @@ HAT_SOURCE = "hair net + face mesh (offline, approximate)"
 HAIR_CROP = 3.2  # side of the head-and-shoulders crop the hair net sees, in face sizes
 PAN_HEAD_CROP = 2.0  # side of the tighter head crop PAN sees for hair, in face sizes
 HAT_PAN_SUPPORT = 0.1  # a hair-net region where PAN's mean hair is below this is a hat, not hair
+HAIR_SURE = 0.95  # where the MediaPipe hair net is this sure, PAN's clothes do not veto its hair ...
+FRINGE_ABOVE = 0.6  # ... and it takes the face mesh's oval above this height (face heights over the chin)
 HAIR_REACH = 0.25  # hair may reach this many face widths outside the person mask
 GROUP = 2  # with more people than this, PAN runs once over all of them
 CLOTHES_LABELS = {
@@ -68,6 +70,7 @@ CLOTHES_LABELS = {
     "bag": "bag",
     "scarf": "scarf",
 }
+SKIN_OPEN_MIN = 100  # skin is cleaned with an opening only on people this tall or taller (work px)
 HIP_BELOW_CHIN = 3.5  # face heights (hairline to chin) from the chin down to the hip line
 FEET_BELOW_CHIN = 6.5  # a person reaching this far below the chin shows their feet
 HAT_DELTA_E = 28.0  # forehead band this far (Lab) from the temple hair and the skin: a hat
@@ -533,7 +536,10 @@ def parse_person_nets(
         reach = max(3, int(HAIR_REACH * face.width)) | 1
         near = cv2.dilate(P.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))).astype(bool)
         mp, pan_h = hair_map(ctx, face, roi, pan_head)
-        allowed = near & ~face_m & ~((cloth_p > 0.5) & (cloth_p > np.maximum(pan_hair, pan_h)))
+        cloth = (cloth_p > 0.5) & (cloth_p > np.maximum(pan_hair, pan_h)) & (mp < HAIR_SURE)
+        allowed = near & ~face_m & ~cloth
+        if above is not None:  # a fringe over the forehead: the face mesh's oval runs under it
+            allowed |= face_m & (mp > HAIR_SURE) & (above > FRINGE_ABOVE)
         if frame is not None and above is not None:  # beside the face (a third of its width), chin up
             ring = (
                 cv2.dilate(
@@ -561,6 +567,9 @@ def parse_person_nets(
         )
         hair = hair & ~worn
     local["hair"] = (hair, hair_src)
+    if "face" in local and (hair & face_m).any():
+        face_m = face_m & ~hair
+        local["face"] = (face_m, FACE_SOURCE)
     hat = np.zeros(P.shape, bool)
     if frame is not None:
         head = P & (np.abs(across) < 1.25) & (above > 0.95) & ~hair & ~face_m & (skin_p < 0.5)
@@ -568,7 +577,9 @@ def parse_person_nets(
         if hat.any():
             local["hat"] = (hat, HAT_SOURCE)
     body = P & ~face_m & ~hair & ~hat
-    skin = _open(body & (skin_p > 0.5) & (skin_p >= cloth_p), 3)
+    skin = body & (skin_p > 0.5) & (skin_p >= cloth_p)
+    if P.any() and np.ptp(np.nonzero(P)[0]) >= SKIN_OPEN_MIN:  # a small person's arms and legs are a few px wide
+        skin = _open(skin, 3)
     local["skin"] = (skin, PAN_SOURCE)
     clothes = body & ~skin
     if above is not None:

