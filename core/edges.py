@@ -90,6 +90,52 @@ def guided_filter(
     return out
 
 
+TILE = 64  # side of the tiles :func:`guided_on_tiles` works on
+
+
+def guided_on_tiles(
+    guide: np.ndarray, src: np.ndarray, where: np.ndarray, radius: int, eps: float = EPS, tile: int = TILE
+) -> np.ndarray:
+    """``guided_filter(guide, src, radius, eps, where=where)`` (no subsampling), worked out only on the
+    ``tile`` x ``tile`` tiles that hold ``where`` pixels: the same answer (float32 HxW; pixels outside
+    ``where`` keep ``src``) for a cost that grows with the length of a mask's edge, not the photo's area.
+
+    Exact, not an approximation: the filter's value at a pixel depends only on the guide and ``src``
+    within ``2 * radius`` of it (two box filters of that radius), so each run of neighbouring tiles is
+    filtered with a margin of ``2 * radius + 1`` px; at the photo's sides that margin is the photo
+    mirrored (``BORDER_REFLECT``, the border the box filters of :func:`guided_filter` use), which gives the
+    box means the filter sees there on the whole photo.
+    """
+    h, w = src.shape
+    out = src.astype(np.float32)
+    if not where.any():
+        return out
+    m = 2 * max(1, int(radius)) + 1
+    g = cv2.copyMakeBorder(np.ascontiguousarray(guide), m, m, m, m, cv2.BORDER_REFLECT)
+    p = cv2.copyMakeBorder(out, m, m, m, m, cv2.BORDER_REFLECT)
+    ty, tx = -(-h // tile), -(-w // tile)
+    occupied = np.zeros((ty * tile, tx * tile), bool)
+    occupied[:h, :w] = where
+    occupied = occupied.reshape(ty, tile, tx, tile).any(axis=(1, 3))
+    for i in range(ty):
+        row = np.flatnonzero(occupied[i])
+        if row.size == 0:
+            continue
+        # runs of neighbouring occupied tiles in this row are filtered together
+        breaks = np.flatnonzero(np.diff(row) > 1)
+        for j0, j1 in zip(np.r_[row[0], row[breaks + 1]], np.r_[row[breaks], row[-1]], strict=True):
+            ya, yb = i * tile, min(h, (i + 1) * tile)
+            xa, xb = int(j0) * tile, min(w, (int(j1) + 1) * tile)
+            inside = where[ya:yb, xa:xb]
+            local = np.zeros((yb - ya + 2 * m, xb - xa + 2 * m), bool)
+            local[m:-m, m:-m] = inside
+            q = guided_filter(
+                g[ya : yb + 2 * m, xa : xb + 2 * m], p[ya : yb + 2 * m, xa : xb + 2 * m], radius, eps, where=local
+            )
+            out[ya:yb, xa:xb][inside] = q[m:-m, m:-m][inside]
+    return out
+
+
 def upscale_soft(mask: np.ndarray, width: int, height: int) -> np.ndarray:
     """Bilinear upscale of a bool (or float) mask to ``width`` x ``height``: float32 in [0, 1]."""
     m = mask.astype(np.float32)
@@ -188,7 +234,10 @@ def _refine_box(
     x0, x1 = max(0, xs[0] - pad), min(w, xs[-1] + 1 + pad)
     sub = int(np.clip(radius // 2, 1, 4))  # the coefficients are smooth: compute them on a smaller copy
     r = ring[y0:y1, x0:x1]
-    q = guided_filter(photo[y0:y1, x0:x1], soft[y0:y1, x0:x1], radius, eps, subsample=sub, where=r)
+    if sub == 1:  # the exact filter: only on the tiles the ring crosses (the same values, far less work)
+        q = guided_on_tiles(photo[y0:y1, x0:x1], soft[y0:y1, x0:x1], r, radius, eps)
+    else:
+        q = guided_filter(photo[y0:y1, x0:x1], soft[y0:y1, x0:x1], radius, eps, subsample=sub, where=r)
     # stretch: the filter keeps the coarse map's ramp width in flat areas; a contrast curve around 0.5
     # makes edges that the photo supports crisp, while truly mixed pixels (hair, fur) stay in between
     q = np.clip((q - 0.5) * 1.6 + 0.5, 0.0, 1.0)
