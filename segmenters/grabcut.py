@@ -45,6 +45,7 @@ STEP_TOLERANCE = 14.0  # weighted Lab distance between two neighbouring superpix
 EDGE_TOLERANCE = 0.8  # edge strength (0..1, relative to the photo's strong edges) a region does not cross
 MAX_GROW_FRACTION = 0.35  # a region grown without a labelled thing stays under this share of the photo
 GRABCUT_ITERS = 3
+CUT_PIXELS = 40_000  # GrabCut runs on at most this many pixels (a bigger box is cut on a smaller copy)
 BOX_STEPS = (0.12, 0.2, 0.3, 0.42)  # half sizes (share of the shorter side) of the boxes tried around a click
 BOX_TOUCH = 0.06
 BOX_FILL = 0.06  # a cut filling less of its box than this is a speck, not the object: try a bigger box
@@ -551,19 +552,40 @@ class GrabCutSegmenter:
         y0, y1 = max(0, ys[0] - pad), min(h, ys[-1] + 1 + pad)
         x0, x1 = max(0, xs[0] - pad), min(w, xs[-1] + 1 + pad)
         sub = np.ascontiguousarray(seed[y0:y1, x0:x1])
+        img = np.ascontiguousarray(small[y0:y1, x0:x1])
+        k = min(1.0, (CUT_PIXELS / sub.size) ** 0.5)  # GrabCut's time grows faster than its area: cap it
+        if k < 1.0:
+            size = (max(1, round(sub.shape[1] * k)), max(1, round(sub.shape[0] * k)))
+            cut, img = _shrink_seed(sub, size), cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        else:
+            cut = sub.copy()
         bgd = np.zeros((1, 65), np.float64)
         fgd = np.zeros((1, 65), np.float64)
         try:
             cv2.setRNGSeed(0)  # GrabCut's GMM init draws from OpenCV's per-thread RNG: same input, same mask
-            cv2.grabCut(
-                np.ascontiguousarray(small[y0:y1, x0:x1]), sub, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK
-            )
+            cv2.grabCut(img, cut, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # one colour model is empty (e.g. a box covering the whole photo): keep the seed
             pass
+        cut_fg = (cut == cv2.GC_FGD) | (cut == cv2.GC_PR_FGD)
+        if k < 1.0:  # back to the working size: the cut decides only where the seed left it open
+            up = cv2.resize(cut_fg.astype(np.float32), (sub.shape[1], sub.shape[0]), interpolation=cv2.INTER_LINEAR)
+            open_ = (sub == cv2.GC_PR_FGD) | (sub == cv2.GC_PR_BGD)
+            cut_fg = np.where(open_, up >= 0.5, sub == cv2.GC_FGD)
         out = fg.copy()
-        out[y0:y1, x0:x1] = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
+        out[y0:y1, x0:x1] = cut_fg
         out = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
         return out
+
+
+def _shrink_seed(seed: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A GrabCut seed (GC_* per pixel) at ``size`` = (w, h): each small pixel takes the class that covers
+    most of it, except that any fixed-object pixel (a click's disc) stays fixed object and any fixed
+    background (an exclude click, another object) stays fixed background."""
+    cover = [cv2.resize((seed == c).astype(np.float32), size, interpolation=cv2.INTER_AREA) for c in range(4)]
+    out = np.argmax(np.stack(cover), axis=0).astype(np.uint8)  # GC_BGD 0, GC_FGD 1, GC_PR_BGD 2, GC_PR_FGD 3
+    out[cover[cv2.GC_FGD] > 0] = cv2.GC_FGD
+    out[cover[cv2.GC_BGD] >= 0.5] = cv2.GC_BGD
+    return out
 
 
 def _objectness(small: np.ndarray) -> np.ndarray | None:
