@@ -389,7 +389,7 @@ class GrabCutSegmenter:
             seed[forbid] = cv2.GC_BGD
             seed[grown] = cv2.GC_FGD
             cv2.circle(seed, (x, y), radius, cv2.GC_FGD, -1)
-            fg = keep_components(self._cut(small, seed), [(x, y)]) | grown
+            fg = keep_components(self._cut(small, seed, limit=None), [(x, y)]) | grown
             sides = []  # the box's sides that lie inside the photo (an object may run off the photo's edge)
             if x0 > 0:
                 sides.append(fg[y0:y1, x0 : x0 + 2])
@@ -540,7 +540,7 @@ class GrabCutSegmenter:
         return MaskResult(mask=mask, backend=self.label, seconds=time.perf_counter() - t0, score=None, alpha=alpha)
 
     @staticmethod
-    def _cut(small: np.ndarray, seed: np.ndarray, pad: int = 8) -> np.ndarray:
+    def _cut(small: np.ndarray, seed: np.ndarray, pad: int = 8, limit: int | None = CUT_PIXELS) -> np.ndarray:
         """GrabCut on the box around the undecided pixels only (the rest of the seed is fixed anyway)."""
         undecided = (seed == cv2.GC_PR_FGD) | (seed == cv2.GC_PR_BGD)
         fg = (seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)
@@ -553,7 +553,7 @@ class GrabCutSegmenter:
         x0, x1 = max(0, xs[0] - pad), min(w, xs[-1] + 1 + pad)
         sub = np.ascontiguousarray(seed[y0:y1, x0:x1])
         img = np.ascontiguousarray(small[y0:y1, x0:x1])
-        k = min(1.0, (CUT_PIXELS / sub.size) ** 0.5)  # GrabCut's time grows faster than its area: cap it
+        k = min(1.0, (limit / sub.size) ** 0.5) if limit else 1.0  # GrabCut's time grows faster than its area: cap it
         if k < 1.0:
             size = (max(1, round(sub.shape[1] * k)), max(1, round(sub.shape[0] * k)))
             cut, img = _shrink_seed(sub, size), cv2.resize(img, size, interpolation=cv2.INTER_AREA)
