@@ -302,7 +302,9 @@ def assemble(ctx: ParseContext) -> list[Segment]:
         if m.sum() >= min_px:
             out.append((p.label, m, p.source, p.score))
 
-    full = _upscale_exclusive({lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}, w, h, ctx.photo.pixels)
+    parts_work = {lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}
+    full = _upscale_exclusive({lb: m for lb, m in parts_work.items() if SEP not in lb}, w, h, ctx.photo.pixels)
+    full.update(_split_by_person({lb: m for lb, m in parts_work.items() if SEP in lb}, full, w, h))
     segments = []
     everyone_big = np.zeros((h, w), bool)
     for i, (label, mask, source, score) in enumerate(out, start=1):
@@ -335,6 +337,38 @@ def _to_full(ctx: ParseContext, mask: np.ndarray) -> np.ndarray:
 
 def _base(label: str) -> str:
     return label.split(SEP)[-1]
+
+
+def _split_by_person(
+    per_person: dict[str, np.ndarray], full: dict[str, np.ndarray], width: int, height: int
+) -> dict[str, np.ndarray]:
+    """Each person's part (``person 2 · hair``, work-size masks) at the photo's size, cut from the refined union
+    part (``full["hair"]``) rather than refined again: each pixel of the union goes to the person whose part
+    holds it at work size (the nearest such person where none does: the refined edge reaches past the work
+    mask). One refinement per label instead of one per label and person (a group photo has dozens)."""
+    out: dict[str, np.ndarray] = {}
+    bases: dict[str, list[str]] = {}
+    for label in per_person:
+        bases.setdefault(_base(label), []).append(label)
+    for base, labels in bases.items():
+        whole = full.get(base)
+        if whole is None or len(labels) > 254:
+            continue  # (cannot happen: the union holds every person's part) the caller refines these alone
+        owner = np.zeros(next(iter(per_person.values())).shape, np.uint8)  # 0: nobody, k + 1: labels[k]
+        for k, label in enumerate(labels):
+            owner[per_person[label] & (owner == 0)] = k + 1
+        if not owner.any():
+            continue
+        if not owner.all():  # every pixel to its nearest owned pixel's person
+            _, nearest = cv2.distanceTransformWithLabels(
+                (owner == 0).view(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+            )
+            seeds = owner[owner > 0]  # DIST_LABEL_PIXEL numbers the zero pixels of its input in row-major order
+            owner = seeds[nearest - 1]
+        big = cv2.resize(owner, (width, height), interpolation=cv2.INTER_NEAREST)
+        for k, label in enumerate(labels):
+            out[label] = whole & (big == k + 1)
+    return out
 
 
 def _upscale_exclusive(
