@@ -54,6 +54,28 @@ def guided_filter(
         r = max(1, round(radius / s))
     else:
         gs, ps, r = guide.astype(np.float32) * scale, p, max(1, int(radius))
+    if s > 1 and where is not None:  # the coefficients only near the pixels asked for (the same values)
+        near = cv2.resize(where.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+        near = cv2.dilate(near.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        mean_a, mean_b = (
+            _coefficients_on_tiles(gs, ps, near, r, eps) if near.mean() < 0.5 else _coefficients(gs, ps, r, eps)
+        )
+    else:
+        mean_a, mean_b = _coefficients(gs, ps, r, eps)
+    if s > 1:
+        mean_a = cv2.resize(mean_a, (w, h), interpolation=cv2.INTER_LINEAR)
+        mean_b = cv2.resize(mean_b, (w, h), interpolation=cv2.INTER_LINEAR)
+    if where is None:
+        g = guide.astype(np.float32) * scale
+        return (np.einsum("hwc,hwc->hw", mean_a, g) + mean_b).astype(np.float32)
+    out = p.copy()
+    out[where] = (mean_a[where] * (guide[where].astype(np.float32) * scale)).sum(axis=1) + mean_b[where]
+    return out
+
+
+def _coefficients(gs: np.ndarray, ps: np.ndarray, r: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """The guided filter's box-averaged linear coefficients (``mean_a`` HxWx3, ``mean_b`` HxW) for the float
+    guide ``gs`` (HxWx3 in [0, 1]) and ``src`` ``ps`` (HxW), window radius ``r``."""
     mean_i = _box(gs, r)  # (h, w, 3)
     mean_p = _box(ps, r)
     mean_ip = _box(gs * ps[..., None], r)
@@ -79,15 +101,41 @@ def guided_filter(
     b0 = mean_p - np.einsum("hwc,hwc->hw", coef, mean_i)
     mean_a = _box(coef, r)
     mean_b = _box(b0, r)
-    if s > 1:
-        mean_a = cv2.resize(mean_a, (w, h), interpolation=cv2.INTER_LINEAR)
-        mean_b = cv2.resize(mean_b, (w, h), interpolation=cv2.INTER_LINEAR)
-    if where is None:
-        g = guide.astype(np.float32) * scale
-        return (np.einsum("hwc,hwc->hw", mean_a, g) + mean_b).astype(np.float32)
-    out = p.copy()
-    out[where] = (mean_a[where] * (guide[where].astype(np.float32) * scale)).sum(axis=1) + mean_b[where]
-    return out
+    return mean_a, mean_b
+
+
+def _tile_runs(need: np.ndarray, tile: int):
+    """(ya, yb, xa, xb) of each run of neighbouring ``tile`` x ``tile`` tiles in a row that hold ``need`` pixels."""
+    h, w = need.shape
+    ty, tx = -(-h // tile), -(-w // tile)
+    occupied = np.zeros((ty * tile, tx * tile), bool)
+    occupied[:h, :w] = need
+    occupied = occupied.reshape(ty, tile, tx, tile).any(axis=(1, 3))
+    for i in range(ty):
+        row = np.flatnonzero(occupied[i])
+        if row.size == 0:
+            continue
+        breaks = np.flatnonzero(np.diff(row) > 1)
+        for j0, j1 in zip(np.r_[row[0], row[breaks + 1]], np.r_[row[breaks], row[-1]], strict=True):
+            yield i * tile, min(h, (i + 1) * tile), int(j0) * tile, min(w, (int(j1) + 1) * tile)
+
+
+def _coefficients_on_tiles(
+    gs: np.ndarray, ps: np.ndarray, need: np.ndarray, r: int, eps: float, tile: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_coefficients` worked out only on the tiles that hold ``need`` pixels (0 elsewhere): the same
+    values there, for the reason given in :func:`guided_on_tiles`."""
+    h, w = ps.shape
+    m = 2 * r + 1
+    gp = cv2.copyMakeBorder(gs, m, m, m, m, cv2.BORDER_REFLECT)
+    pp = cv2.copyMakeBorder(ps, m, m, m, m, cv2.BORDER_REFLECT)
+    mean_a = np.zeros((h, w, 3), np.float32)
+    mean_b = np.zeros((h, w), np.float32)
+    for ya, yb, xa, xb in _tile_runs(need, tile):
+        a, b = _coefficients(gp[ya : yb + 2 * m, xa : xb + 2 * m], pp[ya : yb + 2 * m, xa : xb + 2 * m], r, eps)
+        mean_a[ya:yb, xa:xb] = a[m:-m, m:-m]
+        mean_b[ya:yb, xa:xb] = b[m:-m, m:-m]
+    return mean_a, mean_b
 
 
 TILE = 64  # side of the tiles :func:`guided_on_tiles` works on
@@ -113,26 +161,14 @@ def guided_on_tiles(
     m = 2 * max(1, int(radius)) + 1
     g = cv2.copyMakeBorder(np.ascontiguousarray(guide), m, m, m, m, cv2.BORDER_REFLECT)
     p = cv2.copyMakeBorder(out, m, m, m, m, cv2.BORDER_REFLECT)
-    ty, tx = -(-h // tile), -(-w // tile)
-    occupied = np.zeros((ty * tile, tx * tile), bool)
-    occupied[:h, :w] = where
-    occupied = occupied.reshape(ty, tile, tx, tile).any(axis=(1, 3))
-    for i in range(ty):
-        row = np.flatnonzero(occupied[i])
-        if row.size == 0:
-            continue
-        # runs of neighbouring occupied tiles in this row are filtered together
-        breaks = np.flatnonzero(np.diff(row) > 1)
-        for j0, j1 in zip(np.r_[row[0], row[breaks + 1]], np.r_[row[breaks], row[-1]], strict=True):
-            ya, yb = i * tile, min(h, (i + 1) * tile)
-            xa, xb = int(j0) * tile, min(w, (int(j1) + 1) * tile)
-            inside = where[ya:yb, xa:xb]
-            local = np.zeros((yb - ya + 2 * m, xb - xa + 2 * m), bool)
-            local[m:-m, m:-m] = inside
-            q = guided_filter(
-                g[ya : yb + 2 * m, xa : xb + 2 * m], p[ya : yb + 2 * m, xa : xb + 2 * m], radius, eps, where=local
-            )
-            out[ya:yb, xa:xb][inside] = q[m:-m, m:-m][inside]
+    for ya, yb, xa, xb in _tile_runs(where, tile):  # runs of neighbouring tiles in a row go together
+        inside = where[ya:yb, xa:xb]
+        local = np.zeros((yb - ya + 2 * m, xb - xa + 2 * m), bool)
+        local[m:-m, m:-m] = inside
+        q = guided_filter(
+            g[ya : yb + 2 * m, xa : xb + 2 * m], p[ya : yb + 2 * m, xa : xb + 2 * m], radius, eps, where=local
+        )
+        out[ya:yb, xa:xb][inside] = q[m:-m, m:-m][inside]
     return out
 
 

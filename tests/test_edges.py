@@ -58,6 +58,30 @@ def test_guided_filter_keeps_a_step_and_smooths_flat_noise():
     assert np.abs(fast - out)[:, 5:75].mean() < 0.05
 
 
+@pytest.mark.parametrize("sub", [2, 3])
+def test_subsampled_filter_near_a_few_pixels_is_the_whole_filter(sub, monkeypatch):
+    """With ``where`` and ``subsample`` the coefficients are worked out only on the tiles near those pixels:
+    their values there are the whole-photo filter's."""
+    import core.edges
+
+    tiled = []
+    real = core.edges._coefficients_on_tiles
+    monkeypatch.setattr(core.edges, "_coefficients_on_tiles", lambda *a, **k: tiled.append(1) or real(*a, **k))
+    rng = np.random.default_rng(sub)
+    img = cv2.resize(photos.load("astronaut"), (1202, 832))
+    for _ in range(4):
+        h, w = (int(v) for v in rng.integers(80, 800, 2))
+        y0, x0 = int(rng.integers(0, 832 - h + 1)), int(rng.integers(0, 1202 - w + 1))
+        guide = img[y0 : y0 + h, x0 : x0 + w]
+        src = cv2.resize((rng.random((5, 5)) > 0.5).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        where = (src > 0.05) & (src < 0.95)
+        whole = guided_filter(guide, src, 2 * sub, subsample=sub)
+        near = guided_filter(guide, src, 2 * sub, subsample=sub, where=where)
+        np.testing.assert_allclose(near[where], whole[where], rtol=0, atol=1e-6)
+        assert np.array_equal(near[~where], src[~where])
+    assert tiled  # the tiled path ran
+
+
 @pytest.mark.parametrize("tile", [16, 64, 100])
 def test_guided_filter_on_tiles_is_the_same_filter(tile):
     """The tiled filter (only the tiles a mask's edge crosses) gives the whole-photo filter's values on a
