@@ -70,10 +70,12 @@ def test_subsampled_filter_near_a_few_pixels_is_the_whole_filter(sub, monkeypatc
     rng = np.random.default_rng(sub)
     img = cv2.resize(photos.load("astronaut"), (1202, 832))
     for _ in range(4):
-        h, w = (int(v) for v in rng.integers(80, 800, 2))
+        h, w = (int(v) for v in rng.integers(300, 800, 2))
         y0, x0 = int(rng.integers(0, 832 - h + 1)), int(rng.integers(0, 1202 - w + 1))
         guide = img[y0 : y0 + h, x0 : x0 + w]
-        src = cv2.resize((rng.random((5, 5)) > 0.5).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        disc = np.zeros((h // 4, w // 4), np.float32)  # a coarse mask of one blob, upscaled: a thin ring to filter
+        cv2.ellipse(disc, (w // 8, h // 8), (w // 12, h // 12), 0, 0, 360, 1.0, -1)
+        src = cv2.resize(disc, (w, h), interpolation=cv2.INTER_LINEAR)
         where = (src > 0.05) & (src < 0.95)
         whole = guided_filter(guide, src, 2 * sub, subsample=sub)
         near = guided_filter(guide, src, 2 * sub, subsample=sub, where=where)
