@@ -25,7 +25,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -45,6 +45,7 @@ STEP_TOLERANCE = 14.0  # weighted Lab distance between two neighbouring superpix
 EDGE_TOLERANCE = 0.8  # edge strength (0..1, relative to the photo's strong edges) a region does not cross
 MAX_GROW_FRACTION = 0.35  # a region grown without a labelled thing stays under this share of the photo
 GRABCUT_ITERS = 3
+MEMO_SIZE = 64  # regions kept per photo (hit_region)
 CUT_PIXELS = 25_000  # GrabCut runs on at most this many pixels (a bigger box is cut on a smaller copy)
 BOX_STEPS = (0.12, 0.2, 0.3, 0.42)  # half sizes (share of the shorter side) of the boxes tried around a click
 BOX_TOUCH = 0.06
@@ -137,6 +138,8 @@ class GrabCutPrepared:
     edge_between: tuple[np.ndarray, ...] = ()  # per superpixel: edge strength towards each neighbour
     parts: tuple[LabelledPart, ...] = ()  # labelled parts at working size (see ``attach_parts``)
     objects: np.ndarray | None = None  # bool, working size: what the VOC net calls any object (see ``_objectness``)
+    # what earlier clicks on this photo hit (``hit_region``): a segment's every click re-reads its earlier ones
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def part_kind(label: str) -> str | None:
@@ -175,7 +178,7 @@ def attach_parts(prepared: object, parts: Sequence[Segment]) -> object:
         )
         if m.any():
             out.append(LabelledPart(seg.label, kind, m))
-    return replace(prepared, parts=tuple(out), objects=_objectness(prepared.small))
+    return replace(prepared, parts=tuple(out), objects=_objectness(prepared.small), memo={})
 
 
 def _edge_map(lab: np.ndarray) -> np.ndarray:
@@ -247,7 +250,18 @@ class GrabCutSegmenter:
     # -- what one click hits ---------------------------------------------------------------------------
     def hit_region(self, prepared: GrabCutPrepared, x: int, y: int) -> tuple[np.ndarray, str | None]:
         """Bool working-size region a click at working pixel (x, y) means, and the thing's label if it
-        landed on one (None: grown from colour and edges)."""
+        landed on one (None: grown from colour and edges). Read-only: kept for the photo's next clicks (each
+        click of a segment re-reads the earlier ones; a click off a labelled thing costs up to five cuts)."""
+        key = ("hit", x, y)
+        if key not in prepared.memo:
+            region, label = self._hit_region(prepared, x, y)
+            region.flags.writeable = False
+            while len(prepared.memo) >= MEMO_SIZE:  # the oldest first
+                prepared.memo.pop(next(iter(prepared.memo)))
+            prepared.memo[key] = (region, label)
+        return prepared.memo[key]
+
+    def _hit_region(self, prepared: GrabCutPrepared, x: int, y: int) -> tuple[np.ndarray, str | None]:
         things = [p for p in prepared.parts if p.kind == "thing" and p.mask[y, x]]
         if things:
             part = min(things, key=lambda p: int(p.mask.sum()))  # the most specific one

@@ -109,3 +109,19 @@ def test_an_upload_runs_the_voc_net_once(monkeypatch):
     assert s.prepared.objects is not None and s.prepared.objects.any()
     fresh = nets._deeplab_labels(nets.VOC, s.prepared.small) > 0
     assert np.array_equal(s.prepared.objects, fresh)
+
+
+def test_a_click_is_worked_out_once_per_photo(seg, astronaut_path, monkeypatch):
+    """Each click of a segment re-reads the earlier clicks' regions: they come from the photo's memo (a click
+    off a labelled thing costs up to five GrabCuts), and the mask is the one a fresh preparation gives."""
+    photo = load_photo(astronaut_path)
+    prepared = seg.prepare(photo)
+    searched: list[tuple[int, int]] = []
+    real = seg._enclosed
+    monkeypatch.setattr(seg, "_enclosed", lambda p, x, y: searched.append((x, y)) or real(p, x, y))
+    first = ClickPrompt(points=(Point(225, 130, True),))
+    both = ClickPrompt(points=(Point(225, 130, True), Point(330, 60, True)))
+    seg.segment(photo, prepared, first, None)
+    mask = seg.segment(photo, prepared, both, None).mask
+    assert searched == [(225, 130), (330, 60)]  # the first click's region was not searched again
+    assert np.array_equal(mask, seg.segment(photo, seg.prepare(photo), both, None).mask)
