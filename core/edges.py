@@ -16,6 +16,8 @@ Conventions: images RGB uint8 HxWx3; masks bool HxW; alphas float32 HxW in [0, 1
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import cv2
 import numpy as np
 
@@ -104,13 +106,13 @@ def _coefficients(gs: np.ndarray, ps: np.ndarray, r: int, eps: float) -> tuple[n
     return mean_a, mean_b
 
 
-def _tile_runs(need: np.ndarray, tile: int):
+def _tile_runs(need: np.ndarray, tile: int) -> Iterator[tuple[int, int, int, int]]:
     """(ya, yb, xa, xb) of each run of neighbouring ``tile`` x ``tile`` tiles in a row that hold ``need`` pixels."""
     h, w = need.shape
     ty, tx = -(-h // tile), -(-w // tile)
-    occupied = np.zeros((ty * tile, tx * tile), bool)
-    occupied[:h, :w] = need
-    occupied = occupied.reshape(ty, tile, tx, tile).any(axis=(1, 3))
+    padded = np.zeros((ty * tile, tx * tile), bool)
+    padded[:h, :w] = need
+    occupied = np.asarray(padded.reshape(ty, tile, tx, tile).any(axis=(1, 3)))
     for i in range(ty):
         row = np.flatnonzero(occupied[i])
         if row.size == 0:
