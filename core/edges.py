@@ -16,6 +16,8 @@ Conventions: images RGB uint8 HxWx3; masks bool HxW; alphas float32 HxW in [0, 1
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import cv2
 import numpy as np
 
@@ -54,6 +56,28 @@ def guided_filter(
         r = max(1, round(radius / s))
     else:
         gs, ps, r = guide.astype(np.float32) * scale, p, max(1, int(radius))
+    if s > 1 and where is not None:  # the coefficients only near the pixels asked for (the same values)
+        near = cv2.resize(where.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+        near = cv2.dilate(near.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        mean_a, mean_b = (
+            _coefficients_on_tiles(gs, ps, near, r, eps) if near.mean() < 0.5 else _coefficients(gs, ps, r, eps)
+        )
+    else:
+        mean_a, mean_b = _coefficients(gs, ps, r, eps)
+    if s > 1:
+        mean_a = cv2.resize(mean_a, (w, h), interpolation=cv2.INTER_LINEAR)
+        mean_b = cv2.resize(mean_b, (w, h), interpolation=cv2.INTER_LINEAR)
+    if where is None:
+        g = guide.astype(np.float32) * scale
+        return (np.einsum("hwc,hwc->hw", mean_a, g) + mean_b).astype(np.float32)
+    out = p.copy()
+    out[where] = (mean_a[where] * (guide[where].astype(np.float32) * scale)).sum(axis=1) + mean_b[where]
+    return out
+
+
+def _coefficients(gs: np.ndarray, ps: np.ndarray, r: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """The guided filter's box-averaged linear coefficients (``mean_a`` HxWx3, ``mean_b`` HxW) for the float
+    guide ``gs`` (HxWx3 in [0, 1]) and ``src`` ``ps`` (HxW), window radius ``r``."""
     mean_i = _box(gs, r)  # (h, w, 3)
     mean_p = _box(ps, r)
     mean_ip = _box(gs * ps[..., None], r)
@@ -79,14 +103,74 @@ def guided_filter(
     b0 = mean_p - np.einsum("hwc,hwc->hw", coef, mean_i)
     mean_a = _box(coef, r)
     mean_b = _box(b0, r)
-    if s > 1:
-        mean_a = cv2.resize(mean_a, (w, h), interpolation=cv2.INTER_LINEAR)
-        mean_b = cv2.resize(mean_b, (w, h), interpolation=cv2.INTER_LINEAR)
-    if where is None:
-        g = guide.astype(np.float32) * scale
-        return (np.einsum("hwc,hwc->hw", mean_a, g) + mean_b).astype(np.float32)
-    out = p.copy()
-    out[where] = (mean_a[where] * (guide[where].astype(np.float32) * scale)).sum(axis=1) + mean_b[where]
+    return mean_a, mean_b
+
+
+def _tile_runs(need: np.ndarray, tile: int) -> Iterator[tuple[int, int, int, int]]:
+    """(ya, yb, xa, xb) of each run of neighbouring ``tile`` x ``tile`` tiles in a row that hold ``need`` pixels."""
+    h, w = need.shape
+    ty, tx = -(-h // tile), -(-w // tile)
+    padded = np.zeros((ty * tile, tx * tile), bool)
+    padded[:h, :w] = need
+    occupied = np.asarray(padded.reshape(ty, tile, tx, tile).any(axis=(1, 3)))
+    for i in range(ty):
+        row = np.flatnonzero(occupied[i])
+        if row.size == 0:
+            continue
+        breaks = np.flatnonzero(np.diff(row) > 1)
+        for j0, j1 in zip(np.r_[row[0], row[breaks + 1]], np.r_[row[breaks], row[-1]], strict=True):
+            yield i * tile, min(h, (i + 1) * tile), int(j0) * tile, min(w, (int(j1) + 1) * tile)
+
+
+def _coefficients_on_tiles(
+    gs: np.ndarray, ps: np.ndarray, need: np.ndarray, r: int, eps: float, tile: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_coefficients` worked out only on the tiles that hold ``need`` pixels (0 elsewhere): the same
+    values there, for the reason given in :func:`guided_on_tiles`."""
+    h, w = ps.shape
+    m = 2 * r + 1
+    gp = cv2.copyMakeBorder(gs, m, m, m, m, cv2.BORDER_REFLECT)
+    pp = cv2.copyMakeBorder(ps, m, m, m, m, cv2.BORDER_REFLECT)
+    mean_a = np.zeros((h, w, 3), np.float32)
+    mean_b = np.zeros((h, w), np.float32)
+    for ya, yb, xa, xb in _tile_runs(need, tile):
+        a, b = _coefficients(gp[ya : yb + 2 * m, xa : xb + 2 * m], pp[ya : yb + 2 * m, xa : xb + 2 * m], r, eps)
+        mean_a[ya:yb, xa:xb] = a[m:-m, m:-m]
+        mean_b[ya:yb, xa:xb] = b[m:-m, m:-m]
+    return mean_a, mean_b
+
+
+TILE = 64  # side of the tiles :func:`guided_on_tiles` works on
+
+
+def guided_on_tiles(
+    guide: np.ndarray, src: np.ndarray, where: np.ndarray, radius: int, eps: float = EPS, tile: int = TILE
+) -> np.ndarray:
+    """``guided_filter(guide, src, radius, eps, where=where)`` (no subsampling), worked out only on the
+    ``tile`` x ``tile`` tiles that hold ``where`` pixels: the same answer (float32 HxW; pixels outside
+    ``where`` keep ``src``) for a cost that grows with the length of a mask's edge, not the photo's area.
+
+    Exact, not an approximation: the filter's value at a pixel depends only on the guide and ``src``
+    within ``2 * radius`` of it (two box filters of that radius), so each run of neighbouring tiles is
+    filtered with a margin of ``2 * radius + 1`` px; at the photo's sides that margin is the photo
+    mirrored (``BORDER_REFLECT``, the border the box filters of :func:`guided_filter` use), which gives the
+    box means the filter sees there on the whole photo.
+    """
+    h, w = src.shape
+    out = src.astype(np.float32)
+    if not where.any():
+        return out
+    m = 2 * max(1, int(radius)) + 1
+    g = cv2.copyMakeBorder(np.ascontiguousarray(guide), m, m, m, m, cv2.BORDER_REFLECT)
+    p = cv2.copyMakeBorder(out, m, m, m, m, cv2.BORDER_REFLECT)
+    for ya, yb, xa, xb in _tile_runs(where, tile):  # runs of neighbouring tiles in a row go together
+        inside = where[ya:yb, xa:xb]
+        local = np.zeros((yb - ya + 2 * m, xb - xa + 2 * m), bool)
+        local[m:-m, m:-m] = inside
+        q = guided_filter(
+            g[ya : yb + 2 * m, xa : xb + 2 * m], p[ya : yb + 2 * m, xa : xb + 2 * m], radius, eps, where=local
+        )
+        out[ya:yb, xa:xb][inside] = q[m:-m, m:-m][inside]
     return out
 
 
@@ -188,7 +272,10 @@ def _refine_box(
     x0, x1 = max(0, xs[0] - pad), min(w, xs[-1] + 1 + pad)
     sub = int(np.clip(radius // 2, 1, 4))  # the coefficients are smooth: compute them on a smaller copy
     r = ring[y0:y1, x0:x1]
-    q = guided_filter(photo[y0:y1, x0:x1], soft[y0:y1, x0:x1], radius, eps, subsample=sub, where=r)
+    if sub == 1:  # the exact filter: only on the tiles the ring crosses (the same values, far less work)
+        q = guided_on_tiles(photo[y0:y1, x0:x1], soft[y0:y1, x0:x1], r, radius, eps)
+    else:
+        q = guided_filter(photo[y0:y1, x0:x1], soft[y0:y1, x0:x1], radius, eps, subsample=sub, where=r)
     # stretch: the filter keeps the coarse map's ramp width in flat areas; a contrast curve around 0.5
     # makes edges that the photo supports crisp, while truly mixed pixels (hair, fur) stay in between
     q = np.clip((q - 0.5) * 1.6 + 0.5, 0.0, 1.0)

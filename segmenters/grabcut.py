@@ -25,7 +25,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -45,6 +45,8 @@ STEP_TOLERANCE = 14.0  # weighted Lab distance between two neighbouring superpix
 EDGE_TOLERANCE = 0.8  # edge strength (0..1, relative to the photo's strong edges) a region does not cross
 MAX_GROW_FRACTION = 0.35  # a region grown without a labelled thing stays under this share of the photo
 GRABCUT_ITERS = 3
+MEMO_SIZE = 64  # regions kept per photo (hit_region)
+CUT_PIXELS = 25_000  # GrabCut runs on at most this many pixels (a bigger box is cut on a smaller copy)
 BOX_STEPS = (0.12, 0.2, 0.3, 0.42)  # half sizes (share of the shorter side) of the boxes tried around a click
 BOX_TOUCH = 0.06
 BOX_FILL = 0.06  # a cut filling less of its box than this is a speck, not the object: try a bigger box
@@ -136,6 +138,8 @@ class GrabCutPrepared:
     edge_between: tuple[np.ndarray, ...] = ()  # per superpixel: edge strength towards each neighbour
     parts: tuple[LabelledPart, ...] = ()  # labelled parts at working size (see ``attach_parts``)
     objects: np.ndarray | None = None  # bool, working size: what the VOC net calls any object (see ``_objectness``)
+    # what earlier clicks on this photo hit (``hit_region``): a segment's every click re-reads its earlier ones
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def part_kind(label: str) -> str | None:
@@ -174,7 +178,7 @@ def attach_parts(prepared: object, parts: Sequence[Segment]) -> object:
         )
         if m.any():
             out.append(LabelledPart(seg.label, kind, m))
-    return replace(prepared, parts=tuple(out), objects=_objectness(prepared.small))
+    return replace(prepared, parts=tuple(out), objects=_objectness(prepared.small), memo={})
 
 
 def _edge_map(lab: np.ndarray) -> np.ndarray:
@@ -246,7 +250,18 @@ class GrabCutSegmenter:
     # -- what one click hits ---------------------------------------------------------------------------
     def hit_region(self, prepared: GrabCutPrepared, x: int, y: int) -> tuple[np.ndarray, str | None]:
         """Bool working-size region a click at working pixel (x, y) means, and the thing's label if it
-        landed on one (None: grown from colour and edges)."""
+        landed on one (None: grown from colour and edges). Read-only: kept for the photo's next clicks (each
+        click of a segment re-reads the earlier ones; a click off a labelled thing costs up to five cuts)."""
+        key = ("hit", x, y)
+        if key not in prepared.memo:
+            region, label = self._hit_region(prepared, x, y)
+            region.flags.writeable = False
+            while len(prepared.memo) >= MEMO_SIZE:  # the oldest first
+                prepared.memo.pop(next(iter(prepared.memo)))
+            prepared.memo[key] = (region, label)
+        return prepared.memo[key]
+
+    def _hit_region(self, prepared: GrabCutPrepared, x: int, y: int) -> tuple[np.ndarray, str | None]:
         things = [p for p in prepared.parts if p.kind == "thing" and p.mask[y, x]]
         if things:
             part = min(things, key=lambda p: int(p.mask.sum()))  # the most specific one
@@ -388,7 +403,7 @@ class GrabCutSegmenter:
             seed[forbid] = cv2.GC_BGD
             seed[grown] = cv2.GC_FGD
             cv2.circle(seed, (x, y), radius, cv2.GC_FGD, -1)
-            fg = keep_components(self._cut(small, seed), [(x, y)]) | grown
+            fg = keep_components(self._cut(small, seed, limit=None), [(x, y)]) | grown
             sides = []  # the box's sides that lie inside the photo (an object may run off the photo's edge)
             if x0 > 0:
                 sides.append(fg[y0:y1, x0 : x0 + 2])
@@ -539,7 +554,7 @@ class GrabCutSegmenter:
         return MaskResult(mask=mask, backend=self.label, seconds=time.perf_counter() - t0, score=None, alpha=alpha)
 
     @staticmethod
-    def _cut(small: np.ndarray, seed: np.ndarray, pad: int = 8) -> np.ndarray:
+    def _cut(small: np.ndarray, seed: np.ndarray, pad: int = 8, limit: int | None = CUT_PIXELS) -> np.ndarray:
         """GrabCut on the box around the undecided pixels only (the rest of the seed is fixed anyway)."""
         undecided = (seed == cv2.GC_PR_FGD) | (seed == cv2.GC_PR_BGD)
         fg = (seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)
@@ -551,19 +566,40 @@ class GrabCutSegmenter:
         y0, y1 = max(0, ys[0] - pad), min(h, ys[-1] + 1 + pad)
         x0, x1 = max(0, xs[0] - pad), min(w, xs[-1] + 1 + pad)
         sub = np.ascontiguousarray(seed[y0:y1, x0:x1])
+        img = np.ascontiguousarray(small[y0:y1, x0:x1])
+        k = min(1.0, (limit / sub.size) ** 0.5) if limit else 1.0  # GrabCut's time grows faster than its area: cap it
+        if k < 1.0:
+            size = (max(1, round(sub.shape[1] * k)), max(1, round(sub.shape[0] * k)))
+            cut, img = _shrink_seed(sub, size), cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        else:
+            cut = sub.copy()
         bgd = np.zeros((1, 65), np.float64)
         fgd = np.zeros((1, 65), np.float64)
         try:
             cv2.setRNGSeed(0)  # GrabCut's GMM init draws from OpenCV's per-thread RNG: same input, same mask
-            cv2.grabCut(
-                np.ascontiguousarray(small[y0:y1, x0:x1]), sub, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK
-            )
+            cv2.grabCut(img, cut, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # one colour model is empty (e.g. a box covering the whole photo): keep the seed
             pass
+        cut_fg = (cut == cv2.GC_FGD) | (cut == cv2.GC_PR_FGD)
+        if k < 1.0:  # back to the working size: the cut decides only where the seed left it open
+            up = cv2.resize(cut_fg.astype(np.float32), (sub.shape[1], sub.shape[0]), interpolation=cv2.INTER_LINEAR)
+            open_ = (sub == cv2.GC_PR_FGD) | (sub == cv2.GC_PR_BGD)
+            cut_fg = np.where(open_, up >= 0.5, sub == cv2.GC_FGD)
         out = fg.copy()
-        out[y0:y1, x0:x1] = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
+        out[y0:y1, x0:x1] = cut_fg
         out = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
         return out
+
+
+def _shrink_seed(seed: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A GrabCut seed (GC_* per pixel) at ``size`` = (w, h): each small pixel takes the class that covers
+    most of it, except that any fixed-object pixel (a click's disc) stays fixed object and any fixed
+    background (an exclude click, another object) stays fixed background."""
+    cover = [cv2.resize((seed == c).astype(np.float32), size, interpolation=cv2.INTER_AREA) for c in range(4)]
+    out = np.argmax(np.stack(cover), axis=0).astype(np.uint8)  # GC_BGD 0, GC_FGD 1, GC_PR_BGD 2, GC_PR_FGD 3
+    out[cover[cv2.GC_FGD] > 0] = cv2.GC_FGD
+    out[cover[cv2.GC_BGD] >= 0.5] = cv2.GC_BGD
+    return out
 
 
 def _objectness(small: np.ndarray) -> np.ndarray | None:

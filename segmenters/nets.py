@@ -14,7 +14,10 @@ this for its before / after table).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -224,12 +227,34 @@ def missing_nets() -> list[str]:
     return [n for n in NETS if not net_available(n)]
 
 
+_LABELS_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()  # (net, shape, digest of the pixels) -> uint8 labels
+_LABELS_CACHE_SIZE = 4
+_LABELS_LOCK = threading.Lock()
+
+
 def deeplab_labels(name: str, rgb: np.ndarray) -> np.ndarray:
     """Class index per pixel (int32, the size of ``rgb``) from DeepLab net ``name`` (ADE or VOC).
 
     The longer side is resized to 513 and the rest zero-padded (after normalisation), as the net was
     trained; the argmax is taken at 513 and resized back with nearest neighbours (the working copy the
-    parsers see is 512 px, so this is close to 1:1)."""
+    parsers see is 512 px, so this is close to 1:1). The last few answers are kept by the pixels' digest:
+    the click backend asks for the VOC net's answer on the same 512 px copy the parse has just run it on."""
+    key = (name, rgb.shape, hashlib.blake2b(np.ascontiguousarray(rgb).data, digest_size=16).digest())
+    with _LABELS_LOCK:
+        hit = _LABELS_CACHE.get(key)
+        if hit is not None:
+            _LABELS_CACHE.move_to_end(key)
+            return hit.astype(np.int32)
+    labels = _deeplab_labels(name, rgb)
+    with _LABELS_LOCK:
+        _LABELS_CACHE[key] = labels
+        while len(_LABELS_CACHE) > _LABELS_CACHE_SIZE:
+            _LABELS_CACHE.popitem(last=False)
+    return labels.astype(np.int32)
+
+
+def _deeplab_labels(name: str, rgb: np.ndarray) -> np.ndarray:
+    """:func:`deeplab_labels` without the cache (uint8)."""
     h, w = rgb.shape[:2]
     s = DEEPLAB_SIDE / max(h, w)
     rw, rh = max(1, round(w * s)), max(1, round(h * s))
@@ -237,7 +262,7 @@ def deeplab_labels(name: str, rgb: np.ndarray) -> np.ndarray:
     x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
     x[:rh, :rw] = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
     labels = run_tflite(name, x[None], lambda out: np.argmax(out[0, :rh, :rw], axis=-1).astype(np.uint8))[0]
-    return cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST).astype(np.int32)
+    return cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
 
 
 def hair_probability(crop: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:

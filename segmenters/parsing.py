@@ -303,10 +303,17 @@ def assemble(ctx: ParseContext) -> list[Segment]:
         if m.sum() >= min_px:
             out.append((p.label, m, p.source, p.score))
 
-    full = _upscale_exclusive({lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}, w, h, ctx.photo.pixels)
-    segments = []
     everyone_big = np.zeros((h, w), bool)
     instances_big = np.zeros((h, w), bool)  # numbered things ("horse 2") stay disjoint after refinement too
+    instances: dict[str, np.ndarray] = {}  # the people at full size (first in ``out``)
+    for label, mask, _, _ in out:
+        if label.startswith("person ") and SEP not in label and label not in scene_labels:
+            instances[label] = _to_full(ctx, mask) & ~everyone_big  # instances stay disjoint after refinement
+            everyone_big |= instances[label]
+    parts_work = {lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}
+    full = _upscale_exclusive({lb: m for lb, m in parts_work.items() if SEP not in lb}, w, h, ctx.photo.pixels)
+    full.update(_split_by_person({lb: m for lb, m in parts_work.items() if SEP in lb}, full, instances, w, h))
+    segments = []
     for i, (label, mask, source, score) in enumerate(out, start=1):
         if label == "background":  # the exact complement of the people, at full size
             big = ~everyone_big
@@ -315,12 +322,10 @@ def assemble(ctx: ParseContext) -> list[Segment]:
             if label.rsplit(" ", 1)[-1].isdigit():
                 big &= ~instances_big
                 instances_big |= big
-        elif label.startswith("person ") and SEP not in label:  # instances stay disjoint after refinement
-            big = _to_full(ctx, mask) & ~everyone_big
+        elif label in instances:
+            big = instances[label]
         else:
             big = full[label] if label in full else _to_full(ctx, mask)
-        if label.startswith("person ") and SEP not in label:
-            everyone_big |= big
         segments.append(Segment(id=i, label=label, mask=big, source=source, score=score))
     return segments
 
@@ -340,6 +345,54 @@ def _to_full(ctx: ParseContext, mask: np.ndarray) -> np.ndarray:
 
 def _base(label: str) -> str:
     return label.split(SEP)[-1]
+
+
+def _split_by_person(
+    per_person: dict[str, np.ndarray],
+    full: dict[str, np.ndarray],
+    people: dict[str, np.ndarray],
+    width: int,
+    height: int,
+) -> dict[str, np.ndarray]:
+    """Each person's part (``person 2 · hair``, work-size masks) at the photo's size, cut from the refined union
+    part (``full["hair"]``) rather than refined again (a group photo has dozens): a pixel of the union goes to
+    the person whose refined instance (``people["person 2"]``, full size, disjoint) holds it when that person
+    has this part; elsewhere to the person whose part holds it at work size, or the nearest such person (the
+    refined edge reaches past the work mask)."""
+    out: dict[str, np.ndarray] = {}
+    bases: dict[str, list[str]] = {}
+    for label in per_person:
+        bases.setdefault(_base(label), []).append(label)
+    names = list(people)
+    who = np.zeros((height, width), np.uint8)  # 0: nobody, j + 1: names[j]
+    for j, name in enumerate(names[:254]):
+        who[people[name]] = j + 1
+    for base, labels in bases.items():
+        whole = full.get(base)
+        if whole is None or len(labels) > 254:
+            continue  # (cannot happen: the union holds every person's part) the caller refines these alone
+        owner = np.zeros(next(iter(per_person.values())).shape, np.uint8)  # 0: nobody, k + 1: labels[k]
+        for k, label in enumerate(labels):
+            owner[per_person[label] & (owner == 0)] = k + 1
+        if not owner.any():
+            continue
+        if not owner.all():  # every pixel to its nearest owned pixel's person
+            _, nearest = cv2.distanceTransformWithLabels(
+                (owner == 0).view(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+            )
+            seeds = owner[owner > 0]  # DIST_LABEL_PIXEL numbers the zero pixels of its input in row-major order
+            owner = seeds[nearest - 1]
+        big = cv2.resize(owner, (width, height), interpolation=cv2.INTER_NEAREST)
+        lut = np.zeros(256, np.uint8)  # instance -> the index + 1 of its label here (0: it has none)
+        for k, label in enumerate(labels):
+            name = label.split(SEP)[0]
+            if name in names[:254]:
+                lut[names.index(name) + 1] = k + 1
+        inside = lut[who]  # an instance without this part leaves the pixel to the work-size owner
+        big = np.where(inside > 0, inside, big)
+        for k, label in enumerate(labels):
+            out[label] = whole & (big == k + 1)
+    return out
 
 
 def _upscale_exclusive(

@@ -18,7 +18,7 @@ from core.composite import (
     rgb_to_lab,
     signed_distance,
 )
-from core.edges import guided_filter, refine_alpha, refine_mask
+from core.edges import guided_filter, guided_on_tiles, refine_alpha, refine_mask
 from core.types import Segment
 from editors import EDITORS
 from tests import photos
@@ -56,6 +56,53 @@ def test_guided_filter_keeps_a_step_and_smooths_flat_noise():
     assert out[:, 5:35].std() < src[:, 5:35].std() / 3  # the noise is smoothed
     fast = guided_filter(guide, src, radius=4, eps=1e-3, subsample=2)
     assert np.abs(fast - out)[:, 5:75].mean() < 0.05
+
+
+@pytest.mark.parametrize("sub", [2, 3])
+def test_subsampled_filter_near_a_few_pixels_is_the_whole_filter(sub, monkeypatch):
+    """With ``where`` and ``subsample`` the coefficients are worked out only on the tiles near those pixels:
+    their values there are the whole-photo filter's."""
+    import core.edges
+
+    tiled = []
+    real = core.edges._coefficients_on_tiles
+    monkeypatch.setattr(core.edges, "_coefficients_on_tiles", lambda *a, **k: tiled.append(1) or real(*a, **k))
+    rng = np.random.default_rng(sub)
+    img = cv2.resize(photos.load("astronaut"), (1202, 832))
+    for _ in range(4):
+        h, w = (int(v) for v in rng.integers(300, 800, 2))
+        y0, x0 = int(rng.integers(0, 832 - h + 1)), int(rng.integers(0, 1202 - w + 1))
+        guide = img[y0 : y0 + h, x0 : x0 + w]
+        disc = np.zeros((h // 4, w // 4), np.float32)  # a coarse mask of one blob, upscaled: a thin ring to filter
+        cv2.ellipse(disc, (w // 8, h // 8), (w // 12, h // 12), 0, 0, 360, 1.0, -1)
+        src = cv2.resize(disc, (w, h), interpolation=cv2.INTER_LINEAR)
+        where = (src > 0.05) & (src < 0.95)
+        whole = guided_filter(guide, src, 2 * sub, subsample=sub)
+        near = guided_filter(guide, src, 2 * sub, subsample=sub, where=where)
+        np.testing.assert_allclose(near[where], whole[where], rtol=0, atol=1e-6)
+        assert np.array_equal(near[~where], src[~where])
+    assert tiled  # the tiled path ran
+
+
+@pytest.mark.parametrize("tile", [16, 64, 100])
+def test_guided_filter_on_tiles_is_the_same_filter(tile):
+    """The tiled filter (only the tiles a mask's edge crosses) gives the whole-photo filter's values on a
+    real photo, at the photo's sides too, for any tile size; pixels outside ``where`` keep ``src``."""
+    rng = np.random.default_rng(tile)
+    img = photos.load("astronaut")
+    for _ in range(6):
+        h, w = (int(v) for v in rng.integers(40, 400, 2))
+        y0, x0 = int(rng.integers(0, 512 - h)), int(rng.integers(0, 512 - w))
+        guide = img[y0 : y0 + h, x0 : x0 + w]
+        coarse = (rng.random((6, 6)) > 0.5).astype(np.float32)
+        src = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+        where = (src > 0.05) & (src < 0.95)
+        where[rng.random(where.shape) < 0.002] = True  # scattered pixels too
+        radius = int(rng.integers(1, 6))
+        whole = guided_filter(guide, src, radius, where=where)
+        tiled = guided_on_tiles(guide, src, where, radius, tile=tile)
+        np.testing.assert_allclose(tiled, whole, rtol=0, atol=1e-6)
+        assert np.array_equal(tiled[~where], src[~where])
 
 
 def test_upscaled_parse_mask_follows_the_real_edge(china):

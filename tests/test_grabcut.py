@@ -78,3 +78,50 @@ def test_large_photo_mask_is_full_resolution(seg):
     m = seg.segment(photo, seg.prepare(photo), ClickPrompt(points=(Point(780, 2580),)), None).mask
     assert m.shape == (4000, 4000) and m[2580, 780] and not m[940, 1760]
     assert np.count_nonzero(m) > 0.05 * m.size
+
+
+def test_an_upload_runs_the_voc_net_once(monkeypatch):
+    """The click backend's object outline (``_objectness``) reuses the VOC net's answer the parse has just
+    computed on the same 512 px copy (nets.deeplab_labels keeps it by the pixels' digest): one run per upload,
+    and the same outline as running it again."""
+    from core.models import ModelManager
+    from core.settings import Settings
+    from core.types import Photo
+    from segmenters import nets
+    from studio.services import build_services
+    from studio.session import EditorSession
+    from tests import photos
+
+    if not nets.net_available(nets.VOC):
+        pytest.skip("the packaged VOC net is not here")
+    runs: list[str] = []
+    real = nets.run_tflite
+
+    def counted(name, *args, **kwargs):
+        runs.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(nets, "run_tflite", counted)
+    services = build_services(Settings(), ModelManager(Settings(), online=False))
+    s = EditorSession()
+    s.load(Photo(pixels=photos.load("squirrel_cls"), name="squirrel_cls"), services)
+    assert runs.count(nets.VOC) == 1
+    assert s.prepared.objects is not None and s.prepared.objects.any()
+    fresh = nets._deeplab_labels(nets.VOC, s.prepared.small) > 0
+    assert np.array_equal(s.prepared.objects, fresh)
+
+
+def test_a_click_is_worked_out_once_per_photo(seg, astronaut_path, monkeypatch):
+    """Each click of a segment re-reads the earlier clicks' regions: they come from the photo's memo (a click
+    off a labelled thing costs up to five GrabCuts), and the mask is the one a fresh preparation gives."""
+    photo = load_photo(astronaut_path)
+    prepared = seg.prepare(photo)
+    searched: list[tuple[int, int]] = []
+    real = seg._enclosed
+    monkeypatch.setattr(seg, "_enclosed", lambda p, x, y: searched.append((x, y)) or real(p, x, y))
+    first = ClickPrompt(points=(Point(225, 130, True),))
+    both = ClickPrompt(points=(Point(225, 130, True), Point(330, 60, True)))
+    seg.segment(photo, prepared, first, None)
+    mask = seg.segment(photo, prepared, both, None).mask
+    assert searched == [(225, 130), (330, 60)]  # the first click's region was not searched again
+    assert np.array_equal(mask, seg.segment(photo, seg.prepare(photo), both, None).mask)

@@ -150,6 +150,29 @@ def test_people_parts_are_disjoint(parsed):
     assert not (by["background"] & by["person 1"]).any()
 
 
+def test_each_persons_parts_split_the_union_part(packaged, manager):
+    """On a group photo each person's part (``person 2 · hair``) is that person's share of the refined union
+    part (``hair``): inside it, disjoint from the other people's, and covering most of it (the part of a
+    person too small for a segment of its own is the rest)."""
+    from tests import photos
+
+    report = parse_report(Photo(photos.load("t1"), name="t1"), manager)
+    by = {s.label: s.mask for s in report.segments}
+    people = [lb for lb in by if lb.startswith("person ") and "·" not in lb]
+    assert len(people) >= 4
+    checked = 0
+    for part in ("hair", "face", "skin", "upper clothes"):
+        mine = [by[f"{who} · {part}"] for who in people if f"{who} · {part}" in by]
+        if len(mine) < 2:
+            continue
+        checked += 1
+        total = np.sum(mine, axis=0)
+        assert total.max() <= 1, part  # no pixel in two people's part
+        assert not (total.astype(bool) & ~by[part]).any(), part  # nothing outside the union part
+        assert total.sum() >= 0.95 * by[part].sum(), part
+    assert checked >= 3
+
+
 def test_each_parser_runs_once_per_photo(packaged, manager, astronaut_path):
     ctx = ParseContext(load_photo(astronaut_path), manager, build_parsers(manager))
     for name in ctx.parsers:
