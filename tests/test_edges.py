@@ -126,8 +126,10 @@ def test_refinement_stays_near_the_coarse_edge(china):
 
 
 def test_parse_segments_have_no_staircase(monkeypatch):
-    """The full-size parse masks come from the refinement: on a photo 4x the parsers' work size the sky
-    follows the real edge more closely than the plain upscale of the work mask did."""
+    """The full-size parse masks come from the refinement: on a photo 3x the size, the sky follows the real
+    edge (roofs, leaves) more closely than the plain upscale of the work mask. The truth is drawn on the big
+    photo itself (an upscaled truth would have its own staircase), and the edge is scored above the far
+    shore (0.45 of the height: the truth's sky stops at a fixed horizon line, no photo edge)."""
     from core.models import ModelManager
     from core.settings import Settings
     from core.types import Photo
@@ -135,9 +137,8 @@ def test_parse_segments_have_no_staircase(monkeypatch):
 
     img = photos.load("china")
     big = cv2.resize(img, (img.shape[1] * 3, img.shape[0] * 3), interpolation=cv2.INTER_CUBIC)
-    truth = cv2.resize(
-        sky_mask(img).astype(np.uint8), (big.shape[1], big.shape[0]), interpolation=cv2.INTER_LINEAR
-    ).astype(bool)
+    truth = sky_mask(big)
+    top = int(0.45 * big.shape[0])
 
     def sky() -> np.ndarray:
         report = parsing.parse_report(Photo(pixels=big), ModelManager(Settings(), online=False), parsers=["scene"])
@@ -153,7 +154,8 @@ def test_parse_segments_have_no_staircase(monkeypatch):
     )
     plain = sky()
     assert iou(refined, truth) > 0.85
-    assert boundary_error(refined, truth) < boundary_error(plain, truth)
+    # measured: refined 4.64 px, plain upscale 4.86 px from the true edge
+    assert boundary_error(refined[:top], truth[:top]) < boundary_error(plain[:top], truth[:top]) - 0.1
 
 
 # --------------------------------------------------------------------------- soft alpha on the edit path
