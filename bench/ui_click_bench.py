@@ -3,13 +3,19 @@
 The same measure as ``bench/click_bench.py --browser`` (messi5, include clicks at random points of the hand-drawn
 person, a fresh segment every third click, the app in its own process, headless Debian chromium; the time from
 the click to the new canvas image loaded in the page), split with the page's own clock (Resource Timing):
-``total_ms`` runs from the bench's click call (as click_bench.py; it includes Playwright's own work before the
-browser gets the click: scrolling, actionability checks), ``pointer_to_painted_ms`` from the pointer event the
-page receives (what a user waits for); the parts below run from the pointer event too:
+``total_ms`` runs from the bench's click call: by default (``--click-with mouse``) ``page.mouse.click`` at the
+photo's screen position, so the pointer event follows at once; ``--click-with locator`` clicks as click_bench.py
+does (Playwright's element click: its own scrolling and actionability checks, ~70-100 ms here, come before the
+browser gets the click; the measure of the results before 2026-11-30 18:00). ``pointer_to_painted_ms`` runs from
+the pointer event the page receives (what a user waits for); the parts below run from the pointer event too:
 - ``until_image_request``: click -> the browser asks for the new preview image (the server's click handler,
   its output encoding, the event's round trip and Gradio's front end);
 - ``image_fetch``: that request -> its last byte;
 - ``decode_paint``: the last byte -> the image complete in the page.
+When the click's reply carries the image inline (a data URL; since 2026-11-30) there is no image request; then
+- ``until_click_request``: click -> the browser sends the click event (a direct POST to ``/run/...``);
+- ``click_reply``: that request -> its last byte (the server's handler and the reply with the image);
+- ``decode_paint``: the reply's last byte -> the image complete in the page; ``image_kB``: the whole reply.
 ``--server`` also times the app's own click event in-process (no browser): the handler and Gradio's processing
 of its outputs, wall and process CPU time, minus the segmenter's own time (``session.click``) = the UI's overhead;
 and the follow-up event (segment list, mask download) that runs after the paint.
@@ -155,7 +161,9 @@ def pct(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)), 1) if values else float("nan")
 
 
-def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_ms: int = 0) -> dict[str, Any]:
+def measure(
+    clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_ms: int = 0, click_with: str = "mouse"
+) -> dict[str, Any]:
     from click_bench import load_truth
     from playwright.sync_api import sync_playwright
 
@@ -202,7 +210,11 @@ def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_
                 src = img.get_attribute("src")
                 t_click = page.evaluate("() => performance.now()")
                 t = time.perf_counter()
-                img.click(position={"x": box["width"] * xs[k] / 548, "y": box["height"] * ys[k] / 342})
+                x, y = box["width"] * xs[k] / 548, box["height"] * ys[k] / 342
+                if click_with == "mouse":  # the pointer pressed at that spot of the screen, as a user's click
+                    page.mouse.click(box["x"] + x, box["y"] + y)
+                else:  # Playwright's element click: scrolling and actionability checks before the pointer event
+                    img.click(position={"x": x, "y": y})
                 try:
                     got = page.wait_for_function(WAIT_PAINTED, arg=src, timeout=30_000, polling="raf").json_value()
                 except Exception:
@@ -235,7 +247,12 @@ def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_
     finally:
         proc.terminate()
         proc.wait(10)
-    out: dict[str, Any] = {"photo": "messi5 (548x342)", "clicks": len(rows), "viewport": list(viewport)}
+    out: dict[str, Any] = {
+        "photo": "messi5 (548x342)",
+        "clicks": len(rows),
+        "viewport": list(viewport),
+        "click_with": click_with,
+    }
     keys = ("total_ms", "pointer_to_painted_ms", "until_image_request", "image_fetch", "until_click_request")
     for key in (*keys, "click_reply", "decode_paint", "image_kB"):
         vals = [r[key] for r in rows if key in r]
@@ -251,6 +268,14 @@ def main() -> None:
     ap.add_argument("--viewport", default="1366x768")
     ap.add_argument("--out", default=str(RESULTS_DIR / "ui_click.json"))
     ap.add_argument("--pause-ms", type=int, default=0, help="wait between clicks (0: as click_bench.py)")
+    ap.add_argument(
+        "--click-with",
+        choices=("mouse", "locator"),
+        default="mouse",
+        help="mouse: page.mouse.click at the photo's screen position (the pointer event follows at once); locator: "
+        "Playwright's element click, which adds its own scrolling and actionability checks (~70-100 ms here) before "
+        "the browser gets the click (the measure before 2026-11-30 18:00)",
+    )
     ap.add_argument("--server", action="store_true", help="also time the click event in-process (no browser)")
     ap.add_argument("--no-browser", action="store_true", help="only the in-process measure (with --server)")
     ap.add_argument(
@@ -272,7 +297,7 @@ def main() -> None:
         result["server_click_event_ms"] = server_part(args.clicks, Path(args.app_dir))
         log(f"server: {result['server_click_event_ms']}")
     if not args.no_browser:
-        result["browser_click"] = measure(args.clicks, (w, h), Path(args.app_dir), args.pause_ms)
+        result["browser_click"] = measure(args.clicks, (w, h), Path(args.app_dir), args.pause_ms, args.click_with)
     result.update(
         {
             "loadavg_after": os.getloadavg(),
