@@ -201,15 +201,8 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     # with the values as sent, app/view.py INLINE); the rest follows. queue=False: one direct POST instead of joining
     # the queue and reading its event stream (the session's own ui_lock keeps its clicks one at a time; the
     # per-minute click limits still count every click)
-    view.canvas.select(
-        on_click,
-        [state, p.mode],
-        view.outputs(CLICK),
-        api_visibility="private",
-        show_progress="hidden",
-        queue=False,
-        postprocess=False,
-    ).then(
+    direct = {"api_visibility": "private", "show_progress": "hidden", "queue": False, "postprocess": False}
+    view.canvas.select(on_click, [state, p.mode], view.outputs(CLICK), **direct).then(
         on_selection, [state], view.outputs(SELECTION), api_visibility="private", queue=False, show_progress="hidden"
     )
     p.parts.input(on_part, [state, p.parts], everything, api_name="use_part")
