@@ -206,6 +206,7 @@ def measure(
                         timeout=30_000,
                     )
                     page.wait_for_timeout(500)
+                img.scroll_into_view_if_needed()  # "New segment" may have scrolled the photo away (not timed)
                 box = img.bounding_box()
                 src = img.get_attribute("src")
                 t_click = page.evaluate("() => performance.now()")
