@@ -52,8 +52,11 @@ offline_env()
 
 import numpy as np  # noqa: E402  (after offline_env: no hub access while importing)
 
-WAIT_PAINTED = """(old) => { const i = document.querySelector('#facet-canvas img');
-  if (!i || i.src === old || !i.complete || i.naturalWidth === 0) return false;
+# the image shown before the click is remembered in the page (MARK_OLD, not timed): its src can be a ~100 kB data URL,
+# which passing to and fro through Playwright would add to the timed part
+MARK_OLD = "() => { const i = document.querySelector('#facet-canvas img'); window.__facetOld = i ? i.src : null; }"
+WAIT_PAINTED = """() => { const i = document.querySelector('#facet-canvas img');
+  if (!i || i.src === window.__facetOld || !i.complete || i.naturalWidth === 0) return false;
   const p = window.__facetPointer ?? null;
   if (i.src.startsWith('data:')) {  // the image came inline in the click's own reply (a direct POST to /run/...)
     const r = performance.getEntriesByType('resource').filter(
@@ -208,7 +211,7 @@ def measure(
                     page.wait_for_timeout(500)
                 img.scroll_into_view_if_needed()  # "New segment" may have scrolled the photo away (not timed)
                 box = img.bounding_box()
-                src = img.get_attribute("src")
+                page.evaluate(MARK_OLD)
                 t_click = page.evaluate("() => performance.now()")
                 t = time.perf_counter()
                 x, y = box["width"] * xs[k] / 548, box["height"] * ys[k] / 342
@@ -217,7 +220,7 @@ def measure(
                 else:  # Playwright's element click: scrolling and actionability checks before the pointer event
                     img.click(position={"x": x, "y": y})
                 try:
-                    got = page.wait_for_function(WAIT_PAINTED, arg=src, timeout=30_000, polling="raf").json_value()
+                    got = page.wait_for_function(WAIT_PAINTED, timeout=30_000, polling="raf").json_value()
                 except Exception:
                     page.screenshot(path=str(RESULTS_DIR / "ui_click_failure.png"))
                     log(f"click {i}: no new image; status: {page.locator('#facet-status').inner_text()!r}")
