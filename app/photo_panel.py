@@ -30,7 +30,7 @@ def render() -> PhotoPanel:
     status = gr.Markdown("Upload a photo to start.", elem_id="facet-status")
     with gr.Tabs(elem_id="facet-tabs"):
         with gr.Tab("Photo", id="photo"):
-            # a file output (app/view.py writes the preview as JPEG): the photo as shown, selection drawn over it
+            # the photo as shown, selection drawn over it: a JPEG file, or inline after a click (app/view.py)
             canvas = gr.Image(
                 label="Photo: click to select",
                 interactive=False,

@@ -120,7 +120,7 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
             return None
         return s.preview, s.parts_legend()
 
-    @view.event(CLICK)
+    @view.event(CLICK, inline=True, exclusive=True)
     def on_click(s: EditorSession, mode_label: str, evt: gr.SelectData) -> None:
         if s.photo is None:
             raise BadInput("upload a photo first")
@@ -197,10 +197,12 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     p.upload.upload(on_upload, [state, p.upload], everything, api_name="upload", **models).then(
         on_upload_legend, [state], [legend], api_visibility="private"
     )
-    # a click paints its mask first (canvas + status only, no spinner, JPEG preview); the rest follows
-    view.canvas.select(
-        on_click, [state, p.mode], view.outputs(CLICK), api_visibility="private", show_progress="hidden", **models
-    ).then(
+    # a click paints its mask first (canvas + status only, no spinner, the JPEG inline in the reply: postprocess=False
+    # with the values as sent, app/view.py INLINE); the rest follows. queue=False: one direct POST instead of joining
+    # the queue and reading its event stream (the session's own ui_lock keeps its clicks one at a time; the
+    # per-minute click limits still count every click)
+    direct = {"api_visibility": "private", "show_progress": "hidden", "queue": False, "postprocess": False}
+    view.canvas.select(on_click, [state, p.mode], view.outputs(CLICK), **direct).then(
         on_selection, [state], view.outputs(SELECTION), api_visibility="private", queue=False, show_progress="hidden"
     )
     p.parts.input(on_part, [state, p.parts], everything, api_name="use_part")

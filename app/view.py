@@ -9,7 +9,9 @@ labelled parts. ``PageView.index(name)`` gives a field's position in that tuple.
 
 from __future__ import annotations
 
+import base64
 import functools
+import io
 import re
 import tempfile
 import time
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.data_classes import ImageData
 from PIL import Image
 
 from app.errors import guarded
@@ -79,27 +82,38 @@ class PageView:
     def outputs(self, names: tuple[str, ...] = FIELDS) -> list[Any]:
         return [getattr(self, n) for n in names]
 
-    def render(self, s: EditorSession, names: tuple[str, ...] = FIELDS) -> dict[Any, Any]:
-        """``{component: value}`` for the fields ``names`` (only those are computed)."""
-        return {getattr(self, n): RENDER[n](s) for n in names}
+    def render(self, s: EditorSession, names: tuple[str, ...] = FIELDS, inline: bool = False) -> dict[Any, Any]:
+        """``{component: value}`` for the fields ``names`` (only those are computed); ``inline``: the values as
+        sent to the page, for an event registered with ``postprocess=False`` (`INLINE`: the canvas as a data URL
+        in the event's own reply, no second request for an image file)."""
+        render = {**RENDER, **INLINE} if inline else RENDER
+        return {getattr(self, n): render[n](s) for n in names}
 
-    def event(self, names: tuple[str, ...] = FIELDS) -> Callable[[Callable], Callable]:
+    def event(
+        self, names: tuple[str, ...] = FIELDS, inline: bool = False, exclusive: bool = False
+    ) -> Callable[[Callable], Callable]:
         """Decorate a UI handler ``fn(s, *values)`` that acts on the caller's session: its outputs are the
         fields ``names`` rendered afterwards, or, when it fails, the session as it was with a warning toast
-        and the reason in the status line (``app.errors.guarded``)."""
+        and the reason in the status line (``app.errors.guarded``). ``inline``: see `render`. ``exclusive``:
+        one such handler at a time per session (its ``ui_lock``), for an event that bypasses Gradio's queue
+        (``queue=False``: a direct POST that no concurrency limit serialises; two clicks of one session wait)."""
 
         def warn(message: str, state: Any, *values: Any) -> dict[Any, Any]:
             s = session(state)
             s.status = f"⚠ {message}"
-            return self.render(s, names)
+            return self.render(s, names, inline)
 
         def deco(fn: Callable) -> Callable:
             @guarded(warn=warn)
             @functools.wraps(fn)  # keeps the signature: Gradio injects gr.SelectData by annotation
             def handler(state: Any, *values: Any) -> dict[Any, Any]:
                 s = session(state)
-                fn(s, *values)
-                return self.render(s, names)
+                if not exclusive:
+                    fn(s, *values)
+                    return self.render(s, names, inline)
+                with s.ui_lock:
+                    fn(s, *values)
+                    return self.render(s, names, inline)
 
             return handler
 
@@ -177,6 +191,19 @@ def preview_file(s: EditorSession) -> str | None:
     return path
 
 
+def preview_inline(s: EditorSession) -> dict[str, Any] | None:
+    """The canvas (as `preview_file`) as the page's image value with the JPEG inline (a data URL), for an event with
+    ``postprocess=False`` (the click on the photo): the browser paints it from the event's reply without asking for
+    a file, and the server neither writes nor hashes and copies one (Gradio's cache) per click."""
+    overlay = s.overlay()
+    if overlay is None:
+        return None
+    out = io.BytesIO()
+    Image.fromarray(overlay).save(out, "JPEG", quality=PREVIEW_QUALITY, subsampling=0)
+    url = "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode()
+    return ImageData(url=url, orig_name="photo.jpg").model_dump()
+
+
 RENDER: dict[str, Callable[[EditorSession], Any]] = {
     "state": lambda s: s,
     "canvas": preview_file,
@@ -189,3 +216,5 @@ RENDER: dict[str, Callable[[EditorSession], Any]] = {
     "compare": _compare,
     "other": lambda s: gr.update(choices=[(label, i) for label, i in choices(s) if i != s.active], value=None),
 }
+# the same fields as sent to the page, for an event with postprocess=False (`PageView.render` with ``inline``)
+INLINE: dict[str, Callable[[EditorSession], Any]] = {"canvas": preview_inline, "status": lambda s: s.status.strip()}

@@ -3,13 +3,19 @@
 The same measure as ``bench/click_bench.py --browser`` (messi5, include clicks at random points of the hand-drawn
 person, a fresh segment every third click, the app in its own process, headless Debian chromium; the time from
 the click to the new canvas image loaded in the page), split with the page's own clock (Resource Timing):
-``total_ms`` runs from the bench's click call (as click_bench.py; it includes Playwright's own work before the
-browser gets the click: scrolling, actionability checks), ``pointer_to_painted_ms`` from the pointer event the
-page receives (what a user waits for); the parts below run from the pointer event too:
+``total_ms`` runs from the bench's click call: by default (``--click-with mouse``) ``page.mouse.click`` at the
+photo's screen position, so the pointer event follows at once; ``--click-with locator`` clicks as click_bench.py
+does (Playwright's element click: its own scrolling and actionability checks, ~70-100 ms here, come before the
+browser gets the click; the measure of the results before 2026-11-30 18:00). ``pointer_to_painted_ms`` runs from
+the pointer event the page receives (what a user waits for); the parts below run from the pointer event too:
 - ``until_image_request``: click -> the browser asks for the new preview image (the server's click handler,
   its output encoding, the event's round trip and Gradio's front end);
 - ``image_fetch``: that request -> its last byte;
 - ``decode_paint``: the last byte -> the image complete in the page.
+When the click's reply carries the image inline (a data URL; since 2026-11-30) there is no image request; then
+- ``until_click_request``: click -> the browser sends the click event (a direct POST to ``/run/...``);
+- ``click_reply``: that request -> its last byte (the server's handler and the reply with the image);
+- ``decode_paint``: the reply's last byte -> the image complete in the page; ``image_kB``: the whole reply.
 ``--server`` also times the app's own click event in-process (no browser): the handler and Gradio's processing
 of its outputs, wall and process CPU time, minus the segmenter's own time (``session.click``) = the UI's overhead;
 and the follow-up event (segment list, mask download) that runs after the paint.
@@ -46,10 +52,19 @@ offline_env()
 
 import numpy as np  # noqa: E402  (after offline_env: no hub access while importing)
 
-WAIT_PAINTED = """(old) => { const i = document.querySelector('#facet-canvas img');
-  if (!i || i.src === old || !i.complete || i.naturalWidth === 0) return false;
+# the image shown before the click is remembered in the page (MARK_OLD, not timed): its src can be a ~100 kB data URL,
+# which passing to and fro through Playwright would add to the timed part
+MARK_OLD = "() => { const i = document.querySelector('#facet-canvas img'); window.__facetOld = i ? i.src : null; }"
+WAIT_PAINTED = """() => { const i = document.querySelector('#facet-canvas img');
+  if (!i || i.src === window.__facetOld || !i.complete || i.naturalWidth === 0) return false;
+  const p = window.__facetPointer ?? null;
+  if (i.src.startsWith('data:')) {  // the image came inline in the click's own reply (a direct POST to /run/...)
+    const r = performance.getEntriesByType('resource').filter(
+      e => e.name.includes('/run/') && (p === null || e.startTime >= p)).pop();
+    return {done: performance.now(), pointer: p, inline: true, start: r ? r.startTime : null,
+            end: r ? r.responseEnd : null, bytes: r ? r.encodedBodySize : null}; }
   const e = performance.getEntriesByName(i.src).pop();
-  return {done: performance.now(), pointer: window.__facetPointer ?? null, start: e ? e.startTime : null,
+  return {done: performance.now(), pointer: p, inline: false, start: e ? e.startTime : null,
           end: e ? e.responseEnd : null, bytes: e ? e.encodedBodySize : null}; }"""
 # the moment the browser dispatches the click to the page (Playwright's own steps before it are not the app's)
 RECORD_POINTER = "window.addEventListener('pointerdown', () => { window.__facetPointer = performance.now(); }, true)"
@@ -136,6 +151,9 @@ def server_part(clicks: int, app_dir: Path) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+SPLITS = ("until_image_request", "image_fetch", "until_click_request", "click_reply", "decode_paint", "image_kB")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -146,7 +164,9 @@ def pct(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)), 1) if values else float("nan")
 
 
-def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_ms: int = 0) -> dict[str, Any]:
+def measure(
+    clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_ms: int = 0, click_with: str = "mouse"
+) -> dict[str, Any]:
     from click_bench import load_truth
     from playwright.sync_api import sync_playwright
 
@@ -189,13 +209,18 @@ def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_
                         timeout=30_000,
                     )
                     page.wait_for_timeout(500)
+                img.scroll_into_view_if_needed()  # "New segment" may have scrolled the photo away (not timed)
                 box = img.bounding_box()
-                src = img.get_attribute("src")
+                page.evaluate(MARK_OLD)
                 t_click = page.evaluate("() => performance.now()")
                 t = time.perf_counter()
-                img.click(position={"x": box["width"] * xs[k] / 548, "y": box["height"] * ys[k] / 342})
+                x, y = box["width"] * xs[k] / 548, box["height"] * ys[k] / 342
+                if click_with == "mouse":  # the pointer pressed at that spot of the screen, as a user's click
+                    page.mouse.click(box["x"] + x, box["y"] + y)
+                else:  # Playwright's element click: scrolling and actionability checks before the pointer event
+                    img.click(position={"x": x, "y": y})
                 try:
-                    got = page.wait_for_function(WAIT_PAINTED, arg=src, timeout=30_000, polling="raf").json_value()
+                    got = page.wait_for_function(WAIT_PAINTED, timeout=30_000, polling="raf").json_value()
                 except Exception:
                     page.screenshot(path=str(RESULTS_DIR / "ui_click_failure.png"))
                     log(f"click {i}: no new image; status: {page.locator('#facet-status').inner_text()!r}")
@@ -205,7 +230,14 @@ def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_
                 wall = (time.perf_counter() - t) * 1000
                 t0 = got["pointer"] if got["pointer"] is not None and got["pointer"] >= t_click else t_click
                 row = {"total_ms": wall, "pointer_to_painted_ms": got["done"] - t0}
-                if got["start"] is not None:
+                if got["start"] is not None and got["inline"]:  # one request: the click's reply carries the image
+                    row.update(
+                        until_click_request=got["start"] - t0,
+                        click_reply=got["end"] - got["start"],
+                        decode_paint=got["done"] - got["end"],
+                        image_kB=(got["bytes"] or 0) / 1000,  # the whole reply (JSON with the image inline)
+                    )
+                elif got["start"] is not None:
                     row.update(
                         until_image_request=got["start"] - t0,
                         image_fetch=got["end"] - got["start"],
@@ -219,10 +251,17 @@ def measure(clicks: int, viewport: tuple[int, int], app_dir: Path = ROOT, pause_
     finally:
         proc.terminate()
         proc.wait(10)
-    out: dict[str, Any] = {"photo": "messi5 (548x342)", "clicks": len(rows), "viewport": list(viewport)}
-    for key in ("total_ms", "pointer_to_painted_ms", "until_image_request", "image_fetch", "decode_paint", "image_kB"):
+    out: dict[str, Any] = {
+        "photo": "messi5 (548x342)",
+        "clicks": len(rows),
+        "viewport": list(viewport),
+        "click_with": click_with,
+    }
+    keys = ("total_ms", "pointer_to_painted_ms", "until_image_request", "image_fetch", "until_click_request")
+    for key in (*keys, "click_reply", "decode_paint", "image_kB"):
         vals = [r[key] for r in rows if key in r]
-        out[key] = {"p50": pct(vals, 50), "p95": pct(vals, 95), "max": pct(vals, 100)}
+        if vals:
+            out[key] = {"p50": pct(vals, 50), "p95": pct(vals, 95), "max": pct(vals, 100)}
     out["all_total_ms"] = [round(r["total_ms"], 1) for r in rows]
     return out
 
@@ -233,6 +272,14 @@ def main() -> None:
     ap.add_argument("--viewport", default="1366x768")
     ap.add_argument("--out", default=str(RESULTS_DIR / "ui_click.json"))
     ap.add_argument("--pause-ms", type=int, default=0, help="wait between clicks (0: as click_bench.py)")
+    ap.add_argument(
+        "--click-with",
+        choices=("mouse", "locator"),
+        default="mouse",
+        help="mouse: page.mouse.click at the photo's screen position (the pointer event follows at once); locator: "
+        "Playwright's element click, which adds its own scrolling and actionability checks (~70-100 ms here) before "
+        "the browser gets the click (the measure before 2026-11-30 18:00)",
+    )
     ap.add_argument("--server", action="store_true", help="also time the click event in-process (no browser)")
     ap.add_argument("--no-browser", action="store_true", help="only the in-process measure (with --server)")
     ap.add_argument(
@@ -254,7 +301,7 @@ def main() -> None:
         result["server_click_event_ms"] = server_part(args.clicks, Path(args.app_dir))
         log(f"server: {result['server_click_event_ms']}")
     if not args.no_browser:
-        result["browser_click"] = measure(args.clicks, (w, h), Path(args.app_dir), args.pause_ms)
+        result["browser_click"] = measure(args.clicks, (w, h), Path(args.app_dir), args.pause_ms, args.click_with)
     result.update(
         {
             "loadavg_after": os.getloadavg(),
@@ -265,11 +312,12 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(result, indent=1))
     b = result.get("browser_click")
     if b:
+        splits = ", ".join(f"{k} p95 {b[k]['p95']}" for k in SPLITS if k in b)
         log(
             f"click -> painted: p50 {b['total_ms']['p50']} ms, p95 {b['total_ms']['p95']} ms; from the pointer "
             f"event p50 {b['pointer_to_painted_ms']['p50']} ms, p95 {b['pointer_to_painted_ms']['p95']} ms "
-            f"(until image request p95 {b['until_image_request']['p95']}, fetch p95 {b['image_fetch']['p95']}, "
-            f"decode+paint p95 {b['decode_paint']['p95']}); load {load_before} -> {result['loadavg_after']}"
+            f"({splits}); "
+            f"load {load_before} -> {result['loadavg_after']}"
         )
     log(f"wrote {args.out}")
 

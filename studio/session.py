@@ -93,6 +93,8 @@ class EditorSession:
     # where the current request comes from: (TCP peer, X-Forwarded-For header), set by the UI per request
     peer: tuple[str | None, str | None] = (None, None)
     _editing: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one apply at a time
+    # one UI handler at a time among those that bypass Gradio's queue (the click on the photo: app/view.py)
+    ui_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, kind: str, services: Services) -> None:
         """Count one action ('edit', 'upload' or 'click') against the per-minute limits of its client address
