@@ -230,7 +230,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "clothing": ("upper clothes", "lower clothes", "dress"),
     "outfit": ("upper clothes", "lower clothes", "dress"),
     "garments": ("upper clothes", "lower clothes", "dress"),
-    "animal": ("dog", "cat", "horse", "cow", "sheep", "bird"),
+    "animal": ("dog", "cat", "horse", "cow", "sheep", "bird", "animal"),
     "pet": ("dog", "cat"),
     "vehicle": ("car", "truck", "bus", "van", "bicycle", "motorbike"),
     "water body": ("water", "sea", "lake", "river"),
