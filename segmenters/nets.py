@@ -350,9 +350,10 @@ def _grid(out: np.ndarray, rh: int, rw: int, mirrored: bool) -> np.ndarray:
 VOC_STRIDE = 4  # the VOC net's probabilities are kept every 4th pixel of its 513 output (as ``ADE_STRIDE``)
 
 
-def voc_answer(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def voc_answer(rgb: np.ndarray, cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """One pass of the VOC net over ``rgb`` (RGB uint8): the class index per pixel (int32, the size of ``rgb``,
-    exactly :func:`deeplab_labels`'s answer, which it also caches) and the class probabilities (float32,
+    exactly :func:`deeplab_labels`'s answer, which it also caches unless ``cache`` is False: a zoomed look at a
+    crop is not asked for again and would push the photo's own answer out) and the class probabilities (float32,
     (h', w', 21)) on a grid every ``VOC_STRIDE`` pixels of the net's input (see :func:`voc_probabilities`)."""
     h, w = rgb.shape[:2]
     s = DEEPLAB_SIDE / max(h, w)
@@ -371,6 +372,8 @@ def voc_answer(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     labels, probs = run_tflite(VOC, x[None], reduce)[0]
     labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
+    if not cache:
+        return labels.astype(np.int32), probs
     key = (VOC, rgb.shape, hashlib.blake2b(np.ascontiguousarray(rgb).data, digest_size=16).digest())
     with _LABELS_LOCK:
         _LABELS_CACHE[key] = labels

@@ -52,9 +52,9 @@ HERD_RATIO = 3.5  # a blob longer than this many times its thickest part is seve
 SPLIT_EDGE = 0.35  # superpixels of a herd join across borders whose mean edge strength (0..1) is below this
 SPLIT_MIN_PIECE = 0.12  # a piece smaller than this share of the herd joins the neighbour it shares most border with
 SPLIT_SUPERPIXEL = 120  # work pixels per superpixel
-# an animal's class: summed VOC probabilities, small animals looked at again on a crop (``animal_class``)
+# an animal's class: summed VOC probabilities, small animals of a herd looked at again on a crop (``animal_class``)
 ZOOM_MAX = 0.25  # a piece whose box is under this share of the photo is looked at again on a crop around it
-ZOOM_RUNS = 3  # at most this many zoomed looks per photo (the largest pieces; each is one VOC run, ~0.07 s)
+ZOOM_RUNS = 3  # at most this many zoomed looks per photo (the largest pieces; each is one VOC run, ~0.1 s)
 ZOOM_MARGIN = 0.25  # the crop reaches this share of the piece's box beyond it on each side (context)
 ANIMAL_SURE = 0.82  # a blob whose mean VOC animal probability is at least this is kept on "stuff" (a close-up
 # cat the scene net calls "wall"; named ``ANIMAL``); on the project's photos real animals 0.85-0.99, false finds
@@ -154,12 +154,13 @@ def animal_class(
     pieces: list[np.ndarray], animal_probs: np.ndarray, photo: np.ndarray, zooms: list[int] | None = None
 ) -> int:
     """Index into ``VOC_ANIMALS`` of one blob's class: its animal probabilities (``animal_probs``, (h, w, 6) at the
-    pieces' size) summed over all its pieces (the animals of a herd, or the one animal). A piece whose box is
-    small in the photo (under ``ZOOM_MAX`` of it; the largest first, while ``zooms[0]``, the looks left for
-    the photo, default ``ZOOM_RUNS``, lasts) is looked at again: the VOC net
-    runs on a crop of the full-size ``photo`` around it, where the animal is seen at a scale closer to the
-    net's training (at the photo's scale it calls a herd of horses "cow"), and that look's probabilities
-    stand for the piece's."""
+    pieces' size) summed over all its pieces (the animals of a herd, or the one animal). In a herd (two or more
+    pieces: small, crowded animals) a piece whose box is small in the photo (under ``ZOOM_MAX`` of it; the
+    largest first, while ``zooms[0]``, the looks left for the photo, default ``ZOOM_RUNS``, lasts) is looked at
+    again: the VOC net runs on a crop of the full-size ``photo`` around it, where the animal is seen at a scale
+    closer to the net's training (at the photo's scale it calls darknet_horses' herd "cow"; one animal alone
+    was named right at the photo's scale on every photo of the project), and that look's probabilities stand
+    for the piece's."""
     from segmenters.nets import VOC_CLASSES, voc_answer, voc_probabilities
 
     h, w = pieces[0].shape
@@ -171,7 +172,8 @@ def animal_class(
         boxes.append((rows[0], rows[-1] + 1, cols[0], cols[-1] + 1))
     box_area = [(y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in boxes]
     zooms = [ZOOM_RUNS] if zooms is None else zooms
-    zoomed = [int(i) for i in np.argsort(box_area)[::-1] if box_area[i] < ZOOM_MAX * h * w][: max(0, zooms[0])]
+    zoomed = [int(i) for i in np.argsort(box_area)[::-1] if box_area[i] < ZOOM_MAX * h * w]
+    zoomed = zoomed[: max(0, zooms[0])] if len(pieces) > 1 else []
     zooms[0] -= len(zoomed)
     total = np.zeros(len(VOC_ANIMALS), np.float64)
     for i, p in enumerate(pieces):
@@ -183,7 +185,7 @@ def animal_class(
         y0, y1, x0, x1 = max(0, y0 - my), min(h, y1 + my), max(0, x0 - mx), min(w, x1 + mx)
         Y0, Y1, X0, X1 = round(y0 * sy), round(y1 * sy), round(x0 * sx), round(x1 * sx)
         crop = np.ascontiguousarray(photo[Y0:Y1, X0:X1])
-        _, grid = voc_answer(crop)
+        _, grid = voc_answer(crop, cache=False)
         looked = voc_probabilities(grid, animal_ids, (x1 - x0, y1 - y0))
         total += looked[p[y0:y1, x0:x1]].sum(axis=0)
     return int(np.argmax(total))
