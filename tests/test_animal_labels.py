@@ -31,7 +31,7 @@ def _nets_here() -> bool:
     return net_available(VOC) and net_available(ADE)
 
 
-pytestmark = pytest.mark.skipif(not _nets_here(), reason="the packaged VOC / ADE nets are not here")
+needs_nets = pytest.mark.skipif(not _nets_here(), reason="the packaged VOC / ADE nets are not here")
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +53,14 @@ def _names(chips: dict[str, float]) -> set[str]:
     return {c.rstrip(" 0123456789") for c in chips}
 
 
+@needs_nets
 def test_the_herd_is_horses_not_cows(parsers):
     chips = _animals("darknet_horses", parsers)
     assert _names(chips) == {"horse"}, chips  # was {"cow"}
     assert len(chips) >= 2 and sum(chips.values()) > 0.15, chips  # still split into instances, all of the herd
 
 
+@needs_nets
 @pytest.mark.parametrize(
     "name, expected",
     [
@@ -72,23 +74,27 @@ def test_animals_the_voc_net_knows_keep_their_names(parsers, name, expected):
     assert _names(_animals(name, parsers)) == expected
 
 
+@needs_nets
 def test_the_cat_the_scene_net_calls_wall_is_offered(parsers):
     chips = _animals("chelsea", parsers)  # was no chip at all
     assert len(chips) == 1 and _names(chips) <= {"cat", "animal"}, chips
     assert max(chips.values()) > 0.5, chips  # the cat fills most of the photo
 
 
+@needs_nets
 @pytest.mark.parametrize("name", ["squirrel_cls", "baboon"])
 def test_animals_the_voc_net_has_no_class_for_are_not_birds(parsers, name):
     chips = _animals(name, parsers)  # the VOC net calls both "bird"
     assert _names(chips) == {"animal"}, chips
 
 
+@needs_nets
 @pytest.mark.parametrize("name", ["apple", "orange", "starry_night", "coffee", "astronaut", "china", "darknet_kite"])
 def test_no_animal_where_there_is_none(parsers, name):
     assert _animals(name, parsers) == {}
 
 
+@needs_nets
 def test_voc_answer_is_the_labels_of_one_pass_plus_probabilities():
     from segmenters.nets import VOC_CLASSES, _deeplab_labels, VOC, voc_answer
 
@@ -96,3 +102,17 @@ def test_voc_answer_is_the_labels_of_one_pass_plus_probabilities():
     labels, probs = voc_answer(rgb)
     assert (labels == _deeplab_labels(VOC, rgb)).all()  # the same argmax as before, bit for bit
     assert probs.shape[-1] == len(VOC_CLASSES) and np.allclose(probs.sum(axis=-1), 1.0, atol=1e-4)
+
+
+def test_the_word_animal_selects_an_animal_chip_too():
+    from core.types import Segment
+    from segmenters.text_select import match_labels
+
+    def seg(i, label, x0, x1):
+        m = np.zeros((40, 90), bool)
+        m[5:35, x0:x1] = True
+        return Segment(id=i, label=label, mask=m, source="test")
+
+    parts = [seg(1, "dog", 0, 30), seg(2, "animal", 40, 80)]
+    assert set(match_labels("the animals", parts).label.split(" + ")) == {"dog", "animal"}
+    assert match_labels("the animal", [parts[1]]).label == "animal"
