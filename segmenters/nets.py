@@ -347,11 +347,63 @@ def _grid(out: np.ndarray, rh: int, rw: int, mirrored: bool) -> np.ndarray:
     return out[:rh:ADE_STRIDE, start:rw:ADE_STRIDE][:, ::-1]
 
 
+VOC_STRIDE = 4  # the VOC net's probabilities are kept every 4th pixel of its 513 output (as ``ADE_STRIDE``)
+
+
+def voc_answer(rgb: np.ndarray, cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """One pass of the VOC net over ``rgb`` (RGB uint8): the class index per pixel (int32, the size of ``rgb``,
+    exactly :func:`deeplab_labels`'s answer, which it also caches unless ``cache`` is False: a zoomed look at a
+    crop is not asked for again and would push the photo's own answer out) and the class probabilities (float32,
+    (h', w', 21)) on a grid every ``VOC_STRIDE`` pixels of the net's input (see :func:`voc_probabilities`)."""
+    h, w = rgb.shape[:2]
+    s = DEEPLAB_SIDE / max(h, w)
+    rw, rh = max(1, round(w * s)), max(1, round(h * s))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
+    x[:rh, :rw] = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
+
+    def reduce(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        labels = np.argmax(out[0, :rh, :rw], axis=-1).astype(np.uint8)
+        z = out[0, :rh:VOC_STRIDE, :rw:VOC_STRIDE].astype(np.float32)
+        z -= z.max(axis=-1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=-1, keepdims=True)
+        return labels, z
+
+    labels, probs = run_tflite(VOC, x[None], reduce)[0]
+    labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
+    if not cache:
+        return labels.astype(np.int32), probs
+    key = (VOC, rgb.shape, hashlib.blake2b(np.ascontiguousarray(rgb).data, digest_size=16).digest())
+    with _LABELS_LOCK:
+        _LABELS_CACHE[key] = labels
+        while len(_LABELS_CACHE) > _LABELS_CACHE_SIZE:
+            _LABELS_CACHE.popitem(last=False)
+    return labels.astype(np.int32), probs
+
+
+def voc_probabilities(grid: np.ndarray, classes: list[int], size: tuple[int, int]) -> np.ndarray:
+    """The VOC probabilities of ``classes`` (indices into ``VOC_CLASSES``) from a :func:`voc_answer` grid,
+    resized to ``size`` = (w, h): float32 (h, w, len(classes))."""
+    w, h = size
+    grid = np.ascontiguousarray(grid[..., classes])
+    out = np.empty((h, w, len(classes)), np.float32)
+    for k in range(0, len(classes), 4):  # cv2.resize takes at most 4 channels for some interpolations
+        part = cv2.resize(np.ascontiguousarray(grid[..., k : k + 4]), (w, h), interpolation=cv2.INTER_LINEAR)
+        out[..., k : k + 4] = part.reshape(h, w, -1)
+    return out
+
+
 def voc_labels(ctx: Any) -> np.ndarray:
     """The VOC net's class index per work pixel for this photo (run once, kept in ``ctx.cache``)."""
-    if "voc_labels" not in ctx.cache:
-        ctx.cache["voc_labels"] = deeplab_labels(VOC, ctx.work)
-    return ctx.cache["voc_labels"]
+    return voc_ctx_answer(ctx)[0]
+
+
+def voc_ctx_answer(ctx: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`voc_answer` for this photo's working copy (run once, kept in ``ctx.cache``)."""
+    if "voc" not in ctx.cache:
+        ctx.cache["voc"] = voc_answer(ctx.work)
+    return ctx.cache["voc"]
 
 
 def ade_answer(ctx: Any) -> dict[str, np.ndarray]:

@@ -230,7 +230,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "clothing": ("upper clothes", "lower clothes", "dress"),
     "outfit": ("upper clothes", "lower clothes", "dress"),
     "garments": ("upper clothes", "lower clothes", "dress"),
-    "animal": ("dog", "cat", "horse", "cow", "sheep", "bird"),
+    "animal": ("dog", "cat", "horse", "cow", "sheep", "bird", "animal"),
     "pet": ("dog", "cat"),
     "vehicle": ("car", "truck", "bus", "van", "bicycle", "motorbike"),
     "water body": ("water", "sea", "lake", "river"),
@@ -553,6 +553,8 @@ def _vocabulary(catalogue: Catalogue) -> dict[str, tuple[tuple[str, ...], bool]]
     for word, labels in _GROUPS.items():
         vocab.setdefault(word, (labels, True))
     for name in catalogue.names():  # the photo's own labels, by their own names ("traffic light", "car")
+        if name in _GROUPS:  # a label named like a group word ("animal") stays that group, of which it is one
+            continue
         vocab[name] = (name,) + tuple(c for c in vocab.get(name, ((), False))[0] if c != name), False
     return vocab
 
