@@ -3,6 +3,8 @@ identity-bearing proportions, and how far the expression landmarks moved (all in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -178,6 +180,43 @@ def head_reshape(mesh: np.ndarray, size: float, width: float = 0.0, chin: float 
     return (c + np.outer(u * (1 + width), ex) + np.outer(v, down)).astype(np.float32)
 
 
+def _tps_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """r^2 log r between every point of ``a`` (N, 2) and ``b`` (M, 2): (N, M), 0 where r = 0."""
+    r2 = np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T), 0.0)
+    return 0.5 * r2 * np.log(np.maximum(r2, 1e-300))
+
+
+def thin_plate_spline(
+    centers: np.ndarray, values: np.ndarray, smoothing: float = 0.0
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The smoothing thin-plate spline (kernel r^2 log r plus a linear polynomial) through ``values`` (N, K)
+    at ``centers`` (N, 2): the interpolant of ``scipy.interpolate.RBFInterpolator(kernel="thin_plate_spline",
+    smoothing=...)`` (the same linear system, polynomial on centred and scaled coordinates), without its
+    import (half a second on first use). Returns a function of query points (M, 2) -> (M, K)."""
+    c = centers.astype(np.float64)
+    lo, hi = c.min(0), c.max(0)
+    shift, scale = (hi + lo) / 2, np.where(hi > lo, (hi - lo) / 2, 1.0)
+
+    def poly(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.ones((len(x), 1)), (x - shift) / scale], 1)
+
+    n = len(c)
+    p = poly(c)
+    lhs = np.zeros((n + 3, n + 3))
+    lhs[:n, :n] = _tps_kernel(c, c) + smoothing * np.eye(n)
+    lhs[:n, n:] = p
+    lhs[n:, :n] = p.T
+    rhs = np.zeros((n + 3, values.shape[1]))
+    rhs[:n] = values
+    coeffs = np.linalg.solve(lhs, rhs)
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        q = x.astype(np.float64)
+        return _tps_kernel(q, c) @ coeffs[:n] + poly(q) @ coeffs[n:]
+
+    return evaluate
+
+
 def warp_around(
     images: list[np.ndarray], src_pts: np.ndarray, dst_pts: np.ndarray, region: np.ndarray, reach: float
 ) -> tuple[list[np.ndarray], tuple[int, int, int, int]]:
@@ -187,8 +226,6 @@ def warp_around(
 
     Returns (warped copies of the images, the XYXY box outside which nothing changed).
     """
-    from scipy.interpolate import RBFInterpolator
-
     outs = [img.copy() for img in images]
     if not region.any():
         return outs, (0, 0, 0, 0)
@@ -199,13 +236,8 @@ def warp_around(
     step = 4
     gy, gx = np.mgrid[y0:y1:step, x0:x1:step]
     # the map is dst -> src: each output pixel fetches the photo at its displaced place
-    rbf = RBFInterpolator(
-        dst_pts[::2].astype(np.float64),
-        (src_pts[::2] - dst_pts[::2]).astype(np.float64),
-        kernel="thin_plate_spline",
-        smoothing=1.0,
-    )
-    grid = rbf(np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float64)).reshape(gx.shape + (2,)).astype(np.float32)
+    spline = thin_plate_spline(dst_pts[::2], src_pts[::2] - dst_pts[::2], smoothing=1.0)
+    grid = spline(np.stack([gx.ravel(), gy.ravel()], 1)).reshape(gx.shape + (2,)).astype(np.float32)
     disp = cv2.resize(grid, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     outside = cv2.distanceTransform((~region[y0:y1, x0:x1]).astype(np.uint8), cv2.DIST_L2, 5)
     fade = np.clip(1 - outside / max(reach, 1.0), 0, 1)

@@ -225,6 +225,23 @@ def test_head_outline_moves_the_edge_and_keeps_the_rest(real, faces):
         assert changed.any() and not (changed & ~near).any()
 
 
+def test_thin_plate_spline_is_scipys(faces):
+    """The outline warp's spline (numpy, no scipy.interpolate import on first use) is the interpolant of
+    scipy's RBFInterpolator(kernel="thin_plate_spline", smoothing=1) on a real face's points."""
+    from scipy.interpolate import RBFInterpolator
+
+    from faces.geometry import head_reshape, thin_plate_spline
+
+    f = faces["astronaut"][0]
+    src = f.mesh[::2].astype(np.float64)
+    dst = head_reshape(f.mesh, f.size, 0.08, -0.05)[::2].astype(np.float64)
+    gy, gx = np.mgrid[150:350:7, 150:350:5]
+    q = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float64)
+    ref = RBFInterpolator(dst, src - dst, kernel="thin_plate_spline", smoothing=1.0)(q)
+    ours = thin_plate_spline(dst, src - dst, smoothing=1.0)(q)
+    assert np.abs(ref).max() > 1.0 and np.abs(ours - ref).max() < 1e-6
+
+
 def test_anti_face_is_far_from_the_face_and_photo_like(real, faces):
     """The anti-face: made from the face alone, on the gallery canvas, not a copy of the mean face."""
     from faces.gallery import anti_target, mean_face
