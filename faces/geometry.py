@@ -56,7 +56,10 @@ def warp_mesh(
     # per-triangle affine maps dst -> src: [x y 1] @ A = [sx sy]
     D = np.concatenate([d[tris], np.ones((len(tris), 3, 1), np.float32)], axis=2).astype(np.float64)
     S = src_pts[tris].astype(np.float64)
-    A = np.linalg.pinv(D) @ S  # (T, 3, 2)
+    try:
+        A = np.linalg.solve(D, S)  # (T, 3, 2)
+    except np.linalg.LinAlgError:  # a degenerate (zero-area) triangle: least squares
+        A = np.linalg.pinv(D) @ S
     covered = ids > 0
     yy, xx = np.nonzero(covered)
     At = A[ids[covered] - 1]
