@@ -607,3 +607,18 @@ def test_strong_blur_matches_the_full_size_blur(real):
             full = cv2.GaussianBlur(full, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
             diff = np.abs(strong_blur(crop, sigma).astype(np.int16) - full)
             assert diff.mean() < 3.0 and diff.max() <= 16, (sigma, diff.mean(), diff.max())
+
+
+def test_wide_blur_matches_the_full_size_blur(real):
+    """The swap's lighting bands (faces.blend.wide_blur: a wide Gaussian at a reduced scale) within half a grey
+    level on average and 1 at most of the full-size Gaussian, on real face crops (float Lab lightness, 0-100),
+    more than 2 sigma in from the crop's edge (edges are extrapolated differently at the two scales)."""
+    from faces.blend import WIDE_SIGMA, wide_blur
+
+    for img in real.values():
+        crop = np.ascontiguousarray(img[80:420, 120:420]).astype(np.float32) / 255.0
+        light = cv2.cvtColor(crop, cv2.COLOR_RGB2Lab)[..., 0]
+        for sigma in (WIDE_SIGMA, 14.0, 25.0):
+            m = int(2 * sigma)
+            diff = np.abs(wide_blur(light, sigma) - cv2.GaussianBlur(light, (0, 0), sigma))[m:-m, m:-m]
+            assert diff.mean() < 0.2 and diff.max() < 1.0, (sigma, diff.mean(), diff.max())
