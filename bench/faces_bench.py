@@ -1,6 +1,6 @@
 """Faces benchmark: how far "Anonymize everyone" (offline swap, checked) moves each face, and at what cost.
 
-    OMP_NUM_THREADS=1 python bench/faces_bench.py [--out bench/results/faces.json] [--images /tmp/faces_out]
+    OMP_NUM_THREADS=1 python bench/faces_bench.py [--out bench/results/faces.json] [--images /tmp/faces_out] [--repeat 3]
 
 Photos: astronaut, grace_hopper, tom_hanks (portraits), t1 (group of 6), basketball1 (2 small faces), messi5 (one
 small face), darknet_person (a small face) and the 1280x720 composite of tests/test_faces.assemble_group (6 faces, 21-103 px).
@@ -84,6 +84,9 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "faces.json"))
     ap.add_argument("--images", default="/tmp/faces_out")
     ap.add_argument("--photos", default=",".join(PHOTOS))
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="runs per photo; seconds_min: each face's fastest (busy host)"
+    )
     args = ap.parse_args()
 
     from core.composite import seam_delta_e
@@ -102,6 +105,7 @@ def main() -> None:
             "cpu_count": os.cpu_count(),
             "python": platform.python_version(),
             "omp_threads": os.environ.get("OMP_NUM_THREADS"),
+            "repeat": args.repeat,
             "load_avg_1m_start": round(os.getloadavg()[0], 2),
         },
         "thresholds": {"dlib_same_person": 0.6, "dlib_margin": VERIFY_MARGIN, "expression_limit": EXPRESSION_LIMIT},
@@ -120,6 +124,12 @@ def main() -> None:
         t = time.perf_counter()
         out = ed.apply(img, None, {"method": "swap"}, seed=0)
         total = time.perf_counter() - t
+        best_secs = {r["face"]: r["seconds"] for r in ed.last_report}
+        for _ in range(args.repeat - 1):  # the same run again (seed 0: same result): the fastest time per face
+            again = AnonymizeEditor()
+            again.apply(img, None, {"method": "swap"}, seed=0)
+            for r in again.last_report:
+                best_secs[r["face"]] = min(best_secs[r["face"]], r["seconds"])
         cv2.imwrite(f"{args.images}/{name}_anonymized.png", np.hstack([img, out])[..., ::-1])
         report = {r["face"]: r for r in ed.last_report}
         rows = []
@@ -139,13 +149,14 @@ def main() -> None:
                 "expression": r.get("expression"),
                 "seam_increase": round(seam.increase, 2),
                 "seconds": r.get("seconds"),
+                "seconds_min": best_secs.get(f.index),
             }
             rows.append(row)
             rows_all.append(row)
             print(
                 f"{name:13s} #{f.index} {row['size_px']:4d}px dlib {row['dlib_distance']}  "
                 f"{(row['done'] or '')[:60]:60s} expr {(row['expression'] or {}).get('max')} "
-                f"seam +{row['seam_increase']} {row['seconds']}s",
+                f"seam +{row['seam_increase']} {row['seconds']}s (min {row['seconds_min']}s)",
                 flush=True,
             )
         results["photos"][name] = {"faces": len(faces), "seconds_total": round(total, 2), "per_face": rows}
@@ -164,6 +175,7 @@ def main() -> None:
             "expression_max": stats([(r["expression"] or {}).get("max") for r in swapped]),
             "seam_increase": stats([r["seam_increase"] for r in rs]),
             "seconds_per_face": stats([r["seconds"] for r in rs]),
+            "seconds_min_per_face": stats([r["seconds_min"] for r in rs]),
         }
     results["summary"] = summary
     results["one_try_100px"] = try_costs(real["astronaut"])

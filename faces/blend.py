@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 
 import cv2
 import numpy as np
@@ -54,9 +55,27 @@ def colour_transfer(
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
+WIDE_SIGMA = 8.0  # px: a Gaussian blur at least this wide runs on a copy shrunk to a quarter of sigma per px
+
+
+def wide_blur(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of a float image (H, W[, C]); a wide one (sigma >= ``WIDE_SIGMA``) at a reduced scale (down
+    by sigma / 4, area-averaged, blurred by the remaining width, back up bilinearly): the same smooth result
+    within a fraction of a grey level (the kernel is ~6 sigma wide: a 20 px sigma costs 121 taps per pixel)."""
+    if sigma < WIDE_SIGMA:
+        return cv2.GaussianBlur(x, (0, 0), sigma)
+    h, w = x.shape[:2]
+    f = sigma / 4.0
+    small = cv2.resize(x, (max(1, round(w / f)), max(1, round(h / f))), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), math.sqrt(max(sigma * sigma - f * f / 4.0, 1.0)) / f)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def _masked_low(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
-    num = cv2.GaussianBlur(x * w[..., None], (0, 0), sigma)
-    den = cv2.GaussianBlur(w, (0, 0), sigma)[..., None]
+    num = wide_blur(x * w[..., None], sigma)
+    den = wide_blur(w, sigma)
+    if den.ndim == 2:
+        den = den[..., None]
     return num / np.maximum(den, 1e-4)
 
 
@@ -94,7 +113,7 @@ def _match_shading(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float
     fine, broad = max(0.8, size / 40.0), max(1.5, size / 9.0)
 
     def band(x: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(x, (0, 0), fine) - cv2.GaussianBlur(x, (0, 0), broad)
+        return cv2.GaussianBlur(x, (0, 0), fine) - wide_blur(x, broad)
 
     bn, bo = band(ln), band(lo)
     gain = float(np.clip(bo[skin].std() / max(float(bn[skin].std()), 1e-3), 0.5, 1.0))
@@ -277,6 +296,52 @@ def _repair_warp(warped: np.ndarray, blurred: np.ndarray, coords: np.ndarray, sc
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
+_STACKS: dict[tuple[int, float], tuple[Target, np.ndarray, float, np.ndarray]] = {}  # the last few, by target
+STACKS_KEPT = 4
+_STACKS_LOCK = threading.Lock()
+
+
+def _target_stack(target: Target, size: float) -> tuple[np.ndarray, float, np.ndarray]:
+    """The target face ready to be warped onto a face of ``size`` px: (its mesh in the crop, the scale, the
+    float32 crop stack: RGB, its skin, RGB blurred for squeezed parts, x, y). The same for every try of a face
+    with this target, so the last ``STACKS_KEPT`` are kept (the target itself is held with its entry)."""
+    key = (id(target), round(float(size), 3))
+    hit = _STACKS.get(key)
+    if hit is not None and hit[0] is target:
+        return hit[1], hit[2], hit[3]
+    sx0, sy0, sx1, sy1 = padded_box(target.face.mesh, target.image.shape, 0.15 * target.face.size + 8)
+    src = target.image[sy0:sy1, sx0:sx1]
+    src_mesh = target.face.mesh - np.array([sx0, sy0], np.float32)
+    t_size = target.face.size  # in src pixels
+    scale = size / max(t_size, 1.0)
+    if (
+        scale < 0.25
+    ):  # a much bigger target face (a user's photo): shrink it first (area-averaged) to 3x this face's size
+        k = 3.0 * scale
+        src = cv2.resize(
+            src, (max(1, round(src.shape[1] * k)), max(1, round(src.shape[0] * k))), interpolation=cv2.INTER_AREA
+        )
+        src_mesh, scale, t_size = src_mesh * k, scale / k, t_size * k
+    if scale < 0.8:  # shrinking a lot: low-pass first so the warp does not alias
+        src = cv2.GaussianBlur(src, (0, 0), 0.4 / scale)
+    # the target's own skin (its face oval, pulled in from the edge) rides along as a fourth channel, so
+    # the canvas around a gallery face never lands in the photo where a turned face squeezes its edge
+    tk = max(3, round(0.03 * t_size) | 1)
+    skin = cv2.erode(
+        polygon_mask(src.shape, src_mesh[FACE_OVAL]).astype(np.uint8) * 255,
+        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (tk, tk)),
+    )
+    h, w = src.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    aa = cv2.GaussianBlur(src, (0, 0), 0.4 * math.sqrt(8.0) / min(scale, 1.0))  # for 3x squeezed parts
+    stack = np.dstack([src, skin, aa, xx, yy]).astype(np.float32)
+    with _STACKS_LOCK:
+        while len(_STACKS) >= STACKS_KEPT:
+            _STACKS.pop(next(iter(_STACKS)))
+        _STACKS[key] = (target, src_mesh, scale, stack)
+    return src_mesh, scale, stack
+
+
 def mesh_swap(
     out: np.ndarray,
     photo: np.ndarray,
@@ -300,33 +365,7 @@ def mesh_swap(
         )
     dst = face.mesh
     box = padded_box(dst, photo.shape, 0.06 * face.size + 4)
-    # the target's face and a margin only (a user's target photo may be large; the warp carries 9 channels)
-    sx0, sy0, sx1, sy1 = padded_box(target.face.mesh, target.image.shape, 0.15 * target.face.size + 8)
-    src = target.image[sy0:sy1, sx0:sx1]
-    src_mesh = target.face.mesh - np.array([sx0, sy0], np.float32)
-    t_size = target.face.size  # in src pixels
-    scale = face.size / max(t_size, 1.0)
-    if (
-        scale < 0.25
-    ):  # a much bigger target face (a user's photo): shrink it first (area-averaged) to 3x this face's size
-        k = 3.0 * scale
-        src = cv2.resize(
-            src, (max(1, round(src.shape[1] * k)), max(1, round(src.shape[0] * k))), interpolation=cv2.INTER_AREA
-        )
-        src_mesh, scale, t_size = src_mesh * k, scale / k, t_size * k
-    if scale < 0.8:  # shrinking a lot: low-pass first so the warp does not alias
-        src = cv2.GaussianBlur(src, (0, 0), 0.4 / scale)
-    # the target's own skin (its face oval, pulled in from the edge) rides along as a fourth channel, so
-    # the canvas around a gallery face never lands in the photo where a turned face squeezes its edge
-    tk = max(3, round(0.03 * t_size) | 1)
-    skin = cv2.erode(
-        polygon_mask(src.shape, src_mesh[FACE_OVAL]).astype(np.uint8) * 255,
-        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (tk, tk)),
-    )
-    h, w = src.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    aa = cv2.GaussianBlur(src, (0, 0), 0.4 * math.sqrt(8.0) / min(scale, 1.0))  # for 3x squeezed parts
-    stack = np.dstack([src, skin, aa, xx, yy]).astype(np.float32)
+    src_mesh, scale, stack = _target_stack(target, face.size)
     warped9, covered = warp_mesh(stack, src_mesh, dst, target.tris, box, face.mesh_depth)
     warped = _repair_warp(warped9[..., :3], warped9[..., 4:7], warped9[..., 7:9], scale)
     skin_w = warped9[..., 3] / 255.0

@@ -225,6 +225,23 @@ def test_head_outline_moves_the_edge_and_keeps_the_rest(real, faces):
         assert changed.any() and not (changed & ~near).any()
 
 
+def test_thin_plate_spline_is_scipys(faces):
+    """The outline warp's spline (numpy, no scipy.interpolate import on first use) is the interpolant of
+    scipy's RBFInterpolator(kernel="thin_plate_spline", smoothing=1) on a real face's points."""
+    from scipy.interpolate import RBFInterpolator
+
+    from faces.geometry import head_reshape, thin_plate_spline
+
+    f = faces["astronaut"][0]
+    src = f.mesh[::2].astype(np.float64)
+    dst = head_reshape(f.mesh, f.size, 0.08, -0.05)[::2].astype(np.float64)
+    gy, gx = np.mgrid[150:350:7, 150:350:5]
+    q = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float64)
+    ref = RBFInterpolator(dst, src - dst, kernel="thin_plate_spline", smoothing=1.0)(q)
+    ours = thin_plate_spline(dst, src - dst, smoothing=1.0)(q)
+    assert np.abs(ref).max() > 1.0 and np.abs(ours - ref).max() < 0.01  # px (float32 kernel sums)
+
+
 def test_anti_face_is_far_from_the_face_and_photo_like(real, faces):
     """The anti-face: made from the face alone, on the gallery canvas, not a copy of the mean face."""
     from faces.gallery import anti_target, mean_face
@@ -590,3 +607,18 @@ def test_strong_blur_matches_the_full_size_blur(real):
             full = cv2.GaussianBlur(full, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
             diff = np.abs(strong_blur(crop, sigma).astype(np.int16) - full)
             assert diff.mean() < 3.0 and diff.max() <= 16, (sigma, diff.mean(), diff.max())
+
+
+def test_wide_blur_matches_the_full_size_blur(real):
+    """The swap's lighting bands (faces.blend.wide_blur: a wide Gaussian at a reduced scale) within half a grey
+    level on average and 1 at most of the full-size Gaussian, on real face crops (float Lab lightness, 0-100),
+    more than 2 sigma in from the crop's edge (edges are extrapolated differently at the two scales)."""
+    from faces.blend import WIDE_SIGMA, wide_blur
+
+    for img in real.values():
+        crop = np.ascontiguousarray(img[80:420, 120:420]).astype(np.float32) / 255.0
+        light = cv2.cvtColor(crop, cv2.COLOR_RGB2Lab)[..., 0]
+        for sigma in (WIDE_SIGMA, 14.0, 25.0):
+            m = int(2 * sigma)
+            diff = np.abs(wide_blur(light, sigma) - cv2.GaussianBlur(light, (0, 0), sigma))[m:-m, m:-m]
+            assert diff.mean() < 0.2 and diff.max() < 1.0, (sigma, diff.mean(), diff.max())
