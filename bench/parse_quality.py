@@ -151,6 +151,7 @@ def time_1mp(names: list[str], repeats: int) -> dict:
     """Seconds of ``parse_report`` for each photo resized to 1 MP (nets on), and each parser's own time."""
     from core.models import ModelManager
     from core.types import Photo
+    from segmenters.nets import clear_labels_cache
     from segmenters.parsing import parse_report
     from tests import labelset, photos
 
@@ -169,6 +170,7 @@ def time_1mp(names: list[str], repeats: int) -> dict:
         per: dict[str, list[float]] = {}
         other = OtherLoad().start()
         for _ in range(repeats):
+            clear_labels_cache()  # each timed parse is a new upload's: no net answer kept from the last one
             c0 = time.process_time()
             r = parse_report(photo, manager)
             cpu.append(time.process_time() - c0)

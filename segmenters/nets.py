@@ -253,6 +253,12 @@ def deeplab_labels(name: str, rgb: np.ndarray) -> np.ndarray:
     return labels.astype(np.int32)
 
 
+def clear_labels_cache() -> None:
+    """Forget the kept answers of :func:`deeplab_labels` (a benchmark times each parse as a new upload's)."""
+    with _LABELS_LOCK:
+        _LABELS_CACHE.clear()
+
+
 def _deeplab_labels(name: str, rgb: np.ndarray) -> np.ndarray:
     """:func:`deeplab_labels` without the cache (uint8)."""
     h, w = rgb.shape[:2]
