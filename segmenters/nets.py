@@ -259,14 +259,22 @@ def clear_labels_cache() -> None:
         _LABELS_CACHE.clear()
 
 
-def _deeplab_labels(name: str, rgb: np.ndarray) -> np.ndarray:
-    """:func:`deeplab_labels` without the cache (uint8)."""
+def _deeplab_input(rgb: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """The DeepLab nets' input for ``rgb``: the longer side resized to ``DEEPLAB_SIDE``, scaled to [-1, 1] and
+    zero-padded to a square (float32), and the resized width and height inside it."""
     h, w = rgb.shape[:2]
     s = DEEPLAB_SIDE / max(h, w)
     rw, rh = max(1, round(w * s)), max(1, round(h * s))
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
     x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
     x[:rh, :rw] = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
+    return x, rw, rh
+
+
+def _deeplab_labels(name: str, rgb: np.ndarray) -> np.ndarray:
+    """:func:`deeplab_labels` without the cache (uint8)."""
+    h, w = rgb.shape[:2]
+    x, rw, rh = _deeplab_input(rgb)
     labels = run_tflite(name, x[None], lambda out: np.argmax(out[0, :rh, :rw], axis=-1).astype(np.uint8))[0]
     return cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
 
@@ -362,11 +370,7 @@ def voc_answer(rgb: np.ndarray, cache: bool = True) -> tuple[np.ndarray, np.ndar
     crop is not asked for again and would push the photo's own answer out) and the class probabilities (float32,
     (h', w', 21)) on a grid every ``VOC_STRIDE`` pixels of the net's input (see :func:`voc_probabilities`)."""
     h, w = rgb.shape[:2]
-    s = DEEPLAB_SIDE / max(h, w)
-    rw, rh = max(1, round(w * s)), max(1, round(h * s))
-    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
-    x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
-    x[:rh, :rw] = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
+    x, rw, rh = _deeplab_input(rgb)
 
     def reduce(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         labels = np.argmax(out[0, :rh, :rw], axis=-1).astype(np.uint8)
