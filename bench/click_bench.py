@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, ROOT, log, machine_info, offline_env, open_app_for_clicks
+from common import RESULTS_DIR, ROOT, launch_chromium, log, machine_info, offline_env, open_app_for_clicks
 
 offline_env()
 
@@ -221,19 +221,7 @@ def browser_latency(clicks: int = 20) -> dict[str, Any]:
     times: list[float] = []
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-                ],
-            )
+            browser = launch_chromium(pw)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             img = open_app_for_clicks(page, port, photo)
             box = img.bounding_box()

@@ -229,6 +229,23 @@ def write_result(result: dict[str, Any], out: Path) -> None:
     out.write_text(json.dumps(result, indent=2) + "\n")
 
 
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",  # nothing beyond this machine
+]
+
+
+def launch_chromium(pw: Any) -> Any:
+    """Debian's headless Chromium through Playwright (``pw``: a ``sync_playwright()`` handle), as the benches use it."""
+    return pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+
+
 def open_app_for_clicks(page: Any, port: int, photo: Path, wait_s: float = 300) -> Any:
     """Browser benches: open the app on ``port`` (retrying while it starts, up to ``wait_s``), upload ``photo``,
     wait for its labelled parts, switch to include clicks; the canvas image's locator."""

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, ROOT, log, machine_info, offline_env, open_app_for_clicks
+from common import RESULTS_DIR, ROOT, launch_chromium, log, machine_info, offline_env, open_app_for_clicks
 
 offline_env()
 
@@ -185,19 +185,7 @@ def measure(
     rows: list[dict[str, float]] = []
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-                ],
-            )
+            browser = launch_chromium(pw)
             page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
             page.add_init_script(RECORD_POINTER)
             img = open_app_for_clicks(page, port, photo)
