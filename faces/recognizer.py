@@ -221,7 +221,9 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17) -> bytes:
             if op == "Relu":
                 nodes.append(helper.make_node("Relu", [x], [out]))
             elif op == "Relu6":
-                nodes.append(helper.make_node("Clip", [x, const(np.float32(0)), const(np.float32(6))], [out]))
+                nodes.append(
+                    helper.make_node("Clip", [x, const(np.array(0, np.float32)), const(np.array(6, np.float32))], [out])
+                )
             elif op == "Prelu":
                 nodes.append(helper.make_node("PRelu", [x, operand(extra[0], True)], [out]))
             else:
