@@ -54,7 +54,7 @@ class PackagedFile:
     name: str
     package: str
     version: str
-    kind: str  # "wheel" or "installed"
+    kind: str  # "wheel", "installed", "url" or "npm"
     member: str  # path inside the wheel / site-packages
     sha256: str
     licence: str

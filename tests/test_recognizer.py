@@ -363,3 +363,51 @@ def test_the_astronaut_in_the_composite_is_the_same_person():
     h = find_faces(real["grace_hopper"])[0]
     assert recognizer.similarity(real["astronaut"], a, group, g) >= 0.9
     assert recognizer.similarity(real["grace_hopper"], h, group, g) < recognizer.SAME_PERSON
+
+
+def test_without_its_files_the_recogniser_is_absent_and_says_how_to_get_it(tmp_path, monkeypatch):
+    """Setup could not reach the registry: ``available()`` is False, a call names the fetch script, and the
+    benchmark's column is None (the check is absent, not a number)."""
+    from core.models import default_manager
+    from faces.types import Face
+
+    monkeypatch.setenv("FACET_PACKAGED_DIR", str(tmp_path))  # the only place looked at: empty
+    default_manager().evict("packaged:" + recognizer.GRAPH)
+    assert not recognizer.available()
+    img = np.zeros((64, 64, 3), np.uint8)
+    face = Face((10.0, 10.0, 50.0, 50.0), np.array([[20, 25], [40, 25], [30, 35], [22, 44], [38, 44]], np.float32), 1.0)
+    with pytest.raises(ModelUnavailable, match="fetch_packaged_models.py"):
+        recognizer.embed_faces(img, [face])
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "faces_bench", Path(__file__).parent.parent / "bench" / "faces_bench.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["faces_bench"] = bench
+    spec.loader.exec_module(bench)
+    assert bench.recognizer_similarity(recognizer, img, face, img, []) is None
+    assert bench.recognizer_no_face(recognizer, img, face) is None
+
+
+@needs_model
+def test_the_bench_column_scores_an_untouched_face_1_and_a_filled_one_low():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from faces.detect import find_faces
+    from tests import photos
+
+    spec = importlib.util.spec_from_file_location(
+        "faces_bench", Path(__file__).parent.parent / "bench" / "faces_bench.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["faces_bench"] = bench
+    spec.loader.exec_module(bench)
+    img = photos.load("astronaut")
+    face = find_faces(img)[0]
+    assert bench.recognizer_similarity(recognizer, img, face, img, find_faces(img)) == pytest.approx(1.0, abs=1e-3)
+    assert bench.recognizer_no_face(recognizer, img, face) < recognizer.SAME_PERSON  # measured -0.38
