@@ -361,7 +361,10 @@ def _repair_warp(warped: np.ndarray, blurred: np.ndarray, coords: np.ndarray, sc
 
 
 EYE_OPEN = 0.30  # eye openness (faces.measures.eye_openness) of a plainly open eye: the gallery faces' own
-EYE_SHUT = 0.12  # ... and of a closed one: the lid is drawn all the way down at this openness
+EYE_SHUT = 0.12  # ... and of a closed one
+LID_MAX = 0.6  # the lid comes down at most this share of the lid gap: the face mesh does not tell a closed eye
+# from a downcast one (t1's downcast eyes read 0.15-0.25), and a lid drawn fully down costs dlib margin (t1 #5:
+# 0.769 -> 0.745 at 1.0; 0.750 at 0.6)
 
 
 def lower_lids(warped: np.ndarray, mesh: np.ndarray, origin: tuple[int, int], size: float) -> np.ndarray:
@@ -369,14 +372,14 @@ def lower_lids(warped: np.ndarray, mesh: np.ndarray, origin: tuple[int, int], si
     photo's eyes are (``mesh``: the face's own mesh, photo pixels). A gallery face's eye is wide open; warped
     onto a closed, squinting or downcast eye's outline it is squeezed but still shows its white and iris, and
     the eyes come out open. Per eye, with openness o (:func:`faces.measures.eye_openness`), the part of the eye
-    above the lid line lowered by ``(EYE_OPEN - o) / (EYE_OPEN - EYE_SHUT)`` of the lid gap is covered with the
+    above the lid line lowered by ``(EYE_OPEN - o) / (EYE_OPEN - EYE_SHUT)`` of the lid gap (at most ``LID_MAX``) is covered with the
     target's own lid skin (the eye inpainted from around it), and the lashes (the darkest of the target's upper
     lid) follow the new lid line. Open eyes are left as they are."""
     from faces.measures import EYE_LIDS, eye_openness
 
     out = warped
     for (outer, inner, upper, lower), o in zip(EYE_LIDS, eye_openness(mesh)):
-        w = float(np.clip((EYE_OPEN - o) / (EYE_OPEN - EYE_SHUT), 0.0, 1.0))
+        w = float(np.clip((EYE_OPEN - o) / (EYE_OPEN - EYE_SHUT), 0.0, LID_MAX))
         if w < 0.05:
             continue
         ends = mesh[[outer, inner]] - np.array(origin, np.float32)
@@ -396,7 +399,9 @@ def lower_lids(warped: np.ndarray, mesh: np.ndarray, origin: tuple[int, int], si
         f = out.astype(np.float32)
         lashes = np.zeros(out.shape[:2], np.float32)
         line = np.concatenate([ends[:1], lid, ends[1:]])
-        cv2.polylines(lashes, [np.round(line * 16).astype(np.int32)], False, 1.0, max(1, round(0.012 * size)), cv2.LINE_AA, 4)
+        cv2.polylines(
+            lashes, [np.round(line * 16).astype(np.int32)], False, 1.0, max(1, round(0.012 * size)), cv2.LINE_AA, 4
+        )
         lashes = cv2.GaussianBlur(lashes, (0, 0), max(0.5, 0.006 * size))[..., None] * w
         dark = np.percentile(f[eye], 10, axis=0)  # the target's own lashes / iris: its darkest
         f = f + cover * (skin - f)

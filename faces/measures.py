@@ -202,12 +202,17 @@ def _grey(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 
+LOOK_FLOOR = 1.0  # grey levels added to both sides of the grain and sharpness ratios (see :func:`look`)
+
+
 def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, float]:
     """How photographic a swapped face looks next to the original, on its skin (:func:`skin_region`):
 
     - ``grain``: the result's finest-band noise (:func:`noise_sigma`) over the original's (1 = same grain;
-      well under 1 = plastic-smooth skin);
+      well under 1 = plastic-smooth skin; well over 1 = a grainier, sharper face than the photo around it);
     - ``sharpness``: the result's fine-detail energy (:func:`detail`) over the original's;
+      both ratios with ``LOOK_FLOOR`` grey levels added above and below (a soft JPEG's skin measures 0.5-0.8
+      grey levels of grain: differences that small are not seen);
     - ``chroma``: the result's median skin chroma (CIE Lab C*) over the original's (under 1 = greyer skin;
       both near 0 on a black-and-white photo: then 1);
     - ``eyes_open``: the result's eye openness (:func:`eye_openness`, the face mesh found on the result, the
@@ -226,8 +231,8 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
     after = mesh_for(result, face)
     opened = float("nan") if after is None else max(eye_openness(after)) - max(eye_openness(face.mesh))
     return {
-        "grain": round(nr / max(no, 1e-3), 3),
-        "sharpness": round(dr / max(do, 1e-3), 3),
+        "grain": round((nr + LOOK_FLOOR) / (no + LOOK_FLOOR), 3),
+        "sharpness": round((dr + LOOK_FLOOR) / (do + LOOK_FLOOR), 3),
         "chroma": round(1.0 if co < 3 and cr < 3 else cr / max(co, 1e-3), 3),
         "eyes_open": round(opened, 3),
     }
