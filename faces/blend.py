@@ -194,14 +194,19 @@ def _match_grain(
         return rgb
     if grain is not None:
         gs = level(grain + 128.0, np.ones(grain.shape[:2], bool))
-        if gs > 0.2:
-            return rgb + grain * min(extra / gs, 4.0)
+        if gs > 0.2:  # the photo's grain, at most doubled (more shows its own pattern); Gaussian for the rest
+            k = min(extra / gs, GRAIN_GAIN)
+            rgb = rgb + grain * k
+            extra = math.sqrt(max(0.0, extra * extra - (k * gs) ** 2))
+            if extra <= 0.3:
+                return rgb
     gen = rng or np.random.default_rng(0)
     return rgb + gen.standard_normal(rgb.shape[:2]).astype(np.float32)[..., None] * extra
 
 
 GRAIN_BLOCK = 16  # px: the photo's grain is copied in blocks this size, on its 8 px (JPEG) grid
 GRAIN_SIGMA = 1.0  # px: the grain is the photo minus its Gaussian blur this wide
+GRAIN_GAIN = 2.0  # the photo's grain is amplified at most this much (a backdrop's mottle shows as a pattern)
 
 
 def photo_grain(
@@ -316,6 +321,18 @@ def _skin(mesh: np.ndarray, origin: tuple[int, int], shape: tuple[int, int], siz
     features = (parts["eyes"] | parts["eyebrows"] | parts["lips"]).astype(np.uint8)
     k = max(3, round(0.06 * size) | 1)
     return cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) == 0
+
+
+def _line_grain(base: np.ndarray, lines: np.ndarray, grain: np.ndarray) -> np.ndarray:
+    """The photo's ``grain`` (float RGB crop) at ``lines`` (bool crop: painted-out glasses frames), scaled to
+    the grain of the hair and skin just around them (a ring 3-8 px out; at most ``GRAIN_GAIN`` x)."""
+    k = lines.astype(np.uint8)
+    ring = (cv2.dilate(k, np.ones((17, 17), np.uint8)) > 0) & ~(cv2.dilate(k, np.ones((7, 7), np.uint8)) > 0)
+    grey = cv2.cvtColor(base, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    want = noise_sigma(grey, ring)
+    have = noise_sigma(grain.mean(2), np.ones(lines.shape, bool))
+    gain = 1.0 if have < 0.2 or want <= 0 else min(want / have, GRAIN_GAIN)
+    return grain[lines] * gain
 
 
 def paint_out_lines(rgb: np.ndarray, lines: np.ndarray, size: float) -> np.ndarray:
@@ -508,7 +525,9 @@ def mesh_swap(
     gen = rng or np.random.default_rng(0)
     grain = photo_grain(photo, face_mask(photo.shape, face), box, face.size, gen)
     if lines is not None and grain is not None:  # a painted-out frame takes the photo's grain (no smooth patch)
-        crop[lines] = np.clip(crop[lines] + grain[lines] + 0.5, 0, 255).astype(np.uint8)
+        crop[lines] = np.clip(crop[lines] + _line_grain(photo[y0:y1, x0:x1], lines, grain) + 0.5, 0, 255).astype(
+            np.uint8
+        )
     if colour:
         warped = match_photo(warped, base, m, face.size, gen, _skin(dst, (x0, y0), m.shape, face.size), grain)
     alpha = inner_alpha(m, max(2.0, 0.05 * face.size)) * forehead_fade(dst, (x0, y0), m.shape)
