@@ -11,7 +11,8 @@ expression movement it measured (mouth / eyes / brows vs the face oval, fraction
 seam metric (mean CIEDE2000 jump across the edge of the pixels the editor changed around the face: result
 minus original, from core.composite.seam_delta_e; tests/test_faces.changed_region), how photographic each swap
 looks next to the original on its skin (faces.measures.look: ``grain`` and ``sharpness`` ratios swapped /
-original, each with a 1 grey level floor; ``chroma`` ratio of the median skin chroma; ``eyes_open``: the eye
+original, each with a 1 grey level floor; ``chroma`` ratio of the median skin chroma; ``colour``: the 90th
+percentile of the local a/b difference on the skin; ``eyes_open``: the eye
 openness the face mesh finds on the result minus the original's) and the editor's own seconds per face (detection excluded; 1 thread). Then what
 one checked try costs on a 100 px face, part by part (``one_try_100px``).
 Machine, threads and load average are recorded: timings on a shared machine are inflated.
@@ -182,7 +183,7 @@ def main() -> None:
             "seam_increase": stats([r["seam_increase"] for r in rs]),
             **{
                 f"look_{k}": stats([r["look"][k] for r in swapped if r["look"]])
-                for k in ("grain", "sharpness", "chroma", "eyes_open")
+                for k in ("grain", "sharpness", "chroma", "colour", "eyes_open")
             },
             "seconds_per_face": stats([r["seconds"] for r in rs]),
             "seconds_min_per_face": stats([r["seconds_min"] for r in rs]),

@@ -215,6 +215,9 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
       grey levels of grain: differences that small are not seen);
     - ``chroma``: the result's median skin chroma (CIE Lab C*) over the original's (under 1 = greyer skin;
       both near 0 on a black-and-white photo: then 1);
+    - ``colour``: the 90th percentile over the skin of the difference in colour (Lab a, b; lightness left
+      out, the new face may be lighter or darker) between result and original, both smoothed at face size /
+      20: large where the skin has patches of another colour (a greyish cheek on warm skin);
     - ``eyes_open``: the result's eye openness (:func:`eye_openness`, the face mesh found on the result, the
       more open eye) minus the original's (large and positive: eyes that were closed came out open).
     """
@@ -228,11 +231,21 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
         return float(np.median(np.hypot(lab[:, 1], lab[:, 2]))) if len(lab) else 0.0
 
     co, cr = chroma(original), chroma(result)
+    sigma = max(1.0, face.size / 20.0)
+    w = skin.astype(np.float32)
+    den = np.maximum(cv2.GaussianBlur(w, (0, 0), sigma), 1e-4)
+
+    def local_ab(rgb: np.ndarray) -> np.ndarray:
+        ab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[..., 1:]
+        return cv2.GaussianBlur(ab * w[..., None], (0, 0), sigma) / den[..., None]
+
+    gap = np.linalg.norm(local_ab(result) - local_ab(original), axis=2)[skin]
     after = mesh_for(result, face)
     opened = float("nan") if after is None else max(eye_openness(after)) - max(eye_openness(face.mesh))
     return {
         "grain": round((nr + LOOK_FLOOR) / (no + LOOK_FLOOR), 3),
         "sharpness": round((dr + LOOK_FLOOR) / (do + LOOK_FLOOR), 3),
         "chroma": round(1.0 if co < 3 and cr < 3 else cr / max(co, 1e-3), 3),
+        "colour": round(float(np.percentile(gap, 90)) if gap.size else 0.0, 2),
         "eyes_open": round(opened, 3),
     }
