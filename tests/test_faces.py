@@ -689,3 +689,26 @@ def test_eye_openness_and_lowered_lids(real, faces):
     eyes = cv2.dilate(eyes.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     x0, y0, x1, y1 = crop_box
     assert changed.sum() > 20 and not (changed & ~eyes[y0:y1, x0:x1]).any()
+
+
+def test_skin_colour_transfer_evens_out_colour_patches(monkeypatch):
+    """faces.blend.SKIN_CHROMA (off by default: it costs dlib margin): on, the swapped skin takes the photo's
+    fine-scale skin colour, and the colour patches (look "colour") shrink: t1 #1's greyish-tan cheek."""
+    from dataclasses import replace
+
+    import faces.blend as fb
+    from faces.gallery import load_target
+    from faces.measures import look
+
+    from tests import photos
+
+    img = photos.load("t1")
+    f = [f for f in find_faces(img) if f.index == 1][0]
+    moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
+    gaps = []
+    for share in (0.0, 1.0):
+        monkeypatch.setattr(fb, "SKIN_CHROMA", share)
+        out = img.copy()
+        fb.mesh_swap(out, img, moved, load_target("synthetic_young_narrow_dark"), rng=np.random.default_rng(0))
+        gaps.append(look(img, out, f)["colour"])
+    assert gaps[1] < 0.7 * gaps[0], gaps
