@@ -189,7 +189,7 @@ def skin_region(shape: tuple[int, ...], mesh: np.ndarray, size: float) -> np.nda
     colour, grain and sharpness of two images of a face are compared."""
     from faces.masks import mesh_parts
 
-    region, parts = mesh_parts(shape[:2], mesh)
+    region, parts = mesh_parts((int(shape[0]), int(shape[1])), mesh)
     k = max(3, round(0.12 * size) | 1)
     region = cv2.erode(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
     features = (parts["eyes"] | parts["eyebrows"] | parts["lips"]).astype(np.uint8)
@@ -221,6 +221,8 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
     - ``eyes_open``: the result's eye openness (:func:`eye_openness`, the face mesh found on the result, the
       more open eye) minus the original's (large and positive: eyes that were closed came out open).
     """
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its look cannot be measured")
     skin = skin_region(original.shape, face.mesh, face.size)
     go, gr = _grey(original), _grey(result)
     no, nr = noise_sigma(go, skin), noise_sigma(gr, skin)
