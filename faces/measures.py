@@ -160,3 +160,94 @@ def detail(grey: np.ndarray, mask: np.ndarray) -> float:
     """Energy of the fine band (sharpness) of a float grey image inside ``mask``."""
     v = (cv2.GaussianBlur(grey, (0, 0), 0.7) - cv2.GaussianBlur(grey, (0, 0), 2.0))[mask]
     return float(v.std()) if v.size > 32 else 0.0
+
+
+# MediaPipe face-mesh eyelid points: (outer corner, inner corner, three upper-lid points, the three lower-lid
+# points under them), image-left eye first
+EYE_LIDS = (
+    (33, 133, (160, 159, 158), (144, 145, 153)),
+    (263, 362, (387, 386, 385), (373, 374, 380)),
+)
+EYES_CLOSED = 0.14  # eye openness (lid gap / eye width) under which an eye counts as closed or looking down
+
+
+def eye_openness(mesh: np.ndarray) -> tuple[float, float]:
+    """How open each eye of a face mesh is: the mean gap between the upper and lower lid over the eye's width
+    (the "eye aspect ratio"; about 0.25-0.35 for an open eye, under ``EYES_CLOSED`` for a closed or downcast
+    one). Image-left eye first."""
+    out = []
+    for outer, inner, upper, lower in EYE_LIDS:
+        width = float(np.linalg.norm(mesh[outer] - mesh[inner]))
+        gap = float(np.linalg.norm(mesh[list(upper)] - mesh[list(lower)], axis=1).mean())
+        out.append(gap / max(width, 1e-6))
+    return out[0], out[1]
+
+
+def skin_region(shape: tuple[int, ...], mesh: np.ndarray, size: float) -> np.ndarray:
+    """Bool mask (``shape``'s height and width): the face oval pulled in by 0.06 x face size, without the eyes,
+    brows, lips and nostrils (grown by 0.05 x face size): cheeks, forehead, nose bridge, chin. Where skin
+    colour, grain and sharpness of two images of a face are compared."""
+    from faces.masks import mesh_parts
+
+    region, parts = mesh_parts((int(shape[0]), int(shape[1])), mesh)
+    k = max(3, round(0.12 * size) | 1)
+    region = cv2.erode(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    features = (parts["eyes"] | parts["eyebrows"] | parts["lips"]).astype(np.uint8)
+    k = max(3, round(0.1 * size) | 1)
+    features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    return region & ~features
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+LOOK_FLOOR = 1.0  # grey levels added to both sides of the grain and sharpness ratios (see :func:`look`)
+
+
+def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, float]:
+    """How photographic a swapped face looks next to the original, on its skin (:func:`skin_region`):
+
+    - ``grain``: the result's finest-band noise (:func:`noise_sigma`) over the original's (1 = same grain;
+      well under 1 = plastic-smooth skin; well over 1 = a grainier, sharper face than the photo around it);
+    - ``sharpness``: the result's fine-detail energy (:func:`detail`) over the original's;
+      both ratios with ``LOOK_FLOOR`` grey levels added above and below (a soft JPEG's skin measures 0.5-0.8
+      grey levels of grain: differences that small are not seen);
+    - ``chroma``: the result's median skin chroma (CIE Lab C*) over the original's (under 1 = greyer skin;
+      both near 0 on a black-and-white photo: then 1);
+    - ``colour``: the 90th percentile over the skin of the difference in colour (Lab a, b; lightness left
+      out, the new face may be lighter or darker) between result and original, both smoothed at face size /
+      20: large where the skin has patches of another colour (a greyish cheek on warm skin);
+    - ``eyes_open``: the result's eye openness (:func:`eye_openness`, the face mesh found on the result, the
+      more open eye) minus the original's (large and positive: eyes that were closed came out open).
+    """
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its look cannot be measured")
+    skin = skin_region(original.shape, face.mesh, face.size)
+    go, gr = _grey(original), _grey(result)
+    no, nr = noise_sigma(go, skin), noise_sigma(gr, skin)
+    do, dr = detail(go, skin), detail(gr, skin)
+
+    def chroma(rgb: np.ndarray) -> float:
+        lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[skin]
+        return float(np.median(np.hypot(lab[:, 1], lab[:, 2]))) if len(lab) else 0.0
+
+    co, cr = chroma(original), chroma(result)
+    sigma = max(1.0, face.size / 20.0)
+    w = skin.astype(np.float32)
+    den = np.maximum(cv2.GaussianBlur(w, (0, 0), sigma), 1e-4)
+
+    def local_ab(rgb: np.ndarray) -> np.ndarray:
+        ab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[..., 1:]
+        return cv2.GaussianBlur(ab * w[..., None], (0, 0), sigma) / den[..., None]
+
+    gap = np.linalg.norm(local_ab(result) - local_ab(original), axis=2)[skin]
+    after = mesh_for(result, face)
+    opened = float("nan") if after is None else max(eye_openness(after)) - max(eye_openness(face.mesh))
+    return {
+        "grain": round((nr + LOOK_FLOOR) / (no + LOOK_FLOOR), 3),
+        "sharpness": round((dr + LOOK_FLOOR) / (do + LOOK_FLOOR), 3),
+        "chroma": round(1.0 if co < 3 and cr < 3 else cr / max(co, 1e-3), 3),
+        "colour": round(float(np.percentile(gap, 90)) if gap.size else 0.0, 2),
+        "eyes_open": round(opened, 3),
+    }

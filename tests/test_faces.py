@@ -122,11 +122,33 @@ def changed_region(img, out, f):
     return (changed > 0) & near
 
 
+LOOK_FLOORS = {
+    "grain": (0.75, 1.4),
+    "sharpness": (0.5, 1.6),
+    "chroma": (0.85, 1.2),
+    "colour": (0.0, 10.0),  # a guard only: main 50311a1 measured 2.8-9.0 (t1 #0 9.0: a greyish-tan cheek)
+    "eyes_open": (-1.0, 0.08),
+}
+
+
+def _check_look(img, out, f):
+    """A swapped face looks photographed (faces.measures.look, on its skin): grain and sharpness near the
+    photo's, skin colour not greyer, eyes not opened. Before the photo's own grain and the lowered lids (main
+    50311a1) these failed: Grace Hopper's grain 0.65 (plastic), t1 #0/#1/#4 1.48-1.64 (grainier than the soft
+    photo), t1 #4/#5 eyes opened by 0.082-0.088; now 0.79, 1.12-1.33 and at most 0.07."""
+    from faces.measures import look
+
+    got = look(img, out, f)
+    for k, (lo, hi) in LOOK_FLOORS.items():
+        assert lo <= got[k] <= hi, (f.index, k, got)
+
+
 def _check_report(img, out, found, report):
     """Every face: past dlib's same-person line (measured here), and as the editor reported: a swap past the
-    margin with the expression kept and no seam (the colour jump across the edge of what changed, CIEDE2000, at
+    margin with the expression kept, no seam (the colour jump across the edge of what changed, CIEDE2000, at
     most 1.0 over the photo's own there: t1's swaps measure 0.1-0.6, and 1.5-2.8 pasted without matching the
-    photo's colour and light), or hidden (blur / pixelate / solid) with the reason given."""
+    photo's colour and light) and a photographic look (:func:`_check_look`), or hidden (blur / pixelate /
+    solid) with the reason given."""
     from core.composite import seam_delta_e
     from editors.anonymize import EXPRESSION_LIMIT, VERIFY_MARGIN
 
@@ -139,6 +161,7 @@ def _check_report(img, out, found, report):
             assert r["distance"] >= VERIFY_MARGIN, r
             assert r["expression"]["max"] < EXPRESSION_LIMIT, r
             assert seam_delta_e(img, out, changed_region(img, out, f), 3).increase < 1.0, r
+            _check_look(img, out, f)
         else:
             assert r["done"].split()[0] in ("blur", "pixelate", "solid") and r["why"], r
 
@@ -622,3 +645,70 @@ def test_wide_blur_matches_the_full_size_blur(real):
             m = int(2 * sigma)
             diff = np.abs(wide_blur(light, sigma) - cv2.GaussianBlur(light, (0, 0), sigma))[m:-m, m:-m]
             assert diff.mean() < 0.2 and diff.max() < 1.0, (sigma, diff.mean(), diff.max())
+
+
+def test_photo_grain_comes_from_around_the_face(real, faces):
+    """The grain added to a swapped face is the photo's own: blocks of its finest band from flat places around
+    the face (never from the face), zero mean, on the photo's 8 px grid, about the photo's noise level there;
+    None when every place around is the face."""
+    from faces.blend import photo_grain
+
+    img, f = real["grace_hopper"], faces["grace_hopper"][0]
+    box = padded_box(f.mesh, img.shape, 10)
+    face = face_mask(img.shape, f)
+    g = photo_grain(img, face, box, f.size, np.random.default_rng(0))
+    assert g is not None and g.shape == (box[3] - box[1], box[2] - box[0], 3) and g.dtype == np.float32
+    assert np.abs(g.mean((0, 1))).max() < 1e-3
+    level = noise_sigma(g.mean(2), np.ones(g.shape[:2], bool))
+    assert 0.3 < level < 8.0, level
+    assert np.array_equal(g, photo_grain(img, face, box, f.size, np.random.default_rng(0)))  # by seed
+    assert photo_grain(img, np.ones(img.shape[:2], bool), box, f.size, np.random.default_rng(0)) is None
+
+
+def test_eye_openness_and_lowered_lids(real, faces):
+    """Eye openness from the face mesh: the astronaut's open eyes read over 0.3, t1 #5's downcast ones under
+    0.2. The target's upper lids come down only on the eyes that are less open (inside the eyes, nowhere
+    else), and an open eye is left as it is."""
+    from faces.blend import lower_lids
+    from faces.landmarks import LEFT_EYE, RIGHT_EYE
+    from faces.measures import eye_openness
+
+    from tests import photos
+
+    a = faces["astronaut"][0]
+    assert min(eye_openness(a.mesh)) > 0.3
+    t1 = photos.load("t1")
+    f = [f for f in find_faces(t1) if f.index == 5][0]
+    assert max(eye_openness(f.mesh)) < 0.2
+    crop_box = padded_box(f.mesh, t1.shape, 8)
+    crop = np.ascontiguousarray(real["astronaut"][: crop_box[3] - crop_box[1], : crop_box[2] - crop_box[0]])
+    assert np.array_equal(lower_lids(crop, a.mesh, (0, 0), a.size), crop)  # open eyes: untouched
+    lowered = lower_lids(crop, f.mesh, crop_box[:2], f.size)
+    changed = (lowered != crop).any(2)
+    eyes = polygon_mask(t1.shape, f.mesh[LEFT_EYE]) | polygon_mask(t1.shape, f.mesh[RIGHT_EYE])
+    eyes = cv2.dilate(eyes.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    x0, y0, x1, y1 = crop_box
+    assert changed.sum() > 20 and not (changed & ~eyes[y0:y1, x0:x1]).any()
+
+
+def test_skin_colour_transfer_evens_out_colour_patches(monkeypatch):
+    """faces.blend.SKIN_CHROMA (off by default: it costs dlib margin): on, the swapped skin takes the photo's
+    fine-scale skin colour, and the colour patches (look "colour") shrink: t1 #1's greyish-tan cheek."""
+    from dataclasses import replace
+
+    import faces.blend as fb
+    from faces.gallery import load_target
+    from faces.measures import look
+
+    from tests import photos
+
+    img = photos.load("t1")
+    f = [f for f in find_faces(img) if f.index == 1][0]
+    moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
+    gaps = []
+    for share in (0.0, 1.0):
+        monkeypatch.setattr(fb, "SKIN_CHROMA", share)
+        out = img.copy()
+        fb.mesh_swap(out, img, moved, load_target("synthetic_young_narrow_dark"), rng=np.random.default_rng(0))
+        gaps.append(look(img, out, f)["colour"])
+    assert gaps[1] < 0.7 * gaps[0], gaps
