@@ -384,9 +384,7 @@ def pan_head_hair(ctx: ParseContext, faces: list) -> list[np.ndarray]:
     return out
 
 
-def hair_map(
-    ctx: ParseContext, face, roi: tuple[int, int, int, int], pan_head: np.ndarray | None = None, invert: bool = False
-) -> np.ndarray:
+def hair_map(ctx: ParseContext, face, roi: tuple[int, int, int, int], pan_head: np.ndarray | None = None) -> np.ndarray:
     """(2, h, w) hair probabilities over ``roi`` (x0, y0, x1, y1 work px): [0] from MediaPipe's hair net on a
     head-and-shoulders crop (``HAIR_CROP`` face sizes) around ``face`` (work px), taken from the
     full-resolution photo; [1] PAN's hair on a tighter head crop (``pan_head``, from :func:`pan_head_hair`;
@@ -396,10 +394,6 @@ def hair_map(
     x0, y0, x1, y1 = roi
     out = np.zeros((2, y1 - y0, x1 - x0), np.float32)
     crop, box = head_crop(ctx, face, HAIR_CROP)
-    if invert:  # the crop's lightness turned over (segmenters/hair.py: white hair the nets miss)
-        from segmenters.hair import invert_lightness
-
-        crop = invert_lightness(crop)
     bw = box[2] - box[0]
     _paste_max(out[0], hair_probability(crop, (bw, bw)), (box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0))
     if pan_head is not None:
@@ -575,11 +569,8 @@ def parse_person_nets(
     if face is not None and use_hair_net and frame is not None and above is not None and across is not None:
         from segmenters.hair import silhouette_hair  # grey / white hair the nets miss
 
-        def inverted() -> np.ndarray:
-            return hair_map(ctx, face, roi, invert=True)[0]
-
         nets_p = np.maximum(mp, pan_h)
-        hair |= silhouette_hair(P, hair, face_m, skin_p, cloth_p, nets_p, above, across, frame, worn, inverted)
+        hair |= silhouette_hair(P, hair, face_m, skin_p, cloth_p, nets_p, above, across, frame, worn)
     local["hair"] = (hair, hair_src)
     if "face" in local and (hair & face_m).any():
         face_m = face_m & ~hair
