@@ -63,7 +63,7 @@ def silhouette_hair(
     band = (above > HEAD_FROM) & (above < HEAD_TO) & (np.abs(across) < HEAD_ACROSS)
     skin = (skin_p > SKIN) & (skin_p >= cloth_p)
     collar = (cloth_p > CLOTH) & (above < CLOTH_LINE)
-    cand = person & band & ~net_hair & ~face & ~skin & ~collar & (hair_p < UNSURE)
+    cand = person & band & ~net_hair & ~face & ~skin & ~collar
     if brim is not None:
         cand &= ~brim
     out = np.zeros(cand.shape, bool)
