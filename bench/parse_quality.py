@@ -304,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{result[backend]['portrait_hair_heads']}"
         )
     result["nets"]["portrait_hair_sets"] = hair_sets("nets")
-    log(f"nets: portrait hair sets { {g: v['mean'] for g, v in result['nets']['portrait_hair_sets'].items() if 'mean' in v} }")
+    log(
+        f"nets: portrait hair sets { {g: v['mean'] for g, v in result['nets']['portrait_hair_sets'].items() if 'mean' in v} }"
+    )
     if not args.no_time:
         result["timing_1mp"] = time_1mp(names, args.repeats)
     result["load_average_at_end"] = load_average()

@@ -569,8 +569,7 @@ def parse_person_nets(
     if face is not None and use_hair_net and frame is not None and above is not None and across is not None:
         from segmenters.hair import silhouette_hair  # grey / white hair the nets miss
 
-        nets_p = np.maximum(mp, pan_h)
-        hair |= silhouette_hair(P, hair, face_m, skin_p, cloth_p, nets_p, above, across, frame, worn)
+        hair |= silhouette_hair(P, hair, face_m, skin_p, cloth_p, above, across, frame, worn)
     local["hair"] = (hair, hair_src)
     if "face" in local and (hair & face_m).any():
         face_m = face_m & ~hair

@@ -28,7 +28,7 @@ def test_the_crown_the_nets_missed_is_hair():
     person, face, frame, above, across, zeros = _head()
     net_hair = np.zeros_like(person)
     net_hair[70:90, 60:140] = True & person[70:90, 60:140]  # the nets saw a little hair at the hairline
-    got = silhouette_hair(person, net_hair, face, zeros, zeros, zeros, above, across, frame)
+    got = silhouette_hair(person, net_hair, face, zeros, zeros, above, across, frame)
     crown = person & (above > 1.2) & ~net_hair
     assert got[crown].mean() > 0.8  # the white crown above it is hair now
     assert not (got & face).any() and not (got & ~person).any()
@@ -40,22 +40,20 @@ def test_hats_skin_and_rims_stay_out():
     net_hair = np.zeros_like(person)
     net_hair[70:90, 60:140] = person[70:90, 60:140]
     cloth = np.where(above > 1.0, 0.9, 0.0).astype(np.float32)  # PAN is sure the crown is clothes: a cap
-    assert not silhouette_hair(person, net_hair, face, zeros, cloth, zeros, above, across, frame).any()
+    assert not silhouette_hair(person, net_hair, face, zeros, cloth, above, across, frame).any()
     skin = np.where(above > 1.0, 0.9, 0.0).astype(np.float32)  # a bald crown
-    assert not silhouette_hair(person, net_hair, face, skin, zeros, zeros, above, across, frame).any()
+    assert not silhouette_hair(person, net_hair, face, skin, zeros, above, across, frame).any()
     # what the nets took for hair over the forehead was a hat's brim (hat_under_clothes): the crown on it is the
     # hat's, though it reaches down beside the brim to the face
     brim = np.zeros_like(person)
     brim[70:84, 85:115] = True
     none = np.zeros_like(person)
-    assert silhouette_hair(person, none, face, zeros, zeros, zeros, above, across, frame).any()
-    assert not silhouette_hair(person, none, face, zeros, zeros, zeros, above, across, frame, brim).any()
-    sure = np.where(above > 1.0, 0.9, 0.0).astype(np.float32)  # the nets already judged the crown
-    assert not silhouette_hair(person, net_hair, face, zeros, zeros, sure, above, across, frame).any()
+    assert silhouette_hair(person, none, face, zeros, zeros, above, across, frame).any()
+    assert not silhouette_hair(person, none, face, zeros, zeros, above, across, frame, brim).any()
     # the nets found the hair: what is left is a thin rim around it, not a piece of hair
     full = person & (above > 1.0) & (above < 2.0)
     rim = cv2_erode(full, 3)
-    assert not silhouette_hair(person, rim, face, zeros, zeros, zeros, above, across, frame).any()
+    assert not silhouette_hair(person, rim, face, zeros, zeros, above, across, frame).any()
 
 
 def cv2_erode(mask: np.ndarray, k: int) -> np.ndarray:
