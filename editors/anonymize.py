@@ -396,10 +396,10 @@ class AnonymizeEditor(ReportingEditor):
         for n, cand in enumerate(plan):
             if n == 2 and best is not None and best[0] < VERIFY_MARGIN - HOPELESS_GAP:
                 break  # no outline or proportion closes such a gap (bench): stop here
-            if n == 2 + len(BROWS) + len(HEADS) and best is not None and best[0] >= VERIFY_MARGIN:
-                break  # past the margin, short of SEEK_MARGIN: the slower proportion tries are kept for faces short of it
             if n == 2 + len(BROWS) + len(HEADS) and best is not None and best[0] < VERIFY_MARGIN - MOVES_GAP:
                 break  # the proportion moves add 0.03 at most after the outlines (bench): stop here
+            if cand.texture == "next" and best is not None and best[0] >= VERIFY_MARGIN:
+                break  # another texture only for a face still short of the margin (time)
             texture = best_try.texture if cand.texture == "best" else cand.texture
             head = best_try.head if cand.head == "best" else cand.head
             brows = best_try.brows if cand.brows == "best" else cand.brows
