@@ -17,9 +17,12 @@ Methods
   distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` candidates
   (:func:`_candidates`: the farthest synthetic face, the face's own anti-face (its texture reflected
   through a mean face of several people, ``faces.gallery.anti_target``), then the better of those two
+  with other brows (``BROWS``: thicker and darker, or paler and thinner; :func:`_restyle_brows`), then
   with another face outline (broader with a shorter chin, narrower with a longer one: the head's edge
   moves, fading out within ``HEAD_REACH`` of the face size; pixels farther out stay identical), then
-  with other proportions: mouth lower, nose wider, eyes higher; then the second-farthest synthetic face);
+  with other proportions: mouth lower, nose wider, eyes higher; then, for a face still short of the
+  margin, the second-farthest synthetic face; the tries go on until one reaches ``SEEK_MARGIN`` (0.78,
+  headroom for other recognisers), and the farthest try at or past 0.75 is kept);
   full, with ArcFace (cosine <= ``ARCFACE_MARGIN``). A face that does not reach the margin (or is under
   ``MIN_SWAP_SIZE`` px, or has no mesh) is blurred, then, while dlib still places it within the margin,
   its whole head blurred / pixelated / filled. ``last_report`` lists per face what was done and why, the
