@@ -152,15 +152,15 @@ def _restyle_brows(out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.nd
     x0, y0, x1, y1 = geometry.padded_box(pts, out.shape, 3 * rad + 2)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return
-    band = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    hull = np.zeros((y1 - y0, x1 - x0), np.uint8)
     for idx in (LEFT_BROW, RIGHT_BROW):
-        cv2.fillConvexPoly(band, cv2.convexHull(np.round(mesh[idx] - (x0, y0)).astype(np.int32)), 1)
-    band = cv2.dilate(band, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rad + 1, 2 * rad + 1)))
+        cv2.fillConvexPoly(hull, cv2.convexHull(np.round(mesh[idx] - (x0, y0)).astype(np.int32)), 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rad + 1, 2 * rad + 1))
+    band = cv2.dilate(hull, kernel).astype(np.float32)
     inside = pasted[y0:y1, x0:x1].astype(np.uint8)
     soft = max(1.0, rad / 2)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rad + 1, 2 * rad + 1))
-    w = cv2.GaussianBlur(band.astype(np.float32), (0, 0), soft)
-    w *= cv2.GaussianBlur(cv2.erode(inside, kernel).astype(np.float32), (0, 0), soft)  # fades before the paste's edge
+    fade = cv2.GaussianBlur(cv2.erode(inside, kernel).astype(np.float32), (0, 0), soft)  # off the paste's edge
+    w = cv2.GaussianBlur(band, (0, 0), soft) * fade
     crop = out[y0:y1, x0:x1].astype(np.float32)
     skin = crop[(w < 0.05) & (inside > 0)]
     ref = np.median(skin, 0) if len(skin) else crop.reshape(-1, 3).mean(0)
@@ -226,7 +226,11 @@ def _rank_targets(pixels: np.ndarray, face: Face, targets: list[Target], origina
         return targets
     if original is not None and all(t.descriptor is not None for t in targets):
         return sorted(targets, key=lambda t: -float(np.linalg.norm(t.descriptor - original)))
-    return sorted(targets, key=lambda t: measures.texture_similarity(pixels, face, t.image, t.face.mesh, t.tris))
+    if any(t.face.mesh is None for t in targets):  # a gallery target always has its mesh (load_target)
+        return targets
+    return sorted(
+        targets, key=lambda t: measures.texture_similarity(pixels, face, t.image, np.asarray(t.face.mesh), t.tris)
+    )
 
 
 class AnonymizeEditor(ReportingEditor):
@@ -386,6 +390,8 @@ class AnonymizeEditor(ReportingEditor):
         plan = _candidates() if original is not None else [Candidate("far")]
         if len(targets) == 1 and original is not None:  # a named gallery face: its tries keep that texture
             plan = [c for c in plan if c.texture not in ("anti", "next")]
+        if face.mesh is None:
+            raise BadInput(f"face {face.index} has no face mesh: it cannot be swapped")
         reach = HEAD_REACH * face.size
         box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6 + reach)
         x0, y0, x1, y1 = box
@@ -525,7 +531,7 @@ class AnonymizeEditor(ReportingEditor):
         best: tuple[float, np.ndarray] | None = None
         for _ in range(MAX_TRIES if row["verified"] else 1):
             full_swap(out, pixels, face, far_identity(rng, original), manager)
-            if not row["verified"]:
+            if not row["verified"] or original is None:
                 row.update(done="swap to a synthetic identity")
                 return row
             sim = measures.arcface_similarity(manager, out, face, original)
