@@ -17,9 +17,12 @@ Methods
   distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` candidates
   (:func:`_candidates`: the farthest synthetic face, the face's own anti-face (its texture reflected
   through a mean face of several people, ``faces.gallery.anti_target``), then the better of those two
+  with other brows (``BROWS``: thicker and darker, or paler and thinner; :func:`_restyle_brows`), then
   with another face outline (broader with a shorter chin, narrower with a longer one: the head's edge
   moves, fading out within ``HEAD_REACH`` of the face size; pixels farther out stay identical), then
-  with other proportions: mouth lower, nose wider, eyes higher; then the second-farthest synthetic face);
+  with other proportions: mouth lower, nose wider, eyes higher; then, for a face still short of the
+  margin, the second-farthest synthetic face; the tries go on until one reaches ``SEEK_MARGIN`` (0.78,
+  headroom for other recognisers), and the farthest try at or past 0.75 is kept);
   full, with ArcFace (cosine <= ``ARCFACE_MARGIN``). A face that does not reach the margin (or is under
   ``MIN_SWAP_SIZE`` px, or has no mesh) is blurred, then, while dlib still places it within the margin,
   its whole head blurred / pixelated / filled. ``last_report`` lists per face what was done and why, the
@@ -61,6 +64,7 @@ from faces import geometry, measures
 from faces.blend import alpha_paste, finish, full_swap, mesh_swap, strong_blur
 from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target
+from faces.landmarks import LEFT_BROW, RIGHT_BROW
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
 from faces.masks import cover_mask, face_mask, inner_alpha
 from faces.types import Face, normed
@@ -71,10 +75,13 @@ METHODS = ("blur", "pixelate", "solid", "swap")
 MIN_SWAP_SIZE = 28  # px: smaller faces are blurred when verifying (too small to swap and check)
 SAME_PERSON = 0.6  # dlib's own same-person line
 VERIFY_MARGIN = 0.75  # a swapped face must end up at least this far from the original (dlib distance)
+SEEK_MARGIN = 0.78  # the tries go on until one reaches this (headroom for other recognisers); the best >= 0.75 wins
 HEAD_GROW = 0.3  # the fallback's second step covers the face mask grown by this x face size (hair, ears)
 HOPELESS_GAP = 0.1  # when the best of the first two tries is this far under the margin, the tries end (bench)
 MOVES_GAP = 0.04  # ... and when the best after the outline tries is this far under it (the moves add less)
-MAX_TRIES = 8  # offline: (texture, head shape, proportions) candidates tried per face before blurring; full: identities
+MAX_TRIES = (
+    10  # offline: (texture, head shape, proportions) candidates tried per face before blurring; full: identities
+)
 HEADS: tuple[dict[str, float], ...] = (  # face outlines tried per face (faces.geometry.head_reshape)
     {"width": 0.08, "chin": -0.05},  # broader, shorter chin
     {"width": -0.08, "chin": 0.05},  # narrower, longer chin
@@ -85,6 +92,8 @@ MOVES: tuple[dict[str, float], ...] = (  # proportions tried besides the default
     {"nose": -1.0},
     {"eyes_up": 0.025},
 )
+BROWS: tuple[float, ...] = (0.35, -0.4)  # brow tones tried (_restyle_brows): darker and thicker, lighter and thinner
+BROW_REACH = 0.03  # x face size: the brow band reaches this far around the brow landmarks
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
 ARCFACE_SAME = 0.28  # full path: cosine similarity over which ArcFace (buffalo_l) calls two faces the same person
 ARCFACE_MARGIN = 0.10  # full path: a swapped face must end at or under this cosine similarity to the original
@@ -132,6 +141,41 @@ def _hex(value: str) -> tuple[int, int, int]:
     return int(v[0:2], 16), int(v[2:4], 16), int(v[4:6], 16)
 
 
+def _restyle_brows(out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.ndarray, tone: float) -> None:
+    """Eyebrows of another weight (in place on ``out``, only inside the bool ``pasted`` mask), in a soft band
+    ``BROW_REACH`` x ``size`` around the brow landmarks of ``mesh``: ``tone`` > 0: thicker and darker (the
+    brow's own dark hairs spread outwards by a grey erosion, then darkened by (their lightness / the skin's)
+    ** ``tone``, hue kept); < 0: paler, thinner-looking (brow pixels moved ``-tone`` of the way to the skin). Brow
+    weight is one of the features recognisers read; the landmarks (the expression) do not move."""
+    rad = max(1, int(round(BROW_REACH * size)))
+    pts = np.concatenate([mesh[LEFT_BROW], mesh[RIGHT_BROW]])
+    x0, y0, x1, y1 = geometry.padded_box(pts, out.shape, 3 * rad + 2)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    hull = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for idx in (LEFT_BROW, RIGHT_BROW):
+        cv2.fillConvexPoly(hull, cv2.convexHull(np.round(mesh[idx] - (x0, y0)).astype(np.int32)), 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rad + 1, 2 * rad + 1))
+    band = cv2.dilate(hull, kernel).astype(np.float32)
+    inside = pasted[y0:y1, x0:x1].astype(np.uint8)
+    soft = max(1.0, rad / 2)
+    fade = cv2.GaussianBlur(cv2.erode(inside, kernel).astype(np.float32), (0, 0), soft)  # off the paste's edge
+    w = cv2.GaussianBlur(band, (0, 0), soft) * fade
+    crop = out[y0:y1, x0:x1].astype(np.float32)
+    skin = crop[(w < 0.05) & (inside > 0)]
+    ref = np.median(skin, 0) if len(skin) else crop.reshape(-1, 3).mean(0)
+    if tone >= 0:  # the brow's own hairs spread outwards (grey erosion), then their contrast to the skin deepened
+        src = np.where(inside[..., None] > 0, crop, ref).astype(np.float32)  # no hair from beyond the paste
+        grown = cv2.erode(src, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rad + 1 | 1, rad + 1 | 1)))
+        grey = np.array([0.299, 0.587, 0.114], np.float32)
+        ratio = np.clip((grown @ grey) / max(float(ref @ grey), 1.0), 0.05, 1.0)[..., None]
+        new = grown * ratio**tone  # darker where the brow is darker, in its own hue
+    else:  # brow pixels towards the skin around them: paler, thinner-looking brows
+        new = crop + -tone * (ref - crop).clip(0, None)
+    crop += w[..., None] * (new - crop)
+    out[y0:y1, x0:x1] = np.clip(crop + 0.5, 0, 255).astype(np.uint8)
+
+
 def synthetic_targets() -> list[Target]:
     names = gallery_names(synthetic=True)
     if not names:
@@ -160,6 +204,7 @@ class Candidate:
     texture: str
     head: dict[str, float] | str | None = None
     move: dict[str, float] = field(default_factory=dict)
+    brows: float | str = 0.0  # a ``BROWS`` entry, 0 (as the texture has them) or "best" (the best try's)
 
 
 def _candidates() -> list[Candidate]:
@@ -168,9 +213,10 @@ def _candidates() -> list[Candidate]:
     the proportions between its features; which of these moves a face furthest depends on the face
     (bench/faces_bench.py), so each is tried per face and the best kept."""
     plan = [Candidate("far"), Candidate("anti")]
-    plan += [Candidate("best", h) for h in HEADS]
-    plan += [Candidate("best", "best", m) for m in MOVES]
-    plan.append(Candidate("next", "best"))  # the second-farthest synthetic face with the best outline
+    plan += [Candidate("best", brows=b) for b in BROWS]
+    plan += [Candidate("best", h, brows="best") for h in HEADS]
+    plan += [Candidate("best", "best", m, brows="best") for m in MOVES]
+    plan.append(Candidate("next", "best", brows="best"))  # the second-farthest synthetic face with the best outline
     return plan[:MAX_TRIES]
 
 
@@ -180,7 +226,11 @@ def _rank_targets(pixels: np.ndarray, face: Face, targets: list[Target], origina
         return targets
     if original is not None and all(t.descriptor is not None for t in targets):
         return sorted(targets, key=lambda t: -float(np.linalg.norm(t.descriptor - original)))
-    return sorted(targets, key=lambda t: measures.texture_similarity(pixels, face, t.image, t.face.mesh, t.tris))
+    if any(t.face.mesh is None for t in targets):  # a gallery target always has its mesh (load_target)
+        return targets
+    return sorted(
+        targets, key=lambda t: measures.texture_similarity(pixels, face, t.image, np.asarray(t.face.mesh), t.tris)
+    )
 
 
 class AnonymizeEditor(ReportingEditor):
@@ -340,6 +390,8 @@ class AnonymizeEditor(ReportingEditor):
         plan = _candidates() if original is not None else [Candidate("far")]
         if len(targets) == 1 and original is not None:  # a named gallery face: its tries keep that texture
             plan = [c for c in plan if c.texture not in ("anti", "next")]
+        if face.mesh is None:
+            raise BadInput(f"face {face.index} has no face mesh: it cannot be swapped")
         reach = HEAD_REACH * face.size
         box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6 + reach)
         x0, y0, x1, y1 = box
@@ -353,10 +405,13 @@ class AnonymizeEditor(ReportingEditor):
         for n, cand in enumerate(plan):
             if n == 2 and best is not None and best[0] < VERIFY_MARGIN - HOPELESS_GAP:
                 break  # no outline or proportion closes such a gap (bench): stop here
-            if n == 2 + len(HEADS) and best is not None and best[0] < VERIFY_MARGIN - MOVES_GAP:
+            if n == 2 + len(BROWS) + len(HEADS) and best is not None and best[0] < VERIFY_MARGIN - MOVES_GAP:
                 break  # the proportion moves add 0.03 at most after the outlines (bench): stop here
+            if cand.texture == "next" and best is not None and best[0] >= VERIFY_MARGIN:
+                break  # another texture only for a face still short of the margin (time)
             texture = best_try.texture if cand.texture == "best" else cand.texture
             head = best_try.head if cand.head == "best" else cand.head
+            brows = best_try.brows if cand.brows == "best" else cand.brows
             if texture not in textures:
                 textures[texture] = anti_target(pixels, face, detail=ranked[0].image)
             target = textures[texture]
@@ -364,6 +419,7 @@ class AnonymizeEditor(ReportingEditor):
                 [target.name]
                 + ([f"{k} {v:+g}" for k, v in head.items()] if isinstance(head, dict) else [])
                 + [f"{k} {v:+g}" for k, v in cand.move.items()]
+                + ([f"brows {brows:+g}"] if brows else [])
             )
             tried.append(label)
             amount = reshape  # each candidate starts at the full change (halved below while the expression moves)
@@ -384,7 +440,9 @@ class AnonymizeEditor(ReportingEditor):
                         [pixels, out], face.mesh, moved, region, reach
                     )
                     out[wy0:wy1, wx0:wx1] = warped[wy0:wy1, wx0:wx1]
-                mesh_swap(out, photo, replace(face, mesh=moved), target, rng=rng)
+                pasted = mesh_swap(out, photo, replace(face, mesh=moved), target, rng=rng)
+                if brows:
+                    _restyle_brows(out, moved, face.size, pasted, float(brows))
                 expression = measures.expression_of(out, face)
                 if amount <= 0 or expression is None or expression["max"] < EXPRESSION_LIMIT:
                     break
@@ -401,8 +459,8 @@ class AnonymizeEditor(ReportingEditor):
             distances.append(round(d, 3))
             if best is None or d > best[0]:
                 best = (d, target.name, out[y0:y1, x0:x1].copy(), expression)
-                best_try, best_amount = Candidate(texture, head, cand.move), amount
-            if d >= VERIFY_MARGIN:
+                best_try, best_amount = Candidate(texture, head, cand.move, brows), amount
+            if d >= SEEK_MARGIN:
                 break
             out[y0:y1, x0:x1] = before
         row: dict[str, Any] = {
@@ -443,6 +501,8 @@ class AnonymizeEditor(ReportingEditor):
         row.update(done=f"swap to {name}", expression=expression)
         if isinstance(best_try.head, dict):
             row["outline"] = {k: round(v * best_amount, 3) for k, v in best_try.head.items()}
+        if best_try.brows:
+            row["brows"] = best_try.brows
         if original is not None:
             row["distance"] = round(d, 3)
         return row
@@ -471,7 +531,7 @@ class AnonymizeEditor(ReportingEditor):
         best: tuple[float, np.ndarray] | None = None
         for _ in range(MAX_TRIES if row["verified"] else 1):
             full_swap(out, pixels, face, far_identity(rng, original), manager)
-            if not row["verified"]:
+            if not row["verified"] or original is None:
                 row.update(done="swap to a synthetic identity")
                 return row
             sim = measures.arcface_similarity(manager, out, face, original)

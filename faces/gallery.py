@@ -166,7 +166,7 @@ def anti_target(
     features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))) > 0
     light = np.where(features, light, closed)
     diff = cv2.GaussianBlur(np.clip(mean @ grey - light, -ANTI_CLIP, ANTI_CLIP), (0, 0), ANTI_SMOOTH)
-    diff -= cv2.GaussianBlur(diff, (0, 0), ANTI_BROAD)  # not its broad shading: that turns into blotches
+    diff = diff - cv2.GaussianBlur(diff, (0, 0), ANTI_BROAD)  # not its broad shading: that turns into blotches
     diff = np.minimum(diff, ANTI_BRIGHT)  # pale patches (a shadowed nose or cheek reflected) look pasted
     anti = mean + strength * diff[..., None]
     # the eyes are not reflected: a dark iris turns pale (glassy eyes); they come from ``detail`` (sharp) or
