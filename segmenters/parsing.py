@@ -389,16 +389,23 @@ def _split_by_person(
             )
             seeds = owner[owner > 0]  # DIST_LABEL_PIXEL numbers the zero pixels of its input in row-major order
             owner = seeds[nearest - 1]
-        big = cv2.resize(owner, (width, height), interpolation=cv2.INTER_NEAREST)
+        rows, cols = np.flatnonzero(whole.any(axis=1)), np.flatnonzero(whole.any(axis=0))
+        if rows.size == 0:
+            for label in labels:
+                out[label] = np.zeros((height, width), bool)
+            continue
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))  # only the union's pixels matter
+        big = cv2.resize(owner, (width, height), interpolation=cv2.INTER_NEAREST)[box]
         lut = np.zeros(256, np.uint8)  # instance -> the index + 1 of its label here (0: it has none)
         for k, label in enumerate(labels):
             name = label.split(SEP)[0]
             if name in names[:254]:
                 lut[names.index(name) + 1] = k + 1
-        inside = lut[who]  # an instance without this part leaves the pixel to the work-size owner
+        inside = lut[who[box]]  # an instance without this part leaves the pixel to the work-size owner
         big = np.where(inside > 0, inside, big)
         for k, label in enumerate(labels):
-            out[label] = whole & (big == k + 1)
+            out[label] = np.zeros((height, width), bool)
+            out[label][box] = whole[box] & (big == k + 1)
     return out
 
 
