@@ -392,7 +392,8 @@ class EdgeRefiner:
         if self._stats is None:
             s, m, r = self.sub, self.m, self.r
             gh, gw = self._grid_shape()
-            g = self._blocks(self.photo.astype(np.float32) * (1.0 / 255.0))
+            # the block means of the uint8 photo, as guided_filter's subsampled guide (rounded to integers)
+            g = self._blocks(self.photo).astype(np.float32) * (1.0 / 255.0)
             gs = cv2.copyMakeBorder(np.ascontiguousarray(g), m, m, m, m, cv2.BORDER_REFLECT)
             mean_i = _box(gs, r)
 
