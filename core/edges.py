@@ -390,8 +390,7 @@ class EdgeRefiner:
         """The guide on the grid (margin ``m`` mirrored around it), its box means and the inverse of its
         regularised colour covariance (six planes, symmetric), computed once."""
         if self._stats is None:
-            s, m, r = self.sub, self.m, self.r
-            gh, gw = self._grid_shape()
+            m, r = self.m, self.r
             # the block means of the uint8 photo, as guided_filter's subsampled guide (rounded to integers)
             g = self._blocks(self.photo).astype(np.float32) * (1.0 / 255.0)
             gs = cv2.copyMakeBorder(np.ascontiguousarray(g), m, m, m, m, cv2.BORDER_REFLECT)
