@@ -474,6 +474,11 @@ class EdgeRefiner:
         pp = cv2.copyMakeBorder(ps, m, m, m, m, cv2.BORDER_REFLECT)
         out = np.zeros(ring.shape, np.float32)
         for ya, yb, xa, xb in _tile_runs(ring, self.tile):  # photo px inside the box, multiples of the tile
+            # only the box around the band's pixels in the run (its start on the grid): the same values there
+            rows = np.flatnonzero(ring[ya:yb, xa:xb].any(axis=1))
+            cols = np.flatnonzero(ring[ya:yb, xa:xb].any(axis=0))
+            ya, yb = ya + int(rows[0]) // s * s, ya + int(rows[-1]) + 1
+            xa, xb = xa + int(cols[0]) // s * s, xa + int(cols[-1]) + 1
             Ya, Yb, Xa, Xb = oy + ya, oy + yb, ox + xa, ox + xb  # photo px; Ya, Xa on the grid
             ga, gb_ = Ya // s, -(-Yb // s)  # grid rows of the run
             ha, hb = Xa // s, -(-Xb // s)
