@@ -164,7 +164,9 @@ def guided_on_tiles(
     g = cv2.copyMakeBorder(np.ascontiguousarray(guide), m, m, m, m, cv2.BORDER_REFLECT)
     p = cv2.copyMakeBorder(out, m, m, m, m, cv2.BORDER_REFLECT)
     for ya, yb, xa, xb in _tile_runs(where, tile):  # runs of neighbouring tiles in a row go together
-        inside = where[ya:yb, xa:xb]
+        rows, cols = np.flatnonzero(where[ya:yb, xa:xb].any(axis=1)), np.flatnonzero(where[ya:yb, xa:xb].any(axis=0))
+        ya, yb, xa, xb = ya + int(rows[0]), ya + int(rows[-1]) + 1, xa + int(cols[0]), xa + int(cols[-1]) + 1
+        inside = where[ya:yb, xa:xb]  # the box around ``where``'s pixels in the run: the same values there
         local = np.zeros((yb - ya + 2 * m, xb - xa + 2 * m), bool)
         local[m:-m, m:-m] = inside
         q = guided_filter(
