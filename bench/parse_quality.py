@@ -224,6 +224,8 @@ def time_1mp(names: list[str], repeats: int) -> dict:
             totals.append(r.seconds)
             for p, s in r.per_parser.items():
                 per.setdefault(p, []).append(s)
+            # the rest: assembling the segments (edge refinement at the photo's size, per-person parts)
+            per.setdefault("assemble", []).append(r.seconds - sum(r.per_parser.values()))
         out[name] = {
             "size": [big.shape[1], big.shape[0]],
             "median_s": round(statistics.median(totals), 3),

