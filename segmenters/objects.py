@@ -5,7 +5,9 @@ One pass of DeepLabV3-MobileNetV2 (VOC classes) over the working copy. Its parts
 ``motorbike``, ``boat``, ``airplane``, ``train``), each where it covers at least ``MIN_FRACTION`` of the
 photo. Animals come as instances (``horse 1``, ``horse 2``, ... left to right) when a class has two or more:
 separate blobs, and herds (one blob far longer than any animal is thick, ``HERD_RATIO``) split where the
-photo's edges part them (``split_herd``). Its ``person`` class is not a part here: the person parser fuses it with the selfie model and the
+photo's edges part them (``split_herd``). An animal the nets cannot name is offered as the generic ``animal``:
+one the scene net calls a surface, and a "bird" the VOC net is not near-certain of (its catch-all class for
+animals it does not know: a giraffe, a zebra, a squirrel; ``BIRD_SURE``). Its ``person`` class is not a part here: the person parser fuses it with the selfie model and the
 faces (``data.person``), and removes animals from people (``data.animals``).
 
 Without the net file the parser gives nothing (``data`` None): the person parser then works as before.
@@ -59,6 +61,15 @@ ZOOM_MARGIN = 0.25  # the crop reaches this share of the piece's box beyond it o
 ANIMAL_SURE = 0.82  # a blob whose mean VOC animal probability is at least this is kept on "stuff" (a close-up
 # cat the scene net calls "wall"; named ``ANIMAL``); on the project's photos real animals 0.85-0.99, false finds
 # (skimage's apple and orange, the starry night painting) 0.71-0.79
+# "bird" is the VOC net's catch-all: it names nearly every animal it has no class for "bird" (on the project's photos
+# the giraffe and the zebra of darknet_giraffe, the squirrel, the butterfly, the mandrill, and skimage's apple and
+# orange), so a blob keeps the name "bird" only where the net is near-certain of it over most of the blob; else it is
+# the generic ``ANIMAL``. Its other five animal names were never given to an animal of another kind there.
+SURE_P = 0.9  # a pixel the net is near-certain of: its probability for the blob's class is at least this
+BIRD_SURE = 0.75  # share of the blob's pixels that must be near-certain "bird" (real birds: the eagle 0.89, the
+# robin of hfs_000 0.87; non-birds 0.17-0.65: zebra, butterfly, giraffe, squirrel; the mandrill 0.99 lies on stuff)
+UNSURE_MIN = 0.01  # such an unsure "bird" blob smaller than this share of the photo is a speck, not an animal: dropped
+# (specks beside the robin and the butterfly, 0.001-0.005; the zebra 0.032)
 
 
 @dataclass
@@ -99,7 +110,9 @@ def find_things(
     ``photo``: the full-size photo ``rgb`` was made from (default ``rgb``), for the zoomed looks.
 
     Each connected blob of animals is one class (a horse's legs are not a sheep), the animal class with the
-    largest summed probability over the blob (``animal_class``), not the class most pixels have."""
+    largest summed probability over the blob (``animal_class``), not the class most pixels have; a "bird" the net is
+    not near-certain of (``BIRD_SURE``) is the generic ``ANIMAL`` (the net's catch-all, see ``BIRD_SURE``), or dropped
+    when it is a speck (``UNSURE_MIN``)."""
     from segmenters.nets import VOC_CLASSES, voc_answer, voc_probabilities
 
     if labels is None or probs is None:
@@ -131,7 +144,12 @@ def find_things(
             if on_stuff:  # the scene net disagrees: an animal, but which one the VOC net cannot be trusted to say
                 cls = len(VOC_CLASSES)
             else:
-                cls = animal_ids[animal_class(pieces, animal_probs, photo if photo is not None else rgb, zooms)]
+                k, sure = animal_class(pieces, animal_probs, photo if photo is not None else rgb, zooms)
+                named = not (VOC_ANIMALS[k] == "bird" and sure < BIRD_SURE)
+                if not named and stats[b, cv2.CC_STAT_AREA] < UNSURE_MIN * area:
+                    out_labels[blob] = 0
+                    continue
+                cls = animal_ids[k] if named else len(VOC_CLASSES)
             herds.append((cls, pieces))
             out_labels[blob] = cls
     masks: dict[str, np.ndarray] = {}
@@ -152,8 +170,9 @@ def find_things(
 
 def animal_class(
     pieces: list[np.ndarray], animal_probs: np.ndarray, photo: np.ndarray, zooms: list[int] | None = None
-) -> int:
-    """Index into ``VOC_ANIMALS`` of one blob's class: its animal probabilities (``animal_probs``, (h, w, 6) at the
+) -> tuple[int, float]:
+    """Index into ``VOC_ANIMALS`` of one blob's class, and the share of the blob's pixels whose probability for that
+    class is at least ``SURE_P`` (how sure the net is of it over the whole animal). The class: its animal probabilities (``animal_probs``, (h, w, 6) at the
     pieces' size) summed over all its pieces (the animals of a herd, or the one animal). In a herd (two or more
     pieces: small, crowded animals) a piece whose box is small in the photo (under ``ZOOM_MAX`` of it; the
     largest first, while ``zooms[0]``, the looks left for the photo, default ``ZOOM_RUNS``, lasts) is looked at
@@ -176,9 +195,11 @@ def animal_class(
     zoomed = zoomed[: max(0, zooms[0])] if len(pieces) > 1 else []
     zooms[0] -= len(zoomed)
     total = np.zeros(len(VOC_ANIMALS), np.float64)
+    sure = np.zeros(len(VOC_ANIMALS), np.float64)  # near-certain pixels per class
     for i, p in enumerate(pieces):
         if i not in zoomed:
             total += animal_probs[p].sum(axis=0)
+            sure += (animal_probs[p] >= SURE_P).sum(axis=0)
             continue
         y0, y1, x0, x1 = boxes[i]
         my, mx = int((y1 - y0) * ZOOM_MARGIN), int((x1 - x0) * ZOOM_MARGIN)
@@ -188,7 +209,9 @@ def animal_class(
         _, grid = voc_answer(crop, cache=False)
         looked = voc_probabilities(grid, animal_ids, (x1 - x0, y1 - y0))
         total += looked[p[y0:y1, x0:x1]].sum(axis=0)
-    return int(np.argmax(total))
+        sure += (looked[p[y0:y1, x0:x1]] >= SURE_P).sum(axis=0)
+    k = int(np.argmax(total))
+    return k, float(sure[k] / max(1, sum(int(p.sum()) for p in pieces)))
 
 
 def is_herd(blob: np.ndarray) -> bool:
