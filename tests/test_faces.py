@@ -744,3 +744,52 @@ def test_skin_colour_transfer_evens_out_colour_patches(monkeypatch):
         fb.mesh_swap(out, img, moved, load_target("synthetic_young_narrow_dark"), rng=np.random.default_rng(0))
         gaps.append(look(img, out, f)["colour"])
     assert gaps[1] < 0.7 * gaps[0], gaps
+
+
+def test_recognizer_light_bench_variants():
+    """bench/recognizer_light.py's light variants are what it reports: a quadratic / a plane fitted over the
+    skin weights reproduce such a field exactly (off the skin too), ``mean`` is flat, ``band9`` is the editor's
+    own light (the same swap, bit for bit), and putting a variant in does change the swap inside its mask only."""
+    import importlib.util
+    from dataclasses import replace
+    from pathlib import Path
+
+    import faces.blend as fb
+    from faces.gallery import load_target
+
+    from tests import photos
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "recognizer_light.py"
+    spec = importlib.util.spec_from_file_location("recognizer_light", path)
+    bench = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(bench)
+
+    gy, gx = np.mgrid[0:60, 0:80].astype(np.float32)
+    u, v = (gx - 40) / 50, (gy - 30) / 50
+    field = np.stack([50 + 8 * u - 5 * v + 6 * u * u - 3 * u * v + 4 * v * v, 3 + 2 * u, 9 - v], -1)
+    w = np.zeros((60, 80), np.float32)
+    w[10:45, 15:60] = 1.0
+    assert np.abs(bench.poly_light(field, w, 50.0, 2) - field).max() < 1e-3
+    assert np.abs(bench.poly_light(field[..., 1:], w, 50.0, 1) - field[..., 1:]).max() < 1e-3
+    flat = bench.light_fn("mean", 50.0, fb._masked_low)(field, w, 5.0)
+    assert np.allclose(flat, field[w > 0].mean(0), atol=1e-3)
+
+    img = photos.load("t1")
+    f = [f for f in find_faces(img) if f.index == 0][0]
+    moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
+    target = load_target("synthetic_young_narrow_light")
+    outs, masks = [], []
+    for variant in (None, "band9", "mean"):
+        low = fb._masked_low
+        if variant is not None:
+            fb._masked_low = bench.light_fn(variant, f.size, low)
+        try:
+            out = img.copy()
+            masks.append(fb.mesh_swap(out, img, moved, target, rng=np.random.default_rng(0)))
+        finally:
+            fb._masked_low = low
+        outs.append(out)
+    assert np.array_equal(outs[0], outs[1])
+    diff = (outs[2] != outs[0]).any(2)
+    assert diff.sum() > 500 and not (diff & ~masks[0]).any()
