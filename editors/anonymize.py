@@ -19,10 +19,10 @@ Methods
   through a mean face of several people, ``faces.gallery.anti_target``), then the better of those two
   with other brows (``BROWS``: thicker and darker, or paler and thinner; :func:`_restyle_brows`), then
   with another face outline (broader with a shorter chin, narrower with a longer one: the head's edge
-  moves, fading out within ``HEAD_REACH`` of the face size; pixels farther out stay identical), then
-  with other proportions: mouth lower, nose wider, eyes higher; then, for a face still short of the
-  margin, the second-farthest synthetic face; the tries go on until one reaches ``SEEK_MARGIN`` (0.78,
-  headroom for other recognisers), and the farthest try at or past 0.75 is kept);
+  moves, fading out within ``HEAD_REACH`` of the face size; pixels farther out stay identical), then,
+  for a face still short of the margin, other proportions (mouth lower, nose wider, eyes higher) and the
+  second-farthest synthetic face; the tries go on until one reaches ``SEEK_MARGIN`` (0.78, headroom for
+  other recognisers) or the outlines are tried, and the farthest try at or past 0.75 is kept);
   full, with ArcFace (cosine <= ``ARCFACE_MARGIN``). A face that does not reach the margin (or is under
   ``MIN_SWAP_SIZE`` px, or has no mesh) is blurred, then, while dlib still places it within the margin,
   its whole head blurred / pixelated / filled. ``last_report`` lists per face what was done and why, the
@@ -407,8 +407,9 @@ class AnonymizeEditor(ReportingEditor):
                 break  # no outline or proportion closes such a gap (bench): stop here
             if n == 2 + len(BROWS) + len(HEADS) and best is not None and best[0] < VERIFY_MARGIN - MOVES_GAP:
                 break  # the proportion moves add 0.03 at most after the outlines (bench): stop here
-            if cand.texture == "next" and best is not None and best[0] >= VERIFY_MARGIN:
-                break  # another texture only for a face still short of the margin (time)
+            if (cand.texture == "next" or cand.move) and best is not None and best[0] >= VERIFY_MARGIN:
+                break  # proportion moves and another texture only for a face still short of the margin (time:
+                # three more tries took t1 #1 to 0.62 s for +0.001; bench/results/faces.json)
             texture = best_try.texture if cand.texture == "best" else cand.texture
             head = best_try.head if cand.head == "best" else cand.head
             brows = best_try.brows if cand.brows == "best" else cand.brows
