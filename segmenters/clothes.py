@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from core.models import ModelManager
+from segmenters.hair import silhouette_hair
 from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part
 
 ROLE = "clothes"
@@ -567,9 +568,9 @@ def parse_person_nets(
         )
         hair = hair & ~worn
     if face is not None and use_hair_net and frame is not None and above is not None and across is not None:
-        from segmenters.hair import silhouette_hair  # grey / white hair the nets miss
-
-        hair |= silhouette_hair(P, hair, face_m, skin_p, cloth_p, above, across, frame, worn)
+        hair |= silhouette_hair(  # grey / white hair the nets miss
+            P, hair, face_m, skin_p, cloth_p, above, across, frame, worn
+        )
     local["hair"] = (hair, hair_src)
     if "face" in local and (hair & face_m).any():
         face_m = face_m & ~hair
