@@ -93,6 +93,9 @@ def main() -> None:
         view = client.predict(handle_file(str(photo_path)), api_name="/upload")
         out["upload_s"] = round(time.perf_counter() - t0, 1)
         out["upload_status"] = view[1]
+        # the upload parses the whole photo (every net, edge refinement at full size): its peak, before the reset
+        out["upload_peak_mb"] = round(_kb(server.pid, "VmHWM") / 1024)
+        out["upload_peak_over_start_mb"] = out["upload_peak_mb"] - out["server_started_mb"]
         parts = view[5]["choices"]
         log(f"uploaded in {out['upload_s']} s: {view[1][:160]}")
         if not parts:
