@@ -14,6 +14,11 @@ MediaPipe net calls hair, PAN does not: the fusion drops such a piece as a dark 
 Measured on the portrait sets of tests/portraits.py (bench/parse_quality.py ``--hair-only``): the grey and
 white recolours go from 0.28 to 0.59 mean hair IoU, the five new portraits from 0.71 to 0.72, the four old
 ones are unchanged (0.585).
+
+:func:`beside_face` (round 5) keeps the hair beside the face out of a hat's brim: on Grace Hopper the hair net's
+piece runs from her cap's brim down her temples, and ``segmenters.clothes.hat_under_clothes`` dropped it whole.
+A brim lies above the face (over the face mesh's top, point 10); what hangs beside the face below that line is
+hair (grace_hopper 0.05 -> 0.23; no other portrait of the three sets changes).
 """
 
 from __future__ import annotations
@@ -86,3 +91,13 @@ def silhouette_hair(
         if float(cloth_p[piece].mean()) < HAT_CLOTH:
             out |= piece
     return out
+
+
+BRIM_LINE = 1.0  # face heights over the chin: the face mesh's top (point 10, near the hairline). A hat's brim
+# sits on the head above it; what lies below it beside the face is not a brim
+
+
+def beside_face(face: np.ndarray, above: np.ndarray, line: float = BRIM_LINE) -> np.ndarray:
+    """Bool mask of the pixels beside the face: outside the face mesh's oval ``face``, above the chin and below
+    ``line`` (``above``: each pixel's height over the chin in face heights)."""
+    return ~face & (above > 0.0) & (above < line)

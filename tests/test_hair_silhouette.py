@@ -60,3 +60,25 @@ def cv2_erode(mask: np.ndarray, k: int) -> np.ndarray:
     import cv2
 
     return cv2.erode(mask.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+
+
+def test_a_brim_takes_no_hair_beside_the_face():
+    """Grace Hopper's cap (issue 11): the hair net's piece runs from the cap's brim down her temples, and the whole
+    piece was dropped as a hat brim. The brim is the part above the face (over mesh point 10); what hangs beside
+    the face below that line stays hair."""
+    from segmenters.clothes import hat_under_clothes
+    from segmenters.hair import beside_face
+
+    person, face, frame, above, across, zeros = _head()
+    brim = person & (above >= 1.0) & (above < 1.3)
+    temples = person & ~face & (above > 0.9) & (above < 1.0) & (np.abs(across) > 0.3)
+    assert temples.sum() > 20
+    hair = brim | temples
+    cloth = np.zeros_like(zeros)
+    cloth[person & (above >= 1.3)] = 1.0  # the cap's crown, clothes to PAN, lies on the brim
+    worn = hat_under_clothes(hair, above, cloth, person, frame.fh, hair)
+    assert worn[brim].all() and worn[temples].all()  # the piece as a whole is taken for the brim ...
+    worn &= ~beside_face(face, above)
+    assert worn[brim].all() and not worn[temples].any()  # ... its part beside the face is hair again
+    beside = beside_face(face, above)
+    assert not (beside & face).any() and not beside[above <= 0].any() and not beside[above >= 1.0].any()
