@@ -160,7 +160,8 @@ def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
 # give it < 0.25, PAN calls it skin, and the face mesh's oval runs over her temples (the cap itself is a hat
 # now, not hair). Round 5: the hair net's piece that ran from her cap's brim down her temples was dropped whole
 # as a brim; its part beside the face (below the mesh's top) is hair again: grace_hopper 0.05 -> 0.23.
-PORTRAIT_HAIR = {"astronaut": 0.8, "t1": 0.72, "messi5": 0.65, "grace_hopper": 0.18}
+# messi5's label was corrected in round 5 (tests/labels/README: his fringe is hair): 0.688 -> 0.826, same parse.
+PORTRAIT_HAIR = {"astronaut": 0.8, "t1": 0.72, "messi5": 0.78, "grace_hopper": 0.18}
 
 
 def test_hair_on_the_portraits():
