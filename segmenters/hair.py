@@ -15,10 +15,11 @@ Measured on the portrait sets of tests/portraits.py (bench/parse_quality.py ``--
 white recolours go from 0.28 to 0.59 mean hair IoU, the five new portraits from 0.71 to 0.72, the four old
 ones are unchanged (0.585).
 
-:func:`beside_face` (round 5) keeps the hair beside the face out of a hat's brim: on Grace Hopper the hair net's
+:func:`hair_under_brim` (round 5) keeps the hair beside the face out of a hat's brim: on Grace Hopper the hair net's
 piece runs from her cap's brim down her temples, and ``segmenters.clothes.hat_under_clothes`` dropped it whole.
 A brim lies above the face (over the face mesh's top, point 10); what hangs beside the face below that line is
-hair (grace_hopper 0.05 -> 0.23; no other portrait of the three sets changes).
+hair unless PAN calls it clothes (a beanie or a hood comes down there too). grace_hopper 0.05 -> 0.23; no other
+portrait of the three sets changes.
 """
 
 from __future__ import annotations
@@ -101,3 +102,11 @@ def beside_face(face: np.ndarray, above: np.ndarray, line: float = BRIM_LINE) ->
     """Bool mask of the pixels beside the face: outside the face mesh's oval ``face``, above the chin and below
     ``line`` (``above``: each pixel's height over the chin in face heights)."""
     return ~face & (above > 0.0) & (above < line)
+
+
+def hair_under_brim(worn: np.ndarray, face: np.ndarray, above: np.ndarray, cloth_p: np.ndarray) -> np.ndarray:
+    """The pixels of ``worn`` (hair-net pieces taken for a hat's brim, ``segmenters.clothes.hat_under_clothes``)
+    that are hair after all: those beside the face (:func:`beside_face`) that PAN does not call clothes
+    (``cloth_p`` at most ``CLOTH``). The hair net's piece can run from a cap's brim down the temples (Grace
+    Hopper); a hat that itself comes down beside the face (a beanie, a hood) is clothes to PAN and stays hat."""
+    return worn & beside_face(face, above) & (cloth_p <= CLOTH)

@@ -67,7 +67,7 @@ def test_a_brim_takes_no_hair_beside_the_face():
     piece was dropped as a hat brim. The brim is the part above the face (over mesh point 10); what hangs beside
     the face below that line stays hair."""
     from segmenters.clothes import hat_under_clothes
-    from segmenters.hair import beside_face
+    from segmenters.hair import beside_face, hair_under_brim
 
     person, face, frame, above, across, zeros = _head()
     brim = person & (above >= 1.0) & (above < 1.3)
@@ -78,7 +78,11 @@ def test_a_brim_takes_no_hair_beside_the_face():
     cloth[person & (above >= 1.3)] = 1.0  # the cap's crown, clothes to PAN, lies on the brim
     worn = hat_under_clothes(hair, above, cloth, person, frame.fh, hair)
     assert worn[brim].all() and worn[temples].all()  # the piece as a whole is taken for the brim ...
-    worn &= ~beside_face(face, above)
-    assert worn[brim].all() and not worn[temples].any()  # ... its part beside the face is hair again
+    kept = worn & ~hair_under_brim(worn, face, above, cloth)
+    assert kept[brim].all() and not kept[temples].any()  # ... its part beside the face is hair again
+    # a beanie that comes down over the temples is clothes to PAN there too: all of it stays hat
+    beanie = cloth.copy()
+    beanie[temples] = 0.9
+    assert not hair_under_brim(worn, face, above, beanie).any()
     beside = beside_face(face, above)
     assert not (beside & face).any() and not beside[above <= 0].any() and not beside[above >= 1.0].any()
