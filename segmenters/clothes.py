@@ -566,7 +566,8 @@ def parse_person_nets(
         worn = hat_under_clothes(
             hair, above, cloth_p, P, frame.fh, mp > 0.5 if face is not None and use_hair_net else None
         )
-        worn &= ~hair_under_brim(worn, face_m, above, cloth_p)  # a brim lies above the face, not beside it
+        if across is not None:  # a brim lies above the face, not beside it
+            worn &= ~hair_under_brim(worn, face_m, above, across, cloth_p)
         hair = hair & ~worn
     if face is not None and use_hair_net and frame is not None and above is not None and across is not None:
         hair |= silhouette_hair(  # grey / white hair the nets miss
