@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from core.models import ModelManager
-from segmenters.hair import silhouette_hair
+from segmenters.hair import hair_under_brim, silhouette_hair
 from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part
 
 ROLE = "clothes"
@@ -566,6 +566,8 @@ def parse_person_nets(
         worn = hat_under_clothes(
             hair, above, cloth_p, P, frame.fh, mp > 0.5 if face is not None and use_hair_net else None
         )
+        if across is not None:  # a brim lies above the face, not beside it
+            worn &= ~hair_under_brim(worn, face_m, above, across, cloth_p)
         hair = hair & ~worn
     if face is not None and use_hair_net and frame is not None and above is not None and across is not None:
         hair |= silhouette_hair(  # grey / white hair the nets miss

@@ -60,3 +60,35 @@ def cv2_erode(mask: np.ndarray, k: int) -> np.ndarray:
     import cv2
 
     return cv2.erode(mask.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+
+
+def test_a_brim_takes_no_hair_beside_the_face():
+    """Grace Hopper's cap (issue 11): the hair net's piece runs from the cap's brim down her temples, and the whole
+    piece was dropped as a hat brim. The brim is the part above the face (over mesh point 10); what hangs beside
+    the face below that line stays hair."""
+    from segmenters.clothes import hat_under_clothes
+    from segmenters.hair import beside_face, hair_under_brim
+
+    person, face, frame, above, across, zeros = _head()
+    brim = person & (above >= 1.0) & (above < 1.3)
+    temples = person & ~face & (above > 0.9) & (above < 1.0) & (np.abs(across) > 0.45)
+    assert temples.sum() > 20
+    hair = brim | temples
+    cloth = np.zeros_like(zeros)
+    cloth[person & (above >= 1.3)] = 1.0  # the cap's crown, clothes to PAN, lies on the brim
+    worn = hat_under_clothes(hair, above, cloth, person, frame.fh, hair)
+    assert worn[brim].all() and worn[temples].all()  # the piece as a whole is taken for the brim ...
+    kept = worn & ~hair_under_brim(worn, face, above, across, cloth)
+    assert kept[brim].all() and not kept[temples].any()  # ... its part beside the face is hair again
+    # a beanie that comes down over the temples is clothes to PAN there too: all of it stays hat
+    beanie = cloth.copy()
+    beanie[temples] = 0.9
+    assert not hair_under_brim(worn, face, above, across, beanie).any()
+    beside = beside_face(face, above, across)
+    assert not (beside & face).any() and not beside[above <= 0].any() and not beside[above >= 1.0].any()
+    # straight over the oval's top (its middle, in from its sides) is the brim's, not beside the face: the
+    # oval's top curves down from above 1.0 in the middle (the synthetic oval: centre y 120, radii 30 and 40 px)
+    top = (160 - (120 - 40 * np.sqrt(np.clip(1 - (across * 60 / 30) ** 2, 0, 1)))) / 80
+    over = ~face & (above > top + 0.03) & (above < 1.0) & (np.abs(across) < 0.3)
+    assert over.any() and not beside[over].any()
+    assert beside[~face & (above > 0.5) & (above < 0.9) & (np.abs(across) > 0.55)].all()  # the temples

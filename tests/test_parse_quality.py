@@ -158,8 +158,10 @@ def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
 # hair IoU floors per portrait (bench/parse_quality.py's portrait_hair, round 3: astronaut 0.84, t1 0.76,
 # messi5 0.69, grace_hopper 0.05). Grace Hopper's grey hair beside her cap is still missed: both hair nets
 # give it < 0.25, PAN calls it skin, and the face mesh's oval runs over her temples (the cap itself is a hat
-# now, not hair).
-PORTRAIT_HAIR = {"astronaut": 0.8, "t1": 0.72, "messi5": 0.65, "grace_hopper": 0.03}
+# now, not hair). Round 5: the hair net's piece that ran from her cap's brim down her temples was dropped whole
+# as a brim; its part beside the face (below the mesh's top) is hair again: grace_hopper 0.05 -> 0.23.
+# messi5's label was corrected in round 5 (tests/labels/README: his fringe is hair): 0.688 -> 0.826, same parse.
+PORTRAIT_HAIR = {"astronaut": 0.8, "t1": 0.72, "messi5": 0.78, "grace_hopper": 0.18}
 
 
 def test_hair_on_the_portraits():
@@ -209,13 +211,15 @@ def test_clothes_stay_inside_the_person():
 # bench/parse_quality.py --hair-only measured new 0.72 (0.709 before the silhouette source), recoloured 0.588
 # (0.282 before), the white recolours of astronaut, messi5 and the cameraman 0.729, 0.654 and 0.837 where the
 # nets alone gave 0.01, 0.026 and 0.0 (they take white hair for a cap or for nothing), basketball1 0.691 (0.639)).
-PORTRAIT_SET_FLOORS = {"new": 0.68, "recoloured": 0.53}
+# Round 5: messi5's corrected label (its recolour follows it) gives messi5~grey 0.753, messi5~white 0.784 and the
+# recoloured set 0.608.
+PORTRAIT_SET_FLOORS = {"new": 0.68, "recoloured": 0.56}
 RECOLOURED_HAIR = {
     "astronaut~white": 0.65,
-    "messi5~white": 0.55,
+    "messi5~white": 0.7,
     "camera~white": 0.75,
     "astronaut~grey": 0.75,
-    "messi5~grey": 0.65,
+    "messi5~grey": 0.7,
 }
 
 
