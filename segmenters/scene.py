@@ -97,6 +97,21 @@ WEAK = {"water": 0.2}
 # the round-2 photos (water 0.58 -> 0.64, sky 0.90 -> 0.92 there), checked on the round-3 hold-out (0.34 -> 0.42)
 HORIZON_PERCENTILE = 50
 MIN_SKY = 0.05  # less sky than this share of the photo: no sky (and no water reasoning)
+# the sea meets the sky at a level line: where the sky-called pixels hold a colour edge (CIE Lab distance over
+# ``LEVEL_STEP`` rows either side of at least ``LEVEL_EDGE``) on one row (give or take one) across at least
+# ``LEVEL_SHARE`` of the photo's width, that row stands out as a line (the share ``LEVEL_APART`` rows above and
+# below it is lower by ``LEVEL_PEAK``: not a textured band such as clouds or a far shore's top and waterline), and
+# the sky-called pixels below it form a band at least ``LEVEL_BAND`` of the photo's height deep that is darker
+# than the sky just above, those pixels are a sea (or lake) the net took for sky. Cloud edges are ragged, never one
+# straight row over half the photo, and the sky is brightest at the horizon. (issue 11 round 5; chosen on
+# mate_dune, the only labelled photo where the net calls the sea "sky"; it leaves every other labelled photo as
+# it was)
+LEVEL_EDGE = 6.0
+LEVEL_STEP = 2
+LEVEL_SHARE = 0.5
+LEVEL_APART = 6
+LEVEL_PEAK = 0.2
+LEVEL_BAND = 0.05
 
 
 def parse_full(manager: ModelManager, ctx: ParseContext) -> ParseOutput:
@@ -268,9 +283,10 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
     together, against every other single class (nets.group_probabilities), from the net's answers for the
     photo and its mirror; water also takes the pixels where it has at least ``WEAK["water"]`` that are
     connected to where it wins (hysteresis), and the sky-called pixels below the horizon connected to it
-    (``_mirrored_sky``). A sky blob the net is unsure of (median probability under ``SKY_SURE``) is not
-    sky: a blue studio backdrop or a pale wall gets ~0.7 where a real sky, clouds and haze included, gets
-    over 0.99."""
+    (``_mirrored_sky``), and a darker band of sky-called pixels under a level line across the sky is water
+    (``_sea_below_level_line``: a sea the net took for sky). A sky blob the net is unsure of (median probability
+    under ``SKY_SURE``) is not sky: a blue studio backdrop or a pale wall gets ~0.7 where a real sky, clouds and
+    haze included, gets over 0.99."""
     from segmenters.nets import ade_answer, group_probabilities
 
     h, w = ctx.shape
@@ -283,6 +299,7 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
     if "water" in names and "sky" in names:
         kw, ks = names.index("water"), names.index("sky")
         best[_mirrored_sky(best == kw, best == ks, MIN_FRACTION * h * w)] = kw
+        best[_sea_below_level_line(ctx.work, best == ks, MIN_FRACTION * h * w)] = kw
     area = h * w
     masks: dict[str, np.ndarray] = {}
     for k, target in enumerate(names):
@@ -312,6 +329,51 @@ def _mirrored_sky(water: np.ndarray, sky: np.ndarray, min_water: float) -> np.nd
     below = sky.copy()
     below[:horizon] = False
     return _touching(below | water, water) & below
+
+
+def _sea_below_level_line(rgb: np.ndarray, sky: np.ndarray, min_area: float) -> np.ndarray:
+    """The pixels of ``sky`` (bool, the size of ``rgb``, RGB uint8) below a level line across the sky-called area
+    when they form a band at least ``LEVEL_BAND`` of the height deep, darker than the sky just above the line (see
+    ``LEVEL_SHARE``); none without such a line, when they are fewer than ``min_area`` pixels, or when under
+    ``MIN_SKY`` of the photo is sky."""
+    h, w = sky.shape
+    none = np.zeros_like(sky)
+    g = LEVEL_STEP
+    if sky.mean() < MIN_SKY or h <= 4 * g:
+        return none
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab[..., 0] *= 100 / 255  # OpenCV's 8-bit Lab -> CIE L 0..100, a and b centred
+    lab[..., 1:] -= 128
+    edge = np.zeros((h, w), bool)
+    edge[g:-g] = (np.linalg.norm(lab[2 * g :] - lab[: -2 * g], axis=-1) > LEVEL_EDGE) & sky[2 * g :] & sky[: -2 * g]
+    near = edge.copy()
+    near[1:] |= edge[:-1]
+    near[:-1] |= edge[1:]
+    share = near.mean(axis=1)
+    row = int(np.argmax(share))
+    if share[row] < LEVEL_SHARE:
+        return none
+    top = bottom = row  # the run of rows at the peak (an edge shows on the rows either side of it): its middle
+    while top > 0 and share[top - 1] >= share[row] - 0.05:
+        top -= 1
+    while bottom < h - 1 and share[bottom + 1] >= share[row] - 0.05:
+        bottom += 1
+    beside = max(share[max(0, top - LEVEL_APART)], share[min(h - 1, bottom + LEVEL_APART)])
+    if share[row] - beside < LEVEL_PEAK:
+        return none
+    row = (top + bottom) // 2
+    below = sky.copy()
+    below[: row + 1] = False
+    above = sky.copy()
+    above[row + 1 :] = False
+    above[: max(0, row - 5 * g)] = False
+    if below.sum() < max(1.0, min_area) or not above.any():
+        return none
+    if below.sum() / max(1, int(below.any(axis=0).sum())) < LEVEL_BAND * h:  # mean depth of the band
+        return none
+    if float(lab[..., 0][below].mean()) >= float(lab[..., 0][above].mean()):
+        return none
+    return below
 
 
 def _sure_blobs(mask: np.ndarray, prob: np.ndarray, sure: float) -> np.ndarray:
