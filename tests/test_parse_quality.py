@@ -29,13 +29,15 @@ from tests import labelset, photos
 # relabelled: the old polygons covered her ears).
 # Round 5: the sea under a level line in the sky-called area (segmenters/scene.py _sea_below_level_line):
 # water 0.598 -> 0.653, sky 0.905 -> 0.921 on the 28 (mate_dune water 0.26 -> 0.82, sky 0.66 -> 0.94; no other
-# photo changes). Chosen on mate_dune, so not a hold-out figure.
+# photo changes). Chosen on mate_dune, so not a hold-out figure. Bare ground (sand, earth) touching a sure road
+# is its verge (_road_verges): road 0.551 -> 0.596 (scenetext05 0.39 -> 0.74, darknet_dog 0.38 -> 0.45,
+# scenetext01 0.43 -> 0.42), chosen on these photos too.
 FLOORS = {
     "sky": 0.87,
     "building": 0.78,
     "tree": 0.44,
     "grass": 0.35,
-    "road": 0.52,
+    "road": 0.56,
     "water": 0.62,
     "mountain": 0.4,
     "person": 0.7,

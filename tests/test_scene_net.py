@@ -180,3 +180,21 @@ def test_ragged_cloud_edges_a_thin_far_shore_and_a_brighter_band_are_not_sea():
     assert not scene._sea_below_level_line(rgb, sky, 10).any()
     rgb, sky = _sea_scene(np.full(100, 40))
     assert not scene._sea_below_level_line(rgb, sky, 20 * 100 + 1).any()  # fewer pixels than asked for
+
+
+def test_bare_ground_touching_a_sure_road_is_its_verge():
+    """scenetext05: the dusty verge and the pavement seen from close by are "sand" / "earth" to the net. Pieces of
+    them that touch a sure road join it; a piece away from the road, or a beach bigger than the road beside it,
+    stays what it was; with too little road, nothing joins."""
+    road = np.zeros((40, 50), bool)
+    road[20:, :20] = True  # 400 px of road
+    flat = np.zeros_like(road)
+    flat[20:, 20:30] = True  # a verge touching it (200 px)
+    flat[:5, 40:] = True  # ground far from the road
+    assert (scene._road_verges(road, flat) == (flat & (np.arange(50) < 30)[None, :])).all()
+    beach = np.zeros_like(road)
+    beach[:20, :] = True  # 1000 px of sand along the road: more than ROAD_GROW times the road
+    assert not scene._road_verges(road, beach).any()
+    little = np.zeros_like(road)
+    little[39, :10] = True  # 10 px of road: under ROAD_SURE of the photo
+    assert not scene._road_verges(little, flat).any()
