@@ -103,9 +103,15 @@ MIN_SKY = 0.05  # less sky than this share of the photo: no sky (and no water re
 # below it is lower by ``LEVEL_PEAK``: not a textured band such as clouds or a far shore's top and waterline), and
 # the sky-called pixels below it form a band at least ``LEVEL_BAND`` of the photo's height deep that is darker
 # than the sky just above, those pixels are a sea (or lake) the net took for sky. Cloud edges are ragged, never one
-# straight row over half the photo, and the sky is brightest at the horizon. (issue 11 round 5; chosen on
-# mate_dune, the only labelled photo where the net calls the sea "sky"; it leaves every other labelled photo as
-# it was)
+# straight row over half the photo, and the sky is brightest at the horizon. Only the sky-called pixels connected
+# to the row under the line count. (issue 11 round 5; chosen on mate_dune, the only labelled photo where the net
+# calls the sea "sky"; it leaves every other labelled photo, the round-5 hold-out included, as it was)
+LEVEL_EDGE = 6.0
+LEVEL_STEP = 2
+LEVEL_SHARE = 0.5
+LEVEL_APART = 6
+LEVEL_PEAK = 0.2
+LEVEL_BAND = 0.05
 # road includes pavements and verges (tests/labels/README.md): bare ground the net calls sand or earth (ADE20K's
 # sand, earth, land, dirt: a dusty verge, pavement seen from close by) that touches a sure road (at least
 # ``ROAD_SURE`` of the photo) is the road's, one connected piece at a time, when the piece is no bigger than
@@ -114,12 +120,6 @@ MIN_SKY = 0.05  # less sky than this share of the photo: no sky (and no water re
 ROAD_VERGE = ("sand", "ground")
 ROAD_SURE = 0.02
 ROAD_GROW = 1.5
-LEVEL_EDGE = 6.0
-LEVEL_STEP = 2
-LEVEL_SHARE = 0.5
-LEVEL_APART = 6
-LEVEL_PEAK = 0.2
-LEVEL_BAND = 0.05
 
 
 def parse_full(manager: ModelManager, ctx: ParseContext) -> ParseOutput:
@@ -375,6 +375,9 @@ def _sea_below_level_line(rgb: np.ndarray, sky: np.ndarray, min_area: float) -> 
     row = (top + bottom) // 2
     below = sky.copy()
     below[: row + 1] = False
+    start = np.zeros_like(sky)
+    start[min(h - 1, row + 1)] = True
+    below = _touching(below, start)  # the band that starts at the line
     above = sky.copy()
     above[row + 1 :] = False
     above[: max(0, row - 5 * g)] = False

@@ -165,6 +165,7 @@ def test_a_darker_band_under_a_level_line_in_the_sky_is_the_sea():
     """mate_dune: the net calls the sea band under the horizon "sky". A straight level colour edge across the
     sky-called area with a darker band under it: the band is water, the sky above stays sky."""
     rgb, sky = _sea_scene(np.full(100, 40))
+    sky[70:75, 10:20] = True  # sky seen through the foliage lower down, cut off from the band: stays sky
     got = scene._sea_below_level_line(rgb, sky, 10)
     assert got[41:60].all() and not got[:39].any() and not got[60:].any()
 
