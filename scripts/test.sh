@@ -15,6 +15,10 @@ if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/doc/opencv-doc/examples/data 
   $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium opencv-doc darknet \
     mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04 >/dev/null
 fi
+# ultralytics' sample street photo (tests/photos.py ultralytics_bus) is read from its wheel: downloaded, not installed
+if [ ! -f .cache/photos/ultralytics-8.4.190-py3-none-any.whl ]; then
+  .venv/bin/python -m pip download -q --no-deps ultralytics==8.4.190 -d .cache/photos
+fi
 bash scripts/lint.sh
 export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 FACET_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 exec .venv/bin/python -m pytest -q "$@"

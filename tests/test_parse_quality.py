@@ -27,13 +27,20 @@ from tests import labelset, photos
 # net, the astronaut's helmet and flag strip no longer person, faceless people redrawn by the selfie net on a
 # crop), upper clothes 0.69 -> 0.76, lower clothes 0.23 -> 0.29, hair 0.46 -> 0.47 (grace_hopper's hair
 # relabelled: the old polygons covered her ears).
+# Round 5: the sea under a level line in the sky-called area (segmenters/scene.py _sea_below_level_line):
+# water 0.598 -> 0.653, sky 0.905 -> 0.921 on the 28 (mate_dune water 0.26 -> 0.82, sky 0.66 -> 0.94; no other
+# photo changes). Chosen on mate_dune, so not a hold-out figure. Bare ground (sand, earth) touching a sure road
+# is its verge (_road_verges): road 0.551 -> 0.596 (scenetext05 0.39 -> 0.74, darknet_dog 0.38 -> 0.45,
+# scenetext01 0.43 -> 0.42), chosen on these photos too. Four hold-out photos labelled in round 5 (water:
+# kde_coldripple 0.49, mate_aqua 0.88, lomiri_life 0.37; road: ultralytics_bus 0.95; neither rule fires on them):
+# on all 32, water 0.636, road 0.631, sky 0.872 (mate_aqua, a water surface filling the frame, is offered sky: 0).
 FLOORS = {
-    "sky": 0.87,
+    "sky": 0.85,
     "building": 0.78,
     "tree": 0.44,
     "grass": 0.35,
-    "road": 0.52,
-    "water": 0.56,
+    "road": 0.58,
+    "water": 0.6,
     "mountain": 0.4,
     "person": 0.7,
     "hair": 0.45,

@@ -123,7 +123,7 @@ def test_parse_net_lets_water_take_its_weak_neighbours(monkeypatch):
         col(grass=0.95, sea=0.05),
     )
     monkeypatch.setattr(scene, "MIN_FRACTION", 0.0)
-    ctx = SimpleNamespace(shape=(1, 4), cache={})
+    ctx = SimpleNamespace(shape=(1, 4), cache={}, work=np.zeros((1, 4, 3), np.uint8))
     monkeypatch.setattr("segmenters.nets.ade_answer", lambda c: {"probs": p})
     masks = scene.parse_net(ctx).data
     assert masks["water"][0].tolist() == [True, True, False, False]
@@ -143,3 +143,59 @@ def test_sky_below_the_horizon_that_touches_the_water_is_water():
     got = scene._mirrored_sky(water, sky, 5)
     assert got[6:, 10:20].all() and not got[:6].any() and not got[:, 24:].any()
     assert not scene._mirrored_sky(water, sky, water.sum() + 1).any()  # too little water: nothing
+
+
+def _sea_scene(line_rows: np.ndarray, band_colour=(40, 120, 170), band_to: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """An 80 x 100 photo: a pale sky, below it (from ``line_rows[column]``) a band of ``band_colour`` down to row
+    ``band_to``, then dark ground; and the net's sky: everything above ``band_to`` (the net took the band for sky)."""
+    h, w = 80, 100
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[:] = (200, 215, 235)
+    rng = np.random.default_rng(0)
+    rgb[:band_to] = np.clip(rgb[:band_to].astype(int) + rng.integers(-2, 3, (band_to, w, 1)), 0, 255).astype(np.uint8)
+    rows = np.arange(h)[:, None]
+    rgb[(rows >= line_rows[None, :]) & (rows < band_to)] = band_colour
+    rgb[band_to:] = (60, 70, 30)
+    sky = np.zeros((h, w), bool)
+    sky[:band_to] = True
+    return rgb, sky
+
+
+def test_a_darker_band_under_a_level_line_in_the_sky_is_the_sea():
+    """mate_dune: the net calls the sea band under the horizon "sky". A straight level colour edge across the
+    sky-called area with a darker band under it: the band is water, the sky above stays sky."""
+    rgb, sky = _sea_scene(np.full(100, 40))
+    sky[70:75, 10:20] = True  # sky seen through the foliage lower down, cut off from the band: stays sky
+    got = scene._sea_below_level_line(rgb, sky, 10)
+    assert got[41:60].all() and not got[:39].any() and not got[60:].any()
+
+
+def test_ragged_cloud_edges_a_thin_far_shore_and_a_brighter_band_are_not_sea():
+    cols = np.arange(100)
+    ragged = (40 + 8 * np.sin(cols / 5.0)).astype(int)  # a cloud's lower edge: no one row across the photo
+    rgb, sky = _sea_scene(ragged)
+    assert not scene._sea_below_level_line(rgb, sky, 10).any()
+    rgb, sky = _sea_scene(np.full(100, 57))  # a band 3 rows (under 5 %) deep: a far shore's strip, not a sea
+    assert not scene._sea_below_level_line(rgb, sky, 10).any()
+    rgb, sky = _sea_scene(np.full(100, 40), band_colour=(245, 245, 250))  # brighter than the sky above: haze
+    assert not scene._sea_below_level_line(rgb, sky, 10).any()
+    rgb, sky = _sea_scene(np.full(100, 40))
+    assert not scene._sea_below_level_line(rgb, sky, 20 * 100 + 1).any()  # fewer pixels than asked for
+
+
+def test_bare_ground_touching_a_sure_road_is_its_verge():
+    """scenetext05: the dusty verge and the pavement seen from close by are "sand" / "earth" to the net. Pieces of
+    them that touch a sure road join it; a piece away from the road, or a beach bigger than the road beside it,
+    stays what it was; with too little road, nothing joins."""
+    road = np.zeros((40, 50), bool)
+    road[20:, :20] = True  # 400 px of road
+    flat = np.zeros_like(road)
+    flat[20:, 20:30] = True  # a verge touching it (200 px)
+    flat[:5, 40:] = True  # ground far from the road
+    assert (scene._road_verges(road, flat) == (flat & (np.arange(50) < 30)[None, :])).all()
+    beach = np.zeros_like(road)
+    beach[:20, :] = True  # 1000 px of sand along the road: more than ROAD_GROW times the road
+    assert not scene._road_verges(road, beach).any()
+    little = np.zeros_like(road)
+    little[39, :10] = True  # 10 px of road: under ROAD_SURE of the photo
+    assert not scene._road_verges(little, flat).any()
