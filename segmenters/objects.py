@@ -78,7 +78,8 @@ ON_BLOB = 0.15  # a box is on a blob when the blob fills at least this share of 
 CONTAINED = 0.8  # a box lying this much inside a surer box that is at least half as sure of its class is a part of
 # that object (a horse's head found again), not another animal; a box the surer one does not explain (the zebra
 # standing inside the giraffe's box: the giraffe's box scores zebra 0.11 against the zebra box's 0.68) stays
-EDGE_COST = 12.0  # geodesic cost of crossing the photo's strongest edge, per pixel (1 = a pixel of flat coat)
+FLAT_COST = 0.02  # geodesic cost of a pixel of flat coat; a pixel costs this plus its edge strength (0..1): one
+# pixel of the photo's strongest edges costs as much as 50 of coat, so a box takes what its coat reaches
 OUTSIDE_COST = 4.0  # cost factor for a box's geodesic growth beyond its own box (the VOC blob reaches past boxes)
 NAME_SURE = 0.4  # the detector names an animal the VOC net cannot ("animal") when its box scores the class at least
 NAME_MARGIN = 1.5  # this and this many times the box's next animal class (the squirrel's box: bear 0.42 against
@@ -214,24 +215,7 @@ def _animal_best(d: Detection) -> tuple[str, float]:
 def animal_detections(detections: list[Detection]) -> list[Detection]:
     """The detections that are animals (their best animal class scores at least the detector's ``MIN_SCORE``), the
     surest first, without those that are a part of a surer one (``CONTAINED``)."""
-    from segmenters.detector import COCO_CLASSES, MIN_SCORE
-
-    cand = sorted((d for d in detections if _animal_best(d)[1] >= MIN_SCORE), key=lambda d: -_animal_best(d)[1])
-    kept: list[Detection] = []
-    for d in cand:
-        name, score = _animal_best(d)
-        x0, y0, x1, y1 = d.box
-        own = max(1e-6, (x1 - x0) * (y1 - y0))
-        part = False
-        for k in kept:
-            ix = max(0.0, min(x1, k.box[2]) - max(x0, k.box[0]))
-            iy = max(0.0, min(y1, k.box[3]) - max(y0, k.box[1]))
-            if ix * iy >= CONTAINED * own and float(k.scores[COCO_CLASSES.index(name)]) >= 0.5 * score:
-                part = True
-                break
-        if not part:
-            kept.append(d)
-    return kept
+    return _boxes_of(detections, COCO_ANIMALS)
 
 
 def boxes_on(blob: np.ndarray, blobs: np.ndarray, detections: list[Detection]) -> list[Detection]:
@@ -259,7 +243,7 @@ def part_by_boxes(
     """``blob`` (bool, the size of ``rgb``) parted among the objects of ``boxes`` (XYXY pixels), one disjoint piece
     per box (possibly empty), together exactly ``blob``. Each box grows from its seeds, the blob's pixels no other
     box holds (where it has none of its own: the pixels where it is the smallest box, in its inner half), along the
-    cheapest paths inside the blob (a pixel costs 1, plus ``EDGE_COST`` times the photo's edge strength there, times
+    cheapest paths inside the blob (a pixel costs ``FLAT_COST`` plus the photo's edge strength there, times
     ``OUTSIDE_COST`` outside the box); each pixel goes to the box that reaches it cheapest. So a box takes what is
     joined to its own part of the herd by coat, not by a coat edge, and an animal's legs that stick out of its box
     stay with it."""
@@ -268,7 +252,7 @@ def part_by_boxes(
     rows, cols = np.flatnonzero(blob.any(axis=1)), np.flatnonzero(blob.any(axis=0))
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     sub = blob[y0:y1, x0:x1]
-    base = 1.0 + EDGE_COST * _edge_strength(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
+    base = FLAT_COST + _edge_strength(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
     inside = []
     for bx0, by0, bx1, by1 in boxes:
         m = np.zeros(sub.shape, bool)
@@ -310,6 +294,105 @@ def part_by_boxes(
         m = out[0]
         m[y0:y1, x0:x1] |= sub & ~reached
     return out
+
+
+def box_classes(label: str) -> tuple[str, ...]:
+    """The detector's classes whose boxes part a labelled thing (``person 2`` -> person; an animal -> every
+    animal; a car -> car, truck, bus); none for other things."""
+    from segmenters.detector import VEHICLES
+
+    word = label.strip().lower().rstrip("0123456789 ").strip()
+    if word == "person":
+        return ("person",)
+    if word in ANIMALS:
+        return COCO_ANIMALS
+    if word in ("car", "bus", "truck", "van"):
+        return VEHICLES
+    return ()
+
+
+def _boxes_of(detections: list[Detection], classes: tuple[str, ...]) -> list[Detection]:
+    """The detections of ``classes`` (their best class among them scores at least the detector's ``MIN_SCORE``),
+    the surest first, without those that are a part of a surer one (``CONTAINED``: a horse's head found again, a
+    car found again as a truck)."""
+    from segmenters.detector import COCO_CLASSES, MIN_SCORE
+
+    def best(d: Detection) -> tuple[int, float]:
+        a = d.score_of(classes)
+        k = int(np.argmax(a))
+        return COCO_CLASSES.index(classes[k]), float(a[k])
+
+    cand = sorted((d for d in detections if best(d)[1] >= MIN_SCORE), key=lambda d: -best(d)[1])
+    kept: list[Detection] = []
+    for d in cand:
+        cls, score = best(d)
+        x0, y0, x1, y1 = d.box
+        own = max(1e-6, (x1 - x0) * (y1 - y0))
+        part = False
+        for k in kept:
+            ix = max(0.0, min(x1, k.box[2]) - max(x0, k.box[0]))
+            iy = max(0.0, min(y1, k.box[3]) - max(y0, k.box[1]))
+            if ix * iy >= CONTAINED * own and float(k.scores[cls]) >= 0.5 * score:
+                part = True
+                break
+        if not part:
+            kept.append(d)
+    return kept
+
+
+def click_piece(
+    piece: np.ndarray, rgb: np.ndarray, label: str, detections: list[Detection], x: int, y: int
+) -> np.ndarray:
+    """What a click at (x, y) on ``piece`` (bool, the size of ``rgb``: a connected piece of labelled thing
+    ``label``) means: the piece, or where two or more boxes of its kind lie on it (``ON_BLOB``: touching cars the
+    VOC net paints as one "car", a crowd, a herd), the share of it the box under the click takes
+    (``part_by_boxes``)."""
+    boxes = [d.box for d in _boxes_of(detections, box_classes(label)) if _fill(piece, d.box) >= ON_BLOB]
+    if len(boxes) < 2:
+        return piece
+    for share in part_by_boxes(piece, rgb, boxes):
+        if share[y, x]:
+            return share
+    return piece
+
+
+def boxed_piece(
+    pieces: list[tuple[str, np.ndarray]], rgb: np.ndarray, detections: list[Detection], x: int, y: int
+) -> tuple[np.ndarray, str, tuple[float, float, float, float]] | None:
+    """The object a click at (x, y) that is on no labelled thing means when it is inside a box: when the smallest
+    box of the detector around it is one whose object one of ``pieces`` ((label, bool connected piece) of the labelled things)
+    fills at least ``ON_BLOB`` of, that piece's share of the box (as :func:`click_piece` parts it), its label and
+    the box.
+    A click between a horse's legs, on its mane against the sky, on a car's window, takes that object. None when
+    no box around the click holds a labelled thing of its kind."""
+    around = [d for d in detections if d.box[0] <= x < d.box[2] and d.box[1] <= y < d.box[3]]
+    for d in sorted(around, key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))[:1]:  # the smallest only:
+        # a click in a ball's box inside a player's box is on the ball, not the player
+        fits = [
+            (lb, p)
+            for lb, p in pieces
+            if box_classes(lb)
+            and _fill(p, d.box) >= ON_BLOB
+            and any(b is d for b in _boxes_of(detections, box_classes(lb)))
+        ]
+        if not fits:
+            continue
+        label, piece = max(fits, key=lambda t: _fill(t[1], d.box))
+        boxes = [b.box for b in _boxes_of(detections, box_classes(label)) if _fill(piece, b.box) >= ON_BLOB]
+        if len(boxes) >= 2:
+            return part_by_boxes(piece, rgb, boxes)[boxes.index(d.box)], label, d.box
+        return piece, label, d.box
+    return None
+
+
+def _fill(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    """The share of ``box`` (XYXY pixels) that ``mask`` (bool) covers."""
+    h, w = mask.shape
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    x1, y1 = min(w, int(np.ceil(box[2]))), min(h, int(np.ceil(box[3])))
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    return float(mask[y0:y1, x0:x1].mean())
 
 
 def animal_name(d: Detection) -> str | None:
