@@ -241,8 +241,9 @@ def part_by_boxes(
     blob: np.ndarray, rgb: np.ndarray, boxes: list[tuple[float, float, float, float]]
 ) -> list[np.ndarray]:
     """``blob`` (bool, the size of ``rgb``) parted among the objects of ``boxes`` (XYXY pixels), one disjoint piece
-    per box (possibly empty), together exactly ``blob``. Each box grows from its seeds, the blob's pixels no other
-    box holds (where it has none of its own: the pixels where it is the smallest box, in its inner half), along the
+    per box (possibly empty), together exactly ``blob``. Each box grows from its seeds, the blob's pixels in its inner
+    half that no other box holds (the rim of a box may hold a neighbour: the white horse's box reaches over the
+    brown horse behind it); else anywhere in the box; else where it is the smallest box, in its inner half), along the
     cheapest paths inside the blob (a pixel costs ``FLAT_COST`` plus the photo's edge strength there, times
     ``OUTSIDE_COST`` outside the box); each pixel goes to the box that reaches it cheapest. So a box takes what is
     joined to its own part of the herd by coat, not by a coat edge, and an animal's legs that stick out of its box
@@ -268,15 +269,17 @@ def part_by_boxes(
         smallest[inside[k]] = k
     dist = np.full((len(boxes), *sub.shape), np.inf)
     for k, m in enumerate(inside):
-        seeds = sub & m & (count == 1)
+        bx0, by0, bx1, by1 = boxes[k]
+        inner = np.zeros(sub.shape, bool)  # the box's inner half: its object's own (its rim may hold neighbours)
+        qx, qy = (bx1 - bx0) / 4, (by1 - by0) / 4
+        inner[
+            max(0, int(by0 + qy) - y0) : max(0, int(by1 - qy) - y0),
+            max(0, int(bx0 + qx) - x0) : max(0, int(bx1 - qx) - x0),
+        ] = True
+        seeds = sub & inner & (count == 1)
         if not seeds.any():
-            bx0, by0, bx1, by1 = boxes[k]
-            inner = np.zeros(sub.shape, bool)
-            qx, qy = (bx1 - bx0) / 4, (by1 - by0) / 4
-            inner[
-                max(0, int(by0 + qy) - y0) : max(0, int(by1 - qy) - y0),
-                max(0, int(bx0 + qx) - x0) : max(0, int(bx1 - qx) - x0),
-            ] = True
+            seeds = sub & m & (count == 1)
+        if not seeds.any():
             seeds = sub & inner & (smallest == k)
         if not seeds.any():
             continue
