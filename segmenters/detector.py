@@ -23,6 +23,7 @@ the pixels' digest, for the click backend (``segmenters/grabcut.py`` asks for th
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ import numpy as np
 
 from core.assets import packaged_available, packaged_path
 from segmenters.parsing import packaged_model
+
+log = logging.getLogger(__name__)
 
 GRAPH = "nanodet_graph"
 WEIGHTS = "nanodet_weights"
@@ -181,5 +184,17 @@ def ctx_detections(ctx: Any) -> list[Detection]:
     """The detections on this photo's working copy (boxes in work pixels): run once, kept in ``ctx.cache``; none
     when the detector is not here."""
     if "detections" not in ctx.cache:
-        ctx.cache["detections"] = detect(ctx.work, fresh=True) if available() else []
+        ctx.cache["detections"] = safe_detect(ctx.work, fresh=True)
     return ctx.cache["detections"]
+
+
+def safe_detect(rgb: np.ndarray, fresh: bool = False) -> list[Detection]:
+    """:func:`detect`, or none when the detector is not here or fails: it is optional, and the objects parser and
+    the click path work without it as before (a failure is logged, not raised)."""
+    if not available():
+        return []
+    try:
+        return detect(rgb, fresh=fresh)
+    except Exception:  # an optional model: its failure must not take the parse down
+        log.exception("the object detector failed; going on without its boxes")
+        return []

@@ -193,9 +193,9 @@ def attach_parts(prepared: object, parts: Sequence[Segment]) -> object:
 def _boxes(small: np.ndarray) -> tuple:
     """The detector's objects on the working copy (the parse's own working copy, so its cached answer), or none
     when the detector is not here: boxes part touching things for a click (``objects.click_piece``)."""
-    from segmenters import detector
+    from segmenters.detector import safe_detect
 
-    return tuple(detector.detect(small)) if detector.available() else ()
+    return tuple(safe_detect(small))
 
 
 def _edge_map(lab: np.ndarray) -> np.ndarray:

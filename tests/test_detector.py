@@ -360,3 +360,12 @@ def test_the_giraffe_and_the_zebra_one_click_each(services):
     got = _clicks("darknet_giraffe", services)  # hand-labelled this round: the zebra stands behind the giraffe's legs
     assert got["giraffe"][0] >= 0.6 and got["giraffe"][1] <= 0.05, got
     assert got["zebra"][0] >= 0.4 and got["zebra"][1] <= 0.05, got
+
+
+def test_a_failing_detector_leaves_the_parse_as_it_was(monkeypatch):
+    def broken(*_a, **_k):
+        raise RuntimeError("onnxruntime fell over")
+
+    monkeypatch.setattr(detector, "available", lambda: True)
+    monkeypatch.setattr(detector, "detect", broken)
+    assert detector.safe_detect(np.zeros((32, 32, 3), np.uint8)) == []
