@@ -365,6 +365,10 @@ class GrabCutSegmenter:
         ):
             _, comp = cv2.connectedComponents(p.mask.view(np.uint8), connectivity=8)
             piece = comp == comp[y, x]
+            if p.kind == "thing":  # the clicked one's share where boxes part it (one of touching cars)
+                from segmenters.objects import click_piece
+
+                piece = click_piece(piece, prepared.small, p.label, list(prepared.boxes), x, y)
             if not any(piece[ky, kx] for kx, ky in keep) and not _covers(piece, keep_mask):
                 out, found = piece, True
                 break

@@ -369,3 +369,16 @@ def test_a_failing_detector_leaves_the_parse_as_it_was(monkeypatch):
     monkeypatch.setattr(detector, "available", lambda: True)
     monkeypatch.setattr(detector, "detect", broken)
     assert detector.safe_detect(np.zeros((32, 32, 3), np.uint8)) == []
+
+
+def test_a_click_on_touching_cars_takes_the_one_under_it_and_a_person_box_does_not_part_them():
+    rgb, blob, boxes = _two_coats()  # two touching "cars" of one VOC piece
+    cars = [_det("car", 0.7, boxes[0]), _det("truck", 0.5, boxes[1], {"car": 0.4})]
+    left = objects.click_piece(blob, rgb, "car", cars, 60, 60)
+    right = objects.click_piece(blob, rgb, "car", cars, 250, 60)
+    assert left[60, 60] and not left[60, 250] and right[60, 250] and not right[60, 60]
+    assert (left | right).sum() == blob.sum()
+    people = [_det("person", 0.7, boxes[0]), _det("person", 0.6, boxes[1])]
+    assert objects.click_piece(blob, rgb, "car", people, 60, 60).sum() == blob.sum()  # not its kind: whole
+    one = objects.click_piece(blob, rgb, "car", cars[:1], 60, 60)
+    assert one.sum() == blob.sum()  # one box: the piece as it is
