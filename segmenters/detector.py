@@ -64,7 +64,7 @@ ANIMALS = ("bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "z
 VEHICLES = ("car", "truck", "bus")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity (its scores are an array)
 class Detection:
     label: str  # its best COCO class
     score: float  # that class's score (0..1)

@@ -382,3 +382,124 @@ def test_a_click_on_touching_cars_takes_the_one_under_it_and_a_person_box_does_n
     assert objects.click_piece(blob, rgb, "car", people, 60, 60).sum() == blob.sum()  # not its kind: whole
     one = objects.click_piece(blob, rgb, "car", cars[:1], 60, 60)
     assert one.sum() == blob.sum()  # one box: the piece as it is
+
+
+def tiny_416(rng: np.random.Generator) -> tuple[dict, dict[str, np.ndarray]]:
+    """A graph with the packaged file's input and six outputs (Identity .. Identity_5: scores [1, N, 80] and box
+    distributions [1, N, 44] at strides 8, 16, 32): an 8x8/8 conv to 124 channels, then 2x2 max pools, each
+    level split 80 + 44 (sigmoid scores), reshaped and transposed to [1, N, C] as NanoDet's export does."""
+    w = {
+        "nhwc": np.array([0, 2, 3, 1], np.int32),
+        "nchw": np.array([0, 3, 1, 2], np.int32),
+        "c/w": rng.normal(0, 0.05, (8, 8, 3, 124)),
+        "c/b": rng.normal(0, 0.5, 124),
+        "splits": np.array([80, 44], np.int32),
+        "dim": np.array(1, np.int32),
+        "s80": np.array([1, 80, -1], np.int32),
+        "s44": np.array([1, 44, -1], np.int32),
+        "perm3": np.array([0, 2, 1], np.int32),
+    }
+    w = {k: np.asarray(v, np.int32 if v.dtype.kind == "i" else np.float32) for k, v in w.items()}
+    nodes = [{"name": k, "op": "Const", "attr": {}} for k in w]
+    dims = [{"size": "1"}, {"size": "3"}, {"size": "416"}, {"size": "416"}]
+    pool = {
+        "ksize": _ints([1, 2, 2, 1]),
+        "strides": _ints([1, 2, 2, 1]),
+        "padding": {"s": _b64("VALID")},
+        "data_format": {"s": _b64("NHWC")},
+    }
+    nodes += [
+        {"name": "input_1", "op": "Placeholder", "attr": {"shape": {"shape": {"dim": dims}}}},
+        _node("t", "Transpose", "input_1", "nhwc"),
+        _node(
+            "c",
+            "Conv2D",
+            "t",
+            "c/w",
+            strides=_ints([1, 8, 8, 1]),
+            padding={"s": _b64("VALID")},
+            data_format={"s": _b64("NHWC")},
+            dilations=_ints([1, 1, 1, 1]),
+        ),
+        _node("l0", "Add", "c", "c/b"),
+        _node("l1", "MaxPool", "l0", **pool),
+        _node("l2", "MaxPool", "l1", **pool),
+    ]
+    for k in range(3):
+        nodes += [
+            _node(f"h{k}/t", "Transpose", f"l{k}", "nchw"),
+            _node(f"h{k}/split", "SplitV", f"h{k}/t", "splits", "dim", num_split={"i": "2"}),
+            _node(f"h{k}/sig", "Sigmoid", f"h{k}/split"),
+            _node(f"h{k}/r0", "Reshape", f"h{k}/sig", "s80"),
+            _node(f"h{k}/r1", "Reshape", f"h{k}/split:1", "s44"),
+            _node(f"h{k}/o0", "Transpose", f"h{k}/r0", "perm3"),
+            _node(f"h{k}/o1", "Transpose", f"h{k}/r1", "perm3"),
+            _node(detector.OUTPUTS[k], "Identity", f"h{k}/o0"),
+            _node(detector.OUTPUTS[3 + k], "Identity", f"h{k}/o1"),
+        ]
+    specs = [
+        {"name": k, "shape": list(v.shape), "dtype": "int32" if v.dtype == np.int32 else "float32"}
+        for k, v in w.items()
+    ]
+    model = {
+        "format": "graph-model",
+        "modelTopology": {"node": nodes},
+        "weightsManifest": [{"paths": ["nanodet.bin"], "weights": specs}],
+    }
+    return model, w
+
+
+def test_the_packaged_path_loads_a_tiny_detector_through_the_model_manager(tmp_path, monkeypatch):
+    """core/packaged.toml's names, sha256 checks, the model manager and the detector's own input and decoding,
+    pointed at a tiny graph with the real file's input and outputs: its stride-8 scores are the numpy reading of
+    the graph, cell by cell in NanoDet's row-major order."""
+    import dataclasses
+
+    import core.assets as assets
+    from core.assets import sha256_file
+    from core.models import default_manager
+
+    rng = np.random.default_rng(5)
+    model, w = tiny_416(rng)
+    (tmp_path / "nanodet.json").write_text(json.dumps(model))
+    (tmp_path / "nanodet.bin").write_bytes(b"".join(np.ascontiguousarray(v).tobytes() for v in w.values()))
+    real = assets.load_packaged()
+    fake = {
+        name: dataclasses.replace(spec, sha256=sha256_file(tmp_path / spec.filename))
+        if name in (detector.GRAPH, detector.WEIGHTS)
+        else spec
+        for name, spec in real.items()
+    }
+    monkeypatch.setattr(assets, "load_packaged", lambda *a: dict(fake))
+    monkeypatch.setenv("FACET_PACKAGED_DIR", str(tmp_path))
+    manager = default_manager()
+    key = "packaged:" + detector.GRAPH
+    manager.evict(key)
+    detector._CACHE.clear()
+    try:
+        assert detector.available()
+        rgb = rng.integers(0, 256, (300, 500, 3)).astype(np.uint8)
+        dets = detector.detect(rgb, min_score=0.0)
+        assert manager.loaded(key)
+        net, _ = detector.packaged_model(detector.GRAPH, detector._load)
+        raw = net.raw(rgb)
+        assert [r.shape for r in raw] == [
+            (1, 2704, 80),
+            (1, 676, 80),
+            (1, 169, 80),
+            (1, 2704, 44),
+            (1, 676, 44),
+            (1, 169, 44),
+        ]
+        x = cv2.resize(rgb, (416, 416), interpolation=cv2.INTER_AREA).astype(np.float32)
+        x = (x[..., ::-1] - detector.MEAN) / detector.STD
+        blocks = x.reshape(52, 8, 52, 8, 3).transpose(0, 2, 1, 3, 4).reshape(52, 52, -1)
+        conv = blocks @ w["c/w"].reshape(-1, 124) + w["c/b"]
+        np.testing.assert_allclose(raw[0][0], 1 / (1 + np.exp(-conv[..., :80].reshape(-1, 80))), atol=1e-4)
+        np.testing.assert_allclose(raw[3][0], conv[..., 80:].reshape(-1, 44), atol=1e-3)
+        assert dets and all(0 <= d.box[0] <= d.box[2] <= 500 and 0 <= d.box[1] <= d.box[3] <= 300 for d in dets)
+        again = detector.detect(rgb, min_score=0.0)  # the kept answer: the same boxes
+        assert [(d.label, d.box) for d in again] == [(d.label, d.box) for d in dets]
+    finally:
+        manager.evict(key)
+        detector._CACHE.clear()
