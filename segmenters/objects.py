@@ -26,6 +26,7 @@ from segmenters.detector import Detection
 from segmenters.parsing import PARSERS, ParseContext, ParseOutput, Part
 
 SOURCE = "deeplab-voc (offline)"
+SOURCE_BOXES = "deeplab-voc + nanodet boxes (offline)"  # with the detector (segmenters/detector.py)
 # VOC class -> Facet label (what the chip says)
 THINGS = {
     "dog": "dog",
@@ -539,18 +540,21 @@ class ObjectsParser:
             return ParseOutput(parts=[], data=None, source="", notes=[f"{VOC} net not available"])
         from segmenters.nets import ADE, ade_labels, ade_stuff, voc_ctx_answer
 
+        from segmenters.detector import available as detector_available
         from segmenters.detector import ctx_detections
 
         labels, probs = voc_ctx_answer(ctx)
         stuff = ade_stuff(ade_labels(ctx)) if net_available(ADE) else None
-        things = find_things(ctx.work, stuff, labels, probs, ctx.photo.pixels, ctx_detections(ctx))
+        detections = ctx_detections(ctx)
+        things = find_things(ctx.work, stuff, labels, probs, ctx.photo.pixels, detections)
+        source = SOURCE_BOXES if detector_available() else SOURCE
         parts = []
         for lb in THING_ORDER:
             if len(things.instances.get(lb, ())) >= 2:  # "horse 1", "horse 2", ... left to right
-                parts += [Part(f"{lb} {i}", m, SOURCE) for i, m in enumerate(things.instances[lb], start=1)]
+                parts += [Part(f"{lb} {i}", m, source) for i, m in enumerate(things.instances[lb], start=1)]
             elif lb in things.masks:
-                parts.append(Part(lb, things.masks[lb], SOURCE))
-        return ParseOutput(parts=parts, data=things, source=SOURCE)
+                parts.append(Part(lb, things.masks[lb], source))
+        return ParseOutput(parts=parts, data=things, source=source)
 
 
 @PARSERS.register("objects")
