@@ -4,7 +4,8 @@ Issue 11: "a label is offered only where it is really there" (bears and horses g
 "bird"). For each photo: the chips the objects parser gives (animals and vehicles, as ``app.cli parse`` lists them)
 and, per animal blob of the VOC net, the evidence its name rests on: the blob's class, its mean probability, the
 share of its pixels at least ``objects.SURE_P`` sure (``objects.BIRD_SURE`` decides "bird" vs "animal") and the
-share the scene net calls a surface. No timing. Writes ``bench/results/animal_chips.json``. Usage (repository
+share the scene net calls a surface; and the COCO detector's animal boxes (segmenters/detector.py; none when its files are
+absent), with the name each gives where the VOC net cannot (``objects.NAME_SURE``, ``NAME_MARGIN``). No timing. Writes ``bench/results/animal_chips.json``. Usage (repository
 root; about 1-2 minutes on 2 cores)::
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/animal_chips.py [--photos darknet_giraffe chelsea ...]
@@ -36,6 +37,8 @@ def main() -> None:
     from segmenters import objects
     from segmenters.nets import ADE, VOC, VOC_CLASSES, ade_labels, ade_stuff, net_available, voc_ctx_answer
     from segmenters.nets import voc_probabilities
+    from segmenters.detector import available as detector_available
+    from segmenters.detector import ctx_detections
     from segmenters.parsing import ParseContext, build_parsers
     from tests import photos
 
@@ -70,9 +73,28 @@ def main() -> None:
                 }
             )
         chips = [p.label for p in out.parts] if out is not None else []
-        rows[name] = {"chips": chips, "animal_blobs": evidence}
+        boxes = [
+            {
+                "class": objects._animal_best(d)[0],
+                "score": round(objects._animal_best(d)[1], 3),
+                "names_it": objects.animal_name(d),
+                "box": [round(v) for v in d.box],
+            }
+            for d in objects.animal_detections(ctx_detections(ctx))
+        ]
+        rows[name] = {"chips": chips, "animal_blobs": evidence, "animal_boxes": boxes}
         log(f"{name}: {chips}")
-    write_result({"what": __doc__.split("\n\n")[0], "bird_sure": objects.BIRD_SURE, "photos": rows}, args.out)
+    write_result(
+        {
+            "what": __doc__.split("\n\n")[0],
+            "bird_sure": objects.BIRD_SURE,
+            "detector": detector_available(),
+            "name_sure": objects.NAME_SURE,
+            "name_margin": objects.NAME_MARGIN,
+            "photos": rows,
+        },
+        args.out,
+    )
     log(f"wrote {args.out}")
 
 

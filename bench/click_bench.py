@@ -16,9 +16,10 @@ Measured per object:
   image -> the new overlay painted), p50 / p95.
 
 Writes ``bench/results/click_quality.json`` (``--baseline``: the GrabCut backend of ``main``, or of git ref
-``--ref``, instead, to ``click_quality_baseline.json``). Usage (repository root)::
+``--ref``, instead, to ``click_quality_baseline.json``; ``--no-detector``: without the COCO detector's boxes, to
+``click_quality_no_detector.json``). Usage (repository root)::
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/click_bench.py [--browser] [--baseline]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/click_bench.py [--browser] [--baseline] [--no-detector]
 """
 
 from __future__ import annotations
@@ -260,7 +261,16 @@ def main() -> None:
     ap.add_argument("--ref", default="main", help="with --baseline: the git ref whose segmenters/grabcut.py runs")
     ap.add_argument("--browser", action="store_true", help="also measure the browser round trip (Playwright)")
     ap.add_argument("--photos", nargs="*", help="only these photos")
+    ap.add_argument(
+        "--no-detector",
+        action="store_true",
+        help="without the COCO detector's boxes (segmenters/detector.py), to click_quality_no_detector.json",
+    )
     args = ap.parse_args()
+    if args.no_detector:
+        from segmenters import detector
+
+        detector.available = lambda: False  # the objects parser and the click path then work as before it
 
     from core.models import ModelManager
     from studio.services import build_services
@@ -275,7 +285,9 @@ def main() -> None:
         "what": "offline click quality against hand-drawn object masks (tests/labels/clicks) and click latency",
         "backend": f"{args.ref}'s GrabCut (baseline)"
         if args.baseline
-        else services.click.label + " with labelled-part priors",
+        else services.click.label
+        + " with labelled-part priors"
+        + ("" if args.no_detector else " and the detector's boxes (when its files are here)"),
         "machine": machine_info([int(os.environ.get("OMP_NUM_THREADS", "0") or 0)]),
         "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
         "loadavg": os.getloadavg(),
@@ -296,7 +308,13 @@ def main() -> None:
         except Exception as exc:  # noqa: BLE001  (a missing chromium or playwright is reported, not hidden)
             result["browser_click_ms"] = {"error": f"{exc.__class__.__name__}: {exc}"}
     RESULTS_DIR.mkdir(exist_ok=True)
-    out = RESULTS_DIR / ("click_quality_baseline.json" if args.baseline else "click_quality.json")
+    out = RESULTS_DIR / (
+        "click_quality_baseline.json"
+        if args.baseline
+        else "click_quality_no_detector.json"
+        if args.no_detector
+        else "click_quality.json"
+    )
     out.write_text(json.dumps(result, indent=1))
     log(f"summary: {json.dumps(result['summary'])}")
     log(f"server click p50 {result['server_click_ms']['p50']} ms, p95 {result['server_click_ms']['p95']} ms")

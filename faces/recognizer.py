@@ -144,18 +144,40 @@ def _attr(node: dict[str, Any], key: str, default: Any = None) -> Any:
 
 
 def _input(name: str) -> str:
-    return name.split(":")[0]
+    """A node input's tensor: the node's name for its first output, ``name:k`` for its k-th (k >= 1: SplitV)."""
+    base, _, k = name.partition(":")
+    return base if k in ("", "0") else f"{base}:{k}"
+
+
+NCHW_TO_NHWC_AXIS = (0, 3, 1, 2)  # the NHWC axis held by each NCHW axis
+FOLDED = ("SparseToDense", "Add", "AddV2")  # ops computed once here when every input is a constant (shape arithmetic)
+
+
+def _fold(node: dict[str, Any], args: list[np.ndarray]) -> np.ndarray:
+    """The value of a node whose inputs are all constants (``FOLDED``): nanodet's reshape targets are written as
+    ``shape + SparseToDense(no indices)``, an ONNX-to-TF export's way of spelling a constant."""
+    if node["op"] == "SparseToDense":
+        indices, shape, values, default = args
+        out = np.full([int(d) for d in np.atleast_1d(shape)], default, dtype=np.asarray(default).dtype)
+        idx = np.asarray(indices)
+        idx = idx if idx.ndim == 2 else idx.reshape(-1, 1)
+        for i, v in zip(idx, np.broadcast_to(values, (len(idx),)), strict=True):
+            out[tuple(i)] = v
+        return out
+    return np.asarray(args[0] + args[1])
 
 
 NHWC_TO_NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}
 
 
-def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17) -> bytes:
+def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = None) -> bytes:
     """The ONNX graph (bytes) of a TFJS graph built from the ops MobileFaceNet uses.
 
     Inputs stay NHWC (as the TFJS model takes them) and are transposed once; 4-D tensors then live as NCHW,
     and a constant that meets one is laid out to broadcast the same way (per-channel [C] -> [C, 1, 1]).
-    Raises ValueError on an op, padding or layout it does not translate (so an unknown graph fails loudly)."""
+    Raises ValueError on an op, padding or layout it does not translate (so an unknown graph fails loudly).
+    ``outputs``: the nodes whose values the ONNX graph gives, under their own names (default: ``graph.output``, as
+    ``output``); nanodet (segmenters/detector.py) gives six."""
     from onnx import TensorProto, helper, numpy_helper
 
     nodes: list[Any] = []
@@ -249,6 +271,9 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17) -> bytes:
             else:
                 value[name] = name
             continue
+        if op in FOLDED and ins and all(i in consts for i in ins):
+            consts[name] = _fold(node, [consts[i] for i in ins])
+            continue
         args = [value.get(i, i) for i in ins]
         is4d = any(a in nchw for a in args)
         if op in ("_FusedConv2D", "FusedDepthwiseConv2dNative", "Conv2D", "DepthwiseConv2dNative"):
@@ -309,19 +334,118 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17) -> bytes:
                 dims = [NHWC_TO_NCHW_AXIS[d % 4] for d in dims]
             out = fresh("squeeze")
             nodes.append(helper.make_node("Squeeze", [args[0], const(np.array(dims), np.int64)], [out]))
+        elif op in ("Pad", "PadV2"):  # constant padding (PadV2: with a given value)
+            pads = np.asarray(consts[ins[1]], np.int64).reshape(-1, 2)
+            if is4d:
+                pads = pads[list(NCHW_TO_NHWC_AXIS)]
+            fill = consts[ins[2]] if op == "PadV2" else np.zeros((), np.float32)
+            out = fresh("pad")
+            nodes.append(
+                helper.make_node(
+                    "Pad", [args[0], const(pads.T.ravel(), np.int64), const(np.asarray(fill), np.float32)], [out]
+                )
+            )
+            if is4d:
+                nchw.add(out)
+        elif op == "Transpose":
+            perm = [int(a) for a in consts[ins[1]]]
+            if is4d:  # the NHWC permutation, done on the NCHW layout, leaving the result NCHW too
+                perm = [NHWC_TO_NCHW_AXIS[perm[NCHW_TO_NHWC_AXIS[i]]] for i in range(4)]
+            out = fresh("transpose")
+            nodes.append(helper.make_node("Transpose", [args[0]], [out], perm=perm))
+            if is4d:
+                nchw.add(out)
+        elif op == "LeakyRelu":
+            out = fresh("leakyrelu")
+            nodes.append(helper.make_node("LeakyRelu", [args[0]], [out], alpha=float(_attr(node, "alpha", 0.2))))
+            if is4d:
+                nchw.add(out)
+        elif op == "MaxPool":
+            if not is4d or _attr(node, "data_format", "NHWC") != "NHWC":
+                raise ValueError(f"{name}: MaxPool only on NHWC 4-D tensors")
+            padding = _attr(node, "padding", "VALID")
+            kwargs = {"kernel_shape": _attr(node, "ksize")[1:3], "strides": _attr(node, "strides")[1:3]}
+            if padding == "SAME":
+                kwargs["auto_pad"] = "SAME_UPPER"
+            elif padding != "VALID":
+                raise ValueError(f"{name}: padding {padding} (only SAME / VALID)")
+            out = fresh("maxpool")
+            nodes.append(helper.make_node("MaxPool", [args[0]], [out], **kwargs))
+            nchw.add(out)
+        elif op == "ConcatV2":
+            axis = int(consts[ins[-1]])
+            if is4d:
+                axis = NHWC_TO_NCHW_AXIS[axis % 4]
+            out = fresh("concat")
+            nodes.append(helper.make_node("Concat", [operand(a, is4d) for a in args[:-1]], [out], axis=axis))
+            if is4d:
+                nchw.add(out)
+        elif op == "ResizeBilinear":  # NHWC [N, H, W, C] to the constant size (H, W)
+            if not is4d:
+                raise ValueError(f"{name}: ResizeBilinear only on 4-D tensors")
+            if _attr(node, "align_corners", False):
+                mode = "align_corners"
+            elif _attr(node, "half_pixel_centers", False):
+                mode = "half_pixel"
+            else:
+                mode = "asymmetric"
+            lead, sizes, out = fresh("shape"), fresh("sizes"), fresh("resize")
+            nodes.append(helper.make_node("Shape", [args[0]], [lead], start=0, end=2))
+            nodes.append(helper.make_node("Concat", [lead, const(consts[ins[1]], np.int64)], [sizes], axis=0))
+            nodes.append(
+                helper.make_node(
+                    "Resize", [args[0], "", "", sizes], [out], mode="linear", coordinate_transformation_mode=mode
+                )
+            )
+            nchw.add(out)
+        elif op == "SplitV":  # two or more outputs: name, name:1, ...
+            sizes = [int(v) for v in np.atleast_1d(consts[ins[1]])]
+            axis = int(consts[ins[2]])
+            if is4d:
+                axis = NHWC_TO_NCHW_AXIS[axis % 4]
+            if -1 in sizes:
+                raise ValueError(f"{name}: SplitV with an inferred size (-1) is not translated")
+            outs = [fresh("split") for _ in sizes]
+            nodes.append(helper.make_node("Split", [args[0], const(np.array(sizes), np.int64)], outs, axis=axis))
+            for k, o in enumerate(outs[1:], start=1):
+                value[f"{name}:{k}"] = o
+                if is4d:
+                    nchw.add(o)
+            out = outs[0]
+            if is4d:
+                nchw.add(out)
+        elif op == "Reshape":  # of the tensor in its own (NHWC) layout
+            x = args[0]
+            if x in nchw:
+                x = fresh("nhwc")
+                nodes.append(helper.make_node("Transpose", [args[0]], [x], perm=[0, 2, 3, 1]))
+            shape = np.asarray(consts[ins[1]], np.int64)
+            out = fresh("reshape")
+            nodes.append(helper.make_node("Reshape", [x, const(shape, np.int64)], [out]))
+            if shape.size == 4:
+                back = fresh("nchw")
+                nodes.append(helper.make_node("Transpose", [out], [back], perm=[0, 3, 1, 2]))
+                out = back
+                nchw.add(out)
         else:
             raise ValueError(f"{name}: TFJS op {op} is not translated")
         value[name] = out
-    if graph.output not in value:
-        raise ValueError(f"the graph's output {graph.output!r} is not computed")
-    result = value[graph.output]
-    if result in nchw:  # give 4-D outputs back in the model's own NHWC
-        back = fresh("nhwc")
-        nodes.append(helper.make_node("Transpose", [result], [back], perm=[0, 2, 3, 1]))
-        result = back
-    nodes.append(helper.make_node("Identity", [result], ["output"]))
+    wanted = {graph.output: "output"} if outputs is None else {o: o for o in outputs}
+    for src, dst in wanted.items():
+        if src not in value:
+            raise ValueError(f"the graph's output {src!r} is not computed")
+        result = value[src]
+        if result in nchw:  # give 4-D outputs back in the model's own NHWC
+            back = fresh("nhwc")
+            nodes.append(helper.make_node("Transpose", [result], [back], perm=[0, 2, 3, 1]))
+            result = back
+        nodes.append(helper.make_node("Identity", [result], [dst]))
     onnx_graph = helper.make_graph(
-        nodes, "tfjs_graph", inputs, [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)], inits
+        nodes,
+        "tfjs_graph",
+        inputs,
+        [helper.make_tensor_value_info(dst, TensorProto.FLOAT, None) for dst in wanted.values()],
+        inits,
     )
     model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 8

@@ -8,7 +8,11 @@ people, animals, cars, sky, road, ...) at working size, sorted into *things* (ob
 
 Each click then finds the region it *hits*:
 1. on a thing: the connected piece of that thing under the click (one car of the "car" part, one person);
-2. elsewhere: the superpixels connected to the clicked one whose colour is close to it and that are not
+   Where two or more of the detector's boxes (segmenters/detector.py) lie on that piece (touching cars painted
+   as one "car", a crowd), the share of it the box under the click takes (``objects.click_piece``);
+2. on what the VOC net calls an object (any class) that no part names: that object (``_net_object``);
+3. inside a box that holds a labelled thing of its kind (between a horse's legs): that thing (``objects.boxed_piece``);
+4. elsewhere: the superpixels connected to the clicked one whose colour is close to it and that are not
    separated from it by a strong edge, never entering a thing or a stuff part that the click is not on
    (so a click on a horse does not flow into the hillside, nor one on a car into the road).
 
@@ -53,6 +57,8 @@ BOX_FILL = 0.06  # a cut filling less of its box than this is a speck, not the o
 OBJECT = "object"  # what hit_region names a piece found by the VOC net's objectness (no labelled part there)
 OBJECT_NECK = 0.03  # an opening this wide (share of the shorter side) splits an object from what it touches
 MAX_OBJECT_FRACTION = 0.5  # a net's "object" covering more of the photo than this is not one object
+BOX_OWN = 0.8  # a click inside a detector's box adds its own enclosed cut to the boxed thing when this share of
+# the cut lies inside the box
 REGION_FRACTION = 0.08  # a colour region grown from a click bigger than this share of the photo is the answer  # a cut covering less than this share of the box's inner sides is enclosed by the box
 
 # Labels (or their first word: "person 2" -> "person") that name a whole object a click means.
@@ -138,6 +144,7 @@ class GrabCutPrepared:
     edge_between: tuple[np.ndarray, ...] = ()  # per superpixel: edge strength towards each neighbour
     parts: tuple[LabelledPart, ...] = ()  # labelled parts at working size (see ``attach_parts``)
     objects: np.ndarray | None = None  # bool, working size: what the VOC net calls any object (see ``_objectness``)
+    boxes: tuple = ()  # the detector's objects on ``small`` (segmenters/detector.py; see ``attach_parts``)
     # what earlier clicks on this photo hit (``hit_region``): a segment's every click re-reads its earlier ones
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -178,7 +185,17 @@ def attach_parts(prepared: object, parts: Sequence[Segment]) -> object:
         )
         if m.any():
             out.append(LabelledPart(seg.label, kind, m))
-    return replace(prepared, parts=tuple(out), objects=_objectness(prepared.small), memo={})
+    return replace(
+        prepared, parts=tuple(out), objects=_objectness(prepared.small), boxes=_boxes(prepared.small), memo={}
+    )
+
+
+def _boxes(small: np.ndarray) -> tuple:
+    """The detector's objects on the working copy (the parse's own working copy, so its cached answer), or none
+    when the detector is not here: boxes part touching things for a click (``objects.click_piece``)."""
+    from segmenters.detector import safe_detect
+
+    return tuple(safe_detect(small))
 
 
 def _edge_map(lab: np.ndarray) -> np.ndarray:
@@ -263,13 +280,30 @@ class GrabCutSegmenter:
 
     def _hit_region(self, prepared: GrabCutPrepared, x: int, y: int) -> tuple[np.ndarray, str | None]:
         things = [p for p in prepared.parts if p.kind == "thing" and p.mask[y, x]]
+        from segmenters.objects import boxed_piece, click_piece
+
         if things:
             part = min(things, key=lambda p: int(p.mask.sum()))  # the most specific one
             _, comp = cv2.connectedComponents(part.mask.view(np.uint8), connectivity=8)
-            return comp == comp[y, x], part.label
+            piece = comp == comp[y, x]  # where boxes part it (touching cars, a crowd): the clicked one's share
+            return click_piece(piece, prepared.small, part.label, list(prepared.boxes), x, y), part.label
         obj = self._net_object(prepared, x, y)
         if obj is not None:
             return obj, OBJECT
+        if prepared.boxes:  # no object there, but inside a box of a labelled thing (between a horse's legs): that thing
+            pieces = []
+            for p in prepared.parts:
+                if p.kind == "thing":
+                    n, comp = cv2.connectedComponents(p.mask.view(np.uint8), connectivity=8)
+                    pieces += [(p.label, comp == i) for i in range(1, n)]
+            boxed = boxed_piece(pieces, prepared.small, list(prepared.boxes), x, y)
+            if boxed is not None:  # with what the click itself encloses when that lies in the box (a zebra's
+                piece, label, (bx0, by0, bx1, by1) = boxed  # rump the VOC net missed), not when it spreads
+                own = self._enclosed(prepared, x, y)  # beyond it (the ground between a horse's legs)
+                inside = own[max(0, int(by0)) : int(np.ceil(by1)), max(0, int(bx0)) : int(np.ceil(bx1))].sum()
+                if own.any() and inside >= BOX_OWN * own.sum():
+                    piece = piece | own
+                return piece, label
         return self._enclosed(prepared, x, y), None
 
     def _net_object(self, prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray | None:
@@ -331,6 +365,10 @@ class GrabCutSegmenter:
         ):
             _, comp = cv2.connectedComponents(p.mask.view(np.uint8), connectivity=8)
             piece = comp == comp[y, x]
+            if p.kind == "thing":  # the clicked one's share where boxes part it (one of touching cars)
+                from segmenters.objects import click_piece
+
+                piece = click_piece(piece, prepared.small, p.label, list(prepared.boxes), x, y)
             if not any(piece[ky, kx] for kx, ky in keep) and not _covers(piece, keep_mask):
                 out, found = piece, True
                 break

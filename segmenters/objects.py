@@ -21,9 +21,12 @@ import cv2
 import numpy as np
 
 from core.models import ModelManager
+from segmenters.detector import ANIMALS as COCO_ANIMALS
+from segmenters.detector import Detection
 from segmenters.parsing import PARSERS, ParseContext, ParseOutput, Part
 
 SOURCE = "deeplab-voc (offline)"
+SOURCE_BOXES = "deeplab-voc + nanodet boxes (offline)"  # with the detector (segmenters/detector.py)
 # VOC class -> Facet label (what the chip says)
 THINGS = {
     "dog": "dog",
@@ -43,8 +46,8 @@ THINGS = {
 VOC_ANIMALS = ("dog", "horse", "cat", "cow", "sheep", "bird")
 ANIMAL = "animal"  # an animal the VOC net is sure of where the scene net sees a surface: the two nets disagree on
 # what it is, so it is not given a VOC name (a squirrel or a mandrill is not a "bird"; the VOC net knows 6 animals)
-ANIMALS = (*VOC_ANIMALS, ANIMAL)
-THING_ORDER = (*dict.fromkeys(THINGS.values()), ANIMAL)
+ANIMALS = tuple(dict.fromkeys((*VOC_ANIMALS, *COCO_ANIMALS, ANIMAL)))  # COCO's: names the detector gives
+THING_ORDER = (*dict.fromkeys(THINGS.values()), *(a for a in COCO_ANIMALS if a not in THINGS), ANIMAL)
 MIN_FRACTION = 0.002  # a thing smaller than this share of the photo is not offered
 MIN_BLOB = 0.0005  # blobs smaller than this share are dropped from a thing's mask (speckle)
 MAX_STUFF = 0.5  # a thing blob the scene net calls a surface (sky, building, ...) for more than this share: dropped
@@ -70,6 +73,18 @@ BIRD_SURE = 0.75  # share of the blob's pixels that must be near-certain "bird" 
 # robin of hfs_000 0.87; non-birds 0.17-0.65: zebra, butterfly, giraffe, squirrel; the mandrill 0.99 lies on stuff)
 UNSURE_MIN = 0.01  # such an unsure "bird" blob smaller than this share of the photo is a speck, not an animal: dropped
 # (specks beside the robin and the butterfly, 0.001-0.005; the zebra 0.032)
+# instance boxes (segmenters/detector.py, NanoDet on COCO): where two or more animal boxes lie on one VOC blob, the
+# boxes part it (``part_by_boxes``), not the photo's edges alone; one box on a blob: one animal, not a herd
+ON_BLOB = 0.15  # a box is on a blob when the blob fills at least this share of the box (the blob holding most of it)
+CONTAINED = 0.8  # a box lying this much inside a surer box that is at least half as sure of its class is a part of
+# that object (a horse's head found again), not another animal; a box the surer one does not explain (the zebra
+# standing inside the giraffe's box: the giraffe's box scores zebra 0.11 against the zebra box's 0.68) stays
+FLAT_COST = 0.02  # geodesic cost of a pixel of flat coat; a pixel costs this plus its edge strength (0..1): one
+# pixel of the photo's strongest edges costs as much as 50 of coat, so a box takes what its coat reaches
+OUTSIDE_COST = 4.0  # cost factor for a box's geodesic growth beyond its own box (the VOC blob reaches past boxes)
+NAME_SURE = 0.4  # the detector names an animal the VOC net cannot ("animal") when its box scores the class at least
+NAME_MARGIN = 1.5  # this and this many times the box's next animal class (the squirrel's box: bear 0.42 against
+# sheep 0.33, no name; the giraffe 0.83 against zebra 0.11; the zebra 0.68 against giraffe 0.14)
 
 
 @dataclass
@@ -102,12 +117,16 @@ def find_things(
     labels: np.ndarray | None = None,
     probs: np.ndarray | None = None,
     photo: np.ndarray | None = None,
+    detections: list[Detection] | None = None,
 ) -> Things:
     """Things in ``rgb`` (RGB uint8). ``stuff`` (bool, same size): where the scene net sees a surface (sky,
     building, ground, ...); a thing blob lying mostly on it is dropped (a temple roof is not a boat), unless
     the VOC net is sure it is an animal (``ANIMAL_SURE``: a cat the scene net calls "wall"). ``labels`` and
     ``probs``: the VOC net's answer for ``rgb`` when it has already run (:func:`segmenters.nets.voc_answer`).
     ``photo``: the full-size photo ``rgb`` was made from (default ``rgb``), for the zoomed looks.
+    ``detections``: the detector's objects on ``rgb`` (segmenters/detector.py; boxes in its pixels), optional: two or
+    more animal boxes on one blob part it (``part_by_boxes``), one box keeps it whole, none leaves the blob to the
+    herd rule (``is_herd``, ``split_herd``); a box's class names an animal the VOC net cannot (``NAME_SURE``).
 
     Each connected blob of animals is one class (a horse's legs are not a sheep), the animal class with the
     largest summed probability over the blob (``animal_class``), not the class most pixels have; a "bird" the net is
@@ -117,6 +136,7 @@ def find_things(
 
     if labels is None or probs is None:
         labels, probs = voc_answer(rgb)
+    animal_dets = animal_detections(detections or [])
     h, w = labels.shape
     area = labels.size
     ids = {VOC_CLASSES.index(n): lb for n, lb in THINGS.items()}
@@ -126,7 +146,7 @@ def find_things(
     is_thing = np.isin(labels, [i for i in ids if i < len(VOC_CLASSES)])
     n, blobs, stats, _ = cv2.connectedComponentsWithStats(is_thing.astype(np.uint8), connectivity=8)
     out_labels = labels.copy()
-    herds: list[tuple[int, list[np.ndarray]]] = []  # (VOC class, pieces) per animal blob
+    herds: list[tuple[int, list[np.ndarray], list[str | None]]] = []  # (VOC class, pieces, detector names) per blob
     zooms = [ZOOM_RUNS]  # zoomed looks left for this photo
     for b in range(1, n):
         blob = blobs == b
@@ -140,7 +160,16 @@ def find_things(
             out_labels[blob] = 0
             continue
         if animal:  # one class for the whole blob, from the evidence over all of it
-            pieces = split_herd(blob, rgb) if is_herd(blob) else [blob]
+            on = boxes_on(blob, blobs, animal_dets)
+            if len(on) >= 2:  # the detector's boxes part the herd
+                pieces = part_by_boxes(blob, rgb, [d.box for d in on])
+                kept = [i for i, p in enumerate(pieces) if p.any()]
+                pieces, on = [pieces[i] for i in kept], [on[i] for i in kept]
+            elif on:  # one box: one animal
+                pieces = [blob]
+            else:
+                pieces = split_herd(blob, rgb) if is_herd(blob) else [blob]
+            names = [animal_name(d) for d in on] if len(on) == len(pieces) else [None] * len(pieces)
             if on_stuff:  # the scene net disagrees: an animal, but which one the VOC net cannot be trusted to say
                 cls = len(VOC_CLASSES)
             else:
@@ -150,7 +179,7 @@ def find_things(
                     out_labels[blob] = 0
                     continue
                 cls = animal_ids[k] if named else len(VOC_CLASSES)
-            herds.append((cls, pieces))
+            herds.append((cls, pieces, names))
             out_labels[blob] = cls
     masks: dict[str, np.ndarray] = {}
     for i, target in ids.items():
@@ -158,14 +187,223 @@ def find_things(
         if m.sum() >= MIN_FRACTION * area:
             masks[target] = masks[target] | m if target in masks else m
     instances: dict[str, list[np.ndarray]] = {}
-    for cls, pieces in herds:
+    for cls, pieces, names in herds:
         target = ids[cls]
-        if target in masks:
-            instances.setdefault(target, []).extend(p for p in pieces if p.sum() >= MIN_FRACTION * area)
+        if target not in masks:
+            continue
+        for piece, name in zip(pieces, names, strict=True):
+            label = name if target == ANIMAL and name is not None else target  # the detector names what VOC cannot
+            if label != target:
+                masks[target] = masks[target] & ~piece
+                masks[label] = masks[label] | piece if label in masks else piece.copy()
+            if piece.sum() >= MIN_FRACTION * area:
+                instances.setdefault(label, []).append(piece)
+    masks = {k: m for k, m in masks.items() if m.sum() >= MIN_FRACTION * area}
+    instances = {k: v for k, v in instances.items() if k in masks}
     for pieces in instances.values():
         pieces.sort(key=lambda p: float(np.flatnonzero(p.any(axis=0)).mean()))
     person = _drop_specks(labels == VOC_CLASSES.index("person"), MIN_BLOB * area)
     return Things(out_labels, person, masks, instances)
+
+
+def _animal_best(d: Detection) -> tuple[str, float]:
+    """A detection's best animal class and its score."""
+    a = d.score_of(COCO_ANIMALS)
+    k = int(np.argmax(a))
+    return COCO_ANIMALS[k], float(a[k])
+
+
+def animal_detections(detections: list[Detection]) -> list[Detection]:
+    """The detections that are animals (their best animal class scores at least the detector's ``MIN_SCORE``), the
+    surest first, without those that are a part of a surer one (``CONTAINED``)."""
+    return _boxes_of(detections, COCO_ANIMALS)
+
+
+def boxes_on(blob: np.ndarray, blobs: np.ndarray, detections: list[Detection]) -> list[Detection]:
+    """The detections whose box ``blob`` (bool) fills at least ``ON_BLOB`` of, and holds more of than any other blob
+    of ``blobs`` (connected-component labels of the things) does."""
+    h, w = blob.shape
+    b = int(blobs.flat[int(np.argmax(blob))]) if blob.any() else 0
+    out = []
+    for d in detections:
+        x0, y0 = max(0, int(d.box[0])), max(0, int(d.box[1]))
+        x1, y1 = min(w, int(np.ceil(d.box[2]))), min(h, int(np.ceil(d.box[3])))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        inside = blobs[y0:y1, x0:x1]
+        counts = np.bincount(inside.ravel())
+        counts[0] = 0
+        if counts.size > b and counts[b] >= ON_BLOB * inside.size and counts[b] == counts.max():
+            out.append(d)
+    return out
+
+
+def part_by_boxes(
+    blob: np.ndarray, rgb: np.ndarray, boxes: list[tuple[float, float, float, float]]
+) -> list[np.ndarray]:
+    """``blob`` (bool, the size of ``rgb``) parted among the objects of ``boxes`` (XYXY pixels), one disjoint piece
+    per box (possibly empty), together exactly ``blob``. Each box grows from its seeds, the blob's pixels in its inner
+    half that no other box holds (the rim of a box may hold a neighbour: the white horse's box reaches over the
+    brown horse behind it); else anywhere in the box; else where it is the smallest box, in its inner half), along the
+    cheapest paths inside the blob (a pixel costs ``FLAT_COST`` plus the photo's edge strength there, times
+    ``OUTSIDE_COST`` outside the box); each pixel goes to the box that reaches it cheapest. So a box takes what is
+    joined to its own part of the herd by coat, not by a coat edge, and an animal's legs that stick out of its box
+    stay with it."""
+    from skimage.graph import MCP_Geometric
+
+    rows, cols = np.flatnonzero(blob.any(axis=1)), np.flatnonzero(blob.any(axis=0))
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    sub = blob[y0:y1, x0:x1]
+    base = FLAT_COST + _edge_strength(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
+    inside = []
+    for bx0, by0, bx1, by1 in boxes:
+        m = np.zeros(sub.shape, bool)
+        m[
+            max(0, int(by0) - y0) : max(0, int(np.ceil(by1)) - y0),
+            max(0, int(bx0) - x0) : max(0, int(np.ceil(bx1)) - x0),
+        ] = True
+        inside.append(m)
+    count = np.sum(inside, axis=0)
+    area = [max(1.0, (b[2] - b[0]) * (b[3] - b[1])) for b in boxes]
+    smallest = np.full(sub.shape, -1)
+    for k in np.argsort(area)[::-1]:  # the smallest box last: it wins
+        smallest[inside[k]] = k
+    dist = np.full((len(boxes), *sub.shape), np.inf)
+    for k, m in enumerate(inside):
+        bx0, by0, bx1, by1 = boxes[k]
+        inner = np.zeros(sub.shape, bool)  # the box's inner half: its object's own (its rim may hold neighbours)
+        qx, qy = (bx1 - bx0) / 4, (by1 - by0) / 4
+        inner[
+            max(0, int(by0 + qy) - y0) : max(0, int(by1 - qy) - y0),
+            max(0, int(bx0 + qx) - x0) : max(0, int(bx1 - qx) - x0),
+        ] = True
+        seeds = sub & inner & (count == 1)
+        if not seeds.any():
+            seeds = sub & m & (count == 1)
+        if not seeds.any():
+            seeds = sub & inner & (smallest == k)
+        if not seeds.any():
+            continue
+        cost = np.where(sub, base * np.where(m, 1.0, OUTSIDE_COST), np.inf)
+        d, _ = MCP_Geometric(cost).find_costs(np.argwhere(seeds))
+        dist[k] = d
+    owner = np.argmin(dist, axis=0)
+    reached = np.isfinite(dist.min(axis=0))
+    out = []
+    for k in range(len(boxes)):
+        m = np.zeros(blob.shape, bool)
+        m[y0:y1, x0:x1] = sub & (owner == k) & reached
+        out.append(m)
+    if out and not reached[sub].all():  # cut off from every seed (cannot happen for a connected blob): the surest
+        m = out[0]
+        m[y0:y1, x0:x1] |= sub & ~reached
+    return out
+
+
+def box_classes(label: str) -> tuple[str, ...]:
+    """The detector's classes whose boxes part a labelled thing (``person 2`` -> person; an animal -> every
+    animal; a car -> car, truck, bus); none for other things."""
+    from segmenters.detector import VEHICLES
+
+    word = label.strip().lower().rstrip("0123456789 ").strip()
+    if word == "person":
+        return ("person",)
+    if word in ANIMALS:
+        return COCO_ANIMALS
+    if word in ("car", "bus", "truck", "van"):
+        return VEHICLES
+    return ()
+
+
+def _boxes_of(detections: list[Detection], classes: tuple[str, ...]) -> list[Detection]:
+    """The detections of ``classes`` (their best class among them scores at least the detector's ``MIN_SCORE``),
+    the surest first, without those that are a part of a surer one (``CONTAINED``: a horse's head found again, a
+    car found again as a truck)."""
+    from segmenters.detector import COCO_CLASSES, MIN_SCORE
+
+    def best(d: Detection) -> tuple[int, float]:
+        a = d.score_of(classes)
+        k = int(np.argmax(a))
+        return COCO_CLASSES.index(classes[k]), float(a[k])
+
+    cand = sorted((d for d in detections if best(d)[1] >= MIN_SCORE), key=lambda d: -best(d)[1])
+    kept: list[Detection] = []
+    for d in cand:
+        cls, score = best(d)
+        x0, y0, x1, y1 = d.box
+        own = max(1e-6, (x1 - x0) * (y1 - y0))
+        part = False
+        for k in kept:
+            ix = max(0.0, min(x1, k.box[2]) - max(x0, k.box[0]))
+            iy = max(0.0, min(y1, k.box[3]) - max(y0, k.box[1]))
+            if ix * iy >= CONTAINED * own and float(k.scores[cls]) >= 0.5 * score:
+                part = True
+                break
+        if not part:
+            kept.append(d)
+    return kept
+
+
+def click_piece(
+    piece: np.ndarray, rgb: np.ndarray, label: str, detections: list[Detection], x: int, y: int
+) -> np.ndarray:
+    """What a click at (x, y) on ``piece`` (bool, the size of ``rgb``: a connected piece of labelled thing
+    ``label``) means: the piece, or where two or more boxes of its kind lie on it (``ON_BLOB``: touching cars the
+    VOC net paints as one "car", a crowd, a herd), the share of it the box under the click takes
+    (``part_by_boxes``)."""
+    boxes = [d.box for d in _boxes_of(detections, box_classes(label)) if _fill(piece, d.box) >= ON_BLOB]
+    if len(boxes) < 2:
+        return piece
+    for share in part_by_boxes(piece, rgb, boxes):
+        if share[y, x]:
+            return share
+    return piece
+
+
+def boxed_piece(
+    pieces: list[tuple[str, np.ndarray]], rgb: np.ndarray, detections: list[Detection], x: int, y: int
+) -> tuple[np.ndarray, str, tuple[float, float, float, float]] | None:
+    """The object a click at (x, y) that is on no labelled thing means when it is inside a box: when the smallest
+    box of the detector around it is one whose object one of ``pieces`` ((label, bool connected piece) of the labelled things)
+    fills at least ``ON_BLOB`` of, that piece's share of the box (as :func:`click_piece` parts it), its label and
+    the box.
+    A click between a horse's legs, on its mane against the sky, on a car's window, takes that object. None when
+    no box around the click holds a labelled thing of its kind."""
+    around = [d for d in detections if d.box[0] <= x < d.box[2] and d.box[1] <= y < d.box[3]]
+    for d in sorted(around, key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))[:1]:  # the smallest only:
+        # a click in a ball's box inside a player's box is on the ball, not the player
+        fits = [
+            (lb, p)
+            for lb, p in pieces
+            if box_classes(lb)
+            and _fill(p, d.box) >= ON_BLOB
+            and any(b is d for b in _boxes_of(detections, box_classes(lb)))
+        ]
+        if not fits:
+            continue
+        label, piece = max(fits, key=lambda t: _fill(t[1], d.box))
+        boxes = [b.box for b in _boxes_of(detections, box_classes(label)) if _fill(piece, b.box) >= ON_BLOB]
+        if len(boxes) >= 2:
+            return part_by_boxes(piece, rgb, boxes)[boxes.index(d.box)], label, d.box
+        return piece, label, d.box
+    return None
+
+
+def _fill(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    """The share of ``box`` (XYXY pixels) that ``mask`` (bool) covers."""
+    h, w = mask.shape
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    x1, y1 = min(w, int(np.ceil(box[2]))), min(h, int(np.ceil(box[3])))
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    return float(mask[y0:y1, x0:x1].mean())
+
+
+def animal_name(d: Detection) -> str | None:
+    """The animal a detection names (``NAME_SURE``, ``NAME_MARGIN``), None when it is not sure."""
+    a = np.sort(d.score_of(COCO_ANIMALS))[::-1]
+    name, score = _animal_best(d)
+    return name if score >= NAME_SURE and score >= NAME_MARGIN * float(a[1]) else None
 
 
 def animal_class(
@@ -302,16 +540,21 @@ class ObjectsParser:
             return ParseOutput(parts=[], data=None, source="", notes=[f"{VOC} net not available"])
         from segmenters.nets import ADE, ade_labels, ade_stuff, voc_ctx_answer
 
+        from segmenters.detector import available as detector_available
+        from segmenters.detector import ctx_detections
+
         labels, probs = voc_ctx_answer(ctx)
         stuff = ade_stuff(ade_labels(ctx)) if net_available(ADE) else None
-        things = find_things(ctx.work, stuff, labels, probs, ctx.photo.pixels)
+        detections = ctx_detections(ctx)
+        things = find_things(ctx.work, stuff, labels, probs, ctx.photo.pixels, detections)
+        source = SOURCE_BOXES if detector_available() else SOURCE
         parts = []
         for lb in THING_ORDER:
             if len(things.instances.get(lb, ())) >= 2:  # "horse 1", "horse 2", ... left to right
-                parts += [Part(f"{lb} {i}", m, SOURCE) for i, m in enumerate(things.instances[lb], start=1)]
+                parts += [Part(f"{lb} {i}", m, source) for i, m in enumerate(things.instances[lb], start=1)]
             elif lb in things.masks:
-                parts.append(Part(lb, things.masks[lb], SOURCE))
-        return ParseOutput(parts=parts, data=things, source=SOURCE)
+                parts.append(Part(lb, things.masks[lb], source))
+        return ParseOutput(parts=parts, data=things, source=source)
 
 
 @PARSERS.register("objects")

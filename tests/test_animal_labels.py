@@ -90,9 +90,15 @@ def test_animals_the_voc_net_has_no_class_for_are_not_birds(parsers, name):
 
 @needs_nets
 def test_the_giraffe_and_the_zebra_are_animals_not_birds(parsers):
+    from segmenters import detector
+
     chips = _animals("darknet_giraffe", parsers)  # was {"bird 1", "bird 2"}: "bird" is the VOC net's catch-all
-    assert set(chips) == {"animal 1", "animal 2"}, chips  # the giraffe (left) and the zebra (right), one each
-    assert chips["animal 1"] > 2 * chips["animal 2"] > 0.02, chips  # the giraffe is the larger
+    if detector.available():  # the detector's boxes name them (giraffe 0.83, zebra 0.68; segmenters/detector.py)
+        assert set(chips) == {"giraffe", "zebra"}, chips
+        assert chips["giraffe"] > 2 * chips["zebra"] > 0.02, chips
+    else:
+        assert set(chips) == {"animal 1", "animal 2"}, chips  # the giraffe (left) and the zebra (right), one each
+        assert chips["animal 1"] > 2 * chips["animal 2"] > 0.02, chips  # the giraffe is the larger
 
 
 def _bird_blob(p_bird: float, side: int = 64) -> tuple[np.ndarray, np.ndarray]:
