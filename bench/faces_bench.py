@@ -24,7 +24,9 @@ recogniser also reads the hair, head outline and background in its chip (no face
 tom_hanks and two of t1's faces), so a swap scoring near its baseline is as unrecognisable as no face to it.
 A second hold-out, also never run by the editor: MobileFace (faces.recognizer.MOBILEFACE, same npm package, raw
 embeddings; its line from bench/recognizer_pairs.py --model mobileface, in-sample): ``mobileface_similarity``,
-``mobileface_same_person``, ``mobileface_no_face``.
+``mobileface_same_person``, ``mobileface_no_face``. A negative control per face (``other_person``): the same paste of a
+REAL different person's face (the gallery's public-domain astronaut or grace_hopper, whichever dlib finds farther),
+scored by dlib and both hold-outs: what a face that is truly someone else's reaches in that photo through this paste.
 Machine, threads and load average are recorded: timings on a shared machine are inflated.
 """
 
@@ -124,6 +126,31 @@ def recognizer_no_face(recognizer, img: np.ndarray, face, spec=None) -> float | 
     return round(float(a[0] @ b[0]), 3)
 
 
+def other_person(recognizer, img: np.ndarray, face, again_of) -> dict | None:
+    """A negative control: the same paste (faces.blend.mesh_swap, no reshape, no tries) of a REAL different
+    person's face, the gallery's public-domain photo (astronaut or grace_hopper) whose dlib descriptor is farther
+    from this face. Each recogniser's score of the original against that result says what a face that is truly
+    someone else's reaches through this paste in this photo (the light, hair and surroundings kept): a swap
+    scoring at or under it is, to that recogniser, as much another person as a real other person. None for a
+    face without a mesh or under 24 px. ``again_of``: finds the faces of an image (the face found again)."""
+    from faces.blend import mesh_swap
+    from faces.gallery import load_target
+    from faces.measures import identity_descriptor, identity_distance
+
+    if face.mesh is None or face.size < 24:
+        return None
+    own = identity_descriptor(img, face)
+    real = [load_target(n) for n in ("astronaut", "grace_hopper")]
+    target = max(real, key=lambda t: float(np.linalg.norm(t.descriptor - own)))
+    out = img.copy()
+    mesh_swap(out, img, face, target, rng=np.random.default_rng(0))
+    again = again_of(out)
+    row = {"face": target.name, "dlib_distance": round(identity_distance(img, face, out), 3)}
+    for key, spec in (("recognizer", recognizer.MOBILEFACENET), ("mobileface", recognizer.MOBILEFACE)):
+        row[key] = recognizer_similarity(recognizer, img, face, out, again, spec)
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "faces.json"))
@@ -197,6 +224,7 @@ def main() -> None:
             d = identity_distance(img, f, out) if f.size >= 24 else None
             seam = seam_delta_e(img, out, changed_region(img, out, f), 3)
             sim = recognizer_similarity(recognizer, img, f, out, again)
+            control = other_person(recognizer, img, f, find_faces)
             mf = recognizer_similarity(recognizer, img, f, out, again, recognizer.MOBILEFACE)
             swapped = (r.get("done") or "").startswith("swap")
             looks = look(img, out, f) if swapped and f.mesh is not None else None
@@ -212,6 +240,7 @@ def main() -> None:
                 "mobileface_similarity": mf,
                 "mobileface_same_person": None if mf is None else mf >= recognizer.MOBILEFACE.same_person,
                 "mobileface_no_face": recognizer_no_face(recognizer, img, f, recognizer.MOBILEFACE),
+                "other_person": control,
                 "done": r.get("done"),
                 "tries": r.get("tries"),
                 "tried": r.get("tried"),
@@ -225,7 +254,7 @@ def main() -> None:
             rows_all.append(row)
             print(
                 f"{name:13s} #{f.index} {row['size_px']:4d}px dlib {row['dlib_distance']} mfn {sim} (no face {row['recognizer_no_face']}) "
-                f"mf {mf} (no face {row['mobileface_no_face']})  "
+                f"mf {mf} (no face {row['mobileface_no_face']}) other person {control}  "
                 f"{(row['done'] or '')[:60]:60s} expr {(row['expression'] or {}).get('max')} "
                 f"seam +{row['seam_increase']} {row['seconds']}s (min {row['seconds_min']}s) look {looks}",
                 flush=True,
@@ -249,6 +278,18 @@ def main() -> None:
             "mobileface_similarity": stats([r["mobileface_similarity"] for r in rs]),
             "mobileface_same_person": sum(1 for r in rs if r["mobileface_same_person"]),
             "mobileface_no_face": stats([r["mobileface_no_face"] for r in rs]),
+            **{
+                f"other_person_{k}": stats([(r["other_person"] or {}).get(k) for r in rs])
+                for k in ("dlib_distance", "recognizer", "mobileface")
+            },
+            "other_person_recognizer_same_person": sum(
+                1 for r in rs if ((r["other_person"] or {}).get("recognizer") or -1) >= recognizer.SAME_PERSON
+            ),
+            "other_person_mobileface_same_person": sum(
+                1
+                for r in rs
+                if ((r["other_person"] or {}).get("mobileface") or -1) >= recognizer.MOBILEFACE.same_person
+            ),
             "expression_max": stats([(r["expression"] or {}).get("max") for r in swapped]),
             "seam_increase": stats([r["seam_increase"] for r in rs]),
             **{

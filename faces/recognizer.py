@@ -64,7 +64,6 @@ CENTRE_FILE = Path(__file__).with_name("recognizer_centre.json")
 SAME_PERSON = 0.56
 
 
-
 @dataclass(frozen=True)
 class Spec:
     """One packaged recogniser: its two files (core/packaged.toml names), id, centre file (``centred`` False: its
@@ -350,7 +349,9 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17) -> bytes:
             if is4d:
                 pads = pads[[0, 3, 1, 2]]
             out = fresh("pad")
-            nodes.append(helper.make_node("Pad", [args[0], const(np.concatenate([pads[:, 0], pads[:, 1]]), np.int64)], [out]))
+            nodes.append(
+                helper.make_node("Pad", [args[0], const(np.concatenate([pads[:, 0], pads[:, 1]]), np.int64)], [out])
+            )
             if is4d:
                 nchw.add(out)
         elif op == "Reshape":  # a 4-D tensor goes back to NHWC first, so its elements come in TF's order
