@@ -17,7 +17,10 @@ Methods
   distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` candidates
   (:func:`_candidates`: the farthest synthetic face, the face's own anti-face (its texture reflected
   through a mean face of several people, ``faces.gallery.anti_target``), then the better of those two
-  with other brows (``BROWS``: thicker and darker, or paler and thinner; :func:`_restyle_brows`), then
+  with its outline taken to the target's proportions (``SHAPE_GAIN``, :func:`faces.geometry.shape_target`:
+  jaw width, chin and forehead length; the expression landmarks pinned, the photo around the head warped
+  with it, other faces kept still; faces of ``SHAPE_MIN_SIZE`` px or more), then with other brows
+  (``BROWS``: thicker and darker, or paler and thinner; :func:`_restyle_brows`), then
   with another face outline (broader with a shorter chin, narrower with a longer one: the head's edge
   moves, fading out within ``HEAD_REACH`` of the face size; pixels farther out stay identical), then,
   for a face still short of the margin, other proportions (mouth lower, nose wider, eyes higher) and the
@@ -446,6 +449,8 @@ class AnonymizeEditor(ReportingEditor):
             head = best_try.head if cand.head == "best" else cand.head
             brows = best_try.brows if cand.brows == "best" else cand.brows
             with_shape = bool(best_try.shape if cand.shape == "best" else cand.shape) and head is None
+            if cand.shape is True and not (SHAPE_GAIN and face.size >= SHAPE_MIN_SIZE):
+                continue  # the shape try would repeat the best try unchanged
             if texture not in textures:
                 textures[texture] = anti_target(pixels, face, detail=ranked[0].image)
             target = textures[texture]
