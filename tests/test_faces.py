@@ -215,20 +215,24 @@ def test_warp_draws_the_near_surface_where_a_turned_face_folds():
 
 def test_anonymize_tries_texture_outline_and_proportions_per_face():
     """The offline tries: the farthest synthetic face, the face's own anti-face, then the better of those
-    with each brow weight, then with each face outline, then with the proportion moves (each with the best
-    brows so far), then the next synthetic face."""
+    with its outline taken to the target's proportions (shape), then with each brow weight (and the best
+    shape so far), then with each face outline, then with the proportion moves (each with the best brows
+    and shape so far), then the next synthetic face."""
     import editors.anonymize as an
 
     plan = an._candidates()
     assert len(plan) == an.MAX_TRIES
     assert [c.texture for c in plan[:2]] == ["far", "anti"] and plan[0].head is None and not plan[0].move
-    n = 2 + len(an.BROWS)
-    assert [c.brows for c in plan[2:n]] == list(an.BROWS) and all(c.texture == "best" for c in plan[2:n])
+    assert not plan[0].shape and not plan[1].shape and plan[2] == an.Candidate("best", shape=True)
+    n = 3 + len(an.BROWS)
+    assert [c.brows for c in plan[3:n]] == list(an.BROWS) and all(c.texture == "best" for c in plan[3:n])
+    assert all(c.shape == "best" for c in plan[3:n])
     assert [c.head for c in plan[n : n + len(an.HEADS)]] == list(an.HEADS)
+    assert not any(c.shape for c in plan[n : n + len(an.HEADS)])  # another outline instead of the target's
     moves = plan[n + len(an.HEADS) : -1]
     assert moves and all(c.texture == "best" and c.head == "best" and c.move in an.MOVES for c in moves)
     assert all(c.brows == "best" for c in plan[n:])
-    assert plan[-1] == an.Candidate("next", "best", brows="best")  # the second-farthest synthetic face
+    assert plan[-1] == an.Candidate("next", "best", brows="best", shape="best")  # the second-farthest synthetic face
 
 
 def test_brow_weight_changes_only_the_brows_inside_the_paste(real, faces):

