@@ -37,6 +37,25 @@ def gallery_names(synthetic: bool | None = None) -> list[str]:
     return sorted(n for n, e in gallery().items() if synthetic is None or bool(e.get("synthetic")) == synthetic)
 
 
+SKIN_AGES = {"young": 0.0, "mid": 0.5, "old": 1.0}  # build_gallery.py's AGES: share of the older face's skin
+AGE_YOUNG, AGE_OLD = 30.0, 60.0  # apparent ages (faces.attributes) that want the young / the old skin texture
+
+
+def skin_age(name: str) -> float | None:
+    """How old a synthetic gallery face's skin texture is: 0 (``young``: smooth) .. 1 (``old``: wrinkled), from its
+    name (``synthetic_<age>_<nose>_<brows>``; ``synthetic_average`` is half and half); None for others."""
+    if name == "synthetic_average":
+        return 0.5
+    parts = name.split("_")
+    return SKIN_AGES.get(parts[1]) if len(parts) > 1 and parts[0] == "synthetic" else None
+
+
+def wanted_skin_age(age: float) -> float:
+    """The skin texture (0 young .. 1 old, as :func:`skin_age`) that fits a face of apparent ``age`` years: young
+    up to ``AGE_YOUNG``, old from ``AGE_OLD``, in between in proportion."""
+    return float(np.clip((age - AGE_YOUNG) / (AGE_OLD - AGE_YOUNG), 0.0, 1.0))
+
+
 @dataclass(frozen=True)
 class Target:
     """A face to put on others: its image, its face (mesh in the image's pixels) and its triangulation."""
