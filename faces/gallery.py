@@ -164,7 +164,8 @@ def anti_target(
     this one the more it differs from the average). The editor keeps the photo's own lighting, skin tone and
     grain (``match_photo``) and the expression (the face's own mesh). ``detail``: an RGB uint8 synthetic
     gallery face on the same canvas whose finest detail (pores, lashes, the edges of the eyes) is added,
-    as the mean face is soft."""
+    as the mean face is soft. The brows are never darker than the mean face's (pale or grey brows reflected
+    came out heavy and black)."""
     if face.mesh is None:
         raise BadInput(f"face {face.index} has no face mesh: no anti-face can be made")
     mean, mesh, tris = mean_face()
@@ -187,6 +188,13 @@ def anti_target(
     diff = cv2.GaussianBlur(np.clip(mean @ grey - light, -ANTI_CLIP, ANTI_CLIP), (0, 0), ANTI_SMOOTH)
     diff = diff - cv2.GaussianBlur(diff, (0, 0), ANTI_BROAD)  # not its broad shading: that turns into blotches
     diff = np.minimum(diff, ANTI_BRIGHT)  # pale patches (a shadowed nose or cheek reflected) look pasted
+    # the brows are never darker than the mean face's: pale or grey brows reflected come out heavy and dark
+    # (grace_hopper's grey brows turned black, a young face's brows on an old one)
+    brows = np.zeros(oval.shape, np.uint8)
+    for idx in (LEFT_BROW, RIGHT_BROW):
+        cv2.fillConvexPoly(brows, cv2.convexHull(np.round(mesh[idx]).astype(np.int32)), 1)
+    brows_w = cv2.GaussianBlur(cv2.dilate(brows, np.ones((7, 7), np.uint8)).astype(np.float32), (0, 0), 2.0)
+    diff = diff - brows_w * np.minimum(diff, 0.0)
     anti = mean + strength * diff[..., None]
     # the eyes are not reflected: a dark iris turns pale (glassy eyes); they come from ``detail`` (sharp) or
     # stay the mean's, only ever darker

@@ -306,6 +306,24 @@ def test_anti_face_is_far_from_the_face_and_photo_like(real, faces):
     assert np.array_equal(t.image, anti_target(img, f).image)  # deterministic
 
 
+def test_anti_face_brows_are_never_darker_than_the_mean_faces(real, faces):
+    """Grace Hopper's grey brows reflected through the mean face used to come out heavy and black: the anti-face's
+    brows are at most as dark as the mean face's (a dark-browed face's may still turn paler)."""
+    from faces.gallery import anti_target, mean_face
+    from faces.landmarks import LEFT_BROW, RIGHT_BROW
+
+    mean, mesh, _ = mean_face()
+    grey = np.array([0.299, 0.587, 0.114], np.float32)
+    brows = np.zeros(mean.shape[:2], np.uint8)
+    for idx in (LEFT_BROW, RIGHT_BROW):
+        cv2.fillConvexPoly(brows, cv2.convexHull(np.round(mesh[idx]).astype(np.int32)), 1)
+    inside = brows > 0
+    for name in ("grace_hopper", "astronaut"):
+        t = anti_target(real[name], faces[name][0])
+        darker = (mean @ grey)[inside] - (t.image.astype(np.float32) @ grey)[inside]
+        assert np.percentile(darker, 90) < 4.0, (name, np.percentile(darker, [50, 90]))
+
+
 def _swap_seam(img, f, target_name):
     from core.composite import seam_delta_e
     from faces.blend import mesh_swap
