@@ -95,6 +95,7 @@ MOVES: tuple[dict[str, float], ...] = (  # proportions tried besides the default
 BROWS: tuple[float, ...] = (0.35, -0.4)  # brow tones tried (_restyle_brows): darker and thicker, lighter and thinner
 BROW_REACH = 0.03  # x face size: the brow band reaches this far around the brow landmarks
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
+AGE_MIN_SIZE = 50  # px: smaller faces show no skin texture to age (faceres reads a 36 px face upscaled 6x)
 AGE_STEP = 0.5  # skin-age bands (young 0, mid 0.5, old 1) a target may lie from the face's before it ranks later
 ARCFACE_SAME = 0.28  # full path: cosine similarity over which ArcFace (buffalo_l) calls two faces the same person
 ARCFACE_MARGIN = 0.10  # full path: a swapped face must end at or under this cosine similarity to the original
@@ -411,7 +412,9 @@ class AnonymizeEditor(ReportingEditor):
             return self._hide_instead(
                 out, pixels, face, original, f"under {MIN_SWAP_SIZE} px: too small to swap and check"
             )
-        age = attributes.apparent_age(pixels, face) if len(targets) > 1 else None  # None without faceres
+        age = None  # None without faceres, with one target, or for a face too small to show its skin's age
+        if len(targets) > 1 and face.size >= AGE_MIN_SIZE:
+            age = attributes.apparent_age(pixels, face)
         ranked = _rank_targets(pixels, face, targets, original, age)
         plan = _candidates() if original is not None else [Candidate("far")]
         if len(targets) == 1 and original is not None:  # a named gallery face: its tries keep that texture
