@@ -492,9 +492,12 @@ def _target_stack(target: Target, size: float) -> tuple[np.ndarray, float, np.nd
     hit = _STACKS.get(key)
     if hit is not None and hit[0] is target:
         return hit[1], hit[2], hit[3]
-    sx0, sy0, sx1, sy1 = padded_box(target.face.mesh, target.image.shape, 0.15 * target.face.size + 8)
+    t_mesh = target.face.mesh
+    if t_mesh is None:
+        raise BadInput(f"the target {target.name!r} has no face mesh: it cannot be warped onto a face")
+    sx0, sy0, sx1, sy1 = padded_box(t_mesh, target.image.shape, 0.15 * target.face.size + 8)
     src = target.image[sy0:sy1, sx0:sx1]
-    src_mesh = target.face.mesh - np.array([sx0, sy0], np.float32)
+    src_mesh = t_mesh - np.array([sx0, sy0], np.float32)
     t_size = target.face.size  # in src pixels
     scale = size / max(t_size, 1.0)
     if (

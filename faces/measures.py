@@ -134,6 +134,8 @@ def texture_similarity(rgb: np.ndarray, face: Face, ref: np.ndarray, ref_mesh: n
 
     A cheap stand-in for an identity measure, used only to pick the *least* similar synthetic face.
     """
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its texture cannot be compared")
     h, w = ref.shape[:2]
     warped, covered = warp_mesh(rgb, face.mesh, ref_mesh, tris, (0, 0, w, h))
     oval = polygon_mask(ref.shape, ref_mesh[FACE_OVAL]) & covered
