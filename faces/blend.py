@@ -148,6 +148,8 @@ def _skin_chroma(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float)
 
 
 SKIN_TINT = 1.0  # share of the new skin's colour detail taken from the photo skin's lightness -> colour relation
+TINT_MAX = 1.5  # Lab a / b units per L unit: a bound on those slopes (the project's photos: -1.33 .. 0.06; a
+# skin mask reaching onto hair or a coloured backdrop must not paint the new face's shadows)
 
 
 def _skin_tint(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
@@ -160,6 +162,7 @@ def _skin_tint(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, sigma: float) 
     slopes = skin_tint_slopes(lo, skin)
     if slopes is None:
         return out
+    slopes = np.clip(slopes, -TINT_MAX, TINT_MAX)
     w = skin.astype(np.float32)
     ws = (cv2.GaussianBlur(w, (0, 0), 1.5) * w)[..., None]
     detail = out - _masked_low(out, w, sigma)
