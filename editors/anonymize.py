@@ -63,10 +63,10 @@ from editors.base import (
     validate_params,
 )
 from editors.registry import EDITORS
-from faces import geometry, measures
+from faces import attributes, geometry, measures
 from faces.blend import alpha_paste, finish, full_swap, mesh_swap, strong_blur
 from faces.detect import selected_faces
-from faces.gallery import Target, anti_target, gallery_names, load_target
+from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, RIGHT_BROW, mesh_for
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
 from faces.masks import cover_mask, face_mask, inner_alpha
@@ -101,6 +101,8 @@ MOVES: tuple[dict[str, float], ...] = (  # proportions tried besides the default
 BROWS: tuple[float, ...] = (0.35, -0.4)  # brow tones tried (_restyle_brows): darker and thicker, lighter and thinner
 BROW_REACH = 0.03  # x face size: the brow band reaches this far around the brow landmarks
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
+AGE_MIN_SIZE = 50  # px: smaller faces show no skin texture to age (faceres reads a 36 px face upscaled 6x)
+AGE_STEP = 0.5  # skin-age bands (young 0, mid 0.5, old 1) a target may lie from the face's before it ranks later
 ARCFACE_SAME = 0.28  # full path: cosine similarity over which ArcFace (buffalo_l) calls two faces the same person
 ARCFACE_MARGIN = 0.10  # full path: a swapped face must end at or under this cosine similarity to the original
 ARCFACE_TARGET_COS = -0.3  # full path: the synthetic identity's cosine to the original (far side of the sphere)
@@ -249,16 +251,40 @@ def _candidates() -> list[Candidate]:
     return plan[:MAX_TRIES]
 
 
-def _rank_targets(pixels: np.ndarray, face: Face, targets: list[Target], original: np.ndarray | None) -> list[Target]:
-    """Targets farthest from this face first: by dlib descriptor when both are known, else by texture."""
+def _age_gap(target: Target, age: float | None) -> float:
+    """How far ``target``'s skin age is from what a face of apparent ``age`` wants, in ``AGE_STEP`` steps
+    (0: the same band; 0 for every target when the age or the target's skin age is unknown)."""
+    skin = skin_age(target.name)
+    if age is None or skin is None:
+        return 0.0
+    return round(abs(skin - wanted_skin_age(age)) / AGE_STEP)
+
+
+def _rank_targets(
+    pixels: np.ndarray, face: Face, targets: list[Target], original: np.ndarray | None, age: float | None = None
+) -> list[Target]:
+    """Targets of the face's age first (``age``: its apparent age, :mod:`faces.attributes`; gallery skin young /
+    mid / old, :func:`faces.gallery.wanted_skin_age`), within an age band farthest from this face first: by
+    dlib descriptor when both are known, else by texture. Targets dlib places within ``SAME_PERSON`` of the face
+    come last whatever their age (the gallery's old skin is grace_hopper's own: for her, an old target is
+    herself; it took her best try from 0.78 to 0.74, blurred)."""
     if len(targets) < 2:
         return targets
     if original is not None and all(t.descriptor is not None for t in targets):
-        return sorted(targets, key=lambda t: -float(np.linalg.norm(t.descriptor - original)))
+
+        def key(t: Target) -> tuple[bool, float, float]:  # a target dlib calls this person ranks last, age aside
+            d = float(np.linalg.norm(np.asarray(t.descriptor) - original))
+            return d < SAME_PERSON, 0.0 if d < SAME_PERSON else _age_gap(t, age), -d
+
+        return sorted(targets, key=key)
     if any(t.face.mesh is None for t in targets):  # a gallery target always has its mesh (load_target)
         return targets
     return sorted(
-        targets, key=lambda t: measures.texture_similarity(pixels, face, t.image, np.asarray(t.face.mesh), t.tris)
+        targets,
+        key=lambda t: (
+            _age_gap(t, age),
+            measures.texture_similarity(pixels, face, t.image, np.asarray(t.face.mesh), t.tris),
+        ),
     )
 
 
@@ -420,7 +446,10 @@ class AnonymizeEditor(ReportingEditor):
             return self._hide_instead(
                 out, pixels, face, original, f"under {MIN_SWAP_SIZE} px: too small to swap and check"
             )
-        ranked = _rank_targets(pixels, face, targets, original)
+        age = None  # None without faceres, with one target, or for a face too small to show its skin's age
+        if len(targets) > 1 and face.size >= AGE_MIN_SIZE:
+            age = attributes.apparent_age(pixels, face)
+        ranked = _rank_targets(pixels, face, targets, original, age)
         plan = _candidates() if original is not None else [Candidate("far")]
         if len(targets) == 1 and original is not None:  # a named gallery face: its tries keep that texture
             plan = [c for c in plan if c.texture not in ("anti", "next")]
@@ -524,6 +553,7 @@ class AnonymizeEditor(ReportingEditor):
             "tries": distances,
             "tried": tried,
             "reshape": round(best_amount, 3),
+            "apparent_age": age,
         }
         if best is None:
             row.update(

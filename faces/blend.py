@@ -26,7 +26,7 @@ from faces.masks import (
     mouth_open_mask,
     polygon_mask,
 )
-from faces.measures import detail, noise_sigma
+from faces.measures import detail, noise_sigma, skin_tint_slopes
 from faces.types import Face
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,31 @@ def _skin_chroma(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float)
     return out
 
 
+SKIN_TINT = 1.0  # share of the new skin's colour detail taken from the photo skin's lightness -> colour relation
+TINT_MAX = 1.5  # Lab a / b units per L unit: a bound on those slopes (the project's photos: -1.33 .. 0.06; a
+# skin mask reaching onto hair or a coloured backdrop must not paint the new face's shadows)
+
+
+def _skin_tint(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+    """Lab ``out`` (the new face after the two-band transfer) with the colour detail of its skin (a, b above
+    the broad band of Gaussian ``sigma``, where the gallery face's own shadows keep their grey-tan colour)
+    replaced, ``SKIN_TINT`` of the way, by the colour the photo's own skin has at that lightness
+    (:func:`skin_tint_slopes` of ``lo`` times the new skin's lightness detail): the new face's shadows and
+    highlights take the photo's shadow and highlight colour. Only a global relation of the photo is used (two
+    numbers), none of the original face's colour map."""
+    slopes = skin_tint_slopes(lo, skin)
+    if slopes is None:
+        return out
+    slopes = np.clip(slopes, -TINT_MAX, TINT_MAX)
+    w = skin.astype(np.float32)
+    ws = (cv2.GaussianBlur(w, (0, 0), 1.5) * w)[..., None]
+    detail = out - _masked_low(out, w, sigma)
+    want = detail[..., :1] * slopes  # the photo skin's colour change for this lightness change
+    out = out.copy()
+    out[..., 1:] += SKIN_TINT * ws * (want - detail[..., 1:])
+    return out
+
+
 def match_photo(
     new: np.ndarray,
     orig: np.ndarray,
@@ -167,7 +192,9 @@ def match_photo(
       grey-level closing, so nostrils, creases and glasses frames do not count) and the detail above it;
       the result keeps the new face's detail over the original's broad band (a two-band blend: the
       original's shading and local skin colour, the new face's features); the new skin's own shading
-      above that band is no stronger than the photo skin's (:func:`_match_shading`);
+      above that band is no stronger than the photo skin's (:func:`_match_shading`), and its colour detail
+      is the colour the photo's skin takes at that lightness (:func:`_skin_tint`: shadows not grey-tan on a
+      face whose shadows are orange);
     - grain: the new face's finest band is cut down to the original's, or the photo's own ``grain`` (float
       RGB crop, :func:`photo_grain`; else Gaussian noise) is added up to it (:func:`_match_grain`).
     """
@@ -194,6 +221,8 @@ def match_photo(
         out[..., 0] = _match_shading(out[..., 0], lo[..., 0], mask & skin, size)
         if SKIN_CHROMA > 0:
             out = _skin_chroma(out, lo, mask & skin, size)
+        if SKIN_TINT > 0:
+            out = _skin_tint(out, lo, mask & skin, sigma)
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
     on = mask if skin is None or (mask & skin).sum() < 64 else mask & skin  # grain is read on skin
     return np.clip(_match_grain(rgb, go, on, rng, grain) + 0.5, 0, 255).astype(np.uint8)
@@ -466,9 +495,12 @@ def _target_stack(target: Target, size: float) -> tuple[np.ndarray, float, np.nd
     hit = _STACKS.get(key)
     if hit is not None and hit[0] is target:
         return hit[1], hit[2], hit[3]
-    sx0, sy0, sx1, sy1 = padded_box(target.face.mesh, target.image.shape, 0.15 * target.face.size + 8)
+    t_mesh = target.face.mesh
+    if t_mesh is None:
+        raise BadInput(f"the target {target.name!r} has no face mesh: it cannot be warped onto a face")
+    sx0, sy0, sx1, sy1 = padded_box(t_mesh, target.image.shape, 0.15 * target.face.size + 8)
     src = target.image[sy0:sy1, sx0:sx1]
-    src_mesh = target.face.mesh - np.array([sx0, sy0], np.float32)
+    src_mesh = t_mesh - np.array([sx0, sy0], np.float32)
     t_size = target.face.size  # in src pixels
     scale = size / max(t_size, 1.0)
     if (

@@ -37,6 +37,25 @@ def gallery_names(synthetic: bool | None = None) -> list[str]:
     return sorted(n for n, e in gallery().items() if synthetic is None or bool(e.get("synthetic")) == synthetic)
 
 
+SKIN_AGES = {"young": 0.0, "mid": 0.5, "old": 1.0}  # build_gallery.py's AGES: share of the older face's skin
+AGE_YOUNG, AGE_OLD = 30.0, 60.0  # apparent ages (faces.attributes) that want the young / the old skin texture
+
+
+def skin_age(name: str) -> float | None:
+    """How old a synthetic gallery face's skin texture is: 0 (``young``: smooth) .. 1 (``old``: wrinkled), from its
+    name (``synthetic_<age>_<nose>_<brows>``; ``synthetic_average`` is half and half); None for others."""
+    if name == "synthetic_average":
+        return 0.5
+    parts = name.split("_")
+    return SKIN_AGES.get(parts[1]) if len(parts) > 1 and parts[0] == "synthetic" else None
+
+
+def wanted_skin_age(age: float) -> float:
+    """The skin texture (0 young .. 1 old, as :func:`skin_age`) that fits a face of apparent ``age`` years: young
+    up to ``AGE_YOUNG``, old from ``AGE_OLD``, in between in proportion."""
+    return float(np.clip((age - AGE_YOUNG) / (AGE_OLD - AGE_YOUNG), 0.0, 1.0))
+
+
 @dataclass(frozen=True)
 class Target:
     """A face to put on others: its image, its face (mesh in the image's pixels) and its triangulation."""
@@ -145,7 +164,8 @@ def anti_target(
     this one the more it differs from the average). The editor keeps the photo's own lighting, skin tone and
     grain (``match_photo``) and the expression (the face's own mesh). ``detail``: an RGB uint8 synthetic
     gallery face on the same canvas whose finest detail (pores, lashes, the edges of the eyes) is added,
-    as the mean face is soft."""
+    as the mean face is soft. The brows are never darker than the mean face's (pale or grey brows reflected
+    came out heavy and black)."""
     if face.mesh is None:
         raise BadInput(f"face {face.index} has no face mesh: no anti-face can be made")
     mean, mesh, tris = mean_face()
@@ -168,6 +188,13 @@ def anti_target(
     diff = cv2.GaussianBlur(np.clip(mean @ grey - light, -ANTI_CLIP, ANTI_CLIP), (0, 0), ANTI_SMOOTH)
     diff = diff - cv2.GaussianBlur(diff, (0, 0), ANTI_BROAD)  # not its broad shading: that turns into blotches
     diff = np.minimum(diff, ANTI_BRIGHT)  # pale patches (a shadowed nose or cheek reflected) look pasted
+    # the brows are never darker than the mean face's: pale or grey brows reflected come out heavy and dark
+    # (grace_hopper's grey brows turned black, a young face's brows on an old one)
+    brows = np.zeros(oval.shape, np.uint8)
+    for idx in (LEFT_BROW, RIGHT_BROW):
+        cv2.fillConvexPoly(brows, cv2.convexHull(np.round(mesh[idx]).astype(np.int32)), 1)
+    brows_w = cv2.GaussianBlur(cv2.dilate(brows, np.ones((7, 7), np.uint8)).astype(np.float32), (0, 0), 2.0)
+    diff = diff - brows_w * np.minimum(diff, 0.0)
     anti = mean + strength * diff[..., None]
     # the eyes are not reflected: a dark iris turns pale (glassy eyes); they come from ``detail`` (sharp) or
     # stay the mean's, only ever darker

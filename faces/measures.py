@@ -134,6 +134,8 @@ def texture_similarity(rgb: np.ndarray, face: Face, ref: np.ndarray, ref_mesh: n
 
     A cheap stand-in for an identity measure, used only to pick the *least* similar synthetic face.
     """
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its texture cannot be compared")
     h, w = ref.shape[:2]
     warped, covered = warp_mesh(rgb, face.mesh, ref_mesh, tris, (0, 0, w, h))
     oval = polygon_mask(ref.shape, ref_mesh[FACE_OVAL]) & covered
@@ -202,6 +204,36 @@ def _grey(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 
+def skin_tint_slopes(lab: np.ndarray, skin: np.ndarray) -> np.ndarray | None:
+    """How the colour of a photo's skin changes with its lightness: the least-squares slopes (d a / d L,
+    d b / d L) over the bool ``skin`` pixels of float Lab ``lab`` (lightly smoothed: the grain left out); None
+    with too little skin or no lightness spread. Real skin turns more saturated (redder, more orange) in
+    shadow; a cool-lit photo's may turn bluer."""
+    if skin.sum() < 64:
+        return None
+    x = cv2.GaussianBlur(lab, (0, 0), 1.0)[skin]
+    ll = x[:, 0] - x[:, 0].mean()
+    var = float(ll @ ll)
+    if var < 1e-3 * len(ll):
+        return None
+    return np.array([(ll @ (x[:, 1] - x[:, 1].mean())) / var, (ll @ (x[:, 2] - x[:, 2].mean())) / var], np.float32)
+
+
+def tint_mismatch(lab: np.ndarray, skin: np.ndarray, slopes: np.ndarray) -> float:
+    """Mean distance (Lab a, b units) over the darker and lighter thirds of the ``skin`` pixels of float Lab
+    ``lab`` between their colour and the colour ``slopes`` (:func:`skin_tint_slopes`) predict from their
+    lightness around the skin's own mean: how far the skin's shadows and highlights are from the colour a
+    photo's skin takes at that lightness."""
+    x = lab[skin]
+    if len(x) < 32:
+        return 0.0
+    ll = x[:, 0] - x[:, 0].mean()
+    pred = x[:, 1:].mean(0) + ll[:, None] * slopes
+    lo_, hi_ = np.percentile(ll, [33, 67])
+    ends = (ll <= lo_) | (ll >= hi_)
+    return float(np.linalg.norm(x[ends, 1:] - pred[ends], axis=1).mean())
+
+
 LOOK_FLOOR = 1.0  # grey levels added to both sides of the grain and sharpness ratios (see :func:`look`)
 
 
@@ -218,6 +250,10 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
     - ``colour``: the 90th percentile over the skin of the difference in colour (Lab a, b; lightness left
       out, the new face may be lighter or darker) between result and original, both smoothed at face size /
       20: large where the skin has patches of another colour (a greyish cheek on warm skin);
+    - ``tint``: how far the skin's shadows and highlights are from the colour the original's skin has at that
+      lightness (:func:`tint_mismatch` with the original skin's lightness -> colour slopes, smoothed as for
+      ``colour``), result minus original (Lab units; > 0: e.g. grey-tan shadows on a face whose shadows are
+      orange: the greyish patches of a pasted face);
     - ``eyes_open``: the result's eye openness (:func:`eye_openness`, the face mesh found on the result, the
       more open eye) minus the original's (large and positive: eyes that were closed came out open).
     """
@@ -242,6 +278,15 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
         return cv2.GaussianBlur(ab * w[..., None], (0, 0), sigma) / den[..., None]
 
     gap = np.linalg.norm(local_ab(result) - local_ab(original), axis=2)[skin]
+    lab_o = cv2.cvtColor(original.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    slopes = skin_tint_slopes(lab_o, skin)
+
+    def tint(rgb: np.ndarray) -> float:  # shadows / highlights off the photo skin's own colour for their lightness
+        if slopes is None:
+            return 0.0
+        lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        return tint_mismatch(cv2.GaussianBlur(lab, (0, 0), sigma), skin, slopes)
+
     after = mesh_for(result, face)
     opened = float("nan") if after is None else max(eye_openness(after)) - max(eye_openness(face.mesh))
     return {
@@ -249,5 +294,6 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
         "sharpness": round((dr + LOOK_FLOOR) / (do + LOOK_FLOOR), 3),
         "chroma": round(1.0 if co < 3 and cr < 3 else cr / max(co, 1e-3), 3),
         "colour": round(float(np.percentile(gap, 90)) if gap.size else 0.0, 2),
+        "tint": round(tint(result) - tint(original), 2),
         "eyes_open": round(opened, 3),
     }

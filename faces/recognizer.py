@@ -473,6 +473,25 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = 
                     a, b = (t, b) if which == 0 else (a, t)
             out = fresh("matmul")
             nodes.append(helper.make_node("MatMul", [a, b], [out]))
+        elif op == "_FusedMatMul":  # 2-D x @ kernel (+ bias, then Relu / ...): the dense heads of faceres
+            if is4d or _attr(node, "transpose_a", False):
+                raise ValueError(f"{name}: a _FusedMatMul on a 4-D or transposed input is not translated")
+            fused = _attr(node, "fused_ops", [])
+            if fused and fused[0] != "BiasAdd":
+                raise ValueError(f"{name}: fused ops {fused} do not start with BiasAdd")
+            kernel = consts[ins[1]].T if _attr(node, "transpose_b", False) else consts[ins[1]]
+            x = fresh("matmul")
+            nodes.append(helper.make_node("MatMul", [args[0], const(kernel)], [x]))
+            if fused:
+                biased = fresh("bias")
+                nodes.append(helper.make_node("Add", [x, const(consts[ins[2]])], [biased]))
+                x = biased
+            out = activation(node, x, fused, ins[3:])
+        elif op == "Softmax":  # over the last axis (TF's), on a 2-D tensor
+            if is4d:
+                raise ValueError(f"{name}: a Softmax over a 4-D tensor is not translated")
+            out = fresh("softmax")
+            nodes.append(helper.make_node("Softmax", [args[0]], [out], axis=-1))
         else:
             raise ValueError(f"{name}: TFJS op {op} is not translated")
         value[name] = out

@@ -126,7 +126,13 @@ LOOK_FLOORS = {
     "grain": (0.75, 1.4),
     "sharpness": (0.5, 1.6),
     "chroma": (0.85, 1.2),
-    "colour": (0.0, 10.0),  # a guard only: main 50311a1 measured 2.8-9.0 (t1 #0 9.0: a greyish-tan cheek)
+    # a guard only: main 50311a1 measured 2.8-9.0 (t1 #0 9.0: a greyish-tan cheek); it scores the distance to the
+    # original's own colour map, so the photo's shadow colour (SKIN_TINT) took t1 #0 to 11.1 while its grey
+    # patches turned warm (SKIN_CHROMA, which copies that map, scores low but turned t1 #0's nose orange)
+    "colour": (0.0, 12.0),
+    # the skin's shadows / highlights in the colour the photo's skin has at that lightness: main 8d3f70b measured
+    # up to 0.55 (t1 #3), with SKIN_TINT at most 0.01
+    "tint": (-5.0, 0.3),
     "eyes_open": (-1.0, 0.08),
 }
 
@@ -308,6 +314,24 @@ def test_anti_face_is_far_from_the_face_and_photo_like(real, faces):
     assert t.image.shape == mean.shape and t.image.dtype == np.uint8 and t.face.mesh is not None
     assert np.abs(t.image.astype(np.float32) - mean).mean() > 1.0
     assert np.array_equal(t.image, anti_target(img, f).image)  # deterministic
+
+
+def test_anti_face_brows_are_never_darker_than_the_mean_faces(real, faces):
+    """Grace Hopper's grey brows reflected through the mean face used to come out heavy and black: the anti-face's
+    brows are at most as dark as the mean face's (a dark-browed face's may still turn paler)."""
+    from faces.gallery import anti_target, mean_face
+    from faces.landmarks import LEFT_BROW, RIGHT_BROW
+
+    mean, mesh, _ = mean_face()
+    grey = np.array([0.299, 0.587, 0.114], np.float32)
+    brows = np.zeros(mean.shape[:2], np.uint8)
+    for idx in (LEFT_BROW, RIGHT_BROW):
+        cv2.fillConvexPoly(brows, cv2.convexHull(np.round(mesh[idx]).astype(np.int32)), 1)
+    inside = brows > 0
+    for name in ("grace_hopper", "astronaut"):
+        t = anti_target(real[name], faces[name][0])
+        darker = (mean @ grey)[inside] - (t.image.astype(np.float32) @ grey)[inside]
+        assert np.percentile(darker, 90) < 4.0, (name, np.percentile(darker, [50, 90]))
 
 
 def _swap_seam(img, f, target_name):
@@ -742,12 +766,57 @@ def test_skin_colour_transfer_evens_out_colour_patches(monkeypatch):
     f = [f for f in find_faces(img) if f.index == 1][0]
     moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
     gaps = []
+    monkeypatch.setattr(fb, "SKIN_TINT", 0.0)  # on, it re-colours the detail SKIN_CHROMA leaves
     for share in (0.0, 1.0):
         monkeypatch.setattr(fb, "SKIN_CHROMA", share)
         out = img.copy()
         fb.mesh_swap(out, img, moved, load_target("synthetic_young_narrow_dark"), rng=np.random.default_rng(0))
         gaps.append(look(img, out, f)["colour"])
     assert gaps[1] < 0.7 * gaps[0], gaps
+
+
+def test_skin_tint_slopes_recover_the_photo_skins_lightness_to_colour_relation():
+    from faces.measures import skin_tint_slopes, tint_mismatch
+
+    rng = np.random.default_rng(0)
+    light = cv2.GaussianBlur(rng.normal(60, 12, (80, 80)).astype(np.float32), (0, 0), 3.0) * 4 - 180
+    lab = np.dstack([light, 14 - 0.3 * (light - 60), 20 - 0.5 * (light - 60)]).astype(np.float32)
+    skin = np.zeros((80, 80), bool)
+    skin[10:70, 10:70] = True
+    slopes = skin_tint_slopes(lab, skin)
+    np.testing.assert_allclose(slopes, [-0.3, -0.5], atol=1e-3)
+    assert tint_mismatch(lab, skin, slopes) < 0.05  # the photo's own skin follows its relation
+    grey = lab.copy()
+    grey[..., 1:] = lab[..., 1:].mean((0, 1))  # the same lightness, one colour: grey shadows
+    assert tint_mismatch(grey, skin, slopes) > 1.0
+    assert skin_tint_slopes(np.dstack([np.full((80, 80), 50.0)] * 3).astype(np.float32), skin) is None  # flat
+
+
+def test_skin_tint_gives_the_new_skin_the_photo_skins_shadow_colour(monkeypatch):
+    """faces.blend.SKIN_TINT: the new skin's colour detail follows the photo skin's lightness -> colour relation
+    (t1 #1: the gallery face's grey-tan shadows on her warm, pale skin); look "tint" falls, nothing outside the
+    paste changes."""
+    from dataclasses import replace
+
+    import faces.blend as fb
+    from faces.gallery import load_target
+    from faces.measures import look
+
+    from tests import photos
+
+    img = photos.load("t1")
+    f = [f for f in find_faces(img) if f.index == 1][0]
+    moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
+    tints, outs = [], []
+    for share in (0.0, 1.0):
+        monkeypatch.setattr(fb, "SKIN_TINT", share)
+        out = img.copy()
+        mask = fb.mesh_swap(out, img, moved, load_target("synthetic_young_narrow_dark"), rng=np.random.default_rng(0))
+        assert np.array_equal(out[~mask], img[~mask])
+        tints.append(look(img, out, f)["tint"])
+        outs.append(out)
+    assert tints[1] < tints[0] - 0.5, tints
+    assert not np.array_equal(outs[0], outs[1])
 
 
 def test_recognizer_light_bench_variants():
