@@ -230,7 +230,8 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "clothing": ("upper clothes", "lower clothes", "dress"),
     "outfit": ("upper clothes", "lower clothes", "dress"),
     "garments": ("upper clothes", "lower clothes", "dress"),
-    "animal": ("dog", "cat", "horse", "cow", "sheep", "bird", "animal"),
+    # the VOC net's animals, the detector's COCO ones (segmenters/detector.py ANIMALS) and the generic "animal"
+    "animal": ("dog", "cat", "horse", "cow", "sheep", "bird", "elephant", "bear", "zebra", "giraffe", "animal"),
     "pet": ("dog", "cat"),
     "vehicle": ("car", "truck", "bus", "van", "bicycle", "motorbike"),
     "water body": ("water", "sea", "lake", "river"),

@@ -17,7 +17,7 @@ from PIL import Image
 from core.errors import BadInput
 from core.models import ModelManager
 from core.settings import Settings
-from core.types import Photo
+from core.types import Photo, Segment
 from segmenters.parsing import SEP, parse_report
 from segmenters.text_select import NotUnderstood, match_labels, parse_label, select_text
 from tests import photos
@@ -176,6 +176,18 @@ def test_new_parser_labels_are_selectable_by_their_own_names_and_synonyms(parsed
     assert match_labels("the ocean", parts).label == "sea"
     assert match_labels("the horses", parts).label == "horse 1 + horse 2"
     assert match_labels("the animals", parts).label == "dog 1 + horse 1 + horse 2"
+
+
+def test_animal_group_takes_the_detector_names():
+    """The detector names giraffes and zebras (darknet_giraffe's chips); "the animals" takes them, a name one."""
+    h, w = 60, 100
+    parts = []
+    for i, (label, x0, x1) in enumerate((("giraffe", 0, 40), ("zebra", 50, 90), ("sky", 90, 100)), start=1):
+        m = np.zeros((h, w), bool)
+        m[10:50, x0:x1] = True
+        parts.append(Segment(id=i, label=label, mask=m, source="test"))
+    assert sorted(match_labels("the animals", parts).label.split(" + ")) == ["giraffe", "zebra"]
+    assert match_labels("the zebra", parts).label == "zebra"
 
 
 def test_model_backends_without_weights(parsed):
