@@ -7,7 +7,8 @@ Methods
 - ``swap``: the face replaced by a SYNTHETIC identity that keeps the expression. Offline: the gallery's
   synthetic faces or the face's own anti-face (``assets/faces``: generated from two public-domain photos, varied in skin age, nose and
   brows, no glasses; never a real person), farthest from this face first (dlib descriptors), warped onto
-  the face's own mesh with its identity-bearing proportions moved (``reshape``: smaller eyes set closer,
+  the face's own mesh (an open mouth's teeth the synthetic face's too, over the photo's light layout there:
+  ``faces.blend.mouth_texture``) with its identity-bearing proportions moved (``reshape``: smaller eyes set closer,
   narrower nose, wider mouth; halved when the mouth / eyes / brows would move ``EXPRESSION_LIMIT`` of the
   face size), matched to the photo's lighting, skin tone, sharpness and grain, pasted with a soft edge;
   glasses frames running past the face's edge are painted out, a fringe over the forehead is kept.
@@ -20,7 +21,8 @@ Methods
   with its outline taken to the target's proportions (``SHAPE_GAIN``, :func:`faces.geometry.shape_target`:
   jaw width, chin and forehead length; the expression landmarks pinned, the photo around the head warped
   with it, other faces kept still; faces of ``SHAPE_MIN_SIZE`` px or more), then with other brows
-  (``BROWS``: thicker and darker, or paler and thinner; :func:`_restyle_brows`), then
+  (``BROWS``: thicker and darker, never darker than the person's own darkest brow hairs, or paler and
+  thinner; :func:`_restyle_brows`), then
   with another face outline (broader with a shorter chin, narrower with a longer one: the head's edge
   moves, fading out within ``HEAD_REACH`` of the face size; pixels farther out stay identical), then,
   for a face still short of the margin, other proportions (mouth lower, nose wider, eyes higher) and the
@@ -552,7 +554,7 @@ class AnonymizeEditor(ReportingEditor):
                         [pixels, out], face.mesh, moved, region, reach, others
                     )
                     out[wy0:wy1, wx0:wx1] = warped[wy0:wy1, wx0:wx1]
-                pasted = mesh_swap(out, photo, replace(face, mesh=moved), target, rng=rng)
+                pasted = mesh_swap(out, photo, replace(face, mesh=moved), target, keep_mouth=False, rng=rng)
                 if brows:
                     _restyle_brows(out, moved, face.size, pasted, float(brows), floor)
                 expression = _expression(out, face)
