@@ -554,7 +554,15 @@ class AnonymizeEditor(ReportingEditor):
                         [pixels, out], face.mesh, moved, region, reach, others
                     )
                     out[wy0:wy1, wx0:wx1] = warped[wy0:wy1, wx0:wx1]
-                pasted = mesh_swap(out, photo, replace(face, mesh=moved), target, keep_mouth=False, rng=rng)
+                pasted = mesh_swap(
+                    out,
+                    photo,
+                    replace(face, mesh=moved),
+                    target,
+                    keep_mouth=False,
+                    rng=rng,
+                    teeth=textures["far"] if texture == "anti" else None,  # an anti-face's mouth is a blurred mean
+                )
                 if brows:
                     _restyle_brows(out, moved, face.size, pasted, float(brows), floor)
                 expression = _expression(out, face)

@@ -360,6 +360,12 @@ def test_anonymize_pastes_new_teeth_into_an_open_mouth_only(real, faces):
     same_pasted = np.corrcoef(hi(pasted)[core], hi(img)[core])[0, 1]
     assert same_kept > 0.9 and same_pasted < 0.6, (same_kept, same_pasted)
     assert expression_of(pasted, f)["max"] < EXPRESSION_LIMIT
+    other = img.copy()  # another face's teeth (``teeth``: the anonymizer's anti-face takes the gallery face's)
+    mesh_swap(other, img, f, target, keep_mouth=False, rng=np.random.default_rng(0), teeth=load_target("astronaut"))
+    changed = (other != pasted).any(2)
+    assert (
+        changed[core].mean() > 0.3 and not (changed & ~(cv2.dilate(mouth.astype(np.uint8), np.ones((3, 3))) > 0)).any()
+    )
     g_img, g = real["grace_hopper"], faces["grace_hopper"][0]
     assert _mouth_height(g) < 3
     out = g_img.copy()
