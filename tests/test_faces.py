@@ -602,9 +602,9 @@ def test_anonymize_swaps_most_faces_of_t1_past_the_margin():
     _check_report(img, out, found, editor.last_report)
     swapped = [r for r in editor.last_report if r["done"].startswith("swap")]
     assert len(swapped) >= 5, [(r["face"], r.get("tries")) for r in editor.last_report]
-    # headroom past the line (tries go on to SEEK_MARGIN 0.78): median 0.785 when written, 0.755 before; 0.774 ->
-    # 0.769 when the darker-brows try was bounded by the person's own brows (t1 #5's pale brows: 0.782 -> 0.767)
-    assert np.median([r["distance"] for r in swapped]) >= 0.765, [r["distance"] for r in swapped]
+    # headroom past the line (tries go on to SEEK_MARGIN 0.78): median 0.785 when written, 0.755 before; 0.769
+    # with the darker brows bounded by the person's own, 0.786 with the open mouth's teeth from the target too
+    assert np.median([r["distance"] for r in swapped]) >= 0.77, [r["distance"] for r in swapped]
     _outside_faces_identical(img, out, find_faces(img), 0.3)
 
 
