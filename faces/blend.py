@@ -484,6 +484,7 @@ def lower_lids(warped: np.ndarray, mesh: np.ndarray, origin: tuple[int, int], si
 
 MOUTH_BAND = 0.5  # x the open mouth's mean height: the Gaussian sigma under which the photo's own mouth is kept
 MOUTH_MIN_HEIGHT = 3.0  # px: a thinner opening is a dark line with no teeth to read: the photo's own is kept there
+MOUTH_GAIN = 2.0  # the target's teeth detail is raised at most this much to the photo's (a stretched mouth is soft)
 
 
 def mouth_texture(
@@ -493,9 +494,9 @@ def mouth_texture(
     crop; ``lips``: the inner lip contour in the crop) made of the photo's own light layout there (``orig``: RGB
     uint8 crop; Gaussian sigma ``MOUTH_BAND`` x the opening's mean height: where teeth show and where the mouth is
     dark, i.e. how open it is, the expression) and the target's detail above it (the edges of its teeth: the
-    person's own teeth, their gaps and shape, carry identity), that detail no stronger than the photo's own there.
-    A mouth barely open stays a dark gap (its band is dark), a smile's teeth row stays where it is, in the target's
-    teeth. ``detail``: another RGB crop (same size) whose detail is taken instead of ``new``'s."""
+    person's own teeth, their gaps and shape, carry identity), that detail at the photo's own strength there
+    (raised at most ``MOUTH_GAIN`` x). A mouth barely open stays a dark gap (its band is dark), a smile's teeth
+    row stays where it is, in the target's teeth. ``detail``: another RGB crop (same size) whose detail is taken instead of ``new``'s."""
     width = float(np.ptp(lips[:, 0]))
     if width < 2 or inner.sum() < 4:
         return new
@@ -511,7 +512,7 @@ def mouth_texture(
     src = a if detail is None else detail.astype(np.float32)
     low_s, low_b = _masked_low(src, w, sigma), _masked_low(b, w, sigma)
     ds, db = (src - low_s)[inner], (b - low_b)[inner]
-    gain = min(1.0, float(db.std()) / max(float(ds.std()), 1e-3))  # no more detail than the photo's mouth has
+    gain = min(MOUTH_GAIN, float(db.std()) / max(float(ds.std()), 1e-3))  # as much detail as the photo's mouth has
     mixed = low_b + gain * (src - low_s)
     return np.clip(a + fade * (mixed - a) + 0.5, 0, 255).astype(np.uint8)
 
