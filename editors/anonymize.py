@@ -7,7 +7,8 @@ Methods
 - ``swap``: the face replaced by a SYNTHETIC identity that keeps the expression. Offline: the gallery's
   synthetic faces or the face's own anti-face (``assets/faces``: generated from two public-domain photos, varied in skin age, nose and
   brows, no glasses; never a real person), farthest from this face first (dlib descriptors), warped onto
-  the face's own mesh with its identity-bearing proportions moved (``reshape``: smaller eyes set closer,
+  the face's own mesh (an open mouth's teeth the synthetic face's too, over the photo's light layout there:
+  ``faces.blend.mouth_texture``) with its identity-bearing proportions moved (``reshape``: smaller eyes set closer,
   narrower nose, wider mouth; halved when the mouth / eyes / brows would move ``EXPRESSION_LIMIT`` of the
   face size), matched to the photo's lighting, skin tone, sharpness and grain, pasted with a soft edge;
   glasses frames running past the face's edge are painted out, a fringe over the forehead is kept.
@@ -20,7 +21,8 @@ Methods
   with its outline taken to the target's proportions (``SHAPE_GAIN``, :func:`faces.geometry.shape_target`:
   jaw width, chin and forehead length; the expression landmarks pinned, the photo around the head warped
   with it, other faces kept still; faces of ``SHAPE_MIN_SIZE`` px or more), then with other brows
-  (``BROWS``: thicker and darker, or paler and thinner; :func:`_restyle_brows`), then
+  (``BROWS``: thicker and darker, never darker than the person's own darkest brow hairs, or paler and
+  thinner; :func:`_restyle_brows`), then
   with another face outline (broader with a shorter chin, narrower with a longer one: the head's edge
   moves, fading out within ``HEAD_REACH`` of the face size; pixels farther out stay identical), then,
   for a face still short of the margin, other proportions (mouth lower, nose wider, eyes higher) and the
@@ -69,7 +71,7 @@ from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, RIGHT_BROW, mesh_for
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
-from faces.masks import cover_mask, face_mask, inner_alpha
+from faces.masks import cover_mask, face_mask, frame_lines, inner_alpha
 from faces.types import Face, normed
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,7 @@ MOVES: tuple[dict[str, float], ...] = (  # proportions tried besides the default
 )
 BROWS: tuple[float, ...] = (0.35, -0.4)  # brow tones tried (_restyle_brows): darker and thicker, lighter and thinner
 BROW_REACH = 0.03  # x face size: the brow band reaches this far around the brow landmarks
+BROW_FLOOR_PCT = 10  # darker brows stop at this percentile of the original brows' grey level (their darkest hairs)
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
 AGE_MIN_SIZE = 50  # px: smaller faces show no skin texture to age (faceres reads a 36 px face upscaled 6x)
 AGE_STEP = 0.5  # skin-age bands (young 0, mid 0.5, old 1) a target may lie from the face's before it ranks later
@@ -149,12 +152,18 @@ def _hex(value: str) -> tuple[int, int, int]:
     return int(v[0:2], 16), int(v[2:4], 16), int(v[4:6], 16)
 
 
-def _restyle_brows(out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.ndarray, tone: float) -> None:
+def _restyle_brows(
+    out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.ndarray, tone: float, floor: float | None = None
+) -> None:
     """Eyebrows of another weight (in place on ``out``, only inside the bool ``pasted`` mask), in a soft band
     ``BROW_REACH`` x ``size`` around the brow landmarks of ``mesh``: ``tone`` > 0: thicker and darker (the
     brow's own dark hairs spread outwards by a grey erosion, then darkened by (their lightness / the skin's)
     ** ``tone``, hue kept); < 0: paler, thinner-looking (brow pixels moved ``-tone`` of the way to the skin). Brow
-    weight is one of the features recognisers read; the landmarks (the expression) do not move."""
+    weight is one of the features recognisers read; the landmarks (the expression) do not move.
+
+    ``floor``: the grey level of the person's own darkest brow hairs (:func:`_brow_floor`): darker brows are
+    bounded by the person's own: no pixel is darkened below it (nor below what the paste put there when that is
+    darker already), so pale or grey brows get thicker, never heavy and black (grace_hopper)."""
     rad = max(1, int(round(BROW_REACH * size)))
     pts = np.concatenate([mesh[LEFT_BROW], mesh[RIGHT_BROW]])
     x0, y0, x1, y1 = geometry.padded_box(pts, out.shape, 3 * rad + 2)
@@ -178,10 +187,36 @@ def _restyle_brows(out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.nd
         grey = np.array([0.299, 0.587, 0.114], np.float32)
         ratio = np.clip((grown @ grey) / max(float(ref @ grey), 1.0), 0.05, 1.0)[..., None]
         new = grown * ratio**tone  # darker where the brow is darker, in its own hue
+        if floor is not None:  # never darker than the person's own darkest brow hairs (nor than the paste already is)
+            lc, ln = crop @ grey, new @ grey  # the restyled pixel only part of the way from the crop's: to the bound
+            t = np.clip((lc - np.minimum(lc, floor)) / np.maximum(lc - ln, 1e-3), 0.0, 1.0)
+            new = crop + np.where(ln < np.minimum(lc, floor), t, 1.0)[..., None] * (new - crop)
     else:  # brow pixels towards the skin around them: paler, thinner-looking brows
         new = crop + -tone * (ref - crop).clip(0, None)
     crop += w[..., None] * (new - crop)
     out[y0:y1, x0:x1] = np.clip(crop + 0.5, 0, 255).astype(np.uint8)
+
+
+def _brow_floor(pixels: np.ndarray, face: Face) -> float | None:
+    """The grey level of ``face``'s own darkest brow hairs in ``pixels`` (the photo before the swap): the
+    ``BROW_FLOOR_PCT`` percentile inside the brow landmarks' hulls, glasses frames left out
+    (:func:`faces.masks.frame_lines`: a frame over the brows is not the brows' tone); None without a mesh or
+    when nothing of the brows is left."""
+    if face.mesh is None:
+        return None
+    box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 4)
+    x0, y0, x1, y1 = box
+    brows = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for idx in (LEFT_BROW, RIGHT_BROW):
+        cv2.fillConvexPoly(brows, cv2.convexHull(np.round(face.mesh[idx] - (x0, y0)).astype(np.int32)), 1)
+    keep = brows > 0
+    lines = frame_lines(pixels, face, face_mask(pixels.shape, face), box)
+    if lines is not None:
+        keep &= ~lines
+    if keep.sum() < 4:
+        return None
+    grey = pixels[y0:y1, x0:x1][keep].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return float(np.percentile(grey, BROW_FLOOR_PCT))
 
 
 def _expression(rgb: np.ndarray, face: Face) -> dict[str, float] | None:
@@ -455,6 +490,7 @@ class AnonymizeEditor(ReportingEditor):
             plan = [c for c in plan if c.texture not in ("anti", "next")]
         if face.mesh is None:
             raise BadInput(f"face {face.index} has no face mesh: it cannot be swapped")
+        floor = _brow_floor(pixels, face)  # the darker-brows try stops at the person's own darkest brow hairs
         reach = HEAD_REACH * face.size
         box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6 + reach)
         x0, y0, x1, y1 = box
@@ -518,9 +554,17 @@ class AnonymizeEditor(ReportingEditor):
                         [pixels, out], face.mesh, moved, region, reach, others
                     )
                     out[wy0:wy1, wx0:wx1] = warped[wy0:wy1, wx0:wx1]
-                pasted = mesh_swap(out, photo, replace(face, mesh=moved), target, rng=rng)
+                pasted = mesh_swap(
+                    out,
+                    photo,
+                    replace(face, mesh=moved),
+                    target,
+                    keep_mouth=False,
+                    rng=rng,
+                    teeth=textures["far"] if texture == "anti" else None,  # an anti-face's mouth is a blurred mean
+                )
                 if brows:
-                    _restyle_brows(out, moved, face.size, pasted, float(brows))
+                    _restyle_brows(out, moved, face.size, pasted, float(brows), floor)
                 expression = _expression(out, face)
                 if (amount <= 0 and shape_amount <= 0) or expression is None or _kept(expression):
                     break

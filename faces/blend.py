@@ -16,7 +16,7 @@ from core.models import ModelManager
 from faces.gallery import Target
 from faces.geometry import padded_box, warp_mesh
 from faces.insight import inswap
-from faces.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE
+from faces.landmarks import FACE_OVAL, LEFT_BROW, LEFT_EYE, MOUTH_INNER, RIGHT_BROW, RIGHT_EYE
 from faces.masks import (
     face_mask,
     forehead_hair,
@@ -482,6 +482,41 @@ def lower_lids(warped: np.ndarray, mesh: np.ndarray, origin: tuple[int, int], si
     return out
 
 
+MOUTH_BAND = 0.5  # x the open mouth's mean height: the Gaussian sigma under which the photo's own mouth is kept
+MOUTH_MIN_HEIGHT = 3.0  # px: a thinner opening is a dark line with no teeth to read: the photo's own is kept there
+MOUTH_GAIN = 2.0  # the target's teeth detail is raised at most this much to the photo's (a stretched mouth is soft)
+
+
+def mouth_texture(
+    new: np.ndarray, orig: np.ndarray, inner: np.ndarray, lips: np.ndarray, detail: np.ndarray | None = None
+) -> np.ndarray:
+    """``new`` (RGB uint8 crop: the target warped onto the face) with the inside of the open mouth (``inner``, bool
+    crop; ``lips``: the inner lip contour in the crop) made of the photo's own light layout there (``orig``: RGB
+    uint8 crop; Gaussian sigma ``MOUTH_BAND`` x the opening's mean height: where teeth show and where the mouth is
+    dark, i.e. how open it is, the expression) and the target's detail above it (the edges of its teeth: the
+    person's own teeth, their gaps and shape, carry identity), that detail at the photo's own strength there
+    (raised at most ``MOUTH_GAIN`` x). A mouth barely open stays a dark gap (its band is dark), a smile's teeth
+    row stays where it is, in the target's teeth. ``detail``: another RGB crop (same size) whose detail is taken instead of ``new``'s."""
+    width = float(np.ptp(lips[:, 0]))
+    if width < 2 or inner.sum() < 4:
+        return new
+    height = cv2.contourArea(lips.astype(np.float32)) / width
+    w = inner.astype(np.float32)
+    a, b = new.astype(np.float32), orig.astype(np.float32)
+    if height < MOUTH_MIN_HEIGHT:  # the photo's own dark gap, as before, with the inner lip's edge pixel
+        grown = cv2.dilate(w, np.ones((3, 3), np.uint8))
+        fade = (cv2.GaussianBlur(grown, (0, 0), 1.0) * grown)[..., None]
+        return np.clip(a + fade * (b - a) + 0.5, 0, 255).astype(np.uint8)
+    fade = (cv2.GaussianBlur(w, (0, 0), 1.0) * w)[..., None]  # no hard line along the inner lip (none drawn on it)
+    sigma = max(0.8, MOUTH_BAND * height)
+    src = a if detail is None else detail.astype(np.float32)
+    low_s, low_b = _masked_low(src, w, sigma), _masked_low(b, w, sigma)
+    ds, db = (src - low_s)[inner], (b - low_b)[inner]
+    gain = min(MOUTH_GAIN, float(db.std()) / max(float(ds.std()), 1e-3))  # as much detail as the photo's mouth has
+    mixed = low_b + gain * (src - low_s)
+    return np.clip(a + fade * (mixed - a) + 0.5, 0, 255).astype(np.uint8)
+
+
 _STACKS: dict[tuple[int, float], tuple[Target, np.ndarray, float, np.ndarray]] = {}  # the last few, by target
 STACKS_KEPT = 4
 _STACKS_LOCK = threading.Lock()
@@ -540,10 +575,16 @@ def mesh_swap(
     keep_mouth: bool = True,
     colour: bool = True,
     rng: np.random.Generator | None = None,
+    teeth: Target | None = None,
 ) -> np.ndarray:
     """Offline swap of one face (in place on ``out``): warp the target face onto this face's mesh, match it
     to the photo (lighting, skin tone, sharpness, grain: :func:`match_photo`) and paste it with a soft
     edge through the face-shaped mask.
+
+    ``keep_mouth``: the inside of an open mouth stays the photo's (True: a face swap keeps the person's teeth);
+    False (the anonymizer): it is pasted too, made of the target's teeth over the photo's light layout there
+    (:func:`mouth_texture`; a barely open mouth keeps the photo's dark gap); ``teeth``: another target whose
+    teeth are used there (an anti-face's mouth is a blurred mean of others' with this face's own reflected in it).
 
     Returns the bool photo-size mask of the pixels that may have changed (the face-shaped paste mask).
     """
@@ -567,10 +608,9 @@ def mesh_swap(
         cv2.erode(oval.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
     )
     mask[y0:y1, x0:x1] &= ~forehead_hair(photo[y0:y1, x0:x1], face, (x0, y0), oval)  # a fringe stays, not cut
-    if keep_mouth:
-        mouth = mouth_open_mask(photo.shape, face)
-        if mouth is not None:
-            mask &= ~cv2.dilate(mouth.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    mouth = mouth_open_mask(photo.shape, face)
+    if keep_mouth and mouth is not None:
+        mask &= ~cv2.dilate(mouth.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     m = mask[y0:y1, x0:x1].copy()  # the paste mask (the returned one also covers painted-out frames)
     if not m.any():
         return mask
@@ -588,6 +628,13 @@ def mesh_swap(
         )
     if colour:
         warped = match_photo(warped, base, m, face.size, gen, _skin(dst, (x0, y0), m.shape, face.size), grain)
+    if not keep_mouth and mouth is not None:  # the open mouth: the target's teeth over the photo's light layout
+        detail = None
+        if teeth is not None:
+            t_mesh, _, t_stack = _target_stack(teeth, face.size)
+            detail = warp_mesh(t_stack[..., :3], t_mesh, dst, teeth.tris, box, face.mesh_depth)[0]
+        inner_lip = dst[MOUTH_INNER] - np.array([x0, y0], np.float32)
+        warped = mouth_texture(warped, base, mouth[y0:y1, x0:x1], inner_lip, detail)
     alpha = inner_alpha(m, max(2.0, 0.05 * face.size)) * forehead_fade(dst, (x0, y0), m.shape)
     if lines is not None:  # on a frame inside the face the new face covers fully (a filled frame shows as a smudge)
         alpha = np.maximum(alpha, cv2.GaussianBlur(cv2.dilate(lines.astype(np.float32), np.ones((3, 3))), (0, 0), 1.5))
