@@ -227,7 +227,10 @@ def test_anonymize_tries_texture_outline_and_proportions_per_face():
     import editors.anonymize as an
 
     plan = an._candidates()
-    assert len(plan) == an.MAX_TRIES
+    assert len(plan) == an.MAX_TRIES + 1 and an.LAST_RESORT_BROWS
+    last = plan.pop()  # the last resort, for a face no other try takes past the margin: darker brows, unbounded
+    assert last == an.Candidate("best", brows=an.BROWS[0], shape="best", brow_floor=False) and an.BROWS[0] > 0
+    assert all(c.brow_floor for c in plan)
     assert [c.texture for c in plan[:2]] == ["far", "anti"] and plan[0].head is None and not plan[0].move
     assert not plan[0].shape and not plan[1].shape and plan[2] == an.Candidate("best", shape=True)
     n = 3 + len(an.BROWS)
