@@ -94,6 +94,11 @@ NAME_SURE = 0.4  # the detector names an animal the VOC net cannot ("animal") wh
 # The pixels freed go back to the scene labels (segmenters/parsing.py: things claim only their own pixels).
 VEHICLES_VOC = ("car", "bus")  # the VOC vehicles the detector's car / truck / bus boxes bound
 GROUND = ("road", "sidewalk", "path", "runway", "earth", "dirt", "land", "sand", "grass", "field", "floor")
+# - where the VOC net sees nothing inside a vehicle box of the detector but the ADE20K net sees a vehicle there
+#   (``VEHICLES_ADE``), it is that vehicle (``trim_vehicles``).
+VEHICLES_COCO = ("car", "truck", "bus")  # the detector's vehicle classes
+VOC_OF_BOX = {"car": "car", "truck": "car", "bus": "bus"}  # the VOC class a vehicle box's new pixels take
+VEHICLES_ADE = ("car", "van", "truck", "bus")
 BOX_MARGIN = 0.1
 BOX_MARGIN_PX = 4
 NAME_MARGIN = 1.5  # this and this many times the box's next animal class (the squirrel's box: bear 0.42 against
@@ -132,6 +137,7 @@ def find_things(
     photo: np.ndarray | None = None,
     detections: list[Detection] | None = None,
     ground: np.ndarray | None = None,
+    seen: np.ndarray | None = None,
 ) -> Things:
     """Things in ``rgb`` (RGB uint8). ``stuff`` (bool, same size): where the scene net sees a surface (sky,
     building, ground, ...); a thing blob lying mostly on it is dropped (a temple roof is not a boat), unless
@@ -142,7 +148,8 @@ def find_things(
     more animal boxes on one blob part it (``part_by_boxes``), one box keeps it whole, none leaves the blob to the
     herd rule (``is_herd``, ``split_herd``); a box's class names an animal the VOC net cannot (``NAME_SURE``);
     None: the detector is not here. ``ground`` (bool, same size): where the scene net sees the ground (``GROUND``);
-    vehicles lose it, and what lies outside the detector's vehicle boxes (``trim_vehicles``).
+    vehicles lose it, and what lies outside the detector's vehicle boxes; ``seen`` (bool): where the scene net sees a
+    vehicle: inside a vehicle box it joins the vehicles (``trim_vehicles``).
 
     Each connected blob of animals is one class (a horse's legs are not a sheep), the animal class with the
     largest summed probability over the blob (``animal_class``), not the class most pixels have; a "bird" the net is
@@ -197,7 +204,7 @@ def find_things(
                 cls = animal_ids[k] if named else len(VOC_CLASSES)
             herds.append((cls, pieces, names))
             out_labels[blob] = cls
-    out_labels = trim_vehicles(out_labels, ground, detections, MIN_BLOB * area)
+    out_labels = trim_vehicles(out_labels, ground, detections, MIN_BLOB * area, seen)
     masks: dict[str, np.ndarray] = {}
     for i, target in ids.items():
         m = out_labels == i
@@ -224,29 +231,53 @@ def find_things(
 
 
 def trim_vehicles(
-    labels: np.ndarray, ground: np.ndarray | None, detections: list[Detection] | None, min_blob: float
+    labels: np.ndarray,
+    ground: np.ndarray | None,
+    detections: list[Detection] | None,
+    min_blob: float,
+    seen: np.ndarray | None = None,
 ) -> np.ndarray:
     """``labels`` (int32 VOC class per pixel) with the vehicles (``VEHICLES_VOC``) bounded: their pixels on
     ``ground`` (bool, same size; None: no bound) and, when ``detections`` is not None (the detector is here), those
     outside every vehicle box widened by ``BOX_MARGIN`` (``vehicle_zone``) become 0 (nothing), and specks left under
-    ``min_blob`` pixels go too. A copy; the other classes are untouched."""
+    ``min_blob`` pixels go too. Then, with the detector, the pixels inside a vehicle box where the scene net sees a
+    vehicle (``seen``, bool; ADE20K's car, van, truck, bus) and the VOC net sees nothing become a vehicle
+    (``VOC_OF_BOX``; a box that holds a VOC vehicle gives its pixels that vehicle's class): two nets other than VOC
+    agree there (the wheels, a van's side the VOC net left out, a car cut by the frame it missed). A copy; the other
+    classes are untouched."""
     from segmenters.nets import VOC_CLASSES
 
     ids = [VOC_CLASSES.index(n) for n in VEHICLES_VOC]
+    out = labels.copy()
     vehicle = np.isin(labels, ids)
-    if not vehicle.any():
-        return labels
     drop = np.zeros(labels.shape, bool)
     if ground is not None:
         drop |= vehicle & ground
     if detections is not None:
         drop |= vehicle & ~vehicle_zone(labels.shape, detections)
-    if not drop.any():
-        return labels
-    out = labels.copy()
-    out[drop] = 0
-    kept = np.isin(out, ids)
-    out[kept & ~_drop_specks(kept, min_blob)] = 0
+    if drop.any():
+        out[drop] = 0
+        kept = np.isin(out, ids)
+        out[kept & ~_drop_specks(kept, min_blob)] = 0
+    if detections is None or seen is None:
+        return out
+    h, w = labels.shape
+    free = (out == 0) & seen & (~ground if ground is not None else True)
+    boxes = _boxes_of(detections, VEHICLES_COCO)
+    for d in sorted(boxes, key=lambda d: -(d.box[2] - d.box[0]) * (d.box[3] - d.box[1])):  # the smallest box last
+        x0, y0 = max(0, int(d.box[0])), max(0, int(d.box[1]))
+        x1, y1 = min(w, int(np.ceil(d.box[2]))), min(h, int(np.ceil(d.box[3])))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        inside = out[y0:y1, x0:x1]
+        counts = np.bincount(inside[np.isin(inside, ids)], minlength=len(VOC_CLASSES))
+        kind = VEHICLES_COCO[int(np.argmax(d.score_of(VEHICLES_COCO)))]  # the box's likeliest vehicle class
+        cls = int(np.argmax(counts)) if counts.any() else VOC_CLASSES.index(VOC_OF_BOX[kind])
+        inside[free[y0:y1, x0:x1]] = cls
+    grown = np.isin(out, ids) & ~np.isin(labels, ids)
+    if grown.any():
+        kept = np.isin(out, ids)
+        out[grown & ~_drop_specks(kept, min_blob)] = 0
     return out
 
 
@@ -267,14 +298,16 @@ def vehicle_zone(shape: tuple[int, int], detections: list[Detection]) -> np.ndar
     return zone
 
 
-def ade_ground(probs: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Bool mask (``size`` = (w, h)) of where the ADE20K net's ``GROUND`` classes together beat every other single
-    class (``probs``: its grid probabilities, :func:`segmenters.nets.ade_answer`; interpolated, so the mask's edge
-    is smooth, not the grid's staircase)."""
+def ade_seen(probs: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Bool masks (``size`` = (w, h)) of where the ADE20K net's ``GROUND`` classes together, and its vehicle classes
+    (``VEHICLES_ADE``) together, beat every other single class and each other (``probs``: its grid probabilities,
+    :func:`segmenters.nets.ade_answer`; interpolated, so the masks' edges are smooth, not the grid's staircase)."""
     from segmenters.nets import group_probabilities
 
-    _, grouped = group_probabilities(probs, dict.fromkeys(GROUND, "ground"), size)
-    return grouped[..., 0] > grouped[..., 1]
+    groups = {**dict.fromkeys(GROUND, "ground"), **dict.fromkeys(VEHICLES_ADE, "vehicle")}
+    names, grouped = group_probabilities(probs, groups, size)
+    best = np.argmax(grouped, axis=-1)
+    return best == names.index("ground"), best == names.index("vehicle")
 
 
 def _animal_best(d: Detection) -> tuple[str, float]:
@@ -617,9 +650,9 @@ class ObjectsParser:
         labels, probs = voc_ctx_answer(ctx)
         ade = ade_answer(ctx) if net_available(ADE) else None
         stuff = ade_stuff(ade["labels"]) if ade is not None else None
-        ground = ade_ground(ade["probs"], (ctx.shape[1], ctx.shape[0])) if ade is not None else None
+        ground, seen = ade_seen(ade["probs"], (ctx.shape[1], ctx.shape[0])) if ade is not None else (None, None)
         detections = ctx_detections(ctx) if detector_available() else None
-        things = find_things(ctx.work, stuff, labels, probs, ctx.photo.pixels, detections, ground)
+        things = find_things(ctx.work, stuff, labels, probs, ctx.photo.pixels, detections, ground, seen)
         source = SOURCE_BOXES if detector_available() else SOURCE
         parts = []
         for lb in THING_ORDER:

@@ -69,16 +69,38 @@ def test_vehicle_zone_widens_each_box():
     assert not zone[5, 5]  # a dog's box is no vehicle's
 
 
-def test_ade_ground_groups_the_ground_classes_against_the_best_other_class():
+def test_ade_seen_groups_the_ground_and_the_vehicle_classes_against_the_best_other_class():
     from segmenters.nets import ADE_CLASSES
 
     probs = np.zeros((4, 4, len(ADE_CLASSES) + 1), np.float32)
-    road, side, car = (ADE_CLASSES.index(n) + 1 for n in ("road", "sidewalk", "car"))
-    probs[..., car] = 0.5
-    probs[:2, :, road] = probs[:2, :, side] = 0.3  # 0.6 together beats the car's 0.5, neither alone does
-    probs[2:, :, road] = 0.4
-    ground = objects.ade_ground(probs, (4, 4))
-    assert ground[0].all() and not ground[3].any()
+    road, side, car, van, wall = (ADE_CLASSES.index(n) + 1 for n in ("road", "sidewalk", "car", "van", "wall"))
+    probs[..., wall] = 0.5
+    probs[0, :, road] = probs[0, :, side] = 0.3  # 0.6 together beats the wall's 0.5, neither alone does
+    probs[1, :, road] = 0.4
+    probs[2, :, car] = probs[2, :, van] = 0.3  # a van the net is unsure between car and van
+    probs[3, :, car] = 0.4
+    ground, vehicle = objects.ade_seen(probs, (4, 4))
+    assert ground[0].all() and not ground[1:].any()
+    assert vehicle[2].all() and not vehicle[[0, 1, 3]].any()
+
+
+def test_a_vehicle_box_takes_what_the_scene_net_sees_as_a_vehicle_where_voc_saw_nothing():
+    labels, ground, car = _street()
+    seen = np.zeros(labels.shape, bool)
+    seen[75:80, 30:150] = True  # the wheels the VOC net left out, and beyond the box
+    seen[0:10, 0:200] = True  # a vehicle the scene net sees where no box is
+    seen[100:115, 5:30] = True  # on the dog: the VOC net saw something there
+    box = _det("truck", 0.5, (35, 38, 145, 80))
+    out = objects.trim_vehicles(labels, ground, [box], 10, seen)
+    assert (out[75:80, 35:145] == CAR).all()  # the truck box's new pixels join its car blob
+    assert not (out[75:80, 30:35] == CAR).any() and not (out[0:10] == CAR).any()  # outside the box: not added
+    assert (out[100:115, 5:30] == DOG).all()
+    assert (
+        objects.trim_vehicles(labels, ground, None, 10, seen) == objects.trim_vehicles(labels, ground, None, 10)
+    ).all()
+    empty = np.zeros_like(labels)
+    bus = objects.trim_vehicles(empty, None, [_det("bus", 0.6, (0, 0, 50, 50))], 10, seen)
+    assert (bus[0:10, 0:50] == VOC_CLASSES.index("bus")).all() and (bus[10:] == 0).all()  # no VOC blob: the box's class
 
 
 def test_find_things_trims_the_car_on_the_road_and_keeps_it_whole_without_bounds():
@@ -89,7 +111,7 @@ def test_find_things_trims_the_car_on_the_road_and_keeps_it_whole_without_bounds
     grid[..., CAR] = 1.0
     rgb = np.full((120, 200, 3), 128, np.uint8)
     trimmed = objects.find_things(
-        rgb, None, labels, grid, detections=[_det("car", 0.6, (40, 40, 140, 80))], ground=ground
+        rgb, None, labels, grid, detections=[_det("car", 0.6, (40, 40, 140, 80))], ground=ground, seen=~ground
     )
     assert (trimmed.masks["car"] == car).all()
     whole = objects.find_things(rgb, None, labels, grid)
