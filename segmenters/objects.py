@@ -92,7 +92,18 @@ NAME_SURE = 0.4  # the detector names an animal the VOC net cannot ("animal") wh
 #   size (at least ``BOX_MARGIN_PX``) outside every vehicle box of the detector are not that vehicle; the VOC
 #   mask's own edges are kept inside the boxes.
 # The pixels freed go back to the scene labels (segmenters/parsing.py: things claim only their own pixels).
-VEHICLES_VOC = ("car", "bus")  # the VOC vehicles the detector's car / truck / bus boxes bound
+VEHICLES_VOC = ("car", "bus")  # the VOC vehicles that lose the ground and that a vehicle box fills
+# the detector's classes whose boxes bound each VOC vehicle (the other vehicles are bounded by their own boxes: a
+# water drop the VOC net calls "aeroplane" with no airplane box is not one)
+BOXES_OF = {
+    "car": ("car", "truck", "bus"),
+    "bus": ("car", "truck", "bus"),
+    "bicycle": ("bicycle",),
+    "motorbike": ("motorcycle",),
+    "boat": ("boat",),
+    "aeroplane": ("airplane",),
+    "train": ("train",),
+}
 GROUND = ("road", "sidewalk", "path", "runway", "earth", "dirt", "land", "sand", "grass", "field", "floor")
 # - where the VOC net sees nothing inside a vehicle box of the detector but the ADE20K net sees a vehicle there
 #   (``VEHICLES_ADE``), it is that vehicle (``trim_vehicles``).
@@ -237,10 +248,10 @@ def trim_vehicles(
     min_blob: float,
     seen: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``labels`` (int32 VOC class per pixel) with the vehicles (``VEHICLES_VOC``) bounded: their pixels on
-    ``ground`` (bool, same size; None: no bound) and, when ``detections`` is not None (the detector is here), those
-    outside every vehicle box widened by ``BOX_MARGIN`` (``vehicle_zone``) become 0 (nothing), and specks left under
-    ``min_blob`` pixels go too. Then, with the detector, the pixels inside a vehicle box where the scene net sees a
+    """``labels`` (int32 VOC class per pixel) with the vehicles bounded: the pixels of ``VEHICLES_VOC`` on
+    ``ground`` (bool, same size; None: no bound) and, when ``detections`` is not None (the detector is here), those of
+    every VOC vehicle outside each box of its kind (``BOXES_OF``) widened by ``BOX_MARGIN`` (``vehicle_zone``) become
+    0 (nothing), and specks left under ``min_blob`` pixels go too. Then, with the detector, the pixels inside a vehicle box where the scene net sees a
     vehicle (``seen``, bool; ADE20K's car, van, truck, bus) and the VOC net sees nothing become a vehicle
     (``VOC_OF_BOX``; a box that holds a VOC vehicle gives its pixels that vehicle's class): two nets other than VOC
     agree there (the wheels, a van's side the VOC net left out, a car cut by the frame it missed). A copy; the other
@@ -254,11 +265,16 @@ def trim_vehicles(
     if ground is not None:
         drop |= vehicle & ground
     if detections is not None:
-        drop |= vehicle & ~vehicle_zone(labels.shape, detections)
+        for name, classes in BOXES_OF.items():
+            k = VOC_CLASSES.index(name)
+            if (labels == k).any():
+                drop |= (labels == k) & ~vehicle_zone(labels.shape, detections, classes)
     if drop.any():
         out[drop] = 0
-        kept = np.isin(out, ids)
-        out[kept & ~_drop_specks(kept, min_blob)] = 0
+        bounded = [VOC_CLASSES.index(n) for n in BOXES_OF]
+        for k in bounded:
+            kept = out == k
+            out[kept & ~_drop_specks(kept, min_blob)] = 0
     if detections is None or seen is None:
         return out
     h, w = labels.shape
@@ -281,14 +297,14 @@ def trim_vehicles(
     return out
 
 
-def vehicle_zone(shape: tuple[int, int], detections: list[Detection]) -> np.ndarray:
-    """Bool mask (``shape``) of the detector's vehicle boxes (car, truck, bus: ``_boxes_of``), each widened by
-    ``BOX_MARGIN`` of its width / height (at least ``BOX_MARGIN_PX``) on every side."""
-    from segmenters.detector import VEHICLES
-
+def vehicle_zone(
+    shape: tuple[int, int], detections: list[Detection], classes: tuple[str, ...] = VEHICLES_COCO
+) -> np.ndarray:
+    """Bool mask (``shape``) of the detector's boxes of ``classes`` (default car, truck, bus: ``_boxes_of``), each
+    widened by ``BOX_MARGIN`` of its width / height (at least ``BOX_MARGIN_PX``) on every side."""
     h, w = shape
     zone = np.zeros(shape, bool)
-    for d in _boxes_of(detections, VEHICLES):
+    for d in _boxes_of(detections, classes):
         x0, y0, x1, y1 = d.box
         mx = max(BOX_MARGIN_PX, BOX_MARGIN * (x1 - x0))
         my = max(BOX_MARGIN_PX, BOX_MARGIN * (y1 - y0))

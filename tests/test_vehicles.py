@@ -116,3 +116,14 @@ def test_find_things_trims_the_car_on_the_road_and_keeps_it_whole_without_bounds
     assert (trimmed.masks["car"] == car).all()
     whole = objects.find_things(rgb, None, labels, grid)
     assert (whole.masks["car"] == (labels == CAR)).all()
+
+
+def test_other_vehicles_are_bounded_by_boxes_of_their_own_kind():
+    plane, boat = VOC_CLASSES.index("aeroplane"), VOC_CLASSES.index("boat")
+    labels = np.zeros((100, 100), np.int32)
+    labels[10:30, 10:40] = plane  # a water drop the VOC net calls an aeroplane: no airplane box
+    labels[60:90, 50:90] = boat
+    boxes = [_det("boat", 0.5, (50, 60, 90, 90)), _det("car", 0.9, (10, 10, 40, 30))]  # a car box bounds no plane
+    out = objects.trim_vehicles(labels, np.ones((100, 100), bool), boxes, 10)
+    assert not (out == plane).any()
+    assert (out[60:90, 50:90] == boat).all()  # its own box keeps it, and the ground rule is the cars' and buses' only
