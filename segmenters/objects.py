@@ -10,6 +10,10 @@ one the scene net calls a surface, and a "bird" the VOC net is not near-certain 
 animals it does not know: a giraffe, a zebra, a squirrel; ``BIRD_SURE``). Its ``person`` class is not a part here: the person parser fuses it with the selfie model and the
 faces (``data.person``), and removes animals from people (``data.animals``).
 
+Vehicles are bounded by the other nets (``trim_vehicles``): a car or bus loses the ground the ADE20K net sees
+under it (the VOC blob runs onto the road), every vehicle what lies outside the detector's boxes of its kind, and
+a vehicle box takes what the ADE20K net sees as a vehicle where the VOC net saw nothing.
+
 Without the net file the parser gives nothing (``data`` None): the person parser then works as before.
 """
 
