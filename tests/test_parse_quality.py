@@ -34,12 +34,16 @@ from tests import labelset, photos
 # scenetext01 0.43 -> 0.42), chosen on these photos too. Four hold-out photos labelled in round 5 (water:
 # kde_coldripple 0.49, mate_aqua 0.88, lomiri_life 0.37; road: ultralytics_bus 0.95; neither rule fires on them):
 # on all 32, water 0.636, road 0.631, sky 0.872 (mate_aqua, a water surface filling the frame, is offered sky: 0).
+# Round 5b: vehicles bounded by the ADE net's ground and the detector's car / truck / bus boxes, and filled where the
+# ADE net sees a vehicle inside a box (segmenters/objects.py trim_vehicles): on the 32, car 0.507 -> 0.617 (vtest
+# 0.44 -> 0.79, darknet_dog 0.72 -> 0.80, scenetext06 0.71 -> 0.79, scenetext01 0.67 -> 0.71), road 0.631 -> 0.671
+# (scenetext06 0.13 -> 0.43, scenetext01 0.42 -> 0.51, ultralytics_bus 0.946 -> 0.950), no other label changes.
 FLOORS = {
     "sky": 0.85,
     "building": 0.78,
     "tree": 0.44,
     "grass": 0.35,
-    "road": 0.58,
+    "road": 0.64,
     "water": 0.6,
     "mountain": 0.4,
     "person": 0.7,
@@ -51,7 +55,7 @@ FLOORS = {
     "dog": 0.75,
     "horse": 0.7,  # 0.41 -> 0.79 in h11v: the darknet_horses herd is named "horse", not "cow" (0.0 -> 0.76 there)
     "bird": 0.8,
-    "car": 0.48,
+    "car": 0.58,
 }
 MEAN_FLOOR = 0.54
 RULES_MEAN_FLOOR = 0.15  # the approximate rules alone (no nets): what the offline path gave before
