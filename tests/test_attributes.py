@@ -153,7 +153,7 @@ def test_the_graph_output_given_is_used_and_an_unknown_op_fails_loudly(tmp_path)
 def test_packaged_path_loads_a_tiny_graph_through_the_model_manager(tmp_path, monkeypatch):
     """core/packaged.toml names, sha256 checks and the model manager, pointed at a tiny 224 px graph."""
     import core.assets as assets
-    from core.assets import sha256_file
+    from tests.packaged_stub import use_packaged_files
     from core.models import default_manager
     from faces.detect import find_faces
     from tests import photos
@@ -162,15 +162,8 @@ def test_packaged_path_loads_a_tiny_graph_through_the_model_manager(tmp_path, mo
     path, w = write_tiny(tmp_path, rng, side=224)
     (tmp_path / "faceres.json").write_text(path.read_text().replace("tiny.bin", "faceres.bin"))
     (tmp_path / "faceres.bin").write_bytes((tmp_path / "tiny.bin").read_bytes())
-    real = assets.load_packaged()
-    fake = {
-        name: dataclasses.replace(spec, sha256=sha256_file(tmp_path / spec.filename))
-        if name in (attributes.GRAPH, attributes.WEIGHTS)
-        else spec
-        for name, spec in real.items()
-    }
-    monkeypatch.setattr(assets, "load_packaged", lambda *a: dict(fake))
-    monkeypatch.setenv("FACET_PACKAGED_DIR", str(tmp_path))
+    real = assets.load_packaged
+    use_packaged_files(monkeypatch, tmp_path, (attributes.GRAPH, attributes.WEIGHTS))
     manager = default_manager()
     key = "packaged:" + attributes.GRAPH
     manager.evict(key)
@@ -187,7 +180,7 @@ def test_packaged_path_loads_a_tiny_graph_through_the_model_manager(tmp_path, mo
     finally:
         manager.evict(key)
     monkeypatch.setenv("FACET_PACKAGED_DIR", str(tmp_path / "empty"))
-    monkeypatch.setattr(assets, "load_packaged", lambda *a: dict(real))
+    monkeypatch.setattr(assets, "load_packaged", real)
     assert not attributes.available()
     assert attributes.apparent_age(img, face) is None  # absent: no age, nothing fails
 

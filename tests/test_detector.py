@@ -453,25 +453,15 @@ def test_the_packaged_path_loads_a_tiny_detector_through_the_model_manager(tmp_p
     """core/packaged.toml's names, sha256 checks, the model manager and the detector's own input and decoding,
     pointed at a tiny graph with the real file's input and outputs: its stride-8 scores are the numpy reading of
     the graph, cell by cell in NanoDet's row-major order."""
-    import dataclasses
 
-    import core.assets as assets
-    from core.assets import sha256_file
+    from tests.packaged_stub import use_packaged_files
     from core.models import default_manager
 
     rng = np.random.default_rng(5)
     model, w = tiny_416(rng)
     (tmp_path / "nanodet.json").write_text(json.dumps(model))
     (tmp_path / "nanodet.bin").write_bytes(b"".join(np.ascontiguousarray(v).tobytes() for v in w.values()))
-    real = assets.load_packaged()
-    fake = {
-        name: dataclasses.replace(spec, sha256=sha256_file(tmp_path / spec.filename))
-        if name in (detector.GRAPH, detector.WEIGHTS)
-        else spec
-        for name, spec in real.items()
-    }
-    monkeypatch.setattr(assets, "load_packaged", lambda *a: dict(fake))
-    monkeypatch.setenv("FACET_PACKAGED_DIR", str(tmp_path))
+    use_packaged_files(monkeypatch, tmp_path, (detector.GRAPH, detector.WEIGHTS))
     manager = default_manager()
     key = "packaged:" + detector.GRAPH
     manager.evict(key)

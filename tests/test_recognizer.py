@@ -295,23 +295,14 @@ def test_an_unknown_op_or_short_weights_fail_loudly(tmp_path):
 def test_packaged_path_loads_a_tiny_graph_through_the_model_manager(tmp_path, monkeypatch):
     """The real loading path (core/packaged.toml names, sha256 checks, the model manager, the centre file),
     pointed at a tiny graph: files found in FACET_PACKAGED_DIR, checked, loaded once, evicted."""
-    import core.assets as assets
-    from core.assets import sha256_file
+    from tests.packaged_stub import use_packaged_files
     from core.models import default_manager
 
     rng = np.random.default_rng(3)
     path, w = write_tiny(tmp_path, rng, side=112)  # the real chip size: align() cuts 112 px chips
     (tmp_path / "mobilefacenet.json").write_text(path.read_text().replace("tiny.bin", "mobilefacenet.bin"))
     (tmp_path / "mobilefacenet.bin").write_bytes((tmp_path / "tiny.bin").read_bytes())
-    real = assets.load_packaged()
-    fake = {
-        name: dataclasses.replace(spec, sha256=sha256_file(tmp_path / spec.filename))
-        if name in (recognizer.GRAPH, recognizer.WEIGHTS)
-        else spec
-        for name, spec in real.items()
-    }
-    monkeypatch.setattr(assets, "load_packaged", lambda *a: dict(fake))
-    monkeypatch.setenv("FACET_PACKAGED_DIR", str(tmp_path))
+    use_packaged_files(monkeypatch, tmp_path, (recognizer.GRAPH, recognizer.WEIGHTS))
     centre_file = tmp_path / "centre.json"
     monkeypatch.setattr(recognizer, "CENTRE_FILE", centre_file)
     manager = default_manager()
