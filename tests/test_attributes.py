@@ -5,7 +5,6 @@ packaged-file path; the ranking rule; then, when setup fetched the real file, ag
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 
@@ -15,14 +14,7 @@ import pytest
 from faces import attributes
 from faces.attributes import AGE_OUTPUT, AgeNet
 from faces.recognizer import read_tfjs, tfjs_to_onnx
-
-
-def _b64(s: str) -> str:
-    return base64.b64encode(s.encode()).decode()
-
-
-def _ints(v: list[int]) -> dict:
-    return {"list": {"i": [str(i) for i in v]}}
+from tests.tfjs_stub import b64, graph_model, ints, node, write_graph
 
 
 def tiny_age_graph(rng: np.random.Generator, side: int = 16, classes: int = 100) -> tuple[dict, dict[str, np.ndarray]]:
@@ -45,9 +37,6 @@ def tiny_age_graph(rng: np.random.Generator, side: int = 16, classes: int = 100)
     }
     w = {k: (v.astype(np.int32) if v.dtype == np.int32 else v.astype(np.float32)) for k, v in w.items()}
 
-    def node(name, op, *inputs, **attr):
-        return {"name": name, "op": op, "input": list(inputs), "attr": attr}
-
     def dense(name, x, fused):
         return node(
             name,
@@ -55,7 +44,7 @@ def tiny_age_graph(rng: np.random.Generator, side: int = 16, classes: int = 100)
             x,
             f"{name.split('/')[0]}/kernel",
             f"{name.split('/')[0]}/bias",
-            fused_ops={"list": {"s": [_b64(f) for f in fused]}},
+            fused_ops={"list": {"s": [b64(f) for f in fused]}},
             transpose_a={"b": False},
             transpose_b={"b": False},
         )
@@ -72,9 +61,9 @@ def tiny_age_graph(rng: np.random.Generator, side: int = 16, classes: int = 100)
             "Conv2D",
             "input_1",
             "conv/w",
-            strides=_ints([1, 2, 2, 1]),
-            padding={"s": _b64("SAME")},
-            data_format={"s": _b64("NHWC")},
+            strides=ints([1, 2, 2, 1]),
+            padding={"s": b64("SAME")},
+            data_format={"s": b64("NHWC")},
         ),
         node("conv/add", "Add", "conv", "conv/b"),
         node("conv/max", "Maximum", "conv/add", "zero"),
@@ -86,24 +75,12 @@ def tiny_age_graph(rng: np.random.Generator, side: int = 16, classes: int = 100)
         dense("age/BiasAdd", "feats/Relu", ["BiasAdd"]),
         node(AGE_OUTPUT, "Softmax", "age/BiasAdd"),
     ]
-    specs = [
-        {"name": k, "shape": list(v.shape), "dtype": "int32" if v.dtype == np.int32 else "float32"}
-        for k, v in w.items()
-    ]
-    model = {
-        "format": "graph-model",
-        "modelTopology": {"node": nodes},
-        "userDefinedMetadata": {"signature": {"outputs": {"gender": {"name": "gender/Sigmoid:0"}}}},
-        "weightsManifest": [{"paths": ["tiny.bin"], "weights": specs}],
-    }
-    return model, w
+    return graph_model(nodes, w, outputs={"gender": {"name": "gender/Sigmoid:0"}}), w
 
 
 def write_tiny(folder, rng, **kw):
     model, w = tiny_age_graph(rng, **kw)
-    (folder / "tiny.json").write_text(json.dumps(model))
-    (folder / "tiny.bin").write_bytes(b"".join(np.ascontiguousarray(v).tobytes() for v in w.values()))
-    return folder / "tiny.json", w
+    return write_graph(folder, model, w), w
 
 
 def numpy_age(w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
@@ -153,7 +130,7 @@ def test_the_graph_output_given_is_used_and_an_unknown_op_fails_loudly(tmp_path)
 def test_packaged_path_loads_a_tiny_graph_through_the_model_manager(tmp_path, monkeypatch):
     """core/packaged.toml names, sha256 checks and the model manager, pointed at a tiny 224 px graph."""
     import core.assets as assets
-    from tests.packaged_stub import use_packaged_files
+    from tests.tfjs_stub import use_packaged_files
     from core.models import default_manager
     from faces.detect import find_faces
     from tests import photos

@@ -13,7 +13,6 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import json
 
 import cv2
 import numpy as np
@@ -22,13 +21,10 @@ import pytest
 from faces.recognizer import read_tfjs, tfjs_to_onnx
 from segmenters import detector, objects
 from segmenters.detector import COCO_CLASSES, Detection
-from tests.test_recognizer import _b64, _conv_nhwc, _ints
+from tests.test_recognizer import _conv_nhwc
+from tests.tfjs_stub import b64, graph_model, ints, node, write_graph
 
 needs_detector = pytest.mark.skipif(not detector.available(), reason="the packaged NanoDet files are not here")
-
-
-def _node(name, op, *inputs, **attr):
-    return {"name": name, "op": op, "input": list(inputs), "attr": attr}
 
 
 def tiny_nanodet(rng: np.random.Generator, side: int = 16) -> tuple[dict, dict[str, np.ndarray]]:
@@ -60,60 +56,51 @@ def tiny_nanodet(rng: np.random.Generator, side: int = 16) -> tuple[dict, dict[s
     }
     w = {k: np.asarray(v, np.int32 if v.dtype.kind == "i" else np.float32) for k, v in w.items()}
     conv_attr = {
-        "strides": _ints([1, 2, 2, 1]),
-        "padding": {"s": _b64("VALID")},
-        "data_format": {"s": _b64("NHWC")},
-        "dilations": _ints([1, 1, 1, 1]),
+        "strides": ints([1, 2, 2, 1]),
+        "padding": {"s": b64("VALID")},
+        "data_format": {"s": b64("NHWC")},
+        "dilations": ints([1, 1, 1, 1]),
     }
     nodes = [{"name": k, "op": "Const", "attr": {}} for k in w]
     dims = [{"size": "1"}, {"size": "3"}, {"size": str(side)}, {"size": str(side)}]
     nodes += [
         {"name": "input_1", "op": "Placeholder", "attr": {"shape": {"shape": {"dim": dims}}}},
-        _node("sd", "SparseToDense", "where", "sd_shape", "gather", "zero", validate_indices={"b": True}),
-        _node("shape2f", "AddV2", "shape2", "sd"),
-        _node("shape4f", "AddV2", "shape4", "sd"),
-        _node("p0", "Pad", "input_1", "pad0"),
-        _node("t0", "Transpose", "p0", "nhwc"),
-        _node("c0", "Conv2D", "t0", "c0/w", **conv_attr),
-        _node("c0b", "Add", "c0", "c0/b"),
-        _node("t1", "Transpose", "c0b", "nchw"),
-        _node("act", "LeakyRelu", "t1", alpha={"f": 0.1}),
-        _node("p1", "PadV2", "act", "pad1", "pad1/v"),
-        _node("t2", "Transpose", "p1", "nhwc"),
-        _node(
+        node("sd", "SparseToDense", "where", "sd_shape", "gather", "zero", validate_indices={"b": True}),
+        node("shape2f", "AddV2", "shape2", "sd"),
+        node("shape4f", "AddV2", "shape4", "sd"),
+        node("p0", "Pad", "input_1", "pad0"),
+        node("t0", "Transpose", "p0", "nhwc"),
+        node("c0", "Conv2D", "t0", "c0/w", **conv_attr),
+        node("c0b", "Add", "c0", "c0/b"),
+        node("t1", "Transpose", "c0b", "nchw"),
+        node("act", "LeakyRelu", "t1", alpha={"f": 0.1}),
+        node("p1", "PadV2", "act", "pad1", "pad1/v"),
+        node("t2", "Transpose", "p1", "nhwc"),
+        node(
             "pool",
             "MaxPool",
             "t2",
-            ksize=_ints([1, 3, 3, 1]),
-            strides=_ints([1, 2, 2, 1]),
-            padding={"s": _b64("VALID")},
-            data_format={"s": _b64("NHWC")},
+            ksize=ints([1, 3, 3, 1]),
+            strides=ints([1, 2, 2, 1]),
+            padding={"s": b64("VALID")},
+            data_format={"s": b64("NHWC")},
         ),
-        _node("up", "ResizeBilinear", "pool", "size", align_corners={"b": False}, half_pixel_centers={"b": True}),
-        _node("t3", "Transpose", "act", "nhwc"),
-        _node("cat", "ConcatV2", "t3", "up", "axis"),
-        _node("c1", "Conv2D", "cat", "c1/w", **{**conv_attr, "strides": _ints([1, 1, 1, 1])}),
-        _node("c1b", "Add", "c1", "c1/b"),
-        _node("t4", "Transpose", "c1b", "nchw"),
-        _node("split", "SplitV", "t4", "splits", "split_dim", num_split={"i": "2"}),
-        _node("sig", "Sigmoid", "split"),
-        _node("r0", "Reshape", "sig", "shape2f"),
-        _node("r1", "Reshape", "split:1", "shape4f"),
-        _node("o0", "Transpose", "r0", "perm3"),
-        _node("o1", "Transpose", "r1", "perm3"),
-        _node("Identity", "Identity", "o0"),
-        _node("Identity_1", "Identity", "o1"),
+        node("up", "ResizeBilinear", "pool", "size", align_corners={"b": False}, half_pixel_centers={"b": True}),
+        node("t3", "Transpose", "act", "nhwc"),
+        node("cat", "ConcatV2", "t3", "up", "axis"),
+        node("c1", "Conv2D", "cat", "c1/w", **{**conv_attr, "strides": ints([1, 1, 1, 1])}),
+        node("c1b", "Add", "c1", "c1/b"),
+        node("t4", "Transpose", "c1b", "nchw"),
+        node("split", "SplitV", "t4", "splits", "split_dim", num_split={"i": "2"}),
+        node("sig", "Sigmoid", "split"),
+        node("r0", "Reshape", "sig", "shape2f"),
+        node("r1", "Reshape", "split:1", "shape4f"),
+        node("o0", "Transpose", "r0", "perm3"),
+        node("o1", "Transpose", "r1", "perm3"),
+        node("Identity", "Identity", "o0"),
+        node("Identity_1", "Identity", "o1"),
     ]
-    specs = [
-        {"name": k, "shape": list(v.shape), "dtype": "int32" if v.dtype == np.int32 else "float32"}
-        for k, v in w.items()
-    ]
-    model = {
-        "format": "graph-model",
-        "modelTopology": {"node": nodes},
-        "weightsManifest": [{"paths": ["tiny.bin"], "weights": specs}],
-    }
-    return model, w
+    return graph_model(nodes, w), w
 
 
 def _resize_half_pixel(x: np.ndarray, oh: int, ow: int) -> np.ndarray:
@@ -155,8 +142,7 @@ def test_tiny_nanodet_graph_matches_a_numpy_reading_of_it(tmp_path):
 
     rng = np.random.default_rng(0)
     model, w = tiny_nanodet(rng)
-    (tmp_path / "tiny.json").write_text(json.dumps(model))
-    (tmp_path / "tiny.bin").write_bytes(b"".join(np.ascontiguousarray(v).tobytes() for v in w.values()))
+    write_graph(tmp_path, model, w)
     onnx = tfjs_to_onnx(read_tfjs(tmp_path / "tiny.json"), outputs=["Identity", "Identity_1"])
     sess = ort.InferenceSession(onnx, providers=["CPUExecutionProvider"])
     x = rng.normal(0, 1, (1, 3, 16, 16)).astype(np.float32)
@@ -403,50 +389,41 @@ def tiny_416(rng: np.random.Generator) -> tuple[dict, dict[str, np.ndarray]]:
     nodes = [{"name": k, "op": "Const", "attr": {}} for k in w]
     dims = [{"size": "1"}, {"size": "3"}, {"size": "416"}, {"size": "416"}]
     pool = {
-        "ksize": _ints([1, 2, 2, 1]),
-        "strides": _ints([1, 2, 2, 1]),
-        "padding": {"s": _b64("VALID")},
-        "data_format": {"s": _b64("NHWC")},
+        "ksize": ints([1, 2, 2, 1]),
+        "strides": ints([1, 2, 2, 1]),
+        "padding": {"s": b64("VALID")},
+        "data_format": {"s": b64("NHWC")},
     }
     nodes += [
         {"name": "input_1", "op": "Placeholder", "attr": {"shape": {"shape": {"dim": dims}}}},
-        _node("t", "Transpose", "input_1", "nhwc"),
-        _node(
+        node("t", "Transpose", "input_1", "nhwc"),
+        node(
             "c",
             "Conv2D",
             "t",
             "c/w",
-            strides=_ints([1, 8, 8, 1]),
-            padding={"s": _b64("VALID")},
-            data_format={"s": _b64("NHWC")},
-            dilations=_ints([1, 1, 1, 1]),
+            strides=ints([1, 8, 8, 1]),
+            padding={"s": b64("VALID")},
+            data_format={"s": b64("NHWC")},
+            dilations=ints([1, 1, 1, 1]),
         ),
-        _node("l0", "Add", "c", "c/b"),
-        _node("l1", "MaxPool", "l0", **pool),
-        _node("l2", "MaxPool", "l1", **pool),
+        node("l0", "Add", "c", "c/b"),
+        node("l1", "MaxPool", "l0", **pool),
+        node("l2", "MaxPool", "l1", **pool),
     ]
     for k in range(3):
         nodes += [
-            _node(f"h{k}/t", "Transpose", f"l{k}", "nchw"),
-            _node(f"h{k}/split", "SplitV", f"h{k}/t", "splits", "dim", num_split={"i": "2"}),
-            _node(f"h{k}/sig", "Sigmoid", f"h{k}/split"),
-            _node(f"h{k}/r0", "Reshape", f"h{k}/sig", "s80"),
-            _node(f"h{k}/r1", "Reshape", f"h{k}/split:1", "s44"),
-            _node(f"h{k}/o0", "Transpose", f"h{k}/r0", "perm3"),
-            _node(f"h{k}/o1", "Transpose", f"h{k}/r1", "perm3"),
-            _node(detector.OUTPUTS[k], "Identity", f"h{k}/o0"),
-            _node(detector.OUTPUTS[3 + k], "Identity", f"h{k}/o1"),
+            node(f"h{k}/t", "Transpose", f"l{k}", "nchw"),
+            node(f"h{k}/split", "SplitV", f"h{k}/t", "splits", "dim", num_split={"i": "2"}),
+            node(f"h{k}/sig", "Sigmoid", f"h{k}/split"),
+            node(f"h{k}/r0", "Reshape", f"h{k}/sig", "s80"),
+            node(f"h{k}/r1", "Reshape", f"h{k}/split:1", "s44"),
+            node(f"h{k}/o0", "Transpose", f"h{k}/r0", "perm3"),
+            node(f"h{k}/o1", "Transpose", f"h{k}/r1", "perm3"),
+            node(detector.OUTPUTS[k], "Identity", f"h{k}/o0"),
+            node(detector.OUTPUTS[3 + k], "Identity", f"h{k}/o1"),
         ]
-    specs = [
-        {"name": k, "shape": list(v.shape), "dtype": "int32" if v.dtype == np.int32 else "float32"}
-        for k, v in w.items()
-    ]
-    model = {
-        "format": "graph-model",
-        "modelTopology": {"node": nodes},
-        "weightsManifest": [{"paths": ["nanodet.bin"], "weights": specs}],
-    }
-    return model, w
+    return graph_model(nodes, w, shard="nanodet.bin"), w
 
 
 def test_the_packaged_path_loads_a_tiny_detector_through_the_model_manager(tmp_path, monkeypatch):
@@ -454,13 +431,12 @@ def test_the_packaged_path_loads_a_tiny_detector_through_the_model_manager(tmp_p
     pointed at a tiny graph with the real file's input and outputs: its stride-8 scores are the numpy reading of
     the graph, cell by cell in NanoDet's row-major order."""
 
-    from tests.packaged_stub import use_packaged_files
+    from tests.tfjs_stub import use_packaged_files
     from core.models import default_manager
 
     rng = np.random.default_rng(5)
     model, w = tiny_416(rng)
-    (tmp_path / "nanodet.json").write_text(json.dumps(model))
-    (tmp_path / "nanodet.bin").write_bytes(b"".join(np.ascontiguousarray(v).tobytes() for v in w.values()))
+    write_graph(tmp_path, model, w, "nanodet.json")
     use_packaged_files(monkeypatch, tmp_path, (detector.GRAPH, detector.WEIGHTS))
     manager = default_manager()
     key = "packaged:" + detector.GRAPH

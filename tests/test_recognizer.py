@@ -4,7 +4,6 @@ then (when setup fetched the real file) same-person copies against different peo
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import itertools
 import json
@@ -16,16 +15,9 @@ import pytest
 from core.errors import ModelUnavailable
 from faces import recognizer
 from faces.recognizer import Recognizer, read_tfjs, tfjs_to_onnx
+from tests.tfjs_stub import b64, graph_model, ints, node, write_graph
 
 # -- a tiny TFJS graph model with MobileFaceNet's op set, written on the fly ------------------------------
-
-
-def _b64(s: str) -> str:
-    return base64.b64encode(s.encode()).decode()
-
-
-def _ints(v: list[int]) -> dict:
-    return {"list": {"i": [str(i) for i in v]}}
 
 
 def tiny_graph(rng: np.random.Generator, side: int = 16, dim: int = 8) -> tuple[dict, dict[str, np.ndarray]]:
@@ -56,17 +48,14 @@ def tiny_graph(rng: np.random.Generator, side: int = 16, dim: int = 8) -> tuple[
             "op": op,
             "input": [x, wk, bk],
             "attr": {
-                "strides": _ints(strides),
-                "padding": {"s": _b64(padding)},
-                "data_format": {"s": _b64("NHWC")},
-                "dilations": _ints([1, 1, 1, 1]),
-                "fused_ops": {"list": {"s": [_b64(f) for f in fused]}},
+                "strides": ints(strides),
+                "padding": {"s": b64(padding)},
+                "data_format": {"s": b64("NHWC")},
+                "dilations": ints([1, 1, 1, 1]),
+                "fused_ops": {"list": {"s": [b64(f) for f in fused]}},
                 "num_args": {"i": "1"},
             },
         }
-
-    def node(name, op, *inputs, **attr):
-        return {"name": name, "op": op, "input": list(inputs), "attr": attr}
 
     nodes = [{"name": k, "op": "Const", "attr": {}} for k in w]
     nodes += [
@@ -88,31 +77,19 @@ def tiny_graph(rng: np.random.Generator, side: int = 16, dim: int = 8) -> tuple[
         node("res", "Add", "pw", "c0/out"),
         conv("gd", "FusedDepthwiseConv2dNative", "res", "gd/w", "gd/b", [1, 1, 1, 1], "VALID", ["BiasAdd"]),
         conv("lin", "_FusedConv2D", "gd", "lin/w", "lin/b", [1, 1, 1, 1], "SAME", ["BiasAdd"]),
-        node("sq", "Squeeze", "lin", squeeze_dims=_ints([1, 2])),
+        node("sq", "Squeeze", "lin", squeeze_dims=ints([1, 2])),
         node("emb/square", "Square", "sq"),
         node("emb/sum", "Sum", "emb/square", "axis", keep_dims={"b": True}),
         node("emb/max", "Maximum", "emb/sum", "eps"),
         node("emb/rsqrt", "Rsqrt", "emb/max"),
         node("embeddings", "Mul", "sq", "emb/rsqrt"),
     ]
-    specs = [
-        {"name": k, "shape": list(v.shape), "dtype": "int32" if v.dtype == np.int32 else "float32"}
-        for k, v in w.items()
-    ]
-    model = {
-        "format": "graph-model",
-        "modelTopology": {"node": nodes},
-        "userDefinedMetadata": {"signature": {"outputs": {"embeddings": {"name": "embeddings"}}}},
-        "weightsManifest": [{"paths": ["tiny.bin"], "weights": specs}],
-    }
-    return model, w
+    return graph_model(nodes, w, outputs={"embeddings": {"name": "embeddings"}}), w
 
 
 def write_tiny(folder, rng, **kw) -> tuple:
     model, w = tiny_graph(rng, **kw)
-    (folder / "tiny.json").write_text(json.dumps(model))
-    (folder / "tiny.bin").write_bytes(b"".join(np.ascontiguousarray(v).tobytes() for v in w.values()))
-    return folder / "tiny.json", w
+    return write_graph(folder, model, w), w
 
 
 def _conv_nhwc(x, k, stride, padding, depthwise):
@@ -182,19 +159,16 @@ def tiny_mobileface_graph(rng: np.random.Generator, side: int = 12, dim: int = 5
     }
     w = {n: np.asarray(v, np.int32 if n in ("pad", "pad2", "flat") else np.float32) for n, v in w.items()}
 
-    def node(name, op, *inputs, **attr):
-        return {"name": name, "op": op, "input": list(inputs), "attr": attr}
-
     def conv(name, op, x, wk, strides):
         return node(
             name,
             op,
             x,
             wk,
-            strides=_ints(strides),
-            padding={"s": _b64("VALID")},
-            data_format={"s": _b64("NHWC")},
-            dilations=_ints([1, 1, 1, 1]),
+            strides=ints(strides),
+            padding={"s": b64("VALID")},
+            data_format={"s": b64("NHWC")},
+            dilations=ints([1, 1, 1, 1]),
         )
 
     dims = [{"size": "-1"}, {"size": str(side)}, {"size": str(side)}, {"size": "3"}]
@@ -218,17 +192,7 @@ def tiny_mobileface_graph(rng: np.random.Generator, side: int = 12, dim: int = 5
         node("bn/add_1", "AddV2", "bn/mul_1", "bn/sub"),
         node("unused_last", "Identity", "fc"),  # the last node is not the output: the signature says which is
     ]
-    specs = [
-        {"name": n, "shape": list(v.shape), "dtype": "int32" if v.dtype == np.int32 else "float32"}
-        for n, v in w.items()
-    ]
-    model = {
-        "format": "graph-model",
-        "signature": {"outputs": {"bn/add_1:0": {"name": "bn/add_1:0"}}},
-        "modelTopology": {"node": nodes},
-        "weightsManifest": [{"paths": ["tiny.bin"], "weights": specs}],
-    }
-    return model, w
+    return graph_model(nodes, w, signature={"bn/add_1:0": {"name": "bn/add_1:0"}}), w
 
 
 def mobileface_reference(w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
@@ -246,8 +210,7 @@ def test_tiny_graph_with_mobileface_ops_matches_numpy(tmp_path):
     top-level signature's output: the ONNX graph agrees with numpy; the chips go in as 0-255."""
     rng = np.random.default_rng(5)
     model, w = tiny_mobileface_graph(rng)
-    (tmp_path / "tiny.json").write_text(json.dumps(model))
-    (tmp_path / "tiny.bin").write_bytes(b"".join(np.ascontiguousarray(v).tobytes() for v in w.values()))
+    write_graph(tmp_path, model, w)
     net = Recognizer(tmp_path / "tiny.json", scale_input=False)
     chips = rng.integers(0, 256, (3, 12, 12, 3)).astype(np.uint8)
     want = mobileface_reference(w, chips.astype(np.float64))
@@ -295,7 +258,7 @@ def test_an_unknown_op_or_short_weights_fail_loudly(tmp_path):
 def test_packaged_path_loads_a_tiny_graph_through_the_model_manager(tmp_path, monkeypatch):
     """The real loading path (core/packaged.toml names, sha256 checks, the model manager, the centre file),
     pointed at a tiny graph: files found in FACET_PACKAGED_DIR, checked, loaded once, evicted."""
-    from tests.packaged_stub import use_packaged_files
+    from tests.tfjs_stub import use_packaged_files
     from core.models import default_manager
 
     rng = np.random.default_rng(3)
