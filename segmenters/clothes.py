@@ -79,6 +79,10 @@ HAT_LINE = 0.9  # face heights above the chin: a hair piece above this line may 
 HAT_CLOTH = 0.5  # ... when PAN's clothes probability above it averages this much
 HAT_SHARE = 0.8  # share of a piece above the line for it to count as lying above it
 SKIN_MAHALANOBIS = 3.0
+CLOTH_SURE = 0.5  # along a forearm, where PAN's clothes are under this, the face's skin colour makes skin
+HAND_CLOTH = 0.9  # around a wrist, the face's skin colour makes skin unless PAN's clothes reach this
+HAND_REACH = 0.6  # a hand reaches this many forearm lengths past the wrist ...
+HAND_WIDTH = 0.45  # ... and is this many forearm lengths wide (radius of the capsule around it)
 GRABCUT_ITERS = 4
 GRABCUT_SIDE = 160  # GrabCut runs on the head box shrunk to this longer side
 
@@ -318,6 +322,73 @@ def parse_person(
     return out
 
 
+def _pose(ctx: ParseContext, P: np.ndarray, roi: tuple[int, int, int, int]):
+    """The pose (segmenters/pose.py) of the person ``P`` (mask over ``roi``), keypoints in ``roi``'s work pixels,
+    from a crop of the full-resolution photo; None without the pose net."""
+    from segmenters import pose as pose_net
+
+    if not pose_net.available() or not P.any():
+        return None
+    ys, xs = np.nonzero(P)
+    s = 1.0 / ctx.scale
+    box = (xs.min() * s, ys.min() * s, (xs.max() + 1) * s, (ys.max() + 1) * s)
+    box = (box[0] + roi[0] * s, box[1] + roi[1] * s, box[2] + roi[0] * s, box[3] + roi[1] * s)
+    found = pose_net.person_pose(ctx.photo.pixels, box)
+    if found is None:
+        return None
+    return pose_net.Pose(found.xy * ctx.scale - np.array(roi[:2], np.float32), found.score)
+
+
+def _capsule(shape: tuple[int, int], a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
+    """Pixels within ``radius`` of the segment a-b (x, y)."""
+    m = np.zeros(shape, np.uint8)
+    cv2.line(m, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 1, max(1, int(2 * radius)))
+    cv2.circle(m, (int(b[0]), int(b[1])), max(1, int(radius)), 1, -1)
+    return m.astype(bool)
+
+
+def hands_skin(lab: np.ndarray, own, cloth_p: np.ndarray, pose, shape: tuple[int, int]) -> np.ndarray:
+    """Skin of the hands and forearms from the pose: around each sure wrist (``HAND_REACH`` forearm lengths past
+    it, as wide as ``HAND_WIDTH`` of one) every pixel of the person's own skin colour (``own``, from their face) is
+    skin unless PAN is all but certain of clothes (``HAND_CLOTH``: a skin-coloured sleeve or glove; on a group crop
+    PAN calls many hands clothes, less surely); along the forearm (elbow to wrist), where PAN is not sure of
+    clothes (under ``CLOTH_SURE``: a sleeve stays clothes)."""
+    out = np.zeros(shape, bool)
+    colour = skin_like(lab, own)
+    for side in ("left", "right"):
+        elbow, wrist = pose.point(f"{side}_elbow"), pose.point(f"{side}_wrist")
+        if elbow is None or wrist is None:
+            continue
+        arm = wrist - elbow
+        length = float(np.linalg.norm(arm))
+        if length < 2:
+            continue
+        tip = wrist + arm * HAND_REACH
+        hand = _capsule(shape, wrist, tip, HAND_WIDTH * length)
+        fore = _capsule(shape, elbow, wrist, 0.5 * HAND_WIDTH * length)
+        out |= colour & ((hand & (cloth_p < HAND_CLOTH)) | (fore & (cloth_p < CLOTH_SURE)))
+    return out
+
+
+def hip_split(pose, shape: tuple[int, int], up: np.ndarray | None) -> np.ndarray | None:
+    """Pixels below the hip line (lower body) from the pose: the line through the hips (their middle when both
+    are sure) square to the torso (shoulders' middle to hips' middle; the face's ``up`` without shoulders);
+    None without a sure hip."""
+    hip = pose.mid("left_hip", "right_hip")
+    if hip is None:
+        return None
+    shoulder = pose.mid("left_shoulder", "right_shoulder")
+    if shoulder is not None and np.linalg.norm(hip - shoulder) > 2:
+        down = (hip - shoulder) / np.linalg.norm(hip - shoulder)
+    elif up is not None:
+        down = -np.asarray(up, np.float32)
+    else:
+        down = np.array([0.0, 1.0], np.float32)
+    h, w = shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    return (xs - hip[0]) * down[0] + (ys - hip[1]) * down[1] > 0
+
+
 def _square_crop(pixels: np.ndarray, cx: float, cy: float, side: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """A square crop of ``pixels`` centred at (cx, cy) (replicated border outside); and its box x0, y0, x1, y1."""
     H, W = pixels.shape[:2]
@@ -502,8 +573,11 @@ def parse_person_nets(
     use_hair_net: bool,
     pan_all: np.ndarray | None = None,
     pan_head: np.ndarray | None = None,
+    other_faces: np.ndarray | None = None,
 ) -> dict[str, tuple[np.ndarray, str]]:
-    """Labels for one person (work size) from PAN (+ the hair net on the head, + the face mesh).
+    """Labels for one person (work size) from PAN (+ the hair net on the head, + the face mesh, + the pose net).
+    ``other_faces``: the faces of everyone else (work size); a person mask that overlaps a neighbour's face
+    does not make that face this person's skin or clothes.
 
     All the work happens inside the person's box (``_roi``); the masks are pasted into work size at the end."""
     h, w = person.shape
@@ -584,19 +658,28 @@ def parse_person_nets(
         if hat.any():
             local["hat"] = (hat, HAT_SOURCE)
     body = P & ~face_m & ~hair & ~hat
+    if other_faces is not None:
+        body &= ~other_faces[box]
     skin = body & (skin_p > 0.5) & (skin_p >= cloth_p)
     if P.any() and np.ptp(np.nonzero(P)[0]) >= SKIN_OPEN_MIN:  # a small person's arms and legs are a few px wide
         skin = _open(skin, 3)
+    pose = _pose(ctx, P, roi)
+    if pose is not None and fp is not None and "face" in local:
+        feats = np.zeros(P.shape, bool)
+        for m in fp.labels.values():
+            feats |= m[box]
+        lab = _lab(np.ascontiguousarray(ctx.work[box]))
+        own = skin_model(lab, face_m, feats)
+        if own is not None:
+            skin |= body & hands_skin(lab, own, cloth_p, pose, P.shape)
     local["skin"] = (skin, PAN_SOURCE)
     clothes = body & ~skin
-    if above is not None:
+    split = hip_split(pose, P.shape, frame.up if frame is not None else None) if pose is not None else None
+    if split is not None:
+        upper, lower = clothes & ~split, clothes & split
+    elif above is not None:
         upper = clothes & (above > -HIP_BELOW_CHIN)
         lower = clothes & (above <= -HIP_BELOW_CHIN)
-        feet_visible = (person[-2:].sum() < 0.02 * frame.fw) and (above[P].min() < -FEET_BELOW_CHIN)
-        if feet_visible:
-            shoes = P & (above < above[P].min() + 0.35) & ~skin
-            lower &= ~shoes
-            local["shoes"] = (shoes, PAN_SOURCE)
     else:
         ys = np.nonzero(P)[0] + y0
         top, bottom = int(ys.min()), int(ys.max())
@@ -604,6 +687,13 @@ def parse_person_nets(
         whole_body = bottom < h - 2 and (bottom - top) > 0.05 * h  # feet in the photo: a standing person
         hip = top + 0.5 * (bottom - top) if whole_body else h
         upper, lower = clothes & (rows < hip), clothes & (rows >= hip)
+    if frame is not None and above is not None:
+        feet_visible = (person[-2:].sum() < 0.02 * frame.fw) and (above[P].min() < -FEET_BELOW_CHIN)
+        if feet_visible:
+            shoes = P & (above < above[P].min() + 0.35) & ~skin
+            lower &= ~shoes
+            upper &= ~shoes
+            local["shoes"] = (shoes, PAN_SOURCE)
     local["upper clothes"] = (upper, PAN_SOURCE)
     local["lower clothes"] = (lower, PAN_SOURCE)
     out: dict[str, tuple[np.ndarray, str]] = {}
@@ -611,6 +701,17 @@ def parse_person_nets(
         full = np.zeros((h, w), bool)
         full[box] = m
         out[label] = (full, src)
+    return out
+
+
+def _others(face_parts: dict, mine: int | None, shape: tuple[int, int]) -> np.ndarray | None:
+    """The union of the face regions of the faces other than ``mine`` (None when there are none)."""
+    regions = [fp.region for k, fp in face_parts.items() if k != mine]
+    if not regions:
+        return None
+    out = np.zeros(shape, bool)
+    for r in regions:
+        out |= r
     return out
 
 
@@ -650,6 +751,7 @@ def parse_nets(ctx: ParseContext) -> ParseOutput:
             use_hair_net,
             pan_all,
             pan_head.get(i),
+            _others(face_parts, k, ctx.shape),
         )
         for label, (m, src) in labels.items():
             if m.any():
