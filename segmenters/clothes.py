@@ -79,6 +79,8 @@ HAT_LINE = 0.9  # face heights above the chin: a hair piece above this line may 
 HAT_CLOTH = 0.5  # ... when PAN's clothes probability above it averages this much
 HAT_SHARE = 0.8  # share of a piece above the line for it to count as lying above it
 SKIN_MAHALANOBIS = 3.0
+FACE_EDGE = 0.25  # face heights around the face's oval, above EDGE_ABOVE: the head's edge, not body skin
+EDGE_ABOVE = 0.3  # face heights above the chin: below it the band is the jaw's and the neck's (body skin)
 CLOTH_SURE = 0.5  # along a forearm, where PAN's clothes are under this, the face's skin colour makes skin
 HAND_CLOTH = 0.9  # around a wrist, the face's skin colour makes skin unless PAN's clothes reach this
 HAND_REACH = 0.6  # a hand reaches this many forearm lengths past the wrist ...
@@ -368,6 +370,15 @@ def hands_skin(lab: np.ndarray, own, cloth_p: np.ndarray, pose, shape: tuple[int
         fore = _capsule(shape, elbow, wrist, 0.5 * HAND_WIDTH * length)
         out |= colour & ((hand & (cloth_p < HAND_CLOTH)) | (fore & (cloth_p < CLOTH_SURE)))
     return out
+
+
+def head_edge(face: np.ndarray, above: np.ndarray, fh: float) -> np.ndarray:
+    """The band ``FACE_EDGE`` face heights wide around the face mesh's oval, above the chin (``above`` > 0): where
+    PAN's "skin" is the face's own border, the ears or grey hair beside them (the oval runs inside the jaw and
+    the temples), not the body's skin. Left to no label: the face and the hair parsers own the head."""
+    k = max(3, int(FACE_EDGE * fh)) | 1
+    ring = cv2.dilate(face.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    return ring & (above > EDGE_ABOVE)
 
 
 def hip_split(pose, shape: tuple[int, int], up: np.ndarray | None) -> np.ndarray | None:
@@ -663,6 +674,10 @@ def parse_person_nets(
     skin = body & (skin_p > 0.5) & (skin_p >= cloth_p)
     if P.any() and np.ptp(np.nonzero(P)[0]) >= SKIN_OPEN_MIN:  # a small person's arms and legs are a few px wide
         skin = _open(skin, 3)
+    if frame is not None and above is not None and face_m.any():
+        edge = skin & head_edge(face_m, above, frame.fh)
+        skin &= ~edge
+        body &= ~edge
     pose = _pose(ctx, P, roi)
     if pose is not None and fp is not None and "face" in local:
         feats = np.zeros(P.shape, bool)
