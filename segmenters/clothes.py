@@ -18,9 +18,13 @@ Offline backend (approximate; ``heuristic (offline, approximate)``), per person 
 
 Offline nets (used when their packaged files are here, see segmenters/nets.py), per person:
 - PAN skin / clothes / hair on a crop around the person (full-resolution pixels): skin where PAN's skin
-  beats its clothes; everything else of the person that is not face, hair or hat is clothes, split into
-  upper and lower by the same body geometry (hip line from the face, or half the height of a standing
-  person seen without a face);
+  beats its clothes, except in the band around the face above the jaw (the face's border, ears, grey hair:
+  ``head_edge``); where PAN is unsure of both, the person's own skin colour (a Lab model of their face mesh's
+  skin) makes skin in pieces a hand or forearm big (``GROW``, ``GROW_MIN``); around the wrists of the pose
+  net (segmenters/pose.py, optional) that colour is skin unless PAN is all but certain of clothes
+  (``hands_skin``). Everything else of the person that is not face, hair, hat or another person's face is
+  clothes, split into upper and lower at the pose's hip line (``hip_split``), else by body geometry (hip line
+  from the face, or half the height of a standing person seen without a face);
 - hair from MediaPipe's hair net on a head-and-shoulders crop around each face (PAN's hair for people
   without a detected face); face from the face mesh;
 - hat (approximate rule): what is left of the head above the forehead line that is not hair or face.
@@ -82,6 +86,8 @@ SKIN_MAHALANOBIS = 3.0
 FACE_EDGE = 0.25  # face heights around the face's oval, above EDGE_ABOVE: the head's edge, not body skin
 EDGE_ABOVE = 0.3  # face heights above the chin: below it the band is the jaw's and the neck's (body skin)
 CLOTH_SURE = 0.5  # along a forearm, where PAN's clothes are under this, the face's skin colour makes skin
+GROW = 0.5  # where PAN is unsure (clothes and skin both under this), the face's skin colour makes skin ...
+GROW_MIN = 0.3  # ... in pieces at least this share of the face's area (a hand, a forearm; not a fringe)
 HAND_CLOTH = 0.9  # around a wrist, the face's skin colour makes skin unless PAN's clothes reach this
 HAND_REACH = 0.6  # a hand reaches this many forearm lengths past the wrist ...
 HAND_WIDTH = 0.45  # ... and is this many forearm lengths wide (radius of the capsule around it)
@@ -679,14 +685,17 @@ def parse_person_nets(
         skin &= ~edge
         body &= ~edge
     pose = _pose(ctx, P, roi)
-    if pose is not None and fp is not None and "face" in local:
+    if fp is not None and "face" in local:
         feats = np.zeros(P.shape, bool)
         for m in fp.labels.values():
             feats |= m[box]
         lab = _lab(np.ascontiguousarray(ctx.work[box]))
         own = skin_model(lab, face_m, feats)
-        if own is not None:
+        if own is not None and pose is not None:
             skin |= body & hands_skin(lab, own, cloth_p, pose, P.shape)
+        if own is not None and GROW > 0:
+            grown = _open(body & skin_like(lab, own) & (cloth_p < GROW), 5)
+            skin |= _drop_small(grown, GROW_MIN * float(face_m.sum()))
     local["skin"] = (skin, PAN_SOURCE)
     clothes = body & ~skin
     split = hip_split(pose, P.shape, frame.up if frame is not None else None) if pose is not None else None
