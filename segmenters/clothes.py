@@ -23,8 +23,9 @@ Offline nets (used when their packaged files are here, see segmenters/nets.py), 
   skin) makes skin in pieces a hand or forearm big (``GROW``, ``GROW_MIN``); around the wrists of the pose
   net (segmenters/pose.py, optional) that colour is skin unless PAN is all but certain of clothes
   (``hands_skin``). Everything else of the person that is not face, hair, hat or another person's face is
-  clothes, split into upper and lower at the pose's hip line (``hip_split``), else by body geometry (hip line
-  from the face, or half the height of a standing person seen without a face);
+  clothes, split into upper and lower at the pose's hip line, moved to the garments' own colour edge near it
+  (``garment_split``: a jacket's hem below the hips), else by body geometry (hip line from the face, or half
+  the height of a standing person seen without a face); clothes around a sure ankle are shoes (``feet_zone``);
 - hair from MediaPipe's hair net on a head-and-shoulders crop around each face (PAN's hair for people
   without a detected face); face from the face mesh;
 - hat (approximate rule): what is left of the head above the forehead line that is not hair or face.
@@ -88,6 +89,11 @@ EDGE_ABOVE = 0.3  # face heights above the chin: below it the band is the jaw's 
 CLOTH_SURE = 0.5  # along a forearm, where PAN's clothes are under this, the face's skin colour makes skin
 GROW = 0.5  # where PAN is unsure (clothes and skin both under this), the face's skin colour makes skin ...
 GROW_MIN = 0.3  # ... in pieces at least this share of the face's area (a hand, a forearm; not a fringe)
+GARMENT_BAND = (-0.2, 0.5)  # torso lengths around the hip line where clothes go to the nearer garment colour
+GARMENT_DE = 15.0  # ... when the two garments' mean colours are at least this far apart (Lab)
+GARMENT_SELF = 0.9  # ... and each model claims at least this share of its own sample
+FOOT_ABOVE = 0.2  # a shoe: from this many shin lengths above a sure ankle ...
+FOOT_REACH = 0.6  # ... to this many from it
 HAND_CLOTH = 0.9  # around a wrist, the face's skin colour makes skin unless PAN's clothes reach this
 HAND_REACH = 0.6  # a hand reaches this many forearm lengths past the wrist ...
 HAND_WIDTH = 0.45  # ... and is this many forearm lengths wide (radius of the capsule around it)
@@ -387,23 +393,91 @@ def head_edge(face: np.ndarray, above: np.ndarray, fh: float) -> np.ndarray:
     return ring & (above > EDGE_ABOVE)
 
 
-def hip_split(pose, shape: tuple[int, int], up: np.ndarray | None) -> np.ndarray | None:
-    """Pixels below the hip line (lower body) from the pose: the line through the hips (their middle when both
-    are sure) square to the torso (shoulders' middle to hips' middle; the face's ``up`` without shoulders);
-    None without a sure hip."""
+def torso_axis(pose, shape: tuple[int, int], up: np.ndarray | None) -> tuple[np.ndarray, float] | None:
+    """(t, length): for every pixel its signed distance past the hip line (the line through the hips, their middle
+    when both are sure, square to the torso: shoulders' middle to hips' middle, the face's ``up`` without
+    shoulders), in torso lengths (shoulders to hips; 0 without shoulders: t is then in pixels); None without a
+    sure hip."""
     hip = pose.mid("left_hip", "right_hip")
     if hip is None:
         return None
     shoulder = pose.mid("left_shoulder", "right_shoulder")
-    if shoulder is not None and np.linalg.norm(hip - shoulder) > 2:
-        down = (hip - shoulder) / np.linalg.norm(hip - shoulder)
+    length = float(np.linalg.norm(hip - shoulder)) if shoulder is not None else 0.0
+    if length > 2:
+        down = (hip - shoulder) / length
     elif up is not None:
-        down = -np.asarray(up, np.float32)
+        down, length = -np.asarray(up, np.float32), 0.0
     else:
-        down = np.array([0.0, 1.0], np.float32)
+        down, length = np.array([0.0, 1.0], np.float32), 0.0
     h, w = shape
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    return (xs - hip[0]) * down[0] + (ys - hip[1]) * down[1] > 0
+    t = (xs - hip[0]) * down[0] + (ys - hip[1]) * down[1]
+    return (t / length if length > 2 else t), length
+
+
+def hip_split(pose, shape: tuple[int, int], up: np.ndarray | None) -> np.ndarray | None:
+    """Pixels below the hip line (lower body) from the pose (see :func:`torso_axis`); None without a sure hip."""
+    axis = torso_axis(pose, shape, up)
+    return None if axis is None else axis[0] > 0
+
+
+def feet_zone(pose, shape: tuple[int, int]) -> np.ndarray:
+    """The feet from the pose: around each sure ankle whose knee is sure, the pixels past ``FOOT_ABOVE`` shin
+    lengths above the ankle (along knee to ankle) and within ``FOOT_REACH`` shin lengths of it (a shoe, a
+    boot's foot)."""
+    out = np.zeros(shape, bool)
+    h, w = shape
+    ys = xs = None
+    for side in ("left", "right"):
+        knee, ankle = pose.point(f"{side}_knee"), pose.point(f"{side}_ankle")
+        if knee is None or ankle is None:
+            continue
+        shin = ankle - knee
+        length = float(np.linalg.norm(shin))
+        if length < 2:
+            continue
+        if ys is None:
+            ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        dx, dy = xs - ankle[0], ys - ankle[1]
+        along = (dx * shin[0] + dy * shin[1]) / length
+        out |= (along > -FOOT_ABOVE * length) & (dx * dx + dy * dy < (FOOT_REACH * length) ** 2)
+    return out
+
+
+def _gauss(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return px.mean(0), np.linalg.inv(np.cov(px.T) + np.eye(px.shape[1]) * 4.0)
+
+
+def _mahalanobis(lab: np.ndarray, model: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    d = lab - model[0]
+    return np.einsum("...i,ij,...j->...", d, model[1], d)
+
+
+def garment_split(lab: np.ndarray, clothes: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Lower clothes among ``clothes``, given ``t`` (:func:`torso_axis`, torso lengths past the hip line). A
+    jacket's hem hangs below the hips and trousers rise above them, so near the line (``GARMENT_BAND``) each
+    pixel goes to the garment whose colour it is closer to: the upper one sampled on the torso above the band,
+    the lower one on the thighs below it (Lab Gaussians). Where either sample is small or the two garments are
+    alike in colour (``GARMENT_DE``), or the two colour models do not tell their own samples apart
+    (``GARMENT_SELF``: a striped shirt, a shadow), the hip line itself parts them."""
+    lo, hi = GARMENT_BAND
+    below = clothes & (t > 0)
+    up_px = lab[clothes & (t > lo - 0.4) & (t <= lo)]
+    low_px = lab[clothes & (t >= hi) & (t < hi + 0.4)]
+    if len(up_px) < 30 or len(low_px) < 30:
+        return below
+    upper_m, lower_m = _gauss(up_px), _gauss(low_px)
+    if float(np.linalg.norm(upper_m[0] - lower_m[0])) < GARMENT_DE:
+        return below
+    # the two models must tell their own samples apart (striped shirts, shadows: they do not)
+    own_up = float((_mahalanobis(up_px, upper_m) < _mahalanobis(up_px, lower_m)).mean())
+    own_low = float((_mahalanobis(low_px, lower_m) < _mahalanobis(low_px, upper_m)).mean())
+    if min(own_up, own_low) < GARMENT_SELF:
+        return below
+    band = clothes & (t > lo) & (t < hi)
+    nearer_lower = _mahalanobis(lab, lower_m) < _mahalanobis(lab, upper_m)
+    out = (below & ~band) | (band & nearer_lower)
+    return _drop_small(_open(out, 3), 0.2 * out.sum(), keep_near=below & ~band) & clothes
 
 
 def _square_crop(pixels: np.ndarray, cx: float, cy: float, side: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -698,9 +772,19 @@ def parse_person_nets(
             skin |= _drop_small(grown, GROW_MIN * float(face_m.sum()))
     local["skin"] = (skin, PAN_SOURCE)
     clothes = body & ~skin
-    split = hip_split(pose, P.shape, frame.up if frame is not None else None) if pose is not None else None
-    if split is not None:
-        upper, lower = clothes & ~split, clothes & split
+    axis = torso_axis(pose, P.shape, frame.up if frame is not None else None) if pose is not None else None
+    if axis is not None:
+        if axis[1] > 0 and GARMENT_DE > 0:
+            lower = garment_split(_lab(np.ascontiguousarray(ctx.work[box])), clothes, axis[0])
+        else:
+            lower = clothes & (axis[0] > 0)
+        upper = clothes & ~lower
+        if FOOT_REACH > 0:
+            feet = clothes & feet_zone(pose, P.shape)
+            if feet.any():
+                lower &= ~feet
+                upper &= ~feet
+                local["shoes"] = (feet, PAN_SOURCE)
     elif above is not None:
         upper = clothes & (above > -HIP_BELOW_CHIN)
         lower = clothes & (above <= -HIP_BELOW_CHIN)
@@ -711,7 +795,7 @@ def parse_person_nets(
         whole_body = bottom < h - 2 and (bottom - top) > 0.05 * h  # feet in the photo: a standing person
         hip = top + 0.5 * (bottom - top) if whole_body else h
         upper, lower = clothes & (rows < hip), clothes & (rows >= hip)
-    if frame is not None and above is not None:
+    if frame is not None and above is not None and "shoes" not in local:
         feet_visible = (person[-2:].sum() < 0.02 * frame.fw) and (above[P].min() < -FEET_BELOW_CHIN)
         if feet_visible:
             shoes = P & (above < above[P].min() + 0.35) & ~skin
