@@ -173,3 +173,83 @@ def test_pose_splits_shorts_from_shirt():
     report = parse_report(Photo(photos.load("messi5")), ModelManager(online=False))
     scores = labelset.score(entry, labelset.predicted(report.segments))
     assert scores["lower clothes"] >= 0.4 and scores["upper clothes"] >= 0.8, scores
+
+
+def _standing_pose(shape=(200, 100)) -> pose.Pose:
+    """A person standing upright in a 100 x 200 image: shoulders at y 40, hips at y 100, knees 140, ankles 180."""
+    xy = np.zeros((17, 2), np.float32)
+    score = np.full(17, 0.9, np.float32)
+    at = {
+        "nose": (50, 20), "left_eye": (52, 18), "right_eye": (48, 18), "left_ear": (55, 20), "right_ear": (45, 20),
+        "left_shoulder": (65, 40), "right_shoulder": (35, 40), "left_elbow": (70, 70), "right_elbow": (30, 70),
+        "left_wrist": (72, 95), "right_wrist": (28, 95), "left_hip": (60, 100), "right_hip": (40, 100),
+        "left_knee": (60, 140), "right_knee": (40, 140), "left_ankle": (60, 180), "right_ankle": (40, 180),
+    }  # fmt: skip
+    for name, p in at.items():
+        xy[pose.NAMES.index(name)] = p
+    return pose.Pose(xy, score)
+
+
+def test_garment_split_follows_a_jacket_hem():
+    """A blue jacket down to 20 px (a third of the torso) below the hips over black trousers: the lower clothes
+    start at the hem, not at the hip line; with one colour for both, the hip line parts them."""
+    h, w = 200, 100
+    p = _standing_pose((h, w))
+    t, length = clothes.torso_axis(p, (h, w), None)
+    assert length == pytest.approx(60.0)
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[35:121, 30:70] = (40, 90, 200)  # jacket, hem at y 120
+    rgb[121:185, 35:65] = (20, 20, 25)  # trousers
+    cloth = rgb.any(axis=2)
+    rng = np.random.default_rng(1)
+    noisy = np.clip(rgb.astype(int) + rng.integers(-6, 7, rgb.shape), 0, 255).astype(np.uint8)
+    lower = clothes.garment_split(clothes._lab(noisy), cloth, t)
+    assert not lower[105:119, 32:68].any()  # the jacket below the hips stays upper
+    assert lower[123:180, 37:63].mean() > 0.95
+    plain = np.where(cloth[..., None], np.uint8(60), np.uint8(0)).repeat(3, 2)
+    np.testing.assert_array_equal(clothes.garment_split(clothes._lab(plain), cloth, t), cloth & (t > 0))
+
+
+def test_feet_zone_is_around_the_ankles():
+    p = _standing_pose()
+    feet = clothes.feet_zone(p, (200, 100))
+    assert feet[185, 40] and feet[185, 60] and feet[178, 40]
+    assert not feet[165, 40] and not feet[150, 40] and not feet[100, 50] and not feet[40, 50]  # the shin is not
+    unsure = pose.Pose(p.xy, np.where(np.arange(17) >= 15, 0.1, 0.9).astype(np.float32))
+    assert not clothes.feet_zone(unsure, (200, 100)).any()
+
+
+def test_hands_skin_takes_the_face_colour_past_the_wrist():
+    """Around a sure wrist the face's skin colour is skin though PAN says clothes (0.7); a skin-coloured sleeve PAN
+    is certain of (0.95) and skin colour far from the hands are not."""
+    h, w = 200, 100
+    p = _standing_pose((h, w))
+    rgb = np.full((h, w, 3), (30, 30, 120), np.uint8)
+    face = np.zeros((h, w), bool)
+    face[10:30, 42:58] = True
+    skin_rgb = (200, 150, 120)
+    rgb[face] = skin_rgb
+    rgb[92:110, 20:36] = skin_rgb  # the right hand
+    rgb[92:110, 64:80] = skin_rgb  # the left "hand" in a skin-coloured glove PAN is sure of
+    rgb[150:160, 80:95] = skin_rgb  # skin colour far from any wrist
+    rng = np.random.default_rng(2)
+    rgb = np.clip(rgb.astype(int) + rng.integers(-4, 5, rgb.shape), 0, 255).astype(np.uint8)
+    lab = clothes._lab(rgb)
+    own = clothes.skin_model(lab, face, np.zeros_like(face))
+    cloth_p = np.full((h, w), 0.7, np.float32)
+    cloth_p[92:110, 64:80] = 0.95
+    got = clothes.hands_skin(lab, own, cloth_p, p, (h, w))
+    assert got[95:108, 22:34].mean() > 0.9
+    assert not got[92:110, 64:80].any() and not got[150:160, 80:95].any() and not got[40:80, 40:60].any()
+
+
+def test_head_edge_is_above_the_jaw_only():
+    h, w = 100, 100
+    face = np.zeros((h, w), bool)
+    face[20:60, 35:65] = True
+    ys = np.mgrid[0:h, 0:w][0].astype(np.float32)
+    above = (60 - ys) / 40.0  # chin at y 60, face height 40
+    edge = clothes.head_edge(face, above, 40.0)
+    assert edge[30, 30] and edge[40, 68]  # beside the temples and cheeks
+    assert not edge[55, 30] and not edge[65, 50]  # beside the jaw, the neck: body skin
+    assert not edge[40, 10]  # far from the face
