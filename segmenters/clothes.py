@@ -86,6 +86,7 @@ HAT_SHARE = 0.8  # share of a piece above the line for it to count as lying abov
 SKIN_MAHALANOBIS = 3.0
 FACE_EDGE = 0.25  # face heights around the face's oval, above EDGE_ABOVE: the head's edge, not body skin
 EDGE_ABOVE = 0.3  # face heights above the chin: below it the band is the jaw's and the neck's (body skin)
+EDGE_CLOTH = 0.5  # ... and there, what PAN gives under this much clothes is no clothes either (a parting, a brow)
 CLOTH_SURE = 0.5  # along a forearm, where PAN's clothes are under this, the face's skin colour makes skin
 GROW = 0.5  # where PAN is unsure (clothes and skin both under this), the face's skin colour makes skin ...
 GROW_MIN = 0.3  # ... in pieces at least this share of the face's area (a hand, a forearm; not a fringe)
@@ -385,9 +386,10 @@ def hands_skin(lab: np.ndarray, own, cloth_p: np.ndarray, pose, shape: tuple[int
 
 
 def head_edge(face: np.ndarray, above: np.ndarray, fh: float) -> np.ndarray:
-    """The band ``FACE_EDGE`` face heights wide around the face mesh's oval, above the chin (``above`` > 0): where
-    PAN's "skin" is the face's own border, the ears or grey hair beside them (the oval runs inside the jaw and
-    the temples), not the body's skin. Left to no label: the face and the hair parsers own the head."""
+    """The band ``FACE_EDGE`` face heights wide around the face mesh's oval, higher than ``EDGE_ABOVE`` face heights
+    over the chin (``above``): where PAN's "skin" is the face's own border, the ears or grey hair beside them (the
+    oval runs inside the jaw and the temples), not the body's skin, and where what PAN is unsure is clothes is a
+    hair parting or a brow, not clothes. Left to no label: the face and the hair parsers own the head."""
     k = max(3, int(FACE_EDGE * fh)) | 1
     ring = cv2.dilate(face.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
     return ring & (above > EDGE_ABOVE)
@@ -755,7 +757,8 @@ def parse_person_nets(
     if P.any() and np.ptp(np.nonzero(P)[0]) >= SKIN_OPEN_MIN:  # a small person's arms and legs are a few px wide
         skin = _open(skin, 3)
     if frame is not None and above is not None and face_m.any():
-        edge = skin & head_edge(face_m, above, frame.fh)
+        zone = head_edge(face_m, above, frame.fh)
+        edge = (skin | (cloth_p < EDGE_CLOTH)) & zone  # the head's edge: skin, or what PAN is unsure is clothes
         skin &= ~edge
         body &= ~edge
     pose = _pose(ctx, P, roi)
