@@ -14,7 +14,8 @@ counts 0 there), per photo, and the mean over labels, for each backend, to bench
 face the parse found), so the figure is not three photos. ``portrait_hair_sets`` (and ``--hair-only``, to
 bench/results/parse_hair.json) scores hair on the portrait sets of tests/portraits.py: the four portraits, five
 new ones labelled for hair only, and the non-Grace portraits with their labelled hair repainted grey and white
-(issue 11: grey / white hair apart from Grace Hopper). With ``--time`` it also
+(issue 11: grey / white hair apart from Grace Hopper). ``hands_share``: how much of the hand-drawn bare hands
+and forearms of tests/labels/hands/ (t1) each backend calls upper / lower clothes and skin. With ``--time`` it also
 times the parse of each photo resized to 1 MP (median of ``--repeats`` after a warm-up; per parser), the
 issue's "all parsers under 1.5 s for a 1 MP photo" on this CPU.
 
@@ -99,6 +100,23 @@ def hair_per_head(entry: dict, segments) -> dict[str, float]:
     return out
 
 
+def hands_in_parts(name: str, rgb: np.ndarray, segments) -> dict[str, float]:
+    """The share of the hand-drawn bare hands and forearms of tests/labels/hands/<name>.json that the parse puts
+    in each of upper clothes, lower clothes and skin (issue 11 round 6: recolouring t1's "upper clothes" painted
+    hands)."""
+    import json
+
+    from tests import labelset
+
+    entry = json.loads((labelset.LABELS_DIR / "hands" / f"{name}.json").read_text())
+    hands = labelset._fill(entry["skin"], rgb.shape[:2])
+    pred = labelset.predicted(segments)
+    return {
+        lb: round(float((pred[lb] & hands).sum() / hands.sum()), 3) if lb in pred else 0.0
+        for lb in ("upper clothes", "lower clothes", "skin")
+    }
+
+
 def evaluate(backend: str, names: list[str]) -> dict:
     """IoU per label and photo for ``backend`` ("rules" or "nets")."""
     from core.models import ModelManager
@@ -111,6 +129,7 @@ def evaluate(backend: str, names: list[str]) -> dict:
     per_photo: dict[str, dict[str, float]] = {}
     heads: dict[str, float] = {}
     seconds: dict[str, float] = {}
+    hands: dict[str, dict[str, float]] = {}
     for name in names:
         entry = labelset.load(name)
         rgb = photos.load(entry["photo"])
@@ -121,6 +140,8 @@ def evaluate(backend: str, names: list[str]) -> dict:
         seconds[name] = round(report.seconds, 3)
         if name in PORTRAITS:
             heads.update(hair_per_head(entry, report.segments))
+        if (labelset.LABELS_DIR / "hands" / f"{name}.json").exists():
+            hands[name] = hands_in_parts(name, rgb, report.segments)
     labels: dict[str, list[float]] = {}
     for scores in per_photo.values():
         for label, v in scores.items():
@@ -152,6 +173,7 @@ def evaluate(backend: str, names: list[str]) -> dict:
         "portrait_hair_heads_mean": round(statistics.mean(heads.values()), 3) if heads else None,
         "portrait_hair_heads_median": round(statistics.median(heads.values()), 3) if heads else None,
         "per_photo": per_photo,
+        "hands_share": hands,
         "parse_seconds_native_size": seconds,
     }
 
@@ -310,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{backend}: portrait hair {result[backend]['portrait_hair']}, per head "
             f"{result[backend]['portrait_hair_heads']}"
         )
+        log(f"{backend}: hands (share in upper clothes / lower clothes / skin) {result[backend]['hands_share']}")
     result["nets"]["portrait_hair_sets"] = hair_sets("nets")
     log(
         f"nets: portrait hair sets { {g: v['mean'] for g, v in result['nets']['portrait_hair_sets'].items() if 'mean' in v} }"
