@@ -133,3 +133,57 @@ def ctx_alpha(ctx: Any) -> np.ndarray | None:
                 log.exception("the person matte failed; going on without it")
         ctx.cache["matte"] = result
     return ctx.cache["matte"]
+
+
+EDGE_REACH = 0.01  # the soft edge spans this share of the photo's longer side either side of a mask's outline
+MAX_ALPHA_PIXELS = 16_000_000  # soft edges are full-size float32 maps: none on bigger photos (memory)
+
+
+def edge_alpha(mask: np.ndarray, matte: np.ndarray, person: np.ndarray, reach: int) -> np.ndarray:
+    """A soft edge (float32, mask's shape) for ``mask`` (bool: a person, or their hair) from the matte ``matte``
+    (float32 alpha of the same size): where the mask meets the background (``~person``), within ``reach`` px
+    either side of it, the matte's alpha (hair strands over the background: between 0 and 1); elsewhere the mask
+    itself (1 inside, 0 outside: the hair's edge against the face, the clothes' against the skin stay hard, as
+    the matte cannot tell them apart). Only the mask's box grown by ``reach`` is computed."""
+    out = mask.astype(np.float32)
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return out
+    h, w = mask.shape
+    y0, y1 = max(0, ys.min() - reach - 1), min(h, ys.max() + reach + 2)
+    x0, x1 = max(0, xs.min() - reach - 1), min(w, xs.max() + reach + 2)
+    m, bg, a = mask[y0:y1, x0:x1], ~person[y0:y1, x0:x1], matte[y0:y1, x0:x1]
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    near_bg = cv2.dilate(bg.view(np.uint8), ker).astype(bool)
+    near_mask = cv2.dilate(m.view(np.uint8), ker).astype(bool)
+    soft = (m & near_bg) | (near_mask & bg)
+    region = out[y0:y1, x0:x1]
+    region[soft] = np.clip(a[soft], 0.0, 1.0)
+    return out
+
+
+def attach_edges(ctx: Any, segments: list, everyone: np.ndarray) -> None:
+    """Give the segments of people drawn by the matte (``ctx.cache["matte_people"]``, work size, set by
+    segmenters/person.py) and their hair a soft edge from the matte at the photo's size (``Segment.set_alpha``:
+    compositing blends by it, so a recolour of the hair or a new background takes the strands). ``everyone``:
+    all people at the photo's size (what is not background). Nothing on photos over ``MAX_ALPHA_PIXELS``."""
+    drawn = ctx.cache.get("matte_people")
+    h, w = ctx.photo.height, ctx.photo.width
+    if drawn is None or not drawn.any() or h * w > MAX_ALPHA_PIXELS:
+        return
+    from segmenters.parsing import SEP
+
+    big = cv2.resize(drawn.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+    full = alpha(ctx.photo.pixels, (w, h))
+    reach = max(1, int(round(EDGE_REACH * max(h, w))))
+    people = [s for s in segments if s.label.startswith("person ") and SEP not in s.label and (s.mask & big).any()]
+    for s in people:
+        s.set_alpha(edge_alpha(s.mask, full, s.mask, reach))
+    for s in segments:
+        if s.label.split(SEP)[-1] != "hair":
+            continue
+        hair = s.mask & big  # only the hair of people the matte drew
+        if hair.any():
+            soft = edge_alpha(hair, full, everyone, reach)
+            soft[s.mask & ~big] = 1.0
+            s.set_alpha(soft)

@@ -327,6 +327,9 @@ def assemble(ctx: ParseContext) -> list[Segment]:
         else:
             big = full[label] if label in full else _to_full(ctx, mask)
         segments.append(Segment(id=i, label=label, mask=big, source=source, score=score))
+    from segmenters.matte import attach_edges  # (segmenters/matte.py imports this module)
+
+    attach_edges(ctx, segments, everyone_big)  # soft edges of people and hair the person matte drew
     return segments
 
 

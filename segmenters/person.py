@@ -309,23 +309,13 @@ def sharpen_faceless(ctx: ParseContext, mask: np.ndarray, faces: list) -> np.nda
     return out
 
 
-def with_matte(
-    mask: np.ndarray, alpha: np.ndarray | None, faces: list, animals: np.ndarray | None = None
-) -> np.ndarray:
-    """The outline of the people seen at portrait scale from the matte (segmenters/matte.py, RVM's alpha at work
-    size). For each part of ``mask`` holding a face at least ``SMALL_FACE`` of the longer side wide, within
-    ``MATTE_REACH`` of the nets' outline a pixel is the person's where the alpha is over ``THRESHOLD``; deeper
-    inside the nets' person stays theirs, farther out nothing is added (the matte alone takes statues and posters
-    for people; the nets decide who is there, the matte where their edge and hair run). Grey hair below the ears,
-    which the nets' blobs leave out, lies in that band. People with smaller faces keep the nets' outline: the
-    matte sees the photo at ``SIDE * RATIO`` px (segmenters/matte.py), where they are a few dozen pixels tall
-    and its alpha is soft and loses arms and heads (vtest, darknet_kite, scenetext01, t1's group: looked at)."""
-    if alpha is None or not mask.any():
-        return mask
+def portrait_people(mask: np.ndarray, faces: list) -> np.ndarray:
+    """The parts of ``mask`` (bool) holding a face at least ``SMALL_FACE`` of the longer side wide: people seen
+    at portrait scale (bool, mask's shape)."""
     h, w = mask.shape
     big = [f for f in faces if f.width >= SMALL_FACE * max(h, w)]
-    if not big:
-        return mask
+    if not big or not mask.any():
+        return np.zeros(mask.shape, bool)
     n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     chosen = np.zeros(n, bool)
     for f in big:
@@ -334,7 +324,24 @@ def with_matte(
         if ids.size:
             chosen[np.bincount(ids.ravel(), minlength=n).argmax()] = True
     chosen[0] = False
-    portrait = chosen[labels]
+    return chosen[labels]
+
+
+def with_matte(
+    mask: np.ndarray, alpha: np.ndarray | None, faces: list, animals: np.ndarray | None = None
+) -> np.ndarray:
+    """The outline of the people seen at portrait scale (``portrait_people``) from the matte
+    (segmenters/matte.py, RVM's alpha at work size): within ``MATTE_REACH`` of the nets' outline a pixel is the
+    person's where the alpha is over ``THRESHOLD``; deeper inside the nets' person stays theirs, farther out
+    nothing is added (the matte alone takes statues and posters for people; the nets decide who is there, the
+    matte where their edge and hair run). Grey hair below the ears, which the nets' blobs leave out, lies in
+    that band. People with smaller faces keep the nets' outline: the matte sees the photo at ``SIDE * RATIO``
+    px (segmenters/matte.py), where they are a few dozen pixels tall and its alpha is soft and loses arms and
+    heads (vtest, darknet_kite, scenetext01, t1's group: looked at)."""
+    if alpha is None or not mask.any():
+        return mask
+    h, w = mask.shape
+    portrait = portrait_people(mask, faces)
     if not portrait.any():
         return mask
     k = 2 * max(1, int(MATTE_REACH * max(h, w))) + 1
@@ -372,7 +379,10 @@ class PersonParser:
                 if small is not None and small.any():
                     mask, evidence = mask | small, evidence | small
                 mask = sharpen_faceless(ctx, mask, faces) & ~things.animals
-                mask = with_matte(mask, ctx_alpha(ctx), faces, things.animals)
+                alpha = ctx_alpha(ctx)
+                mask = with_matte(mask, alpha, faces, things.animals)
+                if alpha is not None:  # the people whose outline the matte drew get its soft edge (parsing.assemble)
+                    ctx.cache["matte_people"] = mask & portrait_people(mask, faces)
                 people = split_people(mask, faces, prob, evidence=evidence)
                 parts = [Part("person", m, FUSED_SOURCE, None, person=i) for i, m in enumerate(people.masks)]
                 return ParseOutput(parts=parts, data=people, source=FUSED_SOURCE)

@@ -195,3 +195,37 @@ def test_the_real_matte_matches_the_labelled_person(name):
 def test_bad_input_is_refused_clearly():
     with pytest.raises(ValueError, match="RGB uint8"):
         matte.alpha(np.zeros((8, 8), np.uint8))
+
+
+def test_edge_alpha_is_soft_only_where_the_mask_meets_the_background():
+    h, w = 60, 80
+    ys, xs = np.mgrid[0:h, 0:w]
+    person = (xs >= 20) & (xs < 60)  # a standing person: background left and right
+    hair = person & (ys < 20)  # their hair at the top
+    matte_a = np.clip((np.minimum(xs - 18, 62 - xs)) / 4.0, 0, 1).astype(np.float32)  # soft rims at both sides
+    got = matte.edge_alpha(hair, matte_a, person, reach=3)
+    assert got.dtype == np.float32 and got.shape == hair.shape
+    assert np.all(got[hair & (xs >= 25) & (xs < 55)] == 1.0)  # inside, away from the background: the mask
+    assert np.all(got[(ys >= 20) & person] == 0.0)  # below the hair, against the face: hard (0), not the matte's 1
+    side = (ys < 20) & (xs >= 16) & (xs < 24)  # the hair's left rim against the background: the matte's alpha
+    np.testing.assert_allclose(got[side], matte_a[side])
+    assert 0 < got[5, 19] < 1 and got[5, 10] == 0.0  # strands just outside; nothing beyond the reach
+
+
+@needs_matte
+def test_a_portrait_parse_gives_person_and_hair_a_soft_edge_and_a_group_none():
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.parsing import parse_report
+    from tests import photos
+
+    rep = parse_report(Photo(photos.load("astronaut")), ModelManager(online=False))
+    soft = {s.label: s for s in rep.segments if s.edge_alpha is not None}
+    assert {"person 1", "hair"} <= set(soft), sorted(soft)
+    for s in soft.values():
+        a = s.edge_alpha
+        assert a.shape == s.mask.shape and 0.0 <= float(a.min()) and float(a.max()) <= 1.0
+        assert float(np.mean(a[s.mask] > 0.5)) > 0.97 and float(np.mean(a[~s.mask] < 0.5)) > 0.99  # agrees
+        assert int(((a > 0.02) & (a < 0.98)).sum()) > 100  # and is soft somewhere
+    group = parse_report(Photo(photos.load("t1")), ModelManager(online=False))  # faces too small for the matte
+    assert not [s.label for s in group.segments if s.edge_alpha is not None]
