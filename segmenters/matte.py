@@ -164,7 +164,7 @@ def edge_alpha(mask: np.ndarray, matte: np.ndarray, person: np.ndarray, reach: i
 
 def attach_edges(ctx: Any, segments: list, everyone: np.ndarray) -> None:
     """Give the segments of people drawn by the matte (``ctx.cache["matte_people"]``, work size, set by
-    segmenters/person.py) and their hair a soft edge from the matte at the photo's size (``Segment.set_alpha``:
+    segmenters/person.py), their hair and the background a soft edge from the matte at the photo's size (``Segment.set_alpha``:
     compositing blends by it, so a recolour of the hair or a new background takes the strands). ``everyone``:
     all people at the photo's size (what is not background). Nothing on photos over ``MAX_ALPHA_PIXELS``."""
     drawn = ctx.cache.get("matte_people")
@@ -179,6 +179,16 @@ def attach_edges(ctx: Any, segments: list, everyone: np.ndarray) -> None:
     people = [s for s in segments if s.label.startswith("person ") and SEP not in s.label and (s.mask & big).any()]
     for s in people:
         s.set_alpha(edge_alpha(s.mask, full, s.mask, reach))
+    background = next((s for s in segments if s.label == "background"), None)
+    if background is not None:  # the complement of the drawn people's soft edge: a new background takes strands
+        drawn_full = np.logical_or.reduce([s.mask for s in people]) if people else np.zeros((h, w), bool)
+        soft = edge_alpha(drawn_full, full, everyone, reach)
+        k = 2 * reach + 1
+        ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+        band = cv2.dilate(drawn_full.view(np.uint8), ker).astype(bool) & (drawn_full | ~everyone)
+        bg = background.mask.astype(np.float32)
+        bg[band] = 1.0 - soft[band]
+        background.set_alpha(bg)
     for s in segments:
         if s.label.split(SEP)[-1] != "hair":
             continue
