@@ -139,6 +139,14 @@ EDGE_REACH = 0.01  # the soft edge spans this share of the photo's longer side e
 MAX_ALPHA_PIXELS = 16_000_000  # soft edges are full-size float32 maps: none on bigger photos (memory)
 
 
+def _near(mask: np.ndarray, reach: int) -> np.ndarray:
+    """Pixels within ``reach`` px of ``mask`` (bool; a distance transform: linear in the pixels, unlike a dilation
+    by a disc ``2 * reach + 1`` wide on a 12 MP photo)."""
+    if not mask.any():
+        return np.zeros(mask.shape, bool)
+    return cv2.distanceTransform((~mask).view(np.uint8), cv2.DIST_L2, 3) <= reach
+
+
 def edge_alpha(mask: np.ndarray, matte: np.ndarray, person: np.ndarray, reach: int) -> np.ndarray:
     """A soft edge (float32, mask's shape) for ``mask`` (bool: a person, or their hair) from the matte ``matte``
     (float32 alpha of the same size): where the mask meets the background (``~person``), within ``reach`` px
@@ -153,10 +161,7 @@ def edge_alpha(mask: np.ndarray, matte: np.ndarray, person: np.ndarray, reach: i
     y0, y1 = max(0, ys.min() - reach - 1), min(h, ys.max() + reach + 2)
     x0, x1 = max(0, xs.min() - reach - 1), min(w, xs.max() + reach + 2)
     m, bg, a = mask[y0:y1, x0:x1], ~person[y0:y1, x0:x1], matte[y0:y1, x0:x1]
-    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-    near_bg = cv2.dilate(bg.view(np.uint8), ker).astype(bool)
-    near_mask = cv2.dilate(m.view(np.uint8), ker).astype(bool)
-    soft = (m & near_bg) | (near_mask & bg)
+    soft = (m & _near(bg, reach)) | (_near(m, reach) & bg)
     region = out[y0:y1, x0:x1]
     region[soft] = np.clip(a[soft], 0.0, 1.0)
     return out
@@ -183,9 +188,7 @@ def attach_edges(ctx: Any, segments: list, everyone: np.ndarray) -> None:
     if background is not None:  # the complement of the drawn people's soft edge: a new background takes strands
         drawn_full = np.logical_or.reduce([s.mask for s in people]) if people else np.zeros((h, w), bool)
         soft = edge_alpha(drawn_full, full, everyone, reach)
-        k = 2 * reach + 1
-        ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-        band = cv2.dilate(drawn_full.view(np.uint8), ker).astype(bool) & (drawn_full | ~everyone)
+        band = _near(drawn_full, reach) & (drawn_full | ~everyone)
         bg = background.mask.astype(np.float32)
         bg[band] = 1.0 - soft[band]
         background.set_alpha(bg)
