@@ -379,10 +379,11 @@ class PersonParser:
                 if small is not None and small.any():
                     mask, evidence = mask | small, evidence | small
                 mask = sharpen_faceless(ctx, mask, faces) & ~things.animals
-                alpha = ctx_alpha(ctx)
-                mask = with_matte(mask, alpha, faces, things.animals)
-                if alpha is not None:  # the people whose outline the matte drew get its soft edge (parsing.assemble)
-                    ctx.cache["matte_people"] = mask & portrait_people(mask, faces)
+                if portrait_people(mask, faces).any():  # the matte runs only for people seen at portrait scale
+                    alpha = ctx_alpha(ctx)
+                    mask = with_matte(mask, alpha, faces, things.animals)
+                    if alpha is not None:  # their outline is the matte's: they get its soft edge (parsing.assemble)
+                        ctx.cache["matte_people"] = mask & portrait_people(mask, faces)
                 people = split_people(mask, faces, prob, evidence=evidence)
                 parts = [Part("person", m, FUSED_SOURCE, None, person=i) for i, m in enumerate(people.masks)]
                 return ParseOutput(parts=parts, data=people, source=FUSED_SOURCE)
