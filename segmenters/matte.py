@@ -38,7 +38,8 @@ import cv2
 import numpy as np
 
 from core.assets import packaged_available, packaged_path
-from segmenters.parsing import packaged_model
+from core.models import packaged_model
+from segmenters.parsing import ASSEMBLY_HOOKS, SEP
 
 log = logging.getLogger(__name__)
 
@@ -169,21 +170,20 @@ def edge_alpha(mask: np.ndarray, matte: np.ndarray, person: np.ndarray, reach: i
     return out
 
 
-def attach_edges(ctx: Any, segments: list, everyone: np.ndarray) -> None:
+def attach_edges(ctx: Any, segments: list, everyone: np.ndarray, sep: str) -> None:
     """Give the segments of people drawn by the matte (``ctx.cache["matte_people"]``, work size, set by
     segmenters/person.py), their hair and the background a soft edge from the matte at the photo's size (``Segment.set_alpha``:
     compositing blends by it, so a recolour of the hair or a new background takes the strands). ``everyone``:
-    all people at the photo's size (what is not background). Nothing on photos over ``MAX_ALPHA_PIXELS``."""
+    all people at the photo's size (what is not background); ``sep``: what parts a person's part label (``person 2 ·
+    hair``). Nothing on photos over ``MAX_ALPHA_PIXELS``."""
     drawn = ctx.cache.get("matte_people")
     h, w = ctx.photo.height, ctx.photo.width
     if drawn is None or not drawn.any() or h * w > MAX_ALPHA_PIXELS:
         return
-    from segmenters.parsing import SEP
-
     big = cv2.resize(drawn.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
     full = alpha(ctx.photo.pixels, (w, h))
     reach = max(1, int(round(EDGE_REACH * max(h, w))))
-    people = [s for s in segments if s.label.startswith("person ") and SEP not in s.label and (s.mask & big).any()]
+    people = [s for s in segments if s.label.startswith("person ") and sep not in s.label and (s.mask & big).any()]
     for s in people:
         s.set_alpha(edge_alpha(s.mask, full, s.mask, reach))
     background = next((s for s in segments if s.label == "background"), None)
@@ -195,10 +195,13 @@ def attach_edges(ctx: Any, segments: list, everyone: np.ndarray) -> None:
         bg[band] = 1.0 - soft[band]
         background.set_alpha(bg)
     for s in segments:
-        if s.label.split(SEP)[-1] != "hair":
+        if s.label.split(sep)[-1] != "hair":
             continue
         hair = s.mask & big  # only the hair of people the matte drew
         if hair.any():
             soft = edge_alpha(hair, full, everyone, reach)
             soft[s.mask & ~big] = 1.0
             s.set_alpha(soft)
+
+
+ASSEMBLY_HOOKS.append(lambda ctx, segments, everyone: attach_edges(ctx, segments, everyone, SEP))
