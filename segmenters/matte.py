@@ -12,9 +12,9 @@ and two TF conds (``Switch`` / ``Merge``) pick "downsample, then refine" or "as 
 the states are zero (RVM's own first frame) and the ratio is fixed (``RATIO``), so
 ``faces.recognizer.tfjs_to_onnx(..., fixed=...)`` specialises the graph to them: the conds keep their taken
 branch, the rest is one ONNX graph for any input size run by onnxruntime. It matches TFJS 4.22's own CPU
-backend to 4e-4 (mean 4e-7) on real photos of two sizes (grace_hopper 448 x 384, an odd 500 x 498 crop of the
-astronaut), checked with node + @tensorflow/tfjs; ``tests/test_matte.py`` checks the converter's new ops on a
-tiny random graph against a numpy reading of TensorFlow's ops.
+backend to 3e-4 (mean 5e-7) at the parse's input (``bench/matte_tfjs_check.py``: node + @tensorflow/tfjs; also
+4e-4 on an odd 500 x 498 crop at ratio 0.37); ``tests/test_matte.py`` checks the converter's new ops on a tiny
+random graph against a numpy reading of TensorFlow's ops.
 
 Input: RGB in [0, 1] (the graph normalises with ImageNet's mean and deviation itself), the photo resized so its
 longer side is ``SIDE``: the encoder then sees ``SIDE * RATIO`` px and the guided filter gives alpha at ``SIDE``.
