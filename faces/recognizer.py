@@ -185,13 +185,40 @@ def _input(name: str) -> str:
 
 
 NCHW_TO_NHWC_AXIS = (0, 3, 1, 2)  # the NHWC axis held by each NCHW axis
-FOLDED = ("SparseToDense", "Add", "AddV2")  # ops computed once here when every input is a constant (shape arithmetic)
+# ops computed once here when every input is a constant: shape arithmetic (nanodet's reshape targets, rvm's crop and
+# resize sizes once fixed inputs are known), the predicates of rvm's two conds, constants passed through Identity
+FOLDED = (
+    "SparseToDense", "Add", "AddV2", "Sub", "Mul", "RealDiv", "FloorMod", "Maximum", "Minimum", "Equal", "Squeeze",
+    "Cast", "StridedSlice", "Pack", "Identity", "BroadcastTo", "Shape",
+)  # fmt: skip
+_NP_DTYPES = {"DT_FLOAT": np.float32, "DT_INT32": np.int32, "DT_INT64": np.int64, "DT_BOOL": np.bool_}
+BIG = np.iinfo(np.int64).max  # "to the end" in an ONNX Slice
+
+
+def _strided_1d(node: dict[str, Any], begin: np.ndarray, end: np.ndarray, strides: np.ndarray) -> tuple[int, int, int]:
+    """A StridedSlice of a 1-D tensor as (start, stop, step) (stop ``BIG``: to the end); raises ValueError on masks
+    it does not translate. With ``shrink_axis_mask`` the slice is one element (the caller squeezes it)."""
+    if np.size(begin) != 1 or _attr(node, "ellipsis_mask", 0) or _attr(node, "new_axis_mask", 0):
+        raise ValueError(
+            f"{node['name']}: only a StridedSlice of a 1-D tensor without ellipsis / new axes is translated"
+        )
+    b, e, st = int(np.ravel(begin)[0]), int(np.ravel(end)[0]), int(np.ravel(strides)[0])
+    if st != 1:
+        raise ValueError(f"{node['name']}: a StridedSlice with stride {st} is not translated")
+    if _attr(node, "begin_mask", 0) & 1:
+        b = 0
+    if _attr(node, "end_mask", 0) & 1:
+        e = int(BIG)
+    if _attr(node, "shrink_axis_mask", 0) & 1:
+        e = b + 1 if b != -1 else int(BIG)
+    return b, e, st
 
 
 def _fold(node: dict[str, Any], args: list[np.ndarray]) -> np.ndarray:
     """The value of a node whose inputs are all constants (``FOLDED``): nanodet's reshape targets are written as
     ``shape + SparseToDense(no indices)``, an ONNX-to-TF export's way of spelling a constant."""
-    if node["op"] == "SparseToDense":
+    op = node["op"]
+    if op == "SparseToDense":
         indices, shape, values, default = args
         out = np.full([int(d) for d in np.atleast_1d(shape)], default, dtype=np.asarray(default).dtype)
         idx = np.asarray(indices)
@@ -199,26 +226,86 @@ def _fold(node: dict[str, Any], args: list[np.ndarray]) -> np.ndarray:
         for i, v in zip(idx, np.broadcast_to(values, (len(idx),)), strict=True):
             out[tuple(i)] = v
         return out
-    return np.asarray(args[0] + args[1])
+    if op in ("Add", "AddV2"):
+        return np.asarray(args[0] + args[1])
+    if op == "Sub":
+        return np.asarray(args[0] - args[1])
+    if op == "Mul":
+        return np.asarray(args[0] * args[1])
+    if op == "RealDiv":
+        return np.asarray(args[0] / args[1])
+    if op == "FloorMod":
+        return np.asarray(np.mod(args[0], args[1]))
+    if op == "Maximum":
+        return np.asarray(np.maximum(args[0], args[1]))
+    if op == "Minimum":
+        return np.asarray(np.minimum(args[0], args[1]))
+    if op == "Equal":
+        return np.asarray(np.equal(args[0], args[1]))
+    if op == "Squeeze":
+        dims = _attr(node, "squeeze_dims", []) or _attr(node, "axis", [])
+        return np.squeeze(args[0], axis=tuple(dims) if dims else None)
+    if op == "Cast":
+        return np.asarray(args[0]).astype(_NP_DTYPES[_attr(node, "DstT")["type"]])
+    if op == "StridedSlice":
+        b, e, st = _strided_1d(node, *args[1:4])
+        out = np.asarray(args[0])[b : (None if e == BIG else e) : st]
+        return out[0] if _attr(node, "shrink_axis_mask", 0) & 1 else out
+    if op == "Pack":
+        return np.stack([np.asarray(a) for a in args], axis=int(_attr(node, "axis", 0)))
+    if op == "Identity":
+        return np.asarray(args[0])
+    if op == "BroadcastTo":
+        return np.broadcast_to(args[0], [int(d) for d in args[1]]).copy()
+    if op == "Shape":
+        return np.asarray(np.shape(args[0]), np.int32)
+    raise ValueError(f"{node['name']}: TFJS op {op} is not folded")
+
+
+def _live(graph: TfjsGraph, wanted: list[str]) -> set[str]:
+    """The nodes the ``wanted`` outputs depend on (control inputs left out). SpaceToBatchND / BatchToSpaceND depend
+    only on their data: the dilated convolution they wrap is translated as one dilated Conv."""
+    by_name = {n["name"]: n for n in graph.nodes}
+    live: set[str] = set()
+    stack = list(wanted)
+    while stack:
+        name = stack.pop().partition(":")[0]
+        if name in live or name not in by_name:
+            continue
+        live.add(name)
+        node = by_name[name]
+        ins = [i for i in node.get("input", []) if not i.startswith("^")]
+        stack.extend(ins[:1] if node["op"] in ("SpaceToBatchND", "BatchToSpaceND") else ins)
+    return live
 
 
 NHWC_TO_NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}
 
 
-def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = None) -> bytes:
+def tfjs_to_onnx(
+    graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = None, fixed: dict[str, np.ndarray] | None = None
+) -> bytes:
     """The ONNX graph (bytes) of a TFJS graph built from the ops MobileFaceNet uses.
 
     Inputs stay NHWC (as the TFJS model takes them) and are transposed once; 4-D tensors then live as NCHW,
     and a constant that meets one is laid out to broadcast the same way (per-channel [C] -> [C, 1, 1]).
     Raises ValueError on an op, padding or layout it does not translate (so an unknown graph fails loudly).
     ``outputs``: the nodes whose values the ONNX graph gives, under their own names (default: ``graph.output``, as
-    ``output``); nanodet (segmenters/detector.py) gives six."""
+    ``output``); nanodet (segmenters/detector.py) gives six. ``fixed``: placeholders given as constants (rvm's
+    recurrent states and downsample ratio, segmenters/matte.py): the graph is specialised to them, so a cond whose
+    predicate they fix (TF ``Switch`` / ``Merge``) keeps only its taken branch. Only the nodes the outputs need are
+    translated. Shapes stay dynamic: ``Shape`` and the integer arithmetic on it become ONNX ops (int64)."""
     from onnx import TensorProto, helper, numpy_helper
 
     nodes: list[Any] = []
     inits: list[Any] = []
     consts = {n["name"]: graph.weights[n["name"]] for n in graph.nodes if n["op"] == "Const"}
     nchw: set[str] = set()  # tensors that are 4-D and laid out NCHW
+    ints: set[str] = set()  # integer (int64) tensors computed at run time: shapes and sizes
+    dead: set[str] = set()  # TF tensors on a branch not taken (a Switch's other output, and all that reads it)
+    dilation: dict[str, list[int]] = {}  # SpaceToBatchND nodes: the dilation of the convolution they wrap
+    dilated: dict[str, list[int]] = {}  # convolutions run dilated in place of a SpaceToBatchND .. BatchToSpaceND
+    fixed = fixed or {}
     inputs = []
     count = [0]
 
@@ -231,11 +318,14 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = 
         inits.append(numpy_helper.from_array(np.ascontiguousarray(arr, dtype), n))
         return n
 
-    def operand(name: str, with_4d: bool) -> str:
-        """A tensor as an elementwise operand; constants laid out for NCHW when the other side is 4-D."""
+    def operand(name: str, with_4d: bool, as_int: bool = False) -> str:
+        """A tensor as an elementwise operand; constants laid out for NCHW when the other side is 4-D (int64 when
+        the other side is a run-time integer tensor)."""
         if name not in consts:
             return name
         arr = consts[name]
+        if as_int:
+            return const(np.asarray(arr), np.int64)
         if with_4d and arr.ndim == 1 and arr.size > 1:
             arr = arr.reshape(-1, 1, 1)
         elif with_4d and arr.ndim == 4:
@@ -244,12 +334,18 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = 
             raise ValueError(f"a {arr.ndim}-D constant {name!r} meets a 4-D tensor")
         return const(arr, arr.dtype if arr.dtype != np.float64 else np.float32)
 
-    def conv(node: dict[str, Any], x: str, w: np.ndarray, b: np.ndarray | None, depthwise: bool) -> str:
+    def conv(
+        node: dict[str, Any], x: str, w: np.ndarray, b: np.ndarray | None, depthwise: bool, rate: list[int] | None
+    ) -> str:
         if _attr(node, "data_format", "NHWC") != "NHWC":
             raise ValueError(f"{node['name']}: data_format {_attr(node, 'data_format')} (only NHWC)")
         strides = _attr(node, "strides", [1, 1, 1, 1])
         dil = _attr(node, "dilations", [1, 1, 1, 1])
         padding = _attr(node, "padding", "VALID")
+        if rate is not None:  # SpaceToBatchND -> VALID conv -> BatchToSpaceND: one dilated VALID conv
+            if padding != "VALID" or list(strides) != [1, 1, 1, 1] or list(dil) != [1, 1, 1, 1]:
+                raise ValueError(f"{node['name']}: a space-to-batch conv that is not VALID, stride 1, undilated")
+            dil = [1, *rate, 1]
         if padding not in ("SAME", "VALID"):
             raise ValueError(f"{node['name']}: padding {padding} (only SAME / VALID)")
         kh, kw, cin, cm = w.shape
@@ -289,10 +385,37 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = 
         return x
 
     value: dict[str, str] = {}
+    wanted = {graph.output: "output"} if outputs is None else {o: o for o in outputs}
+    live = _live(graph, list(wanted))
     for node in graph.nodes:
         op, name = node["op"], node["name"]
         ins = [_input(i) for i in node.get("input", []) if not i.startswith("^")]
-        if op == "Const":
+        if op == "Const" or name not in live:
+            continue
+        if op != "Merge" and any(i in dead for i in ins):
+            dead.update([name] + [f"{name}:{k}" for k in range(1, 8)])
+            continue
+        if op == "Placeholder" and name in fixed:
+            consts[name] = np.asarray(fixed[name])
+            continue
+        if op == "Switch":  # a cond's fork: the predicate must be fixed; the branch not taken is dead
+            if ins[1] not in consts:
+                raise ValueError(f"{name}: a Switch whose predicate is not a constant (fix the placeholders)")
+            taken, other = (f"{name}:1", name) if bool(consts[ins[1]]) else (name, f"{name}:1")
+            dead.add(other)
+            if ins[0] in consts:
+                consts[taken] = consts[ins[0]]
+            else:
+                value[taken] = value.get(ins[0], ins[0])
+            continue
+        if op == "Merge":  # a cond's join: the one input on the branch taken
+            alive = [i for i in ins if i not in dead]
+            if len(alive) != 1:
+                raise ValueError(f"{name}: a Merge with {len(alive)} live inputs (only fixed conds are translated)")
+            if alive[0] in consts:
+                consts[name] = consts[alive[0]]
+            else:
+                value[name] = value.get(alive[0], alive[0])
             continue
         if op == "Placeholder":
             shape = [int(d.get("size", -1)) for d in _attr(node, "shape", {}).get("shape", {}).get("dim", [])]
@@ -318,18 +441,142 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = 
             bias = consts[ins[2]] if fused and fused[0] == "BiasAdd" else None
             if fused and fused[0] != "BiasAdd":
                 raise ValueError(f"{name}: fused ops {fused} do not start with BiasAdd")
-            x = conv(node, args[0], consts[ins[1]], bias, depthwise="Depthwise" in op)
+            rate = dilation.get(ins[0])
+            x = conv(node, args[0], consts[ins[1]], bias, depthwise="Depthwise" in op, rate=rate)
             out = activation(node, x, fused, ins[3:])
             nchw.add(out)
-        elif op in ("Add", "AddV2", "Sub", "Mul", "Maximum", "Minimum", "RealDiv"):
-            onnx_op = {"AddV2": "Add", "Maximum": "Max", "Minimum": "Min", "RealDiv": "Div"}.get(op, op)
+            if rate is not None:
+                dilated[name] = rate
+        elif op == "SpaceToBatchND":  # the start of a dilated conv (TF's way): the conv runs dilated instead
+            block = [int(v) for v in np.atleast_1d(consts[ins[1]])]
+            if not is4d or len(block) != 2:
+                raise ValueError(f"{name}: SpaceToBatchND only around a 2-D convolution of a 4-D tensor")
+            dilation[name] = block
+            out = args[0]
+        elif op == "BatchToSpaceND":  # the end of it: the dilated conv already gave the full-size result
+            block = [int(v) for v in np.atleast_1d(consts[ins[1]])]
+            if dilated.get(ins[0]) != block:
+                raise ValueError(f"{name}: BatchToSpaceND not right after its SpaceToBatchND's convolution")
+            out = args[0]
+        elif op in ("Add", "AddV2", "Sub", "Mul", "Maximum", "Minimum", "RealDiv", "FloorMod"):
+            onnx_op = {"AddV2": "Add", "Maximum": "Max", "Minimum": "Min", "RealDiv": "Div", "FloorMod": "Mod"}.get(
+                op, op
+            )
+            as_int = any(a in ints for a in args)
             out = fresh(onnx_op.lower())
-            nodes.append(helper.make_node(onnx_op, [operand(i, is4d) for i in args], [out]))
+            nodes.append(helper.make_node(onnx_op, [operand(i, is4d, as_int) for i in args], [out]))
             if is4d:
                 nchw.add(out)
+            if as_int:
+                ints.add(out)
+        elif op == "Shape":  # in the model's NHWC order, int64
+            out = fresh("shape")
+            nodes.append(helper.make_node("Shape", [args[0]], [out]))
+            if is4d:
+                raw, out = out, fresh("nhwc_shape")
+                nodes.append(helper.make_node("Gather", [raw, const(np.array([0, 2, 3, 1]), np.int64)], [out]))
+            ints.add(out)
+        elif op == "StridedSlice":  # of a 1-D run-time shape
+            b, e, st = _strided_1d(node, *(consts[i] for i in ins[1:4]))
+            sliced = fresh("slice")
+            nodes.append(
+                helper.make_node(
+                    "Slice",
+                    [args[0], const(np.array([b]), np.int64), const(np.array([e]), np.int64)],
+                    [sliced],
+                )
+            )
+            out = sliced
+            if _attr(node, "shrink_axis_mask", 0) & 1:
+                out = fresh("squeeze")
+                nodes.append(helper.make_node("Squeeze", [sliced, const(np.array([0]), np.int64)], [out]))
+            ints.add(out)
+        elif op == "Pack":  # scalars (run-time or constant) into a 1-D int64 vector
+            if int(_attr(node, "axis", 0)) != 0:
+                raise ValueError(f"{name}: a Pack along axis {_attr(node, 'axis')} is not translated")
+            parts = []
+            for i, a in zip(ins, args, strict=True):
+                if i in consts:
+                    parts.append(const(np.atleast_1d(consts[i]), np.int64))
+                else:
+                    part = fresh("unsqueeze")
+                    nodes.append(helper.make_node("Unsqueeze", [a, const(np.array([0]), np.int64)], [part]))
+                    parts.append(part)
+            out = fresh("pack")
+            nodes.append(helper.make_node("Concat", parts, [out], axis=0))
+            ints.add(out)
+        elif op == "Cast":
+            to = _attr(node, "DstT")["type"]
+            if to not in ("DT_FLOAT", "DT_INT32"):
+                raise ValueError(f"{name}: a Cast to {to} is not translated")
+            out = fresh("cast")
+            # TF's float -> int truncates towards zero, as ONNX's Cast does in onnxruntime
+            tp = TensorProto.FLOAT if to == "DT_FLOAT" else TensorProto.INT64
+            nodes.append(helper.make_node("Cast", [args[0]], [out], to=tp))
+            if to == "DT_INT32":
+                ints.add(out)
+        elif op == "Slice":  # of a 4-D tensor: NHWC begin (constant) and size (-1: to the end)
+            if not is4d or ins[1] not in consts:
+                raise ValueError(f"{name}: a Slice only of a 4-D tensor from a constant begin is translated")
+            begin = np.asarray(consts[ins[1]], np.int64)
+            perm = const(np.array(NCHW_TO_NHWC_AXIS), np.int64)
+            if ins[2] in consts:
+                size = np.asarray(consts[ins[2]], np.int64)
+                ends_nhwc = const(np.where(size < 0, BIG, begin + size), np.int64)
+            else:
+                summed, neg, ends_nhwc = fresh("end"), fresh("neg"), fresh("ends")
+                nodes.append(helper.make_node("Add", [args[2], const(begin, np.int64)], [summed]))
+                nodes.append(helper.make_node("Less", [args[2], const(np.array(0), np.int64)], [neg]))
+                nodes.append(helper.make_node("Where", [neg, const(np.array(BIG), np.int64), summed], [ends_nhwc]))
+            starts, ends, out = fresh("starts"), fresh("ends"), fresh("crop")
+            nodes.append(helper.make_node("Gather", [const(begin, np.int64), perm], [starts]))
+            nodes.append(helper.make_node("Gather", [ends_nhwc, perm], [ends]))
+            nodes.append(helper.make_node("Slice", [args[0], starts, ends], [out]))
+            nchw.add(out)
+        elif op == "BroadcastTo":  # a recurrent state to a feature map's NHWC shape
+            shape = fresh("nchw_shape")
+            nodes.append(
+                helper.make_node(
+                    "Gather", [operand(args[1], False, True), const(np.array(NCHW_TO_NHWC_AXIS), np.int64)], [shape]
+                )
+            )
+            out = fresh("expand")
+            nodes.append(helper.make_node("Expand", [operand(args[0], True), shape], [out]))
+            nchw.add(out)
+        elif op == "Split":  # equal parts: (axis, value), num_split outputs name, name:1, ...
+            axis = int(consts[ins[0]])
+            if args[1] in nchw:
+                axis = NHWC_TO_NCHW_AXIS[axis % 4]
+            outs = [fresh("split") for _ in range(int(_attr(node, "num_split", 2)))]
+            nodes.append(helper.make_node("Split", [args[1]], outs, axis=axis))
+            for k, o in enumerate(outs[1:], start=1):
+                value[f"{name}:{k}"] = o
+                if args[1] in nchw:
+                    nchw.add(o)
+            out = outs[0]
+            if args[1] in nchw:
+                nchw.add(out)
+        elif op == "AvgPool":
+            if not is4d or _attr(node, "data_format", "NHWC") != "NHWC":
+                raise ValueError(f"{name}: AvgPool only on NHWC 4-D tensors")
+            padding = _attr(node, "padding", "VALID")
+            kwargs = {"kernel_shape": _attr(node, "ksize")[1:3], "strides": _attr(node, "strides")[1:3]}
+            if padding == "SAME":  # TF leaves the padding out of the average, as count_include_pad=0 does
+                kwargs["auto_pad"] = "SAME_UPPER"
+            elif padding != "VALID":
+                raise ValueError(f"{name}: padding {padding} (only SAME / VALID)")
+            out = fresh("avgpool")
+            nodes.append(helper.make_node("AveragePool", [args[0]], [out], **kwargs))
+            nchw.add(out)
         elif op in ("Relu", "Abs", "Sqrt", "Neg", "Identity", "Sigmoid", "Tanh"):
             out = fresh(op.lower())
             nodes.append(helper.make_node(op, [operand(args[0], False)], [out]))
+            if is4d:
+                nchw.add(out)
+        elif op == "Relu6":  # standalone (hard-swish is x * Relu6(x + 3) / 6)
+            out = fresh("relu6")
+            low, high = const(np.array(0, np.float32)), const(np.array(6, np.float32))
+            nodes.append(helper.make_node("Clip", [args[0], low, high], [out]))
             if is4d:
                 nchw.add(out)
         elif op == "Square":
@@ -415,7 +662,7 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = 
             nodes.append(helper.make_node("Concat", [operand(a, is4d) for a in args[:-1]], [out], axis=axis))
             if is4d:
                 nchw.add(out)
-        elif op == "ResizeBilinear":  # NHWC [N, H, W, C] to the constant size (H, W)
+        elif op == "ResizeBilinear":  # NHWC [N, H, W, C] to the size (H, W): constant or computed at run time
             if not is4d:
                 raise ValueError(f"{name}: ResizeBilinear only on 4-D tensors")
             if _attr(node, "align_corners", False):
@@ -426,7 +673,7 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = 
                 mode = "asymmetric"
             lead, sizes, out = fresh("shape"), fresh("sizes"), fresh("resize")
             nodes.append(helper.make_node("Shape", [args[0]], [lead], start=0, end=2))
-            nodes.append(helper.make_node("Concat", [lead, const(consts[ins[1]], np.int64)], [sizes], axis=0))
+            nodes.append(helper.make_node("Concat", [lead, operand(args[1], False, True)], [sizes], axis=0))
             nodes.append(
                 helper.make_node(
                     "Resize", [args[0], "", "", sizes], [out], mode="linear", coordinate_transformation_mode=mode
@@ -495,7 +742,6 @@ def tfjs_to_onnx(graph: TfjsGraph, opset: int = 17, outputs: list[str] | None = 
         else:
             raise ValueError(f"{name}: TFJS op {op} is not translated")
         value[name] = out
-    wanted = {graph.output: "output"} if outputs is None else {o: o for o in outputs}
     for src, dst in wanted.items():
         if src not in value:
             raise ValueError(f"the graph's output {src!r} is not computed")

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -238,6 +238,11 @@ def smallest_segment_at(segments: Sequence[Segment], x: float, y: float) -> Segm
 # -- assembling segments -------------------------------------------------------------------------------
 
 
+# called at the end of ``assemble`` with (ctx, the full-size segments, everyone at full size); a parser module
+# that attaches something to the segments registers here (segmenters/matte.py: soft edges)
+ASSEMBLY_HOOKS: list[Callable[[ParseContext, list[Segment], np.ndarray], None]] = []
+
+
 def assemble(ctx: ParseContext) -> list[Segment]:
     """Turn every parser's parts into full-size segments: instances, unions, per-person parts, background."""
     h, w = ctx.photo.height, ctx.photo.width
@@ -327,6 +332,8 @@ def assemble(ctx: ParseContext) -> list[Segment]:
         else:
             big = full[label] if label in full else _to_full(ctx, mask)
         segments.append(Segment(id=i, label=label, mask=big, source=source, score=score))
+    for hook in ASSEMBLY_HOOKS:  # e.g. segmenters/matte.py: soft edges of the people and hair the matte drew
+        hook(ctx, segments, everyone_big)
     return segments
 
 
