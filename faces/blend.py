@@ -172,6 +172,49 @@ def _skin_tint(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, sigma: float) 
     return out
 
 
+CHROMA_GAIN_MAX = 2.0  # the new skin's colour detail is deepened at most this much (see _chroma_depth)
+
+
+def _chroma_depth(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+    """Lab ``out`` with the colour detail of its skin (a, b above the broad band of Gaussian ``sigma``, lightly
+    smoothed: grain and JPEG colour noise left out) made as strong as the photo skin's (``lo``) there, never
+    weaker, at most ``CHROMA_GAIN_MAX`` x: its own pattern (the tint-matched shadows, the gallery face's flush),
+    the photo's depth of colour. A face whose colour detail is weaker than the skin around it looks grey and
+    flat, a mask (t1, the astronaut: 55-70 % of the photo's). Only one number per channel is read from the photo."""
+    w = skin.astype(np.float32)
+    if w.sum() < 64:
+        return out
+    dn = cv2.GaussianBlur(out[..., 1:] - _masked_low(out[..., 1:], w, sigma), (0, 0), 1.0)[skin]
+    do = cv2.GaussianBlur(lo[..., 1:] - _masked_low(lo[..., 1:], w, sigma), (0, 0), 1.0)[skin]
+    gain = np.clip(do.std(0) / np.maximum(dn.std(0), 1e-3), 1.0, CHROMA_GAIN_MAX).astype(np.float32)
+    if (gain <= 1.01).all():
+        return out
+    ws = (cv2.GaussianBlur(w, (0, 0), 1.5) * w)[..., None]
+    low = _masked_low(out[..., 1:], w, sigma)
+    out = out.copy()
+    out[..., 1:] += ws * (gain - 1.0) * (out[..., 1:] - low)
+    return out
+
+
+LIP_BAND = 1.0 / 25.0  # x face size: the Gaussian sigma of the lips' own broad band (their colour and shading)
+
+
+def _lip_colour(out: np.ndarray, ln: np.ndarray, lo: np.ndarray, lips: np.ndarray, size: float) -> np.ndarray:
+    """Lab ``out`` with the lips (bool crop ``lips``) made of the photo's own lip colour and shading (``lo``'s broad
+    band over the lips only, Gaussian sigma ``LIP_BAND`` x face size) and the new face's lip detail above it
+    (``ln``: the new face's Lab after the tone transfer). The skin's broad band reaches the lips otherwise, with
+    the gallery lips' own colour difference on it: pale pink lips on a face whose own are red (t1)."""
+    if lips.sum() < 16:
+        return out
+    sigma = max(1.0, LIP_BAND * size)
+    w = lips.astype(np.float32)
+    inner = cv2.erode(lips.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # the photo's lips read off their edge
+    wo = inner.astype(np.float32) if inner.sum() >= 16 else w
+    lipped = ln - _masked_low(ln, w, sigma) + _masked_low(lo, wo, sigma)
+    soft = cv2.GaussianBlur(cv2.dilate(w, np.ones((3, 3), np.uint8)), (0, 0), max(0.7, 0.01 * size))[..., None]
+    return out + soft * (lipped - out)
+
+
 def match_photo(
     new: np.ndarray,
     orig: np.ndarray,
@@ -180,6 +223,7 @@ def match_photo(
     rng: np.random.Generator | None = None,
     skin: np.ndarray | None = None,
     grain: np.ndarray | None = None,
+    lips: np.ndarray | None = None,
 ) -> np.ndarray:
     """Make ``new`` (RGB uint8 crop) look shot with ``orig``'s camera and light, inside ``mask`` (bool crop).
 
@@ -194,7 +238,10 @@ def match_photo(
       original's shading and local skin colour, the new face's features); the new skin's own shading
       above that band is no stronger than the photo skin's (:func:`_match_shading`), and its colour detail
       is the colour the photo's skin takes at that lightness (:func:`_skin_tint`: shadows not grey-tan on a
-      face whose shadows are orange);
+      face whose shadows are orange), and that colour detail no weaker than the photo skin's
+      (:func:`_chroma_depth`: a face with less colour in it than the skin around it looks grey);
+    - lips (``lips``, bool crop): the photo's own lip colour and shading, the new lips' detail
+      (:func:`_lip_colour`);
     - grain: the new face's finest band is cut down to the original's, or the photo's own ``grain`` (float
       RGB crop, :func:`photo_grain`; else Gaussian noise) is added up to it (:func:`_match_grain`).
     """
@@ -223,6 +270,10 @@ def match_photo(
             out = _skin_chroma(out, lo, mask & skin, size)
         if SKIN_TINT > 0:
             out = _skin_tint(out, lo, mask & skin, sigma)
+        if CHROMA_GAIN_MAX > 1:
+            out = _chroma_depth(out, lo, mask & skin, sigma)
+    if lips is not None:
+        out = _lip_colour(out, ln, lo, lips & mask, size)
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
     on = mask if skin is None or (mask & skin).sum() < 64 else mask & skin  # grain is read on skin
     return np.clip(_match_grain(rgb, go, on, rng, grain) + 0.5, 0, 255).astype(np.uint8)
@@ -627,7 +678,8 @@ def mesh_swap(
             np.uint8
         )
     if colour:
-        warped = match_photo(warped, base, m, face.size, gen, _skin(dst, (x0, y0), m.shape, face.size), grain)
+        lips = mesh_parts(m.shape, dst - np.array([x0, y0], np.float32))[1]["lips"]
+        warped = match_photo(warped, base, m, face.size, gen, _skin(dst, (x0, y0), m.shape, face.size), grain, lips)
     if not keep_mouth and mouth is not None:  # the open mouth: the target's teeth over the photo's light layout
         detail = None
         if teeth is not None:

@@ -941,6 +941,81 @@ def test_skin_tint_gives_the_new_skin_the_photo_skins_shadow_colour(monkeypatch)
     assert not np.array_equal(outs[0], outs[1])
 
 
+def test_lips_take_the_photos_own_colour(monkeypatch):
+    """faces.blend._lip_colour: the new lips are the photo's own lip colour and shading with the new lips' detail
+    (t1 #1: the skin's broad band with the gallery lips' own difference on it made her red lips pale pink; look
+    ``lips`` 39 on main 292136c). Off, the lips' colour stays far from hers; on, it is close; nothing outside the
+    paste changes."""
+    from dataclasses import replace
+
+    import faces.blend as fb
+    from faces.gallery import load_target
+    from faces.measures import look
+
+    from tests import photos
+
+    img = photos.load("t1")
+    f = [f for f in find_faces(img) if f.index == 1][0]
+    moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
+    gaps = []
+    for on in (False, True):
+        if not on:
+            monkeypatch.setattr(fb, "_lip_colour", lambda out, ln, lo, lips, size: out)
+        else:
+            monkeypatch.undo()
+        out = img.copy()
+        mask = fb.mesh_swap(out, img, moved, load_target("synthetic_young_narrow_dark"), rng=np.random.default_rng(0))
+        assert np.array_equal(out[~mask], img[~mask])
+        gaps.append(look(img, out, f)["lips"])
+    assert gaps[0] > 15.0 and gaps[1] < 8.0, gaps
+
+
+def test_chroma_depth_raises_weak_skin_colour_detail_to_the_photos():
+    """faces.blend._chroma_depth: the new skin's colour detail (a, b above the broad band) is made as strong as the
+    photo skin's, at most CHROMA_GAIN_MAX x, never weaker; its own pattern is kept (only a gain per channel)."""
+    import faces.blend as fb
+
+    rng = np.random.default_rng(0)
+    pattern = cv2.GaussianBlur(rng.normal(0, 1, (90, 90, 2)).astype(np.float32), (0, 0), 3.0)
+    pattern /= pattern.std((0, 1))
+    base = np.dstack([np.full((90, 90), 70.0), np.full((90, 90), 12.0), np.full((90, 90), 20.0)]).astype(np.float32)
+    photo, new = base.copy(), base.copy()
+    photo[..., 1:] += 4.0 * pattern[::-1]  # the photo's own colour map: another pattern, stronger
+    new[..., 1:] += 2.0 * pattern
+    skin = np.zeros((90, 90), bool)
+    skin[10:80, 10:80] = True
+    out = fb._chroma_depth(new, photo, skin, 6.0)
+    inner = np.zeros_like(skin)
+    inner[20:70, 20:70] = True
+    ratio = (out[..., 1:] - base[..., 1:])[inner].std(0) / (new[..., 1:] - base[..., 1:])[inner].std(0)
+    assert np.all(ratio > 1.6) and np.all(ratio <= fb.CHROMA_GAIN_MAX + 0.05), ratio
+    corr = np.corrcoef((out - new)[inner][:, 1], (new - base)[inner][:, 1])[0, 1]
+    assert corr > 0.9  # its own pattern deepened, not the photo's copied
+    assert np.array_equal(out[~skin], new[~skin])
+    again = fb._chroma_depth(photo, new, skin, 6.0)  # colour detail stronger than the photo's: left as it is
+    assert np.array_equal(again, photo)
+
+
+def test_ring_match_reads_the_persons_own_skin_around_the_face(real, faces):
+    """faces.measures.ring_match: the original against itself matches exactly; a face made grey (its skin's
+    colour halved towards neutral) stands far off its neck and ears; the ring is the person's own skin (most
+    of it inside the skin colour model, none of it inside the face)."""
+    from faces.measures import ring_match, skin_ring
+
+    img = real["astronaut"]
+    f = faces["astronaut"][0]
+    ring = skin_ring(img, f)
+    assert ring.sum() > 500 and not (ring & face_mask(img.shape, f)).any()
+    same = ring_match(img, img, f)
+    assert same["ring_excess"] == 0.0 and same["ring_ab"] == same["ring_ab_orig"]
+    lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    m = face_mask(img.shape, f)
+    lab[m, 1:] *= 0.4
+    grey = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255 + 0.5, 0, 255).astype(np.uint8)
+    got = ring_match(img, grey, f)
+    assert got["ring_excess"] > 5.0 and got["ring_ab"] > got["ring_ab_orig"] + 5.0, got
+
+
 def test_recognizer_light_bench_variants():
     """bench/recognizer_light.py's light variants are what it reports: a quadratic / a plane fitted over the
     skin weights reproduce such a field exactly (off the skin too), ``mean`` is flat, ``band9`` is the editor's
