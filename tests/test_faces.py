@@ -1016,6 +1016,30 @@ def test_ring_match_reads_the_persons_own_skin_around_the_face(real, faces):
     assert got["ring_excess"] > 5.0 and got["ring_ab"] > got["ring_ab_orig"] + 5.0, got
 
 
+def test_grainier_new_face_is_smoothed_to_the_photos_grain(monkeypatch):
+    """faces.blend._match_grain: a gallery face grainier than a soft photo is smoothed until its grain is the
+    photo's (read on the skin away from the face's edge). One pass (main 292136c) left t1 #0 at 1.35 x the photo's
+    grain (look ``grain``), t1 #1 at 1.39; now about 1.1-1.2."""
+    from dataclasses import replace
+
+    import faces.blend as fb
+    from faces.gallery import load_target
+    from faces.measures import look
+
+    from tests import photos
+
+    img = photos.load("t1")
+    f = [f for f in find_faces(img) if f.index == 0][0]
+    moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
+    grains = []
+    for passes in (1, fb.GRAIN_PASSES):
+        monkeypatch.setattr(fb, "GRAIN_PASSES", passes)
+        out = img.copy()
+        fb.mesh_swap(out, img, moved, load_target("synthetic_young_narrow_dark"), rng=np.random.default_rng(0))
+        grains.append(look(img, out, f)["grain"])
+    assert grains[1] < grains[0] - 0.1 and 0.9 <= grains[1] <= 1.2, grains
+
+
 def test_recognizer_light_bench_variants():
     """bench/recognizer_light.py's light variants are what it reports: a quadratic / a plane fitted over the
     skin weights reproduce such a field exactly (off the skin too), ``mean`` is flat, ``band9`` is the editor's
