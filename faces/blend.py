@@ -72,11 +72,10 @@ def wide_blur(x: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def _masked_low(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
-    num = wide_blur(x * w[..., None], sigma)
-    den = wide_blur(w, sigma)
-    if den.ndim == 2:
-        den = den[..., None]
-    return num / np.maximum(den, 1e-4)
+    """The Gaussian low band of ``x`` (float H x W, or H x W x C) over the weights ``w`` (H x W) only."""
+    num = wide_blur(x * (w if x.ndim == 2 else w[..., None]), sigma).reshape(x.shape)
+    den = np.maximum(wide_blur(w, sigma), 1e-4)
+    return num / (den if x.ndim == 2 else den[..., None])
 
 
 def _match_sharpness(new: np.ndarray, gn: np.ndarray, do: float, mask: np.ndarray) -> np.ndarray:
@@ -116,10 +115,20 @@ def _match_shading(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float
         return cv2.GaussianBlur(x, (0, 0), fine) - wide_blur(x, broad)
 
     bn, bo = band(ln), band(lo)
+    w = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 1.5)
+    if SHADING_QUANTILES:  # the new shading's values mapped onto the photo's (its ranks, the photo's spread and
+        # tails: a gallery face's shine on a matte photo face is cut to the photo's brightest skin), only ever less
+        a = bn[skin]
+        order = np.argsort(a, kind="stable")
+        mapped = np.empty_like(a)
+        mapped[order] = np.quantile(bo[skin], (np.arange(len(a)) + 0.5) / len(a))
+        mapped = np.where(np.abs(mapped) < np.abs(a), mapped, a)
+        change = np.zeros_like(bn)
+        change[skin] = mapped - a
+        return ln + w * cv2.GaussianBlur(change, (0, 0), fine)
     gain = float(np.clip(bo[skin].std() / max(float(bn[skin].std()), 1e-3), 0.5, 1.0))
     if gain >= 0.99:
         return ln
-    w = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 1.5)
     return ln - (1.0 - gain) * w * bn
 
 
@@ -215,6 +224,57 @@ def _lip_colour(out: np.ndarray, ln: np.ndarray, lo: np.ndarray, lips: np.ndarra
     return out + soft * (lipped - out)
 
 
+LEVEL_SKIN = True  # match_photo: the new skin's lightness level matched to the photo skin's, unclosed
+LEVEL_DARK = 6.0  # L units under the closing: a dark feature of the photo, left out of that level
+SHADING_QUANTILES = True  # _match_shading maps the new shading's values onto the photo's (else: one gain)
+RELIGHT_EDGE = 0.08  # x face size: _relight fades in over this much inside the skin's edge
+RELIGHT = 1.0  # share of the light-direction change applied (see _relight); 0: off
+
+
+def mesh_normals(
+    mesh: np.ndarray, depth: np.ndarray, tris: np.ndarray, origin: tuple[int, int], shape: tuple[int, int]
+) -> np.ndarray:
+    """Float32 (H, W, 3) crop at ``origin``: the unit surface normal of the face mesh (x, y: photo px; ``depth``:
+    MediaPipe's relative depth in px, smaller = nearer) under each pixel, flat per triangle (near triangles drawn
+    last), zero outside the mesh, pointing at the camera (z < 0)."""
+    p = np.concatenate([mesh - np.array(origin, np.float32), depth[:, None]], 1).astype(np.float32)
+    n = np.cross(p[tris[:, 1]] - p[tris[:, 0]], p[tris[:, 2]] - p[tris[:, 0]])
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-6)
+    n *= np.where(n[:, 2:] > 0, -1.0, 1.0)
+    out = np.zeros((*shape, 3), np.float32)
+    fixed = np.round(p[:, :2] * 16).astype(np.int32)
+    for t in np.argsort(-depth[tris].mean(1), kind="stable"):
+        cv2.fillConvexPoly(out, fixed[tris[t]], n[t].tolist(), lineType=cv2.LINE_8, shift=4)
+    return out
+
+
+def _relight(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, normals: np.ndarray, size: float) -> np.ndarray:
+    """Lightness ``ln`` (new face, crop) relit from the gallery photo's light direction to the photo's: in the
+    shading band (Gaussian sigma face size / 40 .. / 9), the part of each image's lightness a linear function of
+    the surface ``normals`` explains (least squares over ``skin``; the light's direction and strength: three
+    numbers per image) is taken out of the new face and the photo's put in. A frontal, front-lit gallery face
+    warped onto a face lit from one side keeps its own shadows otherwise (both sides of the nose shaded, a cheek
+    highlight where the photo has none): a pasted mask. Only the photo's light is read, not its shading map."""
+    if skin.sum() < 64:
+        return ln
+    fine, broad = max(0.8, size / 40.0), max(1.5, size / 9.0)
+    w = skin.astype(np.float32)
+
+    def band(x: np.ndarray) -> np.ndarray:  # over the skin only
+        return _masked_low(x, w, fine) - _masked_low(x, w, broad)
+
+    nb = band(normals)
+    a = nb[skin]
+    gram = a.T @ a + 1e-3 * len(a) * np.eye(3, dtype=np.float32)
+
+    def fit(x: np.ndarray) -> np.ndarray:
+        return np.linalg.solve(gram, a.T @ band(x)[skin])
+
+    cn, co = fit(ln), fit(lo)
+    ws = inner_alpha(skin, RELIGHT_EDGE * size)  # faded in from the skin's edge: the mesh's steep edge triangles
+    return ln + RELIGHT * ws * (nb @ (co - cn))
+
+
 def match_photo(
     new: np.ndarray,
     orig: np.ndarray,
@@ -224,6 +284,7 @@ def match_photo(
     skin: np.ndarray | None = None,
     grain: np.ndarray | None = None,
     lips: np.ndarray | None = None,
+    normals: np.ndarray | None = None,
 ) -> np.ndarray:
     """Make ``new`` (RGB uint8 crop) look shot with ``orig``'s camera and light, inside ``mask`` (bool crop).
 
@@ -264,7 +325,17 @@ def match_photo(
     closed_n[..., 0] = cv2.morphologyEx(ln[..., 0], cv2.MORPH_CLOSE, se)
     closed_o[..., 0] = cv2.morphologyEx(lo[..., 0], cv2.MORPH_CLOSE, se)
     out = ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma)
+    if LEVEL_SKIN:  # the closing lifts each band to its skin's upper envelope: a mottled gallery skin then sits
+        # lower under its own than the photo's smooth skin (t1 #0: 3.6 L darker): the skin's own level, unclosed,
+        # is matched again, without either face's dark features (nostrils, creases, frames: well under the closing)
+        shut = cv2.morphologyEx(out[..., 0], cv2.MORPH_CLOSE, se)
+        flat = (m > 0) & (closed_o[..., 0] - lo[..., 0] < LEVEL_DARK) & (shut - out[..., 0] < LEVEL_DARK)
+        if flat.sum() >= 64:
+            fade = inner_alpha(m > 0, RELIGHT_EDGE * size)  # the edge keeps the closed estimate (no seam)
+            out[..., 0] += fade * _masked_low(lo[..., 0] - out[..., 0], flat.astype(np.float32), sigma)
     if skin is not None:  # the gallery skin's own shading no stronger than the photo's skin's
+        if normals is not None and RELIGHT > 0:
+            out[..., 0] = _relight(out[..., 0], lo[..., 0], mask & skin, normals, size)
         out[..., 0] = _match_shading(out[..., 0], lo[..., 0], mask & skin, size)
         if SKIN_CHROMA > 0:
             out = _skin_chroma(out, lo, mask & skin, size)
@@ -686,7 +757,11 @@ def mesh_swap(
         )
     if colour:
         lips = mesh_parts(m.shape, dst - np.array([x0, y0], np.float32))[1]["lips"]
-        warped = match_photo(warped, base, m, face.size, gen, _skin(dst, (x0, y0), m.shape, face.size), grain, lips)
+        normals = (
+            None if face.mesh_depth is None else mesh_normals(dst, face.mesh_depth, target.tris, (x0, y0), m.shape)
+        )
+        skin = _skin(dst, (x0, y0), m.shape, face.size)
+        warped = match_photo(warped, base, m, face.size, gen, skin, grain, lips, normals)
     if not keep_mouth and mouth is not None:  # the open mouth: the target's teeth over the photo's light layout
         detail = None
         if teeth is not None:
