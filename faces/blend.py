@@ -71,11 +71,17 @@ def wide_blur(x: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _masked_low(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
+def _weighted_low(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
     """The Gaussian low band of ``x`` (float H x W, or H x W x C) over the weights ``w`` (H x W) only."""
     num = wide_blur(x * (w if x.ndim == 2 else w[..., None]), sigma).reshape(x.shape)
     den = np.maximum(wide_blur(w, sigma), 1e-4)
     return num / (den if x.ndim == 2 else den[..., None])
+
+
+def _masked_low(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
+    """The photo's light estimate: :func:`_weighted_low` of ``x`` (H x W x C) (bench/recognizer_light.py puts other
+    light models in its place)."""
+    return _weighted_low(x, w, sigma)
 
 
 def _match_sharpness(new: np.ndarray, gn: np.ndarray, do: float, mask: np.ndarray) -> np.ndarray:
@@ -115,20 +121,10 @@ def _match_shading(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float
         return cv2.GaussianBlur(x, (0, 0), fine) - wide_blur(x, broad)
 
     bn, bo = band(ln), band(lo)
-    w = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 1.5)
-    if SHADING_QUANTILES:  # the new shading's values mapped onto the photo's (its ranks, the photo's spread and
-        # tails: a gallery face's shine on a matte photo face is cut to the photo's brightest skin), only ever less
-        a = bn[skin]
-        order = np.argsort(a, kind="stable")
-        mapped = np.empty_like(a)
-        mapped[order] = np.quantile(bo[skin], (np.arange(len(a)) + 0.5) / len(a))
-        mapped = np.where(np.abs(mapped) < np.abs(a), mapped, a)
-        change = np.zeros_like(bn)
-        change[skin] = mapped - a
-        return ln + w * cv2.GaussianBlur(change, (0, 0), fine)
     gain = float(np.clip(bo[skin].std() / max(float(bn[skin].std()), 1e-3), 0.5, 1.0))
     if gain >= 0.99:
         return ln
+    w = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 1.5)
     return ln - (1.0 - gain) * w * bn
 
 
@@ -181,30 +177,6 @@ def _skin_tint(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, sigma: float) 
     return out
 
 
-CHROMA_GAIN_MAX = 2.0  # the new skin's colour detail is deepened at most this much (see _chroma_depth)
-
-
-def _chroma_depth(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
-    """Lab ``out`` with the colour detail of its skin (a, b above the broad band of Gaussian ``sigma``, lightly
-    smoothed: grain and JPEG colour noise left out) made as strong as the photo skin's (``lo``) there, never
-    weaker, at most ``CHROMA_GAIN_MAX`` x: its own pattern (the tint-matched shadows, the gallery face's flush),
-    the photo's depth of colour. A face whose colour detail is weaker than the skin around it looks grey and
-    flat, a mask (t1, the astronaut: 55-70 % of the photo's). Only one number per channel is read from the photo."""
-    w = skin.astype(np.float32)
-    if w.sum() < 64:
-        return out
-    dn = cv2.GaussianBlur(out[..., 1:] - _masked_low(out[..., 1:], w, sigma), (0, 0), 1.0)[skin]
-    do = cv2.GaussianBlur(lo[..., 1:] - _masked_low(lo[..., 1:], w, sigma), (0, 0), 1.0)[skin]
-    gain = np.clip(do.std(0) / np.maximum(dn.std(0), 1e-3), 1.0, CHROMA_GAIN_MAX).astype(np.float32)
-    if (gain <= 1.01).all():
-        return out
-    ws = (cv2.GaussianBlur(w, (0, 0), 1.5) * w)[..., None]
-    low = _masked_low(out[..., 1:], w, sigma)
-    out = out.copy()
-    out[..., 1:] += ws * (gain - 1.0) * (out[..., 1:] - low)
-    return out
-
-
 LIP_BAND = 1.0 / 25.0  # x face size: the Gaussian sigma of the lips' own broad band (their colour and shading)
 
 
@@ -219,14 +191,14 @@ def _lip_colour(out: np.ndarray, ln: np.ndarray, lo: np.ndarray, lips: np.ndarra
     w = lips.astype(np.float32)
     inner = cv2.erode(lips.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # the photo's lips read off their edge
     wo = inner.astype(np.float32) if inner.sum() >= 16 else w
-    lipped = ln - _masked_low(ln, w, sigma) + _masked_low(lo, wo, sigma)
+    lipped = ln - _weighted_low(ln, w, sigma) + _weighted_low(lo, wo, sigma)
     soft = cv2.GaussianBlur(cv2.dilate(w, np.ones((3, 3), np.uint8)), (0, 0), max(0.7, 0.01 * size))[..., None]
     return out + soft * (lipped - out)
 
 
 LEVEL_SKIN = True  # match_photo: the new skin's lightness level matched to the photo skin's, unclosed
+LEVEL_EDGE = 0.03  # x face size: that level change fades in over this much inside the paste mask's edge
 LEVEL_DARK = 6.0  # L units under the closing: a dark feature of the photo, left out of that level
-SHADING_QUANTILES = True  # _match_shading maps the new shading's values onto the photo's (else: one gain)
 RELIGHT_EDGE = 0.08  # x face size: _relight fades in over this much inside the skin's edge
 RELIGHT = 1.0  # share of the light-direction change applied (see _relight); 0: off
 
@@ -261,7 +233,7 @@ def _relight(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, normals: np.ndarr
     w = skin.astype(np.float32)
 
     def band(x: np.ndarray) -> np.ndarray:  # over the skin only
-        return _masked_low(x, w, fine) - _masked_low(x, w, broad)
+        return _weighted_low(x, w, fine) - _weighted_low(x, w, broad)
 
     nb = band(normals)
     a = nb[skin]
@@ -296,11 +268,12 @@ def match_photo(
       taken over ``skin`` only: the face mask without eyes, brows and lips; for lightness after a
       grey-level closing, so nostrils, creases and glasses frames do not count) and the detail above it;
       the result keeps the new face's detail over the original's broad band (a two-band blend: the
-      original's shading and local skin colour, the new face's features); the new skin's own shading
+      original's shading and local skin colour, the new face's features), the skin's lightness level then
+      matched again without the closing (``LEVEL_SKIN``); in the shading band the gallery photo's light
+      direction is replaced by the photo's (:func:`_relight`, from the mesh's surface ``normals``); the new skin's own shading
       above that band is no stronger than the photo skin's (:func:`_match_shading`), and its colour detail
       is the colour the photo's skin takes at that lightness (:func:`_skin_tint`: shadows not grey-tan on a
-      face whose shadows are orange), and that colour detail no weaker than the photo skin's
-      (:func:`_chroma_depth`: a face with less colour in it than the skin around it looks grey);
+      face whose shadows are orange);
     - lips (``lips``, bool crop): the photo's own lip colour and shading, the new lips' detail
       (:func:`_lip_colour`);
     - grain: the new face's finest band is cut down to the original's, or the photo's own ``grain`` (float
@@ -331,8 +304,8 @@ def match_photo(
         shut = cv2.morphologyEx(out[..., 0], cv2.MORPH_CLOSE, se)
         flat = (m > 0) & (closed_o[..., 0] - lo[..., 0] < LEVEL_DARK) & (shut - out[..., 0] < LEVEL_DARK)
         if flat.sum() >= 64:
-            fade = inner_alpha(m > 0, RELIGHT_EDGE * size)  # the edge keeps the closed estimate (no seam)
-            out[..., 0] += fade * _masked_low(lo[..., 0] - out[..., 0], flat.astype(np.float32), sigma)
+            fade = inner_alpha(m > 0, LEVEL_EDGE * size)  # the edge keeps the closed estimate (no seam)
+            out[..., 0] += fade * _masked_low(lo[..., :1] - out[..., :1], flat.astype(np.float32), sigma)[..., 0]
     if skin is not None:  # the gallery skin's own shading no stronger than the photo's skin's
         if normals is not None and RELIGHT > 0:
             out[..., 0] = _relight(out[..., 0], lo[..., 0], mask & skin, normals, size)
@@ -341,8 +314,6 @@ def match_photo(
             out = _skin_chroma(out, lo, mask & skin, size)
         if SKIN_TINT > 0:
             out = _skin_tint(out, lo, mask & skin, sigma)
-        if CHROMA_GAIN_MAX > 1:
-            out = _chroma_depth(out, lo, mask & skin, sigma)
     if lips is not None:
         out = _lip_colour(out, ln, lo, lips & mask, size)
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)

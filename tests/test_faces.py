@@ -976,32 +976,6 @@ def test_lips_take_the_photos_own_colour(monkeypatch):
     assert gaps[0] > 15.0 and gaps[1] < 8.0, gaps
 
 
-def test_chroma_depth_raises_weak_skin_colour_detail_to_the_photos():
-    """faces.blend._chroma_depth: the new skin's colour detail (a, b above the broad band) is made as strong as the
-    photo skin's, at most CHROMA_GAIN_MAX x, never weaker; its own pattern is kept (only a gain per channel)."""
-    import faces.blend as fb
-
-    rng = np.random.default_rng(0)
-    pattern = cv2.GaussianBlur(rng.normal(0, 1, (90, 90, 2)).astype(np.float32), (0, 0), 3.0)
-    pattern /= pattern.std((0, 1))
-    base = np.dstack([np.full((90, 90), 70.0), np.full((90, 90), 12.0), np.full((90, 90), 20.0)]).astype(np.float32)
-    photo, new = base.copy(), base.copy()
-    photo[..., 1:] += 4.0 * pattern[::-1]  # the photo's own colour map: another pattern, stronger
-    new[..., 1:] += 2.0 * pattern
-    skin = np.zeros((90, 90), bool)
-    skin[10:80, 10:80] = True
-    out = fb._chroma_depth(new, photo, skin, 6.0)
-    inner = np.zeros_like(skin)
-    inner[20:70, 20:70] = True
-    ratio = (out[..., 1:] - base[..., 1:])[inner].std(0) / (new[..., 1:] - base[..., 1:])[inner].std(0)
-    assert np.all(ratio > 1.6) and np.all(ratio <= fb.CHROMA_GAIN_MAX + 0.05), ratio
-    corr = np.corrcoef((out - new)[inner][:, 1], (new - base)[inner][:, 1])[0, 1]
-    assert corr > 0.9  # its own pattern deepened, not the photo's copied
-    assert np.array_equal(out[~skin], new[~skin])
-    again = fb._chroma_depth(photo, new, skin, 6.0)  # colour detail stronger than the photo's: left as it is
-    assert np.array_equal(again, photo)
-
-
 def test_ring_match_reads_the_persons_own_skin_around_the_face(real, faces):
     """faces.measures.ring_match: the original against itself matches exactly; a face made grey (its skin's
     colour halved towards neutral) stands far off its neck and ears; the ring is the person's own skin (most
@@ -1094,27 +1068,6 @@ def test_relight_takes_the_photos_light_direction_not_its_shading_map():
     assert np.array_equal(out[~skin], ln[~skin])
 
 
-def test_match_shading_cuts_a_gallery_shine_to_the_photos_skin():
-    """faces.blend._match_shading: the new face's shading values are mapped onto the photo's, only ever towards
-    zero: a bright shine the photo's matte skin does not have is cut down, a shading weaker than the photo's is
-    not raised."""
-    import faces.blend as fb
-
-    h = w = 100
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    rng = np.random.default_rng(1)
-    soft = cv2.GaussianBlur(rng.normal(0, 2, (h, w)).astype(np.float32), (0, 0), 4)
-    shine = 25 * np.exp(-(((xx - 40) / 5) ** 2 + ((yy - 50) / 5) ** 2))
-    skin = np.zeros((h, w), bool)
-    skin[5:-5, 5:-5] = True
-    lo = (70 + 3 * soft).astype(np.float32)
-    ln = (70 + soft + shine).astype(np.float32)
-    out = fb._match_shading(ln, lo, skin, 100.0)
-    assert (out - ln)[50, 40] < -8.0  # the shine's peak comes down
-    weak = (70 + 0.5 * soft).astype(np.float32)
-    assert np.abs(fb._match_shading(weak, lo, skin, 100.0) - weak).max() < 0.5  # weaker shading: kept
-
-
 def test_skin_level_puts_the_new_face_at_the_photo_faces_lightness(monkeypatch):
     """faces.blend.LEVEL_SKIN: the closing-based light estimate left a mottled gallery skin darker than the photo's
     smooth one (t1 #0: its face 10.5 L lighter than its neck and ears in the photo, 6.5 after the swap on main
@@ -1138,7 +1091,7 @@ def test_skin_level_puts_the_new_face_at_the_photo_faces_lightness(monkeypatch):
             fb.mesh_swap(out, img, moved, load_target("synthetic_young_narrow_dark"), rng=np.random.default_rng(0))
             r = ring_match(img, out, f)
             gaps[on].append(r["ring_l"] - r["ring_l_orig"])
-    off, on_ = np.abs(gaps[False]).mean(), np.abs(gaps[True]).mean()  # measured 1.51 -> 1.00 L
+    off, on_ = np.abs(gaps[False]).mean(), np.abs(gaps[True]).mean()  # measured 2.31 -> 1.57 L
     assert on_ < 0.75 * off, gaps
     assert all(b > a for a, b in zip(gaps[False], gaps[True]) if a < 0), gaps  # every darker face: lighter
 
