@@ -13,7 +13,11 @@ minus original, from core.composite.seam_delta_e; tests/test_faces.changed_regio
 looks next to the original on its skin (faces.measures.look: ``grain`` and ``sharpness`` ratios swapped /
 original, each with a 1 grey level floor; ``chroma`` ratio of the median skin chroma; ``colour``: the 90th
 percentile of the local a/b difference on the skin; ``tint``: how far the skin's shadows and highlights are from
-the colour the original's skin has at that lightness, result minus original; ``eyes_open``: the eye
+the colour the original's skin has at that lightness, result minus original; ``lips``: the lips' colour, result vs
+original (Lab distance); ``ring_*`` (faces.measures.ring_match): the face skin against the person's own skin just
+outside the face (neck, ears, forehead under the hair; a colour model of the face's skin picks it), in the result
+and in the original (``_orig``), colour ``ring_ab``, lightness ``ring_l``, and ``ring_excess``: how far the result's
+face-minus-ring difference lies from the original's (Lab); ``eyes_open``: the eye
 openness the face mesh finds on the result minus the original's) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread). Then what
 one checked try costs on a 100 px face, part by part (``one_try_100px``).
 An independent recogniser, the editor never runs it (faces/recognizer.py, MobileFaceNet from npm
@@ -166,7 +170,7 @@ def main() -> None:
     from editors.anonymize import EXPRESSION_LIMIT, VERIFY_MARGIN, AnonymizeEditor
     from faces.detect import find_faces
     from faces import recognizer
-    from faces.measures import identity_distance, look
+    from faces.measures import identity_distance, look, ring_match
     from tests import photos
     from tests.test_faces import assemble_group, changed_region, load_real
 
@@ -229,6 +233,8 @@ def main() -> None:
             mf = recognizer_similarity(recognizer, img, f, out, again, recognizer.MOBILEFACE)
             swapped = (r.get("done") or "").startswith("swap")
             looks = look(img, out, f) if swapped and f.mesh is not None else None
+            if looks is not None:  # the face's skin against the person's own skin around it (neck, ears)
+                looks.update(ring_match(img, out, f) or {})
             row = {
                 "photo": name,
                 "face": f.index,
@@ -295,8 +301,21 @@ def main() -> None:
             "expression_max": stats([(r["expression"] or {}).get("max") for r in swapped]),
             "seam_increase": stats([r["seam_increase"] for r in rs]),
             **{
-                f"look_{k}": stats([r["look"][k] for r in swapped if r["look"]])
-                for k in ("grain", "sharpness", "chroma", "colour", "tint", "eyes_open")
+                f"look_{k}": stats([r["look"].get(k) for r in swapped if r["look"]])
+                for k in (
+                    "grain",
+                    "sharpness",
+                    "chroma",
+                    "colour",
+                    "tint",
+                    "lips",
+                    "eyes_open",
+                    "ring_ab",
+                    "ring_ab_orig",
+                    "ring_l",
+                    "ring_l_orig",
+                    "ring_excess",
+                )
             },
             "seconds_per_face": stats([r["seconds"] for r in rs]),
             "seconds_min_per_face": stats([r["seconds_min"] for r in rs]),

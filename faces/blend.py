@@ -71,12 +71,17 @@ def wide_blur(x: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def _weighted_low(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
+    """The Gaussian low band of ``x`` (float H x W, or H x W x C) over the weights ``w`` (H x W) only."""
+    num = wide_blur(x * (w if x.ndim == 2 else w[..., None]), sigma).reshape(x.shape)
+    den = np.maximum(wide_blur(w, sigma), 1e-4)
+    return num / (den if x.ndim == 2 else den[..., None])
+
+
 def _masked_low(x: np.ndarray, w: np.ndarray, sigma: float) -> np.ndarray:
-    num = wide_blur(x * w[..., None], sigma)
-    den = wide_blur(w, sigma)
-    if den.ndim == 2:
-        den = den[..., None]
-    return num / np.maximum(den, 1e-4)
+    """The photo's light estimate: :func:`_weighted_low` of ``x`` (H x W x C) (bench/recognizer_light.py puts other
+    light models in its place)."""
+    return _weighted_low(x, w, sigma)
 
 
 def _match_sharpness(new: np.ndarray, gn: np.ndarray, do: float, mask: np.ndarray) -> np.ndarray:
@@ -172,6 +177,76 @@ def _skin_tint(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, sigma: float) 
     return out
 
 
+LIP_BAND = 1.0 / 25.0  # x face size: the Gaussian sigma of the lips' own broad band (their colour and shading)
+
+
+def _lip_colour(out: np.ndarray, ln: np.ndarray, lo: np.ndarray, lips: np.ndarray, size: float) -> np.ndarray:
+    """Lab ``out`` with the lips (bool crop ``lips``) made of the photo's own lip colour and shading (``lo``'s broad
+    band over the lips only, Gaussian sigma ``LIP_BAND`` x face size) and the new face's lip detail above it
+    (``ln``: the new face's Lab after the tone transfer). The skin's broad band reaches the lips otherwise, with
+    the gallery lips' own colour difference on it: pale pink lips on a face whose own are red (t1)."""
+    if lips.sum() < 16:
+        return out
+    sigma = max(1.0, LIP_BAND * size)
+    w = lips.astype(np.float32)
+    inner = cv2.erode(lips.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # the photo's lips read off their edge
+    wo = inner.astype(np.float32) if inner.sum() >= 16 else w
+    lipped = ln - _weighted_low(ln, w, sigma) + _weighted_low(lo, wo, sigma)
+    soft = cv2.GaussianBlur(cv2.dilate(w, np.ones((3, 3), np.uint8)), (0, 0), max(0.7, 0.01 * size))[..., None]
+    return out + soft * (lipped - out)
+
+
+LEVEL_SKIN = True  # match_photo: the new skin's lightness level matched to the photo skin's, unclosed
+LEVEL_EDGE = 0.03  # x face size: that level change fades in over this much inside the paste mask's edge
+LEVEL_DARK = 6.0  # L units under the closing: a dark feature of the photo, left out of that level
+RELIGHT_EDGE = 0.08  # x face size: _relight fades in over this much inside the skin's edge
+RELIGHT = 1.0  # share of the light-direction change applied (see _relight); 0: off
+
+
+def mesh_normals(
+    mesh: np.ndarray, depth: np.ndarray, tris: np.ndarray, origin: tuple[int, int], shape: tuple[int, int]
+) -> np.ndarray:
+    """Float32 (H, W, 3) crop at ``origin``: the unit surface normal of the face mesh (x, y: photo px; ``depth``:
+    MediaPipe's relative depth in px, smaller = nearer) under each pixel, flat per triangle (near triangles drawn
+    last), zero outside the mesh, pointing at the camera (z < 0)."""
+    p = np.concatenate([mesh - np.array(origin, np.float32), depth[:, None]], 1).astype(np.float32)
+    n = np.cross(p[tris[:, 1]] - p[tris[:, 0]], p[tris[:, 2]] - p[tris[:, 0]])
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-6)
+    n *= np.where(n[:, 2:] > 0, -1.0, 1.0)
+    out = np.zeros((*shape, 3), np.float32)
+    fixed = np.round(p[:, :2] * 16).astype(np.int32)
+    for t in np.argsort(-depth[tris].mean(1), kind="stable"):
+        cv2.fillConvexPoly(out, fixed[tris[t]], n[t].tolist(), lineType=cv2.LINE_8, shift=4)
+    return out
+
+
+def _relight(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, normals: np.ndarray, size: float) -> np.ndarray:
+    """Lightness ``ln`` (new face, crop) relit from the gallery photo's light direction to the photo's: in the
+    shading band (Gaussian sigma face size / 40 .. / 9), the part of each image's lightness a linear function of
+    the surface ``normals`` explains (least squares over ``skin``; the light's direction and strength: three
+    numbers per image) is taken out of the new face and the photo's put in. A frontal, front-lit gallery face
+    warped onto a face lit from one side keeps its own shadows otherwise (both sides of the nose shaded, a cheek
+    highlight where the photo has none): a pasted mask. Only the photo's light is read, not its shading map."""
+    if skin.sum() < 64:
+        return ln
+    fine, broad = max(0.8, size / 40.0), max(1.5, size / 9.0)
+    w = skin.astype(np.float32)
+
+    def band(x: np.ndarray) -> np.ndarray:  # over the skin only
+        return _weighted_low(x, w, fine) - _weighted_low(x, w, broad)
+
+    nb = band(normals)
+    a = nb[skin]
+    gram = a.T @ a + 1e-3 * len(a) * np.eye(3, dtype=np.float32)
+
+    def fit(x: np.ndarray) -> np.ndarray:
+        return np.linalg.solve(gram, a.T @ band(x)[skin])
+
+    cn, co = fit(ln), fit(lo)
+    ws = inner_alpha(skin, RELIGHT_EDGE * size)  # faded in from the skin's edge: the mesh's steep edge triangles
+    return ln + RELIGHT * ws * (nb @ (co - cn))
+
+
 def match_photo(
     new: np.ndarray,
     orig: np.ndarray,
@@ -180,6 +255,8 @@ def match_photo(
     rng: np.random.Generator | None = None,
     skin: np.ndarray | None = None,
     grain: np.ndarray | None = None,
+    lips: np.ndarray | None = None,
+    normals: np.ndarray | None = None,
 ) -> np.ndarray:
     """Make ``new`` (RGB uint8 crop) look shot with ``orig``'s camera and light, inside ``mask`` (bool crop).
 
@@ -191,10 +268,14 @@ def match_photo(
       taken over ``skin`` only: the face mask without eyes, brows and lips; for lightness after a
       grey-level closing, so nostrils, creases and glasses frames do not count) and the detail above it;
       the result keeps the new face's detail over the original's broad band (a two-band blend: the
-      original's shading and local skin colour, the new face's features); the new skin's own shading
+      original's shading and local skin colour, the new face's features), the skin's lightness level then
+      matched again without the closing (``LEVEL_SKIN``); in the shading band the gallery photo's light
+      direction is replaced by the photo's (:func:`_relight`, from the mesh's surface ``normals``); the new skin's own shading
       above that band is no stronger than the photo skin's (:func:`_match_shading`), and its colour detail
       is the colour the photo's skin takes at that lightness (:func:`_skin_tint`: shadows not grey-tan on a
       face whose shadows are orange);
+    - lips (``lips``, bool crop): the photo's own lip colour and shading, the new lips' detail
+      (:func:`_lip_colour`);
     - grain: the new face's finest band is cut down to the original's, or the photo's own ``grain`` (float
       RGB crop, :func:`photo_grain`; else Gaussian noise) is added up to it (:func:`_match_grain`).
     """
@@ -217,14 +298,30 @@ def match_photo(
     closed_n[..., 0] = cv2.morphologyEx(ln[..., 0], cv2.MORPH_CLOSE, se)
     closed_o[..., 0] = cv2.morphologyEx(lo[..., 0], cv2.MORPH_CLOSE, se)
     out = ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma)
+    if LEVEL_SKIN:  # the closing lifts each band to its skin's upper envelope: a mottled gallery skin then sits
+        # lower under its own than the photo's smooth skin (t1 #0: 3.6 L darker): the skin's own level, unclosed,
+        # is matched again, without either face's dark features (nostrils, creases, frames: well under the closing)
+        shut = cv2.morphologyEx(out[..., 0], cv2.MORPH_CLOSE, se)
+        flat = (m > 0) & (closed_o[..., 0] - lo[..., 0] < LEVEL_DARK) & (shut - out[..., 0] < LEVEL_DARK)
+        if flat.sum() >= 64:
+            fade = inner_alpha(m > 0, LEVEL_EDGE * size)  # the edge keeps the closed estimate (no seam)
+            out[..., 0] += fade * _masked_low(lo[..., :1] - out[..., :1], flat.astype(np.float32), sigma)[..., 0]
     if skin is not None:  # the gallery skin's own shading no stronger than the photo's skin's
+        if normals is not None and RELIGHT > 0:
+            out[..., 0] = _relight(out[..., 0], lo[..., 0], mask & skin, normals, size)
         out[..., 0] = _match_shading(out[..., 0], lo[..., 0], mask & skin, size)
         if SKIN_CHROMA > 0:
             out = _skin_chroma(out, lo, mask & skin, size)
         if SKIN_TINT > 0:
             out = _skin_tint(out, lo, mask & skin, sigma)
+    if lips is not None:
+        out = _lip_colour(out, ln, lo, lips & mask, size)
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
-    on = mask if skin is None or (mask & skin).sum() < 64 else mask & skin  # grain is read on skin
+    on = mask if skin is None or (mask & skin).sum() < 64 else mask & skin  # grain is read on skin, away from
+    k = max(3, round(0.1 * size) | 1)  # the face's edge (the jaw line, the hairline and a profile read as grain)
+    inner = cv2.erode(on.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    if inner.sum() >= 64:
+        on = inner
     return np.clip(_match_grain(rgb, go, on, rng, grain) + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -240,7 +337,9 @@ def _match_grain(
         return noise_sigma(cv2.cvtColor(np.clip(x, 0, 255), cv2.COLOR_RGB2GRAY), m)
 
     no, nn = noise_sigma(go, mask), level(rgb, mask)
-    if nn > 1.15 * no and nn > 0.5:
+    for _ in range(GRAIN_PASSES):  # one pass leaves much of it (t1: 2.1 -> 1.5 against the photo's 1.0): a blur
+        if nn <= 1.15 * no or nn <= 0.5:  # of 0.8 px keeps part of the band the measure reads
+            break
         low = cv2.GaussianBlur(rgb, (0, 0), 0.8)
         rgb = low + max(no / nn, 0.3) * (rgb - low)
         nn = level(rgb, mask)
@@ -259,6 +358,7 @@ def _match_grain(
     return rgb + gen.standard_normal(rgb.shape[:2]).astype(np.float32)[..., None] * extra
 
 
+GRAIN_PASSES = 5  # a new face grainier than the photo is smoothed in at most this many passes (see _match_grain)
 GRAIN_BLOCK = 16  # px: the photo's grain is copied in blocks this size, on its 8 px (JPEG) grid
 GRAIN_SIGMA = 1.0  # px: the grain is the photo minus its Gaussian blur this wide
 GRAIN_GAIN = 2.0  # the photo's grain is amplified at most this much (a backdrop's mottle shows as a pattern)
@@ -627,7 +727,12 @@ def mesh_swap(
             np.uint8
         )
     if colour:
-        warped = match_photo(warped, base, m, face.size, gen, _skin(dst, (x0, y0), m.shape, face.size), grain)
+        lips = mesh_parts(m.shape, dst - np.array([x0, y0], np.float32))[1]["lips"]
+        normals = (
+            None if face.mesh_depth is None else mesh_normals(dst, face.mesh_depth, target.tris, (x0, y0), m.shape)
+        )
+        skin = _skin(dst, (x0, y0), m.shape, face.size)
+        warped = match_photo(warped, base, m, face.size, gen, skin, grain, lips, normals)
     if not keep_mouth and mouth is not None:  # the open mouth: the target's teeth over the photo's light layout
         detail = None
         if teeth is not None:

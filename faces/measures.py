@@ -234,6 +234,74 @@ def tint_mismatch(lab: np.ndarray, skin: np.ndarray, slopes: np.ndarray) -> floa
     return float(np.linalg.norm(x[ends, 1:] - pred[ends], axis=1).mean())
 
 
+SKIN_SPREAD = 3.0  # robust sigmas (of the face's own skin colour, Lab) within which a pixel counts as its skin
+SKIN_SPREAD_FLOOR = (6.0, 2.5, 2.5)  # Lab units: the least sigma used per channel (a grey photo's skin has
+# almost no colour spread; a shaded neck is darker than the face)
+
+
+def skin_like(lab: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Bool mask of float Lab ``lab``: pixels of the colour of the skin at ``ref`` (bool, same size: e.g.
+    :func:`skin_region`): within ``SKIN_SPREAD`` robust sigmas (1.4826 x MAD, at least ``SKIN_SPREAD_FLOOR``) of
+    its median in each of L, a and b. A colour model of the person's own skin: the neck, ears and forehead under
+    the hair are mostly in; a background past a turned face's profile, dark hair and clothes mostly out (hair or a
+    wall of the skin's own colour and lightness stays in: a colour model cannot tell them)."""
+    x = lab[ref]
+    if len(x) < 32:
+        return np.zeros(lab.shape[:2], bool)
+    med = np.median(x, 0)
+    sig = np.maximum(1.4826 * np.median(np.abs(x - med), 0), SKIN_SPREAD_FLOOR)
+    return np.asarray((np.abs(lab - med) <= SKIN_SPREAD * sig).all(-1), bool)
+
+
+RING = (0.05, 0.3)  # x face size: the ring of the person's own skin around the face, from .. to this far out
+
+
+def skin_ring(original: np.ndarray, face: Face) -> np.ndarray:
+    """Bool photo-size mask: the person's own visible skin just outside the face (neck, ears, forehead under the
+    hair): the face oval grown by ``RING`` x face size (outer minus inner), where the original's colour is the
+    face skin's own (:func:`skin_like` of the original's :func:`skin_region`)."""
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its skin ring cannot be found")
+    oval = polygon_mask(original.shape, face.mesh[FACE_OVAL]).astype(np.uint8)
+
+    def grown(f: float) -> np.ndarray:
+        k = max(3, round(2 * f * face.size) | 1)
+        return cv2.dilate(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+
+    ring = grown(RING[1]) & ~grown(RING[0])
+    lab = cv2.cvtColor(original.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    return ring & skin_like(lab, skin_region(original.shape, face.mesh, face.size))
+
+
+def ring_match(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, float] | None:
+    """How well a face's skin matches the same person's visible skin around it (:func:`skin_ring`), in the result
+    and, as the reference, in the original: the Lab differences of the medians, face skin (:func:`skin_region`)
+    minus ring. ``ring_ab`` / ``ring_ab_orig``: colour (a, b distance); ``ring_l`` / ``ring_l_orig``: lightness
+    (signed: > 0, the face lighter than its neck and ears); ``ring_excess``: the Lab distance between the two
+    differences (0: the new face stands to its surrounding skin as the original face did). None with under 32
+    ring pixels (a face whose neck and ears are hidden or off the photo)."""
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its skin ring cannot be measured")
+    ring = skin_ring(original, face)
+    if ring.sum() < 32:
+        return None
+    skin = skin_region(original.shape, face.mesh, face.size)
+
+    def gap(rgb: np.ndarray) -> np.ndarray:
+        lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        return np.median(lab[skin], 0) - np.median(lab[ring], 0)
+
+    go, gr = gap(original), gap(result)
+    return {
+        "ring_ab": round(float(np.linalg.norm(gr[1:])), 2),
+        "ring_ab_orig": round(float(np.linalg.norm(go[1:])), 2),
+        "ring_l": round(float(gr[0]), 2),
+        "ring_l_orig": round(float(go[0]), 2),
+        "ring_excess": round(float(np.linalg.norm(gr - go)), 2),
+        "ring_px": int(ring.sum()),
+    }
+
+
 LOOK_FLOOR = 1.0  # grey levels added to both sides of the grain and sharpness ratios (see :func:`look`)
 
 
@@ -254,6 +322,8 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
       lightness (:func:`tint_mismatch` with the original skin's lightness -> colour slopes, smoothed as for
       ``colour``), result minus original (Lab units; > 0: e.g. grey-tan shadows on a face whose shadows are
       orange: the greyish patches of a pasted face);
+    - ``lips``: the Lab distance between the median colours of the lips (the mesh's lips, their edge pixel
+      left out) in the result and the original (pale pink lips pasted on a face whose own are red: 20-25);
     - ``eyes_open``: the result's eye openness (:func:`eye_openness`, the face mesh found on the result, the
       more open eye) minus the original's (large and positive: eyes that were closed came out open).
     """
@@ -287,6 +357,13 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
         lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
         return tint_mismatch(cv2.GaussianBlur(lab, (0, 0), sigma), skin, slopes)
 
+    from faces.masks import mesh_parts
+
+    lips = cv2.erode(mesh_parts(original.shape[:2], face.mesh)[1]["lips"].astype(np.uint8), np.ones((3, 3), np.uint8))
+    lips_gap = 0.0
+    if lips.sum() >= 8:
+        lab_r = cv2.cvtColor(result.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        lips_gap = float(np.linalg.norm(np.median(lab_r[lips > 0], 0) - np.median(lab_o[lips > 0], 0)))
     after = mesh_for(result, face)
     opened = float("nan") if after is None else max(eye_openness(after)) - max(eye_openness(face.mesh))
     return {
@@ -295,5 +372,6 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
         "chroma": round(1.0 if co < 3 and cr < 3 else cr / max(co, 1e-3), 3),
         "colour": round(float(np.percentile(gap, 90)) if gap.size else 0.0, 2),
         "tint": round(tint(result) - tint(original), 2),
+        "lips": round(lips_gap, 2),
         "eyes_open": round(opened, 3),
     }
