@@ -67,7 +67,7 @@ from editors.base import (
     validate_params,
 )
 from editors.registry import EDITORS
-from faces import attributes, geometry, measures
+from faces import attributes, eyes, geometry, measures
 from faces.blend import alpha_paste, finish, full_swap, mesh_swap, strong_blur
 from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
@@ -107,6 +107,7 @@ BROW_REACH = 0.03  # x face size: the brow band reaches this far around the brow
 LAST_RESORT_BROWS = True  # a face no try takes past the margin gets one more: darker brows without the bound of
 # its own brows (grace_hopper: 0.72 bounded, hidden; 0.77 with heavier brows, swapped; bench/faces_bench.py)
 BROW_FLOOR_PCT = 10  # darker brows stop at this percentile of the original brows' grey level (their darkest hairs)
+KEEP_EYES = True  # a closed or nearly closed eye keeps the photo's own (faces.eyes.keep_eye_state)
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
 AGE_MIN_SIZE = 50  # px: smaller faces show no skin texture to age (faceres reads a 36 px face upscaled 6x)
 AGE_STEP = 0.5  # skin-age bands (young 0, mid 0.5, old 1) a target may lie from the face's before it ranks later
@@ -609,6 +610,8 @@ class AnonymizeEditor(ReportingEditor):
                     rng=rng,
                     teeth=textures["far"] if texture == "anti" else None,  # an anti-face's mouth is a blurred mean
                 )
+                if KEEP_EYES:  # a closed eye stays closed: the photo's own, where the swap drew it
+                    eyes.keep_eye_state(out, pixels, face.mesh, moved, face.size, pasted)
                 if brows:
                     _restyle_brows(out, moved, face.size, pasted, float(brows), floor if cand.brow_floor else None)
                 expression = _expression(out, face)
