@@ -56,3 +56,39 @@ def test_a_hidden_face_is_a_soft_blur_of_the_head_no_recogniser_knows(t1):
         a = recognizer.embed_faces(img, [f], spec)[0]
         b = recognizer.embed_faces(out, [again[0] if again else f], spec)[0]
         assert float(a @ b) < spec.same_person, (spec.model_id, float(a @ b))
+
+
+def test_a_closed_eye_stays_closed_and_an_open_one_is_the_new_faces(t1):
+    """faces.eyes.keep_eye_state: t1 #5's closed eyes (openness 0.15-0.18) are the photo's own on the swapped face
+    (round 5: the gallery face's open eyes, blue irises showing; ``eyes_opened`` +0.07), changed only around the
+    eyes; the astronaut's open eyes (0.33) are left to the new face. Through the editor: the swap still ends past
+    the margin and the eye openness on the result is within 0.02 of the original's."""
+    from editors.anonymize import VERIFY_MARGIN, AnonymizeEditor
+    from faces.eyes import eye_weights, keep_eye_state
+    from faces.landmarks import LEFT_EYE, RIGHT_EYE
+    from faces.masks import polygon_mask
+
+    img, faces = t1
+    f = faces[5]
+    assert min(eye_weights(f.mesh)) > 0.95
+    astronaut = photos.load("astronaut")
+    a = find_faces(astronaut)[0]
+    assert max(eye_weights(a.mesh)) == 0.0
+    canvas = np.full_like(img, 128)
+    everywhere = np.ones(img.shape[:2], bool)
+    out = canvas.copy()
+    assert keep_eye_state(out, img, f.mesh, f.mesh, f.size, everywhere) == list(eye_weights(f.mesh))
+    eyes = polygon_mask(img.shape, f.mesh[LEFT_EYE]) | polygon_mask(img.shape, f.mesh[RIGHT_EYE])
+    near = cv2.dilate(eyes.astype(np.uint8), np.ones((31, 31), np.uint8)).astype(bool)
+    changed = (out != canvas).any(2)
+    assert changed[eyes].mean() > 0.99 and not (changed & ~near).any()
+    assert np.abs(out[eyes].astype(np.int16) - img[eyes]).mean() < 2.0  # the photo's own eye, in place
+    out = canvas.copy()
+    keep_eye_state(out, astronaut, a.mesh, a.mesh, a.size, np.ones(astronaut.shape[:2], bool))
+    assert np.array_equal(out, canvas)
+
+    ed = AnonymizeEditor()
+    ed.apply(img, None, {"method": "swap", "faces": "5"}, seed=0)
+    (row,) = ed.last_report
+    assert row["done"].startswith("swap") and row["distance"] >= VERIFY_MARGIN, row
+    assert row["expression"]["eyes_opened"] < 0.02, row
