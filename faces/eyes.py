@@ -24,7 +24,8 @@ KEEP_SHUT = 0.19  # eye openness (faces.measures.eye_openness) under which the p
 # t1 #5's closed eyes read 0.15-0.18, t1 #4's far eye in profile 0.17 (the mesh never reads a shut eye as 0)
 KEEP_OPEN = 0.23  # ... and over which the new face's eye is kept (the astronaut's open eyes: 0.33; Grace Hopper's
 # behind glasses 0.25; t1's downcast and squinting eyes 0.20-0.25 are kept in part)
-EYE_GROW = 0.045  # x face size: the kept eye reaches this far around its lid outline (lashes, lid crease)
+EYE_GROW = 0.02  # x face size: the kept eye reaches this far around its lid outline (the lashes; wider takes the lid
+# crease and eye bags too, which carry identity: t1 #3 0.764 at 0.02, 0.743 at 0.045, hidden; t1 #5 at 0.01 half opens)
 EYE_SOFT = 0.02  # x face size: the kept eye's soft edge
 
 

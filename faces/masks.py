@@ -119,6 +119,9 @@ def forehead_hair(crop: np.ndarray, face: Face, origin: tuple[int, int], oval: n
     return cv2.dilate(far, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
 
 
+FRAME_FEATURE_GROW = 0.02  # x face size: the eyes and brows left out of frame_lines' test, grown by this
+
+
 def frame_lines(photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
     """Bool crop of ``box``: thin dark lines (glasses frames) near eye level that cross the face mask's edge,
     inside and outside it, slightly grown; None when there are none.
@@ -140,10 +143,19 @@ def frame_lines(photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int,
     n, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
     if n < 2:
         return None
+    # the test runs on the lines off the eyes and brows (grown by FRAME_FEATURE_GROW x face size): a squinting eye
+    # or a brow at the edge of a turned face is a thin dark structure that crosses the mask's edge too (t1 #3,
+    # tom_hanks: their eye painted out as a "frame"); a frame still crosses the edge off them (rims, temples)
+    feats = np.zeros(grey.shape, np.uint8)
+    for idx in (LEFT_EYE, RIGHT_EYE, LEFT_BROW, RIGHT_BROW):
+        cv2.fillConvexPoly(feats, cv2.convexHull(np.round(face.mesh[idx] - (x0, y0)).astype(np.int32)), 1)
+    g = max(1, round(FRAME_FEATURE_GROW * size))
+    feats = cv2.dilate(feats, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))) > 0
     m = mask[y0:y1, x0:x1]
     deep = cv2.erode(m.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    inside = np.bincount(labels[deep], minlength=n)
-    outside = np.bincount(labels[~m], minlength=n)
+    off = labels * ~feats
+    inside = np.bincount(off[deep], minlength=n)
+    outside = np.bincount(off[~m], minlength=n)
     keep = (inside >= max(8, 0.15 * size)) & (outside >= 3)
     keep[0] = False
     if not keep.any():
