@@ -353,8 +353,9 @@ def _brow_colour(pixels: np.ndarray, face: Face) -> np.ndarray | None:
 def _bound_brows(out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.ndarray, own: np.ndarray) -> None:
     """The new face's brows (in place on ``out``, only inside the bool ``pasted`` mask; a soft band ``BROW_REACH`` x
     ``size`` around the brow landmarks of ``mesh``) bounded by the person's own (``own``: their brow hairs' Lab
-    colour, :func:`_brow_colour`): no darker than those hairs, and in their colour as far as a pixel is brow (its
-    darkness between the skin around and the person's brow). A gallery face's dark grey-brown brows pasted over
+    colour, :func:`_brow_colour`): their darkness below the skin around scaled down (texture kept) so that their
+    darkest hairs (``BROW_FLOOR_PCT`` percentile) are no darker than the person's, and in the person's brow colour
+    as far as a pixel is brow (its darkness between the skin around and the person's brow). A gallery face's dark grey-brown brows pasted over
     pale, red-blond ones (t1 #5) looked pasted on; a brow's weight and shape stay the new face's."""
     rad = max(1, int(round(BROW_REACH * size)))
     pts = np.concatenate([mesh[LEFT_BROW], mesh[RIGHT_BROW]])
@@ -376,9 +377,12 @@ def _bound_brows(out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.ndar
         return
     ref = np.median(skin, 0)
     depth = max(float(ref[0] - own[0]), 1.0)  # how much darker than the skin the person's brows are
-    browness = np.clip((ref[0] - lab[..., 0]) / depth, 0.0, 1.0)
+    brow = w > 0.5
+    dark = float(np.percentile(lab[..., 0][brow], BROW_FLOOR_PCT)) if brow.sum() >= 4 else float(lab[..., 0].min())
+    gain = min(1.0, depth / max(float(ref[0]) - dark, 1.0))  # the new brows' darkness scaled into the person's range
     new = lab.copy()
-    new[..., 0] = np.maximum(lab[..., 0], own[0])
+    new[..., 0] = ref[0] - gain * (ref[0] - lab[..., 0])  # (their texture kept: a scale, not a clip)
+    browness = np.clip((ref[0] - new[..., 0]) / depth, 0.0, 1.0)
     new[..., 1:] += browness[..., None] * (own[1:] - lab[..., 1:])
     lab += w[..., None] * (new - lab)
     rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0
