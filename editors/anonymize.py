@@ -11,7 +11,10 @@ Methods
   ``faces.blend.mouth_texture``) with its identity-bearing proportions moved (``reshape``: smaller eyes set closer,
   narrower nose, wider mouth; halved when the mouth / eyes / brows would move ``EXPRESSION_LIMIT`` of the
   face size), matched to the photo's lighting, skin tone, sharpness and grain, pasted with a soft edge;
-  glasses frames running past the face's edge are painted out, a fringe over the forehead is kept.
+  glasses frames are painted out of the photo first (:func:`without_frames`: the swap's light is read without
+  them, the temples left in view are filled with the photo's own texture), a closed eye keeps the photo's own
+  (``faces.eyes``), the new brows are no darker than the person's own and in their colour (:func:`_bound_brows`),
+  a fringe over the forehead is kept.
   Full backend: inswapper_128 with a synthetic identity vector at cosine ``ARCFACE_TARGET_COS`` to the
   face's own ArcFace embedding (drawn from ``seed``).
   ``verify`` (default on): offline, each swap is checked with dlib's 128-D recogniser and kept only at a
