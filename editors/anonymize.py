@@ -611,7 +611,8 @@ class AnonymizeEditor(ReportingEditor):
         blur grows (the next ``CONCEAL_STEPS``; on a blurred head dlib reads only the outline and colours that are
         left: a flat fill of t1 #2's head still measures 0.67, so the margin is a reason to blur more, not a bar a
         hidden face always clears). Only a face still within dlib's same-person line after the strongest blur is
-        filled with its mean colour (a face found with no mesh: its oval is a guess around its keypoints).
+        filled with its mean colour (a face found with no mesh: its oval is a guess around its keypoints), and only
+        when the fill takes it past that line; else the blur stays and the report says so.
         """
         row: dict[str, Any] = {
             "face": face.index,
@@ -633,9 +634,14 @@ class AnonymizeEditor(ReportingEditor):
             if row["distance"] >= VERIFY_MARGIN:
                 break
         if original is not None and row["distance"] <= SAME_PERSON:
+            blurred, blur_d = out[y0:y1, x0:x1].copy(), row["distance"]
             hide_face(out, pixels, face, "solid", 1.0, "auto", HEAD_GROW)
-            row["done"] = f"solid of the head ({why}; still dlib's same person blurred, {row['distance']:.2f})"
             row["distance"] = round(float(np.linalg.norm(original - measures.identity_descriptor(out, face))), 3)
+            row["done"] = f"solid of the head ({why}; still dlib's same person blurred, {blur_d:.2f})"
+            if row["distance"] <= SAME_PERSON:  # the fill does not help either (dlib reads what lies around): the
+                out[y0:y1, x0:x1] = blurred  # cleaner blur stays, and the report says dlib still finds it
+                row["distance"] = blur_d
+                row["done"] = f"blur of the head ({why}; dlib still places it at {blur_d:.2f}, even filled)"
         log.info("anonymize: face %d (%d px): %s", face.index, face.size, row["done"])
         return row
 
