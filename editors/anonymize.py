@@ -110,6 +110,9 @@ BROW_REACH = 0.03  # x face size: the brow band reaches this far around the brow
 LAST_RESORT_BROWS = True  # a face no try takes past the margin gets one more: darker brows without the bound of
 # its own brows (grace_hopper: 0.72 bounded, hidden; 0.77 with heavier brows, swapped; bench/faces_bench.py)
 BROW_FLOOR_PCT = 10  # darker brows stop at this percentile of the original brows' grey level (their darkest hairs)
+BROW_FRAME_KERNEL = 0.1  # x face size: frames left out of the person's own brows are found with this wide a
+# black-hat (a thick rim over the brows, e.g. grace_hopper's copies at 62-103 px, whose frames read as their
+# "darkest brow hairs" at 0.05: floor 36-39 grey, black brows allowed; the full-size photo 139)
 ANTI_RAW = False
 BOUND_BROWS = True  # the new face's brows no darker than the person's own, in their colour (_bound_brows)
 KEEP_EYES = True  # a closed or nearly closed eye keeps the photo's own (faces.eyes.keep_eye_state)
@@ -318,7 +321,7 @@ def _brow_floor(pixels: np.ndarray, face: Face) -> float | None:
     for idx in (LEFT_BROW, RIGHT_BROW):
         cv2.fillConvexPoly(brows, cv2.convexHull(np.round(face.mesh[idx] - (x0, y0)).astype(np.int32)), 1)
     keep = brows > 0
-    lines = frame_lines(pixels, face, face_mask(pixels.shape, face), box)
+    lines = frame_lines(pixels, face, face_mask(pixels.shape, face), box, BROW_FRAME_KERNEL)
     if lines is not None:
         keep &= ~lines
     if keep.sum() < 4:
@@ -342,7 +345,7 @@ def _brow_colour(pixels: np.ndarray, face: Face) -> np.ndarray | None:
     for idx in (LEFT_BROW, RIGHT_BROW):
         cv2.fillConvexPoly(brows, cv2.convexHull(np.round(face.mesh[idx] - (x0, y0)).astype(np.int32)), 1)
     keep = brows > 0
-    lines = frame_lines(pixels, face, face_mask(pixels.shape, face), box)
+    lines = frame_lines(pixels, face, face_mask(pixels.shape, face), box, BROW_FRAME_KERNEL)
     if lines is not None:
         keep &= ~lines
     if keep.sum() < 4:

@@ -119,10 +119,13 @@ def forehead_hair(crop: np.ndarray, face: Face, origin: tuple[int, int], oval: n
     return cv2.dilate(far, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
 
 
+FRAME_KERNEL = 0.05  # x face size: frame_lines' black-hat kernel (dark structures thinner than this are lines)
 FRAME_FEATURE_GROW = 0.02  # x face size: the eyes and brows left out of frame_lines' test, grown by this
 
 
-def frame_lines(photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
+def frame_lines(
+    photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int, int, int, int], kernel: float = 0.0
+) -> np.ndarray | None:
     """Bool crop of ``box``: thin dark lines (glasses frames) near eye level that cross the face mask's edge,
     inside and outside it, slightly grown; None when there are none.
 
@@ -134,7 +137,7 @@ def frame_lines(photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int,
     x0, y0, x1, y1 = box
     size = face.size
     grey = cv2.cvtColor(photo[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
-    k = max(3, round(0.05 * size) | 1)
+    k = max(3, round((kernel or FRAME_KERNEL) * size) | 1)
     bh = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     eye_y = float(face.mesh[LEFT_EYE + RIGHT_EYE][:, 1].mean()) - y0
     band = np.zeros(grey.shape, bool)

@@ -156,8 +156,8 @@ def test_glasses_frames_are_found_on_glasses_only_and_painted_out_with_the_photo
 def test_new_brows_are_bounded_by_the_persons_own(t1):
     """editors.anonymize._bound_brows on t1 #5 (pale red-blond brows) after a gallery face is pasted and its brows
     made heavy and dark:
-    the brows' darkest hairs (10th grey percentile in the brow band) end no darker than her own (within 3 grey
-    levels), their colour nearer hers in hue (Lab a/b) than the pasted ones, and nothing changes outside the brow
+    the brows' darkest hairs (10th grey percentile in the brow hulls) end no darker than her own (within 8 grey
+    levels; before: over 20 darker), their colour nearer hers in hue (Lab a/b) than the pasted ones, and nothing changes outside the brow
     band; the brows keep texture (not a flat fill: grey spread at least half the pasted one's)."""
     from dataclasses import replace
 
@@ -180,8 +180,9 @@ def test_new_brows_are_bounded_by_the_persons_own(t1):
     brows &= pasted
     grey = np.array([0.299, 0.587, 0.114], np.float32)
     g_out, g_b = out[brows].astype(np.float32) @ grey, bounded[brows].astype(np.float32) @ grey
-    assert np.percentile(g_out, BROW_FLOOR_PCT) < floor - 3  # the pasted brows were darker than hers
-    assert np.percentile(g_b, BROW_FLOOR_PCT) >= floor - 3, (np.percentile(g_b, BROW_FLOOR_PCT), floor)
+    assert np.percentile(g_out, BROW_FLOOR_PCT) < floor - 20, (np.percentile(g_out, BROW_FLOOR_PCT), floor)
+    # bounded in the brow band around the landmarks, measured here in their hulls: a few grey levels apart
+    assert np.percentile(g_b, BROW_FLOOR_PCT) >= floor - 8, (np.percentile(g_b, BROW_FLOOR_PCT), floor)
     assert g_b.std() > 0.5 * g_out.std() or g_b.std() > 3.0
 
     def ab(x):
@@ -192,3 +193,23 @@ def test_new_brows_are_bounded_by_the_persons_own(t1):
     changed = (bounded != out).any(2)
     band = cv2.dilate(brows.astype(np.uint8), np.ones((31, 31), np.uint8)) > 0
     assert changed.any() and not (changed & ~band).any()
+
+
+def test_a_persons_own_brows_leave_their_glasses_out_at_every_size():
+    """editors.anonymize._brow_floor (how dark the person's own brow hairs are: the bound of the darker-brows try
+    and of the new brows) on grace_hopper and her copies of 62-103 px in the composite group photo: all within 25
+    grey levels of the full-size photo's (her grey brows), none set by the black frame under them (at the narrower
+    frame kernel of faces.masks the copies read 36-39: black brows allowed)."""
+    from editors.anonymize import _brow_floor
+    from tests.test_faces import assemble_group, load_real
+
+    real = load_real()
+    (g,) = find_faces(real["grace_hopper"])
+    full = _brow_floor(real["grace_hopper"], g)
+    assert full is not None and full > 110, full
+    group, _ = assemble_group(real)
+    copies = [f for f in find_faces(group) if f.mesh is not None and 60 <= f.size and _brow_floor(group, f) is not None]
+    grace = [f for f in copies if abs(f.size - 88) < 2 or abs(f.size - 103) < 2 or abs(f.size - 62) < 2]
+    assert len(grace) >= 3, [round(f.size) for f in copies]
+    for f in grace:
+        assert abs(_brow_floor(group, f) - full) < 25, (round(f.size), _brow_floor(group, f), full)
