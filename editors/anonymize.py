@@ -76,7 +76,7 @@ from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, RIGHT_BROW, mesh_for
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
-from faces.masks import cover_mask, face_mask, frame_lines, inner_alpha
+from faces.masks import cover_mask, face_mask, frame_lines, inner_alpha, mesh_parts
 from faces.types import Face, normed
 
 log = logging.getLogger(__name__)
@@ -237,6 +237,8 @@ def _restyle_brows(
 
 FRAME_REACH = 0.3  # x face size: glasses frames are looked for (and painted out) this far around the face mesh (the
 # temples run on to the ears)
+FRAME_KERNEL_PAINT = 0.08  # x face size: the black-hat kernel of the frames painted out (faces.masks.frame_lines;
+# its 0.05 misses the thick rims of grace_hopper's copies at 62-103 px, left as a dark band over the new eyes)
 FRAME_HEAD = 0.15  # x face size: frames are painted out only this near the face mask (temples up to the ears; a dark
 # line of the backdrop that touches them is not a frame)
 FRAME_DEEP = 0.07  # x face size: a frame shows up to this far inside the face mask (the new face's soft edge is
@@ -259,11 +261,15 @@ def without_frames(pixels: np.ndarray, face: Face, seed: int = 0) -> tuple[np.nd
     if face.mesh is None:
         return pixels, None
     box = geometry.padded_box(face.mesh, pixels.shape, FRAME_REACH * face.size)
-    lines = frame_lines(pixels, face, face_mask(pixels.shape, face), box)
+    lines = frame_lines(pixels, face, face_mask(pixels.shape, face), box, FRAME_KERNEL_PAINT, rims=True)
     if lines is None:
         return pixels, None
     x0, y0, x1, y1 = box
     lines &= cover_mask(pixels.shape, face, FRAME_HEAD)[y0:y1, x0:x1]  # the head's, not the backdrop's dark lines
+    _, parts = mesh_parts(lines.shape, face.mesh - np.array([x0, y0], np.float32))
+    g = 2 * max(1, round(0.02 * face.size)) + 1  # the eyes themselves stay (a closed eye is kept from this photo,
+    lines &= ~cv2.dilate(parts["eyes"].astype(np.uint8), np.ones((g, g), np.uint8)).astype(bool)
+    # and an eye at a turned face's edge can pass for a frame); a rim over the brows goes (it read as heavy brows)
     if not lines.any():
         return pixels, None
     crop = pixels[y0:y1, x0:x1]

@@ -119,12 +119,21 @@ def forehead_hair(crop: np.ndarray, face: Face, origin: tuple[int, int], oval: n
     return cv2.dilate(far, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
 
 
+EYE_LOWER = (  # the lower-lid points of the face mesh (as faces.measures.EYE_LIDS), image-left eye first
+    (33, 133, (160, 159, 158), (144, 145, 153)),
+    (263, 362, (387, 386, 385), (373, 374, 380)),
+)
 FRAME_KERNEL = 0.05  # x face size: frame_lines' black-hat kernel (dark structures thinner than this are lines)
 FRAME_FEATURE_GROW = 0.02  # x face size: the eyes and brows left out of frame_lines' test, grown by this
 
 
 def frame_lines(
-    photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int, int, int, int], kernel: float = 0.0
+    photo: np.ndarray,
+    face: Face,
+    mask: np.ndarray,
+    box: tuple[int, int, int, int],
+    kernel: float = 0.0,
+    rims: bool = False,
 ) -> np.ndarray | None:
     """Bool crop of ``box``: thin dark lines (glasses frames) near eye level that cross the face mask's edge,
     inside and outside it, slightly grown; None when there are none.
@@ -160,6 +169,19 @@ def frame_lines(
     inside = np.bincount(off[deep], minlength=n)
     outside = np.bincount(off[~m], minlength=n)
     keep = (inside >= max(8, 0.15 * size)) & (outside >= 3)
+    if rims:  # and it runs on under the eyes (a lens rim); a brow's tail into the hair at a tilted face's edge does
+        # not (t1 #5 at the wider kernel 0.08)
+        lids = face.mesh[[p for _, _, _, lower in EYE_LOWER for p in lower]][:, 1] - y0
+        low = np.zeros(grey.shape, bool)
+        low[max(0, int(lids.max() + 0.03 * size)) :] = True
+        keep &= np.bincount(off[deep & low], minlength=n) >= max(4, 0.03 * size)
+        # and the frames found hold both eyes: lines off the features near each eye (within 0.3 x face size)
+        yy, xx = np.mgrid[0 : grey.shape[0], 0 : grey.shape[1]]
+        for eye in (LEFT_EYE, RIGHT_EYE):
+            cx, cy = face.mesh[eye].mean(0) - (x0, y0)
+            near = np.hypot(xx - cx, yy - cy) < 0.3 * size
+            if not (keep[off[deep & near]] & (off[deep & near] > 0)).any():
+                return None
     keep[0] = False
     if not keep.any():
         return None

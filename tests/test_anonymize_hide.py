@@ -108,7 +108,8 @@ def test_glasses_frames_are_found_on_glasses_only_and_painted_out_with_the_photo
     """faces.masks.frame_lines finds grace_hopper's frames and none on the glasses-free faces (t1's six, tom_hanks,
     the astronaut: a squinting eye or a brow at a turned face's edge was once taken for a frame and painted out);
     editors.anonymize.without_frames paints Grace's frames out where they stay in view after a swap (the temples
-    over her hair): thin dark structures there are as strong as in the hair and skin around (the photo: twice), nothing
+    over her hair): thin dark structures there about as strong as in the hair and skin around (under 1.5 x; the
+    photo: over 2 x), nothing
     changes farther than 0.3 x face size + 2 px from the mesh, and the fill there is not a flat patch (the photo's
     texture, PatchMatch: its fine detail at least a third of the photo's around it)."""
     from editors.anonymize import FRAME_REACH, without_frames
@@ -122,6 +123,10 @@ def test_glasses_frames_are_found_on_glasses_only_and_painted_out_with_the_photo
                 box = padded_box(f.mesh, img.shape, FRAME_REACH * f.size)
                 assert frame_lines(img, f, face_mask(img.shape, f), box) is None, (name, f.index)
                 assert without_frames(img, f)[1] is None
+    from tests.test_faces import assemble_group, load_real
+
+    group, _ = assemble_group(load_real())  # her copies of 62-103 px: their thick rims are found too
+    assert sum(without_frames(group, g)[1] is not None for g in find_faces(group) if g.mesh is not None) == 3
     img = photos.load("grace_hopper")
     (f,) = find_faces(img)
     clean, painted = without_frames(img, f)
@@ -134,7 +139,7 @@ def test_glasses_frames_are_found_on_glasses_only_and_painted_out_with_the_photo
     ring = (cv2.dilate(seen.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0) & ~painted & (deep == 0)
     ring &= cover_mask(img.shape, f, 0.3)
     before, after, around = _thin_dark(img, f)[seen].mean(), _thin_dark(clean, f)[seen].mean(), _thin_dark(img, f)[ring]
-    assert seen.sum() > 1000 and before > 1.8 * around.mean() and after < 1.25 * around.mean(), (
+    assert seen.sum() > 1000 and before > 2.0 * around.mean() and after < 1.5 * around.mean(), (
         before,
         after,
         around.mean(),
