@@ -119,7 +119,22 @@ def forehead_hair(crop: np.ndarray, face: Face, origin: tuple[int, int], oval: n
     return cv2.dilate(far, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
 
 
-def frame_lines(photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
+EYE_LOWER = (  # the lower-lid points of the face mesh (as faces.measures.EYE_LIDS), image-left eye first
+    (33, 133, (160, 159, 158), (144, 145, 153)),
+    (263, 362, (387, 386, 385), (373, 374, 380)),
+)
+FRAME_KERNEL = 0.05  # x face size: frame_lines' black-hat kernel (dark structures thinner than this are lines)
+FRAME_FEATURE_GROW = 0.02  # x face size: the eyes and brows left out of frame_lines' test, grown by this
+
+
+def frame_lines(
+    photo: np.ndarray,
+    face: Face,
+    mask: np.ndarray,
+    box: tuple[int, int, int, int],
+    kernel: float = 0.0,
+    rims: bool = False,
+) -> np.ndarray | None:
     """Bool crop of ``box``: thin dark lines (glasses frames) near eye level that cross the face mask's edge,
     inside and outside it, slightly grown; None when there are none.
 
@@ -131,7 +146,7 @@ def frame_lines(photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int,
     x0, y0, x1, y1 = box
     size = face.size
     grey = cv2.cvtColor(photo[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
-    k = max(3, round(0.05 * size) | 1)
+    k = max(3, round((kernel or FRAME_KERNEL) * size) | 1)
     bh = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     eye_y = float(face.mesh[LEFT_EYE + RIGHT_EYE][:, 1].mean()) - y0
     band = np.zeros(grey.shape, bool)
@@ -140,11 +155,33 @@ def frame_lines(photo: np.ndarray, face: Face, mask: np.ndarray, box: tuple[int,
     n, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
     if n < 2:
         return None
+    # the test runs on the lines off the eyes and brows (grown by FRAME_FEATURE_GROW x face size): a squinting eye
+    # or a brow at the edge of a turned face is a thin dark structure that crosses the mask's edge too (t1 #3,
+    # tom_hanks: their eye painted out as a "frame"); a frame still crosses the edge off them (rims, temples)
+    feats = np.zeros(grey.shape, np.uint8)
+    for idx in (LEFT_EYE, RIGHT_EYE, LEFT_BROW, RIGHT_BROW):
+        cv2.fillConvexPoly(feats, cv2.convexHull(np.round(face.mesh[idx] - (x0, y0)).astype(np.int32)), 1)
+    g = max(1, round(FRAME_FEATURE_GROW * size))
+    feats = cv2.dilate(feats, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))) > 0
     m = mask[y0:y1, x0:x1]
     deep = cv2.erode(m.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    inside = np.bincount(labels[deep], minlength=n)
-    outside = np.bincount(labels[~m], minlength=n)
+    off = labels * ~feats
+    inside = np.bincount(off[deep], minlength=n)
+    outside = np.bincount(off[~m], minlength=n)
     keep = (inside >= max(8, 0.15 * size)) & (outside >= 3)
+    if rims:  # and it runs on under the eyes (a lens rim); a brow's tail into the hair at a tilted face's edge does
+        # not (t1 #5 at the wider kernel 0.08)
+        lids = face.mesh[[p for _, _, _, lower in EYE_LOWER for p in lower]][:, 1] - y0
+        low = np.zeros(grey.shape, bool)
+        low[max(0, int(lids.max() + 0.03 * size)) :] = True
+        keep &= np.bincount(off[deep & low], minlength=n) >= max(4, 0.03 * size)
+        # and the frames found hold both eyes: lines off the features near each eye (within 0.3 x face size)
+        yy, xx = np.mgrid[0 : grey.shape[0], 0 : grey.shape[1]]
+        for eye in (LEFT_EYE, RIGHT_EYE):
+            cx, cy = face.mesh[eye].mean(0) - (x0, y0)
+            near = np.hypot(xx - cx, yy - cy) < 0.3 * size
+            if not (keep[off[deep & near]] & (off[deep & near] > 0)).any():
+                return None
     keep[0] = False
     if not keep.any():
         return None
