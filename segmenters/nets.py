@@ -330,9 +330,14 @@ FLIP_MAX_PEOPLE = 0.1  # ... only when people (VOC net) cover less of the photo 
 # pixel (their mean counts as one view). The tiles see detail the 513 px view loses (sky between branches, a car's
 # outline, the trees' edge); the whole view keeps the context a tile lacks (a pavement seen close up looks like a
 # floor). Tiles enlarged further (shorter side 770 px: 2-3 times the passes) did worse on roads (issue 11 round 6).
-ADE_TILES = True
+ADE_TILES = True  # ``FACET_ADE_TILES=off`` turns the tiles off (the single-scale answer: bench/parse_quality.py)
 ADE_TILE_SHORT = DEEPLAB_SIDE
 ADE_TILE_ZOOM = 2.0
+
+
+def tiles_enabled() -> bool:
+    """Whether the ADE net's multi-scale tiles run: ``ADE_TILES`` unless ``FACET_ADE_TILES`` says off."""
+    return ADE_TILES and os.environ.get("FACET_ADE_TILES", "on").lower() not in ("0", "off", "false", "no")
 
 
 def ade_logits_interpreter(path: Any) -> Any:
@@ -388,7 +393,7 @@ def ade_probabilities(
     """ADE20K class probabilities (float32, (h', w', 151), index 0 = "other") for ``rgb`` (RGB uint8) on a grid
     every ``ADE_STRIDE`` pixels of the net's input for the whole photo (the longer side resized to 513 and the
     rest zero-padded after normalisation, as the net was trained), the mean of the photo's and its mirror's
-    answers; with ``tiles`` (default ``ADE_TILES``), the grid is that of the enlarged photo the tiles are cut
+    answers; with ``tiles`` (default :func:`tiles_enabled`), the grid is that of the enlarged photo the tiles are cut
     from, and the tiles' answers are averaged in (see ``ADE_TILE_SHORT``). ``detail``: the same photo at a higher
     resolution (the original of a working copy) to cut the tiles from; default ``rgb``."""
     h, w = rgb.shape[:2]
@@ -412,7 +417,7 @@ def ade_probabilities(
         total = p if total is None else total + p
     assert total is not None
     whole = total / len(views)
-    if not (ADE_TILES if tiles is None else tiles):
+    if not (tiles_enabled() if tiles is None else tiles):
         return whole
     return _with_tiles(whole, detail if detail is not None else rgb, rw, rh, 1.0 / (len(views) + 1))
 
