@@ -323,6 +323,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.time_only:
         result = {"machine": machine_info([2]), "labelled_photos": names, "goal_s": GOAL_1MP_S}
         result["timing_1mp"] = time_1mp(names, args.repeats)
+        if args.single_scale_time:
+            os.environ["FACET_ADE_TILES"] = "off"
+            result["timing_1mp_single_scale"] = time_1mp(names, args.repeats)
+            os.environ["FACET_ADE_TILES"] = "on"
         result["load_average_at_end"] = load_average()
         write_result(result, out)
         log(f"wrote {out}")

@@ -333,6 +333,8 @@ FLIP_MAX_PEOPLE = 0.1  # ... only when people (VOC net) cover less of the photo 
 ADE_TILES = True  # ``FACET_ADE_TILES=off`` turns the tiles off (the single-scale answer: bench/parse_quality.py)
 ADE_TILE_SHORT = DEEPLAB_SIDE
 ADE_TILE_ZOOM = 2.0
+TILES_MAX_PEOPLE = True  # the tiles run only where the mirrored pass does (people under ``FLIP_MAX_PEOPLE``): a photo
+# full of people pays for their parts instead, and its scene labels are few (t1 stays the slowest photo at 1 MP)
 
 
 def tiles_enabled() -> bool:
@@ -523,12 +525,15 @@ def voc_ctx_answer(ctx: Any) -> tuple[np.ndarray, np.ndarray]:
 def ade_answer(ctx: Any) -> dict[str, np.ndarray]:
     """The ADE20K net's answer for this photo (run once, kept in ``ctx.cache``): ``probs`` (grid probabilities,
     see :func:`ade_probabilities`) and ``labels`` (class index per work pixel, int32). The mirrored pass runs
-    when ``ADE_FLIP`` and people cover less than ``FLIP_MAX_PEOPLE`` of the photo (VOC net, when here)."""
+    when ``ADE_FLIP`` and people cover less than ``FLIP_MAX_PEOPLE`` of the photo (VOC net, when here); the
+    multi-scale tiles too, when ``TILES_MAX_PEOPLE`` is set."""
     if "ade" not in ctx.cache:
-        flip = ADE_FLIP
-        if flip and net_available(VOC):
-            flip = float(np.mean(voc_labels(ctx) == VOC_CLASSES.index("person"))) < FLIP_MAX_PEOPLE
-        probs = ade_probabilities(ctx.work, flip=flip, detail=ctx.photo.pixels)
+        flip, tiles = ADE_FLIP, tiles_enabled()
+        if (flip or (tiles and TILES_MAX_PEOPLE)) and net_available(VOC):
+            few = float(np.mean(voc_labels(ctx) == VOC_CLASSES.index("person"))) < FLIP_MAX_PEOPLE
+            flip = flip and few
+            tiles = tiles and (few or not TILES_MAX_PEOPLE)
+        probs = ade_probabilities(ctx.work, flip=flip, detail=ctx.photo.pixels, tiles=tiles)
         h, w = ctx.shape
         labels = cv2.resize(np.argmax(probs, axis=-1).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
         ctx.cache["ade"] = {"probs": probs, "labels": labels.astype(np.int32)}

@@ -158,11 +158,11 @@ def test_a_studio_backdrop_is_not_sky_and_a_real_sky_is(nets_here, monkeypatch):
     assert {"sky", "water", "building"} <= labels
 
 
-def test_the_mirrored_pass_runs_only_on_photos_with_few_people(nets_here, monkeypatch):
+def test_the_mirrored_pass_and_the_tiles_run_only_on_photos_with_few_people(nets_here, monkeypatch):
     _, passes = _scene_and_passes("china", monkeypatch)  # temple, sky, lake: no people
     assert passes == 2 + _tiles("china") and _tiles("china") == 2
     _, passes = _scene_and_passes("t1", monkeypatch)  # six people fill the photo: one pass, time for their parts
-    assert passes == 1 + _tiles("t1")
+    assert passes == 1 and _tiles("t1") == 2  # no mirror and no tiles
 
 
 def test_the_cut_ade_net_answers_exactly_every_4th_pixel_of_the_file(nets_here):
