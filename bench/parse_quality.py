@@ -25,6 +25,8 @@ Usage (from the repository root; about 1-3 minutes on 2 cores)::
     .venv/bin/python bench/parse_quality.py --no-time  # IoU only
     .venv/bin/python bench/parse_quality.py --time-only  # 1 MP timing only -> bench/results/parse_time.json
     .venv/bin/python bench/parse_quality.py --hair-only  # portrait hair sets -> bench/results/parse_hair.json
+    # scene labels with and without the ADE net's multi-scale tiles (per photo, hold-outs apart), and both timings:
+    .venv/bin/python bench/parse_quality.py --backends nets nets-single-scale --single-scale-time
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ import numpy as np  # noqa: E402
 
 PORTRAITS = ("astronaut", "grace_hopper", "t1", "messi5")  # messi5 added in round 3 (a head in a sports shot)
 BACKENDS = ("rules", "nets")
+# ``nets-single-scale``: the nets with the ADE net's multi-scale tiles off (FACET_ADE_TILES=off, segmenters/nets.py),
+# the scene labels' before / after of issue 11 round 6 (``--backends nets nets-single-scale``)
+EXTRA_BACKENDS = ("nets-single-scale",)
 GOAL_1MP_S = 1.5  # issue 11: all parsers together for a 1 MP photo on the 2-core CPU
 TARGETS = {"mean": 0.55, "sky": 0.85, "water": 0.8, "road": 0.75, "person": 0.6, "portrait_hair": 0.7}
 # photos labelled in round 2 (issue 11: more water and roads), scored apart too: the scene method was developed
@@ -124,7 +129,8 @@ def evaluate(backend: str, names: list[str]) -> dict:
     from segmenters.parsing import parse_report
     from tests import labelset, photos
 
-    os.environ["FACET_PARSE_NETS"] = "on" if backend == "nets" else "off"
+    os.environ["FACET_PARSE_NETS"] = "off" if backend == "rules" else "on"
+    os.environ["FACET_ADE_TILES"] = "off" if backend == "nets-single-scale" else "on"
     manager = ModelManager(online=False)
     per_photo: dict[str, dict[str, float]] = {}
     heads: dict[str, float] = {}
@@ -176,6 +182,23 @@ def evaluate(backend: str, names: list[str]) -> dict:
         "hands_share": hands,
         "parse_seconds_native_size": seconds,
     }
+
+
+SCENE = ("sky", "building", "tree", "grass", "road", "water", "mountain", "car")
+
+
+def scene_rows(before: dict, after: dict) -> dict:
+    """The scene labels per photo before / after (two ``evaluate`` answers, e.g. single- and multi-scale), with the
+    mean per label over all photos and over each hold-out set apart (issue 11 round 6)."""
+    rows: dict = {"per_photo": {}, "per_label": {}}
+    for name, scores in after["per_photo"].items():
+        got = {lb: [before["per_photo"].get(name, {}).get(lb), v] for lb, v in scores.items() if lb in SCENE}
+        if got:
+            rows["per_photo"][name] = got
+    for key in ("per_label", "per_label_held_out_round3", "per_label_held_out_round5"):
+        rows["per_label"][key] = {lb: [before[key].get(lb), v] for lb, v in after[key].items() if lb in SCENE}
+    rows["mean_over_labels"] = [before["mean_over_labels"], after["mean_over_labels"]]
+    return rows
 
 
 def hair_sets(backend: str = "nets") -> dict:
@@ -291,6 +314,18 @@ def main(argv: list[str] | None = None) -> int:
         help="only the portrait hair sets (tests/portraits.py, nets backend) -> bench/results/parse_hair.json",
     )
     ap.add_argument("--photos", nargs="*", help="only these labelled photos")
+    ap.add_argument(
+        "--backends",
+        nargs="+",
+        choices=BACKENDS + EXTRA_BACKENDS,
+        default=list(BACKENDS),
+        help="which backends to score (nets-single-scale: the ADE net without its multi-scale tiles)",
+    )
+    ap.add_argument(
+        "--single-scale-time",
+        action="store_true",
+        help="also time the 1 MP parse with the ADE net's tiles off (timing_1mp_single_scale)",
+    )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None, help="default bench/results/parse_quality.json (parse_time.json)")
     args = ap.parse_args(argv)
@@ -310,6 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.time_only:
         result = {"machine": machine_info([2]), "labelled_photos": names, "goal_s": GOAL_1MP_S}
         result["timing_1mp"] = time_1mp(names, args.repeats)
+        if args.single_scale_time:
+            os.environ["FACET_ADE_TILES"] = "off"
+            result["timing_1mp_single_scale"] = time_1mp(names, args.repeats)
+            os.environ["FACET_ADE_TILES"] = "on"
         result["load_average_at_end"] = load_average()
         write_result(result, out)
         log(f"wrote {out}")
@@ -321,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         "scoring": "IoU per label, mean over the photos that have it (a label offered where the "
         "photo has none counts 0 there); mean_over_labels = mean of those",
     }
-    for backend in BACKENDS:
+    for backend in args.backends:
         t0 = time.perf_counter()
         result[backend] = evaluate(backend, names)
         log(
@@ -333,12 +372,20 @@ def main(argv: list[str] | None = None) -> int:
             f"{result[backend]['portrait_hair_heads']}"
         )
         log(f"{backend}: hands (share in upper clothes / lower clothes / skin) {result[backend]['hands_share']}")
-    result["nets"]["portrait_hair_sets"] = hair_sets("nets")
-    log(
-        f"nets: portrait hair sets { {g: v['mean'] for g, v in result['nets']['portrait_hair_sets'].items() if 'mean' in v} }"
-    )
+    os.environ["FACET_ADE_TILES"] = "on"  # what follows times and scores the nets as they ship
+    if "nets" in result:
+        result["nets"]["portrait_hair_sets"] = hair_sets("nets")
+        log(
+            f"nets: portrait hair sets { {g: v['mean'] for g, v in result['nets']['portrait_hair_sets'].items() if 'mean' in v} }"
+        )
+    if "nets" in result and "nets-single-scale" in result:
+        result["scene_single_vs_multi_scale"] = scene_rows(result["nets-single-scale"], result["nets"])
     if not args.no_time:
         result["timing_1mp"] = time_1mp(names, args.repeats)
+        if args.single_scale_time:
+            os.environ["FACET_ADE_TILES"] = "off"
+            result["timing_1mp_single_scale"] = time_1mp(names, args.repeats)
+            os.environ["FACET_ADE_TILES"] = "on"
     result["load_average_at_end"] = load_average()
     write_result(result, out)
     log(f"wrote {out}")

@@ -317,18 +317,87 @@ def pan_probabilities(crop: np.ndarray, size: tuple[int, int] | None = None) -> 
     return np.stack([cv2.resize(c, size or (w, h), interpolation=cv2.INTER_LINEAR) for c in out])
 
 
-ADE_STRIDE = 4  # the ADE net's logits are taken every 4th pixel of its 513 output (they are a bilinear upsample
-# of a 65x65 map, so nothing is lost) before the softmax: 16x less work than at full resolution
+ADE_STRIDE = 4  # the ADE net's logits come every 4th pixel of its 513 px input (its decoder's 129 x 129 map: the
+# file's last two ops, a bilinear upsample to 513 x 513 x 151, are cut off when it is loaded, see
+# :func:`ade_logits_interpreter`; the upsample's every 4th pixel is exactly that map, so nothing is lost)
 ADE_FLIP = True  # also run the net on the mirrored photo and average the two answers (test-time augmentation)
 FLIP_MAX_PEOPLE = 0.1  # ... only when people (VOC net) cover less of the photo than this: a photo full of people
 # pays for the person, hair and clothes parsers instead (all parsers stay under 1.5 s for 1 MP)
+# multi-scale (test-time augmentation, as DeepLab's own evaluation): besides the whole photo at 513 px, the net looks
+# at the photo enlarged so that its shorter side is ``ADE_TILE_SHORT`` px (at most ``ADE_TILE_ZOOM`` times the
+# whole-photo pass's size), in overlapping 513 px tiles (as many as it takes to cover it); each pixel's
+# probabilities are the mean of the views: the whole photo, its mirror (when it runs) and the tiles that hold the
+# pixel (their mean counts as one view). The tiles see detail the 513 px view loses (sky between branches, a car's
+# outline, the trees' edge); the whole view keeps the context a tile lacks (a pavement seen close up looks like a
+# floor). Tiles enlarged further (shorter side 770 px: 2-3 times the passes) did worse on roads (issue 11 round 6).
+ADE_TILES = True  # ``FACET_ADE_TILES=off`` turns the tiles off (the single-scale answer: bench/parse_quality.py)
+ADE_TILE_SHORT = DEEPLAB_SIDE
+ADE_TILE_ZOOM = 2.0
+TILES_MAX_PEOPLE = True  # the tiles run only where the mirrored pass does (people under ``FLIP_MAX_PEOPLE``): a photo
+# full of people pays for their parts instead, and its scene labels are few (t1 stays the slowest photo at 1 MP)
 
 
-def ade_probabilities(rgb: np.ndarray, flip: bool | None = None) -> np.ndarray:
-    """ADE20K class probabilities (float32, (h', w', 151), index 0 = "other") on a grid every ``ADE_STRIDE``
-    pixels of the net's input for ``rgb`` (RGB uint8), the mean of the photo's and its mirror's answers.
+def tiles_enabled() -> bool:
+    """Whether the ADE net's multi-scale tiles run: ``ADE_TILES`` unless ``FACET_ADE_TILES`` says off."""
+    return ADE_TILES and os.environ.get("FACET_ADE_TILES", "on").lower() not in ("0", "off", "false", "no")
 
-    The longer side is resized to 513 and the rest zero-padded (after normalisation), as the net was trained."""
+
+def ade_logits_interpreter(path: Any) -> Any:
+    """The ADE net's tflite interpreter with its trailing bilinear upsamples cut off: it answers the decoder's logits
+    (1, 129, 129, 151) for a 513 px input, one every ``ADE_STRIDE`` pixels (the file's own output is that map
+    upsampled with aligned corners, so its every 4th pixel is exactly these numbers), in half the time."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.interpreter import Interpreter
+
+    buf = Path(path).read_bytes()
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(buf, 0))
+    graph = model.subgraphs[0]
+    resize = schema.BuiltinOperator.RESIZE_BILINEAR
+    while len(graph.outputs) == 1 and graph.operators:
+        last = graph.operators[-1]
+        code = model.operatorCodes[last.opcodeIndex]
+        if max(code.builtinCode, code.deprecatedBuiltinCode) != resize or list(last.outputs) != list(graph.outputs):
+            break
+        graph.outputs = [int(last.inputs[0])]
+        graph.operators = graph.operators[:-1]
+    builder = flatbuffers.Builder(len(buf) + 4096)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    it = Interpreter(model_content=bytes(builder.Output()), num_threads=2)
+    it.allocate_tensors()
+    return it
+
+
+def _ade_logit_probs(x: np.ndarray, rows: slice, cols: slice, mirrored: bool = False) -> np.ndarray:
+    """Softmax over classes of the ADE net's logits for one (513, 513, 3) input, on its grid rows and columns
+    ``rows``, ``cols`` (reversed left-right when ``mirrored``): float32 (n, m, 151)."""
+    it, lock = packaged_model(ADE, ade_logits_interpreter)
+    with lock:
+        it.set_tensor(it.get_input_details()[0]["index"], x[None])
+        it.invoke()
+        z = it.get_tensor(it.get_output_details()[0]["index"])[0, rows, cols].astype(np.float32)
+    if mirrored:
+        z = z[:, ::-1]
+    z -= z.max(axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
+
+
+def _cells(n: int) -> int:
+    """Grid cells (one every ``ADE_STRIDE`` pixels from pixel 0) over ``n`` pixels."""
+    return -(-n // ADE_STRIDE)
+
+
+def ade_probabilities(
+    rgb: np.ndarray, flip: bool | None = None, detail: np.ndarray | None = None, tiles: bool | None = None
+) -> np.ndarray:
+    """ADE20K class probabilities (float32, (h', w', 151), index 0 = "other") for ``rgb`` (RGB uint8) on a grid
+    every ``ADE_STRIDE`` pixels of the net's input for the whole photo (the longer side resized to 513 and the
+    rest zero-padded after normalisation, as the net was trained), the mean of the photo's and its mirror's
+    answers; with ``tiles`` (default :func:`tiles_enabled`), the grid is that of the enlarged photo the tiles are cut
+    from, and the tiles' answers are averaged in (see ``ADE_TILE_SHORT``). ``detail``: the same photo at a higher
+    resolution (the original of a working copy) to cut the tiles from; default ``rgb``."""
     h, w = rgb.shape[:2]
     s = DEEPLAB_SIDE / max(h, w)
     rw, rh = max(1, round(w * s)), max(1, round(h * s))
@@ -339,30 +408,63 @@ def ade_probabilities(rgb: np.ndarray, flip: bool | None = None) -> np.ndarray:
     views = (False, True) if (ADE_FLIP if flip is None else flip) else (False,)
     for mirrored in views:
         x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
-        x[:rh, :rw] = small[:, ::-1] if mirrored else small  # mirrored inside its own box, padding unchanged
-
-        def softmax(out: np.ndarray, mirrored: bool = mirrored) -> np.ndarray:
-            z = _grid(out[0], rh, rw, mirrored).astype(np.float32)
-            z -= z.max(axis=-1, keepdims=True)
-            np.exp(z, out=z)
-            z /= z.sum(axis=-1, keepdims=True)
-            return z
-
-        p = run_tflite(ADE, x[None], softmax)[0]
+        # the mirror sits ``shift`` pixels from the left so that the photo's column 0 lands on a grid column
+        shift = (-(rw - 1)) % ADE_STRIDE if mirrored else 0
+        x[:rh, shift : shift + rw] = small[:, ::-1] if mirrored else small
+        first = (shift + rw - 1) // ADE_STRIDE if mirrored else 0  # grid column of the photo's column 0
+        cols = (
+            slice(first - _cells(rw) + 1, first + 1) if mirrored else slice(0, _cells(rw))
+        )  # the photo's columns 0, 4, 8, ... (mirrored: read right to left)
+        p = _ade_logit_probs(x, slice(0, _cells(rh)), cols, mirrored)
         total = p if total is None else total + p
     assert total is not None
-    return total / len(views)
+    whole = total / len(views)
+    if not (tiles_enabled() if tiles is None else tiles):
+        return whole
+    return _with_tiles(whole, detail if detail is not None else rgb, rw, rh, 1.0 / (len(views) + 1))
 
 
-def _grid(out: np.ndarray, rh: int, rw: int, mirrored: bool) -> np.ndarray:
-    """Every ``ADE_STRIDE``-th pixel of the net's (513, 513, C) answer for a photo of ``rw`` x ``rh`` in its
-    corner, from column 0 of the photo. For the mirrored photo (column m is the photo's column rw-1-m) the
-    grid starts where the photo's column 0 lands on a multiple of the stride and is reversed, so both
-    answers sample exactly the same pixels of the photo."""
-    if not mirrored:
-        return out[:rh:ADE_STRIDE, :rw:ADE_STRIDE]
-    start = (rw - 1) % ADE_STRIDE
-    return out[:rh:ADE_STRIDE, start:rw:ADE_STRIDE][:, ::-1]
+def tile_origins(length: int, side: int = DEEPLAB_SIDE) -> list[int]:
+    """Where ``side`` px tiles start along ``length`` px so that they cover it, overlapping evenly, each start a
+    multiple of ``ADE_STRIDE`` (the last tile may reach up to 3 px past the end: that is zero-padded)."""
+    if length <= side:
+        return [0]
+    n = -(-(length - side) // (side - 2 * ADE_STRIDE)) + 1  # enough tiles that they overlap a little at least
+    return [int(round(k * (length - side) / (n - 1) / ADE_STRIDE)) * ADE_STRIDE for k in range(n)]
+
+
+def _with_tiles(whole: np.ndarray, rgb: np.ndarray, rw: int, rh: int, weight: float) -> np.ndarray:
+    """``whole`` (the whole-photo grid for a photo of ``rw`` x ``rh`` at 513 px) averaged with the answers of
+    overlapping 513 px tiles of ``rgb`` enlarged (see ``ADE_TILE_SHORT``), weighted ``weight``, on the enlarged
+    photo's grid."""
+    zoom = min(ADE_TILE_ZOOM, max(1.0, ADE_TILE_SHORT / min(rw, rh)))
+    if zoom <= 1.0:
+        return whole
+    tw, th = round(rw * zoom), round(rh * zoom)
+    h, w = rgb.shape[:2]
+    interp = cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR
+    big = cv2.resize(rgb, (tw, th), interpolation=interp).astype(np.float32) / 127.5 - 1.0
+    gh, gw = _cells(th), _cells(tw)
+    acc = np.zeros((gh, gw, whole.shape[-1]), np.float32)
+    count = np.zeros((gh, gw, 1), np.float32)
+    cells = _cells(DEEPLAB_SIDE)
+    for y0 in tile_origins(th):
+        for x0 in tile_origins(tw):
+            x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
+            part = big[y0 : y0 + DEEPLAB_SIDE, x0 : x0 + DEEPLAB_SIDE]
+            x[: part.shape[0], : part.shape[1]] = part
+            gy, gx = y0 // ADE_STRIDE, x0 // ADE_STRIDE
+            ny, nx = min(cells, gh - gy), min(cells, gw - gx)
+            acc[gy : gy + ny, gx : gx + nx] += _ade_logit_probs(x, slice(0, ny), slice(0, nx))
+            count[gy : gy + ny, gx : gx + nx] += 1
+    tiled = acc / np.maximum(count, 1)
+    up = np.empty_like(tiled)
+    for k in range(0, whole.shape[-1], 4):  # cv2.resize takes at most 4 channels for some interpolations
+        chunk = cv2.resize(np.ascontiguousarray(whole[..., k : k + 4]), (gw, gh), interpolation=cv2.INTER_LINEAR)
+        up[..., k : k + 4] = chunk.reshape(gh, gw, -1)
+    up *= 1.0 - weight
+    up += weight * tiled
+    return up
 
 
 VOC_STRIDE = 4  # the VOC net's probabilities are kept every 4th pixel of its 513 output (as ``ADE_STRIDE``)
@@ -423,12 +525,15 @@ def voc_ctx_answer(ctx: Any) -> tuple[np.ndarray, np.ndarray]:
 def ade_answer(ctx: Any) -> dict[str, np.ndarray]:
     """The ADE20K net's answer for this photo (run once, kept in ``ctx.cache``): ``probs`` (grid probabilities,
     see :func:`ade_probabilities`) and ``labels`` (class index per work pixel, int32). The mirrored pass runs
-    when ``ADE_FLIP`` and people cover less than ``FLIP_MAX_PEOPLE`` of the photo (VOC net, when here)."""
+    when ``ADE_FLIP`` and people cover less than ``FLIP_MAX_PEOPLE`` of the photo (VOC net, when here); the
+    multi-scale tiles too, when ``TILES_MAX_PEOPLE`` is set."""
     if "ade" not in ctx.cache:
-        flip = ADE_FLIP
-        if flip and net_available(VOC):
-            flip = float(np.mean(voc_labels(ctx) == VOC_CLASSES.index("person"))) < FLIP_MAX_PEOPLE
-        probs = ade_probabilities(ctx.work, flip=flip)
+        flip, tiles = ADE_FLIP, tiles_enabled()
+        if (flip or (tiles and TILES_MAX_PEOPLE)) and net_available(VOC):
+            few = float(np.mean(voc_labels(ctx) == VOC_CLASSES.index("person"))) < FLIP_MAX_PEOPLE
+            flip = flip and few
+            tiles = tiles and (few or not TILES_MAX_PEOPLE)
+        probs = ade_probabilities(ctx.work, flip=flip, detail=ctx.photo.pixels, tiles=tiles)
         h, w = ctx.shape
         labels = cv2.resize(np.argmax(probs, axis=-1).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
         ctx.cache["ade"] = {"probs": probs, "labels": labels.astype(np.int32)}

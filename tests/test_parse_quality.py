@@ -46,14 +46,19 @@ from tests import labelset, photos
 # 0.42), upper 0.763 -> 0.799. PAN skin in the band around the face above the jaw is not body skin: skin 0.232 ->
 # 0.251 (grace_hopper 0.23 -> 0.32; the others unchanged). Face, hair, person unchanged. Needs the optional
 # MoveNet files (scripts/fetch_packaged_models.py), like the car floor needs NanoDet's.
+# Round 6: multi-scale ADE inference (whole photo, mirror, and 513 px tiles of the photo enlarged; segmenters/nets.py)
+# and an outdoor "floor" touching a sure road as pavement (segmenters/scene.py ROAD_VERGE_CLASSES): on the 32, sky
+# 0.872 -> 0.920, tree 0.468 -> 0.517, grass 0.405 -> 0.436, road 0.671 -> 0.699, water 0.638 -> 0.641, mountain
+# 0.446 -> 0.451, car 0.618 -> 0.686 (loaded machine, /tmp dev runs; bench/parse_quality.py --backends nets
+# nets-single-scale). The hold-outs' water and road get floors of their own (HELD_OUT_FLOORS).
 FLOORS = {
-    "sky": 0.85,
-    "building": 0.78,
-    "tree": 0.44,
-    "grass": 0.35,
-    "road": 0.64,
-    "water": 0.6,
-    "mountain": 0.4,
+    "sky": 0.89,
+    "building": 0.8,
+    "tree": 0.49,
+    "grass": 0.4,
+    "road": 0.67,
+    "water": 0.61,
+    "mountain": 0.42,
     "person": 0.7,
     "hair": 0.45,
     "face": 0.67,
@@ -63,7 +68,7 @@ FLOORS = {
     "dog": 0.75,
     "horse": 0.7,  # 0.41 -> 0.79 in h11v: the darknet_horses herd is named "horse", not "cow" (0.0 -> 0.76 there)
     "bird": 0.8,
-    "car": 0.58,
+    "car": 0.65,
 }
 MEAN_FLOOR = 0.54
 RULES_MEAN_FLOOR = 0.15  # the approximate rules alone (no nets): what the offline path gave before
@@ -100,6 +105,9 @@ def test_scoring_counts_misses_and_false_finds():
     assert labelset.score({**entry, "ignore": ["dog"]}, {"sky": truth, "dog": dog}) == {"sky": 1.0}
 
 
+PER_PHOTO: dict[str, dict[str, dict[str, float]]] = {}  # backend -> photo -> label -> IoU, filled by _measure
+
+
 def _measure(backend: str) -> dict[str, float]:
     from core.models import ModelManager
     from core.types import Photo
@@ -113,7 +121,9 @@ def _measure(backend: str) -> dict[str, float]:
         for name in labelset.names():
             entry = labelset.load(name)
             report = parse_report(Photo(photos.load(entry["photo"])), manager)
-            for label, v in labelset.score(entry, labelset.predicted(report.segments)).items():
+            scores = labelset.score(entry, labelset.predicted(report.segments))
+            PER_PHOTO.setdefault(backend, {})[name] = scores
+            for label, v in scores.items():
                 per_label.setdefault(label, []).append(v)
     finally:
         if old is None:
@@ -137,6 +147,23 @@ def nets_quality():
 def test_label_iou_stays_above_its_floor(nets_quality, label):
     assert label in nets_quality, f"no photo scored '{label}'"
     assert nets_quality[label] >= FLOORS[label], f"{label}: IoU {nets_quality[label]:.3f} < floor {FLOORS[label]}"
+
+
+# the hold-out photos of rounds 3 and 5 (bench/parse_quality.py HELD_OUT_ROUND3 / _ROUND5: labelled before the scene
+# method was changed on them, never tuned on), scored apart: mean IoU of each label over the set's photos that have
+# it. Round 6 measured round 3 water 0.718, road 0.463; round 5 water 0.592, road 0.952 (round 5: 0.588, 0.950).
+HELD_OUT_FLOORS = {
+    ("mate_dune", "lomiri_bridge", "kde_path", "leuvenB"): {"water": 0.69, "road": 0.44},
+    ("ultralytics_bus", "kde_coldripple", "mate_aqua", "lomiri_life"): {"water": 0.57, "road": 0.93},
+}
+
+
+def test_held_out_photos_keep_their_water_and_road(nets_quality):
+    got = PER_PHOTO["nets"]
+    for group, floors in HELD_OUT_FLOORS.items():
+        for label, floor in floors.items():
+            values = [got[n][label] for n in group if label in got[n]]
+            assert values and statistics.mean(values) >= floor, (group, label, {n: got[n].get(label) for n in group})
 
 
 def test_mean_iou_stays_above_its_floor(nets_quality):

@@ -1,5 +1,5 @@
 """The offline scene net's fusion (segmenters/nets.py, segmenters/scene.py): merged ADE classes, the mirrored
-pass, unsure sky, and the time budget rule. The last tests need the packaged nets and skip without them."""
+pass, the multi-scale tiles, unsure sky, and the time budget rule. The last tests need the packaged nets and skip without them."""
 
 from __future__ import annotations
 
@@ -35,14 +35,71 @@ def test_classes_outside_every_group_compete_one_by_one():
     assert g[0, 0, -1] == pytest.approx(0.3)
 
 
+def _seen_columns(monkeypatch) -> list[np.ndarray]:
+    """Stand in for the ADE net: each pass answers, at every grid cell it is asked for, one "probability" channel
+    holding the value of the input's first channel there (so a photo whose pixels hold their own column index
+    shows which photo column each grid cell saw); the answers are kept in the returned list."""
+    seen: list[np.ndarray] = []
+
+    def fake(x, rows, cols, mirrored=False):
+        z = np.ascontiguousarray(x[:: nets.ADE_STRIDE, :: nets.ADE_STRIDE, :1][rows, cols])
+        z = z[:, ::-1] if mirrored else z
+        seen.append(z)
+        return z.copy()
+
+    monkeypatch.setattr(nets, "_ade_logit_probs", fake)
+    return seen
+
+
+def _column_photo(width: int, height: int = 300) -> np.ndarray:
+    """A photo whose pixels hold (a scaled copy of) their own column index, as the net's input sees it."""
+    return np.tile((np.arange(width) * 255 // max(1, width - 1)).astype(np.uint8)[None, :, None], (height, 1, 3))
+
+
 @pytest.mark.parametrize("width", [513, 400, 401, 402, 403])
-def test_the_mirrored_answer_samples_the_same_pixels(width):
-    """Mirrored back, the mirrored pass's grid lands exactly on the first pass's grid columns."""
-    out = np.zeros((513, 513, 1), np.float32)
-    out[:, :width, 0] = width - 1 - np.arange(width)  # what the net sees at mirrored column m: photo column w-1-m
-    grid = nets._grid(out, 300, width, mirrored=True)[0, :, 0]
-    assert np.array_equal(grid, np.arange(0, width, nets.ADE_STRIDE))
-    assert nets._grid(out, 300, width, mirrored=False).shape == nets._grid(out, 300, width, mirrored=True).shape
+def test_the_mirrored_answer_samples_the_same_pixels(width, monkeypatch):
+    """Mirrored back, the mirrored pass's grid lands exactly on the first pass's grid columns (the mirror is shifted
+    so that the photo's column 0 falls on a grid column of the net's 129 x 129 answer)."""
+    seen = _seen_columns(monkeypatch)
+    nets.ade_probabilities(_column_photo(width, 513), flip=True, tiles=False)  # 513 tall: not resized
+    plain, mirrored = seen
+    assert plain.shape == mirrored.shape
+    assert np.array_equal(plain, mirrored)
+    assert plain.shape[1] == -(-width // nets.ADE_STRIDE)
+
+
+@pytest.mark.parametrize("length", [513, 514, 684, 741, 821, 1026, 1400])
+def test_tiles_cover_the_photo_on_the_grid(length):
+    starts = nets.tile_origins(length)
+    side = nets.DEEPLAB_SIDE
+    assert starts[0] == 0 and all(s % nets.ADE_STRIDE == 0 for s in starts)
+    assert starts[-1] + side >= length - 3  # the last tile reaches the end (up to 3 px of padding past it)
+    assert all(b - a <= side - 2 * nets.ADE_STRIDE for a, b in zip(starts, starts[1:]))  # they overlap
+    assert len(starts) == 1 if length <= side else len(starts) >= 2
+
+
+def test_multiscale_answer_is_the_mean_of_the_views_on_the_enlarged_grid(monkeypatch):
+    """A 16:10 photo: its whole view is 513 x 321, so the tiles are cut from it enlarged to 820 x 513 (two tiles);
+    the answer is on that enlarged photo's grid, each grid cell the mean of the whole view, its mirror and the
+    tiles' mean (one third each), and the tiles see the photo's columns where the grid says."""
+    seen = _seen_columns(monkeypatch)
+    rgb = _column_photo(1600, 1000)
+    got = nets.ade_probabilities(rgb, flip=True, tiles=True)[..., 0]
+    tw = round(513 * 513 / 321)
+    assert len(seen) == 2 + len(nets.tile_origins(tw)) * len(nets.tile_origins(513)) == 4
+    assert got.shape == (-(-513 // nets.ADE_STRIDE), -(-tw // nets.ADE_STRIDE))
+    # every view sees the same ramp of columns (scaled to [-1, 1]), so the mean is that ramp on the fine grid
+    expect = (np.arange(got.shape[1]) * nets.ADE_STRIDE / (tw - 1)) * 2 - 1
+    assert np.abs(got[got.shape[0] // 2] - expect).max() < 0.03
+    # without tiles: the whole view's grid
+    seen.clear()
+    assert nets.ade_probabilities(rgb, flip=True, tiles=False).shape[:2] == (-(-321 // 4), -(-513 // 4))
+
+
+def test_a_square_photo_needs_no_tiles(monkeypatch):
+    seen = _seen_columns(monkeypatch)
+    nets.ade_probabilities(_column_photo(512, 512), flip=False, tiles=True)
+    assert len(seen) == 1
 
 
 def test_unsure_sky_blobs_are_dropped():
@@ -70,17 +127,28 @@ def _scene_and_passes(name: str, monkeypatch) -> tuple[set[str], int]:
     from tests import photos
 
     calls = []
-    real = nets.run_tflite
+    real = nets._ade_logit_probs
 
-    def counting(model, *args, **kwargs):
-        calls.append(model)
-        return real(model, *args, **kwargs)
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(nets, "run_tflite", counting)
+    monkeypatch.setattr(nets, "_ade_logit_probs", counting)
     manager = ModelManager(online=False)
     ctx = ParseContext(Photo(photos.load(name)), manager, {})
     out = scene.parse_net(ctx)
-    return {p.label for p in out.parts}, calls.count(nets.ADE)
+    return {p.label for p in out.parts}, len(calls)
+
+
+def _tiles(name: str) -> int:
+    """The number of tiles the multi-scale pass cuts from labelled photo ``name`` (see nets.ADE_TILE_SHORT)."""
+    from tests import photos
+
+    h, w = photos.load(name).shape[:2]
+    s = nets.DEEPLAB_SIDE / max(h, w)
+    rw, rh = round(w * s), round(h * s)
+    zoom = min(nets.ADE_TILE_ZOOM, max(1.0, nets.ADE_TILE_SHORT / min(rw, rh)))
+    return len(nets.tile_origins(round(rw * zoom))) * len(nets.tile_origins(round(rh * zoom))) if zoom > 1 else 0
 
 
 def test_a_studio_backdrop_is_not_sky_and_a_real_sky_is(nets_here, monkeypatch):
@@ -90,11 +158,30 @@ def test_a_studio_backdrop_is_not_sky_and_a_real_sky_is(nets_here, monkeypatch):
     assert {"sky", "water", "building"} <= labels
 
 
-def test_the_mirrored_pass_runs_only_on_photos_with_few_people(nets_here, monkeypatch):
+def test_the_mirrored_pass_and_the_tiles_run_only_on_photos_with_few_people(nets_here, monkeypatch):
     _, passes = _scene_and_passes("china", monkeypatch)  # temple, sky, lake: no people
-    assert passes == 2
+    assert passes == 2 + _tiles("china") and _tiles("china") == 2
     _, passes = _scene_and_passes("t1", monkeypatch)  # six people fill the photo: one pass, time for their parts
-    assert passes == 1
+    assert passes == 1 and _tiles("t1") == 2  # no mirror and no tiles
+
+
+def test_the_cut_ade_net_answers_exactly_every_4th_pixel_of_the_file(nets_here):
+    """The ADE file's output is its 129 x 129 logits upsampled to 513 (aligned corners); the cut net that the scene
+    parser runs answers those logits directly: the same numbers as every 4th pixel of the file's own output."""
+    from core.assets import packaged_path
+    from core.models import tflite_interpreter
+    from tests import photos
+
+    x, rw, rh = nets._deeplab_input(photos.load("china"))
+    full = tflite_interpreter(packaged_path(nets.ADE))
+    cut = nets.ade_logits_interpreter(packaged_path(nets.ADE))
+    outs = []
+    for it in (full, cut):
+        it.set_tensor(it.get_input_details()[0]["index"], x[None])
+        it.invoke()
+        outs.append(it.get_tensor(it.get_output_details()[0]["index"])[0])
+    assert outs[1].shape == (129, 129, 151)
+    assert np.allclose(outs[0][::4, ::4], outs[1], atol=1e-4)
 
 
 def test_weak_water_joins_only_where_it_touches_sure_water():
@@ -199,3 +286,23 @@ def test_bare_ground_touching_a_sure_road_is_its_verge():
     little = np.zeros_like(road)
     little[39, :10] = True  # 10 px of road: under ROAD_SURE of the photo
     assert not scene._road_verges(little, flat).any()
+
+
+def test_a_floor_touching_the_road_is_pavement_and_each_kind_of_ground_is_judged_alone(monkeypatch):
+    """Through parse_net: ADE "floor" (outside every Facet label) touching a sure road joins it, like sand; a sand
+    verge and a floor piece that touch each other are judged one kind at a time (together they would be more than
+    ROAD_GROW times the road); a floor piece bigger than that (a porch) stays what it was."""
+    from types import SimpleNamespace
+
+    road, sand, floor, wall = ({"road": 0.9}, {"sand": 0.9}, {"floor": 0.9}, {"wall": 0.9})
+    row = [road] * 4 + [sand] * 3 + [floor] * 3 + [wall] + [floor] * 9  # a porch beyond the wall: 9 > 1.5 * 4
+    p = _probs(*row)
+    labels = p[0].argmax(-1)[None].astype(np.int32)
+    monkeypatch.setattr(scene, "MIN_FRACTION", 0.0)
+    monkeypatch.setattr("segmenters.nets.ade_answer", lambda c: {"probs": p, "labels": labels})
+    ctx = SimpleNamespace(shape=(1, len(row)), cache={}, work=np.zeros((1, len(row), 3), np.uint8))
+    got = scene.parse_net(ctx).data["road"][0]
+    assert got[:10].all() and not got[10:].any()
+    monkeypatch.setattr(scene, "ROAD_VERGE_CLASSES", ())
+    got = scene.parse_net(ctx).data["road"][0]
+    assert got[:7].all() and not got[7:].any()
