@@ -114,6 +114,7 @@ BROW_FRAME_KERNEL = 0.1  # x face size: frames left out of the person's own brow
 # black-hat (a thick rim over the brows, e.g. grace_hopper's copies at 62-103 px, whose frames read as their
 # "darkest brow hairs" at 0.05: floor 36-39 grey, black brows allowed; the full-size photo 139)
 ANTI_RAW = False
+BROW_TEXTURE = 0.7  # the new brows' fine hair texture keeps at least this share of its contrast (_bound_brows)
 BOUND_BROWS = True  # the new face's brows no darker than the person's own, in their colour (_bound_brows)
 KEEP_EYES = True  # a closed or nearly closed eye keeps the photo's own (faces.eyes.keep_eye_state)
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
@@ -389,12 +390,20 @@ def _bound_brows(out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.ndar
         return
     ref = np.median(skin, 0)
     depth = max(float(ref[0] - own[0]), 1.0)  # how much darker than the skin the person's brows are
+    # the brows' darkness is measured against the skin right under them (a grey closing: the hairs taken away, the
+    # paste's own shading kept), so only the hairs are bounded: against the crop's median skin a faint brow's bound
+    # lifted the brow ridge's shade too and left a flat, pale band (grace_hopper, whose grey brows are faint)
+    light = lab[..., 0]
+    under = cv2.GaussianBlur(cv2.morphologyEx(light, cv2.MORPH_CLOSE, kernel), (0, 0), soft)
+    dark = np.maximum(under - light, 0.0)
     brow = w > 0.5
-    dark = float(np.percentile(lab[..., 0][brow], BROW_FLOOR_PCT)) if brow.sum() >= 4 else float(lab[..., 0].min())
-    gain = min(1.0, depth / max(float(ref[0]) - dark, 1.0))  # the new brows' darkness scaled into the person's range
+    deepest = float(np.percentile(dark[brow], 100 - BROW_FLOOR_PCT)) if brow.sum() >= 4 else float(dark.max())
+    gain = min(1.0, depth / max(deepest, 1.0))  # the new brows' darkness scaled into the person's range
+    # their broad darkness scaled, their hair texture (the fine detail) kept at least BROW_TEXTURE of its contrast
+    broad = cv2.GaussianBlur(dark, (0, 0), soft)
     new = lab.copy()
-    new[..., 0] = ref[0] - gain * (ref[0] - lab[..., 0])  # (their texture kept: a scale, not a clip)
-    browness = np.clip((ref[0] - new[..., 0]) / depth, 0.0, 1.0)
+    new[..., 0] = light + (1.0 - gain) * broad + (1.0 - max(gain, BROW_TEXTURE)) * (dark - broad)
+    browness = np.clip((under - new[..., 0]) / depth, 0.0, 1.0)
     new[..., 1:] += browness[..., None] * (own[1:] - lab[..., 1:])
     lab += w[..., None] * (new - lab)
     rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0
