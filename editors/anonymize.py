@@ -366,9 +366,10 @@ def _brow_colour(pixels: np.ndarray, face: Face) -> np.ndarray | None:
 def _bound_brows(out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.ndarray, own: np.ndarray) -> None:
     """The new face's brows (in place on ``out``, only inside the bool ``pasted`` mask; a soft band ``BROW_REACH`` x
     ``size`` around the brow landmarks of ``mesh``) bounded by the person's own (``own``: their brow hairs' Lab
-    colour, :func:`_brow_colour`): their darkness below the skin around scaled down (texture kept) so that their
-    darkest hairs (``BROW_FLOOR_PCT`` percentile) are no darker than the person's, and in the person's brow colour
-    as far as a pixel is brow (its darkness between the skin around and the person's brow). A gallery face's dark grey-brown brows pasted over
+    colour, :func:`_brow_colour`): their darkness below the skin right under them (a grey closing of the paste)
+    scaled down so that their darkest hairs (``BROW_FLOOR_PCT`` percentile) are no darker than the person's, their
+    fine hair texture kept at least ``BROW_TEXTURE`` of its contrast, and in the person's brow colour as far as a
+    pixel is brow (its darkness between the skin under it and the person's brow). A gallery face's dark grey-brown brows pasted over
     pale, red-blond ones (t1 #5) looked pasted on; a brow's weight and shape stay the new face's."""
     rad = max(1, int(round(BROW_REACH * size)))
     pts = np.concatenate([mesh[LEFT_BROW], mesh[RIGHT_BROW]])
