@@ -201,20 +201,49 @@ def test_new_brows_are_bounded_by_the_persons_own(t1):
 
 
 def test_a_persons_own_brows_leave_their_glasses_out_at_every_size():
-    """editors.anonymize._brow_floor (how dark the person's own brow hairs are: the bound of the darker-brows try
-    and of the new brows) on grace_hopper and her copies of 62-103 px in the composite group photo: all within 25
-    grey levels of the full-size photo's (her grey brows), none set by the black frame under them (at the narrower
-    frame kernel of faces.masks the copies read 36-39: black brows allowed)."""
-    from editors.anonymize import _brow_floor
+    """editors.anonymize._brow_floor / _brow_colour (how dark and what colour the person's own brow hairs are: the
+    bound of the darker-brows try and of the new brows) on grace_hopper and her copies of 62-103 px in the composite
+    group photo: her brows lie under the frames' top rims (over 90 % of their hulls at every size), so they read as
+    unseen (None: BROW_SEEN), never as the black frame (at the narrower frame kernel of faces.masks the copies read
+    36-39: black brows allowed) nor as the rim's lens-tinted edge (Lab 57/24/29: flat pale bands over the new eyes);
+    a glasses-free face at the same sizes keeps its measured brows."""
+    from editors.anonymize import _brow_colour, _brow_floor
     from tests.test_faces import assemble_group, load_real
 
     real = load_real()
     (g,) = find_faces(real["grace_hopper"])
-    full = _brow_floor(real["grace_hopper"], g)
-    assert full is not None and full > 110, full
+    assert _brow_floor(real["grace_hopper"], g) is None and _brow_colour(real["grace_hopper"], g) is None
     group, _ = assemble_group(real)
-    copies = [f for f in find_faces(group) if f.mesh is not None and 60 <= f.size and _brow_floor(group, f) is not None]
-    grace = [f for f in copies if abs(f.size - 88) < 2 or abs(f.size - 103) < 2 or abs(f.size - 62) < 2]
-    assert len(grace) >= 3, [round(f.size) for f in copies]
+    found = [f for f in find_faces(group) if f.mesh is not None and 60 <= f.size]
+    grace = [f for f in found if abs(f.size - 88) < 2 or abs(f.size - 103) < 2 or abs(f.size - 62) < 2]
+    assert len(grace) >= 3, [round(f.size) for f in found]
     for f in grace:
-        assert abs(_brow_floor(group, f) - full) < 25, (round(f.size), _brow_floor(group, f), full)
+        assert _brow_floor(group, f) is None and _brow_colour(group, f) is None, round(f.size)
+    others = [f for f in found if f not in grace]  # the astronaut's copy (64 px): brows in view, measured
+    assert others and all(_brow_floor(group, f) is not None and _brow_floor(group, f) > 100 for f in others)
+
+
+def test_a_swapped_face_behind_glasses_has_brows():
+    """grace_hopper swapped (her brows under the frames' top rims: unseen, BROW_SEEN): the new face has brows with
+    hair texture, not flat pale bands (main fa4ab61, bounded by the rim's lens-tinted edge: brow hulls' 10th grey
+    percentile 11 under the skin around them, spread 8; now 74 and 33), and not black (above the frames' ~35)."""
+    from editors.anonymize import AnonymizeEditor
+    from faces.landmarks import LEFT_BROW, RIGHT_BROW
+    from faces.masks import polygon_mask
+    from tests import photos
+
+    img = photos.load("grace_hopper")
+    (f,) = find_faces(img)
+    editor = AnonymizeEditor()
+    out = editor.apply(img, None, {"method": "swap"}, seed=0)
+    (row,) = editor.last_report
+    assert row["done"].startswith("swap"), row  # dlib 0.751 on this tree: hidden would also be honest, but say so
+    brows = polygon_mask(img.shape, f.mesh[LEFT_BROW]) | polygon_mask(img.shape, f.mesh[RIGHT_BROW])
+    ring = (cv2.dilate(brows.astype(np.uint8), np.ones((25, 25), np.uint8)) > 0) & ~(
+        cv2.dilate(brows.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    )
+    g = out.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    dark = float(np.percentile(g[brows], 10))
+    assert np.median(g[ring]) - dark > 30, (dark, np.median(g[ring]))
+    assert g[brows].std() > 16, g[brows].std()
+    assert dark > 40, dark
