@@ -615,8 +615,11 @@ def test_anonymize_swaps_most_faces_of_t1_past_the_margin():
     swapped = [r for r in editor.last_report if r["done"].startswith("swap")]
     assert len(swapped) >= 5, [(r["face"], r.get("tries")) for r in editor.last_report]
     # headroom past the line (tries go on to SEEK_MARGIN 0.78): median 0.785 when written, 0.755 before; 0.769
-    # with the darker brows bounded by the person's own, 0.786 with the open mouth's teeth from the target too
-    assert np.median([r["distance"] for r in swapped]) >= 0.77, [r["distance"] for r in swapped]
+    # with the darker brows bounded by the person's own, 0.786 with the open mouth's teeth from the target too;
+    # 0.761 in round 6 (lead's call, measured by h14f switching each off in turn): the look costs margin, a closed
+    # eye kept closed (KEEP_EYES off: 0.775) and the skin's lightness matched to the photo (LEVEL_SKIN off: 0.769).
+    # Every swapped face still passes 0.75 (_check_report); this floor guards the headroom left.
+    assert np.median([r["distance"] for r in swapped]) >= 0.755, [r["distance"] for r in swapped]
     _outside_faces_identical(img, out, find_faces(img), 0.3)
 
 
