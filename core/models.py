@@ -198,8 +198,9 @@ def onnx_providers() -> list[str]:
     return [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in avail] or list(avail[:1])
 
 
-def onnx_session(path: Path | str, threads: int | None = None) -> Any:
-    """An onnxruntime ``InferenceSession`` for the graph at ``path`` on ``onnx_providers()``; ``threads``: intra-op
+def onnx_session(path: Path | str | bytes, threads: int | None = None) -> Any:
+    """An onnxruntime ``InferenceSession`` for the graph at ``path`` (or a serialised ONNX model: the bytes a
+    converter such as ``faces.recognizer.tfjs_to_onnx`` gives) on ``onnx_providers()``; ``threads``: intra-op
     threads (None: onnxruntime's default), without busy-waiting (a shared CPU). Cache it through the manager
     (``ModelManager.get`` for a role, ``packaged`` for a packaged file)."""
     import onnxruntime as ort
@@ -210,8 +211,10 @@ def onnx_session(path: Path | str, threads: int | None = None) -> Any:
         opts.intra_op_num_threads = int(threads)
         opts.inter_op_num_threads = 1
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = ort.InferenceSession(str(path), sess_options=opts, providers=onnx_providers())
-    log.info("onnx session for %s on %s", Path(str(path)).name, session.get_providers()[0])
+    model = path if isinstance(path, bytes) else str(path)
+    session = ort.InferenceSession(model, sess_options=opts, providers=onnx_providers())
+    name = "a converted graph" if isinstance(path, bytes) else Path(str(path)).name
+    log.info("onnx session for %s on %s", name, session.get_providers()[0])
     return session
 
 

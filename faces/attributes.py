@@ -45,21 +45,14 @@ class AgeNet:
     """The faceres TFJS graph's age head in onnxruntime: ``ages(chips)`` for RGB uint8 [N, side, side, 3]."""
 
     def __init__(self, graph_json: Path, shards: list[Path] | None = None):
-        import onnxruntime as ort
-
-        from core.models import onnx_providers
+        from core.models import onnx_session
         from faces.recognizer import read_tfjs, tfjs_to_onnx
 
         graph = read_tfjs(graph_json, shards)
         if not any(n["name"] == AGE_OUTPUT for n in graph.nodes):
             raise ValueError(f"{graph_json}: no {AGE_OUTPUT!r} node (not the faceres graph)")
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         model = tfjs_to_onnx(replace(graph, output=AGE_OUTPUT))
-        self.session = ort.InferenceSession(model, sess_options=opts, providers=onnx_providers())
+        self.session = onnx_session(model, threads=1)
         self.input = self.session.get_inputs()[0].name
         shape = self.session.get_inputs()[0].shape
         self.side = int(shape[1]) if isinstance(shape[1], int) else SIDE

@@ -200,18 +200,9 @@ class DlibResNet:
     """dlib's descriptor network in onnxruntime: ``descriptor(chip)`` for a 150 px RGB uint8 dlib face chip."""
 
     def __init__(self, path: Path):
-        import onnxruntime as ort
+        from core.models import onnx_session
 
-        from core.models import onnx_providers
-
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(
-            build_graph(read_layers(path)), sess_options=opts, providers=onnx_providers()
-        )
+        self.session = onnx_session(build_graph(read_layers(path)), threads=1)
 
     def descriptor(self, chip: np.ndarray) -> np.ndarray:
         x = (chip.astype(np.float32) - np.array(MEAN_RGB, np.float32)) / 256.0

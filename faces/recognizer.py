@@ -773,17 +773,10 @@ class Recognizer:
         centre: np.ndarray | None = None,
         scale_input: bool = True,
     ):
-        import onnxruntime as ort
-
-        from core.models import onnx_providers
+        from core.models import onnx_session
 
         graph = read_tfjs(graph_json, shards)
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(tfjs_to_onnx(graph), sess_options=opts, providers=onnx_providers())
+        self.session = onnx_session(tfjs_to_onnx(graph), threads=1)
         self.input = self.session.get_inputs()[0].name
         shape = self.session.get_inputs()[0].shape
         self.side = int(shape[1]) if isinstance(shape[1], int) else CHIP

@@ -55,20 +55,13 @@ class Matte:
     """The RVM graph in onnxruntime, specialised to one frame (zero states) and ``RATIO``."""
 
     def __init__(self, graph_json: Path, shards: list[Path] | None = None, ratio: float = RATIO):
-        import onnxruntime as ort
-
-        from core.models import onnx_providers
+        from core.models import onnx_session
         from faces.recognizer import read_tfjs, tfjs_to_onnx
 
         zero = np.zeros((), np.float32)
         fixed = dict.fromkeys(STATES, zero) | {"downsample_ratio": np.float32(ratio)}
         onnx = tfjs_to_onnx(read_tfjs(graph_json, shards), outputs=[ALPHA], fixed=fixed)
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(onnx, sess_options=opts, providers=onnx_providers())
+        self.session = onnx_session(onnx, threads=1)
         self.input = self.session.get_inputs()[0].name
 
     def raw(self, src: np.ndarray) -> np.ndarray:

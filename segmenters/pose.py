@@ -109,18 +109,11 @@ class PoseNet:
     """The MoveNet TFJS graph in onnxruntime: ``raw(rgb)`` gives the four heads for an RGB uint8 image."""
 
     def __init__(self, graph_json: Path, shards: list[Path] | None = None):
-        import onnxruntime as ort
-
-        from core.models import onnx_providers
+        from core.models import onnx_session
         from faces.recognizer import read_tfjs, tfjs_to_onnx
 
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         onnx = tfjs_to_onnx(heads_graph(read_tfjs(graph_json, shards)), outputs=list(OUTPUTS))
-        self.session = ort.InferenceSession(onnx, sess_options=opts, providers=onnx_providers())
+        self.session = onnx_session(onnx, threads=1)
         self.input = self.session.get_inputs()[0].name
 
     def raw(self, rgb: np.ndarray) -> list[np.ndarray]:
