@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 
 from core.models import ModelManager
-from segmenters.hair import hair_under_brim, silhouette_hair
+from segmenters.hair import follow_image, hair_under_brim, silhouette_hair
 from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part
 
 ROLE = "clothes"
@@ -734,7 +734,8 @@ def parse_person_nets(
             hair, above, cloth_p, P, frame.fh, mp > 0.5 if face is not None and use_hair_net else None
         )
         if across is not None:  # a brim lies above the face, not beside it
-            worn &= ~hair_under_brim(worn, face_m, above, across, cloth_p)
+            under = hair_under_brim(worn, face_m, above, across, cloth_p)
+            worn &= ~follow_image(under, worn, ctx.work[box], frame.fh)  # its cut lines on the photo's edges
         hair = hair & ~worn
     if face is not None and use_hair_net and frame is not None and above is not None and across is not None:
         hair |= silhouette_hair(  # grey / white hair the nets miss

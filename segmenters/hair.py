@@ -129,3 +129,43 @@ def hair_under_brim(
     (``cloth_p`` at most ``CLOTH``). The hair net's piece can run from a cap's brim down the temples (Grace
     Hopper); a hat that itself comes down beside the face (a beanie, a hood) is clothes to PAN and stays hat."""
     return worn & beside_face(face, above, across) & (cloth_p <= CLOTH)
+
+
+BRIM_BAND = 0.12  # face heights: how far the geometric cut between a brim and the hair under it may move
+
+
+def follow_image(kept: np.ndarray, worn: np.ndarray, rgb: np.ndarray, fh: float) -> np.ndarray:
+    """``kept`` (the hair :func:`hair_under_brim` takes out of ``worn``, a piece the hair net saw from a brim down
+    the temples) with its cut lines moved onto the photo's own edges (bool, the maps' shape; ``rgb`` the same
+    box of the photo, ``fh`` the face's height in pixels).
+
+    :func:`beside_face` cuts along a height and along the oval's columns: straight lines that run through the
+    brim and the hair alike, so a recolour painted blocks with straight edges (Grace Hopper). Within
+    ``BRIM_BAND`` of those lines GrabCut decides (colour models of the sure hair and the sure brim on either
+    side, and its smoothness term, which puts the boundary where the colour changes); the rest of ``worn`` stays
+    as the rule put it, and nothing outside ``worn`` is taken."""
+    rest = worn & ~kept
+    if not kept.any() or not rest.any():
+        return kept
+    k = max(3, int(BRIM_BAND * fh)) | 1
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    # the cut: where the kept hair touches the rest of the worn piece (not the piece's own outline)
+    cut = cv2.dilate(kept.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & rest
+    if not cut.any():
+        return kept
+    band = cv2.dilate(cut.astype(np.uint8), disc).astype(bool) & worn
+    rows, cols = np.nonzero(cv2.dilate(worn.astype(np.uint8), disc))
+    y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    init = np.full((y1 - y0, x1 - x0), cv2.GC_BGD, np.uint8)
+    sub = (slice(y0, y1), slice(x0, x1))
+    init[kept[sub]] = cv2.GC_FGD
+    init[(band & kept)[sub]] = cv2.GC_PR_FGD
+    init[(band & rest)[sub]] = cv2.GC_PR_BGD
+    if not (init == cv2.GC_FGD).any():  # GrabCut needs sure pixels on both sides
+        return kept
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    img = np.ascontiguousarray(rgb[sub][..., ::-1])
+    cv2.grabCut(img, init, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+    out = kept.copy()
+    out[sub] = (init == cv2.GC_FGD) | (init == cv2.GC_PR_FGD)
+    return out & worn

@@ -187,6 +187,7 @@ ADE_CLASSES = (
     "clock",
     "flag",
 )
+ADE_PERSON = ADE_CLASSES.index("person") + 1  # its index in the net's output (0 = "other")
 VOC_CLASSES = (
     "background",
     "aeroplane",
@@ -390,14 +391,21 @@ def _cells(n: int) -> int:
 
 
 def ade_probabilities(
-    rgb: np.ndarray, flip: bool | None = None, detail: np.ndarray | None = None, tiles: bool | None = None
+    rgb: np.ndarray,
+    flip: bool | None = None,
+    detail: np.ndarray | None = None,
+    tiles: bool | None = None,
+    views_of: int | None = None,
+    views: list[np.ndarray] | None = None,
 ) -> np.ndarray:
     """ADE20K class probabilities (float32, (h', w', 151), index 0 = "other") for ``rgb`` (RGB uint8) on a grid
     every ``ADE_STRIDE`` pixels of the net's input for the whole photo (the longer side resized to 513 and the
     rest zero-padded after normalisation, as the net was trained), the mean of the photo's and its mirror's
     answers; with ``tiles`` (default :func:`tiles_enabled`), the grid is that of the enlarged photo the tiles are cut
     from, and the tiles' answers are averaged in (see ``ADE_TILE_SHORT``). ``detail``: the same photo at a higher
-    resolution (the original of a working copy) to cut the tiles from; default ``rgb``."""
+    resolution (the original of a working copy) to cut the tiles from; default ``rgb``. With ``views_of`` (a class
+    index) and ``views`` (a list), each view's own probabilities of that class (the whole photo, its mirror, the
+    tiles' mean; each on its own grid) are appended to ``views``."""
     h, w = rgb.shape[:2]
     s = DEEPLAB_SIDE / max(h, w)
     rw, rh = max(1, round(w * s)), max(1, round(h * s))
@@ -405,8 +413,8 @@ def ade_probabilities(
     small = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
 
     total = None
-    views = (False, True) if (ADE_FLIP if flip is None else flip) else (False,)
-    for mirrored in views:
+    passes = (False, True) if (ADE_FLIP if flip is None else flip) else (False,)
+    for mirrored in passes:
         x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
         # the mirror sits ``shift`` pixels from the left so that the photo's column 0 lands on a grid column
         shift = (-(rw - 1)) % ADE_STRIDE if mirrored else 0
@@ -416,12 +424,14 @@ def ade_probabilities(
             slice(first - _cells(rw) + 1, first + 1) if mirrored else slice(0, _cells(rw))
         )  # the photo's columns 0, 4, 8, ... (mirrored: read right to left)
         p = _ade_logit_probs(x, slice(0, _cells(rh)), cols, mirrored)
+        if views_of is not None and views is not None:
+            views.append(p[..., views_of].copy())
         total = p if total is None else total + p
     assert total is not None
-    whole = total / len(views)
+    whole = total / len(passes)
     if not (tiles_enabled() if tiles is None else tiles):
         return whole
-    return _with_tiles(whole, detail if detail is not None else rgb, rw, rh, 1.0 / (len(views) + 1))
+    return _with_tiles(whole, detail if detail is not None else rgb, rw, rh, 1.0 / (len(passes) + 1), views_of, views)
 
 
 def tile_origins(length: int, side: int = DEEPLAB_SIDE) -> list[int]:
@@ -433,7 +443,15 @@ def tile_origins(length: int, side: int = DEEPLAB_SIDE) -> list[int]:
     return [int(round(k * (length - side) / (n - 1) / ADE_STRIDE)) * ADE_STRIDE for k in range(n)]
 
 
-def _with_tiles(whole: np.ndarray, rgb: np.ndarray, rw: int, rh: int, weight: float) -> np.ndarray:
+def _with_tiles(
+    whole: np.ndarray,
+    rgb: np.ndarray,
+    rw: int,
+    rh: int,
+    weight: float,
+    views_of: int | None = None,
+    views: list[np.ndarray] | None = None,
+) -> np.ndarray:
     """``whole`` (the whole-photo grid for a photo of ``rw`` x ``rh`` at 513 px) averaged with the answers of
     overlapping 513 px tiles of ``rgb`` enlarged (see ``ADE_TILE_SHORT``), weighted ``weight``, on the enlarged
     photo's grid."""
@@ -458,6 +476,8 @@ def _with_tiles(whole: np.ndarray, rgb: np.ndarray, rw: int, rh: int, weight: fl
             acc[gy : gy + ny, gx : gx + nx] += _ade_logit_probs(x, slice(0, ny), slice(0, nx))
             count[gy : gy + ny, gx : gx + nx] += 1
     tiled = acc / np.maximum(count, 1)
+    if views_of is not None and views is not None:
+        views.append(tiled[..., views_of].copy())
     up = np.empty_like(tiled)
     for k in range(0, whole.shape[-1], 4):  # cv2.resize takes at most 4 channels for some interpolations
         chunk = cv2.resize(np.ascontiguousarray(whole[..., k : k + 4]), (gw, gh), interpolation=cv2.INTER_LINEAR)
@@ -522,9 +542,10 @@ def voc_ctx_answer(ctx: Any) -> tuple[np.ndarray, np.ndarray]:
     return ctx.cache["voc"]
 
 
-def ade_answer(ctx: Any) -> dict[str, np.ndarray]:
+def ade_answer(ctx: Any) -> dict[str, Any]:
     """The ADE20K net's answer for this photo (run once, kept in ``ctx.cache``): ``probs`` (grid probabilities,
-    see :func:`ade_probabilities`) and ``labels`` (class index per work pixel, int32). The mirrored pass runs
+    see :func:`ade_probabilities`), ``labels`` (class index per work pixel, int32) and ``person_views`` (each
+    view's own person probabilities, on its grid: segmenters/person.py judges small people by them). The mirrored pass runs
     when ``ADE_FLIP`` and people cover less than ``FLIP_MAX_PEOPLE`` of the photo (VOC net, when here); the
     multi-scale tiles too, when ``TILES_MAX_PEOPLE`` is set."""
     if "ade" not in ctx.cache:
@@ -533,10 +554,13 @@ def ade_answer(ctx: Any) -> dict[str, np.ndarray]:
             few = float(np.mean(voc_labels(ctx) == VOC_CLASSES.index("person"))) < FLIP_MAX_PEOPLE
             flip = flip and few
             tiles = tiles and (few or not TILES_MAX_PEOPLE)
-        probs = ade_probabilities(ctx.work, flip=flip, detail=ctx.photo.pixels, tiles=tiles)
+        person: list[np.ndarray] = []
+        probs = ade_probabilities(
+            ctx.work, flip=flip, detail=ctx.photo.pixels, tiles=tiles, views_of=ADE_PERSON, views=person
+        )
         h, w = ctx.shape
         labels = cv2.resize(np.argmax(probs, axis=-1).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
-        ctx.cache["ade"] = {"probs": probs, "labels": labels.astype(np.int32)}
+        ctx.cache["ade"] = {"probs": probs, "labels": labels.astype(np.int32), "person_views": person}
     return ctx.cache["ade"]
 
 

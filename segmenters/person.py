@@ -236,7 +236,10 @@ def ade_people(ctx: ParseContext, found: np.ndarray, animals: np.ndarray) -> np.
     Small people far away (a campus seen from a window) are a few dozen pixels wide at the nets' 513 px
     input; the VOC net gives them a handful of pixels, the selfie net nothing, but the ADE net (run anyway for
     the scene labels, so this costs nothing more) labels them "person". Its person pieces are added when they
-    cover at least ``MIN_PART`` of the photo with a mean person probability of ``ADE_PERSON_P`` or more, touch
+    cover at least ``MIN_PART`` of the photo with a mean person probability of ``ADE_PERSON_P`` or more (in the
+    views' mean or in one view alone: the whole photo, its mirror or the tiles, ``ade_answer``'s ``person_views``;
+    averaging views blurs a person 25 px wide, whose piece then takes in its less sure rim: scenetext06's person
+    read 0.75 in the whole photo's view, 0.66 in the mean with its mirror), touch
     no person already found and no animal, and the VOC net does not call them another object (the ADE net
     calls a cat, a squirrel, a dog's paw or an eagle's feet "person" at times; less sure pieces were a
     reflection in a helmet, a model rocket, a blurred crowd)."""
@@ -251,6 +254,7 @@ def ade_people(ctx: ParseContext, found: np.ndarray, animals: np.ndarray) -> np.
     if not cand.any():
         return cand
     prob = cv2.resize(np.ascontiguousarray(ade["probs"][..., index]), (w, h), interpolation=cv2.INTER_LINEAR)
+    views = [cv2.resize(v, (w, h), interpolation=cv2.INTER_LINEAR) for v in ade.get("person_views", [])]
     voc = voc_labels(ctx)
     other = (voc != 0) & (voc != VOC_CLASSES.index("person"))  # the VOC net sees some other object here
     k = max(3, int(VOC_NEAR * max(h, w))) | 1
@@ -262,7 +266,8 @@ def ade_people(ctx: ParseContext, found: np.ndarray, animals: np.ndarray) -> np.
         if stats[i, cv2.CC_STAT_AREA] < MIN_PART * h * w:
             continue
         piece = labels == i
-        keep[i] = float(prob[piece].mean()) >= ADE_PERSON_P and float(other[piece].mean()) < 0.5
+        sure = max([float(prob[piece].mean())] + [float(v[piece].mean()) for v in views])
+        keep[i] = sure >= ADE_PERSON_P and float(other[piece].mean()) < 0.5
     keep[np.unique(labels[near & cand])] = False
     keep[0] = False
     return keep[labels]

@@ -92,3 +92,39 @@ def test_a_brim_takes_no_hair_beside_the_face():
     over = ~face & (above > top + 0.03) & (above < 1.0) & (np.abs(across) < 0.3)
     assert over.any() and not beside[over].any()
     assert beside[~face & (above > 0.5) & (above < 0.9) & (np.abs(across) > 0.55)].all()  # the temples
+
+
+def _brim_over_hair(cut_row: int):
+    """A dark brim (rows 0-29) over grey hair (rows 30-59), a little noise; the rule's straight cut at ``cut_row``."""
+    rng = np.random.default_rng(0)
+    rgb = np.empty((60, 60, 3), np.float32)
+    rgb[:30] = (25, 25, 40)
+    rgb[30:] = (170, 170, 165)
+    rgb = np.clip(rgb + rng.normal(0, 6, rgb.shape), 0, 255).astype(np.uint8)
+    worn = np.zeros((60, 60), bool)
+    worn[:, 10:50] = True
+    kept = worn.copy()
+    kept[:cut_row] = False
+    return rgb, worn, kept
+
+
+def test_the_brim_cut_follows_the_photo():
+    """Grace Hopper's hair recolour (issue 11, round 6): the hair kept under a brim was cut along straight lines
+    (a height, the oval's columns) through the brim and the hair alike, so the recolour painted blocks. Near the
+    cut, GrabCut moves the line onto the colour edge between the brim and the hair, either way."""
+    from segmenters.hair import follow_image
+
+    truth = np.zeros((60, 60), bool)
+    truth[30:, 10:50] = True
+    for cut in (27, 33):  # the rule's line 3 px into the brim, 3 px into the hair
+        rgb, worn, kept = _brim_over_hair(cut)
+        assert (kept ^ truth).sum() == 3 * 40
+        got = follow_image(kept, worn, rgb, fh=60.0)
+        assert not (got & ~worn).any()
+        assert (got ^ truth).sum() <= 10, cut  # on the edge (a few pixels of noise at most)
+    # far from the cut nothing moves, and without a cut (all of the piece kept, or none) nothing changes
+    rgb, worn, kept = _brim_over_hair(27)
+    got = follow_image(kept, worn, rgb, fh=60.0)
+    assert got[40:].sum() == kept[40:].sum() and not got[:20].any()
+    assert (follow_image(worn, worn, rgb, 60.0) == worn).all()
+    assert not follow_image(np.zeros_like(worn), worn, rgb, 60.0).any()

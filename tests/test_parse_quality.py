@@ -59,7 +59,7 @@ FLOORS = {
     "road": 0.67,
     "water": 0.61,
     "mountain": 0.42,
-    "person": 0.7,
+    "person": 0.78,  # round 6 h11p: 0.735 -> 0.821, scenetext06's small person kept (judged by its surest ADE view)
     "hair": 0.45,
     "face": 0.67,
     "skin": 0.24,
@@ -207,7 +207,10 @@ def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
 # now, not hair). Round 5: the hair net's piece that ran from her cap's brim down her temples was dropped whole
 # as a brim; its part beside the face (below the mesh's top) is hair again: grace_hopper 0.05 -> 0.23.
 # messi5's label was corrected in round 5 (tests/labels/README: his fringe is hair): 0.688 -> 0.826, same parse.
-PORTRAIT_HAIR = {"astronaut": 0.8, "t1": 0.72, "messi5": 0.78, "grace_hopper": 0.18}
+# Round 6 (h11p): the cut between her brim and that hair follows the photo (segmenters/hair.py follow_image), not a
+# straight line through the black brim: 0.229 -> 0.177, all of it pixels the label's coarse polygon calls hair on the
+# brim (401 of the 747 px dropped; 97 % of them darker than 60 of 255, mean 18; her labelled hair's mean is 96).
+PORTRAIT_HAIR = {"astronaut": 0.8, "t1": 0.72, "messi5": 0.78, "grace_hopper": 0.17}
 
 
 def test_hair_on_the_portraits():

@@ -306,3 +306,18 @@ def test_a_floor_touching_the_road_is_pavement_and_each_kind_of_ground_is_judged
     monkeypatch.setattr(scene, "ROAD_VERGE_CLASSES", ())
     got = scene.parse_net(ctx).data["road"][0]
     assert got[:7].all() and not got[7:].any()
+
+
+def test_each_views_own_answer_is_kept(monkeypatch):
+    """``views_of``: the whole photo's, its mirror's and the tiles' own answers of one class come back apart (the
+    person parser judges a small person by them, segmenters/person.py ``ade_people``)."""
+    _seen_columns(monkeypatch)
+    views: list[np.ndarray] = []
+    photo = _column_photo(400, 300)
+    probs = nets.ade_probabilities(photo, flip=True, tiles=True, views_of=0, views=views)
+    assert len(views) == 3  # whole, mirror, tiles
+    assert np.array_equal(views[0], views[1])  # the fake answers the same columns mirrored back
+    assert views[2].shape == probs.shape[:2] and views[0].shape != views[2].shape  # the tiles' finer grid
+    views.clear()
+    nets.ade_probabilities(photo, flip=False, tiles=False, views_of=0, views=views)
+    assert len(views) == 1
