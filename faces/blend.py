@@ -215,8 +215,9 @@ def mesh_normals(
     n *= np.where(n[:, 2:] > 0, -1.0, 1.0)
     out = np.zeros((*shape, 3), np.float32)
     fixed = np.round(p[:, :2] * 16).astype(np.int32)
-    for t in np.argsort(-depth[tris].mean(1), kind="stable"):
-        cv2.fillConvexPoly(out, fixed[tris[t]], n[t].tolist(), lineType=cv2.LINE_8, shift=4)
+    order = np.argsort(-depth[tris].mean(1), kind="stable")
+    for poly, normal in zip(fixed[tris[order]], n[order].tolist(), strict=True):  # gathered once (time)
+        cv2.fillConvexPoly(out, poly, normal, lineType=cv2.LINE_8, shift=4)
     return out
 
 
