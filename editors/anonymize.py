@@ -314,11 +314,11 @@ def without_frames(pixels: np.ndarray, face: Face, seed: int = 0) -> tuple[np.nd
     return out, mask
 
 
-def _brow_floor(pixels: np.ndarray, face: Face) -> float | None:
-    """The grey level of ``face``'s own darkest brow hairs in ``pixels`` (the photo before the swap): the
-    ``BROW_FLOOR_PCT`` percentile inside the brow landmarks' hulls, glasses frames left out
-    (:func:`faces.masks.frame_lines`: a frame over the brows is not the brows' tone); None without a mesh or
-    when nothing of the brows is left."""
+def _own_brow_pixels(pixels: np.ndarray, face: Face) -> np.ndarray | None:
+    """The RGB pixels (float32 N x 3) of ``face``'s own brows in ``pixels`` (the photo before the swap): inside the
+    brow landmarks' hulls, glasses frames left out (:func:`faces.masks.frame_lines`: a frame over the brows is not
+    the brows' tone); None without a mesh, or when under ``BROW_SEEN`` of the hulls is left (hidden behind glasses
+    frames: unknown)."""
     if face.mesh is None:
         return None
     box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 4)
@@ -332,7 +332,18 @@ def _brow_floor(pixels: np.ndarray, face: Face) -> float | None:
         keep &= ~lines
     if keep.sum() < max(4.0, BROW_SEEN * float((brows > 0).sum())):  # hidden behind glasses frames: unknown
         return None
-    grey = pixels[y0:y1, x0:x1][keep].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return pixels[y0:y1, x0:x1][keep].astype(np.float32)
+
+
+def _brow_floor(pixels: np.ndarray, face: Face) -> float | None:
+    """The grey level of ``face``'s own darkest brow hairs in ``pixels`` (the photo before the swap): the
+    ``BROW_FLOOR_PCT`` percentile inside the brow landmarks' hulls, glasses frames left out
+    (:func:`faces.masks.frame_lines`: a frame over the brows is not the brows' tone); None without a mesh or
+    when nothing of the brows is left."""
+    rgb = _own_brow_pixels(pixels, face)
+    if rgb is None:
+        return None
+    grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
     return float(np.percentile(grey, BROW_FLOOR_PCT))
 
 
@@ -347,20 +358,9 @@ def _brow_colour(pixels: np.ndarray, face: Face) -> np.ndarray | None:
     """The Lab colour (float32 L 0-100, a, b) of ``face``'s own brow hairs in ``pixels`` (the photo before the swap):
     the mean of the brow hulls' pixels up to the ``BROW_OWN_PCT`` grey percentile, glasses frames left out; None
     without a mesh or brows."""
-    if face.mesh is None:
+    rgb = _own_brow_pixels(pixels, face)
+    if rgb is None:
         return None
-    box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 4)
-    x0, y0, x1, y1 = box
-    brows = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    for idx in (LEFT_BROW, RIGHT_BROW):
-        cv2.fillConvexPoly(brows, cv2.convexHull(np.round(face.mesh[idx] - (x0, y0)).astype(np.int32)), 1)
-    keep = brows > 0
-    lines = frame_lines(pixels, face, face_mask(pixels.shape, face), box, BROW_FRAME_KERNEL)
-    if lines is not None:
-        keep &= ~lines
-    if keep.sum() < max(4.0, BROW_SEEN * float((brows > 0).sum())):  # hidden behind glasses frames: unknown
-        return None
-    rgb = pixels[y0:y1, x0:x1][keep].astype(np.float32)
     grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
     dark = rgb[grey <= np.percentile(grey, BROW_OWN_PCT)]
     return cv2.cvtColor((dark.mean(0) / 255.0)[None, None].astype(np.float32), cv2.COLOR_RGB2Lab)[0, 0]
