@@ -9,6 +9,7 @@ missing repo, a bad file): a timer keeps the line current.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -32,18 +33,42 @@ def headline(services: Services) -> str:
     return f"⚠ {len(degraded)} model roles could not be fetched; classical backends stand in (open for details)"
 
 
+def packaged_noncommercial() -> list[str]:
+    """The packaged model files on this machine whose licence does not allow commercial use, or was not verified
+    (``commercial = false`` in core/packaged.toml: the npm detector, pose net, matte, recognisers, age net), one
+    name per model (``nanodet``, not its graph and weights apart), in the file's order."""
+    from core import assets
+
+    names: list[str] = []
+    for name, spec in assets.load_packaged().items():
+        stem = Path(spec.member).stem
+        if not spec.commercial and stem not in names and assets.packaged_available(name):
+            names.append(stem)
+    return names
+
+
 def details(services: Services) -> str:
     degraded = services.degraded_roles()
     lines = [f"- **{role}**: {why}" for role, why in degraded.items()]
     text = ("\n".join(lines) + f"\n\nTo get the full models, {PREFETCH_HINT}.\n\n") if lines else ""
     noncommercial = [f"`{r}` ({spec.repo})" for r, spec in services.manager.roles.items() if not spec.commercial]
-    return text + (
-        "Every model's licence is recorded in `core/manifest.toml` and `core/packaged.toml`, textures' in "
-        "`assets/styles/manifest.json`."
+    packaged = packaged_noncommercial()
+    return (
+        text
+        + (
+            "Every model's licence is recorded in `core/manifest.toml` and `core/packaged.toml`, textures' in "
+            "`assets/styles/manifest.json`."
+        )
         + (
             " **Non-commercial licence** (results made with these full models may not be used "
             "commercially): " + ", ".join(noncommercial) + "."
             if noncommercial
+            else ""
+        )
+        + (
+            " **Offline models in use without a verified commercial licence** (treat results as "
+            "non-commercial): " + ", ".join(f"`{n}`" for n in packaged) + "."
+            if packaged
             else ""
         )
     )
