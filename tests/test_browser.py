@@ -132,7 +132,11 @@ def test_bad_file_shows_a_message(page, app_url, tmp_path, artifacts):
     junk.write_bytes(b"GIF89a" + b"\x00" * 50)
     page.set_input_files("#facet-upload input[type=file]", str(junk))
     try:
-        page.wait_for_selector("text=not an image", timeout=30_000)
+        # the warning toast says it too, and can come first: wait for the status line itself (CI ci15 read the
+        # status while it still said "processing", the toast already shown)
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('not an image')", timeout=30_000
+        )
         assert "not an image" in _status(page)
     except Exception:
         page.screenshot(path=str(artifacts / "browser-bad-file.png"), full_page=True)
