@@ -190,6 +190,29 @@ def _hex(value: str) -> tuple[int, int, int]:
     return int(v[0:2], 16), int(v[2:4], 16), int(v[4:6], 16)
 
 
+def _brow_band(
+    shape: tuple[int, ...], mesh: np.ndarray, size: float, pasted: np.ndarray
+) -> tuple[tuple[int, int, int, int], int, np.ndarray, np.ndarray] | None:
+    """Where a swap's brows are restyled: the box (x0, y0, x1, y1) around ``mesh``'s brow landmarks, the reach
+    ``rad`` (``BROW_REACH`` x ``size``, px), the pasted mask in the box (uint8) and the soft weight ``w`` in the box:
+    the brow hulls grown by ``rad``, blurred, and faded off the paste's edge; None when the box is degenerate."""
+    rad = max(1, int(round(BROW_REACH * size)))
+    pts = np.concatenate([mesh[LEFT_BROW], mesh[RIGHT_BROW]])
+    x0, y0, x1, y1 = geometry.padded_box(pts, shape, 3 * rad + 2)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    hull = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for idx in (LEFT_BROW, RIGHT_BROW):
+        cv2.fillConvexPoly(hull, cv2.convexHull(np.round(mesh[idx] - (x0, y0)).astype(np.int32)), 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rad + 1, 2 * rad + 1))
+    band = cv2.dilate(hull, kernel).astype(np.float32)
+    inside = pasted[y0:y1, x0:x1].astype(np.uint8)
+    soft = max(1.0, rad / 2)
+    fade = cv2.GaussianBlur(cv2.erode(inside, kernel).astype(np.float32), (0, 0), soft)  # off the paste's edge
+    w = cv2.GaussianBlur(band, (0, 0), soft) * fade
+    return (x0, y0, x1, y1), rad, inside, w
+
+
 def _restyle_brows(
     out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.ndarray, tone: float, floor: float | None = None
 ) -> None:
@@ -202,20 +225,10 @@ def _restyle_brows(
     ``floor``: the grey level of the person's own darkest brow hairs (:func:`_brow_floor`): darker brows are
     bounded by the person's own: no pixel is darkened below it (nor below what the paste put there when that is
     darker already), so pale or grey brows get thicker, never heavy and black (grace_hopper)."""
-    rad = max(1, int(round(BROW_REACH * size)))
-    pts = np.concatenate([mesh[LEFT_BROW], mesh[RIGHT_BROW]])
-    x0, y0, x1, y1 = geometry.padded_box(pts, out.shape, 3 * rad + 2)
-    if x1 - x0 < 2 or y1 - y0 < 2:
+    band = _brow_band(out.shape, mesh, size, pasted)
+    if band is None:
         return
-    hull = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    for idx in (LEFT_BROW, RIGHT_BROW):
-        cv2.fillConvexPoly(hull, cv2.convexHull(np.round(mesh[idx] - (x0, y0)).astype(np.int32)), 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rad + 1, 2 * rad + 1))
-    band = cv2.dilate(hull, kernel).astype(np.float32)
-    inside = pasted[y0:y1, x0:x1].astype(np.uint8)
-    soft = max(1.0, rad / 2)
-    fade = cv2.GaussianBlur(cv2.erode(inside, kernel).astype(np.float32), (0, 0), soft)  # off the paste's edge
-    w = cv2.GaussianBlur(band, (0, 0), soft) * fade
+    (x0, y0, x1, y1), rad, inside, w = band
     crop = out[y0:y1, x0:x1].astype(np.float32)
     skin = crop[(w < 0.05) & (inside > 0)]
     ref = np.median(skin, 0) if len(skin) else crop.reshape(-1, 3).mean(0)
@@ -373,20 +386,10 @@ def _bound_brows(out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.ndar
     darkest hairs (``BROW_FLOOR_PCT`` percentile) are no darker than the person's, and in the person's brow colour
     as far as a pixel is brow (its darkness between the skin around and the person's brow). A gallery face's dark grey-brown brows pasted over
     pale, red-blond ones (t1 #5) looked pasted on; a brow's weight and shape stay the new face's."""
-    rad = max(1, int(round(BROW_REACH * size)))
-    pts = np.concatenate([mesh[LEFT_BROW], mesh[RIGHT_BROW]])
-    x0, y0, x1, y1 = geometry.padded_box(pts, out.shape, 3 * rad + 2)
-    if x1 - x0 < 2 or y1 - y0 < 2:
+    band = _brow_band(out.shape, mesh, size, pasted)
+    if band is None:
         return
-    hull = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    for idx in (LEFT_BROW, RIGHT_BROW):
-        cv2.fillConvexPoly(hull, cv2.convexHull(np.round(mesh[idx] - (x0, y0)).astype(np.int32)), 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rad + 1, 2 * rad + 1))
-    band = cv2.dilate(hull, kernel).astype(np.float32)
-    inside = pasted[y0:y1, x0:x1].astype(np.uint8)
-    soft = max(1.0, rad / 2)
-    fade = cv2.GaussianBlur(cv2.erode(inside, kernel).astype(np.float32), (0, 0), soft)
-    w = cv2.GaussianBlur(band, (0, 0), soft) * fade
+    (x0, y0, x1, y1), rad, inside, w = band
     lab = cv2.cvtColor(out[y0:y1, x0:x1].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     skin = lab[(w < 0.05) & (inside > 0)]
     if len(skin) < 8:
