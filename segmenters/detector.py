@@ -22,10 +22,7 @@ the pixels' digest, for the click backend (``segmenters/grabcut.py`` asks for th
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +30,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from core.memo import PixelMemo
 from core.assets import packaged_available, packaged_path
 from segmenters.parsing import packaged_model
 
@@ -147,9 +145,7 @@ def _load(graph_json: Path) -> Detector:
     return Detector(graph_json, [packaged_path(WEIGHTS)])
 
 
-_CACHE: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()  # (shape, digest of the pixels) -> raw outputs
-_CACHE_SIZE = 4
-_CACHE_LOCK = threading.Lock()
+_CACHE = PixelMemo(4)  # (shape, digest of the pixels) -> raw outputs
 
 
 def detect(rgb: np.ndarray, min_score: float = MIN_SCORE, fresh: bool = False) -> list[Detection]:
@@ -159,17 +155,13 @@ def detect(rgb: np.ndarray, min_score: float = MIN_SCORE, fresh: bool = False) -
     ``fresh``: run the net even when an answer is kept (the parse does: each parse costs what an upload's does)."""
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError("the detector takes RGB uint8 HxWx3")
-    key = (rgb.shape, hashlib.blake2b(np.ascontiguousarray(rgb).data, digest_size=16).digest())
-    with _CACHE_LOCK:
-        outputs = None if fresh else _CACHE.get(key)
+    key = PixelMemo.key(rgb)
+    outputs = None if fresh else _CACHE.get(key)
     if outputs is None:
         net, lock = packaged_model(GRAPH, _load)
         with lock:
             outputs = net.raw(rgb)
-        with _CACHE_LOCK:
-            _CACHE[key] = outputs
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
+        _CACHE.put(key, outputs)
     return decode(outputs, rgb.shape[1], rgb.shape[0], min_score)
 
 

@@ -27,16 +27,14 @@ licensed for research only (core/packaged.toml). Without the files every parser 
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from core.memo import PixelMemo
 from core.assets import packaged_available, packaged_path
 from core.models import packaged_model
 from segmenters.parsing import ASSEMBLY_HOOKS, SEP
@@ -89,9 +87,7 @@ def _load(graph_json: Path) -> Matte:
     return Matte(graph_json, [packaged_path(WEIGHTS)])
 
 
-_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()  # (shape, digest of the pixels) -> alpha at SIDE
-_CACHE_SIZE = 2
-_CACHE_LOCK = threading.Lock()
+_CACHE = PixelMemo(2)  # (shape, digest of the pixels) -> alpha at SIDE
 
 
 def alpha(rgb: np.ndarray, size: tuple[int, int] | None = None, fresh: bool = False) -> np.ndarray:
@@ -101,17 +97,13 @@ def alpha(rgb: np.ndarray, size: tuple[int, int] | None = None, fresh: bool = Fa
     so (each parse does: a parse costs what an upload's does)."""
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError("the matte takes RGB uint8 HxWx3")
-    key = (rgb.shape, hashlib.blake2b(np.ascontiguousarray(rgb).data, digest_size=16).digest())
-    with _CACHE_LOCK:
-        out = None if fresh else _CACHE.get(key)
+    key = PixelMemo.key(rgb)
+    out = None if fresh else _CACHE.get(key)
     if out is None:
         net, lock = packaged_model(GRAPH, _load)
         with lock:
             out = net.raw(frame(rgb))
-        with _CACHE_LOCK:
-            _CACHE[key] = out
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
+        _CACHE.put(key, out)
     w, h = size if size is not None else (rgb.shape[1], rgb.shape[0])
     interp = cv2.INTER_AREA if w < out.shape[1] else cv2.INTER_LINEAR
     return np.clip(cv2.resize(out, (w, h), interpolation=interp), 0.0, 1.0)

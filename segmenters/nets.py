@@ -14,16 +14,14 @@ this for its before / after table).
 
 from __future__ import annotations
 
-import hashlib
 import os
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from core.memo import PixelMemo
 from core.assets import packaged_available
 from segmenters.parsing import packaged_model, run_tflite
 
@@ -228,9 +226,7 @@ def missing_nets() -> list[str]:
     return [n for n in NETS if not net_available(n)]
 
 
-_LABELS_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()  # (net, shape, digest of the pixels) -> uint8 labels
-_LABELS_CACHE_SIZE = 4
-_LABELS_LOCK = threading.Lock()
+_LABELS_CACHE = PixelMemo(4)  # (net, shape, digest of the pixels) -> uint8 labels
 
 
 def deeplab_labels(name: str, rgb: np.ndarray) -> np.ndarray:
@@ -240,24 +236,18 @@ def deeplab_labels(name: str, rgb: np.ndarray) -> np.ndarray:
     trained; the argmax is taken at 513 and resized back with nearest neighbours (the working copy the
     parsers see is 512 px, so this is close to 1:1). The last few answers are kept by the pixels' digest:
     the click backend asks for the VOC net's answer on the same 512 px copy the parse has just run it on."""
-    key = (name, rgb.shape, hashlib.blake2b(np.ascontiguousarray(rgb).data, digest_size=16).digest())
-    with _LABELS_LOCK:
-        hit = _LABELS_CACHE.get(key)
-        if hit is not None:
-            _LABELS_CACHE.move_to_end(key)
-            return hit.astype(np.int32)
+    key = PixelMemo.key(rgb, name)
+    hit = _LABELS_CACHE.get(key)
+    if hit is not None:
+        return hit.astype(np.int32)
     labels = _deeplab_labels(name, rgb)
-    with _LABELS_LOCK:
-        _LABELS_CACHE[key] = labels
-        while len(_LABELS_CACHE) > _LABELS_CACHE_SIZE:
-            _LABELS_CACHE.popitem(last=False)
+    _LABELS_CACHE.put(key, labels)
     return labels.astype(np.int32)
 
 
 def clear_labels_cache() -> None:
     """Forget the kept answers of :func:`deeplab_labels` (a benchmark times each parse as a new upload's)."""
-    with _LABELS_LOCK:
-        _LABELS_CACHE.clear()
+    _LABELS_CACHE.clear()
 
 
 def _deeplab_input(rgb: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -510,11 +500,7 @@ def voc_answer(rgb: np.ndarray, cache: bool = True) -> tuple[np.ndarray, np.ndar
     labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
     if not cache:
         return labels.astype(np.int32), probs
-    key = (VOC, rgb.shape, hashlib.blake2b(np.ascontiguousarray(rgb).data, digest_size=16).digest())
-    with _LABELS_LOCK:
-        _LABELS_CACHE[key] = labels
-        while len(_LABELS_CACHE) > _LABELS_CACHE_SIZE:
-            _LABELS_CACHE.popitem(last=False)
+    _LABELS_CACHE.put(PixelMemo.key(rgb, VOC), labels)
     return labels.astype(np.int32), probs
 
 
