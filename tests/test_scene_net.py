@@ -321,3 +321,48 @@ def test_each_views_own_answer_is_kept(monkeypatch):
     views.clear()
     nets.ade_probabilities(photo, flip=False, tiles=False, views_of=0, views=views)
     assert len(views) == 1
+
+
+def _path_scene(ground=(40, 110, 30), path=(150, 110, 60), width: int = 8, to_edge: bool = True):
+    """A 120 x 160 photo of ``ground`` colour with a winding band of ``path`` colour from the lower edge (or stopping
+    20 rows short of it) up to row 20; the net's grass is the whole photo and its bare-ground map is 0.3 on the band,
+    0.05 elsewhere. Returns (rgb, grass, bare, band)."""
+    h, w = 120, 160
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[:] = ground
+    rng = np.random.default_rng(1)
+    rgb = np.clip(rgb.astype(int) + rng.integers(-6, 7, (h, w, 1)), 0, 255).astype(np.uint8)
+    band = np.zeros((h, w), bool)
+    last = h if to_edge else h - 20
+    for y in range(20, last):
+        c = int(70 + 15 * np.sin(y / 15.0) + (h - y) * 0.15)
+        band[y, c - width // 2 : c + width // 2] = True
+    rgb[band] = path
+    grass = np.ones((h, w), bool)
+    bare = np.where(band, 0.3, 0.05).astype(np.float32)
+    return rgb, grass, bare, band
+
+
+def test_a_bare_earth_band_through_grass_from_the_lower_edge_is_a_path():
+    """kde_path: the net calls a forest footpath "grass" (its earth gets 0.2-0.3). A long narrow earth-coloured band
+    running up from the lower edge through green vegetation, where the net's bare-ground classes are twice as likely
+    as in the rest of the grass, is a path; the green around it is not."""
+    rgb, grass, bare, band = _path_scene()
+    got = scene._paths_through_vegetation(rgb, grass, bare)
+    assert (got & band).sum() >= 0.9 * band.sum() and not (got & ~band).any()
+
+
+def test_a_brown_deck_a_path_in_the_distance_a_green_band_and_an_unsure_net_are_not_paths():
+    """kde_bythewater's wooden deck (called "field") is earth-coloured all round: not a path through vegetation; a
+    band that stops short of the lower edge, a green band, a band where the net sees no bare ground and a broad
+    patch are not paths either."""
+    rgb, grass, bare, _ = _path_scene(ground=(150, 120, 70), path=(120, 90, 50))  # all earth-coloured
+    assert not scene._paths_through_vegetation(rgb, grass, bare).any()
+    rgb, grass, bare, _ = _path_scene(to_edge=False)
+    assert not scene._paths_through_vegetation(rgb, grass, bare).any()
+    rgb, grass, bare, _ = _path_scene(path=(60, 140, 40))  # a band of brighter grass
+    assert not scene._paths_through_vegetation(rgb, grass, bare).any()
+    rgb, grass, _, _ = _path_scene()
+    assert not scene._paths_through_vegetation(rgb, grass, np.full(grass.shape, 0.05, np.float32)).any()
+    rgb, grass, bare, _ = _path_scene(width=40)  # a broad patch of earth: not long and narrow
+    assert not scene._paths_through_vegetation(rgb, grass, bare).any()
