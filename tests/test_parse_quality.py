@@ -56,7 +56,7 @@ FLOORS = {
     "building": 0.8,
     "tree": 0.49,
     "grass": 0.4,
-    "road": 0.67,
+    "road": 0.74,  # round 7: 0.699 -> 0.766, kde_path's footpath (segmenters/scene.py _paths_through_vegetation)
     "water": 0.61,
     "mountain": 0.42,
     "person": 0.78,  # round 6 h11p: 0.735 -> 0.821, scenetext06's small person kept (judged by its surest ADE view)
@@ -153,9 +153,13 @@ def test_label_iou_stays_above_its_floor(nets_quality, label):
 # method was changed on them, never tuned on), scored apart: mean IoU of each label over the set's photos that have
 # it. Round 6 measured round 3 water 0.718, road 0.463; round 5 water 0.592, road 0.952 (round 5: 0.588, 0.950).
 HELD_OUT_FLOORS = {
-    ("mate_dune", "lomiri_bridge", "kde_path", "leuvenB"): {"water": 0.69, "road": 0.44},
+    ("mate_dune", "lomiri_bridge", "kde_path", "leuvenB"): {"water": 0.69, "road": 0.77},  # road: see below
     ("ultralytics_bus", "kde_coldripple", "mate_aqua", "lomiri_life"): {"water": 0.57, "road": 0.93},
 }
+
+
+# Round 7: the footpath rule was designed on kde_path (road 0.0 -> 0.67), so round 3's road (0.463 -> 0.798) is no
+# longer a clean hold-out figure; its floor now guards the rule.
 
 
 def test_held_out_photos_keep_their_water_and_road(nets_quality):
