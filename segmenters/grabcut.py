@@ -192,10 +192,13 @@ def attach_parts(prepared: object, parts: Sequence[Segment]) -> object:
 
 def _boxes(small: np.ndarray) -> tuple:
     """The detector's objects on the working copy (the parse's own working copy, so its cached answer), or none
-    when the detector is not here: boxes part touching things for a click (``objects.click_piece``)."""
+    when the detector is not here: boxes part touching things for a click (``objects.click_piece``). Down to
+    ``objects.WEAK_SCORE``: an animal hidden in a herd is boxed less surely (``objects.herd_boxes``); every other use
+    keeps to the detector's ``MIN_SCORE``."""
     from segmenters.detector import safe_detect
+    from segmenters.objects import WEAK_SCORE
 
-    return tuple(safe_detect(small))
+    return tuple(safe_detect(small, min_score=WEAK_SCORE))
 
 
 def _edge_map(lab: np.ndarray) -> np.ndarray:
