@@ -451,6 +451,8 @@ class GrabCutSegmenter:
         zone[
             max(0, int(y0 - my)) : min(h, int(np.ceil(y1 + my))), max(0, int(x0 - mx)) : min(w, int(np.ceil(x1 + mx)))
         ] = True
+        inside = np.zeros((h, w), bool)
+        inside[max(0, int(y0)) : int(np.ceil(y1)), max(0, int(x0)) : int(np.ceil(x1))] = True
         others = np.zeros((h, w), bool)
         for p in prepared.parts:
             if p.kind == "thing" and not p.mask[y, x]:
@@ -461,9 +463,7 @@ class GrabCutSegmenter:
             # inside its box (the object found again, or its head)
             bx0, by0, bx1, by1 = d.box
             holds = max(0.0, min(x1, bx1) - max(x0, bx0)) * max(0.0, min(y1, by1) - max(y0, by0))
-            inner = np.zeros((h, w), bool)
-            inner[max(0, int(y0)) : int(np.ceil(y1)), max(0, int(x0)) : int(np.ceil(x1))] = True
-            own = d.label == kind and _fill(inner, d.box) >= 0.8  # the object found again, or a part of it
+            own = d.label == kind and _fill(inside, d.box) >= 0.8  # the object found again, or a part of it
             if d.box != box and not own and holds < 0.8 * (x1 - x0) * (y1 - y0):
                 others[max(0, int(by0)) : int(np.ceil(by1)), max(0, int(bx0)) : int(np.ceil(bx1))] = True
         rest = keep & zone & ~hit & ~others
