@@ -173,13 +173,13 @@ def ctx_detections(ctx: Any) -> list[Detection]:
     return ctx.cache["detections"]
 
 
-def safe_detect(rgb: np.ndarray, fresh: bool = False) -> list[Detection]:
+def safe_detect(rgb: np.ndarray, fresh: bool = False, min_score: float = MIN_SCORE) -> list[Detection]:
     """:func:`detect`, or none when the detector is not here or fails: it is optional, and the objects parser and
     the click path work without it as before (a failure is logged, not raised)."""
     if not available():
         return []
     try:
-        return detect(rgb, fresh=fresh)
+        return detect(rgb, min_score=min_score, fresh=fresh)
     except Exception:  # an optional model: its failure must not take the parse down
         log.exception("the object detector failed; going on without its boxes")
         return []
