@@ -330,8 +330,8 @@ def without_frames(pixels: np.ndarray, face: Face, seed: int = 0) -> tuple[np.nd
 def _own_brow_pixels(pixels: np.ndarray, face: Face) -> np.ndarray | None:
     """The RGB pixels (float32 N x 3) of ``face``'s own brows in ``pixels`` (the photo before the swap): inside the
     brow landmarks' hulls, glasses frames left out (:func:`faces.masks.frame_lines`: a frame over the brows is not
-    the brows' tone); None without a mesh, or when under ``BROW_SEEN`` of the hulls is left (hidden behind glasses
-    frames: unknown)."""
+    the brows' tone; only on a face frame_lines' lens-rim test finds glasses on); None without a mesh, or when under
+    ``BROW_SEEN`` of the hulls is left (hidden behind glasses frames: unknown)."""
     if face.mesh is None:
         return None
     box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 4)
@@ -340,7 +340,7 @@ def _own_brow_pixels(pixels: np.ndarray, face: Face) -> np.ndarray | None:
     for idx in (LEFT_BROW, RIGHT_BROW):
         cv2.fillConvexPoly(brows, cv2.convexHull(np.round(face.mesh[idx] - (x0, y0)).astype(np.int32)), 1)
     keep = brows > 0
-    lines = frame_lines(pixels, face, face_mask(pixels.shape, face), box, BROW_FRAME_KERNEL)
+    lines = frame_lines(pixels, face, face_mask(pixels.shape, face), box, BROW_FRAME_KERNEL, rims=True)
     if lines is not None:
         keep &= ~lines
     if keep.sum() < max(4.0, BROW_SEEN * float((brows > 0).sum())):  # hidden behind glasses frames: unknown
@@ -362,8 +362,9 @@ def _brow_floor(pixels: np.ndarray, face: Face) -> float | None:
 
 BROW_SEEN = 0.25  # the person's own brows are measured only when this share of their hulls is not glasses frames:
 # grace_hopper's (and her copies') lie 96-98 % under the frames' top rims, and the 2-4 % left (the rim's blurred,
-# lens-tinted edge: Lab 57/24/29) bounded the new brows to her skin's lightness: flat, pale bands, no brows. t1 #3 and
-# #5 (no glasses; their brows partly read as frame lines) have 64-69 % seen.
+# lens-tinted edge: Lab 57/24/29) bounded the new brows to her skin's lightness: flat, pale bands, no brows. Frames
+# are left out only where frame_lines' lens-rim test finds glasses (rims=True): without it t1 #3 and #5 (no glasses)
+# lost 31-36 % of their brows to "frames" (a brow's tail into the hair at the face's edge).
 BROW_OWN_PCT = 25  # the person's own brow colour: the mean Lab colour of their brow pixels up to this grey percentile
 
 
