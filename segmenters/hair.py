@@ -176,6 +176,7 @@ GROW_FROM = 0.2  # ... from this many face heights over the chin up
 GROW_NEAR = 0.05  # ... and at most this many face widths outside the person mask
 GROW_SIDE = 200  # GrabCut runs on the head's box shrunk to this longer side
 GROW_ITERS = 3
+GROW_SEED = 0  # the same photo gives the same hair whatever ran before
 
 
 def side_zone(
@@ -242,6 +243,7 @@ def grow_hair(
     if not (init == cv2.GC_FGD).any() or not (init == cv2.GC_BGD).any():  # GrabCut needs both sides
         return hair
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(GROW_SEED)  # GrabCut's colour models start from k-means on OpenCV's global generator
     cv2.grabCut(img, init, None, bgd, fgd, GROW_ITERS, cv2.GC_INIT_WITH_MASK)
     fg = ((init == cv2.GC_FGD) | (init == cv2.GC_PR_FGD)).astype(np.uint8)
     if s < 1.0:
