@@ -39,6 +39,8 @@ CLOTH_LINE = 0.75  # ... below this height (face heights above the chin): a coll
 HAT_CLOTH = 0.75  # a piece whose mean PAN clothes probability is this high is a hat, not hair (white hair
 # scored 0.21-0.63 on the recoloured portraits: PAN takes it for a white cap more than for hair)
 OPEN = 0.1  # the candidates are opened with a disc this many face heights wide (the thin rims between parts go)
+ANCHOR_GAP = 0.15  # face heights: a piece this near the nets' hair or the face's top is joined to them (PAN often
+# calls the hairline skin, a band that parted white hair from the forehead on t1~white: 0.413 -> 0.481)
 MIN_PIECE = 0.3  # a piece smaller than this share of the face (width x height) is left out: on heads whose
 # hair the nets found, what is left are rims and the loose edge of the person mask (0.13-0.24), not hair
 
@@ -65,7 +67,8 @@ def silhouette_hair(
     net alone called hair and PAN gave it no support: a small dark head on a dark ground, which the fusion
     takes for a hat) and that are not face, skin or a collar, opened so that the thin rims between the nets' hair, the face and the
     background go. A piece at least ``MIN_PIECE`` of the face's size, joined to the nets' hair or to the top
-    of the face, not touching a hat's brim (what sits on a brim is the hat's crown) and not clothes to PAN
+    of the face (within ``ANCHOR_GAP``: PAN takes a hairline for skin), not touching a hat's brim (what sits on a
+    brim is the hat's crown) and not clothes to PAN
     (``HAT_CLOTH``), is hair."""
     fw, fh = float(frame.fw), float(frame.fh)
     band = (above > HEAD_FROM) & (above < HEAD_TO) & (np.abs(across) < HEAD_ACROSS)
@@ -81,7 +84,10 @@ def silhouette_hair(
     k = max(3, int(OPEN * fh)) | 1
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, ker).astype(bool)
-    anchor = cv2.dilate((net_hair | (face & (above > 0.7))).astype(np.uint8), ker).astype(bool)
+    kg = max(k, int(2 * ANCHOR_GAP * fh) | 1)
+    anchor = cv2.dilate(
+        (net_hair | (face & (above > 0.7))).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kg, kg))
+    ).astype(bool)
     on_brim = np.zeros(cand.shape, bool)
     if brim is not None and brim.any():
         on_brim = cv2.dilate(brim.astype(np.uint8), ker).astype(bool)

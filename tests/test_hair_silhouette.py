@@ -165,3 +165,15 @@ def test_hair_grows_down_the_temples_in_its_own_colour():
     brim[55:70, 70:130] = True
     got = grow_hair(seen & ~brim, person, face, rgb, above, across, frame, brim)
     assert not (got & ~seen & (above > 1.0) & (np.abs(across) < 0.4)).any()
+
+
+def test_a_hairline_pan_calls_skin_does_not_part_the_crown_from_the_face():
+    person, face, frame, above, across, zeros = _head()
+    none = np.zeros_like(person)
+    crown = person & (above > 1.12) & ~face
+    for gap, joined in ((0.1, True), (0.4, False)):
+        # PAN calls a band above the face's top skin (a hairline): the crown above it is cut off from the face
+        skin = np.where((above > 0.95) & (above < 1.0 + gap) & ~face, 0.9, 0.0).astype(np.float32)
+        got = silhouette_hair(person, none, face, skin, zeros, above, across, frame)
+        assert (got[crown & (above > 1.0 + gap)].mean() > 0.8) == joined, gap
+        assert not (got & (skin > 0.5)).any()
