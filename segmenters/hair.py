@@ -39,6 +39,8 @@ CLOTH_LINE = 0.75  # ... below this height (face heights above the chin): a coll
 HAT_CLOTH = 0.75  # a piece whose mean PAN clothes probability is this high is a hat, not hair (white hair
 # scored 0.21-0.63 on the recoloured portraits: PAN takes it for a white cap more than for hair)
 OPEN = 0.1  # the candidates are opened with a disc this many face heights wide (the thin rims between parts go)
+ANCHOR_GAP = 0.15  # face heights: a piece this near the nets' hair or the face's top is joined to them (PAN often
+# calls the hairline skin, a band that parted white hair from the forehead on t1~white: 0.413 -> 0.481)
 MIN_PIECE = 0.3  # a piece smaller than this share of the face (width x height) is left out: on heads whose
 # hair the nets found, what is left are rims and the loose edge of the person mask (0.13-0.24), not hair
 
@@ -65,7 +67,8 @@ def silhouette_hair(
     net alone called hair and PAN gave it no support: a small dark head on a dark ground, which the fusion
     takes for a hat) and that are not face, skin or a collar, opened so that the thin rims between the nets' hair, the face and the
     background go. A piece at least ``MIN_PIECE`` of the face's size, joined to the nets' hair or to the top
-    of the face, not touching a hat's brim (what sits on a brim is the hat's crown) and not clothes to PAN
+    of the face (within ``ANCHOR_GAP``: PAN takes a hairline for skin), not touching a hat's brim (what sits on a
+    brim is the hat's crown) and not clothes to PAN
     (``HAT_CLOTH``), is hair."""
     fw, fh = float(frame.fw), float(frame.fh)
     band = (above > HEAD_FROM) & (above < HEAD_TO) & (np.abs(across) < HEAD_ACROSS)
@@ -81,7 +84,10 @@ def silhouette_hair(
     k = max(3, int(OPEN * fh)) | 1
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, ker).astype(bool)
-    anchor = cv2.dilate((net_hair | (face & (above > 0.7))).astype(np.uint8), ker).astype(bool)
+    kg = max(k, int(2 * ANCHOR_GAP * fh) | 1)
+    anchor = cv2.dilate(
+        (net_hair | (face & (above > 0.7))).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kg, kg))
+    ).astype(bool)
     on_brim = np.zeros(cand.shape, bool)
     if brim is not None and brim.any():
         on_brim = cv2.dilate(brim.astype(np.uint8), ker).astype(bool)
@@ -169,3 +175,88 @@ def follow_image(kept: np.ndarray, worn: np.ndarray, rgb: np.ndarray, fh: float)
     out = kept.copy()
     out[sub] = (init == cv2.GC_FGD) | (init == cv2.GC_PR_FGD)
     return out & worn
+
+
+GROW_RING = 0.35  # face widths around the face mesh's oval: where hair beside the face is grown ...
+GROW_FROM = 0.2  # ... from this many face heights over the chin up
+GROW_NEAR = 0.05  # ... and at most this many face widths outside the person mask
+GROW_SIDE = 200  # GrabCut runs on the head's box shrunk to this longer side
+GROW_ITERS = 3
+GROW_SEED = 0  # the same photo gives the same hair whatever ran before
+
+
+def side_zone(
+    face: np.ndarray,
+    person: np.ndarray,
+    above: np.ndarray,
+    across: np.ndarray,
+    frame: Any,
+    brim: np.ndarray | None = None,
+) -> np.ndarray:
+    """Where hair beside the face may lie (bool, the maps' shape): within ``GROW_RING`` face widths around the
+    face mesh's oval ``face`` (never on it: the nets' fringe rule owns the oval), higher than ``GROW_FROM`` face
+    heights over the chin, near the ``person``; with a hat's ``brim``, only beside the face below it
+    (:func:`beside_face`: what lies over a brim is the hat's crown)."""
+    fw = float(frame.fw)
+    k = max(3, int(2 * GROW_RING * fw)) | 1
+    ring = cv2.dilate(face.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    kp = max(3, int(2 * GROW_NEAR * fw)) | 1
+    near = cv2.dilate(person.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kp, kp))).astype(bool)
+    zone = ring & ~face & near & (above > GROW_FROM)
+    if brim is not None and brim.any():
+        zone &= beside_face(face, above, across) & ~brim
+    return zone
+
+
+def grow_hair(
+    hair: np.ndarray,
+    person: np.ndarray,
+    face: np.ndarray,
+    rgb: np.ndarray,
+    above: np.ndarray,
+    across: np.ndarray,
+    frame: Any,
+    brim: np.ndarray | None = None,
+) -> np.ndarray:
+    """``hair`` (bool, one person's box) grown beside the face by the colour of the person's own hair (``rgb``:
+    the photo there; the other maps as in :func:`silhouette_hair`).
+
+    The nets often find only part of a head's hair: the dark or coloured strands, or (Grace Hopper) the tufts
+    under a cap's brim, and miss the rest of the same hair down the temples and behind the ears, where it is
+    thinner, greyer or in shadow. The hair they did find is the best sample of this person's hair colour. In
+    the band beside the face (:func:`side_zone`) GrabCut decides, pixel by pixel, between that hair (its sure
+    pixels; the band starts as probable hair) and everything else around (the face's skin, the background,
+    the clothes and a brim: sure background), with its smoothness term keeping the boundary on the photo's
+    edges. Only what stays joined to the sure hair is taken; nothing is grown without it (no sample)."""
+    if hair.sum() < 20 or not face.any():
+        return hair
+    zone = side_zone(face, person, above, across, frame, brim) & ~hair
+    if not zone.any():
+        return hair
+    rows, cols = np.nonzero(zone | hair)
+    y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    sub = (slice(y0, y1), slice(x0, x1))
+    init = np.full((y1 - y0, x1 - x0), cv2.GC_BGD, np.uint8)
+    init[zone[sub]] = cv2.GC_PR_FGD
+    init[hair[sub]] = cv2.GC_FGD
+    img = np.ascontiguousarray(rgb[sub][..., ::-1])
+    bh, bw = init.shape
+    s = min(1.0, GROW_SIDE / max(bh, bw))
+    if s < 1.0:
+        size = (max(1, round(bw * s)), max(1, round(bh * s)))
+        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        init = cv2.resize(init, size, interpolation=cv2.INTER_NEAREST)
+    if not (init == cv2.GC_FGD).any() or not (init == cv2.GC_BGD).any():  # GrabCut needs both sides
+        return hair
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(GROW_SEED)  # GrabCut's colour models start from k-means on OpenCV's global generator
+    cv2.grabCut(img, init, None, bgd, fgd, GROW_ITERS, cv2.GC_INIT_WITH_MASK)
+    fg = ((init == cv2.GC_FGD) | (init == cv2.GC_PR_FGD)).astype(np.uint8)
+    if s < 1.0:
+        fg = cv2.resize(fg, (bw, bh), interpolation=cv2.INTER_NEAREST)
+    grown = np.zeros(hair.shape, bool)
+    grown[sub] = fg.astype(bool)
+    grown = (grown & zone) | hair
+    n, labels = cv2.connectedComponents(grown.astype(np.uint8), connectivity=8)
+    joined = np.unique(labels[hair])
+    return hair | (np.isin(labels, joined[joined > 0]) & zone)

@@ -128,3 +128,52 @@ def test_the_brim_cut_follows_the_photo():
     assert got[40:].sum() == kept[40:].sum() and not got[:20].any()
     assert (follow_image(worn, worn, rgb, 60.0) == worn).all()
     assert not follow_image(np.zeros_like(worn), worn, rgb, 60.0).any()
+
+
+def _painted_head():
+    """:func:`_head` painted: grey-brown hair (a cap of it over the crown and down both temples to the jaw), skin
+    on the face and below the chin, a blue wall behind (RGB uint8), with a little grain."""
+    person, face, frame, above, across, zeros = _head()
+    h, w = person.shape
+    rng = np.random.default_rng(0)
+    rgb = np.empty((h, w, 3), np.float32)
+    rgb[:] = (70, 110, 190)  # wall
+    hair = person & ~face & (above > 0.25)
+    rgb[person] = (205, 150, 125)  # skin (neck, body)
+    rgb[hair] = (150, 140, 130)  # greyish hair
+    rgb[face] = (215, 160, 135)
+    rgb += rng.normal(0, 4, rgb.shape)
+    return np.clip(rgb, 0, 255).astype(np.uint8), hair, person, face, frame, above, across
+
+
+def test_hair_grows_down_the_temples_in_its_own_colour():
+    from segmenters.hair import grow_hair
+
+    rgb, truth, person, face, frame, above, across = _painted_head()
+    seen = truth & (above > 1.1)  # the nets found only the crown
+    got = grow_hair(seen, person, face, rgb, above, across, frame)
+    temples = truth & (above < 0.9)
+    assert got[seen].all()
+    assert got[temples].mean() > 0.8  # the same hair down the temples is found
+    assert not (got & face).any()  # never the face's oval ...
+    assert (got & ~truth).sum() < 0.05 * truth.sum()  # ... nor the wall, nor the neck's skin
+    # no sample of the person's hair, nothing grown
+    none = np.zeros_like(seen)
+    assert not grow_hair(none, person, face, rgb, above, across, frame).any()
+    # a brim: only beside the face below it, nothing over it
+    brim = np.zeros_like(seen)
+    brim[55:70, 70:130] = True
+    got = grow_hair(seen & ~brim, person, face, rgb, above, across, frame, brim)
+    assert not (got & ~seen & (above > 1.0) & (np.abs(across) < 0.4)).any()
+
+
+def test_a_hairline_pan_calls_skin_does_not_part_the_crown_from_the_face():
+    person, face, frame, above, across, zeros = _head()
+    none = np.zeros_like(person)
+    crown = person & (above > 1.12) & ~face
+    for gap, joined in ((0.1, True), (0.4, False)):
+        # PAN calls a band above the face's top skin (a hairline): the crown above it is cut off from the face
+        skin = np.where((above > 0.95) & (above < 1.0 + gap) & ~face, 0.9, 0.0).astype(np.float32)
+        got = silhouette_hair(person, none, face, skin, zeros, above, across, frame)
+        assert (got[crown & (above > 1.0 + gap)].mean() > 0.8) == joined, gap
+        assert not (got & (skin > 0.5)).any()
