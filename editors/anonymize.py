@@ -71,7 +71,7 @@ from editors.base import (
 )
 from editors.registry import EDITORS
 from faces import attributes, eyes, geometry, measures
-from faces.blend import alpha_paste, finish, full_swap, mesh_swap, strong_blur
+from faces.blend import alpha_paste, digest, finish, full_swap, mesh_swap, reuse, strong_blur
 from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, RIGHT_BROW, mesh_for
@@ -408,6 +408,34 @@ def _bound_brows(out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.ndar
     out[y0:y1, x0:x1] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
 
 
+def _warp_head(
+    out: np.ndarray,
+    clean: np.ndarray,
+    face: Face,
+    moved: np.ndarray,
+    reach: float,
+    others: np.ndarray | None,
+    box: tuple[int, int, int, int],
+    memo: dict,
+) -> np.ndarray:
+    """A try's new outline (in place on ``out``; the swap's photo, ``clean`` warped the same way, returned): the head
+    around ``face`` warped with its mesh moved to ``moved`` (:func:`faces.geometry.warp_around`, fading out within
+    ``reach`` px of the face mask; ``others`` kept still). The tries that differ only in their brows warp the same
+    head the same way: kept in ``memo`` under the moved mesh and ``out``'s pixels in ``box`` (what the warp reads
+    besides ``clean``, which is fixed for a face)."""
+    x0, y0, x1, y1 = box
+
+    def warp() -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+        (photo, warped), wbox = geometry.warp_around(
+            [clean, out], face.mesh, moved, face_mask(out.shape, face), reach, others
+        )
+        return photo, warped, wbox
+
+    photo, warped, (wx0, wy0, wx1, wy1) = reuse(memo, ("head", digest(moved, out[y0:y1, x0:x1])), warp)
+    out[wy0:wy1, wx0:wx1] = warped[wy0:wy1, wx0:wx1]
+    return photo
+
+
 def _expression(rgb: np.ndarray, face: Face) -> dict[str, float] | None:
     """How far the swap on ``rgb`` moved ``face``'s expression: the mouth / eye / brow landmarks relative to the
     face (:func:`faces.geometry.expression_shift`, fractions of the face size, "max" the largest) and
@@ -720,6 +748,7 @@ class AnonymizeEditor(ReportingEditor):
         best_shape: dict[str, float] = {}
         distances: list[float | None] = []
         tried: list[str] = []
+        memo: dict = {}  # the work one try repeats of another (faces.blend.reuse): byte-identical, sooner
         for n, cand in enumerate(plan):
             if n == 2 and best is not None and best[0] < VERIFY_MARGIN - HOPELESS_GAP:
                 break  # no outline or proportion closes such a gap (bench): stop here
@@ -769,11 +798,7 @@ class AnonymizeEditor(ReportingEditor):
                 if isinstance(head, dict) and amount > 0:  # another outline on top
                     moved = geometry.head_reshape(moved, face.size, head["width"] * amount, head["chin"] * amount)
                 if shape_amount > 0 or (isinstance(head, dict) and amount > 0):  # the head's edge moves with it
-                    region = face_mask(pixels.shape, face)
-                    (photo, warped), (wx0, wy0, wx1, wy1) = geometry.warp_around(
-                        [clean, out], face.mesh, moved, region, reach, others
-                    )
-                    out[wy0:wy1, wx0:wx1] = warped[wy0:wy1, wx0:wx1]
+                    photo = _warp_head(out, clean, face, moved, reach, others, (x0, y0, x1, y1), memo)
                 pasted = mesh_swap(
                     out,
                     photo,
@@ -782,6 +807,7 @@ class AnonymizeEditor(ReportingEditor):
                     keep_mouth=False,
                     rng=rng,
                     teeth=textures["far"] if texture == "anti" else None,  # an anti-face's mouth is a blurred mean
+                    memo=memo,
                 )
                 if KEEP_EYES:  # a closed eye stays closed: the photo's own, where the swap drew it
                     eyes.keep_eye_state(out, clean, face.mesh, moved, face.size, pasted)
