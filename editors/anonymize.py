@@ -138,8 +138,7 @@ def hide_face(
     ``grow``: the face-shaped mask grown by this fraction of the face size (0.3 covers hair and ears too).
     """
     mask = cover_mask(photo.shape, face, grow)
-    pts = np.argwhere(mask)[:, ::-1].astype(np.float32)
-    box = geometry.padded_box(pts, photo.shape, 2)
+    box = geometry.mask_box(mask, 2)
     x0, y0, x1, y1 = box
     crop = photo[y0:y1, x0:x1]
     if method == "blur":
@@ -173,10 +172,9 @@ def conceal_face(out: np.ndarray, photo: np.ndarray, face: Face, sigma_div: floa
     replicated edge) and faded in over ``CONCEAL_FEATHER`` x face size inside that mask: a soft privacy blur, not
     a flat sticker. Returns the bool mask of the pixels that may have changed."""
     mask = cover_mask(photo.shape, face, HEAD_GROW)
-    pts = np.argwhere(mask)[:, ::-1].astype(np.float32)
     sigma = max(1.5, face.size / sigma_div)
-    x0, y0, x1, y1 = geometry.padded_box(pts, photo.shape, 2)
-    px0, py0, px1, py1 = geometry.padded_box(pts, photo.shape, 2 * sigma + 2)  # the blur reads the photo around
+    x0, y0, x1, y1 = geometry.mask_box(mask, 2)
+    px0, py0, px1, py1 = geometry.mask_box(mask, 2 * sigma + 2)  # the blur reads the photo around
     blurred = strong_blur(photo[py0:py1, px0:px1], sigma)[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
     m = mask[y0:y1, x0:x1]
     alpha_paste(out[y0:y1, x0:x1], blurred, m, inner_alpha(m, max(2.0, CONCEAL_FEATHER * face.size)))
@@ -665,8 +663,7 @@ class AnonymizeEditor(ReportingEditor):
             "verified": original is not None,
             "why": why,
         }
-        pts = np.argwhere(cover_mask(pixels.shape, face, HEAD_GROW))[:, ::-1].astype(np.float32)
-        x0, y0, x1, y1 = geometry.padded_box(pts, pixels.shape, 2)
+        x0, y0, x1, y1 = geometry.mask_box(cover_mask(pixels.shape, face, HEAD_GROW), 2)
         before = out[y0:y1, x0:x1].copy()
         for div in CONCEAL_STEPS:
             out[y0:y1, x0:x1] = before  # each step blurs the photo's head afresh over what was there

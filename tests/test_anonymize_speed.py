@@ -81,3 +81,17 @@ def test_anonymize_is_the_same_with_and_without_reuse(astronaut, monkeypatch):
     assert np.array_equal(with_memo, without)
     assert report == [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in plain.last_report]
     assert all(r["cpu_seconds"] >= 0 for r in ed.last_report)
+
+
+def test_mask_box_is_the_padded_box_of_the_mask_pixels(astronaut):
+    """``geometry.mask_box`` (a bounding rectangle) gives the box ``padded_box`` gives around every pixel of the mask."""
+    from faces.masks import cover_mask, face_mask
+
+    img, f = astronaut
+    for m in (cover_mask(img.shape, f, 0.3), face_mask(img.shape, f)):
+        for pad in (0, 2, 17.3, 400):
+            want = geometry.padded_box(np.argwhere(m)[:, ::-1].astype(np.float32), img.shape, pad)
+            assert geometry.mask_box(m, pad) == want
+    corner = np.zeros(img.shape[:2], bool)
+    corner[-3:, :2] = True
+    assert geometry.mask_box(corner, 1) == (0, img.shape[0] - 4, 2, img.shape[0])  # last pixel + 1 px
