@@ -71,7 +71,7 @@ from editors.base import (
 )
 from editors.registry import EDITORS
 from faces import attributes, eyes, geometry, measures
-from faces.blend import alpha_paste, digest, finish, full_swap, mesh_swap, reuse, strong_blur
+from faces.blend import alpha_paste, digest, finish, full_swap, mesh_swap, strong_blur
 from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, RIGHT_BROW, mesh_for
@@ -420,17 +420,17 @@ def _warp_head(
     around ``face`` warped with its mesh moved to ``moved`` (:func:`faces.geometry.warp_around`, fading out within
     ``reach`` px of the face mask; ``others`` kept still). The tries that differ only in their brows warp the same
     head the same way: kept in ``memo`` under the moved mesh and ``out``'s pixels in ``box`` (what the warp reads
-    besides ``clean``, which is fixed for a face)."""
+    besides ``clean``, which is fixed for a face); only the last one (a whole photo's copy: a 12 MP photo's is 36 MB)."""
     x0, y0, x1, y1 = box
-
-    def warp() -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
-        (photo, warped), wbox = geometry.warp_around(
+    key = digest(moved, out[y0:y1, x0:x1])
+    if memo.get("head", (None,))[0] != key:
+        (photo, warped), (wx0, wy0, wx1, wy1) = geometry.warp_around(
             [clean, out], face.mesh, moved, face_mask(out.shape, face), reach, others
         )
-        return photo, warped, wbox
-
-    photo, warped, (wx0, wy0, wx1, wy1) = reuse(memo, ("head", digest(moved, out[y0:y1, x0:x1])), warp)
-    out[wy0:wy1, wx0:wx1] = warped[wy0:wy1, wx0:wx1]
+        memo["head"] = (key, photo, np.ascontiguousarray(warped[wy0:wy1, wx0:wx1]), (wx0, wy0, wx1, wy1))
+        photo.flags.writeable = False
+    _, photo, warped, (wx0, wy0, wx1, wy1) = memo["head"]
+    out[wy0:wy1, wx0:wx1] = warped
     return photo
 
 

@@ -801,8 +801,7 @@ def mesh_swap(
         crop[lines] = base[lines]
         mask[y0:y1, x0:x1] |= lines
     gen = rng or np.random.default_rng(0)
-    avoid = reuse(memo, ("face", geo, photo.shape), lambda: face_mask(photo.shape, face))
-    grain = photo_grain(photo, avoid, box, face.size, gen, memo)
+    grain = photo_grain(photo, face_mask(photo.shape, face), box, face.size, gen, memo)
     if lines is not None and grain is not None:  # a painted-out frame takes the photo's grain (no smooth patch)
         crop[lines] = np.clip(crop[lines] + _line_grain(photo[y0:y1, x0:x1], lines, grain) + 0.5, 0, 255).astype(
             np.uint8
