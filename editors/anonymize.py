@@ -71,7 +71,7 @@ from editors.base import (
 )
 from editors.registry import EDITORS
 from faces import attributes, eyes, geometry, measures
-from faces.blend import alpha_paste, finish, full_swap, mesh_swap, strong_blur
+from faces.blend import alpha_paste, digest, finish, full_swap, mesh_swap, strong_blur
 from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, RIGHT_BROW, mesh_for
@@ -138,8 +138,7 @@ def hide_face(
     ``grow``: the face-shaped mask grown by this fraction of the face size (0.3 covers hair and ears too).
     """
     mask = cover_mask(photo.shape, face, grow)
-    pts = np.argwhere(mask)[:, ::-1].astype(np.float32)
-    box = geometry.padded_box(pts, photo.shape, 2)
+    box = geometry.mask_box(mask, 2)
     x0, y0, x1, y1 = box
     crop = photo[y0:y1, x0:x1]
     if method == "blur":
@@ -173,10 +172,9 @@ def conceal_face(out: np.ndarray, photo: np.ndarray, face: Face, sigma_div: floa
     replicated edge) and faded in over ``CONCEAL_FEATHER`` x face size inside that mask: a soft privacy blur, not
     a flat sticker. Returns the bool mask of the pixels that may have changed."""
     mask = cover_mask(photo.shape, face, HEAD_GROW)
-    pts = np.argwhere(mask)[:, ::-1].astype(np.float32)
     sigma = max(1.5, face.size / sigma_div)
-    x0, y0, x1, y1 = geometry.padded_box(pts, photo.shape, 2)
-    px0, py0, px1, py1 = geometry.padded_box(pts, photo.shape, 2 * sigma + 2)  # the blur reads the photo around
+    x0, y0, x1, y1 = geometry.mask_box(mask, 2)
+    px0, py0, px1, py1 = geometry.mask_box(mask, 2 * sigma + 2)  # the blur reads the photo around
     blurred = strong_blur(photo[py0:py1, px0:px1], sigma)[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
     m = mask[y0:y1, x0:x1]
     alpha_paste(out[y0:y1, x0:x1], blurred, m, inner_alpha(m, max(2.0, CONCEAL_FEATHER * face.size)))
@@ -409,6 +407,34 @@ def _bound_brows(out: np.ndarray, mesh: np.ndarray, size: float, pasted: np.ndar
     out[y0:y1, x0:x1] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
 
 
+def _warp_head(
+    out: np.ndarray,
+    clean: np.ndarray,
+    face: Face,
+    moved: np.ndarray,
+    reach: float,
+    others: np.ndarray | None,
+    box: tuple[int, int, int, int],
+    memo: dict,
+) -> np.ndarray:
+    """A try's new outline (in place on ``out``; the swap's photo, ``clean`` warped the same way, returned): the head
+    around ``face`` warped with its mesh moved to ``moved`` (:func:`faces.geometry.warp_around`, fading out within
+    ``reach`` px of the face mask; ``others`` kept still). The tries that differ only in their brows warp the same
+    head the same way: kept in ``memo`` under the moved mesh and ``out``'s pixels in ``box`` (what the warp reads
+    besides ``clean``, which is fixed for a face); only the last one (a whole photo's copy: a 12 MP photo's is 36 MB)."""
+    x0, y0, x1, y1 = box
+    key = digest(moved, out[y0:y1, x0:x1])
+    if memo.get("head", (None,))[0] != key:
+        (photo, warped), (wx0, wy0, wx1, wy1) = geometry.warp_around(
+            [clean, out], face.mesh, moved, face_mask(out.shape, face), reach, others
+        )
+        memo["head"] = (key, photo, np.ascontiguousarray(warped[wy0:wy1, wx0:wx1]), (wx0, wy0, wx1, wy1))
+        photo.flags.writeable = False
+    _, photo, warped, (wx0, wy0, wx1, wy1) = memo["head"]
+    out[wy0:wy1, wx0:wx1] = warped
+    return photo
+
+
 def _expression(rgb: np.ndarray, face: Face) -> dict[str, float] | None:
     """How far the swap on ``rgb`` moved ``face``'s expression: the mouth / eye / brow landmarks relative to the
     face (:func:`faces.geometry.expression_shift`, fractions of the face size, "max" the largest) and
@@ -596,7 +622,7 @@ class AnonymizeEditor(ReportingEditor):
                 )
         for i in chosen:
             face = faces[i]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             if p["method"] != "swap":
                 hide_face(out, pixels, face, p["method"], p["strength"], p["colour"])
                 continue
@@ -615,6 +641,7 @@ class AnonymizeEditor(ReportingEditor):
                         others |= cover_mask(pixels.shape, g, 0.04)
                 row = self._swap_verified(out, pixels, face, targets, p["reshape"], p["verify"], rng, others)
             row["seconds"] = round(time.perf_counter() - t0, 3)
+            row["cpu_seconds"] = round(time.thread_time() - c0, 3)  # this thread's CPU: less inflated on a busy host
             self.last_report.append(row)
         return finish(pixels, out, sel, auto_feather(pixels.shape, p["feather"]))
 
@@ -637,8 +664,7 @@ class AnonymizeEditor(ReportingEditor):
             "verified": original is not None,
             "why": why,
         }
-        pts = np.argwhere(cover_mask(pixels.shape, face, HEAD_GROW))[:, ::-1].astype(np.float32)
-        x0, y0, x1, y1 = geometry.padded_box(pts, pixels.shape, 2)
+        x0, y0, x1, y1 = geometry.mask_box(cover_mask(pixels.shape, face, HEAD_GROW), 2)
         before = out[y0:y1, x0:x1].copy()
         for div in CONCEAL_STEPS:
             out[y0:y1, x0:x1] = before  # each step blurs the photo's head afresh over what was there
@@ -721,6 +747,7 @@ class AnonymizeEditor(ReportingEditor):
         best_shape: dict[str, float] = {}
         distances: list[float | None] = []
         tried: list[str] = []
+        memo: dict = {}  # the work one try repeats of another (faces.blend.reuse): byte-identical, sooner
         for n, cand in enumerate(plan):
             if n == 2 and best is not None and best[0] < VERIFY_MARGIN - HOPELESS_GAP:
                 break  # no outline or proportion closes such a gap (bench): stop here
@@ -770,11 +797,7 @@ class AnonymizeEditor(ReportingEditor):
                 if isinstance(head, dict) and amount > 0:  # another outline on top
                     moved = geometry.head_reshape(moved, face.size, head["width"] * amount, head["chin"] * amount)
                 if shape_amount > 0 or (isinstance(head, dict) and amount > 0):  # the head's edge moves with it
-                    region = face_mask(pixels.shape, face)
-                    (photo, warped), (wx0, wy0, wx1, wy1) = geometry.warp_around(
-                        [clean, out], face.mesh, moved, region, reach, others
-                    )
-                    out[wy0:wy1, wx0:wx1] = warped[wy0:wy1, wx0:wx1]
+                    photo = _warp_head(out, clean, face, moved, reach, others, (x0, y0, x1, y1), memo)
                 pasted = mesh_swap(
                     out,
                     photo,
@@ -783,6 +806,7 @@ class AnonymizeEditor(ReportingEditor):
                     keep_mouth=False,
                     rng=rng,
                     teeth=textures["far"] if texture == "anti" else None,  # an anti-face's mouth is a blurred mean
+                    memo=memo,
                 )
                 if KEEP_EYES:  # a closed eye stays closed: the photo's own, where the swap drew it
                     eyes.keep_eye_state(out, clean, face.mesh, moved, face.size, pasted)

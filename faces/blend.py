@@ -3,9 +3,12 @@ pasting it through a face-shaped mask, and the two swaps built from those (offli
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -366,24 +369,56 @@ GRAIN_GAIN = 2.0  # the photo's grain is amplified at most this much (a backdrop
 
 
 def photo_grain(
-    photo: np.ndarray, avoid: np.ndarray, box: tuple[int, int, int, int], size: float, rng: np.random.Generator
+    photo: np.ndarray,
+    avoid: np.ndarray,
+    box: tuple[int, int, int, int],
+    size: float,
+    rng: np.random.Generator,
+    memo: dict | None = None,
 ) -> np.ndarray | None:
     """The photo's own grain (sensor noise, film grain, JPEG blocking; float32 RGB of ``box``'s size, mean 0) for
     a crop at ``box``: blocks of the photo's finest band (photo minus its Gaussian blur of ``GRAIN_SIGMA``)
     copied at random from its flattest places within about a face size around the face, outside ``avoid``
     (bool, photo size: the face, so none of its pores or creases come along), on the 8 px grid the photo's
-    JPEG blocks lie on. None when the photo has no flat place there (then Gaussian noise stands in)."""
-    h, w = photo.shape[:2]
-    b = GRAIN_BLOCK
-    x0, y0, x1, y1 = padded_box(np.array([[box[0], box[1]], [box[2], box[3]]], np.float32), photo.shape, size)
-    x0, y0 = x0 - x0 % 8, y0 - y0 % 8
-    region = photo[y0:y1, x0:x1].astype(np.float32)
-    if min(region.shape[:2]) < 2 * b:
+    JPEG blocks lie on. None when the photo has no flat place there (then Gaussian noise stands in).
+    ``memo``: see :func:`reuse` (the blocks found are reused; the random pick is drawn each time)."""
+    region = _grain_region(photo.shape, box, size)
+    x0, y0, x1, y1 = region
+    if memo is None:
+        src = _grain_blocks(photo, avoid, region)
+    else:
+        key = ("grain", region, digest(photo[y0:y1, x0:x1], avoid[y0:y1, x0:x1]))
+        src = reuse(memo, key, lambda: _grain_blocks(photo, avoid, region))
+    if src is None:
         return None
-    fine = region - cv2.GaussianBlur(region, (0, 0), GRAIN_SIGMA)
-    grey = region.mean(2)
+    b = GRAIN_BLOCK
+    bh, bw = box[3] - box[1], box[2] - box[0]
+    ox, oy = box[0] % 8, box[1] % 8  # the crop's place on the photo's 8 px grid
+    ny, nx = (bh + oy) // b + 1, (bw + ox) // b + 1
+    pick = rng.integers(0, len(src), ny * nx)
+    tiled = src[pick].reshape(ny, nx, b, b, 3).swapaxes(1, 2).reshape(ny * b, nx * b, 3)
+    out = tiled[oy : oy + bh, ox : ox + bw]
+    return np.ascontiguousarray(out - out.mean((0, 1)))
+
+
+def _grain_region(shape: tuple[int, ...], box: tuple[int, int, int, int], size: float) -> tuple[int, int, int, int]:
+    """Where :func:`photo_grain` looks for flat blocks: ``box`` grown by ``size``, its corner on the 8 px grid."""
+    x0, y0, x1, y1 = padded_box(np.array([[box[0], box[1]], [box[2], box[3]]], np.float32), shape, size)
+    return x0 - x0 % 8, y0 - y0 % 8, x1, y1
+
+
+def _grain_blocks(photo: np.ndarray, avoid: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray | None:
+    """The photo's finest band in ``region`` (:func:`_grain_region`), as (N, ``GRAIN_BLOCK``, ``GRAIN_BLOCK``, 3)
+    blocks from its flattest quarter outside ``avoid``; None when there are too few."""
+    b = GRAIN_BLOCK
+    x0, y0, x1, y1 = region
+    region_px = photo[y0:y1, x0:x1].astype(np.float32)
+    if min(region_px.shape[:2]) < 2 * b:
+        return None
+    fine = region_px - cv2.GaussianBlur(region_px, (0, 0), GRAIN_SIGMA)
+    grey = region_px.mean(2)
     band = cv2.GaussianBlur(grey, (0, 0), 1.0) - cv2.GaussianBlur(grey, (0, 0), 3.0)  # structure, not grain
-    rh, rw = (region.shape[0] // b) * b, (region.shape[1] // b) * b
+    rh, rw = (region_px.shape[0] // b) * b, (region_px.shape[1] // b) * b
     blocks = lambda x: x[:rh, :rw].reshape(rh // b, b, rw // b, b, *x.shape[2:]).swapaxes(1, 2)  # noqa: E731
     structure = np.abs(blocks(band)).mean((2, 3))
     level = blocks(grey).mean((2, 3))
@@ -393,14 +428,7 @@ def photo_grain(
         return None
     cut = np.percentile(structure[ok], 25)
     cand = np.argwhere(ok & (structure <= cut))
-    src = blocks(fine)[cand[:, 0], cand[:, 1]]  # (N, b, b, 3)
-    bh, bw = box[3] - box[1], box[2] - box[0]
-    ox, oy = box[0] % 8, box[1] % 8  # the crop's place on the photo's 8 px grid
-    ny, nx = (bh + oy) // b + 1, (bw + ox) // b + 1
-    pick = rng.integers(0, len(src), ny * nx)
-    tiled = src[pick].reshape(ny, nx, b, b, 3).swapaxes(1, 2).reshape(ny * b, nx * b, 3)
-    out = tiled[oy : oy + bh, ox : ox + bw]
-    return np.ascontiguousarray(out - out.mean((0, 1)))
+    return blocks(fine)[cand[:, 0], cand[:, 1]]  # (N, b, b, 3)
 
 
 def strong_blur(rgb: np.ndarray, sigma: float, passes: int = 2) -> np.ndarray:
@@ -618,6 +646,48 @@ def mouth_texture(
     return np.clip(a + fade * (mixed - a) + 0.5, 0, 255).astype(np.uint8)
 
 
+def digest(*arrays: np.ndarray | None) -> bytes:
+    """A 16-byte BLAKE2b digest of ``arrays`` (their shapes, dtypes and bytes; None counts too)."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        if a is None:
+            h.update(b"none")
+            continue
+        a = np.ascontiguousarray(a)
+        h.update(repr((a.shape, a.dtype.str)).encode())
+        h.update(a.data)
+    return h.digest()
+
+
+def reuse(memo: dict | None, key: tuple, make: Callable[[], Any]) -> Any:
+    """``make()``, or what it gave for ``key`` before in ``memo``: a dict one caller keeps for the tries of one
+    face (the anonymizer's, editors/anonymize.py), so the work that repeats from try to try (the same target warped
+    onto the same mesh, the photo's grain blocks, the mesh's surface normals) is done once. Keys hold a
+    :func:`digest` of every array the work reads, so a hit gives the bytes the work would; what is kept is made
+    read-only (a try must not change what the next one reads). None: no reuse."""
+    if memo is None:
+        return make()
+    if key not in memo:
+        value = make()
+        for a in value if isinstance(value, tuple) else (value,):
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
+        memo[key] = value
+    return memo[key]
+
+
+def _warped_target(
+    target: Target, dst: np.ndarray, depth: np.ndarray | None, box: tuple[int, int, int, int], size: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``target`` warped onto the mesh ``dst`` in ``box`` (:func:`mesh_swap`'s first step): (RGB uint8 crop, squeezed
+    parts softened and lids lowered; the target's skin weight 0-1; bool "covered by the mesh")."""
+    src_mesh, scale, stack = _target_stack(target, size)
+    warped9, covered = warp_mesh(stack, src_mesh, dst, target.tris, box, depth)
+    warped = _repair_warp(warped9[..., :3], warped9[..., 4:7], warped9[..., 7:9], scale)
+    warped = lower_lids(warped, dst, box[:2], size)
+    return warped, warped9[..., 3] / 255.0, covered
+
+
 _STACKS: dict[tuple[int, float], tuple[Target, np.ndarray, float, np.ndarray]] = {}  # the last few, by target
 STACKS_KEPT = 4
 _STACKS_LOCK = threading.Lock()
@@ -677,6 +747,7 @@ def mesh_swap(
     colour: bool = True,
     rng: np.random.Generator | None = None,
     teeth: Target | None = None,
+    memo: dict | None = None,
 ) -> np.ndarray:
     """Offline swap of one face (in place on ``out``): warp the target face onto this face's mesh, match it
     to the photo (lighting, skin tone, sharpness, grain: :func:`match_photo`) and paste it with a soft
@@ -687,6 +758,8 @@ def mesh_swap(
     (:func:`mouth_texture`; a barely open mouth keeps the photo's dark gap); ``teeth``: another target whose
     teeth are used there (an anti-face's mouth is a blurred mean of others' with this face's own reflected in it).
 
+    ``memo``: a dict kept over the tries of one face (:func:`reuse`): the same result, sooner.
+
     Returns the bool photo-size mask of the pixels that may have changed (the face-shaped paste mask).
     """
     if face.mesh is None:
@@ -696,11 +769,12 @@ def mesh_swap(
         )
     dst = face.mesh
     box = padded_box(dst, photo.shape, 0.06 * face.size + 4)
-    src_mesh, scale, stack = _target_stack(target, face.size)
-    warped9, covered = warp_mesh(stack, src_mesh, dst, target.tris, box, face.mesh_depth)
-    warped = _repair_warp(warped9[..., :3], warped9[..., 4:7], warped9[..., 7:9], scale)
-    warped = lower_lids(warped, dst, box[:2], face.size)
-    skin_w = warped9[..., 3] / 255.0
+    geo = digest(dst, face.mesh_depth) if memo is not None else b""
+    warped, skin_w, covered = reuse(
+        memo,
+        ("warp", id(target), geo, box, face.size),
+        lambda: _warped_target(target, dst, face.mesh_depth, box, face.size),
+    )
     x0, y0, x1, y1 = box
     mask = np.zeros(photo.shape[:2], bool)
     oval = face_mask(photo.shape, face)[y0:y1, x0:x1] & covered & (skin_w > 0.5)
@@ -708,7 +782,12 @@ def mesh_swap(
     mask[y0:y1, x0:x1] = (
         cv2.erode(oval.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
     )
-    mask[y0:y1, x0:x1] &= ~forehead_hair(photo[y0:y1, x0:x1], face, (x0, y0), oval)  # a fringe stays, not cut
+    hair = reuse(
+        memo,
+        ("hair", geo, box, digest(photo[y0:y1, x0:x1], oval)) if memo is not None else (),
+        lambda: forehead_hair(photo[y0:y1, x0:x1], face, (x0, y0), oval),
+    )
+    mask[y0:y1, x0:x1] &= ~hair  # a fringe stays, not cut
     mouth = mouth_open_mask(photo.shape, face)
     if keep_mouth and mouth is not None:
         mask &= ~cv2.dilate(mouth.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -722,7 +801,7 @@ def mesh_swap(
         crop[lines] = base[lines]
         mask[y0:y1, x0:x1] |= lines
     gen = rng or np.random.default_rng(0)
-    grain = photo_grain(photo, face_mask(photo.shape, face), box, face.size, gen)
+    grain = photo_grain(photo, face_mask(photo.shape, face), box, face.size, gen, memo)
     if lines is not None and grain is not None:  # a painted-out frame takes the photo's grain (no smooth patch)
         crop[lines] = np.clip(crop[lines] + _line_grain(photo[y0:y1, x0:x1], lines, grain) + 0.5, 0, 255).astype(
             np.uint8
@@ -730,7 +809,13 @@ def mesh_swap(
     if colour:
         lips = mesh_parts(m.shape, dst - np.array([x0, y0], np.float32))[1]["lips"]
         normals = (
-            None if face.mesh_depth is None else mesh_normals(dst, face.mesh_depth, target.tris, (x0, y0), m.shape)
+            None
+            if face.mesh_depth is None
+            else reuse(
+                memo,
+                ("normals", geo, box, digest(target.tris)) if memo is not None else (),
+                lambda: mesh_normals(dst, face.mesh_depth, target.tris, (x0, y0), m.shape),
+            )
         )
         skin = _skin(dst, (x0, y0), m.shape, face.size)
         warped = match_photo(warped, base, m, face.size, gen, skin, grain, lips, normals)
@@ -738,7 +823,11 @@ def mesh_swap(
         detail = None
         if teeth is not None:
             t_mesh, _, t_stack = _target_stack(teeth, face.size)
-            detail = warp_mesh(t_stack[..., :3], t_mesh, dst, teeth.tris, box, face.mesh_depth)[0]
+            detail = reuse(  # (not the 4th of _warped_target: OpenCV's remap of 9 channels rounds otherwise)
+                memo,
+                ("teeth", id(teeth), geo, box, face.size) if memo is not None else (),
+                lambda: warp_mesh(t_stack[..., :3], t_mesh, dst, teeth.tris, box, face.mesh_depth)[0],
+            )
         inner_lip = dst[MOUTH_INNER] - np.array([x0, y0], np.float32)
         warped = mouth_texture(warped, base, mouth[y0:y1, x0:x1], inner_lip, detail)
     alpha = inner_alpha(m, max(2.0, 0.05 * face.size)) * forehead_fade(dst, (x0, y0), m.shape)

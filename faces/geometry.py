@@ -19,6 +19,13 @@ def padded_box(pts: np.ndarray, shape: tuple[int, ...], pad: float) -> tuple[int
     return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
 
 
+def mask_box(mask: np.ndarray, pad: float) -> tuple[int, int, int, int]:
+    """:func:`padded_box` of the pixels of a bool ``mask`` (not empty), without listing them (a whole photo's mask:
+    ``np.argwhere`` took 4 ms)."""
+    x, y, w, h = cv2.boundingRect(np.ascontiguousarray(mask, dtype=np.uint8))
+    return padded_box(np.array([[x, y], [x + w - 1, y + h - 1]], np.float32), mask.shape, pad)
+
+
 def triangulate(pts: np.ndarray) -> np.ndarray:
     """Delaunay triangles (T, 3) of points (N, 2), slivers removed."""
     from scipy.spatial import Delaunay
@@ -242,8 +249,7 @@ def warp_around(
     outs = [img.copy() for img in images]
     if not region.any():
         return outs, (0, 0, 0, 0)
-    pts = np.argwhere(region)[:, ::-1].astype(np.float32)
-    x0, y0, x1, y1 = padded_box(pts, images[0].shape, reach + 2)
+    x0, y0, x1, y1 = mask_box(region, reach + 2)
     if x1 - x0 < 4 or y1 - y0 < 4:
         return outs, (x0, y0, x1, y1)
     step = 4

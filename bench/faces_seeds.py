@@ -1,0 +1,87 @@
+"""How much of each face's dlib margin is luck: "Anonymize everyone" (offline swap, checked) run again with other
+random draws, and which faces still reach the margin.
+
+    OMP_NUM_THREADS=1 python bench/faces_seeds.py [--photos group,grace_hopper] [--seeds 0,1,2] [--fill-seeds 0,100]
+        [--out bench/results/faces_seeds.json]
+
+Two things in a swap are drawn at random: the grain copied from the photo (the editor's ``seed``) and PatchMatch's
+search where glasses frames are painted out (editors.anonymize.without_frames, seeded with the face's number; here
+that number plus each ``--fill-seeds`` offset). Per photo, face and pair of seeds: what the editor did, the distance
+it measured and its best try. A face whose outcome changes with the seeds sits on the margin by chance: a change
+to the editor (a faster fill, another order of tries) moves such a face across the line either way, so judge a
+change on the share of runs a face passes, not on one run. Nothing here is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--photos", default="group,grace_hopper,t1,astronaut,tom_hanks")
+    ap.add_argument("--seeds", default="0,1,2", help="the editor's seeds (the grain drawn from the photo)")
+    ap.add_argument("--fill-seeds", default="0", help="offsets added to the glasses-frame fill's seed")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "faces_seeds.json"))
+    args = ap.parse_args()
+
+    from editors import anonymize
+    from tests import photos
+    from tests.test_faces import assemble_group, load_real
+
+    plain = anonymize.without_frames
+    offset = {"fill": 0}
+
+    def without_frames(pixels, face, seed=0):  # the editor's frame fill, its PatchMatch seed moved by the offset
+        return plain(pixels, face, seed + offset["fill"])
+
+    anonymize.without_frames = without_frames
+    real = load_real()
+    runs: dict[str, dict] = {}
+    for name in args.photos.split(","):
+        img = assemble_group(real)[0] if name == "group" else photos.load(name)
+        for fill in (int(s) for s in args.fill_seeds.split(",")):
+            offset["fill"] = fill
+            for seed in (int(s) for s in args.seeds.split(",")):
+                ed = anonymize.AnonymizeEditor()
+                ed.apply(img, None, {"method": "swap"}, seed=seed)
+                for r in ed.last_report:
+                    if r["size_px"] < 50:
+                        continue
+                    face = runs.setdefault(f"{name}#{r['face']}", {"size_px": r["size_px"], "runs": []})
+                    tries = [t for t in r.get("tries") or [] if t is not None]
+                    face["runs"].append(
+                        {
+                            "seed": seed,
+                            "fill_seed": fill,
+                            "swapped": (r.get("done") or "").startswith("swap"),
+                            "distance": r.get("distance"),
+                            "best_try": max(tries) if tries else None,
+                        }
+                    )
+    for key, face in runs.items():
+        done = face["runs"]
+        face["swapped"] = f"{sum(r['swapped'] for r in done)} of {len(done)}"
+        best = [r["best_try"] for r in done if r["best_try"] is not None]
+        face["best_try_range"] = [min(best), max(best)] if best else None
+        print(
+            f"{key:16s} {face['size_px']:4d}px swapped past the margin in {face['swapped']:8s} "
+            f"best try {face['best_try_range']}",
+            flush=True,
+        )
+    Path(args.out).write_text(
+        json.dumps({"seeds": args.seeds, "fill_seeds": args.fill_seeds, "faces": runs}, indent=1) + "\n"
+    )
+    print("->", args.out)
+
+
+if __name__ == "__main__":
+    main()

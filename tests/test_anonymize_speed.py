@@ -1,0 +1,98 @@
+"""The anonymizer's reuse of work across the tries of one face (faces.blend.reuse, editors/anonymize.py): the same
+bytes as without it, the work done once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from faces import blend, geometry
+from faces.detect import find_faces
+from faces.gallery import anti_target, load_target
+from tests import photos
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    img = photos.load("astronaut")
+    return img, find_faces(img)[0]
+
+
+def test_mesh_swap_with_a_memo_gives_the_same_bytes(astronaut):
+    """Tries as the anonymizer makes them (the farthest synthetic face, then the anti-face with that face's teeth, on
+    two meshes; each try twice): with one memo the result and mask are the bytes made without it, the second try of
+    each is served from the memo (nothing new is kept), and what is kept is read-only."""
+    img, f = astronaut
+    far = load_target("synthetic_young_narrow_light")
+    anti = anti_target(img, f, detail=far.image)
+    memo: dict = {}
+    kept = []
+    for amount in (1.0, 0.5):
+        moved = replace(f, mesh=geometry.identity_reshape(f.mesh, f.size, amount))
+        for target, teeth in ((far, None), (anti, far), (anti, far)):
+            plain, reused = img.copy(), img.copy()
+            m1 = blend.mesh_swap(plain, img, moved, target, keep_mouth=False, rng=np.random.default_rng(3), teeth=teeth)
+            m2 = blend.mesh_swap(
+                reused, img, moved, target, keep_mouth=False, rng=np.random.default_rng(3), teeth=teeth, memo=memo
+            )
+            assert np.array_equal(plain, reused) and np.array_equal(m1, m2)
+            assert not np.array_equal(plain, img)
+            kept.append(len(memo))
+    assert kept[2] == kept[1] and kept[5] == kept[4]  # the repeated try reads everything from the memo
+    assert kept[3] > kept[2]  # another mesh: new work
+    arrays = [a for v in memo.values() for a in (v if isinstance(v, tuple) else (v,)) if isinstance(a, np.ndarray)]
+    assert arrays and not any(a.flags.writeable for a in arrays)
+
+
+def test_reuse_keys_on_what_the_work_reads():
+    """``digest`` tells arrays apart by bytes, shape and dtype; ``reuse`` without a memo always does the work."""
+    a = np.zeros((4, 4), np.uint8)
+    b = a.copy()
+    b[1, 2] = 1
+    assert blend.digest(a) == blend.digest(a.copy()) != blend.digest(b)
+    assert blend.digest(a) != blend.digest(a.reshape(2, 8)) != blend.digest(a.astype(np.int16))
+    assert blend.digest(a, None) != blend.digest(a)
+    calls = []
+    for _ in range(2):
+        blend.reuse(None, ("k",), lambda: calls.append(1))
+    assert len(calls) == 2
+    memo: dict = {}
+    for _ in range(2):
+        blend.reuse(memo, ("k",), lambda: calls.append(1) or np.ones(2))
+    assert len(calls) == 3
+
+
+def test_anonymize_is_the_same_with_and_without_reuse(astronaut, monkeypatch):
+    """The whole checked swap of a face (four tries: the head warp of the shape and brows tries too) gives the same
+    bytes and the same report with the reuse turned off."""
+    from editors import anonymize
+
+    img, _ = astronaut
+    ed = anonymize.AnonymizeEditor()
+    with_memo = ed.apply(img, None, {"method": "swap"}, seed=0)
+    report = [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report]
+    assert len(report[0]["tries"]) >= 3
+    monkeypatch.setattr(blend, "reuse", lambda memo, key, make: make())
+    head = anonymize._warp_head
+    monkeypatch.setattr(anonymize, "_warp_head", lambda *a: head(*a[:-1], {}))  # a fresh head warp every try
+    plain = anonymize.AnonymizeEditor()
+    without = plain.apply(img, None, {"method": "swap"}, seed=0)
+    assert np.array_equal(with_memo, without)
+    assert report == [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in plain.last_report]
+    assert all(r["cpu_seconds"] >= 0 for r in ed.last_report)
+
+
+def test_mask_box_is_the_padded_box_of_the_mask_pixels(astronaut):
+    """``geometry.mask_box`` (a bounding rectangle) gives the box ``padded_box`` gives around every pixel of the mask."""
+    from faces.masks import cover_mask, face_mask
+
+    img, f = astronaut
+    for m in (cover_mask(img.shape, f, 0.3), face_mask(img.shape, f)):
+        for pad in (0, 2, 17.3, 400):
+            want = geometry.padded_box(np.argwhere(m)[:, ::-1].astype(np.float32), img.shape, pad)
+            assert geometry.mask_box(m, pad) == want
+    corner = np.zeros(img.shape[:2], bool)
+    corner[-3:, :2] = True
+    assert geometry.mask_box(corner, 1) == (0, img.shape[0] - 4, 2, img.shape[0])  # last pixel + 1 px
