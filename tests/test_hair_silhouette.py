@@ -177,3 +177,35 @@ def test_a_hairline_pan_calls_skin_does_not_part_the_crown_from_the_face():
         got = silhouette_hair(person, none, face, skin, zeros, above, across, frame)
         assert (got[crown & (above > 1.0 + gap)].mean() > 0.8) == joined, gap
         assert not (got & (skin > 0.5)).any()
+
+
+def test_a_head_the_nets_were_blind_to_gets_its_hair_beside_the_face_from_geometry():
+    from segmenters.hair import EAR_FROM, EAR_REACH, EAR_TO, JAW_LINE, blind_side_hair
+
+    person, face, frame, above, across, zeros = _head()
+    none = np.zeros_like(person)
+    got = blind_side_hair(none, person, face, zeros, above, across, frame)
+    import cv2
+
+    dist = cv2.distanceTransform((~face).astype(np.uint8), cv2.DIST_L2, 5)
+    near = dist < 0.2 * frame.fw  # hair lying flat beside the face
+    side = person & near & ~face & (above > JAW_LINE) & (above < 1.0) & (np.abs(across) > 0.45)
+    temples = side & (above > EAR_TO + 0.05)
+    below_ears = side & (above < EAR_FROM - 0.05)
+    assert temples.any() and below_ears.any()
+    assert got[temples].mean() > 0.8 and got[below_ears].mean() > 0.8  # beside the face, above and below the ears
+    ears = side & (dist < 0.8 * EAR_REACH * frame.fw) & (above > EAR_FROM + 0.02) & (above < EAR_TO - 0.02)
+    assert not got[ears].any()  # the ears stay skin
+    assert not (got & face).any() and not (got & ~person).any()
+    assert not got[above < JAW_LINE].any()  # nor the neck and the body
+    assert not got[(above > 1.0) & (np.abs(across) < 0.3)].any()  # nor the crown over the face (the silhouette's)
+    # what PAN calls clothes (a hood, a collar) and a brim stay out
+    cloth = np.where(across < 0, 0.9, 0.0).astype(np.float32)
+    got = blind_side_hair(none, person, face, cloth, above, across, frame)
+    assert not got[across < 0].any() and got[temples & (across > 0)].mean() > 0.8
+    brim = temples.copy()
+    assert not blind_side_hair(none, person, face, zeros, above, across, frame, brim)[brim].any()
+    # a head whose hair the nets saw keeps the nets' word
+    seen = person & (above > 1.0) & ~face
+    assert seen.sum() > 0.35 * frame.fw * frame.fh
+    assert np.array_equal(blind_side_hair(seen, person, face, zeros, above, across, frame), seen)
