@@ -265,10 +265,12 @@ def grow_hair(
 BLIND_SHARE = 0.35  # the nets found less hair on this head than this share of the face (width x height): they
 # are blind to it (grey or white hair, hair under a hat); on the portrait sets every head whose hair they saw has
 # 0.6-2.2, Grace Hopper 0.06, basketball1~white 0.0, t1~white's least found head 0.29
-SIDE_RING = 0.25  # face widths around the face mesh's oval: the hair that lies flat beside the face
+SIDE_RING = 0.35  # face widths around the face mesh's oval: the hair beside the face (as GROW_RING)
 JAW_LINE = 0.1  # face heights over the chin: below this beside the face is the neck, the shoulders
 EAR_REACH = 0.15  # face widths out from the oval ...
 EAR_FROM, EAR_TO = 0.35, 0.75  # ... between these heights (the lobe at the nose's base, the top at the brows): an ear
+TEMPLE_RIM = 0.05  # face widths: the oval's own rim at the temples (above the ears, beside the forehead: farther
+TEMPLE_ACROSS = 0.3  # than this from the centre line) is hair lying flat there; the mesh's outline runs over it
 
 
 def blind_side_hair(
@@ -302,7 +304,11 @@ def blind_side_hair(
     ke = max(3, int(2 * EAR_REACH * fw)) | 1
     ear = cv2.dilate(face.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (ke, ke))).astype(bool)
     ear &= (above > EAR_FROM) & (above < EAR_TO)
-    side = person & ring & ~ear & (above > JAW_LINE) & beside_face(face, above, across) & (cloth_p <= CLOTH)
+    side = person & ring & ~ear & (above > JAW_LINE) & beside_face(face, above, across)
+    kr = max(3, int(2 * TEMPLE_RIM * fw)) | 1
+    inner = cv2.erode(face.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kr, kr))).astype(bool)
+    side |= person & face & ~inner & (above > EAR_TO) & (above < 1.0) & (np.abs(across) > TEMPLE_ACROSS)
+    side &= cloth_p <= CLOTH
     if brim is not None:
         side &= ~brim
     return hair | side

@@ -196,7 +196,12 @@ def test_a_head_the_nets_were_blind_to_gets_its_hair_beside_the_face_from_geomet
     assert got[temples].mean() > 0.8 and got[below_ears].mean() > 0.8  # beside the face, above and below the ears
     ears = side & (dist < 0.8 * EAR_REACH * frame.fw) & (above > EAR_FROM + 0.02) & (above < EAR_TO - 0.02)
     assert not got[ears].any()  # the ears stay skin
-    assert not (got & face).any() and not (got & ~person).any()
+    # the oval's own rim at the temples (the mesh's outline runs over hair lying flat there), not its inside
+    inside = cv2.distanceTransform(face.astype(np.uint8), cv2.DIST_L2, 5)
+    rim = face & (inside < 0.03 * frame.fw) & (above > EAR_TO + 0.05) & (above < 0.95) & (np.abs(across) > 0.35)
+    assert rim.any() and got[rim].mean() > 0.8
+    assert not (got & face & ((inside > 0.06 * frame.fw) | (above < EAR_TO) | (np.abs(across) < 0.3))).any()
+    assert not (got & ~person).any()
     assert not got[above < JAW_LINE].any()  # nor the neck and the body
     assert not got[(above > 1.0) & (np.abs(across) < 0.3)].any()  # nor the crown over the face (the silhouette's)
     # what PAN calls clothes (a hood, a collar) and a brim stay out
