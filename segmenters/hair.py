@@ -267,6 +267,9 @@ BLIND_SHARE = 0.35  # the nets found less hair on this head than this share of t
 # 0.6-2.2, Grace Hopper 0.06, basketball1~white 0.0, t1~white's least found head 0.29
 SIDE_RING = 0.35  # face widths around the face mesh's oval: the hair beside the face (as GROW_RING)
 JAW_LINE = 0.1  # face heights over the chin: below this beside the face is the neck, the shoulders
+JAW_ACROSS = 0.35  # below the ears, hair hangs in the ears' columns, farther than this (face widths) from the centre
+# line; nearer, where the jaw narrows to the chin, lie the jaw's shadow and the neck (Grace Hopper: 124 of the
+# band's 454 wrong pixels, none of her hair)
 EAR_REACH = 0.15  # face widths out from the oval ...
 EAR_FROM, EAR_TO = 0.35, 0.75  # ... between these heights (the lobe at the nose's base, the top at the brows): an ear
 TEMPLE_RIM = 0.05  # face widths: the oval's own rim at the temples (above the ears, beside the forehead: farther
@@ -305,6 +308,7 @@ def blind_side_hair(
     ear = cv2.dilate(face.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (ke, ke))).astype(bool)
     ear &= (above > EAR_FROM) & (above < EAR_TO)
     side = person & ring & ~ear & (above > JAW_LINE) & beside_face(face, above, across)
+    side &= (above > EAR_FROM) | (np.abs(across) > JAW_ACROSS)
     kr = max(3, int(2 * TEMPLE_RIM * fw)) | 1
     inner = cv2.erode(face.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kr, kr))).astype(bool)
     side |= person & face & ~inner & (above > EAR_TO) & (above < 1.0) & (np.abs(across) > TEMPLE_ACROSS)

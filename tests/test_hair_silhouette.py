@@ -180,7 +180,7 @@ def test_a_hairline_pan_calls_skin_does_not_part_the_crown_from_the_face():
 
 
 def test_a_head_the_nets_were_blind_to_gets_its_hair_beside_the_face_from_geometry():
-    from segmenters.hair import EAR_FROM, EAR_REACH, EAR_TO, JAW_LINE, blind_side_hair
+    from segmenters.hair import EAR_FROM, EAR_REACH, EAR_TO, JAW_ACROSS, JAW_LINE, blind_side_hair
 
     person, face, frame, above, across, zeros = _head()
     none = np.zeros_like(person)
@@ -203,6 +203,7 @@ def test_a_head_the_nets_were_blind_to_gets_its_hair_beside_the_face_from_geomet
     assert not (got & face & ((inside > 0.06 * frame.fw) | (above < EAR_TO) | (np.abs(across) < 0.3))).any()
     assert not (got & ~person).any()
     assert not got[above < JAW_LINE].any()  # nor the neck and the body
+    assert not got[(above < EAR_FROM) & (np.abs(across) < JAW_ACROSS)].any()  # nor the jaw's shadow beside the chin
     assert not got[(above > 1.0) & (np.abs(across) < 0.3)].any()  # nor the crown over the face (the silhouette's)
     # what PAN calls clothes (a hood, a collar) and a brim stay out
     cloth = np.where(across < 0, 0.9, 0.0).astype(np.float32)
