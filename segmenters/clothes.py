@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 
 from core.models import ModelManager
-from segmenters.hair import blind_side_hair, follow_image, grow_hair, hair_under_brim, silhouette_hair
+from segmenters.hair import follow_image, grow_hair, hair_under_brim, silhouette_hair
 from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part
 
 ROLE = "clothes"
@@ -742,7 +742,6 @@ def parse_person_nets(
             P, hair, face_m, skin_p, cloth_p, above, across, frame, worn
         )
         hair = grow_hair(hair, P, face_m, ctx.work[box], above, across, frame, worn)  # by the person's hair colour
-        hair = blind_side_hair(hair, P, face_m, cloth_p, above, across, frame, worn)  # hair the nets are blind to
     local["hair"] = (hair, hair_src)
     if "face" in local and (hair & face_m).any():
         face_m = face_m & ~hair
