@@ -76,7 +76,7 @@ from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, RIGHT_BROW, mesh_for
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
-from faces.masks import cover_mask, face_mask, frame_lines, inner_alpha, mesh_parts
+from faces.masks import cover_mask, face_mask, frame_lines, inner_alpha, lens_rims, mesh_parts
 from faces.types import Face, normed
 
 log = logging.getLogger(__name__)
@@ -254,6 +254,7 @@ FRAME_HEAD = 0.15  # x face size: frames are painted out only this near the face
 # line of the backdrop that touches them is not a frame)
 FRAME_DEEP = 0.07  # x face size: a frame shows up to this far inside the face mask (the new face's soft edge is
 # 0.06 wide: faces.blend.mesh_swap); deeper the new face covers it
+LENS_RIMS = True  # without_frames paints the lenses' whole rims (faces.masks.lens_rims), not only the eye band's
 FRAME_FILL = 0.03  # x face size: a painted-out frame is filled with the photo around it, Gaussian-weighted this wide
 # (3 and 9 x as wide where nothing of the photo is that near)
 
@@ -275,6 +276,8 @@ def without_frames(pixels: np.ndarray, face: Face, seed: int = 0) -> tuple[np.nd
     lines = frame_lines(pixels, face, face_mask(pixels.shape, face), box, FRAME_KERNEL_PAINT, rims=True)
     if lines is None:
         return pixels, None
+    if LENS_RIMS:  # the lenses' lower rims too, under frame_lines' eye band (faint lens outlines otherwise)
+        lines = lens_rims(pixels, face, lines, box, FRAME_KERNEL_PAINT)
     x0, y0, x1, y1 = box
     lines &= cover_mask(pixels.shape, face, FRAME_HEAD)[y0:y1, x0:x1]  # the head's, not the backdrop's dark lines
     _, parts = mesh_parts(lines.shape, face.mesh - np.array([x0, y0], np.float32))
@@ -765,7 +768,9 @@ class AnonymizeEditor(ReportingEditor):
             if cand.shape is True and not (SHAPE_GAIN and face.size >= SHAPE_MIN_SIZE):
                 continue  # the shape try would repeat the best try unchanged
             if texture not in textures:
-                textures[texture] = anti_target(pixels if ANTI_RAW else clean, face, detail=ranked[0].image)
+                textures[texture] = anti_target(
+                    pixels if ANTI_RAW else clean, face, detail=ranked[0].image, unknown=frames
+                )
             target = textures[texture]
             label = " ".join(
                 [target.name]

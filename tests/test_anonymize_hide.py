@@ -280,3 +280,41 @@ def test_a_swapped_face_behind_glasses_has_brows():
     assert np.median(g[ring]) - dark > 30, (dark, np.median(g[ring]))
     assert g[brows].std() > 16, g[brows].std()
     assert dark > 40, dark
+
+
+def test_no_lens_outlines_on_a_face_swapped_behind_glasses():
+    """grace_hopper anonymized (swap): her lenses' lower rims (faces.masks.lens_rims: the rim under frame_lines' eye
+    band, 0.2 face sizes under her eyes) leave no outline on the new face: the fine band (grey minus its Gaussian
+    blur of 0.03 x face size) on those rim pixels, deep inside the face, within 0.6 grey levels of the ring around
+    them (the photo: 7.0; main 62529b0 left 1.4, faint lens outlines: the rims were left in the photo the anti-face
+    is reflected from, and reflected they turned into pale lines)."""
+    from editors.anonymize import FRAME_KERNEL_PAINT, FRAME_REACH, AnonymizeEditor
+    from faces.geometry import padded_box
+    from faces.landmarks import LEFT_EYE, RIGHT_EYE
+    from faces.masks import face_mask, frame_lines, lens_rims
+
+    img = photos.load("grace_hopper")
+    (f,) = find_faces(img)
+    ed = AnonymizeEditor()
+    out = ed.apply(img, None, {"method": "swap"}, seed=0)
+    assert ed.last_report[0]["done"].startswith("swap"), ed.last_report
+    box = padded_box(f.mesh, img.shape, FRAME_REACH * f.size)
+    x0, y0, x1, y1 = box
+    lines = frame_lines(img, f, face_mask(img.shape, f), box, FRAME_KERNEL_PAINT, rims=True)
+    assert lines is not None
+    rims = lens_rims(img, f, lines, box, FRAME_KERNEL_PAINT)
+    low = rims.copy()
+    low[: int(f.mesh[LEFT_EYE + RIGHT_EYE][:, 1].mean() - y0 + 0.15 * f.size)] = False  # under frame_lines' band
+    deep = cv2.erode(face_mask(img.shape, f)[y0:y1, x0:x1].astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    low &= deep
+    grown = cv2.dilate(low.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    ring = grown & ~(cv2.dilate(low.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0) & deep & ~rims
+    assert low.sum() > 1000 and ring.sum() > 1000, (low.sum(), ring.sum())
+
+    def outline(x):
+        g = cv2.cvtColor(x[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY).astype(np.float32)
+        fine = g - cv2.GaussianBlur(g, (0, 0), 0.03 * f.size)
+        return abs(float(fine[low].mean() - fine[ring].mean()))
+
+    assert outline(img) > 5.0, outline(img)  # the measure sees the rims on the photo
+    assert outline(out) < 0.6, outline(out)
