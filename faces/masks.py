@@ -197,8 +197,8 @@ def lens_rims(
 ) -> np.ndarray:
     """Bool crop of ``box``: the glasses frames ``lines`` (frame_lines' bool crop of ``box``, on a face found to wear
     glasses) with the rest of each lens rim: the thin dark lines (the same black-hat and level as frame_lines) around
-    the eyes (within ``LENS_NEAR`` x face size of an eye's centre, down to ``LENS_BELOW`` under the eyes' line) that
-    connect to them, the eyes themselves left out. frame_lines looks only within 0.15 x face size of the eyes' line
+    the eyes (within ``LENS_NEAR`` x face size of an eye's centre, down to ``LENS_BELOW`` under the eyes' line, inside
+    the face oval: an ear's outline against the backdrop is no rim) that connect to them, the eyes left out. frame_lines looks only within 0.15 x face size of the eyes' line
     (wide enough to tell glasses, and no lower: a crease crossing the face's edge is no frame); a lens's lower rim
     lies below that (grace_hopper: 0.2 face sizes under her eyes), and was left in the photo the swap reads its
     anti-face and light from: faint lens outlines on the new face. A hysteresis on connection, so nothing is added to
@@ -221,7 +221,8 @@ def lens_rims(
         cv2.fillConvexPoly(eyes, cv2.convexHull(np.round(mesh[idx]).astype(np.int32)), 1)
     g = max(1, round(FRAME_FEATURE_GROW * size))
     eyes_g = cv2.dilate(eyes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))) > 0
-    weak = ((bh > 18) & band & near & ~eyes_g) | lines
+    inside = polygon_mask(grey.shape, mesh[FACE_OVAL])  # a lens lies on the face (the temples are frame_lines')
+    weak = ((bh > 18) & band & near & inside & ~eyes_g) | lines
     n, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
     hit = np.zeros(n, bool)
     hit[np.unique(labels[lines])] = True
