@@ -76,7 +76,7 @@ from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, RIGHT_BROW, mesh_for
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
-from faces.masks import cover_mask, face_mask, frame_lines, inner_alpha, lens_rims, mesh_parts
+from faces.masks import cover_mask, face_mask, frame_lines, inner_alpha, lens_areas, lens_rims, mesh_parts
 from faces.types import Face, normed
 
 log = logging.getLogger(__name__)
@@ -255,6 +255,10 @@ FRAME_HEAD = 0.15  # x face size: frames are painted out only this near the face
 FRAME_DEEP = 0.07  # x face size: a frame shows up to this far inside the face mask (the new face's soft edge is
 # 0.06 wide: faces.blend.mesh_swap); deeper the new face covers it
 LENS_RIMS = True  # without_frames paints the lenses' whole rims (faces.masks.lens_rims), not only the eye band's
+FILL_SKIN_ONLY = True  # a painted-out frame takes the light of the skin around the glasses, not of the eyes, brows or
+# lens-tinted skin the rims enclose: with the lower lens rims painted too (LENS_RIMS) the fill inside the lenses read
+# the eyes' and the tint's dark, and the swap, which takes its light from this photo, came out 3-9 L darker than the
+# neck (grace_hopper and her copies)
 FRAME_FILL = 0.03  # x face size: a painted-out frame is filled with the photo around it, Gaussian-weighted this wide
 # (3 and 9 x as wide where nothing of the photo is that near)
 
@@ -280,7 +284,7 @@ def without_frames(pixels: np.ndarray, face: Face, seed: int = 0) -> tuple[np.nd
         lines = lens_rims(pixels, face, lines, box, FRAME_KERNEL_PAINT)
     x0, y0, x1, y1 = box
     lines &= cover_mask(pixels.shape, face, FRAME_HEAD)[y0:y1, x0:x1]  # the head's, not the backdrop's dark lines
-    _, parts = mesh_parts(lines.shape, face.mesh - np.array([x0, y0], np.float32))
+    oval, parts = mesh_parts(lines.shape, face.mesh - np.array([x0, y0], np.float32))
     g = 2 * max(1, round(0.02 * face.size)) + 1  # the eyes themselves stay (a closed eye is kept from this photo,
     lines &= ~cv2.dilate(parts["eyes"].astype(np.uint8), np.ones((g, g), np.uint8)).astype(bool)
     # and an eye at a turned face's edge can pass for a frame); a rim over the brows goes (it read as heavy brows)
@@ -288,7 +292,18 @@ def without_frames(pixels: np.ndarray, face: Face, seed: int = 0) -> tuple[np.nd
         return pixels, None
     crop = pixels[y0:y1, x0:x1]
     k = lines.astype(np.uint8)
-    keep = (cv2.dilate(k, np.ones((3, 3), np.uint8)) == 0).astype(np.float32)  # the photo around the frames
+    keep = cv2.dilate(k, np.ones((3, 3), np.uint8)) == 0  # the photo around the frames
+    if FILL_SKIN_ONLY:  # ... its skin: in the face oval, not the eyes, brows or what the lenses enclose
+        feats = cv2.dilate((parts["eyes"] | parts["eyebrows"]).astype(np.uint8), np.ones((g, g), np.uint8)) > 0
+        lenses = lens_areas(lines, face, box)
+        lines |= lenses & ~feats  # a lens's highlight or a patch of tinted skin left inside a rim: painted too
+        k = lines.astype(np.uint8)
+        skin = (cv2.dilate(k, np.ones((3, 3), np.uint8)) == 0) & oval & ~feats & ~lenses
+        if skin.sum() >= 16:
+            keep = skin
+        else:
+            keep = cv2.dilate(k, np.ones((3, 3), np.uint8)) == 0
+    keep = keep.astype(np.float32)
     src = crop.astype(np.float32)
     filled = np.zeros_like(src)
     left = np.ones(lines.shape, bool)

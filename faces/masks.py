@@ -229,3 +229,20 @@ def lens_rims(
     hit[0] = False
     rims = cv2.dilate(hit[labels].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     return rims | lines
+
+
+def lens_areas(rims: np.ndarray, face: Face, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Bool crop of ``box``: what glasses lens rims (``rims``, bool crop of ``box``: :func:`frame_lines` /
+    :func:`lens_rims`) enclose near the eyes: the holes in them no path from the box's edge reaches, within
+    ``LENS_NEAR`` x face size of an eye's centre (the lenses, eyes included; a loop of frame far from the eyes is no
+    lens)."""
+    x0, y0, _, _ = box
+    flood = np.pad(rims.astype(np.uint8), 1)
+    cv2.floodFill(flood, np.zeros((flood.shape[0] + 2, flood.shape[1] + 2), np.uint8), (0, 0), 1)
+    holes = (flood == 0)[1:-1, 1:-1]
+    yy, xx = np.mgrid[0 : rims.shape[0], 0 : rims.shape[1]]
+    near = np.zeros(rims.shape, bool)
+    for idx in (LEFT_EYE, RIGHT_EYE):
+        cx, cy = face.mesh[idx].mean(0) - (x0, y0)
+        near |= np.hypot(xx - cx, yy - cy) < LENS_NEAR * face.size
+    return holes & near
