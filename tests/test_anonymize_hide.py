@@ -340,26 +340,29 @@ def test_lens_rims_are_painted_out_and_not_reflected_into_the_anti_face():
 
 
 def _grace_and_copies():
-    """grace_hopper and her three copies of 62-103 px in the composite (every face with glasses), with frames found."""
+    """grace_hopper and her copies of 62 and 103 px in the composite (every face with glasses but the 88 px copy
+    whose lower half a bar hides: its skin and neck are the bar's, and it is always hidden by a blur)."""
     from tests.test_faces import assemble_group, load_real
 
     img = photos.load("grace_hopper")
-    group, _ = assemble_group(load_real())
+    group, boxes = assemble_group(load_real())
+    x0, y0, x1, y1 = boxes[-1]
     faces = [(img, f) for f in find_faces(img)]
-    faces += [(group, g) for g in find_faces(group) if g.mesh is not None and g.size >= 60]
+    faces += [
+        (group, g)
+        for g in find_faces(group)
+        if g.mesh is not None and g.size >= 60 and not (x0 <= g.centre[0] <= x1 and y0 <= g.centre[1] <= y1)
+    ]
     return faces
 
 
 def test_a_face_behind_glasses_takes_the_light_of_its_skin_not_of_its_lenses():
-    """editors.anonymize.without_frames fills what it paints (frames, lens rims) below the eyes from the skin around the
-    glasses (the face oval without eyes, brows and what the rims enclose: FILL_SKIN_ONLY), not from the eyes and the
-    lenses' tint: with the lower lens rims painted (LENS_RIMS) the old fill read them, and a swap, which takes its
-    light from the cleaned photo, came out 3.4 / 4.6 / 9.1 L darker than the neck (faces.measures.ring_match
-    ``ring_l``, result minus original, one gallery face on grace_hopper and her 103 / 62 px copies; now +1.0 / +0.1 /
-    -2.6 as FILL_SKIN_ONLY switched on everywhere, with the eye band kept as main fills it; main f8145ea +2.3 / +1.2 /
-    +0.9)."""
-    from dataclasses import replace
-
+    """editors.anonymize.without_frames fills what it paints (frames, lens rims) under the eyes from the skin around
+    the glasses (the face oval without eyes, brows and what the rims enclose: FILL_SKIN_ONLY), not from the eyes and
+    the lenses' tint. With the lower lens rims painted (LENS_RIMS) the old fill read them there, and a swap, which
+    takes its light from the cleaned photo, came out darker than the neck: faces.measures.ring_match ``ring_l``, result
+    minus original, one gallery face on grace_hopper and her 103 / 62 px copies: -0.8 / -3.9 / -8.9 L without,
+    +0.7 / -0.4 / -3.5 with (main f8145ea, no lower rims painted: +2.3 / +1.2 / +0.9)."""
     import editors.anonymize as an
     from faces.blend import mesh_swap
     from faces.gallery import load_target
@@ -380,7 +383,7 @@ def test_a_face_behind_glasses_takes_the_light_of_its_skin_not_of_its_lenses():
                 break
             out = pixels.copy()
             out[frames] = clean[frames]
-            mesh_swap(out, clean, replace(f), target, keep_mouth=False, rng=np.random.default_rng(0))
+            mesh_swap(out, clean, f, target, keep_mouth=False, rng=np.random.default_rng(0))
             r = ring_match(pixels, out, f)
             gaps[on] = r["ring_l"] - r["ring_l_orig"]
         if not gaps:
@@ -388,7 +391,7 @@ def test_a_face_behind_glasses_takes_the_light_of_its_skin_not_of_its_lenses():
         n += 1
         assert gaps[True] > -4.0, (round(f.size), gaps)
         assert gaps[True] > gaps[False] + 1.0, (round(f.size), gaps)
-    assert n == 4
+    assert n == 3
 
 
 def test_the_paste_over_frames_fades_out_at_its_edge():
