@@ -328,9 +328,9 @@ LOOK_FLOOR = 1.0  # grey levels added to both sides of the grain and sharpness r
 
 
 def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, float]:
-    """How photographic a swapped face looks next to the original, on its skin (:func:`skin_region`, glasses frames
-    and lens rims on the original left out: :func:`glasses_frames`; their sharp edges read as grain and detail, so
-    a ghost of them on the result scored as photographic grain):
+    """How photographic a swapped face looks next to the original, on its skin (:func:`skin_region`; for grain and
+    sharpness without the glasses frames and lens rims of the original: :func:`glasses_frames`; their sharp edges
+    read as grain and detail, so a face without them scored plastic and a ghost of them as photographic grain):
 
     - ``grain``: the result's finest-band noise (:func:`noise_sigma`) over the original's (1 = same grain;
       well under 1 = plastic-smooth skin; well over 1 = a grainier, sharper face than the photo around it);
@@ -354,12 +354,13 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
     if face.mesh is None:
         raise ValueError(f"face {face.index} has no face mesh: its look cannot be measured")
     skin = skin_region(original.shape, face.mesh, face.size)
+    fine = skin  # grain and sharpness: without the glasses (their edges read as grain and detail)
     frames = glasses_frames(original, face)
-    if frames is not None and (skin & ~frames).sum() >= 64:  # glasses are not skin: their edges read as grain
-        skin &= ~frames
+    if frames is not None and (skin & ~frames).sum() >= 64:
+        fine = skin & ~frames
     go, gr = _grey(original), _grey(result)
-    no, nr = noise_sigma(go, skin), noise_sigma(gr, skin)
-    do, dr = detail(go, skin), detail(gr, skin)
+    no, nr = noise_sigma(go, fine), noise_sigma(gr, fine)
+    do, dr = detail(go, fine), detail(gr, fine)
 
     def chroma(rgb: np.ndarray) -> float:
         lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[skin]
