@@ -74,9 +74,9 @@ from faces import attributes, eyes, geometry, measures
 from faces.blend import alpha_paste, digest, finish, full_swap, mesh_swap, strong_blur
 from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
-from faces.landmarks import LEFT_BROW, RIGHT_BROW, mesh_for
+from faces.landmarks import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, mesh_for
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
-from faces.masks import cover_mask, face_mask, frame_lines, inner_alpha, mesh_parts
+from faces.masks import cover_mask, face_mask, frame_lines, inner_alpha, lens_areas, lens_rims, mesh_parts
 from faces.types import Face, normed
 
 log = logging.getLogger(__name__)
@@ -254,8 +254,32 @@ FRAME_HEAD = 0.15  # x face size: frames are painted out only this near the face
 # line of the backdrop that touches them is not a frame)
 FRAME_DEEP = 0.07  # x face size: a frame shows up to this far inside the face mask (the new face's soft edge is
 # 0.06 wide: faces.blend.mesh_swap); deeper the new face covers it
+LENS_RIMS = True  # without_frames paints the lenses' whole rims (faces.masks.lens_rims), not only the eye band's
+FILL_SKIN_ONLY = True  # a painted-out frame under the eyes takes the light of the skin around the glasses (the face
+# oval without the eyes, brows and what the lens rims enclose), not of the eyes and the lenses' tint: with the lower
+# lens rims painted too (LENS_RIMS) the old fill read them there, and the swap, which takes its light from this photo,
+# came out 3-9 L darker than the neck (grace_hopper and her copies)
+FILL_SKIN_FROM = -0.03  # x face size: ... from this far under the lower lids (here: above them) down, fading in over
+FILL_SKIN_RAMP = 0.08  # this x face size; at eye level the fill stays the photo's around the frames (see README: the
+# skin's light there too took every glasses face under the dlib margin: their margin comes from a darker eye band)
 FRAME_FILL = 0.03  # x face size: a painted-out frame is filled with the photo around it, Gaussian-weighted this wide
 # (3 and 9 x as wide where nothing of the photo is that near)
+
+
+def _smooth_fill(src: np.ndarray, keep: np.ndarray, size: float) -> np.ndarray:
+    """``src`` (float RGB) filled from the pixels of ``keep`` (bool): normalised Gaussian convolution ``FRAME_FILL`` x
+    ``size`` wide, 3 and 9 x as wide where nothing of ``keep`` is that near, the mean of ``keep`` beyond."""
+    w = keep.astype(np.float32)
+    filled = np.zeros_like(src)
+    left = np.ones(keep.shape, bool)
+    for sigma in (FRAME_FILL * size, 3 * FRAME_FILL * size, 9 * FRAME_FILL * size):
+        den = cv2.GaussianBlur(w, (0, 0), max(1.0, sigma))
+        num = cv2.GaussianBlur(src * w[..., None], (0, 0), max(1.0, sigma))
+        ok = left & (den > 0.05)
+        filled[ok] = num[ok] / den[ok][:, None]
+        left &= ~ok
+    filled[left] = src[keep].mean(0) if keep.any() else src[left]
+    return filled
 
 
 def without_frames(pixels: np.ndarray, face: Face, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
@@ -275,9 +299,11 @@ def without_frames(pixels: np.ndarray, face: Face, seed: int = 0) -> tuple[np.nd
     lines = frame_lines(pixels, face, face_mask(pixels.shape, face), box, FRAME_KERNEL_PAINT, rims=True)
     if lines is None:
         return pixels, None
+    if LENS_RIMS:  # the lenses' lower rims too, under frame_lines' eye band (faint lens outlines otherwise)
+        lines = lens_rims(pixels, face, lines, box, FRAME_KERNEL_PAINT)
     x0, y0, x1, y1 = box
     lines &= cover_mask(pixels.shape, face, FRAME_HEAD)[y0:y1, x0:x1]  # the head's, not the backdrop's dark lines
-    _, parts = mesh_parts(lines.shape, face.mesh - np.array([x0, y0], np.float32))
+    oval, parts = mesh_parts(lines.shape, face.mesh - np.array([x0, y0], np.float32))
     g = 2 * max(1, round(0.02 * face.size)) + 1  # the eyes themselves stay (a closed eye is kept from this photo,
     lines &= ~cv2.dilate(parts["eyes"].astype(np.uint8), np.ones((g, g), np.uint8)).astype(bool)
     # and an eye at a turned face's edge can pass for a frame); a rim over the brows goes (it read as heavy brows)
@@ -285,17 +311,22 @@ def without_frames(pixels: np.ndarray, face: Face, seed: int = 0) -> tuple[np.nd
         return pixels, None
     crop = pixels[y0:y1, x0:x1]
     k = lines.astype(np.uint8)
-    keep = (cv2.dilate(k, np.ones((3, 3), np.uint8)) == 0).astype(np.float32)  # the photo around the frames
+    keep = cv2.dilate(k, np.ones((3, 3), np.uint8)) == 0  # the photo around the frames
     src = crop.astype(np.float32)
-    filled = np.zeros_like(src)
-    left = np.ones(lines.shape, bool)
-    for sigma in (FRAME_FILL * face.size, 3 * FRAME_FILL * face.size, 9 * FRAME_FILL * face.size):
-        den = cv2.GaussianBlur(keep, (0, 0), max(1.0, sigma))
-        num = cv2.GaussianBlur(src * keep[..., None], (0, 0), max(1.0, sigma))
-        ok = left & (den > 0.05)
-        filled[ok] = num[ok] / den[ok][:, None]
-        left &= ~ok
-    filled[left] = src[keep > 0].mean(0) if keep.any() else src[left]
+    filled = _smooth_fill(src, keep, face.size)
+    if FILL_SKIN_ONLY:  # ... under the eyes, of its skin: in the face oval, not the eyes, brows or the lenses
+        feats = cv2.dilate((parts["eyes"] | parts["eyebrows"]).astype(np.uint8), np.ones((g, g), np.uint8)) > 0
+        lenses = lens_areas(lines, face, box) & oval  # a lens lies on the face (off it: the backdrop, a flag)
+        lines |= lenses & ~feats  # a lens's highlight or a patch of tinted skin left inside a rim: painted too
+        k = lines.astype(np.uint8)
+        skin = (cv2.dilate(k, np.ones((3, 3), np.uint8)) == 0) & oval & ~feats & ~lenses
+        if skin.sum() >= 16:
+            lids = face.mesh[LEFT_EYE + RIGHT_EYE][:, 1].max() - y0 + FILL_SKIN_FROM * face.size
+            yy = np.arange(lines.shape[0], dtype=np.float32)[:, None, None]
+            on = np.clip((yy - lids) / max(1.0, FILL_SKIN_RAMP * face.size), 0.0, 1.0)
+            filled += on * (_smooth_fill(src, skin, face.size) - filled)
+        else:
+            filled = _smooth_fill(src, cv2.dilate(k, np.ones((3, 3), np.uint8)) == 0, face.size)
     ring = (cv2.dilate(k, np.ones((9, 9), np.uint8)) > 0) & ~lines
     grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
     noise = measures.noise_sigma(grey, ring) if ring.sum() >= 16 else 0.0
@@ -765,7 +796,9 @@ class AnonymizeEditor(ReportingEditor):
             if cand.shape is True and not (SHAPE_GAIN and face.size >= SHAPE_MIN_SIZE):
                 continue  # the shape try would repeat the best try unchanged
             if texture not in textures:
-                textures[texture] = anti_target(pixels if ANTI_RAW else clean, face, detail=ranked[0].image)
+                textures[texture] = anti_target(
+                    pixels if ANTI_RAW else clean, face, detail=ranked[0].image, unknown=frames
+                )
             target = textures[texture]
             label = " ".join(
                 [target.name]

@@ -737,6 +737,9 @@ def _target_stack(target: Target, size: float) -> tuple[np.ndarray, float, np.nd
     return src_mesh, scale, stack
 
 
+FRAME_EDGE = 0.025  # x face size: mesh_swap's full cover of frames inside the face fades in over this from its edge
+
+
 def mesh_swap(
     out: np.ndarray,
     photo: np.ndarray,
@@ -831,8 +834,10 @@ def mesh_swap(
         inner_lip = dst[MOUTH_INNER] - np.array([x0, y0], np.float32)
         warped = mouth_texture(warped, base, mouth[y0:y1, x0:x1], inner_lip, detail)
     alpha = inner_alpha(m, max(2.0, 0.05 * face.size)) * forehead_fade(dst, (x0, y0), m.shape)
-    if lines is not None:  # on a frame inside the face the new face covers fully (a filled frame shows as a smudge)
-        alpha = np.maximum(alpha, cv2.GaussianBlur(cv2.dilate(lines.astype(np.float32), np.ones((3, 3))), (0, 0), 1.5))
+    if lines is not None:  # on a frame inside the face the new face covers fully (a filled frame shows as a smudge),
+        # fading out at the paste's edge too (full there, it cut the new face off hard: grace_hopper's temple edge)
+        cover = cv2.GaussianBlur(cv2.dilate(lines.astype(np.float32), np.ones((3, 3))), (0, 0), 1.5)
+        alpha = np.maximum(alpha, cover * inner_alpha(m, max(2.0, FRAME_EDGE * face.size)))
     alpha_paste(crop, warped, m, alpha * float(strength))
     return mask
 

@@ -155,7 +155,11 @@ def mean_face() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def anti_target(
-    pixels: np.ndarray, face: Face, strength: float = ANTI_STRENGTH, detail: np.ndarray | None = None
+    pixels: np.ndarray,
+    face: Face,
+    strength: float = ANTI_STRENGTH,
+    detail: np.ndarray | None = None,
+    unknown: np.ndarray | None = None,
 ) -> Target:
     """A synthetic target made from this face and the mean face (:func:`mean_face`) alone: its texture,
     aligned on the mean face's canvas and brought to its colour, reflected through the mean face (``mean + strength x
@@ -165,7 +169,8 @@ def anti_target(
     grain (``match_photo``) and the expression (the face's own mesh). ``detail``: an RGB uint8 synthetic
     gallery face on the same canvas whose finest detail (pores, lashes, the edges of the eyes) is added,
     as the mean face is soft. The brows are never darker than the mean face's (pale or grey brows reflected
-    came out heavy and black)."""
+    came out heavy and black). ``unknown``: bool photo-size mask of pixels that are not the face's own (glasses frames
+    painted out): nothing is reflected there (the mean face's texture; a painted lens rim reflected is an outline)."""
     if face.mesh is None:
         raise BadInput(f"face {face.index} has no face mesh: no anti-face can be made")
     mean, mesh, tris = mean_face()
@@ -188,6 +193,9 @@ def anti_target(
     diff = cv2.GaussianBlur(np.clip(mean @ grey - light, -ANTI_CLIP, ANTI_CLIP), (0, 0), ANTI_SMOOTH)
     diff = diff - cv2.GaussianBlur(diff, (0, 0), ANTI_BROAD)  # not its broad shading: that turns into blotches
     diff = np.minimum(diff, ANTI_BRIGHT)  # pale patches (a shadowed nose or cheek reflected) look pasted
+    if unknown is not None and unknown.any():  # where the face is not seen (painted-out glasses frames): the mean's
+        u = warp_mesh(unknown.astype(np.float32)[..., None], face.mesh, mesh, tris, (0, 0, w, h))[0]
+        diff = diff * (1.0 - np.clip(cv2.GaussianBlur(u.reshape(h, w), (0, 0), 2 * ANTI_SMOOTH) * 1.5, 0, 1))
     # the brows are never darker than the mean face's: pale or grey brows reflected come out heavy and dark
     # (grace_hopper's grey brows turned black, a young face's brows on an old one)
     brows = np.zeros(oval.shape, np.uint8)

@@ -186,3 +186,63 @@ def frame_lines(
     if not keep.any():
         return None
     return cv2.dilate(keep[labels].astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+
+
+LENS_BELOW = 0.35  # x face size: a lens rim reaches this far under the eyes' centre line (frame_lines' band: 0.15)
+LENS_NEAR = 0.32  # x face size: ... and lies within this of an eye's centre
+
+
+def lens_rims(
+    photo: np.ndarray, face: Face, lines: np.ndarray, box: tuple[int, int, int, int], kernel: float = 0.0
+) -> np.ndarray:
+    """Bool crop of ``box``: the glasses frames ``lines`` (frame_lines' bool crop of ``box``, on a face found to wear
+    glasses) with the rest of each lens rim: the thin dark lines (the same black-hat and level as frame_lines) around
+    the eyes (within ``LENS_NEAR`` x face size of an eye's centre, down to ``LENS_BELOW`` under the eyes' line, inside
+    the face oval: an ear's outline against the backdrop is no rim) that connect to them, the eyes left out. frame_lines looks only within 0.15 x face size of the eyes' line
+    (wide enough to tell glasses, and no lower: a crease crossing the face's edge is no frame); a lens's lower rim
+    lies below that (grace_hopper: 0.2 face sizes under her eyes), and was left in the photo the swap reads its
+    anti-face and light from: faint lens outlines on the new face. A hysteresis on connection, so nothing is added to
+    a face whose frames were not found."""
+    x0, y0, x1, y1 = box
+    size = face.size
+    grey = cv2.cvtColor(photo[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+    k = max(3, round((kernel or FRAME_KERNEL) * size) | 1)
+    bh = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    mesh = face.mesh - np.array([x0, y0], np.float32)
+    eye_y = float(mesh[LEFT_EYE + RIGHT_EYE][:, 1].mean())
+    band = np.zeros(grey.shape, bool)
+    band[max(0, int(eye_y - 0.15 * size)) : max(0, int(eye_y + LENS_BELOW * size))] = True
+    yy, xx = np.mgrid[0 : grey.shape[0], 0 : grey.shape[1]]
+    near = np.zeros(grey.shape, bool)
+    eyes = np.zeros(grey.shape, np.uint8)
+    for idx in (LEFT_EYE, RIGHT_EYE):
+        cx, cy = mesh[idx].mean(0)
+        near |= np.hypot(xx - cx, yy - cy) < LENS_NEAR * size
+        cv2.fillConvexPoly(eyes, cv2.convexHull(np.round(mesh[idx]).astype(np.int32)), 1)
+    g = max(1, round(FRAME_FEATURE_GROW * size))
+    eyes_g = cv2.dilate(eyes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))) > 0
+    inside = polygon_mask(grey.shape, mesh[FACE_OVAL])  # a lens lies on the face (the temples are frame_lines')
+    weak = ((bh > 18) & band & near & inside & ~eyes_g) | lines
+    n, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
+    hit = np.zeros(n, bool)
+    hit[np.unique(labels[lines])] = True
+    hit[0] = False
+    rims = cv2.dilate(hit[labels].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    return rims | lines
+
+
+def lens_areas(rims: np.ndarray, face: Face, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Bool crop of ``box``: what glasses lens rims (``rims``, bool crop of ``box``: :func:`frame_lines` /
+    :func:`lens_rims`) enclose near the eyes: the holes in them no path from the box's edge reaches, within
+    ``LENS_NEAR`` x face size of an eye's centre (the lenses, eyes included; a loop of frame far from the eyes is no
+    lens)."""
+    x0, y0, _, _ = box
+    flood = np.pad(rims.astype(np.uint8), 1)
+    cv2.floodFill(flood, np.zeros((flood.shape[0] + 2, flood.shape[1] + 2), np.uint8), (0, 0), 1)
+    holes = (flood == 0)[1:-1, 1:-1]
+    yy, xx = np.mgrid[0 : rims.shape[0], 0 : rims.shape[1]]
+    near = np.zeros(rims.shape, bool)
+    for idx in (LEFT_EYE, RIGHT_EYE):
+        cx, cy = face.mesh[idx].mean(0) - (x0, y0)
+        near |= np.hypot(xx - cx, yy - cy) < LENS_NEAR * face.size
+    return holes & near

@@ -302,11 +302,35 @@ def ring_match(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str
     }
 
 
+GLASSES_REACH = 0.3  # x face size: glasses_frames looks this far around the face mesh (as editors.anonymize)
+GLASSES_KERNEL = 0.08  # x face size: ... with this black-hat (editors.anonymize.FRAME_KERNEL_PAINT)
+
+
+def glasses_frames(photo: np.ndarray, face: Face) -> np.ndarray | None:
+    """Bool photo-size mask of ``face``'s glasses frames and lens rims in ``photo`` (faces.masks.frame_lines with its
+    lens-rim test, then lens_rims), None when it wears none."""
+    from faces.geometry import padded_box
+    from faces.masks import face_mask, frame_lines, lens_rims
+
+    if face.mesh is None:
+        return None
+    box = padded_box(face.mesh, photo.shape, GLASSES_REACH * face.size)
+    lines = frame_lines(photo, face, face_mask(photo.shape, face), box, GLASSES_KERNEL, rims=True)
+    if lines is None:
+        return None
+    x0, y0, x1, y1 = box
+    out = np.zeros(photo.shape[:2], bool)
+    out[y0:y1, x0:x1] = lens_rims(photo, face, lines, box, GLASSES_KERNEL)
+    return out
+
+
 LOOK_FLOOR = 1.0  # grey levels added to both sides of the grain and sharpness ratios (see :func:`look`)
 
 
 def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, float]:
-    """How photographic a swapped face looks next to the original, on its skin (:func:`skin_region`):
+    """How photographic a swapped face looks next to the original, on its skin (:func:`skin_region`; for grain and
+    sharpness without the glasses frames and lens rims of the original: :func:`glasses_frames`; their sharp edges
+    read as grain and detail, so a face without them scored plastic and a ghost of them as photographic grain):
 
     - ``grain``: the result's finest-band noise (:func:`noise_sigma`) over the original's (1 = same grain;
       well under 1 = plastic-smooth skin; well over 1 = a grainier, sharper face than the photo around it);
@@ -330,9 +354,13 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
     if face.mesh is None:
         raise ValueError(f"face {face.index} has no face mesh: its look cannot be measured")
     skin = skin_region(original.shape, face.mesh, face.size)
+    fine = skin  # grain and sharpness: without the glasses (their edges read as grain and detail)
+    frames = glasses_frames(original, face)
+    if frames is not None and (skin & ~frames).sum() >= 64:
+        fine = skin & ~frames
     go, gr = _grey(original), _grey(result)
-    no, nr = noise_sigma(go, skin), noise_sigma(gr, skin)
-    do, dr = detail(go, skin), detail(gr, skin)
+    no, nr = noise_sigma(go, fine), noise_sigma(gr, fine)
+    do, dr = detail(go, fine), detail(gr, fine)
 
     def chroma(rgb: np.ndarray) -> float:
         lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[skin]

@@ -280,3 +280,146 @@ def test_a_swapped_face_behind_glasses_has_brows():
     assert np.median(g[ring]) - dark > 30, (dark, np.median(g[ring]))
     assert g[brows].std() > 16, g[brows].std()
     assert dark > 40, dark
+
+
+def test_lens_rims_are_painted_out_and_not_reflected_into_the_anti_face():
+    """Glasses behind a swap leave no lens outlines (main 62529b0: faint pale arcs under grace_hopper's new eyes):
+    - faces.masks.lens_rims takes in the lenses' lower rims under frame_lines' eye band (0.15 face sizes under the
+      eyes; her rims reach 0.2), only inside the face oval (an ear's outline against the backdrop is no rim), and
+      editors.anonymize.without_frames paints them out;
+    - faces.gallery.anti_target(unknown=painted) reflects nothing where frames were painted (a painted rim reflected
+      through the mean face is a pale outline): on the anti-face's canvas its fine band (grey minus its Gaussian
+      blur of 3 px) there is under 0.8 x the one without ``unknown``, for her and her copies of 62-103 px, and the
+      anti-face is unchanged away from the painted frames."""
+    from editors.anonymize import FRAME_KERNEL_PAINT, FRAME_REACH, without_frames
+    from faces.gallery import anti_target, mean_face
+    from faces.geometry import padded_box, warp_mesh
+    from faces.landmarks import FACE_OVAL, LEFT_EYE, RIGHT_EYE
+    from faces.masks import face_mask, frame_lines, lens_rims, polygon_mask
+    from tests.test_faces import assemble_group, load_real
+
+    img = photos.load("grace_hopper")
+    (f,) = find_faces(img)
+    box = padded_box(f.mesh, img.shape, FRAME_REACH * f.size)
+    x0, y0, x1, y1 = box
+    lines = frame_lines(img, f, face_mask(img.shape, f), box, FRAME_KERNEL_PAINT, rims=True)
+    assert lines is not None
+    rims = lens_rims(img, f, lines, box, FRAME_KERNEL_PAINT)
+    eye_y = float(f.mesh[LEFT_EYE + RIGHT_EYE][:, 1].mean()) - y0
+    added = rims & ~lines
+    assert added[int(eye_y + 0.15 * f.size) :].sum() > 500  # the lower rims, under frame_lines' band
+    oval = polygon_mask(added.shape, f.mesh[FACE_OVAL] - (x0, y0)).astype(np.uint8)
+    near = (cv2.dilate(oval, np.ones((5, 5), np.uint8)) > 0) | (cv2.dilate(lines.astype(np.uint8), np.ones((5, 5))) > 0)
+    assert not (added & ~near).any()  # off the face only the found frames' own 2 px growth
+    painted = without_frames(img, f)[1]
+    assert painted is not None and painted[y0:y1, x0:x1][int(eye_y + 0.15 * f.size) :].sum() > 500
+
+    real = load_real()
+    group, _ = assemble_group(real)
+    faces = [(img, f)] + [(group, g) for g in find_faces(group) if g.mesh is not None and g.size >= 60]
+    mean, mesh, tris = mean_face()
+    h, w = mean.shape[:2]
+    n = 0
+    for pixels, g in faces:
+        clean, frames = without_frames(pixels, g)
+        if frames is None:
+            continue
+        n += 1
+        on = warp_mesh(frames.astype(np.float32)[..., None], g.mesh, mesh, tris, (0, 0, w, h))[0].reshape(h, w) > 0.5
+        oval = polygon_mask(mean.shape, mesh[FACE_OVAL])
+
+        def fine(a):
+            grey = cv2.cvtColor(a.image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+            return np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 3.0))
+
+        plain, blind = anti_target(clean, g), anti_target(clean, g, unknown=frames)
+        assert fine(blind)[on & oval].mean() < 0.8 * fine(plain)[on & oval].mean(), round(g.size)
+        far = cv2.dilate(on.astype(np.uint8), np.ones((15, 15), np.uint8)) == 0
+        assert np.abs(blind.image.astype(int) - plain.image)[far & oval].max() <= 1, round(g.size)
+    assert n == 4
+
+
+def _grace_and_copies():
+    """grace_hopper and her copies of 62 and 103 px in the composite (every face with glasses but the 88 px copy
+    whose lower half a bar hides: its skin and neck are the bar's, and it is always hidden by a blur)."""
+    from tests.test_faces import assemble_group, load_real
+
+    img = photos.load("grace_hopper")
+    group, boxes = assemble_group(load_real())
+    x0, y0, x1, y1 = boxes[-1]
+    faces = [(img, f) for f in find_faces(img)]
+    faces += [
+        (group, g)
+        for g in find_faces(group)
+        if g.mesh is not None and g.size >= 60 and not (x0 <= g.centre[0] <= x1 and y0 <= g.centre[1] <= y1)
+    ]
+    return faces
+
+
+def test_a_face_behind_glasses_takes_the_light_of_its_skin_not_of_its_lenses():
+    """editors.anonymize.without_frames fills what it paints (frames, lens rims) under the eyes from the skin around
+    the glasses (the face oval without eyes, brows and what the rims enclose: FILL_SKIN_ONLY), not from the eyes and
+    the lenses' tint. With the lower lens rims painted (LENS_RIMS) the old fill read them there, and a swap, which
+    takes its light from the cleaned photo, came out darker than the neck: faces.measures.ring_match ``ring_l``, result
+    minus original, one gallery face on grace_hopper and her 103 / 62 px copies: -0.8 / -3.9 / -8.9 L without,
+    +0.7 / -0.4 / -3.5 with (main f8145ea, no lower rims painted: +2.3 / +1.2 / +0.9)."""
+    import editors.anonymize as an
+    from faces.blend import mesh_swap
+    from faces.gallery import load_target
+    from faces.measures import ring_match
+
+    target = load_target("synthetic_young_narrow_dark")
+    n = 0
+    for pixels, f in _grace_and_copies():
+        gaps = {}
+        for on in (False, True):
+            an_fill = an.FILL_SKIN_ONLY
+            an.FILL_SKIN_ONLY = on
+            try:
+                clean, frames = an.without_frames(pixels, f, f.index)
+            finally:
+                an.FILL_SKIN_ONLY = an_fill
+            if frames is None:
+                break
+            out = pixels.copy()
+            out[frames] = clean[frames]
+            mesh_swap(out, clean, f, target, keep_mouth=False, rng=np.random.default_rng(0))
+            r = ring_match(pixels, out, f)
+            gaps[on] = r["ring_l"] - r["ring_l_orig"]
+        if not gaps:
+            continue
+        n += 1
+        assert gaps[True] > -4.0, (round(f.size), gaps)
+        assert gaps[True] > gaps[False] + 1.0, (round(f.size), gaps)
+    assert n == 3
+
+
+def test_the_paste_over_frames_fades_out_at_its_edge():
+    """faces.blend.mesh_swap covers a glasses frame inside the face fully (a filled frame showed as a smudge), but
+    no longer up to the paste's border: full cover there cut the new face off hard (grace_hopper's vertical edge at
+    her temple). Every alpha on the paste mask's outer pixel ring stays at most 0.5 (main f8145ea: 1.0 there)."""
+    import faces.blend as fb
+    from editors.anonymize import without_frames
+    from faces.gallery import load_target
+
+    img = photos.load("grace_hopper")
+    (f,) = find_faces(img)
+    clean, frames = without_frames(img, f, f.index)
+    assert frames is not None
+    seen = {}
+    real_paste = fb.alpha_paste
+
+    def spy(crop, edited, m, alpha):
+        seen["m"], seen["alpha"] = m.copy(), np.asarray(alpha, np.float32).copy()
+        real_paste(crop, edited, m, alpha)
+
+    out = img.copy()
+    try:
+        fb.alpha_paste = spy
+        fb.mesh_swap(out, clean, f, load_target("synthetic_young_narrow_dark"), rng=np.random.default_rng(0))
+    finally:
+        fb.alpha_paste = real_paste
+    m = seen["m"]
+    rim = m & (cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0)
+    assert rim.sum() > 100
+    assert seen["alpha"][rim].max() <= 0.5, seen["alpha"][rim].max()
