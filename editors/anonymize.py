@@ -513,6 +513,19 @@ def _candidates() -> list[Candidate]:
     return plan
 
 
+FAR_NEAR = 0.7  # dlib distance: a farthest synthetic face nearer than this to the face is not tried as a texture
+# (a swap to it lands within about 0.1 of its own distance: -0.06..+0.12 on the bench faces; at 0.52-0.66, group #0,
+# #1, #4, grace_hopper and the astronaut, it never won, 0.60-0.67; tom_hanks' at 0.74 won at 0.79; t1's 0.77-0.86)
+
+
+def _far_is_near(target: Target, original: np.ndarray | None) -> bool:
+    """Whether the farthest synthetic face (``target``) lies within ``FAR_NEAR`` of the face's own dlib descriptor
+    (``original``; False when either is unknown): its try is skipped, the anti-face comes first."""
+    if original is None or target.descriptor is None:
+        return False
+    return float(np.linalg.norm(np.asarray(target.descriptor) - original)) < FAR_NEAR
+
+
 def _age_gap(target: Target, age: float | None) -> float:
     """How far ``target``'s skin age is from what a face of apparent ``age`` wants, in ``AGE_STEP`` steps
     (0: the same band; 0 for every target when the age or the target's skin age is unknown)."""
@@ -761,6 +774,8 @@ class AnonymizeEditor(ReportingEditor):
                 break  # no outline or proportion closes such a gap (bench): stop here
             if n == 3 + len(BROWS) + len(HEADS) and best is not None and best[0] < VERIFY_MARGIN - MOVES_GAP:
                 break  # the stronger proportions and the moves add 0.03 at most after the outlines (bench): stop here
+            if n == 0 and cand.texture == "far" and _far_is_near(ranked[0], original) and len(targets) > 1:
+                continue  # a synthetic face dlib itself places this near the face does not take a swap past the margin
             if not cand.brow_floor and (unseen or (best is not None and best[0] >= VERIFY_MARGIN)):
                 continue  # the last resort: only for a face no bounded try took past the margin
             if unseen and cand.brow_floor and cand.brows not in (0, "best") and float(cand.brows) > 0:
