@@ -19,7 +19,8 @@ Methods
   face's own ArcFace embedding (drawn from ``seed``).
   ``verify`` (default on): offline, each swap is checked with dlib's 128-D recogniser and kept only at a
   distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` candidates
-  (:func:`_candidates`: the farthest synthetic face, the face's own anti-face (its texture reflected
+  (:func:`_candidates`: the farthest synthetic face (unless dlib places it under ``FAR_NEAR`` from the face),
+  the face's own anti-face (its texture reflected
   through a mean face of several people, ``faces.gallery.anti_target``), then the better of those two
   with its outline taken to the target's proportions (``SHAPE_GAIN``, :func:`faces.geometry.shape_target`:
   jaw width, chin and forehead length; the expression landmarks pinned, the photo around the head warped
