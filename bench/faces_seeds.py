@@ -7,9 +7,11 @@ random draws, and which faces still reach the margin.
 Two things in a swap are drawn at random: the grain copied from the photo (the editor's ``seed``) and PatchMatch's
 search where glasses frames are painted out (editors.anonymize.without_frames, seeded with the face's number; here
 that number plus each ``--fill-seeds`` offset). Per photo, face and pair of seeds: what the editor did, the distance
-it measured and its best try. A face whose outcome changes with the seeds sits on the margin by chance: a change
-to the editor (a faster fill, another order of tries) moves such a face across the line either way, so judge a
-change on the share of runs a face passes, not on one run. Nothing here is timed.
+it measured, its best try (which one and its distance), every try's distance and the face's CPU seconds (this
+thread's: the tries' cost, less inflated by other work on the host than the wall clock). A face whose outcome
+changes with the seeds sits on the margin by chance: a change to the editor (a faster fill, another order of tries)
+moves such a face across the line either way, so judge a change on the share of runs a face passes and the mean of
+its best tries, not on one run. Only CPU seconds are recorded here (bench/faces_bench.py times faces).
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ def main() -> None:
                             "swapped": (r.get("done") or "").startswith("swap"),
                             "distance": r.get("distance"),
                             "best_try": max(tries) if tries else None,
+                            "tries": r.get("tries"),  # every try's distance, in order (None: expression moved)
+                            "kept": r["tried"][r["tries"].index(max(tries))] if tries else None,  # the best try
+                            "n_tries": len(r.get("tries") or []),
+                            "cpu_seconds": r.get("cpu_seconds"),  # this thread's CPU: less inflated on a busy host
                         }
                     )
     for key, face in runs.items():
@@ -72,9 +78,14 @@ def main() -> None:
         face["swapped"] = f"{sum(r['swapped'] for r in done)} of {len(done)}"
         best = [r["best_try"] for r in done if r["best_try"] is not None]
         face["best_try_range"] = [min(best), max(best)] if best else None
+        face["best_try_mean"] = round(sum(best) / len(best), 3) if best else None  # judge the margin by this too
+        cpu = [r["cpu_seconds"] for r in done if r["cpu_seconds"] is not None]
+        face["cpu_seconds_range"] = [min(cpu), max(cpu)] if cpu else None
+        face["tries_range"] = [min(r["n_tries"] for r in done), max(r["n_tries"] for r in done)]
         print(
             f"{key:16s} {face['size_px']:4d}px swapped past the margin in {face['swapped']:8s} "
-            f"best try {face['best_try_range']}",
+            f"best try {face['best_try_range']} mean {face['best_try_mean']} tries {face['tries_range']} "
+            f"cpu s {face['cpu_seconds_range']}",
             flush=True,
         )
     Path(args.out).write_text(

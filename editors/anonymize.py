@@ -19,7 +19,8 @@ Methods
   face's own ArcFace embedding (drawn from ``seed``).
   ``verify`` (default on): offline, each swap is checked with dlib's 128-D recogniser and kept only at a
   distance >= ``VERIFY_MARGIN`` (0.75; dlib's same-person line is 0.6), else up to ``MAX_TRIES`` candidates
-  (:func:`_candidates`: the farthest synthetic face, the face's own anti-face (its texture reflected
+  (:func:`_candidates`: the farthest synthetic face (unless dlib places it under ``FAR_NEAR`` from the face),
+  the face's own anti-face (its texture reflected
   through a mean face of several people, ``faces.gallery.anti_target``), then the better of those two
   with its outline taken to the target's proportions (``SHAPE_GAIN``, :func:`faces.geometry.shape_target`:
   jaw width, chin and forehead length; the expression landmarks pinned, the photo around the head warped
@@ -30,7 +31,8 @@ Methods
   with another face outline (broader with a shorter chin, narrower with a longer one: the head's edge
   moves, fading out within ``HEAD_REACH`` of the face size; pixels farther out stay identical), then,
   for a face still short of the margin, other proportions (mouth lower, nose wider, eyes higher) and the
-  second-farthest synthetic face; the tries go on until one reaches ``SEEK_MARGIN`` (0.78, headroom for
+  second-farthest synthetic face (the first of these: the best try with ``STRONG_GAIN`` times the proportions
+  and outline); the tries go on until one reaches ``SEEK_MARGIN`` (0.78, headroom for
   other recognisers) or the outlines are tried, and the farthest try at or past 0.75 is kept);
   full, with ArcFace (cosine <= ``ARCFACE_MARGIN``). A face that does not reach the margin (or is under
   ``MIN_SWAP_SIZE`` px, or has no mesh) is hidden on purpose: its whole head blurred with a soft edge
@@ -89,9 +91,8 @@ SEEK_MARGIN = 0.78  # the tries go on until one reaches this (headroom for other
 HEAD_GROW = 0.3  # the fallback's second step covers the face mask grown by this x face size (hair, ears)
 HOPELESS_GAP = 0.1  # when the best of the first two tries is this far under the margin, the tries end (bench)
 MOVES_GAP = 0.04  # ... and when the best after the outline tries is this far under it (the moves add less)
-MAX_TRIES = (
-    11  # offline: (texture, head shape, proportions) candidates tried per face before blurring; full: identities
-)
+MAX_TRIES = 12  # offline: (texture, head shape, proportions) candidates tried per face before blurring
+FULL_TRIES = 11  # full: synthetic identities tried per face before blurring
 HEADS: tuple[dict[str, float], ...] = (  # face outlines tried per face (faces.geometry.head_reshape)
     {"width": 0.08, "chin": -0.05},  # broader, shorter chin
     {"width": -0.08, "chin": 0.05},  # narrower, longer chin
@@ -100,6 +101,9 @@ SHAPE_GAIN = 2.0  # the face's jaw / chin / forehead proportions are taken this 
 # target's (geometry.shape_target: 2 = as far past the target as the face is short of it; within SHAPE_LIMITS)
 SHAPE_MIN_SIZE = 50  # px: smaller faces keep their outline (the change would move it a pixel or two)
 HEAD_REACH = 0.25  # x face size: a new outline fades into the photo within this much outside the face mask
+STRONG_GAIN = 1.5  # a face still short of the margin after the outlines: its best try with the proportions (and the
+# outline) moved this many times ``reshape`` (glasses faces: grace_hopper and her copies sat at 0.73-0.75 after the
+# outlines, the 1x moves add 0.01; bench/faces_seeds.py); not halved: a halved one repeats a try
 MOVES: tuple[dict[str, float], ...] = (  # proportions tried besides the default (eyes, mouth, nose narrower)
     {"mouth_down": 0.025},
     {"nose": -1.0},
@@ -509,7 +513,8 @@ def far_identity(rng: np.random.Generator, avoid: np.ndarray | None, cos: float 
 class Candidate:
     """One offline try: the texture ("far": the synthetic face farthest from this face, "next": the one
     after it, "anti": its own anti-face, "best": the texture of the best try so far), the face outline (a
-    ``HEADS`` entry, "best": the best try's, None: the face's own), the proportion move (a ``MOVES``
+    ``HEADS`` entry, "best": the best try's, "outline": the farthest ``HEADS`` try's, and its texture, brows and
+    gain with it; None: the face's own), the proportion move (a ``MOVES``
     entry or {}), the brows and ``shape``: the face's outline taken to its target's proportions
     (:func:`faces.geometry.shape_target`; True, False or "best"; only with the face's own outline, head None)."""
 
@@ -519,6 +524,7 @@ class Candidate:
     brows: float | str = 0.0  # a ``BROWS`` entry, 0 (as the texture has them) or "best" (the best try's)
     shape: bool | str = False
     brow_floor: bool = True  # darker brows stop at the person's own darkest brow hairs (False: the last resort)
+    gain: float | str = 1.0  # the proportions (and outline) moved this many times ``reshape`` ("best": the best try's)
 
 
 def _candidates() -> list[Candidate]:
@@ -529,12 +535,27 @@ def _candidates() -> list[Candidate]:
     plan = [Candidate("far"), Candidate("anti"), Candidate("best", shape=True)]
     plan += [Candidate("best", brows=b, shape="best") for b in BROWS]
     plan += [Candidate("best", h, brows="best") for h in HEADS]
-    plan += [Candidate("best", "best", m, brows="best", shape="best") for m in MOVES]
+    # a face still short of the margin: the farthest try with another outline, its proportions and outline moved further
+    plan.append(Candidate("best", "outline", brows="best", gain=STRONG_GAIN))
+    plan += [Candidate("best", "best", m, brows="best", shape="best", gain="best") for m in MOVES]
     plan.append(Candidate("next", "best", brows="best", shape="best"))  # the second-farthest synthetic face
     plan = plan[:MAX_TRIES]
     if LAST_RESORT_BROWS:  # run only for a face still short of the margin after every other try
         plan.append(Candidate("best", brows=BROWS[0], shape="best", brow_floor=False))
     return plan
+
+
+FAR_NEAR = 0.7  # dlib distance: a farthest synthetic face nearer than this to the face is not tried as a texture
+# (a swap to it lands within about 0.1 of its own distance: -0.06..+0.12 on the bench faces; at 0.52-0.66, group #0,
+# #1, #4, grace_hopper and the astronaut, it never won, 0.60-0.67; tom_hanks' at 0.74 won at 0.79; t1's 0.77-0.86)
+
+
+def _far_is_near(target: Target, original: np.ndarray | None) -> bool:
+    """Whether the farthest synthetic face (``target``) lies within ``FAR_NEAR`` of the face's own dlib descriptor
+    (``original``; False when either is unknown): its try is skipped, the anti-face comes first."""
+    if original is None or target.descriptor is None:
+        return False
+    return float(np.linalg.norm(np.asarray(target.descriptor) - original)) < FAR_NEAR
 
 
 def _age_gap(target: Target, age: float | None) -> float:
@@ -774,6 +795,7 @@ class AnonymizeEditor(ReportingEditor):
         textures: dict[str, Target] = {"far": ranked[0], "next": ranked[1] if len(ranked) > 1 else ranked[0]}
         best: tuple[float, str, np.ndarray, dict | None] | None = None
         best_try = Candidate("far")
+        outline: tuple[float, Candidate] | None = None  # the farthest of the tries with another outline (HEADS)
         best_amount = reshape
         best_shape: dict[str, float] = {}
         distances: list[float | None] = []
@@ -783,16 +805,26 @@ class AnonymizeEditor(ReportingEditor):
             if n == 2 and best is not None and best[0] < VERIFY_MARGIN - HOPELESS_GAP:
                 break  # no outline or proportion closes such a gap (bench): stop here
             if n == 3 + len(BROWS) + len(HEADS) and best is not None and best[0] < VERIFY_MARGIN - MOVES_GAP:
-                break  # the proportion moves add 0.03 at most after the outlines (bench): stop here
+                break  # the stronger proportions and the moves add 0.03 at most after the outlines (bench): stop here
+            if n == 0 and cand.texture == "far" and _far_is_near(ranked[0], original) and len(targets) > 1:
+                continue  # a synthetic face dlib itself places this near the face does not take a swap past the margin
             if not cand.brow_floor and (unseen or (best is not None and best[0] >= VERIFY_MARGIN)):
                 continue  # the last resort: only for a face no bounded try took past the margin
-            if (cand.texture == "next" or cand.move) and best is not None and best[0] >= VERIFY_MARGIN:
-                break  # proportion moves and another texture only for a face still short of the margin (time:
+            if unseen and cand.brow_floor and cand.brows not in (0, "best") and float(cand.brows) > 0:
+                continue  # darker brows bounded by brows hidden behind frames (floor 255) darken nothing: the try
+                # would only draw the last one's grain again (grace_hopper and her copies: 0.72-0.73, as the last)
+            if (
+                (cand.texture == "next" or cand.move or cand.gain != 1.0)
+                and best is not None
+                and best[0] >= VERIFY_MARGIN
+            ):
+                break  # stronger proportions, their moves and another texture only for a face still short of the margin (time:
                 # three more tries took t1 #1 to 0.62 s for +0.001; bench/results/faces.json)
-            texture = best_try.texture if cand.texture == "best" else cand.texture
-            head = best_try.head if cand.head == "best" else cand.head
-            brows = best_try.brows if cand.brows == "best" else cand.brows
-            with_shape = bool(best_try.shape if cand.shape == "best" else cand.shape) and head is None
+            base = outline[1] if cand.head == "outline" and outline is not None else best_try  # what "best" means
+            texture = base.texture if cand.texture == "best" else cand.texture
+            head = base.head if cand.head in ("best", "outline") else cand.head
+            brows = base.brows if cand.brows == "best" else cand.brows
+            with_shape = bool(base.shape if cand.shape == "best" else cand.shape) and head is None
             if cand.shape is True and not (SHAPE_GAIN and face.size >= SHAPE_MIN_SIZE):
                 continue  # the shape try would repeat the best try unchanged
             if texture not in textures:
@@ -808,7 +840,10 @@ class AnonymizeEditor(ReportingEditor):
                 + (["shape"] if with_shape else [])
             )
             tried.append(label)
-            amount = reshape  # each candidate starts at the full change (halved below while the expression moves)
+            gain = float(base.gain if cand.gain == "best" else cand.gain)
+            amount = (
+                reshape * gain
+            )  # each candidate starts at its full change (halved below while the expression moves)
             shape = (
                 geometry.shape_target(face.mesh, target.face.mesh, SHAPE_GAIN)
                 if with_shape and SHAPE_GAIN and face.size >= SHAPE_MIN_SIZE
@@ -848,8 +883,8 @@ class AnonymizeEditor(ReportingEditor):
                 if brows:
                     _restyle_brows(out, moved, face.size, pasted, float(brows), floor if cand.brow_floor else None)
                 expression = _expression(out, face)
-                if (amount <= 0 and shape_amount <= 0) or expression is None or _kept(expression):
-                    break
+                if (amount <= 0 and shape_amount <= 0) or expression is None or _kept(expression) or gain > 1.0:
+                    break  # (halved, the stronger proportions would only repeat a try: not valid, next candidate)
                 if amount > 0:
                     amount = 0.0 if amount < 0.3 else amount * 0.5
                 else:
@@ -864,9 +899,11 @@ class AnonymizeEditor(ReportingEditor):
                 break
             d = float(np.linalg.norm(original - measures.identity_descriptor(out, face)))
             distances.append(round(d, 3))
+            if isinstance(head, dict) and (outline is None or d > outline[0]):
+                outline = (d, Candidate(texture, head, cand.move, brows, with_shape, gain=gain))
             if best is None or d > best[0]:
                 best = (d, target.name, out[y0:y1, x0:x1].copy(), expression)
-                best_try, best_amount = Candidate(texture, head, cand.move, brows, with_shape), amount
+                best_try, best_amount = Candidate(texture, head, cand.move, brows, with_shape, gain=gain), amount
                 best_shape = {k: v * shape_amount for k, v in shape.items() if shape_amount > 0}
             if d >= SEEK_MARGIN:
                 break
@@ -940,7 +977,7 @@ class AnonymizeEditor(ReportingEditor):
         x0, y0, x1, y1 = box
         before = out[y0:y1, x0:x1].copy()
         best: tuple[float, np.ndarray] | None = None
-        for _ in range(MAX_TRIES if row["verified"] else 1):
+        for _ in range(FULL_TRIES if row["verified"] else 1):
             full_swap(out, pixels, face, far_identity(rng, original), manager)
             if not row["verified"] or original is None:
                 row.update(done="swap to a synthetic identity")

@@ -96,3 +96,25 @@ def test_mask_box_is_the_padded_box_of_the_mask_pixels(astronaut):
     corner = np.zeros(img.shape[:2], bool)
     corner[-3:, :2] = True
     assert geometry.mask_box(corner, 1) == (0, img.shape[0] - 4, 2, img.shape[0])  # last pixel + 1 px
+
+
+def test_a_synthetic_face_dlib_places_near_the_face_is_not_tried_first(astronaut):
+    """The farthest synthetic face is tried as a texture only when dlib places it at least ``FAR_NEAR`` from the
+    face (a swap to it lands near its own distance): unknown descriptors keep the try; the astronaut's farthest
+    gallery face lies 0.52 from her, so her tries start with her anti-face (and still reach the margin)."""
+    from editors import anonymize as an
+    from faces import measures
+
+    t = load_target("synthetic_young_narrow_light")
+    d = np.asarray(t.descriptor, np.float32)
+    away = np.zeros_like(d)
+    away[0] = an.FAR_NEAR + 0.05
+    assert an._far_is_near(t, d) and not an._far_is_near(t, d + away)
+    assert not an._far_is_near(t, None) and not an._far_is_near(replace(t, descriptor=None), d)
+    img, f = astronaut
+    ranked = an._rank_targets(img, f, an.synthetic_targets(), measures.identity_descriptor(img, f))
+    assert an._far_is_near(ranked[0], measures.identity_descriptor(img, f))
+    ed = an.AnonymizeEditor()
+    ed.apply(img, None, {"method": "swap"}, seed=0)
+    r = ed.last_report[0]
+    assert r["tried"][0] == "anti-face" and r["done"].startswith("swap") and r["distance"] >= an.VERIFY_MARGIN

@@ -228,7 +228,7 @@ def test_warp_draws_the_near_surface_where_a_turned_face_folds():
 def test_anonymize_tries_texture_outline_and_proportions_per_face():
     """The offline tries: the farthest synthetic face, the face's own anti-face, then the better of those
     with its outline taken to the target's proportions (shape), then with each brow weight (and the best
-    shape so far), then with each face outline, then with the proportion moves (each with the best brows
+    shape so far), then with each face outline, then the best with stronger proportions, then the proportion moves (each with the best brows
     and shape so far), then the next synthetic face."""
     import editors.anonymize as an
 
@@ -244,8 +244,12 @@ def test_anonymize_tries_texture_outline_and_proportions_per_face():
     assert all(c.shape == "best" for c in plan[3:n])
     assert [c.head for c in plan[n : n + len(an.HEADS)]] == list(an.HEADS)
     assert not any(c.shape for c in plan[n : n + len(an.HEADS)])  # another outline instead of the target's
-    moves = plan[n + len(an.HEADS) : -1]
+    strong = plan[n + len(an.HEADS)]  # a face short of the margin: its best try's proportions moved further
+    assert strong == an.Candidate("best", "outline", brows="best", gain=an.STRONG_GAIN)  # on the farthest outline
+    assert an.STRONG_GAIN > 1 and all(c.gain == 1.0 for c in plan[: n + len(an.HEADS)])
+    moves = plan[n + len(an.HEADS) + 1 : -1]
     assert moves and all(c.texture == "best" and c.head == "best" and c.move in an.MOVES for c in moves)
+    assert all(c.gain == "best" for c in moves)  # on top of the best try's proportions
     assert all(c.brows == "best" for c in plan[n:])
     assert plan[-1] == an.Candidate("next", "best", brows="best", shape="best")  # the second-farthest synthetic face
 
@@ -747,7 +751,10 @@ def test_tiny_full_path_checks_arcface_margin(tiny_manager, monkeypatch):
     assert len(ed.last_report) == 2
     for r in ed.last_report:  # the tiny recogniser's bias keeps every face "similar": hidden, reason given
         assert (
-            r["verified"] and len(r["tries"]) == an.MAX_TRIES and r["done"].startswith("blur") and "ArcFace" in r["why"]
+            r["verified"]
+            and len(r["tries"]) == an.FULL_TRIES
+            and r["done"].startswith("blur")
+            and "ArcFace" in r["why"]
         )
     monkeypatch.setattr(an, "ARCFACE_MARGIN", 1.0)
     ed.apply(img, None, {"method": "swap"}, seed=1)
