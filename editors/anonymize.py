@@ -50,6 +50,7 @@ import contextlib
 import logging
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -284,6 +285,28 @@ def _smooth_fill(src: np.ndarray, keep: np.ndarray, size: float) -> np.ndarray:
         left &= ~ok
     filled[left] = src[keep].mean(0) if keep.any() else src[left]
     return filled
+
+
+_FRAMES_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="frames")  # without_frames beside the tries
+
+
+def _frames_timed(pixels: np.ndarray, face: Face, seed: int) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """:func:`without_frames` and the CPU seconds of the thread it ran on (added to the face's ``cpu_seconds``)."""
+    c0 = time.thread_time()
+    clean, frames = without_frames(pixels, face, seed)
+    return clean, frames, time.thread_time() - c0
+
+
+def _frames_job(pixels: np.ndarray, face: Face, verify: bool = True) -> Future | None:
+    """:func:`without_frames` of ``face`` started on a worker thread (None for a face that is not swapped: no mesh,
+    or too small to swap and check). It reads only the photo, not the other faces' swaps, so it runs while this
+    face's descriptor, age and brows are measured, or while the face before it is tried (apply starts the next
+    face's too: one ahead, so at most two copies of the photo are held); its PatchMatch (native code) and most of
+    its OpenCV work leave the interpreter free. Seeded per face and under editors.fill's lock: the same bytes as
+    inline."""
+    if face.mesh is None or (verify and face.size < MIN_SWAP_SIZE):
+        return None
+    return _FRAMES_POOL.submit(_frames_timed, pixels, face, face.index)
 
 
 def without_frames(pixels: np.ndarray, face: Face, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
@@ -672,9 +695,16 @@ class AnonymizeEditor(ReportingEditor):
                     f"anonymize: identity must be 'auto' or one of {', '.join(gallery_names(synthetic=True))} "
                     f"(synthetic faces only), got {p['identity']!r}"
                 )
-        for i in chosen:
+        jobs: dict[int, Future | None] = {}  # the frame fills started ahead (_frames_job): this face's and the next's
+        ahead = p["method"] == "swap" and backend == "offline"
+        for n, i in enumerate(chosen):
             face = faces[i]
             t0, c0 = time.perf_counter(), time.thread_time()
+            if ahead:
+                if i not in jobs:
+                    jobs[i] = _frames_job(pixels, face, p["verify"])
+                if n + 1 < len(chosen):
+                    jobs[chosen[n + 1]] = _frames_job(pixels, faces[chosen[n + 1]], p["verify"])
             if p["method"] != "swap":
                 hide_face(out, pixels, face, p["method"], p["strength"], p["colour"])
                 continue
@@ -691,9 +721,12 @@ class AnonymizeEditor(ReportingEditor):
                 for j, g in enumerate(faces):
                     if j != i:
                         others |= cover_mask(pixels.shape, g, 0.04)
-                row = self._swap_verified(out, pixels, face, targets, p["reshape"], p["verify"], rng, others)
+                row = self._swap_verified(
+                    out, pixels, face, targets, p["reshape"], p["verify"], rng, others, jobs.pop(i, None)
+                )
             row["seconds"] = round(time.perf_counter() - t0, 3)
-            row["cpu_seconds"] = round(time.thread_time() - c0, 3)  # this thread's CPU: less inflated on a busy host
+            row["cpu_seconds"] = round(time.thread_time() - c0 + row.pop("frames_cpu_seconds", 0.0), 3)  # this thread's
+            # CPU and the frame fill's (_frames_job): less inflated on a busy host than the wall clock
             self.last_report.append(row)
         return finish(pixels, out, sel, auto_feather(pixels.shape, p["feather"]))
 
@@ -750,8 +783,10 @@ class AnonymizeEditor(ReportingEditor):
         verify: bool,
         rng: np.random.Generator,
         others: np.ndarray | None = None,
+        job: Future | None = None,
     ) -> dict[str, Any]:
         """Offline synthetic swap of one face (in place on ``out``), checked by dlib's recogniser when ``verify``.
+        ``job``: its :func:`_frames_job`, when one was started.
 
         The face's proportions are moved (:func:`faces.geometry.identity_reshape`), its outline too for the
         candidates that say so (:func:`faces.geometry.head_reshape`; both halved, then dropped, while the
@@ -761,6 +796,8 @@ class AnonymizeEditor(ReportingEditor):
         ``MOVES_GAP`` short) the face is blurred instead.
         """
         original = None
+        if job is None:  # the frame fill runs meanwhile (apply may have started it already)
+            job = _frames_job(pixels, face, verify)
         if verify:
             try:
                 original = measures.identity_descriptor(pixels, face)
@@ -788,7 +825,11 @@ class AnonymizeEditor(ReportingEditor):
         reach = HEAD_REACH * face.size
         box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6 + reach)
         x0, y0, x1, y1 = box
-        clean, frames = without_frames(pixels, face, face.index)  # glasses frames painted out: the swap's photo
+        if job is not None:  # glasses frames painted out: the swap's photo
+            clean, frames, frames_cpu = job.result()
+        else:
+            clean, frames = without_frames(pixels, face, face.index)
+            frames_cpu = 0.0
         if frames is not None:
             out[frames] = clean[frames]
         before = out[y0:y1, x0:x1].copy()
@@ -917,6 +958,7 @@ class AnonymizeEditor(ReportingEditor):
             "tried": tried,
             "reshape": round(best_amount, 3),
             "apparent_age": age,
+            "frames_cpu_seconds": round(frames_cpu, 3),  # the frame fill's thread (apply adds it to cpu_seconds)
         }
         if best is None:
             row.update(
