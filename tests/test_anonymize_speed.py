@@ -118,3 +118,27 @@ def test_a_synthetic_face_dlib_places_near_the_face_is_not_tried_first(astronaut
     ed.apply(img, None, {"method": "swap"}, seed=0)
     r = ed.last_report[0]
     assert r["tried"][0] == "anti-face" and r["done"].startswith("swap") and r["distance"] >= an.VERIFY_MARGIN
+
+
+def test_frame_fill_ahead_on_a_thread_gives_the_same_bytes(monkeypatch):
+    """The glasses-frame fill (without_frames) run on a worker thread, the next face's while this one is tried
+    (editors.anonymize._frames_job), gives the bytes and the report of the fill run inline, face by face, on the
+    composite group (three glasses faces, 62-103 px, and faces too small to swap); its thread's CPU is counted."""
+    from editors import anonymize
+    from tests.test_faces import assemble_group, load_real
+
+    group = assemble_group(load_real())[0]
+    started = []
+    job = anonymize._frames_job
+    monkeypatch.setattr(anonymize, "_frames_job", lambda *a: started.append(a[1].index) or job(*a))
+    ed = anonymize.AnonymizeEditor()
+    ahead = ed.apply(group, None, {"method": "swap"}, seed=0)
+    report = [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report]
+    assert len(set(started)) >= 4  # every face with a mesh, each started once ahead (or by its own swap)
+    monkeypatch.setattr(anonymize, "_frames_job", lambda *a: None)  # inline, as before
+    plain = anonymize.AnonymizeEditor()
+    inline = plain.apply(group, None, {"method": "swap"}, seed=0)
+    assert np.array_equal(ahead, inline)
+    assert report == [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in plain.last_report]
+    assert sum(r.get("done", "").startswith("swap") for r in report) >= 2
+    assert all(r["cpu_seconds"] >= 0 for r in ed.last_report)
