@@ -981,7 +981,7 @@ class AnonymizeEditor(ReportingEditor):
                     face,
                     original,
                     f"the best of {len(distances)} tries (synthetic face, outline, proportions) reached only "
-                    f"{d:.2f} < {VERIFY_MARGIN}",
+                    f"{d:.3f} < {VERIFY_MARGIN}",
                 )
             )
             return row
