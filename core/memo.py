@@ -14,6 +14,19 @@ from typing import Any
 import numpy as np
 
 
+def digest(*arrays: np.ndarray | None) -> bytes:
+    """A 16-byte BLAKE2b digest of ``arrays`` (their shapes, dtypes and bytes; None counts too)."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        if a is None:
+            h.update(b"none")
+            continue
+        a = np.ascontiguousarray(a)
+        h.update(repr((a.shape, a.dtype.str)).encode())
+        h.update(a.data)
+    return h.digest()
+
+
 class PixelMemo:
     """At most ``size`` answers, each under :meth:`key` of the pixels it was computed from."""
 
@@ -24,8 +37,8 @@ class PixelMemo:
 
     @staticmethod
     def key(rgb: np.ndarray, *tag: Any) -> tuple:
-        """(``*tag``, shape, 16-byte BLAKE2b digest of the pixels)."""
-        return (*tag, rgb.shape, hashlib.blake2b(np.ascontiguousarray(rgb).data, digest_size=16).digest())
+        """(``*tag``, shape, :func:`digest` of the pixels)."""
+        return (*tag, rgb.shape, digest(rgb))
 
     def get(self, key: tuple) -> Any:
         """The answer kept under ``key`` (now the most recently used), or None."""

@@ -74,7 +74,8 @@ from editors.base import (
 )
 from editors.registry import EDITORS
 from faces import attributes, eyes, geometry, measures
-from faces.blend import alpha_paste, digest, finish, full_swap, mesh_swap, strong_blur
+from core.memo import digest
+from faces.blend import alpha_paste, finish, full_swap, mesh_swap, strong_blur
 from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, mesh_for

@@ -3,7 +3,6 @@ pasting it through a face-shaped mask, and the two swaps built from those (offli
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import threading
@@ -15,6 +14,7 @@ import numpy as np
 
 from core.composite import composite
 from core.errors import BadInput
+from core.memo import digest
 from core.models import ModelManager
 from faces.gallery import Target
 from faces.geometry import padded_box, warp_mesh
@@ -644,19 +644,6 @@ def mouth_texture(
     gain = min(MOUTH_GAIN, float(db.std()) / max(float(ds.std()), 1e-3))  # as much detail as the photo's mouth has
     mixed = low_b + gain * (src - low_s)
     return np.clip(a + fade * (mixed - a) + 0.5, 0, 255).astype(np.uint8)
-
-
-def digest(*arrays: np.ndarray | None) -> bytes:
-    """A 16-byte BLAKE2b digest of ``arrays`` (their shapes, dtypes and bytes; None counts too)."""
-    h = hashlib.blake2b(digest_size=16)
-    for a in arrays:
-        if a is None:
-            h.update(b"none")
-            continue
-        a = np.ascontiguousarray(a)
-        h.update(repr((a.shape, a.dtype.str)).encode())
-        h.update(a.data)
-    return h.digest()
 
 
 def reuse(memo: dict | None, key: tuple, make: Callable[[], Any]) -> Any:

@@ -48,12 +48,14 @@ def test_mesh_swap_with_a_memo_gives_the_same_bytes(astronaut):
 
 def test_reuse_keys_on_what_the_work_reads():
     """``digest`` tells arrays apart by bytes, shape and dtype; ``reuse`` without a memo always does the work."""
+    from core.memo import digest
+
     a = np.zeros((4, 4), np.uint8)
     b = a.copy()
     b[1, 2] = 1
-    assert blend.digest(a) == blend.digest(a.copy()) != blend.digest(b)
-    assert blend.digest(a) != blend.digest(a.reshape(2, 8)) != blend.digest(a.astype(np.int16))
-    assert blend.digest(a, None) != blend.digest(a)
+    assert digest(a) == digest(a.copy()) != digest(b)
+    assert digest(a) != digest(a.reshape(2, 8)) != digest(a.astype(np.int16))
+    assert digest(a, None) != digest(a)
     calls = []
     for _ in range(2):
         blend.reuse(None, ("k",), lambda: calls.append(1))
