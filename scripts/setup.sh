@@ -10,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=".venv/.installed-$(cat "$req" requirements.txt | sha1sum | cut -c1-12)-$(basename "$req")"
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
+  .venv/bin/python -m pip install --quiet --no-cache-dir --disable-pip-version-check -r "$req"
   touch "$stamp"
 fi
 # model files that ship inside PyPI packages (MediaPipe tflite), checked by sha256 (core/packaged.toml)
