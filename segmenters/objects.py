@@ -560,7 +560,7 @@ def click_piece(
     VOC net paints as one "car", a crowd, a herd; ``piece_boxes``), the share of it the box under the click takes
     (``part_by_boxes``)."""
     classes = box_classes(label)
-    boxes = piece_boxes(piece, rgb, classes, detections)
+    boxes = piece_boxes(piece, rgb, classes, detections) if classes else []
     if not boxes:
         return piece
     shares = part_by_boxes(piece, rgb, boxes) if len(boxes) >= 2 else [piece]
