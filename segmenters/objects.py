@@ -438,8 +438,9 @@ def part_by_boxes(
 
 def box_classes(label: str) -> tuple[str, ...]:
     """The detector's classes whose boxes part a labelled thing (``person 2`` -> person; an animal -> every
-    animal; a car -> car, truck, bus); none for other things."""
-    from segmenters.detector import VEHICLES
+    animal; a car -> car, truck, bus; the other VOC vehicles -> their COCO class: boats side by side that the VOC
+    net paints as one "boat"); none for other things."""
+    from segmenters.detector import COCO_CLASSES, VEHICLES
 
     word = label.strip().lower().rstrip("0123456789 ").strip()
     if word == "person":
@@ -448,6 +449,8 @@ def box_classes(label: str) -> tuple[str, ...]:
         return COCO_ANIMALS
     if word in ("car", "bus", "truck", "van"):
         return VEHICLES
+    if word in BOXES_OF or word in COCO_CLASSES:  # a boat, a bicycle, an airplane ...
+        return tuple(c for c in BOXES_OF.get(word, (word,)) if c in COCO_CLASSES)
     return ()
 
 
