@@ -64,6 +64,9 @@ CLAIM_MARGIN = (
 )
 CLAIM_SPECK = 12  # claimed pieces smaller than this many working pixels are noise, not the object
 CLAIM_CLUSTERS = 5  # colours (k-means in Lab) that stand for the object and for what is around it there
+SPLIT_NEAR = 0.1  # an exclude click's split (``_split``): another thing's pixels nearer the object hit than this
+# share of the photo's shorter side may still be the object's
+SPLIT_MIN = 50  # ... and a split needs this many working pixels of the object and of the rest
 REGION_FRACTION = 0.08  # a colour region grown from a click bigger than this share of the photo is the answer  # a cut covering less than this share of the box's inner sides is enclosed by the box
 
 # Labels (or their first word: "person 2" -> "person") that name a whole object a click means.
@@ -410,6 +413,7 @@ class GrabCutSegmenter:
         small = self._excluded(prepared, sx, sy, keep_mask=keep_small)
         if keep_small is not None:
             small = small | self._claimed(prepared, small, keep_small, sx, sy)
+            small = small | self._split(prepared, small, keep_small, sx, sy)
         if keep_small is not None and keep_small[sy, sx]:
             # a selection of separate pieces (two people, a player and a ball): the piece clicked goes whole
             _, comp = cv2.connectedComponents(keep_small.view(np.uint8), connectivity=8)
@@ -492,6 +496,44 @@ class GrabCutSegmenter:
         big = stats[:, cv2.CC_STAT_AREA] >= CLAIM_SPECK
         big[0] = False
         return big[comp]
+
+    def _split(self, prepared: GrabCutPrepared, hit: np.ndarray, keep: np.ndarray, x: int, y: int) -> np.ndarray:
+        """Bool (working size): the selected pixels (``keep``) that go with the object an exclude click at (x, y) hit
+        (``hit``, a labelled thing's piece there), found by parting the selection in two with GrabCut whose colour
+        models see the selection only: the object's piece is the object (probably; a disc at the click surely), the
+        other labelled things' pieces are the rest (surely where they lie farther than ``SPLIT_NEAR`` of the photo's
+        shorter side from the object, probably nearer: the nets often give one animal's body to the animal in front
+        of it), the selected pixels no thing holds are open. The pieces joined to the click. Nothing when the click
+        is on no labelled thing (a sub-part or an unlabelled region goes as ``_excluded`` found it)."""
+        h, w = keep.shape
+        none = np.zeros((h, w), bool)
+        if not hit[y, x] or not any(p.kind == "thing" and p.mask[y, x] for p in prepared.parts):
+            return none
+        own, rest = hit & keep, keep & ~hit
+        if own.sum() < SPLIT_MIN or rest.sum() < SPLIT_MIN:
+            return none
+        others = np.zeros((h, w), bool)
+        for p in prepared.parts:
+            if p.kind == "thing" and not p.mask[y, x]:
+                others |= p.mask
+        others &= rest
+        far = cv2.distanceTransform((~hit).view(np.uint8), cv2.DIST_L2, 3) > SPLIT_NEAR * min(h, w)
+        seed = np.full((h, w), cv2.GC_BGD, np.uint8)
+        seed[rest] = cv2.GC_PR_FGD  # what no thing holds starts with the object (the zebra's rump behind the giraffe)
+        seed[others] = cv2.GC_PR_BGD
+        seed[others & far] = cv2.GC_BGD
+        seed[own] = cv2.GC_PR_FGD
+        cv2.circle(seed, (x, y), max(2, round(min(h, w) / 100)), cv2.GC_FGD, -1)
+        if not (seed == cv2.GC_BGD)[keep].any() and not (seed == cv2.GC_PR_BGD).any():
+            return none  # nothing in the selection says what the rest looks like
+        # outside the selection: one colour unlike any selected one, so the background's colour model is the rest's
+        img = prepared.small.copy()
+        sel = img[keep].astype(np.float32)
+        corners = np.array([[r, g, b] for r in (0, 255) for g in (0, 255) for b in (0, 255)], np.float32)
+        far_colour = corners[np.argmax(np.linalg.norm(sel.mean(axis=0)[None] - corners, axis=1))]
+        img[~keep] = far_colour.astype(np.uint8)
+        fg = self._cut(img, seed) & keep
+        return keep_components(fg, [(x, y)]) if fg[y, x] else none
 
     def _enclosed(self, prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray:
         """The object around (x, y) where no labelled thing says what it is: box GrabCut (inside the box
