@@ -443,20 +443,15 @@ class GrabCutSegmenter:
             for d in prepared.boxes
             if d.score >= MIN_SCORE and d.box[0] <= x < d.box[2] and d.box[1] <= y < d.box[3]
         ]
-        from segmenters.objects import _fill
+        from segmenters.objects import box_fill, box_mask
 
-        around = [b for b in around if _fill(hit, b) >= 0.15]
+        around = [b for b in around if box_fill(hit, b) >= 0.15]
         if not around:
             return np.zeros((h, w), bool)
         x0, y0, x1, y1 = box = min(around, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
         kind = next(d.label for d in prepared.boxes if d.box == box)
-        mx, my = CLAIM_MARGIN * (x1 - x0), CLAIM_MARGIN * (y1 - y0)
-        zone = np.zeros((h, w), bool)
-        zone[
-            max(0, int(y0 - my)) : min(h, int(np.ceil(y1 + my))), max(0, int(x0 - mx)) : min(w, int(np.ceil(x1 + mx)))
-        ] = True
-        inside = np.zeros((h, w), bool)
-        inside[max(0, int(y0)) : int(np.ceil(y1)), max(0, int(x0)) : int(np.ceil(x1))] = True
+        zone = box_mask((h, w), box, CLAIM_MARGIN)
+        inside = box_mask((h, w), box)
         others = np.zeros((h, w), bool)
         for p in prepared.parts:
             if p.kind == "thing" and not p.mask[y, x]:
@@ -467,9 +462,9 @@ class GrabCutSegmenter:
             # inside its box (the object found again, or its head)
             bx0, by0, bx1, by1 = d.box
             holds = max(0.0, min(x1, bx1) - max(x0, bx0)) * max(0.0, min(y1, by1) - max(y0, by0))
-            own = d.label == kind and _fill(inside, d.box) >= 0.8  # the object found again, or a part of it
+            own = d.label == kind and box_fill(inside, d.box) >= 0.8  # the object found again, or a part of it
             if d.box != box and not own and holds < 0.8 * (x1 - x0) * (y1 - y0):
-                others[max(0, int(by0)) : int(np.ceil(by1)), max(0, int(bx0)) : int(np.ceil(bx1))] = True
+                box_mask((h, w), d.box, out=others)
         rest = keep & zone & ~hit & ~others
         own = hit & zone
         away = [m for m in (zone & keep & others & ~hit, zone & ~keep & ~hit) if m.sum() >= CLAIM_CLUSTERS * 10]

@@ -489,7 +489,7 @@ def piece_boxes(
     """The boxes (XYXY) of the objects of ``classes`` on ``piece`` (bool, the size of ``rgb``): the detector's sure
     ones (``_boxes_of``) that ``piece`` fills at least ``ON_BLOB`` of, and, in a herd (animals), the animals it saw
     less surely inside another's box (``herd_boxes``)."""
-    sure = [d for d in _boxes_of(detections, classes) if _fill(piece, d.box) >= ON_BLOB]
+    sure = [d for d in _boxes_of(detections, classes) if box_fill(piece, d.box) >= ON_BLOB]
     boxes = [d.box for d in sure]
     if classes == COCO_ANIMALS and sure:
         boxes += herd_boxes(piece, rgb, sure, detections)
@@ -520,7 +520,7 @@ def herd_boxes(
         return (b[2] - b[0]) * (b[3] - b[1])
 
     weak = sorted(
-        (d for d in detections if WEAK_SCORE <= best(d)[1] < MIN_SCORE and _fill(piece, d.box) >= ON_BLOB),
+        (d for d in detections if WEAK_SCORE <= best(d)[1] < MIN_SCORE and box_fill(piece, d.box) >= ON_BLOB),
         key=lambda d: -best(d)[1],
     )
     if not weak:
@@ -611,12 +611,12 @@ def boxed_piece(
             (lb, p)
             for lb, p in pieces
             if box_classes(lb)
-            and _fill(p, d.box) >= ON_BLOB
+            and box_fill(p, d.box) >= ON_BLOB
             and any(b is d for b in _boxes_of(detections, box_classes(lb)))
         ]
         if not fits:
             continue
-        label, piece = max(fits, key=lambda t: _fill(t[1], d.box))
+        label, piece = max(fits, key=lambda t: box_fill(t[1], d.box))
         boxes = piece_boxes(piece, rgb, box_classes(label), detections)
         box = d.box
         if len(boxes) >= 2 and box in boxes:
@@ -628,7 +628,7 @@ def boxed_piece(
     return None
 
 
-def _fill(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
+def box_fill(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
     """The share of ``box`` (XYXY pixels) that ``mask`` (bool) covers."""
     h, w = mask.shape
     x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
@@ -636,6 +636,21 @@ def _fill(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
     if x1 <= x0 or y1 <= y0:
         return 0.0
     return float(mask[y0:y1, x0:x1].mean())
+
+
+
+
+def box_mask(
+    shape: tuple[int, int], box: tuple[float, float, float, float], margin: float = 0.0, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Bool ``shape`` (h, w): the pixels of ``box`` (XYXY pixels, the start rounded down and the end up, clipped to
+    the photo), widened by ``margin`` of its width and height on each side; set in ``out`` when given."""
+    h, w = shape
+    x0, y0, x1, y1 = box
+    mx, my = margin * (x1 - x0), margin * (y1 - y0)
+    m = np.zeros((h, w), bool) if out is None else out
+    m[max(0, int(y0 - my)) : min(h, int(np.ceil(y1 + my))), max(0, int(x0 - mx)) : min(w, int(np.ceil(x1 + mx)))] = True
+    return m
 
 
 def animal_name(d: Detection) -> str | None:
