@@ -76,6 +76,12 @@ ONE_CLICK = [
     ("darknet_person", 2, 0.65, 0.1),  # the white horse (once: the hillside behind it)
     ("darknet_dog", 0, 0.7, 0.15),  # the dog by the bicycle
     ("darknet_eagle", 0, 0.7, 0.1),  # the eagle over water
+    # held out (round 8: labelled before the click code was changed; bench/results/click_quality.json "held_out")
+    ("ultralytics_bus", 0, 0.7, 0.12),  # a man in a fleece coat in front of the bus (0.82 / 0.06 measured)
+    ("ultralytics_bus", 1, 0.65, 0.12),  # the man in black beside him (0.75 / 0.07)
+    ("ultralytics_bus", 2, 0.7, 0.1),  # the bus behind them (0.83 / 0.04)
+    ("kde_eveningglow", 0, 0.6, 0.2),  # one of a row of touching boats (0.73 / 0.13; the whole row, 0.07, before)
+    ("vtest", 0, 0.7, 0.1),  # a small white van by a wall (0.85 / 0.00)
 ]
 
 
@@ -101,13 +107,22 @@ def test_more_clicks_on_the_object_do_not_grab_the_scene(services):
     assert leak(m, obj["mask"]) <= 0.25 and m.mean() < 3 * obj["mask"].mean()
 
 
+# photo, index of the object clicked, floor for the share of the other object kept
 EXCLUDE_CASES = [
-    (n, i) for n in ("messi5", "basketball1", "scenetext01", "darknet_person", "darknet_dog") for i in (0, 1)
+    *((n, i, 0.95) for n in ("messi5", "basketball1", "scenetext01", "darknet_person", "darknet_dog") for i in (0, 1)),
+    # animals the nets give each other's pixels: the zebra's rump behind the giraffe's legs is on no part, the dark
+    # horse's body lies in the white horse's VOC blob (removed 0.59 / 0.79 / 0.73 / 0.88 before round 8)
+    ("darknet_giraffe", 1, 0.88),  # the zebra goes (0.96), the giraffe stays (0.91 measured)
+    ("darknet_giraffe", 0, 0.8),  # the giraffe goes (0.96) and takes some of the zebra's rump with it (0.83 kept)
+    ("darknet_horses", 0, 0.95),  # the dark horse behind the white one goes (0.97), the white stays (0.99)
+    ("darknet_horses", 1, 0.9),  # the white horse goes (0.99), the dark one keeps 0.93
+    # held out (round 8)
+    *((n, i, 0.95) for n in ("ultralytics_bus", "kde_eveningglow") for i in (0, 1)),
 ]
 
 
-@pytest.mark.parametrize("name,index", EXCLUDE_CASES, ids=[f"{n}-{i}" for n, i in EXCLUDE_CASES])
-def test_an_exclude_click_removes_what_it_hits(services, name, index):
+@pytest.mark.parametrize("name,index,kept", EXCLUDE_CASES, ids=[f"{n}-{i}" for n, i, _ in EXCLUDE_CASES])
+def test_an_exclude_click_removes_what_it_hits(services, name, index, kept):
     """A selection of two objects, an exclude click on one (on a labelled sub-part of it, e.g. the woman's
     coat, as often as not): that whole object goes, the other stays."""
     s, truth = loaded(name, services)
@@ -115,12 +130,23 @@ def test_an_exclude_click_removes_what_it_hits(services, name, index):
     s.new_segment("both", base=a["mask"] | b["mask"])
     s.click(*b["click"], EXCLUDE, services)
     m = s.segment().mask
-    assert (b["mask"] & ~m).sum() / b[
-        "mask"
-    ].sum() >= 0.85  # (nearly) all of what it hit is gone (0.9 measured at least)
-    assert (a["mask"] & m).sum() / a["mask"].sum() >= 0.95  # the other object stays
+    removed = (b["mask"] & ~m).sum() / b["mask"].sum()
+    assert removed >= 0.95, removed  # (nearly) all of what it hit is gone (0.96 measured at least)
+    assert (a["mask"] & m).sum() / a["mask"].sum() >= kept  # the other object stays
     y, x = b["click"][1], b["click"][0]
     assert not m[y, x]  # always at least the spot clicked
+
+
+def test_a_click_on_one_boat_of_a_row_does_not_take_the_row(services):
+    """The VOC net paints a row of touching boats as one "boat"; the detector's boat boxes part it (held out: before
+    round 8 a click on a boat took all of them, 11 times the boat's area, or raised)."""
+    s, truth = loaded("kde_eveningglow", services)
+    for obj in truth:
+        s.new_segment(obj["name"])
+        s.click(*obj["click"], INCLUDE, services)
+        m = s.segment().mask
+        assert m[obj["click"][1], obj["click"][0]]
+        assert m.sum() <= 3 * obj["mask"].sum(), m.sum() / obj["mask"].sum()  # 1.1 and 2.5 measured
 
 
 def test_exclude_after_include_removes_its_spot(services):
