@@ -638,8 +638,6 @@ def box_fill(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
     return float(mask[y0:y1, x0:x1].mean())
 
 
-
-
 def box_mask(
     shape: tuple[int, int], box: tuple[float, float, float, float], margin: float = 0.0, out: np.ndarray | None = None
 ) -> np.ndarray:
