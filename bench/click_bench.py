@@ -17,9 +17,12 @@ Measured per object:
 
 Writes ``bench/results/click_quality.json`` (``--baseline``: the GrabCut backend of ``main``, or of git ref
 ``--ref``, instead, to ``click_quality_baseline.json``; ``--no-detector``: without the COCO detector's boxes, to
-``click_quality_no_detector.json``). Usage (repository root)::
+``click_quality_no_detector.json``; ``--out``: to that file instead). The summary gives the figures over every
+object, and apart over the held-out photos (``"held_out"`` in their label file: labelled before the click code was
+changed, round 8) and the rest (``in_sample``). ``--dump DIR`` saves each one-click and exclude mask as a PNG (green:
+on the object, red: outside it, yellow: the truth's outline). Usage (repository root)::
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/click_bench.py [--browser] [--baseline] [--no-detector]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/click_bench.py [--browser] [--baseline] [--no-detector] [--out F]
 """
 
 from __future__ import annotations
