@@ -306,18 +306,24 @@ def light_fringe(hair: np.ndarray, face: np.ndarray, rgb: np.ndarray, above: np.
     it is small or does not touch the hair."""
     if not hair.any() or not face.any():
         return hair
-    dist = skin_distance(rgb, face, above)
+    rows, cols = np.nonzero(face)  # all the work is in the oval's box (and the hair 1 px around it)
+    h, w = face.shape
+    sub = (slice(max(0, rows.min() - 2), min(h, rows.max() + 3)), slice(max(0, cols.min() - 2), min(w, cols.max() + 3)))
+    f, a, near_hair = face[sub], above[sub], hair[sub]
+    dist = skin_distance(np.ascontiguousarray(rgb[sub]), f, a)
     if dist is None:
         return hair
-    cand = face & (above > FRINGE_LINE) & (dist > FRINGE_Z) & ~hair
+    cand = f & (a > FRINGE_LINE) & (dist > FRINGE_Z) & ~near_hair
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     n, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
     if n <= 1:
         return hair
     areas = np.bincount(labels.ravel(), minlength=n)
-    touching = np.unique(labels[cv2.dilate(hair.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & cand])
+    touching = np.unique(labels[cv2.dilate(near_hair.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & cand])
     keep = [i for i in touching if i > 0 and areas[i] >= FRINGE_MIN * float(face.sum())]
-    return hair | np.isin(labels, keep)
+    out = hair.copy()
+    out[sub] |= np.isin(labels, keep)
+    return out
 
 
 def grow_hair(
