@@ -38,7 +38,16 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, ROOT, launch_chromium, log, machine_info, offline_env, open_app_for_clicks
+from common import (
+    RESULTS_DIR,
+    ROOT,
+    launch_chromium,
+    log,
+    machine_info,
+    offline_env,
+    open_app_for_clicks,
+    require_nets,
+)
 
 offline_env()
 
@@ -307,7 +316,13 @@ def main() -> None:
     )
     ap.add_argument("--out", type=Path, help="write the JSON here instead of bench/results/")
     ap.add_argument("--dump", type=Path, help="save each one-click and exclude mask as a PNG in this folder")
+    ap.add_argument(
+        "--allow-missing-nets",
+        action="store_true",
+        help="measure even when a packaged net is missing (named in the JSON)",
+    )
     args = ap.parse_args()
+    missing = require_nets(args.allow_missing_nets)
     if args.no_detector:
         from segmenters import detector
 
@@ -330,6 +345,7 @@ def main() -> None:
         + " with labelled-part priors"
         + ("" if args.no_detector else " and the detector's boxes (when its files are here)"),
         "machine": machine_info([int(os.environ.get("OMP_NUM_THREADS", "0") or 0)]),
+        "missing_nets": missing,
         "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
         "loadavg": os.getloadavg(),
         "summary": summary(rows),
