@@ -80,6 +80,7 @@ UNSURE_MIN = 0.01  # such an unsure "bird" blob smaller than this share of the p
 # instance boxes (segmenters/detector.py, NanoDet on COCO): where two or more animal boxes lie on one VOC blob, the
 # boxes part it (``part_by_boxes``), not the photo's edges alone; one box on a blob: one animal, not a herd
 ON_BLOB = 0.15  # a box is on a blob when the blob fills at least this share of the box (the blob holding most of it)
+GROUP_SHARE, GROUP_IOU, GROUP_COVER = 0.3, 0.5, 0.7  # a box around two boxed objects (``_group_box``)
 CONTAINED = 0.8  # a box lying this much inside a surer box that is at least half as sure of its class is a part of
 # that object (a horse's head found again), not another animal; a box the surer one does not explain (the zebra
 # standing inside the giraffe's box: the giraffe's box scores zebra 0.11 against the zebra box's 0.68) stays
@@ -466,6 +467,7 @@ def _boxes_of(detections: list[Detection], classes: tuple[str, ...]) -> list[Det
         return COCO_CLASSES.index(classes[k]), float(a[k])
 
     cand = sorted((d for d in detections if best(d)[1] >= MIN_SCORE), key=lambda d: -best(d)[1])
+    cand = [d for d in cand if not _group_box(d, cand)]
     kept: list[Detection] = []
     for d in cand:
         cls, score = best(d)
@@ -481,6 +483,36 @@ def _boxes_of(detections: list[Detection], classes: tuple[str, ...]) -> list[Det
         if not part:
             kept.append(d)
     return kept
+
+
+def _inter(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _area(b: tuple[float, float, float, float]) -> float:
+    return max(1e-6, (b[2] - b[0]) * (b[3] - b[1]))
+
+
+def _group_box(d: Detection, cand: list[Detection]) -> bool:
+    """True when ``d``'s box is one drawn around two objects the detector also boxed apart (a white boat and the
+    brown one beside it, boxed together a little more surely than each alone): two other candidates lie inside it
+    (``CONTAINED``), each fills at least ``GROUP_SHARE`` of it, they are two objects by the usual box-overlap test
+    (IoU under ``GROUP_IOU``) and together they cover ``GROUP_COVER`` of it. A part found again (a head, a wheel)
+    fills too little of the whole to make it a group."""
+    inner = [
+        c.box
+        for c in cand
+        if c is not d
+        and _inter(c.box, d.box) >= CONTAINED * _area(c.box)
+        and _area(c.box) >= GROUP_SHARE * _area(d.box)
+    ]
+    for i, a in enumerate(inner):
+        for b in inner[i + 1 :]:
+            both = _inter(a, b)
+            union = _area(a) + _area(b) - both
+            if both < GROUP_IOU * union and _inter(a, d.box) + _inter(b, d.box) - both >= GROUP_COVER * _area(d.box):
+                return True
+    return False
 
 
 def piece_boxes(

@@ -81,6 +81,9 @@ ONE_CLICK = [
     ("ultralytics_bus", 1, 0.65, 0.12),  # the man in black beside him (0.75 / 0.07)
     ("ultralytics_bus", 2, 0.7, 0.1),  # the bus behind them (0.83 / 0.04)
     ("kde_eveningglow", 0, 0.6, 0.2),  # one of a row of touching boats (0.73 / 0.13; the whole row, 0.07, before)
+    # the white boat of that row (0.70 / 0.24; 0.39 / 0.61 before objects._group_box, which was made after looking
+    # at it, so no longer held out)
+    ("kde_eveningglow", 1, 0.6, 0.3),
     ("vtest", 0, 0.7, 0.1),  # a small white van by a wall (0.85 / 0.00)
 ]
 
@@ -146,7 +149,8 @@ def test_a_click_on_one_boat_of_a_row_does_not_take_the_row(services):
         s.click(*obj["click"], INCLUDE, services)
         m = s.segment().mask
         assert m[obj["click"][1], obj["click"][0]]
-        assert m.sum() <= 3 * obj["mask"].sum(), m.sum() / obj["mask"].sum()  # 1.1 and 2.5 measured
+        assert m.sum() <= 2 * obj["mask"].sum(), m.sum() / obj["mask"].sum()  # 1.1 and 1.3 measured (2.5 before
+        # objects._group_box)
 
 
 def test_exclude_after_include_removes_its_spot(services):
@@ -177,3 +181,36 @@ def test_exclude_on_a_sub_part_of_the_selected_object_removes_only_that_part(ser
     assert (hair.mask & m).sum() <= 0.5 * hair.mask.sum()
     body = person.mask & ~hair.mask
     assert (body & m).sum() >= 0.9 * body.sum()
+
+
+def test_a_box_around_two_boxed_objects_is_not_an_object():
+    """objects._boxes_of: a surer box drawn around two objects the detector also boxed apart is dropped, so the two
+    stay apart; a part found again inside an object's box (a head) still goes with the object."""
+    from segmenters.detector import COCO_CLASSES, Detection
+    from segmenters.objects import _boxes_of
+
+    def det(box, score, label="boat"):
+        scores = np.zeros(len(COCO_CLASSES), np.float32)
+        scores[COCO_CLASSES.index(label)] = score
+        return Detection(label, score, box, scores)
+
+    group = det((100, 100, 300, 180), 0.57)
+    left, right = det((98, 102, 210, 178), 0.56), det((180, 110, 300, 175), 0.47)
+    kept = _boxes_of([group, left, right], ("boat",))
+    assert [d.box for d in kept] == [left.box, right.box]
+    horse, head = (
+        det(
+            (
+                0,
+                0,
+                200,
+                150,
+            ),
+            0.6,
+            "horse",
+        ),
+        det((150, 0, 200, 40), 0.4, "horse"),
+    )
+    assert [d.box for d in _boxes_of([horse, head], ("horse",))] == [horse.box]
+    # one box inside the bigger one is a part of it, not a reason to drop it
+    assert [d.box for d in _boxes_of([group, left], ("boat",))] == [group.box]
