@@ -1,0 +1,60 @@
+"""Measures of how pasted a swapped face looks, for defects the swap still has (issue 14, round 8): a white halo over
+the lashes (faces.measures.eye_halo) and a dark grey outline around a moved mouth (faces.measures.lip_outline). Each
+is checked to read the defect drawn onto a real photo and to leave the photo itself low."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from faces.detect import find_faces
+from faces.landmarks import LIPS
+from faces.measures import EYE_LIDS, eye_halo, lip_outline
+from tests import photos
+
+
+@pytest.fixture(scope="module")
+def tom():
+    img = photos.load("tom_hanks")
+    (f,) = [f for f in find_faces(img) if f.mesh is not None]
+    return img, f
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    img = photos.load("astronaut")
+    (f,) = [f for f in find_faces(img) if f.mesh is not None]
+    return img, f
+
+
+def test_eye_halo_reads_a_white_line_over_the_lashes(tom):
+    """A light line 1 px above one upper lid (what an unsharp mask at x2.5 drew over tom_hanks' far eye in round 7:
+    the measure read 60 there against the photo's 46) raises that eye's halo by more than a fifth, the other eye's
+    not at all."""
+    img, f = tom
+    before = eye_halo(img, f)
+    _, _, upper, _ = EYE_LIDS[1]  # the image-right eye
+    outer, inner = EYE_LIDS[1][:2]
+    lid = f.mesh[[outer, *upper, inner]] - np.array([0.0, 1.5], np.float32)
+    drawn = img.copy()
+    cv2.polylines(drawn, [np.round(lid).astype(np.int32)], False, (250, 250, 250), 1, cv2.LINE_8)
+    after = eye_halo(drawn, f)
+    assert after[0] == pytest.approx(before[0]), (before, after)
+    assert after[1] > 1.2 * before[1], (before, after)
+
+
+def test_lip_outline_reads_a_grey_line_at_the_mouth_corners(astronaut):
+    """The astronaut's own mouth reads no dark grey outline; grey strokes drawn over the corners of her upper lip (the
+    composite's 64 px copy in round 7: 0.008 of the ring, the photo 0) do."""
+    img, f = astronaut
+    assert lip_outline(img, f) < 0.002
+    drawn = img.copy()
+    lips = f.mesh[LIPS]
+    left, right = lips[np.argmin(lips[:, 0])], lips[np.argmax(lips[:, 0])]
+    d = 0.06 * f.size
+    for corner, sign in ((left, 1.0), (right, -1.0)):
+        a = corner + np.array([0.0, -0.03 * f.size])
+        b = a + np.array([sign * d, -0.5 * d])
+        cv2.line(drawn, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), (95, 92, 90), 1, cv2.LINE_8)
+    assert lip_outline(drawn, f) > 0.004
