@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from faces.detect import find_faces
-from faces.landmarks import LIPS
-from faces.measures import EYE_LIDS, eye_halo, lip_outline
+from faces.landmarks import LEFT_BROW, LIPS, RIGHT_BROW
+from faces.measures import EYE_LIDS, brow_texture, eye_halo, lip_outline
 from tests import photos
 
 
@@ -58,3 +58,20 @@ def test_lip_outline_reads_a_grey_line_at_the_mouth_corners(astronaut):
         b = a + np.array([sign * d, -0.5 * d])
         cv2.line(drawn, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), (95, 92, 90), 1, cv2.LINE_8)
     assert lip_outline(drawn, f) > 0.004
+
+
+@pytest.mark.parametrize("name", ["astronaut", "tom_hanks"])
+def test_brow_texture_reads_real_brows_above_the_same_brows_blurred(name, astronaut, tom):
+    """A photo's own brows (hair strands) read well above the same brows blurred to a flat band (what the anti-face's
+    mean-face brows pasted looked like in round 7: the astronaut 13 against her photo's 28)."""
+    img, f = astronaut if name == "astronaut" else tom
+    before = brow_texture(img, f)
+    m = np.zeros(img.shape[:2], np.uint8)
+    for idx in (LEFT_BROW, RIGHT_BROW):
+        cv2.fillConvexPoly(m, cv2.convexHull(np.round(f.mesh[idx]).astype(np.int32)), 1)
+    m = cv2.dilate(m, np.ones((5, 5), np.uint8)) > 0
+    blurred = img.copy()
+    blurred[m] = cv2.GaussianBlur(img, (0, 0), 0.04 * f.size)[m]
+    after = brow_texture(blurred, f)
+    assert min(before) > 10, before
+    assert max(after) < 0.6 * min(before), (before, after)
