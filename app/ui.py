@@ -53,6 +53,8 @@ HEADER = (
 # controls beside it (Apply included) stay in view on a 1366x768 screen; never under 260 px. The img element keeps
 # the photo's aspect ratio (Gradio's own CSS stretches it over the frame and letterboxes with object-fit), so its
 # box is the photo: scripts and tests that click at a fraction of the box hit that fraction of the photo.
+# Where the three columns stand side by side, the photo's column stays in view while the page scrolls down to a
+# control (a group photo's long parts list, the faces panel's button), so the result of a click is always seen.
 CSS = """
 #facet-header p {margin: 0}
 #facet-banner {border-left: 4px solid #d97706; background: #fff7ed}
@@ -61,7 +63,14 @@ CSS = """
 #facet-canvas {height: max(260px, min(calc(100vh - 250px), 75vw)) !important}
 #facet-parts label, #facet-segments label {padding: 3px 8px !important; font-size: 0.85em}
 #facet-canvas .image-frame img {width: auto !important; height: auto !important; max-width: 100%; max-height: 100%}
+@media (min-width: 1000px) {
+  #facet-col-photo {position: sticky; top: 0; align-self: flex-start; z-index: 1}
+}
 """
+# Outside Gradio's scoping of ``css`` (every rule there is put under ``.gradio-container ... .contain``): the
+# container itself clips with overflow: hidden, which makes it the scroll box a sticky column holds to; clip
+# clips the same without being one.
+HEAD = "<style>@media (min-width: 1000px) {.gradio-container {overflow: clip !important}}</style>"
 
 
 def _close(state: Any) -> None:
@@ -147,6 +156,7 @@ def launch(demo: gr.Blocks, services: Services, **kwargs):
         server_name=settings.host,
         server_port=settings.port,
         css=CSS,
+        head=HEAD,
         max_file_size=settings.max_upload_bytes,
         footer_links=["api"],
         **{"show_error": True, "state_session_capacity": settings.max_sessions, **kwargs},

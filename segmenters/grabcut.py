@@ -64,6 +64,9 @@ CLAIM_MARGIN = (
 )
 CLAIM_SPECK = 12  # claimed pieces smaller than this many working pixels are noise, not the object
 CLAIM_CLUSTERS = 5  # colours (k-means in Lab) that stand for the object and for what is around it there
+SPLIT_NEAR = 0.1  # an exclude click's split (``_split``): another thing's pixels nearer the object hit than this
+# share of the photo's shorter side may still be the object's
+SPLIT_MIN = 50  # ... and a split needs this many working pixels of the object and of the rest
 REGION_FRACTION = 0.08  # a colour region grown from a click bigger than this share of the photo is the answer  # a cut covering less than this share of the box's inner sides is enclosed by the box
 
 # Labels (or their first word: "person 2" -> "person") that name a whole object a click means.
@@ -410,6 +413,7 @@ class GrabCutSegmenter:
         small = self._excluded(prepared, sx, sy, keep_mask=keep_small)
         if keep_small is not None:
             small = small | self._claimed(prepared, small, keep_small, sx, sy)
+            small = small | self._split(prepared, small, keep_small, sx, sy)
         if keep_small is not None and keep_small[sy, sx]:
             # a selection of separate pieces (two people, a player and a ball): the piece clicked goes whole
             _, comp = cv2.connectedComponents(keep_small.view(np.uint8), connectivity=8)
@@ -439,20 +443,15 @@ class GrabCutSegmenter:
             for d in prepared.boxes
             if d.score >= MIN_SCORE and d.box[0] <= x < d.box[2] and d.box[1] <= y < d.box[3]
         ]
-        from segmenters.objects import _fill
+        from segmenters.objects import box_fill, box_mask
 
-        around = [b for b in around if _fill(hit, b) >= 0.15]
+        around = [b for b in around if box_fill(hit, b) >= 0.15]
         if not around:
             return np.zeros((h, w), bool)
         x0, y0, x1, y1 = box = min(around, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
         kind = next(d.label for d in prepared.boxes if d.box == box)
-        mx, my = CLAIM_MARGIN * (x1 - x0), CLAIM_MARGIN * (y1 - y0)
-        zone = np.zeros((h, w), bool)
-        zone[
-            max(0, int(y0 - my)) : min(h, int(np.ceil(y1 + my))), max(0, int(x0 - mx)) : min(w, int(np.ceil(x1 + mx)))
-        ] = True
-        inside = np.zeros((h, w), bool)
-        inside[max(0, int(y0)) : int(np.ceil(y1)), max(0, int(x0)) : int(np.ceil(x1))] = True
+        zone = box_mask((h, w), box, CLAIM_MARGIN)
+        inside = box_mask((h, w), box)
         others = np.zeros((h, w), bool)
         for p in prepared.parts:
             if p.kind == "thing" and not p.mask[y, x]:
@@ -463,9 +462,9 @@ class GrabCutSegmenter:
             # inside its box (the object found again, or its head)
             bx0, by0, bx1, by1 = d.box
             holds = max(0.0, min(x1, bx1) - max(x0, bx0)) * max(0.0, min(y1, by1) - max(y0, by0))
-            own = d.label == kind and _fill(inside, d.box) >= 0.8  # the object found again, or a part of it
+            own = d.label == kind and box_fill(inside, d.box) >= 0.8  # the object found again, or a part of it
             if d.box != box and not own and holds < 0.8 * (x1 - x0) * (y1 - y0):
-                others[max(0, int(by0)) : int(np.ceil(by1)), max(0, int(bx0)) : int(np.ceil(bx1))] = True
+                box_mask((h, w), d.box, out=others)
         rest = keep & zone & ~hit & ~others
         own = hit & zone
         away = [m for m in (zone & keep & others & ~hit, zone & ~keep & ~hit) if m.sum() >= CLAIM_CLUSTERS * 10]
@@ -492,6 +491,44 @@ class GrabCutSegmenter:
         big = stats[:, cv2.CC_STAT_AREA] >= CLAIM_SPECK
         big[0] = False
         return big[comp]
+
+    def _split(self, prepared: GrabCutPrepared, hit: np.ndarray, keep: np.ndarray, x: int, y: int) -> np.ndarray:
+        """Bool (working size): the selected pixels (``keep``) that go with the object an exclude click at (x, y) hit
+        (``hit``, a labelled thing's piece there), found by parting the selection in two with GrabCut whose colour
+        models see the selection only: the object's piece is the object (probably; a disc at the click surely), the
+        other labelled things' pieces are the rest (surely where they lie farther than ``SPLIT_NEAR`` of the photo's
+        shorter side from the object, probably nearer: the nets often give one animal's body to the animal in front
+        of it), the selected pixels no thing holds are open. The pieces joined to the click. Nothing when the click
+        is on no labelled thing (a sub-part or an unlabelled region goes as ``_excluded`` found it)."""
+        h, w = keep.shape
+        none = np.zeros((h, w), bool)
+        if not hit[y, x] or not any(p.kind == "thing" and p.mask[y, x] for p in prepared.parts):
+            return none
+        own, rest = hit & keep, keep & ~hit
+        if own.sum() < SPLIT_MIN or rest.sum() < SPLIT_MIN:
+            return none
+        others = np.zeros((h, w), bool)
+        for p in prepared.parts:
+            if p.kind == "thing" and not p.mask[y, x]:
+                others |= p.mask
+        others &= rest
+        far = cv2.distanceTransform((~hit).view(np.uint8), cv2.DIST_L2, 3) > SPLIT_NEAR * min(h, w)
+        seed = np.full((h, w), cv2.GC_BGD, np.uint8)
+        seed[rest] = cv2.GC_PR_FGD  # what no thing holds starts with the object (the zebra's rump behind the giraffe)
+        seed[others] = cv2.GC_PR_BGD
+        seed[others & far] = cv2.GC_BGD
+        seed[own] = cv2.GC_PR_FGD
+        cv2.circle(seed, (x, y), max(2, round(min(h, w) / 100)), cv2.GC_FGD, -1)
+        if not (seed == cv2.GC_BGD)[keep].any() and not (seed == cv2.GC_PR_BGD).any():
+            return none  # nothing in the selection says what the rest looks like
+        # outside the selection: one colour unlike any selected one, so the background's colour model is the rest's
+        img = prepared.small.copy()
+        sel = img[keep].astype(np.float32)
+        corners = np.array([[r, g, b] for r in (0, 255) for g in (0, 255) for b in (0, 255)], np.float32)
+        far_colour = corners[np.argmax(np.linalg.norm(sel.mean(axis=0)[None] - corners, axis=1))]
+        img[~keep] = far_colour.astype(np.uint8)
+        fg = self._cut(img, seed) & keep
+        return keep_components(fg, [(x, y)]) if fg[y, x] else none
 
     def _enclosed(self, prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray:
         """The object around (x, y) where no labelled thing says what it is: box GrabCut (inside the box

@@ -80,6 +80,7 @@ UNSURE_MIN = 0.01  # such an unsure "bird" blob smaller than this share of the p
 # instance boxes (segmenters/detector.py, NanoDet on COCO): where two or more animal boxes lie on one VOC blob, the
 # boxes part it (``part_by_boxes``), not the photo's edges alone; one box on a blob: one animal, not a herd
 ON_BLOB = 0.15  # a box is on a blob when the blob fills at least this share of the box (the blob holding most of it)
+GROUP_SHARE, GROUP_IOU, GROUP_COVER = 0.3, 0.5, 0.7  # a box around two boxed objects (``_group_box``)
 CONTAINED = 0.8  # a box lying this much inside a surer box that is at least half as sure of its class is a part of
 # that object (a horse's head found again), not another animal; a box the surer one does not explain (the zebra
 # standing inside the giraffe's box: the giraffe's box scores zebra 0.11 against the zebra box's 0.68) stays
@@ -438,8 +439,9 @@ def part_by_boxes(
 
 def box_classes(label: str) -> tuple[str, ...]:
     """The detector's classes whose boxes part a labelled thing (``person 2`` -> person; an animal -> every
-    animal; a car -> car, truck, bus); none for other things."""
-    from segmenters.detector import VEHICLES
+    animal; a car -> car, truck, bus; the other VOC vehicles -> their COCO class: boats side by side that the VOC
+    net paints as one "boat"); none for other things."""
+    from segmenters.detector import COCO_CLASSES, VEHICLES
 
     word = label.strip().lower().rstrip("0123456789 ").strip()
     if word == "person":
@@ -448,6 +450,8 @@ def box_classes(label: str) -> tuple[str, ...]:
         return COCO_ANIMALS
     if word in ("car", "bus", "truck", "van"):
         return VEHICLES
+    if word in BOXES_OF or word in COCO_CLASSES:  # a boat, a bicycle, an airplane ...
+        return tuple(c for c in BOXES_OF.get(word, (word,)) if c in COCO_CLASSES)
     return ()
 
 
@@ -463,6 +467,7 @@ def _boxes_of(detections: list[Detection], classes: tuple[str, ...]) -> list[Det
         return COCO_CLASSES.index(classes[k]), float(a[k])
 
     cand = sorted((d for d in detections if best(d)[1] >= MIN_SCORE), key=lambda d: -best(d)[1])
+    cand = [d for d in cand if not _group_box(d, cand)]
     kept: list[Detection] = []
     for d in cand:
         cls, score = best(d)
@@ -480,13 +485,43 @@ def _boxes_of(detections: list[Detection], classes: tuple[str, ...]) -> list[Det
     return kept
 
 
+def _inter(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _area(b: tuple[float, float, float, float]) -> float:
+    return max(1e-6, (b[2] - b[0]) * (b[3] - b[1]))
+
+
+def _group_box(d: Detection, cand: list[Detection]) -> bool:
+    """True when ``d``'s box is one drawn around two objects the detector also boxed apart (a white boat and the
+    brown one beside it, boxed together a little more surely than each alone): two other candidates lie inside it
+    (``CONTAINED``), each fills at least ``GROUP_SHARE`` of it, they are two objects by the usual box-overlap test
+    (IoU under ``GROUP_IOU``) and together they cover ``GROUP_COVER`` of it. A part found again (a head, a wheel)
+    fills too little of the whole to make it a group."""
+    inner = [
+        c.box
+        for c in cand
+        if c is not d
+        and _inter(c.box, d.box) >= CONTAINED * _area(c.box)
+        and _area(c.box) >= GROUP_SHARE * _area(d.box)
+    ]
+    for i, a in enumerate(inner):
+        for b in inner[i + 1 :]:
+            both = _inter(a, b)
+            union = _area(a) + _area(b) - both
+            if both < GROUP_IOU * union and _inter(a, d.box) + _inter(b, d.box) - both >= GROUP_COVER * _area(d.box):
+                return True
+    return False
+
+
 def piece_boxes(
     piece: np.ndarray, rgb: np.ndarray, classes: tuple[str, ...], detections: list[Detection]
 ) -> list[tuple[float, float, float, float]]:
     """The boxes (XYXY) of the objects of ``classes`` on ``piece`` (bool, the size of ``rgb``): the detector's sure
     ones (``_boxes_of``) that ``piece`` fills at least ``ON_BLOB`` of, and, in a herd (animals), the animals it saw
     less surely inside another's box (``herd_boxes``)."""
-    sure = [d for d in _boxes_of(detections, classes) if _fill(piece, d.box) >= ON_BLOB]
+    sure = [d for d in _boxes_of(detections, classes) if box_fill(piece, d.box) >= ON_BLOB]
     boxes = [d.box for d in sure]
     if classes == COCO_ANIMALS and sure:
         boxes += herd_boxes(piece, rgb, sure, detections)
@@ -517,7 +552,7 @@ def herd_boxes(
         return (b[2] - b[0]) * (b[3] - b[1])
 
     weak = sorted(
-        (d for d in detections if WEAK_SCORE <= best(d)[1] < MIN_SCORE and _fill(piece, d.box) >= ON_BLOB),
+        (d for d in detections if WEAK_SCORE <= best(d)[1] < MIN_SCORE and box_fill(piece, d.box) >= ON_BLOB),
         key=lambda d: -best(d)[1],
     )
     if not weak:
@@ -560,7 +595,7 @@ def click_piece(
     VOC net paints as one "car", a crowd, a herd; ``piece_boxes``), the share of it the box under the click takes
     (``part_by_boxes``)."""
     classes = box_classes(label)
-    boxes = piece_boxes(piece, rgb, classes, detections)
+    boxes = piece_boxes(piece, rgb, classes, detections) if classes else []
     if not boxes:
         return piece
     shares = part_by_boxes(piece, rgb, boxes) if len(boxes) >= 2 else [piece]
@@ -608,12 +643,12 @@ def boxed_piece(
             (lb, p)
             for lb, p in pieces
             if box_classes(lb)
-            and _fill(p, d.box) >= ON_BLOB
+            and box_fill(p, d.box) >= ON_BLOB
             and any(b is d for b in _boxes_of(detections, box_classes(lb)))
         ]
         if not fits:
             continue
-        label, piece = max(fits, key=lambda t: _fill(t[1], d.box))
+        label, piece = max(fits, key=lambda t: box_fill(t[1], d.box))
         boxes = piece_boxes(piece, rgb, box_classes(label), detections)
         box = d.box
         if len(boxes) >= 2 and box in boxes:
@@ -625,7 +660,7 @@ def boxed_piece(
     return None
 
 
-def _fill(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
+def box_fill(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
     """The share of ``box`` (XYXY pixels) that ``mask`` (bool) covers."""
     h, w = mask.shape
     x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
@@ -633,6 +668,19 @@ def _fill(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
     if x1 <= x0 or y1 <= y0:
         return 0.0
     return float(mask[y0:y1, x0:x1].mean())
+
+
+def box_mask(
+    shape: tuple[int, int], box: tuple[float, float, float, float], margin: float = 0.0, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Bool ``shape`` (h, w): the pixels of ``box`` (XYXY pixels, the start rounded down and the end up, clipped to
+    the photo), widened by ``margin`` of its width and height on each side; set in ``out`` when given."""
+    h, w = shape
+    x0, y0, x1, y1 = box
+    mx, my = margin * (x1 - x0), margin * (y1 - y0)
+    m = np.zeros((h, w), bool) if out is None else out
+    m[max(0, int(y0 - my)) : min(h, int(np.ceil(y1 + my))), max(0, int(x0 - mx)) : min(w, int(np.ceil(x1 + mx)))] = True
+    return m
 
 
 def animal_name(d: Detection) -> str | None:

@@ -1,5 +1,6 @@
 """On a 1366x768 laptop screen (headless Debian Chromium): after upload and picking a part, the Apply button and
-the photo are in view together without scrolling, and after Apply the result is too (issue 15)."""
+the photo are in view together without scrolling, and after Apply the result is too (issue 15); scrolled down to the
+last control, the photo and the status stay in view."""
 
 from __future__ import annotations
 
@@ -58,6 +59,15 @@ def test_apply_and_the_result_stay_in_view_on_a_laptop_screen(page, app_url, ast
         suit = (slice(int(0.78 * h), int(0.86 * h)), slice(int(0.12 * w), int(0.20 * w)))
         assert np.abs(after[suit] - before[suit]).mean() > 20, "the result (denim on the suit) is what is shown"
         assert "Applied" in _status(page)
+        # scrolled down to the last control (the faces panel's button, a group photo's long parts list), the photo
+        # and the status line beside it stay in view: the photo's column is sticky
+        page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+        page.wait_for_timeout(300)
+        assert page.evaluate("() => window.scrollY") > 200, "the page is taller than the screen"
+        page.screenshot(path=str(artifacts / "layout-1366-scrolled.png"))
+        for selector in ("#facet-canvas img", "#facet-status"):
+            box = page.locator(selector).bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= LAPTOP["height"], (selector, box)
     except Exception:
         page.screenshot(path=str(artifacts / "layout-1366-failure.png"), full_page=True)
         raise

@@ -76,6 +76,15 @@ ONE_CLICK = [
     ("darknet_person", 2, 0.65, 0.1),  # the white horse (once: the hillside behind it)
     ("darknet_dog", 0, 0.7, 0.15),  # the dog by the bicycle
     ("darknet_eagle", 0, 0.7, 0.1),  # the eagle over water
+    # held out (round 8: labelled before the click code was changed; bench/results/click_quality.json "held_out")
+    ("ultralytics_bus", 0, 0.7, 0.12),  # a man in a fleece coat in front of the bus (0.82 / 0.06 measured)
+    ("ultralytics_bus", 1, 0.65, 0.12),  # the man in black beside him (0.75 / 0.07)
+    ("ultralytics_bus", 2, 0.7, 0.1),  # the bus behind them (0.83 / 0.04)
+    ("kde_eveningglow", 0, 0.6, 0.2),  # one of a row of touching boats (0.73 / 0.13; the whole row, 0.07, before)
+    # the white boat of that row (0.70 / 0.24; 0.39 / 0.61 before objects._group_box, which was made after looking
+    # at it, so no longer held out)
+    ("kde_eveningglow", 1, 0.6, 0.3),
+    ("vtest", 0, 0.7, 0.1),  # a small white van by a wall (0.85 / 0.00)
 ]
 
 
@@ -101,13 +110,22 @@ def test_more_clicks_on_the_object_do_not_grab_the_scene(services):
     assert leak(m, obj["mask"]) <= 0.25 and m.mean() < 3 * obj["mask"].mean()
 
 
+# photo, index of the object clicked, floor for the share of the other object kept
 EXCLUDE_CASES = [
-    (n, i) for n in ("messi5", "basketball1", "scenetext01", "darknet_person", "darknet_dog") for i in (0, 1)
+    *((n, i, 0.95) for n in ("messi5", "basketball1", "scenetext01", "darknet_person", "darknet_dog") for i in (0, 1)),
+    # animals the nets give each other's pixels: the zebra's rump behind the giraffe's legs is on no part, the dark
+    # horse's body lies in the white horse's VOC blob (removed 0.59 / 0.79 / 0.73 / 0.88 before round 8)
+    ("darknet_giraffe", 1, 0.88),  # the zebra goes (0.96), the giraffe stays (0.91 measured)
+    ("darknet_giraffe", 0, 0.8),  # the giraffe goes (0.96) and takes some of the zebra's rump with it (0.83 kept)
+    ("darknet_horses", 0, 0.95),  # the dark horse behind the white one goes (0.97), the white stays (0.99)
+    ("darknet_horses", 1, 0.9),  # the white horse goes (0.99), the dark one keeps 0.93
+    # held out (round 8)
+    *((n, i, 0.95) for n in ("ultralytics_bus", "kde_eveningglow") for i in (0, 1)),
 ]
 
 
-@pytest.mark.parametrize("name,index", EXCLUDE_CASES, ids=[f"{n}-{i}" for n, i in EXCLUDE_CASES])
-def test_an_exclude_click_removes_what_it_hits(services, name, index):
+@pytest.mark.parametrize("name,index,kept", EXCLUDE_CASES, ids=[f"{n}-{i}" for n, i, _ in EXCLUDE_CASES])
+def test_an_exclude_click_removes_what_it_hits(services, name, index, kept):
     """A selection of two objects, an exclude click on one (on a labelled sub-part of it, e.g. the woman's
     coat, as often as not): that whole object goes, the other stays."""
     s, truth = loaded(name, services)
@@ -115,12 +133,24 @@ def test_an_exclude_click_removes_what_it_hits(services, name, index):
     s.new_segment("both", base=a["mask"] | b["mask"])
     s.click(*b["click"], EXCLUDE, services)
     m = s.segment().mask
-    assert (b["mask"] & ~m).sum() / b[
-        "mask"
-    ].sum() >= 0.85  # (nearly) all of what it hit is gone (0.9 measured at least)
-    assert (a["mask"] & m).sum() / a["mask"].sum() >= 0.95  # the other object stays
+    removed = (b["mask"] & ~m).sum() / b["mask"].sum()
+    assert removed >= 0.95, removed  # (nearly) all of what it hit is gone (0.96 measured at least)
+    assert (a["mask"] & m).sum() / a["mask"].sum() >= kept  # the other object stays
     y, x = b["click"][1], b["click"][0]
     assert not m[y, x]  # always at least the spot clicked
+
+
+def test_a_click_on_one_boat_of_a_row_does_not_take_the_row(services):
+    """The VOC net paints a row of touching boats as one "boat"; the detector's boat boxes part it (held out: before
+    round 8 a click on a boat took all of them, 11 times the boat's area, or raised)."""
+    s, truth = loaded("kde_eveningglow", services)
+    for obj in truth:
+        s.new_segment(obj["name"])
+        s.click(*obj["click"], INCLUDE, services)
+        m = s.segment().mask
+        assert m[obj["click"][1], obj["click"][0]]
+        assert m.sum() <= 2 * obj["mask"].sum(), m.sum() / obj["mask"].sum()  # 1.1 and 1.3 measured (2.5 before
+        # objects._group_box)
 
 
 def test_exclude_after_include_removes_its_spot(services):
@@ -151,3 +181,36 @@ def test_exclude_on_a_sub_part_of_the_selected_object_removes_only_that_part(ser
     assert (hair.mask & m).sum() <= 0.5 * hair.mask.sum()
     body = person.mask & ~hair.mask
     assert (body & m).sum() >= 0.9 * body.sum()
+
+
+def test_a_box_around_two_boxed_objects_is_not_an_object():
+    """objects._boxes_of: a surer box drawn around two objects the detector also boxed apart is dropped, so the two
+    stay apart; a part found again inside an object's box (a head) still goes with the object."""
+    from segmenters.detector import COCO_CLASSES, Detection
+    from segmenters.objects import _boxes_of
+
+    def det(box, score, label="boat"):
+        scores = np.zeros(len(COCO_CLASSES), np.float32)
+        scores[COCO_CLASSES.index(label)] = score
+        return Detection(label, score, box, scores)
+
+    group = det((100, 100, 300, 180), 0.57)
+    left, right = det((98, 102, 210, 178), 0.56), det((180, 110, 300, 175), 0.47)
+    kept = _boxes_of([group, left, right], ("boat",))
+    assert [d.box for d in kept] == [left.box, right.box]
+    horse, head = (
+        det(
+            (
+                0,
+                0,
+                200,
+                150,
+            ),
+            0.6,
+            "horse",
+        ),
+        det((150, 0, 200, 40), 0.4, "horse"),
+    )
+    assert [d.box for d in _boxes_of([horse, head], ("horse",))] == [horse.box]
+    # one box inside the bigger one is a part of it, not a reason to drop it
+    assert [d.box for d in _boxes_of([group, left], ("boat",))] == [group.box]
