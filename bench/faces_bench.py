@@ -18,7 +18,11 @@ original (Lab distance); ``ring_*`` (faces.measures.ring_match): the face skin a
 outside the face (neck, ears, forehead under the hair; a colour model of the face's skin picks it), in the result
 and in the original (``_orig``), colour ``ring_ab``, lightness ``ring_l``, and ``ring_excess``: how far the result's
 face-minus-ring difference lies from the original's (Lab); ``eyes_open``: the eye
-openness the face mesh finds on the result minus the original's) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
+openness the face mesh finds on the result minus the original's; the defects of a pasted face, each for the result
+and the original (``_orig``): ``eye_halo``, the brighter eye's halo over the lashes (faces.measures.eye_halo),
+``lip_outline``, the share of the skin around the lips that is a dark grey line (faces.measures.lip_outline), and
+``brow_texture``, the flatter brow's hair-strand texture (faces.measures.brow_texture; a flat band reads about half
+the photo's)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
 runs; ``cpu_seconds_min``: the same face's CPU seconds of the editor's thread, which a busy host inflates less than
 wall time: compare branches with it when others share the machine). Then what
 one checked try costs on a 100 px face, part by part (``one_try_100px``).
@@ -172,7 +176,7 @@ def main() -> None:
     from editors.anonymize import EXPRESSION_LIMIT, VERIFY_MARGIN, AnonymizeEditor
     from faces.detect import find_faces
     from faces import recognizer
-    from faces.measures import identity_distance, look, ring_match
+    from faces.measures import brow_texture, eye_halo, identity_distance, lip_outline, look, ring_match
     from tests import photos
     from tests.test_faces import assemble_group, changed_region, load_real
 
@@ -240,6 +244,13 @@ def main() -> None:
             looks = look(img, out, f) if swapped and f.mesh is not None else None
             if looks is not None:  # the face's skin against the person's own skin around it (neck, ears)
                 looks.update(ring_match(img, out, f) or {})
+                # defects of a pasted face, photo and swap side by side (faces.measures): a bright halo over the
+                # lashes (the higher eye), a dark grey line around the lips, flat brows (the lower brow's texture)
+                for key, fn, pick in (("eye_halo", eye_halo, max), ("brow_texture", brow_texture, min)):
+                    looks[key] = round(pick(fn(out, f)), 2)
+                    looks[f"{key}_orig"] = round(pick(fn(img, f)), 2)
+                looks["lip_outline"] = round(lip_outline(out, f), 4)
+                looks["lip_outline_orig"] = round(lip_outline(img, f), 4)
             row = {
                 "photo": name,
                 "face": f.index,
@@ -322,6 +333,12 @@ def main() -> None:
                     "ring_l",
                     "ring_l_orig",
                     "ring_excess",
+                    "eye_halo",
+                    "eye_halo_orig",
+                    "lip_outline",
+                    "lip_outline_orig",
+                    "brow_texture",
+                    "brow_texture_orig",
                 )
             },
             "seconds_per_face": stats([r["seconds"] for r in rs]),

@@ -130,6 +130,9 @@ ANTI_CLIP = 30.0  # grey levels: the reflected difference is capped (a dark glas
 ANTI_SMOOTH = 1.2  # px on the 256x320 canvas: the reflected difference is taken without its finest detail
 ANTI_BRIGHT = 12.0  # grey levels: the anti-face is at most this much lighter than the mean face anywhere
 ANTI_BROAD = 12.0  # px on the canvas: ... and without its broad shading (the photo's own light stays)
+ANTI_STRANDS = 0.5  # x the brow's depth below the skin: the spread of the hair strands drawn into the mean's brows
+ANTI_STRAND_LENGTH = 0.03  # x the canvas face's size: the strands' length (brow_strands)
+ANTI_STRAND_TILT = 25.0  # degrees: the strands rise this much off the brow's line towards its outer end
 
 
 @lru_cache(maxsize=1)
@@ -152,6 +155,39 @@ def mean_face() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     mesh = np.load(GALLERY_DIR / entries[0]["mesh"]).astype(np.float32)
     images = [load_photo(str(GALLERY_DIR / e["file"])).pixels.astype(np.float32) for e in entries]
     return np.mean(images, axis=0), mesh, triangulate(mesh)
+
+
+@lru_cache(maxsize=1)
+def brow_strands() -> np.ndarray:
+    """Hair strands for the mean face's brows (float32 grey levels on its canvas, 0 outside the brows): a fixed noise
+    (seed 0) smeared along each brow (a line kernel ``ANTI_STRAND_LENGTH`` x the canvas face's size long, at the brow's
+    own slope turned ``ANTI_STRAND_TILT`` up towards its outer end), of unit spread inside the brow, its light side cut
+    at half a spread (dark hairs, no light streaks) and its mean taken off, times how much darker than the face's median skin the mean is there. The
+    mean face's brows are an average of several people's: a smooth band without hairs, pasted as a flat slab
+    (faces.measures.brow_texture). No one's brows: the same strands for every face."""
+    mean, mesh, _ = mean_face()
+    h, w = mean.shape[:2]
+    noise = np.random.default_rng(0).standard_normal((h, w)).astype(np.float32)
+    length = max(3, int(round(ANTI_STRAND_LENGTH * face_from_mesh(mesh).size)) | 1)
+    c = length // 2
+    out = np.zeros((h, w), np.float32)
+    for idx, outwards in ((LEFT_BROW, 1.0), (RIGHT_BROW, -1.0)):  # LEFT_BROW is the image-right brow
+        vx, vy = cv2.fitLine(mesh[idx][:, :2].astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()[:2]
+        angle = np.arctan2(vy, vx) if vx >= 0 else np.arctan2(-vy, -vx)
+        angle -= outwards * np.deg2rad(ANTI_STRAND_TILT)  # rising (y up) towards the outer end
+        vx, vy = float(np.cos(angle)), float(np.sin(angle))
+        kernel = np.zeros((length, length), np.float32)
+        ends = np.round([[c - c * vx, c - c * vy], [c + c * vx, c + c * vy]]).astype(int)
+        cv2.line(kernel, tuple(map(int, ends[0])), tuple(map(int, ends[1])), 1.0, 1)
+        hairs = cv2.filter2D(noise, -1, kernel / kernel.sum())
+        inside = np.zeros((h, w), np.uint8)
+        cv2.fillConvexPoly(inside, cv2.convexHull(np.round(mesh[idx]).astype(np.int32)), 1)
+        m = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), 1.0) > 0.5
+        v = np.minimum(hairs[m] / (hairs[m].std() + 1e-6), 0.5)  # dark hairs on the brow's tone: no light streaks
+        out[m] = v - v.mean()
+    light = cv2.GaussianBlur(mean @ np.array([0.299, 0.587, 0.114], np.float32), (0, 0), 1.5)
+    depth = np.clip(np.median(light[polygon_mask(mean.shape, mesh[FACE_OVAL])]) - light, 0.0, None)
+    return out * depth
 
 
 def anti_target(
@@ -204,6 +240,7 @@ def anti_target(
     brows_w = cv2.GaussianBlur(cv2.dilate(brows, np.ones((7, 7), np.uint8)).astype(np.float32), (0, 0), 2.0)
     diff = diff - brows_w * np.minimum(diff, 0.0)
     anti = mean + strength * diff[..., None]
+    anti += (ANTI_STRANDS * brows_w * brow_strands())[..., None]  # the mean's brows are a smooth band: hairs drawn in
     # the eyes are not reflected: a dark iris turns pale (glassy eyes); they come from ``detail`` (sharp) or
     # stay the mean's, only ever darker
     eyes = np.zeros(oval.shape, np.uint8)

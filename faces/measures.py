@@ -185,6 +185,72 @@ def eye_openness(mesh: np.ndarray) -> tuple[float, float]:
     return out[0], out[1]
 
 
+def eye_halo(rgb: np.ndarray, face: Face) -> tuple[float, float]:
+    """How far the brightest pixels around each eye stand out of their neighbourhood (image-left eye first): the 99th
+    percentile, over a ring 0.06 x face size wide around the eye's outline (lids, lashes, the crease; not the eye's own
+    white and catchlights), of each pixel's grey
+    level minus its 5 x 5 median. A halo (a white line drawn over the lashes by too strong a sharpening) reads
+    high; compare a result with its original."""
+    from faces.landmarks import LEFT_EYE, RIGHT_EYE
+
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its eyes cannot be measured")
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    lift = grey.astype(np.float32) - cv2.medianBlur(grey, 5)
+    k = max(3, 2 * round(0.06 * face.size) + 1)
+    out = []
+    for idx in (RIGHT_EYE, LEFT_EYE):  # RIGHT_EYE (33..133) is the image-left eye
+        m = np.zeros(grey.shape, np.uint8)
+        cv2.fillConvexPoly(m, cv2.convexHull(np.round(face.mesh[idx]).astype(np.int32)), 1)
+        ring = (cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0) & (m == 0)
+        out.append(float(np.percentile(lift[ring], 99)))
+    return out[0], out[1]
+
+
+BROW_BAND = 0.03  # x face size: brow_texture's high-pass takes what a Gaussian of this sigma smooths away
+
+
+def brow_texture(rgb: np.ndarray, face: Face) -> tuple[float, float]:
+    """How much hair-strand texture each brow has (image-left brow first): the spread (std, grey levels) inside the
+    brow's outline (the convex hull of the mesh's brow points) of the grey image minus its Gaussian blur at
+    ``BROW_BAND`` x face size (at least 1 px). A photo's brows read 15-30; a flat brown band (the mean face's
+    blurred brows pasted) reads about half; compare a result with its original."""
+    from faces.landmarks import LEFT_BROW, RIGHT_BROW
+
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its brows cannot be measured")
+    grey = _grey(rgb)
+    hp = grey - cv2.GaussianBlur(grey, (0, 0), max(1.0, BROW_BAND * face.size))
+    out = []
+    for idx in (RIGHT_BROW, LEFT_BROW):  # RIGHT_BROW is the image-left brow
+        m = np.zeros(grey.shape, np.uint8)
+        cv2.fillConvexPoly(m, cv2.convexHull(np.round(face.mesh[idx]).astype(np.int32)), 1)
+        v = hp[m > 0]
+        out.append(float(v.std()) if v.size >= 8 else 0.0)
+    return out[0], out[1]
+
+
+def lip_outline(rgb: np.ndarray, face: Face) -> float:
+    """The share of the skin around the lips (a ring 0.08 x face size wide around the mesh's lips) that is a dark grey
+    line: darker than the face's skin (:func:`skin_region`, median L) by more than 15 L and under 0.6 of its chroma.
+    Lips pasted with a soft edge of their own darker band drew such a line around a new mouth's corners; compare a
+    result with its original (a photo's own mouth corners read here too)."""
+    from faces.masks import mesh_parts
+
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its lips cannot be measured")
+    lips = mesh_parts(rgb.shape[:2], face.mesh)[1]["lips"].astype(np.uint8)
+    k = 2 * round(0.08 * face.size) + 1
+    ring = (cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0) & (lips == 0)
+    skin = skin_region(rgb.shape, face.mesh, face.size)
+    if not ring.any() or skin.sum() < 16:
+        return 0.0
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    line = (lab[..., 0] < np.median(lab[..., 0][skin]) - 15.0) & (chroma < 0.6 * np.median(chroma[skin]))
+    return float(line[ring].mean())
+
+
 def skin_region(shape: tuple[int, ...], mesh: np.ndarray, size: float) -> np.ndarray:
     """Bool mask (``shape``'s height and width): the face oval pulled in by 0.06 x face size, without the eyes,
     brows, lips and nostrils (grown by 0.05 x face size): cheeks, forehead, nose bridge, chin. Where skin

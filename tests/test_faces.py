@@ -452,7 +452,8 @@ def test_anti_face_is_far_from_the_face_and_photo_like(real, faces):
 
 def test_anti_face_brows_are_never_darker_than_the_mean_faces(real, faces):
     """Grace Hopper's grey brows reflected through the mean face used to come out heavy and black: the anti-face's
-    brows are at most as dark as the mean face's (a dark-browed face's may still turn paler)."""
+    brows are at most as dark as the mean face's (a dark-browed face's may still turn paler). Their tone is compared
+    smoothed over the hair strands drawn into them (faces.gallery.brow_strands: dark hairs, zero on average)."""
     from faces.gallery import anti_target, mean_face
     from faces.landmarks import LEFT_BROW, RIGHT_BROW
 
@@ -464,8 +465,11 @@ def test_anti_face_brows_are_never_darker_than_the_mean_faces(real, faces):
     inside = brows > 0
     for name in ("grace_hopper", "astronaut"):
         t = anti_target(real[name], faces[name][0])
-        darker = (mean @ grey)[inside] - (t.image.astype(np.float32) @ grey)[inside]
-        assert np.percentile(darker, 90) < 4.0, (name, np.percentile(darker, [50, 90]))
+        tone = cv2.GaussianBlur(mean @ grey, (0, 0), 3.0) - cv2.GaussianBlur(
+            t.image.astype(np.float32) @ grey, (0, 0), 3.0
+        )
+        darker = tone[inside]
+        assert np.percentile(darker, 90) < 4.0 and darker.mean() < 0.5, (name, np.percentile(darker, [50, 90]))
 
 
 def _swap_seam(img, f, target_name):
