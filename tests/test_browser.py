@@ -199,9 +199,14 @@ def test_anonymize_everyone(page, app_url, hopper_path, artifacts):
         page.wait_for_timeout(800)
         after = _canvas_pixels(page, artifacts / "browser-anonymized.png")
         h, w = after.shape[:2]
+        # the photo's element sits at a sub-pixel offset that moves with the status line's length and the scroll
+        # (its column is sticky), so the two captures may be one pixel apart: align them on the corner first
+        corner = (slice(2, int(0.1 * h)), slice(2, int(0.1 * w)))
+        shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+        dy, dx = min(shifts, key=lambda d: np.abs(np.roll(after, d, (0, 1))[corner] - original[corner]).mean())
+        after = np.roll(after, (dy, dx), (0, 1))
         face = (slice(int(0.30 * h), int(0.50 * h)), slice(int(0.38 * w), int(0.62 * w)))  # eyes to mouth
         assert np.abs(after[face] - original[face]).mean() > 4, "the face changed"
-        corner = (slice(0, int(0.1 * h)), slice(0, int(0.1 * w)))
         assert np.abs(after[corner] - original[corner]).mean() < 2, "the flag in the corner did not"
         assert "#1 anonymize on all faces" in page.locator("#facet-layers").inner_text()
     except Exception:
