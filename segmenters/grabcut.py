@@ -443,7 +443,7 @@ class GrabCutSegmenter:
             for d in prepared.boxes
             if d.score >= MIN_SCORE and d.box[0] <= x < d.box[2] and d.box[1] <= y < d.box[3]
         ]
-        from segmenters.objects import box_fill, box_mask
+        from segmenters.objects import box_fill, box_mask, box_overlap
 
         around = [b for b in around if box_fill(hit, b) >= 0.15]
         if not around:
@@ -452,16 +452,12 @@ class GrabCutSegmenter:
         kind = next(d.label for d in prepared.boxes if d.box == box)
         zone = box_mask((h, w), box, CLAIM_MARGIN)
         inside = box_mask((h, w), box)
-        others = np.zeros((h, w), bool)
-        for p in prepared.parts:
-            if p.kind == "thing" and not p.mask[y, x]:
-                others |= p.mask
+        others = self._other_things(prepared, x, y)
         for d in prepared.boxes:  # what another object's box holds (down to the weak boxes: the zebra's rump is boxed
             # 0.20 zebra and 0.15 giraffe; the dark horse beside the white one) is not claimed by colour alone,
             # unless that box holds the object's own box (the giraffe's, for the zebra's legs) or is a box of its kind
             # inside its box (the object found again, or its head)
-            bx0, by0, bx1, by1 = d.box
-            holds = max(0.0, min(x1, bx1) - max(x0, bx0)) * max(0.0, min(y1, by1) - max(y0, by0))
+            holds = box_overlap(box, d.box)
             own = d.label == kind and box_fill(inside, d.box) >= 0.8  # the object found again, or a part of it
             if d.box != box and not own and holds < 0.8 * (x1 - x0) * (y1 - y0):
                 box_mask((h, w), d.box, out=others)
@@ -492,6 +488,15 @@ class GrabCutSegmenter:
         big[0] = False
         return big[comp]
 
+    @staticmethod
+    def _other_things(prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray:
+        """Bool (working size): the labelled things' pixels but those of the thing(s) at (x, y)."""
+        others = np.zeros(prepared.small.shape[:2], bool)
+        for p in prepared.parts:
+            if p.kind == "thing" and not p.mask[y, x]:
+                others |= p.mask
+        return others
+
     def _split(self, prepared: GrabCutPrepared, hit: np.ndarray, keep: np.ndarray, x: int, y: int) -> np.ndarray:
         """Bool (working size): the selected pixels (``keep``) that go with the object an exclude click at (x, y) hit
         (``hit``, a labelled thing's piece there), found by parting the selection in two with GrabCut whose colour
@@ -507,11 +512,7 @@ class GrabCutSegmenter:
         own, rest = hit & keep, keep & ~hit
         if own.sum() < SPLIT_MIN or rest.sum() < SPLIT_MIN:
             return none
-        others = np.zeros((h, w), bool)
-        for p in prepared.parts:
-            if p.kind == "thing" and not p.mask[y, x]:
-                others |= p.mask
-        others &= rest
+        others = self._other_things(prepared, x, y) & rest
         far = cv2.distanceTransform((~hit).view(np.uint8), cv2.DIST_L2, 3) > SPLIT_NEAR * min(h, w)
         seed = np.full((h, w), cv2.GC_BGD, np.uint8)
         seed[rest] = cv2.GC_PR_FGD  # what no thing holds starts with the object (the zebra's rump behind the giraffe)

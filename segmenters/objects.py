@@ -471,26 +471,10 @@ def _boxes_of(detections: list[Detection], classes: tuple[str, ...]) -> list[Det
     kept: list[Detection] = []
     for d in cand:
         cls, score = best(d)
-        x0, y0, x1, y1 = d.box
-        own = max(1e-6, (x1 - x0) * (y1 - y0))
-        part = False
-        for k in kept:
-            ix = max(0.0, min(x1, k.box[2]) - max(x0, k.box[0]))
-            iy = max(0.0, min(y1, k.box[3]) - max(y0, k.box[1]))
-            if ix * iy >= CONTAINED * own and float(k.scores[cls]) >= 0.5 * score:
-                part = True
-                break
-        if not part:
+        own = box_area(d.box)
+        if not any(box_overlap(d.box, k.box) >= CONTAINED * own and float(k.scores[cls]) >= 0.5 * score for k in kept):
             kept.append(d)
     return kept
-
-
-def _inter(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-
-
-def _area(b: tuple[float, float, float, float]) -> float:
-    return max(1e-6, (b[2] - b[0]) * (b[3] - b[1]))
 
 
 def _group_box(d: Detection, cand: list[Detection]) -> bool:
@@ -503,14 +487,16 @@ def _group_box(d: Detection, cand: list[Detection]) -> bool:
         c.box
         for c in cand
         if c is not d
-        and _inter(c.box, d.box) >= CONTAINED * _area(c.box)
-        and _area(c.box) >= GROUP_SHARE * _area(d.box)
+        and box_overlap(c.box, d.box) >= CONTAINED * box_area(c.box)
+        and box_area(c.box) >= GROUP_SHARE * box_area(d.box)
     ]
     for i, a in enumerate(inner):
         for b in inner[i + 1 :]:
-            both = _inter(a, b)
-            union = _area(a) + _area(b) - both
-            if both < GROUP_IOU * union and _inter(a, d.box) + _inter(b, d.box) - both >= GROUP_COVER * _area(d.box):
+            both = box_overlap(a, b)
+            union = box_area(a) + box_area(b) - both
+            if both < GROUP_IOU * union and box_overlap(a, d.box) + box_overlap(
+                b, d.box
+            ) - both >= GROUP_COVER * box_area(d.box):
                 return True
     return False
 
@@ -543,10 +529,8 @@ def herd_boxes(
     def best(d: Detection) -> tuple[str, float]:
         return _animal_best(d)
 
-    def inside(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-        ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-        iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-        return ix * iy / max(1e-6, (a[2] - a[0]) * (a[3] - a[1]))
+    def inside(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+        return box_overlap(a, b) / box_area(a)
 
     def area(b: tuple[float, ...]) -> float:
         return (b[2] - b[0]) * (b[3] - b[1])
@@ -670,6 +654,16 @@ def box_fill(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
     return float(mask[y0:y1, x0:x1].mean())
 
 
+def box_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """The area (pixels) two boxes (XYXY) share."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def box_area(b: tuple[float, float, float, float]) -> float:
+    """A box's (XYXY) area, at least 1e-6 (a share of it is never a division by zero)."""
+    return max(1e-6, (b[2] - b[0]) * (b[3] - b[1]))
+
+
 def box_mask(
     shape: tuple[int, int], box: tuple[float, float, float, float], margin: float = 0.0, out: np.ndarray | None = None
 ) -> np.ndarray:
@@ -711,9 +705,9 @@ def animal_class(
     for p in pieces:
         rows, cols = np.flatnonzero(p.any(axis=1)), np.flatnonzero(p.any(axis=0))
         boxes.append((rows[0], rows[-1] + 1, cols[0], cols[-1] + 1))
-    box_area = [(y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in boxes]
+    areas = [(y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in boxes]  # (these boxes are rows, cols: not box_area's XYXY)
     zooms = [ZOOM_RUNS] if zooms is None else zooms
-    zoomed = [int(i) for i in np.argsort(box_area)[::-1] if box_area[i] < ZOOM_MAX * h * w]
+    zoomed = [int(i) for i in np.argsort(areas)[::-1] if areas[i] < ZOOM_MAX * h * w]
     zoomed = zoomed[: max(0, zooms[0])] if len(pieces) > 1 else []
     zooms[0] -= len(zoomed)
     total = np.zeros(len(VOC_ANIMALS), np.float64)
