@@ -939,10 +939,103 @@ def packaged_model(name: str, loader: Callable[[Any], Any]) -> tuple[Any, thread
     return manager.packaged(name, loader), manager.lock("packaged:" + name)
 
 
-def tflite_interpreter(path: Any) -> Any:
+def tflite_model(path: Any) -> Any:
+    """The tflite file at ``path`` as an editable flatbuffer object (``ai_edge_litert``'s schema ``ModelT``)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    buf = Path(path).read_bytes()
+    return schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(buf, 0))
+
+
+def op_name(model: Any, op: Any) -> str:
+    """The builtin operator's name (``"CONV_2D"``, ...) of ``op`` in ``model`` (a ``ModelT``)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    code = model.operatorCodes[op.opcodeIndex]
+    number = max(code.builtinCode, code.deprecatedBuiltinCode)
+    return next((k for k, v in vars(schema.BuiltinOperator).items() if v == number and not k.startswith("_")), "")
+
+
+def fold_dilations(model: Any) -> int:
+    """Fold each SPACE_TO_BATCH_ND -> (DEPTHWISE_)CONV_2D -> BATCH_TO_SPACE_ND chain of ``model`` (a ``ModelT``,
+    edited in place) into the one dilated convolution it computes; the number folded. The TF converter writes an
+    atrous convolution (DeepLab's) this way; XNNPACK cannot take the two reshuffles, so each chain splits the graph
+    between XNNPACK and TFLite's own kernels and copies the feature map twice. A chain is folded only when it is
+    exactly a stride-1, VALID convolution on a block-``d`` reshuffle padded by the dilated kernel's SAME padding
+    (``d * (k - 1) // 2`` before) and cropped back to the input's size: then the dilated SAME convolution gives the
+    same numbers (tests/test_models.py checks the packaged nets' outputs)."""
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as schema
+
+    graph = model.subgraphs[0]
+    made = {o: op for op in graph.operators for o in op.outputs}
+    uses: dict[int, int] = {}
+    for op in graph.operators:
+        for i in op.inputs:
+            uses[i] = uses.get(i, 0) + 1
+
+    def const(i: int) -> Any:
+        data = model.buffers[graph.tensors[i].buffer].data
+        return None if data is None else np.frombuffer(bytes(bytearray(data)), np.int32)
+
+    drop: set[int] = set()
+    for b2s in graph.operators:
+        if op_name(model, b2s) != "BATCH_TO_SPACE_ND":
+            continue
+        conv = made.get(int(b2s.inputs[0]))
+        s2b = made.get(int(conv.inputs[0])) if conv is not None else None
+        if (
+            s2b is None
+            or op_name(model, s2b) != "SPACE_TO_BATCH_ND"
+            or op_name(model, conv)
+            not in (
+                "CONV_2D",
+                "DEPTHWISE_CONV_2D",
+            )
+        ):
+            continue
+        opts = conv.builtinOptions
+        block, pads, crops = const(int(s2b.inputs[1])), const(int(s2b.inputs[2])), const(int(b2s.inputs[2]))
+        if block is None or pads is None or crops is None or const(int(b2s.inputs[1])) is None:
+            continue
+        kh, kw = (int(v) for v in graph.tensors[int(conv.inputs[1])].shape[1:3])
+        src, dst = graph.tensors[int(s2b.inputs[0])].shape, graph.tensors[int(b2s.outputs[0])].shape
+        ok = (
+            uses.get(int(conv.inputs[0])) == 1
+            and uses.get(int(b2s.inputs[0])) == 1
+            and list(const(int(b2s.inputs[1]))) == list(block)
+            and opts.padding == schema.Padding.VALID
+            and (opts.strideH, opts.strideW, opts.dilationHFactor, opts.dilationWFactor) == (1, 1, 1, 1)
+            and list(pads[[0, 2]]) == [block[0] * (kh - 1) // 2, block[1] * (kw - 1) // 2]
+            and list(crops[[0, 2]]) == [0, 0]
+            and list(src[:3]) == list(dst[:3])
+        )
+        if not ok:
+            continue
+        conv.inputs = np.array([s2b.inputs[0], *conv.inputs[1:]], np.int32)
+        conv.outputs = np.array([b2s.outputs[0]], np.int32)
+        opts.padding = schema.Padding.SAME
+        opts.dilationHFactor, opts.dilationWFactor = int(block[0]), int(block[1])
+        drop |= {id(s2b), id(b2s)}
+    graph.operators = [op for op in graph.operators if id(op) not in drop]
+    return len(drop) // 2
+
+
+def tflite_interpreter(path: Any, edit: Callable[[Any], Any] | None = None) -> Any:
+    """A 2-thread tflite interpreter for the file at ``path``, its atrous convolutions folded
+    (:func:`fold_dilations`), and ``edit`` (a function that changes the ``ModelT`` in place) applied first."""
+    import flatbuffers
     from ai_edge_litert.interpreter import Interpreter
 
-    it = Interpreter(model_path=str(path), num_threads=2)
+    model = tflite_model(path)
+    if edit is not None:
+        edit(model)
+    if fold_dilations(model) or edit is not None:
+        builder = flatbuffers.Builder(Path(path).stat().st_size + 4096)
+        builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+        it = Interpreter(model_content=bytes(builder.Output()), num_threads=2)
+    else:
+        it = Interpreter(model_path=str(path), num_threads=2)
     it.allocate_tensors()
     return it
 

@@ -337,26 +337,18 @@ def ade_logits_interpreter(path: Any) -> Any:
     """The ADE net's tflite interpreter with its trailing bilinear upsamples cut off: it answers the decoder's logits
     (1, 129, 129, 151) for a 513 px input, one every ``ADE_STRIDE`` pixels (the file's own output is that map
     upsampled with aligned corners, so its every 4th pixel is exactly these numbers), in half the time."""
-    import flatbuffers
-    from ai_edge_litert import schema_py_generated as schema
-    from ai_edge_litert.interpreter import Interpreter
+    from core.models import op_name, tflite_interpreter
 
-    buf = Path(path).read_bytes()
-    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(buf, 0))
-    graph = model.subgraphs[0]
-    resize = schema.BuiltinOperator.RESIZE_BILINEAR
-    while len(graph.outputs) == 1 and graph.operators:
-        last = graph.operators[-1]
-        code = model.operatorCodes[last.opcodeIndex]
-        if max(code.builtinCode, code.deprecatedBuiltinCode) != resize or list(last.outputs) != list(graph.outputs):
-            break
-        graph.outputs = [int(last.inputs[0])]
-        graph.operators = graph.operators[:-1]
-    builder = flatbuffers.Builder(len(buf) + 4096)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    it = Interpreter(model_content=bytes(builder.Output()), num_threads=2)
-    it.allocate_tensors()
-    return it
+    def cut(model: Any) -> None:
+        graph = model.subgraphs[0]
+        while len(graph.outputs) == 1 and graph.operators:
+            last = graph.operators[-1]
+            if op_name(model, last) != "RESIZE_BILINEAR" or list(last.outputs) != list(graph.outputs):
+                break
+            graph.outputs = [int(last.inputs[0])]
+            graph.operators = graph.operators[:-1]
+
+    return tflite_interpreter(path, cut)
 
 
 def _ade_logit_probs(x: np.ndarray, rows: slice, cols: slice, mirrored: bool = False) -> np.ndarray:

@@ -184,6 +184,35 @@ def test_the_cut_ade_net_answers_exactly_every_4th_pixel_of_the_file(nets_here):
     assert np.allclose(outs[0][::4, ::4], outs[1], atol=1e-4)
 
 
+def test_folding_the_atrous_convolutions_changes_no_number(nets_here):
+    """Both DeepLab files write each atrous convolution as SPACE_TO_BATCH -> conv -> BATCH_TO_SPACE, which XNNPACK
+    cannot take; the interpreters Facet runs fold the ten chains of each into dilated convolutions. The folded nets
+    answer the same numbers as the files as they are (the whole output, on two photos)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from core.assets import packaged_path
+    from core.models import fold_dilations, op_name, tflite_interpreter, tflite_model
+    from tests import photos
+
+    for name in (nets.ADE, nets.VOC):
+        model = tflite_model(packaged_path(name))
+        assert fold_dilations(model) == 10
+        assert not {"SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"} & {
+            op_name(model, op) for op in model.subgraphs[0].operators
+        }
+        folded = tflite_interpreter(packaged_path(name))
+        plain = Interpreter(model_path=str(packaged_path(name)), num_threads=2)
+        plain.allocate_tensors()
+        for photo in ("china", "t1"):
+            x, _, _ = nets._deeplab_input(photos.load(photo))
+            outs = []
+            for it in (plain, folded):
+                it.set_tensor(it.get_input_details()[0]["index"], x[None])
+                it.invoke()
+                outs.append(it.get_tensor(it.get_output_details()[0]["index"]))
+            assert outs[0].shape == outs[1].shape and np.allclose(outs[0], outs[1], atol=1e-5), (name, photo)
+
+
 def test_weak_water_joins_only_where_it_touches_sure_water():
     """Hysteresis: pixels with some water probability join the water they are connected to; the same
     probability elsewhere (a blurred guardrail far from any water) stays what it was."""
