@@ -984,15 +984,9 @@ def fold_dilations(model: Any) -> int:
             continue
         conv = made.get(int(b2s.inputs[0]))
         s2b = made.get(int(conv.inputs[0])) if conv is not None else None
-        if (
-            s2b is None
-            or op_name(model, s2b) != "SPACE_TO_BATCH_ND"
-            or op_name(model, conv)
-            not in (
-                "CONV_2D",
-                "DEPTHWISE_CONV_2D",
-            )
-        ):
+        if conv is None or s2b is None or op_name(model, s2b) != "SPACE_TO_BATCH_ND":
+            continue
+        if op_name(model, conv) not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             continue
         opts = conv.builtinOptions
         block, pads, crops = const(int(s2b.inputs[1])), const(int(s2b.inputs[2])), const(int(b2s.inputs[2]))
