@@ -44,6 +44,8 @@ KEEP_FACELESS = False
 MIN_FACELESS = 0.02
 MIN_FACELESS_PROB = 0.75
 MIN_PART = 0.002
+MIN_BOXED = 0.5  # a part without a face is a person only when this share of it lies in the detector's person boxes
+BOX_SLACK = 0.1  # ... each widened by this share of its width and height on every side
 ADE_PERSON_P = 0.7  # an ADE20K person piece no other net saw is a person when its mean probability is this high
 SELFIE_VETO = 0.3
 CROP_MAX = 8  # faceless people redrawn by the selfie net on a crop of their own, at most ...
@@ -101,12 +103,18 @@ def person_probability(work: np.ndarray, faces: list) -> np.ndarray:
 
 
 def split_people(
-    mask: np.ndarray, faces: list, prob: np.ndarray | None = None, evidence: np.ndarray | None = None
+    mask: np.ndarray,
+    faces: list,
+    prob: np.ndarray | None = None,
+    evidence: np.ndarray | None = None,
+    boxed: np.ndarray | None = None,
 ) -> People:
     """Split a person mask (bool, work size) into people using the faces (``segmenters.faces.Face``).
 
     A part without a face is kept when ``evidence`` (a trained person mask, e.g. the VOC net's) covers at
-    least ``MIN_VOC_SHARE`` of it."""
+    least ``MIN_VOC_SHARE`` of it, and, with ``boxed`` (bool: where the detector boxes a person, see
+    :func:`person_boxes`), when at least ``MIN_BOXED`` of it lies in those boxes: a reddish stain on a wall that both
+    segmentation nets call a person is no person the detector sees."""
     h, w = mask.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     pieces: list[tuple[np.ndarray, list[int]]] = []
@@ -118,7 +126,8 @@ def split_people(
         owned = [i for i, f in enumerate(faces) if _face_in(part, f)]
         if not owned:
             confident = prob is None or float(prob[part].mean()) >= MIN_FACELESS_PROB
-            if evidence is not None and float(evidence[part].mean()) >= MIN_VOC_SHARE:
+            seen = boxed is None or float(boxed[part].mean()) >= MIN_BOXED
+            if evidence is not None and float(evidence[part].mean()) >= MIN_VOC_SHARE and seen:
                 pieces.append((part, []))
             elif KEEP_FACELESS and area >= MIN_FACELESS * h * w and confident:
                 pieces.append((part, []))
@@ -141,6 +150,21 @@ def split_people(
         for i in owned:
             people.face_owner[i] = k
     return people
+
+
+def person_boxes(ctx: ParseContext) -> np.ndarray | None:
+    """Where the COCO detector (segmenters/detector.py) boxes a person on the working copy, each box widened by
+    ``BOX_SLACK`` (bool, work size); None when the detector is not here (then no part is dropped for want of one)."""
+    from segmenters.detector import available, ctx_detections
+    from segmenters.objects import box_mask
+
+    if not available():
+        return None
+    out = np.zeros(ctx.work.shape[:2], bool)
+    for d in ctx_detections(ctx):
+        if d.label == "person":
+            box_mask(out.shape, d.box, BOX_SLACK, out=out)
+    return out
 
 
 def _merge_fragments(
@@ -392,7 +416,7 @@ class PersonParser:
                     mask = with_matte(mask, alpha, faces, things.animals)
                     if alpha is not None:  # their outline is the matte's: they get its soft edge (parsing.assemble)
                         ctx.cache["matte_people"] = mask & portrait_people(mask, faces)
-                people = split_people(mask, faces, prob, evidence=evidence)
+                people = split_people(mask, faces, prob, evidence=evidence, boxed=person_boxes(ctx))
                 parts = [Part("person", m, FUSED_SOURCE, None, person=i) for i, m in enumerate(people.masks)]
                 return ParseOutput(parts=parts, data=people, source=FUSED_SOURCE)
         except ModelUnavailable:

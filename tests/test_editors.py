@@ -285,6 +285,32 @@ def test_sky_seed_changes_the_clouds(china):
     assert np.abs(a[m].astype(int) - b[m]).mean() > 2
 
 
+@pytest.mark.parametrize("preset", ["stormy", "cartoon", "winter", "sunset"])
+def test_a_big_sky_drawn_small_and_enlarged_looks_the_same(china, monkeypatch, preset):
+    """On a big crop the new sky is drawn at most ``DRAW_PIXELS`` big and enlarged (a 12 MP sunset: 23 s -> 6 s for
+    the whole edit on a loaded 2-core machine). Its clouds are not the full-size draw's (the noise grid is cut at
+    another size), but it is the same preset: the same mean colour, and no blockier than the full-size draw."""
+    import editors.sky as sky
+
+    img, m = china
+    img = cv2.resize(img, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC)  # a sky of about 1 MP
+    m = cv2.resize(m.view(np.uint8), img.shape[1::-1], interpolation=cv2.INTER_NEAREST).astype(bool)
+    inner = cv2.erode(m.view(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+    ed = EDITORS.build("sky")
+    out = {}
+    for name, pixels in (("full", 10**9), ("small", 250_000)):  # the small one drawn at a quarter of its area
+        monkeypatch.setattr(sky, "DRAW_PIXELS", pixels)
+        out[name] = ed.apply(img, m, {"preset": preset}, 3)
+    means = {k: v[inner].mean(axis=0) for k, v in out.items()}
+    assert np.abs(means["full"] - means["small"]).max() < 8, means
+
+    def rough(x: np.ndarray) -> float:  # mean |Laplacian| of the grey sky: a staircase or blocks would raise it
+        grey = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        return float(np.abs(cv2.Laplacian(grey, cv2.CV_32F))[inner].mean())
+
+    assert rough(out["small"]) <= 1.2 * rough(out["full"]) + 0.2, (rough(out["small"]), rough(out["full"]))
+
+
 def test_sky_presets_differ(china):
     img, m = shrink(*china, 200)
     ed = EDITORS.build("sky")
