@@ -113,3 +113,45 @@ def test_anti_face_brows_have_hair_strands(astronaut):
     out = ed.apply(img, None, {"method": "swap"}, seed=0)
     assert ed.last_report[0]["done"] == "swap to anti-face", ed.last_report[0]
     assert min(brow_texture(out, f)) >= 0.55 * min(brow_texture(img, f))
+
+
+def test_lip_rim_reads_a_light_line_along_the_lips(astronaut):
+    """faces.measures.lip_rim: a light line 1 px outside the astronaut's lips (what the lip-colour step's outward soft
+    edge drew around the composite's 64 px copy of her: 12.4 against the photo's 7.5) raises it by at least 1.4 x."""
+    from faces.measures import lip_rim
+
+    img, f = astronaut
+    before = lip_rim(img, f)
+    drawn = img.copy()
+    lips = f.mesh[LIPS]
+    hull = cv2.convexHull(np.round(lips).astype(np.int32))
+    m = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillConvexPoly(m, hull, 1)
+    edge = (cv2.dilate(m, np.ones((3, 3), np.uint8)) > 0) & (m == 0)
+    drawn[edge] = np.clip(drawn[edge].astype(np.int32) + 40, 0, 255).astype(np.uint8)
+    assert 0 < before < 10, before
+    assert lip_rim(drawn, f) > 1.4 * before, (before, lip_rim(drawn, f))
+
+
+def test_lip_colour_stays_on_the_lips():
+    """faces.blend._lip_colour moves the lips to the photo's lip colour with a soft edge about their own outline: the
+    skin pixel just outside them takes at most two fifths of that change, the skin two pixels out none (grown by a
+    pixel before the blur, the step took 0.95 of it there and lit a light line along the composite's 64 px face's lips)."""
+    from faces.blend import _lip_colour
+
+    h, w = 48, 64
+    lips = np.zeros((h, w), np.uint8)
+    cv2.ellipse(lips, (32, 24), (16, 6), 0, 0, 360, 1, -1)
+    inside = lips > 0
+    ln = np.zeros((h, w, 3), np.float32)
+    ln[...] = (70.0, 12.0, 18.0)
+    ln[inside] = (50.0, 30.0, 15.0)  # the new lips: darker
+    lo = ln.copy()
+    lo[inside] = (68.0, 25.0, 12.0)  # the photo's: light pink
+    out = _lip_colour(ln.copy(), ln, lo, inside, 64.0)
+    change = out[..., 0] - ln[..., 0]
+    ring1 = (cv2.dilate(lips, np.ones((3, 3), np.uint8)) > 0) & ~inside
+    ring2 = (cv2.dilate(lips, np.ones((5, 5), np.uint8)) > 0) & ~inside & ~ring1
+    assert change[inside].mean() > 10, change[inside].mean()
+    assert change[ring1].max() <= 0.4 * 18, change[ring1].max()  # the lips' step is 18 L (grown first: 0.95 of it)
+    assert np.abs(change[ring2]).max() < 0.05 * 18, np.abs(change[ring2]).max()
