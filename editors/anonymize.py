@@ -80,8 +80,10 @@ from faces.detect import selected_faces
 from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, mesh_for
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
+from faces.occluders import hidden_points, occluders
 from faces.masks import cover_mask, face_mask, frame_lines, inner_alpha, lens_areas, lens_rims, mesh_parts
 from faces.types import Face, normed
+from segmenters.nets import pan_probabilities
 
 log = logging.getLogger(__name__)
 
@@ -503,16 +505,47 @@ def _warp_head(
     return photo
 
 
-def _expression(rgb: np.ndarray, face: Face) -> dict[str, float] | None:
+OCCLUDERS = True  # what lies in front of a face (faces.occluders) stays the photo's, out of the colour statistics
+OCC_PAD = 0.5  # x face size: the crop around the mesh PAN reads (_in_front)
+
+
+def _in_front(pixels: np.ndarray, face: Face) -> np.ndarray | None:
+    """Bool photo-size mask of what lies in front of ``face`` (:func:`faces.occluders.occluders`, from PAN's skin and
+    hair on a crop ``OCC_PAD`` x face size around the mesh); None when nothing does, or PAN is missing (logged)."""
+    if not OCCLUDERS or face.mesh is None:
+        return None
+    x0, y0, x1, y1 = geometry.padded_box(face.mesh, pixels.shape, OCC_PAD * face.size)
+    crop = pixels[y0:y1, x0:x1]
+    try:
+        pan = pan_probabilities(crop)
+    except ModelUnavailable as exc:
+        log.warning("anonymize: occluders not looked for (%s)", exc)
+        return None
+    occ = occluders(crop, face, (x0, y0), pan[0], pan[2])
+    if not occ.any():
+        return None
+    mask = np.zeros(pixels.shape[:2], bool)
+    mask[y0:y1, x0:x1] = occ
+    return mask
+
+
+def _either(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    """The union of two optional bool masks (None when both are None)."""
+    return b if a is None else a if b is None else a | b
+
+
+def _expression(rgb: np.ndarray, face: Face, hidden: np.ndarray | None = None) -> dict[str, float] | None:
     """How far the swap on ``rgb`` moved ``face``'s expression: the mouth / eye / brow landmarks relative to the
     face (:func:`faces.geometry.expression_shift`, fractions of the face size, "max" the largest) and
     ``eyes_opened``: how much more open the more open eye is (lid gap / eye width,
     :func:`faces.measures.eye_openness`; a closed or downcast eye drawn open changes the expression too). One
-    face-mesh run on the result; None when no mesh is found there."""
+    face-mesh run on the result; None when no mesh is found there. ``hidden``: bool photo-size mask of what lies in
+    front of the face (:func:`_in_front`): the landmarks under it are not counted."""
     after = mesh_for(rgb, face)
     if after is None or face.mesh is None:
         return None
-    out = {k: round(v, 4) for k, v in geometry.expression_shift(face.mesh, after, face.size).items()}
+    under = None if hidden is None else hidden_points(face.mesh, hidden)
+    out = {k: round(v, 4) for k, v in geometry.expression_shift(face.mesh, after, face.size, under).items()}
     out["eyes_opened"] = round(max(measures.eye_openness(after)) - max(measures.eye_openness(face.mesh)), 4)
     return out
 
@@ -842,6 +875,7 @@ class AnonymizeEditor(ReportingEditor):
             frames_cpu = 0.0
         if frames is not None:
             out[frames] = clean[frames]
+        front = _in_front(pixels, face)  # a hand, a microphone, a bar: kept on top of every try
         before = out[y0:y1, x0:x1].copy()
         textures: dict[str, Target] = {"far": ranked[0], "next": ranked[1] if len(ranked) > 1 else ranked[0]}
         best: tuple[float, str, np.ndarray, dict | None] | None = None
@@ -880,7 +914,7 @@ class AnonymizeEditor(ReportingEditor):
                 continue  # the shape try would repeat the best try unchanged
             if texture not in textures:
                 textures[texture] = anti_target(
-                    pixels if ANTI_RAW else clean, face, detail=ranked[0].image, unknown=frames
+                    pixels if ANTI_RAW else clean, face, detail=ranked[0].image, unknown=_either(frames, front)
                 )
             target = textures[texture]
             label = " ".join(
@@ -917,6 +951,8 @@ class AnonymizeEditor(ReportingEditor):
                     moved = geometry.head_reshape(moved, face.size, head["width"] * amount, head["chin"] * amount)
                 if shape_amount > 0 or (isinstance(head, dict) and amount > 0):  # the head's edge moves with it
                     photo = _warp_head(out, clean, face, moved, reach, others, (x0, y0, x1, y1), memo)
+                    if front is not None:  # the object in front does not bend with the head
+                        out[front] = clean[front]
                 pasted = mesh_swap(
                     out,
                     photo,
@@ -926,6 +962,7 @@ class AnonymizeEditor(ReportingEditor):
                     rng=rng,
                     teeth=textures["far"] if texture == "anti" else None,  # an anti-face's mouth is a blurred mean
                     memo=memo,
+                    keep=front,
                 )
                 if KEEP_EYES:  # a closed eye stays closed: the photo's own, where the swap drew it
                     eyes.keep_eye_state(out, clean, face.mesh, moved, face.size, pasted)
@@ -933,7 +970,7 @@ class AnonymizeEditor(ReportingEditor):
                     _bound_brows(out, moved, face.size, pasted, own_brows)
                 if brows:
                     _restyle_brows(out, moved, face.size, pasted, float(brows), floor if cand.brow_floor else None)
-                expression = _expression(out, face)
+                expression = _expression(out, face, front)
                 if (amount <= 0 and shape_amount <= 0) or expression is None or _kept(expression) or gain > 1.0:
                     break  # (halved, the stronger proportions would only repeat a try: not valid, next candidate)
                 if amount > 0:

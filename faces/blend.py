@@ -742,6 +742,7 @@ def mesh_swap(
     rng: np.random.Generator | None = None,
     teeth: Target | None = None,
     memo: dict | None = None,
+    keep: np.ndarray | None = None,
 ) -> np.ndarray:
     """Offline swap of one face (in place on ``out``): warp the target face onto this face's mesh, match it
     to the photo (lighting, skin tone, sharpness, grain: :func:`match_photo`) and paste it with a soft
@@ -753,6 +754,10 @@ def mesh_swap(
     teeth are used there (an anti-face's mouth is a blurred mean of others' with this face's own reflected in it).
 
     ``memo``: a dict kept over the tries of one face (:func:`reuse`): the same result, sooner.
+
+    ``keep``: bool photo-size mask of what lies in front of the face (:func:`faces.occluders.occluders`): left as
+    ``out`` has it (the new face fades out over 1.5 px into it), filled from around it in the photo the new face is
+    matched to (the colour, light and mouth steps read no occluder).
 
     Returns the bool photo-size mask of the pixels that may have changed (the face-shaped paste mask).
     """
@@ -794,6 +799,10 @@ def mesh_swap(
         base = paint_out_lines(base, lines, face.size)
         crop[lines] = base[lines]
         mask[y0:y1, x0:x1] |= lines
+    front = None if keep is None or not keep[y0:y1, x0:x1].any() else keep[y0:y1, x0:x1]
+    if front is not None:  # what lies in front of the face: filled from around it in the photo the new face is
+        # matched to (its light, skin and mouth), its anti-aliased edge too
+        base = cv2.inpaint(base, cv2.dilate(front.astype(np.uint8), np.ones((5, 5), np.uint8)), 3, cv2.INPAINT_TELEA)
     gen = rng or np.random.default_rng(0)
     grain = photo_grain(photo, face_mask(photo.shape, face), box, face.size, gen, memo)
     if lines is not None and grain is not None:  # a painted-out frame takes the photo's grain (no smooth patch)
@@ -812,6 +821,9 @@ def mesh_swap(
             )
         )
         skin = _skin(dst, (x0, y0), m.shape, face.size)
+        if front is not None:  # what lies in front of the face is no skin and no lips
+            skin &= ~front
+            lips &= ~front
         warped = match_photo(warped, base, m, face.size, gen, skin, grain, lips, normals)
     if not keep_mouth and mouth is not None:  # the open mouth: the target's teeth over the photo's light layout
         detail = None
@@ -829,6 +841,12 @@ def mesh_swap(
         # fading out at the paste's edge too (full there, it cut the new face off hard: grace_hopper's temple edge)
         cover = cv2.GaussianBlur(cv2.dilate(lines.astype(np.float32), np.ones((3, 3))), (0, 0), 1.5)
         alpha = np.maximum(alpha, cover * inner_alpha(m, max(2.0, FRAME_EDGE * face.size)))
+    if front is not None:  # the object stays on top, over a soft edge 1.5 px into it; the new face fully drawn up to
+        # it (the paste's own fade at the oval's edge let the photo's face show between them: a light seam at the chin)
+        near = cv2.distanceTransform(np.pad((~front).astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+        up = np.clip(1.0 - (near - 2.0) / max(2.0, 0.03 * face.size), 0.0, 1.0) * m
+        alpha = np.maximum(alpha, up.astype(np.float32)) * (1.0 - inner_alpha(front, 1.5))
+        mask[y0:y1, x0:x1] &= ~front
     alpha_paste(crop, warped, m, alpha * float(strength))
     return mask
 

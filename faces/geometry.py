@@ -151,17 +151,29 @@ def similarity_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return np.concatenate([s * r, t[:, None]], 1)
 
 
-def expression_shift(before: np.ndarray, after: np.ndarray, size: float) -> dict[str, float]:
+def expression_shift(
+    before: np.ndarray, after: np.ndarray, size: float, hidden: np.ndarray | None = None
+) -> dict[str, float]:
     """How far the expression landmarks moved between two face meshes, relative to the face.
 
     ``after`` is first aligned onto ``before`` by the similarity transform of their face ovals (so a
     moved or scaled head is not counted), then the mean movement of the mouth, eye and brow points is
     taken, as a fraction of the face size. Returns {"mouth", "eyes", "brows", "max"}.
+
+    ``hidden``: bool (N,), the points hidden in ``before``'s photo (behind a hand, a microphone): left out of the fit
+    and the means (a group all hidden moved 0); the mesh drew them as a guess, and a face pasted over the object
+    lets it find them elsewhere.
     """
-    A = similarity_fit(after[FACE_OVAL].astype(np.float64), before[FACE_OVAL].astype(np.float64))
+    seen = np.ones(len(before), bool) if hidden is None else ~np.asarray(hidden, bool)
+    oval = [i for i in FACE_OVAL if seen[i]]
+    oval = oval if len(oval) >= 6 else FACE_OVAL
+    A = similarity_fit(after[oval].astype(np.float64), before[oval].astype(np.float64))
     aligned = after.astype(np.float64) @ A[:, :2].T + A[:, 2]
     groups = {"mouth": LIPS + MOUTH_INNER, "eyes": LEFT_EYE + RIGHT_EYE, "brows": LEFT_BROW + RIGHT_BROW}
-    out = {k: float(np.linalg.norm(aligned[v] - before[v], axis=1).mean() / max(size, 1.0)) for k, v in groups.items()}
+    out = {}
+    for k, v in groups.items():
+        pts = [i for i in v if seen[i]]
+        out[k] = float(np.linalg.norm(aligned[pts] - before[pts], axis=1).mean() / max(size, 1.0)) if pts else 0.0
     out["max"] = max(out.values())
     return out
 

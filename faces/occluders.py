@@ -1,0 +1,83 @@
+"""What lies in front of a face (a microphone, a cup, a bar, a dark sleeve) inside its oval: the pixels a swap must
+leave as they are, keep out of its colour and light statistics, and whose landmarks the expression check cannot read.
+
+The cue is the skin / hair parser's answer (PAN, ``segmenters.nets.pan_probabilities``, computed by the caller: this
+room imports core/ only) joined with the face's own skin colour and the object's shape: a pixel is in front of the face
+when PAN calls it neither skin nor hair, its colour is far from the skin's (the median Lab colour of the oval's PAN
+skin), and it belongs to a solid piece (it survives an opening ``OCC_OPEN`` x face size wide: glasses frames, brows,
+nostrils and the lips' line do not) that covers a share of the oval and runs out past the oval's edge (an object comes
+from somewhere; the eyes, the open mouth, a shadow in the cheek lie inside). PAN alone is noisy on a face crop (a
+forehead's shine, t1 #5, comes out neither skin nor hair); the colour alone takes beards, lips and shadows; the mesh
+alone sees nothing (it draws a whole face under the object). A skin-coloured hand is not found (PAN calls it skin).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faces.landmarks import FACE_OVAL
+from faces.masks import polygon_mask
+from faces.types import Face
+
+OCC_SKIN = 0.5  # PAN's skin probability under this ...
+OCC_HAIR = 0.5  # ... and its hair probability under this: neither skin nor hair
+OCC_COLOUR = 18.0  # Lab distance (Delta E 76) from the skin's median colour: another colour than the skin's
+OCC_HUE = 0.3  # radians: a brighter piece of another hue than the skin's (a brighter one of its hue is shine)
+OCC_OPEN = 0.07  # x face size: the opening that leaves only solid pieces (glasses frames are ~0.02-0.04 wide)
+OCC_DEEP = 0.1  # x face size: the oval's edge band (a turned face's oval takes in the backdrop there) ...
+OCC_SHARE = 0.03  # ... left out, a piece covers at least this share of the face oval inside it ...
+OCC_OUTSIDE = 0.01  # ... and at least this share of the oval's area of it lies outside the oval
+OCC_EDGE = 0.05  # x face size: the band around a piece where its edge is told from the skin by colour
+
+
+def occluders(crop: np.ndarray, face: Face, origin: tuple[int, int], skin_p: np.ndarray, hair_p: np.ndarray) -> np.ndarray:
+    """Bool mask of ``crop`` (RGB uint8, its top-left at ``origin`` in the photo): the pieces in front of ``face``
+    (see the module's docstring), all False when there are none or the face has no mesh. ``skin_p``, ``hair_p``:
+    PAN's skin and hair probabilities (float HxW of the crop)."""
+    h, w = crop.shape[:2]
+    none = np.zeros((h, w), bool)
+    if face.mesh is None:
+        return none
+    oval = polygon_mask((h, w), face.mesh[FACE_OVAL] - np.array(origin, np.float32))
+    area = int(oval.sum())
+    if area < 64:
+        return none
+    lab = cv2.cvtColor(crop.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    skin = oval & (skin_p >= OCC_SKIN)
+    if skin.sum() < 0.2 * area:  # too little skin seen to know its colour
+        return none
+    tone = np.median(lab[skin], axis=0)
+    far = np.linalg.norm(lab - tone, axis=2) > OCC_COLOUR
+    hue_gap = np.abs(np.angle(np.exp(1j * (np.arctan2(lab[..., 2], lab[..., 1]) - np.arctan2(tone[2], tone[1])))))
+    far &= (lab[..., 0] < tone[0]) | (hue_gap > OCC_HUE)  # a brighter patch of the skin's own hue is shine
+    cand = ((skin_p < OCC_SKIN) & (hair_p < OCC_HAIR) & far).astype(np.uint8)
+    k = max(3, round(OCC_OPEN * face.size) | 1)
+    cand = cv2.morphologyEx(cand, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    n, labels = cv2.connectedComponents(cand, connectivity=8)
+    if n < 2:
+        return none
+    d = max(1, round(OCC_DEEP * face.size))
+    deep = cv2.erode(oval.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * d + 1,) * 2)) > 0
+    inside = np.bincount(labels[deep], minlength=n)
+    outside = np.bincount(labels[~oval], minlength=n)
+    keep = (inside >= OCC_SHARE * area) & (outside >= OCC_OUTSIDE * area)
+    keep[0] = False
+    if not keep.any():
+        return none
+    strong = keep[labels]
+    # PAN's answer is coarse (a 512 px map of a whole crop): at the object's edge the pixels nearer its own colour (the
+    # median of what was found) than the skin's, within ``OCC_EDGE`` x face size of it, are the object too
+    obj = np.median(lab[strong], axis=0)
+    closer = np.linalg.norm(lab - obj, axis=2) < np.linalg.norm(lab - tone, axis=2)
+    b = max(2, round(OCC_EDGE * face.size))
+    band = cv2.dilate(strong.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * b + 1,) * 2)) > 0
+    return strong | (band & closer)
+
+
+def hidden_points(mesh: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Bool (N,): which points of ``mesh`` (N, 2; photo pixels) fall on ``mask`` (bool, photo size)."""
+    h, w = mask.shape
+    x = np.clip(np.round(mesh[:, 0]).astype(int), 0, w - 1)
+    y = np.clip(np.round(mesh[:, 1]).astype(int), 0, h - 1)
+    return mask[y, x]
