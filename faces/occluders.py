@@ -31,7 +31,9 @@ OCC_OUTSIDE = 0.01  # ... and at least this share of the oval's area of it lies 
 OCC_EDGE = 0.05  # x face size: the band around a piece where its edge is told from the skin by colour
 
 
-def occluders(crop: np.ndarray, face: Face, origin: tuple[int, int], skin_p: np.ndarray, hair_p: np.ndarray) -> np.ndarray:
+def occluders(
+    crop: np.ndarray, face: Face, origin: tuple[int, int], skin_p: np.ndarray, hair_p: np.ndarray
+) -> np.ndarray:
     """Bool mask of ``crop`` (RGB uint8, its top-left at ``origin`` in the photo): the pieces in front of ``face``
     (see the module's docstring), all False when there are none or the face has no mesh. ``skin_p``, ``hair_p``:
     PAN's skin and hair probabilities (float HxW of the crop)."""
