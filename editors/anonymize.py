@@ -1007,6 +1007,8 @@ class AnonymizeEditor(ReportingEditor):
             "apparent_age": age,
             "frames_cpu_seconds": round(frames_cpu, 3),  # the frame fill's thread (apply adds it to cpu_seconds)
         }
+        if front is not None:  # the share of the face oval something in front of it hides (kept, not swapped)
+            row["in_front"] = round(float(front[face_mask(pixels.shape, face)].mean()), 3)
         if best is None:
             row.update(
                 self._hide_instead(

@@ -8,7 +8,11 @@ skin), and it belongs to a solid piece (it survives an opening ``OCC_OPEN`` x fa
 nostrils and the lips' line do not) that covers a share of the oval and runs out past the oval's edge (an object comes
 from somewhere; the eyes, the open mouth, a shadow in the cheek lie inside). PAN alone is noisy on a face crop (a
 forehead's shine, t1 #5, comes out neither skin nor hair); the colour alone takes beards, lips and shadows; the mesh
-alone sees nothing (it draws a whole face under the object). A skin-coloured hand is not found (PAN calls it skin).
+alone sees nothing (it draws a whole face under the object).
+
+Not found: a hand (PAN calls a hand skin, a brown one on a pale face too), a white or grey object on a colour photo
+(told from shine by nothing here), anything brighter than the skin on a grey photo. A find covering most of the face
+is not trusted (``OCC_MAX``).
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ OCC_SKIN = 0.5  # PAN's skin probability under this ...
 OCC_HAIR = 0.5  # ... and its hair probability under this: neither skin nor hair
 OCC_COLOUR = 18.0  # Lab distance (Delta E 76) from the skin's median colour: another colour than the skin's
 OCC_HUE = 0.3  # radians: a brighter piece of another hue than the skin's (a brighter one of its hue is shine)
+OCC_CHROMA = 8.0  # Lab chroma: a hue is read only on a pixel this colourful
 OCC_OPEN = 0.07  # x face size: the opening that leaves only solid pieces (glasses frames are ~0.02-0.04 wide)
 OCC_DEEP = 0.1  # x face size: the oval's edge band (a turned face's oval takes in the backdrop there) ...
 OCC_SHARE = 0.03  # ... left out, a piece covers at least this share of the face oval inside it ...
 OCC_OUTSIDE = 0.01  # ... and at least this share of the oval's area of it lies outside the oval
+OCC_MAX = 0.6  # a find covering more of the face oval than this is not trusted (nothing is returned)
 OCC_EDGE = 0.05  # x face size: the band around a piece where its edge is told from the skin by colour
 
 
@@ -52,7 +58,11 @@ def occluders(
     tone = np.median(lab[skin], axis=0)
     far = np.linalg.norm(lab - tone, axis=2) > OCC_COLOUR
     hue_gap = np.abs(np.angle(np.exp(1j * (np.arctan2(lab[..., 2], lab[..., 1]) - np.arctan2(tone[2], tone[1])))))
-    far &= (lab[..., 0] < tone[0]) | (hue_gap > OCC_HUE)  # a brighter patch of the skin's own hue is shine
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    # darker than the skin, or of another hue (with a colour to tell it by); a brighter patch of the skin's own hue or
+    # a greyer one is shine (t1 #5's forehead: PAN calls it neither skin nor hair), so a white cup is not found, and on
+    # a grey photo only what is darker than the skin
+    far &= (lab[..., 0] < tone[0]) | ((hue_gap > OCC_HUE) & (chroma > OCC_CHROMA))
     cand = ((skin_p < OCC_SKIN) & (hair_p < OCC_HAIR) & far).astype(np.uint8)
     k = max(3, round(OCC_OPEN * face.size) | 1)
     cand = cv2.morphologyEx(cand, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
@@ -74,7 +84,10 @@ def occluders(
     closer = np.linalg.norm(lab - obj, axis=2) < np.linalg.norm(lab - tone, axis=2)
     b = max(2, round(OCC_EDGE * face.size))
     band = cv2.dilate(strong.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * b + 1,) * 2)) > 0
-    return strong | (band & closer)
+    found = strong | (band & closer)
+    if (found & oval).sum() > OCC_MAX * area:  # most of the face "hidden": a misread (the skin's colour taken from the
+        return none  # object), not a face to swap around; the swap goes on as without
+    return found
 
 
 def hidden_points(mesh: np.ndarray, mask: np.ndarray) -> np.ndarray:
