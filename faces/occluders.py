@@ -35,6 +35,7 @@ OCC_SHARE = 0.03  # ... left out, a piece covers at least this share of the face
 OCC_OUTSIDE = 0.01  # ... and at least this share of the oval's area of it lies outside the oval
 OCC_MAX = 0.6  # a find covering more of the face oval than this is not trusted (nothing is returned)
 OCC_EDGE = 0.05  # x face size: the band around a piece where its edge is told from the skin by colour
+OCC_CLOSE = 0.05  # x face size: the closing that fills the specks and seams that band leaves in the object
 
 
 def occluders(
@@ -85,6 +86,11 @@ def occluders(
     b = max(2, round(OCC_EDGE * face.size))
     band = cv2.dilate(strong.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * b + 1,) * 2)) > 0
     found = strong | (band & closer)
+    c = max(3, round(OCC_CLOSE * face.size) | 1)  # and the specks and seams left between (no skin dots on the object)
+    found = cv2.morphologyEx(
+        found.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (c, c))
+    )
+    found = found > 0
     if (found & oval).sum() > OCC_MAX * area:  # most of the face "hidden": a misread (the skin's colour taken from the
         return none  # object), not a face to swap around; the swap goes on as without
     return found
