@@ -990,7 +990,10 @@ def test_lips_take_the_photos_own_colour(monkeypatch):
         mask = fb.mesh_swap(out, img, moved, load_target("synthetic_young_narrow_dark"), rng=np.random.default_rng(0))
         assert np.array_equal(out[~mask], img[~mask])
         gaps.append(look(img, out, f)["lips"])
-    assert gaps[0] > 15.0 and gaps[1] < 8.0, gaps
+    # round 9 (h9look): the colour fades in over a pixel inside the lips' outline and none reaches the skin (it lit the
+    # skin beside the lips: a light line, faces.measures.lip_rim); the outline's own pixels keep part of the new lips'
+    # colour, so t1 #1's lips read 10.3 against 5.8 before (off: 40.3)
+    assert gaps[0] > 15.0 and gaps[1] < 12.0, gaps
 
 
 def test_ring_match_reads_the_persons_own_skin_around_the_face(real, faces):
