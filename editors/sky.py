@@ -119,6 +119,17 @@ def _shift_rows(a: np.ndarray, k: int) -> np.ndarray:
     return np.concatenate([a[-k:], np.repeat(a[-1:], -k, 0)], 0)
 
 
+def _sky_rows(mask: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """For a sky ``mask`` (bool HxW): its top row, the row below its lowest, each row's index (float32 Hx1) and ``t``
+    (float32 HxW): 0 at the top of the sky, 1 at its horizon."""
+    h, w = mask.shape
+    rows = np.flatnonzero(mask.any(axis=1))
+    y_top, y_bot = float(rows[0]), float(rows[-1] + 1)
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    t = np.clip((ys - y_top) / max(y_bot - y_top, 1.0), 0, 1)
+    return y_top, y_bot, ys, np.broadcast_to(t, (h, w)).astype(np.float32)
+
+
 def smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
     t = np.clip((x - e0) / max(e1 - e0, 1e-6), 0, 1)
     return t * t * (3 - 2 * t)
@@ -182,11 +193,7 @@ class SkyEditor(CropEditor):
     def process(self, crop: np.ndarray, mask: np.ndarray, p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         pre = PRESETS[p["preset"]]
         h, w = mask.shape
-        rows = np.flatnonzero(mask.any(axis=1))
-        y_top, y_bot = float(rows[0]), float(rows[-1] + 1)
-        ys = np.arange(h, dtype=np.float32)[:, None]
-        t = np.clip((ys - y_top) / max(y_bot - y_top, 1.0), 0, 1)  # 0 at the top of the sky, 1 at its horizon
-        t = np.broadcast_to(t, (h, w)).astype(np.float32)
+        y_top, y_bot, ys, t = _sky_rows(mask)
         # the new sky is smooth (a gradient, soft clouds): on a big crop it is drawn at most ``DRAW_PIXELS`` big and
         # enlarged, in a fraction of the time (the clouds differ from a full-size draw's, the look does not:
         # tests/test_editors.py); crops up to that size are drawn as before
@@ -220,11 +227,7 @@ class SkyEditor(CropEditor):
     def _draw(self, pre: SkyPreset, mask: np.ndarray, p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         """The preset's new sky (float32 RGB, 0..255) for a sky ``mask`` (bool) of the crop's size or smaller."""
         h, w = mask.shape
-        rows = np.flatnonzero(mask.any(axis=1))
-        y_top, y_bot = float(rows[0]), float(rows[-1] + 1)
-        ys = np.arange(h, dtype=np.float32)[:, None]
-        t = np.clip((ys - y_top) / max(y_bot - y_top, 1.0), 0, 1)  # 0 at the top of the sky, 1 at its horizon
-        t = np.broadcast_to(t, (h, w)).astype(np.float32)
+        y_top, y_bot, ys, t = _sky_rows(mask)
 
         # gradient top -> mid -> horizon
         top, mid, hor = _col(pre.top), _col(pre.mid), _col(pre.horizon)
