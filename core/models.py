@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import hashlib
 import logging
 import os
@@ -947,13 +948,18 @@ def tflite_model(path: Any) -> Any:
     return schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(buf, 0))
 
 
-def op_name(model: Any, op: Any) -> str:
-    """The builtin operator's name (``"CONV_2D"``, ...) of ``op`` in ``model`` (a ``ModelT``)."""
+@functools.cache
+def _builtin_names() -> dict[int, str]:
+    """TFLite's builtin operator numbers -> their names (``schema.BuiltinOperator``)."""
     from ai_edge_litert import schema_py_generated as schema
 
+    return {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_") and isinstance(v, int)}
+
+
+def op_name(model: Any, op: Any) -> str:
+    """The builtin operator's name (``"CONV_2D"``, ...) of ``op`` in ``model`` (a ``ModelT``)."""
     code = model.operatorCodes[op.opcodeIndex]
-    number = max(code.builtinCode, code.deprecatedBuiltinCode)
-    return next((k for k, v in vars(schema.BuiltinOperator).items() if v == number and not k.startswith("_")), "")
+    return _builtin_names().get(max(code.builtinCode, code.deprecatedBuiltinCode), "")
 
 
 def fold_dilations(model: Any) -> int:
@@ -963,7 +969,7 @@ def fold_dilations(model: Any) -> int:
     between XNNPACK and TFLite's own kernels and copies the feature map twice. A chain is folded only when it is
     exactly a stride-1, VALID convolution on a block-``d`` reshuffle padded by the dilated kernel's SAME padding
     (``d * (k - 1) // 2`` before) and cropped back to the input's size: then the dilated SAME convolution gives the
-    same numbers (tests/test_models.py checks the packaged nets' outputs)."""
+    same numbers (tests/test_scene_net.py checks the packaged nets' outputs)."""
     import numpy as np
     from ai_edge_litert import schema_py_generated as schema
 

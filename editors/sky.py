@@ -193,7 +193,7 @@ class SkyEditor(CropEditor):
     def process(self, crop: np.ndarray, mask: np.ndarray, p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         pre = PRESETS[p["preset"]]
         h, w = mask.shape
-        y_top, y_bot, ys, t = _sky_rows(mask)
+        t = _sky_rows(mask)[3]  # 0 at the top of the sky, 1 at its horizon
         # the new sky is smooth (a gradient, soft clouds): on a big crop it is drawn at most ``DRAW_PIXELS`` big and
         # enlarged, in a fraction of the time (the clouds differ from a full-size draw's, the look does not:
         # tests/test_editors.py); crops up to that size are drawn as before
