@@ -29,6 +29,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def face_photo(name: str, real: dict | None = None) -> Any:
+    """A photo of the faces benchmarks (RGB uint8): ``group`` is the composite of tests/test_faces.assemble_group (the
+    real portraits tiled at six sizes, the last under a bar; ``real``: those portraits, tests/test_faces.load_real,
+    when the caller has them already), any other name a photo of tests/photos.py."""
+    from tests import photos
+    from tests.test_faces import assemble_group, load_real
+
+    return assemble_group(real if real is not None else load_real())[0] if name == "group" else photos.load(name)
+
+
 def offline_env() -> None:
     """Never touch the network: every model comes from a local folder or the package."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

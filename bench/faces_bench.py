@@ -178,8 +178,8 @@ def main() -> None:
     from faces.detect import find_faces
     from faces import recognizer
     from faces.measures import brow_texture, eye_halo, identity_distance, lip_outline, lip_rim, look, ring_match
-    from tests import photos
-    from tests.test_faces import assemble_group, changed_region, load_real
+    from common import face_photo
+    from tests.test_faces import changed_region, load_real
 
     Path(args.images).mkdir(parents=True, exist_ok=True)
     real = load_real()
@@ -211,7 +211,7 @@ def main() -> None:
     }
     rows_all = []
     for name in args.photos.split(","):
-        img = assemble_group(real)[0] if name == "group" else photos.load(name)
+        img = face_photo(name, real)
         faces = find_faces(img)
         if not faces:  # e.g. darknet_person: the person is too small or turned away for the detector
             results["photos"][name] = {"faces": 0, "seconds_total": 0.0, "per_face": []}

@@ -22,12 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT, face_photo  # after the thread count; it puts the project on sys.path
 
 
 def main() -> None:
@@ -45,10 +43,7 @@ def main() -> None:
     from faces.gallery import gallery_names, load_target
     from faces.landmarks import LEFT_EYE, RIGHT_EYE
     from faces.masks import face_mask
-    from tests import photos
-    from tests.test_faces import assemble_group, load_real
 
-    real = load_real()
     targets = {n: load_target(n) for n in gallery_names(synthetic=True)}
     rows: dict[str, dict] = {}
 
@@ -65,7 +60,7 @@ def main() -> None:
                 setattr(anonymize, k, v)
 
     for name in args.photos.split(","):
-        img = assemble_group(real)[0] if name == "group" else photos.load(name)
+        img = face_photo(name)
         faces, _ = selected_faces(img, None, "all", default_manager(), "offline", "anonymize")
         for f in faces:
             if f.size < 50 or f.mesh is None:

@@ -19,12 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT, face_photo  # after the thread count; it puts the project on sys.path
 
 
 def main() -> None:
@@ -36,8 +34,6 @@ def main() -> None:
     args = ap.parse_args()
 
     from editors import anonymize
-    from tests import photos
-    from tests.test_faces import assemble_group, load_real
 
     plain = anonymize.without_frames
     offset = {"fill": 0}
@@ -46,10 +42,9 @@ def main() -> None:
         return plain(pixels, face, seed + offset["fill"])
 
     anonymize.without_frames = without_frames
-    real = load_real()
     runs: dict[str, dict] = {}
     for name in args.photos.split(","):
-        img = assemble_group(real)[0] if name == "group" else photos.load(name)
+        img = face_photo(name)
         for fill in (int(s) for s in args.fill_seeds.split(",")):
             offset["fill"] = fill
             for seed in (int(s) for s in args.seeds.split(",")):
