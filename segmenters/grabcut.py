@@ -9,9 +9,7 @@ people, animals, cars, sky, road, ...) at working size, sorted into *things* (ob
 Each click then finds the region it *hits*:
 1. on a thing: the connected piece of that thing under the click (one car of the "car" part, one person);
    Where two or more of the detector's boxes (segmenters/detector.py) lie on that piece (touching cars painted
-   as one "car", a crowd), the share of it the box under the click takes (``objects.click_piece``); less what the
-   nets' outline takes of the scene behind the object (``_shed``: a cut free of that outline drops it, it has the
-   labelled surfaces' colours, and an edge parts it from the object), which stays out of the final cut;
+   as one "car", a crowd), the share of it the box under the click takes (``objects.click_piece``);
 2. on what the VOC net calls an object (any class) that no part names: that object (``_net_object``);
 3. inside a box that holds a labelled thing of its kind (between a horse's legs): that thing (``objects.boxed_piece``);
 4. elsewhere: the superpixels connected to the clicked one whose colour is close to it and that are not
@@ -69,15 +67,6 @@ CLAIM_CLUSTERS = 5  # colours (k-means in Lab) that stand for the object and for
 SPLIT_NEAR = 0.1  # an exclude click's split (``_split``): another thing's pixels nearer the object hit than this
 # share of the photo's shorter side may still be the object's
 SPLIT_MIN = 50  # ... and a split needs this many working pixels of the object and of the rest
-# what a click on a labelled thing sheds of its piece (``_shed``): the nets' outline runs past an object onto what is
-# behind it in a like colour (the VOC blob and the detector's box of darknet_horses' brown horse both take the rocky
-# mound behind its back); a part goes when three priors agree: a cut free of the nets' outline drops it, its colours
-# are nearer the labelled surfaces' (sky, ground, ...) than the object's own, and the photo shows an edge between it
-# and the rest of the object (mean strength at least objects.SPLIT_EDGE, the herd splitter's "two things" border)
-SHED_RIM = 0.02  # ... and it lies within this share of the shorter side of the piece's outline (the nets' coarse rim)
-SHED_ITERS = 2  # the free cut's GrabCut iterations (it only proposes what may go; 1: 0.753 / 0.071, 3: 0.753 / 0.061,
-# 2: 0.755 / 0.062 in-sample one-click IoU / leak means, bench/click_bench.py)
-SHED_MIN = 0.02  # ... and it is at least this share of the piece (smaller crumbs are the final cut's to settle)
 REGION_FRACTION = 0.08  # a colour region grown from a click bigger than this share of the photo is the answer  # a cut covering less than this share of the box's inner sides is enclosed by the box
 
 # Labels (or their first word: "person 2" -> "person") that name a whole object a click means.
@@ -204,11 +193,9 @@ def attach_parts(prepared: object, parts: Sequence[Segment]) -> object:
         )
         if m.any():
             out.append(LabelledPart(seg.label, kind, m))
-    ready = replace(
+    return replace(
         prepared, parts=tuple(out), objects=_objectness(prepared.small), boxes=_boxes(prepared.small), memo={}
     )
-    GrabCutSegmenter._surfaces(ready)  # what a click's ``_shed`` compares with, once per photo (not on the first click)
-    return ready
 
 
 def _boxes(small: np.ndarray) -> tuple:
@@ -293,25 +280,16 @@ class GrabCutSegmenter:
         """Bool working-size region a click at working pixel (x, y) means, and the thing's label if it
         landed on one (None: grown from colour and edges). Read-only: kept for the photo's next clicks (each
         click of a segment re-reads the earlier ones; a click off a labelled thing costs up to five cuts)."""
-        region, label, _ = self._hit(prepared, x, y)
-        return region, label
-
-    def _hit(self, prepared: GrabCutPrepared, x: int, y: int) -> tuple[np.ndarray, str | None, np.ndarray | None]:
-        """``hit_region``'s answer, with what it shed of a labelled thing's piece (``_shed``; None: nothing), memoised."""
         key = ("hit", x, y)
         if key not in prepared.memo:
-            region, label, shed = self._hit_region(prepared, x, y)
-            for m in (region, shed):
-                if m is not None:
-                    m.flags.writeable = False
+            region, label = self._hit_region(prepared, x, y)
+            region.flags.writeable = False
             while len(prepared.memo) >= MEMO_SIZE:  # the oldest first
                 prepared.memo.pop(next(iter(prepared.memo)))
-            prepared.memo[key] = (region, label, shed)
+            prepared.memo[key] = (region, label)
         return prepared.memo[key]
 
-    def _hit_region(
-        self, prepared: GrabCutPrepared, x: int, y: int
-    ) -> tuple[np.ndarray, str | None, np.ndarray | None]:
+    def _hit_region(self, prepared: GrabCutPrepared, x: int, y: int) -> tuple[np.ndarray, str | None]:
         things = [p for p in prepared.parts if p.kind == "thing" and p.mask[y, x]]
         from segmenters.objects import boxed_piece, click_piece
 
@@ -319,12 +297,10 @@ class GrabCutSegmenter:
             part = min(things, key=lambda p: int(p.mask.sum()))  # the most specific one
             _, comp = cv2.connectedComponents(part.mask.view(np.uint8), connectivity=8)
             piece = comp == comp[y, x]  # where boxes part it (touching cars, a crowd): the clicked one's share
-            piece = click_piece(piece, prepared.small, part.label, list(prepared.boxes), x, y)
-            kept, shed = self._shed(prepared, piece, x, y)
-            return kept, part.label, shed
+            return click_piece(piece, prepared.small, part.label, list(prepared.boxes), x, y), part.label
         obj = self._net_object(prepared, x, y)
         if obj is not None:
-            return obj, OBJECT, None
+            return obj, OBJECT
         if prepared.boxes:  # no object there, but inside a box of a labelled thing (between a horse's legs): that thing
             pieces = []
             for p in prepared.parts:
@@ -338,91 +314,8 @@ class GrabCutSegmenter:
                 inside = own[max(0, int(by0)) : int(np.ceil(by1)), max(0, int(bx0)) : int(np.ceil(bx1))].sum()
                 if own.any() and inside >= BOX_OWN * own.sum():
                     piece = piece | own
-                return piece, label, None
-        return self._enclosed(prepared, x, y), None, None
-
-    def _shed(
-        self, prepared: GrabCutPrepared, piece: np.ndarray, x: int, y: int
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """``piece`` (bool, working size: a labelled thing's piece under the click at (x, y)) less what it takes of the
-        scene behind the object, and that part (None: nothing shed). A GrabCut free of the piece's outline (the piece
-        only probably the object, a band around it probably not, a disc at the click surely) says what the colours
-        part from the object; of what it drops, the pixels nearer in colour to the labelled surfaces (``CLAIM_CLUSTERS``
-        k-means colours of the photo's sky, ground, ...) than to the kept object's, on the piece's rim (``SHED_RIM``),
-        go where they make pieces of at least ``SHED_MIN`` of it that the photo parts from the rest by an edge (mean
-        edge strength along their border at least ``objects.SPLIT_EDGE``). Never the click's spot nor half the piece;
-        nothing without labelled surfaces (the people parser's "background" names none)."""
-        from segmenters.objects import SPLIT_EDGE
-
-        h, w = piece.shape
-        surfaces = self._surfaces(prepared)
-        if surfaces is None:
-            return piece, None
-        lab, edge, bg_colours = surfaces
-        others = self._other_things(prepared, x, y)
-        for p in prepared.parts:
-            if p.kind == "stuff" and not p.mask[y, x]:
-                others |= p.mask
-        band = max(3, round(min(h, w) * 0.03))  # the final cut's band around an object (``segment``)
-        near = cv2.dilate(piece.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1,) * 2))
-        seed = np.full((h, w), cv2.GC_BGD, np.uint8)
-        seed[(near > 0) & ~others] = cv2.GC_PR_BGD
-        seed[piece] = cv2.GC_PR_FGD
-        cv2.circle(seed, (x, y), max(2, round(min(h, w) / 100)), cv2.GC_FGD, -1)
-        free = self._cut(prepared.small, seed, iters=SHED_ITERS)
-        if not free[y, x]:
-            return piece, None
-        free = keep_components(free, [(x, y)]) & piece
-        dropped = piece & ~free
-        if free.sum() < CLAIM_CLUSTERS * 10 or not dropped.any():
-            return piece, None
-        px = lab[dropped]
-        d_obj = np.linalg.norm(px[:, None, :] - _colour_centres(lab, free)[None], axis=-1).min(axis=1)
-        d_bg = np.linalg.norm(px[:, None, :] - bg_colours[None], axis=-1).min(axis=1)
-        cand = np.zeros((h, w), np.uint8)
-        cand[dropped] = d_bg < d_obj
-        rim = cv2.distanceTransform(piece.view(np.uint8), cv2.DIST_L2, 3) <= SHED_RIM * min(h, w)
-        cand = cv2.morphologyEx(cand & rim, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))  # no pixel crumbs
-        n, comp, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
-        big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= SHED_MIN * piece.sum())
-        big = big[big > 0]
-        if not big.size:
-            return piece, None
-        rest = piece & ~cand.astype(bool)
-        k3 = np.ones((3, 3), np.uint8)
-        shed = np.zeros((h, w), bool)
-        for i in big:
-            c = comp == i
-            border = (cv2.dilate(c.view(np.uint8), k3).astype(bool) & rest) | (
-                cv2.dilate(rest.view(np.uint8), k3).astype(bool) & c
-            )
-            if border.any() and float(edge[border].mean()) >= SPLIT_EDGE:
-                shed |= c
-        kept = piece & ~shed
-        if not shed.any() or not kept[y, x] or kept.sum() < 0.5 * piece.sum():
-            return piece, None
-        kept = keep_components(kept, [(x, y)])
-        return kept, piece & ~kept
-
-    @staticmethod
-    def _surfaces(prepared: GrabCutPrepared) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """The photo's Lab pixels, its edge strength (0..1, ``objects._edge_strength``) and the labelled surfaces'
-        ``CLAIM_CLUSTERS`` colours, at working size, for ``_shed`` (once per photo, kept with its clicks); None without
-        labelled surfaces."""
-        key = ("surfaces",)
-        if key not in prepared.memo:
-            from segmenters.objects import _edge_strength
-
-            stuff = np.zeros(prepared.small.shape[:2], bool)
-            for p in prepared.parts:
-                if p.kind == "stuff" and p.label != "background":
-                    stuff |= p.mask
-            out = None
-            if stuff.sum() >= CLAIM_CLUSTERS * 10:
-                lab = cv2.cvtColor(prepared.small.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-                out = (lab, _edge_strength(prepared.small), _colour_centres(lab, stuff))
-            prepared.memo[key] = out
-        return prepared.memo[key]
+                return piece, label
+        return self._enclosed(prepared, x, y), None
 
     def _net_object(self, prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray | None:
         """The object under (x, y) as the VOC net outlines it (any of its classes: a squirrel it calls a bird
@@ -575,11 +468,18 @@ class GrabCutSegmenter:
             return np.zeros((h, w), bool)
         lab = cv2.cvtColor(prepared.small.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
 
+        def centres(m: np.ndarray) -> np.ndarray:
+            pts = lab[m].astype(np.float32)
+            if len(pts) > 4000:
+                pts = pts[np.linspace(0, len(pts) - 1, 4000).astype(int)]
+            cv2.setRNGSeed(0)
+            crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+            _, _, c = cv2.kmeans(pts, CLAIM_CLUSTERS, None, crit, 2, cv2.KMEANS_PP_CENTERS)
+            return c
+
         px = lab[rest]
-        near_own = np.linalg.norm(px[:, None, :] - _colour_centres(lab, own)[None], axis=-1).min(axis=1)
-        away_c = np.concatenate(
-            [_colour_centres(lab, m) for m in away]
-        )  # the other things' colours and the surroundings', each
+        near_own = np.linalg.norm(px[:, None, :] - centres(own)[None], axis=-1).min(axis=1)
+        away_c = np.concatenate([centres(m) for m in away])  # the other things' colours and the surroundings', each
         near_away = np.linalg.norm(px[:, None, :] - away_c[None], axis=-1).min(axis=1)
         out = np.zeros((h, w), bool)
         out[rest] = near_own < near_away
@@ -754,14 +654,11 @@ class GrabCutSegmenter:
 
         region = np.zeros((h, w), bool)
         on_thing = np.zeros((h, w), bool)
-        dropped = np.zeros((h, w), bool)  # what the clicks' pieces shed (``_shed``): the scene behind the object
         for x, y in pos:
             if region[y, x]:  # a click inside what earlier clicks hit adds nothing new
                 continue
-            r, _thing, shed = self._hit(prepared, x, y)
+            r, _thing = self.hit_region(prepared, x, y)
             region |= r
-            if shed is not None:
-                dropped |= shed
             on_thing |= r  # an object (a labelled thing or an enclosed cut): its border moves only a little
         unwanted = np.zeros((h, w), bool)
         for x, y in neg:
@@ -789,7 +686,6 @@ class GrabCutSegmenter:
         seed[region] = cv2.GC_PR_FGD
         if pos:
             seed[core] = cv2.GC_FGD
-        seed[dropped & ~region] = cv2.GC_BGD  # what a piece shed stays out (unless another click's region holds it)
         seed[unwanted] = cv2.GC_BGD
         for x, y in pos:
             cv2.circle(seed, (x, y), radius, cv2.GC_FGD, -1)
@@ -816,9 +712,7 @@ class GrabCutSegmenter:
         return MaskResult(mask=mask, backend=self.label, seconds=time.perf_counter() - t0, score=None, alpha=alpha)
 
     @staticmethod
-    def _cut(
-        small: np.ndarray, seed: np.ndarray, pad: int = 8, limit: int | None = CUT_PIXELS, iters: int = GRABCUT_ITERS
-    ) -> np.ndarray:
+    def _cut(small: np.ndarray, seed: np.ndarray, pad: int = 8, limit: int | None = CUT_PIXELS) -> np.ndarray:
         """GrabCut on the box around the undecided pixels only (the rest of the seed is fixed anyway)."""
         undecided = (seed == cv2.GC_PR_FGD) | (seed == cv2.GC_PR_BGD)
         fg = (seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)
@@ -841,7 +735,7 @@ class GrabCutSegmenter:
         fgd = np.zeros((1, 65), np.float64)
         try:
             cv2.setRNGSeed(0)  # GrabCut's GMM init draws from OpenCV's per-thread RNG: same input, same mask
-            cv2.grabCut(img, cut, None, bgd, fgd, iters, cv2.GC_INIT_WITH_MASK)
+            cv2.grabCut(img, cut, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # one colour model is empty (e.g. a box covering the whole photo): keep the seed
             pass
         cut_fg = (cut == cv2.GC_FGD) | (cut == cv2.GC_PR_FGD)
@@ -853,18 +747,6 @@ class GrabCutSegmenter:
         out[y0:y1, x0:x1] = cut_fg
         out = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
         return out
-
-
-def _colour_centres(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``CLAIM_CLUSTERS`` k-means colours (float32 rows of ``lab``'s channels) of ``lab``'s pixels under ``mask`` (at most
-    4000 of them, evenly sampled; seeded: the same pixels give the same colours)."""
-    pts = lab[mask].astype(np.float32)
-    if len(pts) > 4000:
-        pts = pts[np.linspace(0, len(pts) - 1, 4000).astype(int)]
-    cv2.setRNGSeed(0)
-    crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
-    _, _, c = cv2.kmeans(pts, CLAIM_CLUSTERS, None, crit, 2, cv2.KMEANS_PP_CENTERS)
-    return c
 
 
 def _shrink_seed(seed: np.ndarray, size: tuple[int, int]) -> np.ndarray:
