@@ -6,7 +6,9 @@ photo is loaded (parsed: its labelled parts become the click priors), then click
 
 Measured per object:
 - ``include_1``: one include click at the object's ``click`` point: IoU with the truth, and ``leak`` = the
-  share of the selection that lies outside the object;
+  share of the selection that lies outside the object; ``hit_iou`` / ``hit_leak``: the same for the region the click
+  hit before the GrabCut settled its border (the GrabCut backend's ``hit_region``: the labelled thing's piece, the VOC
+  net's object, the enclosing cut), which tells a leak the priors bring (the VOC blob, a box) from one the cut adds;
 - ``include_3``: two more include clicks at the object's two innermost points (distance-transform maxima
   of its upper and lower half): IoU and leak after the third click (the "third click grabs the road" case);
 - ``exclude``: on photos with two objects A and B, a selection A ∪ B (a segment with that base, as after
@@ -95,6 +97,16 @@ def leak(sel: np.ndarray, truth: np.ndarray) -> float:
     return float((sel & ~truth).sum() / n) if n else 0.0
 
 
+def hit_mask(click: Any, prepared: Any, x: float, y: float, shape: tuple[int, int]) -> np.ndarray | None:
+    """The region a click at photo pixel (x, y) hit before the cut (``hit_region`` of the GrabCut backend), bool at the
+    photo's ``shape``; None for a backend without one."""
+    if not hasattr(click, "hit_region") or not hasattr(prepared, "small"):
+        return None
+    h, w = prepared.small.shape[:2]
+    region, _ = click.hit_region(prepared, min(w - 1, int(x * prepared.scale)), min(h - 1, int(y * prepared.scale)))
+    return cv2.resize(region.view(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+
+
 def baseline_services(services: Any, ref: str = "main") -> Any:
     """``services`` with the GrabCut backend of git ``ref`` (default main: before this work) as the click backend."""
     import importlib.util
@@ -180,6 +192,9 @@ def run_quality(
                 "kind": obj["kind"],
                 "include_1": {"iou": round(iou(one, m), 3), "leak": round(leak(one, m), 3)},
             }
+            hit = hit_mask(services.click, s.prepared, *obj["click"], m.shape)
+            if hit is not None:
+                row["include_1"].update(hit_iou=round(iou(hit, m), 3), hit_leak=round(leak(hit, m), 3))
             (x2, y2), (x3, y3) = inner_points(m)
             click(x2, y2, INCLUDE)
             three = click(x3, y3, INCLUDE)
@@ -232,6 +247,7 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "include_1_iou_min": min((r["include_1"]["iou"] for r in inc), default=float("nan")),
         "include_1_leak_mean": mean([r["include_1"]["leak"] for r in inc]),
         "include_1_leak_max": max((r["include_1"]["leak"] for r in inc), default=float("nan")),
+        "include_1_hit_leak_mean": mean([r["include_1"]["hit_leak"] for r in inc if "hit_leak" in r["include_1"]]),
         "include_3_iou_mean": mean([r["include_3"]["iou"] for r in inc]),
         "include_3_leak_max": max((r["include_3"]["leak"] for r in inc), default=float("nan")),
         "exclude_cases": len(exc),

@@ -75,6 +75,12 @@ ONE_CLICK = [
     ("darknet_person", 1, 0.65, 0.15),  # the dog on dry grass
     ("darknet_person", 2, 0.65, 0.1),  # the white horse (once: the hillside behind it)
     ("darknet_dog", 0, 0.7, 0.15),  # the dog by the bicycle
+    # the herd's worst leaks (round 10, issue 11): the brown horse's VOC blob, and the detector's box whose top sits on
+    # the ridge, take the dark rocky mound behind its back (0.56 / 0.33 measured; the hit region alone leaks 0.34, the
+    # VOC net is 0.98 sure of it, so the final cut keeps it); the grey horse half hidden behind it takes the ground and
+    # the next horse's tail in its weak box's share (0.59 / 0.30). Held here so they grow no worse
+    ("darknet_horses", 2, 0.5, 0.36),
+    ("darknet_horses", 3, 0.53, 0.33),
     ("darknet_eagle", 0, 0.7, 0.1),  # the eagle over water
     # held out (round 8: labelled before the click code was changed; bench/results/click_quality.json "held_out")
     ("ultralytics_bus", 0, 0.7, 0.12),  # a man in a fleece coat in front of the bus (0.82 / 0.06 measured)
