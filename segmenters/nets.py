@@ -358,7 +358,8 @@ def _ade_logit_probs(x: np.ndarray, rows: slice, cols: slice, mirrored: bool = F
     with lock:
         it.set_tensor(it.get_input_details()[0]["index"], x[None])
         it.invoke()
-        z = it.get_tensor(it.get_output_details()[0]["index"])[0, rows, cols].astype(np.float32)
+        # a view of the interpreter's buffer, sliced and copied once (get_tensor would copy the whole map first)
+        z = it.tensor(it.get_output_details()[0]["index"])()[0, rows, cols].astype(np.float32)
     if mirrored:
         z = z[:, ::-1]
     z -= z.max(axis=-1, keepdims=True)
