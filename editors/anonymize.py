@@ -886,6 +886,13 @@ class AnonymizeEditor(ReportingEditor):
         distances: list[float | None] = []
         tried: list[str] = []
         memo: dict = {}  # the work one try repeats of another (faces.blend.reuse): byte-identical, sooner
+        meshes: dict[tuple, np.ndarray] = {}  # the moved meshes by their moves (the brows tries repeat the same)
+
+        def moved_mesh(key: tuple, make: Any) -> np.ndarray:
+            if key not in meshes:
+                meshes[key] = make()
+            return meshes[key]
+
         for n, cand in enumerate(plan):
             if n == 2 and best is not None and best[0] < VERIFY_MARGIN - HOPELESS_GAP:
                 break  # no outline or proportion closes such a gap (bench): stop here
@@ -936,17 +943,17 @@ class AnonymizeEditor(ReportingEditor):
             )
             shape_amount = 1.0 if shape else 0.0  # the outline pins the expression: it goes last, after the rest
             while True:  # the expression moved too much: half the change, then none, then the outline's too
-                moved = geometry.identity_reshape(
-                    face.mesh,
-                    face.size,
+                moves = (
                     amount,
                     cand.move.get("nose", 1.0) * amount,
                     cand.move.get("eyes_up", 0.0),
                     cand.move.get("mouth_down", 0.0),
                 )
+                moved = moved_mesh(moves, lambda: geometry.identity_reshape(face.mesh, face.size, *moves))
                 photo = clean
                 if shape_amount > 0:  # the face's own outline to the target's proportions (jaw, chin, forehead)
-                    moved = geometry.shape_reshape(moved, shape, shape_amount)
+                    outline_moves = (moves, tuple(sorted(shape.items())), shape_amount)
+                    moved = moved_mesh(outline_moves, lambda: geometry.shape_reshape(moved, shape, shape_amount))
                 if isinstance(head, dict) and amount > 0:  # another outline on top
                     moved = geometry.head_reshape(moved, face.size, head["width"] * amount, head["chin"] * amount)
                 if shape_amount > 0 or (isinstance(head, dict) and amount > 0):  # the head's edge moves with it
