@@ -211,14 +211,7 @@ LIP_BAND = 1.0 / 25.0  # x face size: the Gaussian sigma of the lips' own broad 
 LIP_EDGE = 0.7  # px: the Gaussian sigma over which the lips' colour fades in inside their outline
 
 
-def _lip_colour(
-    out: np.ndarray,
-    ln: np.ndarray,
-    lo: np.ndarray,
-    lips: np.ndarray,
-    size: float,
-    once: Callable[[str, Callable[[], Any]], Any] = _now,
-) -> np.ndarray:
+def _lip_colour(out: np.ndarray, ln: np.ndarray, lo: np.ndarray, lips: np.ndarray, size: float) -> np.ndarray:
     """Lab ``out`` with the lips (bool crop ``lips``) made of the photo's own lip colour and shading (``lo``'s broad
     band over the lips only, Gaussian sigma ``LIP_BAND`` x face size) and the new face's lip detail above it
     (``ln``: the new face's Lab after the tone transfer). The skin's broad band reaches the lips otherwise, with
@@ -227,12 +220,9 @@ def _lip_colour(
         return out
     sigma = max(1.0, LIP_BAND * size)
     w = lips.astype(np.float32)
-
-    def photo_lips() -> np.ndarray:
-        inner = cv2.erode(lips.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # the photo's lips read off their edge
-        return _weighted_low(lo, inner.astype(np.float32) if inner.sum() >= 16 else w, sigma)
-
-    lipped = ln - _weighted_low(ln, w, sigma) + once("lips", photo_lips)
+    inner = cv2.erode(lips.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # the photo's lips read off their edge
+    wo = inner.astype(np.float32) if inner.sum() >= 16 else w
+    lipped = ln - _weighted_low(ln, w, sigma) + _weighted_low(lo, wo, sigma)
     # faded in over a pixel inside the lips' own outline (their polygon's edge anti-aliased), none of it outside: grown
     # by a pixel and blurred by 0.01 x face size, the step lit the skin beside the lips with their colour change, a
     # light line along them (the composite's 64 px face: faces.measures.lip_rim 12.4 against the photo's 7.5)
@@ -332,7 +322,7 @@ def match_photo(
     - grain: the new face's finest band is cut down to the original's, or the photo's own ``grain`` (float
       RGB crop, :func:`photo_grain`; else Gaussian noise) is added up to it (:func:`_match_grain`).
     ``memo`` (:func:`reuse`, kept over the tries of one face): what is read of the photo alone (its grey and Lab
-    crop, sharpness, closed light, skin statistics, light direction, lip colour, grain level: the same for every try
+    crop, sharpness, closed light, skin statistics, light direction, grain level: the same for every try
     over the same photo crop and masks) is worked out once, and a try of the same new face over them (another
     brow weight) reuses the whole tone match: only the grain is drawn again. The same bytes as without it.
     """
@@ -406,7 +396,7 @@ def _match_tone(
         if SKIN_TINT > 0:
             out = _skin_tint(out, lo, mask & skin, sigma, once)
     if lips is not None:
-        out = _lip_colour(out, ln, lo, lips & mask, size, once)
+        out = _lip_colour(out, ln, lo, lips & mask, size)  # (the photo's lips not kept: tests swap this one out)
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
 
     def grain_area() -> np.ndarray:
