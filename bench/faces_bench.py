@@ -24,7 +24,7 @@ and the original (``_orig``): ``eye_halo``, the brighter eye's halo over the las
 ``lip_rim``, how bright the thin light lines along the lips are (faces.measures.lip_rim), and
 ``brow_texture``, the flatter brow's hair-strand texture (faces.measures.brow_texture; a flat band reads about half
 the photo's)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
-runs; ``cpu_seconds_min``: the same face's CPU seconds of the editor's thread, which a busy host inflates less than
+runs; ``cpu_seconds_min``: the same face's CPU seconds of the editor's threads (its own, the frame fill's and the check thread's), which a busy host inflates less than
 wall time: compare branches with it when others share the machine). Then what
 one checked try costs on a 100 px face, part by part (``one_try_100px``).
 An independent recogniser, the editor never runs it (faces/recognizer.py, MobileFaceNet from npm

@@ -309,6 +309,18 @@ def _frames_timed(pixels: np.ndarray, face: Face, seed: int) -> tuple[np.ndarray
     return clean, frames, time.thread_time() - c0
 
 
+_CHECK_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="check")  # beside the tries (the 2nd core):
+# each try's dlib descriptor while its expression is checked, a face's occluders (PAN) while its age and brows are read
+
+
+def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
+    """``fn(*args)`` and the CPU seconds of the thread it ran on (a :data:`_CHECK_POOL` job: added to the face's
+    ``cpu_seconds``)."""
+    c0 = time.thread_time()
+    value = fn(*args)
+    return value, time.thread_time() - c0
+
+
 def _frames_job(pixels: np.ndarray, face: Face, verify: bool = True) -> Future | None:
     """:func:`without_frames` of ``face`` started on a worker thread (None for a face that is not swapped: no mesh,
     or too small to swap and check). It reads only the photo, not the other faces' swaps, so it runs while this
@@ -768,7 +780,8 @@ class AnonymizeEditor(ReportingEditor):
                     out, pixels, face, targets, p["reshape"], p["verify"], rng, others, jobs.pop(i, None)
                 )
             row["seconds"] = round(time.perf_counter() - t0, 3)
-            row["cpu_seconds"] = round(time.thread_time() - c0 + row.pop("frames_cpu_seconds", 0.0), 3)  # this thread's
+            worker = row.pop("frames_cpu_seconds", 0.0) + row.pop("check_cpu_seconds", 0.0)
+            row["cpu_seconds"] = round(time.thread_time() - c0 + worker, 3)  # this thread's
             # CPU and the frame fill's (_frames_job): less inflated on a busy host than the wall clock
             self.last_report.append(row)
         return finish(pixels, out, sel, auto_feather(pixels.shape, p["feather"]))
@@ -850,6 +863,9 @@ class AnonymizeEditor(ReportingEditor):
             return self._hide_instead(
                 out, pixels, face, original, f"under {MIN_SWAP_SIZE} px: too small to swap and check"
             )
+        # what lies in front of the face (PAN) is read on the check thread meanwhile
+        pan = _CHECK_POOL.submit(_timed, _in_front, pixels, face) if face.mesh is not None else None
+        check_cpu = 0.0  # the check thread's CPU for this face
         age = None  # None without faceres, with one target, or for a face too small to show its skin's age
         if len(targets) > 1 and face.size >= AGE_MIN_SIZE:
             age = attributes.apparent_age(pixels, face)
@@ -875,7 +891,8 @@ class AnonymizeEditor(ReportingEditor):
             frames_cpu = 0.0
         if frames is not None:
             out[frames] = clean[frames]
-        front = _in_front(pixels, face)  # a hand, a microphone, a bar: kept on top of every try
+        front, pan_cpu = pan.result() if pan is not None else (None, 0.0)  # a hand, a microphone, a bar: kept on
+        check_cpu += pan_cpu  # top of every try
         before = out[y0:y1, x0:x1].copy()
         textures: dict[str, Target] = {"far": ranked[0], "next": ranked[1] if len(ranked) > 1 else ranked[0]}
         best: tuple[float, str, np.ndarray, dict | None] | None = None
@@ -886,6 +903,13 @@ class AnonymizeEditor(ReportingEditor):
         distances: list[float | None] = []
         tried: list[str] = []
         memo: dict = {}  # the work one try repeats of another (faces.blend.reuse): byte-identical, sooner
+        meshes: dict[tuple, np.ndarray] = {}  # the moved meshes by their moves (the brows tries repeat the same)
+
+        def moved_mesh(key: tuple, move: Any, *args: Any) -> np.ndarray:
+            if key not in meshes:
+                meshes[key] = move(*args)
+            return meshes[key]
+
         for n, cand in enumerate(plan):
             if n == 2 and best is not None and best[0] < VERIFY_MARGIN - HOPELESS_GAP:
                 break  # no outline or proportion closes such a gap (bench): stop here
@@ -936,17 +960,17 @@ class AnonymizeEditor(ReportingEditor):
             )
             shape_amount = 1.0 if shape else 0.0  # the outline pins the expression: it goes last, after the rest
             while True:  # the expression moved too much: half the change, then none, then the outline's too
-                moved = geometry.identity_reshape(
-                    face.mesh,
-                    face.size,
+                moves = (
                     amount,
                     cand.move.get("nose", 1.0) * amount,
                     cand.move.get("eyes_up", 0.0),
                     cand.move.get("mouth_down", 0.0),
                 )
+                moved = moved_mesh(moves, geometry.identity_reshape, face.mesh, face.size, *moves)
                 photo = clean
                 if shape_amount > 0:  # the face's own outline to the target's proportions (jaw, chin, forehead)
-                    moved = geometry.shape_reshape(moved, shape, shape_amount)
+                    outline_moves = (moves, tuple(sorted(shape.items())), shape_amount)
+                    moved = moved_mesh(outline_moves, geometry.shape_reshape, moved, shape, shape_amount)
                 if isinstance(head, dict) and amount > 0:  # another outline on top
                     moved = geometry.head_reshape(moved, face.size, head["width"] * amount, head["chin"] * amount)
                 if shape_amount > 0 or (isinstance(head, dict) and amount > 0):  # the head's edge moves with it
@@ -970,7 +994,18 @@ class AnonymizeEditor(ReportingEditor):
                     _bound_brows(out, moved, face.size, pasted, own_brows)
                 if brows:
                     _restyle_brows(out, moved, face.size, pasted, float(brows), floor if cand.brow_floor else None)
+                # the try's dlib descriptor on the check thread while its expression is checked here (both only read
+                # ``out``); wanted only when the expression is kept, so joined (or cancelled) before ``out`` changes
+                ident = (
+                    None if original is None else _CHECK_POOL.submit(_timed, measures.identity_descriptor, out, face)
+                )
                 expression = _expression(out, face, front)
+                descriptor = None
+                if ident is not None and not (expression is None or _kept(expression)) and ident.cancel():
+                    ident = None
+                if ident is not None:
+                    descriptor, ident_cpu = ident.result()
+                    check_cpu += ident_cpu
                 if (amount <= 0 and shape_amount <= 0) or expression is None or _kept(expression) or gain > 1.0:
                     break  # (halved, the stronger proportions would only repeat a try: not valid, next candidate)
                 if amount > 0:
@@ -985,7 +1020,8 @@ class AnonymizeEditor(ReportingEditor):
             if original is None:
                 best = (float("nan"), target.name, out[y0:y1, x0:x1].copy(), expression)
                 break
-            d = float(np.linalg.norm(original - measures.identity_descriptor(out, face)))
+            assert descriptor is not None  # (joined for every try whose expression was kept)
+            d = float(np.linalg.norm(original - descriptor))
             distances.append(round(d, 3))
             if isinstance(head, dict) and (outline is None or d > outline[0]):
                 outline = (d, Candidate(texture, head, cand.move, brows, with_shape, gain=gain))
@@ -1006,6 +1042,7 @@ class AnonymizeEditor(ReportingEditor):
             "reshape": round(best_amount, 3),
             "apparent_age": age,
             "frames_cpu_seconds": round(frames_cpu, 3),  # the frame fill's thread (apply adds it to cpu_seconds)
+            "check_cpu_seconds": round(check_cpu, 6),  # and the check thread's
         }
         if front is not None:  # the share of the face oval something in front of it hides (kept, not swapped)
             row["in_front"] = round(float(front[face_mask(pixels.shape, face)].mean()), 3)

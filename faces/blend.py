@@ -42,20 +42,38 @@ def colour_transfer(
     ref_mask: np.ndarray,
     l_gain_range: tuple[float, float] = (0.7, 1.4),
     ab_gain_range: tuple[float, float] = (0.5, 2.0),
+    ref_stats: tuple[int, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Match the Lab mean/std of ``img`` inside ``img_mask`` to ``ref`` inside ``ref_mask`` (RGB uint8 in/out)."""
+    """Match the Lab mean/std of ``img`` inside ``img_mask`` to ``ref`` inside ``ref_mask`` (RGB uint8 in/out).
+    ``ref_stats``: :func:`lab_stats` of ``ref`` in ``ref_mask``, when the caller has them (``ref`` is not read)."""
     lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    lab_r = cv2.cvtColor(ref.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    a, b = lab[img_mask], lab_r[ref_mask]
-    if len(a) < 16 or len(b) < 16:
+    nb, mb, sb = (
+        ref_stats
+        if ref_stats is not None
+        else lab_stats(cv2.cvtColor(ref.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab), ref_mask)
+    )
+    a = lab[img_mask]
+    if len(a) < 16 or nb < 16:
         return img
-    ma, sa, mb, sb = a.mean(0), a.std(0) + 1e-3, b.mean(0), b.std(0) + 1e-3
+    ma, sa = a.mean(0), a.std(0) + 1e-3
     gain = sb / sa
     gain[0] = np.clip(gain[0], *l_gain_range)
     gain[1:] = np.clip(gain[1:], *ab_gain_range)
     out = (lab - ma) * gain + mb
     rgb = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB)
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def lab_stats(lab: np.ndarray, mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(pixel count, Lab mean, Lab std + 1e-3) of float Lab ``lab`` inside the bool ``mask``: what
+    :func:`colour_transfer` matches to."""
+    b = lab[mask]
+    return len(b), b.mean(0), b.std(0) + 1e-3
+
+
+def _now(name: str, make: Callable[[], Any]) -> Any:
+    """The ``once`` of :func:`match_photo`'s steps without a memo: the work, done now."""
+    return make()
 
 
 WIDE_SIGMA = 8.0  # px: a Gaussian blur at least this wide runs on a copy shrunk to a quarter of sigma per px
@@ -111,7 +129,9 @@ def _match_sharpness(new: np.ndarray, gn: np.ndarray, do: float, mask: np.ndarra
     return np.clip(f + best * (f - cv2.GaussianBlur(f, (0, 0), 1.0)) + 0.5, 0, 255).astype(np.uint8)
 
 
-def _match_shading(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float) -> np.ndarray:
+def _match_shading(
+    ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float, once: Callable[[str, Callable[[], Any]], Any] = _now
+) -> np.ndarray:
     """Lightness ``ln`` (new face, crop) with its shading band on skin (between Gaussian sigma face size / 40
     and / 9: cheek shadows, forehead shine; not the fine detail) scaled down to the photo's (``lo``) energy
     there, at most halved: a frontal gallery face lit from the front keeps its shading on a flat-lit or
@@ -123,11 +143,12 @@ def _match_shading(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float
     def band(x: np.ndarray) -> np.ndarray:
         return cv2.GaussianBlur(x, (0, 0), fine) - wide_blur(x, broad)
 
-    bn, bo = band(ln), band(lo)
-    gain = float(np.clip(bo[skin].std() / max(float(bn[skin].std()), 1e-3), 0.5, 1.0))
+    bn = band(ln)
+    spread = once("shading", lambda: band(lo)[skin].std())  # the photo's side: the same for every try over it
+    gain = float(np.clip(spread / max(float(bn[skin].std()), 1e-3), 0.5, 1.0))
     if gain >= 0.99:
         return ln
-    w = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 1.5)
+    w = once("shading_w", lambda: cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 1.5))
     return ln - (1.0 - gain) * w * bn
 
 
@@ -160,19 +181,25 @@ TINT_MAX = 1.5  # Lab a / b units per L unit: a bound on those slopes (the proje
 # skin mask reaching onto hair or a coloured backdrop must not paint the new face's shadows)
 
 
-def _skin_tint(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+def _skin_tint(
+    out: np.ndarray,
+    lo: np.ndarray,
+    skin: np.ndarray,
+    sigma: float,
+    once: Callable[[str, Callable[[], Any]], Any] = _now,
+) -> np.ndarray:
     """Lab ``out`` (the new face after the two-band transfer) with the colour detail of its skin (a, b above
     the broad band of Gaussian ``sigma``, where the gallery face's own shadows keep their grey-tan colour)
     replaced, ``SKIN_TINT`` of the way, by the colour the photo's own skin has at that lightness
     (:func:`skin_tint_slopes` of ``lo`` times the new skin's lightness detail): the new face's shadows and
     highlights take the photo's shadow and highlight colour. Only a global relation of the photo is used (two
     numbers), none of the original face's colour map."""
-    slopes = skin_tint_slopes(lo, skin)
+    slopes = once("tint", lambda: skin_tint_slopes(lo, skin))
     if slopes is None:
         return out
     slopes = np.clip(slopes, -TINT_MAX, TINT_MAX)
     w = skin.astype(np.float32)
-    ws = (cv2.GaussianBlur(w, (0, 0), 1.5) * w)[..., None]
+    ws = once("tint_w", lambda: (cv2.GaussianBlur(w, (0, 0), 1.5) * w)[..., None])
     detail = out - _masked_low(out, w, sigma)
     want = detail[..., :1] * slopes  # the photo skin's colour change for this lightness change
     out = out.copy()
@@ -228,7 +255,14 @@ def mesh_normals(
     return out
 
 
-def _relight(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, normals: np.ndarray, size: float) -> np.ndarray:
+def _relight(
+    ln: np.ndarray,
+    lo: np.ndarray,
+    skin: np.ndarray,
+    normals: np.ndarray,
+    size: float,
+    once: Callable[[str, Callable[[], Any]], Any] = _now,
+) -> np.ndarray:
     """Lightness ``ln`` (new face, crop) relit from the gallery photo's light direction to the photo's: in the
     shading band (Gaussian sigma face size / 40 .. / 9), the part of each image's lightness a linear function of
     the surface ``normals`` explains (least squares over ``skin``; the light's direction and strength: three
@@ -243,15 +277,15 @@ def _relight(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, normals: np.ndarr
     def band(x: np.ndarray) -> np.ndarray:  # over the skin only
         return _weighted_low(x, w, fine) - _weighted_low(x, w, broad)
 
-    nb = band(normals)
-    a = nb[skin]
-    gram = a.T @ a + 1e-3 * len(a) * np.eye(3, dtype=np.float32)
+    def photo_light() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        nb = band(normals)
+        a = nb[skin]
+        gram = a.T @ a + 1e-3 * len(a) * np.eye(3, dtype=np.float32)
+        ws = inner_alpha(skin, RELIGHT_EDGE * size)  # faded in from the skin's edge: the mesh's steep edge triangles
+        return nb, a, gram, np.linalg.solve(gram, a.T @ band(lo)[skin]), ws
 
-    def fit(x: np.ndarray) -> np.ndarray:
-        return np.linalg.solve(gram, a.T @ band(x)[skin])
-
-    cn, co = fit(ln), fit(lo)
-    ws = inner_alpha(skin, RELIGHT_EDGE * size)  # faded in from the skin's edge: the mesh's steep edge triangles
+    nb, a, gram, co, ws = once("relight", photo_light)  # the photo's light: the same for every try over it
+    cn = np.linalg.solve(gram, a.T @ band(ln)[skin])
     return ln + RELIGHT * ws * (nb @ (co - cn))
 
 
@@ -265,6 +299,7 @@ def match_photo(
     grain: np.ndarray | None = None,
     lips: np.ndarray | None = None,
     normals: np.ndarray | None = None,
+    memo: dict | None = None,
 ) -> np.ndarray:
     """Make ``new`` (RGB uint8 crop) look shot with ``orig``'s camera and light, inside ``mask`` (bool crop).
 
@@ -286,7 +321,37 @@ def match_photo(
       (:func:`_lip_colour`);
     - grain: the new face's finest band is cut down to the original's, or the photo's own ``grain`` (float
       RGB crop, :func:`photo_grain`; else Gaussian noise) is added up to it (:func:`_match_grain`).
+    ``memo`` (:func:`reuse`, kept over the tries of one face): what is read of the photo alone (its grey and Lab
+    crop, sharpness, closed light, skin statistics, light direction, grain level: the same for every try
+    over the same photo crop and masks) is worked out once, and a try of the same new face over them (another
+    brow weight) reuses the whole tone match: only the grain is drawn again. The same bytes as without it.
     """
+    photo_key = digest(orig, mask, skin, lips, normals) + repr(float(size)).encode() if memo is not None else b""
+
+    def once(name: str, make: Callable[[], Any]) -> Any:  # the photo's side of the match: once per photo and masks
+        return reuse(memo, ("photo", name, photo_key) if memo is not None else (), make)
+
+    rgb, go, on = reuse(
+        memo,
+        ("tone", digest(new), photo_key) if memo is not None else (),
+        lambda: _match_tone(new, orig, mask, size, skin, lips, normals, once),
+    )
+    no = once("grain_level", lambda: noise_sigma(go, on))
+    return np.clip(_match_grain(rgb, go, on, rng, grain, no) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _match_tone(
+    new: np.ndarray,
+    orig: np.ndarray,
+    mask: np.ndarray,
+    size: float,
+    skin: np.ndarray | None,
+    lips: np.ndarray | None,
+    normals: np.ndarray | None,
+    once: Callable[[str, Callable[[], Any]], Any] = _now,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`match_photo` up to the grain: (the new face's float RGB, the photo's grey crop, where the grain is
+    read). ``once(name, make)``: the photo's side of the work (``make()``, or what it gave before)."""
     m = mask.astype(np.float32) if skin is None else (mask & skin).astype(np.float32)
     if m.sum() < 16:
         m = mask.astype(np.float32)
@@ -297,44 +362,59 @@ def match_photo(
     def lab(img: np.ndarray) -> np.ndarray:
         return cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
 
-    go = cv2.cvtColor(orig, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    def closed(x: np.ndarray) -> np.ndarray:  # closing on L only: dark features out of the light estimate
+        c = x.copy()
+        c[..., 0] = cv2.morphologyEx(x[..., 0], cv2.MORPH_CLOSE, se)
+        return c
+
+    go = once("grey", lambda: cv2.cvtColor(orig, cv2.COLOR_RGB2GRAY).astype(np.float32))
     gn = cv2.cvtColor(new, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    new = _match_sharpness(new, gn, detail(go, mask), mask)
-    new = colour_transfer(new, mask, orig, mask, ab_gain_range=(0.0, 2.0))  # skin tone: Lab mean / spread
-    ln, lo = lab(new), lab(orig)
-    closed_n, closed_o = ln.copy(), lo.copy()  # closing on L only: dark features out of the light estimate
-    closed_n[..., 0] = cv2.morphologyEx(ln[..., 0], cv2.MORPH_CLOSE, se)
-    closed_o[..., 0] = cv2.morphologyEx(lo[..., 0], cv2.MORPH_CLOSE, se)
-    out = ln - _masked_low(closed_n, m, sigma) + _masked_low(closed_o, m, sigma)
+    new = _match_sharpness(new, gn, once("detail", lambda: detail(go, mask)), mask)
+    lo = once("lab", lambda: lab(orig))
+    stats = once("stats", lambda: lab_stats(lo, mask))
+    new = colour_transfer(
+        new, mask, orig, mask, ab_gain_range=(0.0, 2.0), ref_stats=stats
+    )  # skin tone: Lab mean / spread
+    ln = lab(new)
+    closed_o = once("closed", lambda: closed(lo))
+    out = ln - _masked_low(closed(ln), m, sigma) + once("light", lambda: _masked_low(closed_o, m, sigma))
     if LEVEL_SKIN:  # the closing lifts each band to its skin's upper envelope: a mottled gallery skin then sits
         # lower under its own than the photo's smooth skin (t1 #0: 3.6 L darker): the skin's own level, unclosed,
         # is matched again, without either face's dark features (nostrils, creases, frames: well under the closing)
         shut = cv2.morphologyEx(out[..., 0], cv2.MORPH_CLOSE, se)
-        flat = (m > 0) & (closed_o[..., 0] - lo[..., 0] < LEVEL_DARK) & (shut - out[..., 0] < LEVEL_DARK)
+        plain = once("plain", lambda: (m > 0) & (closed_o[..., 0] - lo[..., 0] < LEVEL_DARK))
+        flat = plain & (shut - out[..., 0] < LEVEL_DARK)
         if flat.sum() >= 64:
-            fade = inner_alpha(m > 0, LEVEL_EDGE * size)  # the edge keeps the closed estimate (no seam)
+            fade = once("fade", lambda: inner_alpha(m > 0, LEVEL_EDGE * size))  # the edge keeps the closed estimate
             out[..., 0] += fade * _masked_low(lo[..., :1] - out[..., :1], flat.astype(np.float32), sigma)[..., 0]
     if skin is not None:  # the gallery skin's own shading no stronger than the photo's skin's
         if normals is not None and RELIGHT > 0:
-            out[..., 0] = _relight(out[..., 0], lo[..., 0], mask & skin, normals, size)
-        out[..., 0] = _match_shading(out[..., 0], lo[..., 0], mask & skin, size)
+            out[..., 0] = _relight(out[..., 0], lo[..., 0], mask & skin, normals, size, once)
+        out[..., 0] = _match_shading(out[..., 0], lo[..., 0], mask & skin, size, once)
         if SKIN_CHROMA > 0:
             out = _skin_chroma(out, lo, mask & skin, size)
         if SKIN_TINT > 0:
-            out = _skin_tint(out, lo, mask & skin, sigma)
+            out = _skin_tint(out, lo, mask & skin, sigma, once)
     if lips is not None:
-        out = _lip_colour(out, ln, lo, lips & mask, size)
+        out = _lip_colour(out, ln, lo, lips & mask, size)  # (the photo's lips not kept: tests swap this one out)
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)
-    on = mask if skin is None or (mask & skin).sum() < 64 else mask & skin  # grain is read on skin, away from
-    k = max(3, round(0.1 * size) | 1)  # the face's edge (the jaw line, the hairline and a profile read as grain)
-    inner = cv2.erode(on.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
-    if inner.sum() >= 64:
-        on = inner
-    return np.clip(_match_grain(rgb, go, on, rng, grain) + 0.5, 0, 255).astype(np.uint8)
+
+    def grain_area() -> np.ndarray:
+        on = mask if skin is None or (mask & skin).sum() < 64 else mask & skin  # grain is read on skin, away from
+        k = max(3, round(0.1 * size) | 1)  # the face's edge (the jaw line, the hairline and a profile read as grain)
+        inner = cv2.erode(on.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+        return inner if inner.sum() >= 64 else on
+
+    return rgb, go, once("grain_area", grain_area)
 
 
 def _match_grain(
-    rgb: np.ndarray, go: np.ndarray, mask: np.ndarray, rng: np.random.Generator | None, grain: np.ndarray | None
+    rgb: np.ndarray,
+    go: np.ndarray,
+    mask: np.ndarray,
+    rng: np.random.Generator | None,
+    grain: np.ndarray | None,
+    no: float | None = None,
 ) -> np.ndarray:
     """Float RGB ``rgb`` with its finest band (:func:`faces.measures.noise_sigma`) brought to the photo's
     (``go``: its grey crop) inside ``mask``: cut down where the new face is grainier than the photo (a sharp
@@ -344,7 +424,8 @@ def _match_grain(
     def level(x: np.ndarray, m: np.ndarray) -> float:
         return noise_sigma(cv2.cvtColor(np.clip(x, 0, 255), cv2.COLOR_RGB2GRAY), m)
 
-    no, nn = noise_sigma(go, mask), level(rgb, mask)
+    no = noise_sigma(go, mask) if no is None else no  # (the photo's: ``no`` when the caller has it)
+    nn = level(rgb, mask)
     for _ in range(GRAIN_PASSES):  # one pass leaves much of it (t1: 2.1 -> 1.5 against the photo's 1.0): a blur
         if nn <= 1.15 * no or nn <= 0.5:  # of 0.8 px keeps part of the band the measure reads
             break
@@ -824,7 +905,7 @@ def mesh_swap(
         if front is not None:  # what lies in front of the face is no skin and no lips
             skin &= ~front
             lips &= ~front
-        warped = match_photo(warped, base, m, face.size, gen, skin, grain, lips, normals)
+        warped = match_photo(warped, base, m, face.size, gen, skin, grain, lips, normals, memo)
     if not keep_mouth and mouth is not None:  # the open mouth: the target's teeth over the photo's light layout
         detail = None
         if teeth is not None:

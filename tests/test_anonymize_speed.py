@@ -144,3 +144,70 @@ def test_frame_fill_ahead_on_a_thread_gives_the_same_bytes(monkeypatch):
     assert report == [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in plain.last_report]
     assert sum(r.get("done", "").startswith("swap") for r in report) >= 2
     assert all(r["cpu_seconds"] >= 0 for r in ed.last_report)
+
+
+def test_tries_share_the_photo_side_and_the_tone_match(monkeypatch):
+    """t1 #0 (118 px, seven tries: two textures, the anti-face's shape, two brow weights, two outlines): every try is
+    swapped and checked by the dlib descriptor once (the face's own descriptor once more), but the tone match
+    (faces.blend._match_tone) runs once per new face and photo crop: the two brow tries over the anti-face's mesh reuse
+    the anti-face try's; and the photo's side of it (its Lab statistics, ...) once per photo crop and masks: the
+    farthest face and the anti-face on the same mesh share it too. With the reuse off, each swap does both."""
+    from editors import anonymize
+
+    counts = {"swap": 0, "tone": 0, "photo": 0, "descriptor": 0}
+
+    def counted(key, fn):
+        def wrapper(*a, **k):
+            counts[key] += 1
+            return fn(*a, **k)
+
+        return wrapper
+
+    monkeypatch.setattr(anonymize, "mesh_swap", counted("swap", anonymize.mesh_swap))
+    monkeypatch.setattr(blend, "_match_tone", counted("tone", blend._match_tone))
+    monkeypatch.setattr(blend, "lab_stats", counted("photo", blend.lab_stats))
+    from faces import measures
+
+    monkeypatch.setattr(measures, "identity_descriptor", counted("descriptor", measures.identity_descriptor))
+    img = photos.load("t1")
+    ed = anonymize.AnonymizeEditor()
+    ed.apply(img, None, {"method": "swap", "faces": "0"}, seed=0)
+    r = ed.last_report[0]
+    checked = [t for t in r["tries"] if t is not None]
+    assert len(r["tries"]) >= 6 and r["done"].startswith("swap") and r["distance"] >= anonymize.VERIFY_MARGIN
+    assert counts["descriptor"] == 1 + len(checked)  # every kept try checked, none skipped
+    assert counts["swap"] >= len(r["tries"])
+    assert counts["tone"] <= counts["swap"] - 2  # the brow tries reuse the tone match of their texture and mesh
+    assert counts["photo"] < counts["tone"]  # two textures over one photo crop and mesh share its side
+    with_reuse = dict(counts)
+    for k in counts:
+        counts[k] = 0
+    monkeypatch.setattr(blend, "reuse", lambda memo, key, make: make())
+    ed.apply(img, None, {"method": "swap", "faces": "0"}, seed=0)
+    assert counts["swap"] == with_reuse["swap"] and counts["tone"] == counts["photo"] == counts["swap"]
+
+
+def test_checks_on_the_check_thread_give_the_same_bytes(astronaut, monkeypatch):
+    """The tries' descriptors and the occluder mask computed on the check thread (editors.anonymize._CHECK_POOL,
+    beside the expression check and the brows) give the bytes and report of the same work done inline."""
+    from concurrent.futures import Future
+
+    from editors import anonymize
+
+    img, _ = astronaut
+    ed = anonymize.AnonymizeEditor()
+    threaded = ed.apply(img, None, {"method": "swap"}, seed=0)
+    report = [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report]
+
+    class Inline:
+        def submit(self, fn, *args):
+            done: Future = Future()
+            done.set_result(fn(*args))
+            return done
+
+    monkeypatch.setattr(anonymize, "_CHECK_POOL", Inline())
+    plain = anonymize.AnonymizeEditor()
+    inline = plain.apply(img, None, {"method": "swap"}, seed=0)
+    assert np.array_equal(threaded, inline)
+    assert report == [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in plain.last_report]
+    assert len(report[0]["tries"]) >= 3 and report[0]["done"].startswith("swap")
