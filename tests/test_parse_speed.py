@@ -145,3 +145,25 @@ def test_background_nets_give_the_same_parse(name, monkeypatch):
     for a, b in zip(fast.segments, slow.segments, strict=True):
         assert np.array_equal(a.mask, b.mask), a.label
         assert a.score == b.score and a.source == b.source
+
+
+@needs_nets
+def test_two_parses_at_once_get_their_own_answers():
+    """Two users parsing at the same time share the net-pass worker (their ADE passes interleave): each gets what it
+    gets alone."""
+    manager = ModelManager(online=False)
+    shots = [Photo(photos.load(labelset.load(n)["photo"])) for n in ("china", "darknet_dog")]
+    alone = [parse_report(p, manager, ["objects", "scene"]).segments for p in shots]
+    together: list = [None, None]
+
+    def run(i: int) -> None:
+        together[i] = parse_report(shots[i], manager, ["objects", "scene"]).segments
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for a, b in zip(alone, together, strict=True):
+        assert [s.label for s in a] == [s.label for s in b] and len(a) >= 2
+        assert all(np.array_equal(x.mask, y.mask) for x, y in zip(a, b, strict=True))
