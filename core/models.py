@@ -1054,3 +1054,22 @@ def run_tflite(name: str, inputs: Any, reduce: Callable[[Any], Any] | None = Non
         if reduce is not None:
             return [reduce(it.tensor(d["index"])()) for d in it.get_output_details()]
         return [it.get_tensor(d["index"]) for d in it.get_output_details()]
+
+
+_passes: Any = None
+_passes_lock = threading.Lock()
+
+
+def net_passes() -> Any:
+    """The process's worker thread for passes of the big offline nets (a one-thread
+    ``concurrent.futures.ThreadPoolExecutor``): a caller hands it a net's passes (segmenters/nets.py: the ADE net's
+    views of a photo) and works on the answers that are back while the next pass runs (TFLite lets go of the GIL,
+    and its own two threads keep both cores busy, so passes side by side would gain nothing). Its jobs run in the
+    order they were handed in. Only net passes go here: a job must never wait on another job of this worker."""
+    global _passes
+    with _passes_lock:
+        if _passes is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _passes = ThreadPoolExecutor(1, thread_name_prefix="net-pass")
+        return _passes

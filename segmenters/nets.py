@@ -368,6 +368,16 @@ def _ade_logit_probs(x: np.ndarray, rows: slice, cols: slice, mirrored: bool = F
     return z
 
 
+def _ade_passes(passes: list[tuple[np.ndarray, slice, slice, bool]]) -> list[Any]:
+    """Hand :func:`_ade_logit_probs` of each (input, rows, cols, mirrored) in ``passes`` to the net-pass worker
+    (``core.models.net_passes``: one after the other, in this order); their futures, in order. The caller sums the
+    answers that are back while the next pass runs."""
+    from core.models import net_passes
+
+    worker = net_passes()
+    return [worker.submit(_ade_logit_probs, *p) for p in passes]
+
+
 def _cells(n: int) -> int:
     """Grid cells (one every ``ADE_STRIDE`` pixels from pixel 0) over ``n`` pixels."""
     return -(-n // ADE_STRIDE)
@@ -388,15 +398,16 @@ def ade_probabilities(
     from, and the tiles' answers are averaged in (see ``ADE_TILE_SHORT``). ``detail``: the same photo at a higher
     resolution (the original of a working copy) to cut the tiles from; default ``rgb``. With ``views_of`` (a class
     index) and ``views`` (a list), each view's own probabilities of that class (the whole photo, its mirror, the
-    tiles' mean; each on its own grid) are appended to ``views``."""
+    tiles' mean; each on its own grid) are appended to ``views``. The passes (whole, mirror, tiles) run one after the
+    other on the net-pass worker (:func:`_ade_passes`) while the answers already back are summed here, in that order."""
     h, w = rgb.shape[:2]
     s = DEEPLAB_SIDE / max(h, w)
     rw, rh = max(1, round(w * s)), max(1, round(h * s))
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
     small = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
 
-    total = None
     passes = (False, True) if (ADE_FLIP if flip is None else flip) else (False,)
+    inputs = []
     for mirrored in passes:
         x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
         # the mirror sits ``shift`` pixels from the left so that the photo's column 0 lands on a grid column
@@ -406,15 +417,22 @@ def ade_probabilities(
         cols = (
             slice(first - _cells(rw) + 1, first + 1) if mirrored else slice(0, _cells(rw))
         )  # the photo's columns 0, 4, 8, ... (mirrored: read right to left)
-        p = _ade_logit_probs(x, slice(0, _cells(rh)), cols, mirrored)
+        inputs.append((x, slice(0, _cells(rh)), cols, mirrored))
+    jobs = _ade_passes(inputs)
+    use_tiles = tiles_enabled() if tiles is None else tiles
+    plan = _tile_plan(detail if detail is not None else rgb, rw, rh) if use_tiles else None
+    jobs += _ade_passes(plan[2]) if plan is not None else []
+    total = None
+    for job in jobs[: len(passes)]:
+        p = job.result()
         if views_of is not None and views is not None:
             views.append(p[..., views_of].copy())
         total = p if total is None else total + p
     assert total is not None
     whole = total / len(passes)
-    if not (tiles_enabled() if tiles is None else tiles):
+    if plan is None:
         return whole
-    return _with_tiles(whole, detail if detail is not None else rgb, rw, rh, 1.0 / (len(passes) + 1), views_of, views)
+    return _with_tiles(whole, plan, jobs[len(passes) :], 1.0 / (len(passes) + 1), views_of, views)
 
 
 def tile_origins(length: int, side: int = DEEPLAB_SIDE) -> list[int]:
@@ -426,29 +444,22 @@ def tile_origins(length: int, side: int = DEEPLAB_SIDE) -> list[int]:
     return [int(round(k * (length - side) / (n - 1) / ADE_STRIDE)) * ADE_STRIDE for k in range(n)]
 
 
-def _with_tiles(
-    whole: np.ndarray,
-    rgb: np.ndarray,
-    rw: int,
-    rh: int,
-    weight: float,
-    views_of: int | None = None,
-    views: list[np.ndarray] | None = None,
-) -> np.ndarray:
-    """``whole`` (the whole-photo grid for a photo of ``rw`` x ``rh`` at 513 px) averaged with the answers of
-    overlapping 513 px tiles of ``rgb`` enlarged (see ``ADE_TILE_SHORT``), weighted ``weight``, on the enlarged
-    photo's grid."""
+def _tile_plan(
+    rgb: np.ndarray, rw: int, rh: int
+) -> tuple[tuple[int, int], list[tuple[int, int, int, int]], list[tuple[np.ndarray, slice, slice, bool]]] | None:
+    """The multi-scale tiles of ``rgb`` for a photo of ``rw`` x ``rh`` at 513 px (see ``ADE_TILE_SHORT``): the enlarged
+    photo's grid size (gh, gw), each tile's grid cells (gy, gx, ny, nx) and its pass (input, rows, cols, mirrored)
+    for :func:`_ade_passes`; None when the photo is not enlarged (no tiles)."""
     zoom = min(ADE_TILE_ZOOM, max(1.0, ADE_TILE_SHORT / min(rw, rh)))
     if zoom <= 1.0:
-        return whole
+        return None
     tw, th = round(rw * zoom), round(rh * zoom)
     h, w = rgb.shape[:2]
     interp = cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR
     big = cv2.resize(rgb, (tw, th), interpolation=interp).astype(np.float32) / 127.5 - 1.0
     gh, gw = _cells(th), _cells(tw)
-    acc = np.zeros((gh, gw, whole.shape[-1]), np.float32)
-    count = np.zeros((gh, gw, 1), np.float32)
     cells = _cells(DEEPLAB_SIDE)
+    where, passes = [], []
     for y0 in tile_origins(th):
         for x0 in tile_origins(tw):
             x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
@@ -456,16 +467,35 @@ def _with_tiles(
             x[: part.shape[0], : part.shape[1]] = part
             gy, gx = y0 // ADE_STRIDE, x0 // ADE_STRIDE
             ny, nx = min(cells, gh - gy), min(cells, gw - gx)
-            acc[gy : gy + ny, gx : gx + nx] += _ade_logit_probs(x, slice(0, ny), slice(0, nx))
-            count[gy : gy + ny, gx : gx + nx] += 1
-    tiled = acc / np.maximum(count, 1)
-    if views_of is not None and views is not None:
-        views.append(tiled[..., views_of].copy())
-    up = np.empty_like(tiled)
+            where.append((gy, gx, ny, nx))
+            passes.append((x, slice(0, ny), slice(0, nx), False))
+    return (gh, gw), where, passes
+
+
+def _with_tiles(
+    whole: np.ndarray,
+    plan: tuple[tuple[int, int], list[tuple[int, int, int, int]], list[Any]],
+    jobs: list[Any],
+    weight: float,
+    views_of: int | None = None,
+    views: list[np.ndarray] | None = None,
+) -> np.ndarray:
+    """``whole`` (the whole-photo grid) averaged with the tiles' answers (``jobs``: the futures of :func:`_tile_plan`'s
+    passes, in order), weighted ``weight``, on the enlarged photo's grid."""
+    (gh, gw), where, _ = plan
+    up = np.empty((gh, gw, whole.shape[-1]), np.float32)  # the whole view on the tiles' grid (while they run)
     for k in range(0, whole.shape[-1], 4):  # cv2.resize takes at most 4 channels for some interpolations
         chunk = cv2.resize(np.ascontiguousarray(whole[..., k : k + 4]), (gw, gh), interpolation=cv2.INTER_LINEAR)
         up[..., k : k + 4] = chunk.reshape(gh, gw, -1)
     up *= 1.0 - weight
+    acc = np.zeros((gh, gw, whole.shape[-1]), np.float32)
+    count = np.zeros((gh, gw, 1), np.float32)
+    for (gy, gx, ny, nx), job in zip(where, jobs, strict=True):
+        acc[gy : gy + ny, gx : gx + nx] += job.result()
+        count[gy : gy + ny, gx : gx + nx] += 1
+    tiled = acc / np.maximum(count, 1)
+    if views_of is not None and views is not None:
+        views.append(tiled[..., views_of].copy())
     up += weight * tiled
     return up
 
@@ -517,7 +547,7 @@ def voc_labels(ctx: Any) -> np.ndarray:
 def voc_ctx_answer(ctx: Any) -> tuple[np.ndarray, np.ndarray]:
     """:func:`voc_answer` for this photo's working copy (run once, kept in ``ctx.cache``)."""
     if "voc" not in ctx.cache:
-        ctx.cache["voc"] = voc_answer(ctx.work)
+        ctx.once("voc", lambda: voc_answer(ctx.work))
     return ctx.cache["voc"]
 
 
@@ -528,19 +558,24 @@ def ade_answer(ctx: Any) -> dict[str, Any]:
     when ``ADE_FLIP`` and people cover less than ``FLIP_MAX_PEOPLE`` of the photo (VOC net, when here); the
     multi-scale tiles too, when ``TILES_MAX_PEOPLE`` is set."""
     if "ade" not in ctx.cache:
-        flip, tiles = ADE_FLIP, tiles_enabled()
-        if (flip or (tiles and TILES_MAX_PEOPLE)) and net_available(VOC):
-            few = float(np.mean(voc_labels(ctx) == VOC_CLASSES.index("person"))) < FLIP_MAX_PEOPLE
-            flip = flip and few
-            tiles = tiles and (few or not TILES_MAX_PEOPLE)
-        person: list[np.ndarray] = []
-        probs = ade_probabilities(
-            ctx.work, flip=flip, detail=ctx.photo.pixels, tiles=tiles, views_of=ADE_PERSON, views=person
-        )
-        h, w = ctx.shape
-        labels = cv2.resize(np.argmax(probs, axis=-1).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
-        ctx.cache["ade"] = {"probs": probs, "labels": labels.astype(np.int32), "person_views": person}
+        ctx.once("ade", lambda: _ade_answer(ctx))
     return ctx.cache["ade"]
+
+
+def _ade_answer(ctx: Any) -> dict[str, Any]:
+    """:func:`ade_answer` without the cache."""
+    flip, tiles = ADE_FLIP, tiles_enabled()
+    if (flip or (tiles and TILES_MAX_PEOPLE)) and net_available(VOC):
+        few = float(np.mean(voc_labels(ctx) == VOC_CLASSES.index("person"))) < FLIP_MAX_PEOPLE
+        flip = flip and few
+        tiles = tiles and (few or not TILES_MAX_PEOPLE)
+    person: list[np.ndarray] = []
+    probs = ade_probabilities(
+        ctx.work, flip=flip, detail=ctx.photo.pixels, tiles=tiles, views_of=ADE_PERSON, views=person
+    )
+    h, w = ctx.shape
+    labels = cv2.resize(np.argmax(probs, axis=-1).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    return {"probs": probs, "labels": labels.astype(np.int32), "person_views": person}
 
 
 def ade_labels(ctx: Any) -> np.ndarray:

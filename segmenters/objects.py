@@ -27,7 +27,7 @@ import numpy as np
 from core.models import ModelManager
 from segmenters.detector import ANIMALS as COCO_ANIMALS
 from segmenters.detector import Detection
-from segmenters.parsing import PARSERS, ParseContext, ParseOutput, Part
+from segmenters.parsing import PARSERS, START_HOOKS, ParseContext, ParseOutput, Part
 
 SOURCE = "deeplab-voc (offline)"
 SOURCE_BOXES = "deeplab-voc + nanodet boxes (offline)"  # with the detector (segmenters/detector.py)
@@ -837,10 +837,10 @@ class ObjectsParser:
         from segmenters.detector import ctx_detections
 
         labels, probs = voc_ctx_answer(ctx)
+        detections = ctx_detections(ctx) if detector_available() else None  # while the ADE net runs (start_nets)
         ade = ade_answer(ctx) if net_available(ADE) else None
         stuff = ade_stuff(ade["labels"]) if ade is not None else None
         ground, seen = ade_seen(ade["probs"], (ctx.shape[1], ctx.shape[0])) if ade is not None else (None, None)
-        detections = ctx_detections(ctx) if detector_available() else None
         things = find_things(ctx.work, stuff, labels, probs, ctx.photo.pixels, detections, ground, seen)
         source = SOURCE_BOXES if detector_available() else SOURCE
         parts = []
@@ -850,6 +850,21 @@ class ObjectsParser:
             elif lb in things.masks:
                 parts.append(Part(lb, things.masks[lb], source))
         return ParseOutput(parts=parts, data=things, source=source)
+
+
+def start_nets(ctx: ParseContext) -> None:
+    """``START_HOOKS`` (segmenters/parsing.py): when the objects parser will run with its nets, begin the VOC net's
+    answer and then the ADE20K net's (:func:`segmenters.nets.ade_answer`: 1 to 5 passes, most of a scene photo's
+    parse) on a background thread, while the faces are found and the detector looks (``ObjectsParser.run`` asks for
+    the detections before it waits for the ADE answer). Both answers are the ones the parsers would compute."""
+    from segmenters.nets import ADE, VOC, ade_answer, net_available, voc_ctx_answer
+
+    if "objects" not in ctx.parsers or not net_available(VOC):
+        return
+    ctx.start(lambda: ade_answer(ctx) if net_available(ADE) else voc_ctx_answer(ctx))
+
+
+START_HOOKS.append(start_nets)
 
 
 @PARSERS.register("objects")

@@ -43,6 +43,7 @@ masks are upscaled to the photo's size only when segments are built.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -136,10 +137,46 @@ class ParseContext:
         self.runs: dict[str, int] = {}
         self.cache: dict[str, Any] = {}  # per-photo results parsers share (e.g. a net's label map)
         self._running: set[str] = set()
+        self._once: dict[str, threading.Event] = {}  # keys of ``cache`` being computed (``once``)
+        self._once_lock = threading.Lock()
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.work.shape[0], self.work.shape[1]
+
+    def once(self, key: str, make: Callable[[], Any]) -> Any:
+        """``cache[key]``, set to ``make()`` by the first caller; a caller in another thread meanwhile waits for it
+        (a net's answer started in the background by a ``START_HOOKS`` hook is not computed twice). When ``make``
+        raises, nothing is kept: the caller gets the error, and the next one tries again."""
+        while True:
+            with self._once_lock:
+                if key in self.cache:
+                    return self.cache[key]
+                busy = self._once.get(key)
+                if busy is None:
+                    busy = self._once[key] = threading.Event()
+                    break
+            busy.wait()  # another thread is making it: its answer (or, when it failed, our own try)
+        try:
+            self.cache[key] = make()
+        finally:
+            with self._once_lock:
+                del self._once[key]
+            busy.set()
+        return self.cache[key]
+
+    def start(self, job: Callable[[], Any]) -> None:
+        """Run ``job()`` on a background thread now (it fills ``cache`` through ``once``; a parser that needs what it
+        makes waits for it there, and gets its error by trying again). The parsers' answers are what they would be
+        without it: the same calls on the same pixels, only sooner."""
+
+        def run() -> None:
+            try:
+                job()
+            except Exception:  # the parser that needs it tries again and reports it (ParseContext.need)
+                log.debug("background job failed", exc_info=True)
+
+        threading.Thread(target=run, name="parse-start", daemon=True).start()
 
     def need(self, name: str) -> ParseOutput | None:
         """The output of parser ``name`` (running it now if it has not run); None when it failed."""
@@ -171,6 +208,12 @@ class ParseContext:
         self.runs[name] = self.runs.get(name, 0) + 1
         self.outputs[name] = out
         return out
+
+
+# called by ``parse_report`` with the new context before the parsers run: a parser module starts there, on a background
+# thread (``ParseContext.start``), the long net passes its parser will wait for, so that the parsers before it (and
+# its own work that does not need them) run meanwhile (segmenters/objects.py: the VOC and ADE nets)
+START_HOOKS: list[Callable[[ParseContext], None]] = []
 
 
 @dataclass
@@ -213,6 +256,8 @@ def parse_report(photo: Photo, manager: ModelManager, parsers: Sequence[str] | N
     """Run the parsers (all registered, or ``parsers``) on ``photo``; segments plus timings and sources."""
     t0 = time.perf_counter()
     ctx = ParseContext(photo, manager, build_parsers(manager, parsers))
+    for hook in START_HOOKS:  # e.g. segmenters/objects.py: the scene nets' passes, begun while the faces are found
+        hook(ctx)
     for name in ctx.parsers:
         ctx.need(name)
     segments = assemble(ctx)

@@ -1,6 +1,10 @@
 """The parse's speed-ups change no answer (issue 11: all parsers under 1.5 s for a 1 MP photo on 2 cores).
 
-- ``objects._geodesic`` hands skimage's MCP only the rim of the seed region: the same costs as every seed.
+- ``objects._geodesic`` hands skimage's MCP only the rim of the seed region: the same costs as every seed;
+- ``ParseContext.once`` / ``start`` and ``parsing.START_HOOKS``: the VOC and ADE nets begin on a background thread
+  while the faces are found (segmenters/objects.py ``start_nets``), and the ADE net's passes run on the net-pass
+  worker while the answers already back are summed (segmenters/nets.py ``_ade_passes``): the parse gives the same
+  masks, bit for bit, as with everything one after the other on one thread.
 """
 
 from __future__ import annotations
@@ -9,6 +13,9 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import threading
+import time
+from concurrent.futures import Future
 
 import cv2
 import numpy as np
@@ -17,8 +24,8 @@ from skimage.graph import MCP_Geometric
 
 from core.models import ModelManager
 from core.types import Photo
-from segmenters import nets, objects
-from segmenters.parsing import parse_report
+from segmenters import nets, objects, parsing
+from segmenters.parsing import ParseContext, parse_report
 from tests import labelset, photos
 
 
@@ -69,3 +76,94 @@ def test_rim_seeds_on_a_real_herd(monkeypatch):
     manager = ModelManager(online=False)
     parse_report(Photo(rgb), manager, ["objects"])
     assert len(calls) >= 2 and all(calls)
+
+
+def test_once_runs_the_job_once_and_others_wait():
+    ctx = ParseContext(Photo(np.zeros((8, 8, 3), np.uint8)), ModelManager(online=False), {})
+    made = []
+
+    def make():
+        time.sleep(0.2)
+        made.append(1)
+        return "answer"
+
+    ctx.start(lambda: ctx.once("x", make))
+    time.sleep(0.05)  # the background job is making it
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(ctx.once("x", make))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == ["answer"] * 3 and made == [1] and ctx.cache["x"] == "answer"
+
+
+def test_once_tries_again_after_a_failure():
+    ctx = ParseContext(Photo(np.zeros((8, 8, 3), np.uint8)), ModelManager(online=False), {})
+
+    def fail():
+        raise RuntimeError("no")
+
+    ctx.start(lambda: ctx.once("x", fail))
+    time.sleep(0.05)
+    with pytest.raises(RuntimeError):
+        ctx.once("x", fail)
+    assert ctx.once("x", lambda: 3) == 3
+
+
+def _serial(monkeypatch) -> None:
+    """No background start, the ADE passes run inline in the caller's thread (the parse before the speed-ups)."""
+
+    def inline(passes):
+        out = []
+        for p in passes:
+            f: Future = Future()
+            f.set_result(nets._ade_logit_probs(*p))
+            out.append(f)
+        return out
+
+    monkeypatch.setattr(nets, "_ade_passes", inline)
+    monkeypatch.setattr(parsing, "START_HOOKS", [])
+
+
+@needs_nets
+@pytest.mark.parametrize("name", ["china", "t1"])  # four ADE passes (a temple, sky, a lake); one (six people)
+def test_background_nets_give_the_same_parse(name, monkeypatch):
+    rgb = photos.load(labelset.load(name)["photo"])
+    h, w = rgb.shape[:2]
+    k = (1e6 / (h * w)) ** 0.5  # the 1 MP photo the timing is about (bench/parse_quality.py)
+    photo = Photo(cv2.resize(rgb, (round(w * k), round(h * k)), interpolation=cv2.INTER_CUBIC))
+    manager = ModelManager(online=False)
+    nets.clear_labels_cache()
+    fast = parse_report(photo, manager)
+    with monkeypatch.context() as m:
+        _serial(m)
+        nets.clear_labels_cache()
+        slow = parse_report(photo, manager)
+    assert [s.label for s in fast.segments] == [s.label for s in slow.segments]
+    assert len(fast.segments) >= 4
+    for a, b in zip(fast.segments, slow.segments, strict=True):
+        assert np.array_equal(a.mask, b.mask), a.label
+        assert a.score == b.score and a.source == b.source
+
+
+@needs_nets
+def test_two_parses_at_once_get_their_own_answers():
+    """Two users parsing at the same time share the net-pass worker (their ADE passes interleave): each gets what it
+    gets alone."""
+    manager = ModelManager(online=False)
+    shots = [Photo(photos.load(labelset.load(n)["photo"])) for n in ("china", "darknet_dog")]
+    alone = [parse_report(p, manager, ["objects", "scene"]).segments for p in shots]
+    together: list = [None, None]
+
+    def run(i: int) -> None:
+        together[i] = parse_report(shots[i], manager, ["objects", "scene"]).segments
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for a, b in zip(alone, together, strict=True):
+        assert [s.label for s in a] == [s.label for s in b] and len(a) >= 2
+        assert all(np.array_equal(x.mask, y.mask) for x, y in zip(a, b, strict=True))
