@@ -102,28 +102,13 @@ def _match_sharpness(new: np.ndarray, gn: np.ndarray, do: float, mask: np.ndarra
         return new if best is None else cv2.GaussianBlur(new, (0, 0), best)
     soft = cv2.GaussianBlur(gn, (0, 0), 1.0)
     for k in (0.25, 0.5, 0.75, 1.0, 1.5):  # at most x2.5 the fine band: no halos, no sharpened JPEG blocks
-        e = abs(detail(_unsharp(gn, soft, k), mask) - do)
+        e = abs(detail(gn + k * (gn - soft), mask) - do)
         if e < best_err:
             best, best_err = k, e
     if best is None:
         return new
     f = new.astype(np.float32)
-    return np.clip(_unsharp(f, cv2.GaussianBlur(f, (0, 0), 1.0), best) + 0.5, 0, 255).astype(np.uint8)
-
-
-UNSHARP_MARGIN = 6.0  # grey levels: how far the unsharp mask of _match_sharpness may overshoot its 3 x 3 neighbourhood
-
-
-def _unsharp(x: np.ndarray, soft: np.ndarray, k: float) -> np.ndarray:
-    """``x`` (float, H x W[, C]) unsharp-masked by ``k`` over ``soft`` (its Gaussian blur), held within
-    ``UNSHARP_MARGIN`` grey levels of the range of ``x`` over each pixel's 3 x 3 neighbourhood: fine texture keeps its
-    small overshoot, a strong edge none beyond that. Unbounded, the overshoot on the light side of a very dark edge
-    was a light line: over the lashes of a dark eye warped soft (tom_hanks' far eye, faces.measures.eye_halo 77
-    against the photo's 46). Held to the range itself (margin 0) the faces came out softer to dlib: t1 #0's best try
-    fell from 0.769 to 0.747, under the editor's margin."""
-    sharp = x + k * (x - soft)
-    ones = np.ones((3, 3), np.uint8)
-    return np.clip(sharp, cv2.erode(x, ones) - UNSHARP_MARGIN, cv2.dilate(x, ones) + UNSHARP_MARGIN)
+    return np.clip(f + best * (f - cv2.GaussianBlur(f, (0, 0), 1.0)) + 0.5, 0, 255).astype(np.uint8)
 
 
 def _match_shading(ln: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float) -> np.ndarray:
@@ -560,9 +545,7 @@ def _repair_warp(warped: np.ndarray, blurred: np.ndarray, coords: np.ndarray, sc
     - where neighbouring pixels come from far-apart gallery places (near triangles drawn over far ones: a
       turned face's nose over its cheek, a narrowed nose) the warp has a hard, pixel-stepped edge: softened
       (Gaussian, sigma 1 px). A smoothly squeezed part (a squinting eye) has large steps too, but evenly;
-      only a step twice its neighbours' median counts (against 2.5 x their mean, the steps of a fold a pixel or two
-      wide raised that mean and went unseen: the gallery nose's shaded side, cut off by the fold, stayed a jagged dark
-      line along tom_hanks' turned nose, faces.measures.nose_line 16-18 against the photo's 4).
+      only a step several times its neighbours' counts.
     Returns RGB uint8."""
     dx = np.zeros(coords.shape, np.float32)
     dy = np.zeros(coords.shape, np.float32)
@@ -574,7 +557,7 @@ def _repair_warp(warped: np.ndarray, blurred: np.ndarray, coords: np.ndarray, sc
     w = np.clip((shrink - 1.0) / 2.0, 0, 1)[..., None]
     out = warped + w * (blurred - warped)
     jump = np.maximum(np.abs(dx).sum(2), np.abs(dy).sum(2))
-    tear = ((jump > 3.0 / max(scale, 1e-3)) & (jump > 2.0 * cv2.medianBlur(jump, 5))).astype(np.uint8)
+    tear = ((jump > 3.0 / max(scale, 1e-3)) & (jump > 2.5 * cv2.blur(jump, (5, 5)))).astype(np.uint8)
     if tear.any():
         wt = cv2.GaussianBlur(cv2.dilate(tear, np.ones((3, 3), np.uint8)).astype(np.float32), (0, 0), 1.0)
         wt = np.clip(wt * 1.5, 0, 1)[..., None]

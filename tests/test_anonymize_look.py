@@ -159,7 +159,8 @@ def test_lip_colour_stays_on_the_lips():
 
 def test_nose_line_reads_a_jagged_dark_line_beside_the_nose(tom):
     """faces.measures.nose_line: a dark line stepped a pixel to and fro along the image-right side of tom_hanks' nose
-    (what a turned face's fold drew there in round 9: 16-18 against the photo's 4) raises that side's reading at
+    (what his turned face's fold draws there: a gallery face swapped onto his reshaped mesh reads 16-18, the editor's
+    anti-face 6.5, the photo 3.7; faces_bench look nose_line) raises that side's reading at
     least 2 x; the other side's stays."""
     from faces.measures import nose_line
 
@@ -172,41 +173,3 @@ def test_nose_line_reads_a_jagged_dark_line_beside_the_nose(tom):
     after = nose_line(drawn, f)
     assert after[0] == pytest.approx(before[0], abs=0.5), (before, after)
     assert after[1] > 2.0 * before[1], (before, after)
-
-
-def test_swap_draws_no_dark_line_by_a_turned_nose_and_no_halo_over_the_lashes(tom):
-    """tom_hanks (turned to the image's right) swapped to a gallery face on his reshaped mesh (the editor's first try):
-    no dark line along the far side of the nose where the nose folds over the cheek (faces.blend._repair_warp finds
-    the fold's steps against their neighbours' median: faces.measures.nose_line there 8.9 against 16.4 before, the
-    photo's 3.7) and no light line over the far eye's lashes (faces.blend._unsharp holds the sharpening's overshoot
-    near its neighbourhood's range: faces.measures.eye_halo 37 against 61 before, the photo's 46)."""
-    from dataclasses import replace
-
-    from faces.blend import mesh_swap
-    from faces.gallery import load_target
-    from faces.geometry import identity_reshape
-    from faces.measures import nose_line
-
-    img, f = tom
-    out = img.copy()
-    moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
-    mesh_swap(out, img, moved, load_target("synthetic_young_narrow_light"), rng=np.random.default_rng(0))
-    line, photo_line = nose_line(out, f), nose_line(img, f)
-    assert line[1] < 3.0 * photo_line[1], (line, photo_line)
-    halo, photo_halo = eye_halo(out, f), eye_halo(img, f)
-    assert max(halo) < 1.2 * max(photo_halo), (halo, photo_halo)
-
-
-def test_unsharp_overshoots_a_dark_edge_by_at_most_its_margin():
-    """faces.blend._unsharp: across a dark step (an eye's lashes against its lid) the sharpened light side stays within
-    UNSHARP_MARGIN of the light level (unbounded, x1.5 it overshoots by ~30 grey levels: a white line), and the edge is
-    steeper than before."""
-    from faces.blend import UNSHARP_MARGIN, _unsharp
-
-    x = np.full((9, 16), 200.0, np.float32)
-    x[:, :8] = 40.0
-    blurred = cv2.GaussianBlur(x, (0, 0), 0.8)
-    sharp = _unsharp(blurred, cv2.GaussianBlur(blurred, (0, 0), 1.0), 1.5)
-    assert (blurred + 1.5 * (blurred - cv2.GaussianBlur(blurred, (0, 0), 1.0))).max() > 200.0 + 3 * UNSHARP_MARGIN
-    assert sharp.max() <= 200.0 + UNSHARP_MARGIN + 1e-3 and sharp.min() >= 40.0 - UNSHARP_MARGIN - 1e-3
-    assert sharp[4, 8] - sharp[4, 7] > blurred[4, 8] - blurred[4, 7]
