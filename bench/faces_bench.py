@@ -21,7 +21,8 @@ face-minus-ring difference lies from the original's (Lab); ``eyes_open``: the ey
 openness the face mesh finds on the result minus the original's; the defects of a pasted face, each for the result
 and the original (``_orig``): ``eye_halo``, the brighter eye's halo over the lashes (faces.measures.eye_halo),
 ``lip_outline``, the share of the skin around the lips that is a dark grey line (faces.measures.lip_outline),
-``lip_rim``, how bright the thin light lines along the lips are (faces.measures.lip_rim), and
+``lip_rim``, how bright the thin light lines along the lips are (faces.measures.lip_rim), ``nose_line``, how dark
+the thin lines along a side of the nose are (faces.measures.nose_line; the side most above the original's own), and
 ``brow_texture``, the flatter brow's hair-strand texture (faces.measures.brow_texture; a flat band reads about half
 the photo's)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
 runs; ``cpu_seconds_min``: the same face's CPU seconds of the editor's threads (its own, the frame fill's and the check thread's), which a busy host inflates less than
@@ -177,7 +178,16 @@ def main() -> None:
     from editors.anonymize import EXPRESSION_LIMIT, VERIFY_MARGIN, AnonymizeEditor
     from faces.detect import find_faces
     from faces import recognizer
-    from faces.measures import brow_texture, eye_halo, identity_distance, lip_outline, lip_rim, look, ring_match
+    from faces.measures import (
+        brow_texture,
+        eye_halo,
+        identity_distance,
+        lip_outline,
+        lip_rim,
+        look,
+        nose_line,
+        ring_match,
+    )
     from common import face_photo
     from tests.test_faces import changed_region, load_real
 
@@ -254,6 +264,11 @@ def main() -> None:
                 looks["lip_outline_orig"] = round(lip_outline(img, f), 4)
                 looks["lip_rim"] = round(lip_rim(out, f), 2)  # a light line along the lips
                 looks["lip_rim_orig"] = round(lip_rim(img, f), 2)
+                # a dark line along a side of the nose: the side most above the photo's own there
+                (r0, r1), (o0, o1) = nose_line(out, f), nose_line(img, f)
+                side = 0 if r0 - o0 >= r1 - o1 else 1
+                looks["nose_line"] = round((r0, r1)[side], 2)
+                looks["nose_line_orig"] = round((o0, o1)[side], 2)
             row = {
                 "photo": name,
                 "face": f.index,
@@ -342,6 +357,8 @@ def main() -> None:
                     "lip_outline_orig",
                     "lip_rim",
                     "lip_rim_orig",
+                    "nose_line",
+                    "nose_line_orig",
                     "brow_texture",
                     "brow_texture_orig",
                 )

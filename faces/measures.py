@@ -275,6 +275,51 @@ def lip_rim(rgb: np.ndarray, face: Face) -> float:
     return float(np.percentile(top[ring], 90))
 
 
+def _down(mesh: np.ndarray) -> np.ndarray:
+    """The face's own downward unit vector (image x, y): across the line between the eyes' centres."""
+    from faces.landmarks import LEFT_EYE, RIGHT_EYE
+
+    ex = mesh[LEFT_EYE].mean(0) - mesh[RIGHT_EYE].mean(0)
+    ex = ex / max(float(np.linalg.norm(ex)), 1e-6)
+    down = np.array([-ex[1], ex[0]], np.float32)
+    return -down if down[1] < 0 else down
+
+
+NOSE_LINE = 0.06  # x face size: nose_line reads this far around the nose's outline
+
+
+def nose_line(rgb: np.ndarray, face: Face) -> tuple[float, float]:
+    """How dark the thin lines along each side of the nose are (image-left side first): the 95th percentile, over the
+    nose (the hull of the mesh's nose points) and ``NOSE_LINE`` x face size around it, from the eyes' inner corners
+    down to the nose tip, split at the nose's ridge, of the lightness (Lab L) black top-hat at 3 x 3 px (a pixel's
+    lightness under the closing of its neighbourhood: a line 1-2 px wide darker than both its sides reads, a broad
+    shadow does not). A gallery face's nose side squeezed into a strip where a turned face folds its nose over the
+    cheek drew a jagged dark line there (tom_hanks); compare a result with its original."""
+    from faces.masks import mesh_parts
+
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its nose cannot be measured")
+    nose = mesh_parts(rgb.shape[:2], face.mesh)[1]["nose"].astype(np.uint8)
+    k = 2 * max(1, round(NOSE_LINE * face.size)) + 1
+    near = cv2.dilate(nose, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    down = _down(face.mesh)
+    yy, xx = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]].astype(np.float32)
+    p = xx * down[0] + yy * down[1]
+    top, tip = face.mesh[[133, 362]] @ down, float(face.mesh[1] @ down)
+    band = near & (p > float(top.mean())) & (p < tip)
+    ridge = face.mesh[[168, 6, 197, 195, 5, 4, 1]]  # the nose's ridge, top to tip
+    order = np.argsort(ridge @ down)
+    along = np.interp(p, (ridge @ down)[order], (ridge[:, 0] * down[1] - ridge[:, 1] * down[0])[order])  # the ridge
+    across = xx * down[1] - yy * down[0]
+    light = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[..., 0]
+    dark = cv2.morphologyEx(light, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) - light
+    out = []
+    for side in (across < along, across >= along):  # image-left first (across grows to the image's right)
+        m = band & side
+        out.append(float(np.percentile(dark[m], 95)) if m.sum() >= 8 else 0.0)
+    return out[0], out[1]
+
+
 def skin_region(shape: tuple[int, ...], mesh: np.ndarray, size: float) -> np.ndarray:
     """Bool mask (``shape``'s height and width): the face oval pulled in by 0.06 x face size, without the eyes,
     brows, lips and nostrils (grown by 0.05 x face size): cheeks, forehead, nose bridge, chin. Where skin

@@ -155,3 +155,21 @@ def test_lip_colour_stays_on_the_lips():
     assert change[inside].mean() > 10, change[inside].mean()
     assert change[ring1].max() <= 0.4 * 18, change[ring1].max()  # the lips' step is 18 L (grown first: 0.95 of it)
     assert np.abs(change[ring2]).max() < 0.05 * 18, np.abs(change[ring2]).max()
+
+
+def test_nose_line_reads_a_jagged_dark_line_beside_the_nose(tom):
+    """faces.measures.nose_line: a dark line stepped a pixel to and fro along the image-right side of tom_hanks' nose
+    (what his turned face's fold draws there: a gallery face swapped onto his reshaped mesh reads 16-18, the editor's
+    anti-face 6.5, the photo 3.7; faces_bench look nose_line) raises that side's reading at
+    least 2 x; the other side's stays."""
+    from faces.measures import nose_line
+
+    img, f = tom
+    before = nose_line(img, f)
+    top, tip = f.mesh[6], f.mesh[1]
+    pts = [top + t * (tip - top) + np.array([3.0 + (i % 2), 0.0]) for i, t in enumerate(np.linspace(0.1, 0.9, 9))]
+    drawn = img.copy()
+    cv2.polylines(drawn, [np.round(np.array(pts)).astype(np.int32)], False, (60, 60, 60), 1, cv2.LINE_8)
+    after = nose_line(drawn, f)
+    assert after[0] == pytest.approx(before[0], abs=0.5), (before, after)
+    assert after[1] > 2.0 * before[1], (before, after)
