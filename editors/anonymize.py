@@ -789,9 +789,7 @@ class AnonymizeEditor(ReportingEditor):
                 hide_face(out, pixels, face, p["method"], p["strength"], p["colour"])
                 continue
             if backend == "full":
-                row = self._full_verified(
-                    out, pixels, face, face_rng(base_seed, face.index), manager, p["verify"]
-                )
+                row = self._full_verified(out, pixels, face, face_rng(base_seed, face.index), manager, p["verify"])
             elif face.mesh is None:  # too small / hidden for a mesh: never leave it recognisable
                 original = None
                 if p["verify"]:
@@ -985,7 +983,7 @@ class AnonymizeEditor(ReportingEditor):
                 )
             target = textures[texture]
             cpu = 0.0
-            amount = reshape * gain  # each candidate starts at its full change (halved below while the expression moves)
+            amount = reshape * gain  # each try starts at its full change (halved below while the expression moves)
             shape = (
                 geometry.shape_target(face.mesh, target.face.mesh, SHAPE_GAIN)
                 if with_shape and SHAPE_GAIN and face.size >= SHAPE_MIN_SIZE
