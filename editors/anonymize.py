@@ -874,7 +874,9 @@ class AnonymizeEditor(ReportingEditor):
         mouth, eyes or brows would move ``EXPRESSION_LIMIT`` or more); the candidates of :func:`_candidates`
         are tried in turn, and the first one that ends at least ``VERIFY_MARGIN`` from the original wins;
         after ``MAX_TRIES`` (or when the first two end ``HOPELESS_GAP`` short, or the outline tries
-        ``MOVES_GAP`` short) the face is blurred instead.
+        ``MOVES_GAP`` short) the face is blurred instead. Each try draws from its own generator (:func:`face_rng`:
+        ``face_seed``, the face's number, the try's place), and the independent ones run two at a time
+        (``PAIR_TRIES``, :func:`_pair`): the same tries, kept try and bytes as one after the other.
         """
         original = None
         if job is None:  # the frame fill runs meanwhile (apply may have started it already)
@@ -1072,10 +1074,11 @@ class AnonymizeEditor(ReportingEditor):
             got = None
             if n in ahead:  # started beside the try before: its result stands when the tries before it say the same
                 spec_ahead, fut = ahead.pop(n)
-                res, cpu2 = fut.result()
-                check_cpu += cpu2 + (res["cpu"] if res is not None else 0.0)  # its thread's and its descriptor's
-                if act == "run" and spec == spec_ahead and res is not None:
-                    got = res
+                if not fut.cancel():  # (not begun: the pool is busy with other faces' tries, so it runs here)
+                    res, cpu2 = fut.result()
+                    check_cpu += cpu2 + (res["cpu"] if res is not None else 0.0)  # its thread's and its descriptor's
+                    if act == "run" and spec == spec_ahead and res is not None:
+                        got = res
             if act == "break":
                 break
             if act == "skip" or spec is None:
