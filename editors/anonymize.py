@@ -314,7 +314,10 @@ _CHECK_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="check")  # b
 # each try's dlib descriptor while its expression is checked, a face's occluders (PAN) while its age and brows are read
 
 
-PAIR_TRIES = True  # the independent tries of a face two at a time (far || anti-face, the two brows, the two outlines)
+PAIR_TRIES = False  # the independent tries of a face two at a time (far || anti-face, the two brows, the two outlines):
+# the same bytes (tests/test_anonymize_speed), but on this 2-core host under others' load (1-4) it saved no time:
+# per-face wall t1 #0,#3,#5 0.736 -> 0.684 and 0.760 -> 0.728 s, t1 #1,#5 0.794 -> 0.922, astronaut 0.363 -> 0.459
+# (a face that stops at a pair's first try pays for the second); worth turning on only where a core is idle
 _TRY_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="try")  # the second of a pair (bounded: shared by
 # every face and user; a face has at most one try there, so at most two of its tries run at once)
 
@@ -875,7 +878,7 @@ class AnonymizeEditor(ReportingEditor):
         are tried in turn, and the first one that ends at least ``VERIFY_MARGIN`` from the original wins;
         after ``MAX_TRIES`` (or when the first two end ``HOPELESS_GAP`` short, or the outline tries
         ``MOVES_GAP`` short) the face is blurred instead. Each try draws from its own generator (:func:`face_rng`:
-        ``face_seed``, the face's number, the try's place), and the independent ones run two at a time
+        ``face_seed``, the face's number, the try's place), and the independent ones can run two at a time
         (``PAIR_TRIES``, :func:`_pair`): the same tries, kept try and bytes as one after the other.
         """
         original = None
