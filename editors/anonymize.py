@@ -49,6 +49,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -313,6 +314,30 @@ _CHECK_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="check")  # b
 # each try's dlib descriptor while its expression is checked, a face's occluders (PAN) while its age and brows are read
 
 
+PAIR_TRIES = False  # the independent tries of a face two at a time (far || anti-face, the two brows, the two outlines):
+# the same bytes (tests/test_anonymize_speed), but on this 2-core host under others' load (1-4) it saved no time:
+# per-face wall t1 #0,#3,#5 0.736 -> 0.684 and 0.760 -> 0.728 s, t1 #1,#5 0.794 -> 0.922, astronaut 0.363 -> 0.459
+# (a face that stops at a pair's first try pays for the second); worth turning on only where a core is idle
+_TRY_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="try")  # the second of a pair (bounded: shared by
+# every face and user; a face has at most one try there, so at most two of its tries run at once)
+
+
+def _pair(a: int, b: int) -> bool:
+    """Whether tries ``a`` and ``b`` (places in :func:`_candidates`' plan) may run side by side: neither reads what
+    the other finds (the far and anti-face textures; the brows tries, and the outline tries, take the same best try
+    whichever of the pair wins). ``_swap_verified`` still keeps the second's result only when the first leaves it
+    the same try: the same kept try and stop as one after the other."""
+    groups = [(0, 1), tuple(range(3, 3 + len(BROWS))), tuple(range(3 + len(BROWS), 3 + len(BROWS) + len(HEADS)))]
+    return b == a + 1 and any(a in g and b in g for g in groups)
+
+
+def face_rng(seed: int, index: int, key: int | None = None) -> np.random.Generator:
+    """The generator of face ``index`` (and of its try ``key``, a place in the plan) under the user's ``seed``:
+    derived from the three alone, so a face's draws do not depend on the faces before it or on the order its tries
+    run in."""
+    return np.random.default_rng(np.random.SeedSequence([seed, index] + ([] if key is None else [1000 + key])))
+
+
 def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
     """``fn(*args)`` and the CPU seconds of the thread it ran on (a :data:`_CHECK_POOL` job: added to the face's
     ``cpu_seconds``)."""
@@ -506,13 +531,15 @@ def _warp_head(
     besides ``clean``, which is fixed for a face); only the last one (a whole photo's copy: a 12 MP photo's is 36 MB)."""
     x0, y0, x1, y1 = box
     key = digest(moved, out[y0:y1, x0:x1])
-    if memo.get("head", (None,))[0] != key:
+    entry = memo.get("head", (None,))  # (read once: a try run beside this one may put its own head there)
+    if entry[0] != key:
         (photo, warped), (wx0, wy0, wx1, wy1) = geometry.warp_around(
             [clean, out], face.mesh, moved, face_mask(out.shape, face), reach, others
         )
-        memo["head"] = (key, photo, np.ascontiguousarray(warped[wy0:wy1, wx0:wx1]), (wx0, wy0, wx1, wy1))
+        entry = (key, photo, np.ascontiguousarray(warped[wy0:wy1, wx0:wx1]), (wx0, wy0, wx1, wy1))
         photo.flags.writeable = False
-    _, photo, warped, (wx0, wy0, wx1, wy1) = memo["head"]
+        memo["head"] = entry
+    _, photo, warped, (wx0, wy0, wx1, wy1) = entry
     out[wy0:wy1, wx0:wx1] = warped
     return photo
 
@@ -735,7 +762,8 @@ class AnonymizeEditor(ReportingEditor):
             backend = choose_backend(p["backend"], manager)
         faces, chosen = selected_faces(pixels, sel, p["faces"], manager, backend, self.name)
         out = pixels.copy()
-        rng = rng_for(seed)
+        rng_for(seed)  # (checks the seed)
+        base_seed = 0 if seed is None else int(seed)
         self.model_ids = FULL_MODELS if backend == "full" else OFFLINE_MODELS
         self.result_generative = p["method"] == "swap"
         self.last_report = []
@@ -764,7 +792,7 @@ class AnonymizeEditor(ReportingEditor):
                 hide_face(out, pixels, face, p["method"], p["strength"], p["colour"])
                 continue
             if backend == "full":
-                row = self._full_verified(out, pixels, face, rng, manager, p["verify"])
+                row = self._full_verified(out, pixels, face, face_rng(base_seed, face.index), manager, p["verify"])
             elif face.mesh is None:  # too small / hidden for a mesh: never leave it recognisable
                 original = None
                 if p["verify"]:
@@ -777,7 +805,7 @@ class AnonymizeEditor(ReportingEditor):
                     if j != i:
                         others |= cover_mask(pixels.shape, g, 0.04)
                 row = self._swap_verified(
-                    out, pixels, face, targets, p["reshape"], p["verify"], rng, others, jobs.pop(i, None)
+                    out, pixels, face, targets, p["reshape"], p["verify"], base_seed, others, jobs.pop(i, None)
                 )
             row["seconds"] = round(time.perf_counter() - t0, 3)
             worker = row.pop("frames_cpu_seconds", 0.0) + row.pop("check_cpu_seconds", 0.0)
@@ -837,7 +865,7 @@ class AnonymizeEditor(ReportingEditor):
         targets: list[Target],
         reshape: float,
         verify: bool,
-        rng: np.random.Generator,
+        face_seed: int,
         others: np.ndarray | None = None,
         job: Future | None = None,
     ) -> dict[str, Any]:
@@ -849,7 +877,9 @@ class AnonymizeEditor(ReportingEditor):
         mouth, eyes or brows would move ``EXPRESSION_LIMIT`` or more); the candidates of :func:`_candidates`
         are tried in turn, and the first one that ends at least ``VERIFY_MARGIN`` from the original wins;
         after ``MAX_TRIES`` (or when the first two end ``HOPELESS_GAP`` short, or the outline tries
-        ``MOVES_GAP`` short) the face is blurred instead.
+        ``MOVES_GAP`` short) the face is blurred instead. Each try draws from its own generator (:func:`face_rng`:
+        ``face_seed``, the face's number, the try's place), and the independent ones can run two at a time
+        (``PAIR_TRIES``, :func:`_pair`): the same tries, kept try and bytes as one after the other.
         """
         original = None
         if job is None:  # the frame fill runs meanwhile (apply may have started it already)
@@ -870,9 +900,10 @@ class AnonymizeEditor(ReportingEditor):
         if len(targets) > 1 and face.size >= AGE_MIN_SIZE:
             age = attributes.apparent_age(pixels, face)
         ranked = _rank_targets(pixels, face, targets, original, age)
-        plan = _candidates() if original is not None else [Candidate("far")]
+        full_plan = _candidates() if original is not None else [Candidate("far")]
+        plan = list(enumerate(full_plan))  # (the try's place in the whole plan: its generator's key, its pair)
         if len(targets) == 1 and original is not None:  # a named gallery face: its tries keep that texture
-            plan = [c for c in plan if c.texture not in ("anti", "next")]
+            plan = [(k, c) for k, c in plan if c.texture not in ("anti", "next")]
         if face.mesh is None:
             raise BadInput(f"face {face.index} has no face mesh: it cannot be swapped")
         floor = _brow_floor(pixels, face)  # the darker-brows try stops at the person's own darkest brow hairs
@@ -910,49 +941,54 @@ class AnonymizeEditor(ReportingEditor):
                 meshes[key] = move(*args)
             return meshes[key]
 
-        for n, cand in enumerate(plan):
+        seed_of = {id(c): k for k, c in enumerate(full_plan)}  # a try's generator: the seed, the face, the try
+
+        def resolve(n: int, cand: Candidate) -> tuple[str, tuple | None]:
+            """What try ``n`` of the plan is, given the tries before it (``best_try``, ``best``, ``outline``):
+            ("break", None), ("skip", None) or ("run", its spec). Reads the state only (and makes a texture)."""
             if n == 2 and best is not None and best[0] < VERIFY_MARGIN - HOPELESS_GAP:
-                break  # no outline or proportion closes such a gap (bench): stop here
+                return "break", None  # no outline or proportion closes such a gap (bench): stop here
             if n == 3 + len(BROWS) + len(HEADS) and best is not None and best[0] < VERIFY_MARGIN - MOVES_GAP:
-                break  # the stronger proportions and the moves add 0.03 at most after the outlines (bench): stop here
+                return "break", None  # the stronger proportions and the moves add 0.03 at most after the outlines
             if n == 0 and cand.texture == "far" and _far_is_near(ranked[0], original) and len(targets) > 1:
-                continue  # a synthetic face dlib itself places this near the face does not take a swap past the margin
+                return "skip", None  # a synthetic face dlib itself places this near the face: no swap past the margin
             if not cand.brow_floor and (unseen or (best is not None and best[0] >= VERIFY_MARGIN)):
-                continue  # the last resort: only for a face no bounded try took past the margin
+                return "skip", None  # the last resort: only for a face no bounded try took past the margin
             if unseen and cand.brow_floor and cand.brows not in (0, "best") and float(cand.brows) > 0:
-                continue  # darker brows bounded by brows hidden behind frames (floor 255) darken nothing: the try
-                # would only draw the last one's grain again (grace_hopper and her copies: 0.72-0.73, as the last)
+                return "skip", None  # darker brows bounded by brows hidden behind frames (floor 255) darken nothing:
+                # the try would only draw the last one's grain again (grace_hopper and her copies: 0.72-0.73)
             if (
                 (cand.texture == "next" or cand.move or cand.gain != 1.0)
                 and best is not None
                 and best[0] >= VERIFY_MARGIN
             ):
-                break  # stronger proportions, their moves and another texture only for a face still short of the margin (time:
-                # three more tries took t1 #1 to 0.62 s for +0.001; bench/results/faces.json)
+                return "break", None  # stronger proportions, their moves and another texture only for a face still
+                # short of the margin (time: three more tries took t1 #1 to 0.62 s for +0.001; bench/results/faces.json)
             base = outline[1] if cand.head == "outline" and outline is not None else best_try  # what "best" means
             texture = base.texture if cand.texture == "best" else cand.texture
             head = base.head if cand.head in ("best", "outline") else cand.head
             brows = base.brows if cand.brows == "best" else cand.brows
             with_shape = bool(base.shape if cand.shape == "best" else cand.shape) and head is None
             if cand.shape is True and not (SHAPE_GAIN and face.size >= SHAPE_MIN_SIZE):
-                continue  # the shape try would repeat the best try unchanged
-            if texture not in textures:
+                return "skip", None  # the shape try would repeat the best try unchanged
+            gain = float(base.gain if cand.gain == "best" else cand.gain)
+            return "run", (seed_of[id(cand)], texture, head, brows, with_shape, gain, cand.move, cand.brow_floor)
+
+        def run_try(spec: tuple, buf: np.ndarray, stop: threading.Event | None = None) -> dict[str, Any] | None:
+            """Try ``spec`` on ``buf`` (``out``, or a copy of it for a try run beside another: only its ``box``
+            changes, and it is ``before`` again on return). Its own generator: the same draws in either order.
+            None when ``stop`` is set before its descriptor is asked for (the try before it ended the tries)."""
+            key, texture, head, brows, with_shape, gain, move, brow_floor = spec
+            gen = face_rng(face_seed, face.index, key)
+            if stop is not None and stop.is_set():
+                return None
+            if texture not in textures:  # the anti-face: made by the first try that wants it
                 textures[texture] = anti_target(
                     pixels if ANTI_RAW else clean, face, detail=ranked[0].image, unknown=_either(frames, front)
                 )
             target = textures[texture]
-            label = " ".join(
-                [target.name]
-                + ([f"{k} {v:+g}" for k, v in head.items()] if isinstance(head, dict) else [])
-                + [f"{k} {v:+g}" for k, v in cand.move.items()]
-                + ([f"brows {brows:+g}" + ("" if cand.brow_floor else " unbounded")] if brows else [])
-                + (["shape"] if with_shape else [])
-            )
-            tried.append(label)
-            gain = float(base.gain if cand.gain == "best" else cand.gain)
-            amount = (
-                reshape * gain
-            )  # each candidate starts at its full change (halved below while the expression moves)
+            cpu = 0.0
+            amount = reshape * gain  # each try starts at its full change (halved below while the expression moves)
             shape = (
                 geometry.shape_target(face.mesh, target.face.mesh, SHAPE_GAIN)
                 if with_shape and SHAPE_GAIN and face.size >= SHAPE_MIN_SIZE
@@ -962,9 +998,9 @@ class AnonymizeEditor(ReportingEditor):
             while True:  # the expression moved too much: half the change, then none, then the outline's too
                 moves = (
                     amount,
-                    cand.move.get("nose", 1.0) * amount,
-                    cand.move.get("eyes_up", 0.0),
-                    cand.move.get("mouth_down", 0.0),
+                    move.get("nose", 1.0) * amount,
+                    move.get("eyes_up", 0.0),
+                    move.get("mouth_down", 0.0),
                 )
                 moved = moved_mesh(moves, geometry.identity_reshape, face.mesh, face.size, *moves)
                 photo = clean
@@ -974,64 +1010,126 @@ class AnonymizeEditor(ReportingEditor):
                 if isinstance(head, dict) and amount > 0:  # another outline on top
                     moved = geometry.head_reshape(moved, face.size, head["width"] * amount, head["chin"] * amount)
                 if shape_amount > 0 or (isinstance(head, dict) and amount > 0):  # the head's edge moves with it
-                    photo = _warp_head(out, clean, face, moved, reach, others, (x0, y0, x1, y1), memo)
+                    photo = _warp_head(buf, clean, face, moved, reach, others, (x0, y0, x1, y1), memo)
                     if front is not None:  # the object in front does not bend with the head
-                        out[front] = clean[front]
+                        buf[front] = clean[front]
                 pasted = mesh_swap(
-                    out,
+                    buf,
                     photo,
                     replace(face, mesh=moved),
                     target,
                     keep_mouth=False,
-                    rng=rng,
+                    rng=gen,
                     teeth=textures["far"] if texture == "anti" else None,  # an anti-face's mouth is a blurred mean
                     memo=memo,
                     keep=front,
                 )
                 if KEEP_EYES:  # a closed eye stays closed: the photo's own, where the swap drew it
-                    eyes.keep_eye_state(out, clean, face.mesh, moved, face.size, pasted)
-                if BOUND_BROWS and own_brows is not None and cand.brow_floor:  # no darker / other-hued than hers
-                    _bound_brows(out, moved, face.size, pasted, own_brows)
+                    eyes.keep_eye_state(buf, clean, face.mesh, moved, face.size, pasted)
+                if BOUND_BROWS and own_brows is not None and brow_floor:  # no darker / other-hued than hers
+                    _bound_brows(buf, moved, face.size, pasted, own_brows)
                 if brows:
-                    _restyle_brows(out, moved, face.size, pasted, float(brows), floor if cand.brow_floor else None)
+                    _restyle_brows(buf, moved, face.size, pasted, float(brows), floor if brow_floor else None)
+                if stop is not None and stop.is_set():
+                    buf[y0:y1, x0:x1] = before
+                    return None
                 # the try's dlib descriptor on the check thread while its expression is checked here (both only read
-                # ``out``); wanted only when the expression is kept, so joined (or cancelled) before ``out`` changes
+                # ``buf``); wanted only when the expression is kept, so joined (or cancelled) before ``buf`` changes
                 ident = (
-                    None if original is None else _CHECK_POOL.submit(_timed, measures.identity_descriptor, out, face)
+                    None if original is None else _CHECK_POOL.submit(_timed, measures.identity_descriptor, buf, face)
                 )
-                expression = _expression(out, face, front)
+                expression = _expression(buf, face, front)
                 descriptor = None
                 if ident is not None and not (expression is None or _kept(expression)) and ident.cancel():
                     ident = None
                 if ident is not None:
                     descriptor, ident_cpu = ident.result()
-                    check_cpu += ident_cpu
+                    cpu += ident_cpu
                 if (amount <= 0 and shape_amount <= 0) or expression is None or _kept(expression) or gain > 1.0:
                     break  # (halved, the stronger proportions would only repeat a try: not valid, next candidate)
                 if amount > 0:
                     amount = 0.0 if amount < 0.3 else amount * 0.5
                 else:
                     shape_amount = 0.0
-                out[y0:y1, x0:x1] = before
+                buf[y0:y1, x0:x1] = before
+            kept = expression is None or _kept(expression)
+            crop = buf[y0:y1, x0:x1].copy() if kept else None
+            buf[y0:y1, x0:x1] = before
+            return {
+                "expression": expression,
+                "descriptor": descriptor,
+                "crop": crop,
+                "amount": amount,
+                "shape": {k: v * shape_amount for k, v in shape.items() if shape_amount > 0},
+                "cpu": cpu,
+            }
+
+        def run_beside(spec: tuple, buf: np.ndarray, stop: threading.Event) -> tuple[dict[str, Any] | None, float]:
+            c0 = time.thread_time()
+            got = run_try(spec, buf, stop)
+            return got, time.thread_time() - c0
+
+        ahead: dict[int, tuple[tuple, Future]] = {}  # the second try of a pair, started beside the first
+        stop = threading.Event()  # set when the tries end: a second try still running gives up
+        spare: np.ndarray | None = None  # its copy of ``out`` (one per face, reused)
+        for n, (_, cand) in enumerate(plan):
+            act, spec = resolve(n, cand)
+            got = None
+            if n in ahead:  # started beside the try before: its result stands when the tries before it say the same
+                spec_ahead, fut = ahead.pop(n)
+                if not fut.cancel():  # (not begun: the pool is busy with other faces' tries, so it runs here)
+                    res, cpu2 = fut.result()
+                    check_cpu += cpu2 + (res["cpu"] if res is not None else 0.0)  # its thread's and its descriptor's
+                    if act == "run" and spec == spec_ahead and res is not None:
+                        got = res
+            if act == "break":
+                break
+            if act == "skip" or spec is None:
+                continue
+            if got is None:
+                if PAIR_TRIES and n + 1 < len(plan) and _pair(plan[n][0], plan[n + 1][0]):
+                    act2, spec2 = resolve(n + 1, plan[n + 1][1])
+                    if act2 == "run" and spec2 is not None:
+                        if spare is None:
+                            spare = out.copy()
+                        ahead[n + 1] = (spec2, _TRY_POOL.submit(run_beside, spec2, spare, stop))
+                got = run_try(spec, out)
+                assert got is not None
+                check_cpu += got["cpu"]
+            key, texture, head, brows, with_shape, gain, move, brow_floor = spec
+            target = textures[texture]
+            label = " ".join(
+                [target.name]
+                + ([f"{k} {v:+g}" for k, v in head.items()] if isinstance(head, dict) else [])
+                + [f"{k} {v:+g}" for k, v in move.items()]
+                + ([f"brows {brows:+g}" + ("" if brow_floor else " unbounded")] if brows else [])
+                + (["shape"] if with_shape else [])
+            )
+            tried.append(label)
+            expression = got["expression"]
             if expression is not None and not _kept(expression):
                 distances.append(None)  # this target changes the expression by itself: not a valid swap
-                out[y0:y1, x0:x1] = before
                 continue
             if original is None:
-                best = (float("nan"), target.name, out[y0:y1, x0:x1].copy(), expression)
+                best = (float("nan"), target.name, got["crop"], expression)
                 break
-            assert descriptor is not None  # (joined for every try whose expression was kept)
-            d = float(np.linalg.norm(original - descriptor))
+            assert got["descriptor"] is not None  # (joined for every try whose expression was kept)
+            d = float(np.linalg.norm(original - got["descriptor"]))
             distances.append(round(d, 3))
+            tried_as = Candidate(texture, head, move, brows, with_shape, brow_floor=True, gain=gain)
             if isinstance(head, dict) and (outline is None or d > outline[0]):
-                outline = (d, Candidate(texture, head, cand.move, brows, with_shape, gain=gain))
+                outline = (d, tried_as)
             if best is None or d > best[0]:
-                best = (d, target.name, out[y0:y1, x0:x1].copy(), expression)
-                best_try, best_amount = Candidate(texture, head, cand.move, brows, with_shape, gain=gain), amount
-                best_shape = {k: v * shape_amount for k, v in shape.items() if shape_amount > 0}
+                best = (d, target.name, got["crop"], expression)
+                best_try, best_amount = tried_as, got["amount"]
+                best_shape = got["shape"]
             if d >= SEEK_MARGIN:
                 break
-            out[y0:y1, x0:x1] = before
+        stop.set()
+        for _, fut in ahead.values():  # a pair's second try when the first stopped: not used (given up at once)
+            if not fut.cancel():
+                res, cpu2 = fut.result()
+                check_cpu += cpu2 + (res["cpu"] if res is not None else 0.0)
         row: dict[str, Any] = {
             "face": face.index,
             "size_px": round(face.size),

@@ -211,3 +211,50 @@ def test_checks_on_the_check_thread_give_the_same_bytes(astronaut, monkeypatch):
     assert np.array_equal(threaded, inline)
     assert report == [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in plain.last_report]
     assert len(report[0]["tries"]) >= 3 and report[0]["done"].startswith("swap")
+
+
+@pytest.fixture(scope="module")
+def t1():
+    return photos.load("t1")
+
+
+def test_paired_tries_give_the_sequential_bytes(t1, monkeypatch):
+    """The independent tries run two at a time (far || anti-face, the two brows, the two outlines; PAIR_TRIES): the
+    same output bytes and the same report (tries, kept try, distances) as one after the other. t1 #3 runs all seven
+    tries (three pairs); t1 #4 stops at its first, so the anti-face started beside it is given up and not used."""
+    from editors import anonymize
+
+    started = []
+    submit = anonymize._TRY_POOL.submit
+    monkeypatch.setattr(anonymize._TRY_POOL, "submit", lambda *a, **k: started.append(1) or submit(*a, **k))
+    ed = anonymize.AnonymizeEditor()
+    runs = {}
+    for paired in (False, True):
+        monkeypatch.setattr(anonymize, "PAIR_TRIES", paired)
+        out = ed.apply(t1, None, {"method": "swap", "faces": "3,4"}, seed=0)
+        report = [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report]
+        runs[paired] = (out, report)
+        assert (len(started) > 0) == paired
+    (seq, seq_report), (par, par_report) = runs[False], runs[True]
+    assert [len(r["tries"]) for r in seq_report] == [7, 1]
+    assert len(started) == 4  # three pairs for #3, far || anti-face for #4
+    assert np.array_equal(seq, par)
+    assert seq_report == par_report
+
+
+def test_a_faces_draws_do_not_depend_on_the_faces_before_it(t1):
+    """Each face and each try draws from its own generator (the seed, the face's number, the try's place): t1 #3
+    swapped alone or after #0 gets the same tries and the same pixels on its face."""
+    from editors import anonymize
+    from faces.masks import face_mask
+
+    ed = anonymize.AnonymizeEditor()
+    alone = ed.apply(t1, None, {"method": "swap", "faces": "3"}, seed=1)
+    report_alone = {k: v for k, v in ed.last_report[0].items() if k not in ("seconds", "cpu_seconds")}
+    after = ed.apply(t1, None, {"method": "swap", "faces": "0,3"}, seed=1)
+    report_after = {k: v for k, v in ed.last_report[1].items() if k not in ("seconds", "cpu_seconds")}
+    assert report_alone == report_after
+    face = [f for f in find_faces(t1) if f.index == 3][0]
+    m = face_mask(t1.shape, face)
+    assert not np.array_equal(alone[m], t1[m])
+    assert np.array_equal(alone[m], after[m])
