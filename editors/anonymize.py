@@ -933,6 +933,7 @@ class AnonymizeEditor(ReportingEditor):
         best_shape: dict[str, float] = {}
         distances: list[float | None] = []
         tried: list[str] = []
+        hopeless = False
         memo: dict = {}  # the work one try repeats of another (faces.blend.reuse): byte-identical, sooner
         meshes: dict[tuple, np.ndarray] = {}  # the moved meshes by their moves (the brows tries repeat the same)
 
@@ -1083,6 +1084,7 @@ class AnonymizeEditor(ReportingEditor):
                     if act == "run" and spec == spec_ahead and res is not None:
                         got = res
             if act == "break":
+                hopeless = n == 2  # the first two ended HOPELESS_GAP short (resolve): said in the status
                 break
             if act == "skip" or spec is None:
                 continue
@@ -1164,8 +1166,8 @@ class AnonymizeEditor(ReportingEditor):
                     pixels,
                     face,
                     original,
-                    f"the best of {len(distances)} tries (synthetic face, outline, proportions) reached only "
-                    f"{d:.3f} < {VERIFY_MARGIN}",
+                    f"the best of {len(distances)} tries ({', '.join(tried)}) reached only {d:.3f} < {VERIFY_MARGIN}"
+                    + ("; too far under it for an outline or proportions to close" if hopeless else ""),
                 )
             )
             return row

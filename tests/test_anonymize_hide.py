@@ -429,3 +429,21 @@ def test_the_paste_over_frames_fades_out_at_its_edge():
     rim = m & (cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0)
     assert rim.sum() > 100
     assert seen["alpha"][rim].max() <= 0.5, seen["alpha"][rim].max()
+
+
+def test_a_hidden_faces_status_names_the_tries_it_ran(t1):
+    """t1 #2: the status says which tries ran and, when the first two end too far under the margin for the rest,
+    that this is why the others did not run (before: "the best of 2 tries (synthetic face, outline, proportions)",
+    naming kinds of tries that never ran)."""
+    from editors.anonymize import HOPELESS_GAP, VERIFY_MARGIN, AnonymizeEditor
+
+    img, _ = t1
+    editor = AnonymizeEditor()
+    editor.apply(img, None, {"method": "swap", "faces": "2"}, seed=0)
+    (row,) = editor.last_report
+    assert row["done"].startswith(f"blur of the head (the best of {len(row['tries'])} tries ("), row
+    for name in row["tried"]:
+        assert name in row["done"], (name, row["done"])
+    best = max(d for d in row["tries"] if d is not None)
+    early = len(row["tries"]) == 2 and best < VERIFY_MARGIN - HOPELESS_GAP
+    assert ("too far under it" in row["done"]) == early, row
