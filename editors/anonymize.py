@@ -33,7 +33,8 @@ Methods
   for a face still short of the margin, other proportions (mouth lower, nose wider, eyes higher) and the
   second-farthest synthetic face (the first of these: the best try with ``STRONG_GAIN`` times the proportions
   and outline); the tries go on until one reaches ``SEEK_MARGIN`` (0.78, headroom for
-  other recognisers) or the outlines are tried, and the farthest try at or past 0.75 is kept);
+  other recognisers) or the outlines are tried, and the farthest try at or past 0.75 is kept; the first try
+  (the farthest gallery face) never ends them alone: the anti-face is tried too and the farther kept);
   full, with ArcFace (cosine <= ``ARCFACE_MARGIN``). A face that does not reach the margin (or is under
   ``MIN_SWAP_SIZE`` px, or has no mesh) is hidden on purpose: its whole head blurred with a soft edge
   (:func:`conceal_face`), more strongly while dlib still places it within the margin; filled with its mean
@@ -1074,6 +1075,8 @@ class AnonymizeEditor(ReportingEditor):
         stop = threading.Event()  # set when the tries end: a second try still running gives up
         spare: np.ndarray | None = None  # its copy of ``out`` (one per face, reused)
         for n, (_, cand) in enumerate(plan):
+            if n >= 2 and best is not None and best[0] >= SEEK_MARGIN:
+                break  # (after the anti-face try, even when it was skipped)
             act, spec = resolve(n, cand)
             got = None
             if n in ahead:  # started beside the try before: its result stands when the tries before it say the same
@@ -1125,8 +1128,10 @@ class AnonymizeEditor(ReportingEditor):
                 best = (d, target.name, got["crop"], expression)
                 best_try, best_amount = tried_as, got["amount"]
                 best_shape = got["shape"]
-            if d >= SEEK_MARGIN:
-                break
+            if d >= SEEK_MARGIN and n >= 1:
+                break  # a gallery face past it still meets the anti-face: the farther is kept (a gallery nose warped
+                # onto a turned face leaves a dark crease the anti-face, made from the face itself, does not:
+                # tom_hanks, look.nose_line; and the issue asks for the target that moves a face the furthest)
         stop.set()
         for _, fut in ahead.values():  # a pair's second try when the first stopped: not used (given up at once)
             if not fut.cancel():
