@@ -71,7 +71,7 @@ from editors.base import (
     ReportingEditor,
     as_pixels,
     auto_feather,
-    rng_for,
+    check_seed,
     validate_params,
 )
 from editors.registry import EDITORS
@@ -340,8 +340,8 @@ def face_rng(seed: int, index: int, key: int | None = None) -> np.random.Generat
 
 
 def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
-    """``fn(*args)`` and the CPU seconds of the thread it ran on (a :data:`_CHECK_POOL` job: added to the face's
-    ``cpu_seconds``)."""
+    """``fn(*args)`` and the CPU seconds of the thread it ran on (a :data:`_CHECK_POOL` or :data:`_TRY_POOL` job:
+    added to the face's ``cpu_seconds``)."""
     c0 = time.thread_time()
     value = fn(*args)
     return value, time.thread_time() - c0
@@ -763,8 +763,7 @@ class AnonymizeEditor(ReportingEditor):
             backend = choose_backend(p["backend"], manager)
         faces, chosen = selected_faces(pixels, sel, p["faces"], manager, backend, self.name)
         out = pixels.copy()
-        rng_for(seed)  # (checks the seed)
-        base_seed = 0 if seed is None else int(seed)
+        base_seed = check_seed(seed)
         self.model_ids = FULL_MODELS if backend == "full" else OFFLINE_MODELS
         self.result_generative = p["method"] == "swap"
         self.last_report = []
@@ -1066,10 +1065,15 @@ class AnonymizeEditor(ReportingEditor):
                 "cpu": cpu,
             }
 
-        def run_beside(spec: tuple, buf: np.ndarray, stop: threading.Event) -> tuple[dict[str, Any] | None, float]:
-            c0 = time.thread_time()
-            got = run_try(spec, buf, stop)
-            return got, time.thread_time() - c0
+        def collect(fut: Future) -> dict[str, Any] | None:
+            """A pair's second try (:data:`_TRY_POOL`): its result, its thread's and descriptor's CPU counted; None
+            when it had not begun (cancelled: the pool was busy with other faces' tries) or gave up (``stop``)."""
+            nonlocal check_cpu
+            if fut.cancel():
+                return None
+            res, cpu2 = fut.result()
+            check_cpu += cpu2 + (res["cpu"] if res is not None else 0.0)
+            return res
 
         ahead: dict[int, tuple[tuple, Future]] = {}  # the second try of a pair, started beside the first
         stop = threading.Event()  # set when the tries end: a second try still running gives up
@@ -1081,11 +1085,9 @@ class AnonymizeEditor(ReportingEditor):
             got = None
             if n in ahead:  # started beside the try before: its result stands when the tries before it say the same
                 spec_ahead, fut = ahead.pop(n)
-                if not fut.cancel():  # (not begun: the pool is busy with other faces' tries, so it runs here)
-                    res, cpu2 = fut.result()
-                    check_cpu += cpu2 + (res["cpu"] if res is not None else 0.0)  # its thread's and its descriptor's
-                    if act == "run" and spec == spec_ahead and res is not None:
-                        got = res
+                res = collect(fut)  # (None when not begun: it runs here)
+                if act == "run" and spec == spec_ahead and res is not None:
+                    got = res
             if act == "break":
                 hopeless = n == 2  # the first two ended HOPELESS_GAP short (resolve): said in the status
                 break
@@ -1097,7 +1099,7 @@ class AnonymizeEditor(ReportingEditor):
                     if act2 == "run" and spec2 is not None:
                         if spare is None:
                             spare = out.copy()
-                        ahead[n + 1] = (spec2, _TRY_POOL.submit(run_beside, spec2, spare, stop))
+                        ahead[n + 1] = (spec2, _TRY_POOL.submit(_timed, run_try, spec2, spare, stop))
                 got = run_try(spec, out)
                 assert got is not None
                 check_cpu += got["cpu"]
@@ -1134,9 +1136,7 @@ class AnonymizeEditor(ReportingEditor):
                 # tom_hanks, look.nose_line; and the issue asks for the target that moves a face the furthest)
         stop.set()
         for _, fut in ahead.values():  # a pair's second try when the first stopped: not used (given up at once)
-            if not fut.cancel():
-                res, cpu2 = fut.result()
-                check_cpu += cpu2 + (res["cpu"] if res is not None else 0.0)
+            collect(fut)
         row: dict[str, Any] = {
             "face": face.index,
             "size_px": round(face.size),

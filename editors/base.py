@@ -370,13 +370,18 @@ def auto_feather(shape: tuple[int, ...], feather: float) -> float:
 MAX_SEED = 2**31 - 1
 
 
-def rng_for(seed: int | None) -> np.random.Generator:
-    """The editors' random generator: ``None`` means the fixed default seed 0 (results are reproducible);
-    a seed outside 0..MAX_SEED is a `BadInput`."""
+def check_seed(seed: int | None) -> int:
+    """The editors' seed: ``None`` means the fixed default seed 0 (results are reproducible); a seed outside
+    0..MAX_SEED is a `BadInput`."""
     seed = 0 if seed is None else seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
         raise BadInput(f"the seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
-    return np.random.default_rng(int(seed))
+    return int(seed)
+
+
+def rng_for(seed: int | None) -> np.random.Generator:
+    """The editors' random generator, from :func:`check_seed`'s seed."""
+    return np.random.default_rng(check_seed(seed))
 
 
 class LazyManager:

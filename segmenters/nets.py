@@ -546,9 +546,7 @@ def voc_labels(ctx: Any) -> np.ndarray:
 
 def voc_ctx_answer(ctx: Any) -> tuple[np.ndarray, np.ndarray]:
     """:func:`voc_answer` for this photo's working copy (run once, kept in ``ctx.cache``)."""
-    if "voc" not in ctx.cache:
-        ctx.once("voc", lambda: voc_answer(ctx.work))
-    return ctx.cache["voc"]
+    return ctx.once("voc", lambda: voc_answer(ctx.work))
 
 
 def ade_answer(ctx: Any) -> dict[str, Any]:
@@ -557,9 +555,7 @@ def ade_answer(ctx: Any) -> dict[str, Any]:
     view's own person probabilities, on its grid: segmenters/person.py judges small people by them). The mirrored pass runs
     when ``ADE_FLIP`` and people cover less than ``FLIP_MAX_PEOPLE`` of the photo (VOC net, when here); the
     multi-scale tiles too, when ``TILES_MAX_PEOPLE`` is set."""
-    if "ade" not in ctx.cache:
-        ctx.once("ade", lambda: _ade_answer(ctx))
-    return ctx.cache["ade"]
+    return ctx.once("ade", lambda: _ade_answer(ctx))
 
 
 def _ade_answer(ctx: Any) -> dict[str, Any]:

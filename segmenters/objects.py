@@ -440,7 +440,7 @@ def _geodesic(cost: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     rim of the seed region handed to it (find_costs spends a Python loop on each start; a blob's seeds are thousands).
     The same numbers: with every step's cost positive, a cheapest path from the seeds to a pixel outside them leaves
     them from a rim seed (one with a neighbour that is not a seed), adding the same steps in the same order; the seeds
-    themselves are 0 (tests/test_objects.py compares the two on a real photo)."""
+    themselves are 0 (tests/test_parse_speed.py compares the two, also on a real herd)."""
     from skimage.graph import MCP_Geometric
 
     inner = cv2.erode(seeds.view(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=1)
