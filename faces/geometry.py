@@ -292,7 +292,7 @@ CHIN, BROW_TOP = 152, 10  # the chin's lowest point (menton), the oval's top (up
 PINNED = LEFT_EYE + RIGHT_EYE + LEFT_BROW + RIGHT_BROW + LIPS + MOUTH_INNER  # the expression landmarks
 
 
-def _frame(mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def face_frame(mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The face's own frame: (centre of the oval, unit eye line ``ex`` (image left -> right eye), unit ``down``)."""
     ex = mesh[LEFT_EYE].mean(0) - mesh[RIGHT_EYE].mean(0)
     ex = ex / max(float(np.linalg.norm(ex)), 1e-6)
@@ -307,7 +307,7 @@ def shape_of(mesh: np.ndarray) -> dict[str, float]:
     place and roll do not count): ``jaw`` (jaw width / cheek width, across), ``chin`` (mouth-to-chin / eyes-to-mouth,
     down) and ``forehead`` (oval top-to-eyes / eyes-to-mouth, down). The mouth, eyes and brows (the expression)
     do not enter except as the eye and mouth levels."""
-    _, ex, down = _frame(mesh)
+    _, ex, down = face_frame(mesh)
     m = mesh.astype(np.float64)
     eyes = (m[LEFT_EYE].mean(0) + m[RIGHT_EYE].mean(0)) / 2
     mouth = m[LIPS].mean(0)
@@ -346,7 +346,7 @@ def shape_reshape(mesh: np.ndarray, change: dict[str, float], amount: float = 1.
     other point follows by a thin-plate spline between them and the oval. Returns the new mesh."""
     if amount <= 0 or not any(change.values()):
         return mesh
-    c, ex, down = _frame(mesh)
+    c, ex, down = face_frame(mesh)
     m = mesh.astype(np.float64)
     oval = m[FACE_OVAL]
     u, v = (oval - c) @ ex, (oval - c) @ down

@@ -17,7 +17,7 @@ import numpy as np
 
 from core.errors import ModelUnavailable
 from core.models import ModelManager, default_manager
-from faces.geometry import expression_shift, warp_mesh
+from faces.geometry import expression_shift, face_frame, warp_mesh
 from faces.landmarks import FACE_OVAL, mesh_for
 from faces.masks import polygon_mask
 from faces.types import Face, normed
@@ -275,16 +275,6 @@ def lip_rim(rgb: np.ndarray, face: Face) -> float:
     return float(np.percentile(top[ring], 90))
 
 
-def _down(mesh: np.ndarray) -> np.ndarray:
-    """The face's own downward unit vector (image x, y): across the line between the eyes' centres."""
-    from faces.landmarks import LEFT_EYE, RIGHT_EYE
-
-    ex = mesh[LEFT_EYE].mean(0) - mesh[RIGHT_EYE].mean(0)
-    ex = ex / max(float(np.linalg.norm(ex)), 1e-6)
-    down = np.array([-ex[1], ex[0]], np.float32)
-    return -down if down[1] < 0 else down
-
-
 NOSE_LINE = 0.06  # x face size: nose_line reads this far around the nose's outline
 
 
@@ -302,7 +292,7 @@ def nose_line(rgb: np.ndarray, face: Face) -> tuple[float, float]:
     nose = mesh_parts(rgb.shape[:2], face.mesh)[1]["nose"].astype(np.uint8)
     k = 2 * max(1, round(NOSE_LINE * face.size)) + 1
     near = cv2.dilate(nose, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
-    down = _down(face.mesh)
+    down = face_frame(face.mesh)[2].astype(np.float32)  # the face's own downward unit vector
     yy, xx = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]].astype(np.float32)
     p = xx * down[0] + yy * down[1]
     top, tip = face.mesh[[133, 362]] @ down, float(face.mesh[1] @ down)
