@@ -546,7 +546,9 @@ def voc_labels(ctx: Any) -> np.ndarray:
 
 def voc_ctx_answer(ctx: Any) -> tuple[np.ndarray, np.ndarray]:
     """:func:`voc_answer` for this photo's working copy (run once, kept in ``ctx.cache``)."""
-    return ctx.once("voc", lambda: voc_answer(ctx.work))
+    if "voc" not in ctx.cache:  # (a stand-in context with the answer already cached has no ``once``)
+        ctx.once("voc", lambda: voc_answer(ctx.work))
+    return ctx.cache["voc"]
 
 
 def ade_answer(ctx: Any) -> dict[str, Any]:
@@ -555,7 +557,9 @@ def ade_answer(ctx: Any) -> dict[str, Any]:
     view's own person probabilities, on its grid: segmenters/person.py judges small people by them). The mirrored pass runs
     when ``ADE_FLIP`` and people cover less than ``FLIP_MAX_PEOPLE`` of the photo (VOC net, when here); the
     multi-scale tiles too, when ``TILES_MAX_PEOPLE`` is set."""
-    return ctx.once("ade", lambda: _ade_answer(ctx))
+    if "ade" not in ctx.cache:  # (a stand-in context with the answer already cached has no ``once``)
+        ctx.once("ade", lambda: _ade_answer(ctx))
+    return ctx.cache["ade"]
 
 
 def _ade_answer(ctx: Any) -> dict[str, Any]:
