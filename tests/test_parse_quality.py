@@ -129,6 +129,8 @@ def _measure(backend: str) -> dict[str, float]:
             report = parse_report(Photo(photos.load(entry["photo"])), manager)
             scores = labelset.score(entry, labelset.predicted(report.segments))
             PER_PHOTO.setdefault(backend, {})[name] = scores
+            if name in HELD_OUT_ROUND11:  # scored apart (test_round11_hold_out)
+                continue
             for label, v in scores.items():
                 per_label.setdefault(label, []).append(v)
     finally:
@@ -169,6 +171,34 @@ HELD_OUT_FLOORS = {
 
 # Round 7: the footpath rule was designed on kde_path (road 0.0 -> 0.67), so round 3's road (0.463 -> 0.798) is no
 # longer a clean hold-out figure; its floor now guards the rule.
+
+
+# round 11 (bench/parse_quality.py HELD_OUT_ROUND11): ten photos labelled before they were parsed, scored apart from
+# FLOORS: close-ups and rooms that lack most scored labels, and a sky with a kite. Main as it was (b3117e7) offered
+# 9 labels where they are not: water on five of them (paint brushes, fallen leaves, the kite's sky, a dragonfly's
+# leaves, a lamp), person and upper clothes on the brushes, a bird among dandelions, mountain in the kite's sky;
+# the kite's sky scored 0.772.
+HELD_OUT_ROUND11 = (
+    "kde_kite",
+    "kde_fallenleaf",
+    "mate_raindrops",
+    "lomiri_wine",
+    "lomiri_free",
+    "lomiri_seeding",
+    "lomiri_dragonfly",
+    "lomiri_greentock",
+    "freespace_fig",
+    "freespace_brushes",
+)
+ROUND11_FALSE_OFFERS_MAX = 9
+ROUND11_SKY_FLOOR = 0.75
+
+
+def test_round11_hold_out(nets_quality):
+    got = PER_PHOTO["nets"]
+    false = {n: sorted(lb for lb, v in got[n].items() if v == 0.0) for n in HELD_OUT_ROUND11}
+    assert sum(len(v) for v in false.values()) <= ROUND11_FALSE_OFFERS_MAX, false
+    assert got["kde_kite"]["sky"] >= ROUND11_SKY_FLOOR, got["kde_kite"]
 
 
 def test_held_out_photos_keep_their_water_and_road(nets_quality):
