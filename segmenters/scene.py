@@ -100,6 +100,16 @@ NET_LABELS = {
 }
 MIN_FRACTION = 0.005
 SKY_SURE = 0.9  # a sky blob whose median sky probability (offline net) is lower is dropped
+# every other label (offline net): a blob whose core (the pixels where the net's own answer, before the rules below
+# grow it, gives the label) has a median probability under ``LABEL_SURE`` is dropped; a blob without a core (made by
+# a rule: a path, a verge, the sea under a level line) stays. (issue 11 round 11, chosen on the in-sample photos, the
+# round-9 hold-out apart: the one value for all labels below which no blob over 0.04 % of a photo is true; it drops
+# pieces of kde_bythewater's false "mountain" on the deck's grooves (0.26-0.29: 1.1 % -> 0.85 % of the photo, under
+# tests/labelset.py FALSE_FIND, so no longer scored; the pieces at 0.31-0.54 stay) and specks of false water, tree,
+# grass. The false water of mate_storm (core median 0.66) and lomiri_sunset (0.53-0.56) and lomiri_sunset's road
+# (0.58) are surer than the true water of kde_coldripple (0.52), lomiri_bridge (0.54), mate_dune (0.50) and the true
+# road of darknet_dog (0.36-0.71): no threshold on the net's probability tells them apart)
+LABEL_SURE = 0.3
 # hysteresis (offline net): pixels where a label has at least this probability join it when connected to where it
 # wins outright. Water's ripples, foam and glare split its evidence (the net calls them grass, sand or sky), so
 # much of a lake or the sea wins nowhere though the net still gives it 0.2-0.5 there (chosen on the labelled
@@ -336,12 +346,14 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
     (``_mirrored_sky``), and a darker band of sky-called pixels under a level line across the sky is water
     (``_sea_below_level_line``: a sea the net took for sky). A sky blob the net is unsure of (median probability
     under ``SKY_SURE``) is not sky: a blue studio backdrop or a pale wall gets ~0.7 where a real sky, clouds and
-    haze included, gets over 0.99."""
+    haze included, gets over 0.99. A blob of another label whose core (where the net's own answer gives it) has a
+    median probability under ``LABEL_SURE`` is dropped too."""
     from segmenters.nets import ADE_CLASSES, ade_answer, group_probabilities
 
     h, w = ctx.shape
     names, probs = group_probabilities(ade_answer(ctx)["probs"], NET_LABELS, (w, h))
     best = np.argmax(probs, axis=-1)
+    won = best.copy()  # the net's own answer, before the rules (``LABEL_SURE``)
     solid = np.zeros(ctx.shape, bool)  # where the hysteresis does not pass (``WEAK_BLOCK``)
     if WEAK_BLOCK and any(t in names for t in WEAK):
         solid = np.isin(ade_labels_at(ctx, (w, h)), [ADE_CLASSES.index(c) + 1 for c in WEAK_BLOCK])
@@ -372,6 +384,8 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
         m = best == k
         if target == "sky" and m.any():
             m = _sure_blobs(m, probs[..., k], SKY_SURE)
+        elif m.any():
+            m = _sure_cores(m, won == k, probs[..., k], LABEL_SURE)
         if m.sum() >= MIN_FRACTION * area:
             masks[target] = m
     return ParseOutput(parts=[Part(lb, m, NET_SOURCE) for lb, m in masks.items()], data=masks, source=NET_SOURCE)
@@ -519,6 +533,18 @@ def _sure_blobs(mask: np.ndarray, prob: np.ndarray, sure: float) -> np.ndarray:
     keep = np.zeros(n, bool)
     for b in range(1, n):
         keep[b] = float(np.median(prob[blobs == b])) >= sure
+    return keep[blobs]
+
+
+def _sure_cores(mask: np.ndarray, core: np.ndarray, prob: np.ndarray, sure: float) -> np.ndarray:
+    """The connected parts of ``mask`` whose pixels in ``core`` have a median ``prob`` of at least ``sure``, and those
+    with no ``core`` pixel (bool masks and a float map of one size)."""
+    n, blobs = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    inside = blobs[core & mask]
+    keep = np.ones(n, bool)
+    for b in np.unique(inside):
+        keep[b] = float(np.median(prob[core & (blobs == b)])) >= sure
+    keep[0] = False
     return keep[blobs]
 
 

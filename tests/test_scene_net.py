@@ -112,6 +112,21 @@ def test_unsure_sky_blobs_are_dropped():
     assert kept[:4, :8].all() and not kept[:, 12:].any()
 
 
+def test_unsure_blobs_of_any_label_are_dropped_and_rule_made_ones_kept():
+    """LABEL_SURE: a blob whose core (where the net's own answer gives the label) has a median probability under it is
+    dropped; a surer blob stays, and so does a blob with no core (grown by a rule: a verge, a path, a sea)."""
+    mask = np.zeros((10, 30), bool)
+    mask[:, :8] = mask[:, 11:19] = mask[:, 22:] = True
+    core = np.zeros_like(mask)
+    core[:, :8] = core[:, 11:15] = True  # the third blob has no core
+    prob = np.full(mask.shape, 0.05, np.float32)
+    prob[:, :8] = scene.LABEL_SURE + 0.2
+    prob[:, 11:15] = scene.LABEL_SURE - 0.05  # a false offer, e.g. a dark treeline the net half calls mountain
+    kept = scene._sure_cores(mask, core, prob, scene.LABEL_SURE)
+    assert kept[:, :8].all() and not kept[:, 11:19].any() and kept[:, 22:].all()
+    assert not kept[:, 8:11].any() and not kept[:, 19:22].any()
+
+
 @pytest.fixture(scope="module")
 def nets_here():
     if nets.missing_nets():
@@ -423,3 +438,31 @@ def test_a_brown_deck_a_path_in_the_distance_a_green_band_and_an_unsure_net_are_
     assert not scene._paths_through_vegetation(rgb, grass, np.full(grass.shape, 0.05, np.float32)).any()
     rgb, grass, bare, _ = _path_scene(width=40)  # a broad patch of earth: not long and narrow
     assert not scene._paths_through_vegetation(rgb, grass, bare).any()
+
+
+def test_unsure_false_offers_go_and_hard_true_water_stays(nets_here, monkeypatch):
+    """LABEL_SURE on real photos: kde_bythewater's treeline (the net half calls it mountain, median 0.26-0.34 over
+    its blobs) is no longer offered as mountain over 1 % of the photo, and the true water the net is least sure of
+    (a lake under fog, a river behind a beach, the sea the net calls sky; medians 0.50-0.59) keeps all but specks."""
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.parsing import ParseContext
+    from tests import photos
+
+    manager = ModelManager(online=False)
+    for name, label, most in (
+        ("kde_bythewater", "mountain", 0.01),
+        ("kde_bythewater", "water", None),
+        ("kde_coldripple", "water", None),
+        ("lomiri_bridge", "water", None),
+        ("mate_dune", "water", None),
+    ):
+        ctx = ParseContext(Photo(photos.load(name)), manager, {})
+        gated = scene.parse_net(ctx).data.get(label, np.zeros(ctx.shape, bool))
+        monkeypatch.setattr(scene, "LABEL_SURE", 0.0)
+        whole = scene.parse_net(ctx).data[label]  # the same net answer (kept in ctx.cache), no gate
+        monkeypatch.undo()
+        if most is not None:
+            assert whole.mean() > most and gated.mean() < most, (name, label, whole.mean(), gated.mean())
+        else:
+            assert gated.sum() >= 0.97 * whole.sum(), (name, label, whole.mean(), gated.mean())
