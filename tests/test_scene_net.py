@@ -272,7 +272,7 @@ def test_weak_water_does_not_cross_rocks_earth_or_plants(monkeypatch):
     col = lambda **kw: kw  # noqa: E731
     p = _probs(
         col(river=0.35, rock=0.65),  # a wet rock by the stream: stays out
-        col(river=0.9, rock=0.1),
+        col(river=0.95, rock=0.05),  # (a piece apart from the stream the net is sure of: see WATER_SURE)
         col(plant=0.7, river=0.3),  # the bank's plants: stay out
         col(river=0.95, sand=0.05),
         col(river=0.3, sand=0.7),  # muddy water touching the river: water
@@ -287,6 +287,37 @@ def test_weak_water_does_not_cross_rocks_earth_or_plants(monkeypatch):
     assert scene.parse_net(ctx).data["water"][0].tolist() == [False, True, False, True, True, True, False, False]
     monkeypatch.setattr(scene, "WEAK_BLOCK", ())
     assert scene.parse_net(ctx).data["water"][0].tolist() == [True] * 8
+
+
+def test_water_pieces_the_net_is_nowhere_sure_of_go_to_their_next_label(monkeypatch):
+    """Through parse_net: a piece of water apart from the largest whose water probability never reaches
+    ``WATER_SURE`` (lomiri_life's wet stone, a lawn) takes its next best label; a detached piece the net is sure of
+    somewhere (china's lake beside the tower) stays water, and so does the largest piece however unsure; with
+    ``WATER_SURE`` off every piece stays."""
+    from types import SimpleNamespace
+
+    col = lambda **kw: kw  # noqa: E731
+    p = _probs(
+        col(sea=0.6, grass=0.4),  # the main water (largest piece), nowhere sure: stays water
+        col(sea=0.6, grass=0.4),
+        col(sea=0.6, grass=0.4),
+        col(grass=0.9, sea=0.1),
+        col(sea=0.7, rock=0.3),  # a piece apart, never over 0.8: rock (outside every label)
+        col(sea=0.8, grass=0.2),  # ... its grass-leaning neighbour: grass
+        col(grass=0.9, sea=0.1),
+        col(sea=0.7, grass=0.3),  # a piece apart with a sure pixel: water
+        col(sea=0.97, grass=0.03),
+    )
+    labels = p[0].argmax(-1)[None].astype(np.int32)
+    monkeypatch.setattr(scene, "MIN_FRACTION", 0.0)
+    monkeypatch.setattr(scene, "WEAK", {})
+    monkeypatch.setattr("segmenters.nets.ade_answer", lambda c: {"probs": p, "labels": labels})
+    ctx = SimpleNamespace(shape=(1, 9), cache={}, work=np.zeros((1, 9, 3), np.uint8))
+    masks = scene.parse_net(ctx).data
+    assert masks["water"][0].tolist() == [True, True, True, False, False, False, False, True, True]
+    assert masks["grass"][0].tolist() == [False, False, False, True, False, True, True, False, False]
+    monkeypatch.setattr(scene, "WATER_SURE", 0.0)
+    assert scene.parse_net(ctx).data["water"][0].tolist() == [True, True, True, False, True, True, False, True, True]
 
 
 def test_sky_below_the_horizon_that_touches_the_water_is_water():
