@@ -76,10 +76,11 @@ ONE_CLICK = [
     ("darknet_person", 2, 0.65, 0.1),  # the white horse (once: the hillside behind it)
     ("darknet_dog", 0, 0.7, 0.15),  # the dog by the bicycle
     # the herd's worst leaks (round 10, issue 11): the brown horse's VOC blob, and the detector's box whose top sits on
-    # the ridge, take the dark rocky mound behind its back (0.56 / 0.33 measured; the hit region alone leaks 0.34, the
-    # VOC net is 0.98 sure of it, so the final cut keeps it); the grey horse half hidden behind it takes the ground and
-    # the next horse's tail in its weak box's share (0.59 / 0.30). Held here so they grow no worse
-    ("darknet_horses", 2, 0.5, 0.36),
+    # the ridge, took the dark rocky mound behind its back (0.56 / 0.33; the VOC net is 0.98 sure of it). Round 11: the
+    # ADE net calls the mound "rock" and the horse "animal", so the objects parser sheds it (objects.shed_surfaces):
+    # 0.68 / 0.13 measured. The grey horse half hidden behind it takes the ground and the next horse's tail in its
+    # weak box's share (0.59 / 0.30). Held here so they grow no worse
+    ("darknet_horses", 2, 0.63, 0.18),
     ("darknet_horses", 3, 0.53, 0.33),
     ("darknet_eagle", 0, 0.7, 0.1),  # the eagle over water
     # held out (round 8: labelled before the click code was changed; bench/results/click_quality.json "held_out")

@@ -121,3 +121,72 @@ def test_herd_instances_are_numbered_disjoint_and_single_animals_stay_whole():
     one = parse_report(Photo(photos.load("darknet_person")), manager).segments
     labels = [s.label for s in one]
     assert "dog" in labels and "horse" in labels, labels  # one dog, one horse: no numbers
+
+
+def _horse_before_a_mound() -> tuple[np.ndarray, np.ndarray]:
+    """A VOC-like piece: an animal's body (rows 40-99) and, joined to its back, a mound behind it (rows 10-39),
+    as bool masks (piece, the mound's share)."""
+    piece = np.zeros((120, 200), bool)
+    piece[40:100, 30:170] = True
+    mound = np.zeros_like(piece)
+    mound[10:40, 60:140] = True
+    return piece | mound, mound
+
+
+def test_an_animal_piece_sheds_what_the_scene_net_is_sure_lies_behind_it():
+    piece, mound = _horse_before_a_mound()
+    animal = piece & ~mound  # the ADE net: "animal" on the body, a surface (rock) on the mound
+    shed = objects.shed_surfaces(piece, animal, mound)
+    assert (shed == (piece & ~mound)).all()
+    # an island of another class inside the body (not reaching the outline) is the animal's own
+    spot = np.zeros_like(piece)
+    spot[60:70, 80:90] = True
+    assert (objects.shed_surfaces(piece, animal & ~spot, mound | spot) == (piece & ~mound) | spot).all()
+
+
+def test_an_animal_the_scene_net_does_not_know_keeps_its_piece():
+    piece, mound = _horse_before_a_mound()
+    # the ADE net calls most of it something else (a robin "wall", a dog "person"): its other classes say nothing
+    assert (objects.shed_surfaces(piece, mound, piece & ~mound) == piece).all()
+    # nor does a shedding that would take more than SHED_MAX of the piece
+    body = piece & ~mound
+    lower = np.zeros_like(piece)
+    lower[55:100] = True
+    big = (piece & lower) | mound
+    assert big.sum() > objects.SHED_MAX * piece.sum()
+    assert (objects.shed_surfaces(piece, body, big) == piece).all()
+
+
+def test_ade_surfaces_leave_animals_people_and_the_ground_out_of_the_other_classes():
+    from segmenters.nets import ADE_CLASSES
+
+    names = ("other", *ADE_CLASSES)
+    probs = np.zeros((2, 4, len(names)), np.float32)
+    for x, (cls, p) in enumerate((("animal", 0.9), ("rock", 0.95), ("earth", 0.9), ("person", 0.9))):
+        probs[:, x, names.index(cls)] = p
+        probs[:, x, 0] = 1 - p
+    probs[1, 1] = 0
+    probs[1, 1, names.index("rock")], probs[1, 1, names.index("animal")] = 0.45, 0.4  # not sure of the rock
+    animal, other = objects.ade_surfaces(probs, (4, 2))
+    assert animal[:, 0].all() and not animal[:, 1:].any()
+    assert other[0, 1] and not other[1, 1]  # sure of the rock / not sure
+    assert not other[:, 2].any() and not other[:, 3].any()  # the ground and a person never
+
+
+@needs_nets
+def test_the_brown_horse_instance_leaves_the_rocky_mound_behind_its_back():
+    """darknet_horses: the VOC net paints the dark rocky mound behind the brown horse's back as horse (0.99 sure); the
+    ADE net calls it "rock". Of the brown horse's instance 0.30 lay outside every labelled horse before
+    ``objects.shed_surfaces``, 0.215 after (the rest: the grey horse behind it, whose weak box parts it at click time),
+    and it still covers 0.84 of the brown horse."""
+    from segmenters.parsing import parse_report
+
+    img = photos.load("darknet_horses")
+    truth = load_truth("darknet_horses", img.shape[:2])
+    horses = np.logical_or.reduce([o["mask"] for o in truth])
+    brown = truth[2]
+    x, y = (int(v) for v in brown["click"])
+    segs = parse_report(Photo(img), ModelManager(online=False)).segments
+    piece = next(s.mask for s in segs if s.label.startswith("horse") and s.mask[y, x])
+    assert float((piece & ~horses).sum() / piece.sum()) <= 0.25
+    assert float(piece[brown["mask"]].mean()) >= 0.8
