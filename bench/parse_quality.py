@@ -340,7 +340,9 @@ def time_1mp(names: list[str], repeats: int) -> dict:
         )
     meds = [v["median_s"] for v in out.values()]
     cpus = [v["cpu_median_s"] for v in out.values()]
-    before = [v["median_s"] for n, v in out.items() if n not in HELD_OUT_ROUND11 + DEV_ROUND11]  # the 34 photos timed until round 10
+    before = [
+        v["median_s"] for n, v in out.items() if n not in HELD_OUT_ROUND11 + DEV_ROUND11
+    ]  # the 34 photos timed until round 10
     return {
         "photos": out,
         "median_over_photos_s": round(statistics.median(meds), 3),

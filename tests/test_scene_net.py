@@ -484,7 +484,9 @@ def test_a_photo_the_net_sees_as_a_room_is_offered_no_water(monkeypatch):
         masks = scene.parse_net(ctx).data
         assert ("water" in masks) == water, (other, sorted(masks))
         assert masks["grass"][0].tolist() == [False, False, True, False]
-    assert scene.room_share(_probs({"wall": 0.2}, {"floor": 0.1, "ceiling": 0.1}, {"sky": 1.0})) == pytest.approx(0.4 / 3)
+    assert scene.room_share(_probs({"wall": 0.2}, {"floor": 0.1, "ceiling": 0.1}, {"sky": 1.0})) == pytest.approx(
+        0.4 / 3
+    )
 
 
 def test_close_ups_lose_their_false_water_and_hard_true_water_stays(nets_here, monkeypatch):
