@@ -202,7 +202,7 @@ def test_round11_hold_out(nets_quality):
 
 
 # round 11 dev set (bench/parse_quality.py DEV_ROUND11): eight close-ups and objects labelled to design the scene
-# gates on (in-sample), scored apart: main before ROOM_WATER offered water on all eight.
+# gates on (in-sample), scored apart: main before ROOM_WATER offered water on seven of the eight (not coffee).
 DEV_ROUND11 = (
     "mate_garden",
     "mate_twowings",
