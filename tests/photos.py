@@ -77,6 +77,13 @@ WALLPAPERS = {  # name -> (Debian package, file)
     "lomiri_greentock": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/greentock_by_Peter_Nerlich.jpg"),
     "freespace_fig": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/Picture_0B_by_freespace.jpg"),
     "freespace_brushes": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/Picture_1A_by_freespace.jpg"),
+    # issue 11 round 11 dev set (bench/parse_quality.py DEV_ROUND11): close-ups that lack most scored labels
+    "mate_garden": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/Garden.jpg"),
+    "mate_twowings": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/TwoWings.jpg"),
+    "mate_ladybird": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/LadyBird.jpg"),
+    "mate_yellowflower": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/YellowFlower.jpg"),
+    "mate_wood": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/Wood.jpg"),
+    "mate_blinds": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/Blinds.jpg"),
 }
 # issue 11 round 5 hold-out (road): ultralytics' sample photo of a Madrid street (a bus, four people, the pavement),
 # read from the PyPI wheel (AGPL-3.0, the package's licence) that scripts/test.sh downloads without installing it
