@@ -182,7 +182,11 @@ HELD_OUT_FLOORS = {
 # FLOORS: close-ups and rooms that lack most scored labels, and a sky with a kite. Main as it was (b3117e7) offered
 # 9 labels where they are not: water on five of them (paint brushes, fallen leaves, the kite's sky, a dragonfly's
 # leaves, a lamp), person and upper clothes on the brushes, a bird among dandelions, mountain in the kite's sky;
-# the kite's sky scored 0.772.
+# the kite's sky scored 0.772. Split before any mask was looked at: three dev photos the lead and h11indoor looked at
+# (freespace_brushes, kde_fallenleaf, lomiri_free) and seven test photos nobody looked at, scored only. After round 11
+# (h11water's WATER_SURE, h11indoor's ROOM_WATER; neither designed on the test photos): 5 false offers. Dev: 5 -> 2
+# (the brushes' person and upper clothes remain); test: 4 -> 3 (the dragonfly's water gone; the kite's water and
+# mountain, the dandelions' bird remain); kite sky 0.777.
 HELD_OUT_ROUND11 = (
     "kde_kite",
     "kde_fallenleaf",
@@ -195,7 +199,7 @@ HELD_OUT_ROUND11 = (
     "freespace_fig",
     "freespace_brushes",
 )
-ROUND11_FALSE_OFFERS_MAX = 9
+ROUND11_FALSE_OFFERS_MAX = 5
 ROUND11_SKY_FLOOR = 0.75
 
 
