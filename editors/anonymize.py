@@ -327,9 +327,10 @@ def _pair(a: int, b: int) -> bool:
     """Whether tries ``a`` and ``b`` (places in :func:`_candidates`' plan) may run side by side: neither reads what
     the other finds (the far and anti-face textures; the brows tries, and the outline tries, take the same best try
     whichever of the pair wins). ``_swap_verified`` still keeps the second's result only when the first leaves it
-    the same try: the same kept try and stop as one after the other."""
+    the same try: the same kept try and stop as one after the other. The outlines in either order
+    (``OUTLINE_ORDER``)."""
     groups = [(0, 1), tuple(range(3, 3 + len(BROWS))), tuple(range(3 + len(BROWS), 3 + len(BROWS) + len(HEADS)))]
-    return b == a + 1 and any(a in g and b in g for g in groups)
+    return (b == a + 1 or (b == a - 1 and a in groups[2])) and any(a in g and b in g for g in groups)
 
 
 def face_rng(seed: int, index: int, key: int | None = None) -> np.random.Generator:
@@ -631,6 +632,26 @@ class Candidate:
     shape: bool | str = False
     brow_floor: bool = True  # darker brows stop at the person's own darkest brow hairs (False: the last resort)
     gain: float | str = 1.0  # the proportions (and outline) moved this many times ``reshape`` ("best": the best try's)
+
+
+OUTLINE_ORDER = True  # the two outline tries (HEADS) in the order :func:`_outline_first` predicts, and the second
+# skipped when the first took the face past the margin (t1 #0, #1, #5, group #1, #4: 7 -> 6 and 5 -> 4 tries, the same
+# distances; bench/faces_seeds.py)
+
+
+def _outline_first(mesh: np.ndarray, target_mesh: np.ndarray | None) -> list[int]:
+    """The places in ``HEADS`` in the order they are tried: the outline that goes most the way from this face's jaw
+    width and chin length (:func:`faces.geometry.shape_of`, relative) to its texture's first (a broader jaw and a
+    shorter chin for a face whose jaw is narrower than its target's, by more than its chin is shorter). A cheap
+    signal, read before rendering: the dlib distances of the tries do not depend on the order (each try has its own
+    generator), so a face where the guess is wrong runs both, as before; where it is right, the other is skipped
+    once the first took it past the margin. Without a target mesh: ``HEADS``' own order."""
+    if target_mesh is None:
+        return list(range(len(HEADS)))
+    own, tgt = geometry.shape_of(mesh), geometry.shape_of(target_mesh)
+    jaw = (tgt["jaw"] - own["jaw"]) / max(abs(own["jaw"]), 1e-6)
+    chin = (tgt["chin"] - own["chin"]) / max(abs(own["chin"]), 1e-6)
+    return sorted(range(len(HEADS)), key=lambda i: -(HEADS[i]["width"] * jaw + HEADS[i]["chin"] * chin))
 
 
 def _candidates() -> list[Candidate]:
@@ -1078,9 +1099,27 @@ class AnonymizeEditor(ReportingEditor):
         ahead: dict[int, tuple[tuple, Future]] = {}  # the second try of a pair, started beside the first
         stop = threading.Event()  # set when the tries end: a second try still running gives up
         spare: np.ndarray | None = None  # its copy of ``out`` (one per face, reused)
+        heads_at = [n for n, (_, c) in enumerate(plan) if isinstance(c.head, dict)]  # the outline tries' places
+        ordered = False
         for n, (_, cand) in enumerate(plan):
             if n >= 2 and best is not None and best[0] >= SEEK_MARGIN:
                 break  # (after the anti-face try, even when it was skipped)
+            if OUTLINE_ORDER and not ordered and n in heads_at and len(heads_at) == len(HEADS):
+                ordered = True  # the outlines in the predicted order (their generators, keyed by their place, kept)
+                outline_plan = [plan[k] for k in heads_at]
+                order = _outline_first(face.mesh, textures[best_try.texture].face.mesh)
+                for k, i in zip(heads_at, order, strict=True):
+                    plan[k] = outline_plan[i]
+                cand = plan[n][1]
+            elif (
+                OUTLINE_ORDER
+                and ordered
+                and n in heads_at[1:]
+                and isinstance(best_try.head, dict)
+                and best is not None
+                and best[0] >= VERIFY_MARGIN
+            ):
+                continue  # the first outline took the face past the margin: the other way is not tried
             act, spec = resolve(n, cand)
             got = None
             if n in ahead:  # started beside the try before: its result stands when the tries before it say the same
