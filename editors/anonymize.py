@@ -79,7 +79,7 @@ from faces import attributes, eyes, geometry, measures
 from core.memo import digest
 from faces.blend import alpha_paste, finish, full_swap, mesh_swap, strong_blur
 from faces.detect import selected_faces
-from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
+from faces.gallery import ANTI_STRENGTH, Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, mesh_for
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
 from faces.occluders import hidden_points, occluders
@@ -124,6 +124,7 @@ BROW_FRAME_KERNEL = 0.1  # x face size: frames left out of the person's own brow
 # black-hat (a thick rim over the brows, e.g. grace_hopper's copies at 62-103 px, whose frames read as their
 # "darkest brow hairs" at 0.05: floor 36-39 grey, black brows allowed; the full-size photo 139)
 ANTI_RAW = False
+ANTI_AHEAD = True  # the anti-face is made on the check thread while the first try (the farthest gallery face) renders
 BOUND_BROWS = True  # the new face's brows no darker than the person's own, in their colour (_bound_brows)
 KEEP_EYES = True  # a closed or nearly closed eye keeps the photo's own (faces.eyes.keep_eye_state)
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
@@ -905,6 +906,11 @@ class AnonymizeEditor(ReportingEditor):
         original = None
         if job is None:  # the frame fill runs meanwhile (apply may have started it already)
             job = _frames_job(pixels, face, verify)
+        # what lies in front of the face (PAN) is read on the check thread meanwhile (while the face's own descriptor,
+        # age and brows are measured here; not for a face that will be too small to swap)
+        pan = None
+        if face.mesh is not None and not (verify and face.size < MIN_SWAP_SIZE):
+            pan = _CHECK_POOL.submit(_timed, _in_front, pixels, face)
         if verify:
             try:
                 original = measures.identity_descriptor(pixels, face)
@@ -914,8 +920,8 @@ class AnonymizeEditor(ReportingEditor):
             return self._hide_instead(
                 out, pixels, face, original, f"under {MIN_SWAP_SIZE} px: too small to swap and check"
             )
-        # what lies in front of the face (PAN) is read on the check thread meanwhile
-        pan = _CHECK_POOL.submit(_timed, _in_front, pixels, face) if face.mesh is not None else None
+        if pan is None and face.mesh is not None:  # (a small face swapped unchecked: dlib missing)
+            pan = _CHECK_POOL.submit(_timed, _in_front, pixels, face)
         check_cpu = 0.0  # the check thread's CPU for this face
         age = None  # None without faceres, with one target, or for a face too small to show its skin's age
         if len(targets) > 1 and face.size >= AGE_MIN_SIZE:
@@ -947,6 +953,17 @@ class AnonymizeEditor(ReportingEditor):
         check_cpu += pan_cpu  # top of every try
         before = out[y0:y1, x0:x1].copy()
         textures: dict[str, Target] = {"far": ranked[0], "next": ranked[1] if len(ranked) > 1 else ranked[0]}
+        anti_job: Future | None = None  # the anti-face, made on the check thread while the first try renders here
+        if ANTI_AHEAD and any(c.texture == "anti" for _, c in plan):
+            anti_job = _CHECK_POOL.submit(
+                _timed,
+                anti_target,
+                pixels if ANTI_RAW else clean,
+                face,
+                ANTI_STRENGTH,
+                ranked[0].image,
+                _either(frames, front),
+            )
         best: tuple[float, str, np.ndarray, dict | None] | None = None
         best_try = Candidate("far")
         outline: tuple[float, Candidate] | None = None  # the farthest of the tries with another outline (HEADS)
@@ -957,6 +974,7 @@ class AnonymizeEditor(ReportingEditor):
         hopeless = False
         memo: dict = {}  # the work one try repeats of another (faces.blend.reuse): byte-identical, sooner
         meshes: dict[tuple, np.ndarray] = {}  # the moved meshes by their moves (the brows tries repeat the same)
+        anti_cpu = [0.0]  # the check thread's CPU for the anti-face (anti_job)
 
         def moved_mesh(key: tuple, move: Any, *args: Any) -> np.ndarray:
             if key not in meshes:
@@ -1004,10 +1022,13 @@ class AnonymizeEditor(ReportingEditor):
             gen = face_rng(face_seed, face.index, key)
             if stop is not None and stop.is_set():
                 return None
-            if texture not in textures:  # the anti-face: made by the first try that wants it
-                textures[texture] = anti_target(
-                    pixels if ANTI_RAW else clean, face, detail=ranked[0].image, unknown=_either(frames, front)
-                )
+            if texture not in textures:  # the anti-face: made ahead (anti_job), else by the first try that wants it
+                if anti_job is not None:
+                    textures[texture], anti_cpu[0] = anti_job.result()
+                else:
+                    textures[texture] = anti_target(
+                        pixels if ANTI_RAW else clean, face, detail=ranked[0].image, unknown=_either(frames, front)
+                    )
             target = textures[texture]
             cpu = 0.0
             amount = reshape * gain  # each try starts at its full change (halved below while the expression moves)
@@ -1174,6 +1195,9 @@ class AnonymizeEditor(ReportingEditor):
                 # onto a turned face leaves a dark crease the anti-face, made from the face itself, does not:
                 # tom_hanks, look.nose_line; and the issue asks for the target that moves a face the furthest)
         stop.set()
+        if anti_job is not None and "anti" not in textures and not anti_job.cancel():  # made, never used
+            anti_cpu[0] = anti_job.result()[1]
+        check_cpu += anti_cpu[0]
         for _, fut in ahead.values():  # a pair's second try when the first stopped: not used (given up at once)
             collect(fut)
         row: dict[str, Any] = {
