@@ -644,8 +644,8 @@ OUTLINE_ORDER = True  # the two outline tries (HEADS) in the order :func:`_outli
 
 def _outline_first(mesh: np.ndarray, target_mesh: np.ndarray | None) -> list[int]:
     """The places in ``HEADS`` in the order they are tried: the outline that goes most the way from this face's jaw
-    width and chin length (:func:`faces.geometry.shape_of`, relative) to its texture's first (a broader jaw and a
-    shorter chin for a face whose jaw is narrower than its target's, by more than its chin is shorter). A cheap
+    width and chin length (:func:`faces.geometry.shape_of`, relative) to its texture's first: each outline scored by
+    its own width and chin changes times how much wider the texture's jaw and longer its chin are. A cheap
     signal, read before rendering: the dlib distances of the tries do not depend on the order (each try has its own
     generator), so a face where the guess is wrong runs both, as before; where it is right, the other is skipped
     once the first took it past the margin. Without a target mesh: ``HEADS``' own order."""
