@@ -188,8 +188,9 @@ def test_tries_share_the_photo_side_and_the_tone_match(monkeypatch):
 
 
 def test_checks_on_the_check_thread_give_the_same_bytes(astronaut, monkeypatch):
-    """The tries' descriptors and the occluder mask computed on the check thread (editors.anonymize._CHECK_POOL,
-    beside the expression check and the brows) give the bytes and report of the same work done inline."""
+    """The tries' descriptors, the occluder mask and the anti-face (made while the first try renders, ANTI_AHEAD)
+    computed on the check thread (editors.anonymize._CHECK_POOL, beside the expression check and the brows) give the
+    bytes and report of the same work done inline."""
     from concurrent.futures import Future
 
     from editors import anonymize
@@ -199,8 +200,11 @@ def test_checks_on_the_check_thread_give_the_same_bytes(astronaut, monkeypatch):
     threaded = ed.apply(img, None, {"method": "swap"}, seed=0)
     report = [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report]
 
+    jobs = []
+
     class Inline:
         def submit(self, fn, *args):
+            jobs.append(getattr(args[0], "__name__", ""))
             done: Future = Future()
             done.set_result(fn(*args))
             return done
@@ -211,6 +215,7 @@ def test_checks_on_the_check_thread_give_the_same_bytes(astronaut, monkeypatch):
     assert np.array_equal(threaded, inline)
     assert report == [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in plain.last_report]
     assert len(report[0]["tries"]) >= 3 and report[0]["done"].startswith("swap")
+    assert jobs[:2] == ["_in_front", "anti_target"] and jobs.count("anti_target") == 1
 
 
 @pytest.fixture(scope="module")
