@@ -29,7 +29,9 @@ Methods
   thinner; :func:`_restyle_brows`; only when no try reaches the margin, a last one lets the darker brows
   past that bound, ``LAST_RESORT_BROWS``: a heavier brow is a smaller loss than a hidden face), then
   with another face outline (broader with a shorter chin, narrower with a longer one: the head's edge
-  moves, fading out within ``HEAD_REACH`` of the face size; pixels farther out stay identical), then,
+  moves, fading out within ``HEAD_REACH`` of the face size; pixels farther out stay identical; the one that goes
+  the way to its texture's jaw and chin first, the other skipped once the first passes the margin:
+  :func:`_outline_first`), then,
   for a face still short of the margin, other proportions (mouth lower, nose wider, eyes higher) and the
   second-farthest synthetic face (the first of these: the best try with ``STRONG_GAIN`` times the proportions
   and outline); the tries go on until one reaches ``SEEK_MARGIN`` (0.78, headroom for
@@ -79,7 +81,7 @@ from faces import attributes, eyes, geometry, measures
 from core.memo import digest
 from faces.blend import alpha_paste, finish, full_swap, mesh_swap, strong_blur
 from faces.detect import selected_faces
-from faces.gallery import Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
+from faces.gallery import ANTI_STRENGTH, Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, mesh_for
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
 from faces.occluders import hidden_points, occluders
@@ -124,6 +126,7 @@ BROW_FRAME_KERNEL = 0.1  # x face size: frames left out of the person's own brow
 # black-hat (a thick rim over the brows, e.g. grace_hopper's copies at 62-103 px, whose frames read as their
 # "darkest brow hairs" at 0.05: floor 36-39 grey, black brows allowed; the full-size photo 139)
 ANTI_RAW = False
+ANTI_AHEAD = True  # the anti-face is made on the check thread while the first try (the farthest gallery face) renders
 BOUND_BROWS = True  # the new face's brows no darker than the person's own, in their colour (_bound_brows)
 KEEP_EYES = True  # a closed or nearly closed eye keeps the photo's own (faces.eyes.keep_eye_state)
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
@@ -327,9 +330,10 @@ def _pair(a: int, b: int) -> bool:
     """Whether tries ``a`` and ``b`` (places in :func:`_candidates`' plan) may run side by side: neither reads what
     the other finds (the far and anti-face textures; the brows tries, and the outline tries, take the same best try
     whichever of the pair wins). ``_swap_verified`` still keeps the second's result only when the first leaves it
-    the same try: the same kept try and stop as one after the other."""
+    the same try: the same kept try and stop as one after the other. The outlines in either order
+    (``OUTLINE_ORDER``)."""
     groups = [(0, 1), tuple(range(3, 3 + len(BROWS))), tuple(range(3 + len(BROWS), 3 + len(BROWS) + len(HEADS)))]
-    return b == a + 1 and any(a in g and b in g for g in groups)
+    return (b == a + 1 or (b == a - 1 and a in groups[2])) and any(a in g and b in g for g in groups)
 
 
 def face_rng(seed: int, index: int, key: int | None = None) -> np.random.Generator:
@@ -633,6 +637,26 @@ class Candidate:
     gain: float | str = 1.0  # the proportions (and outline) moved this many times ``reshape`` ("best": the best try's)
 
 
+OUTLINE_ORDER = True  # the two outline tries (HEADS) in the order :func:`_outline_first` predicts, and the second
+# skipped when the first took the face past the margin (t1 #0, #1, #5, group #1, #4: 7 -> 6 and 5 -> 4 tries, the same
+# distances; bench/faces_seeds.py)
+
+
+def _outline_first(mesh: np.ndarray, target_mesh: np.ndarray | None) -> list[int]:
+    """The places in ``HEADS`` in the order they are tried: the outline that goes most the way from this face's jaw
+    width and chin length (:func:`faces.geometry.shape_of`, relative) to its texture's first: each outline scored by
+    its own width and chin changes times how much wider the texture's jaw and longer its chin are. A cheap
+    signal, read before rendering: the dlib distances of the tries do not depend on the order (each try has its own
+    generator), so a face where the guess is wrong runs both, as before; where it is right, the other is skipped
+    once the first took it past the margin. Without a target mesh: ``HEADS``' own order."""
+    if target_mesh is None:
+        return list(range(len(HEADS)))
+    own, tgt = geometry.shape_of(mesh), geometry.shape_of(target_mesh)
+    jaw = (tgt["jaw"] - own["jaw"]) / max(abs(own["jaw"]), 1e-6)
+    chin = (tgt["chin"] - own["chin"]) / max(abs(own["chin"]), 1e-6)
+    return sorted(range(len(HEADS)), key=lambda i: -(HEADS[i]["width"] * jaw + HEADS[i]["chin"] * chin))
+
+
 def _candidates() -> list[Candidate]:
     """The offline swap's tries, in order, ``MAX_TRIES`` in all: what identifies a face to a recogniser is
     its texture (the synthetic face farthest from it, or its own anti-face), the outline of its head and
@@ -884,6 +908,11 @@ class AnonymizeEditor(ReportingEditor):
         original = None
         if job is None:  # the frame fill runs meanwhile (apply may have started it already)
             job = _frames_job(pixels, face, verify)
+        # what lies in front of the face (PAN) is read on the check thread meanwhile (while the face's own descriptor,
+        # age and brows are measured here; not for a face that will be too small to swap)
+        pan = None
+        if face.mesh is not None and not (verify and face.size < MIN_SWAP_SIZE):
+            pan = _CHECK_POOL.submit(_timed, _in_front, pixels, face)
         if verify:
             try:
                 original = measures.identity_descriptor(pixels, face)
@@ -893,8 +922,8 @@ class AnonymizeEditor(ReportingEditor):
             return self._hide_instead(
                 out, pixels, face, original, f"under {MIN_SWAP_SIZE} px: too small to swap and check"
             )
-        # what lies in front of the face (PAN) is read on the check thread meanwhile
-        pan = _CHECK_POOL.submit(_timed, _in_front, pixels, face) if face.mesh is not None else None
+        if pan is None and face.mesh is not None:  # (a small face swapped unchecked: dlib missing)
+            pan = _CHECK_POOL.submit(_timed, _in_front, pixels, face)
         check_cpu = 0.0  # the check thread's CPU for this face
         age = None  # None without faceres, with one target, or for a face too small to show its skin's age
         if len(targets) > 1 and face.size >= AGE_MIN_SIZE:
@@ -926,6 +955,17 @@ class AnonymizeEditor(ReportingEditor):
         check_cpu += pan_cpu  # top of every try
         before = out[y0:y1, x0:x1].copy()
         textures: dict[str, Target] = {"far": ranked[0], "next": ranked[1] if len(ranked) > 1 else ranked[0]}
+        anti_job: Future | None = None  # the anti-face, made on the check thread while the first try renders here
+        if ANTI_AHEAD and any(c.texture == "anti" for _, c in plan):
+            anti_job = _CHECK_POOL.submit(
+                _timed,
+                anti_target,
+                pixels if ANTI_RAW else clean,
+                face,
+                ANTI_STRENGTH,
+                ranked[0].image,
+                _either(frames, front),
+            )
         best: tuple[float, str, np.ndarray, dict | None] | None = None
         best_try = Candidate("far")
         outline: tuple[float, Candidate] | None = None  # the farthest of the tries with another outline (HEADS)
@@ -936,6 +976,7 @@ class AnonymizeEditor(ReportingEditor):
         hopeless = False
         memo: dict = {}  # the work one try repeats of another (faces.blend.reuse): byte-identical, sooner
         meshes: dict[tuple, np.ndarray] = {}  # the moved meshes by their moves (the brows tries repeat the same)
+        anti_cpu = [0.0]  # the check thread's CPU for the anti-face (anti_job)
 
         def moved_mesh(key: tuple, move: Any, *args: Any) -> np.ndarray:
             if key not in meshes:
@@ -983,10 +1024,13 @@ class AnonymizeEditor(ReportingEditor):
             gen = face_rng(face_seed, face.index, key)
             if stop is not None and stop.is_set():
                 return None
-            if texture not in textures:  # the anti-face: made by the first try that wants it
-                textures[texture] = anti_target(
-                    pixels if ANTI_RAW else clean, face, detail=ranked[0].image, unknown=_either(frames, front)
-                )
+            if texture not in textures:  # the anti-face: made ahead (anti_job), else by the first try that wants it
+                if anti_job is not None:
+                    textures[texture], anti_cpu[0] = anti_job.result()
+                else:
+                    textures[texture] = anti_target(
+                        pixels if ANTI_RAW else clean, face, detail=ranked[0].image, unknown=_either(frames, front)
+                    )
             target = textures[texture]
             cpu = 0.0
             amount = reshape * gain  # each try starts at its full change (halved below while the expression moves)
@@ -1078,9 +1122,27 @@ class AnonymizeEditor(ReportingEditor):
         ahead: dict[int, tuple[tuple, Future]] = {}  # the second try of a pair, started beside the first
         stop = threading.Event()  # set when the tries end: a second try still running gives up
         spare: np.ndarray | None = None  # its copy of ``out`` (one per face, reused)
+        heads_at = [n for n, (_, c) in enumerate(plan) if isinstance(c.head, dict)]  # the outline tries' places
+        ordered = False
         for n, (_, cand) in enumerate(plan):
             if n >= 2 and best is not None and best[0] >= SEEK_MARGIN:
                 break  # (after the anti-face try, even when it was skipped)
+            if OUTLINE_ORDER and not ordered and n in heads_at and len(heads_at) == len(HEADS):
+                ordered = True  # the outlines in the predicted order (their generators, keyed by their place, kept)
+                outline_plan = [plan[k] for k in heads_at]
+                order = _outline_first(face.mesh, textures[best_try.texture].face.mesh)
+                for k, i in zip(heads_at, order, strict=True):
+                    plan[k] = outline_plan[i]
+                cand = plan[n][1]
+            elif (
+                OUTLINE_ORDER
+                and ordered
+                and n in heads_at[1:]
+                and isinstance(best_try.head, dict)
+                and best is not None
+                and best[0] >= VERIFY_MARGIN
+            ):
+                continue  # the first outline took the face past the margin: the other way is not tried
             act, spec = resolve(n, cand)
             got = None
             if n in ahead:  # started beside the try before: its result stands when the tries before it say the same
@@ -1135,6 +1197,9 @@ class AnonymizeEditor(ReportingEditor):
                 # onto a turned face leaves a dark crease the anti-face, made from the face itself, does not:
                 # tom_hanks, look.nose_line; and the issue asks for the target that moves a face the furthest)
         stop.set()
+        if anti_job is not None and "anti" not in textures and not anti_job.cancel():  # made, never used
+            anti_cpu[0] = anti_job.result()[1]
+        check_cpu += anti_cpu[0]
         for _, fut in ahead.values():  # a pair's second try when the first stopped: not used (given up at once)
             collect(fut)
         row: dict[str, Any] = {

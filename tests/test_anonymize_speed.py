@@ -188,8 +188,9 @@ def test_tries_share_the_photo_side_and_the_tone_match(monkeypatch):
 
 
 def test_checks_on_the_check_thread_give_the_same_bytes(astronaut, monkeypatch):
-    """The tries' descriptors and the occluder mask computed on the check thread (editors.anonymize._CHECK_POOL,
-    beside the expression check and the brows) give the bytes and report of the same work done inline."""
+    """The tries' descriptors, the occluder mask and the anti-face (made while the first try renders, ANTI_AHEAD)
+    computed on the check thread (editors.anonymize._CHECK_POOL, beside the expression check and the brows) give the
+    bytes and report of the same work done inline."""
     from concurrent.futures import Future
 
     from editors import anonymize
@@ -199,8 +200,11 @@ def test_checks_on_the_check_thread_give_the_same_bytes(astronaut, monkeypatch):
     threaded = ed.apply(img, None, {"method": "swap"}, seed=0)
     report = [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report]
 
+    jobs = []
+
     class Inline:
         def submit(self, fn, *args):
+            jobs.append(getattr(args[0], "__name__", ""))
             done: Future = Future()
             done.set_result(fn(*args))
             return done
@@ -211,6 +215,7 @@ def test_checks_on_the_check_thread_give_the_same_bytes(astronaut, monkeypatch):
     assert np.array_equal(threaded, inline)
     assert report == [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in plain.last_report]
     assert len(report[0]["tries"]) >= 3 and report[0]["done"].startswith("swap")
+    assert jobs[:2] == ["_in_front", "anti_target"] and jobs.count("anti_target") == 1
 
 
 @pytest.fixture(scope="module")
@@ -258,3 +263,34 @@ def test_a_faces_draws_do_not_depend_on_the_faces_before_it(t1):
     m = face_mask(t1.shape, face)
     assert not np.array_equal(alone[m], t1[m])
     assert np.array_equal(alone[m], after[m])
+
+
+def test_outline_first_goes_the_way_to_the_target(astronaut):
+    """The outline tried first (anonymize._outline_first) is the one that goes the way from the face's jaw width and
+    chin length to its target's: a target with a wider jaw puts the broader outline (HEADS[0]: wider, shorter chin)
+    first, one with a longer chin the narrower (HEADS[1]: narrower, longer chin)."""
+    from editors.anonymize import HEADS, _outline_first
+
+    _, f = astronaut
+    assert HEADS[0]["width"] > 0 > HEADS[1]["width"]
+    wide = geometry.shape_reshape(f.mesh, {"jaw": 0.12})
+    long_chin = geometry.shape_reshape(f.mesh, {"chin": 0.15})
+    assert geometry.shape_of(wide)["jaw"] > geometry.shape_of(f.mesh)["jaw"]
+    assert _outline_first(f.mesh, wide) == [0, 1]
+    assert _outline_first(f.mesh, long_chin) == [1, 0]
+    assert _outline_first(f.mesh, None) == [0, 1]
+
+
+def test_the_other_outline_is_skipped_once_the_first_passes(t1):
+    """t1 #1 (105 px): its texture's chin is much longer than its own, so the narrower outline goes first and takes it
+    to 0.787 (past SEEK_MARGIN): the broader one is not tried (7 -> 6 tries, the same distance as both in HEADS'
+    order). t1 #3, whose guess is wrong (the narrower first, 0.705), still tries the broader (0.752, kept)."""
+    from editors import anonymize
+
+    ed = anonymize.AnonymizeEditor()
+    ed.apply(t1, None, {"method": "swap", "faces": "1,3"}, seed=0)
+    one, three = ed.last_report
+    assert not any("width +0.08" in t for t in one["tried"]) and "width -0.08" in one["tried"][-1]
+    assert len(one["tries"]) == 6 and one["distance"] >= anonymize.SEEK_MARGIN
+    assert [("width -0.08" in t, "width +0.08" in t) for t in three["tried"][-2:]] == [(True, False), (False, True)]
+    assert three["distance"] >= anonymize.VERIFY_MARGIN
