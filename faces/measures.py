@@ -310,6 +310,30 @@ def nose_line(rgb: np.ndarray, face: Face) -> tuple[float, float]:
     return out[0], out[1]
 
 
+PASTED_RATIO = 1.5  # a defect reads "worse than the photo's own" past this many times the photo's ...
+PASTED_SLACK = 3.0  # ... plus this much (grey levels / L units: a photo's own faint lines differ by that much)
+
+
+def pasted_defects(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, tuple[float, float]]:
+    """The defects of a pasted face, each where the result is furthest above the original (RGB uint8, same size;
+    ``face`` found on the original): ``eye_halo`` per eye (:func:`eye_halo`), ``nose_line`` per side of the nose
+    (:func:`nose_line`), ``lip_rim`` (:func:`lip_rim`); name -> (result, original). Per side, not the larger of
+    two: a photo's one dark-lashed eye does not hide a halo pasted over its other eye."""
+    out: dict[str, tuple[float, float]] = {}
+    for name, fn in (("eye_halo", eye_halo), ("nose_line", nose_line)):
+        r, o = fn(result, face), fn(original, face)
+        side = int(np.argmax(np.subtract(r, o)))
+        out[name] = (round(r[side], 2), round(o[side], 2))
+    out["lip_rim"] = (round(lip_rim(result, face), 2), round(lip_rim(original, face), 2))
+    return out
+
+
+def looks_pasted(defects: dict[str, tuple[float, float]]) -> list[str]:
+    """The names of :func:`pasted_defects` whose result reads worse than the photo's own: above ``PASTED_RATIO`` x the
+    original's plus ``PASTED_SLACK``."""
+    return [k for k, (r, o) in defects.items() if r > PASTED_RATIO * o + PASTED_SLACK]
+
+
 def skin_region(shape: tuple[int, ...], mesh: np.ndarray, size: float) -> np.ndarray:
     """Bool mask (``shape``'s height and width): the face oval pulled in by 0.06 x face size, without the eyes,
     brows, lips and nostrils (grown by 0.05 x face size): cheeks, forehead, nose bridge, chin. Where skin
