@@ -1260,7 +1260,9 @@ def _looks_pasted(pixels: np.ndarray, crop: np.ndarray, box: tuple[int, int, int
     worse = measures.looks_pasted(defects)
     if not worse:
         return None
-    said = ", ".join(f"{k.replace('_', ' ')} {defects[k][0]:.1f} against the photo's {defects[k][1]:.1f}" for k in worse)
+    said = ", ".join(
+        f"{k.replace('_', ' ')} {defects[k][0]:.1f} against the photo's {defects[k][1]:.1f}" for k in worse
+    )
     return f"under {LOOK_GATE_SIZE} px and its swap looks pasted ({said})"
 
 
