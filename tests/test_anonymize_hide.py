@@ -451,10 +451,10 @@ def test_a_hidden_faces_status_names_the_tries_it_ran(t1):
 
 def test_a_small_face_whose_swap_looks_pasted_is_hidden_and_the_status_says_why():
     """messi5's 36 px face (under editors.anonymize.LOOK_GATE_SIZE): its best swap passes the margin (0.751, seed 0)
-    but reads worse than the photo (faces.measures.looks_pasted: a dark line across the cheek beside the nose, 36.7
-    against the photo's 8.5; a halo over the left eye, 69.7 against 26.1, before the sharpening was clamped), so it is
-    hidden like a face under the margin, and the status names the defect and both readings. The same defects drawn
-    on a face of 50 px or more leave its swap alone (the gate is for small faces only)."""
+    but reads worse than the photo (faces.measures.looks_pasted: a halo over the left eye, 58.6 against the photo's
+    26.1, and a dark line across the cheek beside the nose, 31.1 against 8.5: what shows at 5x zoom as a light patch
+    and a dark line), so it is hidden like a face under the margin, and the status names the defects and both
+    readings. A dark line across a face of 50 px or more leaves its swap alone (the gate is for small faces only)."""
     from editors.anonymize import LOOK_GATE_SIZE, AnonymizeEditor, _looks_pasted
 
     img = photos.load("messi5")
