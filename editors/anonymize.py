@@ -1249,7 +1249,7 @@ def _looks_pasted(pixels: np.ndarray, crop: np.ndarray, box: tuple[int, int, int
     """Why the swap ``crop`` (the result in ``box``) of a face under ``LOOK_GATE_SIZE`` px is hidden: the defects of
     :func:`faces.measures.pasted_defects` that read worse than the photo's own (:func:`faces.measures.looks_pasted`: a
     halo over an eye, a dark line beside the nose, a light line along the lips); None to keep it (or a larger face).
-    messi5's 36 px face passed the margin at 0.751 with a halo over its left eye (69.7 against the photo's 26.1)."""
+    messi5's 36 px face passed the margin at 0.751 with a halo over its left eye (58.6 against the photo's 26.1)."""
     if face.size >= LOOK_GATE_SIZE or face.mesh is None:
         return None
     x0, y0, x1, y1 = box
