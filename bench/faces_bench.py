@@ -24,7 +24,9 @@ and the original (``_orig``): ``eye_halo``, the brighter eye's halo over the las
 ``lip_rim``, how bright the thin light lines along the lips are (faces.measures.lip_rim), ``nose_line``, how dark
 the thin lines along a side of the nose are (faces.measures.nose_line; the side most above the original's own), and
 ``brow_texture``, the flatter brow's hair-strand texture (faces.measures.brow_texture; a flat band reads about half
-the photo's)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
+the photo's); ``pasted``: which of the halo (per eye), nose line (per side) and lip rim read worse than the photo's
+own, faces.measures.looks_pasted (a face under 50 px that reads so is hidden by the editor); ``ridge_light``, how
+bright a light streak up the nose ridge into the brows is (faces.measures.ridge_light)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
 runs; ``cpu_seconds_min``: the same face's CPU seconds of the editor's threads (its own, the frame fill's and the check thread's), which a busy host inflates less than
 wall time: compare branches with it when others share the machine). Then what
 one checked try costs on a 100 px face, part by part (``one_try_100px``).
@@ -185,7 +187,10 @@ def main() -> None:
         lip_outline,
         lip_rim,
         look,
+        looks_pasted,
         nose_line,
+        pasted_defects,
+        ridge_light,
         ring_match,
     )
     from common import face_photo
@@ -269,6 +274,10 @@ def main() -> None:
                 side = 0 if r0 - o0 >= r1 - o1 else 1
                 looks["nose_line"] = round((r0, r1)[side], 2)
                 looks["nose_line_orig"] = round((o0, o1)[side], 2)
+                looks["ridge_light"] = round(ridge_light(out, f), 2)  # a light streak up the nose into the brows
+                looks["ridge_light_orig"] = round(ridge_light(img, f), 2)
+                # which of those (per eye, per nose side) read worse than the photo's own: > 1.5 x it + 3
+                looks["pasted"] = looks_pasted(pasted_defects(img, out, f))
             row = {
                 "photo": name,
                 "face": f.index,

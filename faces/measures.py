@@ -310,6 +310,52 @@ def nose_line(rgb: np.ndarray, face: Face) -> tuple[float, float]:
     return out[0], out[1]
 
 
+RIDGE_BAND = 0.12  # x face size: ridge_light reads a band this wide along the nose's ridge, up to between the brows
+RIDGE_KERNEL = 0.1  # x face size: ... of the white top-hat this wide (a light streak narrower than it reads)
+
+
+def ridge_light(rgb: np.ndarray, face: Face) -> float:
+    """How bright a light streak down the middle of the face is: the 90th percentile, over a band ``RIDGE_BAND`` x face
+    size wide along the mesh's midline from between the brows to the nose tip, of the lightness (Lab L) white top-hat
+    at ``RIDGE_KERNEL`` x face size (a pixel's lightness over the opening of its neighbourhood: a streak narrower than
+    that, lighter than both its sides, reads; the broad light of a forehead does not). A mean face's ridge highlight
+    warped onto a face drew a light wedge up the nose into the brows (t1 #0: 12.6 against the photo's 5.5); compare a
+    result with its original (a photo's own nose highlight reads here too)."""
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its nose cannot be measured")
+    line = np.zeros(rgb.shape[:2], np.uint8)
+    ridge = face.mesh[[9, 8, 168, 6, 197, 195, 5, 4]]  # between the brows, down the ridge to the tip
+    cv2.polylines(line, [np.round(ridge).astype(np.int32)], False, 1, max(1, round(RIDGE_BAND * face.size)))
+    light = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[..., 0]
+    k = max(3, round(RIDGE_KERNEL * face.size) | 1)
+    top = light - cv2.morphologyEx(light, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return float(np.percentile(top[line > 0], 90))
+
+
+PASTED_RATIO = 1.5  # a defect reads "worse than the photo's own" past this many times the photo's ...
+PASTED_SLACK = 3.0  # ... plus this much (grey levels / L units: a photo's own faint lines differ by that much)
+
+
+def pasted_defects(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, tuple[float, float]]:
+    """The defects of a pasted face, each where the result is furthest above the original (RGB uint8, same size;
+    ``face`` found on the original): ``eye_halo`` per eye (:func:`eye_halo`), ``nose_line`` per side of the nose
+    (:func:`nose_line`), ``lip_rim`` (:func:`lip_rim`); name -> (result, original). Per side, not the larger of
+    two: a photo's one dark-lashed eye does not hide a halo pasted over its other eye."""
+    out: dict[str, tuple[float, float]] = {}
+    for name, fn in (("eye_halo", eye_halo), ("nose_line", nose_line)):
+        r, o = fn(result, face), fn(original, face)
+        side = int(np.argmax(np.subtract(r, o)))
+        out[name] = (round(r[side], 2), round(o[side], 2))
+    out["lip_rim"] = (round(lip_rim(result, face), 2), round(lip_rim(original, face), 2))
+    return out
+
+
+def looks_pasted(defects: dict[str, tuple[float, float]]) -> list[str]:
+    """The names of :func:`pasted_defects` whose result reads worse than the photo's own: above ``PASTED_RATIO`` x the
+    original's plus ``PASTED_SLACK``."""
+    return [k for k, (r, o) in defects.items() if r > PASTED_RATIO * o + PASTED_SLACK]
+
+
 def skin_region(shape: tuple[int, ...], mesh: np.ndarray, size: float) -> np.ndarray:
     """Bool mask (``shape``'s height and width): the face oval pulled in by 0.06 x face size, without the eyes,
     brows, lips and nostrils (grown by 0.05 x face size): cheeks, forehead, nose bridge, chin. Where skin
