@@ -16,7 +16,6 @@ Conventions: images RGB uint8 HxWx3; masks bool HxW; alphas float32 HxW in [0, 1
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import cv2
@@ -383,7 +382,6 @@ class EdgeRefiner:
         self.r = max(1, round(self.radius / s)) if s > 1 else self.radius  # the window on the grid
         self.m = 2 * self.r + 2  # grid margin around a run: two box filters and the bilinear upsampling
         self._stats: tuple[np.ndarray, ...] | None = None
-        self._stats_lock = threading.Lock()  # masks may be refined on several threads (segmenters/parsing.py)
         k = int(np.ceil(self.band))
         self._ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
 
@@ -392,29 +390,25 @@ class EdgeRefiner:
 
     def _guide_stats(self) -> tuple[np.ndarray, ...]:
         """The guide on the grid (margin ``m`` mirrored around it), its box means and the inverse of its
-        regularised colour covariance (six planes, symmetric), computed once (by the first thread that asks)."""
-        with self._stats_lock:
-            if self._stats is None:
-                self._stats = self._make_stats()
-            return self._stats
+        regularised colour covariance (six planes, symmetric), computed once."""
+        if self._stats is None:
+            m, r = self.m, self.r
+            # the block means of the uint8 photo, as guided_filter's subsampled guide (rounded to integers)
+            g = self._blocks(self.photo).astype(np.float32) * (1.0 / 255.0)
+            gs = cv2.copyMakeBorder(np.ascontiguousarray(g), m, m, m, m, cv2.BORDER_REFLECT)
+            mean_i = _box(gs, r)
 
-    def _make_stats(self) -> tuple[np.ndarray, ...]:
-        m, r = self.m, self.r
-        # the block means of the uint8 photo, as guided_filter's subsampled guide (rounded to integers)
-        g = self._blocks(self.photo).astype(np.float32) * (1.0 / 255.0)
-        gs = cv2.copyMakeBorder(np.ascontiguousarray(g), m, m, m, m, cv2.BORDER_REFLECT)
-        mean_i = _box(gs, r)
+            def var(a: int, b: int) -> np.ndarray:
+                v = _box(gs[..., a] * gs[..., b], r) - mean_i[..., a] * mean_i[..., b]
+                return v + self.eps if a == b else v
 
-        def var(a: int, b: int) -> np.ndarray:
-            v = _box(gs[..., a] * gs[..., b], r) - mean_i[..., a] * mean_i[..., b]
-            return v + self.eps if a == b else v
-
-        rr, rg, rb, gg, gb, bb = var(0, 0), var(0, 1), var(0, 2), var(1, 1), var(1, 2), var(2, 2)
-        i_rr, i_rg, i_rb = gg * bb - gb * gb, gb * rb - rg * bb, rg * gb - gg * rb
-        i_gg, i_gb, i_bb = rr * bb - rb * rb, rb * rg - rr * gb, rr * gg - rg * rg
-        det = rr * i_rr + rg * i_rg + rb * i_rb
-        inv = np.stack([i_rr, i_rg, i_rb, i_gg, i_gb, i_bb], axis=-1) / det[..., None]
-        return gs, mean_i, inv.astype(np.float32)
+            rr, rg, rb, gg, gb, bb = var(0, 0), var(0, 1), var(0, 2), var(1, 1), var(1, 2), var(2, 2)
+            i_rr, i_rg, i_rb = gg * bb - gb * gb, gb * rb - rg * bb, rg * gb - gg * rb
+            i_gg, i_gb, i_bb = rr * bb - rb * rb, rb * rg - rr * gb, rr * gg - rg * rg
+            det = rr * i_rr + rg * i_rg + rb * i_rb
+            inv = np.stack([i_rr, i_rg, i_rb, i_gg, i_gb, i_bb], axis=-1) / det[..., None]
+            self._stats = (gs, mean_i, inv.astype(np.float32))
+        return self._stats
 
     def alpha_box(self, mask: np.ndarray) -> tuple[tuple[int, int, int, int], np.ndarray]:
         """((y0, y1, x0, x1), alpha): the refined alpha of work-size bool ``mask`` on the box of the photo

@@ -46,7 +46,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -357,42 +356,27 @@ def assemble(ctx: ParseContext) -> list[Segment]:
     everyone_big = np.zeros((h, w), bool)
     instances_big = np.zeros((h, w), bool)  # numbered things ("horse 2") stay disjoint after refinement too
     instances: dict[str, np.ndarray] = {}  # the people at full size (first in ``out``)
-    refiner = _refiner(ctx)
-    # the masks refined alone (people, scene classes, things, face features) are refined two at a time on worker
-    # threads while this one upscales the people's parts together (each refinement is independent of the others and
-    # OpenCV and numpy let go of the GIL: the same masks, sooner on two cores)
-    alone = [
-        k
-        for k, (label, _, _, _) in enumerate(out)
-        if label != "background" and (label in scene_labels or _base(label) not in PERSON_PARTS)
-    ]
-    with ThreadPoolExecutor(2, thread_name_prefix="assemble") as pool:
-        refined = {k: pool.submit(_to_full, ctx, out[k][1]) for k in alone}
-        parts_work = {lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}
-        full = _upscale_exclusive({lb: m for lb, m in parts_work.items() if SEP not in lb}, w, h, refiner)
-
-        def to_full(k: int) -> np.ndarray:
-            return refined[k].result() if k in refined else _to_full(ctx, out[k][1])
-
-        for k, (label, _, _, _) in enumerate(out):
-            if label.startswith("person ") and SEP not in label and label not in scene_labels:
-                instances[label] = to_full(k) & ~everyone_big  # instances stay disjoint after refinement
-                everyone_big |= instances[label]
-        full.update(_split_by_person({lb: m for lb, m in parts_work.items() if SEP in lb}, full, instances, w, h))
-        segments = []
-        for k, (label, _, source, score) in enumerate(out):
-            if label == "background":  # the exact complement of the people, at full size
-                big = ~everyone_big
-            elif label in scene_labels:
-                big = to_full(k) & ~everyone_big
-                if label.rsplit(" ", 1)[-1].isdigit():
-                    big &= ~instances_big
-                    instances_big |= big
-            elif label in instances:
-                big = instances[label]
-            else:
-                big = full[label] if label in full else to_full(k)
-            segments.append(Segment(id=k + 1, label=label, mask=big, source=source, score=score))
+    for label, mask, _, _ in out:
+        if label.startswith("person ") and SEP not in label and label not in scene_labels:
+            instances[label] = _to_full(ctx, mask) & ~everyone_big  # instances stay disjoint after refinement
+            everyone_big |= instances[label]
+    parts_work = {lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}
+    full = _upscale_exclusive({lb: m for lb, m in parts_work.items() if SEP not in lb}, w, h, _refiner(ctx))
+    full.update(_split_by_person({lb: m for lb, m in parts_work.items() if SEP in lb}, full, instances, w, h))
+    segments = []
+    for i, (label, mask, source, score) in enumerate(out, start=1):
+        if label == "background":  # the exact complement of the people, at full size
+            big = ~everyone_big
+        elif label in scene_labels:
+            big = _to_full(ctx, mask) & ~everyone_big
+            if label.rsplit(" ", 1)[-1].isdigit():
+                big &= ~instances_big
+                instances_big |= big
+        elif label in instances:
+            big = instances[label]
+        else:
+            big = full[label] if label in full else _to_full(ctx, mask)
+        segments.append(Segment(id=i, label=label, mask=big, source=source, score=score))
     for hook in ASSEMBLY_HOOKS:  # e.g. segmenters/matte.py: soft edges of the people and hair the matte drew
         hook(ctx, segments, everyone_big)
     return segments

@@ -4,9 +4,8 @@
 - ``ParseContext.once`` / ``start`` and ``parsing.START_HOOKS``: the VOC and ADE nets begin on a background thread
   while the faces are found (segmenters/objects.py ``start_nets``), and the ADE net's passes run on the net-pass
   worker while the answers already back are summed (segmenters/nets.py ``_ade_passes``), the scene labels are worked
-  out on a background thread as soon as the ADE answer is in (segmenters/scene.py ``start_scene``), and
-  ``parsing.assemble`` refines the masks it refines alone on two worker threads: the parse gives the same masks and
-  soft edges, bit for bit, as with everything one after the other on one thread.
+  out on a background thread as soon as the ADE answer is in (segmenters/scene.py ``start_scene``): the parse gives
+  the same masks and soft edges, bit for bit, as with everything one after the other on one thread.
 """
 
 from __future__ import annotations
@@ -113,27 +112,8 @@ def test_once_tries_again_after_a_failure():
     assert ctx.once("x", lambda: 3) == 3
 
 
-class _Inline:
-    """A stand-in for ``ThreadPoolExecutor`` that runs each job at once in the caller's thread."""
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def submit(self, fn, *args, **kwargs):
-        f: Future = Future()
-        f.set_result(fn(*args, **kwargs))
-        return f
-
-
 def _serial(monkeypatch) -> None:
-    """No background start, the ADE passes and assemble's refinements run inline in the caller's thread (the parse
-    before the speed-ups)."""
+    """No background start, the ADE passes run inline in the caller's thread (the parse before the speed-ups)."""
 
     def inline(passes):
         out = []
@@ -145,7 +125,6 @@ def _serial(monkeypatch) -> None:
 
     monkeypatch.setattr(nets, "_ade_passes", inline)
     monkeypatch.setattr(parsing, "START_HOOKS", [])
-    monkeypatch.setattr(parsing, "ThreadPoolExecutor", _Inline)
 
 
 @needs_nets
