@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from core.models import ModelManager
-from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part
+from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, START_HOOKS, ParseContext, ParseOutput, Part
 
 ROLE = "scene"
 FULL_SOURCE = "segformer-ade20k"
@@ -618,11 +618,31 @@ class SceneParser:
         if self.manager.ready(ROLE):
             return parse_full(self.manager, ctx)
         if net_available(ADE):
-            return parse_net(ctx)
+            return ctx.once(NET_KEY, lambda: parse_net(ctx))  # begun by ``start_scene`` when the parse began
         masks = offline_scene(ctx.work)
         return ParseOutput(
             parts=[Part(lb, m, OFFLINE_HEURISTIC) for lb, m in masks.items()], data=masks, source=OFFLINE_HEURISTIC
         )
+
+
+NET_KEY = "scene_net"  # ``ctx.cache`` key of :func:`parse_net`'s answer
+
+
+def start_scene(ctx: ParseContext) -> None:
+    """``START_HOOKS`` (segmenters/parsing.py): when the scene parser will take its labels from the ADE20K net, run
+    :func:`parse_net` on a background thread as soon as the net's answer is in (it waits for it in ``ctx.once``),
+    while the main thread works through the objects, person and clothes parsers that come after the net too: the
+    scene labels no longer wait for them at the end of the parse (the same call on the same answer, only sooner;
+    ``SceneParser.run`` takes it from ``ctx.cache``, or makes it itself when this failed)."""
+    from segmenters.nets import ADE, net_available
+
+    parser = ctx.parsers.get("scene")
+    if not isinstance(parser, SceneParser) or parser.manager.ready(ROLE) or not net_available(ADE):
+        return
+    ctx.start(lambda: ctx.once(NET_KEY, lambda: parse_net(ctx)))
+
+
+START_HOOKS.append(start_scene)
 
 
 @PARSERS.register("scene")

@@ -3,8 +3,9 @@
 - ``objects._geodesic`` hands skimage's MCP only the rim of the seed region: the same costs as every seed;
 - ``ParseContext.once`` / ``start`` and ``parsing.START_HOOKS``: the VOC and ADE nets begin on a background thread
   while the faces are found (segmenters/objects.py ``start_nets``), and the ADE net's passes run on the net-pass
-  worker while the answers already back are summed (segmenters/nets.py ``_ade_passes``): the parse gives the same
-  masks, bit for bit, as with everything one after the other on one thread.
+  worker while the answers already back are summed (segmenters/nets.py ``_ade_passes``), the scene labels are worked
+  out on a background thread as soon as the ADE answer is in (segmenters/scene.py ``start_scene``): the parse gives
+  the same masks and soft edges, bit for bit, as with everything one after the other on one thread.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from skimage.graph import MCP_Geometric
 
 from core.models import ModelManager
 from core.types import Photo
-from segmenters import nets, objects, parsing
+from segmenters import nets, objects, parsing, scene
 from segmenters.parsing import ParseContext, parse_report
 from tests import labelset, photos
 
@@ -145,6 +146,26 @@ def test_background_nets_give_the_same_parse(name, monkeypatch):
     for a, b in zip(fast.segments, slow.segments, strict=True):
         assert np.array_equal(a.mask, b.mask), a.label
         assert a.score == b.score and a.source == b.source
+        assert (a.edge_alpha is None) == (b.edge_alpha is None), a.label
+        assert a.edge_alpha is None or np.array_equal(a.edge_alpha, b.edge_alpha), a.label
+
+
+@needs_nets
+def test_scene_labels_are_worked_out_beside_the_other_parsers(monkeypatch):
+    """With the ADE net, ``scene.parse_net`` runs once, on a background thread (``start_scene``), not at the end of the
+    parse on the main thread; and the scene parser's answer is that call's."""
+    threads: list[str] = []
+    inner = scene.parse_net
+
+    def traced(ctx):
+        threads.append(threading.current_thread().name)
+        return inner(ctx)
+
+    monkeypatch.setattr(scene, "parse_net", traced)
+    rgb = photos.load(labelset.load("china")["photo"])
+    report = parse_report(Photo(rgb), ModelManager(online=False), ["objects", "scene"])
+    assert threads and threads[0] != threading.main_thread().name and len(threads) == 1
+    assert report.sources["scene"] == scene.NET_SOURCE and any(s.label == "sky" for s in report.segments)
 
 
 @needs_nets
