@@ -47,6 +47,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from tests.labelset import DEV_ROUND11, HELD_OUT_ROUND11  # noqa: E402  (the round-11 sets, scored apart)
+
 PORTRAITS = ("astronaut", "grace_hopper", "t1", "messi5")  # messi5 added in round 3 (a head in a sports shot)
 BACKENDS = ("rules", "nets")
 # ``nets-single-scale``: the nets with the ADE net's multi-scale tiles off (FACET_ADE_TILES=off, segmenters/nets.py),
@@ -76,34 +78,6 @@ HELD_OUT_ROUND5 = ("ultralytics_bus", "kde_coldripple", "mate_aqua", "lomiri_lif
 # round 9: labelled before they were parsed for scoring, scored apart, never tuned on: a mountain top at sunset (sky,
 # and the labels it lacks: snow patches are not water, a stone table is not road) and two dogs at a wooden house
 HELD_OUT_ROUND9 = ("lomiri_sunset", "lomiri_friends")
-# round 11: labelled before they were parsed, scored apart, never tuned on: close-ups and rooms that lack most scored
-# labels (a leaf with rain drops, fallen leaves, a room, a lamp with a toy bird, dandelions, a dragonfly on a twig,
-# a clock, a fig in a bowl, paint brushes), where every label offered on over 1 % scores 0, and a sky with a kite
-HELD_OUT_ROUND11 = (
-    "kde_kite",
-    "kde_fallenleaf",
-    "mate_raindrops",
-    "lomiri_wine",
-    "lomiri_free",
-    "lomiri_seeding",
-    "lomiri_dragonfly",
-    "lomiri_greentock",
-    "freespace_fig",
-    "freespace_brushes",
-)
-# round 11 dev set (issue 11, "a label is offered only where it is really there"): close-ups and objects from the
-# installed packages, labelled (tests/labels/README.md) to design the scene gates on, scored apart and out of every
-# other set: any label offered there over 1 % of the photo (bar each file's "ignore") is a false offer
-DEV_ROUND11 = (
-    "mate_garden",
-    "mate_twowings",
-    "mate_ladybird",
-    "mate_yellowflower",
-    "mate_wood",
-    "mate_blinds",
-    "coffee",
-    "fruits",
-)
 
 
 def hair_per_head(entry: dict, segments) -> dict[str, float]:

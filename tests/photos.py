@@ -77,7 +77,7 @@ WALLPAPERS = {  # name -> (Debian package, file)
     "lomiri_greentock": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/greentock_by_Peter_Nerlich.jpg"),
     "freespace_fig": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/Picture_0B_by_freespace.jpg"),
     "freespace_brushes": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/Picture_1A_by_freespace.jpg"),
-    # issue 11 round 11 dev set (bench/parse_quality.py DEV_ROUND11): close-ups that lack most scored labels
+    # issue 11 round 11 dev set (tests/labelset.py DEV_ROUND11): close-ups that lack most scored labels
     "mate_garden": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/Garden.jpg"),
     "mate_twowings": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/TwoWings.jpg"),
     "mate_ladybird": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/LadyBird.jpg"),

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from tests import labelset, photos
+from tests.labelset import DEV_ROUND11, HELD_OUT_ROUND11
 
 # IoU floors for the nets backend: mean over the photos that have the label (see tests/labelset.py.score).
 # Measured on 24 photos (issue 11 round 2 added 9 with water, roads and hills): tree, car and person sit lower
@@ -178,7 +179,7 @@ HELD_OUT_FLOORS = {
 # longer a clean hold-out figure; its floor now guards the rule.
 
 
-# round 11 (bench/parse_quality.py HELD_OUT_ROUND11): ten photos labelled before they were parsed, scored apart from
+# round 11 (tests/labelset.py HELD_OUT_ROUND11): ten photos labelled before they were parsed, scored apart from
 # FLOORS: close-ups and rooms that lack most scored labels, and a sky with a kite. Main as it was (b3117e7) offered
 # 9 labels where they are not: water on five of them (paint brushes, fallen leaves, the kite's sky, a dragonfly's
 # leaves, a lamp), person and upper clothes on the brushes, a bird among dandelions, mountain in the kite's sky;
@@ -187,18 +188,6 @@ HELD_OUT_FLOORS = {
 # (h11water's WATER_SURE, h11indoor's ROOM_WATER; neither designed on the test photos): 5 false offers. Dev: 5 -> 2
 # (the brushes' person and upper clothes remain); test: 4 -> 3 (the dragonfly's water gone; the kite's water and
 # mountain, the dandelions' bird remain); kite sky 0.777.
-HELD_OUT_ROUND11 = (
-    "kde_kite",
-    "kde_fallenleaf",
-    "mate_raindrops",
-    "lomiri_wine",
-    "lomiri_free",
-    "lomiri_seeding",
-    "lomiri_dragonfly",
-    "lomiri_greentock",
-    "freespace_fig",
-    "freespace_brushes",
-)
 ROUND11_FALSE_OFFERS_MAX = 5
 ROUND11_SKY_FLOOR = 0.75
 
@@ -210,18 +199,8 @@ def test_round11_hold_out(nets_quality):
     assert got["kde_kite"]["sky"] >= ROUND11_SKY_FLOOR, got["kde_kite"]
 
 
-# round 11 dev set (bench/parse_quality.py DEV_ROUND11): eight close-ups and objects labelled to design the scene
+# round 11 dev set (tests/labelset.py DEV_ROUND11): eight close-ups and objects labelled to design the scene
 # gates on (in-sample), scored apart: main before ROOM_WATER offered water on seven of the eight (not coffee).
-DEV_ROUND11 = (
-    "mate_garden",
-    "mate_twowings",
-    "mate_ladybird",
-    "mate_yellowflower",
-    "mate_wood",
-    "mate_blinds",
-    "coffee",
-    "fruits",
-)
 DEV_ROUND11_WATER_MAX = 1
 
 
