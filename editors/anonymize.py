@@ -955,17 +955,10 @@ class AnonymizeEditor(ReportingEditor):
         check_cpu += pan_cpu  # top of every try
         before = out[y0:y1, x0:x1].copy()
         textures: dict[str, Target] = {"far": ranked[0], "next": ranked[1] if len(ranked) > 1 else ranked[0]}
+        anti_args = (pixels if ANTI_RAW else clean, face, ANTI_STRENGTH, ranked[0].image, _either(frames, front))
         anti_job: Future | None = None  # the anti-face, made on the check thread while the first try renders here
         if ANTI_AHEAD and any(c.texture == "anti" for _, c in plan):
-            anti_job = _CHECK_POOL.submit(
-                _timed,
-                anti_target,
-                pixels if ANTI_RAW else clean,
-                face,
-                ANTI_STRENGTH,
-                ranked[0].image,
-                _either(frames, front),
-            )
+            anti_job = _CHECK_POOL.submit(_timed, anti_target, *anti_args)
         best: tuple[float, str, np.ndarray, dict | None] | None = None
         best_try = Candidate("far")
         outline: tuple[float, Candidate] | None = None  # the farthest of the tries with another outline (HEADS)
@@ -1028,9 +1021,7 @@ class AnonymizeEditor(ReportingEditor):
                 if anti_job is not None:
                     textures[texture], anti_cpu[0] = anti_job.result()
                 else:
-                    textures[texture] = anti_target(
-                        pixels if ANTI_RAW else clean, face, detail=ranked[0].image, unknown=_either(frames, front)
-                    )
+                    textures[texture] = anti_target(*anti_args)
             target = textures[texture]
             cpu = 0.0
             amount = reshape * gain  # each try starts at its full change (halved below while the expression moves)
