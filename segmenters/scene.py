@@ -586,12 +586,9 @@ def _road_verges(road: np.ndarray, flat: np.ndarray) -> np.ndarray:
 
 
 def _sure_blobs(mask: np.ndarray, prob: np.ndarray, sure: float) -> np.ndarray:
-    """The connected parts of ``mask`` whose median ``prob`` is at least ``sure``."""
-    n, blobs = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    keep = np.zeros(n, bool)
-    for b in range(1, n):
-        keep[b] = float(np.median(prob[blobs == b])) >= sure
-    return keep[blobs]
+    """The connected parts of ``mask`` whose median ``prob`` is at least ``sure`` (:func:`_sure_cores` with the whole
+    blob as its core)."""
+    return _sure_cores(mask, mask, prob, sure)
 
 
 def _sure_cores(mask: np.ndarray, core: np.ndarray, prob: np.ndarray, sure: float) -> np.ndarray:
