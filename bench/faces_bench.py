@@ -188,7 +188,6 @@ def main() -> None:
         lip_rim,
         look,
         looks_pasted,
-        nose_line,
         pasted_defects,
         ridge_light,
         ring_match,
@@ -269,15 +268,13 @@ def main() -> None:
                 looks["lip_outline_orig"] = round(lip_outline(img, f), 4)
                 looks["lip_rim"] = round(lip_rim(out, f), 2)  # a light line along the lips
                 looks["lip_rim_orig"] = round(lip_rim(img, f), 2)
-                # a dark line along a side of the nose: the side most above the photo's own there
-                (r0, r1), (o0, o1) = nose_line(out, f), nose_line(img, f)
-                side = 0 if r0 - o0 >= r1 - o1 else 1
-                looks["nose_line"] = round((r0, r1)[side], 2)
-                looks["nose_line_orig"] = round((o0, o1)[side], 2)
+                # the defects of a pasted face (per eye, per nose side, the lips), each where the result is most
+                # above the photo's own; which read worse than it (> 1.5 x it + 3: looks_pasted)
+                defects = pasted_defects(img, out, f)
+                looks["nose_line"], looks["nose_line_orig"] = defects["nose_line"]  # a dark line beside the nose
                 looks["ridge_light"] = round(ridge_light(out, f), 2)  # a light streak up the nose into the brows
                 looks["ridge_light_orig"] = round(ridge_light(img, f), 2)
-                # which of those (per eye, per nose side) read worse than the photo's own: > 1.5 x it + 3
-                looks["pasted"] = looks_pasted(pasted_defects(img, out, f))
+                looks["pasted"] = looks_pasted(defects)
             row = {
                 "photo": name,
                 "face": f.index,
