@@ -265,7 +265,9 @@ def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
 # Round 7 (h7hair): the hair the nets found is grown beside the face by the person's own hair colour
 # (segmenters/hair.py grow_hair): grace_hopper 0.177 -> 0.206, messi5 0.826 -> 0.865, astronaut 0.84 -> 0.836,
 # t1 0.76 -> 0.747.
-PORTRAIT_HAIR = {"astronaut": 0.8, "t1": 0.72, "messi5": 0.82, "grace_hopper": 0.19}
+# Round 12 (h12hair): unchanged (astronaut 0.836, t1 0.747, messi5 0.865, grace_hopper 0.206); the floors are raised
+# to those figures less 0.02 (grace_hopper's kept) so that a loss of more than that on any portrait fails.
+PORTRAIT_HAIR = {"astronaut": 0.81, "t1": 0.73, "messi5": 0.84, "grace_hopper": 0.19}
 
 
 def test_hair_on_the_portraits():
@@ -342,12 +344,14 @@ def test_hands_are_skin_not_upper_clothes():
 # Round 5: messi5's corrected label (its recolour follows it) gives messi5~grey 0.753, messi5~white 0.784 and the
 # recoloured set 0.608.
 # Round 7 (grow_hair): new 0.72 -> 0.731, recoloured 0.613 -> 0.619.
-PORTRAIT_SET_FLOORS = {"new": 0.7, "recoloured": 0.58}
+# Round 12 (h12hair): new 0.731, recoloured 0.641 (astronaut~white 0.808, messi5~white 0.81, camera~white 0.835,
+# astronaut~grey 0.799, messi5~grey 0.728); the floors are raised to those less about 0.02.
+PORTRAIT_SET_FLOORS = {"new": 0.71, "recoloured": 0.62}
 RECOLOURED_HAIR = {
-    "astronaut~white": 0.65,
-    "messi5~white": 0.7,
-    "camera~white": 0.75,
-    "astronaut~grey": 0.75,
+    "astronaut~white": 0.78,
+    "messi5~white": 0.79,
+    "camera~white": 0.81,
+    "astronaut~grey": 0.78,
     "messi5~grey": 0.7,
 }
 
