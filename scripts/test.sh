@@ -5,15 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
-# Debian chromium for the browser tests; opencv-doc, darknet and three wallpaper packages for their sample
-# photos (tests/photos.py: scenes with water and roads for the labelled set)
+# Debian chromium for the browser tests; opencv-doc, darknet, four wallpaper packages and jigzo-data (a puzzle
+# game's photos) for their sample photos (tests/photos.py: the labelled set and tests/labels/presence/presence.json)
 if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/doc/opencv-doc/examples/data ] || [ ! -f /usr/share/darknet/data/dog.jpg ] \
    || [ ! -f /usr/share/backgrounds/mate/nature/Storm.jpg ] || [ ! -d /usr/share/wallpapers/EveningGlow ] \
-   || [ ! -f /usr/share/backgrounds/aitzgorri_by_Aitzol_Berasategi.jpg ]; then
+   || [ ! -f /usr/share/backgrounds/aitzgorri_by_Aitzol_Berasategi.jpg ] \
+   || [ ! -f /usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg ] || [ ! -d /usr/share/games/jigzo/puzzles ]; then
   echo "installing Debian chromium and opencv-doc (sample photos) for the tests" >&2
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium opencv-doc darknet \
-    mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04 >/dev/null
+    mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 jigzo-data >/dev/null
 fi
 # ultralytics' sample street photo (tests/photos.py ultralytics_bus) is read from its wheel: downloaded, not installed
 if [ ! -f .cache/photos/ultralytics-8.4.190-py3-none-any.whl ]; then

@@ -20,6 +20,12 @@ Every function returns an RGB uint8 HxWx3 array (``load``) or the file path (``p
   held out in issue 11 round 3: mate_dune (sea behind dune grass), kde_path (a forest footpath),
   lomiri_bridge (CC-BY-SA-4.0, Sander Klootwijk: an estuary under a bridge's beams);
 - the first frame of opencv-doc's ``vtest.avi``: vtest (a campus road, lawns, people, a van);
+- issue 11 round 12, label presence only (tests/labels/presence/presence.json): the wallpapers left unused above and
+  ``lomiri-wallpapers-20.04`` (CC-BY-SA-4.0 / CC-BY-4.0 per its copyright file: a nuthatch on a trunk, the Milky
+  Way over a sea); Debian's ``jigzo-data`` (a jigsaw game; GPL-2+, heli GPL-2, penguin CC-BY-NC-SA-1.0 per its
+  copyright file): jigzo_<name>, the photo each puzzle file carries (its texture's ``image`` rectangle),
+  written once as PNG into .cache/photos; opencv-doc's aloeL, alphamat's plant, ela_original,
+  licenseplate_motion, reg/home.png, rubberwhale1, left and the first frame of tree.avi;
 - PyPI's ``ultralytics`` wheel (downloaded by scripts/test.sh into .cache/photos, not installed; AGPL-3.0):
   ultralytics_bus (a street with a bus and four people).
 
@@ -84,7 +90,58 @@ WALLPAPERS = {  # name -> (Debian package, file)
     "mate_yellowflower": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/YellowFlower.jpg"),
     "mate_wood": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/Wood.jpg"),
     "mate_blinds": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/Blinds.jpg"),
+    # issue 11 round 12: label presence only (tests/labels/presence/presence.json), judged before any parse of them
+    "mate_freshflower": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/FreshFlower.jpg"),
+    "mate_greenmeadow": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/GreenMeadow.jpg"),
+    "lomiri_analogpattern": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/analogpattern_by_Peter_Nerlich.jpg"),
+    "lomiri_kleiber": ("lomiri-wallpapers-20.04", "/usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg"),
+    "lomiri_infinitesea": ("lomiri-wallpapers-20.04", "/usr/share/backgrounds/Infinite-Sea_by_Aury88.jpg"),
+    "kde_colorfulcups": (
+        "plasma-workspace-wallpapers",
+        "/usr/share/wallpapers/ColorfulCups/contents/images/2560x1600.jpg",
+    ),
+    "kde_grey": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Grey/contents/images/2560x1600.jpg"),
+    "kde_onestandsout": (
+        "plasma-workspace-wallpapers",
+        "/usr/share/wallpapers/OneStandsOut/contents/images/2560x1600.jpg",
+    ),
+    "kde_altai": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Altai/contents/images/5120x2880.png"),
+    "kde_autumn": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Autumn/contents/images/2560x1600.jpg"),
+    "kde_safelanding": (
+        "plasma-workspace-wallpapers",
+        "/usr/share/wallpapers/SafeLanding/contents/images/5120x2880.jpg",
+    ),
+    "kde_volna": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Volna/contents/images/5120x2880.jpg"),
 }
+# Debian's jigzo-data: each puzzle file holds its photo in a texture (the last JPEG in the file) at the rectangle its
+# ``image x y w h`` line names (issue 11 round 12, label presence only)
+JIGZO = Path("/usr/share/games/jigzo/puzzles/00_default")
+JIGZO_PUZZLES = {  # name -> puzzle file
+    "jigzo_bike": "bike-3x4.pzl",
+    "jigzo_bird": "bird-2x3.pzl",
+    "jigzo_blackberry": "blackberry-3x3.pzl",
+    "jigzo_castle": "castle-6x3.pzl",
+    "jigzo_clouds": "clouds-4x4.pzl",
+    "jigzo_gorilla": "gorilla2-3x3.pzl",
+    "jigzo_heli": "heli-4x3.pzl",
+    "jigzo_horse": "horse-4x3.pzl",
+    "jigzo_penguin": "penguin-3x2.pzl",
+    "jigzo_tobogan": "tobogan-4x3.pzl",
+    "jigzo_train": "train-2x2.pzl",
+    "jigzo_windmill": "windmill-4x4.pzl",
+}
+# opencv-doc photos outside examples/data/<name>.jpg (round 12, label presence only); tree.avi: its first frame
+OPENCV_MORE = {
+    "opencv_aloe": "data/aloeL.jpg",
+    "opencv_plant": "alphamat/input_images/plant.jpg",
+    "opencv_notebook": "data/ela_original.jpg",
+    "opencv_licenseplate": "data/licenseplate_motion.jpg",
+    "opencv_reghome": "reg/home.png",
+    "opencv_rubberwhale": "data/rubberwhale1.png",
+    "opencv_books": "data/left.jpg",
+    "opencv_tree": "data/tree.avi",
+}
+VIDEOS = {"vtest": "data/vtest.avi", "opencv_tree": "data/tree.avi"}  # load() reads their first frame
 # issue 11 round 5 hold-out (road): ultralytics' sample photo of a Madrid street (a bus, four people, the pavement),
 # read from the PyPI wheel (AGPL-3.0, the package's licence) that scripts/test.sh downloads without installing it
 PHOTO_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "photos"
@@ -119,6 +176,26 @@ def _wallpaper(name: str) -> Path:
     if not p.exists():
         raise FileNotFoundError(f"{p} is missing: install Debian's {package} (scripts/test.sh does)")
     return p
+
+
+def _jigzo(name: str) -> Path:
+    """A jigzo-data puzzle's photo (``JIGZO_PUZZLES``), cut once out of the puzzle file's texture into .cache/photos."""
+    import io
+    import re
+
+    src = JIGZO / JIGZO_PUZZLES[name]
+    out = PHOTO_CACHE / f"{name}.png"
+    if not out.exists():
+        if not src.exists():
+            raise FileNotFoundError(f"{src} is missing: install Debian's jigzo-data (scripts/test.sh does)")
+        data = src.read_bytes()
+        starts = [m.start() for m in re.finditer(b"\xff\xd8\xff", data)]
+        head = data[: starts[0]].decode("latin-1").splitlines()
+        x, y, w, h = (int(v) for v in next(ln for ln in head if ln.startswith("image ")).split()[1:5])
+        with Image.open(io.BytesIO(data[starts[-1] :])) as im:
+            PHOTO_CACHE.mkdir(parents=True, exist_ok=True)
+            im.convert("RGB").crop((x, y, x + w, y + h)).save(out)
+    return out
 
 
 def _wheel_photo(name: str) -> Path:
@@ -188,6 +265,10 @@ def _paths() -> dict[str, callable]:
         table[name] = lambda n=name, e=ext: _opencv_doc(f"data/{n}.{e}")
     table["basketball1"] = lambda: _opencv_doc("data/basketball1.png")
     table["vtest"] = lambda: _opencv_doc("data/vtest.avi")  # load() reads its first frame
+    for name, rel in OPENCV_MORE.items():
+        table[name] = lambda r=rel: _opencv_doc(r)
+    for name in JIGZO_PUZZLES:
+        table[name] = lambda n=name: _jigzo(n)
     for i in range(1, 7):
         table[f"scenetext0{i}"] = lambda i=i: _opencv_doc(f"text/scenetext0{i}.jpg")
     for name in ("person", "dog", "horses", "kite", "eagle", "giraffe"):
@@ -220,14 +301,14 @@ def path(name: str, tmp_dir: Path | None = None) -> Path:
 
 def load(name: str) -> np.ndarray:
     """The photo as RGB uint8 HxWx3 (EXIF orientation is not applied; these files carry none)."""
-    if name == "vtest":  # a video: its first frame
+    if name in VIDEOS:  # a video: its first frame
         import cv2
 
-        cap = cv2.VideoCapture(str(_opencv_doc("data/vtest.avi")))
+        cap = cv2.VideoCapture(str(_opencv_doc(VIDEOS[name])))
         ok, frame = cap.read()
         cap.release()
         if not ok:
-            raise FileNotFoundError("could not read the first frame of opencv-doc's vtest.avi")
+            raise FileNotFoundError(f"could not read the first frame of opencv-doc's {VIDEOS[name]}")
         return np.ascontiguousarray(frame[..., ::-1])
     if name in _SKIMAGE:
         from skimage import data

