@@ -13,7 +13,9 @@ minus original, from core.composite.seam_delta_e; tests/test_faces.changed_regio
 looks next to the original on its skin (faces.measures.look: ``grain`` and ``sharpness`` ratios swapped /
 original, each with a 1 grey level floor; ``chroma`` ratio of the median skin chroma; ``colour``: the 90th
 percentile of the local a/b difference on the skin; ``tint``: how far the skin's shadows and highlights are from
-the colour the original's skin has at that lightness, result minus original; ``lips``: the lips' colour, result vs
+the colour the original's skin has at that lightness, result minus original; ``glasses_ghost`` (faces with glasses
+only): how much darker than its skin around them the result is along the original's frames (faces.measures.
+glasses_ghost; ``_orig``: the photo with its glasses); ``lips``: the lips' colour, result vs
 original (Lab distance); ``ring_*`` (faces.measures.ring_match): the face skin against the person's own skin just
 outside the face (neck, ears, forehead under the hair; a colour model of the face's skin picks it), in the result
 and in the original (``_orig``), colour ``ring_ab``, lightness ``ring_l``, and ``ring_excess``: how far the result's
@@ -367,6 +369,8 @@ def main() -> None:
                     "nose_line_orig",
                     "brow_texture",
                     "brow_texture_orig",
+                    "glasses_ghost",
+                    "glasses_ghost_orig",
                 )
             },
             "seconds_per_face": stats([r["seconds"] for r in rs]),

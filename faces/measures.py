@@ -495,6 +495,76 @@ def glasses_frames(photo: np.ndarray, face: Face) -> np.ndarray | None:
     return out
 
 
+GHOST_SKIN_GAP = 0.04  # x face size: frame_ghost's reference skin keeps this far from the frames' lines
+GHOST_REACH = 0.12  # x face size: ... and is spread over them with a Gaussian this wide
+GHOST_BAND = 0.15  # x face size: glasses_lines keeps the frames this near the eyes' line
+GHOST_FEATURES = 0.03  # x face size: the eyes and brows (grown by this) and the face's outer 0.06 are left out
+
+
+def glasses_lines(photo: np.ndarray, face: Face) -> np.ndarray | None:
+    """Bool photo-size mask of the dark pixels of ``face``'s glasses frames at eye level in ``photo``: the frames and
+    lens rims of :func:`glasses_frames` (which grows them) where the grey-level black-hat at ``GLASSES_KERNEL`` x face
+    size is over 18 (the frames' own level, faces.masks.frame_lines), within ``GHOST_BAND`` x face size of the eyes'
+    line (the lower lens rims under it take in, at 62 px, the creases that run on from them); None when it wears
+    none."""
+    from faces.landmarks import LEFT_EYE, RIGHT_EYE
+
+    frames = glasses_frames(photo, face)
+    if frames is None or face.mesh is None:
+        return None
+    grey = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    k = max(3, round(GLASSES_KERNEL * face.size) | 1)
+    bh = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    eye_y = float(face.mesh[LEFT_EYE + RIGHT_EYE][:, 1].mean())
+    band = np.zeros(frames.shape, bool)
+    band[max(0, int(eye_y - GHOST_BAND * face.size)) : max(0, int(eye_y + GHOST_BAND * face.size))] = True
+    return frames & (bh > 18) & band
+
+
+def frame_ghost(rgb: np.ndarray, face: Face, lines: np.ndarray) -> float | None:
+    """How much darker ``rgb`` is along ``lines`` (bool photo-size: where glasses frames were, :func:`glasses_lines` of
+    the original) than its skin around them: the median, over the lines inside the face (the face oval pulled in by
+    0.06 x face size: where a swap pastes its new face at full strength; the eyes and brows grown by
+    ``GHOST_FEATURES`` x face size left out), of the skin's lightness there (Lab L of :func:`skin_region` off the lines
+    by ``GHOST_SKIN_GAP`` x face size, a normalised Gaussian ``GHOST_REACH`` x face size wide) minus the pixel's. The
+    photo with its glasses reads 14-21 L; a face swapped over a band of the frames' shape (the glasses ghost) reads
+    more than glasses-free faces read along the same lines (mapped onto them: -6 to +2.6 on the bench's photos). None
+    under 16 pixels of lines."""
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its glasses ghost cannot be measured")
+    from faces.masks import mesh_parts
+
+    size = face.size
+    light = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[..., 0]
+    oval, parts = mesh_parts(rgb.shape[:2], face.mesh)
+
+    def disc(frac: float) -> np.ndarray:
+        r = max(1, round(frac * size))
+        return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+    feats = cv2.dilate((parts["eyes"] | parts["eyebrows"]).astype(np.uint8), disc(GHOST_FEATURES)) > 0
+    inner = cv2.erode(oval.astype(np.uint8), disc(0.06)) > 0
+    band = lines & inner & ~feats
+    if band.sum() < 16:
+        return None
+    skin = skin_region(rgb.shape, face.mesh, size) & ~(cv2.dilate(lines.astype(np.uint8), disc(GHOST_SKIN_GAP)) > 0)
+    w = skin.astype(np.float32)
+    sigma = GHOST_REACH * size
+    ref = cv2.GaussianBlur(light * w, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(w, (0, 0), sigma), 1e-4)
+    return float(np.median((ref - light)[band]))
+
+
+def glasses_ghost(original: np.ndarray, result: np.ndarray, face: Face) -> tuple[float, float] | None:
+    """The glasses ghost of a swap: :func:`frame_ghost` along the frames of the original (:func:`glasses_lines`) in the
+    result and in the original, (result, original); None for a face without glasses (or too little of them inside
+    it)."""
+    lines = glasses_lines(original, face)
+    if lines is None:
+        return None
+    r, o = frame_ghost(result, face, lines), frame_ghost(original, face, lines)
+    return None if r is None or o is None else (round(r, 2), round(o, 2))
+
+
 LOOK_FLOOR = 1.0  # grey levels added to both sides of the grain and sharpness ratios (see :func:`look`)
 
 
@@ -521,6 +591,9 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
       left out) in the result and the original (pale pink lips pasted on a face whose own are red: 20-25);
     - ``eyes_open``: the result's eye openness (:func:`eye_openness`, the face mesh found on the result, the
       more open eye) minus the original's (large and positive: eyes that were closed came out open).
+    - ``glasses_ghost`` / ``glasses_ghost_orig`` (only for a face with glasses): :func:`glasses_ghost`, how much
+      darker than the skin around them the result / the original is along the original's frames (a band of the
+      frames' shape left on the new face reads above a glasses-free face's 2.6).
     """
     if face.mesh is None:
         raise ValueError(f"face {face.index} has no face mesh: its look cannot be measured")
@@ -565,7 +638,7 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
         lips_gap = float(np.linalg.norm(np.median(lab_r[lips > 0], 0) - np.median(lab_o[lips > 0], 0)))
     after = mesh_for(result, face)
     opened = float("nan") if after is None else max(eye_openness(after)) - max(eye_openness(face.mesh))
-    return {
+    found = {
         "grain": round((nr + LOOK_FLOOR) / (no + LOOK_FLOOR), 3),
         "sharpness": round((dr + LOOK_FLOOR) / (do + LOOK_FLOOR), 3),
         "chroma": round(1.0 if co < 3 and cr < 3 else cr / max(co, 1e-3), 3),
@@ -574,3 +647,7 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
         "lips": round(lips_gap, 2),
         "eyes_open": round(opened, 3),
     }
+    ghost = glasses_ghost(original, result, face) if frames is not None else None
+    if ghost is not None:
+        found["glasses_ghost"], found["glasses_ghost_orig"] = ghost
+    return found

@@ -283,8 +283,8 @@ def test_darker_brows_stop_at_the_persons_own_darkest_brow_hairs(real, faces):
     """The darker-brows try is bounded by the person's own brows (``_brow_floor``: their darkest hairs, glasses
     frames left out): with the floor no pixel ends darker than min(itself, floor); without it the same try goes
     well below (the heavy black brows grace_hopper's grey ones turned into). Grace's brows lie under her frames'
-    top rims (over 90 % of their hulls): unmeasured (None, not the frames' ~35), and the swap's bound is then the
-    new face's own brows (255: never darker than the paste), which the try never darkens."""
+    top rims (over 90 % of their hulls): unmeasured (None, not the frames' ~35); a bound of 255 (never darker than the
+    paste) would darken nothing, so the swap runs her darker-brows tries unbounded (UNSEEN_BROWS_FREE)."""
     import editors.anonymize as an
 
     grey = lambda x: x.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)  # noqa: E731
