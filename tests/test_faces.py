@@ -897,7 +897,7 @@ def test_eye_openness_and_lowered_lids(real, faces):
 
 
 def test_skin_colour_transfer_evens_out_colour_patches(monkeypatch):
-    """faces.blend.SKIN_CHROMA (off by default: it costs dlib margin): on, the swapped skin takes the photo's
+    """faces.blend.SKIN_CHROMA (0.7 by default, after the tint: tests/test_anonymize_look.py): on, the swapped skin takes the photo's
     fine-scale skin colour, and the colour patches (look "colour") shrink: t1 #1's greyish-tan cheek."""
     from dataclasses import replace
 
