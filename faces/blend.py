@@ -169,9 +169,7 @@ def _match_shading(
     return ln - (1.0 - gain) * w * bn
 
 
-SKIN_CHROMA = (
-    0.0  # share of the photo's fine-scale skin colour taken over (see _skin_chroma); off: it costs dlib margin
-)
+SKIN_CHROMA = 0.7  # share of the photo's fine-scale skin colour taken over, after the tint (see _skin_chroma)
 
 
 def _skin_chroma(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float) -> np.ndarray:
@@ -179,9 +177,13 @@ def _skin_chroma(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float)
     photo's skin ``lo`` at a fine scale (Gaussian sigma face size / 30, over ``skin`` only): the warped
     gallery skin's own colour patches (a greyish-tan cheek on warm, pale skin) give way to the photo's skin
     colour, a flush and the light's tint included; lightness, the eyes, brows and lips keep the new face's.
-    Off (0) by default: on bench/faces_bench.py it moved t1's greyish-tan cheek patches to the photo's peach
-    skin (``look`` ``colour`` down), but the photo's skin colour carries identity too: at 1.0 dlib distances fell
-    by up to 0.016 (t1 #1 0.770 -> 0.754) and t1 #5 no longer reached the 0.75 margin (at 0.5 as well)."""
+    Applied after :func:`_skin_tint` (issue 14, round 12): before it, the tint replaced the colour detail above its
+    broad band (face size / 9) with the colour the new face's own lightness predicts, so little of this was left (t1
+    #4: -3.8 at 0.5, -4.1 off, in the measure below) and t1's swaps came out greyer and paler than the person's skin
+    around the mouth, the nose and on the jaw (:func:`faces.measures.skin_fade` ``grey_p10`` -3.6 .. -8.3 on t1's swapped faces, the
+    astronaut's -1.9). After it, at ``SKIN_CHROMA`` 0.7: -1.7 .. -6.4. The photo's skin colour carries some identity
+    (the round-7 note: at 1.0, before the tint, dlib distances fell by up to 0.016): at 0.5 t1 #1 moved to a
+    mottled darker gallery face, at 1.0 t1 #0's nose turned orange; bench/faces_seeds.py holds the margin at 0.7."""
     if skin.sum() < 64:
         return out
     sigma = max(1.0, size / 30.0)
@@ -408,10 +410,10 @@ def _match_tone(
         if normals is not None and RELIGHT > 0:
             out[..., 0] = _relight(out[..., 0], lo[..., 0], mask & skin, normals, size, once)
         out[..., 0] = _match_shading(out[..., 0], lo[..., 0], mask & skin, size, once)
-        if SKIN_CHROMA > 0:
-            out = _skin_chroma(out, lo, mask & skin, size)
         if SKIN_TINT > 0:
             out = _skin_tint(out, lo, mask & skin, sigma, once)
+        if SKIN_CHROMA > 0:  # after the tint, which re-colours all the colour detail above its broad band
+            out = _skin_chroma(out, lo, mask & skin, size)
     if lips is not None:
         out = _lip_colour(out, ln, lo, lips & mask, size)  # (the photo's lips not kept: tests swap this one out)
     rgb = np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_Lab2RGB) * 255.0, 0, 255)

@@ -473,6 +473,45 @@ def ring_match(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str
     }
 
 
+FADE_SCALE = 1.0 / 20.0  # x face size: skin_fade compares the two images' skin colour smoothed this wide (Gaussian)
+FADE_INSET = 0.02  # x face size: ... inside the face oval pulled in this far (the jaw and the mouth's surround kept)
+FADE_STEP = 3.0  # Lab C* units: a patch this much greyer (and lighter) than the photo's own skin there counts as pale
+
+
+def skin_fade(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, float]:
+    """Where a swapped face's skin came out greyer and paler than the person's own skin at the same place: the skin
+    colour of both images (Lab, Gaussian-smoothed ``FADE_SCALE`` x face size over the face oval pulled in by
+    ``FADE_INSET`` x face size, without the eyes, brows and lips; the nose, the mouth's surround and the jaw in),
+    result minus original, per pixel. ``grey_p10``: the 10th percentile of the chroma (C*) change (<= 0: the greyest
+    patches; a swap that keeps the photo's skin colour reads about -2, the orange shadows of a face lit by warm light
+    turned beige read -4 to -8); ``pale_share``: the share of that skin ``FADE_STEP`` C* greyer and lighter than the
+    original. The medians of face and ring (:func:`ring_match`) miss this: the tone transfer matches the skin's mean
+    and spread, and a pale patch around the mouth or on the jaw sits beside a cheek the new face made warmer."""
+    from faces.masks import mesh_parts
+
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its skin cannot be compared")
+    region, parts = mesh_parts(original.shape[:2], face.mesh)
+    k = max(3, round(2 * FADE_INSET * face.size) | 1)
+    region = cv2.erode(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    features = (parts["eyes"] | parts["eyebrows"] | parts["lips"]).astype(np.uint8)
+    skin = region & ~(cv2.dilate(features, np.ones((5, 5), np.uint8)) > 0)
+    if skin.sum() < 32:
+        return {"grey_p10": 0.0, "pale_share": 0.0}
+    sigma = max(1.0, FADE_SCALE * face.size)
+    w = skin.astype(np.float32)
+    den = np.maximum(cv2.GaussianBlur(w, (0, 0), sigma), 1e-4)[..., None]
+
+    def smooth(rgb: np.ndarray) -> np.ndarray:
+        lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        return (cv2.GaussianBlur(lab * w[..., None], (0, 0), sigma) / den)[skin]
+
+    lo, lr = smooth(original), smooth(result)
+    d_chroma = np.hypot(lr[:, 1], lr[:, 2]) - np.hypot(lo[:, 1], lo[:, 2])
+    pale = (d_chroma < -FADE_STEP) & (lr[:, 0] > lo[:, 0])
+    return {"grey_p10": round(float(np.percentile(d_chroma, 10)), 2), "pale_share": round(float(pale.mean()), 3)}
+
+
 GLASSES_REACH = 0.3  # x face size: glasses_frames looks this far around the face mesh (as editors.anonymize)
 GLASSES_KERNEL = 0.08  # x face size: ... with this black-hat (editors.anonymize.FRAME_KERNEL_PAINT)
 
