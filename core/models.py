@@ -1021,6 +1021,175 @@ def fold_dilations(model: Any) -> int:
     return len(drop) // 2
 
 
+def const_array(model: Any, index: int) -> Any:
+    """The constant tensor ``index`` of ``model``'s first subgraph (a ``ModelT``) as a float32 numpy array (int8
+    weights dequantized with their per-tensor or per-channel scales); None when it is not a constant."""
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as schema
+
+    tensor = model.subgraphs[0].tensors[index]
+    data = model.buffers[tensor.buffer].data
+    if data is None:
+        return None
+    shape = [int(v) for v in tensor.shape]
+    raw = bytes(bytearray(data))
+    if tensor.type == schema.TensorType.FLOAT32:
+        return np.frombuffer(raw, np.float32).reshape(shape).copy()
+    if tensor.type == schema.TensorType.FLOAT16:
+        return np.frombuffer(raw, np.float16).reshape(shape).astype(np.float32)
+    if tensor.type == schema.TensorType.INT8 and tensor.quantization is not None:
+        q = tensor.quantization
+        axes = [1] * len(shape)
+        scale, zero = np.asarray(q.scale, np.float32), np.asarray(q.zeroPoint, np.float32)
+        if scale.size > 1:
+            axes[q.quantizedDimension] = -1
+        return (np.frombuffer(raw, np.int8).reshape(shape) - zero.reshape(axes)) * scale.reshape(axes)
+    return None
+
+
+def _add_const(model: Any, array: Any, name: str) -> int:
+    """Append a float32 constant tensor holding ``array`` to ``model``'s first subgraph; its index."""
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as schema
+
+    buf = schema.BufferT()
+    buf.data = np.frombuffer(np.ascontiguousarray(array, np.float32).tobytes(), np.uint8)
+    model.buffers.append(buf)
+    tensor = schema.TensorT()
+    tensor.shape = np.array(array.shape, np.int32)
+    tensor.type = schema.TensorType.FLOAT32
+    tensor.buffer = len(model.buffers) - 1
+    tensor.name = name.encode()
+    graph = model.subgraphs[0]
+    graph.tensors.append(tensor)
+    return len(graph.tensors) - 1
+
+
+def fold_batch_norms(model: Any) -> int:
+    """Fold each DEPTHWISE_CONV_2D (no activation) -> MUL (per-channel constant) -> ADD (per-channel constant)
+    chain of ``model`` (a ``ModelT``, edited in place) into the depthwise convolution (weights times the scale, bias
+    times the scale plus the shift, the ADD's activation); the number folded. The TF converter leaves a batch norm
+    unfolded after a depthwise convolution it wrote as SPACE_TO_BATCH / BATCH_TO_SPACE (DeepLab's atrous ones):
+    after :func:`fold_dilations` the two elementwise passes over the feature map are left for nothing. The
+    convolution's weights become float32 (an int8 one was dequantized before use anyway). The same numbers up to
+    float rounding (tests/test_scene_net.py)."""
+    import numpy as np
+
+    graph = model.subgraphs[0]
+    made: dict[int, Any] = {int(o): op for op in graph.operators for o in op.outputs}
+    uses: dict[int, int] = {}
+    for op in graph.operators:
+        for i in op.inputs:
+            uses[int(i)] = uses.get(int(i), 0) + 1
+    drop: set[int] = set()
+    folded = 0
+    for add in graph.operators:
+        if op_name(model, add) != "ADD":
+            continue
+        mul = made.get(int(add.inputs[0]))
+        if mul is None or op_name(model, mul) != "MUL":
+            continue
+        conv = made.get(int(mul.inputs[0]))
+        if conv is None or op_name(model, conv) != "DEPTHWISE_CONV_2D":
+            continue
+        if conv.builtinOptions.fusedActivationFunction != 0 or mul.builtinOptions.fusedActivationFunction != 0:
+            continue
+        if uses.get(int(conv.outputs[0])) != 1 or uses.get(int(mul.outputs[0])) != 1:
+            continue
+        weights_of = made.get(int(conv.inputs[1]))
+        if weights_of is not None and op_name(model, weights_of) != "DEQUANTIZE":
+            continue
+        w = const_array(model, int(conv.inputs[1]) if weights_of is None else int(weights_of.inputs[0]))
+        b = const_array(model, int(conv.inputs[2])) if len(conv.inputs) > 2 and conv.inputs[2] >= 0 else None
+        scale, shift = const_array(model, int(mul.inputs[1])), const_array(model, int(add.inputs[1]))
+        if w is None or scale is None or shift is None or scale.ndim != 1 or shift.ndim != 1:
+            continue
+        channels = w.shape[-1]
+        if scale.size != channels or shift.size != channels:
+            continue
+        if b is None:
+            b = np.zeros(channels, np.float32)
+        conv.inputs = np.array(
+            [
+                conv.inputs[0],
+                _add_const(model, w * scale, f"folded_bn_weights_{folded}"),
+                _add_const(model, b * scale + shift, f"folded_bn_bias_{folded}"),
+            ],
+            np.int32,
+        )
+        conv.outputs = np.array([add.outputs[0]], np.int32)
+        conv.builtinOptions.fusedActivationFunction = add.builtinOptions.fusedActivationFunction
+        if weights_of is not None and uses.get(int(weights_of.outputs[0])) == 1:
+            drop.add(id(weights_of))
+        drop |= {id(mul), id(add)}
+        folded += 1
+    graph.operators = [op for op in graph.operators if id(op) not in drop]
+    return folded
+
+
+def dequantize_weights(model: Any) -> int:
+    """Make every int8 constant of ``model`` (a ``ModelT``, edited in place: a dynamic-range quantized file's weights)
+    float32 (its values dequantized) and drop the DEQUANTIZE ops that read them; the number of tensors changed.
+    XNNPACK then runs the convolutions in float32 instead of quantizing each activation to int8 on the fly."""
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as schema
+
+    graph = model.subgraphs[0]
+    changed = 0
+    for i, tensor in enumerate(graph.tensors):
+        if tensor.type != schema.TensorType.INT8 or model.buffers[tensor.buffer].data is None:
+            continue
+        values = const_array(model, i)
+        if values is None:
+            continue
+        model.buffers[tensor.buffer].data = np.frombuffer(np.ascontiguousarray(values, np.float32).tobytes(), np.uint8)
+        tensor.type, tensor.quantization = schema.TensorType.FLOAT32, None
+        changed += 1
+    dequantized = {
+        int(op.outputs[0]): int(op.inputs[0]) for op in graph.operators if op_name(model, op) == "DEQUANTIZE"
+    }
+    graph.operators = [op for op in graph.operators if op_name(model, op) != "DEQUANTIZE"]
+    for op in graph.operators:
+        op.inputs = np.array([dequantized.get(int(i), int(i)) for i in op.inputs], np.int32)
+    graph.outputs = np.array([dequantized.get(int(i), int(i)) for i in graph.outputs], np.int32)
+    return changed
+
+
+def append_softmax(model: Any) -> None:
+    """Make ``model``'s (a ``ModelT``, edited in place) single output the softmax over its last axis."""
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as schema
+
+    graph = model.subgraphs[0]
+    (src,) = (int(i) for i in graph.outputs)
+    out = schema.TensorT()
+    out.shape = np.array(graph.tensors[src].shape, np.int32)
+    out.type = schema.TensorType.FLOAT32
+    model.buffers.append(schema.BufferT())
+    out.buffer = len(model.buffers) - 1
+    out.name = b"softmax"
+    graph.tensors.append(out)
+    softmax = schema.BuiltinOperator.SOFTMAX
+    code = next(
+        (k for k, c in enumerate(model.operatorCodes) if max(c.builtinCode, c.deprecatedBuiltinCode) == softmax), None
+    )
+    if code is None:
+        oc = schema.OperatorCodeT()
+        oc.builtinCode = oc.deprecatedBuiltinCode = softmax
+        oc.version = 1
+        model.operatorCodes.append(oc)
+        code = len(model.operatorCodes) - 1
+    op = schema.OperatorT()
+    op.opcodeIndex = code
+    op.inputs = np.array([src], np.int32)
+    op.outputs = np.array([len(graph.tensors) - 1], np.int32)
+    op.builtinOptionsType = schema.BuiltinOptions.SoftmaxOptions
+    op.builtinOptions = schema.SoftmaxOptionsT()
+    op.builtinOptions.beta = 1.0
+    graph.operators.append(op)
+    graph.outputs = np.array([len(graph.tensors) - 1], np.int32)
+
+
 def tflite_interpreter(path: Any, edit: Callable[[Any], Any] | None = None) -> Any:
     """A 2-thread tflite interpreter for the file at ``path``, its atrous convolutions folded
     (:func:`fold_dilations`), and ``edit`` (a function that changes the ``ModelT`` in place) applied first."""
