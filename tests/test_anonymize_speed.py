@@ -175,8 +175,11 @@ def test_tries_share_the_photo_side_and_the_tone_match(monkeypatch):
     r = ed.last_report[0]
     checked = [t for t in r["tries"] if t is not None]
     assert len(r["tries"]) >= 6 and r["done"].startswith("swap") and r["distance"] >= anonymize.VERIFY_MARGIN
-    assert counts["descriptor"] == 1 + len(checked)  # every kept try checked, none skipped
     assert counts["swap"] >= len(r["tries"])
+    # every kept try checked, none skipped; at most one descriptor per render (a render whose expression is not kept
+    # is halved and rendered again: its descriptor, started beside the expression check, may already have run:
+    # round 12's t1 #0, 11 tries with 3 such renders and one try not kept, 15 descriptors)
+    assert 1 + len(checked) <= counts["descriptor"] <= 1 + counts["swap"]
     assert counts["tone"] <= counts["swap"] - 2  # the brow tries reuse the tone match of their texture and mesh
     assert counts["photo"] < counts["tone"]  # two textures over one photo crop and mesh share its side
     with_reuse = dict(counts)
@@ -282,16 +285,16 @@ def test_outline_first_goes_the_way_to_the_target(astronaut):
 
 
 def test_the_other_outline_is_skipped_once_the_first_passes(t1):
-    """t1 #1 (105 px): its texture's chin is much longer than its own, so the narrower outline goes first and takes it
-    past VERIFY_MARGIN (0.754 since the sharpening's light overshoot is bounded, faces/blend.py SHARPEN_OVERSHOOT;
-    0.787 before): the broader one (0.724) is not tried (7 -> 6 tries, the same distance as both in HEADS' order).
-    t1 #3, whose guess is wrong (the narrower first, 0.705), still tries the broader (0.752, kept)."""
+    """t1 #5 (103 px): the broader outline goes first and takes it past VERIFY_MARGIN (0.764 since round 12's skin
+    colour after the tint, faces/blend.py SKIN_CHROMA): the narrower one is not tried (6 tries). (Round 11 held this on
+    t1 #1, whose narrower outline now reaches 0.750 and no longer passes on its own.) t1 #3, whose guess is wrong (the
+    narrower first, 0.710), still tries the broader (0.755, kept)."""
     from editors import anonymize
 
     ed = anonymize.AnonymizeEditor()
-    ed.apply(t1, None, {"method": "swap", "faces": "1,3"}, seed=0)
-    one, three = ed.last_report
-    assert not any("width +0.08" in t for t in one["tried"]) and "width -0.08" in one["tried"][-1]
-    assert len(one["tries"]) == 6 and one["distance"] >= anonymize.VERIFY_MARGIN
+    ed.apply(t1, None, {"method": "swap", "faces": "5,3"}, seed=0)
+    three, five = sorted(ed.last_report, key=lambda r: r["face"])
+    assert not any("width -0.08" in t for t in five["tried"]) and "width +0.08" in five["tried"][-1]
+    assert len(five["tries"]) == 6 and five["distance"] >= anonymize.VERIFY_MARGIN
     assert [("width -0.08" in t, "width +0.08" in t) for t in three["tried"][-2:]] == [(True, False), (False, True)]
     assert three["distance"] >= anonymize.VERIFY_MARGIN
