@@ -169,7 +169,7 @@ def _match_shading(
     return ln - (1.0 - gain) * w * bn
 
 
-SKIN_CHROMA = 0.7  # share of the photo's fine-scale skin colour taken over, after the tint (see _skin_chroma)
+SKIN_CHROMA = 0.0  # share of the photo's fine-scale skin colour taken over, after the tint (see _skin_chroma); off
 
 
 def _skin_chroma(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float) -> np.ndarray:
@@ -183,7 +183,9 @@ def _skin_chroma(out: np.ndarray, lo: np.ndarray, skin: np.ndarray, size: float)
     around the mouth, the nose and on the jaw (:func:`faces.measures.skin_fade` ``grey_p10`` -3.6 .. -8.3 on t1's swapped faces, the
     astronaut's -1.9). After it, at ``SKIN_CHROMA`` 0.7: -1.7 .. -6.4. The photo's skin colour carries some identity
     (the round-7 note: at 1.0, before the tint, dlib distances fell by up to 0.016): at 0.5 t1 #1 moved to a
-    mottled darker gallery face, at 1.0 t1 #0's nose turned orange; bench/faces_seeds.py holds the margin at 0.7."""
+    mottled darker gallery face, at 1.0 t1 #0's nose turned orange. Off by default (lead, round 12): at 0.7 the margin held
+    but cost tries (t1 #0 6 -> 11, #1 6 -> 9: 0.57 -> 1.41 s and 0.89 s per face on the 2-core CPU, against the issue's
+    0.5 s), the composite's 62 px copy fell to 8 of 9 seed runs, and at full size the faces looked hardly less pale."""
     if skin.sum() < 64:
         return out
     sigma = max(1.0, size / 30.0)
