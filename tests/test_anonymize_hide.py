@@ -371,6 +371,26 @@ def _grace_and_copies():
     return faces
 
 
+def _swap_over_filled_frames(pixels, f, target, flag, on):
+    """``f``'s glasses frames painted out (editors.anonymize.without_frames with its fill switch ``flag`` set to
+    ``on``) and ``target`` swapped in over the filled photo (seed 0); None when the face wears no glasses."""
+    import editors.anonymize as an
+    from faces.blend import mesh_swap
+
+    saved = getattr(an, flag)
+    setattr(an, flag, on)
+    try:
+        clean, frames = an.without_frames(pixels, f, f.index)
+    finally:
+        setattr(an, flag, saved)
+    if frames is None:
+        return None
+    out = pixels.copy()
+    out[frames] = clean[frames]
+    mesh_swap(out, clean, f, target, keep_mouth=False, rng=np.random.default_rng(0))
+    return out
+
+
 def test_a_face_behind_glasses_takes_the_light_of_its_skin_not_of_its_lenses():
     """editors.anonymize.without_frames fills what it paints (frames, lens rims) under the eyes from the skin around
     the glasses (the face oval without eyes, brows and what the rims enclose: FILL_SKIN_ONLY), not from the eyes and
@@ -378,8 +398,6 @@ def test_a_face_behind_glasses_takes_the_light_of_its_skin_not_of_its_lenses():
     takes its light from the cleaned photo, came out darker than the neck: faces.measures.ring_match ``ring_l``, result
     minus original, one gallery face on grace_hopper and her 103 / 62 px copies: -0.8 / -3.9 / -8.9 L without,
     +0.7 / -0.4 / -3.5 with (main f8145ea, no lower rims painted: +2.3 / +1.2 / +0.9)."""
-    import editors.anonymize as an
-    from faces.blend import mesh_swap
     from faces.gallery import load_target
     from faces.measures import ring_match
 
@@ -388,17 +406,9 @@ def test_a_face_behind_glasses_takes_the_light_of_its_skin_not_of_its_lenses():
     for pixels, f in _grace_and_copies():
         gaps = {}
         for on in (False, True):
-            an_fill = an.FILL_SKIN_ONLY
-            an.FILL_SKIN_ONLY = on
-            try:
-                clean, frames = an.without_frames(pixels, f, f.index)
-            finally:
-                an.FILL_SKIN_ONLY = an_fill
-            if frames is None:
+            out = _swap_over_filled_frames(pixels, f, target, "FILL_SKIN_ONLY", on)
+            if out is None:
                 break
-            out = pixels.copy()
-            out[frames] = clean[frames]
-            mesh_swap(out, clean, f, target, keep_mouth=False, rng=np.random.default_rng(0))
             r = ring_match(pixels, out, f)
             gaps[on] = r["ring_l"] - r["ring_l_orig"]
         if not gaps:
@@ -514,8 +524,6 @@ def test_a_face_behind_glasses_leaves_no_ghost_of_its_frames():
     her 103 / 62 px copies: along her frames (faces.measures.glasses_ghost) no darker than any glasses-free face reads
     along the same lines (:func:`_ghost_ceiling`, 5.7 L), and at least 1.5 L under the old fill's (main 8b75021:
     2.1-6.0 L; now -2.9 to +2.4); the photo with its glasses reads 11-17 L."""
-    import editors.anonymize as an
-    from faces.blend import mesh_swap
     from faces.gallery import load_target
     from faces.measures import glasses_ghost
 
@@ -527,17 +535,9 @@ def test_a_face_behind_glasses_leaves_no_ghost_of_its_frames():
         for pixels, f in _grace_and_copies():
             ghosts = {}
             for on in (False, True):
-                saved = an.FILL_SKIN_EYES
-                an.FILL_SKIN_EYES = on
-                try:
-                    clean, frames = an.without_frames(pixels, f, f.index)
-                finally:
-                    an.FILL_SKIN_EYES = saved
-                if frames is None:
+                out = _swap_over_filled_frames(pixels, f, target, "FILL_SKIN_EYES", on)
+                if out is None:
                     break
-                out = pixels.copy()
-                out[frames] = clean[frames]
-                mesh_swap(out, clean, f, target, keep_mouth=False, rng=np.random.default_rng(0))
                 ghosts[on] = glasses_ghost(pixels, out, f)
             if not ghosts:
                 continue
