@@ -63,6 +63,7 @@ def main() -> None:
                             "distance": r.get("distance"),
                             "best_try": max(tries) if tries else None,
                             "tries": r.get("tries"),  # every try's distance, in order (None: expression moved)
+                            "tried": r.get("tried"),  # ... and which try each was
                             "kept": r["tried"][r["tries"].index(max(tries))] if tries else None,  # the best try
                             "n_tries": len(r.get("tries") or []),
                             "cpu_seconds": r.get("cpu_seconds"),  # this thread's CPU: less inflated on a busy host

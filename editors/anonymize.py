@@ -462,12 +462,15 @@ def _own_brow_pixels(pixels: np.ndarray, face: Face) -> np.ndarray | None:
     return pixels[y0:y1, x0:x1][keep].astype(np.float32)
 
 
-def _brow_floor(pixels: np.ndarray, face: Face) -> float | None:
+_NOT_READ = object()  # (_brow_floor / _brow_colour: the brow pixels not read yet)
+
+
+def _brow_floor(pixels: np.ndarray, face: Face, own: Any = _NOT_READ) -> float | None:
     """The grey level of ``face``'s own darkest brow hairs in ``pixels`` (the photo before the swap): the
     ``BROW_FLOOR_PCT`` percentile inside the brow landmarks' hulls, glasses frames left out
     (:func:`faces.masks.frame_lines`: a frame over the brows is not the brows' tone); None without a mesh or
-    when nothing of the brows is left."""
-    rgb = _own_brow_pixels(pixels, face)
+    when nothing of the brows is left. ``own``: :func:`_own_brow_pixels` when the caller read them already."""
+    rgb = _own_brow_pixels(pixels, face) if own is _NOT_READ else own
     if rgb is None:
         return None
     grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -490,10 +493,41 @@ def _unseen_brow_floor(pixels: np.ndarray, face: Face) -> float:
     level of the face's skin (faces.measures.skin_region); 0 (no bound) when that is None or there is no skin."""
     if UNSEEN_BROW_TONE is None or face.mesh is None:
         return 0.0
+    grey = _skin_grey(pixels, face)
+    return 0.0 if grey is None else UNSEEN_BROW_TONE * grey
+
+
+def _skin_grey(pixels: np.ndarray, face: Face) -> float | None:
+    """The median grey level of ``face``'s skin in ``pixels`` (faces.measures.skin_region; read on the skin's box,
+    not the whole photo); None without a mesh or with under 16 skin pixels."""
+    if face.mesh is None:
+        return None
     skin = measures.skin_region(pixels.shape, face.mesh, face.size)
     if skin.sum() < 16:
-        return 0.0
-    return UNSEEN_BROW_TONE * float(np.median(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)[skin]))
+        return None
+    x0, y0, x1, y1 = geometry.mask_box(skin, 0)
+    return float(np.median(cv2.cvtColor(pixels[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)[skin[y0:y1, x0:x1]]))
+
+
+BROWS_PALE_FIRST = 0.8  # the paler-brows try goes before the darker one when the person's own brows are this dark
+# or darker (their hulls' median grey / the skin's): a clearly dark brow gains little from darker brows, bounded by
+# its own darkest hairs (t1 #0, #1, #3: 0.68-0.74, the paler try won), faint or unseen brows a lot (t1 #5, the
+# astronaut, the composite's #0: 0.93-0.98, and grace_hopper's glasses faces: the darker one won; bench/faces_seeds.py,
+# all 13 faces of 50 px or more, in-sample)
+BROWS_ENOUGH = 0.01  # ... and the other brows try is skipped once the first took the face this much further than
+# the best try before it (about one try's spread over the seeds' grain): the opposite weight never won then (every
+# run of bench/faces_seeds.py; the same kept try and bytes, one try fewer: t1 #0, #1, #3, #5, grace_hopper and her
+# copies)
+
+
+def _pale_brows_first(pixels: np.ndarray, face: Face, own: np.ndarray | None) -> bool:
+    """Whether ``face``'s own brows (``own``: :func:`_own_brow_pixels`, None when unseen) are dark enough that the
+    paler-brows try goes first (``BROWS_PALE_FIRST``)."""
+    skin = _skin_grey(pixels, face) if own is not None and len(own) else None
+    if own is None or skin is None or skin <= 0:
+        return False
+    grey = own @ np.array([0.299, 0.587, 0.114], np.float32)
+    return float(np.median(grey)) / skin < BROWS_PALE_FIRST
 
 
 BROW_SEEN = 0.25  # the person's own brows are measured only when this share of their hulls is not glasses frames:
@@ -504,11 +538,11 @@ BROW_SEEN = 0.25  # the person's own brows are measured only when this share of 
 BROW_OWN_PCT = 25  # the person's own brow colour: the mean Lab colour of their brow pixels up to this grey percentile
 
 
-def _brow_colour(pixels: np.ndarray, face: Face) -> np.ndarray | None:
+def _brow_colour(pixels: np.ndarray, face: Face, own: Any = _NOT_READ) -> np.ndarray | None:
     """The Lab colour (float32 L 0-100, a, b) of ``face``'s own brow hairs in ``pixels`` (the photo before the swap):
     the mean of the brow hulls' pixels up to the ``BROW_OWN_PCT`` grey percentile, glasses frames left out; None
-    without a mesh or brows."""
-    rgb = _own_brow_pixels(pixels, face)
+    without a mesh or brows. ``own``: as :func:`_brow_floor`."""
+    rgb = _own_brow_pixels(pixels, face) if own is _NOT_READ else own
     if rgb is None:
         return None
     grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -961,13 +995,18 @@ class AnonymizeEditor(ReportingEditor):
             plan = [(k, c) for k, c in plan if c.texture not in ("anti", "next")]
         if face.mesh is None:
             raise BadInput(f"face {face.index} has no face mesh: it cannot be swapped")
-        floor = _brow_floor(pixels, face)  # the darker-brows try stops at the person's own darkest brow hairs
+        own_pixels = _own_brow_pixels(pixels, face)  # (read once: the floor, the colour and the brows' order)
+        floor = _brow_floor(pixels, face, own_pixels)  # the darker-brows try stops at the person's own darkest hairs
         unseen = floor is None  # brows behind glasses frames: unknown, so the darker-brows tries are unbounded
         # (UNSEEN_BROWS_FREE; no last resort: it would repeat them), else the new face's brows as the paste draws
         # them (an anti-face's are never darker than the mean face's), never darkened past that
         if unseen:
             floor = _unseen_brow_floor(pixels, face) if UNSEEN_BROWS_FREE else 255.0
-        own_brows = _brow_colour(pixels, face)  # and every try's brows at their colour (_bound_brows)
+        own_brows = _brow_colour(pixels, face, own_pixels)  # and every try's brows at their colour (_bound_brows)
+        brows_at = [n for n, (_, c) in enumerate(plan) if c.brows in BROWS and c.head is None and c.brow_floor]
+        if len(brows_at) == 2 and _pale_brows_first(pixels, face, own_pixels):  # the paler try first (each keeps its
+            a, b = brows_at  # generator, keyed by its place in the whole plan: the same draws in either order)
+            plan[a], plan[b] = plan[b], plan[a]
         reach = HEAD_REACH * face.size
         box = geometry.padded_box(face.mesh, pixels.shape, 0.06 * face.size + 6 + reach)
         x0, y0, x1, y1 = box
@@ -1143,6 +1182,7 @@ class AnonymizeEditor(ReportingEditor):
         spare: np.ndarray | None = None  # its copy of ``out`` (one per face, reused)
         heads_at = [n for n, (_, c) in enumerate(plan) if isinstance(c.head, dict)]  # the outline tries' places
         ordered = False
+        brows_from, brows_gain = math.inf, -math.inf  # the best before the first brows try, and how far it went past
         for n, (_, cand) in enumerate(plan):
             if n >= 2 and best is not None and best[0] >= SEEK_MARGIN:
                 break  # (after the anti-face try, even when it was skipped)
@@ -1162,6 +1202,10 @@ class AnonymizeEditor(ReportingEditor):
                 and best[0] >= VERIFY_MARGIN
             ):
                 continue  # the first outline took the face past the margin: the other way is not tried
+            if n in brows_at[1:] and brows_gain >= BROWS_ENOUGH:
+                continue  # the first brows try took the face further: the other weight is not tried
+            if brows_at and n == brows_at[0] and best is not None:
+                brows_from = best[0]  # (what the first brows try is measured against)
             act, spec = resolve(n, cand)
             got = None
             if n in ahead:  # started beside the try before: its result stands when the tries before it say the same
@@ -1204,6 +1248,8 @@ class AnonymizeEditor(ReportingEditor):
             assert got["descriptor"] is not None  # (joined for every try whose expression was kept)
             d = float(np.linalg.norm(original - got["descriptor"]))
             distances.append(round(d, 3))
+            if brows_at and n == brows_at[0]:
+                brows_gain = d - brows_from
             tried_as = Candidate(texture, head, move, brows, with_shape, brow_floor=True, gain=gain)
             if isinstance(head, dict) and (outline is None or d > outline[0]):
                 outline = (d, tried_as)

@@ -3,6 +3,7 @@ bytes as without it, the work done once."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -228,8 +229,9 @@ def t1():
 
 def test_paired_tries_give_the_sequential_bytes(t1, monkeypatch):
     """The independent tries run two at a time (far || anti-face, the two brows, the two outlines; PAIR_TRIES): the
-    same output bytes and the same report (tries, kept try, distances) as one after the other. t1 #3 runs all seven
-    tries (three pairs); t1 #4 passes at its first and at the anti-face started beside it, which ends them."""
+    same output bytes and the same report (tries, kept try, distances) as one after the other. t1 #3 runs six tries
+    (three pairs begun; its paler brows take it far enough that the darker ones, started beside them, are not kept:
+    BROWS_ENOUGH); t1 #4 passes at its first and at the anti-face started beside it, which ends them."""
     from editors import anonymize
 
     started = []
@@ -244,7 +246,7 @@ def test_paired_tries_give_the_sequential_bytes(t1, monkeypatch):
         runs[paired] = (out, report)
         assert (len(started) > 0) == paired
     (seq, seq_report), (par, par_report) = runs[False], runs[True]
-    assert [len(r["tries"]) for r in seq_report] == [7, 2]
+    assert [len(r["tries"]) for r in seq_report] == [6, 2]
     assert len(started) == 4  # three pairs for #3, far || anti-face for #4
     assert np.array_equal(seq, par)
     assert seq_report == par_report
@@ -286,7 +288,8 @@ def test_outline_first_goes_the_way_to_the_target(astronaut):
 
 def test_the_other_outline_is_skipped_once_the_first_passes(t1):
     """t1 #5 (103 px): the broader outline goes first and takes it past VERIFY_MARGIN (0.764 since round 12's skin
-    colour after the tint, faces/blend.py SKIN_CHROMA): the narrower one is not tried (6 tries). (Round 11 held this on
+    colour after the tint, faces/blend.py SKIN_CHROMA): the narrower one is not tried (5 tries: one brows weight,
+    BROWS_ENOUGH). (Round 11 held this on
     t1 #1, whose narrower outline now reaches 0.750 and no longer passes on its own.) t1 #3, whose guess is wrong (the
     narrower first, 0.710), still tries the broader (0.755, kept)."""
     from editors import anonymize
@@ -295,6 +298,33 @@ def test_the_other_outline_is_skipped_once_the_first_passes(t1):
     ed.apply(t1, None, {"method": "swap", "faces": "5,3"}, seed=0)
     three, five = sorted(ed.last_report, key=lambda r: r["face"])
     assert not any("width -0.08" in t for t in five["tried"]) and "width +0.08" in five["tried"][-1]
-    assert len(five["tries"]) == 6 and five["distance"] >= anonymize.VERIFY_MARGIN
+    assert len(five["tries"]) == 5 and five["distance"] >= anonymize.VERIFY_MARGIN
     assert [("width -0.08" in t, "width +0.08" in t) for t in three["tried"][-2:]] == [(True, False), (False, True)]
     assert three["distance"] >= anonymize.VERIFY_MARGIN
+
+
+def test_one_brows_weight_when_the_first_goes_far_enough(t1, monkeypatch):
+    """The brows tries: the paler first for a face whose own brows are clearly dark (t1 #1: median 0.68 of its skin's
+    grey, under BROWS_PALE_FIRST), the darker first for faint ones (t1 #5: 0.93); the other weight is not tried once
+    the first took the face BROWS_ENOUGH further than the best try before it. The same output bytes, the same kept
+    try and distances as both weights in the old order (darker, then paler), one try fewer each."""
+    from editors import anonymize
+
+    ed = anonymize.AnonymizeEditor()
+    runs = {}
+    for rule in (True, False):
+        if not rule:
+            monkeypatch.setattr(anonymize, "BROWS_ENOUGH", math.inf)
+            monkeypatch.setattr(anonymize, "BROWS_PALE_FIRST", 0.0)
+        out = ed.apply(t1, None, {"method": "swap", "faces": "1,5"}, seed=0)
+        runs[rule] = (out, sorted(ed.last_report, key=lambda r: r["face"]))
+    (new, new_rows), (old, old_rows) = runs[True], runs[False]
+    assert np.array_equal(new, old)
+    for n, o, first in zip(new_rows, old_rows, ("brows -0.4", "brows +0.35"), strict=True):
+        brows = [t for t in n["tried"] if "brows" in t and "width" not in t]
+        assert len(brows) == 1 and first in brows[0], n["tried"]
+        assert len(n["tries"]) == len(o["tries"]) - 1
+        assert dict(zip(n["tried"], n["tries"], strict=True)).items() <= dict(zip(o["tried"], o["tries"], strict=True)).items()
+        assert n["distance"] == o["distance"] >= anonymize.VERIFY_MARGIN
+        same = ("done", "distance", "expression", "outline", "brows", "shape", "reshape")
+        assert {k: n.get(k) for k in same} == {k: o.get(k) for k in same}
