@@ -230,8 +230,8 @@ def t1():
 def test_paired_tries_give_the_sequential_bytes(t1, monkeypatch):
     """The independent tries run two at a time (far || anti-face, the two brows, the two outlines; PAIR_TRIES): the
     same output bytes and the same report (tries, kept try, distances) as one after the other. t1 #3 runs six tries
-    (three pairs begun; its paler brows take it far enough that the darker ones, started beside them, are not kept:
-    BROWS_ENOUGH); t1 #4 passes at its first and at the anti-face started beside it, which ends them."""
+    (three pairs begun; its paler brows, first, take it far enough that the darker ones started beside them are not
+    kept: BROWS_ENOUGH); t1 #4 passes at its first and at the anti-face started beside it, which ends them."""
     from editors import anonymize
 
     started = []
@@ -328,3 +328,29 @@ def test_one_brows_weight_when_the_first_goes_far_enough(t1, monkeypatch):
         assert n["distance"] == o["distance"] >= anonymize.VERIFY_MARGIN
         same = ("done", "distance", "expression", "outline", "brows", "shape", "reshape")
         assert {k: n.get(k) for k in same} == {k: o.get(k) for k in same}
+
+
+def test_the_other_outline_is_a_rescue_once_past_the_margin(monkeypatch):
+    """grace_hopper (185 px, glasses): her darker brows take her past the margin (0.755) and her first outline, the
+    narrower, ends near that (0.753, within OUTLINE_WRONG_WAY): the broader one is not tried (OTHER_OUTLINE_SHORT), nor
+    the paler brows (BROWS_ENOUGH). The same output bytes, kept try and distances as with every try, two fewer."""
+    from editors import anonymize
+
+    img = photos.load("grace_hopper")
+    ed = anonymize.AnonymizeEditor()
+    runs = {}
+    for rule in (True, False):
+        if not rule:
+            monkeypatch.setattr(anonymize, "BROWS_ENOUGH", math.inf)
+            monkeypatch.setattr(anonymize, "OTHER_OUTLINE_SHORT", False)
+        out = ed.apply(img, None, {"method": "swap"}, seed=0)
+        runs[rule] = (out, ed.last_report[0])
+    (new, n), (old, o) = runs[True], runs[False]
+    assert np.array_equal(new, old)
+    assert len(n["tries"]) == len(o["tries"]) - 2
+    assert not any("brows -0.4" in t for t in n["tried"]) and sum("width" in t for t in n["tried"]) == 1
+    assert sum("width" in t for t in o["tried"]) == 2
+    assert dict(zip(n["tried"], n["tries"], strict=True)).items() <= dict(zip(o["tried"], o["tries"], strict=True)).items()
+    assert n["distance"] == o["distance"] >= anonymize.VERIFY_MARGIN
+    same = ("done", "distance", "expression", "outline", "brows", "shape", "reshape")
+    assert {k: n.get(k) for k in same} == {k: o.get(k) for k in same}
