@@ -152,8 +152,11 @@ def test_tries_share_the_photo_side_and_the_tone_match(monkeypatch):
     swapped and checked by the dlib descriptor once (the face's own descriptor once more), but the tone match
     (faces.blend._match_tone) runs once per new face and photo crop: the two brow tries over the anti-face's mesh reuse
     the anti-face try's; and the photo's side of it (its Lab statistics, ...) once per photo crop and masks: the
-    farthest face and the anti-face on the same mesh share it too. With the reuse off, each swap does both."""
+    farthest face and the anti-face on the same mesh share it too. With the reuse off, each swap does both. (Both brow
+    weights tried: BROWS_ENOUGH off; with it t1 #0 tries only the paler.)"""
     from editors import anonymize
+
+    monkeypatch.setattr(anonymize, "BROWS_ENOUGH", math.inf)
 
     counts = {"swap": 0, "tone": 0, "photo": 0, "descriptor": 0}
 
