@@ -327,7 +327,10 @@ def test_one_brows_weight_when_the_first_goes_far_enough(t1, monkeypatch):
         brows = [t for t in n["tried"] if "brows" in t and "width" not in t]
         assert len(brows) == 1 and first in brows[0], n["tried"]
         assert len(n["tries"]) == len(o["tries"]) - 1
-        assert dict(zip(n["tried"], n["tries"], strict=True)).items() <= dict(zip(o["tried"], o["tries"], strict=True)).items()
+        assert (
+            dict(zip(n["tried"], n["tries"], strict=True)).items()
+            <= dict(zip(o["tried"], o["tries"], strict=True)).items()
+        )
         assert n["distance"] == o["distance"] >= anonymize.VERIFY_MARGIN
         same = ("done", "distance", "expression", "outline", "brows", "shape", "reshape")
         assert {k: n.get(k) for k in same} == {k: o.get(k) for k in same}
@@ -353,7 +356,9 @@ def test_the_other_outline_is_a_rescue_once_past_the_margin(monkeypatch):
     assert len(n["tries"]) == len(o["tries"]) - 2
     assert not any("brows -0.4" in t for t in n["tried"]) and sum("width" in t for t in n["tried"]) == 1
     assert sum("width" in t for t in o["tried"]) == 2
-    assert dict(zip(n["tried"], n["tries"], strict=True)).items() <= dict(zip(o["tried"], o["tries"], strict=True)).items()
+    assert (
+        dict(zip(n["tried"], n["tries"], strict=True)).items() <= dict(zip(o["tried"], o["tries"], strict=True)).items()
+    )
     assert n["distance"] == o["distance"] >= anonymize.VERIFY_MARGIN
     same = ("done", "distance", "expression", "outline", "brows", "shape", "reshape")
     assert {k: n.get(k) for k in same} == {k: o.get(k) for k in same}
