@@ -26,12 +26,13 @@ Methods
   jaw width, chin and forehead length; the expression landmarks pinned, the photo around the head warped
   with it, other faces kept still; faces of ``SHAPE_MIN_SIZE`` px or more), then with other brows
   (``BROWS``: thicker and darker, never darker than the person's own darkest brow hairs, or paler and
-  thinner; :func:`_restyle_brows`; only when no try reaches the margin, a last one lets the darker brows
+  thinner; :func:`_restyle_brows`; the paler first for clearly dark brows, ``BROWS_PALE_FIRST``, and the other
+  weight skipped once the first took the face ``BROWS_ENOUGH`` further; only when no try reaches the margin, a last one lets the darker brows
   past that bound, ``LAST_RESORT_BROWS``: a heavier brow is a smaller loss than a hidden face), then
   with another face outline (broader with a shorter chin, narrower with a longer one: the head's edge
   moves, fading out within ``HEAD_REACH`` of the face size; pixels farther out stay identical; the one that goes
-  the way to its texture's jaw and chin first, the other skipped once the first passes the margin:
-  :func:`_outline_first`), then,
+  the way to its texture's jaw and chin first, the other skipped once the first passes the margin, or once
+  the face is past it and the first did not go the wrong way, ``OTHER_OUTLINE_SHORT``: :func:`_outline_first`), then,
   for a face still short of the margin, other proportions (mouth lower, nose wider, eyes higher) and the
   second-farthest synthetic face (the first of these: the best try with ``STRONG_GAIN`` times the proportions
   and outline); the tries go on until one reaches ``SEEK_MARGIN`` (0.78, headroom for
