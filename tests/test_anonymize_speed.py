@@ -362,3 +362,20 @@ def test_the_other_outline_is_a_rescue_once_past_the_margin(monkeypatch):
     assert n["distance"] == o["distance"] >= anonymize.VERIFY_MARGIN
     same = ("done", "distance", "expression", "outline", "brows", "shape", "reshape")
     assert {k: n.get(k) for k in same} == {k: o.get(k) for k in same}
+
+
+def test_pale_brows_first_for_clearly_dark_brows(t1):
+    """The brows' order (editors.anonymize._pale_brows_first: the person's brow hulls' median grey over their skin's
+    under BROWS_PALE_FIRST): the paler try first for t1 #0, #1, #3 (dark brows, 0.68-0.74 of their skin), the darker
+    first for t1 #5 and the astronaut (faint brows, 0.93-0.97) and for grace_hopper, whose brows lie behind her
+    glasses' frames (unseen)."""
+    from editors import anonymize as an
+
+    faces = {f.index: f for f in find_faces(t1)}
+    first = {i: an._pale_brows_first(t1, faces[i], an._own_brow_pixels(t1, faces[i])) for i in (0, 1, 3, 5)}
+    assert first == {0: True, 1: True, 3: True, 5: False}
+    for name in ("astronaut", "grace_hopper"):
+        img = photos.load(name)
+        (f,) = find_faces(img)
+        assert not an._pale_brows_first(img, f, an._own_brow_pixels(img, f)), name
+    assert an._own_brow_pixels(img, f) is None  # grace_hopper: unseen
