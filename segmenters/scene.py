@@ -129,6 +129,18 @@ LABEL_SURE = 0.3
 ROOM_CLASSES = ("wall", "floor", "ceiling")
 ROOM_WATER = 0.08
 ROOM_GATED = ("water", "sky", "mountain", "sand")
+# vegetation in a photo the net reads as a room (issue 11 round 13, the same ``ROOM_WATER`` test, not re-chosen):
+# - ADE20K's "plant" is a potted plant, a flower or leaves seen close up as often as a hedge; where the net reads the
+#   photo as a room, a tree blob made mostly (over half) of "plant" pixels (``ROOM_PLANTS``) is not a tree: the blades
+#   of mate_greenmeadow's lawn seen from a few centimetres (plant 0.92 of the blob, room 0.136), the leaves by
+#   fruits' bowl (0.245), freespace_brushes' bristles (0.457). Trees seen from a porch (darknet_dog, room 0.54) are
+#   the net's "tree" class and stay.
+# - grass is ground: in such a photo a grass blob that does not reach the photo's lower edge (``GRASS_LOW``: its
+#   lowest row within that share of the height from the bottom) is a green wall or a board, not a lawn (fruits'
+#   backdrop, mate_wood's grain, and a speck high on messi5's stand); the pitch of a football stand (messi5, room
+#   0.49) and a lawn under a photographer's feet reach it.
+ROOM_PLANTS = ("plant",)
+GRASS_LOW = 0.05
 # hysteresis (offline net): pixels where a label has at least this probability join it when connected to where it
 # wins outright. Water's ripples, foam and glare split its evidence (the net calls them grass, sand or sky), so
 # much of a lake or the sea wins nowhere though the net still gives it 0.2-0.5 there (chosen on the labelled
@@ -380,7 +392,8 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
     where a real sky, clouds and haze included, gets over 0.99. A blob of another label whose core (where the
     net's own answer gives it) has a median probability under ``LABEL_SURE`` is dropped too, and a photo the net
     sees as a room (its wall, floor and ceiling together get a mean probability of at least ``ROOM_WATER``) has no
-    water, sky, mountain or sand (``ROOM_GATED``)."""
+    water, sky, mountain or sand (``ROOM_GATED``); there a tree blob made mostly of the net's "plant" is no tree
+    (``ROOM_PLANTS``) and grass must reach the photo's lower edge (``GRASS_LOW``)."""
     from segmenters.nets import ADE_CLASSES, ade_answer, group_probabilities
 
     h, w = ctx.shape
@@ -429,9 +442,31 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
             m = _sure_blobs(m, probs[..., k], SKY_SURE)
         elif m.any():
             m = _sure_cores(m, won == k, probs[..., k], LABEL_SURE)
+        if target == "tree" and room >= ROOM_WATER and m.any():
+            plants = np.isin(ade_labels_at(ctx, (w, h)), [ADE_CLASSES.index(c) + 1 for c in ROOM_PLANTS])
+            m = _blobs_not_mostly(m, plants, 0.5)
+        if target == "grass" and room >= ROOM_WATER and m.any():
+            m = _reaching_bottom(m, GRASS_LOW)
         if m.sum() >= MIN_FRACTION * area:
             masks[target] = m
     return ParseOutput(parts=[Part(lb, m, NET_SOURCE) for lb, m in masks.items()], data=masks, source=NET_SOURCE)
+
+
+def _blobs_not_mostly(mask: np.ndarray, other: np.ndarray, share: float) -> np.ndarray:
+    """The connected parts of ``mask`` of which ``other`` (bool, one size) covers at most ``share``."""
+    n, blobs = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    cover = np.bincount(blobs[other & mask], minlength=n) / np.maximum(1, np.bincount(blobs.ravel(), minlength=n))
+    keep = cover <= share
+    keep[0] = False
+    return keep[blobs]
+
+
+def _reaching_bottom(mask: np.ndarray, low: float) -> np.ndarray:
+    """The connected parts of ``mask`` (bool) with a pixel in its lowest ``low`` share of rows."""
+    h = mask.shape[0]
+    edge = np.zeros_like(mask)
+    edge[h - max(1, int(round(low * h))) :] = True
+    return _touching(mask, edge)
 
 
 def room_share(probs: np.ndarray) -> float:

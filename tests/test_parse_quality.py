@@ -202,12 +202,17 @@ def test_round11_hold_out(nets_quality):
 # round 11 dev set (tests/labelset.py DEV_ROUND11): eight close-ups and objects labelled to design the scene
 # gates on (in-sample), scored apart: main before ROOM_WATER offered water on seven of the eight (not coffee).
 DEV_ROUND11_WATER_MAX = 1
+# round 13 (h13chips): false tree and grass offers there 3 -> 0 (fruits' plant leaves as tree and its green backdrop as
+# grass, mate_wood's grain as grass: segmenters/scene.py ROOM_PLANTS, GRASS_LOW; in-sample, looked at while designing)
+DEV_ROUND11_VEGETATION_MAX = 0
 
 
 def test_round11_dev(nets_quality):
     got = PER_PHOTO["nets"]
     water = sorted(n for n in DEV_ROUND11 if got[n].get("water") == 0.0)
     assert len(water) <= DEV_ROUND11_WATER_MAX, water
+    vegetation = sorted((n, lb) for n in DEV_ROUND11 for lb in ("tree", "grass") if got[n].get(lb) == 0.0)
+    assert len(vegetation) <= DEV_ROUND11_VEGETATION_MAX, vegetation
 
 
 def test_held_out_photos_keep_their_water_and_road(nets_quality):
