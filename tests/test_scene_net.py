@@ -546,3 +546,58 @@ def test_close_ups_lose_their_false_water_and_hard_true_water_stays(nets_here, m
             assert np.array_equal(gated, whole), name
         else:
             assert whole.mean() > 0.05 and not gated.any(), (name, whole.mean(), gated.mean())
+
+
+def test_water_with_the_sky_beside_and_below_it_is_a_patch_of_sky():
+    """SKY_AROUND: a lake under the sky (the sky over it, a ragged shore) stays water; a deep blue patch wrapped in
+    the sky (the sky beside and under it as much as over it) does not, nor one at the lower edge with the sky over
+    and beside it; a speck with few contacts is left alone."""
+    h, w = 40, 60
+    sky = np.zeros((h, w), bool)
+    sky[:20] = True
+    lake = np.zeros((h, w), bool)
+    lake[20:, :] = True
+    lake[20:23, 10:14] = False  # a rock on the shore: the sky does not reach it
+    sky[20:23, 10:14] = True  # ... but a bit of sky seen beside it
+    assert not scene._sky_around(lake, sky).any()
+    patch = np.zeros((h, w), bool)
+    patch[10:25, 20:40] = True  # in the middle of a photo that is all sky
+    assert np.array_equal(scene._sky_around(patch, ~patch), patch)
+    low = np.zeros((h, w), bool)
+    low[30:, 20:40] = True  # the same patch at the lower edge: the sky beside it and over it, none under it
+    assert np.array_equal(scene._sky_around(low, ~low), low)
+    small = np.zeros((h, w), bool)
+    small[10:12, 20:22] = True  # too few contacts (under SKY_AROUND_MIN of the width)
+    assert not scene._sky_around(small, ~small).any()
+
+
+def test_a_patch_of_blue_sky_is_not_water_and_true_water_under_the_sky_stays(nets_here, monkeypatch):
+    """SKY_AROUND on real photos: kde_kite (a kite in a blue sky with clouds; the net calls a deeper blue patch near
+    the lower edge water, and the rules grow it to a fifth of the photo) is offered no water, the patch going to the
+    sky; the true water that meets the sky (a sea line, a lake mirroring the sky, the sea the net calls sky) keeps
+    all of it."""
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.parsing import ParseContext
+    from tests import photos
+
+    manager = ModelManager(online=False)
+    for name, true_water in (
+        ("kde_kite", False),
+        ("kde_darkesthour", True),
+        ("kde_summer_1am", True),
+        ("kde_bythewater", True),
+        ("mate_dune", True),
+        ("china", True),
+    ):
+        ctx = ParseContext(Photo(photos.load(name)), manager, {})
+        out = scene.parse_net(ctx).data
+        gated = out.get("water", np.zeros(ctx.shape, bool))
+        monkeypatch.setattr(scene, "SKY_AROUND", 0.0)
+        whole = scene.parse_net(ctx).data["water"]  # the same net answer (kept in ctx.cache), rule off
+        monkeypatch.undo()
+        if true_water:
+            assert np.array_equal(gated, whole), name
+        else:
+            assert whole.mean() > 0.1 and not gated.any(), (name, whole.mean(), gated.mean())
+            assert out["sky"].mean() > 0.9, out["sky"].mean()
