@@ -202,7 +202,7 @@ def _skin_colour(
     w = skin.astype(np.float32)
 
     def own(x: np.ndarray) -> np.ndarray:  # the skin's colour with what its lightness explains taken out
-        return _masked_low(x[..., 1:] - x[..., :1] * slopes, w, sigma)
+        return _weighted_low(x[..., 1:] - x[..., :1] * slopes, w, sigma)
 
     want = once("colour", lambda: own(lo))
     ws = once("colour_w", lambda: (cv2.GaussianBlur(w, (0, 0), sigma) * w)[..., None])
