@@ -188,12 +188,15 @@ def _skin_colour(
     from the new face's lightness, so the person's own local skin colour (a red-orange jaw, nose side and mouth
     surround: warm, saturated places narrower than the broad band) was averaged away into the paler cheek:
     :func:`faces.measures.skin_fade` ``grey_p10`` -3.6 .. -8.3 on t1's swaps. The photo's own lightness with that
-    colour model reads -2.8 .. -4.2 at face size / 9 against -1.3 .. -2.0 at / 20 (so the broad band, not the
-    gallery texture, is most of it). Only what the lightness does not explain is taken: the photo's colour map
-    taken whole (the former ``SKIN_CHROMA``, rounds 4 and 12) copies the original's shading pattern in colour (slopes
-    of -0.6 .. -0.9 a/b per L unit on t1: its nose, cheekbone and jaw shadows), which cost dlib margin and tries (t1
-    #0: 6 -> 11 or 12 tries); this keeps the new face's shading and its colour (the tint), and only the person's
-    skin colour at each place comes back."""
+    colour model reads -2.8 .. -4.2 at face size / 9 against -1.3 .. -2.0 at / 20: the band, not the gallery
+    texture's own colour (the tint replaces all of it). With this step: -3.2 .. -5.8; what is left follows the
+    lightness (the new face lighter where the photo is shaded), most of it on the faces whose outline was broadened
+    (the jaw's shading moves out with the head: the anti-face swapped onto t1 #0 / #5 with the broader outline reads
+    -3.0 / -1.7 against the photo warped the same way, -5.7 / -4.3 against the original). Only what the lightness
+    does not explain is taken: the photo's colour map taken whole (the former ``SKIN_CHROMA``, rounds 4 and 12)
+    copies the original's shading pattern in colour (slopes of -0.6 .. -0.9 a/b per L unit on t1: its nose,
+    cheekbone and jaw shadows), which cost dlib margin and tries (t1 #0: 6 -> 11 or 12 tries); this keeps the new
+    face's shading and its colour (the tint), and only the person's skin colour at each place comes back."""
     if skin.sum() < 64:
         return out
     slopes = once("tint", lambda: skin_tint_slopes(lo, skin))
@@ -351,7 +354,8 @@ def match_photo(
       direction is replaced by the photo's (:func:`_relight`, from the mesh's surface ``normals``); the new skin's own shading
       above that band is no stronger than the photo skin's (:func:`_match_shading`), and its colour detail
       is the colour the photo's skin takes at that lightness (:func:`_skin_tint`: shadows not grey-tan on a
-      face whose shadows are orange);
+      face whose shadows are orange), and the photo skin's own colour its lightness does not explain is put back at
+      face size / 20 (:func:`_skin_colour`: a flushed jaw or mouth surround, not the original's shading);
     - lips (``lips``, bool crop): the photo's own lip colour and shading, the new lips' detail
       (:func:`_lip_colour`);
     - grain: the new face's finest band is cut down to the original's, or the photo's own ``grain`` (float
