@@ -18,7 +18,8 @@ same person >= SAME_PERSON 0.56 in-sample, 0.72-0.74 on hold-out splits) and the
 editor's margin). Two context checks for ``band9``: ``face_only`` (the swap's face oval against the original's
 face oval, everything outside both grey: what the face alone scores) and the recogniser's ``no_face`` baseline
 (the oval filled with its mean colour). The variants are put in by replacing faces.blend._masked_low, which
-match_photo uses for its light estimate only (faces.blend.SKIN_CHROMA is 0): the editor is not changed.
+match_photo uses for its light estimate (and the tint's broad band; faces.blend._skin_colour reads its own): the editor
+is not changed.
 Fixed targets isolate the light; faces_bench.py measures what the editor itself does.
 """
 

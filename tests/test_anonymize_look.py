@@ -277,31 +277,98 @@ def test_skin_fade_reads_a_grey_pale_patch():
     assert got["grey_p10"] < -4.0 and got["pale_share"] > 0.05, got
 
 
-@pytest.mark.parametrize("index", [0, 3, 4, 5])
-def test_skin_chroma_after_the_tint_keeps_the_photos_skin_colour(index, monkeypatch):
-    """Issue 14, round 12: t1's swapped faces came out greyer and paler than their own skin, around the mouth, the nose
-    and on the jaw (faces.measures.skin_fade ``grey_p10`` -3.9 .. -5.9 with the target the anonymizer keeps for #4),
-    the photo's fine-scale skin colour being re-coloured by the tint step (faces.blend._skin_tint) after
-    faces.blend._skin_chroma had put it in. Taken after the tint (SKIN_CHROMA 0.7): -2.5 .. -2.9. Without it
-    (SKIN_CHROMA 0, the default since it costs tries and time: faces/blend.py) the floor fails: this holds the option."""
+def test_skin_colour_puts_back_the_persons_colour_not_their_shading():
+    """faces.blend._skin_colour on a drawn skin (Lab crop, 120 px face): the photo's skin = its shading L_o with the
+    colour its slopes give it (-0.6 a, -0.7 b per L unit) plus a warm patch (a flushed jaw: +6 a, +5 b); the new face
+    after the tint = its own shading L_n with that colour, no patch. The step puts the patch back (its colour, at face
+    size / 20) and copies none of the photo's shading pattern into the colour (what the former SKIN_CHROMA did, and
+    what cost dlib margin): the new face's colour still follows its own lightness."""
+    import faces.blend as fb
+
+    h = w = 140
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    skin = (xx - 70) ** 2 / 55**2 + (yy - 70) ** 2 / 65**2 < 1
+    slopes = np.array([-0.6, -0.7], np.float32)
+    shade_o = 8 * np.sin(xx / 9.0) * np.cos(yy / 13.0)  # the photo's shading
+    shade_n = 8 * np.cos(xx / 11.0 + 1) * np.sin(yy / 8.0)  # the new face's own
+    patch = np.exp(-((xx - 50) ** 2 + (yy - 105) ** 2) / (2 * 9.0**2))
+    base = np.array([70.0, 14.0, 18.0], np.float32)
+
+    def lab(shade: np.ndarray, warm: np.ndarray) -> np.ndarray:
+        x = np.broadcast_to(base, (h, w, 3)).copy()
+        x[..., 0] += shade
+        x[..., 1:] += shade[..., None] * slopes + warm[..., None] * np.array([6.0, 5.0], np.float32)
+        return x
+
+    lo, new = lab(shade_o, patch), lab(shade_n, 0 * patch)
+    out = fb._skin_colour(new, lo, skin, 120.0)
+    inner = cv2.erode(skin.astype(np.uint8), np.ones((25, 25), np.uint8)) > 0
+    assert np.array_equal(out[..., 0], new[..., 0])  # lightness untouched
+    back = (out - new)[..., 1:]
+    centre = inner & (patch > 0.8)
+    assert back[centre].mean(0).min() > 3.0, back[centre].mean(0)  # the flush comes back (of 5-6)
+    far = inner & (patch < 0.01)
+    assert np.abs(back[far]).max() < 1.0  # elsewhere the colour stays the tint's
+    copied = np.corrcoef(back[inner][:, 0], (shade_o - shade_n)[inner] * slopes[0])[0, 1]
+    assert abs(copied) < 0.2, copied  # the photo's shading is not copied into the colour
+
+
+def test_skin_colour_takes_back_the_pale_patches_at_no_dlib_cost():
+    """Issue 14, round 13: t1's swaps came out paler and greyer than the person's own skin around the mouth, beside
+    the nose and on the jaw (faces.measures.skin_fade ``grey_p10`` -3.6 .. -8.3 in bench/results/faces.json): the
+    two-band transfer takes the photo's colour only at face size / 9, and the tint makes the colour above that from
+    the new face's lightness. With faces.blend._skin_colour (the photo skin's colour its lightness does not explain,
+    at face size / 20) the same swap (one gallery face, the editor's proportion moves, no choice) on t1's five
+    meshed faces reads 1.1 less grey on average (was: -5.9 -5.2 -3.9 -4.1 -4.2), none more than 0.3 greyer, and dlib
+    sets none of them more than 0.015 nearer the original."""
     from dataclasses import replace
 
     import faces.blend as fb
     from faces.gallery import load_target
     from faces.geometry import identity_reshape
-    from faces.measures import look, skin_fade
+    from faces.measures import identity_distance, look, skin_fade
 
     img = photos.load("t1")
-    f = [f for f in find_faces(img) if f.index == index][0]
-    moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
     target = load_target("synthetic_young_narrow_light")
-    got = []
-    for share in (0.0, 0.7):
-        monkeypatch.setattr(fb, "SKIN_CHROMA", share)
-        out = img.copy()
-        mask = fb.mesh_swap(out, img, moved, target, rng=np.random.default_rng(0))
-        assert np.array_equal(out[~mask], img[~mask])
-        got.append(skin_fade(img, out, f)["grey_p10"])
-    assert got[0] < -3.5, got  # the defect, as the swap had it
-    assert got[1] > -3.2 and got[1] > got[0] + 1.0, got
-    assert -5.0 <= look(img, out, f)["tint"] <= 0.3  # the shadows keep the photo skin's shadow colour
+    gains, moved_by = [], []
+    for f in find_faces(img):
+        if f.index == 2 or f.mesh is None:  # (#2 is hidden: no swap of it reaches the margin)
+            continue
+        moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
+        fade, dist = [], []
+        for share in (0.0, fb.SKIN_COLOUR):
+            out = img.copy()
+            old, fb.SKIN_COLOUR = fb.SKIN_COLOUR, share
+            try:
+                mask = fb.mesh_swap(out, img, moved, target, rng=np.random.default_rng(0))
+            finally:
+                fb.SKIN_COLOUR = old
+            assert np.array_equal(out[~mask], img[~mask])
+            assert -5.0 <= look(img, out, f)["tint"] <= 0.3  # the shadows keep the photo skin's shadow colour
+            fade.append(skin_fade(img, out, f)["grey_p10"])
+            dist.append(identity_distance(img, f, out, engine="onnx"))
+        gains.append(fade[1] - fade[0])
+        moved_by.append(dist[1] - dist[0])
+    assert len(gains) == 5
+    assert np.mean(gains) > 0.8 and min(gains) > -0.3, gains
+    assert min(moved_by) > -0.015, moved_by
+
+
+def test_anonymizer_keeps_t1s_skin_colour_with_its_margin_and_tries():
+    """The anonymizer itself on t1 #0 and #5 (the palest swaps, faces.measures.skin_fade ``grey_p10`` -8.3 and -5.8
+    before faces.blend._skin_colour; -5.8 and -4.3 with it): both still swapped past the margin, in the same 6 tries
+    each (bench/results/faces.json), with the grey patches above those floors."""
+    from editors.anonymize import VERIFY_MARGIN, AnonymizeEditor
+    from faces.measures import skin_fade
+
+    img = photos.load("t1")
+    ed = AnonymizeEditor()
+    out = ed.apply(img, None, {"method": "swap", "faces": "0,5"}, seed=0)
+    report = {r["face"]: r for r in ed.last_report}
+    faces = {f.index: f for f in find_faces(img)}
+    for index, floor in ((0, -6.8), (5, -5.0)):
+        r = report[index]
+        assert r["done"].startswith("swap") and r["distance"] >= VERIFY_MARGIN, r
+        assert len(r["tries"]) == 6, r["tries"]
+        fade = skin_fade(img, out, faces[index])["grey_p10"]
+        assert fade > floor, (index, fade)
