@@ -356,8 +356,9 @@ def test_skin_colour_takes_back_the_pale_patches_at_no_dlib_cost():
 
 def test_anonymizer_keeps_t1s_skin_colour_with_its_margin_and_tries():
     """The anonymizer itself on t1 #0 and #5 (the palest swaps, faces.measures.skin_fade ``grey_p10`` -8.3 and -5.8
-    before faces.blend._skin_colour; -5.8 and -4.3 with it): both still swapped past the margin, in the same 6 tries
-    each (bench/results/faces.json), with the grey patches above those floors."""
+    before faces.blend._skin_colour; -5.8 and -4.3 with it): both still swapped past the margin, in 5 tries
+    each (6 before round 13's one brows weight, editors.anonymize.BROWS_ENOUGH), with the grey
+    patches above those floors."""
     from editors.anonymize import VERIFY_MARGIN, AnonymizeEditor
     from faces.measures import skin_fade
 
@@ -369,6 +370,6 @@ def test_anonymizer_keeps_t1s_skin_colour_with_its_margin_and_tries():
     for index, floor in ((0, -6.8), (5, -5.0)):
         r = report[index]
         assert r["done"].startswith("swap") and r["distance"] >= VERIFY_MARGIN, r
-        assert len(r["tries"]) == 6, r["tries"]
+        assert len(r["tries"]) == 5, r["tries"]
         fade = skin_fade(img, out, faces[index])["grey_p10"]
         assert fade > floor, (index, fade)
