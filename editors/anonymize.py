@@ -616,7 +616,8 @@ OCC_PAD = 0.5  # x face size: the crop around the mesh PAN reads (_in_front)
 
 def _in_front(pixels: np.ndarray, face: Face) -> np.ndarray | None:
     """Bool photo-size mask of what lies in front of ``face`` (:func:`faces.occluders.occluders`, from PAN's skin and
-    hair on a crop ``OCC_PAD`` x face size around the mesh, at :func:`faces.occluders.occluder_side`); None when nothing does, or PAN is missing (logged)."""
+    hair on a crop ``OCC_PAD`` x face size around the mesh, PAN's input at :func:`faces.occluders.occluder_side`);
+    None when nothing does, or PAN is missing (logged)."""
     if not OCCLUDERS or face.mesh is None:
         return None
     x0, y0, x1, y1 = geometry.padded_box(face.mesh, pixels.shape, OCC_PAD * face.size)
