@@ -129,6 +129,24 @@ def test_the_smaller_pan_pass_finds_what_the_full_one_does(mic):
                 assert not _found(t1, face, side).any(), (face.index, side)
 
 
+def test_pan_graph_rewritten_for_its_own_side_is_the_file():
+    """segmenters.nets.pan_graph_at(path, 512) answers the file's own numbers (only the sizes are rewritten), 320
+    runs and answers 320 px maps, a side that is not a multiple of 64 is refused."""
+    from core.assets import packaged_path
+    from core.models import onnx_session
+    from segmenters.nets import PAN, pan_graph_at
+
+    path = packaged_path(PAN)
+    x = np.random.default_rng(0).normal(size=(1, 3, 512, 512)).astype(np.float32)
+    own, same = onnx_session(path), onnx_session(pan_graph_at(path, 512))
+    name = own.get_inputs()[0].name
+    assert np.array_equal(own.run(None, {name: x})[0], same.run(None, {name: x})[0])
+    small = onnx_session(pan_graph_at(path, 320)).run(None, {name: x[:, :, :320, :320]})[0]
+    assert small.shape == (1, 3, 320, 320) and np.isfinite(small).all()
+    with pytest.raises(ValueError):
+        pan_graph_at(path, 300)
+
+
 def test_the_microphone_survives_the_swap(mic):
     """The astronaut with a microphone over her mouth is swapped (dlib-checked, seed 0) and the microphone stays:
     its pixels inside the face oval (2 px off its edge) identical to the photo's; the swap painted a face over it
