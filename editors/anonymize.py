@@ -85,10 +85,10 @@ from faces.detect import selected_faces
 from faces.gallery import ANTI_STRENGTH, Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, mesh_for
 from faces.insight import BACKENDS, FULL_MODELS, OFFLINE_MODELS, choose_backend
-from faces.occluders import hidden_points, occluders
+from faces.occluders import hidden_points, occluder_side, occluders
 from faces.masks import cover_mask, face_mask, frame_lines, inner_alpha, lens_areas, lens_rims, mesh_parts
 from faces.types import Face, normed
-from segmenters.nets import pan_probabilities
+from segmenters.nets import PAN_SIDE, pan_probabilities
 
 log = logging.getLogger(__name__)
 
@@ -616,13 +616,14 @@ OCC_PAD = 0.5  # x face size: the crop around the mesh PAN reads (_in_front)
 
 def _in_front(pixels: np.ndarray, face: Face) -> np.ndarray | None:
     """Bool photo-size mask of what lies in front of ``face`` (:func:`faces.occluders.occluders`, from PAN's skin and
-    hair on a crop ``OCC_PAD`` x face size around the mesh); None when nothing does, or PAN is missing (logged)."""
+    hair on a crop ``OCC_PAD`` x face size around the mesh, PAN's input at :func:`faces.occluders.occluder_side`);
+    None when nothing does, or PAN is missing (logged)."""
     if not OCCLUDERS or face.mesh is None:
         return None
     x0, y0, x1, y1 = geometry.padded_box(face.mesh, pixels.shape, OCC_PAD * face.size)
     crop = pixels[y0:y1, x0:x1]
     try:
-        pan = pan_probabilities(crop)
+        pan = pan_probabilities(crop, side=occluder_side(crop.shape, PAN_SIDE))
     except ModelUnavailable as exc:
         log.warning("anonymize: occluders not looked for (%s)", exc)
         return None

@@ -36,6 +36,17 @@ OCC_OUTSIDE = 0.01  # ... and at least this share of the oval's area of it lies 
 OCC_MAX = 0.6  # a find covering more of the face oval than this is not trusted (nothing is returned)
 OCC_EDGE = 0.05  # x face size: the band around a piece where its edge is told from the skin by colour
 OCC_CLOSE = 0.05  # x face size: the closing that fills the specks and seams that band leaves in the object
+OCC_SIDE = 320  # px: PAN's input side for a face crop no larger than this (a larger one: the file's own, 512 px).
+# 512 px enlarged a ~100 px face's 200-260 px crop 2-2.5 times for nothing: at 320 PAN runs in about half the CPU
+# (t1's faces, interleaved on a loaded host: the check 50-86 -> 30-41 ms) and finds the same (tests/test_anonymize_occluders: the red cup over t1 #0,
+# the microphone, the bar, IoU >= 0.9 with the 512 px find; nothing on the open faces of the faces_bench photos);
+# 256 px lost a fifth of the cup and 384 px read a speck on basketball1's 36 px face (bench: none either way)
+
+
+def occluder_side(crop_shape: tuple[int, ...], full: int) -> int:
+    """PAN's input side for a crop of ``crop_shape`` (HxW...): ``OCC_SIDE`` when the crop fits in it (it is only
+    enlarged), else ``full`` (the net's own side)."""
+    return OCC_SIDE if max(crop_shape[:2]) <= OCC_SIDE else full
 
 
 def occluders(

@@ -15,6 +15,7 @@ this for its before / after table).
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import cv2
 import numpy as np
 
 from core.memo import PixelMemo
-from core.assets import packaged_available
+from core.assets import packaged_available, packaged_path
 from segmenters.parsing import packaged_model, run_tflite
 
 ADE = "deeplab_ade20k"
@@ -290,20 +291,55 @@ def hair_probability(crop: np.ndarray, size: tuple[int, int] | None = None) -> n
     return cv2.resize(prob, size or (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _load_onnx(path: Path) -> Any:
+def _load_onnx(path: Path | bytes) -> Any:
     from core.models import onnx_session
 
     return onnx_session(path, threads=2)
 
 
-def pan_probabilities(crop: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+PAN_SIDE = 512  # the PAN file's input side (its decoder's upsample sizes are fixed for it)
+_PAN_AT: weakref.WeakKeyDictionary[Any, dict[int, Any]] = weakref.WeakKeyDictionary()  # the file's session -> the
+# same graph at other sides (built on first use; freed with it when the model manager evicts it)
+
+
+def pan_graph_at(path: Path, side: int) -> bytes:
+    """The PAN graph at ``path`` (serialised ONNX) rewritten for a ``side`` x ``side`` input (a multiple of 64): its
+    input and output shapes, and the fixed sizes its decoder resizes to (the int64 constants of its ``Resize``
+    sizes and of the ``Concat`` that build them, all given for 512 px) scaled by ``side / 512``; the same weights."""
+    import onnx
+    from onnx import numpy_helper
+
+    if side % 64:
+        raise ValueError(f"PAN's side must be a multiple of 64, not {side}")
+    model = onnx.load(str(path))
+    for value in (model.graph.input[0], *model.graph.output):
+        dims = value.type.tensor_type.shape.dim
+        dims[2].dim_value = dims[3].dim_value = side
+    del model.graph.value_info[:]
+    sizes = {n.input[3] for n in model.graph.node if n.op_type == "Resize" and len(n.input) > 3}
+    parts = {i for n in model.graph.node if n.op_type == "Concat" for i in n.input}
+    for init in model.graph.initializer:
+        if init.data_type == onnx.TensorProto.INT64 and (init.name in sizes or init.name in parts):
+            a = numpy_helper.to_array(init).copy()
+            a[2 if init.name in sizes else 0 :] = a[2 if init.name in sizes else 0 :] * side // PAN_SIDE
+            init.CopyFrom(numpy_helper.from_array(a, init.name))
+    return bytes(model.SerializeToString())
+
+
+def pan_probabilities(crop: np.ndarray, size: tuple[int, int] | None = None, side: int = PAN_SIDE) -> np.ndarray:
     """(3, h, w) float32 probabilities skin, clothes, hair for an RGB uint8 crop around one person, resized to
-    ``size`` = (w, h) (default the crop's)."""
+    ``size`` = (w, h) (default the crop's). ``side``: the net's input side (a multiple of 64; the file's own
+    ``PAN_SIDE`` by default, another one runs the same weights at that size, :func:`pan_graph_at`)."""
     h, w = crop.shape[:2]
     sess, lock = packaged_model(PAN, _load_onnx)
-    x = cv2.resize(crop, (512, 512), interpolation=cv2.INTER_AREA if max(h, w) > 512 else cv2.INTER_LINEAR)
+    x = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA if max(h, w) > side else cv2.INTER_LINEAR)
     x = ((x.astype(np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1)[None]
     with lock:
+        if side != PAN_SIDE:
+            at = _PAN_AT.setdefault(sess, {})
+            if side not in at:
+                at[side] = _load_onnx(pan_graph_at(packaged_path(PAN), side))
+            sess = at[side]
         out = sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray(x, np.float32)})[0][0]
     return np.stack([cv2.resize(c, size or (w, h), interpolation=cv2.INTER_LINEAR) for c in out])
 

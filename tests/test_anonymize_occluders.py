@@ -41,14 +41,32 @@ def mic():
     return drawn, obj, g
 
 
-def _found(img: np.ndarray, f) -> np.ndarray:
+def _found(img: np.ndarray, f, side: int | None = None) -> np.ndarray:
+    """What the swap finds in front of ``f`` (editors.anonymize._in_front: its crop, PAN at
+    faces.occluders.occluder_side), or with PAN at ``side`` px; bool photo-size."""
+    from editors.anonymize import OCC_PAD, _in_front
     from segmenters.nets import pan_probabilities
 
-    x0, y0, x1, y1 = padded_box(f.mesh, img.shape, 0.5 * f.size)
-    pan = pan_probabilities(img[y0:y1, x0:x1])
+    if side is None:
+        got = _in_front(img, f)
+        return np.zeros(img.shape[:2], bool) if got is None else got
+    x0, y0, x1, y1 = padded_box(f.mesh, img.shape, OCC_PAD * f.size)
+    pan = pan_probabilities(img[y0:y1, x0:x1], side=side)
     out = np.zeros(img.shape[:2], bool)
     out[y0:y1, x0:x1] = occluders(img[y0:y1, x0:x1], f, (x0, y0), pan[0], pan[2])
     return out
+
+
+def _t1_cup() -> tuple[np.ndarray, np.ndarray]:
+    """t1 with a red cup (synthetic) drawn in front of face #0's mouth and chin, and the cup's bool mask."""
+    t1 = photos.load("t1")
+    f = [f for f in find_faces(t1) if f.mesh is not None][0]
+    x0, y0, x1, y1 = (int(v) for v in f.box)
+    cup = np.zeros(t1.shape[:2], bool)
+    cup[y0 + (y1 - y0) * 7 // 10 : y1 + (y1 - y0) // 2, x0 + (x1 - x0) // 4 : x0 + (x1 - x0) * 7 // 10] = True
+    t1_cup = t1.copy()
+    t1_cup[cup] = (200, 30, 30)
+    return t1_cup, cup
 
 
 def test_occluders_finds_the_microphone_and_the_bar_and_nothing_on_open_faces(mic):
@@ -68,15 +86,9 @@ def test_occluders_finds_the_microphone_and_the_bar_and_nothing_on_open_faces(mi
     oval = face_mask(group.shape, g)
     got = _found(group, g) & oval
     assert (got & bar).sum() >= 0.95 * (bar & oval).sum()
-    t1 = photos.load("t1")  # a red cup (synthetic) in front of t1 #0's mouth and chin
-    f = [f for f in find_faces(t1) if f.mesh is not None][0]
-    x0, y0, x1, y1 = (int(v) for v in f.box)
-    cup = np.zeros(t1.shape[:2], bool)
-    cup[y0 + (y1 - y0) * 7 // 10 : y1 + (y1 - y0) // 2, x0 + (x1 - x0) // 4 : x0 + (x1 - x0) * 7 // 10] = True
-    t1_cup = t1.copy()
-    t1_cup[cup] = (200, 30, 30)
-    (g,) = [g for g in find_faces(t1_cup) if g.mesh is not None and cup[face_mask(t1.shape, g)].mean() > 0.1]
-    oval = face_mask(t1.shape, g)
+    t1_cup, cup = _t1_cup()  # a red cup (synthetic) in front of t1 #0's mouth and chin
+    (g,) = [g for g in find_faces(t1_cup) if g.mesh is not None and cup[face_mask(t1_cup.shape, g)].mean() > 0.1]
+    oval = face_mask(t1_cup.shape, g)
     got = _found(t1_cup, g) & oval
     assert (got & cup).sum() >= 0.95 * (cup & oval).sum()
     assert (got & ~cup).sum() <= 0.03 * oval.sum()
@@ -85,6 +97,54 @@ def test_occluders_finds_the_microphone_and_the_bar_and_nothing_on_open_faces(mi
         for f in find_faces(photo):
             if f.mesh is not None:
                 assert not (_found(photo, f) & face_mask(photo.shape, f)).any(), (name, f.index)
+
+
+def test_the_smaller_pan_pass_finds_what_the_full_one_does(mic):
+    """PAN at faces.occluders.OCC_SIDE (320 px, what the swap runs on a crop that fits in it: a ~100 px face's) finds
+    in front of the microphone'd astronaut, t1 #0 behind the red cup and the group's barred face what the file's own
+    512 px pass finds (IoU >= 0.9 of the two finds inside the oval; measured 0.95-1.0), and on every face of t1 (its
+    crops 198-257 px) nothing at either side."""
+    from faces.occluders import OCC_SIDE, occluder_side
+    from segmenters.nets import PAN_SIDE
+    from tests.test_faces import assemble_group, load_real
+
+    img, _, f = mic
+    t1_cup, cup = _t1_cup()
+    (g,) = [g for g in find_faces(t1_cup) if g.mesh is not None and cup[face_mask(t1_cup.shape, g)].mean() > 0.1]
+    group = assemble_group(load_real())[0]
+    bar = (group == (40, 60, 90)).all(2)
+    (b,) = [b for b in find_faces(group) if b.mesh is not None and bar[face_mask(group.shape, b)].any()]
+    for photo, face in ((img, f), (t1_cup, g), (group, b)):
+        x0, y0, x1, y1 = padded_box(face.mesh, photo.shape, 0.5 * face.size)
+        assert occluder_side((y1 - y0, x1 - x0), PAN_SIDE) == OCC_SIDE
+        oval = face_mask(photo.shape, face)
+        small, full = _found(photo, face, OCC_SIDE) & oval, _found(photo, face, PAN_SIDE) & oval
+        assert full.sum() > 0.05 * oval.sum()
+        assert (small & full).sum() >= 0.9 * (small | full).sum(), (face.index, small.sum(), full.sum())
+        assert (_found(photo, face) & oval).sum() == small.sum()  # the swap's own pass is the smaller one
+    t1 = photos.load("t1")
+    for face in find_faces(t1):
+        if face.mesh is not None:
+            for side in (OCC_SIDE, PAN_SIDE):
+                assert not _found(t1, face, side).any(), (face.index, side)
+
+
+def test_pan_graph_rewritten_for_its_own_side_is_the_file():
+    """segmenters.nets.pan_graph_at(path, 512) answers the file's own numbers (only the sizes are rewritten), 320
+    runs and answers 320 px maps, a side that is not a multiple of 64 is refused."""
+    from core.assets import packaged_path
+    from core.models import onnx_session
+    from segmenters.nets import PAN, pan_graph_at
+
+    path = packaged_path(PAN)
+    x = np.random.default_rng(0).normal(size=(1, 3, 512, 512)).astype(np.float32)
+    own, same = onnx_session(path), onnx_session(pan_graph_at(path, 512))
+    name = own.get_inputs()[0].name
+    assert np.array_equal(own.run(None, {name: x})[0], same.run(None, {name: x})[0])
+    small = onnx_session(pan_graph_at(path, 320)).run(None, {name: x[:, :, :320, :320]})[0]
+    assert small.shape == (1, 3, 320, 320) and np.isfinite(small).all()
+    with pytest.raises(ValueError):
+        pan_graph_at(path, 300)
 
 
 def test_the_microphone_survives_the_swap(mic):
