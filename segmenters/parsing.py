@@ -360,7 +360,9 @@ def assemble(ctx: ParseContext) -> list[Segment]:
     union_parts = {lb: m for lb, m in parts_work.items() if SEP not in lb}
     # each mask refined on its own (people, scene classes, things, face features) goes to the assembly workers now
     # (``_refine_all``), while the people and the person parts (their refined maps, on the same workers) are put together
-    alone = [i for i, (label, _, _, _) in enumerate(out) if label != "background" and _refined_alone(label, scene_labels)]
+    alone = [
+        i for i, (label, _, _, _) in enumerate(out) if label != "background" and _refined_alone(label, scene_labels)
+    ]
     big_of = dict(zip(alone, _refine_all(ctx, [out[i][1] for i in alone]), strict=True))
     for i, (label, _, _, _) in enumerate(out):
         if label.startswith("person ") and SEP not in label and label not in scene_labels:
@@ -406,7 +408,9 @@ _assembly_lock = threading.Lock()
 def _refined_alone(label: str, scene_labels: set[str]) -> bool:
     """Whether ``assemble`` refines the mask of segment ``label`` on its own (``_to_full``): a scene class or thing, a
     person, a face feature; not the person parts (``_upscale_exclusive``, ``_split_by_person``) nor the background."""
-    return label in scene_labels or (label.startswith("person ") and SEP not in label) or _base(label) not in PERSON_PARTS
+    return (
+        label in scene_labels or (label.startswith("person ") and SEP not in label) or _base(label) not in PERSON_PARTS
+    )
 
 
 def _assembly_workers() -> Any:

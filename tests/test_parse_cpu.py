@@ -63,7 +63,6 @@ def test_centerface_session_does_not_spin():
     assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
-
 def _resize_by_slices(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """How segmenters/nets.py resized the ADE net's whole view onto the tiles' grid before ``resize_channels``."""
     import cv2
