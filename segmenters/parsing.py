@@ -537,13 +537,19 @@ def _upscale_exclusive(
         # as np.argmax), each map read on its own box only (0 elsewhere)
         best = np.zeros((y1 - y0, x1 - x0), np.float32)
         which = np.full((y1 - y0, x1 - x0), -1, np.int16)
-        # each map refined on the assembly workers (``_refine_all``; its guide statistics worked out already), in order
+        # each map refined on the assembly workers (``_refine_all``; its guide statistics worked out first), in order,
+        # ``ASSEMBLY_WORKERS`` ahead of the one taken here at most (a big photo's maps are not all kept at once)
+        maps: dict[int, Any] = {}
         if refine:
             refiner.warm()
-        maps = [_assembly_workers().submit(refiner.alpha_box, masks[lb]) for lb in labels] if refine else []
+            for j in range(min(len(labels), ASSEMBLY_WORKERS + 1)):
+                maps[j] = _assembly_workers().submit(refiner.alpha_box, masks[labels[j]])
         for k, lb in enumerate(labels):
             if refine:
-                (a0, a1, b0, b1), a = maps[k].result()
+                (a0, a1, b0, b1), a = maps.pop(k).result()
+                if k + ASSEMBLY_WORKERS + 1 < len(labels):
+                    nxt = labels[k + ASSEMBLY_WORKERS + 1]
+                    maps[k + ASSEMBLY_WORKERS + 1] = _assembly_workers().submit(refiner.alpha_box, masks[nxt])
             else:
                 a0, a1, b0, b1 = 0, height, 0, width
                 a = cv2.resize(masks[lb].astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
