@@ -523,10 +523,10 @@ def _with_tiles(
     for (gy, gx, ny, nx), job in zip(where, jobs, strict=True):
         acc[gy : gy + ny, gx : gx + nx] += job.result()
         count[gy : gy + ny, gx : gx + nx] += 1
-    tiled = acc / np.maximum(count, 1)
+    tiled = np.divide(acc, np.maximum(count, 1), out=acc)  # (in place: the same numbers, no new 15 MB maps)
     if views_of is not None and views is not None:
         views.append(tiled[..., views_of].copy())
-    up += weight * tiled
+    up += np.multiply(tiled, weight, out=tiled)
     return up
 
 

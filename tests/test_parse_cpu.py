@@ -192,3 +192,46 @@ def test_group_probabilities_equals_boolean_indexes(name):
         names, got = nets.group_probabilities(probs, groups, (512, 342))
         want_names, want = _group_probabilities_by_mask(probs, groups, (512, 342))
         assert names == want_names and np.array_equal(got, want)
+
+
+def _with_tiles_before(whole, plan, results, weight):
+    """segmenters/nets.py ``_with_tiles`` as it was before round 13 (4-channel slices, new arrays for each step)."""
+    (gh, gw), where, _ = plan
+    up = _resize_by_slices(whole, (gw, gh)) * np.float32(1.0 - weight)
+    acc = np.zeros((gh, gw, whole.shape[-1]), np.float32)
+    count = np.zeros((gh, gw, 1), np.float32)
+    for (gy, gx, ny, nx), r in zip(where, results, strict=True):
+        acc[gy : gy + ny, gx : gx + nx] += r
+        count[gy : gy + ny, gx : gx + nx] += 1
+    tiled = acc / np.maximum(count, 1)
+    return up + weight * tiled, tiled
+
+
+@pytest.mark.parametrize("photo_size", [(1225, 816), (816, 1226), (1333, 750)])
+def test_with_tiles_equals_before(photo_size):
+    """The tiles' mean averaged into the whole view (``nets._with_tiles``: ``resize_channels``, the division and the
+    weighting in place) on the tile plans of 1 MP photos, with random answers: bit for bit the former arithmetic, and
+    the person view too."""
+    from concurrent.futures import Future
+
+    from segmenters import nets
+
+    w, h = photo_size
+    rgb = np.zeros((h, w, 3), np.uint8)
+    s = nets.DEEPLAB_SIDE / max(w, h)
+    rw, rh = max(1, round(w * s)), max(1, round(h * s))
+    plan = nets._tile_plan(rgb, rw, rh)
+    assert plan is not None and len(plan[1]) >= 2
+    rng = np.random.default_rng(w)
+    whole = rng.random((nets._cells(rh), nets._cells(rw), 151), dtype=np.float32)
+    results = [rng.random((ny, nx, 151), dtype=np.float32) for _, _, ny, nx in plan[1]]
+    jobs = []
+    for r in results:
+        job: Future = Future()
+        job.set_result(r)
+        jobs.append(job)
+    views: list[np.ndarray] = []
+    got = nets._with_tiles(whole, plan, jobs, 1.0 / 3, nets.ADE_PERSON, views)
+    want, tiled = _with_tiles_before(whole, plan, results, 1.0 / 3)
+    assert np.array_equal(got, want)
+    assert len(views) == 1 and np.array_equal(views[0], tiled[..., nets.ADE_PERSON])
