@@ -441,6 +441,12 @@ class EdgeRefiner:
         alpha[~grown] = 0.0
         return (y0, y1, x0, x1), np.clip(alpha, 0.0, 1.0)
 
+    def warm(self) -> None:
+        """Work out the guide's statistics now (they are kept): before threads share the refiner, so that none of
+        them works them out again."""
+        if self.sub > 1:
+            self._guide_stats()
+
     def alpha(self, mask: np.ndarray) -> np.ndarray:
         """The refined alpha of work-size bool ``mask`` at the photo's size (float32)."""
         (y0, y1, x0, x1), a = self.alpha_box(mask)

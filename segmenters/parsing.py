@@ -356,26 +356,33 @@ def assemble(ctx: ParseContext) -> list[Segment]:
     everyone_big = np.zeros((h, w), bool)
     instances_big = np.zeros((h, w), bool)  # numbered things ("horse 2") stay disjoint after refinement too
     instances: dict[str, np.ndarray] = {}  # the people at full size (first in ``out``)
-    for label, mask, _, _ in out:
-        if label.startswith("person ") and SEP not in label and label not in scene_labels:
-            instances[label] = _to_full(ctx, mask) & ~everyone_big  # instances stay disjoint after refinement
-            everyone_big |= instances[label]
     parts_work = {lb: m for lb, m, _, _ in out if _base(lb) in PERSON_PARTS}
-    full = _upscale_exclusive({lb: m for lb, m in parts_work.items() if SEP not in lb}, w, h, _refiner(ctx))
+    union_parts = {lb: m for lb, m in parts_work.items() if SEP not in lb}
+    # each mask refined on its own (people, scene classes, things, face features) goes to the assembly workers now
+    # (``_refine_all``), while the people and the person parts (their refined maps, on the same workers) are put together
+    alone = [
+        i for i, (label, _, _, _) in enumerate(out) if label != "background" and _refined_alone(label, scene_labels)
+    ]
+    big_of = dict(zip(alone, _refine_all(ctx, [out[i][1] for i in alone]), strict=True))
+    for i, (label, _, _, _) in enumerate(out):
+        if label.startswith("person ") and SEP not in label and label not in scene_labels:
+            instances[label] = big_of[i].result() & ~everyone_big  # instances stay disjoint after refinement
+            everyone_big |= instances[label]
+    full = _upscale_exclusive(union_parts, w, h, _refiner(ctx))
     full.update(_split_by_person({lb: m for lb, m in parts_work.items() if SEP in lb}, full, instances, w, h))
     segments = []
     for i, (label, mask, source, score) in enumerate(out, start=1):
         if label == "background":  # the exact complement of the people, at full size
             big = ~everyone_big
         elif label in scene_labels:
-            big = _to_full(ctx, mask) & ~everyone_big
+            big = big_of[i - 1].result() & ~everyone_big
             if label.rsplit(" ", 1)[-1].isdigit():
                 big &= ~instances_big
                 instances_big |= big
         elif label in instances:
             big = instances[label]
         else:
-            big = full[label] if label in full else _to_full(ctx, mask)
+            big = full[label] if label in full else big_of[i - 1].result() if i - 1 in big_of else _to_full(ctx, mask)
         segments.append(Segment(id=i, label=label, mask=big, source=source, score=score))
     for hook in ASSEMBLY_HOOKS:  # e.g. segmenters/matte.py: soft edges of the people and hair the matte drew
         hook(ctx, segments, everyone_big)
@@ -391,6 +398,42 @@ def _to_full(ctx: ParseContext, mask: np.ndarray) -> np.ndarray:
     if w / mask.shape[1] < 1.5:  # hardly upscaled: no visible staircase, not worth the time
         return cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR).astype(bool)
     return _refiner(ctx).mask(mask)
+
+
+ASSEMBLY_WORKERS = 2  # threads that refine the masks of one parse's assembly side by side (``_refine_all``)
+_assembly_pool: Any = None
+_assembly_lock = threading.Lock()
+
+
+def _refined_alone(label: str, scene_labels: set[str]) -> bool:
+    """Whether ``assemble`` refines the mask of segment ``label`` on its own (``_to_full``): a scene class or thing, a
+    person, a face feature; not the person parts (``_upscale_exclusive``, ``_split_by_person``) nor the background."""
+    return (
+        label in scene_labels or (label.startswith("person ") and SEP not in label) or _base(label) not in PERSON_PARTS
+    )
+
+
+def _assembly_workers() -> Any:
+    """The process's assembly workers (a ``ThreadPoolExecutor`` of ``ASSEMBLY_WORKERS`` threads): each job refines one
+    mask and waits for nothing."""
+    global _assembly_pool
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _assembly_lock:
+        if _assembly_pool is None:
+            _assembly_pool = ThreadPoolExecutor(ASSEMBLY_WORKERS, thread_name_prefix="parse-assemble")
+        return _assembly_pool
+
+
+def _refine_all(ctx: ParseContext, masks: list[np.ndarray]) -> list[Any]:
+    """``_to_full(ctx, mask)`` of each of ``masks`` (work size) handed to the assembly workers, in order: their futures.
+    The refinements share nothing but the photo's ``EdgeRefiner``, whose guide statistics are worked out here first;
+    each answer is the one ``_to_full`` gives on one thread (cv2 and numpy let go of the GIL, so a parse's assembly,
+    the last thing it does and on one thread before, takes both cores: issue 11, 1 MP under 1.5 s)."""
+    if masks and ctx.photo.width / ctx.shape[1] >= 1.5:  # (``_to_full`` refines them: see there)
+        _refiner(ctx).warm()
+    workers = _assembly_workers()
+    return [workers.submit(_to_full, ctx, m) for m in masks]
 
 
 def _refiner(ctx: ParseContext) -> Any:
@@ -494,9 +537,19 @@ def _upscale_exclusive(
         # as np.argmax), each map read on its own box only (0 elsewhere)
         best = np.zeros((y1 - y0, x1 - x0), np.float32)
         which = np.full((y1 - y0, x1 - x0), -1, np.int16)
+        # each map refined on the assembly workers (``_refine_all``; its guide statistics worked out first), in order,
+        # ``ASSEMBLY_WORKERS`` ahead of the one taken here at most (a big photo's maps are not all kept at once)
+        maps: dict[int, Any] = {}
+        if refine:
+            refiner.warm()
+            for j in range(min(len(labels), ASSEMBLY_WORKERS + 1)):
+                maps[j] = _assembly_workers().submit(refiner.alpha_box, masks[labels[j]])
         for k, lb in enumerate(labels):
             if refine:
-                (a0, a1, b0, b1), a = refiner.alpha_box(masks[lb])
+                (a0, a1, b0, b1), a = maps.pop(k).result()
+                if k + ASSEMBLY_WORKERS + 1 < len(labels):
+                    nxt = labels[k + ASSEMBLY_WORKERS + 1]
+                    maps[k + ASSEMBLY_WORKERS + 1] = _assembly_workers().submit(refiner.alpha_box, masks[nxt])
             else:
                 a0, a1, b0, b1 = 0, height, 0, width
                 a = cv2.resize(masks[lb].astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)

