@@ -290,8 +290,8 @@ def test_outline_first_goes_the_way_to_the_target(astronaut):
 
 
 def test_the_other_outline_is_skipped_once_the_first_passes(t1):
-    """t1 #5 (103 px): the broader outline goes first and takes it past VERIFY_MARGIN (0.764 since round 12's skin
-    colour after the tint, faces/blend.py SKIN_CHROMA): the narrower one is not tried (5 tries: one brows weight,
+    """t1 #5 (103 px): the broader outline goes first and takes it past VERIFY_MARGIN (0.766 with round 13's skin
+    colour step, faces/blend.py _skin_colour): the narrower one is not tried (5 tries: one brows weight,
     BROWS_ENOUGH). (Round 11 held this on
     t1 #1, whose narrower outline now reaches 0.750 and no longer passes on its own.) t1 #3, whose guess is wrong (the
     narrower first, 0.710), still tries the broader (0.755, kept)."""
