@@ -426,18 +426,10 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
         best[_sea_below_level_line(ctx.work, best == ks, MIN_FRACTION * h * w)] = kw
     if "water" in names and WATER_SURE:
         kw = names.index("water")
-        loose = _unsure_pieces(best == kw, probs[..., kw], WATER_SURE)
-        if loose.any():
-            others = probs.copy()
-            others[..., kw] = -1.0
-            best[loose] = np.argmax(others[loose], axis=-1)
+        _to_next_best(best, probs, _unsure_pieces(best == kw, probs[..., kw], WATER_SURE), kw)
     if "water" in names and "sky" in names and SKY_AROUND:
         kw, ks = names.index("water"), names.index("sky")
-        loose = _sky_around(best == kw, best == ks)
-        if loose.any():
-            others = probs.copy()
-            others[..., kw] = -1.0
-            best[loose] = np.argmax(others[loose], axis=-1)
+        _to_next_best(best, probs, _sky_around(best == kw, best == ks), kw)
     if "grass" in names and "road" in names:
         bare = sum((probs[..., names.index(n)] for n in PATH_GROUND if n in names), np.zeros(ctx.shape, np.float32))
         best[_paths_through_vegetation(ctx.work, best == names.index("grass"), bare)] = names.index("road")
@@ -470,6 +462,14 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
         if m.sum() >= MIN_FRACTION * area:
             masks[target] = m
     return ParseOutput(parts=[Part(lb, m, NET_SOURCE) for lb, m in masks.items()], data=masks, source=NET_SOURCE)
+
+
+def _to_next_best(best: np.ndarray, probs: np.ndarray, where: np.ndarray, k: int) -> None:
+    """``best`` (class index per pixel) at ``where`` (bool) set, in place, to the most probable class but ``k``."""
+    if where.any():
+        others = probs[where]
+        others[:, k] = -1.0
+        best[where] = np.argmax(others, axis=-1)
 
 
 def _blobs_not_mostly(mask: np.ndarray, other: np.ndarray, share: float) -> np.ndarray:
