@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-from common import ROOT, face_photo  # after the thread count; it puts the project on sys.path
+from common import ROOT, face_photo, patched  # after the thread count; it puts the project on sys.path
 
 
 def main() -> None:
@@ -48,16 +48,10 @@ def main() -> None:
     rows: dict[str, dict] = {}
 
     def run(img: np.ndarray, face: int, params: dict, **consts: float) -> dict:
-        saved = {k: getattr(anonymize, k) for k in consts}
-        for k, v in consts.items():
-            setattr(anonymize, k, v)
-        try:
+        with patched(anonymize, **consts):
             ed = anonymize.AnonymizeEditor()
             ed.apply(img, None, {"method": "swap", "faces": str(face), **params}, seed=0)
             return ed.last_report[0]
-        finally:
-            for k, v in saved.items():
-                setattr(anonymize, k, v)
 
     for name in args.photos.split(","):
         img = face_photo(name)

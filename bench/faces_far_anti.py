@@ -37,7 +37,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-from common import ROOT, face_photo  # after the thread count; it puts the project on sys.path
+from common import ROOT, face_photo, patched  # after the thread count; it puts the project on sys.path
 
 VARIANTS = {  # name -> (G: "mean" | "far" (no reflection) | "ranked0" | "dlibfar", k, smooth px, clip)
     "mean_anti": ("mean", 1.0, None, None),
@@ -79,18 +79,16 @@ def main() -> None:
     plain_anti = gallery.anti_target
 
     def far_anti(pixels, face, g, k, unknown):  # anti_target with g in place of the mean face
-        saved = gallery.mean_face, gallery.brow_strands
-        gallery.mean_face = lambda: (g.image.astype(np.float32), np.asarray(g.face.mesh, np.float32), g.tris)
-        gallery.brow_strands = lambda: np.zeros(g.image.shape[:2], np.float32)
-        try:
+        with patched(
+            gallery,
+            mean_face=lambda: (g.image.astype(np.float32), np.asarray(g.face.mesh, np.float32), g.tris),
+            brow_strands=lambda: np.zeros(g.image.shape[:2], np.float32),
+        ):
             return plain_anti(pixels, face, k, None, unknown)
-        finally:
-            gallery.mean_face, gallery.brow_strands = saved
 
     def run(img, face, variant, dlib_far, every_try=False):
         choice, k, smooth, clip = VARIANTS[variant]
-        saved_g = {a: getattr(gallery, a) for a in ("ANTI_SMOOTH", "ANTI_CLIP")}
-        gallery.ANTI_SMOOTH, gallery.ANTI_CLIP = smooth or gallery.ANTI_SMOOTH, clip or gallery.ANTI_CLIP
+        anti = {"ANTI_SMOOTH": smooth or gallery.ANTI_SMOOTH, "ANTI_CLIP": clip or gallery.ANTI_CLIP}
         made: dict = {}
 
         def wrapper(pixels, fc, strength, detail, unknown):
@@ -107,16 +105,10 @@ def main() -> None:
             tex = "far" if choice == "far" else "anti"
             consts["_candidates"] = lambda: [anonymize.Candidate(tex)]
             consts["FAR_NEAR"] = 0.0  # the farthest gallery face is tried even where the editor skips it
-        saved = {a: getattr(anonymize, a) for a in consts}
-        for a, v in consts.items():
-            setattr(anonymize, a, v)
-        try:
+        with patched(gallery, **anti), patched(anonymize, **consts):
             ed = anonymize.AnonymizeEditor()
             out = ed.apply(img, None, {"method": "swap", "faces": str(face.index)}, seed=0)
             return out, ed.last_report[0], made.get("t")
-        finally:
-            for a, v in {**saved, **saved_g}.items():
-                setattr(anonymize if a in saved else gallery, a, v)
 
     wanted = set(args.faces.split(",")) if args.faces else None
     full = set(args.full.split(",")) if args.full else set()

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-from common import ROOT, face_photo  # after the thread count; it puts the project on sys.path
+from common import ROOT, face_photo, patched  # after the thread count; it puts the project on sys.path
 
 DEFAULT_FACES = "t1#2,group#3,t1#4,astronaut#0"
 OUTLINE_GAINS = (1.5, 2.0)
@@ -56,16 +56,10 @@ def editor_best(img: Any, face: Any, **consts: Any) -> tuple[Any, dict]:
     from editors import anonymize
 
     consts = {"VERIFY_MARGIN": -1.0, "SEEK_MARGIN": 2.0, "HOPELESS_GAP": 1.0, "MOVES_GAP": 1.0, **consts}
-    saved = {k: getattr(anonymize, k) for k in consts}
-    for k, v in consts.items():
-        setattr(anonymize, k, v)
-    try:
+    with patched(anonymize, **consts):
         ed = anonymize.AnonymizeEditor()
         out = ed.apply(img, None, {"method": "swap", "faces": str(face.index)}, seed=0)
         return out, ed.last_report[0]
-    finally:
-        for k, v in saved.items():
-            setattr(anonymize, k, v)
 
 
 class Dlib:

@@ -525,23 +525,14 @@ def test_close_ups_lose_their_false_water_and_hard_true_water_stays(nets_here, m
     calls their blurred background or blue paint water, 10-17 % of the photo) are offered no water; the true water
     with the most wall / floor / ceiling around it (kde_bythewater's deck, mate_aqua's water filling the frame,
     0.038-0.043) keeps all of it."""
-    from core.models import ModelManager
-    from core.types import Photo
-    from segmenters.parsing import ParseContext
-    from tests import photos
-
-    manager = ModelManager(online=False)
     for name, true_water in (
         ("mate_garden", False),
         ("freespace_brushes", False),
         ("kde_bythewater", True),
         ("mate_aqua", True),
     ):
-        ctx = ParseContext(Photo(photos.load(name)), manager, {})
-        gated = scene.parse_net(ctx).data.get("water", np.zeros(ctx.shape, bool))
-        monkeypatch.setattr(scene, "ROOM_WATER", 1.1)
-        whole = scene.parse_net(ctx).data["water"]  # the same net answer (kept in ctx.cache), no gate
-        monkeypatch.undo()
+        masks, whole = _water_with_and_without(monkeypatch, name, "ROOM_WATER", 1.1)  # 1.1: no photo is a room
+        gated = masks.get("water", np.zeros_like(whole))
         if true_water:
             assert np.array_equal(gated, whole), name
         else:
@@ -576,12 +567,6 @@ def test_a_patch_of_blue_sky_is_not_water_and_true_water_under_the_sky_stays(net
     the lower edge water, and the rules grow it to a fifth of the photo) is offered no water, the patch going to the
     sky; the true water that meets the sky (a sea line, a lake mirroring the sky, the sea the net calls sky) keeps
     all of it."""
-    from core.models import ModelManager
-    from core.types import Photo
-    from segmenters.parsing import ParseContext
-    from tests import photos
-
-    manager = ModelManager(online=False)
     for name, true_water in (
         ("kde_kite", False),
         ("kde_darkesthour", True),
@@ -590,14 +575,25 @@ def test_a_patch_of_blue_sky_is_not_water_and_true_water_under_the_sky_stays(net
         ("mate_dune", True),
         ("china", True),
     ):
-        ctx = ParseContext(Photo(photos.load(name)), manager, {})
-        out = scene.parse_net(ctx).data
-        gated = out.get("water", np.zeros(ctx.shape, bool))
-        monkeypatch.setattr(scene, "SKY_AROUND", 0.0)
-        whole = scene.parse_net(ctx).data["water"]  # the same net answer (kept in ctx.cache), rule off
-        monkeypatch.undo()
+        out, whole = _water_with_and_without(monkeypatch, name, "SKY_AROUND", 0.0)
+        gated = out.get("water", np.zeros_like(whole))
         if true_water:
             assert np.array_equal(gated, whole), name
         else:
             assert whole.mean() > 0.1 and not gated.any(), (name, whole.mean(), gated.mean())
             assert out["sky"].mean() > 0.9, out["sky"].mean()
+
+
+def _water_with_and_without(monkeypatch, name: str, rule: str, off: float) -> tuple[dict, np.ndarray]:
+    """The offline scene parse of the real photo ``name`` (its masks) and its water with ``scene.<rule>`` set to
+    ``off``, from the same net answer (kept in the parse context's cache)."""
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.parsing import ParseContext
+    from tests import photos
+
+    ctx = ParseContext(Photo(photos.load(name)), ModelManager(online=False), {})
+    masks = scene.parse_net(ctx).data
+    with monkeypatch.context() as m:
+        m.setattr(scene, rule, off)
+        return masks, scene.parse_net(ctx).data["water"]
