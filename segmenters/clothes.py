@@ -51,6 +51,7 @@ FACE_SOURCE = "face-mesh (offline)"
 HAT_SOURCE = "hair net + face mesh (offline, approximate)"
 HAIR_CROP = 3.2  # side of the head-and-shoulders crop the hair net sees, in face sizes
 PAN_HEAD_CROP = 2.0  # side of the tighter head crop PAN sees for hair, in face sizes
+PAN_HEAD_TIGHT = 1.4  # ... and of a second, tighter still, about the head alone (0 = none; pan_head_hair)
 HAT_PAN_SUPPORT = 0.1  # a hair-net region where PAN's mean hair is below this is a hat, not hair
 HAIR_SURE = 0.95  # where the MediaPipe hair net is this sure, PAN's clothes do not veto its hair ...
 FRINGE_ABOVE = 0.6  # ... and it takes the face mesh's oval above this height (face heights over the chin)
@@ -518,10 +519,32 @@ def pan_head_hair(ctx: ParseContext, faces: list) -> list[np.ndarray]:
     work size. PAN sees light and grey hair that the MediaPipe net misses, but only when the head fills its
     input: on a person-sized crop thin grey strands beside the face vanish. Several heads share one PAN
     pass: a 2x2 mosaic of 256 px crops for up to four, 3x3 of 170 px beyond (t1's six heads: one pass, hair
-    IoU 0.744 vs 0.743 with two 2x2 passes), so a group costs about one pass, not one per face."""
+    IoU 0.744 vs 0.743 with two 2x2 passes), so a group costs about one pass, not one per face.
+
+    Each head is seen a second time on a crop ``PAN_HEAD_TIGHT`` face sizes wide (about the head alone), in a pass
+    (or mosaic) of its own, and each pixel takes the larger of the two answers. Round 14 (h14hair): grey hair is
+    lost because both nets call it something else (Grace Hopper's labelled hair beside her cap: the MediaPipe net's
+    median probability 0.04, PAN's hair 0.01, PAN's skin 1.0: PAN takes grey hair for skin), and PAN's hair there
+    grows as the head fills more of its input (share of her labelled hair over 0.5: 0.09 on a 3.2 face sizes
+    crop, 0.25 on 2.0, 0.36 on 1.6). The tighter view alone loses long hair that runs out of it (a 1.5 crop in
+    place of 2.0: messi5 0.865 -> 0.702, basketball1 0.697 -> 0.078), hence both. Measured on the portrait sets
+    (bench/parse_quality.py --hair-only): grace_hopper 0.206 -> 0.270, t1~grey 0.670 -> 0.676, t1~white 0.481 ->
+    0.490, the 14 other heads within 0.001. In a mosaic of two the tighter view lost its gain (256 px tiles:
+    grace_hopper 0.204), so it costs one more PAN pass (one per nine heads in a group)."""
+    wide = [head_crop(ctx, f, PAN_HEAD_CROP) for f in faces]
+    out = _pan_heads(wide)
+    if PAN_HEAD_TIGHT:
+        tight = [head_crop(ctx, f, PAN_HEAD_TIGHT) for f in faces]
+        for m, (_, wb), (_, tb), tm in zip(out, wide, tight, _pan_heads(tight)):
+            _paste_max(m, tm, (tb[0] - wb[0], tb[1] - wb[1], tb[2] - wb[0], tb[3] - wb[1]))
+    return out
+
+
+def _pan_heads(crops: list) -> list[np.ndarray]:
+    """PAN's hair probability for each (crop, box) of ``crops`` at its box's size: one pass for one crop, mosaics
+    of several (:func:`pan_head_hair`)."""
     from segmenters.nets import pan_probabilities
 
-    crops = [head_crop(ctx, f, PAN_HEAD_CROP) for f in faces]
     out: list[np.ndarray] = []
     if len(crops) == 1:
         crop, box = crops[0]

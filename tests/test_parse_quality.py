@@ -275,7 +275,9 @@ def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
 # t1 0.76 -> 0.747.
 # Round 12 (h12hair): unchanged (astronaut 0.836, t1 0.747, messi5 0.865, grace_hopper 0.206); the floors are raised
 # to those figures less 0.02 (grace_hopper's kept) so that a loss of more than that on any portrait fails.
-PORTRAIT_HAIR = {"astronaut": 0.81, "t1": 0.73, "messi5": 0.84, "grace_hopper": 0.19}
+# Round 14 (h14hair): PAN also sees each head on a tighter crop (segmenters/clothes.py pan_head_hair): grace_hopper
+# 0.206 -> 0.270 (the others within 0.001); her floor is raised to 0.25.
+PORTRAIT_HAIR = {"astronaut": 0.81, "t1": 0.73, "messi5": 0.84, "grace_hopper": 0.25}
 
 
 def test_hair_on_the_portraits():
