@@ -141,6 +141,22 @@ ROOM_GATED = ("water", "sky", "mountain", "sand")
 #   0.49) and a lawn under a photographer's feet reach it.
 ROOM_PLANTS = ("plant",)
 GRASS_LOW = 0.05
+# a far shore in silhouette is trees (issue 11 round 14): across a lake at dusk, at night or against the light, the
+# treeline on the far shore is a thin band the ADE net never calls tree (it has under 0.02 tree probability there on
+# a blurred shore and calls it sky, sea, mountain or land, the classes a dark band at the horizon looks like, so no
+# gate removed it: the net has no tree to give). The shore lies on the water's surface line (the median row of the
+# water's upper edge), and a treeline there is much darker than both the sky and the water beside it, a silhouette:
+# the pixels within ``SHORE_ZONE`` of the height above that line (and ``SHORE_BELOW`` rows under it) at least
+# ``SHORE_DARK`` (CIE L) darker than the median of the sky above the line and of the water below it (each within
+# ``SHORE_ZONE``), connected to the line, among those the net calls one of ``SHORE_FROM`` or no Facet label, are
+# tree. A distant hill or a bare far shore is lit, or lightened by the haze in front of it (aerial perspective), and
+# is no more than about 16 L darker than the sky by it (lomiri_bridge's far hills); grass, road, buildings and
+# the net's own trees keep their labels. Needs both sky and water (``MIN_SKY``, ``MIN_FRACTION``) and an outdoor photo.
+SHORE_ZONE = 0.1
+SHORE_BELOW = 2
+SHORE_DARK = 20.0
+SHORE_SPREAD = 10.0
+SHORE_FROM = ("sky", "water", "mountain", "ground")
 # hysteresis (offline net): pixels where a label has at least this probability join it when connected to where it
 # wins outright. Water's ripples, foam and glare split its evidence (the net calls them grass, sand or sky), so
 # much of a lake or the sea wins nowhere though the net still gives it 0.2-0.5 there (chosen on the labelled
@@ -445,6 +461,11 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
         best[road] = kr
     area = h * w
     room = room_share(ade_answer(ctx)["probs"])
+    if "tree" in names and "sky" in names and "water" in names and SHORE_DARK and room < ROOM_WATER:
+        flip = np.isin(best, [names.index(n) for n in SHORE_FROM if n in names] + [len(names)])
+        shore = _far_shore(ctx.work, best == names.index("sky"), best == names.index("water"), flip)
+        if shore.sum() >= MIN_FRACTION * area:  # (a smaller one would be dropped as tree: it keeps the net's label)
+            best[shore] = names.index("tree")
     masks: dict[str, np.ndarray] = {}
     for k, target in enumerate(names):
         if target in ROOM_GATED and room >= ROOM_WATER:
@@ -650,6 +671,33 @@ def _sea_below_level_line(rgb: np.ndarray, sky: np.ndarray, min_area: float) -> 
     if float(lab[..., 0][below].mean()) >= float(lab[..., 0][above].mean()):
         return none
     return below
+
+
+def _far_shore(rgb: np.ndarray, sky: np.ndarray, water: np.ndarray, flip: np.ndarray) -> np.ndarray:
+    """The far shore's silhouette (``SHORE_DARK``): the pixels of ``flip`` within ``SHORE_ZONE`` of the height above
+    the water's surface line (the median row of the upper edge of ``water``, bool masks the size of ``rgb``) and
+    ``SHORE_BELOW`` rows under it, darker by ``SHORE_DARK`` than the sky above the line and the water below it,
+    connected to the line; none without ``MIN_SKY`` of sky and ``MIN_FRACTION`` of water, or with none of either by
+    the line."""
+    h, w = sky.shape
+    none = np.zeros_like(sky)
+    if sky.mean() < MIN_SKY or water.mean() < MIN_FRACTION:
+        return none
+    cols = water.any(axis=0)
+    line = int(np.median(np.argmax(water[:, cols], axis=0)))
+    zone = max(2, int(round(SHORE_ZONE * h)))
+    rows = np.arange(h)[:, None]
+    above, below = (rows >= line - zone) & (rows < line), (rows >= line) & (rows < line + zone)
+    if not (sky & above).any() or not (water & below).any():
+        return none
+    light = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) * (100 / 255)  # CIE L 0..100
+    ref = min(float(np.median(light[sky & above])), float(np.median(light[water & below])))
+    dark = (light < ref - SHORE_DARK) & flip & (rows >= line - zone) & (rows <= line + SHORE_BELOW)
+    start = np.zeros_like(sky)
+    start[max(0, line - SHORE_BELOW) : line + SHORE_BELOW + 1] = True
+    if SHORE_SPREAD and (dark & start).any():
+        dark &= light <= float(np.median(light[dark & start])) + SHORE_SPREAD
+    return _touching(dark, start)
 
 
 def _road_verges(road: np.ndarray, flat: np.ndarray) -> np.ndarray:
