@@ -679,6 +679,7 @@ def test_far_shores_in_silhouette_are_trees_and_lit_far_hills_stay_mountains(net
             for k, v in labelset.masks(labelset.load(name)).items()
         }
         assert "tree" not in before, name
-        assert labelset.iou(truth["tree"], masks["tree"]) >= tree_floor, (name, labelset.iou(truth["tree"], masks["tree"]))
+        found = labelset.iou(truth["tree"], masks["tree"])
+        assert found >= tree_floor, (name, found)
         if mountain_floor is not None:
             assert labelset.iou(truth["mountain"], masks["mountain"]) >= mountain_floor, name
