@@ -474,13 +474,16 @@ def test_a_brown_deck_a_path_in_the_distance_a_green_band_and_an_unsure_net_are_
 def test_unsure_false_offers_go_and_hard_true_water_stays(nets_here, monkeypatch):
     """LABEL_SURE on real photos: kde_bythewater's treeline (the net half calls it mountain, median 0.26-0.34 over
     its blobs) is no longer offered as mountain over 1 % of the photo, and the true water the net is least sure of
-    (a lake under fog, a river behind a beach, the sea the net calls sky; medians 0.50-0.59) keeps all but specks."""
+    (a lake under fog, a river behind a beach, the sea the net calls sky; medians 0.50-0.59) keeps all but specks.
+    SHORE_DARK is off: since round 14 it makes the darkest part of that treeline tree, and the ungated mountain left
+    (0.7 % of the photo) no longer shows what LABEL_SURE drops."""
     from core.models import ModelManager
     from core.types import Photo
     from segmenters.parsing import ParseContext
     from tests import photos
 
     manager = ModelManager(online=False)
+    monkeypatch.setattr(scene, "SHORE_DARK", 0.0)
     for name, label, most in (
         ("kde_bythewater", "mountain", 0.01),
         ("kde_bythewater", "water", None),
@@ -490,9 +493,9 @@ def test_unsure_false_offers_go_and_hard_true_water_stays(nets_here, monkeypatch
     ):
         ctx = ParseContext(Photo(photos.load(name)), manager, {})
         gated = scene.parse_net(ctx).data.get(label, np.zeros(ctx.shape, bool))
-        monkeypatch.setattr(scene, "LABEL_SURE", 0.0)
-        whole = scene.parse_net(ctx).data[label]  # the same net answer (kept in ctx.cache), no gate
-        monkeypatch.undo()
+        with monkeypatch.context() as m:
+            m.setattr(scene, "LABEL_SURE", 0.0)
+            whole = scene.parse_net(ctx).data[label]  # the same net answer (kept in ctx.cache), no gate
         if most is not None:
             assert whole.mean() > most and gated.mean() < most, (name, label, whole.mean(), gated.mean())
         else:
@@ -597,3 +600,89 @@ def _water_with_and_without(monkeypatch, name: str, rule: str, off: float) -> tu
     with monkeypatch.context() as m:
         m.setattr(scene, rule, off)
         return masks, scene.parse_net(ctx).data["water"]
+
+
+def _shore_photo(band_grey: int, band_rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """A 100 x 200 photo: a grey sky (180) over grey water (150) from row 50, with a band of ``band_grey`` at
+    ``band_rows``; and a probability grid where the net calls rows 0-49 sky, the band mountain and the rest sea."""
+    rgb = np.full((100, 200, 3), 180, np.uint8)
+    rgb[50:] = 150
+    rgb[band_rows] = band_grey
+    p = np.zeros((100, 200, len(nets.ADE_CLASSES) + 1), np.float32)
+    p[:50, :, nets.ADE_CLASSES.index("sky") + 1] = 0.95
+    p[50:, :, nets.ADE_CLASSES.index("sea") + 1] = 0.95
+    p[band_rows] = 0.0
+    p[band_rows, :, nets.ADE_CLASSES.index("mountain") + 1] = 0.6
+    return rgb, p
+
+
+@pytest.mark.parametrize(
+    ("band_grey", "band_rows", "trees"),
+    [
+        (40, slice(44, 50), True),  # a dark band on the water's surface line: the far shore's trees
+        (125, slice(44, 50), False),  # a lit far shore, about 10 L darker than the water: a hill or bare land
+        (40, slice(10, 16), False),  # a dark band high in the sky (a cloud), away from the surface line
+    ],
+)
+def test_a_dark_band_on_the_waters_surface_line_is_the_far_shores_trees(band_grey, band_rows, trees, monkeypatch):
+    """SHORE_DARK: the pixels the net calls mountain (or sky, water, land) on the water's surface line, much darker
+    than both the sky and the water beside them, are tree; a band only a little darker, or one away from the line,
+    is not."""
+    from types import SimpleNamespace
+
+    rgb, p = _shore_photo(band_grey, band_rows)
+    labels = p.argmax(-1).astype(np.int32)
+    monkeypatch.setattr("segmenters.nets.ade_answer", lambda c: {"probs": p, "labels": labels})
+    ctx = SimpleNamespace(shape=rgb.shape[:2], cache={}, work=rgb)
+    masks = scene.parse_net(ctx).data
+    band = np.zeros(rgb.shape[:2], bool)
+    band[band_rows] = True
+    if trees:
+        assert np.array_equal(masks["tree"], band)
+        assert "mountain" not in masks
+    else:
+        assert "tree" not in masks and np.array_equal(masks["mountain"], band)
+    monkeypatch.setattr(scene, "SHORE_DARK", 0.0)
+    assert "tree" not in scene.parse_net(ctx).data
+
+
+def test_far_shores_in_silhouette_are_trees_and_lit_far_hills_stay_mountains(nets_here, monkeypatch):
+    """SHORE_DARK on real photos: the treelines across the water at dusk (kde_eveningglow, the net calls it
+    mountain) and behind a blurred deck (kde_bythewater, the net calls it sky) are offered as tree, to an IoU with
+    the hand-drawn trees of at least 0.55 and 0.25 (0.66 and 0.33 when written; none without the rule), and
+    eveningglow's mountains above the treeline keep a mountain IoU of at least 0.25 (0.20 before, 0.28 after);
+    lomiri_bridge's lit far hills across the water and the night sea of lomiri_infinitesea (presence dev set) get no
+    tree."""
+    import cv2
+
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.parsing import ParseContext
+    from tests import labelset, photos
+
+    manager = ModelManager(online=False)
+    for name, tree_floor, mountain_floor in (
+        ("kde_eveningglow", 0.55, 0.25),
+        ("kde_bythewater", 0.25, None),
+        ("lomiri_bridge", None, None),
+        ("lomiri_infinitesea", None, None),
+    ):
+        ctx = ParseContext(Photo(photos.load(name)), manager, {})
+        h, w = ctx.shape
+        masks = scene.parse_net(ctx).data
+        with monkeypatch.context() as m:
+            m.setattr(scene, "SHORE_DARK", 0.0)
+            before = scene.parse_net(ctx).data  # the same net answer (kept in ctx.cache), no rule
+        if tree_floor is None:
+            assert "tree" not in masks, (name, masks["tree"].mean())
+            assert all(np.array_equal(masks[k], before[k]) for k in before), name
+            continue
+        truth = {
+            k: cv2.resize(v.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+            for k, v in labelset.masks(labelset.load(name)).items()
+        }
+        assert "tree" not in before, name
+        found = labelset.iou(truth["tree"], masks["tree"])
+        assert found >= tree_floor, (name, found)
+        if mountain_floor is not None:
+            assert labelset.iou(truth["mountain"], masks["mountain"]) >= mountain_floor, name
