@@ -80,7 +80,15 @@ from editors.base import (
 from editors.registry import EDITORS
 from faces import attributes, eyes, geometry, measures
 from core.memo import digest
-from faces.blend import alpha_paste, finish, full_swap, mesh_swap, strong_blur, swap_geometry
+from faces.blend import (
+    alpha_paste,
+    finish,
+    full_swap,
+    mesh_swap,
+    strong_blur,
+    swap_geometry,
+    swap_grain_blocks,
+)
 from faces.detect import selected_faces
 from faces.gallery import ANTI_STRENGTH, Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, mesh_for
@@ -665,15 +673,62 @@ def _warp_head(
     key = digest(moved, out[y0:y1, x0:x1])
     entry = memo.get("head", (None,))  # (read once: a try run beside this one may put its own head there)
     if entry[0] != key:
-        (photo, warped), (wx0, wy0, wx1, wy1) = geometry.warp_around(
-            [clean, out], face.mesh, moved, face_mask(out.shape, face), reach, others
-        )
-        entry = (key, photo, np.ascontiguousarray(warped[wy0:wy1, wx0:wx1]), (wx0, wy0, wx1, wy1))
-        photo.flags.writeable = False
+        early = ("head ahead", key)  # (_warm_head: made on the ahead thread)
+        entry = memo[early] if early in memo else _head_entry(key, out, clean, face, moved, reach, others)
         memo["head"] = entry
     _, photo, warped, (wx0, wy0, wx1, wy1) = entry
     out[wy0:wy1, wx0:wx1] = warped
     return photo
+
+
+def _head_entry(
+    key: bytes, out: np.ndarray, clean: np.ndarray, face: Face, moved: np.ndarray, reach: float, others: Any
+) -> tuple:
+    """:func:`_warp_head`'s memo entry: (``key``, ``clean`` warped, ``out`` warped in the box that changed, that box)."""
+    (photo, warped), (wx0, wy0, wx1, wy1) = geometry.warp_around(
+        [clean, out], face.mesh, moved, face_mask(out.shape, face), reach, others
+    )
+    photo.flags.writeable = False
+    return key, photo, np.ascontiguousarray(warped[wy0:wy1, wx0:wx1]), (wx0, wy0, wx1, wy1)
+
+
+def _warm_head(
+    memo: dict,
+    out: np.ndarray,
+    before: np.ndarray,
+    box: tuple[int, int, int, int],
+    clean: np.ndarray,
+    face: Face,
+    moved: np.ndarray,
+    reach: float,
+    others: Any,
+) -> Future | None:
+    """A try's new outline (:func:`_warp_head`) made on the ahead thread, from a copy of ``out`` as the try will find
+    it (``before`` in ``box``; a face with nothing in front of it: no try writes outside ``box``), filed in ``memo``
+    where _warp_head looks for it; then the grain blocks around the moved face in that warped photo
+    (faces.blend.swap_grain_blocks). Returns the job (its result: the thread's CPU seconds), None when filed already."""
+    x0, y0, x1, y1 = box
+    key = digest(moved, before)
+    fut: Future = Future()
+    if memo.setdefault(("head ahead", key), fut) is not fut:
+        return None
+    snap = out.copy()
+    snap[y0:y1, x0:x1] = before
+
+    def job() -> float:
+        c0 = time.thread_time()
+        try:
+            entry = _head_entry(key, snap, clean, face, moved, reach, others)
+        except BaseException as exc:  # (raised where the try reads it)
+            fut.set_exception(exc)
+            return time.thread_time() - c0
+        fut.set_result(entry)
+        for k, make in swap_grain_blocks(entry[1], replace(face, mesh=moved)):
+            if k not in memo:
+                memo.setdefault(k, _read_only(make()))
+        return time.thread_time() - c0
+
+    return _AHEAD_POOL.submit(job)
 
 
 OCCLUDERS = True  # what lies in front of a face (faces.occluders) stays the photo's, out of the colour statistics
@@ -1117,6 +1172,10 @@ class AnonymizeEditor(ReportingEditor):
             job = _warm_ahead(memo, pixels.shape, replace(face, mesh=moved), target or anti_job, teeth)
             if job is not None:
                 early.append(job)
+            if (shape or (isinstance(head, dict) and reshape * float(gain) > 0)) and front is None:
+                job = _warm_head(memo, out, before, box, clean, face, moved, reach, others)
+                if job is not None:  # (the outline: its head warped ahead too)
+                    early.append(job)
 
         cand0 = plan[0][1] if plan else None
         if cand0 is not None and cand0.texture == "far" and not (_far_is_near(ranked[0], original) and len(targets) > 1):
@@ -1293,9 +1352,15 @@ class AnonymizeEditor(ReportingEditor):
             it (another best, the end of the tries) decides which is read: the same bytes either way, only the ahead
             thread's time spent on the other."""
             nonlocal best_try, outline
-            m = n + 1
-            if not AHEAD or m >= len(plan) or (m >= 2 and best is not None and best[0] >= SEEK_MARGIN):
-                return  # (the tries end before it whatever try n gives)
+            if not AHEAD or (n >= 1 and best is not None and best[0] >= SEEK_MARGIN):
+                return  # (the tries end before the next whatever try n gives)
+            for m in (n + 1, n + 2) if n + 1 in brows_at[1:] else (n + 1,):  # (the other brows may be skipped)
+                if m < len(plan):
+                    warm_at(m, spec)
+
+        def warm_at(m: int, spec: tuple) -> None:
+            """:func:`warm_next` for place ``m`` of the plan (``spec``: the try before it, now rendering)."""
+            nonlocal best_try, outline
             _, texture, head, brows, with_shape, gain, move, _ = spec
             now = (best_try, outline)
             if_best = Candidate(texture, head, move, brows, with_shape, brow_floor=True, gain=gain)

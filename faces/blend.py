@@ -1011,6 +1011,19 @@ def swap_geometry(
     return work
 
 
+def swap_grain_blocks(photo: np.ndarray, face: Face) -> list[tuple[tuple, Callable[[], Any]]]:
+    """:func:`mesh_swap`'s search for the photo's grain blocks around ``face`` (:func:`photo_grain`) as (its
+    :func:`reuse` key, the work), for a caller that does it ahead (see :func:`swap_geometry`)."""
+    if face.mesh is None:
+        return []
+    box = padded_box(face.mesh, photo.shape, 0.06 * face.size + 4)
+    region = _grain_region(photo.shape, box, face.size)
+    x0, y0, x1, y1 = region
+    avoid = face_mask(photo.shape, face)
+    key = ("grain", region, digest(photo[y0:y1, x0:x1], avoid[y0:y1, x0:x1]))
+    return [(key, lambda: _grain_blocks(photo, avoid, region))]
+
+
 def full_swap(
     out: np.ndarray, photo: np.ndarray, face: Face, latent: np.ndarray, manager: ModelManager, strength: float = 1.0
 ) -> np.ndarray:
