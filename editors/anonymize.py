@@ -370,13 +370,41 @@ AHEAD = True  # each try's geometry (faces.blend.swap_geometry: its target warpe
 _AHEAD_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ahead")
 
 
+class _Early:
+    """One piece of work filed ahead (:class:`_AheadMemo`): done by whichever asks first, the ahead thread or the
+    render; the render never waits for a piece the ahead thread has not begun (a busy host), only for one under way."""
+
+    def __init__(self, make: Any):
+        self.make = make
+        self.claimed = False
+        self.lock = threading.Lock()
+        self.done: Future = Future()
+
+    def run(self) -> bool:
+        """Do the work unless begun already (True: done here)."""
+        with self.lock:
+            if self.claimed:
+                return False
+            self.claimed = True
+        try:
+            self.done.set_result(_read_only(self.make()))
+        except BaseException as exc:  # (raised where the render reads it)
+            self.done.set_exception(exc)
+        return True
+
+    def value(self) -> Any:
+        self.run()
+        return self.done.result()
+
+
 class _AheadMemo(dict):
-    """A try memo (faces.blend.reuse) that may hold work still being done ahead (a Future): reading it waits for it."""
+    """A try memo (faces.blend.reuse) that may hold work filed ahead (:class:`_Early`): reading it does it, or waits
+    for it when it is under way."""
 
     def __getitem__(self, key: Any) -> Any:
         value = super().__getitem__(key)
-        if isinstance(value, Future):
-            value = value.result()
+        if isinstance(value, _Early):
+            value = value.value()
             super().__setitem__(key, value)
         return value
 
@@ -412,19 +440,16 @@ def _warm_ahead(
         return _AHEAD_POOL.submit(later)
     pending = []
     for key, make in swap_geometry(shape, face, target, teeth):
-        fut: Future = Future()
-        if memo.setdefault(key, fut) is fut:
-            pending.append((make, fut))
+        early = _Early(make)
+        if memo.setdefault(key, early) is early:
+            pending.append(early)
     if not pending:
         return None
 
     def now() -> float:
         c0 = time.thread_time()
-        for make, fut in pending:
-            try:
-                fut.set_result(_read_only(make()))
-            except BaseException as exc:  # (raised where the render reads it)
-                fut.set_exception(exc)
+        for early in pending:
+            early.run()
         return time.thread_time() - c0
 
     return _AHEAD_POOL.submit(now)
@@ -709,20 +734,19 @@ def _warm_head(
     (faces.blend.swap_grain_blocks). Returns the job (its result: the thread's CPU seconds), None when filed already."""
     x0, y0, x1, y1 = box
     key = digest(moved, before)
-    fut: Future = Future()
-    if memo.setdefault(("head ahead", key), fut) is not fut:
+    if ("head ahead", key) in memo:
         return None
     snap = out.copy()
     snap[y0:y1, x0:x1] = before
+    early = _Early(lambda: _head_entry(key, snap, clean, face, moved, reach, others))
+    if memo.setdefault(("head ahead", key), early) is not early:
+        return None
 
     def job() -> float:
         c0 = time.thread_time()
-        try:
-            entry = _head_entry(key, snap, clean, face, moved, reach, others)
-        except BaseException as exc:  # (raised where the try reads it)
-            fut.set_exception(exc)
-            return time.thread_time() - c0
-        fut.set_result(entry)
+        if not early.run() or early.done.exception() is not None:
+            return time.thread_time() - c0  # (the try got there first)
+        entry = early.done.result()
         for k, make in swap_grain_blocks(entry[1], replace(face, mesh=moved)):
             if k not in memo:
                 memo.setdefault(k, _read_only(make()))
@@ -1102,11 +1126,23 @@ class AnonymizeEditor(ReportingEditor):
         # what lies in front of the face (PAN) is read on the check thread meanwhile (while the face's own descriptor,
         # age and brows are measured here; not for a face that will be too small to swap)
         pan = None
+        # a face whose apparent age is read (here, below) has its own descriptor made on the check thread meanwhile
+        aged = len(targets) > 1 and face.size >= AGE_MIN_SIZE
+        own: Future | None = None
+        if AHEAD and verify and aged and face.mesh is not None:
+            own = _CHECK_POOL.submit(_timed, measures.identity_descriptor, pixels, face)
         if face.mesh is not None and not (verify and face.size < MIN_SWAP_SIZE):
             pan = _CHECK_POOL.submit(_timed, _in_front, pixels, face)
+        age = None  # None without faceres, with one target, or for a face too small to show its skin's age
+        if own is not None:
+            age = attributes.apparent_age(pixels, face)
+        own_cpu = 0.0
         if verify:
             try:
-                original = measures.identity_descriptor(pixels, face)
+                if own is not None:
+                    original, own_cpu = own.result()
+                else:
+                    original = measures.identity_descriptor(pixels, face)
             except ModelUnavailable as exc:  # dlib not installed: swap unverified, say so in the log
                 log.warning("anonymize: identity check skipped (%s)", exc)
         if original is not None and face.size < MIN_SWAP_SIZE:
@@ -1115,9 +1151,8 @@ class AnonymizeEditor(ReportingEditor):
             )
         if pan is None and face.mesh is not None:  # (a small face swapped unchecked: dlib missing)
             pan = _CHECK_POOL.submit(_timed, _in_front, pixels, face)
-        check_cpu = 0.0  # the check thread's CPU for this face
-        age = None  # None without faceres, with one target, or for a face too small to show its skin's age
-        if len(targets) > 1 and face.size >= AGE_MIN_SIZE:
+        check_cpu = own_cpu  # the check thread's CPU for this face
+        if own is None and aged:
             age = attributes.apparent_age(pixels, face)
         ranked = _rank_targets(pixels, face, targets, original, age)
         full_plan = _candidates() if original is not None else [Candidate("far")]
