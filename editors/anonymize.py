@@ -388,7 +388,7 @@ class _Early:
             self.claimed = True
         try:
             self.done.set_result(_read_only(self.make()))
-        except BaseException as exc:  # (raised where the render reads it)
+        except BaseException as exc:  # noqa: BLE001  (raised where the render reads it)
             self.done.set_exception(exc)
         return True
 
@@ -430,7 +430,7 @@ def _warm_ahead(
             c0 = time.thread_time()
             try:
                 made = target.result()[0]
-            except Exception:  # (the render that wants it raises the same)
+            except Exception:  # noqa: BLE001  (the render that wants it raises the same)
                 return time.thread_time() - c0
             for key, make in swap_geometry(shape, face, made, teeth):
                 if key not in memo:
@@ -1213,7 +1213,11 @@ class AnonymizeEditor(ReportingEditor):
                     early.append(job)
 
         cand0 = plan[0][1] if plan else None
-        if cand0 is not None and cand0.texture == "far" and not (_far_is_near(ranked[0], original) and len(targets) > 1):
+        if (
+            cand0 is not None
+            and cand0.texture == "far"
+            and not (_far_is_near(ranked[0], original) and len(targets) > 1)
+        ):
             warm((plan[0][0], "far", cand0.head, 0, cand0.shape is True, cand0.gain, cand0.move, True))
         own_pixels = _own_brow_pixels(pixels, face)  # (read once: the floor, the colour and the brows' order)
         floor = _brow_floor(pixels, face, own_pixels)  # the darker-brows try stops at the person's own darkest hairs
@@ -1413,6 +1417,7 @@ class AnonymizeEditor(ReportingEditor):
                     best_try, outline = now
                 if act == "run" and nxt is not None:
                     warm(nxt)
+
         for n, (_, cand) in enumerate(plan):
             if n >= 2 and best is not None and best[0] >= SEEK_MARGIN:
                 break  # (after the anti-face try, even when it was skipped)
