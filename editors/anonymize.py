@@ -386,8 +386,9 @@ class _Early:
             if self.claimed:
                 return False
             self.claimed = True
+        make, self.make = self.make, None  # (what it holds, a photo's copy for a head warp, freed once done)
         try:
-            self.done.set_result(_read_only(self.make()))
+            self.done.set_result(_read_only(make()))
         except BaseException as exc:  # noqa: BLE001  (raised where the render reads it)
             self.done.set_exception(exc)
         return True
