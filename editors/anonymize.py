@@ -80,7 +80,15 @@ from editors.base import (
 from editors.registry import EDITORS
 from faces import attributes, eyes, geometry, measures
 from core.memo import digest
-from faces.blend import alpha_paste, finish, full_swap, mesh_swap, strong_blur
+from faces.blend import (
+    alpha_paste,
+    finish,
+    full_swap,
+    mesh_swap,
+    strong_blur,
+    swap_geometry,
+    swap_grain_blocks,
+)
 from faces.detect import selected_faces
 from faces.gallery import ANTI_STRENGTH, Target, anti_target, gallery_names, load_target, skin_age, wanted_skin_age
 from faces.landmarks import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, mesh_for
@@ -356,6 +364,101 @@ def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
     return value, time.thread_time() - c0
 
 
+AHEAD = True  # each try's geometry (faces.blend.swap_geometry: its target warped onto its mesh, the normals, the
+# teeth) done on the ahead thread while the try before it renders (or, for the first, while the person's brows are
+# read): the same bytes (tests/test_anonymize_speed; bench/faces_seeds.py's 117 runs unchanged); the render then finds
+# it done. Round 14, in-process A/B on a host under load 19 (min of 3, alternating): the main thread's CPU per face
+# (the tries' critical path) t1 #0 0.545 -> 0.348 s, #3 0.547 -> 0.355, #5 0.395 -> 0.334, group #1 0.406 -> 0.253;
+# all threads' CPU +0..0.12 s (predicted work a try then does not read). False: as before, byte for byte
+_AHEAD_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ahead")
+
+
+class _Early:
+    """One piece of work filed ahead (:class:`_AheadMemo`): done by whichever asks first, the ahead thread or the
+    render; the render never waits for a piece the ahead thread has not begun (a busy host), only for one under way."""
+
+    def __init__(self, make: Any):
+        self.make = make
+        self.claimed = False
+        self.lock = threading.Lock()
+        self.done: Future = Future()
+
+    def run(self) -> bool:
+        """Do the work unless begun already (True: done here)."""
+        with self.lock:
+            if self.claimed:
+                return False
+            self.claimed = True
+        make, self.make = self.make, None  # (what it holds, a photo's copy for a head warp, freed once done)
+        try:
+            self.done.set_result(_read_only(make()))
+        except BaseException as exc:  # noqa: BLE001  (raised where the render reads it)
+            self.done.set_exception(exc)
+        return True
+
+    def value(self) -> Any:
+        self.run()
+        return self.done.result()
+
+
+class _AheadMemo(dict):
+    """A try memo (faces.blend.reuse) that may hold work filed ahead (:class:`_Early`): reading it does it, or waits
+    for it when it is under way."""
+
+    def __getitem__(self, key: Any) -> Any:
+        value = super().__getitem__(key)
+        if isinstance(value, _Early):
+            value = value.value()
+            super().__setitem__(key, value)
+        return value
+
+
+def _read_only(value: Any) -> Any:
+    """``value`` (an array or a tuple of them) made read-only, as faces.blend.reuse keeps its work."""
+    for a in value if isinstance(value, tuple) else (value,):
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+    return value
+
+
+def _warm_ahead(
+    memo: dict, shape: tuple[int, ...], face: Face, target: Target | Future, teeth: Target | None
+) -> Future | None:
+    """:func:`faces.blend.swap_geometry` of ``face`` (its moved mesh) and ``target`` done on the ahead thread, filed in
+    ``memo`` under mesh_swap's own keys (each a Future until done: a render that reads it first waits for it). A
+    ``target`` still being made (the anti-face's job) is waited for there, its work filed when done. Returns the job
+    (its result: the thread's CPU seconds), None when everything is in ``memo`` already."""
+    if isinstance(target, Future):
+
+        def later() -> float:
+            c0 = time.thread_time()
+            try:
+                made = target.result()[0]
+            except Exception:  # noqa: BLE001  (the render that wants it raises the same)
+                return time.thread_time() - c0
+            for key, make in swap_geometry(shape, face, made, teeth):
+                if key not in memo:
+                    memo.setdefault(key, _read_only(make()))
+            return time.thread_time() - c0
+
+        return _AHEAD_POOL.submit(later)
+    pending = []
+    for key, make in swap_geometry(shape, face, target, teeth):
+        early = _Early(make)
+        if memo.setdefault(key, early) is early:
+            pending.append(early)
+    if not pending:
+        return None
+
+    def now() -> float:
+        c0 = time.thread_time()
+        for early in pending:
+            early.run()
+        return time.thread_time() - c0
+
+    return _AHEAD_POOL.submit(now)
+
+
 def _frames_job(pixels: np.ndarray, face: Face, verify: bool = True) -> Future | None:
     """:func:`without_frames` of ``face`` started on a worker thread (None for a face that is not swapped: no mesh,
     or too small to swap and check). It reads only the photo, not the other faces' swaps, so it runs while this
@@ -599,15 +702,61 @@ def _warp_head(
     key = digest(moved, out[y0:y1, x0:x1])
     entry = memo.get("head", (None,))  # (read once: a try run beside this one may put its own head there)
     if entry[0] != key:
-        (photo, warped), (wx0, wy0, wx1, wy1) = geometry.warp_around(
-            [clean, out], face.mesh, moved, face_mask(out.shape, face), reach, others
-        )
-        entry = (key, photo, np.ascontiguousarray(warped[wy0:wy1, wx0:wx1]), (wx0, wy0, wx1, wy1))
-        photo.flags.writeable = False
+        early = ("head ahead", key)  # (_warm_head: made on the ahead thread)
+        entry = memo[early] if early in memo else _head_entry(key, out, clean, face, moved, reach, others)
         memo["head"] = entry
     _, photo, warped, (wx0, wy0, wx1, wy1) = entry
     out[wy0:wy1, wx0:wx1] = warped
     return photo
+
+
+def _head_entry(
+    key: bytes, out: np.ndarray, clean: np.ndarray, face: Face, moved: np.ndarray, reach: float, others: Any
+) -> tuple:
+    """:func:`_warp_head`'s memo entry: (``key``, ``clean`` warped, ``out`` warped in the box that changed, that box)."""
+    (photo, warped), (wx0, wy0, wx1, wy1) = geometry.warp_around(
+        [clean, out], face.mesh, moved, face_mask(out.shape, face), reach, others
+    )
+    photo.flags.writeable = False
+    return key, photo, np.ascontiguousarray(warped[wy0:wy1, wx0:wx1]), (wx0, wy0, wx1, wy1)
+
+
+def _warm_head(
+    memo: dict,
+    out: np.ndarray,
+    before: np.ndarray,
+    box: tuple[int, int, int, int],
+    clean: np.ndarray,
+    face: Face,
+    moved: np.ndarray,
+    reach: float,
+    others: Any,
+) -> Future | None:
+    """A try's new outline (:func:`_warp_head`) made on the ahead thread, from a copy of ``out`` as the try will find
+    it (``before`` in ``box``; a face with nothing in front of it: no try writes outside ``box``), filed in ``memo``
+    where _warp_head looks for it; then the grain blocks around the moved face in that warped photo
+    (faces.blend.swap_grain_blocks). Returns the job (its result: the thread's CPU seconds), None when filed already."""
+    x0, y0, x1, y1 = box
+    key = digest(moved, before)
+    if ("head ahead", key) in memo:
+        return None
+    snap = out.copy()
+    snap[y0:y1, x0:x1] = before
+    early = _Early(lambda: _head_entry(key, snap, clean, face, moved, reach, others))
+    if memo.setdefault(("head ahead", key), early) is not early:
+        return None
+
+    def job() -> float:
+        c0 = time.thread_time()
+        if not early.run() or early.done.exception() is not None:
+            return time.thread_time() - c0  # (the try got there first)
+        entry = early.done.result()
+        for k, make in swap_grain_blocks(entry[1], replace(face, mesh=moved)):
+            if k not in memo:
+                memo.setdefault(k, _read_only(make()))
+        return time.thread_time() - c0
+
+    return _AHEAD_POOL.submit(job)
 
 
 OCCLUDERS = True  # what lies in front of a face (faces.occluders) stays the photo's, out of the colour statistics
@@ -981,11 +1130,23 @@ class AnonymizeEditor(ReportingEditor):
         # what lies in front of the face (PAN) is read on the check thread meanwhile (while the face's own descriptor,
         # age and brows are measured here; not for a face that will be too small to swap)
         pan = None
+        # a face whose apparent age is read (here, below) has its own descriptor made on the check thread meanwhile
+        aged = len(targets) > 1 and face.size >= AGE_MIN_SIZE
+        own: Future | None = None
+        if AHEAD and verify and aged and face.mesh is not None:
+            own = _CHECK_POOL.submit(_timed, measures.identity_descriptor, pixels, face)
         if face.mesh is not None and not (verify and face.size < MIN_SWAP_SIZE):
             pan = _CHECK_POOL.submit(_timed, _in_front, pixels, face)
+        age = None  # None without faceres, with one target, or for a face too small to show its skin's age
+        if own is not None:
+            age = attributes.apparent_age(pixels, face)
+        own_cpu = 0.0
         if verify:
             try:
-                original = measures.identity_descriptor(pixels, face)
+                if own is not None:
+                    original, own_cpu = own.result()
+                else:
+                    original = measures.identity_descriptor(pixels, face)
             except ModelUnavailable as exc:  # dlib not installed: swap unverified, say so in the log
                 log.warning("anonymize: identity check skipped (%s)", exc)
         if original is not None and face.size < MIN_SWAP_SIZE:
@@ -994,9 +1155,8 @@ class AnonymizeEditor(ReportingEditor):
             )
         if pan is None and face.mesh is not None:  # (a small face swapped unchecked: dlib missing)
             pan = _CHECK_POOL.submit(_timed, _in_front, pixels, face)
-        check_cpu = 0.0  # the check thread's CPU for this face
-        age = None  # None without faceres, with one target, or for a face too small to show its skin's age
-        if len(targets) > 1 and face.size >= AGE_MIN_SIZE:
+        check_cpu = own_cpu  # the check thread's CPU for this face
+        if own is None and aged:
             age = attributes.apparent_age(pixels, face)
         ranked = _rank_targets(pixels, face, targets, original, age)
         full_plan = _candidates() if original is not None else [Candidate("far")]
@@ -1005,6 +1165,64 @@ class AnonymizeEditor(ReportingEditor):
             plan = [(k, c) for k, c in plan if c.texture not in ("anti", "next")]
         if face.mesh is None:
             raise BadInput(f"face {face.index} has no face mesh: it cannot be swapped")
+        textures: dict[str, Target] = {"far": ranked[0], "next": ranked[1] if len(ranked) > 1 else ranked[0]}
+        anti_job: Future | None = None  # the anti-face, made on the check thread while the first try renders here
+        memo: dict = _AheadMemo()  # the work one try repeats of another (faces.blend.reuse): byte-identical, sooner
+        meshes: dict[tuple, np.ndarray] = {}  # the moved meshes by their moves (the brows tries repeat the same)
+        early: list[Future] = []  # the tries' geometry done ahead (_warm_ahead), on the ahead thread
+
+        def moved_mesh(key: tuple, move: Any, *args: Any) -> np.ndarray:
+            if key not in meshes:
+                meshes[key] = move(*args)
+            return meshes[key]
+
+        def try_shape(target: Target, with_shape: bool) -> dict[str, float]:
+            """A try's outline proportions (its target's, ``SHAPE_GAIN`` x the way; {} for none)."""
+            if with_shape and SHAPE_GAIN and face.size >= SHAPE_MIN_SIZE:
+                return geometry.shape_target(face.mesh, target.face.mesh, SHAPE_GAIN)
+            return {}
+
+        def try_mesh(head: Any, move: dict, amount: float, shape: dict, shape_amount: float) -> np.ndarray:
+            """A try's moved mesh: its proportions (``amount``, ``move``), outline proportions and outline."""
+            moves = (amount, move.get("nose", 1.0) * amount, move.get("eyes_up", 0.0), move.get("mouth_down", 0.0))
+            moved = moved_mesh(moves, geometry.identity_reshape, face.mesh, face.size, *moves)
+            if shape_amount > 0:  # the face's own outline to the target's proportions (jaw, chin, forehead)
+                outline_moves = (moves, tuple(sorted(shape.items())), shape_amount)
+                moved = moved_mesh(outline_moves, geometry.shape_reshape, moved, shape, shape_amount)
+            if isinstance(head, dict) and amount > 0:  # another outline on top
+                head_moves = (moves, tuple(sorted(shape.items())), shape_amount, head["width"], head["chin"])
+                moved = moved_mesh(
+                    head_moves, geometry.head_reshape, moved, face.size, head["width"] * amount, head["chin"] * amount
+                )
+            return moved
+
+        def warm(spec: tuple) -> None:
+            """Try ``spec``'s geometry (its target warped onto its mesh, ...) started on the ahead thread
+            (:func:`_warm_ahead`); its first render, at full change, finds it in ``memo``."""
+            if not AHEAD:
+                return
+            _, texture, head, _, with_shape, gain, move, _ = spec
+            target = textures.get(texture)
+            if target is None and (texture != "anti" or anti_job is None or with_shape):
+                return  # (the anti-face not made yet: its shape unknown)
+            shape = {} if target is None else try_shape(target, with_shape)
+            moved = try_mesh(head, move, reshape * float(gain), shape, 1.0 if shape else 0.0)
+            teeth = textures["far"] if texture == "anti" else None
+            job = _warm_ahead(memo, pixels.shape, replace(face, mesh=moved), target or anti_job, teeth)
+            if job is not None:
+                early.append(job)
+            if (shape or (isinstance(head, dict) and reshape * float(gain) > 0)) and front is None:
+                job = _warm_head(memo, out, before, box, clean, face, moved, reach, others)
+                if job is not None:  # (the outline: its head warped ahead too)
+                    early.append(job)
+
+        cand0 = plan[0][1] if plan else None
+        if (
+            cand0 is not None
+            and cand0.texture == "far"
+            and not (_far_is_near(ranked[0], original) and len(targets) > 1)
+        ):
+            warm((plan[0][0], "far", cand0.head, 0, cand0.shape is True, cand0.gain, cand0.move, True))
         own_pixels = _own_brow_pixels(pixels, face)  # (read once: the floor, the colour and the brows' order)
         floor = _brow_floor(pixels, face, own_pixels)  # the darker-brows try stops at the person's own darkest hairs
         unseen = floor is None  # brows behind glasses frames: unknown, so the darker-brows tries are unbounded
@@ -1030,9 +1248,7 @@ class AnonymizeEditor(ReportingEditor):
         front, pan_cpu = pan.result() if pan is not None else (None, 0.0)  # a hand, a microphone, a bar: kept on
         check_cpu += pan_cpu  # top of every try
         before = out[y0:y1, x0:x1].copy()
-        textures: dict[str, Target] = {"far": ranked[0], "next": ranked[1] if len(ranked) > 1 else ranked[0]}
         anti_args = (pixels if ANTI_RAW else clean, face, ANTI_STRENGTH, ranked[0].image, _either(frames, front))
-        anti_job: Future | None = None  # the anti-face, made on the check thread while the first try renders here
         if ANTI_AHEAD and any(c.texture == "anti" for _, c in plan):
             anti_job = _CHECK_POOL.submit(_timed, anti_target, *anti_args)
         best: tuple[float, str, np.ndarray, dict | None] | None = None
@@ -1043,14 +1259,7 @@ class AnonymizeEditor(ReportingEditor):
         distances: list[float | None] = []
         tried: list[str] = []
         hopeless = False
-        memo: dict = {}  # the work one try repeats of another (faces.blend.reuse): byte-identical, sooner
-        meshes: dict[tuple, np.ndarray] = {}  # the moved meshes by their moves (the brows tries repeat the same)
         anti_cpu = [0.0]  # the check thread's CPU for the anti-face (anti_job)
-
-        def moved_mesh(key: tuple, move: Any, *args: Any) -> np.ndarray:
-            if key not in meshes:
-                meshes[key] = move(*args)
-            return meshes[key]
 
         seed_of = {id(c): k for k, c in enumerate(full_plan)}  # a try's generator: the seed, the face, the try
 
@@ -1102,26 +1311,11 @@ class AnonymizeEditor(ReportingEditor):
             target = textures[texture]
             cpu = 0.0
             amount = reshape * gain  # each try starts at its full change (halved below while the expression moves)
-            shape = (
-                geometry.shape_target(face.mesh, target.face.mesh, SHAPE_GAIN)
-                if with_shape and SHAPE_GAIN and face.size >= SHAPE_MIN_SIZE
-                else {}
-            )
+            shape = try_shape(target, with_shape)
             shape_amount = 1.0 if shape else 0.0  # the outline pins the expression: it goes last, after the rest
             while True:  # the expression moved too much: half the change, then none, then the outline's too
-                moves = (
-                    amount,
-                    move.get("nose", 1.0) * amount,
-                    move.get("eyes_up", 0.0),
-                    move.get("mouth_down", 0.0),
-                )
-                moved = moved_mesh(moves, geometry.identity_reshape, face.mesh, face.size, *moves)
+                moved = try_mesh(head, move, amount, shape, shape_amount)
                 photo = clean
-                if shape_amount > 0:  # the face's own outline to the target's proportions (jaw, chin, forehead)
-                    outline_moves = (moves, tuple(sorted(shape.items())), shape_amount)
-                    moved = moved_mesh(outline_moves, geometry.shape_reshape, moved, shape, shape_amount)
-                if isinstance(head, dict) and amount > 0:  # another outline on top
-                    moved = geometry.head_reshape(moved, face.size, head["width"] * amount, head["chin"] * amount)
                 if shape_amount > 0 or (isinstance(head, dict) and amount > 0):  # the head's edge moves with it
                     photo = _warp_head(buf, clean, face, moved, reach, others, (x0, y0, x1, y1), memo)
                     if front is not None:  # the object in front does not bend with the head
@@ -1193,6 +1387,41 @@ class AnonymizeEditor(ReportingEditor):
         heads_at = [n for n, (_, c) in enumerate(plan) if isinstance(c.head, dict)]  # the outline tries' places
         ordered = False
         brows_from, brows_gain = math.inf, -math.inf  # the best before the first brows try, and how far it went past
+
+        def warm_next(n: int, spec: tuple) -> None:
+            """The geometry of the try after ``n`` (``spec``) started ahead while try ``n`` renders, as the tries so
+            far say it will be (:func:`resolve`; the outlines in :func:`_outline_first`'s order) and as they would if
+            try ``n`` became the best (its texture, outline and shape the next one's base). What try ``n`` makes of
+            it (another best, the end of the tries) decides which is read: the same bytes either way, only the ahead
+            thread's time spent on the other."""
+            nonlocal best_try, outline
+            if not AHEAD or (n >= 1 and best is not None and best[0] >= SEEK_MARGIN):
+                return  # (the tries end before the next whatever try n gives)
+            for m in (n + 1, n + 2) if n + 1 in brows_at[1:] else (n + 1,):  # (the other brows may be skipped)
+                if m < len(plan):
+                    warm_at(m, spec)
+
+        def warm_at(m: int, spec: tuple) -> None:
+            """:func:`warm_next` for place ``m`` of the plan (``spec``: the try before it, now rendering)."""
+            nonlocal best_try, outline
+            _, texture, head, brows, with_shape, gain, move, _ = spec
+            now = (best_try, outline)
+            if_best = Candidate(texture, head, move, brows, with_shape, brow_floor=True, gain=gain)
+            for base in (now, (if_best, (0.0, if_best) if isinstance(head, dict) else outline)):
+                best_try, outline = base
+                try:
+                    cand = plan[m][1]
+                    if OUTLINE_ORDER and not ordered and m in heads_at and len(heads_at) == len(HEADS):
+                        tex = textures.get(best_try.texture)
+                        if tex is None:
+                            continue
+                        cand = plan[heads_at[_outline_first(face.mesh, tex.face.mesh)[0]]][1]
+                    act, nxt = resolve(m, cand)
+                finally:
+                    best_try, outline = now
+                if act == "run" and nxt is not None:
+                    warm(nxt)
+
         for n, (_, cand) in enumerate(plan):
             if n >= 2 and best is not None and best[0] >= SEEK_MARGIN:
                 break  # (after the anti-face try, even when it was skipped)
@@ -1239,6 +1468,9 @@ class AnonymizeEditor(ReportingEditor):
                         if spare is None:
                             spare = out.copy()
                         ahead[n + 1] = (spec2, _TRY_POOL.submit(_timed, run_try, spec2, spare, stop))
+                if AHEAD and spec[1] not in textures and anti_job is not None:  # (as run_try would, first)
+                    textures[spec[1]], anti_cpu[0] = anti_job.result()
+                warm_next(n, spec)
                 got = run_try(spec, out)
                 assert got is not None
                 check_cpu += got["cpu"]
@@ -1281,6 +1513,9 @@ class AnonymizeEditor(ReportingEditor):
         check_cpu += anti_cpu[0]
         for _, fut in ahead.values():  # a pair's second try when the first stopped: not used (given up at once)
             collect(fut)
+        for job in early:  # the geometry done ahead: its thread's CPU (one still running is not waited for)
+            if not job.cancel() and job.done():
+                check_cpu += job.result()
         row: dict[str, Any] = {
             "face": face.index,
             "size_px": round(face.size),

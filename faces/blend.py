@@ -977,6 +977,53 @@ def mesh_swap(
     return mask
 
 
+def swap_geometry(
+    photo_shape: tuple[int, ...], face: Face, target: Target, teeth: Target | None = None
+) -> list[tuple[tuple, Callable[[], Any]]]:
+    """The part of :func:`mesh_swap`'s work (with a memo, ``keep_mouth=False``, ``colour=True``) that reads only
+    ``face``'s mesh and the targets, none of the photo's pixels: the target warped onto the mesh, the mesh's surface
+    normals and, with ``teeth``, their warp into an open mouth. As (the :func:`reuse` key mesh_swap files it under,
+    the work): done ahead (editors.anonymize's tries, on another thread while the try before renders), mesh_swap then
+    finds it in its memo. The same keys and the same work as mesh_swap's own (tests/test_anonymize_speed)."""
+    if face.mesh is None:
+        return []
+    dst, depth, size = face.mesh, face.mesh_depth, face.size
+    box = padded_box(dst, photo_shape, 0.06 * size + 4)
+    x0, y0, x1, y1 = box
+    geo = digest(dst, depth)
+    work: list[tuple[tuple, Callable[[], Any]]] = [
+        (("warp", id(target), geo, box, size), lambda: _warped_target(target, dst, depth, box, size))
+    ]
+    if depth is not None:
+        work.append(
+            (
+                ("normals", geo, box, digest(target.tris)),
+                lambda: mesh_normals(dst, depth, target.tris, (x0, y0), (y1 - y0, x1 - x0)),
+            )
+        )
+    if teeth is not None and mouth_open_mask(photo_shape, face) is not None:
+
+        def teeth_warp() -> np.ndarray:
+            t_mesh, _, t_stack = _target_stack(teeth, size)
+            return warp_mesh(t_stack[..., :3], t_mesh, dst, teeth.tris, box, depth)[0]
+
+        work.append((("teeth", id(teeth), geo, box, size), teeth_warp))
+    return work
+
+
+def swap_grain_blocks(photo: np.ndarray, face: Face) -> list[tuple[tuple, Callable[[], Any]]]:
+    """:func:`mesh_swap`'s search for the photo's grain blocks around ``face`` (:func:`photo_grain`) as (its
+    :func:`reuse` key, the work), for a caller that does it ahead (see :func:`swap_geometry`)."""
+    if face.mesh is None:
+        return []
+    box = padded_box(face.mesh, photo.shape, 0.06 * face.size + 4)
+    region = _grain_region(photo.shape, box, face.size)
+    x0, y0, x1, y1 = region
+    avoid = face_mask(photo.shape, face)
+    key = ("grain", region, digest(photo[y0:y1, x0:x1], avoid[y0:y1, x0:x1]))
+    return [(key, lambda: _grain_blocks(photo, avoid, region))]
+
+
 def full_swap(
     out: np.ndarray, photo: np.ndarray, face: Face, latent: np.ndarray, manager: ModelManager, strength: float = 1.0
 ) -> np.ndarray:

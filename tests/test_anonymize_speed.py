@@ -222,7 +222,8 @@ def test_checks_on_the_check_thread_give_the_same_bytes(astronaut, monkeypatch):
     assert np.array_equal(threaded, inline)
     assert report == [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in plain.last_report]
     assert len(report[0]["tries"]) >= 3 and report[0]["done"].startswith("swap")
-    assert jobs[:2] == ["_in_front", "anti_target"] and jobs.count("anti_target") == 1
+    # the face's own descriptor first (its age is read meanwhile: AHEAD), then the occluders, then the anti-face
+    assert jobs[:3] == ["identity_descriptor", "_in_front", "anti_target"] and jobs.count("anti_target") == 1
 
 
 @pytest.fixture(scope="module")
@@ -379,3 +380,53 @@ def test_pale_brows_first_for_clearly_dark_brows(t1):
         (f,) = find_faces(img)
         assert not an._pale_brows_first(img, f, an._own_brow_pixels(img, f)), name
     assert an._own_brow_pixels(img, f) is None  # grace_hopper: unseen
+
+
+def test_swap_geometry_is_the_work_mesh_swap_files(astronaut):
+    """faces.blend.swap_geometry lists mesh_swap's photo-free work under mesh_swap's own memo keys: done first into the
+    memo, mesh_swap (the anti-face with the farthest face's teeth, the astronaut's mouth is open) adds no warp, normals
+    or teeth of its own and gives the bytes it gives without a memo."""
+    img, f = astronaut
+    far = load_target("synthetic_young_narrow_light")
+    anti = anti_target(img, f, detail=far.image)
+    moved = replace(f, mesh=geometry.identity_reshape(f.mesh, f.size, 1.0))
+    work = blend.swap_geometry(img.shape, moved, anti, far)
+    assert {k[0] for k, _ in work} == {"warp", "normals", "teeth"}
+    memo: dict = {k: make() for k, make in work}
+    before = set(memo)
+    plain, reused = img.copy(), img.copy()
+    m1 = blend.mesh_swap(plain, img, moved, anti, keep_mouth=False, rng=np.random.default_rng(3), teeth=far)
+    m2 = blend.mesh_swap(reused, img, moved, anti, keep_mouth=False, rng=np.random.default_rng(3), teeth=far, memo=memo)
+    assert np.array_equal(plain, reused) and np.array_equal(m1, m2)
+    assert not {k[0] for k in set(memo) - before} & {"warp", "normals", "teeth"}
+
+
+def test_geometry_ahead_gives_the_same_bytes_and_spares_the_tries(t1, monkeypatch):
+    """editors.anonymize.AHEAD: each try's geometry made on the ahead thread while the try before renders gives the
+    bytes and report of the tries without it; t1 #0's tries (the farthest face, the anti-face, its shape, its paler
+    brows, its broader outline) then warp a target on the main thread at most once (the anti-face's, when the render
+    gets there before the ahead thread), four times without it."""
+    import threading
+
+    from editors import anonymize
+
+    on_main = []
+    warped = blend._warped_target
+
+    def counted(*a, **k):
+        on_main.append(threading.current_thread() is threading.main_thread())
+        return warped(*a, **k)
+
+    monkeypatch.setattr(blend, "_warped_target", counted)
+    ed = anonymize.AnonymizeEditor()
+    runs = {}
+    for flag in (True, False):
+        monkeypatch.setattr(anonymize, "AHEAD", flag)
+        on_main.clear()
+        out = ed.apply(t1, None, {"method": "swap", "faces": "0"}, seed=0)
+        report = [{k: v for k, v in r.items() if not k.endswith("seconds")} for r in ed.last_report]
+        runs[flag] = (out, report, sum(on_main))
+    (new, new_report, new_main), (old, old_report, old_main) = runs[True], runs[False]
+    assert np.array_equal(new, old) and new_report == old_report
+    assert len(new_report[0]["tries"]) == 5 and new_report[0]["distance"] >= anonymize.VERIFY_MARGIN
+    assert old_main >= 4 and new_main <= 1
