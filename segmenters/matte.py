@@ -111,16 +111,23 @@ def alpha(rgb: np.ndarray, size: tuple[int, int] | None = None, fresh: bool = Fa
 
 def ctx_alpha(ctx: Any) -> np.ndarray | None:
     """The photo's person alpha at the work size (float32), run once per parse on the full-resolution photo and
-    kept in ``ctx.cache``; None when the matte is not here or fails (it is optional: a failure is logged)."""
-    if "matte" not in ctx.cache:
-        result = None
-        if available():
-            try:
-                result = alpha(ctx.photo.pixels, (ctx.shape[1], ctx.shape[0]), fresh=True)
-            except Exception:  # an optional model: its failure must not take the parse down
-                log.exception("the person matte failed; going on without it")
-        ctx.cache["matte"] = result
+    kept in ``ctx.cache`` (through ``ctx.once``: begun on a background thread by segmenters/person.py's
+    ``start_matte``, a second caller waits for that run); None when the matte is not here or fails (it is optional:
+    a failure is logged)."""
+    if "matte" not in ctx.cache:  # (a stand-in context with the answer already cached has no ``once``)
+        ctx.once("matte", lambda: _ctx_alpha(ctx))
     return ctx.cache["matte"]
+
+
+def _ctx_alpha(ctx: Any) -> np.ndarray | None:
+    """:func:`ctx_alpha` without the cache."""
+    if not available():
+        return None
+    try:
+        return alpha(ctx.photo.pixels, (ctx.shape[1], ctx.shape[0]), fresh=True)
+    except Exception:  # an optional model: its failure must not take the parse down
+        log.exception("the person matte failed; going on without it")
+        return None
 
 
 EDGE_REACH = 0.01  # the soft edge spans this share of the photo's longer side either side of a mask's outline

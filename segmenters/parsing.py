@@ -207,6 +207,8 @@ class ParseContext:
         self.seconds[name] = time.perf_counter() - t0 - (sum(self.seconds.values()) - inner_before)
         self.runs[name] = self.runs.get(name, 0) + 1
         self.outputs[name] = out
+        for hook in AFTER_HOOKS.get(name, ()):  # e.g. segmenters/person.py: the matte begun once the faces are known
+            hook(self, out)
         return out
 
 
@@ -214,6 +216,11 @@ class ParseContext:
 # thread (``ParseContext.start``), the long net passes its parser will wait for, so that the parsers before it (and
 # its own work that does not need them) run meanwhile (segmenters/objects.py: the VOC and ADE nets)
 START_HOOKS: list[Callable[[ParseContext], None]] = []
+# called by ``ParseContext.need`` right after parser ``name`` has run, with the context and its output (None when it
+# failed): a parser module starts there, on a background thread (``ParseContext.start``), a long pass a later parser
+# will wait for once that output says it will be needed (segmenters/person.py: the person matte, when a face is seen
+# at portrait scale); the answers are the ones the later parser would compute, only sooner
+AFTER_HOOKS: dict[str, list[Callable[[ParseContext, ParseOutput | None], None]]] = {}
 
 
 @dataclass

