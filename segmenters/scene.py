@@ -249,6 +249,18 @@ PATH_MIN = 0.003
 PATH_MAX = 0.25
 PATH_ELONGATION = 4.0
 PATH_GREEN = 0.5
+# grass the net calls ground or mountain (issue 11 round 14): ADE20K's net calls a dry meadow of straw-coloured grass
+# "earth" (darknet_person, darknet_horses: 0.9-0.98 sure) and the turf of a mountain pasture under the photographer's
+# feet "mountain" (lomiri_picosdeeuropa), so no probability rule finds it. Grass is vegetation on the ground: where,
+# in an outdoor photo (room share under ``ROOM_WATER``), the net's ground or mountain (``COVER_FROM``) holds pixels
+# the colour of vegetation, green or straw (CIE Lab hue angle within ``COVER_HUE``, chroma at least ``COVER_CHROMA``,
+# on a copy blurred by ``COVER_BLUR`` so the shade between blades does not count) in a connected piece that reaches
+# the photo's lower edge (the ground the photographer stands on: a far hillside stays mountain), that piece is grass.
+# Bare earth, rock, concrete, shingle and wet mud are greyer (chroma under the line) or another hue.
+COVER_FROM = ("ground", "mountain")
+COVER_HUE = (70.0, 160.0)
+COVER_CHROMA = 12.0
+COVER_BLUR = 2.0
 
 
 def parse_full(manager: ModelManager, ctx: ParseContext) -> ParseOutput:
@@ -429,7 +441,9 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
     sees as a room (its wall, floor and ceiling together get a mean probability of at least ``ROOM_WATER``) has no
     water, sky, mountain or sand (``ROOM_GATED``); there a tree blob made mostly of the net's "plant" is no tree
     (``ROOM_PLANTS``) and grass must reach the photo's lower edge (``GRASS_LOW``). A dark band on the water's surface
-    line, darker than the sky and the water by it, is the far shore's trees (``SHORE_DARK``, :func:`_far_shore`)."""
+    line, darker than the sky and the water by it, is the far shore's trees (``SHORE_DARK``, :func:`_far_shore`).
+    Outdoors, the net's ground or mountain coloured like vegetation under the photographer's feet is grass
+    (``COVER_FROM``, ``_ground_cover``)."""
     from segmenters.nets import ADE_CLASSES, ade_answer, group_probabilities
 
     h, w = ctx.shape
@@ -453,6 +467,11 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
     if "water" in names and "sky" in names and SKY_AROUND:
         kw, ks = names.index("water"), names.index("sky")
         _to_next_best(best, probs, _sky_around(best == kw, best == ks), kw)
+    if "grass" in names and COVER_FROM:
+        from_ = [names.index(n) for n in COVER_FROM if n in names]
+        if from_ and room_share(ade_answer(ctx)["probs"]) < ROOM_WATER:
+            for m in [_ground_cover(ctx.work, best == k) for k in from_]:  # each label's ground on its own
+                best[m] = names.index("grass")
     if "grass" in names and "road" in names:
         bare = sum((probs[..., names.index(n)] for n in PATH_GROUND if n in names), np.zeros(ctx.shape, np.float32))
         best[_paths_through_vegetation(ctx.work, best == names.index("grass"), bare)] = names.index("road")
@@ -490,6 +509,22 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
         if m.sum() >= MIN_FRACTION * area:
             masks[target] = m
     return ParseOutput(parts=[Part(lb, m, NET_SOURCE) for lb, m in masks.items()], data=masks, source=NET_SOURCE)
+
+
+def _ground_cover(rgb: np.ndarray, ground: np.ndarray) -> np.ndarray:
+    """The pixels of ``ground`` (bool, the size of ``rgb``, RGB uint8) the colour of vegetation (``COVER_HUE``,
+    ``COVER_CHROMA`` on a copy blurred by ``COVER_BLUR``), cleaned, in connected pieces that reach the lower edge."""
+    h, w = ground.shape
+    if not ground.any():
+        return np.zeros_like(ground)
+    lab = cv2.cvtColor(cv2.GaussianBlur(np.ascontiguousarray(rgb), (0, 0), COVER_BLUR), cv2.COLOR_RGB2LAB)
+    a, b = lab[..., 1].astype(np.float32) - 128, lab[..., 2].astype(np.float32) - 128
+    angle = np.degrees(np.arctan2(b, a))
+    veg = (angle >= COVER_HUE[0]) & (angle <= COVER_HUE[1]) & (np.hypot(a, b) >= COVER_CHROMA) & ground
+    veg = _morph(_morph(veg, cv2.MORPH_OPEN, 3), cv2.MORPH_CLOSE, 5) & ground
+    edge = np.zeros_like(ground)
+    edge[h - max(1, h // 40) :] = True
+    return _touching(veg, edge)
 
 
 def _to_next_best(best: np.ndarray, probs: np.ndarray, where: np.ndarray, k: int) -> None:
