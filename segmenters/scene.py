@@ -182,6 +182,18 @@ WATER_SURE_PERCENTILE = 90
 # takes a different share of the kite's sky and its ratio falls under the threshold)
 SKY_AROUND = 0.5
 SKY_AROUND_MIN = 0.25
+# water is not a lit leaf's green: what a water surface shows is its banks and the sky mirrored, weakly (away from
+# grazing angles still water reflects a few per cent), over its own dark or tinted body, so a green it mirrors is
+# much duller than the foliage itself. A piece of water whose median colour is a leaf's hue (CIE Lab hue angle within
+# ``LEAF_HUE``, the yellow-greens of chlorophyll, the range ``PATH_HUE`` calls green) and at least ``LEAF_CHROMA``
+# vivid is foliage the net took for water (a leaf seen close up, the light through it): it goes to its next best
+# label. (issue 11 round 14, h14water: on the 52 labelled photos and the presence dev set the true waters' median
+# chroma is at most 41 (lomiri_infinitesea's magenta night sea; every green-hued one under 10), the close-ups' false
+# water 78 (mate_blinds' backlit leaf) and 52 (mate_raindrops' drops on a leaf, whose water is not scored). It fires
+# on mate_blinds alone of the scored photos: one photo, in sample, not evidence. Bright turquoise pools and lagoons
+# lie outside the hue range, a vivid sunset mirrored in the sea too)
+LEAF_HUE = (100.0, 150.0)
+LEAF_CHROMA = 45.0
 MIN_SKY = 0.05  # less sky than this share of the photo: no sky (and no water reasoning)
 # the sea meets the sky at a level line: where the sky-called pixels hold a colour edge (CIE Lab distance over
 # ``LEVEL_STEP`` rows either side of at least ``LEVEL_EDGE``) on one row (give or take one) across at least
@@ -430,6 +442,9 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
     if "water" in names and "sky" in names and SKY_AROUND:
         kw, ks = names.index("water"), names.index("sky")
         _to_next_best(best, probs, _sky_around(best == kw, best == ks), kw)
+    if "water" in names and LEAF_CHROMA:
+        kw = names.index("water")
+        _to_next_best(best, probs, _leaf_pieces(ctx.work, best == kw), kw)
     if "grass" in names and "road" in names:
         bare = sum((probs[..., names.index(n)] for n in PATH_GROUND if n in names), np.zeros(ctx.shape, np.float32))
         best[_paths_through_vegetation(ctx.work, best == names.index("grass"), bare)] = names.index("road")
@@ -601,6 +616,21 @@ def _sky_around(water: np.ndarray, sky: np.ndarray) -> np.ndarray:
     side = count(pieces[:, 1:], water[:, 1:] & sky[:, :-1]) + count(pieces[:, :-1], water[:, :-1] & sky[:, 1:])
     drop = (below + side >= SKY_AROUND * above) & (above + below + side >= SKY_AROUND_MIN * water.shape[1])
     drop[0] = False
+    return drop[pieces]
+
+
+def _leaf_pieces(rgb: np.ndarray, water: np.ndarray) -> np.ndarray:
+    """The connected pieces of ``water`` (bool, the size of ``rgb``, RGB uint8) whose median CIE Lab colour is a
+    leaf's green: hue angle within ``LEAF_HUE``, chroma at least ``LEAF_CHROMA``."""
+    n, pieces = cv2.connectedComponents(water.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(water)
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB).astype(np.float32)
+    drop = np.zeros(n, bool)
+    for i in range(1, n):
+        a, b = (float(np.median(lab[..., c][pieces == i])) - 128 for c in (1, 2))
+        angle = float(np.degrees(np.arctan2(b, a)))
+        drop[i] = LEAF_HUE[0] <= angle <= LEAF_HUE[1] and float(np.hypot(a, b)) >= LEAF_CHROMA
     return drop[pieces]
 
 
