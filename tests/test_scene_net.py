@@ -3,6 +3,7 @@ pass, the multi-scale tiles, unsure sky, and the time budget rule. The last test
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -582,6 +583,53 @@ def test_a_patch_of_blue_sky_is_not_water_and_true_water_under_the_sky_stays(net
         else:
             assert whole.mean() > 0.1 and not gated.any(), (name, whole.mean(), gated.mean())
             assert out["sky"].mean() > 0.9, out["sky"].mean()
+
+
+def test_a_lit_leaf_is_not_water_and_true_water_keeps_its_colour(nets_here, monkeypatch):
+    """LEAF_CHROMA on real photos: mate_blinds (a backlit leaf filling the frame; the net calls 8 % of it water) is
+    offered no water; the true waters, a green-grey river, a magenta night sea and a lake mirroring trees, keep all of
+    it."""
+    for name, true_water in (
+        ("mate_blinds", False),
+        ("darknet_eagle", True),
+        ("china", True),
+        ("kde_summer_1am", True),
+        ("lomiri_life", True),
+    ):
+        out, whole = _water_with_and_without(monkeypatch, name, "LEAF_CHROMA", 0.0)
+        gated = out.get("water", np.zeros_like(whole))
+        if true_water:
+            assert np.array_equal(gated, whole), name
+        else:
+            assert whole.mean() > 0.05 and not gated.any(), (name, whole.mean(), gated.mean())
+
+
+def test_a_shingle_beach_the_net_calls_sea_is_ground_and_the_lake_stays(nets_here, monkeypatch):
+    """WATER_GROUND on real photos: kde_eveningglow (rowing boats on a shingle beach before a lake; the net calls
+    the beach sea, with earth 0.2 in it) loses the lower beach from its water, most of it to ground, while the lake
+    under the hills (the upper band) stays water; the water photos whose shores hold some ground evidence keep all of
+    their water."""
+    from tests import labelset
+
+    out, whole = _water_with_and_without(monkeypatch, "kde_eveningglow", "WATER_GROUND", 0.0)
+    water = out["water"]
+    h = water.shape[0]
+    assert water.sum() < 0.7 * whole.sum(), (water.mean(), whole.mean())
+    assert water[int(0.8 * h) :].mean() < 0.5 * whole[int(0.8 * h) :].mean()  # the beach before the boats
+    assert water[int(0.38 * h) : int(0.45 * h)].mean() > 0.9  # the lake
+    assert out["ground"][int(0.8 * h) :].mean() > 0.3
+    # water IoU against the hand labels (labelset.score, the masks enlarged to the photo): 0.485, 0.255 without the rule
+    entry = labelset.load("kde_eveningglow")
+    w, h = entry["size"]
+
+    def iou(m: np.ndarray) -> float:
+        big = cv2.resize(m.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+        return labelset.score(entry, {"water": big})["water"]
+
+    assert iou(water) > 0.45 > iou(whole) + 0.15
+    for name in ("china", "darknet_eagle", "lomiri_bridge", "lomiri_life", "kde_summer_1am", "darknet_kite"):
+        out, whole = _water_with_and_without(monkeypatch, name, "WATER_GROUND", 0.0)
+        assert np.array_equal(out["water"], whole), name
 
 
 def _water_with_and_without(monkeypatch, name: str, rule: str, off: float) -> tuple[dict, np.ndarray]:
