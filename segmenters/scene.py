@@ -190,8 +190,9 @@ SKY_AROUND_MIN = 0.25
 # label. (issue 11 round 14, h14water: on the 52 labelled photos and the presence dev set the true waters' median
 # chroma is at most 41 (lomiri_infinitesea's magenta night sea; every green-hued one under 10), the close-ups' false
 # water 78 (mate_blinds' backlit leaf) and 52 (mate_raindrops' drops on a leaf, whose water is not scored). It fires
-# on mate_blinds alone of the scored photos: one photo, in sample, not evidence. Bright turquoise pools and lagoons
-# lie outside the hue range, a vivid sunset mirrored in the sea too)
+# on mate_blinds alone of the scored photos: one photo, in sample. With the room gate off it also takes out mate_garden's
+# false water (15 % of a marigold photo, blurred leaves; round-11 dev set, not looked at while choosing). Bright
+# turquoise pools and lagoons lie outside the hue range, a vivid sunset mirrored in the sea too)
 # water is not ground: where the net's water wins but it also gives the pixels at least ``WATER_GROUND`` of bare
 # ground (ADE20K's earth and land, the "ground" label) over a stretch at least ``WATER_GROUND_OPEN`` pixels across
 # (a morphological opening: not the rim where a shore meets the water), they are a beach or a bank it took for the
