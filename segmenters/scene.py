@@ -201,7 +201,7 @@ SKY_AROUND_MIN = 0.25
 # 0.1, all of them at a shore) while the false water of kde_eveningglow's shingle has 0.62 of its pixels there.
 # (issue 11 round 14, h14water; all in-sample: without the opening 0.1-0.25 moved eveningglow 0.26 -> 0.43-0.62 but cost
 # china up to 0.08, darknet_eagle 0.04 and lomiri_bridge 0.11 at shore rims; with a 9 px opening china -0.01 and
-# eagle -0.01 remained. At 17 px only kde_eveningglow moves, 0.255 -> 0.485: one photo, not evidence)
+# eagle -0.01 remained. At 17 px only kde_eveningglow moves, 0.255 -> 0.474 in the bench: one photo, not evidence)
 WATER_GROUND = 0.15
 WATER_GROUND_OPEN = 17
 LEAF_HUE = (100.0, 150.0)
@@ -437,7 +437,10 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
     connected to where it wins (hysteresis), and the sky-called pixels below the horizon connected to it
     (``_mirrored_sky``), and a darker band of sky-called pixels under a level line across the sky is water
     (``_sea_below_level_line``: a sea the net took for sky); a piece of water apart from the largest that the net
-    is nowhere sure of (``WATER_SURE``) goes to its next best label (``_unsure_pieces``). A sky blob the net is
+    is nowhere sure of (``WATER_SURE``) goes to its next best label (``_unsure_pieces``), and so do water with the sky
+    beside or below it (``SKY_AROUND``), water pixels over a stretch of bare-ground evidence (``WATER_GROUND``) and
+    water pieces of a lit leaf's green (``LEAF_CHROMA``); a piece much darker under its line with the sky than the sky
+    over it (``MIRROR_DARK``) is left unlabelled. A sky blob the net is
     unsure of (median probability under ``SKY_SURE``) is not sky: a blue studio backdrop or a pale wall gets ~0.7
     where a real sky, clouds and haze included, gets over 0.99. A blob of another label whose core (where the
     net's own answer gives it) has a median probability under ``LABEL_SURE`` is dropped too, and a photo the net
