@@ -228,19 +228,9 @@ WATER_GROUND = 0.15
 WATER_GROUND_OPEN = 17
 LEAF_HUE = (100.0, 150.0)
 LEAF_CHROMA = 45.0
-# water mirrors the sky at its sea line: where a piece of water meets the sky right over it, the few rows under the
-# line are water seen at a grazing angle, which mirrors most of the light (Fresnel: water reflects over half beyond
-# 85 degrees of incidence) of the sky the same few rows over the line. A piece whose mean lightness (CIE L) in the
-# ``MIRROR_BAND`` of the photo's height under its contacts with the sky is under ``MIRROR_DARK`` times the sky's in the
-# band over them (medians over the contacts; at least ``MIRROR_MIN`` of the width in contacts) is dark ground under
-# the horizon the net took for water: it goes to its next best label. (issue 11 round 14, h14water: over the 52
-# labelled photos and the presence dev set the eight true waters that meet the sky read 0.72-0.97 at a 3 % band
-# (kde_summer_1am's rippled sea under a pale sky the lowest, darknet_kite's brown surf 0.84), mate_storm's dark field
-# and guard rail under a storm sky 0.56; at 1, 2 and 5 % bands it is the lowest too (0.62 / 0.58 / 0.47 against at
-# least 0.81 / 0.74 / 0.65). The threshold lies between, at their geometric middle. One photo, in sample)
-MIRROR_BAND = 0.03
-MIRROR_DARK = 0.64
-MIRROR_MIN = 0.05
+# (tried in round 14 and not merged: a water piece much darker just under its line with the sky than the sky just over
+# it, MIRROR_DARK 0.64, is dark ground, not water; it took mate_storm's false water out, but the eight true waters read
+# 0.72-0.97 against storm's 0.56, a threshold set between one photo and the rest: a thin margin for sunset seas)
 MIN_SKY = 0.05  # less sky than this share of the photo: no sky (and no water reasoning)
 # the sea meets the sky at a level line: where the sky-called pixels hold a colour edge (CIE Lab distance over
 # ``LEVEL_STEP`` rows either side of at least ``LEVEL_EDGE``) on one row (give or take one) across at least
@@ -473,8 +463,7 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
     (``_sea_below_level_line``: a sea the net took for sky); a piece of water apart from the largest that the net
     is nowhere sure of (``WATER_SURE``) goes to its next best label (``_unsure_pieces``), and so do water with the sky
     beside or below it (``SKY_AROUND``), water pixels over a stretch of bare-ground evidence (``WATER_GROUND``) and
-    water pieces of a lit leaf's green (``LEAF_CHROMA``); a piece much darker under its line with the sky than the sky
-    over it (``MIRROR_DARK``) is left unlabelled. A sky blob the net is
+    water pieces of a lit leaf's green (``LEAF_CHROMA``). A sky blob the net is
     unsure of (median probability under ``SKY_SURE``) is not sky: a blue studio backdrop or a pale wall gets ~0.7
     where a real sky, clouds and haze included, gets over 0.99. A blob of another label whose core (where the
     net's own answer gives it) has a median probability under ``LABEL_SURE`` is dropped too, and a photo the net
@@ -512,9 +501,6 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
         if from_ and room_share(ade_answer(ctx)["probs"]) < ROOM_WATER:
             for m in [_ground_cover(ctx.work, best == k) for k in from_]:  # each label's ground on its own
                 best[m] = names.index("grass")
-    if "water" in names and "sky" in names and MIRROR_DARK:
-        kw, ks = names.index("water"), names.index("sky")
-        best[_dark_under_the_sky(ctx.work, best == kw, best == ks)] = len(names)  # no label: not the next best
     if "water" in names and "ground" in names and WATER_GROUND:
         kw = names.index("water")
         _to_next_best(best, probs, _grounded_water(best == kw, probs[..., names.index("ground")]), kw)
@@ -713,34 +699,6 @@ def _sky_around(water: np.ndarray, sky: np.ndarray) -> np.ndarray:
     side = count(pieces[:, 1:], water[:, 1:] & sky[:, :-1]) + count(pieces[:, :-1], water[:, :-1] & sky[:, 1:])
     drop = (below + side >= SKY_AROUND * above) & (above + below + side >= SKY_AROUND_MIN * water.shape[1])
     drop[0] = False
-    return drop[pieces]
-
-
-def _dark_under_the_sky(rgb: np.ndarray, water: np.ndarray, sky: np.ndarray) -> np.ndarray:
-    """The connected pieces of ``water`` (bool, the size of ``rgb``, RGB uint8) that meet ``sky`` right over them on at
-    least ``MIRROR_MIN`` of the width and whose mean lightness in the ``MIRROR_BAND`` under those contacts is, as a
-    median over them, under ``MIRROR_DARK`` times the sky's in the band over them."""
-    h, w = water.shape
-    n, pieces = cv2.connectedComponents(water.astype(np.uint8), connectivity=8)
-    ys, xs = np.nonzero(water[1:] & sky[:-1])
-    if n <= 1 or xs.size < MIRROR_MIN * w:
-        return np.zeros_like(water)
-    ys = ys + 1  # the water's row at each contact
-    band = max(1, int(round(MIRROR_BAND * h)))
-    light = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float64)
-    run = np.vstack([np.zeros((1, w)), np.cumsum(light, axis=0)])  # run[y, x]: the sum of rows 0 .. y - 1
-
-    def mean(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
-        return (run[bottom, xs] - run[top, xs]) / np.maximum(1, bottom - top)
-
-    under = mean(ys, np.minimum(h, ys + band))
-    over = mean(np.maximum(0, ys - band), ys)
-    at = pieces[ys, xs]
-    drop = np.zeros(n, bool)
-    for i in np.unique(at):
-        k = at == i
-        if k.sum() >= MIRROR_MIN * w:
-            drop[i] = float(np.median(under[k])) < MIRROR_DARK * max(1.0, float(np.median(over[k])))
     return drop[pieces]
 
 

@@ -641,46 +641,6 @@ def test_a_shingle_beach_the_net_calls_sea_is_ground_and_the_lake_stays(nets_her
         assert np.array_equal(out["water"], whole), name
 
 
-def test_water_under_the_sky_line_mirrors_it():
-    """_dark_under_the_sky: water as bright as the sky over its line stays; a band much darker than the sky over it
-    (a dark field under a storm sky) goes; without enough contacts with the sky nothing is judged."""
-    h, w = 100, 80
-    rgb = np.full((h, w, 3), 200, np.uint8)
-    sky = np.zeros((h, w), bool)
-    sky[:50] = True
-    band = np.zeros((h, w), bool)
-    band[50:70] = True
-    rgb[50:70] = 170  # a sea under a pale sky: a little darker
-    assert not scene._dark_under_the_sky(rgb, band, sky).any()
-    rgb[50:70] = 60  # a dark field under the same sky
-    assert np.array_equal(scene._dark_under_the_sky(rgb, band, sky), band)
-    narrow = band.copy()
-    narrow[:, 2:] = False  # two columns: under MIRROR_MIN of the width
-    assert not scene._dark_under_the_sky(rgb, narrow, sky).any()
-
-
-def test_a_dark_field_under_a_storm_sky_is_not_water_and_sea_lines_stay(nets_here, monkeypatch):
-    """MIRROR_DARK on real photos: mate_storm (a motion-blurred field and guard rail under a storm sky; the net calls
-    a band of them water, 12 % of the photo) is offered no water, its sky, grass and road as they were; the true
-    waters that meet the sky (a rippled sea under a pale sky, the lowest of them, brown surf, a sea the net calls sky,
-    a foggy lake) keep all of theirs."""
-    out, whole = _water_with_and_without(monkeypatch, "mate_storm", "MIRROR_DARK", 0.0)
-    assert whole.mean() > 0.1 and "water" not in out, whole.mean()
-    with monkeypatch.context() as m:
-        m.setattr(scene, "MIRROR_DARK", 0.0)
-        from core.models import ModelManager
-        from core.types import Photo
-        from segmenters.parsing import ParseContext
-        from tests import photos
-
-        before = scene.parse_net(ParseContext(Photo(photos.load("mate_storm")), ModelManager(online=False), {})).data
-    for label in ("sky", "grass", "road"):
-        assert np.array_equal(out[label], before[label]), label
-    for name in ("kde_summer_1am", "darknet_kite", "mate_dune", "kde_coldripple"):
-        out, whole = _water_with_and_without(monkeypatch, name, "MIRROR_DARK", 0.0)
-        assert np.array_equal(out["water"], whole), name
-
-
 def _water_with_and_without(monkeypatch, name: str, rule: str, off: float) -> tuple[dict, np.ndarray]:
     """The offline scene parse of the real photo ``name`` (its masks) and its water with ``scene.<rule>`` set to
     ``off``, from the same net answer (kept in the parse context's cache)."""
