@@ -625,7 +625,9 @@ def test_a_shingle_beach_the_net_calls_sea_is_ground_and_the_lake_stays(nets_her
     h = water.shape[0]
     assert water.sum() < 0.7 * whole.sum(), (water.mean(), whole.mean())
     assert water[int(0.8 * h) :].mean() < 0.5 * whole[int(0.8 * h) :].mean()  # the beach before the boats
-    assert water[int(0.38 * h) : int(0.45 * h)].mean() > 0.9  # the lake
+    # the lake (0.92 of this band with the rule alone; 0.86 since SHORE_DARK gives the treeline on its top edge to
+    # tree; the hand labels call 0.76 of the band water)
+    assert water[int(0.38 * h) : int(0.45 * h)].mean() > 0.8
     assert out["ground"][int(0.8 * h) :].mean() > 0.3
     # water IoU against the hand labels (labelset.score, the masks enlarged to the photo): 0.485, 0.255 without the rule
     entry = labelset.load("kde_eveningglow")
