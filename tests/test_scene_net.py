@@ -580,12 +580,8 @@ def test_a_patch_of_blue_sky_is_not_water_and_true_water_under_the_sky_stays(net
         ("mate_dune", True),
         ("china", True),
     ):
-        out, whole = _water_with_and_without(monkeypatch, name, "SKY_AROUND", 0.0)
-        gated = out.get("water", np.zeros_like(whole))
-        if true_water:
-            assert np.array_equal(gated, whole), name
-        else:
-            assert whole.mean() > 0.1 and not gated.any(), (name, whole.mean(), gated.mean())
+        out = _rule_keeps_true_water_only(monkeypatch, name, "SKY_AROUND", true_water, least=0.1)
+        if not true_water:
             assert out["sky"].mean() > 0.9, out["sky"].mean()
 
 
@@ -600,12 +596,7 @@ def test_a_lit_leaf_is_not_water_and_true_water_keeps_its_colour(nets_here, monk
         ("kde_summer_1am", True),
         ("lomiri_life", True),
     ):
-        out, whole = _water_with_and_without(monkeypatch, name, "LEAF_CHROMA", 0.0)
-        gated = out.get("water", np.zeros_like(whole))
-        if true_water:
-            assert np.array_equal(gated, whole), name
-        else:
-            assert whole.mean() > 0.05 and not gated.any(), (name, whole.mean(), gated.mean())
+        _rule_keeps_true_water_only(monkeypatch, name, "LEAF_CHROMA", true_water, least=0.05)
     # mate_garden (a marigold before blurred leaves, round-11 dev set; its water, 15 % of the photo, is gated by
     # ROOM_WATER already): with the room gate off the leaf colour takes it out alone
     monkeypatch.setattr(scene, "ROOM_WATER", 1.1)
@@ -641,6 +632,18 @@ def test_a_shingle_beach_the_net_calls_sea_is_ground_and_the_lake_stays(nets_her
     for name in ("china", "darknet_eagle", "lomiri_bridge", "lomiri_life", "kde_summer_1am", "darknet_kite"):
         out, whole = _water_with_and_without(monkeypatch, name, "WATER_GROUND", 0.0)
         assert np.array_equal(out["water"], whole), name
+
+
+def _rule_keeps_true_water_only(monkeypatch, name: str, rule: str, true_water: bool, least: float) -> dict:
+    """With ``scene.<rule>`` on, the real photo ``name`` keeps all of its water when ``true_water``; otherwise the
+    water the parse offers without the rule (over ``least`` of the photo) is all gone. The masks with the rule on."""
+    out, whole = _water_with_and_without(monkeypatch, name, rule, 0.0)
+    kept = out.get("water", np.zeros_like(whole))
+    if true_water:
+        assert np.array_equal(kept, whole), name
+    else:
+        assert whole.mean() > least and not kept.any(), (name, whole.mean(), kept.mean())
+    return out
 
 
 def _water_with_and_without(monkeypatch, name: str, rule: str, off: float) -> tuple[dict, np.ndarray]:
