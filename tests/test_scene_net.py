@@ -19,6 +19,17 @@ def _probs(*columns: dict[str, float]) -> np.ndarray:
     return p
 
 
+def _row_photo(monkeypatch, row: list[dict[str, float]]):
+    """A one-row parse context whose net answer is ``_probs(*row)`` (patched in), black pixels, no size gate."""
+    from types import SimpleNamespace
+
+    p = _probs(*row)
+    labels = p[0].argmax(-1)[None].astype(np.int32)
+    monkeypatch.setattr(scene, "MIN_FRACTION", 0.0)
+    monkeypatch.setattr("segmenters.nets.ade_answer", lambda c: {"probs": p, "labels": labels})
+    return SimpleNamespace(shape=(1, len(row)), cache={}, work=np.zeros((1, len(row), 3), np.uint8))
+
+
 def test_merged_classes_win_together():
     """Water split over "water", "sea" and "lake" beats "sand" when their sum is larger, though each alone is not."""
     p = _probs({"water": 0.25, "sea": 0.2, "lake": 0.15, "sand": 0.4}, {"sand": 0.7, "sea": 0.3})
@@ -396,15 +407,10 @@ def test_a_floor_touching_the_road_is_pavement_and_each_kind_of_ground_is_judged
     """Through parse_net: ADE "floor" (outside every Facet label) touching a sure road joins it, like sand; a sand
     verge and a floor piece that touch each other are judged one kind at a time (together they would be more than
     ROAD_GROW times the road); a floor piece bigger than that (a porch) stays what it was."""
-    from types import SimpleNamespace
 
     road, sand, floor, wall = ({"road": 0.9}, {"sand": 0.9}, {"floor": 0.9}, {"wall": 0.9})
     row = [road] * 4 + [sand] * 3 + [floor] * 3 + [wall] + [floor] * 9  # a porch beyond the wall: 9 > 1.5 * 4
-    p = _probs(*row)
-    labels = p[0].argmax(-1)[None].astype(np.int32)
-    monkeypatch.setattr(scene, "MIN_FRACTION", 0.0)
-    monkeypatch.setattr("segmenters.nets.ade_answer", lambda c: {"probs": p, "labels": labels})
-    ctx = SimpleNamespace(shape=(1, len(row)), cache={}, work=np.zeros((1, len(row), 3), np.uint8))
+    ctx = _row_photo(monkeypatch, row)
     got = scene.parse_net(ctx).data["road"][0]
     assert got[:10].all() and not got[10:].any()
     monkeypatch.setattr(scene, "ROAD_VERGE_CLASSES", ())
@@ -719,7 +725,6 @@ def test_weak_road_joins_through_surfaces_only_where_it_touches_the_road(monkeyp
     surface (wall, ceiling) and where the road still has ROAD_WEAK joins the road when connected to it through such
     pixels; not where the best class is a thing standing on the road (a car), nor beyond a pixel under ROAD_WEAK, nor
     where another Facet label (grass) wins."""
-    from types import SimpleNamespace
 
     road = {"road": 0.9}
     shade = {"wall": 0.6, "road": 0.3}
@@ -727,11 +732,7 @@ def test_weak_road_joins_through_surfaces_only_where_it_touches_the_road(monkeyp
     gap = {"wall": 0.9, "road": 0.05}
     lawn = {"grass": 0.6, "road": 0.3}
     row = [road] * 4 + [shade, {"ceiling": 0.6, "road": 0.25}, gap, shade] + [car, shade] + [lawn]
-    p = _probs(*row)
-    labels = p[0].argmax(-1)[None].astype(np.int32)
-    monkeypatch.setattr(scene, "MIN_FRACTION", 0.0)
-    monkeypatch.setattr("segmenters.nets.ade_answer", lambda c: {"probs": p, "labels": labels})
-    ctx = SimpleNamespace(shape=(1, len(row)), cache={}, work=np.zeros((1, len(row), 3), np.uint8))
+    ctx = _row_photo(monkeypatch, row)
     got = scene.parse_net(ctx).data["road"][0]
     assert got.tolist() == [True] * 6 + [False] * 5
     monkeypatch.setattr(scene, "ROAD_WEAK", 0.0)
