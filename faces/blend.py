@@ -513,12 +513,10 @@ def photo_grain(
     JPEG blocks lie on. None when the photo has no flat place there (then Gaussian noise stands in).
     ``memo``: see :func:`reuse` (the blocks found are reused; the random pick is drawn each time)."""
     region = _grain_region(photo.shape, box, size)
-    x0, y0, x1, y1 = region
     if memo is None:
         src = _grain_blocks(photo, avoid, region)
     else:
-        key = ("grain", region, digest(photo[y0:y1, x0:x1], avoid[y0:y1, x0:x1]))
-        src = reuse(memo, key, lambda: _grain_blocks(photo, avoid, region))
+        src = reuse(memo, _grain_key(photo, avoid, region), lambda: _grain_blocks(photo, avoid, region))
     if src is None:
         return None
     b = GRAIN_BLOCK
@@ -897,7 +895,7 @@ def mesh_swap(
     geo = digest(dst, face.mesh_depth) if memo is not None else b""
     warped, skin_w, covered = reuse(
         memo,
-        ("warp", id(target), geo, box, face.size),
+        _warp_key(target, geo, box, face.size),
         lambda: _warped_target(target, dst, face.mesh_depth, box, face.size),
     )
     x0, y0, x1, y1 = box
@@ -942,7 +940,7 @@ def mesh_swap(
             if face.mesh_depth is None
             else reuse(
                 memo,
-                ("normals", geo, box, digest(target.tris)) if memo is not None else (),
+                _normals_key(target, geo, box) if memo is not None else (),
                 lambda: mesh_normals(dst, face.mesh_depth, target.tris, (x0, y0), m.shape),
             )
         )
@@ -957,7 +955,7 @@ def mesh_swap(
             t_mesh, _, t_stack = _target_stack(teeth, face.size)
             detail = reuse(  # (not the 4th of _warped_target: OpenCV's remap of 9 channels rounds otherwise)
                 memo,
-                ("teeth", id(teeth), geo, box, face.size) if memo is not None else (),
+                _warp_key(teeth, geo, box, face.size, "teeth") if memo is not None else (),
                 lambda: warp_mesh(t_stack[..., :3], t_mesh, dst, teeth.tris, box, face.mesh_depth)[0],
             )
         inner_lip = dst[MOUTH_INNER] - np.array([x0, y0], np.float32)
@@ -977,6 +975,24 @@ def mesh_swap(
     return mask
 
 
+def _warp_key(target: Target, geo: bytes, box: tuple[int, int, int, int], size: float, kind: str = "warp") -> tuple:
+    """The :func:`reuse` key of ``target`` warped onto a mesh (``geo``: its digest) in ``box`` (``kind`` "teeth": its
+    teeth into an open mouth): one definition for :func:`mesh_swap` and :func:`swap_geometry`, which files it ahead."""
+    return (kind, id(target), geo, box, size)
+
+
+def _normals_key(target: Target, geo: bytes, box: tuple[int, int, int, int]) -> tuple:
+    """The :func:`reuse` key of a mesh's surface normals over ``target``'s triangles (see :func:`_warp_key`)."""
+    return ("normals", geo, box, digest(target.tris))
+
+
+def _grain_key(photo: np.ndarray, avoid: np.ndarray, region: tuple[int, int, int, int]) -> tuple:
+    """The :func:`reuse` key of the photo's grain blocks in ``region`` outside ``avoid`` (:func:`photo_grain`,
+    :func:`swap_grain_blocks`)."""
+    x0, y0, x1, y1 = region
+    return ("grain", region, digest(photo[y0:y1, x0:x1], avoid[y0:y1, x0:x1]))
+
+
 def swap_geometry(
     photo_shape: tuple[int, ...], face: Face, target: Target, teeth: Target | None = None
 ) -> list[tuple[tuple, Callable[[], Any]]]:
@@ -992,12 +1008,12 @@ def swap_geometry(
     x0, y0, x1, y1 = box
     geo = digest(dst, depth)
     work: list[tuple[tuple, Callable[[], Any]]] = [
-        (("warp", id(target), geo, box, size), lambda: _warped_target(target, dst, depth, box, size))
+        (_warp_key(target, geo, box, size), lambda: _warped_target(target, dst, depth, box, size))
     ]
     if depth is not None:
         work.append(
             (
-                ("normals", geo, box, digest(target.tris)),
+                _normals_key(target, geo, box),
                 lambda: mesh_normals(dst, depth, target.tris, (x0, y0), (y1 - y0, x1 - x0)),
             )
         )
@@ -1007,7 +1023,7 @@ def swap_geometry(
             t_mesh, _, t_stack = _target_stack(teeth, size)
             return warp_mesh(t_stack[..., :3], t_mesh, dst, teeth.tris, box, depth)[0]
 
-        work.append((("teeth", id(teeth), geo, box, size), teeth_warp))
+        work.append((_warp_key(teeth, geo, box, size, "teeth"), teeth_warp))
     return work
 
 
@@ -1018,10 +1034,8 @@ def swap_grain_blocks(photo: np.ndarray, face: Face) -> list[tuple[tuple, Callab
         return []
     box = padded_box(face.mesh, photo.shape, 0.06 * face.size + 4)
     region = _grain_region(photo.shape, box, face.size)
-    x0, y0, x1, y1 = region
     avoid = face_mask(photo.shape, face)
-    key = ("grain", region, digest(photo[y0:y1, x0:x1], avoid[y0:y1, x0:x1]))
-    return [(key, lambda: _grain_blocks(photo, avoid, region))]
+    return [(_grain_key(photo, avoid, region), lambda: _grain_blocks(photo, avoid, region))]
 
 
 def full_swap(
