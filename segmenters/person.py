@@ -342,11 +342,15 @@ def sharpen_faceless(ctx: ParseContext, mask: np.ndarray, faces: list) -> np.nda
     return out
 
 
+def portrait_faces(faces: list, shape: tuple[int, int]) -> list:
+    """The ``faces`` at least ``MATTE_FACE`` of the longer side of ``shape`` (h, w) wide: the ones the matte draws."""
+    return [f for f in faces if f.width >= MATTE_FACE * max(shape)]
+
+
 def portrait_people(mask: np.ndarray, faces: list) -> np.ndarray:
     """The parts of ``mask`` (bool) holding a face at least ``MATTE_FACE`` of the longer side wide: people seen
     at portrait scale (bool, mask's shape)."""
-    h, w = mask.shape
-    big = [f for f in faces if f.width >= MATTE_FACE * max(h, w)]
+    big = portrait_faces(faces, mask.shape)
     if not big or not mask.any():
         return np.zeros(mask.shape, bool)
     n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
@@ -442,8 +446,7 @@ def start_matte(ctx: ParseContext, found: ParseOutput | None) -> None:
     from segmenters.nets import VOC, net_available
 
     faces = found.data if found is not None and found.data is not None else []
-    h, w = ctx.shape
-    if "person" not in ctx.parsers or not any(f.width >= MATTE_FACE * max(h, w) for f in faces):
+    if "person" not in ctx.parsers or not portrait_faces(faces, ctx.shape):
         return
     if net_available(VOC) and matte_available():
         ctx.start(lambda: ctx_alpha(ctx))
