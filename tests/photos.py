@@ -27,7 +27,18 @@ Every function returns an RGB uint8 HxWx3 array (``load``) or the file path (``p
   written once as PNG into .cache/photos; opencv-doc's aloeL, alphamat's plant, ela_original,
   licenseplate_motion, reg/home.png, rubberwhale1, left and the first frame of tree.avi;
 - PyPI's ``ultralytics`` wheel (downloaded by scripts/test.sh into .cache/photos, not installed; AGPL-3.0):
-  ultralytics_bus (a street with a bus and four people).
+  ultralytics_bus (a street with a bus and four people);
+- issue 11 round 15 hold-out (tests/labelset.py HELD_OUT_ROUND15, labelled before any parse of them): Debian's
+  ``palapeli-data`` (a jigsaw game, installed; GPL-2+ per its copyright file, the photos from Wikimedia Commons:
+  the castle FDL by Eric Pouhier, the bridge public domain by Derek Jensen) palapeli_castle (the castle of Maintenon
+  under a cloudy sky, lawn, trees), palapeli_bridge (Cincinnati's suspension bridge over the river at night);
+  Debian's ``tuxpaint-data`` (GPL-2+ per its copyright file), ``puzzle-jigsaw`` (its samples CC0-1.0, Pexels, per
+  its copyright file) and ``digikam-data`` (GPL-2+ per its copyright file: "almost all software is GPL", no
+  exception for its about page's photo), downloaded by scripts/test.sh into .cache/photos, not installed:
+  tuxpaint_ocean (a breaking sea wave), tuxpaint_sheep (sheep on a plain under a cloudy sky), tuxpaint_lighthouse
+  (a brick lighthouse against a blue sky), jigsaw_cat (a cat's head filling the frame), digikam_lake (a red hill
+  mirrored in a lake under clouds); the ``ultralytics`` wheel's ultralytics_zidane (two men in suits before a
+  blurred stadium crowd).
 
 A missing source raises ``FileNotFoundError`` naming what to install (no silent skip).
 """
@@ -112,6 +123,9 @@ WALLPAPERS = {  # name -> (Debian package, file)
         "/usr/share/wallpapers/SafeLanding/contents/images/5120x2880.jpg",
     ),
     "kde_volna": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Volna/contents/images/5120x2880.jpg"),
+    # issue 11 round 15 hold-out (tests/labelset.py HELD_OUT_ROUND15): palapeli-data's puzzle photos
+    "palapeli_castle": ("palapeli-data", "/usr/share/palapeli/collection/castle-maintenon.jpg"),
+    "palapeli_bridge": ("palapeli-data", "/usr/share/palapeli/collection/cincinnati-bridge.jpg"),
 }
 # Debian's jigzo-data: each puzzle file holds its photo in a texture (the last JPEG in the file) at the rectangle its
 # ``image x y w h`` line names (issue 11 round 12, label presence only)
@@ -150,6 +164,42 @@ WHEEL_PHOTOS = {  # name -> (wheel file, member, sha256 of the member)
         "ultralytics-8.4.190-py3-none-any.whl",
         "ultralytics/assets/bus.jpg",
         "c02019c4979c191eb739ddd944445ef408dad5679acab6fd520ef9d434bfbc63",
+    ),
+    # issue 11 round 15 hold-out: the wheel's other sample photo (two men before a blurred crowd)
+    "ultralytics_zidane": (
+        "ultralytics-8.4.190-py3-none-any.whl",
+        "ultralytics/assets/zidane.jpg",
+        "16d73869e3267a7d4ed00de8e860833bd1657c1b252e94c0c348277adc7b6edb",
+    ),
+}
+# issue 11 round 15 hold-out: photos inside Debian packages that scripts/test.sh downloads into .cache/photos
+# (``apt-get download``) without installing them (tuxpaint-data and puzzle-jigsaw depend on their games, digikam-data
+# on opencv-data)
+DEB_PHOTOS = {  # name -> (package, member, sha256 of the member)
+    "tuxpaint_ocean": (
+        "tuxpaint-data",
+        "./usr/share/tuxpaint/templates/ocean_waves.jpg",
+        "b99c24c7148cb2935c7a9cfde12b81f368f8162e32349e554a8cb2dd44c5624e",
+    ),
+    "tuxpaint_sheep": (
+        "tuxpaint-data",
+        "./usr/share/tuxpaint/templates/sheep.jpg",
+        "cb408f8b3fc324798d012f71595a148f9fa360c17d1bde91371bd7c01e9cf881",
+    ),
+    "tuxpaint_lighthouse": (
+        "tuxpaint-data",
+        "./usr/share/tuxpaint/templates/lighthouse.jpg",
+        "bf92c1139da97690208a3948c9d1051649deb44bb51baa288820f5c64f9e6365",
+    ),
+    "jigsaw_cat": (
+        "puzzle-jigsaw",
+        "./usr/share/puzzle-jigsaw/samples/cat-animal-cat-portrait-mackerel.jpg",
+        "da9c088b2fc6bccec8dae50bbd54e610772c4bb53cc608b030395df27a29fe7c",
+    ),
+    "digikam_lake": (
+        "digikam-data",
+        "./usr/share/digikam/about/images/body-background.jpg",
+        "c7be31659ad55ee2b88bc5d0651ce7925829a34ca843e620b6d23c6303e36860",
     ),
 }
 
@@ -216,6 +266,29 @@ def _wheel_photo(name: str) -> Path:
     return out
 
 
+def _deb_photo(name: str) -> Path:
+    """A photo inside a downloaded Debian package (``DEB_PHOTOS``), extracted once with dpkg-deb, sha256-checked."""
+    import hashlib
+    import io
+    import subprocess
+    import tarfile
+
+    package, member, sha = DEB_PHOTOS[name]
+    out = PHOTO_CACHE / f"{name}{Path(member).suffix}"
+    if not out.exists():
+        debs = sorted(PHOTO_CACHE.glob(f"{package}_*.deb"))
+        if not debs:
+            raise FileNotFoundError(f"{PHOTO_CACHE}/{package}_*.deb is missing: scripts/test.sh downloads it")
+        tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(debs[-1])], capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(tar)) as tf:
+            fh = tf.extractfile(member)
+            data = fh.read() if fh is not None else b""
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise FileNotFoundError(f"{member} in {debs[-1]} does not have the expected sha256")
+        out.write_bytes(data)
+    return out
+
+
 def _paths() -> dict[str, callable]:
     def sk(name):
         import sklearn
@@ -277,6 +350,8 @@ def _paths() -> dict[str, callable]:
         table[name] = lambda n=name: _wallpaper(n)
     for name in WHEEL_PHOTOS:
         table[name] = lambda n=name: _wheel_photo(n)
+    for name in DEB_PHOTOS:
+        table[name] = lambda n=name: _deb_photo(n)
     return table
 
 
