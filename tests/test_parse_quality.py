@@ -444,3 +444,33 @@ def test_portrait_sets_are_well_formed():
             assert lab1[:, 0].min() >= 0.65 * 255 - 2 and np.corrcoef(lab0[:, 0], lab1[:, 0])[0, 1] > 0.95
     with pytest.raises(ValueError):
         portraits.recolour(rgb, hair, "blue")
+
+
+def test_heads_table_splits_hair_between_the_faces():
+    """bench/parse_quality.py heads_table (round 15): hair IoU, precision and recall per head, each pixel to the
+    nearest face the parse found; one face or none: the whole photo under the key ""."""
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from parse_quality import heads_table
+
+    h, w = 40, 100
+    face1, face2 = np.zeros((h, w), bool), np.zeros((h, w), bool)
+    face1[20:30, 10:20] = True
+    face2[20:30, 80:90] = True
+    truth, pred = np.zeros((h, w), bool), np.zeros((h, w), bool)
+    truth[5:15, 5:25] = True  # 200 px over head 1
+    pred[5:15, 5:15] = True  # 100 of them found
+    truth[5:15, 75:95] = True  # 200 px over head 2 ...
+    pred[5:15, 75:95] = True
+    pred[15:20, 75:95] = True  # ... all found, and 100 px more
+    segs = [SimpleNamespace(label=f"person {i} · face", mask=m) for i, m in ((1, face1), (2, face2))]
+    got = heads_table(truth, pred, segs)
+    assert got == {
+        "person 1": {"iou": 0.5, "precision": 1.0, "recall": 0.5},
+        "person 2": {"iou": round(200 / 300, 3), "precision": round(200 / 300, 3), "recall": 1.0},
+    }
+    one = heads_table(truth, pred, segs[:1])
+    assert list(one) == [""] and one[""]["recall"] == 0.75 and one[""]["precision"] == 0.75
