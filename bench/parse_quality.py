@@ -86,19 +86,35 @@ def hair_per_head(entry: dict, segments) -> dict[str, float]:
     from tests import labelset
 
     truth = labelset.masks(entry).get("hair")
-    pred = labelset.predicted(segments).get("hair")
     if truth is None:
         return {}
     keep = ~labelset.void(entry)  # as labelset.score: void pixels are not scored
-    truth = truth & keep
-    pred = np.zeros_like(truth) if pred is None else pred & keep
+    pred = labelset.predicted(segments).get("hair")
+    heads = heads_table(truth & keep, np.zeros_like(truth) if pred is None else pred & keep, segments)
+    return {f"{entry['photo']} {who}".strip(): v["iou"] for who, v in heads.items()}
+
+
+def heads_table(truth: np.ndarray, pred: np.ndarray, segments) -> dict[str, dict[str, float]]:
+    """IoU, precision and recall of ``pred`` against ``truth`` (bool, scored pixels only) per head: each pixel goes
+    to the nearest centre of the faces the parse found (``person N · face`` segments; with one face or none, the
+    whole photo under the key ""); heads with no hair either side are left out."""
+    from tests import labelset
+
+    def row(t: np.ndarray, p: np.ndarray) -> dict[str, float]:
+        inter = float((t & p).sum())
+        return {
+            "iou": round(labelset.iou(t, p), 3),
+            "precision": round(inter / max(1.0, float(p.sum())), 3),
+            "recall": round(inter / max(1.0, float(t.sum())), 3),
+        }
+
     centres = []
     for s in segments:
         if s.label.endswith("· face") and s.mask.any():
             ys, xs = np.nonzero(s.mask)
             centres.append((s.label.split(" ·")[0], xs.mean(), ys.mean()))
     if len(centres) <= 1:
-        return {entry["photo"]: round(labelset.iou(truth, pred), 3)}
+        return {"": row(truth, pred)}
     h, w = truth.shape
     yy, xx = np.mgrid[0:h, 0:w]
     owner = np.argmin(np.stack([(xx - cx) ** 2 + (yy - cy) ** 2 for _, cx, cy in centres]), axis=0)
@@ -106,7 +122,7 @@ def hair_per_head(entry: dict, segments) -> dict[str, float]:
     for k, (who, _, _) in enumerate(centres):
         t, p = truth & (owner == k), pred & (owner == k)
         if t.any() or p.any():
-            out[f"{entry['photo']} {who}"] = round(labelset.iou(t, p), 3)
+            out[who] = row(t, p)
     return out
 
 
@@ -247,13 +263,14 @@ def scene_rows(before: dict, after: dict) -> dict:
 def hair_sets(backend: str = "nets") -> dict:
     """Hair IoU on the portrait sets of tests/portraits.py: ``original`` (the four portraits above), ``new`` (the
     cameraman, basketball1 and three t1 head crops, labelled for hair only) and ``recoloured`` (the labelled hair
-    of the non-Grace portraits repainted grey and white), each per photo and as a mean; and the seconds spent
+    of the non-Grace portraits repainted grey and white), each per photo, as a mean, and per head (``per_head``:
+    IoU, precision and recall, :func:`heads_table`); and the seconds spent
     per head in ``segmenters.hair.silhouette_hair`` (the second hair source; timed around each call)."""
     import segmenters.hair as hair_module
     from core.models import ModelManager
     from core.types import Photo
     from segmenters.parsing import parse_report
-    from tests import portraits
+    from tests import labelset, portraits
 
     os.environ["FACET_PARSE_NETS"] = "on" if backend == "nets" else "off"
     manager = ModelManager(online=False)
@@ -271,11 +288,16 @@ def hair_sets(backend: str = "nets") -> dict:
     out: dict = {}
     try:
         for group, names in portraits.all_names().items():
-            per = {}
+            per, heads = {}, {}
             for name in names:
-                rgb, _, _ = portraits.load(name)
-                per[name] = round(portraits.hair_iou(name, parse_report(Photo(rgb), manager).segments), 3)
-            out[group] = {"per_photo": per, "mean": round(statistics.mean(per.values()), 3)}
+                rgb, truth, keep = portraits.load(name)
+                segments = parse_report(Photo(rgb), manager).segments
+                per[name] = round(portraits.hair_iou(name, segments), 3)
+                pred = labelset.predicted(segments).get("hair")
+                pred = np.zeros_like(truth) if pred is None else pred
+                for who, row in heads_table(truth & keep, pred & keep, segments).items():
+                    heads[f"{name} {who}".strip()] = row
+            out[group] = {"per_photo": per, "mean": round(statistics.mean(per.values()), 3), "per_head": heads}
     finally:
         hair_module.silhouette_hair = inner
     if calls:
@@ -402,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
         write_result(result, out)
         for group in ("original", "new", "recoloured"):
             log(f"hair {group}: mean {result['nets'][group]['mean']}  {result['nets'][group]['per_photo']}")
+            for head, row in result["nets"][group]["per_head"].items():
+                log(f"  {head:22s} IoU {row['iou']:.3f}  precision {row['precision']:.3f}  recall {row['recall']:.3f}")
         log(f"wrote {out}")
         return 0
     if args.time_only:

