@@ -24,7 +24,9 @@ fi
 # 11 MB opencv-data)
 for pkg in tuxpaint-data puzzle-jigsaw digikam-data; do
   if ! ls .cache/photos/"${pkg}"_*.deb >/dev/null 2>&1; then
-    mkdir -p .cache/photos && (cd .cache/photos && apt-get download -q "$pkg" >/dev/null)
+    # apt-get download needs the package lists: refresh them once if this machine's are missing or stale
+    mkdir -p .cache/photos && (cd .cache/photos && { apt-get download -q "$pkg" >/dev/null 2>&1 \
+      || { sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"; $sudo apt-get update -qq && apt-get download -q "$pkg" >/dev/null; }; })
   fi
 done
 # ultralytics' sample street photo (tests/photos.py ultralytics_bus) is read from its wheel: downloaded, not installed
