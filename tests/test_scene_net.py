@@ -258,6 +258,7 @@ def test_parse_net_lets_water_take_its_weak_neighbours(monkeypatch):
     one with less stays grass."""
     from types import SimpleNamespace
 
+    monkeypatch.setattr(scene, "SPLIT_RUNNER_UP", 0.0)  # two-class pixels: water is every grass pixel's runner-up
     col = lambda **kw: kw  # noqa: E731
     p = _probs(
         col(sea=0.9, grass=0.1),
@@ -323,6 +324,7 @@ def test_water_pieces_the_net_is_nowhere_sure_of_go_to_their_next_label(monkeypa
     labels = p[0].argmax(-1)[None].astype(np.int32)
     monkeypatch.setattr(scene, "MIN_FRACTION", 0.0)
     monkeypatch.setattr(scene, "WEAK", {})
+    monkeypatch.setattr(scene, "SPLIT_RUNNER_UP", 0.0)  # two-class pixels: water is every grass pixel's runner-up
     monkeypatch.setattr("segmenters.nets.ade_answer", lambda c: {"probs": p, "labels": labels})
     ctx = SimpleNamespace(shape=(1, 9), cache={}, work=np.zeros((1, 9, 3), np.uint8))
     masks = scene.parse_net(ctx).data
@@ -516,6 +518,7 @@ def test_a_photo_the_net_sees_as_a_room_is_offered_no_water(monkeypatch):
 
     col = lambda **kw: kw  # noqa: E731
     monkeypatch.setattr(scene, "MIN_FRACTION", 0.0)
+    monkeypatch.setattr(scene, "SPLIT_RUNNER_UP", 0.0)  # two-class pixels: water is every grass pixel's runner-up
     ctx = SimpleNamespace(shape=(1, 4), cache={}, work=np.zeros((1, 4, 3), np.uint8))
     share = scene.ROOM_WATER * 4 + 0.05  # one pixel in four: the photo's mean just over the line
     for other, water in (("sky", True), ("wall", False), ("ceiling", False), ("floor", False)):
