@@ -231,6 +231,109 @@ def resize_channels(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(rows, (w2 * n, h2), interpolation=cv2.INTER_LINEAR).reshape(h2, w2, n)
 
 
+# The nets' grids to pixels. A cell of the DeepLab nets' grids is the net's answer at one pixel of its input: cell k
+# at pixel ``ADE_STRIDE * k`` (the decoder's 129 x 129 map of a 513 px input, whose own upsample aligns the corners:
+# cells 0 and 128 are pixels 0 and 512). ``cv2.resize`` instead puts a grid's n cells at the centres of n equal parts
+# of the picture, cell k at (k + 0.5) / n of its extent: on a 513 px side that moved the maps' edges up to 1.5 px
+# (toward the middle: down and right near the top-left, up and left near the bottom-right; exactly 1.5 px at the
+# top-left for every size, a little less or more elsewhere as the last cell sits 0-3 px before the input's end).
+# Here each output pixel's centre is taken to the input pixel it covers and to its cell, and the grid is
+# interpolated there (bilinear, or the nearest cell for labels), for the whole photo's pass (mirror included, its
+# grid is put back in the photo's order, cell k at pixel 4k) and the tiles' (cell k at pixel 4k of the enlarged photo).
+
+
+def deeplab_span(size: tuple[int, int]) -> tuple[int, int]:
+    """The size (w', h') of a photo of ``size`` = (w, h) in the DeepLab nets' 513 px input (its longer side 513)."""
+    w, h = size
+    s = DEEPLAB_SIDE / max(h, w)
+    return max(1, round(w * s)), max(1, round(h * s))
+
+
+def tiles_span(span: tuple[int, int]) -> tuple[int, int] | None:
+    """The size of the enlarged photo the multi-scale tiles are cut from, for a photo of ``span`` at 513 px (see
+    ``ADE_TILE_SHORT``); None when there are no tiles."""
+    rw, rh = span
+    zoom = min(ADE_TILE_ZOOM, max(1.0, ADE_TILE_SHORT / min(rw, rh)))
+    return (round(rw * zoom), round(rh * zoom)) if zoom > 1.0 else None
+
+
+def grid_span(shape: tuple[int, ...], fed: tuple[int, int]) -> tuple[int, int] | None:
+    """The size (w', h') of the image whose every ``ADE_STRIDE``-th pixel a net grid of ``shape`` (h, w, ...) holds,
+    for a photo of ``fed`` = (w, h) given to the net: its 513 px input (the whole photo's passes, and the VOC net's) or
+    the tiles' enlarged photo, told apart by the grid's size; None for a grid of neither size."""
+    span = deeplab_span(fed)
+    for s in (span, tiles_span(span)):
+        if s is not None and tuple(shape[:2]) == (_cells(s[1]), _cells(s[0])):
+            return s
+    return None
+
+
+def _grid_coords(n: int, span: int, step: int, grid_span_: int, cells: int) -> tuple[np.ndarray, ...]:
+    """For ``n`` samples every ``step`` pixels (from pixel 0) of a ``span`` px image: the grid cells below and above
+    each (and the weight of the upper) on a grid of ``cells`` cells every ``ADE_STRIDE`` pixels of a ``grid_span_``
+    px image of the same picture. A pixel's centre is at (i + 0.5) / span of the picture's extent (cv2's convention,
+    the photo's own resizes)."""
+    u = ((step * np.arange(n) + 0.5) * (grid_span_ / span) - 0.5) / ADE_STRIDE
+    u = np.clip(u, 0.0, cells - 1)
+    lo = np.minimum(np.floor(u).astype(np.intp), max(cells - 2, 0))
+    hi = np.minimum(lo + 1, cells - 1)
+    return lo, hi, (u - lo).astype(np.float32)
+
+
+def resample_grid(
+    grid: np.ndarray,
+    span: tuple[int, int],
+    shape: tuple[int, int],
+    out_span: tuple[int, int],
+    step: int = 1,
+    nearest: bool = False,
+) -> np.ndarray:
+    """``grid`` ((h, w) or (h, w, n): a net's answer every ``ADE_STRIDE`` pixels of a ``span`` = (w', h') px image)
+    sampled at ``shape`` = (rows, cols) points every ``step`` pixels of an ``out_span`` px image of the same picture:
+    bilinearly (float32), or the nearest cell (``nearest``, any dtype: labels)."""
+    ys = _grid_coords(shape[0], out_span[1], step, span[1], grid.shape[0])
+    xs = _grid_coords(shape[1], out_span[0], step, span[0], grid.shape[1])
+    if nearest:
+        iy = np.where(ys[2] < 0.5, ys[0], ys[1])
+        ix = np.where(xs[2] < 0.5, xs[0], xs[1])
+        return grid[iy][:, ix]
+    g = grid.astype(np.float32, copy=False)
+    tail = (1,) * (g.ndim - 2)
+    # lo + (hi - lo) * f along the rows, then the columns, in place (the 151 classes onto the tiles' grid: about the
+    # CPU of cv2.resize's two passes, ``resize_channels``)
+    rows, lo = np.take(g, ys[1], axis=0), np.take(g, ys[0], axis=0)
+    rows -= lo
+    rows *= ys[2].reshape(-1, 1, *tail)
+    rows += lo
+    out, left = np.take(rows, xs[1], axis=1), np.take(rows, xs[0], axis=1)
+    out -= left
+    out *= xs[2].reshape(1, -1, *tail)
+    out += left
+    return out
+
+
+def grid_to_size(
+    grid: np.ndarray, size: tuple[int, int], fed: tuple[int, int] | None = None, nearest: bool = False
+) -> np.ndarray:
+    """A DeepLab net's grid (:func:`ade_probabilities`, :func:`voc_answer`; (h, w) or (h, w, n)) at ``size`` = (w, h)
+    pixels of the photo, each pixel read where its centre falls on the grid (see :func:`resample_grid`). ``fed``: the
+    size of the image the net was given when not ``size``. A grid of another size (a test's stand-in) is resized with
+    ``cv2.resize`` (cell centres on equal parts)."""
+    w, h = size
+    span = grid_span(grid.shape, fed or size)
+    if span is not None:
+        return resample_grid(grid, span, (h, w), (w, h), nearest=nearest)
+    if nearest:
+        return cv2.resize(grid, (w, h), interpolation=cv2.INTER_NEAREST)
+    if grid.ndim == 2:
+        return cv2.resize(grid, (w, h), interpolation=cv2.INTER_LINEAR)
+    out = np.empty((h, w, grid.shape[-1]), np.float32)
+    for k in range(0, grid.shape[-1], 4):  # cv2.resize takes at most 4 channels for some interpolations
+        part = cv2.resize(np.ascontiguousarray(grid[..., k : k + 4]), (w, h), interpolation=cv2.INTER_LINEAR)
+        out[..., k : k + 4] = part.reshape(h, w, -1)
+    return out
+
+
 def nets_enabled() -> bool:
     return os.environ.get("FACET_PARSE_NETS", "on").lower() not in ("0", "off", "false", "no")
 
@@ -515,10 +618,19 @@ def tile_origins(length: int, side: int = DEEPLAB_SIDE) -> list[int]:
 
 def _tile_plan(
     rgb: np.ndarray, rw: int, rh: int
-) -> tuple[tuple[int, int], list[tuple[int, int, int, int]], list[tuple[np.ndarray, slice, slice, bool]]] | None:
+) -> (
+    tuple[
+        tuple[int, int],
+        list[tuple[int, int, int, int]],
+        list[tuple[np.ndarray, slice, slice, bool]],
+        tuple[tuple[int, int], tuple[int, int]],
+    ]
+    | None
+):
     """The multi-scale tiles of ``rgb`` for a photo of ``rw`` x ``rh`` at 513 px (see ``ADE_TILE_SHORT``): the enlarged
-    photo's grid size (gh, gw), each tile's grid cells (gy, gx, ny, nx) and its pass (input, rows, cols, mirrored)
-    for :func:`_ade_passes`; None when the photo is not enlarged (no tiles)."""
+    photo's grid size (gh, gw), each tile's grid cells (gy, gx, ny, nx), its pass (input, rows, cols, mirrored)
+    for :func:`_ade_passes`, and the sizes (w, h) of the 513 px photo and of the enlarged one (the grids' spans,
+    :func:`resample_grid`); None when the photo is not enlarged (no tiles)."""
     zoom = min(ADE_TILE_ZOOM, max(1.0, ADE_TILE_SHORT / min(rw, rh)))
     if zoom <= 1.0:
         return None
@@ -538,12 +650,12 @@ def _tile_plan(
             ny, nx = min(cells, gh - gy), min(cells, gw - gx)
             where.append((gy, gx, ny, nx))
             passes.append((x, slice(0, ny), slice(0, nx), False))
-    return (gh, gw), where, passes
+    return (gh, gw), where, passes, ((rw, rh), (tw, th))
 
 
 def _with_tiles(
     whole: np.ndarray,
-    plan: tuple[tuple[int, int], list[tuple[int, int, int, int]], list[Any]],
+    plan: tuple[tuple[int, int], list[tuple[int, int, int, int]], list[Any], tuple[tuple[int, int], tuple[int, int]]],
     jobs: list[Any],
     weight: float,
     views_of: int | None = None,
@@ -551,8 +663,9 @@ def _with_tiles(
 ) -> np.ndarray:
     """``whole`` (the whole-photo grid) averaged with the tiles' answers (``jobs``: the futures of :func:`_tile_plan`'s
     passes, in order), weighted ``weight``, on the enlarged photo's grid."""
-    (gh, gw), where, _ = plan
-    up = resize_channels(whole, (gw, gh))  # the whole view on the tiles' grid (while they run)
+    (gh, gw), where, _, (span, tiled_span) = plan
+    # the whole view on the tiles' grid (while they run), cell on cell where each sits in the photo
+    up = resample_grid(whole, span, (gh, gw), tiled_span, ADE_STRIDE)
     up *= 1.0 - weight
     acc = np.zeros((gh, gw, whole.shape[-1]), np.float32)
     count = np.zeros((gh, gw, 1), np.float32)
@@ -593,16 +706,13 @@ def voc_answer(rgb: np.ndarray, cache: bool = True) -> tuple[np.ndarray, np.ndar
     return labels.astype(np.int32), probs
 
 
-def voc_probabilities(grid: np.ndarray, classes: list[int], size: tuple[int, int]) -> np.ndarray:
+def voc_probabilities(
+    grid: np.ndarray, classes: list[int], size: tuple[int, int], fed: tuple[int, int] | None = None
+) -> np.ndarray:
     """The VOC probabilities of ``classes`` (indices into ``VOC_CLASSES``) from a :func:`voc_answer` grid,
-    resized to ``size`` = (w, h): float32 (h, w, len(classes))."""
-    w, h = size
-    grid = np.ascontiguousarray(grid[..., classes])
-    out = np.empty((h, w, len(classes)), np.float32)
-    for k in range(0, len(classes), 4):  # cv2.resize takes at most 4 channels for some interpolations
-        part = cv2.resize(np.ascontiguousarray(grid[..., k : k + 4]), (w, h), interpolation=cv2.INTER_LINEAR)
-        out[..., k : k + 4] = part.reshape(h, w, -1)
-    return out
+    resized to ``size`` = (w, h): float32 (h, w, len(classes)). ``fed``: the size (w, h) of the image the net was
+    given, when not ``size`` (:func:`grid_to_size`)."""
+    return grid_to_size(np.ascontiguousarray(grid[..., classes]), size, fed)
 
 
 def voc_labels(ctx: Any) -> np.ndarray:
@@ -640,7 +750,7 @@ def _ade_answer(ctx: Any) -> dict[str, Any]:
         ctx.work, flip=flip, detail=ctx.photo.pixels, tiles=tiles, views_of=ADE_PERSON, views=person
     )
     h, w = ctx.shape
-    labels = cv2.resize(np.argmax(probs, axis=-1).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    labels = grid_to_size(np.argmax(probs, axis=-1).astype(np.uint8), (w, h), nearest=True)
     return {"probs": probs, "labels": labels.astype(np.int32), "person_views": person}
 
 
@@ -667,12 +777,7 @@ def group_probabilities(
     # boolean index over the 151 classes
     chans.append(np.take(probs, np.flatnonzero(member < 0), axis=-1).max(axis=-1))
     grid = np.stack(chans, axis=-1).astype(np.float32)
-    w, h = size
-    out = np.empty((h, w, grid.shape[-1]), np.float32)
-    for k in range(0, grid.shape[-1], 4):  # cv2.resize takes at most 4 channels for some interpolations
-        part = cv2.resize(np.ascontiguousarray(grid[..., k : k + 4]), (w, h), interpolation=cv2.INTER_LINEAR)
-        out[..., k : k + 4] = part.reshape(h, w, -1)
-    return names, out
+    return names, grid_to_size(grid, size)
 
 
 def _channel_sum(probs: np.ndarray, channels: np.ndarray) -> np.ndarray:

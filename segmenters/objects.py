@@ -401,16 +401,15 @@ def ade_surfaces(probs: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, 
     sure (``ADE_SURE``) of a class that is neither an animal nor a person (``ADE_NOT_OTHER``). ``probs``: its grid
     probabilities (:func:`segmenters.nets.ade_answer`); the masks are taken on the grid and interpolated (smooth
     edges)."""
-    from segmenters.nets import ADE_CLASSES
+    from segmenters.nets import ADE_CLASSES, grid_to_size
 
     names = ("other", *ADE_CLASSES)
     best = np.argmax(probs, axis=-1)
     top = np.take_along_axis(probs, best[..., None], axis=-1)[..., 0]
     animal = np.isin(best, [names.index(c) for c in ADE_ANIMALS])
     other = ~np.isin(best, [names.index(c) for c in ADE_NOT_OTHER]) & (top >= ADE_SURE)
-    w, h = size
     grid = np.stack([animal, other], axis=-1).astype(np.float32)
-    up = cv2.resize(grid, (w, h), interpolation=cv2.INTER_LINEAR)
+    up = grid_to_size(grid, size)
     return up[..., 0] >= 0.5, up[..., 1] >= 0.5
 
 
@@ -835,7 +834,7 @@ def animal_class(
         Y0, Y1, X0, X1 = round(y0 * sy), round(y1 * sy), round(x0 * sx), round(x1 * sx)
         crop = np.ascontiguousarray(photo[Y0:Y1, X0:X1])
         _, grid = voc_answer(crop, cache=False)
-        looked = voc_probabilities(grid, animal_ids, (x1 - x0, y1 - y0))
+        looked = voc_probabilities(grid, animal_ids, (x1 - x0, y1 - y0), (crop.shape[1], crop.shape[0]))
         total += looked[p[y0:y1, x0:x1]].sum(axis=0)
         sure += (looked[p[y0:y1, x0:x1]] >= SURE_P).sum(axis=0)
     k = int(np.argmax(total))

@@ -268,7 +268,7 @@ def ade_people(ctx: ParseContext, found: np.ndarray, animals: np.ndarray) -> np.
     no person already found and no animal, and the VOC net does not call them another object (the ADE net
     calls a cat, a squirrel, a dog's paw or an eagle's feet "person" at times; less sure pieces were a
     reflection in a helmet, a model rocket, a blurred crowd)."""
-    from segmenters.nets import ADE, ADE_CLASSES, VOC_CLASSES, ade_answer, net_available, voc_labels
+    from segmenters.nets import ADE, ADE_CLASSES, VOC_CLASSES, ade_answer, grid_to_size, net_available, voc_labels
 
     if not net_available(ADE):
         return None
@@ -278,8 +278,8 @@ def ade_people(ctx: ParseContext, found: np.ndarray, animals: np.ndarray) -> np.
     cand = ade["labels"] == index
     if not cand.any():
         return cand
-    prob = cv2.resize(np.ascontiguousarray(ade["probs"][..., index]), (w, h), interpolation=cv2.INTER_LINEAR)
-    views = [cv2.resize(v, (w, h), interpolation=cv2.INTER_LINEAR) for v in ade.get("person_views", [])]
+    prob = grid_to_size(np.ascontiguousarray(ade["probs"][..., index]), (w, h))
+    views = [grid_to_size(v, (w, h)) for v in ade.get("person_views", [])]  # (each on its own grid)
     voc = voc_labels(ctx)
     other = (voc != 0) & (voc != VOC_CLASSES.index("person"))  # the VOC net sees some other object here
     k = max(3, int(VOC_NEAR * max(h, w))) | 1

@@ -197,9 +197,12 @@ def test_group_probabilities_equals_boolean_indexes(name):
 
 
 def _with_tiles_before(whole, plan, results, weight):
-    """segmenters/nets.py ``_with_tiles`` as it was before round 13 (4-channel slices, new arrays for each step)."""
-    (gh, gw), where, _ = plan
-    up = _resize_by_slices(whole, (gw, gh)) * np.float32(1.0 - weight)
+    """segmenters/nets.py ``_with_tiles`` as it was before round 13 (new arrays for each step; the whole view onto the
+    tiles' grid by ``nets.resample_grid`` since round 15, cell on cell where each sits in the photo)."""
+    from segmenters import nets
+
+    (gh, gw), where, _, (span, tiled_span) = plan
+    up = nets.resample_grid(whole, span, (gh, gw), tiled_span, nets.ADE_STRIDE) * np.float32(1.0 - weight)
     acc = np.zeros((gh, gw, whole.shape[-1]), np.float32)
     count = np.zeros((gh, gw, 1), np.float32)
     for (gy, gx, ny, nx), r in zip(where, results, strict=True):

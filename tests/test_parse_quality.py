@@ -69,6 +69,8 @@ FLOORS = {
     # round 14 (h14road): 0.696 -> 0.700, the road's hysteresis through surfaces (segmenters/scene.py ROAD_WEAK)
     # round 15 (h15road), labels only: scenetext01 / scenetext06 pavements (0.516 -> 0.579, 0.405 -> 0.676) and building's
     # forecourt (a new road photo, 0.365): 0.700 -> 0.700 over 12 photos (0.730 over the 11 without building)
+    # round 15 (h15grid, the nets' grids read where their cells sit, segmenters/nets.py grid_to_size): 0.700 -> 0.688,
+    # all of it scenetext05 (0.932 -> 0.817: its pavement's sand piece no longer touches the road through a 1 px neck)
     "water": 0.7,  # round 9: 0.641 -> 0.650 on the 13 (WEAK_BLOCK); 0.604 on the 14 with lomiri_sunset's snow patches
     # offered as water (0 there: a hold-out photo, labelled this round); round 11 (h11water): 0.603 -> 0.681, water
     # pieces apart from the largest that the net is nowhere sure of are not water (segmenters/scene.py WATER_SURE;
