@@ -181,6 +181,7 @@ def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Servi
     def on_apply(s: EditorSession, *values: Any) -> None:
         editor, params, seed = to_request(*values, owner=s, settings=services.settings)
         s.apply_edit(editor, params, seed, services)
+        s.status = say_what_was_applied(s.status, editor, params)
 
     @view.event()
     def on_cartoon_background(s: EditorSession) -> None:
@@ -290,6 +291,34 @@ def to_request(
     if not 0 <= seed_value < 2**31:
         raise BadInput("the seed must be between 0 and 2147483647")
     return editor, params, seed_value
+
+
+def applied_look(editor: str, params: dict[str, Any]) -> str | None:
+    """The look Apply just put on, in words ('the stormy sky', 'Recolour (#d92b1e)'); None: the editor's name."""
+    if editor == "sky":
+        return f"the {params.get('preset')} sky" + (" (foreground relit to match)" if params.get("relight") else "")
+    if editor == "recolour":
+        if params.get("target"):
+            return f"Recolour ({params['target']})"
+        moves = [
+            f"hue {params.get('hue_shift', 0.0):+.0f}°" if params.get("hue_shift") else "",
+            f"saturation ×{params.get('saturation', 1.0):.2f}" if params.get("saturation", 1.0) != 1.0 else "",
+            f"lightness {params.get('lightness', 0.0):+.0f}" if params.get("lightness") else "",
+        ]
+        return "Recolour (" + (", ".join(m for m in moves if m) or "no change") + ")"
+    if editor == "texture" and isinstance(params.get("texture"), str):
+        return f"the {params['texture']} texture"
+    if editor == "texture":
+        return "your texture"
+    return None
+
+
+def say_what_was_applied(status: str, editor: str, params: dict[str, Any]) -> str:
+    """'Applied <the editor's long name> to 'sky' ...' -> 'Applied the stormy sky to 'sky' ...'."""
+    look = applied_look(editor, params)
+    if look is None or not status.startswith("Applied ") or " to '" not in status:
+        return status
+    return f"Applied {look} to '" + status.split(" to '", 1)[1]
 
 
 def _hex(colour: str | None) -> str:

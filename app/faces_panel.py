@@ -64,20 +64,48 @@ def render() -> FacesPanel:
     return FacesPanel(find, which, gallery, target_file, by_gender, swap, method, level, anonymize)
 
 
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _plain_reason(row: dict) -> str:
+    """Why a face was hidden instead of swapped, in words a stranger reads (the editor's own reason is for bench)."""
+    why = str(row.get("why") or row.get("done") or "")
+    if why.startswith("no face mesh"):
+        return "too small, turned away or partly hidden to swap"
+    if "expression" in why:
+        return "every made-up face changed its expression"
+    if "looks pasted" in why:
+        return "too small for a swap that does not look pasted on"
+    if why.startswith(("the best of", "ArcFace")):
+        return "no made-up face looked different enough to a face recogniser"
+    return "a swap could not hide it"
+
+
 def anonymize_note(report: list[dict]) -> str:
-    """' Faces #0, #2 swapped to synthetic identities (checked by a face recogniser); #3 blurred (...).'"""
+    """' 5 faces swapped for made-up faces (each checked by a face recogniser). The 3rd face from the left is
+    blurred instead: <why, in plain words>.' Faces are named by their place from the left, 1-based: the Faces
+    panel's numbers (#0, #1, ...) start at 0 and the part chips' people at 1, so a bare number would mislead."""
     if not report:
         return ""
-    swapped = [f"#{r['face']}" for r in report if r["done"].startswith("swap")]
-    blurred = [f"#{r['face']} {r['done']}" for r in report if not r["done"].startswith("swap")]
+    swaps = [r for r in report if str(r.get("done", "")).startswith("swap")]
+    hidden = [r for r in report if not str(r.get("done", "")).startswith("swap")]
     note = ""
-    if swapped:
-        checked = all(r["verified"] for r in report if r["done"].startswith("swap"))
-        note += f" Faces {', '.join(swapped)} swapped to synthetic identities" + (
-            " (each checked by a face recogniser)." if checked else " (unchecked: dlib is not installed)."
-        )
-    if blurred:
-        note += f" Hidden instead: {', '.join(blurred)}."
+    if swaps:
+        checked = all(r["verified"] for r in swaps)
+        many = len(swaps) != 1
+        note += f" {'All ' if not hidden and many else ''}{len(swaps)} face{'s' if many else ''} swapped for "
+        note += "made-up faces" if many else "a made-up face"
+        note += " (each checked by a face recogniser)." if checked else " (unchecked: dlib is not installed)."
+    by_reason: dict[tuple[str, str], list[int]] = {}
+    for r in hidden:
+        how = "covered" if str(r.get("done", "")).startswith("solid") else "blurred"
+        by_reason.setdefault((how, _plain_reason(r)), []).append(int(r["face"]) + 1)
+    for (how, why), places in by_reason.items():
+        names = [_ordinal(n) for n in sorted(places)]
+        which = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        note += f" The {which} face{'s' if len(names) > 1 else ''} from the left "
+        note += f"{'are' if len(names) > 1 else 'is'} {how} instead: {why}."
     return note
 
 
@@ -132,7 +160,9 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, services: Servi
         for part, editor, params in ANON_LEVELS.get(level, ()):
             if s.apply_to_part(part, editor, params, 0, services, charge=False) is not None:  # one action
                 done.append(part)
-        s.status = f"Anonymized: {', '.join(done)} ({len(s.layers.layers)} layers; undo edit to step back)." + checked
+        n = len(s.layers.layers)
+        what = " and ".join([", ".join(done[:-1]), done[-1]] if len(done) > 1 else done)
+        s.status = f"Anonymized the {what} ({n} layer{'s' if n != 1 else ''}; Undo edit steps back)." + checked
 
     models = {"concurrency_id": "models"}
     state, everything = view.state, view.outputs()

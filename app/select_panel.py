@@ -48,7 +48,7 @@ class SelectPanel:
 def render() -> SelectPanel:
     # no file_types: Gradio's own check would refuse a .txt or .pdf with a bare error pill; load_photo refuses it
     # with the reason, shown in the status line
-    upload = gr.File(label=f"1 · Upload a photo ({ACCEPTED})", file_count="single", elem_id="facet-upload", height=100)
+    upload = gr.File(label=f"1 · Photo: {ACCEPTED}", file_count="single", elem_id="facet-upload", height=100)
     with gr.Accordion("2 · Pick the part", open=True, elem_id="facet-pick"):
         parts = gr.Radio([], label="Labelled parts (found automatically)", elem_id="facet-parts")
         with gr.Row():

@@ -14,6 +14,20 @@ pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1366, "height": 768}
 
 
+UPLOAD_LABEL = """() => {
+    const box = document.querySelector('#facet-upload');
+    const label = box.querySelector('[data-testid="block-label"]');
+    const r = label.getBoundingClientRect();
+    let limit = box.getBoundingClientRect().right;
+    for (const b of box.querySelectorAll('button')) {
+        const q = b.getBoundingClientRect();
+        if (q.width > 0 && q.left > r.left && q.top < r.bottom && q.bottom > r.top) limit = Math.min(limit, q.left);
+    }
+    const text = label.innerText.trim();
+    return {text, scroll: label.scrollWidth, client: label.clientWidth, right: r.right, limit};
+}"""
+
+
 def _in_view(page, selector: str) -> dict:  # noqa: F811  (page: the fixture)
     """The element's bounding box, asserted inside the 1366x768 viewport with the page scrolled to the top."""
     assert page.evaluate("() => [window.scrollX, window.scrollY]") == [0, 0], "the page scrolled"
@@ -36,6 +50,11 @@ def test_apply_and_the_result_stay_in_view_on_a_laptop_screen(page, app_url, ast
         )
         page.wait_for_timeout(800)
         page.evaluate("() => window.scrollTo(0, 0)")
+        # the upload box's label (which formats are accepted) is read whole: not cut by its box nor under the
+        # clear button (round 15: "(JPEG, PNG, WebP, GIF, BMP or TIFF" ran under the x at 1366 px)
+        label = page.evaluate(UPLOAD_LABEL)
+        assert "TIFF" in label["text"], label
+        assert label["scroll"] <= label["client"] + 1 and label["right"] <= label["limit"] + 1, label
         before = _canvas_pixels(page, artifacts / "layout-1366-uploaded.png")
         page.locator("#facet-parts").get_by_text("upper clothes", exact=False).first.click()
         page.wait_for_function(
