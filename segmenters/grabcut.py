@@ -67,6 +67,12 @@ CLAIM_CLUSTERS = 5  # colours (k-means in Lab) that stand for the object and for
 SPLIT_NEAR = 0.1  # an exclude click's split (``_split``): another thing's pixels nearer the object hit than this
 # share of the photo's shorter side may still be the object's
 SPLIT_MIN = 50  # ... and a split needs this many working pixels of the object and of the rest
+SUB_PART_NEAR = 0.3  # an exclude click inside the selected object (``_sub_part``): the selected pixels this near the
+# click (geodesic, inside the selection; share of the selection's side, the square root of its area) are probably
+# the part removed, those beyond ``SUB_PART_FAR`` surely stay
+SUB_PART_FAR = 0.6
+SUB_PART_MIN = 0.14  # ... and what it removes is at least the superpixels this near the click (never a tiny disc)
+SUB_PART_MAX = 0.45  # ... and at most this share of the selection
 REGION_FRACTION = 0.08  # a colour region grown from a click bigger than this share of the photo is the answer  # a cut covering less than this share of the box's inner sides is enclosed by the box
 
 # Labels (or their first word: "person 2" -> "person") that name a whole object a click means.
@@ -396,8 +402,58 @@ class GrabCutSegmenter:
                 if not any(candidate[ky, kx] for kx, ky in keep) and not _covers(candidate, keep_mask, 0.5):
                     out = candidate
                     break
+        if (
+            not found
+            and keep_mask is not None
+            and keep_mask[y, x]
+            and (out & keep_mask).sum() < (SUB_PART_MIN**2 * keep_mask.sum())
+        ):  # the click is on the selected object itself and no label names the bit under it (a horse's head)
+            out = out | self._sub_part(prepared, keep_mask, x, y)
         cv2.circle(out.view(np.uint8), (x, y), max(2, round(min(h, w) / 100)), 1, -1)
         return out
+
+    def _sub_part(self, prepared: GrabCutPrepared, keep: np.ndarray, x: int, y: int) -> np.ndarray:
+        """Bool (working size): the part of the selection (``keep``) around an exclude click at (x, y) on the selected
+        object itself, where no labelled sub-part says what the click meant (a picked horse, a click on its head):
+        GrabCut whose colour models see the selection only parts it in two, the selected pixels near the click
+        (geodesic distance inside the selection under ``SUB_PART_NEAR`` of its side) probably going, those beyond
+        ``SUB_PART_FAR`` surely staying, a disc at the click surely going; the piece joined to the click, at least
+        the superpixels within ``SUB_PART_MIN`` of the side (edge-aware, never only a tiny disc) and at most
+        ``SUB_PART_MAX`` of the selection."""
+        from skimage.graph import MCP_Geometric
+
+        h, w = keep.shape
+        area = int(keep.sum())
+        side = float(np.sqrt(area))
+        costs = np.where(keep, 1.0, np.inf)
+        costs[y, x] = 1.0
+        dist, _ = MCP_Geometric(costs).find_costs([(y, x)])
+        dist = np.where(np.isfinite(dist), dist, np.inf)
+        # the least it removes: the clicked superpixel and those mostly within SUB_PART_MIN of the side (edge-aware)
+        near_min = keep & (dist <= SUB_PART_MIN * side)
+        labels = prepared.labels
+        n = int(labels.max()) + 1
+        share = np.bincount(labels.ravel(), weights=near_min.ravel(), minlength=n) / np.maximum(
+            np.bincount(labels.ravel(), minlength=n), 1
+        )
+        least = (share >= 0.5)[labels] & keep & (dist <= 2 * SUB_PART_MIN * side)
+        least |= near_min & (labels == labels[y, x])
+        seed = np.full((h, w), cv2.GC_BGD, np.uint8)
+        seed[keep] = cv2.GC_PR_BGD
+        seed[keep & (dist <= SUB_PART_NEAR * side)] = cv2.GC_PR_FGD
+        seed[least] = cv2.GC_FGD
+        seed[keep & (dist > SUB_PART_FAR * side)] = cv2.GC_BGD
+        # outside the selection: one colour unlike any selected one, so the colour models are the selection's
+        img = prepared.small.copy()
+        sel = img[keep].astype(np.float32)
+        corners = np.array([[r, g, b] for r in (0, 255) for g in (0, 255) for b in (0, 255)], np.float32)
+        far_colour = corners[np.argmax(np.linalg.norm(sel.mean(axis=0)[None] - corners, axis=1))]
+        img[~keep] = far_colour.astype(np.uint8)
+        fg = self._cut(img, seed) & keep
+        fg = keep_components(fg, [(x, y)]) if fg[y, x] else np.zeros((h, w), bool)
+        if fg.sum() > SUB_PART_MAX * area:  # the cut took most of the object: the part near the click only
+            fg &= dist <= SUB_PART_NEAR * side
+        return fg | least
 
     def region_at(
         self, photo: Photo, prepared: GrabCutPrepared, x: float, y: float, keep: np.ndarray | None = None
