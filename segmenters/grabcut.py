@@ -73,6 +73,9 @@ SUB_PART_NEAR = 0.3  # an exclude click inside the selected object (``_sub_part`
 SUB_PART_FAR = 0.6
 SUB_PART_MIN = 0.14  # ... and what it removes is at least the superpixels this near the click (never a tiny disc)
 SUB_PART_MAX = 0.45  # ... and at most this share of the selection
+SUB_PART_PIXELS = (
+    10_000  # ... and its cut runs on at most this many pixels (a coarse part: ~50 ms less than CUT_PIXELS)
+)
 REGION_FRACTION = 0.08  # a colour region grown from a click bigger than this share of the photo is the answer  # a cut covering less than this share of the box's inner sides is enclosed by the box
 
 # Labels (or their first word: "person 2" -> "person") that name a whole object a click means.
@@ -449,7 +452,7 @@ class GrabCutSegmenter:
         corners = np.array([[r, g, b] for r in (0, 255) for g in (0, 255) for b in (0, 255)], np.float32)
         far_colour = corners[np.argmax(np.linalg.norm(sel.mean(axis=0)[None] - corners, axis=1))]
         img[~keep] = far_colour.astype(np.uint8)
-        fg = self._cut(img, seed) & keep
+        fg = self._cut(img, seed, limit=SUB_PART_PIXELS) & keep
         fg = keep_components(fg, [(x, y)]) if fg[y, x] else np.zeros((h, w), bool)
         if fg.sum() > SUB_PART_MAX * area:  # the cut took most of the object: the part near the click only
             fg &= dist <= SUB_PART_NEAR * side
