@@ -368,12 +368,14 @@ class GrabCutSegmenter:
         y: int,
         keep: Sequence[tuple[int, int]] = (),
         keep_mask: np.ndarray | None = None,
+        within: np.ndarray | None = None,
     ) -> np.ndarray:
         """Bool working-size region an exclude click at (x, y) removes: the piece of the labelled object
         under it (a person, a car) unless it holds a ``keep`` point or nearly all of ``keep_mask``, else the
         piece of its smallest labelled sub-part (a hat) that does not, else the object an include click there
         would find (the VOC net's object, the enclosing cut), else its colour region; always at least a
-        small disc around it."""
+        small disc around it. A click on the selection itself (``keep_mask``, else ``within``: what the include clicks
+        hit) where none of these is more than a speck of it takes the part of it around the click (``_sub_part``)."""
         h, w = prepared.small.shape[:2]
         out = np.zeros((h, w), bool)
         found = False
@@ -405,13 +407,13 @@ class GrabCutSegmenter:
                 if not any(candidate[ky, kx] for kx, ky in keep) and not _covers(candidate, keep_mask, 0.5):
                     out = candidate
                     break
+        sel = keep_mask if keep_mask is not None else within
         if (
-            not found
-            and keep_mask is not None
-            and keep_mask[y, x]
-            and (out & keep_mask).sum() < (SUB_PART_MIN**2 * keep_mask.sum())
+            not found and sel is not None and sel[y, x] and (out & sel).sum() < (SUB_PART_MIN**2 * sel.sum())
         ):  # the click is on the selected object itself and no label names the bit under it (a horse's head)
-            out = out | self._sub_part(prepared, keep_mask, x, y)
+            sub = self._sub_part(prepared, sel, x, y)
+            if not any(sub[ky, kx] for kx, ky in keep):  # never an include click's own spot
+                out = out | sub
         cv2.circle(out.view(np.uint8), (x, y), max(2, round(min(h, w) / 100)), 1, -1)
         return out
 
@@ -721,7 +723,7 @@ class GrabCutSegmenter:
             on_thing |= r  # an object (a labelled thing or an enclosed cut): its border moves only a little
         unwanted = np.zeros((h, w), bool)
         for x, y in neg:
-            unwanted |= self._excluded(prepared, x, y, pos)
+            unwanted |= self._excluded(prepared, x, y, pos, within=region)  # what the includes hit
         region &= ~unwanted
         inside = np.ones((h, w), bool)
         if prompt.box is not None:
