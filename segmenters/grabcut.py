@@ -67,6 +67,15 @@ CLAIM_CLUSTERS = 5  # colours (k-means in Lab) that stand for the object and for
 SPLIT_NEAR = 0.1  # an exclude click's split (``_split``): another thing's pixels nearer the object hit than this
 # share of the photo's shorter side may still be the object's
 SPLIT_MIN = 50  # ... and a split needs this many working pixels of the object and of the rest
+SUB_PART_NEAR = 0.3  # an exclude click inside the selected object (``_sub_part``): the selected pixels this near the
+# click (geodesic, inside the selection; share of the selection's side, the square root of its area) are probably
+# the part removed, those beyond ``SUB_PART_FAR`` surely stay
+SUB_PART_FAR = 0.6
+SUB_PART_MIN = 0.14  # ... and what it removes is at least the superpixels this near the click (never a tiny disc)
+SUB_PART_MAX = 0.45  # ... and at most this share of the selection
+SUB_PART_PIXELS = (
+    10_000  # ... and its cut runs on at most this many pixels (a coarse part: ~50 ms less than CUT_PIXELS)
+)
 REGION_FRACTION = 0.08  # a colour region grown from a click bigger than this share of the photo is the answer  # a cut covering less than this share of the box's inner sides is enclosed by the box
 
 # Labels (or their first word: "person 2" -> "person") that name a whole object a click means.
@@ -359,12 +368,14 @@ class GrabCutSegmenter:
         y: int,
         keep: Sequence[tuple[int, int]] = (),
         keep_mask: np.ndarray | None = None,
+        within: np.ndarray | None = None,
     ) -> np.ndarray:
         """Bool working-size region an exclude click at (x, y) removes: the piece of the labelled object
         under it (a person, a car) unless it holds a ``keep`` point or nearly all of ``keep_mask``, else the
         piece of its smallest labelled sub-part (a hat) that does not, else the object an include click there
         would find (the VOC net's object, the enclosing cut), else its colour region; always at least a
-        small disc around it."""
+        small disc around it. A click on the selection itself (``keep_mask``, else ``within``: what the include clicks
+        hit) where none of these is more than a speck of it takes the part of it around the click (``_sub_part``)."""
         h, w = prepared.small.shape[:2]
         out = np.zeros((h, w), bool)
         found = False
@@ -396,8 +407,58 @@ class GrabCutSegmenter:
                 if not any(candidate[ky, kx] for kx, ky in keep) and not _covers(candidate, keep_mask, 0.5):
                     out = candidate
                     break
+        sel = keep_mask if keep_mask is not None else within
+        if (
+            not found and sel is not None and sel[y, x] and (out & sel).sum() < (SUB_PART_MIN**2 * sel.sum())
+        ):  # the click is on the selected object itself and no label names the bit under it (a horse's head)
+            sub = self._sub_part(prepared, sel, x, y)
+            if not any(sub[ky, kx] for kx, ky in keep):  # never an include click's own spot
+                out = out | sub
         cv2.circle(out.view(np.uint8), (x, y), max(2, round(min(h, w) / 100)), 1, -1)
         return out
+
+    def _sub_part(self, prepared: GrabCutPrepared, keep: np.ndarray, x: int, y: int) -> np.ndarray:
+        """Bool (working size): the part of the selection (``keep``) around an exclude click at (x, y) on the selected
+        object itself, where no labelled sub-part says what the click meant (a picked horse, a click on its head):
+        GrabCut whose colour models see the selection only parts it in two, the selected pixels near the click
+        (geodesic distance inside the selection under ``SUB_PART_NEAR`` of its side) probably going, those beyond
+        ``SUB_PART_FAR`` surely staying, a disc at the click surely going; the piece joined to the click, at least
+        the superpixels within ``SUB_PART_MIN`` of the side (edge-aware, never only a tiny disc) and at most
+        ``SUB_PART_MAX`` of the selection."""
+        from skimage.graph import MCP_Geometric
+
+        h, w = keep.shape
+        area = int(keep.sum())
+        side = float(np.sqrt(area))
+        costs = np.where(keep, 1.0, np.inf)
+        costs[y, x] = 1.0
+        dist, _ = MCP_Geometric(costs).find_costs([(y, x)])
+        dist = np.where(np.isfinite(dist), dist, np.inf)
+        # the least it removes: the clicked superpixel and those mostly within SUB_PART_MIN of the side (edge-aware)
+        near_min = keep & (dist <= SUB_PART_MIN * side)
+        labels = prepared.labels
+        n = int(labels.max()) + 1
+        share = np.bincount(labels.ravel(), weights=near_min.ravel(), minlength=n) / np.maximum(
+            np.bincount(labels.ravel(), minlength=n), 1
+        )
+        least = (share >= 0.5)[labels] & keep & (dist <= 2 * SUB_PART_MIN * side)
+        least |= near_min & (labels == labels[y, x])
+        seed = np.full((h, w), cv2.GC_BGD, np.uint8)
+        seed[keep] = cv2.GC_PR_BGD
+        seed[keep & (dist <= SUB_PART_NEAR * side)] = cv2.GC_PR_FGD
+        seed[least] = cv2.GC_FGD
+        seed[keep & (dist > SUB_PART_FAR * side)] = cv2.GC_BGD
+        # outside the selection: one colour unlike any selected one, so the colour models are the selection's
+        img = prepared.small.copy()
+        sel = img[keep].astype(np.float32)
+        corners = np.array([[r, g, b] for r in (0, 255) for g in (0, 255) for b in (0, 255)], np.float32)
+        far_colour = corners[np.argmax(np.linalg.norm(sel.mean(axis=0)[None] - corners, axis=1))]
+        img[~keep] = far_colour.astype(np.uint8)
+        fg = self._cut(img, seed, limit=SUB_PART_PIXELS) & keep
+        fg = keep_components(fg, [(x, y)]) if fg[y, x] else np.zeros((h, w), bool)
+        if fg.sum() > SUB_PART_MAX * area:  # the cut took most of the object: the part near the click only
+            fg &= dist <= SUB_PART_NEAR * side
+        return fg | least
 
     def region_at(
         self, photo: Photo, prepared: GrabCutPrepared, x: float, y: float, keep: np.ndarray | None = None
@@ -662,7 +723,7 @@ class GrabCutSegmenter:
             on_thing |= r  # an object (a labelled thing or an enclosed cut): its border moves only a little
         unwanted = np.zeros((h, w), bool)
         for x, y in neg:
-            unwanted |= self._excluded(prepared, x, y, pos)
+            unwanted |= self._excluded(prepared, x, y, pos, within=region)  # what the includes hit
         region &= ~unwanted
         inside = np.ones((h, w), bool)
         if prompt.box is not None:
