@@ -12,7 +12,9 @@ photos took come back for reuse, or does the small round climb on top of it?).
 RSS (VmRSS of the server process, MB) after every session (its session still live: the TTL has not passed),
 after each TTL wait, the peak (VmHWM), and the ``facet-session-*`` temp folders left. Flat = the idle RSS after
 each wait stays near the first wait's; a per-session leak shows as idle RSS rising round after round.
-Writes ``bench/results/memory_sessions.json`` (or ``--out``).
+Last (``--stack``, 3): a second server with the default ``FACET_SESSION_TTL_S`` (3600 s, unless set), and that
+many ``--mp`` sessions closed one after another: RSS after each shows what every closed big-photo tab holds
+until its TTL passes. Writes ``bench/results/memory_sessions.json`` (or ``--out``).
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/memory_sessions.py                 # about 10 minutes on 2 cores
     OMP_NUM_THREADS=1 .venv/bin/python bench/memory_sessions.py --big 0 --small 4 --out /tmp/m.json
@@ -96,6 +98,7 @@ def main() -> None:
     ap.add_argument("--mp", type=float, default=24.0)
     ap.add_argument("--small", type=int, default=8, help="small-photo sessions per small round")
     ap.add_argument("--big", type=int, default=2, help="big-photo sessions")
+    ap.add_argument("--stack", type=int, default=3, help="big-photo sessions against a default-TTL server")
     ap.add_argument("--ttl", type=int, default=20, help="FACET_SESSION_TTL_S for the server")
     ap.add_argument("--out", type=Path, default=RESULTS_DIR / "memory_sessions.json")
     args = ap.parse_args()
@@ -112,7 +115,7 @@ def main() -> None:
     small_path = tmp / f"{args.photo}.jpg"
     cv2.imwrite(str(small_path), small[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])
     big_path = None
-    if args.big:
+    if args.big or args.stack:
         b = photos.load(args.big_photo)
         s = (args.mp * 1e6 / (b.shape[0] * b.shape[1])) ** 0.5
         big = cv2.resize(b, (round(b.shape[1] * s), round(b.shape[0] * s)), interpolation=cv2.INTER_CUBIC)
@@ -137,9 +140,28 @@ def main() -> None:
         "FACET_MAX_CLICKS_PER_MINUTE_PER_IP": "0",
         "TMPDIR": str(server_tmp),
     }
-    server = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w")
-    )
+
+    def start(env: dict[str, str]) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "app.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(tmp / "server.log", "a"),
+        )
+
+    def wait_up(url: str) -> None:
+        from gradio_client import Client
+
+        for _ in range(300):
+            try:
+                Client(url, verbose=False).close()
+                return
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(1)
+        raise RuntimeError("the server did not start; see " + str(tmp / "server.log"))
+
+    server = start(env)
     out: dict[str, Any] = {
         "photo": args.photo,
         "photo_size": [int(small.shape[1]), int(small.shape[0])],
@@ -180,16 +202,7 @@ def main() -> None:
         return rss
 
     try:
-        from gradio_client import Client
-
-        for _ in range(300):
-            try:
-                Client(url, verbose=False).close()
-                break
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(1)
-        else:
-            raise RuntimeError("the server did not start; see " + str(tmp / "server.log"))
+        wait_up(url)
         sample("server started")
         idle = {}
         round_of("small round 1", small_path, args.small)
@@ -211,6 +224,38 @@ def main() -> None:
             server.wait(20)
         except subprocess.TimeoutExpired:
             server.kill()
+    if big_path is not None and args.stack:
+        env2 = {k: v for k, v in env.items() if k != "FACET_SESSION_TTL_S"}
+        env2["FACET_PORT"] = str(_port())
+        if os.environ.get("FACET_SESSION_TTL_S"):
+            env2["FACET_SESSION_TTL_S"] = os.environ["FACET_SESSION_TTL_S"]
+        out["stack_ttl_s"] = int(env2.get("FACET_SESSION_TTL_S", 3600))
+        server = start(env2)
+        url = f"http://127.0.0.1:{env2['FACET_PORT']}/"
+        try:
+            wait_up(url)
+            stack = [{"event": "server started", "rss_mb": _mb(server.pid)}]
+            for i in range(args.stack):
+                r = one_session(url, big_path)
+                time.sleep(5)
+                stack.append(
+                    {
+                        "event": f"closed big session {i + 1}",
+                        "rss_mb": _mb(server.pid),
+                        "peak_mb": _mb(server.pid, "VmHWM"),
+                        **r,
+                    }
+                )
+                log(json.dumps(stack[-1]))
+            out["stack_default_ttl"] = stack
+            steps = [b["rss_mb"] - a["rss_mb"] for a, b in zip(stack[1:], stack[2:])]
+            out["stack_mb_per_closed_big_session"] = steps
+        finally:
+            server.terminate()
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:
+                server.kill()
     out["load_average_at_end"] = load_average()
     out["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     args.out.parent.mkdir(parents=True, exist_ok=True)
