@@ -79,7 +79,7 @@ def _close(state: Any) -> None:
 
 
 def _free_closed_sessions(demo: gr.Blocks, ttl_s: float) -> None:
-    """Free a closed tab's session after ``ttl_s`` (FACET_SESSION_TTL_S) like an idle one.
+    """Free a closed tab's session after ``ttl_s`` (the shorter of FACET_SESSION_TTL_S and FACET_CLOSED_TTL_S).
 
     When a tab closes, Gradio 6 keeps its state for an hour (``SessionState.STATE_TTL_WHEN_CLOSED``) whatever
     ``gr.State(time_to_live=...)`` says, so a shorter TTL never freed the photos of users who had left.
@@ -139,7 +139,7 @@ def build_ui(services: Services) -> gr.Blocks:
         api_panel.stateless_endpoints(services)
         api_panel.session_endpoints(services, view)
         api_panel.parse_endpoint(services)
-        _free_closed_sessions(demo, services.settings.session_ttl_s)
+        _free_closed_sessions(demo, min(services.settings.session_ttl_s, services.settings.closed_ttl_s))
         guard_file_inputs(demo)  # every file input: an upload of this session's (app/uploads.py)
     return demo
 

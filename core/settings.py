@@ -19,6 +19,9 @@ class Settings:
     offline: str = "auto"  # FACET_OFFLINE: auto (probe the hub) | 1 (never touch the network) | 0
     hub_probe_seconds: float = 2.0  # FACET_HUB_PROBE_SECONDS
     session_ttl_s: int = 3600  # FACET_SESSION_TTL_S: idle sessions are freed after this
+    # FACET_CLOSED_TTL_S: the session of a closed tab (Gradio's unload: the tab closed, reloaded or lost its
+    # connection) is freed after this, if sooner: a closed 24 MP tab holds about 1.1 GB (bench/memory_sessions.py)
+    closed_ttl_s: int = 600
     # FACET_MAX_SESSIONS: Gradio keeps ~0.35 MB of bookkeeping for every session it has seen, even freed ones,
     # up to this many (its default is 10000: ~3.4 GB); beyond it the least recently used session is dropped
     max_sessions: int = 1000
