@@ -305,3 +305,56 @@ def open_app_for_clicks(page: Any, port: int, photo: Path, wait_s: float = 300) 
     page.wait_for_timeout(1500)
     page.locator("#facet-mode").get_by_text("Include (+)").click()
     return page.locator("#facet-canvas img")
+
+
+# the app as a server process (bench/memory_app.py, bench/memory_sessions.py)
+
+
+def proc_kb(pid: int, field: str) -> int:
+    """A field of /proc/PID/status in kB (VmRSS, VmHWM)."""
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(field)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_env(port: int, **extra: str) -> dict[str, str]:
+    """The environment of an offline app server on ``port`` whose per-session flood limits are off."""
+    return {
+        **os.environ,
+        "FACET_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+        "FACET_PORT": str(port),
+        "FACET_MAX_EDITS_PER_MINUTE": "0",
+        "FACET_MAX_CLICKS_PER_MINUTE": "0",
+        **extra,
+    }
+
+
+def upscaled_jpeg(rgb: Any, mp: float, path: Path) -> Path:
+    """``rgb`` enlarged (cubic) to ``mp`` megapixels, written as a JPEG (quality 90) to ``path``."""
+    import cv2
+
+    s = (mp * 1e6 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
+    big = cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_CUBIC)
+    cv2.imwrite(str(path), big[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return path
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(20)
+    except subprocess.TimeoutExpired:
+        server.kill()

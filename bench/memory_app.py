@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,21 +21,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, ROOT, load_average, log
-
-
-def _kb(pid: int, field: str) -> int:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(field)
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from common import RESULTS_DIR, ROOT, app_env, free_port, load_average, log, stop_server, upscaled_jpeg
+from common import proc_kb as _kb
 
 
 def main() -> None:
@@ -54,25 +39,11 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from tests import photos
 
-    small = photos.load(args.photo)
-    s = (args.mp * 1e6 / (small.shape[0] * small.shape[1])) ** 0.5
-    big = cv2.resize(small, (round(small.shape[1] * s), round(small.shape[0] * s)), interpolation=cv2.INTER_CUBIC)
     tmp = Path(tempfile.mkdtemp(prefix="facet-memapp-"))
-    photo_path = tmp / f"{args.photo}-{args.mp:g}mp.jpg"
-    cv2.imwrite(str(photo_path), big[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
-    del big
+    photo_path = upscaled_jpeg(photos.load(args.photo), args.mp, tmp / f"{args.photo}-{args.mp:g}mp.jpg")
 
-    port = _port()
-    env = {
-        **os.environ,
-        "FACET_OFFLINE": "1",
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-        "FACET_PORT": str(port),
-        "FACET_MAX_EDITS_PER_MINUTE": "0",
-        "FACET_MAX_CLICKS_PER_MINUTE": "0",
-    }
+    port = free_port()
+    env = app_env(port)
     server = subprocess.Popen(
         [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w")
     )
@@ -157,11 +128,7 @@ def main() -> None:
         out["goal"] = "peak over idle <= 3072 MB for one edit at 24 MP; memory returned after"
         out["ok"] = out["peak_over_idle_mb"] <= 3072 and "Applied" in out["edit_status"]
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     out["load_average_at_end"] = load_average()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2))

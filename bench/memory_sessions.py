@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,25 +33,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, ROOT, load_average, log
-
-
-def _kb(pid: int, field: str) -> int:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(field)
+from common import RESULTS_DIR, ROOT, app_env, free_port, load_average, log, stop_server, upscaled_jpeg
+from common import proc_kb as _kb
 
 
 def _mb(pid: int, field: str = "VmRSS") -> int:
     return round(_kb(pid, field) / 1024)
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 RECOLOUR = ("Recolour", "leopard", None, 1.0, "#1e6fd9", "Target colour", 0, 1, 0, 0, None, 1, 0, 8, 1, "sunset", -1, 0)
@@ -116,30 +102,18 @@ def main() -> None:
     cv2.imwrite(str(small_path), small[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])
     big_path = None
     if args.big or args.stack:
-        b = photos.load(args.big_photo)
-        s = (args.mp * 1e6 / (b.shape[0] * b.shape[1])) ** 0.5
-        big = cv2.resize(b, (round(b.shape[1] * s), round(b.shape[0] * s)), interpolation=cv2.INTER_CUBIC)
-        big_path = tmp / f"{args.big_photo}-{args.mp:g}mp.jpg"
-        cv2.imwrite(str(big_path), big[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
-        del big
+        big_path = upscaled_jpeg(photos.load(args.big_photo), args.mp, tmp / f"{args.big_photo}-{args.mp:g}mp.jpg")
 
-    port = _port()
-    env = {
-        **os.environ,
-        "FACET_OFFLINE": "1",
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-        "FACET_PORT": str(port),
-        "FACET_SESSION_TTL_S": str(args.ttl),
-        "GRADIO_HEARTBEAT_INTERVAL": "2",
-        "FACET_MAX_EDITS_PER_MINUTE": "0",
-        "FACET_MAX_CLICKS_PER_MINUTE": "0",
-        "FACET_MAX_EDITS_PER_MINUTE_PER_IP": "0",
-        "FACET_MAX_UPLOADS_PER_MINUTE_PER_IP": "0",
-        "FACET_MAX_CLICKS_PER_MINUTE_PER_IP": "0",
-        "TMPDIR": str(server_tmp),
-    }
+    port = free_port()
+    env = app_env(
+        port,
+        FACET_SESSION_TTL_S=str(args.ttl),
+        GRADIO_HEARTBEAT_INTERVAL="2",
+        FACET_MAX_EDITS_PER_MINUTE_PER_IP="0",
+        FACET_MAX_UPLOADS_PER_MINUTE_PER_IP="0",
+        FACET_MAX_CLICKS_PER_MINUTE_PER_IP="0",
+        TMPDIR=str(server_tmp),
+    )
 
     def start(env: dict[str, str]) -> subprocess.Popen:
         return subprocess.Popen(
@@ -219,14 +193,10 @@ def main() -> None:
         out["session_dirs_left"] = session_dirs()
         out["peak_mb"] = _mb(server.pid, "VmHWM")
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     if big_path is not None and args.stack:
         env2 = {k: v for k, v in env.items() if k != "FACET_SESSION_TTL_S"}
-        env2["FACET_PORT"] = str(_port())
+        env2["FACET_PORT"] = str(free_port())
         if os.environ.get("FACET_SESSION_TTL_S"):
             env2["FACET_SESSION_TTL_S"] = os.environ["FACET_SESSION_TTL_S"]
         out["stack_ttl_s"] = int(env2.get("FACET_SESSION_TTL_S", 3600))
@@ -251,11 +221,7 @@ def main() -> None:
             steps = [b["rss_mb"] - a["rss_mb"] for a, b in zip(stack[1:], stack[2:])]
             out["stack_mb_per_closed_big_session"] = steps
         finally:
-            server.terminate()
-            try:
-                server.wait(20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
     out["load_average_at_end"] = load_average()
     out["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     args.out.parent.mkdir(parents=True, exist_ok=True)
