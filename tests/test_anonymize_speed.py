@@ -358,11 +358,13 @@ def test_the_other_outline_is_a_rescue_once_past_the_margin(monkeypatch):
     # (AVX-512; the same code and pins) they read 0.758 and 0.761 and the rules skip one try
     assert len(n["tries"]) <= len(o["tries"]) - 1
     assert not any("brows -0.4" in t for t in n["tried"]) and sum("width" in t for t in n["tried"]) == 1
-    first_outline = next(d for t, d in zip(o["tried"], o["tries"], strict=True) if "width" in t)
-    # the case this test is about: the first outline ends under the margin, so without the rule the other is tried
-    if first_outline < anonymize.VERIFY_MARGIN:
+    at = next(i for i, t in enumerate(o["tried"]) if "width" in t)
+    # the case this test is about: the first outline ends short of the best try before it (0.753 against the brows'
+    # 0.755 on the AVX2 VM), so without the rule the other outline is tried; on round 15's VM it beats it (0.761
+    # against 0.758) and, as the best try past the margin, OUTLINE_ORDER skips the other outline in both runs
+    if o["tries"][at] <= max(o["tries"][:at]):
         assert sum("width" in t for t in o["tried"]) == 2
-    else:  # round 15's VM: the first outline passes the margin, and OUTLINE_ORDER skips the other in both runs
+    else:
         assert sum("width" in t for t in o["tried"]) == 1
     assert (
         dict(zip(n["tried"], n["tries"], strict=True)).items() <= dict(zip(o["tried"], o["tries"], strict=True)).items()
