@@ -214,23 +214,6 @@ IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
-def resize_channels(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``grid`` (float32, (h, w, n), many channels: the ADE net's 151 classes) resized bilinearly (``cv2.INTER_LINEAR``)
-    to ``size`` = (w', h'): (h', w', n) float32.
-
-    OpenCV takes at most 4 channels an image, and 4-channel slices cut out of a 151-channel map and written back cost
-    several times the arithmetic (and its 4-channel resize is slow): here the two passes are two resizes of
-    single-channel images, each along one axis of a reshaped view, the channels side by side in each row (the columns
-    first, as cv2 does; a pass that keeps the width is exact). The same numbers as the slices' to float rounding (bit
-    for bit on the ADE grids of 1 MP photos; tests/test_parse_cpu.py), a third of the CPU."""
-    h, w, n = grid.shape
-    w2, h2 = size
-    cols = np.ascontiguousarray(grid.transpose(1, 0, 2)).reshape(w, h * n)  # a row per column of ``grid``
-    cols = cv2.resize(cols, (h * n, w2), interpolation=cv2.INTER_LINEAR).reshape(w2, h, n)
-    rows = np.ascontiguousarray(cols.transpose(1, 0, 2)).reshape(h, w2 * n)
-    return cv2.resize(rows, (w2 * n, h2), interpolation=cv2.INTER_LINEAR).reshape(h2, w2, n)
-
-
 # The nets' grids to pixels. A cell of the DeepLab nets' grids is the net's answer at one pixel of its input: cell k
 # at pixel ``ADE_STRIDE * k`` (the decoder's 129 x 129 map of a 513 px input, whose own upsample aligns the corners:
 # cells 0 and 128 are pixels 0 and 512). ``cv2.resize`` instead puts a grid's n cells at the centres of n equal parts
@@ -300,7 +283,7 @@ def resample_grid(
     g = grid.astype(np.float32, copy=False)
     tail = (1,) * (g.ndim - 2)
     # lo + (hi - lo) * f along the rows, then the columns, in place (the 151 classes onto the tiles' grid: about the
-    # CPU of cv2.resize's two passes, ``resize_channels``)
+    # CPU of the two single-channel cv2.resize passes this replaced in round 15)
     rows, lo = np.take(g, ys[1], axis=0), np.take(g, ys[0], axis=0)
     rows -= lo
     rows *= ys[2].reshape(-1, 1, *tail)

