@@ -358,9 +358,8 @@ def _deeplab_input(rgb: np.ndarray) -> tuple[np.ndarray, int, int]:
     """The DeepLab nets' input for ``rgb``: the longer side resized to ``DEEPLAB_SIDE``, scaled to [-1, 1] and
     zero-padded to a square (float32), and the resized width and height inside it."""
     h, w = rgb.shape[:2]
-    s = DEEPLAB_SIDE / max(h, w)
-    rw, rh = max(1, round(w * s)), max(1, round(h * s))
-    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    rw, rh = deeplab_span((w, h))
+    interp = cv2.INTER_AREA if DEEPLAB_SIDE < max(h, w) else cv2.INTER_LINEAR
     x = np.zeros((DEEPLAB_SIDE, DEEPLAB_SIDE, 3), np.float32)
     x[:rh, :rw] = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
     return x, rw, rh
@@ -556,9 +555,8 @@ def ade_probabilities(
     tiles' mean; each on its own grid) are appended to ``views``. The passes (whole, mirror, tiles) run one after the
     other on the net-pass worker (:func:`_ade_passes`) while the answers already back are summed here, in that order."""
     h, w = rgb.shape[:2]
-    s = DEEPLAB_SIDE / max(h, w)
-    rw, rh = max(1, round(w * s)), max(1, round(h * s))
-    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    rw, rh = deeplab_span((w, h))
+    interp = cv2.INTER_AREA if DEEPLAB_SIDE < max(h, w) else cv2.INTER_LINEAR
     small = cv2.resize(rgb, (rw, rh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
 
     passes = (False, True) if (ADE_FLIP if flip is None else flip) else (False,)
@@ -614,10 +612,10 @@ def _tile_plan(
     photo's grid size (gh, gw), each tile's grid cells (gy, gx, ny, nx), its pass (input, rows, cols, mirrored)
     for :func:`_ade_passes`, and the sizes (w, h) of the 513 px photo and of the enlarged one (the grids' spans,
     :func:`resample_grid`); None when the photo is not enlarged (no tiles)."""
-    zoom = min(ADE_TILE_ZOOM, max(1.0, ADE_TILE_SHORT / min(rw, rh)))
-    if zoom <= 1.0:
+    tiled = tiles_span((rw, rh))
+    if tiled is None:
         return None
-    tw, th = round(rw * zoom), round(rh * zoom)
+    tw, th = tiled
     h, w = rgb.shape[:2]
     interp = cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR
     big = cv2.resize(rgb, (tw, th), interpolation=interp).astype(np.float32) / 127.5 - 1.0
