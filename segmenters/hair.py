@@ -360,6 +360,7 @@ CROWN_IN = 0.8  # a hat lies on the skull: this share of its piece inside the do
 CROWN_GAP = 0.15  # face heights: a hat rests on the forehead, this near the face mesh's top ...
 CROWN_SPAN = 0.5  # ... over this many face widths of it (a piece that touches the oval at a point sits on the hair)
 CROWN_FOREHEAD = 0.8  # the face mesh's oval over this many face heights over the chin: its top, the forehead
+CROWN_INIT = cv2.GC_PR_BGD
 CROWN_MIN = 0.12  # a piece smaller than this share of the face (width x height) is no hat
 
 
@@ -385,7 +386,7 @@ def _grow_crown(
     sub = (slice(y0, y1), slice(x0, x1))
     init = np.full((y1 - y0, x1 - x0), cv2.GC_BGD, np.uint8)
     init[person[sub]] = cv2.GC_PR_BGD
-    init[zone[sub]] = cv2.GC_PR_FGD
+    init[zone[sub]] = CROWN_INIT
     init[(face | brim)[sub]] = cv2.GC_BGD
     init[hair[sub]] = cv2.GC_FGD
     img = np.ascontiguousarray(rgb[sub][..., ::-1])
