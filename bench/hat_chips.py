@@ -45,8 +45,10 @@ def main() -> None:
             "hat_chips_on_hatless_heads": sum(max(0, r["hat_chips"] - r["hats"]) for r in rows.values()),
             "hats_missed": sum(max(0, r["hats"] - r["hat_chips"]) for r in rows.values()),
         }
-        log(f"{group}: {result[group]['hat_chips_on_hatless_heads']} hat chips on hatless heads, "
-            f"{result[group]['hats_missed']} hats without a chip")
+        log(
+            f"{group}: {result[group]['hat_chips_on_hatless_heads']} hat chips on hatless heads, "
+            f"{result[group]['hats_missed']} hats without a chip"
+        )
     text = json.dumps(result, indent=1)
     if args.out:
         Path(args.out).write_text(text)

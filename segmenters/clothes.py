@@ -28,7 +28,9 @@ Offline nets (used when their packaged files are here, see segmenters/nets.py), 
   the height of a standing person seen without a face); clothes around a sure ankle are shoes (``feet_zone``);
 - hair from MediaPipe's hair net on a head-and-shoulders crop around each face (PAN's hair for people
   without a detected face); face from the face mesh;
-- hat (approximate rule): what is left of the head above the forehead line that is not hair or face.
+- hat (approximate rule): what is left of the head above the forehead line that is not hair or face, when it lies
+  on a brim or rests across the forehead inside the head's dome (segmenters/hair.py crown_rest; what is like the
+  person's own hair there is hair).
 """
 
 from __future__ import annotations
@@ -696,7 +698,8 @@ def head_rest(
     worn: np.ndarray,
     rgb: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(more hair, hat) from what is left of the head once hair and face are found."""
+    """(more hair, hat) from what is left of the person's head over the forehead once hair and face are found
+    (``segmenters.hair.crown_rest``; with ``HAT_CROWN`` off, all of it is hat, the rule before round 16)."""
     head = person & (np.abs(across) < 1.25) & (above > 0.95) & ~hair & ~face & (skin_p < 0.5)
     if not HAT_CROWN:
         return np.zeros(hair.shape, bool), _drop_small(_open(head, 5), 0.12 * frame.fw * frame.fh) | worn

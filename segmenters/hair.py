@@ -423,7 +423,22 @@ def crown_rest(
     brim: np.ndarray,
     rgb: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(hair, hat) from ``rest``: what is left of the head over the forehead once the hair and the face are found."""
+    """(hair, hat) from ``rest``: what is left of the head over the forehead once the hair and the face are found
+    (bool, one person's box; the other maps as in :func:`silhouette_hair`, ``brim`` from
+    ``segmenters.clothes.hat_under_clothes``, ``rgb`` the photo there). What is neither stays the body's.
+
+    Round 16: all of it used to be a hat, and PAN calls grey and white hair clothes, so the top of a grey head was
+    a hat chip; so were a neighbour's shirt or the wall the person mask ran over above a head whose hair was found.
+    - Hair: without a brim, the pieces in the head's dome (:func:`head_dome`) that GrabCut gives to the person's own
+      found hair (its colour model learnt from that hair alone, everything else probable background), joined to it.
+    - Hat: what lies on a brim (the hat's crown), or a piece at least ``CROWN_MIN`` of the face that rests on the
+      forehead (within ``CROWN_GAP`` of the oval's top over ``CROWN_SPAN`` face widths: a hat sits on the skull,
+      what touches the oval at a point sits on the hair) with ``CROWN_IN`` of it inside the dome (a hat does not run
+      out over the wall).
+    Measured (bench/parse_quality.py --hair-only): t1~white 0.490 -> 0.542 (person 6 0.289 -> 0.607), t1~grey 0.678 ->
+    0.685, camera~white 0.835 -> 0.856, t1 0.755 -> 0.756, t1_right 0.689 -> 0.692, the rest equal; hat chips on
+    hatless heads of tests/hats.py 5 -> 0 (bench/hat_chips.py), Grace Hopper's cap kept. Risk: a hat without a brim
+    in the colour of the hair beside the temples (a grey beanie on grey hair) is grown into hair."""
     fw, fh = float(frame.fw), float(frame.fh)
     dome = head_dome(above, across)
     more = np.zeros(rest.shape, bool)
