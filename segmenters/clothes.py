@@ -28,7 +28,9 @@ Offline nets (used when their packaged files are here, see segmenters/nets.py), 
   the height of a standing person seen without a face); clothes around a sure ankle are shoes (``feet_zone``);
 - hair from MediaPipe's hair net on a head-and-shoulders crop around each face (PAN's hair for people
   without a detected face); face from the face mesh;
-- hat (approximate rule): what is left of the head above the forehead line that is not hair or face.
+- hat (approximate rule): what is left of the head above the forehead line that is not hair or face, when it lies
+  on a brim or rests across the forehead inside the head's dome (segmenters/hair.py crown_rest; what is like the
+  person's own hair there is hair).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import cv2
 import numpy as np
 
 from core.models import ModelManager
-from segmenters.hair import follow_image, grow_hair, hair_under_brim, silhouette_hair
+from segmenters.hair import crown_rest, follow_image, grow_hair, hair_under_brim, silhouette_hair
 from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part
 
 ROLE = "clothes"
@@ -49,6 +51,7 @@ HAIR_SOURCE = "mediapipe-hair (offline)"
 PAN_HAIR_SOURCE = "pan-hair (offline)"
 FACE_SOURCE = "face-mesh (offline)"
 HAT_SOURCE = "hair net + face mesh (offline, approximate)"
+HAT_CROWN = True  # the head's residue over the forehead is judged (segmenters/hair.py crown_rest); False: all hat
 HAIR_CROP = 3.2  # side of the head-and-shoulders crop the hair net sees, in face sizes
 PAN_HEAD_CROP = 2.0  # side of the tighter head crop PAN sees for hair, in face sizes
 PAN_HEAD_TIGHT = 1.4  # ... and of a second, tighter still, about the head alone (0 = none; pan_head_hair)
@@ -683,6 +686,26 @@ def hat_under_clothes(
     return out
 
 
+def head_rest(
+    person: np.ndarray,
+    hair: np.ndarray,
+    face: np.ndarray,
+    skin_p: np.ndarray,
+    cloth_p: np.ndarray,
+    above: np.ndarray,
+    across: np.ndarray,
+    frame,
+    worn: np.ndarray,
+    rgb: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(more hair, hat) from what is left of the person's head over the forehead once hair and face are found
+    (``segmenters.hair.crown_rest``; with ``HAT_CROWN`` off, all of it is hat, the rule before round 16)."""
+    head = person & (np.abs(across) < 1.25) & (above > 0.95) & ~hair & ~face & (skin_p < 0.5)
+    if not HAT_CROWN:
+        return np.zeros(hair.shape, bool), _drop_small(_open(head, 5), 0.12 * frame.fw * frame.fh) | worn
+    return crown_rest(_open(head, 5), hair, person, face, above, across, frame, worn, rgb)
+
+
 def parse_person_nets(
     ctx: ParseContext,
     person: np.ndarray,
@@ -772,9 +795,11 @@ def parse_person_nets(
         face_m = face_m & ~hair
         local["face"] = (face_m, FACE_SOURCE)
     hat = np.zeros(P.shape, bool)
-    if frame is not None:
-        head = P & (np.abs(across) < 1.25) & (above > 0.95) & ~hair & ~face_m & (skin_p < 0.5)
-        hat = _drop_small(_open(head, 5), 0.12 * frame.fw * frame.fh) | worn
+    if frame is not None and above is not None and across is not None:
+        more, hat = head_rest(P, hair, face_m, skin_p, cloth_p, above, across, frame, worn, ctx.work[box])
+        if more.any():
+            hair = hair | more
+            local["hair"] = (hair, hair_src)
         if hat.any():
             local["hat"] = (hat, HAT_SOURCE)
     body = P & ~face_m & ~hair & ~hat
