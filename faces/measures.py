@@ -533,7 +533,10 @@ def tone_gap(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, 
     if neck.sum() >= 32:
         ln, cn = lc(lab_o, neck)
         found.update(
-            neck_l=round(lr - ln, 2), neck_c=round(cr - cn, 2), neck_l_orig=round(lo - ln, 2), neck_c_orig=round(co - cn, 2)
+            neck_l=round(lr - ln, 2),
+            neck_c=round(cr - cn, 2),
+            neck_l_orig=round(lo - ln, 2),
+            neck_c_orig=round(co - cn, 2),
         )
     return found
 
