@@ -21,7 +21,9 @@ outside the face (neck, ears, forehead under the hair; a colour model of the fac
 and in the original (``_orig``), colour ``ring_ab``, lightness ``ring_l``, and ``ring_excess``: how far the result's
 face-minus-ring difference lies from the original's (Lab); ``grey_p10`` and ``pale_share`` (faces.measures.skin_fade): the
 skin's colour compared place by place with the original's at face size / 20, the 10th percentile of the chroma change
-(the greyest patches) and the share greyer by 3 C* and lighter (pale patches the medians of ``ring_*`` miss); ``eyes_open``: the eye
+(the greyest patches) and the share greyer by 3 C* and lighter (pale patches the medians of ``ring_*`` miss); ``tone_l`` / ``tone_c`` (faces.measures.tone_gap): how pale the face
+came out, the result's mean lightness and chroma on the face skin minus the original's, and ``neck_l`` / ``neck_c``
+(``_orig``: in the original) the face skin's mean minus the neck's just below the jaw; ``eyes_open``: the eye
 openness the face mesh finds on the result minus the original's; the defects of a pasted face, each for the result
 and the original (``_orig``): ``eye_halo``, the brighter eye's halo over the lashes (faces.measures.eye_halo),
 ``lip_outline``, the share of the skin around the lips that is a dark grey line (faces.measures.lip_outline),
@@ -196,6 +198,7 @@ def main() -> None:
         ridge_light,
         ring_match,
         skin_fade,
+        tone_gap,
     )
     from common import face_photo
     from tests.test_faces import changed_region, load_real
@@ -265,6 +268,7 @@ def main() -> None:
             if looks is not None:  # the face's skin against the person's own skin around it (neck, ears)
                 looks.update(ring_match(img, out, f) or {})
                 looks.update(skin_fade(img, out, f))  # greyer / paler patches than the person's own skin there
+                looks.update(tone_gap(img, out, f))  # how pale: mean L / C* against the original's skin and the neck
                 # defects of a pasted face, photo and swap side by side (faces.measures): a bright halo over the
                 # lashes (the higher eye), a dark grey line around the lips, flat brows (the lower brow's texture)
                 for key, fn, pick in (("eye_halo", eye_halo, max), ("brow_texture", brow_texture, min)):

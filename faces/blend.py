@@ -170,6 +170,11 @@ def _match_shading(
 
 
 SKIN_COLOUR = 1.0  # share of the photo skin's own colour (what its lightness does not explain) put back after the tint
+PALE_KEEP = 1.0  # _skin_colour: where the new skin is lighter than the photo's at face size / 20, this share of
+# the colour its lightness would take along the photo's lightness -> colour slopes is not taken: a lighter patch keeps
+# the person's own skin colour there instead of turning grey. The slopes (t1: -0.7 .. -1.3 C* per L) are the photo's
+# light and tone curve washing out its highlights; the new face's lighter patches are its texture (the reflected
+# anti-face, a gallery face's paler skin), not more light. Darker patches still take the photo's shadow colour.
 COLOUR_SCALE = 1.0 / 20.0  # x face size: the Gaussian sigma at which that colour is taken (see _skin_colour)
 COLOUR_MIN_SIZE = 50.0  # px: a smaller face keeps the tint's colour. Its face size / 20 is under 2.5 px, about the
 # grid a JPEG keeps colour on (half resolution): the "local skin colour" there is the face's own pixels. The
@@ -216,6 +221,10 @@ def _skin_colour(
     ws = once("colour_w", lambda: (cv2.GaussianBlur(w, (0, 0), sigma) * w)[..., None])
     out = out.copy()
     out[..., 1:] += SKIN_COLOUR * ws * (want - own(out))
+    if PALE_KEEP > 0:  # a lighter patch keeps the photo skin's colour there (see PALE_KEEP)
+        lo_l = once("colour_l", lambda: _weighted_low(lo[..., 0], w, sigma))
+        above = np.maximum(_weighted_low(out[..., 0], w, sigma) - lo_l, 0.0)[..., None]
+        out[..., 1:] -= PALE_KEEP * ws * above * slopes
     return out
 
 

@@ -427,10 +427,10 @@ def skin_like(lab: np.ndarray, ref: np.ndarray) -> np.ndarray:
 RING = (0.05, 0.3)  # x face size: the ring of the person's own skin around the face, from .. to this far out
 
 
-def skin_ring(original: np.ndarray, face: Face) -> np.ndarray:
+def skin_ring(original: np.ndarray, face: Face, reach: tuple[float, float] = RING) -> np.ndarray:
     """Bool photo-size mask: the person's own visible skin just outside the face (neck, ears, forehead under the
-    hair): the face oval grown by ``RING`` x face size (outer minus inner), where the original's colour is the
-    face skin's own (:func:`skin_like` of the original's :func:`skin_region`)."""
+    hair): the face oval grown by ``reach`` (default ``RING``) x face size (outer minus inner), where the original's
+    colour is the face skin's own (:func:`skin_like` of the original's :func:`skin_region`)."""
     if face.mesh is None:
         raise ValueError(f"face {face.index} has no face mesh: its skin ring cannot be found")
     oval = polygon_mask(original.shape, face.mesh[FACE_OVAL]).astype(np.uint8)
@@ -439,7 +439,7 @@ def skin_ring(original: np.ndarray, face: Face) -> np.ndarray:
         k = max(3, round(2 * f * face.size) | 1)
         return cv2.dilate(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
 
-    ring = grown(RING[1]) & ~grown(RING[0])
+    ring = grown(reach[1]) & ~grown(reach[0])
     lab = cv2.cvtColor(original.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     return ring & skin_like(lab, skin_region(original.shape, face.mesh, face.size))
 
@@ -471,6 +471,74 @@ def ring_match(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str
         "ring_excess": round(float(np.linalg.norm(gr - go)), 2),
         "ring_px": int(ring.sum()),
     }
+
+
+NECK_REACH = (0.05, 0.3)  # x face size: the neck is read this far below the jaw line (as skin_ring's ring)
+
+
+def neck_skin(original: np.ndarray, face: Face) -> np.ndarray:
+    """Bool photo-size mask: the person's own skin just below the jaw (the neck): :func:`skin_ring`'s pixels
+    (``NECK_REACH`` x face size outside the face oval, of the face skin's colour) that lie below the mouth along the
+    face's own vertical and within the jaw's width. Ears, temples and the forehead under the hair are left out: a
+    face is often lit apart from them, the neck is the skin of the same person in the same light below it."""
+    from faces.landmarks import LEFT_EYE, RIGHT_EYE, LIPS
+
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its neck cannot be found")
+    mesh = face.mesh
+    ex = mesh[LEFT_EYE].mean(0) - mesh[RIGHT_EYE].mean(0)
+    ex = ex / max(float(np.linalg.norm(ex)), 1e-6)
+    down = np.array([-ex[1], ex[0]], np.float32)
+    if down[1] < 0:
+        down = -down
+    ex = np.array([down[1], -down[0]], np.float32)  # across the face
+    oval = mesh[FACE_OVAL]
+    mouth = float((mesh[LIPS] @ down).mean())
+    jaw = oval[oval @ down > mouth]
+    if len(jaw) < 2:
+        return np.zeros(original.shape[:2], bool)
+    lo_x, hi_x = float((jaw @ ex).min()), float((jaw @ ex).max())
+    yy, xx = np.mgrid[0 : original.shape[0], 0 : original.shape[1]].astype(np.float32)
+    along = xx * down[0] + yy * down[1]
+    across = xx * ex[0] + yy * ex[1]
+    ring = skin_ring(original, face, NECK_REACH)
+    return ring & (along > mouth) & (across >= lo_x) & (across <= hi_x)
+
+
+def tone_gap(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, float]:
+    """How pale a (swapped) face's skin came out, as means over the face skin (:func:`skin_region`, the original's
+    glasses frames and lens rims left out: :func:`glasses_frames`), CIE Lab: ``tone_l`` the result's mean lightness
+    minus the original's (> 0: lighter), ``tone_c`` its mean chroma C* minus the original's (< 0: greyer), and, where
+    the person's neck shows (:func:`neck_skin`, at least 32 px), the face skin's mean minus the neck's, in the result
+    (``neck_l``, ``neck_c``) and in the original (``neck_l_orig``, ``neck_c_orig``): a face lit apart from its neck
+    reads a gap in the photo too; the swap should keep that gap, not add to it."""
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its tone cannot be measured")
+    skin = skin_region(original.shape, face.mesh, face.size)
+    frames = glasses_frames(original, face)
+    if frames is not None and (skin & ~frames).sum() >= 64:
+        skin = skin & ~frames
+    if skin.sum() < 16:
+        return {}
+    lab_o = cv2.cvtColor(original.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    lab_r = cv2.cvtColor(result.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+    def lc(lab: np.ndarray, where: np.ndarray) -> tuple[float, float]:
+        x = lab[where]
+        return float(x[:, 0].mean()), float(np.hypot(x[:, 1], x[:, 2]).mean())
+
+    (lo, co), (lr, cr) = lc(lab_o, skin), lc(lab_r, skin)
+    found = {"tone_l": round(lr - lo, 2), "tone_c": round(cr - co, 2)}
+    neck = neck_skin(original, face)
+    if neck.sum() >= 32:
+        ln, cn = lc(lab_o, neck)
+        found.update(
+            neck_l=round(lr - ln, 2),
+            neck_c=round(cr - cn, 2),
+            neck_l_orig=round(lo - ln, 2),
+            neck_c_orig=round(co - cn, 2),
+        )
+    return found
 
 
 FADE_SCALE = 1.0 / 20.0  # x face size: skin_fade compares the two images' skin colour smoothed this wide (Gaussian)

@@ -133,8 +133,10 @@ LOOK_FLOORS = {
     # the skin's shadows / highlights in the colour the photo's skin has at that lightness: main 8d3f70b measured
     # up to 0.55 (t1 #3), with SKIN_TINT at most 0.01; with round 13's _skin_colour (the photo's own colour that its
     # lightness does not explain put back) t1 #3 reads 0.39: that colour, unsigned, at the new face's shadows and
-    # highlights; its shadows are less grey than before (their chroma against the slopes' -1.79 -> -1.26)
-    "tint": (-5.0, 0.5),
+    # highlights; its shadows are less grey than before (their chroma against the slopes' -1.79 -> -1.26). Round 16's
+    # blend.PALE_KEEP keeps the person's colour where the new face is lighter than the photo (not the colour the
+    # slopes give that lightness, which greyed those patches), on purpose off the slopes: t1 #3 0.39 -> 0.51
+    "tint": (-5.0, 0.6),
     "eyes_open": (-1.0, 0.08),
     # the lips' colour, result vs original (Lab): main 292136c measured 5.9-39 (t1 #1's red lips came out pale pink)
     "lips": (0.0, 10.0),
