@@ -23,19 +23,41 @@ class LayersPanel:
     fmt: gr.Radio
     export: gr.Button
     result: gr.File
+    mask: gr.DownloadButton
+
+
+# one click downloads the result: once the export has written it, the page follows the file's link
+SAVE_FILE = """(file) => {
+    if (file && file.url) {
+        const a = document.createElement('a');
+        a.href = file.url;
+        a.download = file.orig_name || '';
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+    }
+}"""
 
 
 def render() -> LayersPanel:
-    with gr.Accordion("Layers and export", open=True, elem_id="facet-layers-panel"):
+    """The Download tool: the result's download first (its main action, in view on a 1366x768 screen), the
+    selected part's mask, then the edits as layers with undo / redo."""
+    with gr.Column(elem_id="facet-layers-panel"):
+        fmt = gr.Radio(["PNG", "JPEG"], value="PNG", label="Format", elem_id="facet-format")
+        export = gr.Button("Download the result (full size)", variant="primary", elem_id="facet-export")
+        # shown once the result is written: its link is the download the button starts, kept for a browser that
+        # holds back a download started by a script
+        result = gr.File(
+            label="Result (full size)", elem_id="facet-result", interactive=False, height=80, visible=False
+        )
+        mask = gr.DownloadButton(
+            "Download the selected part's mask (PNG)", elem_id="facet-download", interactive=False, size="sm"
+        )
         layers = gr.CheckboxGroup([], label="Edits (untick to hide)", elem_id="facet-layers")
         with gr.Row():
             undo = gr.Button("Undo edit", size="sm", elem_id="facet-undo-edit", min_width=60)
             redo = gr.Button("Redo edit", size="sm", elem_id="facet-redo-edit", min_width=60)
-        with gr.Row():
-            fmt = gr.Radio(["PNG", "JPEG"], value="PNG", label="Format", elem_id="facet-format")
-            export = gr.Button("Prepare full-size download", size="sm", elem_id="facet-export")
-        result = gr.File(label="Result (full size)", elem_id="facet-result", interactive=False, height=80)
-    return LayersPanel(layers, undo, redo, fmt, export, result)
+    return LayersPanel(layers, undo, redo, fmt, export, result, mask)
 
 
 def listen(p: LayersPanel, view: PageView, services: Services) -> None:
@@ -44,11 +66,11 @@ def listen(p: LayersPanel, view: PageView, services: Services) -> None:
         s.set_visible_layers({int(i) for i in visible_ids or []})
 
     @guarded
-    def on_export(state: Any, fmt: str) -> str:
+    def on_export(state: Any, fmt: str) -> Any:
         s = session(state)
         if s.photo is None:
             raise BadInput("upload a photo first")
-        return str(s.export(fmt or "PNG", settings=services.settings))
+        return gr.update(value=str(s.export(fmt or "PNG", settings=services.settings)), visible=True)
 
     @view.event()
     def undo(s: EditorSession) -> None:
@@ -62,4 +84,6 @@ def listen(p: LayersPanel, view: PageView, services: Services) -> None:
     p.undo.click(undo, [state], everything, api_name="undo_edit")
     p.redo.click(redo, [state], everything, api_name="redo_edit")
     p.layers.input(on_layers, [state, p.layers], everything, api_name="set_visible_layers")
-    p.export.click(on_export, [state, p.fmt], [p.result], api_name="export")
+    p.export.click(on_export, [state, p.fmt], [p.result], api_name="export").success(
+        None, [p.result], None, js=SAVE_FILE, api_visibility="private", queue=False
+    )

@@ -42,7 +42,6 @@ class SelectPanel:
     other: gr.Dropdown
     op: gr.Radio
     combine: gr.Button
-    download: gr.DownloadButton
 
 
 def render() -> SelectPanel:
@@ -80,7 +79,6 @@ def render() -> SelectPanel:
                 other = gr.Dropdown([], label="With segment", elem_id="facet-other")
                 op = gr.Radio(list(COMBINE), value="add", label="Operation")
             combine = gr.Button("Combine into a new segment", size="sm", elem_id="facet-combine")
-        download = gr.DownloadButton("Download mask (PNG)", elem_id="facet-download", interactive=False, size="sm")
     return SelectPanel(
         upload,
         parts,
@@ -99,7 +97,6 @@ def render() -> SelectPanel:
         other,
         op,
         combine,
-        download,
     )
 
 

@@ -113,17 +113,24 @@ def build_ui(services: Services) -> gr.Blocks:
             with gr.Column(scale=3, min_width=280, elem_id="facet-col-part"):
                 pick = select_panel.render()
             with gr.Column(scale=3, min_width=280, elem_id="facet-col-look"):
-                look = edit_panel.render()
-                generate = generate_panel.render(services)
-                faces = faces_panel.render()
-                layers = layers_panel.render()
+                # one tool at a time, each at the top of the column: its main action (Apply, Anonymize, the
+                # download) stays in view on a 1366x768 screen whatever the look's controls (issue 16)
+                with gr.Tabs(elem_id="facet-tools"):
+                    with gr.Tab("3 · Look", id="look", elem_id="facet-tab-look", render_children=True):
+                        look = edit_panel.render()
+                    with gr.Tab("Faces", id="faces", elem_id="facet-tab-faces", render_children=True):
+                        faces = faces_panel.render()
+                    with gr.Tab("Generate", id="generate", elem_id="facet-tab-generate", render_children=True):
+                        generate = generate_panel.render(services)
+                    with gr.Tab("Download", id="layers", elem_id="facet-tab-layers", render_children=True):
+                        layers = layers_panel.render()
         view = PageView(
             state=state,
             canvas=photo.canvas,
             status=photo.status,
             segments=pick.segments,
             name=pick.name,
-            download=pick.download,
+            download=layers.mask,
             parts=pick.parts,
             layers=layers.layers,
             compare=photo.compare,
@@ -133,7 +140,7 @@ def build_ui(services: Services) -> gr.Blocks:
         select_panel.listen(pick, view, services, photo.legend)
         edit_panel.listen(look, view, photo.variants, services)
         generate_panel.listen(generate, view, photo.generated, look.seed, services)
-        faces_panel.listen(faces, view, photo.faces, services)
+        faces_panel.listen(faces, view, photo.faces, photo.tabs, services)
         layers_panel.listen(layers, view, services)
         check_panel.listen(photo.check, services, guarded, display_name)
         api_panel.stateless_endpoints(services)
