@@ -39,10 +39,10 @@ SAVE_FILE = """(file) => {
 }"""
 
 
-def render() -> LayersPanel:
-    """The Download tool: the result's download first (its main action, in view on a 1366x768 screen), the
-    selected part's mask, then the edits as layers with undo / redo."""
-    with gr.Column(elem_id="facet-layers-panel"):
+def render_download() -> tuple[gr.Radio, gr.Button, gr.File, gr.DownloadButton]:
+    """The Download tool (a tab): the result's download first (its main action, in view on a 1366x768 screen),
+    then the selected part's mask."""
+    with gr.Column(elem_id="facet-download-panel"):
         fmt = gr.Radio(["PNG", "JPEG"], value="PNG", label="Format", elem_id="facet-format")
         export = gr.Button("Download the result (full size)", variant="primary", elem_id="facet-export")
         # shown once the result is written: its link is the download the button starts, kept for a browser that
@@ -53,11 +53,17 @@ def render() -> LayersPanel:
         mask = gr.DownloadButton(
             "Download the selected part's mask (PNG)", elem_id="facet-download", interactive=False, size="sm"
         )
+    return fmt, export, result, mask
+
+
+def render_edits() -> tuple[gr.CheckboxGroup, gr.Button, gr.Button]:
+    """The edits as layers with undo / redo, under the tools whichever is open (every tool's edits land there)."""
+    with gr.Column(elem_id="facet-layers-panel"):
         layers = gr.CheckboxGroup([], label="Edits (untick to hide)", elem_id="facet-layers")
         with gr.Row():
             undo = gr.Button("Undo edit", size="sm", elem_id="facet-undo-edit", min_width=60)
             redo = gr.Button("Redo edit", size="sm", elem_id="facet-redo-edit", min_width=60)
-    return LayersPanel(layers, undo, redo, fmt, export, result, mask)
+    return layers, undo, redo
 
 
 def listen(p: LayersPanel, view: PageView, services: Services) -> None:
