@@ -52,6 +52,7 @@ def render() -> PhotoPanel:
                 type="numpy",
                 format="jpeg",
                 elem_id="facet-faces",
+                buttons=["download", "fullscreen"],  # no "share": it posts to a HuggingFace Space's discussions
             )
         check = check_panel.render()  # "Check a photo": Facet's provenance marks (studio/provenance.py)
     generated = gr.Gallery(

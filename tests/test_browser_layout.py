@@ -153,6 +153,19 @@ def test_every_panels_main_action_is_in_view_on_a_laptop_screen(page, app_url, a
             page.screenshot(path=str(artifacts / f"layout-1366-{tool.lower()}.png"))
             for selector in (*selectors, "#facet-canvas img"):
                 _in_view(page, selector)
+        # Find and number the faces shows them: the photo column turns to its "Numbered faces" tab
+        _tool(page, "Faces")
+        page.click("#facet-find-faces")
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('found in')", timeout=60_000
+        )
+        page.wait_for_selector("#facet-faces img", timeout=30_000)
+        page.wait_for_timeout(400)
+        assert "1 face found" in _status(page), _status(page)
+        _in_view(page, "#facet-faces img")
+        page.screenshot(path=str(artifacts / "layout-1366-numbered-faces.png"))
+        page.locator("#facet-tabs").get_by_role("tab", name="Photo", exact=True).click()
+        _tool(page, "Download")
         # the download is one click: the full-size result arrives (and its link stays shown)
         with page.expect_download(timeout=60_000) as dl:
             page.click("#facet-export")
