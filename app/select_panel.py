@@ -47,7 +47,8 @@ class SelectPanel:
 def render() -> SelectPanel:
     # no file_types: Gradio's own check would refuse a .txt or .pdf with a bare error pill; load_photo refuses it
     # with the reason, shown in the status line
-    upload = gr.File(label=f"1 · Photo: {ACCEPTED}", file_count="single", elem_id="facet-upload", height=100)
+    # 124 px: the empty box shows "Drop File Here - or - Click to Upload" whole (at 100 px the last line was cut)
+    upload = gr.File(label=f"1 · Photo: {ACCEPTED}", file_count="single", elem_id="facet-upload", height=124)
     with gr.Accordion("2 · Pick the part", open=True, elem_id="facet-pick"):
         parts = gr.Radio([], label="Labelled parts (found automatically)", elem_id="facet-parts")
         with gr.Row():
