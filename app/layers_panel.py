@@ -72,11 +72,11 @@ def listen(p: LayersPanel, view: PageView, services: Services) -> None:
         s.set_visible_layers({int(i) for i in visible_ids or []})
 
     @guarded
-    def on_export(state: Any, fmt: str) -> Any:
+    def on_export(state: Any, fmt: str) -> str:
         s = session(state)
         if s.photo is None:
             raise BadInput("upload a photo first")
-        return gr.update(value=str(s.export(fmt or "PNG", settings=services.settings)), visible=True)
+        return str(s.export(fmt or "PNG", settings=services.settings))
 
     @view.event()
     def undo(s: EditorSession) -> None:
@@ -90,6 +90,8 @@ def listen(p: LayersPanel, view: PageView, services: Services) -> None:
     p.undo.click(undo, [state], everything, api_name="undo_edit")
     p.redo.click(redo, [state], everything, api_name="redo_edit")
     p.layers.input(on_layers, [state, p.layers], everything, api_name="set_visible_layers")
+    # the API's /export answers the file's path; the page then shows its link and starts its download
+    private = {"api_visibility": "private", "queue": False}
     p.export.click(on_export, [state, p.fmt], [p.result], api_name="export").success(
-        None, [p.result], None, js=SAVE_FILE, api_visibility="private", queue=False
-    )
+        lambda: gr.update(visible=True), None, [p.result], **private
+    ).success(None, [p.result], None, js=SAVE_FILE, **private)
