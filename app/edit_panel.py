@@ -97,7 +97,7 @@ def render() -> EditControls:
                 file_types=["image"],
                 visible=False,
                 elem_id="facet-texture-file",
-                height=80,
+                height=124,  # the empty box's "Drop File Here - or - Click to Upload" whole
             )
         with gr.Group(visible=False) as groups["recolour"]:
             with gr.Row():
@@ -115,7 +115,7 @@ def render() -> EditControls:
         with gr.Group(visible=False) as groups["style"]:
             style = gr.Slider(0, 25, value=0, step=1, label="Built-in style (Magenta network, 0–25)")
             style_strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
-            style_file = gr.File(label="Or a style image", file_types=["image"], height=70)
+            style_file = gr.File(label="Or a style image", file_types=["image"], height=124)
             palette = gr.Slider(
                 0,
                 16,

@@ -59,7 +59,7 @@ def render() -> FacesPanel:
                 gallery_names(), value="synthetic_average", label="Swap to (gallery)", elem_id="facet-target-gallery"
             )
             target_file = gr.File(
-                label="…or upload a target face", file_types=["image"], height=80, elem_id="facet-target-file"
+                label="…or upload a target face", file_types=["image"], height=124, elem_id="facet-target-file"
             )
         by_gender = gr.Checkbox(False, label="Only faces of the target's gender (full models)")
         swap = gr.Button("Swap faces", size="sm", elem_id="facet-swap")
