@@ -81,9 +81,10 @@ class EditControls:
 
 
 def render() -> EditControls:
-    """Step 3 in the current column: the look, its few controls, then Apply (kept high: it must stay in view
-    beside the photo on a 1366x768 screen), then the rarer options folded."""
-    with gr.Accordion("3 · Pick the look", open=True, elem_id="facet-look-panel"):
+    """Step 3 in the current column (the tools' first tab): the look, its few controls, then Apply (kept high: it
+    must stay in view beside the photo on a 1366x768 screen), then the rarer options folded. Only the controls the
+    chosen look and its mode use are shown (recolour: the colour picker, or the three shift sliders)."""
+    with gr.Column(elem_id="facet-look-panel"):
         look = gr.Radio(list(LOOKS), value="Texture", label="Look", elem_id="facet-look")
         groups: dict[str, gr.Group] = {}
         with gr.Group(visible=True) as groups["texture"]:
@@ -96,7 +97,7 @@ def render() -> EditControls:
                 file_types=["image"],
                 visible=False,
                 elem_id="facet-texture-file",
-                height=80,
+                height=124,  # the empty box's "Drop File Here - or - Click to Upload" whole
             )
         with gr.Group(visible=False) as groups["recolour"]:
             with gr.Row():
@@ -105,16 +106,25 @@ def render() -> EditControls:
                     value="Target colour",
                     label="Recolour by",
                     scale=3,
+                    elem_id="facet-recolour-mode",
                 )
                 colour = gr.ColorPicker("#1e6fd9", label="Target colour", elem_id="facet-colour", scale=1, min_width=80)
-            hue = gr.Slider(-180, 180, value=0, step=1, label="Hue shift (°)")
-            saturation = gr.Slider(0, 3, value=1, step=0.05, label="Saturation ×")
-            lightness = gr.Slider(-60, 60, value=0, step=1, label="Lightness shift")
+            hue = gr.Slider(-180, 180, value=0, step=1, label="Hue shift (°)", visible=False, elem_id="facet-hue")
+            saturation = gr.Slider(0, 3, value=1, step=0.05, label="Saturation ×", visible=False)
+            lightness = gr.Slider(-60, 60, value=0, step=1, label="Lightness shift", visible=False)
         with gr.Group(visible=False) as groups["style"]:
             style = gr.Slider(0, 25, value=0, step=1, label="Built-in style (Magenta network, 0–25)")
             style_strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
-            style_file = gr.File(label="Or a style image", file_types=["image"], height=70)
-            palette = gr.Slider(0, 16, value=0, step=1, label="Reduce the style image to N colours first (0 = off)")
+            style_file = gr.File(label="Or a style image", file_types=["image"], height=124)
+            palette = gr.Slider(
+                0,
+                16,
+                value=0,
+                step=1,
+                label="Reduce the style image to N colours first (0 = off)",
+                visible=False,  # it acts on an uploaded style image only: shown with one
+                elem_id="facet-palette",
+            )
         with gr.Group(visible=False) as groups["cartoon"]:
             cartoon_colours = gr.Slider(2, 24, value=8, step=1, label="Colours")
             cartoon_outline = gr.Slider(0, 1, value=1, step=0.05, label="Outline darkness")
@@ -124,8 +134,8 @@ def render() -> EditControls:
                 True, label="Relight the foreground to match the new sky", elem_id="facet-sky-relight"
             )
         with gr.Row():
-            apply = gr.Button("Apply", variant="primary", elem_id="facet-apply", min_width=80)
-            variants = gr.Button("Show variants", elem_id="facet-variants-btn", min_width=80)
+            apply = gr.Button("Apply", variant="primary", size="md", elem_id="facet-apply", min_width=80)
+            variants = gr.Button("Show variants", size="md", elem_id="facet-variants-btn", min_width=80)
         with gr.Accordion("More: feather, seed, quick looks", open=False, elem_id="facet-more"):
             with gr.Row():
                 feather = gr.Slider(-1, 40, value=-1, step=1, label="Feather px (-1 = auto)")
@@ -169,6 +179,21 @@ def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Servi
         return [gr.update(visible=name == chosen) for name in c.groups]
 
     c.look.change(show, [c.look], list(c.groups.values()), api_visibility="private", queue=False)
+
+    def recolour_by(mode: str):
+        shift = mode != "Target colour"
+        return [gr.update(visible=not shift)] + [gr.update(visible=shift)] * 3
+
+    c.recolour_mode.change(
+        recolour_by,
+        [c.recolour_mode],
+        [c.colour, c.hue, c.saturation, c.lightness],
+        api_visibility="private",
+        queue=False,
+    )
+    c.style_file.change(
+        lambda f: gr.update(visible=f is not None), [c.style_file], [c.palette], api_visibility="private", queue=False
+    )
     c.texture.change(
         lambda t: gr.update(visible=t == OWN_TEXTURE),
         [c.texture],

@@ -34,28 +34,35 @@ class FacesPanel:
 
 
 def render() -> FacesPanel:
-    with gr.Accordion("Faces: swap or anonymize", open=False):
-        find = gr.Button("Find and number the faces", size="sm", elem_id="facet-find-faces")
-        which = gr.Textbox(
-            "all", label="Which faces ('all' or numbers like 0,2)", max_lines=1, elem_id="facet-faces-which"
+    # which faces (numbered by Find), then anonymizing them (one click), then the rarer swap to a chosen face: the
+    # main action is in view at the top of its tab on a 1366x768 screen
+    with gr.Column(elem_id="facet-faces-panel"):
+        with gr.Row():
+            which = gr.Textbox(
+                "all",
+                label="Which faces ('all' or numbers like 0,2)",
+                max_lines=1,
+                elem_id="facet-faces-which",
+                scale=3,
+            )
+            find = gr.Button("Find and number them", size="sm", elem_id="facet-find-faces", scale=2, min_width=80)
+        method = gr.Radio(
+            ["swap", "blur", "pixelate", "solid"],
+            value="swap",
+            label="Anonymize by (swap = a made-up face with the same expression)",
+            elem_id="facet-anon-method",
         )
+        level = gr.Radio(list(ANON_LEVELS), value="Faces only", label="Anonymize", elem_id="facet-anon-level")
+        anonymize = gr.Button("Anonymize everyone", variant="primary", elem_id="facet-anonymize")
         with gr.Row():
             gallery = gr.Dropdown(
                 gallery_names(), value="synthetic_average", label="Swap to (gallery)", elem_id="facet-target-gallery"
             )
             target_file = gr.File(
-                label="…or upload a target face", file_types=["image"], height=80, elem_id="facet-target-file"
+                label="…or upload a target face", file_types=["image"], height=124, elem_id="facet-target-file"
             )
         by_gender = gr.Checkbox(False, label="Only faces of the target's gender (full models)")
         swap = gr.Button("Swap faces", size="sm", elem_id="facet-swap")
-        method = gr.Radio(
-            ["swap", "blur", "pixelate", "solid"],
-            value="swap",
-            label="Anonymize by (swap = a synthetic identity with the same expression)",
-            elem_id="facet-anon-method",
-        )
-        level = gr.Radio(list(ANON_LEVELS), value="Faces only", label="Anonymize", elem_id="facet-anon-level")
-        anonymize = gr.Button("Anonymize everyone", variant="primary", size="sm", elem_id="facet-anonymize")
         gr.Markdown(
             "The full face-swap model (`inswapper_128`, used when downloaded) is licensed for "
             "**non-commercial research only**; the offline swap warps a face mesh.",
@@ -109,7 +116,9 @@ def anonymize_note(report: list[dict]) -> str:
     return note
 
 
-def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, services: Services) -> None:
+def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.Tabs, services: Services) -> None:
+    """The Faces tool's events; ``photo_tabs``: the photo column's tabs, turned to the numbered faces once found."""
+
     def warn(message: str, state: Any) -> tuple[None, str]:
         s = session(state)
         s.status = f"⚠ {message}"
@@ -164,9 +173,15 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, services: Servi
         what = " and ".join([", ".join(done[:-1]), done[-1]] if len(done) > 1 else done)
         s.status = f"Anonymized the {what} ({n} layer{'s' if n != 1 else ''}; Undo edit steps back)." + checked
 
+    def show_faces(state: Any) -> Any:
+        found = isinstance(state, EditorSession) and state.photo is not None
+        return gr.Tabs(selected="faces") if found else gr.Tabs()
+
     models = {"concurrency_id": "models"}
     state, everything = view.state, view.outputs()
-    p.find.click(on_find, [state], [faces_image, view.status], api_name="find_faces", **models)
+    p.find.click(on_find, [state], [faces_image, view.status], api_name="find_faces", **models).then(
+        show_faces, [state], [photo_tabs], api_visibility="private", queue=False
+    )
     p.swap.click(
         on_swap, [state, p.which, p.gallery, p.target_file, p.by_gender], everything, api_name="swap_faces", **models
     )

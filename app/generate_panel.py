@@ -39,7 +39,7 @@ class GeneratePanel:
 
 
 def render(services: Services) -> GeneratePanel:
-    with gr.Accordion("Generate from a prompt, or remove", open=False):
+    with gr.Column(elem_id="facet-generate-panel"):
         ready = inpaint_available(services.manager)
         gr.Markdown(
             "Stable Diffusion inpainting is ready."
@@ -56,6 +56,15 @@ def render(services: Services) -> GeneratePanel:
             placeholder="a denim jacket",
             elem_id="facet-prompt",
         )
+        # the actions under the prompt, the rarer settings after them: in view on a 1366x768 screen
+        with gr.Row():
+            generate = gr.Button(
+                "Generate", variant="primary", size="md", elem_id="facet-generate", interactive=ready, min_width=80
+            )
+            cancel = gr.Button(
+                "Cancel", variant="stop", size="md", elem_id="facet-cancel", interactive=ready, min_width=80
+            )
+        remove = gr.Button("Remove (fill with background)", size="md", elem_id="facet-remove")
         negative = gr.Textbox(
             label="Avoid (negative prompt)",
             max_lines=2,
@@ -69,10 +78,6 @@ def render(services: Services) -> GeneratePanel:
             steps = gr.Slider(0, 50, value=0, step=1, label="Steps (0 = auto)")
             guidance = gr.Slider(-1, 15, value=-1, step=0.5, label="Guidance (-1 = auto)")
             strength = gr.Slider(0.1, 1, value=1, step=0.05, label="Strength")
-        with gr.Row():
-            generate = gr.Button("Generate", variant="primary", elem_id="facet-generate", interactive=ready)
-            cancel = gr.Button("Cancel", variant="stop", elem_id="facet-cancel")
-            remove = gr.Button("Remove (fill with background)", elem_id="facet-remove")
     return GeneratePanel(preset, prompt, negative, variants, fast, steps, guidance, strength, generate, cancel, remove)
 
 

@@ -23,19 +23,47 @@ class LayersPanel:
     fmt: gr.Radio
     export: gr.Button
     result: gr.File
+    mask: gr.DownloadButton
 
 
-def render() -> LayersPanel:
-    with gr.Accordion("Layers and export", open=True, elem_id="facet-layers-panel"):
+# one click downloads the result: once the export has written it, the page follows the file's link
+SAVE_FILE = """(file) => {
+    if (file && file.url) {
+        const a = document.createElement('a');
+        a.href = file.url;
+        a.download = file.orig_name || '';
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+    }
+}"""
+
+
+def render_download() -> tuple[gr.Radio, gr.Button, gr.File, gr.DownloadButton]:
+    """The Download tool (a tab): the result's download first (its main action, in view on a 1366x768 screen),
+    then the selected part's mask."""
+    with gr.Column(elem_id="facet-download-panel"):
+        fmt = gr.Radio(["PNG", "JPEG"], value="PNG", label="Format", elem_id="facet-format")
+        export = gr.Button("Download the result (full size)", variant="primary", elem_id="facet-export")
+        # shown once the result is written: its link is the download the button starts, kept for a browser that
+        # holds back a download started by a script
+        result = gr.File(
+            label="Result (full size)", elem_id="facet-result", interactive=False, height=80, visible=False
+        )
+        mask = gr.DownloadButton(
+            "Download the selected part's mask (PNG)", elem_id="facet-download", interactive=False, size="sm"
+        )
+    return fmt, export, result, mask
+
+
+def render_edits() -> tuple[gr.CheckboxGroup, gr.Button, gr.Button]:
+    """The edits as layers with undo / redo, under the tools whichever is open (every tool's edits land there)."""
+    with gr.Column(elem_id="facet-layers-panel"):
         layers = gr.CheckboxGroup([], label="Edits (untick to hide)", elem_id="facet-layers")
         with gr.Row():
             undo = gr.Button("Undo edit", size="sm", elem_id="facet-undo-edit", min_width=60)
             redo = gr.Button("Redo edit", size="sm", elem_id="facet-redo-edit", min_width=60)
-        with gr.Row():
-            fmt = gr.Radio(["PNG", "JPEG"], value="PNG", label="Format", elem_id="facet-format")
-            export = gr.Button("Prepare full-size download", size="sm", elem_id="facet-export")
-        result = gr.File(label="Result (full size)", elem_id="facet-result", interactive=False, height=80)
-    return LayersPanel(layers, undo, redo, fmt, export, result)
+    return layers, undo, redo
 
 
 def listen(p: LayersPanel, view: PageView, services: Services) -> None:
@@ -62,4 +90,8 @@ def listen(p: LayersPanel, view: PageView, services: Services) -> None:
     p.undo.click(undo, [state], everything, api_name="undo_edit")
     p.redo.click(redo, [state], everything, api_name="redo_edit")
     p.layers.input(on_layers, [state, p.layers], everything, api_name="set_visible_layers")
-    p.export.click(on_export, [state, p.fmt], [p.result], api_name="export")
+    # the API's /export answers the file's path; the page then shows its link and starts its download
+    private = {"api_visibility": "private", "queue": False}
+    p.export.click(on_export, [state, p.fmt], [p.result], api_name="export").success(
+        lambda: gr.update(visible=True), None, [p.result], **private
+    ).success(None, [p.result], None, js=SAVE_FILE, **private)

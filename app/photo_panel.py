@@ -17,6 +17,7 @@ from app import check_panel
 @dataclass
 class PhotoPanel:
     status: gr.Markdown
+    tabs: gr.Tabs
     canvas: gr.Image
     compare: gr.ImageSlider
     legend: gr.AnnotatedImage
@@ -28,7 +29,7 @@ class PhotoPanel:
 
 def render() -> PhotoPanel:
     status = gr.Markdown("Upload a photo to start.", elem_id="facet-status")
-    with gr.Tabs(elem_id="facet-tabs"):
+    with gr.Tabs(elem_id="facet-tabs") as tabs:
         with gr.Tab("Photo", id="photo"):
             # the photo as shown, selection drawn over it: a JPEG file, or inline after a click (app/view.py)
             canvas = gr.Image(
@@ -44,13 +45,14 @@ def render() -> PhotoPanel:
             )
         with gr.Tab("Parts", id="parts"):
             legend = gr.AnnotatedImage(label="Labelled parts", elem_id="facet-legend", format="jpeg")
-        with gr.Tab("Faces", id="faces"):
+        with gr.Tab("Numbered faces", id="faces"):  # "Find and number them" (the Faces tool) shows this tab
             faces = gr.Image(
                 label="Faces found (numbered left to right)",
                 interactive=False,
                 type="numpy",
                 format="jpeg",
                 elem_id="facet-faces",
+                buttons=["download", "fullscreen"],  # no "share": it posts to a HuggingFace Space's discussions
             )
         check = check_panel.render()  # "Check a photo": Facet's provenance marks (studio/provenance.py)
     generated = gr.Gallery(
@@ -69,4 +71,4 @@ def render() -> PhotoPanel:
         visible=False,
         allow_preview=False,
     )
-    return PhotoPanel(status, canvas, compare, legend, faces, check, generated, variants)
+    return PhotoPanel(status, tabs, canvas, compare, legend, faces, check, generated, variants)

@@ -42,13 +42,13 @@ class SelectPanel:
     other: gr.Dropdown
     op: gr.Radio
     combine: gr.Button
-    download: gr.DownloadButton
 
 
 def render() -> SelectPanel:
     # no file_types: Gradio's own check would refuse a .txt or .pdf with a bare error pill; load_photo refuses it
     # with the reason, shown in the status line
-    upload = gr.File(label=f"1 · Photo: {ACCEPTED}", file_count="single", elem_id="facet-upload", height=100)
+    # 124 px: the empty box shows "Drop File Here - or - Click to Upload" whole (at 100 px the last line was cut)
+    upload = gr.File(label=f"1 · Photo: {ACCEPTED}", file_count="single", elem_id="facet-upload", height=124)
     with gr.Accordion("2 · Pick the part", open=True, elem_id="facet-pick"):
         parts = gr.Radio([], label="Labelled parts (found automatically)", elem_id="facet-parts")
         with gr.Row():
@@ -80,7 +80,6 @@ def render() -> SelectPanel:
                 other = gr.Dropdown([], label="With segment", elem_id="facet-other")
                 op = gr.Radio(list(COMBINE), value="add", label="Operation")
             combine = gr.Button("Combine into a new segment", size="sm", elem_id="facet-combine")
-        download = gr.DownloadButton("Download mask (PNG)", elem_id="facet-download", interactive=False, size="sm")
     return SelectPanel(
         upload,
         parts,
@@ -99,7 +98,6 @@ def render() -> SelectPanel:
         other,
         op,
         combine,
-        download,
     )
 
 

@@ -6,10 +6,12 @@ panel is one file with its layout (``render``) and its events (``listen``):
 - app/models_panel.py   the one-line banner that opens to the Models panel
 - app/photo_panel.py    status line, the photo (click to select), before / after, parts, faces, check tabs
 - app/select_panel.py   1 · upload, 2 · pick the part (labelled parts, words, clicks, segments)
-- app/edit_panel.py     3 · pick the look, Apply, variants
-- app/generate_panel.py generate from a prompt, remove
-- app/faces_panel.py    find, swap, anonymize faces
-- app/layers_panel.py   layers, undo / redo edits, export
+The third column holds the tools as tabs, one open at a time with its main action near the top, so it is in view
+on a 1366x768 screen; the edits (layers, undo / redo) sit under them:
+- app/edit_panel.py     3 · Look: pick the look, Apply, variants
+- app/faces_panel.py    Faces: anonymize, find, swap faces
+- app/generate_panel.py Generate: generate from a prompt, remove
+- app/layers_panel.py   Download: the full-size result, the mask; and the layers with undo / redo edits
 - app/check_panel.py    "Check a photo" (a tab of the photo column)
 - app/api_panel.py      API-only endpoints (gradio_client)
 What a session shows is rendered by app/view.py (`PageView`); every handler's errors go through
@@ -113,17 +115,25 @@ def build_ui(services: Services) -> gr.Blocks:
             with gr.Column(scale=3, min_width=280, elem_id="facet-col-part"):
                 pick = select_panel.render()
             with gr.Column(scale=3, min_width=280, elem_id="facet-col-look"):
-                look = edit_panel.render()
-                generate = generate_panel.render(services)
-                faces = faces_panel.render()
-                layers = layers_panel.render()
+                # one tool at a time, each at the top of the column: its main action (Apply, Anonymize, the
+                # download) stays in view on a 1366x768 screen whatever the look's controls (issue 16)
+                with gr.Tabs(elem_id="facet-tools"):
+                    with gr.Tab("3 · Look", id="tool-look", elem_id="facet-tab-look"):
+                        look = edit_panel.render()
+                    with gr.Tab("Faces", id="tool-faces", elem_id="facet-tab-faces"):
+                        faces = faces_panel.render()
+                    with gr.Tab("Generate", id="tool-generate", elem_id="facet-tab-generate"):
+                        generate = generate_panel.render(services)
+                    with gr.Tab("Download", id="tool-download", elem_id="facet-tab-download"):
+                        download = layers_panel.render_download()
+                layers = layers_panel.LayersPanel(*layers_panel.render_edits(), *download)
         view = PageView(
             state=state,
             canvas=photo.canvas,
             status=photo.status,
             segments=pick.segments,
             name=pick.name,
-            download=pick.download,
+            download=layers.mask,
             parts=pick.parts,
             layers=layers.layers,
             compare=photo.compare,
@@ -133,7 +143,7 @@ def build_ui(services: Services) -> gr.Blocks:
         select_panel.listen(pick, view, services, photo.legend)
         edit_panel.listen(look, view, photo.variants, services)
         generate_panel.listen(generate, view, photo.generated, look.seed, services)
-        faces_panel.listen(faces, view, photo.faces, services)
+        faces_panel.listen(faces, view, photo.faces, photo.tabs, services)
         layers_panel.listen(layers, view, services)
         check_panel.listen(photo.check, services, guarded, display_name)
         api_panel.stateless_endpoints(services)

@@ -41,6 +41,11 @@ def _status(page) -> str:
     return page.locator("#facet-status").inner_text()
 
 
+def _tool(page, name: str) -> None:
+    """Open one of the tools' tabs beside the parts ("3 · Look", "Faces", "Generate", "Download")."""
+    page.locator("#facet-tools").get_by_role("tab", name=name).click()
+
+
 def _fresh_upload(page, app_url, photo, shot) -> np.ndarray:
     """A new session: upload ``photo``, wait for its labelled parts, return the canvas pixels (saved to ``shot``)."""
     page.goto(app_url)
@@ -108,7 +113,8 @@ def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
         assert "GrabCut" in _status(page) or "mask by" in _status(page)
         print(f"browser click round trip {round_trip:.2f}s")
 
-        # the mask downloads as a full-size 0/255 PNG
+        # the mask downloads as a full-size 0/255 PNG (from the Download tool)
+        _tool(page, "Download")
         with page.expect_download() as dl:
             page.click("#facet-download")
         mask = np.asarray(Image.open(dl.value.path()))
@@ -191,7 +197,7 @@ def test_anonymize_everyone(page, app_url, hopper_path, artifacts):
     """Upload a portrait, anonymize all faces (synthetic identity), see the face change and the rest stay."""
     try:
         original = _fresh_upload(page, app_url, hopper_path, artifacts / "browser-hopper.png")
-        page.get_by_text("Faces: swap or anonymize").click()
+        _tool(page, "Faces")
         page.click("#facet-anonymize")
         page.wait_for_function(
             "() => document.querySelector('#facet-status').innerText.includes('Anonymized')", timeout=90_000
@@ -224,7 +230,7 @@ def test_remove_offline_and_generation_says_it_is_unavailable(page, app_url, ast
         page.wait_for_function(
             "() => document.querySelector('#facet-status').innerText.includes('mask by')", timeout=60_000
         )
-        page.get_by_text("Generate from a prompt, or remove").click()
+        _tool(page, "Generate")
         assert "Generation is unavailable here" in page.locator("#facet-gen-note").inner_text()
         assert page.locator("#facet-generate").is_disabled()
         page.click("#facet-remove")

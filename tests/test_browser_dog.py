@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from tests import photos
-from tests.test_browser import ARGS, CHROMIUM
+from tests.test_browser import ARGS, CHROMIUM, _tool
 
 pytestmark = pytest.mark.browser
 
@@ -51,17 +51,20 @@ def test_pick_the_dog_recolour_it_and_the_grass_stays_bit_identical(app_url, art
             page.wait_for_function(
                 "() => document.querySelector('#facet-status').innerText.includes('dog')", timeout=30_000
             )
+            _tool(page, "Download")
             with page.expect_download() as dl:
                 page.click("#facet-download")
             mask = np.asarray(Image.open(dl.value.path())) > 127
             assert mask.shape == original.shape[:2]
             assert mask[300, 130] and mask[320, 185], "the dog's body and head are in the dog mask"
             assert not mask[400, 320] and not mask[200, 230] and not mask[250, 500], "grass, person, horse are not"
+            _tool(page, "3 · Look")
             page.locator("#facet-look").get_by_text("Recolour").click()
             page.click("#facet-apply")
             page.wait_for_function(
                 "() => document.querySelector('#facet-status').innerText.includes('Applied')", timeout=90_000
             )
+            _tool(page, "Download")
             page.click("#facet-export")
             link = page.locator("#facet-result a").first
             link.wait_for(timeout=60_000)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import launch_app
-from tests.test_browser import ARGS, CHROMIUM, _canvas_pixels, _fresh_upload
+from tests.test_browser import ARGS, CHROMIUM, _canvas_pixels, _fresh_upload, _tool
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def test_prompt_progress_variants_apply(gen_url, astronaut_path, artifacts):
             page.wait_for_function(
                 "() => document.querySelector('#facet-status').innerText.includes('upper clothes')", timeout=30_000
             )
-            page.get_by_text("Generate from a prompt, or remove").click()
+            _tool(page, "Generate")
             assert "ready" in page.locator("#facet-gen-note").inner_text()
             page.locator("#facet-prompt textarea").fill("a denim jacket")
             page.evaluate(WATCH_PROGRESS)

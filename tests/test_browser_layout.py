@@ -1,13 +1,15 @@
 """On a 1366x768 laptop screen (headless Debian Chromium): after upload and picking a part, the Apply button and
 the photo are in view together without scrolling, and after Apply the result is too (issue 15); scrolled down to the
-last control, the photo and the status stay in view."""
+last control, the photo and the status stay in view. Every panel's main action (upload, the parts, the looks, Apply
+and Show variants with each look's controls, Anonymize, Remove, the download) is in view without scrolling once
+its tool is open (issue 16: Anonymize sat at y=1789 and, with Recolour, Show variants ran past the bottom edge)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tests.test_browser import _canvas_pixels, _status, page  # noqa: F401  (page: the module-scoped browser page)
+from tests.test_browser import _canvas_pixels, _status, _tool, page  # noqa: F401  (page: the module-scoped page)
 
 pytestmark = pytest.mark.browser
 
@@ -89,6 +91,88 @@ def test_apply_and_the_result_stay_in_view_on_a_laptop_screen(page, app_url, ast
             assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= LAPTOP["height"], (selector, box)
     except Exception:
         page.screenshot(path=str(artifacts / "layout-1366-failure.png"), full_page=True)
+        raise
+    finally:
+        page.set_viewport_size(original_size)
+
+
+def _shown(page, selector: str) -> bool:  # noqa: F811  (page: the fixture)
+    """Whether the element is on the page with a size (Gradio leaves a hidden component out, or at no size)."""
+    return page.evaluate(
+        "(s) => { const e = document.querySelector(s); if (!e) return false;"
+        " const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 }",
+        selector,
+    )
+
+
+def test_every_panels_main_action_is_in_view_on_a_laptop_screen(page, app_url, astronaut_path, artifacts):  # noqa: F811
+    original_size = page.viewport_size
+    page.set_viewport_size(LAPTOP)
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#facet-upload input[type=file]", state="attached")
+        page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
+        )
+        page.wait_for_timeout(500)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        _in_view(page, "#facet-upload")
+        chip = page.locator("#facet-parts").get_by_text("upper clothes", exact=False).first
+        assert chip.bounding_box()["y"] + chip.bounding_box()["height"] <= LAPTOP["height"], "the parts are in view"
+        chip.click()
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('upper clothes')", timeout=30_000
+        )
+        page.wait_for_timeout(300)
+        # each look with its own controls: the look's choice, Apply and Show variants in view, each whole
+        for look in ("Texture", "Recolour", "Neural style", "Cartoon", "Sky preset"):
+            page.locator("#facet-look").get_by_text(look, exact=True).click()
+            page.wait_for_timeout(400)
+            page.screenshot(path=str(artifacts / f"layout-1366-look-{look.split()[0].lower()}.png"))
+            for selector in ("#facet-look", "#facet-apply", "#facet-variants-btn"):
+                _in_view(page, selector)
+        # recolour shows the controls its mode uses: the target colour, or the three shift sliders
+        page.locator("#facet-look").get_by_text("Recolour", exact=True).click()
+        page.wait_for_timeout(400)
+        assert _shown(page, "#facet-colour") and not _shown(page, "#facet-hue")
+        page.locator("#facet-recolour-mode").get_by_text("Shift hue", exact=False).click()
+        page.wait_for_timeout(400)
+        assert _shown(page, "#facet-hue") and not _shown(page, "#facet-colour")
+        page.screenshot(path=str(artifacts / "layout-1366-look-shift.png"))
+        for selector in ("#facet-apply", "#facet-variants-btn"):
+            _in_view(page, selector)
+        # the other tools, each opened by its tab: its main action at the top, in view beside the photo
+        for tool, selectors in (
+            ("Faces", ("#facet-anonymize", "#facet-faces-which")),
+            ("Generate", ("#facet-remove",)),
+            ("Download", ("#facet-export", "#facet-download")),
+        ):
+            _tool(page, tool)
+            page.wait_for_timeout(400)
+            page.screenshot(path=str(artifacts / f"layout-1366-{tool.lower()}.png"))
+            for selector in (*selectors, "#facet-canvas img"):
+                _in_view(page, selector)
+        # Find and number the faces shows them: the photo column turns to its "Numbered faces" tab
+        _tool(page, "Faces")
+        page.click("#facet-find-faces")
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('found in')", timeout=60_000
+        )
+        page.wait_for_selector("#facet-faces img", timeout=30_000)
+        page.wait_for_timeout(400)
+        assert "1 face found" in _status(page), _status(page)
+        _in_view(page, "#facet-faces img")
+        page.screenshot(path=str(artifacts / "layout-1366-numbered-faces.png"))
+        page.locator("#facet-tabs").get_by_role("tab", name="Photo", exact=True).click()
+        _tool(page, "Download")
+        # the download is one click: the full-size result arrives (and its link stays shown)
+        with page.expect_download(timeout=60_000) as dl:
+            page.click("#facet-export")
+        assert dl.value.suggested_filename.endswith(".png"), dl.value.suggested_filename
+        _in_view(page, "#facet-result")
+    except Exception:
+        page.screenshot(path=str(artifacts / "layout-1366-tools-failure.png"), full_page=True)
         raise
     finally:
         page.set_viewport_size(original_size)
