@@ -816,7 +816,9 @@ def test_a_meadow_the_net_calls_ground_or_mountain_is_grass_and_bare_ground_stay
         none = np.zeros(ctx.shape, bool)
         assert (got.get("grass", none) & ~before.get("grass", none)).mean() < 0.002, name
 
-    for name, gain in (("scenetext05", 0.01), ("darknet_dog", 0.01), ("scenetext01", None)):
+    # scenetext05's gain was 0.0104 when written; since round 16 the verges' turns (``_road_verges_in_turn``) reach its
+    # brick pavement with the rule off too, and the same shade (1.9 % of the photo, 64 % of it road) gains 0.009
+    for name, gain in (("scenetext05", 0.008), ("darknet_dog", 0.01), ("scenetext01", None)):
         entry = labelset.load(name)
         ctx = ParseContext(Photo(photos.load(entry["photo"])), manager, {})
         h, w = ctx.shape
