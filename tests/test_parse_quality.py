@@ -64,13 +64,16 @@ FLOORS = {
     "grass": 0.6,  # round 14 (h14grass): 0.441 -> 0.624, the net's ground or mountain coloured like vegetation under
     # the photographer's feet is grass (segmenters/scene.py COVER_FROM: darknet_person 0.01 -> 0.87, darknet_horses
     # 0.03 -> 0.87, lomiri_picosdeeuropa 0.04 -> 0.71; designed looking at them: in-sample)
-    "road": 0.68,  # round 7: 0.699 -> 0.766, kde_path's footpath (segmenters/scene.py _paths_through_vegetation);
+    "road": 0.7,  # round 7: 0.699 -> 0.766, kde_path's footpath (segmenters/scene.py _paths_through_vegetation);
     # round 9: 0.766 -> 0.696 from the new hold-out's labels alone (lomiri_sunset's stone table offered as road: 0);
     # round 14 (h14road): 0.696 -> 0.700, the road's hysteresis through surfaces (segmenters/scene.py ROAD_WEAK)
     # round 15 (h15road), labels only: scenetext01 / scenetext06 pavements (0.516 -> 0.579, 0.405 -> 0.676) and building's
     # forecourt (a new road photo, 0.365): 0.700 -> 0.700 over 12 photos (0.730 over the 11 without building)
     # round 15 (h15grid, the nets' grids read where their cells sit, segmenters/nets.py grid_to_size): 0.700 -> 0.688,
     # all of it scenetext05 (0.932 -> 0.817: its pavement's sand piece no longer touches the road through a 1 px neck)
+    # round 16 (h16road): 0.688 -> 0.714, the verges' turns repeat until no piece joins (scenetext05 0.817 -> 0.934) and
+    # the road's hysteresis crosses a facade's foot (segmenters/scene.py ROAD_FOOT: building 0.367 -> 0.496, leuvenA
+    # 0.925 -> 0.953, leuvenB 0.923 -> 0.933, scenetext06 0.653 -> 0.683, scenetext01 -0.003, vtest -0.003)
     "water": 0.78,  # round 9: 0.641 -> 0.650 on the 13 (WEAK_BLOCK); 0.604 on the 14 with lomiri_sunset's snow patches
     # offered as water (0 there: a hold-out photo, labelled this round); round 11 (h11water): 0.603 -> 0.681, water
     # pieces apart from the largest that the net is nowhere sure of are not water (segmenters/scene.py WATER_SURE;
@@ -279,8 +282,9 @@ def test_held_out_photos_keep_their_water_and_road(nets_quality):
 # inside the added polygon (photo, x, y), and what the label called it before (None: unlabelled)
 PAVEMENTS = (("scenetext01", 280, 535, None), ("scenetext06", 40, 476, "building"), ("building", 600, 540, "grass"))
 # the small street roads' IoU (nets backend) with those pavements, measured on main's parse (round 15: scenetext01 0.579,
-# scenetext06 0.676, building 0.365; 0.516 / 0.405 / not scored with the old labels), a little under
-ROAD_PHOTO_FLOORS = {"scenetext01": 0.55, "scenetext06": 0.64, "building": 0.33}
+# scenetext06 0.676, building 0.365; 0.516 / 0.405 / not scored with the old labels), a little under; round 16 (h16road,
+# segmenters/scene.py ROAD_FOOT): 0.576 / 0.683 / 0.496, building's floor 0.33 -> 0.45
+ROAD_PHOTO_FLOORS = {"scenetext01": 0.55, "scenetext06": 0.64, "building": 0.45}
 
 
 def test_pavements_are_road_in_the_labels():

@@ -821,7 +821,9 @@ def test_a_meadow_the_net_calls_ground_or_mountain_is_grass_and_bare_ground_stay
         none = np.zeros(ctx.shape, bool)
         assert (got.get("grass", none) & ~before.get("grass", none)).mean() < 0.002, name
 
-    for name, gain in (("scenetext05", 0.01), ("darknet_dog", 0.01), ("scenetext01", None)):
+    # scenetext05's gain was 0.0104 when written; since round 16 the verges' turns (``_road_verges_in_turn``) reach its
+    # brick pavement with the rule off too, and the same shade (1.9 % of the photo, 64 % of it road) gains 0.009
+    for name, gain in (("scenetext05", 0.008), ("darknet_dog", 0.01), ("scenetext01", None)):
         entry = labelset.load(name)
         ctx = ParseContext(Photo(photos.load(entry["photo"])), manager, {})
         h, w = ctx.shape
@@ -836,6 +838,94 @@ def test_a_meadow_the_net_calls_ground_or_mountain_is_grass_and_bare_ground_stay
         else:
             assert labelset.iou(truth, on) >= labelset.iou(truth, off) + gain, name
             assert (added & truth).sum() >= 0.6 * added.sum(), (name, (added & truth).sum() / added.sum())
+
+
+def test_verges_repeat_their_turns_and_keep_the_first_bound():
+    """``_road_verges_in_turn``: a sand verge met only through a floor piece (judged after the sand) joins on the next
+    turn; each piece is bounded by ROAD_GROW times the road before any verge joined (4 px here: at most 6), so a floor
+    of 7 px beyond a 2 px verge stays what it was though the road with its verge (6 px) would allow 9."""
+    road = np.zeros((1, 12), bool)
+    road[0, :4] = True
+    sand, floor = np.zeros_like(road), np.zeros_like(road)
+    floor[0, 4:6] = True
+    sand[0, 6:8] = True  # beyond the floor: touches the road only through it
+    got = scene._road_verges_in_turn(road, [sand, floor])
+    assert got[0].tolist() == [True] * 8 + [False] * 4
+    assert scene._road_verges_in_turn(road, [sand])[0].tolist() == [True] * 4 + [False] * 8  # nothing to reach it by
+    road = np.zeros((1, 20), bool)
+    road[0, :4] = True
+    sand, floor = np.zeros_like(road), np.zeros_like(road)
+    sand[0, 4:6] = True
+    floor[0, 6:13] = True  # 7 px > 1.5 * 4
+    assert scene._road_verges_in_turn(road, [sand, floor])[0].tolist() == [True] * 6 + [False] * 14
+
+
+def test_the_road_crosses_the_foot_of_a_facade(monkeypatch):
+    """ROAD_FOOT through parse_net: pixels the net gives the building where the road still has ROAD_WEAK, connected to
+    the road through such pixels, join it (the pavement at a wall's foot); not beyond a building pixel under
+    ROAD_WEAK; the facade itself stays building; with ROAD_FOOT off the road stops where the net's road ends."""
+    road = {"road": 0.9}
+    foot = {"building": 0.6, "road": 0.3}
+    wall = {"building": 0.9, "road": 0.05}
+    row = [road] * 4 + [foot] * 2 + [wall] + [foot] + [wall] * 3
+    ctx = _row_photo(monkeypatch, row)
+    got = scene.parse_net(ctx).data
+    assert got["road"][0].tolist() == [True] * 6 + [False] * 5
+    assert got["building"][0].tolist() == [False] * 6 + [True] * 5
+    monkeypatch.setattr(scene, "ROAD_FOOT", ())
+    assert scene.parse_net(ctx).data["road"][0].tolist() == [True] * 4 + [False] * 7
+
+
+def test_the_pavement_at_a_facades_foot_and_beyond_a_verge_is_road(nets_here, monkeypatch):
+    """ROAD_FOOT and the verges' repeated turns on real photos (work size, against the hand-drawn road): the forecourt
+    before building's entrance and leuvenA's cobbles at the left row of houses' foot join the road (IoU 0.393 -> 0.525
+    and 0.841 -> 0.862 when written), most of what joins in the labelled road (1.00, 0.75); scenetext05's brick
+    pavement, a sand piece met through a floor piece, joins on the second turn (0.680 -> 0.775, all of it road); china
+    and home (buildings, no road) get no road; vtest's gravel strip at its building's foot (grass in the labels) is
+    the cost: under 0.2 % of the photo."""
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.parsing import ParseContext
+    from tests import labelset, photos
+
+    def once(road: np.ndarray, kinds: list[np.ndarray]) -> np.ndarray:  # one turn per kind, as before round 16
+        road = road.copy()
+        for flat in kinds:
+            road |= scene._road_verges(road, flat)
+        return road
+
+    manager = ModelManager(online=False)
+    for name, rule, gain, inside in (
+        ("building", "foot", 0.08, 0.9),
+        ("leuvenA", "foot", 0.01, 0.6),
+        ("scenetext05", "turns", 0.06, 0.9),
+        ("vtest", "foot", None, None),
+        ("china", "foot", None, None),
+        ("home", "foot", None, None),
+    ):
+        entry = labelset.load(name)
+        ctx = ParseContext(Photo(photos.load(entry["photo"])), manager, {})
+        none = np.zeros(ctx.shape, bool)
+        on = scene.parse_net(ctx).data.get("road", none)
+        with monkeypatch.context() as m:
+            if rule == "foot":
+                m.setattr(scene, "ROAD_FOOT", ())
+            else:
+                m.setattr(scene, "_road_verges_in_turn", once)
+            off = scene.parse_net(ctx).data.get("road", none)  # the same net answer (kept in ctx.cache)
+        assert not (off & ~on).any(), name
+        added = on & ~off
+        if "road" not in entry["labels"]:
+            assert not on.any(), name
+            continue
+        if gain is None:
+            assert added.mean() < 0.002, (name, added.mean())
+            continue
+        h, w = ctx.shape
+        road = labelset.masks(entry)["road"].astype(np.uint8)
+        truth = cv2.resize(road, (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        assert labelset.iou(truth, on) >= labelset.iou(truth, off) + gain, (name, labelset.iou(truth, on))
+        assert (added & truth).sum() >= inside * added.sum(), (name, (added & truth).sum() / added.sum())
 
 
 def test_grass_over_most_of_which_water_is_the_runner_up_and_that_touches_water_is_water(monkeypatch):
