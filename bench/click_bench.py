@@ -338,7 +338,7 @@ def main() -> None:
         help="measure even when a packaged net is missing (named in the JSON)",
     )
     args = ap.parse_args()
-    missing = require_nets(args.allow_missing_nets)
+    missing = require_nets(args.allow_missing_nets, detector=not args.no_detector)
     if args.no_detector:
         from segmenters import detector
 

@@ -83,6 +83,17 @@ ONE_CLICK = [
     ("darknet_horses", 2, 0.63, 0.18),
     ("darknet_horses", 3, 0.53, 0.33),
     ("darknet_eagle", 0, 0.7, 0.1),  # the eagle over water
+    # round 16 (issue 11): the in-sample objects no row above held, at what the click path measures with the detector
+    # (bench/click_bench.py, 2026-12-02: IoU / leak); without the detector's boxes the herd is one piece again (horse 1
+    # 0.15 / 0.85) and these fail
+    ("basketball1", 1, 0.7, 0.15),  # the man in the flowered shirt (0.75 / 0.12: his hair's top, the chair by him)
+    ("darknet_dog", 1, 0.74, 0.07),  # the car behind the dog (0.79 / 0.03)
+    ("darknet_giraffe", 0, 0.6, 0.03),  # the giraffe (0.65 / 0.003: its legs and neck are missed, never the bush)
+    ("darknet_giraffe", 1, 0.42, 0.03),  # the zebra behind its legs (0.47 / 0.003: the rump no net sees is missed)
+    ("darknet_horses", 0, 0.68, 0.05),  # the white horse in front of the herd (0.73 / 0.02)
+    ("darknet_horses", 1, 0.7, 0.07),  # the dark horse behind it (0.755 / 0.04)
+    ("darknet_horses", 4, 0.65, 0.2),  # the grey horse on the right (0.70 / 0.16: the VOC blob's rim over its back)
+    ("darknet_person", 0, 0.69, 0.05),  # the kneeling man (0.74 / 0.02)
     # held out (round 8: labelled before the click code was changed; bench/results/click_quality.json "held_out")
     ("ultralytics_bus", 0, 0.7, 0.12),  # a man in a fleece coat in front of the bus (0.82 / 0.06 measured)
     ("ultralytics_bus", 1, 0.65, 0.12),  # the man in black beside him (0.75 / 0.07)
