@@ -26,8 +26,10 @@ Offline nets (used when their packaged files are here, see segmenters/nets.py), 
   clothes, split into upper and lower at the pose's hip line, moved to the garments' own colour edge near it
   (``garment_split``: a jacket's hem below the hips), else by body geometry (hip line from the face, or half
   the height of a standing person seen without a face); clothes around a sure ankle are shoes (``feet_zone``);
-- hair from MediaPipe's hair net on a head-and-shoulders crop around each face (PAN's hair for people
-  without a detected face); face from the face mesh;
+- hair from MediaPipe's hair net on a head-and-shoulders crop around each face, or, for people without a face
+  the face mesh confirms (seen from behind, turned away, small), around the head the pose net places
+  (``pose_head``; none when the pose says the head is not in the photo; PAN's hair without a pose); face from the
+  face mesh;
 - hat (approximate rule): what is left of the head above the forehead line that is not hair or face.
 """
 
@@ -112,7 +114,8 @@ HEAD_DROP = 0.1  # the face box's centre lies this many face widths below the he
 HEAD_RADIUS = 0.7  # the head's disk, in face widths: hair grows from it
 HEAD_ON_PERSON = 0.15  # as many sure head keypoints must lie on the person mask or this many face widths from it ...
 HEAD_IN_PHOTO = 0.5  # ... and at least this share of the head's disk lie in the photo
-HEAD_MIN_PX = 4.0  # no head under this face width (work px): too small for the hair net's crop
+HEAD_MIN_PX = 8.0  # the hair nets look at no head under this face width (work px): vtest's and darknet_kite's five
+# far-away walkers (face widths 4.5-5.8 px) got no hair from them, for 0.17-0.39 s more CPU per parse (round 16)
 GRABCUT_ITERS = 4
 GRABCUT_SIDE = 160  # GrabCut runs on the head box shrunk to this longer side
 
@@ -399,9 +402,9 @@ class Head:
         return out.astype(bool)
 
 
-def pose_head(pose, person: np.ndarray) -> Head | None:
+def pose_head(pose, person: np.ndarray, min_px: float = 2.0) -> Head | None:
     """The head of a person without a detected face, from their ``pose`` (keypoints in work pixels; ``person``: their
-    bool mask, work size); None when the pose does not place one in the photo.
+    bool mask, work size); None when the pose does not place one in the photo, or one under ``min_px`` wide.
 
     Its centre is the middle of the sure head keypoints (nose, eyes, ears: seen from behind the net still finds the
     ears). Its face width is the largest of three estimates, each of which shrinks when the person turns or leans
@@ -429,7 +432,7 @@ def pose_head(pose, person: np.ndarray) -> Head | None:
     if ls is not None and rs is not None:
         sizes.append(float(np.linalg.norm(ls - rs)) / HEAD_SHOULDERS)
     fw = max(sizes)
-    if fw < HEAD_MIN_PX:
+    if fw < min_px:
         return None
     cx, cy = float(centre[0]), float(centre[1])
     half = HEAD_TALL * fw / 2
@@ -789,9 +792,10 @@ def parse_person_nets(
     """Labels for one person (work size) from PAN (+ the hair net on the head, + the face mesh, + the pose net).
     ``other_faces``: the faces of everyone else (work size); a person mask that overlaps a neighbour's face
     does not make that face this person's skin or clothes. ``head``: where ``face`` is None or the face mesh did
-    not confirm it, the head the pose placed (:func:`faceless_heads`): the hair nets run on it in place of the face. ``pose``: the person's pose in work pixels
-    when the caller has it already (else it is found here). ``headless``: the pose says this person's head is not
-    in the photo: no hair at all (PAN's hair alone would take a dark collar or a bag for it).
+    not confirm it, the head the pose placed (:func:`faceless_heads`): the hair nets run on it in place of the face.
+    ``pose``: the person's pose in work pixels when the caller has it already (else it is found here).
+    ``headless``: the pose says this person's head is not in the photo: no hair at all (PAN's hair alone would take
+    a dark collar or a bag for it).
 
     All the work happens inside the person's box (``_roi``); the masks are pasted into work size at the end."""
     h, w = person.shape
@@ -978,8 +982,8 @@ def faceless_heads(
     (``_pose``, which the parse needs anyway), and the head it places (:func:`pose_head`) where it places one. A
     person with a face box the mesh did not confirm (``boxes``: person -> face; often the back of a head or a profile,
     the box on an ear or a bit of hair) keeps the head only where the box's centre lies on its disk (the same head),
-    made as wide as the box when the box is wider. Two dicts by person, and the people without a face whose head is
-    not in the photo: the pose is sure of a shoulder but places no head (cut off by the photo's top, hidden)."""
+    made as wide as the box when the box is wider. A head under ``HEAD_MIN_PX`` is left to PAN's hair as before. Two
+    dicts by person, and the people without a face whose head is not in the photo: the pose is sure of a shoulder but places no head (cut off by the photo's top, hidden)."""
     poses: dict[int, object] = {}
     heads: dict[int, Head] = {}
     headless: set[int] = set()
@@ -998,6 +1002,8 @@ def faceless_heads(
         face = boxes.get(i)
         if head is None and face is None and pose.mid("left_shoulder", "right_shoulder") is not None:
             headless.add(i)
+        if head is not None and max(head.width, face.width if face is not None else 0.0) < HEAD_MIN_PX:
+            continue  # a far-away head: PAN's hair as before
         if head is not None and face is not None:
             cx, cy = face.centre
             if np.hypot(cx - head.middle[0], cy - head.middle[1]) > head.radius:
