@@ -26,8 +26,10 @@ Offline nets (used when their packaged files are here, see segmenters/nets.py), 
   clothes, split into upper and lower at the pose's hip line, moved to the garments' own colour edge near it
   (``garment_split``: a jacket's hem below the hips), else by body geometry (hip line from the face, or half
   the height of a standing person seen without a face); clothes around a sure ankle are shoes (``feet_zone``);
-- hair from MediaPipe's hair net on a head-and-shoulders crop around each face (PAN's hair for people
-  without a detected face); face from the face mesh;
+- hair from MediaPipe's hair net on a head-and-shoulders crop around each face, or, for people without a face
+  the face mesh confirms (seen from behind, turned away, small), around the head the pose net places
+  (``pose_head``; none when the pose says the head is not in the photo; PAN's hair without a pose); face from the
+  face mesh;
 - hat (approximate rule): what is left of the head above the forehead line that is not hair or face, when it lies
   on a brim or rests across the forehead inside the head's dome (segmenters/hair.py crown_rest; what is like the
   person's own hair there is hair).
@@ -104,6 +106,19 @@ FOOT_REACH = 0.6  # ... to this many from it
 HAND_CLOTH = 0.9  # around a wrist, the face's skin colour makes skin unless PAN's clothes reach this
 HAND_REACH = 0.6  # a hand reaches this many forearm lengths past the wrist ...
 HAND_WIDTH = 0.45  # ... and is this many forearm lengths wide (radius of the capsule around it)
+HEAD_KEYPOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")  # a head without a face (pose_head) ...
+HEAD_POINTS = 2  # ... needs this many of them sure, and a sure shoulder ...
+HEAD_POINTS_ALONE = 3  # ... or this many without one (a close-up of a head)
+HEAD_EARS = 1.1  # ear to ear, in face widths (facing the camera or away; less turned)
+HEAD_SHOULDERS = 2.1  # shoulder to shoulder, in face widths (less turned)
+HEAD_NECK = 1.4  # head keypoints' middle to the shoulders' middle, in face widths (less leaning towards the camera)
+HEAD_TALL = 1.25  # the face box's height, in face widths (the detector's boxes: 1.16-1.35 on the same 18 people)
+HEAD_DROP = 0.1  # the face box's centre lies this many face widths below the head keypoints' middle
+HEAD_RADIUS = 0.7  # the head's disk, in face widths: hair grows from it
+HEAD_ON_PERSON = 0.15  # as many sure head keypoints must lie on the person mask or this many face widths from it ...
+HEAD_IN_PHOTO = 0.5  # ... and at least this share of the head's disk lie in the photo
+HEAD_MIN_PX = 8.0  # the hair nets look at no head under this face width (work px): vtest's and darknet_kite's five
+# far-away walkers (face widths 4.5-5.8 px) got no hair from them, for 0.17-0.39 s more CPU per parse (round 16)
 GRABCUT_ITERS = 4
 GRABCUT_SIDE = 160  # GrabCut runs on the head box shrunk to this longer side
 
@@ -358,6 +373,84 @@ def _pose(ctx: ParseContext, P: np.ndarray, roi: tuple[int, int, int, int]):
     if found is None:
         return None
     return pose_net.Pose(found.xy * ctx.scale - np.array(roi[:2], np.float32), found.score)
+
+
+@dataclass(frozen=True)
+class Head:
+    """A head the pose net placed on a person without a detected face (seen from behind, turned away, small): the
+    face box it stands in for (``box``, XYXY work px, what :func:`head_crop` and :func:`hair_map` read of a face)
+    and the disk of the head itself (``middle``: the head keypoints' middle, ``radius``), from which hair grows."""
+
+    box: tuple[float, float, float, float]
+    middle: tuple[float, float]
+    radius: float
+
+    @property
+    def width(self) -> float:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
+
+    def disk(self, shape: tuple[int, int], offset: tuple[int, int] = (0, 0)) -> np.ndarray:
+        """The head's disk (bool ``shape``, whose pixel 0, 0 is work pixel ``offset``)."""
+        out = np.zeros(shape, np.uint8)
+        cx, cy = self.middle[0] - offset[0], self.middle[1] - offset[1]
+        cv2.circle(out, (int(round(cx)), int(round(cy))), max(1, int(round(self.radius))), 1, -1)
+        return out.astype(bool)
+
+
+def pose_head(pose, person: np.ndarray, min_px: float = 2.0) -> Head | None:
+    """The head of a person without a detected face, from their ``pose`` (keypoints in work pixels; ``person``: their
+    bool mask, work size); None when the pose does not place one in the photo, or one under ``min_px`` wide.
+
+    Its centre is the middle of the sure head keypoints (nose, eyes, ears: seen from behind the net still finds the
+    ears). Its face width is the largest of three estimates, each of which shrinks when the person turns or leans
+    (measured on the 18 people with a detected face of the portraits, t1, basketball1, ultralytics_bus, scenetext01:
+    ear to ear 1.0-1.16 face widths facing the camera, shoulder to shoulder 1.65-2.3, head to shoulders' middle
+    0.7-1.95): the span of the sure head keypoints over ``HEAD_EARS``, the shoulders' width over ``HEAD_SHOULDERS``,
+    the head's height over the shoulders' middle over ``HEAD_NECK``. Without two sure head keypoints (``HEAD_POINTS``)
+    and a sure shoulder, or three without one (``HEAD_POINTS_ALONE``), there is no head; nor when fewer of those
+    keypoints lie on the person mask (within ``HEAD_ON_PERSON`` face widths of it) or under ``HEAD_IN_PHOTO`` of the
+    head's disk lies in the photo: a person whose head is cut off by the photo's top or hidden behind something (the
+    pose net still guesses keypoints there, beyond the person's outline: scenetext01's man on the left)."""
+    from segmenters.pose import MIN_SCORE, NAMES
+
+    sure = [pose.xy[NAMES.index(n)] for n in HEAD_KEYPOINTS if pose.score[NAMES.index(n)] >= MIN_SCORE]
+    shoulder = pose.mid("left_shoulder", "right_shoulder")
+    if len(sure) < (HEAD_POINTS if shoulder is not None else HEAD_POINTS_ALONE):
+        return None
+    centre = np.mean(sure, axis=0)
+    pts = np.array(sure, np.float32)
+    span = float(np.max(np.linalg.norm(pts[:, None] - pts[None], axis=-1)))  # ear to ear facing the camera or away
+    sizes = [span / HEAD_EARS]
+    if shoulder is not None:
+        sizes.append(float(np.linalg.norm(centre - shoulder)) / HEAD_NECK)
+    ls, rs = pose.point("left_shoulder"), pose.point("right_shoulder")
+    if ls is not None and rs is not None:
+        sizes.append(float(np.linalg.norm(ls - rs)) / HEAD_SHOULDERS)
+    fw = max(sizes)
+    if fw < min_px:
+        return None
+    cx, cy = float(centre[0]), float(centre[1])
+    half = HEAD_TALL * fw / 2
+    head = Head(
+        (cx - fw / 2, cy + HEAD_DROP * fw - half, cx + fw / 2, cy + HEAD_DROP * fw + half), (cx, cy), HEAD_RADIUS * fw
+    )
+    if head.disk(person.shape).sum() < HEAD_IN_PHOTO * np.pi * head.radius**2:
+        return None
+    k = max(3, int(2 * HEAD_ON_PERSON * fw) | 1)
+    near = cv2.dilate(person.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    h, w = person.shape
+    on = sum(1 for x, y in pts if 0 <= int(y) < h and 0 <= int(x) < w and near[int(y), int(x)])
+    if on < (HEAD_POINTS if shoulder is not None else HEAD_POINTS_ALONE):
+        return None
+    return head
 
 
 def _capsule(shape: tuple[int, int], a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
@@ -715,14 +808,22 @@ def parse_person_nets(
     pan_all: np.ndarray | None = None,
     pan_head: np.ndarray | None = None,
     other_faces: np.ndarray | None = None,
+    head: Head | None = None,
+    pose=None,
+    headless: bool = False,
 ) -> dict[str, tuple[np.ndarray, str]]:
     """Labels for one person (work size) from PAN (+ the hair net on the head, + the face mesh, + the pose net).
     ``other_faces``: the faces of everyone else (work size); a person mask that overlaps a neighbour's face
-    does not make that face this person's skin or clothes.
+    does not make that face this person's skin or clothes. ``head``: where ``face`` is None or the face mesh did
+    not confirm it, the head the pose placed (:func:`faceless_heads`): the hair nets run on it in place of the face.
+    ``pose``: the person's pose in work pixels when the caller has it already (else it is found here).
+    ``headless``: the pose says this person's head is not in the photo: no hair at all (PAN's hair alone would take
+    a dark collar or a bag for it).
 
     All the work happens inside the person's box (``_roi``); the masks are pasted into work size at the end."""
     h, w = person.shape
-    roi = _roi(person, face)
+    on = head if head is not None else face  # the head the hair nets look at
+    roi = _roi(person, on)
     if roi is None:
         return {}
     x0, y0, x1, y1 = roi
@@ -748,10 +849,10 @@ def parse_person_nets(
         region = fp.region[box]
         face_m = region & P if (region & P).sum() > 0.5 * region.sum() else region.copy()
         local["face"] = (face_m, FACE_SOURCE)
-    if face is not None and use_hair_net:
-        reach = max(3, int(HAIR_REACH * face.width)) | 1
+    if on is not None and use_hair_net:
+        reach = max(3, int(HAIR_REACH * on.width)) | 1
         near = cv2.dilate(P.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))).astype(bool)
-        mp, pan_h = hair_map(ctx, face, roi, pan_head)
+        mp, pan_h = hair_map(ctx, on, roi, pan_head)
         cloth = (cloth_p > 0.5) & (cloth_p > np.maximum(pan_hair, pan_h)) & (mp < HAIR_SURE)
         allowed = near & ~face_m & ~cloth
         if above is not None:  # a fringe over the forehead: the face mesh's oval runs under it
@@ -765,17 +866,24 @@ def parse_person_nets(
                 & (above > 0.25)
                 & (above < 1.0)
             )
+        elif head is not None:  # no face mesh: PAN's own hair counts on the head's disk
+            ring = head.disk(P.shape, (x0, y0))
         else:
             ring = np.zeros(P.shape, bool)
         hair = fuse_hair(mp, pan_h, allowed, ring)
+        if head is not None:  # hair grows from the head: no piece away from it (a dark coat)
+            hair = _touching(hair, head.disk(P.shape, (x0, y0)))
         hair_src = HAIR_SOURCE + " + " + PAN_HAIR_SOURCE
+    elif headless:
+        hair = np.zeros(P.shape, bool)
+        hair_src = PAN_HAIR_SOURCE
     else:
         hair = (pan_hair > 0.5) & (pan_hair >= np.maximum(skin_p, cloth_p)) & P & ~face_m
         hair_src = PAN_HAIR_SOURCE
         if above is not None:  # hair is on the head: above the shoulders
             hair &= above > -1.2
-    if face is not None:
-        hair = _drop_small(_open(hair), 0.02 * face.width**2)
+    if on is not None:
+        hair = _drop_small(_open(hair), 0.02 * on.width**2)
     worn = np.zeros(P.shape, bool)
     if frame is not None and above is not None and hair.any():
         worn = hat_under_clothes(
@@ -813,7 +921,10 @@ def parse_person_nets(
         edge = (skin | (cloth_p < EDGE_CLOTH)) & zone  # the head's edge: skin, or what PAN is unsure is clothes
         skin &= ~edge
         body &= ~edge
-    pose = _pose(ctx, P, roi)
+    if pose is not None:
+        pose = type(pose)(pose.xy - np.array(roi[:2], np.float32), pose.score)
+    else:
+        pose = _pose(ctx, P, roi)
     if fp is not None and "face" in local:
         feats = np.zeros(P.shape, bool)
         for m in fp.labels.values():
@@ -867,6 +978,17 @@ def parse_person_nets(
     return out
 
 
+def _touching(mask: np.ndarray, zone: np.ndarray) -> np.ndarray:
+    """The connected pieces of ``mask`` that touch ``zone``."""
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return mask
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[zone & mask])] = True
+    keep[0] = False
+    return keep[labels]
+
+
 def _others(face_parts: dict, mine: int | None, shape: tuple[int, int]) -> np.ndarray | None:
     """The union of the face regions of the faces other than ``mine`` (None when there are none)."""
     regions = [fp.region for k, fp in face_parts.items() if k != mine]
@@ -876,6 +998,53 @@ def _others(face_parts: dict, mine: int | None, shape: tuple[int, int]) -> np.nd
     for r in regions:
         out |= r
     return out
+
+
+def faceless_heads(
+    ctx: ParseContext, masks: list[np.ndarray], meshed: set[int], boxes: dict
+) -> tuple[dict, dict, set[int]]:
+    """For each person but the ``meshed`` ones (whose face the face mesh confirmed): their pose in work pixels
+    (``_pose``, which the parse needs anyway), and the head it places (:func:`pose_head`) where it places one. A
+    person with a face box the mesh did not confirm (``boxes``: person -> face; often the back of a head or a profile,
+    the box on an ear or a bit of hair) keeps the head only where the box's centre lies on its disk (the same head),
+    made as wide as the box when the box is wider. A head under ``HEAD_MIN_PX`` is left to PAN's hair as before. Two
+    dicts by person, and the people without a face whose head is not in the photo: the pose is sure of a shoulder but places no head (cut off by the photo's top, hidden)."""
+    poses: dict[int, object] = {}
+    heads: dict[int, Head] = {}
+    headless: set[int] = set()
+    for i, pm in enumerate(masks):
+        if i in meshed:
+            continue
+        roi = _roi(pm, None)
+        if roi is None:
+            continue
+        pose = _pose(ctx, pm[roi[1] : roi[3], roi[0] : roi[2]], roi)
+        if pose is None:
+            continue
+        pose = type(pose)(pose.xy + np.array(roi[:2], np.float32), pose.score)
+        poses[i] = pose
+        head = pose_head(pose, pm)
+        face = boxes.get(i)
+        if head is None and face is None and pose.mid("left_shoulder", "right_shoulder") is not None:
+            headless.add(i)
+        if head is not None and max(head.width, face.width if face is not None else 0.0) < HEAD_MIN_PX:
+            continue  # a far-away head: PAN's hair as before
+        if head is not None and face is not None:
+            cx, cy = face.centre
+            if np.hypot(cx - head.middle[0], cy - head.middle[1]) > head.radius:
+                continue
+            if face.width > head.width:
+                head = _widened(head, face.width / head.width)
+        if head is not None:
+            heads[i] = head
+    return poses, heads, headless
+
+
+def _widened(head: Head, k: float) -> Head:
+    """``head`` with its face box and disk ``k`` times as wide, about the same points."""
+    (cx, cy), my = head.centre, head.middle[1]
+    hw, hh = head.width * k / 2, head.height * k / 2
+    return Head((cx - hw, my + (cy - my) * k - hh, cx + hw, my + (cy - my) * k + hh), head.middle, head.radius * k)
 
 
 def parse_nets(ctx: ParseContext) -> ParseOutput:
@@ -901,8 +1070,13 @@ def parse_nets(ctx: ParseContext) -> ParseOutput:
         mine = [k for k, owner in people.face_owner.items() if owner == i]
         if mine:
             owners[i] = max(mine, key=lambda j: faces[j].width)
+    meshed = {i for i, k in owners.items() if k in face_parts and face_parts[k].landmarks is not None}
+    boxes = {i: faces[k] for i, k in owners.items()}
+    poses, found, headless = faceless_heads(ctx, people.masks, meshed, boxes) if use_hair_net else ({}, {}, set())
     heads = pan_head_hair(ctx, [faces[k] for k in owners.values()]) if use_hair_net and owners else []
     pan_head = dict(zip(owners, heads))
+    if found:  # PAN's passes of their own: the faces' mosaics stay as they were
+        pan_head |= dict(zip(found, pan_head_hair(ctx, list(found.values()))))
     for i, pm in enumerate(people.masks):
         union |= pm
         k = owners.get(i)
@@ -915,6 +1089,9 @@ def parse_nets(ctx: ParseContext) -> ParseOutput:
             pan_all,
             pan_head.get(i),
             _others(face_parts, k, ctx.shape),
+            found.get(i),
+            poses.get(i),
+            i in headless,
         )
         for label, (m, src) in labels.items():
             if m.any():
