@@ -15,6 +15,7 @@ from app.uploads import read_upload
 from app.view import PageView, session
 from core.errors import BadInput
 from editors.faceswap import gallery_names
+from faces.detect import parse_indices
 from studio.presets import ANON_LEVELS
 from studio.services import Services
 from studio.session import EditorSession
@@ -75,6 +76,27 @@ def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
+def _places(numbers: list[int]) -> str:
+    """[0, 2] -> '1st and 3rd': faces by their place from the left, 1-based (the numbers typed start at 0)."""
+    names = [_ordinal(i + 1) for i in sorted(numbers)]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def anonymize_words(which: str | None) -> str:
+    """The Anonymize button's words for the 'Which faces' text: 'Anonymize everyone' for 'all', 'Anonymize the 1st
+    and 3rd faces from the left' for '0,2' (as the status names them after), 'Anonymize the chosen faces' for a
+    text that is not face numbers (the click then says why)."""
+    if which is None or which.strip().lower() in ("", "all", "*"):  # as faces.detect.parse_indices reads it
+        return "Anonymize everyone"
+    try:
+        chosen = parse_indices(which, 10_000)
+    except BadInput:
+        chosen = []
+    if not chosen:
+        return "Anonymize the chosen faces"
+    return f"Anonymize the {_places(chosen)} face{'s' if len(chosen) > 1 else ''} from the left"
+
+
 def _plain_reason(row: dict) -> str:
     """Why a face was hidden instead of swapped, in words a stranger reads (the editor's own reason is for bench)."""
     why = str(row.get("why") or row.get("done") or "")
@@ -107,12 +129,11 @@ def anonymize_note(report: list[dict]) -> str:
     by_reason: dict[tuple[str, str], list[int]] = {}
     for r in hidden:
         how = "covered" if str(r.get("done", "")).startswith("solid") else "blurred"
-        by_reason.setdefault((how, _plain_reason(r)), []).append(int(r["face"]) + 1)
+        by_reason.setdefault((how, _plain_reason(r)), []).append(int(r["face"]))
     for (how, why), places in by_reason.items():
-        names = [_ordinal(n) for n in sorted(places)]
-        which = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        note += f" The {which} face{'s' if len(names) > 1 else ''} from the left "
-        note += f"{'are' if len(names) > 1 else 'is'} {how} instead: {why}."
+        many = len(places) > 1
+        note += f" The {_places(places)} face{'s' if many else ''} from the left "
+        note += f"{'are' if many else 'is'} {how} instead: {why}."
     return note
 
 
@@ -178,6 +199,7 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
         return gr.Tabs(selected="faces") if found else gr.Tabs()
 
     models = {"concurrency_id": "models"}
+    quiet = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
     state, everything = view.state, view.outputs()
     p.find.click(on_find, [state], [faces_image, view.status], api_name="find_faces", **models).then(
         show_faces, [state], [photo_tabs], api_visibility="private", queue=False
@@ -185,4 +207,6 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
     p.swap.click(
         on_swap, [state, p.which, p.gallery, p.target_file, p.by_gender], everything, api_name="swap_faces", **models
     )
+    # the button says what it will do: everyone, or the faces 'Which faces' names
+    p.which.change(lambda which: gr.Button(anonymize_words(which)), [p.which], [p.anonymize], **quiet)
     p.anonymize.click(on_anonymize, [state, p.method, p.level, p.which], everything, api_name="anonymize", **models)

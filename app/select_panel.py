@@ -51,6 +51,9 @@ def render() -> SelectPanel:
     upload = gr.File(label=f"1 · Photo: {ACCEPTED}", file_count="single", elem_id="facet-upload", height=124)
     with gr.Accordion("2 · Pick the part", open=True, elem_id="facet-pick"):
         parts = gr.Radio([], label="Labelled parts (found automatically)", elem_id="facet-parts")
+    # the other ways to pick, in a panel of their own: on a phone, where the columns stack, the look tools come
+    # between the parts and this panel (app/ui.py CSS), so Apply follows the picked part instead of the whole panel
+    with gr.Accordion("More ways to pick: words, clicks, your segments", open=True, elem_id="facet-pick-more"):
         with gr.Row():
             words = gr.Textbox(
                 label="Select by words",

@@ -57,6 +57,10 @@ HEADER = (
 # box is the photo: scripts and tests that click at a fraction of the box hit that fraction of the photo.
 # Where the three columns stand side by side, the photo's column stays in view while the page scrolls down to a
 # control (a group photo's long parts list, the faces panel's button), so the result of a click is always seen.
+# The picked part's chip shows selected (app/view.py picked_part), in the page's orange, without changing its size.
+# On a phone (one column; 640 px or narrower) the part's column is no box of its own: the tools come right after
+# the parts, whose list scrolls within about five rows, and the other ways to pick after the tools (Apply at y 1435
+# instead of 2288 at 390x844: the whole Pick panel came first).
 CSS = """
 #facet-header p {margin: 0}
 #facet-banner {border-left: 4px solid #d97706; background: #fff7ed}
@@ -64,9 +68,21 @@ CSS = """
 #facet-status p {margin: 0}
 #facet-canvas {height: max(260px, min(calc(100vh - 250px), 75vw)) !important}
 #facet-parts label, #facet-segments label {padding: 3px 8px !important; font-size: 0.85em}
+#facet-parts label.selected {background: #fed7aa !important; border-color: #ea580c !important; color: #7c2d12 !important;
+  box-shadow: inset 0 0 0 1px #ea580c}
 #facet-canvas .image-frame img {width: auto !important; height: auto !important; max-width: 100%; max-height: 100%}
 @media (min-width: 1000px) {
   #facet-col-photo {position: sticky; top: 0; align-self: flex-start; z-index: 1}
+}
+@media (max-width: 640px) {
+  #facet-col-part {display: contents}
+  #facet-col-photo, #facet-upload, #facet-pick, #facet-col-look, #facet-pick-more {flex: 1 1 100%; min-width: 0}
+  #facet-col-photo {order: 1}
+  #facet-upload {order: 2}
+  #facet-pick {order: 3}
+  #facet-col-look {order: 4}
+  #facet-pick-more {order: 5}
+  #facet-parts .wrap {max-height: 10.5em; overflow-y: auto}
 }
 """
 # Outside Gradio's scoping of ``css`` (every rule there is put under ``.gradio-container ... .contain``): the

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import numpy as np
 from gradio.data_classes import ImageData
 from PIL import Image
 
@@ -31,7 +32,8 @@ from studio.session import EditorSession
 FIELDS = ("state", "canvas", "status", "segments", "name", "download", "parts", "layers", "compare", "other")
 # what a click on the photo changes at once (the painted mask); the segment list etc. follow in a second event
 CLICK = ("state", "canvas", "status")
-SELECTION = ("segments", "name", "download", "other")
+# (and the labelled parts: the chip of a part picked by a click shows selected, a refined one no longer does)
+SELECTION = ("segments", "name", "download", "other", "parts")
 PREVIEW_QUALITY = 90  # JPEG quality of the canvas preview (the export is full size and lossless or q95)
 
 
@@ -134,6 +136,19 @@ def short_source(source: str) -> str:
     return " + ".join(names) + (" ≈" if "approximate" in source else "")
 
 
+def picked_part(s: EditorSession) -> int | None:
+    """The labelled part the selection is, or None: the active segment was made from the part (its chip, a click
+    in Pick part mode or words naming it: `EditorSession.use_part`) and its mask is still the part's, so clicks
+    that refined it (or a grow / shrink) leave no chip shown selected, and undoing them shows it again."""
+    seg = s.segment()
+    if seg is None or seg.base is None:
+        return None
+    for part in s.parts:  # the label first: a mask comparison only for the part it was made from
+        if part.label == seg.label and np.array_equal(seg.base, part.mask) and np.array_equal(seg.mask, part.mask):
+            return part.id
+    return None
+
+
 def _parts(s: EditorSession) -> Any:
     note = ""
     if s.photo is not None:
@@ -143,7 +158,9 @@ def _parts(s: EditorSession) -> Any:
             + ("; ≈ marks approximations made by offline rules" if approx else "")
             + (f". {s.parse_note}" if s.parse_note else "")
         )
-    return gr.update(choices=[(f"{p.label} · {short_source(p.source)}", p.id) for p in s.parts], value=None, info=note)
+    return gr.update(
+        choices=[(f"{p.label} · {short_source(p.source)}", p.id) for p in s.parts], value=picked_part(s), info=note
+    )
 
 
 def _layers(s: EditorSession) -> Any:

@@ -5,7 +5,7 @@ colour), not the editor's list of everything it can do."""
 from __future__ import annotations
 
 from app.edit_panel import applied_look, say_what_was_applied
-from app.faces_panel import anonymize_note
+from app.faces_panel import anonymize_note, anonymize_words
 
 HOPELESS = "the best of 2 tries (synthetic_young_wide_light, anti-face) reached only 0.575 < 0.75; too far under it"
 
@@ -47,6 +47,21 @@ def test_anonymize_note_groups_hidden_faces_by_reason_and_counts_in_words():
     }
     assert "The 2nd face from the left is covered instead: a swap could not hide it." in anonymize_note([solid])
     assert anonymize_note([]) == ""
+
+
+def test_the_anonymize_button_names_the_faces_as_the_note_does():
+    """Round 16: the button said "Anonymize everyone" for 'Which faces' 0,2; it names those faces the way the note
+    after the click does (1-based from the left), and "everyone" only for all of them."""
+    for everyone in ("all", "", " ALL ", "*"):
+        assert anonymize_words(everyone) == "Anonymize everyone"
+    assert anonymize_words("0,2") == "Anonymize the 1st and 3rd faces from the left"
+    assert anonymize_words("2 0 2") == "Anonymize the 1st and 3rd faces from the left"
+    assert anonymize_words("1") == "Anonymize the 2nd face from the left"
+    assert anonymize_words("0;1;3") == "Anonymize the 1st, 2nd and 4th faces from the left"
+    for unreadable in ("the tall one", ",", "-1"):
+        assert anonymize_words(unreadable) == "Anonymize the chosen faces"
+    note = anonymize_note([_blur(0, HOPELESS), _blur(2, HOPELESS)])
+    assert "The 1st and 3rd faces from the left are blurred" in note
 
 
 def test_apply_says_which_sky_and_which_colour():

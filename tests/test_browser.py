@@ -249,3 +249,77 @@ def test_remove_offline_and_generation_says_it_is_unavailable(page, app_url, ast
     except Exception:
         page.screenshot(path=str(artifacts / "browser-remove-failure.png"), full_page=True)
         raise
+
+
+SELECTED_CHIP = "() => [...document.querySelectorAll('#facet-parts label.selected')].map(l => l.innerText.trim())"
+
+
+def _wait_selected_chip(page, label: str | None) -> None:
+    """Wait until the parts list shows ``label``'s chip selected (None: no chip selected)."""
+    want = "l.length === 0" if label is None else f"l.length === 1 && l[0].startsWith({label!r})"
+    page.wait_for_function(f"() => {{ const l = ({SELECTED_CHIP})(); return {want} }}", timeout=30_000)
+
+
+def test_the_picked_parts_chip_shows_selected_until_clicks_refine_it(page, app_url, astronaut_path, artifacts):
+    """Round 16: after a chip or a click picked a part, no chip looked selected. The picked part's chip is selected
+    (its own colours), a click that refines the mask clears it, Undo click shows it again, and a click on the photo
+    in Pick part mode selects the part clicked."""
+    try:
+        _fresh_upload(page, app_url, astronaut_path, artifacts / "browser-chips-uploaded.png")
+        assert page.evaluate(SELECTED_CHIP) == []
+        chips = page.locator("#facet-parts")
+        chips.get_by_text("upper clothes", exact=False).first.click()
+        _wait_selected_chip(page, "upper clothes")
+        page.screenshot(path=str(artifacts / "browser-chip-selected.png"))
+        looks = page.evaluate(
+            "() => [...document.querySelectorAll('#facet-parts label')].map(l => getComputedStyle(l).backgroundColor)"
+        )
+        assert len(set(looks)) == 2 and looks.count(looks[0]) > 1, f"one chip's colour stands out: {looks}"
+        # an include click on the wall refines the mask: it is no longer the labelled part
+        page.locator("#facet-mode").get_by_text("Include (+)").click()
+        img = page.locator("#facet-canvas img")
+        box = img.bounding_box()
+        img.click(position={"x": box["width"] * 330 / 512, "y": box["height"] * 60 / 512})
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('mask by')", timeout=60_000
+        )
+        _wait_selected_chip(page, None)
+        page.click("#facet-undo")
+        _wait_selected_chip(page, "upper clothes")
+        # a click on the hair in Pick part mode picks the hair: its chip is the selected one
+        page.locator("#facet-mode").get_by_text("Pick part").click()
+        box = img.bounding_box()
+        img.click(position={"x": box["width"] * 230 / 512, "y": box["height"] * 60 / 512})
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes(\"Selected 'hair'\")", timeout=60_000
+        )
+        _wait_selected_chip(page, "hair")
+        page.screenshot(path=str(artifacts / "browser-chip-picked-by-click.png"))
+    except Exception:
+        page.screenshot(path=str(artifacts / "browser-chips-failure.png"), full_page=True)
+        raise
+
+
+def test_the_anonymize_button_says_which_faces(page, app_url, artifacts):
+    """Round 16: the button said "Anonymize everyone" whatever 'Which faces' named. It names the faces as the
+    anonymize status does: by their place from the left, 1-based (the numbers typed start at 0)."""
+    page.goto(app_url)
+    page.wait_for_selector("#facet-upload input[type=file]", state="attached")
+    _tool(page, "Faces")
+    button = page.locator("#facet-anonymize")
+    which = page.locator("#facet-faces-which textarea, #facet-faces-which input").first
+    try:
+        assert button.inner_text().strip() == "Anonymize everyone"
+        for typed, words in (
+            ("0,2", "Anonymize the 1st and 3rd faces from the left"),
+            ("1", "Anonymize the 2nd face from the left"),
+            ("all", "Anonymize everyone"),
+        ):
+            which.fill(typed)
+            page.wait_for_function(
+                "(w) => document.querySelector('#facet-anonymize').innerText.trim() === w", arg=words, timeout=10_000
+            )
+        page.screenshot(path=str(artifacts / "browser-anonymize-words.png"))
+    except Exception:
+        page.screenshot(path=str(artifacts / "browser-anonymize-words-failure.png"), full_page=True)
+        raise

@@ -176,3 +176,63 @@ def test_every_panels_main_action_is_in_view_on_a_laptop_screen(page, app_url, a
         raise
     finally:
         page.set_viewport_size(original_size)
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _page_box(page, selector: str) -> dict:  # noqa: F811  (page: the fixture)
+    """The element's box in page coordinates (the viewport's box plus the scroll)."""
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, f"{selector} is not shown"
+    scroll = page.evaluate("() => window.scrollY")
+    return {**box, "y": box["y"] + scroll, "bottom": box["y"] + scroll + box["height"]}
+
+
+def test_on_a_phone_the_look_tools_follow_the_picked_part(page, app_url, astronaut_path, artifacts):  # noqa: F811
+    """Round 16: on a 390x844 phone the whole Pick panel (words, click modes, segments) came before the tools:
+    Apply at y 2288, almost three screens down. The tools now come right after the parts (whose list scrolls
+    within a few rows), the other ways to pick after them; the three columns at 1366 and 1920 px stay as they were."""
+    original_size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#facet-upload input[type=file]", state="attached")
+        page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
+        )
+        page.wait_for_timeout(500)
+        chip = page.locator("#facet-parts").get_by_text("upper clothes", exact=False).first
+        chip.click()
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('upper clothes')", timeout=30_000
+        )
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(artifacts / "layout-390-picked.png"), full_page=True)
+        photo, upload = _page_box(page, "#facet-canvas img"), _page_box(page, "#facet-upload")
+        parts, tools, apply = (_page_box(page, s) for s in ("#facet-parts", "#facet-tools", "#facet-apply"))
+        assert apply["bottom"] <= 1600, f"Apply within two screens (it was at y 2288): {apply}"
+        assert apply["x"] >= 0 and apply["x"] + apply["width"] <= PHONE["width"], apply
+        assert parts["height"] <= 260, f"the parts list is compact: {parts}"
+        order = [photo, upload, parts, tools, _page_box(page, "#facet-pick-more")]
+        assert all(a["bottom"] <= b["y"] for a, b in zip(order, order[1:], strict=False)), order
+        # the picked chip is in view inside the parts list's own scroll box
+        picked = _page_box(page, "#facet-parts label.selected")
+        assert parts["y"] <= picked["y"] and picked["bottom"] <= parts["bottom"] + 1, (picked, parts)
+        # wider windows: the three columns side by side (photo, parts, tools), Apply in view beside the photo
+        for size in ({"width": 1920, "height": 1080}, LAPTOP):
+            page.set_viewport_size(size)
+            page.evaluate("() => window.scrollTo(0, 0)")
+            page.wait_for_timeout(400)
+            page.screenshot(path=str(artifacts / f"layout-{size['width']}-after-phone.png"))
+            photo, parts = _page_box(page, "#facet-canvas img"), _page_box(page, "#facet-parts")
+            apply, more = _page_box(page, "#facet-apply"), _page_box(page, "#facet-pick-more")
+            assert photo["x"] + photo["width"] <= parts["x"] < apply["x"], (size, photo, parts, apply)
+            assert parts["bottom"] <= more["y"], (size, parts, more)
+            assert 0 <= apply["y"] and apply["bottom"] <= size["height"], (size, apply)
+    except Exception:
+        page.screenshot(path=str(artifacts / "layout-390-failure.png"), full_page=True)
+        raise
+    finally:
+        page.set_viewport_size(original_size)
