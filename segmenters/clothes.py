@@ -95,6 +95,11 @@ SKIN_MAHALANOBIS = 3.0
 FACE_EDGE = 0.25  # face heights around the face's oval, above EDGE_ABOVE: the head's edge, not body skin
 EDGE_ABOVE = 0.3  # face heights above the chin: below it the band is the jaw's and the neck's (body skin)
 EDGE_CLOTH = 0.5  # ... and there, what PAN gives under this much clothes is no clothes either (a parting, a brow)
+CHIN_REACH = 0.06  # face heights out of the mesh's oval, under the jaw, searched for the jaw's shadow ...
+CHIN_DARK = 3.0  # ... a step of the skin this much darker (Lab L) than the skin at the oval: the face-neck border
+JAW_SECTORS = 24  # ... found apart in sectors of directions under the face's centre (7.5 degrees) ...
+JAW_POOL = 1  # ... each judged on its own and this many neighbours' pixels (a 22.5 degree window)
+JAW_TONE = True  # ... on the pixels of the person's own skin colour only (a dark collar is no shadow)
 CLOTH_SURE = 0.5  # along a forearm, where PAN's clothes are under this, the face's skin colour makes skin
 GROW = 0.5  # where PAN is unsure (clothes and skin both under this), the face's skin colour makes skin ...
 GROW_MIN = 0.3  # ... in pieces at least this share of the face's area (a hand, a forearm; not a fringe)
@@ -492,6 +497,45 @@ def head_edge(face: np.ndarray, above: np.ndarray, fh: float) -> np.ndarray:
     k = max(3, int(FACE_EDGE * fh)) | 1
     ring = cv2.dilate(face.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
     return ring & (above > EDGE_ABOVE)
+
+
+def jaw_shadow(lab: np.ndarray, skin: np.ndarray, face: np.ndarray, above: np.ndarray, frame) -> np.ndarray:
+    """The face's lower rim that the face mesh's oval leaves out: the mesh's jaw landmarks lie on the jaw's front,
+    a little inside its edge (most on a full or an old face: the jowls, the chin's underside), and the band between is
+    face to the eye and in the hand labels, not the neck's skin. The edge is the shadow the jaw casts on the neck:
+    under the oval's lower part (below ``EDGE_ABOVE``), in each of ``JAW_SECTORS`` sectors of directions about the
+    face's centre, the lightness of ``skin`` (Lab L) by distance from the oval (whole pixels, up to ``CHIN_REACH``
+    face heights; the sector and ``JAW_POOL`` neighbours either side) is read, and where its darkest step is
+    ``CHIN_DARK`` darker than the skin at the oval, the sector's skin out to that step is the face's. A sector whose
+    skin only grows lighter (a lit neck, a chin with no shadow under it) keeps the oval."""
+    out = np.zeros(face.shape, bool)
+    reach = max(3, int(CHIN_REACH * frame.fh))
+    dist = cv2.distanceTransform((~face).astype(np.uint8), cv2.DIST_L2, 5)
+    band = skin & ~face & (dist <= reach) & (above <= EDGE_ABOVE)
+    if band.sum() < 3 * reach:
+        return out
+    ys, xs = np.nonzero(band)
+    dx, dy = xs - frame.centre[0], ys - frame.centre[1]
+    down = -(dx * frame.up[0] + dy * frame.up[1])
+    side = dx * frame.right[0] + dy * frame.right[1]
+    sector = np.clip(((np.arctan2(side, down) + np.pi / 2) / np.pi * JAW_SECTORS).astype(int), 0, JAW_SECTORS - 1)
+    step = np.clip(dist[ys, xs].astype(int), 0, reach - 1)
+    light = lab[ys, xs, 0]
+    for k in range(JAW_SECTORS):
+        sel = sector == k
+        pool = np.abs(sector - k) <= JAW_POOL
+        if sel.sum() < 2 * reach // 3:
+            continue
+        count = np.bincount(step[pool], minlength=reach)
+        prof = np.bincount(step[pool], light[pool], minlength=reach) / np.maximum(count, 1)
+        ok = count >= 2
+        if not ok[:2].any():
+            continue
+        prof = np.where(ok, prof, np.inf)
+        low = int(np.argmin(prof))
+        if low > 0 and prof[:2][ok[:2]].mean() - prof[low] >= CHIN_DARK:
+            out[ys[sel & (step <= low)], xs[sel & (step <= low)]] = True
+    return out
 
 
 def torso_axis(pose, shape: tuple[int, int], up: np.ndarray | None) -> tuple[np.ndarray, float] | None:
@@ -925,23 +969,32 @@ def parse_person_nets(
         pose = type(pose)(pose.xy - np.array(roi[:2], np.float32), pose.score)
     else:
         pose = _pose(ctx, P, roi)
+    lab = _lab(np.ascontiguousarray(ctx.work[box]))
+    own = None
     if fp is not None and "face" in local:
         feats = np.zeros(P.shape, bool)
         for m in fp.labels.values():
             feats |= m[box]
-        lab = _lab(np.ascontiguousarray(ctx.work[box]))
         own = skin_model(lab, face_m, feats)
-        if own is not None and pose is not None:
-            skin |= body & hands_skin(lab, own, cloth_p, pose, P.shape)
-        if own is not None and GROW > 0:
-            grown = _open(body & skin_like(lab, own) & (cloth_p < GROW), 5)
-            skin |= _drop_small(grown, GROW_MIN * float(face_m.sum()))
+    mesh_area = float(face_m.sum())
+    if frame is not None and above is not None and own is not None and CHIN_REACH > 0:
+        under = jaw_shadow(lab, skin & skin_like(lab, own) if JAW_TONE else skin, face_m, above, frame)
+        if under.any():
+            face_m = face_m | under
+            skin &= ~under
+            body &= ~under
+            local["face"] = (face_m, FACE_SOURCE)
+    if own is not None and pose is not None:
+        skin |= body & hands_skin(lab, own, cloth_p, pose, P.shape)
+    if own is not None and GROW > 0:
+        grown = _open(body & skin_like(lab, own) & (cloth_p < GROW), 5)
+        skin |= _drop_small(grown, GROW_MIN * mesh_area)
     local["skin"] = (skin, PAN_SOURCE)
     clothes = body & ~skin
     axis = torso_axis(pose, P.shape, frame.up if frame is not None else None) if pose is not None else None
     if axis is not None:
         if axis[1] > 0 and GARMENT_DE > 0:
-            lower = garment_split(_lab(np.ascontiguousarray(ctx.work[box])), clothes, axis[0])
+            lower = garment_split(lab, clothes, axis[0])
         else:
             lower = clothes & (axis[0] > 0)
         upper = clothes & ~lower

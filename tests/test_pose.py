@@ -13,6 +13,7 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import cv2
 import numpy as np
 import pytest
 
@@ -253,3 +254,45 @@ def test_head_edge_is_above_the_jaw_only():
     assert edge[30, 30] and edge[40, 68]  # beside the temples and cheeks
     assert not edge[55, 30] and not edge[65, 50]  # beside the jaw, the neck: body skin
     assert not edge[40, 10]  # far from the face
+
+
+def _jaw_scene(shadow: bool):
+    """A face oval (rows 20-59) over a neck of skin, in a 120 px frame (face height 100: CHIN_REACH 0.06 -> 6 px);
+    with ``shadow``, a darker band 3-4 px under the oval's lower edge and a lighter neck past it."""
+    h, w = 120, 100
+    face = np.zeros((h, w), np.uint8)
+    cv2.ellipse(face, (50, 40), (25, 20), 0, 0, 360, 1, -1)
+    face = face.astype(bool)
+    skin = ~face
+    dist = cv2.distanceTransform((~face).astype(np.uint8), cv2.DIST_L2, 5)
+    lab = np.zeros((h, w, 3), np.float32)
+    lab[..., 0] = 60.0 + dist  # lighter away from the face: a lit neck
+    if shadow:
+        lab[..., 0] = np.where((dist >= 3) & (dist < 5), 45.0, 60.0 + dist)
+    ys = np.mgrid[0:h, 0:w][0].astype(np.float32)
+    above = (60 - ys) / 100.0
+    frame = clothes.Frame(
+        np.float32([50, 60]),
+        np.float32([50, -40]),
+        np.float32([0, -1]),
+        np.float32([1, 0]),
+        100.0,
+        50.0,
+        np.float32([50, 40]),
+    )
+    return lab, skin, face, above, frame, dist
+
+
+def test_jaw_shadow_grows_the_face_to_the_shadow_under_the_jaw():
+    """Round 16 (h16jaw): the face mesh's oval runs inside the jaw; the skin out to the jaw's shadow on the neck is
+    face (segmenters/clothes.py jaw_shadow). Out to the darkest step, not past it (the neck), not above the jaw
+    line, and nothing where the skin under the oval only grows lighter."""
+    lab, skin, face, above, frame, dist = _jaw_scene(shadow=True)
+    got = clothes.jaw_shadow(lab, skin, face, above, frame)
+    under = (above < 0) & (dist <= 4) & ~face  # the band under the chin, to the shadow
+    assert got[under].mean() > 0.8, got[under].mean()
+    assert not got[dist > 5].any()  # the neck past the shadow stays skin
+    assert not got[above > clothes.EDGE_ABOVE].any()  # beside the temples: head_edge's band, not this
+    assert not got[face].any()
+    lab, skin, face, above, frame, _ = _jaw_scene(shadow=False)
+    assert not clothes.jaw_shadow(lab, skin, face, above, frame).any()
