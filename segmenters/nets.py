@@ -350,8 +350,10 @@ def deeplab_labels(name: str, rgb: np.ndarray) -> np.ndarray:
 
 
 def clear_labels_cache() -> None:
-    """Forget the kept answers of :func:`deeplab_labels` (a benchmark times each parse as a new upload's)."""
+    """Forget the kept answers of :func:`deeplab_labels` and :func:`voc_object_probability` (a benchmark times
+    each parse as a new upload's)."""
     _LABELS_CACHE.clear()
+    _VOC_PROBS_CACHE.clear()
 
 
 def _deeplab_input(rgb: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -683,8 +685,24 @@ def voc_answer(rgb: np.ndarray, cache: bool = True) -> tuple[np.ndarray, np.ndar
     labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
     if not cache:
         return labels.astype(np.int32), probs
-    _LABELS_CACHE.put(PixelMemo.key(rgb, VOC), labels)
+    key = PixelMemo.key(rgb, VOC)
+    _LABELS_CACHE.put(key, labels)
+    _VOC_PROBS_CACHE.put(key, probs)
     return labels.astype(np.int32), probs
+
+
+_VOC_PROBS_CACHE = PixelMemo(4)  # (VOC, shape, digest of the pixels) -> :func:`voc_answer`'s probability grid
+
+
+def voc_object_probability(rgb: np.ndarray) -> np.ndarray:
+    """The VOC net's probability that a pixel of ``rgb`` is any object (1 - its "background" probability; float32,
+    the size of ``rgb``), from :func:`voc_answer`'s grid: the answer the parse has just computed on the same copy
+    when it is kept, else one run (which keeps it, and the labels, for :func:`deeplab_labels`)."""
+    probs = _VOC_PROBS_CACHE.get(PixelMemo.key(rgb, VOC))
+    if probs is None:
+        _, probs = voc_answer(rgb)
+    h, w = rgb.shape[:2]
+    return 1.0 - voc_probabilities(probs, [0], (w, h))[..., 0]
 
 
 def voc_probabilities(

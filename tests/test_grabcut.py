@@ -125,3 +125,40 @@ def test_a_click_is_worked_out_once_per_photo(seg, astronaut_path, monkeypatch):
     mask = seg.segment(photo, prepared, both, None).mask
     assert searched == [(225, 130), (330, 60)]  # the first click's region was not searched again
     assert np.array_equal(mask, seg.segment(photo, seg.prepare(photo), both, None).mask)
+
+
+def test_voc_unsure_frees_the_rim_the_net_doubts():
+    """``voc_unsure``: the outlined region's pixels under ``VOC_UNSURE`` times the net's median sureness there (its
+    coarse grid's spill, the ground it bridges between animals) and no others; an empty region frees nothing."""
+    from segmenters.grabcut import VOC_UNSURE, voc_unsure
+
+    region = np.zeros((40, 40), bool)
+    region[5:35, 5:35] = True
+    sure = np.full((40, 40), 0.05, np.float32)
+    sure[5:35, 5:35] = 0.99
+    sure[5:35, 5:9] = 0.6  # a spill along one side
+    sure[20, 20] = VOC_UNSURE * 0.99 + 0.001  # just sure enough
+    free = voc_unsure(region, sure)
+    assert free[5:35, 5:9].all() and free.sum() == 30 * 4
+    assert not voc_unsure(np.zeros((40, 40), bool), sure).any()
+
+
+def test_the_click_reads_the_parses_voc_probability(monkeypatch):
+    """``nets.voc_object_probability`` reuses the VOC answer ``voc_answer`` kept for the same pixels (no second run)
+    and equals one minus its background probability."""
+    from segmenters import nets
+
+    if not nets.net_available(nets.VOC):
+        pytest.skip("the packaged VOC net is not here")
+    from skimage import data
+
+    rgb = np.ascontiguousarray(data.astronaut()[::2, ::2])
+    nets.clear_labels_cache()
+    _, probs = nets.voc_answer(rgb)
+    runs: list[str] = []
+    real = nets.run_tflite
+    monkeypatch.setattr(nets, "run_tflite", lambda name, *a, **k: runs.append(name) or real(name, *a, **k))
+    p = nets.voc_object_probability(rgb)
+    assert runs == [] and p.shape == rgb.shape[:2] and p.dtype == np.float32
+    assert np.allclose(p, 1.0 - nets.voc_probabilities(probs, [0], (rgb.shape[1], rgb.shape[0]))[..., 0])
+    assert p[150, 130] > 0.9 and p[20, 240] < 0.5  # her face; the wall behind her
