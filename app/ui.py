@@ -60,7 +60,9 @@ HEADER = (
 # The picked part's chip shows selected (app/view.py picked_part), in the page's orange, without changing its size.
 # On a phone (one column; 640 px or narrower) the part's column is no box of its own: the tools come right after
 # the parts, whose list scrolls within about five rows, and the other ways to pick after the tools (Apply at y 1435
-# instead of 2288 at 390x844: the whole Pick panel came first).
+# instead of 2288 at 390x844: the whole Pick panel came first). On a tablet (641-999 px) the photo and the parts sit
+# side by side and the tools come right under them, the other ways to pick last (Apply at y 1852 at 800x1000 before:
+# the tools wrapped under the whole Pick panel).
 CSS = """
 #facet-header p {margin: 0}
 #facet-banner {border-left: 4px solid #d97706; background: #fff7ed}
@@ -83,6 +85,18 @@ CSS = """
   #facet-col-look {order: 4}
   #facet-pick-more {order: 5}
   #facet-parts .wrap {max-height: 10.5em; overflow-y: auto}
+}
+@media (min-width: 641px) and (max-width: 999px) {
+  #facet-main {display: grid !important; grid-template-columns: minmax(0, 5fr) minmax(0, 3fr); align-items: start;
+    grid-template-rows: auto 1fr auto auto; grid-template-areas: "photo upload" "photo pick" "look look" "more more"}
+  #facet-canvas {height: max(260px, min(calc(100vh - 250px), 55vw)) !important}
+  #facet-col-part {display: contents}
+  #facet-col-photo {grid-area: photo; min-width: 0}
+  #facet-upload {grid-area: upload; min-width: 0}
+  #facet-pick {grid-area: pick; min-width: 0}
+  #facet-col-look {grid-area: look; min-width: 0}
+  #facet-pick-more {grid-area: more; min-width: 0}
+  #facet-parts .wrap {max-height: 14em; overflow-y: auto}
 }
 """
 # Outside Gradio's scoping of ``css`` (every rule there is put under ``.gradio-container ... .contain``): the
@@ -125,7 +139,7 @@ def build_ui(services: Services) -> gr.Blocks:
         state = gr.State(None, time_to_live=services.settings.session_ttl_s, delete_callback=_close)
         gr.Markdown(HEADER, elem_id="facet-header")
         models = models_panel.render(services)
-        with gr.Row(equal_height=False):
+        with gr.Row(equal_height=False, elem_id="facet-main"):
             with gr.Column(scale=5, min_width=340, elem_id="facet-col-photo"):
                 photo = photo_panel.render()
             with gr.Column(scale=3, min_width=280, elem_id="facet-col-part"):

@@ -179,6 +179,7 @@ def test_every_panels_main_action_is_in_view_on_a_laptop_screen(page, app_url, a
 
 
 PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 800, "height": 1000}
 
 
 def _page_box(page, selector: str) -> dict:  # noqa: F811  (page: the fixture)
@@ -231,6 +232,18 @@ def test_on_a_phone_the_look_tools_follow_the_picked_part(page, app_url, astrona
             assert photo["x"] + photo["width"] <= parts["x"] < apply["x"], (size, photo, parts, apply)
             assert parts["bottom"] <= more["y"], (size, parts, more)
             assert 0 <= apply["y"] and apply["bottom"] <= size["height"], (size, apply)
+        # a tablet (641-999 px): the photo and the parts side by side, the tools right under them, the other ways to
+        # pick last (at 800x1000 the tools wrapped under the whole Pick panel: Apply at y 1852; now about 1008)
+        page.set_viewport_size(TABLET)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(artifacts / "layout-800-after-phone.png"), full_page=True)
+        photo, parts, tools = (_page_box(page, s) for s in ("#facet-canvas img", "#facet-parts", "#facet-tools"))
+        apply, more = _page_box(page, "#facet-apply"), _page_box(page, "#facet-pick-more")
+        assert photo["x"] + photo["width"] <= parts["x"], (photo, parts)
+        assert max(photo["bottom"], parts["bottom"]) <= tools["y"], (photo, parts, tools)
+        assert apply["bottom"] <= more["y"], (apply, more)
+        assert apply["bottom"] <= 1.2 * TABLET["height"], f"Apply about a screen down (it was at y 1852): {apply}"
     except Exception:
         page.screenshot(path=str(artifacts / "layout-390-failure.png"), full_page=True)
         raise
