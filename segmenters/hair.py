@@ -224,6 +224,40 @@ def side_zone(
     return zone
 
 
+def _joined_by_grabcut(
+    rgb: np.ndarray,
+    init: np.ndarray,
+    sub: tuple[slice, slice],
+    hair: np.ndarray,
+    zone: np.ndarray,
+    backgrounds: tuple[int, ...],
+) -> np.ndarray | None:
+    """GrabCut on the box ``sub`` of ``rgb`` from the labels ``init`` (that box, shrunk to ``GROW_SIDE`` on its
+    longer side) and the pixels of ``zone`` it gives to the sure ``hair`` that stay joined to it; None when
+    ``init`` has no sure hair or none of the ``backgrounds`` labels (GrabCut needs a sample of both sides)."""
+    img = np.ascontiguousarray(rgb[sub][..., ::-1])
+    bh, bw = init.shape
+    s = min(1.0, GROW_SIDE / max(bh, bw))
+    if s < 1.0:
+        size = (max(1, round(bw * s)), max(1, round(bh * s)))
+        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        init = cv2.resize(init, size, interpolation=cv2.INTER_NEAREST)
+    if not (init == cv2.GC_FGD).any() or not np.isin(init, backgrounds).any():
+        return None
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(GROW_SEED)  # GrabCut's colour models start from k-means on OpenCV's global generator
+    cv2.grabCut(img, init, None, bgd, fgd, GROW_ITERS, cv2.GC_INIT_WITH_MASK)
+    fg = ((init == cv2.GC_FGD) | (init == cv2.GC_PR_FGD)).astype(np.uint8)
+    if s < 1.0:
+        fg = cv2.resize(fg, (bw, bh), interpolation=cv2.INTER_NEAREST)
+    grown = np.zeros(hair.shape, bool)
+    grown[sub] = fg.astype(bool)
+    grown = (grown & zone) | hair
+    n, labels = cv2.connectedComponents(grown.astype(np.uint8), connectivity=8)
+    joined = np.unique(labels[hair])
+    return np.isin(labels, joined[joined > 0]) & zone
+
+
 def _grow_beside(
     hair: np.ndarray,
     person: np.ndarray,
@@ -255,27 +289,8 @@ def _grow_beside(
     init = np.full((y1 - y0, x1 - x0), cv2.GC_BGD, np.uint8)
     init[zone[sub]] = cv2.GC_PR_FGD
     init[hair[sub]] = cv2.GC_FGD
-    img = np.ascontiguousarray(rgb[sub][..., ::-1])
-    bh, bw = init.shape
-    s = min(1.0, GROW_SIDE / max(bh, bw))
-    if s < 1.0:
-        size = (max(1, round(bw * s)), max(1, round(bh * s)))
-        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-        init = cv2.resize(init, size, interpolation=cv2.INTER_NEAREST)
-    if not (init == cv2.GC_FGD).any() or not (init == cv2.GC_BGD).any():  # GrabCut needs both sides
-        return hair
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.setRNGSeed(GROW_SEED)  # GrabCut's colour models start from k-means on OpenCV's global generator
-    cv2.grabCut(img, init, None, bgd, fgd, GROW_ITERS, cv2.GC_INIT_WITH_MASK)
-    fg = ((init == cv2.GC_FGD) | (init == cv2.GC_PR_FGD)).astype(np.uint8)
-    if s < 1.0:
-        fg = cv2.resize(fg, (bw, bh), interpolation=cv2.INTER_NEAREST)
-    grown = np.zeros(hair.shape, bool)
-    grown[sub] = fg.astype(bool)
-    grown = (grown & zone) | hair
-    n, labels = cv2.connectedComponents(grown.astype(np.uint8), connectivity=8)
-    joined = np.unique(labels[hair])
-    return hair | (np.isin(labels, joined[joined > 0]) & zone)
+    joined = _joined_by_grabcut(rgb, init, sub, hair, zone, (cv2.GC_BGD,))
+    return hair if joined is None else hair | joined
 
 
 FRINGE_LINE = 0.75  # face heights over the chin: the brows; the face mesh's oval above them is forehead or fringe
@@ -389,27 +404,8 @@ def _grow_crown(
     init[zone[sub]] = CROWN_INIT
     init[(face | brim)[sub]] = cv2.GC_BGD
     init[hair[sub]] = cv2.GC_FGD
-    img = np.ascontiguousarray(rgb[sub][..., ::-1])
-    bh, bw = init.shape
-    s = min(1.0, GROW_SIDE / max(bh, bw))
-    if s < 1.0:
-        size = (max(1, round(bw * s)), max(1, round(bh * s)))
-        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-        init = cv2.resize(init, size, interpolation=cv2.INTER_NEAREST)
-    if not (init == cv2.GC_FGD).any() or not ((init == cv2.GC_BGD) | (init == cv2.GC_PR_BGD)).any():
-        return np.zeros(hair.shape, bool)
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.setRNGSeed(GROW_SEED)
-    cv2.grabCut(img, init, None, bgd, fgd, GROW_ITERS, cv2.GC_INIT_WITH_MASK)
-    fg = ((init == cv2.GC_FGD) | (init == cv2.GC_PR_FGD)).astype(np.uint8)
-    if s < 1.0:
-        fg = cv2.resize(fg, (bw, bh), interpolation=cv2.INTER_NEAREST)
-    grown = np.zeros(hair.shape, bool)
-    grown[sub] = fg.astype(bool)
-    grown = (grown & zone) | hair
-    n, labels = cv2.connectedComponents(grown.astype(np.uint8), connectivity=8)
-    joined = np.unique(labels[hair])
-    return np.isin(labels, joined[joined > 0]) & zone
+    joined = _joined_by_grabcut(rgb, init, sub, hair, zone, (cv2.GC_BGD, cv2.GC_PR_BGD))
+    return np.zeros(hair.shape, bool) if joined is None else joined
 
 
 def crown_rest(
