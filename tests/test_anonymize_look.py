@@ -342,6 +342,37 @@ def test_tone_gap_reads_a_paler_face_and_its_neck():
     assert abs((got["neck_l"] - got["neck_l_orig"]) - got["tone_l"]) < 0.2, got
 
 
+def _t1_swaps_without_and_with(img, name: str) -> list:
+    """t1's meshed faces but #2 (hidden: no swap of it reaches the margin), each swapped the same way (one gallery
+    face, the editor's proportion moves, no choice) with faces.blend's ``name`` at 0 and at its value:
+    ``[(face, [result without, result with]), ...]``; nothing outside the swap's mask changes in either."""
+    from dataclasses import replace
+
+    import faces.blend as fb
+    from faces.gallery import load_target
+    from faces.geometry import identity_reshape
+
+    target = load_target("synthetic_young_narrow_light")
+    rows = []
+    for f in find_faces(img):
+        if f.index == 2 or f.mesh is None:
+            continue
+        moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
+        outs = []
+        for share in (0.0, getattr(fb, name)):
+            out = img.copy()
+            old = getattr(fb, name)
+            setattr(fb, name, share)
+            try:
+                mask = fb.mesh_swap(out, img, moved, target, rng=np.random.default_rng(0))
+            finally:
+                setattr(fb, name, old)
+            assert np.array_equal(out[~mask], img[~mask])
+            outs.append(out)
+        rows.append((f, outs))
+    return rows
+
+
 def test_pale_keep_takes_back_the_grey_light_patches_at_no_dlib_cost():
     """Issue 14, round 16: where a swapped face is lighter than the photo's skin (at face size / 20) the tint and
     _skin_colour took its colour along the photo's lightness -> colour slopes (t1: -0.7 .. -1.3 C* per L, the photo's
@@ -352,31 +383,13 @@ def test_pale_keep_takes_back_the_grey_light_patches_at_no_dlib_cost():
     grey on average, the lightness untouched (faces.measures.tone_gap ``tone_l`` within 0.05), the mean chroma up by
     at most 1 C* (``tone_c``: the darker patches still take the photo's shadow colour), and dlib sets none of them more than 0.01 nearer the original (measured
     -0.002 .. +0.009)."""
-    from dataclasses import replace
-
-    import faces.blend as fb
-    from faces.gallery import load_target
-    from faces.geometry import identity_reshape
     from faces.measures import identity_distance, skin_fade, tone_gap
 
     img = photos.load("t1")
-    target = load_target("synthetic_young_narrow_light")
-    rows = []
-    for f in find_faces(img):
-        if f.index == 2 or f.mesh is None:  # (#2 is hidden: no swap of it reaches the margin)
-            continue
-        moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
-        got = []
-        for share in (0.0, fb.PALE_KEEP):
-            out = img.copy()
-            old, fb.PALE_KEEP = fb.PALE_KEEP, share
-            try:
-                mask = fb.mesh_swap(out, img, moved, target, rng=np.random.default_rng(0))
-            finally:
-                fb.PALE_KEEP = old
-            assert np.array_equal(out[~mask], img[~mask])
-            got.append((tone_gap(img, out, f), skin_fade(img, out, f), identity_distance(img, f, out, engine="onnx")))
-        rows.append(got)
+    rows = [
+        [(tone_gap(img, out, f), skin_fade(img, out, f), identity_distance(img, f, out, engine="onnx")) for out in outs]
+        for f, outs in _t1_swaps_without_and_with(img, "PALE_KEEP")
+    ]
     assert len(rows) == 5
     pale = np.array([[g[1]["pale_share"] for g in r] for r in rows])
     grey = np.array([[g[1]["grey_p10"] for g in r] for r in rows])
@@ -396,29 +409,13 @@ def test_skin_colour_takes_back_the_pale_patches_at_no_dlib_cost():
     at face size / 20) the same swap (one gallery face, the editor's proportion moves, no choice) on t1's five
     meshed faces reads 1.1 less grey on average (was: -5.9 -5.2 -3.9 -4.1 -4.2), none more than 0.3 greyer, and dlib
     sets none of them more than 0.015 nearer the original."""
-    from dataclasses import replace
-
-    import faces.blend as fb
-    from faces.gallery import load_target
-    from faces.geometry import identity_reshape
     from faces.measures import identity_distance, look, skin_fade
 
     img = photos.load("t1")
-    target = load_target("synthetic_young_narrow_light")
     gains, moved_by = [], []
-    for f in find_faces(img):
-        if f.index == 2 or f.mesh is None:  # (#2 is hidden: no swap of it reaches the margin)
-            continue
-        moved = replace(f, mesh=identity_reshape(f.mesh, f.size, 1.0))
+    for f, outs in _t1_swaps_without_and_with(img, "SKIN_COLOUR"):
         fade, dist = [], []
-        for share in (0.0, fb.SKIN_COLOUR):
-            out = img.copy()
-            old, fb.SKIN_COLOUR = fb.SKIN_COLOUR, share
-            try:
-                mask = fb.mesh_swap(out, img, moved, target, rng=np.random.default_rng(0))
-            finally:
-                fb.SKIN_COLOUR = old
-            assert np.array_equal(out[~mask], img[~mask])
+        for out in outs:
             assert -5.0 <= look(img, out, f)["tint"] <= 0.3  # the shadows keep the photo skin's shadow colour
             fade.append(skin_fade(img, out, f)["grey_p10"])
             dist.append(identity_distance(img, f, out, engine="onnx"))
