@@ -46,15 +46,20 @@ def _tool(page, name: str) -> None:
     page.locator("#facet-tools").get_by_role("tab", name=name).click()
 
 
-def _fresh_upload(page, app_url, photo, shot) -> np.ndarray:
-    """A new session: upload ``photo``, wait for its labelled parts, return the canvas pixels (saved to ``shot``)."""
+def _upload(page, app_url, photo, settle_ms: int = 500) -> None:
+    """A new session: upload ``photo`` and wait for its labelled parts (then ``settle_ms`` for the page to draw)."""
     page.goto(app_url)
     page.wait_for_selector("#facet-upload input[type=file]", state="attached")
     page.set_input_files("#facet-upload input[type=file]", str(photo))
     page.wait_for_function(
         "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
     )
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(settle_ms)
+
+
+def _fresh_upload(page, app_url, photo, shot) -> np.ndarray:
+    """A new session: upload ``photo``, wait for its labelled parts, return the canvas pixels (saved to ``shot``)."""
+    _upload(page, app_url, photo)
     return _canvas_pixels(page, shot)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.test_browser import _canvas_pixels, _status, _tool, page  # noqa: F401  (page: the module-scoped page)
+from tests.test_browser import _canvas_pixels, _status, _tool, _upload, page  # noqa: F401  (page: the module-scoped page)
 
 pytestmark = pytest.mark.browser
 
@@ -44,13 +44,7 @@ def test_apply_and_the_result_stay_in_view_on_a_laptop_screen(page, app_url, ast
     original_size = page.viewport_size
     page.set_viewport_size(LAPTOP)
     try:
-        page.goto(app_url)
-        page.wait_for_selector("#facet-upload input[type=file]", state="attached")
-        page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
-        page.wait_for_function(
-            "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
-        )
-        page.wait_for_timeout(800)
+        _upload(page, app_url, astronaut_path, settle_ms=800)
         page.evaluate("() => window.scrollTo(0, 0)")
         # the upload box's label (which formats are accepted) is read whole: not cut by its box nor under the
         # clear button (round 15: "(JPEG, PNG, WebP, GIF, BMP or TIFF" ran under the x at 1366 px)
@@ -109,13 +103,7 @@ def test_every_panels_main_action_is_in_view_on_a_laptop_screen(page, app_url, a
     original_size = page.viewport_size
     page.set_viewport_size(LAPTOP)
     try:
-        page.goto(app_url)
-        page.wait_for_selector("#facet-upload input[type=file]", state="attached")
-        page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
-        page.wait_for_function(
-            "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
-        )
-        page.wait_for_timeout(500)
+        _upload(page, app_url, astronaut_path)
         page.evaluate("() => window.scrollTo(0, 0)")
         _in_view(page, "#facet-upload")
         chip = page.locator("#facet-parts").get_by_text("upper clothes", exact=False).first
@@ -197,13 +185,7 @@ def test_on_a_phone_the_look_tools_follow_the_picked_part(page, app_url, astrona
     original_size = page.viewport_size
     page.set_viewport_size(PHONE)
     try:
-        page.goto(app_url)
-        page.wait_for_selector("#facet-upload input[type=file]", state="attached")
-        page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
-        page.wait_for_function(
-            "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
-        )
-        page.wait_for_timeout(500)
+        _upload(page, app_url, astronaut_path)
         chip = page.locator("#facet-parts").get_by_text("upper clothes", exact=False).first
         chip.click()
         page.wait_for_function(
