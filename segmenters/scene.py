@@ -997,7 +997,12 @@ def _islands_in(mask: np.ndarray, around: np.ndarray, share: float) -> np.ndarra
         x, y, bw, bh = stats[i, :4]
         if x == 0 or y == 0 or x + bw == w or y + bh == h:
             continue
-        y0, y1, x0, x1 = max(0, y - ROAD_RIM), min(h, y + bh + ROAD_RIM), max(0, x - ROAD_RIM), min(w, x + bw + ROAD_RIM)
+        y0, y1, x0, x1 = (
+            max(0, y - ROAD_RIM),
+            min(h, y + bh + ROAD_RIM),
+            max(0, x - ROAD_RIM),
+            min(w, x + bw + ROAD_RIM),
+        )
         piece = pieces[y0:y1, x0:x1] == i
         rim = cv2.dilate(piece.astype(np.uint8), np.ones((side, side), np.uint8)).astype(bool) & ~mask[y0:y1, x0:x1]
         if rim.any() and float(around[y0:y1, x0:x1][rim].mean()) >= share:
