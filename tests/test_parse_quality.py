@@ -64,7 +64,7 @@ FLOORS = {
     "grass": 0.6,  # round 14 (h14grass): 0.441 -> 0.624, the net's ground or mountain coloured like vegetation under
     # the photographer's feet is grass (segmenters/scene.py COVER_FROM: darknet_person 0.01 -> 0.87, darknet_horses
     # 0.03 -> 0.87, lomiri_picosdeeuropa 0.04 -> 0.71; designed looking at them: in-sample)
-    "road": 0.7,  # round 7: 0.699 -> 0.766, kde_path's footpath (segmenters/scene.py _paths_through_vegetation);
+    "road": 0.76,  # round 7: 0.699 -> 0.766, kde_path's footpath (segmenters/scene.py _paths_through_vegetation);
     # round 9: 0.766 -> 0.696 from the new hold-out's labels alone (lomiri_sunset's stone table offered as road: 0);
     # round 14 (h14road): 0.696 -> 0.700, the road's hysteresis through surfaces (segmenters/scene.py ROAD_WEAK)
     # round 15 (h15road), labels only: scenetext01 / scenetext06 pavements (0.516 -> 0.579, 0.405 -> 0.676) and building's
@@ -74,6 +74,9 @@ FLOORS = {
     # round 16 (h16road): 0.688 -> 0.714, the verges' turns repeat until no piece joins (scenetext05 0.817 -> 0.934) and
     # the road's hysteresis crosses a facade's foot (segmenters/scene.py ROAD_FOOT: building 0.367 -> 0.496, leuvenA
     # 0.925 -> 0.953, leuvenB 0.923 -> 0.933, scenetext06 0.653 -> 0.683, scenetext01 -0.003, vtest -0.003)
+    # round 17 (h17road): 0.714 -> 0.778, a road island within the ground is no road (segmenters/scene.py
+    # ROAD_ENCLOSED: lomiri_sunset's stone table no longer offered, so it is no longer a road photo: 12 -> 11; no other
+    # photo moves; designed on lomiri_sunset, in-sample)
     "water": 0.78,  # round 9: 0.641 -> 0.650 on the 13 (WEAK_BLOCK); 0.604 on the 14 with lomiri_sunset's snow patches
     # offered as water (0 there: a hold-out photo, labelled this round); round 11 (h11water): 0.603 -> 0.681, water
     # pieces apart from the largest that the net is nowhere sure of are not water (segmenters/scene.py WATER_SURE;
@@ -298,6 +301,12 @@ def test_small_street_roads_keep_their_pavements(nets_quality):
     got = PER_PHOTO["nets"]
     for name, floor in ROAD_PHOTO_FLOORS.items():
         assert got[name].get("road", 0.0) >= floor, (name, got[name].get("road"))
+
+
+def test_a_stone_table_on_a_summit_is_not_offered_as_road(nets_quality):
+    """lomiri_sunset has no road; the net calls its orientation table's top road (2 % of the photo), an island in the
+    earth around it (segmenters/scene.py ROAD_ENCLOSED, round 17): no road is offered there (a false offer scores 0)."""
+    assert "road" not in PER_PHOTO["nets"]["lomiri_sunset"], PER_PHOTO["nets"]["lomiri_sunset"]
 
 
 def test_mean_iou_stays_above_its_floor(nets_quality):
