@@ -62,6 +62,13 @@ HAIR_SURE = 0.95  # where the MediaPipe hair net is this sure, PAN's clothes do 
 FRINGE_ABOVE = 0.3  # ... and it takes the face mesh's oval above this height (face heights over the chin): a fringe,
 # and long hair falling over the cheek, which the oval (fitted to the face's outline) runs under; above the mouth, so a
 # moustache or beard is never taken (0.6 until round 15: t1_left's strand over the cheek 0.733 -> 0.749 hair IoU)
+HAIR_OVER_CLOTH = 0.8  # above HAIR_OVER_CLOTH_ABOVE face heights over the chin (the nose), where a garment beside
+# or over the face can only be a hat, a hood or a high collar, PAN's clothes do not veto the hair net this sure either:
+# PAN calls grey hair clothes where the head stands against grey cloth (t1~grey's front woman before a grey shirt: the
+# hair net 0.5-0.95 over her crown and the strand on her right, PAN clothes 1.0; hair IoU 0.542 -> 0.710). Hats are
+# judged after the fusion (hat_under_clothes, head_rest); below the nose a dark dress or strap the hair net takes for
+# hair stays clothes (t1_right: 0.692 -> 0.634 with no height limit)
+HAIR_OVER_CLOTH_ABOVE = 0.5
 HAIR_REACH = 0.25  # hair may reach this many face widths outside the person mask
 GROUP = 2  # with more people than this, PAN runs once over all of them
 CLOTHES_LABELS = {
@@ -898,6 +905,8 @@ def parse_person_nets(
         near = cv2.dilate(P.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))).astype(bool)
         mp, pan_h = hair_map(ctx, on, roi, pan_head)
         cloth = (cloth_p > 0.5) & (cloth_p > np.maximum(pan_hair, pan_h)) & (mp < HAIR_SURE)
+        if above is not None:  # beside and above the face, PAN's clothes do not veto a fairly sure hair net
+            cloth &= ~((mp > HAIR_OVER_CLOTH) & (above > HAIR_OVER_CLOTH_ABOVE))
         allowed = near & ~face_m & ~cloth
         if above is not None:  # a fringe over the forehead: the face mesh's oval runs under it
             allowed |= face_m & (mp > HAIR_SURE) & (above > FRINGE_ABOVE)
