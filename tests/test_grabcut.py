@@ -162,3 +162,41 @@ def test_the_click_reads_the_parses_voc_probability(monkeypatch):
     assert runs == [] and p.shape == rgb.shape[:2] and p.dtype == np.float32
     assert np.allclose(p, 1.0 - nets.voc_probabilities(probs, [0], (rgb.shape[1], rgb.shape[0]))[..., 0])
     assert p[150, 130] > 0.9 and p[20, 240] < 0.5  # her face; the wall behind her
+
+
+def test_loose_is_the_band_by_the_line_to_a_touching_person():
+    """``_loose``: a person whose parse share touches another person's (a straight line between them, as the person
+    parser draws it) leaves the band within ``TOUCH_BAND`` x the square root of its area of that line, on both sides,
+    to the cut, but never its face; a lone person, a person beside a non-person thing and any other thing leave
+    nothing (the click's seed is then exactly as before)."""
+    from segmenters.grabcut import TOUCH_BAND, GrabCutPrepared, LabelledPart, _loose
+
+    left = np.zeros((60, 100), bool)
+    left[10:50, 10:50] = True
+    right = np.zeros((60, 100), bool)
+    right[10:50, 50:90] = True
+    face = np.zeros((60, 100), bool)
+    face[12:20, 44:50] = True  # a face by the line
+    small = np.zeros((60, 100, 3), np.uint8)
+
+    def prepared(*parts):
+        return GrabCutPrepared(
+            small=small, labels=np.zeros((60, 100), int), means=np.zeros((1, 3), np.float32), scale=1.0, parts=parts
+        )
+
+    two = prepared(
+        LabelledPart("person 1", "thing", left),
+        LabelledPart("person 2", "thing", right),
+        LabelledPart("face", "part", face),
+    )
+    band = _loose(two, "person 1", left)
+    reach = TOUCH_BAND * np.sqrt(left.sum())
+    assert band[30, 49] and band[30, 50] and band[30, int(50 + reach) - 1]  # both sides of the line
+    assert not band[30, 10] and not band[30, 89]  # what lies well inside either share stays as it was
+    assert not (band & face).any()
+    assert band.sum() < 0.7 * 2 * left.sum()
+    alone = prepared(LabelledPart("person 1", "thing", left))
+    assert not _loose(alone, "person 1", left).any()
+    car = prepared(LabelledPart("person 1", "thing", left), LabelledPart("car", "thing", right))
+    assert not _loose(car, "person 1", left).any()
+    assert not _loose(two, "dog", left).any()
