@@ -156,6 +156,8 @@ LIT_GAP = 0.05  # dlib distance: the lit anti-face is tried only when the cut on
 # composite's 64 px copy 0.735, tom_hanks 0.764: bench/faces_seeds.py, 3 x 3), and without the lit try those faces run
 # no more tries than before the cut; the faces whose distance leans on the streak end their cut try further short
 # (t1 #5 0.631, grace_hopper 0.649, the composite's glasses copies 0.669 / 0.682-0.698), and pay one try for it
+RIDGE_MIN_SIZE = 50  # px: a smaller face tries its anti-face as before (its streak is a pixel or two wide; the project's
+# small-face line, as SHAPE_MIN_SIZE and LOOK_GATE_SIZE: messi5's 36 px face keeps its tries and its status)
 RIDGE_LEAD = 0.01  # dlib distance: the lit anti-face is kept over the clean one only when this much farther: a try's
 # distance moves about this much with the grain drawn (bench/faces_seeds.py: the same try over 3 x 3 seeds), so a
 # smaller lead does not tell the two apart (the astronaut 0.755 against 0.750, the composite's 64 px copy 0.739 / 0.733)
@@ -1184,11 +1186,12 @@ class AnonymizeEditor(ReportingEditor):
         ranked = _rank_targets(pixels, face, targets, original, age)
         full_plan = _candidates() if original is not None else [Candidate("far")]
         at = next((n for n, c in enumerate(full_plan) if c.texture == "anti"), None)
-        if RIDGE_FIRST and at is not None:  # the anti-face as reflected ("lit") keeps the anti-face try's place and
-            full_plan[at] = Candidate("lit")  # generator (its draws, its distance and every try after it as without
-            full_plan.append(Candidate("anti"))  # the cut); the cut anti-face gets a key past the others' ...
+        ridge = RIDGE_FIRST and at is not None and face.size >= RIDGE_MIN_SIZE
+        if ridge:  # the anti-face as reflected ("lit") keeps the anti-face try's place and generator (its draws, its
+            full_plan[at] = Candidate("lit")  # distance and every try after it as without the cut); the cut
+            full_plan.append(Candidate("anti"))  # anti-face gets a key past the others' ...
         plan = list(enumerate(full_plan))  # (the try's place in the whole plan: its generator's key, its pair)
-        if RIDGE_FIRST and at is not None:
+        if ridge:
             plan.insert(at, plan.pop())  # ... and is tried first
         if len(targets) == 1 and original is not None:  # a named gallery face: its tries keep that texture
             plan = [(k, c) for k, c in plan if c.texture not in ("anti", "lit", "next")]
