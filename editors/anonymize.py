@@ -156,8 +156,8 @@ LIT_GAP = 0.05  # dlib distance: the lit anti-face is tried only when the cut on
 # composite's 64 px copy 0.735, tom_hanks 0.764: bench/faces_seeds.py, 3 x 3), and without the lit try those faces run
 # no more tries than before the cut; the faces whose distance leans on the streak end their cut try further short
 # (t1 #5 0.631, grace_hopper 0.649, the composite's glasses copies 0.669 / 0.682-0.698), and pay one try for it
-RIDGE_MIN_SIZE = 50  # px: a smaller face tries its anti-face as before (its streak is a pixel or two wide; the project's
-# small-face line, as SHAPE_MIN_SIZE and LOOK_GATE_SIZE: messi5's 36 px face keeps its tries and its status)
+RIDGE_MIN_SIZE = 50  # px: a smaller face tries its anti-face as before (its streak a pixel or two wide; the
+# project's small-face line, as SHAPE_MIN_SIZE and LOOK_GATE_SIZE: messi5's 36 px face keeps its tries and status)
 RIDGE_LEAD = 0.01  # dlib distance: the lit anti-face is kept over the clean one only when this much farther: a try's
 # distance moves about this much with the grain drawn (bench/faces_seeds.py: the same try over 3 x 3 seeds), so a
 # smaller lead does not tell the two apart (the astronaut 0.755 against 0.750, the composite's 64 px copy 0.739 / 0.733)
@@ -1392,7 +1392,7 @@ class AnonymizeEditor(ReportingEditor):
                     target,
                     keep_mouth=False,
                     rng=gen,
-                    teeth=textures["far"] if texture in ("anti", "lit") else None,  # an anti-face's mouth is a blurred mean
+                    teeth=textures["far"] if texture in ("anti", "lit") else None,  # an anti-face mouth: a blurred mean
                     memo=memo,
                     keep=front,
                 )

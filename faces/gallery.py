@@ -286,4 +286,3 @@ def ridge_cut(target: Target, share: float = RIDGE_CUT) -> Target:
     w = cv2.GaussianBlur(band.astype(np.float32), (0, 0), max(0.5, 0.25 * RIDGE_BAND * size))
     image -= (share * w * top)[..., None]
     return replace(target, image=np.clip(image + 0.5, 0, 255).astype(np.uint8))
-
