@@ -133,6 +133,10 @@ ANTI_BROAD = 12.0  # px on the canvas: ... and without its broad shading (the ph
 ANTI_STRANDS = 0.5  # x the brow's depth below the skin: the spread of the hair strands drawn into the mean's brows
 ANTI_STRAND_LENGTH = 0.03  # x the canvas face's size: the strands' length (brow_strands)
 ANTI_STRAND_TILT = 25.0  # degrees: the strands rise this much off the brow's line towards its outer end
+RIDGE_CUT = 1.0  # share of the anti-face's narrow light along the nose ridge taken out (ridge_cut; 0: none)
+RIDGE_BAND = 0.12  # x the face's size: ridge_cut's band along the midline, from between the brows to the nose tip ...
+RIDGE_KERNEL = 0.1  # x the face's size: ... where light narrower than this (a white top-hat) is taken out
+RIDGE_POINTS = (9, 8, 168, 6, 197, 195, 5, 4)  # the face mesh's midline: between the brows, down the ridge to the tip
 
 
 @lru_cache(maxsize=1)
@@ -256,3 +260,29 @@ def anti_target(
     anti[~covered] = mean[~covered]
     image = np.clip(anti + 0.5, 0, 255).astype(np.uint8)
     return Target("anti-face", image, face_from_mesh(mesh), tris)
+
+
+def ridge_cut(target: Target, share: float = RIDGE_CUT) -> Target:
+    """``target`` (an anti-face) without ``share`` of its narrow light along the nose's ridge: the lightness over the
+    opening at ``RIDGE_KERNEL`` x its face size (a white top-hat: lighter than both its sides, narrower than that)
+    taken out of a band ``RIDGE_BAND`` x its face size wide along its mesh's midline (``RIDGE_POINTS``), faded in over
+    a quarter of that band. Issue 14, round 17: the mean face is an average of portraits lit from the front, with a
+    narrow specular highlight down every nose; reflected through it a face whose nose is not lit so (t1's soft light)
+    gets that highlight twice over (mean + (mean - face)): a light streak from between the brows to the nose tip that
+    the photo's light does not make (faces.measures.ridge_light t1 #0 12.4 against the photo's 5.5; astronaut 14.6 /
+    8.2). A broad light (a forehead, the nose's own shading) is left, and the colour with it (only lightness taken,
+    equally from R, G and B). The same name and canvas: the editor tries it first (editors.anonymize)."""
+    if share <= 0 or target.face.mesh is None:
+        return target
+    mesh = np.asarray(target.face.mesh, np.float32)
+    size = target.face.size
+    image = target.image.astype(np.float32)
+    light = image @ np.array([0.299, 0.587, 0.114], np.float32)
+    k = max(3, round(RIDGE_KERNEL * size) | 1)
+    top = light - cv2.morphologyEx(light, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    band = np.zeros(light.shape, np.uint8)
+    line = np.round(mesh[list(RIDGE_POINTS), :2]).astype(np.int32)
+    cv2.polylines(band, [line], False, 1, max(1, round(RIDGE_BAND * size)))
+    w = cv2.GaussianBlur(band.astype(np.float32), (0, 0), max(0.5, 0.25 * RIDGE_BAND * size))
+    image -= (share * w * top)[..., None]
+    return replace(target, image=np.clip(image + 0.5, 0, 255).astype(np.uint8))
