@@ -14,6 +14,7 @@ import gradio as gr
 
 from app.uploads import claim, display_name
 from app.view import CLICK, SELECTION, PageView
+from app.words import legend_label
 from core.errors import BadInput
 from core.photo import ACCEPTED, load_photo
 from studio.services import Services
@@ -119,7 +120,8 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     def on_upload_legend(s: Any) -> Any:
         if not isinstance(s, EditorSession) or s.preview is None:
             return None
-        return s.preview, s.parts_legend()
+        # each part with the models that found it (the chips say only what the part is: app/words.py)
+        return s.preview, [(m, legend_label(p.label, p.source)) for (m, _), p in zip(s.parts_legend(), s.parts)]
 
     @view.event(CLICK, inline=True, exclusive=True)
     def on_click(s: EditorSession, mode_label: str, evt: gr.SelectData) -> None:
