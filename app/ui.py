@@ -68,7 +68,8 @@ HEADER = (
 CSS = """
 #facet-header p {margin: 0}
 #facet-banner {border-left: 4px solid #d97706; background: #fff7ed}
-#facet-status {font-size: 0.95em; line-height: 1.35; min-height: 2.7em}
+#facet-status {min-height: 42px}
+#facet-status, #facet-status p {font-size: 15px !important; line-height: 21px !important}
 #facet-status p {margin: 0}
 #facet-canvas {height: max(260px, min(calc(100vh - 250px), 75vw)) !important}
 #facet-parts label, #facet-segments label {padding: 3px 8px !important; font-size: 0.85em}
