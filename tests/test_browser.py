@@ -80,6 +80,10 @@ def _canvas_pixels(page, path) -> np.ndarray:
 def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
     try:
         page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
+        # while the photo is read and parsed the status says so (round 17: it still said "Upload a photo to start.")
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('finding its parts')", timeout=10_000
+        )
         page.wait_for_function(
             "() => document.querySelector('#facet-status').innerText.includes('Loaded')", timeout=60_000
         )
