@@ -178,3 +178,17 @@ def test_the_edits_list_names_the_look_not_the_settings():
         layer_title(4, "style", "dog", {"feather": 4.0, "style": "mosaic", "seed": 1})
         == "#4 style on dog (style=mosaic)"
     )
+
+
+def test_the_offline_banner_says_what_it_means_for_the_result():
+    """Round 17: '11 model roles use classical or packaged stand-ins' -> what a stranger needs: rougher results."""
+    from app.models_panel import headline
+    from core.models import ModelManager
+    from core.settings import Settings
+    from studio.services import build_services
+
+    line = headline(build_services(Settings(), ModelManager(Settings(), online=False)))
+    assert re.fullmatch(
+        r"⚠ Offline mode: small built-in models stand in for \d+ full ones, so results are rougher \(open for which\)",
+        line,
+    ), line
