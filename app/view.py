@@ -161,7 +161,7 @@ def _parts(s: EditorSession) -> Any:
     """The chips in plain words ("sky", "hat (rough)"); the note under the title names the models (app/words.py)."""
     note = ""
     if s.photo is not None:
-        note = parts_note((p.source for p in s.parts), len(s.parts))
+        note = parts_note((p.source for p in s.parts), len(s.parts), (p.label for p in s.parts))
         note += f". {s.parse_note}" if s.parse_note else ""
     return gr.update(choices=[(chip(p.label, p.source), p.id) for p in s.parts], value=picked_part(s), info=note)
 

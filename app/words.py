@@ -56,8 +56,13 @@ def legend_label(label: str, source: str) -> str:
     return f"{label} · {names}" + (f" ({ROUGH})" if kind(source) == ROUGH else "")
 
 
-def parts_note(sources: Iterable[str], count: int) -> str:
-    """The note under the parts list's title: how many, and which models found them (by name); the time is in the
+NUMBERED = re.compile(r"^\S.* \d+(?: ·|$)")  # "horse 2", "person 3 · hair"
+
+
+def parts_note(sources: Iterable[str], count: int, labels: Iterable[str] = ()) -> str:
+    """The note under the parts list's title: how many, which models found them (by name), and, when people or
+    animals are numbered, that the numbers go from the left (segmenters/person.py and objects.py number them by
+    their place; "horse 1" was a horse at the photo's left edge a stranger had not noticed); the time is in the
     status line."""
     sources = list(sources)
     kinds = {kind(s) for s in sources}
@@ -68,6 +73,8 @@ def parts_note(sources: Iterable[str], count: int) -> str:
     if names:
         who = "the full" if kinds <= {FULL} else "the small offline" if FULL not in kinds else "the"
         note += f", found by {who} model{'s' if len(names) > 1 else ''} {', '.join(names)}"
+    if any(NUMBERED.match(label) for label in labels):
+        note += "; people and animals are numbered from the left"
     if ROUGH in kinds:
         note += f"; ({ROUGH}): guessed by offline rules, check its edges"
     return note

@@ -163,6 +163,11 @@ def test_chips_say_the_part_and_the_note_names_the_models():
         "2 parts, found by the full models segformer-ade20k, segformer-clothes"
     )
     assert parts_note([], 0) == "0 parts"
+    herd = ["deeplab-voc + nanodet boxes (offline)"] * 2
+    for labels in (["horse 1", "horse 2"], ["sky", "person 2 · hair"]):
+        assert parts_note(herd, 2, labels).endswith("; people and animals are numbered from the left"), labels
+    for labels in (["sky", "all faces"], ["upper clothes"]):
+        assert "numbered" not in parts_note(herd, 2, labels), labels
 
 
 def test_the_edits_list_names_the_look_not_the_settings():
