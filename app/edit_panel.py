@@ -13,7 +13,8 @@ import gradio as gr
 
 from app.errors import guarded
 from app.uploads import read_upload
-from app.view import PageView, session
+from app.view import PageView, session, show_result
+from app.words import applied_look
 from core.errors import BadInput
 from editors.assets import names as style_names
 from studio.presets import SKY_PRESETS
@@ -244,12 +245,20 @@ def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Servi
     choices = gr.State([])
     # Apply is disabled while it runs (a double click cannot stack two layers); the session also refuses a
     # second concurrent edit (studio/session.py EditBusy), for clients that bypass the button
-    c.apply.click(lambda: gr.update(interactive=False), None, [c.apply], queue=False, api_visibility="private").then(
-        on_apply, [view.state, *c.inputs()], everything, api_name="apply_edit", **models
-    ).then(lambda: gr.update(interactive=True), None, [c.apply], queue=False, api_visibility="private")
+    applied = c.apply.click(
+        lambda: gr.update(interactive=False), None, [c.apply], queue=False, api_visibility="private"
+    )
+    applied = applied.then(on_apply, [view.state, *c.inputs()], everything, api_name="apply_edit", **models)
+    show_result(
+        applied.then(lambda: gr.update(interactive=True), None, [c.apply], queue=False, api_visibility="private")
+    )
     c.variants.click(on_variants, [view.state], [gallery, choices], api_visibility="private", **models)
-    gallery.select(on_variant_pick, [view.state, choices], everything, api_visibility="private", **models)
-    c.cartoon_background.click(on_cartoon_background, [view.state], everything, api_name="cartoon_background", **models)
+    show_result(gallery.select(on_variant_pick, [view.state, choices], everything, api_visibility="private", **models))
+    show_result(
+        c.cartoon_background.click(
+            on_cartoon_background, [view.state], everything, api_name="cartoon_background", **models
+        )
+    )
 
 
 def to_request(
@@ -316,26 +325,6 @@ def to_request(
     if not 0 <= seed_value < 2**31:
         raise BadInput("the seed must be between 0 and 2147483647")
     return editor, params, seed_value
-
-
-def applied_look(editor: str, params: dict[str, Any]) -> str | None:
-    """The look Apply just put on, in words ('the stormy sky', 'Recolour (#d92b1e)'); None: the editor's name."""
-    if editor == "sky":
-        return f"the {params.get('preset')} sky" + (" (foreground relit to match)" if params.get("relight") else "")
-    if editor == "recolour":
-        if params.get("target"):
-            return f"Recolour ({params['target']})"
-        moves = [
-            f"hue {params.get('hue_shift', 0.0):+.0f}°" if params.get("hue_shift") else "",
-            f"saturation ×{params.get('saturation', 1.0):.2f}" if params.get("saturation", 1.0) != 1.0 else "",
-            f"lightness {params.get('lightness', 0.0):+.0f}" if params.get("lightness") else "",
-        ]
-        return "Recolour (" + (", ".join(m for m in moves if m) or "no change") + ")"
-    if editor == "texture" and isinstance(params.get("texture"), str):
-        return f"the {params['texture']} texture"
-    if editor == "texture":
-        return "your texture"
-    return None
 
 
 def say_what_was_applied(status: str, editor: str, params: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 
 from app.errors import guarded
 from app.uploads import read_upload
-from app.view import PageView, session
+from app.view import PageView, session, show_result
 from core.errors import BadInput
 from editors.faceswap import gallery_names
 from faces.detect import parse_indices
@@ -204,9 +204,10 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
     p.find.click(on_find, [state], [faces_image, view.status], api_name="find_faces", **models).then(
         show_faces, [state], [photo_tabs], api_visibility="private", queue=False
     )
-    p.swap.click(
-        on_swap, [state, p.which, p.gallery, p.target_file, p.by_gender], everything, api_name="swap_faces", **models
-    )
+    swap_inputs = [state, p.which, p.gallery, p.target_file, p.by_gender]
+    show_result(p.swap.click(on_swap, swap_inputs, everything, api_name="swap_faces", **models))
     # the button says what it will do: everyone, or the faces 'Which faces' names
     p.which.change(lambda which: gr.Button(anonymize_words(which)), [p.which], [p.anonymize], **quiet)
-    p.anonymize.click(on_anonymize, [state, p.method, p.level, p.which], everything, api_name="anonymize", **models)
+    show_result(
+        p.anonymize.click(on_anonymize, [state, p.method, p.level, p.which], everything, api_name="anonymize", **models)
+    )

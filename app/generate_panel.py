@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from app.errors import guarded
-from app.view import PageView, session
+from app.view import PageView, session, show_result
 from core.masks import downscale
 from editors.inpaint import available as inpaint_available
 from editors.remove import RemoveEditor
@@ -140,5 +140,5 @@ def listen(p: GeneratePanel, view: PageView, gallery: gr.Gallery, seed: gr.Numbe
     )
     p.generate.click(on_generate, [state, *p.inputs(), seed], [gallery, view.status], api_name="generate", **models)
     p.cancel.click(on_cancel, [state], [view.status], api_name="cancel", queue=False)
-    gallery.select(on_generated_pick, [state], everything, api_visibility="private")
-    p.remove.click(on_remove, [state, seed], everything, api_name="remove", **models)
+    show_result(gallery.select(on_generated_pick, [state], everything, api_visibility="private"))
+    show_result(p.remove.click(on_remove, [state, seed], everything, api_name="remove", **models))

@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from app.errors import guarded
-from app.view import PageView, session
+from app.view import PageView, session, show_result
 from core.errors import BadInput
 from studio.services import Services
 from studio.session import EditorSession
@@ -87,8 +87,8 @@ def listen(p: LayersPanel, view: PageView, services: Services) -> None:
         s.redo_edit()
 
     state, everything = view.state, view.outputs()
-    p.undo.click(undo, [state], everything, api_name="undo_edit")
-    p.redo.click(redo, [state], everything, api_name="redo_edit")
+    show_result(p.undo.click(undo, [state], everything, api_name="undo_edit"))
+    show_result(p.redo.click(redo, [state], everything, api_name="redo_edit"))
     p.layers.input(on_layers, [state, p.layers], everything, api_name="set_visible_layers")
     # the API's /export answers the file's path; the page then shows its link and starts its download
     private = {"api_visibility": "private", "queue": False}

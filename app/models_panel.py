@@ -24,13 +24,19 @@ class ModelsPanel:
     roles: gr.JSON
 
 
+ROUGHER = "results are rougher (open for which)"
+
+
 def headline(services: Services) -> str:
+    """The banner's line, in plain words (round 17: "11 model roles use classical or packaged stand-ins" told a
+    stranger nothing; now what it means for the result): the details name each role and its stand-in."""
     degraded = services.degraded_roles()
     if not degraded:
         return "Models: every role has its full model (open for the list and the licences)"
+    n = len(degraded)
     if not services.manager.online:
-        return f"⚠ Offline mode: {len(degraded)} model roles use classical or packaged stand-ins (open for details)"
-    return f"⚠ {len(degraded)} model roles could not be fetched; classical backends stand in (open for details)"
+        return f"⚠ Offline mode: small built-in models stand in for {n} full ones, so {ROUGHER}"
+    return f"⚠ {n} full models could not be fetched: small built-in ones stand in, so {ROUGHER}"
 
 
 def packaged_noncommercial() -> list[str]:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ import gradio as gr
 
 from app.uploads import claim, display_name
 from app.view import CLICK, SELECTION, PageView
+from app.words import legend_label
 from core.errors import BadInput
 from core.photo import ACCEPTED, load_photo
 from studio.services import Services
@@ -21,6 +23,9 @@ from studio.session import BOX, EXCLUDE, INCLUDE, PICK, EditorSession
 
 MODES = {"Pick part": PICK, "Include (+)": INCLUDE, "Exclude (−)": EXCLUDE, "Box (click 2 corners)": BOX}
 COMBINE = {"add": "add", "subtract": "subtract", "intersect": "intersect"}
+READING = (
+    "Reading the photo and finding its parts (sky, people, clothes, animals…): a few seconds, more for a big photo."
+)
 
 
 @dataclass
@@ -119,7 +124,8 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     def on_upload_legend(s: Any) -> Any:
         if not isinstance(s, EditorSession) or s.preview is None:
             return None
-        return s.preview, s.parts_legend()
+        # each part with the models that found it (the chips say only what the part is: app/words.py)
+        return s.preview, [(m, legend_label(p.label, p.source)) for (m, _), p in zip(s.parts_legend(), s.parts)]
 
     @view.event(CLICK, inline=True, exclusive=True)
     def on_click(s: EditorSession, mode_label: str, evt: gr.SelectData) -> None:
@@ -195,9 +201,14 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     def grow(s: EditorSession, px: Any) -> None:
         s.grow(int(px or 0))
 
-    p.upload.upload(on_upload, [state, p.upload], everything, api_name="upload", **models).then(
-        on_upload_legend, [state], [legend], api_visibility="private"
-    )
+    # first, at once: what is happening while the photo is read and parsed (seconds; ~10 s for a 24 MP photo here),
+    # instead of "Upload a photo to start." (round 17); the upload's own status replaces it. Chained, not a second
+    # listener: two listeners of one upload answered in either order, and the note could come last
+    # (written by the page itself: no request, so it shows at once even on a busy server)
+    reading = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+    p.upload.upload(None, None, [view.status], js=f"() => {json.dumps(READING)}", **reading).then(
+        on_upload, [state, p.upload], everything, api_name="upload", **models
+    ).then(on_upload_legend, [state], [legend], api_visibility="private")
     # a click paints its mask first (canvas + status only, no spinner, the JPEG inline in the reply: postprocess=False
     # with the values as sent, app/view.py INLINE); the rest follows. queue=False: one direct POST instead of joining
     # the queue and reading its event stream (the session's own ui_lock keeps its clicks one at a time; the

@@ -63,10 +63,13 @@ HEADER = (
 # instead of 2288 at 390x844: the whole Pick panel came first). On a tablet (641-999 px) the photo and the parts sit
 # side by side and the tools come right under them, the other ways to pick last (Apply at y 1852 at 800x1000 before:
 # the tools wrapped under the whole Pick panel).
+# The status line is in the page's own font (a log's monospace read as one) and keeps two lines' height, so a message
+# of one line or two does not move the photo under the pointer between clicks.
 CSS = """
 #facet-header p {margin: 0}
 #facet-banner {border-left: 4px solid #d97706; background: #fff7ed}
-#facet-status {font-family: ui-monospace, monospace; font-size: 0.85em; min-height: 1.6em}
+#facet-status {min-height: 42px}
+#facet-status, #facet-status p {font-size: 15px !important; line-height: 21px !important}
 #facet-status p {margin: 0}
 #facet-canvas {height: max(260px, min(calc(100vh - 250px), 75vw)) !important}
 #facet-parts label, #facet-segments label {padding: 3px 8px !important; font-size: 0.85em}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import functools
 import io
-import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from gradio.data_classes import ImageData
 from PIL import Image
 
 from app.errors import guarded
+from app.words import chip, layer_title, parts_note, plain_status
 from studio.session import EditorSession
 
 # the order of a session endpoint's outputs (the API's result tuple, after the hidden state)
@@ -35,6 +35,24 @@ CLICK = ("state", "canvas", "status")
 # (and the labelled parts: the chip of a part picked by a click shows selected, a refined one no longer does)
 SELECTION = ("segments", "name", "download", "other", "parts")
 PREVIEW_QUALITY = 90  # JPEG quality of the canvas preview (the export is full size and lossless or q95)
+
+
+# After an action whose result is the photo (Apply, a variant, undo / redo of an edit, anonymize, remove): when less
+# than half of the photo is in view, bring it to the middle of the window. On a phone (one column) Apply sits
+# ~1000 px under the photo and the result was drawn out of sight (round 17: at 390x844 the photo's bottom was at
+# y -650 after Apply); where the photo column is sticky (1000 px and wider) the photo is in view and nothing moves.
+SHOW_RESULT = """() => {
+    const c = document.querySelector('#facet-canvas');
+    if (!c) return;
+    const r = c.getBoundingClientRect();
+    const seen = Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0);
+    if (seen < r.height / 2) c.scrollIntoView({block: 'center'});
+}"""
+
+
+def show_result(event: Any) -> Any:
+    """``event.then``: bring the photo into view after it ran (`SHOW_RESULT`); a page-only step, no server call."""
+    return event.then(None, None, None, js=SHOW_RESULT, queue=False, api_visibility="private")
 
 
 def session(state: Any) -> EditorSession:
@@ -126,16 +144,6 @@ def choices(s: EditorSession) -> list[tuple[str, int]]:
     return [(f"#{seg.id} {seg.label}" + ("" if seg.mask.any() else " (empty)"), seg.id) for seg in s.segments]
 
 
-def short_source(source: str) -> str:
-    """'selfie-segmentation (offline)' -> 'selfie-segmentation'; approximations get a ≈."""
-    names: list[str] = []
-    for part in re.sub(r"\([^)]*\)", "", source).split(","):
-        name = part.strip()
-        if name and name not in names:
-            names.append(name)
-    return " + ".join(names) + (" ≈" if "approximate" in source else "")
-
-
 def picked_part(s: EditorSession) -> int | None:
     """The labelled part the selection is, or None: the active segment was made from the part (its chip, a click
     in Pick part mode or words naming it: `EditorSession.use_part`) and its mask is still the part's, so clicks
@@ -150,23 +158,19 @@ def picked_part(s: EditorSession) -> int | None:
 
 
 def _parts(s: EditorSession) -> Any:
+    """The chips in plain words ("sky", "hat (rough)"); the note under the title names the models (app/words.py)."""
     note = ""
     if s.photo is not None:
-        approx = any("approximate" in p.source for p in s.parts)
-        note = (
-            f"{len(s.parts)} parts found in {s.parse_seconds:.2f}s"
-            + ("; ≈ marks approximations made by offline rules" if approx else "")
-            + (f". {s.parse_note}" if s.parse_note else "")
-        )
-    return gr.update(
-        choices=[(f"{p.label} · {short_source(p.source)}", p.id) for p in s.parts], value=picked_part(s), info=note
-    )
+        note = parts_note((p.source for p in s.parts), len(s.parts), (p.label for p in s.parts))
+        note += f". {s.parse_note}" if s.parse_note else ""
+    return gr.update(choices=[(chip(p.label, p.source), p.id) for p in s.parts], value=picked_part(s), info=note)
 
 
 def _layers(s: EditorSession) -> Any:
     layers = s.layers.layers
     return gr.update(
-        choices=[(layer.title, layer.id) for layer in layers], value=[layer.id for layer in layers if layer.visible]
+        choices=[(layer_title(layer.id, layer.editor, layer.segment, layer.params), layer.id) for layer in layers],
+        value=[layer.id for layer in layers if layer.visible],
     )
 
 
@@ -224,7 +228,7 @@ def preview_inline(s: EditorSession) -> dict[str, Any] | None:
 RENDER: dict[str, Callable[[EditorSession], Any]] = {
     "state": lambda s: s,
     "canvas": preview_file,
-    "status": lambda s: s.status,
+    "status": lambda s: plain_status(s.status),
     "segments": lambda s: gr.update(choices=choices(s), value=s.active),
     "name": lambda s: gr.update(value=seg.label if (seg := s.segment()) else ""),
     "download": _download,
@@ -234,4 +238,7 @@ RENDER: dict[str, Callable[[EditorSession], Any]] = {
     "other": lambda s: gr.update(choices=[(label, i) for label, i in choices(s) if i != s.active], value=None),
 }
 # the same fields as sent to the page, for an event with postprocess=False (`PageView.render` with ``inline``)
-INLINE: dict[str, Callable[[EditorSession], Any]] = {"canvas": preview_inline, "status": lambda s: s.status.strip()}
+INLINE: dict[str, Callable[[EditorSession], Any]] = {
+    "canvas": preview_inline,
+    "status": lambda s: plain_status(s.status).strip(),
+}

@@ -4,8 +4,13 @@ colour), not the editor's list of everything it can do."""
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
+
 from app.edit_panel import applied_look, say_what_was_applied
 from app.faces_panel import anonymize_note, anonymize_words
+from app.words import chip, layer_title, parts_note, plain_status
 
 HOPELESS = "the best of 2 tries (synthetic_young_wide_light, anti-face) reached only 0.575 < 0.75; too far under it"
 
@@ -78,3 +83,117 @@ def test_apply_says_which_sky_and_which_colour():
     assert applied_look("texture", {"texture": "denim"}) == "the denim texture"
     assert applied_look("cartoon", {}) is None  # the editor's own name is plain enough
     assert say_what_was_applied("Kept as-is.", "sky", {"preset": "stormy"}) == "Kept as-is."
+
+
+# -- round 17: backend names out of the chips and the status line (app/words.py) ------------------------------------
+BACKEND_WORDS = ("GrabCut", "classical", "deeplab", "selfie-segmentation", "mediapipe", "pan-hair", "mask by")
+
+
+def test_the_sessions_status_in_plain_words_for_a_stranger(astronaut_path):
+    """The session's own messages (with the backend names, as studio writes them) come out in plain words: what
+    happened, whether a full model, a small offline one or offline rules did it, and the next step."""
+    from core.models import ModelManager
+    from core.photo import load_photo
+    from core.settings import Settings
+    from core.types import ClickPrompt, Point, Segment
+    from studio.services import build_services
+    from studio.session import EditorSession
+
+    services = build_services(Settings(), ModelManager(Settings(), online=False))
+    s = EditorSession()
+    try:
+        s.load(load_photo(astronaut_path), services, parse=False, prepare=True)
+        assert "GrabCut" in s.status  # the session's own words name the click tool; the page's do not
+        loaded = plain_status(s.status)
+        assert loaded == "Loaded astronaut.png (512x512, 0.3 MP). Click on the part you want to change."
+        s.select_prompt(ClickPrompt(points=(Point(100, 330),)), services)
+        assert "mask by" in s.status
+        clicked = plain_status(s.status)
+        assert re.fullmatch(
+            r"segment 1: [\d.]+% of the photo selected in [\d.]+ s \(a rough offline outline\)\. Next: pick the look"
+            r" and Apply, or refine it with Include \(\+\) / Exclude \(−\) clicks\.",
+            clicked,
+        ), clicked
+        mask = np.zeros((512, 512), bool)
+        mask[:100] = True
+        s.parts = [
+            Segment(id=1, label="sky", mask=mask, source="deeplab-ade20k (offline)"),
+            Segment(id=2, label="hat", mask=~mask, source="hair net + face mesh (offline, approximate)"),
+            Segment(id=3, label="wall", mask=mask, source="segformer-ade20k"),
+        ]
+        said = []
+        for part in (1, 2, 3):
+            s.use_part(part)
+            said.append(plain_status(s.status))
+    finally:
+        s.close()
+    assert said == [
+        "Selected 'sky' (found by a small offline model). Next: pick the look and Apply.",
+        "Selected 'hat' (a rough guess by offline rules: check its edges). Next: pick the look and Apply.",
+        "Selected 'wall' (found by the full model). Next: pick the look and Apply.",
+    ]
+    for text in (loaded, clicked, *said):
+        for jargon in BACKEND_WORDS:
+            assert jargon not in text, (jargon, text)
+    assert (
+        plain_status(
+            "Loaded t1.jpg: 1280x886 (1.1 MP). GrabCut (offline, classical) ready in 0.21s; 43 labelled parts in 1.68s."
+            " Pick a part or click on the photo."
+        )
+        == "Loaded t1.jpg (1280x886, 1.1 MP): 43 labelled parts found in 1.9 s. Pick one (step 2) or click on the photo."
+    )
+    assert plain_status("Applied the denim texture to 'sky' in 9 ms (layer #1).") == (
+        "Applied the denim texture to 'sky' in 9 ms (layer #1)."
+    )  # other messages pass through
+
+
+def test_chips_say_the_part_and_the_note_names_the_models():
+    assert chip("person 1 · hair", "mediapipe-hair (offline) + pan-hair (offline)") == "person 1 · hair"
+    assert chip("hat", "hair net + face mesh (offline, approximate)") == "hat (rough)"
+    assert chip("skin", "heuristic (offline, approximate)") == "skin (rough)"
+    assert chip("sky", "segformer-ade20k") == "sky"
+    group = ["deeplab-voc + selfie-segmentation (offline)", "mediapipe-hair (offline) + pan-hair (offline)"]
+    assert parts_note(group, 3) == (
+        "3 parts, found by the small offline models deeplab-voc, selfie-segmentation, mediapipe-hair, pan-hair"
+    )
+    assert parts_note(["deeplab-ade20k (offline)", "heuristic (offline, approximate)"], 2) == (
+        "2 parts, found by the small offline model deeplab-ade20k; (rough): guessed by offline rules, check its edges"
+    )
+    assert parts_note(["segformer-ade20k", "segformer-clothes"], 2) == (
+        "2 parts, found by the full models segformer-ade20k, segformer-clothes"
+    )
+    assert parts_note([], 0) == "0 parts"
+    herd = ["deeplab-voc + nanodet boxes (offline)"] * 2
+    for labels in (["horse 1", "horse 2"], ["sky", "person 2 · hair"]):
+        assert parts_note(herd, 2, labels).endswith("; people and animals are numbered from the left"), labels
+    for labels in (["sky", "all faces"], ["upper clothes"]):
+        assert "numbered" not in parts_note(herd, 2, labels), labels
+
+
+def test_the_edits_list_names_the_look_not_the_settings():
+    """Round 17: '#1 texture on building (feather=-1.0, texture=denim, scale=1.0)' -> '#1 denim texture on building'."""
+    assert layer_title(1, "texture", "building", {"feather": -1.0, "texture": "denim", "scale": 1.0}) == (
+        "#1 denim texture on building"
+    )
+    assert (
+        layer_title(2, "sky", "sky", {"feather": -1.0, "preset": "sunset", "relight": True}) == "#2 sunset sky on sky"
+    )
+    assert layer_title(3, "recolour", "hair", {"feather": -1.0, "target": "#1e6fd9"}) == "#3 recolour (#1e6fd9) on hair"
+    assert (
+        layer_title(4, "style", "dog", {"feather": 4.0, "style": "mosaic", "seed": 1})
+        == "#4 style on dog (style=mosaic)"
+    )
+
+
+def test_the_offline_banner_says_what_it_means_for_the_result():
+    """Round 17: '11 model roles use classical or packaged stand-ins' -> what a stranger needs: rougher results."""
+    from app.models_panel import headline
+    from core.models import ModelManager
+    from core.settings import Settings
+    from studio.services import build_services
+
+    line = headline(build_services(Settings(), ModelManager(Settings(), online=False)))
+    assert re.fullmatch(
+        r"⚠ Offline mode: small built-in models stand in for \d+ full ones, so results are rougher \(open for which\)",
+        line,
+    ), line

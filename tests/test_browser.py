@@ -80,6 +80,10 @@ def _canvas_pixels(page, path) -> np.ndarray:
 def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
     try:
         page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
+        # while the photo is read and parsed the status says so (round 17: it still said "Upload a photo to start.")
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('finding its parts')", timeout=10_000
+        )
         page.wait_for_function(
             "() => document.querySelector('#facet-status').innerText.includes('Loaded')", timeout=60_000
         )
@@ -100,7 +104,7 @@ def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
         t0 = time.perf_counter()
         img.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
         page.wait_for_function(
-            "() => document.querySelector('#facet-status').innerText.includes('mask by')", timeout=60_000
+            "() => document.querySelector('#facet-status').innerText.includes('of the photo selected')", timeout=60_000
         )
         page.wait_for_timeout(800)  # let the new image paint
         round_trip = time.perf_counter() - t0
@@ -115,7 +119,9 @@ def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
 
         assert changed(60, 420) > 25, "the overlay is drawn on the clicked suit"
         assert changed(330, 60) < 3 and changed(470, 60) < 3, "the wall is untouched"
-        assert "GrabCut" in _status(page) or "mask by" in _status(page)
+        # in plain words: what was selected and how (round 17: "mask by GrabCut (offline, classical) in 120 ms")
+        assert "a rough offline outline" in _status(page) or "outlined by the click model" in _status(page)
+        assert "GrabCut" not in _status(page)
         print(f"browser click round trip {round_trip:.2f}s")
 
         # the mask downloads as a full-size 0/255 PNG (from the Download tool)
@@ -166,9 +172,12 @@ def test_pick_a_labelled_part_apply_denim_and_compare(page, app_url, astronaut_p
         )
         page.wait_for_timeout(800)
         before = _canvas_pixels(page, artifacts / "browser-part.png")
-        assert any(b in chips.inner_text() for b in ("heuristic", "segformer", "pan-skin-clothes")), (
-            "chips name their backend"
-        )
+        # the chips say what the part is (round 17: "upper clothes · pan-skin-clothes"); the note under the list's
+        # title names the models that found the parts
+        labels = [t.strip() for t in chips.locator("label").all_inner_texts()]
+        assert "upper clothes" in labels, labels
+        assert not [t for t in labels if "pan-" in t or "segformer" in t or "heuristic" in t], labels
+        assert any(b in chips.inner_text() for b in ("pan-skin-clothes", "segformer")), "the note names the models"
         h0, w0 = before.shape[:2]
         tinted = before[int(420 / 512 * h0), int(80 / 512 * w0)]
         assert tinted[2] > tinted[0], f"the picked part is drawn over the suit (blue tint): {tinted}"
@@ -188,7 +197,7 @@ def test_pick_a_labelled_part_apply_denim_and_compare(page, app_url, astronaut_p
         assert suit_before[0] > suit_before[2], f"the suit was orange: {suit_before}"
         assert suit_after[2] > suit_after[0], f"denim is blue, not orange: {suit_after}"
         assert np.abs(patch(after, 330, 60) - patch(original, 330, 60)).sum() < 12, "the wall is untouched"
-        assert "#1 texture on upper clothes" in page.locator("#facet-layers").inner_text()
+        assert "#1 denim texture on upper clothes" in page.locator("#facet-layers").inner_text()
         page.get_by_role("tab", name="Before / after").click()
         page.wait_for_selector("#facet-compare img", timeout=30_000)
         page.screenshot(path=str(artifacts / "browser-compare.png"), full_page=True)
@@ -233,7 +242,7 @@ def test_remove_offline_and_generation_says_it_is_unavailable(page, app_url, ast
         box = img.bounding_box()
         img.click(position={"x": box["width"] * 165 / 512, "y": box["height"] * 380 / 512})  # the mission patch
         page.wait_for_function(
-            "() => document.querySelector('#facet-status').innerText.includes('mask by')", timeout=60_000
+            "() => document.querySelector('#facet-status').innerText.includes('of the photo selected')", timeout=60_000
         )
         _tool(page, "Generate")
         assert "Generation is unavailable here" in page.locator("#facet-gen-note").inner_text()
@@ -286,7 +295,7 @@ def test_the_picked_parts_chip_shows_selected_until_clicks_refine_it(page, app_u
         box = img.bounding_box()
         img.click(position={"x": box["width"] * 330 / 512, "y": box["height"] * 60 / 512})
         page.wait_for_function(
-            "() => document.querySelector('#facet-status').innerText.includes('mask by')", timeout=60_000
+            "() => document.querySelector('#facet-status').innerText.includes('of the photo selected')", timeout=60_000
         )
         _wait_selected_chip(page, None)
         page.click("#facet-undo")

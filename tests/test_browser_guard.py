@@ -35,7 +35,7 @@ def test_double_click_on_apply_makes_one_layer(page, app_url, astronaut_path, ar
         page.wait_for_function("() => !document.querySelector('#facet-apply').disabled", timeout=30_000)
         page.wait_for_timeout(1500)  # a second apply, had one started, would have finished by now
         layers = page.locator("#facet-layers").inner_text()
-        assert "#1 texture on upper clothes" in layers and "#2" not in layers, layers
+        assert "#1 denim texture on upper clothes" in layers and "#2" not in layers, layers
         button.click()  # enabled again: a later click is a real second edit
         page.wait_for_function("() => document.querySelector('#facet-layers').innerText.includes('#2')", timeout=60_000)
         page.screenshot(path=str(artifacts / "guard-double-click.png"), full_page=True)

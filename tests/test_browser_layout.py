@@ -231,3 +231,53 @@ def test_on_a_phone_the_look_tools_follow_the_picked_part(page, app_url, astrona
         raise
     finally:
         page.set_viewport_size(original_size)
+
+
+SEEN = """() => {
+    const r = document.querySelector('#facet-canvas img').getBoundingClientRect();
+    return (Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0)) / r.height;
+}"""
+
+
+def test_on_a_phone_apply_shows_its_result(page, app_url, astronaut_path, artifacts):  # noqa: F811
+    """Round 17, a stranger on a 390x844 phone: Apply sits about a screen under the photo, and the result was drawn
+    out of sight (the photo's bottom edge above the window after the tap). After Apply, and after Undo edit, the
+    photo is brought into view; on a laptop (the photo column is sticky) nothing scrolls."""
+    original_size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        _upload(page, app_url, astronaut_path)
+        page.locator("#facet-parts").get_by_text("upper clothes", exact=False).first.click()
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('upper clothes')", timeout=30_000
+        )
+        page.locator("#facet-apply").scroll_into_view_if_needed()
+        assert page.evaluate(SEEN) < 0.5, "before the tap the photo is out of view (the test's premise)"
+        page.click("#facet-apply")
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('Applied')", timeout=60_000
+        )
+        page.wait_for_function(f"() => ({SEEN})() >= 0.99", timeout=10_000)
+        page.screenshot(path=str(artifacts / "layout-390-applied.png"))
+        page.locator("#facet-undo-edit").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        assert page.evaluate(SEEN) < 0.5
+        page.click("#facet-undo-edit")
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('undone')", timeout=30_000
+        )
+        page.wait_for_function(f"() => ({SEEN})() >= 0.99", timeout=10_000)
+        # a laptop: Apply beside the sticky photo; the page stays where it is
+        page.set_viewport_size(LAPTOP)
+        page.evaluate("() => window.scrollTo(0, 120)")
+        page.click("#facet-apply")
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('Applied')", timeout=60_000
+        )
+        page.wait_for_timeout(500)
+        assert page.evaluate("() => window.scrollY") == 120
+    except Exception:
+        page.screenshot(path=str(artifacts / "layout-390-apply-failure.png"), full_page=True)
+        raise
+    finally:
+        page.set_viewport_size(original_size)

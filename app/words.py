@@ -1,0 +1,160 @@
+"""The page's words for what the models did: plain words on the chips and in the status line; the model names in
+the parts list's note and the photo's Parts tab (and the Models banner).
+
+Round 17, a stranger's drive: the chips read "sky · deeplab-ade20k" and "person 1 · deeplab-voc +
+selfie-segmentation", the status "GrabCut (offline, classical) ready in 2.47s" and "mask by GrabCut (offline,
+classical) in 120 ms (310 ms with overhead)": names that mean nothing to someone who came to restyle a photo. A
+part's chip now says what the part is ("sky", "person 2 · hair"), with "(rough)" only where offline rules guessed
+it; the status line says what happened and what to do next, and whether a part or an outline came from the full
+model, a small offline model or an offline rough guess. The backend names stay for whoever wants them: in the note
+under the parts list's title ("3 parts, found by the small offline models deeplab-ade20k, deeplab-voc") and, part by
+part, in the photo's Parts tab ("person 1 · hair · mediapipe-hair + pan-hair").
+
+The session (studio/session.py) writes its status with the backend names (the CLI and logs show them; the API's
+/parse gives each part's source); `plain_status` rewrites the three messages that carry them as the page (and the
+API's status field) shows them, and passes every other message through unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+ROUGH = "rough"  # the chip's mark for a part guessed by offline rules (not a trained model)
+FULL, OFFLINE = "full", "offline"
+
+
+def kind(source: str) -> str:
+    """'full' (a full model, e.g. SegFormer or SAM), 'offline' (a small packaged net) or 'rough' (offline rules:
+    the source says "approximate", or "classical" for GrabCut's outline)."""
+    if "approximate" in source or "classical" in source:
+        return ROUGH
+    return OFFLINE if "offline" in source else FULL
+
+
+def model_names(source: str) -> list[str]:
+    """'mediapipe-hair (offline) + pan-hair (offline)' -> ['mediapipe-hair', 'pan-hair']; the hand-made rules
+    ('heuristic') are no model and are left out."""
+    names = []
+    for part in re.split(r"[+,]", re.sub(r"\([^)]*\)", "", source)):
+        name = part.strip()
+        if name and name != "heuristic" and name not in names:
+            names.append(name)
+    return names
+
+
+def chip(label: str, source: str) -> str:
+    """A labelled part's chip: what the part is, and "(rough)" when offline rules guessed it."""
+    return f"{label} ({ROUGH})" if kind(source) == ROUGH else label
+
+
+def legend_label(label: str, source: str) -> str:
+    """A part in the photo's Parts tab (the legend over the photo), with the models that found it:
+    'person 1 · hair · mediapipe-hair + pan-hair', 'hat · hair net + face mesh (rough)', 'skin · offline rules (rough)'."""
+    names = " + ".join(model_names(source)) or "offline rules"
+    return f"{label} · {names}" + (f" ({ROUGH})" if kind(source) == ROUGH else "")
+
+
+NUMBERED = re.compile(r"^\S.* \d+(?: ·|$)")  # "horse 2", "person 3 · hair"
+
+
+def parts_note(sources: Iterable[str], count: int, labels: Iterable[str] = ()) -> str:
+    """The note under the parts list's title: how many, which models found them (by name), and, when people or
+    animals are numbered, that the numbers go from the left (segmenters/person.py and objects.py number them by
+    their place; "horse 1" was a horse at the photo's left edge a stranger had not noticed); the time is in the
+    status line."""
+    sources = list(sources)
+    kinds = {kind(s) for s in sources}
+    names: list[str] = []
+    for source in sources:
+        names += [n for n in model_names(source) if n not in names]
+    note = f"{count} part{'s' if count != 1 else ''}"
+    if names:
+        who = "the full" if kinds <= {FULL} else "the small offline" if FULL not in kinds else "the"
+        note += f", found by {who} model{'s' if len(names) > 1 else ''} {', '.join(names)}"
+    if any(NUMBERED.match(label) for label in labels):
+        note += "; people and animals are numbered from the left"
+    if ROUGH in kinds:
+        note += f"; ({ROUGH}): guessed by offline rules, check its edges"
+    return note
+
+
+def _how_found(source: str) -> str:
+    return {
+        FULL: "found by the full model",
+        OFFLINE: "found by a small offline model",
+        ROUGH: "a rough guess by offline rules: check its edges",
+    }[kind(source)]
+
+
+_LOADED = re.compile(
+    r"^Loaded (?P<name>.+): (?P<size>\d+x\d+) \((?P<mp>[\d.]+ MP)\)(?P<notes> \(.*\))?\."
+    r"(?: (?P<tool>.+) ready in (?P<ready>[\d.]+)s;)?(?: (?P<n>\d+) labelled parts in (?P<parse>[\d.]+)s\.)?"
+    r" Pick a part or click on the photo\.$",
+    re.S,
+)
+_PICKED = re.compile(r"^Selected '(?P<label>.+)' \((?P<source>.+)\); clicks now refine it\.$", re.S)
+_CLICKED = re.compile(
+    r"^(?P<label>.+): mask by (?P<backend>.+) in \d+ ms \((?P<total>\d+) ms with overhead\)"
+    r"(?:, predicted IoU [\d.]+)?; (?P<share>[\d.]+%) of the photo\.$",
+    re.S,
+)
+NEXT = "Next: pick the look and Apply"
+
+
+def plain_status(status: str) -> str:
+    """The session's status in plain words for the page (see the module docstring); other messages unchanged."""
+    text = status.strip()
+    if m := _LOADED.match(text):
+        seconds = float(m["ready"] or 0) + float(m["parse"] or 0)
+        head = f"Loaded {m['name']} ({m['size']}, {m['mp']}){m['notes'] or ''}"
+        if m["n"] is None:
+            return f"{head}. Click on the part you want to change."
+        if m["n"] == "0":
+            return f"{head}: no labelled parts found in {seconds:.1f} s. Click on the part you want to change."
+        return f"{head}: {m['n']} labelled parts found in {seconds:.1f} s. Pick one (step 2) or click on the photo."
+    if m := _PICKED.match(text):
+        return f"Selected '{m['label']}' ({_how_found(m['source'])}). {NEXT}."
+    if m := _CLICKED.match(text):
+        how = "a rough offline outline" if kind(m["backend"]) == ROUGH else "outlined by the click model"
+        return (
+            f"{m['label']}: {m['share']} of the photo selected in {int(m['total']) / 1000:.1f} s ({how}). "
+            f"{NEXT}, or refine it with Include (+) / Exclude (−) clicks."
+        )
+    return status
+
+
+def applied_look(editor: str, params: dict[str, Any]) -> str | None:
+    """The look Apply just put on, in words ('the stormy sky', 'Recolour (#d92b1e)'); None: the editor's name."""
+    if editor == "sky":
+        return f"the {params.get('preset')} sky" + (" (foreground relit to match)" if params.get("relight") else "")
+    if editor == "recolour":
+        if params.get("target"):
+            return f"Recolour ({params['target']})"
+        moves = [
+            f"hue {params.get('hue_shift', 0.0):+.0f}°" if params.get("hue_shift") else "",
+            f"saturation ×{params.get('saturation', 1.0):.2f}" if params.get("saturation", 1.0) != 1.0 else "",
+            f"lightness {params.get('lightness', 0.0):+.0f}" if params.get("lightness") else "",
+        ]
+        return "Recolour (" + (", ".join(m for m in moves if m) or "no change") + ")"
+    if editor == "texture" and isinstance(params.get("texture"), str):
+        return f"the {params['texture']} texture"
+    if editor == "texture":
+        return "your texture"
+    return None
+
+
+HIDDEN_PARAMS = ("feather", "seed", "texture_path", "style_path")  # how, not what: the edits list leaves them out
+
+
+def layer_title(number: int, editor: str, segment: str, params: dict[str, Any]) -> str:
+    """An edit in the edits list: '#1 denim texture on building', '#2 sunset sky on sky', '#3 recolour (#1e6fd9) on
+    hair'; another editor by its name with its settings but the feather ('#1 style on dog (style=mosaic)'), where the
+    session's own title says '#1 texture on building (feather=-1.0, texture=denim, scale=1.0)'."""
+    look = applied_look(editor, {k: v for k, v in params.items() if k != "relight"})
+    if look is not None:
+        look = look.removeprefix("the ")
+        return f"#{number} {look[0].lower()}{look[1:]} on {segment}"
+    shown = ", ".join(f"{k}={v}" for k, v in params.items() if k not in HIDDEN_PARAMS)
+    return f"#{number} {editor} on {segment}" + (f" ({shown})" if shown else "")
