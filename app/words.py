@@ -138,11 +138,16 @@ def applied_look(editor: str, params: dict[str, Any]) -> str | None:
             f"lightness {params.get('lightness', 0.0):+.0f}" if params.get("lightness") else "",
         ]
         return "Recolour (" + (", ".join(m for m in moves if m) or "no change") + ")"
-    if editor == "texture" and isinstance(params.get("texture"), str):
+    if editor == "texture" and isinstance(params.get("texture"), str) and not _uploaded(params["texture"]):
         return f"the {params['texture']} texture"
     if editor == "texture":
         return "your texture"
     return None
+
+
+def _uploaded(value: Any) -> bool:
+    """A layer records an uploaded image as 'uploaded image 64x64 sha256:...' (editors.assets); the list says 'yours'."""
+    return isinstance(value, str) and value.startswith(("uploaded image", "(uploaded image)"))
 
 
 HIDDEN_PARAMS = ("feather", "seed", "texture_path", "style_path")  # how, not what: the edits list leaves them out
@@ -156,5 +161,5 @@ def layer_title(number: int, editor: str, segment: str, params: dict[str, Any]) 
     if look is not None:
         look = look.removeprefix("the ")
         return f"#{number} {look[0].lower()}{look[1:]} on {segment}"
-    shown = ", ".join(f"{k}={v}" for k, v in params.items() if k not in HIDDEN_PARAMS)
+    shown = ", ".join(f"{k}={'your image' if _uploaded(v) else v}" for k, v in params.items() if k not in HIDDEN_PARAMS)
     return f"#{number} {editor} on {segment}" + (f" ({shown})" if shown else "")

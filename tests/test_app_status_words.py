@@ -81,6 +81,7 @@ def test_apply_says_which_sky_and_which_colour():
     moved = {"hue_shift": 30.0, "saturation": 1.5, "lightness": 0.0}
     assert applied_look("recolour", moved) == "Recolour (hue +30°, saturation ×1.50)"
     assert applied_look("texture", {"texture": "denim"}) == "the denim texture"
+    assert applied_look("texture", {"texture": "uploaded image 64x64 sha256:210c0cba63d8"}) == "your texture"
     assert applied_look("cartoon", {}) is None  # the editor's own name is plain enough
     assert say_what_was_applied("Kept as-is.", "sky", {"preset": "stormy"}) == "Kept as-is."
 
@@ -183,6 +184,10 @@ def test_the_edits_list_names_the_look_not_the_settings():
         layer_title(4, "style", "dog", {"feather": 4.0, "style": "mosaic", "seed": 1})
         == "#4 style on dog (style=mosaic)"
     )
+    # an uploaded image is recorded by size and hash (never a path); the list calls it the user's
+    mine = "uploaded image 64x64 sha256:210c0cba63d8"
+    assert layer_title(5, "texture", "jacket", {"texture": mine}) == "#5 your texture on jacket"
+    assert layer_title(6, "style", "sky", {"style_image": mine}) == "#6 style on sky (style_image=your image)"
 
 
 def test_the_offline_banner_says_what_it_means_for_the_result():

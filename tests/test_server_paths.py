@@ -205,7 +205,10 @@ def test_own_uploads_still_work_and_are_arrays_in_the_layer(app):
     data[0], data[1], data[2] = "Texture", "your own image…", _file(texture)
     answer = _call(url, "apply_edit", data, session)
     assert "event: complete" in answer and "Applied" in answer, answer[:400]
-    assert "texture=uploaded image 64x64 sha256:" in answer  # the layer records the image, not a path
+    # the layer records the image, not a path (the CLI test below reads its 'uploaded image 64x64 sha256:...' label);
+    # the edits list calls it the user's texture
+    assert '"#1 your texture on segment 1"' in answer, answer[-1200:]
+    assert "my-texture" not in answer and "sha256" not in answer
 
 
 def test_cli_reads_the_users_own_files_into_arrays(tmp_path, capsys):
