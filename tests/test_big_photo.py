@@ -3,7 +3,8 @@
 - ``core.edges.band_morphology`` (the refinement band's dilation and erosion, worked out near the edge only) is
   exactly OpenCV's dilate / erode of the whole mask, so every refined mask and soft edge is unchanged;
 - ``core.photo.mask_to_png`` writes the same PNG bytes as before (0/255 grey, zlib level 1);
-- the legend's part layers (``app.photo_panel.quick_layers``) decode to the same RGBA pixels as Gradio's own;
+- the legend's part layers (``app.photo_panel.quick_layers``, palette PNGs) decode to the same RGBA pixels as Gradio's
+  own (RGBA PNGs);
 - ``core.masks.shrink_for_display`` (the legend's masks) is ``resize_mask`` but for rounding on a few edge pixels.
 """
 
@@ -99,7 +100,7 @@ def test_legend_layers_decode_to_gradios_pixels(tmp_path):
     assert a.image.path == b.image.path  # the base image: Gradio's own
     assert [x.label for x in a.annotations] == [x.label for x in b.annotations] == ["sky", "person 1", "x"]
     for x, y in zip(a.annotations, b.annotations, strict=True):
-        px, py = np.asarray(Image.open(x.image.path)), np.asarray(Image.open(y.image.path))
+        px, py = (np.asarray(Image.open(f.image.path).convert("RGBA")) for f in (x, y))  # as a browser decodes them
         assert px.shape == py.shape == (120, 170, 4) and np.array_equal(px, py)
 
 
