@@ -113,6 +113,12 @@ def one(args: argparse.Namespace) -> dict[str, Any]:
 
     path = big_jpeg(args.photo, args.mp, tmp / f"{args.photo}-{args.mp:g}mp.jpg")
     legend = gr.AnnotatedImage(format="jpeg")
+    try:  # the legend as the app builds it (app/photo_panel.py; a tree before round 18 has Gradio's own only)
+        from app.photo_panel import quick_layers
+
+        quick_layers(legend)
+    except ImportError:
+        pass
     compare = gr.ImageSlider(type="numpy", format="jpeg")
     st = Stages(Path(args.profile) if args.profile else None)
     s = EditorSession()

@@ -159,9 +159,11 @@ def band_morphology(hard: np.ndarray, kernel: np.ndarray, tile: int = 64) -> tup
         return dilated.view(bool), cv2.erode(u, kernel, borderType=cv2.BORDER_REPLICATE).view(bool)
     ty, tx = -(-h // tile), -(-w // tile)
     tiles = cv2.copyMakeBorder(u, 0, ty * tile - h, 0, tx * tile - w, cv2.BORDER_REPLICATE).reshape(ty, tile, tx, tile)
+    top, bottom = np.ascontiguousarray(tiles.max(axis=(1, 3))), np.ascontiguousarray(tiles.min(axis=(1, 3)))
+    del tiles  # (a copy of the mask: not kept while the answers are made)
     three = np.ones((3, 3), np.uint8)
-    hi = cv2.dilate(np.ascontiguousarray(tiles.max(axis=(1, 3))), three, borderType=cv2.BORDER_REPLICATE)
-    lo = cv2.erode(np.ascontiguousarray(tiles.min(axis=(1, 3))), three, borderType=cv2.BORDER_REPLICATE)
+    hi = cv2.dilate(top, three, borderType=cv2.BORDER_REPLICATE)  # 1: some tile around holds an inside pixel
+    lo = cv2.erode(bottom, three, borderType=cv2.BORDER_REPLICATE)  # 0: some tile around holds an outside pixel
     grown, shrunk = hard.copy(), hard.copy()
     for i in range(ty):
         row = np.flatnonzero(hi[i] != lo[i])
