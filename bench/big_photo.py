@@ -41,7 +41,8 @@ NOISE_SIGMA = 3.0
 
 
 def big_jpeg(name: str, mp: float, path: Path, seed: int = 0) -> Path:
-    """Photo ``name`` enlarged (cubic) to ``mp`` megapixels plus Gaussian noise (``NOISE_SIGMA``), JPEG q92."""
+    """Photo ``name`` enlarged (cubic) to about ``mp`` megapixels (sides in multiples of 4, as phone photos have: 4032 x
+    3024, 8064 x 6048) plus Gaussian noise (``NOISE_SIGMA``), JPEG q92."""
     import cv2
     import numpy as np
 
@@ -49,7 +50,8 @@ def big_jpeg(name: str, mp: float, path: Path, seed: int = 0) -> Path:
 
     rgb = photos.load(name)
     s = (mp * 1e6 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
-    big = cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_CUBIC)
+    size = (4 * round(rgb.shape[1] * s / 4), 4 * round(rgb.shape[0] * s / 4))  # sides in multiples of 4, as a phone's
+    big = cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC)
     noise = np.random.default_rng(seed).normal(0.0, NOISE_SIGMA, big.shape[:2] + (1,)).astype(np.float32)
     big = np.clip(big.astype(np.float32) + noise, 0, 255).astype(np.uint8)
     cv2.imwrite(str(path), big[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])

@@ -106,7 +106,7 @@ def test_legend_layers_decode_to_gradios_pixels(tmp_path):
 
 def test_display_masks_differ_from_resize_mask_by_rounding_only():
     rng = np.random.default_rng(11)
-    for h, w in ((4076, 5888), (3001, 4003), (1500, 1000)):
+    for h, w in ((4076, 5888), (3024, 4032), (6048, 8064), (3001, 4003), (1500, 1000)):  # 24, 12, 48 MP, odd, small
         mask = _coarse_mask(rng, h, w, cell=150)  # parts of a few dozen blobs, as a parse's
         s = 1280 / max(h, w)
         pw, ph = round(w * s), round(h * s)
