@@ -37,6 +37,28 @@ def resize_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
     return out.astype(bool)
 
 
+def shrink_for_display(mask: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A bool mask shrunk to ``width`` x ``height`` for display (the labelled parts' legend): as `resize_mask`
+    (area average >= 0.5), with a whole-number area reduction first when the mask is at least three times as big.
+
+    OpenCV's area resize by a whole factor takes a fast path, by any other factor a general one: a 24 MP mask
+    to a 1280 px preview took 40 ms, 2.5x more than the two steps, on each of a group photo's 40-odd parts at every
+    upload. The two steps differ from one only by rounding on a few edge pixels (mean 0.002 %, at most 0.015 % of
+    the preview's pixels over a 24 MP group photo's 43 parts): nothing computed from the masks uses these, only the eye."""
+    # the second step shrinks at least 1.5x (a step near 1x blurs each edge over a pixel more: 0.18 % of the
+    # pixels moved with a 0.8x second step, 0.02 % with 1.05x, 0.012 % with 1.57x); the whole factor divides both
+    # sides (the fast path needs it, and a crop to its multiples would shift the whole picture by a fraction of a
+    # display pixel: 0.4 % moved); phone photos' sides are multiples of 4 or 8
+    scale = min(mask.shape[1] / max(1, width), mask.shape[0] / max(1, height))
+    top = int(scale / 1.5)
+    f = next((f for f in range(top, 1, -1) if mask.shape[0] % f == 0 and mask.shape[1] % f == 0), 1)
+    if f < 2:
+        return resize_mask(mask, width, height)
+    grey = np.ascontiguousarray(mask, dtype=bool).view(np.uint8) * np.uint8(255)
+    step = cv2.resize(grey, (mask.shape[1] // f, mask.shape[0] // f), interpolation=cv2.INTER_AREA)
+    return cv2.resize(step, (width, height), interpolation=cv2.INTER_AREA) >= 128
+
+
 def resize_logits(logits: np.ndarray, width: int, height: int) -> np.ndarray:
     """Bilinear resize of a float map to ``width`` x ``height``; threshold the result at 0 for a mask."""
     return cv2.resize(logits.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)

@@ -190,7 +190,10 @@ def encode_image(pixels: np.ndarray, fmt: str, icc_profile: bytes | None = None,
 def mask_to_png(mask: np.ndarray) -> bytes:
     """A bool mask as a 0/255 single-channel PNG of the same size."""
     buf = io.BytesIO()
-    Image.fromarray(np.where(mask, 255, 0).astype(np.uint8), mode="L").save(buf, format="PNG", compress_level=1)
+    # 0/1 bytes times 255 (the same pixels as np.where(mask, 255, 0), which made an int64 copy first: 0.2-0.9 s of a
+    # 24 MP mask's download file against a few ms)
+    grey = np.ascontiguousarray(mask, dtype=bool).view(np.uint8) * np.uint8(255)
+    Image.fromarray(grey, mode="L").save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 

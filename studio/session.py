@@ -23,7 +23,7 @@ import numpy as np
 from core.budget import guarded, trim_heap
 from core.errors import BadInput, FacetError, ModelUnavailable
 from core.limits import RateLimiter, client_address
-from core.masks import PALETTE, downscale, render_overlay, resize_mask
+from core.masks import PALETTE, downscale, render_overlay, resize_mask, shrink_for_display
 from core.photo import mask_to_png
 from editors.base import GenerativeEditor
 from core.types import ClickPrompt, MaskResult, Photo, Point, Segment
@@ -649,7 +649,7 @@ class EditorSession:
         if self.preview is None:
             return []
         h, w = self.preview.shape[:2]
-        return [(resize_mask(p.mask, w, h), p.label) for p in self.parts]
+        return [(shrink_for_display(p.mask, w, h), p.label) for p in self.parts]
 
     def _folder(self) -> Path:
         if self._tmpdir is None:
