@@ -223,7 +223,9 @@ def test_hair_below_the_chin_keeps_the_colour_of_the_crown():
     rgb[:] = (70, 110, 190)  # wall
     rgb[person] = (215, 160, 135)  # skin
     crown = person & ~face & (above > 0.95)
-    locks = (above < 0.2) & (above > -0.6) & (np.abs(across) > 0.45) & (np.abs(across) < 0.65)  # long hair beside the neck
+    locks = (
+        (above < 0.2) & (above > -0.6) & (np.abs(across) > 0.45) & (np.abs(across) < 0.65)
+    )  # long hair beside the neck
     strap = (above < -0.1) & (above > -0.6) & (np.abs(across - 0.3) < 0.1)  # a black strap touching the right lock
     rgb[crown | locks] = (200, 160, 90)  # blonde
     rgb[strap] = (25, 25, 30)

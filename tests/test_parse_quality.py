@@ -441,7 +441,6 @@ def test_grey_hair_against_grey_cloth_is_hair(monkeypatch):
     assert strap >= 0.68, strap
 
 
-
 # Round 18 (h18hair): below the chin the hair net takes a dark garment touching long hair for hair (t1_right's black
 # dress strap under blonde hair, the astronaut~white's dark collar), and PAN's clothes do not veto where it is sure.
 # Hair keeps its colour along its length: below 0.2 face heights over the chin, what is over 4.5 of the crown hair's
@@ -467,6 +466,7 @@ def test_hair_below_the_chin_has_the_crowns_colour(monkeypatch):
     assert got["t1_right"] >= 0.72 and got["t1_right"] - before["t1_right"] >= 0.03, (before, got)
     assert got["astronaut~white"] >= 0.88 and got["astronaut~white"] - before["astronaut~white"] >= 0.05, (before, got)
     assert abs(got["messi5"] - before["messi5"]) < 0.002, (before, got)  # short dark hair: nothing to cut
+
 
 def test_clothes_stay_inside_the_person():
     """The astronaut's upper clothes: not the helmet she holds nor the flag beside her (issue 11: the suit's
