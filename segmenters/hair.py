@@ -495,9 +495,16 @@ def unlike_crown(hair: np.ndarray, rgb: np.ndarray, above: np.ndarray, frame: An
     low = hair & (above < LENGTH_LINE)
     if not low.any() or crown.sum() < max(30.0, LENGTH_SAMPLE * float(frame.fw) * float(frame.fh)):
         return out
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    px = lab[crown]
+    px = cv2.cvtColor(rgb[crown][None], cv2.COLOR_RGB2LAB)[0].astype(np.float32)
     mean, spread = np.median(px, axis=0), px.std(0) + 2.0
+    rows, cols = np.nonzero(low)  # the rest is worked out on the box of the hair below the line (and a margin)
+    h, w = hair.shape
+    sub = (
+        slice(max(0, rows.min() - LENGTH_SMOOTH), min(h, rows.max() + LENGTH_SMOOTH + 1)),
+        slice(max(0, cols.min() - LENGTH_SMOOTH), min(w, cols.max() + LENGTH_SMOOTH + 1)),
+    )
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb[sub]), cv2.COLOR_RGB2LAB).astype(np.float32)
     dist = np.sqrt((((lab - mean) / spread) ** 2).sum(-1))
-    far = low & (cv2.blur(dist, (LENGTH_SMOOTH, LENGTH_SMOOTH)) > LENGTH_Z)
-    return cv2.morphologyEx(far.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    far = low[sub] & (cv2.blur(dist, (LENGTH_SMOOTH, LENGTH_SMOOTH)) > LENGTH_Z)
+    out[sub] = cv2.morphologyEx(far.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    return out
