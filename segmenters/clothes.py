@@ -43,7 +43,7 @@ import cv2
 import numpy as np
 
 from core.models import ModelManager
-from segmenters.hair import crown_rest, follow_image, grow_hair, hair_under_brim, silhouette_hair
+from segmenters.hair import crown_rest, follow_image, grow_hair, hair_under_brim, silhouette_hair, unlike_crown
 from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part
 
 ROLE = "clothes"
@@ -69,6 +69,7 @@ HAIR_OVER_CLOTH = 0.8  # above HAIR_OVER_CLOTH_ABOVE face heights over the chin 
 # judged after the fusion (hat_under_clothes, head_rest); below the nose a dark dress or strap the hair net takes for
 # hair stays clothes (t1_right: 0.692 -> 0.634 with no height limit)
 HAIR_OVER_CLOTH_ABOVE = 0.5
+HAIR_LENGTH = True  # segmenters.hair.unlike_crown: hair below the chin unlike the crown's colour is not hair
 HAIR_REACH = 0.25  # hair may reach this many face widths outside the person mask
 GROUP = 2  # with more people than this, PAN runs once over all of them
 CLOTHES_LABELS = {
@@ -951,6 +952,8 @@ def parse_person_nets(
             P, hair, face_m, skin_p, cloth_p, above, across, frame, worn
         )
         hair = grow_hair(hair, P, face_m, ctx.work[box], above, across, frame, worn)  # by the person's hair colour
+        if HAIR_LENGTH:  # below the chin, hair has the colour of the person's own crown (not a dark strap)
+            hair &= ~unlike_crown(hair, ctx.work[box], above, frame)
     local["hair"] = (hair, hair_src)
     if "face" in local and (hair & face_m).any():
         face_m = face_m & ~hair

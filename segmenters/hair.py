@@ -37,6 +37,16 @@ temple hair itself grows 646 px beside the face of which 38 are hair; against th
 not hair, L, chroma, :func:`skin_distance`, a colour distance to the oval's rim at the same height and side, PAN
 skin and either hair net give AUCs of 0.32-0.68. So neither a colour rule nor a better sample reaches her grey
 hair; only a rule from where hair lies could, and that is not evidence while she is the one head it fires on.
+
+Round 18 measured texture again, at the photo's full size (fine-scale lightness deviation, gradient energy,
+structure-tensor coherence): on the pixels around the face mesh's oval that the nets and :func:`grow_hair` leave, it
+parts missed hair from the rest with AUCs 0.68-0.91 on t1's heads, astronaut and the cameraman, but 0.55 on Grace
+Hopper (her wrinkled skin is as busy as her fine grey curls) and 0.46-0.59 on messi5 and basketball1. As GrabCut's
+third channel or as a "textured and joined to the hair" rule it moved the mean over 32 heads by -0.005 to +0.001
+(Grace 0.271 -> 0.264-0.265), so it was dropped. Grace's false hair (899 px, precision 0.669) is mostly outside the
+person mask (70 %) and dark (median L 23 of 255): the navy flag's strip between the flagpole and her head and the
+cap's edge. What the round kept is a precision rule, :func:`unlike_crown`: below the chin, hair keeps the colour of
+the person's crown, so a dark garment the hair net takes for long hair is dropped.
 """
 
 from __future__ import annotations
@@ -459,3 +469,42 @@ def crown_rest(
         ):
             hat |= piece
     return more, hat
+
+
+LENGTH_LINE = 0.2  # face heights over the chin: hair below this line hangs down beside the neck and on the shoulders
+LENGTH_FROM = 0.9  # the person's own hair colour is sampled on their hair above this line (the crown and temples) ...
+LENGTH_SAMPLE = 0.02  # ... when it holds at least this share of the face (width x height)
+LENGTH_Z = 4.5  # a pixel below LENGTH_LINE this many of the sample's own spreads (Lab) from its colour is not hair
+LENGTH_SMOOTH = 5  # work px: the distance is averaged over a box this wide (JPEG noise, single strands)
+
+
+def unlike_crown(hair: np.ndarray, rgb: np.ndarray, above: np.ndarray, frame: Any) -> np.ndarray:
+    """The pixels of ``hair`` (bool, one person's box) below the chin line (``LENGTH_LINE``) whose colour is far from
+    the person's own hair on the crown (``rgb``: the photo there; ``above``: each pixel's height over the chin in
+    face heights; ``frame``: a ``segmenters.clothes.Frame``, its ``fw`` and ``fh`` are used).
+
+    Hair keeps its colour along its length, and its top, above the face mesh's top (``LENGTH_FROM``), is where the
+    nets find it best. Below the chin the hair net also takes a dark garment touching long hair for hair (t1_right: a
+    blonde woman's black dress strap and neckline; the repainted white heads' dark collars), and PAN's clothes do not
+    veto where the net is sure. Such pixels are over ``LENGTH_Z`` of the crown hair's own spreads away from its Lab
+    colour (the spread has 2 units added per channel, as :func:`skin_distance`); the distance is averaged over
+    ``LENGTH_SMOOTH`` px and the result opened (3 px), so a stray dark strand in light hair stays. Without a crown
+    sample (a hat, a bald head: under ``LENGTH_SAMPLE`` of the face) nothing is taken."""
+    out = np.zeros(hair.shape, bool)
+    crown = hair & (above > LENGTH_FROM)
+    low = hair & (above < LENGTH_LINE)
+    if not low.any() or crown.sum() < max(30.0, LENGTH_SAMPLE * float(frame.fw) * float(frame.fh)):
+        return out
+    px = cv2.cvtColor(rgb[crown][None], cv2.COLOR_RGB2LAB)[0].astype(np.float32)
+    mean, spread = np.median(px, axis=0), px.std(0) + 2.0
+    rows, cols = np.nonzero(low)  # the rest is worked out on the box of the hair below the line (and a margin)
+    h, w = hair.shape
+    sub = (
+        slice(max(0, rows.min() - LENGTH_SMOOTH), min(h, rows.max() + LENGTH_SMOOTH + 1)),
+        slice(max(0, cols.min() - LENGTH_SMOOTH), min(w, cols.max() + LENGTH_SMOOTH + 1)),
+    )
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb[sub]), cv2.COLOR_RGB2LAB).astype(np.float32)
+    dist = np.sqrt((((lab - mean) / spread) ** 2).sum(-1))
+    far = low[sub] & (cv2.blur(dist, (LENGTH_SMOOTH, LENGTH_SMOOTH)) > LENGTH_Z)
+    out[sub] = cv2.morphologyEx(far.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    return out

