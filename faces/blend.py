@@ -389,10 +389,12 @@ def match_photo(
         ("tone", digest(new), photo_key) if memo is not None else (),
         lambda: _match_tone(new, orig, mask, size, skin, lips, normals, once),
     )
-    if SKIN_DETAIL > 0 and skin is not None and size >= DETAIL_MIN_SIZE:
-        rgb = _skin_detail(rgb, go, mask & skin, size, rng or np.random.default_rng(0), once)
     no = once("grain_level", lambda: noise_sigma(go, on))
-    return np.clip(_match_grain(rgb, go, on, rng, grain, no) + 0.5, 0, 255).astype(np.uint8)
+    rgb = _match_grain(rgb, go, on, rng, grain, no)
+    if SKIN_DETAIL > 0 and skin is not None and size >= DETAIL_MIN_SIZE:  # after the grain: added before it, its
+        # finest part read as grain and the photo's own grain went unadded (grace_hopper's grain ratio 0.79 -> 0.72)
+        rgb = _skin_detail(rgb, go, mask & skin, size, rng or np.random.default_rng(0), once)
+    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
 
 
 SKIN_DETAIL = 1.0  # share of the new skin's missing texture added (matched noise, see _skin_detail); 0: off
