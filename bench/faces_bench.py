@@ -32,7 +32,11 @@ the thin lines along a side of the nose are (faces.measures.nose_line; the side 
 ``brow_texture``, the flatter brow's hair-strand texture (faces.measures.brow_texture; a flat band reads about half
 the photo's); ``pasted``: which of the halo (per eye), nose line (per side) and lip rim read worse than the photo's
 own, faces.measures.looks_pasted (a face under 50 px that reads so is hidden by the editor); ``ridge_light``, how
-bright a light streak up the nose ridge into the brows is (faces.measures.ridge_light)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
+bright a light streak up the nose ridge into the brows is (faces.measures.ridge_light); ``texture``, the skin's
+texture band (grain, pores, freckles: finer than 0.03 x face size) result / original, and ``texture_ring`` /
+``texture_ring_orig``, the face skin's texture over that of the person's skin around the face, in the result / the
+original (faces.measures.texture; well under 1: plastic skin); ``brow_bar``, how much darker the skin just above the
+brows came out than the forehead above it, result vs original, L (faces.measures.brow_bar)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
 runs; ``cpu_seconds_min``: the same face's CPU seconds of the editor's threads (its own, the frame fill's and the check thread's), which a busy host inflates less than
 wall time: compare branches with it when others share the machine). Then what
 one checked try costs on a 100 px face, part by part (``one_try_100px``).
@@ -187,6 +191,7 @@ def main() -> None:
     from faces.detect import find_faces
     from faces import recognizer
     from faces.measures import (
+        brow_bar,
         brow_texture,
         eye_halo,
         identity_distance,
@@ -198,6 +203,7 @@ def main() -> None:
         ridge_light,
         ring_match,
         skin_fade,
+        texture,
         tone_gap,
     )
     from common import face_photo
@@ -285,6 +291,10 @@ def main() -> None:
                 looks["ridge_light"] = round(ridge_light(out, f), 2)  # a light streak up the nose into the brows
                 looks["ridge_light_orig"] = round(ridge_light(img, f), 2)
                 looks["pasted"] = looks_pasted(defects)
+                # issue 14, round 18: the skin's texture band kept (result / original, and face / the skin around it)
+                # and a darker bar over the brows than the forehead above them (result vs original, L)
+                looks.update(texture(img, out, f))
+                looks["brow_bar"] = brow_bar(img, out, f)
             row = {
                 "photo": name,
                 "face": f.index,
@@ -379,6 +389,10 @@ def main() -> None:
                     "nose_line_orig",
                     "brow_texture",
                     "brow_texture_orig",
+                    "texture",
+                    "texture_ring",
+                    "texture_ring_orig",
+                    "brow_bar",
                     "glasses_ghost",
                     "glasses_ghost_orig",
                 )

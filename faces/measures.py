@@ -758,3 +758,100 @@ def look(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, floa
     if ghost is not None:
         found["glasses_ghost"], found["glasses_ghost_orig"] = ghost
     return found
+
+
+TEXTURE_BAND = 0.03  # x face size: the skin texture band is the grey image minus its Gaussian blur this wide (pores,
+# freckles, fine creases and the grain; a 100 px face: 3 px)
+TEXTURE_FLOOR = 0.25  # grey levels added to both sides of the texture ratios (a flat synthetic patch is not 0 / 0)
+
+
+def _texture_level(grey: np.ndarray, mask: np.ndarray, size: float) -> float:
+    """Robust spread (1.4826 x MAD, grey levels) of the skin texture band (``TEXTURE_BAND``) of float ``grey`` inside
+    bool ``mask``: a crease or an edge counts as little as one pixel."""
+    hp = grey - cv2.GaussianBlur(grey, (0, 0), max(1.0, TEXTURE_BAND * size))
+    v = hp[mask]
+    if v.size < 32:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
+def texture(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, float]:
+    """Issue 14, round 18: how much of the photo's skin texture (grain, pores, freckles: the band under
+    ``TEXTURE_BAND`` x face size) a swapped face keeps, on its skin (:func:`skin_region`, glasses frames left out).
+    ``texture``: the result's texture spread over the original's (``TEXTURE_FLOOR`` grey levels added to each; well
+    under 1: plastic-smooth skin pasted into a grainy photo). ``texture_ring`` / ``texture_ring_orig``: the face
+    skin's texture spread over that of the person's own skin around the face (:func:`skin_ring`: neck, ears,
+    forehead under the hair) in the result / the original (absent with under 64 ring pixels)."""
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its texture cannot be measured")
+    skin = skin_region(original.shape, face.mesh, face.size)
+    frames = glasses_frames(original, face)
+    if frames is not None and (skin & ~frames).sum() >= 64:
+        skin = skin & ~frames
+    go, gr = _grey(original), _grey(result)
+    to, tr = _texture_level(go, skin, face.size), _texture_level(gr, skin, face.size)
+    found = {"texture": round((tr + TEXTURE_FLOOR) / (to + TEXTURE_FLOOR), 3)}
+    ring = skin_ring(original, face)
+    if ring.sum() >= 64:
+        tring = _texture_level(go, ring, face.size) + TEXTURE_FLOOR
+        found["texture_ring"] = round((tr + TEXTURE_FLOOR) / tring, 3)
+        found["texture_ring_orig"] = round((to + TEXTURE_FLOOR) / tring, 3)
+    return found
+
+
+BROW_BAR_REACH = 0.1  # x face size: the band over the brows reaches this far above the brows' upper edge
+
+
+def brow_band(shape: tuple[int, ...], face: Face, reach: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+    """Bool mask (``shape``'s height and width): the skin above the brows, from ``reach[0]`` to ``reach[1]`` x
+    ``BROW_BAR_REACH`` x face size above the brows' upper edge (:func:`brow_band_of`)."""
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its brow band cannot be found")
+    return brow_band_of(shape, np.asarray(face.mesh, np.float32), face.size, reach)
+
+
+def brow_band_of(
+    shape: tuple[int, ...], mesh: np.ndarray, size: float, reach: tuple[float, float] = (0.0, 1.0)
+) -> np.ndarray:
+    """Bool mask (``shape``'s height and width) of :func:`brow_band` for a face ``mesh`` (in that image's pixels) of
+    face size ``size``: from ``reach[0]`` to ``reach[1]`` x ``BROW_BAR_REACH`` x ``size`` above the brows' upper
+    edge (up: from the chin to the top of the forehead on the mesh; one hull over both brows, so between them too),
+    the brows left out, inside the face oval."""
+    from faces.landmarks import LEFT_BROW, RIGHT_BROW
+
+    pts2 = np.asarray(mesh, np.float32)[:, :2]
+    up = pts2[10] - pts2[152]
+    up = up / max(float(np.linalg.norm(up)), 1e-3) * BROW_BAR_REACH * size
+    h, w = int(shape[0]), int(shape[1])
+    pts = pts2[LEFT_BROW + RIGHT_BROW]
+
+    def hull(f: float) -> np.ndarray:
+        m = np.zeros((h, w), np.uint8)
+        cv2.fillConvexPoly(m, cv2.convexHull(np.round(np.vstack([pts, pts + f * up])).astype(np.int32)), 1)
+        return m > 0
+
+    brows = np.zeros((h, w), np.uint8)
+    for idx in (LEFT_BROW, RIGHT_BROW):
+        cv2.fillConvexPoly(brows, cv2.convexHull(np.round(pts2[idx]).astype(np.int32)), 1)
+    brows = cv2.dilate(brows, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))) > 0
+    band = hull(reach[1]) & ~(hull(reach[0]) if reach[0] > 0 else brows)
+    return band & ~brows & polygon_mask((h, w), pts2[FACE_OVAL])
+
+
+def brow_bar(original: np.ndarray, result: np.ndarray, face: Face) -> float | None:
+    """Issue 14, round 18: how much darker the skin just above the brows (:func:`brow_band`, up to
+    ``BROW_BAR_REACH`` x face size) came out than the forehead above it (from there to 2.5 x as far), in L units:
+    the median lightness change (result minus original, CIE L) over the forehead minus that over the band. > 0: a
+    darker bar over the brows than the photo had (t1 #0, the astronaut); about 0: the band changed as the forehead
+    did. Both on the photo's own skin only (:func:`skin_like`: a fringe or a hat left out). None with under 16 pixels
+    in either (a fringe down to the brows)."""
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its brow band cannot be measured")
+    lab = cv2.cvtColor(original.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    own = skin_like(lab, skin_region(original.shape, face.mesh, face.size))  # skin in the photo: no fringe, no hat
+    band = brow_band(original.shape, face) & own
+    above = brow_band(original.shape, face, (1.0, 2.5)) & own
+    if band.sum() < 16 or above.sum() < 16:
+        return None
+    change = cv2.cvtColor(result.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[..., 0] - lab[..., 0]
+    return round(float(np.median(change[above]) - np.median(change[band])), 2)

@@ -475,3 +475,52 @@ def test_anonymizer_keeps_t1s_skin_colour_with_its_margin_and_tries():
         tone = tone_gap(img, out, faces[index])  # the face as light and as coloured as the person's own, on average
         assert abs(tone["tone_l"]) < 1.0 and tone["tone_c"] > -1.0, (index, tone)
         assert abs(tone["neck_l"] - tone["neck_l_orig"]) < 1.0 and tone["neck_c"] > tone["neck_c_orig"] - 1.0, tone
+
+
+def test_texture_and_brow_bar_read_a_plastic_face_and_a_dark_bar(astronaut):
+    """faces.measures.texture reads the skin's texture band: the photo against itself 1.0, its face skin smoothed
+    (a Gaussian of 2 px: the plastic look of a pasted face) well under it; faces.measures.brow_bar reads a band
+    darkened 8 L just above the brows as a bar of most of that, and the photo against itself as none."""
+    from faces.measures import brow_band, brow_bar, skin_region, texture
+
+    img, f = astronaut
+    assert texture(img, img, f)["texture"] == 1.0 and brow_bar(img, img, f) == 0.0
+    skin = skin_region(img.shape, f.mesh, f.size)
+    smooth = img.copy()
+    smooth[skin] = cv2.GaussianBlur(img, (0, 0), 2.0)[skin]
+    assert texture(img, smooth, f)["texture"] < 0.7, texture(img, smooth, f)  # 0.62
+    lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    lab[brow_band(img.shape, f), 0] -= 8.0
+    bar = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    assert brow_bar(img, bar, f) >= 6.0, brow_bar(img, bar, f)
+
+
+def test_skin_detail_gives_a_smooth_new_face_the_photos_texture_not_its_pores(monkeypatch):
+    """faces.blend._skin_detail (issue 14, round 18): a synthetic gallery face swapped onto grace_hopper (wrinkled,
+    grainy skin) keeps more of her skin's texture band with it than without it (faces.measures.texture), to a floor,
+    and what it adds is noise, not her skin moved back: its correlation with her own texture band is about 0 (put
+    back in place, the photo's texture carried the old face: dlib found t1's faces again)."""
+    import faces.blend as fb
+    from faces.gallery import load_target
+    from faces.measures import TEXTURE_BAND, skin_region, texture
+
+    img = photos.load("grace_hopper")
+    (f,) = [f for f in find_faces(img) if f.mesh is not None]
+    target = load_target("synthetic_young_narrow_dark")
+    outs = {}
+    for share in (0.0, 1.0):
+        monkeypatch.setattr(fb, "SKIN_DETAIL", share)
+        out = img.copy()
+        fb.mesh_swap(out, img, f, target, rng=np.random.default_rng(0))
+        outs[share] = out
+    plain, got = texture(img, outs[0.0], f)["texture"], texture(img, outs[1.0], f)["texture"]
+    assert got >= plain + 0.05 and got >= 0.85, (plain, got)
+    skin = skin_region(img.shape, f.mesh, f.size)
+    s = max(1.0, TEXTURE_BAND * f.size)
+
+    def band(x):
+        g = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        return (g - cv2.GaussianBlur(g, (0, 0), s))[skin]
+
+    added = band(outs[1.0]) - band(outs[0.0])
+    assert abs(float(np.corrcoef(added, band(img))[0, 1])) < 0.1
