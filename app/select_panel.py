@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 
 from app.uploads import claim, display_name
-from app.view import CLICK, SELECTION, PageView
+from app.view import CLICK, SELECTION, PageView, show_pick
 from app.words import legend_label
 from core.errors import BadInput
 from core.photo import ACCEPTED, load_photo
@@ -217,15 +217,16 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     view.canvas.select(on_click, [state, p.mode], view.outputs(CLICK), **direct).then(
         on_selection, [state], view.outputs(SELECTION), api_visibility="private", queue=False, show_progress="hidden"
     )
-    p.parts.input(on_part, [state, p.parts], everything, api_name="use_part")
-    p.words_btn.click(on_words, [state, p.words], everything, api_name="select_text", **models)
-    p.words.submit(on_words, [state, p.words], everything, api_visibility="private", **models)
-    p.undo.click(undo, [state], everything, api_name="undo", **models)
-    p.clear.click(clear, [state], everything, api_name="clear")
+    # a pick on a phone happens a screen under the photo: the photo is brought into view to show it (show_pick)
+    show_pick(p.parts.input(on_part, [state, p.parts], everything, api_name="use_part"))
+    show_pick(p.words_btn.click(on_words, [state, p.words], everything, api_name="select_text", **models))
+    show_pick(p.words.submit(on_words, [state, p.words], everything, api_visibility="private", **models))
+    show_pick(p.undo.click(undo, [state], everything, api_name="undo", **models))
+    show_pick(p.clear.click(clear, [state], everything, api_name="clear"))
     p.new.click(on_new, [state], everything, api_name="new_segment")
-    p.segments.input(on_select, [state, p.segments], everything, api_name="select_segment")
+    show_pick(p.segments.input(on_select, [state, p.segments], everything, api_name="select_segment"))
     p.rename.click(on_rename, [state, p.name], everything, api_name="rename_segment")
     p.name.submit(on_rename, [state, p.name], everything, api_visibility="private")
     p.delete.click(on_delete, [state], everything, api_name="delete_segment")
-    p.grow.click(grow, [state, p.grow_px], everything, api_name="grow_segment")
-    p.combine.click(on_combine, [state, p.other, p.op], everything, api_name="combine_segments")
+    show_pick(p.grow.click(grow, [state, p.grow_px], everything, api_name="grow_segment"))
+    show_pick(p.combine.click(on_combine, [state, p.other, p.op], everything, api_name="combine_segments"))
