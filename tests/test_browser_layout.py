@@ -74,6 +74,10 @@ def test_apply_and_the_result_stay_in_view_on_a_laptop_screen(page, app_url, ast
         suit = (slice(int(0.78 * h), int(0.86 * h)), slice(int(0.12 * w), int(0.20 * w)))
         assert np.abs(after[suit] - before[suit]).mean() > 20, "the result (denim on the suit) is what is shown"
         assert "Applied" in _status(page)
+        # round 18: the edit by its number in the edits list and where to save it ("in 13 ms (layer #1)" before), in
+        # the status line's two lines (a third would move the photo)
+        assert "(edit #1). The Download tab saves it." in _status(page) and "layer" not in _status(page)
+        assert page.locator("#facet-status").bounding_box()["height"] <= 43
         # scrolled down to the last control (the faces panel's button, a group photo's long parts list), the photo
         # and the status line beside it stay in view: the photo's column is sticky
         page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
