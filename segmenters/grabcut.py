@@ -368,7 +368,11 @@ class GrabCutSegmenter:
             if p.kind == "part" and p.mask.sum() < 0.5 * total and (p.mask & grown).sum() > 0.5 * n:
                 return None
         inner = self._enclosed(prepared, x, y) & piece
-        if not inner[y, x] or not INNER_MIN * inner.size <= inner.sum() <= INNER_MAX * total or not _island(inner, piece):
+        if (
+            not inner[y, x]
+            or not INNER_MIN * inner.size <= inner.sum() <= INNER_MAX * total
+            or not _island(inner, piece)
+        ):
             return None
         k = 2 * INNER_RING + 1
         ring = cv2.dilate(inner.view(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & ~inner
