@@ -201,13 +201,11 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     def grow(s: EditorSession, px: Any) -> None:
         s.grow(int(px or 0))
 
-    # first, at once: what is happening while the photo is read and parsed (seconds; ~10 s for a 24 MP photo here),
-    # instead of "Upload a photo to start." (round 17); the upload's own status replaces it. Chained, not a second
-    # listener: two listeners of one upload answered in either order, and the note could come last
-    # (written by the page itself: no request, so it shows at once even on a busy server)
+    # first, at once (by the page: no request): what happens while the photo is parsed (~10 s for 24 MP here), not
+    # "Upload a photo to start." (round 17); the upload's status replaces it. Chained: two listeners of one upload
+    # answered in either order. The spinner sits on the photo and parts only (round 18: on the status line it dimmed
+    # the note and covered its end with "processing | 0.7s")
     reading = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
-    # while it runs the spinner and timer sit on the photo and the parts list only: over the status line they dimmed
-    # this note and covered its end with "processing | 0.7s" (round 18, at 390x844 and 1366x768)
     p.upload.upload(None, None, [view.status], js=f"() => {json.dumps(READING)}", **reading).then(
         on_upload, [state, p.upload], everything, api_name="upload", show_progress_on=[view.canvas, p.parts], **models
     ).then(on_upload_legend, [state], [legend], api_visibility="private")
@@ -219,13 +217,12 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     view.canvas.select(on_click, [state, p.mode], view.outputs(CLICK), **direct).then(
         on_selection, [state], view.outputs(SELECTION), api_visibility="private", queue=False, show_progress="hidden"
     )
-    # a pick on a phone happens a screen under the photo: the photo is brought into view to show it (show_pick)
     show_pick(p.parts.input(on_part, [state, p.parts], everything, api_name="use_part"))
     show_pick(p.words_btn.click(on_words, [state, p.words], everything, api_name="select_text", **models))
     show_pick(p.words.submit(on_words, [state, p.words], everything, api_visibility="private", **models))
     show_pick(p.undo.click(undo, [state], everything, api_name="undo", **models))
     show_pick(p.clear.click(clear, [state], everything, api_name="clear"))
-    p.new.click(on_new, [state], everything, api_name="new_segment")
+    p.new.click(on_new, [state], everything, api_name="new_segment")  # show_pick: a pick on a phone shows the photo
     show_pick(p.segments.input(on_select, [state, p.segments], everything, api_name="select_segment"))
     p.rename.click(on_rename, [state, p.name], everything, api_name="rename_segment")
     p.name.submit(on_rename, [state, p.name], everything, api_visibility="private")

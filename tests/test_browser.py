@@ -218,10 +218,21 @@ def test_pick_a_labelled_part_apply_denim_and_compare(page, app_url, astronaut_p
         h0, w0 = before.shape[:2]
         tinted = before[int(420 / 512 * h0), int(80 / 512 * w0)]
         assert tinted[2] > tinted[0], f"the picked part is drawn over the suit (blue tint): {tinted}"
+        # every status text while Apply runs, and whether the status line's busy mark showed (round 18: it kept
+        # "Next: pick the look and Apply", dimmed under "processing | 2.1s", for the seconds a big photo takes)
+        page.evaluate(
+            """() => { window.statusTexts = []; const s = document.querySelector('#facet-status');
+            new MutationObserver(() => window.statusTexts.push(s.innerText))
+                .observe(s, {subtree: true, childList: true, characterData: true}); }"""
+        )
+        page.evaluate(WATCH_BUSY)
         page.click("#facet-apply")  # the default look: denim texture
         page.wait_for_function(
             "() => document.querySelector('#facet-status').innerText.includes('Applied')", timeout=60_000
         )
+        texts = page.evaluate("() => window.statusTexts")
+        assert any("Applying texture to 'upper clothes'" in t for t in texts), texts
+        assert not page.evaluate("() => { clearInterval(window.busyWatch); return window.busySeen.status; }")
         page.wait_for_timeout(800)
         after = _canvas_pixels(page, artifacts / "browser-denim.png")
         h, w = after.shape[:2]
