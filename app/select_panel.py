@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 
 from app.uploads import claim, display_name
-from app.view import CLICK, SELECTION, PageView
+from app.view import CLICK, SELECTION, PageView, show_pick
 from app.words import legend_label
 from core.errors import BadInput
 from core.photo import ACCEPTED, load_photo
@@ -201,13 +201,13 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     def grow(s: EditorSession, px: Any) -> None:
         s.grow(int(px or 0))
 
-    # first, at once: what is happening while the photo is read and parsed (seconds; ~10 s for a 24 MP photo here),
-    # instead of "Upload a photo to start." (round 17); the upload's own status replaces it. Chained, not a second
-    # listener: two listeners of one upload answered in either order, and the note could come last
-    # (written by the page itself: no request, so it shows at once even on a busy server)
+    # first, at once (by the page: no request): what happens while the photo is parsed (~10 s for 24 MP here), not
+    # "Upload a photo to start." (round 17); the upload's status replaces it. Chained: two listeners of one upload
+    # answered in either order. The spinner sits on the photo and parts only (round 18: on the status line it dimmed
+    # the note and covered its end with "processing | 0.7s")
     reading = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
     p.upload.upload(None, None, [view.status], js=f"() => {json.dumps(READING)}", **reading).then(
-        on_upload, [state, p.upload], everything, api_name="upload", **models
+        on_upload, [state, p.upload], everything, api_name="upload", show_progress_on=[view.canvas, p.parts], **models
     ).then(on_upload_legend, [state], [legend], api_visibility="private")
     # a click paints its mask first (canvas + status only, no spinner, the JPEG inline in the reply: postprocess=False
     # with the values as sent, app/view.py INLINE); the rest follows. queue=False: one direct POST instead of joining
@@ -217,15 +217,15 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     view.canvas.select(on_click, [state, p.mode], view.outputs(CLICK), **direct).then(
         on_selection, [state], view.outputs(SELECTION), api_visibility="private", queue=False, show_progress="hidden"
     )
-    p.parts.input(on_part, [state, p.parts], everything, api_name="use_part")
-    p.words_btn.click(on_words, [state, p.words], everything, api_name="select_text", **models)
-    p.words.submit(on_words, [state, p.words], everything, api_visibility="private", **models)
-    p.undo.click(undo, [state], everything, api_name="undo", **models)
-    p.clear.click(clear, [state], everything, api_name="clear")
-    p.new.click(on_new, [state], everything, api_name="new_segment")
-    p.segments.input(on_select, [state, p.segments], everything, api_name="select_segment")
+    show_pick(p.parts.input(on_part, [state, p.parts], everything, api_name="use_part"))
+    show_pick(p.words_btn.click(on_words, [state, p.words], everything, api_name="select_text", **models))
+    show_pick(p.words.submit(on_words, [state, p.words], everything, api_visibility="private", **models))
+    show_pick(p.undo.click(undo, [state], everything, api_name="undo", **models))
+    show_pick(p.clear.click(clear, [state], everything, api_name="clear"))
+    p.new.click(on_new, [state], everything, api_name="new_segment")  # show_pick: a pick on a phone shows the photo
+    show_pick(p.segments.input(on_select, [state, p.segments], everything, api_name="select_segment"))
     p.rename.click(on_rename, [state, p.name], everything, api_name="rename_segment")
     p.name.submit(on_rename, [state, p.name], everything, api_visibility="private")
     p.delete.click(on_delete, [state], everything, api_name="delete_segment")
-    p.grow.click(grow, [state, p.grow_px], everything, api_name="grow_segment")
-    p.combine.click(on_combine, [state, p.other, p.op], everything, api_name="combine_segments")
+    show_pick(p.grow.click(grow, [state, p.grow_px], everything, api_name="grow_segment"))
+    show_pick(p.combine.click(on_combine, [state, p.other, p.op], everything, api_name="combine_segments"))

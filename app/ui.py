@@ -58,7 +58,9 @@ HEADER = (
 # Where the three columns stand side by side, the photo's column stays in view while the page scrolls down to a
 # control (a group photo's long parts list, the faces panel's button), so the result of a click is always seen.
 # The picked part's chip shows selected (app/view.py picked_part), in the page's orange, without changing its size.
-# On a phone (one column; 640 px or narrower) the part's column is no box of its own: the tools come right after
+# On a phone (one column; 640 px or narrower) the part's column is no box of its own: the upload box comes first
+# (step 1), then the photo with the parts right under it (round 17: the upload box sat between them, and a chip
+# picked with the list at the top of the window drew its outline out of sight), the tools right after
 # the parts, whose list scrolls within about five rows, and the other ways to pick after the tools (Apply at y 1435
 # instead of 2288 at 390x844: the whole Pick panel came first). On a tablet (641-999 px) the photo and the parts sit
 # side by side and the tools come right under them, the other ways to pick last (Apply at y 1852 at 800x1000 before:
@@ -82,8 +84,8 @@ CSS = """
 @media (max-width: 640px) {
   #facet-col-part {display: contents}
   #facet-col-photo, #facet-upload, #facet-pick, #facet-col-look, #facet-pick-more {flex: 1 1 100%; min-width: 0}
+  #facet-upload {order: 0}
   #facet-col-photo {order: 1}
-  #facet-upload {order: 2}
   #facet-pick {order: 3}
   #facet-col-look {order: 4}
   #facet-pick-more {order: 5}

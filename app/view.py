@@ -55,6 +55,28 @@ def show_result(event: Any) -> Any:
     return event.then(None, None, None, js=SHOW_RESULT, queue=False, api_visibility="private")
 
 
+# After a pick (a part's chip, words, a segment, undo / clear clicks, grow, combine) on a narrow screen, where the
+# columns stack and the photo scrolls away: when less than 90 % of the photo is in view, bring the photo's column
+# (the status line, then the photo) to the top of the window; the parts list follows the photo there (app/ui.py), so
+# the chip just tapped stays in view under the outline. Round 17: at 390x844 with the parts list at the top of the
+# window the photo's bottom was at y -229 after a chip pick, the outline drawn out of sight. Where the photo column
+# is sticky (1000 px and wider) nothing moves.
+SHOW_PICK = """() => {
+    if (window.innerWidth >= 1000) return;
+    const c = document.querySelector('#facet-canvas');
+    const col = document.querySelector('#facet-col-photo');
+    if (!c || !col) return;
+    const r = c.getBoundingClientRect();
+    const seen = Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0);
+    if (seen < 0.9 * r.height) col.scrollIntoView({block: 'start'});
+}"""
+
+
+def show_pick(event: Any) -> Any:
+    """``event.then``: bring the photo with its new outline into view on a narrow screen (`SHOW_PICK`); page-only."""
+    return event.then(None, None, None, js=SHOW_PICK, queue=False, api_visibility="private")
+
+
 def session(state: Any) -> EditorSession:
     """The caller's session (a new one on a fresh page), tagged with the request's address for the flood limits
     (core/limits.py)."""

@@ -100,7 +100,12 @@ _CLICKED = re.compile(
     r"(?:, predicted IoU [\d.]+)?; (?P<share>[\d.]+%) of the photo\.$",
     re.S,
 )
+_APPLIED = re.compile(r"^Applied (?P<look>.+) to '(?P<label>.+)' in \d+ ms \(layer #(?P<n>\d+)\)\.$", re.S)
 NEXT = "Next: pick the look and Apply"
+# after Apply: the edit by the number the edits list gives it (the session says "layer"), and where to save the
+# result (round 18, a stranger's drive: "in 13 ms (layer #1)" and no word on what comes next; the time of an edit
+# that has just been seen drawn tells a stranger nothing)
+SAVE = "The Download tab saves it"
 
 
 def plain_status(status: str) -> str:
@@ -122,6 +127,8 @@ def plain_status(status: str) -> str:
             f"{m['label']}: {m['share']} of the photo selected in {int(m['total']) / 1000:.1f} s ({how}). "
             f"{NEXT}, or refine it with Include (+) / Exclude (−) clicks."
         )
+    if m := _APPLIED.match(text):
+        return f"Applied {m['look']} to '{m['label']}' (edit #{m['n']}). {SAVE}."
     return status
 
 

@@ -88,6 +88,15 @@ SUB_PART_MAX = 0.45  # ... and at most this share of the selection
 SUB_PART_PIXELS = (
     10_000  # ... and its cut runs on at most this many pixels (a coarse part: ~50 ms less than CUT_PIXELS)
 )
+# A click on a small thing of its own inside a labelled thing (the mission patch on a suit, a badge, a logo): that
+# thing, not the whole person. The colour region grown from the click is an island inside the thing's piece, at
+# most INNER_MAX of it and at least INNER_MIN of the photo, unlike its surroundings by INNER_CONTRAST (weighted Lab),
+# and no labelled part of the thing (an eye, the face, hair: the person is meant, their chips pick them) holds it.
+INNER_MAX = 0.1
+INNER_MIN = 0.002
+INNER_SPECK = 0.0005  # ... the colour region under the click at least this share (a letter of the patch's text)
+INNER_CONTRAST = 25.0
+INNER_RING = 6  # working pixels around the island: inside the thing (it touches no outer edge), its surroundings
 REGION_FRACTION = 0.08  # a colour region grown from a click bigger than this share of the photo is the answer  # a cut covering less than this share of the box's inner sides is enclosed by the box
 
 # Labels (or their first word: "person 2" -> "person") that name a whole object a click means.
@@ -325,6 +334,9 @@ class GrabCutSegmenter:
             part = min(things, key=lambda p: int(p.mask.sum()))  # the most specific one
             _, comp = cv2.connectedComponents(part.mask.view(np.uint8), connectivity=8)
             piece = comp == comp[y, x]  # where boxes part it (touching cars, a crowd): the clicked one's share
+            inner = self._inner_object(prepared, piece, x, y)
+            if inner is not None:
+                return inner, None
             return click_piece(piece, prepared.small, part.label, list(prepared.boxes), x, y), part.label
         obj = self._net_object(prepared, x, y)
         if obj is not None:
@@ -344,6 +356,32 @@ class GrabCutSegmenter:
                     piece = piece | own
                 return piece, label
         return self._enclosed(prepared, x, y), None
+
+    def _inner_object(self, prepared: GrabCutPrepared, piece: np.ndarray, x: int, y: int) -> np.ndarray | None:
+        """A small thing of its own under (x, y) inside the labelled thing's ``piece`` (see ``INNER_MAX``), cut by
+        ``_enclosed``; None where the click is just on the thing."""
+        grown = self._grow(prepared, x, y)
+        n, total = int(grown.sum()), int(piece.sum())
+        if n < INNER_SPECK * grown.size or n > INNER_MAX * total or not _island(grown, piece):
+            return None  # a speck, or a big share of the thing, or it reaches the thing's edge (a sleeve, a mane)
+        for p in prepared.parts:
+            if p.kind == "part" and p.mask.sum() < 0.5 * total and (p.mask & grown).sum() > 0.5 * n:
+                return None
+        inner = self._enclosed(prepared, x, y) & piece
+        if (
+            not inner[y, x]
+            or not INNER_MIN * inner.size <= inner.sum() <= INNER_MAX * total
+            or not _island(inner, piece)
+        ):
+            return None
+        k = 2 * INNER_RING + 1
+        ring = cv2.dilate(inner.view(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & ~inner
+        lab = cv2.cvtColor(prepared.small, cv2.COLOR_RGB2LAB).astype(np.float32)
+        lab[..., 0] *= 100 / 255 * LIGHTNESS_WEIGHT
+        lab[..., 1:] -= 128
+        if np.linalg.norm(lab[inner].mean(axis=0) - lab[ring].mean(axis=0)) < INNER_CONTRAST:
+            return None  # like what is around it: a fold or a shadow of the thing, not a thing of its own
+        return inner
 
     def _net_object(self, prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray | None:
         """The object under (x, y) as the VOC net outlines it (any of its classes: a squirrel it calls a bird
@@ -870,6 +908,12 @@ def _loose(prepared: GrabCutPrepared, label: str, region: np.ndarray) -> np.ndar
         if p.kind == "part" and p.label.strip().lower() == "face":
             faces |= p.mask
     return (region | rivals) & (far <= reach) & ~(faces & region)
+
+
+def _island(region: np.ndarray, piece: np.ndarray) -> bool:
+    """Whether ``region`` with ``INNER_RING`` pixels around it lies inside ``piece`` (touches none of its edges)."""
+    k = 2 * INNER_RING + 1
+    return bool(piece[cv2.dilate(region.view(np.uint8), np.ones((k, k), np.uint8)).astype(bool)].all())
 
 
 def _word(label: str) -> str:

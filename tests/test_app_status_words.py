@@ -143,9 +143,16 @@ def test_the_sessions_status_in_plain_words_for_a_stranger(astronaut_path):
         )
         == "Loaded t1.jpg (1280x886, 1.1 MP): 43 labelled parts found in 1.9 s. Pick one (step 2) or click on the photo."
     )
+    assert plain_status("Edit #1 (texture on sky) undone.") == "Edit #1 (texture on sky) undone."  # others pass
+    # after Apply: the edit by its number in the edits list, and where to save the result (round 18: "in 9 ms
+    # (layer #1)", the list says "Edits", and nothing said what comes next)
     assert plain_status("Applied the denim texture to 'sky' in 9 ms (layer #1).") == (
-        "Applied the denim texture to 'sky' in 9 ms (layer #1)."
-    )  # other messages pass through
+        "Applied the denim texture to 'sky' (edit #1). The Download tab saves it."
+    )
+    cartoon = "Applied Cartoon (flat colours and outlines) to 'person 2 · upper clothes' in 83 ms (layer #12)."
+    assert plain_status(cartoon) == (
+        "Applied Cartoon (flat colours and outlines) to 'person 2 · upper clothes' (edit #12). The Download tab saves it."
+    )
 
 
 def test_chips_say_the_part_and_the_note_names_the_models():

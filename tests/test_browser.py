@@ -142,6 +142,43 @@ def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
         raise
 
 
+# every 50 ms while a photo loads: whether the status line's and the photo's busy marks (Gradio's status tracker: the
+# spinner and the "processing | 0.7s" timer, which also dims its component) are shown
+WATCH_BUSY = """() => {
+    window.busySeen = {status: false, canvas: false};
+    window.busyWatch = setInterval(() => {
+        for (const [key, sel] of [['status', '#facet-status'], ['canvas', '#facet-canvas']]) {
+            const t = document.querySelector(sel + ' [data-testid="status-tracker"]');
+            if (t && !t.classList.contains('hide') && t.getBoundingClientRect().height > 0) window.busySeen[key] = true;
+        }
+    }, 50);
+}"""
+
+
+def test_while_a_photo_loads_its_note_is_readable(page, app_url, astronaut_path, artifacts):
+    """Round 18, a stranger's drive at 390x844 and 1366x768: while the photo was read the status line's note
+    ("Reading the photo and finding its parts ...") was dimmed and its end covered by Gradio's "processing | 0.7s".
+    The upload's spinner now sits on the photo and the parts list only."""
+    page.goto(app_url)
+    page.wait_for_selector("#facet-upload input[type=file]", state="attached")
+    page.evaluate(WATCH_BUSY)
+    page.set_input_files("#facet-upload input[type=file]", str(astronaut_path))
+    try:
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('finding its parts')", timeout=10_000
+        )
+        page.screenshot(path=str(artifacts / "browser-reading.png"))
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
+        )
+        seen = page.evaluate("() => { clearInterval(window.busyWatch); return window.busySeen; }")
+        assert seen["canvas"], f"the photo shows that the upload runs (the watch works): {seen}"
+        assert not seen["status"], f"the status line's note is never covered: {seen}"
+    except Exception:
+        page.screenshot(path=str(artifacts / "browser-reading-failure.png"), full_page=True)
+        raise
+
+
 def test_bad_file_shows_a_message(page, app_url, tmp_path, artifacts):
     page.goto(app_url)  # a fresh session
     page.wait_for_selector("#facet-upload input[type=file]", state="attached")
@@ -181,10 +218,21 @@ def test_pick_a_labelled_part_apply_denim_and_compare(page, app_url, astronaut_p
         h0, w0 = before.shape[:2]
         tinted = before[int(420 / 512 * h0), int(80 / 512 * w0)]
         assert tinted[2] > tinted[0], f"the picked part is drawn over the suit (blue tint): {tinted}"
+        # every status text while Apply runs, and whether the status line's busy mark showed (round 18: it kept
+        # "Next: pick the look and Apply", dimmed under "processing | 2.1s", for the seconds a big photo takes)
+        page.evaluate(
+            """() => { window.statusTexts = []; const s = document.querySelector('#facet-status');
+            new MutationObserver(() => window.statusTexts.push(s.innerText))
+                .observe(s, {subtree: true, childList: true, characterData: true}); }"""
+        )
+        page.evaluate(WATCH_BUSY)
         page.click("#facet-apply")  # the default look: denim texture
         page.wait_for_function(
             "() => document.querySelector('#facet-status').innerText.includes('Applied')", timeout=60_000
         )
+        texts = page.evaluate("() => window.statusTexts")
+        assert any("Applying texture to 'upper clothes'" in t for t in texts), texts
+        assert not page.evaluate("() => { clearInterval(window.busyWatch); return window.busySeen.status; }")
         page.wait_for_timeout(800)
         after = _canvas_pixels(page, artifacts / "browser-denim.png")
         h, w = after.shape[:2]

@@ -74,6 +74,10 @@ def test_apply_and_the_result_stay_in_view_on_a_laptop_screen(page, app_url, ast
         suit = (slice(int(0.78 * h), int(0.86 * h)), slice(int(0.12 * w), int(0.20 * w)))
         assert np.abs(after[suit] - before[suit]).mean() > 20, "the result (denim on the suit) is what is shown"
         assert "Applied" in _status(page)
+        # round 18: the edit by its number in the edits list and where to save it ("in 13 ms (layer #1)" before), in
+        # the status line's two lines (a third would move the photo)
+        assert "(edit #1). The Download tab saves it." in _status(page) and "layer" not in _status(page)
+        assert page.locator("#facet-status").bounding_box()["height"] <= 43
         # scrolled down to the last control (the faces panel's button, a group photo's long parts list), the photo
         # and the status line beside it stay in view: the photo's column is sticky
         page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
@@ -198,7 +202,9 @@ def test_on_a_phone_the_look_tools_follow_the_picked_part(page, app_url, astrona
         assert apply["bottom"] <= 1600, f"Apply within two screens (it was at y 2288): {apply}"
         assert apply["x"] >= 0 and apply["x"] + apply["width"] <= PHONE["width"], apply
         assert parts["height"] <= 260, f"the parts list is compact: {parts}"
-        order = [photo, upload, parts, tools, _page_box(page, "#facet-pick-more")]
+        # the upload box first (step 1), then the photo with the parts right under it (round 17: the upload box sat
+        # between them, and a chip picked with the list at the window's top drew its outline out of sight)
+        order = [upload, photo, parts, tools, _page_box(page, "#facet-pick-more")]
         assert all(a["bottom"] <= b["y"] for a, b in zip(order, order[1:], strict=False)), order
         # the picked chip is in view inside the parts list's own scroll box
         picked = _page_box(page, "#facet-parts label.selected")
@@ -237,6 +243,60 @@ SEEN = """() => {
     const r = document.querySelector('#facet-canvas img').getBoundingClientRect();
     return (Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0)) / r.height;
 }"""
+
+
+def test_on_a_phone_a_picked_part_is_shown_on_the_photo(page, app_url, astronaut_path, artifacts):  # noqa: F811
+    """Round 17, a stranger on a 390x844 phone: with the parts list at the top of the window (where a reader of the
+    list has it), a tapped chip drew its outline on a photo above the window (its bottom edge at y -229). After the
+    pick the photo's column is brought to the top: the photo whole in view, the tapped chip still in view under it;
+    on a laptop (the photo column is sticky) nothing scrolls."""
+    original_size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        _upload(page, app_url, astronaut_path)
+        page.evaluate("() => document.querySelector('#facet-parts').scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(300)
+        assert page.evaluate(SEEN) < 0.5, "before the tap the photo is out of view (the test's premise)"
+        page.locator("#facet-parts").get_by_text("upper clothes", exact=False).first.click()
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('upper clothes')", timeout=30_000
+        )
+        page.wait_for_function(f"() => ({SEEN})() >= 0.99", timeout=10_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(artifacts / "layout-390-pick-shown.png"))
+        chip = page.locator("#facet-parts label.selected").bounding_box()
+        assert chip is not None and 0 <= chip["y"] and chip["y"] + chip["height"] <= PHONE["height"], chip
+        status = page.locator("#facet-status").bounding_box()
+        assert status["y"] >= -1, f"the status line ('Selected ...') is in view too: {status}"
+        shown = _canvas_pixels(page, artifacts / "layout-390-pick-canvas.png")
+        h, w = shown.shape[:2]
+        tinted = shown[int(420 / 512 * h), int(80 / 512 * w)]
+        assert tinted[2] > tinted[0], f"the outline of the suit is what is shown (blue tint): {tinted}"
+        # words select the part too, from the panel under the tools (two screens down): the photo comes into view
+        page.fill("#facet-words textarea, #facet-words input", "hair")
+        page.locator("#facet-words-btn").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        assert page.evaluate(SEEN) < 0.5
+        page.click("#facet-words-btn")
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('hair')", timeout=30_000
+        )
+        page.wait_for_function(f"() => ({SEEN})() >= 0.99", timeout=10_000)
+        # a laptop: the photo column is sticky and in view; a pick leaves the page where it is
+        page.set_viewport_size(LAPTOP)
+        page.evaluate("() => window.scrollTo(0, 150)")
+        page.wait_for_timeout(300)
+        page.locator("#facet-parts").get_by_text("face", exact=True).first.click()
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes(\"'face'\")", timeout=30_000
+        )
+        page.wait_for_timeout(500)
+        assert page.evaluate("() => window.scrollY") == 150
+    except Exception:
+        page.screenshot(path=str(artifacts / "layout-390-pick-failure.png"), full_page=True)
+        raise
+    finally:
+        page.set_viewport_size(original_size)
 
 
 def test_on_a_phone_apply_shows_its_result(page, app_url, astronaut_path, artifacts):  # noqa: F811
