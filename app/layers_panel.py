@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from PIL import Image
 
 from app.errors import guarded
 from app.view import PageView, session, show_result
+from app.words import edit_status, plain_status, saved_words
 from core.errors import BadInput
 from studio.services import Services
 from studio.session import EditorSession
@@ -76,22 +78,32 @@ def listen(p: LayersPanel, view: PageView, services: Services) -> None:
         s = session(state)
         if s.photo is None:
             raise BadInput("upload a photo first")
-        return str(s.export(fmt or "PNG", settings=services.settings))
+        path = s.export(fmt or "PNG", settings=services.settings)
+        with Image.open(path) as image:  # what was written: its name, format, size (read back from the file)
+            s.status = saved_words(path.name, image.format or fmt, image.size, path.stat().st_size)
+        return str(path)
 
+    # the page names the edit undone / redone as the edits list does ('marble texture on road'; app/words.py)
     @view.event()
     def undo(s: EditorSession) -> None:
-        s.undo_edit()
+        layer = s.undo_edit()
+        s.status = edit_status(layer.id, layer.editor, layer.segment, layer.params, "undone")
 
     @view.event()
     def redo(s: EditorSession) -> None:
-        s.redo_edit()
+        layer = s.redo_edit()
+        s.status = edit_status(layer.id, layer.editor, layer.segment, layer.params, "redone")
 
     state, everything = view.state, view.outputs()
     show_result(p.undo.click(undo, [state], everything, api_name="undo_edit"))
     show_result(p.redo.click(redo, [state], everything, api_name="redo_edit"))
     p.layers.input(on_layers, [state, p.layers], everything, api_name="set_visible_layers")
-    # the API's /export answers the file's path; the page then shows its link and starts its download
+    # the API's /export answers the file's path; the page then shows its link, starts its download and says what
+    # was saved in the status line
     private = {"api_visibility": "private", "queue": False}
     p.export.click(on_export, [state, p.fmt], [p.result], api_name="export").success(
-        lambda: gr.update(visible=True), None, [p.result], **private
+        lambda state: (gr.update(visible=True), plain_status(session(state).status)),
+        [state],
+        [p.result, view.status],
+        **private,
     ).success(None, [p.result], None, js=SAVE_FILE, **private)

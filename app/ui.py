@@ -65,6 +65,10 @@ HEADER = (
 # instead of 2288 at 390x844: the whole Pick panel came first). On a tablet (641-999 px) the photo and the parts sit
 # side by side and the tools come right under them, the other ways to pick last (Apply at y 1852 at 800x1000 before:
 # the tools wrapped under the whole Pick panel).
+# Beside the photo (1000 px and wider) the parts list scrolls within what the window leaves under its title and note:
+# a group photo's 43 chips (t1.jpg) ran 950 px down the page, and a chip picked near the list's end left step 3's
+# Apply above the window (at y -310 on a 1366x768 laptop); now the chips' box ends inside the window (the box that
+# holds the chips: the list's other .wrap is Gradio's busy overlay).
 # The status line is in the page's own font (a log's monospace read as one) and keeps two lines' height, so a message
 # of one line or two does not move the photo under the pointer between clicks.
 CSS = """
@@ -80,6 +84,7 @@ CSS = """
 #facet-canvas .image-frame img {width: auto !important; height: auto !important; max-width: 100%; max-height: 100%}
 @media (min-width: 1000px) {
   #facet-col-photo {position: sticky; top: 0; align-self: flex-start; z-index: 1}
+  #facet-parts .wrap:has(> label) {max-height: max(10.5em, calc(100vh - 450px)); overflow-y: auto}
 }
 @media (max-width: 640px) {
   #facet-col-part {display: contents}

@@ -170,3 +170,23 @@ def layer_title(number: int, editor: str, segment: str, params: dict[str, Any]) 
         return f"#{number} {look[0].lower()}{look[1:]} on {segment}"
     shown = ", ".join(f"{k}={'your image' if _uploaded(v) else v}" for k, v in params.items() if k not in HIDDEN_PARAMS)
     return f"#{number} {editor} on {segment}" + (f" ({shown})" if shown else "")
+
+
+def edit_status(number: int, editor: str, segment: str, params: dict[str, Any], done: str) -> str:
+    """Undo / Redo edit in the status line, the edit named as the edits list names it (`layer_title`): 'Edit #1
+    (marble texture on road) undone.' (round 18, a stranger's drive: the list said "#1 marble texture on road" and
+    Apply "the marble texture", but Undo "Edit #1 (texture on road) undone": the session's words, the editor's name)."""
+    title = layer_title(number, editor, segment, params)
+    return f"Edit #{number} ({title.removeprefix(f'#{number} ')}) {done}."
+
+
+def saved_words(name: str, fmt: str, size: tuple[int, int], nbytes: int) -> str:
+    """The status line after the Download tab wrote the result: the file's name, format, size in pixels and bytes
+    (round 18, a stranger's drive: the status line still said what Apply had done, nothing of the download)."""
+    amount, unit = float(nbytes), "B"
+    for bigger in ("KB", "MB", "GB"):  # as the file's link under the button writes it (Gradio's prettyBytes)
+        if amount <= 1024:
+            break
+        amount, unit = amount / 1024, bigger
+    amount = f"{amount:.1f} {unit}"
+    return f"Saved the full-size result as {name} ({fmt}, {size[0]}x{size[1]}, {amount}); its link is under the button."

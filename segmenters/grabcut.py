@@ -327,17 +327,15 @@ class GrabCutSegmenter:
         return prepared.memo[key]
 
     def _hit_region(self, prepared: GrabCutPrepared, x: int, y: int) -> tuple[np.ndarray, str | None]:
-        things = [p for p in prepared.parts if p.kind == "thing" and p.mask[y, x]]
         from segmenters.objects import boxed_piece, click_piece
 
-        if things:
-            part = min(things, key=lambda p: int(p.mask.sum()))  # the most specific one
-            _, comp = cv2.connectedComponents(part.mask.view(np.uint8), connectivity=8)
-            piece = comp == comp[y, x]  # where boxes part it (touching cars, a crowd): the clicked one's share
+        thing = _thing_piece(prepared, x, y)
+        if thing is not None:
+            label, piece = thing
             inner = self._inner_object(prepared, piece, x, y)
             if inner is not None:
                 return inner, None
-            return click_piece(piece, prepared.small, part.label, list(prepared.boxes), x, y), part.label
+            return click_piece(piece, prepared.small, label, list(prepared.boxes), x, y), label
         obj = self._net_object(prepared, x, y)
         if obj is not None:
             return obj, OBJECT
@@ -356,6 +354,20 @@ class GrabCutSegmenter:
                     piece = piece | own
                 return piece, label
         return self._enclosed(prepared, x, y), None
+
+    def _inner_at(self, prepared: GrabCutPrepared, x: int, y: int) -> np.ndarray | None:
+        """The small thing of its own under (x, y) inside the labelled thing there (``_inner_object``), or None.
+        Read-only and kept, as ``hit_region``: an exclude click looks for it first (``_exclusion``)."""
+        key = ("inner", x, y)
+        if key not in prepared.memo:
+            thing = _thing_piece(prepared, x, y)
+            inner = self._inner_object(prepared, thing[1], x, y) if thing is not None else None
+            if inner is not None:
+                inner.flags.writeable = False
+            while len(prepared.memo) >= MEMO_SIZE:  # the oldest first
+                prepared.memo.pop(next(iter(prepared.memo)))
+            prepared.memo[key] = inner
+        return prepared.memo[key]
 
     def _inner_object(self, prepared: GrabCutPrepared, piece: np.ndarray, x: int, y: int) -> np.ndarray | None:
         """A small thing of its own under (x, y) inside the labelled thing's ``piece`` (see ``INNER_MAX``), cut by
@@ -427,13 +439,34 @@ class GrabCutSegmenter:
         keep_mask: np.ndarray | None = None,
         within: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Bool working-size region an exclude click at (x, y) removes: the piece of the labelled object
-        under it (a person, a car) unless it holds a ``keep`` point or nearly all of ``keep_mask``, else the
+        """Bool working-size region an exclude click at (x, y) removes (``_exclusion``)."""
+        return self._exclusion(prepared, x, y, keep, keep_mask, within)[0]
+
+    def _exclusion(
+        self,
+        prepared: GrabCutPrepared,
+        x: int,
+        y: int,
+        keep: Sequence[tuple[int, int]] = (),
+        keep_mask: np.ndarray | None = None,
+        within: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, bool]:
+        """(bool working-size region an exclude click at (x, y) removes, whether it is a small thing inside a labelled
+        thing): a small thing of its own under the click inside the labelled thing there (``_inner_at``: the mission
+        patch on the astronaut's suit, as an include click takes it) unless it holds a ``keep`` point or nearly all of
+        ``keep_mask``; else the piece of the labelled object under it (a person, a car) unless it does, else the
         piece of its smallest labelled sub-part (a hat) that does not, else the object an include click there
         would find (the VOC net's object, the enclosing cut), else its colour region; always at least a
         small disc around it. A click on the selection itself (``keep_mask``, else ``within``: what the include clicks
-        hit) where none of these is more than a speck of it takes the part of it around the click (``_sub_part``)."""
+        hit) where none of these is more than a speck of it takes the part of it around the click (``_sub_part``).
+        Round 18, a stranger's drive: with the person picked, an exclude click on the patch took the whole upper
+        clothes (the smallest labelled sub-part under it), 84 % of the person."""
         h, w = prepared.small.shape[:2]
+        inner = self._inner_at(prepared, x, y)
+        if inner is not None and not any(inner[ky, kx] for kx, ky in keep) and not _covers(inner, keep_mask):
+            out = inner.copy()
+            cv2.circle(out.view(np.uint8), (x, y), max(2, round(min(h, w) / 100)), 1, -1)
+            return out, True
         out = np.zeros((h, w), bool)
         found = False
         # the whole object first (a person, a car), then its sub-parts from the smallest (a hat): an object
@@ -472,7 +505,7 @@ class GrabCutSegmenter:
             if not any(sub[ky, kx] for kx, ky in keep):  # never an include click's own spot
                 out = out | sub
         cv2.circle(out.view(np.uint8), (x, y), max(2, round(min(h, w) / 100)), 1, -1)
-        return out
+        return out, False
 
     def _sub_part(self, prepared: GrabCutPrepared, keep: np.ndarray, x: int, y: int) -> np.ndarray:
         """Bool (working size): the part of the selection (``keep``) around an exclude click at (x, y) on the selected
@@ -528,11 +561,11 @@ class GrabCutSegmenter:
             cv2.resize(keep.astype(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0 if keep is not None else None
         )
         sx, sy = min(w - 1, int(x * s)), min(h - 1, int(y * s))
-        small = self._excluded(prepared, sx, sy, keep_mask=keep_small)
-        if keep_small is not None:
+        small, inner = self._exclusion(prepared, sx, sy, keep_mask=keep_small)
+        if keep_small is not None and not inner:  # a small thing inside a thing goes alone (not its thing's pieces)
             small = small | self._claimed(prepared, small, keep_small, sx, sy)
             small = small | self._split(prepared, small, keep_small, sx, sy)
-        if keep_small is not None and keep_small[sy, sx]:
+        if keep_small is not None and keep_small[sy, sx] and not inner:
             # a selection of separate pieces (two people, a player and a ball): the piece clicked goes whole
             _, comp = cv2.connectedComponents(keep_small.view(np.uint8), connectivity=8)
             piece = comp == comp[sy, sx]
@@ -908,6 +941,17 @@ def _loose(prepared: GrabCutPrepared, label: str, region: np.ndarray) -> np.ndar
         if p.kind == "part" and p.label.strip().lower() == "face":
             faces |= p.mask
     return (region | rivals) & (far <= reach) & ~(faces & region)
+
+
+def _thing_piece(prepared: GrabCutPrepared, x: int, y: int) -> tuple[str, np.ndarray] | None:
+    """(label, piece) of the most specific labelled thing under working pixel (x, y): the connected piece of the
+    smallest thing there (where boxes part it, touching cars or a crowd: the clicked one's share); None off things."""
+    things = [p for p in prepared.parts if p.kind == "thing" and p.mask[y, x]]
+    if not things:
+        return None
+    part = min(things, key=lambda p: int(p.mask.sum()))
+    _, comp = cv2.connectedComponents(part.mask.view(np.uint8), connectivity=8)
+    return part.label, comp == comp[y, x]
 
 
 def _island(region: np.ndarray, piece: np.ndarray) -> bool:

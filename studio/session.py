@@ -577,13 +577,17 @@ class EditorSession:
             out.append((img, caption, name, params))
         return out
 
-    def undo_edit(self) -> None:
+    def undo_edit(self) -> Layer:
+        """Take the newest edit off (it can be redone); the layer undone."""
         layer = self.layers.undo()
         self.status = f"Edit #{layer.id} ({layer.editor} on {layer.segment}) undone."
+        return layer
 
-    def redo_edit(self) -> None:
+    def redo_edit(self) -> Layer:
+        """Put the edit undone last back; the layer redone."""
         layer = self.layers.redo()
         self.status = f"Edit #{layer.id} ({layer.editor} on {layer.segment}) redone."
+        return layer
 
     def set_visible_layers(self, ids: set[int]) -> None:
         self.layers.set_visible(ids)

@@ -5,6 +5,7 @@ colour), not the editor's list of everything it can do."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -209,3 +210,46 @@ def test_the_offline_banner_says_what_it_means_for_the_result():
         r"⚠ Offline mode: small built-in models stand in for \d+ full ones, so results are rougher \(open for which\)",
         line,
     ), line
+
+
+def test_undo_redo_and_the_download_say_what_they_did_in_the_pages_words():
+    """Round 18, a stranger's drive: Apply said "Applied the marble texture to 'road' (edit #1)" and the edits list
+    "#1 marble texture on road", but Undo "Edit #1 (texture on road) undone" (the session's words); the Download tab
+    left the status line as it was. The page's own handlers (the app built as it runs): Undo / Redo name the edit as
+    the list does, and the download says the file it wrote (name, format, size in pixels and bytes, read back)."""
+    from skimage import data
+
+    from app.ui import build_ui
+    from core.models import ModelManager
+    from core.photo import Photo
+    from core.settings import Settings
+    from studio.services import build_services
+    from studio.session import EditorSession
+
+    services = build_services(Settings(), ModelManager(Settings(), online=False))
+    handlers = {f.api_name: f.fn for f in build_ui(services).fns.values() if f.api_name}
+
+    def status(out: dict) -> str:
+        return next(v for c, v in out.items() if getattr(c, "elem_id", None) == "facet-status")
+
+    s = EditorSession()
+    try:
+        s.load(Photo(pixels=data.astronaut(), name="astronaut.png"), services, parse=False, prepare=False)
+        road = np.zeros((512, 512), bool)
+        road[380:] = True
+        s.new_segment("road", base=road)
+        layer = s.apply_edit("texture", {"texture": "marble", "scale": 1.0}, 0, services)
+        listed = layer_title(layer.id, layer.editor, layer.segment, layer.params)
+        assert listed == "#1 marble texture on road"
+        assert status(handlers["undo_edit"](s)) == "Edit #1 (marble texture on road) undone."
+        assert status(handlers["redo_edit"](s)) == "Edit #1 (marble texture on road) redone."
+        for fmt, name, kind in (("PNG", "astronaut-facet.png", "PNG"), ("JPEG", "astronaut-facet.jpg", "JPEG")):
+            path = Path(handlers["export"](s, fmt))
+            size = path.stat().st_size
+            amount = f"{size / 1024:.1f} KB" if size < 2**20 else f"{size / 2**20:.1f} MB"
+            assert path.name == name
+            assert plain_status(s.status) == (
+                f"Saved the full-size result as {name} ({kind}, 512x512, {amount}); its link is under the button."
+            )
+    finally:
+        s.close()

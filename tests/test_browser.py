@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 
@@ -246,6 +247,27 @@ def test_pick_a_labelled_part_apply_denim_and_compare(page, app_url, astronaut_p
         assert suit_after[2] > suit_after[0], f"denim is blue, not orange: {suit_after}"
         assert np.abs(patch(after, 330, 60) - patch(original, 330, 60)).sum() < 12, "the wall is untouched"
         assert "#1 denim texture on upper clothes" in page.locator("#facet-layers").inner_text()
+        # Undo / Redo name the edit as the list does (round 18: "Edit #1 (texture on upper clothes) undone")
+        for button, done in (("#facet-undo-edit", "undone"), ("#facet-redo-edit", "redone")):
+            page.click(button)
+            page.wait_for_function(
+                "(w) => document.querySelector('#facet-status').innerText.includes(w)", arg=done, timeout=30_000
+            )
+            assert _status(page).strip() == f"Edit #1 (denim texture on upper clothes) {done}.", _status(page)
+        # the download says in the status line what it saved, as the file's link under the button shows it (round
+        # 18: the status line still spoke of the last edit)
+        _tool(page, "Download")
+        with page.expect_download(timeout=60_000) as dl:
+            page.click("#facet-export")
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('Saved')", timeout=30_000
+        )
+        said = _status(page)
+        assert f"Saved the full-size result as {dl.value.suggested_filename} (PNG, 512x512, " in said, said
+        size = re.search(r"(\d+\.\d [KM]B)\)", said)
+        link = page.locator("#facet-result").inner_text().replace("\xa0", " ").replace("\n", "")  # "name.png 9.1 KB"
+        assert size and size[1] in link and dl.value.suggested_filename in link, (said, link)
+        _tool(page, "3 · Look")
         page.get_by_role("tab", name="Before / after").click()
         page.wait_for_selector("#facet-compare img", timeout=30_000)
         page.screenshot(path=str(artifacts / "browser-compare.png"), full_page=True)

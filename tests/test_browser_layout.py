@@ -94,6 +94,53 @@ def test_apply_and_the_result_stay_in_view_on_a_laptop_screen(page, app_url, ast
         page.set_viewport_size(original_size)
 
 
+CHIPS_BOX = """() => {
+    const w = document.querySelector('#facet-parts .wrap:has(> label)');
+    return {scroll: w.scrollHeight, client: w.clientHeight, top: w.scrollTop};
+}"""
+
+
+def test_a_group_photos_many_chips_scroll_in_their_box_and_apply_stays_in_view(page, app_url, artifacts):  # noqa: F811
+    """Round 18, a stranger's drive at 1366x768: t1.jpg's 43 chips ran 950 px down the page, and a chip picked near the
+    list's end left step 3 (Apply) above the window (y -310 after picking 'background'). The chips scroll in a box
+    that ends inside the window: the last chip is reached and picked with the page where it was, Apply and the photo
+    in view."""
+    from tests import photos
+
+    original_size = page.viewport_size
+    page.set_viewport_size(LAPTOP)
+    try:
+        _upload(page, app_url, photos.path("t1"), settle_ms=800)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        chips = page.locator("#facet-parts label")
+        assert chips.count() >= 40, chips.count()
+        page.screenshot(path=str(artifacts / "layout-1366-many-chips.png"))
+        parts = _in_view(page, "#facet-parts")
+        box = page.evaluate(CHIPS_BOX)
+        assert box["scroll"] > box["client"] + 100, f"the chips scroll inside their box: {box}"
+        last = chips.last
+        last.scroll_into_view_if_needed()
+        assert page.evaluate(CHIPS_BOX)["top"] > 0, "the box scrolled to its last chip"
+        chip = last.bounding_box()
+        assert parts["y"] <= chip["y"] and chip["y"] + chip["height"] <= parts["y"] + parts["height"] + 1, (chip, parts)
+        label = last.inner_text().strip()
+        last.click()
+        page.wait_for_function(
+            "(l) => document.querySelector('#facet-status').innerText.includes(`Selected '${l}'`)",
+            arg=label,
+            timeout=30_000,
+        )
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(artifacts / "layout-1366-many-chips-picked.png"))
+        for selector in ("#facet-apply", "#facet-canvas img", "#facet-parts label.selected"):
+            _in_view(page, selector)
+    except Exception:
+        page.screenshot(path=str(artifacts / "layout-1366-many-chips-failure.png"), full_page=True)
+        raise
+    finally:
+        page.set_viewport_size(original_size)
+
+
 def _shown(page, selector: str) -> bool:  # noqa: F811  (page: the fixture)
     """Whether the element is on the page with a size (Gradio leaves a hidden component out, or at no size)."""
     return page.evaluate(

@@ -376,3 +376,29 @@ def test_a_click_on_a_small_thing_inside_a_person_selects_that_thing(services):
     ys, xs = np.nonzero(m)
     assert 0.003 <= m.mean() <= 0.015 and 70 <= xs.min() and xs.max() <= 175 and 475 <= ys.min() and ys.max() <= 525
     s.close()
+
+
+def test_an_exclude_click_on_a_small_thing_inside_the_selection_removes_only_that_thing(services):
+    """Round 18, a stranger's drive: an Exclude (−) click on the astronaut's mission patch with the person picked took
+    the whole upper clothes (the smallest labelled part under the click): 84 % of the person went. An exclude click
+    looks for the small thing of its own under it first (grabcut ``_inner_at``, the include side's ``_inner_object``):
+    the patch goes (0.99 of it measured), the rest of the selection stays (0.997 of it), whether the person or the
+    upper clothes is picked; a click on the suit beside the patch still removes the upper clothes from the person."""
+    s = EditorSession()
+    s.load(Photo(pixels=photos.load("astronaut"), name="astronaut"), services)
+    patch = np.zeros((512, 512), np.uint8)
+    cv2.circle(patch, (170, 384), 37, 1, -1)  # the round patch (drawn by looking at the photo)
+    patch = patch.astype(bool)
+    parts = {p.label: p for p in s.parts}
+    for label in ("person 1", "upper clothes"):
+        for at in ((165, 380), (175, 395), (155, 370)):  # the patch's middle, its lower right, its upper left
+            s.new_segment(label, base=parts[label].mask)
+            before = s.segment().mask.copy()
+            s.click(*at, EXCLUDE, services)
+            removed = before & ~s.segment().mask
+            gone, kept = (removed & patch).sum() / patch.sum(), 1 - (removed & ~patch).sum() / (before & ~patch).sum()
+            assert gone >= 0.9 and kept >= 0.98, (label, at, gone, kept)
+    s.new_segment("person 1", base=parts["person 1"].mask)
+    s.click(100, 330, EXCLUDE, services)  # the suit itself: the upper clothes go, as before
+    assert (s.segment().mask & parts["upper clothes"].mask).sum() <= 0.05 * parts["upper clothes"].mask.sum()
+    s.close()
