@@ -790,7 +790,7 @@ class GrabCutSegmenter:
         on_thing = np.zeros((h, w), bool)
         outlined = np.zeros((h, w), bool)  # regions the VOC net's outline drew (animals, unnamed objects)
         bands = []  # near the line the parse drew to a touching person: the cut decides (``_loose``)
-        trusted = np.zeros((h, w), bool)  # a person's or a vehicle's own outline: sure nearer its edge (``TRUSTED_ERODE``)
+        trusted = np.zeros((h, w), bool)  # a whole person or vehicle: sure nearer its edge (``TRUSTED_ERODE``)
         opened = np.zeros((h, w), bool)  # the lower part of a clicked animal's box: open to the cut (``_own_box``)
         for x, y in pos:
             if region[y, x]:  # a click inside what earlier clicks hit adds nothing new
