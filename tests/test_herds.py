@@ -190,3 +190,35 @@ def test_the_brown_horse_instance_leaves_the_rocky_mound_behind_its_back():
     piece = next(s.mask for s in segs if s.label.startswith("horse") and s.mask[y, x])
     assert float((piece & ~horses).sum() / piece.sum()) <= 0.25
     assert float(piece[brown["mask"]].mean()) >= 0.8
+
+
+@needs_nets
+def test_a_click_on_an_animal_takes_its_legs_below_the_voc_outline(services):
+    """Round 19 (issue 11): the VOC net's coarse outline stops above an animal's legs and the scene net calls them
+    grass, so the cut could not reach them; below the region's middle the clicked animal's own detector box is now
+    open to the cut, and what it takes there beyond the usual band stays only where thin (``grabcut._own_box``,
+    ``LEG_WIDTH``). One click IoU (measured before -> after): the white horse 0.749 -> 0.794, the giraffe 0.648 ->
+    0.670, the dog by the bicycle 0.842 -> 0.869; the robin, whose perch below it has its colours, 0.907 -> 0.899
+    (0.859 without the thin rule)."""
+    horses = {n: (i, lk) for n, i, lk in _clicked("darknet_horses", services)}
+    assert horses["horse 2"][0] >= 0.78 and horses["horse 2"][1] <= 0.06, horses  # the white horse in front
+    giraffe = {n: (i, lk) for n, i, lk in _clicked("darknet_giraffe", services)}
+    assert giraffe["giraffe"][0] >= 0.66 and giraffe["giraffe"][1] <= 0.02, giraffe
+    assert giraffe["zebra"][0] >= 0.48, giraffe
+    dog = {n: (i, lk) for n, i, lk in _clicked("darknet_dog", services)}
+    assert dog["dog"][0] >= 0.86 and dog["dog"][1] <= 0.1, dog
+    robin = {n: (i, lk) for n, i, lk in _clicked("hfs_000", services)}
+    assert robin["robin"][0] >= 0.89 and robin["robin"][1] <= 0.04, robin  # no wedge of the perch
+
+
+@needs_nets
+def test_a_click_on_a_hidden_animal_of_a_herd_leaves_its_neighbours_head(services):
+    """Round 19 (issue 11): the grey horse half hidden behind the brown one is a share of one VOC blob, parted by a
+    weak box that reaches over the brown horse's head; GrabCut's colour models are the whole object's and the whole
+    surroundings', so that dark head stayed in the cut. On a herd's share (``grabcut._herd_share``) the rim's pixels
+    whose colour is nearer the background's around them than the sure object's around them go
+    (``grabcut._local_rim``): one click on the grey horse, IoU / leak 0.616 / 0.175 -> 0.617 / 0.106; the brown horse
+    0.680 / 0.137 -> 0.674 / 0.135; the squirrel (its box trims its blob: no herd) unchanged."""
+    horses = {n: (i, lk) for n, i, lk in _clicked("darknet_horses", services)}
+    assert horses["horse 4"][0] >= 0.6 and horses["horse 4"][1] <= 0.13, horses
+    assert horses["horse 3"][0] >= 0.66 and horses["horse 3"][1] <= 0.15, horses
