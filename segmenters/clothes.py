@@ -22,7 +22,8 @@ Offline nets (used when their packaged files are here, see segmenters/nets.py), 
   ``head_edge``); where PAN is unsure of both, the person's own skin colour (a Lab model of their face mesh's
   skin) makes skin in pieces a hand or forearm big (``GROW``, ``GROW_MIN``); around the wrists of the pose
   net (segmenters/pose.py, optional) that colour is skin unless PAN is all but certain of clothes
-  (``hands_skin``). Everything else of the person that is not face, hair, hat or another person's face is
+  (``hands_skin``; for a person without a face mesh, with the colour of what PAN is surest is their skin,
+  ``SURE_SKIN``: scenetext01's woman seen in profile, her forearm against her red jacket). Everything else of the person that is not face, hair, hat or another person's face is
   clothes, split into upper and lower at the pose's hip line, moved to the garments' own colour edge near it
   (``garment_split``: a jacket's hem below the hips), else by body geometry (hip line from the face, or half
   the height of a standing person seen without a face); clothes around a sure ankle are shoes (``feet_zone``);
@@ -116,6 +117,7 @@ GARMENT_DE = 15.0  # ... when the two garments' mean colours are at least this f
 GARMENT_SELF = 0.9  # ... and each model claims at least this share of its own sample
 FOOT_ABOVE = 0.2  # a shoe: from this many shin lengths above a sure ankle ...
 FOOT_REACH = 0.6  # ... to this many from it
+SURE_SKIN = 0.8  # a person without a face mesh: their skin colour from the pixels PAN gives this much skin (hands_skin)
 HAND_CLOTH = 0.9  # around a wrist, the face's skin colour makes skin unless PAN's clothes reach this
 HAND_REACH = 0.6  # a hand reaches this many forearm lengths past the wrist ...
 HAND_WIDTH = 0.45  # ... and is this many forearm lengths wide (radius of the capsule around it)
@@ -998,6 +1000,10 @@ def parse_person_nets(
             local["face"] = (face_m, FACE_SOURCE)
     if own is not None and pose is not None:
         skin |= body & hands_skin(lab, own, cloth_p, pose, P.shape)
+    elif own is None and pose is not None and SURE_SKIN < 1:  # no face mesh: the colour of what PAN is sure is skin
+        sure = skin_model(lab, body & (skin_p > SURE_SKIN), np.zeros(P.shape, bool))
+        if sure is not None:
+            skin |= body & hands_skin(lab, sure, cloth_p, pose, P.shape)
     if own is not None and GROW > 0:
         grown = _open(body & skin_like(lab, own) & (cloth_p < GROW), 5)
         skin |= _drop_small(grown, GROW_MIN * mesh_area)
