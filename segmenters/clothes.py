@@ -18,7 +18,7 @@ Offline backend (approximate; ``heuristic (offline, approximate)``), per person 
 
 Offline nets (used when their packaged files are here, see segmenters/nets.py), per person:
 - PAN skin / clothes / hair on a crop around the person (full-resolution pixels): skin where PAN's skin
-  beats its clothes, except in the band around the face above the jaw (the face's border, ears, grey hair:
+  beats its clothes (and, under ``UNSURE_SKIN``, has the colour of the person's face: not a shirt's stripe), except in the band around the face above the jaw (the face's border, ears, grey hair:
   ``head_edge``); where PAN is unsure of both, the person's own skin colour (a Lab model of their face mesh's
   skin) makes skin in pieces a hand or forearm big (``GROW``, ``GROW_MIN``); around the wrists of the pose
   net (segmenters/pose.py, optional) that colour is skin unless PAN is all but certain of clothes
@@ -117,6 +117,7 @@ GARMENT_DE = 15.0  # ... when the two garments' mean colours are at least this f
 GARMENT_SELF = 0.9  # ... and each model claims at least this share of its own sample
 FOOT_ABOVE = 0.2  # a shoe: from this many shin lengths above a sure ankle ...
 FOOT_REACH = 0.6  # ... to this many from it
+UNSURE_SKIN = 0.9  # PAN's skin under this much is skin only where it has the colour of the person's face (skin_like)
 SURE_SKIN = 0.8  # a person without a face mesh: their skin colour from the pixels PAN gives this much skin (hands_skin)
 HAND_CLOTH = 0.9  # around a wrist, the face's skin colour makes skin unless PAN's clothes reach this
 HAND_REACH = 0.6  # a hand reaches this many forearm lengths past the wrist ...
@@ -990,6 +991,8 @@ def parse_person_nets(
         for m in fp.labels.values():
             feats |= m[box]
         own = skin_model(lab, face_m, feats)
+    if own is not None and UNSURE_SKIN < 1:  # PAN's unsure skin must have the face's own skin colour
+        skin &= (skin_p >= UNSURE_SKIN) | skin_like(lab, own)
     mesh_area = float(face_m.sum())
     if frame is not None and above is not None and own is not None and CHIN_REACH > 0:
         under = jaw_shadow(lab, skin & skin_like(lab, own) if JAW_TONE else skin, face_m, above, frame)
