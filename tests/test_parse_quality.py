@@ -95,9 +95,10 @@ FLOORS = {
     "person": 0.78,  # round 6 h11p: 0.735 -> 0.821, scenetext06's small person kept (judged by its surest ADE view)
     "hair": 0.45,
     "face": 0.67,
-    "skin": 0.49,  # round 19 (h19skin): 0.392 -> 0.503 on the same five photos; labels 0.392 -> 0.454 (scenetext01's man's
-    # arm redrawn on his arm, tests/labels/README.md), method 0.454 -> 0.503 (segmenters/person.py limbs: messi5's arms
-    # in the person mask, 0.363 -> 0.549; segmenters/clothes.py SURE_SKIN: scenetext01's woman's forearm, 0.569 -> 0.630)
+    "skin": 0.49,  # round 19 (h19skin): 0.392 -> 0.511 on the same five photos; labels 0.392 -> 0.454 (scenetext01's man's
+    # arm redrawn on his arm, tests/labels/README.md), method 0.454 -> 0.511 (segmenters/person.py limbs: messi5's arms
+    # in the person mask, 0.363 -> 0.549; segmenters/clothes.py SURE_SKIN: scenetext01's woman's forearm, 0.569 -> 0.630;
+    # UNSURE_SKIN: PAN's unsure skin needs the face's colour, messi5 -> 0.558, grace_hopper 0.639 -> 0.660)
     "upper clothes": 0.78,
     "lower clothes": 0.54,  # round 19: 0.541 -> 0.558 (skin cut out of the clothes polygons it was drawn over)
     "dog": 0.75,
