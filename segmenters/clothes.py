@@ -121,8 +121,7 @@ FOOT_ABOVE = 0.2  # a shoe: from this many shin lengths above a sure ankle ...
 FOOT_REACH = 0.6  # ... to this many from it
 UNSURE_SKIN = 0.9  # PAN's skin under this much is skin only where it has the colour of the person's face (skin_like)
 SURE_SKIN = 0.8  # a person without a face mesh: their skin colour from the pixels PAN gives this much skin (hands_skin)
-SHIN_WIDTH = 0.3  # a shin's skin (shins_skin): this many shin lengths either side of the knee-ankle line ...
-SHIN_FOOT = 0.3  # ... down to this many shin lengths past the ankle (the foot) ...
+SHIN_WIDTH = 0.3  # a shin's skin (shins_skin, above feet_zone): this many shin lengths either side of the line ...
 SHIN_DE = 3.0  # ... where the colour is this far (Mahalanobis) from the garment PAN is sure of on that leg
 HAND_CLOTH = 0.9  # around a wrist, the face's skin colour makes skin unless PAN's clothes reach this
 HAND_REACH = 0.6  # a hand reaches this many forearm lengths past the wrist ...
@@ -506,11 +505,12 @@ def hands_skin(lab: np.ndarray, own, cloth_p: np.ndarray, pose, shape: tuple[int
 
 
 def shins_skin(lab: np.ndarray, cloth_p: np.ndarray, pose, body: np.ndarray) -> np.ndarray:
-    """Bare shins and feet from the pose: along each sure shin (knee to ankle, and ``SHIN_FOOT`` of its length past the
-    ankle; ``SHIN_WIDTH`` of it wide), the person's pixels PAN is not sure are clothes (under ``CLOTH_SURE``) and whose
-    colour is unlike the garment over that leg (Lab Mahalanobis over ``SHIN_DE`` from PAN's sure clothes on the thigh
-    and the shin) are skin. PAN calls small bare legs background (darknet_kite's walkers), and they have no face whose
-    colour could make them skin; a leg without sure clothes on it (nothing to tell skin from) is left as it was."""
+    """Bare shins from the pose: along each sure shin (knee to ankle, ``SHIN_WIDTH`` of its length wide), the person's
+    pixels PAN is not sure are clothes (under ``CLOTH_SURE``) and whose colour is unlike the garment over that leg (Lab
+    Mahalanobis over ``SHIN_DE`` from PAN's sure clothes on the thigh and the shin) are skin. PAN calls small bare legs
+    background (darknet_kite's walkers), and they have no face whose colour could make them skin; a leg without sure
+    clothes on it (nothing to tell skin from) is left as it was. The caller leaves out the feet (``feet_zone``): a boot
+    is as unlike the trousers and PAN calls it background as well (darknet_person's boots: 104 px of skin with them)."""
     out = np.zeros(body.shape, bool)
     for side in ("left", "right"):
         hip, knee, ankle = (pose.point(f"{side}_{k}") for k in ("hip", "knee", "ankle"))
@@ -521,7 +521,7 @@ def shins_skin(lab: np.ndarray, cloth_p: np.ndarray, pose, body: np.ndarray) -> 
         if length < 3:
             continue
         r = SHIN_WIDTH * length
-        leg = _capsule(body.shape, knee, ankle + shin * SHIN_FOOT, r)
+        leg = _capsule(body.shape, knee, ankle, r)
         cloth = leg | (_capsule(body.shape, hip, knee, r) if hip is not None else leg)
         px = lab[cloth & body & (cloth_p > 1 - CLOTH_SURE / 2)]
         if len(px) < 30:
@@ -1039,7 +1039,7 @@ def parse_person_nets(
         if sure is not None:
             skin |= body & hands_skin(lab, sure, cloth_p, pose, P.shape)
     if pose is not None and SHIN_DE > 0:
-        skin |= _open(shins_skin(lab, cloth_p, pose, body), 3)
+        skin |= _open(shins_skin(lab, cloth_p, pose, body) & ~feet_zone(pose, P.shape), 3)
     if own is not None and GROW > 0:
         grown = _open(body & skin_like(lab, own) & (cloth_p < GROW), 5)
         skin |= _drop_small(grown, GROW_MIN * mesh_area)

