@@ -18,11 +18,14 @@ Offline backend (approximate; ``heuristic (offline, approximate)``), per person 
 
 Offline nets (used when their packaged files are here, see segmenters/nets.py), per person:
 - PAN skin / clothes / hair on a crop around the person (full-resolution pixels): skin where PAN's skin
-  beats its clothes, except in the band around the face above the jaw (the face's border, ears, grey hair:
+  beats its clothes (and, under ``UNSURE_SKIN``, has the colour of the person's face: not a shirt's stripe), except in the band around the face above the jaw (the face's border, ears, grey hair:
   ``head_edge``); where PAN is unsure of both, the person's own skin colour (a Lab model of their face mesh's
   skin) makes skin in pieces a hand or forearm big (``GROW``, ``GROW_MIN``); around the wrists of the pose
   net (segmenters/pose.py, optional) that colour is skin unless PAN is all but certain of clothes
-  (``hands_skin``). Everything else of the person that is not face, hair, hat or another person's face is
+  (``hands_skin``; for a person without a face mesh, with the colour of what PAN is surest is their skin,
+  ``SURE_SKIN``: scenetext01's woman seen in profile, her forearm against her red jacket); along the pose's sure
+  shins, what PAN is unsure is clothes and is unlike the leg's garment is skin (``shins_skin``: bare calves PAN calls
+  background). Everything else of the person that is not face, hair, hat or another person's face is
   clothes, split into upper and lower at the pose's hip line, moved to the garments' own colour edge near it
   (``garment_split``: a jacket's hem below the hips), else by body geometry (hip line from the face, or half
   the height of a standing person seen without a face); clothes around a sure ankle are shoes (``feet_zone``);
@@ -116,6 +119,10 @@ GARMENT_DE = 15.0  # ... when the two garments' mean colours are at least this f
 GARMENT_SELF = 0.9  # ... and each model claims at least this share of its own sample
 FOOT_ABOVE = 0.2  # a shoe: from this many shin lengths above a sure ankle ...
 FOOT_REACH = 0.6  # ... to this many from it
+UNSURE_SKIN = 0.9  # PAN's skin under this much is skin only where it has the colour of the person's face (skin_like)
+SURE_SKIN = 0.8  # a person without a face mesh: their skin colour from the pixels PAN gives this much skin (hands_skin)
+SHIN_WIDTH = 0.3  # a shin's skin (shins_skin, above feet_zone): this many shin lengths either side of the line ...
+SHIN_DE = 3.0  # ... where the colour is this far (Mahalanobis) from the garment PAN is sure of on that leg
 HAND_CLOTH = 0.9  # around a wrist, the face's skin colour makes skin unless PAN's clothes reach this
 HAND_REACH = 0.6  # a hand reaches this many forearm lengths past the wrist ...
 HAND_WIDTH = 0.45  # ... and is this many forearm lengths wide (radius of the capsule around it)
@@ -494,6 +501,33 @@ def hands_skin(lab: np.ndarray, own, cloth_p: np.ndarray, pose, shape: tuple[int
         hand = _capsule(shape, wrist, tip, HAND_WIDTH * length)
         fore = _capsule(shape, elbow, wrist, 0.5 * HAND_WIDTH * length)
         out |= colour & ((hand & (cloth_p < HAND_CLOTH)) | (fore & (cloth_p < CLOTH_SURE)))
+    return out
+
+
+def shins_skin(lab: np.ndarray, cloth_p: np.ndarray, pose, body: np.ndarray) -> np.ndarray:
+    """Bare shins from the pose: along each sure shin (knee to ankle, ``SHIN_WIDTH`` of its length wide), the person's
+    pixels PAN is not sure are clothes (under ``CLOTH_SURE``) and whose colour is unlike the garment over that leg (Lab
+    Mahalanobis over ``SHIN_DE`` from PAN's sure clothes on the thigh and the shin) are skin. PAN calls small bare legs
+    background (darknet_kite's walkers), and they have no face whose colour could make them skin; a leg without sure
+    clothes on it (nothing to tell skin from) is left as it was. The caller leaves out the feet (``feet_zone``): a boot
+    is as unlike the trousers and PAN calls it background as well (darknet_person's boots: 104 px of skin with them)."""
+    out = np.zeros(body.shape, bool)
+    for side in ("left", "right"):
+        hip, knee, ankle = (pose.point(f"{side}_{k}") for k in ("hip", "knee", "ankle"))
+        if knee is None or ankle is None:
+            continue
+        shin = ankle - knee
+        length = float(np.linalg.norm(shin))
+        if length < 3:
+            continue
+        r = SHIN_WIDTH * length
+        leg = _capsule(body.shape, knee, ankle, r)
+        cloth = leg | (_capsule(body.shape, hip, knee, r) if hip is not None else leg)
+        px = lab[cloth & body & (cloth_p > 1 - CLOTH_SURE / 2)]
+        if len(px) < 30:
+            continue
+        far = _mahalanobis(lab, _gauss(px)) > SHIN_DE**2
+        out |= leg & body & (cloth_p < CLOTH_SURE) & far
     return out
 
 
@@ -988,6 +1022,8 @@ def parse_person_nets(
         for m in fp.labels.values():
             feats |= m[box]
         own = skin_model(lab, face_m, feats)
+    if own is not None and UNSURE_SKIN < 1:  # PAN's unsure skin must have the face's own skin colour
+        skin &= (skin_p >= UNSURE_SKIN) | skin_like(lab, own)
     mesh_area = float(face_m.sum())
     if frame is not None and above is not None and own is not None and CHIN_REACH > 0:
         under = jaw_shadow(lab, skin & skin_like(lab, own) if JAW_TONE else skin, face_m, above, frame)
@@ -998,6 +1034,12 @@ def parse_person_nets(
             local["face"] = (face_m, FACE_SOURCE)
     if own is not None and pose is not None:
         skin |= body & hands_skin(lab, own, cloth_p, pose, P.shape)
+    elif own is None and pose is not None and SURE_SKIN < 1:  # no face mesh: the colour of what PAN is sure is skin
+        sure = skin_model(lab, body & (skin_p > SURE_SKIN), np.zeros(P.shape, bool))
+        if sure is not None:
+            skin |= body & hands_skin(lab, sure, cloth_p, pose, P.shape)
+    if pose is not None and SHIN_DE > 0:
+        skin |= _open(shins_skin(lab, cloth_p, pose, body) & ~feet_zone(pose, P.shape), 3)
     if own is not None and GROW > 0:
         grown = _open(body & skin_like(lab, own) & (cloth_p < GROW), 5)
         skin |= _drop_small(grown, GROW_MIN * mesh_area)

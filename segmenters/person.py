@@ -10,7 +10,9 @@ offline, a person seen from behind is not found.
 With the offline PASCAL VOC net (the ``objects`` parser, segmenters/objects.py) the people are its
 ``person`` class, joined with the selfie parts that touch it or hold a face, minus the animals it sees
 (no person parts on a dog). Parts without a face are then kept when the VOC net calls most of them a person:
-people seen from behind or far away are found too.
+people seen from behind or far away are found too. An arm held out, which the VOC net's blob cuts off at the
+shoulder or the elbow, is joined back where both the selfie and the ADE nets follow it (``limbs``, people seen below
+portrait scale only).
 
 When the selfie files are missing but the full ``clothes`` backend is ready, everything it did not call
 "Background" is the person mask instead.
@@ -55,6 +57,14 @@ CROP_REACH = 0.15  # ... and the selfie's outline kept this close to the nets' (
 MATTE_FACE = SMALL_FACE  # the matte draws the people whose face is at least this share of the longer side wide
 # (0.07 takes in t1's group: person 0.850 -> 0.867 there, but one head's hair 0.757 -> 0.387: the matte's soft blob
 # beside her head joins the light wall to her outline; kept at the portrait scale)
+# an arm the VOC net cuts off (limbs): where the selfie net is LIMB_SELFIE sure of a person and the ADE net LIMB_ADE,
+# within LIMB_REACH face heights of a small face and beyond LIMB_HEAD of every face (the hair parsers own the head), in
+# pieces joined to the person who owns the face and LIMB_THICK face widths thick somewhere (an arm, not a sliver)
+LIMB_SELFIE = 0.3
+LIMB_ADE = 0.5
+LIMB_REACH = 6.0
+LIMB_HEAD = 1.0
+LIMB_THICK = 0.1
 MATTE_REACH = 0.02  # the matte decides the person's outline this far (share of the longer side) either side of it
 CROP_AGREE, CROP_SEEN = (
     0.8,
@@ -243,6 +253,49 @@ def fuse_voc(
     return (voc | (keep[labels] & (near | _face_zone((h, w), missed)))) & ~animals
 
 
+def limbs(prob: np.ndarray, seen: np.ndarray, mask: np.ndarray, faces: list) -> np.ndarray:
+    """The limbs the VOC net cuts off a person seen below portrait scale (bool, work size: the pixels to add to
+    ``mask``). The VOC net's blob ends at the shoulder or the elbow of an arm held out (messi5: neither bare arm in
+    the person mask, so neither skin); the selfie net (``prob``, with its crop around each small face) and the ADE
+    net (``seen``: its person probability) both follow the arm to the hand. Their agreement (over ``LIMB_SELFIE`` and ``LIMB_ADE``)
+    outside ``mask``, within ``LIMB_REACH`` face heights of a face narrower than ``MATTE_FACE`` of the longer side
+    (portraits get the matte's outline instead, ``with_matte``), in pieces touching the part of ``mask`` that holds
+    that face, farther than ``LIMB_HEAD`` face heights from every face (the nets' blobs round a head: t1's hair
+    0.756 -> 0.636 with them), in pieces ``LIMB_THICK`` face widths thick somewhere (a limb, not a sliver along the
+    outline), is added. Either net alone reaches too far: the selfie net over t1's wooden table, the ADE net into
+    a crowd."""
+    h, w = mask.shape
+    out = np.zeros((h, w), bool)
+    if LIMB_REACH <= 0 or not mask.any():
+        return out
+    cand = (prob > LIMB_SELFIE) & (seen > LIMB_ADE) & ~mask
+    if not cand.any():
+        return out
+    n, parts = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    ys, xs = np.mgrid[0:h, 0:w]
+    for f in faces:
+        cand &= (xs - f.centre[0]) ** 2 + (ys - f.centre[1]) ** 2 > (LIMB_HEAD * f.height) ** 2
+    m, pieces = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
+    half = cv2.distanceTransform(cand.astype(np.uint8), cv2.DIST_L2, 3)
+    thick = np.zeros(m, np.float32)  # each piece's half-width at its thickest
+    np.maximum.at(thick, pieces.ravel(), half.ravel())
+    for f in faces:
+        if f.width >= MATTE_FACE * max(h, w):
+            continue
+        cx, cy = int(min(max(f.centre[0], 0), w - 1)), int(min(max(f.centre[1], 0), h - 1))
+        owner = parts[cy, cx]
+        if owner == 0:
+            continue
+        touch = cv2.dilate((parts == owner).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        keep = np.zeros(m, bool)
+        keep[np.unique(pieces[touch & cand])] = True
+        keep &= thick >= LIMB_THICK * f.width
+        keep[0] = False
+        reach = (xs - f.centre[0]) ** 2 + (ys - f.centre[1]) ** 2 <= (LIMB_REACH * f.height) ** 2
+        out |= keep[pieces] & reach
+    return out
+
+
 def _face_zone(shape: tuple[int, int], faces: list) -> np.ndarray:
     """Where the bodies of the detected faces can be: a box from the top of the head down, 3 faces wide."""
     h, w = shape
@@ -296,6 +349,17 @@ def ade_people(ctx: ParseContext, found: np.ndarray, animals: np.ndarray) -> np.
     keep[np.unique(labels[near & cand])] = False
     keep[0] = False
     return keep[labels]
+
+
+def ade_person(ctx: ParseContext) -> np.ndarray:
+    """The ADE20K net's person probability per work pixel (zeros without the net)."""
+    from segmenters.nets import ADE, ADE_CLASSES, ade_answer, grid_to_size, net_available
+
+    h, w = ctx.shape
+    if not net_available(ADE):
+        return np.zeros((h, w), np.float32)
+    probs = ade_answer(ctx)["probs"]
+    return grid_to_size(np.ascontiguousarray(probs[..., ADE_CLASSES.index("person") + 1]), (w, h))
 
 
 def sharpen_faceless(ctx: ParseContext, mask: np.ndarray, faces: list) -> np.ndarray:
@@ -411,6 +475,7 @@ class PersonParser:
             mask, source = clean(prob > THRESHOLD), SOURCE
             if things is not None:
                 mask = clean(fuse_voc(mask, things.person, things.animals, faces, prob))
+                mask |= limbs(prob, ade_person(ctx), mask, faces) & ~things.animals
                 evidence = things.person
                 small = ade_people(ctx, mask, things.animals)
                 if small is not None and small.any():

