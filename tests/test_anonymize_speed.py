@@ -345,7 +345,10 @@ def test_one_brows_weight_when_the_first_goes_far_enough(t1, monkeypatch):
 def test_the_other_outline_is_a_rescue_once_past_the_margin(monkeypatch):
     """grace_hopper (185 px, glasses): her darker brows take her past the margin (0.755) and her first outline, the
     narrower, ends near that (0.753, within OUTLINE_WRONG_WAY): the broader one is not tried (OTHER_OUTLINE_SHORT), nor
-    the paler brows (BROWS_ENOUGH). The same output bytes, kept try and distances as with every try, two fewer."""
+    the paler brows (BROWS_ENOUGH). The same output bytes, kept try and distances as with every try, two fewer.
+    Since round 18's skin texture (faces.blend._skin_detail) her darker brows end at 0.726, under the margin, so
+    both outlines are tried with and without the rules and only BROWS_ENOUGH saves a try; the outline checks below
+    hold the rule to its case whenever a try before the outlines is past the margin."""
     from editors import anonymize
 
     img = photos.load("grace_hopper")
@@ -362,15 +365,19 @@ def test_the_other_outline_is_a_rescue_once_past_the_margin(monkeypatch):
     # two fewer on the AVX2 VM of rounds 8-14 (the darker brows 0.755, the narrower outline 0.753); on round 15's VM
     # (AVX-512; the same code and pins) they read 0.758 and 0.761 and the rules skip one try
     assert len(n["tries"]) <= len(o["tries"]) - 1
-    assert not any("brows -0.4" in t for t in n["tried"]) and sum("width" in t for t in n["tried"]) == 1
+    assert not any("brows -0.4" in t for t in n["tried"])
     at = next(i for i, t in enumerate(o["tried"]) if "width" in t)
-    # the case this test is about: the first outline ends short of the best try before it (0.753 against the brows'
-    # 0.755 on the AVX2 VM), so without the rule the other outline is tried; on round 15's VM it beats it (0.761
-    # against 0.758) and, as the best try past the margin, OUTLINE_ORDER skips the other outline in both runs
-    if o["tries"][at] <= max(o["tries"][:at]):
-        assert sum("width" in t for t in o["tried"]) == 2
-    else:
-        assert sum("width" in t for t in o["tried"]) == 1
+    if max(o["tries"][:at]) >= anonymize.VERIFY_MARGIN:
+        assert sum("width" in t for t in n["tried"]) == 1
+        # the case the outline rule is about: the first outline ends short of the best try before it (0.753 against
+        # the brows' 0.755 on the AVX2 VM), so without the rule the other outline is tried; on round 15's VM it beats
+        # it (0.761 against 0.758) and, as the best try past the margin, OUTLINE_ORDER skips the other outline in both
+        if o["tries"][at] <= max(o["tries"][:at]):
+            assert sum("width" in t for t in o["tried"]) == 2
+        else:
+            assert sum("width" in t for t in o["tried"]) == 1
+    else:  # nothing before the outlines is past the margin: the outline rule must not skip one
+        assert sum("width" in t for t in n["tried"]) == sum("width" in t for t in o["tried"]) >= 2
     assert (
         dict(zip(n["tried"], n["tries"], strict=True)).items() <= dict(zip(o["tried"], o["tries"], strict=True)).items()
     )
