@@ -67,3 +67,31 @@ def test_after_find_faces_the_result_and_a_pick_show_on_the_photo(page, app_url,
     finally:
         page.set_viewport_size(original_size)
 
+
+def test_show_variants_says_so_and_brings_them_into_view(page, app_url, hopper_path, artifacts):  # noqa: F811
+    """Round 19: *Show variants* at 1366x768 rendered the gallery under the photo, below the window's bottom edge
+    (y 753), and left the status line as it was: a stranger saw nothing happen."""
+    original_size = page.viewport_size
+    page.set_viewport_size(LAPTOP)
+    try:
+        _upload(page, app_url, hopper_path)
+        page.locator("#facet-parts label").filter(has_text="upper clothes").first.click()
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes(\"Selected 'upper clothes'\")",
+            timeout=30_000,
+        )
+        page.click("#facet-variants-btn")
+        page.wait_for_function(
+            "() => { const g = document.querySelector('#facet-variants'); return g && g.querySelectorAll('img').length > 3 }",
+            timeout=120_000,
+        )
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(artifacts / "stranger-variants.png"))
+        assert "variants of 'upper clothes'" in _status(page) and "under the photo" in _status(page), _status(page)
+        first = page.locator("#facet-variants img").first.bounding_box()
+        assert first is not None and first["y"] >= 0 and first["y"] + first["height"] <= LAPTOP["height"], first
+    except Exception:
+        page.screenshot(path=str(artifacts / "stranger-failure.png"), full_page=True)
+        raise
+    finally:
+        page.set_viewport_size(original_size)
