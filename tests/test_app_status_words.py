@@ -9,7 +9,7 @@ import re
 import numpy as np
 
 from app.edit_panel import applied_look, say_what_was_applied
-from app.faces_panel import anonymize_note, anonymize_words
+from app.faces_panel import anonymize_note, anonymize_words, anonymized_status
 from app.words import chip, layer_title, parts_note, plain_status
 
 HOPELESS = "the best of 2 tries (synthetic_young_wide_light, anti-face) reached only 0.575 < 0.75; too far under it"
@@ -209,3 +209,10 @@ def test_the_offline_banner_says_what_it_means_for_the_result():
         r"⚠ Offline mode: small built-in models stand in for \d+ full ones, so results are rougher \(open for which\)",
         line,
     ), line
+
+
+def test_anonymized_status_counts_this_actions_edits_not_the_sessions():
+    """Round 19: after a cartoon and a style edit, one Anonymize said "(3 layers; Undo edit steps back)"."""
+    assert anonymized_status(["faces"], 1) == "Anonymized the faces (1 edit; Undo edit takes it back)."
+    words = anonymized_status(["faces", "background", "upper clothes"], 3)
+    assert words == "Anonymized the faces, background and upper clothes (3 edits; Undo edit takes back one at a time)."
