@@ -26,7 +26,7 @@ from core.limits import RateLimiter, client_address
 from core.masks import PALETTE, downscale, render_overlay, resize_mask, shrink_for_display
 from core.photo import mask_to_png
 from editors.base import GenerativeEditor
-from core.types import ClickPrompt, MaskResult, Photo, Point, Segment
+from core.types import ClickPrompt, MaskResult, Photo, Point, Segment, mask_bbox
 from studio.edits import build_editor, edit_layer, run_editor
 from studio.export import export_bytes, export_name
 from studio.layers import Layer, LayerStack, combine, grow_shrink, layer_from_result
@@ -69,6 +69,18 @@ def fit_preview(image: np.ndarray, max_side: int, min_side: int = PREVIEW_MIN_SI
         return downscale(image, max_side)
     s = min(min_side, max_side) / max(h, w)
     return _resize_to(image, (max(1, int(round(h * s))), max(1, int(round(w * s))))), s
+
+
+def variant_box(mask: np.ndarray, margin: float = 0.25) -> tuple[int, int, int, int]:
+    """XYXY crop the variants of a part show: the mask's box widened by ``margin`` of its size on each side (at least
+    16 px), inside the image."""
+    h, w = mask.shape[:2]
+    box = mask_bbox(mask)
+    if box is None:
+        return 0, 0, w, h
+    x0, y0, x1, y1 = (int(v) for v in box)
+    mx, my = max(16, round(margin * (x1 - x0))), max(16, round(margin * (y1 - y0)))
+    return max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)
 
 
 def _resize_to(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -596,6 +608,10 @@ class EditorSession:
         small = resize_mask(seg.mask, w, h)
         if not small.any():
             raise BadInput(f"'{seg.label}' is too small to preview; apply an editor directly")
+        # round 19: the part's box with a margin, not the whole photo (one person's jacket in a group photo was ten
+        # alike thumbnails of the whole photo); the picked variant is applied to the whole photo at full size
+        x0, y0, x1, y1 = variant_box(small)
+        base, small = base[y0:y1, x0:x1], small[y0:y1, x0:x1]
         self.count("edit", services)
         out = []
         for caption, name, params in VARIANTS:
