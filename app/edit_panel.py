@@ -171,6 +171,14 @@ def render() -> EditControls:
     )
 
 
+# the variants' gallery into view (it sits under the photo; the photo's column is sticky, so the page scrolls it up)
+# (once the page has drawn it: it is hidden until the reply arrives)
+SHOW_VARIANTS = """() => setTimeout(() => {
+    const g = document.querySelector('#facet-variants');
+    if (g && g.getClientRects().length) g.scrollIntoView({block: 'nearest'});
+}, 300)"""
+
+
 def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Services) -> None:
     """Show the chosen look's controls; Apply (``/apply_edit``), Show variants, pick a variant, the quick look
     (``/cartoon_background``)."""
@@ -217,17 +225,20 @@ def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Servi
         s.use_part(background.id)
         s.apply_edit("cartoon", {}, 0, services)
 
-    @guarded(warn=lambda message, *args: (gr.update(visible=False), []))
-    def on_variants(s: Any) -> tuple[Any, list[tuple[str, dict[str, Any]]]]:
+    # round 19: the status line says what was rendered and where (it kept the pick's words: the gallery sits under the
+    # photo, below a 1366x768 window's edge, so nothing seemed to happen), and the gallery is brought into view
+    @guarded(warn=lambda message, *args: (gr.update(visible=False), [], f"⚠ {message}"))
+    def on_variants(s: Any) -> tuple[Any, list[tuple[str, dict[str, Any]]], str]:
         s = session(s)
         t0 = time.perf_counter()
         found = s.variants(services)
         s.status = (
-            f"{len(found)} variants of '{s.segment().label}' rendered at preview size in "
-            f"{time.perf_counter() - t0:.2f}s; click one to apply it at full size."
+            f"{len(found)} variants of '{s.segment().label}' rendered in {time.perf_counter() - t0:.1f} s; "
+            "click one under the photo to apply it at full size."
         )
         gallery_items = [(img, caption) for img, caption, _, _ in found]
-        return gr.update(value=gallery_items, visible=True), [(name, params) for _, _, name, params in found]
+        found_choices = [(name, params) for _, _, name, params in found]
+        return gr.update(value=gallery_items, visible=True), found_choices, s.status
 
     @view.event()
     def on_variant_pick(s: EditorSession, choices: list, evt: gr.SelectData) -> None:
@@ -266,7 +277,9 @@ def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Servi
     show_result(
         applied.then(lambda: gr.update(interactive=True), None, [c.apply], queue=False, api_visibility="private")
     )
-    c.variants.click(on_variants, [view.state], [gallery, choices], api_visibility="private", **models)
+    c.variants.click(
+        on_variants, [view.state], [gallery, choices, view.status], api_visibility="private", **models
+    ).then(None, None, None, js=SHOW_VARIANTS, queue=False, api_visibility="private")
     show_result(gallery.select(on_variant_pick, [view.state, choices], everything, api_visibility="private", **models))
     show_result(
         c.cartoon_background.click(

@@ -137,6 +137,15 @@ def anonymize_note(report: list[dict]) -> str:
     return note
 
 
+def anonymized_status(done: list[str], added: int) -> str:
+    """'Anonymized the faces and background (2 edits; Undo edit takes back one at a time).' ``added``: the edits this
+    Anonymize made (round 19: the count was every edit of the session, "3 layers" after one anonymize on a photo
+    with two earlier edits)."""
+    what = " and ".join([", ".join(done[:-1]), done[-1]] if len(done) > 1 else done)
+    undo = "Undo edit takes it back" if added == 1 else "Undo edit takes back one at a time"
+    return f"Anonymized the {what} ({added} edit{'s' if added != 1 else ''}; {undo})."
+
+
 def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.Tabs, services: Services) -> None:
     """The Faces tool's events; ``photo_tabs``: the photo column's tabs, turned to the numbered faces once found."""
 
@@ -177,6 +186,7 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
         if s.photo is None:
             raise BadInput("upload a photo first")
         everything = np.ones((s.photo.height, s.photo.width), bool)
+        before = {layer.id for layer in s.layers.layers}
         s.apply_edit(
             "anonymize",
             {"method": method or "swap", "faces": (which or "all").strip()},
@@ -190,9 +200,8 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
         for part, editor, params in ANON_LEVELS.get(level, ()):
             if s.apply_to_part(part, editor, params, 0, services, charge=False) is not None:  # one action
                 done.append(part)
-        n = len(s.layers.layers)
-        what = " and ".join([", ".join(done[:-1]), done[-1]] if len(done) > 1 else done)
-        s.status = f"Anonymized the {what} ({n} layer{'s' if n != 1 else ''}; Undo edit steps back)." + checked
+        added = sum(layer.id not in before for layer in s.layers.layers)
+        s.status = anonymized_status(done, added) + checked
 
     def show_faces(state: Any) -> Any:
         found = isinstance(state, EditorSession) and state.photo is not None

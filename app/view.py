@@ -37,17 +37,42 @@ SELECTION = ("segments", "name", "download", "other", "parts")
 PREVIEW_QUALITY = 90  # JPEG quality of the canvas preview (the export is full size and lossless or q95)
 
 
+# The photo column's open tab, and a turn back to its Photo tab (a page-only step). Round 19: after *Find and number
+# them* the column stayed on *Numbered faces*, which shows the photo as it was when the faces were found, through
+# Anonymize, Apply, undo and chip picks: a stranger saw the old faces and no outline. A result (`SHOW_RESULT`) turns
+# back to the photo unless *Before / after* is open (it shows the result too); a pick (`SHOW_PICK`) turns back unless
+# the photo is open (only the photo draws the outline). On a phone the scroll to the photo follows once it is drawn.
+_TABS_JS = """const PHOTO_TAB = () => {
+        const t = document.querySelector('#facet-tabs button[role=tab][aria-selected=true]');
+        return t ? t.innerText.trim() : 'Photo';
+    };
+    const SHOW_PHOTO_TAB = () => {
+        const b = [...document.querySelectorAll('#facet-tabs button[role=tab]')].find(t => t.innerText.trim() === 'Photo');
+        if (b) b.click();
+    };"""
+
+
 # After an action whose result is the photo (Apply, a variant, undo / redo of an edit, anonymize, remove): when less
 # than half of the photo is in view, bring it to the middle of the window. On a phone (one column) Apply sits
 # ~1000 px under the photo and the result was drawn out of sight (round 17: at 390x844 the photo's bottom was at
 # y -650 after Apply); where the photo column is sticky (1000 px and wider) the photo is in view and nothing moves.
-SHOW_RESULT = """() => {
-    const c = document.querySelector('#facet-canvas');
-    if (!c) return;
-    const r = c.getBoundingClientRect();
-    const seen = Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0);
-    if (seen < r.height / 2) c.scrollIntoView({block: 'center'});
+SHOW_RESULT = (
+    """() => {
+    """
+    + _TABS_JS
+    + """
+    const show = () => {
+        const c = document.querySelector('#facet-canvas');
+        if (!c) return;
+        const r = c.getBoundingClientRect();
+        const seen = Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0);
+        if (seen < r.height / 2) c.scrollIntoView({block: 'center'});
+    };
+    if (['Photo', 'Before / after'].includes(PHOTO_TAB())) return show();
+    SHOW_PHOTO_TAB();
+    setTimeout(show, 150);
 }"""
+)
 
 
 def show_result(event: Any) -> Any:
@@ -61,15 +86,25 @@ def show_result(event: Any) -> Any:
 # the chip just tapped stays in view under the outline. Round 17: at 390x844 with the parts list at the top of the
 # window the photo's bottom was at y -229 after a chip pick, the outline drawn out of sight. Where the photo column
 # is sticky (1000 px and wider) nothing moves.
-SHOW_PICK = """() => {
-    if (window.innerWidth >= 1000) return;
-    const c = document.querySelector('#facet-canvas');
-    const col = document.querySelector('#facet-col-photo');
-    if (!c || !col) return;
-    const r = c.getBoundingClientRect();
-    const seen = Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0);
-    if (seen < 0.9 * r.height) col.scrollIntoView({block: 'start'});
+SHOW_PICK = (
+    """() => {
+    """
+    + _TABS_JS
+    + """
+    const show = () => {
+        if (window.innerWidth >= 1000) return;
+        const c = document.querySelector('#facet-canvas');
+        const col = document.querySelector('#facet-col-photo');
+        if (!c || !col) return;
+        const r = c.getBoundingClientRect();
+        const seen = Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0);
+        if (seen < 0.9 * r.height) col.scrollIntoView({block: 'start'});
+    };
+    if (PHOTO_TAB() === 'Photo') return show();
+    SHOW_PHOTO_TAB();
+    setTimeout(show, 150);
 }"""
+)
 
 
 def show_pick(event: Any) -> Any:

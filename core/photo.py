@@ -102,7 +102,12 @@ def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = No
         try:
             im.load()
         except Exception as exc:  # noqa: BLE001  (PIL raises many kinds for damaged data)
-            raise BadInput(f"{name}: the file is truncated or damaged ({exc.__class__.__name__}: {exc})") from None
+            # the library's own words ("image file is truncated (20 bytes not processed)") go to the log, not the user
+            log.info("%s did not decode: %s: %s", name, exc.__class__.__name__, exc)
+            raise BadInput(
+                f"{name}: the file is truncated or damaged and cannot be read; save it again from the program that "
+                "made it, or upload another copy"
+            ) from None
         try:
             im = ImageOps.exif_transpose(im)
         except Exception:  # noqa: BLE001  (a damaged EXIF block must not lose the photo)

@@ -26,7 +26,7 @@ from core.limits import RateLimiter, client_address
 from core.masks import PALETTE, downscale, render_overlay, resize_mask, shrink_for_display
 from core.photo import mask_to_png
 from editors.base import GenerativeEditor
-from core.types import ClickPrompt, MaskResult, Photo, Point, Segment
+from core.types import ClickPrompt, MaskResult, Photo, Point, Segment, mask_bbox
 from studio.edits import build_editor, edit_layer, run_editor
 from studio.export import export_bytes, export_name
 from studio.layers import Layer, LayerStack, combine, grow_shrink, layer_from_result
@@ -56,6 +56,42 @@ IP_LIMITS = {
 
 # names a user may give a labelled part (CLI --segment, presets) -> the part's label
 PART_ALIASES = {"faces": "all faces", "people": "person 1"}
+# A photo whose longer side is under this is shown enlarged to it (round 19: a 40x30 photo was drawn 40x30 px in a
+# 537x515 photo box at 1366x768; the page never enlarges an image). Masks, edits and the download keep its own size.
+PREVIEW_MIN_SIDE = 512
+
+
+def fit_preview(image: np.ndarray, max_side: int, min_side: int = PREVIEW_MIN_SIDE) -> tuple[np.ndarray, float]:
+    """The preview of ``image`` and its scale (preview pixels per photo pixel): shrunk to a longer side of at most
+    ``max_side`` (`downscale`), or, when its longer side is under ``min_side``, enlarged to it (bicubic)."""
+    h, w = image.shape[:2]
+    if max(h, w) >= min_side:
+        return downscale(image, max_side)
+    s = min(min_side, max_side) / max(h, w)
+    return _resize_to(image, (max(1, int(round(h * s))), max(1, int(round(w * s))))), s
+
+
+def variant_box(mask: np.ndarray, margin: float = 0.25) -> tuple[int, int, int, int]:
+    """XYXY crop the variants of a part show: the mask's box widened by ``margin`` of its size on each side (at least
+    16 px), inside the image."""
+    h, w = mask.shape[:2]
+    box = mask_bbox(mask)
+    if box is None:
+        return 0, 0, w, h
+    x0, y0, x1, y1 = (int(v) for v in box)
+    mx, my = max(16, round(margin * (x1 - x0))), max(16, round(margin * (y1 - y0)))
+    return max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)
+
+
+def _resize_to(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``image`` resized to ``shape[:2]`` (area average when shrinking, bicubic when enlarging); as is when it fits."""
+    import cv2
+
+    h, w = shape[:2]
+    if image.shape[:2] == (h, w):
+        return image
+    shrinking = h * w < image.shape[0] * image.shape[1]
+    return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
 
 
 class EditBusy(BadInput):
@@ -111,7 +147,7 @@ class EditorSession:
         """Take a new photo: reset everything, build the preview, compute the embedding (``prepare``; else on
         the first click) and the labelled parts (``parse``)."""
         self.photo = photo
-        self.preview, self.scale = downscale(photo.pixels, services.settings.preview_max_side)
+        self.preview, self.scale = fit_preview(photo.pixels, services.settings.preview_max_side)
         self.segments, self.active, self.box_corner, self._next_id = [], None, None, 1
         self.layers.clear()
         self.layers.max_layers = services.settings.max_layers
@@ -558,7 +594,9 @@ class EditorSession:
 
         faces = self.faces(services)
         drawn = draw_face_numbers(np.asarray(self.result()), faces)
-        return downscale(drawn, max(self.preview.shape[:2]) if self.preview is not None else 1280)[0]
+        if self.preview is None:
+            return downscale(drawn, 1280)[0]
+        return _resize_to(drawn, self.preview.shape)
 
     def variants(self, services: Services) -> list[tuple[np.ndarray, str, str, dict[str, Any]]]:
         """Preview-size renders of the active segment in several looks: (image, caption, editor, params)."""
@@ -570,6 +608,10 @@ class EditorSession:
         small = resize_mask(seg.mask, w, h)
         if not small.any():
             raise BadInput(f"'{seg.label}' is too small to preview; apply an editor directly")
+        # round 19: the part's box with a margin, not the whole photo (one person's jacket in a group photo was ten
+        # alike thumbnails of the whole photo); the picked variant is applied to the whole photo at full size
+        x0, y0, x1, y1 = variant_box(small)
+        base, small = base[y0:y1, x0:x1], small[y0:y1, x0:x1]
         self.count("edit", services)
         out = []
         for caption, name, params in VARIANTS:
@@ -627,8 +669,7 @@ class EditorSession:
             return self.preview
         key = tuple(layer.id for layer in self.layers.layers if layer.visible)
         if self._render_preview is None or self._render_preview[0] != key:
-            h, w = self.preview.shape[:2]
-            img = downscale(np.asarray(self.result()), max(h, w))[0]
+            img = _resize_to(np.asarray(self.result()), self.preview.shape)
             self._render_preview = (key, img)
         return self._render_preview[1]
 

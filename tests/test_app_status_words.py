@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from app.edit_panel import applied_look, say_what_was_applied
-from app.faces_panel import anonymize_note, anonymize_words
+from app.faces_panel import anonymize_note, anonymize_words, anonymized_status
 from app.words import chip, layer_title, parts_note, plain_status
 
 HOPELESS = "the best of 2 tries (synthetic_young_wide_light, anti-face) reached only 0.575 < 0.75; too far under it"
@@ -253,3 +253,10 @@ def test_undo_redo_and_the_download_say_what_they_did_in_the_pages_words():
             )
     finally:
         s.close()
+
+
+def test_anonymized_status_counts_this_actions_edits_not_the_sessions():
+    """Round 19: after a cartoon and a style edit, one Anonymize said "(3 layers; Undo edit steps back)"."""
+    assert anonymized_status(["faces"], 1) == "Anonymized the faces (1 edit; Undo edit takes it back)."
+    words = anonymized_status(["faces", "background", "upper clothes"], 3)
+    assert words == "Anonymized the faces, background and upper clothes (3 edits; Undo edit takes back one at a time)."

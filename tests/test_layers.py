@@ -189,14 +189,38 @@ def layer_region(layer, shape):
     return region
 
 
+def _variants_and_box(session, services, label):
+    """The variants of part ``label`` and the preview's crop they show (`variant_box`)."""
+    from core.masks import resize_mask
+    from studio.session import variant_box
+
+    session.use_part(next(p.id for p in session.parts if p.label == label))
+    h, w = session.preview.shape[:2]
+    return session.variants(services), variant_box(resize_mask(session.segment().mask, w, h))
+
+
 def test_variants_render_at_preview_size(session, services):
-    session.use_part(next(p.id for p in session.parts if p.label == "upper clothes"))
-    found = session.variants(services)
+    found, (x0, y0, x1, y1) = _variants_and_box(session, services, "upper clothes")
     captions = [c for _, c, _, _ in found]
     assert captions[:4] == ["as-is", "denim", "leopard", "crocodile"]
-    assert all(img.shape == session.preview.shape for img, _, _, _ in found)
-    assert np.array_equal(found[0][0], session.preview)
+    assert all(img.shape == (y1 - y0, x1 - x0, 3) for img, _, _, _ in found)
+    assert np.array_equal(found[0][0], session.preview[y0:y1, x0:x1])
     assert not np.array_equal(found[1][0], found[2][0])
+
+
+def test_variants_of_a_small_part_show_the_part_not_the_whole_photo(session, services):
+    """Round 19: on a group photo the variants of one person's jacket were ten thumbnails of the whole photo, all
+    alike at 98 px; the thumbnails are the part's box with a margin, so the look is seen."""
+    from core.masks import resize_mask
+    from core.types import mask_bbox
+
+    found, (x0, y0, x1, y1) = _variants_and_box(session, services, "lips")
+    h, w = session.preview.shape[:2]
+    crop = found[0][0]
+    assert crop.shape[0] * crop.shape[1] < 0.1 * h * w, crop.shape
+    px0, py0, px1, py1 = mask_bbox(resize_mask(session.segment().mask, w, h))
+    assert x0 < px0 and y0 < py0 and x1 > px1 and y1 > py1, "the whole part, with a margin"
+    assert np.array_equal(crop, session.preview[y0:y1, x0:x1])
 
 
 def test_edit_needs_a_selection(services, astronaut_path):

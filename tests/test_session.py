@@ -115,6 +115,29 @@ def test_preview_is_downscaled_but_masks_are_full_size(offline_services):
     assert res.mask.shape == (3024, 4032)
 
 
+def test_a_tiny_photo_is_shown_enlarged_and_edited_at_its_own_size(offline_services):
+    """Round 19: a 40x30 photo was drawn 40x30 px in the middle of a 537x515 photo box at 1366x768 (the page never
+    enlarges an image), too small to see the result or click a part. Its preview is enlarged to a long side of
+    `PREVIEW_MIN_SIDE`; masks, edits and the download stay at the photo's own size, clicks map back."""
+    from skimage import data
+
+    from core.types import Photo
+    from studio.session import PREVIEW_MIN_SIDE
+
+    tiny = np.asarray(Image.fromarray(data.astronaut()).resize((40, 30)))
+    s = EditorSession()
+    s.load(Photo(pixels=tiny, name="tiny.jpg"), offline_services, parse=False)
+    assert s.preview.shape == (PREVIEW_MIN_SIDE * 3 // 4, PREVIEW_MIN_SIDE, 3) and s.scale == PREVIEW_MIN_SIDE / 40
+    res = s.click(20, 15, INCLUDE, offline_services)
+    assert res.mask.shape == (30, 40)
+    assert s.overlay().shape == s.preview.shape
+    s.apply_edit("recolour", {"target": "#1e6fd9"}, 0, offline_services)
+    assert s.result_preview().shape == s.preview.shape and s.result().shape == (30, 40, 3)
+    assert not np.array_equal(s.result_preview(), s.preview)
+    crops = [img.shape for img, _, _, _ in s.variants(offline_services)]  # the part's box at preview scale
+    assert len(set(crops)) == 1 and crops[0][0] <= s.preview.shape[0] and crops[0][0] * crops[0][1] > 100 * 100
+
+
 def test_demo_mode_preloads_the_models():
     """`--demo`: the click segmenter, the packaged parser models and the editors are warm before a user comes."""
     manager = ModelManager(Settings(), online=False)
