@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 ROUGH = "rough"  # the chip's mark for a part guessed by offline rules (not a trained model)
 FULL, OFFLINE = "full", "offline"
 
@@ -132,13 +134,39 @@ def plain_status(status: str) -> str:
     return status
 
 
+# colour words for a recolour's target (round 19, a stranger's drive: "Applied Recolour (#1e6fd9)" named no colour a
+# person says): the nearest of these (CIEDE2000); (word, a colour it names), a word may name several
+COLOUR_WORDS = (
+    ("red", "#d62828"), ("dark red", "#8b1a1a"), ("orange", "#f77f00"), ("yellow", "#f5d000"), ("gold", "#c9a227"),
+    ("olive", "#6b7a1f"), ("green", "#2a9d3a"), ("dark green", "#1e4d2b"), ("light green", "#9be08a"),
+    ("teal", "#1a8f8f"), ("turquoise", "#30d5c8"), ("light blue", "#9fd0f0"), ("blue", "#1e6fd9"), ("blue", "#0000ff"),
+    ("navy", "#14206e"), ("purple", "#7b3fb5"), ("lilac", "#c8a2e8"), ("pink", "#f06aa8"), ("light pink", "#f8c3cf"),
+    ("brown", "#8b5a2b"), ("dark brown", "#4b2e1a"), ("beige", "#e8d5b0"), ("white", "#ffffff"),
+    ("light grey", "#c8c8c8"), ("grey", "#8c8c8c"), ("dark grey", "#454545"), ("black", "#111111"),
+)  # fmt: skip
+
+
+def colour_word(hex_colour: str) -> str | None:
+    """The nearest word of ``COLOUR_WORDS`` to '#rrggbb' (CIEDE2000); None for anything that is not that form."""
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", hex_colour or ""):
+        return None
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    names = [word for word, _ in COLOUR_WORDS]
+    rgb = np.array([[[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in [hex_colour, *(c for _, c in COLOUR_WORDS)]]])
+    lab = rgb2lab(rgb / 255.0)[0]
+    return names[int(np.argmin(deltaE_ciede2000(lab[:1], lab[1:])))]
+
+
 def applied_look(editor: str, params: dict[str, Any]) -> str | None:
-    """The look Apply just put on, in words ('the stormy sky', 'Recolour (#d92b1e)'); None: the editor's name."""
+    """The look Apply just put on, in words ('the stormy sky', 'the colour red (#d92b1e)', 'neural style 3', 'the
+    cartoon look (8 colours)'); None: the editor's name."""
     if editor == "sky":
         return f"the {params.get('preset')} sky" + (" (foreground relit to match)" if params.get("relight") else "")
     if editor == "recolour":
         if params.get("target"):
-            return f"Recolour ({params['target']})"
+            word = colour_word(str(params["target"]))
+            return f"the colour {word} ({params['target']})" if word else f"Recolour ({params['target']})"
         moves = [
             f"hue {params.get('hue_shift', 0.0):+.0f}°" if params.get("hue_shift") else "",
             f"saturation ×{params.get('saturation', 1.0):.2f}" if params.get("saturation", 1.0) != 1.0 else "",
@@ -149,6 +177,16 @@ def applied_look(editor: str, params: dict[str, Any]) -> str | None:
         return f"the {params['texture']} texture"
     if editor == "texture":
         return "your texture"
+    if editor == "style":
+        strength = params.get("strength", 1.0)
+        at = f" at {round(100 * float(strength))} %" if isinstance(strength, (int, float)) and strength < 1 else ""
+        if params.get("style_image") is not None:
+            return f"the style of your image{at}"
+        if params.get("style") is not None:
+            return f"neural style {params['style']}{at}"
+        return None
+    if editor == "cartoon":
+        return "the cartoon look" + (f" ({params['colours']} colours)" if params.get("colours") else "")
     return None
 
 

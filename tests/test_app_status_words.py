@@ -77,13 +77,18 @@ def test_apply_says_which_sky_and_which_colour():
     )
     recolour = "Applied Recolour (hue / saturation / lightness or a target colour) to 'dog' in 3 ms (layer #1)."
     assert say_what_was_applied(recolour, "recolour", {"target": "#d92b1e"}) == (
-        "Applied Recolour (#d92b1e) to 'dog' in 3 ms (layer #1)."
+        "Applied the colour red (#d92b1e) to 'dog' in 3 ms (layer #1)."
     )
     moved = {"hue_shift": 30.0, "saturation": 1.5, "lightness": 0.0}
     assert applied_look("recolour", moved) == "Recolour (hue +30°, saturation ×1.50)"
     assert applied_look("texture", {"texture": "denim"}) == "the denim texture"
     assert applied_look("texture", {"texture": "uploaded image 64x64 sha256:210c0cba63d8"}) == "your texture"
-    assert applied_look("cartoon", {}) is None  # the editor's own name is plain enough
+    assert applied_look("cartoon", {"colours": 8, "outline": 1.0}) == "the cartoon look (8 colours)"
+    assert applied_look("style", {"style": 3, "strength": 1.0}) == "neural style 3"
+    assert applied_look("style", {"style_image": np.zeros((4, 4, 3), np.uint8), "strength": 0.6}) == (
+        "the style of your image at 60 %"
+    )
+    assert applied_look("inpaint", {"prompt": "a red jacket"}) is None  # the editor's own words stay
     assert say_what_was_applied("Kept as-is.", "sky", {"preset": "stormy"}) == "Kept as-is."
 
 
@@ -187,15 +192,15 @@ def test_the_edits_list_names_the_look_not_the_settings():
     assert (
         layer_title(2, "sky", "sky", {"feather": -1.0, "preset": "sunset", "relight": True}) == "#2 sunset sky on sky"
     )
-    assert layer_title(3, "recolour", "hair", {"feather": -1.0, "target": "#1e6fd9"}) == "#3 recolour (#1e6fd9) on hair"
     assert (
-        layer_title(4, "style", "dog", {"feather": 4.0, "style": "mosaic", "seed": 1})
-        == "#4 style on dog (style=mosaic)"
+        layer_title(3, "recolour", "hair", {"feather": -1.0, "target": "#1e6fd9"}) == "#3 colour blue (#1e6fd9) on hair"
     )
+    assert layer_title(4, "style", "dog", {"feather": 4.0, "style": 7, "seed": 1}) == "#4 neural style 7 on dog"
     # an uploaded image is recorded by size and hash (never a path); the list calls it the user's
     mine = "uploaded image 64x64 sha256:210c0cba63d8"
     assert layer_title(5, "texture", "jacket", {"texture": mine}) == "#5 your texture on jacket"
-    assert layer_title(6, "style", "sky", {"style_image": mine}) == "#6 style on sky (style_image=your image)"
+    assert layer_title(6, "style", "sky", {"style_image": mine}) == "#6 style of your image on sky"
+    assert layer_title(7, "inpaint", "sky", {"prompt": "storm", "seed": 3}) == "#7 inpaint on sky (prompt=storm)"
 
 
 def test_the_offline_banner_says_what_it_means_for_the_result():
@@ -260,3 +265,18 @@ def test_anonymized_status_counts_this_actions_edits_not_the_sessions():
     assert anonymized_status(["faces"], 1) == "Anonymized the faces (1 edit; Undo edit takes it back)."
     words = anonymized_status(["faces", "background", "upper clothes"], 3)
     assert words == "Anonymized the faces, background and upper clothes (3 edits; Undo edit takes back one at a time)."
+
+
+def test_a_target_colour_is_named_in_words():
+    """Round 19, a stranger's drive: "Applied Recolour (#1e6fd9)" named no colour a person says. The nearest of
+    ``words.COLOUR_WORDS`` by CIEDE2000: the CSS colours by their own names (and the picker's default blue)."""
+    from app.words import colour_word
+
+    css = {
+        "#ff0000": "red", "#ffa500": "orange", "#ffff00": "yellow", "#008000": "green", "#006400": "dark green",
+        "#40e0d0": "turquoise", "#0000ff": "blue", "#000080": "navy", "#800080": "purple", "#ffc0cb": "light pink",
+        "#ffffff": "white", "#808080": "grey", "#000000": "black", "#1e6fd9": "blue", "#f5f5dc": "beige",
+    }  # fmt: skip
+    assert {h: colour_word(h) for h in css} == css
+    assert colour_word("rgba(1, 2, 3, 1)") is None and colour_word("#12345") is None
+    assert applied_look("recolour", {"target": "#000080"}) == "the colour navy (#000080)"
