@@ -65,6 +65,10 @@ LIMB_ADE = 0.5
 LIMB_REACH = 6.0
 LIMB_HEAD = 1.0
 LIMB_THICK = 0.1
+# ... and joined at one end: the pixels of a piece that touch its person at most LIMB_CONTACT x the piece's length (an
+# arm held out meets the body at the shoulder or elbow; a bowl under the hands or a table edge lies along the outline:
+# on t1 the rule had added a peanut bowl and a strip of table, contact 1.1 and 1.7 x their length, messi5's arms 0.4-0.5)
+LIMB_CONTACT = 0.8
 MATTE_REACH = 0.02  # the matte decides the person's outline this far (share of the longer side) either side of it
 CROP_AGREE, CROP_SEEN = (
     0.8,
@@ -262,6 +266,7 @@ def limbs(prob: np.ndarray, seen: np.ndarray, mask: np.ndarray, faces: list) -> 
     (portraits get the matte's outline instead, ``with_matte``), in pieces touching the part of ``mask`` that holds
     that face, farther than ``LIMB_HEAD`` face heights from every face (the nets' blobs round a head: t1's hair
     0.756 -> 0.636 with them), in pieces ``LIMB_THICK`` face widths thick somewhere (a limb, not a sliver along the
+    outline) and touching it along at most ``LIMB_CONTACT`` x their length (joined at one end, not lying along the
     outline), is added. Either net alone reaches too far: the selfie net over t1's wooden table, the ADE net into
     a crowd."""
     h, w = mask.shape
@@ -291,6 +296,11 @@ def limbs(prob: np.ndarray, seen: np.ndarray, mask: np.ndarray, faces: list) -> 
         keep[np.unique(pieces[touch & cand])] = True
         keep &= thick >= LIMB_THICK * f.width
         keep[0] = False
+        contact = np.bincount(pieces[touch & cand], minlength=m)
+        for i in np.flatnonzero(keep):
+            py, px = np.nonzero(pieces == i)
+            (_, _), (rw, rh), _ = cv2.minAreaRect(np.column_stack([px, py]).astype(np.float32))
+            keep[i] = contact[i] <= LIMB_CONTACT * max(rw, rh, 1.0)
         reach = (xs - f.centre[0]) ** 2 + (ys - f.centre[1]) ** 2 <= (LIMB_REACH * f.height) ** 2
         out |= keep[pieces] & reach
     return out
