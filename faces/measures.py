@@ -356,6 +356,14 @@ def looks_pasted(defects: dict[str, tuple[float, float]]) -> list[str]:
     return [k for k, (r, o) in defects.items() if r > PASTED_RATIO * o + PASTED_SLACK]
 
 
+def _without_frames(original: np.ndarray, face, skin: np.ndarray) -> np.ndarray:
+    """``skin`` without the face's glasses frames (:func:`glasses_frames`) where at least 64 pixels of it are left."""
+    frames = glasses_frames(original, face)
+    if frames is not None and (skin & ~frames).sum() >= 64:
+        return skin & ~frames
+    return skin
+
+
 def skin_region(shape: tuple[int, ...], mesh: np.ndarray, size: float) -> np.ndarray:
     """Bool mask (``shape``'s height and width): the face oval pulled in by 0.06 x face size, without the eyes,
     brows, lips and nostrils (grown by 0.05 x face size): cheeks, forehead, nose bridge, chin. Where skin
@@ -515,9 +523,7 @@ def tone_gap(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, 
     if face.mesh is None:
         raise ValueError(f"face {face.index} has no face mesh: its tone cannot be measured")
     skin = skin_region(original.shape, face.mesh, face.size)
-    frames = glasses_frames(original, face)
-    if frames is not None and (skin & ~frames).sum() >= 64:
-        skin = skin & ~frames
+    skin = _without_frames(original, face, skin)
     if skin.sum() < 16:
         return {}
     lab_o = cv2.cvtColor(original.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
@@ -785,9 +791,7 @@ def texture(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, f
     if face.mesh is None:
         raise ValueError(f"face {face.index} has no face mesh: its texture cannot be measured")
     skin = skin_region(original.shape, face.mesh, face.size)
-    frames = glasses_frames(original, face)
-    if frames is not None and (skin & ~frames).sum() >= 64:
-        skin = skin & ~frames
+    skin = _without_frames(original, face, skin)
     go, gr = _grey(original), _grey(result)
     to, tr = _texture_level(go, skin, face.size), _texture_level(gr, skin, face.size)
     found = {"texture": round((tr + TEXTURE_FLOOR) / (to + TEXTURE_FLOOR), 3)}
