@@ -451,18 +451,6 @@ class GrabCutSegmenter:
             return None
         return piece
 
-    def _excluded(
-        self,
-        prepared: GrabCutPrepared,
-        x: int,
-        y: int,
-        keep: Sequence[tuple[int, int]] = (),
-        keep_mask: np.ndarray | None = None,
-        within: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Bool working-size region an exclude click at (x, y) removes (``_exclusion``)."""
-        return self._exclusion(prepared, x, y, keep, keep_mask, within)[0]
-
     def _exclusion(
         self,
         prepared: GrabCutPrepared,
@@ -676,7 +664,7 @@ class GrabCutSegmenter:
         other labelled things' pieces are the rest (surely where they lie farther than ``SPLIT_NEAR`` of the photo's
         shorter side from the object, probably nearer: the nets often give one animal's body to the animal in front
         of it), the selected pixels no thing holds are open. The pieces joined to the click. Nothing when the click
-        is on no labelled thing (a sub-part or an unlabelled region goes as ``_excluded`` found it)."""
+        is on no labelled thing (a sub-part or an unlabelled region goes as ``_exclusion`` found it)."""
         h, w = keep.shape
         none = np.zeros((h, w), bool)
         if not hit[y, x] or not any(p.kind == "thing" and p.mask[y, x] for p in prepared.parts):
@@ -853,7 +841,7 @@ class GrabCutSegmenter:
                     box_mask((h, w), (box[0], max(mid, box[1]), box[2], box[3]), out=opened)
         unwanted = np.zeros((h, w), bool)
         for x, y in neg:
-            unwanted |= self._excluded(prepared, x, y, pos, within=region)  # what the includes hit
+            unwanted |= self._exclusion(prepared, x, y, pos, within=region)[0]  # what the includes hit
         region &= ~unwanted
         inside = np.ones((h, w), bool)
         if prompt.box is not None:
