@@ -46,7 +46,16 @@ import cv2
 import numpy as np
 
 from core.models import ModelManager
-from segmenters.hair import crown_rest, follow_image, grow_hair, hair_under_brim, silhouette_hair, unlike_crown
+from segmenters.hair import (
+    crown_rest,
+    follow_image,
+    grow_hair,
+    hair_under_brim,
+    off_person,
+    side_tufts,
+    silhouette_hair,
+    unlike_crown,
+)
 from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part
 
 ROLE = "clothes"
@@ -73,7 +82,10 @@ HAIR_OVER_CLOTH = 0.8  # above HAIR_OVER_CLOTH_ABOVE face heights over the chin 
 # hair stays clothes (t1_right: 0.692 -> 0.634 with no height limit)
 HAIR_OVER_CLOTH_ABOVE = 0.5
 HAIR_LENGTH = True  # segmenters.hair.unlike_crown: hair below the chin unlike the crown's colour is not hair
-HAIR_REACH = 0.25  # hair may reach this many face widths outside the person mask
+HAIR_REACH = 0.25  # hair may reach this many face widths outside the person mask (off_person: where the MediaPipe
+# hair net says hair)
+SIDE_TUFTS = True  # segmenters.hair.side_tufts: small pieces only PAN calls hair beside the face are kept (round 20)
+OFF_PERSON = True  # segmenters.hair.off_person: hair off the person mask only where the MediaPipe net says hair
 GROUP = 2  # with more people than this, PAN runs once over all of them
 CLOTHES_LABELS = {
     "background": "",
@@ -971,7 +983,10 @@ def parse_person_nets(
         if above is not None:  # hair is on the head: above the shoulders
             hair &= above > -1.2
     if on is not None:
-        hair = _drop_small(_open(hair), 0.02 * on.width**2)
+        opened = _open(hair)
+        hair = _drop_small(opened, 0.02 * on.width**2)
+        if use_hair_net and SIDE_TUFTS:  # grey tufts beside the face that PAN alone sees are small, not specks
+            hair |= side_tufts(opened & ~hair, ring, mp)
     worn = np.zeros(P.shape, bool)
     if frame is not None and above is not None and hair.any():
         worn = hat_under_clothes(
@@ -988,6 +1003,8 @@ def parse_person_nets(
         hair = grow_hair(hair, P, face_m, ctx.work[box], above, across, frame, worn)  # by the person's hair colour
         if HAIR_LENGTH:  # below the chin, hair has the colour of the person's own crown (not a dark strap)
             hair &= ~unlike_crown(hair, ctx.work[box], above, frame)
+    if on is not None and use_hair_net and OFF_PERSON:  # off the person, only where the MediaPipe net says hair
+        hair &= ~off_person(hair, P, mp)
     local["hair"] = (hair, hair_src)
     if "face" in local and (hair & face_m).any():
         face_m = face_m & ~hair

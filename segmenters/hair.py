@@ -508,3 +508,46 @@ def unlike_crown(hair: np.ndarray, rgb: np.ndarray, above: np.ndarray, frame: An
     far = low[sub] & (cv2.blur(dist, (LENGTH_SMOOTH, LENGTH_SMOOTH)) > LENGTH_Z)
     out[sub] = cv2.morphologyEx(far.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     return out
+
+
+TUFT_MP = 0.5  # a small piece whose mean MediaPipe hair probability is under this is one only PAN called hair
+
+
+def side_tufts(small: np.ndarray, ring: np.ndarray, mp: np.ndarray) -> np.ndarray:
+    """The pieces of ``small`` (bool, one person's box: the nets' fused hair that the size rule dropped, each piece
+    under 2 % of the face box's area) that touch ``ring`` (beside the face, chin up: the ring the fusion keeps PAN's
+    own hair in) and that the MediaPipe hair net does not call hair (mean of ``mp`` under ``TUFT_MP``).
+
+    The size rule drops the specks the nets leave on a collar or the background; grey and white hair beside the face
+    that only PAN sees comes in small tufts too (Grace Hopper's grey hair below her cap's brim, which the fusion had
+    already kept as PAN's hair beside the face: 269 of 297 work px hair). A speck the MediaPipe net calls hair away
+    from a head of hair (a dark button, a shadow) is not PAN's alone and stays dropped. Measured round 20
+    (bench/parse_quality.py --hair-only): grace_hopper 0.270 -> 0.347, camera 0.832 -> 0.836, no other head of the
+    three portrait sets moves."""
+    out = np.zeros(small.shape, bool)
+    if not small.any():
+        return out
+    n, labels = cv2.connectedComponents(small.astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        piece = labels == i
+        if (piece & ring).any() and float(mp[piece].mean()) < TUFT_MP:
+            out |= piece
+    return out
+
+
+OFF_PERSON_MP = 0.5  # off the person mask, hair needs the MediaPipe hair net over this
+
+
+def off_person(hair: np.ndarray, person: np.ndarray, mp: np.ndarray) -> np.ndarray:
+    """The pixels of ``hair`` (bool, one person's box) off the ``person`` mask where the MediaPipe hair net's
+    probability ``mp`` is at most ``OFF_PERSON_MP``: not hair.
+
+    Hair may reach a quarter of a face width beyond the person mask (segmenters.clothes.HAIR_REACH: the person nets
+    cut fine or fluffy hair short), and there the MediaPipe net, run on the head's own crop, follows the strands. PAN's
+    hair, the GrabCut growth by the hair's colour and the silhouette rules spread there too, onto what is behind the
+    head: a dark flag beside Grace Hopper's head (449 of her 492 work px off the person were not hair), a wall or
+    shelf beside t1's heads. Measured round 20 (work px off the person mask over the 31 heads of the three portrait
+    sets: hair 537, not hair 1550; with the net over 0.5 kept: 78 hair and 903 not hair dropped): grace_hopper 0.270
+    -> 0.283, t1_back 0.706 -> 0.715, t1_left 0.749 -> 0.755, astronaut~white 0.901 -> 0.910, t1 person 1 0.740 ->
+    0.744; messi5~grey 0.833 -> 0.832 and camera 0.832 -> 0.831 the only heads down."""
+    return hair & ~person & (mp <= OFF_PERSON_MP)

