@@ -51,14 +51,15 @@ DEFAULT_FACES = "t1#2,group#3,t1#4,astronaut#0"
 OUTLINE_GAINS = (1.5, 2.0)
 
 
-def editor_best(img: Any, face: Any, **consts: Any) -> tuple[Any, dict]:
-    """The editor's farthest try on ``face`` (margin -1: every try is a pass; the early stops off) and its report."""
+def editor_best(img: Any, face: Any, seed: int = 0, **consts: Any) -> tuple[Any, dict]:
+    """The editor's farthest try on ``face`` (margin -1: every try is a pass; the early stops off) and its report;
+    ``seed``: the editor's (the grain drawn from the photo)."""
     from editors import anonymize
 
     consts = {"VERIFY_MARGIN": -1.0, "SEEK_MARGIN": 2.0, "HOPELESS_GAP": 1.0, "MOVES_GAP": 1.0, **consts}
     with patched(anonymize, **consts):
         ed = anonymize.AnonymizeEditor()
-        out = ed.apply(img, None, {"method": "swap", "faces": str(face.index)}, seed=0)
+        out = ed.apply(img, None, {"method": "swap", "faces": str(face.index)}, seed=seed)
         return out, ed.last_report[0]
 
 
