@@ -136,3 +136,23 @@ def test_an_unsure_bird_speck_is_not_offered():
     grid[..., 0] = grid[..., bird] = 0.5
     things = objects.find_things(np.full((side, side, 3), 128, np.uint8), None, labels, grid)
     assert things.masks == {}, sorted(things.masks)  # the old code offered it as "bird"
+
+
+def test_on_a_surface_only_the_voc_nets_certainty_vouches_for_an_animal():
+    """A blob the scene net calls a surface (``stuff``) is offered only where the VOC net is near-certain over
+    ``VOUCH_SURE`` of it (segmenters/objects.py ``STUFF_VOUCH``, issue 11 round 20): lomiri_seeding's dandelion (VOC mean
+    0.88, no pixel near-certain, the detector's "bird" box 0.45) was offered "bird". A box naming it is no witness there."""
+    from segmenters.detector import COCO_CLASSES, Detection
+
+    rgb = np.full((64, 64, 3), 128, np.uint8)
+    stuff = np.ones((64, 64), bool)  # the scene net sees a plant all over
+    scores = np.zeros(len(COCO_CLASSES), np.float32)
+    scores[COCO_CLASSES.index("bird")] = 0.45
+    box = [Detection("bird", 0.45, (12.0, 12.0, 52.0, 52.0), scores)]
+    labels, grid = _bird_blob(0.88)  # over ANIMAL_SURE on average, near-certain nowhere
+    things = objects.find_things(rgb, stuff, labels, grid, detections=box)
+    assert things.masks == {}, sorted(things.masks)  # was {"bird"}: the box named what nobody was sure of
+    assert things.unvouched is not None and things.unvouched[20:44, 20:44].all()  # still not a person either
+    labels, grid = _bird_blob(0.97)  # near-certain: an animal on a surface (a cat the scene net calls "wall") ...
+    things = objects.find_things(rgb, stuff, labels, grid, detections=box)
+    assert set(things.masks) == {"bird"}, sorted(things.masks)  # ... named by the box, as before

@@ -162,7 +162,9 @@ def test_an_unvouched_animal_is_still_no_person(detector_here, manager):
 
     got = labelset.predicted(parse_report(Photo(photos.load("freespace_brushes")), manager).segments)
     assert not any(lb in objects.ANIMALS for lb in got)
-    assert got["person"].mean() < 0.03
+    # round 20 (h20offers, segmenters/person.py BOX_FILL): that 1 % "person", a dark gap between the brushes inside the
+    # detector's box around the whole photo, is gone too
+    assert "person" not in got, got["person"].mean()
 
 
 def _scene(name: str, manager, monkeypatch, **switch) -> tuple[dict, dict]:
@@ -192,7 +194,9 @@ def test_a_plant_in_a_room_is_no_tree(nets_here, manager, monkeypatch):
 def test_grass_in_a_room_lies_at_the_bottom(nets_here, manager, monkeypatch):
     """GRASS_LOW: mate_wood's board (a "field" in mid-air, 4 % of the photo) is offered no grass; messi5's pitch under
     the football stand (room 0.49) keeps its grass."""
-    now, before = _scene("mate_wood", manager, monkeypatch, GRASS_LOW=1.0)
+    # (round 20: two of the board's "grass" pieces are the colour of the "sky" the net sees beside them, so SKY_MATCH
+    # makes them sky, which the room gate takes: both rules off to see the grass GRASS_LOW removes)
+    now, before = _scene("mate_wood", manager, monkeypatch, GRASS_LOW=1.0, SKY_MATCH=0.0)
     assert "grass" not in now and before["grass"].mean() > 0.03
     now, before = _scene("messi5", manager, monkeypatch, GRASS_LOW=1.0)
     assert now["grass"].mean() > 0.15 and (now["grass"] & before["grass"]).sum() >= 0.98 * before["grass"].sum()

@@ -61,9 +61,11 @@ FLOORS = {
     "building": 0.8,
     "tree": 0.58,  # round 14 (h14tree): 0.517 -> 0.608, far shores in silhouette are trees (segmenters/scene.py
     # SHORE_DARK: kde_eveningglow 0 -> 0.67, kde_bythewater 0 -> 0.32; designed looking at both: in-sample)
-    "grass": 0.6,  # round 14 (h14grass): 0.441 -> 0.624, the net's ground or mountain coloured like vegetation under
+    "grass": 0.66,  # round 14 (h14grass): 0.441 -> 0.624, the net's ground or mountain coloured like vegetation under
     # the photographer's feet is grass (segmenters/scene.py COVER_FROM: darknet_person 0.01 -> 0.87, darknet_horses
     # 0.03 -> 0.87, lomiri_picosdeeuropa 0.04 -> 0.71; designed looking at them: in-sample)
+    # round 20 (h20offers): 0.630 -> 0.682, darknet_eagle's green water no longer offered as grass (SPLIT_RUNNER_UP 0.5
+    # -> 0.4), so it is no longer a grass photo (0 there)
     "road": 0.76,  # round 7: 0.699 -> 0.766, kde_path's footpath (segmenters/scene.py _paths_through_vegetation);
     # round 9: 0.766 -> 0.696 from the new hold-out's labels alone (lomiri_sunset's stone table offered as road: 0);
     # round 14 (h14road): 0.696 -> 0.700, the road's hysteresis through surfaces (segmenters/scene.py ROAD_WEAK)
@@ -77,7 +79,7 @@ FLOORS = {
     # round 17 (h17road): 0.714 -> 0.778, a road island within the ground is no road (segmenters/scene.py
     # ROAD_ENCLOSED: lomiri_sunset's stone table no longer offered, so it is no longer a road photo: 12 -> 11; no other
     # photo moves; designed on lomiri_sunset, in-sample)
-    "water": 0.83,  # round 9: 0.641 -> 0.650 on the 13 (WEAK_BLOCK); 0.604 on the 14 with lomiri_sunset's snow patches
+    "water": 0.84,  # round 9: 0.641 -> 0.650 on the 13 (WEAK_BLOCK); 0.604 on the 14 with lomiri_sunset's snow patches
     # offered as water (0 there: a hold-out photo, labelled this round); round 11 (h11water): 0.603 -> 0.681, water
     # pieces apart from the largest that the net is nowhere sure of are not water (segmenters/scene.py WATER_SURE;
     # lomiri_life 0.47 -> 0.66, lomiri_bridge 0.62 -> 0.78, mate_dune 0.83 -> 0.88; lomiri_sunset's snow patches no
@@ -90,6 +92,7 @@ FLOORS = {
     # round 17 (h17water): 0.803 -> 0.850, a soft level line over the water found marks the sea in fog (LEVEL_SOFT:
     # kde_coldripple 0.471 -> 0.994, one photo) and the far shore's trees mirrored under the surface line stay water
     # (SHORE_MIRRORED: kde_eveningglow 0.755 -> 0.782, kde_bythewater 0.878 -> 0.885); in-sample
+    # round 20 (h20offers): 0.850 -> 0.856 (SPLIT_RUNNER_UP 0.4: darknet_eagle 0.851 -> 0.925, one photo, in-sample)
     "mountain": 0.55,  # round 11: 0.451 -> 0.526, kde_bythewater's treeline no longer offered as mountain (LABEL_SURE)
     # round 14: 0.525 -> 0.571, lomiri_picosdeeuropa's pasture no longer mountain (0.45 -> 0.72; COVER_FROM, in-sample)
     "person": 0.78,  # round 6 h11p: 0.735 -> 0.821, scenetext06's small person kept (judged by its surest ADE view)
@@ -253,8 +256,18 @@ HELD_OUT_FLOORS = {
 # Round 13 (h13water, segmenters/scene.py SKY_AROUND: water the sky wraps round is a patch of sky): the kite's water
 # is gone, its sky 0.777 -> 0.965; false offers 5 -> 4. Designed after looking at kde_kite's masks, so the kite is no
 # longer a clean hold-out photo (the rule fires on no other labelled or presence-dev photo).
-ROUND11_FALSE_OFFERS_MAX = 4
-ROUND11_SKY_FLOOR = 0.94
+# Round 20 (h20offers): 4 -> 0. The brushes' person and upper clothes (segmenters/person.py BOX_FILL: the detector's
+# "person" box around 90 % of the photo vouches for no patch in it), the dandelions' bird (segmenters/objects.py
+# STUFF_VOUCH: on the scene net's plant only the VOC net's own certainty vouches) and the kite's mountain
+# (segmenters/scene.py SKY_MATCH: a piece the colour of the sky beside it is sky; kite sky 0.965 -> 0.999). Designed
+# after looking at all three photos' masks: no longer clean hold-out photos.
+ROUND11_FALSE_OFFERS_MAX = 0
+ROUND11_SKY_FLOOR = 0.98
+# every false offer left on the scored photos outside round 15's hold-out (bench/parse_quality.py false_offers): a
+# removed one must not come back unseen. Round 20 (h20offers): 7 -> 1, darknet_eagle's grass (green water, segmenters/
+# scene.py SPLIT_RUNNER_UP) and the four above gone; kde_bythewater's wooden deck, which the net calls "field" (0.61),
+# stays: no colour or position rule tells it from a straw meadow (darknet_horses, darknet_person) on these photos.
+KNOWN_FALSE_OFFERS = {"kde_bythewater": ("grass",)}
 
 
 def test_round11_hold_out(nets_quality):
@@ -271,6 +284,17 @@ DEV_ROUND11_WATER_MAX = 0
 # round 13 (h13chips): false tree and grass offers there 3 -> 0 (fruits' plant leaves as tree and its green backdrop as
 # grass, mate_wood's grain as grass: segmenters/scene.py ROOM_PLANTS, GRASS_LOW; in-sample, looked at while designing)
 DEV_ROUND11_VEGETATION_MAX = 0
+
+
+def test_no_false_offer_comes_back(nets_quality):
+    got = PER_PHOTO["nets"]
+    false = {
+        n: tuple(sorted(lb for lb, v in scores.items() if v == 0.0 and lb not in labelset.load(n)["labels"]))
+        for n, scores in got.items()
+        if n not in HELD_OUT_ROUND15
+    }
+    new = {n: [lb for lb in lbs if lb not in KNOWN_FALSE_OFFERS.get(n, ())] for n, lbs in false.items()}
+    assert not any(new.values()), {n: v for n, v in new.items() if v}
 
 
 def test_round11_dev(nets_quality):

@@ -216,11 +216,25 @@ def test_a_faceless_part_is_a_person_only_inside_a_person_box():
     mask[30:80, 20:50] = True
     mask[30:80, 140:170] = True
     evidence = mask.copy()
-    boxed = np.zeros_like(mask)
-    boxed[20:90, 10:60] = True  # a person box around the left part only
+    boxed = [(14.0, 24.0, 56.0, 86.0)]  # a person box around the left part only
     kept = split_people(mask, [], evidence=evidence, boxed=boxed).masks
     assert len(kept) == 1 and kept[0][50, 30] and not kept[0][50, 150]
     assert len(split_people(mask, [], evidence=evidence).masks) == 2
+
+
+def test_a_box_around_the_whole_photo_vouches_for_no_patch_in_it():
+    """A person box the faceless part fills under ``BOX_FILL`` of is not that part's box (issue 11 round 20:
+    freespace_brushes, a 1.3 % patch between paint brushes in a "person" box over 90 % of the photo)."""
+    from segmenters.person import BOX_FILL, split_people
+
+    mask = np.zeros((100, 200), bool)
+    mask[40:60, 90:100] = True  # 200 px
+    evidence = mask.copy()
+    whole = [(0.0, 0.0, 200.0, 100.0)]  # the part fills 0.01 of it
+    assert 200 < BOX_FILL * 200 * 100
+    assert split_people(mask, [], evidence=evidence, boxed=whole).masks == []
+    own = [(88.0, 38.0, 102.0, 62.0)]  # 14 x 24: the part fills 0.6 of it
+    assert len(split_people(mask, [], evidence=evidence, boxed=whole + own).masks) == 1
 
 
 def test_dogs_at_a_house_get_no_person_chips(packaged, manager):

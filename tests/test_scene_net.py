@@ -1242,3 +1242,23 @@ def test_a_shingle_beach_is_ground_a_smeared_field_is_not_water_and_true_water_s
         for rule in ("ROUGH", "SMEARED"):
             out, whole = _water_with_and_without(monkeypatch, name, rule, 0.0)
             assert np.array_equal(out["water"], whole), (name, rule)
+
+
+def test_a_piece_the_colour_of_the_sky_beside_it_is_sky():
+    """A mountain (or building, tree, grass, road) piece whose colour is the sky's right beside it is sky the net
+    misread (segmenters/scene.py ``SKY_MATCH``, issue 11 round 20: kde_kite's deep blue by the frame read "mountain");
+    a piece that stands out from the sky stays, and so does a piece too small to judge."""
+    rgb = np.zeros((100, 200, 3), np.uint8)
+    rgb[:] = (30, 70, 160)  # a deep blue sky
+    sky = np.ones((100, 200), bool)
+    blue = np.zeros_like(sky)
+    blue[70:, :60] = True  # 9 % of the photo, the sky's own blue
+    grey = np.zeros_like(sky)
+    grey[70:, 120:] = True
+    rgb[grey] = (110, 105, 100)  # a grey hill
+    sky &= ~(blue | grey)
+    assert (scene._sky_coloured(rgb, blue | grey, sky) == blue).all()
+    speck = np.zeros_like(sky)
+    speck[10:14, 10:14] = True  # 0.08 % of the photo: under SKY_PIECE_MIN
+    assert not scene._sky_coloured(rgb, speck, sky & ~speck).any()
+    assert not scene._sky_coloured(rgb, blue, np.zeros_like(sky)).any()  # no sky beside it: nothing to compare
