@@ -11,11 +11,11 @@ import gradio as gr
 import numpy as np
 
 from app.errors import guarded
+from app.face_numbers import EXAMPLE, editor_faces, user_numbers
 from app.uploads import read_upload
 from app.view import PageView, session, show_result
 from core.errors import BadInput
 from editors.faceswap import gallery_names
-from faces.detect import parse_indices
 from studio.presets import ANON_LEVELS
 from studio.services import Services
 from studio.session import EditorSession
@@ -41,7 +41,7 @@ def render() -> FacesPanel:
         with gr.Row():
             which = gr.Textbox(
                 "all",
-                label="Which faces ('all' or numbers like 0,2)",
+                label=f"Which faces ('all' or numbers like {EXAMPLE}, as numbered on the photo)",
                 max_lines=1,
                 elem_id="facet-faces-which",
                 scale=3,
@@ -77,23 +77,22 @@ def _ordinal(n: int) -> str:
 
 
 def _places(numbers: list[int]) -> str:
-    """[0, 2] -> '1st and 3rd': faces by their place from the left, 1-based (the numbers typed start at 0)."""
+    """[0, 2] -> '1st and 3rd': faces (``Face.index``, from 0) by their place from the left, as the user counts."""
     names = [_ordinal(i + 1) for i in sorted(numbers)]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def anonymize_words(which: str | None) -> str:
     """The Anonymize button's words for the 'Which faces' text: 'Anonymize everyone' for 'all', 'Anonymize the 1st
-    and 3rd faces from the left' for '0,2' (as the status names them after), 'Anonymize the chosen faces' for a
-    text that is not face numbers (the click then says why)."""
-    if which is None or which.strip().lower() in ("", "all", "*"):  # as faces.detect.parse_indices reads it
-        return "Anonymize everyone"
+    and 3rd faces from the left' for '1,3' (numbered from 1 as on the photo, as the status names them after),
+    'Anonymize the chosen faces' for a text that is not face numbers (the click then says why)."""
     try:
-        chosen = parse_indices(which, 10_000)
+        numbers = user_numbers(which)
     except BadInput:
-        chosen = []
-    if not chosen:
         return "Anonymize the chosen faces"
+    if numbers is None:
+        return "Anonymize everyone"
+    chosen = [n - 1 for n in numbers]
     return f"Anonymize the {_places(chosen)} face{'s' if len(chosen) > 1 else ''} from the left"
 
 
@@ -113,8 +112,8 @@ def _plain_reason(row: dict) -> str:
 
 def anonymize_note(report: list[dict]) -> str:
     """' 5 faces swapped for made-up faces (each checked by a face recogniser). The 3rd face from the left is
-    blurred instead: <why, in plain words>.' Faces are named by their place from the left, 1-based: the Faces
-    panel's numbers (#0, #1, ...) start at 0 and the part chips' people at 1, so a bare number would mislead."""
+    blurred instead: <why, in plain words>.' Faces are named by their place from the left, counted from 1 as the
+    numbers on the photo and the people on the part chips are."""
     if not report:
         return ""
     swaps = [r for r in report if str(r.get("done", "")).startswith("swap")]
@@ -163,7 +162,7 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
         faces = s.faces(services)
         preview = s.faces_preview(services)
         s.status = f"{len(faces)} face{'s' if len(faces) != 1 else ''} found in {time.perf_counter() - t0:.2f}s" + (
-            ": " + ", ".join(f"#{f.index}" for f in faces) if faces else "."
+            ": " + ", ".join(f"#{f.index + 1}" for f in faces) if faces else "."
         )
         return preview, s.status
 
@@ -177,19 +176,21 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
             target = gallery_name
         else:
             raise BadInput("choose a target face from the gallery or upload one")
-        params = {"target": target, "faces": (which or "all").strip(), "by_gender": bool(gender)}
+        chosen = (which or "all").strip() or "all"
+        params = {"target": target, "faces": editor_faces(chosen), "by_gender": bool(gender)}
         everything = np.ones((s.photo.height, s.photo.width), bool)
-        s.apply_edit("faceswap", params, 0, services, mask=everything, label=f"faces {params['faces']}")
+        s.apply_edit("faceswap", params, 0, services, mask=everything, label=f"faces {chosen}")
 
     @view.event()
     def on_anonymize(s: EditorSession, method: str, level: str, which: str) -> None:
         if s.photo is None:
             raise BadInput("upload a photo first")
+        faces = editor_faces(which)  # before anything is edited: a face 0 or a word is refused as it was typed
         everything = np.ones((s.photo.height, s.photo.width), bool)
         before = {layer.id for layer in s.layers.layers}
         s.apply_edit(
             "anonymize",
-            {"method": method or "swap", "faces": (which or "all").strip()},
+            {"method": method or "swap", "faces": faces},
             0,
             services,
             mask=everything,

@@ -1,0 +1,151 @@
+"""Face numbers as the user reads and types them (round 20, a stranger's drive): from 1, left to right, like the
+people on the part chips ("person 1"). Before, the Numbered faces tab, the status after Find, 'Which faces', the
+CLI's ``--param faces=`` and the API's ``faces`` all counted from #0 (app/face_numbers.py)."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from app.face_numbers import editor_faces, editor_params, user_report, user_words
+from core.errors import BadInput
+
+
+def _two_faces() -> np.ndarray:
+    """The astronaut (left) beside Grace Hopper (right), both 512 px high: two faces, numbered 1 and 2."""
+    from tests.photos import load
+
+    hopper = load("grace_hopper")
+    hopper = cv2.resize(hopper, (round(hopper.shape[1] * 512 / hopper.shape[0]), 512), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(np.hstack([data.astronaut(), hopper]))
+
+
+def test_typed_face_numbers_count_from_1_and_face_0_is_refused_in_words():
+    assert editor_faces("1,3") == "0,2"
+    assert editor_faces(" 3 1 3 ") == "2,0"
+    assert editor_faces("2;1") == "1,0"
+    for every in ("all", "", " ALL ", "*", None):
+        assert editor_faces(every) == "all"
+    for old in ("0", "0,2", "-1"):  # an old caller's 0-based numbers: a clear message, never the wrong faces
+        with pytest.raises(BadInput, match="numbered from 1"):
+            editor_faces(old)
+    for word in ("the tall one", ","):
+        with pytest.raises(BadInput, match="1,3"):
+            editor_faces(word)
+    mapped = editor_params("faceswap", {"faces": "2", "mapping": "1=grace_hopper; 3=me.png"})
+    assert mapped == {"faces": "1", "mapping": "0=grace_hopper; 2=me.png"}
+    assert editor_params("faceswap", {"mapping": {"2": "x"}})["mapping"] == {"1": "x"}
+    assert editor_params("texture", {"faces": "0"}) == {"faces": "0"}  # not a face editor: as given
+
+
+def test_the_editors_face_messages_and_reports_read_in_the_users_numbers():
+    said = user_words("anonymize: faces: there is no face 2; the photo has 2 face(s), numbered 0 to 1")
+    assert said == "anonymize: faces: there is no face 3; the photo has 2 face(s), numbered 1 to 2"
+    said = user_words("faceswap: none of the chosen faces (0,2) lies in the selection; the photo has 3 face(s)")
+    assert said.startswith("faceswap: none of the chosen faces (1,3) lies")
+    assert user_words("no 'sky' found in photo.jpg") == "no 'sky' found in photo.jpg"
+    assert user_report([{"face": 0, "done": "blur"}, {"done": "x"}]) == [{"face": 1, "done": "blur"}, {"done": "x"}]
+
+
+def test_the_numbered_faces_image_writes_1_over_the_first_face():
+    """faces.draw writes ``index + 1``: the first face's label matches a rendered '1' better than a '0'."""
+    from faces.detect import find_faces
+    from faces.draw import draw_face_numbers
+
+    rgb = data.astronaut()
+    (face,) = find_faces(rgb)
+    assert face.index == 0
+    drawn = draw_face_numbers(rgb, [face])
+    changed = (drawn != rgb).any(2)
+    changed[int(face.box[1]) :] = False  # the label only: it sits above the face box
+    ys, xs = np.nonzero(changed)
+    label = changed[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+    def glyph(text: str) -> np.ndarray:
+        scale, thick = max(0.5, face.width / 60), max(1, round(512 / 400))
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick + 3)
+        canvas = np.zeros((th + base + 20, tw + 20), np.uint8)
+        cv2.putText(canvas, text, (10, th + 10), cv2.FONT_HERSHEY_SIMPLEX, scale, 255, thick + 3, cv2.LINE_AA)
+        ys, xs = np.nonzero(canvas)
+        return canvas[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] > 0
+
+    def iou(a: np.ndarray, b: np.ndarray) -> float:
+        b = cv2.resize(b.astype(np.uint8), (a.shape[1], a.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+        return float((a & b).sum() / max(1, (a | b).sum()))
+
+    assert iou(label, glyph("1")) > iou(label, glyph("0")) + 0.1
+
+
+@pytest.fixture(scope="module")
+def page():
+    from app.ui import build_ui
+    from core.models import ModelManager
+    from core.settings import Settings
+    from studio.services import build_services
+
+    services = build_services(Settings(), ModelManager(Settings(), online=False))
+    handlers = {f.api_name: f.fn for f in build_ui(services).fns.values() if f.api_name}
+    return services, handlers
+
+
+def _status(out) -> str:
+    if isinstance(out, tuple):
+        return out[1]
+    return next(v for c, v in out.items() if getattr(c, "elem_id", None) == "facet-status")
+
+
+def test_find_anonymize_and_the_api_number_faces_from_1(page):
+    """The page's own handlers on two faces: Find says '#1, #2'; Anonymize '2' blurs the right-hand face only;
+    '0' (an old 0-based caller) and '3' (no such face) say why in the user's numbers and change nothing."""
+    from core.photo import Photo
+    from studio.session import EditorSession
+
+    services, handlers = page
+    rgb = _two_faces()
+    half = data.astronaut().shape[1]
+    s = EditorSession()
+    try:
+        s.load(Photo(pixels=rgb, name="two.png"), services, parse=False, prepare=False)
+        assert _status(handlers["find_faces"](s)).endswith(": #1, #2")
+        said = _status(handlers["anonymize"](s, "blur", "Faces only", "0,2"))
+        assert "there is no face 0; faces are numbered from 1" in said and not s.layers.layers, said
+        said = _status(handlers["anonymize"](s, "blur", "Faces only", "3"))
+        assert "there is no face 3; the photo has 2 face(s), numbered 1 to 2" in said, said
+        assert not s.layers.layers
+        said = _status(handlers["anonymize"](s, "blur", "Faces only", "2"))
+        assert said.startswith("Anonymized the faces (1 edit"), said
+        changed = (np.asarray(s.result()) != rgb).any(2)
+        assert changed[:, half:].any() and not changed[:, :half].any(), "face 2 is the right-hand one"
+        handlers["undo_edit"](s)
+        s.new_segment("everything", base=np.ones(rgb.shape[:2], bool))
+        said = _status(handlers["edit"](s, "anonymize", json.dumps({"method": "blur", "faces": "1"}), 0))
+        changed = (np.asarray(s.result()) != rgb).any(2)
+        assert changed[:, :half].any() and not changed[:, half:].any(), "/edit's faces '1' is the left-hand one"
+    finally:
+        s.close()
+
+
+def test_the_cli_takes_and_reports_faces_from_1(tmp_path, capsys):
+    from PIL import Image
+
+    from app.cli import main
+
+    photo = tmp_path / "two.png"
+    Image.fromarray(_two_faces()).save(photo)
+    out = tmp_path / "out.png"
+    args = ["edit", str(photo), "--segment", "all faces", "--editor", "anonymize", "--param", "method=blur"]
+    assert main([*args, "--param", "faces=0", "--out", str(out)]) == 3
+    assert "there is no face 0; faces are numbered from 1" in capsys.readouterr().err
+    assert main([*args, "--param", "faces=5", "--out", str(out)]) == 3
+    assert "there is no face 5; the photo has 2 face(s), numbered 1 to 2" in capsys.readouterr().err
+    assert main([*args, "--param", "faces=2", "--out", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["params"]["faces"] == "2", summary  # as typed
+    assert all(row["face"] == 2 for row in summary.get("faces", [])), summary
+    edited = np.asarray(Image.open(out).convert("RGB"))
+    changed = (edited.astype(int) - _two_faces()).any(2)
+    assert changed[:, 512:].any() and not changed[:, :512].any()
