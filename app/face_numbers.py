@@ -84,6 +84,30 @@ def editor_params(editor: str, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _shown(spec: Any) -> Any:
+    """An editor's 0-based 'faces' ('0,2', 'all') as the user numbers them ('1,3'); anything else as it is."""
+    if not isinstance(spec, str) or not re.fullmatch(r"[0-9 ,;]*[0-9][0-9 ,;]*", spec):
+        return spec
+    return ",".join(str(int(t) + 1) for t in re.split(r"[ ,;]+", spec.strip(" ,;")) if t)
+
+
+def shown_params(editor: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A face editor's recorded params (0-based ``faces``, ``mapping`` as '0=grace_hopper; 1=...') as the user
+    numbers the faces (the edits list, Undo); any other editor's params unchanged. The inverse of `editor_params`."""
+    if editor not in FACE_EDITORS:
+        return params
+    out = dict(params)
+    if "faces" in out:
+        out["faces"] = _shown(out["faces"])
+    mapping = out.get("mapping")
+    if isinstance(mapping, dict):
+        out["mapping"] = {_shown(str(k)): v for k, v in mapping.items()}
+    elif isinstance(mapping, str) and mapping.strip():
+        entries = [e.strip().partition("=") for e in mapping.split(";") if e.strip()]
+        out["mapping"] = "; ".join(f"{_shown(k.strip())}{sep}{v}" for k, sep, v in entries)
+    return out
+
+
 _NO_FACE = re.compile(r"there is no face (\d+); the photo has (\d+) face\(s\), numbered 0 to (\d+)")
 _CHOSEN = re.compile(r"none of the chosen faces \(([0-9, ;]+)\)")
 _MAPPED = re.compile(r"mapping target for face (\d+)")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,6 +137,54 @@ def anonymize_note(report: list[dict]) -> str:
     return note
 
 
+# the faces each session was last shown numbered (Find and number them): the photo's id and each face's box, so a
+# number typed after an edit that hid or moved faces is not taken for another face (by the session's id, dropped
+# when the session is collected)
+_NUMBERED: dict[int, tuple[str, list[tuple[float, ...]]]] = {}
+
+
+def _remember(s: EditorSession, photo_id: str, boxes: list[tuple[float, ...]]) -> None:
+    if id(s) not in _NUMBERED:
+        weakref.finalize(s, _NUMBERED.pop, id(s), None)
+    _NUMBERED[id(s)] = (photo_id, boxes)
+
+
+def _same_faces(shown: list[tuple[float, ...]], now: list[tuple[float, ...]]) -> bool:
+    """The faces found now are the ones numbered before: as many, each centre within half a face width of its own."""
+    if len(shown) != len(now):
+        return False
+    for (a0, a1, a2, a3), (b0, b1, b2, b3) in zip(shown, now):
+        if abs((a0 + a2) - (b0 + b2)) / 2 > (a2 - a0) / 2 or abs((a1 + a3) - (b1 + b3)) / 2 > (a3 - a1) / 2:
+            return False
+    return True
+
+
+def check_numbers(s: EditorSession, which: str | None, services: Services) -> str:
+    """The editors' faces for the 'Which faces' text, checked against the faces on the photo now: a number past the
+    last face, or numbers typed after an edit renumbered the faces (round 20's drive: after 2 and 4 of t1's six
+    faces were blurred, Find's '3' named the 5th face, since only four were found on the result), are refused with
+    what to do."""
+    faces = editor_faces(which)
+    if faces == "all":
+        return faces
+    now = [tuple(float(v) for v in f.box) for f in s.faces(services)]
+    numbers = [int(i) + 1 for i in faces.split(",")]
+    shown = _NUMBERED.get(id(s))
+    if shown is not None and s.photo is not None and shown[0] == s.photo.id and not _same_faces(shown[1], now):
+        raise BadInput(
+            f"the faces have changed since they were numbered ({len(shown[1])} then, {len(now)} on the photo now: an "
+            "edit hid or moved some); press Find and number them again to see the numbers, then choose"
+        )
+    if not now:
+        raise BadInput("no face found in this photo")
+    if max(numbers) > len(now):
+        raise BadInput(
+            f"there is no face {max(numbers)}; the photo has {len(now)} face{'s' if len(now) != 1 else ''}, "
+            f"numbered 1 to {len(now)} (Find and number them shows them)"
+        )
+    return faces
+
+
 def anonymized_status(done: list[str], added: int) -> str:
     """'Anonymized the faces and background (2 edits; Undo edit takes back one at a time).' ``added``: the edits this
     Anonymize made (round 19: the count was every edit of the session, "3 layers" after one anonymize on a photo
@@ -161,6 +210,7 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
         t0 = time.perf_counter()
         faces = s.faces(services)
         preview = s.faces_preview(services)
+        _remember(s, s.photo.id, [tuple(float(v) for v in f.box) for f in faces])
         s.status = f"{len(faces)} face{'s' if len(faces) != 1 else ''} found in {time.perf_counter() - t0:.2f}s" + (
             ": " + ", ".join(f"#{f.index + 1}" for f in faces) if faces else "."
         )
@@ -177,7 +227,7 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
         else:
             raise BadInput("choose a target face from the gallery or upload one")
         chosen = (which or "all").strip() or "all"
-        params = {"target": target, "faces": editor_faces(chosen), "by_gender": bool(gender)}
+        params = {"target": target, "faces": check_numbers(s, chosen, services), "by_gender": bool(gender)}
         everything = np.ones((s.photo.height, s.photo.width), bool)
         s.apply_edit("faceswap", params, 0, services, mask=everything, label=f"faces {chosen}")
 
@@ -185,7 +235,7 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
     def on_anonymize(s: EditorSession, method: str, level: str, which: str) -> None:
         if s.photo is None:
             raise BadInput("upload a photo first")
-        faces = editor_faces(which)  # before anything is edited: a face 0 or a word is refused as it was typed
+        faces = check_numbers(s, which, services)  # before anything is edited: a face 0, a word, a stale number
         everything = np.ones((s.photo.height, s.photo.width), bool)
         before = {layer.id for layer in s.layers.layers}
         s.apply_edit(
@@ -194,7 +244,7 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
             0,
             services,
             mask=everything,
-            label="all faces",
+            label="all faces" if faces == "all" else f"faces {(which or '').strip()}",
         )
         checked = anonymize_note(s.last_report)
         done = ["faces"]

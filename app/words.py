@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from app.face_numbers import shown_params
+
 ROUGH = "rough"  # the chip's mark for a part guessed by offline rules (not a trained model)
 FULL, OFFLINE = "full", "offline"
 
@@ -206,6 +208,7 @@ def layer_title(number: int, editor: str, segment: str, params: dict[str, Any]) 
     if look is not None:
         look = look.removeprefix("the ")
         return f"#{number} {look[0].lower()}{look[1:]} on {segment}"
+    params = shown_params(editor, params)  # faces numbered from 1, as the user typed them
     shown = ", ".join(f"{k}={'your image' if _uploaded(v) else v}" for k, v in params.items() if k not in HIDDEN_PARAMS)
     return f"#{number} {editor} on {segment}" + (f" ({shown})" if shown else "")
 

@@ -114,7 +114,7 @@ def test_find_anonymize_and_the_api_number_faces_from_1(page):
         said = _status(handlers["anonymize"](s, "blur", "Faces only", "0,2"))
         assert "there is no face 0; faces are numbered from 1" in said and not s.layers.layers, said
         said = _status(handlers["anonymize"](s, "blur", "Faces only", "3"))
-        assert "there is no face 3; the photo has 2 face(s), numbered 1 to 2" in said, said
+        assert "there is no face 3; the photo has 2 faces, numbered 1 to 2" in said, said
         assert not s.layers.layers
         said = _status(handlers["anonymize"](s, "blur", "Faces only", "2"))
         assert said.startswith("Anonymized the faces (1 edit"), said
@@ -149,3 +149,53 @@ def test_the_cli_takes_and_reports_faces_from_1(tmp_path, capsys):
     edited = np.asarray(Image.open(out).convert("RGB"))
     changed = (edited.astype(int) - _two_faces()).any(2)
     assert changed[:, 512:].any() and not changed[:, :512].any()
+
+
+def test_the_edits_list_names_the_faces_as_the_user_numbered_them():
+    """Round 20's drive: after 'Which faces' 2,4 the edits list read '#1 anonymize on all faces (method=blur,
+    faces=1,3)': the editor's own numbers, and "all" for two faces."""
+    from app.face_numbers import shown_params
+    from app.words import edit_status, layer_title
+
+    title = layer_title(1, "anonymize", "faces 2,4", {"method": "blur", "faces": "1,3"})
+    assert title == "#1 anonymize on faces 2,4 (method=blur, faces=2,4)"
+    assert edit_status(1, "anonymize", "faces 2,4", {"method": "blur", "faces": "1,3"}, "undone") == (
+        "Edit #1 (anonymize on faces 2,4 (method=blur, faces=2,4)) undone."
+    )
+    assert "faces=all" in layer_title(2, "faceswap", "faces all", {"faces": "all", "target": "synthetic_average"})
+    mapped = shown_params("faceswap", {"mapping": "0=grace_hopper; 2=uploaded image 64x64 sha256:ab"})
+    assert mapped["mapping"] == "1=grace_hopper; 3=uploaded image 64x64 sha256:ab"
+    for user in ("1,3", "2", "all"):  # shown_params undoes editor_params
+        assert shown_params("anonymize", editor_params("anonymize", {"faces": user}))["faces"] == user
+    assert shown_params("texture", {"faces": "0"}) == {"faces": "0"}
+
+
+def test_numbers_typed_after_an_edit_renumbered_the_faces_are_refused(page):
+    """Round 20's drive on t1: Find numbered six faces; 'Which faces' 2,4 blurred two, after which only four faces
+    are found on the result, so a swap of '3' went to the 5th face of Find's picture. The click now says the faces
+    changed and to number them again; after Find the numbers are the new ones."""
+    from core.photo import Photo
+    from studio.session import EditorSession
+
+    services, handlers = page
+    rgb = _two_faces()
+    s = EditorSession()
+    try:
+        s.load(Photo(pixels=rgb, name="two.png"), services, parse=False, prepare=False)
+        assert _status(handlers["find_faces"](s)).endswith(": #1, #2")
+        said = _status(handlers["anonymize"](s, "solid", "Faces only", "1"))
+        assert said.startswith("Anonymized the faces (1 edit"), said
+        # the solid mask hides face 1: one face is found on the result, and it was number 2 when numbered
+        shown = s.faces(services)
+        assert len(shown) == 1
+        layers = len(s.layers.layers)
+        said = _status(handlers["anonymize"](s, "blur", "Faces only", "1"))
+        assert "the faces have changed since they were numbered (2 then, 1 on the photo now" in said, said
+        assert len(s.layers.layers) == layers
+        assert _status(handlers["find_faces"](s)).endswith(": #1")
+        said = _status(handlers["anonymize"](s, "blur", "Faces only", "1"))
+        assert said.startswith("Anonymized the faces (1 edit"), said
+        said = _status(handlers["anonymize"](s, "blur", "Faces only", "all"))  # 'all' needs no numbers: both hidden
+        assert "no face found in this photo" in said and "numbered" not in said, said
+    finally:
+        s.close()
