@@ -126,6 +126,8 @@ def user_words(message: str) -> str:
         numbers = [int(t) + 1 for t in re.split(r"[ ,;]+", m.group(1)) if t]
         return f"none of the chosen faces ({','.join(map(str, numbers))})"
 
+    # the swap target as the Faces tool names it (faces.gallery says "the target image 'uploaded image'")
+    message = message.replace("the target image 'uploaded image'", "the uploaded target face image")
     message = _NO_FACE.sub(no_face, message)
     message = _CHOSEN.sub(chosen, message)
     return _MAPPED.sub(lambda m: f"mapping target for face {int(m.group(1)) + 1}", message)

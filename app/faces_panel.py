@@ -11,6 +11,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
+from app.edit_panel import say_what_was_applied
 from app.errors import guarded
 from app.face_numbers import EXAMPLE, editor_faces, user_numbers
 from app.uploads import read_upload
@@ -111,10 +112,11 @@ def _plain_reason(row: dict) -> str:
     return "a swap could not hide it"
 
 
-def anonymize_note(report: list[dict]) -> str:
+def anonymize_note(report: list[dict], everyone: bool = False) -> str:
     """' 5 faces swapped for made-up faces (each checked by a face recogniser). The 3rd face from the left is
     blurred instead: <why, in plain words>.' Faces are named by their place from the left, counted from 1 as the
-    numbers on the photo and the people on the part chips are."""
+    numbers on the photo and the people on the part chips are; ``everyone``: the report covers every face of the
+    photo, so a lone face is "the face"."""
     if not report:
         return ""
     swaps = [r for r in report if str(r.get("done", "")).startswith("swap")]
@@ -132,6 +134,9 @@ def anonymize_note(report: list[dict]) -> str:
         by_reason.setdefault((how, _plain_reason(r)), []).append(int(r["face"]))
     for (how, why), places in by_reason.items():
         many = len(places) > 1
+        if everyone and len(report) == 1:  # the photo's one face: no place from the left to name (round 20's drive)
+            note += f" The face is {how} instead: {why}."
+            continue
         note += f" The {_places(places)} face{'s' if many else ''} from the left "
         note += f"{'are' if many else 'is'} {how} instead: {why}."
     return note
@@ -229,7 +234,9 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
         chosen = (which or "all").strip() or "all"
         params = {"target": target, "faces": check_numbers(s, chosen, services), "by_gender": bool(gender)}
         everything = np.ones((s.photo.height, s.photo.width), bool)
-        s.apply_edit("faceswap", params, 0, services, mask=everything, label=f"faces {chosen}")
+        label = "all faces" if params["faces"] == "all" else f"faces {chosen}"
+        s.apply_edit("faceswap", params, 0, services, mask=everything, label=label)
+        s.status = say_what_was_applied(s.status, "faceswap", params)  # the face it put on, not the editor's name
 
     @view.event()
     def on_anonymize(s: EditorSession, method: str, level: str, which: str) -> None:
@@ -246,7 +253,7 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
             mask=everything,
             label="all faces" if faces == "all" else f"faces {(which or '').strip()}",
         )
-        checked = anonymize_note(s.last_report)
+        checked = anonymize_note(s.last_report, everyone=faces == "all")
         done = ["faces"]
         for part, editor, params in ANON_LEVELS.get(level, ()):
             if s.apply_to_part(part, editor, params, 0, services, charge=False) is not None:  # one action

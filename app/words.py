@@ -189,6 +189,12 @@ def applied_look(editor: str, params: dict[str, Any]) -> str | None:
         return None
     if editor == "cartoon":
         return "the cartoon look" + (f" ({params['colours']} colours)" if params.get("colours") else "")
+    if editor == "faceswap" and not params.get("mapping"):  # round 20's drive: "Applied Face swap to 'faces all'"
+        target = params.get("target")
+        if isinstance(target, np.ndarray) or _uploaded(target):
+            return "your target face"
+        if isinstance(target, str) and target:
+            return f"the gallery face '{target.replace('_', ' ')}'"
     return None
 
 

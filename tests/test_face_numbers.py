@@ -162,7 +162,7 @@ def test_the_edits_list_names_the_faces_as_the_user_numbered_them():
     assert edit_status(1, "anonymize", "faces 2,4", {"method": "blur", "faces": "1,3"}, "undone") == (
         "Edit #1 (anonymize on faces 2,4 (method=blur, faces=2,4)) undone."
     )
-    assert "faces=all" in layer_title(2, "faceswap", "faces all", {"faces": "all", "target": "synthetic_average"})
+    assert "faces=all" in layer_title(2, "anonymize", "all faces", {"method": "blur", "faces": "all"})
     mapped = shown_params("faceswap", {"mapping": "0=grace_hopper; 2=uploaded image 64x64 sha256:ab"})
     assert mapped["mapping"] == "1=grace_hopper; 3=uploaded image 64x64 sha256:ab"
     for user in ("1,3", "2", "all"):  # shown_params undoes editor_params
@@ -199,3 +199,32 @@ def test_numbers_typed_after_an_edit_renumbered_the_faces_are_refused(page):
         assert "no face found in this photo" in said and "numbered" not in said, said
     finally:
         s.close()
+
+
+def test_a_face_swap_and_a_lone_hidden_face_in_the_pages_words():
+    """Round 20's drive on grace_hopper: "Applied Face swap to 'faces all' (edit #1)", the list "#1 faceswap on faces
+    all (target=synthetic_average, faces=all, by_gender=False)", "The 1st face from the left is blurred instead" on a
+    photo with one face, and "no face found in the target image 'uploaded image'" for a cat as the target."""
+    from app.edit_panel import say_what_was_applied
+    from app.faces_panel import anonymize_note
+    from app.words import layer_title, plain_status
+
+    applied = "Applied Face swap (a gallery face or your own) to 'all faces' in 812 ms (layer #1)."
+    params = {"target": "synthetic_average", "faces": "all", "by_gender": False}
+    assert plain_status(say_what_was_applied(applied, "faceswap", params)) == (
+        "Applied the gallery face 'synthetic average' to 'all faces' (edit #1). The Download tab saves it."
+    )
+    yours = {**params, "target": np.zeros((8, 8, 3), np.uint8)}
+    assert say_what_was_applied(applied, "faceswap", yours).startswith("Applied your target face to 'all faces'")
+    assert layer_title(1, "faceswap", "all faces", params) == "#1 gallery face 'synthetic average' on all faces"
+    recorded = {**params, "target": "uploaded image 8x8 sha256:0123456789ab", "faces": "1"}
+    assert layer_title(2, "faceswap", "faces 2", recorded) == "#2 your target face on faces 2"
+    lone = [
+        {"face": 0, "done": "blur of the head (x)", "why": "the best of 2 tries reached only 0.5", "verified": True}
+    ]
+    assert "The 1st face from the left is blurred" in anonymize_note(lone)  # 'Which faces' 1 of several
+    assert anonymize_note(lone, everyone=True) == (
+        " The face is blurred instead: no made-up face looked different enough to a face recogniser."
+    )
+    said = user_words("no face found in the target image 'uploaded image': use a photo where one face is clear")
+    assert said.startswith("no face found in the uploaded target face image: use a photo")
