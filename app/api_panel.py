@@ -19,6 +19,7 @@ from typing import Any
 
 import gradio as gr
 
+from app.edit_panel import say_what_was_applied
 from app.errors import guarded
 from app.face_numbers import editor_params
 from app.uploads import claim, display_name
@@ -82,6 +83,7 @@ def session_endpoints(services: Services, page: PageView) -> None:
             raise BadInput('params must be a JSON object, e.g. {"texture": "leopard"}')
         name = (editor_name or "").strip()
         s.apply_edit(name, editor_params(name, p), int(seed_value or 0), services)
+        s.status = say_what_was_applied(s.status, name, p)  # the look in words, as the page's Apply says it
         return view(s)
 
     @guard
@@ -105,6 +107,7 @@ def session_endpoints(services: Services, page: PageView) -> None:
         ed, p = found[variant_name]
         if ed:
             s.apply_edit(ed, dict(p), 0, services)
+            s.status = say_what_was_applied(s.status, ed, dict(p))
         else:
             s.status = "Kept as-is."
         return view(s)

@@ -1,6 +1,7 @@
 """Face numbers as the user reads and types them (round 20, a stranger's drive): from 1, left to right, like the
 people on the part chips ("person 1"). Before, the Numbered faces tab, the status after Find, 'Which faces', the
-CLI's ``--param faces=`` and the API's ``faces`` all counted from #0 (app/face_numbers.py)."""
+CLI's ``--param faces=`` and the API's ``faces`` all counted from #0 (app/face_numbers.py). Also the words the same
+drive met after a face swap, a lone anonymized face and a picked variant."""
 
 from __future__ import annotations
 
@@ -228,3 +229,25 @@ def test_a_face_swap_and_a_lone_hidden_face_in_the_pages_words():
     )
     said = user_words("no face found in the target image 'uploaded image': use a photo where one face is clear")
     assert said.startswith("no face found in the uploaded target face image: use a photo")
+
+
+def test_a_variant_and_the_cartoon_background_say_which_look_they_applied(page):
+    """Round 20's drive on china.jpg: a picked variant said "Applied Texture (denim, leopard, crocodile, ... or your
+    own image) to 'building'" (the editor's long name) where Apply says "Applied the leopard texture"."""
+    from app.words import plain_status
+    from core.photo import Photo
+    from studio.session import EditorSession
+
+    services, handlers = page
+    s = EditorSession()
+    try:
+        s.load(Photo(pixels=data.astronaut(), name="astronaut.png"), services, parse=False, prepare=False)
+        road = np.zeros((512, 512), bool)
+        road[380:] = True
+        s.new_segment("road", base=road)
+        said = plain_status(_status(handlers["apply_variant"](s, "leopard")))
+        assert said == "Applied the leopard texture to 'road' (edit #1). The Download tab saves it.", said
+        said = plain_status(_status(handlers["edit"](s, "cartoon", "{}", 0)))
+        assert said.startswith("Applied the cartoon look to 'road' (edit #2)"), said
+    finally:
+        s.close()
