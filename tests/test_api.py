@@ -150,6 +150,7 @@ def test_remove_offline_through_the_api_names_patchmatch(app_url, astronaut_path
     view = client.predict(165, 380, "include", api_name="/click")
     view = client.predict(7, api_name="/remove")
     assert "PatchMatch fill (offline)" in view[1] and "seed 7" in view[1]
+    assert view[1].startswith("Removed 'segment 1': filled from its surroundings") and "(edit #1)" in view[1], view[1]
     path = client.predict("PNG", api_name="/export")
     before = np.asarray(Image.open(astronaut_path).convert("RGB")).astype(int)
     after = np.asarray(Image.open(path).convert("RGB")).astype(int)

@@ -318,9 +318,10 @@ def test_remove_offline_and_generation_says_it_is_unavailable(page, app_url, ast
         assert "Generation is unavailable here" in page.locator("#facet-gen-note").inner_text()
         assert page.locator("#facet-generate").is_disabled()
         page.click("#facet-remove")
-        page.wait_for_function(
-            "() => document.querySelector('#facet-status').innerText.includes('Applied variant')", timeout=60_000
+        page.wait_for_function(  # round 20: said as an edit ("Applied variant 1 ... (layer #1)" before)
+            "() => document.querySelector('#facet-status').innerText.includes('Removed')", timeout=60_000
         )
+        assert "(edit #1). The Download tab saves it." in page.locator("#facet-status").inner_text()
         assert "patchmatch fill (offline)" in page.locator("#facet-status").inner_text().lower()
         page.wait_for_timeout(800)
         after = _canvas_pixels(page, artifacts / "browser-removed.png")
