@@ -90,7 +90,8 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="an editor parameter (repeatable), e.g. texture=leopard, target=#c0262d; image "
-        "parameters (texture, style_image, target, mapping) also take image files here",
+        "parameters (texture, style_image, target, mapping) also take image files here; faces=1,3 and mapping "
+        "keys number faces from 1, left to right",
     )
     edit.add_argument("--prompt", help="what the part should become (--editor inpaint)")
     edit.add_argument("--seed", type=int, default=0)
