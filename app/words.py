@@ -105,6 +105,8 @@ _CLICKED = re.compile(
     re.S,
 )
 _APPLIED = re.compile(r"^Applied (?P<look>.+) to '(?P<label>.+)' in \d+ ms \(layer #(?P<n>\d+)\)\.$", re.S)
+# a generated variant picked from the Generate tab's gallery (round 20's drive: "(layer #1)" and nothing on what next)
+_VARIANT = re.compile(r"^Applied variant (?P<v>\d+) \((?P<how>.+)\) to '(?P<label>.+)' \(layer #(?P<n>\d+)\)\.$", re.S)
 NEXT = "Next: pick the look and Apply"
 # after Apply: the edit by the number the edits list gives it (the session says "layer"), and where to save the
 # result (round 18, a stranger's drive: "in 13 ms (layer #1)" and no word on what comes next; the time of an edit
@@ -133,6 +135,8 @@ def plain_status(status: str) -> str:
         )
     if m := _APPLIED.match(text):
         return f"Applied {m['look']} to '{m['label']}' (edit #{m['n']}). {SAVE}."
+    if m := _VARIANT.match(text):
+        return f"Applied variant {m['v']} ({m['how']}) to '{m['label']}' (edit #{m['n']}). {SAVE}."
     return status
 
 

@@ -251,3 +251,12 @@ def test_a_variant_and_the_cartoon_background_say_which_look_they_applied(page):
         assert said.startswith("Applied the cartoon look to 'road' (edit #2)"), said
     finally:
         s.close()
+
+
+def test_a_picked_generated_variant_is_said_as_an_edit():
+    from app.words import plain_status
+
+    said = plain_status("Applied variant 2 (seed 1, SD 1.5 inpainting (LCM)) to 'upper clothes' (layer #3).")
+    assert said == (
+        "Applied variant 2 (seed 1, SD 1.5 inpainting (LCM)) to 'upper clothes' (edit #3). The Download tab saves it."
+    )
