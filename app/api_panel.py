@@ -19,7 +19,9 @@ from typing import Any
 
 import gradio as gr
 
+from app.edit_panel import say_what_was_applied
 from app.errors import guarded
+from app.face_numbers import editor_params
 from app.uploads import claim, display_name
 from app.view import PageView, peer, session
 from core.errors import BadInput
@@ -70,7 +72,8 @@ def session_endpoints(services: Services, page: PageView) -> None:
     @guard
     def edit_api(s, editor_name, params_json, seed_value):
         """Apply an editor (texture, recolour, style, cartoon, sky, inpaint, remove, faceswap, anonymize) with
-        params given as a JSON object to the selected part."""
+        params given as a JSON object to the selected part; faceswap's and anonymize's ``faces`` (e.g. "1,3") and
+        ``mapping`` keys count faces from 1, as the Numbered faces tab shows them."""
         s = session(s)
         try:
             p = json.loads(params_json or "{}")
@@ -78,7 +81,9 @@ def session_endpoints(services: Services, page: PageView) -> None:
             raise BadInput(f"params must be a JSON object ({exc.msg})") from None
         if not isinstance(p, dict):
             raise BadInput('params must be a JSON object, e.g. {"texture": "leopard"}')
-        s.apply_edit((editor_name or "").strip(), p, int(seed_value or 0), services)
+        name = (editor_name or "").strip()
+        s.apply_edit(name, editor_params(name, p), int(seed_value or 0), services)
+        s.status = say_what_was_applied(s.status, name, p)  # the look in words, as the page's Apply says it
         return view(s)
 
     @guard
@@ -102,6 +107,7 @@ def session_endpoints(services: Services, page: PageView) -> None:
         ed, p = found[variant_name]
         if ed:
             s.apply_edit(ed, dict(p), 0, services)
+            s.status = say_what_was_applied(s.status, ed, dict(p))
         else:
             s.status = "Kept as-is."
         return view(s)

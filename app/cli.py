@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.face_numbers import editor_params, user_report, user_words
 from core.errors import BadInput, FacetError, ModelUnavailable
 
 
@@ -89,7 +90,8 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="an editor parameter (repeatable), e.g. texture=leopard, target=#c0262d; image "
-        "parameters (texture, style_image, target, mapping) also take image files here",
+        "parameters (texture, style_image, target, mapping) also take image files here; faces=1,3 and mapping "
+        "keys number faces from 1, left to right",
     )
     edit.add_argument("--prompt", help="what the part should become (--editor inpaint)")
     edit.add_argument("--seed", type=int, default=0)
@@ -283,6 +285,7 @@ class EditJob:
     name: str
     params: dict
     seed: int
+    shown: dict  # the params as the user gave them (faces counted from 1), for the summary
 
 
 def _edit_job(editor_name: str, pairs: list[str], prompt: str | None, seed: int) -> EditJob:
@@ -293,13 +296,17 @@ def _edit_job(editor_name: str, pairs: list[str], prompt: str | None, seed: int)
 
     services = build_services()
     editor = build_editor(editor_name, services.manager)
-    params = _local_images(_params(pairs, editor.params_schema), editor.params_schema)
+    given = _params(pairs, editor.params_schema)
+    params = _local_images(editor_params(editor_name, given), editor.params_schema)  # faces from 1 -> from 0
     if prompt is not None:
         if "prompt" not in editor.params_schema:
             raise BadInput(f"the {editor_name} editor takes no prompt (prompts are for --editor inpaint)")
         params["prompt"] = prompt
     validate_params(editor_name, editor.params_schema, params)
-    return EditJob(services, editor_name, params, seed)
+    shown = {**params, **({"faces": given["faces"]} if "faces" in given else {})}
+    if isinstance(params.get("mapping"), dict):  # its keys as the user numbered the faces
+        shown["mapping"] = {str(int(k) + 1) if str(k).isdigit() else k: v for k, v in params["mapping"].items()}
+    return EditJob(services, editor_name, params, seed, shown)
 
 
 def _edit_photo(
@@ -356,14 +363,14 @@ def cmd_edit(args: argparse.Namespace) -> dict:
         "editor": args.editor,
         "backend": done["backend"],
         "models": list(layer.models),
-        "params": recordable_params(job.params),
+        "params": recordable_params(job.shown),
         "seed": args.seed,
         "segment": args.segment or str(args.mask),
         "segment_source": done["segment_source"],
         "seconds": round(layer.seconds, 4),
         "width": photo.width,
         "height": photo.height,
-        **({"faces": done["report"]} if done["report"] else {}),
+        **({"faces": user_report(done["report"])} if done["report"] else {}),
     }
 
 
@@ -436,7 +443,7 @@ def cmd_batch(args: argparse.Namespace) -> dict:
         except ModelUnavailable:
             raise  # the same for every photo: stop (exit 4)
         except FacetError as exc:
-            failed.append({"file": name, "reason": str(exc)})
+            failed.append({"file": name, "reason": user_words(str(exc))})
         except Exception as exc:  # an editor bug on one photo must not lose the rest of the batch
             logging.getLogger(__name__).exception("batch: %s failed", name)
             failed.append({"file": name, "reason": f"unexpected error ({exc.__class__.__name__}: {exc})"})
@@ -500,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 4
     except FacetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {user_words(str(exc))}", file=sys.stderr)  # face numbers from 1, as the user typed them
         return 3
     except OSError as exc:  # a file that cannot be read or written (permissions, missing folder, disk full)
         print(f"error: {exc.filename or ''}: {exc.strerror or exc}".replace("\n", " "), file=sys.stderr)

@@ -224,6 +224,7 @@ def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Servi
             raise BadInput("no people were found in this photo, so there is no 'background' to cartoon")
         s.use_part(background.id)
         s.apply_edit("cartoon", {}, 0, services)
+        s.status = say_what_was_applied(s.status, "cartoon", {})
 
     # round 19: the status line says what was rendered and where (it kept the pick's words: the gallery sits under the
     # photo, below a 1366x768 window's edge, so nothing seemed to happen), and the gallery is brought into view
@@ -250,6 +251,8 @@ def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Servi
             s.status = "Kept as-is."
             return
         s.apply_edit(editor, dict(params), 0, services)
+        # round 20's drive: "Applied Texture (denim, leopard, crocodile, ... or your own image) to 'building'"
+        s.status = say_what_was_applied(s.status, editor, dict(params))
 
     models = {"concurrency_id": "models"}
     everything = view.outputs()

@@ -14,15 +14,17 @@ from typing import Any
 
 import gradio as gr
 
+from app.face_numbers import user_words
 from core.errors import FacetError
 
 log = logging.getLogger(__name__)
 
 
 def user_message(exc: BaseException, where: str) -> str:
-    """What the user is told about ``exc`` raised in handler ``where``."""
+    """What the user is told about ``exc`` raised in handler ``where`` (face numbers counted from 1, as the user
+    counts them: app/face_numbers.py)."""
     if isinstance(exc, FacetError):
-        return str(exc)
+        return user_words(str(exc))
     log.error("handler %s failed", where, exc_info=exc)
     return f"Something went wrong ({exc.__class__.__name__})."
 

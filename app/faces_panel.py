@@ -4,18 +4,20 @@
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 import numpy as np
 
+from app.edit_panel import say_what_was_applied
 from app.errors import guarded
+from app.face_numbers import EXAMPLE, editor_faces, user_numbers
 from app.uploads import read_upload
 from app.view import PageView, session, show_result
 from core.errors import BadInput
 from editors.faceswap import gallery_names
-from faces.detect import parse_indices
 from studio.presets import ANON_LEVELS
 from studio.services import Services
 from studio.session import EditorSession
@@ -41,7 +43,7 @@ def render() -> FacesPanel:
         with gr.Row():
             which = gr.Textbox(
                 "all",
-                label="Which faces ('all' or numbers like 0,2)",
+                label=f"Which faces ('all' or numbers like {EXAMPLE}, as numbered on the photo)",
                 max_lines=1,
                 elem_id="facet-faces-which",
                 scale=3,
@@ -77,23 +79,22 @@ def _ordinal(n: int) -> str:
 
 
 def _places(numbers: list[int]) -> str:
-    """[0, 2] -> '1st and 3rd': faces by their place from the left, 1-based (the numbers typed start at 0)."""
+    """[0, 2] -> '1st and 3rd': faces (``Face.index``, from 0) by their place from the left, as the user counts."""
     names = [_ordinal(i + 1) for i in sorted(numbers)]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def anonymize_words(which: str | None) -> str:
     """The Anonymize button's words for the 'Which faces' text: 'Anonymize everyone' for 'all', 'Anonymize the 1st
-    and 3rd faces from the left' for '0,2' (as the status names them after), 'Anonymize the chosen faces' for a
-    text that is not face numbers (the click then says why)."""
-    if which is None or which.strip().lower() in ("", "all", "*"):  # as faces.detect.parse_indices reads it
-        return "Anonymize everyone"
+    and 3rd faces from the left' for '1,3' (numbered from 1 as on the photo, as the status names them after),
+    'Anonymize the chosen faces' for a text that is not face numbers (the click then says why)."""
     try:
-        chosen = parse_indices(which, 10_000)
+        numbers = user_numbers(which)
     except BadInput:
-        chosen = []
-    if not chosen:
         return "Anonymize the chosen faces"
+    if numbers is None:
+        return "Anonymize everyone"
+    chosen = [n - 1 for n in numbers]
     return f"Anonymize the {_places(chosen)} face{'s' if len(chosen) > 1 else ''} from the left"
 
 
@@ -111,10 +112,11 @@ def _plain_reason(row: dict) -> str:
     return "a swap could not hide it"
 
 
-def anonymize_note(report: list[dict]) -> str:
+def anonymize_note(report: list[dict], everyone: bool = False) -> str:
     """' 5 faces swapped for made-up faces (each checked by a face recogniser). The 3rd face from the left is
-    blurred instead: <why, in plain words>.' Faces are named by their place from the left, 1-based: the Faces
-    panel's numbers (#0, #1, ...) start at 0 and the part chips' people at 1, so a bare number would mislead."""
+    blurred instead: <why, in plain words>.' Faces are named by their place from the left, counted from 1 as the
+    numbers on the photo and the people on the part chips are; ``everyone``: the report covers every face of the
+    photo, so a lone face is "the face"."""
     if not report:
         return ""
     swaps = [r for r in report if str(r.get("done", "")).startswith("swap")]
@@ -132,9 +134,60 @@ def anonymize_note(report: list[dict]) -> str:
         by_reason.setdefault((how, _plain_reason(r)), []).append(int(r["face"]))
     for (how, why), places in by_reason.items():
         many = len(places) > 1
+        if everyone and len(report) == 1:  # the photo's one face: no place from the left to name (round 20's drive)
+            note += f" The face is {how} instead: {why}."
+            continue
         note += f" The {_places(places)} face{'s' if many else ''} from the left "
         note += f"{'are' if many else 'is'} {how} instead: {why}."
     return note
+
+
+# the faces each session was last shown numbered (Find and number them): the photo's id and each face's box, so a
+# number typed after an edit that hid or moved faces is not taken for another face (by the session's id, dropped
+# when the session is collected)
+_NUMBERED: dict[int, tuple[str, list[tuple[float, ...]]]] = {}
+
+
+def _remember(s: EditorSession, photo_id: str, boxes: list[tuple[float, ...]]) -> None:
+    if id(s) not in _NUMBERED:
+        weakref.finalize(s, _NUMBERED.pop, id(s), None)
+    _NUMBERED[id(s)] = (photo_id, boxes)
+
+
+def _same_faces(shown: list[tuple[float, ...]], now: list[tuple[float, ...]]) -> bool:
+    """The faces found now are the ones numbered before: as many, each centre within half a face width of its own."""
+    if len(shown) != len(now):
+        return False
+    for (a0, a1, a2, a3), (b0, b1, b2, b3) in zip(shown, now):
+        if abs((a0 + a2) - (b0 + b2)) / 2 > (a2 - a0) / 2 or abs((a1 + a3) - (b1 + b3)) / 2 > (a3 - a1) / 2:
+            return False
+    return True
+
+
+def check_numbers(s: EditorSession, which: str | None, services: Services) -> str:
+    """The editors' faces for the 'Which faces' text, checked against the faces on the photo now: a number past the
+    last face, or numbers typed after an edit renumbered the faces (round 20's drive: after 2 and 4 of t1's six
+    faces were blurred, Find's '3' named the 5th face, since only four were found on the result), are refused with
+    what to do."""
+    faces = editor_faces(which)
+    if faces == "all":
+        return faces
+    now = [tuple(float(v) for v in f.box) for f in s.faces(services)]
+    numbers = [int(i) + 1 for i in faces.split(",")]
+    shown = _NUMBERED.get(id(s))
+    if shown is not None and s.photo is not None and shown[0] == s.photo.id and not _same_faces(shown[1], now):
+        raise BadInput(
+            f"the faces have changed since they were numbered ({len(shown[1])} then, {len(now)} on the photo now: an "
+            "edit hid or moved some); press Find and number them again to see the numbers, then choose"
+        )
+    if not now:
+        raise BadInput("no face found in this photo")
+    if max(numbers) > len(now):
+        raise BadInput(
+            f"there is no face {max(numbers)}; the photo has {len(now)} face{'s' if len(now) != 1 else ''}, "
+            f"numbered 1 to {len(now)} (Find and number them shows them)"
+        )
+    return faces
 
 
 def anonymized_status(done: list[str], added: int) -> str:
@@ -162,8 +215,9 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
         t0 = time.perf_counter()
         faces = s.faces(services)
         preview = s.faces_preview(services)
+        _remember(s, s.photo.id, [tuple(float(v) for v in f.box) for f in faces])
         s.status = f"{len(faces)} face{'s' if len(faces) != 1 else ''} found in {time.perf_counter() - t0:.2f}s" + (
-            ": " + ", ".join(f"#{f.index}" for f in faces) if faces else "."
+            ": " + ", ".join(f"#{f.index + 1}" for f in faces) if faces else "."
         )
         return preview, s.status
 
@@ -177,25 +231,29 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
             target = gallery_name
         else:
             raise BadInput("choose a target face from the gallery or upload one")
-        params = {"target": target, "faces": (which or "all").strip(), "by_gender": bool(gender)}
+        chosen = (which or "all").strip() or "all"
+        params = {"target": target, "faces": check_numbers(s, chosen, services), "by_gender": bool(gender)}
         everything = np.ones((s.photo.height, s.photo.width), bool)
-        s.apply_edit("faceswap", params, 0, services, mask=everything, label=f"faces {params['faces']}")
+        label = "all faces" if params["faces"] == "all" else f"faces {chosen}"
+        s.apply_edit("faceswap", params, 0, services, mask=everything, label=label)
+        s.status = say_what_was_applied(s.status, "faceswap", params)  # the face it put on, not the editor's name
 
     @view.event()
     def on_anonymize(s: EditorSession, method: str, level: str, which: str) -> None:
         if s.photo is None:
             raise BadInput("upload a photo first")
+        faces = check_numbers(s, which, services)  # before anything is edited: a face 0, a word, a stale number
         everything = np.ones((s.photo.height, s.photo.width), bool)
         before = {layer.id for layer in s.layers.layers}
         s.apply_edit(
             "anonymize",
-            {"method": method or "swap", "faces": (which or "all").strip()},
+            {"method": method or "swap", "faces": faces},
             0,
             services,
             mask=everything,
-            label="all faces",
+            label="all faces" if faces == "all" else f"faces {(which or '').strip()}",
         )
-        checked = anonymize_note(s.last_report)
+        checked = anonymize_note(s.last_report, everyone=faces == "all")
         done = ["faces"]
         for part, editor, params in ANON_LEVELS.get(level, ()):
             if s.apply_to_part(part, editor, params, 0, services, charge=False) is not None:  # one action

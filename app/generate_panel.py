@@ -12,6 +12,7 @@ import gradio as gr
 
 from app.errors import guarded
 from app.view import PageView, session, show_result
+from app.words import SAVE
 from core.masks import downscale
 from editors.inpaint import available as inpaint_available
 from editors.remove import RemoveEditor
@@ -81,6 +82,11 @@ def render(services: Services) -> GeneratePanel:
     return GeneratePanel(preset, prompt, negative, variants, fast, steps, guidance, strength, generate, cancel, remove)
 
 
+def remove_words(label: str, backend: str, seed: int, number: int) -> str:
+    """The status after Remove: what was removed, how it was filled (the method named) and the edit's number."""
+    return f"Removed '{label}': filled from its surroundings by {backend}, seed {seed} (edit #{number}). {SAVE}."
+
+
 def listen(p: GeneratePanel, view: PageView, gallery: gr.Gallery, seed: gr.Number, services: Services) -> None:
     def warn(message: str, state: Any, *values: Any) -> tuple[Any, str]:
         s = session(state)
@@ -130,8 +136,11 @@ def listen(p: GeneratePanel, view: PageView, gallery: gr.Gallery, seed: gr.Numbe
 
     @view.event()
     def on_remove(s: EditorSession, seed_value: Any) -> None:
-        s.generate("remove", {}, int(seed_value or 0), services)
-        s.apply_variant(0)
+        variants = s.generate("remove", {}, int(seed_value or 0), services)
+        layer = s.apply_variant(0)
+        # round 20's drive: "Applied variant 1 (seed 0, PatchMatch fill (offline)) to 'horse 4' (layer #1)." after a
+        # click on Remove, which shows no variants; said as Apply says an edit, with the method and seed kept
+        s.status = remove_words(layer.segment, variants[0].backend, variants[0].seed, layer.id)
 
     models = {"concurrency_id": "models"}
     state, everything = view.state, view.outputs()

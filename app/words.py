@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from app.face_numbers import shown_params
+
 ROUGH = "rough"  # the chip's mark for a part guessed by offline rules (not a trained model)
 FULL, OFFLINE = "full", "offline"
 
@@ -103,6 +105,8 @@ _CLICKED = re.compile(
     re.S,
 )
 _APPLIED = re.compile(r"^Applied (?P<look>.+) to '(?P<label>.+)' in \d+ ms \(layer #(?P<n>\d+)\)\.$", re.S)
+# a generated variant picked from the Generate tab's gallery (round 20's drive: "(layer #1)" and nothing on what next)
+_VARIANT = re.compile(r"^Applied variant (?P<v>\d+) \((?P<how>.+)\) to '(?P<label>.+)' \(layer #(?P<n>\d+)\)\.$", re.S)
 NEXT = "Next: pick the look and Apply"
 # after Apply: the edit by the number the edits list gives it (the session says "layer"), and where to save the
 # result (round 18, a stranger's drive: "in 13 ms (layer #1)" and no word on what comes next; the time of an edit
@@ -131,6 +135,8 @@ def plain_status(status: str) -> str:
         )
     if m := _APPLIED.match(text):
         return f"Applied {m['look']} to '{m['label']}' (edit #{m['n']}). {SAVE}."
+    if m := _VARIANT.match(text):
+        return f"Applied variant {m['v']} ({m['how']}) to '{m['label']}' (edit #{m['n']}). {SAVE}."
     return status
 
 
@@ -187,6 +193,12 @@ def applied_look(editor: str, params: dict[str, Any]) -> str | None:
         return None
     if editor == "cartoon":
         return "the cartoon look" + (f" ({params['colours']} colours)" if params.get("colours") else "")
+    if editor == "faceswap" and not params.get("mapping"):  # round 20's drive: "Applied Face swap to 'faces all'"
+        target = params.get("target")
+        if isinstance(target, np.ndarray) or _uploaded(target):
+            return "your target face"
+        if isinstance(target, str) and target:
+            return f"the gallery face '{target.replace('_', ' ')}'"
     return None
 
 
@@ -206,6 +218,7 @@ def layer_title(number: int, editor: str, segment: str, params: dict[str, Any]) 
     if look is not None:
         look = look.removeprefix("the ")
         return f"#{number} {look[0].lower()}{look[1:]} on {segment}"
+    params = shown_params(editor, params)  # faces numbered from 1, as the user typed them
     shown = ", ".join(f"{k}={'your image' if _uploaded(v) else v}" for k, v in params.items() if k not in HIDDEN_PARAMS)
     return f"#{number} {editor} on {segment}" + (f" ({shown})" if shown else "")
 

@@ -287,6 +287,29 @@ def composite(
     )
 
 
+def keep_transparent(
+    original: np.ndarray, edited: np.ndarray, mask: np.ndarray, opacity: np.ndarray | None
+) -> np.ndarray:
+    """``edited`` with the change outside ``mask`` scaled by the upload's ``opacity`` (core.types.Photo): a pixel
+    the file left transparent (placed on white at upload) stays bit-identical to ``original`` unless it is in the
+    part; a half-transparent one takes half the change. Round 20: a recolour of a person next to a PNG's
+    transparent border tinted the white border along the feather band (137 px on the astronaut with a 40 px
+    border, up to 14 levels). Returns ``edited`` itself when nothing needs keeping."""
+    if opacity is None or opacity.shape != mask.shape or edited.shape != original.shape:
+        return edited
+    reach = ~mask & (opacity < 255)
+    if not reach.any():
+        return edited
+    reach &= (edited != original).any(axis=2)
+    if not reach.any():
+        return edited
+    out = edited.copy()
+    o = original[reach].astype(np.float32)
+    a = opacity[reach].astype(np.float32)[:, None] / 255.0
+    out[reach] = np.clip(o + a * (edited[reach].astype(np.float32) - o) + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
 # --------------------------------------------------------------------------- seam measure
 
 

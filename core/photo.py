@@ -112,9 +112,11 @@ def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = No
             im = ImageOps.exif_transpose(im)
         except Exception:  # noqa: BLE001  (a damaged EXIF block must not lose the photo)
             notes.append("the EXIF orientation tag is damaged and was ignored")
-        rgb = _to_rgb(im, icc, notes)
+        opacity: list[np.ndarray] = []
+        rgb = _to_rgb(im, icc, notes, opacity)
     photo = Photo(
         pixels=rgb,
+        opacity=opacity[0] if opacity else None,
         name=name,
         icc_profile=icc if isinstance(icc, bytes) else None,
         notes=tuple(notes),
@@ -127,8 +129,9 @@ def load_photo(source: str | os.PathLike | bytes, settings: Settings | None = No
     return photo
 
 
-def _to_rgb(im: Image.Image, icc: object, notes: list[str]) -> np.ndarray:
-    """Any PIL mode to RGB uint8: 16-bit scaled (not clipped), CMYK through its profile, alpha over white."""
+def _to_rgb(im: Image.Image, icc: object, notes: list[str], opacity: list[np.ndarray] | None = None) -> np.ndarray:
+    """Any PIL mode to RGB uint8: 16-bit scaled (not clipped), CMYK through its profile, alpha over white (the
+    alpha appended to ``opacity`` when some pixel is not opaque)."""
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         arr = np.asarray(im).astype(np.float64)
@@ -164,6 +167,8 @@ def _to_rgb(im: Image.Image, icc: object, notes: list[str]) -> np.ndarray:
         alpha = rgba[:, :, 3:4] / 255.0
         if alpha.min() < 1.0:
             notes.append("transparent areas placed on white")
+            if opacity is not None:
+                opacity.append(np.ascontiguousarray(rgba[:, :, 3].astype(np.uint8)))
         rgb = rgba[:, :, :3] * alpha + 255.0 * (1.0 - alpha)
         return np.ascontiguousarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8))
     if mode != "RGB":

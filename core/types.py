@@ -29,12 +29,20 @@ class Photo:
     id: str = field(default="")
     source_sha256: str = ""  # SHA-256 of the uploaded file's bytes (the ingredient of an export's Content Credentials)
     source_format: str = ""  # the uploaded file's format as PIL names it (JPEG, PNG, ...)
+    # the file's alpha (uint8 HxW, 0 = transparent) where some pixel was not opaque, else None: its transparent
+    # area was placed on white (core/photo.py) and an edit leaves it as it is outside the part (core/composite.py)
+    opacity: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         px = self.pixels
         if not (isinstance(px, np.ndarray) and px.dtype == np.uint8 and px.ndim == 3 and px.shape[2] == 3):
             raise TypeError("Photo.pixels must be an RGB uint8 array of shape (H, W, 3)")
         px.setflags(write=False)
+        if self.opacity is not None:
+            op = self.opacity
+            if not (isinstance(op, np.ndarray) and op.dtype == np.uint8 and op.shape == px.shape[:2]):
+                raise TypeError("Photo.opacity must be a uint8 array of the photo's height and width")
+            op.setflags(write=False)
         if not self.id:
             digest = hashlib.sha1(np.ascontiguousarray(px).data, usedforsecurity=False)
             digest.update(repr(px.shape).encode())

@@ -14,13 +14,14 @@ import tempfile
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.budget import guarded, trim_heap
+from core.composite import keep_transparent
 from core.errors import BadInput, FacetError, ModelUnavailable
 from core.limits import RateLimiter, client_address
 from core.masks import PALETTE, downscale, render_overlay, resize_mask, shrink_for_display
@@ -480,6 +481,9 @@ class EditorSession:
         editor = build_editor(editor_name, services.manager)
         before = self.result()
         done = run_editor(editor, before, mask, params, seed, services.settings, alpha)
+        opacity = self._require_photo().opacity
+        if opacity is not None:  # a PNG's transparent area (on white) stays as it is outside the part
+            done = replace(done, image=keep_transparent(before, done.image, mask, opacity))
         layer = edit_layer(self.layers.next_id(), label or "photo", editor_name, params, seed, before, done)
         self.layers.push(layer)
         self.last_report = [dict(r) for r in done.report]  # per-face notes (anonymize)

@@ -136,7 +136,7 @@ def test_session_api_click_edit_variants_and_errors(app_url, astronaut_path):
     with pytest.raises(Exception, match="variant must be one of"):
         client.predict("tartan", api_name="/apply_variant")
     view = client.predict("recolour", json.dumps({"target": "#2050d0"}), 0, api_name="/edit")
-    assert "Applied Recolour" in view[1]
+    assert "Applied the colour blue (#2050d0) to 'segment 1'" in view[1], view[1]  # the page's words (round 20)
     path = client.predict("PNG", api_name="/export")
     result = np.asarray(Image.open(path).convert("RGB"))
     assert result[330, 100, 2] > result[330, 100, 0]  # the clicked suit is blue
@@ -150,6 +150,7 @@ def test_remove_offline_through_the_api_names_patchmatch(app_url, astronaut_path
     view = client.predict(165, 380, "include", api_name="/click")
     view = client.predict(7, api_name="/remove")
     assert "PatchMatch fill (offline)" in view[1] and "seed 7" in view[1]
+    assert view[1].startswith("Removed 'segment 1': filled from its surroundings") and "(edit #1)" in view[1], view[1]
     path = client.predict("PNG", api_name="/export")
     before = np.asarray(Image.open(astronaut_path).convert("RGB")).astype(int)
     after = np.asarray(Image.open(path).convert("RGB")).astype(int)

@@ -57,14 +57,15 @@ def test_anonymize_note_groups_hidden_faces_by_reason_and_counts_in_words():
 
 def test_the_anonymize_button_names_the_faces_as_the_note_does():
     """Round 16: the button said "Anonymize everyone" for 'Which faces' 0,2; it names those faces the way the note
-    after the click does (1-based from the left), and "everyone" only for all of them."""
+    after the click does (1-based from the left), and "everyone" only for all of them. Round 20: the numbers typed
+    count from 1 too, as the Numbered faces tab writes them (a 0 is no face: the click says why)."""
     for everyone in ("all", "", " ALL ", "*"):
         assert anonymize_words(everyone) == "Anonymize everyone"
-    assert anonymize_words("0,2") == "Anonymize the 1st and 3rd faces from the left"
-    assert anonymize_words("2 0 2") == "Anonymize the 1st and 3rd faces from the left"
-    assert anonymize_words("1") == "Anonymize the 2nd face from the left"
-    assert anonymize_words("0;1;3") == "Anonymize the 1st, 2nd and 4th faces from the left"
-    for unreadable in ("the tall one", ",", "-1"):
+    assert anonymize_words("1,3") == "Anonymize the 1st and 3rd faces from the left"
+    assert anonymize_words("3 1 3") == "Anonymize the 1st and 3rd faces from the left"
+    assert anonymize_words("2") == "Anonymize the 2nd face from the left"
+    assert anonymize_words("1;2;4") == "Anonymize the 1st, 2nd and 4th faces from the left"
+    for unreadable in ("the tall one", ",", "-1", "0,2"):
         assert anonymize_words(unreadable) == "Anonymize the chosen faces"
     note = anonymize_note([_blur(0, HOPELESS), _blur(2, HOPELESS)])
     assert "The 1st and 3rd faces from the left are blurred" in note

@@ -318,9 +318,10 @@ def test_remove_offline_and_generation_says_it_is_unavailable(page, app_url, ast
         assert "Generation is unavailable here" in page.locator("#facet-gen-note").inner_text()
         assert page.locator("#facet-generate").is_disabled()
         page.click("#facet-remove")
-        page.wait_for_function(
-            "() => document.querySelector('#facet-status').innerText.includes('Applied variant')", timeout=60_000
+        page.wait_for_function(  # round 20: said as an edit ("Applied variant 1 ... (layer #1)" before)
+            "() => document.querySelector('#facet-status').innerText.includes('Removed')", timeout=60_000
         )
+        assert "(edit #1). The Download tab saves it." in page.locator("#facet-status").inner_text()
         assert "patchmatch fill (offline)" in page.locator("#facet-status").inner_text().lower()
         page.wait_for_timeout(800)
         after = _canvas_pixels(page, artifacts / "browser-removed.png")
@@ -386,7 +387,7 @@ def test_the_picked_parts_chip_shows_selected_until_clicks_refine_it(page, app_u
 
 def test_the_anonymize_button_says_which_faces(page, app_url, artifacts):
     """Round 16: the button said "Anonymize everyone" whatever 'Which faces' named. It names the faces as the
-    anonymize status does: by their place from the left, 1-based (the numbers typed start at 0)."""
+    anonymize status does: by their place from the left, 1-based (round 20: the numbers typed count from 1 too)."""
     page.goto(app_url)
     page.wait_for_selector("#facet-upload input[type=file]", state="attached")
     _tool(page, "Faces")
@@ -395,8 +396,8 @@ def test_the_anonymize_button_says_which_faces(page, app_url, artifacts):
     try:
         assert button.inner_text().strip() == "Anonymize everyone"
         for typed, words in (
-            ("0,2", "Anonymize the 1st and 3rd faces from the left"),
-            ("1", "Anonymize the 2nd face from the left"),
+            ("1,3", "Anonymize the 1st and 3rd faces from the left"),
+            ("2", "Anonymize the 2nd face from the left"),
             ("all", "Anonymize everyone"),
         ):
             which.fill(typed)
