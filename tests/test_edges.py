@@ -285,6 +285,55 @@ def test_relight_is_on_by_default_and_gentle(china):
     np.testing.assert_array_equal(lit[m & (sky_matte(img, m, 2.0) >= 1)], off[m & (sky_matte(img, m, 2.0) >= 1)])
 
 
+@pytest.mark.parametrize("band", [12.0, 70.0])
+def test_wide_alpha_is_refine_alpha_outside_the_sky(china, band):
+    """editors.sky.wide_alpha (the busy-edge refinement read from a distance transform, no wide ellipse morphology)
+    gives refine_alpha's answer on the foreground: the same values but on a shell about half a pixel thick
+    ``band`` px from the mask (the disc vs OpenCV's ellipse), where both are (nearly) 0."""
+    from editors.sky import add_clouds, wide_alpha
+
+    img, m = china
+    full = add_clouds(img, m)
+    radius = max(4, round(band / 2))
+    ref = refine_alpha(img, full, band=band, radius=radius)
+    where = ~full
+    got = wide_alpha(img, full, band, radius, where)
+    assert not got[~where].any()  # 0 where not asked for
+    diff = np.abs(got - ref)[where]
+    assert (diff > 1e-4).mean() < 2e-3 and diff.mean() < 1e-4
+    assert got[where].max() > 0.5  # it does refine: sky shows through the leaves
+    dist = cv2.distanceTransform((~full).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    off = (np.abs(got - ref) > 1e-4) & where
+    assert np.all(np.abs(dist[off] - band) < 1.5)  # the few differences lie on the band's outer shell
+
+
+def test_sky_blend_swaps_only_the_sky_share(china):
+    """SkyEditor.render's blend (on the matte's pixels only): out = photo + alpha * (new sky - old sky behind the
+    edge), rounded; the photo elsewhere (relight off)."""
+    from editors.base import auto_feather, rng_for
+    from editors.sky import SkyEditor, fill_thin_rim, sky_matte
+
+    img, m = china
+    ed = SkyEditor()
+    p = {"preset": "stormy", "relight": False}
+    out = ed.apply(img, m, p, 0)
+    a = sky_matte(img, m, auto_feather(img.shape, -1.0))
+    assert (a > 0).all(axis=1).sum() < img.shape[0]  # a part of the photo, not all of it
+    from core.composite import box_slices, crop_box
+    from editors.base import validate_params
+
+    sl = box_slices(crop_box(a > 0, int(np.ceil(auto_feather(img.shape, -1.0))) + 2))
+    crop, ac = img[sl], a[sl]
+    new = ed.process(np.ascontiguousarray(crop), ac >= 0.5, validate_params("sky", ed.params_schema, p), rng_for(0))
+    old = fill_thin_rim(crop, ac >= 0.98, (ac > 0) & (ac < 0.98))
+    want = crop.astype(np.float32) + ac[..., None] * (new.astype(np.float32) - old.astype(np.float32))
+    want = np.where((ac > 0)[..., None], np.clip(want + 0.5, 0, 255).astype(np.uint8), crop)
+    np.testing.assert_array_equal(out[sl], want)
+    outside = np.ones(m.shape, bool)
+    outside[sl] = False
+    np.testing.assert_array_equal(out[outside], img[outside])
+
+
 def test_thin_rim_fill_is_one_function():
     """The sky editor fills the old sky behind the edge in one place (a patch-based fill may replace it)."""
     from editors.sky import fill_thin_rim
