@@ -338,7 +338,7 @@ def _refine_box(
     # makes edges that the photo supports crisp, while truly mixed pixels (hair, fur) stay in between
     q = np.clip((q - 0.5) * 1.6 + 0.5, 0.0, 1.0)
     if colour:
-        ca, weight = colour_alpha(photo[y0:y1, x0:x1], shrunk[y0:y1, x0:x1], ~grown[y0:y1, x0:x1], band)
+        ca, weight = colour_alpha(photo[y0:y1, x0:x1], shrunk[y0:y1, x0:x1], ~grown[y0:y1, x0:x1], band, where=r)
         q = weight * ca + (1.0 - weight) * q
     alpha[y0:y1, x0:x1][r] = q[r]
     alpha[shrunk] = 1.0
@@ -349,29 +349,36 @@ def _refine_box(
 
 
 def colour_alpha(
-    image: np.ndarray, inside: np.ndarray, outside: np.ndarray, sigma: float
+    image: np.ndarray, inside: np.ndarray, outside: np.ndarray, sigma: float, where: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel alpha from colour: each pixel's colour projected on the line between the local mean
     colour of the sure ``inside`` pixels and of the sure ``outside`` pixels (normalised convolutions of
     width ``sigma``): 1 = the inside's colour, 0 = the outside's. Also returns the trust in it (0..1: how
     different the two local colours are, 1 from 40 RGB units apart, and how close the pixel's colour is
-    to a mix of them). Float32 HxW each."""
+    to a mix of them). Float32 HxW each. ``where`` (bool HxW, optional): only these pixels are worked out (the
+    same values there), the others are 0 (a band's pixels: the per-pixel work is not done on the whole box)."""
     from core.composite import masked_blur
 
     f = image.astype(np.float32)
     s = max(2.0, float(sigma))
     mi = masked_blur(f, inside.astype(np.float32), s)
     mo = masked_blur(f, outside.astype(np.float32), s)
+    if where is not None:
+        f, mi, mo = f[where], mi[where], mo[where]
     d = mi - mo
-    n2 = np.maximum((d * d).sum(axis=2), 1e-3)
-    a = np.clip(((f - mo) * d).sum(axis=2) / n2, 0.0, 1.0)
+    n2 = np.maximum((d * d).sum(axis=-1), 1e-3)
+    a = np.clip(((f - mo) * d).sum(axis=-1) / n2, 0.0, 1.0)
     # a colour far off the line between the two (a beige trim between a blue sky and a green roof) is
     # neither a mix of them: trust the projection less there
-    res = np.sqrt(((f - mo - a[..., None] * d) ** 2).sum(axis=2))
+    res = np.sqrt(((f - mo - a[..., None] * d) ** 2).sum(axis=-1))
     trust = np.clip(np.sqrt(n2) / 40.0, 0.0, 1.0) * np.clip(1.0 - res / (0.35 * np.sqrt(n2)), 0.0, 1.0)
     if not inside.any() or not outside.any():
         trust[:] = 0.0
-    return a.astype(np.float32), trust.astype(np.float32)
+    if where is None:
+        return a.astype(np.float32), trust.astype(np.float32)
+    a_out, trust_out = np.zeros(where.shape, np.float32), np.zeros(where.shape, np.float32)
+    a_out[where], trust_out[where] = a, trust
+    return a_out, trust_out
 
 
 def refine_mask(photo: np.ndarray, mask: np.ndarray, **kwargs) -> np.ndarray:

@@ -285,6 +285,21 @@ def test_relight_is_on_by_default_and_gentle(china):
     np.testing.assert_array_equal(lit[m & (sky_matte(img, m, 2.0) >= 1)], off[m & (sky_matte(img, m, 2.0) >= 1)])
 
 
+def test_colour_alpha_on_the_band_only_is_the_same(china):
+    """core.edges.colour_alpha(..., where=band): the same values on the band, 0 elsewhere."""
+    from core.edges import colour_alpha
+
+    img, m = china
+    k = np.ones((15, 15), np.uint8)
+    inside, outside = cv2.erode(m.view(np.uint8), k) > 0, cv2.dilate(m.view(np.uint8), k) == 0
+    band = ~inside & ~outside
+    a, t = colour_alpha(img, inside, outside, 7.0)
+    ab, tb = colour_alpha(img, inside, outside, 7.0, where=band)
+    np.testing.assert_array_equal(ab[band], a[band])
+    np.testing.assert_array_equal(tb[band], t[band])
+    assert not ab[~band].any() and not tb[~band].any() and t[band].max() > 0.5
+
+
 @pytest.mark.parametrize("band", [12.0, 70.0])
 def test_wide_alpha_is_refine_alpha_outside_the_sky(china, band):
     """editors.sky.wide_alpha (the busy-edge refinement read from a distance transform, no wide ellipse morphology)
