@@ -180,6 +180,64 @@ def band_morphology(hard: np.ndarray, kernel: np.ndarray, tile: int = 64) -> tup
     return grown, shrunk
 
 
+def _reach(hard: np.ndarray, k: int) -> np.ndarray:
+    """Bool: the pixels ``p`` with a True pixel of ``hard`` in ``p`` + OpenCV's elliptic structuring element of
+    half size ``k`` (``cv2.dilate(hard, ellipse)``; pixels beyond the array count as False). See
+    :func:`ellipse_morphology`."""
+    h, w = hard.shape
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1)).astype(bool)
+    half = (ker.sum(axis=1) - 1) // 2  # each kernel row's half width (the rows are symmetric), dy = -k .. k
+    yy, xx = np.mgrid[-k : k + 1, -k : k + 1]
+    d2 = xx * xx + yy * yy
+    lo = min(int(d2[~ker].min()) if (~ker).any() else (k + 1) ** 2, (k + 1) ** 2) - 1  # every offset this near is in
+    hi = int(d2[ker].max())  # no offset farther is in
+    dist = cv2.distanceTransform((~hard).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    sq = dist * dist  # squared distances are integers: compare with half-integers (float32 rounding)
+    del dist
+    out = sq < lo + 0.5
+    ys, xs = np.nonzero((sq > lo + 0.5) & (sq < hi + 0.5))  # nearest hard pixel on the shell: look row by row
+    del sq
+    if ys.size == 0:
+        return out
+    r0, r1 = max(0, int(ys.min()) - k), min(h, int(ys.max()) + k + 1)
+    part = hard[r0:r1]
+    cols = np.arange(w, dtype=np.int32)
+    left = np.where(part, cols, np.int32(-(2**30)))
+    np.maximum.accumulate(left, axis=1, out=left)
+    right = np.where(part[:, ::-1], cols[::-1], np.int32(2**30))
+    np.minimum.accumulate(right, axis=1, out=right)
+    hd = np.minimum(cols - left, right[:, ::-1] - cols)  # each pixel's distance to the nearest hard one in its row
+    del left, right
+    hit = np.zeros(ys.size, bool)
+    for dy in range(-k, k + 1):
+        rows = ys + dy
+        ok = (rows >= 0) & (rows < h)
+        hit |= ok & (hd[np.clip(rows, r0, r1 - 1) - r0, xs] <= half[dy + k])
+    out[ys, xs] = hit
+    return out
+
+
+ELLIPSE_EDT_MIN = 40  # half size from which :func:`ellipse_morphology` is faster than :func:`band_morphology` (27 MP: 0.8 vs 2.0 s at 60)
+
+
+def ellipse_morphology(hard: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``band_morphology(hard, ellipse)`` for OpenCV's elliptic structuring element of half size ``k``: the same two
+    bool arrays (dilation; erosion with a replicated border), read from two Euclidean distance transforms.
+
+    Exact: the ellipse holds every offset nearer than its nearest outside offset and none farther than its farthest
+    inside one, so a pixel whose nearest True (False) pixel is nearer or farther than that shell is settled by the
+    distance alone; the few pixels on the shell (about half a pixel thick) are checked against each kernel row with
+    each row's distance to its nearest True (False) pixel. A replicated border adds no nearer False pixel (the ellipse
+    shrinks along each axis towards its centre), so the erosion is the complement of the reach of the False pixels.
+    Cost: linear in the pixels, whatever ``k`` (cv2's ellipse morphology grows with its area)."""
+    hard = np.ascontiguousarray(hard, dtype=bool)
+    if not hard.any():
+        return hard.copy(), hard.copy()
+    if hard.all():
+        return hard.copy(), hard.copy()
+    return _reach(hard, k), ~_reach(~hard, k)
+
+
 TILE = 64  # side of the tiles :func:`guided_on_tiles` works on
 
 
@@ -321,7 +379,7 @@ def _refine_box(
         return np.clip(alpha, 0, 1)
     k = int(np.ceil(band))
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
-    grown, shrunk = band_morphology(hard, ker)
+    grown, shrunk = ellipse_morphology(hard, k) if k >= ELLIPSE_EDT_MIN else band_morphology(hard, ker)
     ring = grown & ~shrunk
     ys = np.flatnonzero(ring.any(axis=1))
     xs = np.flatnonzero(ring.any(axis=0))

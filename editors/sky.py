@@ -318,71 +318,10 @@ def sky_matte(photo: np.ndarray, mask: np.ndarray, feather: float, alpha: np.nda
     busy = np.sqrt(np.maximum(cv2.blur(gray * gray, (k, k)) - mean * mean, 0)) > BUSY_STD
     del gray, mean
     busy &= ~full  # only on the foreground side
-    wide = wide_alpha(photo, full, band, max(4, round(band / 2)), busy)
+    wide = refine_alpha(photo, full, band=band, radius=max(4, round(band / 2)))
     wide = np.clip((wide - 0.3) / 0.4, 0.0, 1.0)  # a gap between leaves is sky, a leaf is not: decide more firmly
     out = fine
     out[busy] = np.maximum(fine[busy], wide[busy])
-    return out
-
-
-def _disc_threshold(k: int) -> float:
-    """The squared distance ``t`` for which the disc ``dx^2 + dy^2 <= t`` is closest to OpenCV's elliptic
-    structuring element of half size ``k`` (they differ only on a shell about half a pixel thick)."""
-    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1)).astype(bool)
-    yy, xx = np.mgrid[-k - 1 : k + 2, -k - 1 : k + 2]
-    d2 = xx * xx + yy * yy
-    inside = np.zeros(d2.shape, bool)
-    inside[1:-1, 1:-1] = ker
-    cands = np.unique(d2[(d2 >= (k - 1) ** 2) & (d2 <= (k + 1) ** 2)])
-    errors = [int((inside & (d2 > c)).sum() + (~inside & (d2 <= c)).sum()) for c in cands]
-    return float(cands[int(np.argmin(errors))]) + 0.5
-
-
-def wide_alpha(photo: np.ndarray, full: np.ndarray, band: float, radius: int, where: np.ndarray) -> np.ndarray:
-    """``core.edges.refine_alpha(photo, full, band=band, radius=radius)`` at the ``where`` pixels (bool HxW, all
-    outside ``full``), 0 elsewhere: float32 HxW.
-
-    Why not refine_alpha itself: on a big photo its band is wide (112 px at 27 MP) and the dilation and erosion by
-    that ellipse took most of the sky's time (27 s of 52 s at 27 MP). Outside ``full`` only the dilation matters
-    (the erosion lies inside it), and it is read here from the Euclidean distance to the mask (one distance
-    transform): the same pixels but on a shell about half a pixel thick ``band`` px from the mask, where the
-    filter's answer is all but 0. The filter itself is refine_alpha's (the same box, subsampling and stretch)."""
-    from core.edges import EPS, _work_box, guided_filter
-
-    h, w = full.shape
-    out = np.zeros((h, w), np.float32)
-    box = _work_box(full, h, w, band, radius, 1.0) or (0, h, 0, w)
-    y0, y1, x0, x1 = box
-    hard = np.ascontiguousarray(full[y0:y1, x0:x1])
-    if not hard.any() or hard.all() or not where.any():
-        return out
-    t = _disc_threshold(int(np.ceil(band)))
-    d_out = cv2.distanceTransform((~hard).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    grown = d_out * d_out <= t
-    del d_out
-    d_in = cv2.distanceTransform(hard.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    ring = grown & (d_in * d_in <= t)  # the band refine_alpha filters: grown and not shrunk
-    del d_in
-    ys, xs = np.flatnonzero(ring.any(axis=1)), np.flatnonzero(ring.any(axis=0))
-    del ring
-    pad = 2 * radius + 2
-    bh, bw = hard.shape
-    sy = slice(max(0, ys[0] - pad), min(bh, ys[-1] + 1 + pad))
-    sx = slice(max(0, xs[0] - pad), min(bw, xs[-1] + 1 + pad))
-    want = where[y0:y1, x0:x1][sy, sx] & grown[sy, sx]
-    if not want.any():
-        return out
-    sub = int(np.clip(radius // 2, 1, 4))
-    crop = photo[y0:y1, x0:x1][sy, sx]
-    soft = hard[sy, sx].astype(np.float32)
-    if sub == 1:
-        from core.edges import guided_on_tiles
-
-        q = guided_on_tiles(crop, soft, want, radius, EPS)
-    else:
-        q = guided_filter(crop, soft, radius, EPS, subsample=sub, where=want)
-    q = np.clip((q[want] - 0.5) * 1.6 + 0.5, 0.0, 1.0)
-    out[y0:y1, x0:x1][sy, sx][want] = q
     return out
 
 

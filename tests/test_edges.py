@@ -300,26 +300,29 @@ def test_colour_alpha_on_the_band_only_is_the_same(china):
     assert not ab[~band].any() and not tb[~band].any() and t[band].max() > 0.5
 
 
-@pytest.mark.parametrize("band", [12.0, 70.0])
-def test_wide_alpha_is_refine_alpha_outside_the_sky(china, band):
-    """editors.sky.wide_alpha (the busy-edge refinement read from a distance transform, no wide ellipse morphology)
-    gives refine_alpha's answer on the foreground: the same values but on a shell about half a pixel thick
-    ``band`` px from the mask (the disc vs OpenCV's ellipse), where both are (nearly) 0."""
-    from editors.sky import add_clouds, wide_alpha
+@pytest.mark.parametrize("k", [3, 17, 40, 61])
+def test_ellipse_morphology_is_cv2s(k):
+    """core.edges.ellipse_morphology (two distance transforms and a row check on the shell) gives cv2's dilation
+    and replicated-border erosion by the elliptic kernel, pixel for pixel: blobs, masks touching the border, a
+    one-pixel line, the china sky."""
+    from core.edges import ellipse_morphology
 
-    img, m = china
-    full = add_clouds(img, m)
-    radius = max(4, round(band / 2))
-    ref = refine_alpha(img, full, band=band, radius=radius)
-    where = ~full
-    got = wide_alpha(img, full, band, radius, where)
-    assert not got[~where].any()  # 0 where not asked for
-    diff = np.abs(got - ref)[where]
-    assert (diff > 1e-4).mean() < 2e-3 and diff.mean() < 1e-4
-    assert got[where].max() > 0.5  # it does refine: sky shows through the leaves
-    dist = cv2.distanceTransform((~full).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    off = (np.abs(got - ref) > 1e-4) & where
-    assert np.all(np.abs(dist[off] - band) < 1.5)  # the few differences lie on the band's outer shell
+    rng = np.random.default_rng(k)
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+    masks = []
+    for sigma in (2.0, 9.0):
+        m = cv2.GaussianBlur(rng.random((173, 261)).astype(np.float32), (0, 0), sigma) > 0.5
+        m[:4] = True  # touching the top: the replicated border counts there
+        masks.append(m)
+    line = np.zeros((150, 190), bool)
+    line[70, 20:170] = True
+    masks.append(line)
+    masks.append(sky_mask(photos.load("china")))
+    for m in masks:
+        g, s = ellipse_morphology(m, k)
+        u = m.view(np.uint8)
+        np.testing.assert_array_equal(g, cv2.dilate(u, ker).view(bool))
+        np.testing.assert_array_equal(s, cv2.erode(u, ker, borderType=cv2.BORDER_REPLICATE).view(bool))
 
 
 def test_sky_blend_swaps_only_the_sky_share(china):
