@@ -213,7 +213,9 @@ class SkyEditor(CropEditor):
         else:
             sky = self._draw(pre, mask, p, rng)
 
-        new = np.clip(sky + 0.5, 0, 255).astype(np.uint8)
+        sky += 0.5  # in place: the same values as np.clip(sky + 0.5, 0, 255), no float temporaries
+        new = np.clip(sky, 0, 255, out=sky).astype(np.uint8)
+        del sky
         # keep the original sky's luminance structure (high-pass of its L)
         lab_o = rgb_to_lab(crop)
         lab_n = rgb_to_lab(new)
