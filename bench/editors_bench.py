@@ -26,12 +26,21 @@ Usage (from the repository root)::
 
     .venv/bin/python bench/editors_bench.py            # full run -> bench/results/editors.json
     .venv/bin/python bench/editors_bench.py --quick    # smoke test (0.3 MP, 1 repeat) -> editors-quick.json
+    .venv/bin/python bench/editors_bench.py --sky-big 12,27 --label after   # -> sky-big.json (merged by label)
+
+``--sky-big``: the sky preset on phone-size photos (china.jpg enlarged to 12 / 27 MP, its sky as above), one edit
+per size in a fresh process at one thread: CPU and wall seconds, peak resident memory (the process's and over the
+photo's), and the result's SHA-1 (the same digest before and after a change means the same pixels). Runs of
+different code (``--label before`` on the old tree, ``after``) are merged into one JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -217,6 +226,101 @@ def bench_case(
     }
 
 
+# -- the sky preset on big photos --------------------------------------------------------------------------
+SKY_BIG_MP = "12,27"
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def sky_big_one(mp: float, preset: str) -> dict[str, Any]:
+    """One sky edit (``preset``, default parameters, seed 0) of china.jpg enlarged to ``mp`` MP, in this process at
+    one thread: CPU / wall seconds, peak memory, the result's digest."""
+    from sklearn.datasets import load_sample_image
+
+    from common import peak_rss_mib
+    from editors import EDITORS
+
+    cv2.setNumThreads(1)
+    china = load_sample_image("china.jpg")
+    pixels, mask = resize_pair(china, sky_mask(china), size_for(china.shape, mp))
+    editor = EDITORS.build("sky")
+    del china
+    gc.collect()
+    before_mib, peak_before = _rss_mib(), peak_rss_mib()
+    c0, t0 = time.process_time(), time.perf_counter()
+    out = editor.apply(pixels, mask, {"preset": preset}, 0)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+    peak = peak_rss_mib()
+    return {
+        "mp": round(pixels.shape[0] * pixels.shape[1] / 1e6, 2),
+        "width": pixels.shape[1],
+        "height": pixels.shape[0],
+        "preset": preset,
+        "mask_fraction": round(float(mask.mean()), 4),
+        "cpu_s": round(cpu, 2),
+        "wall_s": round(wall, 2),
+        "peak_rss_mib": peak,
+        "peak_over_photo_mib": round(peak - before_mib) if peak > peak_before else None,
+        "rss_before_mib": round(before_mib),
+        "result_sha1": hashlib.sha1(out.tobytes()).hexdigest(),
+    }
+
+
+def sky_big(args: argparse.Namespace) -> int:
+    """Each size of ``--sky-big`` in a fresh process; the runs are merged into ``args.out`` under ``args.label``."""
+    import subprocess
+
+    rows = []
+    for mp in (float(x) for x in args.sky_big.split(",")):
+        cmd = [sys.executable, __file__, "--sky-one", str(mp), "--sky-preset", args.sky_preset]
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        log(
+            f"sky {args.sky_preset} {row['mp']:.1f} MP: cpu {row['cpu_s']:.1f} s, wall {row['wall_s']:.1f} s, "
+            f"peak {row['peak_rss_mib']} MiB (+{row['peak_over_photo_mib']} over the photo)"
+        )
+    out = args.out
+    result: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
+    result.update(
+        {
+            "benchmark": "bench/editors_bench.py --sky-big",
+            "what": "SkyEditor.apply (default parameters, seed 0) on china.jpg enlarged (cubic), its sky as the mask; "
+            "one edit per size in a fresh process, OpenCV and OpenMP at 1 thread; cpu_s = process_time",
+        }
+    )
+    runs = result.setdefault("runs", {})
+    runs[args.label] = {
+        "command": " ".join([Path(sys.executable).name] + sys.argv),
+        "machine": machine_info([1], ("numpy", "cv2")),
+        "rows": rows,
+        "load_average_at_end": load_average(),
+    }
+    if "before" in runs and "after" in runs:
+        pairs = []
+        for b in runs["before"]["rows"]:
+            a = next((r for r in runs["after"]["rows"] if r["mp"] == b["mp"] and r["preset"] == b["preset"]), None)
+            if a:
+                pairs.append(
+                    {
+                        "mp": b["mp"],
+                        "cpu_s": [b["cpu_s"], a["cpu_s"]],
+                        "wall_s": [b["wall_s"], a["wall_s"]],
+                        "peak_rss_mib": [b["peak_rss_mib"], a["peak_rss_mib"]],
+                        "peak_over_photo_mib": [b["peak_over_photo_mib"], a["peak_over_photo_mib"]],
+                        "same_pixels": a["result_sha1"] == b["result_sha1"],
+                    }
+                )
+        result["before_after"] = pairs
+    write_result(result, out)
+    print(json.dumps(result.get("before_after", rows), indent=1))
+    return 0
+
+
 # -- goals and the table ----------------------------------------------------------------------------------
 def find(result: dict[str, Any], case: str, mp: float) -> dict[str, Any] | None:
     return next((c for c in result["cases"] if c["case"] == case and abs(c["mp_nominal"] - mp) < 1e-6), None)
@@ -343,7 +447,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--cases", default=None, help="comma-separated case names (default: all)")
     ap.add_argument("--out", type=Path, default=None, help="JSON output path")
+    ap.add_argument("--sky-big", default=None, help=f"the sky preset on big photos at these MP (e.g. {SKY_BIG_MP})")
+    ap.add_argument("--sky-one", type=float, default=None, help=argparse.SUPPRESS)  # one size, in a fresh process
+    ap.add_argument("--sky-preset", default="sunset", help="the preset --sky-big runs (default sunset)")
+    ap.add_argument("--label", default="after", help="--sky-big: the name of this run in the JSON (before / after)")
     args = ap.parse_args(argv)
+    if args.sky_big or args.sky_one:
+        args.out = args.out or RESULTS_DIR / "sky-big.json"
+        return args
     if args.threads < 1:
         ap.error("--threads must be >= 1")
     args.repeats = args.repeats or (1 if args.quick else 7)
@@ -358,6 +469,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.sky_one:
+        print(json.dumps(sky_big_one(args.sky_one, args.sky_preset)))
+        return 0
+    if args.sky_big:
+        return sky_big(args)
     t_start = time.perf_counter()
     th = set_threads(args.threads)
     from editors import EDITORS

@@ -108,14 +108,19 @@ def affected_region(mask: np.ndarray, feather_px: float) -> np.ndarray:
 
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """RGB uint8 (or float in [0, 1]) -> float32 CIE Lab (D65; L 0..100, a/b about -128..127)."""
-    f = rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else rgb.astype(np.float32)
+    if rgb.dtype == np.uint8:  # in place: one float copy of a big photo, not two (the same values)
+        f = np.divide(rgb, np.float32(255.0), dtype=np.float32)
+    else:
+        f = rgb.astype(np.float32, copy=False)
     return cv2.cvtColor(f, cv2.COLOR_RGB2Lab)
 
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     """Float Lab -> RGB uint8 (out-of-gamut colours are clipped)."""
-    f = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_Lab2RGB)
-    return np.clip(f * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    f = cv2.cvtColor(lab.astype(np.float32, copy=False), cv2.COLOR_Lab2RGB)
+    np.multiply(f, 255.0, out=f)  # in place (the same values as ``np.clip(f * 255 + 0.5, 0, 255)``, no temporaries)
+    np.add(f, 0.5, out=f)
+    return np.clip(f, 0, 255, out=f).astype(np.uint8)
 
 
 def masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
@@ -124,8 +129,8 @@ def masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndar
     Normalised convolution; large sigmas are computed at a reduced size (fast on 12 MP crops).
     """
     h, w = weight.shape
-    wt = weight.astype(np.float32)
-    v = values.astype(np.float32)
+    wt = weight.astype(np.float32, copy=False)  # read only: no copy of a float input
+    v = values.astype(np.float32, copy=False)
     scale = min(1.0, 8.0 / max(sigma, 1e-6))
     if scale < 1.0:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))

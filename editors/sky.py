@@ -178,22 +178,28 @@ class SkyEditor(CropEditor):
         box = crop_box(sky, math.ceil(feather) + 2)
         sl = box_slices(box)
         crop, a = pixels[sl], matte[sl]
-        new = self.process(np.ascontiguousarray(crop), a >= 0.5, p, rng_for(seed)).astype(np.float32)
+        new = self.process(np.ascontiguousarray(crop), a >= 0.5, p, rng_for(seed))
         old_sky = fill_thin_rim(crop, a >= 0.98, (a > 0) & (a < 0.98))
-        f = crop.astype(np.float32)
-        a3 = a[..., None]
-        # decontaminated blend: where a pixel mixes foreground and old sky, swap only the sky's share
-        mixed = f + a3 * (new - old_sky.astype(np.float32))
+        # decontaminated blend: where a pixel mixes foreground and old sky, swap only the sky's share (float32 on
+        # the matte's pixels only, N x 3: no float copy of the whole crop)
+        on = a > 0
+        mixed = crop[on].astype(np.float32)
+        mixed += a[on][:, None] * (new[on].astype(np.float32) - old_sky[on].astype(np.float32))
         out = pixels.copy()
-        np.copyto(out[sl], np.clip(mixed + 0.5, 0, 255).astype(np.uint8), where=(a > 0)[..., None])
+        out[sl][on] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+        del mixed, old_sky
         if p["relight"] and p["relight_strength"] > 0:
-            relight(out, pixels, matte, old=crop[a >= 0.98], new=new[a >= 0.98], strength=p["relight_strength"])
+            pure = a >= 0.98
+            relight(out, pixels, matte, old=crop[pure], new=new[pure], strength=p["relight_strength"])
         return out
 
     def process(self, crop: np.ndarray, mask: np.ndarray, p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
         pre = PRESETS[p["preset"]]
         h, w = mask.shape
-        t = _sky_rows(mask)[3]  # 0 at the top of the sky, 1 at its horizon
+        rows_in = np.flatnonzero(mask.any(axis=1))
+        y_top, y_bot = float(rows_in[0]), float(rows_in[-1] + 1)  # as _sky_rows, without its HxW map
+        ys = np.arange(h, dtype=np.float32)
+        t = np.clip((ys - y_top) / max(y_bot - y_top, 1.0), 0, 1)  # per row: 0 at the top of the sky, 1 at its horizon
         # the new sky is smooth (a gradient, soft clouds): on a big crop it is drawn at most ``DRAW_PIXELS`` big and
         # enlarged, in a fraction of the time (the clouds differ from a full-size draw's, the look does not:
         # tests/test_editors.py); crops up to that size are drawn as before
@@ -207,7 +213,9 @@ class SkyEditor(CropEditor):
         else:
             sky = self._draw(pre, mask, p, rng)
 
-        new = np.clip(sky + 0.5, 0, 255).astype(np.uint8)
+        sky += 0.5  # in place: the same values as np.clip(sky + 0.5, 0, 255), no float temporaries
+        new = np.clip(sky, 0, 255, out=sky).astype(np.uint8)
+        del sky
         # keep the original sky's luminance structure (high-pass of its L)
         lab_o = rgb_to_lab(crop)
         lab_n = rgb_to_lab(new)
@@ -218,8 +226,10 @@ class SkyEditor(CropEditor):
             detail = L - masked_blur(L, mask.astype(np.float32), max(2.0, 0.02 * size))
             lab_n[..., 0] = np.clip(lab_n[..., 0] + keep * np.clip(detail, -DETAIL_CLIP, DETAIL_CLIP), 0, 100)
         if p["horizon_fade"] > 0:  # distant haze: the new sky melts into the original near the horizon
-            fade = 0.7 * smoothstep(1.0 - p["horizon_fade"], 1.0, t)[..., None]
-            lab_n = lab_n + fade * (lab_o - lab_n)
+            fade = 0.7 * smoothstep(1.0 - p["horizon_fade"], 1.0, t)
+            rows = slice(int(np.argmax(fade > 0)), h) if fade.any() else slice(h, h)  # only the rows it touches
+            f = fade[rows, None, None]
+            lab_n[rows] += f * (lab_o[rows] - lab_n[rows])
         if p["strength"] < 1:
             lab_n = lab_o + p["strength"] * (lab_n - lab_o)
         return lab_to_rgb(lab_n)
@@ -304,14 +314,15 @@ def sky_matte(photo: np.ndarray, mask: np.ndarray, feather: float, alpha: np.nda
     # foliage and other fine, busy edges: sky shows through the gaps deeper than a thin band reaches, so a
     # wide guided filter (it keeps the photo's edges) decides there; smooth edges keep the fine answer
     band = max(8.0, 0.015 * diag)
-    wide = refine_alpha(photo, full, band=band, radius=max(4, round(band / 2)))
-    wide = np.clip((wide - 0.3) / 0.4, 0.0, 1.0)  # a gap between leaves is sky, a leaf is not: decide more firmly
     gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)
     k = max(3, round(band / 2)) | 1
     mean = cv2.blur(gray, (k, k))
     busy = np.sqrt(np.maximum(cv2.blur(gray * gray, (k, k)) - mean * mean, 0)) > BUSY_STD
+    del gray, mean
     busy &= ~full  # only on the foreground side
-    out = fine.copy()
+    wide = refine_alpha(photo, full, band=band, radius=max(4, round(band / 2)))
+    wide = np.clip((wide - 0.3) / 0.4, 0.0, 1.0)  # a gap between leaves is sky, a leaf is not: decide more firmly
+    out = fine
     out[busy] = np.maximum(fine[busy], wide[busy])
     return out
 
@@ -399,8 +410,9 @@ def relight(
     with a lookup table. ``old``/``new``: the old and new pure-sky pixels (N x 3)."""
     if old.size == 0 or new.size == 0:
         return
-    mo = np.maximum(old.reshape(-1, 3).astype(np.float64).mean(0), 8.0)
-    mn = np.maximum(new.reshape(-1, 3).astype(np.float64).mean(0), 8.0)
+    # float64 sums without a float64 copy of the sky (integer-valued pixels: the same sums in any order)
+    mo = np.maximum(np.mean(old.reshape(-1, 3), axis=0, dtype=np.float64), 8.0)
+    mn = np.maximum(np.mean(new.reshape(-1, 3), axis=0, dtype=np.float64), 8.0)
     gain = np.clip((mn / mo) ** (0.3 * strength), 0.8, 1.25)
     # brightness follows the sky's, colour its tint: keep a fraction of the neutral (mean) gain
     x = np.arange(256, dtype=np.float64)

@@ -285,6 +285,73 @@ def test_relight_is_on_by_default_and_gentle(china):
     np.testing.assert_array_equal(lit[m & (sky_matte(img, m, 2.0) >= 1)], off[m & (sky_matte(img, m, 2.0) >= 1)])
 
 
+def test_colour_alpha_on_the_band_only_is_the_same(china):
+    """core.edges.colour_alpha(..., where=band): the same values on the band, 0 elsewhere."""
+    from core.edges import colour_alpha
+
+    img, m = china
+    k = np.ones((15, 15), np.uint8)
+    inside, outside = cv2.erode(m.view(np.uint8), k) > 0, cv2.dilate(m.view(np.uint8), k) == 0
+    band = ~inside & ~outside
+    a, t = colour_alpha(img, inside, outside, 7.0)
+    ab, tb = colour_alpha(img, inside, outside, 7.0, where=band)
+    np.testing.assert_array_equal(ab[band], a[band])
+    np.testing.assert_array_equal(tb[band], t[band])
+    assert not ab[~band].any() and not tb[~band].any() and t[band].max() > 0.5
+
+
+@pytest.mark.parametrize("k", [3, 17, 40, 61])
+def test_ellipse_morphology_is_cv2s(k):
+    """core.edges.ellipse_morphology (two distance transforms and a row check on the shell) gives cv2's dilation
+    and replicated-border erosion by the elliptic kernel, pixel for pixel: blobs, masks touching the border, a
+    one-pixel line, the china sky."""
+    from core.edges import ellipse_morphology
+
+    rng = np.random.default_rng(k)
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+    masks = []
+    for sigma in (2.0, 9.0):
+        m = cv2.GaussianBlur(rng.random((173, 261)).astype(np.float32), (0, 0), sigma) > 0.5
+        m[:4] = True  # touching the top: the replicated border counts there
+        masks.append(m)
+    line = np.zeros((150, 190), bool)
+    line[70, 20:170] = True
+    masks.append(line)
+    masks.append(sky_mask(photos.load("china")))
+    for m in masks:
+        g, s = ellipse_morphology(m, k)
+        u = m.view(np.uint8)
+        np.testing.assert_array_equal(g, cv2.dilate(u, ker).view(bool))
+        np.testing.assert_array_equal(s, cv2.erode(u, ker, borderType=cv2.BORDER_REPLICATE).view(bool))
+
+
+def test_sky_blend_swaps_only_the_sky_share(china):
+    """SkyEditor.render's blend (on the matte's pixels only): out = photo + alpha * (new sky - old sky behind the
+    edge), rounded; the photo elsewhere (relight off)."""
+    from editors.base import auto_feather, rng_for
+    from editors.sky import SkyEditor, fill_thin_rim, sky_matte
+
+    img, m = china
+    ed = SkyEditor()
+    p = {"preset": "stormy", "relight": False}
+    out = ed.apply(img, m, p, 0)
+    a = sky_matte(img, m, auto_feather(img.shape, -1.0))
+    assert (a > 0).all(axis=1).sum() < img.shape[0]  # a part of the photo, not all of it
+    from core.composite import box_slices, crop_box
+    from editors.base import validate_params
+
+    sl = box_slices(crop_box(a > 0, int(np.ceil(auto_feather(img.shape, -1.0))) + 2))
+    crop, ac = img[sl], a[sl]
+    new = ed.process(np.ascontiguousarray(crop), ac >= 0.5, validate_params("sky", ed.params_schema, p), rng_for(0))
+    old = fill_thin_rim(crop, ac >= 0.98, (ac > 0) & (ac < 0.98))
+    want = crop.astype(np.float32) + ac[..., None] * (new.astype(np.float32) - old.astype(np.float32))
+    want = np.where((ac > 0)[..., None], np.clip(want + 0.5, 0, 255).astype(np.uint8), crop)
+    np.testing.assert_array_equal(out[sl], want)
+    outside = np.ones(m.shape, bool)
+    outside[sl] = False
+    np.testing.assert_array_equal(out[outside], img[outside])
+
+
 def test_thin_rim_fill_is_one_function():
     """The sky editor fills the old sky behind the edge in one place (a patch-based fill may replace it)."""
     from editors.sky import fill_thin_rim
