@@ -50,7 +50,8 @@ def session_endpoints(services: Services, page: PageView) -> None:
         params = gr.Textbox(label="params (JSON object)", value="{}")
         seed = gr.Number(label="seed", value=0, precision=0)
         name = gr.Textbox(label="variant")
-        index = gr.Number(label="index", value=0, precision=0)
+        index = gr.Number(label="index (from 0; kept for old scripts)", value=None, precision=0)
+        number = gr.Number(label="number (from 1, as the gallery shows it: #1, #2)", value=None, precision=0)
         listing = gr.JSON(label="variants")
         click_btn, edit_btn, variants_btn, variant_btn, generated_btn = (
             gr.Button(n) for n in ("click", "edit", "variants", "apply variant", "apply generated")
@@ -113,17 +114,45 @@ def session_endpoints(services: Services, page: PageView) -> None:
         return view(s)
 
     @guard
-    def generated_api(s, index_value):
-        """Apply generated variant number ``index`` (0-based) of the last /generate."""
+    def generated_api(s, index_value=None, number=None):
+        """Apply a generated variant of the last /generate: ``number`` counts from 1 as the gallery shows them (#1,
+        #2) and the status after says ("Applied variant 2"); ``index`` (from 0) is kept for older scripts. Neither:
+        the first."""
         s = session(s)
-        s.apply_variant(int(index_value or 0))
+        s.apply_variant(variant_index(index_value, number))
         return view(s)
 
     click_btn.click(click_api, [state, x, y, mode], view_outputs, api_name="click", **models)
     edit_btn.click(edit_api, [state, editor, params, seed], view_outputs, api_name="edit", **models)
     variants_btn.click(variants_api, [state], [listing], api_name="variants")
     variant_btn.click(variant_api, [state, name], view_outputs, api_name="apply_variant", **models)
-    generated_btn.click(generated_api, [state, index], view_outputs, api_name="apply_generated")
+    generated_btn.click(generated_api, [state, index, number], view_outputs, api_name="apply_generated")
+
+
+def variant_index(index: Any = None, number: Any = None) -> int:
+    """/apply_generated's variant (0-based, as ``EditorSession.apply_variant`` takes it) from the user's ``number``
+    (from 1, as the Generate gallery shows #1, #2: round 20's drive found the API took 0-based indices while the
+    gallery and the status counted from 1) or an older script's ``index`` (from 0). Both given: they must agree."""
+    given_number = number is not None and str(number).strip() != ""
+    given_index = index is not None and str(index).strip() != ""
+    if given_number:
+        n = int(float(number))
+        if n < 1:
+            raise BadInput(
+                f"there is no variant #{n}; the variants are numbered from 1, as the gallery shows them (#1, #2)"
+            )
+        if given_index and int(float(index)) != n - 1:
+            raise BadInput(
+                f"give the variant's number (from 1, as the gallery shows it) or its index (from 0), not both: "
+                f"number {n} is index {n - 1}, not {int(float(index))}"
+            )
+        return n - 1
+    if given_index:
+        i = int(float(index))
+        if i < 0:
+            raise BadInput(f"index counts from 0 (the gallery's #1 is index 0), not {i}; or give number (from 1)")
+        return i
+    return 0
 
 
 def parse_endpoint(services: Services) -> None:

@@ -37,13 +37,15 @@ class FacesPanel:
 
 
 def render() -> FacesPanel:
-    # which faces (numbered by Find), then anonymizing them (one click), then the rarer swap to a chosen face: the
-    # main action is in view at the top of its tab on a 1366x768 screen
+    # which faces (numbered by Find), then anonymizing them (one click), then the swap to a chosen face: both actions
+    # are in view at the top of the tab on a 1366x768 screen. Round 20's drive: Swap faces sat at y 1024 under the
+    # gallery and the upload box, and a stranger did not find it; the radios are compact (app/ui.py CSS), the swap
+    # button sits beside the gallery face it swaps to, and the rarer settings (your own face, by gender) open under it
     with gr.Column(elem_id="facet-faces-panel"):
         with gr.Row():
             which = gr.Textbox(
                 "all",
-                label=f"Which faces ('all' or numbers like {EXAMPLE}, as numbered on the photo)",
+                label=f"Which faces: 'all' or numbers like {EXAMPLE} (as numbered on the photo)",
                 max_lines=1,
                 elem_id="facet-faces-which",
                 scale=3,
@@ -52,20 +54,28 @@ def render() -> FacesPanel:
         method = gr.Radio(
             ["swap", "blur", "pixelate", "solid"],
             value="swap",
-            label="Anonymize by (swap = a made-up face with the same expression)",
+            label="Anonymize by (swap: a made-up face, same expression)",
             elem_id="facet-anon-method",
         )
         level = gr.Radio(list(ANON_LEVELS), value="Faces only", label="Anonymize", elem_id="facet-anon-level")
         anonymize = gr.Button("Anonymize everyone", variant="primary", elem_id="facet-anonymize")
-        with gr.Row():
+        with gr.Row(equal_height=False, elem_id="facet-swap-row"):
             gallery = gr.Dropdown(
-                gallery_names(), value="synthetic_average", label="Swap to (gallery)", elem_id="facet-target-gallery"
+                gallery_names(),
+                value="synthetic_average",
+                label="Swap to (gallery face)",
+                elem_id="facet-target-gallery",
+                scale=3,
             )
+            swap = gr.Button("Swap faces", size="md", elem_id="facet-swap", scale=1, min_width=124)
+        with gr.Accordion("Swap to your own face, or by gender", open=False, elem_id="facet-swap-more"):
             target_file = gr.File(
-                label="…or upload a target face", file_types=["image"], height=124, elem_id="facet-target-file"
+                label="Your target face (used instead of the gallery face)",
+                file_types=["image"],
+                height=124,
+                elem_id="facet-target-file",
             )
-        by_gender = gr.Checkbox(False, label="Only faces of the target's gender (full models)")
-        swap = gr.Button("Swap faces", size="sm", elem_id="facet-swap")
+            by_gender = gr.Checkbox(False, label="Only faces of the target's gender (full models)")
         gr.Markdown(
             "The full face-swap model (`inswapper_128`, used when downloaded) is licensed for "
             "**non-commercial research only**; the offline swap warps a face mesh.",
@@ -74,28 +84,27 @@ def render() -> FacesPanel:
     return FacesPanel(find, which, gallery, target_file, by_gender, swap, method, level, anonymize)
 
 
-def _ordinal(n: int) -> str:
-    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
-
-
-def _places(numbers: list[int]) -> str:
-    """[0, 2] -> '1st and 3rd': faces (``Face.index``, from 0) by their place from the left, as the user counts."""
-    names = [_ordinal(i + 1) for i in sorted(numbers)]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+def _numbered(indices: list[int]) -> str:
+    """[0, 2] -> 'faces #1 and #3', [2] -> 'face #3': faces (``Face.index``, from 0) as the Numbered faces tab and
+    Find's status write them (round 20's drive: the status said "the 3rd face from the left" beside a tab that
+    showed #3)."""
+    names = [f"#{i + 1}" for i in sorted(indices)]
+    if len(names) == 1:
+        return f"face {names[0]}"
+    return "faces " + ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def anonymize_words(which: str | None) -> str:
-    """The Anonymize button's words for the 'Which faces' text: 'Anonymize everyone' for 'all', 'Anonymize the 1st
-    and 3rd faces from the left' for '1,3' (numbered from 1 as on the photo, as the status names them after),
-    'Anonymize the chosen faces' for a text that is not face numbers (the click then says why)."""
+    """The Anonymize button's words for the 'Which faces' text: 'Anonymize everyone' for 'all', 'Anonymize faces #1
+    and #3' for '1,3' (numbered from 1 as on the photo, as the status names them after), 'Anonymize the chosen faces'
+    for a text that is not face numbers (the click then says why)."""
     try:
         numbers = user_numbers(which)
     except BadInput:
         return "Anonymize the chosen faces"
     if numbers is None:
         return "Anonymize everyone"
-    chosen = [n - 1 for n in numbers]
-    return f"Anonymize the {_places(chosen)} face{'s' if len(chosen) > 1 else ''} from the left"
+    return f"Anonymize {_numbered([n - 1 for n in numbers])}"
 
 
 def _plain_reason(row: dict) -> str:
@@ -106,40 +115,39 @@ def _plain_reason(row: dict) -> str:
     if "expression" in why:
         return "every made-up face changed its expression"
     if "looks pasted" in why:
-        return "too small for a swap that does not look pasted on"
+        return "too small to swap without looking pasted on"
     if why.startswith(("the best of", "ArcFace")):
-        return "no made-up face looked different enough to a face recogniser"
+        return "no made-up face hid who it is"
     return "a swap could not hide it"
 
 
 def anonymize_note(report: list[dict], everyone: bool = False) -> str:
-    """' 5 faces swapped for made-up faces (each checked by a face recogniser). The 3rd face from the left is
-    blurred instead: <why, in plain words>.' Faces are named by their place from the left, counted from 1 as the
-    numbers on the photo and the people on the part chips are; ``everyone``: the report covers every face of the
-    photo, so a lone face is "the face"."""
+    """' 5 swapped for made-up faces, checked by a face recogniser; face #3 blurred: <why, in plain words>.' Faces
+    are named by their numbers as the Numbered faces tab shows them (#1 from the left); ``everyone``: the report
+    covers every face of the photo, so a lone face is "the face". Short: with the status's first sentence it fits
+    the status line's two lines on a 1366x768 laptop (round 20's drive: three lines pushed the photo down)."""
     if not report:
         return ""
     swaps = [r for r in report if str(r.get("done", "")).startswith("swap")]
     hidden = [r for r in report if not str(r.get("done", "")).startswith("swap")]
-    note = ""
+    clauses = []
     if swaps:
         checked = all(r["verified"] for r in swaps)
         many = len(swaps) != 1
-        note += f" {'All ' if not hidden and many else ''}{len(swaps)} face{'s' if many else ''} swapped for "
-        note += "made-up faces" if many else "a made-up face"
-        note += " (each checked by a face recogniser)." if checked else " (unchecked: dlib is not installed)."
+        clause = f"{'all ' if not hidden and many else ''}{len(swaps)} swapped for "
+        clause += "made-up faces" if many else "a made-up face"
+        clause += ", checked by a face recogniser" if checked else ", unchecked (dlib is not installed)"
+        clauses.append(clause)
     by_reason: dict[tuple[str, str], list[int]] = {}
     for r in hidden:
         how = "covered" if str(r.get("done", "")).startswith("solid") else "blurred"
         by_reason.setdefault((how, _plain_reason(r)), []).append(int(r["face"]))
-    for (how, why), places in by_reason.items():
-        many = len(places) > 1
-        if everyone and len(report) == 1:  # the photo's one face: no place from the left to name (round 20's drive)
-            note += f" The face is {how} instead: {why}."
-            continue
-        note += f" The {_places(places)} face{'s' if many else ''} from the left "
-        note += f"{'are' if many else 'is'} {how} instead: {why}."
-    return note
+    for (how, why), indices in by_reason.items():
+        # the photo's one face: no number to name it by (round 20's drive)
+        who = "the face" if everyone and len(report) == 1 else _numbered(indices)
+        clauses.append(f"{who} {how}: {why}")
+    note = "; ".join(clauses)
+    return f" {note[0].upper()}{note[1:]}."
 
 
 # the faces each session was last shown numbered (Find and number them): the photo's id and each face's box, so a
@@ -191,12 +199,13 @@ def check_numbers(s: EditorSession, which: str | None, services: Services) -> st
 
 
 def anonymized_status(done: list[str], added: int) -> str:
-    """'Anonymized the faces and background (2 edits; Undo edit takes back one at a time).' ``added``: the edits this
-    Anonymize made (round 19: the count was every edit of the session, "3 layers" after one anonymize on a photo
-    with two earlier edits)."""
+    """'Anonymized the faces and background (2 edits; Undo edit takes back one at a time).'; for one edit 'Anonymized
+    the faces (Undo edit takes it back).' ``added``: the edits this Anonymize made (round 19: the count was every
+    edit of the session, "3 layers" after one anonymize on a photo with two earlier edits)."""
     what = " and ".join([", ".join(done[:-1]), done[-1]] if len(done) > 1 else done)
-    undo = "Undo edit takes it back" if added == 1 else "Undo edit takes back one at a time"
-    return f"Anonymized the {what} ({added} edit{'s' if added != 1 else ''}; {undo})."
+    if added == 1:  # short: the status line holds two lines (round 20's drive)
+        return f"Anonymized the {what} (Undo edit takes it back)."
+    return f"Anonymized the {what} ({added} edits; Undo edit takes back one at a time)."
 
 
 def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.Tabs, services: Services) -> None:

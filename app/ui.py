@@ -79,6 +79,8 @@ CSS = """
 #facet-status p {margin: 0}
 #facet-canvas {height: max(260px, min(calc(100vh - 250px), 75vw)) !important}
 #facet-parts label, #facet-segments label {padding: 3px 8px !important; font-size: 0.85em}
+#facet-anon-method label, #facet-anon-level label {padding: 3px 7px !important; font-size: 0.85em}
+#facet-swap-row {align-items: flex-end}
 #facet-parts label.selected {background: #fed7aa !important; border-color: #ea580c !important; color: #7c2d12 !important;
   box-shadow: inset 0 0 0 1px #ea580c}
 #facet-canvas .image-frame img {width: auto !important; height: auto !important; max-width: 100%; max-height: 100%}

@@ -158,3 +158,61 @@ def test_remove_offline_through_the_api_names_patchmatch(app_url, astronaut_path
     assert np.abs(after[:100, :100] - before[:100, :100]).mean() < 3  # far away: as it was (export watermark)
     view = client.predict("remove", json.dumps({"method": "patchmatch", "shadow": False}), 0, api_name="/edit")
     assert "Applied Remove" in view[1]
+
+
+def test_apply_generated_takes_the_number_the_gallery_shows(monkeypatch, tmp_path, astronaut_path):
+    """Round 20's drive: the Generate gallery shows #1, #2 and the status says "Applied variant 2", but
+    /apply_generated took a 0-based index. It takes ``number`` as the gallery shows it; an older script's ``index``
+    (from 0) still works; a number 0, a number past the last variant, or a number and an index that disagree say why
+    and apply nothing."""
+    import gradio as gr
+
+    from app.ui import build_ui
+    from core.models import ModelManager
+    from core.photo import load_photo
+    from core.settings import Settings
+    from studio.services import build_services
+    from studio.session import INCLUDE, EditorSession
+    from tests.tiny_models import make_tiny_inpaint
+
+    monkeypatch.setenv("FACET_MODEL_INPAINT", str(make_tiny_inpaint(tmp_path / "tiny-inpaint")))
+    services = build_services(Settings(), ModelManager(Settings(), online=False))
+    apply_generated = next(f.fn for f in build_ui(services).fns.values() if f.api_name == "apply_generated")
+    s = EditorSession()
+    try:
+        s.load(load_photo(astronaut_path), services, parse=False)
+        s.click(225, 130, INCLUDE, services)  # the face
+        found = s.generate("inpaint", {"prompt": "a smiling face", "variants": 3, "steps": 2}, 11, services)
+        assert [v.seed for v in found] == [11, 12, 13]
+        for index, number, seed, said in (
+            (None, 2, 12, "variant 2"),
+            (1, None, 12, "variant 2"),
+            (None, None, 11, "variant 1"),
+            (2, 3, 13, "variant 3"),
+        ):
+            apply_generated(s, index, number)
+            assert [layer.seed for layer in s.layers.layers] == [seed], (index, number)
+            assert f"Applied {said} (seed {seed}" in s.status, s.status
+            s.undo_edit()
+        for index, number, why in (
+            (None, 0, "numbered from 1, as the gallery shows them"),
+            (None, 4, "there is no variant #4"),
+            (0, 2, "not both: number 2 is index 1, not 0"),
+            (-1, None, "index counts from 0"),
+        ):
+            with pytest.raises(gr.Error, match=why):
+                apply_generated(s, index, number)
+        assert not [layer for layer in s.layers.layers if layer.visible], "nothing was applied by a refused call"
+    finally:
+        s.close()
+
+
+def test_apply_generated_documents_its_number_from_1(client):
+    """The API page (view_api) says which way each parameter counts; a 0-based caller of ``number`` is told."""
+    params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/apply_generated"]
+    labels = {p["parameter_name"]: p["label"] for p in params["parameters"]}
+    assert "from 1" in labels["number"] and "from 0" in labels["index_value"], labels
+    with pytest.raises(Exception, match="numbered from 1"):
+        client.predict(number=0, api_name="/apply_generated")
+    with pytest.raises(Exception, match="generate some variants first"):
+        client.predict(number=1, api_name="/apply_generated")

@@ -1,5 +1,5 @@
-"""The status line in plain words (round 15, a stranger's drive at 1366x768): the anonymize note names faces from
-the left, 1-based, with a plain reason for a hidden one; Apply says which look it put on (the stormy sky, the
+"""The status line in plain words (round 15, a stranger's drive at 1366x768): the anonymize note names faces by their
+numbers (#1 from the left, as the Numbered faces tab), with a plain reason for a hidden one; Apply says which look it put on (the stormy sky, the
 colour), not the editor's list of everything it can do."""
 
 from __future__ import annotations
@@ -24,13 +24,20 @@ def _blur(i: int, why: str) -> dict:
     return {"face": i, "done": f"blur of the head ({why})", "why": why, "verified": True}
 
 
-def test_anonymize_note_names_faces_from_the_left_1_based_in_plain_words():
-    note = anonymize_note([_swap(0), _swap(1), _blur(2, HOPELESS), _swap(3), _swap(4), _swap(5)])
+def test_anonymize_note_names_faces_by_their_numbers_in_plain_words_and_short():
+    """Round 20's drive on t1.jpg at 1366x768: the status ran to three lines ("... 5 faces swapped for made-up faces
+    (each checked by a face recogniser). The 3rd face from the left is blurred instead: no made-up face looked
+    different enough to a face recogniser.") and pushed the photo down, naming the face "3rd from the left" beside
+    a Numbered faces tab that showed #3. Now the face is named as the tab shows it, and the whole status is short
+    enough for the status line's two lines (about 84 characters each beside the photo at 1366 px)."""
+    report = [_swap(0), _swap(1), _blur(2, HOPELESS), _swap(3), _swap(4), _swap(5)]
+    note = anonymize_note(report, everyone=True)
     assert note == (
-        " 5 faces swapped for made-up faces (each checked by a face recogniser). The 3rd face from the left is"
-        " blurred instead: no made-up face looked different enough to a face recogniser."
+        " 5 swapped for made-up faces, checked by a face recogniser; face #3 blurred: no made-up face hid who it is."
     )
-    for jargon in ("#", "0.575", "outline", "proportions", "anti-face", "synthetic_"):
+    status = anonymized_status(["faces"], 1) + note
+    assert len(status) <= 155, (len(status), status)
+    for jargon in ("0.575", "outline", "proportions", "anti-face", "synthetic_", "from the left", "3rd"):
         assert jargon not in note, jargon
 
 
@@ -38,37 +45,38 @@ def test_anonymize_note_groups_hidden_faces_by_reason_and_counts_in_words():
     mesh = "no face mesh (too small, hidden or in profile)"
     note = anonymize_note([_blur(0, mesh), _blur(10, mesh), _swap(1)])
     assert note == (
-        " 1 face swapped for a made-up face (each checked by a face recogniser). The 1st and 11th faces from the"
-        " left are blurred instead: too small, turned away or partly hidden to swap."
+        " 1 swapped for a made-up face, checked by a face recogniser; faces #1 and #11 blurred: too small, turned"
+        " away or partly hidden to swap."
     )
-    assert (
-        anonymize_note([_swap(0), _swap(1)])
-        == " All 2 faces swapped for made-up faces (each checked by a face recogniser)."
-    )
+    assert anonymize_note([_swap(0), _swap(1)]) == " All 2 swapped for made-up faces, checked by a face recogniser."
+    unchecked = {**_swap(0), "verified": False}
+    assert anonymize_note([unchecked]) == " 1 swapped for a made-up face, unchecked (dlib is not installed)."
     solid = {
         "face": 1,
         "done": "solid of the head (x; still dlib's same person blurred, 0.50)",
         "why": "x",
         "verified": True,
     }
-    assert "The 2nd face from the left is covered instead: a swap could not hide it." in anonymize_note([solid])
+    assert anonymize_note([solid]) == " Face #2 covered: a swap could not hide it."
+    assert anonymize_note([_blur(0, HOPELESS)], everyone=True) == " The face blurred: no made-up face hid who it is."
     assert anonymize_note([]) == ""
 
 
 def test_the_anonymize_button_names_the_faces_as_the_note_does():
     """Round 16: the button said "Anonymize everyone" for 'Which faces' 0,2; it names those faces the way the note
-    after the click does (1-based from the left), and "everyone" only for all of them. Round 20: the numbers typed
-    count from 1 too, as the Numbered faces tab writes them (a 0 is no face: the click says why)."""
+    after the click does, and "everyone" only for all of them. Round 20: the numbers typed count from 1, and the
+    button and the note write them as the Numbered faces tab does (#1, #3), not by their place from the left
+    (a 0 is no face: the click says why)."""
     for everyone in ("all", "", " ALL ", "*"):
         assert anonymize_words(everyone) == "Anonymize everyone"
-    assert anonymize_words("1,3") == "Anonymize the 1st and 3rd faces from the left"
-    assert anonymize_words("3 1 3") == "Anonymize the 1st and 3rd faces from the left"
-    assert anonymize_words("2") == "Anonymize the 2nd face from the left"
-    assert anonymize_words("1;2;4") == "Anonymize the 1st, 2nd and 4th faces from the left"
+    assert anonymize_words("1,3") == "Anonymize faces #1 and #3"
+    assert anonymize_words("3 1 3") == "Anonymize faces #1 and #3"
+    assert anonymize_words("2") == "Anonymize face #2"
+    assert anonymize_words("1;2;4") == "Anonymize faces #1, #2 and #4"
     for unreadable in ("the tall one", ",", "-1", "0,2"):
         assert anonymize_words(unreadable) == "Anonymize the chosen faces"
     note = anonymize_note([_blur(0, HOPELESS), _blur(2, HOPELESS)])
-    assert "The 1st and 3rd faces from the left are blurred" in note
+    assert note.startswith(" Faces #1 and #3 blurred"), note
 
 
 def test_apply_says_which_sky_and_which_colour():
@@ -263,7 +271,7 @@ def test_undo_redo_and_the_download_say_what_they_did_in_the_pages_words():
 
 def test_anonymized_status_counts_this_actions_edits_not_the_sessions():
     """Round 19: after a cartoon and a style edit, one Anonymize said "(3 layers; Undo edit steps back)"."""
-    assert anonymized_status(["faces"], 1) == "Anonymized the faces (1 edit; Undo edit takes it back)."
+    assert anonymized_status(["faces"], 1) == "Anonymized the faces (Undo edit takes it back)."
     words = anonymized_status(["faces", "background", "upper clothes"], 3)
     assert words == "Anonymized the faces, background and upper clothes (3 edits; Undo edit takes back one at a time)."
 

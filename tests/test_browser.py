@@ -387,7 +387,7 @@ def test_the_picked_parts_chip_shows_selected_until_clicks_refine_it(page, app_u
 
 def test_the_anonymize_button_says_which_faces(page, app_url, artifacts):
     """Round 16: the button said "Anonymize everyone" whatever 'Which faces' named. It names the faces as the
-    anonymize status does: by their place from the left, 1-based (round 20: the numbers typed count from 1 too)."""
+    anonymize status does: by their numbers as the Numbered faces tab shows them (round 20: from 1, #1 and #3)."""
     page.goto(app_url)
     page.wait_for_selector("#facet-upload input[type=file]", state="attached")
     _tool(page, "Faces")
@@ -396,8 +396,8 @@ def test_the_anonymize_button_says_which_faces(page, app_url, artifacts):
     try:
         assert button.inner_text().strip() == "Anonymize everyone"
         for typed, words in (
-            ("1,3", "Anonymize the 1st and 3rd faces from the left"),
-            ("2", "Anonymize the 2nd face from the left"),
+            ("1,3", "Anonymize faces #1 and #3"),
+            ("2", "Anonymize face #2"),
             ("all", "Anonymize everyone"),
         ):
             which.fill(typed)

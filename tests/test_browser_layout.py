@@ -6,6 +6,8 @@ its tool is open (issue 16: Anonymize sat at y=1789 and, with Recolour, Show var
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -385,6 +387,54 @@ def test_on_a_phone_apply_shows_its_result(page, app_url, astronaut_path, artifa
         assert page.evaluate("() => window.scrollY") == 120
     except Exception:
         page.screenshot(path=str(artifacts / "layout-390-apply-failure.png"), full_page=True)
+        raise
+    finally:
+        page.set_viewport_size(original_size)
+
+
+def test_on_a_laptop_the_faces_tools_two_actions_and_anonymizes_status_fit(page, app_url, artifacts):  # noqa: F811
+    """Round 20, a stranger's drive on t1.jpg (six faces) at 1366x768: (1) *Swap faces* sat at y 1024 under the
+    gallery and the upload box, below the window: the stranger did not find it. Both of the Faces tool's actions
+    (Anonymize, and Swap faces beside the gallery face it swaps to) and the way to your own target face are in view
+    with the page at the top. (2) After Anonymize the status ran to three lines, named the blurred face "the 3rd
+    face from the left" beside a Numbered faces tab that showed #3, and pushed the photo 21 px down. The status
+    stays in its two lines, the photo where it was, and the face is named as the tab numbers it."""
+    from tests import photos
+
+    original_size = page.viewport_size
+    page.set_viewport_size(LAPTOP)
+    try:
+        _upload(page, app_url, photos.path("t1"), settle_ms=800)
+        _tool(page, "Faces")
+        page.wait_for_timeout(500)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.screenshot(path=str(artifacts / "layout-1366-faces-t1.png"))
+        for selector in ("#facet-faces-which", "#facet-anon-method", "#facet-anonymize", "#facet-target-gallery"):
+            _in_view(page, selector)
+        swap, gallery = _in_view(page, "#facet-swap"), _in_view(page, "#facet-target-gallery")
+        assert swap["y"] < gallery["y"] + gallery["height"] and gallery["x"] + gallery["width"] <= swap["x"], (
+            "Swap faces sits beside the gallery face it swaps to",
+            swap,
+            gallery,
+        )
+        more = _in_view(page, "#facet-swap-more")
+        assert "your own face" in page.locator("#facet-swap-more").inner_text(), "the upload is named, not hidden"
+        assert more["y"] > swap["y"]
+        photo = _in_view(page, "#facet-canvas img")
+        page.click("#facet-anonymize")
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes('Anonymized')", timeout=300_000
+        )
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(artifacts / "layout-1366-faces-t1-anonymized.png"))
+        said = _status(page)
+        assert "from the left" not in said and not re.search(r"\d(st|nd|rd|th) face", said), said
+        if "blurred" in said or "covered" in said:  # on the drive: "face #3 blurred: no made-up face hid who it is"
+            assert re.search(r"faces? #\d+( and #\d+)? (blurred|covered)", said), said
+        assert page.locator("#facet-status").bounding_box()["height"] <= 43, f"two lines: {said}"
+        assert _in_view(page, "#facet-canvas img")["y"] == photo["y"], "the photo did not move"
+    except Exception:
+        page.screenshot(path=str(artifacts / "layout-1366-faces-t1-failure.png"), full_page=True)
         raise
     finally:
         page.set_viewport_size(original_size)

@@ -118,7 +118,7 @@ def test_find_anonymize_and_the_api_number_faces_from_1(page):
         assert "there is no face 3; the photo has 2 faces, numbered 1 to 2" in said, said
         assert not s.layers.layers
         said = _status(handlers["anonymize"](s, "blur", "Faces only", "2"))
-        assert said.startswith("Anonymized the faces (1 edit"), said
+        assert said.startswith("Anonymized the faces (Undo edit takes it back)"), said
         changed = (np.asarray(s.result()) != rgb).any(2)
         assert changed[:, half:].any() and not changed[:, :half].any(), "face 2 is the right-hand one"
         handlers["undo_edit"](s)
@@ -185,7 +185,7 @@ def test_numbers_typed_after_an_edit_renumbered_the_faces_are_refused(page):
         s.load(Photo(pixels=rgb, name="two.png"), services, parse=False, prepare=False)
         assert _status(handlers["find_faces"](s)).endswith(": #1, #2")
         said = _status(handlers["anonymize"](s, "solid", "Faces only", "1"))
-        assert said.startswith("Anonymized the faces (1 edit"), said
+        assert said.startswith("Anonymized the faces (Undo edit takes it back)"), said
         # the solid mask hides face 1: one face is found on the result, and it was number 2 when numbered
         shown = s.faces(services)
         assert len(shown) == 1
@@ -195,7 +195,7 @@ def test_numbers_typed_after_an_edit_renumbered_the_faces_are_refused(page):
         assert len(s.layers.layers) == layers
         assert _status(handlers["find_faces"](s)).endswith(": #1")
         said = _status(handlers["anonymize"](s, "blur", "Faces only", "1"))
-        assert said.startswith("Anonymized the faces (1 edit"), said
+        assert said.startswith("Anonymized the faces (Undo edit takes it back)"), said
         said = _status(handlers["anonymize"](s, "blur", "Faces only", "all"))  # 'all' needs no numbers: both hidden
         assert "no face found in this photo" in said and "numbered" not in said, said
     finally:
@@ -223,10 +223,8 @@ def test_a_face_swap_and_a_lone_hidden_face_in_the_pages_words():
     lone = [
         {"face": 0, "done": "blur of the head (x)", "why": "the best of 2 tries reached only 0.5", "verified": True}
     ]
-    assert "The 1st face from the left is blurred" in anonymize_note(lone)  # 'Which faces' 1 of several
-    assert anonymize_note(lone, everyone=True) == (
-        " The face is blurred instead: no made-up face looked different enough to a face recogniser."
-    )
+    assert anonymize_note(lone) == " Face #1 blurred: no made-up face hid who it is."  # 'Which faces' 1 of several
+    assert anonymize_note(lone, everyone=True) == " The face blurred: no made-up face hid who it is."
     said = user_words("no face found in the target image 'uploaded image': use a photo where one face is clear")
     assert said.startswith("no face found in the uploaded target face image: use a photo")
 
