@@ -59,6 +59,14 @@ BOX_SLACK = 0.1  # ... each widened by this share of its width and height on eve
 BOX_FILL = 0.15
 ADE_PERSON_P = 0.7  # an ADE20K person piece no other net saw is a person when its mean probability is this high
 SELFIE_VETO = 0.3
+# a part holding a face-owned person and a detector person box that holds no face and lies mostly outside the boxes
+# of the part's faced people (EXPLAINED) is two people or more, when the part fills SPLIT_FILL of that box outside
+# them: it is cut along the border between them (_split_by_boxes: each pixel to the seed it is geodesically nearest,
+# within the part, a colour edge costing EDGE_COST more than flat ground; seeds: the middle CORE of each box's width)
+EXPLAINED = 0.5
+SPLIT_FILL = 0.3
+EDGE_COST = 20.0
+CORE = 0.5
 CROP_MAX = 8  # faceless people redrawn by the selfie net on a crop of their own, at most ...
 CROP_PAD = 0.25  # ... with this margin around each (share of its longer side) ...
 CROP_REACH = 0.15  # ... and the selfie's outline kept this close to the nets' (share of the longer side)
@@ -131,6 +139,7 @@ def split_people(
     prob: np.ndarray | None = None,
     evidence: np.ndarray | None = None,
     boxed: list[tuple[float, float, float, float]] | None = None,
+    rgb: np.ndarray | None = None,
 ) -> People:
     """Split a person mask (bool, work size) into people using the faces (``segmenters.faces.Face``).
 
@@ -138,7 +147,10 @@ def split_people(
     least ``MIN_VOC_SHARE`` of it, and, with ``boxed`` (the detector's person boxes, XYXY work pixels, see
     :func:`person_boxes`), when at least ``MIN_BOXED`` of it lies in those of them it fills at least ``BOX_FILL`` of
     (each widened by ``BOX_SLACK``): a reddish stain on a wall that both segmentation nets call a person is no person
-    the detector sees, nor a patch inside a box drawn around the whole photo."""
+    the detector sees, nor a patch inside a box drawn around the whole photo.
+
+    With ``boxed`` and ``rgb`` (the working copy), a part holding faces and a detector box that holds no face is cut
+    between them (:func:`_split_by_boxes`): a man seen without a face, touching another, is a person of his own."""
     h, w = mask.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     pieces: list[tuple[np.ndarray, list[int]]] = []
@@ -156,6 +168,11 @@ def split_people(
             elif KEEP_FACELESS and area >= MIN_FACELESS * h * w and confident:
                 pieces.append((part, []))
             continue
+        if boxed and rgb is not None:
+            cut = _split_by_boxes(part, [faces[i] for i in owned], faces, boxed, rgb)
+            if cut is not None:
+                pieces.extend((sub, [owned[k]] if k is not None else []) for sub, k in cut)
+                continue
         if len(owned) == 1:
             pieces.append((part, owned))
             continue
@@ -174,6 +191,111 @@ def split_people(
         for i in owned:
             people.face_owner[i] = k
     return people
+
+
+def _box_ints(box: tuple[float, float, float, float], shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    h, w = shape
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    return max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+
+
+def _split_by_boxes(
+    part: np.ndarray, mine: list, faces: list, boxed: list[tuple[float, float, float, float]], rgb: np.ndarray
+) -> list[tuple[np.ndarray, int | None]] | None:
+    """``part`` (one connected person part holding the faces ``mine``) cut between its faced people and the detector
+    person boxes in it that hold no face (of ``faces``) and that the faced people's own boxes do not explain (less
+    than ``EXPLAINED`` of such a box lies in them) when ``part`` fills ``SPLIT_FILL`` of the box outside them; None
+    when there is no such box, or when a faced person has no box of their own (the smallest box holding the face's
+    centre). Seeds: the middle ``CORE`` of the width of each faced person's box and of each such faceless box, inside
+    ``part``, minus where seeds meet; each pixel of ``part`` goes to the seed nearest along a path inside ``part`` where crossing a
+    colour edge costs up to ``EDGE_COST`` more than flat ground (the border between two people is an edge), a faceless
+    person's paths staying inside his box widened by ``BOX_SLACK`` (without it the bus's left-edge man took the coated
+    man's shin and shoe, reached through his own hand), and each piece keeps its largest component. Returns (mask, index in ``mine`` or None for a faceless person)."""
+    from skimage.graph import MCP_Geometric
+
+    from segmenters.objects import box_mask
+
+    shape = part.shape
+
+    def holds(box, f) -> bool:
+        return box[0] <= f.centre[0] <= box[2] and box[1] <= f.centre[1] <= box[3]
+
+    def area(box) -> float:
+        return max(1.0, (box[2] - box[0]) * (box[3] - box[1]))
+
+    own_boxes: list = []
+    for f in mine:
+        held = [b for b in boxed if holds(b, f)]
+        if not held:  # the detector missed this faced person, so a faceless box may be his own (basketball1: a
+            return None  # 47 x 57 box around the left man's hands and ball; his body no box of its own)
+        own_boxes.append(min(held, key=area))
+    faced_area = np.zeros(shape, bool)
+    for b in own_boxes:
+        x0, y0, x1, y1 = _box_ints(b, shape)
+        faced_area[y0:y1, x0:x1] = True
+    extra = []
+    for b in boxed:
+        if any(holds(b, f) for f in faces):
+            continue
+        x0, y0, x1, y1 = _box_ints(b, shape)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        if float(faced_area[y0:y1, x0:x1].mean()) >= EXPLAINED:
+            continue
+        if float((part & ~faced_area)[y0:y1, x0:x1].sum()) < SPLIT_FILL * area(b):
+            continue
+        extra.append(b)
+    if not extra:
+        return None
+    seeds = []
+    for b in own_boxes + extra:
+        x0, y0, x1, y1 = _box_ints(b, shape)
+        cx, half = (x0 + x1) / 2, CORE * (x1 - x0) / 2
+        s = np.zeros(shape, bool)
+        s[y0:y1, int(cx - half) : int(np.ceil(cx + half)) + 1] = True
+        seeds.append(s & part)
+    both = np.sum(seeds, axis=0) > 1
+    seeds = [s & ~both for s in seeds]
+    if any(not s.any() for s in seeds):
+        return None
+    ys, xs = np.nonzero(part)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    sub = part[y0:y1, x0:x1]
+    img = cv2.GaussianBlur(rgb[y0:y1, x0:x1].astype(np.float32), (3, 3), 0)
+    grad = np.zeros(sub.shape, np.float32)
+    for ch in range(img.shape[2]):
+        gx = cv2.Sobel(img[..., ch], cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(img[..., ch], cv2.CV_32F, 0, 1, ksize=3)
+        grad = np.maximum(grad, np.hypot(gx, gy))
+    scale = float(np.percentile(grad[sub], 90)) or 1.0
+    cost = np.where(sub, 1.0 + EDGE_COST * np.minimum(grad / scale, 1.0), np.inf)
+    dist = []
+    ring = np.ones((3, 3), np.uint8)
+    for k, s in enumerate(seeds):
+        seed = s[y0:y1, x0:x1]
+        edge = seed & ~cv2.erode(seed.astype(np.uint8), ring, borderValue=0).astype(bool)
+        here = cost
+        if k >= len(mine):  # a faceless person is only inside his box (widened by BOX_SLACK): it is all that saw him
+            inside = box_mask(shape, extra[k - len(mine)], BOX_SLACK)[y0:y1, x0:x1]
+            here = np.where(inside, cost, np.inf)
+        d, _ = MCP_Geometric(here, fully_connected=True).find_costs(np.argwhere(edge))  # from the seed's rim only:
+        d[seed] = 0.0  # a path from inside it leaves through the rim (MCP's cost grows with its number of starts)
+        dist.append(d)
+    nearest = np.argmin(np.stack(dist), axis=0)
+    out: list[tuple[np.ndarray, int | None]] = []
+    for k in range(len(seeds)):
+        m = np.zeros(shape, bool)
+        m[y0:y1, x0:x1] = sub & (nearest == k)
+        if k < len(mine):
+            m = _largest_with_face(m, mine[k])
+        else:
+            n, labels, stats, _ = cv2.connectedComponentsWithStats(m.astype(np.uint8), connectivity=8)
+            m = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])) if n > 1 else m
+            if m.sum() < MIN_PART * shape[0] * shape[1]:
+                continue
+        if m.any():
+            out.append((m, k if k < len(mine) else None))
+    return out
 
 
 def person_boxes(ctx: ParseContext) -> list[tuple[float, float, float, float]] | None:
@@ -517,7 +639,7 @@ class PersonParser:
                     mask = with_matte(mask, alpha, faces, things.animals)
                     if alpha is not None:  # their outline is the matte's: they get its soft edge (parsing.assemble)
                         ctx.cache["matte_people"] = mask & portrait_people(mask, faces)
-                people = split_people(mask, faces, prob, evidence=evidence, boxed=person_boxes(ctx))
+                people = split_people(mask, faces, prob, evidence=evidence, boxed=person_boxes(ctx), rgb=ctx.work)
                 parts = [Part("person", m, FUSED_SOURCE, None, person=i) for i, m in enumerate(people.masks)]
                 return ParseOutput(parts=parts, data=people, source=FUSED_SOURCE)
         except ModelUnavailable:

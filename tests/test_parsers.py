@@ -237,6 +237,42 @@ def test_a_box_around_the_whole_photo_vouches_for_no_patch_in_it():
     assert len(split_people(mask, [], evidence=evidence, boxed=whole + own).masks) == 1
 
 
+def test_a_faceless_person_touching_a_faced_one_is_cut_off_along_their_border():
+    """A connected person mask holding a face and a detector person box with no face, which the faced person's own box
+    does not explain, is two people, cut where the colours change (issue 11 round 21: ultralytics_bus's man cut off at
+    the left edge, no face found, touching the coated man's mask, was part of his "person 1")."""
+    from faces.types import Face
+    from segmenters.person import split_people
+
+    h, w = 120, 200
+    rgb = np.full((h, w, 3), 90, np.uint8)
+    mask = np.zeros((h, w), bool)
+    mask[10:120, 60:130] = True  # the faced man (light coat)
+    rgb[:, 60:130] = (220, 150, 140)
+    mask[40:120, 10:60] = True  # the man without a face, touching him (dark jacket)
+    rgb[:, 10:60] = (30, 40, 90)
+    faces = [Face((80, 12, 110, 40), np.zeros((5, 2), np.float32), 0.9)]
+    boxes = [(55.0, 5.0, 135.0, 120.0), (5.0, 35.0, 58.0, 120.0)]
+    people = split_people(mask, faces, boxed=boxes, rgb=rgb)
+    assert len(people.masks) == 2
+    left, right = people.masks
+    assert people.face_owner == {0: 1}
+    assert left[:, 10:58].sum() > 0.95 * mask[:, 10:58].sum() and not left[:, 65:130].any()
+    assert right[10:, 62:130].all()
+    assert not (left & right).any()
+    # without the image or the boxes nothing is cut (as before)
+    assert len(split_people(mask, faces, boxed=boxes).masks) == 1
+    assert len(split_people(mask, faces, rgb=rgb).masks) == 1
+    # a faceless box lying mostly inside the faced man's own box (his raised arm, a bag) explains nothing new
+    inner = [(55.0, 5.0, 135.0, 120.0), (50.0, 40.0, 110.0, 120.0)]
+    assert len(split_people(mask, faces, boxed=inner, rgb=rgb).masks) == 1
+    # without a box of the faced man's own, the faceless box may be his (basketball1: a box around hands and a ball)
+    assert len(split_people(mask, faces, boxed=boxes[1:], rgb=rgb).masks) == 1
+    # a faceless box the part hardly fills (a person box beside him over background) cuts nothing
+    beside = [(55.0, 5.0, 135.0, 120.0), (130.0, 5.0, 200.0, 120.0)]
+    assert len(split_people(mask, faces, boxed=beside, rgb=rgb).masks) == 1
+
+
 def test_dogs_at_a_house_get_no_person_chips(packaged, manager):
     """lomiri_friends (two dogs at a wooden house, never tuned on) at 1200 px: both nets call a reddish stain on
     the wall a small person; the detector sees none there, so no "person", clothes or "background" chip."""
