@@ -83,6 +83,7 @@ from core.memo import digest
 from faces.blend import (
     alpha_paste,
     finish,
+    light_layout,
     full_swap,
     mesh_swap,
     strong_blur,
@@ -166,6 +167,20 @@ KEEP_EYES = True  # a closed or nearly closed eye keeps the photo's own (faces.e
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
 AGE_MIN_SIZE = 50  # px: smaller faces show no skin texture to age (faceres reads a 36 px face upscaled 6x)
 AGE_STEP = 0.5  # skin-age bands (young 0, mid 0.5, old 1) a target may lie from the face's before it ranks later
+NOSE_LIGHT = True  # a face every try left short of the margin gets one more before the blur (_nose_light_try): the
+# farthest try with every try run and the nose not narrowed, the anti-face's light layout put on its nose (no warp)
+NOSE_LIGHT_MIN_SIZE = 50  # px: only for a face this large (issue 14's faces; a smaller one's nose is a few pixels)
+NOSE_LIGHT_SIGMA = 0.025  # x face size: the donor's lightness below a Gaussian this wide (faces.blend.light_layout)
+NOSE_LIGHT_GROW = 0.03  # x face size: the nose region (faces.masks.mesh_parts' nose) grown this much ...
+NOSE_LIGHT_EDGE = 0.03  # ... and put in with a soft edge this wide inside it
+NOSE_LIGHT_DONORS = ("lit", "plain")  # the anti-face as the editor reflects it, and without the gallery face's
+# detail (bench/faces_nose.py's): the farther that passes kept (the cut one never won: t1 #2 0.737-0.744)
+NOSE_LIGHT_KEY = 1000  # the donor render's generator key (face_rng; past every try's place in the plan)
+NOSE_LIGHT_PALE = 0.02  # look gate: the share of pale skin (faces.measures.skin_fade) may rise this much over the
+# base's, ...
+NOSE_LIGHT_GREY = 1.0  # ... its greyest tenth (grey_p10, C*) fall this much under it
+NOSE_LIGHT_TINT = 1.0  # ... and the nose's colour stray this much (Lab a, b) further than the base's from the colour
+# the photo's skin takes at that lightness (faces.measures.tint_mismatch): no blotch
 ARCFACE_SAME = 0.28  # full path: cosine similarity over which ArcFace (buffalo_l) calls two faces the same person
 ARCFACE_MARGIN = 0.10  # full path: a swapped face must end at or under this cosine similarity to the original
 ARCFACE_TARGET_COS = -0.3  # full path: the synthetic identity's cosine to the original (far side of the sphere)
@@ -1136,9 +1151,12 @@ class AnonymizeEditor(ReportingEditor):
         face_seed: int,
         others: np.ndarray | None = None,
         job: Future | None = None,
+        nose_free: bool = False,
     ) -> dict[str, Any]:
         """Offline synthetic swap of one face (in place on ``out``), checked by dlib's recogniser when ``verify``.
-        ``job``: its :func:`_frames_job`, when one was started.
+        ``job``: its :func:`_frames_job`, when one was started. ``nose_free``: the tries of :meth:`_nose_light_try`'s
+        base instead (every try run, none stopping the others, the nose not narrowed): their farthest returned, with
+        what the nose light needs, and ``out`` left as it was.
 
         The face's proportions are moved (:func:`faces.geometry.identity_reshape`), its outline too for the
         candidates that say so (:func:`faces.geometry.head_reshape`; both halved, then dropped, while the
@@ -1149,9 +1167,12 @@ class AnonymizeEditor(ReportingEditor):
         ``face_seed``, the face's number, the try's place), and the independent ones can run two at a time
         (``PAIR_TRIES``, :func:`_pair`): the same tries, kept try and bytes as one after the other.
         """
+        verify_at, seek_at = (2.0, 2.0) if nose_free else (VERIFY_MARGIN, SEEK_MARGIN)  # (the tries' early ends:
+        hopeless_gap, moves_gap = (5.0, 5.0) if nose_free else (HOPELESS_GAP, MOVES_GAP)  # none for nose_free)
         original = None
         if job is None:  # the frame fill runs meanwhile (apply may have started it already)
             job = _frames_job(pixels, face, verify)
+        frames_job = job  # (the nose light's tries read the same fill)
         # what lies in front of the face (PAN) is read on the check thread meanwhile (while the face's own descriptor,
         # age and brows are measured here; not for a face that will be too small to swap)
         pan = None
@@ -1218,7 +1239,8 @@ class AnonymizeEditor(ReportingEditor):
 
         def try_mesh(head: Any, move: dict, amount: float, shape: dict, shape_amount: float) -> np.ndarray:
             """A try's moved mesh: its proportions (``amount``, ``move``), outline proportions and outline."""
-            moves = (amount, move.get("nose", 1.0) * amount, move.get("eyes_up", 0.0), move.get("mouth_down", 0.0))
+            nose = 0.0 if nose_free else move.get("nose", 1.0) * amount  # (nose_free: the photo's nose width)
+            moves = (amount, nose, move.get("eyes_up", 0.0), move.get("mouth_down", 0.0))
             moved = moved_mesh(moves, geometry.identity_reshape, face.mesh, face.size, *moves)
             if shape_amount > 0:  # the face's own outline to the target's proportions (jaw, chin, forehead)
                 outline_moves = (moves, tuple(sorted(shape.items())), shape_amount)
@@ -1322,18 +1344,14 @@ class AnonymizeEditor(ReportingEditor):
         def resolve(n: int, cand: Candidate) -> tuple[str, tuple | None]:
             """What try ``n`` of the plan is, given the tries before it (``best_try``, ``best``, ``outline``):
             ("break", None), ("skip", None) or ("run", its spec). Reads the state only (and makes a texture)."""
-            if n == textures_end and best is not None and best[0] < VERIFY_MARGIN - HOPELESS_GAP:
+            if n == textures_end and best is not None and best[0] < verify_at - hopeless_gap:
                 return "break", None  # no outline or proportion closes such a gap (bench): stop here
-            if (
-                n == textures_end + 1 + len(BROWS) + len(HEADS)
-                and best is not None
-                and best[0] < VERIFY_MARGIN - MOVES_GAP
-            ):
+            if n == textures_end + 1 + len(BROWS) + len(HEADS) and best is not None and best[0] < verify_at - moves_gap:
                 return "break", None  # the stronger proportions and the moves add 0.03 at most after the outlines
             if (
                 cand.texture == "lit"
                 and cut_at[0] is not None
-                and cut_at[0] >= VERIFY_MARGIN - LIT_GAP
+                and cut_at[0] >= verify_at - LIT_GAP
                 and best_try.texture == "anti"
             ):
                 return "skip", None  # the cut anti-face came near enough the margin, ahead of the gallery face: the
@@ -1341,17 +1359,13 @@ class AnonymizeEditor(ReportingEditor):
                 # the cut 0.764, would be kept with its nose crease; lit, 0.792, his anti-face is kept as before)
             if n == 0 and cand.texture == "far" and _far_is_near(ranked[0], original) and len(targets) > 1:
                 return "skip", None  # a synthetic face dlib itself places this near the face: no swap past the margin
-            if not cand.brow_floor and (unseen or (best is not None and best[0] >= VERIFY_MARGIN)):
+            if not cand.brow_floor and (unseen or (best is not None and best[0] >= verify_at)):
                 return "skip", None  # the last resort: only for a face no bounded try took past the margin
             darker = cand.brows not in (0, "best") and float(cand.brows) > 0
             if unseen and not UNSEEN_BROWS_FREE and cand.brow_floor and darker:
                 return "skip", None  # darker brows bounded by brows hidden behind frames (floor 255) darken nothing:
                 # the try would only draw the last one's grain again (grace_hopper and her copies: 0.72-0.73)
-            if (
-                (cand.texture == "next" or cand.move or cand.gain != 1.0)
-                and best is not None
-                and best[0] >= VERIFY_MARGIN
-            ):
+            if (cand.texture == "next" or cand.move or cand.gain != 1.0) and best is not None and best[0] >= verify_at:
                 return "break", None  # stronger proportions, their moves and another texture only for a face still
                 # short of the margin (time: three more tries took t1 #1 to 0.62 s for +0.001; bench/results/faces.json)
             base = outline[1] if cand.head == "outline" and outline is not None else best_try  # what "best" means
@@ -1460,7 +1474,7 @@ class AnonymizeEditor(ReportingEditor):
             it (another best, the end of the tries) decides which is read: the same bytes either way, only the ahead
             thread's time spent on the other."""
             nonlocal best_try, outline
-            if not AHEAD or (n >= 1 and best is not None and best[0] >= SEEK_MARGIN):
+            if not AHEAD or (n >= 1 and best is not None and best[0] >= seek_at):
                 return  # (the tries end before the next whatever try n gives)
             for m in (n + 1, n + 2) if n + 1 in brows_at[1:] else (n + 1,):  # (the other brows may be skipped)
                 if m < len(plan):
@@ -1488,7 +1502,7 @@ class AnonymizeEditor(ReportingEditor):
                     warm(nxt)
 
         for n, (_, cand) in enumerate(plan):
-            if n >= 2 and best is not None and best[0] >= SEEK_MARGIN:
+            if n >= 2 and best is not None and best[0] >= seek_at:
                 break  # (after the anti-face try, even when it was skipped)
             if OUTLINE_ORDER and not ordered and n in heads_at and len(heads_at) == len(HEADS):
                 ordered = True  # the outlines in the predicted order (their generators, keyed by their place, kept)
@@ -1502,7 +1516,7 @@ class AnonymizeEditor(ReportingEditor):
                 and ordered
                 and n in heads_at[1:]
                 and best is not None
-                and best[0] >= VERIFY_MARGIN
+                and best[0] >= verify_at
                 and (
                     isinstance(best_try.head, dict)
                     or (OTHER_OUTLINE_SHORT and outline is not None and outline[0] >= best[0] - OUTLINE_WRONG_WAY)
@@ -1571,7 +1585,7 @@ class AnonymizeEditor(ReportingEditor):
                 best = (d, target.name, got["crop"], expression)
                 best_try, best_amount = tried_as, got["amount"]
                 best_shape = got["shape"]
-            if d >= SEEK_MARGIN and n >= 1:
+            if d >= seek_at and n >= 1:
                 break  # a gallery face past it still meets the anti-face: the farther is kept (a gallery nose warped
                 # onto a turned face leaves a dark crease the anti-face, made from the face itself, does not:
                 # tom_hanks, look.nose_line; and the issue asks for the target that moves a face the furthest)
@@ -1584,6 +1598,22 @@ class AnonymizeEditor(ReportingEditor):
         for job in early:  # the geometry done ahead: its thread's CPU (one still running is not waited for)
             if not job.cancel() and job.done():
                 check_cpu += job.result()
+        if nose_free:  # (the nose light's base: the farthest try, what its light is drawn from, the cost)
+            return {
+                "best": best,
+                "tried": tried,
+                "distances": distances,
+                "textures": {**textures, **({"lit": lit[0]} if lit else {})},
+                "clean": clean,
+                "front": front,
+                "unknown": _either(frames, front),
+                "box": box,
+                "original": original,
+                "best_try": best_try,
+                "amount": best_amount,
+                "shape": best_shape,
+                "cpu": check_cpu,
+            }
         row: dict[str, Any] = {
             "face": face.index,
             "size_px": round(face.size),
@@ -1610,6 +1640,17 @@ class AnonymizeEditor(ReportingEditor):
             )
             return row
         d, name, crop, expression = best
+        late = None
+        if original is not None and d < VERIFY_MARGIN and NOSE_LIGHT and face.size >= NOSE_LIGHT_MIN_SIZE:
+            late = self._nose_light_try(out, pixels, face, targets, reshape, verify, face_seed, others, frames_job)
+            row["nose_light"] = late["report"]
+            row["check_cpu_seconds"] = round(check_cpu + late["cpu"], 6)
+            if late["crop"] is not None:
+                d, name, crop, expression = late["distance"], late["name"], late["crop"], late["expression"]
+                distances.append(round(d, 3))
+                tried.append(late["label"])
+                best_try, best_amount, best_shape = late["best_try"], late["amount"], late["shape"]
+                row["reshape"] = round(best_amount, 3)
         if original is not None and d < VERIFY_MARGIN:
             out[y0:y1, x0:x1] = before
             row.update(
@@ -1619,7 +1660,12 @@ class AnonymizeEditor(ReportingEditor):
                     face,
                     original,
                     f"the best of {len(distances)} tries ({', '.join(tried)}) reached only {d:.3f} < {VERIFY_MARGIN}"
-                    + ("; too far under it for an outline or proportions to close" if hopeless else ""),
+                    + ("; too far under it for an outline or proportions to close" if hopeless else "")
+                    + (
+                        f"; with the nose's light changed {late['report']['best']:.3f}"
+                        if late is not None and late["report"].get("best") is not None
+                        else ""
+                    ),
                 )
             )
             return row
@@ -1639,6 +1685,122 @@ class AnonymizeEditor(ReportingEditor):
         if original is not None:
             row["distance"] = round(d, 3)
         return row
+
+    def _nose_light_try(
+        self,
+        out: np.ndarray,
+        pixels: np.ndarray,
+        face: Face,
+        targets: list[Target],
+        reshape: float,
+        verify: bool,
+        face_seed: int,
+        others: np.ndarray | None,
+        job: Future | None,
+    ) -> dict[str, Any]:
+        """The last try of a face every try left short of the margin (issue 14: t1 #2, a turned head, ended 0.565;
+        bench/faces_nose.py): the farthest of every try with the nose not narrowed (:meth:`_swap_verified`,
+        ``nose_free``; the narrowing is what held it back: 0.695 against 0.670), and on its nose the anti-face's
+        light layout (:func:`faces.blend.light_layout`: the lightness below ``NOSE_LIGHT_SIGMA`` x face size of the
+        anti-face swapped onto the face's mesh with its nose moved to the anti-face's, the colour following it as
+        the photo's skin does; only a change of light and colour, so it cannot tear the nose). Checked as every try
+        (the expression, dlib) and by the look measures against the base: nothing newly pasted-looking
+        (:func:`faces.measures.looks_pasted`), no paler or greyer skin (:func:`faces.measures.skin_fade`), no
+        colour the photo's skin does not take (:func:`faces.measures.tint_mismatch`). ``crop`` is None when it
+        does not pass; ``report`` says what it reached either way."""
+        base = self._swap_verified(
+            out.copy(), pixels, face, targets, reshape, verify, face_seed, others, job, nose_free=True
+        )
+        found: dict[str, Any] = {"crop": None, "cpu": base["cpu"], "report": {}}
+        textures, original, best = base["textures"], base["original"], base["best"]
+        if "plain" in NOSE_LIGHT_DONORS and "anti" in textures and face.mesh is not None:  # (without the gallery
+            textures["plain"] = replace(  # face's fine detail: only its light is taken)
+                anti_target(base["clean"], face, ANTI_STRENGTH, None, base["unknown"]), name="anti-face plain"
+            )
+        donors = [textures[k] for k in NOSE_LIGHT_DONORS if k in textures]
+        if best is None or original is None or not donors or face.mesh is None:
+            found["report"] = {"why": "no base try or no anti-face"}
+            return found
+        d0, name, crop, _ = best
+        base_try = base["tried"][base["distances"].index(round(d0, 3))]
+        x0, y0, x1, y1 = base["box"]
+        clean, front = base["clean"], base["front"]
+        size = face.size
+        photo = pixels[y0:y1, x0:x1]
+        shift = np.array([x0, y0], np.float32)
+        local = replace(face, box=(face.box[0] - x0, face.box[1] - y0, face.box[2] - x0, face.box[3] - y0))
+        local = replace(local, mesh=face.mesh - shift, kps=face.kps - shift)
+        skin = measures.skin_region(photo.shape, local.mesh, size)
+        slopes = measures.skin_tint_slopes(cv2.cvtColor(photo, cv2.COLOR_RGB2Lab).astype(np.float32), skin)
+        k = 2 * max(1, round(NOSE_LIGHT_GROW * size)) + 1
+        nose = mesh_parts(pixels.shape[:2], face.mesh)[1]["nose"].astype(np.uint8)
+        grown = cv2.dilate(nose, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+        fade0 = measures.skin_fade(photo, crop, local)
+        pasted0 = set(measures.looks_pasted(measures.pasted_defects(photo, crop, local)))
+        report: dict[str, Any] = {"base": round(d0, 3), "base_try": base_try, "donors": {}}
+        found["report"] = report
+        buf = out.copy()
+        for donor_t in donors:
+            moved = geometry.nose_toward(face.mesh, donor_t.face.mesh, size)
+            donor = clean.copy()
+            rng = face_rng(face_seed, face.index, NOSE_LIGHT_KEY)
+            mesh_swap(donor, clean, replace(face, mesh=moved), donor_t, keep_mouth=False, rng=rng)
+            region = grown | mesh_parts(pixels.shape[:2], moved)[1]["nose"].astype(bool)  # (the moved nose too)
+            if front is not None:
+                region &= ~front
+            m = region[y0:y1, x0:x1]
+            result = crop.copy()
+            lit = light_layout(crop, donor[y0:y1, x0:x1], NOSE_LIGHT_SIGMA * size, slopes)
+            alpha_paste(result, lit, m, inner_alpha(m, max(2.0, NOSE_LIGHT_EDGE * size)))
+            buf[y0:y1, x0:x1] = result
+            said: dict[str, Any] = {}
+            report["donors"][donor_t.name] = said
+            expression = _expression(buf, face, front)
+            if expression is not None and not _kept(expression):
+                said["why"] = f"the expression moved {expression['max']:.3f}"
+                continue
+            d = float(np.linalg.norm(original - measures.identity_descriptor(buf, face)))
+            fade = measures.skin_fade(photo, result, local)
+            pasted = set(measures.looks_pasted(measures.pasted_defects(photo, result, local))) - pasted0
+            nose_m = m & skin
+            tint0 = tint = 0.0
+            if slopes is not None and nose_m.sum() >= 32:
+                tint0 = measures.tint_mismatch(cv2.cvtColor(crop, cv2.COLOR_RGB2Lab).astype(np.float32), nose_m, slopes)
+                tint = measures.tint_mismatch(
+                    cv2.cvtColor(result, cv2.COLOR_RGB2Lab).astype(np.float32), nose_m, slopes
+                )
+            said.update(
+                distance=round(d, 3),
+                pale_share=[fade0["pale_share"], fade["pale_share"]],
+                grey_p10=[fade0["grey_p10"], fade["grey_p10"]],
+                tint=[round(tint0, 2), round(tint, 2)],
+                pasted=sorted(pasted),
+            )
+            looks = ["looks pasted"] if pasted else []
+            if (
+                fade["pale_share"] > fade0["pale_share"] + NOSE_LIGHT_PALE
+                or fade["grey_p10"] < fade0["grey_p10"] - NOSE_LIGHT_GREY
+            ):
+                looks.append("paler skin")
+            if tint > tint0 + NOSE_LIGHT_TINT:
+                looks.append("off-colour nose")
+            if looks:
+                said["why"] = ", ".join(looks)
+                continue
+            if d >= VERIFY_MARGIN and (found["crop"] is None or d > found["distance"]):
+                found.update(
+                    crop=result,
+                    distance=d,
+                    name=name,
+                    expression=expression,
+                    label=f"{base_try} nose light of {donor_t.name}",
+                    best_try=base["best_try"],
+                    amount=base["amount"],
+                    shape=base["shape"],
+                )
+        tried_d = [v["distance"] for v in report["donors"].values() if "distance" in v]
+        report["best"] = max(tried_d) if tried_d else None
+        return found
 
     def _full_verified(
         self,

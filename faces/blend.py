@@ -1131,3 +1131,17 @@ def finish(pixels: np.ndarray, out: np.ndarray, mask: np.ndarray | None, feather
     if mask is None or mask.all():
         return out
     return composite(pixels, out, mask, feather)
+
+
+def light_layout(base: np.ndarray, donor: np.ndarray, sigma: float, slopes: np.ndarray | None) -> np.ndarray:
+    """``base`` (RGB uint8) with ``donor``'s light layout, not its detail: the donor's Lab lightness below a Gaussian
+    of ``sigma`` px in place of the base's (the base's grain, pores and edges kept), and its a, b moved with that
+    lightness as the photo's skin colour moves with it (``slopes``: :func:`faces.measures.skin_tint_slopes`; None:
+    lightness only). A low-pass change of light and colour, no warp: nothing in it can tear. RGB uint8."""
+    lab_b = cv2.cvtColor(base, cv2.COLOR_RGB2Lab).astype(np.float32)
+    lab_d = cv2.cvtColor(donor, cv2.COLOR_RGB2Lab).astype(np.float32)
+    d_l = cv2.GaussianBlur(lab_d[..., 0], (0, 0), sigma) - cv2.GaussianBlur(lab_b[..., 0], (0, 0), sigma)
+    lab_b[..., 0] += d_l
+    if slopes is not None:
+        lab_b[..., 1:] += d_l[..., None] * slopes
+    return cv2.cvtColor(np.clip(lab_b + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_Lab2RGB)

@@ -376,3 +376,21 @@ def shape_reshape(mesh: np.ndarray, change: dict[str, float], amount: float = 1.
     out[FACE_OVAL] = moved
     out[PINNED] = m[PINNED]
     return out.astype(np.float32)
+
+
+NOSE_ANCHORS = [33, 133, 362, 263, 61, 291, 168]  # eye corners, mouth corners, the top of the bridge (nose_toward)
+NOSE_FALL = 0.07  # x face size: nose_toward moves the nose's points within this fall-off (identity_reshape's)
+
+
+def nose_toward(mesh: np.ndarray, donor_mesh: np.ndarray, size: float, share: float = 1.0) -> np.ndarray:
+    """``mesh`` with its nose moved ``share`` of the way to ``donor_mesh``'s (another face's mesh, taken to this one
+    by the affine map of ``NOSE_ANCHORS``), within the nose's fall-off (``NOSE_FALL`` x ``size``; the face oval
+    frozen). Float32 (468, 2)."""
+    a, _ = cv2.estimateAffine2D(donor_mesh[NOSE_ANCHORS].astype(np.float32), mesh[NOSE_ANCHORS].astype(np.float32))
+    if a is None:
+        return mesh.astype(np.float32)
+    moved = donor_mesh.astype(np.float64) @ a[:, :2].T + a[:, 2]
+    frozen = np.zeros(len(mesh), bool)
+    frozen[FACE_OVAL] = True
+    w = _region_weight(mesh, NOSE, NOSE_FALL * size, frozen)[:, None]
+    return (mesh + share * w * (moved - mesh)).astype(np.float32)
