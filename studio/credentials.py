@@ -196,35 +196,31 @@ def _action(record: dict[str, Any], generative: bool, coverage: float) -> dict[s
 BOX_KEYS = ("x0", "y0", "x1", "y1")
 
 
+def _map_boxes(facet: dict[str, Any], change: Any) -> dict[str, Any]:
+    """``facet`` with each face record's "box" passed through ``change`` (the box in, the new box or None to keep it)."""
+    boxes = facet.get("face_boxes")
+    if not isinstance(boxes, list):
+        return facet
+    out = []
+    for fb in boxes:
+        new = change(fb.get("box")) if isinstance(fb, dict) else None
+        out.append(fb if new is None else {**fb, "box": new})
+    return {**facet, "face_boxes": out}
+
+
 def _boxes_as_objects(facet: dict[str, Any]) -> dict[str, Any]:
     """Facet's manifest with each face box as {"x0", "y0", "x1", "y1"}: c2pa stores a JSON array of integers as a
     byte string (each value mod 256: [53, 266, 179, 403] read back as base64 of 53, 10, 179, 147) and one of floats
     as nothing, so "Check a photo" lost the boxes and outlined every face (round 20's drive: 6 faces outlined on t1
     where 2 were anonymized). `read` turns them back into lists."""
-    boxes = facet.get("face_boxes")
-    if not isinstance(boxes, list):
-        return facet
-    out = []
-    for fb in boxes:
-        b = fb.get("box") if isinstance(fb, dict) else None
-        if isinstance(b, (list, tuple)) and len(b) == 4:
-            fb = {**fb, "box": dict(zip(BOX_KEYS, b))}
-        out.append(fb)
-    return {**facet, "face_boxes": out}
+    return _map_boxes(facet, lambda b: dict(zip(BOX_KEYS, b)) if isinstance(b, (list, tuple)) and len(b) == 4 else None)
 
 
 def _boxes_as_lists(facet: dict[str, Any]) -> dict[str, Any]:
     """The inverse of `_boxes_as_objects` (what studio.provenance reads); anything else left for it to refuse."""
-    boxes = facet.get("face_boxes")
-    if not isinstance(boxes, list):
-        return facet
-    out = []
-    for fb in boxes:
-        b = fb.get("box") if isinstance(fb, dict) else None
-        if isinstance(b, dict) and all(k in b for k in BOX_KEYS):
-            fb = {**fb, "box": [b[k] for k in BOX_KEYS]}
-        out.append(fb)
-    return {**facet, "face_boxes": out}
+    return _map_boxes(
+        facet, lambda b: [b[k] for k in BOX_KEYS] if isinstance(b, dict) and all(k in b for k in BOX_KEYS) else None
+    )
 
 
 def manifest_definition(facet: dict[str, Any], layers: Sequence[Any], photo: Any, fmt: str) -> dict[str, Any]:
