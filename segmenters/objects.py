@@ -93,7 +93,7 @@ CONTAINED = 0.8  # a box lying this much inside a surer box that is at least hal
 FLAT_COST = 0.02  # geodesic cost of a pixel of flat coat; a pixel costs this plus its edge strength (0..1): one
 # pixel of the photo's strongest edges costs as much as 50 of coat, so a box takes what its coat reaches
 OUTSIDE_COST = 4.0  # cost factor for a box's geodesic growth beyond its own box (the VOC blob reaches past boxes)
-# animals' coats (issue 11 round 21): where boxes overlap, a pixel's colour says whose coat it is. Each box's growth
+# animals' coats (issue 11 round 20, h21herd): where boxes overlap, a pixel's colour says whose coat it is. Each box's growth
 # pays, on the pixels two boxes hold (or none), this times how much farther the pixel's colour lies from the box's core
 # coat (the median Lab colour of its seeds) than from the nearest core among the boxes that hold it, over
 # ``COAT_SPAN`` (``_coat_unlike``): darknet_horses' white horse keeps the white forelock and face that the brown

@@ -259,7 +259,7 @@ def _head_over_a_neighbour() -> tuple[np.ndarray, np.ndarray, list[tuple[float, 
 
 
 def test_animal_boxes_part_their_overlap_by_coat_not_by_distance():
-    """Round 21 (issue 11): the pale head lies in both boxes, nearer the dark one's core than its own across the
+    """Round 20, h21herd (issue 11): the pale head lies in both boxes, nearer the dark one's core than its own across the
     mane's edges; by geometry and edges alone the dark box took 1004 of its 1522 pixels, by coat (``coats``) 137."""
     rgb, blob, boxes, head = _head_over_a_neighbour()
     pale, dark = objects.part_by_boxes(blob, rgb, boxes, coats=True)

@@ -245,7 +245,7 @@ def _white_coat_in_brown_hit(services) -> tuple[int, int]:
 
 @needs_nets
 def test_the_brown_horse_leaves_the_white_horses_coat_where_their_boxes_overlap(services):
-    """Round 21 (issue 11): where two animal boxes overlap, ``objects.part_by_boxes`` went by box geometry and edges
+    """Round 20, h21herd (issue 11): where two animal boxes overlap, ``objects.part_by_boxes`` went by box geometry and edges
     alone, and the brown horse's box took the white horse's forelock and the top of its face (the mane's strands are
     edges on the white horse's own path). Now each box also pays for a coat unlike its core's and like another
     holder's (``objects.COAT_COST``): white-coat pixels of the white horse in the brown horse's first hit 73 -> 16."""

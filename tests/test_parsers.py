@@ -239,7 +239,7 @@ def test_a_box_around_the_whole_photo_vouches_for_no_patch_in_it():
 
 def test_a_faceless_person_touching_a_faced_one_is_cut_off_along_their_border():
     """A connected person mask holding a face and a detector person box with no face, which the faced person's own box
-    does not explain, is two people, cut where the colours change (issue 11 round 21: ultralytics_bus's man cut off at
+    does not explain, is two people, cut where the colours change (issue 11 round 20, h21bus: ultralytics_bus's man cut off at
     the left edge, no face found, touching the coated man's mask, was part of his "person 1")."""
     from faces.types import Face
     from segmenters.person import split_people
