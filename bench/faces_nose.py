@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-from common import ROOT, face_photo, patched  # after the thread count; it puts the project on sys.path
+from common import ROOT, patched  # after the thread count; it puts the project on sys.path
 from faces_occlusion import Dlib, editor_best
-from faces_regions import EVERY_TRY
+from faces_regions import EVERY_TRY, face_and_distance
 
 DEFAULT_FACES = "t1#2,group#3"
 GROWS = (
@@ -77,21 +77,13 @@ def measure_face(key: str, dl: Dlib, images: Path, seed: int = 0) -> dict[str, A
     import cv2
     import numpy as np
 
-    from core.models import default_manager
     from faces import gallery, geometry, measures
     from faces.blend import alpha_paste, mesh_swap, poisson_paste
-    from faces.detect import selected_faces
     from faces.geometry import padded_box
     from faces.masks import inner_alpha, mesh_parts
 
     name, idx = key.split("#")
-    img = face_photo(name)
-    faces, _ = selected_faces(img, None, "all", default_manager(), "offline", "anonymize")
-    face = next(f for f in faces if f.index == int(idx))
-    o_desc = dl.descriptor(img, face)
-
-    def dist(x: Any) -> float:
-        return round(float(np.linalg.norm(o_desc - dl.descriptor(x, face))), 3)
+    img, face, dist = face_and_distance(key, dl)
 
     bases = {}
     for width in BASE_NOSE:  # the editor's nose narrowing (RESHAPE["nose"]): its default and none

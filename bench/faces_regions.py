@@ -127,12 +127,12 @@ def regions_of(img: Any, swapped: Any, face: Any, dl: Dlib, dist: Any) -> dict[s
     return {"regions": rows, "pairs": pairs}
 
 
-def measure_face(key: str, dl: Dlib, images: Path) -> dict[str, Any]:
-    import cv2
+def face_and_distance(key: str, dl: Dlib) -> tuple[Any, Any, Any]:
+    """(photo, face, dist) for ``key`` ("photo#index"): ``dist(x)`` is dlib's distance of image ``x``'s face to the
+    photo's own (3 decimals)."""
     import numpy as np
 
     from core.models import default_manager
-    from faces import geometry, measures
     from faces.detect import selected_faces
 
     name, idx = key.split("#")
@@ -144,6 +144,17 @@ def measure_face(key: str, dl: Dlib, images: Path) -> dict[str, Any]:
     def dist(x: Any) -> float:
         return round(float(np.linalg.norm(o_desc - dl.descriptor(x, face))), 3)
 
+    return img, face, dist
+
+
+def measure_face(key: str, dl: Dlib, images: Path) -> dict[str, Any]:
+    import cv2
+    import numpy as np
+
+    from faces import geometry, measures
+
+    name, idx = key.split("#")
+    img, face, dist = face_and_distance(key, dl)
     swapped, report = editor_best(img, face)
     row: dict[str, Any] = {"size_px": round(face.size), "tries": report["tries"], "swap_distance": dist(swapped)}
     row.update(regions_of(img, swapped, face, dl, dist))
