@@ -81,7 +81,9 @@ def main() -> None:
         face["cpu_seconds_range"] = [min(cpu), max(cpu)] if cpu else None
         face["tries_range"] = [min(r["n_tries"] for r in done), max(r["n_tries"] for r in done)]
         coloured = [r["centre_colour"] for r in done if r.get("centre_colour")]
-        face["centre_colour_kept"] = f"{sum(c['kept'] for c in coloured)} of {len(coloured)}"  # of the runs that tried it
+        face["centre_colour_kept"] = (
+            f"{sum(c['kept'] for c in coloured)} of {len(coloured)}"  # of the runs that tried it
+        )
         print(
             f"{key:16s} {face['size_px']:4d}px swapped past the margin in {face['swapped']:8s} "
             f"best try {face['best_try_range']} mean {face['best_try_mean']} tries {face['tries_range']} "
