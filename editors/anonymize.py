@@ -1894,7 +1894,9 @@ def _in_own_colour(
     CPU is the face's own)."""
     x0, y0, x1, y1 = box
     mesh = face.mesh - np.array([x0, y0], np.float32)
-    new = centre_colour(crop, clean[y0:y1, x0:x1], mesh, moved, face.size)
+    new = centre_colour(
+        crop, clean[y0:y1, x0:x1], mesh, moved, face.size, None if front is None else front[y0:y1, x0:x1]
+    )
     if original is None:
         return new, d, expression, {"kept": True}
     before = out[y0:y1, x0:x1].copy()

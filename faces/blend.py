@@ -712,7 +712,14 @@ CENTRE_GREY = 1.0  # C*: the colour is put back in full where the swap took it t
 CENTRE_EDGE = 0.1  # x face size: it fades in over this inside both face ovals (the original's and the moved one's)
 
 
-def centre_colour(crop: np.ndarray, photo: np.ndarray, mesh: np.ndarray, moved: np.ndarray, size: float) -> np.ndarray:
+def centre_colour(
+    crop: np.ndarray,
+    photo: np.ndarray,
+    mesh: np.ndarray,
+    moved: np.ndarray,
+    size: float,
+    keep: np.ndarray | None = None,
+) -> np.ndarray:
     """Issue 14, round 22: a swap onto a head whose outline was moved (``crop``, RGB uint8, its face mesh ``moved``, crop
     px; matched to the photo warped with the head) with the person's own skin colour where it came out greyer: its Lab a, b below a Gaussian of ``CENTRE_SCALE`` x
     face size over its skin (no eyes, brows or lips) moved ``CENTRE_COLOUR`` of the way to the unwarped ``photo``'s
@@ -723,11 +730,14 @@ def centre_colour(crop: np.ndarray, photo: np.ndarray, mesh: np.ndarray, moved: 
     colour match follows it: t1 #2's swap read faces.measures.skin_fade ``pale_share`` 0.29 on the broadened head
     against 0.12 for the same target on the unmoved one. Put back in both directions (the photo's colour map at face
     size / 20 whole), the lens tint of glasses came back as a ghost (grace_hopper) and the new face's shadows lost the
-    photo's shadow colour (faces.measures.look ``tint``) more. A copy."""
+    photo's shadow colour (faces.measures.look ``tint``) more. ``keep`` (bool crop): what lies in front of the face,
+    neither read nor changed. A copy."""
     if CENTRE_COLOUR <= 0:
         return crop
     shape = crop.shape[:2]
     region = mesh_parts(shape, mesh)[0] & mesh_parts(shape, moved)[0]
+    if keep is not None:
+        region &= ~keep
     own, new = _skin(mesh, (0, 0), shape, size) & region, _skin(moved, (0, 0), shape, size) & region
     if own.sum() < 64 or new.sum() < 64:
         return crop
