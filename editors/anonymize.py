@@ -1152,6 +1152,10 @@ class AnonymizeEditor(ReportingEditor):
         row["blur_sigma"] = round(face.size / kept[1], 1)
         if original is not None:
             row["distance"] = kept[0]
+            row["done"] = (  # (how far the blur took it, and from what)
+                f"blur of the head ({why}; blurred{' from its farthest try' if made is not None else ''}: "
+                f"dlib {kept[0]:.3f})"
+            )
         if original is not None and row["distance"] <= SAME_PERSON:
             blurred, blur_d = out[y0:y1, x0:x1].copy(), row["distance"]
             hide_face(out, pixels, face, "solid", 1.0, "auto", HEAD_GROW)

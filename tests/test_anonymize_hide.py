@@ -65,7 +65,8 @@ def test_the_half_hidden_copy_is_blurred_past_the_margin_from_its_farthest_try()
     that blur ends past the dlib margin (0.755; 0.753-0.760 over seeds 0-2 x fill seeds 0/100/200), measured again
     here; the photo's own head blurred at the same sigma stays under it (0.709; main's strongest blur ended 0.717).
     Still a soft privacy blur of the head: pixels change only inside the head mask, the edit fades in at its edge,
-    the inside is no flat fill; the hold-out recognisers (where setup fetched them) do not know her either."""
+    the inside is no flat fill; the status says what the blur was drawn from and how far it took her; the hold-out
+    recognisers (where setup fetched them) do not know her either."""
     from editors.anonymize import CONCEAL_FEATHER, HEAD_GROW, VERIFY_MARGIN, AnonymizeEditor, conceal_face
     from tests.test_faces import assemble_group, load_real
 
@@ -79,6 +80,7 @@ def test_the_half_hidden_copy_is_blurred_past_the_margin_from_its_farthest_try()
     assert row["done"].startswith("blur of the head (the best of") and row["blur_of"] == "the farthest try", row
     assert max(d for d in row["tries"] if d is not None) < VERIFY_MARGIN, row
     assert row["distance"] >= VERIFY_MARGIN, row
+    assert row["done"].endswith(f"; blurred from its farthest try: dlib {row['distance']:.3f})"), row  # (said)
     d = identity_distance(group, g, out)
     assert d >= VERIFY_MARGIN, d
     photo_blur = group.copy()
