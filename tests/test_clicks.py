@@ -344,7 +344,10 @@ def test_more_clicks_on_a_man_do_not_take_the_man_he_touches(services):
     innermost points of his upper and lower half, as bench/click_bench.py's include_3): the band by the person parser's
     line to the grey-haired man is left to the cut on both sides (grabcut._loose), and with the third click the cut
     filled the other man's side of it (his suit is as dark as the pointing man's): IoU / leak 0.664 / 0.301. A cut that
-    fills that side found no border in it, so it goes back to him (grabcut._unbounded): 0.792 / 0.113 measured."""
+    fills that side found no border in it, so it goes back to him (grabcut._unbounded): 0.792 / 0.113. Round 22: the
+    third click (his lower half's innermost point, on the photo's bottom row, one row below the person parse) hit his
+    piece again and was taken for a click on a touching person also wanted, which shut his side of the band
+    (grabcut._elsewhere: only what another click hit beyond his piece does): 0.855 / 0.011 measured, as one click."""
     s, truth = loaded("ultralytics_zidane", services)
     obj = truth[0]
     s.new_segment("the pointing man, three clicks")
@@ -352,9 +355,10 @@ def test_more_clicks_on_a_man_do_not_take_the_man_he_touches(services):
     for x, y in inner_points(obj["mask"]):
         s.click(x, y, INCLUDE, services)
     m = s.segment().mask
-    assert iou(m, obj["mask"]) >= 0.75, (iou(m, obj["mask"]), leak(m, obj["mask"]))
-    assert leak(m, obj["mask"]) <= 0.15
-    assert (m & truth[1]["mask"]).sum() <= 0.1 * truth[1]["mask"].sum()  # 0.04 of the other man (0.50 before)
+    assert iou(m, obj["mask"]) >= 0.83, (iou(m, obj["mask"]), leak(m, obj["mask"]))
+    assert leak(m, obj["mask"]) <= 0.04
+    other = (m & truth[1]["mask"]).sum() / truth[1]["mask"].sum()
+    assert other <= 0.01, other  # 0.04 of the other man in round 20 (0.50 before it)
 
 
 def test_two_touching_people_clicked_together_keep_the_line_between_them(services):
