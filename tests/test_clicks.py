@@ -156,6 +156,29 @@ def test_more_clicks_on_the_object_do_not_grab_the_scene(services):
     assert leak(m, obj["mask"]) <= 0.25 and m.mean() < 3 * obj["mask"].mean()
 
 
+# in-sample photos with two or more labelled objects, and the most of one include click's selection that may lie on
+# the photo's other objects (bench/click_bench.py's include_1 "neighbour"; round 22, measured: at most 0.044, darknet_horses'
+# brown horse on the grey one behind it, t1's seated men 0.038 / 0.041, the rest 0.011 or less)
+NEIGHBOURS = ("basketball1", "darknet_dog", "darknet_giraffe", "darknet_horses", "darknet_person", "messi5", "t1")
+
+
+@pytest.mark.parametrize("name", [*NEIGHBOURS, "ultralytics_zidane"])
+def test_one_include_click_keeps_off_the_objects_it_touches(services, name):
+    """A click on one of several objects (touching people, a herd, a dog by a car) selects that object, not a share
+    of its neighbours. ultralytics_zidane's man behind is the open case: the person parser's straight line between the
+    two faces gives him the pointing man's arm held across his suit, and neither the colours (two dark suits), the
+    photo's edges (the sleeve's lower edge is as flat as the suit), the detector's boxes (both hold the arm) nor the
+    pose net (it gives the one wrist to both men) tell whose it is (0.183 of his selection; the pointing man 0.000)."""
+    s, truth = loaded(name, services)
+    for k, obj in enumerate(truth):
+        others = np.logical_or.reduce([o["mask"] for o in truth if o is not obj]) & ~obj["mask"]
+        s.new_segment(obj["name"])
+        s.click(*obj["click"], INCLUDE, services)
+        m = s.segment().mask
+        ceiling = 0.22 if (name, k) == ("ultralytics_zidane", 1) else 0.07
+        assert (m & others).sum() <= ceiling * m.sum(), (obj["name"], (m & others).sum() / m.sum())
+
+
 # photo, index of the object clicked, floor for the share of the other object kept
 EXCLUDE_CASES = [
     *((n, i, 0.95) for n in ("messi5", "basketball1", "scenetext01", "darknet_person", "darknet_dog") for i in (0, 1)),
