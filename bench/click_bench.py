@@ -6,9 +6,11 @@ photo is loaded (parsed: its labelled parts become the click priors), then click
 
 Measured per object:
 - ``include_1``: one include click at the object's ``click`` point: IoU with the truth, and ``leak`` = the
-  share of the selection that lies outside the object; ``hit_iou`` / ``hit_leak``: the same for the region the click
-  hit before the GrabCut settled its border (the GrabCut backend's ``hit_region``: the labelled thing's piece, the VOC
-  net's object, the enclosing cut), which tells a leak the priors bring (the VOC blob, a box) from one the cut adds;
+  share of the selection that lies outside the object, of which ``neighbour`` = the share on the photo's other
+  labelled objects (a touching man's arm, the next horse; the rest is scene); ``hit_iou`` / ``hit_leak``: the same for
+  the region the click hit before the GrabCut settled its border (the GrabCut backend's ``hit_region``: the labelled
+  thing's piece, the VOC net's object, the enclosing cut), which tells a leak the priors bring (the VOC blob, a box)
+  from one the cut adds;
 - ``include_3``: two more include clicks at the object's two innermost points (distance-transform maxima
   of its upper and lower half): IoU and leak after the third click (the "third click grabs the road" case);
 - ``exclude``: on photos with two objects A and B, a selection A ∪ B (a segment with that base, as after
@@ -192,6 +194,8 @@ def run_quality(
                 "kind": obj["kind"],
                 "include_1": {"iou": round(iou(one, m), 3), "leak": round(leak(one, m), 3)},
             }
+            others = np.logical_or.reduce([o["mask"] for o in truth if o is not obj], initial=False) & ~m
+            row["include_1"]["neighbour"] = round(float((one & others).sum() / max(1, int(one.sum()))), 3)
             hit = hit_mask(services.click, s.prepared, *obj["click"], m.shape)
             if hit is not None:
                 row["include_1"].update(hit_iou=round(iou(hit, m), 3), hit_leak=round(leak(hit, m), 3))
@@ -247,6 +251,7 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "include_1_iou_min": min((r["include_1"]["iou"] for r in inc), default=float("nan")),
         "include_1_leak_mean": mean([r["include_1"]["leak"] for r in inc]),
         "include_1_leak_max": max((r["include_1"]["leak"] for r in inc), default=float("nan")),
+        "include_1_neighbour_max": max((r["include_1"].get("neighbour", 0.0) for r in inc), default=float("nan")),
         "include_1_hit_leak_mean": mean([r["include_1"]["hit_leak"] for r in inc if "hit_leak" in r["include_1"]]),
         "include_3_iou_mean": mean([r["include_3"]["iou"] for r in inc]),
         "include_3_leak_max": max((r["include_3"]["leak"] for r in inc), default=float("nan")),

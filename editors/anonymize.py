@@ -236,8 +236,8 @@ CONCEAL_STEPS = (
 def conceal_face(out: np.ndarray, photo: np.ndarray, face: Face, sigma_div: float) -> np.ndarray:
     """Hide a face that cannot be swapped with the margin, in place on ``out``, and plainly on purpose: the whole
     head (the face mask grown by ``HEAD_GROW`` x face size: hair, ears and the outline a recogniser reads too)
-    blurred (Gaussian sigma = face size / ``sigma_div``, two passes, drawn from the photo around it, not from a
-    replicated edge) and faded in over ``CONCEAL_FEATHER`` x face size inside that mask: a soft privacy blur, not
+    blurred (Gaussian sigma = face size / ``sigma_div``, two passes, drawn from ``photo`` around it, not from a
+    replicated edge: the photo, or the photo with a swap try pasted in) and faded in over ``CONCEAL_FEATHER`` x face size inside that mask: a soft privacy blur, not
     a flat sticker. Returns the bool mask of the pixels that may have changed."""
     mask = cover_mask(photo.shape, face, HEAD_GROW)
     sigma = max(1.5, face.size / sigma_div)
@@ -1104,7 +1104,13 @@ class AnonymizeEditor(ReportingEditor):
         return finish(pixels, out, sel, auto_feather(pixels.shape, p["feather"]))
 
     def _hide_instead(
-        self, out: np.ndarray, pixels: np.ndarray, face: Face, original: np.ndarray | None, why: str
+        self,
+        out: np.ndarray,
+        pixels: np.ndarray,
+        face: Face,
+        original: np.ndarray | None,
+        why: str,
+        made: tuple[tuple[int, int, int, int], np.ndarray] | None = None,
     ) -> dict[str, Any]:
         """Hide a face that a swap cannot anonymize with the margin (in place); the report says which and why.
 
@@ -1112,9 +1118,13 @@ class AnonymizeEditor(ReportingEditor):
         with the recogniser at hand the blur is checked too: while dlib places it within ``VERIFY_MARGIN`` the
         blur grows (the next ``CONCEAL_STEPS``; on a blurred head dlib reads only the outline and colours that are
         left: a flat fill of t1 #2's head still measures 0.67, so the margin is a reason to blur more, not a bar a
-        hidden face always clears). Only a face still within dlib's same-person line after the strongest blur is
-        filled with its mean colour (a face found with no mesh: its oval is a guess around its keypoints), and only
-        when the fill takes it past that line; else the blur stays and the report says so.
+        hidden face always clears); the farthest step stays. ``made``: the swap's farthest try (its box and crop), when
+        one was made; the blur is then drawn from the photo with that try pasted in, a made-up face that carries none
+        of the person's detail (issue 14: the group's 88 px half-hidden copy, its tries 0.62-0.65, ended 0.709-0.731
+        blurred from the photo and 0.755 from its farthest try at the first step). Only a face still within dlib's
+        same-person line after the blurs is filled with its mean colour (a face found with no mesh: its oval is a
+        guess around its keypoints), and only when the fill takes it past that line; else the blur stays and the
+        report says so.
         """
         row: dict[str, Any] = {
             "face": face.index,
@@ -1124,16 +1134,34 @@ class AnonymizeEditor(ReportingEditor):
         }
         x0, y0, x1, y1 = geometry.mask_box(cover_mask(pixels.shape, face, HEAD_GROW), 2)
         before = out[y0:y1, x0:x1].copy()
+        source = pixels
+        if made is not None:  # the blur is drawn from the farthest try: a made-up face, none of the person's detail
+            (mx0, my0, mx1, my1), crop = made
+            source = pixels.copy()
+            source[my0:my1, mx0:mx1] = crop
+            row["blur_of"] = "the farthest try"
+        kept: tuple[float, float, np.ndarray] | None = None  # (distance, sigma divisor, the head) farthest so far
         for div in CONCEAL_STEPS:
-            out[y0:y1, x0:x1] = before  # each step blurs the photo's head afresh over what was there
-            conceal_face(out, pixels, face, div)
-            row["done"] = f"blur of the head ({why})"
-            row["blur_sigma"] = round(face.size / div, 1)
+            out[y0:y1, x0:x1] = before  # each step blurs the head afresh over what was there
+            conceal_face(out, source, face, div)
             if original is None:
+                kept = (float("nan"), div, out[y0:y1, x0:x1])
                 break
-            row["distance"] = round(float(np.linalg.norm(original - measures.identity_descriptor(out, face))), 3)
-            if row["distance"] >= VERIFY_MARGIN:
+            d = round(float(np.linalg.norm(original - measures.identity_descriptor(out, face))), 3)
+            if kept is None or d > kept[0]:
+                kept = (d, div, out[y0:y1, x0:x1].copy())
+            if d >= VERIFY_MARGIN:
                 break
+        assert kept is not None
+        out[y0:y1, x0:x1] = kept[2]  # (a stronger blur is not always farther: the farthest step stays)
+        row["done"] = f"blur of the head ({why})"
+        row["blur_sigma"] = round(face.size / kept[1], 1)
+        if original is not None:
+            row["distance"] = kept[0]
+            row["done"] = (  # (how far the blur took it, and from what)
+                f"blur of the head ({why}; blurred{' from its farthest try' if made is not None else ''}: "
+                f"dlib {kept[0]:.3f})"
+            )
         if original is not None and row["distance"] <= SAME_PERSON:
             blurred, blur_d = out[y0:y1, x0:x1].copy(), row["distance"]
             hide_face(out, pixels, face, "solid", 1.0, "auto", HEAD_GROW)
@@ -1677,6 +1705,7 @@ class AnonymizeEditor(ReportingEditor):
                         if late is not None and late["report"].get("best") is not None
                         else ""
                     ),
+                    made=(box, crop),
                 )
             )
             return row
@@ -1690,7 +1719,7 @@ class AnonymizeEditor(ReportingEditor):
         pasted = _looks_pasted(pixels, crop, box, face) if original is not None else None
         if pasted is not None:  # a small face's swap that reads worse than the photo: hidden as one under the margin
             out[y0:y1, x0:x1] = before
-            row.update(self._hide_instead(out, pixels, face, original, pasted))
+            row.update(self._hide_instead(out, pixels, face, original, pasted, made=(box, crop)))
             return row
         out[y0:y1, x0:x1] = crop
         row.update(done=f"swap to {name}", expression=expression)

@@ -156,6 +156,29 @@ def test_more_clicks_on_the_object_do_not_grab_the_scene(services):
     assert leak(m, obj["mask"]) <= 0.25 and m.mean() < 3 * obj["mask"].mean()
 
 
+# in-sample photos with two or more labelled objects, and the most of one include click's selection that may lie on
+# the photo's other objects (bench/click_bench.py's include_1 "neighbour"; round 22, measured: at most 0.044, darknet_horses'
+# brown horse on the grey one behind it, t1's seated men 0.038 / 0.041, the rest 0.011 or less)
+NEIGHBOURS = ("basketball1", "darknet_dog", "darknet_giraffe", "darknet_horses", "darknet_person", "messi5", "t1")
+
+
+@pytest.mark.parametrize("name", [*NEIGHBOURS, "ultralytics_zidane"])
+def test_one_include_click_keeps_off_the_objects_it_touches(services, name):
+    """A click on one of several objects (touching people, a herd, a dog by a car) selects that object, not a share
+    of its neighbours. ultralytics_zidane's man behind is the open case: the person parser's straight line between the
+    two faces gives him the pointing man's arm held across his suit, and neither the colours (two dark suits), the
+    photo's edges (the sleeve's lower edge is as flat as the suit), the detector's boxes (both hold the arm) nor the
+    pose net (it gives the one wrist to both men) tell whose it is (0.183 of his selection; the pointing man 0.000)."""
+    s, truth = loaded(name, services)
+    for k, obj in enumerate(truth):
+        others = np.logical_or.reduce([o["mask"] for o in truth if o is not obj]) & ~obj["mask"]
+        s.new_segment(obj["name"])
+        s.click(*obj["click"], INCLUDE, services)
+        m = s.segment().mask
+        ceiling = 0.22 if (name, k) == ("ultralytics_zidane", 1) else 0.07
+        assert (m & others).sum() <= ceiling * m.sum(), (obj["name"], (m & others).sum() / m.sum())
+
+
 # photo, index of the object clicked, floor for the share of the other object kept
 EXCLUDE_CASES = [
     *((n, i, 0.95) for n in ("messi5", "basketball1", "scenetext01", "darknet_person", "darknet_dog") for i in (0, 1)),
@@ -344,7 +367,10 @@ def test_more_clicks_on_a_man_do_not_take_the_man_he_touches(services):
     innermost points of his upper and lower half, as bench/click_bench.py's include_3): the band by the person parser's
     line to the grey-haired man is left to the cut on both sides (grabcut._loose), and with the third click the cut
     filled the other man's side of it (his suit is as dark as the pointing man's): IoU / leak 0.664 / 0.301. A cut that
-    fills that side found no border in it, so it goes back to him (grabcut._unbounded): 0.792 / 0.113 measured."""
+    fills that side found no border in it, so it goes back to him (grabcut._unbounded): 0.792 / 0.113. Round 22: the
+    third click (his lower half's innermost point, on the photo's bottom row, one row below the person parse) hit his
+    piece again and was taken for a click on a touching person also wanted, which shut his side of the band
+    (grabcut._elsewhere: only what another click hit beyond his piece does): 0.855 / 0.011 measured, as one click."""
     s, truth = loaded("ultralytics_zidane", services)
     obj = truth[0]
     s.new_segment("the pointing man, three clicks")
@@ -352,9 +378,10 @@ def test_more_clicks_on_a_man_do_not_take_the_man_he_touches(services):
     for x, y in inner_points(obj["mask"]):
         s.click(x, y, INCLUDE, services)
     m = s.segment().mask
-    assert iou(m, obj["mask"]) >= 0.75, (iou(m, obj["mask"]), leak(m, obj["mask"]))
-    assert leak(m, obj["mask"]) <= 0.15
-    assert (m & truth[1]["mask"]).sum() <= 0.1 * truth[1]["mask"].sum()  # 0.04 of the other man (0.50 before)
+    assert iou(m, obj["mask"]) >= 0.83, (iou(m, obj["mask"]), leak(m, obj["mask"]))
+    assert leak(m, obj["mask"]) <= 0.04
+    other = (m & truth[1]["mask"]).sum() / truth[1]["mask"].sum()
+    assert other <= 0.01, other  # 0.04 of the other man in round 20 (0.50 before it)
 
 
 def test_two_touching_people_clicked_together_keep_the_line_between_them(services):
