@@ -21,7 +21,12 @@ outside the face (neck, ears, forehead under the hair; a colour model of the fac
 and in the original (``_orig``), colour ``ring_ab``, lightness ``ring_l``, and ``ring_excess``: how far the result's
 face-minus-ring difference lies from the original's (Lab); ``grey_p10`` and ``pale_share`` (faces.measures.skin_fade): the
 skin's colour compared place by place with the original's at face size / 20, the 10th percentile of the chroma change
-(the greyest patches) and the share greyer by 3 C* and lighter (pale patches the medians of ``ring_*`` miss); ``tone_l`` / ``tone_c`` (faces.measures.tone_gap): how pale the face
+(the greyest patches) and the share greyer by 3 C* and lighter (pale patches the medians of ``ring_*`` miss);
+``centre_l`` / ``centre_c`` (faces.measures.centre_tone): the median L / C* of the face's centre skin (the oval pulled in
+by 0.12 x face size, no eyes, brows or lips), result minus original, and ``centre_ring_l`` / ``centre_ring_c`` (``_orig``:
+in the original) that centre minus the person's skin around the face (``ring_*``'s ring); ``centre_colour`` (per face,
+from the editor): a swap whose head outline moved given the person's own skin colour in place (faces.blend.
+centre_colour), its dlib distance and whether it was kept (only when it still clears the margin); ``tone_l`` / ``tone_c`` (faces.measures.tone_gap): how pale the face
 came out, the result's mean lightness and chroma on the face skin minus the original's, and ``neck_l`` / ``neck_c``
 (``_orig``: in the original) the face skin's mean minus the neck's just below the jaw; ``eyes_open``: the eye
 openness the face mesh finds on the result minus the original's; the defects of a pasted face, each for the result
@@ -192,6 +197,7 @@ def main() -> None:
     from faces import recognizer
     from faces.measures import (
         brow_bar,
+        centre_tone,
         brow_texture,
         eye_halo,
         identity_distance,
@@ -275,6 +281,8 @@ def main() -> None:
                 looks.update(ring_match(img, out, f) or {})
                 looks.update(skin_fade(img, out, f))  # greyer / paler patches than the person's own skin there
                 looks.update(tone_gap(img, out, f))  # how pale: mean L / C* against the original's skin and the neck
+                looks.update(centre_tone(img, out, f))  # the face centre's median L / C* against the original's and
+                # against the person's skin around the face (neck, ears), result and original
                 # defects of a pasted face, photo and swap side by side (faces.measures): a bright halo over the
                 # lashes (the higher eye), a dark grey line around the lips, flat brows (the lower brow's texture)
                 for key, fn, pick in (("eye_halo", eye_halo, max), ("brow_texture", brow_texture, min)):
@@ -312,6 +320,7 @@ def main() -> None:
                 "done": r.get("done"),
                 "tries": r.get("tries"),
                 "tried": r.get("tried"),
+                "centre_colour": r.get("centre_colour"),  # a moved head's swap in the person's own colour: kept?
                 "expression": r.get("expression"),
                 "seam_increase": round(seam.increase, 2),
                 "look": looks,
@@ -379,6 +388,9 @@ def main() -> None:
                     "ring_excess",
                     "grey_p10",
                     "pale_share",
+                    "centre_c",
+                    "centre_ring_c",
+                    "centre_ring_c_orig",
                     "eye_halo",
                     "eye_halo_orig",
                     "lip_outline",

@@ -11,7 +11,8 @@ it measured, its best try (which one and its distance), every try's distance and
 thread's: the tries' cost, less inflated by other work on the host than the wall clock). A face whose outcome
 changes with the seeds sits on the margin by chance: a change to the editor (a faster fill, another order of tries)
 moves such a face across the line either way, so judge a change on the share of runs a face passes and the mean of
-its best tries, not on one run. Only CPU seconds are recorded here (bench/faces_bench.py times faces).
+its best tries, not on one run. ``centre_colour``: whether a swap whose head outline moved kept the person's own
+skin colour put back (editors.anonymize._in_own_colour: only when it still clears the margin). Only CPU seconds are recorded here (bench/faces_bench.py times faces).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def main() -> None:
                             "kept": r["tried"][r["tries"].index(max(tries))] if tries else None,  # the best try
                             "n_tries": len(r.get("tries") or []),
                             "cpu_seconds": r.get("cpu_seconds"),  # this thread's CPU: less inflated on a busy host
+                            "centre_colour": r.get("centre_colour"),  # a moved head's colour put back: kept?
                         }
                     )
     for key, face in runs.items():
@@ -78,6 +80,10 @@ def main() -> None:
         cpu = [r["cpu_seconds"] for r in done if r["cpu_seconds"] is not None]
         face["cpu_seconds_range"] = [min(cpu), max(cpu)] if cpu else None
         face["tries_range"] = [min(r["n_tries"] for r in done), max(r["n_tries"] for r in done)]
+        coloured = [r["centre_colour"] for r in done if r.get("centre_colour")]
+        face["centre_colour_kept"] = (
+            f"{sum(c['kept'] for c in coloured)} of {len(coloured)}"  # of the runs that tried it
+        )
         print(
             f"{key:16s} {face['size_px']:4d}px swapped past the margin in {face['swapped']:8s} "
             f"best try {face['best_try_range']} mean {face['best_try_mean']} tries {face['tries_range']} "

@@ -81,7 +81,9 @@ from editors.registry import EDITORS
 from faces import attributes, eyes, geometry, measures
 from core.memo import digest
 from faces.blend import (
+    COLOUR_MIN_SIZE,
     alpha_paste,
+    centre_colour,
     finish,
     light_layout,
     full_swap,
@@ -167,6 +169,10 @@ KEEP_EYES = True  # a closed or nearly closed eye keeps the photo's own (faces.e
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
 AGE_MIN_SIZE = 50  # px: smaller faces show no skin texture to age (faceres reads a 36 px face upscaled 6x)
 AGE_STEP = 0.5  # skin-age bands (young 0, mid 0.5, old 1) a target may lie from the face's before it ranks later
+CENTRE_COLOUR = True  # the chosen swap of a try that moved the head takes back the person's own skin colour where it
+# came out greyer (faces.blend.centre_colour, _in_own_colour), kept when it still clears the margin. Issue 14, round
+# 22: t1's pale swaps (faces.measures.skin_fade pale_share 0.229 / 0.301 / 0.149 on #0 / #2 / #5 -> 0.047 / 0.099 /
+# 0.014), no try changed
 NOSE_LIGHT = True  # a face every try left short of the margin gets one more before the blur (_nose_light_try): the
 # farthest try with every try run and the nose not narrowed, the anti-face's light layout put on its nose (no warp)
 NOSE_LIGHT_MIN_SIZE = 50  # px: only for a face this large (issue 14's faces; a smaller one's nose is a few pixels)
@@ -1361,6 +1367,7 @@ class AnonymizeEditor(ReportingEditor):
         outline: tuple[float, Candidate] | None = None  # the farthest of the tries with another outline (HEADS)
         best_amount = reshape
         best_shape: dict[str, float] = {}
+        best_head: np.ndarray | None = None  # the best try's mesh when it moved the head (_in_own_colour)
         distances: list[float | None] = []
         tried: list[str] = []
         hopeless = False
@@ -1470,6 +1477,8 @@ class AnonymizeEditor(ReportingEditor):
             crop = buf[y0:y1, x0:x1].copy() if kept else None
             buf[y0:y1, x0:x1] = before
             return {
+                "head": moved - np.array([x0, y0], np.float32) if photo is not clean else None,  # a moved head's mesh
+                # (box px: _in_own_colour)
                 "expression": expression,
                 "descriptor": descriptor,
                 "crop": crop,
@@ -1612,7 +1621,7 @@ class AnonymizeEditor(ReportingEditor):
             if best is None or d > best[0] + lead:  # unless the lit one is clearly farther)
                 best = (d, target.name, got["crop"], expression)
                 best_try, best_amount = tried_as, got["amount"]
-                best_shape = got["shape"]
+                best_shape, best_head = got["shape"], got["head"]
             if d >= seek_at and n >= 1:
                 break  # a gallery face past it still meets the anti-face: the farther is kept (a gallery nose warped
                 # onto a turned face leaves a dark crease the anti-face, made from the face itself, does not:
@@ -1640,6 +1649,7 @@ class AnonymizeEditor(ReportingEditor):
                 "best_try": best_try,
                 "amount": best_amount,
                 "shape": best_shape,
+                "head": best_head,
                 "cpu": check_cpu,
             }
         row: dict[str, Any] = {
@@ -1678,6 +1688,7 @@ class AnonymizeEditor(ReportingEditor):
                 distances.append(round(d, 3))
                 tried.append(late["label"])
                 best_try, best_amount, best_shape = late["best_try"], late["amount"], late["shape"]
+                best_head = late["head"]
                 row["reshape"] = round(best_amount, 3)
         if original is not None and d < VERIFY_MARGIN:
             out[y0:y1, x0:x1] = before
@@ -1698,6 +1709,13 @@ class AnonymizeEditor(ReportingEditor):
                 )
             )
             return row
+        if best_head is not None and CENTRE_COLOUR and face.size >= COLOUR_MIN_SIZE and frames is None:  # a moved
+            # head: the person's own skin colour in place, kept when the face still clears the margin with it (checked
+            # as a try); not on a small face (its face size / 20 is the JPEG's colour grid: faces.blend.
+            # COLOUR_MIN_SIZE) nor behind glasses (the lenses' tint is in the photo's colour there: a ghost of them)
+            crop, d, expression, row["centre_colour"] = _in_own_colour(
+                out, clean, face, crop, best_head, box, original, front, d, expression
+            )
         pasted = _looks_pasted(pixels, crop, box, face) if original is not None else None
         if pasted is not None:  # a small face's swap that reads worse than the photo: hidden as one under the margin
             out[y0:y1, x0:x1] = before
@@ -1826,6 +1844,7 @@ class AnonymizeEditor(ReportingEditor):
                     best_try=base["best_try"],
                     amount=base["amount"],
                     shape=base["shape"],
+                    head=base["head"],
                 )
         tried_d = [v["distance"] for v in report["donors"].values() if "distance" in v]
         report["best"] = max(tried_d) if tried_d else None
@@ -1881,6 +1900,45 @@ class AnonymizeEditor(ReportingEditor):
 
 LOOK_GATE_SIZE = 50  # px: a smaller face's swap is hidden when it looks pasted (_looks_pasted); it is not required to
 # reach the margin either (its few pixels leave dlib little to read, and at that size a defect is a good share of it)
+
+
+def _in_own_colour(
+    out: np.ndarray,
+    clean: np.ndarray,
+    face: Face,
+    crop: np.ndarray,
+    moved: np.ndarray,
+    box: tuple[int, int, int, int],
+    original: np.ndarray | None,
+    front: np.ndarray | None,
+    d: float,
+    expression: dict[str, float] | None,
+) -> tuple[np.ndarray, float, dict[str, float] | None, dict[str, Any]]:
+    """The chosen swap ``crop`` (in ``box``; ``d``: its dlib distance) of a try that moved the head (``moved``: its
+    mesh, box px) with the person's own skin
+    colour put back in place (:func:`faces.blend.centre_colour`, from ``clean``: the photo without frames), checked as
+    a try (``out``'s box holds the face's before; left so): kept when the expression holds and dlib still sets it at
+    least ``VERIFY_MARGIN`` from the ``original`` descriptor (always without one). Returns (crop, distance,
+    ``expression`` (its own when kept and checked), what was done: ``distance``, ``kept``). On the calling thread (its
+    CPU is the face's own)."""
+    x0, y0, x1, y1 = box
+    mesh = face.mesh - np.array([x0, y0], np.float32)
+    new = centre_colour(
+        crop, clean[y0:y1, x0:x1], mesh, moved, face.size, None if front is None else front[y0:y1, x0:x1]
+    )
+    if original is None:
+        return new, d, expression, {"kept": True}
+    before = out[y0:y1, x0:x1].copy()
+    out[y0:y1, x0:x1] = new
+    try:
+        moved_by = _expression(out, face, front)
+        descriptor = measures.identity_descriptor(out, face)
+    finally:
+        out[y0:y1, x0:x1] = before
+    d2 = float(np.linalg.norm(original - descriptor))
+    kept = d2 >= VERIFY_MARGIN and (moved_by is None or _kept(moved_by))
+    said = {"distance": round(d2, 3), "kept": kept}
+    return (new, d2, moved_by, said) if kept else (crop, d, expression, said)
 
 
 def _looks_pasted(pixels: np.ndarray, crop: np.ndarray, box: tuple[int, int, int, int], face: Face) -> str | None:

@@ -705,6 +705,60 @@ def _skin(mesh: np.ndarray, origin: tuple[int, int], shape: tuple[int, int], siz
     return cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) == 0
 
 
+CENTRE_COLOUR = 1.0  # share of the person's own skin colour put back where a moved head's new face is greyer
+CENTRE_SCALE = 1.0 / 20.0  # x face size: the Gaussian sigma of that colour (as _skin_colour's)
+CENTRE_GREY = 1.0  # C*: the colour is put back in full where the swap took it this much greyer than the person's (none
+# where it took it as colourful or more: a squeezed head's warm edge pulled in is not greyed)
+CENTRE_EDGE = 0.1  # x face size: it fades in over this inside both face ovals (the original's and the moved one's)
+
+
+def centre_colour(
+    crop: np.ndarray,
+    photo: np.ndarray,
+    mesh: np.ndarray,
+    moved: np.ndarray,
+    size: float,
+    keep: np.ndarray | None = None,
+) -> np.ndarray:
+    """Issue 14, round 22: a swap onto a head whose outline was moved (``crop``, RGB uint8, its face mesh ``moved``, crop
+    px; matched to the photo warped with the head) with the person's own skin colour where it came out greyer: its Lab a, b below a Gaussian of ``CENTRE_SCALE`` x
+    face size over its skin (no eyes, brows or lips) moved ``CENTRE_COLOUR`` of the way to the unwarped ``photo``'s
+    there (over the skin of ``mesh``, the face's own), in full where its chroma C* is ``CENTRE_GREY`` or more under
+    the photo's, not at all where it is as colourful or more (a flushed cheek of the new face stays), inside both face
+    ovals (faded in over ``CENTRE_EDGE`` x face size); lightness and the finer colour kept. A broadened head
+    stretches the photo's pale, lit centre over the face and pushes its warm cheeks and jaw out, and the swap's
+    colour match follows it: t1 #2's swap read faces.measures.skin_fade ``pale_share`` 0.29 on the broadened head
+    against 0.12 for the same target on the unmoved one. Put back in both directions (the photo's colour map at face
+    size / 20 whole), the lens tint of glasses came back as a ghost (grace_hopper) and the new face's shadows lost the
+    photo's shadow colour (faces.measures.look ``tint``) more. ``keep`` (bool crop): what lies in front of the face,
+    neither read nor changed. A copy."""
+    if CENTRE_COLOUR <= 0:
+        return crop
+    shape = crop.shape[:2]
+    region = mesh_parts(shape, mesh)[0] & mesh_parts(shape, moved)[0]
+    if keep is not None:
+        region &= ~keep
+    own, new = _skin(mesh, (0, 0), shape, size) & region, _skin(moved, (0, 0), shape, size) & region
+    if own.sum() < 64 or new.sum() < 64:
+        return crop
+    sigma = max(1.0, CENTRE_SCALE * size)
+
+    def low_ab(rgb: np.ndarray, skin: np.ndarray) -> np.ndarray:
+        lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        return _weighted_low(lab[..., 1:], skin.astype(np.float32), sigma)
+
+    alpha = CENTRE_COLOUR * inner_alpha(region, max(2.0, CENTRE_EDGE * size))
+    lab = cv2.cvtColor(crop.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    want, has = low_ab(photo, own), _weighted_low(lab[..., 1:], new.astype(np.float32), sigma)
+    greyer = np.linalg.norm(want, axis=2) - np.linalg.norm(has, axis=2)  # C*: how much greyer the swap came out
+    gain = alpha * np.clip(greyer / CENTRE_GREY, 0.0, 1.0)  # only where it is greyer: the swap's pale patches
+    lab[..., 1:] += gain[..., None] * (want - has)
+    out = crop.copy()
+    inside = gain > 0
+    out[inside] = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0 + 0.5, 0, 255).astype(np.uint8)[inside]
+    return out
+
+
 def _line_grain(base: np.ndarray, lines: np.ndarray, grain: np.ndarray) -> np.ndarray:
     """The photo's ``grain`` (float RGB crop) at ``lines`` (bool crop: painted-out glasses frames), scaled to
     the grain of the hair and skin just around them (a ring 3-8 px out; at most ``GRAIN_GAIN`` x)."""

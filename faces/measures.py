@@ -586,6 +586,56 @@ def skin_fade(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str,
     return {"grey_p10": round(float(np.percentile(d_chroma, 10)), 2), "pale_share": round(float(pale.mean()), 3)}
 
 
+CENTRE_INSET = 0.12  # x face size: centre_tone reads the face skin this far inside the face oval (cheeks, forehead,
+# nose, chin: what a viewer compares with the neck; the jaw line and the temples, where a broadened outline moves the
+# photo's warm edge, left out)
+
+
+def centre_skin(shape: tuple[int, ...], mesh: np.ndarray, size: float) -> np.ndarray:
+    """Bool photo-size mask: the centre of a face's skin, the face oval (the mesh's, :func:`faces.masks.mesh_parts`)
+    pulled in by ``CENTRE_INSET`` x ``size``, without the eyes, brows and lips (grown by 2 px)."""
+    from faces.masks import mesh_parts
+
+    region, parts = mesh_parts(shape[:2], mesh)
+    k = max(3, round(2 * CENTRE_INSET * size) | 1)
+    region = cv2.erode(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    features = (parts["eyes"] | parts["eyebrows"] | parts["lips"]).astype(np.uint8)
+    return np.asarray(region & ~(cv2.dilate(features, np.ones((5, 5), np.uint8)) > 0), bool)
+
+
+def centre_tone(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, float]:
+    """How pale the centre of a swapped face came out (issue 14, round 22: t1's broadened swaps read whiter than the
+    person's neck and ears): the median CIE Lab lightness and chroma C* of the face's centre skin (:func:`centre_skin`
+    of the original's mesh), result minus original: ``centre_l`` (> 0: lighter) and ``centre_c`` (< 0: greyer); and
+    where the person's own skin shows around the face (:func:`skin_ring`, at least 32 px), that centre against the
+    ring's median in the result (``centre_ring_l``, ``centre_ring_c``; each image's own ring) and in the original
+    (``_orig``): a face lit apart from its neck and ears keeps that gap, a pasted pale face adds to it. Medians of the
+    whole face skin (:func:`ring_match`, :func:`tone_gap`) miss it: a broadened outline stretches the photo's pale
+    centre over the face and pushes its warm edge out, the mean stays."""
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its centre cannot be measured")
+    centre = centre_skin(original.shape, face.mesh, face.size)
+    if centre.sum() < 32:
+        return {}
+
+    def lc(rgb: np.ndarray, where: np.ndarray) -> tuple[float, float]:
+        x = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[where]
+        return float(np.median(x[:, 0])), float(np.median(np.hypot(x[:, 1], x[:, 2])))
+
+    (lo, co), (lr, cr) = lc(original, centre), lc(result, centre)
+    found = {"centre_l": round(lr - lo, 2), "centre_c": round(cr - co, 2)}
+    ring = skin_ring(original, face)
+    if ring.sum() >= 32:
+        (l_o, c_o), (l_r, c_r) = lc(original, ring), lc(result, ring)
+        found.update(
+            centre_ring_l=round(lr - l_r, 2),
+            centre_ring_c=round(cr - c_r, 2),
+            centre_ring_l_orig=round(lo - l_o, 2),
+            centre_ring_c_orig=round(co - c_o, 2),
+        )
+    return found
+
+
 GLASSES_REACH = 0.3  # x face size: glasses_frames looks this far around the face mesh (as editors.anonymize)
 GLASSES_KERNEL = 0.08  # x face size: ... with this black-hat (editors.anonymize.FRAME_KERNEL_PAINT)
 

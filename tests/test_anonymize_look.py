@@ -524,3 +524,72 @@ def test_skin_detail_gives_a_smooth_new_face_the_photos_texture_not_its_pores(mo
 
     added = band(outs[1.0]) - band(outs[0.0])
     assert abs(float(np.corrcoef(added, band(img))[0, 1])) < 0.1
+
+
+def test_centre_tone_reads_a_greyer_face_centre_against_its_ring():
+    """faces.measures.centre_tone (issue 14, round 22): the photo against itself reads no change and the same centre
+    minus ring in both; t1 #2's face centre (the oval pulled in by 0.12 x face size) drawn 20 % greyer and 3 L lighter
+    reads about that in ``centre_c`` / ``centre_l``, and its gap to the person's skin around the face (the ring, not
+    drawn on) grows by the same."""
+    from faces.measures import centre_skin, centre_tone
+
+    img = photos.load("t1")
+    f = [f for f in find_faces(img) if f.index == 2][0]
+    same = centre_tone(img, img, f)
+    assert same["centre_l"] == 0.0 and same["centre_c"] == 0.0, same
+    assert same["centre_ring_c"] == same["centre_ring_c_orig"] and same["centre_ring_l"] == same["centre_ring_l_orig"]
+    lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    centre = cv2.dilate(centre_skin(img.shape, f.mesh, f.size).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    lab[centre, 0] += 3.0
+    lab[centre, 1:] *= 0.8
+    drawn = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    got = centre_tone(img, drawn, f)
+    chroma = float(
+        np.median(np.hypot(*cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[centre][:, 1:].T))
+    )
+    assert 2.0 < got["centre_l"] < 4.0 and -0.25 * chroma < got["centre_c"] < -0.15 * chroma, (got, chroma)
+    assert abs((got["centre_ring_c"] - got["centre_ring_c_orig"]) - got["centre_c"]) < 0.3, got
+
+
+def test_centre_colour_changes_nothing_when_the_head_did_not_move():
+    """faces.blend.centre_colour with the head unmoved (the swap matched to the photo itself, the same mesh): no shift
+    to put back, the crop as it was (within a grey level of the Lab round trip)."""
+    from faces.blend import centre_colour
+
+    img = photos.load("t1")
+    f = [f for f in find_faces(img) if f.index == 2][0]
+    x0, y0, x1, y1 = (int(v) for v in f.box)
+    x0, y0, x1, y1 = max(0, x0 - 20), max(0, y0 - 20), x1 + 20, y1 + 20
+    crop = img[y0:y1, x0:x1]
+    mesh = f.mesh - np.array([x0, y0], np.float32)
+    got = centre_colour(crop, crop, mesh, mesh, f.size)
+    assert np.abs(got.astype(int) - crop).max() <= 1
+
+
+def test_a_moved_heads_swap_takes_back_the_persons_colour_past_the_margin():
+    """Issue 14, round 22: t1's swaps whose head outline moved (the editor's shape tries; #0, #2 through its nose light,
+    #5) came out paler than the person's skin: the warped head stretches the photo's pale, lit centre over the face and
+    the colour match follows it (#2: faces.measures.skin_fade ``pale_share`` 0.12 for its target on the unmoved head,
+    0.29 on the broadened one). faces.blend.centre_colour puts the person's own skin colour back in place, kept only
+    where the swap came out greyer and only where dlib still sets the face past the margin
+    (editors.anonymize._in_own_colour). Measured before -> with it: pale share 0.229 / 0.301 / 0.149 -> 0.047 / 0.099 /
+    0.014; #2's face centre, greyer than the original's by 1.32 C* (faces.measures.centre_tone), -0.61; its shadows a
+    little further off the photo skin's shadow colour (faces.measures.look ``tint`` -0.38 / 0.51 / -0.44 -> 0.12 / 0.74
+    / 0.06); the tries unchanged (the colour comes after them)."""
+    from editors.anonymize import VERIFY_MARGIN, AnonymizeEditor
+    from faces.measures import centre_tone, look, skin_fade
+
+    img = photos.load("t1")
+    ed = AnonymizeEditor()
+    out = ed.apply(img, None, {"method": "swap", "faces": "0,2,5"}, seed=0)
+    report = {r["face"]: r for r in ed.last_report}
+    faces = {f.index: f for f in find_faces(img)}
+    for index, pale in ((0, 0.1), (2, 0.15), (5, 0.05)):  # (before: 0.229, 0.301, 0.149)
+        r = report[index]
+        assert r["done"].startswith("swap") and r["distance"] >= VERIFY_MARGIN, r
+        assert r["centre_colour"]["kept"] and r["centre_colour"]["distance"] >= VERIFY_MARGIN, r["centre_colour"]
+        assert skin_fade(img, out, faces[index])["pale_share"] < pale, (index, skin_fade(img, out, faces[index]))
+        centre = centre_tone(img, out, faces[index])
+        assert -1.0 < centre["centre_c"] < 4.0, (index, centre)  # not greyer, no orange cast
+        assert look(img, out, faces[index])["tint"] <= 1.0, index  # shadows near the photo skin's shadow colour
+    assert len(report[2]["tries"]) == 4 and report[2]["tried"][-1].endswith("nose light of anti-face plain")

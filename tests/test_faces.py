@@ -135,8 +135,11 @@ LOOK_FLOORS = {
     # lightness does not explain put back) t1 #3 reads 0.39: that colour, unsigned, at the new face's shadows and
     # highlights; its shadows are less grey than before (their chroma against the slopes' -1.79 -> -1.26). Round 16's
     # blend.PALE_KEEP keeps the person's colour where the new face is lighter than the photo (not the colour the
-    # slopes give that lightness, which greyed those patches), on purpose off the slopes: t1 #3 0.39 -> 0.51
-    "tint": (-5.0, 0.6),
+    # slopes give that lightness, which greyed those patches), on purpose off the slopes: t1 #3 0.39 -> 0.51. Round 22's
+    # blend.centre_colour (a moved head's swap takes back the person's colour where it came out greyer, again off the
+    # slopes: t1's pale patches, faces.measures.skin_fade pale_share 0.30 -> 0.10 on #2): t1 #2 / #3 0.51 / 0.52 ->
+    # 0.74 / 0.80
+    "tint": (-5.0, 0.9),
     "eyes_open": (-1.0, 0.08),
     # the lips' colour, result vs original (Lab): main 292136c measured 5.9-39 (t1 #1's red lips came out pale pink).
     # Round 17 (the ridge cut, editors.anonymize.RIDGE_FIRST): the composite's 64 px copy keeps its cut anti-face with
