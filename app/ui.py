@@ -69,6 +69,10 @@ HEADER = (
 # a group photo's 43 chips (t1.jpg) ran 950 px down the page, and a chip picked near the list's end left step 3's
 # Apply above the window (at y -310 on a 1366x768 laptop); now the chips' box ends inside the window (the box that
 # holds the chips: the list's other .wrap is Gradio's busy overlay).
+# The Parts tab's picture leaves its legend (which colour is which part) in the window: at 1366x768 the picture took
+# the tab's whole height and the legend began at y 761 (round 22's drive); the base image and its part layers shrink
+# alike (object-fit), and a group photo's many legend entries scroll within three rows, from the first (centred rows
+# overflowed at the top too, out of reach).
 # The status line is in the page's own font (a log's monospace read as one) and keeps two lines' height, so a message
 # of one line or two does not move the photo under the pointer between clicks.
 CSS = """
@@ -87,6 +91,8 @@ CSS = """
 @media (min-width: 1000px) {
   #facet-col-photo {position: sticky; top: 0; align-self: flex-start; z-index: 1}
   #facet-parts .wrap:has(> label) {max-height: max(10.5em, calc(100vh - 450px)); overflow-y: auto}
+  #facet-legend .image-container img {max-height: max(200px, calc(100vh - 340px)) !important; object-fit: contain !important}
+  #facet-legend .legend {max-height: 94px; overflow-y: auto; align-content: flex-start !important}
 }
 @media (max-width: 640px) {
   #facet-col-part {display: contents}

@@ -80,3 +80,36 @@ def test_anonymize_says_at_once_what_runs_and_waits_with_its_button_off(page, ap
         raise
     finally:
         page.set_viewport_size(original_size)
+
+
+LEGEND = """() => {
+    const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; };
+    const l = document.querySelector('#facet-legend');
+    const items = [...l.querySelectorAll('.legend button')].filter((b) => b.getBoundingClientRect().width > 0);
+    return {base: box(l.querySelector('img.base-image')), masks: [...l.querySelectorAll('img.mask')].map(box),
+            first: items.length ? box(items[0]) : null, n: items.length, legend: box(l.querySelector('.legend'))};
+}"""
+
+
+def test_the_parts_tab_shows_its_legend_in_the_window(page, app_url, astronaut_path, artifacts):  # noqa: F811
+    """Round 22's drive at 1366x768: the Parts tab's picture took the tab's whole height and its legend (which colour
+    is which part) began at y 761, under the window's edge. Now the legend's first entries are in view, and each part's
+    layer still lies exactly on the picture (both shrink alike). A square photo (a wide one left room already)."""
+    original_size = page.viewport_size
+    page.set_viewport_size(LAPTOP)
+    try:
+        _upload(page, app_url, astronaut_path, settle_ms=800)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.locator("#facet-tabs").get_by_role("tab", name="Parts").click()
+        page.wait_for_function(
+            "() => document.querySelectorAll('#facet-legend .legend button').length > 5", timeout=30_000
+        )
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(artifacts / "drive22-parts-tab.png"))
+        seen = page.evaluate(LEGEND)
+        assert seen["first"] is not None and seen["first"][1] + seen["first"][3] <= LAPTOP["height"], seen["first"]
+        assert seen["first"][1] >= seen["legend"][1] - 1, ("the first entry is not cut at the top", seen)
+        assert seen["masks"] and all(m == seen["base"] for m in seen["masks"]), "the layers lie on the picture"
+        assert seen["base"][3] >= 300, f"the picture is still large: {seen['base']}"
+    finally:
+        page.set_viewport_size(original_size)
