@@ -113,3 +113,37 @@ def test_the_parts_tab_shows_its_legend_in_the_window(page, app_url, astronaut_p
         assert seen["base"][3] >= 300, f"the picture is still large: {seen['base']}"
     finally:
         page.set_viewport_size(original_size)
+
+
+THUMBS = """() => {
+    const g = document.querySelector('#facet-variants');
+    const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+    return {gallery: box(g), label: box(g.querySelector('label')),
+            thumbs: [...g.querySelectorAll('.thumbnail-item')].map(box)};
+}"""
+
+
+def test_the_variants_thumbnails_are_whole_in_their_gallery(page, app_url, hopper_path, artifacts):  # noqa: F811
+    """Round 22's drive at 1366x768: Show variants' five 100 px thumbnails a row ran 4 px past the photo column's
+    right edge (the fifth column cut) and the gallery's label covered the first row's top."""
+    original_size = page.viewport_size
+    page.set_viewport_size(LAPTOP)
+    try:
+        _upload(page, app_url, hopper_path, settle_ms=800)
+        page.locator("#facet-parts label").filter(has_text="upper clothes").first.click()
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.includes(\"Selected 'upper clothes'\")",
+            timeout=30_000,
+        )
+        page.click("#facet-variants-btn")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#facet-variants .thumbnail-item').length > 5", timeout=120_000
+        )
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(artifacts / "drive22-variants.png"))
+        seen = page.evaluate(THUMBS)
+        right, label_bottom = seen["gallery"][2], seen["label"][3]
+        assert all(t[2] <= right + 0.5 for t in seen["thumbs"]), ("a thumbnail runs past the gallery", seen)
+        assert min(t[1] for t in seen["thumbs"]) >= label_bottom - 0.5, ("the label covers the thumbnails", seen)
+    finally:
+        page.set_viewport_size(original_size)
