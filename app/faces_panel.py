@@ -43,9 +43,13 @@ def render() -> FacesPanel:
     # button sits beside the gallery face it swaps to, and the rarer settings (your own face, by gender) open under it
     with gr.Column(elem_id="facet-faces-panel"):
         with gr.Row():
+            # one line beside Find at 1366x768 (round 22's drive: "Which faces: 'all' or numbers like 1,3 (as
+            # numbered on the photo)" ran to three lines and pushed the tool down 40 px); the numbers are those Find
+            # writes on the photo beside it, and the placeholder (an empty box is everyone) says so
             which = gr.Textbox(
                 "all",
-                label=f"Which faces: 'all' or numbers like {EXAMPLE} (as numbered on the photo)",
+                label=f"Which faces: all, or {EXAMPLE}",
+                placeholder=f"all, or numbers like {EXAMPLE} as on the photo",
                 max_lines=1,
                 elem_id="facet-faces-which",
                 scale=3,
@@ -121,13 +125,39 @@ def _plain_reason(row: dict) -> str:
     return "a swap could not hide it"
 
 
-def anonymize_note(report: list[dict], everyone: bool = False) -> str:
+# the status line's two lines beside the photo on a 1366x768 laptop, in characters (about 84 a line, less what word
+# wrapping loses): the Anonymize status is kept within it (round 20 and round 22's drives: three lines pushed the photo)
+STATUS_ROOM = 155  # round 20: t1's 155-character status fitted the two lines
+
+
+def anonymize_note(report: list[dict], everyone: bool = False, room: int | None = None) -> str:
     """' 5 swapped for made-up faces, checked by a face recogniser; face #3 blurred: <why, in plain words>.' Faces
     are named by their numbers as the Numbered faces tab shows them (#1 from the left); ``everyone``: the report
-    covers every face of the photo, so a lone face is "the face". Short: with the status's first sentence it fits
-    the status line's two lines on a 1366x768 laptop (round 20's drive: three lines pushed the photo down)."""
+    covers every face of the photo, so a lone face is "the face". ``room``: the most characters the note may take
+    (the status line's two lines less the status's first sentence, see ``STATUS_ROOM``); a longer note is said
+    shorter, step by step: the recogniser's check is left out, then the hidden faces' reasons are said once for all
+    of them, then the hidden faces are counted instead of named (round 22's drive on a 24 MP group photo: two
+    reasons for four blurred faces ran the status to three lines)."""
     if not report:
         return ""
+    note = ""
+    for terse in range(5):
+        note = _note(report, everyone, terse)
+        if room is None or len(note) <= room:
+            break
+    return note
+
+
+def _note(report: list[dict], everyone: bool, terse: int) -> str:
+    """``anonymize_note`` at one of its lengths: ``terse`` 0 says everything, 1 leaves out the recogniser's check, 2
+    gives one reason for all the hidden faces, 3 counts them, 4 only counts (' 4 swapped, 4 blurred.')."""
+    if terse >= 4:
+        counts: dict[str, int] = {}
+        for r in report:
+            done = str(r.get("done", ""))
+            how = "swapped" if done.startswith("swap") else "covered" if done.startswith("solid") else "blurred"
+            counts[how] = counts.get(how, 0) + 1
+        return " " + ", ".join(f"{n} {how}" for how, n in counts.items()).capitalize() + "."
     swaps = [r for r in report if str(r.get("done", "")).startswith("swap")]
     hidden = [r for r in report if not str(r.get("done", "")).startswith("swap")]
     clauses = []
@@ -136,15 +166,26 @@ def anonymize_note(report: list[dict], everyone: bool = False) -> str:
         many = len(swaps) != 1
         clause = f"{'all ' if not hidden and many else ''}{len(swaps)} swapped for "
         clause += "made-up faces" if many else "a made-up face"
-        clause += ", checked by a face recogniser" if checked else ", unchecked (dlib is not installed)"
+        if terse == 0:
+            clause += ", checked by a face recogniser" if checked else ", unchecked (dlib is not installed)"
+        elif not checked:
+            clause += ", unchecked"
         clauses.append(clause)
     by_reason: dict[tuple[str, str], list[int]] = {}
     for r in hidden:
         how = "covered" if str(r.get("done", "")).startswith("solid") else "blurred"
-        by_reason.setdefault((how, _plain_reason(r)), []).append(int(r["face"]))
+        why = _plain_reason(r) if terse < 2 else "a swap could not hide it"
+        by_reason.setdefault((how, why), []).append(int(r["face"]))
     for (how, why), indices in by_reason.items():
         # the photo's one face: no number to name it by (round 20's drive)
-        who = "the face" if everyone and len(report) == 1 else _numbered(indices)
+        if everyone and len(report) == 1:
+            who = "the face"
+        elif terse < 3:
+            who = _numbered(indices)
+        else:
+            who = f"{len(indices)} face{'s' if len(indices) != 1 else ''}"
+        if len(indices) > 1 and why == "a swap could not hide it":
+            why = "a swap could not hide them"
         clauses.append(f"{who} {how}: {why}")
     note = "; ".join(clauses)
     return f" {note[0].upper()}{note[1:]}."
@@ -205,7 +246,31 @@ def anonymized_status(done: list[str], added: int) -> str:
     what = " and ".join([", ".join(done[:-1]), done[-1]] if len(done) > 1 else done)
     if added == 1:  # short: the status line holds two lines (round 20's drive)
         return f"Anonymized the {what} (Undo edit takes it back)."
-    return f"Anonymized the {what} ({added} edits; Undo edit takes back one at a time)."
+    return f"Anonymized the {what} ({added} edits; Undo edit takes back each)."  # shorter (round 22): see STATUS_ROOM
+
+
+def busy_words(doing: str, which: str | None, megapixels: float) -> str:
+    """The status line while Anonymize or Swap faces runs: 'Anonymizing every face … (a 25 MP photo takes a minute
+    or more)'. A big photo is said to be slow (round 22's drive: 140 s for eight faces at 24.9 MP on two cores)."""
+    try:
+        numbers = user_numbers(which)
+    except BadInput:
+        numbers = None
+    who = "every face" if numbers is None else _numbered([n - 1 for n in numbers])
+    slow = f" (a {megapixels:.0f} MP photo takes a minute or more)" if megapixels >= BIG_MP else ""
+    return f"{doing} {who} …{slow}"
+
+
+BIG_MP = 8  # from here on the status warns that the faces' edit takes a while (t1 at 1.1 MP: 8 s; 24.9 MP: 140 s)
+
+
+def busy_step(state: Any, doing: str, which: str | None) -> tuple[Any, Any]:
+    """Anonymize's and Swap faces' first step, at once: the button disabled, the status saying what runs (unchanged
+    without a photo: the edit's own message says why)."""
+    s = state if isinstance(state, EditorSession) else None
+    if s is None or s.photo is None:
+        return gr.update(interactive=False), gr.update()
+    return gr.update(interactive=False), busy_words(doing, which, s.photo.width * s.photo.height / 1e6)
 
 
 def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.Tabs, services: Services) -> None:
@@ -262,13 +327,14 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
             mask=everything,
             label="all faces" if faces == "all" else f"faces {(which or '').strip()}",
         )
-        checked = anonymize_note(s.last_report, everyone=faces == "all")
+        report = list(s.last_report)
         done = ["faces"]
         for part, editor, params in ANON_LEVELS.get(level, ()):
             if s.apply_to_part(part, editor, params, 0, services, charge=False) is not None:  # one action
                 done.append(part)
         added = sum(layer.id not in before for layer in s.layers.layers)
-        s.status = anonymized_status(done, added) + checked
+        said = anonymized_status(done, added)
+        s.status = said + anonymize_note(report, everyone=faces == "all", room=STATUS_ROOM - len(said))
 
     def show_faces(state: Any) -> Any:
         found = isinstance(state, EditorSession) and state.photo is not None
@@ -280,10 +346,26 @@ def listen(p: FacesPanel, view: PageView, faces_image: gr.Image, photo_tabs: gr.
     p.find.click(on_find, [state], [faces_image, view.status], api_name="find_faces", **models).then(
         show_faces, [state], [photo_tabs], api_visibility="private", queue=False
     )
+    # as Apply (app/edit_panel.py): first, at once, the button disabled and the status line saying what runs; then the
+    # edit, its timer on the photo only. Round 22's drive: Anonymize on a 24 MP group photo ran 140 s with the old
+    # "Loaded ... Pick one" status dimmed under "processing", the parts list blanked, and the button still live
     swap_inputs = [state, p.which, p.gallery, p.target_file, p.by_gender]
-    show_result(p.swap.click(on_swap, swap_inputs, everything, api_name="swap_faces", **models))
+    swapped = p.swap.click(lambda st, w: busy_step(st, "Swapping", w), [state, p.which], [p.swap, view.status], **quiet)
+    # "minimal": the timer only, the photo stays in view (a full spinner blanked it for the whole edit)
+    shown = {"show_progress_on": [view.canvas], "show_progress": "minimal"}
+    swapped = swapped.then(on_swap, swap_inputs, everything, api_name="swap_faces", **shown, **models)
+    show_result(swapped.then(lambda: gr.update(interactive=True), None, [p.swap], **quiet))
     # the button says what it will do: everyone, or the faces 'Which faces' names
     p.which.change(lambda which: gr.Button(anonymize_words(which)), [p.which], [p.anonymize], **quiet)
-    show_result(
-        p.anonymize.click(on_anonymize, [state, p.method, p.level, p.which], everything, api_name="anonymize", **models)
+    hid = p.anonymize.click(
+        lambda st, w: busy_step(st, "Anonymizing", w), [state, p.which], [p.anonymize, view.status], **quiet
     )
+    hid = hid.then(
+        on_anonymize,
+        [state, p.method, p.level, p.which],
+        everything,
+        api_name="anonymize",
+        **shown,
+        **models,
+    )
+    show_result(hid.then(lambda: gr.update(interactive=True), None, [p.anonymize], **quiet))

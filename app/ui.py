@@ -69,6 +69,12 @@ HEADER = (
 # a group photo's 43 chips (t1.jpg) ran 950 px down the page, and a chip picked near the list's end left step 3's
 # Apply above the window (at y -310 on a 1366x768 laptop); now the chips' box ends inside the window (the box that
 # holds the chips: the list's other .wrap is Gradio's busy overlay).
+# The Parts tab's picture leaves its legend (which colour is which part) in the window: at 1366x768 the picture took
+# the tab's whole height and the legend began at y 761 (round 22's drive); the base image and its part layers shrink
+# alike (object-fit), and a group photo's many legend entries scroll within three rows, from the first (centred rows
+# overflowed at the top too, out of reach).
+# The variants' five thumbnails a row share the photo column's width (fixed 100 px ones ran 4 px past its right edge at
+# 1366x768, cutting the fifth column) and start under the gallery's label, which covered their top (round 22).
 # The status line is in the page's own font (a log's monospace read as one) and keeps two lines' height, so a message
 # of one line or two does not move the photo under the pointer between clicks.
 CSS = """
@@ -83,10 +89,14 @@ CSS = """
 #facet-swap-row {align-items: flex-end}
 #facet-parts label.selected {background: #fed7aa !important; border-color: #ea580c !important; color: #7c2d12 !important;
   box-shadow: inset 0 0 0 1px #ea580c}
+#facet-variants .grid-container {grid-template-columns: repeat(5, minmax(0, 1fr)) !important; padding-top: 28px !important}
+#facet-variants .thumbnail-item {width: 100% !important; height: auto !important; aspect-ratio: 1 / 1}
 #facet-canvas .image-frame img {width: auto !important; height: auto !important; max-width: 100%; max-height: 100%}
 @media (min-width: 1000px) {
   #facet-col-photo {position: sticky; top: 0; align-self: flex-start; z-index: 1}
   #facet-parts .wrap:has(> label) {max-height: max(10.5em, calc(100vh - 450px)); overflow-y: auto}
+  #facet-legend .image-container img {max-height: max(200px, calc(100vh - 340px)) !important; object-fit: contain !important}
+  #facet-legend .legend {max-height: 94px; overflow-y: auto; align-content: flex-start !important}
 }
 @media (max-width: 640px) {
   #facet-col-part {display: contents}

@@ -124,7 +124,8 @@ def plain_status(status: str) -> str:
             return f"{head}. Click on the part you want to change."
         if m["n"] == "0":
             return f"{head}: no labelled parts found in {seconds:.1f} s. Click on the part you want to change."
-        return f"{head}: {m['n']} labelled parts found in {seconds:.1f} s. Pick one (step 2) or click on the photo."
+        parts = "1 labelled part" if m["n"] == "1" else f"{m['n']} labelled parts"  # round 22: "1 labelled parts"
+        return f"{head}: {parts} found in {seconds:.1f} s. Pick one (step 2) or click on the photo."
     if m := _PICKED.match(text):
         return f"Selected '{m['label']}' ({_how_found(m['source'])}). {NEXT}."
     if m := _CLICKED.match(text):
@@ -241,3 +242,13 @@ def saved_words(name: str, fmt: str, size: tuple[int, int], nbytes: int) -> str:
         amount, unit = amount / 1024, bigger
     amount = f"{amount:.1f} {unit}"
     return f"Saved the full-size result as {name} ({fmt}, {size[0]}x{size[1]}, {amount}); its link is under the button."
+
+
+def exclude_missed(label: str, share: float) -> str:
+    """The status after an Exclude (−) click outside the selection that removed almost nothing (``share``: of the
+    photo selected after it). Round 22's drive on a windmill: an exclude click on the door, outside the selected sky,
+    answered "24.2% of the photo selected" again, as if it had been ignored."""
+    return (
+        f"{label}: {share:.1%} of the photo selected. That Exclude (−) click was outside the selection: "
+        "click on what to take out of it."
+    )

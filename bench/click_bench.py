@@ -110,12 +110,24 @@ def hit_mask(click: Any, prepared: Any, x: float, y: float, shape: tuple[int, in
 
 
 def baseline_services(services: Any, ref: str = "main") -> Any:
-    """``services`` with the GrabCut backend of git ``ref`` (default main: before this work) as the click backend."""
-    import importlib.util
-
+    """``services`` with the GrabCut backend of git ``ref`` (default main: before this work) as the click backend
+    (``grabcut_from_source`` on ``git show ref:segmenters/grabcut.py``)."""
     src = subprocess.run(
         ["git", "show", f"{ref}:segmenters/grabcut.py"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
+    services.click = grabcut_from_source(src).GrabCutSegmenter()
+    return services
+
+
+def grabcut_from_source(src: str) -> Any:
+    """A copy of ``segmenters/grabcut.py`` made from ``src``, unregistered, that also stands in for
+    ``segmenters.grabcut`` in ``sys.modules``: the session imports ``attach_parts`` and ``GrabCutSegmenter`` from
+    there when it runs, and their ``isinstance`` checks against today's classes failed on the copy's objects (round
+    21: the baseline ran without the labelled parts and without the part under a click, so ``--baseline --ref HEAD``
+    scored far from HEAD itself). Everything else (objects, detector, edges, the session) is today's code: the
+    figure compares ``segmenters/grabcut.py`` alone."""
+    import importlib.util
+
     src = src.replace('@SEGMENTERS.register("grabcut")', "")
     path = Path(tempfile.mkdtemp()) / "grabcut_main.py"
     path.write_text(src)
@@ -123,8 +135,8 @@ def baseline_services(services: Any, ref: str = "main") -> Any:
     mod = importlib.util.module_from_spec(spec)
     sys.modules["grabcut_main"] = mod
     spec.loader.exec_module(mod)
-    services.click = mod.GrabCutSegmenter()
-    return services
+    sys.modules["segmenters.grabcut"] = mod  # the session's run-time imports get the copy (see above)
+    return mod
 
 
 def held_out(name: str) -> bool:

@@ -305,7 +305,7 @@ def open_app_for_clicks(page: Any, port: int, photo: Path, wait_s: float = 300) 
             time.sleep(1)
     page.set_input_files("#facet-upload input[type=file]", str(photo))
     page.wait_for_function(
-        "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=120_000
+        "() => document.querySelector('#facet-status').innerText.includes('labelled part')", timeout=120_000
     )
     page.wait_for_timeout(1500)
     page.locator("#facet-mode").get_by_text("Include (+)").click()

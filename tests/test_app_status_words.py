@@ -62,6 +62,58 @@ def test_anonymize_note_groups_hidden_faces_by_reason_and_counts_in_words():
     assert anonymize_note([]) == ""
 
 
+def test_the_anonymize_status_keeps_to_two_lines_however_many_faces_and_edits():
+    """Round 22's drive at 1366x768: on a 24 MP group photo (eight faces: four swapped, two blurred for the
+    expression, two for a swap that still looked like them) the status ran to three lines (225 characters), and with
+    the cartoon background's longer first sentence it was longer still. The note is said shorter, step by step, until
+    the whole status fits ``STATUS_ROOM``; what fits already is said in full."""
+    from app.faces_panel import STATUS_ROOM
+
+    expression = "every variant changed the expression (mouth 0.31 > 0.2)"
+    report = [_swap(0), _blur(1, expression), _swap(2), _blur(3, HOPELESS), _swap(4), _blur(5, expression), _swap(6)]
+    report.append(_blur(7, HOPELESS))
+    said = anonymized_status(["faces"], 1)
+    full = anonymize_note(report, everyone=True)
+    assert len(said + full) > STATUS_ROOM, "the drive's case is one that did not fit"
+    note = anonymize_note(report, everyone=True, room=STATUS_ROOM - len(said))
+    assert note == " 4 swapped for made-up faces; faces #2, #4, #6 and #8 blurred: a swap could not hide them."
+    for first in (
+        anonymized_status(["faces", "background"], 2),
+        anonymized_status(["faces", "background", "clothes"], 3),
+    ):
+        for rows in (report, [_swap(i) for i in range(6)], [_blur(i, HOPELESS) for i in range(30)]):
+            status = first + anonymize_note(rows, everyone=True, room=STATUS_ROOM - len(first))
+            assert len(status) <= STATUS_ROOM, (len(status), status)
+            assert "swapped" in status or "blurred" in status, status
+    many = anonymize_note([_blur(i, HOPELESS) for i in range(30)], room=50)
+    assert many == " 30 faces blurred: a swap could not hide them.", many
+    assert anonymize_note(report, room=25) == " 4 swapped, 4 blurred.", "at the least, the counts"
+    short = [_swap(0), _swap(1), _swap(2)]  # what fits is said in full, the recogniser's check with it
+    assert anonymize_note(short, room=STATUS_ROOM - len(said)) == anonymize_note(short)
+
+
+def test_while_faces_are_edited_the_status_says_what_runs_and_that_a_big_photo_is_slow():
+    """Round 22's drive: Anonymize on a 24.9 MP group photo ran 140 s while the status still said "Loaded ... Pick
+    one (step 2)" under a dimmed "processing" timer. The first step says what runs, for which faces, and that a big
+    photo takes a while; a small photo is not warned about."""
+    from app.faces_panel import busy_words
+
+    assert busy_words("Anonymizing", "all", 1.1) == "Anonymizing every face …"
+    assert busy_words("Swapping", "1,3", 1.1) == "Swapping faces #1 and #3 …"
+    assert busy_words("Anonymizing", "2", 24.9) == "Anonymizing face #2 … (a 25 MP photo takes a minute or more)"
+    assert busy_words("Anonymizing", "x", 0.3) == "Anonymizing every face …"  # the click then says what is wrong
+
+
+def test_an_exclude_click_that_removed_nothing_says_so():
+    """Round 22's drive on a windmill: an Exclude (−) click on the door, outside the selected sky, answered "24.2% of
+    the photo selected" again, as if it had been ignored."""
+    from app.words import exclude_missed
+
+    said = exclude_missed("segment 1", 0.242)
+    assert said.startswith("segment 1: 24.2% of the photo selected.") and "outside the selection" in said
+    assert plain_status(said) == said and len(said) <= 155
+
+
 def test_the_anonymize_button_names_the_faces_as_the_note_does():
     """Round 16: the button said "Anonymize everyone" for 'Which faces' 0,2; it names those faces the way the note
     after the click does, and "everyone" only for all of them. Round 20: the numbers typed count from 1, and the
@@ -158,6 +210,11 @@ def test_the_sessions_status_in_plain_words_for_a_stranger(astronaut_path):
         )
         == "Loaded t1.jpg (1280x886, 1.1 MP): 43 labelled parts found in 1.9 s. Pick one (step 2) or click on the photo."
     )
+    # one part is "1 labelled part" (round 22's drive, the cat: "1 labelled parts found")
+    assert plain_status(
+        "Loaded cat.jpg: 451x300 (0.1 MP). GrabCut (offline, classical) ready in 0.21s; 1 labelled parts in 2.3s."
+        " Pick a part or click on the photo."
+    ) == ("Loaded cat.jpg (451x300, 0.1 MP): 1 labelled part found in 2.5 s. Pick one (step 2) or click on the photo.")
     assert plain_status("Edit #1 (texture on sky) undone.") == "Edit #1 (texture on sky) undone."  # others pass
     # after Apply: the edit by its number in the edits list, and where to save the result (round 18: "in 9 ms
     # (layer #1)", the list says "Edits", and nothing said what comes next)
@@ -273,7 +330,7 @@ def test_anonymized_status_counts_this_actions_edits_not_the_sessions():
     """Round 19: after a cartoon and a style edit, one Anonymize said "(3 layers; Undo edit steps back)"."""
     assert anonymized_status(["faces"], 1) == "Anonymized the faces (Undo edit takes it back)."
     words = anonymized_status(["faces", "background", "upper clothes"], 3)
-    assert words == "Anonymized the faces, background and upper clothes (3 edits; Undo edit takes back one at a time)."
+    assert words == "Anonymized the faces, background and upper clothes (3 edits; Undo edit takes back each)."
 
 
 def test_a_target_colour_is_named_in_words():

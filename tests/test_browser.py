@@ -53,7 +53,7 @@ def _upload(page, app_url, photo, settle_ms: int = 500) -> None:
     page.wait_for_selector("#facet-upload input[type=file]", state="attached")
     page.set_input_files("#facet-upload input[type=file]", str(photo))
     page.wait_for_function(
-        "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
+        "() => document.querySelector('#facet-status').innerText.includes('labelled part')", timeout=90_000
     )
     page.wait_for_timeout(settle_ms)
 
@@ -94,7 +94,7 @@ def test_upload_click_and_see_the_overlay(page, astronaut_path, artifacts):
         )
         # the upload's follow-up event (the parts legend) may still dim the page: let it finish first
         page.wait_for_function(
-            "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
+            "() => document.querySelector('#facet-status').innerText.includes('labelled part')", timeout=90_000
         )
         page.wait_for_timeout(1500)
         img = page.locator("#facet-canvas img")
@@ -170,7 +170,7 @@ def test_while_a_photo_loads_its_note_is_readable(page, app_url, astronaut_path,
         )
         page.screenshot(path=str(artifacts / "browser-reading.png"))
         page.wait_for_function(
-            "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
+            "() => document.querySelector('#facet-status').innerText.includes('labelled part')", timeout=90_000
         )
         seen = page.evaluate("() => { clearInterval(window.busyWatch); return window.busySeen; }")
         assert seen["canvas"], f"the photo shows that the upload runs (the watch works): {seen}"

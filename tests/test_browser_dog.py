@@ -40,7 +40,7 @@ def test_pick_the_dog_recolour_it_and_the_grass_stays_bit_identical(app_url, art
             page.wait_for_selector("#facet-upload input[type=file]", state="attached")
             page.set_input_files("#facet-upload input[type=file]", str(path))
             page.wait_for_function(
-                "() => document.querySelector('#facet-status').innerText.includes('labelled parts')", timeout=90_000
+                "() => document.querySelector('#facet-status').innerText.includes('labelled part')", timeout=90_000
             )
             chips = page.locator("#facet-parts")
             text = chips.inner_text()

@@ -411,6 +411,9 @@ def test_on_a_laptop_the_faces_tools_two_actions_and_anonymizes_status_fit(page,
         page.screenshot(path=str(artifacts / "layout-1366-faces-t1.png"))
         for selector in ("#facet-faces-which", "#facet-anon-method", "#facet-anonymize", "#facet-target-gallery"):
             _in_view(page, selector)
+        # round 22's drive: the 'Which faces' label ran to three lines beside Find (59 px) and pushed the tool down
+        which = page.locator("#facet-faces-which [data-testid='block-info']")
+        assert which.bounding_box()["height"] <= 24, f"one line: {which.inner_text()!r} {which.bounding_box()}"
         swap, gallery = _in_view(page, "#facet-swap"), _in_view(page, "#facet-target-gallery")
         assert swap["y"] < gallery["y"] + gallery["height"] and gallery["x"] + gallery["width"] <= swap["x"], (
             "Swap faces sits beside the gallery face it swaps to",
