@@ -54,6 +54,7 @@ from segmenters.hair import (
     off_person,
     side_tufts,
     silhouette_hair,
+    snap_to_edges,
     unlike_crown,
 )
 from segmenters.parsing import OFFLINE_HEURISTIC, PARSERS, ParseContext, ParseOutput, Part
@@ -86,6 +87,13 @@ HAIR_REACH = 0.25  # hair may reach this many face widths outside the person mas
 # hair net says hair)
 SIDE_TUFTS = True  # segmenters.hair.side_tufts: small pieces only PAN calls hair beside the face are kept (round 20)
 OFF_PERSON = True  # segmenters.hair.off_person: hair off the person mask only where the MediaPipe net says hair
+HAIR_SNAP = 4  # work px: the hair grows out to the photo's edges within this (segmenters.hair.snap_to_edges; 0: off)
+# ... round 22 (bench/parse_quality.py --hair-only): portraits 0.704 -> 0.711 (messi5 0.865 -> 0.884, grace_hopper 0.358
+# -> 0.365, astronaut 0.837 -> 0.838), new 0.781 -> 0.786 (basketball1 +0.008, camera +0.005, t1_back +0.007, t1_left
+# +0.004), recoloured 0.684 -> 0.688 (camera~white +0.021, messi5~grey +0.022; astronaut~grey -0.007, astronaut~white
+# -0.006); every other label of --no-time unchanged but messi5's skin (+0.001); t1 and the 1 MP timing untouched ...
+SNAP_UPSCALED = 1.5  # ... where the photo is under this many times the work copy's width (a bigger photo's masks
+# are refined on its own edges when they are upscaled, segmenters/parsing.py _to_full; the hair is not refined twice)
 GROUP = 2  # with more people than this, PAN runs once over all of them
 CLOTHES_LABELS = {
     "background": "",
@@ -1005,6 +1013,8 @@ def parse_person_nets(
             hair &= ~unlike_crown(hair, ctx.work[box], above, frame)
     if on is not None and use_hair_net and OFF_PERSON:  # off the person, only where the MediaPipe net says hair
         hair &= ~off_person(hair, P, mp)
+    if on is not None and use_hair_net and HAIR_SNAP and ctx.photo.width / ctx.shape[1] < SNAP_UPSCALED:
+        hair = snap_to_edges(hair, ctx.work[box], HAIR_SNAP, face_m)  # the hair's outline on the photo's own edges
     local["hair"] = (hair, hair_src)
     if "face" in local and (hair & face_m).any():
         face_m = face_m & ~hair

@@ -103,7 +103,9 @@ def test_hat_chips_only_on_heads_with_a_hat():
 def test_recoloured_crowns_are_hair():
     """t1 with its hair painted white / grey (tests/portraits.py): the crown of person 6 fell to the hat rule (PAN
     calls grey hair clothes); measured hair IoU t1~white 0.490 -> 0.542, t1~grey 0.678 -> 0.685, camera~white 0.835
-    -> 0.856 (bench/parse_quality.py --hair-only); without the rule the floors fail."""
+    -> 0.856 (bench/parse_quality.py --hair-only); without the rule the floors fail. Round 22: the hair grows out to
+    the photo's edges (segmenters/hair.py snap_to_edges) with the rule and without it (camera~white 0.877 with, 0.863
+    without), so camera~white's check is on the rule's own gain."""
     from core.models import ModelManager
     from core.types import Photo
     from segmenters import clothes
@@ -124,4 +126,4 @@ def test_recoloured_crowns_are_hair():
     finally:
         clothes.HAT_CROWN = True
     assert got["t1~white", True] >= 0.52 and got["t1~white", False] < 0.5, got
-    assert got["camera~white", True] >= 0.85 and got["camera~white", False] < 0.845, got
+    assert got["camera~white", True] >= 0.86 and got["camera~white", True] - got["camera~white", False] >= 0.01, got
