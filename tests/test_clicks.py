@@ -99,7 +99,10 @@ ONE_CLICK = [
     ("darknet_giraffe", 1, 0.42, 0.03),  # the zebra behind its legs (0.47 / 0.003: the rump no net sees is missed)
     ("darknet_horses", 0, 0.68, 0.05),  # the white horse in front of the herd (0.73 / 0.02)
     ("darknet_horses", 1, 0.7, 0.07),  # the dark horse behind it (0.755 / 0.04)
-    ("darknet_horses", 4, 0.65, 0.2),  # the grey horse on the right (0.70 / 0.16: the VOC blob's rim over its back)
+    # the grey horse on the right: the VOC blob's rim over its back, the field behind it (0.691 / 0.164); round 22, the
+    # objects parser sheds the ground the scene net is sure of above the animal's middle (objects.GROUND_BEHIND): 0.729 /
+    # 0.090
+    ("darknet_horses", 4, 0.7, 0.11),
     ("darknet_person", 0, 0.69, 0.05),  # the kneeling man (0.74 / 0.02)
     # held out (round 8: labelled before the click code was changed; bench/results/click_quality.json "held_out")
     ("ultralytics_bus", 0, 0.7, 0.12),  # a man in a fleece coat in front of the bus (0.82 / 0.06 measured)

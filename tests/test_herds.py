@@ -144,6 +144,32 @@ def test_an_animal_piece_sheds_what_the_scene_net_is_sure_lies_behind_it():
     assert (objects.shed_surfaces(piece, animal & ~spot, mound | spot) == (piece & ~mound) | spot).all()
 
 
+def test_an_animal_piece_sheds_the_ground_behind_its_back_but_not_under_its_legs():
+    """Round 22 (issue 11): the ground the scene net is sure of (``objects.ade_ground``) goes from an animal's piece
+    above the middle of its rows (the field behind a grazing horse's back, which the VOC net paints as horse), never
+    below it (the legs and hooves, which its ground reaches into)."""
+    piece, field = _horse_before_a_mound()  # rows 10-39 on its back: the field behind it
+    legs = np.zeros_like(piece)
+    legs[90:100, 30:170] = True  # its ground reaches into the legs at the bottom
+    animal = piece & ~field & ~legs
+    none = np.zeros_like(piece)
+    assert (objects.shed_surfaces(piece, animal, none, field | legs) == (piece & ~field)).all()
+    assert (objects.shed_surfaces(piece, animal, none) == piece).all()  # without the ground mask: as before
+
+
+def test_ade_ground_is_the_ground_the_scene_net_is_sure_of():
+    from segmenters.nets import ADE_CLASSES
+
+    names = ("other", *ADE_CLASSES)
+    probs = np.zeros((2, 4, len(names)), np.float32)
+    sure = objects.GROUND_BEHIND
+    for x, (cls, p) in enumerate((("earth", sure + 0.05), ("grass", sure - 0.05), ("rock", 0.95), ("animal", 0.9))):
+        probs[:, x, names.index(cls)] = p
+        probs[:, x, 0] = 1 - p
+    ground = objects.ade_ground(probs, (4, 2))
+    assert ground[:, 0].all() and not ground[:, 1:].any()  # sure earth / unsure grass, rock, an animal
+
+
 def test_an_animal_the_scene_net_does_not_know_keeps_its_piece():
     piece, mound = _horse_before_a_mound()
     # the ADE net calls most of it something else (a robin "wall", a dog "person"): its other classes say nothing
