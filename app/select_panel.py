@@ -56,7 +56,8 @@ class SelectPanel:
 def render() -> SelectPanel:
     # no file_types: Gradio's own check would refuse a .txt or .pdf with a bare error pill; load_photo refuses it
     # with the reason, shown in the status line
-    # 124 px: the empty box shows "Drop File Here - or - Click to Upload" whole (at 100 px the last line was cut)
+    # 124 px: the empty box shows "Drop File Here - or - Click to Upload" whole (at 100 px the last line was cut),
+    # its icon under the box's label (app/ui.py CSS). After a photo is read the box is empty again (``listen``).
     upload = gr.File(label=f"1 · Photo: {ACCEPTED}", file_count="single", elem_id="facet-upload", height=124)
     with gr.Accordion("2 · Pick the part", open=True, elem_id="facet-pick"):
         parts = gr.Radio([], label="Labelled parts (found automatically)", elem_id="facet-parts")
@@ -226,7 +227,17 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     reading = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
     p.upload.upload(None, None, [view.status], js=f"() => {json.dumps(READING)}", **reading).then(
         on_upload, [state, p.upload], everything, api_name="upload", show_progress_on=[view.canvas, p.parts], **models
-    ).then(on_upload_legend, [state], [legend], api_visibility="private")
+    ).then(on_upload_legend, [state], [legend], api_visibility="private").then(
+        # the box empties again once the photo is read (its name is in the status line): Gradio's File shows a
+        # loaded file with no drop zone, so another photo needed the × first (round 22); now it is dropped or
+        # clicked in straight away, the upload event starting over
+        lambda: None,
+        None,
+        [p.upload],
+        queue=False,
+        api_visibility="private",
+        show_progress="hidden",
+    )
     # a click paints its mask first (canvas + status only, no spinner, the JPEG inline in the reply: postprocess=False
     # with the values as sent, app/view.py INLINE); the rest follows. queue=False: one direct POST instead of joining
     # the queue and reading its event stream (the session's own ui_lock keeps its clicks one at a time; the
