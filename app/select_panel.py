@@ -128,6 +128,20 @@ def click_and_say_a_miss(s: EditorSession, x: float, y: float, mode: str, servic
             s.status = exclude_missed(after.label, float(after.mask.mean()))
 
 
+def on_upload_legend(s: Any) -> Any:
+    if not isinstance(s, EditorSession) or s.preview is None:
+        return None
+    # each part with the models that found it (the chips say only what the part is: app/words.py)
+    return s.preview, [(m, legend_label(p.label, p.source)) for (m, _), p in zip(s.parts_legend(), s.parts)]
+
+
+def empty_upload_box() -> None:
+    """The upload box's value once the photo is read (its name is in the status line): none, so the box shows its
+    drop zone again. Gradio's File shows a loaded file without one, and another photo needed the × first (round 22);
+    now it is dropped or clicked in straight away, its upload event starting over."""
+    return None
+
+
 def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.AnnotatedImage) -> None:
     state, everything = view.state, view.outputs()
     models = {"concurrency_id": "models"}
@@ -139,12 +153,6 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
         s.count("upload", services)  # flood limit, before anything is decoded
         path = str(claim(file, s, "photo"))  # an upload of this session's, never a server path
         s.load(load_photo(path, services.settings, name=display_name(path)), services)
-
-    def on_upload_legend(s: Any) -> Any:
-        if not isinstance(s, EditorSession) or s.preview is None:
-            return None
-        # each part with the models that found it (the chips say only what the part is: app/words.py)
-        return s.preview, [(m, legend_label(p.label, p.source)) for (m, _), p in zip(s.parts_legend(), s.parts)]
 
     @view.event(CLICK, inline=True, exclusive=True)
     def on_click(s: EditorSession, mode_label: str, evt: gr.SelectData) -> None:
@@ -228,15 +236,7 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     p.upload.upload(None, None, [view.status], js=f"() => {json.dumps(READING)}", **reading).then(
         on_upload, [state, p.upload], everything, api_name="upload", show_progress_on=[view.canvas, p.parts], **models
     ).then(on_upload_legend, [state], [legend], api_visibility="private").then(
-        # the box empties again once the photo is read (its name is in the status line): Gradio's File shows a
-        # loaded file with no drop zone, so another photo needed the × first (round 22); now it is dropped or
-        # clicked in straight away, the upload event starting over
-        lambda: None,
-        None,
-        [p.upload],
-        queue=False,
-        api_visibility="private",
-        show_progress="hidden",
+        empty_upload_box, None, [p.upload], **reading
     )
     # a click paints its mask first (canvas + status only, no spinner, the JPEG inline in the reply: postprocess=False
     # with the values as sent, app/view.py INLINE); the rest follows. queue=False: one direct POST instead of joining
