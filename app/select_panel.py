@@ -164,7 +164,11 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
         if mode == PICK:
             try:
                 s.click(x, y, PICK, services)
-            except BadInput:  # nothing labelled here: select by clicking instead
+            except (
+                BadInput
+            ):  # nothing labelled here: select by clicking instead (nothing at all where it is transparent)
+                if not s.in_picture(x, y):
+                    raise
                 s.new_segment()
                 s.click(x, y, INCLUDE, services)
         else:

@@ -216,9 +216,13 @@ class EditorSession:
         cut = alpha if alpha is None or alpha.shape != mask.shape else np.where(opaque, alpha, 0).astype(np.float32)
         return mask & opaque, cut
 
-    def _refuse_transparent(self, x: float, y: float) -> None:
+    def in_picture(self, x: float, y: float) -> bool:
+        """Whether photo pixel (x, y) is part of the picture: False in a transparent upload's transparent area."""
         opaque = opaque_area(self._require_photo().opacity)
-        if opaque is not None and not opaque[int(y), int(x)]:
+        return opaque is None or bool(opaque[int(y), int(x)])
+
+    def _refuse_transparent(self, x: float, y: float) -> None:
+        if not self.in_picture(x, y):
             raise BadInput(
                 f"({x:.0f}, {y:.0f}) is in the photo's transparent area: nothing there to select; click on the picture"
             )
