@@ -56,7 +56,8 @@ class SelectPanel:
 def render() -> SelectPanel:
     # no file_types: Gradio's own check would refuse a .txt or .pdf with a bare error pill; load_photo refuses it
     # with the reason, shown in the status line
-    # 124 px: the empty box shows "Drop File Here - or - Click to Upload" whole (at 100 px the last line was cut)
+    # 124 px: the empty box shows "Drop File Here - or - Click to Upload" whole (at 100 px the last line was cut),
+    # its icon under the box's label (app/ui.py CSS). After a photo is read the box is empty again (``listen``).
     upload = gr.File(label=f"1 · Photo: {ACCEPTED}", file_count="single", elem_id="facet-upload", height=124)
     with gr.Accordion("2 · Pick the part", open=True, elem_id="facet-pick"):
         parts = gr.Radio([], label="Labelled parts (found automatically)", elem_id="facet-parts")
@@ -127,6 +128,20 @@ def click_and_say_a_miss(s: EditorSession, x: float, y: float, mode: str, servic
             s.status = exclude_missed(after.label, float(after.mask.mean()))
 
 
+def on_upload_legend(s: Any) -> Any:
+    if not isinstance(s, EditorSession) or s.preview is None:
+        return None
+    # each part with the models that found it (the chips say only what the part is: app/words.py)
+    return s.preview, [(m, legend_label(p.label, p.source)) for (m, _), p in zip(s.parts_legend(), s.parts)]
+
+
+def empty_upload_box() -> None:
+    """The upload box's value once the photo is read (its name is in the status line): none, so the box shows its
+    drop zone again. Gradio's File shows a loaded file without one, and another photo needed the × first (round 22);
+    now it is dropped or clicked in straight away, its upload event starting over."""
+    return None
+
+
 def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.AnnotatedImage) -> None:
     state, everything = view.state, view.outputs()
     models = {"concurrency_id": "models"}
@@ -139,12 +154,6 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
         path = str(claim(file, s, "photo"))  # an upload of this session's, never a server path
         s.load(load_photo(path, services.settings, name=display_name(path)), services)
 
-    def on_upload_legend(s: Any) -> Any:
-        if not isinstance(s, EditorSession) or s.preview is None:
-            return None
-        # each part with the models that found it (the chips say only what the part is: app/words.py)
-        return s.preview, [(m, legend_label(p.label, p.source)) for (m, _), p in zip(s.parts_legend(), s.parts)]
-
     @view.event(CLICK, inline=True, exclusive=True)
     def on_click(s: EditorSession, mode_label: str, evt: gr.SelectData) -> None:
         if s.photo is None:
@@ -155,7 +164,11 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
         if mode == PICK:
             try:
                 s.click(x, y, PICK, services)
-            except BadInput:  # nothing labelled here: select by clicking instead
+            except (
+                BadInput
+            ):  # nothing labelled here: select by clicking instead (nothing at all where it is transparent)
+                if not s.in_picture(x, y):
+                    raise
                 s.new_segment()
                 s.click(x, y, INCLUDE, services)
         else:
@@ -226,7 +239,9 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
     reading = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
     p.upload.upload(None, None, [view.status], js=f"() => {json.dumps(READING)}", **reading).then(
         on_upload, [state, p.upload], everything, api_name="upload", show_progress_on=[view.canvas, p.parts], **models
-    ).then(on_upload_legend, [state], [legend], api_visibility="private")
+    ).then(on_upload_legend, [state], [legend], api_visibility="private").then(
+        empty_upload_box, None, [p.upload], **reading
+    )
     # a click paints its mask first (canvas + status only, no spinner, the JPEG inline in the reply: postprocess=False
     # with the values as sent, app/view.py INLINE); the rest follows. queue=False: one direct POST instead of joining
     # the queue and reading its event stream (the session's own ui_lock keeps its clicks one at a time; the

@@ -176,8 +176,35 @@ def _to_rgb(im: Image.Image, icc: object, notes: list[str], opacity: list[np.nda
     return np.ascontiguousarray(np.asarray(im))
 
 
-def encode_image(pixels: np.ndarray, fmt: str, icc_profile: bytes | None = None, quality: int = 95) -> bytes:
-    """RGB uint8 -> PNG or JPEG bytes at full size, keeping the photo's ICC profile."""
+def with_opacity(pixels: np.ndarray, opacity: np.ndarray) -> np.ndarray:
+    """RGB uint8 HxWx3 placed on white (as `load_photo` places a transparent upload) and the upload's alpha (uint8
+    HxW, `Photo.opacity`) -> RGBA uint8 HxWx4: the colour taken back off the white (``(p - 255 (1 - a)) / a``), the
+    alpha exactly ``opacity``. A pixel with alpha 0 keeps its RGB (nothing shows it)."""
+    if opacity.shape != pixels.shape[:2]:
+        raise ValueError(
+            f"the opacity is {opacity.shape[1]}x{opacity.shape[0]}, the image {pixels.shape[1]}x{pixels.shape[0]}"
+        )
+    out = np.empty(pixels.shape[:2] + (4,), np.uint8)
+    out[..., :3] = pixels
+    out[..., 3] = opacity
+    part = (opacity > 0) & (opacity < 255)
+    if part.any():
+        a = opacity[part].astype(np.float32)[:, None] / 255.0
+        colour = (pixels[part].astype(np.float32) - 255.0 * (1.0 - a)) / a
+        out[..., :3][part] = np.clip(colour + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def encode_image(
+    pixels: np.ndarray,
+    fmt: str,
+    icc_profile: bytes | None = None,
+    quality: int = 95,
+    opacity: np.ndarray | None = None,
+) -> bytes:
+    """RGB uint8 -> PNG or JPEG bytes at full size, keeping the photo's ICC profile. ``opacity`` (a transparent
+    upload's alpha, `Photo.opacity`): a PNG gets it back as its alpha channel (`with_opacity`); a JPEG, which has
+    none, stays on white."""
     fmt = fmt.upper()
     if fmt == "JPG":
         fmt = "JPEG"
@@ -193,7 +220,8 @@ def encode_image(pixels: np.ndarray, fmt: str, icc_profile: bytes | None = None,
         kwargs.update(quality=int(quality), subsampling=0 if quality >= 90 else 2)
     else:
         kwargs.update(compress_level=3)
-    Image.fromarray(pixels).save(buf, format=fmt, **kwargs)
+    image = with_opacity(pixels, opacity) if opacity is not None and fmt == "PNG" else pixels
+    Image.fromarray(image).save(buf, format=fmt, **kwargs)
     return buf.getvalue()
 
 

@@ -18,6 +18,15 @@ import numpy as np
 from core.errors import BadInput
 
 
+OPAQUE_FROM = 128  # a transparent upload's alpha (Photo.opacity) from which a pixel belongs to the picture
+
+
+def opaque_area(opacity: np.ndarray | None) -> np.ndarray | None:
+    """Where a transparent upload shows its picture (bool HxW: alpha >= `OPAQUE_FROM`, a mask file's own > 127 rule);
+    None for a photo without transparency (all of it is the picture). No part, click or edit mask reaches outside it."""
+    return None if opacity is None else opacity >= OPAQUE_FROM
+
+
 @dataclass(frozen=True, eq=False)
 class Photo:
     """An uploaded photo: RGB uint8 HxWx3, upright, at the original resolution."""

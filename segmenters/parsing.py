@@ -54,7 +54,7 @@ import numpy as np
 
 from core.errors import ModelUnavailable
 from core.models import ModelManager
-from core.types import Photo, Segment
+from core.types import Photo, Segment, opaque_area
 from segmenters.registry import PARSERS
 
 log = logging.getLogger(__name__)
@@ -267,9 +267,30 @@ def parse_report(photo: Photo, manager: ModelManager, parsers: Sequence[str] | N
         hook(ctx)
     for name in ctx.parsers:
         ctx.need(name)
-    segments = assemble(ctx)
+    segments = without_transparent(assemble(ctx), photo.opacity)
     sources = {n: o.source for n, o in ctx.outputs.items() if o is not None}
     return ParseReport(segments, time.perf_counter() - t0, dict(ctx.seconds), sources, dict(ctx.errors))
+
+
+def without_transparent(segments: list[Segment], opacity: np.ndarray | None) -> list[Segment]:
+    """The parts with a transparent upload's transparent area (placed on white at upload, core/photo.py) cut out:
+    it is no part of the picture (round 22: a cut-out's border was offered as "sky"). A part left smaller than
+    `MIN_PART_FRACTION` of the photo is dropped; the others are numbered 1.. again, soft edges cut the same way."""
+    opaque = opaque_area(opacity)
+    if opaque is None or opaque.all():
+        return segments
+    min_px = MIN_PART_FRACTION * opaque.size
+    out: list[Segment] = []
+    for seg in segments:
+        mask = seg.mask & opaque
+        if mask.sum() < min_px:
+            continue
+        soft = seg.edge_alpha
+        kept = Segment(id=len(out) + 1, label=seg.label, mask=mask, source=seg.source, score=seg.score)
+        if soft is not None:
+            kept.set_alpha(np.where(opaque, soft, 0).astype(np.float32))
+        out.append(kept)
+    return out
 
 
 def smallest_segment_at(segments: Sequence[Segment], x: float, y: float) -> Segment | None:

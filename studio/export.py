@@ -25,10 +25,11 @@ def export_bytes(
     history: Sequence[Any] = (),
     settings: Any = None,
 ) -> bytes:
-    """``pixels`` (the full-size result, RGB uint8) as PNG or JPEG bytes with the photo's ICC profile; ``layers``
+    """``pixels`` (the full-size result, RGB uint8) as PNG or JPEG bytes with the photo's ICC profile (and a PNG with
+    its alpha when the upload had one: ``photo.opacity``, see core.photo.encode_image); ``layers``
     are the visible edits it shows (``merged`` older ones folded into the first, ``history`` their records)."""
     if not layers:
-        return encode_image(np.asarray(pixels), fmt, photo.icc_profile, quality)
+        return encode_image(np.asarray(pixels), fmt, photo.icc_profile, quality, photo.opacity)
     data, _ = provenance_bytes(
         np.asarray(pixels),
         list(layers),

@@ -45,6 +45,7 @@ import cv2
 import numpy as np
 
 from core.errors import BadInput, FacetError
+from core.types import Photo
 
 log = logging.getLogger(__name__)
 
@@ -488,7 +489,7 @@ def watermark_wanted(manifest: dict[str, Any], policy: str) -> bool:
 def provenance_bytes(
     pixels: np.ndarray,
     layers: Sequence[Any],
-    photo: Any,
+    photo: Photo,
     fmt: str,
     icc_profile: bytes | None,
     quality: int = 95,
@@ -505,7 +506,8 @@ def provenance_bytes(
     settings = settings or Settings.from_env()
     manifest = build_manifest(layers, photo, merged, history)
     manifest["watermarked"] = watermark_wanted(manifest, settings.watermark)
-    data = encode_image(stamp(pixels, manifest) if manifest["watermarked"] else pixels, fmt, icc_profile, quality)
+    marked = stamp(pixels, manifest) if manifest["watermarked"] else pixels
+    data = encode_image(marked, fmt, icc_profile, quality, photo.opacity)  # a transparent upload keeps its alpha
     data = add_metadata(data, manifest)
     return credentials.sign(data, fmt, manifest, layers, photo, settings), manifest
 

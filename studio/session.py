@@ -27,7 +27,7 @@ from core.limits import RateLimiter, client_address
 from core.masks import PALETTE, downscale, render_overlay, resize_mask, shrink_for_display
 from core.photo import mask_to_png
 from editors.base import GenerativeEditor
-from core.types import ClickPrompt, MaskResult, Photo, Point, Segment, mask_bbox
+from core.types import ClickPrompt, MaskResult, Photo, Point, Segment, mask_bbox, opaque_area
 from studio.edits import build_editor, edit_layer, run_editor
 from studio.export import export_bytes, export_name
 from studio.layers import Layer, LayerStack, combine, grow_shrink, layer_from_result
@@ -207,6 +207,26 @@ class EditorSession:
             raise BadInput("upload a photo first")
         return self.photo
 
+    def _in_picture(self, mask: np.ndarray, alpha: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """``mask`` (and its soft edge ``alpha``) without a transparent upload's transparent area (core.types.
+        opaque_area): no selection reaches it, so no edit paints it. The same arrays for a photo without one."""
+        opaque = opaque_area(self._require_photo().opacity)
+        if opaque is None or opaque.shape != mask.shape or not (mask & ~opaque).any():
+            return mask, alpha
+        cut = alpha if alpha is None or alpha.shape != mask.shape else np.where(opaque, alpha, 0).astype(np.float32)
+        return mask & opaque, cut
+
+    def in_picture(self, x: float, y: float) -> bool:
+        """Whether photo pixel (x, y) is part of the picture: False in a transparent upload's transparent area."""
+        opaque = opaque_area(self._require_photo().opacity)
+        return opaque is None or bool(opaque[int(y), int(x)])
+
+    def _refuse_transparent(self, x: float, y: float) -> None:
+        if not self.in_picture(x, y):
+            raise BadInput(
+                f"({x:.0f}, {y:.0f}) is in the photo's transparent area: nothing there to select; click on the picture"
+            )
+
     # -- segments -----------------------------------------------------------------------------------
     def segment(self, seg_id: int | None = None) -> Segment | None:
         seg_id = self.active if seg_id is None else seg_id
@@ -215,6 +235,8 @@ class EditorSession:
     def new_segment(self, label: str | None = None, base: np.ndarray | None = None, source: str = "") -> Segment:
         photo = self._require_photo()
         label = (label or "").strip() or f"segment {self._next_id}"
+        if base is not None:
+            base = self._in_picture(base)[0]
         mask = base.copy() if base is not None else np.zeros((photo.height, photo.width), bool)
         seg = Segment(
             id=self._next_id, label=label, mask=mask, source=source, base=base.copy() if base is not None else None
@@ -314,7 +336,7 @@ class EditorSession:
         seg = self.segment()
         if seg is None or not seg.mask.any():
             raise BadInput("select a part of the photo first")
-        mask = grow_shrink(seg.mask, int(px))
+        mask = self._in_picture(grow_shrink(seg.mask, int(px)))[0]
         if not mask.any():
             raise BadInput(f"shrinking by {-px} px leaves nothing of '{seg.label}'")
         seg.history.append((seg.prompt, seg.last, seg.mask))
@@ -329,6 +351,8 @@ class EditorSession:
         if not (0 <= x < photo.width and 0 <= y < photo.height):
             raise BadInput(f"the click ({x:.0f}, {y:.0f}) is outside the {photo.width}x{photo.height} photo")
         self.count("click", services)
+        if mode in (PICK, INCLUDE):
+            self._refuse_transparent(x, y)
         if mode == PICK:
             self.pick_part(x, y)
             return None
@@ -373,6 +397,9 @@ class EditorSession:
             self._prepare(services)
             result = self._segment(seg, prompt, services)
         total = time.perf_counter() - t0
+        mask, alpha = self._in_picture(result.mask, result.alpha)
+        if mask is not result.mask:
+            result = replace(result, mask=mask, alpha=alpha)
         seg.history.append((seg.prompt, seg.last, seg.mask))
         seg.prompt, seg.last, seg.mask = prompt, result, result.mask
         seg.set_alpha(result.alpha)
@@ -475,7 +502,9 @@ class EditorSession:
             if seg is None or not seg.mask.any():
                 raise BadInput("select a part of the photo first (pick a labelled part or click on it)")
             mask, label, alpha = seg.mask, seg.label, seg.edge_alpha
-        self._require_photo()
+        mask, alpha = self._in_picture(mask, alpha)
+        if not mask.any():
+            raise BadInput("the selection lies in the photo's transparent area; select a part of the picture")
         if charge:
             self.count("edit", services)
         editor = build_editor(editor_name, services.manager)
