@@ -166,8 +166,12 @@ RIDGE_LEAD = 0.01  # dlib distance: the lit anti-face is kept over the clean one
 # smaller lead does not tell the two apart (the astronaut 0.755 against 0.750, the composite's 64 px copy 0.739 / 0.733)
 BROW_SHAPE = True  # the chosen swap's brows drawn in the brow's own outline (_shaped_brows), kept when it still
 # clears the margin (_in_shaped_brows). Issue 14, round 22: the darker-brows restyle and the gallery face's broad brows
-# left a flat bar over each eye (t1 #5: faces.measures.brow_fill 0.83 / 0.56 against her photo's 0.43 / 0.25)
-BROW_SHAPE_FALLOFF = 1.0  # x the brow reach: darkness outside the brow's outline fades out as a Gaussian this wide
+# left a flat bar over each eye (t1 #5: faces.measures.brow_fill 0.83 / 0.56 against her photo's 0.43 / 0.25;
+# with it 0.62 / 0.38, dlib 0.758 -> 0.757)
+BROW_SHAPE_FALLOFF = 0.7  # x the brow reach: darkness outside the brow's outline fades out as a Gaussian this wide
+# (1.0 opened t1 #5's closed eyes to 0.022, held back by BROW_SHAPE_EYES: her bars stayed)
+BROW_SHAPE_EYES = 0.02  # ... nor when it opens the eyes past this (eye openness vs the photo's) or the swap's own
+# (the lid landmarks read the lightened skin above the lids: t1 #5's closed eyes 0.010 -> 0.022)
 BROW_SHAPE_MIN_SIZE = 50  # px: only for a face this large (issue 14's faces; a smaller one's brow is a few pixels)
 BOUND_BROWS = True  # the new face's brows no darker than the person's own, in their colour (_bound_brows)
 KEEP_EYES = True  # a closed or nearly closed eye keeps the photo's own (faces.eyes.keep_eye_state)
@@ -1996,8 +2000,9 @@ def _in_shaped_brows(
 ) -> tuple[np.ndarray, float, dict[str, float] | None, dict[str, Any]]:
     """The chosen swap ``crop`` (in ``box``; ``d``: its dlib distance) with its brows in their own outline
     (:func:`_shaped_brows`, on the face's mesh), checked as :func:`_in_own_colour` checks its colour: kept when the
-    expression holds and dlib still sets it at least ``VERIFY_MARGIN`` from the ``original`` descriptor (always
-    without one). Returns (crop, distance, expression, what was done: ``distance``, ``kept``)."""
+    expression holds, the eyes open no further than ``BROW_SHAPE_EYES`` or the swap's own, and dlib still sets it
+    at least ``VERIFY_MARGIN`` from the ``original`` descriptor (always without one). Returns (crop, distance,
+    expression, what was done: ``distance``, ``kept``)."""
     x0, y0, x1, y1 = box
     new = _shaped_brows(crop, face.mesh - np.array([x0, y0], np.float32), face.size)
     if front is not None:  # what lies in front of the face stays as it was
@@ -2013,6 +2018,8 @@ def _in_shaped_brows(
         out[y0:y1, x0:x1] = before
     d2 = float(np.linalg.norm(original - descriptor))
     kept = d2 >= VERIFY_MARGIN and (moved_by is None or _kept(moved_by))
+    if kept and moved_by is not None and expression is not None:  # nor the eyes any more open than the swap had them
+        kept = moved_by["eyes_opened"] <= max(expression["eyes_opened"], BROW_SHAPE_EYES)
     said = {"distance": round(d2, 3), "kept": kept}
     return (new, d2, moved_by, said) if kept else (crop, d, expression, said)
 
