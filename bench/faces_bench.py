@@ -41,7 +41,9 @@ bright a light streak up the nose ridge into the brows is (faces.measures.ridge_
 texture band (grain, pores, freckles: finer than 0.03 x face size) result / original, and ``texture_ring`` /
 ``texture_ring_orig``, the face skin's texture over that of the person's skin around the face, in the result / the
 original (faces.measures.texture; well under 1: plastic skin); ``brow_bar``, how much darker the skin just above the
-brows came out than the forehead above it, result vs original, L (faces.measures.brow_bar)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
+brows came out than the forehead above it, result vs original, L (faces.measures.brow_bar); ``brow_fill``, how much
+of the fuller brow's surround a dark bar fills, with ``_orig`` (faces.measures.brow_fill: a heavy, blocky brow reads
+well over the photo's)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
 runs; ``cpu_seconds_min``: the same face's CPU seconds of the editor's threads (its own, the frame fill's and the check thread's), which a busy host inflates less than
 wall time: compare branches with it when others share the machine). Then what
 one checked try costs on a 100 px face, part by part (``one_try_100px``).
@@ -197,6 +199,7 @@ def main() -> None:
     from faces import recognizer
     from faces.measures import (
         brow_bar,
+        brow_fill,
         centre_tone,
         brow_texture,
         eye_halo,
@@ -285,7 +288,12 @@ def main() -> None:
                 # against the person's skin around the face (neck, ears), result and original
                 # defects of a pasted face, photo and swap side by side (faces.measures): a bright halo over the
                 # lashes (the higher eye), a dark grey line around the lips, flat brows (the lower brow's texture)
-                for key, fn, pick in (("eye_halo", eye_halo, max), ("brow_texture", brow_texture, min)):
+                # and a heavy, blocky brow bar (the fuller brow's fill of its surround, faces.measures.brow_fill)
+                for key, fn, pick in (
+                    ("eye_halo", eye_halo, max),
+                    ("brow_texture", brow_texture, min),
+                    ("brow_fill", brow_fill, max),
+                ):
                     looks[key] = round(pick(fn(out, f)), 2)
                     looks[f"{key}_orig"] = round(pick(fn(img, f)), 2)
                 looks["lip_outline"] = round(lip_outline(out, f), 4)
@@ -405,6 +413,8 @@ def main() -> None:
                     "texture_ring",
                     "texture_ring_orig",
                     "brow_bar",
+                    "brow_fill",
+                    "brow_fill_orig",
                     "glasses_ghost",
                     "glasses_ghost_orig",
                 )

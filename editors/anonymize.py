@@ -164,6 +164,15 @@ RIDGE_MIN_SIZE = 50  # px: a smaller face tries its anti-face as before (its str
 RIDGE_LEAD = 0.01  # dlib distance: the lit anti-face is kept over the clean one only when this much farther: a try's
 # distance moves about this much with the grain drawn (bench/faces_seeds.py: the same try over 3 x 3 seeds), so a
 # smaller lead does not tell the two apart (the astronaut 0.755 against 0.750, the composite's 64 px copy 0.739 / 0.733)
+BROW_SHAPE = True  # the chosen swap's brows drawn in the brow's own outline (_shaped_brows), kept when it still
+# clears the margin (_in_shaped_brows). Issue 14, round 22: the darker-brows restyle and the gallery face's broad brows
+# left a flat bar over each eye (t1 #5: faces.measures.brow_fill 0.83 / 0.56 against her photo's 0.43 / 0.25;
+# with it 0.62 / 0.38, dlib 0.758 -> 0.757)
+BROW_SHAPE_FALLOFF = 0.7  # x the brow reach: darkness outside the brow's outline fades out as a Gaussian this wide
+# (1.0 opened t1 #5's closed eyes to 0.022, held back by BROW_SHAPE_EYES: her bars stayed)
+BROW_SHAPE_EYES = 0.02  # ... nor when it opens the eyes past this (eye openness vs the photo's) or the swap's own
+# (the lid landmarks read the lightened skin above the lids: t1 #5's closed eyes 0.010 -> 0.022)
+BROW_SHAPE_MIN_SIZE = 50  # px: only for a face this large (issue 14's faces; a smaller one's brow is a few pixels)
 BOUND_BROWS = True  # the new face's brows no darker than the person's own, in their colour (_bound_brows)
 KEEP_EYES = True  # a closed or nearly closed eye keeps the photo's own (faces.eyes.keep_eye_state)
 EXPRESSION_LIMIT = 0.03  # mouth / eye / brow landmarks may move this fraction of the face size
@@ -1716,6 +1725,10 @@ class AnonymizeEditor(ReportingEditor):
             crop, d, expression, row["centre_colour"] = _in_own_colour(
                 out, clean, face, crop, best_head, box, original, front, d, expression
             )
+        if BROW_SHAPE and face.mesh is not None and face.size >= BROW_SHAPE_MIN_SIZE:  # the brows in their outline
+            crop, d, expression, row["brow_shape"] = _in_shaped_brows(
+                out, face, crop, box, original, front, d, expression
+            )
         pasted = _looks_pasted(pixels, crop, box, face) if original is not None else None
         if pasted is not None:  # a small face's swap that reads worse than the photo: hidden as one under the margin
             out[y0:y1, x0:x1] = before
@@ -1937,6 +1950,76 @@ def _in_own_colour(
         out[y0:y1, x0:x1] = before
     d2 = float(np.linalg.norm(original - descriptor))
     kept = d2 >= VERIFY_MARGIN and (moved_by is None or _kept(moved_by))
+    said = {"distance": round(d2, 3), "kept": kept}
+    return (new, d2, moved_by, said) if kept else (crop, d, expression, said)
+
+
+def _shaped_brows(crop: np.ndarray, mesh: np.ndarray, size: float) -> np.ndarray:
+    """``crop`` (uint8 RGB) with its brows drawn in their own outline: in the soft band :func:`_brow_band` restyles
+    (around ``mesh``'s brow landmarks, in ``crop``'s pixels; the face oval as the paste), each pixel's darkness below
+    the skin just above the brows (median L of the band's outer rim) kept in full inside the brow's outline (the
+    polygon of its landmarks: the brow's curve, not its convex hull) and fading out as a Gaussian
+    ``BROW_SHAPE_FALLOFF`` x the reach wide outside it; texture and colour kept. A gallery face's broad brows and the
+    darker-brows restyle's spread (a grey erosion) filled the band around the brow: a flat, square-ended bar (t1
+    #5, faces.measures.brow_fill)."""
+    from faces.landmarks import FACE_OVAL
+    from faces.masks import polygon_mask
+
+    pasted = polygon_mask(crop.shape, mesh[FACE_OVAL][:, :2])
+    band = _brow_band(crop.shape, mesh, size, pasted)
+    if band is None:
+        return crop
+    (x0, y0, x1, y1), rad, inside, w = band
+    lab = cv2.cvtColor(crop[y0:y1, x0:x1].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    skin = lab[..., 0][(w < 0.05) & (inside > 0)]
+    if len(skin) < 8:
+        return crop
+    ref = float(np.median(skin))
+    outline = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for idx in (LEFT_BROW, RIGHT_BROW):  # lower edge out -> in, upper edge in -> out: the brow's own curve
+        cv2.fillPoly(outline, [np.round(mesh[idx][:, :2] - (x0, y0)).astype(np.int32)], 1)
+    dist = cv2.distanceTransform(1 - outline, cv2.DIST_L2, 3)
+    keep = np.exp(-((dist / max(BROW_SHAPE_FALLOFF * rad, 0.5)) ** 2))
+    new = lab.copy()
+    new[..., 0] = ref - keep * np.clip(ref - lab[..., 0], 0.0, None) + np.clip(lab[..., 0] - ref, 0.0, None)
+    lab += w[..., None] * (new - lab)
+    out = crop.copy()
+    out[y0:y1, x0:x1] = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def _in_shaped_brows(
+    out: np.ndarray,
+    face: Face,
+    crop: np.ndarray,
+    box: tuple[int, int, int, int],
+    original: np.ndarray | None,
+    front: np.ndarray | None,
+    d: float,
+    expression: dict[str, float] | None,
+) -> tuple[np.ndarray, float, dict[str, float] | None, dict[str, Any]]:
+    """The chosen swap ``crop`` (in ``box``; ``d``: its dlib distance) with its brows in their own outline
+    (:func:`_shaped_brows`, on the face's mesh), checked as :func:`_in_own_colour` checks its colour: kept when the
+    expression holds, the eyes open no further than ``BROW_SHAPE_EYES`` or the swap's own, and dlib still sets it
+    at least ``VERIFY_MARGIN`` from the ``original`` descriptor (always without one). Returns (crop, distance,
+    expression, what was done: ``distance``, ``kept``)."""
+    x0, y0, x1, y1 = box
+    new = _shaped_brows(crop, face.mesh - np.array([x0, y0], np.float32), face.size)
+    if front is not None:  # what lies in front of the face stays as it was
+        new[front[y0:y1, x0:x1]] = crop[front[y0:y1, x0:x1]]
+    if original is None:
+        return new, d, expression, {"kept": True}
+    before = out[y0:y1, x0:x1].copy()
+    out[y0:y1, x0:x1] = new
+    try:
+        moved_by = _expression(out, face, front)
+        descriptor = measures.identity_descriptor(out, face)
+    finally:
+        out[y0:y1, x0:x1] = before
+    d2 = float(np.linalg.norm(original - descriptor))
+    kept = d2 >= VERIFY_MARGIN and (moved_by is None or _kept(moved_by))
+    if kept and moved_by is not None and expression is not None:  # nor the eyes any more open than the swap had them
+        kept = moved_by["eyes_opened"] <= max(expression["eyes_opened"], BROW_SHAPE_EYES)
     said = {"distance": round(d2, 3), "kept": kept}
     return (new, d2, moved_by, said) if kept else (crop, d, expression, said)
 

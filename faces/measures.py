@@ -230,6 +230,38 @@ def brow_texture(rgb: np.ndarray, face: Face) -> tuple[float, float]:
     return out[0], out[1]
 
 
+BROW_FILL_REACH = 0.03  # x face size: brow_fill reads each brow's outline grown this much (the editor's BROW_REACH)
+
+
+def brow_fill(rgb: np.ndarray, face: Face) -> tuple[float, float]:
+    """Issue 14, round 22: how much of each brow's surround a heavy, blocky bar fills (image-left brow first): in the
+    brow's outline (the convex hull of the mesh's brow points) grown by ``BROW_FILL_REACH`` x face size, the share
+    of pixels darker (CIE L) than the skin just above the brows (:func:`brow_band`, median) by more than half of
+    the region's depth (that median minus the region's 10th percentile). A photo's brows taper and thin out into
+    the skin: t1's read 0.23-0.86 (a steep head's brow takes in its eye); the darker-brows restyle's flat bars read
+    0.83 / 0.56 on t1 #5 against her photo's 0.43 / 0.25. brow_bar (the skin above the brows) does not see them;
+    compare a result with its original. 0 where the region is no darker than the skin."""
+    from faces.landmarks import LEFT_BROW, RIGHT_BROW
+
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its brows cannot be measured")
+    light = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[..., 0]
+    above = brow_band(rgb.shape, face)
+    if above.sum() < 16:
+        return 0.0, 0.0
+    ref = float(np.median(light[above]))
+    r = max(1, int(round(BROW_FILL_REACH * face.size)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    out = []
+    for idx in (RIGHT_BROW, LEFT_BROW):  # RIGHT_BROW is the image-left brow
+        m = np.zeros(light.shape, np.uint8)
+        cv2.fillConvexPoly(m, cv2.convexHull(np.round(face.mesh[idx]).astype(np.int32)), 1)
+        v = light[cv2.dilate(m, kernel) > 0]
+        depth = ref - float(np.percentile(v, 10)) if v.size >= 8 else 0.0
+        out.append(round(float((v < ref - 0.5 * depth).mean()), 3) if depth > 1.0 else 0.0)
+    return out[0], out[1]
+
+
 def lip_outline(rgb: np.ndarray, face: Face) -> float:
     """The share of the skin around the lips (a ring 0.08 x face size wide around the mesh's lips) that is a dark grey
     line: darker than the face's skin (:func:`skin_region`, median L) by more than 15 L and under 0.6 of its chroma.

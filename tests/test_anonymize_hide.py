@@ -532,9 +532,11 @@ def test_a_face_every_try_left_short_gets_the_nose_light_of_its_anti_face(t1, se
     out = editor.apply(img, None, {"method": "swap", "faces": "2"}, seed=seed)
     (row,) = editor.last_report
     assert row["done"].startswith("swap"), row
-    coloured = row.get("centre_colour") or {}  # (its colour put back after the tries: the distance is then of that)
+    coloured = row.get("centre_colour") or {}  # (its colour put back after the tries: the distance is then of that,
+    shaped = row.get("brow_shape") or {}  # and of its brows drawn in their outline after that, when kept)
     assert row["distance"] >= VERIFY_MARGIN and row["tries"][-1] >= VERIFY_MARGIN, row
-    assert row["distance"] == (coloured["distance"] if coloured.get("kept") else row["tries"][-1]), row
+    last = shaped if shaped.get("kept") else coloured if coloured.get("kept") else {"distance": row["tries"][-1]}
+    assert row["distance"] == last["distance"], row
     assert " nose light of anti-face" in row["tried"][-1] and "width" in row["tried"][-1], row["tried"]
     assert row["expression"]["max"] < EXPRESSION_LIMIT, row
     kept = [v for v in row["nose_light"]["donors"].values() if v.get("distance") == row["tries"][-1]]
