@@ -183,6 +183,87 @@ def other_person(recognizer, img: np.ndarray, face, again_of) -> dict | None:
     return row
 
 
+def big_main(args: argparse.Namespace) -> None:
+    """Anonymize everyone (offline swap, checked, seed 0) on t1 enlarged to each of ``--big`` megapixels (cubic, noise
+    sigma 3, JPEG q92: bench/big_photo.big_jpeg), in this process after a warm-up on the photo itself (the models load
+    there): wall seconds and this process's CPU seconds of the editor's ``apply`` (detection and face mesh included,
+    as the app runs it), and per face what it did, its size, the size it was swapped at (``work_px``) and the dlib
+    distance original -> result measured here at full size with dlib's own forward pass (independent of the
+    editor's). ``--images``: the result and 1:1 crops of the largest face before / after."""
+    import tempfile
+
+    from big_photo import big_jpeg
+    from common import face_photo
+    from core.photo import load_photo
+    import editors.anonymize as anonymize
+    from faces.measures import identity_distance
+
+    if args.work_face is not None:
+        anonymize.WORK_FACE = args.work_face
+    images = Path(args.images)
+    images.mkdir(parents=True, exist_ok=True)
+    anonymize.AnonymizeEditor().apply(face_photo("t1"), None, {"method": "swap"}, seed=0)  # warm-up (model loads)
+    sizes: dict = {}
+    for mp in (float(v) for v in args.big.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            img = load_photo(big_jpeg("t1", mp, Path(tmp) / "big.jpg")).pixels
+        ed = anonymize.AnonymizeEditor()
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = ed.apply(img, None, {"method": "swap"}, seed=0)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        faces = find_faces_of(img)
+        rows = []
+        for r in ed.last_report:
+            f = faces[r["face"]]
+            rows.append(
+                {
+                    "face": r["face"],
+                    "size_px": r["size_px"],
+                    "work_px": r.get("work_px"),
+                    "done": r.get("done"),
+                    "editor_distance": r.get("distance"),
+                    "dlib_distance": round(identity_distance(img, f, out), 3),
+                    "seconds": r.get("seconds"),
+                }
+            )
+        big = max(faces, key=lambda f: f.size)
+        x0, y0, x1, y1 = (int(v) for v in big.box)
+        tag = f"{args.label}_{mp:g}mp"
+        cv2.imwrite(str(images / f"big_{tag}_before.png"), img[y0:y1, x0:x1, ::-1])
+        cv2.imwrite(str(images / f"big_{tag}_after.png"), out[y0:y1, x0:x1, ::-1])
+        sizes[f"{mp:g}"] = {
+            "shape": list(img.shape[:2]),
+            "megapixels": round(img.shape[0] * img.shape[1] / 1e6, 1),
+            "seconds": round(wall, 1),
+            "cpu_seconds": round(cpu, 1),
+            "faces_past_margin": sum(r["dlib_distance"] >= anonymize.VERIFY_MARGIN for r in rows),
+            "faces": len(rows),
+            "per_face": rows,
+        }
+        print(f"{mp:g} MP {img.shape[1]}x{img.shape[0]}: {wall:.1f} s wall, {cpu:.1f} s CPU", flush=True)
+        for r in rows:
+            print("   ", r, flush=True)
+    path = Path(args.big_out)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[args.label] = {
+        "work_face": getattr(anonymize, "WORK_FACE", None),
+        "work_sizes": getattr(anonymize, "WORK_SIZES", None),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "omp_threads": os.environ.get("OMP_NUM_THREADS"),
+        "cpu_count": os.cpu_count(),
+        "sizes": sizes,
+    }
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    print("wrote", path)
+
+
+def find_faces_of(img: np.ndarray) -> list:
+    """The faces as the editor finds them (offline detection and mesh), numbered as its report numbers them."""
+    from faces.detect import find_faces
+
+    return find_faces(img, backend="offline")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "faces.json"))
@@ -191,7 +272,24 @@ def main() -> None:
     ap.add_argument(
         "--repeat", type=int, default=1, help="runs per photo; seconds_min: each face's fastest (busy host)"
     )
+    ap.add_argument(
+        "--big",
+        default="",
+        help="e.g. 12,24: time Anonymize everyone on t1 enlarged to these megapixels instead (bench/big_photo.big_jpeg) "
+        "and merge the seconds under --label into --big-out",
+    )
+    ap.add_argument("--label", default="after", help="--big: the run's name in --big-out (before / after)")
+    ap.add_argument("--big-out", default=str(ROOT / "bench" / "results" / "faces_big.json"))
+    ap.add_argument(
+        "--work-face",
+        type=float,
+        default=None,
+        help="--big: editors.anonymize.WORK_FACE for this run (1e9: no face swapped on a working copy, as before)",
+    )
     args = ap.parse_args()
+    if args.big:
+        big_main(args)
+        return
 
     from core.composite import seam_delta_e
     from editors.anonymize import EXPRESSION_LIMIT, VERIFY_MARGIN, AnonymizeEditor

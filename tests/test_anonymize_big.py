@@ -1,0 +1,80 @@
+"""A face on a big photo is swapped on a scaled-down working copy (editors/anonymize.py ``_swap_bounded``): the
+bounded path is taken, the swap clears the margin at full size, only the region around the face changes and the
+pasted face carries the photo's own grain."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from editors import anonymize
+from editors.anonymize import VERIFY_MARGIN, WORK_FACE, WORK_REACH, WORK_SIZES, AnonymizeEditor
+from faces.detect import find_faces
+from faces.masks import face_mask
+from faces.measures import identity_distance
+from tests.test_faces import load_real
+
+
+def _big_astronaut() -> np.ndarray:
+    """The astronaut enlarged 3x (cubic; her face ~330 px, over WORK_FACE, the only one found) with grain (Gaussian, sigma 3)."""
+    img = load_real()["astronaut"]
+    big = cv2.resize(img, None, fx=3.0, fy=3.0, interpolation=cv2.INTER_CUBIC)
+    noise = np.random.default_rng(0).normal(0.0, 3.0, big.shape[:2] + (1,)).astype(np.float32)
+    return np.clip(big.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def _grain(rgb: np.ndarray, where: np.ndarray) -> float:
+    """The photo's finest detail on ``where``: the deviation of grey minus its Gaussian blur (sigma 1)."""
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return float((grey - cv2.GaussianBlur(grey, (0, 0), 1.0))[where].std())
+
+
+def _near(shape: tuple[int, ...], face, reach: float) -> np.ndarray:
+    """Bool mask: the face's box grown by ``reach`` x face size."""
+    x0, y0, x1, y1 = face.box
+    r = reach * face.size
+    near = np.zeros(shape[:2], bool)
+    near[max(0, int(y0 - r)) : int(y1 + r) + 1, max(0, int(x0 - r)) : int(x1 + r) + 1] = True
+    return near
+
+
+@pytest.fixture(scope="module")
+def swapped():
+    img = _big_astronaut()
+    ed = AnonymizeEditor()
+    out = ed.apply(img, None, {"method": "swap"}, seed=0)
+    return img, out, ed.last_report
+
+
+def test_a_big_face_is_swapped_on_a_working_copy_and_clears_the_margin(swapped, monkeypatch):
+    img, out, report = swapped
+    (face,) = find_faces(img)
+    assert face.size > WORK_FACE
+    (row,) = report
+    assert min(abs(row["work_px"] - s) for s in WORK_SIZES) <= 1  # the bounded path: swapped on a smaller copy
+    assert row["size_px"] == round(face.size)
+    assert row["done"].startswith("swap"), row["done"]
+    d = identity_distance(img, face, out)  # dlib's own forward pass, at full size
+    assert d >= VERIFY_MARGIN, d
+    # nothing changes outside the working copy's region
+    changed = (out != img).any(2) & _near(img.shape, face, 2 * WORK_REACH)
+    reach = WORK_REACH * face.size
+    x0, y0, x1, y1 = face.box
+    ys, xs = np.nonzero(changed)
+    assert xs.min() >= x0 - reach - 1 and xs.max() <= x1 + reach + 1
+    assert ys.min() >= y0 - reach - 1 and ys.max() <= y1 + reach + 1
+
+
+def test_the_pasted_face_keeps_the_photos_grain(swapped, monkeypatch):
+    """The face's finest detail after the swap is the photo's (within 25 %); scaled back up without the photo's grain
+    (_photo_grain) it reads at least 10 % smoother."""
+    img, out, _ = swapped
+    (face,) = find_faces(img)
+    inner = cv2.erode(face_mask(img.shape, face).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    inner &= (out != img).any(2)
+    before, after = _grain(img, inner), _grain(out, inner)
+    assert 0.75 <= after / before <= 1.25, (before, after)
+    monkeypatch.setattr(anonymize, "_photo_grain", lambda region, small: np.zeros(region.shape, np.float32))
+    smooth = AnonymizeEditor().apply(img, None, {"method": "swap"}, seed=0)
+    assert _grain(smooth, inner) < 0.9 * after
