@@ -78,3 +78,26 @@ def test_the_pasted_face_keeps_the_photos_grain(swapped, monkeypatch):
     monkeypatch.setattr(anonymize, "_photo_grain", lambda region, small: np.zeros(region.shape, np.float32))
     smooth = AnonymizeEditor().apply(img, None, {"method": "swap"}, seed=0)
     assert _grain(smooth, inner) < 0.9 * after
+
+
+def test_a_big_photo_finds_its_small_faces_and_its_big_faces_whole():
+    """detect_bounded on photos over DETECT_MAX_SIDE: the scaled copy alone missed 3 of t1's six 44-56 px faces set
+    into a 6000x4000 photo (faces of 50 px or more left un-anonymized); the full-size tiles find them, and a full-size
+    part of a big face (the 640 px tiles cut a ~500 px face) is dropped."""
+    from faces.detect import DETECT_MAX_SIDE, detect_bounded, detect_offline
+
+    from tests import photos
+
+    t1 = photos.load("t1")
+    want = len(detect_offline(t1))
+    assert want == 6
+    canvas = cv2.resize(photos.load("china"), (6000, 4000), interpolation=cv2.INTER_CUBIC)  # a temple: no face
+    small = cv2.resize(t1, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    canvas[2000 : 2000 + small.shape[0], 3000 : 3000 + small.shape[1]] = small
+    assert max(canvas.shape[:2]) > DETECT_MAX_SIDE
+    found = detect_bounded(canvas)
+    assert len(found) == want, [f.box for f in found]
+    assert all(3000 <= f.centre[0] <= 3000 + small.shape[1] and 2000 <= f.centre[1] for f in found)
+    big = cv2.resize(t1, None, fx=4.7, fy=4.7, interpolation=cv2.INTER_CUBIC)  # ~24 MP, faces 390-520 px
+    whole = detect_bounded(big)
+    assert len(whole) == want and min(f.size for f in whole) > 300, [round(f.size) for f in whole]
