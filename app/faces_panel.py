@@ -250,18 +250,19 @@ def anonymized_status(done: list[str], added: int) -> str:
 
 
 def busy_words(doing: str, which: str | None, megapixels: float) -> str:
-    """The status line while Anonymize or Swap faces runs: 'Anonymizing every face … (a 25 MP photo takes a minute
-    or more)'. A big photo is said to be slow (round 22's drive: 140 s for eight faces at 24.9 MP on two cores)."""
+    """The status line while Anonymize or Swap faces runs: 'Anonymizing every face … (a 25 MP photo takes longer)'. A
+    big photo is said to be slower (round 22's drive at 24.9 MP on two cores: 140 s before faces over 192 px were
+    swapped on a smaller copy, 14 s after; t1 at 1.1 MP: 8 s)."""
     try:
         numbers = user_numbers(which)
     except BadInput:
         numbers = None
     who = "every face" if numbers is None else _numbered([n - 1 for n in numbers])
-    slow = f" (a {megapixels:.0f} MP photo takes a minute or more)" if megapixels >= BIG_MP else ""
+    slow = f" (a {megapixels:.0f} MP photo takes longer)" if megapixels >= BIG_MP else ""
     return f"{doing} {who} …{slow}"
 
 
-BIG_MP = 8  # from here on the status warns that the faces' edit takes a while (t1 at 1.1 MP: 8 s; 24.9 MP: 140 s)
+BIG_MP = 8  # from here on the status warns that the faces' edit takes longer (t1 at 1.1 MP: 8 s; 24.9 MP: 14 s)
 
 
 def busy_step(state: Any, doing: str, which: str | None) -> tuple[Any, Any]:

@@ -100,7 +100,7 @@ def test_while_faces_are_edited_the_status_says_what_runs_and_that_a_big_photo_i
 
     assert busy_words("Anonymizing", "all", 1.1) == "Anonymizing every face …"
     assert busy_words("Swapping", "1,3", 1.1) == "Swapping faces #1 and #3 …"
-    assert busy_words("Anonymizing", "2", 24.9) == "Anonymizing face #2 … (a 25 MP photo takes a minute or more)"
+    assert busy_words("Anonymizing", "2", 24.9) == "Anonymizing face #2 … (a 25 MP photo takes longer)"
     assert busy_words("Anonymizing", "x", 0.3) == "Anonymizing every face …"  # the click then says what is wrong
 
 
