@@ -2021,6 +2021,29 @@ LOOK_GATE_SIZE = 50  # px: a smaller face's swap is hidden when it looks pasted 
 # reach the margin either (its few pixels leave dlib little to read, and at that size a defect is a good share of it)
 
 
+def _check_in_place(
+    out: np.ndarray,
+    box: tuple[int, int, int, int],
+    new: np.ndarray,
+    face: Face,
+    front: np.ndarray | None,
+    original: np.ndarray,
+) -> tuple[dict[str, float] | None, float, bool]:
+    """A finished swap's later change ``new`` (in ``box``) checked as a try: put in ``out`` for the expression and dlib
+    and taken out again (``out`` left as it was). Returns (the expression's movement, the dlib distance from
+    ``original``, whether it passes: at least ``VERIFY_MARGIN`` and the expression kept)."""
+    x0, y0, x1, y1 = box
+    before = out[y0:y1, x0:x1].copy()
+    out[y0:y1, x0:x1] = new
+    try:
+        moved_by = _expression(out, face, front)
+        descriptor = measures.identity_descriptor(out, face)
+    finally:
+        out[y0:y1, x0:x1] = before
+    d2 = float(np.linalg.norm(original - descriptor))
+    return moved_by, d2, d2 >= VERIFY_MARGIN and (moved_by is None or _kept(moved_by))
+
+
 def _in_own_colour(
     out: np.ndarray,
     clean: np.ndarray,
@@ -2047,15 +2070,7 @@ def _in_own_colour(
     )
     if original is None:
         return new, d, expression, {"kept": True}
-    before = out[y0:y1, x0:x1].copy()
-    out[y0:y1, x0:x1] = new
-    try:
-        moved_by = _expression(out, face, front)
-        descriptor = measures.identity_descriptor(out, face)
-    finally:
-        out[y0:y1, x0:x1] = before
-    d2 = float(np.linalg.norm(original - descriptor))
-    kept = d2 >= VERIFY_MARGIN and (moved_by is None or _kept(moved_by))
+    moved_by, d2, kept = _check_in_place(out, box, new, face, front, original)
     said = {"distance": round(d2, 3), "kept": kept}
     return (new, d2, moved_by, said) if kept else (crop, d, expression, said)
 
@@ -2115,15 +2130,7 @@ def _in_shaped_brows(
         new[front[y0:y1, x0:x1]] = crop[front[y0:y1, x0:x1]]
     if original is None:
         return new, d, expression, {"kept": True}
-    before = out[y0:y1, x0:x1].copy()
-    out[y0:y1, x0:x1] = new
-    try:
-        moved_by = _expression(out, face, front)
-        descriptor = measures.identity_descriptor(out, face)
-    finally:
-        out[y0:y1, x0:x1] = before
-    d2 = float(np.linalg.norm(original - descriptor))
-    kept = d2 >= VERIFY_MARGIN and (moved_by is None or _kept(moved_by))
+    moved_by, d2, kept = _check_in_place(out, box, new, face, front, original)
     if kept and moved_by is not None and expression is not None:  # nor the eyes any more open than the swap had them
         kept = moved_by["eyes_opened"] <= max(expression["eyes_opened"], BROW_SHAPE_EYES)
     said = {"distance": round(d2, 3), "kept": kept}
