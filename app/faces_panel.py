@@ -148,18 +148,22 @@ def anonymize_note(report: list[dict], everyone: bool = False, room: int | None 
     return note
 
 
+def _how(row: dict) -> str:
+    """What Anonymize did to a face, by its report row's ``done``: 'swapped', 'covered' (a solid fill) or 'blurred'."""
+    done = str(row.get("done", ""))
+    return "swapped" if done.startswith("swap") else "covered" if done.startswith("solid") else "blurred"
+
+
 def _note(report: list[dict], everyone: bool, terse: int) -> str:
     """``anonymize_note`` at one of its lengths: ``terse`` 0 says everything, 1 leaves out the recogniser's check, 2
     gives one reason for all the hidden faces, 3 counts them, 4 only counts (' 4 swapped, 4 blurred.')."""
     if terse >= 4:
         counts: dict[str, int] = {}
         for r in report:
-            done = str(r.get("done", ""))
-            how = "swapped" if done.startswith("swap") else "covered" if done.startswith("solid") else "blurred"
-            counts[how] = counts.get(how, 0) + 1
+            counts[_how(r)] = counts.get(_how(r), 0) + 1
         return " " + ", ".join(f"{n} {how}" for how, n in counts.items()).capitalize() + "."
-    swaps = [r for r in report if str(r.get("done", "")).startswith("swap")]
-    hidden = [r for r in report if not str(r.get("done", "")).startswith("swap")]
+    swaps = [r for r in report if _how(r) == "swapped"]
+    hidden = [r for r in report if _how(r) != "swapped"]
     clauses = []
     if swaps:
         checked = all(r["verified"] for r in swaps)
@@ -173,9 +177,8 @@ def _note(report: list[dict], everyone: bool, terse: int) -> str:
         clauses.append(clause)
     by_reason: dict[tuple[str, str], list[int]] = {}
     for r in hidden:
-        how = "covered" if str(r.get("done", "")).startswith("solid") else "blurred"
         why = _plain_reason(r) if terse < 2 else "a swap could not hide it"
-        by_reason.setdefault((how, why), []).append(int(r["face"]))
+        by_reason.setdefault((_how(r), why), []).append(int(r["face"]))
     for (how, why), indices in by_reason.items():
         # the photo's one face: no number to name it by (round 20's drive)
         if everyone and len(report) == 1:

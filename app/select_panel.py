@@ -23,9 +23,8 @@ from studio.services import Services
 from studio.session import BOX, EXCLUDE, INCLUDE, PICK, EditorSession
 
 MODES = {"Pick part": PICK, "Include (+)": INCLUDE, "Exclude (−)": EXCLUDE, "Box (click 2 corners)": BOX}
-MISSED = (
-    0.02  # an Exclude (−) click outside the selection that removed less than this share of it is said to have missed
-)
+# an Exclude (−) click outside the selection that removed less than this share of it is said to have missed
+MISSED = 0.02
 COMBINE = {"add": "add", "subtract": "subtract", "intersect": "intersect"}
 READING = (
     "Reading the photo and finding its parts (sky, people, clothes, animals…): a few seconds, more for a big photo."
@@ -164,9 +163,8 @@ def listen(p: SelectPanel, view: PageView, services: Services, legend: gr.Annota
         if mode == PICK:
             try:
                 s.click(x, y, PICK, services)
-            except (
-                BadInput
-            ):  # nothing labelled here: select by clicking instead (nothing at all where it is transparent)
+            except BadInput:
+                # nothing labelled here: select by clicking instead (nothing at all where it is transparent)
                 if not s.in_picture(x, y):
                     raise
                 s.new_segment()
