@@ -157,7 +157,7 @@ ADE_SURE = 0.5  # ... and it is sure of another class where that class has at le
 # 0.64-0.96 against animal 0.04-0.33; 0.8 left half the mound on the horse)
 GROUND_BEHIND = 0.7  # ... and in the upper half of the piece (above the middle of its rows: not legs or hooves, which
 # the ADE net's ground reaches into) where its ground class (``GROUND``) has at least this probability, the field behind
-# the animal (``ade_ground``; darknet_horses' grey grazing horse, one click: IoU / leak 0.691 / 0.164 -> 0.729 / 0.090,
+# the animal (``ade_surfaces``' third mask; darknet_horses' grey grazing horse, one click: IoU / leak 0.691 / 0.164 -> 0.729 / 0.090,
 # the brown horse 0.674 -> 0.692; at 0.5 the grey horse hidden between them lost the top of its neck, 0.613 -> 0.569;
 # at 0.85 the brown horse keeps 0.674)
 SHED_MAX = 0.5  # a shedding that would take more than this share of a piece is not trusted (the piece stays)
@@ -241,8 +241,8 @@ def find_things(
     None: the detector is not here. ``ground`` (bool, same size): where the scene net sees the ground (``GROUND``);
     vehicles lose it, and what lies outside the detector's vehicle boxes; ``seen`` (bool): where the scene net sees a
     vehicle: inside a vehicle box it joins the vehicles (``trim_vehicles``). ``surfaces``: :func:`ade_surfaces`'s
-    masks (where the scene net says "animal", where it is sure of another class), optionally with :func:`ade_ground`'s
-    (where it is sure of the ground): an animal loses what lies behind it (``shed_surfaces``).
+    masks (where the scene net says "animal", where it is sure of another class, optionally where it is sure of the
+    ground): an animal loses what lies behind it (``shed_surfaces``).
 
     Each connected blob of animals is one class (a horse's legs are not a sheep), the animal class with the
     largest summed probability over the blob (``animal_class``), not the class most pixels have; a "bird" the net is
@@ -424,11 +424,12 @@ def ade_seen(probs: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.n
     return best == names.index("ground"), best == names.index("vehicle")
 
 
-def ade_surfaces(probs: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Bool masks (``size`` = (w, h)): where the ADE20K net's best class is "animal" (``ADE_ANIMALS``), and where it is
-    sure (``ADE_SURE``) of a class that is neither an animal nor a person (``ADE_NOT_OTHER``). ``probs``: its grid
-    probabilities (:func:`segmenters.nets.ade_answer`); the masks are taken on the grid and interpolated (smooth
-    edges)."""
+def ade_surfaces(probs: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bool masks (``size`` = (w, h)): where the ADE20K net's best class is "animal" (``ADE_ANIMALS``), where it is
+    sure (``ADE_SURE``) of a class that is neither an animal nor a person (``ADE_NOT_OTHER``), and where its best class
+    is a ground class (``GROUND``) with at least ``GROUND_BEHIND`` probability (the ground behind an animal,
+    :func:`shed_surfaces`). ``probs``: its grid probabilities (:func:`segmenters.nets.ade_answer`); the masks are taken
+    on the grid and interpolated (smooth edges)."""
     from segmenters.nets import ADE_CLASSES, grid_to_size
 
     names = ("other", *ADE_CLASSES)
@@ -436,22 +437,9 @@ def ade_surfaces(probs: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, 
     top = np.take_along_axis(probs, best[..., None], axis=-1)[..., 0]
     animal = np.isin(best, [names.index(c) for c in ADE_ANIMALS])
     other = ~np.isin(best, [names.index(c) for c in ADE_NOT_OTHER]) & (top >= ADE_SURE)
-    grid = np.stack([animal, other], axis=-1).astype(np.float32)
-    up = grid_to_size(grid, size)
-    return up[..., 0] >= 0.5, up[..., 1] >= 0.5
-
-
-def ade_ground(probs: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Bool mask (``size`` = (w, h)): where the ADE20K net's best class is a ground class (``GROUND``) with at least
-    ``GROUND_BEHIND`` probability (``probs``: its grid probabilities; taken on the grid and interpolated, as
-    :func:`ade_surfaces`)."""
-    from segmenters.nets import ADE_CLASSES, grid_to_size
-
-    names = ("other", *ADE_CLASSES)
-    best = np.argmax(probs, axis=-1)
-    top = np.take_along_axis(probs, best[..., None], axis=-1)[..., 0]
-    sure = np.isin(best, [names.index(c) for c in GROUND]) & (top >= GROUND_BEHIND)
-    return grid_to_size(sure.astype(np.float32), size) >= 0.5
+    ground = np.isin(best, [names.index(c) for c in GROUND]) & (top >= GROUND_BEHIND)
+    up = grid_to_size(np.stack([animal, other, ground], axis=-1).astype(np.float32), size)
+    return up[..., 0] >= 0.5, up[..., 1] >= 0.5, up[..., 2] >= 0.5
 
 
 def shed_surfaces(
@@ -459,7 +447,7 @@ def shed_surfaces(
 ) -> np.ndarray:
     """``piece`` (bool: one animal's share of a VOC blob) without what lies behind or under it: where the ADE20K net
     calls most of the piece "animal" (``ADE_KNOWS``; ``animal``, ``other``: :func:`ade_surfaces`), the connected parts
-    of the piece it is sure of another class (``other``), or of the ground (``ground``: :func:`ade_ground`) above the
+    of the piece it is sure of another class (``other``), or of the ground (``ground``: :func:`ade_surfaces`) above the
     middle of the piece's rows, that touch the piece's outline (they come from outside: the rocky mound behind a
     horse's back, the far field above another's). ``piece`` itself when the ADE net does not know the animal or when
     that would take more than ``SHED_MAX`` of it."""
@@ -1028,7 +1016,7 @@ class ObjectsParser:
         stuff = ade_stuff(ade["labels"]) if ade is not None else None
         size = (ctx.shape[1], ctx.shape[0])
         ground, seen = ade_seen(ade["probs"], size) if ade is not None else (None, None)
-        surfaces = (*ade_surfaces(ade["probs"], size), ade_ground(ade["probs"], size)) if ade is not None else None
+        surfaces = ade_surfaces(ade["probs"], size) if ade is not None else None
         things = find_things(ctx.work, stuff, labels, probs, ctx.photo.pixels, detections, ground, seen, surfaces)
         source = SOURCE_BOXES if detector_available() else SOURCE
         parts = []

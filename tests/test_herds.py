@@ -145,7 +145,7 @@ def test_an_animal_piece_sheds_what_the_scene_net_is_sure_lies_behind_it():
 
 
 def test_an_animal_piece_sheds_the_ground_behind_its_back_but_not_under_its_legs():
-    """Round 22 (issue 11): the ground the scene net is sure of (``objects.ade_ground``) goes from an animal's piece
+    """Round 22 (issue 11): the ground the scene net is sure of (``objects.ade_surfaces``' third mask) goes from an animal's piece
     above the middle of its rows (the field behind a grazing horse's back, which the VOC net paints as horse), never
     below it (the legs and hooves, which its ground reaches into)."""
     piece, field = _horse_before_a_mound()  # rows 10-39 on its back: the field behind it
@@ -166,7 +166,7 @@ def test_ade_ground_is_the_ground_the_scene_net_is_sure_of():
     for x, (cls, p) in enumerate((("earth", sure + 0.05), ("grass", sure - 0.05), ("rock", 0.95), ("animal", 0.9))):
         probs[:, x, names.index(cls)] = p
         probs[:, x, 0] = 1 - p
-    ground = objects.ade_ground(probs, (4, 2))
+    ground = objects.ade_surfaces(probs, (4, 2))[2]
     assert ground[:, 0].all() and not ground[:, 1:].any()  # sure earth / unsure grass, rock, an animal
 
 
@@ -193,7 +193,7 @@ def test_ade_surfaces_leave_animals_people_and_the_ground_out_of_the_other_class
         probs[:, x, 0] = 1 - p
     probs[1, 1] = 0
     probs[1, 1, names.index("rock")], probs[1, 1, names.index("animal")] = 0.45, 0.4  # not sure of the rock
-    animal, other = objects.ade_surfaces(probs, (4, 2))
+    animal, other, _ = objects.ade_surfaces(probs, (4, 2))
     assert animal[:, 0].all() and not animal[:, 1:].any()
     assert other[0, 1] and not other[1, 1]  # sure of the rock / not sure
     assert not other[:, 2].any() and not other[:, 3].any()  # the ground and a person never
