@@ -26,17 +26,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 def evaluate(names: list[str]) -> dict:
     from core.models import ModelManager
-    from core.types import Photo
-    from segmenters.parsing import parse_report
-    from tests import peopleset, photos
+    from tests import peopleset
 
     os.environ["FACET_PARSE_NETS"] = "on"
     manager = ModelManager(online=False)
     per_photo = {}
     for name in names:
-        entry = peopleset.load(name)
-        report = parse_report(Photo(photos.load(entry["photo"])), manager)
-        per_photo[name] = peopleset.score(entry, peopleset.parsed_people(report.segments))
+        per_photo[name] = peopleset.measure(name, manager)
         r = per_photo[name]
         log(f"{name}: {r['found']}/{r['people']} found, merged {r['merged']}, extra {r['extra']}, iou {r['mean_iou']}")
     keys = ("people", "found", "missed", "merged", "split", "extra")

@@ -95,3 +95,15 @@ def parsed_people(segments) -> list[np.ndarray]:
         if word == "person" and number.isdigit():
             out.append((int(number), s.mask))
     return [m for _, m in sorted(out, key=lambda x: x[0])]
+
+
+def measure(name: str, manager) -> dict:
+    """:func:`score` of the labelled photo ``name``'s parse (``segmenters.parsing.parse_report`` with ``manager``): what
+    ``bench/people_bench.py`` writes and ``tests/test_people.py`` holds to its floors."""
+    from core.types import Photo
+    from segmenters.parsing import parse_report
+    from tests import photos
+
+    entry = load(name)
+    report = parse_report(Photo(photos.load(entry["photo"])), manager)
+    return score(entry, parsed_people(report.segments))

