@@ -118,7 +118,9 @@ def click_and_say_a_miss(s: EditorSession, x: float, y: float, mode: str, servic
     so. The outline is redrawn, and changes little (round 22's drive: the same "24.2% of the photo selected" came back
     as if the click had been ignored)."""
     seg = s.segment()
-    before = seg.mask.copy() if seg is not None and mode == EXCLUDE and seg.mask.any() else None
+    # a click replaces the selection's mask, never changes it in place (its history, which Undo click restores, holds
+    # the old array): the old one read as it is, not copied (a 24 MP photo's mask is 24 MB)
+    before = seg.mask if seg is not None and mode == EXCLUDE and seg.mask.any() else None
     s.click(x, y, mode, services)
     after = s.segment()
     if before is not None and after is not None and not before[int(y), int(x)]:
