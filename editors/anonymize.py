@@ -1428,7 +1428,7 @@ class AnonymizeEditor(ReportingEditor):
         def run_try(spec: tuple, buf: np.ndarray, stop: threading.Event | None = None) -> dict[str, Any] | None:
             """Try ``spec`` on ``buf`` (``out``, or a copy of it for a try run beside another: only its ``box``
             changes, and it is ``before`` again on return). Its own generator: the same draws in either order.
-            None when ``stop`` is set before its descriptor is asked for (the try before it ended the tries)."""
+            None when ``stop`` is set before its descriptor is asked for (the tries ended, or passed its place)."""
             key, texture, head, brows, with_shape, gain, move, brow_floor = spec
             gen = face_rng(face_seed, face.index, key)
             if stop is not None and stop.is_set():
@@ -1509,8 +1509,17 @@ class AnonymizeEditor(ReportingEditor):
             check_cpu += cpu2 + (res["cpu"] if res is not None else 0.0)
             return res
 
-        ahead: dict[int, tuple[tuple, Future]] = {}  # the second try of a pair, started beside the first
-        stop = threading.Event()  # set when the tries end: a second try still running gives up
+        ahead: dict[int, tuple[tuple, Future, threading.Event]] = {}  # the second try of a pair, started beside
+        # the first, with its own stop: set when the tries end, or when the loop passes its place without it
+
+        def give_up(m: int) -> None:
+            """The second try started for place ``m`` stopped (it gives up at its next check) and waited for: it
+            writes ``spare``, which the next pair's second try writes too (two on it at once gave t1 #3's last
+            outline try 0.16 instead of 0.756 on a busy host, the bytes of another kept try in CI)."""
+            _, fut, halt = ahead.pop(m)
+            halt.set()
+            collect(fut)
+
         spare: np.ndarray | None = None  # its copy of ``out`` (one per face, reused)
         heads_at = [n for n, (_, c) in enumerate(plan) if isinstance(c.head, dict)]  # the outline tries' places
         ordered = False
@@ -1580,7 +1589,7 @@ class AnonymizeEditor(ReportingEditor):
             act, spec = resolve(n, cand)
             got = None
             if n in ahead:  # started beside the try before: its result stands when the tries before it say the same
-                spec_ahead, fut = ahead.pop(n)
+                spec_ahead, fut, _ = ahead.pop(n)
                 res = collect(fut)  # (None when not begun: it runs here)
                 if act == "run" and spec == spec_ahead and res is not None:
                     got = res
@@ -1595,7 +1604,10 @@ class AnonymizeEditor(ReportingEditor):
                     if act2 == "run" and spec2 is not None:
                         if spare is None:
                             spare = out.copy()
-                        ahead[n + 1] = (spec2, _TRY_POOL.submit(_timed, run_try, spec2, spare, stop))
+                        for m in list(ahead):  # one the loop skipped past (BROWS_ENOUGH, the other outline):
+                            give_up(m)  # done with ``spare`` before the next one starts on it
+                        halt = threading.Event()
+                        ahead[n + 1] = (spec2, _TRY_POOL.submit(_timed, run_try, spec2, spare, halt), halt)
                 if AHEAD and spec[1] not in textures and anti_job is not None:  # (as run_try would, first)
                     anti_made(spec[1])
                 warm_next(n, spec)
@@ -1638,12 +1650,13 @@ class AnonymizeEditor(ReportingEditor):
                 break  # a gallery face past it still meets the anti-face: the farther is kept (a gallery nose warped
                 # onto a turned face leaves a dark crease the anti-face, made from the face itself, does not:
                 # tom_hanks, look.nose_line; and the issue asks for the target that moves a face the furthest)
-        stop.set()
+        for _, _, halt in ahead.values():  # the tries have ended: a second try still running gives up
+            halt.set()
         if anti_job is not None and "anti" not in textures and not anti_job.cancel():  # made, never used
             anti_cpu[0] = anti_job.result()[1]
         check_cpu += anti_cpu[0]
-        for _, fut in ahead.values():  # a pair's second try when the first stopped: not used (given up at once)
-            collect(fut)
+        for m in list(ahead):  # a pair's second try when the first stopped: not used (given up at once)
+            give_up(m)
         for job in early:  # the geometry done ahead: its thread's CPU (one still running is not waited for)
             if not job.cancel() and job.done():
                 check_cpu += job.result()

@@ -264,6 +264,40 @@ def test_paired_tries_give_the_sequential_bytes(t1, monkeypatch):
     assert seq_report == par_report
 
 
+def test_a_second_try_the_tries_pass_by_is_done_before_the_next_starts_on_its_copy(t1, monkeypatch):
+    """A busy host, forced: every try on the pair thread takes a second longer. t1 #3's darker brows, started beside
+    the paler ones that take it far enough (BROWS_ENOUGH), are passed by while still running; the outline pair's
+    second try then writes the same copy of the photo. It is stopped and waited for first: the same tries, distances
+    and bytes as one after the other (two on the copy at once gave the last outline try 0.16, not 0.756)."""
+    import threading
+    import time
+
+    from editors import anonymize
+
+    monkeypatch.setattr(anonymize, "RIDGE_FIRST", False)
+    swap = anonymize.mesh_swap
+
+    def slow_beside(*a, **k):
+        if threading.current_thread().name.startswith("try"):
+            time.sleep(1.0)
+        return swap(*a, **k)
+
+    monkeypatch.setattr(anonymize, "mesh_swap", slow_beside)
+    ed = anonymize.AnonymizeEditor()
+    runs = {}
+    for paired in (False, True):
+        monkeypatch.setattr(anonymize, "PAIR_TRIES", paired)
+        out = ed.apply(t1, None, {"method": "swap", "faces": "3"}, seed=0)
+        runs[paired] = (
+            out,
+            [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report],
+        )
+    (seq, seq_report), (par, par_report) = runs[False], runs[True]
+    assert len(seq_report[0]["tries"]) == 6
+    assert par_report == seq_report
+    assert np.array_equal(seq, par)
+
+
 def test_a_faces_draws_do_not_depend_on_the_faces_before_it(t1):
     """Each face and each try draws from its own generator (the seed, the face's number, the try's place): t1 #3
     swapped alone or after #0 gets the same tries and the same pixels on its face."""
