@@ -124,7 +124,7 @@ class EditorSession:
     _faces: tuple[tuple, list] | None = None
     last_report: list = field(default_factory=list)  # what the last editor said it did, face by face
     last_backend: str = ""  # the backend the last edit ran on (its EditResult)
-    pending: tuple | None = None  # (result key, segment label, editor, params, variants) of the last generation
+    pending: tuple | None = None  # (result key, segment label, editor, params, variants, mask) of the last generation
     cancel_event: Any = None  # threading.Event of the generation running now (set by the Cancel button)
     limiter: RateLimiter = field(default_factory=RateLimiter)  # this session's flood limits (see `count`)
     # where the current request comes from: (TCP peer, X-Forwarded-For header), set by the UI per request
@@ -538,32 +538,40 @@ class EditorSession:
         editor = build_editor(editor_name, services.manager)
         if not isinstance(editor, GenerativeEditor):
             raise BadInput(f"the {editor_name} editor makes no variants; use Apply")
+        mask, _ = self._in_picture(seg.mask)  # as Apply: nothing is generated in a transparent upload's clear area
+        if not mask.any():
+            raise BadInput("the selection lies in the photo's transparent area; select a part of the picture")
         self.count("edit", services)
         key = self._result_key()
         before = self.result()
-        with guarded(editor, before.shape, seg.mask, services.settings):
-            variants = editor.generate(before, seg.mask, params, seed, progress=progress, cancel=cancel)
-        self.pending = (key, seg.label, editor_name, dict(params), list(variants))
+        with guarded(editor, before.shape, mask, services.settings):
+            variants = editor.generate(before, mask, params, seed, progress=progress, cancel=cancel)
+        self.pending = (key, seg.label, editor_name, dict(params), list(variants), mask)
         return variants
 
     def apply_variant(self, index: int) -> Layer:
         """Push generated variant ``index`` (from the last ``generate``) as a layer."""
         if self.pending is None:
             raise BadInput("generate some variants first")
-        key, label, editor_name, params, variants = self.pending
+        key, label, editor_name, params, variants, mask = self.pending
         if key != self._result_key():
             raise BadInput("the photo has changed since these variants were made; generate again")
         if not 0 <= index < len(variants):
             raise BadInput(f"there is no variant #{index + 1}")
         v = variants[index].result()
+        before = self.result()
+        image = v.image
+        opacity = self._require_photo().opacity
+        if opacity is not None:  # as Apply (round 23: Remove's fill spread into the clear area and its fringe)
+            image = keep_transparent(before, image, mask, opacity)
         layer = layer_from_result(
             self.layers.next_id(),
             label,
             editor_name,
             params,
             variants[index].seed,
-            self.result(),
-            v.image,
+            before,
+            image,
             v.seconds,
             v.model_ids,
             generative=v.generative,

@@ -211,3 +211,27 @@ def test_parts_lose_the_transparent_area_and_small_leftovers():
     assert kept[0].mask.sum() == 5000 and kept[0].edge_alpha is not None and kept[0].edge_alpha[:, :50].max() == 0
     plain = [Segment(id=1, label="sky", mask=sky)]
     assert without_transparent(plain, None) is plain
+
+
+def test_generates_remove_keeps_the_clear_area_clear_like_apply():
+    """Round 23: Generate's variants were pushed as they came: Remove on a cut-out's background filled 68334 px of its
+    transparent area (white on the page, and colour under alpha 0 in the PNG). Now a generated variant is kept out of
+    the clear area as Apply's edits are (core.composite.keep_transparent), and nothing is generated there."""
+    png, rgba = _cut_out()
+    alpha = rgba[..., 3]
+    s, services = _session(png)
+    try:
+        before = np.asarray(s.result()).copy()
+        background = s.part_named("background")
+        assert background is not None, [p.label for p in s.parts]
+        s.use_part(background.id)
+        s.generate("remove", {}, 0, services)
+        s.apply_variant(0)
+        after = np.asarray(s.result())
+        changed = (after != before).any(2)
+        assert changed[background.mask].mean() > 0.3, "the background was not filled"
+        assert not (changed & (alpha == 0)).any(), "the fill reached the transparent area"
+        out = np.asarray(Image.open(io.BytesIO(s.export_bytes("PNG"))))
+        assert out.shape[2] == 4 and np.array_equal(out[..., 3], alpha), "the PNG download lost the alpha"
+    finally:
+        s.close()
