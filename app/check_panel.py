@@ -39,7 +39,7 @@ def render() -> CheckTab:
             file_count="single",
             file_types=["image"],
             elem_id="facet-check-upload",
-            height=100,
+            height=124,  # the empty box's icon and three lines whole (app/ui.py CSS; 100 px cut "Click to Upload")
         )
         verdict = gr.Markdown("", elem_id="facet-check-verdict")
         overlay = gr.Image(
@@ -57,8 +57,10 @@ def verdict_markdown(summary: dict[str, Any]) -> str:
     bits = f"{round(summary['bit_agreement'] * 48)}/48 watermark bits agree"
     c2pa = summary.get("content_credentials")
     creds = "none" if not c2pa else f"{c2pa['state'].lower()}" + ("" if c2pa["trusted"] else " (untrusted signer)")
+    # the file's name first: the upload box is empty again once the photo is read (round 23), so the verdict says which
+    checked = f"{summary['file']}: " if summary.get("file") else ""
     return (
-        f"**{summary['verdict']}**\n\nContent Credentials: {creds} · "
+        f"**{checked}{summary['verdict']}**\n\nContent Credentials: {creds} · "
         f"metadata: {'found' if summary['has_metadata'] else 'none'} · "
         f"watermark: {'found' if summary['watermark_found'] else 'not found'} ({bits}) · "
         f"faces outlined: {summary['faces_marked']}"
@@ -78,10 +80,12 @@ def listen(tab: CheckTab, services: Services, guard: Callable, display_name: Cal
         summary = found.summary()
         return verdict_markdown(summary), downscale(found.overlay, services.settings.preview_max_side)[0], summary
 
+    # then the box is empty again (its drop zone back), so the next photo is dropped or clicked in straight away: with
+    # the file still shown a second photo needed the × first (round 23's drive; the main upload box: round 22)
     tab.upload.upload(
         check_photo,
         [tab.upload],
         [tab.verdict, tab.overlay, tab.report],
         api_name="check_photo",
         concurrency_id="models",
-    )
+    ).then(lambda: None, None, [tab.upload], queue=False, api_visibility="private", show_progress="hidden")

@@ -76,7 +76,8 @@ HEADER = (
 # The variants' five thumbnails a row share the photo column's width (fixed 100 px ones ran 4 px past its right edge at
 # 1366x768, cutting the fifth column) and start under the gallery's label, which covered their top (round 22).
 # The empty upload box's icon and three lines start under the box's label (round 22: Gradio centres them in a 240 px
-# minimum, so in the 124 px box the label hid the icon's top half); they fit in the box whole.
+# minimum, so in the 124 px box the label hid the icon's top half); they fit in the box whole. The same for the Check a
+# photo tab's box (round 23: at 100 px its icon was hidden and "Click to Upload" cut in half).
 # The status line is in the page's own font (a log's monospace read as one) and keeps two lines' height, so a message
 # of one line or two does not move the photo under the pointer between clicks.
 CSS = """
@@ -85,7 +86,8 @@ CSS = """
 #facet-status {min-height: 42px}
 #facet-status, #facet-status p {font-size: 15px !important; line-height: 21px !important}
 #facet-status p {margin: 0}
-#facet-upload [data-testid=upload-text] {min-height: 0 !important; padding-top: 26px !important; line-height: 20px !important}
+#facet-upload [data-testid=upload-text], #facet-check-upload [data-testid=upload-text] {min-height: 0 !important;
+  padding-top: 26px !important; line-height: 20px !important}
 #facet-canvas {height: max(260px, min(calc(100vh - 250px), 75vw)) !important}
 #facet-parts label, #facet-segments label {padding: 3px 8px !important; font-size: 0.85em}
 #facet-anon-method label, #facet-anon-level label {padding: 3px 7px !important; font-size: 0.85em}
