@@ -570,10 +570,10 @@ def _describe_edit(e: dict[str, Any]) -> str:
     if editor == "merged":
         return "earlier edits (merged, details not kept)"
     look = params.get("texture") or params.get("style") or params.get("preset") or params.get("prompt")
-    if editor == "style":  # a built-in style by its name (round 23: "style on dog" for a number)
+    if not isinstance(look, str):  # a built-in style by its name, not its number (round 23: "style on dog")
         from editors.style import style_name
 
-        look = style_name(params.get("style")) or look
+        look = style_name(params.get("style"))
     what = f"{editor} ({look})" if isinstance(look, str) and look else editor
     return f"{what} on {seg}" if seg else what
 
