@@ -255,3 +255,13 @@ def exclude_missed(label: str, share: float) -> str:
         f"{label}: {share:.1%} of the photo selected. That Exclude (−) click was outside the selection: "
         "click on what to take out of it."
     )
+
+
+def speck_selected(label: str, pixels: int, share: float) -> str:
+    """The status after an include click that selected next to nothing (``pixels``, ``share`` of the photo), instead
+    of "0.0% of the photo selected ... Next: pick the look and Apply" (round 23's drive: a click on a dahlia's heart
+    selected 27 px, hidden under the click's own marker)."""
+    return (
+        f"{label}: only {pixels} px selected ({share:.2%} of the photo). To take more, click again inside the part, "
+        "or choose Box (click 2 corners) and click two corners around it."
+    )

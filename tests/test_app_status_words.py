@@ -374,3 +374,36 @@ def test_every_built_in_style_has_its_own_name_in_the_chooser_and_the_words():
         assert layer_title(1, "style", "sky", {"style": i}) == f"#1 {name} style on sky"
         assert "neural style" not in applied_look("style", {"style": i})
     assert _describe_edit({"editor": "style", "segment": "sky", "params": {"style": 0}}) == "style (pastel gold) on sky"
+
+
+def test_an_include_click_that_selected_next_to_nothing_says_how_to_take_more():
+    """Round 23's drive: a click on a dahlia's heart (sklearn's flower.jpg, parsed) selected 27 px and the status line
+    said "0.0% of the photo selected ... Next: pick the look and Apply"; the dot hid under the click's own marker."""
+    from types import SimpleNamespace
+
+    from app.select_panel import SPECK, click_and_say_a_miss
+    from app.words import speck_selected
+    from studio.session import EXCLUDE, INCLUDE
+
+    said = speck_selected("segment 1", 27, 27 / 273280)
+    assert said.startswith("segment 1: only 27 px selected (0.01% of the photo).") and "Box (click 2 corners)" in said
+    assert plain_status(said) == said and len(said) <= 175
+
+    class Clicked:  # a session whose click selects ``pixels`` px of a 100x100 photo, as EditorSession.click sets it
+        def __init__(self, pixels: int):
+            self.seg = SimpleNamespace(label="segment 1", mask=np.zeros((100, 100), bool))
+            self.pixels, self.status = pixels, "segment 1: mask by GrabCut ...; 0.1% of the photo."
+
+        def segment(self):
+            return self.seg
+
+        def click(self, x, y, mode, services):
+            mask = np.zeros((100, 100), bool)
+            mask.flat[: self.pixels] = True
+            self.seg.mask = mask
+
+    few = round(SPECK * 10_000) - 1
+    for pixels, mode, speck in ((few, INCLUDE, True), (few + 1, INCLUDE, False), (few, EXCLUDE, False)):
+        s = Clicked(pixels)
+        click_and_say_a_miss(s, 50, 50, mode, None)
+        assert s.status.startswith("segment 1: only ") == speck, (pixels, mode, s.status)
