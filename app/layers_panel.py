@@ -99,11 +99,29 @@ def listen(p: LayersPanel, view: PageView, services: Services) -> None:
     show_result(p.redo.click(redo, [state], everything, api_name="redo_edit"))
     p.layers.input(on_layers, [state, p.layers], everything, api_name="set_visible_layers")
     # the API's /export answers the file's path; the page then shows its link, starts its download and says what
-    # was saved in the status line
+    # was saved in the status line. First, at once: the button off and the status line saying what is being written
+    # (round 23's drive: a 12 MP PNG took 8 s with "Applied ... The Download tab saves it." still on the line)
     private = {"api_visibility": "private", "queue": False}
-    p.export.click(on_export, [state, p.fmt], [p.result], api_name="export").success(
-        lambda state: (gr.update(visible=True), plain_status(session(state).status)),
-        [state],
-        [p.result, view.status],
-        **private,
-    ).success(None, [p.result], None, js=SAVE_FILE, **private)
+    exported = p.export.click(saving, [state, p.fmt], [p.export, view.status], show_progress="hidden", **private).then(
+        on_export, [state, p.fmt], [p.result], api_name="export"
+    )
+    exported.then(saved, [state], [p.export, view.status], show_progress="hidden", **private)
+    exported.success(lambda: gr.update(visible=True), None, [p.result], **private).success(
+        None, [p.result], None, js=SAVE_FILE, **private
+    )
+
+
+def saving(state: Any, fmt: str | None) -> tuple[Any, Any]:
+    """The download's first step, at once: the button off, and the status line saying what is being written
+    (unchanged without a photo: the export's own message says why)."""
+    photo = state.photo if isinstance(state, EditorSession) else None
+    if photo is None:
+        return gr.update(interactive=False), gr.update()
+    return gr.update(interactive=False), f"Saving the full-size result ({fmt or 'PNG'}, {photo.width}x{photo.height}) …"
+
+
+def saved(state: Any) -> tuple[Any, Any]:
+    """After the export, written or refused: the button on again, the status line the session's (what was saved, or
+    what it said before when the export failed: the error toast says why)."""
+    status = plain_status(state.status) if isinstance(state, EditorSession) else gr.update()
+    return gr.update(interactive=True), status

@@ -87,3 +87,43 @@ def test_a_built_in_style_is_picked_by_its_name_and_named_after_apply(
         raise
     finally:
         page.set_viewport_size(original_size)
+
+
+def test_the_download_says_it_is_saving_while_it_writes(
+    page,  # noqa: F811
+    app_url,
+    astronaut_path,
+    artifacts,
+):
+    """Round 23's drive: a 12 MP PNG took 8 s to write with the last edit's words still on the status line and the
+    button live. Every status line the page shows is recorded (a MutationObserver): "Saving ..." comes first, with
+    the button off, then what was saved, with the button on again."""
+    from tests.test_browser import _tool
+
+    original_size = page.viewport_size
+    page.set_viewport_size(LAPTOP)
+    try:
+        _upload(page, app_url, astronaut_path)
+        page.evaluate(
+            """() => { window.seen = [];
+                const status = document.querySelector('#facet-status');
+                new MutationObserver(() => window.seen.push([status.innerText,
+                    document.querySelector('#facet-export').disabled])).observe(status,
+                    {subtree: true, childList: true, characterData: true}); }"""
+        )
+        _tool(page, "Download")
+        with page.expect_download(timeout=60_000):
+            page.click("#facet-export")
+        page.wait_for_function(
+            "() => document.querySelector('#facet-status').innerText.startsWith('Saved')", timeout=30_000
+        )
+        page.wait_for_function("() => !document.querySelector('#facet-export').disabled", timeout=10_000)
+        seen = page.evaluate("window.seen")
+        saving = [disabled for text, disabled in seen if text.startswith("Saving the full-size result (PNG, 512x512)")]
+        assert saving and all(saving), seen
+        page.screenshot(path=str(artifacts / "drive23-saved.png"))
+    except Exception:
+        page.screenshot(path=str(artifacts / "drive23-saved-failure.png"), full_page=True)
+        raise
+    finally:
+        page.set_viewport_size(original_size)
