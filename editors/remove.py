@@ -322,7 +322,8 @@ class RemoveEditor(LazyManager, GenerativeEditor):
 def part_maps(parts: Sequence[Segment], selection: np.ndarray) -> tuple[np.ndarray | None, ...]:
     """(objects, surfaces, others) of the photo's labelled parts for removing ``selection`` (bool, the photo's
     size): objects = every part that is not a surface (``segmenters.grabcut.part_kind``: people, animals, vehicles
-    and their parts, the removed object's own label among them), never copied from (``editors.fill.fill``'s
+    and their parts, the removed object's own label among them, a surface part mostly in the selection too), never
+    copied from (``editors.fill.fill``'s
     ``avoid``); surfaces = an id per surface part (sky, grass, road, a wall...; a later part wins where two
     overlap), 0 elsewhere (``regions``); others = the objects with less than OWN_SHARE of their pixels in the
     selection: another object next to the removed one, which the selection's grow must not eat into. None for an
@@ -336,9 +337,11 @@ def part_maps(parts: Sequence[Segment], selection: np.ndarray) -> tuple[np.ndarr
         if part.mask.shape != objects.shape:
             continue
         kind = part_kind(part.label)
+        n = np.count_nonzero(part.mask)
+        if kind == "stuff" and n and np.count_nonzero(part.mask & selection) >= 0.5 * n:
+            kind = "thing"  # a surface mostly selected is the removed object itself (a windmill parsed as building)
         if kind in ("thing", "part"):
             objects |= part.mask
-            n = np.count_nonzero(part.mask)
             if n and np.count_nonzero(part.mask & selection) < OWN_SHARE * n:
                 others |= part.mask
         elif kind == "stuff":

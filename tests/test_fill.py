@@ -286,3 +286,23 @@ def test_avoided_pixels_are_never_copied_and_give_way_when_nothing_else_is_left(
     assert F.sources(big, None, ~big) is None
     kept = F.sources(hole, None, avoid)
     assert kept is not None and kept[avoid & ~hole].all() and not kept[hole].any()
+
+
+def test_part_maps_tell_objects_surfaces_and_the_objects_beside_the_removed_one():
+    from core.types import Segment
+    from editors.remove import part_maps
+
+    sel = np.zeros((100, 100), bool)
+    sel[20:80, 40:60] = True
+    mill = np.zeros_like(sel)
+    mill[15:80, 42:58] = True  # a windmill the parse calls a building, mostly selected: the removed object
+    sky = ~mill
+    dog = np.zeros_like(sel)
+    dog[60:90, 62:90] = True
+    objects, surfaces, others = part_maps(
+        [Segment(1, "sky", sky), Segment(2, "building", mill), Segment(3, "dog", dog)], sel
+    )
+    assert objects is not None and objects[mill].all() and objects[dog].all() and not objects[sky & ~dog].any()
+    assert surfaces is not None and (surfaces[sky & ~dog] == 1).all() and not surfaces[mill | dog].any()
+    assert others is not None and others[dog].all() and not others[mill].any()
+    assert part_maps([], sel) == (None, None, None)
