@@ -15,6 +15,12 @@ border colours (Telea) leaves a smooth smudge. Its cost grows with the image it 
    blur at the search scale) is copied from that place. Only where the ring around the hole has such
    detail (a smooth sky skips it).
 
+What PatchMatch may copy from (``sources``): left to itself it takes patches from anywhere in the crop, so a
+removed horse came back as the white horse in front of it (bench/fill_bench.py surround cases). Given the
+photo's labelled parts (``avoid``: objects, the removed one's own label among them; ``regions``: surfaces), it
+copies only from the surfaces the ring around the hole touches and never from an object; a restriction that
+leaves too little to copy from (a hole filling most of the photo) is dropped.
+
 Telea is kept where it is better: holes at most ``THIN_PX`` px from their border everywhere (scratches,
 wires, a rim), where PatchMatch's 7x7 patches have nothing to gain and Telea is invisible.
 """

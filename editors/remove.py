@@ -7,7 +7,9 @@ Backends, best first:
 - offline (``patchmatch``, the default without LaMa): ``editors/fill.py``. The selection is grown to take
   in its outline and its shadow (``removal_mask``), then PatchMatch copies patches of the surroundings into
   it on a crop with context (downscaled for the search when large, fine detail copied back at full
-  resolution); thin selections (scratches, wires) get OpenCV Telea instead. Named "PatchMatch fill
+  resolution); with the photo's labelled parts (``parts``, the session's parse) the grow stops at other objects
+  and the fill copies from the surfaces around the hole, never from an object (``part_maps``); thin selections
+  (scratches, wires) get OpenCV Telea instead. Named "PatchMatch fill
   (offline)" (or "OpenCV Telea (thin-mask fill)"), never presented as a generation.
 - ``telea`` / ``ns``: OpenCV's classical inpainting on a crop with context, on request. It propagates the
   surrounding colours inwards: good for small blemishes, smeary on big areas.
