@@ -200,7 +200,11 @@ Progress = Callable[[int, int], None]
 @runtime_checkable
 class GenerativeEditor(Editor, Protocol):
     """An editor whose results are candidates to pick from (``generate``: ``variants`` of them, by seed); the
-    session's Generate flow takes only these. Implementations subclass it, so the declaration is explicit."""
+    session's Generate flow takes only these. Implementations subclass it, so the declaration is explicit.
+    ``uses_parts``: ``generate`` takes the photo's labelled parts as ``parts=`` (Remove copies from the surfaces
+    around the hole, never from objects)."""
+
+    uses_parts: bool = False
 
     def generate(
         self,

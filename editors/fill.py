@@ -15,6 +15,12 @@ border colours (Telea) leaves a smooth smudge. Its cost grows with the image it 
    blur at the search scale) is copied from that place. Only where the ring around the hole has such
    detail (a smooth sky skips it).
 
+What PatchMatch may copy from (``sources``): left to itself it takes patches from anywhere in the crop, so a
+removed horse came back as the white horse in front of it (bench/fill_bench.py surround cases). Given the
+photo's labelled parts (``avoid``: objects, the removed one's own label among them; ``regions``: surfaces), it
+copies only from the surfaces the ring around the hole touches and never from an object; a restriction that
+leaves too little to copy from (a hole filling most of the photo) is dropped.
+
 Telea is kept where it is better: holes at most ``THIN_PX`` px from their border everywhere (scratches,
 wires, a rim), where PatchMatch's 7x7 patches have nothing to gain and Telea is invisible.
 """
@@ -46,6 +52,14 @@ DETAIL_CLAMP = 3.0  # copied detail is clipped at this many RMS
 DETAIL_GAIN = 1.5  # at most this boost of the copied detail (see _detail)
 DETAIL_SIGMA = 2.0  # the fine layer: the photo minus its Gaussian blur of this sigma (search-scale px)
 MIN_SIDE = 24  # smaller crops: Telea (the PatchMatch pyramid needs room)
+# where PatchMatch may copy from (``sources``): never ``avoid`` (other objects, the removed object's own label) and,
+# with the photo's surfaces (``regions``: sky, grass, road... as ids), only the surfaces the ring around the hole
+# touches (each at least REGION_SHARE of the labelled ring, REGION_RING px wide or 10 % of sqrt(hole area)); each
+# restriction is dropped, ``avoid`` last, when it would leave fewer than SOURCE_MIN x the hole's area of whole 7x7
+# patches to copy (a hole filling most of the photo)
+SOURCE_MIN = 2.0
+REGION_RING = 6.0
+REGION_SHARE = 0.02
 
 _LOCK = threading.Lock()  # pypatchmatch's seed is process-wide: seed + run under one lock
 
@@ -60,6 +74,7 @@ __all__ = [
     "is_thin",
     "removal_mask",
     "shadow_of",
+    "sources",
     "texture_ratio",
 ]
 
@@ -104,10 +119,10 @@ def _outside_within(mask: np.ndarray, px: float) -> np.ndarray:
     return d <= float(px)
 
 
-def _check(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None) -> None:
+def _check(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, **more: np.ndarray | None) -> None:
     if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
         raise BadInput("fill: the image must be RGB uint8 HxWx3")
-    for name, m in (("hole", hole), ("exclude", exclude)):
+    for name, m in (("hole", hole), ("exclude", exclude), *more.items()):
         if m is not None and (not isinstance(m, np.ndarray) or m.shape != image.shape[:2]):
             raise BadInput(f"fill: the {name} mask must be HxW like the image {image.shape[:2]}")
 
@@ -119,12 +134,17 @@ def fill(
     seed: int = 0,
     exclude: np.ndarray | None = None,
     budget_px: int = BUDGET_PX,
+    avoid: np.ndarray | None = None,
+    regions: np.ndarray | None = None,
 ) -> Fill:
     """Fill ``hole`` (bool) of ``image`` (RGB uint8, usually a crop with context around the hole) from the
     rest of it. ``exclude`` (bool) marks pixels that are neither filled nor copied from (kept as they are).
+    PatchMatch copies from the hole's surroundings only (``sources``): never from ``avoid`` (bool: other objects,
+    the removed one's own label) and, given ``regions`` (int, 0 = none: the photo's surfaces), only from the
+    surfaces around the hole; each restriction is dropped when it leaves too little to copy from.
     ``method``: ``auto`` (Telea for thin holes, else PatchMatch), ``patchmatch`` or ``telea``.
     Deterministic for a given ``seed``. Pixels outside ``hole`` keep their exact bytes."""
-    _check(image, hole, exclude)
+    _check(image, hole, exclude, avoid=avoid, regions=regions)
     hole = hole.astype(bool)
     if exclude is not None:
         exclude = exclude.astype(bool) & ~hole
@@ -140,8 +160,18 @@ def fill(
     if method == "telea":
         out = telea(image, hole, exclude)
         return Fill(out, "telea", 1.0, False, time.perf_counter() - t0)
-    out, scale, detail = _patchmatch(image, hole, exclude, int(seed), int(budget_px))
+    out, scale, detail = _patchmatch(image, hole, sources(hole, exclude, avoid, regions), int(seed), int(budget_px))
     return Fill(out, "patchmatch", scale, detail, time.perf_counter() - t0)
+
+
+def _touched(hole: np.ndarray, known: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """The surface ids (``regions`` > 0) that make at least REGION_SHARE of the labelled ring around ``hole``."""
+    reach = max(REGION_RING, 0.1 * float(np.sqrt(hole.sum())))
+    ring = known & _outside_within(hole, reach) & (regions > 0)
+    if not ring.any():
+        return np.zeros(0, regions.dtype)
+    ids, counts = np.unique(regions[ring], return_counts=True)
+    return ids[counts >= REGION_SHARE * counts.sum()]
 
 
 # --------------------------------------------------------------------------- Telea
@@ -175,6 +205,35 @@ def telea(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------- PatchMatch
+
+
+def sources(
+    hole: np.ndarray, exclude: np.ndarray | None, avoid: np.ndarray | None = None, regions: np.ndarray | None = None
+) -> np.ndarray | None:
+    """The pixels PatchMatch must not copy from (None = none): ``exclude``, ``avoid`` and the surfaces of
+    ``regions`` the ring around the hole does not touch (``_touched``). A restriction that leaves fewer than
+    SOURCE_MIN x the hole's area of pixels whose whole 7x7 patch may be copied is dropped: first the surfaces,
+    then ``avoid`` (a hole filling most of the photo)."""
+    hole = hole.astype(bool)
+    base = np.zeros_like(hole) if exclude is None else exclude.astype(bool) & ~hole
+    extra = []
+    if avoid is not None and avoid.any():
+        extra.append(avoid.astype(bool) & ~hole)
+    if regions is not None and regions.any():
+        touched = _touched(hole, ~(hole | base | (extra[0] if extra else base)), regions)
+        if touched.size:
+            extra.append((regions > 0) & ~np.isin(regions, touched) & ~hole)
+    k = 2 * PATCH + 1
+    disc = np.ones((k, k), np.uint8)
+    area = float(hole.sum())
+    for n in range(len(extra), -1, -1):  # all restrictions, then without the surfaces, then none
+        out = base.copy()
+        for m in extra[:n]:
+            out |= m
+        whole = cv2.erode((~(out | hole)).view(np.uint8), disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        if n == 0 or cv2.countNonZero(whole) >= SOURCE_MIN * area:
+            return out if out.any() else None
+    return None
 
 
 def _pm(image: np.ndarray, hole: np.ndarray, exclude: np.ndarray | None, seed: int) -> np.ndarray:

@@ -7,7 +7,9 @@ Backends, best first:
 - offline (``patchmatch``, the default without LaMa): ``editors/fill.py``. The selection is grown to take
   in its outline and its shadow (``removal_mask``), then PatchMatch copies patches of the surroundings into
   it on a crop with context (downscaled for the search when large, fine detail copied back at full
-  resolution); thin selections (scratches, wires) get OpenCV Telea instead. Named "PatchMatch fill
+  resolution); with the photo's labelled parts (``parts``, the session's parse) the grow stops at other objects
+  and the fill copies from the surfaces around the hole, never from an object (``part_maps``); thin selections
+  (scratches, wires) get OpenCV Telea instead. Named "PatchMatch fill
   (offline)" (or "OpenCV Telea (thin-mask fill)"), never presented as a generation.
 - ``telea`` / ``ns``: OpenCV's classical inpainting on a crop with context, on request. It propagates the
   surrounding colours inwards: good for small blemishes, smeary on big areas.
@@ -22,6 +24,7 @@ import math
 import threading
 import time
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import cv2
@@ -30,7 +33,7 @@ import numpy as np
 from core.composite import box_slices, check_mask, composite_crop, crop_box
 from core.errors import BadInput, Cancelled, ModelUnavailable
 from core.models import onnx_session
-from core.types import Photo
+from core.types import Photo, Segment
 from editors.registry import EDITORS
 from editors.base import (
     FEATHER,
@@ -50,6 +53,7 @@ from editors.inpaint import auto_grow, check_coverage, context_box, grow_mask
 log = logging.getLogger(__name__)
 
 ROLE = "lama"
+OWN_SHARE = 0.1  # a labelled object with less of its pixels in the selection is another one (``part_maps``)
 LAMA_SIZE = 512
 CLASSICAL_MAX_SIDE = 1024  # classical fills run at most at this size (they are smooth anyway)
 BACKENDS = {
@@ -60,7 +64,7 @@ BACKENDS = {
     "ns": "OpenCV Navier-Stokes (classical fill)",
 }
 
-__all__ = ["RemoveEditor", "available", "build_remove", "grown_hole", "load_lama"]
+__all__ = ["RemoveEditor", "available", "build_remove", "grown_hole", "load_lama", "part_maps"]
 
 
 def available(manager: Any) -> bool:
@@ -104,6 +108,7 @@ class RemoveEditor(LazyManager, GenerativeEditor):
     name = "remove"
     # LaMa (a trained model) when its weights are here; else a classical fill, and its result says so
     provenance = Provenance(generative=True, models=(ROLE,))
+    uses_parts = True  # generate(..., parts=): the fill copies from the surfaces around the hole, never objects
     label = "Remove (fill with background)"
     params_schema: dict[str, Param] = {
         "method": Param(
@@ -153,8 +158,11 @@ class RemoveEditor(LazyManager, GenerativeEditor):
         seed: int | None = None,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        parts: Sequence[Segment] | None = None,
     ) -> list[Variant]:
-        """One result (a list, like ``inpaint``'s). ``seed`` is recorded (the fill is deterministic)."""
+        """One result (a list, like ``inpaint``'s). ``seed`` is recorded (the fill is deterministic). ``parts``: the
+        photo's labelled parts (``part_maps``): PatchMatch copies from the surfaces around the hole, never from
+        objects."""
         pixels = as_pixels(photo)
         mask = check_mask(mask, pixels.shape)
         check_coverage(mask)
@@ -165,7 +173,8 @@ class RemoveEditor(LazyManager, GenerativeEditor):
         t0 = time.perf_counter()
         grow, feather, size = self._grow(pixels.shape, mask, p, method)
         if method == "patchmatch":
-            return [self._patchmatch(pixels, mask, grow, feather, bool(p["shadow"]), seed, progress, t0)]
+            maps = part_maps(parts or (), mask)
+            return [self._patchmatch(pixels, mask, grow, feather, bool(p["shadow"]), seed, progress, t0, maps)]
         if method == "lama":
             session = self._session()
             margin = int(math.ceil(grow + feather)) + max(16, round(0.5 * size))
@@ -224,17 +233,22 @@ class RemoveEditor(LazyManager, GenerativeEditor):
         return grow, feather, size
 
     def filled_area(
-        self, photo: Photo | np.ndarray, mask: np.ndarray, params: dict[str, Any] | None = None
+        self,
+        photo: Photo | np.ndarray,
+        mask: np.ndarray,
+        params: dict[str, Any] | None = None,
+        parts: Sequence[Segment] | None = None,
     ) -> np.ndarray:
-        """The bool mask ``generate`` fills with these params (the selection grown over its outline, and
-        its shadow on the PatchMatch path); the feather band around it is blended on top."""
+        """The bool mask ``generate`` fills with these params and ``parts`` (the selection grown over its outline,
+        and its shadow on the PatchMatch path, not into other objects); the feather band around it is blended on
+        top."""
         pixels = as_pixels(photo)
         mask = check_mask(mask, pixels.shape)
         p = validate_params(self.name, self.params_schema, params)
         method = self.method_for(p["method"])
         grow, _, _ = self._grow(pixels.shape, mask, p, method)
         if method == "patchmatch":
-            return grown_hole(pixels, mask, grow, bool(p["shadow"]))
+            return grown_hole(pixels, mask, grow, bool(p["shadow"]), part_maps(parts or (), mask)[2])
         return grow_mask(mask, grow)
 
     def _patchmatch(
@@ -247,16 +261,24 @@ class RemoveEditor(LazyManager, GenerativeEditor):
         seed: int | None,
         progress: Progress | None,
         t0: float,
+        maps: tuple[np.ndarray | None, ...] = (None, None, None),
     ) -> Variant:
-        """Grow the selection over its outline and shadow, then fill it (``editors.fill``) on a crop."""
-        hole = grown_hole(pixels, mask, grow, shadow)
+        """Grow the selection over its outline and shadow (not into other objects), then fill it
+        (``editors.fill``) on a crop, copying from the hole's surroundings only (``maps``: ``part_maps``)."""
+        hole = grown_hole(pixels, mask, grow, shadow, maps[2])
         check_coverage(hole)
         hx0, hy0, hx1, hy1 = crop_box(hole, 0)
         # context to copy from: about half the hole's size on every side (PatchMatch picks the best of it)
         margin = int(math.ceil(feather)) + max(24, int(0.5 * max(hx1 - hx0, hy1 - hy0)))
         box = context_box(hole, margin, min_aspect=0.0)
         sl = box_slices(box)
-        done = fill(np.ascontiguousarray(pixels[sl]), hole[sl], seed=0 if seed is None else int(seed))
+        done = fill(
+            np.ascontiguousarray(pixels[sl]),
+            hole[sl],
+            seed=0 if seed is None else int(seed),
+            avoid=None if maps[0] is None else maps[0][sl],
+            regions=None if maps[1] is None else maps[1][sl],
+        )
         if progress is not None:
             progress(1, 1)
         # paste back through a box just around the hole and its feather (the context crop is 4x larger)
@@ -299,14 +321,51 @@ class RemoveEditor(LazyManager, GenerativeEditor):
         return result
 
 
-def grown_hole(pixels: np.ndarray, mask: np.ndarray, grow: float, shadow: bool = True) -> np.ndarray:
+def part_maps(parts: Sequence[Segment], selection: np.ndarray) -> tuple[np.ndarray | None, ...]:
+    """(objects, surfaces, others) of the photo's labelled parts for removing ``selection`` (bool, the photo's
+    size): objects = every part that is not a surface (``segmenters.grabcut.part_kind``: people, animals, vehicles
+    and their parts, the removed object's own label among them, a surface part mostly in the selection too), never
+    copied from (``editors.fill.fill``'s
+    ``avoid``); surfaces = an id per surface part (sky, grass, road, a wall...; a later part wins where two
+    overlap), 0 elsewhere (``regions``); others = the objects with less than OWN_SHARE of their pixels in the
+    selection: another object next to the removed one, which the selection's grow must not eat into. None for an
+    empty map (a photo without parts, or parts of another size)."""
+    from segmenters.grabcut import part_kind
+
+    objects = np.zeros(selection.shape, bool)
+    others = objects.copy()
+    surfaces = np.zeros(selection.shape, np.int32)
+    for i, part in enumerate(parts, 1):
+        if part.mask.shape != objects.shape:
+            continue
+        kind = part_kind(part.label)
+        n = np.count_nonzero(part.mask)
+        if kind == "stuff" and n and np.count_nonzero(part.mask & selection) >= 0.5 * n:
+            kind = "thing"  # a surface mostly selected is the removed object itself (a windmill parsed as building)
+        if kind in ("thing", "part"):
+            objects |= part.mask
+            if n and np.count_nonzero(part.mask & selection) < OWN_SHARE * n:
+                others |= part.mask
+        elif kind == "stuff":
+            surfaces[part.mask] = i
+    surfaces[objects] = 0
+    others &= ~selection
+    return tuple(m if m.any() else None for m in (objects, surfaces, others))
+
+
+def grown_hole(
+    pixels: np.ndarray, mask: np.ndarray, grow: float, shadow: bool = True, keep: np.ndarray | None = None
+) -> np.ndarray:
     """What the PatchMatch path fills: ``mask`` grown by ``grow`` px plus its shadow (``removal_mask``),
-    worked out on a crop around the mask (the shadow search reaches about half the object's size)."""
+    worked out on a crop around the mask (the shadow search reaches about half the object's size), less ``keep``
+    (other objects outside ``mask``)."""
     x0, y0, x1, y1 = crop_box(mask, 0)
     size = max(x1 - x0, y1 - y0)
     ssl = box_slices(crop_box(mask, int(math.ceil(grow)) + int(0.6 * size) + 8))
     hole = np.zeros(mask.shape, bool)
     hole[ssl] = removal_mask(pixels[ssl], mask[ssl], grow, shadow=shadow)
+    if keep is not None:
+        hole &= ~keep
     return hole
 
 

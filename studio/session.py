@@ -544,8 +544,10 @@ class EditorSession:
         self.count("edit", services)
         key = self._result_key()
         before = self.result()
+        # e.g. Remove: its fill copies from the surfaces around the hole, never from labelled objects
+        extra: dict[str, Any] = {"parts": self.parts} if getattr(editor, "uses_parts", False) else {}
         with guarded(editor, before.shape, mask, services.settings):
-            variants = editor.generate(before, mask, params, seed, progress=progress, cancel=cancel)
+            variants = editor.generate(before, mask, params, seed, progress=progress, cancel=cancel, **extra)
         self.pending = (key, seg.label, editor_name, dict(params), list(variants), mask)
         return variants
 
