@@ -25,7 +25,13 @@ Offline nets (used when their packaged files are here, see segmenters/nets.py), 
   (``hands_skin``; for a person without a face mesh, with the colour of what PAN is surest is their skin,
   ``SURE_SKIN``: scenetext01's woman seen in profile, her forearm against her red jacket); along the pose's sure
   shins, what PAN is unsure is clothes and is unlike the leg's garment is skin (``shins_skin``: bare calves PAN calls
-  background). Everything else of the person that is not face, hair, hat or another person's face is
+  background); along the pose's legs, what is far in colour from the garment worn just under the hips is skin when
+  it has the person's skin colour (a warm colour without a face) and PAN is unsure of clothes, footwear below the knee
+  when not (``bare_legs``: calves under shorts, socks, a boot's shaft), and lower clothes on a shin cut off from the
+  hips by bare knees are footwear (``cut_off_shins``); the face's skin colour far from the clothes PAN is surest of
+  (``worn_colour``, ``ARM_DE``) is skin where PAN says skin at all and on the pose's forearms and hands, and PAN's skin
+  neither of the face's colour nor far from those clothes is not (its skin bleeding over a collar or a sock's top).
+  Everything else of the person that is not face, hair, hat or another person's face is
   clothes, split into upper and lower at the pose's hip line, moved to the garments' own colour edge near it
   (``garment_split``: a jacket's hem below the hips), else by body geometry (hip line from the face, or half
   the height of a standing person seen without a face); clothes around a sure ankle are shoes (``feet_zone``);
@@ -143,7 +149,17 @@ UNSURE_SKIN = 0.9  # PAN's skin under this much is skin only where it has the co
 SURE_SKIN = 0.8  # a person without a face mesh: their skin colour from the pixels PAN gives this much skin (hands_skin)
 SHIN_WIDTH = 0.3  # a shin's skin (shins_skin, above feet_zone): this many shin lengths either side of the line ...
 SHIN_DE = 3.0  # ... where the colour is this far (Mahalanobis) from the garment PAN is sure of on that leg
+LEG_SAMPLE = (0.25, 0.5)  # bare_legs: the hips' garment is sampled this far down the thigh (hip to knee) ...
+LEG_FROM = 0.5  # ... and the leg from this far down the thigh to the ankle is judged against it ...
+LEG_DE = 4.0  # ... this far from it (Lab Mahalanobis) is another thing: skin of the person's colour, else footwear
+HIPS_BAND = 0.3  # cut_off_shins: lower clothes reaching this many torso lengths past the hip line reach the hips
+WARM_HUE = (0.0, 90.0)  # warm_colour: Lab hue angles (degrees) of bare skin ...
+WARM_CHROMA = 8.0  # ... with this much chroma at least ...
+WARM_LIGHT = 20.0  # ... and this much lightness (L, 0-100)
 HAND_CLOTH = 0.9  # around a wrist, the face's skin colour makes skin unless PAN's clothes reach this
+ARM_DE = 4.0  # skin colour this far (Lab Mahalanobis) from the clothes PAN is surest of is skin whatever PAN says
+WORN_SURE = 0.9  # worn_colour: the clothes PAN gives this much ...
+WORN_MIN = 50  # ... on this many px at least
 HAND_REACH = 0.6  # a hand reaches this many forearm lengths past the wrist ...
 HAND_WIDTH = 0.45  # ... and is this many forearm lengths wide (radius of the capsule around it)
 HEAD_KEYPOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")  # a head without a face (pose_head) ...
@@ -501,14 +517,21 @@ def _capsule(shape: tuple[int, int], a: np.ndarray, b: np.ndarray, radius: float
     return m.astype(bool)
 
 
-def hands_skin(lab: np.ndarray, own, cloth_p: np.ndarray, pose, shape: tuple[int, int]) -> np.ndarray:
+def hands_skin(lab: np.ndarray, own, cloth_p: np.ndarray, pose, shape: tuple[int, int], garment=None) -> np.ndarray:
     """Skin of the hands and forearms from the pose: around each sure wrist (``HAND_REACH`` forearm lengths past
     it, as wide as ``HAND_WIDTH`` of one) every pixel of the person's own skin colour (``own``, from their face) is
     skin unless PAN is all but certain of clothes (``HAND_CLOTH``: a skin-coloured sleeve or glove; on a group crop
     PAN calls many hands clothes, less surely); along the forearm (elbow to wrist), where PAN is not sure of
-    clothes (under ``CLOTH_SURE``: a sleeve stays clothes)."""
+    clothes (under ``CLOTH_SURE``: a sleeve stays clothes). ``garment``: a Lab Gaussian of the clothes PAN is surest
+    of on the person (:func:`worn_colour`); a pixel of the skin colour this far from it (Mahalanobis over
+    ``ARM_DE``) is skin whatever PAN says (a bare forearm held in front of a plain top, which PAN calls the top:
+    scenetext01's woman's forearm before her red jacket)."""
     out = np.zeros(shape, bool)
     colour = skin_like(lab, own)
+    if garment is not None:
+        colour_off = colour & (_mahalanobis(lab, garment) > ARM_DE**2)
+    else:
+        colour_off = np.zeros(shape, bool)
     for side in ("left", "right"):
         elbow, wrist = pose.point(f"{side}_elbow"), pose.point(f"{side}_wrist")
         if elbow is None or wrist is None:
@@ -521,7 +544,14 @@ def hands_skin(lab: np.ndarray, own, cloth_p: np.ndarray, pose, shape: tuple[int
         hand = _capsule(shape, wrist, tip, HAND_WIDTH * length)
         fore = _capsule(shape, elbow, wrist, 0.5 * HAND_WIDTH * length)
         out |= colour & ((hand & (cloth_p < HAND_CLOTH)) | (fore & (cloth_p < CLOTH_SURE)))
+        out |= colour_off & (hand | fore)
     return out
+
+
+def worn_colour(lab: np.ndarray, body: np.ndarray, cloth_p: np.ndarray):
+    """A Lab Gaussian of the clothes PAN is surest of on ``body`` (over ``WORN_SURE``; None under ``WORN_MIN`` px)."""
+    px = lab[body & (cloth_p > WORN_SURE)]
+    return _gauss(px) if len(px) >= WORN_MIN else None
 
 
 def shins_skin(lab: np.ndarray, cloth_p: np.ndarray, pose, body: np.ndarray) -> np.ndarray:
@@ -549,6 +579,76 @@ def shins_skin(lab: np.ndarray, cloth_p: np.ndarray, pose, body: np.ndarray) -> 
         far = _mahalanobis(lab, _gauss(px)) > SHIN_DE**2
         out |= leg & body & (cloth_p < CLOTH_SURE) & far
     return out
+
+
+def warm_colour(lab: np.ndarray) -> np.ndarray:
+    """Pixels of a colour bare skin can have (any complexion, in the light and in shadow): a warm hue (Lab hue angle
+    ``WARM_HUE`` degrees), some chroma (``WARM_CHROMA``) and not black (``WARM_LIGHT``). For a person without a face
+    whose own skin colour could be learnt; blue, green, grey, white and black cloth are not warm."""
+    a, b = lab[..., 1], lab[..., 2]
+    hue = np.degrees(np.arctan2(b, a))
+    return (hue >= WARM_HUE[0]) & (hue <= WARM_HUE[1]) & (np.hypot(a, b) >= WARM_CHROMA) & (lab[..., 0] >= WARM_LIGHT)
+
+
+def bare_legs(lab: np.ndarray, body: np.ndarray, cloth_p: np.ndarray, pose, own) -> tuple[np.ndarray, np.ndarray]:
+    """(skin, footwear) below the knees and on the lower thighs, told from the garment worn at the hips: along each
+    leg the pose is sure of (hip and knee), the garment's colour is learnt just under the hip (``LEG_SAMPLE``, as
+    fractions of hip to knee; a Lab Gaussian), and the leg's pixels from ``LEG_FROM`` of the thigh down to the ankle
+    (or as far again below the knee) that are far from it (Mahalanobis over ``LEG_DE``) are not that garment: skin
+    where they have the person's own skin colour (``own``; a person without one: a warm colour, :func:`warm_colour`)
+    and PAN is not sure of clothes (``CLOTH_SURE``), footwear where not (socks, a boot's shaft: below the knee, in pieces that
+    reach the shin's lower half). Shorts and a skirt end above bare legs PAN calls background (darknet_kite's walkers seen
+    from behind: their calves were lower clothes); socks and boots are not the trousers (messi5, darknet_person)."""
+    skin = np.zeros(body.shape, bool)
+    feet = np.zeros(body.shape, bool)
+    colour = skin_like(lab, own) if own is not None else warm_colour(lab)
+    for side in ("left", "right"):
+        hip, knee, ankle = (pose.point(f"{side}_{k}") for k in ("hip", "knee", "ankle"))
+        if knee is None and hip is not None and ankle is not None:  # a knee the pose is unsure of: halfway
+            knee = (hip + ankle) / 2
+        if hip is None or knee is None:
+            continue
+        thigh = knee - hip
+        length = float(np.linalg.norm(thigh))
+        if length < 3:
+            continue
+        r = SHIN_WIDTH * length
+        lo, hi = LEG_SAMPLE
+        px = lab[body & _capsule(body.shape, hip + lo * thigh, hip + hi * thigh, r)][:, 1:]
+        if len(px) < 20:
+            continue
+        foot = ankle if ankle is not None else knee + thigh
+        leg = body & _capsule(body.shape, hip + LEG_FROM * thigh, knee, r) | body & _capsule(body.shape, knee, foot, r)
+        far = leg & (_mahalanobis(lab[..., 1:], _gauss(px)) > LEG_DE**2)  # a, b: the fold's shading is no other thing
+        skin |= far & colour & (cloth_p < CLOTH_SURE)
+        if ankle is not None:
+            rest = far & ~colour
+            low = _capsule(body.shape, (knee + ankle) / 2, ankle, r)  # the shin's lower half
+            feet |= _touching(rest & _capsule(body.shape, knee, ankle, r), low)
+    return skin, feet
+
+
+def cut_off_shins(lower: np.ndarray, t: np.ndarray, pose) -> np.ndarray:
+    """Pieces of ``lower`` (lower clothes) that do not reach the hips (``t``, :func:`torso_axis`: under ``HIPS_BAND``
+    torso lengths past the hip line) and lie mostly (over half) along a shin the pose is sure of (knee to ankle,
+    ``SHIN_WIDTH`` of its length wide): socks and boots the bare knees part from the shorts (messi5's socks), footwear."""
+    shins = np.zeros(lower.shape, bool)
+    for side in ("left", "right"):
+        knee, ankle = pose.point(f"{side}_knee"), pose.point(f"{side}_ankle")
+        if knee is not None and ankle is not None and float(np.linalg.norm(ankle - knee)) >= 3:
+            shins |= _capsule(lower.shape, knee, ankle, SHIN_WIDTH * float(np.linalg.norm(ankle - knee)))
+    if not shins.any():
+        return np.zeros(lower.shape, bool)
+    n, labels = cv2.connectedComponents(lower.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros(lower.shape, bool)
+    size = np.bincount(labels.ravel(), minlength=n)
+    on_shin = np.bincount(labels[shins], minlength=n)
+    hips = np.zeros(n, bool)
+    hips[np.unique(labels[lower & (t < HIPS_BAND)])] = True
+    cut = (~hips) & (on_shin > 0.5 * size)
+    cut[0] = False
+    return cut[labels]
 
 
 def head_edge(face: np.ndarray, above: np.ndarray, fh: float) -> np.ndarray:
@@ -1051,6 +1151,11 @@ def parse_person_nets(
         own = skin_model(lab, face_m, feats)
     if own is not None and UNSURE_SKIN < 1:  # PAN's unsure skin must have the face's own skin colour
         skin &= (skin_p >= UNSURE_SKIN) | skin_like(lab, own)
+    garment = worn_colour(lab, body, cloth_p) if ARM_DE else None
+    if own is not None and garment is not None:  # PAN sure of skin and clothes: the face's colour, unlike the clothes
+        off = _mahalanobis(lab, garment) > ARM_DE**2
+        skin |= body & (skin_p > 0.5) & skin_like(lab, own) & off
+        skin &= skin_like(lab, own) | off  # not the face's colour and like the clothes: PAN's skin bleeding over them
     mesh_area = float(face_m.sum())
     if frame is not None and above is not None and own is not None and CHIN_REACH > 0:
         under = jaw_shadow(lab, skin & skin_like(lab, own) if JAW_TONE else skin, face_m, above, frame)
@@ -1060,13 +1165,17 @@ def parse_person_nets(
             body &= ~under
             local["face"] = (face_m, FACE_SOURCE)
     if own is not None and pose is not None:
-        skin |= body & hands_skin(lab, own, cloth_p, pose, P.shape)
+        skin |= body & hands_skin(lab, own, cloth_p, pose, P.shape, garment)
     elif own is None and pose is not None and SURE_SKIN < 1:  # no face mesh: the colour of what PAN is sure is skin
         sure = skin_model(lab, body & (skin_p > SURE_SKIN), np.zeros(P.shape, bool))
         if sure is not None:
-            skin |= body & hands_skin(lab, sure, cloth_p, pose, P.shape)
+            skin |= body & hands_skin(lab, sure, cloth_p, pose, P.shape, garment)
     if pose is not None and SHIN_DE > 0:
         skin |= _open(shins_skin(lab, cloth_p, pose, body) & ~feet_zone(pose, P.shape), 3)
+    footwear = np.zeros(P.shape, bool)
+    if pose is not None and LEG_DE > 0:
+        legs, footwear = bare_legs(lab, body & ~skin, cloth_p, pose, own)
+        skin |= legs
     if own is not None and GROW > 0:
         grown = _open(body & skin_like(lab, own) & (cloth_p < GROW), 5)
         skin |= _drop_small(grown, GROW_MIN * mesh_area)
@@ -1080,7 +1189,9 @@ def parse_person_nets(
             lower = clothes & (axis[0] > 0)
         upper = clothes & ~lower
         if FOOT_REACH > 0:
-            feet = clothes & feet_zone(pose, P.shape)
+            feet = clothes & (feet_zone(pose, P.shape) | footwear)
+            if axis[1] > 0 and LEG_DE > 0:
+                feet |= cut_off_shins(lower & ~feet, axis[0], pose)
             if feet.any():
                 lower &= ~feet
                 upper &= ~feet
