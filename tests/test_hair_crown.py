@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from segmenters.clothes import fuse_hair
-from segmenters.hair import temple_hair
+from segmenters.hair import TEMPLE_LINE, TEMPLE_PAN, TEMPLE_SIDE, temple_hair
 
 
 def _frame(shape: tuple[int, int] = (100, 100)) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +59,7 @@ def test_the_temples_in_the_oval_join_the_hair_beside_them():
     pan[20:38, 60:74] = 0.9  # and over its upper right corner, not joined to any hair
     pan[50:60, 28:36] = 0.9  # and beside the cheek, below the brows
     out = temple_hair(hair, face, pan, above, across)
-    left = face & (pan > 0.5) & (above > 0.8) & (np.abs(across) > 0.35) & (xx < 50) & ~hair
+    left = face & (pan > TEMPLE_PAN) & (above > TEMPLE_LINE) & (np.abs(across) > TEMPLE_SIDE) & (xx < 50) & ~hair
     assert left.sum() >= 20 and (out == left).all()  # only the joined temple, only inside the oval, only over the brows
     assert not temple_hair(np.zeros_like(hair), face, pan, above, across).any()
 
