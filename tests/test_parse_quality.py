@@ -404,7 +404,10 @@ def test_parse_endpoint_offers_the_dog_and_no_person_parts_on_it(app_url):
 # Round 22 (h22hair): on photos the parse does not shrink the hair grows out to the photo's own edges (segmenters/hair.py
 # snap_to_edges): messi5 0.865 -> 0.884, grace_hopper 0.358 -> 0.365, astronaut 0.837 -> 0.838, t1 unchanged; the
 # floors of messi5 and grace_hopper are raised to 0.86 and 0.345.
-PORTRAIT_HAIR = {"astronaut": 0.81, "t1": 0.735, "messi5": 0.86, "grace_hopper": 0.345}
+# Round 23 (h23hair): the face mesh's oval's upper corners are hair where PAN calls them hair next to the hair beside
+# the face (segmenters/hair.py temple_hair): grace_hopper 0.365 -> 0.389 (precision 0.809 -> 0.817), astronaut 0.838 ->
+# 0.836, t1 0.757 -> 0.757, messi5 unchanged; grace_hopper's floor is raised to 0.375.
+PORTRAIT_HAIR = {"astronaut": 0.81, "t1": 0.735, "messi5": 0.86, "grace_hopper": 0.375}
 
 
 def test_hair_on_the_portraits():
@@ -617,13 +620,16 @@ def test_hands_are_skin_not_upper_clothes():
 # Round 7 (grow_hair): new 0.72 -> 0.731, recoloured 0.613 -> 0.619.
 # Round 12 (h12hair): new 0.731, recoloured 0.641 (astronaut~white 0.808, messi5~white 0.81, camera~white 0.835,
 # astronaut~grey 0.799, messi5~grey 0.728); the floors are raised to those less about 0.02.
-PORTRAIT_SET_FLOORS = {"new": 0.71, "recoloured": 0.62}
+# Round 23 (h23hair): a large region over the face that the MediaPipe net calls hair stays hair without PAN's support
+# unless PAN calls it clothes (segmenters/clothes.py fuse_hair's crown rule): new 0.786 -> 0.791 (basketball1 0.871 ->
+# 0.893), recoloured 0.688 -> 0.700 (messi5~white 0.812 -> 0.883, messi5~grey 0.854 -> 0.881); floors raised.
+PORTRAIT_SET_FLOORS = {"new": 0.77, "recoloured": 0.68}
 RECOLOURED_HAIR = {
     "astronaut~white": 0.78,
-    "messi5~white": 0.79,
+    "messi5~white": 0.86,
     "camera~white": 0.81,
     "astronaut~grey": 0.78,
-    "messi5~grey": 0.7,
+    "messi5~grey": 0.86,
 }
 
 
