@@ -43,7 +43,8 @@ texture band (grain, pores, freckles: finer than 0.03 x face size) result / orig
 original (faces.measures.texture; well under 1: plastic skin); ``brow_bar``, how much darker the skin just above the
 brows came out than the forehead above it, result vs original, L (faces.measures.brow_bar); ``brow_fill``, how much
 of the fuller brow's surround a dark bar fills, with ``_orig`` (faces.measures.brow_fill: a heavy, blocky brow reads
-well over the photo's)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
+well over the photo's); ``blotch`` / ``blotch_l``, how uneven the skin is in patches a face size / 10 to / 3 across
+on the skin the photo has smooth, result over original, Lab / lightness alone (faces.measures.blotch)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
 runs; ``cpu_seconds_min``: the same face's CPU seconds of the editor's threads (its own, the frame fill's and the check thread's), which a busy host inflates less than
 wall time: compare branches with it when others share the machine). Then what
 one checked try costs on a 100 px face, part by part (``one_try_100px``).
@@ -296,6 +297,7 @@ def main() -> None:
     from faces.detect import find_faces
     from faces import recognizer
     from faces.measures import (
+        blotch,
         brow_bar,
         brow_fill,
         centre_tone,
@@ -409,6 +411,7 @@ def main() -> None:
                 # and a darker bar over the brows than the forehead above them (result vs original, L)
                 looks.update(texture(img, out, f))
                 looks["brow_bar"] = brow_bar(img, out, f)
+                looks.update(blotch(img, out, f))  # issue 14, round 23: uneven patches on the photo's smooth skin
             row = {
                 "photo": name,
                 "face": f.index,
@@ -515,6 +518,8 @@ def main() -> None:
                     "brow_fill_orig",
                     "glasses_ghost",
                     "glasses_ghost_orig",
+                    "blotch",
+                    "blotch_l",
                 )
             },
             "seconds_per_face": stats([r["seconds"] for r in rs]),

@@ -97,6 +97,7 @@ from faces.gallery import (
     ANTI_STRENGTH,
     Target,
     anti_target,
+    even_skin,
     gallery_names,
     load_target,
     ridge_cut,
@@ -154,6 +155,11 @@ RIDGE_FIRST = True  # the anti-face is tried without its nose-ridge streak first
 # face whose photo has no such light (t1 #0); cut on every face, it took t1 #0 / #1 / #3's best tries from 0.774 /
 # 0.752 / 0.758 to 0.825 / 0.782 / 0.788, but t1 #5 and grace_hopper (0.764 / 0.758) under the margin, hidden: some
 # faces' distance leans on the streak, so it is kept where the face's own tries say it must be (one try more a face)
+ANTI_EVEN_FIRST = True  # the anti-face tried first (the cut one, RIDGE_FIRST) is also without the faint light patches
+# of its skin (faces.gallery.even_skin; issue 14, round 23: the mean face's mottle made t1's swaps blotchy,
+# faces.measures.blotch t1 #0 / #1 / #3 1.02 / 1.78 / 1.17 -> 0.93 / 1.44 / 1.10, the astronaut 0.86 -> 0.68; dlib
+# 0.829 / 0.804 / 0.780 -> 0.839 / 0.794 / 0.783, #1 one try more); the lit one, tried when that one falls short,
+# keeps them (grace_hopper's and t1 #5's distance leans on them: evened there too, grace_hopper was hidden, 0.740)
 LIT_GAP = 0.05  # dlib distance: the lit anti-face is tried only when the cut one ended more than this under the margin.
 # A cut try that close went on to pass in every seed run (t1 #0 0.716, #1 0.738, #3 0.739, the astronaut 0.750, the
 # composite's 64 px copy 0.735, tom_hanks 0.764: bench/faces_seeds.py, 3 x 3), and without the lit try those faces run
@@ -1359,7 +1365,7 @@ class AnonymizeEditor(ReportingEditor):
             if lit_at is None:
                 return made
             lit.append(replace(made, name="anti-face lit"))
-            return ridge_cut(made)
+            return even_skin(ridge_cut(made)) if ANTI_EVEN_FIRST else ridge_cut(made)
 
         def anti_made(texture: str) -> None:
             """``textures`` given the anti-face (and its lit version) for a try of ``texture`` that wants it."""

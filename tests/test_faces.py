@@ -138,15 +138,18 @@ LOOK_FLOORS = {
     # slopes give that lightness, which greyed those patches), on purpose off the slopes: t1 #3 0.39 -> 0.51. Round 22's
     # blend.centre_colour (a moved head's swap takes back the person's colour where it came out greyer, again off the
     # slopes: t1's pale patches, faces.measures.skin_fade pale_share 0.30 -> 0.10 on #2): t1 #2 / #3 0.51 / 0.52 ->
-    # 0.74 / 0.80
-    "tint": (-5.0, 0.9),
+    # 0.74 / 0.80. Round 23's evened anti-face (editors.anonymize.ANTI_EVEN_FIRST: its faint light patches out, the
+    # new face's lightness detail and with it the colour the slopes give it changed): t1 #3 0.80 -> 0.96 (its
+    # faces.measures.blotch 1.17 -> 1.10)
+    "tint": (-5.0, 1.0),
     "eyes_open": (-1.0, 0.08),
     # the lips' colour, result vs original (Lab): main 292136c measured 5.9-39 (t1 #1's red lips came out pale pink).
     # Round 17 (the ridge cut, editors.anonymize.RIDGE_FIRST): the composite's 64 px copy keeps its cut anti-face with
     # the photo's own outline (its outline-shape try no longer the farthest) and reads 10.25 (8.55 with the lit one's
     # shape try; one swap of either anti-face on the same mesh reads 8.35 / 8.43: the try kept, not the cut; the lips
-    # look alike at 4x): 10.5
-    "lips": (0.0, 10.5),
+    # look alike at 4x): 10.5. Round 23's evened anti-face (editors.anonymize.ANTI_EVEN_FIRST): the same copy 10.25 ->
+    # 10.74 (its skin's faces.measures.blotch 0.81 -> 0.65; the lips' own colour step unchanged): 11.0
+    "lips": (0.0, 11.0),
 }
 # the skin's texture band, result / original (faces.measures.texture; issue 14, round 18): the bench's swaps read 0.80
 # (grace_hopper; main 0.76) to 1.67 (t1 #4, grainier than the soft photo); a face smoothed at 2 px reads ~0.6
