@@ -110,7 +110,8 @@ def _f32(box: Any) -> tuple[float, float, float, float]:
     return tuple(float(v) for v in np.asarray(box, np.float32))  # type: ignore[return-value]
 
 
-TILE_EDGE = 16  # px: a tile's face this near a side the tile shares with the photo's inside is cut by the tile
+TILE_EDGE = 8  # px: a tile's face this near a side the tile shares with the rest of the photo is cut by it (the parts
+# of big faces the tiles found on bench/detect_scales.py lay 0-6 px from the cut; a whole face 11 px from it is kept)
 TILE_COVERED = 0.25  # a cut face with this share of its box inside a face found whole is a part of that face
 
 
@@ -127,7 +128,7 @@ def detect_offline(rgb: np.ndarray, tiles: bool | None = None) -> list[Face]:
     A tile's face whose box comes within ``TILE_EDGE`` of a side the tile shares with the rest of the photo may be
     cut by it, and the tile then often calls a part of a big face a face (the chin and mouth below the cut: the
     astronaut at 2.5x, 1280 px, gave 2 faces; bench/detect_scales.py). Such a face is kept only where no face found
-    whole (on the whole photo, or clear of its tile's sides) covers ``TILE_COVERED`` of it. A face under ~128 px lies
+    whole (on the whole photo, or clear of its tile's sides) covers ``TILE_COVERED`` of it. A face under ~144 px lies
     clear of the sides of some tile (they overlap by 160 px), so the tiles still find the small faces whole."""
     h, w = rgb.shape[:2]
     found = [replace(f, box=_f32(f.box)) for f in detect_faces(rgb)]
