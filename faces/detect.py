@@ -110,18 +110,47 @@ def _f32(box: Any) -> tuple[float, float, float, float]:
     return tuple(float(v) for v in np.asarray(box, np.float32))  # type: ignore[return-value]
 
 
+TILE_EDGE = 8  # px: a tile's face this near a side the tile shares with the rest of the photo is cut by it (the parts
+# of big faces the tiles found on bench/detect_scales.py lay 0-6 px from the cut; a whole face 11 px from it is kept)
+TILE_COVERED = 0.25  # a cut face with this share of its box inside a face found whole is a part of that face
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """The share of box ``a`` that lies inside box ``b``."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    return ix * iy / max((a[2] - a[0]) * (a[3] - a[1]), 1e-6)
+
+
 def detect_offline(rgb: np.ndarray, tiles: bool | None = None) -> list[Face]:
-    """CenterFace on the whole photo (+ overlapping tiles for photos over ~1.5x ``TILE_SIDE``), merged by NMS."""
+    """CenterFace on the whole photo (+ overlapping tiles for photos over ~1.5x ``TILE_SIDE``), merged by NMS.
+
+    A tile's face whose box comes within ``TILE_EDGE`` of a side the tile shares with the rest of the photo may be
+    cut by it, and the tile then often calls a part of a big face a face (the chin and mouth below the cut: the
+    astronaut at 2.5x, 1280 px, gave 2 faces; bench/detect_scales.py). Such a face is kept only where no face found
+    whole (on the whole photo, or clear of its tile's sides) covers ``TILE_COVERED`` of it. A face under ~144 px lies
+    clear of the sides of some tile (they overlap by 160 px), so the tiles still find the small faces whole."""
     h, w = rgb.shape[:2]
     found = [replace(f, box=_f32(f.box)) for f in detect_faces(rgb)]
     if tiles is None:
         tiles = max(h, w) > 1.5 * TILE_SIDE
-    if tiles:
-        for x0, y0, x1, y1 in _tiles(h, w, TILE_SIDE):
-            off = np.array([x0, y0], np.float32)
-            for f in detect_faces(np.ascontiguousarray(rgb[y0:y1, x0:x1])):
-                found.append(replace(f, box=_f32(np.array(f.box, np.float32) + np.tile(off, 2)), kps=f.kps + off))
-    return _nms(found)
+    if not tiles:
+        return _nms(found)
+    cut = []
+    for x0, y0, x1, y1 in _tiles(h, w, TILE_SIDE):
+        off = np.array([x0, y0], np.float32)
+        inner = (
+            x0 + TILE_EDGE if x0 > 0 else -math.inf,
+            y0 + TILE_EDGE if y0 > 0 else -math.inf,
+            x1 - TILE_EDGE if x1 < w else math.inf,
+            y1 - TILE_EDGE if y1 < h else math.inf,
+        )
+        for f in detect_faces(np.ascontiguousarray(rgb[y0:y1, x0:x1])):
+            g = replace(f, box=_f32(np.array(f.box, np.float32) + np.tile(off, 2)), kps=f.kps + off)
+            clear = inner[0] <= g.box[0] and inner[1] <= g.box[1] and g.box[2] <= inner[2] and g.box[3] <= inner[3]
+            (found if clear else cut).append(g)
+    whole = _nms(found)
+    return _nms(whole + [f for f in cut if all(_overlap(f.box, g.box) < TILE_COVERED for g in whole)])
 
 
 DETECT_MAX_SIDE = 2048  # px: a larger photo is searched (offline) on a copy scaled down to this longer side (on a 24 MP
