@@ -53,6 +53,10 @@ from editors.inpaint import auto_grow, check_coverage, context_box, grow_mask
 log = logging.getLogger(__name__)
 
 ROLE = "lama"
+MAX_SHARE = 0.5  # Remove refuses a selection covering more of the photo: too little is left around it to fill from
+# (the lead's round-23 check: the windmill photo's sky, 45 % of it, removed came back as a wall of windmill copies)
+SKY_SHARE = 0.6  # ... or lying this much on the sky part and holding half of it: the sky itself, and nothing stands
+# behind a sky (Look's Sky preset replaces it); a kite or a bird the parse left inside the sky part is removed as ever
 OWN_SHARE = 0.1  # a labelled object with less of its pixels in the selection is another one (``part_maps``)
 LAMA_SIZE = 512
 CLASSICAL_MAX_SIDE = 1024  # classical fills run at most at this size (they are smooth anyway)
@@ -64,7 +68,7 @@ BACKENDS = {
     "ns": "OpenCV Navier-Stokes (classical fill)",
 }
 
-__all__ = ["RemoveEditor", "available", "build_remove", "grown_hole", "load_lama", "part_maps"]
+__all__ = ["RemoveEditor", "available", "build_remove", "check_removable", "grown_hole", "load_lama", "part_maps"]
 
 
 def available(manager: Any) -> bool:
@@ -166,6 +170,7 @@ class RemoveEditor(LazyManager, GenerativeEditor):
         pixels = as_pixels(photo)
         mask = check_mask(mask, pixels.shape)
         check_coverage(mask)
+        check_removable(mask, parts or ())
         p = validate_params(self.name, self.params_schema, params)
         method = self.method_for(p["method"])
         if cancel is not None and cancel.is_set():
@@ -319,6 +324,26 @@ class RemoveEditor(LazyManager, GenerativeEditor):
         result = crop.copy()  # only the hole takes the model's pixels; the context keeps its exact bytes
         result[mask] = cv2.resize(out, (w, h), interpolation=back)[mask]
         return result
+
+
+def check_removable(mask: np.ndarray, parts: Sequence[Segment]) -> None:
+    """BadInput for a selection Remove cannot fill believably: the sky itself (``SKY_SHARE`` of it on the part
+    labelled sky, and half that part or more: nothing stands behind a sky) or one that covers more than ``MAX_SHARE`` of the photo (too little is
+    left around it to fill from); each says what to do instead."""
+    n = np.count_nonzero(mask)
+    sky = next((p.mask for p in parts if p.label == "sky" and p.mask.shape == mask.shape), None)
+    on_sky = 0 if sky is None else np.count_nonzero(mask & sky)
+    if n and sky is not None and on_sky >= SKY_SHARE * n and on_sky >= 0.5 * np.count_nonzero(sky):
+        raise BadInput(
+            "remove: the selection is the sky, and nothing stands behind a sky to fill it with; to change the sky, "
+            "use Look: Sky preset (or select an object in the sky to remove it)"
+        )
+    share = n / mask.size
+    if share > MAX_SHARE:
+        raise BadInput(
+            f"remove: the selection covers {share:.0%} of the photo; Remove fills an object's place from what is "
+            "around it, and too little is left around this one. Select the object alone"
+        )
 
 
 def part_maps(parts: Sequence[Segment], selection: np.ndarray) -> tuple[np.ndarray | None, ...]:

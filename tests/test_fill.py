@@ -306,3 +306,43 @@ def test_part_maps_tell_objects_surfaces_and_the_objects_beside_the_removed_one(
     assert surfaces is not None and (surfaces[sky & ~dog] == 1).all() and not surfaces[mill | dog].any()
     assert others is not None and others[dog].all() and not others[mill].any()
     assert part_maps([], sel) == (None, None, None)
+
+
+def test_removing_the_sky_or_most_of_the_photo_says_what_to_do_instead(editor, tmp_path):
+    """Remove fills an object's place from what is around it. The windmill photo's sky (its parse's 'sky' part, 45 %
+    of the photo) removed came back as a wall of windmill copies (round 23): now the sky is refused with a pointer to
+    the Sky preset, and a selection over half the photo with a pointer to selecting the object alone; an object in
+    the sky is still removed."""
+    from PIL import Image
+
+    from core.photo import load_photo
+    from editors.remove import check_removable
+    from studio.services import build_services
+    from studio.session import EditorSession
+
+    services = build_services(Settings(), ModelManager(Settings(), online=False))
+    img = photos.load("jigzo_windmill")
+    path = tmp_path / "windmill.png"
+    Image.fromarray(img).save(path)
+    s = EditorSession()
+    s.load(load_photo(str(path)), services)
+    sky = next(p for p in s.parts if p.label == "sky")
+    s.use_part(sky.id)
+    before = s.result().copy()
+    with pytest.raises(BadInput, match="Sky preset"):
+        s.generate("remove", {}, 0, services)
+    assert s.pending is None and np.array_equal(s.result(), before)  # nothing made, the photo as it was
+
+    h, w = img.shape[:2]
+    most = np.zeros((h, w), bool)
+    most[:, : int(0.6 * w)] = True
+    with pytest.raises(BadInput, match="covers 60% of the photo"):
+        check_removable(most, [])
+    bird = np.zeros((h, w), bool)  # a small object up in the sky: removed as before
+    inner = cv2.erode(sky.mask.astype(np.uint8), np.ones((31, 31), np.uint8)) > 0  # well inside the sky
+    ys, xs = np.nonzero(inner)
+    cy, cx = int(ys[len(ys) // 2]), int(xs[len(xs) // 2])
+    bird[cy - 6 : cy + 6, cx - 10 : cx + 10] = True
+    check_removable(bird, s.parts)
+    out = editor.generate(img, bird, {}, parts=s.parts)[0].image
+    assert out.shape == img.shape and not np.array_equal(out, img)
