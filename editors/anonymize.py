@@ -1839,6 +1839,9 @@ class AnonymizeEditor(ReportingEditor):
         x0, y0 = max(0, math.floor(bx0 - reach)), max(0, math.floor(by0 - reach))
         x1, y1 = min(w, math.ceil(bx1 + reach)), min(h, math.ceil(by1 + reach))
         region = pixels[y0:y1, x0:x1]
+        base = out[y0:y1, x0:x1].copy()  # the result so far: the neighbours swapped before this face, kept under its
+        # paste and put back when a try is undone (pasting over, or undoing to, ``region`` put a neighbour's old face
+        # back after its check: 24 MP t1 #1 reported 0.763, read 0.742 on the result)
         original: list[np.ndarray | None] = []  # the person's descriptor at full size (read once, when needed)
         short: list[str] = []  # the working sizes whose swap fell short at full size
 
@@ -1875,7 +1878,7 @@ class AnonymizeEditor(ReportingEditor):
             alpha = np.clip(cv2.GaussianBlur(alpha, (0, 0), soft), 0.0, 1.0)[..., None]
             up = cv2.resize(small_out, (x1 - x0, y1 - y0), interpolation=cv2.INTER_CUBIC).astype(np.float32)
             up += _photo_grain(region, small)
-            pasted = region.astype(np.float32) * (1.0 - alpha) + up * alpha
+            pasted = base.astype(np.float32) * (1.0 - alpha) + up * alpha
             out[y0:y1, x0:x1] = np.clip(np.rint(pasted), 0, 255).astype(np.uint8)
             if not (verify and "distance" in row and row.get("verified")):
                 return row, None
@@ -1898,7 +1901,7 @@ class AnonymizeEditor(ReportingEditor):
             swapped = str(row.get("done", "")).startswith("swap")
             if not swapped and (hidden is None or d > hidden[0]):
                 hidden = (d, row, out[y0:y1, x0:x1].copy())
-            out[y0:y1, x0:x1] = region  # dlib reads the full-size face differently from its copy: the next size
+            out[y0:y1, x0:x1] = base  # dlib reads the full-size face differently from its copy: the next size
             short.append(
                 f"{'swapped' if swapped else 'hidden'} at {size} px it reached {row['work_distance']:.3f} there, "
                 f"{d:.3f} at full size"

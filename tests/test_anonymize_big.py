@@ -131,3 +131,29 @@ def test_a_big_face_no_hide_takes_past_the_margin_is_hidden_and_the_status_says_
     assert f"no blur reached {VERIFY_MARGIN}, nor a flat fill ({row['fill_distance']:.3f})" in row["done"], row
     d = identity_distance(big, face, out)  # dlib's own forward pass, at full size
     assert SAME_PERSON < d < VERIFY_MARGIN and abs(d - row["distance"]) < 0.01, (d, row["distance"])
+
+
+def test_every_reported_distance_on_a_big_group_is_that_of_the_saved_result():
+    """Anonymize everyone on t1 enlarged 2.5x (six faces of ~260-320 px, each swapped on its own working copy, whose
+    regions, ``WORK_REACH`` x face size around each box, take in the neighbours' faces): the distance the report gives
+    each face is a fresh dlib reading of that face on the photo the editor returns (within 0.005), and no face whose
+    fresh reading is under the margin is reported past it. Before (issue 14, round 23): a face's paste wrote the
+    original photo over its whole region, so a neighbour swapped earlier was partly put back after its check (24 MP
+    t1 #1 reported 0.763, read 0.742 on the result)."""
+    from tests import photos
+
+    t1 = photos.load("t1")
+    big = cv2.resize(t1, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC)
+    noise = np.random.default_rng(0).normal(0.0, 3.0, big.shape[:2] + (1,)).astype(np.float32)
+    big = np.clip(big.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    faces = find_faces(big)
+    assert len(faces) == 6 and min(f.size for f in faces) > WORK_FACE
+    ed = AnonymizeEditor()
+    out = ed.apply(big, None, {"method": "swap"}, seed=0)
+    read = {}
+    for row in ed.last_report:
+        fresh = identity_distance(big, faces[row["face"]], out)  # dlib's own forward pass, on the result as returned
+        read[row["face"]] = (row.get("distance"), round(fresh, 3))
+        assert row.get("distance") is not None and abs(fresh - row["distance"]) < 0.005, read
+        if fresh < VERIFY_MARGIN:
+            assert not (row["done"].startswith("swap") and row.get("verified")), (row, read)
