@@ -426,19 +426,6 @@ SKY_BAND = 7
 SKY_RING = 3
 SKY_RING_MIN = 10
 SKY_PIECE_MIN = 0.005  # smaller pieces are not judged (a thin strip at the horizon: its band is all rim)
-# a frame without a scene is offered no scene label (issue 11 round 23, h23offers): a stranger's drive got "tree" on
-# skimage's hubble_deep_field (galaxies on black: the net's tree 0.65 median over 14 % of it) and "road" on
-# insightface's mask_white (a white mask filling the frame: road 0.35 over 9 %). Per blob, neither the core median nor
-# the mean probability nor the place tells them from true blobs (darknet_dog's true road ends at 0.54 of the height
-# with a mean probability of 0.26; kde_coldripple's and mate_dune's true water have a mean of 0.05 and 0.10, grown by
-# the rules above). The frame as a whole does: a photo with at least ``BLANK_DARK[1]`` of its pixels under grey
-# ``BLANK_DARK[0]`` is black space (hubble 0.91; every labelled and presence photo at most 0.48, kde_onestandsout),
-# and one whose grey 1-99 percentile span is under ``BLANK_SPAN`` is one surface (mask_white 48, and mate_wood 53, a
-# board hand-labelled with no label at all; every other labelled and presence photo at least 100, mate_blinds, then
-# scenetext05 112; the grey kde_grey and kde_coldripple 244 and 158). Both thresholds sit between those ends,
-# measured on the 60 labelled and 36 presence photos.
-BLANK_DARK = (30, 0.75)
-BLANK_SPAN = 80
 
 
 def parse_full(manager: ModelManager, ctx: ParseContext) -> ParseOutput:
@@ -1189,27 +1176,13 @@ class SceneParser:
         from segmenters.nets import ADE, net_available
 
         if self.manager.ready(ROLE):
-            out = parse_full(self.manager, ctx)
-        elif net_available(ADE):
-            out = ctx.once(NET_KEY, lambda: parse_net(ctx))  # begun by ``start_scene`` when the parse began
-        else:
-            masks = offline_scene(ctx.work)
-            out = ParseOutput(
-                parts=[Part(lb, m, OFFLINE_HEURISTIC) for lb, m in masks.items()], data=masks, source=OFFLINE_HEURISTIC
-            )
-        if out.parts and no_scene(ctx.work):
-            return ParseOutput(parts=[], data={}, source=out.source)
-        return out
-
-
-def no_scene(rgb: np.ndarray) -> bool:
-    """Whether the frame holds no scene at all (``BLANK_DARK``, ``BLANK_SPAN``): nearly all of it black, or all of
-    it of almost one tone. Then no scene label is offered."""
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    if float((gray < BLANK_DARK[0]).mean()) >= BLANK_DARK[1]:
-        return True
-    lo, hi = np.percentile(gray, (1, 99))
-    return float(hi - lo) < BLANK_SPAN
+            return parse_full(self.manager, ctx)
+        if net_available(ADE):
+            return ctx.once(NET_KEY, lambda: parse_net(ctx))  # begun by ``start_scene`` when the parse began
+        masks = offline_scene(ctx.work)
+        return ParseOutput(
+            parts=[Part(lb, m, OFFLINE_HEURISTIC) for lb, m in masks.items()], data=masks, source=OFFLINE_HEURISTIC
+        )
 
 
 NET_KEY = "scene_net"  # ``ctx.cache`` key of :func:`parse_net`'s answer

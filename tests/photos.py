@@ -1,8 +1,7 @@
 """Real photos for tests and benchmarks, from packages a fresh setup installs (never committed here).
 
 Every function returns an RGB uint8 HxWx3 array (``load``) or the file path (``path``). Sources:
-- scikit-image ``skimage.data``: astronaut, rocket, chelsea (cat), coffee, camera (the cameraman, grey, CC0),
-  hubble_deep_field (galaxies on black, public domain);
+- scikit-image ``skimage.data``: astronaut, rocket, chelsea (cat), coffee, camera (the cameraman, grey, CC0);
 - scikit-learn ``datasets/images``: china (temple, sky, trees), flower;
 - matplotlib ``sample_data``: grace_hopper (portrait);
 - insightface ``data/images``: t1 (group photo, 6 people), Tom_Hanks_54745;
@@ -204,7 +203,7 @@ DEB_PHOTOS = {  # name -> (package, member, sha256 of the member)
     ),
 }
 
-_SKIMAGE = {"astronaut", "rocket", "chelsea", "coffee", "camera", "hubble_deep_field"}
+_SKIMAGE = {"astronaut", "rocket", "chelsea", "coffee", "camera"}
 
 
 def _opencv_doc(rel: str) -> Path:
@@ -315,7 +314,6 @@ def _paths() -> dict[str, callable]:
         "grace_hopper": lambda: mpl("grace_hopper.jpg"),
         "t1": lambda: insight("t1.jpg"),
         "tom_hanks": lambda: insight("Tom_Hanks_54745.png"),
-        "mask_white": lambda: insight("mask_white.jpg"),
         "hfs_000": lambda: _opencv_doc("hfs/data/000.jpg"),
     }
     for name in (
