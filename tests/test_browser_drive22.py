@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_browser import _status, _tool, _upload, page  # noqa: F401  (page: the module-scoped page)
-from tests.test_browser_layout import LAPTOP
+from tests.test_browser_layout import LAPTOP, at_laptop
 
 pytestmark = pytest.mark.browser
 
@@ -20,9 +20,7 @@ def _click(page, fx: float, fy: float) -> None:  # noqa: F811  (page: the fixtur
 
 
 def test_an_exclude_click_outside_the_selection_says_it_removed_nothing(page, app_url, astronaut_path, artifacts):  # noqa: F811
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "drive22-exclude-failure.png"):
         _upload(page, app_url, astronaut_path, settle_ms=800)
         page.locator("#facet-mode").get_by_text("Include (+)").click()
         _click(page, 100 / 512, 330 / 512)  # the orange suit
@@ -38,17 +36,10 @@ def test_an_exclude_click_outside_the_selection_says_it_removed_nothing(page, ap
         page.screenshot(path=str(artifacts / "drive22-exclude-missed.png"))
         assert "of the photo selected" in _status(page)
         assert page.locator("#facet-status").bounding_box()["height"] <= 43, "two lines"
-    except Exception:
-        page.screenshot(path=str(artifacts / "drive22-exclude-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)
 
 
 def test_anonymize_says_at_once_what_runs_and_waits_with_its_button_off(page, app_url, hopper_path, artifacts):  # noqa: F811
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "drive22-anonymize-failure.png"):
         _upload(page, app_url, hopper_path, settle_ms=800)
         _tool(page, "Faces")
         page.wait_for_timeout(300)
@@ -75,11 +66,6 @@ def test_anonymize_says_at_once_what_runs_and_waits_with_its_button_off(page, ap
         assert busy, "the button is off while the faces are edited (a second click would stack a second edit)"
         if still:  # (a fast machine may finish first)
             assert photo is not None and photo["width"] >= 300 and not covered, ("the photo is shown", photo, covered)
-    except Exception:
-        page.screenshot(path=str(artifacts / "drive22-anonymize-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)
 
 
 LEGEND = """() => {
@@ -95,9 +81,7 @@ def test_the_parts_tab_shows_its_legend_in_the_window(page, app_url, astronaut_p
     """Round 22's drive at 1366x768: the Parts tab's picture took the tab's whole height and its legend (which colour
     is which part) began at y 761, under the window's edge. Now the legend's first entries are in view, and each part's
     layer still lies exactly on the picture (both shrink alike). A square photo (a wide one left room already)."""
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page):
         _upload(page, app_url, astronaut_path, settle_ms=800)
         page.evaluate("() => window.scrollTo(0, 0)")
         page.locator("#facet-tabs").get_by_role("tab", name="Parts").click()
@@ -111,8 +95,6 @@ def test_the_parts_tab_shows_its_legend_in_the_window(page, app_url, astronaut_p
         assert seen["first"][1] >= seen["legend"][1] - 1, ("the first entry is not cut at the top", seen)
         assert seen["masks"] and all(m == seen["base"] for m in seen["masks"]), "the layers lie on the picture"
         assert seen["base"][3] >= 300, f"the picture is still large: {seen['base']}"
-    finally:
-        page.set_viewport_size(original_size)
 
 
 THUMBS = """() => {
@@ -126,9 +108,7 @@ THUMBS = """() => {
 def test_the_variants_thumbnails_are_whole_in_their_gallery(page, app_url, hopper_path, artifacts):  # noqa: F811
     """Round 22's drive at 1366x768: Show variants' five 100 px thumbnails a row ran 4 px past the photo column's
     right edge (the fifth column cut) and the gallery's label covered the first row's top."""
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page):
         _upload(page, app_url, hopper_path, settle_ms=800)
         page.locator("#facet-parts label").filter(has_text="upper clothes").first.click()
         page.wait_for_function(
@@ -145,5 +125,3 @@ def test_the_variants_thumbnails_are_whole_in_their_gallery(page, app_url, hoppe
         right, label_bottom = seen["gallery"][2], seen["label"][3]
         assert all(t[2] <= right + 0.5 for t in seen["thumbs"]), ("a thumbnail runs past the gallery", seen)
         assert min(t[1] for t in seen["thumbs"]) >= label_bottom - 0.5, ("the label covers the thumbnails", seen)
-    finally:
-        page.set_viewport_size(original_size)

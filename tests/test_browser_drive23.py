@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_browser import _status, _upload, page  # noqa: F401  (page: the module-scoped page)
-from tests.test_browser_layout import LAPTOP
+from tests.test_browser_layout import at_laptop
 
 pytestmark = pytest.mark.browser
 
@@ -36,9 +36,7 @@ def test_the_check_tab_takes_a_second_photo_without_the_cross(
     hopper_path,
     artifacts,
 ):
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "drive23-check-failure.png"):
         page.goto(app_url)
         page.get_by_role("tab", name="Check a photo").click()
         _check_box_is_empty_and_whole(page)
@@ -52,11 +50,6 @@ def test_the_check_tab_takes_a_second_photo_without_the_cross(
             assert "No Facet marks found" in page.locator("#facet-check-verdict").inner_text()
             _check_box_is_empty_and_whole(page)  # the drop zone is back without the ×: it takes the next photo
         page.screenshot(path=str(artifacts / "drive23-check-second.png"))
-    except Exception:
-        page.screenshot(path=str(artifacts / "drive23-check-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)
 
 
 def test_a_built_in_style_is_picked_by_its_name_and_named_after_apply(
@@ -65,9 +58,7 @@ def test_a_built_in_style_is_picked_by_its_name_and_named_after_apply(
     astronaut_path,
     artifacts,
 ):
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "drive23-style-failure.png"):
         _upload(page, app_url, astronaut_path)
         page.locator("#facet-parts label").filter(has_text="background").click()
         page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Selected')")
@@ -82,11 +73,6 @@ def test_a_built_in_style_is_picked_by_its_name_and_named_after_apply(
         page.screenshot(path=str(artifacts / "drive23-style-named.png"))
         assert _status(page).startswith("Applied the starry blue style to 'background'"), _status(page)
         assert page.locator("#facet-layers label").all_inner_texts() == ["#1 starry blue style on background"]
-    except Exception:
-        page.screenshot(path=str(artifacts / "drive23-style-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)
 
 
 def test_the_download_says_it_is_saving_while_it_writes(
@@ -100,9 +86,7 @@ def test_the_download_says_it_is_saving_while_it_writes(
     the button off, then what was saved, with the button on again."""
     from tests.test_browser import _tool
 
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "drive23-saved-failure.png"):
         _upload(page, app_url, astronaut_path)
         page.evaluate(
             """() => { window.seen = [];
@@ -122,8 +106,3 @@ def test_the_download_says_it_is_saving_while_it_writes(
         saving = [disabled for text, disabled in seen if text.startswith("Saving the full-size result (PNG, 512x512)")]
         assert saving and all(saving), seen
         page.screenshot(path=str(artifacts / "drive23-saved.png"))
-    except Exception:
-        page.screenshot(path=str(artifacts / "drive23-saved-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)

@@ -7,6 +7,9 @@ its tool is open (issue 16: Anonymize sat at y=1789 and, with Recolour, Show var
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +19,22 @@ from tests.test_browser import _canvas_pixels, _status, _tool, _upload, page  # 
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1366, "height": 768}
+
+
+@contextmanager
+def at_laptop(page, failure_png: Path | None = None) -> Iterator[None]:  # noqa: F811  (page: a Playwright page)
+    """The shared page at ``LAPTOP`` size for the block and at its own size again after it; when the block fails, a
+    full-page screenshot to ``failure_png`` first (what the page showed)."""
+    original_size = page.viewport_size
+    page.set_viewport_size(LAPTOP)
+    try:
+        yield
+    except Exception:
+        if failure_png is not None:
+            page.screenshot(path=str(failure_png), full_page=True)
+        raise
+    finally:
+        page.set_viewport_size(original_size)
 
 
 UPLOAD_LABEL = """() => {
@@ -43,9 +62,7 @@ def _in_view(page, selector: str) -> dict:  # noqa: F811  (page: the fixture)
 
 
 def test_apply_and_the_result_stay_in_view_on_a_laptop_screen(page, app_url, astronaut_path, artifacts):  # noqa: F811
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "layout-1366-failure.png"):
         _upload(page, app_url, astronaut_path, settle_ms=800)
         page.evaluate("() => window.scrollTo(0, 0)")
         # the upload box's label (which formats are accepted) is read whole: not cut by its box nor under the
@@ -89,11 +106,6 @@ def test_apply_and_the_result_stay_in_view_on_a_laptop_screen(page, app_url, ast
         for selector in ("#facet-canvas img", "#facet-status"):
             box = page.locator(selector).bounding_box()
             assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= LAPTOP["height"], (selector, box)
-    except Exception:
-        page.screenshot(path=str(artifacts / "layout-1366-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)
 
 
 CHIPS_BOX = """() => {
@@ -109,9 +121,7 @@ def test_a_group_photos_many_chips_scroll_in_their_box_and_apply_stays_in_view(p
     in view."""
     from tests import photos
 
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "layout-1366-many-chips-failure.png"):
         _upload(page, app_url, photos.path("t1"), settle_ms=800)
         page.evaluate("() => window.scrollTo(0, 0)")
         chips = page.locator("#facet-parts label")
@@ -136,11 +146,6 @@ def test_a_group_photos_many_chips_scroll_in_their_box_and_apply_stays_in_view(p
         page.screenshot(path=str(artifacts / "layout-1366-many-chips-picked.png"))
         for selector in ("#facet-apply", "#facet-canvas img", "#facet-parts label.selected"):
             _in_view(page, selector)
-    except Exception:
-        page.screenshot(path=str(artifacts / "layout-1366-many-chips-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)
 
 
 def _shown(page, selector: str) -> bool:  # noqa: F811  (page: the fixture)
@@ -153,9 +158,7 @@ def _shown(page, selector: str) -> bool:  # noqa: F811  (page: the fixture)
 
 
 def test_every_panels_main_action_is_in_view_on_a_laptop_screen(page, app_url, astronaut_path, artifacts):  # noqa: F811
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "layout-1366-tools-failure.png"):
         _upload(page, app_url, astronaut_path)
         page.evaluate("() => window.scrollTo(0, 0)")
         _in_view(page, "#facet-upload")
@@ -212,11 +215,6 @@ def test_every_panels_main_action_is_in_view_on_a_laptop_screen(page, app_url, a
             page.click("#facet-export")
         assert dl.value.suggested_filename.endswith(".png"), dl.value.suggested_filename
         _in_view(page, "#facet-result")
-    except Exception:
-        page.screenshot(path=str(artifacts / "layout-1366-tools-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)
 
 
 PHONE = {"width": 390, "height": 844}
@@ -401,9 +399,7 @@ def test_on_a_laptop_the_faces_tools_two_actions_and_anonymizes_status_fit(page,
     stays in its two lines, the photo where it was, and the face is named as the tab numbers it."""
     from tests import photos
 
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "layout-1366-faces-t1-failure.png"):
         _upload(page, app_url, photos.path("t1"), settle_ms=800)
         _tool(page, "Faces")
         page.wait_for_timeout(500)
@@ -436,8 +432,3 @@ def test_on_a_laptop_the_faces_tools_two_actions_and_anonymizes_status_fit(page,
             assert re.search(r"faces? #\d+( and #\d+)? (blurred|covered)", said), said
         assert page.locator("#facet-status").bounding_box()["height"] <= 43, f"two lines: {said}"
         assert _in_view(page, "#facet-canvas img")["y"] == photo["y"], "the photo did not move"
-    except Exception:
-        page.screenshot(path=str(artifacts / "layout-1366-faces-t1-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.test_browser import _status, _tool, _upload, page  # noqa: F401  (page: the module-scoped page)
+from tests.test_browser_layout import LAPTOP, at_laptop
 
 pytestmark = pytest.mark.browser
 
-LAPTOP = {"width": 1366, "height": 768}
 SELECTED_TAB = "() => document.querySelector('#facet-tabs button[role=tab][aria-selected=true]').innerText.trim()"
 
 
@@ -23,9 +23,7 @@ def _canvas_shown(page) -> bool:  # noqa: F811  (page: the fixture)
 def test_after_find_faces_the_result_and_a_pick_show_on_the_photo(page, app_url, hopper_path, artifacts):  # noqa: F811
     """Round 19: after *Find and number them* the photo column stayed on *Numbered faces* (the photo as it was when
     the faces were found) through Anonymize, Apply and chip picks: the stranger saw the old faces and no outline."""
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "stranger-failure.png"):
         _upload(page, app_url, hopper_path)
         _tool(page, "Faces")
         page.click("#facet-find-faces")
@@ -61,19 +59,12 @@ def test_after_find_faces_the_result_and_a_pick_show_on_the_photo(page, app_url,
         )
         page.wait_for_timeout(800)
         assert page.evaluate(SELECTED_TAB) == "Before / after"
-    except Exception:
-        page.screenshot(path=str(artifacts / "stranger-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)
 
 
 def test_show_variants_says_so_and_brings_them_into_view(page, app_url, hopper_path, artifacts):  # noqa: F811
     """Round 19: *Show variants* at 1366x768 rendered the gallery under the photo, below the window's bottom edge
     (y 753), and left the status line as it was: a stranger saw nothing happen."""
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "stranger-failure.png"):
         _upload(page, app_url, hopper_path)
         page.locator("#facet-parts label").filter(has_text="upper clothes").first.click()
         page.wait_for_function(
@@ -90,8 +81,3 @@ def test_show_variants_says_so_and_brings_them_into_view(page, app_url, hopper_p
         assert "variants of 'upper clothes'" in _status(page) and "under the photo" in _status(page), _status(page)
         first = page.locator("#facet-variants img").first.bounding_box()
         assert first is not None and first["y"] >= 0 and first["y"] + first["height"] <= LAPTOP["height"], first
-    except Exception:
-        page.screenshot(path=str(artifacts / "stranger-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_browser import _status, _upload, page  # noqa: F401  (page: the module-scoped page)
-from tests.test_browser_layout import LAPTOP
+from tests.test_browser_layout import at_laptop
 
 pytestmark = pytest.mark.browser
 
@@ -43,9 +43,7 @@ def test_a_second_photo_loads_without_pressing_the_cross_and_the_empty_box_is_wh
     hopper_path,
     artifacts,
 ):
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "reupload-failure.png"):
         page.goto(app_url)
         page.wait_for_selector("#facet-upload input[type=file]", state="attached")
         _empty_box_is_whole(page, artifacts / "reupload-empty.png")
@@ -65,11 +63,6 @@ def test_a_second_photo_loads_without_pressing_the_cross_and_the_empty_box_is_wh
         page.screenshot(path=str(artifacts / "reupload-second.png"))
         assert page.locator("#facet-upload input[type=file]").count() == 1, "the box is ready for a third photo"
         assert page.locator("#facet-parts label").all_inner_texts() != first, "the new photo's parts"
-    except Exception:
-        page.screenshot(path=str(artifacts / "reupload-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)
 
 
 def test_a_cut_outs_transparent_border_is_no_part_and_a_click_there_selects_nothing(
@@ -83,9 +76,7 @@ def test_a_cut_outs_transparent_border_is_no_part_and_a_click_there_selects_noth
     png, _ = _cut_out()
     path = tmp_path / "cut-out.png"
     path.write_bytes(png)
-    original_size = page.viewport_size
-    page.set_viewport_size(LAPTOP)
-    try:
+    with at_laptop(page, artifacts / "upload22-transparent-failure.png"):
         _upload(page, app_url, path, settle_ms=800)
         chips = page.locator("#facet-parts label").all_inner_texts()
         assert chips and not [c for c in chips if c.strip().startswith("sky")], chips  # the border was offered as "sky"
@@ -99,8 +90,3 @@ def test_a_cut_outs_transparent_border_is_no_part_and_a_click_there_selects_noth
         page.wait_for_timeout(500)
         page.screenshot(path=str(artifacts / "upload22-transparent-click.png"))
         assert page.locator("#facet-segments label").count() == 0, "a click on the transparent border made a segment"
-    except Exception:
-        page.screenshot(path=str(artifacts / "upload22-transparent-failure.png"), full_page=True)
-        raise
-    finally:
-        page.set_viewport_size(original_size)
