@@ -21,6 +21,11 @@ def astronaut():
     return img, find_faces(img)[0]
 
 
+def _untimed(ed) -> list[dict]:
+    """``ed``'s last report, each face's row without its seconds (what two runs of the same work share)."""
+    return [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report]
+
+
 def test_mesh_swap_with_a_memo_gives_the_same_bytes(astronaut):
     """Tries as the anonymizer makes them (the farthest synthetic face, then the anti-face with that face's teeth, on
     two meshes; each try twice): with one memo the result and mask are the bytes made without it, the second try of
@@ -75,7 +80,7 @@ def test_anonymize_is_the_same_with_and_without_reuse(astronaut, monkeypatch):
     img, _ = astronaut
     ed = anonymize.AnonymizeEditor()
     with_memo = ed.apply(img, None, {"method": "swap"}, seed=0)
-    report = [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report]
+    report = _untimed(ed)
     assert len(report[0]["tries"]) >= 3
     monkeypatch.setattr(blend, "reuse", lambda memo, key, make: make())
     head = anonymize._warp_head
@@ -83,7 +88,7 @@ def test_anonymize_is_the_same_with_and_without_reuse(astronaut, monkeypatch):
     plain = anonymize.AnonymizeEditor()
     without = plain.apply(img, None, {"method": "swap"}, seed=0)
     assert np.array_equal(with_memo, without)
-    assert report == [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in plain.last_report]
+    assert report == _untimed(plain)
     assert all(r["cpu_seconds"] >= 0 for r in ed.last_report)
 
 
@@ -136,13 +141,13 @@ def test_frame_fill_ahead_on_a_thread_gives_the_same_bytes(monkeypatch):
     monkeypatch.setattr(anonymize, "_frames_job", lambda *a: started.append(a[1].index) or job(*a))
     ed = anonymize.AnonymizeEditor()
     ahead = ed.apply(group, None, {"method": "swap"}, seed=0)
-    report = [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report]
+    report = _untimed(ed)
     assert len(set(started)) >= 4  # every face with a mesh, each started once ahead (or by its own swap)
     monkeypatch.setattr(anonymize, "_frames_job", lambda *a: None)  # inline, as before
     plain = anonymize.AnonymizeEditor()
     inline = plain.apply(group, None, {"method": "swap"}, seed=0)
     assert np.array_equal(ahead, inline)
-    assert report == [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in plain.last_report]
+    assert report == _untimed(plain)
     assert sum(r.get("done", "").startswith("swap") for r in report) >= 2
     assert all(r["cpu_seconds"] >= 0 for r in ed.last_report)
 
@@ -208,7 +213,7 @@ def test_checks_on_the_check_thread_give_the_same_bytes(astronaut, monkeypatch):
     img, _ = astronaut
     ed = anonymize.AnonymizeEditor()
     threaded = ed.apply(img, None, {"method": "swap"}, seed=0)
-    report = [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report]
+    report = _untimed(ed)
 
     jobs = []
 
@@ -223,7 +228,7 @@ def test_checks_on_the_check_thread_give_the_same_bytes(astronaut, monkeypatch):
     plain = anonymize.AnonymizeEditor()
     inline = plain.apply(img, None, {"method": "swap"}, seed=0)
     assert np.array_equal(threaded, inline)
-    assert report == [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in plain.last_report]
+    assert report == _untimed(plain)
     assert len(report[0]["tries"]) >= 3 and report[0]["done"].startswith("swap")
     # the face's own descriptor first (its age is read meanwhile: AHEAD), then the occluders, then the anti-face
     # (make_anti: faces.gallery.anti_target and its ridge cut, editors.anonymize.RIDGE_FIRST)
@@ -254,7 +259,7 @@ def test_paired_tries_give_the_sequential_bytes(t1, monkeypatch):
     for paired in (False, True):
         monkeypatch.setattr(anonymize, "PAIR_TRIES", paired)
         out = ed.apply(t1, None, {"method": "swap", "faces": "3,4"}, seed=0)
-        report = [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report]
+        report = _untimed(ed)
         runs[paired] = (out, report)
         assert (len(started) > 0) == paired
     (seq, seq_report), (par, par_report) = runs[False], runs[True]
@@ -288,10 +293,7 @@ def test_a_second_try_the_tries_pass_by_is_done_before_the_next_starts_on_its_co
     for paired in (False, True):
         monkeypatch.setattr(anonymize, "PAIR_TRIES", paired)
         out = ed.apply(t1, None, {"method": "swap", "faces": "3"}, seed=0)
-        runs[paired] = (
-            out,
-            [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in ed.last_report],
-        )
+        runs[paired] = (out, _untimed(ed))
     (seq, seq_report), (par, par_report) = runs[False], runs[True]
     assert len(seq_report[0]["tries"]) == 6
     assert par_report == seq_report
@@ -306,9 +308,9 @@ def test_a_faces_draws_do_not_depend_on_the_faces_before_it(t1):
 
     ed = anonymize.AnonymizeEditor()
     alone = ed.apply(t1, None, {"method": "swap", "faces": "3"}, seed=1)
-    report_alone = {k: v for k, v in ed.last_report[0].items() if k not in ("seconds", "cpu_seconds")}
+    report_alone = _untimed(ed)[0]
     after = ed.apply(t1, None, {"method": "swap", "faces": "0,3"}, seed=1)
-    report_after = {k: v for k, v in ed.last_report[1].items() if k not in ("seconds", "cpu_seconds")}
+    report_after = _untimed(ed)[1]
     assert report_alone == report_after
     face = [f for f in find_faces(t1) if f.index == 3][0]
     m = face_mask(t1.shape, face)
