@@ -40,15 +40,15 @@ from common import ROOT, load_average, log, machine_info, offline_env, require_n
 NOISE_SIGMA = 3.0
 
 
-def big_jpeg(name: str, mp: float, path: Path, seed: int = 0) -> Path:
-    """Photo ``name`` enlarged (cubic) to about ``mp`` megapixels (sides in multiples of 4, as phone photos have: 4032 x
-    3024, 8064 x 6048) plus Gaussian noise (``NOISE_SIGMA``), JPEG q92."""
+def big_jpeg(name: str, mp: float, path: Path, seed: int = 0, rgb: Any = None) -> Path:
+    """Photo ``name`` (or the RGB array ``rgb``) enlarged (cubic) to about ``mp`` megapixels (sides in multiples of 4, as
+    phone photos have: 4032 x 3024, 8064 x 6048) plus Gaussian noise (``NOISE_SIGMA``), JPEG q92."""
     import cv2
     import numpy as np
 
     from tests import photos
 
-    rgb = photos.load(name)
+    rgb = photos.load(name) if rgb is None else rgb
     s = (mp * 1e6 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
     size = (4 * round(rgb.shape[1] * s / 4), 4 * round(rgb.shape[0] * s / 4))  # sides in multiples of 4, as a phone's
     big = cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC)

@@ -185,8 +185,8 @@ def other_person(recognizer, img: np.ndarray, face, again_of) -> dict | None:
 
 
 def big_main(args: argparse.Namespace) -> None:
-    """Anonymize everyone (offline swap, checked, seed 0) on t1 enlarged to each of ``--big`` megapixels (cubic, noise
-    sigma 3, JPEG q92: bench/big_photo.big_jpeg), in this process after a warm-up on the photo itself (the models load
+    """Anonymize everyone (offline swap, checked, seed 0) on t1 (``--big-photo``) enlarged to each of ``--big``
+    megapixels (cubic, noise sigma 3, JPEG q92: bench/big_photo.big_jpeg), in this process after a warm-up on the photo itself (the models load
     there): wall seconds and this process's CPU seconds of the editor's ``apply`` (detection and face mesh included,
     as the app runs it), and per face what it did, its size, the size it was swapped at (``work_px``) and the dlib
     distance original -> result measured here at full size with dlib's own forward pass (independent of the
@@ -203,11 +203,12 @@ def big_main(args: argparse.Namespace) -> None:
         anonymize.WORK_FACE = args.work_face
     images = Path(args.images)
     images.mkdir(parents=True, exist_ok=True)
-    anonymize.AnonymizeEditor().apply(face_photo("t1"), None, {"method": "swap"}, seed=0)  # warm-up (model loads)
+    small = face_photo(args.big_photo)
+    anonymize.AnonymizeEditor().apply(small, None, {"method": "swap"}, seed=0)  # warm-up (model loads)
     sizes: dict = {}
     for mp in (float(v) for v in args.big.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
-            img = load_photo(big_jpeg("t1", mp, Path(tmp) / "big.jpg")).pixels
+            img = load_photo(big_jpeg(args.big_photo, mp, Path(tmp) / "big.jpg", rgb=small)).pixels
         ed = anonymize.AnonymizeEditor()
         c0, t0 = time.process_time(), time.perf_counter()
         out = ed.apply(img, None, {"method": "swap"}, seed=0)
@@ -225,11 +226,12 @@ def big_main(args: argparse.Namespace) -> None:
                     "editor_distance": r.get("distance"),
                     "dlib_distance": round(identity_distance(img, f, out), 3),
                     "seconds": r.get("seconds"),
+                    "cpu_seconds": r.get("cpu_seconds"),
                 }
             )
         big = max(faces, key=lambda f: f.size)
         x0, y0, x1, y1 = (int(v) for v in big.box)
-        tag = f"{args.label}_{mp:g}mp"
+        tag = f"{args.label}_{mp:g}mp" if args.big_photo == "t1" else f"{args.big_photo}_{args.label}_{mp:g}mp"
         cv2.imwrite(str(images / f"big_{tag}_before.png"), img[y0:y1, x0:x1, ::-1])
         cv2.imwrite(str(images / f"big_{tag}_after.png"), out[y0:y1, x0:x1, ::-1])
         sizes[f"{mp:g}"] = {
@@ -247,6 +249,7 @@ def big_main(args: argparse.Namespace) -> None:
     path = Path(args.big_out)
     data = json.loads(path.read_text()) if path.exists() else {}
     data[args.label] = {
+        "photo": args.big_photo,
         "work_face": getattr(anonymize, "WORK_FACE", None),
         "work_sizes": getattr(anonymize, "WORK_SIZES", None),
         "load_avg_1m": round(os.getloadavg()[0], 2),
@@ -278,6 +281,12 @@ def main() -> None:
         default="",
         help="e.g. 12,24: time Anonymize everyone on t1 enlarged to these megapixels instead (bench/big_photo.big_jpeg) "
         "and merge the seconds under --label into --big-out",
+    )
+    ap.add_argument(
+        "--big-photo",
+        default="t1",
+        help="--big: the photo enlarged (a name of tests/photos.py, or group: the composite); its faces' rows are "
+        "numbered as the editor numbers them on the enlarged photo",
     )
     ap.add_argument("--label", default="after", help="--big: the run's name in --big-out (before / after)")
     ap.add_argument("--big-out", default=str(ROOT / "bench" / "results" / "faces_big.json"))
