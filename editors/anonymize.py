@@ -192,8 +192,11 @@ CENTRE_COLOUR = True  # the chosen swap of a try that moved the head takes back 
 # 22: t1's pale swaps (faces.measures.skin_fade pale_share 0.229 / 0.301 / 0.149 on #0 / #2 / #5 -> 0.047 / 0.099 /
 # 0.014), no try changed
 PHOTO_LIGHT = (1.0, 0.5)  # the chosen swap takes the photo's own light pattern (faces.blend.photo_light) at the first
-# of these shares that still clears the margin (_in_photo_light; none: the swap as it was). Issue 14, round 24: t1's
-# swaps read as pale, flat masks: faces.measures.shading (see bench/results/faces.json, look_shade_*)
+# of these shares that keeps the face past the margin and the headroom (_in_photo_light; none: the swap as it was).
+# Issue 14, round 24: t1's swaps read as pale, flat masks (faces.measures.shading; bench/results/faces.json look_shade_*)
+PHOTO_LIGHT_HEADROOM = True  # ... and no nearer than SEEK_MARGIN, nor than the swap itself when it was nearer: the
+# photo's shading carries its identity. Kept down to the margin alone, t1 #1 went 0.794 -> 0.774 and the held-out
+# MobileFace called it the same person (0.477 -> 0.536, its line 0.51); every kept face's MobileFace score rose
 PHOTO_LIGHT_MIN_SIZE = 50  # px: only for a face this large (a smaller one's shading band is a pixel or two)
 NOSE_LIGHT = True  # a face every try left short of the margin gets one more before the blur (_nose_light_try): the
 # farthest try with every try run and the nose not narrowed, the anti-face's light layout put on its nose (no warp)
@@ -2162,7 +2165,8 @@ def _in_photo_light(
     """The chosen swap ``crop`` (in ``box``; ``d``: its dlib distance; ``moved``: its mesh in box px when its head was
     moved, else None) with the photo's own light pattern on its skin (:func:`faces.blend.photo_light`, from ``clean``:
     the photo without frames) at the first share of ``PHOTO_LIGHT`` that passes the check of a try (the expression
-    kept, dlib still at least ``VERIFY_MARGIN`` from the ``original`` descriptor; the first share always without one);
+    kept, dlib still at least ``VERIFY_MARGIN`` from the ``original`` descriptor, and with ``PHOTO_LIGHT_HEADROOM`` at
+    least ``SEEK_MARGIN`` or ``d`` when that is nearer; the first share always without one);
     none passing: the swap as it was. Returns (crop, distance, expression, what was done: ``share`` (0: none),
     ``distances``). On the calling thread (its CPU is the face's own)."""
     x0, y0, x1, y1 = box
@@ -2176,7 +2180,7 @@ def _in_photo_light(
             return new, d, expression, said
         moved_by, d2, kept = _check_in_place(out, box, new, face, front, original)
         said["distances"].append(round(d2, 3))
-        if kept:
+        if kept and (not PHOTO_LIGHT_HEADROOM or d2 >= min(d, SEEK_MARGIN)):
             said["share"] = share
             return new, d2, moved_by, said
     return crop, d, expression, said

@@ -133,8 +133,6 @@ ANTI_BROAD = 12.0  # px on the canvas: ... and without its broad shading (the ph
 ANTI_STRANDS = 0.5  # x the brow's depth below the skin: the spread of the hair strands drawn into the mean's brows
 ANTI_STRAND_LENGTH = 0.03  # x the canvas face's size: the strands' length (brow_strands)
 ANTI_STRAND_TILT = 25.0  # degrees: the strands rise this much off the brow's line towards its outer end
-ANTI_BROW_LIGHT = 1.0  # share of the reflected lightening taken out around the brows (a person's brow lying off the
-ANTI_BROW_ZONE = 0.06  # mesh's turns into a light ghost of it); the brows' hulls grown by this x the canvas face size
 RIDGE_CUT = 1.0  # share of the anti-face's narrow light along the nose ridge taken out (ridge_cut; 0: none)
 RIDGE_BAND = 0.12  # x the face's size: ridge_cut's band along the midline, from between the brows to the nose tip ...
 RIDGE_KERNEL = 0.1  # x the face's size: ... where light narrower than this (a white top-hat) is taken out
@@ -302,11 +300,6 @@ def anti_target(
         cv2.fillConvexPoly(brows, cv2.convexHull(np.round(mesh[idx]).astype(np.int32)), 1)
     brows_w = cv2.GaussianBlur(cv2.dilate(brows, np.ones((7, 7), np.uint8)).astype(np.float32), (0, 0), 2.0)
     diff = diff - brows_w * np.minimum(diff, 0.0)
-    if ANTI_BROW_LIGHT > 0:  # nor a light ghost of the person's own brows around them (see ANTI_BROW_LIGHT)
-        k = max(3, round(2 * ANTI_BROW_ZONE * face_from_mesh(mesh).size) | 1)
-        zone = cv2.dilate(brows, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(np.float32)
-        zone = cv2.GaussianBlur(zone, (0, 0), max(1.0, k / 4.0))
-        diff = diff - ANTI_BROW_LIGHT * zone * np.maximum(diff, 0.0)
     anti = mean + strength * diff[..., None]
     anti += (ANTI_STRANDS * brows_w * brow_strands())[..., None]  # the mean's brows are a smooth band: hairs drawn in
     # the eyes are not reflected: a dark iris turns pale (glassy eyes); they come from ``detail`` (sharp) or
