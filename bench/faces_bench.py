@@ -44,7 +44,10 @@ original (faces.measures.texture; well under 1: plastic skin); ``brow_bar``, how
 brows came out than the forehead above it, result vs original, L (faces.measures.brow_bar); ``brow_fill``, how much
 of the fuller brow's surround a dark bar fills, with ``_orig`` (faces.measures.brow_fill: a heavy, blocky brow reads
 well over the photo's); ``blotch`` / ``blotch_l``, how uneven the skin is in patches a face size / 10 to / 3 across
-on the skin the photo has smooth, result over original, Lab / lightness alone (faces.measures.blotch)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
+on the skin the photo has smooth, result over original, Lab / lightness alone (faces.measures.blotch); ``shade_corr`` /
+``shade_gain`` / ``shade_lift``, whether the face kept the photo's light pattern (its lightness smoothed at face size / 25
+on the skin, less its mean): correlation with the original's, spread over the original's (< 1: flatter) and the 95th
+percentile of result minus original (a light patch where the photo is shaded; faces.measures.shading)) and the face's apparent age (faces/attributes.py, faceres, where fetched: it picks targets of that age) and the editor's own seconds per face (detection excluded; 1 thread; ``seconds_min``: the fastest of ``--repeat``
 runs; ``cpu_seconds_min``: the same face's CPU seconds of the editor's threads (its own, the frame fill's and the check thread's), which a busy host inflates less than
 wall time: compare branches with it when others share the machine). Then what
 one checked try costs on a 100 px face, part by part (``one_try_100px``).
@@ -320,6 +323,7 @@ def main() -> None:
         pasted_defects,
         ridge_light,
         ring_match,
+        shading,
         skin_fade,
         texture,
         tone_gap,
@@ -421,6 +425,7 @@ def main() -> None:
                 looks.update(texture(img, out, f))
                 looks["brow_bar"] = brow_bar(img, out, f)
                 looks.update(blotch(img, out, f))  # issue 14, round 23: uneven patches on the photo's smooth skin
+                looks.update(shading(img, out, f))  # issue 14, round 24: the photo's light pattern on the face kept
             row = {
                 "photo": name,
                 "face": f.index,
@@ -439,6 +444,7 @@ def main() -> None:
                 "tries": r.get("tries"),
                 "tried": r.get("tried"),
                 "centre_colour": r.get("centre_colour"),  # a moved head's swap in the person's own colour: kept?
+                "photo_light": r.get("photo_light"),  # the photo's light pattern on the chosen swap: at what share
                 "expression": r.get("expression"),
                 "seam_increase": round(seam.increase, 2),
                 "look": looks,
@@ -529,6 +535,9 @@ def main() -> None:
                     "glasses_ghost_orig",
                     "blotch",
                     "blotch_l",
+                    "shade_corr",
+                    "shade_gain",
+                    "shade_lift",
                 )
             },
             "seconds_per_face": stats([r["seconds"] for r in rs]),

@@ -759,6 +759,80 @@ def centre_colour(
     return out
 
 
+PHOTO_LIGHT_BAND = (1.0 / 25.0, 1.0 / 9.0)  # x face size: photo_light's shading band (fine and broad Gaussian sigmas)
+PHOTO_LIGHT_EDGE = 0.05  # x face size: it fades in over this inside the face ovals (the paste's own soft edge)
+PHOTO_LIGHT_DARKEN = 1.0  # share of the change taken where it darkens the swap (the photo's shadows put back) ...
+PHOTO_LIGHT_LIGHTEN = 1.0  # ... and where it lightens it (the photo's lit places)
+LIFT_MAX = 4.0  # L units: photo_light also darkens the swap where, smoothed at LIFT_SCALE x face size, it is still
+# lighter than the photo there by more than this over its median difference (a reflected shadow turned light, finer
+# than the band); 0: off
+LIFT_SCALE = 1.0 / 50.0  # x face size: the Gaussian sigma of that comparison
+
+
+def photo_light(
+    crop: np.ndarray,
+    photo: np.ndarray,
+    mesh: np.ndarray,
+    moved: np.ndarray | None,
+    size: float,
+    share: float = 1.0,
+    keep: np.ndarray | None = None,
+) -> np.ndarray:
+    """Issue 14, round 24: a swap (``crop``, RGB uint8) with the photo's own light pattern on the face's skin: its CIE L
+    in the shading band (Gaussian sigmas ``PHOTO_LIGHT_BAND`` x face size over the skin only: the shadows under the
+    brows and beside the nose, a cheek's shade, the lit side; none of the pores, creases or features' detail) moved
+    ``share`` of the way to the unmoved ``photo``'s there (over the skin of ``mesh``, the face's own; ``moved``: the
+    swap's mesh when its head was moved, else None), and its a, b moved with that lightness as the photo's skin colour
+    moves with its own (:func:`skin_tint_slopes`: a shadow put back takes the photo's shadow colour). Inside both face
+    ovals, without the eyes, brows and lips (grown by 0.03 x face size, as :func:`_skin`), faded in over
+    ``PHOTO_LIGHT_EDGE`` x face size; then where it is still lighter than the photo at ``LIFT_SCALE`` x face size by more
+    than ``LIFT_MAX`` over its median difference, taken down to that line (the same share). The swap's match (:func:`match_photo`) takes the photo's light only broader than
+    face size / 9 (a closing lifts its narrower shadows out first) and keeps the new face's band above it, relit with
+    three numbers (:func:`_relight`): an anti-face reflects the person's own shading there (mean + (mean - face)), so
+    the photo's shadows came out light (a light stripe under t1 #5's brows, a pale diamond on grace_hopper's nose
+    bridge) and its lit centre flat: a pale, flat mask (faces.measures.shading). ``keep`` (bool crop): what lies in
+    front of the face, neither read nor changed. A copy."""
+    if share <= 0:
+        return crop
+    shape = crop.shape[:2]
+    new_mesh = mesh if moved is None else moved
+    region = mesh_parts(shape, mesh)[0]
+    if moved is not None:
+        region &= mesh_parts(shape, moved)[0]
+    if keep is not None:
+        region &= ~keep
+    own = _skin(mesh, (0, 0), shape, size) & region
+    new = own if moved is None else _skin(new_mesh, (0, 0), shape, size) & region
+    if own.sum() < 64 or new.sum() < 64:
+        return crop
+    fine, broad = (max(0.8, f * size) for f in PHOTO_LIGHT_BAND)
+    lab_p = cv2.cvtColor(photo.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    lab = cv2.cvtColor(crop.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+    def band(x: np.ndarray, skin: np.ndarray) -> np.ndarray:
+        w = skin.astype(np.float32)
+        return _weighted_low(x, w, fine) - _weighted_low(x, w, broad)
+
+    change = band(lab_p[..., 0], own) - band(lab[..., 0], new)
+    change = np.where(change < 0, PHOTO_LIGHT_DARKEN * change, PHOTO_LIGHT_LIGHTEN * change)
+    w = new.astype(np.float32)
+    alpha = share * inner_alpha(region, max(2.0, PHOTO_LIGHT_EDGE * size)) * cv2.GaussianBlur(w, (0, 0), 1.5) * w
+    slopes = skin_tint_slopes(lab_p, own)
+    slopes = np.zeros(2, np.float32) if slopes is None else np.clip(slopes, -TINT_MAX, TINT_MAX)
+    d_l = alpha * change
+    if LIFT_MAX > 0:  # a patch still much lighter than the photo there, finer than the band: taken down to the line
+        s = max(0.7, LIFT_SCALE * size)
+        gap = _weighted_low(lab[..., 0] + d_l, w, s) - _weighted_low(lab_p[..., 0], own.astype(np.float32), s)
+        gap -= float(np.median(gap[new]))  # (the swap's own level against the photo's: not a patch)
+        d_l -= alpha * np.maximum(gap - LIFT_MAX, 0.0)
+    lab[..., 0] += d_l
+    lab[..., 1:] += d_l[..., None] * slopes
+    out = crop.copy()
+    inside = alpha > 0
+    out[inside] = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0 + 0.5, 0, 255).astype(np.uint8)[inside]
+    return out
+
+
 def _line_grain(base: np.ndarray, lines: np.ndarray, grain: np.ndarray) -> np.ndarray:
     """The photo's ``grain`` (float RGB crop) at ``lines`` (bool crop: painted-out glasses frames), scaled to
     the grain of the hair and skin just around them (a ring 3-8 px out; at most ``GRAIN_GAIN`` x)."""

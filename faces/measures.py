@@ -994,3 +994,58 @@ def blotch(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, fl
         "blotch": round((rms(br[flat]) + BLOTCH_FLOOR) / (rms(bo[flat]) + BLOTCH_FLOOR), 3),
         "blotch_l": round((rms(br[flat][:, 0]) + BLOTCH_FLOOR) / (rms(bo[flat][:, 0]) + BLOTCH_FLOOR), 3),
     }
+
+
+SHADE_SCALE = 1.0 / 25.0  # x face size: shading compares the two images' lightness smoothed this wide (Gaussian)
+SHADE_INSET = 0.03  # x face size: ... over the face oval pulled in this far, without the eyes, brows and lips grown
+SHADE_FEATURES = 0.02  # by this x face size (the skin just under the brows, beside the nose and around the mouth in)
+
+
+def shade_skin(shape: tuple[int, ...], mesh: np.ndarray, size: float) -> np.ndarray:
+    """Bool photo-size mask where :func:`shading` reads: the face oval pulled in by ``SHADE_INSET`` x ``size``,
+    without the eyes, brows and lips grown by ``SHADE_FEATURES`` x ``size`` (the nose, the skin under the brows, the
+    cheeks' shadows and the jaw kept)."""
+    from faces.masks import mesh_parts
+
+    region, parts = mesh_parts(shape[:2], mesh)
+    k = max(3, round(2 * SHADE_INSET * size) | 1)
+    region = cv2.erode(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    features = (parts["eyes"] | parts["eyebrows"] | parts["lips"]).astype(np.uint8)
+    k = max(3, round(2 * SHADE_FEATURES * size) | 1)
+    features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    return np.asarray(region & ~features, bool)
+
+
+def shading(original: np.ndarray, result: np.ndarray, face: Face) -> dict[str, float]:
+    """Issue 14, round 24: whether a swapped face kept the photo's light on it (its shading direction, the shadows
+    under the brows and beside the nose, the darker sides against a lit centre) or looks a flat, pale mask. Both
+    images' CIE L, Gaussian-smoothed ``SHADE_SCALE`` x face size over the skin (:func:`shade_skin`; the grain, pores and
+    the features' own detail gone), each less its mean there: the light's pattern. ``shade_corr``: the correlation of
+    the result's pattern with the original's (1: the same light; a swap that lost it reads lower, one whose shadows
+    turned light (a reflected face's) lower still); ``shade_gain``: the result's pattern's spread over the original's
+    (< 1: flatter); ``shade_lift``: the 95th percentile of result minus original (L units, each pattern less its mean):
+    the lightest patch the swap put where the photo is darker (a light stripe under a brow, a pale diamond on the nose
+    bridge). The means the medians and rings read (:func:`tone_gap`, :func:`ring_match`) miss it: a swap can keep the
+    face's mean lightness and lose all its shading. Empty with under 64 skin pixels."""
+    if face.mesh is None:
+        raise ValueError(f"face {face.index} has no face mesh: its shading cannot be measured")
+    skin = shade_skin(original.shape, face.mesh, face.size)
+    if skin.sum() < 64:
+        return {}
+    w = skin.astype(np.float32)
+    sigma = max(1.0, SHADE_SCALE * face.size)
+    den = np.maximum(cv2.GaussianBlur(w, (0, 0), sigma), 1e-4)
+
+    def pattern(rgb: np.ndarray) -> np.ndarray:
+        lightness = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)[..., 0]
+        v = (cv2.GaussianBlur(lightness * w, (0, 0), sigma) / den)[skin]
+        return v - v.mean()
+
+    po, pr = pattern(original), pattern(result)
+    so, sr = float(po.std()), float(pr.std())
+    corr = float((po * pr).mean() / max(so * sr, 1e-6))
+    return {
+        "shade_corr": round(corr, 3),
+        "shade_gain": round(sr / max(so, 1e-3), 3),
+        "shade_lift": round(float(np.percentile(pr - po, 95)), 2),
+    }

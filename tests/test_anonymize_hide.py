@@ -573,6 +573,9 @@ def test_a_face_every_try_left_short_gets_the_nose_light_of_its_anti_face(t1, se
     shaped = row.get("brow_shape") or {}  # and of its brows drawn in their outline after that, when kept)
     assert row["distance"] >= VERIFY_MARGIN and row["tries"][-1] >= VERIFY_MARGIN, row
     last = shaped if shaped.get("kept") else coloured if coloured.get("kept") else {"distance": row["tries"][-1]}
+    lit = row.get("photo_light") or {}  # (and of the photo's light on it after that, when kept: its last share's)
+    if lit.get("share"):
+        last = {"distance": lit["distances"][-1]}
     assert row["distance"] == last["distance"], row
     assert " nose light of anti-face" in row["tried"][-1] and "width" in row["tried"][-1], row["tried"]
     assert row["expression"]["max"] < EXPRESSION_LIMIT, row

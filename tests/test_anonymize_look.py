@@ -704,3 +704,57 @@ def test_anti_face_tried_first_is_even_skinned():
     got_a = np.array(got)
     assert (got_a[:, 1] < got_a[:, 0]).all(), got
     assert got_a[:, 1].mean() <= 1.15 < got_a[:, 0].mean(), got
+
+
+def test_shading_reads_a_flat_face_and_a_light_stripe(astronaut):
+    """Issue 14, round 24: faces.measures.shading. The photo against itself: correlation 1, gain 1, no lift. The face's
+    light pattern flattened (its lightness below a Gaussian of face size / 12 replaced by its mean over the face oval,
+    the finer detail kept) reads a gain under 0.6; a light stripe (+20 grey levels, 0.08 x face size tall) drawn along
+    under each brow, the rest untouched, keeps the correlation high but reads a lift of 3.5 L units or more (the photo
+    itself: 0). Measured: gain 0.51; correlation 0.993, lift 4.24."""
+    from faces.landmarks import FACE_OVAL
+    from faces.masks import polygon_mask
+    from faces.measures import shading
+
+    img, f = astronaut
+    assert shading(img, img, f) == {"shade_corr": 1.0, "shade_gain": 1.0, "shade_lift": 0.0}
+    x = img.astype(np.float32)
+    low = cv2.GaussianBlur(x, (0, 0), f.size / 12)
+    oval = polygon_mask(img.shape, f.mesh[FACE_OVAL])
+    flat = x.copy()
+    flat[oval] = x[oval] - low[oval] + low[oval].mean(0)
+    flat_u8 = np.clip(flat + 0.5, 0, 255).astype(np.uint8)
+    assert shading(img, flat_u8, f)["shade_gain"] < 0.6, shading(img, flat_u8, f)
+    stripe = np.zeros(img.shape[:2], np.float32)
+    for idx in (LEFT_BROW, RIGHT_BROW):
+        pts = np.round(f.mesh[idx] + np.array([0.0, 0.06 * f.size], np.float32)).astype(np.int32)
+        cv2.polylines(stripe, [pts[np.argsort(pts[:, 0])]], False, 1.0, max(1, round(0.08 * f.size)))
+    lit = np.clip(x + 20.0 * cv2.GaussianBlur(stripe, (0, 0), 1.0)[..., None] + 0.5, 0, 255).astype(np.uint8)
+    got = shading(img, lit, f)
+    assert got["shade_lift"] >= 3.5 and got["shade_corr"] > 0.8, got
+
+
+def test_t1s_swaps_keep_the_photos_light_past_the_headroom():
+    """Issue 14, round 24: t1's swaps read as pale, flat masks: the match takes the photo's light only broader than face
+    size / 9, and an anti-face reflects the person's own shadows there into light (mean + (mean - face)). With
+    editors.anonymize.PHOTO_LIGHT (faces.blend.photo_light: the photo's shading band on the chosen swap) the anonymizer
+    on t1 #0 keeps more of the photo's light: faces.measures.shading ``shade_corr`` 0.824 before (0.890 with it), its
+    shadows no lighter (``shade_lift`` 9.22 before, 6.47 with it), still past SEEK_MARGIN, its expression kept. The photo's shading
+    carries the person's identity: t1 #1's would take it to 0.774 (the held-out MobileFace then calls it the same
+    person), under the headroom: its swap stays as it was (editors.anonymize.PHOTO_LIGHT_HEADROOM)."""
+    from editors.anonymize import EXPRESSION_LIMIT, SEEK_MARGIN, AnonymizeEditor
+    from faces.measures import shading
+
+    img = photos.load("t1")
+    ed = AnonymizeEditor()
+    out = ed.apply(img, None, {"method": "swap", "faces": "0,1"}, seed=0)
+    report = {r["face"]: r for r in ed.last_report}
+    faces = {f.index: f for f in find_faces(img)}
+    r = report[0]
+    assert r["done"].startswith("swap") and r["distance"] >= SEEK_MARGIN, r
+    assert r["expression"]["max"] < EXPRESSION_LIMIT and r["photo_light"]["share"] > 0, r
+    got = shading(img, out, faces[0])
+    assert got["shade_corr"] >= 0.86 and got["shade_lift"] <= 8.0, got  # before: 0.824, 9.22
+    r = report[1]
+    assert r["done"].startswith("swap") and r["photo_light"]["share"] == 0, r
+    assert max(r["photo_light"]["distances"]) < min(r["distance"], SEEK_MARGIN) <= r["distance"], r

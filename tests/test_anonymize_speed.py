@@ -189,8 +189,10 @@ def test_tries_share_the_photo_side_and_the_tone_match(monkeypatch):
     # is halved and rendered again: its descriptor, started beside the expression check, may already have run:
     # round 12's t1 #0, 11 tries with 3 such renders and one try not kept, 15 descriptors), and one more for the kept
     # swap when its try moved the head: its colour put back is checked as a try (editors.anonymize._in_own_colour),
-    # and one for its brows drawn in their outline (editors.anonymize._in_shaped_brows)
+    # and one for its brows drawn in their outline (editors.anonymize._in_shaped_brows), and one per share of the
+    # photo's light tried on it (editors.anonymize._in_photo_light)
     extra = (1 if r.get("centre_colour") else 0) + (1 if r.get("brow_shape") else 0)
+    extra += len((r.get("photo_light") or {}).get("distances", []))
     assert 1 + len(checked) + extra <= counts["descriptor"] <= 1 + counts["swap"] + extra
     assert counts["tone"] <= counts["swap"] - 2  # the brow tries reuse the tone match of their texture and mesh
     assert counts["photo"] < counts["tone"]  # two textures over one photo crop and mesh share its side
