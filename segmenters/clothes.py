@@ -81,7 +81,8 @@ TEMPLE_RULE = True  # segmenters.hair.temple_hair (round 23); False: the oval's 
 CROWN_RULE = True  # fuse_hair's crown rule (round 23); False: PAN's veto alone, as before
 HAT_PAN_SUPPORT = 0.1  # a hair-net region where PAN's mean hair is below this is a hat, not hair ...
 POSE_CROWN = True  # fuse_hair's crown rule on a head the pose placed (no face mesh) ...
-POSE_CROWN_ABOVE = 0.0  # ... where "over the face" is over the head keypoints' middle (face box heights)
+POSE_CROWN_ABOVE = 0.0  # ... where "over the face" is over the head keypoints' middle (face box heights) ...
+POSE_CROWN_CLIP = True  # ... and only the region's part over that line is kept
 CROWN_PIECE = 0.3  # ... unless (fuse_hair's crown rule) it is at least this share of the face (width x height) ...
 CROWN_PIECE_ABOVE = 0.9  # ... lies over the face (its median height over the chin this many face heights) ...
 CROWN_PIECE_CLOTH = 0.5  # ... and PAN's mean clothes probability over it is under this (PAN calls a hat clothes)
@@ -915,6 +916,7 @@ def fuse_hair(
     side_ring: np.ndarray,
     crown: tuple[np.ndarray, np.ndarray, float] | None = None,
     over: float = CROWN_PIECE_ABOVE,
+    clip: bool = False,
 ) -> np.ndarray:
     """Hair from the two nets' probabilities (same shape), within ``allowed``.
 
@@ -943,9 +945,13 @@ def fuse_hair(
     of hair, PAN's hair 0.04 there on every crop tried (2.0 to 8 face sizes: at most 0.36, and only at 6). Her
     ``above`` is the height over the head keypoints' middle in face box heights (``Head.above``) and ``over``
     ``POSE_CROWN_ABOVE`` (0: over the eyes and ears), as the box's own chin is a guess: hair 0 -> 0.44 (0.28 and 0.27
-    with the photo at 0.5x and 1.6x). PAN's clothes remain the only cue against a dark hat: darknet_person's beanie
-    at 35 % light or under a 60 % haze (PAN's clothes 0.13-0.26 over it) becomes hair (about 320 work px); at full
-    light and at 0.5x / 1.6x it stays out."""
+    with the photo at 0.5x and 1.6x). ``clip`` (``POSE_CROWN_CLIP``, for such a head) keeps only the region's part over
+    ``over``: the net's hair ran on down the front of her profile and her neck, which no net calls face or skin (PAN's
+    skin is near 0 on her face): 0.44 -> 0.53 (0.5x 0.28 -> 0.37, 1.6x 0.27 -> 0.32). With the face detector off (every
+    head a pose's) the crown rule and the clip change none of 10 portraits (messi5, basketball1, t1's three crops,
+    astronaut, camera, grace_hopper, two white recolours). PAN's clothes remain the only cue against a dark hat:
+    darknet_person's beanie at 35 % light or under a 60 % haze (PAN's clothes 0.13-0.26 over it) becomes hair (about
+    320 work px); at full light and at 0.5x / 1.6x it stays out."""
     out = np.zeros(mp.shape, bool)
     for cand, other, keep_if in (
         ((mp > 0.5) & allowed, pan, "support"),
@@ -963,6 +969,8 @@ def fuse_hair(
                         and float(np.median(above[comp])) >= over
                         and float(cloth[comp].mean()) < CROWN_PIECE_CLOTH
                     )
+                    if ok and clip:
+                        comp &= above > over
             else:
                 ok = bool((comp & side_ring).any())
             if ok:
@@ -1132,7 +1140,9 @@ def parse_person_nets(
         over = CROWN_PIECE_ABOVE
         if crown is None and head is not None and POSE_CROWN:  # the head the pose placed, without a face mesh
             crown, over = (head.above(P.shape, (x0, y0)), cloth_p, head.width * head.height), POSE_CROWN_ABOVE
-        hair = fuse_hair(mp, pan_h, allowed, ring, crown if CROWN_RULE else None, over)
+        hair = fuse_hair(
+            mp, pan_h, allowed, ring, crown if CROWN_RULE else None, over, POSE_CROWN_CLIP and frame is None
+        )
         if head is not None:  # hair grows from the head: no piece away from it (a dark coat)
             hair = _touching(hair, head.disk(P.shape, (x0, y0)))
         hair_src = HAIR_SOURCE + " + " + PAN_HAIR_SOURCE
