@@ -80,6 +80,9 @@ PAN_HEAD_TIGHT = 1.4  # ... and of a second, tighter still, about the head alone
 TEMPLE_RULE = True  # segmenters.hair.temple_hair (round 23); False: the oval's temples stay face
 CROWN_RULE = True  # fuse_hair's crown rule (round 23); False: PAN's veto alone, as before
 HAT_PAN_SUPPORT = 0.1  # a hair-net region where PAN's mean hair is below this is a hat, not hair ...
+POSE_CROWN = True  # fuse_hair's crown rule on a head the pose placed (no face mesh) ...
+POSE_CROWN_ABOVE = 0.0  # ... where "over the face" is over the head keypoints' middle (face box heights) ...
+POSE_CROWN_CLIP = True  # ... and only the region's part over that line is kept
 CROWN_PIECE = 0.3  # ... unless (fuse_hair's crown rule) it is at least this share of the face (width x height) ...
 CROWN_PIECE_ABOVE = 0.9  # ... lies over the face (its median height over the chin this many face heights) ...
 CROWN_PIECE_CLOTH = 0.5  # ... and PAN's mean clothes probability over it is under this (PAN calls a hat clothes)
@@ -458,6 +461,12 @@ class Head:
     @property
     def centre(self) -> tuple[float, float]:
         return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
+
+    def above(self, shape: tuple[int, int], offset: tuple[int, int] = (0, 0)) -> np.ndarray:
+        """Each pixel's height over the head keypoints' middle (eyes and ears), in face box heights, the photo's up
+        taken as the head's (``shape``, ``offset`` as in :func:`disk`)."""
+        rows = np.arange(shape[0], dtype=np.float32)[:, None] + offset[1]
+        return np.broadcast_to((self.middle[1] - rows) / self.height, shape)
 
     def disk(self, shape: tuple[int, int], offset: tuple[int, int] = (0, 0)) -> np.ndarray:
         """The head's disk (bool ``shape``, whose pixel 0, 0 is work pixel ``offset``)."""
@@ -906,6 +915,8 @@ def fuse_hair(
     allowed: np.ndarray,
     side_ring: np.ndarray,
     crown: tuple[np.ndarray, np.ndarray, float] | None = None,
+    over: float = CROWN_PIECE_ABOVE,
+    clip: bool = False,
 ) -> np.ndarray:
     """Hair from the two nets' probabilities (same shape), within ``allowed``.
 
@@ -925,7 +936,22 @@ def fuse_hair(
     88-98 % hair); every other region it dropped lies below the chin (dark garments beside long hair, up to 0.26 of
     the face) or is a speck (under 0.04 of the face). Measured (bench/parse_quality.py --no-time): basketball1 0.871
     -> 0.893, messi5~grey 0.854 -> 0.881, messi5~white 0.812 -> 0.883, camera~white 0.877 -> 0.876; the four portraits
-    unchanged."""
+    unchanged.
+
+    ``over``: the height (``above``'s unit) the region's median must reach, ``CROWN_PIECE_ABOVE`` over a face mesh's
+    chin. Round 24 (h24hair, ``POSE_CROWN``): a head the pose placed without a face mesh (turned away, bowed, small)
+    had no crown rule, so the veto dropped what only the MediaPipe net saw: scenetext01's woman, head bowed in profile
+    at the photo's edge (a 36 px face box the mesh did not confirm), MediaPipe hair over 0.9 on 63 % of her 741 work px
+    of hair, PAN's hair 0.04 there on every crop tried (2.0 to 8 face sizes: at most 0.36, and only at 6). Her
+    ``above`` is the height over the head keypoints' middle in face box heights (``Head.above``) and ``over``
+    ``POSE_CROWN_ABOVE`` (0: over the eyes and ears), as the box's own chin is a guess: hair 0 -> 0.44 (0.28 and 0.27
+    with the photo at 0.5x and 1.6x). ``clip`` (``POSE_CROWN_CLIP``, for such a head) keeps only the region's part over
+    ``over``: the net's hair ran on down the front of her profile and her neck, which no net calls face or skin (PAN's
+    skin is near 0 on her face): 0.44 -> 0.53 (0.5x 0.28 -> 0.37, 1.6x 0.27 -> 0.32). With the face detector off (every
+    head a pose's) the crown rule and the clip change none of 10 portraits (messi5, basketball1, t1's three crops,
+    astronaut, camera, grace_hopper, two white recolours). PAN's clothes remain the only cue against a dark hat:
+    darknet_person's beanie at 35 % light or under a 60 % haze (PAN's clothes 0.13-0.26 over it) becomes hair (about
+    320 work px); at full light and at 0.5x / 1.6x it stays out."""
     out = np.zeros(mp.shape, bool)
     for cand, other, keep_if in (
         ((mp > 0.5) & allowed, pan, "support"),
@@ -940,9 +966,11 @@ def fuse_hair(
                     above, cloth, area = crown
                     ok = (
                         float(comp.sum()) >= CROWN_PIECE * area
-                        and float(np.median(above[comp])) >= CROWN_PIECE_ABOVE
+                        and float(np.median(above[comp])) >= over
                         and float(cloth[comp].mean()) < CROWN_PIECE_CLOTH
                     )
+                    if ok and clip:
+                        comp &= above > over
             else:
                 ok = bool((comp & side_ring).any())
             if ok:
@@ -1109,7 +1137,12 @@ def parse_person_nets(
         else:
             ring = np.zeros(P.shape, bool)
         crown = (above, cloth_p, frame.fw * frame.fh) if frame is not None and above is not None else None
-        hair = fuse_hair(mp, pan_h, allowed, ring, crown if CROWN_RULE else None)
+        over = CROWN_PIECE_ABOVE
+        if crown is None and head is not None and POSE_CROWN:  # the head the pose placed, without a face mesh
+            crown, over = (head.above(P.shape, (x0, y0)), cloth_p, head.width * head.height), POSE_CROWN_ABOVE
+        hair = fuse_hair(
+            mp, pan_h, allowed, ring, crown if CROWN_RULE else None, over, POSE_CROWN_CLIP and frame is None
+        )
         if head is not None:  # hair grows from the head: no piece away from it (a dark coat)
             hair = _touching(hair, head.disk(P.shape, (x0, y0)))
         hair_src = HAIR_SOURCE + " + " + PAN_HAIR_SOURCE

