@@ -109,7 +109,8 @@ HAIR_SNAP = 4  # work px: the hair grows out to the photo's edges within this (s
 # -0.006); every other label of --no-time unchanged but messi5's skin (+0.001); t1 and the 1 MP timing untouched ...
 SNAP_UPSCALED = 1.5  # ... where the photo is under this many times the work copy's width (a bigger photo's masks
 # are refined on its own edges when they are upscaled, segmenters/parsing.py _to_full; the hair is not refined twice)
-GROUP = 2  # with more people than this, PAN runs once over all of them
+GROUP = 2  # with more people than this, PAN runs once over each group of them (pan_groups) ...
+PAN_PASSES = 6  # ... unless they stand in more groups than this: then once over all of them
 CLOTHES_LABELS = {
     "background": "",
     "hat": "hat",
@@ -1358,6 +1359,69 @@ def _widened(head: Head, k: float) -> Head:
     return Head((cx - hw, my + (cy - my) * k - hh, cx + hw, my + (cy - my) * k + hh), head.middle, head.radius * k)
 
 
+def _pan_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The crop ``pan_maps`` takes around ``mask`` (XYXY work px, before clipping), None for an empty mask."""
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return None
+    pad = int(0.06 * max(ys.max() - ys.min(), xs.max() - xs.min())) + 2
+    return int(xs.min()) - pad, int(ys.min()) - pad, int(xs.max()) + pad + 1, int(ys.max()) + pad + 1
+
+
+def pan_groups(ctx: ParseContext, masks: list[np.ndarray]) -> list[np.ndarray | None]:
+    """Per person (``masks``, work size): PAN's maps of the group they stand in ((3, h, w) over the work size, one
+    pass shared by the group), or None (``parse_person_nets`` gives them a pass of their own). With at most ``GROUP``
+    people everyone has their own pass. With more, the people whose crops overlap (chained) are a group and share one
+    pass over their box (a crowd: their crops would overlap anyway); one whose crop meets no one's keeps a pass of their
+    own, unless there are more than ``PAN_PASSES`` groups (then, as before round 24, one pass over everyone). A person
+    far away beside a group used to pull everyone into one pass over a box reaching them, at a lower resolution for
+    all (darknet_kite: a man on the far beach took the two walkers' upper clothes 0.707 -> 0.666)."""
+    n = len(masks)
+    if sum(bool(m.any()) for m in masks) <= GROUP:  # (an empty mask: a person who gets no parts, far_people)
+        return [None] * n
+    full = (0, 0, ctx.shape[1], ctx.shape[0])
+    boxes = [_pan_box(m) for m in masks]
+    group = list(range(n))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = boxes[i], boxes[j]
+            if a is None or b is None:
+                continue
+            if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                group[root(i)] = root(j)
+    members: dict[int, list[int]] = {}
+    for i in range(n):
+        if boxes[i] is not None:
+            members.setdefault(root(i), []).append(i)
+    if len(members) > PAN_PASSES:
+        shared = pan_maps(ctx, np.logical_or.reduce(masks), full)
+        return [shared] * n
+    out: list[np.ndarray | None] = [None] * n
+    for ids in members.values():
+        if len(ids) > 1:
+            shared = pan_maps(ctx, np.logical_or.reduce([masks[i] for i in ids]), full)
+            for i in ids:
+                out[i] = shared
+    return out
+
+
+def far_people(masks: list[np.ndarray], shape: tuple[int, int]) -> set[int]:
+    """The people (indices of ``masks``) smaller than ``segmenters.person.MIN_PART`` of the photo: people far away the
+    person parser keeps only where the detector boxes them (``person.small_boxed``), a few dozen work px each. They
+    get no hair, skin or clothes parts: PAN and the hair nets see a blob of a dozen pixels across (as for heads under
+    ``HEAD_MIN_PX``)."""
+    from segmenters.person import MIN_PART
+
+    return {i for i, m in enumerate(masks) if m.sum() < MIN_PART * shape[0] * shape[1]}
+
+
 def parse_nets(ctx: ParseContext) -> ParseOutput:
     from segmenters.nets import HAIR, net_available
 
@@ -1370,9 +1434,8 @@ def parse_nets(ctx: ParseContext) -> ParseOutput:
     faces = fo.data if fo is not None else []
     face_parts = {fp.face: fp for fp in (fpo.data if fpo is not None and fpo.data else [])}
     use_hair_net = net_available(HAIR)
-    # a group: one PAN pass over everyone's box instead of one per person (the crops would overlap anyway)
-    everyone = people.union(ctx.shape)
-    pan_all = pan_maps(ctx, everyone, (0, 0, ctx.shape[1], ctx.shape[0])) if len(people.masks) > GROUP else None
+    far = far_people(people.masks, ctx.shape)
+    pan_of = pan_groups(ctx, [np.zeros(ctx.shape, bool) if i in far else m for i, m in enumerate(people.masks)])
     parts: list[Part] = []
     union = np.zeros(ctx.shape, bool)
     merged: dict[str, np.ndarray] = {}
@@ -1391,13 +1454,15 @@ def parse_nets(ctx: ParseContext) -> ParseOutput:
     for i, pm in enumerate(people.masks):
         union |= pm
         k = owners.get(i)
+        if i in far:
+            continue
         labels = parse_person_nets(
             ctx,
             pm,
             faces[k] if k is not None else None,
             face_parts.get(k) if k is not None else None,
             use_hair_net,
-            pan_all,
+            pan_of[i],
             pan_head.get(i),
             _others(face_parts, k, ctx.shape),
             found.get(i),

@@ -47,6 +47,11 @@ KEEP_FACELESS = False
 MIN_FACELESS = 0.02
 MIN_FACELESS_PROB = 0.75
 MIN_PART = 0.002
+# a person smaller than MIN_PART (far away: darknet_kite's three on the beach, 65-190 work px, 0.0004-0.001 of the
+# photo) is kept when the detector boxes them (small_boxed): the part fills SMALL_FILL of a person box, down to MIN_SMALL
+MIN_SMALL = 0.0002
+SMALL_FILL = 0.5
+BOXED_PERSON_P = 0.6  # ... and the ADE net's mean person probability over it is this high (ADE_PERSON_P alone)
 MIN_BOXED = 0.5  # a part without a face is a person only when this share of it lies in the detector's person boxes
 BOX_SLACK = 0.1  # ... each widened by this share of its width and height on every side
 # ... and a box is that part's only when the part's pixels in it fill at least BOX_FILL of it (its own size, before
@@ -156,9 +161,11 @@ def split_people(
     pieces: list[tuple[np.ndarray, list[int]]] = []
     for comp in range(1, n):
         area = stats[comp, cv2.CC_STAT_AREA]
-        if area < MIN_PART * h * w:
+        if area < MIN_SMALL * h * w:
             continue
         part = labels == comp
+        if area < MIN_PART * h * w and not small_boxed(part, boxed):  # a person far away needs a box of their own
+            continue
         owned = [i for i, f in enumerate(faces) if _face_in(part, f)]
         if not owned:
             confident = prob is None or float(prob[part].mean()) >= MIN_FACELESS_PROB
@@ -310,6 +317,25 @@ def person_boxes(ctx: ParseContext) -> list[tuple[float, float, float, float]] |
         for d in ctx_detections(ctx)
         if d.label == "person"
     ]
+
+
+def small_boxed(part: np.ndarray, boxes: list[tuple[float, float, float, float]] | None) -> bool:
+    """Whether ``part`` (bool, work size), smaller than ``MIN_PART`` of the photo, is a person far away the detector
+    sees: it fills ``SMALL_FILL`` of one of its person ``boxes`` (XYXY work px) and ``MIN_BOXED`` of it lies in that
+    box widened by ``BOX_SLACK``. False without the detector (None)."""
+    from segmenters.objects import box_mask
+
+    if not boxes:
+        return False
+    total = max(1, int(part.sum()))
+    for box in boxes:
+        x0, y0, x1, y1 = box
+        inside = int(part[box_mask(part.shape, box)].sum())
+        if inside < SMALL_FILL * max(1.0, (x1 - x0) * (y1 - y0)):
+            continue
+        if int(part[box_mask(part.shape, box, BOX_SLACK)].sum()) >= MIN_BOXED * total:
+            return True
+    return False
 
 
 def _in_own_boxes(part: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
@@ -493,12 +519,20 @@ def ade_people(ctx: ParseContext, found: np.ndarray, animals: np.ndarray) -> np.
     near = cv2.dilate(taken, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
+    boxes = None
     for i in range(1, n):
-        if stats[i, cv2.CC_STAT_AREA] < MIN_PART * h * w:
+        area = stats[i, cv2.CC_STAT_AREA]
+        if area < MIN_SMALL * h * w:
             continue
         piece = labels == i
+        floor = ADE_PERSON_P
+        if area < MIN_PART * h * w:  # a person far away: only where the detector boxes them (small_boxed) ...
+            boxes = person_boxes(ctx) if boxes is None else boxes
+            if not small_boxed(piece, boxes):
+                continue
+            floor = BOXED_PERSON_P  # ... and then two nets see them
         sure = max([float(prob[piece].mean())] + [float(v[piece].mean()) for v in views])
-        keep[i] = sure >= ADE_PERSON_P and float(other[piece].mean()) < 0.5
+        keep[i] = sure >= floor and float(other[piece].mean()) < 0.5
     keep[np.unique(labels[near & cand])] = False
     keep[0] = False
     return keep[labels]
