@@ -124,13 +124,15 @@ def render() -> EditControls:
                 elem_id="facet-style",
             )
             style_strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
-            style_file = gr.File(label="Or a style image", file_types=["image"], height=124)
+            style_file = gr.File(label="Or a style image", file_types=["image"], height=124, elem_id="facet-style-file")
             palette = gr.Slider(
                 0,
                 16,
                 value=0,
                 step=1,
-                label="Reduce the style image to N colours first (0 = off)",
+                # one line (round 24's drive: "Reduce the style image to N colours first (0 = off)" took two, and
+                # with a style image Apply ran past the bottom of a 1366x768 window)
+                label="Style image's colours (0 = all)",
                 visible=False,  # it acts on an uploaded style image only: shown with one
                 elem_id="facet-palette",
             )

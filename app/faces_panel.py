@@ -114,6 +114,8 @@ def anonymize_words(which: str | None) -> str:
 def _plain_reason(row: dict) -> str:
     """Why a face was hidden instead of swapped, in words a stranger reads (the editor's own reason is for bench)."""
     why = str(row.get("why") or row.get("done") or "")
+    if why.startswith("cut by the photo's edge"):
+        return "cut in half by the photo's edge"
     if why.startswith("no face mesh"):
         return "too small, turned away or partly hidden to swap"
     if "expression" in why:

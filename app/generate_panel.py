@@ -47,7 +47,7 @@ def render(services: Services) -> GeneratePanel:
             if ready
             else "**Generation is unavailable here**: the Stable Diffusion inpainting weights are not "
             "downloaded (run `python app.py --prefetch` on a machine with network access). "
-            f"*Remove* still works, with an offline fill ({RemoveEditor(services.manager).backend}).",
+            f"*Remove* still works: it fills the part from its surroundings with {RemoveEditor(services.manager).backend}.",
             elem_id="facet-gen-note",
         )
         preset = gr.Dropdown(list(PROMPT_PRESETS), value=None, label="Preset prompts", elem_id="facet-preset")

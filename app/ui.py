@@ -78,6 +78,9 @@ HEADER = (
 # The empty upload box's icon and three lines start under the box's label (round 22: Gradio centres them in a 240 px
 # minimum, so in the 124 px box the label hid the icon's top half); they fit in the box whole. The same for the Check a
 # photo tab's box (round 23: at 100 px its icon was hidden and "Click to Upload" cut in half).
+# The style and texture image boxes sit in a group (the look's controls), whose rule takes every child's border away
+# ("border: none", so a width of medium and the text's colour); Gradio's own dashed style on an empty File then drew a
+# 3 px black dashed frame round them (round 24's drive), solid once a file was in: their border is the other boxes'.
 # The status line is in the page's own font (a log's monospace read as one) and keeps two lines' height, so a message
 # of one line or two does not move the photo under the pointer between clicks.
 CSS = """
@@ -88,6 +91,8 @@ CSS = """
 #facet-status p {margin: 0}
 #facet-upload [data-testid=upload-text], #facet-check-upload [data-testid=upload-text] {min-height: 0 !important;
   padding-top: 26px !important; line-height: 20px !important}
+#facet-style-file, #facet-texture-file {border-width: var(--block-border-width) !important;
+  border-color: var(--block-border-color) !important}
 #facet-canvas {height: max(260px, min(calc(100vh - 250px), 75vw)) !important}
 #facet-parts label, #facet-segments label {padding: 3px 8px !important; font-size: 0.85em}
 #facet-anon-method label, #facet-anon-level label {padding: 3px 7px !important; font-size: 0.85em}

@@ -95,6 +95,7 @@ from faces.blend import (
     swap_geometry,
     swap_grain_blocks,
 )
+from faces.detect import THRESHOLD as FACE_SCORE
 from faces.detect import selected_faces
 from faces.gallery import (
     ANTI_STRENGTH,
@@ -1139,6 +1140,14 @@ class AnonymizeEditor(ReportingEditor):
                     row = self._hide_instead(
                         out, pixels, face, original, "no face mesh (too small, hidden or in profile)", others=others
                     )
+                elif face.score < FACE_SCORE:  # found only as a face the photo's edge cuts (faces.detect
+                    # FRAME_THRESHOLD): half a face takes no made-up one, and its measures of eyes and lips have
+                    # nothing to read outside the photo (round 24's drive: an IndexError); hidden instead
+                    original = None
+                    if p["verify"]:
+                        with contextlib.suppress(ModelUnavailable):
+                            original = measures.identity_descriptor(pixels, face)
+                    row = self._hide_instead(out, pixels, face, original, "cut by the photo's edge", others=others)
                 elif _bounded(face):  # a face over WORK_FACE px: swapped on a working copy, pasted back at full size
                     row = self._swap_bounded(out, pixels, face, targets, p["reshape"], p["verify"], base_seed, others)
                 else:

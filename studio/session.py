@@ -166,8 +166,10 @@ class EditorSession:
         notes = f" ({'; '.join(photo.notes)})" if photo.notes else ""
         found = f" {len(self.parts)} labelled parts in {self.parse_seconds:.2f}s." if parse else ""
         ready = f" {services.click.label} ready in {self.prepare_seconds:.2f}s;" if prepare else ""
+        # a photo under 0.1 MP in two digits (round 24's drive: a 200x150 photo read "(200x150, 0.0 MP)")
+        mp = f"{photo.megapixels:.1f}" if photo.megapixels >= 0.095 else f"{photo.megapixels:.2f}"
         self.status = (
-            f"Loaded {photo.name}: {photo.width}x{photo.height} ({photo.megapixels:.1f} MP){notes}."
+            f"Loaded {photo.name}: {photo.width}x{photo.height} ({mp} MP){notes}."
             f"{ready}{found} Pick a part or click on the photo."
         )
 

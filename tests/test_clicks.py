@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from click_bench import inner_points, iou, leak, load_truth
@@ -480,3 +481,28 @@ def test_a_click_on_a_whole_person_or_vehicle_keeps_its_edge_parts(services, nam
     m = s.segment().mask
     assert iou(m, obj["mask"]) >= floor, (iou(m, obj["mask"]), leak(m, obj["mask"]))
     assert leak(m, obj["mask"]) <= ceiling
+
+
+def test_a_click_on_the_floor_beside_a_boxed_thing_takes_the_floor(services):
+    """Round 24's drive: skimage's motorcycle (not in the labelled set) in a garage; a click on the concrete floor by
+    the back wheel lies in the detector's motorbike box but beside the motorbike, so it took the motorbike, which the
+    cut then dropped as not the click's: "only 2719 px selected (0.01% of the photo)" on a 24 MP copy, the same at its
+    own size. Now it takes the floor (a part of it, as any click on a surface); a click between the wheels under the
+    engine, or on the motorbike, still takes the motorbike or the floor, never a speck."""
+    import skimage
+
+    img = np.asarray(Image.open(Path(skimage.__file__).parent / "data" / "motorcycle_left.png").convert("RGB"))
+    s = EditorSession()
+    s.load(Photo(pixels=img, name="motorcycle_left"), services)
+    bike = next(p.mask for p in s.parts if p.label == "motorbike")
+    h, w = bike.shape
+    for fx, fy in ((0.15, 0.9), (0.5, 0.88), (0.9, 0.9)):  # the floor: left of the back wheel, under it, right
+        x, y = int(fx * w), int(fy * h)
+        assert not bike[y, x]
+        s.new_segment()
+        mask = s.click(x, y, INCLUDE, services).mask
+        assert mask[y, x] and mask.mean() > 0.03, (fx, fy, float(mask.mean()))  # the floor, not a speck
+        assert (mask & bike).sum() < 0.2 * bike.sum(), (fx, fy)  # not the motorbike
+    s.new_segment()
+    on_bike = s.click(int(0.6 * w), int(0.5 * h), INCLUDE, services).mask
+    assert (on_bike & bike).sum() > 0.8 * bike.sum()

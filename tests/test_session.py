@@ -146,3 +146,18 @@ def test_demo_mode_preloads_the_models():
     loaded = " ".join(manager.loaded_names())  # packaged files are held by the model manager
     assert "centerface" in loaded and "selfie_segmentation" in loaded and "face_landmark" in loaded
     assert services.click.name == "grabcut"
+
+
+def test_a_tiny_photos_size_is_not_zero_megapixels(offline_services):
+    """Round 24's drive: a 200x150 photo loaded as "(200x150, 0.0 MP)" on the page; under 0.1 MP it takes two digits."""
+    s = EditorSession()
+    s.load(load_photo_array(np.full((150, 200, 3), 120, np.uint8)), offline_services, parse=False)
+    assert "200x150 (0.03 MP)" in s.status, s.status
+    s.load(load_photo_array(np.full((300, 400, 3), 120, np.uint8)), offline_services, parse=False)
+    assert "400x300 (0.1 MP)" in s.status, s.status
+
+
+def load_photo_array(pixels: np.ndarray):
+    from core.types import Photo
+
+    return Photo(pixels=pixels, name="tiny.png")
