@@ -59,6 +59,13 @@ BOX_FILL = 0.06  # a cut filling less of its box than this is a speck, not the o
 OBJECT = "object"  # what hit_region names a piece found by the VOC net's objectness (no labelled part there)
 OBJECT_NECK = 0.03  # an opening this wide (share of the shorter side) splits an object from what it touches
 MAX_OBJECT_FRACTION = 0.5  # a net's "object" covering more of the photo than this is not one object
+HOLLOW = 0.4  # a click on the VOC net's object (``OBJECT``: no labelled part there) whose cut keeps less than this
+# share of it found no object there: the net's blob was a guess the photo's colours and edges do not bear out, and the
+# click takes the enclosing cut instead (``_enclosed``, as off the net's objects). Round 23's drive: a click on a
+# dahlia's heart (sklearn's flower.jpg, a class the VOC net does not know) hit a 561 px blob of weak objectness (median
+# 0.56) in the middle of the petals, which the cut shrank to a 27 px speck; now the dahlia (~59,000 px). Not where the
+# colour region grown from the click is a big even region (over ``REGION_FRACTION``: the sky around a rocket tower's
+# lattice, a black helmet on a black backdrop): that region is no object either, and the click keeps the cut it had
 VOC_UNSURE = 0.9  # an outlined region's pixels the VOC net is less sure of than this share of its median there are
 # not fixed object in the cut (``voc_unsure``: horse 4 0.59 / 0.30 -> 0.62 / 0.18, the squirrel 0.80 / 0.14 -> 0.83 /
 # 0.11; the dog by the bicycle 0.86 -> 0.84, its white chest; 0.85: horse 4 keeps 0.21 of leak; 0.95: the same leaks,
@@ -344,12 +351,17 @@ class GrabCutSegmenter:
         click of a segment re-reads the earlier ones; a click off a labelled thing costs up to five cuts)."""
         key = ("hit", x, y)
         if key not in prepared.memo:
-            region, label = self._hit_region(prepared, x, y)
-            region.flags.writeable = False
-            while len(prepared.memo) >= MEMO_SIZE:  # the oldest first
-                prepared.memo.pop(next(iter(prepared.memo)))
-            prepared.memo[key] = (region, label)
+            self._settle(prepared, key, self._hit_region(prepared, x, y))
         return prepared.memo[key]
+
+    @staticmethod
+    def _settle(prepared: GrabCutPrepared, key: tuple, hit: tuple[np.ndarray, str | None]) -> None:
+        """Keep ``hit`` (region, label) as what a click (``key``) hits on this photo, read-only (``hit_region``)."""
+        hit[0].flags.writeable = False
+        prepared.memo.pop(key, None)
+        while len(prepared.memo) >= MEMO_SIZE:  # the oldest first
+            prepared.memo.pop(next(iter(prepared.memo)))
+        prepared.memo[key] = hit
 
     def _hit_region(self, prepared: GrabCutPrepared, x: int, y: int) -> tuple[np.ndarray, str | None]:
         from segmenters.objects import boxed_piece, click_piece
@@ -823,10 +835,13 @@ class GrabCutSegmenter:
         trusted = np.zeros((h, w), bool)  # a whole person or vehicle: sure nearer its edge (``TRUSTED_ERODE``)
         shares = np.zeros((h, w), bool)  # an animal's share of a herd's blob (``_local_rim``)
         opened = np.zeros((h, w), bool)  # the lower part of a clicked animal's box: open to the cut (``_own_box``)
+        guesses = []  # what the clicks on the VOC net's unnamed objects hit (``HOLLOW``)
         for x, y in pos:
             if region[y, x]:  # a click inside what earlier clicks hit adds nothing new
                 continue
             r, thing = self.hit_region(prepared, x, y)
+            if thing == OBJECT:
+                guesses.append((x, y, r))
             region |= r
             if thing is not None:
                 bands.append((r, _loose(prepared, thing, r)))
@@ -907,6 +922,13 @@ class GrabCutSegmenter:
         if pos:
             fg = keep_components(fg, pos)
         fg = fill_holes(fg) & ~unwanted
+        hollow = False
+        for x, y, r in guesses:  # the net's object was no object the cut found: the enclosing cut there instead
+            if (fg & r).sum() < HOLLOW * r.sum() and self._grow(prepared, x, y).mean() <= REGION_FRACTION:
+                self._settle(prepared, ("hit", x, y), (self._enclosed(prepared, x, y), None))
+                hollow = True
+        if hollow:  # (the click now hits that: this second run finds no net's object under it)
+            return self.segment(photo, prepared, prompt, previous)
         from core.edges import refine_alpha
 
         alpha = refine_alpha(photo.pixels, fg)
