@@ -843,8 +843,16 @@ class GrabCutSegmenter:
 
     # -- the mask --------------------------------------------------------------------------------------
     def segment(
-        self, photo: Photo, prepared: GrabCutPrepared, prompt: ClickPrompt, previous: MaskResult | None
+        self,
+        photo: Photo,
+        prepared: GrabCutPrepared,
+        prompt: ClickPrompt,
+        previous: MaskResult | None,
+        *,
+        recheck: bool = True,
     ) -> MaskResult:
+        """The mask of ``prompt``'s clicks (and box). ``recheck``: whether a click on the VOC net's unnamed object that
+        found none there (``_hollow``) may run it again on the enclosing cut (once: the second run does not)."""
         if prompt.empty:
             raise BadInput("add a click or a box first")
         prompt.validate(photo.width, photo.height)
@@ -954,11 +962,11 @@ class GrabCutSegmenter:
             fg = keep_components(fg, pos)
         fg = fill_holes(fg) & ~unwanted
         hollow = False
-        for x, y, r in guesses:  # the net's object was no object the cut found: the enclosing cut there instead
+        for x, y, r in guesses if recheck else ():  # the net's object was no object the cut found: the enclosing cut
             if self._hollow(prepared, fg, r, x, y):
                 hollow = True
         if hollow:  # (the click now hits that: this second run finds no net's object under it)
-            return self.segment(photo, prepared, prompt, previous)
+            return self.segment(photo, prepared, prompt, previous, recheck=False)
         from core.edges import refine_alpha
 
         alpha = refine_alpha(photo.pixels, fg)
