@@ -913,13 +913,27 @@ def test_a_meadow_the_net_calls_ground_or_mountain_is_grass_and_bare_ground_stay
         ctx, got, before = with_and_without(name)
         h, w = ctx.shape
         truth = cv2.resize(labelset.masks(labelset.load(name))["grass"].astype(np.uint8), (w, h)) > 0
-        assert labelset.iou(truth, got["grass"]) > 0.6 and labelset.iou(truth, before["grass"]) < 0.1, name
+        # (before: no grass at all on a photo whose few net-grass specks lie on the hill's slope, ``HILL_FROM``)
+        no_grass = np.zeros(ctx.shape, bool)
+        assert labelset.iou(truth, got["grass"]) > 0.6 and labelset.iou(truth, before.get("grass", no_grass)) < 0.1, (
+            name
+        )
         if name != "lomiri_picosdeeuropa":  # the far hills the net calls "hill" and "mountain"
             assert np.array_equal(got["mountain"], before["mountain"]), name
     for name in ("freespace_fig", "lomiri_sunset", "kde_eveningglow", "darknet_eagle"):
         ctx, got, before = with_and_without(name)
         none = np.zeros(ctx.shape, bool)
-        assert (got.get("grass", none) & ~before.get("grass", none)).mean() < 0.002, name
+        added = got.get("grass", none) & ~before.get("grass", none)
+        if name == "lomiri_sunset":
+            # (round 24, ``COVER_SIDE``: the summit's sunlit turf, cut off the lower edge by bare ground and running out
+            # of the left side, is grass now, 9.7 % of the photo; its labels leave grass, tree and mountain unscored
+            # there as ambiguous. Through the lower edge alone, as this test was written, it still adds nothing)
+            assert added.mean() < 0.12, name
+            with monkeypatch.context() as m:
+                m.setattr(scene, "COVER_SIDE", 0.0)
+                side_off = scene.parse_net(ctx).data
+            added = side_off.get("grass", none) & ~before.get("grass", none)
+        assert added.mean() < 0.002, name
 
     # scenetext05's gain was 0.0104 when written; since round 16 the verges' turns (``_road_verges_in_turn``) reach its
     # brick pavement with the rule off too, and the same shade (1.9 % of the photo, 64 % of it road) gains 0.009
