@@ -397,7 +397,8 @@ COVER_TALL = 0.2
 # the lowest row the sky reaches. The net's ground or grass above that row (``HILL_FROM``), in a connected piece that
 # touches both the sky and the net's mountain and rises at least ``HILL_RISE`` of the photo's height above the horizon
 # (a strip a few rows tall along a flat horizon is the far edge of the plain, not a slope), is that mountain's slope:
-# mountain.
+# mountain. Outdoors only (room share under ``ROOM_WATER``, as ``COVER_FROM``): a hill is a vista's, and a photo the net
+# reads as a room has no mountain (``ROOM_GATED``).
 HILL_FROM = ("ground", "grass")
 HILL_HORIZON = 95
 HILL_RISE = 0.02
@@ -667,7 +668,7 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
         if from_ and room_share(ade_answer(ctx)["probs"]) < ROOM_WATER:
             for m in [_ground_cover(ctx.work, best == k) for k in from_]:  # each label's ground on its own
                 best[m] = names.index("grass")
-    if "mountain" in names and "sky" in names and HILL_FROM:
+    if "mountain" in names and "sky" in names and HILL_FROM and room_share(ade_answer(ctx)["probs"]) < ROOM_WATER:
         km = names.index("mountain")
         slope = np.isin(best, [names.index(n) for n in HILL_FROM if n in names])
         best[_hill_slopes(best == names.index("sky"), best == km, slope)] = km
