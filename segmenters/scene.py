@@ -383,6 +383,26 @@ COVER_FROM = ("ground", "mountain")
 COVER_HUE = (70.0, 160.0)
 COVER_CHROMA = 12.0
 COVER_BLUR = 2.0
+# ... or that reaches a side edge of the photo in its lowest ``COVER_SIDE`` share of rows (issue 11 round 24): the
+# ground under the feet runs out of the frame sideways too, and a bank's shadow or a path can cut a slope's turf off the
+# lower edge (lomiri_picosdeeuropa's pasture left of the path); a far hillside meets the sides higher up, and a far flat
+# that does reach them low (lomiri_bridge's mudflat by the horizon, 6 % of the height) is a thin band: such a piece must
+# span at least ``COVER_TALL`` of the photo's height (the pasture 44 %)
+COVER_SIDE = 0.25
+COVER_TALL = 0.2
+# a hill rises above the horizon (issue 11 round 24, h24offers): ``COVER_FROM``'s grass is the ground under the
+# photographer's feet, but the straw-coloured lower slope of a far hill runs into the meadow without a colour step
+# (darknet_person: the hill's slope is the net's "earth" or "field" like the meadow, so its cover piece climbs it).
+# The horizon is where the flat ground meets the sky: the ``HILL_HORIZON`` percentile, over the columns with sky, of
+# the lowest row the sky reaches. The net's ground or grass above that row (``HILL_FROM``), in a connected piece that
+# touches both the sky and the net's mountain and rises at least ``HILL_RISE`` of the photo's height above the horizon
+# (a strip a few rows tall along a flat horizon is the far edge of the plain, not a slope), is that mountain's slope:
+# mountain. Outdoors only (room share under ``ROOM_WATER``, as ``COVER_FROM``): a hill is a vista's, and a photo the net
+# reads as a room has no mountain (``ROOM_GATED``).
+HILL_FROM = ("ground", "grass")
+HILL_HORIZON = 95
+HILL_RISE = 0.02
+HILL_TOUCH = 3  # pixels (work copy): how near the sky and the mountain a piece must come
 # water the net split with grass: green water (a river mirroring a green bank, algae; darknet_eagle's lower half)
 # reads "grass" to the net over its whole stretch, surely (water 0.05-0.14 there), so the hysteresis (``WEAK``) does
 # not reach it; but over most of such a stretch water is the net's second choice, while on a lawn, a dune's grass or a
@@ -648,6 +668,10 @@ def parse_net(ctx: ParseContext) -> ParseOutput:
         if from_ and room_share(ade_answer(ctx)["probs"]) < ROOM_WATER:
             for m in [_ground_cover(ctx.work, best == k) for k in from_]:  # each label's ground on its own
                 best[m] = names.index("grass")
+    if "mountain" in names and "sky" in names and HILL_FROM and room_share(ade_answer(ctx)["probs"]) < ROOM_WATER:
+        km = names.index("mountain")
+        slope = np.isin(best, [names.index(n) for n in HILL_FROM if n in names])
+        best[_hill_slopes(best == names.index("sky"), best == km, slope)] = km
     if "water" in names and "ground" in names and WATER_GROUND:
         kw = names.index("water")
         _to_next_best(best, probs, _grounded_water(best == kw, probs[..., names.index("ground")]), kw)
@@ -752,7 +776,8 @@ def _sky_coloured(rgb: np.ndarray, mask: np.ndarray, sky: np.ndarray) -> np.ndar
 
 def _ground_cover(rgb: np.ndarray, ground: np.ndarray) -> np.ndarray:
     """The pixels of ``ground`` (bool, the size of ``rgb``, RGB uint8) the colour of vegetation (``COVER_HUE``,
-    ``COVER_CHROMA`` on a copy blurred by ``COVER_BLUR``), cleaned, in connected pieces that reach the lower edge."""
+    ``COVER_CHROMA`` on a copy blurred by ``COVER_BLUR``), cleaned, in connected pieces that reach the lower edge, or a
+    side edge in the lowest ``COVER_SIDE`` of the rows when they span ``COVER_TALL`` of the height."""
     h, w = ground.shape
     if not ground.any():
         return np.zeros_like(ground)
@@ -763,7 +788,45 @@ def _ground_cover(rgb: np.ndarray, ground: np.ndarray) -> np.ndarray:
     veg = _morph(_morph(veg, cv2.MORPH_OPEN, 3), cv2.MORPH_CLOSE, 5) & ground
     edge = np.zeros_like(ground)
     edge[h - max(1, h // 40) :] = True
-    return _touching(veg, edge)
+    cover = _touching(veg, edge)
+    if COVER_SIDE:
+        side = np.zeros_like(ground)
+        low = h - int(round(COVER_SIDE * h))
+        side[low:, : max(1, w // 40)] = True
+        side[low:, w - max(1, w // 40) :] = True
+        n, pieces, stats, _ = cv2.connectedComponentsWithStats((veg & ~cover).astype(np.uint8), connectivity=8)
+        keep = np.zeros(n, bool)
+        keep[np.unique(pieces[side & veg & ~cover])] = True
+        keep &= stats[:, cv2.CC_STAT_HEIGHT] >= COVER_TALL * h
+        keep[0] = False
+        cover |= keep[pieces]
+    return cover
+
+
+def _hill_slopes(sky: np.ndarray, mountain: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """The pixels of ``slope`` (bool) above the horizon (``HILL_HORIZON``: a percentile of the lowest ``sky`` row per
+    column with sky) in connected pieces that come within ``HILL_TOUCH`` pixels of both the sky and ``mountain`` and
+    whose top lies at least ``HILL_RISE`` of the height above the horizon."""
+    out = np.zeros_like(slope)
+    cols = sky.any(axis=0)
+    if not cols.any() or not mountain.any() or not slope.any():
+        return out
+    h = sky.shape[0]
+    lowest = h - 1 - np.argmax(sky[::-1], axis=0)
+    horizon = int(np.percentile(lowest[cols], HILL_HORIZON))
+    above = slope.copy()
+    above[horizon + 1 :] = False
+    if not above.any():
+        return out
+    k = np.ones((2 * HILL_TOUCH + 1, 2 * HILL_TOUCH + 1), np.uint8)
+    n, pieces, stats, _ = cv2.connectedComponentsWithStats(above.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    near_sky = np.unique(pieces[cv2.dilate(sky.astype(np.uint8), k).astype(bool) & above])
+    near_mountain = np.unique(pieces[cv2.dilate(mountain.astype(np.uint8), k).astype(bool) & above])
+    keep[np.intersect1d(near_sky, near_mountain)] = True
+    keep &= stats[:, cv2.CC_STAT_TOP] <= horizon - HILL_RISE * h
+    keep[0] = False
+    return keep[pieces]
 
 
 def _to_next_best(best: np.ndarray, probs: np.ndarray, where: np.ndarray, k: int) -> None:

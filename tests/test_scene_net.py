@@ -913,13 +913,27 @@ def test_a_meadow_the_net_calls_ground_or_mountain_is_grass_and_bare_ground_stay
         ctx, got, before = with_and_without(name)
         h, w = ctx.shape
         truth = cv2.resize(labelset.masks(labelset.load(name))["grass"].astype(np.uint8), (w, h)) > 0
-        assert labelset.iou(truth, got["grass"]) > 0.6 and labelset.iou(truth, before["grass"]) < 0.1, name
+        # (before: no grass at all on a photo whose few net-grass specks lie on the hill's slope, ``HILL_FROM``)
+        no_grass = np.zeros(ctx.shape, bool)
+        assert labelset.iou(truth, got["grass"]) > 0.6 and labelset.iou(truth, before.get("grass", no_grass)) < 0.1, (
+            name
+        )
         if name != "lomiri_picosdeeuropa":  # the far hills the net calls "hill" and "mountain"
             assert np.array_equal(got["mountain"], before["mountain"]), name
     for name in ("freespace_fig", "lomiri_sunset", "kde_eveningglow", "darknet_eagle"):
         ctx, got, before = with_and_without(name)
         none = np.zeros(ctx.shape, bool)
-        assert (got.get("grass", none) & ~before.get("grass", none)).mean() < 0.002, name
+        added = got.get("grass", none) & ~before.get("grass", none)
+        if name == "lomiri_sunset":
+            # (round 24, ``COVER_SIDE``: the summit's sunlit turf, cut off the lower edge by bare ground and running out
+            # of the left side, is grass now, 9.7 % of the photo; its labels leave grass, tree and mountain unscored
+            # there as ambiguous. Through the lower edge alone, as this test was written, it still adds nothing)
+            assert added.mean() < 0.12, name
+            with monkeypatch.context() as m:
+                m.setattr(scene, "COVER_SIDE", 0.0)
+                side_off = scene.parse_net(ctx).data
+            added = side_off.get("grass", none) & ~before.get("grass", none)
+        assert added.mean() < 0.002, name
 
     # scenetext05's gain was 0.0104 when written; since round 16 the verges' turns (``_road_verges_in_turn``) reach its
     # brick pavement with the rule off too, and the same shade (1.9 % of the photo, 64 % of it road) gains 0.009
@@ -1262,3 +1276,83 @@ def test_a_piece_the_colour_of_the_sky_beside_it_is_sky():
     speck[10:14, 10:14] = True  # 0.08 % of the photo: under SKY_PIECE_MIN
     assert not scene._sky_coloured(rgb, speck, sky & ~speck).any()
     assert not scene._sky_coloured(rgb, blue, np.zeros_like(sky)).any()  # no sky beside it: nothing to compare
+
+
+def test_ground_rising_above_the_horizon_by_a_mountain_is_its_slope():
+    """``HILL_FROM`` (issue 11 round 24): the net's grass or ground above the horizon (the lowest rows the sky reaches)
+    that touches the sky and the net's mountain is the mountain's lower slope; the meadow below the horizon, a piece
+    far from any mountain and a strip a few rows tall along a flat horizon (under ``HILL_RISE``) stay as they are."""
+    h, w = 200, 300
+    sky = np.zeros((h, w), bool)
+    sky[:100] = True  # the horizon at row 99
+    mountain = np.zeros_like(sky)
+    mountain[40:60, 200:] = True  # the hill's top the net calls mountain
+    sky[40:, 200:] = False
+    slope = np.zeros_like(sky)
+    slope[60:, 200:] = True  # the hill's slope, running down into the meadow
+    slope[100:] = True  # the meadow
+    slope[97:100, :60] = True  # a thin strip along the flat horizon, far from the mountain
+    sky[97:100, :60] = False
+    lone = np.zeros_like(sky)
+    lone[70:100, 100:130] = True  # a knoll rising into the sky far from any mountain
+    sky &= ~lone
+    got = scene._hill_slopes(sky, mountain, slope | lone)
+    assert got[60:100, 200:].all()  # the slope above the horizon
+    assert not got[100:].any() and not got[97:100, :60].any() and not got[lone].any()
+    strip = np.zeros_like(sky)
+    strip[97:100, 190:] = True  # a strip along the horizon by the mountain: 3 rows, under HILL_RISE of 200
+    only = sky & ~strip
+    assert not scene._hill_slopes(only, mountain & ~strip, strip | slope & (np.arange(h)[:, None] >= 100)).any()
+
+
+def test_turf_cut_off_the_lower_edge_that_runs_out_of_the_side_low_and_tall_is_grass():
+    """``COVER_SIDE`` / ``COVER_TALL`` (issue 11 round 24): vegetation-coloured ground that reaches a side edge in the
+    lowest quarter of the rows and spans a fifth of the height is the ground under the feet (grass) though a path cuts
+    it off the lower edge; a thin band reaching the side low (a far flat) and one reaching the side high (a far
+    hillside) are not."""
+    h, w = 200, 200
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[:] = (120, 120, 120)  # grey ground
+    turf = np.zeros((h, w), bool)
+    turf[100:170, :80] = True  # a pasture: reaches the left edge at rows 150-170, 35 % of the height
+    band = np.zeros_like(turf)
+    band[155:165, 150:] = True  # a far flat: reaches the right edge low but is 5 % of the height
+    high = np.zeros_like(turf)
+    high[20:90, 150:] = True  # a far hillside: reaches the right edge high only
+    rgb[turf | band | high] = (95, 120, 40)  # straw-green
+    got = scene._ground_cover(rgb, np.ones((h, w), bool))
+    assert got[110:160, 10:70].all()
+    assert not got[band].any() and not got[high].any()
+    rgb[170:] = (95, 120, 40)  # turf along the lower edge reaches it as before
+    assert scene._ground_cover(rgb, np.ones((h, w), bool))[185, 100]
+
+
+def test_a_hill_slope_and_a_pasture_cut_off_by_a_path_on_real_photos(nets_here, monkeypatch):
+    """darknet_person's far hill, whose straw slope the net calls earth and field like the meadow (``HILL_FROM``), and
+    lomiri_picosdeeuropa's pasture left of the path, which the net calls mountain (``COVER_SIDE``), against the hand
+    labels at the work size; lomiri_bridge's far mudflat stays no grass."""
+    from core.models import ModelManager
+    from core.types import Photo
+    from segmenters.parsing import ParseContext
+    from tests import labelset, photos
+
+    def ious(name: str, **switch) -> dict[str, float]:
+        ctx = ParseContext(Photo(photos.load(name)), ModelManager(online=False), {})
+        with monkeypatch.context() as m:
+            for key, value in switch.items():
+                m.setattr(scene, key, value)
+            out = scene.parse_net(ctx).data
+        entry = labelset.load(name)
+        big = {
+            lb: cv2.resize(v.astype(np.uint8), tuple(entry["size"]), interpolation=cv2.INTER_NEAREST).astype(bool)
+            for lb, v in out.items()
+        }
+        return labelset.score(entry, big)
+
+    now, before = ious("darknet_person"), ious("darknet_person", HILL_FROM=())
+    assert now["mountain"] > 0.65 and before["mountain"] < 0.4, (now, before)
+    assert now["grass"] >= before["grass"]
+    now, before = ious("lomiri_picosdeeuropa"), ious("lomiri_picosdeeuropa", COVER_SIDE=0.0)
+    assert now["grass"] > 0.8 and before["grass"] < 0.75, (now, before)
+    assert now["mountain"] > before["mountain"]
+    assert "grass" not in ious("lomiri_bridge")
