@@ -194,7 +194,7 @@ def style_image_set(style_file) -> tuple[dict, dict]:
     the image is what applies (apply_look), so the dropdown is greyed out and says so (round 24's drive: it still
     showed "pastel gold" though the image was applied)."""
     has = style_file is not None
-    label = "Built-in style (not used: your style image applies)" if has else "Built-in style"
+    label = "Built-in style (your image applies)" if has else "Built-in style"
     return gr.update(visible=has), gr.update(interactive=not has, label=label)
 
 

@@ -74,7 +74,7 @@ def test_a_style_image_greys_out_the_built_in_style():
 
     palette, style = style_image_set("/tmp/any-style.png")
     assert palette["visible"] is True
-    assert style["interactive"] is False and "your style image" in style["label"]
+    assert style["interactive"] is False and "your image" in style["label"]
     palette, style = style_image_set(None)
     assert palette["visible"] is False
-    assert style["interactive"] is True and "your style image" not in style["label"]
+    assert style["interactive"] is True and "your image" not in style["label"]
