@@ -189,6 +189,15 @@ SHOW_VARIANTS = """() => setTimeout(() => {
 }, 300)"""
 
 
+def style_image_set(style_file) -> tuple[dict, dict]:
+    """The style image was uploaded or removed: (palette slider, built-in style dropdown) updates. With an image,
+    the image is what applies (apply_look), so the dropdown is greyed out and says so (round 24's drive: it still
+    showed "pastel gold" though the image was applied)."""
+    has = style_file is not None
+    label = "Built-in style (your image applies)" if has else "Built-in style"
+    return gr.update(visible=has), gr.update(interactive=not has, label=label)
+
+
 def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Services) -> None:
     """Show the chosen look's controls; Apply (``/apply_edit``), Show variants, pick a variant, the quick look
     (``/cartoon_background``)."""
@@ -210,9 +219,7 @@ def listen(c: EditControls, view: PageView, gallery: gr.Gallery, services: Servi
         api_visibility="private",
         queue=False,
     )
-    c.style_file.change(
-        lambda f: gr.update(visible=f is not None), [c.style_file], [c.palette], api_visibility="private", queue=False
-    )
+    c.style_file.change(style_image_set, [c.style_file], [c.palette, c.style], api_visibility="private", queue=False)
     c.texture.change(
         lambda t: gr.update(visible=t == OWN_TEXTURE),
         [c.texture],

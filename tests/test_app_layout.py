@@ -65,3 +65,16 @@ def test_the_api_lists_only_named_user_endpoints():
         "/models",
     }
     assert names == expected, f"extra: {sorted(names - expected)}, missing: {sorted(expected - names)}"
+
+
+def test_a_style_image_greys_out_the_built_in_style():
+    """Round 24's drive: with a style image uploaded the dropdown still showed "pastel gold", though the image is
+    what applies; the dropdown is now disabled and its label says the image applies (and back when removed)."""
+    from app.edit_panel import style_image_set
+
+    palette, style = style_image_set("/tmp/any-style.png")
+    assert palette["visible"] is True
+    assert style["interactive"] is False and "your image" in style["label"]
+    palette, style = style_image_set(None)
+    assert palette["visible"] is False
+    assert style["interactive"] is True and "your image" not in style["label"]

@@ -46,6 +46,8 @@ def test_the_style_image_box_has_no_black_frame_and_apply_stays_in_view(
         page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(artifacts / "drive24-style-file-filled.png"))
         _no_dark_frame(page, "#facet-style-file")
+        # the built-in style dropdown says the image applies, not "pastel gold" (round 24's drive)
+        page.wait_for_function("() => document.querySelector('#facet-style').innerText.includes('your image applies')")
         for selector in ("#facet-apply", "#facet-variants-btn", "#facet-palette"):
             _in_view(page, selector)
         _tool(page, "Generate")
