@@ -52,6 +52,14 @@ def test_the_check_tab_takes_a_second_photo_without_the_cross(
         page.screenshot(path=str(artifacts / "drive23-check-second.png"))
 
 
+def style_on_the_background(page, app_url: str, path) -> None:  # noqa: F811  (page: the fixture)
+    """Upload ``path``, pick its "background" chip and the Neural style look (the drive tests' first steps)."""
+    _upload(page, app_url, path)
+    page.locator("#facet-parts label").filter(has_text="background").click()
+    page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Selected')")
+    page.locator("#facet-look").get_by_label("Neural style").check()
+
+
 def test_a_built_in_style_is_picked_by_its_name_and_named_after_apply(
     page,  # noqa: F811
     app_url,
@@ -59,10 +67,7 @@ def test_a_built_in_style_is_picked_by_its_name_and_named_after_apply(
     artifacts,
 ):
     with at_laptop(page, artifacts / "drive23-style-failure.png"):
-        _upload(page, app_url, astronaut_path)
-        page.locator("#facet-parts label").filter(has_text="background").click()
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Selected')")
-        page.locator("#facet-look").get_by_label("Neural style").check()
+        style_on_the_background(page, app_url, astronaut_path)
         page.locator("#facet-style input").click()
         page.get_by_role("option", name="starry blue").click()
         assert page.locator("#facet-style input").input_value() == "starry blue"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import _tool, _upload, page  # noqa: F401  (page: the module-scoped page)
+from tests.test_browser import _tool, page  # noqa: F401  (page: the module-scoped page)
+from tests.test_browser_drive23 import style_on_the_background
 from tests.test_browser_layout import _in_view, at_laptop
 
 pytestmark = pytest.mark.browser
@@ -32,10 +33,7 @@ def test_the_style_image_box_has_no_black_frame_and_apply_stays_in_view(
     artifacts,
 ):
     with at_laptop(page, artifacts / "drive24-style-file-failure.png"):
-        _upload(page, app_url, astronaut_path)
-        page.locator("#facet-parts label").filter(has_text="background").click()
-        page.wait_for_function("() => document.querySelector('#facet-status').innerText.includes('Selected')")
-        page.locator("#facet-look").get_by_label("Neural style").check()
+        style_on_the_background(page, app_url, astronaut_path)
         page.wait_for_selector("#facet-style-file", state="visible")
         page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(artifacts / "drive24-style-file-empty.png"))
